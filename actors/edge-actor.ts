@@ -1,0 +1,197 @@
+/**
+ * The edge actor (`edge/<edgeId>`): one per elevator edge box.
+ *
+ * - telemetry (status, vision, heartbeat, birth) updates the device shadow: the last values of
+ *   each kind, when the edge was last seen, and its online flag;
+ * - an edge that sends nothing for EDGE_OFFLINE_AFTER_MS (three missed 10 s heartbeats) goes
+ *   offline, by a durable timer, even if the node that armed it has died since;
+ * - alarms (fault start/end) are recorded as open alarms and handed to the outbox, as are
+ *   online/offline changes;
+ * - per-edge sequence numbers, when the edge sends them, count lost and repeated messages
+ *   (duplicates are ignored: a QoS 1 redelivery from the device is applied once).
+ */
+import { type ActorContext, defineActor } from './define.ts';
+import { TerminalError } from './errors.ts';
+
+export const EDGE_OFFLINE_AFTER_MS = 30_000;
+
+export type TelemetryKind = 'status' | 'vision' | 'heartbeat' | 'birth';
+
+export interface TelemetryPayload {
+  readonly kind: TelemetryKind;
+  /** Per-edge sequence number, increasing by one per message since `boot`. */
+  readonly seq?: number;
+  /** Boot id: a new one resets sequence tracking (the device restarted). */
+  readonly boot?: string;
+  /** The device's timestamp (ms). */
+  readonly ts?: number;
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+export interface AlarmPayload {
+  /** Alarm type, e.g. `trapped`, `overspeed`, `ebike`, `smoke`. */
+  readonly alarm: string;
+  readonly phase: 'start' | 'end';
+  readonly seq?: number;
+  readonly boot?: string;
+  readonly ts?: number;
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+export interface OpenAlarm {
+  readonly since: number;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export interface EdgeState {
+  readonly online: boolean;
+  readonly firstSeen: number | null;
+  readonly lastSeen: number | null;
+  /** Last values per telemetry kind, merged field by field. */
+  readonly shadow: Readonly<Partial<Record<TelemetryKind, Readonly<Record<string, unknown>>>>>;
+  /** Device timestamp of the last update per kind. */
+  readonly updatedAt: Readonly<Partial<Record<TelemetryKind, number>>>;
+  readonly openAlarms: Readonly<Record<string, OpenAlarm>>;
+  readonly alarmsRaised: number;
+  readonly seq: {
+    readonly boot: string;
+    readonly last: number;
+    readonly received: number;
+    readonly gaps: number;
+    readonly duplicates: number;
+  };
+  /** When the offline timer is due (ms). */
+  readonly offlineDue: number;
+}
+
+const KINDS = new Set<string>(['status', 'vision', 'heartbeat', 'birth']);
+
+function initialState(): EdgeState {
+  return {
+    online: false,
+    firstSeen: null,
+    lastSeen: null,
+    shadow: {},
+    updatedAt: {},
+    openAlarms: {},
+    alarmsRaised: 0,
+    seq: { boot: '', last: 0, received: 0, gaps: 0, duplicates: 0 },
+    offlineDue: 0,
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Sequence tracking; returns undefined for a duplicate. */
+function track(state: EdgeState, seq: unknown, boot: unknown): EdgeState['seq'] | undefined {
+  if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 0) return state.seq;
+  const bootId = typeof boot === 'string' ? boot : state.seq.boot;
+  const s =
+    bootId === state.seq.boot
+      ? state.seq
+      : {
+          boot: bootId,
+          last: 0,
+          received: state.seq.received,
+          gaps: state.seq.gaps,
+          duplicates: state.seq.duplicates,
+        };
+  if (seq <= s.last) return undefined;
+  const gaps = s.last > 0 && seq > s.last + 1 ? s.gaps + (seq - s.last - 1) : s.gaps;
+  return { boot: s.boot, last: seq, received: s.received + 1, gaps, duplicates: s.duplicates };
+}
+
+/** Marks the edge seen: online, last seen, and the offline timer pushed forward when needed. */
+function seen(state: EdgeState, ctx: ActorContext): EdgeState {
+  const due = ctx.now + EDGE_OFFLINE_AFTER_MS;
+  let offlineDue = state.offlineDue;
+  // Re-arm only when the timer would fire more than 20% too early: one timer write per ~6 s
+  // per edge instead of one per message.
+  if (due - offlineDue > EDGE_OFFLINE_AFTER_MS * 0.2) {
+    ctx.setTimer('offline', EDGE_OFFLINE_AFTER_MS);
+    offlineDue = due;
+  }
+  if (!state.online) ctx.emit({ type: 'edge.online', edgeId: ctx.id });
+  return { ...state, online: true, firstSeen: state.firstSeen ?? ctx.now, lastSeen: ctx.now, offlineDue };
+}
+
+function duplicate(state: EdgeState): EdgeState {
+  return { ...state, seq: { ...state.seq, duplicates: state.seq.duplicates + 1 } };
+}
+
+export const edgeActor = defineActor({
+  type: 'edge',
+  initialState,
+  handlers: {
+    telemetry(state: EdgeState, payload: TelemetryPayload, ctx: ActorContext): EdgeState {
+      if (!isRecord(payload) || !KINDS.has(payload.kind as string)) {
+        throw new TerminalError(`telemetry: kind must be one of ${[...KINDS].join(', ')}`);
+      }
+      if (payload.data !== undefined && !isRecord(payload.data))
+        throw new TerminalError('telemetry: data must be an object');
+      const seq = track(state, payload.seq, payload.boot);
+      if (seq === undefined) return duplicate(state);
+      const next = seen({ ...state, seq }, ctx);
+      if (payload.data === undefined) return next;
+      const kind = payload.kind;
+      return {
+        ...next,
+        shadow: { ...next.shadow, [kind]: { ...next.shadow[kind], ...payload.data } },
+        updatedAt: { ...next.updatedAt, [kind]: typeof payload.ts === 'number' ? payload.ts : ctx.now },
+      };
+    },
+
+    alarm(state: EdgeState, payload: AlarmPayload, ctx: ActorContext): EdgeState {
+      if (
+        !isRecord(payload) ||
+        typeof payload.alarm !== 'string' ||
+        payload.alarm.length === 0 ||
+        payload.alarm.length > 64
+      ) {
+        throw new TerminalError('alarm: alarm must be a non-empty string of at most 64 characters');
+      }
+      if (payload.phase !== 'start' && payload.phase !== 'end')
+        throw new TerminalError('alarm: phase must be "start" or "end"');
+      const seq = track(state, payload.seq, payload.boot);
+      if (seq === undefined) return duplicate(state);
+      const next = seen({ ...state, seq }, ctx);
+      const at = typeof payload.ts === 'number' ? payload.ts : ctx.now;
+      const data = isRecord(payload.data) ? payload.data : {};
+      const open = next.openAlarms[payload.alarm];
+      if (payload.phase === 'start') {
+        if (open !== undefined) return next; // repeated start: already open
+        ctx.emit({ type: 'alarm.start', edgeId: ctx.id, alarm: payload.alarm, at, data });
+        return {
+          ...next,
+          openAlarms: { ...next.openAlarms, [payload.alarm]: { since: at, data } },
+          alarmsRaised: next.alarmsRaised + 1,
+        };
+      }
+      const { [payload.alarm]: _closed, ...rest } = next.openAlarms;
+      ctx.emit({
+        type: 'alarm.end',
+        edgeId: ctx.id,
+        alarm: payload.alarm,
+        at,
+        since: open?.since ?? null,
+        data,
+      });
+      return { ...next, openAlarms: rest };
+    },
+  },
+  timers: {
+    offline(state: EdgeState, _data: unknown, ctx: ActorContext): EdgeState | undefined {
+      if (!state.online || state.lastSeen === null) return undefined;
+      const silentFor = ctx.now - state.lastSeen;
+      if (silentFor < EDGE_OFFLINE_AFTER_MS) {
+        // Seen since the timer was armed: wait for the rest of the window.
+        ctx.setTimer('offline', EDGE_OFFLINE_AFTER_MS - silentFor);
+        return { ...state, offlineDue: ctx.now + EDGE_OFFLINE_AFTER_MS - silentFor };
+      }
+      ctx.emit({ type: 'edge.offline', edgeId: ctx.id, lastSeen: state.lastSeen });
+      return { ...state, online: false };
+    },
+  },
+});

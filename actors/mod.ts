@@ -1,0 +1,26 @@
+/**
+ * The actor runtime: hub nodes, placement by rendezvous hashing over live members, shard
+ * leases with fencing tokens, turns, durable timers, and the edge actor's behaviour.
+ */
+
+export type { ActorSlot } from './actor-table.ts';
+export { ActorTable } from './actor-table.ts';
+export type { ActorClient } from './client.ts';
+export { createActorClient } from './client.ts';
+export type { ActorContext, ActorDefinition, Handler, HandlerMap, OutboxEvent, PayloadOf } from './define.ts';
+export { defineActor } from './define.ts';
+export type { AlarmPayload, EdgeState, TelemetryPayload } from './edge-actor.ts';
+export { EDGE_OFFLINE_AFTER_MS, edgeActor } from './edge-actor.ts';
+export { ConfigError, FencedError, TerminalError } from './errors.ts';
+export type { HistogramJSON } from './histogram.ts';
+export { Histogram, histogramDelta } from './histogram.ts';
+export type { Granted } from './leases.ts';
+export { acquireLeases, readLeases, releaseLeases, renewLeases } from './leases.ts';
+export type { Logger } from './logger.ts';
+export { silentLogger } from './logger.ts';
+export type { MembershipView } from './membership.ts';
+export { heartbeat, leave, liveMembers } from './membership.ts';
+export type { HubNodeOptions, NodeStats } from './node.ts';
+export { HubNode, startHubNode } from './node.ts';
+export { HashRing } from './ring.ts';
+export { readNodeStats } from './stats.ts';

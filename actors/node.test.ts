@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { readDeadLetters } from '../bus/mod.ts';
+import { waitFor } from '../infra/mod.ts';
+import { createActorClient } from './client.ts';
+import { startHubNode } from './node.ts';
+import { alarmClockActor, type CounterState, counterActor } from './testdata/actors.ts';
+import { useRedis } from './testdata/harness.ts';
+
+const t = useRedis();
+const fast = { leaseMs: 600, tickMs: 100, timerIntervalMs: 50 };
+
+async function counterState(
+  keyspace: ReturnType<typeof t.keyspace>,
+  id: string,
+): Promise<CounterState | undefined> {
+  const address = `counter/${id}`;
+  const raw = await t.redis.hget(keyspace.shard(keyspace.shardOf(address)).state, address);
+  return raw === null ? undefined : (JSON.parse(raw) as { s: CounterState }).s;
+}
+
+describe('hub node (in process, real Redis)', () => {
+  it('applies each actor’s messages one at a time, in order, across two nodes', async () => {
+    const keyspace = t.keyspace();
+    await using a = await startHubNode({
+      redis: t.connect(),
+      keyspace,
+      actors: [counterActor],
+      nodeId: 'a',
+      ...fast,
+    });
+    await using b = await startHubNode({
+      redis: t.connect(),
+      keyspace,
+      actors: [counterActor],
+      nodeId: 'b',
+      ...fast,
+    });
+    const client = createActorClient(t.redis, keyspace, counterActor);
+    const actors = 40;
+    const perActor = 30;
+    for (let seq = 1; seq <= perActor; seq++) {
+      await client.sendMany(
+        Array.from({ length: actors }, (_, i) => ({ id: `c${i}`, method: 'add', payload: { seq } })),
+      );
+    }
+    await waitFor(
+      async () => {
+        for (let i = 0; i < actors; i++)
+          if ((await counterState(keyspace, `c${i}`))?.count !== perActor) return false;
+        return true;
+      },
+      { message: 'every counter to reach 30' },
+    );
+    for (let i = 0; i < actors; i++) {
+      const s = await counterState(keyspace, `c${i}`);
+      assert.deepEqual(
+        [s?.count, s?.lastSeq, s?.outOfOrder, s?.duplicates],
+        [perActor, perActor, 0, 0],
+        `counter c${i}`,
+      );
+    }
+    assert.ok(a.ownedShards.length > 0 && b.ownedShards.length > 0, 'both nodes own shards');
+    assert.equal(a.ownedShards.length + b.ownedShards.length, keyspace.shards);
+  });
+
+  it('skips entries already reflected in the persisted state (no double application on redelivery)', async () => {
+    const keyspace = t.keyspace();
+    const client = createActorClient(t.redis, keyspace, counterActor);
+    const ids = await client.sendMany([1, 2, 3].map((seq) => ({ id: 'x', method: 'add', payload: { seq } })));
+    // As if a node had applied and committed the first two, then died before acknowledging.
+    const shard = keyspace.shard(keyspace.shardOf('counter/x'));
+    const applied: CounterState = {
+      count: 2,
+      lastSeq: 2,
+      outOfOrder: 0,
+      duplicates: 0,
+      handledBy: ['earlier'],
+    };
+    await t.redis.hset(shard.state, 'counter/x', JSON.stringify({ id: ids[1], s: applied }));
+    await using node = await startHubNode({ redis: t.connect(), keyspace, actors: [counterActor], ...fast });
+    await waitFor(async () => (await counterState(keyspace, 'x'))?.count === 3, { message: 'count 3' });
+    const s = await counterState(keyspace, 'x');
+    assert.equal(s?.duplicates, 0, 'the handler never saw an applied message again');
+    assert.equal(node.stats().duplicatesSkipped, 2);
+  });
+
+  it('dead-letters a poison message with the reason and keeps the actor going', async () => {
+    const keyspace = t.keyspace();
+    await using node = await startHubNode({
+      redis: t.connect(),
+      keyspace,
+      actors: [counterActor],
+      maxAttempts: 3,
+      ...fast,
+    });
+    const client = createActorClient(t.redis, keyspace, counterActor);
+    await client.send('p', 'flaky', { seq: 1, ok: true });
+    await client.send('p', 'flaky', { seq: 2 });
+    await client.send('p', 'flaky', { seq: 3, terminal: true });
+    await client.send('p', 'flaky', { seq: 4, ok: true });
+    await waitFor(async () => (await counterState(keyspace, 'p'))?.lastSeq === 4, {
+      message: 'seq 4 applied',
+    });
+    const letters = await readDeadLetters(t.redis, keyspace);
+    assert.equal(letters.length, 2);
+    assert.match(letters[1]!.reason, /handler "flaky" failed: poisoned payload/);
+    assert.match(letters[0]!.reason, /refused for good/);
+    assert.equal(letters[1]!.address, 'counter/p');
+    assert.equal(node.stats().deadLettered, 2);
+    assert.equal((await counterState(keyspace, 'p'))?.count, 2);
+  });
+
+  it('dead-letters malformed stream entries instead of throwing', async () => {
+    const keyspace = t.keyspace({ shards: 1 });
+    await using node = await startHubNode({ redis: t.connect(), keyspace, actors: [counterActor], ...fast });
+    const mailbox = keyspace.shard(0).mailbox;
+    await t.redis.xadd(mailbox, '*', 'a', 'counter/m', 'm', 'add', 'p', '{not json', 't', '1');
+    await t.redis.xadd(mailbox, '*', 'garbage', 'yes');
+    await t.redis.xadd(mailbox, '*', 'a', 'nosuchtype/1', 'm', 'add', 'p', '{}', 't', '1');
+    await t.redis.xadd(mailbox, '*', 'a', 'counter/m', 'm', 'nosuchmethod', 'p', '{}', 't', '1');
+    await createActorClient(t.redis, keyspace, counterActor).send('m', 'add', { seq: 1 });
+    await waitFor(async () => (await counterState(keyspace, 'm'))?.count === 1, {
+      message: 'the good message',
+    });
+    const reasons = (await readDeadLetters(t.redis, keyspace)).map((l) => l.reason).sort();
+    assert.equal(reasons.length, 4);
+    assert.match(reasons.join('\n'), /payload is not JSON/);
+    assert.match(reasons.join('\n'), /missing or invalid actor address/);
+    assert.match(reasons.join('\n'), /no actor type "nosuchtype"/);
+    assert.match(reasons.join('\n'), /has no handler "nosuchmethod"/);
+    assert.equal(node.stats().deadLettered, 4);
+  });
+
+  it('fires a durable timer once, and a cancelled one never', async () => {
+    const keyspace = t.keyspace();
+    await using _node = await startHubNode({
+      redis: t.connect(),
+      keyspace,
+      actors: [alarmClockActor],
+      ...fast,
+    });
+    const client = createActorClient(t.redis, keyspace, alarmClockActor);
+    await client.send('k1', 'arm', { delayMs: 200 });
+    await client.send('k2', 'arm', { delayMs: 300 });
+    await client.send('k2', 'disarm', null);
+    const address = (id: string) => `clock/${id}`;
+    const state = async (id: string) => {
+      const raw = await t.redis.hget(keyspace.shard(keyspace.shardOf(address(id))).state, address(id));
+      return raw === null ? undefined : (JSON.parse(raw) as { s: { rang: number; armed: number } }).s;
+    };
+    await waitFor(async () => (await state('k1'))?.rang === 1, { message: 'k1 to ring' });
+    await waitFor(async () => (await state('k2'))?.armed === 1, { message: 'k2 armed' });
+    // k2 was due 300 ms after arming; give it the same time k1 needed and more.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.equal((await state('k1'))?.rang, 1, 'k1 rang exactly once');
+    assert.equal((await state('k2'))?.rang, 0, 'k2 was cancelled');
+    assert.equal(await t.redis.zcard(keyspace.shard(keyspace.shardOf(address('k1'))).timers), 0);
+  });
+
+  it('hands every shard to the remaining node on graceful stop, without losing messages', async () => {
+    const keyspace = t.keyspace();
+    const a = await startHubNode({
+      redis: t.connect(),
+      keyspace,
+      actors: [counterActor],
+      nodeId: 'a',
+      ...fast,
+    });
+    await using b = await startHubNode({
+      redis: t.connect(),
+      keyspace,
+      actors: [counterActor],
+      nodeId: 'b',
+      ...fast,
+    });
+    const client = createActorClient(t.redis, keyspace, counterActor);
+    const sending = (async () => {
+      for (let seq = 1; seq <= 40; seq++) {
+        await client.sendMany(
+          Array.from({ length: 20 }, (_, i) => ({ id: `h${i}`, method: 'add', payload: { seq } })),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await a.stop();
+    await sending;
+    await waitFor(() => b.ownedShards.length === keyspace.shards, { message: 'b to own every shard' });
+    await waitFor(
+      async () => {
+        for (let i = 0; i < 20; i++) if ((await counterState(keyspace, `h${i}`))?.count !== 40) return false;
+        return true;
+      },
+      { message: 'every counter to reach 40' },
+    );
+    for (let i = 0; i < 20; i++) {
+      const s = await counterState(keyspace, `h${i}`);
+      assert.equal(s?.outOfOrder, 0);
+      assert.equal(s?.duplicates, 0);
+    }
+  });
+});

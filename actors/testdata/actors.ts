@@ -1,0 +1,84 @@
+/**
+ * Actors the test suite and benchmarks run on real hub nodes (loaded with --actors-module).
+ */
+import { type ActorContext, defineActor } from '../define.ts';
+import { TerminalError } from '../errors.ts';
+
+export interface CounterState {
+  readonly count: number;
+  readonly lastSeq: number;
+  /** Messages that arrived with a seq other than lastSeq + 1 (order broken or message lost). */
+  readonly outOfOrder: number;
+  /** Messages whose seq was already applied (double application). */
+  readonly duplicates: number;
+  readonly handledBy: readonly string[];
+}
+
+function add(state: CounterState, payload: { seq: number }, ctx: ActorContext): CounterState {
+  const seq = payload.seq;
+  const handledBy = state.handledBy.includes(process.pid.toString())
+    ? state.handledBy
+    : [...state.handledBy, process.pid.toString()];
+  if (seq <= state.lastSeq) return { ...state, duplicates: state.duplicates + 1, handledBy };
+  void ctx;
+  return {
+    count: state.count + 1,
+    lastSeq: seq,
+    outOfOrder: state.outOfOrder + (seq === state.lastSeq + 1 ? 0 : 1),
+    duplicates: state.duplicates,
+    handledBy,
+  };
+}
+
+export const counterActor = defineActor({
+  type: 'counter',
+  initialState: (): CounterState => ({ count: 0, lastSeq: 0, outOfOrder: 0, duplicates: 0, handledBy: [] }),
+  handlers: {
+    add,
+    /** Like add, but takes `ms` to finish (to catch a node mid-turn). */
+    async slowAdd(state: CounterState, payload: { seq: number; ms: number }, ctx: ActorContext) {
+      ctx.log.info({ seq: payload.seq }, 'slowAdd started');
+      await new Promise((resolve) => setTimeout(resolve, payload.ms));
+      return add(state, payload, ctx);
+    },
+    /** Fails every time unless `ok` is true. */
+    flaky(
+      state: CounterState,
+      payload: { seq: number; ok?: boolean; terminal?: boolean },
+      ctx: ActorContext,
+    ) {
+      if (payload.terminal) throw new TerminalError('refused for good');
+      if (!payload.ok) throw new Error('poisoned payload');
+      return add(state, payload, ctx);
+    },
+  },
+});
+
+export interface AlarmClockState {
+  readonly armed: number;
+  readonly rang: number;
+  readonly rangAt: number | null;
+  readonly armedBy: number | null;
+}
+
+export const alarmClockActor = defineActor({
+  type: 'clock',
+  initialState: (): AlarmClockState => ({ armed: 0, rang: 0, rangAt: null, armedBy: null }),
+  handlers: {
+    arm(state: AlarmClockState, payload: { delayMs: number }, ctx: ActorContext): AlarmClockState {
+      ctx.setTimer('ring', payload.delayMs, { armedAt: ctx.now });
+      return { ...state, armed: state.armed + 1, armedBy: process.pid };
+    },
+    disarm(state: AlarmClockState, _payload: unknown, ctx: ActorContext): AlarmClockState {
+      ctx.cancelTimer('ring');
+      return state;
+    },
+  },
+  timers: {
+    ring(state: AlarmClockState, _data: unknown, ctx: ActorContext): AlarmClockState {
+      return { ...state, rang: state.rang + 1, rangAt: ctx.now };
+    },
+  },
+});
+
+export const actors = [counterActor, alarmClockActor];

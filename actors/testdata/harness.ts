@@ -1,0 +1,49 @@
+/**
+ * Test harness: one real redis-server per test file, a fresh namespace per test.
+ */
+import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import {
+  connectRedis,
+  createKeyspace,
+  type Keyspace,
+  type KeyspaceOptions,
+  type Redis,
+} from '../../bus/mod.ts';
+import { type RedisServer, startRedisServer } from '../../infra/mod.ts';
+
+export const TEST_ACTORS_MODULE = fileURLToPath(new URL('./actors.ts', import.meta.url));
+
+export interface TestRedis {
+  server: RedisServer;
+  /** A connection (with the bus scripts) for the test's own commands. */
+  redis: Redis;
+  /** A fresh keyspace: random prefix, small by default so tests stay quick. */
+  keyspace(options?: KeyspaceOptions): Keyspace;
+  /** Extra connections the test opens; closed after the file. */
+  connect(name?: string): Redis;
+}
+
+/** Starts redis-server before the file's tests and stops it after. */
+export function useRedis(): TestRedis {
+  const opened: Redis[] = [];
+  const t = {} as TestRedis;
+  before(async () => {
+    t.server = await startRedisServer();
+    t.redis = connectRedis(t.server.url, { name: 'test' });
+    opened.push(t.redis);
+  });
+  after(async () => {
+    for (const r of opened) r.disconnect();
+    await t.server?.stop();
+  });
+  t.keyspace = (options = {}) =>
+    createKeyspace({ shards: 64, ...options, prefix: `t${randomBytes(4).toString('hex')}` });
+  t.connect = (name = 'test') => {
+    const r = connectRedis(t.server.url, { name });
+    opened.push(r);
+    return r;
+  };
+  return t;
+}

@@ -1,0 +1,43 @@
+/**
+ * Typed errors of the bus. Each carries a stable `code` and says whether retrying can help.
+ */
+export class BusError extends Error {
+  readonly code: string;
+  readonly retryable: boolean;
+  constructor(code: string, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'BusError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** The cluster's stored layout (shards, tag groups) differs from this process's configuration. */
+export class LayoutMismatchError extends BusError {
+  constructor(message: string) {
+    super('LAYOUT_MISMATCH', message);
+    this.name = 'LayoutMismatchError';
+  }
+}
+
+/** A mailbox entry that cannot be turned into a message (missing fields, bad JSON, bad address). */
+export class MalformedEntryError extends BusError {
+  constructor(message: string) {
+    super('MALFORMED_ENTRY', message);
+    this.name = 'MalformedEntryError';
+  }
+}
+
+/** A message refused before it reaches Redis (bad address, payload too large). */
+export class InvalidMessageError extends BusError {
+  constructor(message: string) {
+    super('INVALID_MESSAGE', message);
+    this.name = 'InvalidMessageError';
+  }
+}
+
+/** Converts anything caught into an Error, keeping the original as the cause. */
+export function toError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  return new Error(typeof value === 'string' ? value : JSON.stringify(value), { cause: value });
+}

@@ -1,0 +1,129 @@
+/**
+ * The one place where DeviceHub names its Redis keys.
+ *
+ * Placement and Redis Cluster slots are decided here, once:
+ * - an actor address (`edge/<edgeId>`) hashes to one of `shards` shards (the unit of placement
+ *   and leasing);
+ * - a shard belongs to one of `tagGroups` hash-tag groups; every key of a shard carries the
+ *   group's hash tag, so any script that touches several shards of one group runs in one slot.
+ *   One group (the default) suits a single Redis instance: a whole turn is one read and one
+ *   commit. On Redis Cluster, more groups spread the load over the masters.
+ */
+import { fnv1a32 } from './hash.ts';
+
+export const CONSUMER_GROUP = 'hub';
+
+export interface KeyspaceOptions {
+  /** Namespace prefix; tests use a random one each. Default `dh`. */
+  prefix?: string;
+  /** Number of shards actor addresses hash into. Fixed for a cluster's lifetime. Default 1024. */
+  shards?: number;
+  /** Number of Redis Cluster hash-tag groups the shards are spread over. Default 1. */
+  tagGroups?: number;
+}
+
+export interface ShardKeys {
+  readonly shard: number;
+  readonly group: number;
+  /** Stream: the shard's mailbox; every entry names the actor it is for. */
+  readonly mailbox: string;
+  /** Hash: `node`, `epoch` (monotonic fencing token), `until` (ms, Redis clock). */
+  readonly lease: string;
+  /** Hash: actor address → `{"id": lastAppliedEntryId, "s": state}` as JSON. */
+  readonly state: string;
+  /** Sorted set: timer member `<address>|<name>` scored by due time (ms). */
+  readonly timers: string;
+  /** Hash: timer member → JSON `{"name","data"}`. */
+  readonly timerData: string;
+}
+
+export interface Keyspace {
+  readonly prefix: string;
+  readonly shards: number;
+  readonly tagGroups: number;
+  shardOf(address: string): number;
+  groupOf(shard: number): number;
+  shard(shard: number): ShardKeys;
+  /** Stream: effects actors hand to the outside world (alarms, online/offline), per tag group. */
+  outbox(group: number): string;
+  /** Sorted set: live hub nodes scored by heartbeat expiry (ms, Redis clock). */
+  readonly members: string;
+  /** Hash: node id → JSON stats, refreshed by each node every second. */
+  readonly nodeStats: string;
+  /** Hash: the cluster's fixed layout (`shards`, `tagGroups`); nodes refuse a mismatch. */
+  readonly layout: string;
+  /** Stream: messages no actor could take, each with the reason. */
+  readonly deadLetters: string;
+  /** Hash: per-edge first-handled times after a takeover (benchmarks only). */
+  readonly traceResume: string;
+}
+
+export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
+  const { prefix = 'dh', shards = 1024, tagGroups = 1 } = options;
+  if (!/^[A-Za-z0-9_.-]{1,32}$/.test(prefix)) {
+    throw new RangeError(`Cannot create keyspace: prefix must match [A-Za-z0-9_.-]{1,32}, got "${prefix}"`);
+  }
+  if (!Number.isInteger(shards) || shards < 1 || shards > 16384) {
+    throw new RangeError(`Cannot create keyspace: shards must be an integer 1..16384, got ${shards}`);
+  }
+  if (!Number.isInteger(tagGroups) || tagGroups < 1 || tagGroups > shards) {
+    throw new RangeError(
+      `Cannot create keyspace: tagGroups must be an integer 1..${shards}, got ${tagGroups}`,
+    );
+  }
+  const cache = new Map<number, ShardKeys>();
+  const groupOf = (shard: number): number => shard % tagGroups;
+  const meta = `${prefix}:{meta}`;
+  return {
+    prefix,
+    shards,
+    tagGroups,
+    shardOf: (address) => fnv1a32(address) % shards,
+    groupOf,
+    shard(shard) {
+      let keys = cache.get(shard);
+      if (keys === undefined) {
+        if (!Number.isInteger(shard) || shard < 0 || shard >= shards) {
+          throw new RangeError(`Cannot name shard keys: shard must be 0..${shards - 1}, got ${shard}`);
+        }
+        const group = groupOf(shard);
+        const base = `${prefix}:{g${group}}:s${shard}`;
+        keys = {
+          shard,
+          group,
+          mailbox: `${base}:mb`,
+          lease: `${base}:lease`,
+          state: `${base}:state`,
+          timers: `${base}:timers`,
+          timerData: `${base}:tdata`,
+        };
+        cache.set(shard, keys);
+      }
+      return keys;
+    },
+    outbox: (group) => `${prefix}:{g${group}}:outbox`,
+    members: `${meta}:members`,
+    nodeStats: `${meta}:stats`,
+    layout: `${meta}:layout`,
+    deadLetters: `${prefix}:{dlq}:deadletters`,
+    traceResume: `${prefix}:{trace}:resume`,
+  };
+}
+
+/**
+ * Groups items by the hash-tag group of their shard: what one script or one multi-key command
+ * may touch together on Redis Cluster.
+ */
+export function groupByTag<T extends { readonly shard: number }>(
+  keyspace: Keyspace,
+  items: Iterable<T>,
+): Map<number, T[]> {
+  const groups = new Map<number, T[]>();
+  for (const item of items) {
+    const group = keyspace.groupOf(item.shard);
+    const list = groups.get(group);
+    if (list) list.push(item);
+    else groups.set(group, [item]);
+  }
+  return groups;
+}

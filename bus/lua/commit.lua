@@ -1,0 +1,70 @@
+--[[
+  Commits one turn of several shards (one hash-tag group) atomically, fenced per shard.
+
+  For each shard i (5 keys each):
+    KEYS[5i-4]  lease hash      KEYS[5i-3]  state hash      KEYS[5i-2]  mailbox stream
+    KEYS[5i-1]  timers zset     KEYS[5i]    timer data hash
+  KEYS[#KEYS]   outbox stream of the group
+
+  ARGV[1]  node id
+  ARGV[2]  consumer group name
+  ARGV[3]  JSON array, one object per shard, in KEYS order:
+           { "e": epoch,                               -- fencing token the node holds
+             "s": [address, stateJson, ...],           -- actor states, each with its last applied id
+             "a": [entryId, ...],                      -- mailbox entries to acknowledge
+             "t": [member, dueMs, dataJson, ...],      -- timers to set (dueMs as a string)
+             "c": [member, ...],                       -- timers to cancel
+             "o": [eventJson, ...] }                   -- outbox events
+  A shard is written only when the node still holds its lease with that epoch and the lease
+  has not expired (Redis clock): a paused or partitioned node cannot write stale state.
+
+  Returns  the 1-based indexes of the shards that were rejected (empty when all committed).
+]]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local me, group = ARGV[1], ARGV[2]
+local shards = cjson.decode(ARGV[3])
+local outbox = KEYS[#KEYS]
+local rejected = {}
+
+local function chunked(cmd, key, extra, list)
+  local n = #list
+  local i = 1
+  while i <= n do
+    local j = math.min(i + 999, n)
+    local args = { cmd, key }
+    if extra then args[#args + 1] = extra end
+    for k = i, j do args[#args + 1] = list[k] end
+    redis.call(unpack(args))
+    i = j + 1
+  end
+end
+
+for i = 1, #shards do
+  local c = shards[i]
+  local base = (i - 1) * 5
+  local lease, state, mailbox, timers, tdata = KEYS[base + 1], KEYS[base + 2], KEYS[base + 3], KEYS[base + 4], KEYS[base + 5]
+  local f = redis.call('HMGET', lease, 'node', 'epoch', 'until')
+  if f[1] ~= me or tonumber(f[2]) ~= tonumber(c.e) or (tonumber(f[3]) or 0) <= now then
+    rejected[#rejected + 1] = i
+  else
+    if #c.s > 0 then
+      local args = { 'HSET', state }
+      for k = 1, #c.s do args[#args + 1] = c.s[k] end
+      redis.call(unpack(args))
+    end
+    if #c.a > 0 then chunked('XACK', mailbox, group, c.a) end
+    for k = 1, #c.t, 3 do
+      redis.call('ZADD', timers, c.t[k + 1], c.t[k])
+      redis.call('HSET', tdata, c.t[k], c.t[k + 2])
+    end
+    for k = 1, #c.c do
+      redis.call('ZREM', timers, c.c[k])
+      redis.call('HDEL', tdata, c.c[k])
+    end
+    for k = 1, #c.o do
+      redis.call('XADD', outbox, '*', 'e', c.o[k])
+    end
+  end
+end
+return rejected

@@ -1,0 +1,156 @@
+/**
+ * Mailboxes: appending messages for actors and reading a node's shards in batches.
+ *
+ * One stream per shard holds the mailboxes of the shard's actors (each entry names its actor);
+ * the shard's owner reads it through the consumer group `hub`, one XREADGROUP per hash-tag
+ * group for all the shards it owns, and acknowledges entries only when the turn that applied
+ * them is committed (see commit.lua).
+ */
+import type { ChainableCommander, Redis } from 'ioredis';
+import { decodeEntry, encodeEntry, type MailboxEntry, type MailboxMessage } from './entry.ts';
+import { MalformedEntryError } from './errors.ts';
+import { CONSUMER_GROUP, groupByTag, type Keyspace } from './keys.ts';
+
+/** Queues the XADD of each message on a pipeline (for senders that batch). Returns nothing. */
+export function queueMessages(
+  pipeline: ChainableCommander,
+  keyspace: Keyspace,
+  messages: readonly MailboxMessage[],
+  now = Date.now(),
+): void {
+  for (const message of messages) {
+    const fields = encodeEntry(message, now);
+    pipeline.xadd(keyspace.shard(keyspace.shardOf(message.address)).mailbox, '*', ...fields);
+  }
+}
+
+/** Appends messages in one round trip; resolves with their stream ids once Redis holds them. */
+export async function appendMessages(
+  redis: Redis,
+  keyspace: Keyspace,
+  messages: readonly MailboxMessage[],
+): Promise<string[]> {
+  const pipeline = redis.pipeline();
+  queueMessages(pipeline, keyspace, messages);
+  const results = (await pipeline.exec()) ?? [];
+  return results.map(([error, id]) => {
+    if (error) throw error;
+    return String(id);
+  });
+}
+
+export interface ShardRead {
+  readonly shard: number;
+  /** `>` for new entries, `0` for this consumer's pending entries (after a takeover). */
+  readonly from: '>' | '0';
+}
+
+export interface RawShardEntries {
+  readonly shard: number;
+  readonly entries: { id: string; fields: string[] }[];
+}
+
+/**
+ * Reads up to `count` entries per shard for `consumer`, one XREADGROUP per tag group, all in
+ * one pipeline. Shards with nothing to read are left out of the result.
+ */
+export async function readShards(
+  redis: Redis,
+  keyspace: Keyspace,
+  consumer: string,
+  reads: readonly ShardRead[],
+  count: number,
+): Promise<RawShardEntries[]> {
+  if (reads.length === 0) return [];
+  const byGroup = groupByTag(keyspace, reads);
+  const byKey = new Map<string, number>();
+  const pipeline = redis.pipeline();
+  for (const list of byGroup.values()) {
+    const keys: string[] = [];
+    const ids: string[] = [];
+    for (const read of list) {
+      const key = keyspace.shard(read.shard).mailbox;
+      byKey.set(key, read.shard);
+      keys.push(key);
+      ids.push(read.from);
+    }
+    pipeline.xreadgroup('GROUP', CONSUMER_GROUP, consumer, 'COUNT', count, 'STREAMS', ...keys, ...ids);
+  }
+  const results = (await pipeline.exec()) ?? [];
+  const out: RawShardEntries[] = [];
+  for (const [error, reply] of results) {
+    if (error) throw error;
+    if (reply === null) continue;
+    for (const [key, entries] of reply as [string, [string, string[] | null][]][]) {
+      const shard = byKey.get(key);
+      if (shard === undefined || entries.length === 0) continue;
+      // A pending entry trimmed or deleted meanwhile comes back with nil fields.
+      out.push({ shard, entries: entries.map(([id, fields]) => ({ id, fields: fields ?? [] })) });
+    }
+  }
+  return out;
+}
+
+/**
+ * Moves every pending entry of a shard to `consumer` (after taking the shard over from a node
+ * that died or was fenced). Each claim counts as a delivery. Returns how many were claimed.
+ */
+export async function claimPending(
+  redis: Redis,
+  keyspace: Keyspace,
+  shard: number,
+  consumer: string,
+): Promise<number> {
+  const key = keyspace.shard(shard).mailbox;
+  let cursor = '0-0';
+  let claimed = 0;
+  for (let i = 0; i < 10_000; i++) {
+    const reply = (await redis.xautoclaim(
+      key,
+      CONSUMER_GROUP,
+      consumer,
+      0,
+      cursor,
+      'COUNT',
+      1000,
+      'JUSTID',
+    )) as [string, string[]];
+    claimed += reply[1].length;
+    cursor = reply[0];
+    if (cursor === '0-0') break;
+  }
+  return claimed;
+}
+
+/** Delivery counts of a consumer's pending entries of a shard, by entry id. */
+export async function pendingDeliveries(
+  redis: Redis,
+  keyspace: Keyspace,
+  shard: number,
+  consumer: string,
+  count: number,
+): Promise<Map<string, number>> {
+  const reply = (await redis.xpending(
+    keyspace.shard(shard).mailbox,
+    CONSUMER_GROUP,
+    '-',
+    '+',
+    count,
+    consumer,
+  )) as [string, string, number, number][];
+  return new Map(reply.map(([id, , , deliveries]) => [id, Number(deliveries)]));
+}
+
+export type DecodedEntry =
+  | { ok: true; entry: MailboxEntry }
+  | { ok: false; id: string; fields: string[]; reason: string };
+
+/** Decodes one raw entry without throwing: malformed entries come back with the reason. */
+export function tryDecode(id: string, fields: string[]): DecodedEntry {
+  try {
+    return { ok: true, entry: decodeEntry(id, fields) };
+  } catch (error) {
+    if (error instanceof MalformedEntryError) return { ok: false, id, fields, reason: error.message };
+    throw error;
+  }
+}

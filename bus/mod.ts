@@ -1,0 +1,41 @@
+/**
+ * The Redis-stream bus: key schema, connections, mailbox streams, the Lua scripts that make
+ * leases, commits, timers and trimming atomic, and the dead-letter stream.
+ */
+
+export type { DeadLetter, DeadLetterInput } from './dead-letters.ts';
+export { MAX_DEAD_LETTERS, queueDeadLetter, readDeadLetters } from './dead-letters.ts';
+export type { MailboxEntry, MailboxMessage } from './entry.ts';
+export {
+  decodeEntry,
+  encodeEntry,
+  isValidAddress,
+  MAX_PAYLOAD_BYTES,
+  rawField,
+  TIMER_METHOD,
+} from './entry.ts';
+export {
+  BusError,
+  InvalidMessageError,
+  LayoutMismatchError,
+  MalformedEntryError,
+  toError,
+} from './errors.ts';
+export { fnv1a32, mix32 } from './hash.ts';
+export type { Keyspace, KeyspaceOptions, ShardKeys } from './keys.ts';
+export { CONSUMER_GROUP, createKeyspace, groupByTag } from './keys.ts';
+export { ensureLayout } from './layout.ts';
+export type { DecodedEntry, RawShardEntries, ShardRead } from './mailbox.ts';
+export {
+  appendMessages,
+  claimPending,
+  pendingDeliveries,
+  queueMessages,
+  readShards,
+  tryDecode,
+} from './mailbox.ts';
+export type { ConnectOptions, Redis } from './redis.ts';
+export { connectRedis } from './redis.ts';
+export type { ScriptName } from './scripts.ts';
+export { runScript } from './scripts.ts';
+export { compareStreamIds } from './stream-id.ts';

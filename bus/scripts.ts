@@ -1,0 +1,37 @@
+/**
+ * The bus's Lua scripts, loaded from `lua/` and defined on each connection (EVALSHA with a
+ * fallback to EVAL, also inside pipelines). Each script file documents its KEYS, ARGV and reply.
+ */
+import { readFileSync } from 'node:fs';
+import type { ChainableCommander, Redis } from 'ioredis';
+
+const names = ['heartbeat', 'acquire', 'renew', 'release', 'commit', 'fire-timers', 'trim'] as const;
+export type ScriptName = (typeof names)[number];
+
+const sources: Record<ScriptName, string> = Object.fromEntries(
+  names.map((name) => [name, readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')]),
+) as Record<ScriptName, string>;
+
+const commandName = (name: ScriptName): string => `dh_${name.replace('-', '_')}`;
+
+export function registerScripts(redis: Redis): void {
+  for (const name of names) {
+    redis.defineCommand(commandName(name), { lua: sources[name] });
+  }
+}
+
+type ScriptCall = (numKeys: number, ...args: (string | number)[]) => Promise<unknown>;
+
+/** Runs a bus script on a connection or queues it on a pipeline. */
+export function runScript(
+  target: Redis | ChainableCommander,
+  name: ScriptName,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  const call = (target as unknown as Record<string, ScriptCall>)[commandName(name)];
+  if (call === undefined) {
+    throw new Error(`Cannot run script ${name}: the connection was not opened with connectRedis()`);
+  }
+  return call.call(target, keys.length, ...keys, ...args);
+}

@@ -1,0 +1,56 @@
+/**
+ * Configuration shared by the CLI commands: flags first, then environment variables, then
+ * defaults; every value validated at start-up with an error naming the flag and variable.
+ */
+import { createKeyspace, type Keyspace } from '../bus/mod.ts';
+
+export interface ClusterConfig {
+  readonly redisUrl: string | undefined;
+  readonly keyspace: Keyspace;
+}
+
+function int(
+  name: string,
+  env: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`Invalid --${name} / ${env}: expected an integer ${min}..${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+export function clusterConfig(flags: Record<string, string | boolean | undefined>): ClusterConfig {
+  const str = (flag: string, env: string) =>
+    typeof flags[flag] === 'string' ? (flags[flag] as string) : process.env[env];
+  const keyspace = createKeyspace({
+    prefix: str('prefix', 'DH_PREFIX') ?? 'dh',
+    shards: int('shards', 'DH_SHARDS', str('shards', 'DH_SHARDS'), 1024, 1, 16384),
+    tagGroups: int('tag-groups', 'DH_TAG_GROUPS', str('tag-groups', 'DH_TAG_GROUPS'), 1, 1, 16384),
+  });
+  return { redisUrl: str('redis', 'REDIS_URL'), keyspace };
+}
+
+export const clusterFlags = {
+  redis: { type: 'string' },
+  prefix: { type: 'string' },
+  shards: { type: 'string' },
+  'tag-groups': { type: 'string' },
+} as const;
+
+export function intFlag(
+  flags: Record<string, string | boolean | undefined>,
+  name: string,
+  env: string,
+  fallback: number,
+  min = 1,
+  max = 10_000_000,
+): number {
+  const raw = typeof flags[name] === 'string' ? (flags[name] as string) : process.env[env];
+  return int(name, env, raw, fallback, min, max);
+}

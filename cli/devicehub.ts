@@ -1,0 +1,50 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * The one command line of DeviceHub: `devicehub <command> [options]`.
+ */
+import { nodeCommand, nodeHelp } from './node-command.ts';
+
+const help = `DeviceHub — a device hub for fleets of elevator edge boxes
+
+usage: devicehub <command> [options]
+
+commands:
+  demo        a local cluster (Redis, 2 hub nodes, 1,000 simulated edges) with a live table
+  node        run one hub node
+  bench       run a benchmark scenario: actors | rebalance | failover
+  help        this text; \`devicehub <command> --help\` for a command's options
+
+${nodeHelp}
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    if (command === 'bench') console.log((await import('../bench/main.ts')).benchHelp);
+    else if (command === 'demo') console.log((await import('./demo.ts')).demoHelp);
+    else console.log(help);
+    return;
+  }
+  switch (command) {
+    case 'node':
+      return nodeCommand(rest);
+    case 'demo':
+      return (await import('./demo.ts')).demoCommand(rest);
+    case 'bench':
+      return (await import('../bench/main.ts')).benchCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(help);
+      return;
+    default:
+      console.error(`devicehub: unknown command "${command}"\n\n${help}`);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(`devicehub: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

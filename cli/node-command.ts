@@ -1,0 +1,70 @@
+/**
+ * `devicehub node`: runs one hub node until SIGTERM/SIGINT, then hands its shards off.
+ */
+
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { type ActorDefinition, edgeActor, startHubNode } from '../actors/mod.ts';
+import { connectRedis } from '../bus/mod.ts';
+import { clusterConfig, clusterFlags, intFlag } from './config.ts';
+
+export const nodeHelp = `devicehub node [options]     run a hub node (stops gracefully on SIGTERM/SIGINT)
+
+  --redis URL          Redis URL (env REDIS_URL; required)
+  --id ID              node id (env DH_NODE_ID; default node-<random>)
+  --prefix P           key namespace (env DH_PREFIX; default dh)
+  --shards N           shards in the cluster (env DH_SHARDS; default 1024; fixed for the cluster)
+  --tag-groups N       Redis Cluster hash-tag groups (env DH_TAG_GROUPS; default 1)
+  --lease-ms MS        lease / failure-detection time (env DH_LEASE_MS; default 1500)
+  --tick-ms MS         heartbeat and placement period (env DH_TICK_MS; default 250)
+  --actors-module P    extra actor definitions: a module exporting \`actors\` (an array)
+  --trace-resume       record each actor's first message after a takeover (benchmarks)`;
+
+export async function nodeCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...clusterFlags,
+      id: { type: 'string' },
+      'lease-ms': { type: 'string' },
+      'tick-ms': { type: 'string' },
+      'actors-module': { type: 'string' },
+      'trace-resume': { type: 'boolean' },
+    },
+  });
+  const config = clusterConfig(values);
+  if (!config.redisUrl)
+    throw new RangeError('Missing --redis / REDIS_URL: the hub node needs a Redis to work from');
+  const log = pino({ level: process.env.DH_LOG_LEVEL ?? 'info', base: { pid: process.pid } });
+  const actors: ActorDefinition[] = [edgeActor as ActorDefinition];
+  if (values['actors-module']) {
+    const mod = (await import(pathToFileURL(resolve(values['actors-module'])).href)) as {
+      actors?: ActorDefinition[];
+    };
+    if (!Array.isArray(mod.actors))
+      throw new TypeError(`--actors-module ${values['actors-module']} must export an array "actors"`);
+    actors.push(...mod.actors);
+  }
+  const redis = connectRedis(config.redisUrl, { name: `node:${values.id ?? 'anon'}` });
+  redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
+  const node = await startHubNode({
+    redis,
+    keyspace: config.keyspace,
+    actors,
+    nodeId: values.id ?? process.env.DH_NODE_ID,
+    logger: log,
+    leaseMs: intFlag(values, 'lease-ms', 'DH_LEASE_MS', 1500, 100),
+    tickMs: intFlag(values, 'tick-ms', 'DH_TICK_MS', 250, 10),
+    traceResume: values['trace-resume'] === true,
+  });
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, 'stopping');
+    await node.stop();
+    redis.disconnect();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}

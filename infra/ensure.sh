@@ -1,0 +1,14 @@
+#!/bin/sh
+# Installs what `npm start`, `npm test` and `npm run bench` need, once, then gets out of the way.
+# Idempotent and quick (well under a second) when everything is present.
+set -eu
+cd "$(dirname "$0")/.."
+
+# npm dependencies: install when node_modules is missing or older than the lockfile.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "devicehub: installing npm dependencies (npm ci)…" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# Servers the project runs itself (tests, demo, bench).
+sh infra/provision.sh

@@ -1,0 +1,90 @@
+/**
+ * A hub node in its own process (`devicehub node`), for fault tests, the demo and benchmarks:
+ * real `kill -9`, SIGSTOP and SIGTERM, and its JSON log lines to wait on.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../cli/devicehub.ts', import.meta.url));
+const TSX = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url));
+
+export interface HubProcessOptions {
+  readonly redisUrl: string;
+  readonly nodeId: string;
+  readonly prefix?: string;
+  readonly shards?: number;
+  readonly tagGroups?: number;
+  readonly leaseMs?: number;
+  readonly tickMs?: number;
+  readonly actorsModule?: string;
+  readonly traceResume?: boolean;
+  readonly logLevel?: string;
+  /** Called with every log line the node writes (parsed JSON). */
+  readonly onLog?: (line: Record<string, unknown>) => void;
+}
+
+export interface HubProcess extends AsyncDisposable {
+  readonly nodeId: string;
+  readonly child: ChildProcess;
+  readonly logs: Record<string, unknown>[];
+  /** Resolves once the node has joined and taken its first shards. */
+  readonly ready: Promise<void>;
+  readonly exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** SIGTERM and wait for the graceful hand-off to finish. */
+  stop(): Promise<void>;
+}
+
+export function spawnHubNode(options: HubProcessOptions): HubProcess {
+  const args = [TSX, CLI, 'node', '--redis', options.redisUrl, '--id', options.nodeId];
+  if (options.prefix) args.push('--prefix', options.prefix);
+  if (options.shards) args.push('--shards', String(options.shards));
+  if (options.tagGroups) args.push('--tag-groups', String(options.tagGroups));
+  if (options.leaseMs) args.push('--lease-ms', String(options.leaseMs));
+  if (options.tickMs) args.push('--tick-ms', String(options.tickMs));
+  if (options.actorsModule) args.push('--actors-module', options.actorsModule);
+  if (options.traceResume) args.push('--trace-resume');
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, DH_LOG_LEVEL: options.logLevel ?? 'info' },
+  });
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (text) => {
+      let line: Record<string, unknown>;
+      try {
+        line = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        line = { msg: text };
+      }
+      logs.push(line);
+      options.onLog?.(line);
+      if (line.msg === 'hub node started') resolve();
+    });
+    void exited.then((code) =>
+      reject(new Error(`hub node ${options.nodeId} exited with ${code} before it was ready: ${stderr}`)),
+    );
+  });
+  ready.catch(() => {});
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    if (signal === 'SIGKILL' || signal === 'SIGTERM') await exited;
+  };
+  return {
+    nodeId: options.nodeId,
+    child,
+    logs,
+    ready,
+    exited,
+    kill,
+    stop: () => kill('SIGTERM'),
+    [Symbol.asyncDispose]: () => kill('SIGKILL'),
+  };
+}

@@ -1,0 +1,11 @@
+/**
+ * Running DeviceHub's real dependencies locally: servers on free loopback ports for the tests,
+ * the demo and the benchmarks, hub nodes as child processes, and waiting for conditions.
+ * Provisioning (installing the servers) is `infra/provision.sh`.
+ */
+export { freePort } from './free-port.ts';
+export type { HubProcess, HubProcessOptions } from './hub-process.ts';
+export { spawnHubNode } from './hub-process.ts';
+export type { RedisServer, RedisServerOptions } from './redis-server.ts';
+export { redisServerBinary, startRedisServer } from './redis-server.ts';
+export { waitFor } from './wait-for.ts';

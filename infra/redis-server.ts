@@ -1,0 +1,119 @@
+/**
+ * Runs a real `redis-server` on a free loopback port, for tests, the demo and benchmarks.
+ * Data lives in `dir` (a fresh temporary folder by default). With `appendonly`, a restart
+ * keeps everything that was acknowledged (appendfsync always).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort } from './free-port.ts';
+import { waitFor } from './wait-for.ts';
+
+export interface RedisServerOptions {
+  readonly port?: number;
+  readonly dir?: string;
+  /** Persist every write to the append-only file before replying (default true). */
+  readonly appendonly?: boolean;
+  readonly binary?: string;
+}
+
+export interface RedisServer extends AsyncDisposable {
+  readonly url: string;
+  readonly port: number;
+  readonly dir: string;
+  readonly pid: number | undefined;
+  /** SIGKILL: the server dies without saving anything it has not already written. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same port and data folder. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function redisServerBinary(binary = process.env.REDIS_SERVER ?? 'redis-server'): string {
+  const probe = spawnSync(binary, ['--version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    throw new Error(
+      `Cannot start Redis: "${binary}" was not found or does not run. Run \`sh infra/provision.sh\` ` +
+        '(installs redis-server with apt-get as root) or set REDIS_SERVER to its path.',
+    );
+  }
+  return binary;
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const binary = redisServerBinary(options.binary);
+  const port = options.port ?? (await freePort());
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'devicehub-redis-'));
+  mkdirSync(dir, { recursive: true });
+  const appendonly = options.appendonly ?? true;
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+
+  const launch = async () => {
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+    ];
+    args.push('--appendonly', appendonly ? 'yes' : 'no', '--appendfsync', 'always', '--protected-mode', 'no');
+    args.push('--logfile', join(dir, 'redis.log'));
+    const proc = spawn(binary, args, { stdio: 'ignore' });
+    child = proc;
+    exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    const probe = new Redis(port, '127.0.0.1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    probe.on('error', () => {}); // refused until the server listens
+    try {
+      await waitFor(
+        async () => {
+          if (proc.exitCode !== null)
+            throw new Error(`redis-server exited with ${proc.exitCode}; see ${dir}/redis.log`);
+          if (probe.status !== 'ready') await probe.connect().catch(() => {});
+          return probe.status === 'ready' && (await probe.ping()) === 'PONG';
+        },
+        { timeoutMs: 10_000, intervalMs: 25, message: `redis-server on port ${port}` },
+      );
+    } finally {
+      probe.disconnect();
+    }
+  };
+
+  await launch();
+  const server: RedisServer = {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    dir,
+    get pid() {
+      return child?.pid;
+    },
+    async kill() {
+      child?.kill('SIGKILL');
+      await exited;
+    },
+    async restart() {
+      await launch();
+    },
+    async stop() {
+      if (child && child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
+    [Symbol.asyncDispose]() {
+      return server.stop();
+    },
+  };
+  return server;
+}
