@@ -7,7 +7,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../cli/devicehub.ts', import.meta.url));
-const TSX = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url));
+// The tsx loader itself, not its CLI: the CLI runs the program in a second process, and a
+// signal meant for the hub node would reach only the wrapper.
+const TSX_LOADER = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
 export interface HubProcessOptions {
   readonly redisUrl: string;
@@ -37,7 +39,7 @@ export interface HubProcess extends AsyncDisposable {
 }
 
 export function spawnHubNode(options: HubProcessOptions): HubProcess {
-  const args = [TSX, CLI, 'node', '--redis', options.redisUrl, '--id', options.nodeId];
+  const args = ['--import', TSX_LOADER, CLI, 'node', '--redis', options.redisUrl, '--id', options.nodeId];
   if (options.prefix) args.push('--prefix', options.prefix);
   if (options.shards) args.push('--shards', String(options.shards));
   if (options.tagGroups) args.push('--tag-groups', String(options.tagGroups));

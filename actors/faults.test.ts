@@ -1,0 +1,141 @@
+/**
+ * Fault tests with hub nodes as real child processes: kill -9, SIGSTOP past the lease, a node
+ * joining under load, a timer whose node died.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Keyspace } from '../bus/mod.ts';
+import { type HubProcess, spawnHubNode, waitFor } from '../infra/mod.ts';
+import { createActorClient } from './client.ts';
+import { readLeases } from './leases.ts';
+import { HashRing } from './ring.ts';
+import { type AlarmClockState, alarmClockActor, type CounterState, counterActor } from './testdata/actors.ts';
+import { TEST_ACTORS_MODULE, useRedis } from './testdata/harness.ts';
+
+const t = useRedis();
+
+function spawn(keyspace: Keyspace, nodeId: string): HubProcess {
+  return spawnHubNode({
+    redisUrl: t.server.url,
+    nodeId,
+    prefix: keyspace.prefix,
+    shards: keyspace.shards,
+    leaseMs: 1000,
+    tickMs: 100,
+    actorsModule: TEST_ACTORS_MODULE,
+  });
+}
+
+async function stateOf<S>(keyspace: Keyspace, address: string): Promise<S | undefined> {
+  const raw = await t.redis.hget(keyspace.shard(keyspace.shardOf(address)).state, address);
+  return raw === null ? undefined : (JSON.parse(raw) as { s: S }).s;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('hub nodes as processes', { timeout: 60_000 }, () => {
+  it('loses nothing and applies nothing twice when a node is kill -9ed mid-stream', async () => {
+    const keyspace = t.keyspace();
+    await using a = spawn(keyspace, 'a');
+    await using b = spawn(keyspace, 'b');
+    await Promise.all([a.ready, b.ready]);
+    const client = createActorClient(t.redis, keyspace, counterActor);
+    const actors = 50;
+    const rounds = 60;
+    for (let seq = 1; seq <= rounds; seq++) {
+      await client.sendMany(Array.from({ length: actors }, (_, i) => ({ id: `k${i}`, method: 'add', payload: { seq } })));
+      if (seq === 20) await a.kill('SIGKILL');
+      await sleep(20);
+    }
+    await waitFor(
+      async () => {
+        for (let i = 0; i < actors; i++) if ((await stateOf<CounterState>(keyspace, `counter/k${i}`))?.count !== rounds) return false;
+        return true;
+      },
+      { timeoutMs: 20_000, message: `every counter to reach ${rounds}` },
+    );
+    let movedActors = 0;
+    for (let i = 0; i < actors; i++) {
+      const s = (await stateOf<CounterState>(keyspace, `counter/k${i}`))!;
+      assert.deepEqual([s.count, s.lastSeq, s.outOfOrder, s.duplicates], [rounds, rounds, 0, 0], `counter k${i}`);
+      if (s.handledBy.length > 1) movedActors++;
+    }
+    assert.ok(movedActors > 0, 'some actors were handled by a, then resumed on b');
+    assert.equal(a.child.signalCode, 'SIGKILL');
+  });
+
+  it('fences a node paused past its lease: its late commit is refused', async () => {
+    const keyspace = t.keyspace();
+    await using a = spawn(keyspace, 'a');
+    await a.ready;
+    const client = createActorClient(t.redis, keyspace, counterActor);
+    await client.send('f', 'slowAdd', { seq: 1, ms: 1500 });
+    await waitFor(() => a.logs.some((l) => l.msg === 'slowAdd started'), { message: 'a to start the slow turn' });
+    a.child.kill('SIGSTOP');
+    await using b = spawn(keyspace, 'b');
+    await b.ready;
+    await waitFor(() => b.logs.some((l) => l.msg === 'shards acquired' && Number(l.takenOver) > 0), {
+      message: 'b to take over the expired leases',
+    });
+    await client.send('f', 'add', { seq: 2 });
+    await waitFor(async () => (await stateOf<CounterState>(keyspace, 'counter/f'))?.count === 2, {
+      timeoutMs: 15_000,
+      message: 'b to apply both messages',
+    });
+    a.child.kill('SIGCONT');
+    await waitFor(() => a.logs.some((l) => l.msg === 'commit fenced: lease lost; dropping the shard'), {
+      message: 'a’s stale commit to be refused',
+    });
+    const s = (await stateOf<CounterState>(keyspace, 'counter/f'))!;
+    assert.deepEqual([s.count, s.lastSeq, s.duplicates, s.outOfOrder], [2, 2, 0, 0]);
+    assert.deepEqual(s.handledBy, [String(b.child.pid)], 'only b’s writes landed');
+  });
+
+  it('moves only the new node’s share of shards when a node joins', async () => {
+    const keyspace = t.keyspace();
+    await using a = spawn(keyspace, 'a');
+    await using b = spawn(keyspace, 'b');
+    await Promise.all([a.ready, b.ready]);
+    const settled = async (nodes: string[]) => {
+      const ring = new HashRing(nodes);
+      const leases = await readLeases(t.redis, keyspace);
+      return leases.every((l) => l.node === ring.ownerOf(l.shard)) ? leases : undefined;
+    };
+    const before = await waitFor(() => settled(['a', 'b']), { message: 'a and b to split the shards' });
+    await using c = spawn(keyspace, 'c');
+    await c.ready;
+    const afterJoin = await waitFor(() => settled(['a', 'b', 'c']), { message: 'c to take its share' });
+    const moved = afterJoin.filter((l, i) => l.node !== before[i]!.node);
+    assert.ok(moved.length > 0);
+    assert.ok(
+      moved.every((l) => l.node === 'c'),
+      'every shard that moved went to the new node',
+    );
+    assert.equal(moved.length, afterJoin.filter((l) => l.node === 'c').length);
+    const fraction = moved.length / keyspace.shards;
+    assert.ok(fraction > 0.15 && fraction < 0.5, `moved ${fraction} of the shards, expected about 1/3`);
+  });
+
+  it('fires a durable timer after the node that armed it died, once the next node starts', async () => {
+    const keyspace = t.keyspace();
+    const a = spawn(keyspace, 'a');
+    await a.ready;
+    const armedAt = Date.now();
+    await createActorClient(t.redis, keyspace, alarmClockActor).send('t1', 'arm', { delayMs: 1200 });
+    await waitFor(async () => (await stateOf<AlarmClockState>(keyspace, 'clock/t1'))?.armed === 1, { message: 'armed' });
+    await a.kill('SIGKILL');
+    // The timer falls due while no node is running at all.
+    await sleep(1500);
+    assert.equal((await stateOf<AlarmClockState>(keyspace, 'clock/t1'))?.rang, 0);
+    await using b = spawn(keyspace, 'b');
+    await b.ready;
+    await waitFor(async () => (await stateOf<AlarmClockState>(keyspace, 'clock/t1'))?.rang === 1, {
+      message: 'the timer to fire on b',
+    });
+    const s = (await stateOf<AlarmClockState>(keyspace, 'clock/t1'))!;
+    assert.equal(s.armedBy, a.child.pid);
+    assert.ok(s.rangAt! >= armedAt + 1200, 'not before it was due');
+    await sleep(300);
+    assert.equal((await stateOf<AlarmClockState>(keyspace, 'clock/t1'))?.rang, 1, 'fired once');
+  });
+});
