@@ -59,6 +59,8 @@ export async function nodeCommand(argv: string[]): Promise<void> {
     tickMs: intFlag(values, 'tick-ms', 'DH_TICK_MS', 250, 10),
     traceResume: values['trace-resume'] === true,
   });
+  // A parent that spawned us with an IPC channel (tests, demo, benchmarks) learns we are up.
+  process.send?.({ ready: true, nodeId: node.id, shards: node.ownedShards.length });
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'stopping');
     await node.stop();

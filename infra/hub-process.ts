@@ -48,7 +48,7 @@ export function spawnHubNode(options: HubProcessOptions): HubProcess {
   if (options.actorsModule) args.push('--actors-module', options.actorsModule);
   if (options.traceResume) args.push('--trace-resume');
   const child = spawn(process.execPath, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, DH_LOG_LEVEL: options.logLevel ?? 'info' },
   });
   const logs: Record<string, unknown>[] = [];
@@ -67,7 +67,9 @@ export function spawnHubNode(options: HubProcessOptions): HubProcess {
       }
       logs.push(line);
       options.onLog?.(line);
-      if (line.msg === 'hub node started') resolve();
+    });
+    child.on('message', (message: { ready?: boolean }) => {
+      if (message.ready) resolve();
     });
     void exited.then((code) =>
       reject(new Error(`hub node ${options.nodeId} exited with ${code} before it was ready: ${stderr}`)),

@@ -1,7 +1,7 @@
 /**
  * Runs a real `redis-server` on a free loopback port, for tests, the demo and benchmarks.
- * Data lives in `dir` (a fresh temporary folder by default). With `appendonly`, a restart
- * keeps everything that was acknowledged (appendfsync always).
+ * Data lives in `dir` (a fresh temporary folder by default). With `appendonly` and the default
+ * fsync, a restart keeps everything that was acknowledged (appendfsync always).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
@@ -14,8 +14,10 @@ import { waitFor } from './wait-for.ts';
 export interface RedisServerOptions {
   readonly port?: number;
   readonly dir?: string;
-  /** Persist every write to the append-only file before replying (default true). */
+  /** Keep an append-only file (default true). */
   readonly appendonly?: boolean;
+  /** When the append-only file is fsynced: before every reply (default) or once a second. */
+  readonly fsync?: 'always' | 'everysec';
   readonly binary?: string;
 }
 
@@ -64,7 +66,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       '--daemonize',
       'no',
     ];
-    args.push('--appendonly', appendonly ? 'yes' : 'no', '--appendfsync', 'always', '--protected-mode', 'no');
+    args.push('--appendonly', appendonly ? 'yes' : 'no', '--appendfsync', options.fsync ?? 'always', '--protected-mode', 'no');
     args.push('--logfile', join(dir, 'redis.log'));
     const proc = spawn(binary, args, { stdio: 'ignore' });
     child = proc;

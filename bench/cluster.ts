@@ -1,0 +1,117 @@
+/**
+ * A benchmark cluster: redis-server, hub nodes and the load generator, each its own process,
+ * plus the probes the scenarios measure with (node stats, edge states, leases).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { type EdgeState, type NodeStats, readNodeStats } from '../actors/mod.ts';
+import { connectRedis, createKeyspace, type Keyspace, type Redis } from '../bus/mod.ts';
+import { type HubProcess, type RedisServer, spawnHubNode, startRedisServer } from '../infra/mod.ts';
+
+const TSX_LOADER = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+const LOAD_GENERATOR = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
+
+export interface BenchCluster extends AsyncDisposable {
+  readonly server: RedisServer;
+  readonly redis: Redis;
+  readonly keyspace: Keyspace;
+  readonly nodes: Map<string, HubProcess>;
+  startNode(nodeId: string, options?: { traceResume?: boolean }): Promise<HubProcess>;
+  startLoad(edges: number, seconds: number): LoadGenerator;
+  stats(): Promise<NodeStats[]>;
+  /** Every edge's persisted state, by edge index. */
+  edgeStates(edges: number): Promise<(EdgeState | undefined)[]>;
+}
+
+export interface LoadGenerator {
+  readonly child: ChildProcess;
+  sent: number;
+  readonly done: Promise<{ sent: number; lastSeq: number[] }>;
+  stop(): void;
+}
+
+export const edgeId = (i: number) => `E-${String(i).padStart(6, '0')}`;
+
+export async function startBenchCluster(options: { shards?: number; traceResume?: boolean } = {}): Promise<BenchCluster> {
+  const server = await startRedisServer({ fsync: 'everysec' });
+  const keyspace = createKeyspace({ prefix: 'bench', shards: options.shards ?? 1024 });
+  const redis = connectRedis(server.url, { name: 'bench' });
+  const nodes = new Map<string, HubProcess>();
+  const loads: LoadGenerator[] = [];
+  const cluster: BenchCluster = {
+    server,
+    redis,
+    keyspace,
+    nodes,
+    async startNode(nodeId, opts = {}) {
+      const node = spawnHubNode({
+        redisUrl: server.url,
+        nodeId,
+        prefix: keyspace.prefix,
+        shards: keyspace.shards,
+        logLevel: 'warn',
+        traceResume: opts.traceResume ?? options.traceResume,
+      });
+      nodes.set(nodeId, node);
+      await node.ready;
+      return node;
+    },
+    startLoad(edges, seconds) {
+      const child = spawn(
+        process.execPath,
+        ['--import', TSX_LOADER, LOAD_GENERATOR, '--redis', server.url, '--prefix', keyspace.prefix, '--shards', String(keyspace.shards), '--edges', String(edges), '--seconds', String(seconds)],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      const load: LoadGenerator = {
+        child,
+        sent: 0,
+        done: new Promise((resolve, reject) => {
+          createInterface({ input: child.stdout! }).on('line', (line) => {
+            const msg = JSON.parse(line) as { sent: number; done?: boolean; lastSeq?: number[] };
+            load.sent = msg.sent;
+            if (msg.done) resolve({ sent: msg.sent, lastSeq: msg.lastSeq ?? [] });
+          });
+          child.once('exit', (code) => code !== 0 && reject(new Error(`load generator exited with ${code}`)));
+        }),
+        stop: () => child.kill('SIGTERM'),
+      };
+      loads.push(load);
+      return load;
+    },
+    stats: () => readNodeStats(redis, keyspace),
+    async edgeStates(edges) {
+      const pipeline = redis.pipeline();
+      for (let s = 0; s < keyspace.shards; s++) pipeline.hgetall(keyspace.shard(s).state);
+      const byAddress = new Map<string, EdgeState>();
+      for (const [error, hash] of (await pipeline.exec()) ?? []) {
+        if (error) throw error;
+        for (const [address, json] of Object.entries(hash as Record<string, string>)) {
+          byAddress.set(address, (JSON.parse(json) as { s: EdgeState }).s);
+        }
+      }
+      return Array.from({ length: edges }, (_, i) => byAddress.get(`edge/${edgeId(i)}`));
+    },
+    async [Symbol.asyncDispose]() {
+      for (const load of loads) load.child.kill('SIGKILL');
+      await Promise.all([...nodes.values()].map((n) => n.kill('SIGKILL')));
+      redis.disconnect();
+      await server.stop();
+    },
+  };
+  return cluster;
+}
+
+/** Lost and duplicated messages, from what the generator sent and what the edges' states hold. */
+export function reconcile(lastSeq: readonly number[], states: readonly (EdgeState | undefined)[]): { lost: number; duplicated: number; received: number } {
+  let lost = 0;
+  let duplicated = 0;
+  let received = 0;
+  lastSeq.forEach((sent, i) => {
+    const s = states[i]?.seq;
+    received += s?.received ?? 0;
+    lost += sent - (s?.received ?? 0);
+    duplicated += s?.duplicates ?? 0;
+  });
+  return { lost, duplicated, received };
+}

@@ -1,0 +1,64 @@
+/**
+ * Benchmark results as people compare them: JSON for machines, a Markdown table for the note,
+ * an SVG plot of throughput and p99 latency over the run.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Sample } from './monitor.ts';
+
+export interface Target {
+  readonly metric: string;
+  readonly value: number;
+  readonly target: string;
+  readonly met: boolean;
+}
+
+export function writeReport(
+  dir: string,
+  scenario: string,
+  result: Record<string, unknown>,
+  targets: readonly Target[],
+  samples: readonly Sample[],
+): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${scenario}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  const rows = targets.map((t) => `| ${t.metric} | ${fmt(t.value)} | ${t.target} | ${t.met ? 'yes' : '**no**'} |`);
+  const table = [`### ${scenario}`, '', '| metric | measured | target | met |', '|---|---:|---|---|', ...rows, ''].join('\n');
+  writeFileSync(join(dir, `${scenario}.md`), `${table}\n`);
+  writeFileSync(join(dir, `${scenario}.svg`), plot(scenario, samples));
+  return table;
+}
+
+function fmt(n: number): string {
+  return Number.isInteger(n) ? n.toLocaleString('en') : n.toFixed(n < 10 ? 3 : 1);
+}
+
+/** Two stacked line charts: handled msg/s and p99 latency (ms) per second. */
+function plot(title: string, samples: readonly Sample[]): string {
+  const W = 720;
+  const H = 200;
+  const pad = 50;
+  const tMax = Math.max(1, ...samples.map((s) => s.t));
+  const chart = (y0: number, label: string, values: number[], color: string) => {
+    const vMax = Math.max(1e-9, ...values) * 1.1;
+    const points = samples.map((s, i) => `${pad + (s.t / tMax) * (W - 2 * pad)},${y0 + H - (values[i]! / vMax) * H}`).join(' ');
+    return [
+      `<text x="${pad}" y="${y0 - 8}" font-size="13">${label} (max ${fmt(Math.max(0, ...values))})</text>`,
+      `<rect x="${pad}" y="${y0}" width="${W - 2 * pad}" height="${H}" fill="none" stroke="#bbb"/>`,
+      `<text x="${pad - 6}" y="${y0 + 10}" font-size="10" text-anchor="end">${fmt(vMax)}</text>`,
+      `<text x="${pad - 6}" y="${y0 + H}" font-size="10" text-anchor="end">0</text>`,
+      `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${points}"/>`,
+    ].join('\n');
+  };
+  const total = 2 * H + 120;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${total}" font-family="sans-serif">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="${pad}" y="20" font-size="15" font-weight="bold">DeviceHub bench: ${title}</text>`,
+    chart(50, 'handled msg/s', samples.map((s) => s.msgsPerSec), '#1f77b4'),
+    chart(80 + H, 'p99 latency, ms (per second)', samples.map((s) => s.p99Ms), '#d62728'),
+    `<text x="${W / 2}" y="${total - 8}" font-size="11" text-anchor="middle">seconds (0..${fmt(tMax)})</text>`,
+    '</svg>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createKeyspace, groupByTag } from './keys.ts';
+
+const hashTag = (key: string) => /\{([^}]*)\}/.exec(key)?.[1];
+
+describe('keyspace', () => {
+  it('puts every key of a shard under its group’s hash tag', () => {
+    const ks = createKeyspace({ prefix: 'dh', shards: 16, tagGroups: 4 });
+    for (let s = 0; s < 16; s++) {
+      const k = ks.shard(s);
+      const tags = new Set([k.mailbox, k.lease, k.state, k.timers, k.timerData, ks.outbox(k.group)].map(hashTag));
+      assert.deepEqual([...tags], [`g${s % 4}`], `shard ${s}`);
+    }
+  });
+
+  it('hashes addresses to stable shards, spread over all of them', () => {
+    const ks = createKeyspace({ shards: 64 });
+    assert.equal(ks.shardOf('edge/E-1'), ks.shardOf('edge/E-1'));
+    const used = new Set(Array.from({ length: 5000 }, (_, i) => ks.shardOf(`edge/E-${i}`)));
+    assert.equal(used.size, 64);
+  });
+
+  it('groups items by hash tag', () => {
+    const ks = createKeyspace({ shards: 8, tagGroups: 2 });
+    const groups = groupByTag(ks, [0, 1, 2, 3, 5].map((shard) => ({ shard })));
+    assert.deepEqual(
+      [...groups.entries()].map(([g, l]) => [g, l.map((i) => i.shard)]),
+      [
+        [0, [0, 2]],
+        [1, [1, 3, 5]],
+      ],
+    );
+  });
+
+  it('refuses a bad layout with the value at fault', () => {
+    assert.throws(() => createKeyspace({ shards: 0 }), /shards must be an integer 1\.\.16384, got 0/);
+    assert.throws(() => createKeyspace({ shards: 4, tagGroups: 8 }), /tagGroups must be an integer 1\.\.4, got 8/);
+    assert.throws(() => createKeyspace({ prefix: 'a b' }), /prefix must match/);
+  });
+});
