@@ -288,22 +288,21 @@ async function commitTurn(
   const order = [...groupByTag(keyspace, commits.values()).entries()];
   for (const [group, list] of order) {
     const keys: string[] = [];
+    const states: string[] = [];
     const payload = list.map((c) => {
       const k = keyspace.shard(c.shard);
       keys.push(k.lease, k.state, k.mailbox, k.timers, k.timerData);
-      const states: string[] = [];
-      for (const slot of c.dirty)
-        states.push(slot.address, JSON.stringify({ id: slot.lastId, s: slot.state }));
+      for (const slot of c.dirty) states.push(slot.address, JSON.stringify({ id: slot.lastId, s: slot.state }));
       const timers: string[] = [];
       const cancels: string[] = [];
       for (const [member, timer] of c.timers) {
         if (timer === null) cancels.push(member);
         else timers.push(member, String(timer.due), timer.data);
       }
-      return { e: c.epoch, s: states, a: c.acks, t: timers, c: cancels, o: c.outbox };
+      return { e: c.epoch, n: c.dirty.size, a: c.acks, t: timers, c: cancels, o: c.outbox };
     });
     keys.push(keyspace.outbox(group));
-    runScript(pipeline, 'commit', keys, [nodeId, CONSUMER_GROUP, JSON.stringify(payload)]);
+    runScript(pipeline, 'commit', keys, [nodeId, CONSUMER_GROUP, JSON.stringify(payload), ...states]);
   }
   const results = (await pipeline.exec()) ?? [];
   const commitResults = results.slice(deadLetters.length);

@@ -10,6 +10,7 @@ import { connectRedis, createKeyspace, type Keyspace, type Redis } from '../bus/
 import { type HubProcess, type RedisServer, spawnHubNode, startRedisServer } from '../infra/mod.ts';
 
 const TSX_LOADER = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const LOAD_GENERATOR = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
 
 export interface BenchCluster extends AsyncDisposable {
@@ -94,7 +95,8 @@ export async function startBenchCluster(options: { shards?: number; traceResume?
     },
     async [Symbol.asyncDispose]() {
       for (const load of loads) load.child.kill('SIGKILL');
-      await Promise.all([...nodes.values()].map((n) => n.kill('SIGKILL')));
+      // Graceful stop, so a node run with --cpu-prof writes its profile; kill what hangs.
+      await Promise.all([...nodes.values()].map((n) => Promise.race([n.stop(), sleep(5000).then(() => n.kill('SIGKILL'))])));
       redis.disconnect();
       await server.stop();
     },

@@ -10,11 +10,13 @@
   ARGV[2]  consumer group name
   ARGV[3]  JSON array, one object per shard, in KEYS order:
            { "e": epoch,                               -- fencing token the node holds
-             "s": [address, stateJson, ...],           -- actor states, each with its last applied id
+             "n": count,                               -- actor states of this shard in ARGV[4..]
              "a": [entryId, ...],                      -- mailbox entries to acknowledge
              "t": [member, dueMs, dataJson, ...],      -- timers to set (dueMs as a string)
              "c": [member, ...],                       -- timers to cancel
              "o": [eventJson, ...] }                   -- outbox events
+  ARGV[4..] address, stateJson pairs: the first shard's n pairs, then the next shard's, ...
+            (kept out of the JSON above so that state documents are not escaped twice)
   A shard is written only when the node still holds its lease with that epoch and the lease
   has not expired (Redis clock): a paused or partitioned node cannot write stale state.
 
@@ -26,6 +28,7 @@ local me, group = ARGV[1], ARGV[2]
 local shards = cjson.decode(ARGV[3])
 local outbox = KEYS[#KEYS]
 local rejected = {}
+local nextState = 4
 
 local function chunked(cmd, key, extra, list)
   local n = #list
@@ -45,14 +48,16 @@ for i = 1, #shards do
   local base = (i - 1) * 5
   local lease, state, mailbox, timers, tdata = KEYS[base + 1], KEYS[base + 2], KEYS[base + 3], KEYS[base + 4], KEYS[base + 5]
   local f = redis.call('HMGET', lease, 'node', 'epoch', 'until')
+  local first = nextState
+  nextState = nextState + 2 * c.n
   if f[1] ~= me or tonumber(f[2]) ~= tonumber(c.e) or (tonumber(f[3]) or 0) <= now then
     rejected[#rejected + 1] = i
   else
-    if #c.s > 0 then
-      local args = { 'HSET', state }
-      for k = 1, #c.s do args[#args + 1] = c.s[k] end
-      redis.call(unpack(args))
+    for k = first, nextState - 1, 2000 do
+      redis.call('HSET', state, unpack(ARGV, k, math.min(k + 1999, nextState - 1)))
     end
+  end
+  if rejected[#rejected] ~= i then
     if #c.a > 0 then chunked('XACK', mailbox, group, c.a) end
     for k = 1, #c.t, 3 do
       redis.call('ZADD', timers, c.t[k + 1], c.t[k])
