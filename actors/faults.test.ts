@@ -43,13 +43,16 @@ describe('hub nodes as processes', { timeout: 60_000 }, () => {
     const actors = 50;
     const rounds = 60;
     for (let seq = 1; seq <= rounds; seq++) {
-      await client.sendMany(Array.from({ length: actors }, (_, i) => ({ id: `k${i}`, method: 'add', payload: { seq } })));
+      await client.sendMany(
+        Array.from({ length: actors }, (_, i) => ({ id: `k${i}`, method: 'add', payload: { seq } })),
+      );
       if (seq === 20) await a.kill('SIGKILL');
       await sleep(20);
     }
     await waitFor(
       async () => {
-        for (let i = 0; i < actors; i++) if ((await stateOf<CounterState>(keyspace, `counter/k${i}`))?.count !== rounds) return false;
+        for (let i = 0; i < actors; i++)
+          if ((await stateOf<CounterState>(keyspace, `counter/k${i}`))?.count !== rounds) return false;
         return true;
       },
       { timeoutMs: 20_000, message: `every counter to reach ${rounds}` },
@@ -57,7 +60,11 @@ describe('hub nodes as processes', { timeout: 60_000 }, () => {
     let movedActors = 0;
     for (let i = 0; i < actors; i++) {
       const s = (await stateOf<CounterState>(keyspace, `counter/k${i}`))!;
-      assert.deepEqual([s.count, s.lastSeq, s.outOfOrder, s.duplicates], [rounds, rounds, 0, 0], `counter k${i}`);
+      assert.deepEqual(
+        [s.count, s.lastSeq, s.outOfOrder, s.duplicates],
+        [rounds, rounds, 0, 0],
+        `counter k${i}`,
+      );
       if (s.handledBy.length > 1) movedActors++;
     }
     assert.ok(movedActors > 0, 'some actors were handled by a, then resumed on b');
@@ -70,7 +77,9 @@ describe('hub nodes as processes', { timeout: 60_000 }, () => {
     await a.ready;
     const client = createActorClient(t.redis, keyspace, counterActor);
     await client.send('f', 'slowAdd', { seq: 1, ms: 1500 });
-    await waitFor(() => a.logs.some((l) => l.msg === 'slowAdd started'), { message: 'a to start the slow turn' });
+    await waitFor(() => a.logs.some((l) => l.msg === 'slowAdd started'), {
+      message: 'a to start the slow turn',
+    });
     a.child.kill('SIGSTOP');
     await using b = spawn(keyspace, 'b');
     await b.ready;
@@ -122,7 +131,9 @@ describe('hub nodes as processes', { timeout: 60_000 }, () => {
     await a.ready;
     const armedAt = Date.now();
     await createActorClient(t.redis, keyspace, alarmClockActor).send('t1', 'arm', { delayMs: 1200 });
-    await waitFor(async () => (await stateOf<AlarmClockState>(keyspace, 'clock/t1'))?.armed === 1, { message: 'armed' });
+    await waitFor(async () => (await stateOf<AlarmClockState>(keyspace, 'clock/t1'))?.armed === 1, {
+      message: 'armed',
+    });
     await a.kill('SIGKILL');
     // The timer falls due while no node is running at all.
     await sleep(1500);

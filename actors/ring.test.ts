@@ -21,7 +21,10 @@ describe('HashRing (rendezvous placement)', () => {
       const mean = SHARDS / n;
       const sigma = Math.sqrt(SHARDS * (1 / n) * (1 - 1 / n));
       for (const count of counts) {
-        assert.ok(Math.abs(count - mean) < 3.5 * sigma, `${n} nodes: ${counts.join('/')} (σ ${sigma.toFixed(1)})`);
+        assert.ok(
+          Math.abs(count - mean) < 3.5 * sigma,
+          `${n} nodes: ${counts.join('/')} (σ ${sigma.toFixed(1)})`,
+        );
       }
     }
   });

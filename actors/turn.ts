@@ -292,7 +292,8 @@ async function commitTurn(
     const payload = list.map((c) => {
       const k = keyspace.shard(c.shard);
       keys.push(k.lease, k.state, k.mailbox, k.timers, k.timerData);
-      for (const slot of c.dirty) states.push(slot.address, JSON.stringify({ id: slot.lastId, s: slot.state }));
+      for (const slot of c.dirty)
+        states.push(slot.address, JSON.stringify({ id: slot.lastId, s: slot.state }));
       const timers: string[] = [];
       const cancels: string[] = [];
       for (const [member, timer] of c.timers) {

@@ -2,16 +2,12 @@
  * A benchmark cluster: redis-server, hub nodes and the load generator, each its own process,
  * plus the probes the scenarios measure with (node stats, edge states, leases).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { type EdgeState, type NodeStats, readNodeStats } from '../actors/mod.ts';
 import { connectRedis, createKeyspace, type Keyspace, type Redis } from '../bus/mod.ts';
 import { type HubProcess, type RedisServer, spawnHubNode, startRedisServer } from '../infra/mod.ts';
+import { type LoadGenerator, spawnLoadGenerator } from './load-process.ts';
 
-const TSX_LOADER = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const LOAD_GENERATOR = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
 
 export interface BenchCluster extends AsyncDisposable {
   readonly server: RedisServer;
@@ -25,16 +21,11 @@ export interface BenchCluster extends AsyncDisposable {
   edgeStates(edges: number): Promise<(EdgeState | undefined)[]>;
 }
 
-export interface LoadGenerator {
-  readonly child: ChildProcess;
-  sent: number;
-  readonly done: Promise<{ sent: number; lastSeq: number[] }>;
-  stop(): void;
-}
-
 export const edgeId = (i: number) => `E-${String(i).padStart(6, '0')}`;
 
-export async function startBenchCluster(options: { shards?: number; traceResume?: boolean } = {}): Promise<BenchCluster> {
+export async function startBenchCluster(
+  options: { shards?: number; traceResume?: boolean } = {},
+): Promise<BenchCluster> {
   const server = await startRedisServer({ fsync: 'everysec' });
   const keyspace = createKeyspace({ prefix: 'bench', shards: options.shards ?? 1024 });
   const redis = connectRedis(server.url, { name: 'bench' });
@@ -59,24 +50,7 @@ export async function startBenchCluster(options: { shards?: number; traceResume?
       return node;
     },
     startLoad(edges, seconds) {
-      const child = spawn(
-        process.execPath,
-        ['--import', TSX_LOADER, LOAD_GENERATOR, '--redis', server.url, '--prefix', keyspace.prefix, '--shards', String(keyspace.shards), '--edges', String(edges), '--seconds', String(seconds)],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      const load: LoadGenerator = {
-        child,
-        sent: 0,
-        done: new Promise((resolve, reject) => {
-          createInterface({ input: child.stdout! }).on('line', (line) => {
-            const msg = JSON.parse(line) as { sent: number; done?: boolean; lastSeq?: number[] };
-            load.sent = msg.sent;
-            if (msg.done) resolve({ sent: msg.sent, lastSeq: msg.lastSeq ?? [] });
-          });
-          child.once('exit', (code) => code !== 0 && reject(new Error(`load generator exited with ${code}`)));
-        }),
-        stop: () => child.kill('SIGTERM'),
-      };
+      const load = spawnLoadGenerator({ redisUrl: server.url, keyspace, edges, seconds });
       loads.push(load);
       return load;
     },
@@ -96,7 +70,9 @@ export async function startBenchCluster(options: { shards?: number; traceResume?
     async [Symbol.asyncDispose]() {
       for (const load of loads) load.child.kill('SIGKILL');
       // Graceful stop, so a node run with --cpu-prof writes its profile; kill what hangs.
-      await Promise.all([...nodes.values()].map((n) => Promise.race([n.stop(), sleep(5000).then(() => n.kill('SIGKILL'))])));
+      await Promise.all(
+        [...nodes.values()].map((n) => Promise.race([n.stop(), sleep(5000).then(() => n.kill('SIGKILL'))])),
+      );
       redis.disconnect();
       await server.stop();
     },
@@ -105,7 +81,10 @@ export async function startBenchCluster(options: { shards?: number; traceResume?
 }
 
 /** Lost and duplicated messages, from what the generator sent and what the edges' states hold. */
-export function reconcile(lastSeq: readonly number[], states: readonly (EdgeState | undefined)[]): { lost: number; duplicated: number; received: number } {
+export function reconcile(
+  lastSeq: readonly number[],
+  states: readonly (EdgeState | undefined)[],
+): { lost: number; duplicated: number; received: number } {
   let lost = 0;
   let duplicated = 0;
   let received = 0;

@@ -20,12 +20,20 @@ const { values } = parseArgs({
     'tag-groups': { type: 'string', default: '1' },
     edges: { type: 'string', default: '5000' },
     seconds: { type: 'string', default: '30' },
+    'alarm-rate': { type: 'string', default: '0' },
   },
 });
 if (!values.redis) throw new Error('--redis is required');
-const keyspace = createKeyspace({ prefix: values.prefix, shards: Number(values.shards), tagGroups: Number(values['tag-groups']) });
+const keyspace = createKeyspace({
+  prefix: values.prefix,
+  shards: Number(values.shards),
+  tagGroups: Number(values['tag-groups']),
+});
 const edges = Number(values.edges);
 const seconds = Number(values.seconds);
+const alarmRate = Number(values['alarm-rate']);
+const ALARMS = ['trapped', 'overTop', 'bottomSqueeze', 'doorOpenMoving', 'overspeed', 'ebike', 'smoke'];
+const alarmEnds = new Map<number, { second: number; alarm: string }>();
 const redis = connectRedis(values.redis, { name: 'loadgen' });
 const edgeId = (i: number) => `E-${String(i).padStart(6, '0')}`;
 const lastSeq = new Uint32Array(edges);
@@ -51,6 +59,25 @@ while (!stopping && cursor < total) {
     const second = Math.floor(cursor / edges);
     const i = cursor % edges;
     if (start + second * 1000 + phase(i) > now) break;
+    const ending = alarmEnds.get(i);
+    if (ending !== undefined && ending.second <= second) {
+      alarmEnds.delete(i);
+      lastSeq[i]!++;
+      due.push({
+        address: `edge/${edgeId(i)}`,
+        method: 'alarm',
+        payload: { alarm: ending.alarm, phase: 'end', seq: lastSeq[i], boot, ts: now },
+      });
+    } else if (ending === undefined && alarmRate > 0 && Math.random() < alarmRate) {
+      const alarm = ALARMS[Math.floor(Math.random() * ALARMS.length)]!;
+      alarmEnds.set(i, { second: second + 10, alarm });
+      lastSeq[i]!++;
+      due.push({
+        address: `edge/${edgeId(i)}`,
+        method: 'alarm',
+        payload: { alarm, phase: 'start', seq: lastSeq[i], boot, ts: now, data: { floor: 3 } },
+      });
+    }
     for (const kind of legacyScheduleAt(second + i)) {
       lastSeq[i]!++;
       due.push({

@@ -41,10 +41,18 @@ export async function benchCommand(argv: string[]): Promise<void> {
   });
   const name = positionals[0];
   const run = name === undefined ? undefined : scenarios[name];
-  if (run === undefined) throw new RangeError(`Unknown bench scenario "${name ?? ''}"; one of: ${Object.keys(scenarios).join(', ')}`);
-  const options: ScenarioOptions = { edges: Number(values.edges), nodes: Number(values.nodes), seconds: Number(values.seconds) };
+  if (run === undefined)
+    throw new RangeError(
+      `Unknown bench scenario "${name ?? ''}"; one of: ${Object.keys(scenarios).join(', ')}`,
+    );
+  const options: ScenarioOptions = {
+    edges: Number(values.edges),
+    nodes: Number(values.nodes),
+    seconds: Number(values.seconds),
+  };
   for (const [key, value] of Object.entries(options)) {
-    if (!Number.isInteger(value) || value < 1) throw new RangeError(`--${key} must be a positive integer, got ${value}`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new RangeError(`--${key} must be a positive integer, got ${value}`);
   }
   console.error(`bench ${name}: ${options.edges} edges, ${options.seconds} s…`);
   const { result, targets, samples } = await run(options);

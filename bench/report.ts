@@ -22,8 +22,17 @@ export function writeReport(
 ): string {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${scenario}.json`), `${JSON.stringify(result, null, 2)}\n`);
-  const rows = targets.map((t) => `| ${t.metric} | ${fmt(t.value)} | ${t.target} | ${t.met ? 'yes' : '**no**'} |`);
-  const table = [`### ${scenario}`, '', '| metric | measured | target | met |', '|---|---:|---|---|', ...rows, ''].join('\n');
+  const rows = targets.map(
+    (t) => `| ${t.metric} | ${fmt(t.value)} | ${t.target} | ${t.met ? 'yes' : '**no**'} |`,
+  );
+  const table = [
+    `### ${scenario}`,
+    '',
+    '| metric | measured | target | met |',
+    '|---|---:|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
   writeFileSync(join(dir, `${scenario}.md`), `${table}\n`);
   writeFileSync(join(dir, `${scenario}.svg`), plot(scenario, samples));
   return table;
@@ -41,7 +50,9 @@ function plot(title: string, samples: readonly Sample[]): string {
   const tMax = Math.max(1, ...samples.map((s) => s.t));
   const chart = (y0: number, label: string, values: number[], color: string) => {
     const vMax = Math.max(1e-9, ...values) * 1.1;
-    const points = samples.map((s, i) => `${pad + (s.t / tMax) * (W - 2 * pad)},${y0 + H - (values[i]! / vMax) * H}`).join(' ');
+    const points = samples
+      .map((s, i) => `${pad + (s.t / tMax) * (W - 2 * pad)},${y0 + H - (values[i]! / vMax) * H}`)
+      .join(' ');
     return [
       `<text x="${pad}" y="${y0 - 8}" font-size="13">${label} (max ${fmt(Math.max(0, ...values))})</text>`,
       `<rect x="${pad}" y="${y0}" width="${W - 2 * pad}" height="${H}" fill="none" stroke="#bbb"/>`,
@@ -55,8 +66,18 @@ function plot(title: string, samples: readonly Sample[]): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${total}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${pad}" y="20" font-size="15" font-weight="bold">DeviceHub bench: ${title}</text>`,
-    chart(50, 'handled msg/s', samples.map((s) => s.msgsPerSec), '#1f77b4'),
-    chart(80 + H, 'p99 latency, ms (per second)', samples.map((s) => s.p99Ms), '#d62728'),
+    chart(
+      50,
+      'handled msg/s',
+      samples.map((s) => s.msgsPerSec),
+      '#1f77b4',
+    ),
+    chart(
+      80 + H,
+      'p99 latency, ms (per second)',
+      samples.map((s) => s.p99Ms),
+      '#d62728',
+    ),
     `<text x="${W / 2}" y="${total - 8}" font-size="11" text-anchor="middle">seconds (0..${fmt(tMax)})</text>`,
     '</svg>',
     '',

@@ -56,6 +56,13 @@ export function legacyData(kind: LegacyKind, edge: number, second: number): Reco
         modelVersion: 'elenet-2.4.1',
       };
     case 'heartbeat':
-      return { uptimeSeconds: second, cpuPercent: 37, memoryFreeMb: 212, diskFreeMb: 1480, elenetAlive: true, litefcccoreAlive: true };
+      return {
+        uptimeSeconds: second,
+        cpuPercent: 37,
+        memoryFreeMb: 212,
+        diskFreeMb: 1480,
+        elenetAlive: true,
+        litefcccoreAlive: true,
+      };
   }
 }

@@ -9,7 +9,9 @@ describe('keyspace', () => {
     const ks = createKeyspace({ prefix: 'dh', shards: 16, tagGroups: 4 });
     for (let s = 0; s < 16; s++) {
       const k = ks.shard(s);
-      const tags = new Set([k.mailbox, k.lease, k.state, k.timers, k.timerData, ks.outbox(k.group)].map(hashTag));
+      const tags = new Set(
+        [k.mailbox, k.lease, k.state, k.timers, k.timerData, ks.outbox(k.group)].map(hashTag),
+      );
       assert.deepEqual([...tags], [`g${s % 4}`], `shard ${s}`);
     }
   });
@@ -23,7 +25,10 @@ describe('keyspace', () => {
 
   it('groups items by hash tag', () => {
     const ks = createKeyspace({ shards: 8, tagGroups: 2 });
-    const groups = groupByTag(ks, [0, 1, 2, 3, 5].map((shard) => ({ shard })));
+    const groups = groupByTag(
+      ks,
+      [0, 1, 2, 3, 5].map((shard) => ({ shard })),
+    );
     assert.deepEqual(
       [...groups.entries()].map(([g, l]) => [g, l.map((i) => i.shard)]),
       [
@@ -35,7 +40,10 @@ describe('keyspace', () => {
 
   it('refuses a bad layout with the value at fault', () => {
     assert.throws(() => createKeyspace({ shards: 0 }), /shards must be an integer 1\.\.16384, got 0/);
-    assert.throws(() => createKeyspace({ shards: 4, tagGroups: 8 }), /tagGroups must be an integer 1\.\.4, got 8/);
+    assert.throws(
+      () => createKeyspace({ shards: 4, tagGroups: 8 }),
+      /tagGroups must be an integer 1\.\.4, got 8/,
+    );
     assert.throws(() => createKeyspace({ prefix: 'a b' }), /prefix must match/);
   });
 });

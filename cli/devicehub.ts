@@ -20,7 +20,7 @@ ${nodeHelp}
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (rest.includes('--help') || rest.includes('-h')) {
-    if (command === 'bench') console.log((await import('../bench/main.ts')).benchHelp);
+    if (command === 'bench') console.log((await import('../bench/mod.ts')).benchHelp);
     else if (command === 'demo') console.log((await import('./demo.ts')).demoHelp);
     else console.log(help);
     return;
@@ -31,7 +31,7 @@ async function main(argv: string[]): Promise<void> {
     case 'demo':
       return (await import('./demo.ts')).demoCommand(rest);
     case 'bench':
-      return (await import('../bench/main.ts')).benchCommand(rest);
+      return (await import('../bench/mod.ts')).benchCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -41,7 +41,17 @@ export interface HubProcess extends AsyncDisposable {
 export function spawnHubNode(options: HubProcessOptions): HubProcess {
   // DH_NODE_ARGS passes extra Node flags to hub processes (e.g. --cpu-prof for profiling).
   const nodeArgs = (process.env.DH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const args = [...nodeArgs, '--import', TSX_LOADER, CLI, 'node', '--redis', options.redisUrl, '--id', options.nodeId];
+  const args = [
+    ...nodeArgs,
+    '--import',
+    TSX_LOADER,
+    CLI,
+    'node',
+    '--redis',
+    options.redisUrl,
+    '--id',
+    options.nodeId,
+  ];
   if (options.prefix) args.push('--prefix', options.prefix);
   if (options.shards) args.push('--shards', String(options.shards));
   if (options.tagGroups) args.push('--tag-groups', String(options.tagGroups));

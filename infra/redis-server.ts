@@ -66,7 +66,14 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       '--daemonize',
       'no',
     ];
-    args.push('--appendonly', appendonly ? 'yes' : 'no', '--appendfsync', options.fsync ?? 'always', '--protected-mode', 'no');
+    args.push(
+      '--appendonly',
+      appendonly ? 'yes' : 'no',
+      '--appendfsync',
+      options.fsync ?? 'always',
+      '--protected-mode',
+      'no',
+    );
     args.push('--logfile', join(dir, 'redis.log'));
     const proc = spawn(binary, args, { stdio: 'ignore' });
     child = proc;

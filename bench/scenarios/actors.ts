@@ -2,7 +2,7 @@
  * `actors`: N edges at the legacy rate straight into their mailboxes, M hub nodes.
  * Latency from enqueue to handled; CPU is the hub nodes' user+sys time over messages handled.
  */
-import { startBenchCluster, reconcile } from '../cluster.ts';
+import { reconcile, startBenchCluster } from '../cluster.ts';
 import { Monitor, windowBetween } from '../monitor.ts';
 import type { Target } from '../report.ts';
 import { drain, type ScenarioOptions, type ScenarioResult, sleep } from './common.ts';
@@ -12,7 +12,11 @@ export async function actorsScenario(o: ScenarioOptions): Promise<ScenarioResult
   for (let i = 1; i <= o.nodes; i++) await cluster.startNode(`node-${i}`);
   const warmup = Math.min(5, Math.max(1, Math.floor(o.seconds / 5)));
   const load = cluster.startLoad(o.edges, warmup + o.seconds);
-  const monitor = new Monitor('actors', () => cluster.stats(), () => load.sent);
+  const monitor = new Monitor(
+    'actors',
+    () => cluster.stats(),
+    () => load.sent,
+  );
   monitor.start(warmup + o.seconds);
   await sleep(warmup * 1000);
   const before = await cluster.stats();
@@ -36,11 +40,26 @@ export async function actorsScenario(o: ScenarioOptions): Promise<ScenarioResult
     duplicated,
   };
   const targets: Target[] = [
-    { metric: 'msgsPerSec', value: result.msgsPerSec, target: `≈ ${Math.round(o.edges * 1.3)} (1.3/edge)`, met: result.msgsPerSec >= o.edges * 1.3 * 0.95 },
+    {
+      metric: 'msgsPerSec',
+      value: result.msgsPerSec,
+      target: `≈ ${Math.round(o.edges * 1.3)} (1.3/edge)`,
+      met: result.msgsPerSec >= o.edges * 1.3 * 0.95,
+    },
     { metric: 'latency p50 (ms)', value: result.latencyMs.p50, target: '—', met: true },
-    { metric: 'latency p99 (ms)', value: result.latencyMs.p99, target: '< 50', met: result.latencyMs.p99 < 50 },
+    {
+      metric: 'latency p99 (ms)',
+      value: result.latencyMs.p99,
+      target: '< 50',
+      met: result.latencyMs.p99 < 50,
+    },
     { metric: 'latency max (ms)', value: result.latencyMs.max, target: '—', met: true },
-    { metric: 'cpuMicrosPerMsg', value: result.cpuMicrosPerMsg, target: '≤ 30', met: result.cpuMicrosPerMsg <= 30 },
+    {
+      metric: 'cpuMicrosPerMsg',
+      value: result.cpuMicrosPerMsg,
+      target: '≤ 30',
+      met: result.cpuMicrosPerMsg <= 30,
+    },
     { metric: 'lost', value: lost, target: '0', met: lost === 0 },
     { metric: 'duplicated', value: duplicated, target: '0', met: duplicated === 0 },
   ];

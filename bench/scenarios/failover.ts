@@ -2,19 +2,22 @@
  * `failover`: one of 3 nodes is kill -9ed under the legacy load. For every edge the dead node
  * held, resumeMs runs from the kill to that edge's next handled message on its new node.
  */
-import { readLeases } from '../../actors/mod.ts';
+import { Histogram, readLeases } from '../../actors/mod.ts';
 import { edgeId, reconcile, startBenchCluster } from '../cluster.ts';
 import { Monitor } from '../monitor.ts';
 import type { Target } from '../report.ts';
 import { drain, type ScenarioOptions, type ScenarioResult, sleep } from './common.ts';
-import { Histogram } from '../../actors/mod.ts';
 
 export async function failoverScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   await using cluster = await startBenchCluster({ traceResume: true });
   const { redis, keyspace } = cluster;
   for (let i = 1; i <= 3; i++) await cluster.startNode(`node-${i}`);
   const load = cluster.startLoad(o.edges, o.seconds);
-  const monitor = new Monitor('failover', () => cluster.stats(), () => load.sent);
+  const monitor = new Monitor(
+    'failover',
+    () => cluster.stats(),
+    () => load.sent,
+  );
   monitor.start(o.seconds);
   await sleep(Math.min(5_000, (o.seconds * 1000) / 3));
 
@@ -55,7 +58,12 @@ export async function failoverScenario(o: ScenarioOptions): Promise<ScenarioResu
   const targets: Target[] = [
     { metric: 'affected edges', value: affected.length, target: '≈ 1/3 of edges', met: true },
     { metric: 'resumeMs p50', value: result.resumeMs.p50, target: '—', met: true },
-    { metric: 'resumeMs p99', value: result.resumeMs.p99, target: '< 3000', met: result.resumeMs.p99 < 3000 && unresumed === 0 },
+    {
+      metric: 'resumeMs p99',
+      value: result.resumeMs.p99,
+      target: '< 3000',
+      met: result.resumeMs.p99 < 3000 && unresumed === 0,
+    },
     { metric: 'resumeMs max', value: result.resumeMs.max, target: '—', met: true },
     { metric: 'lost', value: lost, target: '0', met: lost === 0 },
     { metric: 'duplicated', value: duplicated, target: '0', met: duplicated === 0 },

@@ -15,7 +15,11 @@ export async function rebalanceScenario(o: ScenarioOptions): Promise<ScenarioRes
   await cluster.startNode('node-1');
   await cluster.startNode('node-2');
   const load = cluster.startLoad(o.edges, o.seconds);
-  const monitor = new Monitor('rebalance', () => cluster.stats(), () => load.sent);
+  const monitor = new Monitor(
+    'rebalance',
+    () => cluster.stats(),
+    () => load.sent,
+  );
   monitor.start(o.seconds);
   await sleep(Math.min(5_000, (o.seconds * 1000) / 3));
 
@@ -54,7 +58,12 @@ export async function rebalanceScenario(o: ScenarioOptions): Promise<ScenarioRes
     duplicated,
   };
   const targets: Target[] = [
-    { metric: 'movedFraction', value: result.movedFraction, target: '1/3 ± 0.05', met: Math.abs(result.movedFraction - 1 / 3) <= 0.05 },
+    {
+      metric: 'movedFraction',
+      value: result.movedFraction,
+      target: '1/3 ± 0.05',
+      met: Math.abs(result.movedFraction - 1 / 3) <= 0.05,
+    },
     { metric: 'settleMs', value: settleMs, target: '< 1000', met: settleMs < 1000 },
     { metric: 'lost', value: lost, target: '0', met: lost === 0 },
     { metric: 'duplicated', value: duplicated, target: '0', met: duplicated === 0 },

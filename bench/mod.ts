@@ -1,0 +1,7 @@
+/**
+ * Benchmarks (`npm run bench -- <scenario>`) and the load generator the demo also uses.
+ */
+
+export type { LoadGenerator, LoadOptions } from './load-process.ts';
+export { spawnLoadGenerator } from './load-process.ts';
+export { benchCommand, benchHelp } from './main.ts';
