@@ -1,6 +1,12 @@
 /**
  * The actors active on one node: their state in memory, loaded on first message (activation),
  * dropped after an idle time (passivation) or when their shard leaves the node.
+ *
+ * Checkpoints: an actor's state is written to Redis at most every `checkpointMs`, or at once when
+ * a message produced effects (timers, outbox events). Until then the entries applied since the
+ * last checkpoint stay pending in the consumer group; if the node dies, the next owner replays
+ * them onto the checkpoint, so nothing is lost or applied twice. The table keeps the dirty
+ * actors in the order they became dirty, so finding the ones due costs nothing per clean actor.
  */
 import type { Keyspace, Redis } from '../bus/mod.ts';
 import type { ActorDefinition } from './define.ts';
@@ -14,12 +20,19 @@ export interface ActorSlot {
   state: unknown;
   /** Id of the last mailbox entry applied to `state` ('0-0' before the first). */
   lastId: string;
+  /** Id of the last entry reflected in the state persisted in Redis. */
+  checkpointId: string;
+  /** Entries applied since the checkpoint: acknowledged when the next checkpoint commits. */
+  unacked: string[];
+  /** When the state first changed after the last checkpoint (0: clean). */
+  dirtySince: number;
   lastActive: number;
 }
 
 export class ActorTable {
   readonly #slots = new Map<string, ActorSlot>();
   readonly #byShard = new Map<number, Set<string>>();
+  #dirty: { slot: ActorSlot; since: number }[] = [];
   readonly #keyspace: Keyspace;
   readonly #log: Logger;
 
@@ -82,6 +95,9 @@ export class ActorTable {
           shard,
           state,
           lastId,
+          checkpointId: lastId,
+          unacked: [],
+          dirtySince: 0,
           lastActive: now,
         });
       });
@@ -105,10 +121,56 @@ export class ActorTable {
   }
 
   /** Passivates actors idle since before `cutoff`; their state is already persisted. */
+  /** Records that `slot` applied entry `id` (not yet checkpointed). */
+  applied(slot: ActorSlot, id: string, now: number): void {
+    slot.lastId = id;
+    slot.unacked.push(id);
+    if (slot.dirtySince === 0) {
+      slot.dirtySince = now;
+      this.#dirty.push({ slot, since: now });
+    }
+  }
+
+  /** Marks a slot checkpointed up to its last applied entry. */
+  checkpointed(slot: ActorSlot, id: string, acked: number, now: number): void {
+    slot.checkpointId = id;
+    slot.unacked.splice(0, acked);
+    slot.dirtySince = 0;
+    if (slot.unacked.length > 0) {
+      slot.dirtySince = now;
+      this.#dirty.push({ slot, since: now });
+    }
+  }
+
+  /** Dirty actors whose checkpoint is due (dirty since before `cutoff`), still in this table. */
+  due(cutoff: number): ActorSlot[] {
+    const out: ActorSlot[] = [];
+    let i = 0;
+    for (; i < this.#dirty.length; i++) {
+      const { slot, since } = this.#dirty[i]!;
+      if (since >= cutoff) break;
+      if (slot.dirtySince === since && this.#slots.get(slot.address) === slot) out.push(slot);
+    }
+    if (i > 0) this.#dirty = this.#dirty.slice(i);
+    return out;
+  }
+
+  /** The dirty actors of some shards (to checkpoint before handing the shards off). */
+  dirtyOf(shards: ReadonlySet<number>): ActorSlot[] {
+    const out: ActorSlot[] = [];
+    for (const shard of shards) {
+      for (const address of this.#byShard.get(shard) ?? []) {
+        const slot = this.#slots.get(address)!;
+        if (slot.dirtySince !== 0) out.push(slot);
+      }
+    }
+    return out;
+  }
+
   passivate(cutoff: number): number {
     let dropped = 0;
     for (const slot of this.#slots.values()) {
-      if (slot.lastActive < cutoff) {
+      if (slot.lastActive < cutoff && slot.dirtySince === 0) {
         this.#slots.delete(slot.address);
         this.#byShard.get(slot.shard)?.delete(slot.address);
         dropped++;

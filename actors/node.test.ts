@@ -155,7 +155,7 @@ describe('hub node (in process, real Redis)', () => {
     await new Promise((resolve) => setTimeout(resolve, 600));
     assert.equal((await state('k1'))?.rang, 1, 'k1 rang exactly once');
     assert.equal((await state('k2'))?.rang, 0, 'k2 was cancelled');
-    assert.equal(await t.redis.zcard(keyspace.shard(keyspace.shardOf(address('k1'))).timers), 0);
+    assert.equal(await t.redis.zcard(keyspace.timers(keyspace.groupOf(keyspace.shardOf(address('k1'))))), 0);
   });
 
   it('hands every shard to the remaining node on graceful stop, without losing messages', async () => {

@@ -19,6 +19,7 @@ import {
   type MailboxEntry,
   type Redis,
   runScript,
+  shardMask,
   toError,
 } from '../bus/mod.ts';
 import { type ActorSlot, ActorTable } from './actor-table.ts';
@@ -29,7 +30,7 @@ import { acquireLeases, releaseLeases, renewLeases } from './leases.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { heartbeat, leave } from './membership.ts';
 import { HashRing } from './ring.ts';
-import { runTurn, type TurnOptions } from './turn.ts';
+import { checkpointShards, runTurn, type TurnOptions } from './turn.ts';
 
 export interface HubNodeOptions {
   readonly redis: Redis;
@@ -46,6 +47,12 @@ export interface HubNodeOptions {
   readonly maxAttempts?: number;
   /** Deliveries (crashes of the nodes handling it) before a message is dead-lettered. */
   readonly maxDeliveries?: number;
+  /**
+   * Longest time an actor's applied messages wait before its state is checkpointed to Redis
+   * (default 2000 ms). Messages with effects (timers, outbox events) checkpoint at once. Until
+   * the checkpoint they stay pending in the mailbox and a new owner replays them.
+   */
+  readonly checkpointMs?: number;
   /** Actors idle this long are passivated (dropped from memory). */
   readonly idleMs?: number;
   readonly timerIntervalMs?: number;
@@ -56,6 +63,11 @@ export interface HubNodeOptions {
    */
   readonly turnIntervalMs?: number;
   readonly trimIntervalMs?: number;
+  /**
+   * How often a turn reads every held shard instead of only those marked ready (default 1000 ms):
+   * finds entries appended without the ready signal (e.g. by hand with XADD).
+   */
+  readonly sweepIntervalMs?: number;
   readonly statsIntervalMs?: number;
   /** Record each actor's first handled message after a takeover (failover benchmark). */
   readonly traceResume?: boolean;
@@ -82,7 +94,8 @@ export interface NodeStats {
 interface Owned {
   readonly shard: number;
   readonly epoch: number;
-  from: '>' | '0';
+  /** `>` for new entries, or the history cursor while replaying pending entries. */
+  from: string;
   releasing: boolean;
 }
 
@@ -107,6 +120,7 @@ export class HubNode implements AsyncDisposable {
   #turn: Promise<unknown> = Promise.resolve();
   #wake: (() => void) | undefined;
   #tickRunning: Promise<void> | undefined;
+  #nextSweep = 0;
   #stopped: Promise<void> | undefined;
   #traced = new Set<number>();
   #tracedAddresses = new Set<string>();
@@ -122,7 +136,9 @@ export class HubNode implements AsyncDisposable {
       idleMs = 300_000,
       timerIntervalMs = 200,
       turnIntervalMs = 10,
+      checkpointMs = 2000,
       trimIntervalMs = 5000,
+      sweepIntervalMs = 1000,
       statsIntervalMs = 1000,
       traceResume = false,
     } = options;
@@ -157,7 +173,9 @@ export class HubNode implements AsyncDisposable {
       idleMs,
       timerIntervalMs,
       turnIntervalMs,
+      checkpointMs,
       trimIntervalMs,
+      sweepIntervalMs,
       statsIntervalMs,
       traceResume,
     };
@@ -172,6 +190,7 @@ export class HubNode implements AsyncDisposable {
       readCount,
       maxAttempts,
       maxDeliveries,
+      checkpointMs,
       onHandled: traceResume ? (slot, entry, now) => this.#trace(slot, entry, now) : undefined,
     };
     options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
@@ -231,6 +250,7 @@ export class HubNode implements AsyncDisposable {
     await this.#tickRunning;
     const held = [...this.#owned.values()];
     try {
+      await checkpointShards(this.#turnOptions, held);
       await releaseLeases(this.#redis, this.#keyspace, this.id, held);
       await leave(this.#redis, this.#keyspace, this.id);
       await this.#publishStats();
@@ -274,7 +294,9 @@ export class HubNode implements AsyncDisposable {
         continue;
       }
       const startedAt = Date.now();
-      const turn = runTurn(this.#turnOptions, shards);
+      const sweep = startedAt >= this.#nextSweep;
+      if (sweep) this.#nextSweep = startedAt + this.#opts.sweepIntervalMs;
+      const turn = runTurn(this.#turnOptions, shards, sweep);
       this.#turn = turn.catch(() => {});
       try {
         const result = await turn;
@@ -284,7 +306,7 @@ export class HubNode implements AsyncDisposable {
         this.#counters.deadLettered += result.deadLettered;
         this.#counters.duplicatesSkipped += result.duplicatesSkipped;
         const used = new Map(shards.map((o) => [o.shard, o]));
-        for (const shard of result.recovered) used.get(shard)!.from = '>';
+        for (const [shard, from] of result.cursors) used.get(shard)!.from = from;
         for (const shard of result.fenced) {
           this.#counters.fencedCommits++;
           this.#log.warn(
@@ -350,6 +372,7 @@ export class HubNode implements AsyncDisposable {
     if (toRelease.length > 0) {
       for (const o of toRelease) o.releasing = true;
       await this.#turn; // the turn in flight may hold entries of these shards: let it commit
+      await checkpointShards(this.#turnOptions, toRelease);
       await releaseLeases(redis, this.#keyspace, id, toRelease);
       for (const o of toRelease) this.#drop(o.shard);
       this.#log.info({ shards: toRelease.length }, 'shards handed off');
@@ -382,16 +405,18 @@ export class HubNode implements AsyncDisposable {
   }
 
   async #fireTimers(): Promise<void> {
-    const held = [...this.#owned.values()].filter((o) => !o.releasing);
-    const groups = [...groupByTag(this.#keyspace, held).values()];
-    if (groups.length === 0) return;
+    const held = new Set([...this.#owned.values()].filter((o) => !o.releasing).map((o) => o.shard));
+    if (held.size === 0) return;
+    const mask = shardMask(this.#keyspace, held);
     const pipeline = this.#redis.pipeline();
-    for (const list of groups) {
-      const keys = list.flatMap(({ shard }) => {
-        const k = this.#keyspace.shard(shard);
-        return [k.lease, k.timers, k.timerData, k.mailbox];
-      });
-      runScript(pipeline, 'fire-timers', keys, [this.id, 500, ...list.map((o) => o.epoch)]);
+    for (const group of new Set([...held].map((s) => this.#keyspace.groupOf(s)))) {
+      const ks = this.#keyspace;
+      runScript(
+        pipeline,
+        'fire-timers',
+        [ks.timers(group), ks.timerData(group), ks.ready(group)],
+        [2000, mask, ks.mailboxTemplate(group)],
+      );
     }
     const results = (await pipeline.exec()) ?? [];
     let fired = 0;

@@ -17,6 +17,7 @@ import {
   queueDeadLetter,
   type Redis,
   rawField,
+  readReady,
   readShards,
   runScript,
   TIMER_METHOD,
@@ -32,7 +33,8 @@ import type { Logger } from './logger.ts';
 export interface TurnShard {
   readonly shard: number;
   readonly epoch: number;
-  readonly from: '>' | '0';
+  /** `>` for new entries; otherwise a history cursor: this node's pending entries after it. */
+  readonly from: string;
 }
 
 export interface TurnOptions {
@@ -46,6 +48,8 @@ export interface TurnOptions {
   readonly readCount: number;
   readonly maxAttempts: number;
   readonly maxDeliveries: number;
+  /** Longest time an actor's applied messages wait for their checkpoint. */
+  readonly checkpointMs: number;
   /** Called after each handled message (benchmark tracing). */
   readonly onHandled?: (slot: ActorSlot, entry: MailboxEntry, now: number) => void;
 }
@@ -56,8 +60,8 @@ export interface TurnResult {
   readonly handled: number;
   readonly deadLettered: number;
   readonly duplicatesSkipped: number;
-  /** Recovering shards whose pending entries are all done: read new entries from now on. */
-  readonly recovered: number[];
+  /** New read position of shards read from history (`>` once the history is exhausted). */
+  readonly cursors: Map<number, string>;
   /** Shards whose commit was refused: the lease is gone, drop them. */
   readonly fenced: number[];
 }
@@ -65,8 +69,10 @@ export interface TurnResult {
 interface ShardCommit {
   readonly shard: number;
   readonly epoch: number;
+  /** Entries done with outside any checkpoint (dead-lettered, already persisted). */
   readonly acks: string[];
-  readonly dirty: Set<ActorSlot>;
+  /** Actors to checkpoint: state written, their pending entries acknowledged. */
+  readonly flush: Set<ActorSlot>;
   readonly timers: Map<string, { due: number; data: string } | null>;
   readonly outbox: string[];
 }
@@ -76,18 +82,27 @@ interface Effects {
   outbox: string[];
 }
 
-export async function runTurn(options: TurnOptions, shards: readonly TurnShard[]): Promise<TurnResult> {
+export async function runTurn(
+  options: TurnOptions,
+  shards: readonly TurnShard[],
+  sweep = false,
+): Promise<TurnResult> {
   const { redis, keyspace, nodeId, definitions, actors, log } = options;
   const byShard = new Map(shards.map((s) => [s.shard, s]));
-  const raw = await readShards(redis, keyspace, nodeId, shards, options.readCount);
+  // New entries: only the shards marked ready, unless this turn sweeps them all (which also finds
+  // entries written without the ready signal). History: this node's pending entries after a takeover.
+  const history = shards.filter((s) => s.from !== '>');
+  const fresh = shards.filter((s) => s.from === '>');
+  const [raw1, raw2] = await Promise.all([
+    readShards(redis, keyspace, nodeId, sweep ? shards : history, options.readCount),
+    sweep ? [] : readReady(redis, keyspace, nodeId, new Set(fresh.map((s) => s.shard)), options.readCount),
+  ]);
+  const raw = [...raw1, ...raw2];
   const now = Date.now();
-
-  const returned = new Set(raw.map((r) => r.shard));
-  const recovered = shards.filter((s) => s.from === '0' && !returned.has(s.shard)).map((s) => s.shard);
 
   // Delivery counts matter only for entries recovered from a node that died or was fenced:
   // an entry delivered too often is likely what killed it.
-  const recovering = raw.filter((r) => byShard.get(r.shard)?.from === '0');
+  const recovering = raw.filter((r) => byShard.get(r.shard)?.from !== '>');
   const deliveries = new Map<string, number>();
   for (const r of recovering) {
     for (const [id, n] of await pendingDeliveries(redis, keyspace, r.shard, nodeId, options.readCount)) {
@@ -96,25 +111,34 @@ export async function runTurn(options: TurnOptions, shards: readonly TurnShard[]
   }
 
   const commits = new Map<number, ShardCommit>();
+  const commitFor = (shard: number): ShardCommit => {
+    let commit = commits.get(shard);
+    if (commit === undefined) {
+      commit = {
+        shard,
+        epoch: byShard.get(shard)!.epoch,
+        acks: [],
+        flush: new Set(),
+        timers: new Map(),
+        outbox: [],
+      };
+      commits.set(shard, commit);
+    }
+    return commit;
+  };
   const deadLetters: Parameters<typeof queueDeadLetter>[2][] = [];
   const queues = new Map<string, { shard: number; definition: ActorDefinition; entries: MailboxEntry[] }>();
+  const cursors = new Map<number, string>();
   let read = 0;
 
   for (const { shard, entries } of raw) {
-    const commit: ShardCommit = {
-      shard,
-      epoch: byShard.get(shard)!.epoch,
-      acks: [],
-      dirty: new Set(),
-      timers: new Map(),
-      outbox: [],
-    };
-    commits.set(shard, commit);
+    const commit = commitFor(shard);
+    if (byShard.get(shard)!.from !== '>') cursors.set(shard, entries[entries.length - 1]!.id);
     for (const { id, fields } of entries) {
       read++;
-      commit.acks.push(id);
       const decoded = tryDecode(id, fields);
       if (!decoded.ok) {
+        commit.acks.push(id);
         deadLetters.push({
           entryId: id,
           shard,
@@ -135,6 +159,7 @@ export async function runTurn(options: TurnOptions, shards: readonly TurnShard[]
           definition === undefined
             ? `no actor type "${type}" is registered on this cluster`
             : `delivered ${delivered} times without being committed (max ${options.maxDeliveries}): a hub node crashed or was fenced while handling it`;
+        commit.acks.push(id);
         deadLetters.push(letterOf(entry, shard, reason, nodeId));
         continue;
       }
@@ -153,26 +178,38 @@ export async function runTurn(options: TurnOptions, shards: readonly TurnShard[]
   let duplicatesSkipped = 0;
   for (const [address, queue] of queues) {
     const slot = actors.get(address)!;
-    const commit = commits.get(queue.shard)!;
+    const commit = commitFor(queue.shard);
     slot.lastActive = now;
     for (const entry of queue.entries) {
       if (compareStreamIds(entry.id, slot.lastId) <= 0) {
         duplicatesSkipped++;
+        // Already in the persisted state: done with it. (Applied only in memory: it is pending
+        // and will be acknowledged with the next checkpoint.)
+        if (compareStreamIds(entry.id, slot.checkpointId) <= 0) commit.acks.push(entry.id);
         continue;
       }
-      const failure = await apply(slot, entry, commit, options, now);
-      if (failure !== undefined) deadLetters.push(letterOf(entry, queue.shard, failure, nodeId));
-      else {
-        handled++;
-        options.latencyMs.record(now - entry.enqueuedAt);
-        options.onHandled?.(slot, entry, now);
+      const outcome = await apply(slot, entry, commit, options, now);
+      if (typeof outcome === 'string') {
+        deadLetters.push(letterOf(entry, queue.shard, outcome, nodeId));
+        commit.acks.push(entry.id);
+        slot.lastId = entry.id;
+        commit.flush.add(slot);
+        continue;
       }
-      slot.lastId = entry.id;
-      commit.dirty.add(slot);
+      handled++;
+      options.latencyMs.record(now - entry.enqueuedAt);
+      options.onHandled?.(slot, entry, now);
+      actors.applied(slot, entry.id, now);
+      // Effects are committed with the state that produced them, at once: a replay after a
+      // crash must never emit them again.
+      if (outcome.effects) commit.flush.add(slot);
     }
   }
+  for (const slot of actors.due(now - options.checkpointMs)) {
+    if (byShard.has(slot.shard)) commitFor(slot.shard).flush.add(slot);
+  }
 
-  const fenced = await commitTurn(options, commits, deadLetters);
+  const fenced = await commitTurn(options, commits, deadLetters, now);
   if (deadLetters.length > 0) {
     for (const letter of deadLetters) {
       log.warn(
@@ -181,7 +218,32 @@ export async function runTurn(options: TurnOptions, shards: readonly TurnShard[]
       );
     }
   }
-  return { read, handled, deadLettered: deadLetters.length, duplicatesSkipped, recovered, fenced };
+  for (const shard of shards) {
+    if (shard.from !== '>' && !cursors.has(shard.shard)) cursors.set(shard.shard, '>');
+  }
+  return { read, handled, deadLettered: deadLetters.length, duplicatesSkipped, cursors, fenced };
+}
+
+/**
+ * Checkpoints every dirty actor of the given shards (before they are handed off). Returns the
+ * shards whose commit was refused.
+ */
+export async function checkpointShards(
+  options: TurnOptions,
+  shards: readonly TurnShard[],
+): Promise<number[]> {
+  const commits = new Map<number, ShardCommit>();
+  const byShard = new Map(shards.map((s) => [s.shard, s]));
+  for (const slot of options.actors.dirtyOf(new Set(byShard.keys()))) {
+    let commit = commits.get(slot.shard);
+    if (commit === undefined) {
+      const epoch = byShard.get(slot.shard)!.epoch;
+      commit = { shard: slot.shard, epoch, acks: [], flush: new Set(), timers: new Map(), outbox: [] };
+      commits.set(slot.shard, commit);
+    }
+    commit.flush.add(slot);
+  }
+  return commitTurn(options, commits, [], Date.now());
 }
 
 function letterOf(entry: MailboxEntry, shard: number, reason: string, node: string) {
@@ -196,14 +258,14 @@ function letterOf(entry: MailboxEntry, shard: number, reason: string, node: stri
   };
 }
 
-/** Applies one entry with retries; returns the failure reason, or undefined on success. */
+/** Applies one entry with retries; returns the failure reason, or whether it had effects. */
 async function apply(
   slot: ActorSlot,
   entry: MailboxEntry,
   commit: ShardCommit,
   options: TurnOptions,
   now: number,
-): Promise<string | undefined> {
+): Promise<string | { effects: boolean }> {
   const { definition } = slot;
   let handler: Handler<unknown> | undefined;
   let payload = entry.payload;
@@ -230,7 +292,7 @@ async function apply(
       if (next !== undefined) slot.state = next;
       for (const [member, timer] of effects.timers) commit.timers.set(member, timer);
       for (const event of effects.outbox) commit.outbox.push(event);
-      return undefined;
+      return { effects: effects.timers.size > 0 || effects.outbox.length > 0 };
     } catch (caught) {
       lastError = toError(caught);
       if (caught instanceof TerminalError) break;
@@ -261,13 +323,13 @@ function contextFor(
         throw new TerminalError(`setTimer: invalid timer name "${name}"`);
       if (!Number.isFinite(delayMs) || delayMs < 0)
         throw new TerminalError(`setTimer: delayMs must be ≥ 0, got ${delayMs}`);
-      effects.timers.set(`${slot.address}|${name}`, {
+      effects.timers.set(`${slot.shard}|${slot.address}|${name}`, {
         due: Math.round(now + delayMs),
         data: JSON.stringify({ name, data }),
       });
     },
     cancelTimer(name) {
-      effects.timers.set(`${slot.address}|${name}`, null);
+      effects.timers.set(`${slot.shard}|${slot.address}|${name}`, null);
     },
     emit(event: OutboxEvent) {
       effects.outbox.push(JSON.stringify({ ...event, address: slot.address, at: now }));
@@ -278,40 +340,53 @@ function contextFor(
 /** Dead letters first, then one fenced commit per hash-tag group, in one pipeline. */
 async function commitTurn(
   options: TurnOptions,
-  commits: Map<number, ShardCommit>,
+  allCommits: Map<number, ShardCommit>,
   deadLetters: readonly Parameters<typeof queueDeadLetter>[2][],
+  now: number,
 ): Promise<number[]> {
-  if (commits.size === 0) return [];
+  // A shard with nothing to write is left out: its applied entries wait, pending, for their checkpoint.
+  const commits = [...allCommits.values()].filter(
+    (c) => c.acks.length > 0 || c.flush.size > 0 || c.timers.size > 0 || c.outbox.length > 0,
+  );
+  if (commits.length === 0 && deadLetters.length === 0) return [];
   const { redis, keyspace, nodeId } = options;
   const pipeline = redis.pipeline();
   for (const letter of deadLetters) queueDeadLetter(pipeline, keyspace, letter);
-  const order = [...groupByTag(keyspace, commits.values()).entries()];
+  const order = [...groupByTag(keyspace, commits).entries()];
+  const flushed: { slot: ActorSlot; id: string; acked: number }[] = [];
   for (const [group, list] of order) {
     const keys: string[] = [];
     const states: string[] = [];
     const payload = list.map((c) => {
       const k = keyspace.shard(c.shard);
-      keys.push(k.lease, k.state, k.mailbox, k.timers, k.timerData);
-      for (const slot of c.dirty)
+      keys.push(k.lease, k.state, k.mailbox);
+      const acks = [...c.acks];
+      for (const slot of c.flush) {
         states.push(slot.address, JSON.stringify({ id: slot.lastId, s: slot.state }));
+        for (const id of slot.unacked) acks.push(id);
+        flushed.push({ slot, id: slot.lastId, acked: slot.unacked.length });
+      }
       const timers: string[] = [];
       const cancels: string[] = [];
       for (const [member, timer] of c.timers) {
         if (timer === null) cancels.push(member);
         else timers.push(member, String(timer.due), timer.data);
       }
-      return { e: c.epoch, n: c.dirty.size, a: c.acks, t: timers, c: cancels, o: c.outbox };
+      return { e: c.epoch, n: c.flush.size, a: acks, t: timers, c: cancels, o: c.outbox };
     });
-    keys.push(keyspace.outbox(group));
+    keys.push(keyspace.timers(group), keyspace.timerData(group), keyspace.outbox(group));
     runScript(pipeline, 'commit', keys, [nodeId, CONSUMER_GROUP, JSON.stringify(payload), ...states]);
   }
   const results = (await pipeline.exec()) ?? [];
+  for (const [error] of results.slice(0, deadLetters.length)) if (error) throw error;
   const commitResults = results.slice(deadLetters.length);
-  const fenced: number[] = [];
+  const fenced = new Set<number>();
   order.forEach(([, list], i) => {
     const [error, reply] = commitResults[i]!;
     if (error) throw error;
-    for (const index of reply as number[]) fenced.push(list[Number(index) - 1]!.shard);
+    for (const index of reply as number[]) fenced.add(list[Number(index) - 1]!.shard);
   });
-  return fenced;
+  for (const f of flushed)
+    if (!fenced.has(f.slot.shard)) options.actors.checkpointed(f.slot, f.id, f.acked, now);
+  return [...fenced];
 }

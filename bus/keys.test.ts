@@ -10,9 +10,13 @@ describe('keyspace', () => {
     for (let s = 0; s < 16; s++) {
       const k = ks.shard(s);
       const tags = new Set(
-        [k.mailbox, k.lease, k.state, k.timers, k.timerData, ks.outbox(k.group)].map(hashTag),
+        [k.mailbox, k.lease, k.state, ks.timers(k.group), ks.timerData(k.group), ks.outbox(k.group)].map(
+          hashTag,
+        ),
       );
       assert.deepEqual([...tags], [`g${s % 4}`], `shard ${s}`);
+      assert.equal(ks.mailboxTemplate(k.group).replace('%d', String(s)), k.mailbox);
+      assert.equal(hashTag(ks.ready(k.group)), `g${s % 4}`);
     }
   });
 

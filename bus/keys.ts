@@ -31,10 +31,6 @@ export interface ShardKeys {
   readonly lease: string;
   /** Hash: actor address → `{"id": lastAppliedEntryId, "s": state}` as JSON. */
   readonly state: string;
-  /** Sorted set: timer member `<address>|<name>` scored by due time (ms). */
-  readonly timers: string;
-  /** Hash: timer member → JSON `{"name","data"}`. */
-  readonly timerData: string;
 }
 
 export interface Keyspace {
@@ -46,6 +42,14 @@ export interface Keyspace {
   shard(shard: number): ShardKeys;
   /** Stream: effects actors hand to the outside world (alarms, online/offline), per tag group. */
   outbox(group: number): string;
+  /** Sorted set: durable timers of the group, member `<shard>|<address>|<name>`, scored by due time (ms). */
+  timers(group: number): string;
+  /** Hash: timer member → JSON `{"name","data"}`. */
+  timerData(group: number): string;
+  /** Set: shard numbers of the tag group whose mailbox has undelivered entries. */
+  ready(group: number): string;
+  /** The group's mailbox key with `%d` in place of the shard number (for read-ready.lua). */
+  mailboxTemplate(group: number): string;
   /** Sorted set: live hub nodes scored by heartbeat expiry (ms, Redis clock). */
   readonly members: string;
   /** Hash: node id → JSON stats, refreshed by each node every second. */
@@ -94,14 +98,16 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
           mailbox: `${base}:mb`,
           lease: `${base}:lease`,
           state: `${base}:state`,
-          timers: `${base}:timers`,
-          timerData: `${base}:tdata`,
         };
         cache.set(shard, keys);
       }
       return keys;
     },
     outbox: (group) => `${prefix}:{g${group}}:outbox`,
+    ready: (group) => `${prefix}:{g${group}}:ready`,
+    timers: (group) => `${prefix}:{g${group}}:timers`,
+    timerData: (group) => `${prefix}:{g${group}}:tdata`,
+    mailboxTemplate: (group) => `${prefix}:{g${group}}:s%d:mb`,
     members: `${meta}:members`,
     nodeStats: `${meta}:stats`,
     layout: `${meta}:layout`,
@@ -126,4 +132,11 @@ export function groupByTag<T extends { readonly shard: number }>(
     else groups.set(group, [item]);
   }
   return groups;
+}
+
+/** One character per shard, '1' for the given shards: how scripts learn which shards a node reads. */
+export function shardMask(keyspace: Keyspace, shards: ReadonlySet<number>): string {
+  let mask = '';
+  for (let s = 0; s < keyspace.shards; s++) mask += shards.has(s) ? '1' : '0';
+  return mask;
 }

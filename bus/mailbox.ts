@@ -9,9 +9,13 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { decodeEntry, encodeEntry, type MailboxEntry, type MailboxMessage } from './entry.ts';
 import { MalformedEntryError } from './errors.ts';
-import { CONSUMER_GROUP, groupByTag, type Keyspace } from './keys.ts';
+import { CONSUMER_GROUP, groupByTag, type Keyspace, shardMask } from './keys.ts';
+import { runScript } from './scripts.ts';
 
-/** Queues the XADD of each message on a pipeline (for senders that batch). Returns nothing. */
+/**
+ * Queues each message on a pipeline (for senders that batch): appended to its shard's mailbox
+ * and the shard marked ready, atomically (enqueue.lua).
+ */
 export function queueMessages(
   pipeline: ChainableCommander,
   keyspace: Keyspace,
@@ -20,7 +24,8 @@ export function queueMessages(
 ): void {
   for (const message of messages) {
     const fields = encodeEntry(message, now);
-    pipeline.xadd(keyspace.shard(keyspace.shardOf(message.address)).mailbox, '*', ...fields);
+    const shard = keyspace.shard(keyspace.shardOf(message.address));
+    runScript(pipeline, 'enqueue', [shard.mailbox, keyspace.ready(shard.group)], [shard.shard, ...fields]);
   }
 }
 
@@ -41,8 +46,8 @@ export async function appendMessages(
 
 export interface ShardRead {
   readonly shard: number;
-  /** `>` for new entries, `0` for this consumer's pending entries (after a takeover). */
-  readonly from: '>' | '0';
+  /** `>` for new entries; an id for this consumer's pending entries after it (`0`: all). */
+  readonly from: string;
 }
 
 export interface RawShardEntries {
@@ -51,8 +56,49 @@ export interface RawShardEntries {
 }
 
 /**
+ * Reads new entries of the shards marked ready, among those in `readable`, one script call
+ * per tag group, all in one pipeline (read-ready.lua). The cost follows the shards that have
+ * work, not the shards a node holds.
+ */
+export async function readReady(
+  redis: Redis,
+  keyspace: Keyspace,
+  consumer: string,
+  readable: ReadonlySet<number>,
+  count: number,
+): Promise<RawShardEntries[]> {
+  if (readable.size === 0) return [];
+  const mask = shardMask(keyspace, readable);
+  const groups = [...new Set([...readable].map((s) => keyspace.groupOf(s)))];
+  const pipeline = redis.pipeline();
+  for (const group of groups) {
+    runScript(
+      pipeline,
+      'read-ready',
+      [keyspace.ready(group)],
+      [CONSUMER_GROUP, consumer, count, mask, keyspace.mailboxTemplate(group)],
+    );
+  }
+  const out: RawShardEntries[] = [];
+  for (const [error, reply] of (await pipeline.exec()) ?? []) {
+    if (error) throw error;
+    const flat = reply as (number | [string, string[] | null][])[];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const entries = flat[i + 1] as [string, string[] | null][];
+      out.push({
+        shard: Number(flat[i]),
+        entries: entries.map(([id, fields]) => ({ id, fields: fields ?? [] })),
+      });
+    }
+  }
+  return out;
+}
+
+/**
  * Reads up to `count` entries per shard for `consumer`, one XREADGROUP per tag group, all in
- * one pipeline. Shards with nothing to read are left out of the result.
+ * one pipeline: new entries (`>`) or this consumer's pending ones after an id. Shards with
+ * nothing to read are left out of the result. Used for history (after a takeover) and for the
+ * periodic sweep that also finds entries written without the ready signal.
  */
 export async function readShards(
   redis: Redis,

@@ -23,7 +23,7 @@ export {
 } from './errors.ts';
 export { fnv1a32, mix32 } from './hash.ts';
 export type { Keyspace, KeyspaceOptions, ShardKeys } from './keys.ts';
-export { CONSUMER_GROUP, createKeyspace, groupByTag } from './keys.ts';
+export { CONSUMER_GROUP, createKeyspace, groupByTag, shardMask } from './keys.ts';
 export { ensureLayout } from './layout.ts';
 export type { DecodedEntry, RawShardEntries, ShardRead } from './mailbox.ts';
 export {
@@ -31,6 +31,7 @@ export {
   claimPending,
   pendingDeliveries,
   queueMessages,
+  readReady,
   readShards,
   tryDecode,
 } from './mailbox.ts';

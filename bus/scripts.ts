@@ -5,7 +5,17 @@
 import { readFileSync } from 'node:fs';
 import type { ChainableCommander, Redis } from 'ioredis';
 
-const names = ['heartbeat', 'acquire', 'renew', 'release', 'commit', 'fire-timers', 'trim'] as const;
+const names = [
+  'heartbeat',
+  'acquire',
+  'renew',
+  'release',
+  'enqueue',
+  'read-ready',
+  'commit',
+  'fire-timers',
+  'trim',
+] as const;
 export type ScriptName = (typeof names)[number];
 
 const sources: Record<ScriptName, string> = Object.fromEntries(

@@ -1,10 +1,9 @@
 --[[
   Commits one turn of several shards (one hash-tag group) atomically, fenced per shard.
 
-  For each shard i (5 keys each):
-    KEYS[5i-4]  lease hash      KEYS[5i-3]  state hash      KEYS[5i-2]  mailbox stream
-    KEYS[5i-1]  timers zset     KEYS[5i]    timer data hash
-  KEYS[#KEYS]   outbox stream of the group
+  For each shard i (3 keys each):
+    KEYS[3i-2]  lease hash      KEYS[3i-1]  state hash      KEYS[3i]  mailbox stream
+  KEYS[#KEYS-2] timers zset of the group   KEYS[#KEYS-1] timer data hash   KEYS[#KEYS] outbox stream
 
   ARGV[1]  node id
   ARGV[2]  consumer group name
@@ -26,7 +25,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local me, group = ARGV[1], ARGV[2]
 local shards = cjson.decode(ARGV[3])
-local outbox = KEYS[#KEYS]
+local timers, tdata, outbox = KEYS[#KEYS - 2], KEYS[#KEYS - 1], KEYS[#KEYS]
 local rejected = {}
 local nextState = 4
 
@@ -45,8 +44,8 @@ end
 
 for i = 1, #shards do
   local c = shards[i]
-  local base = (i - 1) * 5
-  local lease, state, mailbox, timers, tdata = KEYS[base + 1], KEYS[base + 2], KEYS[base + 3], KEYS[base + 4], KEYS[base + 5]
+  local base = (i - 1) * 3
+  local lease, state, mailbox = KEYS[base + 1], KEYS[base + 2], KEYS[base + 3]
   local f = redis.call('HMGET', lease, 'node', 'epoch', 'until')
   local first = nextState
   nextState = nextState + 2 * c.n

@@ -1,38 +1,43 @@
 --[[
-  Turns due durable timers into mailbox messages, for the shards a node holds (one group).
+  Turns due durable timers into mailbox messages, for the shards a node holds (one tag group).
 
-  For each shard i (4 keys each):
-    KEYS[4i-3] lease hash   KEYS[4i-2] timers zset   KEYS[4i-1] timer data hash   KEYS[4i] mailbox
-  ARGV[1]  node id
-  ARGV[2]  most timers to fire per shard in this call
-  ARGV[i+2] the epoch the node holds for shard i
+  KEYS[1]  timers zset of the group (member "<shard>|<address>|<name>", score = due ms)
+  KEYS[2]  timer data hash of the group (member -> JSON {"name","data"})
+  KEYS[3]  ready set of the group (the shard is marked ready with its timer entry)
+  ARGV[1]  most due timers to look at in this call
+  ARGV[2]  mask: character s+1 is '1' when this node holds shard s
+  ARGV[3]  mailbox key template of the group, %d for the shard number (from bus/keys.ts)
 
-  A due timer is removed and appended to the mailbox in one step, so it fires exactly once,
-  on whichever node holds the shard now. Timers that fell due while no node was running fire
-  the first time a node holds the shard again. The mailbox entry has the fields
-  a (actor address), m = '@timer', p = JSON {"name","data"}, t = due time (ms).
+  A due timer is removed and appended to its shard's mailbox in one step, so it fires exactly
+  once, on whichever node holds the shard now; timers of shards held elsewhere are left to their
+  holder. Timers that fell due while no node was running fire the first time a node holds the
+  shard again. The mailbox entry has a (actor address), m = '@timer', p = JSON {"name","data"},
+  t = due time (ms).
 
   Returns  the number of timers fired.
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local me, limit = ARGV[1], tonumber(ARGV[2])
+local limit, mask, template = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local fired = 0
-for i = 1, #KEYS / 4 do
-  local base = (i - 1) * 4
-  local lease, timers, tdata, mailbox = KEYS[base + 1], KEYS[base + 2], KEYS[base + 3], KEYS[base + 4]
-  local f = redis.call('HMGET', lease, 'node', 'epoch', 'until')
-  if f[1] == me and tonumber(f[2]) == tonumber(ARGV[i + 2]) and (tonumber(f[3]) or 0) > now then
-    local due = redis.call('ZRANGEBYSCORE', timers, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit)
-    for k = 1, #due, 2 do
-      local member = due[k]
-      local sep = string.find(member, '|', 1, true)
-      local data = redis.call('HGET', tdata, member) or '{}'
-      redis.call('XADD', mailbox, '*', 'a', string.sub(member, 1, sep - 1), 'm', '@timer', 'p', data, 't', due[k + 1])
-      redis.call('ZREM', timers, member)
-      redis.call('HDEL', tdata, member)
-      fired = fired + 1
-    end
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit)
+for k = 1, #due, 2 do
+  local member = due[k]
+  local bar1 = string.find(member, '|', 1, true)
+  local bar2 = bar1 and string.find(member, '|', bar1 + 1, true)
+  local shard = bar1 and tonumber(string.sub(member, 1, bar1 - 1))
+  if not (shard and bar2) then
+    -- Not a timer this code wrote: drop it rather than look at it forever.
+    redis.call('ZREM', KEYS[1], member)
+    redis.call('HDEL', KEYS[2], member)
+  elseif string.sub(mask, shard + 1, shard + 1) == '1' then
+    local data = redis.call('HGET', KEYS[2], member) or '{}'
+    local address = string.sub(member, bar1 + 1, bar2 - 1)
+    redis.call('XADD', string.format(template, shard), '*', 'a', address, 'm', '@timer', 'p', data, 't', due[k + 1])
+    redis.call('SADD', KEYS[3], shard)
+    redis.call('ZREM', KEYS[1], member)
+    redis.call('HDEL', KEYS[2], member)
+    fired = fired + 1
   end
 end
 return fired

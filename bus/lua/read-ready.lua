@@ -1,0 +1,33 @@
+--[[
+  Reads new entries of the ready shards a node may read, in one step per hash-tag group.
+
+  KEYS[1]  ready set of the group (shard numbers with undelivered entries)
+  ARGV[1]  consumer group name
+  ARGV[2]  consumer (node id)
+  ARGV[3]  most entries per shard
+  ARGV[4]  mask: character s+1 is '1' when this node reads shard s now
+  ARGV[5]  mailbox key template of the group, with %d for the shard number (from bus/keys.ts;
+           every mailbox of the group shares the group's hash tag, so the keys are in this slot)
+
+  A shard is removed from the ready set when this read drained it (fewer than ARGV[3] entries
+  came back); producers add it again atomically with their next entry (enqueue.lua), so no
+  signal is lost.
+
+  Returns  { shard1, entries1, shard2, entries2, ... } with entries as XREADGROUP gives them:
+           { { id, { field, value, ... } }, ... }.
+]]
+local group, consumer, count, mask, template = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local out = {}
+for _, member in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local shard = tonumber(member)
+  if shard and string.sub(mask, shard + 1, shard + 1) == '1' then
+    local reply = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', string.format(template, shard), '>')
+    local entries = reply and reply[1] and reply[1][2] or {}
+    if #entries < count then redis.call('SREM', KEYS[1], member) end
+    if #entries > 0 then
+      out[#out + 1] = shard
+      out[#out + 1] = entries
+    end
+  end
+end
+return out
