@@ -107,9 +107,9 @@ function track(state: EdgeState, seq: unknown, boot: unknown): EdgeState['seq'] 
 function seen(state: EdgeState, ctx: ActorContext): EdgeState {
   const due = ctx.now + EDGE_OFFLINE_AFTER_MS;
   let offlineDue = state.offlineDue;
-  // Re-arm only when the timer would fire more than 20% too early: one timer write per ~6 s
-  // per edge instead of one per message.
-  if (due - offlineDue > EDGE_OFFLINE_AFTER_MS * 0.2) {
+  // Re-arm only when the timer would fire more than half its window too early: one timer write
+  // per ~15 s per edge instead of one per message (the timer re-checks lastSeen when it fires).
+  if (due - offlineDue > EDGE_OFFLINE_AFTER_MS * 0.5) {
     ctx.setTimer('offline', EDGE_OFFLINE_AFTER_MS);
     offlineDue = due;
   }

@@ -20,6 +20,7 @@ import {
   readReady,
   readShards,
   runScript,
+  shardMask,
   TIMER_METHOD,
   toError,
   tryDecode,
@@ -54,6 +55,29 @@ export interface TurnOptions {
   readonly onHandled?: (slot: ActorSlot, entry: MailboxEntry, now: number) => void;
 }
 
+/** What a turn reads: the node's readable shards, prepared once per ownership change. */
+export interface TurnView {
+  readonly shards: readonly TurnShard[];
+  readonly byShard: ReadonlyMap<number, TurnShard>;
+  /** Shards replaying their pending entries. */
+  readonly history: readonly TurnShard[];
+  /** Shards reading new entries, as a mask for read-ready.lua, and their tag groups. */
+  readonly fresh: { readonly mask: string; readonly groups: readonly number[] };
+}
+
+export function turnView(keyspace: Keyspace, shards: readonly TurnShard[]): TurnView {
+  const fresh = new Set(shards.filter((s) => s.from === '>').map((s) => s.shard));
+  return {
+    shards,
+    byShard: new Map(shards.map((s) => [s.shard, s])),
+    history: shards.filter((s) => s.from !== '>'),
+    fresh: {
+      mask: shardMask(keyspace, fresh),
+      groups: [...new Set([...fresh].map((s) => keyspace.groupOf(s)))],
+    },
+  };
+}
+
 export interface TurnResult {
   /** Entries read (handled, skipped as duplicates or dead-lettered). */
   readonly read: number;
@@ -82,20 +106,14 @@ interface Effects {
   outbox: string[];
 }
 
-export async function runTurn(
-  options: TurnOptions,
-  shards: readonly TurnShard[],
-  sweep = false,
-): Promise<TurnResult> {
+export async function runTurn(options: TurnOptions, view: TurnView, sweep = false): Promise<TurnResult> {
   const { redis, keyspace, nodeId, definitions, actors, log } = options;
-  const byShard = new Map(shards.map((s) => [s.shard, s]));
+  const { shards, byShard } = view;
   // New entries: only the shards marked ready, unless this turn sweeps them all (which also finds
   // entries written without the ready signal). History: this node's pending entries after a takeover.
-  const history = shards.filter((s) => s.from !== '>');
-  const fresh = shards.filter((s) => s.from === '>');
   const [raw1, raw2] = await Promise.all([
-    readShards(redis, keyspace, nodeId, sweep ? shards : history, options.readCount),
-    sweep ? [] : readReady(redis, keyspace, nodeId, new Set(fresh.map((s) => s.shard)), options.readCount),
+    readShards(redis, keyspace, nodeId, sweep ? shards : view.history, options.readCount),
+    sweep ? [] : readReady(redis, keyspace, nodeId, view.fresh, options.readCount),
   ]);
   const raw = [...raw1, ...raw2];
   const now = Date.now();

@@ -9,7 +9,7 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { decodeEntry, encodeEntry, type MailboxEntry, type MailboxMessage } from './entry.ts';
 import { MalformedEntryError } from './errors.ts';
-import { CONSUMER_GROUP, groupByTag, type Keyspace, shardMask } from './keys.ts';
+import { CONSUMER_GROUP, groupByTag, type Keyspace } from './keys.ts';
 import { runScript } from './scripts.ts';
 
 /**
@@ -56,7 +56,8 @@ export interface RawShardEntries {
 }
 
 /**
- * Reads new entries of the shards marked ready, among those in `readable`, one script call
+ * Reads new entries of the shards marked ready, among those in `readable` (a `shardMask` and
+ * the tag groups it covers), one script call
  * per tag group, all in one pipeline (read-ready.lua). The cost follows the shards that have
  * work, not the shards a node holds.
  */
@@ -64,12 +65,11 @@ export async function readReady(
   redis: Redis,
   keyspace: Keyspace,
   consumer: string,
-  readable: ReadonlySet<number>,
+  readable: { readonly mask: string; readonly groups: readonly number[] },
   count: number,
 ): Promise<RawShardEntries[]> {
-  if (readable.size === 0) return [];
-  const mask = shardMask(keyspace, readable);
-  const groups = [...new Set([...readable].map((s) => keyspace.groupOf(s)))];
+  const { mask, groups } = readable;
+  if (groups.length === 0) return [];
   const pipeline = redis.pipeline();
   for (const group of groups) {
     runScript(
