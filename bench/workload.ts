@@ -1,7 +1,8 @@
 /**
  * The legacy reference workload of ../shared/docs/workload.md, as telemetry for edge actors:
  * per edge, status at 1 Hz (~25 fields), vision detections every 5 s, a heartbeat every 10 s
- * — 1.3 messages per second per edge.
+ * — 1.3 messages per second per edge. Message sizes (payload JSON with envelope) are close to
+ * the workload's: status ≈ 560 B, vision ≈ 345 B, heartbeat ≈ 195 B.
  */
 export const LEGACY_RATE_PER_EDGE = 1.3;
 
@@ -24,27 +25,26 @@ export function legacyData(kind: LegacyKind, edge: number, second: number): Reco
         currentFloor: floor,
         doorStatus: second % 9 < 2 ? 'open' : 'closed',
         direction: second % 32 < 16 ? 'up' : 'down',
-        speedMetersPerSecond: 1.5,
+        speed: 1.5,
         hasPerson: second % 3 === 0,
         loadPercent: (second * 7 + edge) % 100,
         totalRunCount: 100_000 + second,
         totalRunSeconds: 3_600_000 + second,
-        totalDoorOpenCount: 50_000 + (second >> 3),
+        doorOpenCount: 50_000 + (second >> 3),
         cabinTemperature: 24.5,
-        cabinHumidity: 55,
         brakeStatus: 'released',
         safetyCircuit: 'closed',
-        maintenanceMode: false,
-        levelingAccuracyMm: 3,
-        carPositionMm: floor * 3000,
-        motorCurrentAmps: 12.4,
-        controllerFaultCode: 0,
-        networkSignalDbm: -67,
+        maintenance: false,
+        levelingMm: 3,
+        positionMm: floor * 3000,
+        motorAmps: 12.4,
+        faultCode: 0,
+        signalDbm: -67,
         deviceModel: 'RV1126-ELEV',
         firmwareVersion: '3.2.14',
         registrationCode: `31101234${String(edge).padStart(8, '0')}`,
-        installationAddress: 'Building 7, Unit 2, Elevator A',
-        maintenanceCompany: 'Example Elevator Service Co.',
+        buildingId: 'B-0007',
+        elevatorNo: 'A2',
       };
     }
     case 'vision':
@@ -52,8 +52,13 @@ export function legacyData(kind: LegacyKind, edge: number, second: number): Reco
         peopleCount: second % 4,
         ebikeDetected: false,
         doorBlocked: false,
-        boxes: [{ x: 120, y: 80, w: 60, h: 140, label: 'person', score: 0.93 }],
+        boxes: [
+          { x: 120, y: 80, w: 60, h: 140, label: 'person', score: 0.93 },
+          { x: 260, y: 90, w: 55, h: 130, label: 'person', score: 0.88 },
+        ],
         modelVersion: 'elenet-2.4.1',
+        cameraId: `CAM-${edge}`,
+        frameTimestamp: second * 1000,
       };
     case 'heartbeat':
       return {
