@@ -123,7 +123,11 @@ export async function runTurn(options: TurnOptions, view: TurnView, sweep = fals
   const recovering = raw.filter((r) => byShard.get(r.shard)?.from !== '>');
   const deliveries = new Map<string, number>();
   for (const r of recovering) {
-    for (const [id, n] of await pendingDeliveries(redis, keyspace, r.shard, nodeId, options.readCount)) {
+    const after = byShard.get(r.shard)!.from;
+    for (const [id, n] of await pendingDeliveries(redis, keyspace, r.shard, nodeId, {
+      after,
+      count: options.readCount,
+    })) {
       deliveries.set(`${r.shard}:${id}`, n);
     }
   }

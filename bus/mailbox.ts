@@ -168,20 +168,20 @@ export async function claimPending(
   return claimed;
 }
 
-/** Delivery counts of a consumer's pending entries of a shard, by entry id. */
+/** Delivery counts of a consumer's pending entries of a shard after id `after` ('0': all). */
 export async function pendingDeliveries(
   redis: Redis,
   keyspace: Keyspace,
   shard: number,
   consumer: string,
-  count: number,
+  options: { after: string; count: number },
 ): Promise<Map<string, number>> {
   const reply = (await redis.xpending(
     keyspace.shard(shard).mailbox,
     CONSUMER_GROUP,
-    '-',
+    options.after === '0' ? '-' : `(${options.after}`,
     '+',
-    count,
+    options.count,
     consumer,
   )) as [string, string, number, number][];
   return new Map(reply.map(([id, , , deliveries]) => [id, Number(deliveries)]));
