@@ -8,7 +8,7 @@
  * them onto the checkpoint, so nothing is lost or applied twice. The table keeps the dirty
  * actors in the order they became dirty, so finding the ones due costs nothing per clean actor.
  */
-import type { Keyspace, Redis } from '../bus/mod.ts';
+import { execOrThrow, type Keyspace, type Redis } from '../bus/mod.ts';
 import type { ActorDefinition } from './define.ts';
 import type { Logger } from './logger.ts';
 
@@ -67,10 +67,9 @@ export class ActorTable {
     for (const [shard, list] of order) {
       pipeline.hmget(this.#keyspace.shard(shard).state, ...list.map((w) => w.address));
     }
-    const results = (await pipeline.exec()) ?? [];
+    const results = await execOrThrow(pipeline);
     order.forEach(([shard, list], i) => {
-      const [error, values] = results[i]!;
-      if (error) throw error;
+      const values = results[i];
       list.forEach((w, j) => {
         const raw = (values as (string | null)[])[j] ?? null;
         const id = w.address.slice(w.address.indexOf('/') + 1);

@@ -103,95 +103,141 @@ function track(state: EdgeState, seq: unknown, boot: unknown): EdgeState['seq'] 
   return { boot: s.boot, last: seq, received: s.received + 1, gaps, duplicates: s.duplicates };
 }
 
-/** Marks the edge seen: online, last seen, and the offline timer pushed forward when needed. */
-function seen(state: EdgeState, ctx: ActorContext): EdgeState {
-  const due = ctx.now + EDGE_OFFLINE_AFTER_MS;
+/**
+ * Marks the edge seen: online, last seen, the offline timer pushed forward when needed, and the
+ * sequence tracking. One new state object per message (this runs for every message of the fleet).
+ */
+function seen(
+  offlineAfterMs: number,
+  state: EdgeState,
+  seq: EdgeState['seq'],
+  ctx: ActorContext,
+  shadow = state.shadow,
+  updatedAt = state.updatedAt,
+): EdgeState {
+  const due = ctx.now + offlineAfterMs;
   let offlineDue = state.offlineDue;
   // Re-arm only when the timer would fire more than half its window too early: one timer write
   // per ~15 s per edge instead of one per message (the timer re-checks lastSeen when it fires).
-  if (due - offlineDue > EDGE_OFFLINE_AFTER_MS * 0.5) {
-    ctx.setTimer('offline', EDGE_OFFLINE_AFTER_MS);
+  if (due - offlineDue > offlineAfterMs * 0.5) {
+    ctx.setTimer('offline', offlineAfterMs);
     offlineDue = due;
   }
   if (!state.online) ctx.emit({ type: 'edge.online', edgeId: ctx.id });
-  return { ...state, online: true, firstSeen: state.firstSeen ?? ctx.now, lastSeen: ctx.now, offlineDue };
+  return {
+    online: true,
+    firstSeen: state.firstSeen ?? ctx.now,
+    lastSeen: ctx.now,
+    shadow,
+    updatedAt,
+    openAlarms: state.openAlarms,
+    alarmsRaised: state.alarmsRaised,
+    seq,
+    offlineDue,
+  };
+}
+
+/**
+ * The kind's shadow with `data` merged over it. `data` was parsed for this delivery and belongs
+ * to us: fields it lacks are copied in from the previous shadow rather than building a third
+ * object (a status carries ~25 fields, every second, from every edge).
+ */
+function merge(previous: Readonly<Record<string, unknown>> | undefined, data: Record<string, unknown>) {
+  if (previous !== undefined) for (const key in previous) if (!(key in data)) data[key] = previous[key];
+  return data;
 }
 
 function duplicate(state: EdgeState): EdgeState {
   return { ...state, seq: { ...state.seq, duplicates: state.seq.duplicates + 1 } };
 }
 
-export const edgeActor = defineActor({
-  type: 'edge',
-  initialState,
-  handlers: {
-    telemetry(state: EdgeState, payload: TelemetryPayload, ctx: ActorContext): EdgeState {
-      if (!isRecord(payload) || !KINDS.has(payload.kind as string)) {
-        throw new TerminalError(`telemetry: kind must be one of ${[...KINDS].join(', ')}`);
-      }
-      if (payload.data !== undefined && !isRecord(payload.data))
-        throw new TerminalError('telemetry: data must be an object');
-      const seq = track(state, payload.seq, payload.boot);
-      if (seq === undefined) return duplicate(state);
-      const next = seen({ ...state, seq }, ctx);
-      if (payload.data === undefined) return next;
-      const kind = payload.kind;
-      return {
-        ...next,
-        shadow: { ...next.shadow, [kind]: { ...next.shadow[kind], ...payload.data } },
-        updatedAt: { ...next.updatedAt, [kind]: typeof payload.ts === 'number' ? payload.ts : ctx.now },
-      };
-    },
+export interface EdgeActorOptions {
+  /** Silence after which an edge counts as offline (default EDGE_OFFLINE_AFTER_MS). */
+  readonly offlineAfterMs?: number;
+}
 
-    alarm(state: EdgeState, payload: AlarmPayload, ctx: ActorContext): EdgeState {
-      if (
-        !isRecord(payload) ||
-        typeof payload.alarm !== 'string' ||
-        payload.alarm.length === 0 ||
-        payload.alarm.length > 64
-      ) {
-        throw new TerminalError('alarm: alarm must be a non-empty string of at most 64 characters');
-      }
-      if (payload.phase !== 'start' && payload.phase !== 'end')
-        throw new TerminalError('alarm: phase must be "start" or "end"');
-      const seq = track(state, payload.seq, payload.boot);
-      if (seq === undefined) return duplicate(state);
-      const next = seen({ ...state, seq }, ctx);
-      const at = typeof payload.ts === 'number' ? payload.ts : ctx.now;
-      const data = isRecord(payload.data) ? payload.data : {};
-      const open = next.openAlarms[payload.alarm];
-      if (payload.phase === 'start') {
-        if (open !== undefined) return next; // repeated start: already open
-        ctx.emit({ type: 'alarm.start', edgeId: ctx.id, alarm: payload.alarm, at, data });
-        return {
-          ...next,
-          openAlarms: { ...next.openAlarms, [payload.alarm]: { since: at, data } },
-          alarmsRaised: next.alarmsRaised + 1,
+/** The edge actor's definition; `edgeActor` is it with the defaults. */
+export function createEdgeActor(options: EdgeActorOptions = {}) {
+  const { offlineAfterMs = EDGE_OFFLINE_AFTER_MS } = options;
+  if (!(offlineAfterMs >= 1))
+    throw new RangeError(`Cannot create edge actor: offlineAfterMs must be ≥ 1, got ${offlineAfterMs}`);
+  return defineActor({
+    type: 'edge',
+    initialState,
+    handlers: {
+      telemetry(state: EdgeState, payload: TelemetryPayload, ctx: ActorContext): EdgeState {
+        if (!isRecord(payload) || !KINDS.has(payload.kind as string)) {
+          throw new TerminalError(`telemetry: kind must be one of ${[...KINDS].join(', ')}`);
+        }
+        if (payload.data !== undefined && !isRecord(payload.data))
+          throw new TerminalError('telemetry: data must be an object');
+        const seq = track(state, payload.seq, payload.boot);
+        if (seq === undefined) return duplicate(state);
+        if (payload.data === undefined) return seen(offlineAfterMs, state, seq, ctx);
+        const kind = payload.kind;
+        const shadow = {
+          ...state.shadow,
+          [kind]: merge(state.shadow[kind], payload.data as Record<string, unknown>),
         };
-      }
-      const { [payload.alarm]: _closed, ...rest } = next.openAlarms;
-      ctx.emit({
-        type: 'alarm.end',
-        edgeId: ctx.id,
-        alarm: payload.alarm,
-        at,
-        since: open?.since ?? null,
-        data,
-      });
-      return { ...next, openAlarms: rest };
+        const updatedAt = {
+          ...state.updatedAt,
+          [kind]: typeof payload.ts === 'number' ? payload.ts : ctx.now,
+        };
+        return seen(offlineAfterMs, state, seq, ctx, shadow, updatedAt);
+      },
+
+      alarm(state: EdgeState, payload: AlarmPayload, ctx: ActorContext): EdgeState {
+        if (
+          !isRecord(payload) ||
+          typeof payload.alarm !== 'string' ||
+          payload.alarm.length === 0 ||
+          payload.alarm.length > 64
+        ) {
+          throw new TerminalError('alarm: alarm must be a non-empty string of at most 64 characters');
+        }
+        if (payload.phase !== 'start' && payload.phase !== 'end')
+          throw new TerminalError('alarm: phase must be "start" or "end"');
+        const seq = track(state, payload.seq, payload.boot);
+        if (seq === undefined) return duplicate(state);
+        const next = seen(offlineAfterMs, state, seq, ctx);
+        const at = typeof payload.ts === 'number' ? payload.ts : ctx.now;
+        const data = isRecord(payload.data) ? payload.data : {};
+        const open = next.openAlarms[payload.alarm];
+        if (payload.phase === 'start') {
+          if (open !== undefined) return next; // repeated start: already open
+          ctx.emit({ type: 'alarm.start', edgeId: ctx.id, alarm: payload.alarm, at, data });
+          return {
+            ...next,
+            openAlarms: { ...next.openAlarms, [payload.alarm]: { since: at, data } },
+            alarmsRaised: next.alarmsRaised + 1,
+          };
+        }
+        const { [payload.alarm]: _closed, ...rest } = next.openAlarms;
+        ctx.emit({
+          type: 'alarm.end',
+          edgeId: ctx.id,
+          alarm: payload.alarm,
+          at,
+          since: open?.since ?? null,
+          data,
+        });
+        return { ...next, openAlarms: rest };
+      },
     },
-  },
-  timers: {
-    offline(state: EdgeState, _data: unknown, ctx: ActorContext): EdgeState | undefined {
-      if (!state.online || state.lastSeen === null) return undefined;
-      const silentFor = ctx.now - state.lastSeen;
-      if (silentFor < EDGE_OFFLINE_AFTER_MS) {
-        // Seen since the timer was armed: wait for the rest of the window.
-        ctx.setTimer('offline', EDGE_OFFLINE_AFTER_MS - silentFor);
-        return { ...state, offlineDue: ctx.now + EDGE_OFFLINE_AFTER_MS - silentFor };
-      }
-      ctx.emit({ type: 'edge.offline', edgeId: ctx.id, lastSeen: state.lastSeen });
-      return { ...state, online: false };
+    timers: {
+      offline(state: EdgeState, _data: unknown, ctx: ActorContext): EdgeState | undefined {
+        if (!state.online || state.lastSeen === null) return undefined;
+        const silentFor = ctx.now - state.lastSeen;
+        if (silentFor < offlineAfterMs) {
+          // Seen since the timer was armed: wait for the rest of the window.
+          ctx.setTimer('offline', offlineAfterMs - silentFor);
+          return { ...state, offlineDue: ctx.now + offlineAfterMs - silentFor };
+        }
+        ctx.emit({ type: 'edge.offline', edgeId: ctx.id, lastSeen: state.lastSeen });
+        return { ...state, online: false };
+      },
     },
-  },
-});
+  });
+}
+
+export const edgeActor = createEdgeActor();

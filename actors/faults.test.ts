@@ -8,6 +8,7 @@ import type { Keyspace } from '../bus/mod.ts';
 import { type HubProcess, spawnHubNode, waitFor } from '../infra/mod.ts';
 import { createActorClient } from './client.ts';
 import { readLeases } from './leases.ts';
+import { readActorState } from './read-state.ts';
 import { HashRing } from './ring.ts';
 import { type AlarmClockState, alarmClockActor, type CounterState, counterActor } from './testdata/actors.ts';
 import { TEST_ACTORS_MODULE, useRedis } from './testdata/harness.ts';
@@ -27,8 +28,7 @@ function spawn(keyspace: Keyspace, nodeId: string): HubProcess {
 }
 
 async function stateOf<S>(keyspace: Keyspace, address: string): Promise<S | undefined> {
-  const raw = await t.redis.hget(keyspace.shard(keyspace.shardOf(address)).state, address);
-  return raw === null ? undefined : (JSON.parse(raw) as { s: S }).s;
+  return (await readActorState<S>(t.redis, keyspace, address))?.state;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

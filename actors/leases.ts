@@ -2,21 +2,13 @@
  * Shard leases with fencing tokens: thin typed wrappers over acquire/renew/release.lua, one
  * script call per hash-tag group, all groups in one pipeline.
  */
-import { CONSUMER_GROUP, groupByTag, type Keyspace, type Redis, runScript } from '../bus/mod.ts';
+import { CONSUMER_GROUP, execOrThrow, groupByTag, type Keyspace, type Redis, runScript } from '../bus/mod.ts';
 
 export interface Granted {
   readonly shard: number;
   readonly epoch: number;
   /** The node the lease was taken from after it expired ('' when free, released or ours). */
   readonly previous: string;
-}
-
-async function execAll(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
-  const results = (await pipeline.exec()) ?? [];
-  return results.map(([error, reply]) => {
-    if (error) throw error;
-    return reply;
-  });
 }
 
 export async function acquireLeases(
@@ -38,7 +30,7 @@ export async function acquireLeases(
     const keys = list.flatMap(({ shard }) => [keyspace.shard(shard).lease, keyspace.shard(shard).mailbox]);
     runScript(pipeline, 'acquire', keys, [node, ttlMs, CONSUMER_GROUP]);
   }
-  const replies = (await execAll(pipeline)) as [number, string][][];
+  const replies = (await execOrThrow(pipeline)) as [number, string][][];
   const granted: Granted[] = [];
   groups.forEach((list, g) => {
     list.forEach(({ shard }, i) => {
@@ -68,7 +60,7 @@ export async function renewLeases(
       [node, ttlMs, ...list.map(({ epoch }) => epoch)],
     );
   }
-  const replies = (await execAll(pipeline)) as number[][];
+  const replies = (await execOrThrow(pipeline)) as number[][];
   const lost: number[] = [];
   groups.forEach((list, g) => {
     list.forEach(({ shard }, i) => {
@@ -95,7 +87,7 @@ export async function releaseLeases(
       [node, ...list.map(({ epoch }) => epoch)],
     );
   }
-  const replies = (await execAll(pipeline)) as number[];
+  const replies = (await execOrThrow(pipeline)) as number[];
   return replies.reduce((sum, n) => sum + Number(n), 0);
 }
 
@@ -106,7 +98,7 @@ export async function readLeases(
 ): Promise<{ shard: number; node: string; epoch: number; until: number }[]> {
   const pipeline = redis.pipeline();
   for (let s = 0; s < keyspace.shards; s++) pipeline.hmget(keyspace.shard(s).lease, 'node', 'epoch', 'until');
-  const replies = (await execAll(pipeline)) as (string | null)[][];
+  const replies = (await execOrThrow(pipeline)) as (string | null)[][];
   return replies.map(([node, epoch, until], shard) => ({
     shard,
     node: node ?? '',

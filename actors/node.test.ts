@@ -4,6 +4,7 @@ import { readDeadLetters } from '../bus/mod.ts';
 import { waitFor } from '../infra/mod.ts';
 import { createActorClient } from './client.ts';
 import { startHubNode } from './node.ts';
+import { readActorState } from './read-state.ts';
 import { alarmClockActor, type CounterState, counterActor } from './testdata/actors.ts';
 import { useRedis } from './testdata/harness.ts';
 
@@ -14,9 +15,7 @@ async function counterState(
   keyspace: ReturnType<typeof t.keyspace>,
   id: string,
 ): Promise<CounterState | undefined> {
-  const address = `counter/${id}`;
-  const raw = await t.redis.hget(keyspace.shard(keyspace.shardOf(address)).state, address);
-  return raw === null ? undefined : (JSON.parse(raw) as { s: CounterState }).s;
+  return (await readActorState<CounterState>(t.redis, keyspace, `counter/${id}`))?.state;
 }
 
 describe('hub node (in process, real Redis)', () => {
@@ -145,10 +144,8 @@ describe('hub node (in process, real Redis)', () => {
     await client.send('k2', 'arm', { delayMs: 300 });
     await client.send('k2', 'disarm', null);
     const address = (id: string) => `clock/${id}`;
-    const state = async (id: string) => {
-      const raw = await t.redis.hget(keyspace.shard(keyspace.shardOf(address(id))).state, address(id));
-      return raw === null ? undefined : (JSON.parse(raw) as { s: { rang: number; armed: number } }).s;
-    };
+    const state = async (id: string) =>
+      (await readActorState<{ rang: number; armed: number }>(t.redis, keyspace, address(id)))?.state;
     await waitFor(async () => (await state('k1'))?.rang === 1, { message: 'k1 to ring' });
     await waitFor(async () => (await state('k2'))?.armed === 1, { message: 'k2 armed' });
     // k2 was due 300 ms after arming; give it the same time k1 needed and more.

@@ -14,6 +14,7 @@ import {
   CONSUMER_GROUP,
   claimPending,
   ensureLayout,
+  execOrThrow,
   groupByTag,
   type Keyspace,
   type MailboxEntry,
@@ -430,12 +431,8 @@ export class HubNode implements AsyncDisposable {
         [2000, mask, ks.mailboxTemplate(group)],
       );
     }
-    const results = (await pipeline.exec()) ?? [];
     let fired = 0;
-    for (const [error, n] of results) {
-      if (error) throw error;
-      fired += Number(n);
-    }
+    for (const n of await execOrThrow(pipeline)) fired += Number(n);
     if (fired > 0) this.#wake?.();
   }
 
@@ -452,7 +449,7 @@ export class HubNode implements AsyncDisposable {
         [CONSUMER_GROUP],
       );
     }
-    await pipeline.exec();
+    await execOrThrow(pipeline);
     this.#actors.passivate(Date.now() - this.#opts.idleMs);
   }
 

@@ -3,7 +3,7 @@
  * plus the probes the scenarios measure with (node stats, edge states, leases).
  */
 import { type EdgeState, type NodeStats, readNodeStats } from '../actors/mod.ts';
-import { connectRedis, createKeyspace, type Keyspace, type Redis } from '../bus/mod.ts';
+import { connectRedis, createKeyspace, execOrThrow, type Keyspace, type Redis } from '../bus/mod.ts';
 import { type HubProcess, type RedisServer, spawnHubNode, startRedisServer } from '../infra/mod.ts';
 import { type LoadGenerator, spawnLoadGenerator } from './load-process.ts';
 
@@ -59,8 +59,7 @@ export async function startBenchCluster(
       const pipeline = redis.pipeline();
       for (let s = 0; s < keyspace.shards; s++) pipeline.hgetall(keyspace.shard(s).state);
       const byAddress = new Map<string, EdgeState>();
-      for (const [error, hash] of (await pipeline.exec()) ?? []) {
-        if (error) throw error;
+      for (const hash of await execOrThrow(pipeline)) {
         for (const [address, json] of Object.entries(hash as Record<string, string>)) {
           byAddress.set(address, (JSON.parse(json) as { s: EdgeState }).s);
         }

@@ -9,7 +9,7 @@
  * {"done":true,"sent","lastSeq":[per edge]}.
  */
 import { parseArgs } from 'node:util';
-import { connectRedis, createKeyspace, queueMessages } from '../bus/mod.ts';
+import { connectRedis, createKeyspace, execOrThrow, queueMessages } from '../bus/mod.ts';
 import { legacyData, legacyScheduleAt } from './workload.ts';
 
 const { values } = parseArgs({
@@ -91,7 +91,7 @@ while (!stopping && cursor < total) {
   if (due.length > 0) {
     const pipeline = redis.pipeline();
     queueMessages(pipeline, keyspace, due, now);
-    for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+    await execOrThrow(pipeline);
     sent += due.length;
   }
   if (now >= nextLog) {

@@ -10,6 +10,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import { decodeEntry, encodeEntry, type MailboxEntry, type MailboxMessage } from './entry.ts';
 import { MalformedEntryError } from './errors.ts';
 import { CONSUMER_GROUP, groupByTag, type Keyspace } from './keys.ts';
+import { execOrThrow } from './pipeline.ts';
 import { runScript } from './scripts.ts';
 
 /**
@@ -37,11 +38,7 @@ export async function appendMessages(
 ): Promise<string[]> {
   const pipeline = redis.pipeline();
   queueMessages(pipeline, keyspace, messages);
-  const results = (await pipeline.exec()) ?? [];
-  return results.map(([error, id]) => {
-    if (error) throw error;
-    return String(id);
-  });
+  return (await execOrThrow(pipeline)).map(String);
 }
 
 export interface ShardRead {
@@ -80,8 +77,7 @@ export async function readReady(
     );
   }
   const out: RawShardEntries[] = [];
-  for (const [error, reply] of (await pipeline.exec()) ?? []) {
-    if (error) throw error;
+  for (const reply of await execOrThrow(pipeline)) {
     const flat = reply as (number | [string, string[] | null][])[];
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const entries = flat[i + 1] as [string, string[] | null][];
@@ -122,10 +118,8 @@ export async function readShards(
     }
     pipeline.xreadgroup('GROUP', CONSUMER_GROUP, consumer, 'COUNT', count, 'STREAMS', ...keys, ...ids);
   }
-  const results = (await pipeline.exec()) ?? [];
   const out: RawShardEntries[] = [];
-  for (const [error, reply] of results) {
-    if (error) throw error;
+  for (const reply of await execOrThrow(pipeline)) {
     if (reply === null) continue;
     for (const [key, entries] of reply as [string, [string, string[] | null][]][]) {
       const shard = byKey.get(key);

@@ -35,6 +35,7 @@ export {
   readShards,
   tryDecode,
 } from './mailbox.ts';
+export { execOrThrow } from './pipeline.ts';
 export type { ConnectOptions, Redis } from './redis.ts';
 export { connectRedis } from './redis.ts';
 export type { ScriptName } from './scripts.ts';

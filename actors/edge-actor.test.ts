@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { waitFor } from '../infra/mod.ts';
+import { createActorClient } from './client.ts';
+import type { ActorContext, OutboxEvent } from './define.ts';
+import { createEdgeActor, type EdgeState, edgeActor } from './edge-actor.ts';
+import { TerminalError } from './errors.ts';
+import { silentLogger } from './logger.ts';
+import { startHubNode } from './node.ts';
+import { readActorState } from './read-state.ts';
+import { useRedis } from './testdata/harness.ts';
+
+/** A context that records what a handler asked for. */
+function recorder(now: number) {
+  const timers = new Map<string, number | null>();
+  const events: OutboxEvent[] = [];
+  const ctx: ActorContext = {
+    address: 'edge/E-1',
+    id: 'E-1',
+    messageId: '1-0',
+    enqueuedAt: now,
+    now,
+    log: silentLogger,
+    setTimer: (name, delayMs) => void timers.set(name, delayMs),
+    cancelTimer: (name) => void timers.set(name, null),
+    emit: (event) => void events.push(event),
+  };
+  return { ctx, timers, events };
+}
+
+const { telemetry, alarm } = edgeActor.handlers;
+const fresh = (): EdgeState => edgeActor.initialState('E-1');
+
+describe('edge actor', () => {
+  it('merges telemetry into the shadow, goes online once and arms the offline timer', () => {
+    const a = recorder(1000);
+    let s = telemetry(fresh(), { kind: 'status', seq: 1, ts: 990, data: { floor: 3, door: 'open' } }, a.ctx);
+    assert.deepEqual(s.shadow.status, { floor: 3, door: 'open' });
+    assert.equal(s.online, true);
+    assert.equal(s.lastSeen, 1000);
+    assert.deepEqual(
+      a.events.map((e) => e.type),
+      ['edge.online'],
+    );
+    assert.equal(a.timers.get('offline'), 30_000);
+    const b = recorder(2000);
+    s = telemetry(s, { kind: 'status', seq: 2, data: { door: 'closed' } }, b.ctx);
+    assert.deepEqual(s.shadow.status, { floor: 3, door: 'closed' }, 'fields not sent are kept');
+    assert.equal(b.events.length, 0, 'already online');
+    assert.equal(b.timers.size, 0, 'the timer is not re-armed on every message');
+  });
+
+  it('ignores repeated sequence numbers, counts gaps, and starts over on a new boot', () => {
+    const { ctx } = recorder(1000);
+    let s = telemetry(fresh(), { kind: 'heartbeat', seq: 1, boot: 'a' }, ctx);
+    s = telemetry(s, { kind: 'heartbeat', seq: 1, boot: 'a' }, ctx);
+    s = telemetry(s, { kind: 'heartbeat', seq: 4, boot: 'a' }, ctx);
+    assert.deepEqual(s.seq, { boot: 'a', last: 4, received: 2, gaps: 2, duplicates: 1 });
+    s = telemetry(s, { kind: 'heartbeat', seq: 1, boot: 'b' }, ctx);
+    assert.deepEqual(s.seq, { boot: 'b', last: 1, received: 3, gaps: 2, duplicates: 1 });
+  });
+
+  it('refuses malformed telemetry and alarms for good', () => {
+    const { ctx } = recorder(1000);
+    assert.throws(() => telemetry(fresh(), { kind: 'nope' } as never, ctx), TerminalError);
+    assert.throws(
+      () => telemetry(fresh(), { kind: 'status', data: [1] } as never, ctx),
+      /data must be an object/,
+    );
+    assert.throws(() => alarm(fresh(), { alarm: '', phase: 'start' }, ctx), TerminalError);
+    assert.throws(() => alarm(fresh(), { alarm: 'smoke', phase: 'maybe' } as never, ctx), /phase/);
+  });
+
+  it('records alarms and hands their start and end to the outbox', () => {
+    const a = recorder(1000);
+    let s = alarm(fresh(), { alarm: 'trapped', phase: 'start', ts: 995, data: { floor: 7 } }, a.ctx);
+    s = alarm(s, { alarm: 'trapped', phase: 'start', ts: 996 }, a.ctx);
+    assert.deepEqual(s.openAlarms, { trapped: { since: 995, data: { floor: 7 } } });
+    assert.equal(s.alarmsRaised, 1);
+    const b = recorder(5000);
+    s = alarm(s, { alarm: 'trapped', phase: 'end', ts: 4990 }, b.ctx);
+    assert.deepEqual(s.openAlarms, {});
+    assert.deepEqual(
+      [...a.events, ...b.events].map((e) => [e.type, e.alarm ?? null, e.since ?? null]),
+      [
+        ['edge.online', null, null],
+        ['alarm.start', 'trapped', null],
+        ['alarm.end', 'trapped', 995],
+      ],
+    );
+  });
+});
+
+describe('edge actor on a hub node', () => {
+  const t = useRedis();
+
+  it('goes offline by its durable timer when the edge falls silent', async () => {
+    const keyspace = t.keyspace();
+    const actor = createEdgeActor({ offlineAfterMs: 400 });
+    await using _node = await startHubNode({
+      redis: t.connect(),
+      keyspace,
+      actors: [actor],
+      leaseMs: 600,
+      tickMs: 100,
+      timerIntervalMs: 50,
+    });
+    await createActorClient(t.redis, keyspace, actor).send('E-9', 'telemetry', {
+      kind: 'status',
+      seq: 1,
+      data: { floor: 2 },
+    });
+    const address = 'edge/E-9';
+    const group = keyspace.groupOf(keyspace.shardOf(address));
+    const events = async () =>
+      ((await t.redis.xrange(keyspace.outbox(group), '-', '+')) as [string, string[]][]).map(
+        ([, fields]) => (JSON.parse(fields[1]!) as OutboxEvent).type,
+      );
+    await waitFor(async () => (await events()).includes('edge.offline'), {
+      message: 'edge.offline in the outbox',
+    });
+    assert.deepEqual(await events(), ['edge.online', 'edge.offline']);
+    const state = (await readActorState<EdgeState>(t.redis, keyspace, address))!.state;
+    assert.equal(state.online, false);
+    assert.deepEqual(state.shadow.status, { floor: 2 });
+  });
+});
