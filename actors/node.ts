@@ -50,7 +50,7 @@ export interface HubNodeOptions {
   readonly maxDeliveries?: number;
   /**
    * Longest time an actor's applied messages wait before its state is checkpointed to Redis
-   * (default 2000 ms). Messages with effects (timers, outbox events) checkpoint at once. Until
+   * (default 5000 ms). Messages with effects (timers, outbox events) checkpoint at once. Until
    * the checkpoint they stay pending in the mailbox and a new owner replays them.
    */
   readonly checkpointMs?: number;
@@ -139,7 +139,7 @@ export class HubNode implements AsyncDisposable {
       idleMs = 300_000,
       timerIntervalMs = 200,
       turnIntervalMs = 20,
-      checkpointMs = 2000,
+      checkpointMs = 5000,
       trimIntervalMs = 5000,
       sweepIntervalMs = 1000,
       statsIntervalMs = 1000,

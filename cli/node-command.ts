@@ -20,7 +20,7 @@ export const nodeHelp = `devicehub node [options]     run a hub node (stops grac
   --lease-ms MS        lease / failure-detection time (env DH_LEASE_MS; default 1500)
   --tick-ms MS         heartbeat and placement period (env DH_TICK_MS; default 250)
   --turn-ms MS         shortest time between turns: batching vs latency (env DH_TURN_MS; default 20)
-  --checkpoint-ms MS   longest wait before an actor's state is written (env DH_CHECKPOINT_MS; default 2000)
+  --checkpoint-ms MS   longest wait before an actor's state is written (env DH_CHECKPOINT_MS; default 5000)
   --actors-module P    extra actor definitions: a module exporting \`actors\` (an array)
   --trace-resume       record each actor's first message after a takeover (benchmarks)`;
 
@@ -62,7 +62,7 @@ export async function nodeCommand(argv: string[]): Promise<void> {
     leaseMs: intFlag(values, 'lease-ms', 'DH_LEASE_MS', 1500, 100),
     tickMs: intFlag(values, 'tick-ms', 'DH_TICK_MS', 250, 10),
     turnIntervalMs: intFlag(values, 'turn-ms', 'DH_TURN_MS', 20, 0, 1000),
-    checkpointMs: intFlag(values, 'checkpoint-ms', 'DH_CHECKPOINT_MS', 2000, 0, 60_000),
+    checkpointMs: intFlag(values, 'checkpoint-ms', 'DH_CHECKPOINT_MS', 5000, 0, 60_000),
     traceResume: values['trace-resume'] === true,
   });
   // A parent that spawned us with an IPC channel (tests, demo, benchmarks) learns we are up.

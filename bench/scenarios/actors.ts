@@ -3,22 +3,19 @@
  * Latency from enqueue to handled; CPU is the hub nodes' user+sys time over messages handled.
  */
 import { reconcile, startBenchCluster } from '../cluster.ts';
-import { Monitor, windowBetween } from '../monitor.ts';
+import { windowBetween } from '../monitor.ts';
 import type { Target } from '../report.ts';
-import { drain, type ScenarioOptions, type ScenarioResult, sleep } from './common.ts';
+import { drain, type ScenarioOptions, type ScenarioResult, sleep, startLoad } from './common.ts';
 
 export async function actorsScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   await using cluster = await startBenchCluster();
   for (let i = 1; i <= o.nodes; i++) await cluster.startNode(`node-${i}`);
   const warmup = Math.min(5, Math.max(1, Math.floor(o.seconds / 5)));
-  const load = cluster.startLoad(o.edges, warmup + o.seconds);
-  const monitor = new Monitor(
-    'actors',
-    () => cluster.stats(),
-    () => load.sent,
-  );
-  monitor.start(warmup + o.seconds);
-  await sleep(warmup * 1000);
+  const { load, monitor } = await startLoad(cluster, 'actors', {
+    edges: o.edges,
+    seconds: warmup + o.seconds,
+    warmupMs: warmup * 1000,
+  });
   const before = await cluster.stats();
   await sleep(o.seconds * 1000);
   const after = await cluster.stats();

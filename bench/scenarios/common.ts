@@ -1,6 +1,8 @@
 /** What every benchmark scenario takes and returns, and the steps they share. */
 import type { BenchCluster } from '../cluster.ts';
+import type { LoadGenerator } from '../load-process.ts';
 import type { Sample } from '../monitor.ts';
+import { Monitor } from '../monitor.ts';
 import type { Target } from '../report.ts';
 
 export interface ScenarioOptions {
@@ -26,4 +28,24 @@ export async function drain(cluster: BenchCluster, edges: number, sent: number):
     if (total >= sent) return;
     await sleep(500);
   }
+}
+
+/**
+ * Starts the load for `seconds`, with the progress line, and waits `warmupMs` before returning:
+ * what every scenario does before it measures.
+ */
+export async function startLoad(
+  cluster: BenchCluster,
+  label: string,
+  o: { edges: number; seconds: number; warmupMs: number },
+): Promise<{ load: LoadGenerator; monitor: Monitor }> {
+  const load = cluster.startLoad(o.edges, o.seconds);
+  const monitor = new Monitor(
+    label,
+    () => cluster.stats(),
+    () => load.sent,
+  );
+  monitor.start(o.seconds);
+  await sleep(o.warmupMs);
+  return { load, monitor };
 }

@@ -4,22 +4,18 @@
  */
 import { Histogram, readLeases } from '../../actors/mod.ts';
 import { edgeId, reconcile, startBenchCluster } from '../cluster.ts';
-import { Monitor } from '../monitor.ts';
 import type { Target } from '../report.ts';
-import { drain, type ScenarioOptions, type ScenarioResult, sleep } from './common.ts';
+import { drain, type ScenarioOptions, type ScenarioResult, sleep, startLoad } from './common.ts';
 
 export async function failoverScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   await using cluster = await startBenchCluster({ traceResume: true });
   const { redis, keyspace } = cluster;
   for (let i = 1; i <= 3; i++) await cluster.startNode(`node-${i}`);
-  const load = cluster.startLoad(o.edges, o.seconds);
-  const monitor = new Monitor(
-    'failover',
-    () => cluster.stats(),
-    () => load.sent,
-  );
-  monitor.start(o.seconds);
-  await sleep(Math.min(5_000, (o.seconds * 1000) / 3));
+  const { load, monitor } = await startLoad(cluster, 'failover', {
+    edges: o.edges,
+    seconds: o.seconds,
+    warmupMs: Math.min(5_000, (o.seconds * 1000) / 3),
+  });
 
   const victim = 'node-2';
   const leases = await readLeases(redis, keyspace);

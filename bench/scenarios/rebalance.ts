@@ -5,23 +5,19 @@
  */
 import { HashRing, liveMembers, readLeases } from '../../actors/mod.ts';
 import { edgeId, reconcile, startBenchCluster } from '../cluster.ts';
-import { Monitor } from '../monitor.ts';
 import type { Target } from '../report.ts';
-import { drain, type ScenarioOptions, type ScenarioResult, sleep } from './common.ts';
+import { drain, type ScenarioOptions, type ScenarioResult, sleep, startLoad } from './common.ts';
 
 export async function rebalanceScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   await using cluster = await startBenchCluster();
   const { redis, keyspace } = cluster;
   await cluster.startNode('node-1');
   await cluster.startNode('node-2');
-  const load = cluster.startLoad(o.edges, o.seconds);
-  const monitor = new Monitor(
-    'rebalance',
-    () => cluster.stats(),
-    () => load.sent,
-  );
-  monitor.start(o.seconds);
-  await sleep(Math.min(5_000, (o.seconds * 1000) / 3));
+  const { load, monitor } = await startLoad(cluster, 'rebalance', {
+    edges: o.edges,
+    seconds: o.seconds,
+    warmupMs: Math.min(5_000, (o.seconds * 1000) / 3),
+  });
 
   const before = await readLeases(redis, keyspace);
   const joining = cluster.startNode('node-3');

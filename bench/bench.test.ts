@@ -1,0 +1,25 @@
+/**
+ * Smoke test of the benchmark machinery itself (small and short: the numbers that matter come
+ * from `npm run bench`, never from tests). Separate processes, as in the real runs.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { writeReport } from './report.ts';
+import { actorsScenario } from './scenarios/actors.ts';
+
+describe('bench', { timeout: 120_000 }, () => {
+  it('runs the actors scenario end to end and accounts for every message', async () => {
+    const { result, targets, samples } = await actorsScenario({ edges: 50, nodes: 1, seconds: 2 });
+    assert.equal(result.lost, 0);
+    assert.equal(result.duplicated, 0);
+    assert.ok(Number(result.msgs) > 0, 'messages were handled in the window');
+    const dir = mkdtempSync(join(tmpdir(), 'devicehub-bench-'));
+    const table = writeReport(dir, 'actors', result, targets, samples);
+    assert.match(table, /\| lost \| 0 \| 0 \| yes \|/);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'actors.json'), 'utf8')), result);
+    assert.match(readFileSync(join(dir, 'actors.svg'), 'utf8'), /<svg[^>]*>[\s\S]*<polyline/);
+  });
+});
