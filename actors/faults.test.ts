@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Keyspace } from '../bus/mod.ts';
-import { type HubProcess, spawnHubNode, waitFor } from '../infra/mod.ts';
+import { type Keyspace, readDeadLetters } from '../bus/mod.ts';
+import { type HubProcess, type HubProcessOptions, spawnHubNode, waitFor } from '../infra/mod.ts';
 import { createActorClient } from './client.ts';
 import { readLeases } from './leases.ts';
 import { readActorState } from './read-state.ts';
@@ -15,8 +15,9 @@ import { TEST_ACTORS_MODULE, useRedis } from './testdata/harness.ts';
 
 const t = useRedis();
 
-function spawn(keyspace: Keyspace, nodeId: string): HubProcess {
+function spawn(keyspace: Keyspace, nodeId: string, extra: Partial<HubProcessOptions> = {}): HubProcess {
   return spawnHubNode({
+    ...extra,
     redisUrl: t.server.url,
     nodeId,
     prefix: keyspace.prefix,
@@ -156,5 +157,77 @@ describe('hub nodes as processes', { timeout: 60_000 }, () => {
     assert.ok(s.rangAt! >= armedAt + 1200, 'not before it was due');
     await sleep(300);
     assert.equal((await stateOf<AlarmClockState>(keyspace, 'clock/t1'))?.rang, 1, 'fired once');
+  });
+
+  it('dead-letters a message that kills the nodes handling it, and only that message', async () => {
+    const keyspace = t.keyspace();
+    const client = createActorClient(t.redis, keyspace, counterActor);
+    await client.send('z', 'add', { seq: 1 });
+    await client.send('z', 'crash', null);
+    await client.send('z', 'add', { seq: 2 });
+    const killed: number[] = [];
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const node = spawn(keyspace, `crash-${attempt}`);
+      const outcome = await Promise.race([
+        node.exited.then(() => 'died' as const),
+        waitFor(async () => (await readDeadLetters(t.redis, keyspace)).length > 0, {
+          timeoutMs: 15_000,
+        }).then(() => 'dead-lettered' as const),
+      ]);
+      if (outcome === 'died') {
+        killed.push(attempt);
+        continue;
+      }
+      await waitFor(async () => (await stateOf<CounterState>(keyspace, 'counter/z'))?.count === 2, {
+        message: 'the actor to go on',
+      });
+      await node.kill('SIGKILL');
+      break;
+    }
+    assert.deepEqual(
+      killed,
+      [1, 2, 3],
+      'three nodes died on it (the third handling it alone), the fourth dead-lettered it',
+    );
+    const [letter] = await readDeadLetters(t.redis, keyspace);
+    assert.equal(letter?.method, 'crash');
+    assert.match(letter!.reason, /a hub node died while handling it \(delivered 4 times\)/);
+    const s = (await stateOf<CounterState>(keyspace, 'counter/z'))!;
+    assert.deepEqual([s.count, s.lastSeq, s.duplicates], [2, 2, 0]);
+  });
+
+  it('keeps going through a Redis restart (kill -9, AOF) without losing or repeating messages', async () => {
+    const keyspace = t.keyspace();
+    await using a = spawn(keyspace, 'a');
+    await using b = spawn(keyspace, 'b');
+    await Promise.all([a.ready, b.ready]);
+    const client = createActorClient(t.redis, keyspace, counterActor);
+    const actors = 20;
+    const rounds = 40;
+    let seq = 1;
+    const sendRound = async () => {
+      await client.sendMany(
+        Array.from({ length: actors }, (_, i) => ({ id: `r${i}`, method: 'add', payload: { seq } })),
+      );
+      seq++;
+    };
+    for (; seq <= rounds / 2; ) await sendRound();
+    await t.server.kill();
+    await t.server.restart();
+    for (; seq <= rounds; ) await sendRound();
+    await waitFor(
+      async () => {
+        for (let i = 0; i < actors; i++)
+          if ((await stateOf<CounterState>(keyspace, `counter/r${i}`))?.count !== rounds) return false;
+        return true;
+      },
+      { timeoutMs: 30_000, message: `every counter to reach ${rounds} after the restart` },
+    );
+    for (let i = 0; i < actors; i++) {
+      const s = (await stateOf<CounterState>(keyspace, `counter/r${i}`))!;
+      assert.deepEqual([s.count, s.outOfOrder, s.duplicates], [rounds, 0, 0], `counter r${i}`);
+    }
+    assert.equal(a.child.exitCode, null, 'a survived the restart');
+    assert.equal(b.child.exitCode, null, 'b survived the restart');
   });
 });

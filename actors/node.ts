@@ -46,8 +46,6 @@ export interface HubNodeOptions {
   readonly readCount?: number;
   /** Attempts of a failing handler before its message is dead-lettered. */
   readonly maxAttempts?: number;
-  /** Deliveries (crashes of the nodes handling it) before a message is dead-lettered. */
-  readonly maxDeliveries?: number;
   /**
    * Longest time an actor's applied messages wait before its state is checkpointed to Redis
    * (default 5000 ms). Messages with effects (timers, outbox events) checkpoint at once. Until
@@ -135,7 +133,6 @@ export class HubNode implements AsyncDisposable {
       tickMs = 250,
       readCount = 100,
       maxAttempts = 3,
-      maxDeliveries = 5,
       idleMs = 300_000,
       timerIntervalMs = 200,
       turnIntervalMs = 20,
@@ -150,7 +147,7 @@ export class HubNode implements AsyncDisposable {
         `Cannot start hub node: leaseMs must be ≥ 3 × tickMs, got leaseMs=${leaseMs} tickMs=${tickMs}`,
       );
     }
-    for (const [name, value] of Object.entries({ readCount, maxAttempts, maxDeliveries })) {
+    for (const [name, value] of Object.entries({ readCount, maxAttempts })) {
       if (!Number.isInteger(value) || value < 1)
         throw new ConfigError(`Cannot start hub node: ${name} must be an integer ≥ 1, got ${value}`);
     }
@@ -172,7 +169,6 @@ export class HubNode implements AsyncDisposable {
       tickMs,
       readCount,
       maxAttempts,
-      maxDeliveries,
       idleMs,
       timerIntervalMs,
       turnIntervalMs,
@@ -192,7 +188,6 @@ export class HubNode implements AsyncDisposable {
       latencyMs: this.#latency,
       readCount,
       maxAttempts,
-      maxDeliveries,
       checkpointMs,
       onHandled: traceResume ? (slot, entry, now) => this.#trace(slot, entry, now) : undefined,
     };

@@ -31,6 +31,13 @@ import { TerminalError } from './errors.ts';
 import type { Histogram } from './histogram.ts';
 import type { Logger } from './logger.ts';
 
+/**
+ * An entry delivered this many times came back after nodes died with it pending (once is a
+ * normal takeover): it is handled alone, with its attempts counted in Redis, and dead-lettered
+ * if a node dies handling it once more.
+ */
+export const CAREFUL_AFTER_DELIVERIES = 3;
+
 export interface TurnShard {
   readonly shard: number;
   readonly epoch: number;
@@ -48,7 +55,6 @@ export interface TurnOptions {
   readonly latencyMs: Histogram;
   readonly readCount: number;
   readonly maxAttempts: number;
-  readonly maxDeliveries: number;
   /** Longest time an actor's applied messages wait for their checkpoint. */
   readonly checkpointMs: number;
   /** Called after each handled message (benchmark tracing). */
@@ -149,8 +155,22 @@ export async function runTurn(options: TurnOptions, view: TurnView, sweep = fals
     return commit;
   };
   const deadLetters: Parameters<typeof queueDeadLetter>[2][] = [];
+  let deadLettered = 0;
+  /** Commits, with the dead letters gathered so far (each logged once, when written). */
+  const commit = async (list: Map<number, ShardCommit>): Promise<number[]> => {
+    const letters = deadLetters.splice(0);
+    const refused = await commitTurn(options, list, letters, now);
+    deadLettered += letters.length;
+    for (const l of letters) {
+      log.warn({ shard: l.shard, address: l.address, entryId: l.entryId, reason: l.reason }, 'dead-lettered');
+    }
+    return refused;
+  };
   const queues = new Map<string, { shard: number; definition: ActorDefinition; entries: MailboxEntry[] }>();
   const cursors = new Map<number, string>();
+  /** Entries that came back after nodes died with them pending, by id: their delivery count. */
+  const careful = new Map<string, number>();
+  const fenced = new Set<number>();
   let read = 0;
 
   for (const { shard, entries } of raw) {
@@ -176,15 +196,14 @@ export async function runTurn(options: TurnOptions, view: TurnView, sweep = fals
       const delivered = deliveries.get(`${shard}:${id}`) ?? 1;
       const type = entry.address.slice(0, entry.address.indexOf('/'));
       const definition = definitions.get(type);
-      if (delivered > options.maxDeliveries || definition === undefined) {
-        const reason =
-          definition === undefined
-            ? `no actor type "${type}" is registered on this cluster`
-            : `delivered ${delivered} times without being committed (max ${options.maxDeliveries}): a hub node crashed or was fenced while handling it`;
+      if (definition === undefined) {
         commit.acks.push(id);
-        deadLetters.push(letterOf(entry, shard, reason, nodeId));
+        deadLetters.push(
+          letterOf(entry, shard, `no actor type "${type}" is registered on this cluster`, nodeId),
+        );
         continue;
       }
+      if (delivered >= CAREFUL_AFTER_DELIVERIES) careful.set(id, delivered);
       const queue = queues.get(entry.address);
       if (queue) queue.entries.push(entry);
       else queues.set(entry.address, { shard, definition, entries: [entry] });
@@ -200,22 +219,61 @@ export async function runTurn(options: TurnOptions, view: TurnView, sweep = fals
   let duplicatesSkipped = 0;
   for (const [address, queue] of queues) {
     const slot = actors.get(address)!;
-    const commit = commitFor(queue.shard);
+    const shardCommit = commitFor(queue.shard);
     slot.lastActive = now;
     for (const entry of queue.entries) {
+      if (fenced.has(queue.shard)) break;
       if (compareStreamIds(entry.id, slot.lastId) <= 0) {
         duplicatesSkipped++;
         // Already in the persisted state: done with it. (Applied only in memory: it is pending
         // and will be acknowledged with the next checkpoint.)
-        if (compareStreamIds(entry.id, slot.checkpointId) <= 0) commit.acks.push(entry.id);
+        if (compareStreamIds(entry.id, slot.checkpointId) <= 0) shardCommit.acks.push(entry.id);
         continue;
       }
-      const outcome = await apply(slot, entry, commit, options, now);
+      const delivered = careful.get(entry.id);
+      if (delivered !== undefined) {
+        // This entry keeps coming back: handle it alone, counting attempts in Redis first, and
+        // commit right after, so that a node dying now is pinned on this entry and no other.
+        const attempt = `${queue.shard}:${entry.id}`;
+        const attemptsKey = keyspace.attempts(keyspace.groupOf(queue.shard));
+        if ((await redis.hincrby(attemptsKey, attempt, 1)) > 1) {
+          deadLetters.push(
+            letterOf(
+              entry,
+              queue.shard,
+              `a hub node died while handling it (delivered ${delivered} times)`,
+              nodeId,
+            ),
+          );
+          shardCommit.acks.push(entry.id);
+          slot.lastId = entry.id;
+          shardCommit.flush.add(slot);
+        } else {
+          const outcome = await apply(slot, entry, shardCommit, options, now);
+          if (typeof outcome === 'string') {
+            deadLetters.push(letterOf(entry, queue.shard, outcome, nodeId));
+            shardCommit.acks.push(entry.id);
+            slot.lastId = entry.id;
+          } else {
+            handled++;
+            actors.applied(slot, entry.id, now);
+          }
+          shardCommit.flush.add(slot);
+        }
+        for (const shard of await commit(new Map([[queue.shard, shardCommit]]))) fenced.add(shard);
+        shardCommit.acks.length = 0;
+        shardCommit.flush.clear();
+        shardCommit.timers.clear();
+        shardCommit.outbox.length = 0;
+        await redis.hdel(attemptsKey, attempt);
+        continue;
+      }
+      const outcome = await apply(slot, entry, shardCommit, options, now);
       if (typeof outcome === 'string') {
         deadLetters.push(letterOf(entry, queue.shard, outcome, nodeId));
-        commit.acks.push(entry.id);
+        shardCommit.acks.push(entry.id);
         slot.lastId = entry.id;
-        commit.flush.add(slot);
+        shardCommit.flush.add(slot);
         continue;
       }
       handled++;
@@ -224,26 +282,19 @@ export async function runTurn(options: TurnOptions, view: TurnView, sweep = fals
       actors.applied(slot, entry.id, now);
       // Effects are committed with the state that produced them, at once: a replay after a
       // crash must never emit them again.
-      if (outcome.effects) commit.flush.add(slot);
+      if (outcome.effects) shardCommit.flush.add(slot);
     }
   }
   for (const slot of actors.due(now - options.checkpointMs)) {
     if (byShard.has(slot.shard)) commitFor(slot.shard).flush.add(slot);
   }
 
-  const fenced = await commitTurn(options, commits, deadLetters, now);
-  if (deadLetters.length > 0) {
-    for (const letter of deadLetters) {
-      log.warn(
-        { shard: letter.shard, address: letter.address, entryId: letter.entryId, reason: letter.reason },
-        'dead-lettered',
-      );
-    }
-  }
+  for (const shard of fenced) commits.delete(shard);
+  for (const shard of await commit(commits)) fenced.add(shard);
   for (const shard of shards) {
     if (shard.from !== '>' && !cursors.has(shard.shard)) cursors.set(shard.shard, '>');
   }
-  return { read, handled, deadLettered: deadLetters.length, duplicatesSkipped, cursors, fenced };
+  return { read, handled, deadLettered, duplicatesSkipped, cursors, fenced: [...fenced] };
 }
 
 /**

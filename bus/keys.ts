@@ -46,6 +46,8 @@ export interface Keyspace {
   timers(group: number): string;
   /** Hash: timer member → JSON `{"name","data"}`. */
   timerData(group: number): string;
+  /** Hash: `<shard>:<entryId>` → attempts at an entry that keeps coming back after node deaths. */
+  attempts(group: number): string;
   /** Set: shard numbers of the tag group whose mailbox has undelivered entries. */
   ready(group: number): string;
   /** The group's mailbox key with `%d` in place of the shard number (for read-ready.lua). */
@@ -105,6 +107,7 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
     },
     outbox: (group) => `${prefix}:{g${group}}:outbox`,
     ready: (group) => `${prefix}:{g${group}}:ready`,
+    attempts: (group) => `${prefix}:{g${group}}:attempts`,
     timers: (group) => `${prefix}:{g${group}}:timers`,
     timerData: (group) => `${prefix}:{g${group}}:tdata`,
     mailboxTemplate: (group) => `${prefix}:{g${group}}:s%d:mb`,

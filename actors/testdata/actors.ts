@@ -42,6 +42,11 @@ export const counterActor = defineActor({
       return add(state, payload, ctx);
     },
     /** Fails every time unless `ok` is true. */
+    /** Kills the hub process that handles it: a message that takes nodes down with it. */
+    crash(state: CounterState): CounterState {
+      process.kill(process.pid, 'SIGKILL');
+      return state;
+    },
     flaky(
       state: CounterState,
       payload: { seq: number; ok?: boolean; terminal?: boolean },
