@@ -26,6 +26,8 @@ export interface TelemetryPayload {
   /** The device's timestamp (ms). */
   readonly ts?: number;
   readonly data?: Readonly<Record<string, unknown>>;
+  /** Static facts that came with this message (legacy status repeats them every time). */
+  readonly birth?: Readonly<Record<string, unknown>>;
 }
 
 export interface AlarmPayload {
@@ -175,15 +177,17 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
         if (seq === undefined) return duplicate(state);
         if (payload.data === undefined) return seen(offlineAfterMs, state, seq, ctx);
         const kind = payload.kind;
-        const shadow = {
+        const shadow: Record<string, unknown> = {
           ...state.shadow,
           [kind]: merge(state.shadow[kind], payload.data as Record<string, unknown>),
         };
+        if (isRecord(payload.birth))
+          shadow.birth = merge(state.shadow.birth, payload.birth as Record<string, unknown>);
         const updatedAt = {
           ...state.updatedAt,
           [kind]: typeof payload.ts === 'number' ? payload.ts : ctx.now,
         };
-        return seen(offlineAfterMs, state, seq, ctx, shadow, updatedAt);
+        return seen(offlineAfterMs, state, seq, ctx, shadow as EdgeState['shadow'], updatedAt);
       },
 
       alarm(state: EdgeState, payload: AlarmPayload, ctx: ActorContext): EdgeState {

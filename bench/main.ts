@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { writeReport } from './report.ts';
 import { actorsScenario } from './scenarios/actors.ts';
 import type { ScenarioOptions, ScenarioResult } from './scenarios/common.ts';
+import { dietScenario } from './scenarios/diet.ts';
 import { failoverScenario } from './scenarios/failover.ts';
 import { rebalanceScenario } from './scenarios/rebalance.ts';
 
@@ -13,6 +14,7 @@ const scenarios: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>>
   actors: actorsScenario,
   rebalance: rebalanceScenario,
   failover: failoverScenario,
+  diet: dietScenario,
 };
 
 export const benchHelp = `devicehub bench <scenario> [options]
@@ -21,6 +23,7 @@ scenarios (each runs Redis, every hub node and the load generator as separate pr
   actors      N edges at the legacy rate (1.3 msg/s/edge) → latency, CPU per message, loss
   rebalance   2 nodes under load get a 3rd → share moved, settle time, loss
   failover    one of 3 nodes is kill -9ed under load → per-edge resume time, loss
+  diet        one edge's simulated day, legacy JSON/Kafka vs compact/MQTT → bytes, messages, state
 
 options:
   --edges N     simulated edges (default 5000)
@@ -54,8 +57,12 @@ export async function benchCommand(argv: string[]): Promise<void> {
     if (!Number.isInteger(value) || value < 1)
       throw new RangeError(`--${key} must be a positive integer, got ${value}`);
   }
-  console.error(`bench ${name}: ${options.edges} edges, ${options.seconds} s…`);
-  const { result, targets, samples } = await run(options);
-  const table = writeReport(values.out, name!, result, targets, samples);
+  console.error(
+    name === 'diet'
+      ? 'bench diet: one simulated day…'
+      : `bench ${name}: ${options.edges} edges, ${options.seconds} s…`,
+  );
+  const { result, targets, plot } = await run(options);
+  const table = writeReport(values.out, name!, result, targets, plot);
   console.log(`\n${table}\n${JSON.stringify(result)}\nwritten: ${values.out}/${name}.{json,md,svg}`);
 }

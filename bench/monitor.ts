@@ -3,6 +3,7 @@
  * window's p99 latency (for the progress line and the plot), and totals between two marks.
  */
 import { Histogram, type HistogramJSON, histogramDelta, type NodeStats } from '../actors/mod.ts';
+import type { Plot } from './report.ts';
 
 export interface Sample {
   readonly t: number;
@@ -35,6 +36,18 @@ export class Monitor {
 
   start(totalSeconds: number): void {
     this.#timer = setInterval(() => void this.#sample(totalSeconds).catch(() => {}), 1000);
+  }
+
+  /** Throughput and p99 latency per second, for the report's plot. */
+  plot(): Plot {
+    return {
+      xLabel: 'seconds',
+      x: this.samples.map((s) => s.t),
+      charts: [
+        { label: 'handled msg/s', values: this.samples.map((s) => s.msgsPerSec) },
+        { label: 'p99 latency, ms (per second)', values: this.samples.map((s) => s.p99Ms) },
+      ],
+    };
   }
 
   stop(): void {

@@ -4,7 +4,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Sample } from './monitor.ts';
+
+export interface Plot {
+  readonly xLabel: string;
+  readonly x: readonly number[];
+  readonly charts: readonly { readonly label: string; readonly values: readonly number[] }[];
+}
 
 export interface Target {
   readonly metric: string;
@@ -18,7 +23,7 @@ export function writeReport(
   scenario: string,
   result: Record<string, unknown>,
   targets: readonly Target[],
-  samples: readonly Sample[],
+  plot: Plot,
 ): string {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${scenario}.json`), `${JSON.stringify(result, null, 2)}\n`);
@@ -34,7 +39,7 @@ export function writeReport(
     '',
   ].join('\n');
   writeFileSync(join(dir, `${scenario}.md`), `${table}\n`);
-  writeFileSync(join(dir, `${scenario}.svg`), plot(scenario, samples));
+  writeFileSync(join(dir, `${scenario}.svg`), svg(scenario, plot));
   return table;
 }
 
@@ -42,16 +47,17 @@ function fmt(n: number): string {
   return Number.isInteger(n) ? n.toLocaleString('en') : n.toFixed(n < 10 ? 3 : 1);
 }
 
-/** Two stacked line charts: handled msg/s and p99 latency (ms) per second. */
-function plot(title: string, samples: readonly Sample[]): string {
+/** Stacked line charts over one x axis. */
+function svg(title: string, plot: Plot): string {
   const W = 720;
   const H = 200;
   const pad = 50;
-  const tMax = Math.max(1, ...samples.map((s) => s.t));
-  const chart = (y0: number, label: string, values: number[], color: string) => {
+  const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
+  const xMax = Math.max(1, ...plot.x);
+  const chart = (y0: number, label: string, values: readonly number[], color: string) => {
     const vMax = Math.max(1e-9, ...values) * 1.1;
-    const points = samples
-      .map((s, i) => `${pad + (s.t / tMax) * (W - 2 * pad)},${y0 + H - (values[i]! / vMax) * H}`)
+    const points = plot.x
+      .map((x, i) => `${pad + (x / xMax) * (W - 2 * pad)},${y0 + H - (values[i]! / vMax) * H}`)
       .join(' ');
     return [
       `<text x="${pad}" y="${y0 - 8}" font-size="13">${label} (max ${fmt(Math.max(0, ...values))})</text>`,
@@ -61,24 +67,13 @@ function plot(title: string, samples: readonly Sample[]): string {
       `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${points}"/>`,
     ].join('\n');
   };
-  const total = 2 * H + 120;
+  const total = plot.charts.length * (H + 30) + 90;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${total}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${pad}" y="20" font-size="15" font-weight="bold">DeviceHub bench: ${title}</text>`,
-    chart(
-      50,
-      'handled msg/s',
-      samples.map((s) => s.msgsPerSec),
-      '#1f77b4',
-    ),
-    chart(
-      80 + H,
-      'p99 latency, ms (per second)',
-      samples.map((s) => s.p99Ms),
-      '#d62728',
-    ),
-    `<text x="${W / 2}" y="${total - 8}" font-size="11" text-anchor="middle">seconds (0..${fmt(tMax)})</text>`,
+    ...plot.charts.map((c, i) => chart(50 + i * (H + 30), c.label, c.values, colors[i % colors.length]!)),
+    `<text x="${W / 2}" y="${total - 8}" font-size="11" text-anchor="middle">${plot.xLabel} (0..${fmt(xMax)})</text>`,
     '</svg>',
     '',
   ].join('\n');

@@ -60,5 +60,5 @@ export async function actorsScenario(o: ScenarioOptions): Promise<ScenarioResult
     { metric: 'lost', value: lost, target: '0', met: lost === 0 },
     { metric: 'duplicated', value: duplicated, target: '0', met: duplicated === 0 },
   ];
-  return { result, targets, samples: monitor.samples };
+  return { result, targets, plot: monitor.plot() };
 }

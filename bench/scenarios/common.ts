@@ -1,9 +1,8 @@
 /** What every benchmark scenario takes and returns, and the steps they share. */
 import type { BenchCluster } from '../cluster.ts';
 import type { LoadGenerator } from '../load-process.ts';
-import type { Sample } from '../monitor.ts';
 import { Monitor } from '../monitor.ts';
-import type { Target } from '../report.ts';
+import type { Plot, Target } from '../report.ts';
 
 export interface ScenarioOptions {
   readonly edges: number;
@@ -14,7 +13,7 @@ export interface ScenarioOptions {
 export interface ScenarioResult {
   readonly result: Record<string, unknown>;
   readonly targets: Target[];
-  readonly samples: Sample[];
+  readonly plot: Plot;
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -64,5 +64,5 @@ export async function failoverScenario(o: ScenarioOptions): Promise<ScenarioResu
     { metric: 'lost', value: lost, target: '0', met: lost === 0 },
     { metric: 'duplicated', value: duplicated, target: '0', met: duplicated === 0 },
   ];
-  return { result, targets, samples: monitor.samples };
+  return { result, targets, plot: monitor.plot() };
 }

@@ -64,5 +64,5 @@ export async function rebalanceScenario(o: ScenarioOptions): Promise<ScenarioRes
     { metric: 'lost', value: lost, target: '0', met: lost === 0 },
     { metric: 'duplicated', value: duplicated, target: '0', met: duplicated === 0 },
   ];
-  return { result, targets, samples: monitor.samples };
+  return { result, targets, plot: monitor.plot() };
 }

@@ -1,0 +1,169 @@
+/**
+ * One simulated day of one elevator, second by second, as ground truth for the diet benchmark
+ * (and, later, the simulator): ~300 trips, door cycles, people, load; e-bike and blocked-door
+ * sightings; two faults. Deterministic for a seed. Vision changes fall on 5-second boundaries,
+ * when the legacy elenet reports.
+ */
+import type { Birth, Health, Status, Vision } from '../edge/mod.ts';
+
+export interface Second {
+  readonly t: number;
+  readonly status: Status;
+  readonly vision: Vision;
+  readonly peopleCount: number;
+  readonly health: Health;
+  /** Faults starting or ending this second. */
+  readonly faults: readonly { alarm: string; phase: 'start' | 'end' }[];
+}
+
+export const DAY_SECONDS = 86_400;
+
+export function birthOf(edgeId: string): Birth {
+  return {
+    model: 'RV1126-ELEV',
+    firmware: '3.2.14',
+    registrationCode: `3110${edgeId.replace(/\D/g, '').padStart(12, '0')}`,
+    buildingId: 'B-0007',
+    elevatorNo: 'A2',
+  };
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Phase =
+  | { kind: 'idle' }
+  | { kind: 'door'; door: Status['door']; left: number; next: Phase }
+  | { kind: 'run'; to: number; left: number };
+
+/** Yields the day second by second. */
+export function* elevatorDay(seed = 1, trips = 300): Generator<Second> {
+  const rand = mulberry32(seed);
+  const floors = 18;
+  // Trip start times, denser in the day (07:00–22:00).
+  const starts = new Set<number>();
+  while (starts.size < trips) {
+    const t = rand() < 0.85 ? 7 * 3600 + Math.floor(rand() * 15 * 3600) : Math.floor(rand() * DAY_SECONDS);
+    starts.add(t - (t % 40));
+  }
+  const windows = (count: number, length: number) =>
+    Array.from({ length: count }, () => {
+      const start = Math.floor((rand() * (DAY_SECONDS - length)) / 5) * 5;
+      return [start, start + length] as const;
+    });
+  const ebike = windows(4, 30);
+  const blocked = windows(6, 15);
+  const faults = [
+    { alarm: 'trapped', window: windows(1, 300)[0]! },
+    { alarm: 'overspeed', window: windows(1, 60)[0]! },
+  ];
+
+  let floor = 1;
+  let phase: Phase = { kind: 'idle' };
+  let people = 0;
+  let runCount = 12_000;
+  let runSeconds = 430_000;
+  let doorOpenCount = 25_000;
+  let target = 1;
+  for (let t = 0; t < DAY_SECONDS; t++) {
+    if (phase.kind === 'idle' && starts.has(t)) {
+      target = 1 + Math.floor(rand() * floors);
+      if (target === floor) target = floor === 1 ? 2 : 1;
+      people = 1 + Math.floor(rand() * 4);
+      doorOpenCount++;
+      phase = {
+        kind: 'door',
+        door: 'opening',
+        left: 2,
+        next: {
+          kind: 'door',
+          door: 'open',
+          left: 6,
+          next: { kind: 'door', door: 'closing', left: 3, next: { kind: 'run', to: target, left: 2 } },
+        },
+      };
+    }
+    const running = phase.kind === 'run';
+    if (running) runSeconds++;
+    const direction: Status['direction'] = running ? (target > floor ? 'up' : 'down') : 'idle';
+    const door: Status['door'] = phase.kind === 'door' ? phase.door : 'closed';
+    const status: Status = {
+      running,
+      floor,
+      door,
+      direction,
+      hasPerson: people > 0,
+      brakeEngaged: !running,
+      safetyCircuitClosed: door === 'closed',
+      maintenance: false,
+      faultCode: 0,
+      speed: running ? 1.5 : 0,
+      load: people * 9,
+      temperature: Math.round((24 + 2 * Math.sin((2 * Math.PI * t) / DAY_SECONDS)) * 10) / 10,
+      motorAmps: running ? 12.4 : 0.5,
+      levelingMm: 3,
+      positionMm: (floor - 1) * 3000,
+      signalDbm: -67 - (Math.floor(t / 3600) % 3) * 4,
+      runCount,
+      runSeconds,
+      doorOpenCount,
+    };
+    const inWindow = (w: readonly (readonly [number, number])[]) => w.some(([a, b]) => t >= a && t < b);
+    const faultEvents = faults.flatMap((f): { alarm: string; phase: 'start' | 'end' }[] =>
+      t === f.window[0]
+        ? [{ alarm: f.alarm, phase: 'start' as const }]
+        : t === f.window[1]
+          ? [{ alarm: f.alarm, phase: 'end' as const }]
+          : [],
+    );
+    yield {
+      t,
+      status,
+      vision: { ebike: inWindow(ebike), doorBlocked: inWindow(blocked) },
+      peopleCount: people,
+      health: {
+        uptimeSeconds: 3_600_000 + t,
+        cpuPercent: 30 + (t % 17),
+        memoryFreeMb: 212,
+        diskFreeMb: 1480,
+        elenetAlive: true,
+        litefcccoreAlive: true,
+      },
+      faults: faultEvents,
+    };
+    // Advance the machine.
+    if (phase.kind === 'door') {
+      phase.left--;
+      if (phase.left === 0) phase = phase.next;
+    } else if (phase.kind === 'run') {
+      phase.left--;
+      if (phase.left === 0) {
+        floor += target > floor ? 1 : -1;
+        if (floor === target) {
+          runCount++;
+          doorOpenCount++;
+          phase = {
+            kind: 'door',
+            door: 'opening',
+            left: 2,
+            next: {
+              kind: 'door',
+              door: 'open',
+              left: 5,
+              next: { kind: 'door', door: 'closing', left: 3, next: { kind: 'idle' } },
+            },
+          };
+          people = 0;
+        } else phase.left = 2;
+      }
+    }
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * `diet`: the same simulated day of one edge (elevator-day.ts), sent as today's legacy JSON over
+ * Kafka and as DeviceHub's compact format over MQTT. Both streams are decoded by the hub's
+ * decoders and applied to an edge actor each; at sample points the two rebuilt states must be
+ * the same: every status field right after each compact snapshot (every 60 s); event fields,
+ * vision, static facts and open alarms every 10 s; health is left out (heartbeat every 10 s vs
+ * health every 300 s, by design).
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { type ActorContext, type EdgeState, edgeActor, silentLogger } from '../../actors/mod.ts';
+import {
+  type CompactMessage,
+  decodeCompact,
+  decodeLegacy,
+  encodeCompact,
+  type HubMessage,
+  KAFKA_TOPICS,
+  kafkaProduceBytes,
+  legacyDetection,
+  legacyFault,
+  legacyHeartbeat,
+  legacyStatus,
+  mqttPublishBytes,
+  STATUS_EVENT_FIELDS,
+  StatusEncoder,
+  UPLINK_QOS,
+  uplinkTopic,
+} from '../../edge/mod.ts';
+import { birthOf, elevatorDay } from '../elevator-day.ts';
+import type { Target } from '../report.ts';
+import type { ScenarioResult } from './common.ts';
+
+const EDGE = 'E-000123';
+const BASE = Date.UTC(2026, 10, 24);
+
+function applyAll(state: EdgeState, messages: HubMessage[], now: number): EdgeState {
+  const ctx: ActorContext = {
+    address: `edge/${EDGE}`,
+    id: EDGE,
+    messageId: '0-0',
+    enqueuedAt: now,
+    now,
+    log: silentLogger,
+    setTimer() {},
+    cancelTimer() {},
+    emit() {},
+  };
+  let s = state;
+  for (const m of messages) {
+    s =
+      m.method === 'telemetry'
+        ? edgeActor.handlers.telemetry(s, m.payload, ctx)
+        : edgeActor.handlers.alarm(s, m.payload, ctx);
+  }
+  return s;
+}
+
+export async function dietScenario(): Promise<ScenarioResult> {
+  const birth = birthOf(EDGE);
+  const encoder = new StatusEncoder({ snapshotMs: 60_000 });
+  const legacy = { msgs: 0, bytes: 0, payload: 0, overMqtt: 0 };
+  const compact = { msgs: 0, bytes: 0, payload: 0 };
+  let legacyState = edgeActor.initialState(EDGE);
+  let compactState = edgeActor.initialState(EDGE);
+  let seq = 0;
+  let previousVision = { ebike: false, doorBlocked: false };
+  let samplePoints = 0;
+  let stateMismatches = 0;
+  const firstMismatches: string[] = [];
+  const hourly = { legacy: new Array<number>(24).fill(0), compact: new Array<number>(24).fill(0) };
+
+  const sendLegacy = (
+    topic: string,
+    json: string,
+    kind: 'status' | 'vision' | 'heartbeat' | 'alarm',
+    now: number,
+  ) => {
+    const size = Buffer.byteLength(json);
+    legacy.msgs++;
+    legacy.payload += size;
+    legacy.bytes += kafkaProduceBytes(topic, EDGE, size);
+    legacy.overMqtt += mqttPublishBytes(
+      uplinkTopic(EDGE, kind === 'heartbeat' ? 'health' : kind),
+      size,
+      kind === 'alarm' ? 1 : 0,
+    );
+    hourly.legacy[Math.floor((now - BASE) / 3_600_000)]! += size;
+    legacyState = applyAll(legacyState, decodeLegacy(json, EDGE), now);
+  };
+  const sendCompact = (message: CompactMessage, now: number) => {
+    const bytes = encodeCompact(message);
+    compact.msgs++;
+    compact.payload += bytes.byteLength;
+    compact.bytes += mqttPublishBytes(
+      uplinkTopic(EDGE, message.kind),
+      bytes.byteLength,
+      UPLINK_QOS[message.kind],
+    );
+    hourly.compact[Math.floor((now - BASE) / 3_600_000)]! += bytes.byteLength;
+    compactState = applyAll(compactState, decodeCompact(bytes), now);
+  };
+
+  for (const second of elevatorDay(7)) {
+    const { t } = second;
+    const now = BASE + t * 1000;
+    // Legacy: everything, all the time.
+    sendLegacy(KAFKA_TOPICS.status, legacyStatus(EDGE, now, second.status, birth), 'status', now);
+    if (t % 5 === 0)
+      sendLegacy(
+        KAFKA_TOPICS.detection,
+        legacyDetection(EDGE, now, second.vision, second.peopleCount),
+        'vision',
+        now,
+      );
+    if (t % 10 === 0)
+      sendLegacy(
+        KAFKA_TOPICS.heartbeat,
+        legacyHeartbeat(EDGE, now, second.health, birth.firmware),
+        'heartbeat',
+        now,
+      );
+    for (const f of second.faults)
+      sendLegacy(
+        KAFKA_TOPICS.fault,
+        legacyFault(EDGE, now, f.alarm, f.phase, second.status.floor),
+        'alarm',
+        now,
+      );
+    // Compact: birth once, status on change and every minute, vision and faults as events, health every 5 minutes.
+    if (t === 0) sendCompact({ kind: 'birth', seq: ++seq, ts: now, boot: 'boot-1', birth }, now);
+    const update = encoder.next(second.status, now);
+    if (update)
+      sendCompact(
+        { kind: 'status', seq: ++seq, ts: now, snapshot: update.snapshot, status: update.status },
+        now,
+      );
+    for (const event of ['ebike', 'doorBlocked'] as const) {
+      if (second.vision[event] !== previousVision[event])
+        sendCompact({ kind: 'vision', seq: ++seq, ts: now, event, active: second.vision[event] }, now);
+    }
+    previousVision = second.vision;
+    for (const f of second.faults)
+      sendCompact(
+        { kind: 'alarm', seq: ++seq, ts: now, alarm: f.alarm, phase: f.phase, floor: second.status.floor },
+        now,
+      );
+    if (t % 300 === 0) sendCompact({ kind: 'health', seq: ++seq, ts: now, health: second.health }, now);
+
+    // Compare what the hub rebuilt from each.
+    if (t % 10 === 0) {
+      samplePoints++;
+      const full = update?.snapshot === true;
+      const pick = (s: EdgeState) => {
+        const status = (s.shadow.status ?? {}) as Record<string, unknown>;
+        return {
+          status: full ? status : Object.fromEntries(STATUS_EVENT_FIELDS.map((k) => [k, status[k]])),
+          birth: s.shadow.birth,
+          vision: { ebike: false, doorBlocked: false, ...s.shadow.vision },
+          alarms: s.openAlarms,
+        };
+      };
+      const a = pick(legacyState);
+      const b = pick(compactState);
+      if (!isDeepStrictEqual(a, b)) {
+        stateMismatches++;
+        if (firstMismatches.length < 3)
+          firstMismatches.push(`t=${t}: legacy ${JSON.stringify(a)} compact ${JSON.stringify(b)}`);
+      }
+    }
+  }
+
+  const result = {
+    scenario: 'diet',
+    legacy: {
+      msgsPerDay: legacy.msgs,
+      bytesPerDay: legacy.bytes,
+      payloadBytesPerDay: legacy.payload,
+      transport: 'kafka',
+    },
+    compact: {
+      msgsPerDay: compact.msgs,
+      bytesPerDay: compact.bytes,
+      payloadBytesPerDay: compact.payload,
+      transport: 'mqtt',
+    },
+    legacyOverMqtt: { bytesPerDay: legacy.overMqtt },
+    bytesRatio: Number((legacy.bytes / compact.bytes).toFixed(1)),
+    bytesRatioSameTransport: Number((legacy.overMqtt / compact.bytes).toFixed(1)),
+    msgsRatio: Number((legacy.msgs / compact.msgs).toFixed(1)),
+    samplePoints,
+    stateMismatches,
+    firstMismatches,
+  };
+  const targets: Target[] = [
+    { metric: 'legacy msgs/day', value: legacy.msgs, target: '—', met: true },
+    { metric: 'compact msgs/day', value: compact.msgs, target: '—', met: true },
+    { metric: 'legacy bytes/day (Kafka framing)', value: legacy.bytes, target: '—', met: true },
+    { metric: 'compact bytes/day (MQTT framing)', value: compact.bytes, target: '—', met: true },
+    { metric: 'bytesRatio', value: result.bytesRatio, target: '≥ 20', met: result.bytesRatio >= 20 },
+    { metric: 'bytesRatio, both over MQTT', value: result.bytesRatioSameTransport, target: '—', met: true },
+    { metric: 'msgsRatio', value: result.msgsRatio, target: '≥ 5', met: result.msgsRatio >= 5 },
+    {
+      metric: 'stateMismatches',
+      value: stateMismatches,
+      target: `0 of ${samplePoints} samples`,
+      met: stateMismatches === 0,
+    },
+  ];
+  const hours = Array.from({ length: 24 }, (_, h) => h);
+  return {
+    result,
+    targets,
+    plot: {
+      xLabel: 'hour of the day',
+      x: hours,
+      charts: [
+        { label: 'legacy payload bytes per hour', values: hourly.legacy },
+        { label: 'compact payload bytes per hour', values: hourly.compact },
+      ],
+    },
+  };
+}

@@ -1,0 +1,244 @@
+/**
+ * The compact format DeviceHub's own agent sends: one header byte (protocol version in the high
+ * nibble, uplink kind in the low one) and a MessagePack map with short keys and integer units.
+ * The edge id travels in the MQTT topic / Kafka key only. Status carries only what changed
+ * (deadbands on the agent) plus a full snapshot every minute; static facts go in a birth message.
+ */
+import { pack, unpack } from 'msgpackr';
+import { DecodeError, MAX_DEVICE_MESSAGE_BYTES } from './errors.ts';
+import {
+  type Birth,
+  DIRECTION,
+  DOOR,
+  type Health,
+  type HubMessage,
+  type Status,
+  type Vision,
+} from './normalized.ts';
+import { PROTOCOL_VERSION, UplinkKind } from './protocol.ts';
+
+/** Short key, and how a canonical status value is stored (×scale as an integer, enum index, 0/1). */
+const STATUS_CODEC: {
+  [K in keyof Status]: {
+    key: string;
+    type: 'bool' | 'int' | 'scaled' | 'enum';
+    scale?: number;
+    values?: readonly string[];
+  };
+} = {
+  running: { key: 'r', type: 'bool' },
+  floor: { key: 'f', type: 'int' },
+  door: { key: 'd', type: 'enum', values: DOOR },
+  direction: { key: 'v', type: 'enum', values: DIRECTION },
+  hasPerson: { key: 'p', type: 'bool' },
+  brakeEngaged: { key: 'bk', type: 'bool' },
+  safetyCircuitClosed: { key: 'sc', type: 'bool' },
+  maintenance: { key: 'mm', type: 'bool' },
+  faultCode: { key: 'fc', type: 'int' },
+  speed: { key: 's', type: 'scaled', scale: 100 },
+  load: { key: 'l', type: 'int' },
+  temperature: { key: 'tc', type: 'scaled', scale: 10 },
+  motorAmps: { key: 'ma', type: 'scaled', scale: 10 },
+  levelingMm: { key: 'lv', type: 'int' },
+  positionMm: { key: 'ps', type: 'int' },
+  signalDbm: { key: 'sg', type: 'int' },
+  runCount: { key: 'rc', type: 'int' },
+  runSeconds: { key: 'rs', type: 'int' },
+  doorOpenCount: { key: 'dc', type: 'int' },
+};
+const STATUS_FIELDS = Object.keys(STATUS_CODEC) as (keyof Status)[];
+const STATUS_BY_KEY = new Map(Object.entries(STATUS_CODEC).map(([name, c]) => [c.key, { name, ...c }]));
+const VISION_EVENTS = ['ebike', 'doorBlocked'] as const satisfies readonly (keyof Vision)[];
+
+export type CompactMessage =
+  | { kind: 'birth'; seq: number; ts: number; boot: string; birth: Birth }
+  | { kind: 'status'; seq: number; ts: number; snapshot: boolean; status: Partial<Status> }
+  | { kind: 'vision'; seq: number; ts: number; event: (typeof VISION_EVENTS)[number]; active: boolean }
+  | { kind: 'alarm'; seq: number; ts: number; alarm: string; phase: 'start' | 'end'; floor: number }
+  | { kind: 'health'; seq: number; ts: number; health: Health };
+
+export function encodeCompact(message: CompactMessage): Uint8Array {
+  const body: Record<string, unknown> = { q: message.seq, t: message.ts };
+  switch (message.kind) {
+    case 'birth':
+      Object.assign(body, {
+        b: message.boot,
+        m: message.birth.model,
+        fw: message.birth.firmware,
+        rg: message.birth.registrationCode,
+        bi: message.birth.buildingId,
+        en: message.birth.elevatorNo,
+      });
+      break;
+    case 'status': {
+      const encode = (name: string, value: unknown) => {
+        const c = STATUS_CODEC[name as keyof Status];
+        return c.type === 'bool'
+          ? value
+            ? 1
+            : 0
+          : c.type === 'enum'
+            ? c.values!.indexOf(value as string)
+            : c.type === 'scaled'
+              ? Math.round((value as number) * c.scale!)
+              : value;
+      };
+      // A snapshot is positional (every field, in STATUS_CODEC order); a change names its fields.
+      if (message.snapshot) body.x = STATUS_FIELDS.map((name) => encode(name, message.status[name]));
+      else
+        for (const [name, value] of Object.entries(message.status))
+          body[STATUS_CODEC[name as keyof Status].key] = encode(name, value);
+      break;
+    }
+    case 'vision':
+      Object.assign(body, { e: VISION_EVENTS.indexOf(message.event), a: message.active ? 1 : 0 });
+      break;
+    case 'alarm':
+      Object.assign(body, { a: message.alarm, p: message.phase === 'start' ? 1 : 0, f: message.floor });
+      break;
+    case 'health': {
+      const h = message.health;
+      Object.assign(body, {
+        u: h.uptimeSeconds,
+        c: h.cpuPercent,
+        mf: h.memoryFreeMb,
+        df: h.diskFreeMb,
+        ea: h.elenetAlive ? 1 : 0,
+        la: h.litefcccoreAlive ? 1 : 0,
+      });
+      break;
+    }
+  }
+  const payload = pack(body);
+  const out = new Uint8Array(payload.length + 1);
+  out[0] = (PROTOCOL_VERSION << 4) | UplinkKind[message.kind];
+  out.set(payload, 1);
+  return out;
+}
+
+const KIND_BY_CODE = new Map<number, UplinkKind>(
+  Object.entries(UplinkKind).map(([kind, code]) => [code, kind as UplinkKind]),
+);
+const int = (v: unknown, what: string): number => {
+  if (!Number.isInteger(v))
+    throw new DecodeError('INVALID_FIELD', `${what} must be an integer, got ${JSON.stringify(v)}`);
+  return v as number;
+};
+const str = (v: unknown, what: string): string => {
+  if (typeof v !== 'string' || v.length > 256)
+    throw new DecodeError('INVALID_FIELD', `${what} must be a string`);
+  return v;
+};
+
+/** Decodes one compact message into what the edge actor takes. */
+export function decodeCompact(bytes: Uint8Array): HubMessage[] {
+  if (bytes.byteLength > MAX_DEVICE_MESSAGE_BYTES)
+    throw new DecodeError(
+      'TOO_LARGE',
+      `message of ${bytes.byteLength} bytes, limit ${MAX_DEVICE_MESSAGE_BYTES}`,
+    );
+  if (bytes.byteLength < 2) throw new DecodeError('BAD_HEADER', 'compact message shorter than 2 bytes');
+  const version = bytes[0]! >> 4;
+  const kind = KIND_BY_CODE.get(bytes[0]! & 0x0f);
+  if (version !== PROTOCOL_VERSION)
+    throw new DecodeError('BAD_HEADER', `protocol version ${version}, this hub speaks ${PROTOCOL_VERSION}`);
+  if (kind === undefined) throw new DecodeError('BAD_HEADER', `unknown message kind ${bytes[0]! & 0x0f}`);
+  let b: Record<string, unknown>;
+  try {
+    b = unpack(bytes.subarray(1)) as Record<string, unknown>;
+  } catch {
+    throw new DecodeError('INVALID_FIELD', 'body is not MessagePack');
+  }
+  if (typeof b !== 'object' || b === null || Array.isArray(b))
+    throw new DecodeError('INVALID_FIELD', 'body is not a map');
+  const seq = int(b.q, 'q (sequence)');
+  const ts = int(b.t, 't (timestamp)');
+  switch (kind) {
+    case 'birth':
+      return [
+        {
+          method: 'telemetry',
+          payload: {
+            kind: 'birth',
+            seq,
+            ts,
+            boot: str(b.b, 'b (boot id)'),
+            data: {
+              model: str(b.m, 'm'),
+              firmware: str(b.fw, 'fw'),
+              registrationCode: str(b.rg, 'rg'),
+              buildingId: str(b.bi, 'bi'),
+              elevatorNo: str(b.en, 'en'),
+            },
+          },
+        },
+      ];
+    case 'status': {
+      const data: Record<string, unknown> = {};
+      const decode = (name: string, value: unknown) => {
+        const c = STATUS_CODEC[name as keyof Status];
+        const n = int(value, c.key);
+        data[name] =
+          c.type === 'bool'
+            ? n === 1
+            : c.type === 'enum'
+              ? (c.values![n] ?? 'unknown')
+              : c.type === 'scaled'
+                ? n / c.scale!
+                : n;
+      };
+      if (Array.isArray(b.x)) {
+        if (b.x.length !== STATUS_FIELDS.length)
+          throw new DecodeError(
+            'INVALID_FIELD',
+            `status snapshot has ${b.x.length} fields, expected ${STATUS_FIELDS.length}`,
+          );
+        STATUS_FIELDS.forEach((name, i) => decode(name, (b.x as unknown[])[i]));
+      }
+      for (const [key, value] of Object.entries(b)) {
+        const c = STATUS_BY_KEY.get(key);
+        if (c !== undefined) decode(c.name, value); // q, t, x and fields of a later minor version are skipped
+      }
+      return [{ method: 'telemetry', payload: { kind: 'status', seq, ts, data } }];
+    }
+    case 'vision': {
+      const event = VISION_EVENTS[int(b.e, 'e (event)')];
+      if (event === undefined) throw new DecodeError('INVALID_FIELD', `unknown vision event ${String(b.e)}`);
+      return [{ method: 'telemetry', payload: { kind: 'vision', seq, ts, data: { [event]: b.a === 1 } } }];
+    }
+    case 'alarm':
+      return [
+        {
+          method: 'alarm',
+          payload: {
+            alarm: str(b.a, 'a (alarm)'),
+            phase: b.p === 1 ? 'start' : 'end',
+            seq,
+            ts,
+            data: { floor: int(b.f, 'f (floor)') },
+          },
+        },
+      ];
+    case 'health':
+      return [
+        {
+          method: 'telemetry',
+          payload: {
+            kind: 'heartbeat',
+            seq,
+            ts,
+            data: {
+              uptimeSeconds: int(b.u, 'u'),
+              cpuPercent: int(b.c, 'c'),
+              memoryFreeMb: int(b.mf, 'mf'),
+              diskFreeMb: int(b.df, 'df'),
+              elenetAlive: b.ea === 1,
+              litefcccoreAlive: b.la === 1,
+            },
+          },
+        },
+      ];
+    default:
+      throw new DecodeError('UNKNOWN_TYPE', `the hub does not take "${kind}" messages yet`);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Bytes a message costs on the wire with its protocol framing (not TCP/IP), for the diet
+ * benchmark: MQTT 5 PUBLISH (and PUBACK at QoS 1), and a Kafka produce request carrying one
+ * record, as edges that send each message on its own do.
+ */
+
+function varintBytes(n: number): number {
+  let bytes = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    bytes++;
+  }
+  return bytes;
+}
+
+/** MQTT 5 PUBLISH with no properties; QoS 1 adds the packet id and a 4-byte PUBACK. */
+export function mqttPublishBytes(topic: string, payloadBytes: number, qos: 0 | 1): number {
+  const variableHeader = 2 + Buffer.byteLength(topic) + (qos > 0 ? 2 : 0) + 1; // topic, packet id, properties length
+  const remaining = variableHeader + payloadBytes;
+  const publish = 1 + varintBytes(remaining) + remaining;
+  return publish + (qos > 0 ? 4 : 0);
+}
+
+/**
+ * Kafka (v2 record batch) produce request with a single record: request header with client id,
+ * topic and partition framing, the 61-byte batch header and the record itself.
+ */
+export function kafkaProduceBytes(topic: string, key: string, valueBytes: number, clientId = 'edge'): number {
+  const keyBytes = Buffer.byteLength(key);
+  const recordBody =
+    1 + 1 + 1 + varintBytes(keyBytes * 2) + keyBytes + varintBytes(valueBytes * 2) + valueBytes + 1;
+  const record = varintBytes(recordBody * 2) + recordBody;
+  const batch = 61 + record;
+  const request =
+    4 +
+    2 +
+    2 +
+    4 +
+    2 +
+    Buffer.byteLength(clientId) +
+    2 +
+    2 +
+    4 +
+    4 +
+    2 +
+    Buffer.byteLength(topic) +
+    4 +
+    4 +
+    4;
+  return request + batch;
+}

@@ -1,0 +1,97 @@
+/**
+ * Writing today's verbose JSON from canonical values: what the simulator's legacy edges send,
+ * and the fixtures of legacy decoding. The inverse of legacy.ts.
+ */
+import type { Birth, Health, Status, Vision } from './normalized.ts';
+
+export function legacyStatus(edgeId: string, ts: number, s: Status, birth: Birth): string {
+  return JSON.stringify({
+    msgType: 'elevatorStatus',
+    deviceId: edgeId,
+    deviceModel: birth.model,
+    firmwareVersion: birth.firmware,
+    registrationCode: birth.registrationCode,
+    buildingId: birth.buildingId,
+    elevatorNo: birth.elevatorNo,
+    timestamp: ts,
+    runningStatus: s.running ? 'running' : 'stopped',
+    currentFloor: s.floor,
+    doorStatus: s.door,
+    direction: s.direction === 'idle' ? 'stop' : s.direction,
+    speedMetersPerSecond: s.speed,
+    hasPerson: s.hasPerson,
+    loadPercent: s.load,
+    totalRunCount: s.runCount,
+    totalRunSeconds: s.runSeconds,
+    totalDoorOpenCount: s.doorOpenCount,
+    cabinTemperature: s.temperature,
+    brakeStatus: s.brakeEngaged ? 'engaged' : 'released',
+    safetyCircuit: s.safetyCircuitClosed ? 'closed' : 'open',
+    maintenanceMode: s.maintenance,
+    levelingAccuracyMm: s.levelingMm,
+    carPositionMm: s.positionMm,
+    motorCurrentAmps: s.motorAmps,
+    controllerFaultCode: s.faultCode,
+    networkSignalDbm: s.signalDbm,
+  });
+}
+
+export function legacyDetection(edgeId: string, ts: number, v: Vision, peopleCount: number): string {
+  return JSON.stringify({
+    msgType: 'detection',
+    deviceId: edgeId,
+    timestamp: ts,
+    peopleCount,
+    ebikeDetected: v.ebike,
+    doorBlocked: v.doorBlocked,
+    boxes: Array.from({ length: Math.min(peopleCount, 3) }, (_, i) => ({
+      x: 120 + 90 * i,
+      y: 80,
+      w: 60,
+      h: 140,
+      label: 'person',
+      score: 0.9,
+    })),
+    modelVersion: 'elenet-2.4.1',
+    cameraId: `CAM-${edgeId}`,
+  });
+}
+
+export function legacyHeartbeat(edgeId: string, ts: number, h: Health, firmware: string): string {
+  return JSON.stringify({
+    msgType: 'heartbeat',
+    deviceId: edgeId,
+    timestamp: ts,
+    ...h,
+    firmwareVersion: firmware,
+  });
+}
+
+const FAULT_TEXT: Record<string, string> = {
+  trapped: '困人',
+  overTop: '冲顶',
+  bottomSqueeze: '蹲底',
+  doorOpenMoving: '开门走车',
+  overspeed: '超速',
+  ebike: '助动车',
+  smoke: '烟雾',
+};
+
+export function legacyFault(
+  edgeId: string,
+  ts: number,
+  alarm: string,
+  phase: 'start' | 'end',
+  floor: number,
+): string {
+  return JSON.stringify({
+    msgType: 'fault',
+    deviceId: edgeId,
+    timestamp: ts,
+    faultId: `F-${edgeId}-${alarm}-${Math.floor(ts / 1000)}`,
+    faultType: alarm,
+    faultStatus: phase,
+    currentFloor: floor,
+    description: FAULT_TEXT[alarm] ?? alarm,
+  });
+}

@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DecodeError } from './errors.ts';
+import { decodeLegacy } from './legacy.ts';
+import { legacyDetection, legacyFault, legacyHeartbeat, legacyStatus } from './legacy-encoder.ts';
+import type { Birth, Status } from './normalized.ts';
+
+const birth: Birth = {
+  model: 'RV1126-ELEV',
+  firmware: '3.2.14',
+  registrationCode: '3110000000000123',
+  buildingId: 'B-0007',
+  elevatorNo: 'A2',
+};
+const status: Status = {
+  running: true,
+  floor: 7,
+  door: 'closed',
+  direction: 'up',
+  hasPerson: true,
+  brakeEngaged: false,
+  safetyCircuitClosed: true,
+  maintenance: false,
+  faultCode: 0,
+  speed: 1.5,
+  load: 36,
+  temperature: 24.5,
+  motorAmps: 12.4,
+  levelingMm: 3,
+  positionMm: 18000,
+  signalDbm: -67,
+  runCount: 100123,
+  runSeconds: 3600123,
+  doorOpenCount: 50012,
+};
+
+/** What litefcccore sends today (hand-written, as captured from the field format). */
+const FIXTURE_STATUS = JSON.stringify({
+  msgType: 'elevatorStatus',
+  deviceId: 'E-000123',
+  deviceModel: 'RV1126-ELEV',
+  firmwareVersion: '3.2.14',
+  registrationCode: '3110000000000123',
+  buildingId: 'B-0007',
+  elevatorNo: 'A2',
+  timestamp: 1795490000123,
+  runningStatus: 'running',
+  currentFloor: 7,
+  doorStatus: 'closed',
+  direction: 'up',
+  speedMetersPerSecond: 1.5,
+  hasPerson: true,
+  loadPercent: 36,
+  totalRunCount: 100123,
+  totalRunSeconds: 3600123,
+  totalDoorOpenCount: 50012,
+  cabinTemperature: 24.5,
+  brakeStatus: 'released',
+  safetyCircuit: 'closed',
+  maintenanceMode: false,
+  levelingAccuracyMm: 3,
+  carPositionMm: 18000,
+  motorCurrentAmps: 12.4,
+  controllerFaultCode: 0,
+  networkSignalDbm: -67,
+});
+
+describe('legacy decoding', () => {
+  it('turns a verbose status into canonical status and static facts', () => {
+    assert.ok(Buffer.byteLength(FIXTURE_STATUS) > 500, 'the fixture is as heavy as the field’s');
+    const [m] = decodeLegacy(FIXTURE_STATUS, 'E-000123');
+    assert.equal(m?.method, 'telemetry');
+    assert.deepEqual(m?.payload, { kind: 'status', ts: 1795490000123, data: status, birth });
+    assert.deepEqual(decodeLegacy(legacyStatus('E-000123', 1795490000123, status, birth), 'E-000123'), [m]);
+  });
+
+  it('decodes detections, heartbeats and fault start/end', () => {
+    const [v] = decodeLegacy(legacyDetection('E-1', 5, { ebike: true, doorBlocked: false }, 2), 'E-1');
+    assert.deepEqual(v?.payload, { kind: 'vision', ts: 5, data: { ebike: true, doorBlocked: false } });
+    const health = {
+      uptimeSeconds: 10,
+      cpuPercent: 30,
+      memoryFreeMb: 200,
+      diskFreeMb: 1400,
+      elenetAlive: true,
+      litefcccoreAlive: false,
+    };
+    const [h] = decodeLegacy(legacyHeartbeat('E-1', 6, health, '3.2.14'), 'E-1');
+    assert.deepEqual(h?.payload, { kind: 'heartbeat', ts: 6, data: health });
+    const [f] = decodeLegacy(legacyFault('E-1', 7, 'trapped', 'start', 4), 'E-1');
+    assert.deepEqual(f, {
+      method: 'alarm',
+      payload: { alarm: 'trapped', phase: 'start', ts: 7, data: { floor: 4 } },
+    });
+  });
+
+  it('refuses what it cannot take, with a code and the reason', () => {
+    const code = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (error) {
+        assert.ok(error instanceof DecodeError);
+        return `${error.code}: ${error.message}`;
+      }
+      assert.fail('expected a DecodeError');
+    };
+    assert.match(
+      code(() => decodeLegacy('{nope', 'E-1')),
+      /^NOT_JSON/,
+    );
+    assert.match(
+      code(() => decodeLegacy('[1]', 'E-1')),
+      /^NOT_JSON/,
+    );
+    assert.match(
+      code(() => decodeLegacy(FIXTURE_STATUS, 'E-999')),
+      /^EDGE_MISMATCH: message names device "E-000123" but came from E-999/,
+    );
+    assert.match(
+      code(() => decodeLegacy(JSON.stringify({ msgType: 'selfie', deviceId: 'E-1', timestamp: 1 }), 'E-1')),
+      /^UNKNOWN_TYPE/,
+    );
+    const broken = JSON.parse(FIXTURE_STATUS) as Record<string, unknown>;
+    broken.currentFloor = 'seven';
+    assert.match(
+      code(() => decodeLegacy(JSON.stringify(broken), 'E-000123')),
+      /^INVALID_FIELD: elevatorStatus: currentFloor must be an integer, got "seven"/,
+    );
+    assert.match(
+      code(() => decodeLegacy('x'.repeat(20_000), 'E-1')),
+      /^TOO_LARGE/,
+    );
+  });
+});

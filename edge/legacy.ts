@@ -1,0 +1,162 @@
+/**
+ * Decoding what today's edges send over Kafka: verbose JSON from litefcccore (status, faults)
+ * and elenet (detections), plus a heartbeat — ~25 fields with long keys, static fields repeated
+ * in every status. Existing edges keep working unchanged; the hub rebuilds the same state as
+ * from the compact format (see normalized.ts).
+ */
+import { DecodeError, MAX_DEVICE_MESSAGE_BYTES } from './errors.ts';
+import { type DIRECTION, type DOOR, type HubMessage, round } from './normalized.ts';
+
+type Json = Record<string, unknown>;
+
+function field<T>(body: Json, name: string, check: (v: unknown) => v is T, what: string): T {
+  const value = body[name];
+  if (!check(value))
+    throw new DecodeError(
+      'INVALID_FIELD',
+      `${String(body.msgType)}: ${name} must be ${what}, got ${JSON.stringify(value)}`,
+    );
+  return value;
+}
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isInt = (v: unknown): v is number => Number.isInteger(v);
+const isStr = (v: unknown): v is string => typeof v === 'string' && v.length <= 256;
+const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+const oneOf =
+  <T extends string>(values: readonly T[]) =>
+  (v: unknown): v is T =>
+    typeof v === 'string' && (values as readonly string[]).includes(v);
+
+const LEGACY_DOOR: Record<string, (typeof DOOR)[number]> = {
+  closed: 'closed',
+  open: 'open',
+  opening: 'opening',
+  closing: 'closing',
+};
+const LEGACY_DIRECTION: Record<string, (typeof DIRECTION)[number]> = {
+  up: 'up',
+  down: 'down',
+  stop: 'idle',
+  idle: 'idle',
+};
+
+/**
+ * Decodes one legacy message. `edgeId` is the Kafka key (or topic) it came under: a body that
+ * names another device is refused, so an edge cannot speak for another.
+ */
+export function decodeLegacy(raw: string | Uint8Array, edgeId: string): HubMessage[] {
+  const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.byteLength;
+  if (size > MAX_DEVICE_MESSAGE_BYTES)
+    throw new DecodeError('TOO_LARGE', `message of ${size} bytes, limit ${MAX_DEVICE_MESSAGE_BYTES}`);
+  let body: unknown;
+  try {
+    body = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8'));
+  } catch {
+    throw new DecodeError('NOT_JSON', 'legacy message is not JSON');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new DecodeError('NOT_JSON', 'legacy message is not a JSON object');
+  const b = body as Json;
+  if (b.deviceId !== edgeId)
+    throw new DecodeError(
+      'EDGE_MISMATCH',
+      `message names device ${JSON.stringify(b.deviceId)} but came from ${edgeId}`,
+    );
+  const ts = field(b, 'timestamp', isInt, 'a timestamp in ms');
+  switch (b.msgType) {
+    case 'elevatorStatus':
+      return [
+        {
+          method: 'telemetry',
+          payload: {
+            kind: 'status',
+            ts,
+            data: {
+              running:
+                field(b, 'runningStatus', oneOf(['running', 'stopped']), '"running" or "stopped"') ===
+                'running',
+              floor: field(b, 'currentFloor', isInt, 'an integer'),
+              door: LEGACY_DOOR[field(b, 'doorStatus', oneOf(Object.keys(LEGACY_DOOR)), 'a door state')]!,
+              direction:
+                LEGACY_DIRECTION[field(b, 'direction', oneOf(Object.keys(LEGACY_DIRECTION)), 'a direction')]!,
+              hasPerson: field(b, 'hasPerson', isBool, 'a boolean'),
+              brakeEngaged:
+                field(b, 'brakeStatus', oneOf(['engaged', 'released']), 'a brake state') === 'engaged',
+              safetyCircuitClosed:
+                field(b, 'safetyCircuit', oneOf(['closed', 'open']), 'a circuit state') === 'closed',
+              maintenance: field(b, 'maintenanceMode', isBool, 'a boolean'),
+              faultCode: field(b, 'controllerFaultCode', isInt, 'an integer'),
+              speed: round(field(b, 'speedMetersPerSecond', isNum, 'a number'), 2),
+              load: Math.round(field(b, 'loadPercent', isNum, 'a number')),
+              temperature: round(field(b, 'cabinTemperature', isNum, 'a number'), 1),
+              motorAmps: round(field(b, 'motorCurrentAmps', isNum, 'a number'), 1),
+              levelingMm: field(b, 'levelingAccuracyMm', isInt, 'an integer'),
+              positionMm: field(b, 'carPositionMm', isInt, 'an integer'),
+              signalDbm: field(b, 'networkSignalDbm', isInt, 'an integer'),
+              runCount: field(b, 'totalRunCount', isInt, 'an integer'),
+              runSeconds: field(b, 'totalRunSeconds', isInt, 'an integer'),
+              doorOpenCount: field(b, 'totalDoorOpenCount', isInt, 'an integer'),
+            },
+            birth: {
+              model: field(b, 'deviceModel', isStr, 'a string'),
+              firmware: field(b, 'firmwareVersion', isStr, 'a string'),
+              registrationCode: field(b, 'registrationCode', isStr, 'a string'),
+              buildingId: field(b, 'buildingId', isStr, 'a string'),
+              elevatorNo: field(b, 'elevatorNo', isStr, 'a string'),
+            },
+          },
+        },
+      ];
+    case 'detection':
+      return [
+        {
+          method: 'telemetry',
+          payload: {
+            kind: 'vision',
+            ts,
+            data: {
+              ebike: field(b, 'ebikeDetected', isBool, 'a boolean'),
+              doorBlocked: field(b, 'doorBlocked', isBool, 'a boolean'),
+            },
+          },
+        },
+      ];
+    case 'heartbeat':
+      return [
+        {
+          method: 'telemetry',
+          payload: {
+            kind: 'heartbeat',
+            ts,
+            data: {
+              uptimeSeconds: field(b, 'uptimeSeconds', isInt, 'an integer'),
+              cpuPercent: field(b, 'cpuPercent', isNum, 'a number'),
+              memoryFreeMb: field(b, 'memoryFreeMb', isNum, 'a number'),
+              diskFreeMb: field(b, 'diskFreeMb', isNum, 'a number'),
+              elenetAlive: field(b, 'elenetAlive', isBool, 'a boolean'),
+              litefcccoreAlive: field(b, 'litefcccoreAlive', isBool, 'a boolean'),
+            },
+          },
+        },
+      ];
+    case 'fault':
+      return [
+        {
+          method: 'alarm',
+          payload: {
+            alarm: field(
+              b,
+              'faultType',
+              (v): v is string => isStr(v) && v.length > 0 && v.length <= 64,
+              'a fault type',
+            ),
+            phase: field(b, 'faultStatus', oneOf(['start', 'end']), '"start" or "end"'),
+            ts,
+            data: { floor: field(b, 'currentFloor', isInt, 'an integer') },
+          },
+        },
+      ];
+    default:
+      throw new DecodeError('UNKNOWN_TYPE', `unknown msgType ${JSON.stringify(b.msgType)}`);
+  }
+}

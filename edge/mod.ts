@@ -1,0 +1,26 @@
+/**
+ * Everything that speaks to edges. So far: the protocol's names (topics, kinds, QoS), decoding
+ * the legacy JSON today's edges send, the compact format of DeviceHub's agent, the agent's status
+ * deadbands, and wire-size accounting. Link adapters, the agent and the simulator come next.
+ */
+
+export type { CompactMessage } from './compact.ts';
+export { decodeCompact, encodeCompact } from './compact.ts';
+export { DecodeError, MAX_DEVICE_MESSAGE_BYTES } from './errors.ts';
+export { kafkaProduceBytes, mqttPublishBytes } from './framing.ts';
+export { decodeLegacy } from './legacy.ts';
+export { legacyDetection, legacyFault, legacyHeartbeat, legacyStatus } from './legacy-encoder.ts';
+export type { Birth, Health, HubMessage, Status, Vision } from './normalized.ts';
+export { DIRECTION, DOOR, round, STATUS_EVENT_FIELDS } from './normalized.ts';
+export {
+  downlinkTopic,
+  isValidEdgeId,
+  KAFKA_TOPICS,
+  PROTOCOL_VERSION,
+  parseUplinkTopic,
+  UPLINK_QOS,
+  UplinkKind,
+  uplinkTopic,
+} from './protocol.ts';
+export type { StatusUpdate } from './status-encoder.ts';
+export { DEFAULT_DEADBANDS, StatusEncoder } from './status-encoder.ts';

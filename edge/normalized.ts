@@ -1,0 +1,83 @@
+/**
+ * What the hub keeps of an edge, whatever format it arrived in: canonical field names and units,
+ * the same from the legacy JSON and from the compact format. Decoders produce `HubMessage`s, the
+ * edge actor's methods and payloads.
+ */
+import type { AlarmPayload, TelemetryPayload } from '../actors/mod.ts';
+
+export type HubMessage =
+  | { readonly method: 'telemetry'; readonly payload: TelemetryPayload }
+  | { readonly method: 'alarm'; readonly payload: AlarmPayload };
+
+/** Door states, direction: the values the canonical status uses. */
+export const DOOR = ['closed', 'open', 'opening', 'closing'] as const;
+export const DIRECTION = ['idle', 'up', 'down'] as const;
+
+/** The canonical status: event fields (exact), measured fields (deadbanded), counters. */
+export interface Status {
+  running: boolean;
+  floor: number;
+  door: (typeof DOOR)[number];
+  direction: (typeof DIRECTION)[number];
+  hasPerson: boolean;
+  brakeEngaged: boolean;
+  safetyCircuitClosed: boolean;
+  maintenance: boolean;
+  faultCode: number;
+  /** m/s, 2 decimals. */
+  speed: number;
+  /** % of rated load. */
+  load: number;
+  /** °C, 1 decimal. */
+  temperature: number;
+  /** A, 1 decimal. */
+  motorAmps: number;
+  levelingMm: number;
+  positionMm: number;
+  signalDbm: number;
+  runCount: number;
+  runSeconds: number;
+  doorOpenCount: number;
+}
+
+/** Fields of a status that change with events and are sent on every change. */
+export const STATUS_EVENT_FIELDS = [
+  'running',
+  'floor',
+  'door',
+  'direction',
+  'hasPerson',
+  'brakeEngaged',
+  'safetyCircuitClosed',
+  'maintenance',
+  'faultCode',
+] as const satisfies readonly (keyof Status)[];
+
+/** Static facts about the edge, sent once in a birth message and on change. */
+export interface Birth {
+  model: string;
+  firmware: string;
+  registrationCode: string;
+  buildingId: string;
+  elevatorNo: string;
+}
+
+/** What the image recognition reports as state (start/end events in the compact format). */
+export interface Vision {
+  ebike: boolean;
+  doorBlocked: boolean;
+}
+
+export interface Health {
+  uptimeSeconds: number;
+  cpuPercent: number;
+  memoryFreeMb: number;
+  diskFreeMb: number;
+  elenetAlive: boolean;
+  litefcccoreAlive: boolean;
+}
+
+export const round = (value: number, decimals: number): number => {
+  const f = 10 ** decimals;
+  return Math.round(value * f) / f;
+};
