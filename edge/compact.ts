@@ -193,7 +193,7 @@ export function decodeCompact(bytes: Uint8Array): HubMessage[] {
             'INVALID_FIELD',
             `status snapshot has ${b.x.length} fields, expected ${STATUS_FIELDS.length}`,
           );
-        STATUS_FIELDS.forEach((name, i) => decode(name, (b.x as unknown[])[i]));
+        for (const [i, name] of STATUS_FIELDS.entries()) decode(name, (b.x as unknown[])[i]);
       }
       for (const [key, value] of Object.entries(b)) {
         const c = STATUS_BY_KEY.get(key);
