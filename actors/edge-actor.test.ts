@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { waitFor } from '../infra/mod.ts';
+import { useRedis } from '../infra/test-redis.ts';
 import { createActorClient } from './client.ts';
 import type { ActorContext, OutboxEvent } from './define.ts';
 import { createEdgeActor, type EdgeState, edgeActor } from './edge-actor.ts';
@@ -8,7 +9,6 @@ import { TerminalError } from './errors.ts';
 import { silentLogger } from './logger.ts';
 import { startHubNode } from './node.ts';
 import { readActorState } from './read-state.ts';
-import { useRedis } from './testdata/harness.ts';
 
 /** A context that records what a handler asked for. */
 function recorder(now: number) {

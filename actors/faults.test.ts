@@ -6,12 +6,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Keyspace, readDeadLetters } from '../bus/mod.ts';
 import { type HubProcess, type HubProcessOptions, spawnHubNode, waitFor } from '../infra/mod.ts';
+import { useRedis } from '../infra/test-redis.ts';
 import { createActorClient } from './client.ts';
 import { readLeases } from './leases.ts';
 import { readActorState } from './read-state.ts';
 import { HashRing } from './ring.ts';
-import { type AlarmClockState, alarmClockActor, type CounterState, counterActor } from './testdata/actors.ts';
-import { TEST_ACTORS_MODULE, useRedis } from './testdata/harness.ts';
+import {
+  type AlarmClockState,
+  alarmClockActor,
+  type CounterState,
+  counterActor,
+  TEST_ACTORS_MODULE,
+} from './testdata/actors.ts';
 
 const t = useRedis();
 

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readDeadLetters } from '../bus/mod.ts';
 import { waitFor } from '../infra/mod.ts';
+import { useRedis } from '../infra/test-redis.ts';
 import { createActorClient } from './client.ts';
 import { startHubNode } from './node.ts';
 import { readActorState } from './read-state.ts';
 import { alarmClockActor, type CounterState, counterActor } from './testdata/actors.ts';
-import { useRedis } from './testdata/harness.ts';
 
 const t = useRedis();
 const fast = { leaseMs: 600, tickMs: 100, timerIntervalMs: 50 };

@@ -6,6 +6,8 @@
 export { freePort } from './free-port.ts';
 export type { HubProcess, HubProcessOptions } from './hub-process.ts';
 export { spawnHubNode } from './hub-process.ts';
+export type { MosquittoOptions, MosquittoServer } from './mosquitto.ts';
+export { startMosquitto } from './mosquitto.ts';
 export type { RedisServer, RedisServerOptions } from './redis-server.ts';
 export { redisServerBinary, startRedisServer } from './redis-server.ts';
 export { waitFor } from './wait-for.ts';

@@ -1,6 +1,7 @@
 /**
  * Actors the test suite and benchmarks run on real hub nodes (loaded with --actors-module).
  */
+import { fileURLToPath } from 'node:url';
 import { type ActorContext, defineActor } from '../define.ts';
 import { TerminalError } from '../errors.ts';
 
@@ -87,3 +88,6 @@ export const alarmClockActor = defineActor({
 });
 
 export const actors = [counterActor, alarmClockActor];
+
+/** This module's path, for `devicehub node --actors-module`. */
+export const TEST_ACTORS_MODULE = fileURLToPath(import.meta.url);

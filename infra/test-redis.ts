@@ -1,19 +1,10 @@
 /**
- * Test harness: one real redis-server per test file, a fresh namespace per test.
+ * For test files: one real redis-server per file, a fresh key namespace per test.
  */
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import {
-  connectRedis,
-  createKeyspace,
-  type Keyspace,
-  type KeyspaceOptions,
-  type Redis,
-} from '../../bus/mod.ts';
-import { type RedisServer, startRedisServer } from '../../infra/mod.ts';
-
-export const TEST_ACTORS_MODULE = fileURLToPath(new URL('./actors.ts', import.meta.url));
+import { connectRedis, createKeyspace, type Keyspace, type KeyspaceOptions, type Redis } from '../bus/mod.ts';
+import { type RedisServer, startRedisServer } from './redis-server.ts';
 
 export interface TestRedis {
   server: RedisServer;

@@ -1,0 +1,119 @@
+/**
+ * Runs a real `mosquitto` on a free loopback port with DeviceHub's security model: no anonymous
+ * clients, one password per edge, and an ACL that lets an edge publish only under
+ * `dh/v1/<its id>/up/#` and read only `dh/v1/<its id>/down`; the hub's own user reads and writes
+ * all of `dh/#`.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './free-port.ts';
+import { waitFor } from './wait-for.ts';
+
+export interface MosquittoOptions {
+  /** Users and passwords: the hub's and each edge's (the user name of an edge is its id). */
+  readonly users: Readonly<Record<string, string>>;
+  /** User names with access to all of `dh/#` (default ['hub']). */
+  readonly hubUsers?: readonly string[];
+  readonly port?: number;
+}
+
+export interface MosquittoServer extends AsyncDisposable {
+  readonly url: string;
+  readonly port: number;
+  readonly dir: string;
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function binary(name: string): string {
+  for (const candidate of [name, `/usr/sbin/${name}`, `/usr/bin/${name}`]) {
+    if (spawnSync(candidate, ['-h'], { encoding: 'utf8' }).error === undefined) return candidate;
+  }
+  throw new Error(
+    `Cannot start mosquitto: "${name}" was not found. Run \`sh infra/provision.sh\` (apt-get install mosquitto as root).`,
+  );
+}
+
+export async function startMosquitto(options: MosquittoOptions): Promise<MosquittoServer> {
+  const mosquitto = binary('mosquitto');
+  const passwd = binary('mosquitto_passwd');
+  const port = options.port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'devicehub-mosquitto-'));
+  const hubUsers = options.hubUsers ?? ['hub'];
+  writeFileSync(
+    join(dir, 'passwd'),
+    Object.entries(options.users)
+      .map(([u, p]) => `${u}:${p}\n`)
+      .join(''),
+    { mode: 0o600 },
+  );
+  const hashed = spawnSync(passwd, ['-U', join(dir, 'passwd')], { encoding: 'utf8' });
+  if (hashed.status !== 0) throw new Error(`mosquitto_passwd failed: ${hashed.stderr}`);
+  writeFileSync(
+    join(dir, 'acl'),
+    [
+      ...hubUsers.flatMap((u) => [`user ${u}`, 'topic readwrite dh/#', '']),
+      '# every other user is an edge: its own uplink and downlink only',
+      'pattern write dh/v1/%u/up/#',
+      'pattern read dh/v1/%u/down',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(dir, 'mosquitto.conf'),
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous false',
+      `password_file ${join(dir, 'passwd')}`,
+      `acl_file ${join(dir, 'acl')}`,
+      // Stay the user who started it (as root, mosquitto would switch to an account that cannot read these files).
+      `user ${userInfo().username}`,
+      'persistence false',
+      'max_queued_messages 100000',
+      `log_dest file ${join(dir, 'mosquitto.log')}`,
+      '',
+    ].join('\n'),
+  );
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  const launch = async () => {
+    const proc = spawn(mosquitto, ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
+    child = proc;
+    exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    await waitFor(
+      () => {
+        if (proc.exitCode !== null)
+          throw new Error(`mosquitto exited with ${proc.exitCode}; see ${dir}/mosquitto.log`);
+        return new Promise<boolean>((resolve) => {
+          const socket = createConnection({ port, host: '127.0.0.1' }, () => {
+            socket.destroy();
+            resolve(true);
+          });
+          socket.on('error', () => resolve(false));
+        });
+      },
+      { timeoutMs: 10_000, intervalMs: 25, message: `mosquitto on port ${port}` },
+    );
+  };
+  await launch();
+  const stop = async (signal: NodeJS.Signals) => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill(signal);
+      await exited;
+    }
+  };
+  const server: MosquittoServer = {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    dir,
+    kill: () => stop('SIGKILL'),
+    restart: launch,
+    stop: () => stop('SIGTERM'),
+    [Symbol.asyncDispose]: () => stop('SIGTERM'),
+  };
+  return server;
+}
