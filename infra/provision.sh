@@ -3,11 +3,14 @@
 # Idempotent: each step checks first and does nothing when the tool is present.
 # Later parts of the system add their servers here (PostgreSQL, Kafka, frp, sshd).
 set -eu
+cd "$(dirname "$0")/.."
 
 need_apt=""
 command -v redis-server >/dev/null 2>&1 || need_apt="$need_apt redis-server"
 command -v redis-cli >/dev/null 2>&1 || need_apt="$need_apt redis-tools"
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt="$need_apt mosquitto"
+command -v java >/dev/null 2>&1 || need_apt="$need_apt openjdk-17-jre-headless"
+command -v mvn >/dev/null 2>&1 || need_apt="$need_apt maven"
 
 if [ -n "$need_apt" ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
@@ -20,4 +23,14 @@ if [ -n "$need_apt" ]; then
     echo "devicehub: missing$need_apt. Install it (Debian/Ubuntu: sudo apt-get install$need_apt; macOS: brew install redis mosquitto)." >&2
     exit 1
   fi
+fi
+
+# Apache Kafka (KRaft) from Maven Central into a cache, once.
+kafka_version=$(sed -n 's:.*<version>\(3[^<]*\)</version>.*:\1:p' infra/kafka/pom.xml | head -n 1)
+kafka_dir="${DEVICEHUB_CACHE:-$HOME/.cache/devicehub}/kafka-$kafka_version"
+if [ ! -f "$kafka_dir/.complete" ]; then
+  echo "devicehub: fetching Apache Kafka $kafka_version jars with mvn into $kafka_dir…" >&2
+  mkdir -p "$kafka_dir"
+  mvn -q -B -Dstyle.color=never -f infra/kafka/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$kafka_dir"
+  touch "$kafka_dir/.complete"
 fi
