@@ -6,9 +6,9 @@
 export { freePort } from './free-port.ts';
 export type { HubProcess, HubProcessOptions } from './hub-process.ts';
 export { spawnHubNode } from './hub-process.ts';
-export type { MosquittoOptions, MosquittoServer } from './mosquitto.ts';
-export { kafkaJarsDir, startKafka } from './kafka.ts';
 export type { KafkaServer } from './kafka.ts';
+export { kafkaJarsDir, startKafka } from './kafka.ts';
+export type { MosquittoOptions, MosquittoServer } from './mosquitto.ts';
 export { startMosquitto } from './mosquitto.ts';
 export type { RedisServer, RedisServerOptions } from './redis-server.ts';
 export { redisServerBinary, startRedisServer } from './redis-server.ts';
