@@ -118,13 +118,17 @@ describe('Kafka link (KRaft broker)', { timeout: 90_000 }, () => {
       timeoutMs: 30_000,
       message: 'all six messages consumed',
     });
+    // Topics are not ordered with each other: wait for all three of E-7's messages.
     await waitFor(
-      async () =>
-        (await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-7'))?.state.openAlarms.trapped !==
-        undefined,
-      {
-        message: 'E-7’s alarm applied',
+      async () => {
+        const s = (await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-7'))?.state;
+        return (
+          s?.openAlarms.trapped !== undefined &&
+          s.shadow.status !== undefined &&
+          s.shadow.vision !== undefined
+        );
       },
+      { message: 'E-7’s status, detection and fault applied' },
     );
     const e7 = (await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-7'))!.state;
     assert.deepEqual(e7.shadow.status, status);
