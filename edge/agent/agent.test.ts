@@ -1,0 +1,221 @@
+/**
+ * The agent end to end: its local input, real mosquitto brokers (per-edge credentials), the hub's
+ * MQTT links and a hub node. The configuration service is the gateway's (issue 4); until it
+ * exists, a small HTTP server here speaks the same contract (ETag / If-None-Match).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type EdgeState, edgeActor, readActorState, startHubNode } from '../../actors/mod.ts';
+import { freePort, type MosquittoServer, startMosquitto, waitFor } from '../../infra/mod.ts';
+import { useRedis } from '../../infra/test-redis.ts';
+import { legacyStatus } from '../legacy-encoder.ts';
+import { MqttLink } from '../mqtt-link.ts';
+import type { Birth, Status } from '../normalized.ts';
+import { EdgeAgent, type EdgeConfig } from './agent.ts';
+import { DiskQueue } from './disk-queue.ts';
+import { startLocalInput } from './local-input.ts';
+
+const t = useRedis();
+const users = { hub: 'hub-secret', 'E-5': 'e5-secret' };
+let brokerA: MosquittoServer;
+let brokerB: MosquittoServer;
+before(async () => {
+  [brokerA, brokerB] = await Promise.all([startMosquitto({ users }), startMosquitto({ users })]);
+});
+after(async () => {
+  await Promise.all([brokerA?.stop(), brokerB?.stop()]);
+});
+
+const birth: Birth = {
+  model: 'RV1126-ELEV',
+  firmware: '3.2.14',
+  registrationCode: 'R-5',
+  buildingId: 'B-5',
+  elevatorNo: 'A',
+};
+const reading = (floor: number): Status => ({
+  running: false,
+  floor,
+  door: 'closed',
+  direction: 'idle',
+  hasPerson: false,
+  brakeEngaged: true,
+  safetyCircuitClosed: true,
+  maintenance: false,
+  faultCode: 0,
+  speed: 0,
+  load: 0,
+  temperature: 21,
+  motorAmps: 0.5,
+  levelingMm: 1,
+  positionMm: (floor - 1) * 3000,
+  signalDbm: -60,
+  runCount: 1,
+  runSeconds: 2,
+  doorOpenCount: 3,
+});
+
+/** The configuration contract of GET /v1/config/edge/{id}, served by a small real HTTP server. */
+async function configServer(initial: EdgeConfig) {
+  let config = initial;
+  let polls = 0;
+  const server: Server = createServer((req, res) => {
+    polls++;
+    const expected = `Basic ${Buffer.from(`E-5:${users['E-5']}`).toString('base64')}`;
+    if (req.headers.authorization !== expected) return void res.writeHead(401).end();
+    const etag = `"v${config.version}"`;
+    if (req.headers['if-none-match'] === etag) return void res.writeHead(304).end();
+    res.writeHead(200, { etag, 'content-type': 'application/json' }).end(JSON.stringify(config));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    set(next: EdgeConfig) {
+      config = next;
+    },
+    get polls() {
+      return polls;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function hub(keyspace: ReturnType<typeof t.keyspace>) {
+  const node = await startHubNode({
+    redis: t.connect(),
+    keyspace,
+    actors: [edgeActor],
+    leaseMs: 600,
+    tickMs: 100,
+    checkpointMs: 100,
+  });
+  const links = await Promise.all(
+    [brokerA, brokerB].map((b) =>
+      new MqttLink({
+        url: b.url,
+        username: 'hub',
+        password: users.hub,
+        redis: t.connect(),
+        keyspace,
+      }).start(),
+    ),
+  );
+  return {
+    links,
+    async [Symbol.asyncDispose]() {
+      await Promise.all(links.map((l) => l.stop()));
+      await node.stop();
+    },
+  };
+}
+
+const stateOf = async (keyspace: ReturnType<typeof t.keyspace>) =>
+  (await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-5'))?.state;
+
+describe('edge agent', { timeout: 60_000 }, () => {
+  it('takes today’s JSON on its local input and delivers it compact, then follows a broker switch without loss', async () => {
+    const keyspace = t.keyspace();
+    await using h = await hub(keyspace);
+    const config = await configServer({ version: 1, broker: { transport: 'mqtt', url: brokerA.url } });
+    await using agent = await new EdgeAgent({
+      edgeId: 'E-5',
+      password: users['E-5'],
+      birth,
+      dataDir: mkdtempSync(join(tmpdir(), 'agent-')),
+      configUrl: config.url,
+      pollMs: 100,
+    }).start();
+    await using input = await startLocalInput(agent);
+    const post = (path: string, body: string) => fetch(`${input.url}${path}`, { method: 'POST', body });
+    assert.equal((await post('/v1/legacy', legacyStatus('E-5', Date.now(), reading(3), birth))).status, 202);
+    assert.equal(
+      (await post('/v1/alarm', JSON.stringify({ alarm: 'trapped', phase: 'start', floor: 3 }))).status,
+      202,
+    );
+    const bad = await post('/v1/legacy', '{"msgType":"elevatorStatus","deviceId":"E-6","timestamp":1}');
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: { code: string } }).error.code, /EDGE_MISMATCH/);
+    await waitFor(
+      async () =>
+        (await stateOf(keyspace))?.openAlarms.trapped !== undefined &&
+        (await stateOf(keyspace))?.shadow.status?.floor === 3,
+      {
+        message: 'status and alarm via broker A',
+      },
+    );
+    assert.equal(h.links[0]!.stats.enqueued, 3, 'birth, status, alarm came through A');
+
+    config.set({ version: 2, broker: { transport: 'mqtt', url: brokerB.url } });
+    await waitFor(() => agent.stats.brokerUrl === brokerB.url, { message: 'the agent to switch to B' });
+    for (let floor = 4; floor <= 8; floor++) agent.status(reading(floor));
+    await post('/v1/alarm', JSON.stringify({ alarm: 'trapped', phase: 'end', floor: 8 }));
+    await waitFor(
+      async () =>
+        (await stateOf(keyspace))?.openAlarms.trapped === undefined &&
+        (await stateOf(keyspace))?.shadow.status?.floor === 8,
+      {
+        message: 'the rest via broker B',
+      },
+    );
+    const s = (await stateOf(keyspace))!;
+    assert.equal(s.seq.gaps, 0, 'nothing lost across the switch');
+    assert.equal(s.seq.last, agent.stats.sent);
+    assert.ok(h.links[1]!.stats.enqueued >= 6, 'B carried what came after the switch');
+    assert.equal(agent.stats.configVersion, 2);
+    await config.close();
+  });
+
+  it('keeps what it could not send on disk and delivers it after a restart', async () => {
+    const keyspace = t.keyspace();
+    await using _h = await hub(keyspace);
+    const dataDir = mkdtempSync(join(tmpdir(), 'agent-'));
+    const nowhere = `mqtt://127.0.0.1:${await freePort()}`;
+    const offline = new EdgeAgent({
+      edgeId: 'E-5',
+      password: users['E-5'],
+      birth,
+      dataDir,
+      brokerUrl: nowhere,
+    });
+    void offline.start(); // never connects: the broker is not there
+    for (let floor = 1; floor <= 10; floor++)
+      offline.alarm('doorOpenMoving', floor % 2 ? 'start' : 'end', floor);
+    await waitFor(() => offline.stats.queued === 11, { message: 'birth and 10 alarms queued' });
+    await offline.stop();
+    await using online = await new EdgeAgent({
+      edgeId: 'E-5',
+      password: users['E-5'],
+      birth,
+      dataDir,
+      brokerUrl: brokerA.url,
+    }).start();
+    await waitFor(() => online.stats.queued === 0, { message: 'the old queue to drain' });
+    await waitFor(async () => (await stateOf(keyspace))?.seq.received === 12, {
+      message: 'all 12 messages applied',
+    });
+    const s = (await stateOf(keyspace))!;
+    assert.equal(s.alarmsRaised, 5);
+    assert.deepEqual(s.openAlarms, {});
+    assert.equal(s.seq.gaps, 0);
+  });
+});
+
+describe('disk queue', () => {
+  it('survives reopening, and drops the oldest QoS 0 messages first when full', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'queue-'));
+    const q = new DiskQueue(dir, { maxBytes: 1024 });
+    q.push({ topic: 'a', qos: 1, payload: new Uint8Array(300) });
+    q.push({ topic: 'b', qos: 0, payload: new Uint8Array(300) });
+    q.push({ topic: 'c', qos: 1, payload: new Uint8Array(300) });
+    q.push({ topic: 'd', qos: 0, payload: new Uint8Array(300) });
+    assert.equal(q.dropped, 1);
+    q.shift();
+    const reopened = new DiskQueue(dir, { maxBytes: 1024 });
+    assert.deepEqual([reopened.length, reopened.peek()?.topic], [2, 'c']);
+  });
+});

@@ -1,0 +1,244 @@
+/**
+ * The on-device agent (Node 22 on the RV1126, armv7l, little memory). elenet and litefcccore hand
+ * it their data on a local HTTP endpoint (today's JSON, or canonical values); it sends the compact
+ * format over MQTT with its own credentials, keeps what the broker has not acknowledged in a
+ * bounded on-disk queue, polls its configuration (ETag) and moves to another broker when told,
+ * without losing what it buffered.
+ */
+import { randomBytes } from 'node:crypto';
+import mqtt, { type MqttClient } from 'mqtt';
+import { type Logger, silentLogger } from '../../actors/mod.ts';
+import { type CompactMessage, encodeCompact } from '../compact.ts';
+import { decodeLegacy } from '../legacy.ts';
+import type { Birth, Health, Status, Vision } from '../normalized.ts';
+import { UPLINK_QOS, uplinkTopic } from '../protocol.ts';
+import { StatusEncoder } from '../status-encoder.ts';
+import { DiskQueue } from './disk-queue.ts';
+
+/** What `GET /v1/config/edge/{edgeId}` returns (the gateway serves it, issue 4). */
+export interface EdgeConfig {
+  readonly version: number;
+  readonly broker: { readonly transport: 'mqtt'; readonly url: string };
+  readonly snapshotSeconds?: number;
+  readonly healthSeconds?: number;
+}
+
+export interface EdgeAgentOptions {
+  readonly edgeId: string;
+  readonly password: string;
+  readonly birth: Birth;
+  /** Where the queue lives (survives restarts). */
+  readonly dataDir: string;
+  /** The broker to use until the configuration names one. */
+  readonly brokerUrl?: string;
+  /** Base URL of the configuration service; no polling without it. */
+  readonly configUrl?: string;
+  readonly pollMs?: number;
+  readonly maxQueueBytes?: number;
+  readonly logger?: Logger;
+}
+
+export interface AgentStats {
+  sent: number;
+  queued: number;
+  dropped: number;
+  brokerUrl: string | undefined;
+  configVersion: number | undefined;
+}
+
+export class EdgeAgent implements AsyncDisposable {
+  readonly #o: EdgeAgentOptions;
+  readonly #log: Logger;
+  readonly #queue: DiskQueue;
+  readonly #boot = randomBytes(4).toString('hex');
+  readonly #stop = new AbortController();
+  #encoder = new StatusEncoder();
+  #seq = 0;
+  #client: MqttClient | undefined;
+  #brokerUrl: string | undefined;
+  #pumping = false;
+  #etag: string | undefined;
+  #config: EdgeConfig | undefined;
+  #vision: Vision = { ebike: false, doorBlocked: false };
+  #sent = 0;
+  #timers: ReturnType<typeof setTimeout>[] = [];
+  /** Clients still trying to reach their broker (ended on stop). */
+  readonly #connecting = new Set<MqttClient>();
+
+  constructor(options: EdgeAgentOptions) {
+    this.#o = options;
+    this.#log = (options.logger ?? silentLogger).child({ edgeId: options.edgeId });
+    this.#queue = new DiskQueue(options.dataDir, { maxBytes: options.maxQueueBytes });
+  }
+
+  get stats(): AgentStats {
+    return {
+      sent: this.#sent,
+      queued: this.#queue.length,
+      dropped: this.#queue.dropped,
+      brokerUrl: this.#brokerUrl,
+      configVersion: this.#config?.version,
+    };
+  }
+
+  async start(): Promise<this> {
+    this.#send({ kind: 'birth', seq: 0, ts: Date.now(), boot: this.#boot, birth: this.#o.birth });
+    if (this.#o.configUrl)
+      await this.pollConfig().catch((err: unknown) =>
+        this.#log.warn({ err }, 'configuration not reachable; using the last known broker'),
+      );
+    if (this.#brokerUrl === undefined && this.#o.brokerUrl) await this.#connect(this.#o.brokerUrl);
+    if (this.#o.configUrl) this.#every(this.#o.pollMs ?? 60_000, () => this.pollConfig());
+    return this;
+  }
+
+  // ── Inputs ────────────────────────────────────────────────────────────────────────────────
+
+  /** A full status reading (litefcccore, every second): sent as changes, deadbands, snapshots. */
+  status(reading: Status, now = Date.now()): void {
+    const update = this.#encoder.next(reading, now);
+    if (update)
+      this.#send({ kind: 'status', seq: 0, ts: now, snapshot: update.snapshot, status: update.status });
+  }
+
+  /** The vision state (elenet): sent as start/end events. */
+  vision(state: Vision, now = Date.now()): void {
+    for (const event of ['ebike', 'doorBlocked'] as const) {
+      if (state[event] !== this.#vision[event])
+        this.#send({ kind: 'vision', seq: 0, ts: now, event, active: state[event] });
+    }
+    this.#vision = { ...state };
+  }
+
+  alarm(alarm: string, phase: 'start' | 'end', floor: number, now = Date.now()): void {
+    this.#send({ kind: 'alarm', seq: 0, ts: now, alarm, phase, floor });
+  }
+
+  health(health: Health, now = Date.now()): void {
+    this.#send({ kind: 'health', seq: 0, ts: now, health });
+  }
+
+  /** Today's JSON, as elenet and litefcccore send it to Kafka: translated, not forwarded. */
+  legacy(json: string): void {
+    for (const m of decodeLegacy(json, this.#o.edgeId)) {
+      const ts = m.payload.ts ?? Date.now();
+      if (m.method === 'alarm') {
+        this.alarm(m.payload.alarm, m.payload.phase, Number(m.payload.data?.floor ?? 0), ts);
+      } else if (m.payload.kind === 'status') {
+        this.status(m.payload.data as unknown as Status, ts);
+      } else if (m.payload.kind === 'vision') {
+        this.vision(m.payload.data as unknown as Vision, ts);
+      } else if (m.payload.kind === 'heartbeat') {
+        this.health(m.payload.data as unknown as Health, ts);
+      }
+    }
+  }
+
+  // ── Configuration ─────────────────────────────────────────────────────────────────────────
+
+  /** Polls the configuration once (If-None-Match); applies a new broker. */
+  async pollConfig(): Promise<void> {
+    const url = `${this.#o.configUrl}/v1/config/edge/${encodeURIComponent(this.#o.edgeId)}`;
+    const headers: Record<string, string> = {
+      authorization: `Basic ${Buffer.from(`${this.#o.edgeId}:${this.#o.password}`).toString('base64')}`,
+    };
+    if (this.#etag) headers['if-none-match'] = this.#etag;
+    const response = await fetch(url, {
+      headers,
+      signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(40_000)]),
+    });
+    if (response.status === 304) return;
+    if (!response.ok) throw new Error(`configuration: HTTP ${response.status} from ${url}`);
+    const config = (await response.json()) as EdgeConfig;
+    this.#etag = response.headers.get('etag') ?? undefined;
+    this.#config = config;
+    if (config.snapshotSeconds)
+      this.#encoder = new StatusEncoder({ snapshotMs: config.snapshotSeconds * 1000 });
+    if (config.broker?.transport === 'mqtt' && config.broker.url !== this.#brokerUrl) {
+      this.#log.info(
+        { from: this.#brokerUrl, to: config.broker.url, version: config.version },
+        'switching broker',
+      );
+      await this.#connect(config.broker.url);
+    }
+  }
+
+  // ── Sending ───────────────────────────────────────────────────────────────────────────────
+
+  #send(message: CompactMessage): void {
+    const withSeq = { ...message, seq: ++this.#seq } as CompactMessage;
+    this.#queue.push({
+      topic: uplinkTopic(this.#o.edgeId, message.kind),
+      qos: UPLINK_QOS[message.kind],
+      payload: encodeCompact(withSeq),
+    });
+    void this.#pump();
+  }
+
+  /** Connects to `url`; once connected it becomes the broker, and the previous one is closed. */
+  async #connect(url: string): Promise<void> {
+    const client = mqtt.connect(url, {
+      username: this.#o.edgeId,
+      password: this.#o.password,
+      clientId: this.#o.edgeId,
+      protocolVersion: 5,
+      clean: true,
+      reconnectPeriod: 1000,
+      queueQoSZero: false,
+    });
+    client.on('error', (err) => this.#log.warn({ err, url }, 'broker error'));
+    client.on('connect', () => void this.#pump());
+    this.#connecting.add(client);
+    await new Promise<void>((resolve) => client.once('connect', () => resolve())).finally(() =>
+      this.#connecting.delete(client),
+    );
+    const previous = this.#client;
+    this.#client = client;
+    this.#brokerUrl = url;
+    if (previous) void previous.endAsync().catch(() => {});
+    void this.#pump();
+  }
+
+  /** Sends the queue's head until it is empty or the broker is gone, in order. */
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      for (;;) {
+        const client = this.#client;
+        const head = this.#queue.peek();
+        if (!client?.connected || head === undefined || this.#stop.signal.aborted) return;
+        try {
+          await client.publishAsync(head.topic, Buffer.from(head.payload), { qos: head.qos });
+        } catch (err) {
+          this.#log.warn({ err }, 'publish failed; keeping the message for the next connection');
+          return;
+        }
+        if (client !== this.#client && head.qos === 0) continue; // switched mid-send: send again on the new broker
+        this.#queue.shift();
+        this.#sent++;
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #every(ms: number, fn: () => Promise<void>): void {
+    const run = async () => {
+      await fn().catch((err: unknown) => this.#log.warn({ err }, 'periodic task failed'));
+      if (!this.#stop.signal.aborted) this.#timers.push(setTimeout(run, ms));
+    };
+    this.#timers.push(setTimeout(run, ms));
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    for (const t of this.#timers) clearTimeout(t);
+    for (const c of this.#connecting) c.end(true);
+    await this.#client?.endAsync();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * The on-device agent: local input for elenet and litefcccore, compact encoding, bounded
+ * store-and-forward, configuration polling and broker switching.
+ */
+
+export type { AgentStats, EdgeAgentOptions, EdgeConfig } from './agent.ts';
+export { EdgeAgent } from './agent.ts';
+export type { QueuedMessage } from './disk-queue.ts';
+export { DiskQueue } from './disk-queue.ts';
+export type { LocalInput } from './local-input.ts';
+export { startLocalInput } from './local-input.ts';
