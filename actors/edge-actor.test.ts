@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { waitFor } from '../infra/mod.ts';
-import { useRedis } from '../infra/test-redis.ts';
+import { FAST_HUB, useRedis } from '../infra/test-redis.ts';
 import { createActorClient } from './client.ts';
 import type { ActorContext, OutboxEvent } from './define.ts';
 import { createEdgeActor, type EdgeState, edgeActor } from './edge-actor.ts';
@@ -101,9 +101,7 @@ describe('edge actor on a hub node', () => {
       redis: t.connect(),
       keyspace,
       actors: [actor],
-      leaseMs: 600,
-      tickMs: 100,
-      timerIntervalMs: 50,
+      ...FAST_HUB,
     });
     await createActorClient(t.redis, keyspace, actor).send('E-9', 'telemetry', {
       kind: 'status',

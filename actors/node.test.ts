@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readDeadLetters } from '../bus/mod.ts';
 import { waitFor } from '../infra/mod.ts';
-import { useRedis } from '../infra/test-redis.ts';
+import { FAST_HUB, useRedis } from '../infra/test-redis.ts';
 import { createActorClient } from './client.ts';
 import { startHubNode } from './node.ts';
 import { readActorState } from './read-state.ts';
 import { alarmClockActor, type CounterState, counterActor } from './testdata/actors.ts';
 
 const t = useRedis();
-const fast = { leaseMs: 600, tickMs: 100, timerIntervalMs: 50 };
+const fast = FAST_HUB;
 
 async function counterState(
   keyspace: ReturnType<typeof t.keyspace>,

@@ -8,7 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { type EdgeState, edgeActor, readActorState, startHubNode } from '../actors/mod.ts';
 import { readDeadLetters } from '../bus/mod.ts';
 import { type KafkaServer, startKafka, waitFor } from '../infra/mod.ts';
-import { useRedis } from '../infra/test-redis.ts';
+import { FAST_HUB, useRedis } from '../infra/test-redis.ts';
 import { encodeCompact } from './compact.ts';
 import { KafkaLink } from './kafka-link.ts';
 import { legacyDetection, legacyFault, legacyStatus } from './legacy-encoder.ts';
@@ -61,9 +61,7 @@ describe('Kafka link (KRaft broker)', { timeout: 90_000 }, () => {
       redis: t.connect(),
       keyspace,
       actors: [edgeActor],
-      leaseMs: 600,
-      tickMs: 100,
-      checkpointMs: 100,
+      ...FAST_HUB,
     });
     await using link = await new KafkaLink({
       brokers: [kafka.broker],

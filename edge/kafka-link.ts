@@ -7,11 +7,11 @@
  */
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { type Logger, silentLogger } from '../actors/mod.ts';
-import { execOrThrow, type Keyspace, queueDeadLetter, queueMessages, type Redis } from '../bus/mod.ts';
+import { execOrThrow, type Keyspace, queueMessages, type Redis } from '../bus/mod.ts';
 import { decodeCompact } from './compact.ts';
+import { type LinkStats, queueDeviceDeadLetter } from './dead-letter.ts';
 import { DecodeError } from './errors.ts';
 import { decodeLegacy } from './legacy.ts';
-import type { LinkStats } from './mqtt-link.ts';
 import type { HubMessage } from './normalized.ts';
 import { isValidEdgeId, KAFKA_TOPICS } from './protocol.ts';
 
@@ -101,20 +101,18 @@ export class KafkaLink implements AsyncDisposable {
             enqueued += messages.length;
           } catch (error) {
             if (!(error instanceof DecodeError)) throw error;
-            this.stats.deadLettered[error.code] = (this.stats.deadLettered[error.code] ?? 0) + 1;
-            this.#log.warn(
-              { edgeId, topic: batch.topic, offset: m.offset, code: error.code, reason: error.message },
-              'device message dead-lettered',
+            queueDeviceDeadLetter(
+              pipeline,
+              this.#o.keyspace,
+              { stats: this.stats, log: this.#log, link: 'kafka' },
+              {
+                edgeId: isValidEdgeId(edgeId) ? edgeId : undefined,
+                source: batch.topic,
+                entryId: `${batch.topic}/${batch.partition}/${m.offset}`,
+                payload: m.value ?? Buffer.alloc(0),
+                error,
+              },
             );
-            queueDeadLetter(pipeline, this.#o.keyspace, {
-              entryId: `${batch.topic}/${batch.partition}/${m.offset}`,
-              shard: -1,
-              address: isValidEdgeId(edgeId) ? `edge/${edgeId}` : '',
-              method: batch.topic,
-              payload: (m.value ?? Buffer.alloc(0)).toString('base64'),
-              reason: `${error.code}: ${error.message}`,
-              node: 'kafka',
-            });
           }
         }
         await execOrThrow(pipeline); // a failure here throws: kafkajs retries, nothing is committed

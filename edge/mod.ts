@@ -1,15 +1,22 @@
 /**
- * Everything that speaks to edges. So far: the protocol's names (topics, kinds, QoS), decoding
- * the legacy JSON today's edges send, the compact format of DeviceHub's agent, the agent's status
- * deadbands, and wire-size accounting. Link adapters, the agent and the simulator come next.
+ * Everything that speaks to edges: the protocol's names (topics, kinds, QoS), decoding the legacy
+ * JSON today's edges send, the compact format of DeviceHub's agent, the agent's status deadbands,
+ * wire-size accounting, and the hub-side MQTT and Kafka links. The on-device agent is in
+ * `agent/` (its own surface: it runs on the edge, not in the hub).
  */
 
 export type { CompactMessage } from './compact.ts';
 export { decodeCompact, encodeCompact } from './compact.ts';
+export type { LinkStats } from './dead-letter.ts';
+export { queueDeviceDeadLetter } from './dead-letter.ts';
 export { DecodeError, MAX_DEVICE_MESSAGE_BYTES } from './errors.ts';
 export { kafkaProduceBytes, mqttPublishBytes } from './framing.ts';
+export type { KafkaLinkOptions } from './kafka-link.ts';
+export { KafkaLink } from './kafka-link.ts';
 export { decodeLegacy } from './legacy.ts';
 export { legacyDetection, legacyFault, legacyHeartbeat, legacyStatus } from './legacy-encoder.ts';
+export type { MqttLinkOptions } from './mqtt-link.ts';
+export { MqttLink } from './mqtt-link.ts';
 export type { Birth, Health, HubMessage, Status, Vision } from './normalized.ts';
 export { DIRECTION, DOOR, round, STATUS_EVENT_FIELDS } from './normalized.ts';
 export {

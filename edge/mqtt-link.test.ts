@@ -8,7 +8,7 @@ import mqtt from 'mqtt';
 import { type EdgeState, edgeActor, readActorState, startHubNode } from '../actors/mod.ts';
 import { readDeadLetters } from '../bus/mod.ts';
 import { type MosquittoServer, startMosquitto, waitFor } from '../infra/mod.ts';
-import { useRedis } from '../infra/test-redis.ts';
+import { FAST_HUB, useRedis } from '../infra/test-redis.ts';
 import { encodeCompact } from './compact.ts';
 import { MqttLink } from './mqtt-link.ts';
 import { downlinkTopic, uplinkTopic } from './protocol.ts';
@@ -42,9 +42,7 @@ describe('MQTT link (mosquitto, per-edge ACL)', () => {
       redis: t.connect(),
       keyspace,
       actors: [edgeActor],
-      leaseMs: 600,
-      tickMs: 100,
-      checkpointMs: 100,
+      ...FAST_HUB,
     });
     await using link = await new MqttLink({
       url: broker.url,

@@ -6,8 +6,9 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Logger, silentLogger } from '../actors/mod.ts';
-import { appendMessages, type Keyspace, queueDeadLetter, type Redis, toError } from '../bus/mod.ts';
+import { appendMessages, execOrThrow, type Keyspace, type Redis, toError } from '../bus/mod.ts';
 import { decodeCompact } from './compact.ts';
+import { type LinkStats, queueDeviceDeadLetter } from './dead-letter.ts';
 import { DecodeError } from './errors.ts';
 import type { HubMessage } from './normalized.ts';
 import { parseUplinkTopic, UplinkKind } from './protocol.ts';
@@ -22,12 +23,6 @@ export interface MqttLinkOptions {
   readonly group?: string;
   readonly clientId?: string;
   readonly logger?: Logger;
-}
-
-export interface LinkStats {
-  received: number;
-  enqueued: number;
-  deadLettered: Record<string, number>;
 }
 
 export class MqttLink implements AsyncDisposable {
@@ -114,22 +109,14 @@ export class MqttLink implements AsyncDisposable {
     message: Buffer,
     error: DecodeError,
   ): Promise<void> {
-    this.stats.deadLettered[error.code] = (this.stats.deadLettered[error.code] ?? 0) + 1;
-    this.#log.warn(
-      { edgeId, topic, code: error.code, reason: error.message },
-      'device message dead-lettered',
-    );
     const pipeline = this.#o.redis.pipeline();
-    queueDeadLetter(pipeline, this.#o.keyspace, {
-      entryId: '-',
-      shard: -1,
-      address: edgeId === undefined ? '' : `edge/${edgeId}`,
-      method: topic,
-      payload: message.toString('base64'),
-      reason: `${error.code}: ${error.message}`,
-      node: `mqtt:${this.#o.username}`,
-    });
-    await pipeline.exec();
+    queueDeviceDeadLetter(
+      pipeline,
+      this.#o.keyspace,
+      { stats: this.stats, log: this.#log, link: `mqtt:${this.#o.username}` },
+      { edgeId, source: topic, entryId: '-', payload: message, error },
+    );
+    await execOrThrow(pipeline);
   }
 
   async stop(): Promise<void> {

@@ -5,10 +5,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './free-port.ts';
+import { freePort, portOpen } from './free-port.ts';
 import { waitFor } from './wait-for.ts';
 
 export interface KafkaServer extends AsyncDisposable {
@@ -73,13 +72,7 @@ export async function startKafka(options: { partitions?: number } = {}): Promise
   await waitFor(
     () => {
       if (child.exitCode !== null) throw new Error(`Kafka exited with ${child.exitCode}: ${stderr}`);
-      return new Promise<boolean>((resolve) => {
-        const socket = connect({ port, host: '127.0.0.1' }, () => {
-          socket.destroy();
-          resolve(true);
-        });
-        socket.on('error', () => resolve(false));
-      });
+      return portOpen(port);
     },
     { timeoutMs: 60_000, intervalMs: 100, message: `Kafka on port ${port}` },
   );

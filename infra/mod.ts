@@ -3,7 +3,7 @@
  * the demo and the benchmarks, hub nodes as child processes, and waiting for conditions.
  * Provisioning (installing the servers) is `infra/provision.sh`.
  */
-export { freePort } from './free-port.ts';
+export { freePort, portOpen } from './free-port.ts';
 export type { HubProcess, HubProcessOptions } from './hub-process.ts';
 export { spawnHubNode } from './hub-process.ts';
 export type { KafkaServer } from './kafka.ts';

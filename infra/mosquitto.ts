@@ -6,10 +6,9 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './free-port.ts';
+import { freePort, portOpen } from './free-port.ts';
 import { waitFor } from './wait-for.ts';
 
 export interface MosquittoOptions {
@@ -88,13 +87,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
       () => {
         if (proc.exitCode !== null)
           throw new Error(`mosquitto exited with ${proc.exitCode}; see ${dir}/mosquitto.log`);
-        return new Promise<boolean>((resolve) => {
-          const socket = createConnection({ port, host: '127.0.0.1' }, () => {
-            socket.destroy();
-            resolve(true);
-          });
-          socket.on('error', () => resolve(false));
-        });
+        return portOpen(port);
       },
       { timeoutMs: 10_000, intervalMs: 25, message: `mosquitto on port ${port}` },
     );

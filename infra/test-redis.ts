@@ -38,3 +38,6 @@ export function useRedis(): TestRedis {
   };
   return t;
 }
+
+/** Hub node timings that keep tests quick (leases, ticks, timers and checkpoints in ~100 ms). */
+export const FAST_HUB = { leaseMs: 600, tickMs: 100, timerIntervalMs: 50, checkpointMs: 100 } as const;

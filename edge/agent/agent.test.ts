@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type EdgeState, edgeActor, readActorState, startHubNode } from '../../actors/mod.ts';
 import { freePort, type MosquittoServer, startMosquitto, waitFor } from '../../infra/mod.ts';
-import { useRedis } from '../../infra/test-redis.ts';
+import { FAST_HUB, useRedis } from '../../infra/test-redis.ts';
 import { legacyStatus } from '../legacy-encoder.ts';
 import { MqttLink } from '../mqtt-link.ts';
 import type { Birth, Status } from '../normalized.ts';
@@ -90,9 +90,7 @@ async function hub(keyspace: ReturnType<typeof t.keyspace>) {
     redis: t.connect(),
     keyspace,
     actors: [edgeActor],
-    leaseMs: 600,
-    tickMs: 100,
-    checkpointMs: 100,
+    ...FAST_HUB,
   });
   const links = await Promise.all(
     [brokerA, brokerB].map((b) =>
