@@ -44,6 +44,13 @@ type Phase =
   | { kind: 'door'; door: Status['door']; left: number; next: Phase }
   | { kind: 'run'; to: number; left: number };
 
+/** Doors open (2 s), stay open `openSeconds`, close (3 s), then `next`. */
+function doorCycle(openSeconds: number, next: Phase): Phase {
+  const closing: Phase = { kind: 'door', door: 'closing', left: 3, next };
+  const open: Phase = { kind: 'door', door: 'open', left: openSeconds, next: closing };
+  return { kind: 'door', door: 'opening', left: 2, next: open };
+}
+
 /** Yields the day second by second. */
 export function* elevatorDay(seed = 1, trips = 300): Generator<Second> {
   const rand = mulberry32(seed);
@@ -79,17 +86,7 @@ export function* elevatorDay(seed = 1, trips = 300): Generator<Second> {
       if (target === floor) target = floor === 1 ? 2 : 1;
       people = 1 + Math.floor(rand() * 4);
       doorOpenCount++;
-      phase = {
-        kind: 'door',
-        door: 'opening',
-        left: 2,
-        next: {
-          kind: 'door',
-          door: 'open',
-          left: 6,
-          next: { kind: 'door', door: 'closing', left: 3, next: { kind: 'run', to: target, left: 2 } },
-        },
-      };
+      phase = doorCycle(6, { kind: 'run', to: target, left: 2 });
     }
     const running = phase.kind === 'run';
     if (running) runSeconds++;
@@ -150,17 +147,7 @@ export function* elevatorDay(seed = 1, trips = 300): Generator<Second> {
         if (floor === target) {
           runCount++;
           doorOpenCount++;
-          phase = {
-            kind: 'door',
-            door: 'opening',
-            left: 2,
-            next: {
-              kind: 'door',
-              door: 'open',
-              left: 5,
-              next: { kind: 'door', door: 'closing', left: 3, next: { kind: 'idle' } },
-            },
-          };
+          phase = doorCycle(5, { kind: 'idle' });
           people = 0;
         } else phase.left = 2;
       }

@@ -24,6 +24,17 @@ after(async () => {
   await broker?.stop();
 });
 
+/** The hub's side of the broker, as a hub process runs it. */
+function hubLink(keyspace: ReturnType<typeof t.keyspace>) {
+  return new MqttLink({
+    url: broker.url,
+    username: 'hub',
+    password: users.hub,
+    redis: t.connect(),
+    keyspace,
+  }).start();
+}
+
 async function edgeClient(id: 'E-1' | 'E-2') {
   const client = await mqtt.connectAsync(broker.url, {
     username: id,
@@ -44,13 +55,7 @@ describe('MQTT link (mosquitto, per-edge ACL)', () => {
       actors: [edgeActor],
       ...FAST_HUB,
     });
-    await using link = await new MqttLink({
-      url: broker.url,
-      username: 'hub',
-      password: users.hub,
-      redis: t.connect(),
-      keyspace,
-    }).start();
+    await using link = await hubLink(keyspace);
     const edge = await edgeClient('E-1');
     const birth = {
       model: 'RV1126-ELEV',
@@ -102,13 +107,7 @@ describe('MQTT link (mosquitto, per-edge ACL)', () => {
 
   it('dead-letters malformed device messages with the reason and keeps going', async () => {
     const keyspace = t.keyspace();
-    await using link = await new MqttLink({
-      url: broker.url,
-      username: 'hub',
-      password: users.hub,
-      redis: t.connect(),
-      keyspace,
-    }).start();
+    await using link = await hubLink(keyspace);
     const edge = await edgeClient('E-2');
     await edge.publishAsync(uplinkTopic('E-2', 'status'), Buffer.from('not msgpack at all'), { qos: 1 });
     await edge.publishAsync(
@@ -136,13 +135,7 @@ describe('MQTT link (mosquitto, per-edge ACL)', () => {
 
   it('lets an edge publish and subscribe only its own topics', async () => {
     const keyspace = t.keyspace();
-    await using link = await new MqttLink({
-      url: broker.url,
-      username: 'hub',
-      password: users.hub,
-      redis: t.connect(),
-      keyspace,
-    }).start();
+    await using link = await hubLink(keyspace);
     const a = await edgeClient('E-1');
     // Publishing as E-2: the broker refuses it (MQTT 5 PUBACK 0x87, not authorized).
     await assert.rejects(
