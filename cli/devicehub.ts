@@ -2,6 +2,7 @@
 /**
  * The one command line of DeviceHub: `devicehub <command> [options]`.
  */
+import { linkCommand, linkHelp } from './link-command.ts';
 import { nodeCommand, nodeHelp } from './node-command.ts';
 
 const help = `DeviceHub — a device hub for fleets of elevator edge boxes
@@ -11,10 +12,13 @@ usage: devicehub <command> [options]
 commands:
   demo        a local cluster (Redis, 2 hub nodes, 1,000 simulated edges) with a live table
   node        run one hub node
+  link        run a hub-side link to the edges: mqtt | kafka
   bench       run a benchmark scenario: actors | rebalance | failover
   help        this text; \`devicehub <command> --help\` for a command's options
 
 ${nodeHelp}
+
+${linkHelp}
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -28,6 +32,8 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'node':
       return nodeCommand(rest);
+    case 'link':
+      return linkCommand(rest);
     case 'demo':
       return (await import('./demo.ts')).demoCommand(rest);
     case 'bench':
