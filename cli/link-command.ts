@@ -31,7 +31,9 @@ export async function linkCommand(argv: string[]): Promise<void> {
   });
   const kind = positionals[0];
   if (kind !== 'mqtt' && kind !== 'kafka') {
-    throw new RangeError(`devicehub link: expected "mqtt" or "kafka", got ${JSON.stringify(kind ?? '')}\n\n${linkHelp}`);
+    throw new RangeError(
+      `devicehub link: expected "mqtt" or "kafka", got ${JSON.stringify(kind ?? '')}\n\n${linkHelp}`,
+    );
   }
   const config = clusterConfig(values);
   if (!config.redisUrl) throw new RangeError('Missing --redis / REDIS_URL');
@@ -64,10 +66,7 @@ export async function linkCommand(argv: string[]): Promise<void> {
       groupId: values.group,
       logger: log,
     }).start();
-  } else 
-    throw new RangeError(
-      `devicehub link: expected "mqtt" or "kafka", got ${JSON.stringify(kind ?? '')}\n\n${linkHelp}`,
-    );
+  }
   log.info({ kind }, 'link started');
   process.send?.({ ready: true });
   const shutdown = async () => {
