@@ -9,6 +9,8 @@ export type { CompactMessage } from './compact.ts';
 export { decodeCompact, encodeCompact } from './compact.ts';
 export type { LinkStats } from './dead-letter.ts';
 export { queueDeviceDeadLetter } from './dead-letter.ts';
+export type { Second } from './elevator-day.ts';
+export { birthOf, DAY_SECONDS, elevatorDay } from './elevator-day.ts';
 export { DecodeError, MAX_DEVICE_MESSAGE_BYTES } from './errors.ts';
 export { kafkaProduceBytes, mqttPublishBytes } from './framing.ts';
 export type { KafkaLinkOptions } from './kafka-link.ts';
@@ -29,5 +31,7 @@ export {
   UplinkKind,
   uplinkTopic,
 } from './protocol.ts';
+export type { SimulatorOptions } from './simulator.ts';
+export { Simulator, simulatedEdgeId, simulatedPassword } from './simulator.ts';
 export type { StatusUpdate } from './status-encoder.ts';
 export { DEFAULT_DEADBANDS, StatusEncoder } from './status-encoder.ts';

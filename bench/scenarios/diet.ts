@@ -9,9 +9,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type ActorContext, type EdgeState, edgeActor, silentLogger } from '../../actors/mod.ts';
 import {
+  birthOf,
   type CompactMessage,
   decodeCompact,
   decodeLegacy,
+  elevatorDay,
   encodeCompact,
   type HubMessage,
   KAFKA_TOPICS,
@@ -26,7 +28,6 @@ import {
   UPLINK_QOS,
   uplinkTopic,
 } from '../../edge/mod.ts';
-import { birthOf, elevatorDay } from '../elevator-day.ts';
 import type { Target } from '../report.ts';
 import type { ScenarioResult } from './common.ts';
 

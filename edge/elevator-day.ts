@@ -1,10 +1,10 @@
 /**
- * One simulated day of one elevator, second by second, as ground truth for the diet benchmark
- * (and, later, the simulator): ~300 trips, door cycles, people, load; e-bike and blocked-door
+ * One simulated day of one elevator, second by second: the ground truth of the simulator and of
+ * the diet benchmark: ~300 trips, door cycles, people, load; e-bike and blocked-door
  * sightings; two faults. Deterministic for a seed. Vision changes fall on 5-second boundaries,
  * when the legacy elenet reports.
  */
-import type { Birth, Health, Status, Vision } from '../edge/mod.ts';
+import type { Birth, Health, Status, Vision } from './normalized.ts';
 
 export interface Second {
   readonly t: number;
@@ -51,8 +51,8 @@ function doorCycle(openSeconds: number, next: Phase): Phase {
   return { kind: 'door', door: 'opening', left: 2, next: open };
 }
 
-/** Yields the day second by second. */
-export function* elevatorDay(seed = 1, trips = 300): Generator<Second> {
+/** Yields the day second by second, from second `from` (the elevator idle at floor 1 then). */
+export function* elevatorDay(seed = 1, trips = 300, from = 0): Generator<Second> {
   const rand = mulberry32(seed);
   const floors = 18;
   // Trip start times, denser in the day (07:00–22:00).
@@ -80,7 +80,7 @@ export function* elevatorDay(seed = 1, trips = 300): Generator<Second> {
   let runSeconds = 430_000;
   let doorOpenCount = 25_000;
   let target = 1;
-  for (let t = 0; t < DAY_SECONDS; t++) {
+  for (let t = from; t < DAY_SECONDS; t++) {
     if (phase.kind === 'idle' && starts.has(t)) {
       target = 1 + Math.floor(rand() * floors);
       if (target === floor) target = floor === 1 ? 2 : 1;

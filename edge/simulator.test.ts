@@ -1,0 +1,69 @@
+/**
+ * The simulator through a real mosquitto (one password per simulated edge), the MQTT link and a
+ * hub node: every edge is born, reports status, and an alarm storm reaches its actors.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type EdgeState, edgeActor, readActorState, startHubNode } from '../actors/mod.ts';
+import { type MosquittoServer, startMosquitto, waitFor } from '../infra/mod.ts';
+import { FAST_HUB, useRedis } from '../infra/test-redis.ts';
+import { MqttLink } from './mqtt-link.ts';
+import { Simulator, simulatedEdgeId, simulatedPassword } from './simulator.ts';
+
+const EDGES = 40;
+const t = useRedis();
+let broker: MosquittoServer;
+before(async () => {
+  const users: Record<string, string> = { hub: 'hub-secret' };
+  for (let i = 0; i < EDGES; i++) users[simulatedEdgeId(i)] = simulatedPassword(simulatedEdgeId(i));
+  broker = await startMosquitto({ users });
+});
+after(async () => {
+  await broker?.stop();
+});
+
+describe('simulator', { timeout: 60_000 }, () => {
+  it('runs edges with their own connections; an alarm storm reaches the actors', async () => {
+    const keyspace = t.keyspace();
+    await using _node = await startHubNode({
+      redis: t.connect(),
+      keyspace,
+      actors: [edgeActor],
+      ...FAST_HUB,
+    });
+    await using _link = await new MqttLink({
+      url: broker.url,
+      username: 'hub',
+      password: 'hub-secret',
+      redis: t.connect(),
+      keyspace,
+    }).start();
+    await using sim = await new Simulator({
+      url: broker.url,
+      edges: EDGES,
+      password: simulatedPassword,
+      speed: 30,
+    }).start();
+    await waitFor(() => sim.stats.connected === EDGES, { message: 'every edge connected' });
+    sim.alarmStorm(500, 0.1);
+    const state = async (i: number) =>
+      (await readActorState<EdgeState>(t.redis, keyspace, `edge/${simulatedEdgeId(i)}`))?.state;
+    await waitFor(
+      async () => {
+        let trapped = 0;
+        for (let i = 0; i < EDGES; i++) {
+          const s = await state(i);
+          if (s?.shadow.birth === undefined || s.shadow.status === undefined) return false;
+          if (s.openAlarms.trapped) trapped++;
+        }
+        return trapped >= 4;
+      },
+      { timeoutMs: 20_000, message: 'every edge born with a status, 4 of them trapped' },
+    );
+    assert.equal(sim.stats.alarmsRaised, 4);
+    assert.equal(sim.stats.publishErrors, 0);
+    const s0 = (await state(0))!;
+    assert.equal(s0.online, true);
+    assert.equal(s0.seq.gaps, 0);
+  });
+});
