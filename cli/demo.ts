@@ -1,16 +1,28 @@
 /**
  * `npm start` / `devicehub demo`: a local cluster on this machine — Redis (spawned from the
- * installed binary, data under ./.devicehub/, unless REDIS_URL is set), two hub nodes and
- * 1,000 simulated edges at the legacy rate with occasional alarms — and a live table.
+ * installed binary, data under ./.devicehub/, unless REDIS_URL is set), two hub nodes, mosquitto
+ * with 1,000 simulated edges (each its own connection and password, compact format, 20× real
+ * time, an alarm storm every minute) and the hub's MQTT link — and a live table. Without
+ * mosquitto the edges write into their mailboxes directly, at the legacy rate.
  * Ctrl-C stops everything cleanly (the nodes hand their shards off first).
  */
+
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Histogram, histogramDelta, liveMembers, type NodeStats, readNodeStats } from '../actors/mod.ts';
 import { spawnLoadGenerator } from '../bench/mod.ts';
-import { connectRedis, createKeyspace, readDeadLetters } from '../bus/mod.ts';
-import { type HubProcess, type RedisServer, spawnHubNode, startRedisServer } from '../infra/mod.ts';
+import { connectRedis, createKeyspace, type Keyspace, readDeadLetters } from '../bus/mod.ts';
+import { MqttLink, Simulator, simulatedEdgeId, simulatedPassword } from '../edge/mod.ts';
+import {
+  type HubProcess,
+  type MosquittoServer,
+  type RedisServer,
+  spawnHubNode,
+  startMosquitto,
+  startRedisServer,
+} from '../infra/mod.ts';
 
 export const demoHelp = `devicehub demo [--edges N] [--nodes N]
 
@@ -40,6 +52,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   }
   const keyspace = createKeyspace({ prefix: 'demo' });
   const redis = connectRedis(redisUrl, { name: 'demo' });
+  redis.on('error', () => {}); // reconnects by itself; the table shows what matters
   await redis.del(keyspace.nodeStats); // counters of an earlier demo run
   const nodes: HubProcess[] = [];
   for (let i = 1; i <= nodeCount; i++) {
@@ -54,17 +67,18 @@ export async function demoCommand(argv: string[]): Promise<void> {
     );
   }
   await Promise.all(nodes.map((n) => n.ready));
-  const load = spawnLoadGenerator({ redisUrl, keyspace, edges, seconds: 365 * 24 * 3600, alarmRate: 0.0005 });
+  // Edges through a real broker when mosquitto is installed (it is, after `npm start`'s
+  // provisioning); otherwise straight into the mailboxes.
+  const source = await startEdgeSource({ redisUrl, keyspace, edges });
   const started = Date.now();
-  const sentAtStart = load.sent;
 
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     clearInterval(timer);
-    process.stdout.write('\nstopping: load generator, hub nodes (handing shards off), Redis…\n');
-    load.stop();
+    process.stdout.write('\nstopping: edges, hub nodes (handing shards off), Redis…\n');
+    await source.stop();
     await Promise.all(nodes.map((n) => n.stop()));
     redis.disconnect();
     await server?.stop();
@@ -104,10 +118,10 @@ export async function demoCommand(argv: string[]): Promise<void> {
       );
     }
     previous = new Map(stats.map((s) => [s.node, s]));
-    const lag = Math.max(0, load.sent - sentAtStart - handledTotal);
+    const lag = Math.max(0, source.sent() - handledTotal);
     const header = [
       `DeviceHub demo — ${edges.toLocaleString('en')} simulated edges, ${members.length} hub node(s), Redis ${redisUrl}`,
-      `up ${((Date.now() - started) / 1000).toFixed(0)} s · sent ${load.sent.toLocaleString('en')} · handled ${rate.toFixed(0)} msg/s · mailbox lag ≈ ${lag.toLocaleString('en')} msgs · p99 ${latency.quantile(0.99).toFixed(1)} ms · dead letters ${letters.length}`,
+      `up ${((Date.now() - started) / 1000).toFixed(0)} s · ${source.describe()} · sent ${source.sent().toLocaleString('en')} · handled ${rate.toFixed(0)} msg/s · mailbox lag ≈ ${lag.toLocaleString('en')} msgs · p99 ${latency.quantile(0.99).toFixed(1)} ms · dead letters ${letters.length}`,
       '',
     ];
     process.stdout.write(
@@ -115,4 +129,64 @@ export async function demoCommand(argv: string[]): Promise<void> {
     );
   };
   const timer = setInterval(() => void render().catch(() => {}), 1000);
+}
+
+interface EdgeSource {
+  sent(): number;
+  describe(): string;
+  stop(): Promise<void>;
+}
+
+async function startEdgeSource(o: {
+  redisUrl: string;
+  keyspace: Keyspace;
+  edges: number;
+}): Promise<EdgeSource> {
+  const users: Record<string, string> = { hub: randomBytes(12).toString('hex') };
+  for (let i = 0; i < o.edges; i++) users[simulatedEdgeId(i)] = simulatedPassword(simulatedEdgeId(i));
+  let broker: MosquittoServer;
+  try {
+    broker = await startMosquitto({ users });
+  } catch {
+    const load = spawnLoadGenerator({
+      redisUrl: o.redisUrl,
+      keyspace: o.keyspace,
+      edges: o.edges,
+      seconds: 365 * 24 * 3600,
+      alarmRate: 0.0005,
+    });
+    return {
+      sent: () => load.sent,
+      describe: () => 'no mosquitto: edges write to their mailboxes directly',
+      stop: async () => load.stop(),
+    };
+  }
+  const redis = connectRedis(o.redisUrl, { name: 'demo-link' });
+  redis.on('error', () => {});
+  const link = await new MqttLink({
+    url: broker.url,
+    username: 'hub',
+    password: users.hub!,
+    redis,
+    keyspace: o.keyspace,
+  }).start();
+  const sim = await new Simulator({
+    url: broker.url,
+    edges: o.edges,
+    password: simulatedPassword,
+    speed: 20,
+  }).start();
+  const storms = setInterval(() => sim.alarmStorm(), 60_000);
+  return {
+    sent: () => link.stats.enqueued,
+    describe: () =>
+      `mosquitto ${broker.url}: ${sim.stats.connected} edges connected, ${sim.stats.alarmsRaised} storm alarms`,
+    async stop() {
+      clearInterval(storms);
+      await sim.stop();
+      await link.stop();
+      redis.disconnect();
+      await broker.stop();
+    },
+  };
 }
