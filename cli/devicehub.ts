@@ -4,6 +4,7 @@
  */
 import { linkCommand, linkHelp } from './link-command.ts';
 import { nodeCommand, nodeHelp } from './node-command.ts';
+import { simulateCommand, simulateHelp } from './simulate-command.ts';
 
 const help = `DeviceHub — a device hub for fleets of elevator edge boxes
 
@@ -13,12 +14,15 @@ commands:
   demo        a local cluster (Redis, 2 hub nodes, 1,000 simulated edges) with a live table
   node        run one hub node
   link        run a hub-side link to the edges: mqtt | kafka
-  bench       run a benchmark scenario: actors | rebalance | failover
+  simulate    thousands of simulated edges against a broker
+  bench       run a benchmark scenario: actors | rebalance | failover | diet
   help        this text; \`devicehub <command> --help\` for a command's options
 
 ${nodeHelp}
 
 ${linkHelp}
+
+${simulateHelp}
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -34,6 +38,8 @@ async function main(argv: string[]): Promise<void> {
       return nodeCommand(rest);
     case 'link':
       return linkCommand(rest);
+    case 'simulate':
+      return simulateCommand(rest);
     case 'demo':
       return (await import('./demo.ts')).demoCommand(rest);
     case 'bench':
