@@ -43,6 +43,13 @@ export function writeReport(
   return table;
 }
 
+/** Short axis labels: 2.8M, 15k, 0.42. */
+function axis(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e4) return `${Math.round(n / 1e3)}k`;
+  return n >= 100 ? n.toFixed(0) : n.toPrecision(2);
+}
+
 function fmt(n: number): string {
   return Number.isInteger(n) ? n.toLocaleString('en') : n.toFixed(n < 10 ? 3 : 1);
 }
@@ -62,7 +69,7 @@ function svg(title: string, plot: Plot): string {
     return [
       `<text x="${pad}" y="${y0 - 8}" font-size="13">${label} (max ${fmt(Math.max(0, ...values))})</text>`,
       `<rect x="${pad}" y="${y0}" width="${W - 2 * pad}" height="${H}" fill="none" stroke="#bbb"/>`,
-      `<text x="${pad - 6}" y="${y0 + 10}" font-size="10" text-anchor="end">${fmt(vMax)}</text>`,
+      `<text x="${pad - 6}" y="${y0 + 10}" font-size="10" text-anchor="end">${axis(vMax)}</text>`,
       `<text x="${pad - 6}" y="${y0 + H}" font-size="10" text-anchor="end">0</text>`,
       `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${points}"/>`,
     ].join('\n');
