@@ -28,6 +28,11 @@ export interface ActorContext {
   readonly enqueuedAt: number;
   /** The node's clock when the turn started (ms since the epoch). */
   readonly now: number;
+  /**
+   * The fencing epoch of the shard lease this turn runs under. What the actor sends to the
+   * outside (commands to edges) carries it, so a receiver can ignore a stale owner.
+   */
+  readonly epoch: number;
   readonly log: Logger;
   /** (Re)arms the durable timer `name` to fire in `delayMs`, with `data` for its handler. */
   setTimer(name: string, delayMs: number, data?: unknown): void;

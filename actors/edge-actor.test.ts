@@ -20,6 +20,7 @@ function recorder(now: number) {
     messageId: '1-0',
     enqueuedAt: now,
     now,
+    epoch: 1,
     log: silentLogger,
     setTimer: (name, delayMs) => void timers.set(name, delayMs),
     cancelTimer: (name) => void timers.set(name, null),

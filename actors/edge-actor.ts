@@ -40,6 +40,35 @@ export interface AlarmPayload {
   readonly data?: Readonly<Record<string, unknown>>;
 }
 
+/** A command for the edge (e.g. open a tunnel): sent over its transport, tracked to a result. */
+export interface CommandPayload {
+  /** Unique per command; a repeated id is ignored. */
+  readonly id: string;
+  readonly type: string;
+  readonly args?: Readonly<Record<string, unknown>>;
+  /** When the command fails if the edge has not answered (ms since the epoch). */
+  readonly deadline: number;
+}
+
+export interface CommandResultPayload {
+  readonly id: string;
+  readonly ok: boolean;
+  readonly result?: unknown;
+  readonly error?: string;
+}
+
+export interface CommandRecord {
+  readonly type: string;
+  readonly status: 'sent' | 'succeeded' | 'failed';
+  readonly deadline: number;
+  readonly at: number;
+  readonly result?: unknown;
+  readonly error?: string;
+}
+
+/** Commands kept in an edge's state (oldest finished ones go first). */
+export const MAX_COMMANDS = 50;
+
 export interface OpenAlarm {
   readonly since: number;
   readonly data: Readonly<Record<string, unknown>>;
@@ -64,6 +93,8 @@ export interface EdgeState {
   };
   /** When the offline timer is due (ms). */
   readonly offlineDue: number;
+  /** Recent commands by id. */
+  readonly commands?: Readonly<Record<string, CommandRecord>>;
 }
 
 const KINDS = new Set<string>(['status', 'vision', 'heartbeat', 'birth']);
@@ -136,6 +167,7 @@ function seen(
     alarmsRaised: state.alarmsRaised,
     seq,
     offlineDue,
+    ...(state.commands === undefined ? {} : { commands: state.commands }),
   };
 }
 
@@ -151,6 +183,25 @@ function merge(previous: Readonly<Record<string, unknown>> | undefined, data: Re
 
 function duplicate(state: EdgeState): EdgeState {
   return { ...state, seq: { ...state.seq, duplicates: state.seq.duplicates + 1 } };
+}
+
+/** Keeps the newest commands, dropping finished ones first. */
+function trimCommands(commands: Record<string, CommandRecord>): Record<string, CommandRecord> {
+  const ids = Object.keys(commands);
+  if (ids.length <= MAX_COMMANDS) return commands;
+  const finished = ids
+    .filter((id) => commands[id]!.status !== 'sent')
+    .sort((a, b) => commands[a]!.at - commands[b]!.at);
+  const out = { ...commands };
+  for (const id of finished.slice(0, ids.length - MAX_COMMANDS)) delete out[id];
+  return out;
+}
+
+/** Re-arms the commands timer for the earliest pending deadline (or cancels it). */
+function armCommandTimer(commands: Readonly<Record<string, CommandRecord>>, ctx: ActorContext): void {
+  const pending = Object.values(commands).filter((c) => c.status === 'sent');
+  if (pending.length === 0) ctx.cancelTimer('commands');
+  else ctx.setTimer('commands', Math.max(0, Math.min(...pending.map((c) => c.deadline)) - ctx.now));
 }
 
 export interface EdgeActorOptions {
@@ -227,8 +278,97 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
         });
         return { ...next, openAlarms: rest };
       },
+
+      command(state: EdgeState, payload: CommandPayload, ctx: ActorContext): EdgeState | undefined {
+        if (
+          !isRecord(payload) ||
+          typeof payload.id !== 'string' ||
+          !/^[A-Za-z0-9_.:-]{1,64}$/.test(payload.id)
+        ) {
+          throw new TerminalError('command: id must be 1..64 characters of [A-Za-z0-9_.:-]');
+        }
+        if (typeof payload.type !== 'string' || payload.type.length === 0 || payload.type.length > 64) {
+          throw new TerminalError('command: type must be a non-empty string of at most 64 characters');
+        }
+        if (!Number.isFinite(payload.deadline))
+          throw new TerminalError('command: deadline must be a time in ms');
+        const commands = state.commands ?? {};
+        if (commands[payload.id] !== undefined) return undefined; // a repeated id: already handled
+        const expired = payload.deadline <= ctx.now;
+        const record: CommandRecord = expired
+          ? {
+              type: payload.type,
+              status: 'failed',
+              deadline: payload.deadline,
+              at: ctx.now,
+              error: 'deadline passed before sending',
+            }
+          : { type: payload.type, status: 'sent', deadline: payload.deadline, at: ctx.now };
+        if (!expired) {
+          ctx.emit({
+            type: 'command',
+            edgeId: ctx.id,
+            id: payload.id,
+            command: payload.type,
+            args: payload.args ?? {},
+            deadline: payload.deadline,
+            epoch: ctx.epoch,
+          });
+        }
+        const next = trimCommands({ ...commands, [payload.id]: record });
+        armCommandTimer(next, ctx);
+        return { ...state, commands: next };
+      },
+
+      commandResult(
+        state: EdgeState,
+        payload: CommandResultPayload,
+        ctx: ActorContext,
+      ): EdgeState | undefined {
+        if (!isRecord(payload) || typeof payload.id !== 'string')
+          throw new TerminalError('commandResult: id must be a string');
+        const command = state.commands?.[payload.id];
+        if (command === undefined || command.status !== 'sent') return undefined; // unknown, late or repeated
+        const record: CommandRecord = {
+          ...command,
+          status: payload.ok === true ? 'succeeded' : 'failed',
+          at: ctx.now,
+          ...(payload.ok === true
+            ? { result: payload.result }
+            : { error: String(payload.error ?? 'failed') }),
+        };
+        const commands = { ...state.commands, [payload.id]: record };
+        ctx.emit({
+          type: 'command.result',
+          edgeId: ctx.id,
+          id: payload.id,
+          ok: payload.ok === true,
+          result: record.result,
+          error: record.error,
+        });
+        armCommandTimer(commands, ctx);
+        return { ...state, commands };
+      },
     },
     timers: {
+      commands(state: EdgeState, _data: unknown, ctx: ActorContext): EdgeState | undefined {
+        const commands = { ...(state.commands ?? {}) };
+        let changed = false;
+        for (const [id, c] of Object.entries(commands)) {
+          if (c.status === 'sent' && c.deadline <= ctx.now) {
+            commands[id] = {
+              ...c,
+              status: 'failed',
+              at: ctx.now,
+              error: 'timeout: no result before the deadline',
+            };
+            ctx.emit({ type: 'command.result', edgeId: ctx.id, id, ok: false, error: 'timeout' });
+            changed = true;
+          }
+        }
+        armCommandTimer(commands, ctx);
+        return changed ? { ...state, commands } : undefined;
+      },
       offline(state: EdgeState, _data: unknown, ctx: ActorContext): EdgeState | undefined {
         if (!state.online || state.lastSeen === null) return undefined;
         const silentFor = ctx.now - state.lastSeen;

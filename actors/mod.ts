@@ -9,7 +9,15 @@ export type { ActorClient } from './client.ts';
 export { createActorClient } from './client.ts';
 export type { ActorContext, ActorDefinition, Handler, HandlerMap, OutboxEvent, PayloadOf } from './define.ts';
 export { defineActor } from './define.ts';
-export type { AlarmPayload, EdgeActorOptions, EdgeState, TelemetryPayload } from './edge-actor.ts';
+export type {
+  AlarmPayload,
+  CommandPayload,
+  CommandRecord,
+  CommandResultPayload,
+  EdgeActorOptions,
+  EdgeState,
+  TelemetryPayload,
+} from './edge-actor.ts';
 export { createEdgeActor, EDGE_OFFLINE_AFTER_MS, edgeActor } from './edge-actor.ts';
 export { ConfigError, FencedError, TerminalError } from './errors.ts';
 export type { HistogramJSON } from './histogram.ts';

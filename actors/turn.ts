@@ -358,7 +358,7 @@ async function apply(
   let lastError: Error | undefined;
   for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
     const effects: Effects = { timers: new Map(), outbox: [] };
-    const ctx = contextFor(slot, entry, effects, options.log, now);
+    const ctx = contextFor(slot, entry, effects, options.log, now, commit.epoch);
     try {
       let next = handler(slot.state, payload, ctx);
       if (next instanceof Promise) next = await next;
@@ -381,6 +381,7 @@ function contextFor(
   effects: Effects,
   log: Logger,
   now: number,
+  epoch: number,
 ): ActorContext {
   return {
     address: slot.address,
@@ -388,6 +389,7 @@ function contextFor(
     messageId: entry.id,
     enqueuedAt: entry.enqueuedAt,
     now,
+    epoch,
     get log() {
       return log.child({ address: slot.address });
     },

@@ -55,7 +55,8 @@ export type CompactMessage =
   | { kind: 'status'; seq: number; ts: number; snapshot: boolean; status: Partial<Status> }
   | { kind: 'vision'; seq: number; ts: number; event: (typeof VISION_EVENTS)[number]; active: boolean }
   | { kind: 'alarm'; seq: number; ts: number; alarm: string; phase: 'start' | 'end'; floor: number }
-  | { kind: 'health'; seq: number; ts: number; health: Health };
+  | { kind: 'health'; seq: number; ts: number; health: Health }
+  | { kind: 'result'; seq: number; ts: number; id: string; ok: boolean; result?: unknown; error?: string };
 
 export function encodeCompact(message: CompactMessage): Uint8Array {
   const body: Record<string, unknown> = { q: message.seq, t: message.ts };
@@ -95,6 +96,11 @@ export function encodeCompact(message: CompactMessage): Uint8Array {
       break;
     case 'alarm':
       Object.assign(body, { a: message.alarm, p: message.phase === 'start' ? 1 : 0, f: message.floor });
+      break;
+    case 'result':
+      Object.assign(body, { i: message.id, o: message.ok ? 1 : 0 });
+      if (message.result !== undefined) body.r = message.result;
+      if (message.error !== undefined) body.e = message.error;
       break;
     case 'health': {
       const h = message.health;
@@ -235,6 +241,18 @@ export function decodeCompact(bytes: Uint8Array): HubMessage[] {
               elenetAlive: b.ea === 1,
               litefcccoreAlive: b.la === 1,
             },
+          },
+        },
+      ];
+    case 'result':
+      return [
+        {
+          method: 'commandResult',
+          payload: {
+            id: str(b.i, 'i (command id)'),
+            ok: b.o === 1,
+            ...(b.r !== undefined ? { result: b.r } : {}),
+            ...(b.e !== undefined ? { error: str(b.e, 'e (error)') } : {}),
           },
         },
       ];

@@ -9,6 +9,8 @@ export type { CompactMessage } from './compact.ts';
 export { decodeCompact, encodeCompact } from './compact.ts';
 export type { LinkStats } from './dead-letter.ts';
 export { queueDeviceDeadLetter } from './dead-letter.ts';
+export type { DownlinkCommand, DownlinkRelayOptions } from './downlink-relay.ts';
+export { DOWNLINK_GROUP, DownlinkRelay } from './downlink-relay.ts';
 export type { Second } from './elevator-day.ts';
 export { birthOf, DAY_SECONDS, elevatorDay } from './elevator-day.ts';
 export { DecodeError, MAX_DEVICE_MESSAGE_BYTES } from './errors.ts';

@@ -3,11 +3,12 @@
  * the same from the legacy JSON and from the compact format. Decoders produce `HubMessage`s, the
  * edge actor's methods and payloads.
  */
-import type { AlarmPayload, TelemetryPayload } from '../actors/mod.ts';
+import type { AlarmPayload, CommandResultPayload, TelemetryPayload } from '../actors/mod.ts';
 
 export type HubMessage =
   | { readonly method: 'telemetry'; readonly payload: TelemetryPayload }
-  | { readonly method: 'alarm'; readonly payload: AlarmPayload };
+  | { readonly method: 'alarm'; readonly payload: AlarmPayload }
+  | { readonly method: 'commandResult'; readonly payload: CommandResultPayload };
 
 /** Door states, direction: the values the canonical status uses. */
 export const DOOR = ['closed', 'open', 'opening', 'closing'] as const;

@@ -41,6 +41,7 @@ function applyAll(state: EdgeState, messages: HubMessage[], now: number): EdgeSt
     messageId: '0-0',
     enqueuedAt: now,
     now,
+    epoch: 1,
     log: silentLogger,
     setTimer() {},
     cancelTimer() {},
@@ -48,10 +49,8 @@ function applyAll(state: EdgeState, messages: HubMessage[], now: number): EdgeSt
   };
   let s = state;
   for (const m of messages) {
-    s =
-      m.method === 'telemetry'
-        ? edgeActor.handlers.telemetry(s, m.payload, ctx)
-        : edgeActor.handlers.alarm(s, m.payload, ctx);
+    if (m.method === 'telemetry') s = edgeActor.handlers.telemetry(s, m.payload, ctx);
+    else if (m.method === 'alarm') s = edgeActor.handlers.alarm(s, m.payload, ctx);
   }
   return s;
 }

@@ -9,9 +9,10 @@ import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
 import { type CompactMessage, encodeCompact } from '../compact.ts';
+import type { DownlinkCommand } from '../downlink-relay.ts';
 import { decodeLegacy } from '../legacy.ts';
 import type { Birth, Health, Status, Vision } from '../normalized.ts';
-import { UPLINK_QOS, uplinkTopic } from '../protocol.ts';
+import { downlinkTopic, UPLINK_QOS, uplinkTopic } from '../protocol.ts';
 import { StatusEncoder } from '../status-encoder.ts';
 import { DiskQueue } from './disk-queue.ts';
 
@@ -35,8 +36,16 @@ export interface EdgeAgentOptions {
   readonly configUrl?: string;
   readonly pollMs?: number;
   readonly maxQueueBytes?: number;
+  /** What the agent can do when the hub asks: command type → executor (the tunnel executor is issue 5). */
+  readonly executors?: Readonly<Record<string, CommandExecutor>>;
   readonly logger?: Logger;
 }
+
+/** Runs one command; the signal aborts at the command's deadline. Its value is the result. */
+export type CommandExecutor = (
+  args: Readonly<Record<string, unknown>>,
+  signal: AbortSignal,
+) => Promise<unknown>;
 
 export interface AgentStats {
   sent: number;
@@ -62,6 +71,10 @@ export class EdgeAgent implements AsyncDisposable {
   #vision: Vision = { ebike: false, doorBlocked: false };
   #sent = 0;
   #timers: ReturnType<typeof setTimeout>[] = [];
+  /** Command ids already taken (a redelivered command runs once). */
+  readonly #seenCommands = new Set<string>();
+  /** Highest fencing epoch seen from the hub: a command from a stale owner is ignored. */
+  #epoch = 0;
   /** Clients still trying to reach their broker (ended on stop). */
   readonly #connecting = new Set<MqttClient>();
 
@@ -121,6 +134,7 @@ export class EdgeAgent implements AsyncDisposable {
   /** Today's JSON, as elenet and litefcccore send it to Kafka: translated, not forwarded. */
   legacy(json: string): void {
     for (const m of decodeLegacy(json, this.#o.edgeId)) {
+      if (m.method === 'commandResult') continue; // legacy edges send none
       const ts = m.payload.ts ?? Date.now();
       if (m.method === 'alarm') {
         this.alarm(m.payload.alarm, m.payload.phase, Number(m.payload.data?.floor ?? 0), ts);
@@ -163,6 +177,43 @@ export class EdgeAgent implements AsyncDisposable {
     }
   }
 
+  // ── Commands ──────────────────────────────────────────────────────────────────────────────
+
+  async #command(payload: Buffer): Promise<void> {
+    let command: DownlinkCommand;
+    try {
+      command = JSON.parse(payload.toString('utf8')) as DownlinkCommand;
+      if (typeof command.id !== 'string' || typeof command.type !== 'string')
+        throw new Error('no id or type');
+    } catch (err) {
+      this.#log.warn({ err }, 'unreadable command ignored');
+      return;
+    }
+    if (this.#seenCommands.has(command.id)) return;
+    if (command.epoch < this.#epoch) {
+      this.#log.warn(
+        { commandId: command.id, epoch: command.epoch, seen: this.#epoch },
+        'command from a stale hub owner ignored',
+      );
+      return;
+    }
+    this.#epoch = command.epoch;
+    this.#seenCommands.add(command.id);
+    if (this.#seenCommands.size > 1000)
+      this.#seenCommands.delete(this.#seenCommands.values().next().value as string);
+    const reply = (ok: boolean, value?: { result?: unknown; error?: string }) =>
+      this.#send({ kind: 'result', seq: 0, ts: Date.now(), id: command.id, ok, ...value });
+    const executor = this.#o.executors?.[command.type];
+    if (executor === undefined) return reply(false, { error: `no executor for "${command.type}"` });
+    const left = command.deadline - Date.now();
+    if (left <= 0) return reply(false, { error: 'deadline passed' });
+    try {
+      reply(true, { result: await executor(command.args ?? {}, AbortSignal.timeout(left)) });
+    } catch (error) {
+      reply(false, { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
   // ── Sending ───────────────────────────────────────────────────────────────────────────────
 
   #send(message: CompactMessage): void {
@@ -187,7 +238,13 @@ export class EdgeAgent implements AsyncDisposable {
       queueQoSZero: false,
     });
     client.on('error', (err) => this.#log.warn({ err, url }, 'broker error'));
-    client.on('connect', () => void this.#pump());
+    client.on('connect', () => {
+      void client.subscribeAsync(downlinkTopic(this.#o.edgeId), { qos: 1 }).catch(() => {});
+      void this.#pump();
+    });
+    client.on('message', (topic, payload) => {
+      if (topic === downlinkTopic(this.#o.edgeId)) void this.#command(payload);
+    });
     this.#connecting.add(client);
     await new Promise<void>((resolve) => client.once('connect', () => resolve())).finally(() =>
       this.#connecting.delete(client),

@@ -3,7 +3,7 @@
  * store-and-forward, configuration polling and broker switching.
  */
 
-export type { AgentStats, EdgeAgentOptions, EdgeConfig } from './agent.ts';
+export type { AgentStats, CommandExecutor, EdgeAgentOptions, EdgeConfig } from './agent.ts';
 export { EdgeAgent } from './agent.ts';
 export type { QueuedMessage } from './disk-queue.ts';
 export { DiskQueue } from './disk-queue.ts';
