@@ -14,6 +14,7 @@ export const linkHelp = `devicehub link mqtt|kafka [options]   run a hub-side li
   --prefix P           key namespace (env DH_PREFIX; default dh)
   mqtt:  --url URL (env MQTT_URL)  --username U (env MQTT_USERNAME; default hub)
          --password P (env MQTT_PASSWORD)  --group G (shared subscription; default hub)
+         --client-id ID (env DH_LINK_ID; stable per link process: the broker keeps its session)
   kafka: --brokers host:port,... (env KAFKA_BROKERS)  --group G (consumer group; default devicehub-ingest)`;
 
 export async function linkCommand(argv: string[]): Promise<void> {
@@ -27,6 +28,7 @@ export async function linkCommand(argv: string[]): Promise<void> {
       password: { type: 'string' },
       brokers: { type: 'string' },
       group: { type: 'string' },
+      'client-id': { type: 'string' },
     },
   });
   const kind = positionals[0];
@@ -53,6 +55,8 @@ export async function linkCommand(argv: string[]): Promise<void> {
       redis,
       keyspace: config.keyspace,
       group: values.group,
+      clientId: values['client-id'] ?? process.env.DH_LINK_ID,
+      crashBeforeEnqueue: process.env.DH_TEST_CRASH_BEFORE_ENQUEUE === '1',
       logger: log,
     }).start();
   } else {

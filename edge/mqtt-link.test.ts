@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import { type EdgeState, edgeActor, readActorState, startHubNode } from '../actors/mod.ts';
 import { readDeadLetters } from '../bus/mod.ts';
-import { type MosquittoServer, startMosquitto, waitFor } from '../infra/mod.ts';
+import { type MosquittoServer, spawnDevicehub, startMosquitto, waitFor } from '../infra/mod.ts';
 import { FAST_HUB, useRedis } from '../infra/test-redis.ts';
 import { encodeCompact } from './compact.ts';
 import { MqttLink } from './mqtt-link.ts';
@@ -184,5 +184,57 @@ describe('MQTT link (mosquitto, per-edge ACL)', () => {
       /Bad User Name or Password|Not authorized|134|135/i,
     );
     assert.equal(link.stats.received, 0, 'nothing reached the hub');
+  });
+
+  it('redelivers a QoS 1 message whose link process died between receiving and enqueueing it', async () => {
+    const keyspace = t.keyspace();
+    await using _node = await startHubNode({
+      redis: t.connect(),
+      keyspace,
+      actors: [edgeActor],
+      ...FAST_HUB,
+    });
+    const args = [
+      'link',
+      'mqtt',
+      '--redis',
+      t.server.url,
+      '--prefix',
+      keyspace.prefix,
+      '--shards',
+      String(keyspace.shards),
+    ];
+    args.push(
+      '--url',
+      broker.url,
+      '--password',
+      users.hub,
+      '--client-id',
+      `crash-${keyspace.prefix}`,
+      '--group',
+      keyspace.prefix,
+    );
+    const first = spawnDevicehub(args, { env: { DH_TEST_CRASH_BEFORE_ENQUEUE: '1', DH_LOG_LEVEL: 'warn' } });
+    await first.ready;
+    const edge = await edgeClient('E-1');
+    const alarm = encodeCompact({ kind: 'alarm', seq: 1, ts: 1, alarm: 'smoke', phase: 'start', floor: 6 });
+    await edge.publishAsync(uplinkTopic('E-1', 'alarm'), Buffer.from(alarm), { qos: 1 });
+    await edge.endAsync();
+    assert.equal(await first.exited, 70, 'the link died after receiving, before enqueueing');
+    assert.equal(
+      await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-1'),
+      undefined,
+      'nothing reached the hub',
+    );
+    await using second = spawnDevicehub(args, { env: { DH_LOG_LEVEL: 'warn' } });
+    await second.ready;
+    await waitFor(
+      async () =>
+        (await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-1'))?.state.openAlarms.smoke !==
+        undefined,
+      {
+        message: 'the broker to redeliver the unacknowledged alarm to the restarted link',
+      },
+    );
   });
 });

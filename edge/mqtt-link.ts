@@ -21,7 +21,15 @@ export interface MqttLinkOptions {
   readonly keyspace: Keyspace;
   /** Shared-subscription group: hub processes in one group split the messages. Default `hub`. */
   readonly group?: string;
+  /**
+   * The link's MQTT client id, stable across restarts of the same link process: the broker keeps
+   * its session (subscription and unacknowledged QoS 1 messages) for `sessionExpirySeconds` and
+   * redelivers them when it comes back. Default `<username>-link`; give each link process its own.
+   */
   readonly clientId?: string;
+  readonly sessionExpirySeconds?: number;
+  /** For tests of crash recovery only: exit the process after receiving, before enqueueing. */
+  readonly crashBeforeEnqueue?: boolean;
   readonly logger?: Logger;
 }
 
@@ -42,9 +50,10 @@ export class MqttLink implements AsyncDisposable {
     const client = mqtt.connect(url, {
       username,
       password,
-      clientId: this.#o.clientId ?? `${username}-${Math.random().toString(36).slice(2, 10)}`,
+      clientId: this.#o.clientId ?? `${username}-link`,
       protocolVersion: 5,
-      clean: true,
+      clean: false,
+      properties: { sessionExpiryInterval: this.#o.sessionExpirySeconds ?? 3600 },
       reconnectPeriod: 500,
       customHandleAcks: (topic, message, _packet, done) => {
         this.#handle(topic, message).then(
@@ -95,6 +104,7 @@ export class MqttLink implements AsyncDisposable {
       return;
     }
     const address = `edge/${route.edgeId}`;
+    if (this.#o.crashBeforeEnqueue) process.exit(70);
     await appendMessages(
       this.#o.redis,
       this.#o.keyspace,

@@ -26,32 +26,15 @@ export interface HubProcessOptions {
   readonly onLog?: (line: Record<string, unknown>) => void;
 }
 
-export interface HubProcess extends AsyncDisposable {
+/** A hub node process; `ready` once it has joined and taken its first shards, `stop` = SIGTERM hand-off. */
+export interface HubProcess extends DevicehubProcess {
   readonly nodeId: string;
-  readonly child: ChildProcess;
-  readonly logs: Record<string, unknown>[];
-  /** Resolves once the node has joined and taken its first shards. */
-  readonly ready: Promise<void>;
-  readonly exited: Promise<number | null>;
-  kill(signal?: NodeJS.Signals): Promise<void>;
-  /** SIGTERM and wait for the graceful hand-off to finish. */
-  stop(): Promise<void>;
 }
 
 export function spawnHubNode(options: HubProcessOptions): HubProcess {
   // DH_NODE_ARGS passes extra Node flags to hub processes (e.g. --cpu-prof for profiling).
   const nodeArgs = (process.env.DH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const args = [
-    ...nodeArgs,
-    '--import',
-    TSX_LOADER,
-    CLI,
-    'node',
-    '--redis',
-    options.redisUrl,
-    '--id',
-    options.nodeId,
-  ];
+  const args = ['node', '--redis', options.redisUrl, '--id', options.nodeId];
   if (options.prefix) args.push('--prefix', options.prefix);
   if (options.shards) args.push('--shards', String(options.shards));
   if (options.tagGroups) args.push('--tag-groups', String(options.tagGroups));
@@ -59,9 +42,39 @@ export function spawnHubNode(options: HubProcessOptions): HubProcess {
   if (options.tickMs) args.push('--tick-ms', String(options.tickMs));
   if (options.actorsModule) args.push('--actors-module', options.actorsModule);
   if (options.traceResume) args.push('--trace-resume');
-  const child = spawn(process.execPath, args, {
+  const proc = spawnDevicehub(args, {
+    name: `hub node ${options.nodeId}`,
+    nodeArgs,
+    env: { DH_LOG_LEVEL: options.logLevel ?? 'info' },
+    onLog: options.onLog,
+  });
+  return { ...proc, nodeId: options.nodeId };
+}
+
+export interface DevicehubProcess extends AsyncDisposable {
+  readonly child: ChildProcess;
+  readonly logs: Record<string, unknown>[];
+  /** Resolves when the command reports it is up (over the IPC channel). */
+  readonly ready: Promise<void>;
+  readonly exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Runs `devicehub <args…>` in its own process (no tsx wrapper: signals reach it directly). */
+export function spawnDevicehub(
+  args: readonly string[],
+  options: {
+    name?: string;
+    env?: Record<string, string>;
+    nodeArgs?: readonly string[];
+    onLog?: (line: Record<string, unknown>) => void;
+  } = {},
+): DevicehubProcess {
+  const name = options.name ?? `devicehub ${args[0] ?? ''}`;
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', TSX_LOADER, CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    env: { ...process.env, DH_LOG_LEVEL: options.logLevel ?? 'info' },
+    env: { ...process.env, ...options.env },
   });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
@@ -84,7 +97,7 @@ export function spawnHubNode(options: HubProcessOptions): HubProcess {
       if (message.ready) resolve();
     });
     void exited.then((code) =>
-      reject(new Error(`hub node ${options.nodeId} exited with ${code} before it was ready: ${stderr}`)),
+      reject(new Error(`${name} exited with ${code} before it was ready: ${stderr}`)),
     );
   });
   ready.catch(() => {});
@@ -94,7 +107,6 @@ export function spawnHubNode(options: HubProcessOptions): HubProcess {
     if (signal === 'SIGKILL' || signal === 'SIGTERM') await exited;
   };
   return {
-    nodeId: options.nodeId,
     child,
     logs,
     ready,

@@ -4,8 +4,8 @@
  * Provisioning (installing the servers) is `infra/provision.sh`.
  */
 export { freePort, portOpen } from './free-port.ts';
-export type { HubProcess, HubProcessOptions } from './hub-process.ts';
-export { spawnHubNode } from './hub-process.ts';
+export type { DevicehubProcess, HubProcess, HubProcessOptions } from './hub-process.ts';
+export { spawnDevicehub, spawnHubNode } from './hub-process.ts';
 export type { KafkaServer } from './kafka.ts';
 export { kafkaJarsDir, startKafka } from './kafka.ts';
 export type { MosquittoOptions, MosquittoServer } from './mosquitto.ts';
