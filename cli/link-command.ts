@@ -68,6 +68,8 @@ export async function linkCommand(argv: string[]): Promise<void> {
       redis,
       keyspace: config.keyspace,
       groupId: values.group,
+      crashBeforeEnqueue: process.env.DH_TEST_CRASH_BEFORE_ENQUEUE === '1',
+      fromBeginning: process.env.DH_KAFKA_FROM_BEGINNING === '1',
       logger: log,
     }).start();
   }

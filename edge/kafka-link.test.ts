@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { type EdgeState, edgeActor, readActorState, startHubNode } from '../actors/mod.ts';
 import { readDeadLetters } from '../bus/mod.ts';
-import { type KafkaServer, startKafka, waitFor } from '../infra/mod.ts';
+import { type KafkaServer, spawnDevicehub, startKafka, waitFor } from '../infra/mod.ts';
 import { FAST_HUB, useRedis } from '../infra/test-redis.ts';
 import { encodeCompact } from './compact.ts';
 import { KafkaLink } from './kafka-link.ts';
@@ -147,5 +147,48 @@ describe('Kafka link (KRaft broker)', { timeout: 90_000 }, () => {
     ]);
     assert.deepEqual(link.stats.deadLettered, { EDGE_MISMATCH: 1, NOT_JSON: 1 });
     assert.equal(link.stats.enqueued, 4);
+  });
+
+  it('reads a batch again when its link process died before the entries reached Redis', async () => {
+    const keyspace = t.keyspace();
+    await using _node = await startHubNode({
+      redis: t.connect(),
+      keyspace,
+      actors: [edgeActor],
+      ...FAST_HUB,
+    });
+    const args = [
+      'link',
+      'kafka',
+      '--redis',
+      t.server.url,
+      '--prefix',
+      keyspace.prefix,
+      '--shards',
+      String(keyspace.shards),
+    ];
+    args.push('--brokers', kafka.broker, '--group', `crash-${keyspace.prefix}`);
+    const env = { DH_LOG_LEVEL: 'warn', DH_KAFKA_FROM_BEGINNING: '1' };
+    const producer = new Kafka({ brokers: [kafka.broker], logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    await producer.send({
+      topic: KAFKA_TOPICS.fault,
+      messages: [{ key: 'E-77', value: legacyFault('E-77', 1795490000000, 'smoke', 'start', 3) }],
+    });
+    await producer.disconnect();
+    const first = spawnDevicehub(args, { env: { ...env, DH_TEST_CRASH_BEFORE_ENQUEUE: '1' } });
+    assert.equal(await first.exited, 70, 'the link died after receiving the batch, before enqueueing');
+    assert.equal(await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-77'), undefined);
+    await using second = spawnDevicehub(args, { env });
+    await second.ready;
+    await waitFor(
+      async () =>
+        (await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-77'))?.state.openAlarms.smoke !==
+        undefined,
+      {
+        timeoutMs: 30_000,
+        message: 'the uncommitted batch to be read again',
+      },
+    );
   });
 });

@@ -23,6 +23,13 @@ export interface KafkaLinkOptions {
   readonly clientId?: string;
   /** Create the uplink topics that do not exist yet with this many partitions (default 8; 0: don't). */
   readonly ensureTopics?: number;
+  /**
+   * How long a silent group member keeps its partitions (default 10 s; kafkajs's own is 30 s):
+   * how long a dead link process's partitions wait before another member reads them.
+   */
+  readonly sessionTimeoutMs?: number;
+  /** For tests of crash recovery only: exit the process after receiving a batch, before enqueueing. */
+  readonly crashBeforeEnqueue?: boolean;
   /** Read topics from their beginning when the group has no committed offsets (tests). */
   readonly fromBeginning?: boolean;
   readonly logger?: Logger;
@@ -69,6 +76,8 @@ export class KafkaLink implements AsyncDisposable {
     const consumer = kafka.consumer({
       groupId: this.#o.groupId ?? 'devicehub-ingest',
       allowAutoTopicCreation: true,
+      sessionTimeout: this.#o.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: 1000,
     });
     this.#consumer = consumer;
     await consumer.connect();
@@ -115,6 +124,7 @@ export class KafkaLink implements AsyncDisposable {
             );
           }
         }
+        if (this.#o.crashBeforeEnqueue) process.exit(70);
         await execOrThrow(pipeline); // a failure here throws: kafkajs retries, nothing is committed
         this.stats.enqueued += enqueued;
         const last = batch.messages[batch.messages.length - 1]!.offset;
