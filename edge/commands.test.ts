@@ -13,10 +13,9 @@ import {
   type EdgeState,
   edgeActor,
   readActorState,
-  startHubNode,
 } from '../actors/mod.ts';
 import { type MosquittoServer, startMosquitto, waitFor } from '../infra/mod.ts';
-import { FAST_HUB, useRedis } from '../infra/test-redis.ts';
+import { useRedis } from '../infra/test-redis.ts';
 import { EdgeAgent } from './agent/mod.ts';
 import { DownlinkRelay } from './downlink-relay.ts';
 import { MqttLink } from './mqtt-link.ts';
@@ -36,12 +35,7 @@ const birth = { model: 'M', firmware: '1', registrationCode: 'R', buildingId: 'B
 describe('commands to edges', { timeout: 60_000 }, () => {
   it('reach the edge once, run, and come back with their result; late ones fail by deadline', async () => {
     const keyspace = t.keyspace();
-    await using _node = await startHubNode({
-      redis: t.connect(),
-      keyspace,
-      actors: [edgeActor],
-      ...FAST_HUB,
-    });
+    await using _node = await t.hub(keyspace);
     const hubCredentials = { url: broker.url, username: 'hub', password: users.hub };
     await using _link = await new MqttLink({ ...hubCredentials, redis: t.connect(), keyspace }).start();
     await using relay = await new DownlinkRelay({ ...hubCredentials, redis: t.connect(), keyspace }).start();
@@ -65,9 +59,7 @@ describe('commands to edges', { timeout: 60_000 }, () => {
     }).start();
     const client = createActorClient(t.redis, keyspace, edgeActor);
     const command = async (id: string) =>
-      (await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-3'))?.state.commands?.[id] as
-        | CommandRecord
-        | undefined;
+      (await t.edgeState(keyspace, 'E-3'))?.commands?.[id] as CommandRecord | undefined;
 
     await client.send('E-3', 'command', {
       id: 'c1',
@@ -100,25 +92,15 @@ describe('commands to edges', { timeout: 60_000 }, () => {
 
   it('fails a command to an edge that never answers when its deadline passes', async () => {
     const keyspace = t.keyspace();
-    await using _node = await startHubNode({
-      redis: t.connect(),
-      keyspace,
-      actors: [edgeActor],
-      ...FAST_HUB,
-    });
+    await using _node = await t.hub(keyspace);
     await createActorClient(t.redis, keyspace, edgeActor).send('E-404', 'command', {
       id: 'x',
       type: 'echo',
       deadline: Date.now() + 300,
     });
-    await waitFor(
-      async () =>
-        (await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-404'))?.state.commands?.x?.status ===
-        'failed',
-      {
-        message: 'the deadline timer to fail it',
-      },
-    );
+    await waitFor(async () => (await t.edgeState(keyspace, 'E-404'))?.commands?.x?.status === 'failed', {
+      message: 'the deadline timer to fail it',
+    });
     const x = (await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-404'))!.state.commands!.x!;
     assert.match(x.error!, /timeout/);
   });

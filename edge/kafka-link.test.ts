@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
-import { type EdgeState, edgeActor, readActorState, startHubNode } from '../actors/mod.ts';
+import { type EdgeState, readActorState } from '../actors/mod.ts';
 import { readDeadLetters } from '../bus/mod.ts';
 import { type KafkaServer, spawnDevicehub, startKafka, waitFor } from '../infra/mod.ts';
-import { FAST_HUB, useRedis } from '../infra/test-redis.ts';
+import { useRedis } from '../infra/test-redis.ts';
 import { encodeCompact } from './compact.ts';
 import { KafkaLink } from './kafka-link.ts';
 import { legacyDetection, legacyFault, legacyStatus } from './legacy-encoder.ts';
@@ -57,12 +57,7 @@ const status: Status = {
 describe('Kafka link (KRaft broker)', { timeout: 90_000 }, () => {
   it('takes legacy JSON and compact messages keyed by edge id, and dead-letters what it cannot decode', async () => {
     const keyspace = t.keyspace();
-    await using _node = await startHubNode({
-      redis: t.connect(),
-      keyspace,
-      actors: [edgeActor],
-      ...FAST_HUB,
-    });
+    await using _node = await t.hub(keyspace);
     await using link = await new KafkaLink({
       brokers: [kafka.broker],
       redis: t.connect(),
@@ -119,7 +114,7 @@ describe('Kafka link (KRaft broker)', { timeout: 90_000 }, () => {
     // Topics are not ordered with each other: wait for all three of E-7's messages.
     await waitFor(
       async () => {
-        const s = (await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-7'))?.state;
+        const s = await t.edgeState(keyspace, 'E-7');
         return (
           s?.openAlarms.trapped !== undefined &&
           s.shadow.status !== undefined &&
@@ -132,14 +127,9 @@ describe('Kafka link (KRaft broker)', { timeout: 90_000 }, () => {
     assert.deepEqual(e7.shadow.status, status);
     assert.deepEqual(e7.shadow.birth, birth);
     assert.deepEqual(e7.shadow.vision, { ebike: true, doorBlocked: false });
-    await waitFor(
-      async () =>
-        (await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-9'))?.state.openAlarms.smoke !==
-        undefined,
-      {
-        message: 'E-9’s compact alarm applied',
-      },
-    );
+    await waitFor(async () => (await t.edgeState(keyspace, 'E-9'))?.openAlarms.smoke !== undefined, {
+      message: 'E-9’s compact alarm applied',
+    });
     const reasons = (await readDeadLetters(t.redis, keyspace)).map((l) => l.reason).sort();
     assert.deepEqual(reasons, [
       'EDGE_MISMATCH: message names device "E-7" but came from E-8',
@@ -151,12 +141,7 @@ describe('Kafka link (KRaft broker)', { timeout: 90_000 }, () => {
 
   it('reads a batch again when its link process died before the entries reached Redis', async () => {
     const keyspace = t.keyspace();
-    await using _node = await startHubNode({
-      redis: t.connect(),
-      keyspace,
-      actors: [edgeActor],
-      ...FAST_HUB,
-    });
+    await using _node = await t.hub(keyspace);
     const args = [
       'link',
       'kafka',
@@ -181,14 +166,9 @@ describe('Kafka link (KRaft broker)', { timeout: 90_000 }, () => {
     assert.equal(await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-77'), undefined);
     await using second = spawnDevicehub(args, { env });
     await second.ready;
-    await waitFor(
-      async () =>
-        (await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-77'))?.state.openAlarms.smoke !==
-        undefined,
-      {
-        timeoutMs: 30_000,
-        message: 'the uncommitted batch to be read again',
-      },
-    );
+    await waitFor(async () => (await t.edgeState(keyspace, 'E-77'))?.openAlarms.smoke !== undefined, {
+      timeoutMs: 30_000,
+      message: 'the uncommitted batch to be read again',
+    });
   });
 });

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
-import { type EdgeState, edgeActor, readActorState, startHubNode } from '../actors/mod.ts';
+import { type EdgeState, readActorState } from '../actors/mod.ts';
 import { readDeadLetters } from '../bus/mod.ts';
 import { type MosquittoServer, spawnDevicehub, startMosquitto, waitFor } from '../infra/mod.ts';
-import { FAST_HUB, useRedis } from '../infra/test-redis.ts';
+import { useRedis } from '../infra/test-redis.ts';
 import { encodeCompact } from './compact.ts';
 import { MqttLink } from './mqtt-link.ts';
 import { downlinkTopic, uplinkTopic } from './protocol.ts';
@@ -49,12 +49,7 @@ async function edgeClient(id: 'E-1' | 'E-2') {
 describe('MQTT link (mosquitto, per-edge ACL)', () => {
   it('carries compact messages from an edge into its actor, QoS 1 acknowledged after Redis has them', async () => {
     const keyspace = t.keyspace();
-    await using _node = await startHubNode({
-      redis: t.connect(),
-      keyspace,
-      actors: [edgeActor],
-      ...FAST_HUB,
-    });
+    await using _node = await t.hub(keyspace);
     await using link = await hubLink(keyspace);
     const edge = await edgeClient('E-1');
     const birth = {
@@ -85,20 +80,14 @@ describe('MQTT link (mosquitto, per-edge ACL)', () => {
     );
     await edge.endAsync();
     await waitFor(
-      async () =>
-        Object.keys((await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-1'))?.state.openAlarms ?? {})
-          .length === 1,
+      async () => Object.keys((await t.edgeState(keyspace, 'E-1'))?.openAlarms ?? {}).length === 1,
       {
         message: 'the alarm to reach the actor',
       },
     );
-    await waitFor(
-      async () =>
-        (await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-1'))?.state.shadow.status?.floor === 4,
-      {
-        message: 'the status to be checkpointed',
-      },
-    );
+    await waitFor(async () => (await t.edgeState(keyspace, 'E-1'))?.shadow.status?.floor === 4, {
+      message: 'the status to be checkpointed',
+    });
     const state = (await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-1'))!.state;
     assert.deepEqual(state.shadow.birth, birth);
     assert.deepEqual(state.seq, { boot: 'b1', last: 3, received: 3, gaps: 0, duplicates: 0 });
@@ -188,12 +177,7 @@ describe('MQTT link (mosquitto, per-edge ACL)', () => {
 
   it('redelivers a QoS 1 message whose link process died between receiving and enqueueing it', async () => {
     const keyspace = t.keyspace();
-    await using _node = await startHubNode({
-      redis: t.connect(),
-      keyspace,
-      actors: [edgeActor],
-      ...FAST_HUB,
-    });
+    await using _node = await t.hub(keyspace);
     const args = [
       'link',
       'mqtt',
@@ -228,13 +212,8 @@ describe('MQTT link (mosquitto, per-edge ACL)', () => {
     );
     await using second = spawnDevicehub(args, { env: { DH_LOG_LEVEL: 'warn' } });
     await second.ready;
-    await waitFor(
-      async () =>
-        (await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-1'))?.state.openAlarms.smoke !==
-        undefined,
-      {
-        message: 'the broker to redeliver the unacknowledged alarm to the restarted link',
-      },
-    );
+    await waitFor(async () => (await t.edgeState(keyspace, 'E-1'))?.openAlarms.smoke !== undefined, {
+      message: 'the broker to redeliver the unacknowledged alarm to the restarted link',
+    });
   });
 });

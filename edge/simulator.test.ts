@@ -4,9 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type EdgeState, edgeActor, readActorState, startHubNode } from '../actors/mod.ts';
 import { type MosquittoServer, startMosquitto, waitFor } from '../infra/mod.ts';
-import { FAST_HUB, useRedis } from '../infra/test-redis.ts';
+import { useRedis } from '../infra/test-redis.ts';
 import { MqttLink } from './mqtt-link.ts';
 import { Simulator, simulatedEdgeId, simulatedPassword } from './simulator.ts';
 
@@ -25,12 +24,7 @@ after(async () => {
 describe('simulator', { timeout: 60_000 }, () => {
   it('runs edges with their own connections; an alarm storm reaches the actors', async () => {
     const keyspace = t.keyspace();
-    await using _node = await startHubNode({
-      redis: t.connect(),
-      keyspace,
-      actors: [edgeActor],
-      ...FAST_HUB,
-    });
+    await using _node = await t.hub(keyspace);
     await using _link = await new MqttLink({
       url: broker.url,
       username: 'hub',
@@ -46,8 +40,7 @@ describe('simulator', { timeout: 60_000 }, () => {
     }).start();
     await waitFor(() => sim.stats.connected === EDGES, { message: 'every edge connected' });
     sim.alarmStorm(500, 0.1);
-    const state = async (i: number) =>
-      (await readActorState<EdgeState>(t.redis, keyspace, `edge/${simulatedEdgeId(i)}`))?.state;
+    const state = async (i: number) => await t.edgeState(keyspace, simulatedEdgeId(i));
     await waitFor(
       async () => {
         let trapped = 0;

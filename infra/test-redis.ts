@@ -3,6 +3,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
+import {
+  type EdgeState,
+  edgeActor,
+  type HubNode,
+  type HubNodeOptions,
+  readActorState,
+  startHubNode,
+} from '../actors/mod.ts';
 import { connectRedis, createKeyspace, type Keyspace, type KeyspaceOptions, type Redis } from '../bus/mod.ts';
 import { type RedisServer, startRedisServer } from './redis-server.ts';
 
@@ -14,6 +22,10 @@ export interface TestRedis {
   keyspace(options?: KeyspaceOptions): Keyspace;
   /** Extra connections the test opens; closed after the file. */
   connect(name?: string): Redis;
+  /** A hub node with the edge actor (or `actors`) and test timings, on its own connection. */
+  hub(keyspace: Keyspace, actors?: HubNodeOptions['actors']): Promise<HubNode>;
+  /** An edge actor's persisted state, if it committed one. */
+  edgeState(keyspace: Keyspace, edgeId: string): Promise<EdgeState | undefined>;
 }
 
 /** Starts redis-server before the file's tests and stops it after. */
@@ -31,6 +43,10 @@ export function useRedis(): TestRedis {
   });
   t.keyspace = (options = {}) =>
     createKeyspace({ shards: 64, ...options, prefix: `t${randomBytes(4).toString('hex')}` });
+  t.hub = (keyspace, actors = [edgeActor]) =>
+    startHubNode({ redis: t.connect('hub'), keyspace, actors, ...FAST_HUB });
+  t.edgeState = async (keyspace, edgeId) =>
+    (await readActorState<EdgeState>(t.redis, keyspace, `edge/${edgeId}`))?.state;
   t.connect = (name = 'test') => {
     const r = connectRedis(t.server.url, { name });
     opened.push(r);

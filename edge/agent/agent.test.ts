@@ -10,9 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type EdgeState, edgeActor, readActorState, startHubNode } from '../../actors/mod.ts';
 import { freePort, type MosquittoServer, startMosquitto, waitFor } from '../../infra/mod.ts';
-import { FAST_HUB, useRedis } from '../../infra/test-redis.ts';
+import { useRedis } from '../../infra/test-redis.ts';
 import { legacyStatus } from '../legacy-encoder.ts';
 import { MqttLink } from '../mqtt-link.ts';
 import type { Birth, Status } from '../normalized.ts';
@@ -86,12 +85,7 @@ async function configServer(initial: EdgeConfig) {
 }
 
 async function hub(keyspace: ReturnType<typeof t.keyspace>) {
-  const node = await startHubNode({
-    redis: t.connect(),
-    keyspace,
-    actors: [edgeActor],
-    ...FAST_HUB,
-  });
+  const node = await t.hub(keyspace);
   const links = await Promise.all(
     [brokerA, brokerB].map((b) =>
       new MqttLink({
@@ -112,8 +106,7 @@ async function hub(keyspace: ReturnType<typeof t.keyspace>) {
   };
 }
 
-const stateOf = async (keyspace: ReturnType<typeof t.keyspace>) =>
-  (await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-5'))?.state;
+const stateOf = async (keyspace: ReturnType<typeof t.keyspace>) => await t.edgeState(keyspace, 'E-5');
 
 describe('edge agent', { timeout: 60_000 }, () => {
   it('takes today’s JSON on its local input and delivers it compact, then follows a broker switch without loss', async () => {
