@@ -196,6 +196,34 @@ describe('edge agent', { timeout: 60_000 }, () => {
   });
 });
 
+describe('edge agent health', { timeout: 30_000 }, () => {
+  it('reports its own health on the configured period, with which programs are feeding it', async () => {
+    const keyspace = t.keyspace();
+    await using _h = await hub(keyspace);
+    const config = await configServer({
+      version: 1,
+      broker: { transport: 'mqtt', url: brokerA.url },
+      healthSeconds: 1,
+    });
+    await using agent = await new EdgeAgent({
+      edgeId: 'E-5',
+      password: users['E-5'],
+      birth,
+      dataDir: mkdtempSync(join(tmpdir(), 'agent-')),
+      configUrl: config.url,
+    }).start();
+    agent.status(reading(2));
+    await waitFor(async () => (await t.edgeState(keyspace, 'E-5'))?.shadow.heartbeat !== undefined, {
+      message: 'a health report',
+    });
+    const health = (await t.edgeState(keyspace, 'E-5'))?.shadow.heartbeat as Record<string, unknown>;
+    assert.equal(health.litefcccoreAlive, true, 'litefcccore handed it a status');
+    assert.equal(health.elenetAlive, false, 'elenet said nothing');
+    assert.ok(Number(health.memoryFreeMb) > 0 && Number(health.diskFreeMb) > 0);
+    await config.close();
+  });
+});
+
 describe('disk queue', () => {
   it('survives reopening, and drops the oldest QoS 0 messages first when full', () => {
     const dir = mkdtempSync(join(tmpdir(), 'queue-'));

@@ -6,6 +6,8 @@
  * without losing what it buffered.
  */
 import { randomBytes } from 'node:crypto';
+import { statfs } from 'node:fs/promises';
+import { freemem, uptime } from 'node:os';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
 import { type CompactMessage, encodeCompact } from '../compact.ts';
@@ -69,6 +71,10 @@ export class EdgeAgent implements AsyncDisposable {
   #etag: string | undefined;
   #config: EdgeConfig | undefined;
   #vision: Vision = { ebike: false, doorBlocked: false };
+  /** When each program last handed the agent something (its liveness in health reports). */
+  readonly #lastInput = { elenet: 0, litefcccore: 0 };
+  #cpu = process.cpuUsage();
+  #cpuAt = Date.now();
   #sent = 0;
   #timers: ReturnType<typeof setTimeout>[] = [];
   /** Command ids already taken (a redelivered command runs once). */
@@ -102,6 +108,9 @@ export class EdgeAgent implements AsyncDisposable {
       );
     if (this.#brokerUrl === undefined && this.#o.brokerUrl) await this.#connect(this.#o.brokerUrl);
     if (this.#o.configUrl) this.#every(this.#o.pollMs ?? 60_000, () => this.pollConfig());
+    this.#every((this.#config?.healthSeconds ?? 300) * 1000, async () =>
+      this.health(await this.#ownHealth()),
+    );
     return this;
   }
 
@@ -109,6 +118,7 @@ export class EdgeAgent implements AsyncDisposable {
 
   /** A full status reading (litefcccore, every second): sent as changes, deadbands, snapshots. */
   status(reading: Status, now = Date.now()): void {
+    this.#lastInput.litefcccore = now;
     const update = this.#encoder.next(reading, now);
     if (update)
       this.#send({ kind: 'status', seq: 0, ts: now, snapshot: update.snapshot, status: update.status });
@@ -116,6 +126,7 @@ export class EdgeAgent implements AsyncDisposable {
 
   /** The vision state (elenet): sent as start/end events. */
   vision(state: Vision, now = Date.now()): void {
+    this.#lastInput.elenet = now;
     for (const event of ['ebike', 'doorBlocked'] as const) {
       if (state[event] !== this.#vision[event])
         this.#send({ kind: 'vision', seq: 0, ts: now, event, active: state[event] });
@@ -175,6 +186,25 @@ export class EdgeAgent implements AsyncDisposable {
       );
       await this.#connect(config.broker.url);
     }
+  }
+
+  /** The box's own health: uptime, CPU of the agent, free memory and disk, the programs' liveness. */
+  async #ownHealth(): Promise<Health> {
+    const now = Date.now();
+    const cpu = process.cpuUsage(this.#cpu);
+    const cpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, now - this.#cpuAt)) * 100);
+    this.#cpu = process.cpuUsage();
+    this.#cpuAt = now;
+    const disk = await statfs(this.#o.dataDir).catch(() => undefined);
+    const alive = (at: number) => now - at < 60_000;
+    return {
+      uptimeSeconds: Math.round(uptime()),
+      cpuPercent,
+      memoryFreeMb: Math.round(freemem() / 2 ** 20),
+      diskFreeMb: disk ? Math.round((disk.bavail * disk.bsize) / 2 ** 20) : 0,
+      elenetAlive: alive(this.#lastInput.elenet),
+      litefcccoreAlive: alive(this.#lastInput.litefcccore),
+    };
   }
 
   // ── Commands ──────────────────────────────────────────────────────────────────────────────
