@@ -128,15 +128,18 @@ export async function runTurn(options: TurnOptions, view: TurnView, sweep = fals
   // an entry delivered too often is likely what killed it.
   const recovering = raw.filter((r) => byShard.get(r.shard)?.from !== '>');
   const deliveries = new Map<string, number>();
-  for (const r of recovering) {
-    const after = byShard.get(r.shard)!.from;
-    for (const [id, n] of await pendingDeliveries(redis, keyspace, r.shard, nodeId, {
-      after,
-      count: options.readCount,
-    })) {
-      deliveries.set(`${r.shard}:${id}`, n);
-    }
-  }
+  // After a takeover hundreds of shards may replay at once: ask for their counts together.
+  const counts = await Promise.all(
+    recovering.map((r) =>
+      pendingDeliveries(redis, keyspace, r.shard, nodeId, {
+        after: byShard.get(r.shard)!.from,
+        count: options.readCount,
+      }),
+    ),
+  );
+  recovering.forEach((r, i) => {
+    for (const [id, n] of counts[i]!) deliveries.set(`${r.shard}:${id}`, n);
+  });
 
   const commits = new Map<number, ShardCommit>();
   const commitFor = (shard: number): ShardCommit => {
