@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Keyspace, readDeadLetters } from '../bus/mod.ts';
-import { type HubProcess, type HubProcessOptions, spawnHubNode, waitFor } from '../infra/mod.ts';
+import { type HubProcess, spawnHubNode, waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
-import { createActorClient } from './client.ts';
+import { type ActorClient, createActorClient } from './client.ts';
 import { readLeases } from './leases.ts';
 import { readActorState } from './read-state.ts';
 import { HashRing } from './ring.ts';
@@ -21,9 +21,8 @@ import {
 
 const t = useRedis();
 
-function spawn(keyspace: Keyspace, nodeId: string, extra: Partial<HubProcessOptions> = {}): HubProcess {
+function spawn(keyspace: Keyspace, nodeId: string): HubProcess {
   return spawnHubNode({
-    ...extra,
     redisUrl: t.server.url,
     nodeId,
     prefix: keyspace.prefix,
@@ -40,6 +39,37 @@ async function stateOf<S>(keyspace: Keyspace, address: string): Promise<S | unde
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** One message `add {seq}` to each of the counters `<prefix>0..<prefix>{actors-1}`. */
+function sendRound(
+  client: ActorClient<typeof counterActor.handlers>,
+  prefix: string,
+  actors: number,
+  seq: number,
+) {
+  return client.sendMany(
+    Array.from({ length: actors }, (_, i) => ({ id: `${prefix}${i}`, method: 'add', payload: { seq } })),
+  );
+}
+
+/** Waits until every counter has counted `rounds`; resolves with their states. */
+async function countersReach(
+  keyspace: Keyspace,
+  prefix: string,
+  actors: number,
+  rounds: number,
+  timeoutMs: number,
+) {
+  const states = () =>
+    Promise.all(
+      Array.from({ length: actors }, (_, i) => stateOf<CounterState>(keyspace, `counter/${prefix}${i}`)),
+    );
+  await waitFor(async () => (await states()).every((s) => s?.count === rounds), {
+    timeoutMs,
+    message: `every counter to reach ${rounds}`,
+  });
+  return (await states()) as CounterState[];
+}
+
 describe('hub nodes as processes', { timeout: 60_000 }, () => {
   it('loses nothing and applies nothing twice when a node is kill -9ed mid-stream', async () => {
     const keyspace = t.keyspace();
@@ -50,22 +80,12 @@ describe('hub nodes as processes', { timeout: 60_000 }, () => {
     const actors = 50;
     const rounds = 60;
     for (let seq = 1; seq <= rounds; seq++) {
-      await client.sendMany(
-        Array.from({ length: actors }, (_, i) => ({ id: `k${i}`, method: 'add', payload: { seq } })),
-      );
+      await sendRound(client, 'k', actors, seq);
       if (seq === 20) await a.kill('SIGKILL');
       await sleep(20);
     }
-    await waitFor(
-      async () => {
-        for (let i = 0; i < actors; i++)
-          if ((await stateOf<CounterState>(keyspace, `counter/k${i}`))?.count !== rounds) return false;
-        return true;
-      },
-      { timeoutMs: 20_000, message: `every counter to reach ${rounds}` },
-    );
-    for (let i = 0; i < actors; i++) {
-      const s = (await stateOf<CounterState>(keyspace, `counter/k${i}`))!;
+    const counters = await countersReach(keyspace, 'k', actors, rounds, 20_000);
+    for (const [i, s] of counters.entries()) {
       assert.deepEqual(
         [s.count, s.lastSeq, s.outOfOrder, s.duplicates],
         [rounds, rounds, 0, 0],
@@ -211,26 +231,12 @@ describe('hub nodes as processes', { timeout: 60_000 }, () => {
     const actors = 20;
     const rounds = 40;
     let seq = 1;
-    const sendRound = async () => {
-      await client.sendMany(
-        Array.from({ length: actors }, (_, i) => ({ id: `r${i}`, method: 'add', payload: { seq } })),
-      );
-      seq++;
-    };
-    for (; seq <= rounds / 2; ) await sendRound();
+    for (; seq <= rounds / 2; seq++) await sendRound(client, 'r', actors, seq);
     await t.server.kill();
     await t.server.restart();
-    for (; seq <= rounds; ) await sendRound();
-    await waitFor(
-      async () => {
-        for (let i = 0; i < actors; i++)
-          if ((await stateOf<CounterState>(keyspace, `counter/r${i}`))?.count !== rounds) return false;
-        return true;
-      },
-      { timeoutMs: 30_000, message: `every counter to reach ${rounds} after the restart` },
-    );
-    for (let i = 0; i < actors; i++) {
-      const s = (await stateOf<CounterState>(keyspace, `counter/r${i}`))!;
+    for (; seq <= rounds; seq++) await sendRound(client, 'r', actors, seq);
+    const counters = await countersReach(keyspace, 'r', actors, rounds, 30_000);
+    for (const [i, s] of counters.entries()) {
       assert.deepEqual([s.count, s.outOfOrder, s.duplicates], [rounds, 0, 0], `counter r${i}`);
     }
     assert.equal(a.child.exitCode, null, 'a survived the restart');

@@ -142,16 +142,7 @@ describe('Kafka link (KRaft broker)', { timeout: 90_000 }, () => {
   it('reads a batch again when its link process died before the entries reached Redis', async () => {
     const keyspace = t.keyspace();
     await using _node = await t.hub(keyspace);
-    const args = [
-      'link',
-      'kafka',
-      '--redis',
-      t.server.url,
-      '--prefix',
-      keyspace.prefix,
-      '--shards',
-      String(keyspace.shards),
-    ];
+    const args = ['link', 'kafka', ...t.cliArgs(keyspace)];
     args.push('--brokers', kafka.broker, '--group', `crash-${keyspace.prefix}`);
     const env = { DH_LOG_LEVEL: 'warn', DH_KAFKA_FROM_BEGINNING: '1' };
     const producer = new Kafka({ brokers: [kafka.broker], logLevel: logLevel.NOTHING }).producer();

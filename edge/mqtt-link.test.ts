@@ -178,16 +178,7 @@ describe('MQTT link (mosquitto, per-edge ACL)', () => {
   it('redelivers a QoS 1 message whose link process died between receiving and enqueueing it', async () => {
     const keyspace = t.keyspace();
     await using _node = await t.hub(keyspace);
-    const args = [
-      'link',
-      'mqtt',
-      '--redis',
-      t.server.url,
-      '--prefix',
-      keyspace.prefix,
-      '--shards',
-      String(keyspace.shards),
-    ];
+    const args = ['link', 'mqtt', ...t.cliArgs(keyspace)];
     args.push(
       '--url',
       broker.url,

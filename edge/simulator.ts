@@ -32,7 +32,6 @@ interface SimEdge {
   readonly encoder: StatusEncoder;
   seq: number;
   vision: { ebike: boolean; doorBlocked: boolean };
-  second: number;
 }
 
 export const simulatedEdgeId = (i: number) => `E-${String(i + 1).padStart(6, '0')}`;
@@ -77,7 +76,6 @@ export class Simulator implements AsyncDisposable {
         encoder: new StatusEncoder(),
         seq: 0,
         vision: { ebike: false, doorBlocked: false },
-        second: from,
       };
       this.#edges.push(edge);
       this.#send(edge, {

@@ -24,6 +24,8 @@ export interface TestRedis {
   connect(name?: string): Redis;
   /** A hub node with the edge actor (or `actors`) and test timings, on its own connection. */
   hub(keyspace: Keyspace, actors?: HubNodeOptions['actors']): Promise<HubNode>;
+  /** `--redis … --prefix … --shards …` for a `devicehub` child process working in `keyspace`. */
+  cliArgs(keyspace: Keyspace): string[];
   /** An edge actor's persisted state, if it committed one. */
   edgeState(keyspace: Keyspace, edgeId: string): Promise<EdgeState | undefined>;
 }
@@ -45,6 +47,14 @@ export function useRedis(): TestRedis {
     createKeyspace({ shards: 64, ...options, prefix: `t${randomBytes(4).toString('hex')}` });
   t.hub = (keyspace, actors = [edgeActor]) =>
     startHubNode({ redis: t.connect('hub'), keyspace, actors, ...FAST_HUB });
+  t.cliArgs = (keyspace) => [
+    '--redis',
+    t.server.url,
+    '--prefix',
+    keyspace.prefix,
+    '--shards',
+    String(keyspace.shards),
+  ];
   t.edgeState = async (keyspace, edgeId) =>
     (await readActorState<EdgeState>(t.redis, keyspace, `edge/${edgeId}`))?.state;
   t.connect = (name = 'test') => {

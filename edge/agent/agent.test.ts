@@ -15,7 +15,7 @@ import { useRedis } from '../../infra/test-redis.ts';
 import { legacyStatus } from '../legacy-encoder.ts';
 import { MqttLink } from '../mqtt-link.ts';
 import type { Birth, Status } from '../normalized.ts';
-import { EdgeAgent, type EdgeConfig } from './agent.ts';
+import { EdgeAgent, type EdgeAgentOptions, type EdgeConfig } from './agent.ts';
 import { DiskQueue } from './disk-queue.ts';
 import { startLocalInput } from './local-input.ts';
 
@@ -106,6 +106,17 @@ async function hub(keyspace: ReturnType<typeof t.keyspace>) {
   };
 }
 
+/** Edge E-5's agent, with a fresh data folder unless one is given. */
+function agentE5(options: Partial<EdgeAgentOptions>): EdgeAgent {
+  return new EdgeAgent({
+    edgeId: 'E-5',
+    password: users['E-5'],
+    birth,
+    dataDir: mkdtempSync(join(tmpdir(), 'agent-')),
+    ...options,
+  });
+}
+
 const stateOf = async (keyspace: ReturnType<typeof t.keyspace>) => await t.edgeState(keyspace, 'E-5');
 
 describe('edge agent', { timeout: 60_000 }, () => {
@@ -113,11 +124,7 @@ describe('edge agent', { timeout: 60_000 }, () => {
     const keyspace = t.keyspace();
     await using h = await hub(keyspace);
     const config = await configServer({ version: 1, broker: { transport: 'mqtt', url: brokerA.url } });
-    await using agent = await new EdgeAgent({
-      edgeId: 'E-5',
-      password: users['E-5'],
-      birth,
-      dataDir: mkdtempSync(join(tmpdir(), 'agent-')),
+    await using agent = await agentE5({
       configUrl: config.url,
       pollMs: 100,
     }).start();
@@ -166,10 +173,7 @@ describe('edge agent', { timeout: 60_000 }, () => {
     await using _h = await hub(keyspace);
     const dataDir = mkdtempSync(join(tmpdir(), 'agent-'));
     const nowhere = `mqtt://127.0.0.1:${await freePort()}`;
-    const offline = new EdgeAgent({
-      edgeId: 'E-5',
-      password: users['E-5'],
-      birth,
+    const offline = agentE5({
       dataDir,
       brokerUrl: nowhere,
     });
@@ -178,10 +182,7 @@ describe('edge agent', { timeout: 60_000 }, () => {
       offline.alarm('doorOpenMoving', floor % 2 ? 'start' : 'end', floor);
     await waitFor(() => offline.stats.queued === 11, { message: 'birth and 10 alarms queued' });
     await offline.stop();
-    await using online = await new EdgeAgent({
-      edgeId: 'E-5',
-      password: users['E-5'],
-      birth,
+    await using online = await agentE5({
       dataDir,
       brokerUrl: brokerA.url,
     }).start();
@@ -205,11 +206,7 @@ describe('edge agent health', { timeout: 30_000 }, () => {
       broker: { transport: 'mqtt', url: brokerA.url },
       healthSeconds: 1,
     });
-    await using agent = await new EdgeAgent({
-      edgeId: 'E-5',
-      password: users['E-5'],
-      birth,
-      dataDir: mkdtempSync(join(tmpdir(), 'agent-')),
+    await using agent = await agentE5({
       configUrl: config.url,
     }).start();
     agent.status(reading(2));

@@ -29,10 +29,8 @@ export class DiskQueue {
     this.#maxBytes = maxBytes;
     if (existsSync(this.#file)) {
       for (const line of readFileSync(this.#file, 'utf8').split('\n')) {
-        if (line === '' || line === '-') {
-          if (line === '-') this.#drop(0);
-          continue;
-        }
+        if (line === '-') this.#removeHead();
+        if (line === '' || line === '-') continue;
         const [topic, qos, data] = line.split('\t');
         if (topic === undefined || data === undefined) continue; // a torn last line
         this.#push({ topic, qos: qos === '1' ? 1 : 0, payload: Buffer.from(data, 'base64') });
@@ -69,9 +67,7 @@ export class DiskQueue {
 
   /** Removes the head (it reached the broker). */
   shift(): void {
-    const head = this.#items.shift();
-    if (head === undefined) return;
-    this.#bytes -= head.payload.byteLength;
+    if (!this.#removeHead()) return;
     appendFileSync(this.#file, '-\n');
     this.#removedSinceCompaction++;
     if (this.#removedSinceCompaction > 1000 && this.#removedSinceCompaction > this.#items.length)
@@ -83,9 +79,11 @@ export class DiskQueue {
     this.#bytes += message.payload.byteLength;
   }
 
-  #drop(_index: number): void {
+  #removeHead(): boolean {
     const head = this.#items.shift();
-    if (head) this.#bytes -= head.payload.byteLength;
+    if (head === undefined) return false;
+    this.#bytes -= head.payload.byteLength;
+    return true;
   }
 
   #compact(): void {
