@@ -15,6 +15,9 @@ import { TerminalError } from './errors.ts';
 
 export const EDGE_OFFLINE_AFTER_MS = 30_000;
 
+/** How an edge reaches the hub; its commands go back the same way. */
+export type EdgeTransport = 'mqtt' | 'kafka';
+
 export type TelemetryKind = 'status' | 'vision' | 'heartbeat' | 'birth';
 
 export interface TelemetryPayload {
@@ -28,6 +31,8 @@ export interface TelemetryPayload {
   readonly data?: Readonly<Record<string, unknown>>;
   /** Static facts that came with this message (legacy status repeats them every time). */
   readonly birth?: Readonly<Record<string, unknown>>;
+  /** The transport it came over, set by the hub's link. */
+  readonly via?: EdgeTransport;
 }
 
 export interface AlarmPayload {
@@ -38,6 +43,7 @@ export interface AlarmPayload {
   readonly boot?: string;
   readonly ts?: number;
   readonly data?: Readonly<Record<string, unknown>>;
+  readonly via?: EdgeTransport;
 }
 
 /** A command for the edge (e.g. open a tunnel): sent over its transport, tracked to a result. */
@@ -55,6 +61,7 @@ export interface CommandResultPayload {
   readonly ok: boolean;
   readonly result?: unknown;
   readonly error?: string;
+  readonly via?: EdgeTransport;
 }
 
 export interface CommandRecord {
@@ -95,6 +102,8 @@ export interface EdgeState {
   readonly offlineDue: number;
   /** Recent commands by id. */
   readonly commands?: Readonly<Record<string, CommandRecord>>;
+  /** The transport the edge last spoke over (commands go back over it); unknown before. */
+  readonly transport?: EdgeTransport;
 }
 
 const KINDS = new Set<string>(['status', 'vision', 'heartbeat', 'birth']);
@@ -147,6 +156,7 @@ function seen(
   ctx: ActorContext,
   shadow = state.shadow,
   updatedAt = state.updatedAt,
+  via: EdgeTransport | undefined = undefined,
 ): EdgeState {
   const due = ctx.now + offlineAfterMs;
   let offlineDue = state.offlineDue;
@@ -157,6 +167,7 @@ function seen(
     offlineDue = due;
   }
   if (!state.online) ctx.emit({ type: 'edge.online', edgeId: ctx.id });
+  const transport = via === 'mqtt' || via === 'kafka' ? via : state.transport;
   return {
     online: true,
     firstSeen: state.firstSeen ?? ctx.now,
@@ -168,6 +179,7 @@ function seen(
     seq,
     offlineDue,
     ...(state.commands === undefined ? {} : { commands: state.commands }),
+    ...(transport === undefined ? {} : { transport }),
   };
 }
 
@@ -226,7 +238,8 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
           throw new TerminalError('telemetry: data must be an object');
         const seq = track(state, payload.seq, payload.boot);
         if (seq === undefined) return duplicate(state);
-        if (payload.data === undefined) return seen(offlineAfterMs, state, seq, ctx);
+        if (payload.data === undefined)
+          return seen(offlineAfterMs, state, seq, ctx, state.shadow, state.updatedAt, payload.via);
         const kind = payload.kind;
         const shadow: Record<string, unknown> = {
           ...state.shadow,
@@ -238,7 +251,7 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
           ...state.updatedAt,
           [kind]: typeof payload.ts === 'number' ? payload.ts : ctx.now,
         };
-        return seen(offlineAfterMs, state, seq, ctx, shadow as EdgeState['shadow'], updatedAt);
+        return seen(offlineAfterMs, state, seq, ctx, shadow as EdgeState['shadow'], updatedAt, payload.via);
       },
 
       alarm(state: EdgeState, payload: AlarmPayload, ctx: ActorContext): EdgeState {
@@ -254,7 +267,7 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
           throw new TerminalError('alarm: phase must be "start" or "end"');
         const seq = track(state, payload.seq, payload.boot);
         if (seq === undefined) return duplicate(state);
-        const next = seen(offlineAfterMs, state, seq, ctx);
+        const next = seen(offlineAfterMs, state, seq, ctx, state.shadow, state.updatedAt, payload.via);
         const at = typeof payload.ts === 'number' ? payload.ts : ctx.now;
         const data = isRecord(payload.data) ? payload.data : {};
         const open = next.openAlarms[payload.alarm];
@@ -313,6 +326,7 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
             args: payload.args ?? {},
             deadline: payload.deadline,
             epoch: ctx.epoch,
+            transport: state.transport ?? 'mqtt',
           });
         }
         const next = trimCommands({ ...commands, [payload.id]: record });

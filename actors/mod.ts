@@ -16,6 +16,7 @@ export type {
   CommandResultPayload,
   EdgeActorOptions,
   EdgeState,
+  EdgeTransport,
   TelemetryPayload,
 } from './edge-actor.ts';
 export { createEdgeActor, EDGE_OFFLINE_AFTER_MS, edgeActor } from './edge-actor.ts';

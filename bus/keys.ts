@@ -62,6 +62,8 @@ export interface Keyspace {
   readonly deadLetters: string;
   /** Hash: per-edge first-handled times after a takeover (benchmarks only). */
   readonly traceResume: string;
+  /** Set: the ids of the fleet's provisioned edges (links refuse others when they check it). */
+  readonly fleet: string;
 }
 
 export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
@@ -116,6 +118,7 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
     layout: `${meta}:layout`,
     deadLetters: `${prefix}:{dlq}:deadletters`,
     traceResume: `${prefix}:{trace}:resume`,
+    fleet: `${meta}:fleet`,
   };
 }
 

@@ -1,11 +1,22 @@
 /**
  * `devicehub link mqtt|kafka`: runs a hub-side link as its own process (several share the load:
- * MQTT by shared subscription, Kafka by consumer group); stops on SIGTERM/SIGINT.
+ * MQTT by shared subscription, Kafka by consumer group) and the downlink relay of the same
+ * transport (commands to the edges that speak it); stops on SIGTERM/SIGINT.
  */
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { connectRedis } from '../bus/mod.ts';
-import { KafkaLink, MqttLink } from '../edge/mod.ts';
+import {
+  DownlinkRelay,
+  type DownlinkSender,
+  type EdgeLink,
+  KafkaLink,
+  kafkaDownlink,
+  MqttLink,
+  mqttDownlink,
+  RedisEdgeRegistry,
+} from '../edge/mod.ts';
 import { clusterConfig, clusterFlags } from './config.ts';
 
 export const linkHelp = `devicehub link mqtt|kafka [options]   run a hub-side link to the edges
@@ -15,7 +26,9 @@ export const linkHelp = `devicehub link mqtt|kafka [options]   run a hub-side li
   mqtt:  --url URL (env MQTT_URL)  --username U (env MQTT_USERNAME; default hub)
          --password P (env MQTT_PASSWORD)  --group G (shared subscription; default hub)
          --client-id ID (env DH_LINK_ID; stable per link process: the broker keeps its session)
-  kafka: --brokers host:port,... (env KAFKA_BROKERS)  --group G (consumer group; default devicehub-ingest)`;
+  kafka: --brokers host:port,... (env KAFKA_BROKERS)  --group G (consumer group; default devicehub-ingest)
+  --check-fleet        refuse (dead-letter) edges not in the fleet set (env DH_CHECK_FLEET=1)
+  --entry-time device  stamp entries with the device's time, so latency is edge → handled (benchmarks)`;
 
 export async function linkCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -29,6 +42,8 @@ export async function linkCommand(argv: string[]): Promise<void> {
       brokers: { type: 'string' },
       group: { type: 'string' },
       'client-id': { type: 'string' },
+      'check-fleet': { type: 'boolean' },
+      'entry-time': { type: 'string', default: 'received' },
     },
   });
   const kind = positionals[0];
@@ -42,41 +57,60 @@ export async function linkCommand(argv: string[]): Promise<void> {
   const log = pino({ level: process.env.DH_LOG_LEVEL ?? 'info', base: { pid: process.pid } });
   const redis = connectRedis(config.redisUrl, { name: `link:${kind}` });
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
-  let link: MqttLink | KafkaLink;
+  const entryTime = values['entry-time'];
+  if (entryTime !== 'received' && entryTime !== 'device')
+    throw new RangeError(`--entry-time must be "received" or "device", got ${JSON.stringify(entryTime)}`);
+  const registry =
+    values['check-fleet'] || process.env.DH_CHECK_FLEET === '1'
+      ? await new RedisEdgeRegistry({ redis, keyspace: config.keyspace, logger: log }).start()
+      : undefined;
+  const common = { redis, keyspace: config.keyspace, registry, entryTime, logger: log } as const;
+  let link: EdgeLink;
+  let sender: DownlinkSender;
   if (kind === 'mqtt') {
     const url = values.url ?? process.env.MQTT_URL;
     const password = values.password ?? process.env.MQTT_PASSWORD;
     if (!url || !password)
       throw new RangeError('devicehub link mqtt needs --url / MQTT_URL and --password / MQTT_PASSWORD');
+    const username = values.username ?? process.env.MQTT_USERNAME ?? 'hub';
     link = await new MqttLink({
+      ...common,
       url,
-      username: values.username ?? process.env.MQTT_USERNAME ?? 'hub',
+      username,
       password,
-      redis,
-      keyspace: config.keyspace,
       group: values.group,
       clientId: values['client-id'] ?? process.env.DH_LINK_ID,
       crashBeforeEnqueue: process.env.DH_TEST_CRASH_BEFORE_ENQUEUE === '1',
-      logger: log,
     }).start();
+    sender = await mqttDownlink({ url, username, password });
   } else {
     const brokers = (values.brokers ?? process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
     if (brokers.length === 0)
       throw new RangeError('devicehub link kafka needs --brokers / KAFKA_BROKERS (host:port,...)');
     link = await new KafkaLink({
+      ...common,
       brokers,
-      redis,
-      keyspace: config.keyspace,
       groupId: values.group,
       crashBeforeEnqueue: process.env.DH_TEST_CRASH_BEFORE_ENQUEUE === '1',
       fromBeginning: process.env.DH_KAFKA_FROM_BEGINNING === '1',
-      logger: log,
     }).start();
+    sender = await kafkaDownlink({ brokers });
   }
+  // A stable consumer name: a restarted link process resends what its relay had read but not sent.
+  const consumer = values['client-id'] ?? process.env.DH_LINK_ID ?? `${kind}-link-${hostname()}`;
+  const relay = await new DownlinkRelay({
+    redis,
+    keyspace: config.keyspace,
+    sender,
+    consumer,
+    logger: log,
+  }).start();
   log.info({ kind }, 'link started');
   process.send?.({ ready: true });
   const shutdown = async () => {
     await link.stop();
+    await relay.stop();
+    registry?.stop();
     redis.disconnect();
     log.info({ stats: link.stats }, 'link stopped');
     process.exit(0);

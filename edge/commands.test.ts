@@ -17,7 +17,7 @@ import {
 import { type MosquittoServer, startMosquitto, waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { EdgeAgent } from './agent/mod.ts';
-import { DownlinkRelay } from './downlink-relay.ts';
+import { DownlinkRelay, mqttDownlink } from './downlink-relay.ts';
 import { MqttLink } from './mqtt-link.ts';
 
 const t = useRedis();
@@ -38,7 +38,11 @@ describe('commands to edges', { timeout: 60_000 }, () => {
     await using _node = await t.hub(keyspace);
     const hubCredentials = { url: broker.url, username: 'hub', password: users.hub };
     await using _link = await new MqttLink({ ...hubCredentials, redis: t.connect(), keyspace }).start();
-    await using relay = await new DownlinkRelay({ ...hubCredentials, redis: t.connect(), keyspace }).start();
+    await using relay = await new DownlinkRelay({
+      sender: await mqttDownlink(hubCredentials),
+      redis: t.connect(),
+      keyspace,
+    }).start();
     let echoes = 0;
     await using _agent = await new EdgeAgent({
       edgeId: 'E-3',

@@ -1,18 +1,22 @@
 /**
  * Commands to edges: the edge actor writes a `command` event to its outbox stream atomically with
- * its state; this relay reads the outbox through its own consumer group (`downlink`), publishes
- * each command to the edge's downlink topic (QoS 1) with its id, deadline and fencing epoch, and
+ * its state, naming the transport the edge last spoke over. A relay per transport reads the
+ * outbox through its own consumer group (`downlink-mqtt`, `downlink-kafka`), sends each command
+ * of its transport to the edge (MQTT: the edge's downlink topic, QoS 1; Kafka: the downlink
+ * topic keyed by edge id, for today's edges) with its id, deadline and fencing epoch, and
  * acknowledges the outbox entry only after the broker has it. Other outbox events are left to
  * their own consumers (the gateway's web-backend relay).
  */
-import mqtt, { type MqttClient } from 'mqtt';
-import { type Logger, silentLogger } from '../actors/mod.ts';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import mqtt from 'mqtt';
+import { type EdgeTransport, type Logger, silentLogger } from '../actors/mod.ts';
 import { execOrThrow, type Keyspace, type Redis, toError } from '../bus/mod.ts';
-import { downlinkTopic } from './protocol.ts';
+import { downlinkTopic, KAFKA_TOPICS } from './protocol.ts';
 
-export const DOWNLINK_GROUP = 'downlink';
+/** The outbox consumer group of the relay for `transport`. */
+export const downlinkGroup = (transport: EdgeTransport) => `downlink-${transport}`;
 
-/** What an edge receives on `dh/v1/<edgeId>/down` (JSON). */
+/** What an edge receives (JSON): on `dh/v1/<edgeId>/down`, or keyed by its id on `dh-downlink`. */
 export interface DownlinkCommand {
   readonly id: string;
   readonly type: string;
@@ -21,12 +25,60 @@ export interface DownlinkCommand {
   readonly epoch: number;
 }
 
+/** Delivers commands over one transport; resolves once the broker has the command. */
+export interface DownlinkSender {
+  readonly transport: EdgeTransport;
+  send(edgeId: string, command: DownlinkCommand): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function mqttDownlink(o: {
+  url: string;
+  username: string;
+  password: string;
+}): Promise<DownlinkSender> {
+  const client = await mqtt.connectAsync(o.url, {
+    username: o.username,
+    password: o.password,
+    protocolVersion: 5,
+    reconnectPeriod: 500,
+  });
+  return {
+    transport: 'mqtt',
+    send: async (edgeId, command) => {
+      await client.publishAsync(downlinkTopic(edgeId), JSON.stringify(command), { qos: 1 });
+    },
+    close: () => client.endAsync(),
+  };
+}
+
+export async function kafkaDownlink(o: {
+  brokers: readonly string[];
+  clientId?: string;
+}): Promise<DownlinkSender> {
+  const producer: Producer = new Kafka({
+    clientId: o.clientId ?? 'devicehub-downlink',
+    brokers: [...o.brokers],
+    logLevel: logLevel.NOTHING,
+  }).producer({ allowAutoTopicCreation: true, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  return {
+    transport: 'kafka',
+    send: async (edgeId, command) => {
+      await producer.send({
+        topic: KAFKA_TOPICS.downlink,
+        acks: -1,
+        messages: [{ key: edgeId, value: JSON.stringify(command) }],
+      });
+    },
+    close: () => producer.disconnect(),
+  };
+}
+
 export interface DownlinkRelayOptions {
   readonly redis: Redis;
   readonly keyspace: Keyspace;
-  readonly url: string;
-  readonly username: string;
-  readonly password: string;
+  readonly sender: DownlinkSender;
   readonly consumer?: string;
   readonly logger?: Logger;
 }
@@ -36,29 +88,24 @@ export class DownlinkRelay implements AsyncDisposable {
   readonly #o: DownlinkRelayOptions;
   readonly #log: Logger;
   readonly #stop = new AbortController();
-  #client: MqttClient | undefined;
+  readonly #group: string;
   #loop: Promise<void> | undefined;
 
   constructor(options: DownlinkRelayOptions) {
     this.#o = options;
-    this.#log = (options.logger ?? silentLogger).child({ relay: 'downlink' });
+    this.#group = downlinkGroup(options.sender.transport);
+    this.#log = (options.logger ?? silentLogger).child({ relay: this.#group });
   }
 
   async start(): Promise<this> {
     const { redis, keyspace } = this.#o;
     for (let g = 0; g < keyspace.tagGroups; g++) {
       await redis
-        .xgroup('CREATE', keyspace.outbox(g), DOWNLINK_GROUP, '0', 'MKSTREAM')
+        .xgroup('CREATE', keyspace.outbox(g), this.#group, '0', 'MKSTREAM')
         .catch((error: unknown) => {
           if (!String(error).includes('BUSYGROUP')) throw error;
         });
     }
-    this.#client = await mqtt.connectAsync(this.#o.url, {
-      username: this.#o.username,
-      password: this.#o.password,
-      protocolVersion: 5,
-      reconnectPeriod: 500,
-    });
     this.#loop = this.#run();
     return this;
   }
@@ -74,7 +121,7 @@ export class DownlinkRelay implements AsyncDisposable {
         for (let g = 0; g < keyspace.tagGroups; g++) {
           pipeline.xreadgroup(
             'GROUP',
-            DOWNLINK_GROUP,
+            this.#group,
             consumer,
             'COUNT',
             200,
@@ -90,7 +137,7 @@ export class DownlinkRelay implements AsyncDisposable {
             for (const [id, fields] of entries) {
               read++;
               await this.#publish(fields[1] ?? '');
-              acks.xack(keyspace.outbox(g), DOWNLINK_GROUP, id);
+              acks.xack(keyspace.outbox(g), this.#group, id);
             }
           }
         }
@@ -114,7 +161,11 @@ export class DownlinkRelay implements AsyncDisposable {
       this.stats.skipped++;
       return;
     }
-    if (event.type !== 'command' || typeof event.edgeId !== 'string') {
+    if (
+      event.type !== 'command' ||
+      typeof event.edgeId !== 'string' ||
+      (event.transport ?? 'mqtt') !== this.#o.sender.transport
+    ) {
       this.stats.skipped++;
       return;
     }
@@ -125,14 +176,14 @@ export class DownlinkRelay implements AsyncDisposable {
       deadline: Number(event.deadline),
       epoch: Number(event.epoch),
     };
-    await this.#client!.publishAsync(downlinkTopic(event.edgeId), JSON.stringify(command), { qos: 1 });
+    await this.#o.sender.send(event.edgeId, command);
     this.stats.published++;
   }
 
   async stop(): Promise<void> {
     this.#stop.abort();
     await this.#loop;
-    await this.#client?.endAsync();
+    await this.#o.sender.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -6,19 +6,14 @@
  * are counted, logged with the edge id and dead-lettered.
  */
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
-import { type Logger, silentLogger } from '../actors/mod.ts';
-import { execOrThrow, type Keyspace, queueMessages, type Redis } from '../bus/mod.ts';
+import { execOrThrow } from '../bus/mod.ts';
 import { decodeCompact } from './compact.ts';
-import { type LinkStats, queueDeviceDeadLetter } from './dead-letter.ts';
-import { DecodeError } from './errors.ts';
 import { decodeLegacy } from './legacy.ts';
-import type { HubMessage } from './normalized.ts';
-import { isValidEdgeId, KAFKA_TOPICS } from './protocol.ts';
+import { type EdgeLink, Ingest, type IngestOptions } from './link.ts';
+import { KAFKA_TOPICS } from './protocol.ts';
 
-export interface KafkaLinkOptions {
+export interface KafkaLinkOptions extends IngestOptions {
   readonly brokers: readonly string[];
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
   readonly groupId?: string;
   readonly clientId?: string;
   /** Create the uplink topics that do not exist yet with this many partitions (default 8; 0: don't). */
@@ -32,7 +27,6 @@ export interface KafkaLinkOptions {
   readonly crashBeforeEnqueue?: boolean;
   /** Read topics from their beginning when the group has no committed offsets (tests). */
   readonly fromBeginning?: boolean;
-  readonly logger?: Logger;
 }
 
 const UPLINK_TOPICS = [
@@ -40,18 +34,23 @@ const UPLINK_TOPICS = [
   KAFKA_TOPICS.detection,
   KAFKA_TOPICS.heartbeat,
   KAFKA_TOPICS.fault,
+  KAFKA_TOPICS.result,
   KAFKA_TOPICS.compact,
 ];
 
-export class KafkaLink implements AsyncDisposable {
-  readonly stats: LinkStats = { received: 0, enqueued: 0, deadLettered: {} };
+export class KafkaLink implements EdgeLink {
+  readonly transport = 'kafka';
   readonly #o: KafkaLinkOptions;
-  readonly #log: Logger;
+  readonly #ingest: Ingest;
   #consumer: Consumer | undefined;
 
   constructor(options: KafkaLinkOptions) {
     this.#o = options;
-    this.#log = (options.logger ?? silentLogger).child({ link: 'kafka' });
+    this.#ingest = new Ingest('kafka', `kafka:${options.groupId ?? 'devicehub-ingest'}`, options);
+  }
+
+  get stats() {
+    return this.#ingest.stats;
   }
 
   async start(): Promise<this> {
@@ -88,45 +87,20 @@ export class KafkaLink implements AsyncDisposable {
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
         if (batch.messages.length === 0) return;
         const pipeline = this.#o.redis.pipeline();
+        const decode = batch.topic === KAFKA_TOPICS.compact ? decodeCompact : decodeLegacy;
         let enqueued = 0;
         for (const m of batch.messages) {
-          this.stats.received++;
-          const edgeId = m.key?.toString() ?? '';
-          try {
-            if (!isValidEdgeId(edgeId))
-              throw new DecodeError(
-                'INVALID_FIELD',
-                `message key is not an edge id: ${JSON.stringify(edgeId)}`,
-              );
-            const value = m.value ?? Buffer.alloc(0);
-            const messages: HubMessage[] =
-              batch.topic === KAFKA_TOPICS.compact ? decodeCompact(value) : decodeLegacy(value, edgeId);
-            const address = `edge/${edgeId}`;
-            queueMessages(
-              pipeline,
-              this.#o.keyspace,
-              messages.map((h) => ({ address, method: h.method, payload: h.payload })),
-            );
-            enqueued += messages.length;
-          } catch (error) {
-            if (!(error instanceof DecodeError)) throw error;
-            queueDeviceDeadLetter(
-              pipeline,
-              this.#o.keyspace,
-              { stats: this.stats, log: this.#log, link: 'kafka' },
-              {
-                edgeId: isValidEdgeId(edgeId) ? edgeId : undefined,
-                source: batch.topic,
-                entryId: `${batch.topic}/${batch.partition}/${m.offset}`,
-                payload: m.value ?? Buffer.alloc(0),
-                error,
-              },
-            );
-          }
+          const message = {
+            edgeId: m.key?.toString(),
+            source: batch.topic,
+            position: `${batch.topic}/${batch.partition}/${m.offset}`,
+            bytes: m.value ?? Buffer.alloc(0),
+          };
+          enqueued += this.#ingest.queue(pipeline, message, decode);
         }
         if (this.#o.crashBeforeEnqueue) process.exit(70);
         await execOrThrow(pipeline); // a failure here throws: kafkajs retries, nothing is committed
-        this.stats.enqueued += enqueued;
+        this.#ingest.committed(enqueued);
         const last = batch.messages[batch.messages.length - 1]!.offset;
         resolveOffset(last);
         await consumer.commitOffsets([

@@ -67,6 +67,27 @@ export function legacyHeartbeat(edgeId: string, ts: number, h: Health, firmware:
   });
 }
 
+/** A legacy message with the optional sequence fields some firmware adds (seqNo since bootId). */
+export function withSequence(json: string, seqNo: number, bootId: string): string {
+  return `${json.slice(0, -1)},"seqNo":${seqNo},"bootId":${JSON.stringify(bootId)}}`;
+}
+
+/** A legacy edge's answer to a command. */
+export function legacyCommandResult(
+  edgeId: string,
+  ts: number,
+  result: { id: string; ok: boolean; result?: unknown; error?: string },
+): string {
+  return JSON.stringify({
+    msgType: 'commandResult',
+    deviceId: edgeId,
+    timestamp: ts,
+    commandId: result.id,
+    success: result.ok,
+    ...(result.ok ? { result: result.result ?? null } : { errorMessage: result.error ?? 'failed' }),
+  });
+}
+
 const FAULT_TEXT: Record<string, string> = {
   trapped: '困人',
   overTop: '冲顶',

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DecodeError } from './errors.ts';
 import { decodeLegacy } from './legacy.ts';
-import { legacyDetection, legacyFault, legacyHeartbeat, legacyStatus } from './legacy-encoder.ts';
+import {
+  legacyCommandResult,
+  legacyDetection,
+  legacyFault,
+  legacyHeartbeat,
+  legacyStatus,
+  withSequence,
+} from './legacy-encoder.ts';
 import type { Birth, Status } from './normalized.ts';
 
 const birth: Birth = {
@@ -129,6 +136,22 @@ describe('legacy decoding', () => {
     assert.match(
       code(() => decodeLegacy('x'.repeat(20_000), 'E-1')),
       /^TOO_LARGE/,
+    );
+  });
+
+  it('takes the optional sequence fields and command results', () => {
+    const [numbered] = decodeLegacy(withSequence(FIXTURE_STATUS, 41, 'boot-7'), 'E-000123');
+    assert.equal(numbered?.method, 'telemetry');
+    assert.deepEqual([numbered?.payload.seq, numbered?.payload.boot], [41, 'boot-7']);
+    const [plain] = decodeLegacy(FIXTURE_STATUS, 'E-000123');
+    assert.equal((plain?.payload as { seq?: number }).seq, undefined, 'no bootId, no tracking');
+    assert.deepEqual(
+      decodeLegacy(legacyCommandResult('E-1', 5, { id: 'c-1', ok: true, result: 'up' }), 'E-1'),
+      [{ method: 'commandResult', payload: { id: 'c-1', ok: true, result: 'up' } }],
+    );
+    assert.deepEqual(
+      decodeLegacy(legacyCommandResult('E-1', 5, { id: 'c-2', ok: false, error: 'busy' }), 'E-1'),
+      [{ method: 'commandResult', payload: { id: 'c-2', ok: false, error: 'busy' } }],
     );
   });
 });

@@ -63,6 +63,9 @@ export function decodeLegacy(raw: string | Uint8Array, edgeId: string): HubMessa
       `message names device ${JSON.stringify(b.deviceId)} but came from ${edgeId}`,
     );
   const ts = field(b, 'timestamp', isInt, 'a timestamp in ms');
+  // Optional sequence tracking (firmware that numbers its messages since boot): lost and repeated
+  // messages are counted and repeats applied once, as for the compact format.
+  const tracked = isInt(b.seqNo) && b.seqNo > 0 && isStr(b.bootId) ? { seq: b.seqNo, boot: b.bootId } : {};
   switch (b.msgType) {
     case 'elevatorStatus':
       return [
@@ -71,6 +74,7 @@ export function decodeLegacy(raw: string | Uint8Array, edgeId: string): HubMessa
           payload: {
             kind: 'status',
             ts,
+            ...tracked,
             data: {
               running:
                 field(b, 'runningStatus', oneOf(['running', 'stopped']), '"running" or "stopped"') ===
@@ -114,6 +118,7 @@ export function decodeLegacy(raw: string | Uint8Array, edgeId: string): HubMessa
           payload: {
             kind: 'vision',
             ts,
+            ...tracked,
             data: {
               ebike: field(b, 'ebikeDetected', isBool, 'a boolean'),
               doorBlocked: field(b, 'doorBlocked', isBool, 'a boolean'),
@@ -128,6 +133,7 @@ export function decodeLegacy(raw: string | Uint8Array, edgeId: string): HubMessa
           payload: {
             kind: 'heartbeat',
             ts,
+            ...tracked,
             data: {
               uptimeSeconds: field(b, 'uptimeSeconds', isInt, 'an integer'),
               cpuPercent: field(b, 'cpuPercent', isNum, 'a number'),
@@ -152,10 +158,24 @@ export function decodeLegacy(raw: string | Uint8Array, edgeId: string): HubMessa
             ),
             phase: field(b, 'faultStatus', oneOf(['start', 'end']), '"start" or "end"'),
             ts,
+            ...tracked,
             data: { floor: field(b, 'currentFloor', isInt, 'an integer') },
           },
         },
       ];
+    case 'commandResult': {
+      const ok = field(b, 'success', isBool, 'a boolean');
+      return [
+        {
+          method: 'commandResult',
+          payload: {
+            id: field(b, 'commandId', (v): v is string => isStr(v) && v.length > 0, 'a command id'),
+            ok,
+            ...(ok ? { result: b.result } : { error: String(b.errorMessage ?? 'failed').slice(0, 256) }),
+          },
+        },
+      ];
+    }
     default:
       throw new DecodeError('UNKNOWN_TYPE', `unknown msgType ${JSON.stringify(b.msgType)}`);
   }

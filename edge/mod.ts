@@ -9,8 +9,8 @@ export type { CompactMessage } from './compact.ts';
 export { decodeCompact, encodeCompact } from './compact.ts';
 export type { LinkStats } from './dead-letter.ts';
 export { queueDeviceDeadLetter } from './dead-letter.ts';
-export type { DownlinkCommand, DownlinkRelayOptions } from './downlink-relay.ts';
-export { DOWNLINK_GROUP, DownlinkRelay } from './downlink-relay.ts';
+export type { DownlinkCommand, DownlinkRelayOptions, DownlinkSender } from './downlink-relay.ts';
+export { DownlinkRelay, downlinkGroup, kafkaDownlink, mqttDownlink } from './downlink-relay.ts';
 export type { Second } from './elevator-day.ts';
 export { birthOf, DAY_SECONDS, elevatorDay } from './elevator-day.ts';
 export { DecodeError, MAX_DEVICE_MESSAGE_BYTES } from './errors.ts';
@@ -18,7 +18,16 @@ export { kafkaProduceBytes, mqttPublishBytes } from './framing.ts';
 export type { KafkaLinkOptions } from './kafka-link.ts';
 export { KafkaLink } from './kafka-link.ts';
 export { decodeLegacy } from './legacy.ts';
-export { legacyDetection, legacyFault, legacyHeartbeat, legacyStatus } from './legacy-encoder.ts';
+export {
+  legacyCommandResult,
+  legacyDetection,
+  legacyFault,
+  legacyHeartbeat,
+  legacyStatus,
+  withSequence,
+} from './legacy-encoder.ts';
+export type { DeviceMessage, EdgeLink, IngestOptions } from './link.ts';
+export { Ingest } from './link.ts';
 export type { MqttLinkOptions } from './mqtt-link.ts';
 export { MqttLink } from './mqtt-link.ts';
 export type { Birth, Health, HubMessage, Status, Vision } from './normalized.ts';
@@ -27,12 +36,17 @@ export {
   downlinkTopic,
   isValidEdgeId,
   KAFKA_TOPICS,
+  legacyQos,
+  legacyUplinkTopic,
   PROTOCOL_VERSION,
   parseUplinkTopic,
   UPLINK_QOS,
   UplinkKind,
+  uplinkFilters,
   uplinkTopic,
 } from './protocol.ts';
+export type { EdgeRegistry, RedisEdgeRegistryOptions } from './registry.ts';
+export { provisionEdges, RedisEdgeRegistry } from './registry.ts';
 export type { SimulatorOptions } from './simulator.ts';
 export { Simulator, simulatedEdgeId, simulatedPassword } from './simulator.ts';
 export type { StatusUpdate } from './status-encoder.ts';

@@ -5,20 +5,17 @@
  * edge id and dead-lettered, then acknowledged (redelivering it would not help).
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { type Logger, silentLogger } from '../actors/mod.ts';
-import { appendMessages, execOrThrow, type Keyspace, type Redis, toError } from '../bus/mod.ts';
+import { execOrThrow, toError } from '../bus/mod.ts';
 import { decodeCompact } from './compact.ts';
-import { type LinkStats, queueDeviceDeadLetter } from './dead-letter.ts';
 import { DecodeError } from './errors.ts';
-import type { HubMessage } from './normalized.ts';
-import { parseUplinkTopic, UplinkKind } from './protocol.ts';
+import { decodeLegacy } from './legacy.ts';
+import { type EdgeLink, Ingest, type IngestOptions } from './link.ts';
+import { parseUplinkTopic, UplinkKind, uplinkFilters } from './protocol.ts';
 
-export interface MqttLinkOptions {
+export interface MqttLinkOptions extends IngestOptions {
   readonly url: string;
   readonly username: string;
   readonly password: string;
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
   /** Shared-subscription group: hub processes in one group split the messages. Default `hub`. */
   readonly group?: string;
   /**
@@ -30,23 +27,40 @@ export interface MqttLinkOptions {
   readonly sessionExpirySeconds?: number;
   /** For tests of crash recovery only: exit the process after receiving, before enqueueing. */
   readonly crashBeforeEnqueue?: boolean;
-  readonly logger?: Logger;
 }
 
-export class MqttLink implements AsyncDisposable {
-  readonly stats: LinkStats = { received: 0, enqueued: 0, deadLettered: {} };
+/** Decodes a compact message whose header must name the topic's kind. */
+function decodeFor(kind: UplinkKind) {
+  return (bytes: Uint8Array): ReturnType<typeof decodeCompact> => {
+    if (bytes.byteLength > 0 && (bytes[0]! & 0x0f) !== UplinkKind[kind])
+      throw new DecodeError('BAD_HEADER', `topic says ${kind}, header says kind ${bytes[0]! & 0x0f}`);
+    return decodeCompact(bytes);
+  };
+}
+const DECODERS = Object.fromEntries([
+  ...(Object.keys(UplinkKind) as UplinkKind[]).map((k) => [k, decodeFor(k)]),
+  ['legacy', decodeLegacy],
+]) as Record<UplinkKind | 'legacy', (bytes: Uint8Array, edgeId: string) => ReturnType<typeof decodeCompact>>;
+
+export class MqttLink implements EdgeLink {
+  readonly transport = 'mqtt';
   readonly #o: MqttLinkOptions;
-  readonly #log: Logger;
+  readonly #ingest: Ingest;
   #client: MqttClient | undefined;
 
   constructor(options: MqttLinkOptions) {
     this.#o = options;
-    this.#log = (options.logger ?? silentLogger).child({ link: 'mqtt', clientId: options.clientId });
+    this.#ingest = new Ingest('mqtt', `mqtt:${options.clientId ?? options.username}`, options);
   }
 
-  /** Connects and subscribes; resolves once the subscription is granted. */
+  get stats() {
+    return this.#ingest.stats;
+  }
+
+  /** Connects and subscribes; resolves once the subscriptions are granted. */
   async start(): Promise<this> {
     const { url, username, password, group = 'hub' } = this.#o;
+    const log = this.#ingest.log;
     const client = mqtt.connect(url, {
       username,
       password,
@@ -59,74 +73,50 @@ export class MqttLink implements AsyncDisposable {
         this.#handle(topic, message).then(
           () => done(0),
           (error: unknown) => {
-            this.#log.error({ err: toError(error), topic }, 'could not take a message; not acknowledging it');
+            log.error({ err: toError(error), topic }, 'could not take a message; not acknowledging it');
             done(toError(error));
           },
         );
       },
     });
     this.#client = client;
-    client.on('error', (err) => this.#log.warn({ err }, 'mqtt error'));
+    client.on('error', (err) => log.warn({ err }, 'mqtt error'));
     // QoS 0 messages come through 'message' without customHandleAcks.
     client.on('message', (topic, message, packet) => {
       if (packet.qos === 0)
         void this.#handle(topic, message).catch((err: unknown) =>
-          this.#log.error({ err: toError(err), topic }, 'QoS 0 message lost'),
+          log.error({ err: toError(err), topic }, 'QoS 0 message lost'),
         );
     });
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
       client.once('error', reject);
     });
-    const granted = await client.subscribeAsync(`$share/${group}/dh/v1/+/up/#`, { qos: 1 });
-    if (granted[0] === undefined || granted[0].qos > 1)
+    const granted = await client.subscribeAsync(uplinkFilters(group), { qos: 1 });
+    if (granted.length !== 2 || granted.some((g) => g.qos > 1))
       throw new Error(`MQTT link: subscription refused (${JSON.stringify(granted)})`);
-    this.#log.info({ url, group }, 'mqtt link subscribed');
+    log.info({ url, group }, 'mqtt link subscribed');
     return this;
   }
 
-  async #handle(topic: string, message: Buffer): Promise<void> {
-    this.stats.received++;
+  async #handle(topic: string, bytes: Buffer): Promise<void> {
     const route = parseUplinkTopic(topic);
-    let messages: HubMessage[];
-    try {
-      if (route === undefined) throw new DecodeError('BAD_HEADER', `not an uplink topic: ${topic}`);
-      if (message.byteLength > 0 && (message[0]! & 0x0f) !== UplinkKind[route.kind]) {
-        throw new DecodeError(
-          'BAD_HEADER',
-          `topic says ${route.kind}, header says kind ${message[0]! & 0x0f}`,
-        );
-      }
-      messages = decodeCompact(message);
-    } catch (error) {
-      if (!(error instanceof DecodeError)) throw error;
-      await this.#deadLetter(route?.edgeId, topic, message, error);
-      return;
-    }
-    const address = `edge/${route.edgeId}`;
-    if (this.#o.crashBeforeEnqueue) process.exit(70);
-    await appendMessages(
-      this.#o.redis,
-      this.#o.keyspace,
-      messages.map((m) => ({ address, method: m.method, payload: m.payload })),
-    );
-    this.stats.enqueued += messages.length;
-  }
-
-  async #deadLetter(
-    edgeId: string | undefined,
-    topic: string,
-    message: Buffer,
-    error: DecodeError,
-  ): Promise<void> {
     const pipeline = this.#o.redis.pipeline();
-    queueDeviceDeadLetter(
-      pipeline,
-      this.#o.keyspace,
-      { stats: this.stats, log: this.#log, link: `mqtt:${this.#o.username}` },
-      { edgeId, source: topic, entryId: '-', payload: message, error },
-    );
+    const message = { edgeId: route?.edgeId, source: topic, position: '-', bytes };
+    let entries = 0;
+    if (route === undefined) {
+      this.stats.received++;
+      this.#ingest.deadLetter(
+        pipeline,
+        message,
+        new DecodeError('BAD_HEADER', `not an uplink topic: ${topic}`),
+      );
+    } else {
+      entries = this.#ingest.queue(pipeline, message, DECODERS[route.kind]);
+    }
+    if (this.#o.crashBeforeEnqueue) process.exit(70);
     await execOrThrow(pipeline);
+    this.#ingest.committed(entries);
   }
 
   async stop(): Promise<void> {

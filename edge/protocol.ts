@@ -44,14 +44,37 @@ export function downlinkTopic(edgeId: string): string {
   return `dh/v${PROTOCOL_VERSION}/${edgeId}/down`;
 }
 
-/** Parses an uplink topic; undefined when it is not one. */
-export function parseUplinkTopic(topic: string): { edgeId: string; kind: UplinkKind } | undefined {
+/**
+ * `dh/v1/<edgeId>/legacy`: today's verbose JSON (any `msgType`) from an edge that moved to MQTT
+ * before it moved to the compact format.
+ */
+export function legacyUplinkTopic(edgeId: string): string {
+  return `dh/v${PROTOCOL_VERSION}/${edgeId}/legacy`;
+}
+
+/** Parses an uplink topic (compact or legacy); undefined when it is not one. */
+export function parseUplinkTopic(topic: string): { edgeId: string; kind: UplinkKind | 'legacy' } | undefined {
   const parts = topic.split('/');
-  if (parts.length !== 5 || parts[0] !== 'dh' || parts[1] !== `v${PROTOCOL_VERSION}` || parts[3] !== 'up')
-    return undefined;
-  const [, , edgeId, , kind] = parts as [string, string, string, string, string];
-  if (!isValidEdgeId(edgeId) || !Object.hasOwn(UplinkKind, kind)) return undefined;
+  if (parts[0] !== 'dh' || parts[1] !== `v${PROTOCOL_VERSION}`) return undefined;
+  const edgeId = parts[2] ?? '';
+  if (!isValidEdgeId(edgeId)) return undefined;
+  if (parts.length === 4 && parts[3] === 'legacy') return { edgeId, kind: 'legacy' };
+  const kind = parts[4] ?? '';
+  if (parts.length !== 5 || parts[3] !== 'up' || !Object.hasOwn(UplinkKind, kind)) return undefined;
   return { edgeId, kind: kind as UplinkKind };
+}
+
+/** MQTT topic filters the hub's links subscribe to (shared by `group`). */
+export function uplinkFilters(group: string): string[] {
+  return [
+    `$share/${group}/dh/v${PROTOCOL_VERSION}/+/up/#`,
+    `$share/${group}/dh/v${PROTOCOL_VERSION}/+/legacy`,
+  ];
+}
+
+/** MQTT QoS of a legacy message: faults and detections must arrive, status and heartbeats are superseded. */
+export function legacyQos(msgType: string): 0 | 1 {
+  return msgType === 'fault' || msgType === 'detection' || msgType === 'commandResult' ? 1 : 0;
 }
 
 /** Kafka topics of legacy edges (verbose JSON, keyed by edge id) and of the downlink. */
@@ -60,6 +83,7 @@ export const KAFKA_TOPICS = {
   detection: 'elevator-detection',
   heartbeat: 'elevator-heartbeat',
   fault: 'elevator-fault',
+  result: 'elevator-command-result',
   compact: 'dh-uplink',
   downlink: 'dh-downlink',
 } as const;

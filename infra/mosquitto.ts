@@ -1,7 +1,7 @@
 /**
  * Runs a real `mosquitto` on a free loopback port with DeviceHub's security model: no anonymous
  * clients, one password per edge, and an ACL that lets an edge publish only under
- * `dh/v1/<its id>/up/#` and read only `dh/v1/<its id>/down`; the hub's own user reads and writes
+ * `dh/v1/<its id>/up/#` (and `…/legacy`) and read only `dh/v1/<its id>/down`; the hub's own user reads and writes
  * all of `dh/#`.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -58,6 +58,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
       ...hubUsers.flatMap((u) => [`user ${u}`, 'topic readwrite dh/#', '']),
       '# every other user is an edge: its own uplink and downlink only',
       'pattern write dh/v1/%u/up/#',
+      'pattern write dh/v1/%u/legacy',
       'pattern read dh/v1/%u/down',
       '',
     ].join('\n'),
