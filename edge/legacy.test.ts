@@ -144,7 +144,7 @@ describe('legacy decoding', () => {
     assert.equal(numbered?.method, 'telemetry');
     assert.deepEqual([numbered?.payload.seq, numbered?.payload.boot], [41, 'boot-7']);
     const [plain] = decodeLegacy(FIXTURE_STATUS, 'E-000123');
-    assert.equal((plain?.payload as { seq?: number }).seq, undefined, 'no bootId, no tracking');
+    assert.equal((plain!.payload as { seq?: number }).seq, undefined, 'no bootId, no tracking');
     assert.deepEqual(
       decodeLegacy(legacyCommandResult('E-1', 5, { id: 'c-1', ok: true, result: 'up' }), 'E-1'),
       [{ method: 'commandResult', payload: { id: 'c-1', ok: true, result: 'up' } }],
