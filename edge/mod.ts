@@ -51,3 +51,5 @@ export type { SimulatorOptions } from './simulator.ts';
 export { Simulator, simulatedEdgeId, simulatedPassword } from './simulator.ts';
 export type { StatusUpdate } from './status-encoder.ts';
 export { DEFAULT_DEADBANDS, StatusEncoder } from './status-encoder.ts';
+export type { LegacyMessage, Workload } from './workloads.ts';
+export { CompactEdge, LegacyEdge } from './workloads.ts';

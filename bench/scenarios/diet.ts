@@ -10,21 +10,20 @@ import { isDeepStrictEqual } from 'node:util';
 import { type ActorContext, type EdgeState, edgeActor, silentLogger } from '../../actors/mod.ts';
 import {
   birthOf,
+  CompactEdge,
   type CompactMessage,
   decodeCompact,
   decodeLegacy,
   elevatorDay,
   encodeCompact,
   type HubMessage,
-  KAFKA_TOPICS,
   kafkaProduceBytes,
-  legacyDetection,
-  legacyFault,
-  legacyHeartbeat,
-  legacyStatus,
+  LegacyEdge,
+  type LegacyMessage,
+  legacyQos,
+  legacyUplinkTopic,
   mqttPublishBytes,
   STATUS_EVENT_FIELDS,
-  StatusEncoder,
   UPLINK_QOS,
   uplinkTopic,
 } from '../../edge/mod.ts';
@@ -57,33 +56,23 @@ function applyAll(state: EdgeState, messages: HubMessage[], now: number): EdgeSt
 
 export async function dietScenario(): Promise<ScenarioResult> {
   const birth = birthOf(EDGE);
-  const encoder = new StatusEncoder({ snapshotMs: 60_000 });
+  const legacyEdge = new LegacyEdge(EDGE, birth);
+  const compactEdge = new CompactEdge(EDGE, birth, 'boot-1');
   const legacy = { msgs: 0, bytes: 0, payload: 0, overMqtt: 0 };
   const compact = { msgs: 0, bytes: 0, payload: 0 };
   let legacyState = edgeActor.initialState(EDGE);
   let compactState = edgeActor.initialState(EDGE);
-  let seq = 0;
-  let previousVision = { ebike: false, doorBlocked: false };
   let samplePoints = 0;
   let stateMismatches = 0;
   const firstMismatches: string[] = [];
   const hourly = { legacy: new Array<number>(24).fill(0), compact: new Array<number>(24).fill(0) };
 
-  const sendLegacy = (
-    topic: string,
-    json: string,
-    kind: 'status' | 'vision' | 'heartbeat' | 'alarm',
-    now: number,
-  ) => {
+  const sendLegacy = ({ topic, msgType, json }: LegacyMessage, now: number) => {
     const size = Buffer.byteLength(json);
     legacy.msgs++;
     legacy.payload += size;
     legacy.bytes += kafkaProduceBytes(topic, EDGE, size);
-    legacy.overMqtt += mqttPublishBytes(
-      uplinkTopic(EDGE, kind === 'heartbeat' ? 'health' : kind),
-      size,
-      kind === 'alarm' ? 1 : 0,
-    );
+    legacy.overMqtt += mqttPublishBytes(legacyUplinkTopic(EDGE), size, legacyQos(msgType));
     hourly.legacy[Math.floor((now - BASE) / 3_600_000)]! += size;
     legacyState = applyAll(legacyState, decodeLegacy(json, EDGE), now);
   };
@@ -103,53 +92,17 @@ export async function dietScenario(): Promise<ScenarioResult> {
   for (const second of elevatorDay(7)) {
     const { t } = second;
     const now = BASE + t * 1000;
-    // Legacy: everything, all the time.
-    sendLegacy(KAFKA_TOPICS.status, legacyStatus(EDGE, now, second.status, birth), 'status', now);
-    if (t % 5 === 0)
-      sendLegacy(
-        KAFKA_TOPICS.detection,
-        legacyDetection(EDGE, now, second.vision, second.peopleCount),
-        'vision',
-        now,
-      );
-    if (t % 10 === 0)
-      sendLegacy(
-        KAFKA_TOPICS.heartbeat,
-        legacyHeartbeat(EDGE, now, second.health, birth.firmware),
-        'heartbeat',
-        now,
-      );
-    for (const f of second.faults)
-      sendLegacy(
-        KAFKA_TOPICS.fault,
-        legacyFault(EDGE, now, f.alarm, f.phase, second.status.floor),
-        'alarm',
-        now,
-      );
-    // Compact: birth once, status on change and every minute, vision and faults as events, health every 5 minutes.
-    if (t === 0) sendCompact({ kind: 'birth', seq: ++seq, ts: now, boot: 'boot-1', birth }, now);
-    const update = encoder.next(second.status, now);
-    if (update)
-      sendCompact(
-        { kind: 'status', seq: ++seq, ts: now, snapshot: update.snapshot, status: update.status },
-        now,
-      );
-    for (const event of ['ebike', 'doorBlocked'] as const) {
-      if (second.vision[event] !== previousVision[event])
-        sendCompact({ kind: 'vision', seq: ++seq, ts: now, event, active: second.vision[event] }, now);
-    }
-    previousVision = second.vision;
-    for (const f of second.faults)
-      sendCompact(
-        { kind: 'alarm', seq: ++seq, ts: now, alarm: f.alarm, phase: f.phase, floor: second.status.floor },
-        now,
-      );
-    if (t % 300 === 0) sendCompact({ kind: 'health', seq: ++seq, ts: now, health: second.health }, now);
+    // Legacy: everything, all the time. Compact: birth once, status on change and every
+    // minute, vision and faults as events, health every 5 minutes (workloads.ts).
+    for (const m of legacyEdge.second(second, now)) sendLegacy(m, now);
+    if (t === 0) sendCompact(compactEdge.birth(now), now);
+    const { messages, snapshot } = compactEdge.second(second, now);
+    for (const m of messages) sendCompact(m, now);
 
     // Compare what the hub rebuilt from each.
     if (t % 10 === 0) {
       samplePoints++;
-      const full = update?.snapshot === true;
+      const full = snapshot;
       const pick = (s: EdgeState) => {
         const status = (s.shadow.status ?? {}) as Record<string, unknown>;
         return {
