@@ -56,9 +56,25 @@ describe('edge actor', () => {
     let s = telemetry(fresh(), { kind: 'heartbeat', seq: 1, boot: 'a' }, ctx);
     s = telemetry(s, { kind: 'heartbeat', seq: 1, boot: 'a' }, ctx);
     s = telemetry(s, { kind: 'heartbeat', seq: 4, boot: 'a' }, ctx);
-    assert.deepEqual(s.seq, { boot: 'a', last: 4, received: 2, gaps: 2, duplicates: 1 });
+    assert.deepEqual(s.seq, { boot: 'a', last: 4, window: 0b100, received: 2, gaps: 2, duplicates: 1 });
     s = telemetry(s, { kind: 'heartbeat', seq: 1, boot: 'b' }, ctx);
-    assert.deepEqual(s.seq, { boot: 'b', last: 1, received: 3, gaps: 2, duplicates: 1 });
+    assert.deepEqual(s.seq, { boot: 'b', last: 1, window: 0, received: 3, gaps: 2, duplicates: 1 });
+  });
+
+  it('takes a late message once without laying it over newer values', () => {
+    const { ctx } = recorder(1000);
+    let s = telemetry(fresh(), { kind: 'status', seq: 1, boot: 'a', ts: 1, data: { floor: 1 } }, ctx);
+    s = telemetry(s, { kind: 'status', seq: 3, boot: 'a', ts: 3, data: { floor: 3 } }, ctx);
+    assert.equal(s.seq.gaps, 1);
+    s = telemetry(s, { kind: 'status', seq: 2, boot: 'a', ts: 2, data: { floor: 2 } }, ctx);
+    assert.deepEqual(s.seq, { boot: 'a', last: 3, window: 0b11, received: 3, gaps: 0, duplicates: 0 });
+    assert.equal(s.shadow.status?.floor, 3, 'the late status did not overwrite the newer one');
+    s = telemetry(s, { kind: 'status', seq: 2, boot: 'a', ts: 2, data: { floor: 2 } }, ctx);
+    assert.equal(s.seq.duplicates, 1, 'the same late message again is a duplicate');
+    s = telemetry(s, { kind: 'status', seq: 40, boot: 'a', ts: 40, data: { floor: 4 } }, ctx);
+    s = telemetry(s, { kind: 'status', seq: 5, boot: 'a', ts: 5, data: { floor: 5 } }, ctx);
+    assert.equal(s.seq.duplicates, 2, 'too far behind to tell: counted as a duplicate');
+    assert.equal(s.seq.received, 4);
   });
 
   it('refuses malformed telemetry and alarms for good', () => {

@@ -8,7 +8,10 @@
  * - alarms (fault start/end) are recorded as open alarms and handed to the outbox, as are
  *   online/offline changes;
  * - per-edge sequence numbers, when the edge sends them, count lost and repeated messages
- *   (duplicates are ignored: a QoS 1 redelivery from the device is applied once).
+ *   (duplicates are ignored: a QoS 1 redelivery from the device is applied once). Messages of
+ *   one edge may arrive slightly out of order (several MQTT link processes split a shared
+ *   subscription message by message): the last 32 numbers below the newest are remembered, so a
+ *   late message is taken once — counted, its alarm applied, its telemetry not laid over newer.
  */
 import { type ActorContext, defineActor } from './define.ts';
 import { TerminalError } from './errors.ts';
@@ -94,7 +97,10 @@ export interface EdgeState {
   readonly seq: {
     readonly boot: string;
     readonly last: number;
+    /** Bit k set: message `last - 1 - k` was received (the reorder window). */
+    readonly window: number;
     readonly received: number;
+    /** Numbers skipped and not (yet) arrived. */
     readonly gaps: number;
     readonly duplicates: number;
   };
@@ -117,7 +123,7 @@ function initialState(): EdgeState {
     updatedAt: {},
     openAlarms: {},
     alarmsRaised: 0,
-    seq: { boot: '', last: 0, received: 0, gaps: 0, duplicates: 0 },
+    seq: { boot: '', last: 0, window: 0, received: 0, gaps: 0, duplicates: 0 },
     offlineDue: 0,
   };
 }
@@ -126,23 +132,53 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Sequence tracking; returns undefined for a duplicate. */
-function track(state: EdgeState, seq: unknown, boot: unknown): EdgeState['seq'] | undefined {
-  if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 0) return state.seq;
+/** How far below the newest sequence number a late message is still recognized. */
+export const REORDER_WINDOW = 32;
+
+/**
+ * Sequence tracking: the new counters, and whether the message is late (older than one already
+ * taken); undefined for a duplicate (or one too late to tell, counted as one).
+ */
+function track(
+  state: EdgeState,
+  seq: unknown,
+  boot: unknown,
+): { seq: EdgeState['seq']; late: boolean } | undefined {
+  if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 0) return { seq: state.seq, late: false };
   const bootId = typeof boot === 'string' ? boot : state.seq.boot;
-  const s =
-    bootId === state.seq.boot
-      ? state.seq
-      : {
-          boot: bootId,
-          last: 0,
-          received: state.seq.received,
-          gaps: state.seq.gaps,
-          duplicates: state.seq.duplicates,
-        };
-  if (seq <= s.last) return undefined;
-  const gaps = s.last > 0 && seq > s.last + 1 ? s.gaps + (seq - s.last - 1) : s.gaps;
-  return { boot: s.boot, last: seq, received: s.received + 1, gaps, duplicates: s.duplicates };
+  const s = bootId === state.seq.boot ? state.seq : { ...state.seq, boot: bootId, last: 0, window: 0 };
+  const window = s.window ?? 0;
+  if (seq > s.last) {
+    const shift = seq - s.last;
+    const next = s.last === 0 || shift > REORDER_WINDOW ? 0 : ((window << shift) | (1 << (shift - 1))) >>> 0;
+    const gaps = s.last > 0 && shift > 1 ? s.gaps + (shift - 1) : s.gaps;
+    return {
+      seq: {
+        boot: s.boot,
+        last: seq,
+        window: next,
+        received: s.received + 1,
+        gaps,
+        duplicates: s.duplicates,
+      },
+      late: false,
+    };
+  }
+  const behind = s.last - seq;
+  if (behind === 0 || behind > REORDER_WINDOW) return undefined;
+  const bit = 1 << (behind - 1);
+  if ((window & bit) !== 0) return undefined;
+  return {
+    seq: {
+      boot: s.boot,
+      last: s.last,
+      window: (window | bit) >>> 0,
+      received: s.received + 1,
+      gaps: Math.max(0, s.gaps - 1),
+      duplicates: s.duplicates,
+    },
+    late: true,
+  };
 }
 
 /**
@@ -236,9 +272,11 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
         }
         if (payload.data !== undefined && !isRecord(payload.data))
           throw new TerminalError('telemetry: data must be an object');
-        const seq = track(state, payload.seq, payload.boot);
-        if (seq === undefined) return duplicate(state);
-        if (payload.data === undefined)
+        const tracked = track(state, payload.seq, payload.boot);
+        if (tracked === undefined) return duplicate(state);
+        const { seq, late } = tracked;
+        // A late message is counted but not laid over the newer values already in the shadow.
+        if (payload.data === undefined || late)
           return seen(offlineAfterMs, state, seq, ctx, state.shadow, state.updatedAt, payload.via);
         const kind = payload.kind;
         const shadow: Record<string, unknown> = {
@@ -265,8 +303,9 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
         }
         if (payload.phase !== 'start' && payload.phase !== 'end')
           throw new TerminalError('alarm: phase must be "start" or "end"');
-        const seq = track(state, payload.seq, payload.boot);
-        if (seq === undefined) return duplicate(state);
+        const tracked = track(state, payload.seq, payload.boot);
+        if (tracked === undefined) return duplicate(state);
+        const seq = tracked.seq;
         const next = seen(offlineAfterMs, state, seq, ctx, state.shadow, state.updatedAt, payload.via);
         const at = typeof payload.ts === 'number' ? payload.ts : ctx.now;
         const data = isRecord(payload.data) ? payload.data : {};

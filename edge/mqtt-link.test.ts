@@ -90,7 +90,7 @@ describe('MQTT link (mosquitto, per-edge ACL)', () => {
     });
     const state = (await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-1'))!.state;
     assert.deepEqual(state.shadow.birth, birth);
-    assert.deepEqual(state.seq, { boot: 'b1', last: 3, received: 3, gaps: 0, duplicates: 0 });
+    assert.deepEqual(state.seq, { boot: 'b1', last: 3, window: 0b11, received: 3, gaps: 0, duplicates: 0 });
     assert.equal(link.stats.enqueued, 3);
   });
 
