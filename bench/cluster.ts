@@ -17,8 +17,8 @@ export interface BenchCluster extends AsyncDisposable {
   startNode(nodeId: string, options?: { traceResume?: boolean }): Promise<HubProcess>;
   startLoad(edges: number, seconds: number): LoadGenerator;
   stats(): Promise<NodeStats[]>;
-  /** Every edge's persisted state, by edge index. */
-  edgeStates(edges: number): Promise<(EdgeState | undefined)[]>;
+  /** Every edge's persisted state, by edge index (ids `idOf(i)`, default the load generator's). */
+  edgeStates(edges: number, idOf?: (i: number) => string): Promise<(EdgeState | undefined)[]>;
 }
 
 export const edgeId = (i: number) => `E-${String(i).padStart(6, '0')}`;
@@ -55,7 +55,7 @@ export async function startBenchCluster(
       return load;
     },
     stats: () => readNodeStats(redis, keyspace),
-    async edgeStates(edges) {
+    async edgeStates(edges, idOf = edgeId) {
       const pipeline = redis.pipeline();
       for (let s = 0; s < keyspace.shards; s++) pipeline.hgetall(keyspace.shard(s).state);
       const byAddress = new Map<string, EdgeState>();
@@ -64,7 +64,7 @@ export async function startBenchCluster(
           byAddress.set(address, (JSON.parse(json) as { s: EdgeState }).s);
         }
       }
-      return Array.from({ length: edges }, (_, i) => byAddress.get(`edge/${edgeId(i)}`));
+      return Array.from({ length: edges }, (_, i) => byAddress.get(`edge/${idOf(i)}`));
     },
     async [Symbol.asyncDispose]() {
       for (const load of loads) load.child.kill('SIGKILL');

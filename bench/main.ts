@@ -8,6 +8,7 @@ import { actorsScenario } from './scenarios/actors.ts';
 import type { ScenarioOptions, ScenarioResult } from './scenarios/common.ts';
 import { dietScenario } from './scenarios/diet.ts';
 import { failoverScenario } from './scenarios/failover.ts';
+import { ingestScenario } from './scenarios/ingest.ts';
 import { rebalanceScenario } from './scenarios/rebalance.ts';
 
 const scenarios: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>> = {
@@ -15,6 +16,7 @@ const scenarios: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>>
   rebalance: rebalanceScenario,
   failover: failoverScenario,
   diet: dietScenario,
+  ingest: ingestScenario,
 };
 
 export const benchHelp = `devicehub bench <scenario> [options]
@@ -24,12 +26,17 @@ scenarios (each runs Redis, every hub node and the load generator as separate pr
   rebalance   2 nodes under load get a 3rd → share moved, settle time, loss
   failover    one of 3 nodes is kill -9ed under load → per-edge resume time, loss
   diet        one edge's simulated day, legacy JSON/Kafka vs compact/MQTT → bytes, messages, state
+  ingest      simulator → mosquitto or Kafka → link process(es) → hub nodes: edge-to-handled
+              latency, CPU per message of every hub process, loss (results: ingest-<transport>-<workload>)
 
 options:
   --edges N     simulated edges (default 5000)
   --nodes N     hub nodes for "actors" (default 2)
   --seconds S   measured seconds (default 30)
-  --out DIR     where results go (default bench/results)`;
+  --out DIR     where results go (default bench/results)
+  --transport mqtt|kafka      ingest: the edges' transport (default mqtt)
+  --workload legacy|compact   ingest: what the edges send (default legacy)
+  --links N                   ingest: hub link processes (default 1)`;
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -40,6 +47,9 @@ export async function benchCommand(argv: string[]): Promise<void> {
       nodes: { type: 'string', default: '2' },
       seconds: { type: 'string', default: '30' },
       out: { type: 'string', default: 'bench/results' },
+      transport: { type: 'string', default: 'mqtt' },
+      workload: { type: 'string', default: 'legacy' },
+      links: { type: 'string', default: '1' },
     },
   });
   const name = positionals[0];
@@ -48,21 +58,29 @@ export async function benchCommand(argv: string[]): Promise<void> {
     throw new RangeError(
       `Unknown bench scenario "${name ?? ''}"; one of: ${Object.keys(scenarios).join(', ')}`,
     );
-  const options: ScenarioOptions = {
+  const counts = {
     edges: Number(values.edges),
     nodes: Number(values.nodes),
     seconds: Number(values.seconds),
+    links: Number(values.links),
   };
-  for (const [key, value] of Object.entries(options)) {
+  for (const [key, value] of Object.entries(counts)) {
     if (!Number.isInteger(value) || value < 1)
       throw new RangeError(`--${key} must be a positive integer, got ${value}`);
   }
+  const { transport, workload } = values;
+  if (transport !== 'mqtt' && transport !== 'kafka')
+    throw new RangeError(`--transport must be mqtt or kafka, got ${JSON.stringify(transport)}`);
+  if (workload !== 'legacy' && workload !== 'compact')
+    throw new RangeError(`--workload must be legacy or compact, got ${JSON.stringify(workload)}`);
+  const options: ScenarioOptions = { ...counts, transport, workload };
+  const report = name === 'ingest' ? `ingest-${transport}-${workload}` : name!;
   console.error(
     name === 'diet'
       ? 'bench diet: one simulated day…'
       : `bench ${name}: ${options.edges} edges, ${options.seconds} s…`,
   );
   const { result, targets, plot } = await run(options);
-  const table = writeReport(values.out, name!, result, targets, plot);
-  console.log(`\n${table}\n${JSON.stringify(result)}\nwritten: ${values.out}/${name}.{json,md,svg}`);
+  const table = writeReport(values.out, report, result, targets, plot);
+  console.log(`\n${table}\n${JSON.stringify(result)}\nwritten: ${values.out}/${report}.{json,md,svg}`);
 }

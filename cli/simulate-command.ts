@@ -1,26 +1,33 @@
 /**
- * `npm run simulate -- --edges N --url mqtt://… [--speed X]`: thousands of simulated edges against
- * a running broker, with a progress line; `--alarm-storm-at S` and `--reconnect-storm-at S` set
- * off the fleet storms S seconds in. Transport mqtt and workload compact (the Kafka transport
- * and the legacy workload are the next part of issue 3).
+ * `npm run simulate -- --edges N --transport mqtt|kafka --workload legacy|compact`: thousands of
+ * simulated edges against a running broker, with a progress line; `--alarm-storm-at S` and
+ * `--reconnect-storm-at S` set off the fleet storms S seconds in. `--report-json` prints a JSON
+ * line a second on stdout and, at the end, one with every edge's acknowledged count (for the
+ * ingest benchmark, which runs the simulator as its own process).
  */
 import { parseArgs } from 'node:util';
 import { Simulator, simulatedPassword } from '../edge/mod.ts';
 
-export const simulateHelp = `devicehub simulate --url mqtt://host:port [options]
+export const simulateHelp = `devicehub simulate [options]
 
-  --edges N               simulated edges (default 1000), ids E-000001…, password sim-<id>
+  --transport mqtt|kafka  each edge its own MQTT connection, or shared Kafka producers (default mqtt)
+  --workload compact|legacy  DeviceHub's agent format, or today's verbose JSON (default compact)
+  --url mqtt://host:port  MQTT broker (env MQTT_URL); edges E-000001…, password sim-<id>
+  --brokers host:port,…   Kafka brokers (env KAFKA_BROKERS)   --producers N (default 4)
+  --edges N               simulated edges (default 1000)
   --speed X               simulated seconds per real second (default 1)
   --seconds S             stop after S seconds (default: until Ctrl-C)
   --alarm-storm-at S      1% of the fleet raises an alarm within 10 s, S seconds in
-  --reconnect-storm-at S  every edge reconnects within 30 s, S seconds in
-  --transport mqtt        (kafka: not yet)   --workload compact   (legacy: not yet)`;
+  --reconnect-storm-at S  every edge reconnects within 30 s, S seconds in (MQTT)
+  --report-json           JSON progress on stdout; the last line has every edge's count`;
 
 export async function simulateCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
       url: { type: 'string' },
+      brokers: { type: 'string' },
+      producers: { type: 'string', default: '4' },
       edges: { type: 'string', default: '1000' },
       speed: { type: 'string', default: '1' },
       seconds: { type: 'string' },
@@ -28,20 +35,30 @@ export async function simulateCommand(argv: string[]): Promise<void> {
       'reconnect-storm-at': { type: 'string' },
       transport: { type: 'string', default: 'mqtt' },
       workload: { type: 'string', default: 'compact' },
+      'report-json': { type: 'boolean', default: false },
     },
   });
-  if (values.transport !== 'mqtt' || values.workload !== 'compact') {
-    throw new RangeError(
-      `simulate: only --transport mqtt --workload compact so far, got ${values.transport}/${values.workload}`,
-    );
-  }
+  const { transport, workload } = values;
+  if (transport !== 'mqtt' && transport !== 'kafka')
+    throw new RangeError(`--transport must be mqtt or kafka, got ${JSON.stringify(transport)}`);
+  if (workload !== 'compact' && workload !== 'legacy')
+    throw new RangeError(`--workload must be compact or legacy, got ${JSON.stringify(workload)}`);
   const url = values.url ?? process.env.MQTT_URL;
-  if (!url) throw new RangeError(`simulate needs --url / MQTT_URL\n\n${simulateHelp}`);
+  const brokers = (values.brokers ?? process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
+  if (transport === 'mqtt' && !url)
+    throw new RangeError(`simulate needs --url / MQTT_URL\n\n${simulateHelp}`);
+  if (transport === 'kafka' && brokers.length === 0)
+    throw new RangeError(`simulate --transport kafka needs --brokers / KAFKA_BROKERS\n\n${simulateHelp}`);
   const edges = Number(values.edges);
   if (!Number.isInteger(edges) || edges < 1)
     throw new RangeError(`--edges must be a positive integer, got ${values.edges}`);
+  const json = values['report-json'];
   const sim = await new Simulator({
+    transport,
+    workload,
     url,
+    brokers,
+    producers: Number(values.producers),
     edges,
     password: simulatedPassword,
     speed: Number(values.speed),
@@ -53,14 +70,19 @@ export async function simulateCommand(argv: string[]): Promise<void> {
   at(values['reconnect-storm-at'], () => sim.reconnectStorm());
   const progress = setInterval(() => {
     const s = sim.stats;
+    if (json) process.stdout.write(`${JSON.stringify({ t: Date.now() - startedAt, ...s })}\n`);
     process.stderr.write(
-      `\r[simulate] ${((Date.now() - startedAt) / 1000).toFixed(0)} s  connected ${s.connected}/${edges}  sent ${s.sent}  errors ${s.publishErrors}  storm alarms ${s.alarmsRaised}   `,
+      `\r[simulate ${transport}/${workload}] ${((Date.now() - startedAt) / 1000).toFixed(0)} s  connected ${s.connected}/${edges}  sent ${s.sent}  in flight ${s.inFlight}  behind ${s.behindMs} ms  errors ${s.publishErrors}  storm alarms ${s.alarmsRaised}   `,
     );
   }, 1000);
   const stop = async () => {
     clearInterval(progress);
     await sim.stop();
     process.stderr.write('\n');
+    if (json)
+      process.stdout.write(
+        `${JSON.stringify({ done: true, ...sim.stats, sentPerEdge: sim.sentPerEdge() })}\n`,
+      );
     process.exit(0);
   };
   if (values.seconds) setTimeout(() => void stop(), Number(values.seconds) * 1000);

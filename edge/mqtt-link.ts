@@ -4,6 +4,7 @@
  * in the edge's mailbox in Redis; a message that cannot be decoded is counted, logged with the
  * edge id and dead-lettered, then acknowledged (redelivering it would not help).
  */
+import type { ChainableCommander } from 'ioredis';
 import mqtt, { type MqttClient } from 'mqtt';
 import { execOrThrow, toError } from '../bus/mod.ts';
 import { decodeCompact } from './compact.ts';
@@ -42,11 +43,23 @@ const DECODERS = Object.fromEntries([
   ['legacy', decodeLegacy],
 ]) as Record<UplinkKind | 'legacy', (bytes: Uint8Array, edgeId: string) => ReturnType<typeof decodeCompact>>;
 
+/**
+ * Messages taken in one turn of the event loop, sent to Redis in one pipeline. mqtt.js hands
+ * over the next packet only after a QoS 1 message is acknowledged, so a batch holds the QoS 0
+ * messages that arrived together and at most one QoS 1 message, which waits for the batch.
+ */
+interface Batch {
+  readonly pipeline: ChainableCommander;
+  entries: number;
+  readonly waiters: { resolve: () => void; reject: (error: unknown) => void }[];
+}
+
 export class MqttLink implements EdgeLink {
   readonly transport = 'mqtt';
   readonly #o: MqttLinkOptions;
   readonly #ingest: Ingest;
   #client: MqttClient | undefined;
+  #batch: Batch | undefined;
 
   constructor(options: MqttLinkOptions) {
     this.#o = options;
@@ -99,24 +112,42 @@ export class MqttLink implements EdgeLink {
     return this;
   }
 
-  async #handle(topic: string, bytes: Buffer): Promise<void> {
+  /** Queues the message on this turn's batch; resolves once the batch is in Redis. */
+  #handle(topic: string, bytes: Buffer): Promise<void> {
+    let batch = this.#batch;
+    if (batch === undefined) {
+      const fresh: Batch = { pipeline: this.#o.redis.pipeline(), entries: 0, waiters: [] };
+      this.#batch = batch = fresh;
+      setImmediate(() => this.#flush(fresh));
+    }
     const route = parseUplinkTopic(topic);
-    const pipeline = this.#o.redis.pipeline();
     const message = { edgeId: route?.edgeId, source: topic, position: '-', bytes };
-    let entries = 0;
     if (route === undefined) {
       this.stats.received++;
       this.#ingest.deadLetter(
-        pipeline,
+        batch.pipeline,
         message,
         new DecodeError('BAD_HEADER', `not an uplink topic: ${topic}`),
       );
     } else {
-      entries = this.#ingest.queue(pipeline, message, DECODERS[route.kind]);
+      batch.entries += this.#ingest.queue(batch.pipeline, message, DECODERS[route.kind]);
     }
+    const waiting = batch.waiters;
+    return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+  }
+
+  #flush(batch: Batch): void {
+    this.#batch = undefined;
     if (this.#o.crashBeforeEnqueue) process.exit(70);
-    await execOrThrow(pipeline);
-    this.#ingest.committed(entries);
+    execOrThrow(batch.pipeline).then(
+      () => {
+        this.#ingest.committed(batch.entries);
+        for (const w of batch.waiters) w.resolve();
+      },
+      (error: unknown) => {
+        for (const w of batch.waiters) w.reject(error);
+      },
+    );
   }
 
   async stop(): Promise<void> {

@@ -14,7 +14,11 @@ export interface KafkaServer extends AsyncDisposable {
   /** `127.0.0.1:<port>`, for kafkajs `brokers`. */
   readonly broker: string;
   readonly dir: string;
+  /** The broker's process id (while it runs). */
+  readonly pid: number | undefined;
   kill(): Promise<void>;
+  /** Stops it (SIGTERM) if it runs and starts it again on the same ports and data. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -63,21 +67,27 @@ export async function startKafka(options: { partitions?: number } = {}): Promise
   const format = java(['kafka.tools.StorageTool', 'format', '-t', 'ZGV2aWNlaHViLXRlc3RzAA', '-c', config]);
   const formatted = await new Promise<number | null>((resolve) => format.once('exit', resolve));
   if (formatted !== 0) throw new Error(`Cannot start Kafka: formatting ${dir} failed (${formatted})`);
-  const child: ChildProcess = java(['kafka.Kafka', config]);
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-2000);
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitFor(
-    () => {
-      if (child.exitCode !== null) throw new Error(`Kafka exited with ${child.exitCode}: ${stderr}`);
-      return portOpen(port);
-    },
-    { timeoutMs: 60_000, intervalMs: 100, message: `Kafka on port ${port}` },
-  );
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  const launch = async () => {
+    const proc = java(['kafka.Kafka', config]);
+    child = proc;
+    let stderr = '';
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-2000);
+    });
+    exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    await waitFor(
+      () => {
+        if (proc.exitCode !== null) throw new Error(`Kafka exited with ${proc.exitCode}: ${stderr}`);
+        return portOpen(port);
+      },
+      { timeoutMs: 60_000, intervalMs: 100, message: `Kafka on port ${port}` },
+    );
+  };
+  await launch();
   const stop = async (signal: NodeJS.Signals) => {
-    if (child.exitCode === null && child.signalCode === null) {
+    if (child && child.exitCode === null && child.signalCode === null) {
       child.kill(signal);
       await exited;
     }
@@ -85,7 +95,14 @@ export async function startKafka(options: { partitions?: number } = {}): Promise
   return {
     broker: `127.0.0.1:${port}`,
     dir,
+    get pid() {
+      return child?.pid;
+    },
     kill: () => stop('SIGKILL'),
+    restart: async () => {
+      await stop('SIGTERM');
+      await launch();
+    },
     stop: () => stop('SIGTERM'),
     [Symbol.asyncDispose]: () => stop('SIGTERM'),
   };

@@ -23,7 +23,10 @@ export interface MosquittoServer extends AsyncDisposable {
   readonly url: string;
   readonly port: number;
   readonly dir: string;
+  /** The broker's process id (while it runs). */
+  readonly pid: number | undefined;
   kill(): Promise<void>;
+  /** Stops it (SIGTERM: it saves its sessions and queued messages) if it runs, and starts it again. */
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -72,7 +75,10 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
       `acl_file ${join(dir, 'acl')}`,
       // Stay the user who started it (as root, mosquitto would switch to an account that cannot read these files).
       `user ${userInfo().username}`,
-      'persistence false',
+      // Sessions and queued QoS 1 messages survive a restart (saved on SIGTERM and every 10 s).
+      'persistence true',
+      `persistence_location ${dir}/`,
+      'autosave_interval 10',
       'max_queued_messages 100000',
       `log_dest file ${join(dir, 'mosquitto.log')}`,
       '',
@@ -104,8 +110,14 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
     url: `mqtt://127.0.0.1:${port}`,
     port,
     dir,
+    get pid() {
+      return child?.pid;
+    },
     kill: () => stop('SIGKILL'),
-    restart: launch,
+    restart: async () => {
+      await stop('SIGTERM');
+      await launch();
+    },
     stop: () => stop('SIGTERM'),
     [Symbol.asyncDispose]: () => stop('SIGTERM'),
   };

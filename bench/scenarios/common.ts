@@ -8,6 +8,10 @@ export interface ScenarioOptions {
   readonly edges: number;
   readonly nodes: number;
   readonly seconds: number;
+  /** ingest: the edges' transport and workload, and how many link processes share them. */
+  readonly transport?: 'mqtt' | 'kafka';
+  readonly workload?: 'legacy' | 'compact';
+  readonly links?: number;
 }
 
 export interface ScenarioResult {
@@ -19,10 +23,15 @@ export interface ScenarioResult {
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits until the edges' states account for every message sent (or 60 s pass). */
-export async function drain(cluster: BenchCluster, edges: number, sent: number): Promise<void> {
+export async function drain(
+  cluster: BenchCluster,
+  edges: number,
+  sent: number,
+  idOf?: (i: number) => string,
+): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const states = await cluster.edgeStates(edges);
+    const states = await cluster.edgeStates(edges, idOf);
     const total = states.reduce((sum, s) => sum + (s?.seq.received ?? 0), 0);
     if (total >= sent) return;
     await sleep(500);
