@@ -16,7 +16,7 @@ export interface KafkaLinkOptions extends IngestOptions {
   readonly brokers: readonly string[];
   readonly groupId?: string;
   readonly clientId?: string;
-  /** Create the uplink topics that do not exist yet with this many partitions (default 8; 0: don't). */
+  /** Create the uplink and downlink topics that do not exist yet with this many partitions (default 8; 0: don't). */
   readonly ensureTopics?: number;
   /**
    * How long a silent group member keeps its partitions (default 10 s; kafkajs's own is 30 s):
@@ -66,7 +66,10 @@ export class KafkaLink implements EdgeLink {
       try {
         await admin.createTopics({
           waitForLeaders: true,
-          topics: UPLINK_TOPICS.map((topic) => ({ topic, numPartitions: partitions })),
+          topics: [...UPLINK_TOPICS, KAFKA_TOPICS.downlink].map((topic) => ({
+            topic,
+            numPartitions: partitions,
+          })),
         });
       } finally {
         await admin.disconnect();
@@ -79,6 +82,14 @@ export class KafkaLink implements EdgeLink {
       heartbeatInterval: 1000,
     });
     this.#consumer = consumer;
+    // Started means reading: the group joined and the first fetch made, so the offsets a new
+    // group starts from are fixed and nothing produced from now on is skipped.
+    const fetching = new Promise<void>((resolve) => {
+      const off = consumer.on(consumer.events.FETCH, () => {
+        off();
+        resolve();
+      });
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: UPLINK_TOPICS, fromBeginning: this.#o.fromBeginning ?? false });
     await consumer.run({
@@ -109,6 +120,7 @@ export class KafkaLink implements EdgeLink {
         await heartbeat();
       },
     });
+    await fetching;
     return this;
   }
 

@@ -5,7 +5,7 @@
  * edge id and dead-lettered, then acknowledged (redelivering it would not help).
  */
 import type { ChainableCommander } from 'ioredis';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type ISubscriptionMap, type MqttClient } from 'mqtt';
 import { execOrThrow, toError } from '../bus/mod.ts';
 import { decodeCompact } from './compact.ts';
 import { DecodeError } from './errors.ts';
@@ -44,15 +44,19 @@ const DECODERS = Object.fromEntries([
 ]) as Record<UplinkKind | 'legacy', (bytes: Uint8Array, edgeId: string) => ReturnType<typeof decodeCompact>>;
 
 /**
- * Messages taken in one turn of the event loop, sent to Redis in one pipeline. mqtt.js hands
- * over the next packet only after a QoS 1 message is acknowledged, so a batch holds the QoS 0
- * messages that arrived together and at most one QoS 1 message, which waits for the batch.
+ * Messages sent to Redis in one pipeline (one write: on loopback the write system call, not the
+ * bytes, is what a message costs). QoS 0 messages wait up to `QOS0_LINGER_MS` for company; a
+ * QoS 1 message sends the batch at the end of the event-loop turn, since mqtt.js hands over the
+ * connection's next packet only once it is acknowledged.
  */
 interface Batch {
   readonly pipeline: ChainableCommander;
   entries: number;
+  urgent: boolean;
   readonly waiters: { resolve: () => void; reject: (error: unknown) => void }[];
 }
+
+const QOS0_LINGER_MS = 5;
 
 export class MqttLink implements EdgeLink {
   readonly transport = 'mqtt';
@@ -83,7 +87,7 @@ export class MqttLink implements EdgeLink {
       properties: { sessionExpiryInterval: this.#o.sessionExpirySeconds ?? 3600 },
       reconnectPeriod: 500,
       customHandleAcks: (topic, message, _packet, done) => {
-        this.#handle(topic, message).then(
+        this.#handle(topic, message, 1).then(
           () => done(0),
           (error: unknown) => {
             log.error({ err: toError(error), topic }, 'could not take a message; not acknowledging it');
@@ -97,7 +101,7 @@ export class MqttLink implements EdgeLink {
     // QoS 0 messages come through 'message' without customHandleAcks.
     client.on('message', (topic, message, packet) => {
       if (packet.qos === 0)
-        void this.#handle(topic, message).catch((err: unknown) =>
+        void this.#handle(topic, message, 0).catch((err: unknown) =>
           log.error({ err: toError(err), topic }, 'QoS 0 message lost'),
         );
     });
@@ -105,20 +109,39 @@ export class MqttLink implements EdgeLink {
       client.once('connect', () => resolve());
       client.once('error', reject);
     });
-    const granted = await client.subscribeAsync(uplinkFilters(group), { qos: 1 });
-    if (granted.length !== 2 || granted.some((g) => g.qos > 1))
-      throw new Error(`MQTT link: subscription refused (${JSON.stringify(granted)})`);
+    const subscribe = async () => {
+      // `resubscribe`: mqtt.js would otherwise skip filters it believes the session still has.
+      const map = Object.fromEntries(uplinkFilters(group).map((f) => [f, { qos: 1 }])) as ISubscriptionMap;
+      map.resubscribe = true;
+      const granted = await client.subscribeAsync(map);
+      if (granted.length !== 2 || granted.some((g) => g.qos > 1))
+        throw new Error(`MQTT link: subscription refused (${JSON.stringify(granted)})`);
+    };
+    await subscribe();
     log.info({ url, group }, 'mqtt link subscribed');
+    // After a broker restart the session may come back without its shared subscriptions
+    // (mosquitto does not persist them): subscribe again on every reconnect (idempotent).
+    client.on('connect', () => {
+      subscribe().then(
+        () => log.info({ url, group }, 'mqtt link subscribed again after reconnecting'),
+        (err: unknown) => log.error({ err: toError(err) }, 'could not subscribe again after reconnecting'),
+      );
+    });
     return this;
   }
 
-  /** Queues the message on this turn's batch; resolves once the batch is in Redis. */
-  #handle(topic: string, bytes: Buffer): Promise<void> {
+  /** Queues the message on the current batch; resolves once the batch is in Redis. */
+  #handle(topic: string, bytes: Buffer, qos: number): Promise<void> {
     let batch = this.#batch;
     if (batch === undefined) {
-      const fresh: Batch = { pipeline: this.#o.redis.pipeline(), entries: 0, waiters: [] };
+      const fresh: Batch = { pipeline: this.#o.redis.pipeline(), entries: 0, urgent: false, waiters: [] };
       this.#batch = batch = fresh;
-      setImmediate(() => this.#flush(fresh));
+      setTimeout(() => this.#flush(fresh), QOS0_LINGER_MS);
+    }
+    if (qos > 0 && !batch.urgent) {
+      const urgent = batch;
+      urgent.urgent = true;
+      setImmediate(() => this.#flush(urgent));
     }
     const route = parseUplinkTopic(topic);
     const message = { edgeId: route?.edgeId, source: topic, position: '-', bytes };
@@ -137,6 +160,7 @@ export class MqttLink implements EdgeLink {
   }
 
   #flush(batch: Batch): void {
+    if (this.#batch !== batch) return; // already sent
     this.#batch = undefined;
     if (this.#o.crashBeforeEnqueue) process.exit(70);
     execOrThrow(batch.pipeline).then(

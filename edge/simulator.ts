@@ -262,7 +262,10 @@ export class Simulator implements AsyncDisposable {
         : [out.legacy.topic, out.legacy.json];
     const batch = this.#batches[edge.index % this.#producers.length]!;
     let messages = batch.get(topic);
-    if (messages === undefined) batch.set(topic, (messages = []));
+    if (messages === undefined) {
+      messages = [];
+      batch.set(topic, messages);
+    }
     messages.push({ key: edge.id, value, edge: edge.index });
   }
 

@@ -56,13 +56,18 @@ export async function ingestScenario(o: ScenarioOptions): Promise<ScenarioResult
   for (let l = 1; l <= links; l++) {
     const args = ['link', transport, ...common, ...brokerArgs, '--entry-time', 'device'];
     if (transport === 'mqtt') args.push('--client-id', `bench-link-${l}`);
-    const link = spawnDevicehub(args, { name: `link ${l}`, env });
+    // DH_LINK_ARGS passes extra Node flags to link processes (e.g. --cpu-prof for profiling).
+    const nodeArgs = (process.env.DH_LINK_ARGS ?? '').split(' ').filter(Boolean);
+    const link = spawnDevicehub(args, { name: `link ${l}`, env, nodeArgs });
     linkProcesses.push(link);
     await link.ready;
   }
   await using _links = {
     [Symbol.asyncDispose]: async () => {
-      await Promise.all(linkProcesses.map((l) => l.kill('SIGKILL')));
+      // Graceful stop, so a link run with --cpu-prof writes its profile; kill what hangs.
+      await Promise.all(
+        linkProcesses.map((l) => Promise.race([l.stop(), sleep(5000).then(() => l.kill('SIGKILL'))])),
+      );
     },
   };
 
