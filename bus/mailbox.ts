@@ -30,6 +30,33 @@ export function queueMessages(
   }
 }
 
+/**
+ * Queues many messages on a pipeline as one script call per hash-tag group (enqueue-many.lua):
+ * for senders with batches of small messages, where a call per message costs more than the
+ * message. `at` gives each message's enqueue time (default `now`).
+ */
+export function queueMessageBatch(
+  pipeline: ChainableCommander,
+  keyspace: Keyspace,
+  messages: readonly MailboxMessage[],
+  at?: (index: number) => number,
+  now = Date.now(),
+): void {
+  const byGroup = new Map<number, { keys: string[]; args: string[] }>();
+  messages.forEach((message, index) => {
+    const fields = encodeEntry(message, at?.(index) ?? now);
+    const shard = keyspace.shard(keyspace.shardOf(message.address));
+    let call = byGroup.get(shard.group);
+    if (call === undefined) {
+      call = { keys: [keyspace.ready(shard.group)], args: [] };
+      byGroup.set(shard.group, call);
+    }
+    call.keys.push(shard.mailbox);
+    call.args.push(String(shard.shard), fields[1]!, fields[3]!, fields[5]!, fields[7]!);
+  });
+  for (const { keys, args } of byGroup.values()) runScript(pipeline, 'enqueue-many', keys, args);
+}
+
 /** Appends messages in one round trip; resolves with their stream ids once Redis holds them. */
 export async function appendMessages(
   redis: Redis,

@@ -30,6 +30,7 @@ export {
   appendMessages,
   claimPending,
   pendingDeliveries,
+  queueMessageBatch,
   queueMessages,
   readReady,
   readShards,

@@ -11,6 +11,7 @@ const names = [
   'renew',
   'release',
   'enqueue',
+  'enqueue-many',
   'read-ready',
   'commit',
   'fire-timers',

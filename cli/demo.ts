@@ -157,7 +157,8 @@ async function startEdgeSource(o: {
     });
     return {
       sent: () => load.sent,
-      describe: () => 'no mosquitto: edges write to their mailboxes directly',
+      describe: () =>
+        'no mosquitto (`sh infra/provision.sh` as root installs it): edges write to their mailboxes directly',
       stop: async () => load.stop(),
     };
   }

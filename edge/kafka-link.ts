@@ -6,7 +6,6 @@
  * are counted, logged with the edge id and dead-lettered.
  */
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
-import { execOrThrow } from '../bus/mod.ts';
 import { decodeCompact } from './compact.ts';
 import { decodeLegacy } from './legacy.ts';
 import { type EdgeLink, Ingest, type IngestOptions } from './link.ts';
@@ -97,9 +96,8 @@ export class KafkaLink implements EdgeLink {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
         if (batch.messages.length === 0) return;
-        const pipeline = this.#o.redis.pipeline();
+        const taken = this.#ingest.batch();
         const decode = batch.topic === KAFKA_TOPICS.compact ? decodeCompact : decodeLegacy;
-        let enqueued = 0;
         for (const m of batch.messages) {
           const message = {
             edgeId: m.key?.toString(),
@@ -107,11 +105,10 @@ export class KafkaLink implements EdgeLink {
             position: `${batch.topic}/${batch.partition}/${m.offset}`,
             bytes: m.value ?? Buffer.alloc(0),
           };
-          enqueued += this.#ingest.queue(pipeline, message, decode);
+          this.#ingest.queue(taken, message, decode);
         }
         if (this.#o.crashBeforeEnqueue) process.exit(70);
-        await execOrThrow(pipeline); // a failure here throws: kafkajs retries, nothing is committed
-        this.#ingest.committed(enqueued);
+        await this.#ingest.send(taken); // a failure here throws: kafkajs retries, nothing is committed
         const last = batch.messages[batch.messages.length - 1]!.offset;
         resolveOffset(last);
         await consumer.commitOffsets([

@@ -6,7 +6,13 @@
  */
 import type { ChainableCommander } from 'ioredis';
 import { type EdgeTransport, type Logger, silentLogger } from '../actors/mod.ts';
-import { type Keyspace, queueMessages, type Redis } from '../bus/mod.ts';
+import {
+  execOrThrow,
+  type Keyspace,
+  type MailboxMessage,
+  queueMessageBatch,
+  type Redis,
+} from '../bus/mod.ts';
 import { type LinkStats, queueDeviceDeadLetter } from './dead-letter.ts';
 import { DecodeError } from './errors.ts';
 import type { HubMessage } from './normalized.ts';
@@ -48,6 +54,13 @@ export interface DeviceMessage {
   readonly bytes: Uint8Array;
 }
 
+/** Device messages on their way to Redis together: their entries, and the dead letters' pipeline. */
+export interface IngestBatch {
+  readonly pipeline: ChainableCommander;
+  readonly entries: MailboxMessage[];
+  readonly times: number[];
+}
+
 export class Ingest {
   readonly stats: LinkStats = { received: 0, enqueued: 0, deadLettered: {} };
   readonly log: Logger;
@@ -62,14 +75,17 @@ export class Ingest {
     this.log = (options.logger ?? silentLogger).child({ link: name });
   }
 
+  batch(): IngestBatch {
+    return { pipeline: this.#o.redis.pipeline(), entries: [], times: [] };
+  }
+
   /**
-   * Decodes one device message with `decode` and queues its mailbox entries on `pipeline`, or
+   * Decodes one device message with `decode` and adds its mailbox entries to `batch`, or queues
    * its dead letter when it cannot be taken (bad edge id, unknown edge, undecodable: a
-   * `DecodeError`; anything else is a bug and is thrown). Returns the entries queued; count them
-   * as enqueued once the pipeline has run (`committed`).
+   * `DecodeError`; anything else is a bug and is thrown). Returns the entries added.
    */
   queue(
-    pipeline: ChainableCommander,
+    batch: IngestBatch,
     message: DeviceMessage,
     decode: (bytes: Uint8Array, edgeId: string) => HubMessage[],
   ): number {
@@ -84,7 +100,7 @@ export class Ingest {
       messages = decode(message.bytes, edgeId);
     } catch (error) {
       if (!(error instanceof DecodeError)) throw error;
-      this.deadLetter(pipeline, message, error);
+      this.deadLetter(batch.pipeline, message, error);
       return 0;
     }
     const address = `edge/${edgeId}`;
@@ -94,14 +110,18 @@ export class Ingest {
       // The payload was built for this delivery: say which transport it came over (the edge
       // actor answers commands over the same one).
       (m.payload as { via?: EdgeTransport }).via = this.#transport;
-      queueMessages(
-        pipeline,
-        this.#o.keyspace,
-        [{ address, method: m.method, payload: m.payload }],
-        deviceTime ? ((m.payload as { ts?: number }).ts ?? now) : now,
-      );
+      batch.entries.push({ address, method: m.method, payload: m.payload });
+      batch.times.push(deviceTime ? ((m.payload as { ts?: number }).ts ?? now) : now);
     }
     return messages.length;
+  }
+
+  /** Sends the batch to Redis (one script call per hash-tag group); resolves once Redis has it. */
+  async send(batch: IngestBatch): Promise<void> {
+    if (batch.entries.length > 0)
+      queueMessageBatch(batch.pipeline, this.#o.keyspace, batch.entries, (i) => batch.times[i]!);
+    await execOrThrow(batch.pipeline);
+    this.stats.enqueued += batch.entries.length;
   }
 
   /** Queues a message's dead letter (counted and logged with the edge id). */
@@ -118,10 +138,5 @@ export class Ingest {
         error,
       },
     );
-  }
-
-  /** Counts entries as enqueued, once the pipeline that carried them has run. */
-  committed(entries: number): void {
-    this.stats.enqueued += entries;
   }
 }

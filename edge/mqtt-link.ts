@@ -4,13 +4,12 @@
  * in the edge's mailbox in Redis; a message that cannot be decoded is counted, logged with the
  * edge id and dead-lettered, then acknowledged (redelivering it would not help).
  */
-import type { ChainableCommander } from 'ioredis';
 import mqtt, { type ISubscriptionMap, type MqttClient } from 'mqtt';
-import { execOrThrow, toError } from '../bus/mod.ts';
+import { toError } from '../bus/mod.ts';
 import { decodeCompact } from './compact.ts';
 import { DecodeError } from './errors.ts';
 import { decodeLegacy } from './legacy.ts';
-import { type EdgeLink, Ingest, type IngestOptions } from './link.ts';
+import { type EdgeLink, Ingest, type IngestBatch, type IngestOptions } from './link.ts';
 import { parseUplinkTopic, UplinkKind, uplinkFilters } from './protocol.ts';
 
 export interface MqttLinkOptions extends IngestOptions {
@@ -50,9 +49,9 @@ const DECODERS = Object.fromEntries([
  * connection's next packet only once it is acknowledged.
  */
 interface Batch {
-  readonly pipeline: ChainableCommander;
-  entries: number;
+  readonly ingest: IngestBatch;
   urgent: boolean;
+  /** QoS 1 messages waiting for the batch (QoS 0 ones do not wait). */
   readonly waiters: { resolve: () => void; reject: (error: unknown) => void }[];
 }
 
@@ -87,7 +86,7 @@ export class MqttLink implements EdgeLink {
       properties: { sessionExpiryInterval: this.#o.sessionExpirySeconds ?? 3600 },
       reconnectPeriod: 500,
       customHandleAcks: (topic, message, _packet, done) => {
-        this.#handle(topic, message, 1).then(
+        this.#handle(topic, message, 1)!.then(
           () => done(0),
           (error: unknown) => {
             log.error({ err: toError(error), topic }, 'could not take a message; not acknowledging it');
@@ -100,10 +99,7 @@ export class MqttLink implements EdgeLink {
     client.on('error', (err) => log.warn({ err }, 'mqtt error'));
     // QoS 0 messages come through 'message' without customHandleAcks.
     client.on('message', (topic, message, packet) => {
-      if (packet.qos === 0)
-        void this.#handle(topic, message, 0).catch((err: unknown) =>
-          log.error({ err: toError(err), topic }, 'QoS 0 message lost'),
-        );
+      if (packet.qos === 0) this.#handle(topic, message, 0);
     });
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
@@ -130,30 +126,34 @@ export class MqttLink implements EdgeLink {
     return this;
   }
 
-  /** Queues the message on the current batch; resolves once the batch is in Redis. */
-  #handle(topic: string, bytes: Buffer, qos: number): Promise<void> {
+  /**
+   * Queues the message on the current batch. A QoS 1 message resolves once the batch is in
+   * Redis (its PUBACK waits for that); a QoS 0 message returns at once.
+   */
+  #handle(topic: string, bytes: Buffer, qos: number): Promise<void> | undefined {
     let batch = this.#batch;
     if (batch === undefined) {
-      const fresh: Batch = { pipeline: this.#o.redis.pipeline(), entries: 0, urgent: false, waiters: [] };
+      const fresh: Batch = { ingest: this.#ingest.batch(), urgent: false, waiters: [] };
       this.#batch = batch = fresh;
       setTimeout(() => this.#flush(fresh), QOS0_LINGER_MS);
-    }
-    if (qos > 0 && !batch.urgent) {
-      const urgent = batch;
-      urgent.urgent = true;
-      setImmediate(() => this.#flush(urgent));
     }
     const route = parseUplinkTopic(topic);
     const message = { edgeId: route?.edgeId, source: topic, position: '-', bytes };
     if (route === undefined) {
       this.stats.received++;
       this.#ingest.deadLetter(
-        batch.pipeline,
+        batch.ingest.pipeline,
         message,
         new DecodeError('BAD_HEADER', `not an uplink topic: ${topic}`),
       );
     } else {
-      batch.entries += this.#ingest.queue(batch.pipeline, message, DECODERS[route.kind]);
+      this.#ingest.queue(batch.ingest, message, DECODERS[route.kind]);
+    }
+    if (qos === 0) return undefined;
+    if (!batch.urgent) {
+      const urgent = batch;
+      urgent.urgent = true;
+      setImmediate(() => this.#flush(urgent));
     }
     const waiting = batch.waiters;
     return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
@@ -163,12 +163,13 @@ export class MqttLink implements EdgeLink {
     if (this.#batch !== batch) return; // already sent
     this.#batch = undefined;
     if (this.#o.crashBeforeEnqueue) process.exit(70);
-    execOrThrow(batch.pipeline).then(
+    this.#ingest.send(batch.ingest).then(
       () => {
-        this.#ingest.committed(batch.entries);
         for (const w of batch.waiters) w.resolve();
       },
       (error: unknown) => {
+        if (batch.waiters.length === 0)
+          this.#ingest.log.error({ err: toError(error) }, 'QoS 0 messages lost: Redis refused their batch');
         for (const w of batch.waiters) w.reject(error);
       },
     );
