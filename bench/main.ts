@@ -31,7 +31,8 @@ scenarios (each runs Redis, every hub node and the load generator as separate pr
 
 options:
   --edges N     simulated edges (default 5000)
-  --nodes N     hub nodes for "actors" (default 2)
+  --nodes N     hub nodes for "actors" (default 2) and "ingest" (default 1: one node and one link
+                process per core, beside the simulator, the broker and Redis on this machine)
   --seconds S   measured seconds (default 30)
   --out DIR     where results go (default bench/results)
   --transport mqtt|kafka      ingest: the edges' transport (default mqtt)
@@ -44,7 +45,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       edges: { type: 'string', default: '5000' },
-      nodes: { type: 'string', default: '2' },
+      nodes: { type: 'string' },
       seconds: { type: 'string', default: '30' },
       out: { type: 'string', default: 'bench/results' },
       transport: { type: 'string', default: 'mqtt' },
@@ -60,7 +61,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     );
   const counts = {
     edges: Number(values.edges),
-    nodes: Number(values.nodes),
+    nodes: Number(values.nodes ?? (name === 'ingest' ? 1 : 2)),
     seconds: Number(values.seconds),
     links: Number(values.links),
   };

@@ -72,9 +72,13 @@ export function uplinkFilters(group: string): string[] {
   ];
 }
 
-/** MQTT QoS of a legacy message: faults and detections must arrive, status and heartbeats are superseded. */
+/**
+ * MQTT QoS of a legacy message: faults and command results are events and must arrive; status,
+ * detections and heartbeats are periodic, each superseded by the next (the workload's QoS 1 is
+ * for faults only).
+ */
 export function legacyQos(msgType: string): 0 | 1 {
-  return msgType === 'fault' || msgType === 'detection' || msgType === 'commandResult' ? 1 : 0;
+  return msgType === 'fault' || msgType === 'commandResult' ? 1 : 0;
 }
 
 /** Kafka topics of legacy edges (verbose JSON, keyed by edge id) and of the downlink. */
