@@ -61,6 +61,26 @@ describe('edge actor', () => {
     assert.deepEqual(s.seq, { boot: 'b', last: 1, window: 0, received: 3, gaps: 2, duplicates: 1 });
   });
 
+  it('gives a quiet edge the silence its birth announced before it counts as offline', () => {
+    const first = recorder(1000);
+    const born = telemetry(
+      fresh(),
+      { kind: 'birth', seq: 1, boot: 'a', silenceSeconds: 60, data: { model: 'M' } },
+      first.ctx,
+    );
+    assert.equal(born.offlineAfterMs, 150_000);
+    assert.equal(first.timers.get('offline'), 150_000);
+    const later = recorder(1000 + 100_000);
+    const still = edgeActor.timers!.offline(born, undefined, later.ctx);
+    assert.equal(still?.online, true, '100 s of silence is normal for it');
+    const legacy = telemetry(fresh(), { kind: 'heartbeat', data: { cpuPercent: 1 } }, recorder(1000).ctx);
+    assert.equal(
+      edgeActor.timers!.offline(legacy, undefined, later.ctx)?.online,
+      false,
+      'a legacy edge: 30 s',
+    );
+  });
+
   it('takes a late message once without laying it over newer values', () => {
     const { ctx } = recorder(1000);
     let s = telemetry(fresh(), { kind: 'status', seq: 1, boot: 'a', ts: 1, data: { floor: 1 } }, ctx);

@@ -4,7 +4,9 @@
  * - telemetry (status, vision, heartbeat, birth) updates the device shadow: the last values of
  *   each kind, when the edge was last seen, and its online flag;
  * - an edge that sends nothing for EDGE_OFFLINE_AFTER_MS (three missed 10 s heartbeats) goes
- *   offline, by a durable timer, even if the node that armed it has died since;
+ *   offline, by a durable timer, even if the node that armed it has died since; a compact
+ *   agent, quiet by design, says in its birth how long it may be silent (its snapshot period)
+ *   and gets 2.5 times that;
  * - alarms (fault start/end) are recorded as open alarms and handed to the outbox, as are
  *   online/offline changes;
  * - per-edge sequence numbers, when the edge sends them, count lost and repeated messages
@@ -36,6 +38,11 @@ export interface TelemetryPayload {
   readonly birth?: Readonly<Record<string, unknown>>;
   /** The transport it came over, set by the hub's link. */
   readonly via?: EdgeTransport;
+  /**
+   * Birth only: the longest the edge stays silent when all is well (a compact agent's snapshot
+   * period); it goes offline after 2.5 times that instead of after EDGE_OFFLINE_AFTER_MS.
+   */
+  readonly silenceSeconds?: number;
 }
 
 export interface AlarmPayload {
@@ -110,6 +117,8 @@ export interface EdgeState {
   readonly commands?: Readonly<Record<string, CommandRecord>>;
   /** The transport the edge last spoke over (commands go back over it); unknown before. */
   readonly transport?: EdgeTransport;
+  /** This edge's silence before it counts as offline, when its birth said (else the default). */
+  readonly offlineAfterMs?: number;
 }
 
 const KINDS = new Set<string>(['status', 'vision', 'heartbeat', 'birth']);
@@ -186,7 +195,7 @@ function track(
  * sequence tracking. One new state object per message (this runs for every message of the fleet).
  */
 function seen(
-  offlineAfterMs: number,
+  defaultOfflineAfterMs: number,
   state: EdgeState,
   seq: EdgeState['seq'],
   ctx: ActorContext,
@@ -194,6 +203,7 @@ function seen(
   updatedAt = state.updatedAt,
   via: EdgeTransport | undefined = undefined,
 ): EdgeState {
+  const offlineAfterMs = state.offlineAfterMs ?? defaultOfflineAfterMs;
   const due = ctx.now + offlineAfterMs;
   let offlineDue = state.offlineDue;
   // Re-arm only when the timer would fire more than half its window too early: one timer write
@@ -216,6 +226,7 @@ function seen(
     offlineDue,
     ...(state.commands === undefined ? {} : { commands: state.commands }),
     ...(transport === undefined ? {} : { transport }),
+    ...(state.offlineAfterMs === undefined ? {} : { offlineAfterMs: state.offlineAfterMs }),
   };
 }
 
@@ -275,6 +286,9 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
         const tracked = track(state, payload.seq, payload.boot);
         if (tracked === undefined) return duplicate(state);
         const { seq, late } = tracked;
+        const silence = payload.silenceSeconds;
+        if (payload.kind === 'birth' && typeof silence === 'number' && silence >= 1 && silence <= 86_400)
+          state = { ...state, offlineAfterMs: Math.max(offlineAfterMs, silence * 2500) };
         // A late message is counted but not laid over the newer values already in the shadow.
         if (payload.data === undefined || late)
           return seen(offlineAfterMs, state, seq, ctx, state.shadow, state.updatedAt, payload.via);
@@ -425,10 +439,11 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
       offline(state: EdgeState, _data: unknown, ctx: ActorContext): EdgeState | undefined {
         if (!state.online || state.lastSeen === null) return undefined;
         const silentFor = ctx.now - state.lastSeen;
-        if (silentFor < offlineAfterMs) {
+        const window = state.offlineAfterMs ?? offlineAfterMs;
+        if (silentFor < window) {
           // Seen since the timer was armed: wait for the rest of the window.
-          ctx.setTimer('offline', offlineAfterMs - silentFor);
-          return { ...state, offlineDue: ctx.now + offlineAfterMs - silentFor };
+          ctx.setTimer('offline', window - silentFor);
+          return { ...state, offlineDue: ctx.now + window - silentFor };
         }
         ctx.emit({ type: 'edge.offline', edgeId: ctx.id, lastSeen: state.lastSeen });
         return { ...state, online: false };

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { writeReport } from './report.ts';
 import { actorsScenario } from './scenarios/actors.ts';
 import { dietScenario } from './scenarios/diet.ts';
+import { ingestScenario } from './scenarios/ingest.ts';
 
 describe('bench', { timeout: 120_000 }, () => {
   it('runs the actors scenario end to end and accounts for every message', async () => {
@@ -23,6 +24,25 @@ describe('bench', { timeout: 120_000 }, () => {
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'actors.json'), 'utf8')), result);
     assert.match(readFileSync(join(dir, 'actors.svg'), 'utf8'), /<svg[^>]*>[\s\S]*<polyline/);
   });
+
+  for (const transport of ['mqtt', 'kafka'] as const) {
+    it(`runs the ingest scenario over ${transport} with legacy edges and accounts for every message`, async () => {
+      const { result } = await ingestScenario({
+        edges: 40,
+        nodes: 1,
+        seconds: 3,
+        transport,
+        workload: 'legacy',
+        links: 1,
+      });
+      assert.equal(result.transport, transport);
+      assert.ok(Number(result.sent) > 40 * 3, `the simulated edges sent ${result.sent}`);
+      assert.equal(result.lost, 0);
+      assert.equal(result.duplicated, 0);
+      assert.equal(result.deadLettered, 0);
+      assert.ok(Number(result.msgs) > 0, 'messages were handled in the window');
+    });
+  }
 });
 
 describe('diet (a simulated day of one edge, legacy vs compact)', () => {

@@ -51,7 +51,15 @@ const STATUS_BY_KEY = new Map(Object.entries(STATUS_CODEC).map(([name, c]) => [c
 const VISION_EVENTS = ['ebike', 'doorBlocked'] as const satisfies readonly (keyof Vision)[];
 
 export type CompactMessage =
-  | { kind: 'birth'; seq: number; ts: number; boot: string; birth: Birth }
+  | {
+      kind: 'birth';
+      seq: number;
+      ts: number;
+      boot: string;
+      birth: Birth;
+      /** The longest the edge is silent when all is well (its status snapshot period), seconds. */
+      silenceSeconds?: number;
+    }
   | { kind: 'status'; seq: number; ts: number; snapshot: boolean; status: Partial<Status> }
   | { kind: 'vision'; seq: number; ts: number; event: (typeof VISION_EVENTS)[number]; active: boolean }
   | { kind: 'alarm'; seq: number; ts: number; alarm: string; phase: 'start' | 'end'; floor: number }
@@ -70,6 +78,7 @@ export function encodeCompact(message: CompactMessage): Uint8Array {
         bi: message.birth.buildingId,
         en: message.birth.elevatorNo,
       });
+      if (message.silenceSeconds !== undefined) body.sl = message.silenceSeconds;
       break;
     case 'status': {
       const encode = (name: string, value: unknown) => {
@@ -169,6 +178,7 @@ export function decodeCompact(bytes: Uint8Array): HubMessage[] {
             seq,
             ts,
             boot: str(b.b, 'b (boot id)'),
+            ...(Number.isInteger(b.sl) ? { silenceSeconds: b.sl as number } : {}),
             data: {
               model: str(b.m, 'm'),
               firmware: str(b.fw, 'fw'),

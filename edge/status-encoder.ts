@@ -24,7 +24,7 @@ export interface StatusUpdate {
 }
 
 export class StatusEncoder {
-  readonly #snapshotMs: number;
+  readonly snapshotMs: number;
   readonly #deadbands: Readonly<Partial<Record<keyof Status, number>>>;
   #sent: Status | undefined;
   #lastSnapshot = Number.NEGATIVE_INFINITY;
@@ -35,13 +35,13 @@ export class StatusEncoder {
     const { snapshotMs = 60_000, deadbands = DEFAULT_DEADBANDS } = options;
     if (!(snapshotMs >= 1000))
       throw new RangeError(`Cannot create status encoder: snapshotMs must be ≥ 1000, got ${snapshotMs}`);
-    this.#snapshotMs = snapshotMs;
+    this.snapshotMs = snapshotMs;
     this.#deadbands = deadbands;
   }
 
   /** What to send for this reading, or undefined when nothing worth sending changed. */
   next(reading: Status, now: number): StatusUpdate | undefined {
-    if (this.#sent === undefined || now - this.#lastSnapshot >= this.#snapshotMs) {
+    if (this.#sent === undefined || now - this.#lastSnapshot >= this.snapshotMs) {
       this.#sent = { ...reading };
       this.#lastSnapshot = now;
       return { snapshot: true, status: { ...reading } };

@@ -107,7 +107,8 @@ export class CompactEdge {
   }
 
   birth(now: number): CompactMessage {
-    return { kind: 'birth', seq: ++this.#seq, ts: now, boot: this.#boot, birth: this.#birth };
+    const silenceSeconds = Math.round(this.#encoder.snapshotMs / 1000);
+    return { kind: 'birth', seq: ++this.#seq, ts: now, boot: this.#boot, birth: this.#birth, silenceSeconds };
   }
 
   /** What the second brings; `snapshot` tells whether a full status went out. */

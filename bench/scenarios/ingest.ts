@@ -136,6 +136,8 @@ export async function ingestScenario(o: ScenarioOptions): Promise<ScenarioResult
     cpuMicrosPerMsgNodes: perMsg(w.cpuMicros),
     cpuMicrosPerMsgLinks: perMsg(linkAfter - linkBefore),
     brokerCpuMicrosPerMsg: perMsg(brokerAfter - brokerBefore),
+    /** Hub CPU (links + nodes) for 1,000 edges of this workload, in cores: compares workloads. */
+    hubCoresPer1000Edges: Number((hubCpu / 1e6 / w.seconds / (o.edges / 1000)).toFixed(3)),
     simulatorBehindMs: behindMs,
     sent,
     publishErrors: last.publishErrors ?? 0,
@@ -169,6 +171,7 @@ export async function ingestScenario(o: ScenarioOptions): Promise<ScenarioResult
     { metric: '  of which links', value: result.cpuMicrosPerMsgLinks, target: '—', met: true },
     { metric: '  of which nodes', value: result.cpuMicrosPerMsgNodes, target: '—', met: true },
     { metric: 'broker CPU µs/msg', value: result.brokerCpuMicrosPerMsg, target: '—', met: true },
+    { metric: 'hub cores per 1,000 edges', value: result.hubCoresPer1000Edges, target: '—', met: true },
     { metric: 'lost', value: lost, target: '0', met: lost === 0 },
     { metric: 'duplicated', value: duplicated, target: '0', met: duplicated === 0 },
     { metric: 'deadLettered', value: deadLettered, target: '0', met: deadLettered === 0 },

@@ -10,8 +10,18 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, type MosquittoServer, startMosquitto, waitFor } from '../../infra/mod.ts';
+import { createActorClient, edgeActor } from '../../actors/mod.ts';
+import {
+  freePort,
+  type KafkaServer,
+  type MosquittoServer,
+  startKafka,
+  startMosquitto,
+  waitFor,
+} from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
+import { DownlinkRelay, kafkaDownlink } from '../downlink-relay.ts';
+import { KafkaLink } from '../kafka-link.ts';
 import { legacyStatus } from '../legacy-encoder.ts';
 import { MqttLink } from '../mqtt-link.ts';
 import type { Birth, Status } from '../normalized.ts';
@@ -23,11 +33,16 @@ const t = useRedis();
 const users = { hub: 'hub-secret', 'E-5': 'e5-secret' };
 let brokerA: MosquittoServer;
 let brokerB: MosquittoServer;
+let kafka: KafkaServer;
 before(async () => {
-  [brokerA, brokerB] = await Promise.all([startMosquitto({ users }), startMosquitto({ users })]);
+  [brokerA, brokerB, kafka] = await Promise.all([
+    startMosquitto({ users }),
+    startMosquitto({ users }),
+    startKafka(),
+  ]);
 });
 after(async () => {
-  await Promise.all([brokerA?.stop(), brokerB?.stop()]);
+  await Promise.all([brokerA?.stop(), brokerB?.stop(), kafka?.stop()]);
 });
 
 const birth: Birth = {
@@ -194,6 +209,67 @@ describe('edge agent', { timeout: 60_000 }, () => {
     assert.equal(s.alarmsRaised, 5);
     assert.deepEqual(s.openAlarms, {});
     assert.equal(s.seq.gaps, 0);
+  });
+});
+
+describe('edge agent over Kafka', { timeout: 90_000 }, () => {
+  it('moves from MQTT to Kafka by configuration without loss, and takes commands from the Kafka downlink', async () => {
+    const keyspace = t.keyspace();
+    await using h = await hub(keyspace);
+    await using kafkaLink = await new KafkaLink({
+      brokers: [kafka.broker],
+      redis: t.connect(),
+      keyspace,
+      groupId: `g-${keyspace.prefix}`,
+    }).start();
+    await using _relay = await new DownlinkRelay({
+      redis: t.connect(),
+      keyspace,
+      sender: await kafkaDownlink({ brokers: [kafka.broker] }),
+    }).start();
+    const config = await configServer({ version: 1, broker: { transport: 'mqtt', url: brokerA.url } });
+    await using agent = await agentE5({
+      configUrl: config.url,
+      pollMs: 100,
+      executors: { echo: async (args) => args },
+    }).start();
+    agent.status(reading(2));
+    agent.alarm('trapped', 'start', 2);
+    await waitFor(async () => (await stateOf(keyspace))?.openAlarms.trapped !== undefined, {
+      message: 'the alarm via MQTT',
+    });
+    config.set({ version: 2, broker: { transport: 'kafka', brokers: [kafka.broker] } });
+    await waitFor(() => agent.stats.brokerUrl === `kafka://${kafka.broker}`, {
+      timeoutMs: 30_000,
+      message: 'the agent to move to Kafka',
+    });
+    for (let floor = 3; floor <= 7; floor++) agent.status(reading(floor));
+    agent.alarm('trapped', 'end', 7);
+    await waitFor(
+      async () => {
+        const s = await stateOf(keyspace);
+        return s?.openAlarms.trapped === undefined && s?.shadow.status?.floor === 7;
+      },
+      { timeoutMs: 30_000, message: 'the rest via Kafka' },
+    );
+    const s = (await stateOf(keyspace))!;
+    assert.equal(s.seq.gaps, 0, 'nothing lost across the move');
+    assert.equal(s.transport, 'kafka');
+    assert.ok(kafkaLink.stats.enqueued >= 6, 'Kafka carried what came after the move');
+    assert.equal(h.links[0]!.stats.enqueued, 3, 'birth, status and alarm came over MQTT');
+
+    await createActorClient(t.redis, keyspace, edgeActor).send('E-5', 'command', {
+      id: 'k-1',
+      type: 'echo',
+      args: { over: 'kafka' },
+      deadline: Date.now() + 30_000,
+    });
+    await waitFor(async () => (await stateOf(keyspace))?.commands?.['k-1']?.status === 'succeeded', {
+      timeoutMs: 30_000,
+      message: 'the command to go out on dh-downlink and its result to come back',
+    });
+    assert.deepEqual((await stateOf(keyspace))?.commands?.['k-1']?.result, { over: 'kafka' });
+    await config.close();
   });
 });
 

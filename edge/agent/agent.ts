@@ -1,27 +1,27 @@
 /**
  * The on-device agent (Node 22 on the RV1126, armv7l, little memory). elenet and litefcccore hand
  * it their data on a local HTTP endpoint (today's JSON, or canonical values); it sends the compact
- * format over MQTT with its own credentials, keeps what the broker has not acknowledged in a
- * bounded on-disk queue, polls its configuration (ETag) and moves to another broker when told,
- * without losing what it buffered.
+ * format over MQTT with its own credentials (or Kafka, keyed by its id), keeps what the broker has
+ * not acknowledged in a bounded on-disk queue, polls its configuration (ETag) and moves to another
+ * broker or transport when told, without losing what it buffered.
  */
 import { randomBytes } from 'node:crypto';
 import { statfs } from 'node:fs/promises';
 import { freemem, uptime } from 'node:os';
-import mqtt, { type MqttClient } from 'mqtt';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
 import { type CompactMessage, encodeCompact } from '../compact.ts';
 import type { DownlinkCommand } from '../downlink-relay.ts';
 import { decodeLegacy } from '../legacy.ts';
 import type { Birth, Health, Status, Vision } from '../normalized.ts';
-import { downlinkTopic, UPLINK_QOS, uplinkTopic } from '../protocol.ts';
+import { UPLINK_QOS, uplinkTopic } from '../protocol.ts';
 import { StatusEncoder } from '../status-encoder.ts';
 import { DiskQueue } from './disk-queue.ts';
+import { type BrokerConfig, brokerName, openUplink, parseBroker, type Uplink } from './uplink.ts';
 
 /** What `GET /v1/config/edge/{edgeId}` returns (the gateway serves it, issue 4). */
 export interface EdgeConfig {
   readonly version: number;
-  readonly broker: { readonly transport: 'mqtt'; readonly url: string };
+  readonly broker: BrokerConfig;
   readonly snapshotSeconds?: number;
   readonly healthSeconds?: number;
 }
@@ -32,7 +32,7 @@ export interface EdgeAgentOptions {
   readonly birth: Birth;
   /** Where the queue lives (survives restarts). */
   readonly dataDir: string;
-  /** The broker to use until the configuration names one. */
+  /** The broker to use until the configuration names one: `mqtt://…` or `kafka://host:port,…`. */
   readonly brokerUrl?: string;
   /** Base URL of the configuration service; no polling without it. */
   readonly configUrl?: string;
@@ -65,7 +65,7 @@ export class EdgeAgent implements AsyncDisposable {
   readonly #stop = new AbortController();
   #encoder = new StatusEncoder();
   #seq = 0;
-  #client: MqttClient | undefined;
+  #uplink: Uplink | undefined;
   #brokerUrl: string | undefined;
   #pumping = false;
   #etag: string | undefined;
@@ -77,12 +77,13 @@ export class EdgeAgent implements AsyncDisposable {
   #cpuAt = Date.now();
   #sent = 0;
   #timers: ReturnType<typeof setTimeout>[] = [];
+  #retry: ReturnType<typeof setTimeout> | undefined;
   /** Command ids already taken (a redelivered command runs once). */
   readonly #seenCommands = new Set<string>();
   /** Highest fencing epoch seen from the hub: a command from a stale owner is ignored. */
   #epoch = 0;
   /** Clients still trying to reach their broker (ended on stop). */
-  readonly #connecting = new Set<MqttClient>();
+  readonly #connecting = new Set<{ end(force?: boolean): unknown }>();
 
   constructor(options: EdgeAgentOptions) {
     this.#o = options;
@@ -101,12 +102,20 @@ export class EdgeAgent implements AsyncDisposable {
   }
 
   async start(): Promise<this> {
-    this.#send({ kind: 'birth', seq: 0, ts: Date.now(), boot: this.#boot, birth: this.#o.birth });
+    this.#send({
+      kind: 'birth',
+      seq: 0,
+      ts: Date.now(),
+      boot: this.#boot,
+      birth: this.#o.birth,
+      silenceSeconds: Math.round(this.#encoder.snapshotMs / 1000),
+    });
     if (this.#o.configUrl)
       await this.pollConfig().catch((err: unknown) =>
         this.#log.warn({ err }, 'configuration not reachable; using the last known broker'),
       );
-    if (this.#brokerUrl === undefined && this.#o.brokerUrl) await this.#connect(this.#o.brokerUrl);
+    if (this.#brokerUrl === undefined && this.#o.brokerUrl)
+      await this.#connect(parseBroker(this.#o.brokerUrl));
     if (this.#o.configUrl) this.#every(this.#o.pollMs ?? 60_000, () => this.pollConfig());
     this.#every((this.#config?.healthSeconds ?? 300) * 1000, async () =>
       this.health(await this.#ownHealth()),
@@ -179,12 +188,12 @@ export class EdgeAgent implements AsyncDisposable {
     this.#config = config;
     if (config.snapshotSeconds)
       this.#encoder = new StatusEncoder({ snapshotMs: config.snapshotSeconds * 1000 });
-    if (config.broker?.transport === 'mqtt' && config.broker.url !== this.#brokerUrl) {
+    if (config.broker !== undefined && brokerName(config.broker) !== this.#brokerUrl) {
       this.#log.info(
-        { from: this.#brokerUrl, to: config.broker.url, version: config.version },
+        { from: this.#brokerUrl, to: brokerName(config.broker), version: config.version },
         'switching broker',
       );
-      await this.#connect(config.broker.url);
+      await this.#connect(config.broker);
     }
   }
 
@@ -256,33 +265,20 @@ export class EdgeAgent implements AsyncDisposable {
     void this.#pump();
   }
 
-  /** Connects to `url`; once connected it becomes the broker, and the previous one is closed. */
-  async #connect(url: string): Promise<void> {
-    const client = mqtt.connect(url, {
-      username: this.#o.edgeId,
+  /** Connects to `broker`; once connected it becomes the broker, and the previous one is closed. */
+  async #connect(broker: BrokerConfig): Promise<void> {
+    const uplink = await openUplink(broker, {
+      edgeId: this.#o.edgeId,
       password: this.#o.password,
-      clientId: this.#o.edgeId,
-      protocolVersion: 5,
-      clean: true,
-      reconnectPeriod: 1000,
-      queueQoSZero: false,
+      onCommand: (payload) => void this.#command(payload),
+      onConnect: () => void this.#pump(),
+      log: this.#log,
+      pending: this.#connecting,
     });
-    client.on('error', (err) => this.#log.warn({ err, url }, 'broker error'));
-    client.on('connect', () => {
-      void client.subscribeAsync(downlinkTopic(this.#o.edgeId), { qos: 1 }).catch(() => {});
-      void this.#pump();
-    });
-    client.on('message', (topic, payload) => {
-      if (topic === downlinkTopic(this.#o.edgeId)) void this.#command(payload);
-    });
-    this.#connecting.add(client);
-    await new Promise<void>((resolve) => client.once('connect', () => resolve())).finally(() =>
-      this.#connecting.delete(client),
-    );
-    const previous = this.#client;
-    this.#client = client;
-    this.#brokerUrl = url;
-    if (previous) void previous.endAsync().catch(() => {});
+    const previous = this.#uplink;
+    this.#uplink = uplink;
+    this.#brokerUrl = brokerName(broker);
+    if (previous) void previous.close().catch(() => {});
     void this.#pump();
   }
 
@@ -292,16 +288,20 @@ export class EdgeAgent implements AsyncDisposable {
     this.#pumping = true;
     try {
       for (;;) {
-        const client = this.#client;
+        const uplink = this.#uplink;
         const head = this.#queue.peek();
-        if (!client?.connected || head === undefined || this.#stop.signal.aborted) return;
+        if (!uplink?.connected || head === undefined || this.#stop.signal.aborted) return;
         try {
-          await client.publishAsync(head.topic, Buffer.from(head.payload), { qos: head.qos });
+          await uplink.send(head);
         } catch (err) {
-          this.#log.warn({ err }, 'publish failed; keeping the message for the next connection');
+          this.#log.warn({ err }, 'send failed; keeping the message, trying again shortly');
+          this.#retry ??= setTimeout(() => {
+            this.#retry = undefined;
+            void this.#pump();
+          }, 1000);
           return;
         }
-        if (client !== this.#client && head.qos === 0) continue; // switched mid-send: send again on the new broker
+        if (uplink !== this.#uplink && head.qos === 0) continue; // switched mid-send: send again on the new broker
         this.#queue.shift();
         this.#sent++;
       }
@@ -321,8 +321,9 @@ export class EdgeAgent implements AsyncDisposable {
   async stop(): Promise<void> {
     this.#stop.abort();
     for (const t of this.#timers) clearTimeout(t);
+    clearTimeout(this.#retry);
     for (const c of this.#connecting) c.end(true);
-    await this.#client?.endAsync();
+    await this.#uplink?.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

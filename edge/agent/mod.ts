@@ -1,6 +1,6 @@
 /**
  * The on-device agent: local input for elenet and litefcccore, compact encoding, bounded
- * store-and-forward, configuration polling and broker switching.
+ * store-and-forward, configuration polling and broker or transport switching (MQTT, Kafka).
  */
 
 export type { AgentStats, CommandExecutor, EdgeAgentOptions, EdgeConfig } from './agent.ts';
@@ -9,3 +9,5 @@ export type { QueuedMessage } from './disk-queue.ts';
 export { DiskQueue } from './disk-queue.ts';
 export type { LocalInput } from './local-input.ts';
 export { startLocalInput } from './local-input.ts';
+export type { BrokerConfig, Uplink } from './uplink.ts';
+export { brokerName, parseBroker } from './uplink.ts';
