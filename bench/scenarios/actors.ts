@@ -5,7 +5,14 @@
 import { reconcile, startBenchCluster } from '../cluster.ts';
 import { windowBetween } from '../monitor.ts';
 import type { Target } from '../report.ts';
-import { drain, type ScenarioOptions, type ScenarioResult, sleep, startLoad } from './common.ts';
+import {
+  drain,
+  latencyTargets,
+  type ScenarioOptions,
+  type ScenarioResult,
+  sleep,
+  startLoad,
+} from './common.ts';
 
 export async function actorsScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   await using cluster = await startBenchCluster();
@@ -43,14 +50,7 @@ export async function actorsScenario(o: ScenarioOptions): Promise<ScenarioResult
       target: `≈ ${Math.round(o.edges * 1.3)} (1.3/edge)`,
       met: result.msgsPerSec >= o.edges * 1.3 * 0.95,
     },
-    { metric: 'latency p50 (ms)', value: result.latencyMs.p50, target: '—', met: true },
-    {
-      metric: 'latency p99 (ms)',
-      value: result.latencyMs.p99,
-      target: '< 50',
-      met: result.latencyMs.p99 < 50,
-    },
-    { metric: 'latency max (ms)', value: result.latencyMs.max, target: '—', met: true },
+    ...latencyTargets(result.latencyMs, 50),
     {
       metric: 'cpuMicrosPerMsg',
       value: result.cpuMicrosPerMsg,

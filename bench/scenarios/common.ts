@@ -4,6 +4,23 @@ import type { LoadGenerator } from '../load-process.ts';
 import { Monitor } from '../monitor.ts';
 import type { Plot, Target } from '../report.ts';
 
+/** The latency rows of a report: p50 and max as measured, p99 against `p99Below` ms. */
+export function latencyTargets(
+  latencyMs: { p50: number; p99: number; max: number },
+  p99Below: number,
+): Target[] {
+  return [
+    { metric: 'latency p50 (ms)', value: latencyMs.p50, target: '—', met: true },
+    {
+      metric: 'latency p99 (ms)',
+      value: latencyMs.p99,
+      target: `< ${p99Below}`,
+      met: latencyMs.p99 < p99Below,
+    },
+    { metric: 'latency max (ms)', value: latencyMs.max, target: '—', met: true },
+  ];
+}
+
 export interface ScenarioOptions {
   readonly edges: number;
   readonly nodes: number;

@@ -22,7 +22,7 @@ import { reconcile, startBenchCluster } from '../cluster.ts';
 import { Monitor, windowBetween } from '../monitor.ts';
 import { processCpuMicros } from '../proc-cpu.ts';
 import type { Target } from '../report.ts';
-import { drain, type ScenarioOptions, type ScenarioResult, sleep } from './common.ts';
+import { drain, latencyTargets, type ScenarioOptions, type ScenarioResult, sleep } from './common.ts';
 
 interface SimReport {
   t?: number;
@@ -95,7 +95,10 @@ export async function ingestScenario(o: ScenarioOptions): Promise<ScenarioResult
     intervalMs: 200,
     message: `${o.edges} simulated edges to connect`,
   });
-  const warmup = Math.min(5, Math.max(2, Math.floor(o.seconds / 5)));
+  // A freshly started Kafka (JVM) takes ~15 s to reach its stride (JIT, first fetches and
+  // rebalances of the consumer group): measure after that.
+  const warmup =
+    transport === 'kafka' && o.seconds >= 20 ? 15 : Math.min(5, Math.max(2, Math.floor(o.seconds / 5)));
   monitor.start(warmup + o.seconds);
   await sleep(warmup * 1000);
 
@@ -154,14 +157,7 @@ export async function ingestScenario(o: ScenarioOptions): Promise<ScenarioResult
       target: `≈ ${Math.round(expectedRate)} (${legacy ? '1.3' : '≈ 0.04'}/edge)`,
       met: result.msgsPerSec >= expectedRate * (legacy ? 0.95 : 0.5),
     },
-    { metric: 'latency p50 (ms)', value: result.latencyMs.p50, target: '—', met: true },
-    {
-      metric: 'latency p99 (ms)',
-      value: result.latencyMs.p99,
-      target: '< 100',
-      met: result.latencyMs.p99 < 100,
-    },
-    { metric: 'latency max (ms)', value: result.latencyMs.max, target: '—', met: true },
+    ...latencyTargets(result.latencyMs, 100),
     {
       metric: 'cpuMicrosPerMsg (links + nodes)',
       value: result.cpuMicrosPerMsg,
