@@ -64,6 +64,8 @@ export interface Keyspace {
   readonly traceResume: string;
   /** Set: the ids of the fleet's provisioned edges (links refuse others when they check it). */
   readonly fleet: string;
+  /** Pub/sub channel: the gateway's configuration, edges or brokers changed (payload: what). */
+  readonly configChanges: string;
 }
 
 export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
@@ -119,6 +121,7 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
     deadLetters: `${prefix}:{dlq}:deadletters`,
     traceResume: `${prefix}:{trace}:resume`,
     fleet: `${meta}:fleet`,
+    configChanges: `${meta}:config-changes`,
   };
 }
 

@@ -14,8 +14,9 @@ commands:
   demo        a local cluster (Redis, 2 hub nodes, 1,000 simulated edges) with a live table
   node        run one hub node
   link        run a hub-side link to the edges: mqtt | kafka
+  gateway     the HTTP API for the web backend and operators
   simulate    thousands of simulated edges against a broker
-  bench       run a benchmark scenario: actors | rebalance | failover | diet
+  bench       run a benchmark scenario: actors | rebalance | failover | diet | ingest
   help        this text; \`devicehub <command> --help\` for a command's options
 
 ${nodeHelp}
@@ -30,6 +31,7 @@ async function main(argv: string[]): Promise<void> {
   if (rest.includes('--help') || rest.includes('-h')) {
     if (command === 'bench') console.log((await import('../bench/mod.ts')).benchHelp);
     else if (command === 'demo') console.log((await import('./demo.ts')).demoHelp);
+    else if (command === 'gateway') console.log((await import('./gateway-command.ts')).gatewayHelp);
     else console.log(help);
     return;
   }
@@ -40,6 +42,8 @@ async function main(argv: string[]): Promise<void> {
       return linkCommand(rest);
     case 'simulate':
       return simulateCommand(rest);
+    case 'gateway':
+      return (await import('./gateway-command.ts')).gatewayCommand(rest);
     case 'demo':
       return (await import('./demo.ts')).demoCommand(rest);
     case 'bench':

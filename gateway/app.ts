@@ -1,0 +1,82 @@
+/**
+ * The gateway's HTTP API: every route group mounted on one Hono app, request validation with
+ * `{"error": {code, message, details}}` 400s, typed API errors mapped to their status, the
+ * OpenAPI document generated from the route schemas (`/v1/openapi.json`) and a page to read it
+ * (`/v1/docs`), health (`/healthz`) and readiness (`/readyz`: the database and Redis answer).
+ * Stateless: any number of gateways serve the same fleet.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { sql } from 'drizzle-orm';
+import { toError } from '../bus/mod.ts';
+import type { AuthEnv } from './auth.ts';
+import type { GatewayDeps } from './deps.ts';
+import { ApiError, errorBody } from './errors.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { configRoutes } from './routes/config.ts';
+import { edgeRoutes } from './routes/edges.ts';
+
+export function createApp(deps: GatewayDeps) {
+  const app = new OpenAPIHono<AuthEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+        const first = issues[0];
+        return c.json(
+          errorBody(
+            'INVALID_REQUEST',
+            first ? `${first.path || 'request'}: ${first.message}` : 'invalid request',
+            issues,
+          ),
+          400,
+        );
+      }
+    },
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError)
+      return c.json(errorBody(error.code, error.message, error.details), error.status);
+    if (error instanceof SyntaxError)
+      return c.json(errorBody('INVALID_REQUEST', `Body is not JSON: ${error.message}`), 400);
+    deps.log.error({ err: toError(error), path: c.req.path }, 'request failed');
+    return c.json({ error: { code: 'INTERNAL', message: 'The gateway failed; see its log' } }, 500);
+  });
+  app.notFound((c) => c.json(errorBody('NOT_FOUND', `No route ${c.req.method} ${c.req.path}`), 404));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const checks = await Promise.allSettled([deps.db.execute(sql`select 1`), deps.redis.ping()]);
+    const [database, redis] = checks.map((r) => (r.status === 'fulfilled' ? 'ok' : String(r.reason)));
+    const ready = database === 'ok' && redis === 'ok';
+    return c.json({ status: ready ? 'ready' : 'unavailable', database, redis }, ready ? 200 : 503);
+  });
+
+  app.route('/', edgeRoutes(deps));
+  app.route('/', configRoutes(deps));
+  app.route('/', adminRoutes(deps));
+
+  app.doc31('/v1/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'DeviceHub gateway',
+      version: '1',
+      description:
+        'Fleet state, commands and configuration for elevator edge boxes. Authenticate with `Authorization: Bearer <API key>` (scopes service < operator < admin); edges fetch their own configuration with `Authorization: Basic <edgeId:secret>`.',
+    },
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' });
+  app.get('/v1/docs', (c) => c.html(DOCS_PAGE));
+  return app;
+}
+
+/** A readable page for the OpenAPI document, with no scripts from elsewhere. */
+const DOCS_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>DeviceHub API</title>
+<style>body{font:14px system-ui;margin:2em;max-width:60em}code{background:#f3f3f3;padding:0 .2em}
+h2{margin-top:1.5em;font-size:1.1em}li{margin:.3em 0}</style></head><body>
+<h1>DeviceHub gateway API</h1><p>Machine-readable: <a href="/v1/openapi.json">/v1/openapi.json</a></p>
+<div id="routes">Loading…</div><script>
+fetch('/v1/openapi.json').then(r=>r.json()).then(doc=>{
+  const out=[];for(const [path,ops] of Object.entries(doc.paths)){for(const [m,op] of Object.entries(ops)){
+  out.push('<li><code>'+m.toUpperCase()+' '+path+'</code> — '+(op.summary||'')+'</li>')}}
+  document.getElementById('routes').innerHTML='<ul>'+out.join('')+'</ul>'});
+</script></body></html>`;

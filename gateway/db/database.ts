@@ -1,0 +1,95 @@
+/**
+ * The gateway's database: PostgreSQL through `postgres` when a URL is given, otherwise PGlite
+ * (PostgreSQL compiled to WebAssembly, embedded; in a folder, or in memory) so `npm start` needs
+ * no database server. Either way the same drizzle schema and the same SQL migrations, applied in
+ * order once (`schema_migrations`).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import * as schema from './schema.ts';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database extends AsyncDisposable {
+  readonly db: Db;
+  /** `postgres` or `pglite`. */
+  readonly driver: 'postgres' | 'pglite';
+  /** Runs SQL text with several statements (migrations). */
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** `postgres://…` for PostgreSQL; otherwise PGlite in `dataDir` (in memory without one). */
+  readonly url?: string;
+  readonly dataDir?: string;
+}
+
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
+  let database: Database;
+  if (options.url) {
+    const sql = postgres(options.url, { max: 10, onnotice: () => {} });
+    database = {
+      db: drizzlePostgres(sql, { schema }) as unknown as Db,
+      driver: 'postgres',
+      exec: async (text) => {
+        await sql.unsafe(text);
+      },
+      close: () => sql.end(),
+      [Symbol.asyncDispose]: () => sql.end(),
+    };
+  } else {
+    const client = new PGlite(options.dataDir);
+    await client.waitReady;
+    database = {
+      db: drizzlePglite(client, { schema }) as unknown as Db,
+      driver: 'pglite',
+      exec: async (text) => {
+        await client.exec(text);
+      },
+      close: () => client.close(),
+      [Symbol.asyncDispose]: () => client.close(),
+    };
+  }
+  await migrate(database);
+  return database;
+}
+
+const MIGRATIONS = new URL('./migrations/', import.meta.url);
+
+/** Applies the migrations not applied yet, each in a transaction, in file-name order. */
+async function migrate(database: Database): Promise<void> {
+  await database.exec(
+    'create table if not exists schema_migrations (name text primary key, applied_at timestamptz not null default now())',
+  );
+  const files = readdirSync(MIGRATIONS)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
+  for (const file of files) {
+    const name = file.replace(/'/g, '');
+    const text = readFileSync(new URL(file, MIGRATIONS), 'utf8');
+    // Applied and recorded together, or neither; a second gateway migrating at once waits on the lock.
+    await database.exec(
+      `begin;
+       lock table schema_migrations in exclusive mode;
+       do $$ begin
+         if not exists (select 1 from schema_migrations where name = '${name}') then
+           execute ${dollarQuote(text)};
+           insert into schema_migrations (name) values ('${name}');
+         end if;
+       end $$;
+       commit;`,
+    );
+  }
+}
+
+/** Quotes SQL text as a dollar-quoted literal that cannot end early. */
+function dollarQuote(text: string): string {
+  let tag = 'm';
+  while (text.includes(`$${tag}$`)) tag += 'm';
+  return `$${tag}$${text}$${tag}$`;
+}

@@ -1,0 +1,70 @@
+/**
+ * The gateway's tables for drizzle-orm (the SQL that creates them is `migrations/*.sql`).
+ */
+import { bigserial, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+
+export const edges = pgTable('edges', {
+  id: text('id').primaryKey(),
+  groupId: text('group_id'),
+  labels: jsonb('labels').$type<Record<string, string>>().notNull().default({}),
+  secretHash: text('secret_hash').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const API_SCOPES = ['service', 'operator', 'admin'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
+export const apiKeys = pgTable('api_keys', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  scope: text('scope').$type<ApiScope>().notNull(),
+  keyHash: text('key_hash').notNull().unique(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});
+
+export const CONFIG_KINDS = ['edge', 'devicehub', 'screen'] as const;
+export type ConfigKind = (typeof CONFIG_KINDS)[number];
+
+export const configDocuments = pgTable(
+  'config_documents',
+  {
+    kind: text('kind').$type<ConfigKind>().notNull(),
+    scope: text('scope').notNull(),
+    version: integer('version').notNull(),
+    body: jsonb('body').$type<Record<string, unknown>>().notNull(),
+    updatedBy: text('updated_by').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.scope] })],
+);
+
+export const configVersions = pgTable(
+  'config_versions',
+  {
+    kind: text('kind').$type<ConfigKind>().notNull(),
+    scope: text('scope').notNull(),
+    version: integer('version').notNull(),
+    body: jsonb('body').$type<Record<string, unknown>>().notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.scope, t.version] })],
+);
+
+export const brokers = pgTable('brokers', {
+  id: text('id').primaryKey(),
+  transport: text('transport').$type<'mqtt' | 'kafka'>().notNull(),
+  address: text('address').notNull(),
+  weight: integer('weight').notNull().default(1),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const auditLog = pgTable('audit_log', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  actor: text('actor').notNull(),
+  action: text('action').notNull(),
+  target: text('target').notNull(),
+  details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+});

@@ -1,0 +1,56 @@
+/**
+ * Edges' live state for the API: each edge actor's checkpointed shadow and the hub node holding
+ * its shard, read for a page of edges in one Redis round trip.
+ */
+import type { EdgeState } from '../actors/mod.ts';
+import { execOrThrow, type Keyspace, type Redis } from '../bus/mod.ts';
+
+export interface EdgeView {
+  readonly online: boolean;
+  readonly lastSeen: number | null;
+  readonly transport: string | null;
+  readonly status: Readonly<Record<string, unknown>> | null;
+  readonly birth: Readonly<Record<string, unknown>> | null;
+  readonly health: Readonly<Record<string, unknown>> | null;
+  readonly openAlarms: Readonly<Record<string, unknown>>;
+  /** The hub node that holds the edge's shard now (null when none does). */
+  readonly node: string | null;
+}
+
+export async function readEdgeViews(
+  redis: Redis,
+  keyspace: Keyspace,
+  ids: readonly string[],
+): Promise<Map<string, EdgeView>> {
+  const pipeline = redis.pipeline();
+  for (const id of ids) {
+    const shard = keyspace.shard(keyspace.shardOf(`edge/${id}`));
+    pipeline.hget(shard.state, `edge/${id}`);
+    pipeline.hmget(shard.lease, 'node', 'until');
+  }
+  const replies = ids.length > 0 ? await execOrThrow(pipeline) : [];
+  const now = Date.now();
+  const out = new Map<string, EdgeView>();
+  ids.forEach((id, i) => {
+    const raw = replies[2 * i] as string | null;
+    const [node, until] = replies[2 * i + 1] as [string | null, string | null];
+    const s = raw === null ? undefined : (JSON.parse(raw) as { s: EdgeState }).s;
+    out.set(id, {
+      online: s?.online ?? false,
+      lastSeen: s?.lastSeen ?? null,
+      transport: s?.transport ?? null,
+      status: s?.shadow.status ?? null,
+      birth: s?.shadow.birth ?? null,
+      health: s?.shadow.heartbeat ?? null,
+      openAlarms: s?.openAlarms ?? {},
+      node: node && Number(until) > now ? node : null,
+    });
+  });
+  return out;
+}
+
+/** The command records an edge actor keeps. */
+export async function readCommands(redis: Redis, keyspace: Keyspace, id: string) {
+  const raw = await redis.hget(keyspace.shard(keyspace.shardOf(`edge/${id}`)).state, `edge/${id}`);
+  return raw === null ? {} : ((JSON.parse(raw) as { s: EdgeState }).s.commands ?? {});
+}

@@ -1,0 +1,141 @@
+/**
+ * What the gateway answers configuration requests from: every configuration document, every
+ * edge's group and the broker pool, held in memory and reloaded whenever any gateway changes
+ * one of them (Redis pub/sub, `keyspace.configChanges`) and every 30 s. A poll is a lookup and a
+ * hash, never a query: 5,000 edges polling is nothing for the database. Long-polls wait on the
+ * next reload.
+ */
+import { createHash } from 'node:crypto';
+import { type Logger, silentLogger } from '../actors/mod.ts';
+import { type Keyspace, type Redis, toError } from '../bus/mod.ts';
+import { assignBroker, brokerConfig, type PoolBroker } from './broker-assignment.ts';
+import { mergeConfig } from './config-store.ts';
+import type { Db } from './db/database.ts';
+import { brokers, type ConfigKind, configDocuments, edges } from './db/schema.ts';
+
+export interface ResolvedConfig {
+  readonly body: Record<string, unknown>;
+  /** Strong ETag of the merged body. */
+  readonly etag: string;
+}
+
+export interface FleetViewOptions {
+  readonly db: Db;
+  readonly redis: Redis;
+  readonly keyspace: Keyspace;
+  readonly logger?: Logger;
+  readonly refreshMs?: number;
+}
+
+export class FleetView implements AsyncDisposable {
+  readonly #o: FleetViewOptions;
+  readonly #log: Logger;
+  #subscriber: Redis | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #docs = new Map<string, { version: number; body: Record<string, unknown> }>();
+  #groups = new Map<string, string | null>();
+  #brokers: PoolBroker[] = [];
+  #resolved = new Map<string, ResolvedConfig | undefined>();
+  #waiters = new Set<() => void>();
+
+  constructor(options: FleetViewOptions) {
+    this.#o = options;
+    this.#log = (options.logger ?? silentLogger).child({ component: 'fleet-view' });
+  }
+
+  async start(): Promise<this> {
+    await this.reload();
+    const subscriber = this.#o.redis.duplicate();
+    this.#subscriber = subscriber;
+    subscriber.on('message', () => void this.#reloadQuietly());
+    subscriber.on('error', (err) => this.#log.warn({ err }, 'config change subscription error'));
+    await subscriber.subscribe(this.#o.keyspace.configChanges);
+    this.#timer = setInterval(() => void this.#reloadQuietly(), this.#o.refreshMs ?? 30_000);
+    this.#timer.unref();
+    return this;
+  }
+
+  hasEdge(id: string): boolean {
+    return this.#groups.has(id);
+  }
+
+  /**
+   * The merged configuration of module `id` of `kind` (global → its group → itself); for an
+   * edge without a broker of its own, the pool's choice. Undefined for an unknown edge.
+   */
+  resolve(kind: ConfigKind, id: string): ResolvedConfig | undefined {
+    const cacheKey = `${kind}\u0000${id}`;
+    if (this.#resolved.has(cacheKey)) return this.#resolved.get(cacheKey);
+    let result: ResolvedConfig | undefined;
+    if (kind !== 'edge' || this.#groups.has(id)) {
+      const group = kind === 'edge' ? this.#groups.get(id) : undefined;
+      const scopes = ['global', ...(group ? [`group:${group}`] : []), `module:${id}`];
+      let body: Record<string, unknown> = {};
+      for (const scope of scopes) {
+        const doc = this.#docs.get(`${kind}\u0000${scope}`);
+        if (doc !== undefined) body = mergeConfig(body, doc.body);
+      }
+      if (kind === 'edge' && body.broker === undefined) {
+        const broker = assignBroker(id, this.#brokers);
+        if (broker !== undefined) body = { ...body, broker: brokerConfig(broker) };
+      }
+      const etag = `"${createHash('sha1').update(JSON.stringify(body)).digest('base64url')}"`;
+      result = { body, etag };
+    }
+    this.#resolved.set(cacheKey, result);
+    return result;
+  }
+
+  /** Resolves at the next reload, or after `ms`, or when `signal` aborts. */
+  waitForChange(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#waiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** Tells every gateway (this one included) that something changed. */
+  async changed(what: string): Promise<void> {
+    await this.reload();
+    await this.#o.redis.publish(this.#o.keyspace.configChanges, what);
+  }
+
+  async reload(): Promise<void> {
+    const { db } = this.#o;
+    const [docs, edgeRows, brokerRows] = await Promise.all([
+      db.select().from(configDocuments),
+      db.select({ id: edges.id, groupId: edges.groupId }).from(edges),
+      db.select().from(brokers),
+    ]);
+    this.#docs = new Map(
+      docs.map((d) => [`${d.kind}\u0000${d.scope}`, { version: d.version, body: d.body }]),
+    );
+    this.#groups = new Map(edgeRows.map((e) => [e.id, e.groupId]));
+    this.#brokers = brokerRows;
+    this.#resolved = new Map();
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  async #reloadQuietly(): Promise<void> {
+    await this.reload().catch((error: unknown) =>
+      this.#log.warn({ err: toError(error) }, 'could not reload the fleet view; keeping the last one'),
+    );
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    for (const wake of [...this.#waiters]) wake();
+    this.#subscriber?.disconnect();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * The gateway: the HTTP API for the web backend and operators (fleet state, commands,
+ * configuration, broker pool, API keys), its database (PostgreSQL or embedded PGlite) and auth.
+ */
+
+export { createApp } from './app.ts';
+export type { AuthEnv, Principal } from './auth.ts';
+export { Authenticator, createApiKey, requireAuth } from './auth.ts';
+export type { PoolBroker } from './broker-assignment.ts';
+export { assignBroker } from './broker-assignment.ts';
+export { mergeConfig, putConfig } from './config-store.ts';
+export type { Database, Db, OpenDatabaseOptions } from './db/database.ts';
+export { openDatabase } from './db/database.ts';
+export type { ApiScope, ConfigKind } from './db/schema.ts';
+export { API_SCOPES, CONFIG_KINDS } from './db/schema.ts';
+export type { GatewayDeps } from './deps.ts';
+export { ApiError, errorBody } from './errors.ts';
+export type { ResolvedConfig } from './fleet-view.ts';
+export { FleetView } from './fleet-view.ts';
+export type { Gateway, GatewayOptions, ServedGateway } from './gateway.ts';
+export { createGateway, serveGateway } from './gateway.ts';

@@ -1,0 +1,193 @@
+/**
+ * Configuration for every module kind (`edge`, `devicehub`, `screen`): versioned documents per
+ * scope (global → group → module), merged on read. `GET /v1/config/{kind}/{id}` answers with an
+ * ETag, 304 to a matching `If-None-Match`, and waits up to `?wait=` seconds for a change first
+ * (long-poll), so an edge hears of a new configuration at once. Writes check `If-Match`.
+ */
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { audit } from '../audit.ts';
+import { type AuthEnv, actorOf, requireAuth } from '../auth.ts';
+import { checkScope, configHistory, configVersion, putConfig } from '../config-store.ts';
+import { CONFIG_KINDS, type ConfigKind } from '../db/schema.ts';
+import type { GatewayDeps } from '../deps.ts';
+import { ApiError } from '../errors.ts';
+import { AUTH_ERRORS, ErrorSchema, json } from './schemas.ts';
+
+const Broker = z.discriminatedUnion('transport', [
+  z.object({ transport: z.literal('mqtt'), url: z.string().regex(/^mqtts?:\/\/.+/) }),
+  z.object({ transport: z.literal('kafka'), brokers: z.array(z.string().min(3)).min(1) }),
+]);
+
+/** What each kind's documents may hold (a document is a partial: scopes merge). */
+const BODY: Record<ConfigKind, z.ZodType<Record<string, unknown>>> = {
+  edge: z
+    .object({
+      broker: Broker.optional(),
+      snapshotSeconds: z.number().int().min(10).max(3600).optional(),
+      healthSeconds: z.number().int().min(10).max(86_400).optional(),
+      pollSeconds: z.number().int().min(5).max(3600).optional(),
+      modules: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+    })
+    .strict(),
+  devicehub: z.record(z.string(), z.unknown()),
+  screen: z.record(z.string(), z.unknown()),
+};
+
+const Kind = z.enum(CONFIG_KINDS).openapi({ param: { name: 'kind', in: 'path' } });
+const Id = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,128}$/)
+  .openapi({ param: { name: 'id', in: 'path' } });
+const Scope = z.string().openapi({ param: { name: 'scope', in: 'path' }, example: 'group:building-7' });
+const Version = z.object({ kind: z.string(), scope: z.string(), version: z.number() });
+
+const read = createRoute({
+  method: 'get',
+  path: '/v1/config/{kind}/{id}',
+  summary: 'A module’s merged configuration (ETag, If-None-Match → 304, ?wait= long-poll)',
+  request: {
+    params: z.object({ kind: Kind, id: Id }),
+    query: z.object({ wait: z.coerce.number().int().min(0).max(300).default(0) }),
+  },
+  responses: {
+    200: json(z.record(z.string(), z.unknown()), 'The configuration'),
+    304: { description: 'Unchanged' },
+    404: json(ErrorSchema, 'No such edge'),
+    ...AUTH_ERRORS,
+  },
+});
+
+const write = createRoute({
+  method: 'put',
+  path: '/v1/config/{kind}/{scope}',
+  summary: 'Write a new version of a document (If-Match: "<version>" the one you read; "0": new)',
+  request: {
+    params: z.object({ kind: Kind, scope: Scope }),
+    body: { content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } },
+  },
+  responses: {
+    200: json(Version, 'Written'),
+    412: json(ErrorSchema, 'Someone wrote another version meanwhile'),
+    ...AUTH_ERRORS,
+  },
+});
+
+const history = createRoute({
+  method: 'get',
+  path: '/v1/config/{kind}/{scope}/history',
+  summary: 'A document’s versions, newest first',
+  request: { params: z.object({ kind: Kind, scope: Scope }) },
+  responses: {
+    200: json(
+      z.object({
+        versions: z.array(
+          Version.extend({ body: z.unknown(), createdBy: z.string(), createdAt: z.string() }),
+        ),
+      }),
+      'Versions',
+    ),
+    ...AUTH_ERRORS,
+  },
+});
+
+const rollback = createRoute({
+  method: 'post',
+  path: '/v1/config/{kind}/{scope}/rollback',
+  summary: 'Write an earlier version again as the newest',
+  request: {
+    params: z.object({ kind: Kind, scope: Scope }),
+    body: { content: { 'application/json': { schema: z.object({ version: z.number().int().min(1) }) } } },
+  },
+  responses: { 200: json(Version, 'Rolled back'), 404: json(ErrorSchema, 'No such version'), ...AUTH_ERRORS },
+});
+
+export function configRoutes(deps: GatewayDeps) {
+  const app = new OpenAPIHono<AuthEnv>();
+  const { db, view } = deps;
+  const maxWait = deps.maxWaitSeconds ?? 60;
+
+  app.use('/v1/config/*', async (c, next) => {
+    // Reads: edges (their own) and every key; writes: operators.
+    const scope = c.req.method === 'GET' ? 'service' : 'operator';
+    return requireAuth(deps.auth, scope, { edges: c.req.method === 'GET' })(c, next);
+  });
+
+  app.openapi(read, async (c) => {
+    const { kind, id } = c.req.valid('param');
+    const principal = c.get('principal');
+    if (principal.kind === 'edge' && (kind !== 'edge' || principal.id !== id))
+      throw new ApiError('FORBIDDEN', `Edge ${principal.id} may only fetch its own configuration`);
+    const wait = Math.min(c.req.valid('query').wait, maxWait);
+    const seen = c.req.header('if-none-match');
+    const deadline = Date.now() + wait * 1000;
+    for (;;) {
+      const config = view.resolve(kind, id);
+      if (config === undefined) throw new ApiError('NOT_FOUND', `No ${kind} ${id}`);
+      if (config.etag !== seen) {
+        c.header('etag', config.etag);
+        c.header('cache-control', 'no-cache');
+        return c.json(config.body, 200);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        c.header('etag', config.etag);
+        return c.body(null, 304);
+      }
+      await view.waitForChange(left, c.req.raw.signal);
+      if (c.req.raw.signal.aborted) return c.body(null, 304);
+    }
+  });
+
+  app.openapi(write, async (c) => {
+    const { kind, scope } = c.req.valid('param');
+    checkScope(scope);
+    const parsed = BODY[kind].safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success)
+      throw new ApiError('INVALID_REQUEST', `Not a valid ${kind} configuration`, parsed.error.issues);
+    const ifMatch = c.req.header('if-match');
+    const expected =
+      ifMatch === undefined ? undefined : Number(ifMatch.replace(/^W\//, '').replace(/"/g, ''));
+    if (expected !== undefined && !Number.isInteger(expected))
+      throw new ApiError('INVALID_REQUEST', `If-Match must be a version like "3", got ${ifMatch}`);
+    const actor = actorOf(c.get('principal'));
+    const version = await putConfig(db, { kind, scope, body: parsed.data, ifMatch: expected, actor });
+    await audit(db, { actor, action: 'config.put', target: `config/${kind}/${scope}`, details: { version } });
+    await view.changed(`config/${kind}/${scope}`);
+    return c.json({ kind, scope, version }, 200);
+  });
+
+  app.openapi(history, async (c) => {
+    const { kind, scope } = c.req.valid('param');
+    const rows = await configHistory(db, kind, checkScope(scope));
+    return c.json(
+      {
+        versions: rows.map((r) => ({
+          kind: r.kind,
+          scope: r.scope,
+          version: r.version,
+          body: r.body,
+          createdBy: r.createdBy,
+          createdAt: r.createdAt.toISOString(),
+        })),
+      },
+      200,
+    );
+  });
+
+  app.openapi(rollback, async (c) => {
+    const { kind, scope } = c.req.valid('param');
+    const old = await configVersion(db, kind, checkScope(scope), c.req.valid('json').version);
+    const actor = actorOf(c.get('principal'));
+    const version = await putConfig(db, { kind, scope, body: old.body, actor });
+    await audit(db, {
+      actor,
+      action: 'config.rollback',
+      target: `config/${kind}/${scope}`,
+      details: { to: old.version, version },
+    });
+    await view.changed(`config/${kind}/${scope}`);
+    return c.json({ kind, scope, version }, 200);
+  });
+
+  return app;
+}
