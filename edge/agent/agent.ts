@@ -18,10 +18,10 @@ import { StatusEncoder } from '../status-encoder.ts';
 import { DiskQueue } from './disk-queue.ts';
 import { type BrokerConfig, brokerName, openUplink, parseBroker, type Uplink } from './uplink.ts';
 
-/** What `GET /v1/config/edge/{edgeId}` returns (the gateway serves it, issue 4). */
+/** What `GET /v1/config/edge/{edgeId}` returns (the gateway, `gateway/routes/config.ts`). */
 export interface EdgeConfig {
-  readonly version: number;
-  readonly broker: BrokerConfig;
+  readonly version?: number;
+  readonly broker?: BrokerConfig;
   readonly snapshotSeconds?: number;
   readonly healthSeconds?: number;
 }
@@ -37,6 +37,12 @@ export interface EdgeAgentOptions {
   /** Base URL of the configuration service; no polling without it. */
   readonly configUrl?: string;
   readonly pollMs?: number;
+  /**
+   * Ask the configuration service to hold each poll this long until something changes
+   * (`?wait=`; default 30): a change reaches the edge at once, and polls then follow each other
+   * after at most a second instead of `pollMs`. 0 turns long-polling off.
+   */
+  readonly longPollSeconds?: number;
   readonly maxQueueBytes?: number;
   /** What the agent can do when the hub asks: command type → executor (the tunnel executor is issue 5). */
   readonly executors?: Readonly<Record<string, CommandExecutor>>;
@@ -91,6 +97,10 @@ export class EdgeAgent implements AsyncDisposable {
     this.#queue = new DiskQueue(options.dataDir, { maxBytes: options.maxQueueBytes });
   }
 
+  get #longPoll(): number {
+    return this.#o.longPollSeconds ?? 30;
+  }
+
   get stats(): AgentStats {
     return {
       sent: this.#sent,
@@ -116,7 +126,10 @@ export class EdgeAgent implements AsyncDisposable {
       );
     if (this.#brokerUrl === undefined && this.#o.brokerUrl)
       await this.#connect(parseBroker(this.#o.brokerUrl));
-    if (this.#o.configUrl) this.#every(this.#o.pollMs ?? 60_000, () => this.pollConfig());
+    if (this.#o.configUrl) {
+      const pollMs = this.#o.pollMs ?? 60_000;
+      this.#every(this.#longPoll > 0 ? Math.min(pollMs, 1000) : pollMs, () => this.pollConfig());
+    }
     this.#every((this.#config?.healthSeconds ?? 300) * 1000, async () =>
       this.health(await this.#ownHealth()),
     );
@@ -172,14 +185,15 @@ export class EdgeAgent implements AsyncDisposable {
 
   /** Polls the configuration once (If-None-Match); applies a new broker. */
   async pollConfig(): Promise<void> {
-    const url = `${this.#o.configUrl}/v1/config/edge/${encodeURIComponent(this.#o.edgeId)}`;
+    const wait = this.#etag === undefined ? 0 : this.#longPoll;
+    const url = `${this.#o.configUrl}/v1/config/edge/${encodeURIComponent(this.#o.edgeId)}${wait > 0 ? `?wait=${wait}` : ''}`;
     const headers: Record<string, string> = {
       authorization: `Basic ${Buffer.from(`${this.#o.edgeId}:${this.#o.password}`).toString('base64')}`,
     };
     if (this.#etag) headers['if-none-match'] = this.#etag;
     const response = await fetch(url, {
       headers,
-      signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(40_000)]),
+      signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout((wait + 10) * 1000)]),
     });
     if (response.status === 304) return;
     if (!response.ok) throw new Error(`configuration: HTTP ${response.status} from ${url}`);
