@@ -37,6 +37,9 @@ export class FleetView implements AsyncDisposable {
   #brokers: PoolBroker[] = [];
   #resolved = new Map<string, ResolvedConfig | undefined>();
   #waiters = new Set<() => void>();
+  /** Reloads overlap: only the newest started one that finishes is applied. */
+  #started = 0;
+  #applied = 0;
 
   constructor(options: FleetViewOptions) {
     this.#o = options;
@@ -109,11 +112,15 @@ export class FleetView implements AsyncDisposable {
 
   async reload(): Promise<void> {
     const { db } = this.#o;
+    const seq = ++this.#started;
     const [docs, edgeRows, brokerRows] = await Promise.all([
       db.select().from(configDocuments),
       db.select({ id: edges.id, groupId: edges.groupId }).from(edges),
       db.select().from(brokers),
     ]);
+    // An older reload finishing after a newer one would put old documents back.
+    if (seq < this.#applied) return;
+    this.#applied = seq;
     this.#docs = new Map(
       docs.map((d) => [`${d.kind}\u0000${d.scope}`, { version: d.version, body: d.body }]),
     );

@@ -10,6 +10,8 @@ export type { KafkaServer } from './kafka.ts';
 export { kafkaJarsDir, startKafka } from './kafka.ts';
 export type { MosquittoOptions, MosquittoServer } from './mosquitto.ts';
 export { startMosquitto } from './mosquitto.ts';
+export type { PostgresServer } from './postgres.ts';
+export { startPostgres } from './postgres.ts';
 export type { RedisServer, RedisServerOptions } from './redis-server.ts';
 export { redisServerBinary, startRedisServer } from './redis-server.ts';
 export { waitFor } from './wait-for.ts';

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Provisions the real servers DeviceHub's tests, demo and benchmarks start on loopback.
 # Idempotent: each step checks first and does nothing when the tool is present.
-# Later parts of the system add their servers here (PostgreSQL, Kafka, frp, sshd).
+# Later parts of the system add their servers here (frp, sshd).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,7 @@ command -v redis-cli >/dev/null 2>&1 || need_apt="$need_apt redis-tools"
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt="$need_apt mosquitto"
 command -v java >/dev/null 2>&1 || need_apt="$need_apt openjdk-17-jre-headless"
 command -v mvn >/dev/null 2>&1 || need_apt="$need_apt maven"
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null 2>&1 || need_apt="$need_apt postgresql"
 
 if [ -n "$need_apt" ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then

@@ -18,8 +18,8 @@ export interface Database extends AsyncDisposable {
   readonly db: Db;
   /** `postgres` or `pglite`. */
   readonly driver: 'postgres' | 'pglite';
-  /** Runs SQL text with several statements (migrations). */
-  exec(sql: string): Promise<void>;
+  /** Runs SQL text with several statements (migrations), in one transaction. */
+  execInTransaction(sql: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -36,8 +36,8 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     database = {
       db: drizzlePostgres(sql, { schema }) as unknown as Db,
       driver: 'postgres',
-      exec: async (text) => {
-        await sql.unsafe(text);
+      execInTransaction: async (text) => {
+        await sql.begin((tx) => tx.unsafe(text));
       },
       close: () => sql.end(),
       [Symbol.asyncDispose]: () => sql.end(),
@@ -48,8 +48,8 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     database = {
       db: drizzlePglite(client, { schema }) as unknown as Db,
       driver: 'pglite',
-      exec: async (text) => {
-        await client.exec(text);
+      execInTransaction: async (text) => {
+        await client.transaction((tx) => tx.exec(text));
       },
       close: () => client.close(),
       [Symbol.asyncDispose]: () => client.close(),
@@ -63,7 +63,7 @@ const MIGRATIONS = new URL('./migrations/', import.meta.url);
 
 /** Applies the migrations not applied yet, each in a transaction, in file-name order. */
 async function migrate(database: Database): Promise<void> {
-  await database.exec(
+  await database.execInTransaction(
     'create table if not exists schema_migrations (name text primary key, applied_at timestamptz not null default now())',
   );
   const files = readdirSync(MIGRATIONS)
@@ -73,16 +73,14 @@ async function migrate(database: Database): Promise<void> {
     const name = file.replace(/'/g, '');
     const text = readFileSync(new URL(file, MIGRATIONS), 'utf8');
     // Applied and recorded together, or neither; a second gateway migrating at once waits on the lock.
-    await database.exec(
-      `begin;
-       lock table schema_migrations in exclusive mode;
+    await database.execInTransaction(
+      `lock table schema_migrations in exclusive mode;
        do $$ begin
          if not exists (select 1 from schema_migrations where name = '${name}') then
            execute ${dollarQuote(text)};
            insert into schema_migrations (name) values ('${name}');
          end if;
-       end $$;
-       commit;`,
+       end $$;`,
     );
   }
 }
