@@ -2,7 +2,8 @@
  * `npm start` / `devicehub demo`: a local cluster on this machine — Redis (spawned from the
  * installed binary, data under ./.devicehub/, unless REDIS_URL is set), two hub nodes, mosquitto
  * with 1,000 simulated edges (each its own connection and password, compact format, 20× real
- * time, an alarm storm every minute) and the hub's MQTT link — and a live table. Without
+ * time, an alarm storm every minute) and the hub's MQTT link, the gateway (HTTP API on :8080,
+ * embedded PGlite, an admin key in ./.devicehub/admin-key) — and a live table. Without
  * mosquitto the edges write into their mailboxes directly, at the legacy rate.
  * Ctrl-C stops everything cleanly (the nodes hand their shards off first).
  */
@@ -23,6 +24,7 @@ import {
   startMosquitto,
   startRedisServer,
 } from '../infra/mod.ts';
+import { startDemoGateway } from './demo-gateway.ts';
 
 export const demoHelp = `devicehub demo [--edges N] [--nodes N]
 
@@ -70,6 +72,11 @@ export async function demoCommand(argv: string[]): Promise<void> {
   // Edges through a real broker when mosquitto is installed (it is, after `npm start`'s
   // provisioning); otherwise straight into the mailboxes.
   const source = await startEdgeSource({ redisUrl, keyspace, edges });
+  // The HTTP API over the same fleet (embedded PGlite); the demo runs on without it if it fails.
+  const gateway = await startDemoGateway({ redis, keyspace, edges }).catch((error: unknown) => {
+    process.stderr.write(`gateway not started: ${error instanceof Error ? error.message : String(error)}\n`);
+    return undefined;
+  });
   const started = Date.now();
 
   let stopping = false;
@@ -79,6 +86,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     clearInterval(timer);
     process.stdout.write('\nstopping: edges, hub nodes (handing shards off), Redis…\n');
     await source.stop();
+    await gateway?.stop();
     await Promise.all(nodes.map((n) => n.stop()));
     redis.disconnect();
     await server?.stop();
@@ -122,6 +130,9 @@ export async function demoCommand(argv: string[]): Promise<void> {
     const header = [
       `DeviceHub demo — ${edges.toLocaleString('en')} simulated edges, ${members.length} hub node(s), Redis ${redisUrl}`,
       `up ${((Date.now() - started) / 1000).toFixed(0)} s · ${source.describe()} · sent ${source.sent().toLocaleString('en')} · handled ${rate.toFixed(0)} msg/s · mailbox lag ≈ ${lag.toLocaleString('en')} msgs · p99 ${latency.quantile(0.99).toFixed(1)} ms · dead letters ${letters.length}`,
+      gateway
+        ? `gateway ${gateway.url}/v1/docs · try: curl -H "authorization: Bearer $(cat .devicehub/admin-key)" '${gateway.url}/v1/edges?limit=3'`
+        : 'gateway: not running',
       '',
     ];
     process.stdout.write(

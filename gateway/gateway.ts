@@ -58,10 +58,11 @@ export async function serveGateway(
   options: { port?: number; hostname?: string } = {},
 ): Promise<ServedGateway> {
   const hostname = options.hostname ?? '127.0.0.1';
-  const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve) => {
+  const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
     const s = serve({ fetch: gateway.app.fetch, port: options.port ?? 0, hostname }, (info) =>
       resolve({ server: s, port: info.port }),
     );
+    s.once('error', reject); // e.g. the port is taken
   });
   const close = () =>
     new Promise<void>((resolve) => {

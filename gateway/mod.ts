@@ -19,3 +19,4 @@ export type { ResolvedConfig } from './fleet-view.ts';
 export { FleetView } from './fleet-view.ts';
 export type { Gateway, GatewayOptions, ServedGateway } from './gateway.ts';
 export { createGateway, serveGateway } from './gateway.ts';
+export { registerEdges } from './register-edges.ts';

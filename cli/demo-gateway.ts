@@ -1,0 +1,41 @@
+/**
+ * The demo's gateway: embedded PGlite under ./.devicehub/pglite, the simulated edges registered
+ * with their simulator passwords (so they could fetch their configuration), an admin key created
+ * once and kept in ./.devicehub/admin-key, listening on :8080 (or a free port when taken).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Keyspace, Redis } from '../bus/mod.ts';
+import { simulatedEdgeId, simulatedPassword } from '../edge/mod.ts';
+import { createApiKey, createGateway, openDatabase, registerEdges, serveGateway } from '../gateway/mod.ts';
+
+export async function startDemoGateway(o: { redis: Redis; keyspace: Keyspace; edges: number }) {
+  const database = await openDatabase({ dataDir: resolve('.devicehub/pglite') });
+  await registerEdges(
+    database.db,
+    o.redis,
+    o.keyspace,
+    Array.from({ length: o.edges }, (_, i) => ({
+      id: simulatedEdgeId(i),
+      secret: simulatedPassword(simulatedEdgeId(i)),
+      groupId: `building-${1 + (i % 10)}`,
+    })),
+  );
+  const keyFile = resolve('.devicehub/admin-key');
+  if (!existsSync(keyFile)) {
+    const { key } = await createApiKey(database.db, { name: 'demo-admin', scope: 'admin' });
+    writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
+  }
+  const adminKey = readFileSync(keyFile, 'utf8').trim();
+  const gateway = await createGateway({ database, redis: o.redis, keyspace: o.keyspace });
+  const served = await serveGateway(gateway, { port: 8080 }).catch(() => serveGateway(gateway, { port: 0 }));
+  return {
+    url: served.url,
+    adminKey,
+    async stop() {
+      await served.close();
+      await gateway.stop();
+      await database.close();
+    },
+  };
+}
