@@ -186,6 +186,10 @@ for (const which of ['pglite', 'postgres'] as const)
           ).json()) as { status: string }
         ).status;
       assert.equal(await status(), 'queued');
+      assert.equal(
+        (await s.call('GET', '/v1/edges/F-2/commands/c-made-up', { key: s.keys.service })).status,
+        404,
+      );
       await using _node = await t.hub(s.keyspace);
       await createActorClient(t.redis, s.keyspace, edgeActor).send('F-1', 'telemetry', {
         kind: 'status',

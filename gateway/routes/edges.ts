@@ -5,11 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { createActorClient, edgeActor } from '../../actors/mod.ts';
 import { audit } from '../audit.ts';
 import { type AuthEnv, actorOf, requireAuth } from '../auth.ts';
-import { edges } from '../db/schema.ts';
+import { auditLog, edges } from '../db/schema.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { readCommands, readEdgeViews } from '../edge-states.ts';
 import { ApiError } from '../errors.ts';
@@ -110,6 +110,7 @@ const getCommand = createRoute({
   summary: 'A command’s status: queued, sent, succeeded or failed',
   request: { params: EdgeIdParam.extend({ commandId: z.string().min(1).max(64) }) },
   responses: {
+    404: json(ErrorSchema, 'No such command'),
     200: json(
       z.object({
         id: z.string(),
@@ -221,8 +222,22 @@ export function edgeRoutes(deps: GatewayDeps) {
   app.openapi(getCommand, async (c) => {
     const { id, commandId } = c.req.valid('param');
     const record = (await readCommands(redis, keyspace, id))[commandId];
-    // Not in the actor's state yet: still in the mailbox.
-    if (record === undefined) return c.json({ id: commandId, status: 'queued' as const }, 200);
+    if (record === undefined) {
+      // Not in the actor's state: still in the mailbox if this gateway's fleet sent it.
+      const issued = await db
+        .select({ id: auditLog.id })
+        .from(auditLog)
+        .where(
+          and(
+            eq(auditLog.target, `edge/${id}`),
+            eq(auditLog.action, 'edge.command'),
+            sql`${auditLog.details}->>'commandId' = ${commandId}`,
+          ),
+        )
+        .limit(1);
+      if (issued.length === 0) throw new ApiError('NOT_FOUND', `No command ${commandId} for edge ${id}`);
+      return c.json({ id: commandId, status: 'queued' as const }, 200);
+    }
     return c.json(
       {
         id: commandId,
