@@ -2,7 +2,8 @@
  * The gateway's HTTP API: every route group mounted on one Hono app, request validation with
  * `{"error": {code, message, details}}` 400s, typed API errors mapped to their status, the
  * OpenAPI document generated from the route schemas (`/v1/openapi.json`) and a page to read it
- * (`/v1/docs`), health (`/healthz`) and readiness (`/readyz`: the database and Redis answer).
+ * (`/v1/docs`), health (`/healthz`), readiness (`/readyz`: the database and Redis answer) and
+ * Prometheus metrics (`/metrics`).
  * Stateless: any number of gateways serve the same fleet.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -11,6 +12,7 @@ import { toError } from '../bus/mod.ts';
 import type { AuthEnv } from './auth.ts';
 import type { GatewayDeps } from './deps.ts';
 import { ApiError, errorBody } from './errors.ts';
+import { createMetrics } from './metrics.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { configRoutes } from './routes/config.ts';
 import { edgeRoutes } from './routes/edges.ts';
@@ -43,6 +45,11 @@ export function createApp(deps: GatewayDeps) {
   });
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `No route ${c.req.method} ${c.req.path}`), 404));
 
+  const metrics = createMetrics(deps);
+  app.use('*', metrics.middleware);
+  app.get('/metrics', async (c) =>
+    c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
+  );
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     const checks = await Promise.allSettled([deps.db.execute(sql`select 1`), deps.redis.ping()]);

@@ -84,6 +84,13 @@ for (const which of ['pglite', 'postgres'] as const)
       ])
         assert.ok(doc.paths[path], `${path} is documented`);
       assert.match(await (await s.call('GET', '/v1/docs')).text(), /openapi\.json/);
+      const metrics = await (await s.call('GET', '/metrics')).text();
+      assert.match(
+        metrics,
+        /devicehub_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} 1/,
+      );
+      assert.match(metrics, /devicehub_outbox_entries\{group="0"\} \d+/);
+      assert.match(metrics, /devicehub_fleet_edges 0/);
       const missing = await s.call('GET', '/v1/nothing');
       assert.equal(missing.status, 404);
       assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'NOT_FOUND');
@@ -215,6 +222,13 @@ for (const which of ['pglite', 'postgres'] as const)
       assert.deepEqual(f1.status, { floor: 9 });
       assert.equal(f1.groupId, 'b7');
       assert.equal(typeof f1.node, 'string', 'the node holding its shard');
+      await waitFor(
+        async () =>
+          /devicehub_node_shards\{node="[^"]+"\} [1-9]/.test(await (await s.call('GET', '/metrics')).text()),
+        {
+          message: 'the hub node’s published stats in the metrics',
+        },
+      );
       const page = (await (await s.call('GET', '/v1/edges?limit=2', { key: s.keys.service })).json()) as {
         edges: { id: string }[];
         next: string;

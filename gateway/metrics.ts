@@ -1,0 +1,114 @@
+/**
+ * Prometheus metrics at `/metrics`: the gateway's own HTTP traffic, and the cluster as Redis sees
+ * it at scrape time — every hub node's published stats (shards, actors, messages handled, dead
+ * letters, RSS), the outbox backlog and the age of its oldest entry, the dead-letter stream, the
+ * fleet. Each gateway has its own registry (several may share a process in tests).
+ */
+import type { MiddlewareHandler } from 'hono';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { readNodeStats } from '../actors/mod.ts';
+import { execOrThrow } from '../bus/mod.ts';
+import type { GatewayDeps } from './deps.ts';
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  /** Times every request, labelled by route pattern (not path: edge ids would explode the series). */
+  readonly middleware: MiddlewareHandler;
+}
+
+export function createMetrics(deps: Pick<GatewayDeps, 'redis' | 'keyspace' | 'view'>): GatewayMetrics {
+  const { redis, keyspace } = deps;
+  const registry = new Registry();
+  const http = new Histogram({
+    name: 'devicehub_http_request_duration_seconds',
+    help: 'Gateway HTTP requests by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 60],
+    registers: [registry],
+  });
+  const nodeGauge = (
+    name: string,
+    help: string,
+    pick: (s: Awaited<ReturnType<typeof readNodeStats>>[number]) => number,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['node'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const s of await readNodeStats(redis, keyspace)) this.set({ node: s.node }, pick(s));
+      },
+    });
+  nodeGauge('devicehub_node_shards', 'Shards a hub node holds', (s) => s.shards);
+  nodeGauge('devicehub_node_actors', 'Actors active on a hub node', (s) => s.actors);
+  nodeGauge('devicehub_node_handled_total', 'Messages a hub node handled since it started', (s) => s.handled);
+  nodeGauge(
+    'devicehub_node_dead_lettered_total',
+    'Messages a hub node dead-lettered since it started',
+    (s) => s.deadLettered,
+  );
+  nodeGauge('devicehub_node_rss_bytes', 'Resident memory of a hub node', (s) => s.rssBytes);
+  new Gauge({
+    name: 'devicehub_outbox_entries',
+    help: 'Entries in the outbox stream per hash-tag group (effects waiting for their consumers)',
+    labelNames: ['group'],
+    registers: [registry],
+    async collect() {
+      const pipeline = redis.pipeline();
+      for (let g = 0; g < keyspace.tagGroups; g++) pipeline.xlen(keyspace.outbox(g));
+      (await execOrThrow(pipeline)).forEach((n, g) => this.set({ group: String(g) }, Number(n)));
+    },
+  });
+  new Gauge({
+    name: 'devicehub_outbox_oldest_age_seconds',
+    help: 'Age of the oldest outbox entry per hash-tag group',
+    labelNames: ['group'],
+    registers: [registry],
+    async collect() {
+      const pipeline = redis.pipeline();
+      for (let g = 0; g < keyspace.tagGroups; g++) pipeline.xrange(keyspace.outbox(g), '-', '+', 'COUNT', 1);
+      (await execOrThrow(pipeline)).forEach((reply, g) => {
+        const first = (reply as [string, string[]][])[0]?.[0];
+        this.set(
+          { group: String(g) },
+          first ? Math.max(0, (Date.now() - Number(first.split('-')[0])) / 1000) : 0,
+        );
+      });
+    },
+  });
+  new Gauge({
+    name: 'devicehub_dead_letters',
+    help: 'Entries in the dead-letter stream',
+    registers: [registry],
+    async collect() {
+      this.set(await redis.xlen(keyspace.deadLetters));
+    },
+  });
+  new Gauge({
+    name: 'devicehub_fleet_edges',
+    help: 'Edges registered in the fleet (accepted by the links when they check)',
+    registers: [registry],
+    async collect() {
+      this.set(await redis.scard(keyspace.fleet));
+    },
+  });
+  const errors = new Counter({
+    name: 'devicehub_http_errors_total',
+    help: 'Gateway requests answered with an error, by code',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+  const middleware: MiddlewareHandler = async (c, next) => {
+    const started = performance.now();
+    await next();
+    const status = String(c.res.status);
+    http.observe(
+      { method: c.req.method, route: c.req.routePath, status },
+      (performance.now() - started) / 1000,
+    );
+    if (c.res.status >= 400) errors.inc({ status });
+  };
+  return { registry, middleware };
+}
