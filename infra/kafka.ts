@@ -3,12 +3,12 @@
  * ports, from the jars `infra/provision.sh` fetched with mvn. Takes a few seconds to start:
  * start it once per test file.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, portOpen } from './free-port.ts';
-import { waitFor } from './wait-for.ts';
+import { freePort } from './free-port.ts';
+import { startServerProcess } from './server-process.ts';
 
 export interface KafkaServer extends AsyncDisposable {
   /** `127.0.0.1:<port>`, for kafkajs `brokers`. */
@@ -67,43 +67,30 @@ export async function startKafka(options: { partitions?: number } = {}): Promise
   const format = java(['kafka.tools.StorageTool', 'format', '-t', 'ZGV2aWNlaHViLXRlc3RzAA', '-c', config]);
   const formatted = await new Promise<number | null>((resolve) => format.once('exit', resolve));
   if (formatted !== 0) throw new Error(`Cannot start Kafka: formatting ${dir} failed (${formatted})`);
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-  const launch = async () => {
-    const proc = java(['kafka.Kafka', config]);
-    child = proc;
-    let stderr = '';
-    proc.stderr?.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-2000);
-    });
-    exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    await waitFor(
-      () => {
-        if (proc.exitCode !== null) throw new Error(`Kafka exited with ${proc.exitCode}: ${stderr}`);
-        return portOpen(port);
-      },
-      { timeoutMs: 60_000, intervalMs: 100, message: `Kafka on port ${port}` },
-    );
-  };
-  await launch();
-  const stop = async (signal: NodeJS.Signals) => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill(signal);
-      await exited;
-    }
-  };
+  let stderr = '';
+  const server = await startServerProcess({
+    name: 'Kafka',
+    port,
+    timeoutMs: 60_000,
+    spawnServer: () => {
+      const proc = java(['kafka.Kafka', config]);
+      stderr = '';
+      proc.stderr?.on('data', (chunk: Buffer) => {
+        stderr = (stderr + chunk.toString()).slice(-2000);
+      });
+      return proc;
+    },
+    describeExit: (code) => `Kafka exited with ${code}: ${stderr}`,
+  });
   return {
     broker: `127.0.0.1:${port}`,
     dir,
     get pid() {
-      return child?.pid;
+      return server.pid;
     },
-    kill: () => stop('SIGKILL'),
-    restart: async () => {
-      await stop('SIGTERM');
-      await launch();
-    },
-    stop: () => stop('SIGTERM'),
-    [Symbol.asyncDispose]: () => stop('SIGTERM'),
+    kill: server.kill,
+    restart: server.restart,
+    stop: server.stop,
+    [Symbol.asyncDispose]: server.stop,
   };
 }

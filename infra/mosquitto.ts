@@ -4,12 +4,12 @@
  * `dh/v1/<its id>/up/#` (and `…/legacy`) and read only `dh/v1/<its id>/down`; the hub's own user reads and writes
  * all of `dh/#`.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort, portOpen } from './free-port.ts';
-import { waitFor } from './wait-for.ts';
+import { freePort } from './free-port.ts';
+import { startServerProcess } from './server-process.ts';
 
 export interface MosquittoOptions {
   /** Users and passwords: the hub's and each edge's (the user name of an edge is its id). */
@@ -84,42 +84,24 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
       '',
     ].join('\n'),
   );
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-  const launch = async () => {
-    const proc = spawn(mosquitto, ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
-    child = proc;
-    exited = new Promise((resolve) => proc.once('exit', () => resolve()));
-    await waitFor(
-      () => {
-        if (proc.exitCode !== null)
-          throw new Error(`mosquitto exited with ${proc.exitCode}; see ${dir}/mosquitto.log`);
-        return portOpen(port);
-      },
-      { timeoutMs: 10_000, intervalMs: 25, message: `mosquitto on port ${port}` },
-    );
-  };
-  await launch();
-  const stop = async (signal: NodeJS.Signals) => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill(signal);
-      await exited;
-    }
-  };
+  const proc = await startServerProcess({
+    name: 'mosquitto',
+    port,
+    timeoutMs: 10_000,
+    spawnServer: () => spawn(mosquitto, ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' }),
+    describeExit: (code) => `mosquitto exited with ${code}; see ${dir}/mosquitto.log`,
+  });
   const server: MosquittoServer = {
     url: `mqtt://127.0.0.1:${port}`,
     port,
     dir,
     get pid() {
-      return child?.pid;
+      return proc.pid;
     },
-    kill: () => stop('SIGKILL'),
-    restart: async () => {
-      await stop('SIGTERM');
-      await launch();
-    },
-    stop: () => stop('SIGTERM'),
-    [Symbol.asyncDispose]: () => stop('SIGTERM'),
+    kill: proc.kill,
+    restart: proc.restart,
+    stop: proc.stop,
+    [Symbol.asyncDispose]: proc.stop,
   };
   return server;
 }

@@ -1,0 +1,62 @@
+/**
+ * A server the suite runs as a child process and may kill or restart on the same port and data
+ * (brokers in fault tests): started, then up once its port answers; stopped by a signal, waiting
+ * for it to exit.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { portOpen } from './free-port.ts';
+import { waitFor } from './wait-for.ts';
+
+export interface ServerProcess {
+  /** The process id while it runs. */
+  readonly pid: number | undefined;
+  kill(): Promise<void>;
+  /** Stops it (SIGTERM) if it runs and starts it again. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `spawnServer()` and waits for `port` to answer (failing with `describeExit(code)` if it
+ * exits first).
+ */
+export async function startServerProcess(o: {
+  name: string;
+  port: number;
+  spawnServer: () => ChildProcess;
+  describeExit: (code: number | null) => string;
+  timeoutMs?: number;
+}): Promise<ServerProcess> {
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  const launch = async () => {
+    const proc = o.spawnServer();
+    child = proc;
+    exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    await waitFor(
+      () => {
+        if (proc.exitCode !== null) throw new Error(o.describeExit(proc.exitCode));
+        return portOpen(o.port);
+      },
+      { timeoutMs: o.timeoutMs ?? 30_000, intervalMs: 25, message: `${o.name} on port ${o.port}` },
+    );
+  };
+  const stop = async (signal: NodeJS.Signals) => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill(signal);
+      await exited;
+    }
+  };
+  await launch();
+  return {
+    get pid() {
+      return child?.pid;
+    },
+    kill: () => stop('SIGKILL'),
+    restart: async () => {
+      await stop('SIGTERM');
+      await launch();
+    },
+    stop: () => stop('SIGTERM'),
+  };
+}
