@@ -58,7 +58,9 @@ export function createMetrics(deps: Pick<GatewayDeps, 'redis' | 'keyspace' | 'vi
     async collect() {
       const pipeline = redis.pipeline();
       for (let g = 0; g < keyspace.tagGroups; g++) pipeline.xlen(keyspace.outbox(g));
-      (await execOrThrow(pipeline)).forEach((n, g) => this.set({ group: String(g) }, Number(n)));
+      (await execOrThrow(pipeline)).forEach((n, g) => {
+        this.set({ group: String(g) }, Number(n));
+      });
     },
   });
   new Gauge({
