@@ -31,6 +31,7 @@ export type { MembershipView } from './membership.ts';
 export { heartbeat, leave, liveMembers } from './membership.ts';
 export type { HubNodeOptions, NodeStats } from './node.ts';
 export { HubNode, startHubNode } from './node.ts';
+export { nodeStatsToPrometheus } from './prometheus.ts';
 export type { PersistedState } from './read-state.ts';
 export { readActorState } from './read-state.ts';
 export { HashRing } from './ring.ts';

@@ -2,11 +2,12 @@
  * `devicehub node`: runs one hub node until SIGTERM/SIGINT, then hands its shards off.
  */
 
+import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { type ActorDefinition, edgeActor, startHubNode } from '../actors/mod.ts';
+import { type ActorDefinition, edgeActor, nodeStatsToPrometheus, startHubNode } from '../actors/mod.ts';
 import { connectRedis } from '../bus/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
 
@@ -22,7 +23,9 @@ export const nodeHelp = `devicehub node [options]     run a hub node (stops grac
   --turn-ms MS         shortest time between turns: batching vs latency (env DH_TURN_MS; default 20)
   --checkpoint-ms MS   longest wait before an actor's state is written (env DH_CHECKPOINT_MS; default 5000)
   --actors-module P    extra actor definitions: a module exporting \`actors\` (an array)
-  --trace-resume       record each actor's first message after a takeover (benchmarks)`;
+  --trace-resume       record each actor's first message after a takeover (benchmarks)
+  --metrics-port N     serve Prometheus /metrics on this port (env DH_METRICS_PORT; default: none)
+  --metrics-host H     ... on this address (env DH_METRICS_HOST; default 127.0.0.1)`;
 
 export async function nodeCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -36,6 +39,8 @@ export async function nodeCommand(argv: string[]): Promise<void> {
       'checkpoint-ms': { type: 'string' },
       'actors-module': { type: 'string' },
       'trace-resume': { type: 'boolean' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
     },
   });
   const config = clusterConfig(values);
@@ -65,10 +70,21 @@ export async function nodeCommand(argv: string[]): Promise<void> {
     checkpointMs: intFlag(values, 'checkpoint-ms', 'DH_CHECKPOINT_MS', 5000, 0, 60_000),
     traceResume: values['trace-resume'] === true,
   });
+  const metricsPort = intFlag(values, 'metrics-port', 'DH_METRICS_PORT', 0, 0, 65535);
+  const metrics =
+    metricsPort > 0
+      ? createServer((req, res) => {
+          if (req.url !== '/metrics') return void res.writeHead(404).end();
+          res
+            .writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+            .end(nodeStatsToPrometheus(node.stats()));
+        }).listen(metricsPort, values['metrics-host'] ?? process.env.DH_METRICS_HOST ?? '127.0.0.1')
+      : undefined;
   // A parent that spawned us with an IPC channel (tests, demo, benchmarks) learns we are up.
   process.send?.({ ready: true, nodeId: node.id, shards: node.ownedShards.length });
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'stopping');
+    metrics?.close();
     await node.stop();
     redis.disconnect();
     process.exit(0);

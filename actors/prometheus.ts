@@ -1,0 +1,46 @@
+/**
+ * A hub node's own numbers in the Prometheus text format, for `devicehub node --metrics-port`:
+ * what it holds (shards, actors), what it did (messages read, handled, dead-lettered, duplicates
+ * skipped, commits refused by fencing, turns), what it costs (CPU, RSS) and its handling latency
+ * (p50 / p99 / max since start, from enqueue to handled).
+ */
+import { Histogram } from './histogram.ts';
+import type { NodeStats } from './node.ts';
+
+export function nodeStatsToPrometheus(s: NodeStats): string {
+  const label = `{node=${JSON.stringify(s.node)}}`;
+  const lines: string[] = [];
+  const metric = (name: string, type: 'gauge' | 'counter', help: string, value: number, labels = label) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}${labels} ${value}`);
+  };
+  metric('devicehub_node_shards', 'gauge', 'Shards this node holds the lease of', s.shards);
+  metric('devicehub_node_actors', 'gauge', 'Actors active in memory', s.actors);
+  metric('devicehub_node_read_total', 'counter', 'Mailbox entries read', s.read);
+  metric('devicehub_node_handled_total', 'counter', 'Messages handled', s.handled);
+  metric('devicehub_node_dead_lettered_total', 'counter', 'Messages dead-lettered', s.deadLettered);
+  metric(
+    'devicehub_node_duplicates_skipped_total',
+    'counter',
+    'Redelivered entries already applied',
+    s.duplicatesSkipped,
+  );
+  metric(
+    'devicehub_node_fenced_commits_total',
+    'counter',
+    'Commits refused: the lease had moved on',
+    s.fencedCommits,
+  );
+  metric('devicehub_node_turns_total', 'counter', 'Turns run', s.turns);
+  metric('devicehub_node_cpu_seconds_total', 'counter', 'CPU time used (user + system)', s.cpuMicros / 1e6);
+  metric('devicehub_node_rss_bytes', 'gauge', 'Resident memory', s.rssBytes);
+  const latency = Histogram.from(s.latencyMs);
+  const name = 'devicehub_node_latency_ms';
+  lines.push(`# HELP ${name} Enqueue to handled, since the node started`, `# TYPE ${name} gauge`);
+  for (const [q, v] of [
+    ['0.5', latency.quantile(0.5)],
+    ['0.99', latency.quantile(0.99)],
+    ['1', latency.max],
+  ] as const)
+    lines.push(`${name}{node=${JSON.stringify(s.node)},quantile="${q}"} ${v}`);
+  return `${lines.join('\n')}\n`;
+}
