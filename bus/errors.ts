@@ -36,6 +36,14 @@ export class InvalidMessageError extends BusError {
   }
 }
 
+/** The port range has fewer free ports than asked for (retryable: tunnels close and free theirs). */
+export class PortsExhaustedError extends BusError {
+  constructor(message: string) {
+    super('PORTS_EXHAUSTED', message, { retryable: true });
+    this.name = 'PortsExhaustedError';
+  }
+}
+
 /** Converts anything caught into an Error, keeping the original as the cause. */
 export function toError(value: unknown): Error {
   if (value instanceof Error) return value;

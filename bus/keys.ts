@@ -66,6 +66,8 @@ export interface Keyspace {
   readonly fleet: string;
   /** Pub/sub channel: the gateway's configuration, edges or brokers changed (payload: what). */
   readonly configChanges: string;
+  /** Hash: remote port → the tunnel holding it (the pool shared by every gateway and node). */
+  readonly ports: string;
 }
 
 export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
@@ -122,6 +124,7 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
     traceResume: `${prefix}:{trace}:resume`,
     fleet: `${meta}:fleet`,
     configChanges: `${meta}:config-changes`,
+    ports: `${meta}:ports`,
   };
 }
 

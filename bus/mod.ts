@@ -19,6 +19,7 @@ export {
   InvalidMessageError,
   LayoutMismatchError,
   MalformedEntryError,
+  PortsExhaustedError,
   toError,
 } from './errors.ts';
 export { fnv1a32, mix32 } from './hash.ts';
@@ -37,6 +38,8 @@ export {
   tryDecode,
 } from './mailbox.ts';
 export { execOrThrow } from './pipeline.ts';
+export type { PortRange } from './port-pool.ts';
+export { allocatedPorts, allocatePorts, releasePorts } from './port-pool.ts';
 export type { ConnectOptions, Redis } from './redis.ts';
 export { connectRedis } from './redis.ts';
 export type { ScriptName } from './scripts.ts';

@@ -16,6 +16,8 @@ const names = [
   'commit',
   'fire-timers',
   'trim',
+  'ports-allocate',
+  'ports-release',
 ] as const;
 export type ScriptName = (typeof names)[number];
 
