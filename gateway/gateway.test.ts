@@ -109,6 +109,8 @@ for (const which of ['pglite', 'postgres'] as const)
         ['POST', '/v1/edges/A-1/commands', { type: 'echo' }, 'service'],
         ['GET', '/v1/config/edge/A-1', undefined, 'edge'],
         ['PUT', '/v1/config/edge/global', { pollSeconds: 30 }, 'operator'],
+        ['GET', '/v1/config/edge/global/history', undefined, 'service'],
+        ['POST', '/v1/config/edge/global/rollback', { version: 1 }, 'operator'],
         ['GET', '/v1/brokers', undefined, 'operator'],
         ['POST', '/v1/api-keys', { name: 'x', scope: 'service' }, 'admin'],
       ];

@@ -106,11 +106,11 @@ export function configRoutes(deps: GatewayDeps) {
   const { db, view } = deps;
   const maxWait = deps.maxWaitSeconds ?? 60;
 
-  app.use('/v1/config/*', async (c, next) => {
-    // Reads: edges (their own) and every key; writes: operators.
-    const scope = c.req.method === 'GET' ? 'service' : 'operator';
-    return requireAuth(deps.auth, scope, { edges: c.req.method === 'GET' })(c, next);
-  });
+  // Reads: every key, and an edge its own (checked in the handler); history: keys; writes: operators.
+  app.get('/v1/config/:kind/:id', requireAuth(deps.auth, 'service', { edges: true }));
+  app.get('/v1/config/:kind/:scope/history', requireAuth(deps.auth, 'service'));
+  app.put('/v1/config/*', requireAuth(deps.auth, 'operator'));
+  app.post('/v1/config/*', requireAuth(deps.auth, 'operator'));
 
   app.openapi(read, async (c) => {
     const { kind, id } = c.req.valid('param');
