@@ -99,7 +99,12 @@ export class MqttLink implements EdgeLink {
     client.on('error', (err) => log.warn({ err }, 'mqtt error'));
     // QoS 0 messages come through 'message' without customHandleAcks.
     client.on('message', (topic, message, packet) => {
-      if (packet.qos === 0) this.#handle(topic, message, 0);
+      if (packet.qos !== 0) return;
+      try {
+        this.#handle(topic, message, 0);
+      } catch (err) {
+        log.error({ err: toError(err), topic }, 'QoS 0 message lost: it could not be taken');
+      }
     });
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());

@@ -58,6 +58,11 @@ export class FleetView implements AsyncDisposable {
     return this;
   }
 
+  /** Long-polls waiting for the next change. */
+  get waiting(): number {
+    return this.#waiters.size;
+  }
+
   hasEdge(id: string): boolean {
     return this.#groups.has(id);
   }

@@ -296,7 +296,7 @@ for (const which of ['pglite', 'postgres'] as const)
         auth: edge,
         headers: { 'if-none-match': etag },
       });
-      await new Promise((r) => setTimeout(r, 200));
+      await waitFor(() => s.gateway.view.waiting === 1, { message: 'the long-poll to wait' });
       const write = await other.app.request('/v1/config/edge/global', {
         method: 'PUT',
         headers: {

@@ -26,6 +26,13 @@ export function createMetrics(deps: Pick<GatewayDeps, 'redis' | 'keyspace' | 'vi
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 60],
     registers: [registry],
   });
+  // One read of the nodes' stats serves all five node gauges of a scrape.
+  let read: { at: number; stats: ReturnType<typeof readNodeStats> } | undefined;
+  const nodeStats = () => {
+    if (read === undefined || Date.now() - read.at > 1000)
+      read = { at: Date.now(), stats: readNodeStats(redis, keyspace) };
+    return read.stats;
+  };
   const nodeGauge = (
     name: string,
     help: string,
@@ -38,7 +45,7 @@ export function createMetrics(deps: Pick<GatewayDeps, 'redis' | 'keyspace' | 'vi
       registers: [registry],
       async collect() {
         this.reset();
-        for (const s of await readNodeStats(redis, keyspace)) this.set({ node: s.node }, pick(s));
+        for (const s of await nodeStats()) this.set({ node: s.node }, pick(s));
       },
     });
   nodeGauge('devicehub_node_shards', 'Shards a hub node holds', (s) => s.shards);
