@@ -8,18 +8,13 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
-import { startServerProcess } from './server-process.ts';
+import { type ServerProcess, startServerProcess } from './server-process.ts';
 
-export interface KafkaServer extends AsyncDisposable {
+/** `restart` comes back on the same ports and data. */
+export interface KafkaServer extends ServerProcess, AsyncDisposable {
   /** `127.0.0.1:<port>`, for kafkajs `brokers`. */
   readonly broker: string;
   readonly dir: string;
-  /** The broker's process id (while it runs). */
-  readonly pid: number | undefined;
-  kill(): Promise<void>;
-  /** Stops it (SIGTERM) if it runs and starts it again on the same ports and data. */
-  restart(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 export function kafkaJarsDir(): string {

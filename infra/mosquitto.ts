@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
-import { startServerProcess } from './server-process.ts';
+import { type ServerProcess, startServerProcess } from './server-process.ts';
 
 export interface MosquittoOptions {
   /** Users and passwords: the hub's and each edge's (the user name of an edge is its id). */
@@ -19,16 +19,11 @@ export interface MosquittoOptions {
   readonly port?: number;
 }
 
-export interface MosquittoServer extends AsyncDisposable {
+/** `restart` stops it with SIGTERM: mosquitto saves its sessions and queued messages first. */
+export interface MosquittoServer extends ServerProcess, AsyncDisposable {
   readonly url: string;
   readonly port: number;
   readonly dir: string;
-  /** The broker's process id (while it runs). */
-  readonly pid: number | undefined;
-  kill(): Promise<void>;
-  /** Stops it (SIGTERM: it saves its sessions and queued messages) if it runs, and starts it again. */
-  restart(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 function binary(name: string): string {

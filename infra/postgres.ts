@@ -4,12 +4,12 @@
  * real server beside embedded PGlite. PostgreSQL refuses to run as root: as root, it runs as the
  * `postgres` user the Debian package creates.
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, portOpen } from './free-port.ts';
-import { waitFor } from './wait-for.ts';
+import { freePort } from './free-port.ts';
+import { startServerProcess } from './server-process.ts';
 
 export interface PostgresServer extends AsyncDisposable {
   /** `postgres://devicehub@127.0.0.1:<port>/postgres` */
@@ -53,33 +53,29 @@ export async function startPostgres(): Promise<PostgresServer> {
   );
   if (init.status !== 0)
     throw new Error(`Cannot start PostgreSQL: initdb failed: ${init.stderr || init.stdout}`);
-  const child: ChildProcess = spawn(
-    join(bin, 'postgres'),
-    [
-      ...['-D', data, '-p', String(port), '-k', dir],
-      ...['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir, ...user },
-  );
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-2000);
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitFor(
-    () => {
-      if (child.exitCode !== null) throw new Error(`PostgreSQL exited with ${child.exitCode}: ${stderr}`);
-      return portOpen(port);
+  const server = await startServerProcess({
+    name: 'PostgreSQL',
+    port,
+    stopSignal: 'SIGINT', // fast shutdown: SIGTERM would wait for every client to leave
+    spawnServer: () => {
+      const proc = spawn(
+        join(bin, 'postgres'),
+        [
+          ...['-D', data, '-p', String(port), '-k', dir],
+          ...['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir, ...user },
+      );
+      proc.stderr?.on('data', (chunk: Buffer) => {
+        stderr = (stderr + chunk.toString()).slice(-2000);
+      });
+      return proc;
     },
-    { timeoutMs: 30_000, intervalMs: 50, message: `PostgreSQL on port ${port}` },
-  );
+    describeExit: (code) => `PostgreSQL exited with ${code}: ${stderr}`,
+  });
   const base = `postgres://devicehub@127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGINT'); // fast shutdown
-      await exited;
-    }
-  };
+  const stop = server.stop;
   return {
     url: `${base}/postgres`,
     async createDatabase(name) {

@@ -11,7 +11,7 @@ export interface ServerProcess {
   /** The process id while it runs. */
   readonly pid: number | undefined;
   kill(): Promise<void>;
-  /** Stops it (SIGTERM) if it runs and starts it again. */
+  /** Stops it (its stop signal) if it runs and starts it again. */
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -26,7 +26,10 @@ export async function startServerProcess(o: {
   spawnServer: () => ChildProcess;
   describeExit: (code: number | null) => string;
   timeoutMs?: number;
+  /** How `stop` and `restart` ask it to end (default SIGTERM). */
+  stopSignal?: NodeJS.Signals;
 }): Promise<ServerProcess> {
+  const stopSignal = o.stopSignal ?? 'SIGTERM';
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   const launch = async () => {
@@ -54,9 +57,9 @@ export async function startServerProcess(o: {
     },
     kill: () => stop('SIGKILL'),
     restart: async () => {
-      await stop('SIGTERM');
+      await stop(stopSignal);
       await launch();
     },
-    stop: () => stop('SIGTERM'),
+    stop: () => stop(stopSignal),
   };
 }
