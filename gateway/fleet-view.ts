@@ -63,10 +63,6 @@ export class FleetView implements AsyncDisposable {
     return this.#waiters.size;
   }
 
-  hasEdge(id: string): boolean {
-    return this.#groups.has(id);
-  }
-
   /**
    * The merged configuration of module `id` of `kind` (global → its group → itself); for an
    * edge without a broker of its own, the pool's choice. Undefined for an unknown edge.
