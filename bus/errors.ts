@@ -44,6 +44,16 @@ export class PortsExhaustedError extends BusError {
   }
 }
 
+/** A claim (e.g. one open tunnel per edge and service) is held by another owner, named here. */
+export class ClaimTakenError extends BusError {
+  readonly holder: string;
+  constructor(message: string, holder: string) {
+    super('CLAIM_TAKEN', message);
+    this.name = 'ClaimTakenError';
+    this.holder = holder;
+  }
+}
+
 /** Converts anything caught into an Error, keeping the original as the cause. */
 export function toError(value: unknown): Error {
   if (value instanceof Error) return value;

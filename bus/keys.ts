@@ -68,6 +68,8 @@ export interface Keyspace {
   readonly configChanges: string;
   /** Hash: remote port → the tunnel holding it (the pool shared by every gateway and node). */
   readonly ports: string;
+  /** Hash: claim (`<edgeId>|<service>`) → the tunnel holding it: one open tunnel per edge and service. */
+  readonly portClaims: string;
 }
 
 export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
@@ -125,6 +127,7 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
     fleet: `${meta}:fleet`,
     configChanges: `${meta}:config-changes`,
     ports: `${meta}:ports`,
+    portClaims: `${meta}:port-claims`,
   };
 }
 

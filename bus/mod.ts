@@ -16,6 +16,7 @@ export {
 } from './entry.ts';
 export {
   BusError,
+  ClaimTakenError,
   InvalidMessageError,
   LayoutMismatchError,
   MalformedEntryError,

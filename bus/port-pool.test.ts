@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { useRedis } from '../infra/test-redis.ts';
-import { PortsExhaustedError } from './errors.ts';
+import { ClaimTakenError, PortsExhaustedError } from './errors.ts';
 import { allocatedPorts, allocatePorts, releasePorts } from './port-pool.ts';
 
 const t = useRedis();
@@ -40,5 +40,45 @@ describe('port pool', () => {
       allocatePorts(t.redis, keyspace, { range: { low: 5, high: 4 }, count: 1, owner: 'x' }),
       /range must be 1\.\.65535, low ≤ high, got 5\.\.4/,
     );
+  });
+
+  it('takes claims with the ports, all or none: a second owner is refused and told who holds them', async () => {
+    const keyspace = t.keyspace();
+    const range = { low: 21_000, high: 21_002 };
+    const claims = ['E-1|ssh', 'E-1|camera'];
+    const [a, b] = await Promise.allSettled([
+      allocatePorts(t.redis, keyspace, { range, count: 2, owner: 'T-a', claims }),
+      allocatePorts(t.connect(), keyspace, { range, count: 2, owner: 'T-b', claims }),
+    ]);
+    const winner = a.status === 'fulfilled' ? 'T-a' : 'T-b';
+    const loser = [a, b].find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    assert.ok(loser.reason instanceof ClaimTakenError, String(loser.reason));
+    assert.equal(loser.reason.holder, winner);
+    assert.equal((await allocatedPorts(t.redis, keyspace)).size, 2, 'the loser took no ports');
+    // One claim taken is enough to refuse; a claim-free request still gets the last port.
+    await assert.rejects(
+      allocatePorts(t.redis, keyspace, { range, count: 1, owner: 'T-c', claims: ['E-1|console', 'E-1|ssh'] }),
+      ClaimTakenError,
+    );
+    assert.equal(await t.redis.hget(keyspace.portClaims, 'E-1|console'), null, 'all or none');
+    // Exhaustion takes no claims either.
+    await assert.rejects(
+      allocatePorts(t.redis, keyspace, { range, count: 2, owner: 'T-d', claims: ['E-2|ssh'] }),
+      PortsExhaustedError,
+    );
+    assert.equal(await t.redis.hget(keyspace.portClaims, 'E-2|ssh'), null);
+    // Released by their holder only; then free for the next tunnel.
+    const held = [...(await allocatedPorts(t.redis, keyspace)).keys()];
+    assert.equal(await releasePorts(t.redis, keyspace, 'T-x', held, claims), 0);
+    assert.equal(await t.redis.hget(keyspace.portClaims, 'E-1|ssh'), winner);
+    assert.equal(await releasePorts(t.redis, keyspace, winner, held, claims), 2);
+    assert.deepEqual(await t.redis.hgetall(keyspace.portClaims), {});
+    const next = await allocatePorts(t.redis, keyspace, {
+      range,
+      count: 0,
+      owner: 'T-e',
+      claims: ['E-1|ssh'],
+    });
+    assert.deepEqual(next, [], 'claims alone (multiplexed tunnels need no port of their own)');
   });
 });
