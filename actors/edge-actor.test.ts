@@ -126,6 +126,96 @@ describe('edge actor', () => {
       ],
     );
   });
+
+  it("runs a tunnel: open command, open on the edge's answer, closed on request, expiry by timer", () => {
+    const { tunnelOpen, tunnelClose, commandResult } = edgeActor.handlers;
+    const services = [{ name: 'ssh', remotePort: 7001 }];
+    const a = recorder(1000);
+    let s = tunnelOpen(
+      fresh(),
+      { id: 'T-1', services, expiresAt: 61_000, args: { server: 'frps:7000' } },
+      a.ctx,
+    )!;
+    assert.equal(s.tunnels?.['T-1']?.state, 'requested');
+    assert.deepEqual(
+      a.events.map((e) => [e.type, e.command, e.id]),
+      [['command', 'tunnel.open', 'T-1.open']],
+    );
+    assert.deepEqual(a.events[0]!.args, {
+      server: 'frps:7000',
+      tunnelId: 'T-1',
+      services,
+      expiresAt: 61_000,
+    });
+    assert.equal(a.timers.get('tunnels'), 60_000, 'expiry armed');
+    assert.equal(
+      tunnelOpen(s, { id: 'T-1', services, expiresAt: 61_000 }, a.ctx),
+      undefined,
+      'repeated: ignored',
+    );
+
+    const b = recorder(2000);
+    s = commandResult(s, { id: 'T-1.open', ok: true, result: { proxies: ['ssh'] } }, b.ctx)!;
+    assert.equal(s.tunnels?.['T-1']?.state, 'open');
+    assert.deepEqual(
+      b.events.map((e) => [e.type, e.state ?? null]),
+      [
+        ['command.result', null],
+        ['tunnel.state', 'open'],
+      ],
+    );
+    const c = recorder(3000);
+    s = tunnelClose(s, { id: 'T-1' }, c.ctx)!;
+    assert.equal(s.tunnels?.['T-1']?.state, 'closed');
+    assert.deepEqual(
+      c.events.map((e) => [e.type, e.state ?? e.command]),
+      [
+        ['tunnel.state', 'closed'],
+        ['command', 'tunnel.close'],
+      ],
+    );
+    assert.equal(c.timers.get('tunnels'), null, 'nothing left to expire');
+    assert.equal(tunnelClose(s, { id: 'T-1' }, c.ctx), undefined, 'closing twice: nothing to do');
+
+    // Another tunnel runs out of time: the durable timer expires it and tells the edge.
+    const d = recorder(4000);
+    s = tunnelOpen(s, { id: 'T-2', services, expiresAt: 9000 }, d.ctx)!;
+    const e = recorder(9000);
+    s = edgeActor.timers!.tunnels(s, undefined, e.ctx)!;
+    assert.equal(s.tunnels?.['T-2']?.state, 'expired');
+    assert.deepEqual(
+      e.events.map((x) => [x.type, x.state ?? x.command]),
+      [
+        ['tunnel.state', 'expired'],
+        ['command', 'tunnel.close'],
+      ],
+    );
+    assert.throws(
+      () => tunnelOpen(fresh(), { id: 'T 3', services, expiresAt: 1 }, a.ctx),
+      /tunnelOpen: id must be/,
+    );
+  });
+
+  it('fails a tunnel whose edge refuses it or never answers', () => {
+    const { tunnelOpen, commandResult } = edgeActor.handlers;
+    const services = [{ name: 'camera', remotePort: 7002 }];
+    const a = recorder(1000);
+    let s = tunnelOpen(fresh(), { id: 'T-1', services, expiresAt: 600_000 }, a.ctx)!;
+    s = tunnelOpen(s, { id: 'T-2', services, expiresAt: 600_000, openTimeoutMs: 5000 }, a.ctx)!;
+    const b = recorder(2000);
+    s = commandResult(s, { id: 'T-1.open', ok: false, error: 'frpc: login failed' }, b.ctx)!;
+    assert.deepEqual(
+      [s.tunnels?.['T-1']?.state, s.tunnels?.['T-1']?.reason],
+      ['failed', 'frpc: login failed'],
+    );
+    const c = recorder(6000);
+    s = edgeActor.timers!.commands(s, undefined, c.ctx)!;
+    assert.deepEqual(
+      [s.tunnels?.['T-2']?.state, s.tunnels?.['T-2']?.reason],
+      ['failed', 'the edge did not answer in time'],
+    );
+    assert.equal(s.commands?.['T-2.close']?.status, 'sent', 'told to close in case it opened late');
+  });
 });
 
 describe('edge actor on a hub node', () => {

@@ -16,6 +16,17 @@
  *   late message is taken once — counted, its alarm applied, its telemetry not laid over newer.
  */
 import { type ActorContext, defineActor } from './define.ts';
+import {
+  closeTunnel,
+  expireTunnels,
+  type IssueCommand,
+  invalidOpen,
+  openResult,
+  openTunnel,
+  type TunnelClosePayload,
+  type TunnelOpenPayload,
+  type TunnelRecord,
+} from './edge-tunnels.ts';
 import { TerminalError } from './errors.ts';
 
 export const EDGE_OFFLINE_AFTER_MS = 30_000;
@@ -119,6 +130,8 @@ export interface EdgeState {
   readonly transport?: EdgeTransport;
   /** This edge's silence before it counts as offline, when its birth said (else the default). */
   readonly offlineAfterMs?: number;
+  /** Remote-access tunnels by id: the active ones and the newest finished (edge-tunnels.ts). */
+  readonly tunnels?: Readonly<Record<string, TunnelRecord>>;
 }
 
 const KINDS = new Set<string>(['status', 'vision', 'heartbeat', 'birth']);
@@ -227,6 +240,7 @@ function seen(
     ...(state.commands === undefined ? {} : { commands: state.commands }),
     ...(transport === undefined ? {} : { transport }),
     ...(state.offlineAfterMs === undefined ? {} : { offlineAfterMs: state.offlineAfterMs }),
+    ...(state.tunnels === undefined ? {} : { tunnels: state.tunnels }),
   };
 }
 
@@ -261,6 +275,47 @@ function armCommandTimer(commands: Readonly<Record<string, CommandRecord>>, ctx:
   const pending = Object.values(commands).filter((c) => c.status === 'sent');
   if (pending.length === 0) ctx.cancelTimer('commands');
   else ctx.setTimer('commands', Math.max(0, Math.min(...pending.map((c) => c.deadline)) - ctx.now));
+}
+
+/**
+ * Commands a handler sends the edge: each goes to the outbox (over the edge's transport, with the
+ * lease's fencing epoch) and into the state's command records; `done` puts the records in the
+ * state and re-arms the deadline timer.
+ */
+function outgoing(state: EdgeState, ctx: ActorContext) {
+  let commands: Record<string, CommandRecord> | undefined;
+  const issue: IssueCommand = ({ id, type, args, deadline }) => {
+    commands ??= { ...(state.commands ?? {}) };
+    if (commands[id] !== undefined) return; // a repeated id: already handled
+    if (deadline <= ctx.now) {
+      commands[id] = {
+        type,
+        status: 'failed',
+        deadline,
+        at: ctx.now,
+        error: 'deadline passed before sending',
+      };
+      return;
+    }
+    commands[id] = { type, status: 'sent', deadline, at: ctx.now };
+    ctx.emit({
+      type: 'command',
+      edgeId: ctx.id,
+      id,
+      command: type,
+      args,
+      deadline,
+      epoch: ctx.epoch,
+      transport: state.transport ?? 'mqtt',
+    });
+  };
+  const done = (next: EdgeState): EdgeState => {
+    if (commands === undefined) return next;
+    const trimmed = trimCommands(commands);
+    armCommandTimer(trimmed, ctx);
+    return { ...next, commands: trimmed };
+  };
+  return { issue, done };
 }
 
 export interface EdgeActorOptions {
@@ -358,33 +413,29 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
         }
         if (!Number.isFinite(payload.deadline))
           throw new TerminalError('command: deadline must be a time in ms');
-        const commands = state.commands ?? {};
-        if (commands[payload.id] !== undefined) return undefined; // a repeated id: already handled
-        const expired = payload.deadline <= ctx.now;
-        const record: CommandRecord = expired
-          ? {
-              type: payload.type,
-              status: 'failed',
-              deadline: payload.deadline,
-              at: ctx.now,
-              error: 'deadline passed before sending',
-            }
-          : { type: payload.type, status: 'sent', deadline: payload.deadline, at: ctx.now };
-        if (!expired) {
-          ctx.emit({
-            type: 'command',
-            edgeId: ctx.id,
-            id: payload.id,
-            command: payload.type,
-            args: payload.args ?? {},
-            deadline: payload.deadline,
-            epoch: ctx.epoch,
-            transport: state.transport ?? 'mqtt',
-          });
-        }
-        const next = trimCommands({ ...commands, [payload.id]: record });
-        armCommandTimer(next, ctx);
-        return { ...state, commands: next };
+        if (state.commands?.[payload.id] !== undefined) return undefined; // a repeated id: already handled
+        const out = outgoing(state, ctx);
+        out.issue({
+          id: payload.id,
+          type: payload.type,
+          args: { ...(payload.args ?? {}) },
+          deadline: payload.deadline,
+        });
+        return out.done(state);
+      },
+
+      tunnelOpen(state: EdgeState, payload: TunnelOpenPayload, ctx: ActorContext): EdgeState | undefined {
+        const invalid = invalidOpen(payload);
+        if (invalid !== undefined) throw new TerminalError(`tunnelOpen: ${invalid}`);
+        const out = outgoing(state, ctx);
+        const tunnels = openTunnel(state.tunnels ?? {}, payload, ctx, out.issue);
+        return tunnels === undefined ? undefined : out.done({ ...state, tunnels });
+      },
+
+      tunnelClose(state: EdgeState, payload: TunnelClosePayload, ctx: ActorContext): EdgeState | undefined {
+        const out = outgoing(state, ctx);
+        const tunnels = closeTunnel(state.tunnels ?? {}, payload, ctx, out.issue);
+        return tunnels === undefined ? undefined : out.done({ ...state, tunnels });
       },
 
       commandResult(
@@ -413,14 +464,25 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
           result: record.result,
           error: record.error,
         });
+        const next: EdgeState = { ...state, commands };
+        const out = outgoing(next, ctx);
+        const tunnels = openResult(
+          next.tunnels ?? {},
+          payload.id,
+          record.status === 'succeeded'
+            ? { ok: true, result: record.result }
+            : { ok: false, error: record.error },
+          ctx,
+          out.issue,
+        );
         armCommandTimer(commands, ctx);
-        return { ...state, commands };
+        return out.done(tunnels === undefined ? next : { ...next, tunnels });
       },
     },
     timers: {
       commands(state: EdgeState, _data: unknown, ctx: ActorContext): EdgeState | undefined {
         const commands = { ...(state.commands ?? {}) };
-        let changed = false;
+        const timedOut: string[] = [];
         for (const [id, c] of Object.entries(commands)) {
           if (c.status === 'sent' && c.deadline <= ctx.now) {
             commands[id] = {
@@ -430,11 +492,30 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
               error: 'timeout: no result before the deadline',
             };
             ctx.emit({ type: 'command.result', edgeId: ctx.id, id, ok: false, error: 'timeout' });
-            changed = true;
+            timedOut.push(id);
           }
         }
         armCommandTimer(commands, ctx);
-        return changed ? { ...state, commands } : undefined;
+        if (timedOut.length === 0) return undefined;
+        // A tunnel whose edge never answered its open command has failed.
+        let next: EdgeState = { ...state, commands };
+        const out = outgoing(next, ctx);
+        for (const id of timedOut) {
+          const tunnels = openResult(
+            next.tunnels ?? {},
+            id,
+            { ok: false, error: 'the edge did not answer in time' },
+            ctx,
+            out.issue,
+          );
+          if (tunnels !== undefined) next = { ...next, tunnels };
+        }
+        return out.done(next);
+      },
+      tunnels(state: EdgeState, _data: unknown, ctx: ActorContext): EdgeState | undefined {
+        const out = outgoing(state, ctx);
+        const tunnels = expireTunnels(state.tunnels ?? {}, ctx, out.issue);
+        return tunnels === undefined ? undefined : out.done({ ...state, tunnels });
       },
       offline(state: EdgeState, _data: unknown, ctx: ActorContext): EdgeState | undefined {
         if (!state.online || state.lastSeen === null) return undefined;

@@ -20,6 +20,14 @@ export type {
   TelemetryPayload,
 } from './edge-actor.ts';
 export { createEdgeActor, EDGE_OFFLINE_AFTER_MS, edgeActor } from './edge-actor.ts';
+export type {
+  TunnelClosePayload,
+  TunnelOpenPayload,
+  TunnelRecord,
+  TunnelService,
+  TunnelState,
+} from './edge-tunnels.ts';
+export { isActive as isActiveTunnel, MAX_FINISHED_TUNNELS } from './edge-tunnels.ts';
 export { ConfigError, FencedError, TerminalError } from './errors.ts';
 export type { HistogramJSON } from './histogram.ts';
 export { Histogram, histogramDelta } from './histogram.ts';
