@@ -70,6 +70,10 @@ export interface Keyspace {
   readonly ports: string;
   /** Hash: claim (`<edgeId>|<service>`) → the tunnel holding it: one open tunnel per edge and service. */
   readonly portClaims: string;
+  /** String: the holder of a named lease (named-lease.ts), e.g. `sink-0`, `webhook-3`. */
+  lease(name: string): string;
+  /** Prefix of the BullMQ queues (the outbox to the web backend). */
+  readonly bullPrefix: string;
 }
 
 export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
@@ -128,6 +132,8 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
     configChanges: `${meta}:config-changes`,
     ports: `${meta}:ports`,
     portClaims: `${meta}:port-claims`,
+    lease: (name) => `${meta}:lease:${name}`,
+    bullPrefix: `${prefix}:bull`,
   };
 }
 

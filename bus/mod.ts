@@ -38,6 +38,7 @@ export {
   readShards,
   tryDecode,
 } from './mailbox.ts';
+export { dropLease, holdLease } from './named-lease.ts';
 export { execOrThrow } from './pipeline.ts';
 export type { PortRange } from './port-pool.ts';
 export { allocatedPorts, allocatePorts, releasePorts } from './port-pool.ts';

@@ -18,6 +18,7 @@ const names = [
   'trim',
   'ports-allocate',
   'ports-release',
+  'lease',
 ] as const;
 export type ScriptName = (typeof names)[number];
 

@@ -16,6 +16,7 @@ import { createMetrics } from './metrics.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { configRoutes } from './routes/config.ts';
 import { edgeRoutes } from './routes/edges.ts';
+import { tunnelRoutes } from './routes/tunnels.ts';
 
 export function createApp(deps: GatewayDeps) {
   const app = new OpenAPIHono<AuthEnv>({
@@ -59,6 +60,7 @@ export function createApp(deps: GatewayDeps) {
   });
 
   app.route('/', edgeRoutes(deps));
+  app.route('/', tunnelRoutes(deps));
   app.route('/', configRoutes(deps));
   app.route('/', adminRoutes(deps));
 

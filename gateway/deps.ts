@@ -1,9 +1,10 @@
 /** What the gateway's routes work with: one object, built once per gateway process. */
 import type { Logger } from '../actors/mod.ts';
-import type { Keyspace, Redis } from '../bus/mod.ts';
+import type { Keyspace, PortRange, Redis } from '../bus/mod.ts';
 import type { Authenticator } from './auth.ts';
 import type { Db } from './db/database.ts';
 import type { FleetView } from './fleet-view.ts';
+import type { WebBackendOutbox } from './outbox/web-backend.ts';
 
 export interface GatewayDeps {
   readonly db: Db;
@@ -14,4 +15,19 @@ export interface GatewayDeps {
   readonly log: Logger;
   /** Longest long-poll a client may ask for, seconds (default 60). */
   readonly maxWaitSeconds?: number;
+  /** Remote access (default DEFAULT_TUNNEL_SETTINGS). */
+  readonly tunnels?: TunnelSettings;
+  /** The queues to the web backend, when one is configured (for the metrics). */
+  readonly webBackend?: WebBackendOutbox;
+}
+
+export interface TunnelSettings {
+  /** The tunnel server's remote ports handed to tunnels, shared by every gateway. */
+  readonly ports: PortRange;
+  readonly defaultTtlSeconds: number;
+  readonly maxTtlSeconds: number;
+  /** The host operators connect to (the tunnel server's public name), for the connection hints. */
+  readonly publicHost: string;
+  /** The tunnel server address edges dial (`host:port` of frps), passed in the open command. */
+  readonly serverAddr?: string;
 }

@@ -1,15 +1,24 @@
 /**
- * A gateway: its fleet view, authenticator and app over a database and Redis, and serving it
- * over HTTP (@hono/node-server). `createGateway` for in-process use (tests call `app.request`),
- * `serveGateway` to listen.
+ * A gateway: its fleet view, authenticator and app over a database and Redis, the outbox sink
+ * (alarm history, tunnel states, the web-backend queues), web-backend delivery and the live event
+ * feed; and serving it over HTTP (@hono/node-server) with the `/v1/events` WebSocket.
+ * `createGateway` for in-process use (tests call `app.request`), `serveGateway` to listen.
  */
 import { type ServerType, serve } from '@hono/node-server';
 import { type Logger, silentLogger } from '../actors/mod.ts';
 import type { Keyspace, Redis } from '../bus/mod.ts';
 import { createApp } from './app.ts';
 import { Authenticator } from './auth.ts';
+import { ensureAlarmPartitions } from './db/alarm-partitions.ts';
 import type { Database } from './db/database.ts';
+import type { TunnelSettings } from './deps.ts';
+import { eventsSocket, refuseUpgrade } from './events-socket.ts';
 import { FleetView } from './fleet-view.ts';
+import { EventFeed } from './live-events.ts';
+import { recordAlarms, recordTunnels } from './outbox/records.ts';
+import { OutboxSink } from './outbox/sink.ts';
+import { type WebBackendOptions, WebBackendOutbox } from './outbox/web-backend.ts';
+import { DEFAULT_TUNNEL_SETTINGS } from './routes/tunnels.ts';
 
 export interface GatewayOptions {
   readonly database: Database;
@@ -17,34 +26,82 @@ export interface GatewayOptions {
   readonly keyspace: Keyspace;
   readonly logger?: Logger;
   readonly maxWaitSeconds?: number;
+  /** Remote access: the port range and time limits (default DEFAULT_TUNNEL_SETTINGS). */
+  readonly tunnels?: Partial<TunnelSettings>;
+  /** Where fleet events go (none: they are recorded and streamed live, not queued). */
+  readonly webBackend?: WebBackendOptions;
+  /** This gateway's name in the cluster's leases (default `gateway-<pid>-<random>`). */
+  readonly name?: string;
+  /** Time to live of the sink's and delivery's leases (default 10 s; tests shorten it). */
+  readonly leaseTtlMs?: number;
 }
 
 export interface Gateway extends AsyncDisposable {
   readonly app: ReturnType<typeof createApp>;
   readonly view: FleetView;
+  readonly auth: Authenticator;
+  readonly feed: EventFeed;
+  readonly sink: OutboxSink;
+  readonly webBackend: WebBackendOutbox | undefined;
+  readonly log: Logger;
   stop(): Promise<void>;
 }
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const log = (options.logger ?? silentLogger).child({ component: 'gateway' });
+  const { redis, keyspace } = options;
   const db = options.database.db;
-  const view = await new FleetView({
-    db,
-    redis: options.redis,
-    keyspace: options.keyspace,
+  const name = options.name ?? `gateway-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  await ensureAlarmPartitions(db);
+  const partitions = setInterval(
+    () => void ensureAlarmPartitions(db).catch((err) => log.warn({ err }, 'alarm partitions not created')),
+    24 * 3600 * 1000,
+  );
+  partitions.unref();
+  const view = await new FleetView({ db, redis, keyspace, logger: log }).start();
+  const auth = new Authenticator(db);
+  const webBackend =
+    options.webBackend === undefined
+      ? undefined
+      : new WebBackendOutbox(options.webBackend, {
+          redis,
+          keyspace,
+          holder: name,
+          logger: log,
+          leaseTtlMs: options.leaseTtlMs,
+        }).startDelivery();
+  const sink = new OutboxSink({
+    redis,
+    keyspace,
+    holder: name,
     logger: log,
+    leaseTtlMs: options.leaseTtlMs,
+    handlers: [
+      recordAlarms(db),
+      recordTunnels(db, redis, keyspace),
+      ...(webBackend === undefined ? [] : [webBackend.enqueue]),
+    ],
   }).start();
+  const feed = await new EventFeed({ redis, keyspace, logger: log }).start();
   const app = createApp({
     db,
-    redis: options.redis,
-    keyspace: options.keyspace,
+    redis,
+    keyspace,
     view,
-    auth: new Authenticator(db),
+    auth,
     log,
     maxWaitSeconds: options.maxWaitSeconds,
+    tunnels: { ...DEFAULT_TUNNEL_SETTINGS, ...options.tunnels },
+    webBackend,
   });
-  const stop = () => view.stop();
-  return { app, view, stop, [Symbol.asyncDispose]: stop };
+  const stop = async () => {
+    clearInterval(partitions);
+    await sink.stop();
+    await webBackend?.stop();
+    await feed.stop();
+    await view.stop();
+  };
+  return { app, view, auth, feed, sink, webBackend, log, stop, [Symbol.asyncDispose]: stop };
 }
 
 export interface ServedGateway extends AsyncDisposable {
@@ -52,7 +109,7 @@ export interface ServedGateway extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** Listens on `port` (0: a free one) until closed. */
+/** Listens on `port` (0: a free one) until closed; `/v1/events` upgrades to a WebSocket. */
 export async function serveGateway(
   gateway: Gateway,
   options: { port?: number; hostname?: string } = {},
@@ -64,8 +121,18 @@ export async function serveGateway(
     );
     s.once('error', reject); // e.g. the port is taken
   });
+  const events = eventsSocket({ auth: gateway.auth, feed: gateway.feed, log: gateway.log });
+  server.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
+    if (path !== '/v1/events') return refuseUpgrade(socket, 404, 'NOT_FOUND', `No WebSocket at ${path}`);
+    events.handle(req, socket, head).catch((err) => {
+      gateway.log.warn({ err }, 'event socket upgrade failed');
+      socket.destroy();
+    });
+  });
   const close = () =>
     new Promise<void>((resolve) => {
+      events.close();
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       server.close(() => resolve());
     });

@@ -9,6 +9,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { readNodeStats } from '../actors/mod.ts';
 import { execOrThrow } from '../bus/mod.ts';
 import type { GatewayDeps } from './deps.ts';
+import { tunnelCounts } from './outbox/records.ts';
 
 export interface GatewayMetrics {
   readonly registry: Registry;
@@ -16,8 +17,10 @@ export interface GatewayMetrics {
   readonly middleware: MiddlewareHandler;
 }
 
-export function createMetrics(deps: Pick<GatewayDeps, 'redis' | 'keyspace' | 'view'>): GatewayMetrics {
-  const { redis, keyspace } = deps;
+export function createMetrics(
+  deps: Pick<GatewayDeps, 'db' | 'redis' | 'keyspace' | 'view' | 'webBackend'>,
+): GatewayMetrics {
+  const { redis, keyspace, webBackend } = deps;
   const registry = new Registry();
   const http = new Histogram({
     name: 'devicehub_http_request_duration_seconds',
@@ -103,6 +106,34 @@ export function createMetrics(deps: Pick<GatewayDeps, 'redis' | 'keyspace' | 'vi
       this.set(await redis.scard(keyspace.fleet));
     },
   });
+  new Gauge({
+    name: 'devicehub_tunnels',
+    help: 'Remote-access tunnels by state (as recorded; finished ones stay counted)',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [state, n] of await tunnelCounts(deps.db)) this.set({ state }, n);
+    },
+  });
+  if (webBackend !== undefined) {
+    new Gauge({
+      name: 'devicehub_web_backend_backlog',
+      help: 'Fleet events queued for the web backend and not yet delivered (all partitions)',
+      registers: [registry],
+      async collect() {
+        this.set(await webBackend.backlog());
+      },
+    });
+    new Gauge({
+      name: 'devicehub_web_backend_refused',
+      help: "Fleet events the web backend refused for good (kept in the queues' failed sets)",
+      registers: [registry],
+      async collect() {
+        this.set(await webBackend.refused());
+      },
+    });
+  }
   const errors = new Counter({
     name: 'devicehub_http_errors_total',
     help: 'Gateway requests answered with an error, by code',

@@ -3,6 +3,8 @@
  */
 import { bigserial, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true });
+
 export const edges = pgTable('edges', {
   id: text('id').primaryKey(),
   groupId: text('group_id'),
@@ -68,3 +70,34 @@ export const auditLog = pgTable('audit_log', {
   target: text('target').notNull(),
   details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
 });
+
+export const TUNNEL_STATES = ['requested', 'open', 'closed', 'expired', 'failed'] as const;
+
+export const tunnels = pgTable('tunnels', {
+  id: text('id').primaryKey(),
+  edgeId: text('edge_id').notNull(),
+  services: jsonb('services').$type<{ name: string; remotePort: number | null }[]>().notNull(),
+  state: text('state').$type<(typeof TUNNEL_STATES)[number]>().notNull(),
+  reason: text('reason'),
+  requestedBy: text('requested_by').notNull(),
+  requestedAt: timestamptz('requested_at').notNull().defaultNow(),
+  expiresAt: timestamptz('expires_at').notNull(),
+  openedAt: timestamptz('opened_at'),
+  endedAt: timestamptz('ended_at'),
+});
+
+/** Partitioned by month on recordedAt (see migrations/0002 and alarm-partitions.ts). */
+export const alarms = pgTable(
+  'alarms',
+  {
+    eventId: text('event_id').notNull(),
+    recordedAt: timestamptz('recorded_at').notNull(),
+    edgeId: text('edge_id').notNull(),
+    alarm: text('alarm').notNull(),
+    phase: text('phase').$type<'start' | 'end'>().notNull(),
+    at: timestamptz('at').notNull(),
+    since: timestamptz('since'),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.recordedAt] })],
+);

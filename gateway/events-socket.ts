@@ -1,0 +1,87 @@
+/**
+ * `GET /v1/events` as a WebSocket: the live feed of fleet events (alarms, online/offline, tunnel
+ * states, command results) as JSON text frames, for any API key (service scope and up).
+ *
+ * Authenticate with `Authorization: Bearer <key>`, or — browsers cannot set headers on a
+ * WebSocket — with the subprotocols `devicehub.v1, bearer.<key>` (the server answers
+ * `devicehub.v1`). Filters: `?types=alarm.start,edge.offline` and `?edge=<id>`. The first frame is
+ * `{"type":"ready"}`: events from then on arrive. A client that falls 4 MB behind is closed with
+ * 1013 (try again later) rather than buffered without bound.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { Logger } from '../actors/mod.ts';
+import type { Authenticator } from './auth.ts';
+import { errorBody } from './errors.ts';
+import type { EventFeed } from './live-events.ts';
+
+export const EVENTS_PROTOCOL = 'devicehub.v1';
+const MAX_BUFFERED = 4 * 1024 * 1024;
+
+/** The Authorization header a request carries, or the key its subprotocols name. */
+export function upgradeCredentials(req: IncomingMessage): string | undefined {
+  if (req.headers.authorization) return req.headers.authorization;
+  const protocols = String(req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((p) => p.trim());
+  const key = protocols.find((p) => p.startsWith('bearer.'));
+  return key === undefined ? undefined : `Bearer ${key.slice('bearer.'.length)}`;
+}
+
+/** Answers an upgrade request with an HTTP error and closes the socket. */
+export function refuseUpgrade(
+  socket: Duplex,
+  status: 401 | 403 | 404,
+  code: Parameters<typeof errorBody>[0],
+  message: string,
+) {
+  const body = JSON.stringify(errorBody(code, message));
+  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status];
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+export function eventsSocket(o: { auth: Authenticator; feed: EventFeed; log: Logger }) {
+  const wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (protocols) => (protocols.has(EVENTS_PROTOCOL) ? EVENTS_PROTOCOL : false),
+  });
+  const handle = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+    const principal = await o.auth.principal(upgradeCredentials(req));
+    if (principal === undefined)
+      return refuseUpgrade(
+        socket,
+        401,
+        'UNAUTHENTICATED',
+        'Send an API key (Bearer header or bearer.<key> subprotocol)',
+      );
+    if (principal.kind !== 'key')
+      return refuseUpgrade(socket, 403, 'FORBIDDEN', `Edge ${principal.id} may not read the event feed`);
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const types = url.searchParams.get('types')?.split(',').filter(Boolean);
+    const edge = url.searchParams.get('edge');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const unsubscribe = o.feed.subscribe(({ id, emittedAt, event }) => {
+        if (types !== undefined && !types.includes(event.type)) return;
+        if (edge !== null && event.edgeId !== edge) return;
+        if (ws.bufferedAmount > MAX_BUFFERED) {
+          ws.close(1013, 'too far behind; reconnect');
+          return;
+        }
+        ws.send(JSON.stringify({ ...event, eventId: id, emittedAt }));
+      });
+      ws.on('close', unsubscribe);
+      ws.on('error', (err) => o.log.debug({ err }, 'event socket error'));
+      ws.send(JSON.stringify({ type: 'ready' }));
+    });
+  };
+  return {
+    handle,
+    close: () => {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    },
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * The live feed behind `/v1/events`: each gateway tails every outbox stream (XREAD from the
+ * newest entry on, no consumer group: every gateway sees every event) and hands the fleet events
+ * to its subscribers. Live means live: a subscriber sees what happens while it listens; history
+ * is the alarm table and the web backend's queue.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { type Logger, silentLogger } from '../actors/mod.ts';
+import { type Keyspace, type Redis, toError } from '../bus/mod.ts';
+import { isFleetEvent, type OutboxItem, toItems } from './outbox/events.ts';
+
+export type FeedListener = (item: OutboxItem) => void;
+
+export class EventFeed implements AsyncDisposable {
+  readonly #redis: Redis;
+  readonly #keyspace: Keyspace;
+  readonly #log: Logger;
+  readonly #listeners = new Set<FeedListener>();
+  readonly #stop = new AbortController();
+  #loop: Promise<void> | undefined;
+
+  constructor(o: { redis: Redis; keyspace: Keyspace; logger?: Logger }) {
+    this.#redis = o.redis.duplicate(); // blocking reads get their own connection
+    this.#keyspace = o.keyspace;
+    this.#log = (o.logger ?? silentLogger).child({ component: 'event-feed' });
+  }
+
+  /** Calls `listener` with every fleet event from now on; returns the unsubscribe. */
+  subscribe(listener: FeedListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  get subscribers(): number {
+    return this.#listeners.size;
+  }
+
+  /** Resolves once the feed reads from the streams' current ends (events from then on arrive). */
+  async start(): Promise<this> {
+    const streams = Array.from({ length: this.#keyspace.tagGroups }, (_, g) => this.#keyspace.outbox(g));
+    // The current last ids, so nothing between start() and the first blocking read is missed.
+    const last = await Promise.all(
+      streams.map(async (s) => (await this.#redis.xrevrange(s, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0'),
+    );
+    this.#loop = this.#run(streams, last);
+    return this;
+  }
+
+  async #run(streams: string[], last: string[]): Promise<void> {
+    const signal = this.#stop.signal;
+    while (!signal.aborted) {
+      try {
+        const reply = (await this.#redis.xread(
+          'COUNT',
+          1000,
+          'BLOCK',
+          1000,
+          'STREAMS',
+          ...streams,
+          ...last,
+        )) as [string, [string, string[]][]][] | null;
+        for (const [stream, entries] of reply ?? []) {
+          const g = streams.indexOf(stream);
+          last[g] = entries[entries.length - 1]?.[0] ?? last[g]!;
+          if (this.#listeners.size === 0) continue;
+          for (const item of toItems(g, entries).items) {
+            if (!isFleetEvent(item.event)) continue;
+            for (const listener of this.#listeners) listener(item);
+          }
+        }
+      } catch (error) {
+        if (signal.aborted) break;
+        this.#log.warn({ err: toError(error) }, 'event feed read failed; retrying');
+        await delay(500, undefined, { signal }).catch(() => {});
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    this.#redis.disconnect();
+    await this.#loop;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
