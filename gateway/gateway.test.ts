@@ -79,6 +79,7 @@ for (const which of ['pglite', 'postgres'] as const)
       for (const path of [
         '/v1/edges',
         '/v1/edges/{id}/commands',
+        '/v1/edges/{id}/tunnels/{tunnelId}',
         '/v1/config/{kind}/{id}',
         '/v1/brokers/{id}',
       ])
@@ -107,6 +108,8 @@ for (const which of ['pglite', 'postgres'] as const)
         ['GET', '/v1/edges', undefined, 'service'],
         ['GET', '/v1/edges/A-1', undefined, 'service'],
         ['POST', '/v1/edges/A-1/commands', { type: 'echo' }, 'service'],
+        ['GET', '/v1/edges/A-1/tunnels', undefined, 'service'],
+        ['POST', '/v1/edges/A-1/tunnels', { services: ['ssh'] }, 'operator'],
         ['GET', '/v1/config/edge/A-1', undefined, 'edge'],
         ['PUT', '/v1/config/edge/global', { pollSeconds: 30 }, 'operator'],
         ['GET', '/v1/config/edge/global/history', undefined, 'service'],

@@ -23,6 +23,7 @@ export class EventFeed implements AsyncDisposable {
     this.#redis = o.redis.duplicate(); // blocking reads get their own connection
     this.#keyspace = o.keyspace;
     this.#log = (o.logger ?? silentLogger).child({ component: 'event-feed' });
+    this.#redis.on('error', (err) => this.#log.debug({ err }, 'event feed connection error'));
   }
 
   /** Calls `listener` with every fleet event from now on; returns the unsubscribe. */

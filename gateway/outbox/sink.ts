@@ -50,6 +50,7 @@ export class OutboxSink implements AsyncDisposable {
     this.#log = (options.logger ?? silentLogger).child({ component: 'outbox-sink' });
     // Blocking reads get their own connection.
     this.#reader = options.redis.duplicate();
+    this.#reader.on('error', (err) => this.#log.debug({ err }, 'outbox sink connection error'));
   }
 
   get holder(): string {
@@ -98,7 +99,7 @@ export class OutboxSink implements AsyncDisposable {
           'COUNT',
           this.#o.batchSize,
           'BLOCK',
-          from === '0' ? 1 : Math.min(1000, leaseTtlMs / 3),
+          from === '0' ? 1 : Math.min(1000, Math.floor(leaseTtlMs / 3)),
           'STREAMS',
           stream,
           from,

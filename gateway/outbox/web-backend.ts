@@ -80,6 +80,7 @@ export class WebBackendOutbox implements AsyncDisposable {
     this.#log = (deps.logger ?? silentLogger).child({ component: 'web-backend' });
     // BullMQ workers block on their connection; they must never give up on a command.
     this.#connection = deps.redis.duplicate({ maxRetriesPerRequest: null });
+    this.#connection.on('error', (err) => this.#log.debug({ err }, 'web-backend connection error'));
     this.#queues = Array.from(
       { length: this.#o.partitions },
       (_, p) => new Queue(queueName(p), { connection: this.#connection, prefix: deps.keyspace.bullPrefix }),
