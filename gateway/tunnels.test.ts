@@ -6,7 +6,7 @@
  * a real agent is the links' and issue 5's tests).
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { createActorClient, edgeActor } from '../actors/mod.ts';
 import { allocatedPorts, type Keyspace, type Redis } from '../bus/mod.ts';
@@ -19,8 +19,8 @@ import { createGateway, type Gateway } from './gateway.ts';
 
 const t = useRedis();
 const open: (Database | { stop(): Promise<void> })[] = [];
-after(async () => {
-  for (const x of open.reverse()) 'stop' in x ? await x.stop() : await x.close();
+afterEach(async () => {
+  for (const x of open.splice(0).reverse()) 'stop' in x ? await x.stop() : await x.close();
 });
 
 interface Tunnel {
