@@ -8,6 +8,7 @@ import { actorsScenario } from './scenarios/actors.ts';
 import type { ScenarioOptions, ScenarioResult } from './scenarios/common.ts';
 import { dietScenario } from './scenarios/diet.ts';
 import { failoverScenario } from './scenarios/failover.ts';
+import { gatewayScenario } from './scenarios/gateway.ts';
 import { ingestScenario } from './scenarios/ingest.ts';
 import { rebalanceScenario } from './scenarios/rebalance.ts';
 
@@ -17,6 +18,7 @@ const scenarios: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>>
   failover: failoverScenario,
   diet: dietScenario,
   ingest: ingestScenario,
+  gateway: gatewayScenario,
 };
 
 export const benchHelp = `devicehub bench <scenario> [options]
@@ -28,6 +30,8 @@ scenarios (each runs Redis, every hub node and the load generator as separate pr
   diet        one edge's simulated day, legacy JSON/Kafka vs compact/MQTT → bytes, messages, state
   ingest      simulator → mosquitto or Kafka → link process(es) → hub nodes: edge-to-handled
               latency, CPU per message of every hub process, loss (results: ingest-<transport>-<workload>)
+  gateway     N edges against a gateway process: config re-polls answered 304 (rate, latency),
+              a global change reaching every long-polling edge, tunnel open → command at the edge
 
 options:
   --edges N     simulated edges (default 5000)

@@ -22,7 +22,15 @@ devicehub gateway create-key --name N --scope service|operator|admin
   --redis URL          Redis URL (env REDIS_URL; required)      --prefix P (env DH_PREFIX; default dh)
   --port N             (env PORT; default 8080)   --host H (env HOST; default 127.0.0.1)
   --database-url URL   PostgreSQL (env DATABASE_URL); without it, embedded PGlite in --data-dir
-  --data-dir DIR       (env DH_DATA_DIR; default ./.devicehub/pglite)`;
+  --data-dir DIR       (env DH_DATA_DIR; default ./.devicehub/pglite)
+  --web-backend-url URL    where fleet events are POSTed (env DH_WEB_BACKEND_URL; none: not queued)
+  --web-backend-token T    sent as Bearer to the web backend (env DH_WEB_BACKEND_TOKEN)
+  --web-backend-partitions N  delivery queues, fixed per cluster (env DH_WEB_BACKEND_PARTITIONS; 16)
+  --web-backend-rate N     events/s to the web backend (env DH_WEB_BACKEND_RATE; 1000)
+  --tunnel-ports LOW-HIGH  remote ports for tunnels (env DH_TUNNEL_PORTS; 20000-20999)
+  --tunnel-host H          the tunnel server's public name (env DH_TUNNEL_HOST; 127.0.0.1)
+  --tunnel-server H:P      the frps address edges dial (env DH_TUNNEL_SERVER)
+  --tunnel-max-ttl S       longest tunnel, seconds (env DH_TUNNEL_MAX_TTL; 14400)`;
 
 export async function gatewayCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -36,6 +44,14 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
       'data-dir': { type: 'string' },
       name: { type: 'string' },
       scope: { type: 'string' },
+      'web-backend-url': { type: 'string' },
+      'web-backend-token': { type: 'string' },
+      'web-backend-partitions': { type: 'string' },
+      'web-backend-rate': { type: 'string' },
+      'tunnel-ports': { type: 'string' },
+      'tunnel-host': { type: 'string' },
+      'tunnel-server': { type: 'string' },
+      'tunnel-max-ttl': { type: 'string' },
     },
   });
   const database = await openDatabase({
@@ -56,7 +72,39 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
   const log = pino({ level: process.env.DH_LOG_LEVEL ?? 'info', base: { pid: process.pid } });
   const redis = connectRedis(config.redisUrl, { name: 'gateway' });
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
-  const gateway = await createGateway({ database, redis, keyspace: config.keyspace, logger: log });
+  const str = (flag: keyof typeof values, env: string) =>
+    (values[flag] as string | undefined) ?? process.env[env];
+  const webBackendUrl = str('web-backend-url', 'DH_WEB_BACKEND_URL');
+  const token = str('web-backend-token', 'DH_WEB_BACKEND_TOKEN');
+  const portsRaw = str('tunnel-ports', 'DH_TUNNEL_PORTS') ?? '20000-20999';
+  const range = /^(\d{1,5})-(\d{1,5})$/.exec(portsRaw);
+  if (range === null || Number(range[1]) > Number(range[2]) || Number(range[2]) > 65535)
+    throw new RangeError(
+      `Invalid --tunnel-ports / DH_TUNNEL_PORTS: expected LOW-HIGH within 1..65535, got "${portsRaw}"`,
+    );
+  const serverAddr = str('tunnel-server', 'DH_TUNNEL_SERVER');
+  const gateway = await createGateway({
+    database,
+    redis,
+    keyspace: config.keyspace,
+    logger: log,
+    tunnels: {
+      ports: { low: Number(range[1]), high: Number(range[2]) },
+      publicHost: str('tunnel-host', 'DH_TUNNEL_HOST') ?? '127.0.0.1',
+      maxTtlSeconds: intFlag(values, 'tunnel-max-ttl', 'DH_TUNNEL_MAX_TTL', 4 * 3600, 60, 7 * 24 * 3600),
+      ...(serverAddr === undefined ? {} : { serverAddr }),
+    },
+    ...(webBackendUrl === undefined
+      ? {}
+      : {
+          webBackend: {
+            url: webBackendUrl,
+            ...(token === undefined ? {} : { token }),
+            partitions: intFlag(values, 'web-backend-partitions', 'DH_WEB_BACKEND_PARTITIONS', 16, 1, 256),
+            ratePerSecond: intFlag(values, 'web-backend-rate', 'DH_WEB_BACKEND_RATE', 1000, 1, 1_000_000),
+          },
+        }),
+  });
   const served = await serveGateway(gateway, {
     port: intFlag(values, 'port', 'PORT', 8080, 0, 65535),
     hostname: values.host ?? process.env.HOST ?? '127.0.0.1',

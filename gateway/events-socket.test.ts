@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { createActorClient, edgeActor } from '../actors/mod.ts';
+import { waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { createApiKey } from './auth.ts';
 import { openDatabase } from './db/database.ts';
+import { alarms } from './db/schema.ts';
 import { createGateway, serveGateway } from './gateway.ts';
 
 const t = useRedis();
@@ -80,6 +82,11 @@ describe('live events', { timeout: 30_000 }, () => {
       browser.messages.map((m) => `${m.type} ${m.edgeId} ${m.alarm}`),
       ['alarm.start W-2 trapped'],
     );
+
+    // The gateway's sink (default settings) recorded the alarms meanwhile.
+    await waitFor(async () => (await database.db.select().from(alarms)).length === 3, {
+      message: 'three alarm events in the history',
+    });
 
     assert.equal(await refusal(`${base}/v1/events`), 401);
     assert.equal(await refusal(`${base}/v1/events`, { authorization: 'Bearer dhk_wrong' }), 401);

@@ -42,10 +42,12 @@ export class OutboxSink implements AsyncDisposable {
 
   constructor(options: OutboxSinkOptions) {
     this.#o = {
-      holder: `gateway-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
-      leaseTtlMs: 10_000,
-      batchSize: 500,
-      ...options,
+      redis: options.redis,
+      keyspace: options.keyspace,
+      handlers: options.handlers,
+      holder: options.holder ?? `gateway-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+      leaseTtlMs: options.leaseTtlMs ?? 10_000,
+      batchSize: options.batchSize ?? 500,
     };
     this.#log = (options.logger ?? silentLogger).child({ component: 'outbox-sink' });
     // Blocking reads get their own connection.

@@ -65,11 +65,11 @@ export class WebBackendOutbox implements AsyncDisposable {
 
   constructor(options: WebBackendOptions, deps: WebBackendDeps) {
     this.#o = {
-      partitions: 16,
-      ratePerSecond: 1000,
-      requestTimeoutMs: 10_000,
-      backoffMs: { first: 200, max: 30_000 },
       ...options,
+      partitions: options.partitions ?? 16,
+      ratePerSecond: options.ratePerSecond ?? 1000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+      backoffMs: options.backoffMs ?? { first: 200, max: 30_000 },
     };
     if (!(Number.isInteger(this.#o.partitions) && this.#o.partitions >= 1 && this.#o.partitions <= 256))
       throw new RangeError(
