@@ -2,7 +2,10 @@
  * Who is asking: an API key (`Authorization: Bearer dhk_…`) with a scope — `service` (the web
  * backend) < `operator` < `admin`, each allowed what the one before it is — or an edge with its
  * own credentials (`Authorization: Basic <edgeId:secret>`), which may only fetch its own
- * configuration. Lookups are cached for a few seconds: edges poll often.
+ * configuration. Lookups are cached — edges poll often, and a database lookup per poll would cost
+ * more than the poll — for a minute when they find someone and for 5 s when they do not; every
+ * gateway forgets its cache when any of them registers or deregisters an edge or revokes a key
+ * (through the fleet view's change channel), so the minute bounds only a lost notice.
  */
 import { eq } from 'drizzle-orm';
 import type { MiddlewareHandler } from 'hono';
@@ -19,7 +22,8 @@ export type AuthEnv = { Variables: { principal: Principal } };
 
 const RANK: Record<ApiScope, number> = { service: 1, operator: 2, admin: 3 };
 
-const CACHE_MS = 5000;
+const FOUND_MS = 60_000;
+const NOT_FOUND_MS = 5000;
 
 export class Authenticator {
   readonly #db: Db;
@@ -36,7 +40,10 @@ export class Authenticator {
     if (cached !== undefined && cached.until > Date.now()) return cached.principal;
     const principal = await this.#lookup(header);
     if (this.#cache.size > 100_000) this.#cache.clear();
-    this.#cache.set(header, { principal, until: Date.now() + CACHE_MS });
+    this.#cache.set(header, {
+      principal,
+      until: Date.now() + (principal === undefined ? NOT_FOUND_MS : FOUND_MS),
+    });
     return principal;
   }
 

@@ -25,6 +25,8 @@ export interface FleetViewOptions {
   readonly keyspace: Keyspace;
   readonly logger?: Logger;
   readonly refreshMs?: number;
+  /** Called with what changed (`edge/<id>`, `api-key/<id>`, …) whenever any gateway says so. */
+  readonly onChange?: (what: string) => void;
 }
 
 export class FleetView implements AsyncDisposable {
@@ -50,7 +52,10 @@ export class FleetView implements AsyncDisposable {
     await this.reload();
     const subscriber = this.#o.redis.duplicate();
     this.#subscriber = subscriber;
-    subscriber.on('message', () => void this.#reloadQuietly());
+    subscriber.on('message', (_channel: string, what: string) => {
+      this.#o.onChange?.(what);
+      void this.#reloadQuietly();
+    });
     subscriber.on('error', (err) => this.#log.warn({ err }, 'config change subscription error'));
     await subscriber.subscribe(this.#o.keyspace.configChanges);
     this.#timer = setInterval(() => void this.#reloadQuietly(), this.#o.refreshMs ?? 30_000);

@@ -331,6 +331,37 @@ for (const which of ['pglite', 'postgres'] as const)
       assert.equal(after.pollSeconds, 60);
     });
 
+    it('refuses a revoked key and a deregistered edge at once on every gateway, despite their caches', async () => {
+      await using s = await setupDisposable();
+      await using other = await createGateway({
+        database: s.database,
+        redis: t.connect(),
+        keyspace: s.keyspace,
+      });
+      const onOther = (path: string, authorization: string) =>
+        other.app.request(path, { headers: { authorization } });
+      const created = await s.call('POST', '/v1/api-keys', {
+        key: s.keys.admin,
+        body: { name: 'short-lived', scope: 'service' },
+      });
+      const { id, key } = (await created.json()) as { id: string; key: string };
+      const reg = await s.call('POST', '/v1/edges', { key: s.keys.operator, body: { id: 'R-1' } });
+      const { secret } = (await reg.json()) as { secret: string };
+      // Both are now in the other gateway's cache.
+      assert.equal((await onOther('/v1/edges', `Bearer ${key}`)).status, 200);
+      assert.equal((await onOther('/v1/config/edge/R-1', basic('R-1', secret))).status, 200);
+      assert.equal((await s.call('DELETE', `/v1/api-keys/${id}`, { key: s.keys.admin })).status, 204);
+      assert.equal((await s.call('DELETE', '/v1/edges/R-1', { key: s.keys.operator })).status, 204);
+      await waitFor(async () => (await onOther('/v1/edges', `Bearer ${key}`)).status === 401, {
+        timeoutMs: 3000,
+        message: 'the other gateway to refuse the revoked key',
+      });
+      await waitFor(async () => (await onOther('/v1/config/edge/R-1', basic('R-1', secret))).status === 401, {
+        timeoutMs: 3000,
+        message: 'the other gateway to refuse the deregistered edge',
+      });
+    });
+
     it('names each edge’s broker from the pool, moving only the new broker’s share when one is added', async () => {
       await using s = await setupDisposable();
       const reg = await s.call('POST', '/v1/edges', { key: s.keys.operator, body: { id: 'P-1' } });

@@ -58,8 +58,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     24 * 3600 * 1000,
   );
   partitions.unref();
-  const view = await new FleetView({ db, redis, keyspace, logger: log }).start();
   const auth = new Authenticator(db);
+  const view = await new FleetView({
+    db,
+    redis,
+    keyspace,
+    logger: log,
+    // Credentials changed somewhere in the cluster: look them up afresh.
+    onChange: (what) => {
+      if (what.startsWith('edge/') || what.startsWith('api-key/')) auth.forget();
+    },
+  }).start();
   const webBackend =
     options.webBackend === undefined
       ? undefined

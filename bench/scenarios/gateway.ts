@@ -64,7 +64,7 @@ export async function gatewayScenario(o: ScenarioOptions): Promise<ScenarioResul
   const { key: operatorKey } = await createApiKey(database.db, { name: 'bench', scope: 'operator' });
   await database.close();
   const port = await freePort();
-  await using gateway = spawnDevicehub(
+  const gateway = spawnDevicehub(
     [
       'gateway',
       ...common,
@@ -77,8 +77,18 @@ export async function gatewayScenario(o: ScenarioOptions): Promise<ScenarioResul
       '--tunnel-host',
       'tunnels.example.com',
     ],
-    { name: 'gateway', env: { DH_LOG_LEVEL: 'warn' } },
+    {
+      name: 'gateway',
+      env: { DH_LOG_LEVEL: 'warn' },
+      // DH_GATEWAY_ARGS: extra Node flags for the gateway process (e.g. --cpu-prof).
+      nodeArgs: (process.env.DH_GATEWAY_ARGS ?? '').split(' ').filter(Boolean),
+    },
   );
+  // Stopped gracefully, so a gateway run with --cpu-prof writes its profile; killed if it hangs.
+  await using _gateway = {
+    [Symbol.asyncDispose]: () =>
+      Promise.race([gateway.stop(), sleep(5000).then(() => gateway.kill('SIGKILL'))]),
+  };
   await gateway.ready;
   const http = httpClient(`http://127.0.0.1:${port}`, o.edges + CONNECTIONS);
   await using _http = { [Symbol.asyncDispose]: async () => http.close() };

@@ -108,6 +108,7 @@ export function adminRoutes(deps: GatewayDeps) {
       action: 'api-key.revoke',
       target: `api-key/${id}`,
     });
+    await view.changed(`api-key/${id}`);
     return c.body(null, 204);
   });
 
