@@ -6,6 +6,7 @@
  * next reload.
  */
 import { createHash } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { type Logger, silentLogger } from '../actors/mod.ts';
 import { type Keyspace, type Redis, toError } from '../bus/mod.ts';
 import { assignBroker, brokerConfig, type PoolBroker } from './broker-assignment.ts';
@@ -40,6 +41,7 @@ export class FleetView implements AsyncDisposable {
   #resolved = new Map<string, ResolvedConfig | undefined>();
   #waiters = new Set<() => void>();
   /** Reloads overlap: only the newest started one that finishes is applied. */
+  #fingerprint = '';
   #started = 0;
   #applied = 0;
 
@@ -58,7 +60,7 @@ export class FleetView implements AsyncDisposable {
     });
     subscriber.on('error', (err) => this.#log.warn({ err }, 'config change subscription error'));
     await subscriber.subscribe(this.#o.keyspace.configChanges);
-    this.#timer = setInterval(() => void this.#reloadQuietly(), this.#o.refreshMs ?? 30_000);
+    this.#timer = setInterval(() => void this.#refresh(), this.#o.refreshMs ?? 30_000);
     this.#timer.unref();
     return this;
   }
@@ -134,6 +136,28 @@ export class FleetView implements AsyncDisposable {
     this.#brokers = brokerRows;
     this.#resolved = new Map();
     for (const wake of [...this.#waiters]) wake();
+  }
+
+  /**
+   * The periodic safety net for a lost change notice: a cheap fingerprint of the tables first,
+   * the full reload (every edge's group; every resolved configuration recomputed) only when it
+   * moved — with thousands of edges the reload is what costs.
+   */
+  async #refresh(): Promise<void> {
+    try {
+      const rows = await this.#o.db.execute(sql`select
+        (select coalesce(max(id), 0) from audit_log)::text || '/' ||
+        (select count(*) from edges)::text || '/' ||
+        (select coalesce(max(updated_at)::text, '') from config_documents) || '/' ||
+        (select count(*) from brokers)::text as fingerprint`);
+      const list = ((rows as { rows?: unknown }).rows ?? rows) as { fingerprint: string }[];
+      const fingerprint = String(list[0]?.fingerprint);
+      if (fingerprint === this.#fingerprint) return;
+      await this.reload();
+      this.#fingerprint = fingerprint;
+    } catch (error) {
+      this.#log.warn({ err: toError(error) }, 'could not refresh the fleet view; keeping the last one');
+    }
   }
 
   async #reloadQuietly(): Promise<void> {

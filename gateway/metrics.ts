@@ -5,7 +5,7 @@
  * fleet. Each gateway has its own registry (several may share a process in tests).
  */
 import type { MiddlewareHandler } from 'hono';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { readNodeStats } from '../actors/mod.ts';
 import { execOrThrow } from '../bus/mod.ts';
 import type { GatewayDeps } from './deps.ts';
@@ -22,6 +22,8 @@ export function createMetrics(
 ): GatewayMetrics {
   const { redis, keyspace, webBackend } = deps;
   const registry = new Registry();
+  // The process's own: CPU, memory, event-loop lag, GC pauses (prefixed devicehub_gateway_).
+  collectDefaultMetrics({ register: registry, prefix: 'devicehub_gateway_' });
   const http = new Histogram({
     name: 'devicehub_http_request_duration_seconds',
     help: 'Gateway HTTP requests by method, route pattern and status',

@@ -2,8 +2,10 @@
  * `gateway`: N edges polling their configuration against one gateway process (Redis, a hub node,
  * mosquitto and an MQTT link with its downlink relay, each their own process as well).
  *
- * - config304PerSec / configLatencyMs: edges re-polling with `If-None-Match` (Basic auth, the
- *   answer 304) from 64 keep-alive connections, as fast as they go, for the measured seconds;
+ * - config304PerSec: edges re-polling with `If-None-Match` (Basic auth, the answer 304) from 64
+ *   keep-alive connections, as fast as they go, for the measured seconds;
+ * - configLatencyMs: the same re-polls offered at 10,000 a second on a fixed schedule (open loop),
+ *   latency from when each was due — the load generator shares the machine's cores;
  * - propagationMs: every edge long-polls (`?wait=60`); a `PUT` of the global edge configuration;
  *   per edge, from the PUT until its poll returns the new version;
  * - tunnelOpenMs: `POST /v1/edges/{id}/tunnels` until the `tunnel.open` command reaches the edge
@@ -25,6 +27,7 @@ import { sleep } from './common.ts';
 
 const CONNECTIONS = 64;
 const TUNNELS_AT_ONCE = 25;
+const TARGET_RATE = 10_000;
 
 export async function gatewayScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   await using cluster = await startBenchCluster();
@@ -113,7 +116,34 @@ export async function gatewayScenario(o: ScenarioOptions): Promise<ScenarioResul
     );
   }
 
-  // 1. Re-polls answered 304, as fast as 64 connections go.
+  // 1. Propagation: every edge long-polls; one PUT; until each holds the new version. (First:
+  // it also opens a keep-alive connection per edge, which the re-polls below reuse.)
+  console.error(`bench gateway: ${o.edges} long-polls, then a global configuration change…`);
+  let putAt = 0;
+  const arrived: number[] = [];
+  const polls = ids.map(async (id) => {
+    for (;;) {
+      const r = await configOf(id, etags.get(id), 60);
+      if (r.status === 200) {
+        arrived.push(performance.now() - putAt);
+        etags.set(id, String(r.headers.etag));
+        return;
+      }
+      if (r.status !== 304) throw new Error(`long-poll of ${id}: ${r.status} ${r.body}`);
+    }
+  });
+  await sleep(Math.min(10_000, 2000 + o.edges)); // let every poll arrive and wait
+  putAt = performance.now();
+  const put = await http.send(
+    'PUT',
+    '/v1/config/edge/global',
+    { authorization: `Bearer ${operatorKey}` },
+    JSON.stringify({ pollSeconds: 45 }),
+  );
+  if (put.status !== 200) throw new Error(`PUT global config: ${put.status} ${put.body}`);
+  await Promise.all(polls);
+  const propagationMs = percentiles(arrived);
+  // 2. Re-polls answered 304, as fast as 64 connections go.
   const seconds = Math.max(5, Math.min(o.seconds, 30));
   console.error(`bench gateway: ${o.edges} edges re-polling for ${seconds} s…`);
   const latencies: number[] = [];
@@ -142,34 +172,53 @@ export async function gatewayScenario(o: ScenarioOptions): Promise<ScenarioResul
   clearInterval(ticker);
   process.stderr.write('\n');
   const config304PerSec = Math.round(answered / seconds);
-  const configLatencyMs = percentiles(latencies);
+  const saturatedLatencyMs = percentiles(latencies);
 
-  // 2. Propagation: every edge long-polls; one PUT; until each holds the new version.
-  console.error(`bench gateway: ${o.edges} long-polls, then a global configuration change…`);
-  let putAt = 0;
-  const arrived: number[] = [];
-  const polls = ids.map(async (id) => {
-    for (;;) {
-      const r = await configOf(id, etags.get(id), 60);
-      if (r.status === 200) {
-        arrived.push(performance.now() - putAt);
-        etags.set(id, String(r.headers.etag));
-        return;
-      }
-      if (r.status !== 304) throw new Error(`long-poll of ${id}: ${r.status} ${r.body}`);
+  // 2b. Latency at the target rate: 10,000 re-polls a second offered on a fixed schedule (an
+  // open loop: a slow answer does not slow the offer down, so queueing shows in the latency).
+  console.error(`bench gateway: ${TARGET_RATE} re-polls/s offered for ${seconds} s…`);
+  const paced: number[] = [];
+  const pacedBySecond: number[][] = [];
+  let pacedErrors = 0;
+  let outstanding = 0;
+  const startedAt = performance.now();
+  for (let tick = 0, i = 0; tick < seconds * 500; tick++) {
+    const due = startedAt + tick * 2;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    for (let k = 0; k < TARGET_RATE / 500; k++, i = (i + 1) % ids.length) {
+      const id = ids[i]!;
+      outstanding++;
+      // Settled before counted down, so the wait below sees every latency recorded.
+      void configOf(id, etags.get(id))
+        .then(
+          (r) => {
+            // From when it was due, not when the loop got round to it.
+            paced.push(performance.now() - due);
+            (pacedBySecond[Math.floor(tick / 500)] ??= []).push(performance.now() - due);
+            if (r.status !== 304) pacedErrors++;
+          },
+          () => void pacedErrors++,
+        )
+        .finally(() => void outstanding--);
     }
-  });
-  await sleep(Math.min(10_000, 2000 + o.edges)); // let every poll arrive and wait
-  putAt = performance.now();
-  const put = await http.send(
-    'PUT',
-    '/v1/config/edge/global',
-    { authorization: `Bearer ${operatorKey}` },
-    JSON.stringify({ pollSeconds: 45 }),
-  );
-  if (put.status !== 200) throw new Error(`PUT global config: ${put.status} ${put.body}`);
-  await Promise.all(polls);
-  const propagationMs = percentiles(arrived);
+    if (tick % 500 === 499) process.stderr.write(`\r  ${(tick + 1) / 500}/${seconds} s`);
+  }
+  while (outstanding > 0) await sleep(10);
+  process.stderr.write('\n');
+  const configLatencyMs = percentiles(paced);
+  // The gateway's own event-loop lag over the run (prom-client's default metrics): how much of
+  // the tail is the gateway's and how much the load generator's, which shares the cores.
+  const metrics = (await http.send('GET', '/metrics')).body;
+  const metric = (name: string) =>
+    Number(
+      new RegExp(`^devicehub_gateway_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(metrics)?.[1] ??
+        NaN,
+    ) * 1000;
+  const gatewayLoopLagMs = {
+    p99: Math.round(metric('p99') * 10) / 10,
+    max: Math.round(metric('max') * 10) / 10,
+  };
 
   // 3. Tunnels: POST until the open command reaches the edge over MQTT; the edge answers; close.
   const edgeSide = await mqtt.connectAsync(mosquitto.url, {
@@ -240,16 +289,29 @@ export async function gatewayScenario(o: ScenarioOptions): Promise<ScenarioResul
     edges: o.edges,
     config304PerSec,
     configLatencyMs: { p50: configLatencyMs.p50, p99: configLatencyMs.p99 },
-    not304,
+    configLatencyAt: TARGET_RATE,
+    saturatedLatencyMs: { p50: saturatedLatencyMs.p50, p99: saturatedLatencyMs.p99 },
+    gatewayLoopLagMs,
+    not304: not304 + pacedErrors,
     propagationMs: { p50: propagationMs.p50, p99: propagationMs.p99, max: propagationMs.max },
     tunnelOpenMs: { p50: tunnelOpenMs.p50, p99: tunnelOpenMs.p99, max: tunnelOpenMs.max },
     tunnels: tunnelMs.length,
   };
   const targets: Target[] = [
-    { metric: 'config 304/s', value: config304PerSec, target: '≥ 10,000', met: config304PerSec >= 10_000 },
-    { metric: 'config latency p50 (ms)', value: configLatencyMs.p50, target: '—', met: true },
     {
-      metric: 'config latency p99 (ms)',
+      metric: `config 304/s (${CONNECTIONS} connections, flat out)`,
+      value: config304PerSec,
+      target: '≥ 10,000',
+      met: config304PerSec >= 10_000,
+    },
+    {
+      metric: `config latency at ${TARGET_RATE}/s p50 (ms)`,
+      value: configLatencyMs.p50,
+      target: '—',
+      met: true,
+    },
+    {
+      metric: `config latency at ${TARGET_RATE}/s p99 (ms)`,
       value: configLatencyMs.p99,
       target: '< 10',
       met: configLatencyMs.p99 < 10,
@@ -276,7 +338,13 @@ export async function gatewayScenario(o: ScenarioOptions): Promise<ScenarioResul
     plot: {
       xLabel: 'second of the re-poll phase',
       x,
-      charts: [{ label: 'config 304/s', values: perSecond.map((n, i) => n - (perSecond[i - 1] ?? 0)) }],
+      charts: [
+        { label: 'config 304/s, flat out', values: perSecond.map((n, i) => n - (perSecond[i - 1] ?? 0)) },
+        {
+          label: `p99 ms at ${TARGET_RATE}/s offered`,
+          values: x.map((_, i) => percentiles(pacedBySecond[i] ?? []).p99),
+        },
+      ],
     },
   };
 }
