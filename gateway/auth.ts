@@ -40,10 +40,10 @@ export class Authenticator {
     if (cached !== undefined && cached.until > Date.now()) return cached.principal;
     const principal = await this.#lookup(header);
     if (this.#cache.size > 100_000) this.#cache.clear();
-    this.#cache.set(header, {
-      principal,
-      until: Date.now() + (principal === undefined ? NOT_FOUND_MS : FOUND_MS),
-    });
+    // Spread over ±50 %: thousands of edges cached in the same second must not all expire in the
+    // same second and queue their lookups at once (seen as a one-second stall under load).
+    const ttl = (principal === undefined ? NOT_FOUND_MS : FOUND_MS) * (0.5 + Math.random());
+    this.#cache.set(header, { principal, until: Date.now() + ttl });
     return principal;
   }
 
