@@ -10,6 +10,7 @@ import { dietScenario } from './scenarios/diet.ts';
 import { failoverScenario } from './scenarios/failover.ts';
 import { gatewayScenario } from './scenarios/gateway.ts';
 import { ingestScenario } from './scenarios/ingest.ts';
+import { outboxScenario } from './scenarios/outbox.ts';
 import { rebalanceScenario } from './scenarios/rebalance.ts';
 
 const scenarios: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>> = {
@@ -19,6 +20,7 @@ const scenarios: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>>
   diet: dietScenario,
   ingest: ingestScenario,
   gateway: gatewayScenario,
+  outbox: outboxScenario,
 };
 
 export const benchHelp = `devicehub bench <scenario> [options]
@@ -32,6 +34,8 @@ scenarios (each runs Redis, every hub node and the load generator as separate pr
               latency, CPU per message of every hub process, loss (results: ingest-<transport>-<workload>)
   gateway     N edges against a gateway process: config re-polls answered 304 (rate, latency),
               a global change reaching every long-polling edge, tunnel open → command at the edge
+  outbox      an alarm storm while the web backend stalls 60 s, then recovers → lost, order,
+              duplicates, backlog, drain time
 
 options:
   --edges N     simulated edges (default 5000)
