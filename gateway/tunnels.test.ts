@@ -54,7 +54,11 @@ function edgesAnswering(redis: Redis, keyspace: Keyspace, refuse: (edgeId: strin
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   })();
-  return { answered, stop: () => ((stopped = true), loop) };
+  const stop = () => {
+    stopped = true;
+    return loop;
+  };
+  return { answered, stop };
 }
 
 async function setup(o: { ports?: { low: number; high: number } } = {}) {

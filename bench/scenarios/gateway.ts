@@ -194,8 +194,12 @@ export async function gatewayScenario(o: ScenarioOptions): Promise<ScenarioResul
         .then(
           (r) => {
             // From when it was due, not when the loop got round to it.
-            paced.push(performance.now() - due);
-            (pacedBySecond[Math.floor(tick / 500)] ??= []).push(performance.now() - due);
+            const ms = performance.now() - due;
+            paced.push(ms);
+            const second = Math.floor(tick / 500);
+            const bucket = pacedBySecond[second] ?? [];
+            bucket.push(ms);
+            pacedBySecond[second] = bucket;
             if (r.status !== 304) pacedErrors++;
           },
           () => void pacedErrors++,
