@@ -207,7 +207,11 @@ export function openResult(
   const t = tunnels[id];
   if (t === undefined || t.state !== 'requested') return undefined;
   if (!result.ok) {
-    const next = trim(end(tunnels, id, 'failed', result.error ?? 'the edge could not open it', ctx, issue));
+    // No answer by the expiry (the open command's deadline is at most the expiry): it expired.
+    const next =
+      ctx.now >= t.expiresAt
+        ? trim(end(tunnels, id, 'expired', 'its time ran out before the edge opened it', ctx, issue))
+        : trim(end(tunnels, id, 'failed', result.error ?? 'the edge could not open it', ctx, issue));
     arm(next, ctx);
     return next;
   }

@@ -70,7 +70,7 @@ async function countersReach(
   return (await states()) as CounterState[];
 }
 
-describe('hub nodes as processes', { timeout: 60_000 }, () => {
+describe('hub nodes as processes', { timeout: 180_000 }, () => {
   it('loses nothing and applies nothing twice when a node is kill -9ed mid-stream', async () => {
     const keyspace = t.keyspace();
     await using a = spawn(keyspace, 'a');

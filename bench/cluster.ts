@@ -2,9 +2,21 @@
  * A benchmark cluster: redis-server, hub nodes and the load generator, each its own process,
  * plus the probes the scenarios measure with (node stats, edge states, leases).
  */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type EdgeState, type NodeStats, readNodeStats } from '../actors/mod.ts';
 import { connectRedis, createKeyspace, execOrThrow, type Keyspace, type Redis } from '../bus/mod.ts';
-import { type HubProcess, type RedisServer, spawnHubNode, startRedisServer } from '../infra/mod.ts';
+import {
+  type DevicehubProcess,
+  freePort,
+  type HubProcess,
+  type RedisServer,
+  spawnDevicehub,
+  spawnHubNode,
+  startRedisServer,
+} from '../infra/mod.ts';
 import { type LoadGenerator, spawnLoadGenerator } from './load-process.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -16,6 +28,17 @@ export interface BenchCluster extends AsyncDisposable {
   readonly nodes: Map<string, HubProcess>;
   startNode(nodeId: string, options?: { traceResume?: boolean }): Promise<HubProcess>;
   startLoad(edges: number, seconds: number): LoadGenerator;
+  /** `--redis … --prefix … --shards …` for a `devicehub` process working in this cluster. */
+  readonly cliArgs: readonly string[];
+  /**
+   * A gateway process (`devicehub gateway`, its own embedded PGlite in a temporary folder that
+   * `prepare` may fill first) with `args` added; stopped gracefully with the cluster (so a
+   * gateway run with DH_GATEWAY_ARGS="--cpu-prof …" writes its profile).
+   */
+  startGateway(
+    args: readonly string[],
+    prepare?: (dataDir: string) => Promise<void>,
+  ): Promise<{ url: string }>;
   stats(): Promise<NodeStats[]>;
   /** Every edge's persisted state, by edge index (ids `idOf(i)`, default the load generator's). */
   edgeStates(edges: number, idOf?: (i: number) => string): Promise<(EdgeState | undefined)[]>;
@@ -31,6 +54,8 @@ export async function startBenchCluster(
   const redis = connectRedis(server.url, { name: 'bench' });
   const nodes = new Map<string, HubProcess>();
   const loads: LoadGenerator[] = [];
+  const gateways: { process: DevicehubProcess; dataDir: string }[] = [];
+  const cliArgs = ['--redis', server.url, '--prefix', keyspace.prefix, '--shards', String(keyspace.shards)];
   const cluster: BenchCluster = {
     server,
     redis,
@@ -54,6 +79,23 @@ export async function startBenchCluster(
       loads.push(load);
       return load;
     },
+    cliArgs,
+    async startGateway(args, prepare) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'dh-bench-gateway-'));
+      await prepare?.(dataDir);
+      const port = await freePort();
+      const gateway = spawnDevicehub(
+        ['gateway', ...cliArgs, '--port', String(port), '--data-dir', dataDir, ...args],
+        {
+          name: 'gateway',
+          env: { DH_LOG_LEVEL: 'warn' },
+          nodeArgs: (process.env.DH_GATEWAY_ARGS ?? '').split(' ').filter(Boolean),
+        },
+      );
+      gateways.push({ process: gateway, dataDir });
+      await gateway.ready;
+      return { url: `http://127.0.0.1:${port}` };
+    },
     stats: () => readNodeStats(redis, keyspace),
     async edgeStates(edges, idOf = edgeId) {
       const pipeline = redis.pipeline();
@@ -68,6 +110,10 @@ export async function startBenchCluster(
     },
     async [Symbol.asyncDispose]() {
       for (const load of loads) load.child.kill('SIGKILL');
+      for (const { process: g, dataDir } of gateways) {
+        await Promise.race([g.stop(), sleep(5000).then(() => g.kill('SIGKILL'))]);
+        rmSync(dataDir, { recursive: true, force: true });
+      }
       // Graceful stop, so a node run with --cpu-prof writes its profile; kill what hangs.
       await Promise.all(
         [...nodes.values()].map((n) => Promise.race([n.stop(), sleep(5000).then(() => n.kill('SIGKILL'))])),

@@ -6,13 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { eq, sql } from 'drizzle-orm';
 import { createActorClient, edgeActor } from '../actors/mod.ts';
 import { type PostgresServer, startPostgres, waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { createApiKey } from './auth.ts';
 import { assignBroker, type PoolBroker } from './broker-assignment.ts';
+import { ensureAlarmPartitions } from './db/alarm-partitions.ts';
 import { type Database, openDatabase } from './db/database.ts';
-import { auditLog } from './db/schema.ts';
+import { auditLog, tunnels } from './db/schema.ts';
 import { createGateway, type Gateway } from './gateway.ts';
 
 const t = useRedis();
@@ -349,7 +351,11 @@ for (const which of ['pglite', 'postgres'] as const)
       const { secret } = (await reg.json()) as { secret: string };
       // Both are now in the other gateway's cache.
       assert.equal((await onOther('/v1/edges', `Bearer ${key}`)).status, 200);
-      assert.equal((await onOther('/v1/config/edge/R-1', basic('R-1', secret))).status, 200);
+      // (The other gateway learns of the new edge by the change channel, a moment later.)
+      await waitFor(async () => (await onOther('/v1/config/edge/R-1', basic('R-1', secret))).status === 200, {
+        timeoutMs: 3000,
+        message: 'the other gateway to serve the new edge',
+      });
       assert.equal((await s.call('DELETE', `/v1/api-keys/${id}`, { key: s.keys.admin })).status, 204);
       assert.equal((await s.call('DELETE', '/v1/edges/R-1', { key: s.keys.operator })).status, 204);
       await waitFor(async () => (await onOther('/v1/edges', `Bearer ${key}`)).status === 401, {
@@ -360,6 +366,46 @@ for (const which of ['pglite', 'postgres'] as const)
         timeoutMs: 3000,
         message: 'the other gateway to refuse the deregistered edge',
       });
+    });
+
+    it('records alarms in monthly partitions and tunnels with their states', async () => {
+      await using s = await setupDisposable();
+      await using _node = await t.hub(s.keyspace);
+      // This month's table and the next two exist; creating them again is harmless.
+      const again = await ensureAlarmPartitions(s.database.db);
+      assert.equal(again.length, 3);
+      const client = createActorClient(t.redis, s.keyspace, edgeActor);
+      await client.send('H-1', 'alarm', { alarm: 'smoke', phase: 'start', ts: Date.now() - 5000 });
+      await client.send('H-1', 'alarm', { alarm: 'smoke', phase: 'end' });
+      const list = async () => {
+        const r = await s.database.db.execute(
+          sql`select tableoid::regclass::text as part, phase, since is not null as has_since from alarms order by phase desc`,
+        );
+        const found = ((r as { rows?: unknown[] }).rows ?? r) as {
+          part: string;
+          phase: string;
+          has_since: boolean;
+        }[];
+        return found.map((row) => ({ ...row })); // plain objects from either driver
+      };
+      await waitFor(async () => (await list()).length === 2, { message: 'both alarm events recorded' });
+      const month = again[0]!;
+      assert.deepEqual(await list(), [
+        { part: month, phase: 'start', has_since: false },
+        { part: month, phase: 'end', has_since: true },
+      ]);
+      await s.call('POST', '/v1/edges', { key: s.keys.operator, body: { id: 'H-1' } });
+      const opened = await s.call('POST', '/v1/edges/H-1/tunnels', {
+        key: s.keys.operator,
+        body: { services: ['console'], ttlSeconds: 1 },
+      });
+      assert.equal(opened.status, 202);
+      const { id } = (await opened.json()) as { id: string };
+      await waitFor(
+        async () =>
+          (await s.database.db.select().from(tunnels).where(eq(tunnels.id, id)))[0]?.state === 'expired',
+        { message: 'the tunnel row to follow the actor to expired' },
+      );
     });
 
     it('names each edge’s broker from the pool, moving only the new broker’s share when one is added', async () => {

@@ -15,7 +15,7 @@ import { useRedis } from '../infra/test-redis.ts';
 import { createApiKey } from './auth.ts';
 import { type Database, openDatabase } from './db/database.ts';
 import { auditLog, tunnels } from './db/schema.ts';
-import { createGateway, type Gateway } from './gateway.ts';
+import { startGateways } from './testdata/gateways.ts';
 
 const t = useRedis();
 const open: (Database | { stop(): Promise<void> })[] = [];
@@ -66,19 +66,12 @@ async function setup(o: { ports?: { low: number; high: number } } = {}) {
   open.push(await t.hub(keyspace));
   const database = await openDatabase();
   open.push(database);
-  const gateways: Gateway[] = [];
-  for (let i = 0; i < 2; i++) {
-    const g = await createGateway({
-      database,
-      redis: t.connect(),
-      keyspace,
-      name: `gw-${i}`,
-      leaseTtlMs: 1000,
-      tunnels: { ports: o.ports ?? { low: 30_000, high: 30_099 }, publicHost: 'tunnels.example.com' },
-    });
-    gateways.push(g);
-    open.push(g);
-  }
+  const gateways = await startGateways(2, () => t.connect(), {
+    database,
+    keyspace,
+    tunnels: { ports: o.ports ?? { low: 30_000, high: 30_099 }, publicHost: 'tunnels.example.com' },
+  });
+  open.push(...gateways);
   const keys = {
     operator: (await createApiKey(database.db, { name: 'op', scope: 'operator' })).key,
     service: (await createApiKey(database.db, { name: 'svc', scope: 'service' })).key,

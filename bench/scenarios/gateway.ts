@@ -12,13 +12,10 @@
  *   on its MQTT downlink topic (the simulated edge answers, and the tunnel is closed again),
  *   25 at a time, repeatedly.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { encodeCompact, simulatedEdgeId, simulatedPassword, uplinkTopic } from '../../edge/mod.ts';
 import { createApiKey, openDatabase, registerEdges } from '../../gateway/mod.ts';
-import { freePort, spawnDevicehub, startMosquitto, waitFor } from '../../infra/mod.ts';
+import { spawnDevicehub, startMosquitto, waitFor } from '../../infra/mod.ts';
 import { startBenchCluster } from '../cluster.ts';
 import { httpClient, percentiles } from '../http-client.ts';
 import type { Target } from '../report.ts';
@@ -34,66 +31,30 @@ export async function gatewayScenario(o: ScenarioOptions): Promise<ScenarioResul
   await cluster.startNode('node-1');
   const hubPassword = 'bench-hub';
   await using mosquitto = await startMosquitto({ users: { hub: hubPassword } });
-  const common = [
-    '--redis',
-    cluster.server.url,
-    '--prefix',
-    cluster.keyspace.prefix,
-    '--shards',
-    String(cluster.keyspace.shards),
-  ];
   await using link = spawnDevicehub(
-    ['link', 'mqtt', ...common, '--url', mosquitto.url, '--password', hubPassword],
-    {
-      name: 'link',
-      env: { DH_LOG_LEVEL: 'warn' },
-    },
+    ['link', 'mqtt', ...cluster.cliArgs, '--url', mosquitto.url, '--password', hubPassword],
+    { name: 'link', env: { DH_LOG_LEVEL: 'warn' } },
   );
   await link.ready;
 
-  // The fleet and the keys, written before the gateway opens the embedded database.
-  const dataDir = mkdtempSync(join(tmpdir(), 'dh-bench-gw-'));
-  await using _data = {
-    [Symbol.asyncDispose]: async () => rmSync(dataDir, { recursive: true, force: true }),
-  };
+  // The fleet and the keys, written before the gateway opens its embedded database.
   const ids = Array.from({ length: o.edges }, (_, i) => simulatedEdgeId(i));
-  const database = await openDatabase({ dataDir });
-  await registerEdges(
-    database.db,
-    cluster.redis,
-    cluster.keyspace,
-    ids.map((id) => ({ id, secret: simulatedPassword(id) })),
-  );
-  const { key: operatorKey } = await createApiKey(database.db, { name: 'bench', scope: 'operator' });
-  await database.close();
-  const port = await freePort();
-  const gateway = spawnDevicehub(
-    [
-      'gateway',
-      ...common,
-      '--port',
-      String(port),
-      '--data-dir',
-      dataDir,
-      '--tunnel-ports',
-      '40000-40999',
-      '--tunnel-host',
-      'tunnels.example.com',
-    ],
-    {
-      name: 'gateway',
-      env: { DH_LOG_LEVEL: 'warn' },
-      // DH_GATEWAY_ARGS: extra Node flags for the gateway process (e.g. --cpu-prof).
-      nodeArgs: (process.env.DH_GATEWAY_ARGS ?? '').split(' ').filter(Boolean),
+  let operatorKey = '';
+  const gateway = await cluster.startGateway(
+    ['--tunnel-ports', '40000-40999', '--tunnel-host', 'tunnels.example.com'],
+    async (dataDir) => {
+      const database = await openDatabase({ dataDir });
+      await registerEdges(
+        database.db,
+        cluster.redis,
+        cluster.keyspace,
+        ids.map((id) => ({ id, secret: simulatedPassword(id) })),
+      );
+      operatorKey = (await createApiKey(database.db, { name: 'bench', scope: 'operator' })).key;
+      await database.close();
     },
   );
-  // Stopped gracefully, so a gateway run with --cpu-prof writes its profile; killed if it hangs.
-  await using _gateway = {
-    [Symbol.asyncDispose]: () =>
-      Promise.race([gateway.stop(), sleep(5000).then(() => gateway.kill('SIGKILL'))]),
-  };
-  await gateway.ready;
-  const http = httpClient(`http://127.0.0.1:${port}`, o.edges + CONNECTIONS);
+  const http = httpClient(gateway.url, o.edges + CONNECTIONS);
   await using _http = { [Symbol.asyncDispose]: async () => http.close() };
   const basic = new Map(
     ids.map((id) => [id, `Basic ${Buffer.from(`${id}:${simulatedPassword(id)}`).toString('base64')}`]),

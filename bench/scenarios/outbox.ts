@@ -12,12 +12,9 @@
  * the same edge; maxBacklog: events queued, most at once; drainSeconds: from the recovery until
  * the backlog is back to what it was before the stall.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createActorClient, edgeActor } from '../../actors/mod.ts';
 import { startWebBackendStandIn } from '../../gateway/testdata/web-backend.ts';
-import { freePort, spawnDevicehub, waitFor } from '../../infra/mod.ts';
+import { waitFor } from '../../infra/mod.ts';
 import { edgeId, startBenchCluster } from '../cluster.ts';
 import { httpClient } from '../http-client.ts';
 import type { Target } from '../report.ts';
@@ -31,42 +28,15 @@ export async function outboxScenario(o: ScenarioOptions): Promise<ScenarioResult
   await using cluster = await startBenchCluster();
   await cluster.startNode('node-1');
   await using backend = await startWebBackendStandIn();
-  const dataDir = mkdtempSync(join(tmpdir(), 'dh-bench-outbox-'));
-  await using _data = {
-    [Symbol.asyncDispose]: async () => rmSync(dataDir, { recursive: true, force: true }),
-  };
-  const port = await freePort();
-  const common = [
-    '--redis',
-    cluster.server.url,
-    '--prefix',
-    cluster.keyspace.prefix,
-    '--shards',
-    String(cluster.keyspace.shards),
-  ];
-  const gateway = spawnDevicehub(
-    [
-      'gateway',
-      ...common,
-      '--port',
-      String(port),
-      '--data-dir',
-      dataDir,
-      '--web-backend-url',
-      backend.url,
-      '--web-backend-partitions',
-      '16',
-      '--web-backend-rate',
-      '2000',
-    ],
-    { name: 'gateway', env: { DH_LOG_LEVEL: 'warn' } },
-  );
-  await using _gateway = {
-    [Symbol.asyncDispose]: () =>
-      Promise.race([gateway.stop(), sleep(5000).then(() => gateway.kill('SIGKILL'))]),
-  };
-  await gateway.ready;
-  const http = httpClient(`http://127.0.0.1:${port}`, 4);
+  const gateway = await cluster.startGateway([
+    '--web-backend-url',
+    backend.url,
+    '--web-backend-partitions',
+    '16',
+    '--web-backend-rate',
+    '2000',
+  ]);
+  const http = httpClient(gateway.url, 4);
   await using _http = { [Symbol.asyncDispose]: async () => http.close() };
   const backlog = async () => {
     const text = (await http.send('GET', '/metrics')).body;

@@ -12,7 +12,8 @@ import { createActorClient, edgeActor } from '../../actors/mod.ts';
 import { waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { type Database, openDatabase } from '../db/database.ts';
-import { createGateway, type Gateway } from '../gateway.ts';
+import { createGateway } from '../gateway.ts';
+import { startGateways } from '../testdata/gateways.ts';
 import { startWebBackendStandIn, type WebBackendStandIn } from '../testdata/web-backend.ts';
 
 const t = useRedis();
@@ -32,25 +33,18 @@ describe('outbox to the web backend', { timeout: 90_000 }, () => {
       () => database.close(),
       () => backend.close(),
     );
-    const gateways: Gateway[] = [];
-    for (let i = 0; i < 2; i++) {
-      const g = await createGateway({
-        database,
-        redis: t.connect(),
-        keyspace,
-        name: `gw-${i}`,
-        leaseTtlMs: 1000,
-        webBackend: {
-          url: backend.url,
-          partitions: 4,
-          requestTimeoutMs: 300,
-          backoffMs: { first: 50, max: 400 },
-          ratePerSecond: 10_000,
-        },
-      });
-      gateways.push(g);
-      cleanup.push(() => g.stop());
-    }
+    const gateways = await startGateways(2, () => t.connect(), {
+      database,
+      keyspace,
+      webBackend: {
+        url: backend.url,
+        partitions: 4,
+        requestTimeoutMs: 300,
+        backoffMs: { first: 50, max: 400 },
+        ratePerSecond: 10_000,
+      },
+    });
+    for (const g of gateways) cleanup.push(() => g.stop());
     const client = createActorClient(t.redis, keyspace, edgeActor);
     const edges = Array.from({ length: 12 }, (_, i) => `O-${i}`);
     let seq = 0;
