@@ -4,6 +4,8 @@
  * Provisioning (installing the servers) is `infra/provision.sh`.
  */
 export { freePort, portOpen } from './free-port.ts';
+export type { FrpsOptions, FrpsServer } from './frp.ts';
+export { frpBinary, frpVersion, startFrps } from './frp.ts';
 export type { DevicehubProcess, HubProcess, HubProcessOptions } from './hub-process.ts';
 export { spawnDevicehub, spawnHubNode } from './hub-process.ts';
 export type { KafkaServer } from './kafka.ts';

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Provisions the real servers DeviceHub's tests, demo and benchmarks start on loopback.
 # Idempotent: each step checks first and does nothing when the tool is present.
-# Later parts of the system add their servers here (frp, sshd).
+# Later parts of the system add their servers here.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -35,3 +35,20 @@ if [ ! -f "$kafka_dir/.complete" ]; then
   mvn -q -B -Dstyle.color=never -f infra/kafka/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$kafka_dir"
   touch "$kafka_dir/.complete"
 fi
+
+# frps and frpc, built from the Go module github.com/fatedier/frp at the version infra/frp/go.mod
+# requires, into a cache, once (about a minute). Needs Go ≥ 1.24.
+frp_version=$(sed -n 's:^require github.com/fatedier/frp \(v[0-9.]*\)$:\1:p' infra/frp/go.mod)
+frp_dir="${DEVICEHUB_CACHE:-$HOME/.cache/devicehub}/frp-$frp_version"
+if [ ! -x "$frp_dir/frps" ] || [ ! -x "$frp_dir/frpc" ]; then
+  go_bin=$(command -v go || true)
+  [ -z "$go_bin" ] && [ -x /usr/local/go/bin/go ] && go_bin=/usr/local/go/bin/go
+  if [ -z "$go_bin" ]; then
+    echo "devicehub: frp $frp_version needs Go ≥ 1.24 to build (https://go.dev/doc/install); then run this again." >&2
+    exit 1
+  fi
+  echo "devicehub: building frps and frpc $frp_version with $($go_bin version | cut -d' ' -f3) into $frp_dir…" >&2
+  mkdir -p "$frp_dir"
+  (cd infra/frp && GOFLAGS=-mod=mod "$go_bin" build -trimpath -o "$frp_dir/" github.com/fatedier/frp/cmd/frps github.com/fatedier/frp/cmd/frpc)
+fi
+

@@ -9,5 +9,7 @@ export type { QueuedMessage } from './disk-queue.ts';
 export { DiskQueue } from './disk-queue.ts';
 export type { LocalInput } from './local-input.ts';
 export { startLocalInput } from './local-input.ts';
+export type { TunnelExecutorOptions } from './tunnels.ts';
+export { TunnelExecutor } from './tunnels.ts';
 export type { BrokerConfig, Uplink } from './uplink.ts';
 export { brokerName, parseBroker } from './uplink.ts';

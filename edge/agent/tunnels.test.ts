@@ -1,0 +1,185 @@
+/**
+ * Remote access end to end with the real frp: the gateway's tunnel API → the edge actor → the MQTT
+ * downlink → the agent's tunnel executor → frpc → frps, with small real HTTP servers standing in
+ * for the camera's admin page and the litefcccore console. Open → both pages load through frps;
+ * close → the remote ports refuse and frpc is gone; a short TTL expires by itself; a crashed frpc
+ * comes back.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createApiKey, createGateway, type Gateway, openDatabase } from '../../gateway/mod.ts';
+import {
+  type FrpsServer,
+  frpBinary,
+  type MosquittoServer,
+  portOpen,
+  startFrps,
+  startMosquitto,
+  waitFor,
+} from '../../infra/mod.ts';
+import { useRedis } from '../../infra/test-redis.ts';
+import { DownlinkRelay, mqttDownlink } from '../downlink-relay.ts';
+import { MqttLink } from '../mqtt-link.ts';
+import { EdgeAgent } from './agent.ts';
+import { TunnelExecutor } from './tunnels.ts';
+
+const t = useRedis();
+const users = { hub: 'hub-secret', 'E-7': 'e7-secret' };
+const TOKEN = 'frp-test-token';
+const PORTS = { low: 42_000, high: 42_099 };
+let broker: MosquittoServer;
+let frps: FrpsServer;
+const pages: Server[] = [];
+let camera = '';
+let console_ = '';
+
+async function page(text: string): Promise<string> {
+  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(text));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  pages.push(server);
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+before(async () => {
+  [broker, frps] = await Promise.all([
+    startMosquitto({ users }),
+    startFrps({ token: TOKEN, allowPorts: PORTS }),
+  ]);
+  camera = await page('<title>IPC admin</title>camera');
+  console_ = await page('<title>litefcccore</title>console');
+});
+after(async () => {
+  await Promise.all([broker?.stop(), frps?.stop(), ...pages.map((p) => new Promise((r) => p.close(r)))]);
+});
+
+async function setup() {
+  const keyspace = t.keyspace();
+  const node = await t.hub(keyspace);
+  const link = await new MqttLink({
+    url: broker.url,
+    username: 'hub',
+    password: users.hub,
+    redis: t.connect(),
+    keyspace,
+  }).start();
+  const relay = await new DownlinkRelay({
+    redis: t.connect(),
+    keyspace,
+    sender: await mqttDownlink({ url: broker.url, username: 'hub', password: users.hub }),
+  }).start();
+  const database = await openDatabase();
+  const gateway: Gateway = await createGateway({
+    database,
+    redis: t.connect(),
+    keyspace,
+    leaseTtlMs: 1000,
+    tunnels: { ports: PORTS, serverAddr: frps.address, publicHost: '127.0.0.1' },
+  });
+  const { key } = await createApiKey(database.db, { name: 'op', scope: 'operator' });
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await gateway.app.request(path, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  assert.equal((await call('POST', '/v1/edges', { id: 'E-7' })).status, 201);
+  const tunnels = new TunnelExecutor({
+    edgeId: 'E-7',
+    frpc: frpBinary('frpc'),
+    token: TOKEN,
+    services: { camera, console: console_ },
+    dir: mkdtempSync(join(tmpdir(), 'dh-frpc-')),
+  });
+  const agent = await new EdgeAgent({
+    edgeId: 'E-7',
+    password: users['E-7'],
+    birth: { model: 'RV1126', firmware: '1', registrationCode: 'R-7', buildingId: 'B-7', elevatorNo: 'A' },
+    dataDir: mkdtempSync(join(tmpdir(), 'agent-')),
+    brokerUrl: broker.url,
+    executors: tunnels.executors,
+  }).start();
+  await waitFor(async () => (await t.edgeState(keyspace, 'E-7'))?.online === true, { message: 'E-7 online' });
+  return {
+    call,
+    tunnels,
+    state: async (id: string) => (await call('GET', `/v1/edges/E-7/tunnels/${id}`)).body,
+    async [Symbol.asyncDispose]() {
+      await agent.stop();
+      await tunnels.stop();
+      await gateway.stop();
+      await database.close();
+      await relay.stop();
+      await link.stop();
+      await node.stop();
+    },
+  };
+}
+
+const portOf = (tunnel: Record<string, unknown>, service: string) =>
+  (tunnel.services as { name: string; remotePort: number }[]).find((s) => s.name === service)!.remotePort;
+
+describe('tunnels through frp', { timeout: 90_000 }, () => {
+  it('opens the camera and console through frps, and closes them', async () => {
+    await using s = await setup();
+    const opened = await s.call('POST', '/v1/edges/E-7/tunnels', { services: ['camera', 'console'] });
+    assert.equal(opened.status, 202, JSON.stringify(opened.body));
+    const id = String(opened.body.id);
+    await waitFor(async () => (await s.state(id)).state === 'open', {
+      timeoutMs: 20_000,
+      message: 'the tunnel open',
+    });
+    const [cameraPort, consolePort] = [portOf(opened.body, 'camera'), portOf(opened.body, 'console')];
+    assert.match(await (await fetch(`http://127.0.0.1:${cameraPort}/`)).text(), /IPC admin/);
+    assert.match(await (await fetch(`http://127.0.0.1:${consolePort}/`)).text(), /litefcccore/);
+    assert.deepEqual(s.tunnels.openTunnels, [id]);
+
+    assert.equal((await s.call('DELETE', `/v1/edges/E-7/tunnels/${id}`)).status, 202);
+    await waitFor(async () => !(await portOpen(cameraPort)) && !(await portOpen(consolePort)), {
+      timeoutMs: 15_000,
+      message: 'the remote ports to refuse connections',
+    });
+    assert.deepEqual(s.tunnels.openTunnels, [], 'frpc has exited');
+    assert.equal((await s.state(id)).state, 'closed');
+  });
+
+  it('expires by itself, and brings a crashed frpc back until then', async () => {
+    await using s = await setup();
+    const opened = await s.call('POST', '/v1/edges/E-7/tunnels', { services: ['console'], ttlSeconds: 6 });
+    const id = String(opened.body.id);
+    const port = portOf(opened.body, 'console');
+    await waitFor(async () => (await s.state(id)).state === 'open', {
+      timeoutMs: 20_000,
+      message: 'the tunnel open',
+    });
+    const pid = s.tunnels.pid(id)!;
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => s.tunnels.pid(id) !== undefined && s.tunnels.pid(id) !== pid, {
+      message: 'frpc started again',
+    });
+    await waitFor(
+      async () =>
+        (
+          await fetch(`http://127.0.0.1:${port}/`).then(
+            (r) => r.text(),
+            () => '',
+          )
+        ).includes('litefcccore'),
+      {
+        message: 'the console reachable again',
+      },
+    );
+    await waitFor(async () => (await s.state(id)).state === 'expired', {
+      timeoutMs: 15_000,
+      message: 'the tunnel to expire',
+    });
+    await waitFor(async () => !(await portOpen(port)), { timeoutMs: 10_000, message: 'the port to refuse' });
+    assert.deepEqual(s.tunnels.openTunnels, []);
+  });
+});

@@ -1,0 +1,241 @@
+/**
+ * The agent's tunnel executor: `tunnel.open` writes an frpc configuration (TOML, token auth, one
+ * tcp proxy per requested service, on the remote port the hub allocated) and starts frpc; the
+ * command succeeds once frpc reports every proxy started, and fails with frpc's own words when it
+ * cannot log in or a proxy is refused. A crashed frpc is started again until the tunnel expires;
+ * at the expiry the agent stops it by itself (also when the hub is out of reach); `tunnel.close`
+ * stops it; `stop()` (the agent exiting) stops them all, and a process exit kills any left.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { type Logger, silentLogger } from '../../actors/mod.ts';
+import type { CommandExecutor } from './agent.ts';
+
+export interface TunnelExecutorOptions {
+  readonly edgeId: string;
+  /** The frpc binary. */
+  readonly frpc: string;
+  /** frps `host:port` when the command names none. */
+  readonly serverAddr?: string;
+  /** frps's token (from the edge's configuration). */
+  readonly token: string;
+  /** What each service reaches on the edge's side, `host:port`: ssh, camera, console. */
+  readonly services: Readonly<Record<string, string>>;
+  /** Where frpc configurations are written. */
+  readonly dir: string;
+  /** How long frpc has to report its proxies started (default 20 s). */
+  readonly startTimeoutMs?: number;
+  readonly logger?: Logger;
+}
+
+interface OpenArgs {
+  readonly tunnelId: string;
+  readonly services: readonly { name: string; remotePort: number | null }[];
+  readonly expiresAt: number;
+  readonly server?: string;
+}
+
+interface Running {
+  child: ChildProcess | undefined;
+  readonly expiry: ReturnType<typeof setTimeout>;
+  closed: boolean;
+  readonly proxies: string[];
+  restarts: number;
+}
+
+function parseOpen(args: Readonly<Record<string, unknown>>): OpenArgs {
+  const { tunnelId, services, expiresAt } = args as Partial<OpenArgs>;
+  if (typeof tunnelId !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(tunnelId))
+    throw new TypeError('tunnel.open: tunnelId must be 1..64 characters of [A-Za-z0-9_.:-]');
+  if (!Array.isArray(services) || services.length === 0)
+    throw new TypeError('tunnel.open: services must list at least one service');
+  if (typeof expiresAt !== 'number') throw new TypeError('tunnel.open: expiresAt must be a time in ms');
+  return args as unknown as OpenArgs;
+}
+
+export class TunnelExecutor implements AsyncDisposable {
+  readonly #o: TunnelExecutorOptions;
+  readonly #log: Logger;
+  readonly #running = new Map<string, Running>();
+  readonly #onExit = () => {
+    for (const r of this.#running.values()) r.child?.kill('SIGKILL');
+  };
+
+  constructor(options: TunnelExecutorOptions) {
+    this.#o = options;
+    this.#log = (options.logger ?? silentLogger).child({ component: 'tunnels' });
+    mkdirSync(options.dir, { recursive: true });
+    process.once('exit', this.#onExit);
+  }
+
+  /** The executors to hand the agent. */
+  get executors(): Record<string, CommandExecutor> {
+    return {
+      'tunnel.open': (args, signal) => this.open(parseOpen(args), signal),
+      'tunnel.close': async (args) => ({ closed: this.close(String(args.tunnelId ?? '')) }),
+    };
+  }
+
+  /** The pid of a tunnel's frpc, while one runs. */
+  pid(tunnelId: string): number | undefined {
+    return this.#running.get(tunnelId)?.child?.pid;
+  }
+
+  /** Tunnels with an frpc running now. */
+  get openTunnels(): string[] {
+    return [...this.#running].filter(([, r]) => r.child !== undefined).map(([id]) => id);
+  }
+
+  async open(args: OpenArgs, signal: AbortSignal): Promise<{ proxies: string[] }> {
+    const existing = this.#running.get(args.tunnelId);
+    if (existing !== undefined && !existing.closed) return { proxies: existing.proxies };
+    const left = args.expiresAt - Date.now();
+    if (left <= 0) throw new Error('the tunnel has expired already');
+    const server = args.server ?? this.#o.serverAddr;
+    if (server === undefined)
+      throw new Error('no tunnel server: neither the command nor the configuration names one');
+    const file = this.#writeConfig(args, server);
+    const proxies = args.services.map((s) => this.#proxyName(args.tunnelId, s.name));
+    const running: Running = {
+      child: undefined,
+      closed: false,
+      proxies,
+      restarts: 0,
+      // The agent enforces the expiry itself: the hub's close may never arrive.
+      expiry: setTimeout(() => {
+        this.#log.info({ tunnelId: args.tunnelId }, 'tunnel expired; stopping frpc');
+        this.close(args.tunnelId);
+      }, left),
+    };
+    this.#running.set(args.tunnelId, running);
+    try {
+      await this.#start(args.tunnelId, file, running, signal);
+    } catch (error) {
+      this.close(args.tunnelId);
+      throw error;
+    }
+    return { proxies };
+  }
+
+  /** Stops the tunnel's frpc; false when there was none. */
+  close(tunnelId: string): boolean {
+    const r = this.#running.get(tunnelId);
+    if (r === undefined) return false;
+    r.closed = true;
+    clearTimeout(r.expiry);
+    r.child?.kill('SIGTERM');
+    this.#running.delete(tunnelId);
+    rmSync(join(this.#o.dir, `${tunnelId}.toml`), { force: true });
+    return true;
+  }
+
+  #proxyName(tunnelId: string, service: string): string {
+    return `${this.#o.edgeId}.${tunnelId}.${service}`;
+  }
+
+  #writeConfig(args: OpenArgs, server: string): string {
+    const colon = server.lastIndexOf(':');
+    if (colon < 1) throw new Error(`tunnel server must be host:port, got "${server}"`);
+    const lines = [
+      `serverAddr = ${JSON.stringify(server.slice(0, colon))}`,
+      `serverPort = ${Number(server.slice(colon + 1))}`,
+      'auth.method = "token"',
+      `auth.token = ${JSON.stringify(this.#o.token)}`,
+      'loginFailExit = true',
+      'log.to = "console"',
+      'log.level = "info"',
+    ];
+    for (const s of args.services) {
+      const target = this.#o.services[s.name];
+      if (target === undefined) throw new Error(`this edge has no ${s.name} to open`);
+      const at = target.lastIndexOf(':');
+      if (s.remotePort === null)
+        throw new Error(`${s.name}: multiplexed tunnels are not supported by this agent yet`);
+      lines.push(
+        '',
+        '[[proxies]]',
+        `name = ${JSON.stringify(this.#proxyName(args.tunnelId, s.name))}`,
+        'type = "tcp"',
+        `localIP = ${JSON.stringify(target.slice(0, at))}`,
+        `localPort = ${Number(target.slice(at + 1))}`,
+        `remotePort = ${s.remotePort}`,
+      );
+    }
+    const file = join(this.#o.dir, `${args.tunnelId}.toml`);
+    writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+    return file;
+  }
+
+  /** Starts frpc and resolves once every proxy has started; restarts it if it dies later. */
+  #start(tunnelId: string, file: string, r: Running, signal?: AbortSignal): Promise<void> {
+    const child = spawn(this.#o.frpc, ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    r.child = child;
+    const pending = new Set(r.proxies);
+    let tail = '';
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve();
+      };
+      const timer = setTimeout(
+        () => settle(new Error(`frpc did not start its proxies in time: ${tail.trim().slice(-300)}`)),
+        this.#o.startTimeoutMs ?? 20_000,
+      );
+      signal?.addEventListener('abort', () => settle(new Error('the open command reached its deadline')), {
+        once: true,
+      });
+      for (const stream of [child.stdout!, child.stderr!]) {
+        createInterface({ input: stream }).on('line', (line) => {
+          tail = `${tail}\n${line}`.slice(-2000);
+          for (const name of pending)
+            if (line.includes(`[${name}] start proxy success`)) pending.delete(name);
+          if (pending.size === 0) settle();
+          const refused = /start error: (.*)$/.exec(line) ?? /login to the server failed: (.*)$/.exec(line);
+          if (refused) settle(new Error(`frpc: ${refused[1]}`));
+        });
+      }
+      child.once('error', (error) => settle(error));
+      child.once('exit', (code) => {
+        settle(new Error(`frpc exited with ${code}: ${tail.trim().slice(-300)}`));
+        if (r.closed || this.#running.get(tunnelId) !== r) return;
+        // Crashed while the tunnel should be open: start it again (until it expires).
+        r.child = undefined;
+        r.restarts++;
+        this.#log.warn({ tunnelId, code, restarts: r.restarts }, 'frpc exited; starting it again');
+        setTimeout(
+          () => {
+            if (!r.closed)
+              this.#start(tunnelId, file, r).catch((err) =>
+                this.#log.warn({ err, tunnelId }, 'frpc restart failed'),
+              );
+          },
+          Math.min(10_000, 500 * r.restarts),
+        );
+      });
+    });
+  }
+
+  /** Stops every frpc (the agent is exiting). */
+  async stop(): Promise<void> {
+    const children = [...this.#running.values()].flatMap((r) => (r.child ? [r.child] : []));
+    for (const id of [...this.#running.keys()]) this.close(id);
+    await Promise.all(
+      children.map((c) =>
+        c.exitCode !== null || c.signalCode !== null
+          ? undefined
+          : new Promise((resolve) => c.once('exit', resolve)),
+      ),
+    );
+    process.off('exit', this.#onExit);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
