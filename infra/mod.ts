@@ -16,4 +16,6 @@ export type { PostgresServer } from './postgres.ts';
 export { startPostgres } from './postgres.ts';
 export type { RedisServer, RedisServerOptions } from './redis-server.ts';
 export { redisServerBinary, startRedisServer } from './redis-server.ts';
+export type { SshdServer } from './sshd.ts';
+export { startSshd } from './sshd.ts';
 export { waitFor } from './wait-for.ts';

@@ -12,6 +12,8 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt="
 command -v java >/dev/null 2>&1 || need_apt="$need_apt openjdk-17-jre-headless"
 command -v mvn >/dev/null 2>&1 || need_apt="$need_apt maven"
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null 2>&1 || need_apt="$need_apt postgresql"
+[ -x /usr/sbin/sshd ] || need_apt="$need_apt openssh-server"
+command -v ssh >/dev/null 2>&1 || need_apt="$need_apt openssh-client"
 
 if [ -n "$need_apt" ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then

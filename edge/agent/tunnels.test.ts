@@ -1,7 +1,8 @@
 /**
  * Remote access end to end with the real frp: the gateway's tunnel API → the edge actor → the MQTT
  * downlink → the agent's tunnel executor → frpc → frps, with small real HTTP servers standing in
- * for the camera's admin page and the litefcccore console. Open → both pages load through frps;
+ * for the camera's admin page and the litefcccore console, and an OpenSSH server the suite starts for
+ * the edge's sshd. Open → `ssh … echo` answers and both pages load through frps;
  * close → the remote ports refuse and frpc is gone; a short TTL expires by itself; a crashed frpc
  * comes back.
  */
@@ -18,8 +19,10 @@ import {
   frpBinary,
   type MosquittoServer,
   portOpen,
+  type SshdServer,
   startFrps,
   startMosquitto,
+  startSshd,
   waitFor,
 } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
@@ -34,6 +37,7 @@ const TOKEN = 'frp-test-token';
 const PORTS = { low: 42_000, high: 42_099 };
 let broker: MosquittoServer;
 let frps: FrpsServer;
+let sshd: SshdServer;
 const pages: Server[] = [];
 let camera = '';
 let console_ = '';
@@ -46,15 +50,21 @@ async function page(text: string): Promise<string> {
 }
 
 before(async () => {
-  [broker, frps] = await Promise.all([
+  [broker, frps, sshd] = await Promise.all([
     startMosquitto({ users }),
     startFrps({ token: TOKEN, allowPorts: PORTS }),
+    startSshd(),
   ]);
   camera = await page('<title>IPC admin</title>camera');
   console_ = await page('<title>litefcccore</title>console');
 });
 after(async () => {
-  await Promise.all([broker?.stop(), frps?.stop(), ...pages.map((p) => new Promise((r) => p.close(r)))]);
+  await Promise.all([
+    broker?.stop(),
+    frps?.stop(),
+    sshd?.stop(),
+    ...pages.map((p) => new Promise((r) => p.close(r))),
+  ]);
 });
 
 async function setup() {
@@ -94,7 +104,7 @@ async function setup() {
     edgeId: 'E-7',
     frpc: frpBinary('frpc'),
     token: TOKEN,
-    services: { camera, console: console_ },
+    services: { ssh: `127.0.0.1:${sshd.port}`, camera, console: console_ },
     dir: mkdtempSync(join(tmpdir(), 'dh-frpc-')),
   });
   const agent = await new EdgeAgent({
@@ -126,25 +136,32 @@ const portOf = (tunnel: Record<string, unknown>, service: string) =>
   (tunnel.services as { name: string; remotePort: number }[]).find((s) => s.name === service)!.remotePort;
 
 describe('tunnels through frp', { timeout: 90_000 }, () => {
-  it('opens the camera and console through frps, and closes them', async () => {
+  it('opens SSH, the camera and the console through frps, and closes them', async () => {
     await using s = await setup();
-    const opened = await s.call('POST', '/v1/edges/E-7/tunnels', { services: ['camera', 'console'] });
+    const opened = await s.call('POST', '/v1/edges/E-7/tunnels', { services: ['ssh', 'camera', 'console'] });
     assert.equal(opened.status, 202, JSON.stringify(opened.body));
     const id = String(opened.body.id);
     await waitFor(async () => (await s.state(id)).state === 'open', {
       timeoutMs: 20_000,
       message: 'the tunnel open',
     });
-    const [cameraPort, consolePort] = [portOf(opened.body, 'camera'), portOf(opened.body, 'console')];
+    const [sshPort, cameraPort, consolePort] = ['ssh', 'camera', 'console'].map((n) =>
+      portOf(opened.body, n),
+    );
+    assert.equal(await sshd.exec('echo hello from the edge', sshPort), 'hello from the edge\n');
     assert.match(await (await fetch(`http://127.0.0.1:${cameraPort}/`)).text(), /IPC admin/);
     assert.match(await (await fetch(`http://127.0.0.1:${consolePort}/`)).text(), /litefcccore/);
     assert.deepEqual(s.tunnels.openTunnels, [id]);
 
     assert.equal((await s.call('DELETE', `/v1/edges/E-7/tunnels/${id}`)).status, 202);
-    await waitFor(async () => !(await portOpen(cameraPort)) && !(await portOpen(consolePort)), {
-      timeoutMs: 15_000,
-      message: 'the remote ports to refuse connections',
-    });
+    const closed = async (port: number | undefined) => !(await portOpen(port!));
+    await waitFor(
+      async () => (await closed(sshPort)) && (await closed(cameraPort)) && (await closed(consolePort)),
+      {
+        timeoutMs: 15_000,
+        message: 'the remote ports to refuse connections',
+      },
+    );
     assert.deepEqual(s.tunnels.openTunnels, [], 'frpc has exited');
     assert.equal((await s.state(id)).state, 'closed');
   });
