@@ -20,6 +20,7 @@ import {
   type MosquittoServer,
   portOpen,
   type SshdServer,
+  spawnHubNode,
   startFrps,
   startMosquitto,
   startSshd,
@@ -67,9 +68,21 @@ after(async () => {
   ]);
 });
 
-async function setup() {
+/** The whole path; hub nodes in this process, or (`processes`) two `devicehub node` processes. */
+async function setup(o: { processes?: boolean } = {}) {
   const keyspace = t.keyspace();
-  const node = await t.hub(keyspace);
+  const spawnNode = (nodeId: string) =>
+    spawnHubNode({
+      redisUrl: t.server.url,
+      nodeId,
+      prefix: keyspace.prefix,
+      shards: keyspace.shards,
+      leaseMs: 1000,
+      tickMs: 100,
+    });
+  const processes = o.processes ? [spawnNode('n1'), spawnNode('n2')] : [];
+  await Promise.all(processes.map((p) => p.ready));
+  const node = o.processes ? undefined : await t.hub(keyspace);
   const link = await new MqttLink({
     url: broker.url,
     username: 'hub',
@@ -119,6 +132,12 @@ async function setup() {
   return {
     call,
     tunnels,
+    processes,
+    /** The hub node process holding E-7 now. */
+    async owner() {
+      const node = await t.redis.hget(keyspace.shard(keyspace.shardOf('edge/E-7')).lease, 'node');
+      return processes.find((p) => p.nodeId === node);
+    },
     state: async (id: string) => (await call('GET', `/v1/edges/E-7/tunnels/${id}`)).body,
     async [Symbol.asyncDispose]() {
       await agent.stop();
@@ -127,7 +146,8 @@ async function setup() {
       await database.close();
       await relay.stop();
       await link.stop();
-      await node.stop();
+      await node?.stop();
+      await Promise.all(processes.map((p) => p.kill()));
     },
   };
 }
@@ -198,5 +218,27 @@ describe('tunnels through frp', { timeout: 90_000 }, () => {
     });
     await waitFor(async () => !(await portOpen(port)), { timeoutMs: 10_000, message: 'the port to refuse' });
     assert.deepEqual(s.tunnels.openTunnels, []);
+  });
+
+  it('closes by the timer even when the hub node that opened it was killed', async () => {
+    await using s = await setup({ processes: true });
+    const opened = await s.call('POST', '/v1/edges/E-7/tunnels', { services: ['ssh'], ttlSeconds: 8 });
+    const id = String(opened.body.id);
+    const port = portOf(opened.body, 'ssh');
+    await waitFor(async () => (await s.state(id)).state === 'open', {
+      timeoutMs: 20_000,
+      message: 'the tunnel open',
+    });
+    const owner = await s.owner();
+    assert.ok(owner, 'a hub node process holds E-7');
+    await owner.kill('SIGKILL');
+    await waitFor(async () => (await s.owner()) !== undefined && (await s.owner()) !== owner, {
+      message: 'the other node to take E-7 over',
+    });
+    await waitFor(async () => (await s.state(id)).state === 'expired', {
+      timeoutMs: 20_000,
+      message: 'the durable timer to expire the tunnel on the surviving node',
+    });
+    await waitFor(async () => !(await portOpen(port)), { timeoutMs: 10_000, message: 'the port to refuse' });
   });
 });
