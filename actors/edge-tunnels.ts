@@ -21,6 +21,8 @@ export interface TunnelService {
   readonly name: string;
   /** The remote port on the tunnel server; null in multiplexed mode. */
   readonly remotePort: number | null;
+  /** Multiplexed mode: the name clients ask the tunnel server's HTTP CONNECT port for. */
+  readonly host?: string;
 }
 
 export interface TunnelRecord {
@@ -123,7 +125,11 @@ export function openTunnel(
 ): Tunnels | undefined {
   if (tunnels[payload.id] !== undefined) return undefined; // a repeated request
   const record: TunnelRecord = {
-    services: payload.services.map((s) => ({ name: s.name, remotePort: s.remotePort })),
+    services: payload.services.map((s) => ({
+      name: s.name,
+      remotePort: s.remotePort,
+      ...(typeof s.host === 'string' ? { host: s.host } : {}),
+    })),
     state: 'requested',
     requestedAt: ctx.now,
     expiresAt: payload.expiresAt,

@@ -16,7 +16,8 @@ commands:
   link        run a hub-side link to the edges: mqtt | kafka
   gateway     the HTTP API for the web backend and operators
   simulate    thousands of simulated edges against a broker
-  bench       run a benchmark scenario: actors | rebalance | failover | diet | ingest
+  connect     stdio through a multiplexed tunnel (for ssh's ProxyCommand)
+  bench       run a benchmark scenario: actors | rebalance | failover | diet | ingest | gateway | outbox
   help        this text; \`devicehub <command> --help\` for a command's options
 
 ${nodeHelp}
@@ -48,6 +49,8 @@ async function main(argv: string[]): Promise<void> {
       return (await import('./demo.ts')).demoCommand(rest);
     case 'bench':
       return (await import('../bench/mod.ts')).benchCommand(rest);
+    case 'connect':
+      return (await import('./connect-command.ts')).connectCommand(rest);
     case undefined:
     case 'help':
     case '--help':

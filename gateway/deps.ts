@@ -30,4 +30,9 @@ export interface TunnelSettings {
   readonly publicHost: string;
   /** The tunnel server address edges dial (`host:port` of frps), passed in the open command. */
   readonly serverAddr?: string;
+  /**
+   * Multiplexed mode: no port per tunnel; every service is reached through the tunnel server's one
+   * HTTP CONNECT port (frp tcpmux) by a name `<service>-<tunnelId>.<domain>`.
+   */
+  readonly mux?: { readonly port: number; readonly domain: string };
 }

@@ -15,8 +15,11 @@ export interface SshdServer extends ServerProcess, AsyncDisposable {
   readonly user: string;
   /** The private key that logs in. */
   readonly keyFile: string;
-  /** Runs `command` over ssh on `port` (this server's, or a tunnel's to it); its stdout. */
-  exec(command: string, port?: number): Promise<string>;
+  /**
+   * Runs `command` over ssh on `port` (this server's, or a tunnel's to it) — or through
+   * `proxyCommand` to `host` (a multiplexed tunnel) — and resolves with its stdout.
+   */
+  exec(command: string, via?: number | { proxyCommand: string; host: string }): Promise<string>;
 }
 
 const SSHD = '/usr/sbin/sshd';
@@ -69,10 +72,14 @@ export async function startSshd(): Promise<SshdServer> {
     user,
     keyFile,
     async exec(command, via = port) {
+      const target =
+        typeof via === 'number'
+          ? ['-p', String(via), `${user}@127.0.0.1`]
+          : ['-p', '22', '-o', `ProxyCommand=${via.proxyCommand}`, `${user}@${via.host}`];
       const { stdout } = await promisify(execFile)('ssh', [
-        ...['-i', keyFile, '-p', String(via), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no'],
+        ...['-i', keyFile, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no'],
         ...['-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=10'],
-        `${user}@127.0.0.1`,
+        ...target,
         command,
       ]);
       return stdout;

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createApiKey, createGateway, type Gateway, openDatabase } from '../../gateway/mod.ts';
+import { connectVia, createApiKey, createGateway, type Gateway, openDatabase } from '../../gateway/mod.ts';
 import {
   type FrpsServer,
   frpBinary,
@@ -53,7 +53,7 @@ async function page(text: string): Promise<string> {
 before(async () => {
   [broker, frps, sshd] = await Promise.all([
     startMosquitto({ users }),
-    startFrps({ token: TOKEN, allowPorts: PORTS }),
+    startFrps({ token: TOKEN, allowPorts: PORTS, tcpmux: true }),
     startSshd(),
   ]);
   camera = await page('<title>IPC admin</title>camera');
@@ -69,7 +69,7 @@ after(async () => {
 });
 
 /** The whole path; hub nodes in this process, or (`processes`) two `devicehub node` processes. */
-async function setup(o: { processes?: boolean } = {}) {
+async function setup(o: { processes?: boolean; mux?: boolean } = {}) {
   const keyspace = t.keyspace();
   const spawnNode = (nodeId: string) =>
     spawnHubNode({
@@ -101,7 +101,12 @@ async function setup(o: { processes?: boolean } = {}) {
     redis: t.connect(),
     keyspace,
     leaseTtlMs: 1000,
-    tunnels: { ports: PORTS, serverAddr: frps.address, publicHost: '127.0.0.1' },
+    tunnels: {
+      ports: PORTS,
+      serverAddr: frps.address,
+      publicHost: '127.0.0.1',
+      ...(o.mux ? { mux: { port: frps.tcpmuxPort!, domain: 'tunnels.test' } } : {}),
+    },
   });
   const { key } = await createApiKey(database.db, { name: 'op', scope: 'operator' });
   const call = async (method: string, path: string, body?: unknown) => {
@@ -131,6 +136,7 @@ async function setup(o: { processes?: boolean } = {}) {
   await waitFor(async () => (await t.edgeState(keyspace, 'E-7'))?.online === true, { message: 'E-7 online' });
   return {
     call,
+    keyspace,
     tunnels,
     processes,
     /** The hub node process holding E-7 now. */
@@ -240,5 +246,58 @@ describe('tunnels through frp', { timeout: 90_000 }, () => {
       message: 'the durable timer to expire the tunnel on the surviving node',
     });
     await waitFor(async () => !(await portOpen(port)), { timeoutMs: 10_000, message: 'the port to refuse' });
+  });
+
+  it("multiplexes: two tunnels at once over frps's one HTTP CONNECT port, no port of their own", async () => {
+    await using s = await setup({ mux: true });
+    const [a, b] = await Promise.all([
+      s.call('POST', '/v1/edges/E-7/tunnels', { services: ['ssh', 'camera'] }),
+      s.call('POST', '/v1/edges/E-7/tunnels', { services: ['console'] }),
+    ]);
+    assert.deepEqual([a.status, b.status], [202, 202]);
+    assert.equal(await t.redis.hlen(s.keyspace.ports), 0, 'no remote port taken from the pool');
+    for (const id of [a.body.id, b.body.id])
+      await waitFor(async () => (await s.state(String(id))).state === 'open', {
+        timeoutMs: 20_000,
+        message: `${id} open`,
+      });
+    const hostOf = (tunnel: Record<string, unknown>, name: string) =>
+      (tunnel.services as { name: string; host: string; remotePort: number | null; connect: string }[]).find(
+        (x) => x.name === name,
+      )!;
+    const ssh = hostOf(a.body, 'ssh');
+    assert.equal(ssh.remotePort, null, 'no public port of its own');
+    assert.match(
+      ssh.connect,
+      /^ssh -o ProxyCommand='devicehub connect --via 127\.0\.0\.1:\d+ %h:%p' root@ssh-t-/,
+    );
+    const get = async (host: string) => {
+      const socket = await connectVia({ host: '127.0.0.1', port: frps.tcpmuxPort! }, `${host}:80`);
+      // write, not end: frp closes both directions when the client half-closes.
+      socket.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      let text = '';
+      for await (const chunk of socket) text += String(chunk);
+      return text;
+    };
+    assert.match(await get(hostOf(a.body, 'camera').host), /IPC admin/);
+    assert.match(await get(hostOf(b.body, 'console').host), /litefcccore/);
+    const proxyCommand = `${process.execPath} --import ${import.meta.resolve('tsx')} ${new URL('../../cli/devicehub.ts', import.meta.url).pathname} connect --via 127.0.0.1:${frps.tcpmuxPort} %h:%p`;
+    assert.equal(
+      await sshd.exec('echo through one port', { proxyCommand, host: ssh.host }),
+      'through one port\n',
+    );
+    const info = await frps.info();
+    assert.equal(info.proxyTypeCount.tcpmux, 3, 'three services, all on the one tcpmux port');
+
+    assert.equal((await s.call('DELETE', `/v1/edges/E-7/tunnels/${a.body.id}`)).status, 202);
+    await waitFor(
+      async () =>
+        (await get(hostOf(a.body, 'camera').host).catch((e: Error) => e.message)).includes('refused'),
+      {
+        timeoutMs: 15_000,
+        message: 'the closed tunnel’s name to be refused',
+      },
+    );
+    assert.match(await get(hostOf(b.body, 'console').host), /litefcccore/, 'the other tunnel is still open');
   });
 });

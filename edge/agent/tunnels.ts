@@ -1,6 +1,7 @@
 /**
  * The agent's tunnel executor: `tunnel.open` writes an frpc configuration (TOML, token auth, one
- * tcp proxy per requested service, on the remote port the hub allocated) and starts frpc; the
+ * proxy per requested service: tcp on the remote port the hub allocated, or — multiplexed —
+ * tcpmux over frps's one HTTP CONNECT port under the name the hub chose) and starts frpc; the
  * command succeeds once frpc reports every proxy started, and fails with frpc's own words when it
  * cannot log in or a proxy is refused. A crashed frpc is started again until the tunnel expires;
  * at the expiry the agent stops it by itself (also when the hub is out of reach); `tunnel.close`
@@ -32,7 +33,7 @@ export interface TunnelExecutorOptions {
 
 interface OpenArgs {
   readonly tunnelId: string;
-  readonly services: readonly { name: string; remotePort: number | null }[];
+  readonly services: readonly { name: string; remotePort: number | null; host?: string }[];
   readonly expiresAt: number;
   readonly server?: string;
 }
@@ -151,17 +152,22 @@ export class TunnelExecutor implements AsyncDisposable {
       const target = this.#o.services[s.name];
       if (target === undefined) throw new Error(`this edge has no ${s.name} to open`);
       const at = target.lastIndexOf(':');
-      if (s.remotePort === null)
-        throw new Error(`${s.name}: multiplexed tunnels are not supported by this agent yet`);
       lines.push(
         '',
         '[[proxies]]',
         `name = ${JSON.stringify(this.#proxyName(args.tunnelId, s.name))}`,
-        'type = "tcp"',
         `localIP = ${JSON.stringify(target.slice(0, at))}`,
         `localPort = ${Number(target.slice(at + 1))}`,
-        `remotePort = ${s.remotePort}`,
       );
+      if (s.remotePort !== null) lines.push('type = "tcp"', `remotePort = ${s.remotePort}`);
+      else if (typeof s.host === 'string')
+        // Multiplexed: frps's one HTTP CONNECT port routes by this name.
+        lines.push(
+          'type = "tcpmux"',
+          'multiplexer = "httpconnect"',
+          `customDomains = [${JSON.stringify(s.host)}]`,
+        );
+      else throw new Error(`${s.name}: neither a remote port nor a multiplexed name`);
     }
     const file = join(this.#o.dir, `${args.tunnelId}.toml`);
     writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });

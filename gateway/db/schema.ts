@@ -76,7 +76,7 @@ export const TUNNEL_STATES = ['requested', 'open', 'closed', 'expired', 'failed'
 export const tunnels = pgTable('tunnels', {
   id: text('id').primaryKey(),
   edgeId: text('edge_id').notNull(),
-  services: jsonb('services').$type<{ name: string; remotePort: number | null }[]>().notNull(),
+  services: jsonb('services').$type<{ name: string; remotePort: number | null; host?: string }[]>().notNull(),
   state: text('state').$type<(typeof TUNNEL_STATES)[number]>().notNull(),
   reason: text('reason'),
   requestedBy: text('requested_by').notNull(),

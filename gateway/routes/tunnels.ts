@@ -39,6 +39,7 @@ const TunnelSchema = z
       z.object({
         name: z.string(),
         remotePort: z.number().nullable(),
+        host: z.string().optional().openapi({ description: 'Multiplexed mode: the name to CONNECT to' }),
         connect: z.string().nullable().openapi({ example: 'ssh -p 20001 root@tunnels.example.com' }),
       }),
     ),
@@ -111,10 +112,17 @@ const portsOf = (services: Row['services']) =>
   services.flatMap((s) => (s.remotePort === null ? [] : [s.remotePort]));
 
 /** How an operator reaches a service through the tunnel server. */
-function connectHint(host: string, service: string, port: number | null): string | null {
-  if (port === null) return null;
-  if (service === 'ssh') return `ssh -p ${port} root@${host}`;
-  return `http://${host}:${port}/`;
+function connectHint(settings: TunnelSettings, s: Row['services'][number]): string | null {
+  const host = settings.publicHost;
+  if (s.host !== undefined && settings.mux !== undefined) {
+    // One public port for every tunnel: HTTP CONNECT to it, asking for the service's name.
+    const via = `${host}:${settings.mux.port}`;
+    if (s.name === 'ssh') return `ssh -o ProxyCommand='devicehub connect --via ${via} %h:%p' root@${s.host}`;
+    return `curl --proxytunnel -x http://${via} http://${s.host}/`;
+  }
+  if (s.remotePort === null) return null;
+  if (s.name === 'ssh') return `ssh -p ${s.remotePort} root@${host}`;
+  return `http://${host}:${s.remotePort}/`;
 }
 
 export function tunnelRoutes(deps: GatewayDeps) {
@@ -131,10 +139,7 @@ export function tunnelRoutes(deps: GatewayDeps) {
       edgeId: row.edgeId,
       state: live?.state ?? row.state,
       reason: live?.reason ?? row.reason,
-      services: row.services.map((s) => ({
-        ...s,
-        connect: connectHint(settings.publicHost, s.name, s.remotePort),
-      })),
+      services: row.services.map((s) => ({ ...s, connect: connectHint(settings, s) })),
       requestedBy: row.requestedBy,
       requestedAt: row.requestedAt.toISOString(),
       expiresAt: row.expiresAt.toISOString(),
@@ -178,7 +183,7 @@ export function tunnelRoutes(deps: GatewayDeps) {
       try {
         ports = await allocatePorts(redis, keyspace, {
           range: settings.ports,
-          count: services.length,
+          count: settings.mux === undefined ? services.length : 0,
           owner: tunnelId,
           claims: tunnelClaims(
             edgeId,
@@ -217,7 +222,11 @@ export function tunnelRoutes(deps: GatewayDeps) {
         );
       }
     }
-    const list = services.map((name, i) => ({ name, remotePort: ports[i] ?? null }));
+    const list = services.map((name, i) =>
+      settings.mux === undefined
+        ? { name, remotePort: ports[i] ?? null }
+        : { name, remotePort: null, host: `${name}-${tunnelId}.${settings.mux.domain}` },
+    );
     const now = Date.now();
     const expiresAt = now + ttlSeconds * 1000;
     const principal = c.get('principal');
