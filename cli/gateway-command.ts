@@ -30,7 +30,9 @@ devicehub gateway create-key --name N --scope service|operator|admin
   --tunnel-ports LOW-HIGH  remote ports for tunnels (env DH_TUNNEL_PORTS; 20000-20999)
   --tunnel-host H          the tunnel server's public name (env DH_TUNNEL_HOST; 127.0.0.1)
   --tunnel-server H:P      the frps address edges dial (env DH_TUNNEL_SERVER)
-  --tunnel-max-ttl S       longest tunnel, seconds (env DH_TUNNEL_MAX_TTL; 14400)`;
+  --tunnel-max-ttl S       longest tunnel, seconds (env DH_TUNNEL_MAX_TTL; 14400)
+  --tunnel-mux PORT:DOMAIN multiplexed tunnels: frps's HTTP CONNECT port and the domain tunnel names
+                           end in; no remote port per tunnel (env DH_TUNNEL_MUX)`;
 
 export async function gatewayCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -52,6 +54,7 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
       'tunnel-host': { type: 'string' },
       'tunnel-server': { type: 'string' },
       'tunnel-max-ttl': { type: 'string' },
+      'tunnel-mux': { type: 'string' },
     },
   });
   const database = await openDatabase({
@@ -83,6 +86,10 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
       `Invalid --tunnel-ports / DH_TUNNEL_PORTS: expected LOW-HIGH within 1..65535, got "${portsRaw}"`,
     );
   const serverAddr = str('tunnel-server', 'DH_TUNNEL_SERVER');
+  const muxRaw = str('tunnel-mux', 'DH_TUNNEL_MUX');
+  const mux = muxRaw === undefined ? undefined : /^(\d{1,5}):([A-Za-z0-9.-]+)$/.exec(muxRaw);
+  if (mux === null)
+    throw new RangeError(`Invalid --tunnel-mux / DH_TUNNEL_MUX: expected PORT:DOMAIN, got "${muxRaw}"`);
   const gateway = await createGateway({
     database,
     redis,
@@ -93,6 +100,7 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
       publicHost: str('tunnel-host', 'DH_TUNNEL_HOST') ?? '127.0.0.1',
       maxTtlSeconds: intFlag(values, 'tunnel-max-ttl', 'DH_TUNNEL_MAX_TTL', 4 * 3600, 60, 7 * 24 * 3600),
       ...(serverAddr === undefined ? {} : { serverAddr }),
+      ...(mux === undefined ? {} : { mux: { port: Number(mux[1]), domain: mux[2]! } }),
     },
     ...(webBackendUrl === undefined
       ? {}
