@@ -12,6 +12,7 @@ import { gatewayScenario } from './scenarios/gateway.ts';
 import { ingestScenario } from './scenarios/ingest.ts';
 import { outboxScenario } from './scenarios/outbox.ts';
 import { rebalanceScenario } from './scenarios/rebalance.ts';
+import { tunnelScenario } from './scenarios/tunnel.ts';
 
 const scenarios: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>> = {
   actors: actorsScenario,
@@ -21,6 +22,7 @@ const scenarios: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>>
   ingest: ingestScenario,
   gateway: gatewayScenario,
   outbox: outboxScenario,
+  tunnel: tunnelScenario,
 };
 
 export const benchHelp = `devicehub bench <scenario> [options]
@@ -36,6 +38,8 @@ scenarios (each runs Redis, every hub node and the load generator as separate pr
               a global change reaching every long-polling edge, tunnel open → command at the edge
   outbox      an alarm storm while the web backend stalls 60 s, then recovers → lost, order,
               duplicates, backlog, drain time
+  tunnel      25 operators opening, reaching and closing tunnels with the real frp (multiplexed)
+              → open-to-reachable time, public ports, frps connections
 
 options:
   --edges N     simulated edges (default 5000)
