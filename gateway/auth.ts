@@ -98,6 +98,11 @@ export function requireAuth(
   };
 }
 
+/** Whether `principal` is an API key of at least `scope`. */
+export function hasScope(principal: Principal | undefined, scope: ApiScope): boolean {
+  return principal?.kind === 'key' && RANK[principal.scope] >= RANK[scope];
+}
+
 /** Who did it, for the audit log. */
 export function actorOf(principal: Principal): string {
   return principal.kind === 'key' ? `key:${principal.name}` : `edge:${principal.id}`;

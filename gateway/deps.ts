@@ -35,4 +35,8 @@ export interface TunnelSettings {
    * HTTP CONNECT port (frp tcpmux) by a name `<service>-<tunnelId>.<domain>`.
    */
   readonly mux?: { readonly port: number; readonly domain: string };
+  /** Where the gateway itself reaches the tunnel server (default `publicHost`). */
+  readonly reachHost?: string;
+  /** The gateway's SSH identity on edges, for browser terminals (none: terminals are off). */
+  readonly ssh?: { readonly user: string; readonly privateKey: string | Buffer };
 }

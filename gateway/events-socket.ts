@@ -29,15 +29,23 @@ export function upgradeCredentials(req: IncomingMessage): string | undefined {
   return key === undefined ? undefined : `Bearer ${key.slice('bearer.'.length)}`;
 }
 
+const REASONS = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  503: 'Service Unavailable',
+} as const;
+
 /** Answers an upgrade request with an HTTP error and closes the socket. */
 export function refuseUpgrade(
   socket: Duplex,
-  status: 401 | 403 | 404,
+  status: keyof typeof REASONS,
   code: Parameters<typeof errorBody>[0],
   message: string,
 ) {
   const body = JSON.stringify(errorBody(code, message));
-  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status];
+  const reason = REASONS[status];
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );

@@ -19,6 +19,7 @@ import { recordAlarms, recordTunnels } from './outbox/records.ts';
 import { OutboxSink } from './outbox/sink.ts';
 import { type WebBackendOptions, WebBackendOutbox } from './outbox/web-backend.ts';
 import { DEFAULT_TUNNEL_SETTINGS } from './routes/tunnels.ts';
+import { type TerminalDeps, terminalPath, terminalSocket } from './terminal-socket.ts';
 
 export interface GatewayOptions {
   readonly database: Database;
@@ -44,6 +45,8 @@ export interface Gateway extends AsyncDisposable {
   readonly sink: OutboxSink;
   readonly webBackend: WebBackendOutbox | undefined;
   readonly log: Logger;
+  /** What the browser terminals (`serveGateway`) work with. */
+  readonly terminalDeps: TerminalDeps;
   stop(): Promise<void>;
 }
 
@@ -92,6 +95,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ],
   }).start();
   const feed = await new EventFeed({ redis, keyspace, logger: log }).start();
+  const tunnels = { ...DEFAULT_TUNNEL_SETTINGS, ...options.tunnels };
   const app = createApp({
     db,
     redis,
@@ -100,7 +104,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     auth,
     log,
     maxWaitSeconds: options.maxWaitSeconds,
-    tunnels: { ...DEFAULT_TUNNEL_SETTINGS, ...options.tunnels },
+    tunnels,
     webBackend,
   });
   const stop = async () => {
@@ -110,7 +114,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await feed.stop();
     await view.stop();
   };
-  return { app, view, auth, feed, sink, webBackend, log, stop, [Symbol.asyncDispose]: stop };
+  const terminalDeps: TerminalDeps = { db, redis, keyspace, auth, tunnels, log };
+  return { app, view, auth, feed, sink, webBackend, log, terminalDeps, stop, [Symbol.asyncDispose]: stop };
 }
 
 export interface ServedGateway extends AsyncDisposable {
@@ -131,17 +136,25 @@ export async function serveGateway(
     s.once('error', reject); // e.g. the port is taken
   });
   const events = eventsSocket({ auth: gateway.auth, feed: gateway.feed, log: gateway.log });
+  const terminals = terminalSocket(gateway.terminalDeps);
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
-    if (path !== '/v1/events') return refuseUpgrade(socket, 404, 'NOT_FOUND', `No WebSocket at ${path}`);
-    events.handle(req, socket, head).catch((err) => {
-      gateway.log.warn({ err }, 'event socket upgrade failed');
+    const terminal = terminalPath(path);
+    const upgrade =
+      path === '/v1/events'
+        ? events.handle(req, socket, head)
+        : terminal !== undefined
+          ? terminals.handle(req, socket, head, terminal)
+          : Promise.resolve(refuseUpgrade(socket, 404, 'NOT_FOUND', `No WebSocket at ${path}`));
+    upgrade.catch((err) => {
+      gateway.log.warn({ err, path }, 'WebSocket upgrade failed');
       socket.destroy();
     });
   });
   const close = () =>
     new Promise<void>((resolve) => {
       events.close();
+      terminals.close();
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       server.close(() => resolve());
     });

@@ -7,13 +7,22 @@
  * comes back.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { connectVia, createApiKey, createGateway, type Gateway, openDatabase } from '../../gateway/mod.ts';
+import WebSocket from 'ws';
+import { terminalSessions } from '../../gateway/db/schema.ts';
+import {
+  connectVia,
+  createApiKey,
+  createGateway,
+  type Gateway,
+  openDatabase,
+  serveGateway,
+} from '../../gateway/mod.ts';
 import {
   type FrpsServer,
   frpBinary,
@@ -106,9 +115,12 @@ async function setup(o: { processes?: boolean; mux?: boolean } = {}) {
       serverAddr: frps.address,
       publicHost: '127.0.0.1',
       ...(o.mux ? { mux: { port: frps.tcpmuxPort!, domain: 'tunnels.test' } } : {}),
+      ssh: { user: sshd.user, privateKey: readFileSync(sshd.keyFile) },
     },
   });
   const { key } = await createApiKey(database.db, { name: 'op', scope: 'operator' });
+  const { key: serviceKey } = await createApiKey(database.db, { name: 'svc', scope: 'service' });
+  const served = await serveGateway(gateway);
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await gateway.app.request(path, {
       method,
@@ -134,8 +146,28 @@ async function setup(o: { processes?: boolean; mux?: boolean } = {}) {
     executors: tunnels.executors,
   }).start();
   await waitFor(async () => (await t.edgeState(keyspace, 'E-7'))?.online === true, { message: 'E-7 online' });
+  /** A browser terminal into tunnel `id`: what the screen shows so far, and the socket. */
+  const terminal = (id: string, asKey = key) => {
+    const ws = new WebSocket(`${served.url.replace('http', 'ws')}/v1/edges/E-7/tunnels/${id}/terminal`, [
+      'devicehub.v1',
+      `bearer.${asKey}`,
+    ]);
+    const screen = { text: '' };
+    ws.on('message', (data) => {
+      screen.text += String(data);
+    });
+    const status = new Promise<number>((resolve) => {
+      ws.once('open', () => resolve(101));
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('error', () => resolve(0));
+    });
+    return { ws, screen, status };
+  };
   return {
     call,
+    terminal,
+    serviceKey,
+    database,
     keyspace,
     tunnels,
     processes,
@@ -146,6 +178,7 @@ async function setup(o: { processes?: boolean; mux?: boolean } = {}) {
     },
     state: async (id: string) => (await call('GET', `/v1/edges/E-7/tunnels/${id}`)).body,
     async [Symbol.asyncDispose]() {
+      await served.close();
       await agent.stop();
       await tunnels.stop();
       await gateway.stop();
@@ -175,6 +208,29 @@ describe('tunnels through frp', { timeout: 90_000 }, () => {
       portOf(opened.body, n),
     );
     assert.equal(await sshd.exec('echo hello from the edge', sshPort), 'hello from the edge\n');
+
+    // SSH in the browser: the gateway bridges a WebSocket to the tunnel's sshd.
+    assert.equal(await s.terminal(id, s.serviceKey).status, 403, 'a service key may not');
+    const term = s.terminal(id);
+    assert.equal(await term.status, 101);
+    term.ws.send(JSON.stringify({ type: 'resize', cols: 100, rows: 30 }));
+    term.ws.send('echo "hel""lo" $COLUMNS\n');
+    await waitFor(() => /hello 100/.test(term.screen.text), {
+      message: 'the shell to answer in the browser terminal',
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}; the screen: ${JSON.stringify(term.screen.text.slice(-400))}`);
+    });
+    term.ws.close();
+    await waitFor(async () => (await s.database.db.select().from(terminalSessions))[0]?.endedAt != null, {
+      message: 'the session recorded as ended',
+    });
+    const [session] = await s.database.db.select().from(terminalSessions);
+    assert.equal(session!.actor, 'key:op');
+    assert.equal(session!.tunnelId, id);
+    assert.ok(
+      session!.bytesIn > 10 && session!.bytesOut > 10,
+      `bytes in ${session!.bytesIn}, out ${session!.bytesOut}`,
+    );
     assert.match(await (await fetch(`http://127.0.0.1:${cameraPort}/`)).text(), /IPC admin/);
     assert.match(await (await fetch(`http://127.0.0.1:${consolePort}/`)).text(), /litefcccore/);
     assert.deepEqual(s.tunnels.openTunnels, [id]);
@@ -190,6 +246,7 @@ describe('tunnels through frp', { timeout: 90_000 }, () => {
     );
     assert.deepEqual(s.tunnels.openTunnels, [], 'frpc has exited');
     assert.equal((await s.state(id)).state, 'closed');
+    assert.equal(await s.terminal(id).status, 409, 'no terminal into a closed tunnel');
   });
 
   it('expires by itself, and brings a crashed frpc back until then', async () => {

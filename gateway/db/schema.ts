@@ -1,7 +1,7 @@
 /**
  * The gateway's tables for drizzle-orm (the SQL that creates them is `migrations/*.sql`).
  */
-import { bigserial, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true });
 
@@ -101,3 +101,15 @@ export const alarms = pgTable(
   },
   (t) => [primaryKey({ columns: [t.eventId, t.recordedAt] })],
 );
+
+export const terminalSessions = pgTable('terminal_sessions', {
+  id: text('id').primaryKey(),
+  tunnelId: text('tunnel_id').notNull(),
+  edgeId: text('edge_id').notNull(),
+  actor: text('actor').notNull(),
+  startedAt: timestamptz('started_at').notNull().defaultNow(),
+  endedAt: timestamptz('ended_at'),
+  bytesIn: bigint('bytes_in', { mode: 'number' }).notNull().default(0),
+  bytesOut: bigint('bytes_out', { mode: 'number' }).notNull().default(0),
+  endReason: text('end_reason'),
+});
