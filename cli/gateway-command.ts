@@ -3,6 +3,7 @@
  * `devicehub gateway create-key --name N --scope admin`: an API key, printed once (the first
  * admin key comes from here; later ones from `POST /v1/api-keys`).
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { connectRedis } from '../bus/mod.ts';
@@ -32,7 +33,9 @@ devicehub gateway create-key --name N --scope service|operator|admin
   --tunnel-server H:P      the frps address edges dial (env DH_TUNNEL_SERVER)
   --tunnel-max-ttl S       longest tunnel, seconds (env DH_TUNNEL_MAX_TTL; 14400)
   --tunnel-mux PORT:DOMAIN multiplexed tunnels: frps's HTTP CONNECT port and the domain tunnel names
-                           end in; no remote port per tunnel (env DH_TUNNEL_MUX)`;
+                           end in; no remote port per tunnel (env DH_TUNNEL_MUX)
+  --tunnel-ssh-key FILE    the gateway's private key edges authorise: browser terminals (env DH_TUNNEL_SSH_KEY)
+  --tunnel-ssh-user U      the user it logs in as (env DH_TUNNEL_SSH_USER; root)`;
 
 export async function gatewayCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -55,6 +58,8 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
       'tunnel-server': { type: 'string' },
       'tunnel-max-ttl': { type: 'string' },
       'tunnel-mux': { type: 'string' },
+      'tunnel-ssh-key': { type: 'string' },
+      'tunnel-ssh-user': { type: 'string' },
     },
   });
   const database = await openDatabase({
@@ -86,6 +91,7 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
       `Invalid --tunnel-ports / DH_TUNNEL_PORTS: expected LOW-HIGH within 1..65535, got "${portsRaw}"`,
     );
   const serverAddr = str('tunnel-server', 'DH_TUNNEL_SERVER');
+  const sshKey = str('tunnel-ssh-key', 'DH_TUNNEL_SSH_KEY');
   const muxRaw = str('tunnel-mux', 'DH_TUNNEL_MUX');
   const mux = muxRaw === undefined ? undefined : /^(\d{1,5}):([A-Za-z0-9.-]+)$/.exec(muxRaw);
   if (mux === null)
@@ -101,6 +107,14 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
       maxTtlSeconds: intFlag(values, 'tunnel-max-ttl', 'DH_TUNNEL_MAX_TTL', 4 * 3600, 60, 7 * 24 * 3600),
       ...(serverAddr === undefined ? {} : { serverAddr }),
       ...(mux === undefined ? {} : { mux: { port: Number(mux[1]), domain: mux[2]! } }),
+      ...(sshKey === undefined
+        ? {}
+        : {
+            ssh: {
+              user: str('tunnel-ssh-user', 'DH_TUNNEL_SSH_USER') ?? 'root',
+              privateKey: readFileSync(sshKey),
+            },
+          }),
     },
     ...(webBackendUrl === undefined
       ? {}
