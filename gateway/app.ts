@@ -10,12 +10,14 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { toError } from '../bus/mod.ts';
 import type { AuthEnv } from './auth.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
 import type { GatewayDeps } from './deps.ts';
 import { ApiError, errorBody } from './errors.ts';
 import { createMetrics } from './metrics.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { configRoutes } from './routes/config.ts';
 import { edgeRoutes } from './routes/edges.ts';
+import { nodeRoutes } from './routes/nodes.ts';
 import { tunnelRoutes } from './routes/tunnels.ts';
 
 export function createApp(deps: GatewayDeps) {
@@ -61,6 +63,8 @@ export function createApp(deps: GatewayDeps) {
 
   app.route('/', edgeRoutes(deps));
   app.route('/', tunnelRoutes(deps));
+  app.route('/', nodeRoutes(deps));
+  app.route('/', dashboardRoutes());
   app.route('/', configRoutes(deps));
   app.route('/', adminRoutes(deps));
 

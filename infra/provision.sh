@@ -14,6 +14,7 @@ command -v mvn >/dev/null 2>&1 || need_apt="$need_apt maven"
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null 2>&1 || need_apt="$need_apt postgresql"
 [ -x /usr/sbin/sshd ] || need_apt="$need_apt openssh-server"
 command -v ssh >/dev/null 2>&1 || need_apt="$need_apt openssh-client"
+[ -x /usr/bin/chromium ] || need_apt="$need_apt chromium"   # the dashboard's browser test (playwright-core)
 
 if [ -n "$need_apt" ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then

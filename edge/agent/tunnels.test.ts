@@ -7,12 +7,13 @@
  * comes back.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { terminalSessions } from '../../gateway/db/schema.ts';
 import {
@@ -165,6 +166,8 @@ async function setup(o: { processes?: boolean; mux?: boolean } = {}) {
   };
   return {
     call,
+    key,
+    url: served.url,
     terminal,
     serviceKey,
     database,
@@ -356,5 +359,71 @@ describe('tunnels through frp', { timeout: 90_000 }, () => {
       },
     );
     assert.match(await get(hostOf(b.body, 'console').host), /litefcccore/, 'the other tunnel is still open');
+  });
+
+  it('the dashboard: an operator opens a remote connection and types into the browser terminal', async () => {
+    await using s = await setup();
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+      await page.goto(`${s.url}/ui/#key=${s.key}`);
+      await page.getByRole('link', { name: 'E-7' }).first().click();
+      await page.getByRole('button', { name: 'Open remote connection' }).click();
+      await page.locator('#terminal-open:not([disabled])').waitFor({ timeout: 30_000 });
+      await page.locator('#terminal-open').click();
+      await page.locator('.xterm').waitFor();
+      const screen = () =>
+        page.evaluate(() => {
+          const t = (
+            globalThis as unknown as {
+              devicehubTerminal: {
+                buffer: {
+                  active: {
+                    length: number;
+                    getLine(i: number): { translateToString(trim: boolean): string } | undefined;
+                  };
+                };
+              };
+            }
+          ).devicehubTerminal;
+          const lines: string[] = [];
+          for (let i = 0; i < t.buffer.active.length; i++)
+            lines.push(t.buffer.active.getLine(i)?.translateToString(true) ?? '');
+          return lines;
+        });
+      await waitFor(async () => (await screen()).some((l) => l.includes('#') || l.includes('$')), {
+        message: 'a shell prompt in the page',
+      });
+      await page.locator('.xterm').click();
+      await page.keyboard.type('echo hello');
+      await page.keyboard.press('Enter');
+      await waitFor(async () => (await screen()).some((l) => l.trim() === 'hello'), {
+        message: '"hello" on the page',
+      });
+      const dir = process.env.DH_TEST_ARTIFACTS ?? join(process.cwd(), '.devicehub', 'test-artifacts');
+      mkdirSync(dir, { recursive: true });
+      await page.screenshot({ path: join(dir, 'dashboard-terminal.png'), fullPage: true });
+    } catch (error) {
+      const dir = process.env.DH_TEST_ARTIFACTS ?? join(process.cwd(), '.devicehub', 'test-artifacts');
+      mkdirSync(dir, { recursive: true });
+      await (await browser.contexts()[0]?.pages()[0])?.screenshot({
+        path: join(dir, 'dashboard-failed.png'),
+        fullPage: true,
+      });
+      throw error;
+    } finally {
+      await browser.close();
+    }
   });
 });
