@@ -3,31 +3,41 @@
  * with their simulator passwords (so they could fetch their configuration), an admin key created
  * once and kept in ./.devicehub/admin-key, listening on :8080 (or a free port when taken).
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Keyspace, Redis } from '../bus/mod.ts';
 import { simulatedEdgeId, simulatedPassword } from '../edge/mod.ts';
 import { createApiKey, createGateway, openDatabase, registerEdges, serveGateway } from '../gateway/mod.ts';
+import { REMOTE_EDGE, type RemoteEdge } from './demo-remote-edge.ts';
 
-export async function startDemoGateway(o: { redis: Redis; keyspace: Keyspace; edges: number }) {
+export async function startDemoGateway(o: {
+  redis: Redis;
+  keyspace: Keyspace;
+  edges: number;
+  remote?: RemoteEdge;
+}) {
   const database = await openDatabase({ dataDir: resolve('.devicehub/pglite') });
-  await registerEdges(
-    database.db,
-    o.redis,
-    o.keyspace,
-    Array.from({ length: o.edges }, (_, i) => ({
+  await registerEdges(database.db, o.redis, o.keyspace, [
+    ...Array.from({ length: o.edges }, (_, i) => ({
       id: simulatedEdgeId(i),
       secret: simulatedPassword(simulatedEdgeId(i)),
       groupId: `building-${1 + (i % 10)}`,
     })),
-  );
+    ...(o.remote ? [{ id: REMOTE_EDGE, secret: randomBytes(16).toString('hex'), groupId: 'demo' }] : []),
+  ]);
   const keyFile = resolve('.devicehub/admin-key');
   if (!existsSync(keyFile)) {
     const { key } = await createApiKey(database.db, { name: 'demo-admin', scope: 'admin' });
     writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
   }
   const adminKey = readFileSync(keyFile, 'utf8').trim();
-  const gateway = await createGateway({ database, redis: o.redis, keyspace: o.keyspace });
+  const gateway = await createGateway({
+    database,
+    redis: o.redis,
+    keyspace: o.keyspace,
+    ...(o.remote ? { tunnels: o.remote.tunnels } : {}),
+  });
   const served = await serveGateway(gateway, { port: 8080 }).catch(() => serveGateway(gateway, { port: 0 }));
   return {
     url: served.url,

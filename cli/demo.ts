@@ -15,7 +15,14 @@ import { parseArgs } from 'node:util';
 import { Histogram, histogramDelta, liveMembers, type NodeStats, readNodeStats } from '../actors/mod.ts';
 import { spawnLoadGenerator } from '../bench/mod.ts';
 import { connectRedis, createKeyspace, type Keyspace, readDeadLetters } from '../bus/mod.ts';
-import { MqttLink, Simulator, simulatedEdgeId, simulatedPassword } from '../edge/mod.ts';
+import {
+  DownlinkRelay,
+  MqttLink,
+  mqttDownlink,
+  Simulator,
+  simulatedEdgeId,
+  simulatedPassword,
+} from '../edge/mod.ts';
 import {
   type HubProcess,
   type MosquittoServer,
@@ -25,6 +32,7 @@ import {
   startRedisServer,
 } from '../infra/mod.ts';
 import { startDemoGateway } from './demo-gateway.ts';
+import { REMOTE_EDGE, type RemoteEdge, startRemoteEdge } from './demo-remote-edge.ts';
 
 export const demoHelp = `devicehub demo [--edges N] [--nodes N]
 
@@ -73,10 +81,14 @@ export async function demoCommand(argv: string[]): Promise<void> {
   // provisioning); otherwise straight into the mailboxes.
   const source = await startEdgeSource({ redisUrl, keyspace, edges });
   // The HTTP API over the same fleet (embedded PGlite); the demo runs on without it if it fails.
-  const gateway = await startDemoGateway({ redis, keyspace, edges }).catch((error: unknown) => {
-    process.stderr.write(`gateway not started: ${error instanceof Error ? error.message : String(error)}\n`);
-    return undefined;
-  });
+  const gateway = await startDemoGateway({ redis, keyspace, edges, remote: source.remote }).catch(
+    (error: unknown) => {
+      process.stderr.write(
+        `gateway not started: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+      return undefined;
+    },
+  );
   const started = Date.now();
 
   let stopping = false;
@@ -131,7 +143,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
       `DeviceHub demo — ${edges.toLocaleString('en')} simulated edges, ${members.length} hub node(s), Redis ${redisUrl}`,
       `up ${((Date.now() - started) / 1000).toFixed(0)} s · ${source.describe()} · sent ${source.sent().toLocaleString('en')} · handled ${rate.toFixed(0)} msg/s · mailbox lag ≈ ${lag.toLocaleString('en')} msgs · p99 ${latency.quantile(0.99).toFixed(1)} ms · dead letters ${letters.length}`,
       gateway
-        ? `gateway ${gateway.url}/v1/docs · try: curl -H "authorization: Bearer $(cat .devicehub/admin-key)" '${gateway.url}/v1/edges?limit=3'`
+        ? `dashboard ${gateway.url}/ui/#key=${gateway.adminKey} · API ${gateway.url}/v1/docs (key in .devicehub/admin-key)${source.remote ? ` · edge ${REMOTE_EDGE} runs a real frpc and sshd: open a remote connection to it from the dashboard` : ''}`
         : 'gateway: not running',
       '',
     ];
@@ -145,6 +157,8 @@ export async function demoCommand(argv: string[]): Promise<void> {
 interface EdgeSource {
   sent(): number;
   describe(): string;
+  /** The remote-access edge, when it started. */
+  readonly remote?: RemoteEdge;
   stop(): Promise<void>;
 }
 
@@ -153,7 +167,10 @@ async function startEdgeSource(o: {
   keyspace: Keyspace;
   edges: number;
 }): Promise<EdgeSource> {
-  const users: Record<string, string> = { hub: randomBytes(12).toString('hex') };
+  const users: Record<string, string> = {
+    hub: randomBytes(12).toString('hex'),
+    [REMOTE_EDGE]: randomBytes(12).toString('hex'),
+  };
   for (let i = 0; i < o.edges; i++) users[simulatedEdgeId(i)] = simulatedPassword(simulatedEdgeId(i));
   let broker: MosquittoServer;
   try {
@@ -189,12 +206,29 @@ async function startEdgeSource(o: {
     speed: 20,
   }).start();
   const storms = setInterval(() => sim.alarmStorm(), 60_000);
+  // Commands (tunnels) go back to the edges over MQTT.
+  const relay = await new DownlinkRelay({
+    redis,
+    keyspace: o.keyspace,
+    sender: await mqttDownlink({ url: broker.url, username: 'hub', password: users.hub! }),
+  }).start();
+  const remote = await startRemoteEdge({ brokerUrl: broker.url, password: users[REMOTE_EDGE]! }).catch(
+    (error: unknown) => {
+      process.stderr.write(
+        `remote-access edge not started (${error instanceof Error ? error.message : String(error)})\n`,
+      );
+      return undefined;
+    },
+  );
   return {
     sent: () => link.stats.enqueued,
     describe: () =>
       `mosquitto ${broker.url}: ${sim.stats.connected} edges connected, ${sim.stats.alarmsRaised} storm alarms`,
+    remote,
     async stop() {
       clearInterval(storms);
+      await remote?.stop();
+      await relay.stop();
       await sim.stop();
       await link.stop();
       redis.disconnect();
