@@ -97,11 +97,19 @@ export async function demoCommand(argv: string[]): Promise<void> {
     stopping = true;
     clearInterval(timer);
     process.stdout.write('\nstopping: edges, hub nodes (handing shards off), Redis…\n');
-    await source.stop();
-    await gateway?.stop();
-    await Promise.all(nodes.map((n) => n.stop()));
+    // Ctrl-C reaches every process of the terminal's group, so Redis, the broker and the hub nodes
+    // may be gone already: each step gets a few seconds, then the demo moves on.
+    const step = async (name: string, run: () => Promise<unknown>) => {
+      const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5000).unref());
+      const outcome = await Promise.race([run().catch(() => 'failed'), timeout]);
+      if (outcome === 'timeout' || outcome === 'failed')
+        process.stdout.write(`  ${name}: ${outcome}, going on\n`);
+    };
+    await step('edges', () => source.stop());
+    await step('gateway', async () => gateway?.stop());
+    await step('hub nodes', () => Promise.all(nodes.map((n) => n.stop())));
     redis.disconnect();
-    await server?.stop();
+    await step('Redis', async () => server?.stop());
     process.stdout.write('stopped.\n');
     process.exit(0);
   };
