@@ -13,10 +13,10 @@
  *   25 at a time, repeatedly.
  */
 import mqtt from 'mqtt';
-import { encodeCompact, simulatedEdgeId, simulatedPassword, uplinkTopic } from '../../edge/mod.ts';
-import { createApiKey, openDatabase, registerEdges } from '../../gateway/mod.ts';
-import { spawnDevicehub, startMosquitto, waitFor } from '../../infra/mod.ts';
+import { encodeCompact, simulatedPassword, uplinkTopic } from '../../edge/mod.ts';
+import { waitFor } from '../../infra/mod.ts';
 import { startBenchCluster } from '../cluster.ts';
+import { HUB_PASSWORD, registeredFleet, startMqttHub } from '../fleet.ts';
 import { httpClient, percentiles } from '../http-client.ts';
 import type { Target } from '../report.ts';
 import type { ScenarioOptions, ScenarioResult } from './common.ts';
@@ -29,31 +29,16 @@ const TARGET_RATE = 10_000;
 export async function gatewayScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   await using cluster = await startBenchCluster();
   await cluster.startNode('node-1');
-  const hubPassword = 'bench-hub';
-  await using mosquitto = await startMosquitto({ users: { hub: hubPassword } });
-  await using link = spawnDevicehub(
-    ['link', 'mqtt', ...cluster.cliArgs, '--url', mosquitto.url, '--password', hubPassword],
-    { name: 'link', env: { DH_LOG_LEVEL: 'warn' } },
-  );
-  await link.ready;
+  await using mosquitto = await startMqttHub(cluster);
 
   // The fleet and the keys, written before the gateway opens its embedded database.
-  const ids = Array.from({ length: o.edges }, (_, i) => simulatedEdgeId(i));
-  let operatorKey = '';
+  const fleet = registeredFleet(cluster, o.edges);
+  const ids = fleet.ids;
   const gateway = await cluster.startGateway(
     ['--tunnel-ports', '40000-40999', '--tunnel-host', 'tunnels.example.com'],
-    async (dataDir) => {
-      const database = await openDatabase({ dataDir });
-      await registerEdges(
-        database.db,
-        cluster.redis,
-        cluster.keyspace,
-        ids.map((id) => ({ id, secret: simulatedPassword(id) })),
-      );
-      operatorKey = (await createApiKey(database.db, { name: 'bench', scope: 'operator' })).key;
-      await database.close();
-    },
+    fleet.prepare,
   );
+  const operatorKey = fleet.key();
   const http = httpClient(gateway.url, o.edges + CONNECTIONS);
   await using _http = { [Symbol.asyncDispose]: async () => http.close() };
   const basic = new Map(
@@ -188,7 +173,7 @@ export async function gatewayScenario(o: ScenarioOptions): Promise<ScenarioResul
   // 3. Tunnels: POST until the open command reaches the edge over MQTT; the edge answers; close.
   const edgeSide = await mqtt.connectAsync(mosquitto.url, {
     username: 'hub',
-    password: hubPassword,
+    password: HUB_PASSWORD,
     protocolVersion: 5,
   });
   await using _edgeSide = { [Symbol.asyncDispose]: () => edgeSide.endAsync() };

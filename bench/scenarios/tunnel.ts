@@ -17,10 +17,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { TunnelExecutor } from '../../edge/agent/mod.ts';
-import { encodeCompact, simulatedEdgeId, simulatedPassword, uplinkTopic } from '../../edge/mod.ts';
-import { connectVia, createApiKey, openDatabase, registerEdges } from '../../gateway/mod.ts';
-import { frpBinary, spawnDevicehub, startFrps, startMosquitto, waitFor } from '../../infra/mod.ts';
+import { encodeCompact, uplinkTopic } from '../../edge/mod.ts';
+import { connectVia } from '../../gateway/mod.ts';
+import { frpBinary, startFrps, waitFor } from '../../infra/mod.ts';
 import { startBenchCluster } from '../cluster.ts';
+import { HUB_PASSWORD, registeredFleet, startMqttHub } from '../fleet.ts';
 import { httpClient, percentiles } from '../http-client.ts';
 import type { Target } from '../report.ts';
 import { type ScenarioOptions, type ScenarioResult, sleep } from './common.ts';
@@ -31,13 +32,7 @@ const TOKEN = 'bench-frp-token';
 export async function tunnelScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   await using cluster = await startBenchCluster();
   await cluster.startNode('node-1');
-  const hubPassword = 'bench-hub';
-  await using mosquitto = await startMosquitto({ users: { hub: hubPassword } });
-  await using link = spawnDevicehub(
-    ['link', 'mqtt', ...cluster.cliArgs, '--url', mosquitto.url, '--password', hubPassword],
-    { name: 'link', env: { DH_LOG_LEVEL: 'warn' } },
-  );
-  await link.ready;
+  await using mosquitto = await startMqttHub(cluster);
   await using frps = await startFrps({ token: TOKEN, tcpmux: true });
   // The edges' services: one small HTTP server answers for all of them.
   const service = createServer((_req, res) => res.writeHead(200).end('edge service'));
@@ -45,22 +40,13 @@ export async function tunnelScenario(o: ScenarioOptions): Promise<ScenarioResult
   await using _service = { [Symbol.asyncDispose]: () => new Promise<void>((r) => service.close(() => r())) };
   const target = `127.0.0.1:${(service.address() as AddressInfo).port}`;
 
-  const ids = Array.from({ length: o.edges }, (_, i) => simulatedEdgeId(i));
-  let operatorKey = '';
+  const fleet = registeredFleet(cluster, o.edges);
+  const ids = fleet.ids;
   const gateway = await cluster.startGateway(
     ['--tunnel-server', frps.address, '--tunnel-mux', `${frps.tcpmuxPort}:tunnels.bench`],
-    async (dataDir) => {
-      const database = await openDatabase({ dataDir });
-      await registerEdges(
-        database.db,
-        cluster.redis,
-        cluster.keyspace,
-        ids.map((id) => ({ id, secret: simulatedPassword(id) })),
-      );
-      operatorKey = (await createApiKey(database.db, { name: 'bench', scope: 'operator' })).key;
-      await database.close();
-    },
+    fleet.prepare,
   );
+  const operatorKey = fleet.key();
   const http = httpClient(gateway.url, OPERATORS * 2);
   await using _http = { [Symbol.asyncDispose]: async () => http.close() };
   const auth = { authorization: `Bearer ${operatorKey}` };
@@ -75,7 +61,7 @@ export async function tunnelScenario(o: ScenarioOptions): Promise<ScenarioResult
   });
   const agents = await mqtt.connectAsync(mosquitto.url, {
     username: 'hub',
-    password: hubPassword,
+    password: HUB_PASSWORD,
     protocolVersion: 5,
   });
   await using _agents = { [Symbol.asyncDispose]: () => agents.endAsync() };

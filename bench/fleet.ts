@@ -1,0 +1,51 @@
+/**
+ * Set-up the gateway scenarios share: mosquitto with a hub-side MQTT link process (which also
+ * relays commands down to the edges), and a gateway database holding N registered edges (the
+ * simulator's ids and passwords) and an operator key.
+ */
+import { simulatedEdgeId, simulatedPassword } from '../edge/mod.ts';
+import { createApiKey, openDatabase, registerEdges } from '../gateway/mod.ts';
+import { type MosquittoServer, spawnDevicehub, startMosquitto } from '../infra/mod.ts';
+import type { BenchCluster } from './cluster.ts';
+
+export const HUB_PASSWORD = 'bench-hub';
+
+/** mosquitto (user `hub`) and `devicehub link mqtt` against the cluster; disposed together. */
+export async function startMqttHub(cluster: BenchCluster): Promise<MosquittoServer & AsyncDisposable> {
+  const mosquitto = await startMosquitto({ users: { hub: HUB_PASSWORD } });
+  const link = spawnDevicehub(
+    ['link', 'mqtt', ...cluster.cliArgs, '--url', mosquitto.url, '--password', HUB_PASSWORD],
+    { name: 'link', env: { DH_LOG_LEVEL: 'warn' } },
+  );
+  await link.ready;
+  return Object.assign(mosquitto, {
+    [Symbol.asyncDispose]: async () => {
+      await link.kill();
+      await mosquitto.stop();
+    },
+  });
+}
+
+/**
+ * A `prepare` for `cluster.startGateway`: registers `edges` simulated edges and creates an
+ * operator key, which `key()` returns afterwards.
+ */
+export function registeredFleet(cluster: BenchCluster, edges: number) {
+  const ids = Array.from({ length: edges }, (_, i) => simulatedEdgeId(i));
+  let operatorKey = '';
+  return {
+    ids,
+    key: () => operatorKey,
+    prepare: async (dataDir: string) => {
+      const database = await openDatabase({ dataDir });
+      await registerEdges(
+        database.db,
+        cluster.redis,
+        cluster.keyspace,
+        ids.map((id) => ({ id, secret: simulatedPassword(id) })),
+      );
+      operatorKey = (await createApiKey(database.db, { name: 'bench', scope: 'operator' })).key;
+      await database.close();
+    },
+  };
+}
