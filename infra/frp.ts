@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
-import { type ServerProcess, startServerProcess } from './server-process.ts';
+import { type ServerProcess, startServerProcess, withControls } from './server-process.ts';
 
 /** The frp version the project builds (from infra/frp/go.mod). */
 export function frpVersion(): string {
@@ -88,18 +88,12 @@ export async function startFrps(options: FrpsOptions): Promise<FrpsServer> {
     describeExit: (code) => `frps exited with ${code}; config in ${dir}/frps.toml`,
   });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
-  return {
+  const fields = {
     address: `127.0.0.1:${bindPort}`,
     bindPort,
     tcpmuxPort,
     dir,
     apiUrl,
-    get pid() {
-      return proc.pid;
-    },
-    kill: proc.kill,
-    restart: proc.restart,
-    stop: proc.stop,
     async info() {
       const res = await fetch(`${apiUrl}/api/serverinfo`, {
         headers: { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` },
@@ -110,6 +104,6 @@ export async function startFrps(options: FrpsOptions): Promise<FrpsServer> {
         proxyTypeCount: Record<string, number>;
       };
     },
-    [Symbol.asyncDispose]: proc.stop,
   };
+  return withControls(proc, fields);
 }

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
-import { type ServerProcess, startServerProcess } from './server-process.ts';
+import { type ServerProcess, startServerProcess, withControls } from './server-process.ts';
 
 /** `restart` comes back on the same ports and data. */
 export interface KafkaServer extends ServerProcess, AsyncDisposable {
@@ -77,15 +77,8 @@ export async function startKafka(options: { partitions?: number } = {}): Promise
     },
     describeExit: (code) => `Kafka exited with ${code}: ${stderr}`,
   });
-  return {
+  return withControls(server, {
     broker: `127.0.0.1:${port}`,
     dir,
-    get pid() {
-      return server.pid;
-    },
-    kill: server.kill,
-    restart: server.restart,
-    stop: server.stop,
-    [Symbol.asyncDispose]: server.stop,
-  };
+  });
 }

@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
-import { type ServerProcess, startServerProcess } from './server-process.ts';
+import { type ServerProcess, startServerProcess, withControls } from './server-process.ts';
 
 export interface MosquittoOptions {
   /** Users and passwords: the hub's and each edge's (the user name of an edge is its id). */
@@ -86,17 +86,10 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
     spawnServer: () => spawn(mosquitto, ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' }),
     describeExit: (code) => `mosquitto exited with ${code}; see ${dir}/mosquitto.log`,
   });
-  const server: MosquittoServer = {
+  const server: MosquittoServer = withControls(proc, {
     url: `mqtt://127.0.0.1:${port}`,
     port,
     dir,
-    get pid() {
-      return proc.pid;
-    },
-    kill: proc.kill,
-    restart: proc.restart,
-    stop: proc.stop,
-    [Symbol.asyncDispose]: proc.stop,
-  };
+  });
   return server;
 }

@@ -63,3 +63,17 @@ export async function startServerProcess(o: {
     stop: () => stop(stopSignal),
   };
 }
+
+/** `fields` with the process's controls (pid, kill, restart, stop) and `await using` support. */
+export function withControls<T extends object>(
+  proc: ServerProcess,
+  fields: T,
+): T & ServerProcess & AsyncDisposable {
+  return Object.defineProperties(fields, {
+    pid: { get: () => proc.pid, enumerable: true },
+    kill: { value: proc.kill },
+    restart: { value: proc.restart },
+    stop: { value: proc.stop },
+    [Symbol.asyncDispose]: { value: proc.stop },
+  }) as T & ServerProcess & AsyncDisposable;
+}

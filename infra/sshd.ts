@@ -8,7 +8,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './free-port.ts';
-import { type ServerProcess, startServerProcess } from './server-process.ts';
+import { type ServerProcess, startServerProcess, withControls } from './server-process.ts';
 
 export interface SshdServer extends ServerProcess, AsyncDisposable {
   readonly port: number;
@@ -67,7 +67,7 @@ export async function startSshd(): Promise<SshdServer> {
     describeExit: (code) => `sshd exited with ${code}; config in ${dir}/sshd_config`,
   });
   const keyFile = join(dir, 'client_key');
-  return {
+  const fields: Omit<SshdServer, keyof ServerProcess | typeof Symbol.asyncDispose> = {
     port,
     user,
     keyFile,
@@ -84,12 +84,6 @@ export async function startSshd(): Promise<SshdServer> {
       ]);
       return stdout;
     },
-    get pid() {
-      return proc.pid;
-    },
-    kill: proc.kill,
-    restart: proc.restart,
-    stop: proc.stop,
-    [Symbol.asyncDispose]: proc.stop,
   };
+  return withControls(proc, fields);
 }
