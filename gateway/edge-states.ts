@@ -2,7 +2,7 @@
  * Edges' live state for the API: each edge actor's checkpointed shadow and the hub node holding
  * its shard, read for a page of edges in one Redis round trip.
  */
-import type { EdgeState } from '../actors/mod.ts';
+import { type EdgeState, readActorState } from '../actors/mod.ts';
 import { execOrThrow, type Keyspace, type Redis } from '../bus/mod.ts';
 
 export interface EdgeView {
@@ -49,8 +49,21 @@ export async function readEdgeViews(
   return out;
 }
 
+/** An edge actor's checkpointed state, if it has one. */
+export async function readEdgeState(
+  redis: Redis,
+  keyspace: Keyspace,
+  id: string,
+): Promise<EdgeState | undefined> {
+  return (await readActorState<EdgeState>(redis, keyspace, `edge/${id}`))?.state;
+}
+
 /** The command records an edge actor keeps. */
 export async function readCommands(redis: Redis, keyspace: Keyspace, id: string) {
-  const raw = await redis.hget(keyspace.shard(keyspace.shardOf(`edge/${id}`)).state, `edge/${id}`);
-  return raw === null ? {} : ((JSON.parse(raw) as { s: EdgeState }).s.commands ?? {});
+  return (await readEdgeState(redis, keyspace, id))?.commands ?? {};
+}
+
+/** The tunnels an edge actor keeps (live state, fresher than the database's copy). */
+export async function readTunnels(redis: Redis, keyspace: Keyspace, id: string) {
+  return (await readEdgeState(redis, keyspace, id))?.tunnels ?? {};
 }

@@ -15,13 +15,14 @@ import type { Duplex } from 'node:stream';
 import { and, eq } from 'drizzle-orm';
 import { Client, type ClientChannel } from 'ssh2';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { Logger, TunnelRecord } from '../actors/mod.ts';
+import type { Logger } from '../actors/mod.ts';
 import type { Keyspace, Redis } from '../bus/mod.ts';
 import { audit } from './audit.ts';
 import { type Authenticator, actorOf, hasScope } from './auth.ts';
 import type { Db } from './db/database.ts';
 import { terminalSessions, tunnels } from './db/schema.ts';
 import type { TunnelSettings } from './deps.ts';
+import { readTunnels } from './edge-states.ts';
 import { EVENTS_PROTOCOL, refuseUpgrade, upgradeCredentials } from './events-socket.ts';
 import { connectVia } from './tunnel-connect.ts';
 
@@ -70,14 +71,7 @@ export function terminalSocket(deps: TerminalDeps) {
       .where(and(eq(tunnels.id, at.tunnelId), eq(tunnels.edgeId, at.edgeId)));
     if (row === undefined)
       return refuseUpgrade(socket, 404, 'NOT_FOUND', `No tunnel ${at.tunnelId} for edge ${at.edgeId}`);
-    const raw = await deps.redis.hget(
-      deps.keyspace.shard(deps.keyspace.shardOf(`edge/${at.edgeId}`)).state,
-      `edge/${at.edgeId}`,
-    );
-    const live =
-      raw === null
-        ? undefined
-        : (JSON.parse(raw) as { s: { tunnels?: Record<string, TunnelRecord> } }).s.tunnels?.[at.tunnelId];
+    const live = (await readTunnels(deps.redis, deps.keyspace, at.edgeId))[at.tunnelId];
     const state = live?.state ?? row.state;
     const service = row.services.find((s) => s.name === 'ssh');
     if (state !== 'open' || service === undefined)

@@ -16,6 +16,7 @@ import { audit } from '../audit.ts';
 import { type AuthEnv, actorOf, requireAuth } from '../auth.ts';
 import { edges, tunnels } from '../db/schema.ts';
 import type { GatewayDeps, TunnelSettings } from '../deps.ts';
+import { readTunnels } from '../edge-states.ts';
 import { ApiError } from '../errors.ts';
 import { tunnelClaims } from '../outbox/records.ts';
 import { AUTH_ERRORS, EdgeIdParam, ErrorSchema, json } from './schemas.ts';
@@ -147,12 +148,7 @@ export function tunnelRoutes(deps: GatewayDeps) {
       endedAt: iso(live?.endedAt) ?? row.endedAt?.toISOString() ?? null,
     };
   };
-  const liveTunnels = async (edgeId: string) => {
-    const raw = await redis.hget(keyspace.shard(keyspace.shardOf(`edge/${edgeId}`)).state, `edge/${edgeId}`);
-    return raw === null
-      ? {}
-      : ((JSON.parse(raw) as { s: { tunnels?: Record<string, TunnelRecord> } }).s.tunnels ?? {});
-  };
+  const liveTunnels = (edgeId: string) => readTunnels(redis, keyspace, edgeId);
   const find = async (edgeId: string, tunnelId: string) => {
     const [row] = await db
       .select()
