@@ -309,8 +309,12 @@ function outgoing(state: EdgeState, ctx: ActorContext) {
       transport: state.transport ?? 'mqtt',
     });
   };
-  const done = (next: EdgeState): EdgeState => {
-    if (commands === undefined) return next;
+  /** `rearm`: the records changed otherwise too (a result, a timeout): re-arm even if none went out. */
+  const done = (next: EdgeState, rearm = false): EdgeState => {
+    if (commands === undefined) {
+      if (rearm) armCommandTimer(next.commands ?? {}, ctx);
+      return next;
+    }
     const trimmed = trimCommands(commands);
     armCommandTimer(trimmed, ctx);
     return { ...next, commands: trimmed };
@@ -475,8 +479,7 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
           ctx,
           out.issue,
         );
-        armCommandTimer(commands, ctx);
-        return out.done(tunnels === undefined ? next : { ...next, tunnels });
+        return out.done(tunnels === undefined ? next : { ...next, tunnels }, true);
       },
     },
     timers: {
@@ -495,8 +498,10 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
             timedOut.push(id);
           }
         }
-        armCommandTimer(commands, ctx);
-        if (timedOut.length === 0) return undefined;
+        if (timedOut.length === 0) {
+          armCommandTimer(commands, ctx);
+          return undefined;
+        }
         // A tunnel whose edge never answered its open command has failed.
         let next: EdgeState = { ...state, commands };
         const out = outgoing(next, ctx);
@@ -510,7 +515,7 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
           );
           if (tunnels !== undefined) next = { ...next, tunnels };
         }
-        return out.done(next);
+        return out.done(next, true);
       },
       tunnels(state: EdgeState, _data: unknown, ctx: ActorContext): EdgeState | undefined {
         const out = outgoing(state, ctx);
