@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Keyspace, readDeadLetters } from '../bus/mod.ts';
-import { type HubProcess, spawnHubNode, waitFor } from '../infra/mod.ts';
+import { type HubProcess, waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { type ActorClient, createActorClient } from './client.ts';
 import { readLeases } from './leases.ts';
@@ -21,17 +21,8 @@ import {
 
 const t = useRedis();
 
-function spawn(keyspace: Keyspace, nodeId: string): HubProcess {
-  return spawnHubNode({
-    redisUrl: t.server.url,
-    nodeId,
-    prefix: keyspace.prefix,
-    shards: keyspace.shards,
-    leaseMs: 1000,
-    tickMs: 100,
-    actorsModule: TEST_ACTORS_MODULE,
-  });
-}
+const spawn = (keyspace: Keyspace, nodeId: string): HubProcess =>
+  t.hubProcess(keyspace, nodeId, TEST_ACTORS_MODULE);
 
 async function stateOf<S>(keyspace: Keyspace, address: string): Promise<S | undefined> {
   return (await readActorState<S>(t.redis, keyspace, address))?.state;

@@ -12,6 +12,7 @@ import {
   startHubNode,
 } from '../actors/mod.ts';
 import { connectRedis, createKeyspace, type Keyspace, type KeyspaceOptions, type Redis } from '../bus/mod.ts';
+import { type HubProcess, spawnHubNode } from './hub-process.ts';
 import { type RedisServer, startRedisServer } from './redis-server.ts';
 
 export interface TestRedis {
@@ -24,6 +25,8 @@ export interface TestRedis {
   connect(name?: string): Redis;
   /** A hub node with the edge actor (or `actors`) and test timings, on its own connection. */
   hub(keyspace: Keyspace, actors?: HubNodeOptions['actors']): Promise<HubNode>;
+  /** A hub node as its own process (`devicehub node`, real signals), with fault-test timings. */
+  hubProcess(keyspace: Keyspace, nodeId: string, actorsModule?: string): HubProcess;
   /** `--redis … --prefix … --shards …` for a `devicehub` child process working in `keyspace`. */
   cliArgs(keyspace: Keyspace): string[];
   /** An edge actor's persisted state, if it committed one. */
@@ -47,6 +50,16 @@ export function useRedis(): TestRedis {
     createKeyspace({ shards: 64, ...options, prefix: `t${randomBytes(4).toString('hex')}` });
   t.hub = (keyspace, actors = [edgeActor]) =>
     startHubNode({ redis: t.connect('hub'), keyspace, actors, ...FAST_HUB });
+  t.hubProcess = (keyspace, nodeId, actorsModule) =>
+    spawnHubNode({
+      redisUrl: t.server.url,
+      nodeId,
+      prefix: keyspace.prefix,
+      shards: keyspace.shards,
+      leaseMs: 1000,
+      tickMs: 100,
+      ...(actorsModule === undefined ? {} : { actorsModule }),
+    });
   t.cliArgs = (keyspace) => [
     '--redis',
     t.server.url,

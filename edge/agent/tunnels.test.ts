@@ -30,7 +30,6 @@ import {
   type MosquittoServer,
   portOpen,
   type SshdServer,
-  spawnHubNode,
   startFrps,
   startMosquitto,
   startSshd,
@@ -81,16 +80,7 @@ after(async () => {
 /** The whole path; hub nodes in this process, or (`processes`) two `devicehub node` processes. */
 async function setup(o: { processes?: boolean; mux?: boolean } = {}) {
   const keyspace = t.keyspace();
-  const spawnNode = (nodeId: string) =>
-    spawnHubNode({
-      redisUrl: t.server.url,
-      nodeId,
-      prefix: keyspace.prefix,
-      shards: keyspace.shards,
-      leaseMs: 1000,
-      tickMs: 100,
-    });
-  const processes = o.processes ? [spawnNode('n1'), spawnNode('n2')] : [];
+  const processes = o.processes ? [t.hubProcess(keyspace, 'n1'), t.hubProcess(keyspace, 'n2')] : [];
   await Promise.all(processes.map((p) => p.ready));
   const node = o.processes ? undefined : await t.hub(keyspace);
   const link = await new MqttLink({
