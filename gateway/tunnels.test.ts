@@ -35,7 +35,6 @@ function edgesAnswering(redis: Redis, keyspace: Keyspace, refuse: (edgeId: strin
   const client = createActorClient(redis, keyspace, edgeActor);
   let last = '0';
   let stopped = false;
-  const answered: string[] = [];
   const loop = (async () => {
     while (!stopped) {
       const entries = (await redis.xrange(keyspace.outbox(0), `(${last}`, '+')) as [string, string[]][];
@@ -44,7 +43,6 @@ function edgesAnswering(redis: Redis, keyspace: Keyspace, refuse: (edgeId: strin
         const e = JSON.parse(fields[1]!) as { type: string; command?: string; id: string; edgeId: string };
         if (e.type !== 'command' || e.command !== 'tunnel.open') continue;
         const error = refuse(e.edgeId);
-        answered.push(e.id);
         await client.send(e.edgeId, 'commandResult', {
           id: e.id,
           ok: error === undefined,
@@ -58,7 +56,7 @@ function edgesAnswering(redis: Redis, keyspace: Keyspace, refuse: (edgeId: strin
     stopped = true;
     return loop;
   };
-  return { answered, stop };
+  return { stop };
 }
 
 async function setup(o: { ports?: { low: number; high: number } } = {}) {

@@ -85,8 +85,9 @@ describe('outbox to the web backend', { timeout: 90_000 }, () => {
     assert.equal(backend.stats.outOfOrder, 0, 'in order per edge');
     assert.ok(backend.stats.maxHeld > 0, 'requests were held during the stall');
     assert.equal(await gateways[1]!.webBackend!.backlog(), 0);
-    // Duplicates happen (a held request answered after its client gave up) and are counted.
-    assert.equal(backend.stats.requests >= backend.stats.delivered + backend.stats.duplicates, true);
+    // The stall made the gateways retry (held requests time out); what a held request delivered
+    // after its client gave up comes again and is counted as a duplicate, not as delivered.
+    assert.ok(gateways.reduce((n, g) => n + g.webBackend!.stats.retries, 0) > 0, 'retried through the stall');
 
     // Every alarm start and end is in the history, once, in this month's partition.
     const rows = await database.db.execute<{ part: string; n: number }>(
