@@ -8,7 +8,7 @@
  * them onto the checkpoint, so nothing is lost or applied twice. The table keeps the dirty
  * actors in the order they became dirty, so finding the ones due costs nothing per clean actor.
  */
-import { execOrThrow, type Keyspace, type Redis } from '../bus/mod.ts';
+import { execOrThrow, type Keyspace, openPipeline, type Redis } from '../bus/mod.ts';
 import type { ActorDefinition } from './define.ts';
 import type { Logger } from './logger.ts';
 
@@ -62,7 +62,7 @@ export class ActorTable {
       if (list) list.push(w);
       else byShard.set(w.shard, [w]);
     }
-    const pipeline = redis.pipeline();
+    const pipeline = openPipeline(redis);
     const order = [...byShard.entries()];
     for (const [shard, list] of order) {
       pipeline.hmget(this.#keyspace.shard(shard).state, ...list.map((w) => w.address));

@@ -2,7 +2,15 @@
  * Shard leases with fencing tokens: thin typed wrappers over acquire/renew/release.lua, one
  * script call per hash-tag group, all groups in one pipeline.
  */
-import { CONSUMER_GROUP, execOrThrow, groupByTag, type Keyspace, type Redis, runScript } from '../bus/mod.ts';
+import {
+  CONSUMER_GROUP,
+  execOrThrow,
+  groupByTag,
+  type Keyspace,
+  openPipeline,
+  type Redis,
+  runScript,
+} from '../bus/mod.ts';
 
 export interface Granted {
   readonly shard: number;
@@ -25,7 +33,7 @@ export async function acquireLeases(
     ).values(),
   ];
   if (groups.length === 0) return [];
-  const pipeline = redis.pipeline();
+  const pipeline = openPipeline(redis);
   for (const list of groups) {
     const keys = list.flatMap(({ shard }) => [keyspace.shard(shard).lease, keyspace.shard(shard).mailbox]);
     runScript(pipeline, 'acquire', keys, [node, ttlMs, CONSUMER_GROUP]);
@@ -51,7 +59,7 @@ export async function renewLeases(
 ): Promise<number[]> {
   const groups = [...groupByTag(keyspace, held).values()];
   if (groups.length === 0) return [];
-  const pipeline = redis.pipeline();
+  const pipeline = openPipeline(redis);
   for (const list of groups) {
     runScript(
       pipeline,
@@ -78,7 +86,7 @@ export async function releaseLeases(
 ): Promise<number> {
   const groups = [...groupByTag(keyspace, held).values()];
   if (groups.length === 0) return 0;
-  const pipeline = redis.pipeline();
+  const pipeline = openPipeline(redis);
   for (const list of groups) {
     runScript(
       pipeline,
@@ -96,7 +104,7 @@ export async function readLeases(
   redis: Redis,
   keyspace: Keyspace,
 ): Promise<{ shard: number; node: string; epoch: number; until: number }[]> {
-  const pipeline = redis.pipeline();
+  const pipeline = openPipeline(redis);
   for (let s = 0; s < keyspace.shards; s++) pipeline.hmget(keyspace.shard(s).lease, 'node', 'epoch', 'until');
   const replies = (await execOrThrow(pipeline)) as (string | null)[][];
   return replies.map(([node, epoch, until], shard) => ({

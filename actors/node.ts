@@ -18,6 +18,7 @@ import {
   groupByTag,
   type Keyspace,
   type MailboxEntry,
+  openPipeline,
   type Redis,
   runScript,
   shardMask,
@@ -416,7 +417,7 @@ export class HubNode implements AsyncDisposable {
     const held = new Set([...this.#owned.values()].filter((o) => !o.releasing).map((o) => o.shard));
     if (held.size === 0) return;
     const mask = shardMask(this.#keyspace, held);
-    const pipeline = this.#redis.pipeline();
+    const pipeline = openPipeline(this.#redis);
     for (const group of new Set([...held].map((s) => this.#keyspace.groupOf(s)))) {
       const ks = this.#keyspace;
       runScript(
@@ -435,7 +436,7 @@ export class HubNode implements AsyncDisposable {
     const held = [...this.#owned.values()];
     const groups = [...groupByTag(this.#keyspace, held).values()];
     if (groups.length === 0) return;
-    const pipeline = this.#redis.pipeline();
+    const pipeline = openPipeline(this.#redis);
     for (const list of groups) {
       runScript(
         pipeline,

@@ -13,6 +13,7 @@ import {
   groupByTag,
   type Keyspace,
   type MailboxEntry,
+  openPipeline,
   pendingDeliveries,
   queueDeadLetter,
   type Redis,
@@ -428,7 +429,7 @@ async function commitTurn(
   );
   if (commits.length === 0 && deadLetters.length === 0) return [];
   const { redis, keyspace, nodeId } = options;
-  const pipeline = redis.pipeline();
+  const pipeline = openPipeline(redis);
   for (const letter of deadLetters) queueDeadLetter(pipeline, keyspace, letter);
   const order = [...groupByTag(keyspace, commits).entries()];
   const flushed: { slot: ActorSlot; id: string; acked: number }[] = [];

@@ -7,7 +7,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EdgeState, type NodeStats, readNodeStats } from '../actors/mod.ts';
-import { connectRedis, createKeyspace, execOrThrow, type Keyspace, type Redis } from '../bus/mod.ts';
+import {
+  connectRedis,
+  createKeyspace,
+  execOrThrow,
+  type Keyspace,
+  openPipeline,
+  type Redis,
+} from '../bus/mod.ts';
 import {
   type DevicehubProcess,
   freePort,
@@ -98,7 +105,7 @@ export async function startBenchCluster(
     },
     stats: () => readNodeStats(redis, keyspace),
     async edgeStates(edges, idOf = edgeId) {
-      const pipeline = redis.pipeline();
+      const pipeline = openPipeline(redis);
       for (let s = 0; s < keyspace.shards; s++) pipeline.hgetall(keyspace.shard(s).state);
       const byAddress = new Map<string, EdgeState>();
       for (const hash of await execOrThrow(pipeline)) {

@@ -9,7 +9,7 @@
  * {"done":true,"sent","lastSeq":[per edge]}.
  */
 import { parseArgs } from 'node:util';
-import { connectRedis, createKeyspace, execOrThrow, queueMessages } from '../bus/mod.ts';
+import { connectRedis, createKeyspace, execOrThrow, openPipeline, queueMessages } from '../bus/mod.ts';
 import { legacyData, legacyScheduleAt } from './workload.ts';
 
 const { values } = parseArgs({
@@ -89,7 +89,7 @@ while (!stopping && cursor < total) {
     cursor++;
   }
   if (due.length > 0) {
-    const pipeline = redis.pipeline();
+    const pipeline = openPipeline(redis);
     queueMessages(pipeline, keyspace, due, now);
     await execOrThrow(pipeline);
     sent += due.length;

@@ -2,8 +2,9 @@
  * The dead-letter stream: messages no actor could take, each with the reason, the node that
  * gave up and the original fields. Bounded (approximately) to the newest `MAX_DEAD_LETTERS`.
  */
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import type { Keyspace } from './keys.ts';
+import type { Redis } from './redis.ts';
 
 export const MAX_DEAD_LETTERS = 100_000;
 

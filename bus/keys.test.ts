@@ -16,6 +16,7 @@ describe('keyspace', () => {
       );
       assert.deepEqual([...tags], [`g${s % 4}`], `shard ${s}`);
       assert.equal(ks.mailboxTemplate(k.group).replace('%d', String(s)), k.mailbox);
+      assert.equal(ks.leaseTemplate(k.group).replace('%d', String(s)), k.lease);
       assert.equal(hashTag(ks.ready(k.group)), `g${s % 4}`);
     }
   });

@@ -52,6 +52,8 @@ export interface Keyspace {
   ready(group: number): string;
   /** The group's mailbox key with `%d` in place of the shard number (for read-ready.lua). */
   mailboxTemplate(group: number): string;
+  /** The group's lease key with `%d` in place of the shard number (for read-ready.lua). */
+  leaseTemplate(group: number): string;
   /** Sorted set: live hub nodes scored by heartbeat expiry (ms, Redis clock). */
   readonly members: string;
   /** Hash: node id → JSON stats, refreshed by each node every second. */
@@ -123,6 +125,7 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
     timers: (group) => `${prefix}:{g${group}}:timers`,
     timerData: (group) => `${prefix}:{g${group}}:tdata`,
     mailboxTemplate: (group) => `${prefix}:{g${group}}:s%d:mb`,
+    leaseTemplate: (group) => `${prefix}:{g${group}}:s%d:lease`,
     members: `${meta}:members`,
     nodeStats: `${meta}:stats`,
     layout: `${meta}:layout`,

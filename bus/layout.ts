@@ -3,9 +3,10 @@
  * stored in Redis; a process configured differently refuses to run rather than read and write
  * keys nobody else uses.
  */
-import type { Redis } from 'ioredis';
+
 import { LayoutMismatchError } from './errors.ts';
 import type { Keyspace } from './keys.ts';
+import type { Redis } from './redis.ts';
 
 export async function ensureLayout(redis: Redis, keyspace: Keyspace): Promise<void> {
   await redis.hsetnx(keyspace.layout, 'shards', keyspace.shards);

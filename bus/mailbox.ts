@@ -6,11 +6,12 @@
  * group for all the shards it owns, and acknowledges entries only when the turn that applied
  * them is committed (see commit.lua).
  */
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import { decodeEntry, encodeEntry, type MailboxEntry, type MailboxMessage } from './entry.ts';
 import { MalformedEntryError } from './errors.ts';
 import { CONSUMER_GROUP, groupByTag, type Keyspace } from './keys.ts';
-import { execOrThrow } from './pipeline.ts';
+import { execOrThrow, openPipeline } from './pipeline.ts';
+import type { Redis } from './redis.ts';
 import { runScript } from './scripts.ts';
 
 /**
@@ -63,7 +64,7 @@ export async function appendMessages(
   keyspace: Keyspace,
   messages: readonly MailboxMessage[],
 ): Promise<string[]> {
-  const pipeline = redis.pipeline();
+  const pipeline = openPipeline(redis);
   queueMessages(pipeline, keyspace, messages);
   return (await execOrThrow(pipeline)).map(String);
 }
@@ -94,13 +95,13 @@ export async function readReady(
 ): Promise<RawShardEntries[]> {
   const { mask, groups } = readable;
   if (groups.length === 0) return [];
-  const pipeline = redis.pipeline();
+  const pipeline = openPipeline(redis);
   for (const group of groups) {
     runScript(
       pipeline,
       'read-ready',
       [keyspace.ready(group)],
-      [CONSUMER_GROUP, consumer, count, mask, keyspace.mailboxTemplate(group)],
+      [CONSUMER_GROUP, consumer, count, mask, keyspace.mailboxTemplate(group), keyspace.leaseTemplate(group)],
     );
   }
   const out: RawShardEntries[] = [];
@@ -131,30 +132,27 @@ export async function readShards(
   count: number,
 ): Promise<RawShardEntries[]> {
   if (reads.length === 0) return [];
-  const byGroup = groupByTag(keyspace, reads);
-  const byKey = new Map<string, number>();
-  const pipeline = redis.pipeline();
-  for (const list of byGroup.values()) {
-    const keys: string[] = [];
-    const ids: string[] = [];
-    for (const read of list) {
-      const key = keyspace.shard(read.shard).mailbox;
-      byKey.set(key, read.shard);
-      keys.push(key);
-      ids.push(read.from);
-    }
-    pipeline.xreadgroup('GROUP', CONSUMER_GROUP, consumer, 'COUNT', count, 'STREAMS', ...keys, ...ids);
+  const pipeline = openPipeline(redis);
+  const lists = [...groupByTag(keyspace, reads).values()];
+  for (const list of lists) {
+    runScript(
+      pipeline,
+      'read-shards',
+      list.flatMap(({ shard }) => [keyspace.shard(shard).mailbox, keyspace.shard(shard).lease]),
+      [CONSUMER_GROUP, consumer, count, ...list.map((read) => read.from)],
+    );
   }
   const out: RawShardEntries[] = [];
-  for (const reply of await execOrThrow(pipeline)) {
-    if (reply === null) continue;
-    for (const [key, entries] of reply as [string, [string, string[] | null][]][]) {
-      const shard = byKey.get(key);
-      if (shard === undefined || entries.length === 0) continue;
+  const replies = await execOrThrow(pipeline);
+  replies.forEach((reply, g) => {
+    const flat = reply as (number | [string, string[] | null][])[];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const shard = lists[g]![Number(flat[i]) - 1]!.shard;
+      const entries = flat[i + 1] as [string, string[] | null][];
       // A pending entry trimmed or deleted meanwhile comes back with nil fields.
       out.push({ shard, entries: entries.map(([id, fields]) => ({ id, fields: fields ?? [] })) });
     }
-  }
+  });
   return out;
 }
 

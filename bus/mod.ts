@@ -39,11 +39,11 @@ export {
   tryDecode,
 } from './mailbox.ts';
 export { dropLease, holdLease } from './named-lease.ts';
-export { execOrThrow } from './pipeline.ts';
+export { execOrThrow, openPipeline } from './pipeline.ts';
 export type { PortRange } from './port-pool.ts';
 export { allocatedPorts, allocatePorts, releasePorts } from './port-pool.ts';
 export type { ConnectOptions, Redis } from './redis.ts';
-export { connectRedis } from './redis.ts';
+export { connectRedis, duplicateRedis, isCluster } from './redis.ts';
 export type { ScriptName } from './scripts.ts';
 export { runScript } from './scripts.ts';
 export { compareStreamIds } from './stream-id.ts';

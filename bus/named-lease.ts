@@ -4,8 +4,9 @@
  * well within the time to live; one that misses its renewal stops the work before another takes
  * it over (the time to live is the bound on the overlap).
  */
-import type { Redis } from 'ioredis';
+
 import type { Keyspace } from './keys.ts';
+import type { Redis } from './redis.ts';
 import { runScript } from './scripts.ts';
 
 /** Takes the lease `name` for `holder` (or extends it when held by them); true when held. */

@@ -2,10 +2,11 @@
  * Redis connections for DeviceHub: one factory, so every part of the system connects the same
  * way and has the bus's Lua scripts registered.
  */
-import { Redis } from 'ioredis';
+import { Cluster, Redis as Single } from 'ioredis';
 import { registerScripts } from './scripts.ts';
 
-export type { Redis } from 'ioredis';
+/** A connection to one Redis server or to a Redis Cluster: the bus works the same on both. */
+export type Redis = Single | Cluster;
 
 export interface ConnectOptions {
   /** Connection name shown by CLIENT LIST, e.g. `node:n1`. */
@@ -14,8 +15,32 @@ export interface ConnectOptions {
   failFast?: boolean;
 }
 
-/** Opens a connection to `url` (redis://host:port/db) with the bus's scripts defined on it. */
+/**
+ * Opens a connection with the bus's scripts defined on it, to `redis://host:port/db` (one
+ * server) or `redis+cluster://host:port,host:port,…` (a Redis Cluster: any reachable nodes; the
+ * rest are discovered).
+ */
 export function connectRedis(url: string, options: ConnectOptions = {}): Redis {
+  const retryStrategy = (times: number) => Math.min(50 * 2 ** times, 1000);
+  const common = {
+    connectionName: options.name,
+    maxRetriesPerRequest: options.failFast ? 0 : null,
+  };
+  if (url.startsWith('redis+cluster://')) {
+    const cluster = new Cluster(parseClusterSeeds(url), {
+      redisOptions: common,
+      enableOfflineQueue: !options.failFast,
+      clusterRetryStrategy: retryStrategy,
+      // A failover takes a node timeout or two: keep retrying moved or down slots meanwhile.
+      retryDelayOnClusterDown: 200,
+      retryDelayOnFailover: 200,
+      retryDelayOnTryAgain: 100,
+      maxRedirections: 64,
+      slotsRefreshTimeout: 2000,
+    });
+    registerScripts(cluster);
+    return cluster;
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -26,16 +51,59 @@ export function connectRedis(url: string, options: ConnectOptions = {}): Redis {
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw new RangeError(
-      `Cannot connect to Redis: protocol must be redis: or rediss:, got "${parsed.protocol}"`,
+      `Cannot connect to Redis: protocol must be redis:, rediss: or redis+cluster:, got "${parsed.protocol}"`,
     );
   }
-  const redis = new Redis(url, {
-    connectionName: options.name,
+  const redis = new Single(url, {
+    ...common,
     enableAutoPipelining: false,
-    maxRetriesPerRequest: options.failFast ? 0 : null,
     enableOfflineQueue: !options.failFast,
-    retryStrategy: (times) => Math.min(50 * 2 ** times, 1000),
+    retryStrategy,
   });
   registerScripts(redis);
   return redis;
+}
+
+/**
+ * A second connection like `redis` (same server or cluster, scripts defined), for blocking reads
+ * and subscriptions; commands on it wait out disconnections instead of failing.
+ */
+export function duplicateRedis(redis: Redis): Redis {
+  const copy =
+    redis instanceof Cluster
+      ? redis.duplicate(undefined, {
+          redisOptions: { ...redis.options.redisOptions, maxRetriesPerRequest: null },
+        })
+      : redis.duplicate({ maxRetriesPerRequest: null });
+  registerScripts(copy);
+  return copy;
+}
+
+/** Whether a connection is to a Redis Cluster (pipelines then split by node, see pipeline.ts). */
+export function isCluster(redis: Redis): redis is Cluster {
+  return redis instanceof Cluster;
+}
+
+/** `redis+cluster://[user:pass@]h1:p1,h2:p2` → ioredis seed nodes. */
+export function parseClusterSeeds(url: string): { host: string; port: number }[] {
+  const rest = url.slice('redis+cluster://'.length).replace(/\/.*$/, '');
+  const seeds = rest
+    .replace(/^[^@]*@/, '')
+    .split(',')
+    .filter((s) => s !== '')
+    .map((hostPort) => {
+      const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(hostPort);
+      if (!match) {
+        throw new RangeError(
+          `Cannot connect to Redis Cluster: "${hostPort}" in "${url}" is not host:port (expected redis+cluster://host:port,host:port)`,
+        );
+      }
+      return { host: match[1]!.replace(/^\[|\]$/g, ''), port: Number(match[2]) };
+    });
+  if (seeds.length === 0) {
+    throw new RangeError(
+      `Cannot connect to Redis Cluster: "${url}" names no node (expected redis+cluster://host:port,…)`,
+    );
+  }
+  return seeds;
 }

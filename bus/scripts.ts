@@ -3,7 +3,8 @@
  * fallback to EVAL, also inside pipelines). Each script file documents its KEYS, ARGV and reply.
  */
 import { readFileSync } from 'node:fs';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { Redis } from './redis.ts';
 
 const names = [
   'heartbeat',
@@ -13,6 +14,7 @@ const names = [
   'enqueue',
   'enqueue-many',
   'read-ready',
+  'read-shards',
   'commit',
   'fire-timers',
   'trim',

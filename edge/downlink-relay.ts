@@ -10,7 +10,7 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import mqtt from 'mqtt';
 import { type EdgeTransport, type Logger, silentLogger } from '../actors/mod.ts';
-import { execOrThrow, type Keyspace, type Redis, toError } from '../bus/mod.ts';
+import { execOrThrow, type Keyspace, openPipeline, type Redis, toError } from '../bus/mod.ts';
 import { downlinkTopic, KAFKA_TOPICS } from './protocol.ts';
 
 /** The outbox consumer group of the relay for `transport`. */
@@ -117,7 +117,7 @@ export class DownlinkRelay implements AsyncDisposable {
     let from = '0';
     while (!this.#stop.signal.aborted) {
       try {
-        const pipeline = redis.pipeline();
+        const pipeline = openPipeline(redis);
         for (let g = 0; g < keyspace.tagGroups; g++) {
           pipeline.xreadgroup(
             'GROUP',
@@ -131,7 +131,7 @@ export class DownlinkRelay implements AsyncDisposable {
           );
         }
         let read = 0;
-        const acks = redis.pipeline();
+        const acks = openPipeline(redis);
         for (const [g, reply] of (await execOrThrow(pipeline)).entries()) {
           for (const [, entries] of (reply ?? []) as [string, [string, string[]][]][]) {
             for (const [id, fields] of entries) {

@@ -92,7 +92,16 @@ export class KafkaLink implements EdgeLink {
       });
     });
     await consumer.connect();
-    await consumer.subscribe({ topics: UPLINK_TOPICS, fromBeginning: this.#o.fromBeginning ?? false });
+    // On a cluster the brokers learn of just-created topics a moment apart: retry the retriable.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await consumer.subscribe({ topics: UPLINK_TOPICS, fromBeginning: this.#o.fromBeginning ?? false });
+        break;
+      } catch (error) {
+        if (!(error as { retriable?: boolean }).retriable || attempt >= 50) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
     await consumer.run({
       // Offsets are resolved only once their batch is in Redis, and kafkajs commits what is
       // resolved once a second: a crash re-reads at most that second (sequence numbers make the

@@ -10,6 +10,7 @@ import {
   execOrThrow,
   type Keyspace,
   type MailboxMessage,
+  openPipeline,
   queueMessageBatch,
   type Redis,
 } from '../bus/mod.ts';
@@ -76,7 +77,7 @@ export class Ingest {
   }
 
   batch(): IngestBatch {
-    return { pipeline: this.#o.redis.pipeline(), entries: [], times: [] };
+    return { pipeline: openPipeline(this.#o.redis), entries: [], times: [] };
   }
 
   /**

@@ -3,7 +3,7 @@
  * its shard, read for a page of edges in one Redis round trip.
  */
 import { type EdgeState, readActorState } from '../actors/mod.ts';
-import { execOrThrow, type Keyspace, type Redis } from '../bus/mod.ts';
+import { execOrThrow, type Keyspace, openPipeline, type Redis } from '../bus/mod.ts';
 
 export interface EdgeView {
   readonly online: boolean;
@@ -22,7 +22,7 @@ export async function readEdgeViews(
   keyspace: Keyspace,
   ids: readonly string[],
 ): Promise<Map<string, EdgeView>> {
-  const pipeline = redis.pipeline();
+  const pipeline = openPipeline(redis);
   for (const id of ids) {
     const shard = keyspace.shard(keyspace.shardOf(`edge/${id}`));
     pipeline.hget(shard.state, `edge/${id}`);

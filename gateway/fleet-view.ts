@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { type Logger, silentLogger } from '../actors/mod.ts';
-import { type Keyspace, type Redis, toError } from '../bus/mod.ts';
+import { duplicateRedis, type Keyspace, type Redis, toError } from '../bus/mod.ts';
 import { assignBroker, brokerConfig, type PoolBroker } from './broker-assignment.ts';
 import { mergeConfig } from './config-store.ts';
 import type { Db } from './db/database.ts';
@@ -52,7 +52,7 @@ export class FleetView implements AsyncDisposable {
 
   async start(): Promise<this> {
     await this.reload();
-    const subscriber = this.#o.redis.duplicate();
+    const subscriber = duplicateRedis(this.#o.redis);
     this.#subscriber = subscriber;
     subscriber.on('message', (_channel: string, what: string) => {
       this.#o.onChange?.(what);

@@ -6,7 +6,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Logger, silentLogger } from '../actors/mod.ts';
-import { type Keyspace, type Redis, toError } from '../bus/mod.ts';
+import { duplicateRedis, type Keyspace, type Redis, toError } from '../bus/mod.ts';
 import { isFleetEvent, type OutboxItem, toItems } from './outbox/events.ts';
 
 export type FeedListener = (item: OutboxItem) => void;
@@ -20,7 +20,7 @@ export class EventFeed implements AsyncDisposable {
   #loop: Promise<void> | undefined;
 
   constructor(o: { redis: Redis; keyspace: Keyspace; logger?: Logger }) {
-    this.#redis = o.redis.duplicate(); // blocking reads get their own connection
+    this.#redis = duplicateRedis(o.redis); // blocking reads get their own connection
     this.#keyspace = o.keyspace;
     this.#log = (o.logger ?? silentLogger).child({ component: 'event-feed' });
     this.#redis.on('error', (err) => this.#log.debug({ err }, 'event feed connection error'));

@@ -7,7 +7,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { readNodeStats } from '../actors/mod.ts';
-import { execOrThrow } from '../bus/mod.ts';
+import { execOrThrow, openPipeline } from '../bus/mod.ts';
 import type { GatewayDeps } from './deps.ts';
 import { tunnelCounts } from './outbox/records.ts';
 
@@ -68,7 +68,7 @@ export function createMetrics(
     labelNames: ['group'],
     registers: [registry],
     async collect() {
-      const pipeline = redis.pipeline();
+      const pipeline = openPipeline(redis);
       for (let g = 0; g < keyspace.tagGroups; g++) pipeline.xlen(keyspace.outbox(g));
       (await execOrThrow(pipeline)).forEach((n, g) => {
         this.set({ group: String(g) }, Number(n));
@@ -81,7 +81,7 @@ export function createMetrics(
     labelNames: ['group'],
     registers: [registry],
     async collect() {
-      const pipeline = redis.pipeline();
+      const pipeline = openPipeline(redis);
       for (let g = 0; g < keyspace.tagGroups; g++) pipeline.xrange(keyspace.outbox(g), '-', '+', 'COUNT', 1);
       (await execOrThrow(pipeline)).forEach((reply, g) => {
         const first = (reply as [string, string[]][])[0]?.[0];

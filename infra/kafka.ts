@@ -1,10 +1,10 @@
 /**
- * Runs a real single-node Apache Kafka (KRaft: broker and controller in one JVM) on free loopback
- * ports, from the jars `infra/provision.sh` fetched with mvn. Takes a few seconds to start:
- * start it once per test file.
+ * Runs real Apache Kafka (KRaft: broker and controller in one JVM per node) on free loopback
+ * ports, from the jars `infra/provision.sh` fetched with mvn: one broker, or a cluster of
+ * several. Takes a few seconds to start: start it once per test file.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
@@ -29,56 +29,107 @@ export function kafkaJarsDir(): string {
   return dir;
 }
 
+export interface KafkaClusterOptions {
+  /** Brokers, each also a KRaft controller (default 3: a quorum that survives one death). */
+  readonly brokers?: number;
+  readonly partitions?: number;
+}
+
+/** Several brokers: the `brokers` list for kafkajs and each broker's controls. */
+export interface KafkaCluster extends AsyncDisposable {
+  readonly brokers: string[];
+  readonly nodes: KafkaServer[];
+  stop(): Promise<void>;
+}
+
+/** One broker (and controller): replication factor 1, for the suite's plain Kafka tests. */
 export async function startKafka(options: { partitions?: number } = {}): Promise<KafkaServer> {
+  const cluster = await startKafkaCluster({ brokers: 1, ...options });
+  return cluster.nodes[0]!;
+}
+
+/**
+ * A KRaft cluster on loopback: every node is broker and controller. With 3 or more, topics are
+ * created with replication factor 3 and `min.insync.replicas` 2, so a producer's `acks=all`
+ * means two brokers hold the message and one broker may die without losing what was
+ * acknowledged; unclean leader election stays off.
+ */
+export async function startKafkaCluster(options: KafkaClusterOptions = {}): Promise<KafkaCluster> {
   const jars = kafkaJarsDir();
-  const [port, controllerPort] = [await freePort(), await freePort()];
-  const dir = mkdtempSync(join(tmpdir(), 'devicehub-kafka-'));
-  const config = join(dir, 'server.properties');
-  writeFileSync(
-    config,
-    [
-      'process.roles=broker,controller',
-      'node.id=1',
-      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-      'controller.listener.names=CONTROLLER',
-      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-      `log.dirs=${join(dir, 'data')}`,
-      `num.partitions=${options.partitions ?? 4}`,
-      'offsets.topic.replication.factor=1',
-      'offsets.topic.num.partitions=4',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
-      'group.initial.rebalance.delay.ms=0',
-      'auto.create.topics.enable=true',
-      '',
-    ].join('\n'),
-  );
+  const n = options.brokers ?? 3;
+  const replication = Math.min(n, 3);
+  const ports: [number, number][] = [];
+  for (let i = 0; i < n; i++) ports.push([await freePort(), await freePort()]);
+  const voters = ports.map(([, controller], i) => `${i + 1}@127.0.0.1:${controller}`).join(',');
+  const root = mkdtempSync(join(tmpdir(), 'devicehub-kafka-'));
   const java = (args: string[]) =>
     spawn('java', ['-Xms256m', '-Xmx512m', '-XX:+UseSerialGC', '-cp', join(jars, '*'), ...args], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-  const format = java(['kafka.tools.StorageTool', 'format', '-t', 'ZGV2aWNlaHViLXRlc3RzAA', '-c', config]);
-  const formatted = await new Promise<number | null>((resolve) => format.once('exit', resolve));
-  if (formatted !== 0) throw new Error(`Cannot start Kafka: formatting ${dir} failed (${formatted})`);
-  let stderr = '';
-  const server = await startServerProcess({
-    name: 'Kafka',
-    port,
-    timeoutMs: 60_000,
-    spawnServer: () => {
-      const proc = java(['kafka.Kafka', config]);
-      stderr = '';
-      proc.stderr?.on('data', (chunk: Buffer) => {
-        stderr = (stderr + chunk.toString()).slice(-2000);
+  const nodes = await Promise.all(
+    ports.map(async ([port, controllerPort], i): Promise<KafkaServer> => {
+      const dir = n === 1 ? root : join(root, `broker-${i + 1}`);
+      mkdirSync(dir, { recursive: true });
+      const config = join(dir, 'server.properties');
+      writeFileSync(
+        config,
+        [
+          'process.roles=broker,controller',
+          `node.id=${i + 1}`,
+          `controller.quorum.voters=${voters}`,
+          `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+          `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+          'controller.listener.names=CONTROLLER',
+          'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+          `log.dirs=${join(dir, 'data')}`,
+          `num.partitions=${options.partitions ?? 4}`,
+          `default.replication.factor=${replication}`,
+          `min.insync.replicas=${Math.min(replication, 2)}`,
+          'unclean.leader.election.enable=false',
+          `offsets.topic.replication.factor=${replication}`,
+          'offsets.topic.num.partitions=4',
+          `transaction.state.log.replication.factor=${replication}`,
+          `transaction.state.log.min.isr=${Math.min(replication, 2)}`,
+          'group.initial.rebalance.delay.ms=0',
+          'auto.create.topics.enable=true',
+          '',
+        ].join('\n'),
+      );
+      const format = java([
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        'ZGV2aWNlaHViLXRlc3RzAA',
+        '-c',
+        config,
+      ]);
+      const formatted = await new Promise<number | null>((resolve) => format.once('exit', resolve));
+      if (formatted !== 0) throw new Error(`Cannot start Kafka: formatting ${dir} failed (${formatted})`);
+      let stderr = '';
+      const server = await startServerProcess({
+        name: `Kafka broker ${i + 1}`,
+        port,
+        timeoutMs: 60_000,
+        spawnServer: () => {
+          const proc = java(['kafka.Kafka', config]);
+          stderr = '';
+          proc.stderr?.on('data', (chunk: Buffer) => {
+            stderr = (stderr + chunk.toString()).slice(-2000);
+          });
+          return proc;
+        },
+        describeExit: (code) => `Kafka broker ${i + 1} exited with ${code}: ${stderr}`,
       });
-      return proc;
+      return withControls(server, { broker: `127.0.0.1:${port}`, dir });
+    }),
+  );
+  const cluster: KafkaCluster = {
+    brokers: nodes.map((node) => node.broker),
+    nodes,
+    stop: async () => {
+      await Promise.all(nodes.map((node) => node.stop()));
     },
-    describeExit: (code) => `Kafka exited with ${code}: ${stderr}`,
-  });
-  return withControls(server, {
-    broker: `127.0.0.1:${port}`,
-    dir,
-  });
+    [Symbol.asyncDispose]: () => cluster.stop(),
+  };
+  return cluster;
 }

@@ -19,6 +19,8 @@ export interface RedisServerOptions {
   /** When the append-only file is fsynced: before every reply (default) or once a second. */
   readonly fsync?: 'always' | 'everysec';
   readonly binary?: string;
+  /** More `redis-server` arguments, e.g. `['--cluster-enabled', 'yes']`. */
+  readonly extraArgs?: readonly string[];
 }
 
 export interface RedisServer extends AsyncDisposable {
@@ -74,7 +76,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       '--protected-mode',
       'no',
     );
-    args.push('--logfile', join(dir, 'redis.log'));
+    args.push('--logfile', join(dir, 'redis.log'), ...(options.extraArgs ?? []));
     const proc = spawn(binary, args, { stdio: 'ignore' });
     child = proc;
     exited = new Promise((resolve) => proc.once('exit', () => resolve()));

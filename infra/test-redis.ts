@@ -1,5 +1,9 @@
 /**
- * For test files: one real redis-server per file, a fresh key namespace per test.
+ * For test files: one real Redis per file, a fresh key namespace per test.
+ *
+ * `DEVICEHUB_TEST_REDIS=cluster` runs the same file against a real Redis Cluster (3 masters,
+ * 3 replicas) instead of one redis-server, with keyspaces spread over 8 hash-tag groups: the
+ * suite's cluster pass (infra/test.sh).
  */
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
@@ -13,10 +17,30 @@ import {
 } from '../actors/mod.ts';
 import { connectRedis, createKeyspace, type Keyspace, type KeyspaceOptions, type Redis } from '../bus/mod.ts';
 import { type HubProcess, spawnHubNode } from './hub-process.ts';
-import { type RedisServer, startRedisServer } from './redis-server.ts';
+import { startRedisCluster } from './redis-cluster.ts';
+import { startRedisServer } from './redis-server.ts';
+
+/** What a test may do to its Redis: one server or a whole cluster alike. */
+export interface TestRedisServer {
+  readonly url: string;
+  /** SIGKILL (every node of a cluster). */
+  kill(): Promise<void>;
+  /** Starts again on the same ports and data. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Whether this run's Redis is a cluster (`DEVICEHUB_TEST_REDIS=cluster`). */
+export const onCluster = process.env.DEVICEHUB_TEST_REDIS === 'cluster';
+const TEST_TAG_GROUPS = onCluster ? 8 : 1;
+
+/** One redis-server, or a Redis Cluster on the cluster pass. */
+export function startTestRedis(): Promise<TestRedisServer> {
+  return onCluster ? startRedisCluster() : startRedisServer();
+}
 
 export interface TestRedis {
-  server: RedisServer;
+  server: TestRedisServer;
   /** A connection (with the bus scripts) for the test's own commands. */
   redis: Redis;
   /** A fresh keyspace: random prefix, small by default so tests stay quick. */
@@ -38,7 +62,7 @@ export function useRedis(): TestRedis {
   const opened: Redis[] = [];
   const t = {} as TestRedis;
   before(async () => {
-    t.server = await startRedisServer();
+    t.server = await startTestRedis();
     t.redis = connectRedis(t.server.url, { name: 'test' });
     opened.push(t.redis);
   });
@@ -46,8 +70,15 @@ export function useRedis(): TestRedis {
     for (const r of opened) r.disconnect();
     await t.server?.stop();
   });
-  t.keyspace = (options = {}) =>
-    createKeyspace({ shards: 64, ...options, prefix: `t${randomBytes(4).toString('hex')}` });
+  t.keyspace = (options = {}) => {
+    const shards = options.shards ?? 64;
+    return createKeyspace({
+      shards,
+      tagGroups: Math.min(TEST_TAG_GROUPS, shards),
+      ...options,
+      prefix: `t${randomBytes(4).toString('hex')}`,
+    });
+  };
   t.hub = (keyspace, actors = [edgeActor]) =>
     startHubNode({ redis: t.connect('hub'), keyspace, actors, ...FAST_HUB });
   t.hubProcess = (keyspace, nodeId, actorsModule) =>
@@ -56,6 +87,7 @@ export function useRedis(): TestRedis {
       nodeId,
       prefix: keyspace.prefix,
       shards: keyspace.shards,
+      tagGroups: keyspace.tagGroups,
       leaseMs: 1000,
       tickMs: 100,
       ...(actorsModule === undefined ? {} : { actorsModule }),
@@ -67,6 +99,8 @@ export function useRedis(): TestRedis {
     keyspace.prefix,
     '--shards',
     String(keyspace.shards),
+    '--tag-groups',
+    String(keyspace.tagGroups),
   ];
   t.edgeState = async (keyspace, edgeId) =>
     (await readActorState<EdgeState>(t.redis, keyspace, `edge/${edgeId}`))?.state;

@@ -8,6 +8,12 @@
   ARGV[4]  mask: character s+1 is '1' when this node reads shard s now
   ARGV[5]  mailbox key template of the group, with %d for the shard number (from bus/keys.ts;
            every mailbox of the group shares the group's hash tag, so the keys are in this slot)
+  ARGV[6]  lease key template of the group, with %d for the shard number
+
+  Reads are fenced: a shard is read only while the lease names this node and has not expired
+  (Redis clock). A node that lost a shard (paused, partitioned, cut off by a Redis outage) can
+  therefore never move new entries into its own pending list after the next holder claimed
+  the pending ones, where nobody would look for them again.
 
   A shard is removed from the ready set when this read drained it (fewer than ARGV[3] entries
   came back); producers add it again atomically with their next entry (enqueue.lua), so no
@@ -16,11 +22,16 @@
   Returns  { shard1, entries1, shard2, entries2, ... } with entries as XREADGROUP gives them:
            { { id, { field, value, ... } }, ... }.
 ]]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local group, consumer, count, mask, template = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local leaseTemplate = ARGV[6]
 local out = {}
 for _, member in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local shard = tonumber(member)
-  if shard and string.sub(mask, shard + 1, shard + 1) == '1' then
+  local lease = shard and string.sub(mask, shard + 1, shard + 1) == '1'
+    and redis.call('HMGET', string.format(leaseTemplate, shard), 'node', 'until')
+  if lease and lease[1] == consumer and (tonumber(lease[2]) or 0) > now then
     local reply = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', string.format(template, shard), '>')
     local entries = reply and reply[1] and reply[1][2] or {}
     if #entries < count then redis.call('SREM', KEYS[1], member) end

@@ -9,7 +9,15 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
-import { dropLease, holdLease, type Keyspace, type Redis, runScript, toError } from '../../bus/mod.ts';
+import {
+  dropLease,
+  duplicateRedis,
+  holdLease,
+  type Keyspace,
+  type Redis,
+  runScript,
+  toError,
+} from '../../bus/mod.ts';
 import { type OutboxItem, toItems } from './events.ts';
 
 /** The outbox consumer group of the gateways. */
@@ -51,7 +59,7 @@ export class OutboxSink implements AsyncDisposable {
     };
     this.#log = (options.logger ?? silentLogger).child({ component: 'outbox-sink' });
     // Blocking reads get their own connection.
-    this.#reader = options.redis.duplicate();
+    this.#reader = duplicateRedis(options.redis);
     this.#reader.on('error', (err) => this.#log.debug({ err }, 'outbox sink connection error'));
   }
 

@@ -17,7 +17,15 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Job, Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
-import { dropLease, fnv1a32, holdLease, type Keyspace, type Redis, toError } from '../../bus/mod.ts';
+import {
+  dropLease,
+  duplicateRedis,
+  fnv1a32,
+  holdLease,
+  type Keyspace,
+  type Redis,
+  toError,
+} from '../../bus/mod.ts';
 import { isFleetEvent, type OutboxItem } from './events.ts';
 import type { SinkHandler } from './sink.ts';
 
@@ -79,7 +87,7 @@ export class WebBackendOutbox implements AsyncDisposable {
     this.#deps = deps;
     this.#log = (deps.logger ?? silentLogger).child({ component: 'web-backend' });
     // BullMQ workers block on their connection; they must never give up on a command.
-    this.#connection = deps.redis.duplicate({ maxRetriesPerRequest: null });
+    this.#connection = duplicateRedis(deps.redis);
     this.#connection.on('error', (err) => this.#log.debug({ err }, 'web-backend connection error'));
     this.#queues = Array.from(
       { length: this.#o.partitions },
@@ -149,7 +157,7 @@ export class WebBackendOutbox implements AsyncDisposable {
     while (!this.#stop.signal.aborted) {
       for (let p = 0; p < this.#o.partitions && !this.#stop.signal.aborted; p++) {
         try {
-          const holds = await holdLease(redis, keyspace, queueName(p), holder, leaseTtlMs);
+          const holds = await holdLease(redis, keyspace, leaseName(p), holder, leaseTtlMs);
           const held = this.#held.get(p);
           if (holds && held === undefined) this.#held.set(p, await this.#startWorker(p));
           if (!holds && held !== undefined) {
@@ -257,7 +265,7 @@ export class WebBackendOutbox implements AsyncDisposable {
       [...this.#held].map(async ([p, { worker, running }]) => {
         await worker.close();
         await running.catch(() => {});
-        await dropLease(redis, keyspace, queueName(p), holder).catch(() => {});
+        await dropLease(redis, keyspace, leaseName(p), holder).catch(() => {});
       }),
     );
     this.#held.clear();
@@ -271,4 +279,11 @@ export class WebBackendOutbox implements AsyncDisposable {
 }
 
 /** The BullMQ queue (and lease) name of partition `p`. */
-export const queueName = (p: number) => `webhook-${p}`;
+/**
+ * A partition's BullMQ queue. The braces are a Redis Cluster hash tag: BullMQ's scripts touch
+ * several keys of one queue at once, so they must share a slot; each partition has its own tag,
+ * so the partitions spread over the cluster's masters.
+ */
+export const queueName = (p: number) => `{webhook-${p}}`;
+/** The named lease that makes one worker in the cluster deliver a partition. */
+const leaseName = (p: number) => `webhook-${p}`;

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { useRedis } from '../infra/test-redis.ts';
+import { CONSUMER_GROUP, type Keyspace, shardMask } from './keys.ts';
+import { appendMessages, claimPending, readReady, readShards } from './mailbox.ts';
+import { runScript } from './scripts.ts';
+
+const t = useRedis();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function acquire(keyspace: Keyspace, node: string, shard: number, ttlMs: number): Promise<number> {
+  const keys = keyspace.shard(shard);
+  const reply = (await runScript(
+    t.redis,
+    'acquire',
+    [keys.lease, keys.mailbox],
+    [node, ttlMs, CONSUMER_GROUP],
+  )) as [number, string][];
+  return Number(reply[0]![0]);
+}
+
+describe('mailbox reads', () => {
+  it('are fenced: a node whose lease was taken over reads no new entries, so none strand in its pending list', async () => {
+    const keyspace = t.keyspace({ shards: 4 });
+    const address = 'edge/fenced';
+    const shard = keyspace.shardOf(address);
+    const readable = { mask: shardMask(keyspace, new Set([shard])), groups: [keyspace.groupOf(shard)] };
+    assert.equal(await acquire(keyspace, 'a', shard, 150), 1);
+    await appendMessages(t.redis, keyspace, [{ address, method: 'm', payload: 1 }]);
+    assert.equal(
+      (await readReady(t.redis, keyspace, 'a', readable, 10)).length,
+      1,
+      'a holds the shard: it reads',
+    );
+
+    await sleep(250); // a's lease expires (a paused, or cut off from Redis)
+    assert.equal(await acquire(keyspace, 'b', shard, 10_000), 2);
+    assert.equal(await claimPending(t.redis, keyspace, shard, 'b'), 1, 'b claims what a had read');
+    await appendMessages(t.redis, keyspace, [{ address, method: 'm', payload: 2 }]);
+
+    assert.deepEqual(
+      await readReady(t.redis, keyspace, 'a', readable, 10),
+      [],
+      'a may not read after losing it',
+    );
+    assert.deepEqual(await readShards(t.redis, keyspace, 'a', [{ shard, from: '>' }], 10), []);
+    const forB = await readReady(t.redis, keyspace, 'b', { ...readable }, 10);
+    assert.equal(forB[0]?.entries.length, 1, 'the new entry waits for b');
+    const pendingOfB = await readShards(t.redis, keyspace, 'b', [{ shard, from: '0' }], 10);
+    assert.equal(pendingOfB[0]?.entries.length, 2, 'both entries are pending to b');
+  });
+});

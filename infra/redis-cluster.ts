@@ -1,0 +1,173 @@
+/**
+ * Runs a real Redis Cluster on loopback: `masters` redis-servers with `--cluster-enabled yes`,
+ * each with `replicas` replicas, joined by `redis-cli --cluster create`. For the suite's cluster
+ * pass, the failover tests and `npm run cluster -- --redis cluster`.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort } from './free-port.ts';
+import { type RedisServer, startRedisServer } from './redis-server.ts';
+import { waitFor } from './wait-for.ts';
+
+export interface RedisClusterOptions {
+  /** Master nodes (default 3, the fewest Redis Cluster accepts). */
+  readonly masters?: number;
+  /** Replicas per master (default 1): what takes over when a master dies. */
+  readonly replicas?: number;
+  /** `cluster-node-timeout`: how long a master may be unreachable before a failover (default 1000 ms). */
+  readonly nodeTimeoutMs?: number;
+  /** AOF fsync of every node (default `always`, as the single-instance default). */
+  readonly fsync?: 'always' | 'everysec';
+}
+
+export interface ClusterNode {
+  readonly server: RedisServer;
+  /** The cluster node id (40 hex characters). */
+  readonly id: string;
+}
+
+export interface RedisCluster extends AsyncDisposable {
+  /** `redis+cluster://127.0.0.1:p1,127.0.0.1:p2,…` — what `connectRedis` and `--redis` take. */
+  readonly url: string;
+  readonly nodes: readonly ClusterNode[];
+  /** The node serving `key`'s slot as master now. */
+  masterOf(key: string): Promise<ClusterNode>;
+  /** Waits until every slot is served by a reachable master, the cluster reports `ok` and every live replica is in sync. */
+  healthy(timeoutMs?: number): Promise<void>;
+  /** SIGKILL every node (nothing unwritten is saved). */
+  kill(): Promise<void>;
+  /** Starts every node again on its port and data (after `kill`), then waits until healthy. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
+  const masters = options.masters ?? 3;
+  const replicas = options.replicas ?? 1;
+  if (masters < 3)
+    throw new RangeError(`Cannot start a Redis Cluster: it needs 3 masters or more, got ${masters}`);
+  const nodeTimeoutMs = options.nodeTimeoutMs ?? 1000;
+  const root = mkdtempSync(join(tmpdir(), 'devicehub-redis-cluster-'));
+  const servers: RedisServer[] = [];
+  try {
+    for (let i = 0; i < masters * (1 + replicas); i++) {
+      const port = await freePort();
+      servers.push(
+        await startRedisServer({
+          port,
+          dir: join(root, `n${i}`),
+          fsync: options.fsync ?? 'always',
+          extraArgs: [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            'nodes.conf',
+            '--cluster-node-timeout',
+            String(nodeTimeoutMs),
+            // A replica whose master died a while ago still takes over (tests kill nodes freely).
+            '--cluster-replica-validity-factor',
+            '0',
+            // Replicas sync at once instead of waiting 5 s for more replicas to share one transfer.
+            '--repl-diskless-sync-delay',
+            '0',
+          ],
+        }),
+      );
+    }
+    const created = spawnSync(
+      'redis-cli',
+      [
+        '--cluster',
+        'create',
+        ...servers.map((s) => `127.0.0.1:${s.port}`),
+        '--cluster-replicas',
+        String(replicas),
+        '--cluster-yes',
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    if (created.error || created.status !== 0) {
+      throw new Error(
+        `Cannot create the Redis Cluster: redis-cli --cluster create failed (${created.error?.message ?? `exit ${created.status}`}): ${created.stdout}${created.stderr}`,
+      );
+    }
+  } catch (error) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw error;
+  }
+
+  const nodes: ClusterNode[] = [];
+  for (const server of servers) nodes.push({ server, id: await ask(server.port, (r) => r.cluster('MYID')) });
+
+  const healthy = async (timeoutMs = 30_000) => {
+    await waitFor(
+      async () => {
+        for (const node of nodes) {
+          const info = await ask(node.server.port, (r) => r.cluster('INFO')).catch(() => undefined);
+          if (info === undefined) continue; // a dead node: the others must say ok
+          if (!/cluster_state:ok/.test(info) || !/cluster_slots_ok:16384/.test(info)) return false;
+          // A replica counts once it holds its master's data (a failover before that loses it all).
+          const replication = await ask(node.server.port, (r) => r.info('replication')).catch(() => '');
+          if (/role:slave/.test(replication) && !/master_link_status:up/.test(replication)) return false;
+        }
+        return true;
+      },
+      { timeoutMs, intervalMs: 100, message: 'the Redis Cluster to report every slot ok' },
+    );
+  };
+  await healthy();
+
+  const masterOf = async (key: string): Promise<ClusterNode> => {
+    for (const node of nodes) {
+      const found = await ask(node.server.port, async (r) => {
+        const slot = Number(await r.cluster('KEYSLOT', key));
+        const ranges = (await r.cluster('SLOTS')) as unknown as [number, number, [string, number, string]][];
+        const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+        return range?.[2][2];
+      }).catch(() => undefined);
+      const master = nodes.find((n) => n.id === found);
+      if (master) return master;
+    }
+    throw new Error(`No reachable Redis Cluster node knows the master of "${key}"`);
+  };
+
+  const cluster: RedisCluster = {
+    url: `redis+cluster://${servers.map((s) => `127.0.0.1:${s.port}`).join(',')}`,
+    nodes,
+    masterOf,
+    healthy,
+    async kill() {
+      await Promise.all(servers.map((s) => s.kill()));
+    },
+    async restart() {
+      await Promise.all(servers.map((s) => s.restart()));
+      await healthy();
+    },
+    async stop() {
+      await Promise.all(servers.map((s) => s.stop()));
+    },
+    [Symbol.asyncDispose]() {
+      return cluster.stop();
+    },
+  };
+  return cluster;
+}
+
+/** One command against one node, on a short-lived plain connection. */
+async function ask<T>(port: number, run: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = new Redis(port, '127.0.0.1', {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    return await run(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
