@@ -12,12 +12,14 @@ import { gatewayScenario } from './scenarios/gateway.ts';
 import { ingestScenario } from './scenarios/ingest.ts';
 import { outboxScenario } from './scenarios/outbox.ts';
 import { rebalanceScenario } from './scenarios/rebalance.ts';
+import { rollingScenario } from './scenarios/rolling.ts';
 import { tunnelScenario } from './scenarios/tunnel.ts';
 
 const scenarios: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>> = {
   actors: actorsScenario,
   rebalance: rebalanceScenario,
   failover: failoverScenario,
+  rolling: rollingScenario,
   diet: dietScenario,
   ingest: ingestScenario,
   gateway: gatewayScenario,
@@ -31,6 +33,8 @@ scenarios (each runs Redis, every hub node and the load generator as separate pr
   actors      N edges at the legacy rate (1.3 msg/s/edge) → latency, CPU per message, loss
   rebalance   2 nodes under load get a 3rd → share moved, settle time, loss
   failover    one of 3 nodes is kill -9ed under load → per-edge resume time, loss
+  rolling     every one of 3 nodes restarted in turn (SIGTERM, start), then 3 → 5 → 2 nodes, under
+              load → lost, duplicated, longest pause of any actor, share moved per change
   diet        one edge's simulated day, legacy JSON/Kafka vs compact/MQTT → bytes, messages, state
   ingest      simulator → mosquitto or Kafka → link process(es) → hub nodes: edge-to-handled
               latency, CPU per message of every hub process, loss (results: ingest-<transport>-<workload>)

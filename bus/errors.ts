@@ -59,3 +59,11 @@ export function toError(value: unknown): Error {
   if (value instanceof Error) return value;
   return new Error(typeof value === 'string' ? value : JSON.stringify(value), { cause: value });
 }
+
+/** Fewer Redis replicas than asked acknowledged a write in time (retryable: it may be sent again). */
+export class ReplicasNotReachedError extends BusError {
+  constructor(message: string) {
+    super('REPLICAS_NOT_REACHED', message, { retryable: true });
+    this.name = 'ReplicasNotReachedError';
+  }
+}

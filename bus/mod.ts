@@ -21,9 +21,10 @@ export {
   LayoutMismatchError,
   MalformedEntryError,
   PortsExhaustedError,
+  ReplicasNotReachedError,
   toError,
 } from './errors.ts';
-export { fnv1a32, mix32 } from './hash.ts';
+export { fnv1a32, keySlot, mix32 } from './hash.ts';
 export type { Keyspace, KeyspaceOptions, ShardKeys } from './keys.ts';
 export { CONSUMER_GROUP, createKeyspace, groupByTag, shardMask } from './keys.ts';
 export { ensureLayout } from './layout.ts';
@@ -44,6 +45,7 @@ export type { PortRange } from './port-pool.ts';
 export { allocatedPorts, allocatePorts, releasePorts } from './port-pool.ts';
 export type { ConnectOptions, Redis } from './redis.ts';
 export { connectRedis, duplicateRedis, isCluster } from './redis.ts';
+export { waitForReplicas } from './replicas.ts';
 export type { ScriptName } from './scripts.ts';
 export { runScript } from './scripts.ts';
 export { compareStreamIds } from './stream-id.ts';

@@ -13,6 +13,7 @@ import {
   openPipeline,
   queueMessageBatch,
   type Redis,
+  waitForReplicas,
 } from '../bus/mod.ts';
 import { type LinkStats, queueDeviceDeadLetter } from './dead-letter.ts';
 import { DecodeError } from './errors.ts';
@@ -41,6 +42,15 @@ export interface IngestOptions {
    * where the edges' clock is the hub's and the latency wanted is edge send → handled.
    */
   readonly entryTime?: 'received' | 'device';
+  /**
+   * Redis replicas that must hold a batch before the link tells the broker it is taken (Redis
+   * `WAIT`; default 0). With 1, a Redis master that dies right after a batch cannot take it
+   * along (docs/decisions/013); if fewer replicas answer in `replicasTimeoutMs`, the batch
+   * fails and the broker delivers it again (sequence numbers make the repeat harmless).
+   */
+  readonly replicas?: number;
+  /** How long to wait for the replicas (default 1000 ms). */
+  readonly replicasTimeoutMs?: number;
   readonly logger?: Logger;
 }
 
@@ -122,6 +132,14 @@ export class Ingest {
     if (batch.entries.length > 0)
       queueMessageBatch(batch.pipeline, this.#o.keyspace, batch.entries, (i) => batch.times[i]!);
     await execOrThrow(batch.pipeline);
+    const replicas = this.#o.replicas ?? 0;
+    if (replicas > 0 && batch.entries.length > 0) {
+      const { keyspace } = this.#o;
+      const mailboxes = new Set(
+        batch.entries.map((e) => keyspace.shard(keyspace.shardOf(e.address)).mailbox),
+      );
+      await waitForReplicas(this.#o.redis, mailboxes, replicas, this.#o.replicasTimeoutMs ?? 1000);
+    }
     this.stats.enqueued += batch.entries.length;
   }
 
