@@ -88,6 +88,46 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
     assert.equal(a.child.signalCode, 'SIGKILL');
   });
 
+  it('loses and repeats nothing through a rolling restart of every node, one by one', async () => {
+    const keyspace = t.keyspace();
+    const ids = ['a', 'b', 'c'];
+    const nodes = new Map(ids.map((id) => [id, spawn(keyspace, id)]));
+    await Promise.all([...nodes.values()].map((n) => n.ready));
+    const client = createActorClient(t.redis, keyspace, counterActor);
+    const actors = 30;
+    let seq = 0;
+    let sending = true;
+    const sender = (async () => {
+      while (sending) {
+        await sendRound(client, 'rr', actors, ++seq);
+        await sleep(25);
+      }
+    })();
+    try {
+      for (const id of ids) {
+        await sleep(300);
+        await nodes.get(id)!.stop(); // SIGTERM: hands its shards off
+        const restarted = spawn(keyspace, id);
+        nodes.set(id, restarted);
+        await restarted.ready;
+      }
+      await sleep(300);
+    } finally {
+      sending = false;
+      await sender;
+    }
+    try {
+      const counters = await countersReach(keyspace, 'rr', actors, seq, 20_000);
+      for (const [i, s] of counters.entries()) {
+        assert.deepEqual([s.count, s.outOfOrder, s.duplicates], [seq, 0, 0], `counter rr${i}`);
+      }
+      const handlers = new Set(counters.flatMap((s) => s.handledBy));
+      assert.ok(handlers.size >= 4, `the restarted processes took over (${handlers.size} handled)`);
+    } finally {
+      await Promise.all([...nodes.values()].map((n) => n.stop()));
+    }
+  });
+
   it('fences a node paused past its lease: its late commit is refused', async () => {
     const keyspace = t.keyspace();
     await using a = spawn(keyspace, 'a');

@@ -4,6 +4,7 @@
  */
 import { linkCommand, linkHelp } from './link-command.ts';
 import { nodeCommand, nodeHelp } from './node-command.ts';
+import { type CommandName, checkEnvironment } from './settings.ts';
 import { simulateCommand, simulateHelp } from './simulate-command.ts';
 
 const help = `DeviceHub — a device hub for fleets of elevator edge boxes
@@ -17,7 +18,8 @@ commands:
   gateway     the HTTP API for the web backend and operators
   simulate    thousands of simulated edges against a broker
   connect     stdio through a multiplexed tunnel (for ssh's ProxyCommand)
-  bench       run a benchmark scenario: actors | rebalance | failover | diet | ingest | gateway | outbox
+  cluster     the docker-compose topology as local processes (nodes, gateways, Redis, Kafka, …)
+  bench       run a benchmark scenario: actors | rebalance | failover | rolling | diet | ingest | gateway | outbox | tunnel
   help        this text; \`devicehub <command> --help\` for a command's options
 
 ${nodeHelp}
@@ -27,16 +29,22 @@ ${linkHelp}
 ${simulateHelp}
 `;
 
+const CHECKED = new Set<CommandName>(['node', 'link', 'gateway', 'simulate', 'demo', 'cluster']);
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (rest.includes('--help') || rest.includes('-h')) {
     if (command === 'bench') console.log((await import('../bench/mod.ts')).benchHelp);
     else if (command === 'demo') console.log((await import('./demo.ts')).demoHelp);
     else if (command === 'gateway') console.log((await import('./gateway-command.ts')).gatewayHelp);
+    else if (command === 'cluster') console.log((await import('./cluster-command.ts')).clusterHelp);
     else console.log(help);
     return;
   }
+  if (CHECKED.has(command as CommandName)) checkEnvironment(command as CommandName, process.env);
   switch (command) {
+    case 'cluster':
+      return (await import('./cluster-command.ts')).clusterCommand(rest);
     case 'node':
       return nodeCommand(rest);
     case 'link':

@@ -17,7 +17,7 @@ import {
   mqttDownlink,
   RedisEdgeRegistry,
 } from '../edge/mod.ts';
-import { clusterConfig, clusterFlags } from './config.ts';
+import { clusterConfig, clusterFlags, intFlag } from './config.ts';
 
 export const linkHelp = `devicehub link mqtt|kafka [options]   run a hub-side link to the edges
 
@@ -28,7 +28,9 @@ export const linkHelp = `devicehub link mqtt|kafka [options]   run a hub-side li
          --client-id ID (env DH_LINK_ID; stable per link process: the broker keeps its session)
   kafka: --brokers host:port,... (env KAFKA_BROKERS)  --group G (consumer group; default devicehub-ingest)
   --check-fleet        refuse (dead-letter) edges not in the fleet set (env DH_CHECK_FLEET=1)
-  --entry-time device  stamp entries with the device's time, so latency is edge → handled (benchmarks)`;
+  --entry-time device  stamp entries with the device's time, so latency is edge → handled (benchmarks)
+  --wait-replicas N    tell the broker a batch is taken only once N Redis replicas hold it (env
+                       DH_WAIT_REPLICAS; default 0; 1 on a Redis Cluster closes the failover window)`;
 
 export async function linkCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -44,6 +46,7 @@ export async function linkCommand(argv: string[]): Promise<void> {
       'client-id': { type: 'string' },
       'check-fleet': { type: 'boolean' },
       'entry-time': { type: 'string', default: 'received' },
+      'wait-replicas': { type: 'string' },
     },
   });
   const kind = positionals[0];
@@ -64,7 +67,8 @@ export async function linkCommand(argv: string[]): Promise<void> {
     values['check-fleet'] || process.env.DH_CHECK_FLEET === '1'
       ? await new RedisEdgeRegistry({ redis, keyspace: config.keyspace, logger: log }).start()
       : undefined;
-  const common = { redis, keyspace: config.keyspace, registry, entryTime, logger: log } as const;
+  const replicas = intFlag(values, 'wait-replicas', 'DH_WAIT_REPLICAS', 0, 0, 5);
+  const common = { redis, keyspace: config.keyspace, registry, entryTime, replicas, logger: log } as const;
   let link: EdgeLink;
   let sender: DownlinkSender;
   if (kind === 'mqtt') {

@@ -54,8 +54,8 @@ export function spawnHubNode(options: HubProcessOptions): HubProcess {
 export interface DevicehubProcess extends AsyncDisposable {
   readonly child: ChildProcess;
   readonly logs: Record<string, unknown>[];
-  /** Resolves when the command reports it is up (over the IPC channel). */
-  readonly ready: Promise<void>;
+  /** Resolves when the command reports it is up (over the IPC channel), with what it said. */
+  readonly ready: Promise<Record<string, unknown>>;
   readonly exited: Promise<number | null>;
   kill(signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
@@ -82,7 +82,7 @@ export function spawnDevicehub(
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready = new Promise<void>((resolve, reject) => {
+  const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (text) => {
       let line: Record<string, unknown>;
       try {
@@ -94,7 +94,7 @@ export function spawnDevicehub(
       options.onLog?.(line);
     });
     child.on('message', (message: { ready?: boolean }) => {
-      if (message.ready) resolve();
+      if (message.ready) resolve(message);
     });
     void exited.then((code) =>
       reject(new Error(`${name} exited with ${code} before it was ready: ${stderr}`)),
