@@ -265,7 +265,7 @@ const byName = new Map(SETTINGS.map((s) => [s.name, s]));
  */
 export function checkEnvironment(command: CommandName, env: Record<string, string | undefined>): void {
   for (const [name, value] of Object.entries(env)) {
-    if (value === undefined) continue;
+    if (value === undefined || value === '') continue; // unset (compose writes `${X:-}` as '')
     const setting = byName.get(name);
     if (setting === undefined) {
       if (name.startsWith('DH_') && !IGNORED.has(name)) {

@@ -94,6 +94,7 @@ for (const which of ['pglite', 'postgres'] as const)
       );
       assert.match(metrics, /devicehub_outbox_entries\{group="0"\} \d+/);
       assert.match(metrics, /devicehub_fleet_edges 0/);
+      assert.match(metrics, /devicehub_mailbox_backlog_entries\{group="0"\} 0/);
       const missing = await s.call('GET', '/v1/nothing');
       assert.equal(missing.status, 404);
       assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'NOT_FOUND');

@@ -1,8 +1,8 @@
 /**
  * Prometheus metrics at `/metrics`: the gateway's own HTTP traffic, and the cluster as Redis sees
  * it at scrape time — every hub node's published stats (shards, actors, messages handled, dead
- * letters, RSS), the outbox backlog and the age of its oldest entry, the dead-letter stream, the
- * fleet. Each gateway has its own registry (several may share a process in tests).
+ * letters, RSS), the mailboxes' backlog, the outbox backlog and the age of its oldest entry, the
+ * dead-letter stream, the fleet. Each gateway has its own registry (several may share a process in tests).
  */
 import type { MiddlewareHandler } from 'hono';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -90,6 +90,28 @@ export function createMetrics(
           first ? Math.max(0, (Date.now() - Number(first.split('-')[0])) / 1000) : 0,
         );
       });
+    },
+  });
+  new Gauge({
+    name: 'devicehub_mailbox_backlog_entries',
+    help: 'Mailbox entries not yet handled (unread plus read and not yet committed) per hash-tag group',
+    labelNames: ['group'],
+    registers: [registry],
+    async collect() {
+      const pipeline = openPipeline(redis);
+      for (let s = 0; s < keyspace.shards; s++) pipeline.xinfo('GROUPS', keyspace.shard(s).mailbox);
+      const results = (await pipeline.exec()) ?? [];
+      const byGroup = new Map<number, number>();
+      results.forEach(([error, reply], s) => {
+        if (error) return; // a mailbox not created yet
+        for (const info of reply as (string | number | null)[][]) {
+          const field = (name: string) => Number(info[info.indexOf(name) + 1] ?? 0);
+          if (info[info.indexOf('name') + 1] !== 'hub') continue;
+          const g = keyspace.groupOf(s);
+          byGroup.set(g, (byGroup.get(g) ?? 0) + field('lag') + field('pending'));
+        }
+      });
+      for (let g = 0; g < keyspace.tagGroups; g++) this.set({ group: String(g) }, byGroup.get(g) ?? 0);
     },
   });
   new Gauge({

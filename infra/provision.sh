@@ -15,6 +15,7 @@ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/d
 [ -x /usr/sbin/sshd ] || need_apt="$need_apt openssh-server"
 command -v ssh >/dev/null 2>&1 || need_apt="$need_apt openssh-client"
 [ -x /usr/bin/chromium ] || need_apt="$need_apt chromium"   # the dashboard's browser test (playwright-core)
+command -v promtool >/dev/null 2>&1 || need_apt="$need_apt prometheus"   # promtool: the alert rules' tests
 
 if [ -n "$need_apt" ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then

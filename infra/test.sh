@@ -8,7 +8,7 @@ echo "devicehub: type-check" >&2
 npx tsc --noEmit -p .
 echo "devicehub: lint" >&2
 npx biome check . >/dev/null || npx biome check .
-files=$(find bus actors edge gateway bench cli infra -name '*.test.ts' 2>/dev/null | sort)
+files=$(find bus actors edge gateway bench cli infra deploy -name '*.test.ts' 2>/dev/null | sort)
 # shellcheck disable=SC2086
 node --import tsx --test --test-concurrency=1 --test-reporter=spec $files
 echo "devicehub: the bus, actor and outbox suites again, on a Redis Cluster" >&2
