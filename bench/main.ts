@@ -12,6 +12,7 @@ import { gatewayScenario } from './scenarios/gateway.ts';
 import { ingestScenario } from './scenarios/ingest.ts';
 import { outboxScenario } from './scenarios/outbox.ts';
 import { rebalanceScenario } from './scenarios/rebalance.ts';
+import { redisFailoverScenario } from './scenarios/redis-failover.ts';
 import { rollingScenario } from './scenarios/rolling.ts';
 import { tunnelScenario } from './scenarios/tunnel.ts';
 
@@ -20,6 +21,7 @@ const scenarios: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>>
   rebalance: rebalanceScenario,
   failover: failoverScenario,
   rolling: rollingScenario,
+  'redis-failover': redisFailoverScenario,
   diet: dietScenario,
   ingest: ingestScenario,
   gateway: gatewayScenario,
@@ -35,6 +37,8 @@ scenarios (each runs Redis, every hub node and the load generator as separate pr
   failover    one of 3 nodes is kill -9ed under load → per-edge resume time, loss
   rolling     every one of 3 nodes restarted in turn (SIGTERM, start), then 3 → 5 → 2 nodes, under
               load → lost, duplicated, longest pause of any actor, share moved per change
+  redis-failover  a Redis Cluster master kill -9ed under enqueue load, acknowledging on the master
+              alone and after WAIT 1 → acknowledged messages lost, throughput, batch latency
   diet        one edge's simulated day, legacy JSON/Kafka vs compact/MQTT → bytes, messages, state
   ingest      simulator → mosquitto or Kafka → link process(es) → hub nodes: edge-to-handled
               latency, CPU per message of every hub process, loss (results: ingest-<transport>-<workload>)
