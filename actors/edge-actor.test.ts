@@ -6,7 +6,7 @@ import { createActorClient } from './client.ts';
 import type { ActorContext, OutboxEvent } from './define.ts';
 import { createEdgeActor, type EdgeState, edgeActor } from './edge-actor.ts';
 import { TerminalError } from './errors.ts';
-import { silentLogger } from './logger.ts';
+import { type Logger, silentLogger } from './logger.ts';
 import { startHubNode } from './node.ts';
 import { readActorState } from './read-state.ts';
 
@@ -30,6 +30,19 @@ function recorder(now: number) {
 }
 
 const { telemetry, alarm } = edgeActor.handlers;
+
+/** A logger that keeps every line with its bindings, as pino would write them. */
+function captureLogger(lines: Record<string, unknown>[], bindings: object = {}): Logger {
+  const write = (level: string) => (obj: object, msg?: string) =>
+    void lines.push({ level, ...bindings, ...obj, msg });
+  return {
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+    child: (more) => captureLogger(lines, { ...bindings, ...more }),
+  };
+}
 const fresh = (): EdgeState => edgeActor.initialState('E-1');
 
 describe('edge actor', () => {
@@ -220,6 +233,29 @@ describe('edge actor', () => {
 
 describe('edge actor on a hub node', () => {
   const t = useRedis();
+
+  it('logs with the node, edge and tunnel ids a central store filters on', async () => {
+    const keyspace = t.keyspace();
+    const lines: Record<string, unknown>[] = [];
+    await using node = await startHubNode({
+      redis: t.connect(),
+      keyspace,
+      actors: [edgeActor],
+      logger: captureLogger(lines),
+      ...FAST_HUB,
+    });
+    await createActorClient(t.redis, keyspace, edgeActor).send('E-LOG', 'tunnelOpen', {
+      id: 'T-LOG',
+      services: [{ name: 'ssh', remotePort: 20001 }],
+      expiresAt: Date.now() + 60_000,
+    });
+    await waitFor(() => lines.some((l) => l.tunnelId === 'T-LOG'), { message: 'the tunnel’s log line' });
+    const line = lines.find((l) => l.tunnelId === 'T-LOG')!;
+    assert.deepEqual(
+      [line.nodeId, line.address, line.edgeId, line.state, line.msg],
+      [node.id, 'edge/E-LOG', 'E-LOG', 'requested', 'tunnel requested'],
+    );
+  });
 
   it('goes offline by its durable timer when the edge falls silent', async () => {
     const keyspace = t.keyspace();

@@ -73,6 +73,10 @@ export type IssueCommand = (command: {
 }) => void;
 
 function emitState(ctx: ActorContext, id: string, t: TunnelRecord): void {
+  ctx.log.info(
+    { tunnelId: id, state: t.state, ...(t.reason === undefined ? {} : { reason: t.reason }) },
+    `tunnel ${t.state}`,
+  );
   ctx.emit({
     type: 'tunnel.state',
     edgeId: ctx.id,
@@ -144,6 +148,7 @@ export function openTunnel(
     emitState(ctx, payload.id, expired);
     return trim({ ...tunnels, [payload.id]: expired });
   }
+  ctx.log.info({ tunnelId: payload.id, state: 'requested' }, 'tunnel requested');
   issue({
     id: openCommandId(payload.id),
     type: 'tunnel.open',

@@ -1,6 +1,13 @@
 /**
  * The logger DeviceHub's library code writes to: a structured subset of pino's interface,
- * passed in by whoever runs the code. Fields such as nodeId, edgeId and shard go in `obj`.
+ * passed in by whoever runs the code (the CLI's processes give pino, JSON lines on stdout).
+ *
+ * Field names are the same everywhere, so a central store can filter on them:
+ * - `nodeId`   the hub node (bound by HubNode to all it logs)
+ * - `address`, `edgeId`   the actor a line is about (bound by the runtime for each handler call;
+ *   `edgeId` for edge actors)
+ * - `tunnelId` a remote-access tunnel; `shard`, `epoch` placement; `link` a hub-side link;
+ *   `component` the part of a gateway; `err` an error (pino serialises it).
  */
 export interface Logger {
   debug(obj: object, msg?: string): void;
@@ -20,3 +27,8 @@ export const silentLogger: Logger = {
     return silentLogger;
   },
 };
+
+/** The fields a handler's log lines carry: the actor's address and, for an edge, its id. */
+export function actorLogFields(address: string): { address: string; edgeId?: string } {
+  return address.startsWith('edge/') ? { address, edgeId: address.slice(5) } : { address };
+}

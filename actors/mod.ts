@@ -34,7 +34,7 @@ export { Histogram, histogramDelta } from './histogram.ts';
 export type { Granted } from './leases.ts';
 export { acquireLeases, readLeases, releaseLeases, renewLeases } from './leases.ts';
 export type { Logger } from './logger.ts';
-export { silentLogger } from './logger.ts';
+export { actorLogFields, silentLogger } from './logger.ts';
 export type { MembershipView } from './membership.ts';
 export { heartbeat, leave, liveMembers } from './membership.ts';
 export type { HubNodeOptions, NodeStats } from './node.ts';

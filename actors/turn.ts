@@ -30,7 +30,7 @@ import type { ActorSlot, ActorTable } from './actor-table.ts';
 import type { ActorContext, ActorDefinition, Handler, OutboxEvent } from './define.ts';
 import { TerminalError } from './errors.ts';
 import type { Histogram } from './histogram.ts';
-import type { Logger } from './logger.ts';
+import { actorLogFields, type Logger } from './logger.ts';
 
 /**
  * An entry delivered this many times came back after nodes died with it pending (once is a
@@ -395,7 +395,7 @@ function contextFor(
     now,
     epoch,
     get log() {
-      return log.child({ address: slot.address });
+      return log.child(actorLogFields(slot.address));
     },
     setTimer(name, delayMs, data) {
       if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name))

@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 import { connectRedis } from '../bus/mod.ts';
 import {
   API_SCOPES,
@@ -16,6 +15,7 @@ import {
   serveGateway,
 } from '../gateway/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
+import { processLogger } from './logger.ts';
 
 export const gatewayHelp = `devicehub gateway [options]              the HTTP API (/v1/docs lists it)
 devicehub gateway create-key --name N --scope service|operator|admin
@@ -77,7 +77,7 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
   }
   const config = clusterConfig(values);
   if (!config.redisUrl) throw new RangeError('Missing --redis / REDIS_URL');
-  const log = pino({ level: process.env.DH_LOG_LEVEL ?? 'info', base: { pid: process.pid } });
+  const log = processLogger('gateway');
   const redis = connectRedis(config.redisUrl, { name: 'gateway' });
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
   const str = (flag: keyof typeof values, env: string) =>

@@ -5,7 +5,6 @@
  */
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 import { connectRedis } from '../bus/mod.ts';
 import {
   DownlinkRelay,
@@ -18,6 +17,7 @@ import {
   RedisEdgeRegistry,
 } from '../edge/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
+import { processLogger } from './logger.ts';
 
 export const linkHelp = `devicehub link mqtt|kafka [options]   run a hub-side link to the edges
 
@@ -57,7 +57,7 @@ export async function linkCommand(argv: string[]): Promise<void> {
   }
   const config = clusterConfig(values);
   if (!config.redisUrl) throw new RangeError('Missing --redis / REDIS_URL');
-  const log = pino({ level: process.env.DH_LOG_LEVEL ?? 'info', base: { pid: process.pid } });
+  const log = processLogger(`link-${kind}`);
   const redis = connectRedis(config.redisUrl, { name: `link:${kind}` });
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
   const entryTime = values['entry-time'];

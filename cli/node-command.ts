@@ -6,10 +6,10 @@ import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 import { type ActorDefinition, edgeActor, nodeStatsToPrometheus, startHubNode } from '../actors/mod.ts';
 import { connectRedis } from '../bus/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
+import { processLogger } from './logger.ts';
 
 export const nodeHelp = `devicehub node [options]     run a hub node (stops gracefully on SIGTERM/SIGINT)
 
@@ -46,7 +46,7 @@ export async function nodeCommand(argv: string[]): Promise<void> {
   const config = clusterConfig(values);
   if (!config.redisUrl)
     throw new RangeError('Missing --redis / REDIS_URL: the hub node needs a Redis to work from');
-  const log = pino({ level: process.env.DH_LOG_LEVEL ?? 'info', base: { pid: process.pid } });
+  const log = processLogger('node');
   const actors: ActorDefinition[] = [edgeActor as ActorDefinition];
   if (values['actors-module']) {
     const mod = (await import(pathToFileURL(resolve(values['actors-module'])).href)) as {

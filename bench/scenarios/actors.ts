@@ -1,6 +1,8 @@
 /**
  * `actors`: N edges at the legacy rate straight into their mailboxes, M hub nodes.
- * Latency from enqueue to handled; CPU is the hub nodes' user+sys time over messages handled.
+ * Latency from enqueue to handled; CPU is the hub nodes' user+sys time over messages handled;
+ * Redis memory per edge is used_memory after the run (states, mailboxes as trimmed, timers,
+ * leases) less what it was before the first message, over the edges.
  */
 import { reconcile, startBenchCluster } from '../cluster.ts';
 import { windowBetween } from '../monitor.ts';
@@ -17,6 +19,7 @@ import {
 export async function actorsScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   await using cluster = await startBenchCluster();
   for (let i = 1; i <= o.nodes; i++) await cluster.startNode(`node-${i}`);
+  const memoryBefore = await usedMemory(cluster.redis);
   const warmup = Math.min(5, Math.max(1, Math.floor(o.seconds / 5)));
   const { load, monitor } = await startLoad(cluster, 'actors', {
     edges: o.edges,
@@ -30,6 +33,7 @@ export async function actorsScenario(o: ScenarioOptions): Promise<ScenarioResult
   await drain(cluster, o.edges, sent);
   monitor.stop();
   const w = windowBetween(before, after);
+  const memoryAfter = await usedMemory(cluster.redis);
   const { lost, duplicated } = reconcile(lastSeq, await cluster.edgeStates(o.edges));
   const result = {
     scenario: 'actors',
@@ -40,6 +44,8 @@ export async function actorsScenario(o: ScenarioOptions): Promise<ScenarioResult
     msgsPerSec: Math.round(w.handled / w.seconds),
     latencyMs: { p50: w.latency.quantile(0.5), p99: w.latency.quantile(0.99), max: w.latency.max },
     cpuMicrosPerMsg: Number((w.cpuMicros / w.handled).toFixed(2)),
+    redisUsedMemoryBytes: memoryAfter,
+    redisBytesPerEdge: Math.round((memoryAfter - memoryBefore) / o.edges),
     lost,
     duplicated,
   };
@@ -57,8 +63,14 @@ export async function actorsScenario(o: ScenarioOptions): Promise<ScenarioResult
       target: '≤ 30',
       met: result.cpuMicrosPerMsg <= 30,
     },
+    { metric: 'redisBytesPerEdge', value: result.redisBytesPerEdge, target: '—', met: true },
     { metric: 'lost', value: lost, target: '0', met: lost === 0 },
     { metric: 'duplicated', value: duplicated, target: '0', met: duplicated === 0 },
   ];
   return { result, targets, plot: monitor.plot() };
+}
+
+async function usedMemory(redis: import('../../bus/mod.ts').Redis): Promise<number> {
+  const info = String(await redis.info('memory'));
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
 }
