@@ -19,6 +19,7 @@ import {
   type DevicehubProcess,
   freePort,
   type HubProcess,
+  keyspaceArgs,
   type RedisServer,
   spawnDevicehub,
   spawnHubNode,
@@ -62,7 +63,7 @@ export async function startBenchCluster(
   const nodes = new Map<string, HubProcess>();
   const loads: LoadGenerator[] = [];
   const gateways: { process: DevicehubProcess; dataDir: string }[] = [];
-  const cliArgs = ['--redis', server.url, '--prefix', keyspace.prefix, '--shards', String(keyspace.shards)];
+  const cliArgs = keyspaceArgs(server.url, keyspace);
   const cluster: BenchCluster = {
     server,
     redis,

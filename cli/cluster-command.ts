@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { connectRedis, createKeyspace, type Keyspace } from '../bus/mod.ts';
 import { createApiKey, openDatabase } from '../gateway/mod.ts';
+import { keyspaceArgs } from '../infra/hub-process.ts';
 import {
   type DevicehubProcess,
   freePort,
@@ -67,16 +68,7 @@ export async function clusterCommand(argv: string[]): Promise<void> {
       shards: 1024,
       tagGroups: values.redis === 'cluster' ? 16 : 1,
     });
-    const cliArgs = [
-      '--redis',
-      redisServer.url,
-      '--prefix',
-      keyspace.prefix,
-      '--shards',
-      String(keyspace.shards),
-      '--tag-groups',
-      String(keyspace.tagGroups),
-    ];
+    const cliArgs = keyspaceArgs(redisServer.url, keyspace);
 
     step('starting PostgreSQL, mosquitto and frps');
     const postgres = await startPostgres();

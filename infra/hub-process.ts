@@ -11,6 +11,23 @@ const CLI = fileURLToPath(new URL('../cli/devicehub.ts', import.meta.url));
 // signal meant for the hub node would reach only the wrapper.
 const TSX_LOADER = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
+/** `--redis … --prefix … --shards … --tag-groups …`: a `devicehub` process working in `keyspace`. */
+export function keyspaceArgs(
+  redisUrl: string,
+  keyspace: { prefix: string; shards: number; tagGroups: number },
+): string[] {
+  return [
+    '--redis',
+    redisUrl,
+    '--prefix',
+    keyspace.prefix,
+    '--shards',
+    String(keyspace.shards),
+    '--tag-groups',
+    String(keyspace.tagGroups),
+  ];
+}
+
 export interface HubProcessOptions {
   readonly redisUrl: string;
   readonly nodeId: string;

@@ -16,7 +16,7 @@ import {
   startHubNode,
 } from '../actors/mod.ts';
 import { connectRedis, createKeyspace, type Keyspace, type KeyspaceOptions, type Redis } from '../bus/mod.ts';
-import { type HubProcess, spawnHubNode } from './hub-process.ts';
+import { type HubProcess, keyspaceArgs, spawnHubNode } from './hub-process.ts';
 import { startRedisCluster } from './redis-cluster.ts';
 import { startRedisServer } from './redis-server.ts';
 
@@ -92,16 +92,7 @@ export function useRedis(): TestRedis {
       tickMs: 100,
       ...(actorsModule === undefined ? {} : { actorsModule }),
     });
-  t.cliArgs = (keyspace) => [
-    '--redis',
-    t.server.url,
-    '--prefix',
-    keyspace.prefix,
-    '--shards',
-    String(keyspace.shards),
-    '--tag-groups',
-    String(keyspace.tagGroups),
-  ];
+  t.cliArgs = (keyspace) => keyspaceArgs(t.server.url, keyspace);
   t.edgeState = async (keyspace, edgeId) =>
     (await readActorState<EdgeState>(t.redis, keyspace, `edge/${edgeId}`))?.state;
   t.connect = (name = 'test') => {
