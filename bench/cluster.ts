@@ -104,7 +104,7 @@ export async function startBenchCluster(
       await gateway.ready;
       return { url: `http://127.0.0.1:${port}` };
     },
-    stats: () => readNodeStats(redis, keyspace),
+    stats: () => readNodeStats(redis, keyspace, { departed: true }),
     async edgeStates(edges, idOf = edgeId) {
       const pipeline = openPipeline(redis);
       for (let s = 0; s < keyspace.shards; s++) pipeline.hgetall(keyspace.shard(s).state);

@@ -65,13 +65,15 @@ export class KafkaLink implements EdgeLink {
       const admin = kafka.admin();
       await admin.connect();
       try {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: [...UPLINK_TOPICS, KAFKA_TOPICS.downlink].map((topic) => ({
-            topic,
-            numPartitions: partitions,
-          })),
-        });
+        await retryRetriable(() =>
+          admin.createTopics({
+            waitForLeaders: true,
+            topics: [...UPLINK_TOPICS, KAFKA_TOPICS.downlink].map((topic) => ({
+              topic,
+              numPartitions: partitions,
+            })),
+          }),
+        );
       } finally {
         await admin.disconnect();
       }
@@ -92,16 +94,9 @@ export class KafkaLink implements EdgeLink {
       });
     });
     await consumer.connect();
-    // On a cluster the brokers learn of just-created topics a moment apart: retry the retriable.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await consumer.subscribe({ topics: UPLINK_TOPICS, fromBeginning: this.#o.fromBeginning ?? false });
-        break;
-      } catch (error) {
-        if (!(error as { retriable?: boolean }).retriable || attempt >= 50) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    }
+    await retryRetriable(() =>
+      consumer.subscribe({ topics: UPLINK_TOPICS, fromBeginning: this.#o.fromBeginning ?? false }),
+    );
     await consumer.run({
       // Offsets are resolved only once their batch is in Redis, and kafkajs commits what is
       // resolved once a second: a crash re-reads at most that second (sequence numbers make the
@@ -140,5 +135,20 @@ export class KafkaLink implements EdgeLink {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
+  }
+}
+
+/**
+ * Runs a Kafka admin or subscribe step again while it fails with a retriable error (for ~10 s):
+ * on a cluster the brokers learn of just-created topics and their leaders a moment apart.
+ */
+async function retryRetriable<T>(step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (!(error as { retriable?: boolean }).retriable || attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
 }
