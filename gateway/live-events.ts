@@ -6,7 +6,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Logger, silentLogger } from '../actors/mod.ts';
-import { duplicateRedis, type Keyspace, type Redis, toError } from '../bus/mod.ts';
+import { duplicateRedis, execOrThrow, type Keyspace, openPipeline, type Redis, toError } from '../bus/mod.ts';
 import { isFleetEvent, type OutboxItem, toItems } from './outbox/events.ts';
 
 export type FeedListener = (item: OutboxItem) => void;
@@ -51,16 +51,9 @@ export class EventFeed implements AsyncDisposable {
     const signal = this.#stop.signal;
     while (!signal.aborted) {
       try {
-        const reply = (await this.#redis.xread(
-          'COUNT',
-          1000,
-          'BLOCK',
-          1000,
-          'STREAMS',
-          ...streams,
-          ...last,
-        )) as [string, [string, string[]][]][] | null;
-        for (const [stream, entries] of reply ?? []) {
+        const reply = await this.#read(streams, last);
+        if (reply.length === 0 && streams.length > 1) await delay(100, undefined, { signal }).catch(() => {});
+        for (const [stream, entries] of reply) {
           const g = streams.indexOf(stream);
           last[g] = entries[entries.length - 1]?.[0] ?? last[g]!;
           if (this.#listeners.size === 0) continue;
@@ -75,6 +68,32 @@ export class EventFeed implements AsyncDisposable {
         await delay(500, undefined, { signal }).catch(() => {});
       }
     }
+  }
+
+  /**
+   * New entries of the outbox streams after `last`. One stream: a blocking XREAD. Several (tag
+   * groups, each its own Redis Cluster slot): one XREAD per stream, pipelined, not blocking —
+   * a read may not name keys of several slots, and blocking reads on one node's connection
+   * would wait behind each other; the loop polls every 100 ms instead when idle.
+   */
+  async #read(streams: string[], last: string[]): Promise<[string, [string, string[]][]][]> {
+    type Reply = [string, [string, string[]][]][] | null;
+    if (streams.length === 1) {
+      return (
+        ((await this.#redis.xread(
+          'COUNT',
+          1000,
+          'BLOCK',
+          1000,
+          'STREAMS',
+          streams[0]!,
+          last[0]!,
+        )) as Reply) ?? []
+      );
+    }
+    const pipeline = openPipeline(this.#redis);
+    streams.forEach((stream, g) => pipeline.xread('COUNT', 1000, 'STREAMS', stream, last[g]!));
+    return ((await execOrThrow(pipeline)) as Reply[]).flatMap((reply) => reply ?? []);
   }
 
   async stop(): Promise<void> {

@@ -30,24 +30,26 @@ interface Tunnel {
   services: { name: string; remotePort: number | null; connect: string | null }[];
 }
 
-/** Plays the edges: answers every tunnel.open command in the outbox (ok unless `refuse` says). */
+/** Plays the edges: answers every tunnel.open command in the outboxes (ok unless `refuse` says). */
 function edgesAnswering(redis: Redis, keyspace: Keyspace, refuse: (edgeId: string) => string | undefined) {
   const client = createActorClient(redis, keyspace, edgeActor);
-  let last = '0';
+  const last = Array.from({ length: keyspace.tagGroups }, () => '0');
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
-      const entries = (await redis.xrange(keyspace.outbox(0), `(${last}`, '+')) as [string, string[]][];
-      for (const [id, fields] of entries) {
-        last = id;
-        const e = JSON.parse(fields[1]!) as { type: string; command?: string; id: string; edgeId: string };
-        if (e.type !== 'command' || e.command !== 'tunnel.open') continue;
-        const error = refuse(e.edgeId);
-        await client.send(e.edgeId, 'commandResult', {
-          id: e.id,
-          ok: error === undefined,
-          ...(error === undefined ? { result: { frpc: 'running' } } : { error }),
-        });
+      for (let g = 0; g < keyspace.tagGroups; g++) {
+        const entries = (await redis.xrange(keyspace.outbox(g), `(${last[g]}`, '+')) as [string, string[]][];
+        for (const [id, fields] of entries) {
+          last[g] = id;
+          const e = JSON.parse(fields[1]!) as { type: string; command?: string; id: string; edgeId: string };
+          if (e.type !== 'command' || e.command !== 'tunnel.open') continue;
+          const error = refuse(e.edgeId);
+          await client.send(e.edgeId, 'commandResult', {
+            id: e.id,
+            ok: error === undefined,
+            ...(error === undefined ? { result: { frpc: 'running' } } : { error }),
+          });
+        }
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -146,9 +148,9 @@ describe('tunnels', { timeout: 60_000 }, () => {
       assert.equal(row!.state, 'closed');
       assert.match(row!.reason!, /closed by key:op/);
       // The edge was told to close.
-      const commands = (await t.redis.xrange(s.keyspace.outbox(0), '-', '+')).map(
-        ([, f]) => JSON.parse(f[1]!) as { type: string; command?: string },
-      );
+      const commands = (
+        await t.redis.xrange(s.keyspace.outbox(s.keyspace.groupOf(s.keyspace.shardOf('edge/T-1'))), '-', '+')
+      ).map(([, f]) => JSON.parse(f[1]!) as { type: string; command?: string });
       assert.ok(commands.some((e) => e.type === 'command' && e.command === 'tunnel.close'));
       // And it may be opened again.
       const reopened = await s.call(0, 'POST', '/v1/edges/T-1/tunnels', s.keys.operator, {

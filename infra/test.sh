@@ -1,7 +1,7 @@
 #!/bin/sh
 # The test command: type-check, lint, then every *.test.ts under the architecture folders with
-# node's own test runner (through tsx, no build step); then the bus, actor and outbox suites a
-# second time on a real Redis Cluster (3 masters, 3 replicas; see infra/test-redis.ts).
+# node's own test runner (through tsx, no build step); then the suite a second time on a real
+# Redis Cluster (3 masters, 3 replicas; see infra/test-redis.ts).
 set -eu
 cd "$(dirname "$0")/.."
 echo "devicehub: type-check" >&2
@@ -11,7 +11,10 @@ npx biome check . >/dev/null || npx biome check .
 files=$(find bus actors edge gateway bench cli infra deploy -name '*.test.ts' 2>/dev/null | sort)
 # shellcheck disable=SC2086
 node --import tsx --test --test-concurrency=1 --test-reporter=spec $files
-echo "devicehub: the bus, actor and outbox suites again, on a Redis Cluster" >&2
-cluster_files="$(find bus actors -name '*.test.ts' ! -name 'cluster-failover.test.ts' | sort) gateway/outbox/outbox.test.ts"
+echo "devicehub: the suite again, on a Redis Cluster" >&2
+# All but the files that bring their own Redis (the failover test's cluster, devicehub cluster's
+# topology) or use none (deploy/, the benchmarks' smoke test).
+cluster_files=$(find bus actors edge gateway cli -name '*.test.ts' \
+  ! -name 'cluster-failover.test.ts' ! -name 'cluster-command.test.ts' | sort)
 # shellcheck disable=SC2086
 DEVICEHUB_TEST_REDIS=cluster exec node --import tsx --test --test-concurrency=1 --test-reporter=spec $cluster_files
