@@ -92,7 +92,9 @@ export class EventFeed implements AsyncDisposable {
       );
     }
     const pipeline = openPipeline(this.#redis);
-    streams.forEach((stream, g) => pipeline.xread('COUNT', 1000, 'STREAMS', stream, last[g]!));
+    streams.forEach((stream, g) => {
+      pipeline.xread('COUNT', 1000, 'STREAMS', stream, last[g]!);
+    });
     return ((await execOrThrow(pipeline)) as Reply[]).flatMap((reply) => reply ?? []);
   }
 
