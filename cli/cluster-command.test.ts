@@ -23,7 +23,17 @@ describe('devicehub cluster', { timeout: 240_000 }, () => {
     await using cluster = spawnDevicehub(['cluster', '--nodes', '3', '--gateways', '2', '--port', '0'], {
       name: 'devicehub cluster',
     });
-    const summary = (await cluster.ready) as unknown as Summary;
+    // Minutes at most on a loaded machine; if it hangs, say where it was.
+    const summary = (await Promise.race([
+      cluster.ready,
+      new Promise((_, reject) => {
+        setTimeout(
+          () =>
+            reject(new Error(`devicehub cluster was not ready in 180 s; it said:\n${cluster.stderrTail()}`)),
+          180_000,
+        ).unref();
+      }),
+    ])) as unknown as Summary;
     const api = (path: string, init: RequestInit = {}) =>
       fetch(`${summary.url}${path}`, {
         ...init,

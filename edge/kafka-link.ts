@@ -28,6 +28,8 @@ export interface KafkaLinkOptions extends IngestOptions {
   readonly commitIntervalMs?: number;
   /** Read topics from their beginning when the group has no committed offsets (tests). */
   readonly fromBeginning?: boolean;
+  /** How long `start` waits for the consumer's first fetch before it fails (default 120 s). */
+  readonly startTimeoutMs?: number;
 }
 
 const UPLINK_TOPICS = [
@@ -125,7 +127,31 @@ export class KafkaLink implements EdgeLink {
         await heartbeat();
       },
     });
-    await fetching;
+    // A consumer that cannot join its group (no coordinator, brokers unreachable) retries
+    // forever inside kafkajs: say so and stop, so the process's supervisor sees it.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const startMs = this.#o.startTimeoutMs ?? 120_000;
+    try {
+      await Promise.race([
+        fetching,
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new Error(
+                  `Kafka link: the consumer did not start fetching within ${startMs} ms (group coordinator or brokers unavailable)`,
+                ),
+              ),
+            startMs,
+          );
+        }),
+      ]);
+    } catch (error) {
+      await consumer.disconnect().catch(() => {});
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
     return this;
   }
 

@@ -74,6 +74,8 @@ export interface DevicehubProcess extends AsyncDisposable {
   /** Resolves when the command reports it is up (over the IPC channel), with what it said. */
   readonly ready: Promise<Record<string, unknown>>;
   readonly exited: Promise<number | null>;
+  /** The last 4,000 characters it wrote to stderr (progress lines, errors). */
+  stderrTail(): string;
   kill(signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
 }
@@ -128,6 +130,7 @@ export function spawnDevicehub(
     logs,
     ready,
     exited,
+    stderrTail: () => stderr,
     kill,
     stop: () => kill('SIGTERM'),
     [Symbol.asyncDispose]: () => kill('SIGKILL'),

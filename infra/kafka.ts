@@ -7,8 +7,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { freePort } from './free-port.ts';
 import { type ServerProcess, startServerProcess, withControls } from './server-process.ts';
+import { waitFor } from './wait-for.ts';
 
 /** `restart` comes back on the same ports and data. */
 export interface KafkaServer extends ServerProcess, AsyncDisposable {
@@ -123,6 +125,7 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
       return withControls(server, { broker: `127.0.0.1:${port}`, dir });
     }),
   );
+  if (n > 1) await allRegistered(nodes.map((node) => node.broker));
   const cluster: KafkaCluster = {
     brokers: nodes.map((node) => node.broker),
     nodes,
@@ -132,4 +135,22 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
     [Symbol.asyncDispose]: () => cluster.stop(),
   };
   return cluster;
+}
+
+/**
+ * Waits until every broker has registered with the controller quorum: a port that answers is not
+ * yet a broker that can host replicas, and a topic (or the consumer offsets topic) created with
+ * replication factor 3 before then fails, or a consumer group waits for its coordinator.
+ */
+async function allRegistered(brokers: string[]): Promise<void> {
+  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'devicehub-infra' }).admin();
+  await admin.connect();
+  try {
+    await waitFor(
+      async () => (await admin.describeCluster().catch(() => undefined))?.brokers.length === brokers.length,
+      { timeoutMs: 60_000, intervalMs: 200, message: `all ${brokers.length} Kafka brokers registered` },
+    );
+  } finally {
+    await admin.disconnect();
+  }
 }
