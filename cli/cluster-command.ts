@@ -44,10 +44,10 @@ export async function clusterCommand(argv: string[]): Promise<void> {
       port: { type: 'string' },
     },
   });
-  const nodes = intFlag(values, 'nodes', 'DH_CLUSTER_NODES', 3, 1, 32);
-  const gateways = intFlag(values, 'gateways', 'DH_CLUSTER_GATEWAYS', 2, 1, 16);
-  const brokers = intFlag(values, 'kafka-brokers', 'DH_CLUSTER_KAFKA_BROKERS', 3, 0, 9);
-  const port = intFlag(values, 'port', 'DH_CLUSTER_PORT', 8080, 0, 65535);
+  const nodes = intFlag(values, 'nodes', 'DH_CLUSTER_NODES', 3);
+  const gateways = intFlag(values, 'gateways', 'DH_CLUSTER_GATEWAYS', 2);
+  const brokers = intFlag(values, 'kafka-brokers', 'DH_CLUSTER_KAFKA_BROKERS', 3);
+  const port = intFlag(values, 'port', 'DH_CLUSTER_PORT', 8080);
   if (values.redis !== 'single' && values.redis !== 'cluster') {
     throw new RangeError(`--redis must be "single" or "cluster", got ${JSON.stringify(values.redis)}`);
   }

@@ -3,6 +3,7 @@
  * defaults; every value validated at start-up with an error naming the flag and variable.
  */
 import { createKeyspace, type Keyspace } from '../bus/mod.ts';
+import { intRange } from './settings.ts';
 
 export interface ClusterConfig {
   readonly redisUrl: string | undefined;
@@ -30,8 +31,8 @@ export function clusterConfig(flags: Record<string, string | boolean | undefined
     typeof flags[flag] === 'string' ? (flags[flag] as string) : process.env[env];
   const keyspace = createKeyspace({
     prefix: str('prefix', 'DH_PREFIX') ?? 'dh',
-    shards: int('shards', 'DH_SHARDS', str('shards', 'DH_SHARDS'), 1024, 1, 16384),
-    tagGroups: int('tag-groups', 'DH_TAG_GROUPS', str('tag-groups', 'DH_TAG_GROUPS'), 1, 1, 16384),
+    shards: intFlag(flags, 'shards', 'DH_SHARDS', 1024),
+    tagGroups: intFlag(flags, 'tag-groups', 'DH_TAG_GROUPS', 1),
   });
   return { redisUrl: str('redis', 'REDIS_URL'), keyspace };
 }
@@ -43,14 +44,14 @@ export const clusterFlags = {
   'tag-groups': { type: 'string' },
 } as const;
 
+/** An integer from `--name` or else `env`, in the range the settings schema gives `env`. */
 export function intFlag(
   flags: Record<string, string | boolean | undefined>,
   name: string,
   env: string,
   fallback: number,
-  min = 1,
-  max = 10_000_000,
 ): number {
   const raw = typeof flags[name] === 'string' ? (flags[name] as string) : process.env[env];
+  const [min, max] = intRange(env);
   return int(name, env, raw, fallback, min, max);
 }

@@ -104,7 +104,7 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
     tunnels: {
       ports: { low: Number(range[1]), high: Number(range[2]) },
       publicHost: str('tunnel-host', 'DH_TUNNEL_HOST') ?? '127.0.0.1',
-      maxTtlSeconds: intFlag(values, 'tunnel-max-ttl', 'DH_TUNNEL_MAX_TTL', 4 * 3600, 60, 7 * 24 * 3600),
+      maxTtlSeconds: intFlag(values, 'tunnel-max-ttl', 'DH_TUNNEL_MAX_TTL', 4 * 3600),
       ...(serverAddr === undefined ? {} : { serverAddr }),
       ...(mux === undefined ? {} : { mux: { port: Number(mux[1]), domain: mux[2]! } }),
       ...(sshKey === undefined
@@ -122,13 +122,13 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
           webBackend: {
             url: webBackendUrl,
             ...(token === undefined ? {} : { token }),
-            partitions: intFlag(values, 'web-backend-partitions', 'DH_WEB_BACKEND_PARTITIONS', 16, 1, 256),
-            ratePerSecond: intFlag(values, 'web-backend-rate', 'DH_WEB_BACKEND_RATE', 1000, 1, 1_000_000),
+            partitions: intFlag(values, 'web-backend-partitions', 'DH_WEB_BACKEND_PARTITIONS', 16),
+            ratePerSecond: intFlag(values, 'web-backend-rate', 'DH_WEB_BACKEND_RATE', 1000),
           },
         }),
   });
   const served = await serveGateway(gateway, {
-    port: intFlag(values, 'port', 'PORT', 8080, 0, 65535),
+    port: intFlag(values, 'port', 'PORT', 8080),
     hostname: values.host ?? process.env.HOST ?? '127.0.0.1',
   });
   log.info({ url: served.url, database: database.driver }, 'gateway listening');

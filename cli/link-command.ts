@@ -67,7 +67,7 @@ export async function linkCommand(argv: string[]): Promise<void> {
     values['check-fleet'] || process.env.DH_CHECK_FLEET === '1'
       ? await new RedisEdgeRegistry({ redis, keyspace: config.keyspace, logger: log }).start()
       : undefined;
-  const replicas = intFlag(values, 'wait-replicas', 'DH_WAIT_REPLICAS', 0, 0, 5);
+  const replicas = intFlag(values, 'wait-replicas', 'DH_WAIT_REPLICAS', 0);
   const common = { redis, keyspace: config.keyspace, registry, entryTime, replicas, logger: log } as const;
   let link: EdgeLink;
   let sender: DownlinkSender;

@@ -64,13 +64,13 @@ export async function nodeCommand(argv: string[]): Promise<void> {
     actors,
     nodeId: values.id ?? process.env.DH_NODE_ID,
     logger: log,
-    leaseMs: intFlag(values, 'lease-ms', 'DH_LEASE_MS', 1500, 100),
-    tickMs: intFlag(values, 'tick-ms', 'DH_TICK_MS', 250, 10),
-    turnIntervalMs: intFlag(values, 'turn-ms', 'DH_TURN_MS', 20, 0, 1000),
-    checkpointMs: intFlag(values, 'checkpoint-ms', 'DH_CHECKPOINT_MS', 5000, 0, 60_000),
+    leaseMs: intFlag(values, 'lease-ms', 'DH_LEASE_MS', 1500),
+    tickMs: intFlag(values, 'tick-ms', 'DH_TICK_MS', 250),
+    turnIntervalMs: intFlag(values, 'turn-ms', 'DH_TURN_MS', 20),
+    checkpointMs: intFlag(values, 'checkpoint-ms', 'DH_CHECKPOINT_MS', 5000),
     traceResume: values['trace-resume'] === true,
   });
-  const metricsPort = intFlag(values, 'metrics-port', 'DH_METRICS_PORT', 0, 0, 65535);
+  const metricsPort = intFlag(values, 'metrics-port', 'DH_METRICS_PORT', 0);
   const metrics =
     metricsPort > 0
       ? createServer((req, res) => {

@@ -15,6 +15,8 @@ export interface Setting {
   readonly doc: string;
   /** Why `value` is refused, or undefined when it is fine. */
   check(value: string): string | undefined;
+  /** For an integer setting, the values it takes (flags of the same name take the same). */
+  readonly range?: readonly [number, number];
 }
 
 /** A setting's value refused at start-up; the message names the variable and says why. */
@@ -33,6 +35,8 @@ const int =
     /^-?\d+$/.test(value) && Number(value) >= min && Number(value) <= max
       ? undefined
       : `expected an integer ${min}..${max}`;
+
+const ranged = (min: number, max: number) => ({ range: [min, max] as const, check: int(min, max) });
 
 const oneOf =
   (...values: string[]) =>
@@ -81,12 +85,12 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'key namespace',
     check: (v) => (/^[A-Za-z0-9_.-]{1,32}$/.test(v) ? undefined : 'expected 1-32 of [A-Za-z0-9_.-]'),
   },
-  { name: 'DH_SHARDS', commands: HUB, doc: 'shards (fixed for the keyspace’s life)', check: int(1, 16384) },
+  { name: 'DH_SHARDS', commands: HUB, doc: 'shards (fixed for the keyspace’s life)', ...ranged(1, 16384) },
   {
     name: 'DH_TAG_GROUPS',
     commands: HUB,
     doc: 'Redis Cluster hash-tag groups (fixed; ≥ 4 × masters)',
-    check: int(1, 16384),
+    ...ranged(1, 16384),
   },
   {
     name: 'DH_LOG_LEVEL',
@@ -100,25 +104,25 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'hub node id (stable across restarts)',
     check: (v) => (/^[A-Za-z0-9_.-]{1,64}$/.test(v) ? undefined : 'expected 1-64 of [A-Za-z0-9_.-]'),
   },
-  { name: 'DH_LEASE_MS', commands: ['node'], doc: 'shard lease (ms)', check: int(100, 600_000) },
+  { name: 'DH_LEASE_MS', commands: ['node'], doc: 'shard lease (ms)', ...ranged(100, 600_000) },
   {
     name: 'DH_TICK_MS',
     commands: ['node'],
     doc: 'lease renewal and membership tick (ms)',
-    check: int(10, 60_000),
+    ...ranged(10, 60_000),
   },
-  { name: 'DH_TURN_MS', commands: ['node'], doc: 'least time between turns (ms)', check: int(0, 1000) },
+  { name: 'DH_TURN_MS', commands: ['node'], doc: 'least time between turns (ms)', ...ranged(0, 1000) },
   {
     name: 'DH_CHECKPOINT_MS',
     commands: ['node'],
     doc: 'how often actor state is checkpointed (ms)',
-    check: int(0, 60_000),
+    ...ranged(0, 60_000),
   },
   {
     name: 'DH_METRICS_PORT',
     commands: ['node'],
     doc: 'Prometheus /metrics port (0: none)',
-    check: int(0, 65535),
+    ...ranged(0, 65535),
   },
   { name: 'DH_METRICS_HOST', commands: ['node'], doc: 'address /metrics listens on', check: nonEmpty },
   {
@@ -146,7 +150,7 @@ export const SETTINGS: readonly Setting[] = [
     name: 'DH_WAIT_REPLICAS',
     commands: ['link'],
     doc: 'Redis replicas that must hold a batch before the broker is told',
-    check: int(0, 5),
+    ...ranged(0, 5),
   },
   {
     name: 'DH_KAFKA_FROM_BEGINNING',
@@ -164,27 +168,27 @@ export const SETTINGS: readonly Setting[] = [
     name: 'DH_CLUSTER_NODES',
     commands: ['cluster'],
     doc: 'hub nodes of `devicehub cluster`',
-    check: int(1, 32),
+    ...ranged(1, 32),
   },
   {
     name: 'DH_CLUSTER_GATEWAYS',
     commands: ['cluster'],
     doc: 'gateways of `devicehub cluster`',
-    check: int(1, 16),
+    ...ranged(1, 16),
   },
   {
     name: 'DH_CLUSTER_KAFKA_BROKERS',
     commands: ['cluster'],
     doc: 'Kafka brokers of `devicehub cluster`',
-    check: int(0, 9),
+    ...ranged(0, 9),
   },
   {
     name: 'DH_CLUSTER_PORT',
     commands: ['cluster'],
     doc: 'the balancer port of `devicehub cluster`',
-    check: int(0, 65535),
+    ...ranged(0, 65535),
   },
-  { name: 'PORT', commands: ['gateway'], doc: 'HTTP port', check: int(0, 65535) },
+  { name: 'PORT', commands: ['gateway'], doc: 'HTTP port', ...ranged(0, 65535) },
   { name: 'HOST', commands: ['gateway'], doc: 'HTTP listen address', check: nonEmpty },
   {
     name: 'DATABASE_URL',
@@ -209,13 +213,13 @@ export const SETTINGS: readonly Setting[] = [
     name: 'DH_WEB_BACKEND_PARTITIONS',
     commands: ['gateway'],
     doc: 'BullMQ partition queues',
-    check: int(1, 256),
+    ...ranged(1, 256),
   },
   {
     name: 'DH_WEB_BACKEND_RATE',
     commands: ['gateway'],
     doc: 'most deliveries per second',
-    check: int(1, 1_000_000),
+    ...ranged(1, 1_000_000),
   },
   {
     name: 'DH_TUNNEL_PORTS',
@@ -234,7 +238,7 @@ export const SETTINGS: readonly Setting[] = [
     name: 'DH_TUNNEL_MAX_TTL',
     commands: ['gateway'],
     doc: 'longest tunnel (s)',
-    check: int(60, 7 * 24 * 3600),
+    ...ranged(60, 7 * 24 * 3600),
   },
   {
     name: 'DH_TUNNEL_MUX',
@@ -257,6 +261,13 @@ export const SETTINGS: readonly Setting[] = [
 ];
 
 const byName = new Map(SETTINGS.map((s) => [s.name, s]));
+
+/** The values an integer setting takes (cli/config.ts checks its flag against the same). */
+export function intRange(name: string): readonly [number, number] {
+  const range = byName.get(name)?.range;
+  if (range === undefined) throw new Error(`${name} is not an integer setting in cli/settings.ts`);
+  return range;
+}
 
 /**
  * Checks the environment a command starts with: every known setting it reads must be valid,
