@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { keySlot } from './hash.ts';
 import { createKeyspace, groupByTag } from './keys.ts';
 
 const hashTag = (key: string) => /\{([^}]*)\}/.exec(key)?.[1];
@@ -50,5 +51,19 @@ describe('keyspace', () => {
       /tagGroups must be an integer 1\.\.4, got 8/,
     );
     assert.throws(() => createKeyspace({ prefix: 'a b' }), /prefix must match/);
+  });
+
+  it('computes the Redis Cluster slot of a key as Redis does (where WAIT is sent)', () => {
+    // Each pair as `CLUSTER KEYSLOT` answered on a Redis 7 cluster node.
+    for (const [key, slot] of [
+      ['somekey', 11058],
+      ['foo{hash_tag}', 2515],
+      ['dh:{g7}:s7:mb', 5129],
+      ['{webhook-3}:wait', 13020],
+      ['a{}b', 13694],
+      ['电梯', 3305],
+    ] as const) {
+      assert.equal(keySlot(key), slot, key);
+    }
   });
 });

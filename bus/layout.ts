@@ -3,7 +3,6 @@
  * stored in Redis; a process configured differently refuses to run rather than read and write
  * keys nobody else uses.
  */
-
 import { LayoutMismatchError } from './errors.ts';
 import type { Keyspace } from './keys.ts';
 import type { Redis } from './redis.ts';

@@ -4,7 +4,6 @@
  * well within the time to live; one that misses its renewal stops the work before another takes
  * it over (the time to live is the bound on the overlap).
  */
-
 import type { Keyspace } from './keys.ts';
 import type { Redis } from './redis.ts';
 import { runScript } from './scripts.ts';

@@ -4,7 +4,6 @@
  * port twice, ports back to the pool when their tunnel closes. Claims ride along: names an owner
  * holds exclusively with its ports (one open tunnel per edge and service).
  */
-
 import { ClaimTakenError, PortsExhaustedError } from './errors.ts';
 import type { Keyspace } from './keys.ts';
 import type { Redis } from './redis.ts';

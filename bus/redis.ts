@@ -69,12 +69,11 @@ export function connectRedis(url: string, options: ConnectOptions = {}): Redis {
  * and subscriptions; commands on it wait out disconnections instead of failing.
  */
 export function duplicateRedis(redis: Redis): Redis {
-  const copy =
-    redis instanceof Cluster
-      ? redis.duplicate(undefined, {
-          redisOptions: { ...redis.options.redisOptions, maxRetriesPerRequest: null },
-        })
-      : redis.duplicate({ maxRetriesPerRequest: null });
+  const copy = isCluster(redis)
+    ? redis.duplicate(undefined, {
+        redisOptions: { ...redis.options.redisOptions, maxRetriesPerRequest: null },
+      })
+    : redis.duplicate({ maxRetriesPerRequest: null });
   registerScripts(copy);
   return copy;
 }
@@ -85,7 +84,7 @@ export function isCluster(redis: Redis): redis is Cluster {
 }
 
 /** `redis+cluster://[user:pass@]h1:p1,h2:p2` → ioredis seed nodes. */
-export function parseClusterSeeds(url: string): { host: string; port: number }[] {
+function parseClusterSeeds(url: string): { host: string; port: number }[] {
   const rest = url.slice('redis+cluster://'.length).replace(/\/.*$/, '');
   const seeds = rest
     .replace(/^[^@]*@/, '')

@@ -154,6 +154,7 @@ async function setup(o: { processes?: boolean; mux?: boolean } = {}) {
     });
     return { ws, screen, status };
   };
+  const state = async (id: string) => (await call('GET', `/v1/edges/E-7/tunnels/${id}`)).body;
   return {
     call,
     key,
@@ -169,7 +170,14 @@ async function setup(o: { processes?: boolean; mux?: boolean } = {}) {
       const node = await t.redis.hget(keyspace.shard(keyspace.shardOf('edge/E-7')).lease, 'node');
       return processes.find((p) => p.nodeId === node);
     },
-    state: async (id: string) => (await call('GET', `/v1/edges/E-7/tunnels/${id}`)).body,
+    state,
+    /** Waits until the tunnel is open: frpc started on the edge and registered with frps. */
+    async waitOpen(id: string) {
+      await waitFor(async () => (await state(id)).state === 'open', {
+        timeoutMs: 20_000,
+        message: `tunnel ${id} open`,
+      });
+    },
     async [Symbol.asyncDispose]() {
       await served.close();
       await agent.stop();
@@ -193,10 +201,7 @@ describe('tunnels through frp', { timeout: 90_000 }, () => {
     const opened = await s.call('POST', '/v1/edges/E-7/tunnels', { services: ['ssh', 'camera', 'console'] });
     assert.equal(opened.status, 202, JSON.stringify(opened.body));
     const id = String(opened.body.id);
-    await waitFor(async () => (await s.state(id)).state === 'open', {
-      timeoutMs: 20_000,
-      message: 'the tunnel open',
-    });
+    await s.waitOpen(id);
     const [sshPort, cameraPort, consolePort] = ['ssh', 'camera', 'console'].map((n) =>
       portOf(opened.body, n),
     );
@@ -247,10 +252,7 @@ describe('tunnels through frp', { timeout: 90_000 }, () => {
     const opened = await s.call('POST', '/v1/edges/E-7/tunnels', { services: ['console'], ttlSeconds: 6 });
     const id = String(opened.body.id);
     const port = portOf(opened.body, 'console');
-    await waitFor(async () => (await s.state(id)).state === 'open', {
-      timeoutMs: 20_000,
-      message: 'the tunnel open',
-    });
+    await s.waitOpen(id);
     const pid = s.tunnels.pid(id)!;
     process.kill(pid, 'SIGKILL');
     await waitFor(() => s.tunnels.pid(id) !== undefined && s.tunnels.pid(id) !== pid, {
@@ -281,10 +283,7 @@ describe('tunnels through frp', { timeout: 90_000 }, () => {
     const opened = await s.call('POST', '/v1/edges/E-7/tunnels', { services: ['ssh'], ttlSeconds: 8 });
     const id = String(opened.body.id);
     const port = portOf(opened.body, 'ssh');
-    await waitFor(async () => (await s.state(id)).state === 'open', {
-      timeoutMs: 20_000,
-      message: 'the tunnel open',
-    });
+    await s.waitOpen(id);
     const owner = await s.owner();
     assert.ok(owner, 'a hub node process holds E-7');
     await owner.kill('SIGKILL');
@@ -306,11 +305,7 @@ describe('tunnels through frp', { timeout: 90_000 }, () => {
     ]);
     assert.deepEqual([a.status, b.status], [202, 202]);
     assert.equal(await t.redis.hlen(s.keyspace.ports), 0, 'no remote port taken from the pool');
-    for (const id of [a.body.id, b.body.id])
-      await waitFor(async () => (await s.state(String(id))).state === 'open', {
-        timeoutMs: 20_000,
-        message: `${id} open`,
-      });
+    for (const id of [a.body.id, b.body.id]) await s.waitOpen(String(id));
     const hostOf = (tunnel: Record<string, unknown>, name: string) =>
       (tunnel.services as { name: string; host: string; remotePort: number | null; connect: string }[]).find(
         (x) => x.name === name,

@@ -278,7 +278,6 @@ export class WebBackendOutbox implements AsyncDisposable {
   }
 }
 
-/** The BullMQ queue (and lease) name of partition `p`. */
 /**
  * A partition's BullMQ queue. The braces are a Redis Cluster hash tag: BullMQ's scripts touch
  * several keys of one queue at once, so they must share a slot; each partition has its own tag,
