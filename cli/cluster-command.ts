@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { connectRedis, createKeyspace, type Keyspace } from '../bus/mod.ts';
+import { createKeyspace, type Keyspace } from '../bus/mod.ts';
 import { createApiKey, openDatabase } from '../gateway/mod.ts';
 import { keyspaceArgs } from '../infra/hub-process.ts';
 import {
@@ -164,9 +164,6 @@ export async function clusterCommand(argv: string[]): Promise<void> {
     stops.push(() => balancer.close());
     const url = `http://127.0.0.1:${balancer.port}`;
 
-    const redis = connectRedis(redisServer.url, { name: 'cluster' });
-    await redis.ping();
-    redis.disconnect();
     const summary = {
       url,
       adminKey,
