@@ -44,7 +44,9 @@ import { TunnelExecutor } from './tunnels.ts';
 const t = useRedis();
 const users = { hub: 'hub-secret', 'E-7': 'e7-secret' };
 const TOKEN = 'frp-test-token';
-const PORTS = { low: 42_000, high: 42_099 };
+// Below Linux's ephemeral range (32768-60999): a port there may be any client connection's local
+// port at the moment frps wants to bind it (the cluster pass opens many), and the tunnel fails.
+const PORTS = { low: 24_000, high: 24_099 };
 let broker: MosquittoServer;
 let frps: FrpsServer;
 let sshd: SshdServer;
@@ -176,6 +178,8 @@ async function setup(o: { processes?: boolean; mux?: boolean } = {}) {
       await waitFor(async () => (await state(id)).state === 'open', {
         timeoutMs: 20_000,
         message: `tunnel ${id} open`,
+      }).catch(async (error: Error) => {
+        throw new Error(`${error.message}; it is ${JSON.stringify(await state(id))}`);
       });
     },
     async [Symbol.asyncDispose]() {
