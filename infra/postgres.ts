@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
 import { startServerProcess } from './server-process.ts';
+import { waitFor } from './wait-for.ts';
 
 export interface PostgresServer extends AsyncDisposable {
   /** `postgres://devicehub@127.0.0.1:<port>/postgres` */
@@ -75,12 +76,27 @@ export async function startPostgres(): Promise<PostgresServer> {
     describeExit: (code) => `PostgreSQL exited with ${code}: ${stderr}`,
   });
   const base = `postgres://devicehub@127.0.0.1:${port}`;
+  const { default: postgres } = await import('postgres');
+  // The port answers a moment before connections are taken ("the database system is starting up").
+  await waitFor(
+    async () => {
+      const sql = postgres(`${base}/postgres`, { max: 1, connect_timeout: 2, onnotice: () => {} });
+      try {
+        await sql`select 1`;
+        return true;
+      } catch {
+        return false;
+      } finally {
+        await sql.end();
+      }
+    },
+    { timeoutMs: 30_000, intervalMs: 50, message: 'PostgreSQL to take connections' },
+  );
   const stop = server.stop;
   return {
     url: `${base}/postgres`,
     async createDatabase(name) {
       if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new RangeError(`Invalid database name ${name}`);
-      const { default: postgres } = await import('postgres');
       const sql = postgres(`${base}/postgres`, { max: 1, onnotice: () => {} });
       try {
         await sql.unsafe(`create database ${name}`);
