@@ -105,9 +105,11 @@ describe('MQTT edge security (mosquitto ACL)', () => {
       ),
       /Not authorized|135/i,
     );
-    // Reading E-2's commands: mosquitto grants the subscription but never delivers E-2's
-    // messages to E-1 (its ACL is checked on delivery); E-2 itself gets them.
-    await a.subscribeAsync(downlinkTopic('E-2'), { qos: 1 });
+    // Reading E-2's commands: refused at SUBSCRIBE (0x87, dynsec's subscribeLiteral for its own
+    // downlink only; edge/broker has the whole matrix), and never delivered; E-2 itself gets them.
+    await assert.rejects(a.subscribeAsync(downlinkTopic('E-2'), { qos: 1 }), (error: unknown) =>
+      ((error as { packet?: { granted?: number[] } }).packet?.granted ?? []).includes(0x87),
+    );
     const b = await edgeClient('E-2');
     await b.subscribeAsync(downlinkTopic('E-2'), { qos: 1 });
     const seenByA: string[] = [];

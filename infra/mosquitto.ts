@@ -1,22 +1,50 @@
 /**
- * Runs a real `mosquitto` on a free loopback port with DeviceHub's security model: no anonymous
- * clients, one password per edge, and an ACL that lets an edge publish only under
- * `dh/v1/<its id>/up/#` (and `…/legacy`) and read only `dh/v1/<its id>/down`; the hub's own user reads and writes
- * all of `dh/#`.
+ * Runs a real `mosquitto` on a free loopback port with DeviceHub's security model, held by the
+ * dynamic-security plugin (dynsec): no anonymous clients, one client and one role per edge (it may
+ * send only under `dh/v1/<its id>/up/#` and `…/legacy`, and subscribe only to
+ * `dh/v1/<its id>/down`), the hub's link users on all of `dh/#` (shared subscriptions included),
+ * an admin (`server.admin`) the gateway manages identities with while it runs, and a packet size
+ * limit. The initial identities are written to dynsec's file before the start.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { ADMIN_USER, dynsecConfig, isEdgeUser, LINK_USER } from '../edge/broker/mod.ts';
 import { freePort } from './free-port.ts';
 import { type ServerProcess, startServerProcess, withControls } from './server-process.ts';
 
+/**
+ * Largest MQTT packet the broker takes (64 KiB): above the links' 16 KiB device message limit, so
+ * a message between the two still reaches a link and is dead-lettered with its reason; a bigger
+ * packet makes mosquitto disconnect its sender (an MQTT 5 client hears the limit in CONNACK).
+ */
+export const BROKER_MAX_PACKET_BYTES = 64 * 1024;
+
+const DYNSEC_PLUGIN_PATHS = [
+  '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so',
+  '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so',
+  '/usr/lib/mosquitto_dynamic_security.so',
+  '/usr/local/lib/mosquitto_dynamic_security.so',
+];
+
 export interface MosquittoOptions {
-  /** Users and passwords: the hub's and each edge's (the user name of an edge is its id). */
+  /**
+   * Users and passwords: the hub's link users and each edge (the user name of an edge is its id).
+   * A name no edge id can be (e.g. LINK_USER, `link@devicehub`) is a link user.
+   */
   readonly users: Readonly<Record<string, string>>;
-  /** User names with access to all of `dh/#` (default ['hub']). */
+  /**
+   * Link users named explicitly (default: every user whose name cannot be an edge id, and `hub`
+   * for callers from before LINK_USER — a name an edge could hold, so not for deployments).
+   */
   readonly hubUsers?: readonly string[];
+  /** The admin's password (default: random; `server.admin` has it). */
+  readonly adminPassword?: string;
   readonly port?: number;
+  /** Largest packet (default BROKER_MAX_PACKET_BYTES). */
+  readonly maxPacketBytes?: number;
 }
 
 /** `restart` stops it with SIGTERM: mosquitto saves its sessions and queued messages first. */
@@ -24,6 +52,10 @@ export interface MosquittoServer extends ServerProcess, AsyncDisposable {
   readonly url: string;
   readonly port: number;
   readonly dir: string;
+  /** Who may manage identities over `$CONTROL/dynamic-security/v1`. */
+  readonly admin: { readonly username: string; readonly password: string };
+  /** The link user (the first of the hub users). */
+  readonly linkUser: string;
 }
 
 function binary(name: string): string {
@@ -35,39 +67,42 @@ function binary(name: string): string {
   );
 }
 
+function dynsecPlugin(): string {
+  const found = DYNSEC_PLUGIN_PATHS.find((p) => existsSync(p));
+  if (found === undefined)
+    throw new Error(
+      `Cannot start mosquitto: its dynamic-security plugin is not in ${DYNSEC_PLUGIN_PATHS.join(', ')}. Run \`sh infra/provision.sh\` (apt-get install mosquitto as root).`,
+    );
+  return found;
+}
+
 export async function startMosquitto(options: MosquittoOptions): Promise<MosquittoServer> {
   const mosquitto = binary('mosquitto');
-  const passwd = binary('mosquitto_passwd');
+  const plugin = dynsecPlugin();
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'devicehub-mosquitto-'));
-  const hubUsers = options.hubUsers ?? ['hub'];
-  writeFileSync(
-    join(dir, 'passwd'),
-    Object.entries(options.users)
-      .map(([u, p]) => `${u}:${p}\n`)
-      .join(''),
-    { mode: 0o600 },
+  const hubUsers = new Set(
+    options.hubUsers ?? Object.keys(options.users).filter((u) => u === 'hub' || !isEdgeUser(u)),
   );
-  const hashed = spawnSync(passwd, ['-U', join(dir, 'passwd')], { encoding: 'utf8' });
-  if (hashed.status !== 0) throw new Error(`mosquitto_passwd failed: ${hashed.stderr}`);
-  writeFileSync(
-    join(dir, 'acl'),
-    [
-      ...hubUsers.flatMap((u) => [`user ${u}`, 'topic readwrite dh/#', '']),
-      '# every other user is an edge: its own uplink and downlink only',
-      'pattern write dh/v1/%u/up/#',
-      'pattern write dh/v1/%u/legacy',
-      'pattern read dh/v1/%u/down',
-      '',
-    ].join('\n'),
-  );
+  const links: Record<string, string> = {};
+  const edges: Record<string, string> = {};
+  for (const [user, password] of Object.entries(options.users)) {
+    if (hubUsers.has(user)) links[user] = password;
+    else edges[user] = password;
+  }
+  const admin = { username: ADMIN_USER, password: options.adminPassword ?? randomBytes(16).toString('hex') };
+  const dynsecFile = join(dir, 'dynamic-security.json');
+  writeFileSync(dynsecFile, JSON.stringify(dynsecConfig({ edges, links, adminPassword: admin.password })), {
+    mode: 0o600,
+  });
   writeFileSync(
     join(dir, 'mosquitto.conf'),
     [
       `listener ${port} 127.0.0.1`,
       'allow_anonymous false',
-      `password_file ${join(dir, 'passwd')}`,
-      `acl_file ${join(dir, 'acl')}`,
+      `plugin ${plugin}`,
+      `plugin_opt_config_file ${dynsecFile}`,
+      `max_packet_size ${options.maxPacketBytes ?? BROKER_MAX_PACKET_BYTES}`,
       // Stay the user who started it (as root, mosquitto would switch to an account that cannot read these files).
       `user ${userInfo().username}`,
       // Sessions and queued QoS 1 messages survive a restart (saved on SIGTERM and every 10 s).
@@ -90,6 +125,8 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
     url: `mqtt://127.0.0.1:${port}`,
     port,
     dir,
+    admin,
+    linkUser: [...hubUsers][0] ?? LINK_USER,
   });
   return server;
 }
