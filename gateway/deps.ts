@@ -1,6 +1,7 @@
 /** What the gateway's routes work with: one object, built once per gateway process. */
 import type { Logger } from '../actors/mod.ts';
 import type { Keyspace, PortRange, Redis } from '../bus/mod.ts';
+import type { BrokerIdentities } from '../edge/broker/mod.ts';
 import type { Authenticator } from './auth.ts';
 import type { Db } from './db/database.ts';
 import type { FleetView } from './fleet-view.ts';
@@ -17,6 +18,8 @@ export interface GatewayDeps {
   readonly maxWaitSeconds?: number;
   /** Remote access (default DEFAULT_TUNNEL_SETTINGS). */
   readonly tunnels?: TunnelSettings;
+  /** The MQTT broker's edge identities, when the gateway manages them (registration tells the broker). */
+  readonly broker?: BrokerIdentities;
   /** The queues to the web backend, when one is configured (for the metrics). */
   readonly webBackend?: WebBackendOutbox;
 }

@@ -7,8 +7,10 @@
 import { type ServerType, serve } from '@hono/node-server';
 import { type Logger, silentLogger } from '../actors/mod.ts';
 import type { Keyspace, Redis } from '../bus/mod.ts';
+import { ADMIN_USER, BrokerIdentities, DynsecClient } from '../edge/broker/mod.ts';
 import { createApp } from './app.ts';
 import { Authenticator } from './auth.ts';
+import { BrokerReconciler } from './broker-reconciler.ts';
 import { ensureAlarmPartitions } from './db/alarm-partitions.ts';
 import type { Database } from './db/database.ts';
 import type { TunnelSettings } from './deps.ts';
@@ -35,6 +37,24 @@ export interface GatewayOptions {
   readonly name?: string;
   /** Time to live of the sink's and delivery's leases (default 10 s; tests shorten it). */
   readonly leaseTtlMs?: number;
+  /**
+   * The MQTT broker's dynamic-security admin: registering, rotating and deregistering an edge
+   * tell the broker before answering, and a reconciler keeps it in line with the registry (none:
+   * the broker's identities are managed elsewhere).
+   */
+  readonly broker?: BrokerAdminOptions;
+}
+
+export interface BrokerAdminOptions {
+  /** mqtt://host:port */
+  readonly url: string;
+  /** Default ADMIN_USER (`admin@devicehub`). */
+  readonly username?: string;
+  readonly password: string;
+  /** Link users the gateway creates if the broker lacks them (user → password). */
+  readonly links?: Readonly<Record<string, string>>;
+  /** Between reconciler passes (default 60 s; 0: none). */
+  readonly reconcileMs?: number;
 }
 
 export interface Gateway extends AsyncDisposable {
@@ -45,6 +65,8 @@ export interface Gateway extends AsyncDisposable {
   readonly sink: OutboxSink;
   readonly webBackend: WebBackendOutbox | undefined;
   readonly log: Logger;
+  /** The broker reconciler, when the gateway manages the broker's identities. */
+  readonly reconciler: BrokerReconciler | undefined;
   /** What the browser terminals (`serveGateway`) work with. */
   readonly terminalDeps: TerminalDeps;
   stop(): Promise<void>;
@@ -95,6 +117,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ],
   }).start();
   const feed = await new EventFeed({ redis, keyspace, logger: log }).start();
+  const dynsec =
+    options.broker === undefined
+      ? undefined
+      : new DynsecClient({
+          url: options.broker.url,
+          username: options.broker.username ?? ADMIN_USER,
+          password: options.broker.password,
+          logger: log,
+        });
+  const broker = dynsec === undefined ? undefined : new BrokerIdentities(dynsec);
+  const reconciler =
+    broker === undefined
+      ? undefined
+      : new BrokerReconciler({
+          db,
+          identities: broker,
+          intervalMs: options.broker?.reconcileMs ?? 60_000,
+          ...(options.broker?.links === undefined ? {} : { links: options.broker.links }),
+          logger: log,
+        }).start();
   const tunnels = { ...DEFAULT_TUNNEL_SETTINGS, ...options.tunnels };
   const app = createApp({
     db,
@@ -106,6 +148,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maxWaitSeconds: options.maxWaitSeconds,
     tunnels,
     webBackend,
+    ...(broker === undefined ? {} : { broker }),
   });
   const stop = async () => {
     clearInterval(partitions);
@@ -113,9 +156,23 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await webBackend?.stop();
     await feed.stop();
     await view.stop();
+    await reconciler?.stop();
+    await dynsec?.close();
   };
   const terminalDeps: TerminalDeps = { db, redis, keyspace, auth, tunnels, log };
-  return { app, view, auth, feed, sink, webBackend, log, terminalDeps, stop, [Symbol.asyncDispose]: stop };
+  return {
+    app,
+    view,
+    auth,
+    feed,
+    sink,
+    webBackend,
+    log,
+    reconciler,
+    terminalDeps,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
 }
 
 export interface ServedGateway extends AsyncDisposable {

@@ -17,7 +17,7 @@ export type { GatewayDeps } from './deps.ts';
 export { ApiError, errorBody } from './errors.ts';
 export type { ResolvedConfig } from './fleet-view.ts';
 export { FleetView } from './fleet-view.ts';
-export type { Gateway, GatewayOptions, ServedGateway } from './gateway.ts';
+export type { BrokerAdminOptions, Gateway, GatewayOptions, ServedGateway } from './gateway.ts';
 export { createGateway, serveGateway } from './gateway.ts';
 export { registerEdges } from './register-edges.ts';
 export { connectVia } from './tunnel-connect.ts';

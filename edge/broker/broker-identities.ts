@@ -10,7 +10,7 @@ import {
   type DynsecCommand,
   type DynsecResponse,
 } from './dynsec-client.ts';
-import { edgeAcls, edgeRoleName, isEdgeUser } from './identities.ts';
+import { edgeAcls, edgeRoleName, isEdgeUser, LINK_ACLS, LINK_ROLE } from './identities.ts';
 
 export interface EdgeCredentials {
   readonly id: string;
@@ -42,6 +42,38 @@ export class BrokerIdentities {
 
   get connected(): boolean {
     return this.#dynsec.connected;
+  }
+
+  /**
+   * The hub's side, on a broker set up with only an admin (`mosquitto_ctrl dynsec init`): every
+   * default access denied, the links' role, and the link users created if absent (an existing
+   * one keeps its password: changing it would kick the running links).
+   */
+  async ensureHub(links: Readonly<Record<string, string>>): Promise<void> {
+    for (const name of Object.keys(links)) {
+      if (isEdgeUser(name)) throw new RangeError(`A link user must not be a possible edge id, got "${name}"`);
+    }
+    const answers = await this.#dynsec.run([
+      {
+        command: 'setDefaultACLAccess',
+        acls: ['publishClientSend', 'publishClientReceive', 'subscribe', 'unsubscribe'].map((acltype) => ({
+          acltype,
+          allow: false,
+        })),
+      },
+      { command: 'createRole', rolename: LINK_ROLE, acls: LINK_ACLS },
+      ...Object.entries(links).map(([username, password]) => ({
+        command: 'createClient',
+        username,
+        password,
+        roles: [{ rolename: LINK_ROLE }],
+      })),
+    ]);
+    expect(
+      answers,
+      ['defaultACLAccess', LINK_ROLE, ...Object.keys(links)],
+      ['Role already exists', 'Client already exists'],
+    );
   }
 
   /** The edge can connect with `password` once this returns (created, or its password set). */

@@ -14,6 +14,7 @@ import type { GatewayDeps } from '../deps.ts';
 import { readCommands, readEdgeViews } from '../edge-states.ts';
 import { ApiError } from '../errors.ts';
 import { hashSecret, newSecret } from '../secrets.ts';
+import { BROKER_UNAVAILABLE, edgeSecretRoutes, tellBroker } from './edge-secrets.ts';
 import { AUTH_ERRORS, EdgeIdParam, ErrorSchema, json } from './schemas.ts';
 
 const EdgeSchema = z
@@ -80,6 +81,7 @@ const register = createRoute({
   responses: {
     201: json(z.object({ id: z.string(), secret: z.string() }), 'Registered'),
     409: json(ErrorSchema, 'Already registered'),
+    ...BROKER_UNAVAILABLE,
     ...AUTH_ERRORS,
   },
 });
@@ -87,9 +89,14 @@ const register = createRoute({
 const deregister = createRoute({
   method: 'delete',
   path: '/v1/edges/{id}',
-  summary: 'Deregister an edge (its messages are refused from then on)',
+  summary: 'Deregister an edge (the broker cuts it off; its messages are refused from then on)',
   request: { params: EdgeIdParam },
-  responses: { 204: { description: 'Deregistered' }, 404: json(ErrorSchema, 'No such edge'), ...AUTH_ERRORS },
+  responses: {
+    204: { description: 'Deregistered' },
+    404: json(ErrorSchema, 'No such edge'),
+    ...BROKER_UNAVAILABLE,
+    ...AUTH_ERRORS,
+  },
 });
 
 const sendCommand = createRoute({
@@ -145,6 +152,8 @@ export function edgeRoutes(deps: GatewayDeps) {
   app.post('/v1/edges', requireAuth(deps.auth, 'operator'));
   app.delete('/v1/edges/:id', requireAuth(deps.auth, 'operator'));
 
+  app.route('/', edgeSecretRoutes(deps));
+
   app.openapi(list, async (c) => {
     const { limit, after, group } = c.req.valid('query');
     const rows = await db
@@ -179,6 +188,16 @@ export function edgeRoutes(deps: GatewayDeps) {
       .onConflictDoNothing()
       .returning({ id: edges.id });
     if (inserted.length === 0) throw new ApiError('CONFLICT', `Edge ${body.id} is already registered`);
+    // The broker takes the edge before 201, so it can connect at once; if it cannot, nothing stays.
+    const broker = deps.broker;
+    if (broker !== undefined) {
+      await tellBroker(`edge ${body.id}'s identity`, () => broker.ensureEdge(body.id, secret)).catch(
+        async (error: unknown) => {
+          await db.delete(edges).where(eq(edges.id, body.id));
+          throw error;
+        },
+      );
+    }
     await redis.sadd(keyspace.fleet, body.id);
     await audit(db, {
       actor: actorOf(principal),
@@ -193,6 +212,12 @@ export function edgeRoutes(deps: GatewayDeps) {
   app.openapi(deregister, async (c) => {
     const principal = c.get('principal');
     const { id } = c.req.valid('param');
+    // The broker first (it kicks the edge): a broker that cannot be told leaves the edge registered.
+    const broker = deps.broker;
+    if (broker !== undefined) {
+      if (!(await exists(id))) throw new ApiError('NOT_FOUND', `No edge ${id}`);
+      await tellBroker(`the removal of edge ${id}`, () => broker.removeEdge(id));
+    }
     const deleted = await db.delete(edges).where(eq(edges.id, id)).returning({ id: edges.id });
     if (deleted.length === 0) throw new ApiError('NOT_FOUND', `No edge ${id}`);
     await redis.srem(keyspace.fleet, id);
