@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
+import mqtt from 'mqtt';
 import { encodeCompact } from '../edge/compact.ts';
 import { KAFKA_TOPICS } from '../edge/protocol.ts';
 import { spawnDevicehub, waitFor } from '../infra/mod.ts';
@@ -13,6 +14,7 @@ import { spawnDevicehub, waitFor } from '../infra/mod.ts';
 interface Summary {
   url: string;
   adminKey: string;
+  mqttUrl: string;
   kafkaBrokers: string[];
   gateways: string[];
   nodeMetrics: string[];
@@ -53,6 +55,15 @@ describe('devicehub cluster', { timeout: 240_000 }, () => {
 
     const registered = await api('/v1/edges', { method: 'POST', body: JSON.stringify({ id: 'CL-1' }) });
     assert.equal(registered.status, 201);
+    // The broker knows the edge at once: the gateway told mosquitto's dynamic security.
+    const { secret } = (await registered.json()) as { secret: string };
+    const edge = await mqtt.connectAsync(summary.mqttUrl, {
+      username: 'CL-1',
+      password: secret,
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+    });
+    await edge.endAsync();
     const producer = new Kafka({ brokers: summary.kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
     await producer.connect();
     await producer.send({

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createKeyspace, type Keyspace } from '../bus/mod.ts';
+import { LINK_USER } from '../edge/broker/mod.ts';
 import { createApiKey, openDatabase } from '../gateway/mod.ts';
 import { keyspaceArgs } from '../infra/hub-process.ts';
 import {
@@ -75,7 +76,7 @@ export async function clusterCommand(argv: string[]): Promise<void> {
     stops.push(() => postgres.stop());
     const databaseUrl = await postgres.createDatabase('devicehub');
     const hubPassword = randomBytes(12).toString('hex');
-    const mosquitto = await startMosquitto({ users: { hub: hubPassword } });
+    const mosquitto = await startMosquitto({ users: { [LINK_USER]: hubPassword } });
     stops.push(() => mosquitto.stop());
     const frps = await startFrps({ token: randomBytes(12).toString('hex'), tcpmux: true });
     stops.push(() => frps.stop());
@@ -152,6 +153,8 @@ export async function clusterCommand(argv: string[]): Promise<void> {
             frps.address,
             '--tunnel-mux',
             `${frps.tcpmuxPort}:tunnels.devicehub.local`,
+            // Registering, rotating and deregistering edges tell mosquitto (its dynamic security).
+            ...['--broker-admin-url', mosquitto.url, '--broker-admin-password', mosquitto.admin.password],
           ],
           `gateway-${i}`,
         ).ready,

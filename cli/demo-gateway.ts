@@ -1,14 +1,22 @@
 /**
  * The demo's gateway: embedded PGlite under ./.devicehub/pglite, the simulated edges registered
  * with their simulator passwords (so they could fetch their configuration), an admin key created
- * once and kept in ./.devicehub/admin-key, listening on :8080 (or a free port when taken).
+ * once and kept in ./.devicehub/admin-key, listening on :8080 (or a free port when taken); it
+ * manages the demo broker's identities (an edge registered through the API connects at once).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Keyspace, Redis } from '../bus/mod.ts';
 import { simulatedEdgeId, simulatedPassword } from '../edge/mod.ts';
-import { createApiKey, createGateway, openDatabase, registerEdges, serveGateway } from '../gateway/mod.ts';
+import {
+  type BrokerAdminOptions,
+  createApiKey,
+  createGateway,
+  openDatabase,
+  registerEdges,
+  serveGateway,
+} from '../gateway/mod.ts';
 import { REMOTE_EDGE, type RemoteEdge } from './demo-remote-edge.ts';
 
 export async function startDemoGateway(o: {
@@ -16,6 +24,8 @@ export async function startDemoGateway(o: {
   keyspace: Keyspace;
   edges: number;
   remote?: RemoteEdge;
+  /** mosquitto's admin: edges registered through the API can connect at once. */
+  broker?: BrokerAdminOptions;
 }) {
   const database = await openDatabase({ dataDir: resolve('.devicehub/pglite') });
   await registerEdges(database.db, o.redis, o.keyspace, [
@@ -37,6 +47,7 @@ export async function startDemoGateway(o: {
     redis: o.redis,
     keyspace: o.keyspace,
     ...(o.remote ? { tunnels: o.remote.tunnels } : {}),
+    ...(o.broker ? { broker: o.broker } : {}),
   });
   const served = await serveGateway(gateway, { port: 8080 }).catch(() => serveGateway(gateway, { port: 0 }));
   return {

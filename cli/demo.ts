@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { Histogram, histogramDelta, liveMembers, type NodeStats, readNodeStats } from '../actors/mod.ts';
 import { spawnLoadGenerator } from '../bench/mod.ts';
 import { connectRedis, createKeyspace, type Keyspace, readDeadLetters } from '../bus/mod.ts';
+import { LINK_USER } from '../edge/broker/mod.ts';
 import {
   DownlinkRelay,
   MqttLink,
@@ -23,6 +24,7 @@ import {
   simulatedEdgeId,
   simulatedPassword,
 } from '../edge/mod.ts';
+import type { BrokerAdminOptions } from '../gateway/mod.ts';
 import {
   type HubProcess,
   type MosquittoServer,
@@ -81,14 +83,16 @@ export async function demoCommand(argv: string[]): Promise<void> {
   // provisioning); otherwise straight into the mailboxes.
   const source = await startEdgeSource({ redisUrl, keyspace, edges });
   // The HTTP API over the same fleet (embedded PGlite); the demo runs on without it if it fails.
-  const gateway = await startDemoGateway({ redis, keyspace, edges, remote: source.remote }).catch(
-    (error: unknown) => {
-      process.stderr.write(
-        `gateway not started: ${error instanceof Error ? error.message : String(error)}\n`,
-      );
-      return undefined;
-    },
-  );
+  const gateway = await startDemoGateway({
+    redis,
+    keyspace,
+    edges,
+    remote: source.remote,
+    broker: source.broker,
+  }).catch((error: unknown) => {
+    process.stderr.write(`gateway not started: ${error instanceof Error ? error.message : String(error)}\n`);
+    return undefined;
+  });
   const started = Date.now();
 
   let stopping = false;
@@ -167,6 +171,8 @@ interface EdgeSource {
   describe(): string;
   /** The remote-access edge, when it started. */
   readonly remote?: RemoteEdge;
+  /** The broker's admin, for the gateway to register edges on it (none without mosquitto). */
+  readonly broker?: BrokerAdminOptions;
   stop(): Promise<void>;
 }
 
@@ -176,7 +182,7 @@ async function startEdgeSource(o: {
   edges: number;
 }): Promise<EdgeSource> {
   const users: Record<string, string> = {
-    hub: randomBytes(12).toString('hex'),
+    [LINK_USER]: randomBytes(12).toString('hex'),
     [REMOTE_EDGE]: randomBytes(12).toString('hex'),
   };
   for (let i = 0; i < o.edges; i++) users[simulatedEdgeId(i)] = simulatedPassword(simulatedEdgeId(i));
@@ -202,8 +208,8 @@ async function startEdgeSource(o: {
   redis.on('error', () => {});
   const link = await new MqttLink({
     url: broker.url,
-    username: 'hub',
-    password: users.hub!,
+    username: LINK_USER,
+    password: users[LINK_USER]!,
     redis,
     keyspace: o.keyspace,
   }).start();
@@ -218,7 +224,7 @@ async function startEdgeSource(o: {
   const relay = await new DownlinkRelay({
     redis,
     keyspace: o.keyspace,
-    sender: await mqttDownlink({ url: broker.url, username: 'hub', password: users.hub! }),
+    sender: await mqttDownlink({ url: broker.url, username: LINK_USER, password: users[LINK_USER]! }),
   }).start();
   const remote = await startRemoteEdge({ brokerUrl: broker.url, password: users[REMOTE_EDGE]! }).catch(
     (error: unknown) => {
@@ -233,6 +239,7 @@ async function startEdgeSource(o: {
     describe: () =>
       `mosquitto ${broker.url}: ${sim.stats.connected} edges connected, ${sim.stats.alarmsRaised} storm alarms`,
     remote,
+    broker: { url: broker.url, ...broker.admin },
     async stop() {
       clearInterval(storms);
       await remote?.stop();

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { connectRedis } from '../bus/mod.ts';
+import { LINK_USER } from '../edge/broker/mod.ts';
 import {
   API_SCOPES,
   type ApiScope,
@@ -35,7 +36,13 @@ devicehub gateway create-key --name N --scope service|operator|admin
   --tunnel-mux PORT:DOMAIN multiplexed tunnels: frps's HTTP CONNECT port and the domain tunnel names
                            end in; no remote port per tunnel (env DH_TUNNEL_MUX)
   --tunnel-ssh-key FILE    the gateway's private key edges authorise: browser terminals (env DH_TUNNEL_SSH_KEY)
-  --tunnel-ssh-user U      the user it logs in as (env DH_TUNNEL_SSH_USER; root)`;
+  --tunnel-ssh-user U      the user it logs in as (env DH_TUNNEL_SSH_USER; root)
+  --broker-admin-url URL   mqtt://host:port of the broker whose edge identities this gateway keeps in
+                           line with the registry (env DH_BROKER_ADMIN_URL; none: not managed)
+  --broker-admin-user U    its dynamic-security admin (env DH_BROKER_ADMIN_USER; admin@devicehub)
+  --broker-admin-password P   (env DH_BROKER_ADMIN_PASSWORD; required with the URL)
+  --broker-link-password P    creates the link user link@devicehub on a bare broker (env DH_BROKER_LINK_PASSWORD)
+  --broker-reconcile S     seconds between reconciler passes (env DH_BROKER_RECONCILE_S; 60; 0: none)`;
 
 export async function gatewayCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -60,6 +67,11 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
       'tunnel-mux': { type: 'string' },
       'tunnel-ssh-key': { type: 'string' },
       'tunnel-ssh-user': { type: 'string' },
+      'broker-admin-url': { type: 'string' },
+      'broker-admin-user': { type: 'string' },
+      'broker-admin-password': { type: 'string' },
+      'broker-link-password': { type: 'string' },
+      'broker-reconcile': { type: 'string' },
     },
   });
   const database = await openDatabase({
@@ -96,11 +108,30 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
   const mux = muxRaw === undefined ? undefined : /^(\d{1,5}):([A-Za-z0-9.-]+)$/.exec(muxRaw);
   if (mux === null)
     throw new RangeError(`Invalid --tunnel-mux / DH_TUNNEL_MUX: expected PORT:DOMAIN, got "${muxRaw}"`);
+  const brokerUrl = str('broker-admin-url', 'DH_BROKER_ADMIN_URL');
+  const brokerPassword = str('broker-admin-password', 'DH_BROKER_ADMIN_PASSWORD');
+  if (brokerUrl !== undefined && brokerPassword === undefined)
+    throw new RangeError(
+      '--broker-admin-url / DH_BROKER_ADMIN_URL needs --broker-admin-password / DH_BROKER_ADMIN_PASSWORD',
+    );
+  const linkPassword = str('broker-link-password', 'DH_BROKER_LINK_PASSWORD');
+  const brokerUser = str('broker-admin-user', 'DH_BROKER_ADMIN_USER');
   const gateway = await createGateway({
     database,
     redis,
     keyspace: config.keyspace,
     logger: log,
+    ...(brokerUrl === undefined || brokerPassword === undefined
+      ? {}
+      : {
+          broker: {
+            url: brokerUrl,
+            password: brokerPassword,
+            ...(brokerUser === undefined ? {} : { username: brokerUser }),
+            ...(linkPassword === undefined ? {} : { links: { [LINK_USER]: linkPassword } }),
+            reconcileMs: intFlag(values, 'broker-reconcile', 'DH_BROKER_RECONCILE_S', 60) * 1000,
+          },
+        }),
     tunnels: {
       ports: { low: Number(range[1]), high: Number(range[2]) },
       publicHost: str('tunnel-host', 'DH_TUNNEL_HOST') ?? '127.0.0.1',

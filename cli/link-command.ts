@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { connectRedis } from '../bus/mod.ts';
+import { LINK_USER } from '../edge/broker/mod.ts';
 import {
   DownlinkRelay,
   type DownlinkSender,
@@ -23,7 +24,7 @@ export const linkHelp = `devicehub link mqtt|kafka [options]   run a hub-side li
 
   --redis URL          Redis URL (env REDIS_URL; required)
   --prefix P           key namespace (env DH_PREFIX; default dh)
-  mqtt:  --url URL (env MQTT_URL)  --username U (env MQTT_USERNAME; default hub)
+  mqtt:  --url URL (env MQTT_URL)  --username U (env MQTT_USERNAME; default link@devicehub)
          --password P (env MQTT_PASSWORD)  --group G (shared subscription; default hub)
          --client-id ID (env DH_LINK_ID; stable per link process: the broker keeps its session)
   kafka: --brokers host:port,... (env KAFKA_BROKERS)  --group G (consumer group; default devicehub-ingest)
@@ -76,7 +77,7 @@ export async function linkCommand(argv: string[]): Promise<void> {
     const password = values.password ?? process.env.MQTT_PASSWORD;
     if (!url || !password)
       throw new RangeError('devicehub link mqtt needs --url / MQTT_URL and --password / MQTT_PASSWORD');
-    const username = values.username ?? process.env.MQTT_USERNAME ?? 'hub';
+    const username = values.username ?? process.env.MQTT_USERNAME ?? LINK_USER;
     link = await new MqttLink({
       ...common,
       url,

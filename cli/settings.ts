@@ -258,6 +258,36 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'user for the browser terminal',
     check: nonEmpty,
   },
+  {
+    name: 'DH_BROKER_ADMIN_URL',
+    commands: ['gateway'],
+    doc: 'mqtt://host:port of the broker whose edge identities the gateway manages (none: not managed)',
+    check: url('mqtt:', 'mqtts:'),
+  },
+  {
+    name: 'DH_BROKER_ADMIN_USER',
+    commands: ['gateway'],
+    doc: 'the broker’s dynamic-security admin (default admin@devicehub)',
+    check: nonEmpty,
+  },
+  {
+    name: 'DH_BROKER_ADMIN_PASSWORD',
+    commands: ['gateway'],
+    doc: 'the broker admin’s password',
+    check: nonEmpty,
+  },
+  {
+    name: 'DH_BROKER_LINK_PASSWORD',
+    commands: ['gateway'],
+    doc: 'password of the link user (link@devicehub) the gateway creates on a bare broker',
+    check: nonEmpty,
+  },
+  {
+    name: 'DH_BROKER_RECONCILE_S',
+    commands: ['gateway'],
+    doc: 'seconds between passes bringing the broker in line with the registry (0: none)',
+    ...ranged(0, 86_400),
+  },
 ];
 
 const byName = new Map(SETTINGS.map((s) => [s.name, s]));

@@ -17,11 +17,12 @@ import {
 import { type MosquittoServer, startMosquitto, waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { EdgeAgent } from './agent/mod.ts';
+import { LINK_USER } from './broker/mod.ts';
 import { DownlinkRelay, mqttDownlink } from './downlink-relay.ts';
 import { MqttLink } from './mqtt-link.ts';
 
 const t = useRedis();
-const users = { hub: 'hub-secret', 'E-3': 'e3-secret' };
+const users = { [LINK_USER]: 'hub-secret', 'E-3': 'e3-secret' };
 let broker: MosquittoServer;
 before(async () => {
   broker = await startMosquitto({ users });
@@ -36,7 +37,7 @@ describe('commands to edges', { timeout: 60_000 }, () => {
   it('reach the edge once, run, and come back with their result; late ones fail by deadline', async () => {
     const keyspace = t.keyspace();
     await using _node = await t.hub(keyspace);
-    const hubCredentials = { url: broker.url, username: 'hub', password: users.hub };
+    const hubCredentials = { url: broker.url, username: LINK_USER, password: users[LINK_USER] };
     await using _link = await new MqttLink({ ...hubCredentials, redis: t.connect(), keyspace }).start();
     await using relay = await new DownlinkRelay({
       sender: await mqttDownlink(hubCredentials),

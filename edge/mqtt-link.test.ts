@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import { type MosquittoServer, startMosquitto, waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
+import { LINK_USER } from './broker/mod.ts';
 import { encodeCompact } from './compact.ts';
 import { type DownlinkCommand, mqttDownlink } from './downlink-relay.ts';
 import { MqttLink } from './mqtt-link.ts';
@@ -17,7 +18,7 @@ const t = useRedis();
 let broker: MosquittoServer;
 const EDGE_IDS = ['E-1', 'E-2', 'E-3', 'E-4', 'E-5', 'E-6', 'E-7', 'E-8'];
 const users: Record<string, string> = {
-  hub: 'hub-secret',
+  [LINK_USER]: 'hub-secret',
   ...Object.fromEntries(EDGE_IDS.map((id) => [id, `${id.toLowerCase()}-secret`])),
 };
 
@@ -28,7 +29,7 @@ after(async () => {
   await broker?.stop();
 });
 
-const hub = () => ({ url: broker.url, username: 'hub', password: users.hub! });
+const hub = () => ({ url: broker.url, username: LINK_USER, password: users[LINK_USER]! });
 
 async function edgeClient(id: string) {
   return await mqtt.connectAsync(broker.url, {
@@ -48,7 +49,7 @@ const harness: LinkHarness = {
     new MqttLink({ ...o, ...hub(), clientId: `link-${o.keyspace.prefix}`, group: o.keyspace.prefix }).start(),
   linkProcess: (keyspace) => ({
     args: [
-      ...['link', 'mqtt', ...t.cliArgs(keyspace), '--url', broker.url, '--password', users.hub!],
+      ...['link', 'mqtt', ...t.cliArgs(keyspace), '--url', broker.url, '--password', users[LINK_USER]!],
       ...['--client-id', `crash-${keyspace.prefix}`, '--group', keyspace.prefix],
     ],
     env: { DH_LOG_LEVEL: 'warn' },
@@ -117,8 +118,8 @@ describe('MQTT edge security (mosquitto ACL)', () => {
     a.on('message', (topic) => seenByA.push(topic));
     b.on('message', (topic) => seenByB.push(topic));
     const hub = await mqtt.connectAsync(broker.url, {
-      username: 'hub',
-      password: users.hub,
+      username: LINK_USER,
+      password: users[LINK_USER],
       protocolVersion: 5,
       reconnectPeriod: 0,
     });

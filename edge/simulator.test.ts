@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type MosquittoServer, startMosquitto, waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
+import { LINK_USER } from './broker/mod.ts';
 import { MqttLink } from './mqtt-link.ts';
 import { Simulator, simulatedEdgeId, simulatedPassword } from './simulator.ts';
 
@@ -13,7 +14,7 @@ const EDGES = 40;
 const t = useRedis();
 let broker: MosquittoServer;
 before(async () => {
-  const users: Record<string, string> = { hub: 'hub-secret' };
+  const users: Record<string, string> = { [LINK_USER]: 'hub-secret' };
   for (let i = 0; i < EDGES; i++) users[simulatedEdgeId(i)] = simulatedPassword(simulatedEdgeId(i));
   broker = await startMosquitto({ users });
 });
@@ -27,7 +28,7 @@ describe('simulator', { timeout: 60_000 }, () => {
     await using _node = await t.hub(keyspace);
     await using _link = await new MqttLink({
       url: broker.url,
-      username: 'hub',
+      username: LINK_USER,
       password: 'hub-secret',
       redis: t.connect(),
       keyspace,

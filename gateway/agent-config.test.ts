@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EdgeAgent } from '../edge/agent/mod.ts';
+import { LINK_USER } from '../edge/broker/mod.ts';
 import { birthOf, MqttLink } from '../edge/mod.ts';
 import { startMosquitto, waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
@@ -36,7 +37,7 @@ describe('agent ↔ gateway configuration', { timeout: 60_000 }, () => {
       return res.json();
     };
     const { secret } = (await api('POST', '/v1/edges', { id: 'G-1' })) as { secret: string };
-    const users = { hub: 'hub-secret', 'G-1': secret };
+    const users = { [LINK_USER]: 'hub-secret', 'G-1': secret };
     await using brokerA = await startMosquitto({ users });
     await using brokerB = await startMosquitto({ users });
     await using _node = await t.hub(keyspace);
@@ -44,7 +45,7 @@ describe('agent ↔ gateway configuration', { timeout: 60_000 }, () => {
       [brokerA, brokerB].map((b) =>
         new MqttLink({
           url: b.url,
-          username: 'hub',
+          username: LINK_USER,
           password: 'hub-secret',
           redis: t.connect(),
           keyspace,

@@ -20,6 +20,7 @@ import {
   waitFor,
 } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
+import { LINK_USER } from '../broker/mod.ts';
 import { DownlinkRelay, kafkaDownlink } from '../downlink-relay.ts';
 import { KafkaLink } from '../kafka-link.ts';
 import { legacyStatus } from '../legacy-encoder.ts';
@@ -30,7 +31,7 @@ import { DiskQueue } from './disk-queue.ts';
 import { startLocalInput } from './local-input.ts';
 
 const t = useRedis();
-const users = { hub: 'hub-secret', 'E-5': 'e5-secret' };
+const users = { [LINK_USER]: 'hub-secret', 'E-5': 'e5-secret' };
 let brokerA: MosquittoServer;
 let brokerB: MosquittoServer;
 let kafka: KafkaServer;
@@ -105,8 +106,8 @@ async function hub(keyspace: ReturnType<typeof t.keyspace>) {
     [brokerA, brokerB].map((b) =>
       new MqttLink({
         url: b.url,
-        username: 'hub',
-        password: users.hub,
+        username: LINK_USER,
+        password: users[LINK_USER],
         redis: t.connect(),
         keyspace,
       }).start(),

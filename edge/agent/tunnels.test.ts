@@ -36,13 +36,14 @@ import {
   waitFor,
 } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
+import { LINK_USER } from '../broker/mod.ts';
 import { DownlinkRelay, mqttDownlink } from '../downlink-relay.ts';
 import { MqttLink } from '../mqtt-link.ts';
 import { EdgeAgent } from './agent.ts';
 import { TunnelExecutor } from './tunnels.ts';
 
 const t = useRedis();
-const users = { hub: 'hub-secret', 'E-7': 'e7-secret' };
+const users = { [LINK_USER]: 'hub-secret', 'E-7': 'e7-secret' };
 const TOKEN = 'frp-test-token';
 // Below Linux's ephemeral range (32768-60999): a port there may be any client connection's local
 // port at the moment frps wants to bind it (the cluster pass opens many), and the tunnel fails.
@@ -87,15 +88,15 @@ async function setup(o: { processes?: boolean; mux?: boolean } = {}) {
   const node = o.processes ? undefined : await t.hub(keyspace);
   const link = await new MqttLink({
     url: broker.url,
-    username: 'hub',
-    password: users.hub,
+    username: LINK_USER,
+    password: users[LINK_USER],
     redis: t.connect(),
     keyspace,
   }).start();
   const relay = await new DownlinkRelay({
     redis: t.connect(),
     keyspace,
-    sender: await mqttDownlink({ url: broker.url, username: 'hub', password: users.hub }),
+    sender: await mqttDownlink({ url: broker.url, username: LINK_USER, password: users[LINK_USER] }),
   }).start();
   const database = await openDatabase();
   const gateway: Gateway = await createGateway({
