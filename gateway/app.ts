@@ -1,6 +1,7 @@
 /**
  * The gateway's HTTP API: every route group mounted on one Hono app, request validation with
- * `{"error": {code, message, details}}` 400s, typed API errors mapped to their status, the
+ * `{"error": {code, message, details}}` 400s (one hook for every route), errors mapped to their
+ * status in one place (`toApiError`; anything else is a 500 with a request id the log has too), the
  * OpenAPI document generated from the route schemas (`/v1/openapi.json`) and a page to read it
  * (`/v1/docs`), health (`/healthz`), readiness (`/readyz`: the database and Redis answer) and
  * Prometheus metrics (`/metrics`).
@@ -8,11 +9,12 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
+import { requestId } from 'hono/request-id';
 import { toError } from '../bus/mod.ts';
 import type { AuthEnv } from './auth.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
 import type { GatewayDeps } from './deps.ts';
-import { ApiError, errorBody } from './errors.ts';
+import { errorBody, toApiError } from './errors.ts';
 import { createMetrics } from './metrics.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { configRoutes } from './routes/config.ts';
@@ -22,7 +24,14 @@ import { tunnelRoutes } from './routes/tunnels.ts';
 
 export function createApp(deps: GatewayDeps) {
   const app = new OpenAPIHono<AuthEnv>({
+    // The one validation hook of every route: a 400 naming the first field that is wrong.
     defaultHook: (result, c) => {
+      // No content type and no body: Hono hands the validator `{}`, which is not what was sent.
+      if (result.target === 'json' && !c.req.header('content-type'))
+        return c.json(
+          errorBody('INVALID_REQUEST', 'A JSON body is required (content-type: application/json)'),
+          400,
+        );
       if (!result.success) {
         const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
         const first = issues[0];
@@ -38,13 +47,22 @@ export function createApp(deps: GatewayDeps) {
     },
   });
 
+  // Every response carries X-Request-Id (the client's own when it sent a usable one).
+  app.use('*', requestId());
   app.onError((error, c) => {
-    if (error instanceof ApiError)
-      return c.json(errorBody(error.code, error.message, error.details), error.status);
-    if (error instanceof SyntaxError)
-      return c.json(errorBody('INVALID_REQUEST', `Body is not JSON: ${error.message}`), 400);
-    deps.log.error({ err: toError(error), path: c.req.path }, 'request failed');
-    return c.json({ error: { code: 'INTERNAL', message: 'The gateway failed; see its log' } }, 500);
+    const known = toApiError(error);
+    if (known !== undefined) return c.json(errorBody(known.code, known.message, known.details), known.status);
+    const id = c.get('requestId') ?? 'unknown';
+    deps.log.error(
+      { err: toError(error), requestId: id, method: c.req.method, path: c.req.path },
+      'request failed',
+    );
+    return c.json(
+      {
+        error: { code: 'INTERNAL', message: `The gateway failed; its log has request ${id}`, requestId: id },
+      },
+      500,
+    );
   });
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `No route ${c.req.method} ${c.req.path}`), 404));
 
@@ -70,6 +88,7 @@ export function createApp(deps: GatewayDeps) {
 
   app.doc31('/v1/openapi.json', {
     openapi: '3.1.0',
+    security: [{ apiKey: [] }],
     info: {
       title: 'DeviceHub gateway',
       version: '1',
@@ -78,6 +97,10 @@ export function createApp(deps: GatewayDeps) {
     },
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'edgeCredentials', {
+    type: 'http',
+    scheme: 'basic',
+  });
   app.get('/v1/docs', (c) => c.html(DOCS_PAGE));
   return app;
 }

@@ -63,6 +63,8 @@ export class Authenticator {
       const colon = decoded.indexOf(':');
       if (colon < 1) return undefined;
       const id = decoded.slice(0, colon);
+      // Not an edge id (a NUL or a broken character would reach the database as an error).
+      if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(id)) return undefined;
       const [edge] = await this.#db.select().from(edges).where(eq(edges.id, id)).limit(1);
       if (edge === undefined || !secretMatches(decoded.slice(colon + 1), edge.secretHash)) return undefined;
       return { kind: 'edge', id };

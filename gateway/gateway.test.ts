@@ -171,6 +171,73 @@ for (const which of ['pglite', 'postgres'] as const)
       assert.equal(limit.status, 400);
     });
 
+    it('answers malformed requests with their 4xx and a reason naming the field, never a 500', async () => {
+      await using s = await setupDisposable();
+      const raw = (method: string, path: string, body?: string, type?: string) =>
+        s.gateway.app.request(path, {
+          method,
+          headers: { authorization: `Bearer ${s.keys.admin}`, ...(type ? { 'content-type': type } : {}) },
+          body,
+        });
+      // [what, response, status, the reason's pattern]
+      const cases: [string, Response, number, RegExp][] = [
+        ['invalid JSON', await raw('POST', '/v1/edges', '{"id":', 'application/json'), 400, /JSON/],
+        ['an empty JSON body', await raw('POST', '/v1/edges', '', 'application/json'), 400, /JSON/],
+        ['a wrong content type', await raw('POST', '/v1/edges', '{"id":"X-1"}', 'text/plain'), 415, /json/],
+        ['no body', await raw('POST', '/v1/edges/X-1/tunnels'), 400, /body is required/],
+        [
+          'no body (a free-form one)',
+          await raw('PUT', '/v1/config/devicehub/global'),
+          400,
+          /body is required/,
+        ],
+        ['NUL in a query cursor', await raw('GET', '/v1/edges?after=a%00b'), 400, /^after: .*NUL/],
+        ['NUL in a query filter', await raw('GET', '/v1/edges?group=%00'), 400, /^group: .*NUL/],
+        ['NUL in a path id', await raw('DELETE', '/v1/api-keys/k%00'), 400, /^id: .*NUL/],
+        ['NUL in a command id', await raw('GET', '/v1/edges/X-1/commands/c%00'), 400, /^commandId: /],
+        [
+          'a lone surrogate in a label',
+          await raw('POST', '/v1/edges', '{"id":"X-1","labels":{"a":"\\ud800"}}', 'application/json'),
+          400,
+          /^labels\.a: .*surrogate/,
+        ],
+        [
+          'NUL deep in a configuration document',
+          await raw('PUT', '/v1/config/screen/global', '{"a":{"b":[1,"x\\u0000"]}}', 'application/json'),
+          400,
+          /^a\.b\.1: .*NUL/,
+        ],
+        [
+          'NUL in a JSON key',
+          await raw(
+            'POST',
+            '/v1/edges/X-1/commands',
+            '{"type":"echo","args":{"k\\u0000":1}}',
+            'application/json',
+          ),
+          400,
+          /NUL/,
+        ],
+        [
+          'a version beyond the column',
+          await raw('POST', '/v1/config/edge/global/rollback', '{"version":1e12}', 'application/json'),
+          400,
+          /^version: /,
+        ],
+        [
+          'NUL in an edge credential',
+          await s.call('GET', '/v1/edges', { auth: basic('a\u0000b', 'c') }),
+          401,
+          /./,
+        ],
+      ];
+      for (const [what, response, status, reason] of cases) {
+        const body = (await response.json()) as { error: { code: string; message: string } };
+        assert.equal(response.status, status, `${what}: ${JSON.stringify(body)}`);
+        assert.match(body.error.message, reason, what);
+      }
+    });
+
     it('registers edges into the fleet, shows their live state and queues commands for them', async () => {
       await using s = await setupDisposable();
       for (const id of ['F-1', 'F-2', 'F-3'])

@@ -9,42 +9,33 @@ import { type AuthEnv, actorOf, createApiKey, requireAuth } from '../auth.ts';
 import { API_SCOPES, apiKeys, brokers } from '../db/schema.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
-import { AUTH_ERRORS, ErrorSchema, json } from './schemas.ts';
+import { AUTH_ERRORS, BODY_ERRORS, ErrorSchema, json, jsonBody, safeString } from './schemas.ts';
 
 const BrokerSchema = z
   .object({
     id: z.string(),
     transport: z.enum(['mqtt', 'kafka']),
-    address: z.string().min(3).max(1024).openapi({ example: 'mqtt://broker-1:1883' }),
+    address: safeString.min(3).max(1024).openapi({ example: 'mqtt://broker-1:1883' }),
     weight: z.number().int().min(0).max(1000),
   })
   .openapi('Broker');
-const BrokerId = z
-  .string()
-  .regex(/^[A-Za-z0-9_.:-]{1,64}$/)
+const BrokerId = safeString
+  .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'a broker id: 1–64 characters of [A-Za-z0-9_.:-]')
   .openapi({ param: { name: 'id', in: 'path' } });
 
 const createKey = createRoute({
   method: 'post',
   path: '/v1/api-keys',
   summary: 'Create an API key; the key is returned once',
-  request: {
-    body: {
-      content: {
-        'application/json': {
-          schema: z.object({ name: z.string().min(1).max(128), scope: z.enum(API_SCOPES) }),
-        },
-      },
-    },
-  },
-  responses: { 201: json(z.object({ id: z.string(), key: z.string() }), 'Created'), ...AUTH_ERRORS },
+  request: { body: jsonBody(z.object({ name: safeString.min(1).max(128), scope: z.enum(API_SCOPES) })) },
+  responses: { 201: json(z.object({ id: z.string(), key: z.string() }), 'Created'), ...BODY_ERRORS },
 });
 
 const revokeKey = createRoute({
   method: 'delete',
   path: '/v1/api-keys/{id}',
   summary: 'Revoke an API key',
-  request: { params: z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) }) },
+  request: { params: z.object({ id: safeString.max(128).openapi({ param: { name: 'id', in: 'path' } }) }) },
   responses: { 204: { description: 'Revoked' }, 404: json(ErrorSchema, 'No such key'), ...AUTH_ERRORS },
 });
 
@@ -61,9 +52,9 @@ const putBroker = createRoute({
   summary: 'Add or change a broker of the pool',
   request: {
     params: z.object({ id: BrokerId }),
-    body: { content: { 'application/json': { schema: BrokerSchema.omit({ id: true }) } } },
+    body: jsonBody(BrokerSchema.omit({ id: true })),
   },
-  responses: { 200: json(BrokerSchema, 'Stored'), ...AUTH_ERRORS },
+  responses: { 200: json(BrokerSchema, 'Stored'), ...BODY_ERRORS },
 });
 
 const deleteBroker = createRoute({

@@ -11,11 +11,21 @@ import { checkScope, configHistory, configVersion, putConfig } from '../config-s
 import { CONFIG_KINDS, type ConfigKind } from '../db/schema.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
-import { AUTH_ERRORS, ErrorSchema, json } from './schemas.ts';
+import {
+  AUTH_ERRORS,
+  BODY_ERRORS,
+  ErrorSchema,
+  ID_PATTERN,
+  json,
+  jsonBody,
+  jsonObject,
+  safeRecord,
+  safeString,
+} from './schemas.ts';
 
 const Broker = z.discriminatedUnion('transport', [
-  z.object({ transport: z.literal('mqtt'), url: z.string().regex(/^mqtts?:\/\/.+/) }),
-  z.object({ transport: z.literal('kafka'), brokers: z.array(z.string().min(3)).min(1) }),
+  z.object({ transport: z.literal('mqtt'), url: safeString.max(1024).regex(/^mqtts?:\/\/.+/) }),
+  z.object({ transport: z.literal('kafka'), brokers: z.array(safeString.min(3).max(1024)).min(1).max(64) }),
 ]);
 
 /** What each kind's documents may hold (a document is a partial: scopes merge). */
@@ -26,25 +36,31 @@ const BODY: Record<ConfigKind, z.ZodType<Record<string, unknown>>> = {
       snapshotSeconds: z.number().int().min(10).max(3600).optional(),
       healthSeconds: z.number().int().min(10).max(86_400).optional(),
       pollSeconds: z.number().int().min(5).max(3600).optional(),
-      modules: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+      modules: safeRecord(jsonObject).optional(),
     })
     .strict(),
-  devicehub: z.record(z.string(), z.unknown()),
-  screen: z.record(z.string(), z.unknown()),
+  devicehub: jsonObject,
+  screen: jsonObject,
 };
 
 const Kind = z.enum(CONFIG_KINDS).openapi({ param: { name: 'kind', in: 'path' } });
-const Id = z
-  .string()
-  .regex(/^[A-Za-z0-9_.:-]{1,128}$/)
+const Id = safeString
+  .regex(ID_PATTERN, 'an id: 1–128 characters of [A-Za-z0-9_.:-]')
   .openapi({ param: { name: 'id', in: 'path' } });
-const Scope = z.string().openapi({ param: { name: 'scope', in: 'path' }, example: 'group:building-7' });
+const Scope = safeString
+  .regex(
+    /^(global|group:[A-Za-z0-9_.:-]{1,128}|module:[A-Za-z0-9_.:-]{1,128})$/,
+    'a scope: "global", "group:<id>" or "module:<id>"',
+  )
+  .openapi({ param: { name: 'scope', in: 'path' }, example: 'group:building-7' });
 const Version = z.object({ kind: z.string(), scope: z.string(), version: z.number() });
 
 const read = createRoute({
   method: 'get',
   path: '/v1/config/{kind}/{id}',
   summary: 'A module’s merged configuration (ETag, If-None-Match → 304, ?wait= long-poll)',
+  // An API key, or an edge's own credentials for its own configuration.
+  security: [{ apiKey: [] }, { edgeCredentials: [] }] as Record<string, string[]>[],
   request: {
     params: z.object({ kind: Kind, id: Id }),
     query: z.object({ wait: z.coerce.number().int().min(0).max(300).default(0) }),
@@ -63,12 +79,12 @@ const write = createRoute({
   summary: 'Write a new version of a document (If-Match: "<version>" the one you read; "0": new)',
   request: {
     params: z.object({ kind: Kind, scope: Scope }),
-    body: { content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } },
+    body: jsonBody(jsonObject),
   },
   responses: {
     200: json(Version, 'Written'),
     412: json(ErrorSchema, 'Someone wrote another version meanwhile'),
-    ...AUTH_ERRORS,
+    ...BODY_ERRORS,
   },
 });
 
@@ -96,9 +112,17 @@ const rollback = createRoute({
   summary: 'Write an earlier version again as the newest',
   request: {
     params: z.object({ kind: Kind, scope: Scope }),
-    body: { content: { 'application/json': { schema: z.object({ version: z.number().int().min(1) }) } } },
+    body: jsonBody(
+      z.object({
+        version: z
+          .number()
+          .int()
+          .min(1)
+          .max(2 ** 31 - 1),
+      }),
+    ),
   },
-  responses: { 200: json(Version, 'Rolled back'), 404: json(ErrorSchema, 'No such version'), ...AUTH_ERRORS },
+  responses: { 200: json(Version, 'Rolled back'), 404: json(ErrorSchema, 'No such version'), ...BODY_ERRORS },
 });
 
 export function configRoutes(deps: GatewayDeps) {
@@ -141,9 +165,16 @@ export function configRoutes(deps: GatewayDeps) {
   app.openapi(write, async (c) => {
     const { kind, scope } = c.req.valid('param');
     checkScope(scope);
-    const parsed = BODY[kind].safeParse(await c.req.json().catch(() => undefined));
-    if (!parsed.success)
-      throw new ApiError('INVALID_REQUEST', `Not a valid ${kind} configuration`, parsed.error.issues);
+    const parsed = BODY[kind].safeParse(c.req.valid('json'));
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+      const first = issues[0];
+      throw new ApiError(
+        'INVALID_REQUEST',
+        `Not a valid ${kind} configuration${first ? `: ${first.path || 'body'}: ${first.message}` : ''}`,
+        issues,
+      );
+    }
     const ifMatch = c.req.header('if-match');
     const expected =
       ifMatch === undefined ? undefined : Number(ifMatch.replace(/^W\//, '').replace(/"/g, ''));

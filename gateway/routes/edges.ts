@@ -15,7 +15,18 @@ import { readCommands, readEdgeViews } from '../edge-states.ts';
 import { ApiError } from '../errors.ts';
 import { hashSecret, newSecret } from '../secrets.ts';
 import { BROKER_UNAVAILABLE, edgeSecretRoutes, tellBroker } from './edge-secrets.ts';
-import { AUTH_ERRORS, EdgeIdParam, ErrorSchema, json } from './schemas.ts';
+import {
+  AUTH_ERRORS,
+  BODY_ERRORS,
+  EdgeIdParam,
+  ErrorSchema,
+  ID_PATTERN,
+  json,
+  jsonBody,
+  jsonObject,
+  safeRecord,
+  safeString,
+} from './schemas.ts';
 
 const EdgeSchema = z
   .object({
@@ -35,16 +46,13 @@ const EdgeSchema = z
 
 const NewEdge = z.object({
   id: EdgeIdParam.shape.id,
-  groupId: z
-    .string()
-    .regex(/^[A-Za-z0-9_.:-]{1,128}$/)
-    .optional(),
-  labels: z.record(z.string(), z.string().max(256)).optional(),
+  groupId: safeString.regex(ID_PATTERN, 'a group id: 1–128 characters of [A-Za-z0-9_.:-]').optional(),
+  labels: safeRecord(safeString.max(256)).optional(),
 });
 
 const CommandRequest = z.object({
-  type: z.string().min(1).max(64).openapi({ example: 'echo' }),
-  args: z.record(z.string(), z.unknown()).optional(),
+  type: safeString.min(1).max(64).openapi({ example: 'echo' }),
+  args: jsonObject.optional(),
   deadlineSeconds: z.number().int().min(1).max(3600).default(60),
 });
 
@@ -55,8 +63,8 @@ const list = createRoute({
   request: {
     query: z.object({
       limit: z.coerce.number().int().min(1).max(500).default(100),
-      after: z.string().optional().openapi({ description: 'The last id of the previous page' }),
-      group: z.string().optional(),
+      after: safeString.max(128).optional().openapi({ description: 'The last id of the previous page' }),
+      group: safeString.max(128).optional(),
     }),
   },
   responses: {
@@ -77,12 +85,12 @@ const register = createRoute({
   method: 'post',
   path: '/v1/edges',
   summary: 'Register an edge; its secret is returned once',
-  request: { body: { content: { 'application/json': { schema: NewEdge } } } },
+  request: { body: jsonBody(NewEdge) },
   responses: {
     201: json(z.object({ id: z.string(), secret: z.string() }), 'Registered'),
     409: json(ErrorSchema, 'Already registered'),
     ...BROKER_UNAVAILABLE,
-    ...AUTH_ERRORS,
+    ...BODY_ERRORS,
   },
 });
 
@@ -103,11 +111,11 @@ const sendCommand = createRoute({
   method: 'post',
   path: '/v1/edges/{id}/commands',
   summary: 'Send a command; it waits in the mailbox while the edge is offline',
-  request: { params: EdgeIdParam, body: { content: { 'application/json': { schema: CommandRequest } } } },
+  request: { params: EdgeIdParam, body: jsonBody(CommandRequest) },
   responses: {
     202: json(z.object({ id: z.string(), deadline: z.number() }), 'Queued'),
     404: json(ErrorSchema, 'No such edge'),
-    ...AUTH_ERRORS,
+    ...BODY_ERRORS,
   },
 });
 
@@ -115,7 +123,7 @@ const getCommand = createRoute({
   method: 'get',
   path: '/v1/edges/{id}/commands/{commandId}',
   summary: 'A command’s status: queued, sent, succeeded or failed',
-  request: { params: EdgeIdParam.extend({ commandId: z.string().min(1).max(64) }) },
+  request: { params: EdgeIdParam.extend({ commandId: safeString.min(1).max(64) }) },
   responses: {
     404: json(ErrorSchema, 'No such command'),
     200: json(

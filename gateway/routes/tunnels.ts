@@ -19,7 +19,7 @@ import type { GatewayDeps, TunnelSettings } from '../deps.ts';
 import { readTunnels } from '../edge-states.ts';
 import { ApiError } from '../errors.ts';
 import { tunnelClaims } from '../outbox/records.ts';
-import { AUTH_ERRORS, EdgeIdParam, ErrorSchema, json } from './schemas.ts';
+import { AUTH_ERRORS, BODY_ERRORS, EdgeIdParam, ErrorSchema, json, jsonBody, safeString } from './schemas.ts';
 
 export const TUNNEL_SERVICES = ['ssh', 'camera', 'console'] as const;
 
@@ -58,24 +58,26 @@ const OpenRequest = z.object({
     .min(1)
     .max(TUNNEL_SERVICES.length)
     .refine((s) => new Set(s).size === s.length, 'services must not repeat')
-    .openapi({ example: ['ssh', 'camera'] }),
+    .openapi({ example: ['ssh', 'camera'], uniqueItems: true }),
   ttlSeconds: z.number().int().min(1).optional().openapi({ description: 'Default 1800 (30 minutes)' }),
 });
 
-const TunnelParams = EdgeIdParam.extend({ tunnelId: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/) });
+const TunnelParams = EdgeIdParam.extend({
+  tunnelId: safeString.regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'a tunnel id: 1–64 characters of [A-Za-z0-9_.:-]'),
+});
 
 const open = createRoute({
   method: 'post',
   path: '/v1/edges/{id}/tunnels',
   summary: 'Open a remote-access tunnel (or get the open one for these services)',
-  request: { params: EdgeIdParam, body: { content: { 'application/json': { schema: OpenRequest } } } },
+  request: { params: EdgeIdParam, body: jsonBody(OpenRequest) },
   responses: {
     202: json(TunnelSchema, 'Requested: the edge is asked to open it'),
     200: json(TunnelSchema, 'Already open (or being opened) for these services'),
     404: json(ErrorSchema, 'No such edge'),
     409: json(ErrorSchema, 'Some of the services are in another open tunnel'),
     503: json(ErrorSchema, 'No free remote ports'),
-    ...AUTH_ERRORS,
+    ...BODY_ERRORS,
   },
 });
 
