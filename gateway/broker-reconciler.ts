@@ -44,7 +44,13 @@ export class BrokerReconciler implements AsyncDisposable {
 
   start(): this {
     const interval = this.#o.intervalMs;
-    if (interval <= 0) return this;
+    if (interval <= 0) {
+      // No periodic pass: the hub's side is still made sure of, once.
+      this.#running = this.#ensureHub().catch((err: unknown) =>
+        this.#log.warn({ err }, 'link users not made sure of on the broker'),
+      );
+      return this;
+    }
     const loop = () => {
       this.#running = this.reconcile()
         .catch((err: unknown) =>
@@ -65,10 +71,7 @@ export class BrokerReconciler implements AsyncDisposable {
   /** One pass: the broker's edges are read before the registry, so an edge being registered meanwhile is never removed. */
   async reconcile(): Promise<ReconcileResult> {
     const { identities, db } = this.#o;
-    if (!this.#hubReady && this.#o.links !== undefined) {
-      await identities.ensureHub(this.#o.links);
-      this.#hubReady = true;
-    }
+    await this.#ensureHub();
     const onBroker = await identities.listEdges();
     const registered = new Set((await db.select({ id: edges.id }).from(edges)).map((r) => r.id));
     const removed = onBroker.filter((id) => !registered.has(id));
@@ -88,6 +91,12 @@ export class BrokerReconciler implements AsyncDisposable {
       );
     }
     return { removed, missing };
+  }
+
+  async #ensureHub(): Promise<void> {
+    if (this.#hubReady || this.#o.links === undefined) return;
+    await this.#o.identities.ensureHub(this.#o.links);
+    this.#hubReady = true;
   }
 
   async stop(): Promise<void> {

@@ -65,6 +65,7 @@ export class DynsecClient implements AsyncDisposable {
   #seq = 0;
   #subscribed = false;
   #closed = false;
+  #warned = false;
 
   constructor(options: DynsecClientOptions) {
     this.#o = {
@@ -83,6 +84,7 @@ export class DynsecClient implements AsyncDisposable {
       clientId: `devicehub-admin-${this.#prefix}`,
     });
     this.#client.on('connect', () => {
+      this.#warned = false;
       this.#client.subscribe(CONTROL_RESPONSE_TOPIC, { qos: 0 }, (err, granted) => {
         if (err || (granted?.[0]?.qos ?? 0x80) >= 0x80) {
           this.#log.error({ err }, 'cannot read dynamic-security responses');
@@ -94,7 +96,12 @@ export class DynsecClient implements AsyncDisposable {
     this.#client.on('close', () => {
       this.#subscribed = false;
     });
-    this.#client.on('error', (err) => this.#log.warn({ err }, 'broker admin connection error'));
+    // Once per outage, not on every reconnect attempt.
+    this.#client.on('error', (err) => {
+      if (this.#warned) return;
+      this.#warned = true;
+      this.#log.warn({ err, url: options.url }, 'broker admin connection failed; retrying every second');
+    });
     this.#client.on('message', (topic, payload) => {
       if (topic === CONTROL_RESPONSE_TOPIC) this.#answer(payload);
     });
