@@ -16,6 +16,7 @@ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/d
 command -v ssh >/dev/null 2>&1 || need_apt="$need_apt openssh-client"
 [ -x /usr/bin/chromium ] || need_apt="$need_apt chromium"   # the dashboard's browser test (playwright-core)
 command -v promtool >/dev/null 2>&1 || need_apt="$need_apt prometheus"   # promtool: the alert rules' tests
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt="$need_apt python3-venv"   # Schemathesis' venv
 
 if [ -n "$need_apt" ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
@@ -56,3 +57,14 @@ if [ ! -x "$frp_dir/frps" ] || [ ! -x "$frp_dir/frpc" ]; then
   (cd infra/frp && GOFLAGS=-mod=mod "$go_bin" build -trimpath -o "$frp_dir/" github.com/fatedier/frp/cmd/frps github.com/fatedier/frp/cmd/frpc)
 fi
 
+# Schemathesis (the API fuzz test, gateway/openapi-fuzz.test.ts) at the version infra/schemathesis.txt
+# pins, in a virtual environment of its own in the cache, once.
+st_version=$(sed -n 's/^schemathesis==\([0-9.]*\)$/\1/p' infra/schemathesis.txt)
+st_dir="${DEVICEHUB_CACHE:-$HOME/.cache/devicehub}/schemathesis-$st_version"
+if [ ! -f "$st_dir/.complete" ]; then
+  echo "devicehub: installing Schemathesis $st_version with pip into $st_dir…" >&2
+  rm -rf "$st_dir"
+  python3 -m venv "$st_dir"
+  "$st_dir/bin/pip" install -q --disable-pip-version-check -r infra/schemathesis.txt
+  touch "$st_dir/.complete"
+fi
