@@ -273,4 +273,29 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
     assert.equal(a.child.exitCode, null, 'a survived the restart');
     assert.equal(b.child.exitCode, null, 'b survived the restart');
   });
+
+  it('stops on SIGTERM when its Redis is gone, saying which shards it could not hand off', async (c) => {
+    const keyspace = t.keyspace({ shards: 16 });
+    await using node = spawn(keyspace, 'orphan');
+    await node.ready;
+    await t.server.kill(); // kill -9: the hand-off can never happen
+    try {
+      const signalled = Date.now();
+      node.child.kill('SIGTERM');
+      // Bounded by the lease time (1 s here); the deadline only catches a node that never stops.
+      const exit = await Promise.race([node.exited, sleep(30_000).then(() => 'still running' as const)]);
+      c.diagnostic(`exited ${Date.now() - signalled} ms after SIGTERM, code ${exit}`);
+      assert.equal(exit, 1, 'it exits, saying by its status that it did not hand everything off');
+      const said = node.logs.find((l) => l.shardsStillHeld !== undefined);
+      assert.ok(said, `a log line with the shards it still held: ${JSON.stringify(node.logs.slice(-3))}`);
+      assert.equal(said.shardsStillHeld, 16);
+      assert.deepEqual(
+        said.shards,
+        Array.from({ length: 16 }, (_, i) => i),
+      );
+      assert.match(String(said.msg), /without handing off 16 shard/);
+    } finally {
+      await t.server.restart();
+    }
+  });
 });

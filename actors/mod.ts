@@ -37,7 +37,7 @@ export type { Logger } from './logger.ts';
 export { actorLogFields, silentLogger } from './logger.ts';
 export type { MembershipView } from './membership.ts';
 export { heartbeat, leave, liveMembers } from './membership.ts';
-export type { HubNodeOptions, NodeStats } from './node.ts';
+export type { HubNodeOptions, HubNodeStopped, NodeStats } from './node.ts';
 export { HubNode, startHubNode } from './node.ts';
 export { nodeStatsToPrometheus } from './prometheus.ts';
 export type { PersistedState } from './read-state.ts';

@@ -71,7 +71,20 @@ export interface HubNodeOptions {
   readonly statsIntervalMs?: number;
   /** Record each actor's first handled message after a takeover (failover benchmark). */
   readonly traceResume?: boolean;
+  /**
+   * Longest wait of a graceful stop for its hand-off (default `leaseMs`: by then the leases have
+   * expired and the other nodes take the shards anyway, and a late commit would be fenced). Past
+   * it, `stop` resolves saying which shards it still held (e.g. Redis is gone).
+   */
+  readonly stopTimeoutMs?: number;
   readonly signal?: AbortSignal;
+}
+
+/** What a graceful stop did: the shards it handed back, and those it could not. */
+export interface HubNodeStopped {
+  readonly released: number;
+  /** Shards whose leases were not released (they move when the leases expire); empty when all were. */
+  readonly stillHeld: readonly number[];
 }
 
 export interface NodeStats {
@@ -123,7 +136,7 @@ export class HubNode implements AsyncDisposable {
   #nextSweep = 0;
   /** What the next turn reads; rebuilt after any change of the held shards. */
   #view: TurnView | undefined;
-  #stopped: Promise<void> | undefined;
+  #stopped: Promise<HubNodeStopped> | undefined;
   #traced = new Set<number>();
   #tracedAddresses = new Set<string>();
   #counters = { read: 0, handled: 0, deadLettered: 0, duplicatesSkipped: 0, fencedCommits: 0, turns: 0 };
@@ -142,6 +155,7 @@ export class HubNode implements AsyncDisposable {
       sweepIntervalMs = 1000,
       statsIntervalMs = 1000,
       traceResume = false,
+      stopTimeoutMs = leaseMs,
     } = options;
     if (!(tickMs > 0 && leaseMs >= 3 * tickMs)) {
       throw new ConfigError(
@@ -178,6 +192,7 @@ export class HubNode implements AsyncDisposable {
       sweepIntervalMs,
       statsIntervalMs,
       traceResume,
+      stopTimeoutMs,
     };
     this.#turnOptions = {
       redis: this.#redis,
@@ -208,8 +223,16 @@ export class HubNode implements AsyncDisposable {
     return this;
   }
 
-  /** Graceful stop: finish the turn in flight, commit, hand every shard back, leave. */
-  stop(): Promise<void> {
+  /**
+   * Graceful stop: finish the turn in flight, commit, hand every shard back, leave — within
+   * `stopTimeoutMs`; what was not handed back by then is logged and returned.
+   */
+  async stop(): Promise<void> {
+    await this.stopWithReport();
+  }
+
+  /** `stop`, resolving to what it handed back and what it could not. */
+  stopWithReport(): Promise<HubNodeStopped> {
     this.#stopped ??= this.#shutdown();
     return this.#stopped;
   }
@@ -241,23 +264,52 @@ export class HubNode implements AsyncDisposable {
     };
   }
 
-  async #shutdown(): Promise<void> {
+  async #shutdown(): Promise<HubNodeStopped> {
     this.#stop.abort();
     for (const t of this.#timeouts) clearTimeout(t);
     this.#wake?.();
-    await this.#loop;
-    await this.#tickRunning;
     const held = [...this.#owned.values()];
-    try {
+    let step = 'finishing the turn in flight';
+    const handOff = async () => {
+      await this.#loop;
+      await this.#tickRunning;
+      step = 'checkpointing';
       await checkpointShards(this.#turnOptions, held);
+      step = 'releasing leases';
       await releaseLeases(this.#redis, this.#keyspace, this.id, held);
+      step = 'leaving';
       await leave(this.#redis, this.#keyspace, this.id);
       await this.#publishStats();
-    } catch (error) {
-      this.#log.warn({ err: toError(error) }, 'could not hand shards back; they move when the leases expire');
-    }
+    };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const outcome = await Promise.race([
+      handOff().then(
+        () => undefined,
+        (error: unknown) => toError(error),
+      ),
+      new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), this.#opts.stopTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
     this.#owned.clear();
-    this.#log.info({ released: held.length }, 'hub node stopped');
+    if (outcome === undefined) {
+      this.#log.info({ released: held.length }, 'hub node stopped');
+      return { released: held.length, stillHeld: [] };
+    }
+    // Before the release, every shard is still held; after it (only `leave` failed), none is.
+    const released = step === 'leaving';
+    const stillHeld = released ? [] : held.map((o) => o.shard).sort((a, b) => a - b);
+    this.#log.warn(
+      {
+        ...(outcome === 'timeout' ? { timeoutMs: this.#opts.stopTimeoutMs } : { err: outcome }),
+        step,
+        shardsStillHeld: stillHeld.length,
+        shards: stillHeld,
+      },
+      `hub node stopped without handing off ${stillHeld.length} shard(s) (${outcome === 'timeout' ? `still ${step} after ${this.#opts.stopTimeoutMs} ms` : `failed while ${step}`}); they move to other nodes when the leases expire`,
+    );
+    return { released: released ? held.length : 0, stillHeld };
   }
 
   #every(ms: number, fn: () => Promise<void>): void {

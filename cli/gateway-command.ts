@@ -17,6 +17,10 @@ import {
 } from '../gateway/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
 import { processLogger } from './logger.ts';
+import { stopOnSignals } from './shutdown.ts';
+
+/** Longest graceful stop of a gateway process. */
+const GATEWAY_STOP_MS = 10_000;
 
 export const gatewayHelp = `devicehub gateway [options]              the HTTP API (/v1/docs lists it)
 devicehub gateway create-key --name N --scope service|operator|admin
@@ -164,13 +168,16 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
   });
   log.info({ url: served.url, database: database.driver }, 'gateway listening');
   process.send?.({ ready: true, url: served.url });
-  const shutdown = async () => {
-    await served.close();
-    await gateway.stop();
-    await database.close();
-    redis.disconnect();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
+  // Bounded: with Redis or the database gone a step can wait forever; past the deadline the
+  // process exits anyway (what the outbox sink had not committed is read again by the next one).
+  stopOnSignals({
+    log,
+    timeoutMs: GATEWAY_STOP_MS,
+    steps: [
+      { name: 'closing the HTTP server', run: () => served.close() },
+      { name: 'stopping the gateway', run: () => gateway.stop() },
+      { name: 'closing the database', run: () => database.close() },
+      { name: 'closing Redis', run: async () => void redis.disconnect() },
+    ],
+  });
 }

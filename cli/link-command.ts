@@ -19,6 +19,10 @@ import {
 } from '../edge/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
 import { processLogger } from './logger.ts';
+import { stopOnSignals } from './shutdown.ts';
+
+/** Longest graceful stop of a link process. */
+const LINK_STOP_MS = 10_000;
 
 export const linkHelp = `devicehub link mqtt|kafka [options]   run a hub-side link to the edges
 
@@ -112,14 +116,22 @@ export async function linkCommand(argv: string[]): Promise<void> {
   }).start();
   log.info({ kind }, 'link started');
   process.send?.({ ready: true });
-  const shutdown = async () => {
-    await link.stop();
-    await relay.stop();
-    registry?.stop();
-    redis.disconnect();
-    log.info({ stats: link.stats }, 'link stopped');
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
+  // Bounded: with Redis or the broker gone a step can wait forever; past the deadline the process
+  // exits anyway, and what it had not acknowledged the broker delivers again.
+  stopOnSignals({
+    log,
+    timeoutMs: LINK_STOP_MS,
+    steps: [
+      { name: 'stopping the link (unacknowledged messages are delivered again)', run: () => link.stop() },
+      { name: 'stopping the downlink relay', run: () => relay.stop() },
+      {
+        name: 'closing Redis',
+        run: async () => {
+          registry?.stop();
+          redis.disconnect();
+          log.info({ stats: link.stats }, 'link stopped');
+        },
+      },
+    ],
+  });
 }

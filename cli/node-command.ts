@@ -10,8 +10,10 @@ import { type ActorDefinition, edgeActor, nodeStatsToPrometheus, startHubNode } 
 import { connectRedis } from '../bus/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
 import { processLogger } from './logger.ts';
+import { stopOnSignals } from './shutdown.ts';
 
-export const nodeHelp = `devicehub node [options]     run a hub node (stops gracefully on SIGTERM/SIGINT)
+export const nodeHelp = `devicehub node [options]     run a hub node (stops gracefully on SIGTERM/SIGINT:
+                               hands its shards off within the lease time, else says which it still held)
 
   --redis URL          Redis URL (env REDIS_URL; required)
   --id ID              node id (env DH_NODE_ID; default node-<random>)
@@ -58,13 +60,14 @@ export async function nodeCommand(argv: string[]): Promise<void> {
   }
   const redis = connectRedis(config.redisUrl, { name: `node:${values.id ?? 'anon'}` });
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
+  const leaseMs = intFlag(values, 'lease-ms', 'DH_LEASE_MS', 1500);
   const node = await startHubNode({
     redis,
     keyspace: config.keyspace,
     actors,
     nodeId: values.id ?? process.env.DH_NODE_ID,
     logger: log,
-    leaseMs: intFlag(values, 'lease-ms', 'DH_LEASE_MS', 1500),
+    leaseMs,
     tickMs: intFlag(values, 'tick-ms', 'DH_TICK_MS', 250),
     turnIntervalMs: intFlag(values, 'turn-ms', 'DH_TURN_MS', 20),
     checkpointMs: intFlag(values, 'checkpoint-ms', 'DH_CHECKPOINT_MS', 5000),
@@ -82,13 +85,15 @@ export async function nodeCommand(argv: string[]): Promise<void> {
       : undefined;
   // A parent that spawned us with an IPC channel (tests, demo, benchmarks) learns we are up.
   process.send?.({ ready: true, nodeId: node.id, shards: node.ownedShards.length });
-  const shutdown = async (signal: string) => {
-    log.info({ signal }, 'stopping');
-    metrics?.close();
-    await node.stop();
-    redis.disconnect();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // The node bounds its own hand-off (the lease time) and says what it could not hand off; the
+  // process deadline behind it only catches a step that never returns.
+  stopOnSignals({
+    log,
+    timeoutMs: leaseMs + 5000,
+    steps: [
+      { name: 'closing /metrics', run: async () => void metrics?.close() },
+      { name: 'handing shards off', run: async () => (await node.stopWithReport()).stillHeld.length === 0 },
+      { name: 'closing Redis', run: async () => void redis.disconnect() },
+    ],
+  });
 }
