@@ -64,7 +64,7 @@ async function setup() {
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 
 for (const which of ['pglite', 'postgres'] as const)
-  describe(`gateway (${which})`, { timeout: 60_000 }, () => {
+  describe(`gateway (${which})`, { timeout: 180_000 }, () => {
     before(() => {
       driver = which;
     });
