@@ -3,26 +3,42 @@
  * relays commands down to the edges), and a gateway database holding N registered edges (the
  * simulator's ids and passwords) and an operator key.
  */
+import { LINK_USER } from '../edge/broker/mod.ts';
 import { simulatedEdgeId, simulatedPassword } from '../edge/mod.ts';
 import { createApiKey, openDatabase, registerEdges } from '../gateway/mod.ts';
-import { type MosquittoServer, spawnDevicehub, startMosquitto } from '../infra/mod.ts';
+import { type MosquittoServer, spawnDevicehub, startMosquitto, withDisposer } from '../infra/mod.ts';
 import type { BenchCluster } from './cluster.ts';
 
 export const HUB_PASSWORD = 'bench-hub';
+/** The links' broker user (a name no edge id can be). */
+export const HUB_USER = LINK_USER;
 
-/** mosquitto (user `hub`) and `devicehub link mqtt` against the cluster; disposed together. */
+/** mosquitto (the link user `HUB_USER`) and `devicehub link mqtt` against the cluster; disposed together. */
 export async function startMqttHub(cluster: BenchCluster): Promise<MosquittoServer & AsyncDisposable> {
-  const mosquitto = await startMosquitto({ users: { hub: HUB_PASSWORD } });
+  const mosquitto = await startMosquitto({ users: { [HUB_USER]: HUB_PASSWORD } });
   const link = spawnDevicehub(
-    ['link', 'mqtt', ...cluster.cliArgs, '--url', mosquitto.url, '--password', HUB_PASSWORD],
+    [
+      'link',
+      'mqtt',
+      ...cluster.cliArgs,
+      '--url',
+      mosquitto.url,
+      '--username',
+      HUB_USER,
+      '--password',
+      HUB_PASSWORD,
+    ],
     { name: 'link', env: { DH_LOG_LEVEL: 'warn' } },
   );
-  await link.ready;
-  return Object.assign(mosquitto, {
-    [Symbol.asyncDispose]: async () => {
-      await link.kill();
-      await mosquitto.stop();
-    },
+  try {
+    await link.ready;
+  } catch (error) {
+    await mosquitto.stop();
+    throw error;
+  }
+  return withDisposer(mosquitto, async () => {
+    await link.kill();
+    await mosquitto.stop();
   });
 }
 

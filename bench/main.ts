@@ -3,6 +3,7 @@
  * Prints a progress line while it runs, then a table; writes DIR/<scenario>.{json,md,svg}.
  */
 import { parseArgs } from 'node:util';
+import { killDescendants, ownChildProcesses } from '../infra/mod.ts';
 import { writeReport } from './report.ts';
 import { actorsScenario } from './scenarios/actors.ts';
 import type { ScenarioOptions, ScenarioResult } from './scenarios/common.ts';
@@ -101,6 +102,17 @@ export async function benchCommand(argv: string[]): Promise<void> {
       ? 'bench diet: one simulated day…'
       : `bench ${name}: ${options.edges} edges, ${options.seconds} s…`,
   );
+  // Finished, failed or interrupted, a run leaves no process behind: its servers, nodes and links
+  // get their own process groups (Ctrl-C reaches this process only), and whatever still runs when
+  // it exits is killed.
+  ownChildProcesses();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      const killed = killDescendants('SIGKILL');
+      console.error(`\nbench ${name}: ${signal}; killed ${killed.length} process(es) it had started`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
   const { result, targets, plot } = await run(options);
   const table = writeReport(values.out, report, result, targets, plot);
   console.log(`\n${table}\n${JSON.stringify(result)}\nwritten: ${values.out}/${report}.{json,md,svg}`);

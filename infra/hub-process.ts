@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { childGroupOptions } from './process-tree.ts';
 
 const CLI = fileURLToPath(new URL('../cli/devicehub.ts', import.meta.url));
 // The tsx loader itself, not its CLI: the CLI runs the program in a second process, and a
@@ -88,12 +89,15 @@ export function spawnDevicehub(
     env?: Record<string, string>;
     nodeArgs?: readonly string[];
     onLog?: (line: Record<string, unknown>) => void;
+    /** A process group of its own (default: after `ownChildProcesses()`), as a terminal gives a command. */
+    processGroup?: boolean;
   } = {},
 ): DevicehubProcess {
   const name = options.name ?? `devicehub ${args[0] ?? ''}`;
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', TSX_LOADER, CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, ...options.env },
+    detached: options.processGroup ?? childGroupOptions().detached,
   });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';

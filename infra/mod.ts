@@ -14,8 +14,18 @@ export type { MosquittoOptions, MosquittoServer } from './mosquitto.ts';
 export { startMosquitto } from './mosquitto.ts';
 export type { PostgresServer } from './postgres.ts';
 export { startPostgres } from './postgres.ts';
+export type { ProcessInfo } from './process-tree.ts';
+export {
+  descendants,
+  killDescendants,
+  ownChildProcesses,
+  stillRunning,
+  stopDescendants,
+  waitUntilGone,
+} from './process-tree.ts';
 export type { RedisServer, RedisServerOptions } from './redis-server.ts';
 export { redisServerBinary, startRedisServer } from './redis-server.ts';
+export { withDisposer } from './server-process.ts';
 export type { SshdServer } from './sshd.ts';
 export { startSshd } from './sshd.ts';
 export { waitFor } from './wait-for.ts';

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.ts';
+import { childGroupOptions } from './process-tree.ts';
 import { waitFor } from './wait-for.ts';
 
 export interface RedisServerOptions {
@@ -77,7 +78,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       'no',
     );
     args.push('--logfile', join(dir, 'redis.log'), ...(options.extraArgs ?? []));
-    const proc = spawn(binary, args, { stdio: 'ignore' });
+    const proc = spawn(binary, args, { stdio: 'ignore', ...childGroupOptions() });
     child = proc;
     exited = new Promise((resolve) => proc.once('exit', () => resolve()));
     const probe = new Redis(port, '127.0.0.1', {

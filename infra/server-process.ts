@@ -77,3 +77,11 @@ export function withControls<T extends object>(
     [Symbol.asyncDispose]: { value: proc.stop },
   }) as T & ServerProcess & AsyncDisposable;
 }
+
+/**
+ * `server` with `await using` doing `dispose` instead: a new object that inherits every field and
+ * control of `server` (whose own are read-only: see `withControls`, never assign onto it).
+ */
+export function withDisposer<T extends object>(server: T, dispose: () => Promise<void>): T & AsyncDisposable {
+  return Object.create(server, { [Symbol.asyncDispose]: { value: dispose } }) as T & AsyncDisposable;
+}

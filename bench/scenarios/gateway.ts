@@ -16,7 +16,7 @@ import mqtt from 'mqtt';
 import { encodeCompact, simulatedPassword, uplinkTopic } from '../../edge/mod.ts';
 import { waitFor } from '../../infra/mod.ts';
 import { startBenchCluster } from '../cluster.ts';
-import { HUB_PASSWORD, registeredFleet, startMqttHub } from '../fleet.ts';
+import { HUB_PASSWORD, HUB_USER, registeredFleet, startMqttHub } from '../fleet.ts';
 import { httpClient, percentiles } from '../http-client.ts';
 import type { Target } from '../report.ts';
 import type { ScenarioOptions, ScenarioResult } from './common.ts';
@@ -90,7 +90,7 @@ export async function gatewayScenario(o: ScenarioOptions): Promise<ScenarioResul
   await Promise.all(polls);
   const propagationMs = percentiles(arrived);
   // 2. Re-polls answered 304, as fast as 64 connections go.
-  const seconds = Math.max(5, Math.min(o.seconds, 30));
+  const seconds = Math.max(1, Math.min(o.seconds, 30));
   console.error(`bench gateway: ${o.edges} edges re-polling for ${seconds} s…`);
   const latencies: number[] = [];
   const perSecond: number[] = [];
@@ -172,7 +172,7 @@ export async function gatewayScenario(o: ScenarioOptions): Promise<ScenarioResul
 
   // 3. Tunnels: POST until the open command reaches the edge over MQTT; the edge answers; close.
   const edgeSide = await mqtt.connectAsync(mosquitto.url, {
-    username: 'hub',
+    username: HUB_USER,
     password: HUB_PASSWORD,
     protocolVersion: 5,
   });

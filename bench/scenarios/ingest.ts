@@ -10,6 +10,7 @@
  * its actor counted.
  */
 
+import { LINK_USER } from '../../edge/broker/mod.ts';
 import { simulatedEdgeId, simulatedPassword } from '../../edge/mod.ts';
 import {
   type DevicehubProcess,
@@ -42,13 +43,13 @@ export async function ingestScenario(o: ScenarioOptions): Promise<ScenarioResult
   await using cluster = await startBenchCluster();
   for (let i = 1; i <= o.nodes; i++) await cluster.startNode(`node-${i}`);
   const hubPassword = 'hub-secret';
-  const users: Record<string, string> = { hub: hubPassword };
+  const users: Record<string, string> = { [LINK_USER]: hubPassword };
   for (let i = 0; i < o.edges; i++) users[simulatedEdgeId(i)] = simulatedPassword(simulatedEdgeId(i));
   await using mosquitto = transport === 'mqtt' ? await startMosquitto({ users }) : undefined;
   await using kafka = transport === 'kafka' ? await startKafka({ partitions: 8 }) : undefined;
   const brokerArgs =
     transport === 'mqtt'
-      ? ['--url', mosquitto!.url, '--password', hubPassword, '--group', 'bench']
+      ? ['--url', mosquitto!.url, '--username', LINK_USER, '--password', hubPassword, '--group', 'bench']
       : ['--brokers', kafka!.broker];
   const common = ['--redis', cluster.server.url, '--prefix', cluster.keyspace.prefix];
   const env = { DH_LOG_LEVEL: 'warn' };

@@ -25,6 +25,9 @@ const STALL_S = 60;
 const WARM_S = 20;
 
 export async function outboxScenario(o: ScenarioOptions): Promise<ScenarioResult> {
+  // The default run (30 s) warms 20 s and stalls 60 s; a short run (a smoke test) scales both down.
+  const warmS = Math.min(WARM_S, o.seconds);
+  const stallS = Math.min(STALL_S, 2 * o.seconds);
   await using cluster = await startBenchCluster();
   await cluster.startNode('node-1');
   await using backend = await startWebBackendStandIn();
@@ -95,14 +98,14 @@ export async function outboxScenario(o: ScenarioOptions): Promise<ScenarioResult
   };
 
   console.error(
-    `bench outbox: ${o.edges} edges, ${o.edges / (PERIOD_S / 2)} alarm events/s; backend fine for ${WARM_S} s…`,
+    `bench outbox: ${o.edges} edges, ${o.edges / (PERIOD_S / 2)} alarm events/s; backend fine for ${warmS} s…`,
   );
-  await phase(WARM_S);
+  await phase(warmS);
   const before = Math.max(...timeline.slice(-5).map((x) => x.backlog));
   process.stderr.write('\n');
-  console.error(`bench outbox: the backend stalls for ${STALL_S} s…`);
+  console.error(`bench outbox: the backend stalls for ${stallS} s…`);
   backend.mode = 'stall';
-  await phase(STALL_S);
+  await phase(stallS);
   process.stderr.write('\n');
   console.error('bench outbox: the backend recovers; draining under the same load…');
   backend.mode = 'ok';
@@ -129,7 +132,7 @@ export async function outboxScenario(o: ScenarioOptions): Promise<ScenarioResult
   const result = {
     edges: o.edges,
     alarmEventsPerSecond: o.edges / (PERIOD_S / 2),
-    stallSeconds: STALL_S,
+    stallSeconds: stallS,
     alarmEvents,
     delivered: backend.stats.delivered,
     lost: alarmEvents - alarmsDelivered(),
@@ -166,7 +169,7 @@ export async function outboxScenario(o: ScenarioOptions): Promise<ScenarioResult
     result,
     targets,
     plot: {
-      xLabel: `second (stall from ${WARM_S} to ${WARM_S + STALL_S})`,
+      xLabel: `second (stall from ${warmS} to ${warmS + stallS})`,
       x: timeline.map((x) => x.t),
       charts: [
         { label: 'backlog (events queued for the web backend)', values: timeline.map((x) => x.backlog) },

@@ -21,12 +21,14 @@ export async function rollingScenario(o: ScenarioOptions): Promise<ScenarioResul
   const { redis, keyspace } = cluster;
   const initial = ['node-1', 'node-2', 'node-3'];
   for (const id of initial) await cluster.startNode(id);
-  // Every step waits for the ring to settle and then a little: 8 membership changes.
-  const seconds = Math.max(o.seconds, 75);
+  // Every step waits for the ring to settle and then a little (8 membership changes); the load
+  // runs until they are done and `seconds` more (it is stopped then, the bound is only a guard).
+  const startedAt = Date.now();
+  const pauseMs = Math.min(2_000, o.seconds * 500);
   const { load, monitor } = await startLoad(cluster, 'rolling', {
     edges: o.edges,
-    seconds,
-    warmupMs: 5_000,
+    seconds: 3600,
+    warmupMs: Math.min(5_000, o.seconds * 1000),
   });
 
   // The longest wait of any message: the nodes publish a cumulative max each second.
@@ -76,7 +78,7 @@ export async function rollingScenario(o: ScenarioOptions): Promise<ScenarioResul
     );
     leases = after;
     members = next;
-    await sleep(2_000);
+    await sleep(pauseMs);
   };
 
   for (const id of initial) {
@@ -99,7 +101,10 @@ export async function rollingScenario(o: ScenarioOptions): Promise<ScenarioResul
     },
   );
 
+  await sleep(o.seconds * 1000);
+  load.stop();
   const { lastSeq, sent } = await load.done;
+  const seconds = Math.round((Date.now() - startedAt) / 1000);
   await drain(cluster, o.edges, sent);
   polling = false;
   await poller;

@@ -1,0 +1,139 @@
+/**
+ * The processes this one started, and their children, read from /proc (Linux): what the demo,
+ * `devicehub cluster` and the benchmarks kill when they exit, and what tests check is gone.
+ * Elsewhere than Linux the lists are empty and nothing is killed.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface ProcessInfo {
+  readonly pid: number;
+  readonly ppid: number;
+  /** The command line, arguments joined by spaces. */
+  readonly command: string;
+}
+
+function readProcess(pid: number): ProcessInfo | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // pid (comm) state ppid …: comm may hold spaces and parentheses, so split after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z') return undefined; // a zombie has exited: only its parent's wait is due
+    const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+    return { pid, ppid: Number(fields[1]), command };
+  } catch {
+    return undefined; // gone meanwhile, or not Linux
+  }
+}
+
+/** Every live descendant of `pid` (children, their children, …), parents before children. */
+export function descendants(pid: number = process.pid): ProcessInfo[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const byParent = new Map<number, ProcessInfo[]>();
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    const info = readProcess(Number(name));
+    if (info === undefined) continue;
+    const siblings = byParent.get(info.ppid) ?? [];
+    siblings.push(info);
+    byParent.set(info.ppid, siblings);
+  }
+  const found: ProcessInfo[] = [];
+  const queue = [pid];
+  for (let parent = queue.shift(); parent !== undefined; parent = queue.shift()) {
+    for (const child of byParent.get(parent) ?? []) {
+      found.push(child);
+      queue.push(child.pid);
+    }
+  }
+  return found;
+}
+
+/**
+ * Sends `signal` to every descendant of this process (synchronous, so it also works in an
+ * `exit` handler); returns the ones it signalled.
+ */
+export function killDescendants(signal: NodeJS.Signals = 'SIGKILL'): ProcessInfo[] {
+  const found = descendants();
+  for (const p of found) {
+    try {
+      process.kill(p.pid, signal);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+let separateGroups = false;
+let exitHandler = false;
+
+/**
+ * For a process that orders its children's shutdown itself (the demo, `devicehub cluster`, a
+ * benchmark): children started from now on by `spawnDevicehub` and `startRedisServer` get a
+ * process group of their own, so a terminal's Ctrl-C reaches only this process, which stops them
+ * in order (hub nodes before Redis); and whatever is still running when this process exits is
+ * killed (SIGKILL), so nothing is left behind after a failure either.
+ */
+export function ownChildProcesses(): void {
+  separateGroups = true;
+  if (exitHandler) return;
+  exitHandler = true;
+  process.on('exit', () => void killDescendants('SIGKILL'));
+}
+
+/** Spawn options for a child: its own process group after `ownChildProcesses()`. */
+export function childGroupOptions(): { detached: boolean } {
+  return { detached: separateGroups };
+}
+
+/** Those of `pids` still running (not zombies), e.g. the descendants of a process that exited. */
+export function stillRunning(pids: readonly number[]): ProcessInfo[] {
+  return pids.map(readProcess).filter((p): p is ProcessInfo => p !== undefined);
+}
+
+/**
+ * Waits (at most `timeoutMs`) until none of `pids` — by default every descendant of this process
+ * but `ignore` — runs any more; fails naming those left.
+ */
+export async function waitUntilGone(
+  options: { pids?: readonly number[]; ignore?: readonly number[]; timeoutMs?: number } = {},
+): Promise<void> {
+  const ignore = new Set(options.ignore ?? []);
+  const left = () =>
+    (options.pids === undefined ? descendants() : stillRunning(options.pids)).filter(
+      (p) => !ignore.has(p.pid),
+    );
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  for (;;) {
+    const running = left();
+    if (running.length === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `${running.length} process(es) left behind: ${running.map((p) => `${p.pid} ${p.command.slice(0, 160)}`).join('; ')}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Stops every descendant of this process: SIGTERM, then SIGKILL for those still running after
+ * `graceMs`; returns those that had to be killed.
+ */
+export async function stopDescendants(graceMs = 5000): Promise<ProcessInfo[]> {
+  const found = killDescendants('SIGTERM');
+  await waitUntilGone({ pids: found.map((p) => p.pid), timeoutMs: graceMs }).catch(() => {});
+  const left = stillRunning(found.map((p) => p.pid));
+  for (const p of left) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return left;
+}
