@@ -5,7 +5,16 @@
  * (deadbands on the agent) plus a full snapshot every minute; static facts go in a birth message.
  */
 import { pack, unpack } from 'msgpackr';
-import { DecodeError, MAX_DEVICE_MESSAGE_BYTES } from './errors.ts';
+import { describe, errorText, intIn, isIntIn, name, resultValue } from './checks.ts';
+import { DecodeError } from './errors.ts';
+import {
+  INT_RANGE,
+  MAX_ALARM_CHARS,
+  MAX_DEVICE_MESSAGE_BYTES,
+  SEQ_RANGE,
+  SILENCE_RANGE,
+  TIMESTAMP_RANGE,
+} from './limits.ts';
 import {
   type Birth,
   DIRECTION,
@@ -134,16 +143,7 @@ export function encodeCompact(message: CompactMessage): Uint8Array {
 const KIND_BY_CODE = new Map<number, UplinkKind>(
   Object.entries(UplinkKind).map(([kind, code]) => [code, kind as UplinkKind]),
 );
-const int = (v: unknown, what: string): number => {
-  if (!Number.isInteger(v))
-    throw new DecodeError('INVALID_FIELD', `${what} must be an integer, got ${JSON.stringify(v)}`);
-  return v as number;
-};
-const str = (v: unknown, what: string): string => {
-  if (typeof v !== 'string' || v.length > 256)
-    throw new DecodeError('INVALID_FIELD', `${what} must be a string`);
-  return v;
-};
+const int = (v: unknown, what: string): number => intIn(v, INT_RANGE, what);
 
 /** Decodes one compact message into what the edge actor takes. */
 export function decodeCompact(bytes: Uint8Array): HubMessage[] {
@@ -158,16 +158,18 @@ export function decodeCompact(bytes: Uint8Array): HubMessage[] {
   if (version !== PROTOCOL_VERSION)
     throw new DecodeError('BAD_HEADER', `protocol version ${version}, this hub speaks ${PROTOCOL_VERSION}`);
   if (kind === undefined) throw new DecodeError('BAD_HEADER', `unknown message kind ${bytes[0]! & 0x0f}`);
-  let b: Record<string, unknown>;
+  let body: unknown;
   try {
-    b = unpack(bytes.subarray(1)) as Record<string, unknown>;
+    // msgpackr throws Error, or RangeError on nesting deeper than the stack: either is not MessagePack we take.
+    body = unpack(bytes.subarray(1));
   } catch {
     throw new DecodeError('INVALID_FIELD', 'body is not MessagePack');
   }
-  if (typeof b !== 'object' || b === null || Array.isArray(b))
-    throw new DecodeError('INVALID_FIELD', 'body is not a map');
-  const seq = int(b.q, 'q (sequence)');
-  const ts = int(b.t, 't (timestamp)');
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || body instanceof Uint8Array)
+    throw new DecodeError('INVALID_FIELD', `body is not a map but ${describe(body)}`);
+  const b = body as Record<string, unknown>;
+  const seq = intIn(b.q, SEQ_RANGE, 'q (sequence)');
+  const ts = intIn(b.t, TIMESTAMP_RANGE, 't (timestamp)');
   switch (kind) {
     case 'birth':
       return [
@@ -177,14 +179,15 @@ export function decodeCompact(bytes: Uint8Array): HubMessage[] {
             kind: 'birth',
             seq,
             ts,
-            boot: str(b.b, 'b (boot id)'),
-            ...(Number.isInteger(b.sl) ? { silenceSeconds: b.sl as number } : {}),
+            boot: name(b.b, 'b (boot id)'),
+            // Outside its range the edge's silence is not taken (the default applies), as before.
+            ...(isIntIn(b.sl, SILENCE_RANGE) ? { silenceSeconds: b.sl } : {}),
             data: {
-              model: str(b.m, 'm'),
-              firmware: str(b.fw, 'fw'),
-              registrationCode: str(b.rg, 'rg'),
-              buildingId: str(b.bi, 'bi'),
-              elevatorNo: str(b.en, 'en'),
+              model: name(b.m, 'm'),
+              firmware: name(b.fw, 'fw'),
+              registrationCode: name(b.rg, 'rg'),
+              buildingId: name(b.bi, 'bi'),
+              elevatorNo: name(b.en, 'en'),
             },
           },
         },
@@ -219,7 +222,8 @@ export function decodeCompact(bytes: Uint8Array): HubMessage[] {
     }
     case 'vision': {
       const event = VISION_EVENTS[int(b.e, 'e (event)')];
-      if (event === undefined) throw new DecodeError('INVALID_FIELD', `unknown vision event ${String(b.e)}`);
+      if (event === undefined)
+        throw new DecodeError('INVALID_FIELD', `unknown vision event ${describe(b.e)}`);
       return [{ method: 'telemetry', payload: { kind: 'vision', seq, ts, data: { [event]: b.a === 1 } } }];
     }
     case 'alarm':
@@ -227,7 +231,7 @@ export function decodeCompact(bytes: Uint8Array): HubMessage[] {
         {
           method: 'alarm',
           payload: {
-            alarm: str(b.a, 'a (alarm)'),
+            alarm: name(b.a, 'a (alarm)', MAX_ALARM_CHARS, true),
             phase: b.p === 1 ? 'start' : 'end',
             seq,
             ts,
@@ -259,10 +263,10 @@ export function decodeCompact(bytes: Uint8Array): HubMessage[] {
         {
           method: 'commandResult',
           payload: {
-            id: str(b.i, 'i (command id)'),
+            id: name(b.i, 'i (command id)', undefined, true),
             ok: b.o === 1,
-            ...(b.r !== undefined ? { result: b.r } : {}),
-            ...(b.e !== undefined ? { error: str(b.e, 'e (error)') } : {}),
+            ...(b.r !== undefined ? { result: resultValue(b.r, 'r (result)') } : {}),
+            ...(b.e !== undefined ? { error: errorText(b.e, 'failed') } : {}),
           },
         },
       ];

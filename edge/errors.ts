@@ -1,4 +1,8 @@
-/** A device message the hub cannot take, with the reason; adapters count and dead-letter it. */
+/**
+ * A device message the hub cannot take, with the reason; links count and dead-letter it. The
+ * decoders throw nothing else: any other error reaching a link is a bug, dead-lettered as
+ * `INTERNAL` (and logged at error level) so it costs that message only.
+ */
 export class DecodeError extends Error {
   readonly code:
     | 'NOT_JSON'
@@ -6,8 +10,11 @@ export class DecodeError extends Error {
     | 'INVALID_FIELD'
     | 'EDGE_MISMATCH'
     | 'TOO_LARGE'
+    | 'TOO_DEEP'
     | 'BAD_HEADER'
-    | 'UNKNOWN_EDGE';
+    | 'BAD_TOPIC'
+    | 'UNKNOWN_EDGE'
+    | 'INTERNAL';
   constructor(code: DecodeError['code'], message: string) {
     super(message);
     this.name = 'DecodeError';
@@ -15,5 +22,4 @@ export class DecodeError extends Error {
   }
 }
 
-/** Largest device message accepted, in bytes (legacy status ≈ 560 B; compact ≈ 10–60 B). */
-export const MAX_DEVICE_MESSAGE_BYTES = 16 * 1024;
+export { MAX_DEVICE_MESSAGE_BYTES } from './limits.ts';

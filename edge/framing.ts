@@ -4,6 +4,18 @@
  * record, as edges that send each message on its own do.
  */
 
+/** Largest MQTT packet (remaining length is a 4-byte varint) and Kafka record this accounting takes. */
+const MAX_FRAMED_BYTES = 268_435_455;
+
+/** A byte count: a safe integer 0..MAX_FRAMED_BYTES (an Infinity would never leave varintBytes). */
+function size(n: unknown, what: string): number {
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > MAX_FRAMED_BYTES)
+    throw new RangeError(
+      `Cannot size a frame: ${what} must be an integer 0..${MAX_FRAMED_BYTES}, got ${typeof n === 'number' ? n : typeof n}`,
+    );
+  return n;
+}
+
 function varintBytes(n: number): number {
   let bytes = 1;
   while (n >= 0x80) {
@@ -15,6 +27,7 @@ function varintBytes(n: number): number {
 
 /** MQTT 5 PUBLISH with no properties; QoS 1 adds the packet id and a 4-byte PUBACK. */
 export function mqttPublishBytes(topic: string, payloadBytes: number, qos: 0 | 1): number {
+  size(payloadBytes, 'payloadBytes');
   const variableHeader = 2 + Buffer.byteLength(topic) + (qos > 0 ? 2 : 0) + 1; // topic, packet id, properties length
   const remaining = variableHeader + payloadBytes;
   const publish = 1 + varintBytes(remaining) + remaining;
@@ -26,6 +39,7 @@ export function mqttPublishBytes(topic: string, payloadBytes: number, qos: 0 | 1
  * topic and partition framing, the 61-byte batch header and the record itself.
  */
 export function kafkaProduceBytes(topic: string, key: string, valueBytes: number, clientId = 'edge'): number {
+  size(valueBytes, 'valueBytes');
   const keyBytes = Buffer.byteLength(key);
   const recordBody =
     1 + 1 + 1 + varintBytes(keyBytes * 2) + keyBytes + varintBytes(valueBytes * 2) + valueBytes + 1;

@@ -4,7 +4,15 @@
  * in every status. Existing edges keep working unchanged; the hub rebuilds the same state as
  * from the compact format (see normalized.ts).
  */
-import { DecodeError, MAX_DEVICE_MESSAGE_BYTES } from './errors.ts';
+import { describe, errorText, isIntIn, isName, isNumber, resultValue } from './checks.ts';
+import { DecodeError } from './errors.ts';
+import {
+  INT_RANGE,
+  MAX_ALARM_CHARS,
+  MAX_DEVICE_MESSAGE_BYTES,
+  SEQ_RANGE,
+  TIMESTAMP_RANGE,
+} from './limits.ts';
 import { type DIRECTION, type DOOR, type HubMessage, round } from './normalized.ts';
 
 type Json = Record<string, unknown>;
@@ -14,13 +22,14 @@ function field<T>(body: Json, name: string, check: (v: unknown) => v is T, what:
   if (!check(value))
     throw new DecodeError(
       'INVALID_FIELD',
-      `${String(body.msgType)}: ${name} must be ${what}, got ${JSON.stringify(value)}`,
+      `${isName(body.msgType, 40) ? body.msgType : describe(body.msgType)}: ${name} must be ${what}, got ${describe(value)}`,
     );
   return value;
 }
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isInt = (v: unknown): v is number => Number.isInteger(v);
-const isStr = (v: unknown): v is string => typeof v === 'string' && v.length <= 256;
+const isNum = isNumber;
+const isInt = (v: unknown): v is number => isIntIn(v, INT_RANGE);
+const isTimestamp = (v: unknown): v is number => isIntIn(v, TIMESTAMP_RANGE);
+const isStr = (v: unknown): v is string => isName(v);
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
 const oneOf =
   <T extends string>(values: readonly T[]) =>
@@ -60,12 +69,18 @@ export function decodeLegacy(raw: string | Uint8Array, edgeId: string): HubMessa
   if (b.deviceId !== edgeId)
     throw new DecodeError(
       'EDGE_MISMATCH',
-      `message names device ${JSON.stringify(b.deviceId)} but came from ${edgeId}`,
+      `message names device ${describe(b.deviceId)} but came from ${edgeId}`,
     );
-  const ts = field(b, 'timestamp', isInt, 'a timestamp in ms');
+  const ts = field(
+    b,
+    'timestamp',
+    isTimestamp,
+    `a timestamp in ms ${TIMESTAMP_RANGE.min}..${TIMESTAMP_RANGE.max}`,
+  );
   // Optional sequence tracking (firmware that numbers its messages since boot): lost and repeated
   // messages are counted and repeats applied once, as for the compact format.
-  const tracked = isInt(b.seqNo) && b.seqNo > 0 && isStr(b.bootId) ? { seq: b.seqNo, boot: b.bootId } : {};
+  const tracked =
+    isIntIn(b.seqNo, SEQ_RANGE) && b.seqNo > 0 && isStr(b.bootId) ? { seq: b.seqNo, boot: b.bootId } : {};
   switch (b.msgType) {
     case 'elevatorStatus':
       return [
@@ -153,7 +168,7 @@ export function decodeLegacy(raw: string | Uint8Array, edgeId: string): HubMessa
             alarm: field(
               b,
               'faultType',
-              (v): v is string => isStr(v) && v.length > 0 && v.length <= 64,
+              (v): v is string => isName(v, MAX_ALARM_CHARS, true),
               'a fault type',
             ),
             phase: field(b, 'faultStatus', oneOf(['start', 'end']), '"start" or "end"'),
@@ -169,14 +184,18 @@ export function decodeLegacy(raw: string | Uint8Array, edgeId: string): HubMessa
         {
           method: 'commandResult',
           payload: {
-            id: field(b, 'commandId', (v): v is string => isStr(v) && v.length > 0, 'a command id'),
+            id: field(b, 'commandId', (v): v is string => isName(v, undefined, true), 'a command id'),
             ok,
-            ...(ok ? { result: b.result } : { error: String(b.errorMessage ?? 'failed').slice(0, 256) }),
+            ...(ok
+              ? b.result === undefined
+                ? {}
+                : { result: resultValue(b.result, 'result') }
+              : { error: errorText(b.errorMessage, 'failed') }),
           },
         },
       ];
     }
     default:
-      throw new DecodeError('UNKNOWN_TYPE', `unknown msgType ${JSON.stringify(b.msgType)}`);
+      throw new DecodeError('UNKNOWN_TYPE', `unknown msgType ${describe(b.msgType)}`);
   }
 }
