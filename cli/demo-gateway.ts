@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Logger } from '../actors/mod.ts';
 import type { Keyspace, Redis } from '../bus/mod.ts';
 import { simulatedEdgeId, simulatedPassword } from '../edge/mod.ts';
 import {
@@ -26,6 +27,7 @@ export async function startDemoGateway(o: {
   remote?: RemoteEdge;
   /** mosquitto's admin: edges registered through the API can connect at once. */
   broker?: BrokerAdminOptions;
+  logger?: Logger;
 }) {
   const database = await openDatabase({ dataDir: resolve('.devicehub/pglite') });
   await registerEdges(database.db, o.redis, o.keyspace, [
@@ -48,8 +50,10 @@ export async function startDemoGateway(o: {
     keyspace: o.keyspace,
     ...(o.remote ? { tunnels: o.remote.tunnels } : {}),
     ...(o.broker ? { broker: o.broker } : {}),
+    logger: o.logger,
   });
   const served = await serveGateway(gateway, { port: 8080 }).catch(() => serveGateway(gateway, { port: 0 }));
+  o.logger?.info({ url: served.url }, 'gateway listening');
   return {
     url: served.url,
     adminKey,

@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from '../actors/mod.ts';
 import { EdgeAgent, TunnelExecutor } from '../edge/agent/mod.ts';
 import { frpBinary, startFrps, startSshd } from '../infra/mod.ts';
 
@@ -32,7 +33,11 @@ async function page(title: string): Promise<{ server: Server; target: string }> 
   return { server, target: `127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-export async function startRemoteEdge(o: { brokerUrl: string; password: string }): Promise<RemoteEdge> {
+export async function startRemoteEdge(o: {
+  brokerUrl: string;
+  password: string;
+  logger?: Logger;
+}): Promise<RemoteEdge> {
   const token = `demo-${Math.random().toString(36).slice(2)}`;
   const frpc = frpBinary('frpc');
   const [frps, sshd, camera, consolePage] = await Promise.all([
@@ -47,6 +52,7 @@ export async function startRemoteEdge(o: { brokerUrl: string; password: string }
     token,
     services: { ssh: `127.0.0.1:${sshd.port}`, camera: camera.target, console: consolePage.target },
     dir: mkdtempSync(join(tmpdir(), 'dh-demo-frpc-')),
+    logger: o.logger,
   });
   const agent = await new EdgeAgent({
     edgeId: REMOTE_EDGE,
@@ -61,6 +67,7 @@ export async function startRemoteEdge(o: { brokerUrl: string; password: string }
     dataDir: mkdtempSync(join(tmpdir(), 'dh-demo-agent-')),
     brokerUrl: o.brokerUrl,
     executors: executor.executors,
+    logger: o.logger,
   }).start();
   return {
     tunnels: {

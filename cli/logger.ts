@@ -1,15 +1,39 @@
 /**
- * The log of a DeviceHub process: pino, one JSON object per line on stdout, so that the
- * container runtime (or systemd) keeps it and a shipper sends it on (docs/operations.md, Logs).
+ * The log of a DeviceHub process: pino, one JSON object per line — on stdout by default, so that
+ * the container runtime (or systemd) keeps it and a shipper sends it on (docs/operations.md, Logs);
+ * or appended to a file, for the processes `npm start` and `npm run cluster` run on one machine
+ * (`logFile`: ./.devicehub/logs/<process>.log, ./.devicehub/cluster/logs/<process>.log).
  * Every line has `service` (node, link, gateway, …), `host` and `pid`; library code adds the
  * shared fields (nodeId, edgeId, tunnelId, … see actors/logger.ts). Level from DH_LOG_LEVEL.
  */
 import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
 import { type Logger, pino } from 'pino';
 
-export function processLogger(service: string, bindings: Record<string, unknown> = {}): Logger {
-  return pino({
-    level: process.env.DH_LOG_LEVEL ?? 'info',
-    base: { service, host: hostname(), pid: process.pid, ...bindings },
-  });
+export interface ProcessLoggerOptions {
+  /** Append to this file (its folder is created) instead of writing to stdout. */
+  readonly file?: string;
+}
+
+export function processLogger(
+  service: string,
+  bindings: Record<string, unknown> = {},
+  options: ProcessLoggerOptions = {},
+): Logger {
+  return pino(
+    {
+      level: process.env.DH_LOG_LEVEL ?? 'info',
+      base: { service, host: hostname(), pid: process.pid, ...bindings },
+    },
+    // Synchronous: a line is on disk before the next statement, so a crash or process.exit()
+    // loses none (these logs are a few lines a second at most).
+    options.file === undefined
+      ? undefined
+      : pino.destination({ dest: options.file, mkdir: true, sync: true }),
+  );
+}
+
+/** Where the log of `process` goes in the folder `dir` (relative to the working directory). */
+export function logFile(dir: string, process: string): string {
+  return join(resolve(dir), `${process}.log`);
 }

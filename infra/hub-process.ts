@@ -3,6 +3,8 @@
  * real `kill -9`, SIGSTOP and SIGTERM, and its JSON log lines to wait on.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { childGroupOptions } from './process-tree.ts';
@@ -42,6 +44,8 @@ export interface HubProcessOptions {
   readonly logLevel?: string;
   /** Called with every log line the node writes (parsed JSON). */
   readonly onLog?: (line: Record<string, unknown>) => void;
+  /** Also append its log to this file (see spawnDevicehub). */
+  readonly logFile?: string;
 }
 
 /** A hub node process; `ready` once it has joined and taken its first shards, `stop` = SIGTERM hand-off. */
@@ -65,6 +69,7 @@ export function spawnHubNode(options: HubProcessOptions): HubProcess {
     nodeArgs,
     env: { DH_LOG_LEVEL: options.logLevel ?? 'info' },
     onLog: options.onLog,
+    logFile: options.logFile,
   });
   return { ...proc, nodeId: options.nodeId };
 }
@@ -91,6 +96,11 @@ export function spawnDevicehub(
     onLog?: (line: Record<string, unknown>) => void;
     /** A process group of its own (default: after `ownChildProcesses()`), as a terminal gives a command. */
     processGroup?: boolean;
+    /**
+     * Also append what it writes to this file (its folder is created): its JSON log lines as they
+     * are, and each line of stderr (a crash's stack) as a JSON line of its own.
+     */
+    logFile?: string;
   } = {},
 ): DevicehubProcess {
   const name = options.name ?? `devicehub ${args[0] ?? ''}`;
@@ -104,15 +114,26 @@ export function spawnDevicehub(
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
+  const file = options.logFile === undefined ? undefined : appendTo(options.logFile);
+  if (file !== undefined) {
+    createInterface({ input: child.stderr! }).on('line', (text) => {
+      file.write(`${JSON.stringify({ level: 50, time: Date.now(), name, stream: 'stderr', msg: text })}\n`);
+    });
+    child.once('close', () => file.end());
+  }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (text) => {
       let line: Record<string, unknown>;
       try {
         line = JSON.parse(text) as Record<string, unknown>;
+        file?.write(`${text}\n`);
       } catch {
         line = { msg: text };
+        file?.write(`${JSON.stringify({ time: Date.now(), name, msg: text })}\n`);
       }
+      // The latest lines only: a demo or cluster runs for days.
+      if (logs.length >= 20_000) logs.splice(0, 10_000);
       logs.push(line);
       options.onLog?.(line);
     });
@@ -139,4 +160,9 @@ export function spawnDevicehub(
     stop: () => kill('SIGTERM'),
     [Symbol.asyncDispose]: () => kill('SIGKILL'),
   };
+}
+
+function appendTo(path: string): WriteStream {
+  mkdirSync(dirname(path), { recursive: true });
+  return createWriteStream(path, { flags: 'a' });
 }
