@@ -4,7 +4,8 @@
  * Redis Cluster of 3 masters and 3 replicas), PostgreSQL, mosquitto, a KRaft Kafka of several
  * brokers, frps, hub nodes (each with /metrics), an MQTT and a Kafka link, gateways sharing the
  * database, and a round-robin balancer in front of the gateways. Prints where everything is and
- * the admin key; runs until SIGTERM or Ctrl-C, then stops it all.
+ * the admin key; runs until SIGTERM or Ctrl-C, then stops it all. Every devicehub process (and
+ * the command itself, `cluster.log`) appends its pino JSON lines to <log-dir>/<process>.log.
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -25,6 +26,7 @@ import {
 import { startRedisCluster } from '../infra/redis-cluster.ts';
 import { startTcpBalancer } from '../infra/tcp-balancer.ts';
 import { intFlag } from './config.ts';
+import { logFile, processLogger } from './logger.ts';
 
 export const clusterHelp = `devicehub cluster [options]   the docker-compose topology as local processes
 
@@ -32,7 +34,8 @@ export const clusterHelp = `devicehub cluster [options]   the docker-compose top
   --gateways N         gateways behind the balancer (default 2)
   --redis single|cluster   one redis-server (AOF always), or 3 masters + 3 replicas (default single)
   --kafka-brokers N    KRaft brokers, replication factor min(N, 3) (default 3; 0: no Kafka link)
-  --port N             the balancer's port (default 8080; a free one when taken)`;
+  --port N             the balancer's port (default 8080; a free one when taken)
+  --log-dir DIR        where each process's log goes, <process>.log (default ./.devicehub/cluster/logs)`;
 
 export async function clusterCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -43,8 +46,11 @@ export async function clusterCommand(argv: string[]): Promise<void> {
       redis: { type: 'string', default: 'single' },
       'kafka-brokers': { type: 'string' },
       port: { type: 'string' },
+      'log-dir': { type: 'string', default: '.devicehub/cluster/logs' },
     },
   });
+  const logDir = values['log-dir'];
+  const log = processLogger('cluster', {}, { file: logFile(logDir, 'cluster') });
   const nodes = intFlag(values, 'nodes', 'DH_CLUSTER_NODES', 3);
   const gateways = intFlag(values, 'gateways', 'DH_CLUSTER_GATEWAYS', 2);
   const brokers = intFlag(values, 'kafka-brokers', 'DH_CLUSTER_KAFKA_BROKERS', 3);
@@ -52,7 +58,10 @@ export async function clusterCommand(argv: string[]): Promise<void> {
   if (values.redis !== 'single' && values.redis !== 'cluster') {
     throw new RangeError(`--redis must be "single" or "cluster", got ${JSON.stringify(values.redis)}`);
   }
-  const step = (what: string) => process.stderr.write(`cluster: ${what}…\n`);
+  const step = (what: string) => {
+    log.info(what);
+    process.stderr.write(`cluster: ${what}…\n`);
+  };
   const stops: (() => Promise<unknown>)[] = [];
   const children: DevicehubProcess[] = [];
   let stopping = false;
@@ -89,7 +98,11 @@ export async function clusterCommand(argv: string[]): Promise<void> {
     }
 
     const spawn = (args: string[], name: string) => {
-      const child = spawnDevicehub(args, { name, env: { DH_LOG_LEVEL: process.env.DH_LOG_LEVEL ?? 'warn' } });
+      const child = spawnDevicehub(args, {
+        name,
+        env: { DH_LOG_LEVEL: process.env.DH_LOG_LEVEL ?? 'info' },
+        logFile: logFile(logDir, name.replaceAll(' ', '-')),
+      });
       children.push(child);
       stops.push(() => child.stop());
       return child;
@@ -177,6 +190,7 @@ export async function clusterCommand(argv: string[]): Promise<void> {
       frps: frps.address,
       gateways: backends.map((b) => `http://${b.host}:${b.port}`),
       nodeMetrics: metrics,
+      logs: logFile(logDir, '*'),
     };
     process.stdout.write(
       [
@@ -189,6 +203,7 @@ export async function clusterCommand(argv: string[]): Promise<void> {
         `  Kafka            ${kafkaBrokers.join(',') || '—'}`,
         `  frps             ${frps.address}`,
         `  node metrics     ${metrics.join(' ')}`,
+        `  logs             ${summary.logs}`,
         'Ctrl-C stops it all.',
         '',
       ].join('\n'),
@@ -201,6 +216,7 @@ export async function clusterCommand(argv: string[]): Promise<void> {
       for (const child of children) {
         void child.exited.then((code) => {
           if (stopping) return;
+          log.error({ code, pid: child.child.pid }, 'a process exited; stopping');
           process.stderr.write(`cluster: ${child.child.spawnfile} exited (${code}); stopping\n`);
           resolve();
         });

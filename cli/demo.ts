@@ -6,6 +6,8 @@
  * embedded PGlite, an admin key in ./.devicehub/admin-key) — and a live table. Without
  * mosquitto the edges write into their mailboxes directly, at the legacy rate.
  * Ctrl-C stops everything cleanly (the nodes hand their shards off first).
+ * Each process, and each part running in the demo's own (gateway, MQTT link, downlink relay,
+ * simulator, remote-access edge), appends its pino JSON lines to ./.devicehub/logs/<name>.log.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -35,12 +37,18 @@ import {
 } from '../infra/mod.ts';
 import { startDemoGateway } from './demo-gateway.ts';
 import { REMOTE_EDGE, type RemoteEdge, startRemoteEdge } from './demo-remote-edge.ts';
+import { logFile, processLogger } from './logger.ts';
 
 export const demoHelp = `devicehub demo [--edges N] [--nodes N]
 
   --edges N   simulated edges (default 1000)
   --nodes N   hub nodes (default 2)
-Uses REDIS_URL when set; otherwise starts redis-server with its data in ./.devicehub/redis.`;
+Uses REDIS_URL when set; otherwise starts redis-server with its data in ./.devicehub/redis.
+Logs: ./.devicehub/logs/<process>.log (JSON lines; DH_LOG_LEVEL sets the level).`;
+
+/** Where the demo's processes write their logs (one file each, appended to). */
+const LOG_DIR = '.devicehub/logs';
+const demoLogger = (name: string) => processLogger(name, {}, { file: logFile(LOG_DIR, name) });
 
 export async function demoCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -54,6 +62,8 @@ export async function demoCommand(argv: string[]): Promise<void> {
   if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > 16)
     throw new RangeError(`--nodes must be 1..16, got ${values.nodes}`);
 
+  const log = demoLogger('demo');
+  log.info({ edges, nodes: nodeCount, logs: resolve(LOG_DIR) }, 'demo starting');
   let server: RedisServer | undefined;
   let redisUrl = process.env.REDIS_URL;
   if (!redisUrl) {
@@ -74,7 +84,8 @@ export async function demoCommand(argv: string[]): Promise<void> {
         nodeId: `hub-${i}`,
         prefix: keyspace.prefix,
         shards: keyspace.shards,
-        logLevel: 'warn',
+        logLevel: process.env.DH_LOG_LEVEL ?? 'info',
+        logFile: logFile(LOG_DIR, `hub-${i}`),
       }),
     );
   }
@@ -89,7 +100,9 @@ export async function demoCommand(argv: string[]): Promise<void> {
     edges,
     remote: source.remote,
     broker: source.broker,
+    logger: demoLogger('gateway'),
   }).catch((error: unknown) => {
+    log.error({ err: error }, 'gateway not started');
     process.stderr.write(`gateway not started: ${error instanceof Error ? error.message : String(error)}\n`);
     return undefined;
   });
@@ -106,14 +119,17 @@ export async function demoCommand(argv: string[]): Promise<void> {
     const step = async (name: string, run: () => Promise<unknown>) => {
       const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5000).unref());
       const outcome = await Promise.race([run().catch(() => 'failed'), timeout]);
-      if (outcome === 'timeout' || outcome === 'failed')
+      if (outcome === 'timeout' || outcome === 'failed') {
+        log.warn({ step: name, outcome }, 'stop step did not finish; going on');
         process.stdout.write(`  ${name}: ${outcome}, going on\n`);
+      }
     };
     await step('edges', () => source.stop());
     await step('gateway', async () => gateway?.stop());
     await step('hub nodes', () => Promise.all(nodes.map((n) => n.stop())));
     redis.disconnect();
     await step('Redis', async () => server?.stop());
+    log.info('demo stopped');
     process.stdout.write('stopped.\n');
     process.exit(0);
   };
@@ -157,6 +173,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
       gateway
         ? `dashboard ${gateway.url}/ui/#key=${gateway.adminKey} · API ${gateway.url}/v1/docs (key in .devicehub/admin-key)${source.remote ? ` · edge ${REMOTE_EDGE} runs a real frpc and sshd: open a remote connection to it from the dashboard` : ''}`
         : 'gateway: not running',
+      `logs ${LOG_DIR}/ (demo, gateway, link-mqtt, downlink, simulator, remote-edge, hub-N)`,
       '',
     ];
     process.stdout.write(
@@ -212,6 +229,7 @@ async function startEdgeSource(o: {
     password: users[LINK_USER]!,
     redis,
     keyspace: o.keyspace,
+    logger: demoLogger('link-mqtt'),
   }).start();
   const sim = await new Simulator({
     url: broker.url,
@@ -219,21 +237,30 @@ async function startEdgeSource(o: {
     password: simulatedPassword,
     speed: 20,
   }).start();
-  const storms = setInterval(() => sim.alarmStorm(), 60_000);
+  // The simulator logs nothing itself: its counters, once a minute, with each alarm storm.
+  const simLog = demoLogger('simulator');
+  simLog.info({ edges: o.edges, url: broker.url, speed: 20 }, 'simulator started');
+  const storms = setInterval(() => {
+    sim.alarmStorm();
+    simLog.info({ ...sim.stats }, 'alarm storm');
+  }, 60_000);
   // Commands (tunnels) go back to the edges over MQTT.
   const relay = await new DownlinkRelay({
     redis,
     keyspace: o.keyspace,
     sender: await mqttDownlink({ url: broker.url, username: LINK_USER, password: users[LINK_USER]! }),
+    logger: demoLogger('downlink'),
   }).start();
-  const remote = await startRemoteEdge({ brokerUrl: broker.url, password: users[REMOTE_EDGE]! }).catch(
-    (error: unknown) => {
-      process.stderr.write(
-        `remote-access edge not started (${error instanceof Error ? error.message : String(error)})\n`,
-      );
-      return undefined;
-    },
-  );
+  const remote = await startRemoteEdge({
+    brokerUrl: broker.url,
+    password: users[REMOTE_EDGE]!,
+    logger: demoLogger('remote-edge'),
+  }).catch((error: unknown) => {
+    process.stderr.write(
+      `remote-access edge not started (${error instanceof Error ? error.message : String(error)})\n`,
+    );
+    return undefined;
+  });
   return {
     sent: () => link.stats.enqueued,
     describe: () =>
