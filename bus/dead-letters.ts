@@ -1,21 +1,49 @@
 /**
- * The dead-letter stream: messages no actor could take, each with the reason, the node that
- * gave up and the original fields. Bounded (approximately) to the newest `MAX_DEAD_LETTERS`.
+ * The dead-letter stream: messages no actor could take, each with the reason, who gave up and
+ * a bounded excerpt of the payload (its first DEAD_LETTER_EXCERPT_BYTES, with the full length
+ * and SHA-256), never the whole payload. The stream is capped (approximately) at
+ * MAX_DEAD_LETTERS entries, each under ~1.5 KiB. What the links refuse from devices goes
+ * through `queueEdgeDeadLetter`: counted per edge and per code always, stored only within the
+ * edge's byte budget (dead-letter.lua). Reading: dead-letter-reads.ts.
  */
+import { createHash } from 'node:crypto';
 import type { ChainableCommander } from 'ioredis';
 import type { Keyspace } from './keys.ts';
-import type { Redis } from './redis.ts';
+import { runScript } from './scripts.ts';
 
-export const MAX_DEAD_LETTERS = 100_000;
+/** Entries the stream keeps (approximately): at ~1.5 KiB at most each, ≤ ~75 MB. */
+export const MAX_DEAD_LETTERS = 50_000;
+/** Bytes of a payload kept in its dead letter (base64 for device bytes, text for mailbox payloads). */
+export const DEAD_LETTER_EXCERPT_BYTES = 256;
+/** Longest reason, method/source and address kept, in characters. */
+const MAX_REASON_CHARS = 512;
+const MAX_FIELD_CHARS = 256;
+
+/** What one edge may store in dead letters per window; beyond it they are counted, not stored. */
+export interface DeadLetterBudget {
+  readonly bytes: number;
+  readonly windowMs: number;
+}
+export const DEFAULT_DEAD_LETTER_BUDGET: DeadLetterBudget = { bytes: 16 * 1024, windowMs: 60_000 };
 
 export interface DeadLetter {
   readonly id: string;
-  /** Id of the original mailbox entry. */
+  /** Id of the original mailbox entry, or where the transport kept the message. */
   readonly entryId: string;
   readonly shard: number;
   readonly address: string;
+  /** The handler's method, or the topic a device message came on. */
   readonly method: string;
+  /** The payload's excerpt (see `encoding`). */
   readonly payload: string;
+  /** `base64`: a device message's first bytes; `text`: a mailbox payload's first characters. */
+  readonly encoding: 'base64' | 'text';
+  /** The whole payload's length in bytes. */
+  readonly bytes: number;
+  /** SHA-256 of the whole payload, hex ('' when there was none). */
+  readonly sha256: string;
+  /** The error code (device messages), '' otherwise. */
+  readonly code: string;
   readonly reason: string;
   readonly node: string;
   readonly at: number;
@@ -26,60 +54,75 @@ export interface DeadLetterInput {
   readonly shard: number;
   readonly address?: string;
   readonly method?: string;
-  readonly payload?: string;
+  /** A mailbox payload (JSON text) or a device message's bytes; only an excerpt is kept. */
+  readonly payload?: string | Uint8Array;
+  readonly code?: string;
   readonly reason: string;
   readonly node: string;
 }
 
+const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
+
+/** The letter's stream fields, with the payload reduced to its excerpt, length and hash. */
+function letterFields(letter: DeadLetterInput): string[] {
+  const { payload } = letter;
+  let excerpt = '';
+  let encoding: DeadLetter['encoding'] = 'text';
+  let bytes = 0;
+  let sha256 = '';
+  if (typeof payload === 'string') {
+    bytes = Buffer.byteLength(payload);
+    excerpt = payload.slice(0, DEAD_LETTER_EXCERPT_BYTES);
+    sha256 = createHash('sha256').update(payload).digest('hex');
+  } else if (payload !== undefined) {
+    const buffer = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    bytes = buffer.byteLength;
+    excerpt = buffer.subarray(0, DEAD_LETTER_EXCERPT_BYTES).toString('base64');
+    encoding = 'base64';
+    sha256 = createHash('sha256').update(buffer).digest('hex');
+  }
+  return [
+    ...['entry', cut(letter.entryId, MAX_FIELD_CHARS), 'shard', String(letter.shard)],
+    ...['a', cut(letter.address ?? '', MAX_FIELD_CHARS), 'm', cut(letter.method ?? '', MAX_FIELD_CHARS)],
+    ...['p', excerpt, 'pe', encoding, 'pl', String(bytes), 'ph', sha256, 'code', letter.code ?? ''],
+    ...['reason', cut(letter.reason, MAX_REASON_CHARS), 'node', cut(letter.node, MAX_FIELD_CHARS)],
+    ...['at', String(Date.now())],
+  ];
+}
+
+/** Queues one dead letter on a pipeline: exactly one command (callers count replies). */
 export function queueDeadLetter(
   pipeline: ChainableCommander,
   keyspace: Keyspace,
   letter: DeadLetterInput,
 ): void {
-  pipeline.xadd(
-    keyspace.deadLetters,
-    'MAXLEN',
-    '~',
-    MAX_DEAD_LETTERS,
-    '*',
-    'entry',
-    letter.entryId,
-    'shard',
-    String(letter.shard),
-    'a',
-    letter.address ?? '',
-    'm',
-    letter.method ?? '',
-    'p',
-    letter.payload ?? '',
-    'reason',
-    letter.reason,
-    'node',
-    letter.node,
-    'at',
-    String(Date.now()),
-  );
+  pipeline.xadd(keyspace.deadLetters, 'MAXLEN', '~', MAX_DEAD_LETTERS, '*', ...letterFields(letter));
 }
 
-/** The newest dead letters first. */
-export async function readDeadLetters(redis: Redis, keyspace: Keyspace, count = 100): Promise<DeadLetter[]> {
-  const rows = (await redis.xrevrange(keyspace.deadLetters, '+', '-', 'COUNT', count)) as [
-    string,
-    string[],
-  ][];
-  return rows.map(([id, fields]) => {
-    const f = new Map<string, string>();
-    for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
-    return {
-      id,
-      entryId: f.get('entry') ?? '',
-      shard: Number(f.get('shard')),
-      address: f.get('a') ?? '',
-      method: f.get('m') ?? '',
-      payload: f.get('p') ?? '',
-      reason: f.get('reason') ?? '',
-      node: f.get('node') ?? '',
-      at: Number(f.get('at')),
-    };
-  });
+/**
+ * Queues a device message's dead letter (one script call): counted for `edge` and the letter's
+ * code, stored only while `edge`'s budget for the window lasts. `edge` is the budget's owner: an
+ * edge of the fleet, or `-` for messages that name none (they share one budget). The reply is 1
+ * when stored, 0 when only counted.
+ */
+export function queueEdgeDeadLetter(
+  pipeline: ChainableCommander,
+  keyspace: Keyspace,
+  letter: DeadLetterInput & { readonly code: string },
+  options: { readonly edge: string; readonly budget?: DeadLetterBudget },
+): void {
+  const { edge, budget = DEFAULT_DEAD_LETTER_BUDGET } = options;
+  const fields = letterFields(letter);
+  const cost = fields.reduce((sum, f) => sum + f.length, 0);
+  runScript(
+    pipeline,
+    'dead-letter',
+    [
+      keyspace.deadLetters,
+      keyspace.deadLetterBudget(edge),
+      keyspace.deadLetterEdges,
+      keyspace.deadLetterTotals,
+    ],
+    [MAX_DEAD_LETTERS, budget.bytes, budget.windowMs, edge, letter.code, cost, ...fields],
+  );
 }

@@ -62,6 +62,15 @@ export interface Keyspace {
   readonly layout: string;
   /** Stream: messages no actor could take, each with the reason. */
   readonly deadLetters: string;
+  /**
+   * String: bytes of dead letters stored for an edge (`-`: messages that name no edge of the fleet)
+   * in the current budget window; expires with the window. Same slot as the stream.
+   */
+  deadLetterBudget(edge: string): string;
+  /** Sorted set: edge (or `-`) → device messages the links dead-lettered for it, stored or not. */
+  readonly deadLetterEdges: string;
+  /** Hash: error code → device messages dead-lettered with it; `unstored` → counted over budget. */
+  readonly deadLetterTotals: string;
   /** Hash: per-edge first-handled times after a takeover (benchmarks only). */
   readonly traceResume: string;
   /** Set: the ids of the fleet's provisioned edges (links refuse others when they check it). */
@@ -130,6 +139,9 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
     nodeStats: `${meta}:stats`,
     layout: `${meta}:layout`,
     deadLetters: `${prefix}:{dlq}:deadletters`,
+    deadLetterBudget: (edge) => `${prefix}:{dlq}:dl-budget:${edge}`,
+    deadLetterEdges: `${prefix}:{dlq}:dl-edges`,
+    deadLetterTotals: `${prefix}:{dlq}:dl-totals`,
     traceResume: `${prefix}:{trace}:resume`,
     fleet: `${meta}:fleet`,
     configChanges: `${meta}:config-changes`,

@@ -3,8 +3,24 @@
  * leases, commits, timers and trimming atomic, and the dead-letter stream.
  */
 
-export type { DeadLetter, DeadLetterInput } from './dead-letters.ts';
-export { MAX_DEAD_LETTERS, queueDeadLetter, readDeadLetters } from './dead-letters.ts';
+export type { DeadLetterPage } from './dead-letter-reads.ts';
+export {
+  DEAD_LETTER_SCAN,
+  deadLetterCount,
+  deadLetterEdgeCount,
+  deadLetterTotals,
+  pageDeadLetters,
+  readDeadLetters,
+  topDeadLetterEdges,
+} from './dead-letter-reads.ts';
+export type { DeadLetter, DeadLetterBudget, DeadLetterInput } from './dead-letters.ts';
+export {
+  DEAD_LETTER_EXCERPT_BYTES,
+  DEFAULT_DEAD_LETTER_BUDGET,
+  MAX_DEAD_LETTERS,
+  queueDeadLetter,
+  queueEdgeDeadLetter,
+} from './dead-letters.ts';
 export type { MailboxEntry, MailboxMessage } from './entry.ts';
 export {
   decodeEntry,

@@ -21,6 +21,7 @@ const names = [
   'ports-allocate',
   'ports-release',
   'lease',
+  'dead-letter',
 ] as const;
 export type ScriptName = (typeof names)[number];
 

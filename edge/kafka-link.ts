@@ -2,8 +2,10 @@
  * The hub side of Kafka, for legacy edges (verbose JSON on the `elevator-*` topics) and compact
  * ones (`dh-uplink`), keyed by edge id: a consumer group, so several hub processes split the
  * partitions; offsets are committed only after a batch's entries are in Redis, so a hub process
- * dying in between makes Kafka deliver the batch again rather than lose it. Undecodable messages
- * are counted, logged with the edge id and dead-lettered.
+ * dying in between makes Kafka deliver the batch again rather than lose it. A message that cannot
+ * be taken (too large, no or unknown key, undecodable, whatever the reason) is counted, logged with
+ * the edge id and dead-lettered on its own: `Ingest.queue` never throws, so only Redis failing
+ * the batch keeps its offsets from being committed (and Kafka delivers it again).
  */
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { decodeCompact } from './compact.ts';
@@ -119,7 +121,7 @@ export class KafkaLink implements EdgeLink {
             position: `${batch.topic}/${batch.partition}/${m.offset}`,
             bytes: m.value ?? Buffer.alloc(0),
           };
-          this.#ingest.queue(taken, message, decode);
+          this.#ingest.queue(taken, message, decode); // never throws: enqueued or dead-lettered
         }
         if (this.#o.crashBeforeEnqueue) process.exit(70);
         await this.#ingest.send(taken); // a failure here throws: kafkajs retries, nothing is committed

@@ -7,16 +7,20 @@
 import type { ChainableCommander } from 'ioredis';
 import { type EdgeTransport, type Logger, silentLogger } from '../actors/mod.ts';
 import {
+  type DeadLetterBudget,
+  encodeEntry,
   execOrThrow,
   type Keyspace,
-  type MailboxMessage,
   openPipeline,
-  queueMessageBatch,
   type Redis,
+  runScript,
+  type ShardKeys,
   waitForReplicas,
 } from '../bus/mod.ts';
-import { type LinkStats, queueDeviceDeadLetter } from './dead-letter.ts';
+import { describe } from './checks.ts';
+import { DeadLetterLog, type LinkStats, queueDeviceDeadLetter } from './dead-letter.ts';
 import { DecodeError } from './errors.ts';
+import { MAX_DEVICE_MESSAGE_BYTES } from './limits.ts';
 import type { HubMessage } from './normalized.ts';
 import { isValidEdgeId } from './protocol.ts';
 import type { EdgeRegistry } from './registry.ts';
@@ -51,6 +55,11 @@ export interface IngestOptions {
   readonly replicas?: number;
   /** How long to wait for the replicas (default 1000 ms). */
   readonly replicasTimeoutMs?: number;
+  /**
+   * Bytes of dead letters one edge may store per window (default 16 KiB a minute); beyond it its
+   * dead letters are counted, not stored. Enforced in Redis, across every link process.
+   */
+  readonly deadLetterBudget?: DeadLetterBudget;
   readonly logger?: Logger;
 }
 
@@ -65,11 +74,17 @@ export interface DeviceMessage {
   readonly bytes: Uint8Array;
 }
 
-/** Device messages on their way to Redis together: their entries, and the dead letters' pipeline. */
+/** A mailbox entry encoded, ready for its shard's enqueue script. */
+interface EncodedEntry {
+  readonly shard: ShardKeys;
+  /** `a`, `m`, `p`, `t` values, as encodeEntry made them. */
+  readonly fields: string[];
+}
+
+/** Device messages on their way to Redis together: their encoded entries, and the dead letters' pipeline. */
 export interface IngestBatch {
   readonly pipeline: ChainableCommander;
-  readonly entries: MailboxMessage[];
-  readonly times: number[];
+  readonly entries: EncodedEntry[];
 }
 
 export class Ingest {
@@ -78,22 +93,26 @@ export class Ingest {
   readonly #transport: EdgeTransport;
   readonly #o: IngestOptions;
   readonly #name: string;
+  readonly #deadLetterLog: DeadLetterLog;
 
   constructor(transport: EdgeTransport, name: string, options: IngestOptions) {
     this.#transport = transport;
     this.#name = name;
     this.#o = options;
     this.log = (options.logger ?? silentLogger).child({ link: name });
+    this.#deadLetterLog = new DeadLetterLog(this.log);
   }
 
   batch(): IngestBatch {
-    return { pipeline: openPipeline(this.#o.redis), entries: [], times: [] };
+    return { pipeline: openPipeline(this.#o.redis), entries: [] };
   }
 
   /**
-   * Decodes one device message with `decode` and adds its mailbox entries to `batch`, or queues
-   * its dead letter when it cannot be taken (bad edge id, unknown edge, undecodable: a
-   * `DecodeError`; anything else is a bug and is thrown). Returns the entries added.
+   * The one boundary a device message crosses: checks its size and edge, decodes it with
+   * `decode` and encodes its mailbox entries onto `batch` — or, when any of that fails, queues
+   * its dead letter instead (a `DecodeError` with its code; anything else is a bug, dead-lettered
+   * as `INTERNAL` and logged at error level). Never throws: one message cannot fail the batch
+   * or its neighbours. Returns the entries added.
    */
   queue(
     batch: IngestBatch,
@@ -102,59 +121,95 @@ export class Ingest {
   ): number {
     this.stats.received++;
     const { edgeId } = message;
-    let messages: HubMessage[];
+    let encoded: EncodedEntry[];
     try {
+      if (message.bytes.byteLength > MAX_DEVICE_MESSAGE_BYTES)
+        throw new DecodeError(
+          'TOO_LARGE',
+          `message of ${message.bytes.byteLength} bytes, limit ${MAX_DEVICE_MESSAGE_BYTES}`,
+        );
       if (!isValidEdgeId(edgeId))
-        throw new DecodeError('INVALID_FIELD', `not an edge id: ${JSON.stringify(edgeId ?? null)}`);
+        throw new DecodeError('INVALID_FIELD', `not an edge id: ${describe(edgeId ?? null)}`);
       if (this.#o.registry !== undefined && !this.#o.registry.has(edgeId))
         throw new DecodeError('UNKNOWN_EDGE', `edge ${edgeId} is not in the fleet`);
-      messages = decode(message.bytes, edgeId);
+      const messages = decode(message.bytes, edgeId);
+      const address = `edge/${edgeId}`;
+      const now = Date.now();
+      const deviceTime = this.#o.entryTime === 'device';
+      const shard = this.#o.keyspace.shard(this.#o.keyspace.shardOf(address));
+      encoded = messages.map((m) => {
+        // The payload was built for this delivery: say which transport it came over (the edge
+        // actor answers commands over the same one).
+        (m.payload as { via?: EdgeTransport }).via = this.#transport;
+        const ts = (m.payload as { ts?: unknown }).ts;
+        const at = deviceTime && typeof ts === 'number' ? ts : now;
+        const fields = encodeEntry({ address, method: m.method, payload: m.payload }, at);
+        return { shard, fields: [fields[1]!, fields[3]!, fields[5]!, fields[7]!] };
+      });
     } catch (error) {
-      if (!(error instanceof DecodeError)) throw error;
       this.deadLetter(batch.pipeline, message, error);
       return 0;
     }
-    const address = `edge/${edgeId}`;
-    const now = Date.now();
-    const deviceTime = this.#o.entryTime === 'device';
-    for (const m of messages) {
-      // The payload was built for this delivery: say which transport it came over (the edge
-      // actor answers commands over the same one).
-      (m.payload as { via?: EdgeTransport }).via = this.#transport;
-      batch.entries.push({ address, method: m.method, payload: m.payload });
-      batch.times.push(deviceTime ? ((m.payload as { ts?: number }).ts ?? now) : now);
-    }
-    return messages.length;
+    batch.entries.push(...encoded);
+    return encoded.length;
   }
 
-  /** Sends the batch to Redis (one script call per hash-tag group); resolves once Redis has it. */
+  /**
+   * Sends the batch to Redis (its dead letters, then one enqueue script call per hash-tag group);
+   * resolves once Redis has it. Rejects only when Redis does (the transport delivers again).
+   */
   async send(batch: IngestBatch): Promise<void> {
-    if (batch.entries.length > 0)
-      queueMessageBatch(batch.pipeline, this.#o.keyspace, batch.entries, (i) => batch.times[i]!);
+    const byGroup = new Map<number, { keys: string[]; args: string[] }>();
+    for (const { shard, fields } of batch.entries) {
+      let call = byGroup.get(shard.group);
+      if (call === undefined) {
+        call = { keys: [this.#o.keyspace.ready(shard.group)], args: [] };
+        byGroup.set(shard.group, call);
+      }
+      call.keys.push(shard.mailbox);
+      call.args.push(String(shard.shard), ...fields);
+    }
+    for (const { keys, args } of byGroup.values()) runScript(batch.pipeline, 'enqueue-many', keys, args);
     await execOrThrow(batch.pipeline);
     const replicas = this.#o.replicas ?? 0;
     if (replicas > 0 && batch.entries.length > 0) {
-      const { keyspace } = this.#o;
-      const mailboxes = new Set(
-        batch.entries.map((e) => keyspace.shard(keyspace.shardOf(e.address)).mailbox),
-      );
+      const mailboxes = new Set(batch.entries.map((e) => e.shard.mailbox));
       await waitForReplicas(this.#o.redis, mailboxes, replicas, this.#o.replicasTimeoutMs ?? 1000);
     }
     this.stats.enqueued += batch.entries.length;
   }
 
-  /** Queues a message's dead letter (counted and logged with the edge id). */
-  deadLetter(pipeline: ChainableCommander, message: DeviceMessage, error: DecodeError): void {
+  /**
+   * Queues a message's dead letter (counted per code, logged with the edge id, stored within its
+   * edge's budget). `error` that is not a `DecodeError` is a bug: it becomes `INTERNAL`. Never throws.
+   */
+  deadLetter(pipeline: ChainableCommander, message: DeviceMessage, error: unknown): void {
+    // Not bus toError: it JSON.stringifies what it is given, and a thrown BigInt would throw again.
+    const cause = error instanceof Error ? error : new Error(describe(error));
+    const decodeError =
+      error instanceof DecodeError
+        ? error
+        : new DecodeError('INTERNAL', `the link failed on this message: ${cause.message.slice(0, 300)}`);
+    const named = isValidEdgeId(message.edgeId) ? message.edgeId : undefined;
+    // Budgets and counts per edge are for the fleet's edges: ids an edge could make up share `-`.
+    const inFleet = named !== undefined && (this.#o.registry === undefined || this.#o.registry.has(named));
     queueDeviceDeadLetter(
       pipeline,
       this.#o.keyspace,
-      { stats: this.stats, log: this.log, link: this.#name },
       {
-        edgeId: isValidEdgeId(message.edgeId) ? message.edgeId : undefined,
+        stats: this.stats,
+        log: this.#deadLetterLog,
+        link: this.#name,
+        ...(this.#o.deadLetterBudget === undefined ? {} : { budget: this.#o.deadLetterBudget }),
+      },
+      {
+        edgeId: named,
+        budgetEdge: inFleet ? named : '-',
         source: message.source,
         entryId: message.position,
         payload: message.bytes,
-        error,
+        error: decodeError,
+        ...(error instanceof DecodeError ? {} : { cause }),
       },
     );
   }

@@ -1,16 +1,26 @@
 /**
  * The hub side of MQTT: a shared subscription to every edge's uplink, so several hub processes
- * split the ingest. A QoS 1 message is acknowledged to the broker only once what it carries is
- * in the edge's mailbox in Redis; a message that cannot be decoded is counted, logged with the
- * edge id and dead-lettered, then acknowledged (redelivering it would not help).
+ * split the ingest. A QoS 1 message is acknowledged to the broker once it is either in the edge's
+ * mailbox in Redis or dead-lettered there: a message that cannot be taken (bad topic, too large,
+ * undecodable — whatever the reason) is counted, logged with the edge id and dead-lettered, then
+ * acknowledged (redelivering it would not help), so poison can never fill the in-flight window.
+ * Only a Redis failure leaves a message unacknowledged; once Redis answers again the link
+ * reconnects, and the broker delivers what it holds for the session again.
  */
 import mqtt, { type ISubscriptionMap, type MqttClient } from 'mqtt';
-import { toError } from '../bus/mod.ts';
+import { describe } from './checks.ts';
 import { decodeCompact } from './compact.ts';
 import { DecodeError } from './errors.ts';
 import { decodeLegacy } from './legacy.ts';
 import { type EdgeLink, Ingest, type IngestBatch, type IngestOptions } from './link.ts';
-import { parseUplinkTopic, UplinkKind, uplinkFilters } from './protocol.ts';
+import { isValidEdgeId, PROTOCOL_VERSION, parseUplinkTopic, UplinkKind, uplinkFilters } from './protocol.ts';
+
+/**
+ * Largest packet the link accepts (MQTT 5 Maximum Packet Size, told to the broker): above the
+ * 16 KiB device limit, so a message between the two is dead-lettered with its edge and reason;
+ * a larger one the broker does not send (its own limit should be lower still).
+ */
+export const LINK_MAX_PACKET_BYTES = 256 * 1024;
 
 export interface MqttLinkOptions extends IngestOptions {
   readonly url: string;
@@ -28,6 +38,16 @@ export interface MqttLinkOptions extends IngestOptions {
   /** For tests of crash recovery only: exit the process after receiving, before enqueueing. */
   readonly crashBeforeEnqueue?: boolean;
 }
+
+/** The edge a topic that is not an uplink topic still names (`dh/v1/<edgeId>/…`), if any. */
+function edgeOfTopic(topic: string): string | undefined {
+  const parts = topic.split('/', 3);
+  return parts[0] === 'dh' && parts[1] === `v${PROTOCOL_VERSION}` && isValidEdgeId(parts[2])
+    ? parts[2]
+    : undefined;
+}
+
+const errorOf = (error: unknown): Error => (error instanceof Error ? error : new Error(describe(error)));
 
 /** Decodes a compact message whose header must name the topic's kind. */
 function decodeFor(kind: UplinkKind) {
@@ -63,6 +83,8 @@ export class MqttLink implements EdgeLink {
   readonly #ingest: Ingest;
   #client: MqttClient | undefined;
   #batch: Batch | undefined;
+  #redelivery: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
 
   constructor(options: MqttLinkOptions) {
     this.#o = options;
@@ -83,14 +105,26 @@ export class MqttLink implements EdgeLink {
       clientId: this.#o.clientId ?? `${username}-link`,
       protocolVersion: 5,
       clean: false,
-      properties: { sessionExpiryInterval: this.#o.sessionExpirySeconds ?? 3600 },
       reconnectPeriod: 500,
+      properties: {
+        sessionExpiryInterval: this.#o.sessionExpirySeconds ?? 3600,
+        maximumPacketSize: LINK_MAX_PACKET_BYTES,
+      },
+      // PUBACK once the message is enqueued or dead-lettered. Nothing here may throw: mqtt.js
+      // calls this inside its packet handling, where a throw would take the process down.
       customHandleAcks: (topic, message, _packet, done) => {
-        this.#handle(topic, message, 1)!.then(
+        let taken: Promise<void>;
+        try {
+          taken = this.#handle(topic, message, 1) ?? Promise.resolve();
+        } catch (error) {
+          taken = Promise.reject(error);
+        }
+        taken.then(
           () => done(0),
           (error: unknown) => {
-            log.error({ err: toError(error), topic }, 'could not take a message; not acknowledging it');
-            done(toError(error));
+            log.error({ err: errorOf(error), topic }, 'could not take a message; not acknowledging it');
+            done(errorOf(error));
+            this.#redeliverOnceRedisAnswers();
           },
         );
       },
@@ -103,7 +137,7 @@ export class MqttLink implements EdgeLink {
       try {
         this.#handle(topic, message, 0);
       } catch (err) {
-        log.error({ err: toError(err), topic }, 'QoS 0 message lost: it could not be taken');
+        log.error({ err: errorOf(err), topic }, 'QoS 0 message lost: it could not be taken');
       }
     });
     await new Promise<void>((resolve, reject) => {
@@ -125,7 +159,7 @@ export class MqttLink implements EdgeLink {
     client.on('connect', () => {
       subscribe().then(
         () => log.info({ url, group }, 'mqtt link subscribed again after reconnecting'),
-        (err: unknown) => log.error({ err: toError(err) }, 'could not subscribe again after reconnecting'),
+        (err: unknown) => log.error({ err: errorOf(err) }, 'could not subscribe again after reconnecting'),
       );
     });
     return this;
@@ -143,15 +177,17 @@ export class MqttLink implements EdgeLink {
       setTimeout(() => this.#flush(fresh), QOS0_LINGER_MS);
     }
     const route = parseUplinkTopic(topic);
-    const message = { edgeId: route?.edgeId, source: topic, position: '-', bytes };
     if (route === undefined) {
+      // Dead-lettered with the edge the topic names (the broker lets an edge publish only under its own).
+      const message = { edgeId: edgeOfTopic(topic), source: topic, position: '-', bytes };
       this.stats.received++;
       this.#ingest.deadLetter(
         batch.ingest.pipeline,
         message,
-        new DecodeError('BAD_HEADER', `not an uplink topic: ${topic}`),
+        new DecodeError('BAD_TOPIC', `not an uplink topic: ${describe(topic)}`),
       );
     } else {
+      const message = { edgeId: route.edgeId, source: topic, position: '-', bytes };
       this.#ingest.queue(batch.ingest, message, DECODERS[route.kind]);
     }
     if (qos === 0) return undefined;
@@ -174,13 +210,42 @@ export class MqttLink implements EdgeLink {
       },
       (error: unknown) => {
         if (batch.waiters.length === 0)
-          this.#ingest.log.error({ err: toError(error) }, 'QoS 0 messages lost: Redis refused their batch');
+          this.#ingest.log.error({ err: errorOf(error) }, 'QoS 0 messages lost: Redis refused their batch');
         for (const w of batch.waiters) w.reject(error);
       },
     );
   }
 
+  /**
+   * After Redis failed a QoS 1 message's batch: the broker sends unacknowledged messages again
+   * only on a new connection, so once Redis answers, drop the connection (mqtt.js reconnects at
+   * once, the session is kept) rather than leave them holding the in-flight window.
+   */
+  #redeliverOnceRedisAnswers(): void {
+    if (this.#redelivery !== undefined || this.#stopped) return;
+    const attempt = () => {
+      if (this.#stopped) return;
+      this.#o.redis.ping().then(
+        () => {
+          this.#redelivery = undefined;
+          if (this.#stopped) return;
+          this.#ingest.log.warn(
+            {},
+            'Redis answers again: reconnecting for the unacknowledged QoS 1 messages',
+          );
+          this.#client?.stream?.destroy();
+        },
+        () => {
+          this.#redelivery = setTimeout(attempt, 1000);
+        },
+      );
+    };
+    this.#redelivery = setTimeout(attempt, 1000);
+  }
+
   async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#redelivery);
     await this.#client?.endAsync();
   }
 
