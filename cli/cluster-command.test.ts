@@ -9,7 +9,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
 import { encodeCompact } from '../edge/compact.ts';
 import { KAFKA_TOPICS } from '../edge/protocol.ts';
-import { spawnDevicehub, waitFor } from '../infra/mod.ts';
+import { descendants, spawnDevicehub, waitFor, waitUntilGone } from '../infra/mod.ts';
 
 interface Summary {
   url: string;
@@ -104,4 +104,49 @@ describe('devicehub cluster', { timeout: 240_000 }, () => {
     await cluster.stop();
     assert.equal(await cluster.exited, 0, 'SIGTERM stops everything and exits 0');
   });
+
+  // Ctrl-C in a terminal: SIGINT to the command's whole process group. Started, or still starting.
+  for (const when of ['once up', 'while starting'] as const) {
+    it(`leaves no process behind after Ctrl-C ${when}`, async (c) => {
+      const cluster = spawnDevicehub(
+        ['cluster', '--nodes', '1', '--gateways', '1', '--kafka-brokers', '0', '--port', '0'],
+        { name: 'devicehub cluster', processGroup: true },
+      );
+      const pid = cluster.child.pid!;
+      try {
+        if (when === 'once up') await cluster.ready;
+        // While starting: once Redis and PostgreSQL run (hub nodes, links, gateway yet to come).
+        else
+          await waitFor(() => descendants(pid).length >= 2, {
+            timeoutMs: 120_000,
+            message: 'servers started',
+          });
+        const tree = descendants(pid);
+        c.diagnostic(`${tree.length} processes: ${tree.map((p) => p.command.split(' ')[0]).join(', ')}`);
+        if (when === 'once up')
+          assert.ok(
+            tree.some((p) => p.command.includes('redis-server')) &&
+              tree.filter((p) => p.command.includes('devicehub.ts')).length >= 3,
+            'Redis, a hub node, a link and a gateway ran',
+          );
+        // Everything it runs until it exits (it may still be starting more).
+        const seen = new Map(tree.map((p) => [p.pid, p]));
+        const watch = setInterval(() => {
+          for (const p of descendants(pid)) seen.set(p.pid, p);
+        }, 50);
+        const signalled = Date.now();
+        process.kill(-pid, 'SIGINT');
+        const exit = await Promise.race([
+          cluster.exited,
+          new Promise((resolve) => setTimeout(() => resolve('still running'), 60_000).unref()),
+        ]);
+        c.diagnostic(`exited ${Date.now() - signalled} ms after SIGINT, code ${exit}`);
+        clearInterval(watch);
+        assert.notEqual(exit, 'still running');
+        await waitUntilGone({ pids: [...seen.keys()], timeoutMs: 10_000 });
+      } finally {
+        if (cluster.child.exitCode === null) process.kill(-pid, 'SIGKILL');
+      }
+    });
+  }
 });

@@ -23,6 +23,7 @@ import {
   startPostgres,
   startRedisServer,
 } from '../infra/mod.ts';
+import { ownChildProcesses, stopDescendants } from '../infra/process-tree.ts';
 import { startRedisCluster } from '../infra/redis-cluster.ts';
 import { startTcpBalancer } from '../infra/tcp-balancer.ts';
 import { intFlag } from './config.ts';
@@ -65,10 +66,30 @@ export async function clusterCommand(argv: string[]): Promise<void> {
   const stops: (() => Promise<unknown>)[] = [];
   const children: DevicehubProcess[] = [];
   let stopping = false;
-  const stopAll = async () => {
-    stopping = true;
-    for (const stop of stops.reverse()) await Promise.race([stop().catch(() => {}), sleep(5000)]);
+  // Finished, failed or interrupted, nothing is left behind: Redis and the devicehub processes get
+  // process groups of their own (a terminal's Ctrl-C reaches only this command, which stops them
+  // in order: hub nodes before Redis), each stop gets 5 s, what is still running then is killed,
+  // and so is whatever still runs when this process exits.
+  ownChildProcesses();
+  let stopped: Promise<void> | undefined;
+  const stopAll = () =>
+    (stopped ??= (async () => {
+      stopping = true;
+      for (const stop of stops.reverse()) await Promise.race([stop().catch(() => {}), sleep(5000)]);
+      const killed = await stopDescendants(2000);
+      if (killed.length > 0)
+        process.stderr.write(
+          `cluster: killed what did not stop in time: ${killed.map((p) => p.command.slice(0, 80)).join('; ')}\n`,
+        );
+    })());
+  let up = false;
+  const interruptStart = (signal: NodeJS.Signals) => {
+    if (up) return;
+    step(`${signal} while starting; stopping what has started`);
+    void stopAll().finally(() => process.exit(1));
   };
+  process.once('SIGINT', interruptStart);
+  process.once('SIGTERM', interruptStart);
   try {
     step(values.redis === 'cluster' ? 'starting a Redis Cluster (3 masters, 3 replicas)' : 'starting Redis');
     const redisServer = values.redis === 'cluster' ? await startRedisCluster() : await startRedisServer();
@@ -209,6 +230,7 @@ export async function clusterCommand(argv: string[]): Promise<void> {
       ].join('\n'),
     );
     process.send?.({ ready: true, ...summary });
+    up = true;
 
     await new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve());

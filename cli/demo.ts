@@ -30,10 +30,12 @@ import type { BrokerAdminOptions } from '../gateway/mod.ts';
 import {
   type HubProcess,
   type MosquittoServer,
+  ownChildProcesses,
   type RedisServer,
   spawnHubNode,
   startMosquitto,
   startRedisServer,
+  stopDescendants,
 } from '../infra/mod.ts';
 import { startDemoGateway } from './demo-gateway.ts';
 import { REMOTE_EDGE, type RemoteEdge, startRemoteEdge } from './demo-remote-edge.ts';
@@ -62,8 +64,21 @@ export async function demoCommand(argv: string[]): Promise<void> {
   if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > 16)
     throw new RangeError(`--nodes must be 1..16, got ${values.nodes}`);
 
+  // Finished, failed or interrupted, nothing is left behind: Redis and the hub nodes get process
+  // groups of their own (Ctrl-C reaches only the demo, which stops the hub nodes before Redis),
+  // and whatever still runs when the demo exits is killed. Interrupted while starting, it stops
+  // what has started (SIGTERM, then SIGKILL after 5 s) and exits.
+  ownChildProcesses();
   const log = demoLogger('demo');
   log.info({ edges, nodes: nodeCount, logs: resolve(LOG_DIR) }, 'demo starting');
+  let up = false;
+  const interruptStart = (signal: NodeJS.Signals) => {
+    if (up) return;
+    process.stdout.write(`\n${signal} while starting: stopping what has started…\n`);
+    void stopDescendants(5000).finally(() => process.exit(1));
+  };
+  process.once('SIGINT', interruptStart);
+  process.once('SIGTERM', interruptStart);
   let server: RedisServer | undefined;
   let redisUrl = process.env.REDIS_URL;
   if (!redisUrl) {
@@ -114,8 +129,9 @@ export async function demoCommand(argv: string[]): Promise<void> {
     stopping = true;
     clearInterval(timer);
     process.stdout.write('\nstopping: edges, hub nodes (handing shards off), Redis…\n');
-    // Ctrl-C reaches every process of the terminal's group, so Redis, the broker and the hub nodes
-    // may be gone already: each step gets a few seconds, then the demo moves on.
+    // Ctrl-C reaches the broker and the edges' helpers too (Redis and the hub nodes have process
+    // groups of their own), so some may be gone already: each step gets a few seconds, then the
+    // demo moves on, and kills at the end whatever did not stop.
     const step = async (name: string, run: () => Promise<unknown>) => {
       const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5000).unref());
       const outcome = await Promise.race([run().catch(() => 'failed'), timeout]);
@@ -129,12 +145,19 @@ export async function demoCommand(argv: string[]): Promise<void> {
     await step('hub nodes', () => Promise.all(nodes.map((n) => n.stop())));
     redis.disconnect();
     await step('Redis', async () => server?.stop());
+    // Whatever did not stop in time (a step that timed out) is killed now.
+    const killed = await stopDescendants(1000);
+    if (killed.length > 0)
+      process.stdout.write(
+        `  killed what did not stop in time: ${killed.map((p) => p.command.slice(0, 60)).join('; ')}\n`,
+      );
     log.info('demo stopped');
     process.stdout.write('stopped.\n');
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
+  up = true;
 
   let previous = new Map<string, NodeStats>();
   const render = async () => {
