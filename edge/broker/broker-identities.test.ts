@@ -190,5 +190,23 @@ describe('the admin client', () => {
     } finally {
       await nowhere.close();
     }
+    // Wrong admin credentials: the same, saying why.
+    const refusedAdmin = new DynsecClient({
+      url: broker.url,
+      username: ADMIN_USER,
+      password: 'wrong',
+      connectWaitMs: 500,
+    });
+    try {
+      await assert.rejects(
+        new BrokerIdentities(refusedAdmin).ensureEdge('U-1', 'x'),
+        (error: unknown) =>
+          error instanceof BrokerAdminError &&
+          error.code === 'UNREACHABLE' &&
+          /Not authorized/i.test(error.message),
+      );
+    } finally {
+      await refusedAdmin.close();
+    }
   });
 });

@@ -66,6 +66,7 @@ export class DynsecClient implements AsyncDisposable {
   #subscribed = false;
   #closed = false;
   #warned = false;
+  #lastError: string | undefined;
 
   constructor(options: DynsecClientOptions) {
     this.#o = {
@@ -98,6 +99,7 @@ export class DynsecClient implements AsyncDisposable {
     });
     // Once per outage, not on every reconnect attempt.
     this.#client.on('error', (err) => {
+      this.#lastError = err.message;
       if (this.#warned) return;
       this.#warned = true;
       this.#log.warn({ err, url: options.url }, 'broker admin connection failed; retrying every second');
@@ -181,7 +183,10 @@ export class DynsecClient implements AsyncDisposable {
     const deadline = Date.now() + this.#o.connectWaitMs;
     while (!this.connected) {
       if (Date.now() >= deadline)
-        throw new BrokerAdminError('UNREACHABLE', `The broker at ${this.#o.url} is not reachable`);
+        throw new BrokerAdminError(
+          'UNREACHABLE',
+          `The broker at ${this.#o.url} is not reachable${this.#lastError === undefined ? '' : ` (${this.#lastError})`}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
