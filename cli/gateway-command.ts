@@ -167,7 +167,6 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
     hostname: values.host ?? process.env.HOST ?? '127.0.0.1',
   });
   log.info({ url: served.url, database: database.driver }, 'gateway listening');
-  process.send?.({ ready: true, url: served.url });
   // Bounded: with Redis or the database gone a step can wait forever; past the deadline the
   // process exits anyway (what the outbox sink had not committed is read again by the next one).
   stopOnSignals({
@@ -180,4 +179,6 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
       { name: 'closing Redis', run: async () => void redis.disconnect() },
     ],
   });
+  // Up, and stopping on a signal already: a parent that waits for this may signal at once.
+  process.send?.({ ready: true, url: served.url });
 }

@@ -115,7 +115,6 @@ export async function linkCommand(argv: string[]): Promise<void> {
     logger: log,
   }).start();
   log.info({ kind }, 'link started');
-  process.send?.({ ready: true });
   // Bounded: with Redis or the broker gone a step can wait forever; past the deadline the process
   // exits anyway, and what it had not acknowledged the broker delivers again.
   stopOnSignals({
@@ -134,4 +133,6 @@ export async function linkCommand(argv: string[]): Promise<void> {
       },
     ],
   });
+  // Up, and stopping on a signal already: a parent that waits for this may signal at once.
+  process.send?.({ ready: true });
 }

@@ -83,8 +83,6 @@ export async function nodeCommand(argv: string[]): Promise<void> {
             .end(nodeStatsToPrometheus(node.stats()));
         }).listen(metricsPort, values['metrics-host'] ?? process.env.DH_METRICS_HOST ?? '127.0.0.1')
       : undefined;
-  // A parent that spawned us with an IPC channel (tests, demo, benchmarks) learns we are up.
-  process.send?.({ ready: true, nodeId: node.id, shards: node.ownedShards.length });
   // The node bounds its own hand-off (the lease time) and says what it could not hand off; the
   // process deadline behind it only catches a step that never returns.
   stopOnSignals({
@@ -96,4 +94,7 @@ export async function nodeCommand(argv: string[]): Promise<void> {
       { name: 'closing Redis', run: async () => void redis.disconnect() },
     ],
   });
+  // A parent that spawned us with an IPC channel (tests, demo, benchmarks) learns we are up —
+  // after the stop is wired, as it may signal at once.
+  process.send?.({ ready: true, nodeId: node.id, shards: node.ownedShards.length });
 }
