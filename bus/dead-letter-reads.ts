@@ -56,6 +56,8 @@ export async function pageDeadLetters(
   options: { readonly limit: number; readonly edge?: string; readonly cursor?: string },
 ): Promise<DeadLetterPage> {
   const { limit, edge, cursor } = options;
+  // Nothing is older than 0-0 (and Redis refuses an interval that ends before it).
+  if (cursor !== undefined && /^0+-0+$/.test(cursor)) return { letters: [], next: undefined };
   const address = edge === undefined ? undefined : `edge/${edge}`;
   const letters: DeadLetter[] = [];
   let end = cursor === undefined ? '+' : `(${cursor}`;

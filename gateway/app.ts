@@ -18,6 +18,7 @@ import { errorBody, toApiError } from './errors.ts';
 import { createMetrics } from './metrics.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { configRoutes } from './routes/config.ts';
+import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { edgeRoutes } from './routes/edges.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { tunnelRoutes } from './routes/tunnels.ts';
@@ -85,6 +86,7 @@ export function createApp(deps: GatewayDeps) {
   app.route('/', dashboardRoutes());
   app.route('/', configRoutes(deps));
   app.route('/', adminRoutes(deps));
+  app.route('/', deadLetterRoutes(deps));
 
   app.doc31('/v1/openapi.json', {
     openapi: '3.1.0',

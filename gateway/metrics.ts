@@ -2,14 +2,23 @@
  * Prometheus metrics at `/metrics`: the gateway's own HTTP traffic, and the cluster as Redis sees
  * it at scrape time — every hub node's published stats (shards, actors, messages handled, dead
  * letters, RSS), the mailboxes' backlog, the outbox backlog and the age of its oldest entry, the
- * dead-letter stream, the fleet. Each gateway has its own registry (several may share a process in tests).
+ * dead-letter stream and what edges send wrong (per code, the worst edges), the fleet. Each gateway has its own registry (several may share a process in tests).
  */
 import type { MiddlewareHandler } from 'hono';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { readNodeStats } from '../actors/mod.ts';
-import { execOrThrow, openPipeline } from '../bus/mod.ts';
+import {
+  deadLetterEdgeCount,
+  deadLetterTotals,
+  execOrThrow,
+  openPipeline,
+  topDeadLetterEdges,
+} from '../bus/mod.ts';
 import type { GatewayDeps } from './deps.ts';
 import { tunnelCounts } from './outbox/records.ts';
+
+/** Edges named in the per-edge dead-letter gauge (the worst ones): bounded series, whatever the fleet. */
+export const TOP_DEAD_LETTER_EDGES = 10;
 
 export interface GatewayMetrics {
   readonly registry: Registry;
@@ -120,6 +129,53 @@ export function createMetrics(
     registers: [registry],
     async collect() {
       this.set(await redis.xlen(keyspace.deadLetters));
+    },
+  });
+  // What edges send wrong, with a cardinality that does not grow with the fleet: totals per error
+  // code (a fixed set), how many edges have any, and the TOP_DEAD_LETTER_EDGES worst edges only
+  // (50,000 edges would be 50,000 series; the count of any one edge is in /v1/dead-letters?edge=).
+  let totals: { at: number; value: Promise<Record<string, number>> } | undefined;
+  const readTotals = () => {
+    if (totals === undefined || Date.now() - totals.at > 1000)
+      totals = { at: Date.now(), value: deadLetterTotals(redis, keyspace) };
+    return totals.value;
+  };
+  new Gauge({
+    name: 'devicehub_edge_dead_letters_total',
+    help: 'Device messages the links dead-lettered since the keyspace began, by error code',
+    labelNames: ['code'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [code, n] of Object.entries(await readTotals()))
+        if (code !== 'unstored') this.set({ code }, n);
+    },
+  });
+  new Gauge({
+    name: 'devicehub_edge_dead_letters_unstored_total',
+    help: "Device dead letters counted but not stored: their edge's byte budget was spent",
+    registers: [registry],
+    async collect() {
+      this.set((await readTotals()).unstored ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'devicehub_dead_letter_edges',
+    help: 'Edges with at least one dead-lettered message (edge "-": messages naming no edge of the fleet)',
+    registers: [registry],
+    async collect() {
+      this.set(await deadLetterEdgeCount(redis, keyspace));
+    },
+  });
+  new Gauge({
+    name: 'devicehub_edge_dead_letters_top',
+    help: `Dead-lettered messages of the ${TOP_DEAD_LETTER_EDGES} edges with the most`,
+    labelNames: ['edge'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const { edge, count } of await topDeadLetterEdges(redis, keyspace, TOP_DEAD_LETTER_EDGES))
+        this.set({ edge }, count);
     },
   });
   new Gauge({
