@@ -6,7 +6,8 @@
  * edges send valid QoS 0 and QoS 1 traffic. Then: every malformed message was dead-lettered or
  * applied (received = enqueued + dead-lettered, none lost), every valid message reached its
  * mailbox, QoS 1 kept flowing, the link is alive, and the edge's dead letters stayed within its
- * byte budget. The counts go to the test's diagnostics.
+ * byte budget. The counts go to the test's diagnostics. And the one failure that may leave a QoS 1
+ * message unacknowledged: Redis refusing its batch — then it is delivered again and taken.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -17,7 +18,9 @@ import {
   deadLetterCount,
   deadLetterTotals,
   decodeEntry,
+  isCluster,
   type Keyspace,
+  type Redis,
 } from '../bus/mod.ts';
 import { type MosquittoServer, startMosquitto, waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
@@ -250,5 +253,39 @@ describe('MQTT link under a fuzzing edge', { timeout: 120_000 }, () => {
     const storedBytes = letters.reduce((n, [, f]) => n + f.reduce((m, v) => m + v.length, 0), 0);
     assert.ok(storedBytes <= BUDGET.bytes, `stored ${storedBytes} bytes of dead letters`);
     assert.ok(stored > 0 && (totals.unstored ?? 0) > 0, 'the budget stored some and counted the rest');
+  });
+
+  it('leaves a QoS 1 message unacknowledged while Redis refuses writes, and takes it once Redis does', async () => {
+    const keyspace = t.keyspace();
+    await using link = await new MqttLink({
+      redis: t.connect(),
+      keyspace,
+      url: broker.url,
+      username: 'hub',
+      password: users.hub!,
+      clientId: `oom-${keyspace.prefix}`,
+      group: keyspace.prefix,
+    }).start();
+    const edge = await connect(GOOD[0]!);
+    const masters: Redis[] = isCluster(t.redis) ? (t.redis.nodes('master') as unknown as Redis[]) : [t.redis];
+    const maxmemory = (value: string) => Promise.all(masters.map((m) => m.config('SET', 'maxmemory', value)));
+    const alarm = encodeCompact({ kind: 'alarm', seq: 1, ts: 1, alarm: 'smoke', phase: 'start', floor: 1 });
+    await maxmemory('1'); // every write refused (OOM), reads and PING still answered
+    try {
+      await edge.publishAsync(uplinkTopic(GOOD[0]!, 'alarm'), Buffer.from(alarm), { qos: 1 });
+      await waitFor(() => link.stats.received >= 2, {
+        timeoutMs: 30_000,
+        message: 'the broker to deliver the unacknowledged alarm again',
+      });
+      assert.equal((await mailboxes(keyspace)).size, 0, 'nothing was enqueued');
+    } finally {
+      await maxmemory('0');
+    }
+    await waitFor(async () => (await mailboxes(keyspace)).get(`edge/${GOOD[0]}`)?.length === 1, {
+      timeoutMs: 30_000,
+      message: 'the alarm enqueued once Redis takes writes',
+    });
+    assert.deepEqual(link.stats.deadLettered, {}, 'a Redis failure is not the message’s fault');
+    await edge.endAsync();
   });
 });
