@@ -9,6 +9,7 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
+import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { toError } from '../bus/mod.ts';
 import type { AuthEnv } from './auth.ts';
@@ -22,6 +23,9 @@ import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { edgeRoutes } from './routes/edges.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { tunnelRoutes } from './routes/tunnels.ts';
+
+/** The largest request body the API reads. */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export function createApp(deps: GatewayDeps) {
   const app = new OpenAPIHono<AuthEnv>({
@@ -50,6 +54,15 @@ export function createApp(deps: GatewayDeps) {
 
   // Every response carries X-Request-Id (the client's own when it sent a usable one).
   app.use('*', requestId());
+  // No request body is read past MAX_BODY_BYTES (configuration documents are the largest).
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        c.json(errorBody('PAYLOAD_TOO_LARGE', `The body is larger than ${MAX_BODY_BYTES} bytes`), 413),
+    }),
+  );
   app.onError((error, c) => {
     const known = toApiError(error);
     if (known !== undefined) return c.json(errorBody(known.code, known.message, known.details), known.status);

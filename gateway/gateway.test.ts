@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
+import { pino } from 'pino';
 import { createActorClient, edgeActor } from '../actors/mod.ts';
 import { type PostgresServer, startPostgres, waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
@@ -185,6 +186,17 @@ for (const which of ['pglite', 'postgres'] as const)
         ['an empty JSON body', await raw('POST', '/v1/edges', '', 'application/json'), 400, /JSON/],
         ['a wrong content type', await raw('POST', '/v1/edges', '{"id":"X-1"}', 'text/plain'), 415, /json/],
         ['no body', await raw('POST', '/v1/edges/X-1/tunnels'), 400, /body is required/],
+        [
+          'a body over 1 MiB',
+          await raw(
+            'PUT',
+            '/v1/config/screen/global',
+            JSON.stringify({ a: 'x'.repeat(1 << 20) }),
+            'application/json',
+          ),
+          413,
+          /larger than/,
+        ],
         [
           'no body (a free-form one)',
           await raw('PUT', '/v1/config/devicehub/global'),
@@ -511,3 +523,29 @@ async function setupDisposable() {
   const s = await setup();
   return { ...s, [Symbol.asyncDispose]: () => (s.gateway as Gateway).stop() };
 }
+
+describe('gateway failures of its own', { timeout: 60_000 }, () => {
+  it('answers them with a 500 whose request id its log line carries, with the error', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const database = await openDatabase();
+    const gateway = await createGateway({ database, redis: t.connect(), keyspace: t.keyspace(), logger });
+    try {
+      const { key } = await createApiKey(database.db, { name: 'admin', scope: 'admin' });
+      const headers = { authorization: `Bearer ${key}` };
+      assert.equal((await gateway.app.request('/v1/edges', { headers })).status, 200); // the key is cached
+      await database.close(); // the database is gone
+      const failed = await gateway.app.request('/v1/edges', { headers });
+      assert.equal(failed.status, 500);
+      const body = (await failed.json()) as { error: { code: string; message: string; requestId: string } };
+      assert.equal(body.error.code, 'INTERNAL');
+      assert.equal(body.error.requestId, failed.headers.get('x-request-id'));
+      assert.match(body.error.message, new RegExp(body.error.requestId));
+      const logged = lines.find((l) => l.msg === 'request failed');
+      assert.equal(logged?.requestId, body.error.requestId, JSON.stringify(lines));
+      assert.ok((logged?.err as { message?: string } | undefined)?.message, 'the line has the error');
+    } finally {
+      await gateway.stop();
+    }
+  });
+});

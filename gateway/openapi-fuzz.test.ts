@@ -14,6 +14,9 @@
  *   router), not a 405; and `/v1/config/{kind}/{id}` (GET) and `/v1/config/{kind}/{scope}` (PUT)
  *   are one URL template under two names, so a "wrong" method there is a real route.
  * - object_level_authorization: needs two principals owning different objects; API keys own none.
+ * - use_after_free: DELETE does not always make a resource vanish — closing a tunnel answers 202
+ *   and the tunnel stays readable with its end state (the history operators look at), revoking an
+ *   API key keeps its row for the audit.
  * Bounded: at most MAX_EXAMPLES cases per operation, a fixed seed, one worker. The config long-poll
  * (`?wait=`) is capped at 1 s by the gateway's maxWaitSeconds; the WebSockets (`/v1/events`, the
  * browser terminals) are upgrades outside the document, so nothing here reaches them.
@@ -43,7 +46,6 @@ const CHECKS = [
   'negative_data_rejection',
   'missing_required_header',
   'ignored_auth',
-  'use_after_free',
   'ensure_resource_availability',
 ];
 
@@ -157,7 +159,11 @@ describe('the API under Schemathesis', { timeout: 240_000 }, () => {
       const serverErrors = sum(metrics, 'devicehub_http_request_duration_seconds_count', /status="5\d\d"/);
       const summary = output.slice(output.lastIndexOf('SUMMARY')).trim();
       test.diagnostic(`${requests} requests, ${serverErrors} answered 5xx; ${summary.replace(/\s+/g, ' ')}`);
-      assert.equal(code, 0, `Schemathesis found failures (exit ${code}):\n${output}`);
+      assert.equal(
+        code,
+        0,
+        `Schemathesis found failures (exit ${code}):\n${output}\nThe gateway's log:\n${failures.join('')}`,
+      );
       assert.equal(serverErrors, 0, `${serverErrors} requests answered 5xx:\n${failures.join('')}`);
       // Every operation of the document was reached (the metrics label requests by route pattern).
       for (const [path, operations] of Object.entries(doc.paths))

@@ -115,5 +115,6 @@ export const AUTH_ERRORS = {
 /** …and those of a route that takes a JSON body. */
 export const BODY_ERRORS = {
   ...AUTH_ERRORS,
+  413: json(ErrorSchema, 'The body is larger than 1 MiB'),
   415: json(ErrorSchema, 'The body is not application/json'),
 } as const;
