@@ -369,6 +369,8 @@ describe('tunnels through frp', { timeout: 90_000 }, () => {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
       await page.goto(`${s.url}/ui/#key=${s.key}`);
       await page.getByRole('link', { name: 'E-7' }).first().click();
+      // The edge's dead letters (none) with their count, from GET /v1/dead-letters.
+      assert.equal(await page.locator('#dead-letters').textContent(), 'Dead letters: 0');
       await page.getByRole('button', { name: 'Open remote connection' }).click();
       await page.locator('#terminal-open:not([disabled])').waitFor({ timeout: 30_000 });
       await page.locator('#terminal-open').click();
