@@ -24,6 +24,7 @@ import {
 } from '../bus/mod.ts';
 import { type MosquittoServer, startMosquitto, waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
+import { LINK_USER } from './broker/mod.ts';
 import { encodeCompact } from './compact.ts';
 import { legacyCommandResult } from './legacy-encoder.ts';
 import { MAX_DEVICE_MESSAGE_BYTES } from './limits.ts';
@@ -36,7 +37,7 @@ const t = useRedis();
 let broker: MosquittoServer;
 const GOOD = ['E-ok-1', 'E-ok-2', 'E-ok-3', 'E-ok-4'];
 const users: Record<string, string> = {
-  hub: 'hub-secret',
+  [LINK_USER]: 'link-secret',
   ...Object.fromEntries([FUZZ_EDGE, ...GOOD].map((id) => [id, `${id.toLowerCase()}-secret`])),
 };
 const MALFORMED = Number(process.env.DEVICEHUB_MQTT_FUZZ_MESSAGES ?? 2000);
@@ -160,8 +161,8 @@ describe('MQTT link under a fuzzing edge', { timeout: 120_000 }, () => {
       keyspace,
       registry,
       url: broker.url,
-      username: 'hub',
-      password: users.hub!,
+      username: LINK_USER,
+      password: users[LINK_USER]!,
       clientId: `fuzz-${keyspace.prefix}`,
       group: keyspace.prefix,
       deadLetterBudget: BUDGET,
@@ -261,8 +262,8 @@ describe('MQTT link under a fuzzing edge', { timeout: 120_000 }, () => {
       redis: t.connect(),
       keyspace,
       url: broker.url,
-      username: 'hub',
-      password: users.hub!,
+      username: LINK_USER,
+      password: users[LINK_USER]!,
       clientId: `oom-${keyspace.prefix}`,
       group: keyspace.prefix,
     }).start();
