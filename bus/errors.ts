@@ -54,10 +54,19 @@ export class ClaimTakenError extends BusError {
   }
 }
 
-/** Converts anything caught into an Error, keeping the original as the cause. */
+/**
+ * Converts anything caught into an Error, keeping the original as the cause. Never throws itself
+ * (a BigInt, a cycle or a hostile toJSON would make JSON.stringify throw inside a catch block).
+ */
 export function toError(value: unknown): Error {
   if (value instanceof Error) return value;
-  return new Error(typeof value === 'string' ? value : JSON.stringify(value), { cause: value });
+  let text: string;
+  try {
+    text = typeof value === 'string' ? value : String(JSON.stringify(value));
+  } catch {
+    text = `${typeof value} that cannot be shown as JSON`;
+  }
+  return new Error(text, { cause: value });
 }
 
 /** Fewer Redis replicas than asked acknowledged a write in time (retryable: it may be sent again). */
