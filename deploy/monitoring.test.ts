@@ -44,7 +44,7 @@ function exportedMetrics(): Set<string> {
 describe('monitoring', () => {
   it('has alert rules that promtool accepts and whose unit tests pass', () => {
     const dir = join(root, 'deploy/prometheus');
-    assert.match(promtool(['check', 'rules', 'alerts.yml'], dir), /SUCCESS: 9 rules found/);
+    assert.match(promtool(['check', 'rules', 'alerts.yml'], dir), /SUCCESS: 10 rules found/);
     assert.match(promtool(['test', 'rules', 'alerts.test.yml'], dir), /SUCCESS/);
     // The configuration as Prometheus will read it (rule file path made local).
     const copy = mkdtempSync(join(tmpdir(), 'dh-prometheus-'));
@@ -63,6 +63,7 @@ describe('monitoring', () => {
     const alerts = [...read('deploy/prometheus/alerts.yml').matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
     assert.deepEqual(alerts.sort(), [
       'DeadLettersRising',
+      'EdgeMessagesDeadLettered',
       'HandlingLatencyHigh',
       'HubNodeDown',
       'IngestDropped',
@@ -81,6 +82,7 @@ describe('monitoring', () => {
       'OutboxBacklogOld',
       'IngestDropped',
       'DeadLettersRising',
+      'EdgeMessagesDeadLettered',
     ]) {
       assert.ok(tested.includes(alert), `${alert} has a unit test`);
     }
