@@ -35,7 +35,9 @@ export const linkHelp = `devicehub link mqtt|kafka [options]   run a hub-side li
   --check-fleet        refuse (dead-letter) edges not in the fleet set (env DH_CHECK_FLEET=1)
   --entry-time device  stamp entries with the device's time, so latency is edge → handled (benchmarks)
   --wait-replicas N    tell the broker a batch is taken only once N Redis replicas hold it (env
-                       DH_WAIT_REPLICAS; default 0; 1 on a Redis Cluster closes the failover window)`;
+                       DH_WAIT_REPLICAS; default 0; 1 on a Redis Cluster closes the failover window)
+  --dead-letter-budget KIB  dead letters one edge may store a minute, in KiB (env
+                       DH_DEAD_LETTER_BUDGET_KIB; default 16); past it they are counted, not stored`;
 
 export async function linkCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -52,6 +54,7 @@ export async function linkCommand(argv: string[]): Promise<void> {
       'check-fleet': { type: 'boolean' },
       'entry-time': { type: 'string', default: 'received' },
       'wait-replicas': { type: 'string' },
+      'dead-letter-budget': { type: 'string' },
     },
   });
   const kind = positionals[0];
@@ -73,7 +76,17 @@ export async function linkCommand(argv: string[]): Promise<void> {
       ? await new RedisEdgeRegistry({ redis, keyspace: config.keyspace, logger: log }).start()
       : undefined;
   const replicas = intFlag(values, 'wait-replicas', 'DH_WAIT_REPLICAS', 0);
-  const common = { redis, keyspace: config.keyspace, registry, entryTime, replicas, logger: log } as const;
+  const budgetKib = intFlag(values, 'dead-letter-budget', 'DH_DEAD_LETTER_BUDGET_KIB', 16);
+  const deadLetterBudget = { bytes: budgetKib * 1024, windowMs: 60_000 };
+  const common = {
+    redis,
+    keyspace: config.keyspace,
+    registry,
+    entryTime,
+    replicas,
+    deadLetterBudget,
+    logger: log,
+  } as const;
   let link: EdgeLink;
   let sender: DownlinkSender;
   if (kind === 'mqtt') {

@@ -153,6 +153,12 @@ export const SETTINGS: readonly Setting[] = [
     ...ranged(0, 5),
   },
   {
+    name: 'DH_DEAD_LETTER_BUDGET_KIB',
+    commands: ['link'],
+    doc: 'KiB of dead letters one edge may store a minute (beyond it they are counted, not stored)',
+    ...ranged(1, 1024),
+  },
+  {
     name: 'DH_KAFKA_FROM_BEGINNING',
     commands: ['link'],
     doc: '1: a new consumer group reads topics from the start (tests)',
