@@ -8,6 +8,8 @@
 import { parseArgs } from 'node:util';
 import { Simulator, simulatedPassword } from '../edge/mod.ts';
 
+const SIMULATE_STOP_MS = 10_000;
+
 export const simulateHelp = `devicehub simulate [options]
 
   --transport mqtt|kafka  each edge its own MQTT connection, or shared Kafka producers (default mqtt)
@@ -75,8 +77,17 @@ export async function simulateCommand(argv: string[]): Promise<void> {
       `\r[simulate ${transport}/${workload}] ${((Date.now() - startedAt) / 1000).toFixed(0)} s  connected ${s.connected}/${edges}  sent ${s.sent}  in flight ${s.inFlight}  behind ${s.behindMs} ms  errors ${s.publishErrors}  storm alarms ${s.alarmsRaised}   `,
     );
   }, 1000);
+  let stopping = false;
   const stop = async () => {
+    // Bounded like every long-running command's stop (cli/shutdown.ts): a broker that is gone
+    // must not keep the simulator alive; a second Ctrl-C exits at once.
+    if (stopping) process.exit(130);
+    stopping = true;
     clearInterval(progress);
+    setTimeout(() => {
+      process.stderr.write(`\n[simulate] stop did not finish within ${SIMULATE_STOP_MS} ms; exiting\n`);
+      process.exit(1);
+    }, SIMULATE_STOP_MS).unref();
     await sim.stop();
     process.stderr.write('\n');
     if (json)
@@ -86,6 +97,7 @@ export async function simulateCommand(argv: string[]): Promise<void> {
     process.exit(0);
   };
   if (values.seconds) setTimeout(() => void stop(), Number(values.seconds) * 1000);
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  if (process.send !== undefined) process.once('disconnect', () => void stop());
 }
