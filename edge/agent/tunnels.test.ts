@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import mqtt from 'mqtt';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { terminalSessions } from '../../gateway/db/schema.ts';
@@ -367,10 +368,29 @@ describe('tunnels through frp', { timeout: 90_000 }, () => {
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+      // E-7 sends one message the hub cannot take: a status whose sequence number is a uint64.
+      const edge = await mqtt.connectAsync(broker.url, {
+        username: 'E-7',
+        password: users['E-7'],
+        clientId: 'E-7-bad-firmware',
+        protocolVersion: 5,
+      });
+      const poison = Buffer.from([0x12, 0x82, 0xa1, 0x71, 0xcf, 255, 255, 255, 255, 255, 255, 255, 255]);
+      await edge.publishAsync('dh/v1/E-7/up/status', Buffer.concat([poison, Buffer.from([0xa1, 0x74, 1])]), {
+        qos: 1,
+      });
+      await edge.endAsync();
+      await waitFor(async () => (await s.call('GET', '/v1/dead-letters?edge=E-7')).body.count === 1, {
+        message: "E-7's dead letter counted",
+      });
       await page.goto(`${s.url}/ui/#key=${s.key}`);
       await page.getByRole('link', { name: 'E-7' }).first().click();
-      // The edge's dead letters (none) with their count, from GET /v1/dead-letters.
-      assert.equal(await page.locator('#dead-letters').textContent(), 'Dead letters: 0');
+      // The edge's dead letters with their count and reasons, from GET /v1/dead-letters.
+      assert.equal(await page.locator('#dead-letters').textContent(), 'Dead letters: 1');
+      assert.match(
+        (await page.locator('#dead-letters + table').textContent()) ?? '',
+        /INVALID_FIELD.*q \(sequence\).*dh\/v1\/E-7\/up\/status/,
+      );
       await page.getByRole('button', { name: 'Open remote connection' }).click();
       await page.locator('#terminal-open:not([disabled])').waitFor({ timeout: 30_000 });
       await page.locator('#terminal-open').click();
