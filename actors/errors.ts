@@ -12,22 +12,22 @@ export class TerminalError extends Error {
   }
 }
 
-/** A write was refused because this node no longer holds the shard's lease with its epoch. */
-export class FencedError extends Error {
-  readonly code = 'FENCED';
-  readonly shard: number;
-  constructor(shard: number, epoch: number) {
-    super(`shard ${shard}: lease with epoch ${epoch} is no longer held; the write was refused`);
-    this.name = 'FencedError';
-    this.shard = shard;
-  }
-}
-
-/** Node configuration that cannot work, with the option and value at fault. */
+/**
+ * Configuration that cannot work (terminal: the same settings fail again), with the option and
+ * value at fault: a hub node's options, or a process's environment variable (`variable`, named by
+ * `checkEnvironment` in cli/settings.ts). The one configuration error of the code base.
+ *
+ * A fenced commit has no error class: `commit.lua` answers per shard, a group's other shards
+ * commit, and the node treats a fenced shard as an outcome (drops it, counts it), never a throw.
+ */
 export class ConfigError extends Error {
   readonly code = 'CONFIG';
-  constructor(message: string) {
-    super(message);
+  readonly retryable = false;
+  /** The environment variable at fault, when the configuration came from the environment. */
+  readonly variable: string | undefined;
+  constructor(message: string, options: { variable?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
     this.name = 'ConfigError';
+    this.variable = options.variable;
   }
 }

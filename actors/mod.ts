@@ -28,7 +28,7 @@ export type {
   TunnelState,
 } from './edge-tunnels.ts';
 export { isActive as isActiveTunnel, MAX_FINISHED_TUNNELS } from './edge-tunnels.ts';
-export { ConfigError, FencedError, TerminalError } from './errors.ts';
+export { ConfigError, TerminalError } from './errors.ts';
 export type { HistogramJSON } from './histogram.ts';
 export { Histogram, histogramDelta } from './histogram.ts';
 export type { Granted } from './leases.ts';

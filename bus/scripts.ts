@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ChainableCommander } from 'ioredis';
+import { BusError } from './errors.ts';
 import type { Redis } from './redis.ts';
 
 const names = [
@@ -48,7 +49,10 @@ export function runScript(
 ): Promise<unknown> {
   const call = (target as unknown as Record<string, ScriptCall>)[commandName(name)];
   if (call === undefined) {
-    throw new Error(`Cannot run script ${name}: the connection was not opened with connectRedis()`);
+    throw new BusError(
+      'SCRIPTS_NOT_LOADED',
+      `Cannot run script ${name}: the connection was not opened with connectRedis()`,
+    );
   }
   return call.call(target, keys.length, ...keys, ...args);
 }

@@ -6,6 +6,8 @@
  * checks every service's environment against the same schema.
  */
 
+import { ConfigError } from '../actors/errors.ts';
+
 export type CommandName = 'node' | 'link' | 'gateway' | 'simulate' | 'demo' | 'cluster';
 
 export interface Setting {
@@ -19,15 +21,9 @@ export interface Setting {
   readonly range?: readonly [number, number];
 }
 
-/** A setting's value refused at start-up; the message names the variable and says why. */
-export class ConfigError extends Error {
-  readonly variable: string;
-  constructor(variable: string, message: string) {
-    super(message);
-    this.name = 'ConfigError';
-    this.variable = variable;
-  }
-}
+// The one configuration error (actors/errors.ts, a file without imports); re-exported for callers
+// of checkEnvironment, which sets its `variable`.
+export { ConfigError };
 
 const int =
   (min: number, max: number) =>
@@ -318,8 +314,8 @@ export function checkEnvironment(command: CommandName, env: Record<string, strin
       if (name.startsWith('DH_') && !IGNORED.has(name)) {
         const known = SETTINGS.filter((s) => s.commands.includes(command) && s.name.startsWith('DH_'));
         throw new ConfigError(
-          name,
           `Unknown setting ${name} for devicehub ${command}; it reads ${known.map((s) => s.name).join(', ')}`,
+          { variable: name },
         );
       }
       continue;
@@ -327,7 +323,9 @@ export function checkEnvironment(command: CommandName, env: Record<string, strin
     if (!setting.commands.includes(command)) continue; // another command's: harmless here
     const problem = setting.check(value);
     if (problem !== undefined) {
-      throw new ConfigError(name, `Invalid ${name}=${JSON.stringify(value)}: ${problem} (${setting.doc})`);
+      throw new ConfigError(`Invalid ${name}=${JSON.stringify(value)}: ${problem} (${setting.doc})`, {
+        variable: name,
+      });
     }
   }
 }

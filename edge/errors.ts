@@ -22,4 +22,17 @@ export class DecodeError extends Error {
   }
 }
 
+/**
+ * A broker refused a subscription (a SUBACK failure code, or a QoS it was not asked for): its ACLs
+ * or its state say no. Retryable: an operator or the broker's own recovery may allow it later.
+ */
+export class SubscribeRefusedError extends Error {
+  readonly code = 'SUBSCRIBE_REFUSED';
+  readonly retryable = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'SubscribeRefusedError';
+  }
+}
+
 export { MAX_DEVICE_MESSAGE_BYTES } from './limits.ts';

@@ -13,7 +13,7 @@ export type { DownlinkCommand, DownlinkRelayOptions, DownlinkSender } from './do
 export { DownlinkRelay, downlinkGroup, kafkaDownlink, mqttDownlink } from './downlink-relay.ts';
 export type { Second } from './elevator-day.ts';
 export { birthOf, DAY_SECONDS, elevatorDay } from './elevator-day.ts';
-export { DecodeError, MAX_DEVICE_MESSAGE_BYTES } from './errors.ts';
+export { DecodeError, MAX_DEVICE_MESSAGE_BYTES, SubscribeRefusedError } from './errors.ts';
 export { kafkaProduceBytes, mqttPublishBytes } from './framing.ts';
 export type { KafkaLinkOptions } from './kafka-link.ts';
 export { KafkaLink } from './kafka-link.ts';
@@ -26,7 +26,7 @@ export {
   legacyStatus,
   withSequence,
 } from './legacy-encoder.ts';
-export type { DeviceMessage, EdgeLink, IngestOptions } from './link.ts';
+export type { DeviceMessage, EdgeLink, IngestHooks, IngestOptions } from './link.ts';
 export { Ingest } from './link.ts';
 export type { MqttLinkOptions } from './mqtt-link.ts';
 export { MqttLink } from './mqtt-link.ts';

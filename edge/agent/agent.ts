@@ -16,6 +16,7 @@ import type { Birth, Health, Status, Vision } from '../normalized.ts';
 import { UPLINK_QOS, uplinkTopic } from '../protocol.ts';
 import { StatusEncoder } from '../status-encoder.ts';
 import { DiskQueue } from './disk-queue.ts';
+import { AgentError } from './errors.ts';
 import { type BrokerConfig, brokerName, openUplink, parseBroker, type Uplink } from './uplink.ts';
 
 /** What `GET /v1/config/edge/{edgeId}` returns (the gateway, `gateway/routes/config.ts`). */
@@ -196,7 +197,8 @@ export class EdgeAgent implements AsyncDisposable {
       signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout((wait + 10) * 1000)]),
     });
     if (response.status === 304) return;
-    if (!response.ok) throw new Error(`configuration: HTTP ${response.status} from ${url}`);
+    if (!response.ok)
+      throw new AgentError('CONFIG_UNAVAILABLE', `configuration: HTTP ${response.status} from ${url}`);
     const config = (await response.json()) as EdgeConfig;
     this.#etag = response.headers.get('etag') ?? undefined;
     this.#config = config;
@@ -237,7 +239,7 @@ export class EdgeAgent implements AsyncDisposable {
     try {
       command = JSON.parse(payload.toString('utf8')) as DownlinkCommand;
       if (typeof command.id !== 'string' || typeof command.type !== 'string')
-        throw new Error('no id or type');
+        throw new AgentError('UNREADABLE_COMMAND', 'no id or type');
     } catch (err) {
       this.#log.warn({ err }, 'unreadable command ignored');
       return;

@@ -7,6 +7,8 @@ export type { AgentStats, CommandExecutor, EdgeAgentOptions, EdgeConfig } from '
 export { EdgeAgent } from './agent.ts';
 export type { QueuedMessage } from './disk-queue.ts';
 export { DiskQueue } from './disk-queue.ts';
+export type { AgentErrorCode } from './errors.ts';
+export { AgentError } from './errors.ts';
 export type { LocalInput } from './local-input.ts';
 export { startLocalInput } from './local-input.ts';
 export type { TunnelExecutorOptions } from './tunnels.ts';

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
 import type { CommandExecutor } from './agent.ts';
+import { AgentError } from './errors.ts';
 
 export interface TunnelExecutorOptions {
   readonly edgeId: string;
@@ -93,10 +94,13 @@ export class TunnelExecutor implements AsyncDisposable {
     const existing = this.#running.get(args.tunnelId);
     if (existing !== undefined && !existing.closed) return { proxies: existing.proxies };
     const left = args.expiresAt - Date.now();
-    if (left <= 0) throw new Error('the tunnel has expired already');
+    if (left <= 0) throw new AgentError('TUNNEL_EXPIRED', 'the tunnel has expired already');
     const server = args.server ?? this.#o.serverAddr;
     if (server === undefined)
-      throw new Error('no tunnel server: neither the command nor the configuration names one');
+      throw new AgentError(
+        'NO_TUNNEL_SERVER',
+        'no tunnel server: neither the command nor the configuration names one',
+      );
     const file = this.#writeConfig(args, server);
     const proxies = args.services.map((s) => this.#proxyName(args.tunnelId, s.name));
     const running: Running = {
@@ -138,7 +142,8 @@ export class TunnelExecutor implements AsyncDisposable {
 
   #writeConfig(args: OpenArgs, server: string): string {
     const colon = server.lastIndexOf(':');
-    if (colon < 1) throw new Error(`tunnel server must be host:port, got "${server}"`);
+    if (colon < 1)
+      throw new AgentError('BAD_TUNNEL_SERVER', `tunnel server must be host:port, got "${server}"`);
     const lines = [
       `serverAddr = ${JSON.stringify(server.slice(0, colon))}`,
       `serverPort = ${Number(server.slice(colon + 1))}`,
@@ -150,7 +155,7 @@ export class TunnelExecutor implements AsyncDisposable {
     ];
     for (const s of args.services) {
       const target = this.#o.services[s.name];
-      if (target === undefined) throw new Error(`this edge has no ${s.name} to open`);
+      if (target === undefined) throw new AgentError('UNKNOWN_SERVICE', `this edge has no ${s.name} to open`);
       const at = target.lastIndexOf(':');
       lines.push(
         '',
@@ -167,7 +172,7 @@ export class TunnelExecutor implements AsyncDisposable {
           'multiplexer = "httpconnect"',
           `customDomains = [${JSON.stringify(s.host)}]`,
         );
-      else throw new Error(`${s.name}: neither a remote port nor a multiplexed name`);
+      else throw new AgentError('BAD_SERVICE', `${s.name}: neither a remote port nor a multiplexed name`);
     }
     const file = join(this.#o.dir, `${args.tunnelId}.toml`);
     writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
