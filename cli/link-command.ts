@@ -86,6 +86,11 @@ export async function linkCommand(argv: string[]): Promise<void> {
     replicas,
     deadLetterBudget,
     logger: log,
+    // The harness's seam for crash-recovery tests (edge/testdata/link-contract.ts): exit after
+    // receiving, before enqueueing. Set only from the environment; the links know no test mode.
+    ...(process.env.DH_TEST_CRASH_BEFORE_ENQUEUE === '1'
+      ? { hooks: { beforeEnqueue: () => process.exit(70) } }
+      : {}),
   } as const;
   let link: EdgeLink;
   let sender: DownlinkSender;
@@ -102,7 +107,6 @@ export async function linkCommand(argv: string[]): Promise<void> {
       password,
       group: values.group,
       clientId: values['client-id'] ?? process.env.DH_LINK_ID,
-      crashBeforeEnqueue: process.env.DH_TEST_CRASH_BEFORE_ENQUEUE === '1',
     }).start();
     sender = await mqttDownlink({ url, username, password });
   } else {
@@ -113,7 +117,6 @@ export async function linkCommand(argv: string[]): Promise<void> {
       ...common,
       brokers,
       groupId: values.group,
-      crashBeforeEnqueue: process.env.DH_TEST_CRASH_BEFORE_ENQUEUE === '1',
       fromBeginning: process.env.DH_KAFKA_FROM_BEGINNING === '1',
     }).start();
     sender = await kafkaDownlink({ brokers });

@@ -24,8 +24,6 @@ export interface KafkaLinkOptions extends IngestOptions {
    * how long a dead link process's partitions wait before another member reads them.
    */
   readonly sessionTimeoutMs?: number;
-  /** For tests of crash recovery only: exit the process after receiving a batch, before enqueueing. */
-  readonly crashBeforeEnqueue?: boolean;
   /** How often resolved offsets are committed (default 1000 ms). */
   readonly commitIntervalMs?: number;
   /** Read topics from their beginning when the group has no committed offsets (tests). */
@@ -123,7 +121,7 @@ export class KafkaLink implements EdgeLink {
           };
           this.#ingest.queue(taken, message, decode); // never throws: enqueued or dead-lettered
         }
-        if (this.#o.crashBeforeEnqueue) process.exit(70);
+        this.#o.hooks?.beforeEnqueue?.();
         await this.#ingest.send(taken); // a failure here throws: kafkajs retries, nothing is committed
         resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
         await heartbeat();

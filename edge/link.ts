@@ -61,6 +61,14 @@ export interface IngestOptions {
    */
   readonly deadLetterBudget?: DeadLetterBudget;
   readonly logger?: Logger;
+  /** Seams for the harness (tests of crash recovery); production code sets none. */
+  readonly hooks?: IngestHooks;
+}
+
+/** Called by a link at fixed points of its receive path; the harness injects them (cli/link-command.ts). */
+export interface IngestHooks {
+  /** After messages were received and before they are enqueued (a crash test exits here). */
+  beforeEnqueue?(): void;
 }
 
 /** A message as a transport delivered it. */

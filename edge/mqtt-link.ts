@@ -10,7 +10,7 @@
 import mqtt, { type ISubscriptionMap, type MqttClient } from 'mqtt';
 import { describe } from './checks.ts';
 import { decodeCompact } from './compact.ts';
-import { DecodeError } from './errors.ts';
+import { DecodeError, SubscribeRefusedError } from './errors.ts';
 import { decodeLegacy } from './legacy.ts';
 import { type EdgeLink, Ingest, type IngestBatch, type IngestOptions } from './link.ts';
 import { isValidEdgeId, PROTOCOL_VERSION, parseUplinkTopic, UplinkKind, uplinkFilters } from './protocol.ts';
@@ -35,8 +35,6 @@ export interface MqttLinkOptions extends IngestOptions {
    */
   readonly clientId?: string;
   readonly sessionExpirySeconds?: number;
-  /** For tests of crash recovery only: exit the process after receiving, before enqueueing. */
-  readonly crashBeforeEnqueue?: boolean;
 }
 
 /** The edge a topic that is not an uplink topic still names (`dh/v1/<edgeId>/…`), if any. */
@@ -150,7 +148,7 @@ export class MqttLink implements EdgeLink {
       map.resubscribe = true;
       const granted = await client.subscribeAsync(map);
       if (granted.length !== 2 || granted.some((g) => g.qos > 1))
-        throw new Error(`MQTT link: subscription refused (${JSON.stringify(granted)})`);
+        throw new SubscribeRefusedError(`MQTT link: subscription refused (${JSON.stringify(granted)})`);
     };
     await subscribe();
     log.info({ url, group }, 'mqtt link subscribed');
@@ -203,7 +201,7 @@ export class MqttLink implements EdgeLink {
   #flush(batch: Batch): void {
     if (this.#batch !== batch) return; // already sent
     this.#batch = undefined;
-    if (this.#o.crashBeforeEnqueue) process.exit(70);
+    this.#o.hooks?.beforeEnqueue?.();
     this.#ingest.send(batch.ingest).then(
       () => {
         for (const w of batch.waiters) w.resolve();
