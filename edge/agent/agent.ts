@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto';
 import { statfs } from 'node:fs/promises';
 import { freemem, uptime } from 'node:os';
-import { type Logger, silentLogger } from '../../actors/mod.ts';
 import { type CompactMessage, encodeCompact } from '../compact.ts';
 import type { DownlinkCommand } from '../downlink-relay.ts';
 import { decodeLegacy } from '../legacy.ts';
@@ -17,6 +16,7 @@ import { UPLINK_QOS, uplinkTopic } from '../protocol.ts';
 import { StatusEncoder } from '../status-encoder.ts';
 import { DiskQueue } from './disk-queue.ts';
 import { AgentError } from './errors.ts';
+import { type Logger, silentLogger } from './logger.ts';
 import { type BrokerConfig, brokerName, openUplink, parseBroker, type Uplink } from './uplink.ts';
 
 /** What `GET /v1/config/edge/{edgeId}` returns (the gateway, `gateway/routes/config.ts`). */

@@ -11,9 +11,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { type Logger, silentLogger } from '../../actors/mod.ts';
 import type { CommandExecutor } from './agent.ts';
 import { AgentError } from './errors.ts';
+import { type Logger, silentLogger } from './logger.ts';
 
 export interface TunnelExecutorOptions {
   readonly edgeId: string;
