@@ -1,13 +1,69 @@
 #!/usr/bin/env -S npx tsx
 /**
- * The one command line of DeviceHub: `devicehub <command> [options]`.
+ * The one command line of DeviceHub: `devicehub <command> [options]`. Each command is loaded
+ * only when it runs (`devicehub agent` loads nothing of the hub), answers its own `--help`, and
+ * a usage error — an unknown command, an unknown option, a missing option value — exits 2 with a
+ * line naming it; any other failure exits 1 with its message.
  */
-import { linkCommand, linkHelp } from './link-command.ts';
-import { nodeCommand, nodeHelp } from './node-command.ts';
 import { type CommandName, checkEnvironment } from './settings.ts';
-import { simulateCommand, simulateHelp } from './simulate-command.ts';
 
-const help = `DeviceHub — a device hub for fleets of elevator edge boxes
+interface Command {
+  /** Its options, for `devicehub <command> --help`. */
+  help(): Promise<string>;
+  run(argv: string[]): Promise<void>;
+  /** Checks its environment against the settings schema before it runs. */
+  readonly checked: boolean;
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  demo: {
+    help: async () => (await import('./demo.ts')).demoHelp,
+    run: async (argv) => (await import('./demo.ts')).demoCommand(argv),
+    checked: true,
+  },
+  node: {
+    help: async () => (await import('./node-command.ts')).nodeHelp,
+    run: async (argv) => (await import('./node-command.ts')).nodeCommand(argv),
+    checked: true,
+  },
+  link: {
+    help: async () => (await import('./link-command.ts')).linkHelp,
+    run: async (argv) => (await import('./link-command.ts')).linkCommand(argv),
+    checked: true,
+  },
+  gateway: {
+    help: async () => (await import('./gateway-command.ts')).gatewayHelp,
+    run: async (argv) => (await import('./gateway-command.ts')).gatewayCommand(argv),
+    checked: true,
+  },
+  simulate: {
+    help: async () => (await import('./simulate-command.ts')).simulateHelp,
+    run: async (argv) => (await import('./simulate-command.ts')).simulateCommand(argv),
+    checked: true,
+  },
+  agent: {
+    help: async () => (await import('./agent-command.ts')).agentHelp,
+    run: async (argv) => (await import('./agent-command.ts')).agentCommand(argv),
+    checked: true,
+  },
+  connect: {
+    help: async () => (await import('./connect-command.ts')).connectHelp,
+    run: async (argv) => (await import('./connect-command.ts')).connectCommand(argv),
+    checked: false,
+  },
+  cluster: {
+    help: async () => (await import('./cluster-command.ts')).clusterHelp,
+    run: async (argv) => (await import('./cluster-command.ts')).clusterCommand(argv),
+    checked: true,
+  },
+  bench: {
+    help: async () => (await import('../bench/mod.ts')).benchHelp,
+    run: async (argv) => (await import('../bench/mod.ts')).benchCommand(argv),
+    checked: false,
+  },
+};
+
+const commandList = `DeviceHub — a device hub for fleets of elevator edge boxes
 
 usage: devicehub <command> [options]
 
@@ -17,61 +73,69 @@ commands:
   link        run a hub-side link to the edges: mqtt | kafka
   gateway     the HTTP API for the web backend and operators
   simulate    thousands of simulated edges against a broker
+  agent       the on-device agent (configuration file and DH_AGENT_* environment)
   connect     stdio through a multiplexed tunnel (for ssh's ProxyCommand)
   cluster     the docker-compose topology as local processes (nodes, gateways, Redis, Kafka, …)
   bench       run a benchmark scenario: actors | rebalance | failover | rolling | diet | ingest | gateway | outbox | tunnel
-  help        this text; \`devicehub <command> --help\` for a command's options
+  help        this text; \`devicehub <command> --help\` (or \`devicehub help <command>\`) for a command's options`;
 
-${nodeHelp}
+/** The general help: the command list, then the options of the commands run most. */
+async function help(): Promise<string> {
+  const [node, link, simulate] = await Promise.all(
+    (['node', 'link', 'simulate'] as const).map((name) => COMMANDS[name]!.help()),
+  );
+  return `${commandList}\n\n${node}\n\n${link}\n\n${simulate}\n`;
+}
 
-${linkHelp}
+/** A mistake in how the command line was written (exit 2, as shells and getopt have it). */
+class UsageError extends Error {
+  readonly code = 'USAGE';
+  /** What to print after the message: the general help, or where a command's options are. */
+  readonly hint: 'help' | string;
+  constructor(message: string, hint: 'help' | string) {
+    super(message);
+    this.hint = hint;
+  }
+}
 
-${simulateHelp}
-`;
-
-const CHECKED = new Set<CommandName>(['node', 'link', 'gateway', 'simulate', 'demo', 'cluster']);
+const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h';
 
 async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  if (rest.includes('--help') || rest.includes('-h')) {
-    if (command === 'bench') console.log((await import('../bench/mod.ts')).benchHelp);
-    else if (command === 'demo') console.log((await import('./demo.ts')).demoHelp);
-    else if (command === 'gateway') console.log((await import('./gateway-command.ts')).gatewayHelp);
-    else if (command === 'cluster') console.log((await import('./cluster-command.ts')).clusterHelp);
-    else console.log(help);
-    return;
+  const [name, ...rest] = argv;
+  if (name === undefined || isHelp(name)) return void console.log(await help());
+  if (name === 'help') {
+    const topic = rest.find((arg) => !isHelp(arg));
+    if (topic === undefined) return void console.log(await help());
+    const command = COMMANDS[topic];
+    if (command === undefined) throw new UsageError(`devicehub: unknown command "${topic}"`, 'help');
+    return void console.log(await command.help());
   }
-  if (CHECKED.has(command as CommandName)) checkEnvironment(command as CommandName, process.env);
-  switch (command) {
-    case 'cluster':
-      return (await import('./cluster-command.ts')).clusterCommand(rest);
-    case 'node':
-      return nodeCommand(rest);
-    case 'link':
-      return linkCommand(rest);
-    case 'simulate':
-      return simulateCommand(rest);
-    case 'gateway':
-      return (await import('./gateway-command.ts')).gatewayCommand(rest);
-    case 'demo':
-      return (await import('./demo.ts')).demoCommand(rest);
-    case 'bench':
-      return (await import('../bench/mod.ts')).benchCommand(rest);
-    case 'connect':
-      return (await import('./connect-command.ts')).connectCommand(rest);
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      console.log(help);
-      return;
-    default:
-      console.error(`devicehub: unknown command "${command}"\n\n${help}`);
-      process.exitCode = 2;
+  const command = COMMANDS[name];
+  if (command === undefined) throw new UsageError(`devicehub: unknown command "${name}"`, 'help');
+  if (rest.some(isHelp)) return void console.log(await command.help());
+  if (command.checked) checkEnvironment(name as CommandName, process.env);
+  try {
+    await command.run(rest);
+  } catch (error) {
+    // node:util parseArgs: an unknown option, a missing value, a stray positional.
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_'))
+      throw new UsageError(
+        `devicehub ${name}: ${(error as Error).message.split('. ')[0]}`,
+        `\`devicehub ${name} --help\` lists its options.`,
+      );
+    throw error;
   }
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    void (error.hint === 'help' ? help() : Promise.resolve(error.hint)).then((hint) => {
+      console.error(`${error.message}\n\n${hint}`);
+      process.exit(2);
+    });
+    return;
+  }
   console.error(`devicehub: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });

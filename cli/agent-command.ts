@@ -1,0 +1,187 @@
+/**
+ * `devicehub agent`: the on-device agent as a process of its own (edge/agent/). It reads its
+ * configuration file (JSON, `--config` or DH_AGENT_CONFIG), with the DH_AGENT_* variables over
+ * it, runs the EdgeAgent — with the tunnel executor (frpc) when a tunnel token and frpc are
+ * given, and the local input for elenet and litefcccore when a port is — until SIGTERM/SIGINT,
+ * then stops within AGENT_STOP_MS. It loads nothing of the hub (edge/agent/standalone.test.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  EdgeAgent,
+  type EdgeAgentOptions,
+  type LocalInput,
+  startLocalInput,
+  TunnelExecutor,
+} from '../edge/agent/mod.ts';
+import { processLogger } from './logger.ts';
+import { ConfigError } from './settings.ts';
+import { stopOnSignals } from './shutdown.ts';
+
+/** Longest graceful stop of the agent: the broker connection, frpc, the local input. */
+const AGENT_STOP_MS = 10_000;
+
+export const agentHelp = `devicehub agent --config FILE   the on-device agent: local input, compact uplink over MQTT
+                                 or Kafka, store-and-forward on disk, configuration polling, tunnels
+                                 (stops on SIGTERM/SIGINT within 10 s)
+
+  --config FILE   its configuration, JSON (env DH_AGENT_CONFIG; required):
+    edgeId, password          the edge's broker identity (env DH_AGENT_EDGE_ID, DH_AGENT_PASSWORD)
+    birth                     { model, firmware, registrationCode, buildingId, elevatorNo }
+    dataDir                   where the queue lives, kept across restarts (env DH_AGENT_DATA_DIR)
+    brokerUrl                 mqtt://… or kafka://host:port,… until the configuration names one
+                              (env DH_AGENT_BROKER_URL)
+    configUrl                 the configuration service, the gateway (env DH_AGENT_CONFIG_URL;
+                              none: no polling); pollSeconds (60), longPollSeconds (30)
+    maxQueueBytes             the queue's bound on disk
+    localPort                 loopback port of the local input (env DH_AGENT_LOCAL_PORT; 0: none)
+    tunnels                   { frpc, token, serverAddr, services: { ssh: "127.0.0.1:22", … }, dir }
+                              (env DH_AGENT_FRPC, DH_AGENT_TUNNEL_TOKEN; none: no tunnels)
+  The environment wins over the file. DH_LOG_LEVEL sets the log level (JSON lines on stdout).`;
+
+type Json = Record<string, unknown>;
+
+/** What `devicehub agent` runs: the agent's options and the parts around it. */
+export interface AgentSetup {
+  readonly agent: Omit<EdgeAgentOptions, 'executors' | 'logger'>;
+  readonly localPort: number;
+  readonly tunnels?: {
+    readonly frpc: string;
+    readonly token: string;
+    readonly serverAddr?: string;
+    readonly services: Record<string, string>;
+    readonly dir: string;
+  };
+}
+
+/** The setup from the configuration file's JSON (`source` names it) and the environment over it. */
+export function agentSetup(
+  file: unknown,
+  env: Record<string, string | undefined>,
+  source: string,
+): AgentSetup {
+  if (typeof file !== 'object' || file === null || Array.isArray(file))
+    throw new ConfigError(`Invalid agent configuration ${source}: expected a JSON object`);
+  const json = file as Json;
+  const fail = (field: string, problem: string, variable?: string): never => {
+    throw new ConfigError(
+      `Invalid agent configuration: ${field} ${problem} (${variable ? `${variable} or ` : ''}${source})`,
+      { variable },
+    );
+  };
+  const text = (o: Json, field: string, variable?: string): string | undefined => {
+    const value = (variable && env[variable]) || o[field.split('.').at(-1)!];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || value.trim() === '') fail(field, 'must be a non-empty string', variable);
+    return value as string;
+  };
+  const required = (o: Json, field: string, variable?: string): string =>
+    text(o, field, variable) ?? fail(field, 'is required', variable);
+  const int = (o: Json, field: string, min: number, max: number, variable?: string): number | undefined => {
+    const raw = (variable && env[variable]) || o[field];
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max)
+      fail(field, `must be an integer ${min}..${max}, got ${JSON.stringify(raw)}`, variable);
+    return value;
+  };
+  const object = (field: string): Json | undefined => {
+    const value = json[field];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(field, 'must be an object');
+    return value as Json;
+  };
+
+  const birthJson = object('birth') ?? fail('birth', 'is required');
+  const birth = {
+    model: required(birthJson, 'birth.model'),
+    firmware: required(birthJson, 'birth.firmware'),
+    registrationCode: required(birthJson, 'birth.registrationCode'),
+    buildingId: required(birthJson, 'birth.buildingId'),
+    elevatorNo: required(birthJson, 'birth.elevatorNo'),
+  };
+  const dataDir = required(json, 'dataDir', 'DH_AGENT_DATA_DIR');
+  const brokerUrl = text(json, 'brokerUrl', 'DH_AGENT_BROKER_URL');
+  const configUrl = text(json, 'configUrl', 'DH_AGENT_CONFIG_URL');
+  if (brokerUrl === undefined && configUrl === undefined)
+    fail('brokerUrl', 'or configUrl is required (else the agent reaches no broker)', 'DH_AGENT_BROKER_URL');
+  const pollSeconds = int(json, 'pollSeconds', 1, 86_400);
+  const agent: AgentSetup['agent'] = {
+    edgeId: required(json, 'edgeId', 'DH_AGENT_EDGE_ID'),
+    password: required(json, 'password', 'DH_AGENT_PASSWORD'),
+    birth,
+    dataDir,
+    brokerUrl,
+    configUrl,
+    pollMs: pollSeconds === undefined ? undefined : pollSeconds * 1000,
+    longPollSeconds: int(json, 'longPollSeconds', 0, 300),
+    maxQueueBytes: int(json, 'maxQueueBytes', 1024, 2 ** 40),
+  };
+  const localPort = int(json, 'localPort', 0, 65535, 'DH_AGENT_LOCAL_PORT') ?? 0;
+
+  const tunnelJson = object('tunnels') ?? {};
+  const frpc = text(tunnelJson, 'tunnels.frpc', 'DH_AGENT_FRPC');
+  const token = text(tunnelJson, 'tunnels.token', 'DH_AGENT_TUNNEL_TOKEN');
+  if (frpc === undefined && token === undefined) return { agent, localPort };
+  if (frpc === undefined) fail('tunnels.frpc', 'is required with a tunnel token', 'DH_AGENT_FRPC');
+  if (token === undefined) fail('tunnels.token', 'is required with frpc', 'DH_AGENT_TUNNEL_TOKEN');
+  const services = tunnelJson.services ?? {};
+  if (
+    typeof services !== 'object' ||
+    services === null ||
+    !Object.values(services).every((t) => typeof t === 'string' && /^[^:\s]+:\d{1,5}$/.test(t))
+  )
+    fail('tunnels.services', 'must map each service to host:port, e.g. { "ssh": "127.0.0.1:22" }');
+  return {
+    agent,
+    localPort,
+    tunnels: {
+      frpc: frpc as string,
+      token: token as string,
+      serverAddr: text(tunnelJson, 'tunnels.serverAddr'),
+      services: services as Record<string, string>,
+      dir: text(tunnelJson, 'tunnels.dir') ?? join(dataDir, 'frpc'),
+    },
+  };
+}
+
+export async function agentCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' } } });
+  const path = values.config ?? process.env.DH_AGENT_CONFIG;
+  if (path === undefined) throw new ConfigError(`Missing --config FILE (or DH_AGENT_CONFIG)\n\n${agentHelp}`);
+  let file: unknown;
+  try {
+    file = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(
+      `Cannot read the agent configuration ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+  const setup = agentSetup(file, process.env, path);
+  const log = processLogger('agent', { edgeId: setup.agent.edgeId });
+  const executor = setup.tunnels
+    ? new TunnelExecutor({ edgeId: setup.agent.edgeId, ...setup.tunnels, logger: log })
+    : undefined;
+  const agent = new EdgeAgent({ ...setup.agent, executors: executor?.executors, logger: log });
+  let input: LocalInput | undefined;
+  // Wired before the start: an agent whose broker is out of reach waits for it, and still stops.
+  stopOnSignals({
+    log,
+    timeoutMs: AGENT_STOP_MS,
+    steps: [
+      { name: 'closing the local input', run: async () => input?.close() },
+      { name: 'stopping the agent (what the broker has not taken stays on disk)', run: () => agent.stop() },
+      { name: 'stopping the tunnels (frpc)', run: async () => executor?.stop() },
+    ],
+  });
+  await agent.start();
+  if (setup.localPort > 0) input = await startLocalInput(agent, { port: setup.localPort });
+  log.info(
+    { broker: agent.stats.brokerUrl, localInput: input?.url, tunnels: executor !== undefined },
+    'agent started',
+  );
+  // A parent that spawned us over IPC (the demo, tests) learns we are up.
+  process.send?.({ ready: true, edgeId: setup.agent.edgeId });
+}
