@@ -1,17 +1,16 @@
 /**
- * The demo's remote-access edge, `DEMO-SSH`: a real edge agent whose tunnel executor starts a real
- * frpc against a local frps, with a local OpenSSH server standing in for the box's sshd and two
- * small pages for its camera and console — so a newcomer can open a terminal into an "edge" from
- * the dashboard. Needs frp (built by provisioning) and sshd; without them the demo runs on.
+ * The demo's remote-access edge, `DEMO-SSH`: a real edge agent — `devicehub agent` in a process of
+ * its own, as on a box, from a configuration file — whose tunnel executor starts a real frpc
+ * against a local frps, with a local OpenSSH server standing in for the box's sshd and two small
+ * pages for its camera and console — so a newcomer can open a terminal into an "edge" from the
+ * dashboard. Needs frp (built by provisioning) and sshd; without them the demo runs on.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger } from '../actors/mod.ts';
-import { EdgeAgent, TunnelExecutor } from '../edge/agent/mod.ts';
-import { frpBinary, startFrps, startSshd } from '../infra/mod.ts';
+import { frpBinary, spawnDevicehub, startFrps, startSshd } from '../infra/mod.ts';
 
 export const REMOTE_EDGE = 'DEMO-SSH';
 
@@ -36,7 +35,8 @@ async function page(title: string): Promise<{ server: Server; target: string }> 
 export async function startRemoteEdge(o: {
   brokerUrl: string;
   password: string;
-  logger?: Logger;
+  /** Where the agent process's log goes (JSON lines, appended). */
+  logFile?: string;
 }): Promise<RemoteEdge> {
   const token = `demo-${Math.random().toString(36).slice(2)}`;
   const frpc = frpBinary('frpc');
@@ -46,15 +46,9 @@ export async function startRemoteEdge(o: {
     page('IP camera admin (DEMO-SSH)'),
     page('litefcccore console (DEMO-SSH)'),
   ]);
-  const executor = new TunnelExecutor({
-    edgeId: REMOTE_EDGE,
-    frpc,
-    token,
-    services: { ssh: `127.0.0.1:${sshd.port}`, camera: camera.target, console: consolePage.target },
-    dir: mkdtempSync(join(tmpdir(), 'dh-demo-frpc-')),
-    logger: o.logger,
-  });
-  const agent = await new EdgeAgent({
+  const dir = mkdtempSync(join(tmpdir(), 'dh-demo-agent-'));
+  const config = join(dir, 'agent.json');
+  const agentConfig = {
     edgeId: REMOTE_EDGE,
     password: o.password,
     birth: {
@@ -64,11 +58,32 @@ export async function startRemoteEdge(o: {
       buildingId: 'demo',
       elevatorNo: 'A',
     },
-    dataDir: mkdtempSync(join(tmpdir(), 'dh-demo-agent-')),
+    dataDir: join(dir, 'data'),
     brokerUrl: o.brokerUrl,
-    executors: executor.executors,
-    logger: o.logger,
-  }).start();
+    tunnels: {
+      frpc,
+      token,
+      services: { ssh: `127.0.0.1:${sshd.port}`, camera: camera.target, console: consolePage.target },
+    },
+  };
+  writeFileSync(config, JSON.stringify(agentConfig, null, 2), { mode: 0o600 });
+  const agent = spawnDevicehub(['agent', '--config', config], {
+    name: `agent ${REMOTE_EDGE}`,
+    env: { DH_LOG_LEVEL: process.env.DH_LOG_LEVEL ?? 'info' },
+    logFile: o.logFile,
+  });
+  const stopServers = async () => {
+    await Promise.all([frps.stop(), sshd.stop()]);
+    camera.server.close();
+    consolePage.server.close();
+  };
+  try {
+    await agent.ready;
+  } catch (error) {
+    await agent.kill();
+    await stopServers();
+    throw error;
+  }
   return {
     tunnels: {
       serverAddr: frps.address,
@@ -76,11 +91,8 @@ export async function startRemoteEdge(o: {
       ssh: { user: sshd.user, privateKey: readFileSync(sshd.keyFile) },
     },
     async stop() {
-      await agent.stop();
-      await executor.stop();
-      await Promise.all([frps.stop(), sshd.stop()]);
-      camera.server.close();
-      consolePage.server.close();
+      await agent.stop(); // SIGTERM: the agent stops its frpc and its broker connection, bounded
+      await stopServers();
     },
   };
 }

@@ -277,7 +277,7 @@ async function startEdgeSource(o: {
   const remote = await startRemoteEdge({
     brokerUrl: broker.url,
     password: users[REMOTE_EDGE]!,
-    logger: demoLogger('remote-edge'),
+    logFile: logFile(LOG_DIR, 'remote-edge'),
   }).catch((error: unknown) => {
     process.stderr.write(
       `remote-access edge not started (${error instanceof Error ? error.message : String(error)})\n`,
