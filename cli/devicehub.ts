@@ -90,11 +90,11 @@ async function help(): Promise<string> {
 /** A mistake in how the command line was written (exit 2, as shells and getopt have it). */
 class UsageError extends Error {
   readonly code = 'USAGE';
-  /** What to print after the message: the general help, or where a command's options are. */
-  readonly hint: 'help' | string;
-  constructor(message: string, hint: 'help' | string) {
+  /** Printed after the message: where the command's options are (else the general help). */
+  readonly seeAlso: string | undefined;
+  constructor(message: string, seeAlso?: string) {
     super(message);
-    this.hint = hint;
+    this.seeAlso = seeAlso;
   }
 }
 
@@ -107,11 +107,11 @@ async function main(argv: string[]): Promise<void> {
     const topic = rest.find((arg) => !isHelp(arg));
     if (topic === undefined) return void console.log(await help());
     const command = COMMANDS[topic];
-    if (command === undefined) throw new UsageError(`devicehub: unknown command "${topic}"`, 'help');
+    if (command === undefined) throw new UsageError(`devicehub: unknown command "${topic}"`);
     return void console.log(await command.help());
   }
   const command = COMMANDS[name];
-  if (command === undefined) throw new UsageError(`devicehub: unknown command "${name}"`, 'help');
+  if (command === undefined) throw new UsageError(`devicehub: unknown command "${name}"`);
   if (rest.some(isHelp)) return void console.log(await command.help());
   if (command.checked) checkEnvironment(name as CommandName, process.env);
   try {
@@ -128,13 +128,10 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
+main(process.argv.slice(2)).catch(async (error: unknown) => {
   if (error instanceof UsageError) {
-    void (error.hint === 'help' ? help() : Promise.resolve(error.hint)).then((hint) => {
-      console.error(`${error.message}\n\n${hint}`);
-      process.exit(2);
-    });
-    return;
+    console.error(`${error.message}\n\n${error.seeAlso ?? (await help())}`);
+    process.exit(2);
   }
   console.error(`devicehub: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
