@@ -130,6 +130,9 @@ export function encodeCompact(message: CompactMessage): Uint8Array {
         ea: h.elenetAlive ? 1 : 0,
         la: h.litefcccoreAlive ? 1 : 0,
       });
+      // Newer keys: decoders skip keys they do not know, and an older agent sends neither.
+      if (h.downlinkSubscribed !== undefined) body.ds = h.downlinkSubscribed ? 1 : 0;
+      if (h.downlinkFailures !== undefined) body.dr = h.downlinkFailures;
       break;
     }
   }
@@ -254,6 +257,8 @@ export function decodeCompact(bytes: Uint8Array): HubMessage[] {
               diskFreeMb: int(b.df, 'df'),
               elenetAlive: b.ea === 1,
               litefcccoreAlive: b.la === 1,
+              ...(b.ds !== undefined ? { downlinkSubscribed: b.ds === 1 } : {}),
+              ...(b.dr !== undefined ? { downlinkFailures: int(b.dr, 'dr') } : {}),
             },
           },
         },

@@ -76,6 +76,10 @@ export interface Health {
   diskFreeMb: number;
   elenetAlive: boolean;
   litefcccoreAlive: boolean;
+  /** The agent's downlink subscription is granted (commands can arrive); absent from older agents. */
+  downlinkSubscribed?: boolean;
+  /** Downlink subscription attempts the broker refused since the agent connected to it. */
+  downlinkFailures?: number;
 }
 
 export const round = (value: number, decimals: number): number => {

@@ -17,7 +17,15 @@ import { StatusEncoder } from '../status-encoder.ts';
 import { DiskQueue } from './disk-queue.ts';
 import { AgentError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
-import { type BrokerConfig, brokerName, openUplink, parseBroker, type Uplink } from './uplink.ts';
+import {
+  type BrokerConfig,
+  brokerName,
+  type DownlinkState,
+  openUplink,
+  parseBroker,
+  type Uplink,
+  type UplinkOptions,
+} from './uplink.ts';
 
 /** What `GET /v1/config/edge/{edgeId}` returns (the gateway, `gateway/routes/config.ts`). */
 export interface EdgeConfig {
@@ -47,6 +55,8 @@ export interface EdgeAgentOptions {
   readonly maxQueueBytes?: number;
   /** What the agent can do when the hub asks: command type → executor (the tunnel executor is issue 5). */
   readonly executors?: Readonly<Record<string, CommandExecutor>>;
+  /** Backoff of a refused downlink subscription (default 1 s doubling to 60 s; `UplinkOptions`). */
+  readonly downlinkRetry?: UplinkOptions['downlinkRetry'];
   readonly logger?: Logger;
 }
 
@@ -62,6 +72,8 @@ export interface AgentStats {
   dropped: number;
   brokerUrl: string | undefined;
   configVersion: number | undefined;
+  /** The downlink subscription on the current broker (undefined before the first connection). */
+  downlink: DownlinkState | undefined;
 }
 
 export class EdgeAgent implements AsyncDisposable {
@@ -109,6 +121,7 @@ export class EdgeAgent implements AsyncDisposable {
       dropped: this.#queue.dropped,
       brokerUrl: this.#brokerUrl,
       configVersion: this.#config?.version,
+      downlink: this.#uplink === undefined ? undefined : { ...this.#uplink.downlink },
     };
   }
 
@@ -229,6 +242,8 @@ export class EdgeAgent implements AsyncDisposable {
       diskFreeMb: disk ? Math.round((disk.bavail * disk.bsize) / 2 ** 20) : 0,
       elenetAlive: alive(this.#lastInput.elenet),
       litefcccoreAlive: alive(this.#lastInput.litefcccore),
+      downlinkSubscribed: this.#uplink?.downlink.subscribed ?? false,
+      downlinkFailures: this.#uplink?.downlink.failures ?? 0,
     };
   }
 
@@ -290,6 +305,7 @@ export class EdgeAgent implements AsyncDisposable {
       onConnect: () => void this.#pump(),
       log: this.#log,
       pending: this.#connecting,
+      downlinkRetry: this.#o.downlinkRetry,
     });
     const previous = this.#uplink;
     this.#uplink = uplink;

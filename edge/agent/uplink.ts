@@ -8,6 +8,7 @@ import mqtt from 'mqtt';
 import type { Logger } from '../../actors/mod.ts';
 import { downlinkTopic, KAFKA_TOPICS } from '../protocol.ts';
 import type { QueuedMessage } from './disk-queue.ts';
+import { AgentError } from './errors.ts';
 
 export type BrokerConfig =
   | { readonly transport: 'mqtt'; readonly url: string }
@@ -28,9 +29,18 @@ export function parseBroker(url: string): BrokerConfig {
   return { transport: 'mqtt', url };
 }
 
+/** Whether commands can reach the agent: its downlink subscription on this broker. */
+export interface DownlinkState {
+  /** The broker granted the downlink subscription on the current connection. */
+  readonly subscribed: boolean;
+  /** Subscription attempts refused or failed since this uplink opened (retried with capped backoff). */
+  readonly failures: number;
+}
+
 export interface Uplink {
   readonly broker: BrokerConfig;
   readonly connected: boolean;
+  readonly downlink: DownlinkState;
   /** Sends a queued message: resolves once the broker has it (QoS 1, Kafka) or it was written (QoS 0). */
   send(message: QueuedMessage): Promise<void>;
   close(): Promise<void>;
@@ -46,6 +56,8 @@ export interface UplinkOptions {
   readonly log: Logger;
   /** Clients still trying to connect register here, so that stopping can end them. */
   readonly pending: Set<{ end(force?: boolean): unknown }>;
+  /** Backoff between downlink subscription attempts: doubling from `firstMs` (1 s) up to `maxMs` (60 s). */
+  readonly downlinkRetry?: { readonly firstMs?: number; readonly maxMs?: number };
 }
 
 /** Opens a connection to `broker`; resolves once it is up. */
@@ -64,10 +76,12 @@ async function openMqtt(broker: BrokerConfig & { transport: 'mqtt' }, o: UplinkO
     queueQoSZero: false,
   });
   client.on('error', (err) => o.log.warn({ err, url: broker.url }, 'broker error'));
+  const downlink = subscribeDownlink(client, o);
   client.on('connect', () => {
-    void client.subscribeAsync(downlinkTopic(o.edgeId), { qos: 1 }).catch(() => {});
+    downlink.start();
     o.onConnect();
   });
+  client.on('close', () => downlink.lost());
   client.on('message', (topic, payload) => {
     if (topic === downlinkTopic(o.edgeId)) o.onCommand(payload);
   });
@@ -80,10 +94,81 @@ async function openMqtt(broker: BrokerConfig & { transport: 'mqtt' }, o: UplinkO
     get connected() {
       return client.connected;
     },
+    get downlink() {
+      return downlink.state;
+    },
     send: async (m) => {
       await client.publishAsync(m.topic, Buffer.from(m.payload), { qos: m.qos });
     },
-    close: () => client.endAsync(),
+    close: () => {
+      downlink.stop();
+      return client.endAsync();
+    },
+  };
+}
+
+/**
+ * The MQTT downlink subscription, made on every (re)connect. A refusal (the broker's ACL, a SUBACK
+ * reason code ≥ 0x80) or a failure is logged and tried again with doubling, capped delays until it
+ * is granted or the uplink closes: an edge that silently stopped hearing commands would look
+ * healthy. `state` is what the agent's health reports.
+ */
+function subscribeDownlink(client: mqtt.MqttClient, o: UplinkOptions) {
+  const topic = downlinkTopic(o.edgeId);
+  const firstMs = o.downlinkRetry?.firstMs ?? 1000;
+  const maxMs = o.downlinkRetry?.maxMs ?? 60_000;
+  const state = { subscribed: false, failures: 0 };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  let round = 0; // one per (re)connect: a late answer of an earlier round changes nothing
+  let refused = false; // since the last grant: say so once it is granted again
+  const attempt = (mine: number, tries: number): void => {
+    timer = undefined;
+    if (stopped || mine !== round || !client.connected) return; // the next 'connect' starts again
+    client
+      .subscribeAsync(topic, { qos: 1 })
+      .then((granted) => {
+        const no = granted.find((g) => g.qos >= 0x80);
+        if (no !== undefined) throw new AgentError('DOWNLINK_REFUSED', `${topic}: reason code ${no.qos}`);
+        if (stopped || mine !== round) return;
+        state.subscribed = true;
+        if (refused)
+          o.log.info({ topic, failures: state.failures }, 'downlink subscribed; commands arrive again');
+        refused = false;
+      })
+      .catch((cause: unknown) => {
+        if (stopped || mine !== round) return;
+        state.subscribed = false;
+        state.failures++;
+        refused = true;
+        const retryInMs = Math.min(maxMs, firstMs * 2 ** Math.min(tries, 30));
+        const err =
+          cause instanceof AgentError
+            ? cause
+            : new AgentError('DOWNLINK_REFUSED', cause instanceof Error ? cause.message : String(cause), {
+                cause,
+              });
+        o.log.warn(
+          { err, topic, failures: state.failures, retryInMs },
+          'downlink subscription refused: commands cannot arrive; trying again',
+        );
+        timer = setTimeout(() => attempt(mine, tries + 1), retryInMs);
+      });
+  };
+  return {
+    state: state as DownlinkState,
+    start(): void {
+      clearTimeout(timer);
+      state.subscribed = false;
+      attempt(++round, 0);
+    },
+    lost(): void {
+      state.subscribed = false;
+    },
+    stop(): void {
+      stopped = true;
+      clearTimeout(timer);
+    },
   };
 }
 
@@ -113,6 +198,8 @@ async function openKafka(broker: BrokerConfig & { transport: 'kafka' }, o: Uplin
     get connected() {
       return connected;
     },
+    // The consumer's subscription either succeeded above or made this function throw.
+    downlink: { subscribed: true, failures: 0 },
     send: async (m) => {
       await producer.send({
         topic: KAFKA_TOPICS.compact,
