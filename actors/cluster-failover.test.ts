@@ -72,10 +72,10 @@ describe('Redis Cluster failover', { timeout: 180_000 }, () => {
         } catch (error) {
           failedSends++;
           if (attempt > 100) throw error;
-          await sleep(100);
+          await sleep(100); // a sender's retry delay: time passing is the point
         }
       }
-      await sleep(20);
+      await sleep(20); // time passing is the point: traffic paced like a fleet's, through the failover
     }
     const states = async () =>
       Promise.all(

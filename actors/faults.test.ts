@@ -73,7 +73,7 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
     for (let seq = 1; seq <= rounds; seq++) {
       await sendRound(client, 'k', actors, seq);
       if (seq === 20) await a.kill('SIGKILL');
-      await sleep(20);
+      await sleep(20); // time passing is the point: a stream paced like traffic, so the kill lands mid-stream
     }
     const counters = await countersReach(keyspace, 'k', actors, rounds, 20_000);
     for (const [i, s] of counters.entries()) {
@@ -100,18 +100,23 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
     const sender = (async () => {
       while (sending) {
         await sendRound(client, 'rr', actors, ++seq);
-        await sleep(25);
+        await sleep(25); // time passing is the point: traffic paced like an edge fleet's, through the restarts
       }
     })();
     try {
+      // Traffic flows on each topology before the next node restarts: ten more rounds sent.
+      const rounds = async (n: number) => {
+        const from = seq;
+        await waitFor(() => seq >= from + n, { message: `${n} more rounds sent` });
+      };
       for (const id of ids) {
-        await sleep(300);
+        await rounds(10);
         await nodes.get(id)!.stop(); // SIGTERM: hands its shards off
         const restarted = spawn(keyspace, id);
         nodes.set(id, restarted);
         await restarted.ready;
       }
-      await sleep(300);
+      await rounds(10);
     } finally {
       sending = false;
       await sender;
@@ -160,7 +165,9 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
         ),
       { message: 'a to find itself fenced' },
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Time passing is the point: nothing signals a write that must not happen; a late commit of a's
+    // gets 300 ms to land (and would show in handledBy) before the state is read.
+    await sleep(300);
     const s = (await stateOf<CounterState>(keyspace, 'counter/f'))!;
     assert.deepEqual([s.count, s.lastSeq, s.duplicates, s.outOfOrder], [2, 2, 0, 0]);
     assert.deepEqual(s.handledBy, [String(b.child.pid)], 'only b’s writes landed');
@@ -201,7 +208,7 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
       message: 'armed',
     });
     await a.kill('SIGKILL');
-    // The timer falls due while no node is running at all.
+    // The timer falls due while no node is running at all: time passing is the point.
     await sleep(1500);
     assert.equal((await stateOf<AlarmClockState>(keyspace, 'clock/t1'))?.rang, 0);
     await using b = spawn(keyspace, 'b');
@@ -212,7 +219,7 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
     const s = (await stateOf<AlarmClockState>(keyspace, 'clock/t1'))!;
     assert.equal(s.armedBy, a.child.pid);
     assert.ok(s.rangAt! >= armedAt + 1200, 'not before it was due');
-    await sleep(300);
+    await sleep(300); // time passing is the point: a second firing would have 300 ms to show
     assert.equal((await stateOf<AlarmClockState>(keyspace, 'clock/t1'))?.rang, 1, 'fired once');
   });
 
@@ -282,7 +289,8 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
     try {
       const signalled = Date.now();
       node.child.kill('SIGTERM');
-      // Bounded by the lease time (1 s here); the deadline only catches a node that never stops.
+      // Bounded by the lease time (1 s here); the deadline only catches a node that never stops
+      // (a deadline, not a sleep: the race ends as soon as the node exits).
       const exit = await Promise.race([node.exited, sleep(30_000).then(() => 'still running' as const)]);
       c.diagnostic(`exited ${Date.now() - signalled} ms after SIGTERM, code ${exit}`);
       assert.equal(exit, 1, 'it exits, saying by its status that it did not hand everything off');

@@ -175,7 +175,8 @@ describe('hub node (in process, real Redis)', () => {
       (await readActorState<{ rang: number; armed: number }>(t.redis, keyspace, address(id)))?.state;
     await waitFor(async () => (await state('k1'))?.rang === 1, { message: 'k1 to ring' });
     await waitFor(async () => (await state('k2'))?.armed === 1, { message: 'k2 armed' });
-    // k2 was due 300 ms after arming; give it the same time k1 needed and more.
+    // k2 was due 300 ms after arming; give it the same time k1 needed and more. Time passing is
+    // the point: a cancelled timer that fired anyway would show in these 600 ms, nothing signals it.
     await new Promise((resolve) => setTimeout(resolve, 600));
     assert.equal((await state('k1'))?.rang, 1, 'k1 rang exactly once');
     assert.equal((await state('k2'))?.rang, 0, 'k2 was cancelled');
@@ -199,15 +200,18 @@ describe('hub node (in process, real Redis)', () => {
       ...fast,
     });
     const client = createActorClient(t.redis, keyspace, counterActor);
+    let sent = 0;
     const sending = (async () => {
       for (let seq = 1; seq <= 40; seq++) {
         await client.sendMany(
           Array.from({ length: 20 }, (_, i) => ({ id: `h${i}`, method: 'add', payload: { seq } })),
         );
+        sent = seq;
+        // Time passing is the point: rounds paced like traffic, so a stops while they flow.
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     })();
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await waitFor(() => sent >= 10, { message: 'ten rounds sent before a stops' });
     await a.stop();
     await sending;
     await waitFor(() => b.ownedShards.length === keyspace.shards, { message: 'b to own every shard' });

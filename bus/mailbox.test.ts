@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { useRedis } from '../infra/test-redis.ts';
+import { waitFor } from '../infra/wait-for.ts';
 import { CONSUMER_GROUP, type Keyspace, shardMask } from './keys.ts';
 import { appendMessages, claimPending, readReady, readShards } from './mailbox.ts';
 import { runScript } from './scripts.ts';
 
 const t = useRedis();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function acquire(keyspace: Keyspace, node: string, shard: number, ttlMs: number): Promise<number> {
   const keys = keyspace.shard(shard);
@@ -33,7 +33,15 @@ describe('mailbox reads', () => {
       'a holds the shard: it reads',
     );
 
-    await sleep(250); // a's lease expires (a paused, or cut off from Redis)
+    // a's lease expires (a paused, or cut off from Redis): past its `until` on Redis's clock.
+    const until = Number(await t.redis.hget(keyspace.shard(shard).lease, 'until'));
+    await waitFor(
+      async () => {
+        const [seconds, micros] = await t.redis.time();
+        return Number(seconds) * 1000 + Number(micros) / 1000 > until;
+      },
+      { message: "a's lease to expire" },
+    );
     assert.equal(await acquire(keyspace, 'b', shard, 10_000), 2);
     assert.equal(await claimPending(t.redis, keyspace, shard, 'b'), 1, 'b claims what a had read');
     await appendMessages(t.redis, keyspace, [{ address, method: 'm', payload: 2 }]);

@@ -87,10 +87,10 @@ describe('Kafka link on a 3-broker cluster', { timeout: 180_000 }, () => {
             break;
           } catch {
             retries++;
-            await sleep(200);
+            await sleep(200); // an edge's resend delay: time passing is the point
           }
         }
-        await sleep(50);
+        await sleep(50); // time passing is the point: an edge's pace, so the broker dies mid-stream
       }
     };
     const sending = Promise.all(Array.from({ length: edges }, (_, e) => sendAll(e)));

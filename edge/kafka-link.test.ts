@@ -190,7 +190,7 @@ const harness: LinkHarness = {
           return;
         } catch (error) {
           if (Date.now() > deadline) throw error;
-          await sleep(500);
+          await sleep(500); // an edge's resend delay: time passing is the point
         }
       }
     };

@@ -51,6 +51,7 @@ function edgesAnswering(redis: Redis, keyspace: Keyspace, refuse: (edgeId: strin
           });
         }
       }
+      // A stand-in edge's poll interval (time passing is the point: it answers what it finds).
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   })();

@@ -75,7 +75,11 @@ describe('outbox to the web backend', { timeout: 90_000 }, () => {
     // One gateway leaves during the stall: the other takes its partitions and its sink.
     await gateways[0]!.stop();
     backend.mode = 'fail';
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const before = backend.stats.requests;
+    await waitFor(() => backend.stats.requests >= before + 3, {
+      timeoutMs: 30_000,
+      message: 'the remaining gateway to meet the failing backend three times',
+    });
     backend.mode = 'ok';
     const total = edges.length * (1 + 2 * 8);
     await waitFor(() => backend.stats.delivered === total, {
