@@ -1,0 +1,119 @@
+/**
+ * The dashboard's overview in Chromium (the browser the terminal test in
+ * `edge/agent/tunnels.test.ts` drives, with its launch options): the modules load from the gateway
+ * with their content types, the edges table shows every registered edge, and it follows the live
+ * events (an edge comes online with an alarm) without the page being loaded again.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, it } from 'node:test';
+import { chromium } from 'playwright-core';
+import { createActorClient, edgeActor } from '../../actors/mod.ts';
+import { waitFor } from '../../infra/mod.ts';
+import { useRedis } from '../../infra/test-redis.ts';
+import { createApiKey } from '../auth.ts';
+import { openDatabase } from '../db/database.ts';
+import { createGateway, serveGateway } from '../gateway.ts';
+
+const t = useRedis();
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+const chromiumArgs =
+  '--no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync'.split(
+    ' ',
+  );
+const edgeCount = 12;
+
+/** A hub node and a served gateway on a fresh keyspace, and an operator key. */
+async function start() {
+  const keyspace = t.keyspace();
+  const database = await openDatabase();
+  cleanup.push(() => database.close());
+  const hub = await t.hub(keyspace);
+  cleanup.push(() => hub.stop());
+  const gateway = await createGateway({ database, redis: t.connect(), keyspace });
+  cleanup.push(() => gateway.stop());
+  const { url, close } = await serveGateway(gateway);
+  cleanup.push(close);
+  const { key } = await createApiKey(database.db, { name: 'op', scope: 'operator' });
+  return { keyspace, gateway, url, key };
+}
+
+describe('the dashboard', { timeout: 60_000 }, () => {
+  it('shows every edge in the overview and follows the live events', async () => {
+    const { keyspace, gateway, url, key } = await start();
+    const ids = Array.from({ length: edgeCount }, (_, i) => `D-${String(i + 1).padStart(2, '0')}`);
+    for (const id of ids) {
+      const res = await gateway.app.request('/v1/edges', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ id, groupId: 'building-1' }),
+      });
+      assert.equal(res.status, 201, `${id} registered`);
+    }
+
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+    cleanup.push(() => browser.close());
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const scripts = new Map<string, string>();
+    page.on('response', (r) => {
+      if (r.request().resourceType() === 'script')
+        scripts.set(new URL(r.url()).pathname, r.headers()['content-type']!);
+    });
+    try {
+      await page.goto(`${url}/ui/#key=${key}`);
+      const rows = page.locator('#edges tr');
+      await waitFor(async () => (await rows.count()) === edgeCount + 1, {
+        message: `a header and ${edgeCount} edges in the table`,
+      });
+      assert.equal(await page.locator('#t-edges').textContent(), String(edgeCount));
+      assert.equal(await page.locator('#t-online').textContent(), '0');
+      assert.equal(await page.locator('#open-alarms').textContent(), 'none');
+      assert.deepEqual(await page.locator('#edges tr td:first-child').allTextContents(), ids);
+      assert.ok(
+        scripts.has('/ui/main.js') && scripts.has('/ui/views/fleet-table.js'),
+        [...scripts.keys()].join(),
+      );
+      for (const [path, type] of scripts) assert.equal(type, 'text/javascript; charset=utf-8', path);
+      await waitFor(async () => (await page.locator('#live').textContent()) === 'live: connected', {
+        message: 'the live feed connected',
+      });
+      await page.evaluate(() => Object.assign(globalThis, { samePage: true }));
+
+      // D-03 raises an alarm (and so comes online): the table, the tiles and the alarm list follow.
+      await createActorClient(t.redis, keyspace, edgeActor).send('D-03', 'alarm', {
+        alarm: 'smoke',
+        phase: 'start',
+      });
+      const row = page.locator('#edges tr', { hasText: 'D-03' });
+      const cells = () => row.locator('td').allTextContents();
+      await waitFor(
+        async () => {
+          const [, state, , alarms] = await cells();
+          return state === 'online' && alarms === 'smoke';
+        },
+        { message: 'D-03 online with its alarm in the table' },
+      );
+      assert.equal(await page.locator('#t-online').textContent(), '1');
+      assert.equal(await page.locator('#t-alarms').textContent(), '1');
+      assert.equal(await page.locator('#open-alarms').textContent(), 'D-03smoke');
+      assert.equal(
+        await page.evaluate(() => (globalThis as { samePage?: boolean }).samePage),
+        true,
+        'not reloaded',
+      );
+      assert.deepEqual(errors, [], 'no errors in the page');
+    } catch (error) {
+      const dir = process.env.DH_TEST_ARTIFACTS ?? join(process.cwd(), '.devicehub', 'test-artifacts');
+      mkdirSync(dir, { recursive: true });
+      await page.screenshot({ path: join(dir, 'dashboard-overview-failed.png'), fullPage: true });
+      throw error;
+    }
+  });
+});

@@ -1,0 +1,33 @@
+/**
+ * The dashboard's entry: sign in, the live-events feed and the router (`#/` the overview,
+ * `#/edges/<id>` an edge's page). Each view is a module in `views/`; shared pieces in `lib/`.
+ */
+import { key } from './lib/api.js';
+import { html, render, useEffect, useState } from './lib/html.js';
+import { startLiveEvents } from './lib/live.js';
+import { EdgePage } from './views/edge-page.js';
+import { Login } from './views/login.js';
+import { Overview } from './views/overview.js';
+
+function App() {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const onHashChange = () => setHash(location.hash);
+    addEventListener('hashchange', onHashChange);
+    return () => removeEventListener('hashchange', onHashChange);
+  }, []);
+  const edge = /^#\/edges\/(.+)$/.exec(hash);
+  if (edge) return html`<${EdgePage} key=${edge[1]} id=${decodeURIComponent(edge[1])} />`;
+  return html`<${Overview} />`;
+}
+
+const main = document.getElementById('main');
+if (!key) render(html`<${Login} />`, main);
+else {
+  document.getElementById('who').textContent = 'signed in with an API key';
+  const live = document.getElementById('live');
+  startLiveEvents((text) => {
+    live.textContent = text;
+  });
+  render(html`<${App} />`, main);
+}

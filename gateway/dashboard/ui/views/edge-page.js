@@ -1,0 +1,54 @@
+/**
+ * An edge's page (`#/edges/<id>`): its state and shadow, the effective configuration, its dead
+ * letters (operator scope; left out when the key may not read them) and remote access.
+ * Reloads when one of its tunnels changes state.
+ */
+import { api } from '../lib/api.js';
+import { ago, pretty } from '../lib/format.js';
+import { html } from '../lib/html.js';
+import { useLiveEvents } from '../lib/live.js';
+import { useData } from '../lib/use-data.js';
+import { DeadLetters } from './dead-letters.js';
+import { Failure } from './failure.js';
+import { RemoteAccess } from './remote-access.js';
+
+async function loadEdge(id) {
+  const [{ body: edge }, config, { body: tunnels }, dead] = await Promise.all([
+    api(`/v1/edges/${id}`),
+    api(`/v1/config/edge/${id}`).then(
+      (r) => r.body,
+      (e) => ({ error: e.message }),
+    ),
+    api(`/v1/edges/${id}/tunnels`),
+    api(`/v1/dead-letters?edge=${encodeURIComponent(id)}&limit=5`).then(
+      (r) => r.body,
+      () => null,
+    ),
+  ]);
+  return { edge, config, tunnels: tunnels.tunnels, dead };
+}
+
+export function EdgePage({ id }) {
+  const { data, error, reload } = useData(() => loadEdge(id), [id]);
+  useLiveEvents((event) => {
+    if (event.edgeId === id && event.type === 'tunnel.state') reload();
+  });
+  if (error) return html`<${Failure} error=${error} />`;
+  if (!data) return html`<p class="muted">loading…</p>`;
+  const { edge, config, tunnels, dead } = data;
+  const shadow = { status: edge.status, birth: edge.birth, health: edge.health, openAlarms: edge.openAlarms };
+  return html`
+    <section>
+      <h2>
+        ${id} <span class=${edge.online ? 'on' : 'off'}>${edge.online ? 'online' : 'offline'}</span>${' '}
+        <span class="muted">last seen ${ago(edge.lastSeen)} · node ${edge.node ?? '—'} · ${edge.transport ?? ''}</span>
+      </h2>
+      <div class="grid">
+        <div><h2>Shadow</h2><pre id="shadow">${pretty(shadow)}</pre></div>
+        <div><h2>Effective configuration</h2><pre id="effective-config">${pretty(config)}</pre></div>
+      </div>
+      ${dead && html`<${DeadLetters} dead=${dead} />`}
+    </section>
+    <${RemoteAccess} id=${id} tunnels=${tunnels} reload=${reload} />
+  `;
+}
