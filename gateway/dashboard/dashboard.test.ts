@@ -28,6 +28,12 @@ const chromiumArgs =
   );
 const edgeCount = 12;
 
+const artifacts = () => {
+  const dir = process.env.DH_TEST_ARTIFACTS ?? join(process.cwd(), '.devicehub', 'test-artifacts');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+};
+
 /** A hub node and a served gateway on a fresh keyspace, and an operator key. */
 async function start() {
   const keyspace = t.keyspace();
@@ -108,11 +114,27 @@ describe('the dashboard', { timeout: 60_000 }, () => {
         true,
         'not reloaded',
       );
+
+      // The configuration editor: load the global edge document (none yet), save it, see version 1.
+      await page.locator('#c-load').click();
+      await waitFor(async () => (await page.locator('#c-info').textContent()) === 'no document yet', {
+        message: 'the editor to load',
+      });
+      await page.locator('#c-body').fill('{ "pollSeconds": 30 }');
+      await page.locator('#c-save').click();
+      await waitFor(async () => (await page.locator('#c-result').textContent()) === 'saved as version 1', {
+        message: 'the save to answer',
+      });
+      await waitFor(
+        async () => (await page.locator('#c-history').textContent())?.startsWith('v1  ') === true,
+        {
+          message: 'version 1 in the history',
+        },
+      );
       assert.deepEqual(errors, [], 'no errors in the page');
+      await page.screenshot({ path: join(artifacts(), 'dashboard-overview.png'), fullPage: true });
     } catch (error) {
-      const dir = process.env.DH_TEST_ARTIFACTS ?? join(process.cwd(), '.devicehub', 'test-artifacts');
-      mkdirSync(dir, { recursive: true });
-      await page.screenshot({ path: join(dir, 'dashboard-overview-failed.png'), fullPage: true });
+      await page.screenshot({ path: join(artifacts(), 'dashboard-overview-failed.png'), fullPage: true });
       throw error;
     }
   });
