@@ -62,6 +62,32 @@ describe('the dashboard', { timeout: 60_000 }, () => {
       assert.equal(res.status, 201, `${id} registered`);
     }
 
+    // Served as modules with a cache policy, and kept out of the API's OpenAPI document.
+    const main = await fetch(`${url}/ui/main.js`);
+    assert.equal(main.headers.get('content-type'), 'text/javascript; charset=utf-8');
+    assert.equal(main.headers.get('cache-control'), 'no-cache');
+    const again = await fetch(`${url}/ui/main.js`, {
+      headers: { 'if-none-match': main.headers.get('etag')! },
+    });
+    assert.equal(again.status, 304);
+    const page0 = await (await fetch(`${url}/ui/`)).text();
+    const preact = /"preact":"([^"]+)"/.exec(page0)?.[1];
+    assert.match(
+      preact ?? '',
+      /^\/ui\/vendor\/preact@\d+\.\d+\.\d+\//,
+      'the import map names a versioned preact',
+    );
+    assert.equal(
+      (await fetch(`${url}${preact}`)).headers.get('cache-control'),
+      'public, max-age=31536000, immutable',
+    );
+    const doc = (await (await fetch(`${url}/v1/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    assert.ok(doc.paths['/v1/edges']);
+    assert.deepEqual(
+      Object.keys(doc.paths).filter((p) => !p.startsWith('/v1/')),
+      [],
+    );
+
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
     cleanup.push(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
