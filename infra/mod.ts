@@ -29,3 +29,5 @@ export { withDisposer } from './server-process.ts';
 export type { SshdServer } from './sshd.ts';
 export { startSshd } from './sshd.ts';
 export { waitFor } from './wait-for.ts';
+export type { BackendMode, WebBackendStandIn } from './web-backend.ts';
+export { startWebBackendStandIn } from './web-backend.ts';

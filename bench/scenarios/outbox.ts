@@ -13,8 +13,7 @@
  * the backlog is back to what it was before the stall.
  */
 import { createActorClient, edgeActor } from '../../actors/mod.ts';
-import { startWebBackendStandIn } from '../../gateway/testdata/web-backend.ts';
-import { waitFor } from '../../infra/mod.ts';
+import { startWebBackendStandIn, waitFor } from '../../infra/mod.ts';
 import { edgeId, startBenchCluster } from '../cluster.ts';
 import { httpClient } from '../http-client.ts';
 import type { Target } from '../report.ts';

@@ -9,12 +9,11 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { createActorClient, edgeActor } from '../../actors/mod.ts';
-import { waitFor } from '../../infra/mod.ts';
+import { startWebBackendStandIn, type WebBackendStandIn, waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { type Database, openDatabase } from '../db/database.ts';
 import { createGateway } from '../gateway.ts';
 import { startGateways } from '../testdata/gateways.ts';
-import { startWebBackendStandIn, type WebBackendStandIn } from '../testdata/web-backend.ts';
 
 const t = useRedis();
 const cleanup: (() => Promise<void>)[] = [];
