@@ -9,7 +9,7 @@
 import type { ChainableCommander } from 'ioredis';
 import { decodeEntry, encodeEntry, type MailboxEntry, type MailboxMessage } from './entry.ts';
 import { MalformedEntryError } from './errors.ts';
-import { CONSUMER_GROUP, groupByTag, type Keyspace } from './keys.ts';
+import { CONSUMER_GROUP, groupByTag, type Keyspace, type ShardKeys } from './keys.ts';
 import { execOrThrow, openPipeline } from './pipeline.ts';
 import type { Redis } from './redis.ts';
 import { runScript } from './scripts.ts';
@@ -31,11 +31,47 @@ export function queueMessages(
   }
 }
 
+/** A mailbox message encoded for enqueue-many.lua: its shard and its `a`, `m`, `p`, `t` values. */
+export interface EncodedMessage {
+  readonly shard: ShardKeys;
+  readonly fields: readonly [string, string, string, string];
+}
+
 /**
- * Queues many messages on a pipeline as one script call per hash-tag group (enqueue-many.lua):
- * for senders with batches of small messages, where a call per message costs more than the
- * message. `at` gives each message's enqueue time (default `now`).
+ * Encodes one message for `queueEncodedMessages`; throws `InvalidMessageError` for what no actor
+ * could take (so a sender that batches can refuse that message alone, before the batch).
  */
+export function encodeMessage(keyspace: Keyspace, message: MailboxMessage, at: number): EncodedMessage {
+  const fields = encodeEntry(message, at);
+  return {
+    shard: keyspace.shard(keyspace.shardOf(message.address)),
+    fields: [fields[1]!, fields[3]!, fields[5]!, fields[7]!],
+  };
+}
+
+/**
+ * Queues encoded messages on a pipeline as one script call per hash-tag group (enqueue-many.lua):
+ * for senders with batches of small messages, where a call per message costs more than the message.
+ */
+export function queueEncodedMessages(
+  pipeline: ChainableCommander,
+  keyspace: Keyspace,
+  messages: readonly EncodedMessage[],
+): void {
+  const byGroup = new Map<number, { keys: string[]; args: string[] }>();
+  for (const { shard, fields } of messages) {
+    let call = byGroup.get(shard.group);
+    if (call === undefined) {
+      call = { keys: [keyspace.ready(shard.group)], args: [] };
+      byGroup.set(shard.group, call);
+    }
+    call.keys.push(shard.mailbox);
+    call.args.push(String(shard.shard), ...fields);
+  }
+  for (const { keys, args } of byGroup.values()) runScript(pipeline, 'enqueue-many', keys, args);
+}
+
+/** `queueEncodedMessages` of messages encoded here; `at` gives each one's enqueue time (default `now`). */
 export function queueMessageBatch(
   pipeline: ChainableCommander,
   keyspace: Keyspace,
@@ -43,19 +79,8 @@ export function queueMessageBatch(
   at?: (index: number) => number,
   now = Date.now(),
 ): void {
-  const byGroup = new Map<number, { keys: string[]; args: string[] }>();
-  messages.forEach((message, index) => {
-    const fields = encodeEntry(message, at?.(index) ?? now);
-    const shard = keyspace.shard(keyspace.shardOf(message.address));
-    let call = byGroup.get(shard.group);
-    if (call === undefined) {
-      call = { keys: [keyspace.ready(shard.group)], args: [] };
-      byGroup.set(shard.group, call);
-    }
-    call.keys.push(shard.mailbox);
-    call.args.push(String(shard.shard), fields[1]!, fields[3]!, fields[5]!, fields[7]!);
-  });
-  for (const { keys, args } of byGroup.values()) runScript(pipeline, 'enqueue-many', keys, args);
+  const encoded = messages.map((message, i) => encodeMessage(keyspace, message, at?.(i) ?? now));
+  queueEncodedMessages(pipeline, keyspace, encoded);
 }
 
 /** Appends messages in one round trip; resolves with their stream ids once Redis holds them. */

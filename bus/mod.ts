@@ -44,11 +44,13 @@ export { fnv1a32, keySlot, mix32 } from './hash.ts';
 export type { Keyspace, KeyspaceOptions, ShardKeys } from './keys.ts';
 export { CONSUMER_GROUP, createKeyspace, groupByTag, shardMask } from './keys.ts';
 export { ensureLayout } from './layout.ts';
-export type { DecodedEntry, RawShardEntries, ShardRead } from './mailbox.ts';
+export type { DecodedEntry, EncodedMessage, RawShardEntries, ShardRead } from './mailbox.ts';
 export {
   appendMessages,
   claimPending,
+  encodeMessage,
   pendingDeliveries,
+  queueEncodedMessages,
   queueMessageBatch,
   queueMessages,
   readReady,

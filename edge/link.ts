@@ -8,13 +8,14 @@ import type { ChainableCommander } from 'ioredis';
 import { type EdgeTransport, type Logger, silentLogger } from '../actors/mod.ts';
 import {
   type DeadLetterBudget,
-  encodeEntry,
+  type EncodedMessage,
+  encodeMessage,
   execOrThrow,
   type Keyspace,
   openPipeline,
+  queueEncodedMessages,
   type Redis,
-  runScript,
-  type ShardKeys,
+  toError,
   waitForReplicas,
 } from '../bus/mod.ts';
 import { describe } from './checks.ts';
@@ -82,17 +83,10 @@ export interface DeviceMessage {
   readonly bytes: Uint8Array;
 }
 
-/** A mailbox entry encoded, ready for its shard's enqueue script. */
-interface EncodedEntry {
-  readonly shard: ShardKeys;
-  /** `a`, `m`, `p`, `t` values, as encodeEntry made them. */
-  readonly fields: string[];
-}
-
 /** Device messages on their way to Redis together: their encoded entries, and the dead letters' pipeline. */
 export interface IngestBatch {
   readonly pipeline: ChainableCommander;
-  readonly entries: EncodedEntry[];
+  readonly entries: EncodedMessage[];
 }
 
 export class Ingest {
@@ -129,7 +123,7 @@ export class Ingest {
   ): number {
     this.stats.received++;
     const { edgeId } = message;
-    let encoded: EncodedEntry[];
+    let encoded: EncodedMessage[];
     try {
       if (message.bytes.byteLength > MAX_DEVICE_MESSAGE_BYTES)
         throw new DecodeError(
@@ -144,15 +138,13 @@ export class Ingest {
       const address = `edge/${edgeId}`;
       const now = Date.now();
       const deviceTime = this.#o.entryTime === 'device';
-      const shard = this.#o.keyspace.shard(this.#o.keyspace.shardOf(address));
       encoded = messages.map((m) => {
         // The payload was built for this delivery: say which transport it came over (the edge
         // actor answers commands over the same one).
         (m.payload as { via?: EdgeTransport }).via = this.#transport;
         const ts = (m.payload as { ts?: unknown }).ts;
         const at = deviceTime && typeof ts === 'number' ? ts : now;
-        const fields = encodeEntry({ address, method: m.method, payload: m.payload }, at);
-        return { shard, fields: [fields[1]!, fields[3]!, fields[5]!, fields[7]!] };
+        return encodeMessage(this.#o.keyspace, { address, method: m.method, payload: m.payload }, at);
       });
     } catch (error) {
       this.deadLetter(batch.pipeline, message, error);
@@ -167,17 +159,7 @@ export class Ingest {
    * resolves once Redis has it. Rejects only when Redis does (the transport delivers again).
    */
   async send(batch: IngestBatch): Promise<void> {
-    const byGroup = new Map<number, { keys: string[]; args: string[] }>();
-    for (const { shard, fields } of batch.entries) {
-      let call = byGroup.get(shard.group);
-      if (call === undefined) {
-        call = { keys: [this.#o.keyspace.ready(shard.group)], args: [] };
-        byGroup.set(shard.group, call);
-      }
-      call.keys.push(shard.mailbox);
-      call.args.push(String(shard.shard), ...fields);
-    }
-    for (const { keys, args } of byGroup.values()) runScript(batch.pipeline, 'enqueue-many', keys, args);
+    queueEncodedMessages(batch.pipeline, this.#o.keyspace, batch.entries);
     await execOrThrow(batch.pipeline);
     const replicas = this.#o.replicas ?? 0;
     if (replicas > 0 && batch.entries.length > 0) {
@@ -192,8 +174,7 @@ export class Ingest {
    * edge's budget). `error` that is not a `DecodeError` is a bug: it becomes `INTERNAL`. Never throws.
    */
   deadLetter(pipeline: ChainableCommander, message: DeviceMessage, error: unknown): void {
-    // Not bus toError: it JSON.stringifies what it is given, and a thrown BigInt would throw again.
-    const cause = error instanceof Error ? error : new Error(describe(error));
+    const cause = toError(error);
     const decodeError =
       error instanceof DecodeError
         ? error

@@ -8,6 +8,7 @@
  * reconnects, and the broker delivers what it holds for the session again.
  */
 import mqtt, { type ISubscriptionMap, type MqttClient } from 'mqtt';
+import { toError } from '../bus/mod.ts';
 import { describe } from './checks.ts';
 import { decodeCompact } from './compact.ts';
 import { DecodeError, SubscribeRefusedError } from './errors.ts';
@@ -44,8 +45,6 @@ function edgeOfTopic(topic: string): string | undefined {
     ? parts[2]
     : undefined;
 }
-
-const errorOf = (error: unknown): Error => (error instanceof Error ? error : new Error(describe(error)));
 
 /** Decodes a compact message whose header must name the topic's kind. */
 function decodeFor(kind: UplinkKind) {
@@ -120,8 +119,8 @@ export class MqttLink implements EdgeLink {
         taken.then(
           () => done(0),
           (error: unknown) => {
-            log.error({ err: errorOf(error), topic }, 'could not take a message; not acknowledging it');
-            done(errorOf(error));
+            log.error({ err: toError(error), topic }, 'could not take a message; not acknowledging it');
+            done(toError(error));
             this.#redeliverOnceRedisAnswers();
           },
         );
@@ -135,7 +134,7 @@ export class MqttLink implements EdgeLink {
       try {
         this.#handle(topic, message, 0);
       } catch (err) {
-        log.error({ err: errorOf(err), topic }, 'QoS 0 message lost: it could not be taken');
+        log.error({ err: toError(err), topic }, 'QoS 0 message lost: it could not be taken');
       }
     });
     await new Promise<void>((resolve, reject) => {
@@ -157,7 +156,7 @@ export class MqttLink implements EdgeLink {
     client.on('connect', () => {
       subscribe().then(
         () => log.info({ url, group }, 'mqtt link subscribed again after reconnecting'),
-        (err: unknown) => log.error({ err: errorOf(err) }, 'could not subscribe again after reconnecting'),
+        (err: unknown) => log.error({ err: toError(err) }, 'could not subscribe again after reconnecting'),
       );
     });
     return this;
@@ -208,7 +207,7 @@ export class MqttLink implements EdgeLink {
       },
       (error: unknown) => {
         if (batch.waiters.length === 0)
-          this.#ingest.log.error({ err: errorOf(error) }, 'QoS 0 messages lost: Redis refused their batch');
+          this.#ingest.log.error({ err: toError(error) }, 'QoS 0 messages lost: Redis refused their batch');
         for (const w of batch.waiters) w.reject(error);
       },
     );
