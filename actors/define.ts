@@ -20,7 +20,7 @@ import type { Logger } from './logger.ts';
 export interface ActorContext {
   /** Full address, `<type>/<id>`. */
   readonly address: string;
-  /** The id part of the address, e.g. the edge id. */
+  /** The id part of the address (`c-1` in `counter/c-1`). */
   readonly id: string;
   /** Id of the mailbox entry being handled. */
   readonly messageId: string;
@@ -30,7 +30,7 @@ export interface ActorContext {
   readonly now: number;
   /**
    * The fencing epoch of the shard lease this turn runs under. What the actor sends to the
-   * outside (commands to edges) carries it, so a receiver can ignore a stale owner.
+   * outside (commands to devices) carries it, so a receiver can ignore a stale owner.
    */
   readonly epoch: number;
   readonly log: Logger;
@@ -61,7 +61,7 @@ export interface ActorDefinition<
   H extends HandlerMap<S> = HandlerMap<S>,
   T extends HandlerMap<S> = HandlerMap<S>,
 > {
-  /** The address type, e.g. `edge` for `edge/<edgeId>`. */
+  /** The address type, e.g. `counter` for `counter/<id>`. */
   readonly type: string;
   /** The state of an actor that has never handled a message. */
   initialState(id: string): S;
@@ -69,6 +69,8 @@ export interface ActorDefinition<
   readonly handlers: H;
   /** Durable timer handlers by timer name. */
   readonly timers?: T;
+  /** Fields its handlers' log lines carry besides `address` (e.g. `{ deviceId: id }`). */
+  logFields?(id: string): Readonly<Record<string, string>>;
 }
 
 const TYPE = /^[a-z][a-z0-9-]{0,31}$/;

@@ -4,8 +4,8 @@
  *
  * Field names are the same everywhere, so a central store can filter on them:
  * - `nodeId`   the hub node (bound by HubNode to all it logs)
- * - `address`, `edgeId`   the actor a line is about (bound by the runtime for each handler call;
- *   `edgeId` for edge actors)
+ * - `address`   the actor a line is about (bound by the runtime for each handler call, with the
+ *   fields its definition's `logFields` names, e.g. a device id)
  * - `tunnelId` a remote-access tunnel; `shard`, `epoch` placement; `link` a hub-side link;
  *   `component` the part of a gateway; `err` an error (pino serialises it).
  */
@@ -28,7 +28,14 @@ export const silentLogger: Logger = {
   },
 };
 
-/** The fields a handler's log lines carry: the actor's address and, for an edge, its id. */
-export function actorLogFields(address: string): { address: string; edgeId?: string } {
-  return address.startsWith('edge/') ? { address, edgeId: address.slice(5) } : { address };
+/**
+ * The fields a handler's log lines carry: the actor's address, and the fields its definition
+ * names for its id.
+ */
+export function actorLogFields(
+  address: string,
+  id: string,
+  definition: { logFields?(id: string): Readonly<Record<string, string>> },
+): Record<string, string> {
+  return { address, ...definition.logFields?.(id) };
 }

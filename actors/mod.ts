@@ -1,6 +1,7 @@
 /**
  * The actor runtime: hub nodes, placement by rendezvous hashing over live members, shard
- * leases with fencing tokens, turns, durable timers, and the edge actor's behaviour.
+ * leases with fencing tokens, turns and durable timers. It knows no actor types: their
+ * definitions are handed to a node.
  */
 
 export type { ActorSlot } from './actor-table.ts';
@@ -9,25 +10,6 @@ export type { ActorClient } from './client.ts';
 export { createActorClient } from './client.ts';
 export type { ActorContext, ActorDefinition, Handler, HandlerMap, OutboxEvent, PayloadOf } from './define.ts';
 export { defineActor } from './define.ts';
-export type {
-  AlarmPayload,
-  CommandPayload,
-  CommandRecord,
-  CommandResultPayload,
-  EdgeActorOptions,
-  EdgeState,
-  EdgeTransport,
-  TelemetryPayload,
-} from './edge-actor.ts';
-export { createEdgeActor, EDGE_OFFLINE_AFTER_MS, edgeActor } from './edge-actor.ts';
-export type {
-  TunnelClosePayload,
-  TunnelOpenPayload,
-  TunnelRecord,
-  TunnelService,
-  TunnelState,
-} from './edge-tunnels.ts';
-export { isActive as isActiveTunnel, MAX_FINISHED_TUNNELS } from './edge-tunnels.ts';
 export { ConfigError, TerminalError } from './errors.ts';
 export type { HistogramJSON } from './histogram.ts';
 export { Histogram, histogramDelta } from './histogram.ts';

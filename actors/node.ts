@@ -3,7 +3,7 @@
  * turns over their mailboxes, fires their durable timers, trims what is done, and hands its
  * shards off when the ring changes or when it stops.
  *
- *   await using node = await startHubNode({ redis, keyspace, actors: [edgeActor] });
+ *   await using node = await startHubNode({ redis, keyspace, actors: [counter] });
  *
  * Timing (defaults): heartbeat and lease maintenance every `tickMs` = 250 ms; a node counts as
  * dead and its leases expire `leaseMs` = 1500 ms after its last heartbeat/renewal. A node that

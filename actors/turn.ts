@@ -395,7 +395,7 @@ function contextFor(
     now,
     epoch,
     get log() {
-      return log.child(actorLogFields(slot.address));
+      return log.child(actorLogFields(slot.address, slot.id, slot.definition));
     },
     setTimer(name, delayMs, data) {
       if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name))

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EdgeState, type NodeStats, readNodeStats } from '../actors/mod.ts';
+import { type NodeStats, readNodeStats } from '../actors/mod.ts';
 import {
   connectRedis,
   createKeyspace,
@@ -15,6 +15,7 @@ import {
   openPipeline,
   type Redis,
 } from '../bus/mod.ts';
+import type { EdgeState } from '../edge/mod.ts';
 import {
   type DevicehubProcess,
   freePort,

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
-import { encodeCompact } from '../edge/compact.ts';
-import { KAFKA_TOPICS } from '../edge/protocol.ts';
+import { encodeCompact } from '../edge/protocol/compact.ts';
+import { KAFKA_TOPICS } from '../edge/protocol/protocol.ts';
 import { descendants, spawnDevicehub, waitFor, waitUntilGone } from '../infra/mod.ts';
 
 interface Summary {

@@ -3,7 +3,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createActorClient, edgeActor } from '../actors/mod.ts';
+import { createActorClient } from '../actors/mod.ts';
+import { edgeActor } from '../edge/mod.ts';
 import { freePort, spawnDevicehub, waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 

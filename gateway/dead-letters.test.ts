@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { DecodeError } from '../edge/errors.ts';
 import { Ingest } from '../edge/mod.ts';
+import { DecodeError } from '../edge/protocol/errors.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { createApiKey } from './auth.ts';
 import { type Database, openDatabase } from './db/database.ts';

@@ -2,8 +2,9 @@
  * Edges' live state for the API: each edge actor's checkpointed shadow and the hub node holding
  * its shard, read for a page of edges in one Redis round trip.
  */
-import { type EdgeState, readActorState } from '../actors/mod.ts';
+import { readActorState } from '../actors/mod.ts';
 import { execOrThrow, type Keyspace, openPipeline, type Redis } from '../bus/mod.ts';
+import type { EdgeState } from '../edge/mod.ts';
 
 export interface EdgeView {
   readonly online: boolean;

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { createActorClient, edgeActor } from '../actors/mod.ts';
+import { createActorClient } from '../actors/mod.ts';
+import { edgeActor } from '../edge/mod.ts';
 import { waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { createApiKey } from './auth.ts';

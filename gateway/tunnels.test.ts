@@ -8,8 +8,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
-import { createActorClient, edgeActor } from '../actors/mod.ts';
+import { createActorClient } from '../actors/mod.ts';
 import { allocatedPorts, type Keyspace, type Redis } from '../bus/mod.ts';
+import { edgeActor } from '../edge/mod.ts';
 import { waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { createApiKey } from './auth.ts';

@@ -7,15 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
-import {
-  type EdgeState,
-  edgeActor,
-  type HubNode,
-  type HubNodeOptions,
-  readActorState,
-  startHubNode,
-} from '../actors/mod.ts';
+import { type HubNode, type HubNodeOptions, readActorState, startHubNode } from '../actors/mod.ts';
 import { connectRedis, createKeyspace, type Keyspace, type KeyspaceOptions, type Redis } from '../bus/mod.ts';
+import { type EdgeState, edgeActor } from '../edge/mod.ts';
 import { type HubProcess, keyspaceArgs, spawnHubNode } from './hub-process.ts';
 import { startRedisCluster } from './redis-cluster.ts';
 import { startRedisServer } from './redis-server.ts';

@@ -7,13 +7,15 @@
  * health every 300 s, by design).
  */
 import { isDeepStrictEqual } from 'node:util';
-import { type ActorContext, type EdgeState, edgeActor, silentLogger } from '../../actors/mod.ts';
+import { type ActorContext, silentLogger } from '../../actors/mod.ts';
 import {
   birthOf,
   CompactEdge,
   type CompactMessage,
   decodeCompact,
   decodeLegacy,
+  type EdgeState,
+  edgeActor,
   elevatorDay,
   encodeCompact,
   type HubMessage,

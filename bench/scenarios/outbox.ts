@@ -12,7 +12,8 @@
  * the same edge; maxBacklog: events queued, most at once; drainSeconds: from the recovery until
  * the backlog is back to what it was before the stall.
  */
-import { createActorClient, edgeActor } from '../../actors/mod.ts';
+import { createActorClient } from '../../actors/mod.ts';
+import { edgeActor } from '../../edge/mod.ts';
 import { startWebBackendStandIn, waitFor } from '../../infra/mod.ts';
 import { edgeId, startBenchCluster } from '../cluster.ts';
 import { httpClient } from '../http-client.ts';

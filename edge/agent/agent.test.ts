@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createActorClient, edgeActor } from '../../actors/mod.ts';
+import { createActorClient } from '../../actors/mod.ts';
 import {
   freePort,
   type KafkaServer,
@@ -20,12 +20,10 @@ import {
   waitFor,
 } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
+import { edgeActor } from '../actor/mod.ts';
 import { LINK_USER } from '../broker/mod.ts';
-import { DownlinkRelay, kafkaDownlink } from '../downlink-relay.ts';
-import { KafkaLink } from '../kafka-link.ts';
-import { legacyStatus } from '../legacy-encoder.ts';
-import { MqttLink } from '../mqtt-link.ts';
-import type { Birth, Status } from '../normalized.ts';
+import { DownlinkRelay, KafkaLink, kafkaDownlink, MqttLink } from '../link/mod.ts';
+import { type Birth, legacyStatus, type Status } from '../protocol/mod.ts';
 import { EdgeAgent, type EdgeAgentOptions, type EdgeConfig } from './agent.ts';
 import { DiskQueue } from './disk-queue.ts';
 import { startLocalInput } from './local-input.ts';

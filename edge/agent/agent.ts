@@ -8,12 +8,19 @@
 import { randomBytes } from 'node:crypto';
 import { statfs } from 'node:fs/promises';
 import { freemem, uptime } from 'node:os';
-import { type CompactMessage, encodeCompact } from '../compact.ts';
-import type { DownlinkCommand } from '../downlink-relay.ts';
-import { decodeLegacy } from '../legacy.ts';
-import type { Birth, Health, Status, Vision } from '../normalized.ts';
-import { UPLINK_QOS, uplinkTopic } from '../protocol.ts';
-import { StatusEncoder } from '../status-encoder.ts';
+import {
+  type Birth,
+  type CompactMessage,
+  type DownlinkCommand,
+  decodeLegacy,
+  encodeCompact,
+  type Health,
+  type Status,
+  StatusEncoder,
+  UPLINK_QOS,
+  uplinkTopic,
+  type Vision,
+} from '../protocol/mod.ts';
 import { DiskQueue } from './disk-queue.ts';
 import { AgentError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';

@@ -13,8 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import { type MosquittoServer, startMosquitto, waitFor } from '../../infra/mod.ts';
 import { DynsecClient, edgeRoleName, LINK_USER } from '../broker/mod.ts';
-import { decodeCompact } from '../compact.ts';
-import { downlinkTopic, uplinkTopic } from '../protocol.ts';
+import { decodeCompact, downlinkTopic, uplinkTopic } from '../protocol/mod.ts';
 import { EdgeAgent } from './agent.ts';
 import type { Logger } from './logger.ts';
 

@@ -9,7 +9,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DecodeError } from '../errors.ts';
+import { DecodeError } from '../protocol/mod.ts';
 import type { EdgeAgent } from './agent.ts';
 
 const LIMIT = 16 * 1024;

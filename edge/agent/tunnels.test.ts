@@ -38,8 +38,7 @@ import {
 } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { LINK_USER } from '../broker/mod.ts';
-import { DownlinkRelay, mqttDownlink } from '../downlink-relay.ts';
-import { MqttLink } from '../mqtt-link.ts';
+import { DownlinkRelay, MqttLink, mqttDownlink } from '../link/mod.ts';
 import { EdgeAgent } from './agent.ts';
 import { TunnelExecutor } from './tunnels.ts';
 

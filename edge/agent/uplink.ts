@@ -6,7 +6,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
 import type { Logger } from '../../actors/mod.ts';
-import { downlinkTopic, KAFKA_TOPICS } from '../protocol.ts';
+import { downlinkTopic, KAFKA_TOPICS } from '../protocol/mod.ts';
 import type { QueuedMessage } from './disk-queue.ts';
 import { AgentError } from './errors.ts';
 

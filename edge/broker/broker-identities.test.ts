@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type MosquittoServer, startMosquitto, waitFor } from '../../infra/mod.ts';
-import { downlinkTopic, uplinkFilters, uplinkTopic } from '../protocol.ts';
+import { downlinkTopic, uplinkFilters, uplinkTopic } from '../protocol/mod.ts';
 import { BrokerIdentities } from './broker-identities.ts';
 import { BrokerAdminError, DynsecClient } from './dynsec-client.ts';
 import { ADMIN_USER, CONTROL_TOPIC, isEdgeUser, LINK_USER } from './identities.ts';

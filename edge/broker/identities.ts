@@ -6,7 +6,7 @@
  * manages dynsec over `$CONTROL`. The links' and the admin's user names hold an `@`, which no edge
  * id can (`isValidEdgeId`): no edge can ever be registered under them.
  */
-import { downlinkTopic, isValidEdgeId, legacyUplinkTopic, PROTOCOL_VERSION } from '../protocol.ts';
+import { downlinkTopic, isValidEdgeId, legacyUplinkTopic, PROTOCOL_VERSION } from '../protocol/mod.ts';
 
 /** The hub's links (MQTT link, downlink relay) log in as this user. */
 export const LINK_USER = 'link@devicehub';

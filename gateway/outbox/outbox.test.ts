@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { createActorClient, edgeActor } from '../../actors/mod.ts';
+import { createActorClient } from '../../actors/mod.ts';
+import { edgeActor } from '../../edge/mod.ts';
 import { startWebBackendStandIn, type WebBackendStandIn, waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { type Database, openDatabase } from '../db/database.ts';

@@ -4,8 +4,8 @@
  * claims of a finished tunnel back to the pool. Both idempotent (a batch may come twice).
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { TunnelService } from '../../actors/mod.ts';
 import { type Keyspace, type Redis, releasePorts } from '../../bus/mod.ts';
+import type { TunnelService } from '../../edge/mod.ts';
 import type { Db } from '../db/database.ts';
 import { alarms, tunnels } from '../db/schema.ts';
 import type { SinkHandler } from './sink.ts';

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
-import { createActorClient, edgeActor } from '../../actors/mod.ts';
+import { createActorClient } from '../../actors/mod.ts';
+import { edgeActor } from '../../edge/mod.ts';
 import { audit } from '../audit.ts';
 import { type AuthEnv, actorOf, requireAuth } from '../auth.ts';
 import { auditLog, edges } from '../db/schema.ts';

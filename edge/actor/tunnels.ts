@@ -12,46 +12,8 @@
  * a finished tunnel, records it, and tells the web backend and the live feed). Whenever a tunnel
  * ends the edge gets `tunnel.close` (harmless when it never opened).
  */
-import type { ActorContext } from './define.ts';
-
-export type TunnelState = 'requested' | 'open' | 'closed' | 'expired' | 'failed';
-
-export interface TunnelService {
-  /** `ssh`, `camera` or `console`. */
-  readonly name: string;
-  /** The remote port on the tunnel server; null in multiplexed mode. */
-  readonly remotePort: number | null;
-  /** Multiplexed mode: the name clients ask the tunnel server's HTTP CONNECT port for. */
-  readonly host?: string;
-}
-
-export interface TunnelRecord {
-  readonly services: readonly TunnelService[];
-  readonly state: TunnelState;
-  readonly requestedAt: number;
-  readonly expiresAt: number;
-  /** The edge's report when it opened (e.g. its frpc's proxy names). */
-  readonly opened?: unknown;
-  readonly openedAt?: number;
-  readonly endedAt?: number;
-  readonly reason?: string;
-}
-
-export interface TunnelOpenPayload {
-  readonly id: string;
-  readonly services: readonly TunnelService[];
-  /** When the tunnel closes by itself (ms since the epoch). */
-  readonly expiresAt: number;
-  /** Extra arguments for the edge's tunnel executor (server address, token, mode). */
-  readonly args?: Readonly<Record<string, unknown>>;
-  /** How long the edge has to report the tunnel open (default 60 s). */
-  readonly openTimeoutMs?: number;
-}
-
-export interface TunnelClosePayload {
-  readonly id: string;
-  readonly reason?: string;
-}
+import type { ActorContext } from '../../actors/mod.ts';
+import type { TunnelClosePayload, TunnelOpenPayload, TunnelRecord } from '../protocol/mod.ts';
 
 /** Finished tunnels kept in the state (oldest go first). */
 export const MAX_FINISHED_TUNNELS = 20;

@@ -3,7 +3,7 @@
  * the same from the legacy JSON and from the compact format. Decoders produce `HubMessage`s, the
  * edge actor's methods and payloads.
  */
-import type { AlarmPayload, CommandResultPayload, TelemetryPayload } from '../actors/mod.ts';
+import type { AlarmPayload, CommandResultPayload, TelemetryPayload } from './payloads.ts';
 
 export type HubMessage =
   | { readonly method: 'telemetry'; readonly payload: TelemetryPayload }

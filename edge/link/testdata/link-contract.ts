@@ -8,16 +8,18 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createActorClient, type EdgeState, type EdgeTransport, edgeActor } from '../../actors/mod.ts';
-import { type Keyspace, readDeadLetters } from '../../bus/mod.ts';
-import { spawnDevicehub, waitFor } from '../../infra/mod.ts';
-import type { TestRedis } from '../../infra/test-redis.ts';
-import type { CompactMessage } from '../compact.ts';
-import { type DownlinkCommand, DownlinkRelay, type DownlinkSender } from '../downlink-relay.ts';
-import { birthOf, elevatorDay } from '../elevator-day.ts';
-import type { EdgeLink, IngestOptions } from '../link.ts';
+import { createActorClient } from '../../../actors/mod.ts';
+import { type Keyspace, readDeadLetters } from '../../../bus/mod.ts';
+import { spawnDevicehub, waitFor } from '../../../infra/mod.ts';
+import type { TestRedis } from '../../../infra/test-redis.ts';
+import { type EdgeState, edgeActor } from '../../actor/mod.ts';
+import type { CompactMessage } from '../../protocol/compact.ts';
+import type { DownlinkCommand, EdgeTransport } from '../../protocol/mod.ts';
+import { birthOf, elevatorDay } from '../../sim/elevator-day.ts';
+import { CompactEdge, LegacyEdge, type LegacyMessage } from '../../sim/workloads.ts';
+import { DownlinkRelay, type DownlinkSender } from '../downlink-relay.ts';
+import type { EdgeLink, IngestOptions } from '../ingest.ts';
 import { provisionEdges, RedisEdgeRegistry } from '../registry.ts';
-import { CompactEdge, LegacyEdge, type LegacyMessage } from '../workloads.ts';
 
 /** An edge as the test drives it, over the transport under test. */
 export interface TestEdge extends AsyncDisposable {

@@ -8,10 +8,8 @@
  * the batch keeps its offsets from being committed (and Kafka delivers it again).
  */
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
-import { decodeCompact } from './compact.ts';
-import { decodeLegacy } from './legacy.ts';
-import { type EdgeLink, Ingest, type IngestOptions } from './link.ts';
-import { KAFKA_TOPICS } from './protocol.ts';
+import { decodeCompact, decodeLegacy, KAFKA_TOPICS } from '../protocol/mod.ts';
+import { type EdgeLink, Ingest, type IngestOptions } from './ingest.ts';
 
 export interface KafkaLinkOptions extends IngestOptions {
   readonly brokers: readonly string[];

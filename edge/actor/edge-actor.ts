@@ -15,7 +15,17 @@
  *   subscription message by message): the last 32 numbers below the newest are remembered, so a
  *   late message is taken once — counted, its alarm applied, its telemetry not laid over newer.
  */
-import { type ActorContext, defineActor } from './define.ts';
+import { type ActorContext, defineActor, TerminalError } from '../../actors/mod.ts';
+import type {
+  AlarmPayload,
+  CommandPayload,
+  CommandResultPayload,
+  EdgeTransport,
+  TelemetryPayload,
+  TunnelClosePayload,
+  TunnelOpenPayload,
+} from '../protocol/mod.ts';
+import { type CommandRecord, type EdgeState, MAX_COMMANDS } from './state.ts';
 import {
   closeTunnel,
   expireTunnels,
@@ -23,116 +33,9 @@ import {
   invalidOpen,
   openResult,
   openTunnel,
-  type TunnelClosePayload,
-  type TunnelOpenPayload,
-  type TunnelRecord,
-} from './edge-tunnels.ts';
-import { TerminalError } from './errors.ts';
+} from './tunnels.ts';
 
 export const EDGE_OFFLINE_AFTER_MS = 30_000;
-
-/** How an edge reaches the hub; its commands go back the same way. */
-export type EdgeTransport = 'mqtt' | 'kafka';
-
-export type TelemetryKind = 'status' | 'vision' | 'heartbeat' | 'birth';
-
-export interface TelemetryPayload {
-  readonly kind: TelemetryKind;
-  /** Per-edge sequence number, increasing by one per message since `boot`. */
-  readonly seq?: number;
-  /** Boot id: a new one resets sequence tracking (the device restarted). */
-  readonly boot?: string;
-  /** The device's timestamp (ms). */
-  readonly ts?: number;
-  readonly data?: Readonly<Record<string, unknown>>;
-  /** Static facts that came with this message (legacy status repeats them every time). */
-  readonly birth?: Readonly<Record<string, unknown>>;
-  /** The transport it came over, set by the hub's link. */
-  readonly via?: EdgeTransport;
-  /**
-   * Birth only: the longest the edge stays silent when all is well (a compact agent's snapshot
-   * period); it goes offline after 2.5 times that instead of after EDGE_OFFLINE_AFTER_MS.
-   */
-  readonly silenceSeconds?: number;
-}
-
-export interface AlarmPayload {
-  /** Alarm type, e.g. `trapped`, `overspeed`, `ebike`, `smoke`. */
-  readonly alarm: string;
-  readonly phase: 'start' | 'end';
-  readonly seq?: number;
-  readonly boot?: string;
-  readonly ts?: number;
-  readonly data?: Readonly<Record<string, unknown>>;
-  readonly via?: EdgeTransport;
-}
-
-/** A command for the edge (e.g. open a tunnel): sent over its transport, tracked to a result. */
-export interface CommandPayload {
-  /** Unique per command; a repeated id is ignored. */
-  readonly id: string;
-  readonly type: string;
-  readonly args?: Readonly<Record<string, unknown>>;
-  /** When the command fails if the edge has not answered (ms since the epoch). */
-  readonly deadline: number;
-}
-
-export interface CommandResultPayload {
-  readonly id: string;
-  readonly ok: boolean;
-  readonly result?: unknown;
-  readonly error?: string;
-  readonly via?: EdgeTransport;
-}
-
-export interface CommandRecord {
-  readonly type: string;
-  readonly status: 'sent' | 'succeeded' | 'failed';
-  readonly deadline: number;
-  readonly at: number;
-  readonly result?: unknown;
-  readonly error?: string;
-}
-
-/** Commands kept in an edge's state (oldest finished ones go first). */
-export const MAX_COMMANDS = 50;
-
-export interface OpenAlarm {
-  readonly since: number;
-  readonly data: Readonly<Record<string, unknown>>;
-}
-
-export interface EdgeState {
-  readonly online: boolean;
-  readonly firstSeen: number | null;
-  readonly lastSeen: number | null;
-  /** Last values per telemetry kind, merged field by field. */
-  readonly shadow: Readonly<Partial<Record<TelemetryKind, Readonly<Record<string, unknown>>>>>;
-  /** Device timestamp of the last update per kind. */
-  readonly updatedAt: Readonly<Partial<Record<TelemetryKind, number>>>;
-  readonly openAlarms: Readonly<Record<string, OpenAlarm>>;
-  readonly alarmsRaised: number;
-  readonly seq: {
-    readonly boot: string;
-    readonly last: number;
-    /** Bit k set: message `last - 1 - k` was received (the reorder window). */
-    readonly window: number;
-    readonly received: number;
-    /** Numbers skipped and not (yet) arrived. */
-    readonly gaps: number;
-    readonly duplicates: number;
-  };
-  /** When the offline timer is due (ms). */
-  readonly offlineDue: number;
-  /** Recent commands by id. */
-  readonly commands?: Readonly<Record<string, CommandRecord>>;
-  /** The transport the edge last spoke over (commands go back over it); unknown before. */
-  readonly transport?: EdgeTransport;
-  /** This edge's silence before it counts as offline, when its birth said (else the default). */
-  readonly offlineAfterMs?: number;
-  /** Remote-access tunnels by id: the active ones and the newest finished (edge-tunnels.ts). */
-  readonly tunnels?: Readonly<Record<string, TunnelRecord>>;
-}
 
 const KINDS = new Set<string>(['status', 'vision', 'heartbeat', 'birth']);
 
@@ -335,6 +238,7 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
   return defineActor({
     type: 'edge',
     initialState,
+    logFields: (id) => ({ edgeId: id }),
     handlers: {
       telemetry(state: EdgeState, payload: TelemetryPayload, ctx: ActorContext): EdgeState {
         if (!isRecord(payload) || !KINDS.has(payload.kind as string)) {

@@ -4,9 +4,9 @@
  * written to the dead-letter stream with a bounded excerpt of its bytes and the reason — within
  * its edge's byte budget (bus `queueEdgeDeadLetter`).
  */
-import type { Logger } from '../actors/mod.ts';
-import { type DeadLetterBudget, type Keyspace, queueEdgeDeadLetter } from '../bus/mod.ts';
-import type { DecodeError } from './errors.ts';
+import type { Logger } from '../../actors/mod.ts';
+import { type DeadLetterBudget, type Keyspace, queueEdgeDeadLetter } from '../../bus/mod.ts';
+import type { DecodeError } from '../protocol/mod.ts';
 
 export interface LinkStats {
   /** Device messages handed over by the transport. */

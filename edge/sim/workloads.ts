@@ -8,18 +8,18 @@
  *
  * The simulator and the diet benchmark both send exactly this.
  */
-import type { CompactMessage } from './compact.ts';
-import type { Second } from './elevator-day.ts';
 import {
+  type Birth,
+  type CompactMessage,
+  KAFKA_TOPICS,
   legacyDetection,
   legacyFault,
   legacyHeartbeat,
   legacyStatus,
+  StatusEncoder,
   withSequence,
-} from './legacy-encoder.ts';
-import type { Birth } from './normalized.ts';
-import { KAFKA_TOPICS } from './protocol.ts';
-import { StatusEncoder } from './status-encoder.ts';
+} from '../protocol/mod.ts';
+import type { Second } from './elevator-day.ts';
 
 export type Workload = 'legacy' | 'compact';
 

@@ -8,13 +8,20 @@
  * reconnects, and the broker delivers what it holds for the session again.
  */
 import mqtt, { type ISubscriptionMap, type MqttClient } from 'mqtt';
-import { toError } from '../bus/mod.ts';
-import { describe } from './checks.ts';
-import { decodeCompact } from './compact.ts';
-import { DecodeError, SubscribeRefusedError } from './errors.ts';
-import { decodeLegacy } from './legacy.ts';
-import { type EdgeLink, Ingest, type IngestBatch, type IngestOptions } from './link.ts';
-import { isValidEdgeId, PROTOCOL_VERSION, parseUplinkTopic, UplinkKind, uplinkFilters } from './protocol.ts';
+import { toError } from '../../bus/mod.ts';
+import {
+  DecodeError,
+  decodeCompact,
+  decodeLegacy,
+  describe,
+  isValidEdgeId,
+  PROTOCOL_VERSION,
+  parseUplinkTopic,
+  SubscribeRefusedError,
+  UplinkKind,
+  uplinkFilters,
+} from '../protocol/mod.ts';
+import { type EdgeLink, Ingest, type IngestBatch, type IngestOptions } from './ingest.ts';
 
 /**
  * Largest packet the link accepts (MQTT 5 Maximum Packet Size, told to the broker): above the

@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { waitFor } from '../infra/mod.ts';
-import { FAST_HUB, useRedis } from '../infra/test-redis.ts';
-import { createActorClient } from './client.ts';
-import type { ActorContext, OutboxEvent } from './define.ts';
-import { createEdgeActor, type EdgeState, edgeActor } from './edge-actor.ts';
-import { TerminalError } from './errors.ts';
-import { type Logger, silentLogger } from './logger.ts';
-import { startHubNode } from './node.ts';
-import { readActorState } from './read-state.ts';
+import {
+  type ActorContext,
+  createActorClient,
+  type Logger,
+  type OutboxEvent,
+  readActorState,
+  silentLogger,
+  startHubNode,
+  TerminalError,
+} from '../../actors/mod.ts';
+import { waitFor } from '../../infra/mod.ts';
+import { FAST_HUB, useRedis } from '../../infra/test-redis.ts';
+import { createEdgeActor, edgeActor } from './edge-actor.ts';
+import type { EdgeState } from './state.ts';
 
 /** A context that records what a handler asked for. */
 function recorder(now: number) {

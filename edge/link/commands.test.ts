@@ -7,17 +7,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  type CommandRecord,
-  createActorClient,
-  type EdgeState,
-  edgeActor,
-  readActorState,
-} from '../actors/mod.ts';
-import { type MosquittoServer, startMosquitto, waitFor } from '../infra/mod.ts';
-import { useRedis } from '../infra/test-redis.ts';
-import { EdgeAgent } from './agent/mod.ts';
-import { LINK_USER } from './broker/mod.ts';
+import { createActorClient, readActorState } from '../../actors/mod.ts';
+import { type MosquittoServer, startMosquitto, waitFor } from '../../infra/mod.ts';
+import { useRedis } from '../../infra/test-redis.ts';
+import { type CommandRecord, type EdgeState, edgeActor } from '../actor/mod.ts';
+import { EdgeAgent } from '../agent/mod.ts';
+import { LINK_USER } from '../broker/mod.ts';
 import { DownlinkRelay, mqttDownlink } from './downlink-relay.ts';
 import { MqttLink } from './mqtt-link.ts';
 

@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
-import { type MosquittoServer, startMosquitto, waitFor } from '../infra/mod.ts';
-import { useRedis } from '../infra/test-redis.ts';
-import { LINK_USER } from './broker/mod.ts';
-import { encodeCompact } from './compact.ts';
-import { type DownlinkCommand, mqttDownlink } from './downlink-relay.ts';
+import { type MosquittoServer, startMosquitto, waitFor } from '../../infra/mod.ts';
+import { useRedis } from '../../infra/test-redis.ts';
+import { LINK_USER } from '../broker/mod.ts';
+import type { DownlinkCommand } from '../protocol/mod.ts';
+import { downlinkTopic, encodeCompact, legacyUplinkTopic, uplinkTopic } from '../protocol/mod.ts';
+import { mqttDownlink } from './downlink-relay.ts';
 import { MqttLink } from './mqtt-link.ts';
-import { downlinkTopic, legacyUplinkTopic, uplinkTopic } from './protocol.ts';
 import { type LinkHarness, linkContract } from './testdata/link-contract.ts';
 
 const t = useRedis();

@@ -9,21 +9,12 @@
  */
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import mqtt from 'mqtt';
-import { type EdgeTransport, type Logger, silentLogger } from '../actors/mod.ts';
-import { execOrThrow, type Keyspace, openPipeline, type Redis, toError } from '../bus/mod.ts';
-import { downlinkTopic, KAFKA_TOPICS } from './protocol.ts';
+import { type Logger, silentLogger } from '../../actors/mod.ts';
+import { execOrThrow, type Keyspace, openPipeline, type Redis, toError } from '../../bus/mod.ts';
+import { type DownlinkCommand, downlinkTopic, type EdgeTransport, KAFKA_TOPICS } from '../protocol/mod.ts';
 
 /** The outbox consumer group of the relay for `transport`. */
 export const downlinkGroup = (transport: EdgeTransport) => `downlink-${transport}`;
-
-/** What an edge receives (JSON): on `dh/v1/<edgeId>/down`, or keyed by its id on `dh-downlink`. */
-export interface DownlinkCommand {
-  readonly id: string;
-  readonly type: string;
-  readonly args: Readonly<Record<string, unknown>>;
-  readonly deadline: number;
-  readonly epoch: number;
-}
 
 /** Delivers commands over one transport; resolves once the broker has the command. */
 export interface DownlinkSender {

@@ -6,16 +6,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
-import { type EdgeState, readActorState } from '../actors/mod.ts';
-import { readDeadLetters } from '../bus/mod.ts';
-import { type KafkaServer, startKafka, waitFor } from '../infra/mod.ts';
-import { useRedis } from '../infra/test-redis.ts';
-import { encodeCompact } from './compact.ts';
-import { type DownlinkCommand, kafkaDownlink } from './downlink-relay.ts';
+import { readActorState } from '../../actors/mod.ts';
+import { readDeadLetters } from '../../bus/mod.ts';
+import { type KafkaServer, startKafka, waitFor } from '../../infra/mod.ts';
+import { useRedis } from '../../infra/test-redis.ts';
+import type { EdgeState } from '../actor/mod.ts';
+import type { DownlinkCommand } from '../protocol/mod.ts';
+import {
+  type Birth,
+  encodeCompact,
+  KAFKA_TOPICS,
+  legacyDetection,
+  legacyFault,
+  legacyStatus,
+  type Status,
+} from '../protocol/mod.ts';
+import { kafkaDownlink } from './downlink-relay.ts';
 import { KafkaLink } from './kafka-link.ts';
-import { legacyDetection, legacyFault, legacyStatus } from './legacy-encoder.ts';
-import type { Birth, Status } from './normalized.ts';
-import { KAFKA_TOPICS } from './protocol.ts';
 import { type LinkHarness, linkContract } from './testdata/link-contract.ts';
 
 const t = useRedis();

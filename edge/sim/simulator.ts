@@ -15,10 +15,17 @@
  */
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { EdgeTransport } from '../actors/mod.ts';
-import { type CompactMessage, encodeCompact } from './compact.ts';
+import type { EdgeTransport } from '../protocol/mod.ts';
+import {
+  type CompactMessage,
+  encodeCompact,
+  KAFKA_TOPICS,
+  legacyQos,
+  legacyUplinkTopic,
+  UPLINK_QOS,
+  uplinkTopic,
+} from '../protocol/mod.ts';
 import { birthOf, elevatorDay, type Second } from './elevator-day.ts';
-import { KAFKA_TOPICS, legacyQos, legacyUplinkTopic, UPLINK_QOS, uplinkTopic } from './protocol.ts';
 import { CompactEdge, LegacyEdge, type LegacyMessage, type Workload } from './workloads.ts';
 
 export interface SimulatorOptions {

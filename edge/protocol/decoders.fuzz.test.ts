@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import fc from 'fast-check';
-import { encodeEntry } from '../bus/mod.ts';
+import { encodeEntry } from '../../bus/mod.ts';
 import { decodeCompact } from './compact.ts';
 import { DecodeError } from './errors.ts';
 import { kafkaProduceBytes, mqttPublishBytes } from './framing.ts';

@@ -5,7 +5,7 @@
  * commit), so what the broker hands over is either in Redis or handed over again.
  */
 import type { ChainableCommander } from 'ioredis';
-import { type EdgeTransport, type Logger, silentLogger } from '../actors/mod.ts';
+import { type Logger, silentLogger } from '../../actors/mod.ts';
 import {
   type DeadLetterBudget,
   type EncodedMessage,
@@ -17,13 +17,16 @@ import {
   type Redis,
   toError,
   waitForReplicas,
-} from '../bus/mod.ts';
-import { describe } from './checks.ts';
+} from '../../bus/mod.ts';
+import type { EdgeTransport } from '../protocol/mod.ts';
+import {
+  DecodeError,
+  describe,
+  type HubMessage,
+  isValidEdgeId,
+  MAX_DEVICE_MESSAGE_BYTES,
+} from '../protocol/mod.ts';
 import { DeadLetterLog, type LinkStats, queueDeviceDeadLetter } from './dead-letter.ts';
-import { DecodeError } from './errors.ts';
-import { MAX_DEVICE_MESSAGE_BYTES } from './limits.ts';
-import type { HubMessage } from './normalized.ts';
-import { isValidEdgeId } from './protocol.ts';
 import type { EdgeRegistry } from './registry.ts';
 
 export interface EdgeLink extends AsyncDisposable {

@@ -9,8 +9,8 @@
  * check costs nothing per message. An edge provisioned a moment ago may be refused for up to
  * one refresh period: its messages are dead-lettered with the reason, not lost silently.
  */
-import { type Logger, silentLogger } from '../actors/mod.ts';
-import { type Keyspace, type Redis, toError } from '../bus/mod.ts';
+import { type Logger, silentLogger } from '../../actors/mod.ts';
+import { type Keyspace, type Redis, toError } from '../../bus/mod.ts';
 
 export interface EdgeRegistry {
   has(edgeId: string): boolean;

@@ -6,12 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readDeadLetters } from '../bus/mod.ts';
-import { useRedis } from '../infra/test-redis.ts';
-import { encodeCompact } from './compact.ts';
-import { Ingest } from './link.ts';
-import { decodeCompact } from './mod.ts';
-import type { HubMessage } from './normalized.ts';
+import { readDeadLetters } from '../../bus/mod.ts';
+import { useRedis } from '../../infra/test-redis.ts';
+import { decodeCompact } from '../mod.ts';
+import { encodeCompact, type HubMessage } from '../protocol/mod.ts';
+import { Ingest } from './ingest.ts';
 
 const t = useRedis();
 

@@ -4,7 +4,7 @@
  * sightings; two faults. Deterministic for a seed. Vision changes fall on 5-second boundaries,
  * when the legacy elenet reports.
  */
-import type { Birth, Health, Status, Vision } from './normalized.ts';
+import type { Birth, Health, Status, Vision } from '../protocol/mod.ts';
 
 export interface Second {
   readonly t: number;

@@ -21,17 +21,22 @@ import {
   isCluster,
   type Keyspace,
   type Redis,
-} from '../bus/mod.ts';
-import { type MosquittoServer, startMosquitto, waitFor } from '../infra/mod.ts';
-import { useRedis } from '../infra/test-redis.ts';
-import { LINK_USER } from './broker/mod.ts';
-import { encodeCompact } from './compact.ts';
-import { legacyCommandResult } from './legacy-encoder.ts';
-import { MAX_DEVICE_MESSAGE_BYTES } from './limits.ts';
+} from '../../bus/mod.ts';
+import { type MosquittoServer, startMosquitto, waitFor } from '../../infra/mod.ts';
+import { useRedis } from '../../infra/test-redis.ts';
+import { LINK_USER } from '../broker/mod.ts';
+import {
+  encodeCompact,
+  legacyCommandResult,
+  legacyUplinkTopic,
+  MAX_DEVICE_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  UplinkKind,
+  uplinkTopic,
+} from '../protocol/mod.ts';
+import { bodyOf, compactBytes, FUZZ_EDGE, KEYS, nasty, VALID } from '../protocol/testdata/fuzz-inputs.ts';
 import { MqttLink } from './mqtt-link.ts';
-import { legacyUplinkTopic, PROTOCOL_VERSION, UplinkKind, uplinkTopic } from './protocol.ts';
 import { provisionEdges, RedisEdgeRegistry } from './registry.ts';
-import { bodyOf, compactBytes, FUZZ_EDGE, KEYS, nasty, VALID } from './testdata/fuzz-inputs.ts';
 
 const t = useRedis();
 let broker: MosquittoServer;

@@ -6,11 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { type KafkaCluster, startKafkaCluster, waitFor } from '../infra/mod.ts';
-import { useRedis } from '../infra/test-redis.ts';
-import { encodeCompact } from './compact.ts';
+import { type KafkaCluster, startKafkaCluster, waitFor } from '../../infra/mod.ts';
+import { useRedis } from '../../infra/test-redis.ts';
+import { encodeCompact, KAFKA_TOPICS } from '../protocol/mod.ts';
 import { KafkaLink } from './kafka-link.ts';
-import { KAFKA_TOPICS } from './protocol.ts';
 
 const t = useRedis();
 let kafka: KafkaCluster;

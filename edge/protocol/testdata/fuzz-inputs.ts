@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { pack, unpack } from 'msgpackr';
+import { birthOf } from '../../sim/elevator-day.ts';
 import { type CompactMessage, encodeCompact } from '../compact.ts';
-import { birthOf } from '../elevator-day.ts';
 import { UplinkKind } from '../protocol.ts';
 
 export const FUZZ_EDGE = 'E-fuzz';

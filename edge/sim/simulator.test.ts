@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type MosquittoServer, startMosquitto, waitFor } from '../infra/mod.ts';
-import { useRedis } from '../infra/test-redis.ts';
-import { LINK_USER } from './broker/mod.ts';
-import { MqttLink } from './mqtt-link.ts';
+import { type MosquittoServer, startMosquitto, waitFor } from '../../infra/mod.ts';
+import { useRedis } from '../../infra/test-redis.ts';
+import { LINK_USER } from '../broker/mod.ts';
+import { MqttLink } from '../link/mod.ts';
 import { Simulator, simulatedEdgeId, simulatedPassword } from './simulator.ts';
 
 const EDGES = 40;

@@ -1,0 +1,52 @@
+/**
+ * The edge protocol (docs/protocol.md): topics and kinds, the legacy JSON today's edges send, the
+ * compact format of DeviceHub's agent, the agent's status deadbands, wire-size accounting, the
+ * limits every decoded field is checked against, and the canonical messages both formats decode
+ * into. Shared by the hub's links and the on-device agent, so it loads nothing of the hub.
+ */
+
+export { describe } from './checks.ts';
+export type { CompactMessage } from './compact.ts';
+export { decodeCompact, encodeCompact } from './compact.ts';
+export { DecodeError, MAX_DEVICE_MESSAGE_BYTES, SubscribeRefusedError } from './errors.ts';
+export { kafkaProduceBytes, mqttPublishBytes } from './framing.ts';
+export { decodeLegacy } from './legacy.ts';
+export {
+  legacyCommandResult,
+  legacyDetection,
+  legacyFault,
+  legacyHeartbeat,
+  legacyStatus,
+  withSequence,
+} from './legacy-encoder.ts';
+export type { Birth, Health, HubMessage, Status, Vision } from './normalized.ts';
+export { DIRECTION, DOOR, round, STATUS_EVENT_FIELDS } from './normalized.ts';
+export type {
+  AlarmPayload,
+  CommandPayload,
+  CommandResultPayload,
+  DownlinkCommand,
+  EdgeTransport,
+  TelemetryKind,
+  TelemetryPayload,
+  TunnelClosePayload,
+  TunnelOpenPayload,
+  TunnelRecord,
+  TunnelService,
+  TunnelState,
+} from './payloads.ts';
+export {
+  downlinkTopic,
+  isValidEdgeId,
+  KAFKA_TOPICS,
+  legacyQos,
+  legacyUplinkTopic,
+  PROTOCOL_VERSION,
+  parseUplinkTopic,
+  UPLINK_QOS,
+  UplinkKind,
+  uplinkFilters,
+  uplinkTopic,
+} from './protocol.ts';
+export type { StatusUpdate } from './status-encoder.ts';
+export { DEFAULT_DEADBANDS, StatusEncoder } from './status-encoder.ts';

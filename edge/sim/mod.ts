@@ -1,0 +1,12 @@
+/**
+ * Simulated edges: the two workloads (today's legacy JSON edges and DeviceHub's compact agent),
+ * an elevator's day as a deterministic script, and the simulator that runs thousands of edges
+ * (MQTT connections of their own or shared Kafka producers) for the demo and the benchmarks.
+ */
+
+export type { Second } from './elevator-day.ts';
+export { birthOf, DAY_SECONDS, elevatorDay } from './elevator-day.ts';
+export type { SimulatorOptions } from './simulator.ts';
+export { Simulator, simulatedEdgeId, simulatedPassword } from './simulator.ts';
+export type { LegacyMessage, Workload } from './workloads.ts';
+export { CompactEdge, LegacyEdge } from './workloads.ts';
