@@ -66,7 +66,6 @@ export const isNumber = (value: unknown): value is number =>
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its purpose
 const CONTROL = /[\u0000-\u001f\u007f]/;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
  * A name: a string of at most `max` UTF-16 code units (at least one when `nonEmpty`), with no
@@ -79,7 +78,7 @@ export function isName(value: unknown, max = MAX_NAME_CHARS, nonEmpty = false): 
     value.length <= max &&
     (!nonEmpty || value.length > 0) &&
     !CONTROL.test(value) &&
-    !LONE_SURROGATE.test(value) &&
+    value.isWellFormed() &&
     !(value in Object.prototype)
   );
 }

@@ -6,13 +6,11 @@
  */
 import { z } from '@hono/zod-openapi';
 
-/** A UTF-16 surrogate without its other half: not Unicode, and refused by PostgreSQL's jsonb. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
 /** Why PostgreSQL would refuse `s` in a text or jsonb column, or undefined when it would not. */
 export function unstorable(s: string): string | undefined {
   if (s.includes('\0')) return 'must not contain NUL (U+0000)';
-  if (LONE_SURROGATE.test(s)) return 'must not contain an unpaired surrogate (it is not Unicode)';
+  // A UTF-16 surrogate without its other half is not Unicode, and PostgreSQL's jsonb refuses it.
+  if (!s.isWellFormed()) return 'must not contain an unpaired surrogate (it is not Unicode)';
   return undefined;
 }
 
