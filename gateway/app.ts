@@ -22,7 +22,7 @@ import { configRoutes } from './routes/config.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { edgeRoutes } from './routes/edges.ts';
 import { nodeRoutes } from './routes/nodes.ts';
-import { tunnelRoutes } from './routes/tunnels.ts';
+import { tunnelRoutes } from './tunnels/mod.ts';
 
 /** The largest request body the API reads. */
 export const MAX_BODY_BYTES = 1024 * 1024;

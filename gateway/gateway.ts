@@ -20,8 +20,7 @@ import { EventFeed } from './live-events.ts';
 import { recordAlarms, recordTunnels } from './outbox/records.ts';
 import { OutboxSink } from './outbox/sink.ts';
 import { type WebBackendOptions, WebBackendOutbox } from './outbox/web-backend.ts';
-import { DEFAULT_TUNNEL_SETTINGS } from './routes/tunnels.ts';
-import { type TerminalDeps, terminalPath, terminalSocket } from './terminal-socket.ts';
+import { DEFAULT_TUNNEL_SETTINGS, type TerminalDeps, terminalPath, terminalSocket } from './tunnels/mod.ts';
 
 export interface GatewayOptions {
   readonly database: Database;

@@ -8,15 +8,15 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
-import { createActorClient } from '../actors/mod.ts';
-import { allocatedPorts, type Keyspace, type Redis } from '../bus/mod.ts';
-import { edgeActor } from '../edge/mod.ts';
-import { waitFor } from '../infra/mod.ts';
-import { useRedis } from '../infra/test-redis.ts';
-import { createApiKey } from './auth.ts';
-import { type Database, openDatabase } from './db/database.ts';
-import { auditLog, tunnels } from './db/schema.ts';
-import { startGateways } from './testdata/gateways.ts';
+import { createActorClient } from '../../actors/mod.ts';
+import { allocatedPorts, type Keyspace, type Redis } from '../../bus/mod.ts';
+import { edgeActor } from '../../edge/mod.ts';
+import { waitFor } from '../../infra/mod.ts';
+import { useRedis } from '../../infra/test-redis.ts';
+import { createApiKey } from '../auth.ts';
+import { type Database, openDatabase } from '../db/database.ts';
+import { auditLog, tunnels } from '../db/schema.ts';
+import { startGateways } from '../testdata/gateways.ts';
 
 const t = useRedis();
 const open: (Database | { stop(): Promise<void> })[] = [];

@@ -15,16 +15,16 @@ import type { Duplex } from 'node:stream';
 import { and, eq } from 'drizzle-orm';
 import { Client, type ClientChannel } from 'ssh2';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { Logger } from '../actors/mod.ts';
-import type { Keyspace, Redis } from '../bus/mod.ts';
-import { audit } from './audit.ts';
-import { type Authenticator, actorOf, hasScope } from './auth.ts';
-import type { Db } from './db/database.ts';
-import { terminalSessions, tunnels } from './db/schema.ts';
-import type { TunnelSettings } from './deps.ts';
-import { readTunnels } from './edge-states.ts';
-import { EVENTS_PROTOCOL, refuseUpgrade, upgradeCredentials } from './events-socket.ts';
-import { connectVia } from './tunnel-connect.ts';
+import type { Logger } from '../../actors/mod.ts';
+import type { Keyspace, Redis } from '../../bus/mod.ts';
+import { audit } from '../audit.ts';
+import { type Authenticator, actorOf, hasScope } from '../auth.ts';
+import type { Db } from '../db/database.ts';
+import { terminalSessions, tunnels } from '../db/schema.ts';
+import type { TunnelSettings } from '../deps.ts';
+import { readTunnels } from '../edge-states.ts';
+import { EVENTS_PROTOCOL, refuseUpgrade, upgradeCredentials } from '../events-socket.ts';
+import { connectVia } from './connect-via.ts';
 
 /** The path of a tunnel's terminal, or undefined. */
 export function terminalPath(path: string): { edgeId: string; tunnelId: string } | undefined {

@@ -20,7 +20,15 @@ import type { GatewayDeps, TunnelSettings } from '../deps.ts';
 import { readTunnels } from '../edge-states.ts';
 import { ApiError } from '../errors.ts';
 import { tunnelClaims } from '../outbox/records.ts';
-import { AUTH_ERRORS, BODY_ERRORS, EdgeIdParam, ErrorSchema, json, jsonBody, safeString } from './schemas.ts';
+import {
+  AUTH_ERRORS,
+  BODY_ERRORS,
+  EdgeIdParam,
+  ErrorSchema,
+  json,
+  jsonBody,
+  safeString,
+} from '../routes/schemas.ts';
 
 export const TUNNEL_SERVICES = ['ssh', 'camera', 'console'] as const;
 

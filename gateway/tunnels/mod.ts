@@ -1,0 +1,9 @@
+/**
+ * Remote access on demand: the tunnel routes (`/v1/edges/{id}/tunnels`), how an operator connects
+ * (hints, HTTP CONNECT through frps's multiplexed port) and SSH in the browser.
+ */
+
+export { connectVia } from './connect-via.ts';
+export { DEFAULT_TUNNEL_SETTINGS, tunnelRoutes } from './routes.ts';
+export type { TerminalDeps } from './terminal-socket.ts';
+export { terminalPath, terminalSocket } from './terminal-socket.ts';
