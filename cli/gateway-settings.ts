@@ -1,0 +1,106 @@
+/** The settings of `devicehub gateway`: HTTP, its database, the web backend, tunnels and the broker's identities. */
+
+import { hostPorts, nonEmpty, ranged, type Setting, url } from './setting-checks.ts';
+
+export const GATEWAY_SETTINGS: readonly Setting[] = [
+  { name: 'PORT', commands: ['gateway'], doc: 'HTTP port', ...ranged(0, 65535) },
+  { name: 'HOST', commands: ['gateway'], doc: 'HTTP listen address', check: nonEmpty },
+  {
+    name: 'DATABASE_URL',
+    commands: ['gateway'],
+    doc: 'postgres://… (else embedded PGlite in DH_DATA_DIR)',
+    check: url('postgres:', 'postgresql:'),
+  },
+  { name: 'DH_DATA_DIR', commands: ['gateway'], doc: 'embedded PGlite folder', check: nonEmpty },
+  {
+    name: 'DH_WEB_BACKEND_URL',
+    commands: ['gateway'],
+    doc: 'where fleet events are POSTed',
+    check: url('http:', 'https:'),
+  },
+  {
+    name: 'DH_WEB_BACKEND_TOKEN',
+    commands: ['gateway'],
+    doc: 'bearer token for the web backend',
+    check: nonEmpty,
+  },
+  {
+    name: 'DH_WEB_BACKEND_PARTITIONS',
+    commands: ['gateway'],
+    doc: 'BullMQ partition queues',
+    ...ranged(1, 256),
+  },
+  {
+    name: 'DH_WEB_BACKEND_RATE',
+    commands: ['gateway'],
+    doc: 'most deliveries per second',
+    ...ranged(1, 1_000_000),
+  },
+  {
+    name: 'DH_TUNNEL_PORTS',
+    commands: ['gateway'],
+    doc: 'frps remote port range FROM-TO',
+    check: (v) => (/^\d{1,5}-\d{1,5}$/.test(v) ? undefined : 'expected FROM-TO'),
+  },
+  { name: 'DH_TUNNEL_HOST', commands: ['gateway'], doc: 'public host operators connect to', check: nonEmpty },
+  {
+    name: 'DH_TUNNEL_SERVER',
+    commands: ['gateway'],
+    doc: 'frps address edges dial (host:port)',
+    check: hostPorts,
+  },
+  {
+    name: 'DH_TUNNEL_MAX_TTL',
+    commands: ['gateway'],
+    doc: 'longest tunnel (s)',
+    ...ranged(60, 7 * 24 * 3600),
+  },
+  {
+    name: 'DH_TUNNEL_MUX',
+    commands: ['gateway'],
+    doc: 'frps tcpmux PORT:DOMAIN',
+    check: (v) => (/^\d{1,5}:[A-Za-z0-9.-]+$/.test(v) ? undefined : 'expected PORT:DOMAIN'),
+  },
+  {
+    name: 'DH_TUNNEL_SSH_KEY',
+    commands: ['gateway'],
+    doc: 'private key file for the browser terminal',
+    check: nonEmpty,
+  },
+  {
+    name: 'DH_TUNNEL_SSH_USER',
+    commands: ['gateway'],
+    doc: 'user for the browser terminal',
+    check: nonEmpty,
+  },
+  {
+    name: 'DH_BROKER_ADMIN_URL',
+    commands: ['gateway'],
+    doc: 'mqtt://host:port of the broker whose edge identities the gateway manages (none: not managed)',
+    check: url('mqtt:', 'mqtts:'),
+  },
+  {
+    name: 'DH_BROKER_ADMIN_USER',
+    commands: ['gateway'],
+    doc: 'the broker’s dynamic-security admin (default admin@devicehub)',
+    check: nonEmpty,
+  },
+  {
+    name: 'DH_BROKER_ADMIN_PASSWORD',
+    commands: ['gateway'],
+    doc: 'the broker admin’s password',
+    check: nonEmpty,
+  },
+  {
+    name: 'DH_BROKER_LINK_PASSWORD',
+    commands: ['gateway'],
+    doc: 'password of the link user (link@devicehub) the gateway creates on a bare broker',
+    check: nonEmpty,
+  },
+  {
+    name: 'DH_BROKER_RECONCILE_S',
+    commands: ['gateway'],
+    doc: 'seconds between passes bringing the broker in line with the registry (0: none)',
+    ...ranged(0, 86_400),
+  },
+];

@@ -1,0 +1,68 @@
+/**
+ * The vocabulary of the settings schema (cli/settings.ts): what a setting is, the commands that
+ * read settings, and the value checks each setting names.
+ */
+
+export type CommandName = 'node' | 'link' | 'gateway' | 'simulate' | 'demo' | 'cluster' | 'agent';
+
+export interface Setting {
+  readonly name: string;
+  /** The commands that read it. */
+  readonly commands: readonly CommandName[];
+  readonly doc: string;
+  /** Why `value` is refused, or undefined when it is fine. */
+  check(value: string): string | undefined;
+  /** For an integer setting, the values it takes (flags of the same name take the same). */
+  readonly range?: readonly [number, number];
+}
+
+const int =
+  (min: number, max: number) =>
+  (value: string): string | undefined =>
+    /^-?\d+$/.test(value) && Number(value) >= min && Number(value) <= max
+      ? undefined
+      : `expected an integer ${min}..${max}`;
+
+export const ranged = (min: number, max: number) => ({ range: [min, max] as const, check: int(min, max) });
+
+export const oneOf =
+  (...values: string[]) =>
+  (value: string): string | undefined =>
+    values.includes(value) ? undefined : `expected one of ${values.join(', ')}`;
+
+export const url =
+  (...protocols: string[]) =>
+  (value: string): string | undefined => {
+    if (protocols.includes('redis+cluster:') && value.startsWith('redis+cluster://')) {
+      return /^redis\+cluster:\/\/([^@/]*@)?[^,/:]+:\d+(,[^,/:]+:\d+)*\/?$/.test(value)
+        ? undefined
+        : 'expected redis+cluster://host:port,host:port,…';
+    }
+    try {
+      const parsed = new URL(value);
+      return protocols.includes(parsed.protocol) ? undefined : `expected a ${protocols.join(' or ')} URL`;
+    } catch {
+      return `expected a ${protocols.join(' or ')} URL`;
+    }
+  };
+
+export const hostPorts = (value: string): string | undefined =>
+  value.split(',').every((hp) => /^[A-Za-z0-9_.-]+:\d{1,5}$/.test(hp))
+    ? undefined
+    : 'expected host:port,host:port,…';
+
+export const nonEmpty = (value: string): string | undefined =>
+  value.trim() === '' ? 'must not be empty' : undefined;
+
+export const flag = oneOf('0', '1');
+
+export const ALL: readonly CommandName[] = [
+  'node',
+  'link',
+  'gateway',
+  'simulate',
+  'demo',
+  'cluster',
+  'agent',
+];
+export const HUB: readonly CommandName[] = ['node', 'link', 'gateway', 'demo', 'cluster'];
