@@ -17,10 +17,16 @@ import type { TunnelSettings } from './deps.ts';
 import { eventsSocket, refuseUpgrade } from './events-socket.ts';
 import { FleetView } from './fleet-view.ts';
 import { EventFeed } from './live-events.ts';
-import { recordAlarms, recordTunnels } from './outbox/records.ts';
+import { recordAlarms } from './outbox/records.ts';
 import { OutboxSink } from './outbox/sink.ts';
 import { type WebBackendOptions, WebBackendOutbox } from './outbox/web-backend.ts';
-import { DEFAULT_TUNNEL_SETTINGS, type TerminalDeps, terminalPath, terminalSocket } from './tunnels/mod.ts';
+import {
+  DEFAULT_TUNNEL_SETTINGS,
+  recordTunnels,
+  type TerminalDeps,
+  terminalPath,
+  terminalSocket,
+} from './tunnels/mod.ts';
 
 export interface GatewayOptions {
   readonly database: Database;

@@ -15,7 +15,7 @@ import {
   topDeadLetterEdges,
 } from '../bus/mod.ts';
 import type { GatewayDeps } from './deps.ts';
-import { tunnelCounts } from './outbox/records.ts';
+import { tunnelCounts } from './tunnels/mod.ts';
 
 /** Edges named in the per-edge dead-letter gauge (the worst ones): bounded series, whatever the fleet. */
 export const TOP_DEAD_LETTER_EDGES = 10;

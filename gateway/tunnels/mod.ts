@@ -4,6 +4,7 @@
  */
 
 export { connectVia } from './connect-via.ts';
+export { recordTunnels, tunnelClaims, tunnelCounts } from './records.ts';
 export { DEFAULT_TUNNEL_SETTINGS, tunnelRoutes } from './routes.ts';
 export type { TerminalDeps } from './terminal-socket.ts';
 export { terminalPath, terminalSocket } from './terminal-socket.ts';

@@ -19,7 +19,6 @@ import { edges, tunnels } from '../db/schema.ts';
 import type { GatewayDeps, TunnelSettings } from '../deps.ts';
 import { readTunnels } from '../edge-states.ts';
 import { ApiError } from '../errors.ts';
-import { tunnelClaims } from '../outbox/records.ts';
 import {
   AUTH_ERRORS,
   BODY_ERRORS,
@@ -29,6 +28,7 @@ import {
   jsonBody,
   safeString,
 } from '../routes/schemas.ts';
+import { tunnelClaims } from './records.ts';
 
 export const TUNNEL_SERVICES = ['ssh', 'camera', 'console'] as const;
 
