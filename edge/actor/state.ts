@@ -52,3 +52,8 @@ export interface EdgeState {
   /** Remote-access tunnels by id: the active ones and the newest finished (tunnels.ts). */
   readonly tunnels?: Readonly<Record<string, TunnelRecord>>;
 }
+
+/** A plain object (not null, not an array): how the handlers check a payload and its fields. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,72 @@
+/**
+ * Online and offline: every message marks its edge seen (online, last seen, the transport it came
+ * over); an edge that sends nothing for EDGE_OFFLINE_AFTER_MS (three missed 10 s heartbeats) goes
+ * offline, by a durable timer, even if the node that armed it has died since. A compact agent,
+ * quiet by design, says in its birth how long it may be silent (telemetry.ts) and gets 2.5 times
+ * that. Both changes go to the outbox.
+ */
+import type { ActorContext } from '../../actors/mod.ts';
+import type { EdgeTransport } from '../protocol/mod.ts';
+import type { EdgeState } from './state.ts';
+
+export const EDGE_OFFLINE_AFTER_MS = 30_000;
+
+/**
+ * Marks the edge seen: online, last seen, the offline timer pushed forward when needed, and the
+ * sequence tracking. One new state object per message (this runs for every message of the fleet).
+ */
+export function seen(
+  defaultOfflineAfterMs: number,
+  state: EdgeState,
+  seq: EdgeState['seq'],
+  ctx: ActorContext,
+  shadow = state.shadow,
+  updatedAt = state.updatedAt,
+  via: EdgeTransport | undefined = undefined,
+): EdgeState {
+  const offlineAfterMs = state.offlineAfterMs ?? defaultOfflineAfterMs;
+  const due = ctx.now + offlineAfterMs;
+  let offlineDue = state.offlineDue;
+  // Re-arm only when the timer would fire more than half its window too early: one timer write
+  // per ~15 s per edge instead of one per message (the timer re-checks lastSeen when it fires).
+  if (due - offlineDue > offlineAfterMs * 0.5) {
+    ctx.setTimer('offline', offlineAfterMs);
+    offlineDue = due;
+  }
+  if (!state.online) ctx.emit({ type: 'edge.online', edgeId: ctx.id });
+  const transport = via === 'mqtt' || via === 'kafka' ? via : state.transport;
+  return {
+    online: true,
+    firstSeen: state.firstSeen ?? ctx.now,
+    lastSeen: ctx.now,
+    shadow,
+    updatedAt,
+    openAlarms: state.openAlarms,
+    alarmsRaised: state.alarmsRaised,
+    seq,
+    offlineDue,
+    ...(state.commands === undefined ? {} : { commands: state.commands }),
+    ...(transport === undefined ? {} : { transport }),
+    ...(state.offlineAfterMs === undefined ? {} : { offlineAfterMs: state.offlineAfterMs }),
+    ...(state.tunnels === undefined ? {} : { tunnels: state.tunnels }),
+  };
+}
+
+/**
+ * The `offline` timer's handler: offline when the edge has been silent for its whole window,
+ * else the timer is armed again for the rest of it.
+ */
+export function offlineTimer(defaultOfflineAfterMs: number) {
+  return (state: EdgeState, _data: unknown, ctx: ActorContext): EdgeState | undefined => {
+    if (!state.online || state.lastSeen === null) return undefined;
+    const silentFor = ctx.now - state.lastSeen;
+    const window = state.offlineAfterMs ?? defaultOfflineAfterMs;
+    if (silentFor < window) {
+      // Seen since the timer was armed: wait for the rest of the window.
+      ctx.setTimer('offline', window - silentFor);
+      return { ...state, offlineDue: ctx.now + window - silentFor };
+    }
+    ctx.emit({ type: 'edge.offline', edgeId: ctx.id, lastSeen: state.lastSeen });
+    return { ...state, online: false };
+  };
+}
