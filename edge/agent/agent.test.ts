@@ -24,7 +24,8 @@ import { edgeActor } from '../actor/mod.ts';
 import { LINK_USER } from '../broker/mod.ts';
 import { DownlinkRelay, KafkaLink, kafkaDownlink, MqttLink } from '../link/mod.ts';
 import { type Birth, legacyStatus, type Status } from '../protocol/mod.ts';
-import { EdgeAgent, type EdgeAgentOptions, type EdgeConfig } from './agent.ts';
+import { EdgeAgent, type EdgeAgentOptions } from './agent.ts';
+import type { EdgeConfig } from './config.ts';
 import { DiskQueue } from './disk-queue.ts';
 import { startLocalInput } from './local-input.ts';
 

@@ -3,8 +3,10 @@
  * store-and-forward, configuration polling and broker or transport switching (MQTT, Kafka).
  */
 
-export type { AgentStats, CommandExecutor, EdgeAgentOptions, EdgeConfig } from './agent.ts';
+export type { AgentStats, EdgeAgentOptions } from './agent.ts';
 export { EdgeAgent } from './agent.ts';
+export type { CommandExecutor } from './commands.ts';
+export type { EdgeConfig } from './config.ts';
 export type { QueuedMessage } from './disk-queue.ts';
 export { DiskQueue } from './disk-queue.ts';
 export type { AgentErrorCode } from './errors.ts';

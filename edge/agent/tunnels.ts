@@ -11,7 +11,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { CommandExecutor } from './agent.ts';
+import type { CommandExecutor } from './commands.ts';
 import { AgentError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
 

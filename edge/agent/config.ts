@@ -1,0 +1,63 @@
+/**
+ * The agent's configuration: polled from the configuration service
+ * (`GET /v1/config/edge/{edgeId}`, the gateway's `gateway/routes/config.ts`) with its own
+ * credentials and If-None-Match, long-polled (`?wait=`) once it has a version, so a change
+ * reaches the edge at once.
+ */
+import { AgentError } from './errors.ts';
+import type { BrokerConfig } from './uplink.ts';
+
+/** What `GET /v1/config/edge/{edgeId}` returns (the gateway, `gateway/routes/config.ts`). */
+export interface EdgeConfig {
+  readonly version?: number;
+  readonly broker?: BrokerConfig;
+  readonly snapshotSeconds?: number;
+  readonly healthSeconds?: number;
+}
+
+export interface ConfigPollerOptions {
+  readonly configUrl?: string;
+  readonly edgeId: string;
+  readonly password: string;
+  /** How long the service may hold a poll (seconds; 0: no long-polling). */
+  readonly longPollSeconds: number;
+  /** Aborts a poll in flight when the agent stops. */
+  readonly signal: AbortSignal;
+}
+
+export class ConfigPoller {
+  readonly #o: ConfigPollerOptions;
+  #etag: string | undefined;
+  #config: EdgeConfig | undefined;
+
+  constructor(options: ConfigPollerOptions) {
+    this.#o = options;
+  }
+
+  /** The last configuration received (undefined before the first). */
+  get config(): EdgeConfig | undefined {
+    return this.#config;
+  }
+
+  /** Polls once: the new configuration, or undefined when it has not changed (304). */
+  async poll(): Promise<EdgeConfig | undefined> {
+    const { configUrl, edgeId, password } = this.#o;
+    const wait = this.#etag === undefined ? 0 : this.#o.longPollSeconds;
+    const url = `${configUrl}/v1/config/edge/${encodeURIComponent(edgeId)}${wait > 0 ? `?wait=${wait}` : ''}`;
+    const headers: Record<string, string> = {
+      authorization: `Basic ${Buffer.from(`${edgeId}:${password}`).toString('base64')}`,
+    };
+    if (this.#etag) headers['if-none-match'] = this.#etag;
+    const response = await fetch(url, {
+      headers,
+      signal: AbortSignal.any([this.#o.signal, AbortSignal.timeout((wait + 10) * 1000)]),
+    });
+    if (response.status === 304) return undefined;
+    if (!response.ok)
+      throw new AgentError('CONFIG_UNAVAILABLE', `configuration: HTTP ${response.status} from ${url}`);
+    const config = (await response.json()) as EdgeConfig;
+    this.#etag = response.headers.get('etag') ?? undefined;
+    this.#config = config;
+    return config;
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Store and forward: every message the agent sends gets its sequence number and goes into the
+ * bounded on-disk queue first; the queue's head is sent to the current broker, in order, and
+ * taken off only once the broker has it. Moving to another broker or transport keeps what is
+ * queued: the new connection takes over once it is up, and the previous one is closed.
+ */
+import { type CompactMessage, encodeCompact, UPLINK_QOS, uplinkTopic } from '../protocol/mod.ts';
+import { DiskQueue, type QueuedMessage } from './disk-queue.ts';
+import type { Logger } from './logger.ts';
+import {
+  type BrokerConfig,
+  brokerName,
+  type DownlinkState,
+  openUplink,
+  type Uplink,
+  type UplinkOptions,
+} from './uplink.ts';
+
+export interface ForwarderOptions {
+  readonly edgeId: string;
+  readonly password: string;
+  readonly dataDir: string;
+  readonly maxQueueBytes?: number;
+  readonly downlinkRetry?: UplinkOptions['downlinkRetry'];
+  /** A command arrived on the downlink (its JSON). */
+  readonly onCommand: (payload: Buffer) => void;
+  readonly log: Logger;
+  /** Aborted when the agent stops: nothing more is sent. */
+  readonly signal: AbortSignal;
+}
+
+export interface ForwarderStats {
+  readonly sent: number;
+  readonly queued: number;
+  readonly dropped: number;
+  readonly brokerUrl: string | undefined;
+  readonly downlink: DownlinkState | undefined;
+}
+
+/** `message` numbered `seq`, as the queue holds it: its uplink topic, QoS and compact bytes. */
+function queued(edgeId: string, message: CompactMessage, seq: number): QueuedMessage {
+  return {
+    topic: uplinkTopic(edgeId, message.kind),
+    qos: UPLINK_QOS[message.kind],
+    payload: encodeCompact({ ...message, seq } as CompactMessage),
+  };
+}
+
+export class Forwarder {
+  readonly #o: ForwarderOptions;
+  readonly #queue: DiskQueue;
+  #seq = 0;
+  #sent = 0;
+  #uplink: Uplink | undefined;
+  #pumping = false;
+  #retry: ReturnType<typeof setTimeout> | undefined;
+  /** Clients still trying to reach their broker (ended on close). */
+  readonly #connecting = new Set<{ end(force?: boolean): unknown }>();
+
+  constructor(options: ForwarderOptions) {
+    this.#o = options;
+    this.#queue = new DiskQueue(options.dataDir, { maxBytes: options.maxQueueBytes });
+  }
+
+  /** What it sent and holds, and the broker and downlink subscription in use (undefined before the first connection). */
+  get stats(): ForwarderStats {
+    const [queue, uplink] = [this.#queue, this.#uplink];
+    const [brokerUrl, downlink] =
+      uplink === undefined ? [] : [brokerName(uplink.broker), { ...uplink.downlink }];
+    return { sent: this.#sent, queued: queue.length, dropped: queue.dropped, brokerUrl, downlink };
+  }
+
+  /** Numbers `message`, queues it and sends what waits. */
+  send(message: CompactMessage): void {
+    this.#queue.push(queued(this.#o.edgeId, message, ++this.#seq));
+    void this.#pump();
+  }
+
+  /** Connects to `broker`; once connected it becomes the broker, and the previous one is closed. */
+  async connect(broker: BrokerConfig): Promise<void> {
+    const uplink = await openUplink(broker, {
+      ...this.#o,
+      onConnect: () => void this.#pump(),
+      pending: this.#connecting,
+    });
+    const previous = this.#uplink;
+    this.#uplink = uplink;
+    if (previous) void previous.close().catch(() => {});
+    void this.#pump();
+  }
+
+  /** Sends the queue's head until it is empty or the broker is gone, in order. */
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      for (;;) {
+        const uplink = this.#uplink;
+        const head = this.#queue.peek();
+        if (!uplink?.connected || head === undefined || this.#o.signal.aborted) return;
+        try {
+          await uplink.send(head);
+        } catch (err) {
+          this.#o.log.warn({ err }, 'send failed; keeping the message, trying again shortly');
+          this.#retry ??= setTimeout(() => {
+            this.#retry = undefined;
+            void this.#pump();
+          }, 1000);
+          return;
+        }
+        if (uplink !== this.#uplink && head.qos === 0) continue; // switched mid-send: send again on the new broker
+        this.#queue.shift();
+        this.#sent++;
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** Stops retrying, ends connections still being made and closes the broker connection. */
+  async close(): Promise<void> {
+    clearTimeout(this.#retry);
+    for (const c of this.#connecting) c.end(true);
+    await this.#uplink?.close();
+  }
+}
