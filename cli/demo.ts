@@ -10,36 +10,24 @@
  * simulator, remote-access edge), appends its pino JSON lines to ./.devicehub/logs/<name>.log.
  */
 
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Histogram, histogramDelta, liveMembers, type NodeStats, readNodeStats } from '../actors/mod.ts';
-import { spawnLoadGenerator } from '../bench/mod.ts';
-import { connectRedis, createKeyspace, type Keyspace, readDeadLetters } from '../bus/mod.ts';
-import { LINK_USER } from '../edge/broker/mod.ts';
-import {
-  DownlinkRelay,
-  MqttLink,
-  mqttDownlink,
-  Simulator,
-  simulatedEdgeId,
-  simulatedPassword,
-} from '../edge/mod.ts';
-import type { BrokerAdminOptions } from '../gateway/mod.ts';
+import type { Logger } from 'pino';
+import { connectRedis, createKeyspace, type Keyspace, type Redis } from '../bus/mod.ts';
 import {
   type HubProcess,
-  type MosquittoServer,
   ownChildProcesses,
   type RedisServer,
   spawnHubNode,
-  startMosquitto,
   startRedisServer,
   stopDescendants,
 } from '../infra/mod.ts';
+import { type EdgeSource, startEdgeSource } from './demo-edges.ts';
 import { startDemoGateway } from './demo-gateway.ts';
-import { REMOTE_EDGE, type RemoteEdge, startRemoteEdge } from './demo-remote-edge.ts';
-import { logFile, processLogger } from './logger.ts';
+import { demoLogger, LOG_DIR } from './demo-logs.ts';
+import { startDemoTable } from './demo-table.ts';
+import { logFile } from './logger.ts';
 
 export const demoHelp = `devicehub demo [--edges N] [--nodes N]
 
@@ -48,11 +36,47 @@ export const demoHelp = `devicehub demo [--edges N] [--nodes N]
 Uses REDIS_URL when set; otherwise starts redis-server with its data in ./.devicehub/redis.
 Logs: ./.devicehub/logs/<process>.log (JSON lines; DH_LOG_LEVEL sets the level).`;
 
-/** Where the demo's processes write their logs (one file each, appended to). */
-const LOG_DIR = '.devicehub/logs';
-const demoLogger = (name: string) => processLogger(name, {}, { file: logFile(LOG_DIR, name) });
-
 export async function demoCommand(argv: string[]): Promise<void> {
+  const { edges, nodeCount } = parseDemoArgs(argv);
+  // Finished, failed or interrupted, nothing is left behind: Redis and the hub nodes get process
+  // groups of their own (Ctrl-C reaches only the demo, which stops the hub nodes before Redis),
+  // and whatever still runs when the demo exits is killed. Interrupted while starting, it stops
+  // what has started (SIGTERM, then SIGKILL after 5 s) and exits.
+  ownChildProcesses();
+  const log = demoLogger('demo');
+  log.info({ edges, nodes: nodeCount, logs: resolve(LOG_DIR) }, 'demo starting');
+  const starting = interruptWhileStarting();
+  const { server, redisUrl } = await startServers();
+  const hub = await startHub(redisUrl, nodeCount);
+  // Edges through a real broker when mosquitto is installed (it is, after `npm start`'s
+  // provisioning); otherwise straight into the mailboxes.
+  const source = await startEdgeSource({ redisUrl, keyspace: hub.keyspace, edges });
+  const gateway = await startGateway({ hub, edges, source, log });
+  const started = Date.now();
+
+  let stopTable = () => {};
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    stopTable();
+    await stopDemo({ log, source, gateway, hub, server });
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+  starting.up();
+  stopTable = startDemoTable({
+    redis: hub.redis,
+    keyspace: hub.keyspace,
+    redisUrl,
+    edges,
+    source,
+    gateway,
+    started,
+  });
+}
+
+function parseDemoArgs(argv: string[]): { edges: number; nodeCount: number } {
   const { values } = parseArgs({
     args: argv,
     options: { edges: { type: 'string', default: '1000' }, nodes: { type: 'string', default: '2' } },
@@ -63,14 +87,11 @@ export async function demoCommand(argv: string[]): Promise<void> {
     throw new RangeError(`--edges must be a positive integer, got ${values.edges}`);
   if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > 16)
     throw new RangeError(`--nodes must be 1..16, got ${values.nodes}`);
+  return { edges, nodeCount };
+}
 
-  // Finished, failed or interrupted, nothing is left behind: Redis and the hub nodes get process
-  // groups of their own (Ctrl-C reaches only the demo, which stops the hub nodes before Redis),
-  // and whatever still runs when the demo exits is killed. Interrupted while starting, it stops
-  // what has started (SIGTERM, then SIGKILL after 5 s) and exits.
-  ownChildProcesses();
-  const log = demoLogger('demo');
-  log.info({ edges, nodes: nodeCount, logs: resolve(LOG_DIR) }, 'demo starting');
+/** Until `up()`, SIGINT or SIGTERM stops what has started and exits 1. */
+function interruptWhileStarting(): { up(): void } {
   let up = false;
   const interruptStart = (signal: NodeJS.Signals) => {
     if (up) return;
@@ -79,14 +100,31 @@ export async function demoCommand(argv: string[]): Promise<void> {
   };
   process.once('SIGINT', interruptStart);
   process.once('SIGTERM', interruptStart);
-  let server: RedisServer | undefined;
-  let redisUrl = process.env.REDIS_URL;
-  if (!redisUrl) {
-    const dir = resolve('.devicehub/redis');
-    mkdirSync(dir, { recursive: true });
-    server = await startRedisServer({ dir, fsync: 'everysec' });
-    redisUrl = server.url;
-  }
+  return {
+    up: () => {
+      up = true;
+    },
+  };
+}
+
+/** Redis: REDIS_URL when set, else a redis-server with its data in ./.devicehub/redis. */
+async function startServers(): Promise<{ server?: RedisServer; redisUrl: string }> {
+  const redisUrl = process.env.REDIS_URL;
+  if (redisUrl) return { redisUrl };
+  const dir = resolve('.devicehub/redis');
+  mkdirSync(dir, { recursive: true });
+  const server = await startRedisServer({ dir, fsync: 'everysec' });
+  return { server, redisUrl: server.url };
+}
+
+interface Hub {
+  readonly keyspace: Keyspace;
+  readonly redis: Redis;
+  readonly nodes: readonly HubProcess[];
+}
+
+/** The demo's keyspace and connection, and the hub nodes, each a process of its own. */
+async function startHub(redisUrl: string, nodeCount: number): Promise<Hub> {
   const keyspace = createKeyspace({ prefix: 'demo' });
   const redis = connectRedis(redisUrl, { name: 'demo' });
   redis.on('error', () => {}); // reconnects by itself; the table shows what matters
@@ -105,199 +143,60 @@ export async function demoCommand(argv: string[]): Promise<void> {
     );
   }
   await Promise.all(nodes.map((n) => n.ready));
-  // Edges through a real broker when mosquitto is installed (it is, after `npm start`'s
-  // provisioning); otherwise straight into the mailboxes.
-  const source = await startEdgeSource({ redisUrl, keyspace, edges });
-  // The HTTP API over the same fleet (embedded PGlite); the demo runs on without it if it fails.
-  const gateway = await startDemoGateway({
-    redis,
-    keyspace,
-    edges,
-    remote: source.remote,
-    broker: source.broker,
+  return { keyspace, redis, nodes };
+}
+
+type DemoGateway = Awaited<ReturnType<typeof startDemoGateway>>;
+
+/** The HTTP API over the same fleet (embedded PGlite); the demo runs on without it if it fails. */
+function startGateway(o: { hub: Hub; edges: number; source: EdgeSource; log: Logger }) {
+  return startDemoGateway({
+    redis: o.hub.redis,
+    keyspace: o.hub.keyspace,
+    edges: o.edges,
+    remote: o.source.remote,
+    broker: o.source.broker,
     logger: demoLogger('gateway'),
-  }).catch((error: unknown) => {
-    log.error({ err: error }, 'gateway not started');
+  }).catch((error: unknown): DemoGateway | undefined => {
+    o.log.error({ err: error }, 'gateway not started');
     process.stderr.write(`gateway not started: ${error instanceof Error ? error.message : String(error)}\n`);
     return undefined;
   });
-  const started = Date.now();
+}
 
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    clearInterval(timer);
-    process.stdout.write('\nstopping: edges, hub nodes (handing shards off), Redis…\n');
-    // Ctrl-C reaches the broker and the edges' helpers too (Redis and the hub nodes have process
-    // groups of their own), so some may be gone already: each step gets a few seconds, then the
-    // demo moves on, and kills at the end whatever did not stop.
-    const step = async (name: string, run: () => Promise<unknown>) => {
-      const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5000).unref());
-      const outcome = await Promise.race([run().catch(() => 'failed'), timeout]);
-      if (outcome === 'timeout' || outcome === 'failed') {
-        log.warn({ step: name, outcome }, 'stop step did not finish; going on');
-        process.stdout.write(`  ${name}: ${outcome}, going on\n`);
-      }
-    };
-    await step('edges', () => source.stop());
-    await step('gateway', async () => gateway?.stop());
-    await step('hub nodes', () => Promise.all(nodes.map((n) => n.stop())));
-    redis.disconnect();
-    await step('Redis', async () => server?.stop());
-    // Whatever did not stop in time (a step that timed out) is killed now.
-    const killed = await stopDescendants(1000);
-    if (killed.length > 0)
-      process.stdout.write(
-        `  killed what did not stop in time: ${killed.map((p) => p.command.slice(0, 60)).join('; ')}\n`,
-      );
-    log.info('demo stopped');
-    process.stdout.write('stopped.\n');
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
-  up = true;
-
-  let previous = new Map<string, NodeStats>();
-  const render = async () => {
-    const [stats, members, letters] = await Promise.all([
-      readNodeStats(redis, keyspace),
-      liveMembers(redis, keyspace),
-      readDeadLetters(redis, keyspace, 1000),
-    ]);
-    const lines: string[] = [];
-    let handledTotal = 0;
-    let rate = 0;
-    const latency = new Histogram();
-    lines.push('node      state   shards  actors   msg/s   p99 ms   handled     rss MB');
-    for (const s of stats) {
-      const before = previous.get(s.node);
-      const perSec =
-        before && before.pid === s.pid
-          ? ((s.handled - before.handled) * 1000) / Math.max(1, s.at - before.at)
-          : 0;
-      const window = Histogram.from(
-        histogramDelta(s.latencyMs, before?.pid === s.pid ? before.latencyMs : undefined),
-      );
-      latency.merge(window.toJSON());
-      handledTotal += s.handled;
-      const live = members.includes(s.node);
-      if (live) rate += perSec;
-      lines.push(
-        `${s.node.padEnd(9)} ${(live ? 'up' : 'down').padEnd(7)} ${String(s.shards).padStart(6)} ${String(s.actors).padStart(7)} ${perSec.toFixed(0).padStart(7)} ${window.quantile(0.99).toFixed(1).padStart(8)} ${String(s.handled).padStart(10)} ${(s.rssBytes / 2 ** 20).toFixed(0).padStart(10)}`,
-      );
+/** Stops edges, gateway, hub nodes and Redis in that order, kills what did not stop, and exits 0. */
+async function stopDemo(o: {
+  log: Logger;
+  source: EdgeSource;
+  gateway: DemoGateway | undefined;
+  hub: Hub;
+  server: RedisServer | undefined;
+}): Promise<never> {
+  const { log, source, gateway, hub, server } = o;
+  process.stdout.write('\nstopping: edges, hub nodes (handing shards off), Redis…\n');
+  // Ctrl-C reaches the broker and the edges' helpers too (Redis and the hub nodes have process
+  // groups of their own), so some may be gone already: each step gets a few seconds, then the
+  // demo moves on, and kills at the end whatever did not stop.
+  const step = async (name: string, run: () => Promise<unknown>) => {
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5000).unref());
+    const outcome = await Promise.race([run().catch(() => 'failed'), timeout]);
+    if (outcome === 'timeout' || outcome === 'failed') {
+      log.warn({ step: name, outcome }, 'stop step did not finish; going on');
+      process.stdout.write(`  ${name}: ${outcome}, going on\n`);
     }
-    previous = new Map(stats.map((s) => [s.node, s]));
-    const lag = Math.max(0, source.sent() - handledTotal);
-    const header = [
-      `DeviceHub demo — ${edges.toLocaleString('en')} simulated edges, ${members.length} hub node(s), Redis ${redisUrl}`,
-      `up ${((Date.now() - started) / 1000).toFixed(0)} s · ${source.describe()} · sent ${source.sent().toLocaleString('en')} · handled ${rate.toFixed(0)} msg/s · mailbox lag ≈ ${lag.toLocaleString('en')} msgs · p99 ${latency.quantile(0.99).toFixed(1)} ms · dead letters ${letters.length}`,
-      gateway
-        ? `dashboard ${gateway.url}/ui/#key=${gateway.adminKey} · API ${gateway.url}/v1/docs (key in .devicehub/admin-key)${source.remote ? ` · edge ${REMOTE_EDGE} runs a real frpc and sshd: open a remote connection to it from the dashboard` : ''}`
-        : 'gateway: not running',
-      `logs ${LOG_DIR}/ (demo, gateway, link-mqtt, downlink, simulator, remote-edge, hub-N)`,
-      '',
-    ];
+  };
+  await step('edges', () => source.stop());
+  await step('gateway', async () => gateway?.stop());
+  await step('hub nodes', () => Promise.all(hub.nodes.map((n) => n.stop())));
+  hub.redis.disconnect();
+  await step('Redis', async () => server?.stop());
+  // Whatever did not stop in time (a step that timed out) is killed now.
+  const killed = await stopDescendants(1000);
+  if (killed.length > 0)
     process.stdout.write(
-      `\x1b[2J\x1b[H${[...header, ...lines, '', 'Ctrl-C stops everything.'].join('\n')}\n`,
+      `  killed what did not stop in time: ${killed.map((p) => p.command.slice(0, 60)).join('; ')}\n`,
     );
-  };
-  const timer = setInterval(() => void render().catch(() => {}), 1000);
-}
-
-interface EdgeSource {
-  sent(): number;
-  describe(): string;
-  /** The remote-access edge, when it started. */
-  readonly remote?: RemoteEdge;
-  /** The broker's admin, for the gateway to register edges on it (none without mosquitto). */
-  readonly broker?: BrokerAdminOptions;
-  stop(): Promise<void>;
-}
-
-async function startEdgeSource(o: {
-  redisUrl: string;
-  keyspace: Keyspace;
-  edges: number;
-}): Promise<EdgeSource> {
-  const users: Record<string, string> = {
-    [LINK_USER]: randomBytes(12).toString('hex'),
-    [REMOTE_EDGE]: randomBytes(12).toString('hex'),
-  };
-  for (let i = 0; i < o.edges; i++) users[simulatedEdgeId(i)] = simulatedPassword(simulatedEdgeId(i));
-  let broker: MosquittoServer;
-  try {
-    broker = await startMosquitto({ users });
-  } catch {
-    const load = spawnLoadGenerator({
-      redisUrl: o.redisUrl,
-      keyspace: o.keyspace,
-      edges: o.edges,
-      seconds: 365 * 24 * 3600,
-      alarmRate: 0.0005,
-    });
-    return {
-      sent: () => load.sent,
-      describe: () =>
-        'no mosquitto (`sh infra/provision.sh` as root installs it): edges write to their mailboxes directly',
-      stop: async () => load.stop(),
-    };
-  }
-  const redis = connectRedis(o.redisUrl, { name: 'demo-link' });
-  redis.on('error', () => {});
-  const link = await new MqttLink({
-    url: broker.url,
-    username: LINK_USER,
-    password: users[LINK_USER]!,
-    redis,
-    keyspace: o.keyspace,
-    logger: demoLogger('link-mqtt'),
-  }).start();
-  const sim = await new Simulator({
-    url: broker.url,
-    edges: o.edges,
-    password: simulatedPassword,
-    speed: 20,
-  }).start();
-  // The simulator logs nothing itself: its counters, once a minute, with each alarm storm.
-  const simLog = demoLogger('simulator');
-  simLog.info({ edges: o.edges, url: broker.url, speed: 20 }, 'simulator started');
-  const storms = setInterval(() => {
-    sim.alarmStorm();
-    simLog.info({ ...sim.stats }, 'alarm storm');
-  }, 60_000);
-  // Commands (tunnels) go back to the edges over MQTT.
-  const relay = await new DownlinkRelay({
-    redis,
-    keyspace: o.keyspace,
-    sender: await mqttDownlink({ url: broker.url, username: LINK_USER, password: users[LINK_USER]! }),
-    logger: demoLogger('downlink'),
-  }).start();
-  const remote = await startRemoteEdge({
-    brokerUrl: broker.url,
-    password: users[REMOTE_EDGE]!,
-    logFile: logFile(LOG_DIR, 'remote-edge'),
-  }).catch((error: unknown) => {
-    process.stderr.write(
-      `remote-access edge not started (${error instanceof Error ? error.message : String(error)})\n`,
-    );
-    return undefined;
-  });
-  return {
-    sent: () => link.stats.enqueued,
-    describe: () =>
-      `mosquitto ${broker.url}: ${sim.stats.connected} edges connected, ${sim.stats.alarmsRaised} storm alarms`,
-    remote,
-    broker: { url: broker.url, ...broker.admin },
-    async stop() {
-      clearInterval(storms);
-      await remote?.stop();
-      await relay.stop();
-      await sim.stop();
-      await link.stop();
-      redis.disconnect();
-      await broker.stop();
-    },
-  };
+  log.info('demo stopped');
+  process.stdout.write('stopped.\n');
+  process.exit(0);
 }

@@ -1,0 +1,147 @@
+/**
+ * The demo's edges: with mosquitto, 1,000 simulated edges (each its own connection and password)
+ * behind the hub's MQTT link and downlink relay, plus the remote-access edge `DEMO-SSH`; without
+ * it, a load generator writing straight into the mailboxes at the legacy rate.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { spawnLoadGenerator } from '../bench/mod.ts';
+import { connectRedis, type Keyspace, type Redis } from '../bus/mod.ts';
+import { LINK_USER } from '../edge/broker/mod.ts';
+import {
+  DownlinkRelay,
+  MqttLink,
+  mqttDownlink,
+  Simulator,
+  simulatedEdgeId,
+  simulatedPassword,
+} from '../edge/mod.ts';
+import type { BrokerAdminOptions } from '../gateway/mod.ts';
+import { type MosquittoServer, startMosquitto } from '../infra/mod.ts';
+import { demoLogger, LOG_DIR } from './demo-logs.ts';
+import { REMOTE_EDGE, type RemoteEdge, startRemoteEdge } from './demo-remote-edge.ts';
+import { logFile } from './logger.ts';
+
+export interface EdgeSource {
+  sent(): number;
+  describe(): string;
+  /** The remote-access edge, when it started. */
+  readonly remote?: RemoteEdge;
+  /** The broker's admin, for the gateway to register edges on it (none without mosquitto). */
+  readonly broker?: BrokerAdminOptions;
+  stop(): Promise<void>;
+}
+
+interface EdgeSourceOptions {
+  redisUrl: string;
+  keyspace: Keyspace;
+  edges: number;
+}
+
+/** Edges through a real broker when mosquitto is installed; otherwise straight into the mailboxes. */
+export async function startEdgeSource(o: EdgeSourceOptions): Promise<EdgeSource> {
+  const users = brokerUsers(o.edges);
+  let broker: MosquittoServer;
+  try {
+    broker = await startMosquitto({ users });
+  } catch {
+    return startDirectEdges(o);
+  }
+  const redis = connectRedis(o.redisUrl, { name: 'demo-link' });
+  redis.on('error', () => {});
+  const hubSide = { url: broker.url, password: users[LINK_USER]!, redis, keyspace: o.keyspace };
+  const link = await startLink(hubSide);
+  const simulated = await startSimulatedEdges(broker.url, o.edges);
+  const relay = await startRelay(hubSide);
+  const remote = await startDemoSsh(broker.url, users[REMOTE_EDGE]!);
+  return {
+    sent: () => link.stats.enqueued,
+    describe: () =>
+      `mosquitto ${broker.url}: ${simulated.sim.stats.connected} edges connected, ${simulated.sim.stats.alarmsRaised} storm alarms`,
+    remote,
+    broker: { url: broker.url, ...broker.admin },
+    async stop() {
+      clearInterval(simulated.storms);
+      await remote?.stop();
+      await relay.stop();
+      await simulated.sim.stop();
+      await link.stop();
+      redis.disconnect();
+      await broker.stop();
+    },
+  };
+}
+
+/** The broker's users: the link, the remote-access edge (random passwords) and every simulated edge. */
+function brokerUsers(edges: number): Record<string, string> {
+  const users: Record<string, string> = {
+    [LINK_USER]: randomBytes(12).toString('hex'),
+    [REMOTE_EDGE]: randomBytes(12).toString('hex'),
+  };
+  for (let i = 0; i < edges; i++) users[simulatedEdgeId(i)] = simulatedPassword(simulatedEdgeId(i));
+  return users;
+}
+
+/** Without mosquitto: a load generator writes the edges' messages into their mailboxes directly. */
+function startDirectEdges(o: EdgeSourceOptions): EdgeSource {
+  const load = spawnLoadGenerator({
+    redisUrl: o.redisUrl,
+    keyspace: o.keyspace,
+    edges: o.edges,
+    seconds: 365 * 24 * 3600,
+    alarmRate: 0.0005,
+  });
+  return {
+    sent: () => load.sent,
+    describe: () =>
+      'no mosquitto (`sh infra/provision.sh` as root installs it): edges write to their mailboxes directly',
+    stop: async () => load.stop(),
+  };
+}
+
+/** The hub's MQTT link: edges' messages in, into their mailboxes. */
+function startLink(o: { url: string; password: string; redis: Redis; keyspace: Keyspace }) {
+  return new MqttLink({
+    url: o.url,
+    username: LINK_USER,
+    password: o.password,
+    redis: o.redis,
+    keyspace: o.keyspace,
+    logger: demoLogger('link-mqtt'),
+  }).start();
+}
+
+/** Commands (tunnels) go back to the edges over MQTT. */
+async function startRelay(o: { url: string; password: string; redis: Redis; keyspace: Keyspace }) {
+  return new DownlinkRelay({
+    redis: o.redis,
+    keyspace: o.keyspace,
+    sender: await mqttDownlink({ url: o.url, username: LINK_USER, password: o.password }),
+    logger: demoLogger('downlink'),
+  }).start();
+}
+
+/** The simulated edges at 20× real time, with an alarm storm every minute. */
+async function startSimulatedEdges(url: string, edges: number) {
+  const sim = await new Simulator({ url, edges, password: simulatedPassword, speed: 20 }).start();
+  // The simulator logs nothing itself: its counters, once a minute, with each alarm storm.
+  const simLog = demoLogger('simulator');
+  simLog.info({ edges, url, speed: 20 }, 'simulator started');
+  const storms = setInterval(() => {
+    sim.alarmStorm();
+    simLog.info({ ...sim.stats }, 'alarm storm');
+  }, 60_000);
+  return { sim, storms };
+}
+
+/** `DEMO-SSH`, the remote-access edge; the demo runs on without it (no frp or sshd). */
+async function startDemoSsh(brokerUrl: string, password: string): Promise<RemoteEdge | undefined> {
+  return startRemoteEdge({ brokerUrl, password, logFile: logFile(LOG_DIR, 'remote-edge') }).catch(
+    (error: unknown) => {
+      process.stderr.write(
+        `remote-access edge not started (${error instanceof Error ? error.message : String(error)})\n`,
+      );
+      return undefined;
+    },
+  );
+}
