@@ -15,7 +15,7 @@ import {
   readDeadLetters,
   topDeadLetterEdges,
 } from './dead-letter-reads.ts';
-import { DEAD_LETTER_EXCERPT_BYTES, queueDeadLetter, queueEdgeDeadLetter } from './dead-letters.ts';
+import { DEAD_LETTER_EXCERPT_BYTES } from './dead-letters.ts';
 import { execOrThrow, openPipeline } from './pipeline.ts';
 
 const t = useRedis();
@@ -26,9 +26,8 @@ describe('dead letters', () => {
     const bytes = Buffer.alloc(1024 * 1024, 7);
     const json = JSON.stringify({ text: 'x'.repeat(70_000) });
     const pipeline = openPipeline(t.redis);
-    queueEdgeDeadLetter(
+    t.bus(keyspace).queueEdgeDeadLetter(
       pipeline,
-      keyspace,
       {
         entryId: '-',
         shard: -1,
@@ -41,7 +40,7 @@ describe('dead letters', () => {
       },
       { edge: 'E-1', budget: { bytes: 1_000_000, windowMs: 60_000 } },
     );
-    queueDeadLetter(pipeline, keyspace, {
+    t.bus(keyspace).queueDeadLetter(pipeline, {
       entryId: '1-1',
       shard: 3,
       address: 'edge/E-2',
@@ -71,9 +70,8 @@ describe('dead letters', () => {
     const send = async (edge: string, n: number, code = 'NOT_JSON') => {
       const pipeline = openPipeline(t.redis);
       for (let i = 0; i < n; i++)
-        queueEdgeDeadLetter(
+        t.bus(keyspace).queueEdgeDeadLetter(
           pipeline,
-          keyspace,
           {
             entryId: '-',
             shard: -1,
@@ -116,9 +114,8 @@ describe('dead letters', () => {
     const keyspace = t.keyspace();
     const pipeline = openPipeline(t.redis);
     for (let i = 0; i < 30; i++)
-      queueEdgeDeadLetter(
+      t.bus(keyspace).queueEdgeDeadLetter(
         pipeline,
-        keyspace,
         {
           entryId: String(i),
           shard: -1,

@@ -8,7 +8,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { ChainableCommander } from 'ioredis';
-import type { Keyspace } from './keys.ts';
+import type { Bus } from './bus.ts';
+import { type Queued, queueOperation } from './queued.ts';
+import { deadLetterReply } from './replies.ts';
 import { runScript } from './scripts.ts';
 
 /** Entries the stream keeps (approximately): at ~1.5 KiB at most each, ≤ ~75 MB. */
@@ -90,39 +92,55 @@ function letterFields(letter: DeadLetterInput): string[] {
   ];
 }
 
-/** Queues one dead letter on a pipeline: exactly one command (callers count replies). */
+/** Queues one dead letter on a pipeline (XADD to the capped stream); reads its stream id. */
 export function queueDeadLetter(
+  bus: Bus,
   pipeline: ChainableCommander,
-  keyspace: Keyspace,
   letter: DeadLetterInput,
-): void {
-  pipeline.xadd(keyspace.deadLetters, 'MAXLEN', '~', MAX_DEAD_LETTERS, '*', ...letterFields(letter));
+): Queued<string> {
+  return queueOperation(
+    pipeline,
+    (p) => p.xadd(bus.keyspace.deadLetters, 'MAXLEN', '~', MAX_DEAD_LETTERS, '*', ...letterFields(letter)),
+    ([id]) => String(id),
+  );
+}
+
+/** How a device message's dead letter is charged: to `edge`'s budget. */
+export interface EdgeDeadLetterOptions {
+  /** The budget's owner: an edge of the fleet, or `-` for messages that name none (they share one). */
+  readonly edge: string;
+  readonly budget?: DeadLetterBudget;
 }
 
 /**
- * Queues a device message's dead letter (one script call): counted for `edge` and the letter's
- * code, stored only while `edge`'s budget for the window lasts. `edge` is the budget's owner: an
- * edge of the fleet, or `-` for messages that name none (they share one budget). The reply is 1
- * when stored, 0 when only counted.
+ * Queues a device message's dead letter (dead-letter.lua): counted for `options.edge` and the
+ * letter's code, stored only while that edge's budget for the window lasts. Reads true when
+ * stored, false when only counted.
  */
 export function queueEdgeDeadLetter(
+  bus: Bus,
   pipeline: ChainableCommander,
-  keyspace: Keyspace,
   letter: DeadLetterInput & { readonly code: string },
-  options: { readonly edge: string; readonly budget?: DeadLetterBudget },
-): void {
+  options: EdgeDeadLetterOptions,
+): Queued<boolean> {
+  const { keyspace } = bus;
   const { edge, budget = DEFAULT_DEAD_LETTER_BUDGET } = options;
   const fields = letterFields(letter);
   const cost = fields.reduce((sum, f) => sum + f.length, 0);
-  runScript(
+  return queueOperation(
     pipeline,
-    'dead-letter',
-    [
-      keyspace.deadLetters,
-      keyspace.deadLetterBudget(edge),
-      keyspace.deadLetterEdges,
-      keyspace.deadLetterTotals,
-    ],
-    [MAX_DEAD_LETTERS, budget.bytes, budget.windowMs, edge, letter.code, cost, ...fields],
+    (p) =>
+      runScript(
+        p,
+        'dead-letter',
+        [
+          keyspace.deadLetters,
+          keyspace.deadLetterBudget(edge),
+          keyspace.deadLetterEdges,
+          keyspace.deadLetterTotals,
+        ],
+        [MAX_DEAD_LETTERS, budget.bytes, budget.windowMs, edge, letter.code, cost, ...fields],
+      ),
+    ([stored]) => deadLetterReply(stored),
   );
 }

@@ -55,6 +55,30 @@ export class ClaimTakenError extends BusError {
 }
 
 /**
+ * A bus script answered with a reply its operation cannot read (a script and its TypeScript
+ * operation out of step, or a reply mangled on the way): never retried, the bus is misconfigured.
+ */
+export class ScriptReplyError extends BusError {
+  readonly script: string;
+  constructor(script: string, message: string) {
+    super('SCRIPT_REPLY', `Cannot read the reply of ${script}.lua: ${message}`);
+    this.name = 'ScriptReplyError';
+    this.script = script;
+  }
+}
+
+/** A bus script ran on a connection that was not opened with connectRedis() (its scripts are not defined). */
+export class ScriptsNotLoadedError extends BusError {
+  constructor(script: string) {
+    super(
+      'SCRIPTS_NOT_LOADED',
+      `Cannot run script ${script}: the connection was not opened with connectRedis()`,
+    );
+    this.name = 'ScriptsNotLoadedError';
+  }
+}
+
+/**
  * Converts anything caught into an Error, keeping the original as the cause. Never throws itself
  * (a BigInt, a cycle or a hostile toJSON would make JSON.stringify throw inside a catch block).
  */

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { keySlot } from './hash.ts';
-import { createKeyspace, groupByTag } from './keys.ts';
+import {
+  createKeyspace,
+  groupByTag,
+  parseTimerMember,
+  parseTunnelClaim,
+  timerMember,
+  tunnelClaim,
+  webhookQueue,
+} from './keys.ts';
 
 const hashTag = (key: string) => /\{([^}]*)\}/.exec(key)?.[1];
 
@@ -65,5 +73,16 @@ describe('keyspace', () => {
     ] as const) {
       assert.equal(keySlot(key), slot, key);
     }
+  });
+
+  it('builds and parses timer members and tunnel claims; a web-backend queue is its own hash tag', () => {
+    const member = timerMember(12, 'edge/E-1', 'offline');
+    assert.equal(member, '12|edge/E-1|offline');
+    assert.deepEqual(parseTimerMember(member), { shard: 12, address: 'edge/E-1', name: 'offline' });
+    assert.equal(parseTimerMember('edge/E-1|offline'), undefined);
+    assert.equal(tunnelClaim('E-1', 'ssh'), 'E-1|ssh');
+    assert.deepEqual(parseTunnelClaim('E-1|ssh'), { edgeId: 'E-1', service: 'ssh' });
+    assert.equal(parseTunnelClaim('nothing'), undefined);
+    assert.equal(hashTag(webhookQueue(3)), 'webhook-3');
   });
 });

@@ -176,3 +176,59 @@ export function shardMask(keyspace: Keyspace, shards: ReadonlySet<number>): stri
   for (let s = 0; s < keyspace.shards; s++) mask += shards.has(s) ? '1' : '0';
   return mask;
 }
+
+/** A durable timer, as its member in the tag group's timers set names it. */
+export interface TimerMember {
+  readonly shard: number;
+  readonly address: string;
+  readonly name: string;
+}
+
+/**
+ * The member of a durable timer in its group's timers set: `<shard>|<address>|<name>`
+ * (fire-timers.lua reads the shard and address back out of it).
+ */
+export function timerMember(shard: number, address: string, name: string): string {
+  return `${shard}|${address}|${name}`;
+}
+
+/** The parts of a timer member (`timerMember`), or undefined when it is not one. */
+export function parseTimerMember(member: string): TimerMember | undefined {
+  const first = member.indexOf('|');
+  const last = member.lastIndexOf('|');
+  if (first <= 0 || last === first) return undefined;
+  const shard = Number(member.slice(0, first));
+  if (!Number.isInteger(shard) || shard < 0) return undefined;
+  return { shard, address: member.slice(first + 1, last), name: member.slice(last + 1) };
+}
+
+/** A claim in the port pool: `<edgeId>|<service>`, one open tunnel per edge and service. */
+export function tunnelClaim(edgeId: string, service: string): string {
+  return `${edgeId}|${service}`;
+}
+
+/** The edge and service of a tunnel claim (`tunnelClaim`), or undefined when it is not one. */
+export function parseTunnelClaim(claim: string): { edgeId: string; service: string } | undefined {
+  const bar = claim.lastIndexOf('|');
+  if (bar <= 0) return undefined;
+  return { edgeId: claim.slice(0, bar), service: claim.slice(bar + 1) };
+}
+
+/**
+ * A web-backend partition's BullMQ queue (under `bullPrefix`). The braces are a Redis Cluster
+ * hash tag: BullMQ's scripts touch several keys of one queue at once, so they must share a slot;
+ * each partition has its own tag, so the partitions spread over the cluster's masters.
+ */
+export function webhookQueue(partition: number): string {
+  return `{webhook-${partition}}`;
+}
+
+/** The named lease (`Keyspace.lease`) that makes one worker in the cluster deliver a partition. */
+export function webhookLease(partition: number): string {
+  return `webhook-${partition}`;
+}
+
+/** The named lease of the gateway's outbox sink for a tag group: one sink per group in the cluster. */
+export function sinkLease(group: number): string {
+  return `sink-${group}`;
+}

@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 import { useRedis } from '../infra/test-redis.ts';
 import { waitFor } from '../infra/wait-for.ts';
 import { CONSUMER_GROUP, type Keyspace, shardMask } from './keys.ts';
-import { appendMessages, claimPending, readReady, readShards } from './mailbox.ts';
 import { runScript } from './scripts.ts';
 
 const t = useRedis();
@@ -26,9 +25,9 @@ describe('mailbox reads', () => {
     const shard = keyspace.shardOf(address);
     const readable = { mask: shardMask(keyspace, new Set([shard])), groups: [keyspace.groupOf(shard)] };
     assert.equal(await acquire(keyspace, 'a', shard, 150), 1);
-    await appendMessages(t.redis, keyspace, [{ address, method: 'm', payload: 1 }]);
+    await t.bus(keyspace).enqueue([{ address, method: 'm', payload: 1 }]);
     assert.equal(
-      (await readReady(t.redis, keyspace, 'a', readable, 10)).length,
+      (await t.bus(keyspace).readReady({ consumer: 'a', readable: readable, count: 10 })).length,
       1,
       'a holds the shard: it reads',
     );
@@ -43,18 +42,23 @@ describe('mailbox reads', () => {
       { message: "a's lease to expire" },
     );
     assert.equal(await acquire(keyspace, 'b', shard, 10_000), 2);
-    assert.equal(await claimPending(t.redis, keyspace, shard, 'b'), 1, 'b claims what a had read');
-    await appendMessages(t.redis, keyspace, [{ address, method: 'm', payload: 2 }]);
+    assert.equal(await t.bus(keyspace).claimPending(shard, 'b'), 1, 'b claims what a had read');
+    await t.bus(keyspace).enqueue([{ address, method: 'm', payload: 2 }]);
 
     assert.deepEqual(
-      await readReady(t.redis, keyspace, 'a', readable, 10),
+      await t.bus(keyspace).readReady({ consumer: 'a', readable: readable, count: 10 }),
       [],
       'a may not read after losing it',
     );
-    assert.deepEqual(await readShards(t.redis, keyspace, 'a', [{ shard, from: '>' }], 10), []);
-    const forB = await readReady(t.redis, keyspace, 'b', { ...readable }, 10);
+    assert.deepEqual(
+      await t.bus(keyspace).readShards({ consumer: 'a', reads: [{ shard, from: '>' }], count: 10 }),
+      [],
+    );
+    const forB = await t.bus(keyspace).readReady({ consumer: 'b', readable: { ...readable }, count: 10 });
     assert.equal(forB[0]?.entries.length, 1, 'the new entry waits for b');
-    const pendingOfB = await readShards(t.redis, keyspace, 'b', [{ shard, from: '0' }], 10);
+    const pendingOfB = await t
+      .bus(keyspace)
+      .readShards({ consumer: 'b', reads: [{ shard, from: '0' }], count: 10 });
     assert.equal(pendingOfB[0]?.entries.length, 2, 'both entries are pending to b');
   });
 });

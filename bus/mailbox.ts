@@ -1,34 +1,50 @@
 /**
- * Mailboxes: appending messages for actors and reading a node's shards in batches.
+ * Mailboxes: appending messages for actors (enqueue.lua, enqueue-many.lua) and reading a node's
+ * shards in batches (read-ready.lua, read-shards.lua).
  *
  * One stream per shard holds the mailboxes of the shard's actors (each entry names its actor);
- * the shard's owner reads it through the consumer group `hub`, one XREADGROUP per hash-tag
+ * the shard's owner reads it through the consumer group `hub`, one script call per hash-tag
  * group for all the shards it owns, and acknowledges entries only when the turn that applied
  * them is committed (see commit.lua).
  */
 import type { ChainableCommander } from 'ioredis';
+import type { Bus } from './bus.ts';
 import { decodeEntry, encodeEntry, type MailboxEntry, type MailboxMessage } from './entry.ts';
 import { MalformedEntryError } from './errors.ts';
-import { CONSUMER_GROUP, groupByTag, type Keyspace, type ShardKeys } from './keys.ts';
-import { execOrThrow, openPipeline } from './pipeline.ts';
-import type { Redis } from './redis.ts';
+import { CONSUMER_GROUP, groupByTag, type ShardKeys } from './keys.ts';
+import { type Queued, queueOperation } from './queued.ts';
+import {
+  enqueueManyReply,
+  enqueueReply,
+  type RawShardEntries,
+  readReadyReply,
+  readShardsReply,
+} from './replies.ts';
 import { runScript } from './scripts.ts';
 
 /**
- * Queues each message on a pipeline (for senders that batch): appended to its shard's mailbox
- * and the shard marked ready, atomically (enqueue.lua).
+ * Queues each message (enqueue.lua: appended to its shard's mailbox and the shard marked ready,
+ * atomically); reads their entry ids in order. `now` is their enqueue time (default: now).
  */
-export function queueMessages(
+export function queueEnqueue(
+  bus: Bus,
   pipeline: ChainableCommander,
-  keyspace: Keyspace,
   messages: readonly MailboxMessage[],
   now = Date.now(),
-): void {
-  for (const message of messages) {
+): Queued<string[]> {
+  const { keyspace } = bus;
+  const calls = messages.map((message) => {
     const fields = encodeEntry(message, now);
     const shard = keyspace.shard(keyspace.shardOf(message.address));
-    runScript(pipeline, 'enqueue', [shard.mailbox, keyspace.ready(shard.group)], [shard.shard, ...fields]);
-  }
+    return { keys: [shard.mailbox, keyspace.ready(shard.group)], args: [shard.shard, ...fields] };
+  });
+  return queueOperation(
+    pipeline,
+    (p) => {
+      for (const { keys, args } of calls) runScript(p, 'enqueue', keys, args);
+    },
+    (replies) => replies.map(enqueueReply),
+  );
 }
 
 /** A mailbox message encoded for enqueue-many.lua: its shard and its `a`, `m`, `p`, `t` values. */
@@ -38,60 +54,101 @@ export interface EncodedMessage {
 }
 
 /**
- * Encodes one message for `queueEncodedMessages`; throws `InvalidMessageError` for what no actor
+ * Encodes one message for `queueEnqueueMany`; throws `InvalidMessageError` for what no actor
  * could take (so a sender that batches can refuse that message alone, before the batch).
  */
-export function encodeMessage(keyspace: Keyspace, message: MailboxMessage, at: number): EncodedMessage {
+export function encodeMessage(bus: Bus, message: MailboxMessage, at: number): EncodedMessage {
   const fields = encodeEntry(message, at);
   return {
-    shard: keyspace.shard(keyspace.shardOf(message.address)),
+    shard: bus.keyspace.shard(bus.keyspace.shardOf(message.address)),
     fields: [fields[1]!, fields[3]!, fields[5]!, fields[7]!],
   };
 }
 
 /**
- * Queues encoded messages on a pipeline as one script call per hash-tag group (enqueue-many.lua):
- * for senders with batches of small messages, where a call per message costs more than the message.
+ * Queues encoded messages as one script call per hash-tag group (enqueue-many.lua): for senders
+ * with batches of small messages, where a call per message costs more than the message. Reads
+ * the entry ids in the order of `messages`.
  */
-export function queueEncodedMessages(
+export function queueEnqueueMany(
+  bus: Bus,
   pipeline: ChainableCommander,
-  keyspace: Keyspace,
   messages: readonly EncodedMessage[],
-): void {
-  const byGroup = new Map<number, { keys: string[]; args: string[] }>();
-  for (const { shard, fields } of messages) {
+): Queued<string[]> {
+  const byGroup = new Map<number, { keys: string[]; args: string[]; order: number[] }>();
+  messages.forEach(({ shard, fields }, i) => {
     let call = byGroup.get(shard.group);
     if (call === undefined) {
-      call = { keys: [keyspace.ready(shard.group)], args: [] };
+      call = { keys: [bus.keyspace.ready(shard.group)], args: [], order: [] };
       byGroup.set(shard.group, call);
     }
     call.keys.push(shard.mailbox);
     call.args.push(String(shard.shard), ...fields);
-  }
-  for (const { keys, args } of byGroup.values()) runScript(pipeline, 'enqueue-many', keys, args);
+    call.order.push(i);
+  });
+  const calls = [...byGroup.values()];
+  return queueOperation(
+    pipeline,
+    (p) => {
+      for (const { keys, args } of calls) runScript(p, 'enqueue-many', keys, args);
+    },
+    (replies) => {
+      const ids = new Array<string>(messages.length);
+      calls.forEach(({ order }, g) => {
+        enqueueManyReply(replies[g], order.length).forEach((id, j) => {
+          ids[order[j]!] = id;
+        });
+      });
+      return ids;
+    },
+  );
 }
 
-/** `queueEncodedMessages` of messages encoded here; `at` gives each one's enqueue time (default `now`). */
-export function queueMessageBatch(
-  pipeline: ChainableCommander,
-  keyspace: Keyspace,
-  messages: readonly MailboxMessage[],
-  at?: (index: number) => number,
-  now = Date.now(),
-): void {
-  const encoded = messages.map((message, i) => encodeMessage(keyspace, message, at?.(i) ?? now));
-  queueEncodedMessages(pipeline, keyspace, encoded);
+/** Which shards a node reads new entries of: a `shardMask` and the tag groups it covers. */
+export interface ReadableShards {
+  readonly mask: string;
+  readonly groups: readonly number[];
 }
 
-/** Appends messages in one round trip; resolves with their stream ids once Redis holds them. */
-export async function appendMessages(
-  redis: Redis,
-  keyspace: Keyspace,
-  messages: readonly MailboxMessage[],
-): Promise<string[]> {
-  const pipeline = openPipeline(redis);
-  queueMessages(pipeline, keyspace, messages);
-  return (await execOrThrow(pipeline)).map(String);
+export interface ReadReady {
+  /** The consumer (node id) reading. */
+  readonly consumer: string;
+  readonly readable: ReadableShards;
+  /** Most entries per shard. */
+  readonly count: number;
+}
+
+/**
+ * Reads new entries of the shards marked ready, among those in `readable`, one script call per
+ * tag group, all in one pipeline (read-ready.lua). The cost follows the shards that have work,
+ * not the shards a node holds.
+ */
+export async function readReady(bus: Bus, input: ReadReady): Promise<RawShardEntries[]> {
+  const { mask, groups } = input.readable;
+  if (groups.length === 0) return [];
+  const { keyspace } = bus;
+  const pipeline = bus.pipeline();
+  const read = queueOperation(
+    pipeline,
+    (p) => {
+      for (const group of groups)
+        runScript(
+          p,
+          'read-ready',
+          [keyspace.ready(group)],
+          [
+            CONSUMER_GROUP,
+            input.consumer,
+            input.count,
+            mask,
+            keyspace.mailboxTemplate(group),
+            keyspace.leaseTemplate(group),
+          ],
+        );
+    },
+    (replies) => replies.flatMap(readReadyReply),
+  );
+  return read.read(await bus.exec(pipeline));
 }
 
 export interface ShardRead {
@@ -100,102 +157,56 @@ export interface ShardRead {
   readonly from: string;
 }
 
-export interface RawShardEntries {
-  readonly shard: number;
-  readonly entries: { id: string; fields: string[] }[];
+export interface ReadShards {
+  readonly consumer: string;
+  readonly reads: readonly ShardRead[];
+  /** Most entries per shard. */
+  readonly count: number;
 }
 
 /**
- * Reads new entries of the shards marked ready, among those in `readable` (a `shardMask` and
- * the tag groups it covers), one script call
- * per tag group, all in one pipeline (read-ready.lua). The cost follows the shards that have
- * work, not the shards a node holds.
+ * Reads up to `count` entries per shard for `consumer`, one script call per tag group, all in
+ * one pipeline (read-shards.lua): new entries (`>`) or this consumer's pending ones after an id.
+ * Shards with nothing to read are left out of the result. Used for history (after a takeover)
+ * and for the periodic sweep that also finds entries written without the ready signal.
  */
-export async function readReady(
-  redis: Redis,
-  keyspace: Keyspace,
-  consumer: string,
-  readable: { readonly mask: string; readonly groups: readonly number[] },
-  count: number,
-): Promise<RawShardEntries[]> {
-  const { mask, groups } = readable;
-  if (groups.length === 0) return [];
-  const pipeline = openPipeline(redis);
-  for (const group of groups) {
-    runScript(
-      pipeline,
-      'read-ready',
-      [keyspace.ready(group)],
-      [CONSUMER_GROUP, consumer, count, mask, keyspace.mailboxTemplate(group), keyspace.leaseTemplate(group)],
-    );
-  }
-  const out: RawShardEntries[] = [];
-  for (const reply of await execOrThrow(pipeline)) {
-    const flat = reply as (number | [string, string[] | null][])[];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const entries = flat[i + 1] as [string, string[] | null][];
-      out.push({
-        shard: Number(flat[i]),
-        entries: entries.map(([id, fields]) => ({ id, fields: fields ?? [] })),
-      });
-    }
-  }
-  return out;
-}
-
-/**
- * Reads up to `count` entries per shard for `consumer`, one XREADGROUP per tag group, all in
- * one pipeline: new entries (`>`) or this consumer's pending ones after an id. Shards with
- * nothing to read are left out of the result. Used for history (after a takeover) and for the
- * periodic sweep that also finds entries written without the ready signal.
- */
-export async function readShards(
-  redis: Redis,
-  keyspace: Keyspace,
-  consumer: string,
-  reads: readonly ShardRead[],
-  count: number,
-): Promise<RawShardEntries[]> {
-  if (reads.length === 0) return [];
-  const pipeline = openPipeline(redis);
-  const lists = [...groupByTag(keyspace, reads).values()];
-  for (const list of lists) {
-    runScript(
-      pipeline,
-      'read-shards',
-      list.flatMap(({ shard }) => [keyspace.shard(shard).mailbox, keyspace.shard(shard).lease]),
-      [CONSUMER_GROUP, consumer, count, ...list.map((read) => read.from)],
-    );
-  }
-  const out: RawShardEntries[] = [];
-  const replies = await execOrThrow(pipeline);
-  replies.forEach((reply, g) => {
-    const flat = reply as (number | [string, string[] | null][])[];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const shard = lists[g]![Number(flat[i]) - 1]!.shard;
-      const entries = flat[i + 1] as [string, string[] | null][];
-      // A pending entry trimmed or deleted meanwhile comes back with nil fields.
-      out.push({ shard, entries: entries.map(([id, fields]) => ({ id, fields: fields ?? [] })) });
-    }
-  });
-  return out;
+export async function readShards(bus: Bus, input: ReadShards): Promise<RawShardEntries[]> {
+  if (input.reads.length === 0) return [];
+  const { keyspace } = bus;
+  const lists = [...groupByTag(keyspace, input.reads).values()];
+  const pipeline = bus.pipeline();
+  const read = queueOperation(
+    pipeline,
+    (p) => {
+      for (const list of lists)
+        runScript(
+          p,
+          'read-shards',
+          list.flatMap(({ shard }) => [keyspace.shard(shard).mailbox, keyspace.shard(shard).lease]),
+          [CONSUMER_GROUP, input.consumer, input.count, ...list.map((r) => r.from)],
+        );
+    },
+    (replies) =>
+      replies.flatMap((reply, g) =>
+        readShardsReply(
+          reply,
+          lists[g]!.map((r) => r.shard),
+        ),
+      ),
+  );
+  return read.read(await bus.exec(pipeline));
 }
 
 /**
  * Moves every pending entry of a shard to `consumer` (after taking the shard over from a node
  * that died or was fenced). Each claim counts as a delivery. Returns how many were claimed.
  */
-export async function claimPending(
-  redis: Redis,
-  keyspace: Keyspace,
-  shard: number,
-  consumer: string,
-): Promise<number> {
-  const key = keyspace.shard(shard).mailbox;
+export async function claimPending(bus: Bus, shard: number, consumer: string): Promise<number> {
+  const key = bus.keyspace.shard(shard).mailbox;
   let cursor = '0-0';
   let claimed = 0;
   for (let i = 0; i < 10_000; i++) {
-    const reply = (await redis.xautoclaim(
+    const reply = (await bus.redis.xautoclaim(
       key,
       CONSUMER_GROUP,
       consumer,
@@ -212,21 +223,23 @@ export async function claimPending(
   return claimed;
 }
 
-/** Delivery counts of a consumer's pending entries of a shard after id `after` ('0': all). */
-export async function pendingDeliveries(
-  redis: Redis,
-  keyspace: Keyspace,
-  shard: number,
-  consumer: string,
-  options: { after: string; count: number },
-): Promise<Map<string, number>> {
-  const reply = (await redis.xpending(
-    keyspace.shard(shard).mailbox,
+export interface PendingDeliveries {
+  readonly shard: number;
+  readonly consumer: string;
+  /** Entries after this id ('0': all). */
+  readonly after: string;
+  readonly count: number;
+}
+
+/** Delivery counts of a consumer's pending entries of a shard after an id. */
+export async function pendingDeliveries(bus: Bus, input: PendingDeliveries): Promise<Map<string, number>> {
+  const reply = (await bus.redis.xpending(
+    bus.keyspace.shard(input.shard).mailbox,
     CONSUMER_GROUP,
-    options.after === '0' ? '-' : `(${options.after}`,
+    input.after === '0' ? '-' : `(${input.after}`,
     '+',
-    options.count,
-    consumer,
+    input.count,
+    input.consumer,
   )) as [string, string, number, number][];
   return new Map(reply.map(([id, , , deliveries]) => [id, Number(deliveries)]));
 }

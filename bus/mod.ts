@@ -1,8 +1,13 @@
 /**
  * The Redis-stream bus: key schema, connections, mailbox streams, the Lua scripts that make
- * leases, commits, timers and trimming atomic, and the dead-letter stream.
+ * leases, commits, timers and trimming atomic, and the dead-letter stream. `openBus` gives the
+ * handle with one typed operation per script (bus.ts); replies become results or typed errors
+ * in replies.ts.
  */
 
+export type { BusOptions } from './bus.ts';
+export { Bus, openBus } from './bus.ts';
+export type { Commit, ShardCommit, TimerWrite } from './commit.ts';
 export type { DeadLetterPage } from './dead-letter-reads.ts';
 export {
   DEAD_LETTER_SCAN,
@@ -13,14 +18,13 @@ export {
   readDeadLetters,
   topDeadLetterEdges,
 } from './dead-letter-reads.ts';
-export type { DeadLetter, DeadLetterBudget, DeadLetterInput } from './dead-letters.ts';
-export {
-  DEAD_LETTER_EXCERPT_BYTES,
-  DEFAULT_DEAD_LETTER_BUDGET,
-  MAX_DEAD_LETTERS,
-  queueDeadLetter,
-  queueEdgeDeadLetter,
+export type {
+  DeadLetter,
+  DeadLetterBudget,
+  DeadLetterInput,
+  EdgeDeadLetterOptions,
 } from './dead-letters.ts';
+export { DEAD_LETTER_EXCERPT_BYTES, DEFAULT_DEAD_LETTER_BUDGET, MAX_DEAD_LETTERS } from './dead-letters.ts';
 export type { MailboxEntry, MailboxMessage } from './entry.ts';
 export {
   decodeEntry,
@@ -38,32 +42,64 @@ export {
   MalformedEntryError,
   PortsExhaustedError,
   ReplicasNotReachedError,
+  ScriptReplyError,
+  ScriptsNotLoadedError,
   toError,
 } from './errors.ts';
 export { fnv1a32, keySlot, mix32 } from './hash.ts';
-export type { Keyspace, KeyspaceOptions, ShardKeys } from './keys.ts';
-export { CONSUMER_GROUP, createKeyspace, groupByTag, shardMask } from './keys.ts';
-export { ensureLayout } from './layout.ts';
-export type { DecodedEntry, EncodedMessage, RawShardEntries, ShardRead } from './mailbox.ts';
+export type { Keyspace, KeyspaceOptions, ShardKeys, TimerMember } from './keys.ts';
 export {
+  CONSUMER_GROUP,
+  createKeyspace,
+  groupByTag,
+  parseTimerMember,
+  parseTunnelClaim,
+  shardMask,
+  sinkLease,
+  timerMember,
+  tunnelClaim,
+  webhookLease,
+  webhookQueue,
+} from './keys.ts';
+export { ensureLayout } from './layout.ts';
+export type { AcquireLeases, ReleaseLeases, RenewLeases } from './leases.ts';
+export {
+  allocatedPorts,
+  allocatePorts,
   appendMessages,
   claimPending,
+  dropLease,
   encodeMessage,
+  holdLease,
   pendingDeliveries,
+  queueDeadLetter,
+  queueEdgeDeadLetter,
   queueEncodedMessages,
-  queueMessageBatch,
   queueMessages,
   readReady,
   readShards,
-  tryDecode,
+  releasePorts,
+} from './legacy.ts';
+export type {
+  DecodedEntry,
+  EncodedMessage,
+  PendingDeliveries,
+  ReadableShards,
+  ReadReady,
+  ReadShards,
+  ShardRead,
 } from './mailbox.ts';
-export { dropLease, holdLease } from './named-lease.ts';
+export { tryDecode } from './mailbox.ts';
+export { liveMembers } from './membership.ts';
+export type { HoldLease } from './named-lease.ts';
 export { execOrThrow, openPipeline } from './pipeline.ts';
-export type { PortRange } from './port-pool.ts';
-export { allocatedPorts, allocatePorts, releasePorts } from './port-pool.ts';
+export type { AllocatePorts, PortRange, ReleasePorts } from './port-pool.ts';
+export type { PipelineReply, Queued } from './queued.ts';
 export type { ConnectOptions, Redis } from './redis.ts';
 export { connectRedis, duplicateRedis, isCluster } from './redis.ts';
 export { waitForReplicas } from './replicas.ts';
+export type { Granted, MembershipView, RawShardEntries } from './replies.ts';
 export type { ScriptName } from './scripts.ts';
 export { runScript } from './scripts.ts';
 export { compareStreamIds } from './stream-id.ts';
+export type { FireTimers } from './upkeep.ts';

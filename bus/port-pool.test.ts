@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { useRedis } from '../infra/test-redis.ts';
 import { ClaimTakenError, PortsExhaustedError } from './errors.ts';
-import { allocatedPorts, allocatePorts, releasePorts } from './port-pool.ts';
+import { allocatedPorts } from './port-pool.ts';
 
 const t = useRedis();
 
@@ -18,7 +18,7 @@ describe('port pool', () => {
     // 30 tunnels of 2 ports each from three connections at once: 20 fit, 10 do not.
     const results = await Promise.allSettled(
       Array.from({ length: 30 }, (_, i) =>
-        allocatePorts(connections[i % 3]!, keyspace, { range, count: 2, owner: `tunnel-${i}` }),
+        t.bus(keyspace, connections[i % 3]!).allocatePorts({ range, count: 2, owner: `tunnel-${i}` }),
       ),
     );
     const granted = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -30,14 +30,18 @@ describe('port pool', () => {
     assert.equal(new Set(ports).size, 40, 'no port twice');
     assert.ok(ports.every((p) => p >= range.low && p <= range.high));
 
-    const held = await allocatedPorts(t.redis, keyspace);
+    const held = await allocatedPorts(t.bus(keyspace));
     const [port, owner] = [...held.entries()][0]!;
-    assert.equal(await releasePorts(t.redis, keyspace, 'someone-else', [port]), 0, 'not theirs');
-    assert.equal(await releasePorts(t.redis, keyspace, owner, [port]), 1);
-    const again = await allocatePorts(t.redis, keyspace, { range, count: 1, owner: 'late' });
+    assert.equal(
+      await t.bus(keyspace).releasePorts({ owner: 'someone-else', ports: [port] }),
+      0,
+      'not theirs',
+    );
+    assert.equal(await t.bus(keyspace).releasePorts({ owner: owner, ports: [port] }), 1);
+    const again = await t.bus(keyspace).allocatePorts({ range, count: 1, owner: 'late' });
     assert.deepEqual(again, [port], 'the freed port is handed out again');
     await assert.rejects(
-      allocatePorts(t.redis, keyspace, { range: { low: 5, high: 4 }, count: 1, owner: 'x' }),
+      t.bus(keyspace).allocatePorts({ range: { low: 5, high: 4 }, count: 1, owner: 'x' }),
       /range must be 1\.\.65535, low ≤ high, got 5\.\.4/,
     );
   });
@@ -47,33 +51,33 @@ describe('port pool', () => {
     const range = { low: 21_000, high: 21_002 };
     const claims = ['E-1|ssh', 'E-1|camera'];
     const [a, b] = await Promise.allSettled([
-      allocatePorts(t.redis, keyspace, { range, count: 2, owner: 'T-a', claims }),
-      allocatePorts(t.connect(), keyspace, { range, count: 2, owner: 'T-b', claims }),
+      t.bus(keyspace).allocatePorts({ range, count: 2, owner: 'T-a', claims }),
+      t.bus(keyspace, t.connect()).allocatePorts({ range, count: 2, owner: 'T-b', claims }),
     ]);
     const winner = a.status === 'fulfilled' ? 'T-a' : 'T-b';
     const loser = [a, b].find((r) => r.status === 'rejected') as PromiseRejectedResult;
     assert.ok(loser.reason instanceof ClaimTakenError, String(loser.reason));
     assert.equal(loser.reason.holder, winner);
-    assert.equal((await allocatedPorts(t.redis, keyspace)).size, 2, 'the loser took no ports');
+    assert.equal((await allocatedPorts(t.bus(keyspace))).size, 2, 'the loser took no ports');
     // One claim taken is enough to refuse; a claim-free request still gets the last port.
     await assert.rejects(
-      allocatePorts(t.redis, keyspace, { range, count: 1, owner: 'T-c', claims: ['E-1|console', 'E-1|ssh'] }),
+      t.bus(keyspace).allocatePorts({ range, count: 1, owner: 'T-c', claims: ['E-1|console', 'E-1|ssh'] }),
       ClaimTakenError,
     );
     assert.equal(await t.redis.hget(keyspace.portClaims, 'E-1|console'), null, 'all or none');
     // Exhaustion takes no claims either.
     await assert.rejects(
-      allocatePorts(t.redis, keyspace, { range, count: 2, owner: 'T-d', claims: ['E-2|ssh'] }),
+      t.bus(keyspace).allocatePorts({ range, count: 2, owner: 'T-d', claims: ['E-2|ssh'] }),
       PortsExhaustedError,
     );
     assert.equal(await t.redis.hget(keyspace.portClaims, 'E-2|ssh'), null);
     // Released by their holder only; then free for the next tunnel.
-    const held = [...(await allocatedPorts(t.redis, keyspace)).keys()];
-    assert.equal(await releasePorts(t.redis, keyspace, 'T-x', held, claims), 0);
+    const held = [...(await allocatedPorts(t.bus(keyspace))).keys()];
+    assert.equal(await t.bus(keyspace).releasePorts({ owner: 'T-x', ports: held, claims: claims }), 0);
     assert.equal(await t.redis.hget(keyspace.portClaims, 'E-1|ssh'), winner);
-    assert.equal(await releasePorts(t.redis, keyspace, winner, held, claims), 2);
+    assert.equal(await t.bus(keyspace).releasePorts({ owner: winner, ports: held, claims: claims }), 2);
     assert.deepEqual(await t.redis.hgetall(keyspace.portClaims), {});
-    const next = await allocatePorts(t.redis, keyspace, {
+    const next = await t.bus(keyspace).allocatePorts({
       range,
       count: 0,
       owner: 'T-e',

@@ -2,11 +2,10 @@
  * Remote ports for tunnels from one configured range, shared by every gateway and hub node
  * through Redis (ports-allocate.lua / ports-release.lua): all-or-none allocation, never the same
  * port twice, ports back to the pool when their tunnel closes. Claims ride along: names an owner
- * holds exclusively with its ports (one open tunnel per edge and service).
+ * holds exclusively with its ports (one open tunnel per edge and service, keys.ts `tunnelClaim`).
  */
-import { ClaimTakenError, PortsExhaustedError } from './errors.ts';
-import type { Keyspace } from './keys.ts';
-import type { Redis } from './redis.ts';
+import type { Bus } from './bus.ts';
+import { portsAllocateReply, portsReleaseReply } from './replies.ts';
 import { runScript } from './scripts.ts';
 
 export interface PortRange {
@@ -14,17 +13,26 @@ export interface PortRange {
   readonly high: number;
 }
 
+export interface AllocatePorts {
+  readonly range: PortRange;
+  readonly count: number;
+  readonly owner: string;
+  readonly claims?: readonly string[];
+}
+
+export interface ReleasePorts {
+  readonly owner: string;
+  readonly ports: readonly number[];
+  readonly claims?: readonly string[];
+}
+
 /**
  * Takes `count` ports of `range` and the `claims` for `owner`, all or none. Throws
  * PortsExhaustedError when too few ports are free, ClaimTakenError when another owner holds a
  * claim (asking again as the same owner is harmless: its claims are its own).
  */
-export async function allocatePorts(
-  redis: Redis,
-  keyspace: Keyspace,
-  o: { range: PortRange; count: number; owner: string; claims?: readonly string[] },
-): Promise<number[]> {
-  const { range, count, owner, claims = [] } = o;
+export async function allocatePorts(bus: Bus, input: AllocatePorts): Promise<number[]> {
+  const { range, count, owner, claims = [] } = input;
   if (
     !(
       Number.isInteger(range.low) &&
@@ -39,41 +47,30 @@ export async function allocatePorts(
     );
   if (!(Number.isInteger(count) && count >= 0 && count <= 16))
     throw new RangeError(`Cannot allocate ports: count must be 0..16, got ${count}`);
-  const [status, ...rest] = (await runScript(
-    redis,
+  const reply = await runScript(
+    bus.redis,
     'ports-allocate',
-    [keyspace.ports, keyspace.portClaims],
+    [bus.keyspace.ports, bus.keyspace.portClaims],
     [range.low, range.high, count, owner, ...claims],
-  )) as [number, ...(number | string)[]];
-  if (Number(status) === 0) throw new ClaimTakenError(`Already held by ${rest[0]}`, String(rest[0]));
-  if (Number(status) < 0)
-    throw new PortsExhaustedError(
-      `No ${count} free port(s) left in ${range.low}..${range.high}; close a tunnel or widen the range`,
-    );
-  return rest.map(Number);
+  );
+  return portsAllocateReply(reply, { count, low: range.low, high: range.high });
 }
 
 /** Gives back the ports and claims `owner` holds among those named; returns how many ports were released. */
-export async function releasePorts(
-  redis: Redis,
-  keyspace: Keyspace,
-  owner: string,
-  ports: readonly number[],
-  claims: readonly string[] = [],
-): Promise<number> {
+export async function releasePorts(bus: Bus, input: ReleasePorts): Promise<number> {
+  const { owner, ports, claims = [] } = input;
   if (ports.length === 0 && claims.length === 0) return 0;
-  return Number(
-    await runScript(
-      redis,
-      'ports-release',
-      [keyspace.ports, keyspace.portClaims],
-      [owner, ports.length, ...ports, ...claims],
-    ),
+  const reply = await runScript(
+    bus.redis,
+    'ports-release',
+    [bus.keyspace.ports, bus.keyspace.portClaims],
+    [owner, ports.length, ...ports, ...claims],
   );
+  return portsReleaseReply(reply);
 }
 
 /** Who holds which port now. */
-export async function allocatedPorts(redis: Redis, keyspace: Keyspace): Promise<Map<number, string>> {
-  const all = await redis.hgetall(keyspace.ports);
+export async function allocatedPorts(bus: Bus): Promise<Map<number, string>> {
+  const all = await bus.redis.hgetall(bus.keyspace.ports);
   return new Map(Object.entries(all).map(([port, owner]) => [Number(port), owner]));
 }

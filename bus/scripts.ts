@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ChainableCommander } from 'ioredis';
-import { BusError } from './errors.ts';
+import { ScriptsNotLoadedError } from './errors.ts';
 import type { Redis } from './redis.ts';
 
 const names = [
@@ -40,7 +40,10 @@ export function registerScripts(redis: Redis): void {
 
 type ScriptCall = (numKeys: number, ...args: (string | number)[]) => Promise<unknown>;
 
-/** Runs a bus script on a connection or queues it on a pipeline. */
+/**
+ * Runs a bus script on a connection or queues it on a pipeline: the raw call, private to bus/.
+ * Everyone else uses the typed operations of `Bus` (bus.ts), whose replies bus/replies.ts reads.
+ */
 export function runScript(
   target: Redis | ChainableCommander,
   name: ScriptName,
@@ -49,10 +52,7 @@ export function runScript(
 ): Promise<unknown> {
   const call = (target as unknown as Record<string, ScriptCall>)[commandName(name)];
   if (call === undefined) {
-    throw new BusError(
-      'SCRIPTS_NOT_LOADED',
-      `Cannot run script ${name}: the connection was not opened with connectRedis()`,
-    );
+    throw new ScriptsNotLoadedError(name);
   }
   return call.call(target, keys.length, ...keys, ...args);
 }

@@ -8,7 +8,15 @@
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
 import { type HubNode, type HubNodeOptions, readActorState, startHubNode } from '../actors/mod.ts';
-import { connectRedis, createKeyspace, type Keyspace, type KeyspaceOptions, type Redis } from '../bus/mod.ts';
+import {
+  type Bus,
+  connectRedis,
+  createKeyspace,
+  type Keyspace,
+  type KeyspaceOptions,
+  openBus,
+  type Redis,
+} from '../bus/mod.ts';
 import { type EdgeState, edgeActor } from '../edge/mod.ts';
 import { type HubProcess, keyspaceArgs, spawnHubNode } from './hub-process.ts';
 import { startRedisCluster } from './redis-cluster.ts';
@@ -39,6 +47,8 @@ export interface TestRedis {
   redis: Redis;
   /** A fresh keyspace: random prefix, small by default so tests stay quick. */
   keyspace(options?: KeyspaceOptions): Keyspace;
+  /** The bus over `keyspace`, on the test's connection (or `redis`). */
+  bus(keyspace: Keyspace, redis?: Redis): Bus;
   /** Extra connections the test opens; closed after the file. */
   connect(name?: string): Redis;
   /** A hub node with the edge actor (or `actors`) and test timings, on its own connection. */
@@ -73,6 +83,7 @@ export function useRedis(): TestRedis {
       prefix: `t${randomBytes(4).toString('hex')}`,
     });
   };
+  t.bus = (keyspace, redis = t.redis) => openBus({ redis, keyspace });
   t.hub = (keyspace, actors = [edgeActor]) =>
     startHubNode({ redis: t.connect('hub'), keyspace, actors, ...FAST_HUB });
   t.hubProcess = (keyspace, nodeId, actorsModule) =>

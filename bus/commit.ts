@@ -1,0 +1,72 @@
+/**
+ * A turn's commit (commit.lua): per hash-tag group, for each shard whose lease the node still
+ * holds with its epoch, actor checkpoints, acknowledgements, timers and outbox events written
+ * atomically; shards whose lease is gone are refused (fenced) and come back.
+ */
+import type { ChainableCommander } from 'ioredis';
+import type { Bus } from './bus.ts';
+import { CONSUMER_GROUP, groupByTag } from './keys.ts';
+import { type Queued, queueOperation } from './queued.ts';
+import { commitReply } from './replies.ts';
+import { runScript } from './scripts.ts';
+
+/** A durable timer to set: its member (keys.ts `timerMember`), due time and data. */
+export interface TimerWrite {
+  readonly member: string;
+  /** Due time, ms (Redis clock). */
+  readonly due: number;
+  /** JSON `{"name","data"}`: the timer message's payload. */
+  readonly data: string;
+}
+
+/** What one shard writes in a commit. */
+export interface ShardCommit {
+  readonly shard: number;
+  /** The lease epoch the node holds: the fencing token. */
+  readonly epoch: number;
+  /** Mailbox entries to acknowledge. */
+  readonly acks: readonly string[];
+  /** Actor checkpoints: the address and its JSON `{"id": lastAppliedId, "s": state}`. */
+  readonly states: readonly { readonly address: string; readonly json: string }[];
+  readonly timers: readonly TimerWrite[];
+  /** Timer members to cancel. */
+  readonly cancels: readonly string[];
+  /** Outbox events, JSON. */
+  readonly outbox: readonly string[];
+}
+
+export interface Commit {
+  readonly node: string;
+  readonly shards: readonly ShardCommit[];
+}
+
+/** Queues one commit.lua call per tag group; reads the shards refused (fenced), empty when all committed. */
+export function queueCommit(bus: Bus, pipeline: ChainableCommander, input: Commit): Queued<number[]> {
+  const { keyspace } = bus;
+  const order = [...groupByTag(keyspace, input.shards).entries()];
+  return queueOperation(
+    pipeline,
+    (p) => {
+      for (const [group, list] of order) {
+        const keys: string[] = [];
+        const states: string[] = [];
+        const payload = list.map((c) => {
+          const k = keyspace.shard(c.shard);
+          keys.push(k.lease, k.state, k.mailbox);
+          for (const { address, json } of c.states) states.push(address, json);
+          const timers = c.timers.flatMap((t) => [t.member, String(t.due), t.data]);
+          return { e: c.epoch, n: c.states.length, a: c.acks, t: timers, c: c.cancels, o: c.outbox };
+        });
+        keys.push(keyspace.timers(group), keyspace.timerData(group), keyspace.outbox(group));
+        runScript(p, 'commit', keys, [input.node, CONSUMER_GROUP, JSON.stringify(payload), ...states]);
+      }
+    },
+    (replies) =>
+      replies.flatMap((reply, i) =>
+        commitReply(
+          reply,
+          order[i]![1].map((c) => c.shard),
+        ),
+      ),
+  );
+}

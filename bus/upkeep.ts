@@ -1,0 +1,72 @@
+/**
+ * A shard holder's upkeep: firing due durable timers into mailboxes (fire-timers.lua) and trimming
+ * the streams of entries every consumer has finished with (trim.lua).
+ */
+import type { Bus } from './bus.ts';
+import { CONSUMER_GROUP, groupByTag, shardMask } from './keys.ts';
+import { queueOperation } from './queued.ts';
+import { fireTimersReply, trimReply } from './replies.ts';
+import { runScript } from './scripts.ts';
+
+export interface FireTimers {
+  /** The shards the node holds: only their timers fire. */
+  readonly shards: ReadonlySet<number>;
+  /** Most due timers to look at per tag group (default 2000). */
+  readonly limit?: number;
+}
+
+/** Moves the due timers of the given shards into their mailboxes; resolves with how many fired. */
+export async function fireTimers(bus: Bus, input: FireTimers): Promise<number> {
+  const { keyspace } = bus;
+  const { shards, limit = 2000 } = input;
+  if (shards.size === 0) return 0;
+  const mask = shardMask(keyspace, shards);
+  const groups = new Set([...shards].map((s) => keyspace.groupOf(s)));
+  const pipeline = bus.pipeline();
+  const fired = queueOperation(
+    pipeline,
+    (p) => {
+      for (const group of groups)
+        runScript(
+          p,
+          'fire-timers',
+          [keyspace.timers(group), keyspace.timerData(group), keyspace.ready(group)],
+          [limit, mask, keyspace.mailboxTemplate(group)],
+        );
+    },
+    (replies) => replies.reduce<number>((sum, reply) => sum + fireTimersReply(reply), 0),
+  );
+  return fired.read(await bus.exec(pipeline));
+}
+
+/** Trims the mailboxes of the given shards (consumer group `hub`); resolves with the entries removed. */
+export async function trimShards(bus: Bus, shards: Iterable<number>): Promise<number> {
+  const { keyspace } = bus;
+  const groups = [
+    ...groupByTag(
+      keyspace,
+      [...shards].map((shard) => ({ shard })),
+    ).values(),
+  ];
+  if (groups.length === 0) return 0;
+  const pipeline = bus.pipeline();
+  const trimmed = queueOperation(
+    pipeline,
+    (p) => {
+      for (const list of groups)
+        runScript(
+          p,
+          'trim',
+          list.map(({ shard }) => keyspace.shard(shard).mailbox),
+          [CONSUMER_GROUP],
+        );
+    },
+    (replies) => replies.reduce<number>((sum, reply) => sum + trimReply(reply), 0),
+  );
+  return trimmed.read(await bus.exec(pipeline));
+}
+
+/** Trims a tag group's outbox stream, read by every consumer group it has (relays, sink). */
+export async function trimOutbox(bus: Bus, group: number): Promise<number> {
+  return trimReply(await runScript(bus.redis, 'trim', [bus.keyspace.outbox(group)], ['*']));
+}
