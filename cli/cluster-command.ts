@@ -7,25 +7,18 @@
  * the admin key; runs until SIGTERM or Ctrl-C, then stops it all. Every devicehub process (and
  * the command itself, `cluster.log`) appends its pino JSON lines to <log-dir>/<process>.log.
  */
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { createKeyspace, type Keyspace } from '../bus/mod.ts';
-import { LINK_USER } from '../edge/broker/mod.ts';
-import { createApiKey, openDatabase } from '../gateway/mod.ts';
-import { keyspaceArgs } from '../infra/hub-process.ts';
-import {
-  type DevicehubProcess,
-  freePort,
-  spawnDevicehub,
-  startFrps,
-  startKafkaCluster,
-  startMosquitto,
-  startPostgres,
-  startRedisServer,
-} from '../infra/mod.ts';
+import type { Logger } from 'pino';
+import { type DevicehubProcess, spawnDevicehub } from '../infra/mod.ts';
 import { ownChildProcesses, stopDescendants } from '../infra/process-tree.ts';
-import { startRedisCluster } from '../infra/redis-cluster.ts';
-import { startTcpBalancer } from '../infra/tcp-balancer.ts';
+import {
+  type ClusterParts,
+  type ClusterServers,
+  startGateways,
+  startHubNodes,
+  startLinks,
+  startServers,
+} from './cluster-start.ts';
 import { intFlag } from './config.ts';
 import { logFile, processLogger } from './logger.ts';
 
@@ -39,6 +32,48 @@ export const clusterHelp = `devicehub cluster [options]   the docker-compose top
   --log-dir DIR        where each process's log goes, <process>.log (default ./.devicehub/cluster/logs)`;
 
 export async function clusterCommand(argv: string[]): Promise<void> {
+  const o = parseClusterArgs(argv);
+  const log = processLogger('cluster', {}, { file: logFile(o.logDir, 'cluster') });
+  // Finished, failed or interrupted, nothing is left behind: Redis and the devicehub processes get
+  // process groups of their own (a terminal's Ctrl-C reaches only this command, which stops them
+  // in order: hub nodes before Redis), each stop gets 5 s, what is still running then is killed,
+  // and so is whatever still runs when this process exits.
+  ownChildProcesses();
+  const parts = clusterParts(log, o.logDir);
+  let up = false;
+  const interruptStart = (signal: NodeJS.Signals) => {
+    if (up) return;
+    parts.step(`${signal} while starting; stopping what has started`);
+    void parts.stopAll().finally(() => process.exit(1));
+  };
+  process.once('SIGINT', interruptStart);
+  process.once('SIGTERM', interruptStart);
+  try {
+    const servers = await startServers(parts, o);
+    parts.step(`starting ${o.nodes} hub node(s) and the links`);
+    const nodeMetrics = await startHubNodes(parts, servers, o.nodes);
+    await startLinks(parts, servers);
+    parts.step(`starting ${o.gateways} gateway(s) behind a balancer`);
+    const api = await startGateways(parts, servers, o);
+    announce(o, servers, { ...api, nodeMetrics });
+    up = true;
+    await untilStopped(parts, log);
+  } finally {
+    parts.step('stopping');
+    await parts.stopAll();
+  }
+}
+
+interface ClusterOptions {
+  logDir: string;
+  nodes: number;
+  gateways: number;
+  brokers: number;
+  port: number;
+  redis: 'single' | 'cluster';
+}
+
+function parseClusterArgs(argv: string[]): ClusterOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -50,8 +85,6 @@ export async function clusterCommand(argv: string[]): Promise<void> {
       'log-dir': { type: 'string', default: '.devicehub/cluster/logs' },
     },
   });
-  const logDir = values['log-dir'];
-  const log = processLogger('cluster', {}, { file: logFile(logDir, 'cluster') });
   const nodes = intFlag(values, 'nodes', 'DH_CLUSTER_NODES', 3);
   const gateways = intFlag(values, 'gateways', 'DH_CLUSTER_GATEWAYS', 2);
   const brokers = intFlag(values, 'kafka-brokers', 'DH_CLUSTER_KAFKA_BROKERS', 3);
@@ -59,66 +92,35 @@ export async function clusterCommand(argv: string[]): Promise<void> {
   if (values.redis !== 'single' && values.redis !== 'cluster') {
     throw new RangeError(`--redis must be "single" or "cluster", got ${JSON.stringify(values.redis)}`);
   }
-  const step = (what: string) => {
-    log.info(what);
-    process.stderr.write(`cluster: ${what}…\n`);
-  };
+  return { logDir: values['log-dir'], nodes, gateways, brokers, port, redis: values.redis };
+}
+
+interface RunningParts extends ClusterParts {
+  readonly children: readonly DevicehubProcess[];
+  /** True once stopAll has been called. */
+  readonly stopping: boolean;
+  /** Stops everything in reverse order (5 s each), then kills what is left; once. */
+  stopAll(): Promise<void>;
+}
+
+function clusterParts(log: Logger, logDir: string): RunningParts {
   const stops: (() => Promise<unknown>)[] = [];
   const children: DevicehubProcess[] = [];
   let stopping = false;
-  // Finished, failed or interrupted, nothing is left behind: Redis and the devicehub processes get
-  // process groups of their own (a terminal's Ctrl-C reaches only this command, which stops them
-  // in order: hub nodes before Redis), each stop gets 5 s, what is still running then is killed,
-  // and so is whatever still runs when this process exits.
-  ownChildProcesses();
   let stopped: Promise<void> | undefined;
-  const stopAll = () =>
-    (stopped ??= (async () => {
-      stopping = true;
-      for (const stop of stops.reverse()) await Promise.race([stop().catch(() => {}), sleep(5000)]);
-      const killed = await stopDescendants(2000);
-      if (killed.length > 0)
-        process.stderr.write(
-          `cluster: killed what did not stop in time: ${killed.map((p) => p.command.slice(0, 80)).join('; ')}\n`,
-        );
-    })());
-  let up = false;
-  const interruptStart = (signal: NodeJS.Signals) => {
-    if (up) return;
-    step(`${signal} while starting; stopping what has started`);
-    void stopAll().finally(() => process.exit(1));
-  };
-  process.once('SIGINT', interruptStart);
-  process.once('SIGTERM', interruptStart);
-  try {
-    step(values.redis === 'cluster' ? 'starting a Redis Cluster (3 masters, 3 replicas)' : 'starting Redis');
-    const redisServer = values.redis === 'cluster' ? await startRedisCluster() : await startRedisServer();
-    stops.push(() => redisServer.stop());
-    const keyspace: Keyspace = createKeyspace({
-      prefix: 'dh',
-      shards: 1024,
-      tagGroups: values.redis === 'cluster' ? 16 : 1,
-    });
-    const cliArgs = keyspaceArgs(redisServer.url, keyspace);
-
-    step('starting PostgreSQL, mosquitto and frps');
-    const postgres = await startPostgres();
-    stops.push(() => postgres.stop());
-    const databaseUrl = await postgres.createDatabase('devicehub');
-    const hubPassword = randomBytes(12).toString('hex');
-    const mosquitto = await startMosquitto({ users: { [LINK_USER]: hubPassword } });
-    stops.push(() => mosquitto.stop());
-    const frps = await startFrps({ token: randomBytes(12).toString('hex'), tcpmux: true });
-    stops.push(() => frps.stop());
-    let kafkaBrokers: string[] = [];
-    if (brokers > 0) {
-      step(`starting Kafka (${brokers} KRaft brokers)`);
-      const kafka = await startKafkaCluster({ brokers });
-      stops.push(() => kafka.stop());
-      kafkaBrokers = kafka.brokers;
-    }
-
-    const spawn = (args: string[], name: string) => {
+  return {
+    children,
+    get stopping() {
+      return stopping;
+    },
+    step(what) {
+      log.info(what);
+      process.stderr.write(`cluster: ${what}…\n`);
+    },
+    onStop(stop) {
+      stops.push(stop);
+    },
+    spawn(args, name) {
       const child = spawnDevicehub(args, {
         name,
         env: { DH_LOG_LEVEL: process.env.DH_LOG_LEVEL ?? 'info' },
@@ -127,127 +129,71 @@ export async function clusterCommand(argv: string[]): Promise<void> {
       children.push(child);
       stops.push(() => child.stop());
       return child;
-    };
-    step(`starting ${nodes} hub node(s) and the links`);
-    const metrics: string[] = [];
-    const hubs = [];
-    for (let i = 1; i <= nodes; i++) {
-      const metricsPort = await freePort();
-      metrics.push(`http://127.0.0.1:${metricsPort}/metrics`);
-      hubs.push(
-        spawn(
-          ['node', ...cliArgs, '--id', `node-${i}`, '--metrics-port', String(metricsPort)],
-          `hub node-${i}`,
-        ).ready,
-      );
-    }
-    await Promise.all(hubs);
-    const links = [
-      spawn(
-        [
-          'link',
-          'mqtt',
-          ...cliArgs,
-          '--url',
-          mosquitto.url,
-          '--password',
-          hubPassword,
-          '--client-id',
-          'link-mqtt-1',
-        ],
-        'mqtt link',
-      ).ready,
-    ];
-    if (kafkaBrokers.length > 0) {
-      links.push(
-        spawn(['link', 'kafka', ...cliArgs, '--brokers', kafkaBrokers.join(',')], 'kafka link').ready,
-      );
-    }
-    await Promise.all(links);
+    },
+    stopAll: () =>
+      (stopped ??= (async () => {
+        stopping = true;
+        for (const stop of stops.reverse()) await Promise.race([stop().catch(() => {}), sleep(5000)]);
+        const killed = await stopDescendants(2000);
+        if (killed.length > 0)
+          process.stderr.write(
+            `cluster: killed what did not stop in time: ${killed.map((p) => p.command.slice(0, 80)).join('; ')}\n`,
+          );
+      })()),
+  };
+}
 
-    step(`starting ${gateways} gateway(s) behind a balancer`);
-    const database = await openDatabase({ url: databaseUrl });
-    const { key: adminKey } = await createApiKey(database.db, { name: 'cluster-admin', scope: 'admin' });
-    await database.close();
-    const backends: { host: string; port: number }[] = [];
-    const started = [];
-    for (let i = 1; i <= gateways; i++) {
-      const gatewayPort = await freePort();
-      backends.push({ host: '127.0.0.1', port: gatewayPort });
-      started.push(
-        spawn(
-          [
-            'gateway',
-            ...cliArgs,
-            '--port',
-            String(gatewayPort),
-            '--database-url',
-            databaseUrl,
-            '--tunnel-server',
-            frps.address,
-            '--tunnel-mux',
-            `${frps.tcpmuxPort}:tunnels.devicehub.local`,
-            // Registering, rotating and deregistering edges tell mosquitto (its dynamic security).
-            ...['--broker-admin-url', mosquitto.url, '--broker-admin-password', mosquitto.admin.password],
-          ],
-          `gateway-${i}`,
-        ).ready,
-      );
+/** Prints where everything is, and tells a parent process (the tests) the same. */
+function announce(
+  o: ClusterOptions,
+  servers: ClusterServers,
+  api: { url: string; adminKey: string; gateways: string[]; nodeMetrics: string[] },
+): void {
+  const summary = {
+    url: api.url,
+    adminKey: api.adminKey,
+    redisUrl: servers.redisUrl,
+    databaseUrl: servers.databaseUrl,
+    mqttUrl: servers.mqttUrl,
+    kafkaBrokers: servers.kafkaBrokers,
+    frps: servers.frpsAddress,
+    gateways: api.gateways,
+    nodeMetrics: api.nodeMetrics,
+    logs: logFile(o.logDir, '*'),
+  };
+  process.stdout.write(
+    [
+      `DeviceHub cluster up: ${o.nodes} hub node(s), ${o.gateways} gateway(s), Redis ${o.redis}, ${o.brokers} Kafka broker(s)`,
+      `  API (balanced)   ${api.url}   /v1/docs, /metrics, /ui/`,
+      `  admin key        ${api.adminKey}`,
+      `  Redis            ${servers.redisUrl}`,
+      `  PostgreSQL       ${servers.databaseUrl}`,
+      `  MQTT             ${servers.mqttUrl} (user hub)`,
+      `  Kafka            ${servers.kafkaBrokers.join(',') || '—'}`,
+      `  frps             ${servers.frpsAddress}`,
+      `  node metrics     ${api.nodeMetrics.join(' ')}`,
+      `  logs             ${summary.logs}`,
+      'Ctrl-C stops it all.',
+      '',
+    ].join('\n'),
+  );
+  process.send?.({ ready: true, ...summary });
+}
+
+/** Runs until SIGINT, SIGTERM or one of the devicehub processes exiting on its own. */
+function untilStopped(parts: RunningParts, log: Logger): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+    for (const child of parts.children) {
+      void child.exited.then((code) => {
+        if (parts.stopping) return;
+        log.error({ code, pid: child.child.pid }, 'a process exited; stopping');
+        process.stderr.write(`cluster: ${child.child.spawnfile} exited (${code}); stopping\n`);
+        resolve();
+      });
     }
-    await Promise.all(started);
-    const balancer = await startTcpBalancer({ port, backends }).catch(() =>
-      startTcpBalancer({ port: 0, backends }),
-    );
-    stops.push(() => balancer.close());
-    const url = `http://127.0.0.1:${balancer.port}`;
-
-    const summary = {
-      url,
-      adminKey,
-      redisUrl: redisServer.url,
-      databaseUrl,
-      mqttUrl: mosquitto.url,
-      kafkaBrokers,
-      frps: frps.address,
-      gateways: backends.map((b) => `http://${b.host}:${b.port}`),
-      nodeMetrics: metrics,
-      logs: logFile(logDir, '*'),
-    };
-    process.stdout.write(
-      [
-        `DeviceHub cluster up: ${nodes} hub node(s), ${gateways} gateway(s), Redis ${values.redis}, ${brokers} Kafka broker(s)`,
-        `  API (balanced)   ${url}   /v1/docs, /metrics, /ui/`,
-        `  admin key        ${adminKey}`,
-        `  Redis            ${redisServer.url}`,
-        `  PostgreSQL       ${databaseUrl}`,
-        `  MQTT             ${mosquitto.url} (user hub)`,
-        `  Kafka            ${kafkaBrokers.join(',') || '—'}`,
-        `  frps             ${frps.address}`,
-        `  node metrics     ${metrics.join(' ')}`,
-        `  logs             ${summary.logs}`,
-        'Ctrl-C stops it all.',
-        '',
-      ].join('\n'),
-    );
-    process.send?.({ ready: true, ...summary });
-    up = true;
-
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-      for (const child of children) {
-        void child.exited.then((code) => {
-          if (stopping) return;
-          log.error({ code, pid: child.child.pid }, 'a process exited; stopping');
-          process.stderr.write(`cluster: ${child.child.spawnfile} exited (${code}); stopping\n`);
-          resolve();
-        });
-      }
-    });
-  } finally {
-    step('stopping');
-    await stopAll();
-  }
+  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
