@@ -13,20 +13,11 @@
  * being buried (`stats.behindMs` then grows). Storms on demand: 1% of the fleet raising an alarm
  * within 10 s, or every edge reconnecting within 30 s.
  */
-import { Kafka, logLevel, type Producer } from 'kafkajs';
-import mqtt, { type MqttClient } from 'mqtt';
 import type { EdgeTransport } from '../protocol/mod.ts';
-import {
-  type CompactMessage,
-  encodeCompact,
-  KAFKA_TOPICS,
-  legacyQos,
-  legacyUplinkTopic,
-  UPLINK_QOS,
-  uplinkTopic,
-} from '../protocol/mod.ts';
-import { birthOf, elevatorDay, type Second } from './elevator-day.ts';
-import { CompactEdge, LegacyEdge, type LegacyMessage, type Workload } from './workloads.ts';
+import { KafkaProducers } from './kafka-producers.ts';
+import { connectEdge, publish } from './mqtt-edges.ts';
+import { advance, createSimEdge, type Outgoing, type SimEdge } from './sim-edge.ts';
+import type { Workload } from './workloads.ts';
 
 export interface SimulatorOptions {
   readonly edges: number;
@@ -53,18 +44,6 @@ export interface SimulatorOptions {
   readonly signal?: AbortSignal;
 }
 
-type Outgoing = { compact: CompactMessage } | { legacy: LegacyMessage };
-
-interface SimEdge {
-  readonly id: string;
-  readonly index: number;
-  readonly day: Generator<Second>;
-  readonly legacy: LegacyEdge | undefined;
-  readonly compact: CompactEdge | undefined;
-  client: MqttClient | undefined;
-  floor: number;
-}
-
 export const simulatedEdgeId = (i: number) => `E-${String(i + 1).padStart(6, '0')}`;
 export const simulatedPassword = (edgeId: string) => `sim-${edgeId}`;
 
@@ -86,11 +65,18 @@ export class Simulator implements AsyncDisposable {
   readonly #edges: SimEdge[] = [];
   /** Messages acknowledged per edge (what the hub must account for). */
   readonly #sentPerEdge: Uint32Array;
-  readonly #producers: Producer[] = [];
-  /** Kafka messages of this tick, per producer. */
-  #batches: Map<string, { key: string; value: Buffer | string; edge: number }[]>[] = [];
+  #kafka: KafkaProducers | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
+  readonly #acknowledged = (edge: number, count: number, error?: unknown): void => {
+    this.stats.inFlight -= count;
+    if (error) {
+      this.stats.publishErrors += count;
+      return;
+    }
+    this.stats.sent += count;
+    this.#sentPerEdge[edge]! += count;
+  };
 
   constructor(options: SimulatorOptions) {
     this.#o = options;
@@ -112,31 +98,20 @@ export class Simulator implements AsyncDisposable {
    * days once they are connected.
    */
   async start(): Promise<this> {
-    const { edges, connectRate = 500 } = this.#o;
-    const workload = this.#o.workload ?? 'compact';
-    const idOf = this.#o.edgeId ?? simulatedEdgeId;
-    if (this.#transport === 'kafka') await this.#startProducers();
+    const { edges, connectRate = 500, workload = 'compact' } = this.#o;
+    if (this.#transport === 'kafka') {
+      this.#kafka = await KafkaProducers.start(this.#o.brokers!, this.#o.producers ?? 4);
+      this.stats.connected = this.#o.edges;
+    }
     const boot = `sim-${process.pid}-${Date.now().toString(36)}`;
     for (let i = 0; i < edges; i++) {
       if (this.#o.signal?.aborted) break;
-      const id = idOf(i);
-      // Each edge has its own day (seed) and starts at its own minute of the busy hours.
-      const from = 7 * 3600 + ((i * 7919) % (12 * 3600));
-      const edge: SimEdge = {
-        id,
-        index: i,
-        day: elevatorDay(i + 1, 300, from),
-        legacy: workload === 'legacy' ? new LegacyEdge(id, birthOf(id), { boot }) : undefined,
-        compact: workload === 'compact' ? new CompactEdge(id, birthOf(id), boot) : undefined,
-        client: this.#transport === 'mqtt' ? this.#connect(id) : undefined,
-        floor: 1,
-      };
-      this.#edges.push(edge);
+      const edge = this.#add(i, { workload, boot });
       if (edge.compact) this.#send(edge, { compact: edge.compact.birth(Date.now()) });
       if (this.#transport === 'mqtt' && (i + 1) % connectRate === 0)
         await new Promise((resolve) => setTimeout(resolve, 1000));
     }
-    this.#flush();
+    this.#kafka?.flush(this.#acknowledged);
     // Days start once the fleet is connected (or a minute has passed): a QoS 0 message sent
     // before its edge's connection is up would only count as an error.
     const deadline = Date.now() + 60_000;
@@ -146,36 +121,17 @@ export class Simulator implements AsyncDisposable {
     return this;
   }
 
-  #connect(id: string): MqttClient {
-    const client = mqtt.connect(this.#o.url!, {
-      username: id,
-      password: (this.#o.password ?? simulatedPassword)(id),
-      clientId: id,
-      protocolVersion: 5,
-      reconnectPeriod: 2000,
-      queueQoSZero: false,
-    });
-    client.on('connect', () => this.stats.connected++);
-    client.on('close', () => {
-      if (client.connected === false) this.stats.connected = Math.max(0, this.stats.connected - 1);
-    });
-    client.on('error', () => {});
-    return client;
-  }
-
-  async #startProducers(): Promise<void> {
-    const kafka = new Kafka({
-      clientId: 'devicehub-simulator',
-      brokers: [...this.#o.brokers!],
-      logLevel: logLevel.NOTHING,
-    });
-    for (let p = 0; p < (this.#o.producers ?? 4); p++) {
-      const producer = kafka.producer({ allowAutoTopicCreation: true });
-      await producer.connect();
-      this.#producers.push(producer);
-      this.#batches.push(new Map());
-    }
-    this.stats.connected = this.#o.edges;
+  /** Edge `i`, with its own MQTT connection on that transport. */
+  #add(i: number, o: { workload: Workload; boot: string }): SimEdge {
+    const id = (this.#o.edgeId ?? simulatedEdgeId)(i);
+    const password = (this.#o.password ?? simulatedPassword)(id);
+    const client =
+      this.#transport === 'mqtt'
+        ? connectEdge(id, { url: this.#o.url!, password, stats: this.stats })
+        : undefined;
+    const edge = createSimEdge(i, { ...o, id, client });
+    this.#edges.push(edge);
+    return edge;
   }
 
   /** Paces the fleet's days: events in (second, edge) order, each at its own moment. */
@@ -184,6 +140,7 @@ export class Simulator implements AsyncDisposable {
     const speed = this.#o.speed ?? 1;
     const maxInFlight = this.#o.maxInFlight ?? 20_000;
     const start = Date.now();
+    const send = (edge: SimEdge, out: Outgoing) => this.#send(edge, out);
     let cursor = 0;
     const tick = () => {
       if (this.#stopped) return;
@@ -193,12 +150,12 @@ export class Simulator implements AsyncDisposable {
         const i = cursor % edges;
         const due = start + (second * 1000 + (i * 1000) / edges) / speed;
         if (due > now) break;
-        this.#advance(this.#edges[i]!, now);
+        advance(this.#edges[i]!, now, send);
         cursor++;
       }
       const next = start + (Math.floor(cursor / edges) * 1000 + ((cursor % edges) * 1000) / edges) / speed;
       this.stats.behindMs = Math.max(0, now - next);
-      this.#flush();
+      this.#kafka?.flush(this.#acknowledged);
       this.#timer = setTimeout(tick, TICK_MS);
     };
     tick();
@@ -220,7 +177,7 @@ export class Simulator implements AsyncDisposable {
               ? { compact: edge.compact.alarm('trapped', 'start', edge.floor, now) }
               : { legacy: edge.legacy!.fault('trapped', 'start', edge.floor, now) },
           );
-          this.#flush();
+          this.#kafka?.flush(this.#acknowledged);
         },
         (k * withinMs) / count,
       );
@@ -239,71 +196,11 @@ export class Simulator implements AsyncDisposable {
     });
   }
 
-  #advance(edge: SimEdge, now: number): void {
-    const next = edge.day.next();
-    if (next.done) return;
-    const second = next.value;
-    edge.floor = second.status.floor;
-    if (edge.compact)
-      for (const m of edge.compact.second(second, now).messages) this.#send(edge, { compact: m });
-    else for (const m of edge.legacy!.second(second, now)) this.#send(edge, { legacy: m });
-  }
-
+  /** MQTT: published at once on the edge's connection; Kafka: into this tick's batch. */
   #send(edge: SimEdge, out: Outgoing): void {
     this.stats.inFlight++;
-    if (edge.client !== undefined) {
-      const [topic, payload, qos] =
-        'compact' in out
-          ? [
-              uplinkTopic(edge.id, out.compact.kind),
-              Buffer.from(encodeCompact(out.compact)),
-              UPLINK_QOS[out.compact.kind],
-            ]
-          : [legacyUplinkTopic(edge.id), out.legacy.json, legacyQos(out.legacy.msgType)];
-      edge.client.publish(topic, payload, { qos }, (error) => this.#acknowledged(edge.index, 1, error));
-      return;
-    }
-    const [topic, value] =
-      'compact' in out
-        ? [KAFKA_TOPICS.compact, Buffer.from(encodeCompact(out.compact))]
-        : [out.legacy.topic, out.legacy.json];
-    const batch = this.#batches[edge.index % this.#producers.length]!;
-    let messages = batch.get(topic);
-    if (messages === undefined) {
-      messages = [];
-      batch.set(topic, messages);
-    }
-    messages.push({ key: edge.id, value, edge: edge.index });
-  }
-
-  /** Sends this tick's Kafka messages, one batch per producer. */
-  #flush(): void {
-    this.#batches.forEach((batch, p) => {
-      if (batch.size === 0) return;
-      this.#batches[p] = new Map();
-      const topicMessages = [...batch].map(([topic, messages]) => ({
-        topic,
-        messages: messages.map(({ key, value }) => ({ key, value })),
-      }));
-      this.#producers[p]!.sendBatch({ topicMessages, acks: -1 }).then(
-        () => {
-          for (const messages of batch.values()) for (const m of messages) this.#acknowledged(m.edge, 1);
-        },
-        (error: unknown) => {
-          for (const messages of batch.values()) this.#acknowledged(-1, messages.length, error);
-        },
-      );
-    });
-  }
-
-  #acknowledged(edge: number, count: number, error?: unknown): void {
-    this.stats.inFlight -= count;
-    if (error) {
-      this.stats.publishErrors += count;
-      return;
-    }
-    this.stats.sent += count;
-    this.#sentPerEdge[edge]! += count;
+    if (edge.client !== undefined) publish(edge, out, this.#acknowledged);
+    else this.#kafka!.add(edge, out);
   }
 
   async stop(): Promise<void> {
@@ -314,7 +211,7 @@ export class Simulator implements AsyncDisposable {
     while (this.stats.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     await Promise.all([
       ...this.#edges.map((e) => e.client?.endAsync().catch(() => {})),
-      ...this.#producers.map((p) => p.disconnect().catch(() => {})),
+      this.#kafka?.disconnect(),
     ]);
   }
 

@@ -1,0 +1,46 @@
+/**
+ * Simulated edges over MQTT: each has its own connection and credentials, and publishes on its
+ * own topics (compact: `dh/v1/<id>/up/<kind>`; legacy JSON: `dh/v1/<id>/legacy`).
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import { encodeCompact, legacyQos, legacyUplinkTopic, UPLINK_QOS, uplinkTopic } from '../protocol/mod.ts';
+import type { Acknowledge, Outgoing, SimEdge } from './sim-edge.ts';
+
+/** The connection count the simulator reports, kept by the connections' events. */
+export interface ConnectionCount {
+  connected: number;
+}
+
+/** Edge `id`'s own connection to `url`; `stats.connected` follows it up and down. */
+export function connectEdge(
+  id: string,
+  o: { url: string; password: string; stats: ConnectionCount },
+): MqttClient {
+  const client = mqtt.connect(o.url, {
+    username: id,
+    password: o.password,
+    clientId: id,
+    protocolVersion: 5,
+    reconnectPeriod: 2000,
+    queueQoSZero: false,
+  });
+  client.on('connect', () => o.stats.connected++);
+  client.on('close', () => {
+    if (client.connected === false) o.stats.connected = Math.max(0, o.stats.connected - 1);
+  });
+  client.on('error', () => {});
+  return client;
+}
+
+/** Publishes `out` on the edge's own connection (it has one); `acknowledged` hears when the broker has it. */
+export function publish(edge: SimEdge, out: Outgoing, acknowledged: Acknowledge): void {
+  const [topic, payload, qos] =
+    'compact' in out
+      ? [
+          uplinkTopic(edge.id, out.compact.kind),
+          Buffer.from(encodeCompact(out.compact)),
+          UPLINK_QOS[out.compact.kind],
+        ]
+      : [legacyUplinkTopic(edge.id), out.legacy.json, legacyQos(out.legacy.msgType)];
+  edge.client!.publish(topic, payload, { qos }, (error) => acknowledged(edge.index, 1, error));
+}
