@@ -3,19 +3,19 @@
  * `devicehub gateway create-key --name N --scope admin`: an API key, printed once (the first
  * admin key comes from here; later ones from `POST /v1/api-keys`).
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { connectRedis } from '../bus/mod.ts';
-import { LINK_USER } from '../edge/broker/mod.ts';
 import {
   API_SCOPES,
   type ApiScope,
   createApiKey,
   createGateway,
+  type Database,
   openDatabase,
   serveGateway,
 } from '../gateway/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
+import { gatewayFlagOptions } from './gateway-flags.ts';
 import { processLogger } from './logger.ts';
 import { stopOnSignals } from './shutdown.ts';
 
@@ -49,7 +49,47 @@ devicehub gateway create-key --name N --scope service|operator|admin
   --broker-reconcile S     seconds between reconciler passes (env DH_BROKER_RECONCILE_S; 60; 0: none)`;
 
 export async function gatewayCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseGatewayArgs(argv);
+  const database = await openDatabase({
+    url: values['database-url'] ?? process.env.DATABASE_URL,
+    dataDir: values['data-dir'] ?? process.env.DH_DATA_DIR ?? './.devicehub/pglite',
+  });
+  if (positionals[0] === 'create-key') return createKey(database, values);
+  const config = clusterConfig(values);
+  if (!config.redisUrl) throw new RangeError('Missing --redis / REDIS_URL');
+  const log = processLogger('gateway');
+  const redis = connectRedis(config.redisUrl, { name: 'gateway' });
+  redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
+  const gateway = await createGateway({
+    database,
+    redis,
+    keyspace: config.keyspace,
+    logger: log,
+    ...gatewayFlagOptions(values),
+  });
+  const served = await serveGateway(gateway, {
+    port: intFlag(values, 'port', 'PORT', 8080),
+    hostname: values.host ?? process.env.HOST ?? '127.0.0.1',
+  });
+  log.info({ url: served.url, database: database.driver }, 'gateway listening');
+  // Bounded: with Redis or the database gone a step can wait forever; past the deadline the
+  // process exits anyway (what the outbox sink had not committed is read again by the next one).
+  stopOnSignals({
+    log,
+    timeoutMs: GATEWAY_STOP_MS,
+    steps: [
+      { name: 'closing the HTTP server', run: () => served.close() },
+      { name: 'stopping the gateway', run: () => gateway.stop() },
+      { name: 'closing the database', run: () => database.close() },
+      { name: 'closing Redis', run: async () => void redis.disconnect() },
+    ],
+  });
+  // Up, and stopping on a signal already: a parent that waits for this may signal at once.
+  process.send?.({ ready: true, url: served.url });
+}
+
+function parseGatewayArgs(argv: string[]) {
+  return parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -78,107 +118,14 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
       'broker-reconcile': { type: 'string' },
     },
   });
-  const database = await openDatabase({
-    url: values['database-url'] ?? process.env.DATABASE_URL,
-    dataDir: values['data-dir'] ?? process.env.DH_DATA_DIR ?? './.devicehub/pglite',
-  });
-  if (positionals[0] === 'create-key') {
-    const scope = values.scope as ApiScope;
-    if (!values.name || !API_SCOPES.includes(scope))
-      throw new RangeError(`create-key needs --name and --scope ${API_SCOPES.join('|')}\n\n${gatewayHelp}`);
-    const { id, key } = await createApiKey(database.db, { name: values.name, scope });
-    process.stdout.write(`${JSON.stringify({ id, scope, key })}\n`);
-    await database.close();
-    return;
-  }
-  const config = clusterConfig(values);
-  if (!config.redisUrl) throw new RangeError('Missing --redis / REDIS_URL');
-  const log = processLogger('gateway');
-  const redis = connectRedis(config.redisUrl, { name: 'gateway' });
-  redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
-  const str = (flag: keyof typeof values, env: string) =>
-    (values[flag] as string | undefined) ?? process.env[env];
-  const webBackendUrl = str('web-backend-url', 'DH_WEB_BACKEND_URL');
-  const token = str('web-backend-token', 'DH_WEB_BACKEND_TOKEN');
-  const portsRaw = str('tunnel-ports', 'DH_TUNNEL_PORTS') ?? '20000-20999';
-  const range = /^(\d{1,5})-(\d{1,5})$/.exec(portsRaw);
-  if (range === null || Number(range[1]) > Number(range[2]) || Number(range[2]) > 65535)
-    throw new RangeError(
-      `Invalid --tunnel-ports / DH_TUNNEL_PORTS: expected LOW-HIGH within 1..65535, got "${portsRaw}"`,
-    );
-  const serverAddr = str('tunnel-server', 'DH_TUNNEL_SERVER');
-  const sshKey = str('tunnel-ssh-key', 'DH_TUNNEL_SSH_KEY');
-  const muxRaw = str('tunnel-mux', 'DH_TUNNEL_MUX');
-  const mux = muxRaw === undefined ? undefined : /^(\d{1,5}):([A-Za-z0-9.-]+)$/.exec(muxRaw);
-  if (mux === null)
-    throw new RangeError(`Invalid --tunnel-mux / DH_TUNNEL_MUX: expected PORT:DOMAIN, got "${muxRaw}"`);
-  const brokerUrl = str('broker-admin-url', 'DH_BROKER_ADMIN_URL');
-  const brokerPassword = str('broker-admin-password', 'DH_BROKER_ADMIN_PASSWORD');
-  if (brokerUrl !== undefined && brokerPassword === undefined)
-    throw new RangeError(
-      '--broker-admin-url / DH_BROKER_ADMIN_URL needs --broker-admin-password / DH_BROKER_ADMIN_PASSWORD',
-    );
-  const linkPassword = str('broker-link-password', 'DH_BROKER_LINK_PASSWORD');
-  const brokerUser = str('broker-admin-user', 'DH_BROKER_ADMIN_USER');
-  const gateway = await createGateway({
-    database,
-    redis,
-    keyspace: config.keyspace,
-    logger: log,
-    ...(brokerUrl === undefined || brokerPassword === undefined
-      ? {}
-      : {
-          broker: {
-            url: brokerUrl,
-            password: brokerPassword,
-            ...(brokerUser === undefined ? {} : { username: brokerUser }),
-            ...(linkPassword === undefined ? {} : { links: { [LINK_USER]: linkPassword } }),
-            reconcileMs: intFlag(values, 'broker-reconcile', 'DH_BROKER_RECONCILE_S', 60) * 1000,
-          },
-        }),
-    tunnels: {
-      ports: { low: Number(range[1]), high: Number(range[2]) },
-      publicHost: str('tunnel-host', 'DH_TUNNEL_HOST') ?? '127.0.0.1',
-      maxTtlSeconds: intFlag(values, 'tunnel-max-ttl', 'DH_TUNNEL_MAX_TTL', 4 * 3600),
-      ...(serverAddr === undefined ? {} : { serverAddr }),
-      ...(mux === undefined ? {} : { mux: { port: Number(mux[1]), domain: mux[2]! } }),
-      ...(sshKey === undefined
-        ? {}
-        : {
-            ssh: {
-              user: str('tunnel-ssh-user', 'DH_TUNNEL_SSH_USER') ?? 'root',
-              privateKey: readFileSync(sshKey),
-            },
-          }),
-    },
-    ...(webBackendUrl === undefined
-      ? {}
-      : {
-          webBackend: {
-            url: webBackendUrl,
-            ...(token === undefined ? {} : { token }),
-            partitions: intFlag(values, 'web-backend-partitions', 'DH_WEB_BACKEND_PARTITIONS', 16),
-            ratePerSecond: intFlag(values, 'web-backend-rate', 'DH_WEB_BACKEND_RATE', 1000),
-          },
-        }),
-  });
-  const served = await serveGateway(gateway, {
-    port: intFlag(values, 'port', 'PORT', 8080),
-    hostname: values.host ?? process.env.HOST ?? '127.0.0.1',
-  });
-  log.info({ url: served.url, database: database.driver }, 'gateway listening');
-  // Bounded: with Redis or the database gone a step can wait forever; past the deadline the
-  // process exits anyway (what the outbox sink had not committed is read again by the next one).
-  stopOnSignals({
-    log,
-    timeoutMs: GATEWAY_STOP_MS,
-    steps: [
-      { name: 'closing the HTTP server', run: () => served.close() },
-      { name: 'stopping the gateway', run: () => gateway.stop() },
-      { name: 'closing the database', run: () => database.close() },
-      { name: 'closing Redis', run: async () => void redis.disconnect() },
-    ],
-  });
-  // Up, and stopping on a signal already: a parent that waits for this may signal at once.
-  process.send?.({ ready: true, url: served.url });
+}
+
+/** `devicehub gateway create-key`: prints the new key once, as JSON. */
+async function createKey(database: Database, values: { name?: string; scope?: string }): Promise<void> {
+  const scope = values.scope as ApiScope;
+  if (!values.name || !API_SCOPES.includes(scope))
+    throw new RangeError(`create-key needs --name and --scope ${API_SCOPES.join('|')}\n\n${gatewayHelp}`);
+  const { id, key } = await createApiKey(database.db, { name: values.name, scope });
+  process.stdout.write(`${JSON.stringify({ id, scope, key })}\n`);
+  await database.close();
 }

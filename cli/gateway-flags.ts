@@ -1,0 +1,95 @@
+/**
+ * `devicehub gateway`'s flags (each with its environment variable) turned into the gateway's
+ * options: the tunnels, the broker whose identities it manages, and the web backend.
+ */
+import { readFileSync } from 'node:fs';
+import { LINK_USER } from '../edge/broker/mod.ts';
+import type { GatewayOptions } from '../gateway/mod.ts';
+import { intFlag } from './config.ts';
+
+type Flags = Record<string, string | boolean | undefined>;
+
+/** A flag's value, else its environment variable's. */
+const str = (values: Flags, flag: string, env: string) =>
+  (values[flag] as string | undefined) ?? process.env[env];
+
+/** The options built from the gateway's flags; throws RangeError naming a flag that is wrong. */
+export function gatewayFlagOptions(values: Flags): Pick<GatewayOptions, 'broker' | 'tunnels' | 'webBackend'> {
+  const tunnelFlags = checkTunnelFlags(values);
+  const broker = brokerOptions(values);
+  const tunnels = tunnelOptions(values, tunnelFlags);
+  const webBackend = webBackendOptions(values);
+  return {
+    ...(broker === undefined ? {} : { broker }),
+    tunnels,
+    ...(webBackend === undefined ? {} : { webBackend }),
+  };
+}
+
+function checkTunnelFlags(values: Flags) {
+  const portsRaw = str(values, 'tunnel-ports', 'DH_TUNNEL_PORTS') ?? '20000-20999';
+  const range = /^(\d{1,5})-(\d{1,5})$/.exec(portsRaw);
+  if (range === null || Number(range[1]) > Number(range[2]) || Number(range[2]) > 65535)
+    throw new RangeError(
+      `Invalid --tunnel-ports / DH_TUNNEL_PORTS: expected LOW-HIGH within 1..65535, got "${portsRaw}"`,
+    );
+  const muxRaw = str(values, 'tunnel-mux', 'DH_TUNNEL_MUX');
+  const mux = muxRaw === undefined ? undefined : /^(\d{1,5}):([A-Za-z0-9.-]+)$/.exec(muxRaw);
+  if (mux === null)
+    throw new RangeError(`Invalid --tunnel-mux / DH_TUNNEL_MUX: expected PORT:DOMAIN, got "${muxRaw}"`);
+  return { range, mux };
+}
+
+function brokerOptions(values: Flags): GatewayOptions['broker'] {
+  const brokerUrl = str(values, 'broker-admin-url', 'DH_BROKER_ADMIN_URL');
+  const brokerPassword = str(values, 'broker-admin-password', 'DH_BROKER_ADMIN_PASSWORD');
+  if (brokerUrl !== undefined && brokerPassword === undefined)
+    throw new RangeError(
+      '--broker-admin-url / DH_BROKER_ADMIN_URL needs --broker-admin-password / DH_BROKER_ADMIN_PASSWORD',
+    );
+  if (brokerUrl === undefined || brokerPassword === undefined) return undefined;
+  const linkPassword = str(values, 'broker-link-password', 'DH_BROKER_LINK_PASSWORD');
+  const brokerUser = str(values, 'broker-admin-user', 'DH_BROKER_ADMIN_USER');
+  return {
+    url: brokerUrl,
+    password: brokerPassword,
+    ...(brokerUser === undefined ? {} : { username: brokerUser }),
+    ...(linkPassword === undefined ? {} : { links: { [LINK_USER]: linkPassword } }),
+    reconcileMs: intFlag(values, 'broker-reconcile', 'DH_BROKER_RECONCILE_S', 60) * 1000,
+  };
+}
+
+function tunnelOptions(
+  values: Flags,
+  { range, mux }: ReturnType<typeof checkTunnelFlags>,
+): GatewayOptions['tunnels'] {
+  const serverAddr = str(values, 'tunnel-server', 'DH_TUNNEL_SERVER');
+  const sshKey = str(values, 'tunnel-ssh-key', 'DH_TUNNEL_SSH_KEY');
+  return {
+    ports: { low: Number(range[1]), high: Number(range[2]) },
+    publicHost: str(values, 'tunnel-host', 'DH_TUNNEL_HOST') ?? '127.0.0.1',
+    maxTtlSeconds: intFlag(values, 'tunnel-max-ttl', 'DH_TUNNEL_MAX_TTL', 4 * 3600),
+    ...(serverAddr === undefined ? {} : { serverAddr }),
+    ...(mux === undefined ? {} : { mux: { port: Number(mux[1]), domain: mux[2]! } }),
+    ...(sshKey === undefined
+      ? {}
+      : {
+          ssh: {
+            user: str(values, 'tunnel-ssh-user', 'DH_TUNNEL_SSH_USER') ?? 'root',
+            privateKey: readFileSync(sshKey),
+          },
+        }),
+  };
+}
+
+function webBackendOptions(values: Flags): GatewayOptions['webBackend'] {
+  const webBackendUrl = str(values, 'web-backend-url', 'DH_WEB_BACKEND_URL');
+  if (webBackendUrl === undefined) return undefined;
+  const token = str(values, 'web-backend-token', 'DH_WEB_BACKEND_TOKEN');
+  return {
+    url: webBackendUrl,
+    ...(token === undefined ? {} : { token }),
+    partitions: intFlag(values, 'web-backend-partitions', 'DH_WEB_BACKEND_PARTITIONS', 16),
+    ratePerSecond: intFlag(values, 'web-backend-rate', 'DH_WEB_BACKEND_RATE', 1000),
+  };
+}
