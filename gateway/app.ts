@@ -7,10 +7,12 @@
  * Prometheus metrics (`/metrics`).
  * Stateless: any number of gateways serve the same fleet.
  */
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono, type OpenAPIHonoOptions } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
+import type { ErrorHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import type { Logger } from '../actors/mod.ts';
 import { toError } from '../bus/mod.ts';
 import type { AuthEnv } from './auth.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
@@ -28,29 +30,7 @@ import { tunnelRoutes } from './tunnels/mod.ts';
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export function createApp(deps: GatewayDeps) {
-  const app = new OpenAPIHono<AuthEnv>({
-    // The one validation hook of every route: a 400 naming the first field that is wrong.
-    defaultHook: (result, c) => {
-      // No content type and no body: Hono hands the validator `{}`, which is not what was sent.
-      if (result.target === 'json' && !c.req.header('content-type'))
-        return c.json(
-          errorBody('INVALID_REQUEST', 'A JSON body is required (content-type: application/json)'),
-          400,
-        );
-      if (!result.success) {
-        const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-        const first = issues[0];
-        return c.json(
-          errorBody(
-            'INVALID_REQUEST',
-            first ? `${first.path || 'request'}: ${first.message}` : 'invalid request',
-            issues,
-          ),
-          400,
-        );
-      }
-    },
-  });
+  const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
 
   // Every response carries X-Request-Id (the client's own when it sent a usable one).
   app.use('*', requestId());
@@ -63,11 +43,52 @@ export function createApp(deps: GatewayDeps) {
         c.json(errorBody('PAYLOAD_TOO_LARGE', `The body is larger than ${MAX_BODY_BYTES} bytes`), 413),
     }),
   );
-  app.onError((error, c) => {
+  app.onError(errorHandler(deps.log));
+  app.notFound((c) => c.json(errorBody('NOT_FOUND', `No route ${c.req.method} ${c.req.path}`), 404));
+
+  serveHealth(app, deps);
+
+  app.route('/', edgeRoutes(deps));
+  app.route('/', tunnelRoutes(deps));
+  app.route('/', nodeRoutes(deps));
+  app.route('/', dashboardRoutes());
+  app.route('/', configRoutes(deps));
+  app.route('/', adminRoutes(deps));
+  app.route('/', deadLetterRoutes(deps));
+
+  serveApiDocument(app);
+  return app;
+}
+
+/** The one validation hook of every route: a 400 naming the first field that is wrong. */
+const validationHook: OpenAPIHonoOptions<AuthEnv>['defaultHook'] = (result, c) => {
+  // No content type and no body: Hono hands the validator `{}`, which is not what was sent.
+  if (result.target === 'json' && !c.req.header('content-type'))
+    return c.json(
+      errorBody('INVALID_REQUEST', 'A JSON body is required (content-type: application/json)'),
+      400,
+    );
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+    const first = issues[0];
+    return c.json(
+      errorBody(
+        'INVALID_REQUEST',
+        first ? `${first.path || 'request'}: ${first.message}` : 'invalid request',
+        issues,
+      ),
+      400,
+    );
+  }
+};
+
+/** Known errors to their status; anything else a 500 with the request id its log line carries. */
+function errorHandler(log: Logger): ErrorHandler<AuthEnv> {
+  return (error, c) => {
     const known = toApiError(error);
     if (known !== undefined) return c.json(errorBody(known.code, known.message, known.details), known.status);
     const id = c.get('requestId') ?? 'unknown';
-    deps.log.error(
+    log.error(
       { err: toError(error), requestId: id, method: c.req.method, path: c.req.path },
       'request failed',
     );
@@ -77,9 +98,11 @@ export function createApp(deps: GatewayDeps) {
       },
       500,
     );
-  });
-  app.notFound((c) => c.json(errorBody('NOT_FOUND', `No route ${c.req.method} ${c.req.path}`), 404));
+  };
+}
 
+/** `/metrics` (and timing every request), `/healthz` and `/readyz` (the database and Redis answer). */
+function serveHealth(app: OpenAPIHono<AuthEnv>, deps: GatewayDeps): void {
   const metrics = createMetrics(deps);
   app.use('*', metrics.middleware);
   app.get('/metrics', async (c) =>
@@ -92,15 +115,10 @@ export function createApp(deps: GatewayDeps) {
     const ready = database === 'ok' && redis === 'ok';
     return c.json({ status: ready ? 'ready' : 'unavailable', database, redis }, ready ? 200 : 503);
   });
+}
 
-  app.route('/', edgeRoutes(deps));
-  app.route('/', tunnelRoutes(deps));
-  app.route('/', nodeRoutes(deps));
-  app.route('/', dashboardRoutes());
-  app.route('/', configRoutes(deps));
-  app.route('/', adminRoutes(deps));
-  app.route('/', deadLetterRoutes(deps));
-
+/** The OpenAPI document generated from the route schemas (`/v1/openapi.json`) and a page for it. */
+function serveApiDocument(app: OpenAPIHono<AuthEnv>): void {
   app.doc31('/v1/openapi.json', {
     openapi: '3.1.0',
     security: [{ apiKey: [] }],
@@ -117,7 +135,6 @@ export function createApp(deps: GatewayDeps) {
     scheme: 'basic',
   });
   app.get('/v1/docs', (c) => c.html(DOCS_PAGE));
-  return app;
 }
 
 /** A readable page for the OpenAPI document, with no scripts from elsewhere. */

@@ -12,7 +12,7 @@ import { createApp } from './app.ts';
 import { Authenticator } from './auth.ts';
 import { BrokerReconciler } from './broker-reconciler.ts';
 import { ensureAlarmPartitions } from './db/alarm-partitions.ts';
-import type { Database } from './db/database.ts';
+import type { Database, Db } from './db/database.ts';
 import type { TunnelSettings } from './deps.ts';
 import { eventsSocket, refuseUpgrade } from './events-socket.ts';
 import { FleetView } from './fleet-view.ts';
@@ -82,12 +82,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { redis, keyspace } = options;
   const db = options.database.db;
   const name = options.name ?? `gateway-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  await ensureAlarmPartitions(db);
-  const partitions = setInterval(
-    () => void ensureAlarmPartitions(db).catch((err) => log.warn({ err }, 'alarm partitions not created')),
-    24 * 3600 * 1000,
-  );
-  partitions.unref();
+  const partitions = await keepAlarmPartitions(db, log);
   const auth = new Authenticator(db);
   const view = await new FleetView({
     db,
@@ -99,49 +94,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (what.startsWith('edge/') || what.startsWith('api-key/')) auth.forget();
     },
   }).start();
-  const webBackend =
-    options.webBackend === undefined
-      ? undefined
-      : new WebBackendOutbox(options.webBackend, {
-          redis,
-          keyspace,
-          holder: name,
-          logger: log,
-          leaseTtlMs: options.leaseTtlMs,
-        }).startDelivery();
-  const sink = new OutboxSink({
-    redis,
-    keyspace,
-    holder: name,
-    logger: log,
-    leaseTtlMs: options.leaseTtlMs,
-    handlers: [
-      recordAlarms(db),
-      recordTunnels(db, redis, keyspace),
-      ...(webBackend === undefined ? [] : [webBackend.enqueue]),
-    ],
-  }).start();
+  const { webBackend, sink } = startOutbox(options, { db, name, log });
   const feed = await new EventFeed({ redis, keyspace, logger: log }).start();
-  const dynsec =
-    options.broker === undefined
-      ? undefined
-      : new DynsecClient({
-          url: options.broker.url,
-          username: options.broker.username ?? ADMIN_USER,
-          password: options.broker.password,
-          logger: log,
-        });
-  const broker = dynsec === undefined ? undefined : new BrokerIdentities(dynsec);
-  const reconciler =
-    broker === undefined
-      ? undefined
-      : new BrokerReconciler({
-          db,
-          identities: broker,
-          intervalMs: options.broker?.reconcileMs ?? 60_000,
-          ...(options.broker?.links === undefined ? {} : { links: options.broker.links }),
-          logger: log,
-        }).start();
+  const { dynsec, broker, reconciler } = startBrokerAdmin(options.broker, { db, log });
   const tunnels = { ...DEFAULT_TUNNEL_SETTINGS, ...options.tunnels };
   const app = createApp({
     db,
@@ -178,6 +133,73 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     stop,
     [Symbol.asyncDispose]: stop,
   };
+}
+
+/** This month's alarm partition and the next two now, then once a day; the timer to clear. */
+async function keepAlarmPartitions(db: Db, log: Logger): Promise<NodeJS.Timeout> {
+  await ensureAlarmPartitions(db);
+  const partitions = setInterval(
+    () => void ensureAlarmPartitions(db).catch((err) => log.warn({ err }, 'alarm partitions not created')),
+    24 * 3600 * 1000,
+  );
+  partitions.unref();
+  return partitions;
+}
+
+/** The outbox sink (alarm history, tunnel states) and, when configured, delivery to the web backend. */
+function startOutbox(
+  options: GatewayOptions,
+  { db, name, log }: { db: Db; name: string; log: Logger },
+): { webBackend: WebBackendOutbox | undefined; sink: OutboxSink } {
+  const { redis, keyspace } = options;
+  const webBackend =
+    options.webBackend === undefined
+      ? undefined
+      : new WebBackendOutbox(options.webBackend, {
+          redis,
+          keyspace,
+          holder: name,
+          logger: log,
+          leaseTtlMs: options.leaseTtlMs,
+        }).startDelivery();
+  const sink = new OutboxSink({
+    redis,
+    keyspace,
+    holder: name,
+    logger: log,
+    leaseTtlMs: options.leaseTtlMs,
+    handlers: [
+      recordAlarms(db),
+      recordTunnels(db, redis, keyspace),
+      ...(webBackend === undefined ? [] : [webBackend.enqueue]),
+    ],
+  }).start();
+  return { webBackend, sink };
+}
+
+/** The broker's dynamic-security admin, its edge identities and their reconciler (none without options). */
+function startBrokerAdmin(options: BrokerAdminOptions | undefined, { db, log }: { db: Db; log: Logger }) {
+  const dynsec =
+    options === undefined
+      ? undefined
+      : new DynsecClient({
+          url: options.url,
+          username: options.username ?? ADMIN_USER,
+          password: options.password,
+          logger: log,
+        });
+  const broker = dynsec === undefined ? undefined : new BrokerIdentities(dynsec);
+  const reconciler =
+    broker === undefined
+      ? undefined
+      : new BrokerReconciler({
+          db,
+          identities: broker,
+          intervalMs: options?.reconcileMs ?? 60_000,
+          ...(options?.links === undefined ? {} : { links: options.links }),
+          logger: log,
+        }).start();
+  return { dynsec, broker, reconciler };
 }
 
 export interface ServedGateway extends AsyncDisposable {

@@ -3,6 +3,7 @@
  * simulated fleet): stored hashed, added to the fleet set the links check. Edges already
  * registered keep their secret.
  */
+import { eq } from 'drizzle-orm';
 import type { Keyspace, Redis } from '../bus/mod.ts';
 import type { Db } from './db/database.ts';
 import { edges } from './db/schema.ts';
@@ -22,4 +23,9 @@ export async function registerEdges(
       .onConflictDoNothing();
     await redis.sadd(keyspace.fleet, ...chunk.map((e) => e.id));
   }
+}
+
+/** Whether the edge is registered (has a row in the registry). */
+export async function isRegistered(db: Db, id: string): Promise<boolean> {
+  return (await db.select({ id: edges.id }).from(edges).where(eq(edges.id, id))).length > 0;
 }

@@ -4,7 +4,7 @@
  * ETag, 304 to a matching `If-None-Match`, and waits up to `?wait=` seconds for a change first
  * (long-poll), so an edge hears of a new configuration at once. Writes check `If-Match`.
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono, type RouteHandler, z } from '@hono/zod-openapi';
 import { audit } from '../audit.ts';
 import { type AuthEnv, actorOf, requireAuth } from '../auth.ts';
 import { checkScope, configHistory, configVersion, putConfig } from '../config-store.ts';
@@ -127,8 +127,6 @@ const rollback = createRoute({
 
 export function configRoutes(deps: GatewayDeps) {
   const app = new OpenAPIHono<AuthEnv>();
-  const { db, view } = deps;
-  const maxWait = deps.maxWaitSeconds ?? 60;
 
   // Reads: every key, and an edge its own (checked in the handler); history: keys; writes: operators.
   app.get('/v1/config/:kind/:id', requireAuth(deps.auth, 'service', { edges: true }));
@@ -136,12 +134,21 @@ export function configRoutes(deps: GatewayDeps) {
   app.put('/v1/config/*', requireAuth(deps.auth, 'operator'));
   app.post('/v1/config/*', requireAuth(deps.auth, 'operator'));
 
-  app.openapi(read, async (c) => {
+  app.openapi(read, readConfig(deps));
+  app.openapi(write, writeConfig(deps));
+  app.openapi(history, readHistory(deps));
+  app.openapi(rollback, rollBack(deps));
+  return app;
+}
+
+/** GET: the merged document, or 304 when the client's ETag is still current after `?wait=`. */
+function readConfig({ view, maxWaitSeconds = 60 }: GatewayDeps): RouteHandler<typeof read, AuthEnv> {
+  return async (c) => {
     const { kind, id } = c.req.valid('param');
     const principal = c.get('principal');
     if (principal.kind === 'edge' && (kind !== 'edge' || principal.id !== id))
       throw new ApiError('FORBIDDEN', `Edge ${principal.id} may only fetch its own configuration`);
-    const wait = Math.min(c.req.valid('query').wait, maxWait);
+    const wait = Math.min(c.req.valid('query').wait, maxWaitSeconds);
     const seen = c.req.header('if-none-match');
     const deadline = Date.now() + wait * 1000;
     for (;;) {
@@ -160,34 +167,48 @@ export function configRoutes(deps: GatewayDeps) {
       await view.waitForChange(left, c.req.raw.signal);
       if (c.req.raw.signal.aborted) return c.body(null, 304);
     }
-  });
+  };
+}
 
-  app.openapi(write, async (c) => {
+/** The document checked against its kind's schema; INVALID_REQUEST naming the first bad field. */
+function parseDocument(kind: ConfigKind, body: unknown): Record<string, unknown> {
+  const parsed = BODY[kind].safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+  const first = issues[0];
+  throw new ApiError(
+    'INVALID_REQUEST',
+    `Not a valid ${kind} configuration${first ? `: ${first.path || 'body'}: ${first.message}` : ''}`,
+    issues,
+  );
+}
+
+/** The version an `If-Match` header names (`"3"`, `W/"3"`), or undefined without one. */
+function expectedVersion(ifMatch: string | undefined): number | undefined {
+  const expected = ifMatch === undefined ? undefined : Number(ifMatch.replace(/^W\//, '').replace(/"/g, ''));
+  if (expected !== undefined && !Number.isInteger(expected))
+    throw new ApiError('INVALID_REQUEST', `If-Match must be a version like "3", got ${ifMatch}`);
+  return expected;
+}
+
+/** PUT: a new version of the scope's document (`If-Match` checked), audited, every gateway told. */
+function writeConfig({ db, view }: GatewayDeps): RouteHandler<typeof write, AuthEnv> {
+  return async (c) => {
     const { kind, scope } = c.req.valid('param');
     checkScope(scope);
-    const parsed = BODY[kind].safeParse(c.req.valid('json'));
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-      const first = issues[0];
-      throw new ApiError(
-        'INVALID_REQUEST',
-        `Not a valid ${kind} configuration${first ? `: ${first.path || 'body'}: ${first.message}` : ''}`,
-        issues,
-      );
-    }
-    const ifMatch = c.req.header('if-match');
-    const expected =
-      ifMatch === undefined ? undefined : Number(ifMatch.replace(/^W\//, '').replace(/"/g, ''));
-    if (expected !== undefined && !Number.isInteger(expected))
-      throw new ApiError('INVALID_REQUEST', `If-Match must be a version like "3", got ${ifMatch}`);
+    const body = parseDocument(kind, c.req.valid('json'));
+    const expected = expectedVersion(c.req.header('if-match'));
     const actor = actorOf(c.get('principal'));
-    const version = await putConfig(db, { kind, scope, body: parsed.data, ifMatch: expected, actor });
+    const version = await putConfig(db, { kind, scope, body, ifMatch: expected, actor });
     await audit(db, { actor, action: 'config.put', target: `config/${kind}/${scope}`, details: { version } });
     await view.changed(`config/${kind}/${scope}`);
     return c.json({ kind, scope, version }, 200);
-  });
+  };
+}
 
-  app.openapi(history, async (c) => {
+/** GET history: the scope's versions, newest first. */
+function readHistory({ db }: GatewayDeps): RouteHandler<typeof history, AuthEnv> {
+  return async (c) => {
     const { kind, scope } = c.req.valid('param');
     const rows = await configHistory(db, kind, checkScope(scope));
     return c.json(
@@ -203,9 +224,12 @@ export function configRoutes(deps: GatewayDeps) {
       },
       200,
     );
-  });
+  };
+}
 
-  app.openapi(rollback, async (c) => {
+/** POST rollback: an earlier version written again as the newest. */
+function rollBack({ db, view }: GatewayDeps): RouteHandler<typeof rollback, AuthEnv> {
+  return async (c) => {
     const { kind, scope } = c.req.valid('param');
     const old = await configVersion(db, kind, checkScope(scope), c.req.valid('json').version);
     const actor = actorOf(c.get('principal'));
@@ -218,7 +242,5 @@ export function configRoutes(deps: GatewayDeps) {
     });
     await view.changed(`config/${kind}/${scope}`);
     return c.json({ kind, scope, version }, 200);
-  });
-
-  return app;
+  };
 }

@@ -12,8 +12,9 @@ import type { ActorClient } from '../../actors/mod.ts';
 import { allocatePorts, ClaimTakenError, PortsExhaustedError, releasePorts } from '../../bus/mod.ts';
 import type { edgeActor } from '../../edge/mod.ts';
 import { audit } from '../audit.ts';
-import { edges, tunnels } from '../db/schema.ts';
+import { tunnels } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
+import { isRegistered } from '../register-edges.ts';
 import { tunnelClaims } from './records.ts';
 import type { TUNNEL_SERVICES } from './schemas.ts';
 import { liveTunnels, portsOf, type TunnelReader, type TunnelView, tunnelView } from './view.ts';
@@ -45,8 +46,7 @@ export async function openTunnel(
     throw new ApiError('INVALID_REQUEST', `ttlSeconds: at most ${settings.maxTtlSeconds}`, [
       { path: 'ttlSeconds', message: `at most ${settings.maxTtlSeconds}` },
     ]);
-  if ((await db.select({ id: edges.id }).from(edges).where(eq(edges.id, edgeId))).length === 0)
-    throw new ApiError('NOT_FOUND', `No edge ${edgeId}`);
+  if (!(await isRegistered(db, edgeId))) throw new ApiError('NOT_FOUND', `No edge ${edgeId}`);
   const tunnelId = `t-${randomUUID()}`;
   const claimed = await claimPorts(deps, request, tunnelId);
   if ('existing' in claimed) return { outcome: 'existing', tunnel: claimed.existing };

@@ -46,143 +46,154 @@ export function terminalSocket(deps: TerminalDeps) {
     noServer: true,
     handleProtocols: (protocols) => (protocols.has(EVENTS_PROTOCOL) ? EVENTS_PROTOCOL : false),
   });
-
-  const handle = async (
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    at: { edgeId: string; tunnelId: string },
-  ) => {
-    const principal = await deps.auth.principal(upgradeCredentials(req));
-    if (principal === undefined) return refuseUpgrade(socket, 401, 'UNAUTHENTICATED', 'Send an API key');
-    if (!hasScope(principal, 'operator'))
-      return refuseUpgrade(socket, 403, 'FORBIDDEN', 'A terminal into an edge needs scope operator');
-    const ssh = deps.tunnels.ssh;
-    if (ssh === undefined)
-      return refuseUpgrade(
-        socket,
-        503,
-        'UNAVAILABLE',
-        'This gateway has no SSH key for edges (--tunnel-ssh-key)',
-      );
-    const [row] = await deps.db
-      .select()
-      .from(tunnels)
-      .where(and(eq(tunnels.id, at.tunnelId), eq(tunnels.edgeId, at.edgeId)));
-    if (row === undefined)
-      return refuseUpgrade(socket, 404, 'NOT_FOUND', `No tunnel ${at.tunnelId} for edge ${at.edgeId}`);
-    const live = (await readTunnels(deps.redis, deps.keyspace, at.edgeId))[at.tunnelId];
-    const state = live?.state ?? row.state;
-    const service = row.services.find((s) => s.name === 'ssh');
-    if (state !== 'open' || service === undefined)
-      return refuseUpgrade(
-        socket,
-        409,
-        'CONFLICT',
-        `Tunnel ${at.tunnelId} is ${state}${service ? '' : ' and has no ssh'}`,
-      );
-
-    // Reach the edge's sshd through frps before answering the upgrade: a failure is an HTTP error.
-    let sock: Socket;
-    try {
-      sock =
-        service.host !== undefined && deps.tunnels.mux !== undefined
-          ? await connectVia(
-              { host: deps.tunnels.reachHost ?? deps.tunnels.publicHost, port: deps.tunnels.mux.port },
-              `${service.host}:22`,
-            )
-          : await new Promise<Socket>((resolve, reject) => {
-              const s = connect(service.remotePort!, deps.tunnels.reachHost ?? deps.tunnels.publicHost);
-              s.once('connect', () => resolve(s)).once('error', reject);
-            });
-    } catch (error) {
-      return refuseUpgrade(
-        socket,
-        503,
-        'UNAVAILABLE',
-        `The tunnel does not answer: ${(error as Error).message}`,
-      );
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => void bridge(ws, sock, at, actorOf(principal), ssh));
-  };
-
-  const bridge = async (
-    ws: WebSocket,
-    sock: Socket,
-    at: { edgeId: string; tunnelId: string },
-    actor: string,
-    ssh: NonNullable<TunnelSettings['ssh']>,
-  ) => {
-    const id = `s-${randomUUID()}`;
-    const counts = { in: 0, out: 0 };
-    await deps.db.insert(terminalSessions).values({ id, tunnelId: at.tunnelId, edgeId: at.edgeId, actor });
-    await audit(deps.db, {
-      actor,
-      action: 'terminal.open',
-      target: `edge/${at.edgeId}`,
-      details: { sessionId: id, tunnelId: at.tunnelId },
-    });
-    const client = new Client();
-    let ended = false;
-    const end = async (reason: string) => {
-      if (ended) return;
-      ended = true;
-      client.end();
-      sock.destroy();
-      if (ws.readyState === ws.OPEN) ws.close(1000, reason.slice(0, 120));
-      await deps.db
-        .update(terminalSessions)
-        .set({ endedAt: new Date(), bytesIn: counts.in, bytesOut: counts.out, endReason: reason })
-        .where(eq(terminalSessions.id, id))
-        .catch((err: unknown) => deps.log.warn({ err, sessionId: id }, 'terminal session not recorded'));
-    };
-    ws.on('close', () => void end('closed by the browser'));
-    // What the browser sends before the shell is up waits for it.
-    let shell: ClientChannel | undefined;
-    const early: [Buffer, boolean][] = [];
-    const take = (bytes: Buffer, isBinary: boolean) => {
-      if (shell === undefined) return void early.push([bytes, isBinary]);
-      if (!isBinary && bytes[0] === 0x7b) {
-        try {
-          const control = JSON.parse(bytes.toString('utf8')) as {
-            type?: string;
-            cols?: number;
-            rows?: number;
-          };
-          if (control.type === 'resize' && Number.isInteger(control.cols) && Number.isInteger(control.rows))
-            shell.setWindow(control.rows!, control.cols!, 0, 0);
-          return;
-        } catch {
-          // not a control message: keystrokes that start with "{"
-        }
-      }
-      counts.in += bytes.length;
-      shell.write(bytes);
-    };
-    ws.on('message', (data, isBinary) =>
-      take(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer), isBinary),
-    );
-    client.on('error', (err) => void end(`ssh: ${err.message}`));
-    client.on('ready', () => {
-      client.shell({ term: 'xterm-256color', cols: 120, rows: 32 }, (err, stream: ClientChannel) => {
-        if (err) return void end(`ssh shell: ${err.message}`);
-        stream.on('data', (data: Buffer) => {
-          counts.out += data.length;
-          ws.send(data);
-        });
-        stream.on('close', () => void end('the shell ended'));
-        shell = stream;
-        for (const [data, isBinary] of early.splice(0)) take(data, isBinary);
-      });
-    });
-    client.connect({ sock, username: ssh.user, privateKey: ssh.privateKey, readyTimeout: 15_000 });
-  };
-
   return {
-    handle,
+    handle: (req: IncomingMessage, socket: Duplex, head: Buffer, at: TerminalAt) =>
+      upgrade(deps, wss, { req, socket, head }, at),
     close: () => {
       for (const ws of wss.clients) ws.terminate();
       wss.close();
     },
   };
+}
+
+type TerminalAt = { edgeId: string; tunnelId: string };
+
+/**
+ * Checks the operator, the tunnel (open, with ssh) and reaches the edge's sshd through frps
+ * before answering the upgrade: any failure is an HTTP error.
+ */
+async function upgrade(
+  deps: TerminalDeps,
+  wss: WebSocketServer,
+  { req, socket, head }: { req: IncomingMessage; socket: Duplex; head: Buffer },
+  at: TerminalAt,
+): Promise<void> {
+  const principal = await deps.auth.principal(upgradeCredentials(req));
+  if (principal === undefined) return refuseUpgrade(socket, 401, 'UNAUTHENTICATED', 'Send an API key');
+  if (!hasScope(principal, 'operator'))
+    return refuseUpgrade(socket, 403, 'FORBIDDEN', 'A terminal into an edge needs scope operator');
+  const ssh = deps.tunnels.ssh;
+  if (ssh === undefined)
+    return refuseUpgrade(
+      socket,
+      503,
+      'UNAVAILABLE',
+      'This gateway has no SSH key for edges (--tunnel-ssh-key)',
+    );
+  const [row] = await deps.db
+    .select()
+    .from(tunnels)
+    .where(and(eq(tunnels.id, at.tunnelId), eq(tunnels.edgeId, at.edgeId)));
+  if (row === undefined)
+    return refuseUpgrade(socket, 404, 'NOT_FOUND', `No tunnel ${at.tunnelId} for edge ${at.edgeId}`);
+  const live = (await readTunnels(deps.redis, deps.keyspace, at.edgeId))[at.tunnelId];
+  const state = live?.state ?? row.state;
+  const service = row.services.find((s) => s.name === 'ssh');
+  if (state !== 'open' || service === undefined)
+    return refuseUpgrade(
+      socket,
+      409,
+      'CONFLICT',
+      `Tunnel ${at.tunnelId} is ${state}${service ? '' : ' and has no ssh'}`,
+    );
+
+  // Reach the edge's sshd through frps before answering the upgrade: a failure is an HTTP error.
+  let sock: Socket;
+  try {
+    sock =
+      service.host !== undefined && deps.tunnels.mux !== undefined
+        ? await connectVia(
+            { host: deps.tunnels.reachHost ?? deps.tunnels.publicHost, port: deps.tunnels.mux.port },
+            `${service.host}:22`,
+          )
+        : await new Promise<Socket>((resolve, reject) => {
+            const s = connect(service.remotePort!, deps.tunnels.reachHost ?? deps.tunnels.publicHost);
+            s.once('connect', () => resolve(s)).once('error', reject);
+          });
+  } catch (error) {
+    return refuseUpgrade(
+      socket,
+      503,
+      'UNAVAILABLE',
+      `The tunnel does not answer: ${(error as Error).message}`,
+    );
+  }
+  wss.handleUpgrade(
+    req,
+    socket,
+    head,
+    (ws) => void bridge(deps, ws, sock, { ...at, actor: actorOf(principal), ssh }),
+  );
+}
+
+/** The WebSocket ↔ ssh2 shell bridge of one session, recorded from start to end. */
+async function bridge(
+  deps: TerminalDeps,
+  ws: WebSocket,
+  sock: Socket,
+  { actor, ssh, ...at }: TerminalAt & { actor: string; ssh: NonNullable<TunnelSettings['ssh']> },
+): Promise<void> {
+  const id = `s-${randomUUID()}`;
+  const counts = { in: 0, out: 0 };
+  await deps.db.insert(terminalSessions).values({ id, tunnelId: at.tunnelId, edgeId: at.edgeId, actor });
+  await audit(deps.db, {
+    actor,
+    action: 'terminal.open',
+    target: `edge/${at.edgeId}`,
+    details: { sessionId: id, tunnelId: at.tunnelId },
+  });
+  const client = new Client();
+  let ended = false;
+  const end = async (reason: string) => {
+    if (ended) return;
+    ended = true;
+    client.end();
+    sock.destroy();
+    if (ws.readyState === ws.OPEN) ws.close(1000, reason.slice(0, 120));
+    await deps.db
+      .update(terminalSessions)
+      .set({ endedAt: new Date(), bytesIn: counts.in, bytesOut: counts.out, endReason: reason })
+      .where(eq(terminalSessions.id, id))
+      .catch((err: unknown) => deps.log.warn({ err, sessionId: id }, 'terminal session not recorded'));
+  };
+  ws.on('close', () => void end('closed by the browser'));
+  // What the browser sends before the shell is up waits for it.
+  let shell: ClientChannel | undefined;
+  const early: [Buffer, boolean][] = [];
+  const take = (bytes: Buffer, isBinary: boolean) => {
+    if (shell === undefined) return void early.push([bytes, isBinary]);
+    if (!isBinary && bytes[0] === 0x7b) {
+      try {
+        const control = JSON.parse(bytes.toString('utf8')) as {
+          type?: string;
+          cols?: number;
+          rows?: number;
+        };
+        if (control.type === 'resize' && Number.isInteger(control.cols) && Number.isInteger(control.rows))
+          shell.setWindow(control.rows!, control.cols!, 0, 0);
+        return;
+      } catch {
+        // not a control message: keystrokes that start with "{"
+      }
+    }
+    counts.in += bytes.length;
+    shell.write(bytes);
+  };
+  ws.on('message', (data, isBinary) =>
+    take(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer), isBinary),
+  );
+  client.on('error', (err) => void end(`ssh: ${err.message}`));
+  client.on('ready', () => {
+    client.shell({ term: 'xterm-256color', cols: 120, rows: 32 }, (err, stream: ClientChannel) => {
+      if (err) return void end(`ssh shell: ${err.message}`);
+      stream.on('data', (data: Buffer) => {
+        counts.out += data.length;
+        ws.send(data);
+      });
+      stream.on('close', () => void end('the shell ended'));
+      shell = stream;
+      for (const [data, isBinary] of early.splice(0)) take(data, isBinary);
+    });
+  });
+  client.connect({ sock, username: ssh.user, privateKey: ssh.privateKey, readyTimeout: 15_000 });
 }
