@@ -5,7 +5,8 @@
  */
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { connectRedis } from '../bus/mod.ts';
+import type { Logger } from 'pino';
+import { connectRedis, type Keyspace, type Redis } from '../bus/mod.ts';
 import { LINK_USER } from '../edge/broker/mod.ts';
 import {
   DownlinkRelay,
@@ -40,23 +41,7 @@ export const linkHelp = `devicehub link mqtt|kafka [options]   run a hub-side li
                        DH_DEAD_LETTER_BUDGET_KIB; default 16); past it they are counted, not stored`;
 
 export async function linkCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      ...clusterFlags,
-      url: { type: 'string' },
-      username: { type: 'string' },
-      password: { type: 'string' },
-      brokers: { type: 'string' },
-      group: { type: 'string' },
-      'client-id': { type: 'string' },
-      'check-fleet': { type: 'boolean' },
-      'entry-time': { type: 'string', default: 'received' },
-      'wait-replicas': { type: 'string' },
-      'dead-letter-budget': { type: 'string' },
-    },
-  });
+  const { values, positionals } = parseLinkArgs(argv);
   const kind = positionals[0];
   if (kind !== 'mqtt' && kind !== 'kafka') {
     throw new RangeError(
@@ -68,59 +53,9 @@ export async function linkCommand(argv: string[]): Promise<void> {
   const log = processLogger(`link-${kind}`);
   const redis = connectRedis(config.redisUrl, { name: `link:${kind}` });
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
-  const entryTime = values['entry-time'];
-  if (entryTime !== 'received' && entryTime !== 'device')
-    throw new RangeError(`--entry-time must be "received" or "device", got ${JSON.stringify(entryTime)}`);
-  const registry =
-    values['check-fleet'] || process.env.DH_CHECK_FLEET === '1'
-      ? await new RedisEdgeRegistry({ redis, keyspace: config.keyspace, logger: log }).start()
-      : undefined;
-  const replicas = intFlag(values, 'wait-replicas', 'DH_WAIT_REPLICAS', 0);
-  const budgetKib = intFlag(values, 'dead-letter-budget', 'DH_DEAD_LETTER_BUDGET_KIB', 16);
-  const deadLetterBudget = { bytes: budgetKib * 1024, windowMs: 60_000 };
-  const common = {
-    redis,
-    keyspace: config.keyspace,
-    registry,
-    entryTime,
-    replicas,
-    deadLetterBudget,
-    logger: log,
-    // The harness's seam for crash-recovery tests (edge/testdata/link-contract.ts): exit after
-    // receiving, before enqueueing. Set only from the environment; the links know no test mode.
-    ...(process.env.DH_TEST_CRASH_BEFORE_ENQUEUE === '1'
-      ? { hooks: { beforeEnqueue: () => process.exit(70) } }
-      : {}),
-  } as const;
-  let link: EdgeLink;
-  let sender: DownlinkSender;
-  if (kind === 'mqtt') {
-    const url = values.url ?? process.env.MQTT_URL;
-    const password = values.password ?? process.env.MQTT_PASSWORD;
-    if (!url || !password)
-      throw new RangeError('devicehub link mqtt needs --url / MQTT_URL and --password / MQTT_PASSWORD');
-    const username = values.username ?? process.env.MQTT_USERNAME ?? LINK_USER;
-    link = await new MqttLink({
-      ...common,
-      url,
-      username,
-      password,
-      group: values.group,
-      clientId: values['client-id'] ?? process.env.DH_LINK_ID,
-    }).start();
-    sender = await mqttDownlink({ url, username, password });
-  } else {
-    const brokers = (values.brokers ?? process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
-    if (brokers.length === 0)
-      throw new RangeError('devicehub link kafka needs --brokers / KAFKA_BROKERS (host:port,...)');
-    link = await new KafkaLink({
-      ...common,
-      brokers,
-      groupId: values.group,
-      fromBeginning: process.env.DH_KAFKA_FROM_BEGINNING === '1',
-    }).start();
-    sender = await kafkaDownlink({ brokers });
-  }
+  const common = await sharedLinkOptions(values, { redis, keyspace: config.keyspace, log });
+  const { link, sender } =
+    kind === 'mqtt' ? await startMqttLink(values, common) : await startKafkaLink(values, common);
   // A stable consumer name: a restarted link process resends what its relay had read but not sent.
   const consumer = values['client-id'] ?? process.env.DH_LINK_ID ?? `${kind}-link-${hostname()}`;
   const relay = await new DownlinkRelay({
@@ -142,7 +77,7 @@ export async function linkCommand(argv: string[]): Promise<void> {
       {
         name: 'closing Redis',
         run: async () => {
-          registry?.stop();
+          common.registry?.stop();
           redis.disconnect();
           log.info({ stats: link.stats }, 'link stopped');
         },
@@ -151,4 +86,92 @@ export async function linkCommand(argv: string[]): Promise<void> {
   });
   // Up, and stopping on a signal already: a parent that waits for this may signal at once.
   process.send?.({ ready: true });
+}
+
+function parseLinkArgs(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      ...clusterFlags,
+      url: { type: 'string' },
+      username: { type: 'string' },
+      password: { type: 'string' },
+      brokers: { type: 'string' },
+      group: { type: 'string' },
+      'client-id': { type: 'string' },
+      'check-fleet': { type: 'boolean' },
+      'entry-time': { type: 'string', default: 'received' },
+      'wait-replicas': { type: 'string' },
+      'dead-letter-budget': { type: 'string' },
+    },
+  });
+}
+
+type LinkFlags = ReturnType<typeof parseLinkArgs>['values'];
+type LinkOptions = Awaited<ReturnType<typeof sharedLinkOptions>>;
+
+/** What both links take: Redis, the fleet check, entry times, replicas to wait for, the dead-letter budget. */
+async function sharedLinkOptions(values: LinkFlags, o: { redis: Redis; keyspace: Keyspace; log: Logger }) {
+  const { redis, keyspace, log } = o;
+  const entryTime = values['entry-time'];
+  if (entryTime !== 'received' && entryTime !== 'device')
+    throw new RangeError(`--entry-time must be "received" or "device", got ${JSON.stringify(entryTime)}`);
+  const registry =
+    values['check-fleet'] || process.env.DH_CHECK_FLEET === '1'
+      ? await new RedisEdgeRegistry({ redis, keyspace, logger: log }).start()
+      : undefined;
+  const replicas = intFlag(values, 'wait-replicas', 'DH_WAIT_REPLICAS', 0);
+  const budgetKib = intFlag(values, 'dead-letter-budget', 'DH_DEAD_LETTER_BUDGET_KIB', 16);
+  const deadLetterBudget = { bytes: budgetKib * 1024, windowMs: 60_000 };
+  return {
+    redis,
+    keyspace,
+    registry,
+    entryTime,
+    replicas,
+    deadLetterBudget,
+    logger: log,
+    // The harness's seam for crash-recovery tests (edge/testdata/link-contract.ts): exit after
+    // receiving, before enqueueing. Set only from the environment; the links know no test mode.
+    ...(process.env.DH_TEST_CRASH_BEFORE_ENQUEUE === '1'
+      ? { hooks: { beforeEnqueue: () => process.exit(70) } }
+      : {}),
+  } as const;
+}
+
+async function startMqttLink(
+  values: LinkFlags,
+  common: LinkOptions,
+): Promise<{ link: EdgeLink; sender: DownlinkSender }> {
+  const url = values.url ?? process.env.MQTT_URL;
+  const password = values.password ?? process.env.MQTT_PASSWORD;
+  if (!url || !password)
+    throw new RangeError('devicehub link mqtt needs --url / MQTT_URL and --password / MQTT_PASSWORD');
+  const username = values.username ?? process.env.MQTT_USERNAME ?? LINK_USER;
+  const link = await new MqttLink({
+    ...common,
+    url,
+    username,
+    password,
+    group: values.group,
+    clientId: values['client-id'] ?? process.env.DH_LINK_ID,
+  }).start();
+  return { link, sender: await mqttDownlink({ url, username, password }) };
+}
+
+async function startKafkaLink(
+  values: LinkFlags,
+  common: LinkOptions,
+): Promise<{ link: EdgeLink; sender: DownlinkSender }> {
+  const brokers = (values.brokers ?? process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
+  if (brokers.length === 0)
+    throw new RangeError('devicehub link kafka needs --brokers / KAFKA_BROKERS (host:port,...)');
+  const link = await new KafkaLink({
+    ...common,
+    brokers,
+    groupId: values.group,
+    fromBeginning: process.env.DH_KAFKA_FROM_BEGINNING === '1',
+  }).start();
+  return { link, sender: await kafkaDownlink({ brokers }) };
 }
