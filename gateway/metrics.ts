@@ -29,10 +29,21 @@ export interface GatewayMetrics {
 export function createMetrics(
   deps: Pick<GatewayDeps, 'db' | 'redis' | 'keyspace' | 'view' | 'webBackend'>,
 ): GatewayMetrics {
-  const { redis, keyspace, webBackend } = deps;
   const registry = new Registry();
   // The process's own: CPU, memory, event-loop lag, GC pauses (prefixed devicehub_gateway_).
   collectDefaultMetrics({ register: registry, prefix: 'devicehub_gateway_' });
+  const middleware = httpMetrics(registry);
+  nodeMetrics(registry, deps);
+  streamMetrics(registry, deps);
+  deadLetterMetrics(registry, deps);
+  fleetMetrics(registry, deps);
+  return { registry, middleware };
+}
+
+type MetricsDeps = Pick<GatewayDeps, 'db' | 'redis' | 'keyspace' | 'webBackend'>;
+
+/** The gateway's own requests: durations by method, route pattern and status; errors by status. */
+function httpMetrics(registry: Registry): MiddlewareHandler {
   const http = new Histogram({
     name: 'devicehub_http_request_duration_seconds',
     help: 'Gateway HTTP requests by method, route pattern and status',
@@ -40,6 +51,27 @@ export function createMetrics(
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 60],
     registers: [registry],
   });
+  const errors = new Counter({
+    name: 'devicehub_http_errors_total',
+    help: 'Gateway requests answered with an error, by code',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+  const middleware: MiddlewareHandler = async (c, next) => {
+    const started = performance.now();
+    await next();
+    const status = String(c.res.status);
+    http.observe(
+      { method: c.req.method, route: c.req.routePath, status },
+      (performance.now() - started) / 1000,
+    );
+    if (c.res.status >= 400) errors.inc({ status });
+  };
+  return middleware;
+}
+
+/** Every hub node's published stats: shards, actors, messages handled and dead-lettered, RSS. */
+function nodeMetrics(registry: Registry, { redis, keyspace }: MetricsDeps): void {
   // One read of the nodes' stats serves all five node gauges of a scrape.
   let read: { at: number; stats: ReturnType<typeof readNodeStats> } | undefined;
   const nodeStats = () => {
@@ -71,6 +103,10 @@ export function createMetrics(
     (s) => s.deadLettered,
   );
   nodeGauge('devicehub_node_rss_bytes', 'Resident memory of a hub node', (s) => s.rssBytes);
+}
+
+/** The outbox's and the mailboxes' backlog, the outbox's oldest entry, the dead-letter stream. */
+function streamMetrics(registry: Registry, { redis, keyspace }: MetricsDeps): void {
   new Gauge({
     name: 'devicehub_outbox_entries',
     help: 'Entries in the outbox stream per hash-tag group (effects waiting for their consumers)',
@@ -131,6 +167,10 @@ export function createMetrics(
       this.set(await redis.xlen(keyspace.deadLetters));
     },
   });
+}
+
+/** What edges send wrong, per error code and for the worst edges. */
+function deadLetterMetrics(registry: Registry, { redis, keyspace }: MetricsDeps): void {
   // What edges send wrong, with a cardinality that does not grow with the fleet: totals per error
   // code (a fixed set), how many edges have any, and the TOP_DEAD_LETTER_EDGES worst edges only
   // (50,000 edges would be 50,000 series; the count of any one edge is in /v1/dead-letters?edge=).
@@ -178,6 +218,10 @@ export function createMetrics(
         this.set({ edge }, count);
     },
   });
+}
+
+/** The fleet, the tunnels by state and the web backend's backlog and refusals. */
+function fleetMetrics(registry: Registry, { db, redis, keyspace, webBackend }: MetricsDeps): void {
   new Gauge({
     name: 'devicehub_fleet_edges',
     help: 'Edges registered in the fleet (accepted by the links when they check)',
@@ -193,7 +237,7 @@ export function createMetrics(
     registers: [registry],
     async collect() {
       this.reset();
-      for (const [state, n] of await tunnelCounts(deps.db)) this.set({ state }, n);
+      for (const [state, n] of await tunnelCounts(db)) this.set({ state }, n);
     },
   });
   if (webBackend !== undefined) {
@@ -214,21 +258,4 @@ export function createMetrics(
       },
     });
   }
-  const errors = new Counter({
-    name: 'devicehub_http_errors_total',
-    help: 'Gateway requests answered with an error, by code',
-    labelNames: ['status'],
-    registers: [registry],
-  });
-  const middleware: MiddlewareHandler = async (c, next) => {
-    const started = performance.now();
-    await next();
-    const status = String(c.res.status);
-    http.observe(
-      { method: c.req.method, route: c.req.routePath, status },
-      (performance.now() - started) / 1000,
-    );
-    if (c.res.status >= 400) errors.inc({ status });
-  };
-  return { registry, middleware };
 }
