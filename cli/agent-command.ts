@@ -63,7 +63,25 @@ export function agentSetup(
 ): AgentSetup {
   if (typeof file !== 'object' || file === null || Array.isArray(file))
     throw new ConfigError(`Invalid agent configuration ${source}: expected a JSON object`);
-  const json = file as Json;
+  const read = configReader(file as Json, env, source);
+  const agent = agentOptions(read);
+  const localPort = read.int(read.json, 'localPort', 0, 65535, 'DH_AGENT_LOCAL_PORT') ?? 0;
+  const tunnels = tunnelSetup(read, agent.dataDir);
+  return tunnels === undefined ? { agent, localPort } : { agent, localPort, tunnels };
+}
+
+/** Reads fields of the configuration file, a DH_AGENT_* variable winning over its field. */
+interface ConfigReader {
+  readonly json: Json;
+  /** Throws ConfigError naming the field, the variable and the file. */
+  fail(field: string, problem: string, variable?: string): never;
+  text(o: Json, field: string, variable?: string): string | undefined;
+  required(o: Json, field: string, variable?: string): string;
+  int(o: Json, field: string, min: number, max: number, variable?: string): number | undefined;
+  object(field: string): Json | undefined;
+}
+
+function configReader(json: Json, env: Record<string, string | undefined>, source: string): ConfigReader {
   const fail = (field: string, problem: string, variable?: string): never => {
     throw new ConfigError(
       `Invalid agent configuration: ${field} ${problem} (${variable ? `${variable} or ` : ''}${source})`,
@@ -92,8 +110,13 @@ export function agentSetup(
     if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(field, 'must be an object');
     return value as Json;
   };
+  return { json, fail, text, required, int, object };
+}
 
-  const birthJson = object('birth') ?? fail('birth', 'is required');
+/** The agent's own options: identity, birth record, queue, broker and configuration service. */
+function agentOptions(read: ConfigReader): AgentSetup['agent'] {
+  const { json, fail, text, required, int } = read;
+  const birthJson = read.object('birth') ?? fail('birth', 'is required');
   const birth = {
     model: required(birthJson, 'birth.model'),
     firmware: required(birthJson, 'birth.firmware'),
@@ -107,7 +130,7 @@ export function agentSetup(
   if (brokerUrl === undefined && configUrl === undefined)
     fail('brokerUrl', 'or configUrl is required (else the agent reaches no broker)', 'DH_AGENT_BROKER_URL');
   const pollSeconds = int(json, 'pollSeconds', 1, 86_400);
-  const agent: AgentSetup['agent'] = {
+  return {
     edgeId: required(json, 'edgeId', 'DH_AGENT_EDGE_ID'),
     password: required(json, 'password', 'DH_AGENT_PASSWORD'),
     birth,
@@ -118,12 +141,15 @@ export function agentSetup(
     longPollSeconds: int(json, 'longPollSeconds', 0, 300),
     maxQueueBytes: int(json, 'maxQueueBytes', 1024, 2 ** 40),
   };
-  const localPort = int(json, 'localPort', 0, 65535, 'DH_AGENT_LOCAL_PORT') ?? 0;
+}
 
-  const tunnelJson = object('tunnels') ?? {};
+/** The tunnel executor's setup, or undefined when neither frpc nor a tunnel token is given. */
+function tunnelSetup(read: ConfigReader, dataDir: string): AgentSetup['tunnels'] {
+  const { fail, text } = read;
+  const tunnelJson = read.object('tunnels') ?? {};
   const frpc = text(tunnelJson, 'tunnels.frpc', 'DH_AGENT_FRPC');
   const token = text(tunnelJson, 'tunnels.token', 'DH_AGENT_TUNNEL_TOKEN');
-  if (frpc === undefined && token === undefined) return { agent, localPort };
+  if (frpc === undefined && token === undefined) return undefined;
   if (frpc === undefined) fail('tunnels.frpc', 'is required with a tunnel token', 'DH_AGENT_FRPC');
   if (token === undefined) fail('tunnels.token', 'is required with frpc', 'DH_AGENT_TUNNEL_TOKEN');
   const services = tunnelJson.services ?? {};
@@ -134,15 +160,11 @@ export function agentSetup(
   )
     fail('tunnels.services', 'must map each service to host:port, e.g. { "ssh": "127.0.0.1:22" }');
   return {
-    agent,
-    localPort,
-    tunnels: {
-      frpc: frpc as string,
-      token: token as string,
-      serverAddr: text(tunnelJson, 'tunnels.serverAddr'),
-      services: services as Record<string, string>,
-      dir: text(tunnelJson, 'tunnels.dir') ?? join(dataDir, 'frpc'),
-    },
+    frpc: frpc as string,
+    token: token as string,
+    serverAddr: text(tunnelJson, 'tunnels.serverAddr'),
+    services: services as Record<string, string>,
+    dir: text(tunnelJson, 'tunnels.dir') ?? join(dataDir, 'frpc'),
   };
 }
 
