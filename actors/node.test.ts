@@ -4,7 +4,7 @@ import { readDeadLetters } from '../bus/mod.ts';
 import { waitFor } from '../infra/mod.ts';
 import { FAST_HUB, useRedis } from '../infra/test-redis.ts';
 import { createActorClient } from './client.ts';
-import { startHubNode } from './node.ts';
+import { startHubNode } from './node/mod.ts';
 import { readActorState } from './read-state.ts';
 import { readNodeStats } from './stats.ts';
 import { alarmClockActor, type CounterState, counterActor } from './testdata/actors.ts';

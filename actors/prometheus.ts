@@ -5,7 +5,7 @@
  * (p50 / p99 / max since start, from enqueue to handled).
  */
 import { Histogram } from './histogram.ts';
-import type { NodeStats } from './node.ts';
+import type { NodeStats } from './node/mod.ts';
 
 export function nodeStatsToPrometheus(s: NodeStats): string {
   const label = `{node=${JSON.stringify(s.node)}}`;

@@ -1,7 +1,7 @@
 /** Reading the stats every hub node publishes each second (demo, benchmarks, dashboards). */
 import type { Keyspace, Redis } from '../bus/mod.ts';
 import { liveMembers } from './membership.ts';
-import type { NodeStats } from './node.ts';
+import type { NodeStats } from './node/mod.ts';
 
 /**
  * The published stats of the live hub nodes; with `departed`, also the last stats of nodes that

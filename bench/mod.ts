@@ -5,3 +5,4 @@
 export type { LoadGenerator, LoadOptions } from './load-process.ts';
 export { spawnLoadGenerator } from './load-process.ts';
 export { benchCommand, benchHelp } from './main.ts';
+export { resumeTracer } from './resume-trace.ts';

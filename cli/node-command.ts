@@ -72,7 +72,11 @@ export async function nodeCommand(argv: string[]): Promise<void> {
     tickMs: intFlag(values, 'tick-ms', 'DH_TICK_MS', 250),
     turnIntervalMs: intFlag(values, 'turn-ms', 'DH_TURN_MS', 20),
     checkpointMs: intFlag(values, 'checkpoint-ms', 'DH_CHECKPOINT_MS', 5000),
-    traceResume: values['trace-resume'] === true,
+    // The failover benchmark's probe, injected: the node itself has no tracing branch.
+    hooks:
+      values['trace-resume'] === true
+        ? (await import('../bench/mod.ts')).resumeTracer(redis, config.keyspace)
+        : undefined,
   });
   const metricsPort = intFlag(values, 'metrics-port', 'DH_METRICS_PORT', 0);
   const metrics =

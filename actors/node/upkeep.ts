@@ -1,0 +1,144 @@
+/**
+ * A hub node's upkeep: the periodic tasks (each rescheduled after it finishes, a failure logged
+ * and retried), firing the due durable timers of the shards it holds into their mailboxes,
+ * trimming acknowledged entries and passivating idle actors, and publishing its stats.
+ */
+import {
+  CONSUMER_GROUP,
+  execOrThrow,
+  groupByTag,
+  type Keyspace,
+  openPipeline,
+  type Redis,
+  runScript,
+  shardMask,
+  toError,
+} from '../../bus/mod.ts';
+import type { ActorTable } from '../actor-table.ts';
+import type { Histogram, HistogramJSON } from '../histogram.ts';
+import type { Logger } from '../logger.ts';
+import type { HeldShards } from './held-shards.ts';
+import type { TurnLoop } from './turn-loop.ts';
+
+export interface NodeStats {
+  readonly node: string;
+  readonly pid: number;
+  readonly at: number;
+  readonly shards: number;
+  readonly actors: number;
+  readonly read: number;
+  readonly handled: number;
+  readonly deadLettered: number;
+  readonly duplicatesSkipped: number;
+  readonly fencedCommits: number;
+  readonly turns: number;
+  readonly cpuMicros: number;
+  readonly rssBytes: number;
+  readonly latencyMs: HistogramJSON;
+}
+
+export interface UpkeepOptions {
+  readonly redis: Redis;
+  readonly keyspace: Keyspace;
+  readonly nodeId: string;
+  readonly log: Logger;
+  readonly held: HeldShards;
+  readonly actors: ActorTable;
+  readonly loop: TurnLoop;
+  readonly latencyMs: Histogram;
+  /** Actors idle this long are passivated at each trim. */
+  readonly idleMs: number;
+  /** The node's stop: no task runs or is rescheduled once it is aborted. */
+  readonly signal: AbortSignal;
+}
+
+export class Upkeep {
+  readonly #o: UpkeepOptions;
+  readonly #timeouts = new Set<ReturnType<typeof setTimeout>>();
+
+  constructor(options: UpkeepOptions) {
+    this.#o = options;
+  }
+
+  /** Runs `fn` every `ms` (after each run ends) until the node stops; a failure is logged. */
+  every(ms: number, fn: () => Promise<void>): void {
+    const { signal, log } = this.#o;
+    const run = async () => {
+      if (signal.aborted) return;
+      try {
+        await fn();
+      } catch (error) {
+        log.warn({ err: toError(error) }, 'periodic task failed; retrying');
+      }
+      if (!signal.aborted) this.#timeouts.add(setTimeout(run, ms));
+    };
+    this.#timeouts.add(setTimeout(run, ms));
+  }
+
+  /** Cancels every scheduled task (a run in progress finishes). */
+  cancel(): void {
+    for (const t of this.#timeouts) clearTimeout(t);
+  }
+
+  /** Moves the due timers of the readable shards into their mailboxes; wakes the loop if any fired. */
+  async fireTimers(): Promise<void> {
+    const { redis, keyspace: ks, held, loop } = this.#o;
+    const readable = new Set(held.readable().map((o) => o.shard));
+    if (readable.size === 0) return;
+    const mask = shardMask(ks, readable);
+    const pipeline = openPipeline(redis);
+    for (const group of new Set([...readable].map((s) => ks.groupOf(s)))) {
+      runScript(
+        pipeline,
+        'fire-timers',
+        [ks.timers(group), ks.timerData(group), ks.ready(group)],
+        [2000, mask, ks.mailboxTemplate(group)],
+      );
+    }
+    let fired = 0;
+    for (const n of await execOrThrow(pipeline)) fired += Number(n);
+    if (fired > 0) loop.wake();
+  }
+
+  /** Trims what every group has acknowledged from the held mailboxes; passivates idle actors. */
+  async trim(): Promise<void> {
+    const { redis, keyspace, held, actors, idleMs } = this.#o;
+    const groups = [...groupByTag(keyspace, held.all()).values()];
+    if (groups.length === 0) return;
+    const pipeline = openPipeline(redis);
+    for (const list of groups) {
+      runScript(
+        pipeline,
+        'trim',
+        list.map((o) => keyspace.shard(o.shard).mailbox),
+        [CONSUMER_GROUP],
+      );
+    }
+    await execOrThrow(pipeline);
+    actors.passivate(Date.now() - idleMs);
+  }
+
+  stats(): NodeStats {
+    return nodeStats(this.#o);
+  }
+
+  async publishStats(): Promise<void> {
+    const { redis, keyspace, nodeId } = this.#o;
+    await redis.hset(keyspace.nodeStats, nodeId, JSON.stringify(this.stats()));
+  }
+}
+
+function nodeStats(o: UpkeepOptions): NodeStats {
+  const cpu = process.cpuUsage();
+  return {
+    node: o.nodeId,
+    pid: process.pid,
+    at: Date.now(),
+    shards: o.held.size,
+    actors: o.actors.size,
+    ...o.loop.counters,
+    cpuMicros: cpu.user + cpu.system,
+    rssBytes: process.memoryUsage.rss(),
+    latencyMs: o.latencyMs.toJSON(),
+  };
+}

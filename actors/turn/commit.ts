@@ -1,0 +1,196 @@
+/**
+ * The commit step of a turn: what each shard will write (checkpoints, acknowledgements, timers,
+ * outbox events), the dead letters gathered so far, and the fenced commit itself — dead letters
+ * first, then one `commit.lua` call per hash-tag group, all in one pipeline. A shard whose lease
+ * is gone (or has a new epoch) has its commit refused: it is reported as fenced.
+ */
+import {
+  CONSUMER_GROUP,
+  type DeadLetterInput,
+  groupByTag,
+  type MailboxEntry,
+  openPipeline,
+  queueDeadLetter,
+  runScript,
+} from '../../bus/mod.ts';
+import type { ActorSlot } from '../actor-table.ts';
+import type { TurnOptions, TurnShard, TurnView } from './view.ts';
+
+/** A timer to set (due time and data) or, as `null`, to cancel; keyed by its timer member. */
+export type TimerChanges = Map<string, { due: number; data: string } | null>;
+
+export interface ShardCommit {
+  readonly shard: number;
+  readonly epoch: number;
+  /** Entries done with outside any checkpoint (dead-lettered, already persisted). */
+  readonly acks: string[];
+  /** Actors to checkpoint: state written, their pending entries acknowledged. */
+  readonly flush: Set<ActorSlot>;
+  readonly timers: TimerChanges;
+  readonly outbox: string[];
+}
+
+function emptyCommit(shard: number, epoch: number): ShardCommit {
+  return { shard, epoch, acks: [], flush: new Set(), timers: new Map(), outbox: [] };
+}
+
+/** A mailbox entry's dead letter. */
+export function letterOf(entry: MailboxEntry, shard: number, reason: string, node: string): DeadLetterInput {
+  return {
+    entryId: entry.id,
+    shard,
+    address: entry.address,
+    method: entry.method,
+    payload: JSON.stringify(entry.payload),
+    reason,
+    node,
+  };
+}
+
+/** A turn in progress: its options, the shards it reads, its clock and what it will commit. */
+export interface TurnScope {
+  readonly options: TurnOptions;
+  readonly view: TurnView;
+  readonly now: number;
+  readonly commits: TurnCommits;
+}
+
+/** What one turn writes, shard by shard, and the shards whose commit was refused. */
+export class TurnCommits {
+  /** Shards whose commit was refused: the lease is gone. */
+  readonly fenced = new Set<number>();
+  /** Dead letters written so far. */
+  deadLettered = 0;
+  readonly #byShard = new Map<number, ShardCommit>();
+  readonly #deadLetters: DeadLetterInput[] = [];
+  readonly #options: TurnOptions;
+  readonly #shards: ReadonlyMap<number, TurnShard>;
+  readonly #now: number;
+
+  constructor(options: TurnOptions, shards: ReadonlyMap<number, TurnShard>, now: number) {
+    this.#options = options;
+    this.#shards = shards;
+    this.#now = now;
+  }
+
+  /** The shard's pending commit (created on first use, with the epoch the turn holds it at). */
+  of(shard: number): ShardCommit {
+    let commit = this.#byShard.get(shard);
+    if (commit === undefined) {
+      commit = emptyCommit(shard, this.#shards.get(shard)!.epoch);
+      this.#byShard.set(shard, commit);
+    }
+    return commit;
+  }
+
+  /** Dead-letters an entry: the letter is written with the next commit, which acknowledges it. */
+  deadLetter(letter: DeadLetterInput): void {
+    this.of(letter.shard).acks.push(letter.entryId);
+    this.#deadLetters.push(letter);
+  }
+
+  /** Commits one shard at once (with the dead letters gathered so far), then empties its commit. */
+  async commitShard(shard: number): Promise<void> {
+    const commit = this.of(shard);
+    await this.#commit(new Map([[shard, commit]]));
+    commit.acks.length = 0;
+    commit.flush.clear();
+    commit.timers.clear();
+    commit.outbox.length = 0;
+  }
+
+  /** Commits every shard that was not fenced during the turn. */
+  async commitAll(): Promise<void> {
+    for (const shard of this.fenced) this.#byShard.delete(shard);
+    await this.#commit(this.#byShard);
+  }
+
+  /** Commits, with the dead letters gathered so far (each logged once, when written). */
+  async #commit(list: Map<number, ShardCommit>): Promise<void> {
+    const letters = this.#deadLetters.splice(0);
+    const refused = await commitTurn(this.#options, list, { deadLetters: letters, now: this.#now });
+    this.deadLettered += letters.length;
+    for (const l of letters) {
+      this.#options.log.warn(
+        { shard: l.shard, address: l.address, entryId: l.entryId, reason: l.reason },
+        'dead-lettered',
+      );
+    }
+    for (const shard of refused) this.fenced.add(shard);
+  }
+}
+
+/**
+ * Checkpoints every dirty actor of the given shards (before they are handed off). Returns the
+ * shards whose commit was refused.
+ */
+export async function checkpointShards(
+  options: TurnOptions,
+  shards: readonly TurnShard[],
+): Promise<number[]> {
+  const commits = new Map<number, ShardCommit>();
+  const byShard = new Map(shards.map((s) => [s.shard, s]));
+  for (const slot of options.actors.dirtyOf(new Set(byShard.keys()))) {
+    let commit = commits.get(slot.shard);
+    if (commit === undefined) {
+      commit = emptyCommit(slot.shard, byShard.get(slot.shard)!.epoch);
+      commits.set(slot.shard, commit);
+    }
+    commit.flush.add(slot);
+  }
+  return commitTurn(options, commits, { deadLetters: [], now: Date.now() });
+}
+
+/** Dead letters first, then one fenced commit per hash-tag group, in one pipeline. */
+async function commitTurn(
+  options: TurnOptions,
+  allCommits: Map<number, ShardCommit>,
+  written: { readonly deadLetters: readonly DeadLetterInput[]; readonly now: number },
+): Promise<number[]> {
+  const { deadLetters, now } = written;
+  // A shard with nothing to write is left out: its applied entries wait, pending, for their checkpoint.
+  const commits = [...allCommits.values()].filter(
+    (c) => c.acks.length > 0 || c.flush.size > 0 || c.timers.size > 0 || c.outbox.length > 0,
+  );
+  if (commits.length === 0 && deadLetters.length === 0) return [];
+  const { redis, keyspace, nodeId } = options;
+  const pipeline = openPipeline(redis);
+  for (const letter of deadLetters) queueDeadLetter(pipeline, keyspace, letter);
+  const order = [...groupByTag(keyspace, commits).entries()];
+  const flushed: { slot: ActorSlot; id: string; acked: number }[] = [];
+  for (const [group, list] of order) {
+    const keys: string[] = [];
+    const states: string[] = [];
+    const payload = list.map((c) => {
+      const k = keyspace.shard(c.shard);
+      keys.push(k.lease, k.state, k.mailbox);
+      const acks = [...c.acks];
+      for (const slot of c.flush) {
+        states.push(slot.address, JSON.stringify({ id: slot.lastId, s: slot.state }));
+        for (const id of slot.unacked) acks.push(id);
+        flushed.push({ slot, id: slot.lastId, acked: slot.unacked.length });
+      }
+      const timers: string[] = [];
+      const cancels: string[] = [];
+      for (const [member, timer] of c.timers) {
+        if (timer === null) cancels.push(member);
+        else timers.push(member, String(timer.due), timer.data);
+      }
+      return { e: c.epoch, n: c.flush.size, a: acks, t: timers, c: cancels, o: c.outbox };
+    });
+    keys.push(keyspace.timers(group), keyspace.timerData(group), keyspace.outbox(group));
+    runScript(pipeline, 'commit', keys, [nodeId, CONSUMER_GROUP, JSON.stringify(payload), ...states]);
+  }
+  const results = (await pipeline.exec()) ?? [];
+  for (const [error] of results.slice(0, deadLetters.length)) if (error) throw error;
+  const commitResults = results.slice(deadLetters.length);
+  const fenced = new Set<number>();
+  order.forEach(([, list], i) => {
+    const [error, reply] = commitResults[i]!;
+    if (error) throw error;
+    for (const index of reply as number[]) fenced.add(list[Number(index) - 1]!.shard);
+  });
+  for (const f of flushed)
+    if (!fenced.has(f.slot.shard)) options.actors.checkpointed(f.slot, f.id, f.acked, now);
+  return [...fenced];
+}

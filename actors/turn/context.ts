@@ -1,0 +1,52 @@
+/**
+ * The context a handler gets: the message's identity, the turn's clock and the lease epoch, a
+ * logger with the actor's fields, and the effects it may ask for (timers, outbox events), which
+ * are gathered here and committed with the state that produced them.
+ */
+import { type MailboxEntry, timerMember } from '../../bus/mod.ts';
+import type { ActorSlot } from '../actor-table.ts';
+import type { ActorContext, OutboxEvent } from '../define.ts';
+import { TerminalError } from '../errors.ts';
+import { actorLogFields, type Logger } from '../logger.ts';
+import type { TimerChanges } from './commit.ts';
+
+/** What one handler call asked for. */
+export interface Effects {
+  readonly timers: TimerChanges;
+  readonly outbox: string[];
+}
+
+export function contextFor(
+  slot: ActorSlot,
+  entry: MailboxEntry,
+  options: { readonly effects: Effects; readonly log: Logger; readonly now: number; readonly epoch: number },
+): ActorContext {
+  const { effects, log, now, epoch } = options;
+  return {
+    address: slot.address,
+    id: slot.id,
+    messageId: entry.id,
+    enqueuedAt: entry.enqueuedAt,
+    now,
+    epoch,
+    get log() {
+      return log.child(actorLogFields(slot.address, slot.id, slot.definition));
+    },
+    setTimer(name, delayMs, data) {
+      if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name))
+        throw new TerminalError(`setTimer: invalid timer name "${name}"`);
+      if (!Number.isFinite(delayMs) || delayMs < 0)
+        throw new TerminalError(`setTimer: delayMs must be ≥ 0, got ${delayMs}`);
+      effects.timers.set(timerMember(slot.shard, slot.address, name), {
+        due: Math.round(now + delayMs),
+        data: JSON.stringify({ name, data }),
+      });
+    },
+    cancelTimer(name) {
+      effects.timers.set(timerMember(slot.shard, slot.address, name), null);
+    },
+    emit(event: OutboxEvent) {
+      effects.outbox.push(JSON.stringify({ ...event, address: slot.address, at: now }));
+    },
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * The read step of a turn: what is waiting in the node's shards (the ready ones, or all of them
+ * on a sweep, and the history of shards replaying their pending entries), how often recovered
+ * entries were delivered already, and the entries sorted into one queue per actor in stream
+ * order. A malformed entry, or one for an actor type this cluster does not know, is
+ * dead-lettered here.
+ */
+import {
+  type MailboxEntry,
+  pendingDeliveries,
+  type RawShardEntries,
+  rawField,
+  readReady,
+  readShards,
+  tryDecode,
+} from '../../bus/mod.ts';
+import type { ActorDefinition } from '../define.ts';
+import { letterOf, type TurnScope } from './commit.ts';
+import type { TurnOptions, TurnView } from './view.ts';
+
+/**
+ * An entry delivered this many times came back after nodes died with it pending (once is a
+ * normal takeover): it is handled alone, with its attempts counted in Redis, and dead-lettered
+ * if a node dies handling it once more.
+ */
+export const CAREFUL_AFTER_DELIVERIES = 3;
+
+/** One actor's entries of this turn, in stream order. */
+export interface ActorQueue {
+  readonly shard: number;
+  readonly definition: ActorDefinition;
+  readonly entries: MailboxEntry[];
+}
+
+export interface SortedEntries {
+  /** Entries read (handled, skipped as duplicates or dead-lettered). */
+  readonly read: number;
+  readonly queues: Map<string, ActorQueue>;
+  /** Entries that came back after nodes died with them pending, by id: their delivery count. */
+  readonly careful: Map<string, number>;
+  /** New read position of the shards read from history. */
+  readonly cursors: Map<number, string>;
+}
+
+/**
+ * New entries: only the shards marked ready, unless this turn sweeps them all (which also finds
+ * entries written without the ready signal). History: this node's pending entries after a takeover.
+ */
+export async function readEntries(
+  options: TurnOptions,
+  view: TurnView,
+  sweep: boolean,
+): Promise<RawShardEntries[]> {
+  const { redis, keyspace, nodeId, readCount } = options;
+  const [raw1, raw2] = await Promise.all([
+    readShards(redis, keyspace, nodeId, sweep ? view.shards : view.history, readCount),
+    sweep ? [] : readReady(redis, keyspace, nodeId, view.fresh, readCount),
+  ]);
+  return [...raw1, ...raw2];
+}
+
+/**
+ * Delivery counts (by `shard:id`) of the entries recovered from a node that died or was fenced:
+ * an entry delivered too often is likely what killed it. Other entries are delivered once.
+ */
+export async function deliveryCounts(
+  options: TurnOptions,
+  view: TurnView,
+  raw: readonly RawShardEntries[],
+): Promise<Map<string, number>> {
+  const { redis, keyspace, nodeId, readCount } = options;
+  const recovering = raw.filter((r) => view.byShard.get(r.shard)?.from !== '>');
+  const deliveries = new Map<string, number>();
+  // After a takeover hundreds of shards may replay at once: ask for their counts together.
+  const counts = await Promise.all(
+    recovering.map((r) =>
+      pendingDeliveries(redis, keyspace, r.shard, nodeId, {
+        after: view.byShard.get(r.shard)!.from,
+        count: readCount,
+      }),
+    ),
+  );
+  recovering.forEach((r, i) => {
+    for (const [id, n] of counts[i]!) deliveries.set(`${r.shard}:${id}`, n);
+  });
+  return deliveries;
+}
+
+/** Decodes the entries and sorts them into one queue per actor; dead-letters what cannot be. */
+export function sortEntries(
+  turn: TurnScope,
+  raw: readonly RawShardEntries[],
+  deliveries: ReadonlyMap<string, number>,
+): SortedEntries {
+  const { options, view, commits } = turn;
+  const { nodeId, definitions } = options;
+  const queues = new Map<string, ActorQueue>();
+  const cursors = new Map<number, string>();
+  const careful = new Map<string, number>();
+  let read = 0;
+  for (const { shard, entries } of raw) {
+    commits.of(shard);
+    if (view.byShard.get(shard)!.from !== '>') cursors.set(shard, entries[entries.length - 1]!.id);
+    for (const { id, fields } of entries) {
+      read++;
+      const decoded = tryDecode(id, fields);
+      if (!decoded.ok) {
+        commits.deadLetter({
+          entryId: id,
+          shard,
+          address: rawField(fields, 'a'),
+          method: rawField(fields, 'm'),
+          payload: rawField(fields, 'p'),
+          reason: decoded.reason,
+          node: nodeId,
+        });
+        continue;
+      }
+      const entry = decoded.entry;
+      const delivered = deliveries.get(`${shard}:${id}`) ?? 1;
+      const type = entry.address.slice(0, entry.address.indexOf('/'));
+      const definition = definitions.get(type);
+      if (definition === undefined) {
+        commits.deadLetter(
+          letterOf(entry, shard, `no actor type "${type}" is registered on this cluster`, nodeId),
+        );
+        continue;
+      }
+      if (delivered >= CAREFUL_AFTER_DELIVERIES) careful.set(id, delivered);
+      const queue = queues.get(entry.address);
+      if (queue) queue.entries.push(entry);
+      else queues.set(entry.address, { shard, definition, entries: [entry] });
+    }
+  }
+  return { read, queues, careful, cursors };
+}
