@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { connectRedis, createKeyspace, type Redis } from '../bus/mod.ts';
+import { connectRedis, createKeyspace, openBus, type Redis } from '../bus/mod.ts';
 import { spawnHubNode, waitFor } from '../infra/mod.ts';
 import { type RedisCluster, startRedisCluster } from '../infra/redis-cluster.ts';
 import { createActorClient } from './client.ts';
@@ -28,6 +28,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('Redis Cluster failover', { timeout: 180_000 }, () => {
   it('survives the death of a master: its replica takes over and the hub nodes carry on', async (ctx) => {
     const keyspace = createKeyspace({ prefix: 'failover', shards: 64, tagGroups: 8 });
+    const bus = openBus({ redis, keyspace });
     const spawn = (id: string) =>
       spawnHubNode({
         redisUrl: cluster.url,
@@ -81,7 +82,7 @@ describe('Redis Cluster failover', { timeout: 180_000 }, () => {
       Promise.all(
         Array.from(
           { length: actors },
-          async (_, i) => (await readActorState<CounterState>(redis, keyspace, `counter/c${i}`))?.state,
+          async (_, i) => (await readActorState<CounterState>(bus, `counter/c${i}`))?.state,
         ),
       );
     await waitFor(async () => (await states()).every((s) => s?.lastSeq === rounds), {

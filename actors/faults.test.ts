@@ -25,7 +25,7 @@ const spawn = (keyspace: Keyspace, nodeId: string): HubProcess =>
   t.hubProcess(keyspace, nodeId, TEST_ACTORS_MODULE);
 
 async function stateOf<S>(keyspace: Keyspace, address: string): Promise<S | undefined> {
-  return (await readActorState<S>(t.redis, keyspace, address))?.state;
+  return (await readActorState<S>(t.bus(keyspace), address))?.state;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -180,7 +180,7 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
     await Promise.all([a.ready, b.ready]);
     const settled = async (nodes: string[]) => {
       const ring = new HashRing(nodes);
-      const leases = await readLeases(t.redis, keyspace);
+      const leases = await readLeases(t.bus(keyspace));
       return leases.every((l) => l.node === ring.ownerOf(l.shard)) ? leases : undefined;
     };
     const before = await waitFor(() => settled(['a', 'b']), { message: 'a and b to split the shards' });
@@ -234,7 +234,7 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
       const node = spawn(keyspace, `crash-${attempt}`);
       const outcome = await Promise.race([
         node.exited.then(() => 'died' as const),
-        waitFor(async () => (await readDeadLetters(t.redis, keyspace)).length > 0, {
+        waitFor(async () => (await readDeadLetters(t.bus(keyspace))).length > 0, {
           timeoutMs: 15_000,
         }).then(() => 'dead-lettered' as const),
       ]);
@@ -253,7 +253,7 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
       [1, 2, 3],
       'three nodes died on it (the third handling it alone), the fourth dead-lettered it',
     );
-    const [letter] = await readDeadLetters(t.redis, keyspace);
+    const [letter] = await readDeadLetters(t.bus(keyspace));
     assert.equal(letter?.method, 'crash');
     assert.match(letter!.reason, /a hub node died while handling it \(delivered 4 times\)/);
     const s = (await stateOf<CounterState>(keyspace, 'counter/z'))!;

@@ -3,6 +3,7 @@
  * script call per hash-tag group, all groups in one pipeline.
  */
 import {
+  type Bus,
   CONSUMER_GROUP,
   execOrThrow,
   groupByTag,
@@ -101,10 +102,10 @@ export async function releaseLeases(
 
 /** Current holder and epoch of every shard's lease (for dashboards, tests and benchmarks). */
 export async function readLeases(
-  redis: Redis,
-  keyspace: Keyspace,
+  bus: Bus,
 ): Promise<{ shard: number; node: string; epoch: number; until: number }[]> {
-  const pipeline = openPipeline(redis);
+  const { keyspace } = bus;
+  const pipeline = bus.pipeline();
   for (let s = 0; s < keyspace.shards; s++) pipeline.hmget(keyspace.shard(s).lease, 'node', 'epoch', 'until');
   const replies = (await execOrThrow(pipeline)) as (string | null)[][];
   return replies.map(([node, epoch, until], shard) => ({

@@ -27,10 +27,3 @@ export async function heartbeat(
 export async function leave(redis: Redis, keyspace: Keyspace, nodeId: string): Promise<void> {
   await runScript(redis, 'heartbeat', [keyspace.members], [nodeId, 0, '0']);
 }
-
-/** The live members as seen now, without heartbeating. */
-export async function liveMembers(redis: Redis, keyspace: Keyspace): Promise<string[]> {
-  const [sec, usec] = (await redis.time()) as unknown as [string, string];
-  const now = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
-  return (await redis.zrangebyscore(keyspace.members, `(${now}`, '+inf')).sort();
-}

@@ -18,7 +18,7 @@ export { acquireLeases, readLeases, releaseLeases, renewLeases } from './leases.
 export type { Logger } from './logger.ts';
 export { actorLogFields, silentLogger } from './logger.ts';
 export type { MembershipView } from './membership.ts';
-export { heartbeat, leave, liveMembers } from './membership.ts';
+export { heartbeat, leave } from './membership.ts';
 export type { HubNodeHooks, HubNodeOptions, HubNodeStopped, NodeStats } from './node/mod.ts';
 export { HubNode, startHubNode } from './node/mod.ts';
 export { nodeStatsToPrometheus } from './prometheus.ts';

@@ -16,7 +16,7 @@ async function counterState(
   keyspace: ReturnType<typeof t.keyspace>,
   id: string,
 ): Promise<CounterState | undefined> {
-  return (await readActorState<CounterState>(t.redis, keyspace, `counter/${id}`))?.state;
+  return (await readActorState<CounterState>(t.bus(keyspace), `counter/${id}`))?.state;
 }
 
 describe('hub node (in process, real Redis)', () => {
@@ -26,16 +26,16 @@ describe('hub node (in process, real Redis)', () => {
       startHubNode({ redis: t.connect(), keyspace, actors: [counterActor], nodeId, ...fast });
     await using _a = await start('a');
     const b = await start('b');
-    await waitFor(async () => (await readNodeStats(t.redis, keyspace)).length === 2, {
+    await waitFor(async () => (await readNodeStats(t.bus(keyspace))).length === 2, {
       message: 'both nodes’ stats',
     });
     await b[Symbol.asyncDispose]();
     assert.deepEqual(
-      (await readNodeStats(t.redis, keyspace)).map((s) => s.node),
+      (await readNodeStats(t.bus(keyspace))).map((s) => s.node),
       ['a'],
     );
     assert.deepEqual(
-      (await readNodeStats(t.redis, keyspace, { departed: true })).map((s) => s.node),
+      (await readNodeStats(t.bus(keyspace), { departed: true })).map((s) => s.node),
       ['a', 'b'],
       'benchmarks still count what b handled',
     );
@@ -128,7 +128,7 @@ describe('hub node (in process, real Redis)', () => {
     await waitFor(async () => (await counterState(keyspace, 'p'))?.lastSeq === 4, {
       message: 'seq 4 applied',
     });
-    const letters = await readDeadLetters(t.redis, keyspace);
+    const letters = await readDeadLetters(t.bus(keyspace));
     assert.equal(letters.length, 2);
     assert.match(letters[1]!.reason, /handler "flaky" failed: poisoned payload/);
     assert.match(letters[0]!.reason, /refused for good/);
@@ -149,7 +149,7 @@ describe('hub node (in process, real Redis)', () => {
     await waitFor(async () => (await counterState(keyspace, 'm'))?.count === 1, {
       message: 'the good message',
     });
-    const reasons = (await readDeadLetters(t.redis, keyspace)).map((l) => l.reason).sort();
+    const reasons = (await readDeadLetters(t.bus(keyspace))).map((l) => l.reason).sort();
     assert.equal(reasons.length, 4);
     assert.match(reasons.join('\n'), /payload is not JSON/);
     assert.match(reasons.join('\n'), /missing or invalid actor address/);
@@ -172,7 +172,7 @@ describe('hub node (in process, real Redis)', () => {
     await client.send('k2', 'disarm', null);
     const address = (id: string) => `clock/${id}`;
     const state = async (id: string) =>
-      (await readActorState<{ rang: number; armed: number }>(t.redis, keyspace, address(id)))?.state;
+      (await readActorState<{ rang: number; armed: number }>(t.bus(keyspace), address(id)))?.state;
     await waitFor(async () => (await state('k1'))?.rang === 1, { message: 'k1 to ring' });
     await waitFor(async () => (await state('k2'))?.armed === 1, { message: 'k2 armed' });
     // k2 was due 300 ms after arming; give it the same time k1 needed and more. Time passing is

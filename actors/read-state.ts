@@ -1,5 +1,5 @@
 /** Reading an actor's persisted checkpoint from outside the runtime (gateway, tests, tools). */
-import type { Keyspace, Redis } from '../bus/mod.ts';
+import type { Bus } from '../bus/mod.ts';
 
 export interface PersistedState<S> {
   /** Id of the last mailbox entry the state reflects. */
@@ -8,11 +8,8 @@ export interface PersistedState<S> {
 }
 
 /** The actor's last checkpoint, or undefined if it never committed one. */
-export async function readActorState<S>(
-  redis: Redis,
-  keyspace: Keyspace,
-  address: string,
-): Promise<PersistedState<S> | undefined> {
+export async function readActorState<S>(bus: Bus, address: string): Promise<PersistedState<S> | undefined> {
+  const { redis, keyspace } = bus;
   const raw = await redis.hget(keyspace.shard(keyspace.shardOf(address)).state, address);
   if (raw === null) return undefined;
   const parsed = JSON.parse(raw) as { id: string; s: S };

@@ -8,10 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NodeStats, readNodeStats } from '../actors/mod.ts';
 import {
+  type Bus,
   connectRedis,
   createKeyspace,
   execOrThrow,
   type Keyspace,
+  openBus,
   openPipeline,
   type Redis,
 } from '../bus/mod.ts';
@@ -34,6 +36,8 @@ export interface BenchCluster extends AsyncDisposable {
   readonly server: RedisServer;
   readonly redis: Redis;
   readonly keyspace: Keyspace;
+  /** The bus over `redis` and `keyspace`. */
+  readonly bus: Bus;
   readonly nodes: Map<string, HubProcess>;
   startNode(nodeId: string, options?: { traceResume?: boolean }): Promise<HubProcess>;
   startLoad(edges: number, seconds: number): LoadGenerator;
@@ -69,6 +73,7 @@ export async function startBenchCluster(
     server,
     redis,
     keyspace,
+    bus: openBus({ redis, keyspace }),
     nodes,
     async startNode(nodeId, opts = {}) {
       const node = spawnHubNode({
@@ -105,7 +110,7 @@ export async function startBenchCluster(
       await gateway.ready;
       return { url: `http://127.0.0.1:${port}` };
     },
-    stats: () => readNodeStats(redis, keyspace, { departed: true }),
+    stats: () => readNodeStats(cluster.bus, { departed: true }),
     async edgeStates(edges, idOf = edgeId) {
       const pipeline = openPipeline(redis);
       for (let s = 0; s < keyspace.shards; s++) pipeline.hgetall(keyspace.shard(s).state);

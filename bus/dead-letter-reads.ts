@@ -4,9 +4,9 @@
  * so asking for a quiet edge's letters costs the same as any page: it may come back with fewer
  * than asked and a cursor to go on from.
  */
+
+import type { Bus } from './bus.ts';
 import type { DeadLetter } from './dead-letters.ts';
-import type { Keyspace } from './keys.ts';
-import type { Redis } from './redis.ts';
 
 /** Stream entries one page looks at, at most. */
 export const DEAD_LETTER_SCAN = 2000;
@@ -32,8 +32,8 @@ function toLetter([id, fields]: [string, string[]]): DeadLetter {
 }
 
 /** The newest dead letters first. */
-export async function readDeadLetters(redis: Redis, keyspace: Keyspace, count = 100): Promise<DeadLetter[]> {
-  const rows = (await redis.xrevrange(keyspace.deadLetters, '+', '-', 'COUNT', count)) as [
+export async function readDeadLetters(bus: Bus, count = 100): Promise<DeadLetter[]> {
+  const rows = (await bus.redis.xrevrange(bus.keyspace.deadLetters, '+', '-', 'COUNT', count)) as [
     string,
     string[],
   ][];
@@ -51,8 +51,7 @@ export interface DeadLetterPage {
  * `cursor` (a stream id from an earlier page's `next`) when given.
  */
 export async function pageDeadLetters(
-  redis: Redis,
-  keyspace: Keyspace,
+  bus: Bus,
   options: { readonly limit: number; readonly edge?: string; readonly cursor?: string },
 ): Promise<DeadLetterPage> {
   const { limit, edge, cursor } = options;
@@ -64,7 +63,7 @@ export async function pageDeadLetters(
   let scanned = 0;
   while (scanned < DEAD_LETTER_SCAN) {
     const count = address === undefined ? limit - letters.length : Math.min(500, DEAD_LETTER_SCAN - scanned);
-    const rows = (await redis.xrevrange(keyspace.deadLetters, end, '-', 'COUNT', count)) as [
+    const rows = (await bus.redis.xrevrange(bus.keyspace.deadLetters, end, '-', 'COUNT', count)) as [
       string,
       string[],
     ][];
@@ -81,29 +80,25 @@ export async function pageDeadLetters(
 }
 
 /** Device messages the links dead-lettered for `edge` (stored or only counted). */
-export async function deadLetterCount(redis: Redis, keyspace: Keyspace, edge: string): Promise<number> {
-  return Number((await redis.zscore(keyspace.deadLetterEdges, edge)) ?? 0);
+export async function deadLetterCount(bus: Bus, edge: string): Promise<number> {
+  return Number((await bus.redis.zscore(bus.keyspace.deadLetterEdges, edge)) ?? 0);
 }
 
 /** The `n` edges with the most dead letters, most first (`-`: messages that named no edge of the fleet). */
-export async function topDeadLetterEdges(
-  redis: Redis,
-  keyspace: Keyspace,
-  n: number,
-): Promise<{ edge: string; count: number }[]> {
-  const flat = await redis.zrevrange(keyspace.deadLetterEdges, 0, n - 1, 'WITHSCORES');
+export async function topDeadLetterEdges(bus: Bus, n: number): Promise<{ edge: string; count: number }[]> {
+  const flat = await bus.redis.zrevrange(bus.keyspace.deadLetterEdges, 0, n - 1, 'WITHSCORES');
   const top: { edge: string; count: number }[] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) top.push({ edge: flat[i]!, count: Number(flat[i + 1]) });
   return top;
 }
 
 /** Device dead letters per code, and `unstored`: counted over an edge's budget, not stored. */
-export async function deadLetterTotals(redis: Redis, keyspace: Keyspace): Promise<Record<string, number>> {
-  const raw = await redis.hgetall(keyspace.deadLetterTotals);
+export async function deadLetterTotals(bus: Bus): Promise<Record<string, number>> {
+  const raw = await bus.redis.hgetall(bus.keyspace.deadLetterTotals);
   return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
 }
 
 /** Edges (and `-`) with at least one device dead letter. */
-export async function deadLetterEdgeCount(redis: Redis, keyspace: Keyspace): Promise<number> {
-  return await redis.zcard(keyspace.deadLetterEdges);
+export async function deadLetterEdgeCount(bus: Bus): Promise<number> {
+  return await bus.redis.zcard(bus.keyspace.deadLetterEdges);
 }

@@ -50,7 +50,7 @@ describe('dead letters', () => {
       node: 'n1',
     });
     await execOrThrow(pipeline);
-    const [text, device] = await readDeadLetters(t.redis, keyspace);
+    const [text, device] = await readDeadLetters(t.bus(keyspace));
     assert.equal(device!.encoding, 'base64');
     assert.equal(Buffer.from(device!.payload, 'base64').length, DEAD_LETTER_EXCERPT_BYTES);
     assert.equal(device!.bytes, bytes.length);
@@ -93,16 +93,16 @@ describe('dead letters', () => {
     // Another edge has its own budget: E-a's flood does not keep E-b's letters out.
     const b = await send('E-b', 3, 'TOO_LARGE');
     assert.deepEqual(b, [1, 1, 1]);
-    assert.equal(await deadLetterCount(t.redis, keyspace, 'E-a'), 50);
-    assert.equal(await deadLetterCount(t.redis, keyspace, 'E-b'), 3);
-    assert.equal(await deadLetterCount(t.redis, keyspace, 'E-none'), 0);
-    assert.deepEqual(await deadLetterTotals(t.redis, keyspace), {
+    assert.equal(await deadLetterCount(t.bus(keyspace), 'E-a'), 50);
+    assert.equal(await deadLetterCount(t.bus(keyspace), 'E-b'), 3);
+    assert.equal(await deadLetterCount(t.bus(keyspace), 'E-none'), 0);
+    assert.deepEqual(await deadLetterTotals(t.bus(keyspace)), {
       NOT_JSON: 50,
       TOO_LARGE: 3,
       unstored: 50 - stored,
     });
-    assert.deepEqual(await topDeadLetterEdges(t.redis, keyspace, 1), [{ edge: 'E-a', count: 50 }]);
-    assert.equal(await deadLetterEdgeCount(t.redis, keyspace), 2);
+    assert.deepEqual(await topDeadLetterEdges(t.bus(keyspace), 1), [{ edge: 'E-a', count: 50 }]);
+    assert.equal(await deadLetterEdgeCount(t.bus(keyspace)), 2);
     assert.equal(await t.redis.xlen(keyspace.deadLetters), stored + 3);
     assert.ok(
       (await t.redis.pttl(keyspace.deadLetterBudget('E-a'))) > 0,
@@ -132,7 +132,7 @@ describe('dead letters', () => {
     const all: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await pageDeadLetters(t.redis, keyspace, { limit: 7, ...(cursor ? { cursor } : {}) });
+      const page = await pageDeadLetters(t.bus(keyspace), { limit: 7, ...(cursor ? { cursor } : {}) });
       assert.ok(page.letters.length <= 7);
       all.push(...page.letters.map((l) => l.entryId));
       cursor = page.next;
@@ -141,12 +141,12 @@ describe('dead letters', () => {
       all,
       Array.from({ length: 30 }, (_, i) => String(29 - i)),
     );
-    const first = await pageDeadLetters(t.redis, keyspace, { limit: 4, edge: 'E-1' });
+    const first = await pageDeadLetters(t.bus(keyspace), { limit: 4, edge: 'E-1' });
     assert.deepEqual(
       first.letters.map((l) => l.entryId),
       ['28', '25', '22', '19'],
     );
-    const rest = await pageDeadLetters(t.redis, keyspace, { limit: 100, edge: 'E-1', cursor: first.next! });
+    const rest = await pageDeadLetters(t.bus(keyspace), { limit: 100, edge: 'E-1', cursor: first.next! });
     assert.deepEqual(
       rest.letters.map((l) => l.entryId),
       ['16', '13', '10', '7', '4', '1'],

@@ -1,7 +1,7 @@
 /** The demo's live table: once a second, the hub nodes' counters, the edges, the gateway and the logs. */
 
-import { Histogram, histogramDelta, liveMembers, type NodeStats, readNodeStats } from '../actors/mod.ts';
-import { type Keyspace, type Redis, readDeadLetters } from '../bus/mod.ts';
+import { Histogram, histogramDelta, type NodeStats, readNodeStats } from '../actors/mod.ts';
+import { type Keyspace, liveMembers, openBus, type Redis, readDeadLetters } from '../bus/mod.ts';
 import type { EdgeSource } from './demo-edges.ts';
 import { LOG_DIR } from './demo-logs.ts';
 import { REMOTE_EDGE } from './demo-remote-edge.ts';
@@ -20,11 +20,12 @@ export interface DemoTableOptions {
 /** Redraws the table every second until the returned function is called. */
 export function startDemoTable(o: DemoTableOptions): () => void {
   let previous = new Map<string, NodeStats>();
+  const bus = openBus(o);
   const render = async () => {
     const [stats, members, letters] = await Promise.all([
-      readNodeStats(o.redis, o.keyspace),
-      liveMembers(o.redis, o.keyspace),
-      readDeadLetters(o.redis, o.keyspace, 1000),
+      readNodeStats(bus),
+      liveMembers(bus),
+      readDeadLetters(bus, 1000),
     ]);
     const nodes = nodeRows(stats, previous, members);
     previous = new Map(stats.map((s) => [s.node, s]));

@@ -3,7 +3,7 @@
  * its shard, read for a page of edges in one Redis round trip.
  */
 import { readActorState } from '../actors/mod.ts';
-import { execOrThrow, type Keyspace, openPipeline, type Redis } from '../bus/mod.ts';
+import { execOrThrow, type Keyspace, openBus, openPipeline, type Redis } from '../bus/mod.ts';
 import type { EdgeState } from '../edge/mod.ts';
 
 export interface EdgeView {
@@ -56,7 +56,7 @@ export async function readEdgeState(
   keyspace: Keyspace,
   id: string,
 ): Promise<EdgeState | undefined> {
-  return (await readActorState<EdgeState>(redis, keyspace, `edge/${id}`))?.state;
+  return (await readActorState<EdgeState>(openBus({ redis, keyspace }), `edge/${id}`))?.state;
 }
 
 /** The command records an edge actor keeps. */

@@ -11,6 +11,7 @@ import {
   deadLetterEdgeCount,
   deadLetterTotals,
   execOrThrow,
+  openBus,
   openPipeline,
   topDeadLetterEdges,
 } from '../bus/mod.ts';
@@ -71,12 +72,13 @@ function httpMetrics(registry: Registry): MiddlewareHandler {
 }
 
 /** Every hub node's published stats: shards, actors, messages handled and dead-lettered, RSS. */
-function nodeMetrics(registry: Registry, { redis, keyspace }: MetricsDeps): void {
+function nodeMetrics(registry: Registry, deps: MetricsDeps): void {
+  const bus = openBus(deps);
   // One read of the nodes' stats serves all five node gauges of a scrape.
   let read: { at: number; stats: ReturnType<typeof readNodeStats> } | undefined;
   const nodeStats = () => {
     if (read === undefined || Date.now() - read.at > 1000)
-      read = { at: Date.now(), stats: readNodeStats(redis, keyspace) };
+      read = { at: Date.now(), stats: readNodeStats(bus) };
     return read.stats;
   };
   const nodeGauge = (
@@ -170,14 +172,15 @@ function streamMetrics(registry: Registry, { redis, keyspace }: MetricsDeps): vo
 }
 
 /** What edges send wrong, per error code and for the worst edges. */
-function deadLetterMetrics(registry: Registry, { redis, keyspace }: MetricsDeps): void {
+function deadLetterMetrics(registry: Registry, deps: MetricsDeps): void {
+  const bus = openBus(deps);
   // What edges send wrong, with a cardinality that does not grow with the fleet: totals per error
   // code (a fixed set), how many edges have any, and the TOP_DEAD_LETTER_EDGES worst edges only
   // (50,000 edges would be 50,000 series; the count of any one edge is in /v1/dead-letters?edge=).
   let totals: { at: number; value: Promise<Record<string, number>> } | undefined;
   const readTotals = () => {
     if (totals === undefined || Date.now() - totals.at > 1000)
-      totals = { at: Date.now(), value: deadLetterTotals(redis, keyspace) };
+      totals = { at: Date.now(), value: deadLetterTotals(bus) };
     return totals.value;
   };
   new Gauge({
@@ -204,7 +207,7 @@ function deadLetterMetrics(registry: Registry, { redis, keyspace }: MetricsDeps)
     help: 'Edges with at least one dead-lettered message (edge "-": messages naming no edge of the fleet)',
     registers: [registry],
     async collect() {
-      this.set(await deadLetterEdgeCount(redis, keyspace));
+      this.set(await deadLetterEdgeCount(bus));
     },
   });
   new Gauge({
@@ -214,7 +217,7 @@ function deadLetterMetrics(registry: Registry, { redis, keyspace }: MetricsDeps)
     registers: [registry],
     async collect() {
       this.reset();
-      for (const { edge, count } of await topDeadLetterEdges(redis, keyspace, TOP_DEAD_LETTER_EDGES))
+      for (const { edge, count } of await topDeadLetterEdges(bus, TOP_DEAD_LETTER_EDGES))
         this.set({ edge }, count);
     },
   });

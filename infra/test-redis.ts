@@ -99,7 +99,7 @@ export function useRedis(): TestRedis {
     });
   t.cliArgs = (keyspace) => keyspaceArgs(t.server.url, keyspace);
   t.edgeState = async (keyspace, edgeId) =>
-    (await readActorState<EdgeState>(t.redis, keyspace, `edge/${edgeId}`))?.state;
+    (await readActorState<EdgeState>(t.bus(keyspace), `edge/${edgeId}`))?.state;
   t.connect = (name = 'test') => {
     const r = connectRedis(t.server.url, { name });
     opened.push(r);

@@ -18,7 +18,7 @@ export async function failoverScenario(o: ScenarioOptions): Promise<ScenarioResu
   });
 
   const victim = 'node-2';
-  const leases = await readLeases(redis, keyspace);
+  const leases = await readLeases(cluster.bus);
   const affected = [];
   for (let i = 0; i < o.edges; i++) {
     const address = `edge/${edgeId(i)}`;

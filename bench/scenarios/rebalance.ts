@@ -3,14 +3,15 @@
  * of edges that moved (ideal 1/3), the time from the new node joining until every shard is
  * held by its ring owner, and loss/duplication across the hand-off.
  */
-import { HashRing, liveMembers, readLeases } from '../../actors/mod.ts';
+import { HashRing, readLeases } from '../../actors/mod.ts';
+import { liveMembers } from '../../bus/mod.ts';
 import { edgeId, reconcile, startBenchCluster } from '../cluster.ts';
 import type { Target } from '../report.ts';
 import { drain, type ScenarioOptions, type ScenarioResult, sleep, startLoad } from './common.ts';
 
 export async function rebalanceScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   await using cluster = await startBenchCluster();
-  const { redis, keyspace } = cluster;
+  const { keyspace } = cluster;
   await cluster.startNode('node-1');
   await cluster.startNode('node-2');
   const { load, monitor } = await startLoad(cluster, 'rebalance', {
@@ -19,16 +20,16 @@ export async function rebalanceScenario(o: ScenarioOptions): Promise<ScenarioRes
     warmupMs: Math.min(5_000, (o.seconds * 1000) / 3),
   });
 
-  const before = await readLeases(redis, keyspace);
+  const before = await readLeases(cluster.bus);
   const joining = cluster.startNode('node-3');
-  while (!(await liveMembers(redis, keyspace)).includes('node-3')) await sleep(5);
+  while (!(await liveMembers(cluster.bus)).includes('node-3')) await sleep(5);
   const joinedAt = Date.now();
   const ring = new HashRing(['node-1', 'node-2', 'node-3']);
   let after = before;
   while (!after.every((l) => l.node === ring.ownerOf(l.shard))) {
     if (Date.now() - joinedAt > 30_000) throw new Error('rebalance did not settle within 30 s');
     await sleep(10);
-    after = await readLeases(redis, keyspace);
+    after = await readLeases(cluster.bus);
   }
   const settleMs = Date.now() - joinedAt;
   await joining;

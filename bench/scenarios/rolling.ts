@@ -9,7 +9,8 @@
  *   whole run: an actor paused by a hand-off shows here as the wait of its next message.
  * - lost, duplicated: from the per-edge sequence numbers, once everything drained.
  */
-import { HashRing, liveMembers, readLeases } from '../../actors/mod.ts';
+import { HashRing, readLeases } from '../../actors/mod.ts';
+import { liveMembers } from '../../bus/mod.ts';
 import { edgeId, reconcile, startBenchCluster } from '../cluster.ts';
 import type { Target } from '../report.ts';
 import { drain, type ScenarioOptions, type ScenarioResult, sleep, startLoad } from './common.ts';
@@ -18,7 +19,7 @@ type LeaseInfo = Awaited<ReturnType<typeof readLeases>>[number];
 
 export async function rollingScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   await using cluster = await startBenchCluster();
-  const { redis, keyspace } = cluster;
+  const { keyspace } = cluster;
   const initial = ['node-1', 'node-2', 'node-3'];
   for (const id of initial) await cluster.startNode(id);
   // Every step waits for the ring to settle and then a little (8 membership changes); the load
@@ -49,8 +50,8 @@ export async function rollingScenario(o: ScenarioOptions): Promise<ScenarioResul
     const ring = new HashRing([...members]);
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const live = await liveMembers(redis, keyspace);
-      const leases = await readLeases(redis, keyspace);
+      const live = await liveMembers(cluster.bus);
+      const leases = await readLeases(cluster.bus);
       if (
         live.join() === [...members].sort().join() &&
         leases.every((l) => l.node === ring.ownerOf(l.shard) && l.until > Date.now())

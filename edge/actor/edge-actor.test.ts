@@ -286,7 +286,7 @@ describe('edge actor on a hub node', () => {
       message: 'edge.offline in the outbox',
     });
     assert.deepEqual(await events(), ['edge.online', 'edge.offline']);
-    const state = (await readActorState<EdgeState>(t.redis, keyspace, address))!.state;
+    const state = (await readActorState<EdgeState>(t.bus(keyspace), address))!.state;
     assert.equal(state.online, false);
     assert.deepEqual(state.shadow.status, { floor: 2 });
   });

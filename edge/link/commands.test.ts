@@ -101,7 +101,7 @@ describe('commands to edges', { timeout: 60_000 }, () => {
     await waitFor(async () => (await t.edgeState(keyspace, 'E-404'))?.commands?.x?.status === 'failed', {
       message: 'the deadline timer to fail it',
     });
-    const x = (await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-404'))!.state.commands!.x!;
+    const x = (await readActorState<EdgeState>(t.bus(keyspace), 'edge/E-404'))!.state.commands!.x!;
     assert.match(x.error!, /timeout/);
   });
 });

@@ -51,7 +51,7 @@ describe('Ingest', () => {
     let entries = 0;
     for (let s = 0; s < keyspace.shards; s++) entries += await t.redis.xlen(keyspace.shard(s).mailbox);
     assert.equal(entries, 40, 'every neighbour reached its mailbox');
-    const letters = await readDeadLetters(t.redis, keyspace);
+    const letters = await readDeadLetters(t.bus(keyspace));
     assert.deepEqual(
       letters.map((l) => [l.address, l.code]),
       Array(4).fill(['edge/E-bad', 'INTERNAL']),

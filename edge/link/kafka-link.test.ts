@@ -133,14 +133,14 @@ describe('Kafka link (KRaft broker)', { timeout: 90_000 }, () => {
       },
       { message: 'E-7’s status, detection and fault applied' },
     );
-    const e7 = (await readActorState<EdgeState>(t.redis, keyspace, 'edge/E-7'))!.state;
+    const e7 = (await readActorState<EdgeState>(t.bus(keyspace), 'edge/E-7'))!.state;
     assert.deepEqual(e7.shadow.status, status);
     assert.deepEqual(e7.shadow.birth, birth);
     assert.deepEqual(e7.shadow.vision, { ebike: true, doorBlocked: false });
     await waitFor(async () => (await t.edgeState(keyspace, 'E-9'))?.openAlarms.smoke !== undefined, {
       message: 'E-9’s compact alarm applied',
     });
-    const reasons = (await readDeadLetters(t.redis, keyspace)).map((l) => l.reason).sort();
+    const reasons = (await readDeadLetters(t.bus(keyspace))).map((l) => l.reason).sort();
     assert.deepEqual(reasons, [
       'EDGE_MISMATCH: message names device "E-7" but came from E-8',
       'NOT_JSON: legacy message is not JSON',

@@ -235,7 +235,7 @@ describe('MQTT link under a fuzzing edge', { timeout: 120_000 }, () => {
     }
     const applied = boxes.get(`edge/${FUZZ_EDGE}`)?.length ?? 0;
     const dead = deadLettered();
-    const totals = await deadLetterTotals(t.redis, keyspace);
+    const totals = await deadLetterTotals(t.bus(keyspace));
     const stored = await t.redis.xlen(keyspace.deadLetters);
     const lost = corpus.length - applied - dead;
     t2.diagnostic(
@@ -253,7 +253,7 @@ describe('MQTT link under a fuzzing edge', { timeout: 120_000 }, () => {
     assert.equal(link.stats.deadLettered.INTERNAL, undefined, 'no message failed the link itself');
     assert.ok(dead > corpus.length / 2, 'most of the corpus is refused');
     // Counted in Redis for the edge, every one; stored only within its byte budget.
-    assert.equal(await deadLetterCount(t.redis, keyspace, FUZZ_EDGE), dead);
+    assert.equal(await deadLetterCount(t.bus(keyspace), FUZZ_EDGE), dead);
     assert.equal(stored + (totals.unstored ?? 0), dead);
     const letters = (await t.redis.xrange(keyspace.deadLetters, '-', '+')) as [string, string[]][];
     const storedBytes = letters.reduce((n, [, f]) => n + f.reduce((m, v) => m + v.length, 0), 0);

@@ -129,7 +129,7 @@ export function linkContract(t: TestRedis, harness: () => LinkHarness): void {
       await edge.compact({ kind: 'status', seq: 1, ts: 1, snapshot: false, status: { floor: 2 } });
       await waitFor(() => link.stats.received === 5, { timeoutMs: 30_000, message: 'five messages taken' });
       await waitFor(() => link.stats.enqueued === 1, { message: 'the good one enqueued' });
-      const letters = await readDeadLetters(t.redis, keyspace);
+      const letters = await readDeadLetters(t.bus(keyspace));
       const byCode = Object.fromEntries(letters.map((l) => [l.reason.split(':')[0], l]));
       assert.deepEqual(Object.keys(byCode).sort(), ['BAD_HEADER', 'NOT_JSON', 'TOO_LARGE', 'UNKNOWN_EDGE']);
       assert.equal(byCode.UNKNOWN_EDGE?.address, `edge/${stranger}`);
