@@ -1,15 +1,15 @@
 /**
- * Fault tests with hub nodes as real child processes: kill -9, SIGSTOP past the lease, a node
- * joining under load, a timer whose node died.
+ * Fault tests with hub nodes as real child processes: kill -9 mid-stream, a rolling restart,
+ * SIGSTOP past the lease, a node joining, a timer whose node died, a message that kills its
+ * nodes. Redis's own faults are in redis-faults.test.ts.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Keyspace, readDeadLetters } from '../bus/mod.ts';
 import { type HubProcess, waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
-import { type ActorClient, createActorClient } from './client.ts';
+import { createActorClient } from './client.ts';
 import { readLeases } from './leases.ts';
-import { readActorState } from './read-state.ts';
 import { HashRing } from './ring.ts';
 import {
   type AlarmClockState,
@@ -18,48 +18,16 @@ import {
   counterActor,
   TEST_ACTORS_MODULE,
 } from './testdata/actors.ts';
+import { actorState, countersReach, sendRound } from './testdata/counter-rounds.ts';
 
 const t = useRedis();
 
 const spawn = (keyspace: Keyspace, nodeId: string): HubProcess =>
   t.hubProcess(keyspace, nodeId, TEST_ACTORS_MODULE);
 
-async function stateOf<S>(keyspace: Keyspace, address: string): Promise<S | undefined> {
-  return (await readActorState<S>(t.bus(keyspace), address))?.state;
-}
+const stateOf = <S>(keyspace: Keyspace, address: string) => actorState<S>(t, keyspace, address);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** One message `add {seq}` to each of the counters `<prefix>0..<prefix>{actors-1}`. */
-function sendRound(
-  client: ActorClient<typeof counterActor.handlers>,
-  prefix: string,
-  actors: number,
-  seq: number,
-) {
-  return client.sendMany(
-    Array.from({ length: actors }, (_, i) => ({ id: `${prefix}${i}`, method: 'add', payload: { seq } })),
-  );
-}
-
-/** Waits until every counter has counted `rounds`; resolves with their states. */
-async function countersReach(
-  keyspace: Keyspace,
-  prefix: string,
-  actors: number,
-  rounds: number,
-  timeoutMs: number,
-) {
-  const states = () =>
-    Promise.all(
-      Array.from({ length: actors }, (_, i) => stateOf<CounterState>(keyspace, `counter/${prefix}${i}`)),
-    );
-  await waitFor(async () => (await states()).every((s) => s?.count === rounds), {
-    timeoutMs,
-    message: `every counter to reach ${rounds}`,
-  });
-  return (await states()) as CounterState[];
-}
 
 describe('hub nodes as processes', { timeout: 180_000 }, () => {
   it('loses nothing and applies nothing twice when a node is kill -9ed mid-stream', async () => {
@@ -71,11 +39,16 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
     const actors = 50;
     const rounds = 60;
     for (let seq = 1; seq <= rounds; seq++) {
-      await sendRound(client, 'k', actors, seq);
+      await sendRound(client, { prefix: 'k', actors, seq });
       if (seq === 20) await a.kill('SIGKILL');
       await sleep(20); // time passing is the point: a stream paced like traffic, so the kill lands mid-stream
     }
-    const counters = await countersReach(keyspace, 'k', actors, rounds, 20_000);
+    const counters = await countersReach(t, keyspace, {
+      prefix: 'k',
+      actors,
+      rounds: rounds,
+      timeoutMs: 20_000,
+    });
     for (const [i, s] of counters.entries()) {
       assert.deepEqual(
         [s.count, s.lastSeq, s.outOfOrder, s.duplicates],
@@ -99,7 +72,7 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
     let sending = true;
     const sender = (async () => {
       while (sending) {
-        await sendRound(client, 'rr', actors, ++seq);
+        await sendRound(client, { prefix: 'rr', actors, seq: ++seq });
         await sleep(25); // time passing is the point: traffic paced like an edge fleet's, through the restarts
       }
     })();
@@ -122,7 +95,12 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
       await sender;
     }
     try {
-      const counters = await countersReach(keyspace, 'rr', actors, seq, 20_000);
+      const counters = await countersReach(t, keyspace, {
+        prefix: 'rr',
+        actors,
+        rounds: seq,
+        timeoutMs: 20_000,
+      });
       for (const [i, s] of counters.entries()) {
         assert.deepEqual([s.count, s.outOfOrder, s.duplicates], [seq, 0, 0], `counter rr${i}`);
       }
@@ -258,52 +236,5 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
     assert.match(letter!.reason, /a hub node died while handling it \(delivered 4 times\)/);
     const s = (await stateOf<CounterState>(keyspace, 'counter/z'))!;
     assert.deepEqual([s.count, s.lastSeq, s.duplicates], [2, 2, 0]);
-  });
-
-  it('keeps going through a Redis restart (kill -9, AOF) without losing or repeating messages', async () => {
-    const keyspace = t.keyspace();
-    await using a = spawn(keyspace, 'a');
-    await using b = spawn(keyspace, 'b');
-    await Promise.all([a.ready, b.ready]);
-    const client = createActorClient(t.redis, keyspace, counterActor);
-    const actors = 20;
-    const rounds = 40;
-    let seq = 1;
-    for (; seq <= rounds / 2; seq++) await sendRound(client, 'r', actors, seq);
-    await t.server.kill();
-    await t.server.restart();
-    for (; seq <= rounds; seq++) await sendRound(client, 'r', actors, seq);
-    const counters = await countersReach(keyspace, 'r', actors, rounds, 30_000);
-    for (const [i, s] of counters.entries()) {
-      assert.deepEqual([s.count, s.outOfOrder, s.duplicates], [rounds, 0, 0], `counter r${i}`);
-    }
-    assert.equal(a.child.exitCode, null, 'a survived the restart');
-    assert.equal(b.child.exitCode, null, 'b survived the restart');
-  });
-
-  it('stops on SIGTERM when its Redis is gone, saying which shards it could not hand off', async (c) => {
-    const keyspace = t.keyspace({ shards: 16 });
-    await using node = spawn(keyspace, 'orphan');
-    await node.ready;
-    await t.server.kill(); // kill -9: the hand-off can never happen
-    try {
-      const signalled = Date.now();
-      node.child.kill('SIGTERM');
-      // Bounded by the lease time (1 s here); the deadline only catches a node that never stops
-      // (a deadline, not a sleep: the race ends as soon as the node exits).
-      const exit = await Promise.race([node.exited, sleep(30_000).then(() => 'still running' as const)]);
-      c.diagnostic(`exited ${Date.now() - signalled} ms after SIGTERM, code ${exit}`);
-      assert.equal(exit, 1, 'it exits, saying by its status that it did not hand everything off');
-      const said = node.logs.find((l) => l.shardsStillHeld !== undefined);
-      assert.ok(said, `a log line with the shards it still held: ${JSON.stringify(node.logs.slice(-3))}`);
-      assert.equal(said.shardsStillHeld, 16);
-      assert.deepEqual(
-        said.shards,
-        Array.from({ length: 16 }, (_, i) => i),
-      );
-      assert.match(String(said.msg), /without handing off 16 shard/);
-    } finally {
-      await t.server.restart();
-    }
   });
 });

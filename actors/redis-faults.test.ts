@@ -1,0 +1,73 @@
+/**
+ * Redis's own faults under hub nodes as real child processes: a Redis restart (kill -9, AOF)
+ * under traffic, and a node told to stop when its Redis is gone.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Keyspace } from '../bus/mod.ts';
+import type { HubProcess } from '../infra/mod.ts';
+import { useRedis } from '../infra/test-redis.ts';
+import { createActorClient } from './client.ts';
+import { counterActor, TEST_ACTORS_MODULE } from './testdata/actors.ts';
+import { countersReach, sendRound } from './testdata/counter-rounds.ts';
+
+const t = useRedis();
+
+const spawn = (keyspace: Keyspace, nodeId: string): HubProcess =>
+  t.hubProcess(keyspace, nodeId, TEST_ACTORS_MODULE);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('hub nodes as processes, when Redis fails', { timeout: 180_000 }, () => {
+  it('keeps going through a Redis restart (kill -9, AOF) without losing or repeating messages', async () => {
+    const keyspace = t.keyspace();
+    await using a = spawn(keyspace, 'a');
+    await using b = spawn(keyspace, 'b');
+    await Promise.all([a.ready, b.ready]);
+    const client = createActorClient(t.redis, keyspace, counterActor);
+    const actors = 20;
+    const rounds = 40;
+    let seq = 1;
+    for (; seq <= rounds / 2; seq++) await sendRound(client, { prefix: 'r', actors, seq });
+    await t.server.kill();
+    await t.server.restart();
+    for (; seq <= rounds; seq++) await sendRound(client, { prefix: 'r', actors, seq });
+    const counters = await countersReach(t, keyspace, {
+      prefix: 'r',
+      actors,
+      rounds: rounds,
+      timeoutMs: 30_000,
+    });
+    for (const [i, s] of counters.entries()) {
+      assert.deepEqual([s.count, s.outOfOrder, s.duplicates], [rounds, 0, 0], `counter r${i}`);
+    }
+    assert.equal(a.child.exitCode, null, 'a survived the restart');
+    assert.equal(b.child.exitCode, null, 'b survived the restart');
+  });
+
+  it('stops on SIGTERM when its Redis is gone, saying which shards it could not hand off', async (c) => {
+    const keyspace = t.keyspace({ shards: 16 });
+    await using node = spawn(keyspace, 'orphan');
+    await node.ready;
+    await t.server.kill(); // kill -9: the hand-off can never happen
+    try {
+      const signalled = Date.now();
+      node.child.kill('SIGTERM');
+      // Bounded by the lease time (1 s here); the deadline only catches a node that never stops
+      // (a deadline, not a sleep: the race ends as soon as the node exits).
+      const exit = await Promise.race([node.exited, sleep(30_000).then(() => 'still running' as const)]);
+      c.diagnostic(`exited ${Date.now() - signalled} ms after SIGTERM, code ${exit}`);
+      assert.equal(exit, 1, 'it exits, saying by its status that it did not hand everything off');
+      const said = node.logs.find((l) => l.shardsStillHeld !== undefined);
+      assert.ok(said, `a log line with the shards it still held: ${JSON.stringify(node.logs.slice(-3))}`);
+      assert.equal(said.shardsStillHeld, 16);
+      assert.deepEqual(
+        said.shards,
+        Array.from({ length: 16 }, (_, i) => i),
+      );
+      assert.match(String(said.msg), /without handing off 16 shard/);
+    } finally {
+      await t.server.restart();
+    }
+  });
+});
