@@ -5,7 +5,7 @@
  * its edge's byte budget (bus `queueEdgeDeadLetter`).
  */
 import type { Logger } from '../../actors/mod.ts';
-import { type DeadLetterBudget, type Keyspace, queueEdgeDeadLetter } from '../../bus/mod.ts';
+import type { Bus, DeadLetterBudget } from '../../bus/mod.ts';
 import type { DecodeError } from '../protocol/mod.ts';
 
 export interface LinkStats {
@@ -49,9 +49,8 @@ export class DeadLetterLog {
 }
 
 export function queueDeviceDeadLetter(
-  pipeline: Parameters<typeof queueEdgeDeadLetter>[0],
-  keyspace: Keyspace,
-  context: { stats: LinkStats; log: DeadLetterLog; link: string; budget?: DeadLetterBudget },
+  pipeline: Parameters<Bus['queueEdgeDeadLetter']>[0],
+  context: { bus: Bus; stats: LinkStats; log: DeadLetterLog; link: string; budget?: DeadLetterBudget },
   message: {
     /** The edge the message names (topic, key), when it names one. */
     edgeId: string | undefined;
@@ -65,7 +64,7 @@ export function queueDeviceDeadLetter(
     cause?: Error;
   },
 ): void {
-  const { stats, log, link, budget } = context;
+  const { bus, stats, log, link, budget } = context;
   const { edgeId, source, entryId, payload, error, cause } = message;
   stats.deadLettered[error.code] = (stats.deadLettered[error.code] ?? 0) + 1;
   if (cause === undefined)
@@ -80,9 +79,8 @@ export function queueDeviceDeadLetter(
       { edgeId, source, code: error.code, err: cause },
       'a device message failed the link (a bug): dead-lettered',
     );
-  queueEdgeDeadLetter(
+  bus.queueEdgeDeadLetter(
     pipeline,
-    keyspace,
     {
       entryId,
       shard: -1,

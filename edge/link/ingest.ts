@@ -7,13 +7,12 @@
 import type { ChainableCommander } from 'ioredis';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
 import {
+  type Bus,
   type DeadLetterBudget,
   type EncodedMessage,
-  encodeMessage,
   execOrThrow,
   type Keyspace,
-  openPipeline,
-  queueEncodedMessages,
+  openBus,
   type Redis,
   toError,
   waitForReplicas,
@@ -97,6 +96,7 @@ export class Ingest {
   readonly log: Logger;
   readonly #transport: EdgeTransport;
   readonly #o: IngestOptions;
+  readonly #bus: Bus;
   readonly #name: string;
   readonly #deadLetterLog: DeadLetterLog;
 
@@ -104,12 +104,13 @@ export class Ingest {
     this.#transport = transport;
     this.#name = name;
     this.#o = options;
+    this.#bus = openBus(options);
     this.log = (options.logger ?? silentLogger).child({ link: name });
     this.#deadLetterLog = new DeadLetterLog(this.log);
   }
 
   batch(): IngestBatch {
-    return { pipeline: openPipeline(this.#o.redis), entries: [] };
+    return { pipeline: this.#bus.pipeline(), entries: [] };
   }
 
   /**
@@ -147,7 +148,7 @@ export class Ingest {
         (m.payload as { via?: EdgeTransport }).via = this.#transport;
         const ts = (m.payload as { ts?: unknown }).ts;
         const at = deviceTime && typeof ts === 'number' ? ts : now;
-        return encodeMessage(this.#o.keyspace, { address, method: m.method, payload: m.payload }, at);
+        return this.#bus.encodeMessage({ address, method: m.method, payload: m.payload }, at);
       });
     } catch (error) {
       this.deadLetter(batch.pipeline, message, error);
@@ -162,7 +163,7 @@ export class Ingest {
    * resolves once Redis has it. Rejects only when Redis does (the transport delivers again).
    */
   async send(batch: IngestBatch): Promise<void> {
-    queueEncodedMessages(batch.pipeline, this.#o.keyspace, batch.entries);
+    this.#bus.queueEnqueueMany(batch.pipeline, batch.entries);
     await execOrThrow(batch.pipeline);
     const replicas = this.#o.replicas ?? 0;
     if (replicas > 0 && batch.entries.length > 0) {
@@ -187,8 +188,8 @@ export class Ingest {
     const inFleet = named !== undefined && (this.#o.registry === undefined || this.#o.registry.has(named));
     queueDeviceDeadLetter(
       pipeline,
-      this.#o.keyspace,
       {
+        bus: this.#bus,
         stats: this.stats,
         log: this.#deadLetterLog,
         link: this.#name,

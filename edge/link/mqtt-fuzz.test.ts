@@ -159,7 +159,7 @@ async function mailboxes(keyspace: Keyspace): Promise<Map<string, Record<string,
 describe('MQTT link under a fuzzing edge', { timeout: 120_000 }, () => {
   it('dead-letters or applies every malformed message, and the other edges lose nothing', async (t2) => {
     const keyspace = t.keyspace();
-    await provisionEdges(t.redis, keyspace, [FUZZ_EDGE, ...GOOD]);
+    await provisionEdges(t.bus(keyspace), [FUZZ_EDGE, ...GOOD]);
     await using registry = await new RedisEdgeRegistry({ redis: t.redis, keyspace }).start();
     await using link = await new MqttLink({
       redis: t.connect(),

@@ -10,7 +10,7 @@
  * one refresh period: its messages are dead-lettered with the reason, not lost silently.
  */
 import { type Logger, silentLogger } from '../../actors/mod.ts';
-import { type Keyspace, type Redis, toError } from '../../bus/mod.ts';
+import { type Bus, type Keyspace, type Redis, toError } from '../../bus/mod.ts';
 
 export interface EdgeRegistry {
   has(edgeId: string): boolean;
@@ -71,11 +71,7 @@ export class RedisEdgeRegistry implements EdgeRegistry, AsyncDisposable {
 }
 
 /** Adds edges to the fleet (what provisioning does). */
-export async function provisionEdges(
-  redis: Redis,
-  keyspace: Keyspace,
-  edgeIds: readonly string[],
-): Promise<void> {
+export async function provisionEdges(bus: Bus, edgeIds: readonly string[]): Promise<void> {
   for (let i = 0; i < edgeIds.length; i += 10_000)
-    await redis.sadd(keyspace.fleet, ...edgeIds.slice(i, i + 10_000));
+    await bus.redis.sadd(bus.keyspace.fleet, ...edgeIds.slice(i, i + 10_000));
 }

@@ -117,7 +117,7 @@ export function linkContract(t: TestRedis, harness: () => LinkHarness): void {
     it('dead-letters malformed, oversized and unknown-edge messages with the reason, and keeps going', async () => {
       const keyspace = t.keyspace();
       const [known, stranger] = [ids()[3]!, ids()[4]!];
-      await provisionEdges(t.redis, keyspace, [known]);
+      await provisionEdges(t.bus(keyspace), [known]);
       await using registry = await new RedisEdgeRegistry({ redis: t.redis, keyspace }).start();
       await using link = await h().link({ redis: t.connect(), keyspace, registry });
       await using edge = await h().edge(known);
