@@ -14,19 +14,11 @@
  *   holder first returns jobs a dead holder left active, so nothing is skipped or reordered.
  * - The rate limit (events per second, all partitions together) is BullMQ's limiter.
  */
-import { setTimeout as delay } from 'node:timers/promises';
-import { type Job, Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import { Queue } from 'bullmq';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
-import {
-  dropLease,
-  duplicateRedis,
-  fnv1a32,
-  holdLease,
-  type Keyspace,
-  type Redis,
-  toError,
-} from '../../bus/mod.ts';
+import { duplicateRedis, fnv1a32, type Keyspace, type Redis } from '../../bus/mod.ts';
 import { isFleetEvent, type OutboxItem } from './events.ts';
+import { type DeliveryOptions, PartitionDelivery } from './partition-delivery.ts';
 import type { SinkHandler } from './sink.ts';
 
 export interface WebBackendOptions {
@@ -54,45 +46,30 @@ export interface WebBackendDeps {
   readonly leaseTtlMs?: number;
 }
 
-interface Held {
-  readonly worker: Worker;
-  readonly running: Promise<void>;
-}
-
 export class WebBackendOutbox implements AsyncDisposable {
   readonly stats = { queued: 0, delivered: 0, retries: 0, refused: 0 };
-  readonly #o: Required<Omit<WebBackendOptions, 'token' | 'types'>> &
-    Pick<WebBackendOptions, 'token' | 'types'>;
-  readonly #deps: WebBackendDeps;
-  readonly #log: Logger;
+  readonly #o: DeliveryOptions & Pick<WebBackendOptions, 'types'>;
   readonly #queues: Queue[];
-  readonly #held = new Map<number, Held>();
   readonly #connection: Redis;
-  readonly #stop = new AbortController();
-  #leaseLoop: Promise<void> | undefined;
+  readonly #delivery: PartitionDelivery;
 
   constructor(options: WebBackendOptions, deps: WebBackendDeps) {
-    this.#o = {
-      ...options,
-      partitions: options.partitions ?? 16,
-      ratePerSecond: options.ratePerSecond ?? 1000,
-      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
-      backoffMs: options.backoffMs ?? { first: 200, max: 30_000 },
-    };
-    if (!(Number.isInteger(this.#o.partitions) && this.#o.partitions >= 1 && this.#o.partitions <= 256))
-      throw new RangeError(
-        `Cannot create web-backend outbox: partitions must be 1..256, got ${this.#o.partitions}`,
-      );
-    new URL(this.#o.url); // a bad URL fails here, at start, not at the first event
-    this.#deps = deps;
-    this.#log = (deps.logger ?? silentLogger).child({ component: 'web-backend' });
+    this.#o = withDefaults(options);
+    const log = (deps.logger ?? silentLogger).child({ component: 'web-backend' });
     // BullMQ workers block on their connection; they must never give up on a command.
     this.#connection = duplicateRedis(deps.redis);
-    this.#connection.on('error', (err) => this.#log.debug({ err }, 'web-backend connection error'));
+    this.#connection.on('error', (err) => log.debug({ err }, 'web-backend connection error'));
     this.#queues = Array.from(
       { length: this.#o.partitions },
       (_, p) => new Queue(queueName(p), { connection: this.#connection, prefix: deps.keyspace.bullPrefix }),
     );
+    this.#delivery = new PartitionDelivery(this.#o, {
+      ...deps,
+      log,
+      connection: this.#connection,
+      queues: this.#queues,
+      stats: this.stats,
+    });
   }
 
   /** The partition an edge's events go through. */
@@ -112,23 +89,7 @@ export class WebBackendOutbox implements AsyncDisposable {
       if (list) list.push(item);
       else byPartition.set(p, [item]);
     }
-    await Promise.all(
-      [...byPartition].map(([p, list]) =>
-        this.#queues[p]!.addBulk(
-          list.map(({ id, emittedAt, event }) => ({
-            name: event.type,
-            data: { ...event, eventId: id, emittedAt },
-            opts: {
-              jobId: id,
-              // Kept a while after delivery so a re-queued event (the sink died before its
-              // acknowledgement) is recognised; failed ones are kept for people to look at.
-              removeOnComplete: { age: 3600, count: 200_000 },
-              removeOnFail: { count: 100_000 },
-            },
-          })),
-        ),
-      ),
-    );
+    await Promise.all([...byPartition].map(([p, list]) => this.#queues[p]!.addBulk(list.map(toJob))));
     for (const list of byPartition.values()) this.stats.queued += list.length;
   };
 
@@ -148,127 +109,12 @@ export class WebBackendOutbox implements AsyncDisposable {
 
   /** Starts taking partitions and delivering their events. */
   startDelivery(): this {
-    this.#leaseLoop ??= this.#leases();
+    this.#delivery.start();
     return this;
   }
 
-  async #leases(): Promise<void> {
-    const { redis, keyspace, holder, leaseTtlMs = 10_000 } = this.#deps;
-    while (!this.#stop.signal.aborted) {
-      for (let p = 0; p < this.#o.partitions && !this.#stop.signal.aborted; p++) {
-        try {
-          const holds = await holdLease(redis, keyspace, leaseName(p), holder, leaseTtlMs);
-          const held = this.#held.get(p);
-          if (holds && held === undefined) this.#held.set(p, await this.#startWorker(p));
-          if (!holds && held !== undefined) {
-            this.#log.warn({ partition: p }, 'web-backend partition lease lost; its worker stops');
-            this.#held.delete(p);
-            await held.worker.close(true);
-          }
-        } catch (error) {
-          this.#log.warn({ err: toError(error), partition: p }, 'web-backend partition lease check failed');
-        }
-      }
-      await this.#sleep(leaseTtlMs / 3);
-    }
-  }
-
-  async #startWorker(p: number): Promise<Held> {
-    const queue = this.#queues[p]!;
-    // A holder that died left its job active: back to the head of the queue before anything else.
-    for (const job of (await queue.getActive()).reverse()) await job.moveToWait();
-    const perPartition = Math.max(1, Math.ceil(this.#o.ratePerSecond / this.#o.partitions));
-    const worker = new Worker(queueName(p), (job, token) => this.#deliver(p, job, token), {
-      connection: this.#connection,
-      prefix: this.#deps.keyspace.bullPrefix,
-      concurrency: 1,
-      autorun: false,
-      limiter: { max: perPartition, duration: 1000 },
-      removeOnComplete: { age: 3600, count: 200_000 },
-    });
-    worker.on('failed', (job, error) => {
-      if (job !== undefined && error instanceof UnrecoverableError) {
-        this.stats.refused++;
-        this.#log.error(
-          { eventId: job.id, err: error },
-          'web backend refused an event for good; kept as failed',
-        );
-      }
-    });
-    worker.on('error', (error) =>
-      this.#log.warn({ err: toError(error), partition: p }, 'web-backend worker error'),
-    );
-    this.#log.info({ partition: p }, 'delivering a web-backend partition');
-    return { worker, running: worker.run() };
-  }
-
-  async #deliver(p: number, job: Job, token: string | undefined): Promise<void> {
-    const { url, token: secret, requestTimeoutMs, backoffMs } = this.#o;
-    for (let attempt = 1; ; attempt++) {
-      if (this.#stop.signal.aborted || !this.#held.has(p)) {
-        // Not ours to finish: back to the head of the queue for the next holder.
-        await job.moveToWait(token);
-        throw new WaitingError();
-      }
-      let reason: string;
-      try {
-        const response = await fetch(url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'idempotency-key': String(job.id),
-            'x-devicehub-event': job.name,
-            'x-devicehub-attempt': String(attempt),
-            ...(secret === undefined ? {} : { authorization: `Bearer ${secret}` }),
-          },
-          body: JSON.stringify(job.data),
-          signal: AbortSignal.timeout(requestTimeoutMs),
-        });
-        await response.arrayBuffer().catch(() => undefined);
-        if (response.ok) {
-          this.stats.delivered++;
-          return;
-        }
-        reason = `HTTP ${response.status}`;
-        if (
-          response.status >= 400 &&
-          response.status < 500 &&
-          response.status !== 408 &&
-          response.status !== 429
-        )
-          throw new UnrecoverableError(`the web backend refused it: ${reason}`);
-      } catch (error) {
-        if (error instanceof UnrecoverableError) throw error;
-        reason = toError(error).message;
-      }
-      this.stats.retries++;
-      const backoff = Math.min(backoffMs.max, backoffMs.first * 2 ** Math.min(attempt - 1, 20));
-      if (attempt === 1 || attempt % 10 === 0)
-        this.#log.warn(
-          { eventId: job.id, attempt, reason, retryInMs: backoff },
-          'web backend did not take an event; retrying',
-        );
-      await this.#sleep(backoff * (0.8 + Math.random() * 0.4));
-    }
-  }
-
-  /** Waits `ms`, or less when stopping. */
-  #sleep(ms: number): Promise<void> {
-    return delay(ms, undefined, { signal: this.#stop.signal }).catch(() => {});
-  }
-
   async stop(): Promise<void> {
-    this.#stop.abort();
-    await this.#leaseLoop;
-    const { redis, keyspace, holder } = this.#deps;
-    await Promise.all(
-      [...this.#held].map(async ([p, { worker, running }]) => {
-        await worker.close();
-        await running.catch(() => {});
-        await dropLease(redis, keyspace, leaseName(p), holder).catch(() => {});
-      }),
-    );
-    this.#held.clear();
+    await this.#delivery.stop();
     await Promise.all(this.#queues.map((q) => q.close()));
     this.#connection.disconnect();
   }
@@ -278,11 +124,37 @@ export class WebBackendOutbox implements AsyncDisposable {
   }
 }
 
+/** The options with their defaults; a bad partition count or URL fails here, at start. */
+function withDefaults(options: WebBackendOptions): DeliveryOptions & Pick<WebBackendOptions, 'types'> {
+  const o = {
+    ...options,
+    partitions: options.partitions ?? 16,
+    ratePerSecond: options.ratePerSecond ?? 1000,
+    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    backoffMs: options.backoffMs ?? { first: 200, max: 30_000 },
+  };
+  if (!(Number.isInteger(o.partitions) && o.partitions >= 1 && o.partitions <= 256))
+    throw new RangeError(`Cannot create web-backend outbox: partitions must be 1..256, got ${o.partitions}`);
+  new URL(o.url); // a bad URL fails here, at start, not at the first event
+  return o;
+}
+
+/** An outbox item as a BullMQ job: its id is the job id (queued twice, kept once). */
+const toJob = ({ id, emittedAt, event }: OutboxItem) => ({
+  name: event.type,
+  data: { ...event, eventId: id, emittedAt },
+  opts: {
+    jobId: id,
+    // Kept a while after delivery so a re-queued event (the sink died before its
+    // acknowledgement) is recognised; failed ones are kept for people to look at.
+    removeOnComplete: { age: 3600, count: 200_000 },
+    removeOnFail: { count: 100_000 },
+  },
+});
+
 /**
  * A partition's BullMQ queue. The braces are a Redis Cluster hash tag: BullMQ's scripts touch
  * several keys of one queue at once, so they must share a slot; each partition has its own tag,
  * so the partitions spread over the cluster's masters.
  */
 export const queueName = (p: number) => `{webhook-${p}}`;
-/** The named lease that makes one worker in the cluster deliver a partition. */
-const leaseName = (p: number) => `webhook-${p}`;

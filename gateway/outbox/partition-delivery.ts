@@ -1,0 +1,183 @@
+/**
+ * Delivering the web-backend partitions this gateway holds: a named lease `webhook-<p>` per
+ * partition (one worker in the whole cluster), one BullMQ worker per held partition taking one
+ * job at a time, each job POSTed with its idempotency key and retried in place with capped
+ * exponential backoff until the backend takes it (2xx) or refuses it for good (a 4xx other than
+ * 408/429). A worker that loses its lease or stops puts its job back at the head of the queue.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { type Job, type Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import type { Logger } from '../../actors/mod.ts';
+import { dropLease, holdLease, type Keyspace, type Redis, toError } from '../../bus/mod.ts';
+
+/** The web-backend options with their defaults filled in. */
+export interface DeliveryOptions {
+  readonly url: string;
+  readonly token?: string;
+  readonly partitions: number;
+  readonly ratePerSecond: number;
+  readonly requestTimeoutMs: number;
+  readonly backoffMs: { readonly first: number; readonly max: number };
+}
+
+export interface DeliveryDeps {
+  readonly redis: Redis;
+  readonly keyspace: Keyspace;
+  readonly holder: string;
+  readonly leaseTtlMs?: number;
+  readonly log: Logger;
+  /** The connection BullMQ's workers block on. */
+  readonly connection: Redis;
+  /** The partitions' queues, by partition. */
+  readonly queues: readonly Queue[];
+  /** Counted here: delivered, retries, refused. */
+  readonly stats: { delivered: number; retries: number; refused: number };
+}
+
+interface Held {
+  readonly worker: Worker;
+  readonly running: Promise<void>;
+}
+
+export class PartitionDelivery {
+  readonly #o: DeliveryOptions;
+  readonly #deps: DeliveryDeps;
+  readonly #held = new Map<number, Held>();
+  readonly #stop = new AbortController();
+  #leaseLoop: Promise<void> | undefined;
+
+  constructor(options: DeliveryOptions, deps: DeliveryDeps) {
+    this.#o = options;
+    this.#deps = deps;
+  }
+
+  /** Starts taking partitions and delivering their events. */
+  start(): void {
+    this.#leaseLoop ??= this.#leases();
+  }
+
+  async #leases(): Promise<void> {
+    const { redis, keyspace, holder, leaseTtlMs = 10_000, log } = this.#deps;
+    while (!this.#stop.signal.aborted) {
+      for (let p = 0; p < this.#o.partitions && !this.#stop.signal.aborted; p++) {
+        try {
+          const holds = await holdLease(redis, keyspace, leaseName(p), holder, leaseTtlMs);
+          const held = this.#held.get(p);
+          if (holds && held === undefined) this.#held.set(p, await this.#startWorker(p));
+          if (!holds && held !== undefined) {
+            log.warn({ partition: p }, 'web-backend partition lease lost; its worker stops');
+            this.#held.delete(p);
+            await held.worker.close(true);
+          }
+        } catch (error) {
+          log.warn({ err: toError(error), partition: p }, 'web-backend partition lease check failed');
+        }
+      }
+      await this.#sleep(leaseTtlMs / 3);
+    }
+  }
+
+  async #startWorker(p: number): Promise<Held> {
+    const { queues, connection, keyspace, log, stats } = this.#deps;
+    const queue = queues[p]!;
+    // A holder that died left its job active: back to the head of the queue before anything else.
+    for (const job of (await queue.getActive()).reverse()) await job.moveToWait();
+    const perPartition = Math.max(1, Math.ceil(this.#o.ratePerSecond / this.#o.partitions));
+    const worker = new Worker(queue.name, (job, token) => this.#deliver(p, job, token), {
+      connection,
+      prefix: keyspace.bullPrefix,
+      concurrency: 1,
+      autorun: false,
+      limiter: { max: perPartition, duration: 1000 },
+      removeOnComplete: { age: 3600, count: 200_000 },
+    });
+    worker.on('failed', (job, error) => {
+      if (job !== undefined && error instanceof UnrecoverableError) {
+        stats.refused++;
+        log.error({ eventId: job.id, err: error }, 'web backend refused an event for good; kept as failed');
+      }
+    });
+    worker.on('error', (error) =>
+      log.warn({ err: toError(error), partition: p }, 'web-backend worker error'),
+    );
+    log.info({ partition: p }, 'delivering a web-backend partition');
+    return { worker, running: worker.run() };
+  }
+
+  async #deliver(p: number, job: Job, token: string | undefined): Promise<void> {
+    const { backoffMs } = this.#o;
+    for (let attempt = 1; ; attempt++) {
+      if (this.#stop.signal.aborted || !this.#held.has(p)) {
+        // Not ours to finish: back to the head of the queue for the next holder.
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      const reason = await postEvent(this.#o, job, attempt);
+      if (reason === undefined) {
+        this.#deps.stats.delivered++;
+        return;
+      }
+      this.#deps.stats.retries++;
+      const backoff = Math.min(backoffMs.max, backoffMs.first * 2 ** Math.min(attempt - 1, 20));
+      if (attempt === 1 || attempt % 10 === 0)
+        this.#deps.log.warn(
+          { eventId: job.id, attempt, reason, retryInMs: backoff },
+          'web backend did not take an event; retrying',
+        );
+      await this.#sleep(backoff * (0.8 + Math.random() * 0.4));
+    }
+  }
+
+  /** Waits `ms`, or less when stopping. */
+  #sleep(ms: number): Promise<void> {
+    return delay(ms, undefined, { signal: this.#stop.signal }).catch(() => {});
+  }
+
+  /** Stops the lease loop and the workers (their jobs back to the queue), gives the leases up. */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#leaseLoop;
+    const { redis, keyspace, holder } = this.#deps;
+    await Promise.all(
+      [...this.#held].map(async ([p, { worker, running }]) => {
+        await worker.close();
+        await running.catch(() => {});
+        await dropLease(redis, keyspace, leaseName(p), holder).catch(() => {});
+      }),
+    );
+    this.#held.clear();
+  }
+}
+
+/**
+ * One attempt to POST a job to the web backend: undefined when it took it (2xx), the reason to
+ * retry otherwise; a refusal for good (a 4xx other than 408/429) throws UnrecoverableError.
+ */
+async function postEvent(o: DeliveryOptions, job: Job, attempt: number): Promise<string | undefined> {
+  try {
+    const response = await fetch(o.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'idempotency-key': String(job.id),
+        'x-devicehub-event': job.name,
+        'x-devicehub-attempt': String(attempt),
+        ...(o.token === undefined ? {} : { authorization: `Bearer ${o.token}` }),
+      },
+      body: JSON.stringify(job.data),
+      signal: AbortSignal.timeout(o.requestTimeoutMs),
+    });
+    await response.arrayBuffer().catch(() => undefined);
+    if (response.ok) return undefined;
+    const reason = `HTTP ${response.status}`;
+    if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429)
+      throw new UnrecoverableError(`the web backend refused it: ${reason}`);
+    return reason;
+  } catch (error) {
+    if (error instanceof UnrecoverableError) throw error;
+    return toError(error).message;
+  }
+}
+
+/** The named lease that makes one worker in the cluster deliver a partition. */
+const leaseName = (p: number) => `webhook-${p}`;
