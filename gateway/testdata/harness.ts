@@ -3,12 +3,16 @@
  * once over a real PostgreSQL server, each test with its own database, keyspace, gateway and API
  * keys of every scope.
  */
-import { after, before, describe } from 'node:test';
+import { after, before } from 'node:test';
 import { type PostgresServer, startPostgres } from '../../infra/mod.ts';
 import type { TestRedis } from '../../infra/test-redis.ts';
 import { createApiKey } from '../auth.ts';
 import { type Database, openDatabase } from '../db/database.ts';
 import { createGateway, type Gateway } from '../gateway.ts';
+
+/** Each case runs once over each: embedded PGlite, then a real PostgreSQL server. */
+export const DATABASES = ['pglite', 'postgres'] as const;
+export type GatewayDatabase = (typeof DATABASES)[number];
 
 export type Keys = Record<'service' | 'operator' | 'admin', string>;
 
@@ -28,7 +32,7 @@ export function useGatewayHarness(t: TestRedis) {
   /** Each test's own database: a fresh PGlite in memory, or a fresh database on the server. */
   const databases: Database[] = [];
   let server: PostgresServer | undefined;
-  let driver: 'pglite' | 'postgres' = 'pglite';
+  let driver: GatewayDatabase = 'pglite';
   after(async () => {
     for (const d of databases) await d.close();
     await server?.stop();
@@ -63,15 +67,11 @@ export function useGatewayHarness(t: TestRedis) {
   }
 
   return {
-    /** `describe(title)` once per database (PGlite, then PostgreSQL). */
-    eachDatabase(title: string, body: () => void) {
-      for (const which of ['pglite', 'postgres'] as const)
-        describe(`${title} (${which})`, { timeout: 180_000 }, () => {
-          before(() => {
-            driver = which;
-          });
-          body();
-        });
+    /** Called first in a `describe`: its tests run over `which` database. */
+    useDatabase(which: GatewayDatabase) {
+      before(() => {
+        driver = which;
+      });
     },
     /** A gateway over the current database, stopped at the end of the test (`await using`). */
     async setupDisposable() {
