@@ -49,51 +49,10 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const replicas = options.replicas ?? 1;
   if (masters < 3)
     throw new RangeError(`Cannot start a Redis Cluster: it needs 3 masters or more, got ${masters}`);
-  const nodeTimeoutMs = options.nodeTimeoutMs ?? 1000;
-  const root = mkdtempSync(join(tmpdir(), 'devicehub-redis-cluster-'));
   const servers: RedisServer[] = [];
   try {
-    for (let i = 0; i < masters * (1 + replicas); i++) {
-      const port = await freePort();
-      servers.push(
-        await startRedisServer({
-          port,
-          dir: join(root, `n${i}`),
-          fsync: options.fsync ?? 'always',
-          extraArgs: [
-            '--cluster-enabled',
-            'yes',
-            '--cluster-config-file',
-            'nodes.conf',
-            '--cluster-node-timeout',
-            String(nodeTimeoutMs),
-            // A replica whose master died a while ago still takes over (tests kill nodes freely).
-            '--cluster-replica-validity-factor',
-            '0',
-            // Replicas sync at once instead of waiting 5 s for more replicas to share one transfer.
-            '--repl-diskless-sync-delay',
-            '0',
-          ],
-        }),
-      );
-    }
-    const created = spawnSync(
-      'redis-cli',
-      [
-        '--cluster',
-        'create',
-        ...servers.map((s) => `127.0.0.1:${s.port}`),
-        '--cluster-replicas',
-        String(replicas),
-        '--cluster-yes',
-      ],
-      { encoding: 'utf8', timeout: 30_000 },
-    );
-    if (created.error || created.status !== 0) {
-      throw new Error(
-        `Cannot create the Redis Cluster: redis-cli --cluster create failed (${created.error?.message ?? `exit ${created.status}`}): ${created.stdout}${created.stderr}`,
-      );
-    }
+    await startClusterServers(servers, masters * (1 + replicas), options);
+    createCluster(servers, replicas);
   } catch (error) {
     await Promise.all(servers.map((s) => s.stop()));
     throw error;
@@ -101,43 +60,13 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
 
   const nodes: ClusterNode[] = [];
   for (const server of servers) nodes.push({ server, id: await ask(server.port, (r) => r.cluster('MYID')) });
-
-  const healthy = async (timeoutMs = 30_000) => {
-    await waitFor(
-      async () => {
-        for (const node of nodes) {
-          const info = await ask(node.server.port, (r) => r.cluster('INFO')).catch(() => undefined);
-          if (info === undefined) continue; // a dead node: the others must say ok
-          if (!/cluster_state:ok/.test(info) || !/cluster_slots_ok:16384/.test(info)) return false;
-          // A replica counts once it holds its master's data (a failover before that loses it all).
-          const replication = await ask(node.server.port, (r) => r.info('replication')).catch(() => '');
-          if (/role:slave/.test(replication) && !/master_link_status:up/.test(replication)) return false;
-        }
-        return true;
-      },
-      { timeoutMs, intervalMs: 100, message: 'the Redis Cluster to report every slot ok' },
-    );
-  };
+  const healthy = (timeoutMs = 30_000) => clusterHealthy(nodes, timeoutMs);
   await healthy();
-
-  const masterOf = async (key: string): Promise<ClusterNode> => {
-    for (const node of nodes) {
-      const found = await ask(node.server.port, async (r) => {
-        const slot = Number(await r.cluster('KEYSLOT', key));
-        const ranges = (await r.cluster('SLOTS')) as unknown as [number, number, [string, number, string]][];
-        const range = ranges.find(([from, to]) => slot >= from && slot <= to);
-        return range?.[2][2];
-      }).catch(() => undefined);
-      const master = nodes.find((n) => n.id === found);
-      if (master) return master;
-    }
-    throw new Error(`No reachable Redis Cluster node knows the master of "${key}"`);
-  };
 
   const cluster: RedisCluster = {
     url: `redis+cluster://${servers.map((s) => `127.0.0.1:${s.port}`).join(',')}`,
     nodes,
-    masterOf,
+    masterOf: (key) => masterOf(nodes, key),
     healthy,
     async kill() {
       await Promise.all(servers.map((s) => s.kill()));
@@ -154,6 +83,90 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     },
   };
   return cluster;
+}
+
+/** `count` cluster-enabled redis-servers on free ports, pushed onto `servers` as each starts. */
+async function startClusterServers(servers: RedisServer[], count: number, options: RedisClusterOptions) {
+  const nodeTimeoutMs = options.nodeTimeoutMs ?? 1000;
+  const root = mkdtempSync(join(tmpdir(), 'devicehub-redis-cluster-'));
+  for (let i = 0; i < count; i++) {
+    const port = await freePort();
+    servers.push(
+      await startRedisServer({
+        port,
+        dir: join(root, `n${i}`),
+        fsync: options.fsync ?? 'always',
+        extraArgs: [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          'nodes.conf',
+          '--cluster-node-timeout',
+          String(nodeTimeoutMs),
+          // A replica whose master died a while ago still takes over (tests kill nodes freely).
+          '--cluster-replica-validity-factor',
+          '0',
+          // Replicas sync at once instead of waiting 5 s for more replicas to share one transfer.
+          '--repl-diskless-sync-delay',
+          '0',
+        ],
+      }),
+    );
+  }
+}
+
+/** `redis-cli --cluster create`: the slots split among the masters, `replicas` replicas each. */
+function createCluster(servers: readonly RedisServer[], replicas: number): void {
+  const created = spawnSync(
+    'redis-cli',
+    [
+      '--cluster',
+      'create',
+      ...servers.map((s) => `127.0.0.1:${s.port}`),
+      '--cluster-replicas',
+      String(replicas),
+      '--cluster-yes',
+    ],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
+  if (created.error || created.status !== 0) {
+    throw new Error(
+      `Cannot create the Redis Cluster: redis-cli --cluster create failed (${created.error?.message ?? `exit ${created.status}`}): ${created.stdout}${created.stderr}`,
+    );
+  }
+}
+
+/** Waits until every live node says the cluster is ok with every slot, and every live replica is in sync. */
+async function clusterHealthy(nodes: readonly ClusterNode[], timeoutMs: number): Promise<void> {
+  await waitFor(
+    async () => {
+      for (const node of nodes) {
+        const info = await ask(node.server.port, (r) => r.cluster('INFO')).catch(() => undefined);
+        if (info === undefined) continue; // a dead node: the others must say ok
+        if (!/cluster_state:ok/.test(info) || !/cluster_slots_ok:16384/.test(info)) return false;
+        // A replica counts once it holds its master's data (a failover before that loses it all).
+        const replication = await ask(node.server.port, (r) => r.info('replication')).catch(() => '');
+        if (/role:slave/.test(replication) && !/master_link_status:up/.test(replication)) return false;
+      }
+      return true;
+    },
+    { timeoutMs, intervalMs: 100, message: 'the Redis Cluster to report every slot ok' },
+  );
+}
+
+/** The node serving `key`'s slot as master now, as the first reachable node sees it. */
+async function masterOf(nodes: readonly ClusterNode[], key: string): Promise<ClusterNode> {
+  for (const node of nodes) {
+    const found = await ask(node.server.port, async (r) => {
+      const slot = Number(await r.cluster('KEYSLOT', key));
+      const ranges = (await r.cluster('SLOTS')) as unknown as [number, number, [string, number, string]][];
+      const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+      return range?.[2][2];
+    }).catch(() => undefined);
+    const master = nodes.find((n) => n.id === found);
+    if (master) return master;
+  }
+  throw new Error(`No reachable Redis Cluster node knows the master of "${key}"`);
 }
 
 /** One command against one node, on a short-lived plain connection. */

@@ -57,49 +57,13 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   let exited: Promise<void> = Promise.resolve();
 
   const launch = async () => {
-    const args = [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--daemonize',
-      'no',
-    ];
-    args.push(
-      '--appendonly',
-      appendonly ? 'yes' : 'no',
-      '--appendfsync',
-      options.fsync ?? 'always',
-      '--protected-mode',
-      'no',
-    );
-    args.push('--logfile', join(dir, 'redis.log'), ...(options.extraArgs ?? []));
-    const proc = spawn(binary, args, { stdio: 'ignore', ...childGroupOptions() });
+    const proc = spawn(binary, redisArgs(port, dir, appendonly, options), {
+      stdio: 'ignore',
+      ...childGroupOptions(),
+    });
     child = proc;
     exited = new Promise((resolve) => proc.once('exit', () => resolve()));
-    const probe = new Redis(port, '127.0.0.1', {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    probe.on('error', () => {}); // refused until the server listens
-    try {
-      await waitFor(
-        async () => {
-          if (proc.exitCode !== null)
-            throw new Error(`redis-server exited with ${proc.exitCode}; see ${dir}/redis.log`);
-          if (probe.status !== 'ready') await probe.connect().catch(() => {});
-          return probe.status === 'ready' && (await probe.ping()) === 'PONG';
-        },
-        { timeoutMs: 10_000, intervalMs: 25, message: `redis-server on port ${port}` },
-      );
-    } finally {
-      probe.disconnect();
-    }
+    await untilReady(proc, port, dir);
   };
 
   await launch();
@@ -128,4 +92,52 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     },
   };
   return server;
+}
+
+function redisArgs(port: number, dir: string, appendonly: boolean, options: RedisServerOptions): string[] {
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--daemonize',
+    'no',
+  ];
+  args.push(
+    '--appendonly',
+    appendonly ? 'yes' : 'no',
+    '--appendfsync',
+    options.fsync ?? 'always',
+    '--protected-mode',
+    'no',
+  );
+  args.push('--logfile', join(dir, 'redis.log'), ...(options.extraArgs ?? []));
+  return args;
+}
+
+/** Waits until the server answers PING (10 s at most); throws if it exits first. */
+async function untilReady(proc: ChildProcess, port: number, dir: string): Promise<void> {
+  const probe = new Redis(port, '127.0.0.1', {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  probe.on('error', () => {}); // refused until the server listens
+  try {
+    await waitFor(
+      async () => {
+        if (proc.exitCode !== null)
+          throw new Error(`redis-server exited with ${proc.exitCode}; see ${dir}/redis.log`);
+        if (probe.status !== 'ready') await probe.connect().catch(() => {});
+        return probe.status === 'ready' && (await probe.ping()) === 'PONG';
+      },
+      { timeoutMs: 10_000, intervalMs: 25, message: `redis-server on port ${port}` },
+    );
+  } finally {
+    probe.disconnect();
+  }
 }
