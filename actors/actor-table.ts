@@ -8,7 +8,7 @@
  * them onto the checkpoint, so nothing is lost or applied twice. The table keeps the dirty
  * actors in the order they became dirty, so finding the ones due costs nothing per clean actor.
  */
-import { execOrThrow, type Keyspace, openPipeline, type Redis } from '../bus/mod.ts';
+import { type Bus, execOrThrow } from '../bus/mod.ts';
 import type { ActorDefinition } from './define.ts';
 import type { Logger } from './logger.ts';
 
@@ -33,11 +33,11 @@ export class ActorTable {
   readonly #slots = new Map<string, ActorSlot>();
   readonly #byShard = new Map<number, Set<string>>();
   #dirty: { slot: ActorSlot; since: number }[] = [];
-  readonly #keyspace: Keyspace;
+  readonly #bus: Bus;
   readonly #log: Logger;
 
-  constructor(keyspace: Keyspace, log: Logger) {
-    this.#keyspace = keyspace;
+  constructor(bus: Bus, log: Logger) {
+    this.#bus = bus;
     this.#log = log;
   }
 
@@ -51,7 +51,6 @@ export class ActorTable {
 
   /** Activates the given actors (not yet in memory) from their persisted state, in one round trip. */
   async activate(
-    redis: Redis,
     wanted: readonly { address: string; shard: number; definition: ActorDefinition }[],
     now: number,
   ): Promise<void> {
@@ -62,10 +61,10 @@ export class ActorTable {
       if (list) list.push(w);
       else byShard.set(w.shard, [w]);
     }
-    const pipeline = openPipeline(redis);
+    const pipeline = this.#bus.pipeline();
     const order = [...byShard.entries()];
     for (const [shard, list] of order) {
-      pipeline.hmget(this.#keyspace.shard(shard).state, ...list.map((w) => w.address));
+      pipeline.hmget(this.#bus.keyspace.shard(shard).state, ...list.map((w) => w.address));
     }
     const results = await execOrThrow(pipeline);
     order.forEach(([shard, list], i) => {

@@ -3,11 +3,12 @@
  * stored in Redis; a process configured differently refuses to run rather than read and write
  * keys nobody else uses.
  */
+import type { Bus } from './bus.ts';
 import { LayoutMismatchError } from './errors.ts';
-import type { Keyspace } from './keys.ts';
-import type { Redis } from './redis.ts';
 
-export async function ensureLayout(redis: Redis, keyspace: Keyspace): Promise<void> {
+/** Stores the layout at the first start; throws LayoutMismatchError when the stored one differs. */
+export async function ensureLayout(bus: Bus): Promise<void> {
+  const { redis, keyspace } = bus;
   await redis.hsetnx(keyspace.layout, 'shards', keyspace.shards);
   await redis.hsetnx(keyspace.layout, 'tagGroups', keyspace.tagGroups);
   const [shards, tagGroups] = await redis.hmget(keyspace.layout, 'shards', 'tagGroups');

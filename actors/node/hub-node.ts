@@ -10,7 +10,7 @@
  * dead and its leases expire `leaseMs` = 1500 ms after its last heartbeat/renewal. A node that
  * misses that deadline (paused, partitioned) is fenced: its commits are refused.
  */
-import { ensureLayout } from '../../bus/mod.ts';
+import { ensureLayout, openBus } from '../../bus/mod.ts';
 import { ActorTable } from '../actor-table.ts';
 import { Histogram } from '../histogram.ts';
 import { silentLogger } from '../logger.ts';
@@ -32,13 +32,13 @@ function composeNode(options: HubNodeOptions, signal: AbortSignal): NodeParts {
   const nodeId = nodeIdOf(options);
   const log = (options.logger ?? silentLogger).child({ nodeId });
   const definitions = definitionsOf(options.actors);
-  const { redis, keyspace, hooks } = options;
-  const actors = new ActorTable(keyspace, log);
+  const { keyspace, hooks } = options;
+  const bus = openBus(options);
+  const actors = new ActorTable(bus, log);
   const held = new HeldShards(keyspace, actors);
   const latencyMs = new Histogram();
   const turn: TurnOptions = {
-    redis,
-    keyspace,
+    bus,
     nodeId,
     definitions,
     actors,
@@ -52,11 +52,11 @@ function composeNode(options: HubNodeOptions, signal: AbortSignal): NodeParts {
   const { turnIntervalMs, sweepIntervalMs, leaseMs, idleMs, stopTimeoutMs } = settings;
   const loop = new TurnLoop({ held, turn, log, turnIntervalMs, sweepIntervalMs, signal });
   const placement = new Placement({
-    ...{ redis, keyspace, nodeId, log, leaseMs, held, loop, turn, signal },
+    ...{ bus, nodeId, log, leaseMs, held, loop, turn, signal },
     onAcquired: hooks?.acquired,
   });
-  const upkeep = new Upkeep({ redis, keyspace, nodeId, log, held, actors, loop, latencyMs, idleMs, signal });
-  return { redis, keyspace, nodeId, log, settings, held, turn, loop, placement, upkeep, stopTimeoutMs };
+  const upkeep = new Upkeep({ bus, nodeId, log, held, actors, loop, latencyMs, idleMs, signal });
+  return { bus, nodeId, log, settings, held, turn, loop, placement, upkeep, stopTimeoutMs };
 }
 
 export class HubNode implements AsyncDisposable {
@@ -73,8 +73,8 @@ export class HubNode implements AsyncDisposable {
 
   /** Joins the cluster and starts working; resolves after the first placement round. */
   async start(): Promise<this> {
-    const { redis, keyspace, settings, placement, upkeep, loop, held, log } = this.#parts;
-    await ensureLayout(redis, keyspace);
+    const { bus, settings, placement, upkeep, loop, held, log } = this.#parts;
+    await ensureLayout(bus);
     await placement.tick();
     loop.start();
     upkeep.every(settings.tickMs, () => placement.tick());

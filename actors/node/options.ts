@@ -3,10 +3,9 @@
  * (e.g. the failover benchmark's resume probe) without a branch for it in the node.
  */
 import { randomUUID } from 'node:crypto';
-import type { Keyspace, Redis } from '../../bus/mod.ts';
+import type { Granted, Keyspace, Redis } from '../../bus/mod.ts';
 import type { ActorDefinition } from '../define.ts';
 import { ConfigError } from '../errors.ts';
-import type { Granted } from '../leases.ts';
 import type { Logger } from '../logger.ts';
 import type { HandledMessage } from '../turn/mod.ts';
 

@@ -4,18 +4,15 @@
  * turn in flight commits: checkpoint, release) and takes the leases of the shards it gives it,
  * claiming the pending entries a dead or fenced owner left.
  */
-import { claimPending, type Keyspace, type Redis } from '../../bus/mod.ts';
-import { acquireLeases, type Granted, releaseLeases, renewLeases } from '../leases.ts';
+import type { Bus, Granted } from '../../bus/mod.ts';
 import type { Logger } from '../logger.ts';
-import { heartbeat } from '../membership.ts';
 import { HashRing } from '../ring.ts';
 import { checkpointShards, type TurnOptions } from '../turn/mod.ts';
 import type { HeldShards, Owned } from './held-shards.ts';
 import type { TurnLoop } from './turn-loop.ts';
 
 export interface PlacementOptions {
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
+  readonly bus: Bus;
   readonly nodeId: string;
   readonly log: Logger;
   readonly leaseMs: number;
@@ -35,7 +32,7 @@ export class Placement {
 
   constructor(options: PlacementOptions) {
     this.#o = options;
-    this.#desiredShards = desiredShards(options.nodeId, options.keyspace.shards);
+    this.#desiredShards = desiredShards(options.nodeId, options.bus.keyspace.shards);
   }
 
   /** The live members at the last heartbeat. */
@@ -58,8 +55,8 @@ export class Placement {
   }
 
   async #round(): Promise<void> {
-    const { redis, keyspace, nodeId, leaseMs, signal } = this.#o;
-    const view = await heartbeat(redis, keyspace, nodeId, leaseMs);
+    const { bus, nodeId, leaseMs, signal } = this.#o;
+    const view = await bus.heartbeat(nodeId, leaseMs);
     this.#members = view.nodes;
     await renewHeld(this.#o);
     if (signal.aborted) return;
@@ -70,25 +67,25 @@ export class Placement {
 
   /** Hands off the held shards the ring no longer gives this node. */
   async #handOff(desired: ReadonlySet<number>): Promise<void> {
-    const { redis, keyspace, nodeId, held, log } = this.#o;
+    const { bus, nodeId, held, log } = this.#o;
     const toRelease: Owned[] = held.all().filter((o) => !desired.has(o.shard) && !o.releasing);
     if (toRelease.length === 0) return;
     held.release(toRelease);
     await this.#o.loop.inFlight; // the turn in flight may hold entries of these shards: let it commit
     await checkpointShards(this.#o.turn, toRelease);
-    await releaseLeases(redis, keyspace, nodeId, toRelease);
+    await bus.releaseLeases({ node: nodeId, held: toRelease });
     for (const o of toRelease) held.drop(o.shard);
     log.info({ shards: toRelease.length }, 'shards handed off');
   }
 
   async #acquire(desired: ReadonlySet<number>): Promise<void> {
-    const { redis, keyspace, nodeId, leaseMs, held, log, signal } = this.#o;
+    const { bus, nodeId, leaseMs, held, log, signal } = this.#o;
     const toAcquire = [...desired].filter((s) => held.get(s) === undefined);
     if (toAcquire.length === 0 || signal.aborted) return;
-    const granted = await acquireLeases(redis, keyspace, nodeId, toAcquire, leaseMs);
+    const granted = await bus.acquireLeases({ node: nodeId, shards: toAcquire, ttlMs: leaseMs });
     // Entries a dead or fenced owner read but never committed become ours; we read our
     // pending entries first, so the actors' order is kept across the move.
-    await Promise.all(granted.map((g) => claimPending(redis, keyspace, g.shard, nodeId)));
+    await Promise.all(granted.map((g) => bus.claimPending(g.shard, nodeId)));
     for (const g of granted) held.take(g.shard, g.epoch);
     this.#o.onAcquired?.(granted);
     const takenOver = granted.filter((g) => g.previous !== '').length;
@@ -109,9 +106,9 @@ function desiredShards(nodeId: string, shards: number): (nodes: readonly string[
 
 /** Renews the held leases; drops the shards whose lease was lost (unless taken again meanwhile). */
 async function renewHeld(o: PlacementOptions): Promise<void> {
-  const { redis, keyspace, nodeId, leaseMs, held, log } = o;
+  const { bus, nodeId, leaseMs, held, log } = o;
   const before = held.all();
-  const lost = await renewLeases(redis, keyspace, nodeId, before, leaseMs);
+  const lost = await bus.renewLeases({ node: nodeId, held: before, ttlMs: leaseMs });
   for (const shard of lost) {
     const owned = held.get(shard);
     if (owned !== undefined && before.some((h) => h.shard === shard && h.epoch === owned.epoch)) {

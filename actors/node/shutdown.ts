@@ -4,10 +4,8 @@
  * it could not hand off by then (e.g. Redis is gone) is logged and returned: those shards move
  * when their leases expire.
  */
-import { type Keyspace, type Redis, toError } from '../../bus/mod.ts';
-import { releaseLeases } from '../leases.ts';
+import { type Bus, toError } from '../../bus/mod.ts';
 import type { Logger } from '../logger.ts';
-import { leave } from '../membership.ts';
 import { checkpointShards, type TurnOptions } from '../turn/mod.ts';
 import type { HeldShards } from './held-shards.ts';
 import type { Placement } from './placement.ts';
@@ -22,8 +20,7 @@ export interface HubNodeStopped {
 }
 
 export interface HandOffParts {
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
+  readonly bus: Bus;
   readonly nodeId: string;
   readonly log: Logger;
   readonly held: HeldShards;
@@ -36,7 +33,7 @@ export interface HandOffParts {
 
 /** Hands every shard off (the node's stop signal already aborted); never throws. */
 export async function handOff(parts: HandOffParts): Promise<HubNodeStopped> {
-  const { redis, keyspace, nodeId, log, held, loop, placement, upkeep, stopTimeoutMs } = parts;
+  const { bus, nodeId, log, held, loop, placement, upkeep, stopTimeoutMs } = parts;
   upkeep.cancel();
   loop.wake();
   const shards = held.all();
@@ -47,9 +44,9 @@ export async function handOff(parts: HandOffParts): Promise<HubNodeStopped> {
     step = 'checkpointing';
     await checkpointShards(parts.turn, shards);
     step = 'releasing leases';
-    await releaseLeases(redis, keyspace, nodeId, shards);
+    await bus.releaseLeases({ node: nodeId, held: shards });
     step = 'leaving';
-    await leave(redis, keyspace, nodeId);
+    await bus.leave(nodeId);
     await upkeep.publishStats();
   };
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -3,17 +3,7 @@
  * and retried), firing the due durable timers of the shards it holds into their mailboxes,
  * trimming acknowledged entries and passivating idle actors, and publishing its stats.
  */
-import {
-  CONSUMER_GROUP,
-  execOrThrow,
-  groupByTag,
-  type Keyspace,
-  openPipeline,
-  type Redis,
-  runScript,
-  shardMask,
-  toError,
-} from '../../bus/mod.ts';
+import { type Bus, toError } from '../../bus/mod.ts';
 import type { ActorTable } from '../actor-table.ts';
 import type { Histogram, HistogramJSON } from '../histogram.ts';
 import type { Logger } from '../logger.ts';
@@ -38,8 +28,7 @@ export interface NodeStats {
 }
 
 export interface UpkeepOptions {
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
+  readonly bus: Bus;
   readonly nodeId: string;
   readonly log: Logger;
   readonly held: HeldShards;
@@ -82,39 +71,18 @@ export class Upkeep {
 
   /** Moves the due timers of the readable shards into their mailboxes; wakes the loop if any fired. */
   async fireTimers(): Promise<void> {
-    const { redis, keyspace: ks, held, loop } = this.#o;
+    const { bus, held, loop } = this.#o;
     const readable = new Set(held.readable().map((o) => o.shard));
     if (readable.size === 0) return;
-    const mask = shardMask(ks, readable);
-    const pipeline = openPipeline(redis);
-    for (const group of new Set([...readable].map((s) => ks.groupOf(s)))) {
-      runScript(
-        pipeline,
-        'fire-timers',
-        [ks.timers(group), ks.timerData(group), ks.ready(group)],
-        [2000, mask, ks.mailboxTemplate(group)],
-      );
-    }
-    let fired = 0;
-    for (const n of await execOrThrow(pipeline)) fired += Number(n);
-    if (fired > 0) loop.wake();
+    if ((await bus.fireTimers({ shards: readable, limit: 2000 })) > 0) loop.wake();
   }
 
   /** Trims what every group has acknowledged from the held mailboxes; passivates idle actors. */
   async trim(): Promise<void> {
-    const { redis, keyspace, held, actors, idleMs } = this.#o;
-    const groups = [...groupByTag(keyspace, held.all()).values()];
-    if (groups.length === 0) return;
-    const pipeline = openPipeline(redis);
-    for (const list of groups) {
-      runScript(
-        pipeline,
-        'trim',
-        list.map((o) => keyspace.shard(o.shard).mailbox),
-        [CONSUMER_GROUP],
-      );
-    }
-    await execOrThrow(pipeline);
+    const { bus, held, actors, idleMs } = this.#o;
+    const shards = held.all().map((o) => o.shard);
+    if (shards.length === 0) return;
+    await bus.trimShards(shards);
     actors.passivate(Date.now() - idleMs);
   }
 
@@ -123,8 +91,8 @@ export class Upkeep {
   }
 
   async publishStats(): Promise<void> {
-    const { redis, keyspace, nodeId } = this.#o;
-    await redis.hset(keyspace.nodeStats, nodeId, JSON.stringify(this.stats()));
+    const { bus, nodeId } = this.#o;
+    await bus.redis.hset(bus.keyspace.nodeStats, nodeId, JSON.stringify(this.stats()));
   }
 }
 

@@ -77,7 +77,8 @@ async function applyCarefully(
   careful: { readonly entry: MailboxEntry; readonly delivered: number },
 ): Promise<boolean> {
   const { options, commits, now } = turn;
-  const { redis, keyspace, nodeId } = options;
+  const { bus, nodeId } = options;
+  const { redis, keyspace } = bus;
   const { entry, delivered } = careful;
   const { shard } = slot;
   const attempt = `${shard}:${entry.id}`;

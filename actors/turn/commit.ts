@@ -4,15 +4,7 @@
  * first, then one `commit.lua` call per hash-tag group, all in one pipeline. A shard whose lease
  * is gone (or has a new epoch) has its commit refused: it is reported as fenced.
  */
-import {
-  CONSUMER_GROUP,
-  type DeadLetterInput,
-  groupByTag,
-  type MailboxEntry,
-  openPipeline,
-  queueDeadLetter,
-  runScript,
-} from '../../bus/mod.ts';
+import type { DeadLetterInput, MailboxEntry, ShardCommit as ShardWrite } from '../../bus/mod.ts';
 import type { ActorSlot } from '../actor-table.ts';
 import type { TurnOptions, TurnShard, TurnView } from './view.ts';
 
@@ -153,44 +145,40 @@ async function commitTurn(
     (c) => c.acks.length > 0 || c.flush.size > 0 || c.timers.size > 0 || c.outbox.length > 0,
   );
   if (commits.length === 0 && deadLetters.length === 0) return [];
-  const { redis, keyspace, nodeId } = options;
-  const pipeline = openPipeline(redis);
-  for (const letter of deadLetters) queueDeadLetter(pipeline, keyspace, letter);
-  const order = [...groupByTag(keyspace, commits).entries()];
-  const flushed: { slot: ActorSlot; id: string; acked: number }[] = [];
-  for (const [group, list] of order) {
-    const keys: string[] = [];
-    const states: string[] = [];
-    const payload = list.map((c) => {
-      const k = keyspace.shard(c.shard);
-      keys.push(k.lease, k.state, k.mailbox);
-      const acks = [...c.acks];
-      for (const slot of c.flush) {
-        states.push(slot.address, JSON.stringify({ id: slot.lastId, s: slot.state }));
-        for (const id of slot.unacked) acks.push(id);
-        flushed.push({ slot, id: slot.lastId, acked: slot.unacked.length });
-      }
-      const timers: string[] = [];
-      const cancels: string[] = [];
-      for (const [member, timer] of c.timers) {
-        if (timer === null) cancels.push(member);
-        else timers.push(member, String(timer.due), timer.data);
-      }
-      return { e: c.epoch, n: c.flush.size, a: acks, t: timers, c: cancels, o: c.outbox };
-    });
-    keys.push(keyspace.timers(group), keyspace.timerData(group), keyspace.outbox(group));
-    runScript(pipeline, 'commit', keys, [nodeId, CONSUMER_GROUP, JSON.stringify(payload), ...states]);
-  }
-  const results = (await pipeline.exec()) ?? [];
-  for (const [error] of results.slice(0, deadLetters.length)) if (error) throw error;
-  const commitResults = results.slice(deadLetters.length);
-  const fenced = new Set<number>();
-  order.forEach(([, list], i) => {
-    const [error, reply] = commitResults[i]!;
-    if (error) throw error;
-    for (const index of reply as number[]) fenced.add(list[Number(index) - 1]!.shard);
-  });
+  const { bus, nodeId } = options;
+  const pipeline = bus.pipeline();
+  const letters = deadLetters.map((letter) => bus.queueDeadLetter(pipeline, letter));
+  const flushed: Flushed[] = [];
+  const commit = bus.queueCommit(pipeline, { node: nodeId, shards: commits.map((c) => writeOf(c, flushed)) });
+  const replies = await bus.exec(pipeline);
+  for (const letter of letters) letter.read(replies);
+  const fenced = new Set(commit.read(replies));
   for (const f of flushed)
     if (!fenced.has(f.slot.shard)) options.actors.checkpointed(f.slot, f.id, f.acked, now);
   return [...fenced];
+}
+
+/** An actor checkpointed by a commit: its last applied entry and how many entries it acknowledges. */
+interface Flushed {
+  readonly slot: ActorSlot;
+  readonly id: string;
+  readonly acked: number;
+}
+
+/** What a shard's commit writes, for commit.lua; the actors it checkpoints go to `flushed`. */
+function writeOf(c: ShardCommit, flushed: Flushed[]): ShardWrite {
+  const acks = [...c.acks];
+  const states: { address: string; json: string }[] = [];
+  for (const slot of c.flush) {
+    states.push({ address: slot.address, json: JSON.stringify({ id: slot.lastId, s: slot.state }) });
+    for (const id of slot.unacked) acks.push(id);
+    flushed.push({ slot, id: slot.lastId, acked: slot.unacked.length });
+  }
+  const timers: ShardWrite['timers'][number][] = [];
+  const cancels: string[] = [];
+  for (const [member, timer] of c.timers) {
+    if (timer === null) cancels.push(member);
+    else timers.push({ member, due: timer.due, data: timer.data });
+  }
+  return { shard: c.shard, epoch: c.epoch, acks, states, timers, cancels, outbox: c.outbox };
 }

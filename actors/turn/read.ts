@@ -5,15 +5,7 @@
  * order. A malformed entry, or one for an actor type this cluster does not know, is
  * dead-lettered here.
  */
-import {
-  type MailboxEntry,
-  pendingDeliveries,
-  type RawShardEntries,
-  rawField,
-  readReady,
-  readShards,
-  tryDecode,
-} from '../../bus/mod.ts';
+import { type MailboxEntry, type RawShardEntries, rawField, tryDecode } from '../../bus/mod.ts';
 import type { ActorDefinition } from '../define.ts';
 import { letterOf, type TurnScope } from './commit.ts';
 import type { TurnOptions, TurnView } from './view.ts';
@@ -51,10 +43,10 @@ export async function readEntries(
   view: TurnView,
   sweep: boolean,
 ): Promise<RawShardEntries[]> {
-  const { redis, keyspace, nodeId, readCount } = options;
+  const { bus, nodeId: consumer, readCount: count } = options;
   const [raw1, raw2] = await Promise.all([
-    readShards(redis, keyspace, nodeId, sweep ? view.shards : view.history, readCount),
-    sweep ? [] : readReady(redis, keyspace, nodeId, view.fresh, readCount),
+    bus.readShards({ consumer, reads: sweep ? view.shards : view.history, count }),
+    sweep ? [] : bus.readReady({ consumer, readable: view.fresh, count }),
   ]);
   return [...raw1, ...raw2];
 }
@@ -68,13 +60,15 @@ export async function deliveryCounts(
   view: TurnView,
   raw: readonly RawShardEntries[],
 ): Promise<Map<string, number>> {
-  const { redis, keyspace, nodeId, readCount } = options;
+  const { bus, nodeId, readCount } = options;
   const recovering = raw.filter((r) => view.byShard.get(r.shard)?.from !== '>');
   const deliveries = new Map<string, number>();
   // After a takeover hundreds of shards may replay at once: ask for their counts together.
   const counts = await Promise.all(
     recovering.map((r) =>
-      pendingDeliveries(redis, keyspace, r.shard, nodeId, {
+      bus.pendingDeliveries({
+        shard: r.shard,
+        consumer: nodeId,
         after: view.byShard.get(r.shard)!.from,
         count: readCount,
       }),

@@ -25,7 +25,7 @@ export async function runTurn(options: TurnOptions, view: TurnView, sweep = fals
   const missing = [...queues.entries()]
     .filter(([address]) => actors.get(address) === undefined)
     .map(([address, q]) => ({ address, shard: q.shard, definition: q.definition }));
-  await actors.activate(options.redis, missing, now);
+  await actors.activate(missing, now);
   const { handled, duplicatesSkipped } = await applyQueues(turn, { read, queues, careful, cursors });
 
   // Commit: what had effects, what was dead-lettered, and the actors due for their checkpoint.

@@ -2,7 +2,7 @@
  * What a turn works with: the node's options for it, the shards it reads (prepared once per
  * ownership change) and what it reports back.
  */
-import { type Keyspace, type Redis, shardMask } from '../../bus/mod.ts';
+import { type Bus, type Keyspace, shardMask } from '../../bus/mod.ts';
 import type { ActorTable } from '../actor-table.ts';
 import type { ActorDefinition } from '../define.ts';
 import type { Histogram } from '../histogram.ts';
@@ -25,8 +25,7 @@ export interface HandledMessage {
 }
 
 export interface TurnOptions {
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
+  readonly bus: Bus;
   readonly nodeId: string;
   readonly definitions: ReadonlyMap<string, ActorDefinition>;
   readonly actors: ActorTable;
