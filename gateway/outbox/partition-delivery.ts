@@ -6,9 +6,9 @@
  * 408/429). A worker that loses its lease or stops puts its job back at the head of the queue.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { type Job, type Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import { type Job, type Processor, type Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Logger } from '../../actors/mod.ts';
-import { dropLease, holdLease, type Keyspace, type Redis, toError } from '../../bus/mod.ts';
+import { type Bus, type Redis, toError, webhookLease } from '../../bus/mod.ts';
 
 /** The web-backend options with their defaults filled in. */
 export interface DeliveryOptions {
@@ -21,8 +21,7 @@ export interface DeliveryOptions {
 }
 
 export interface DeliveryDeps {
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
+  readonly bus: Bus;
   readonly holder: string;
   readonly leaseTtlMs?: number;
   readonly log: Logger;
@@ -57,11 +56,11 @@ export class PartitionDelivery {
   }
 
   async #leases(): Promise<void> {
-    const { redis, keyspace, holder, leaseTtlMs = 10_000, log } = this.#deps;
+    const { bus, holder, leaseTtlMs = 10_000, log } = this.#deps;
     while (!this.#stop.signal.aborted) {
       for (let p = 0; p < this.#o.partitions && !this.#stop.signal.aborted; p++) {
         try {
-          const holds = await holdLease(redis, keyspace, leaseName(p), holder, leaseTtlMs);
+          const holds = await bus.holdLease({ name: webhookLease(p), holder, ttlMs: leaseTtlMs });
           const held = this.#held.get(p);
           if (holds && held === undefined) this.#held.set(p, await this.#startWorker(p));
           if (!holds && held !== undefined) {
@@ -78,54 +77,19 @@ export class PartitionDelivery {
   }
 
   async #startWorker(p: number): Promise<Held> {
-    const { queues, connection, keyspace, log, stats } = this.#deps;
-    const queue = queues[p]!;
+    const queue = this.#deps.queues[p]!;
     // A holder that died left its job active: back to the head of the queue before anything else.
     for (const job of (await queue.getActive()).reverse()) await job.moveToWait();
-    const perPartition = Math.max(1, Math.ceil(this.#o.ratePerSecond / this.#o.partitions));
-    const worker = new Worker(queue.name, (job, token) => this.#deliver(p, job, token), {
-      connection,
-      prefix: keyspace.bullPrefix,
-      concurrency: 1,
-      autorun: false,
-      limiter: { max: perPartition, duration: 1000 },
-      removeOnComplete: { age: 3600, count: 200_000 },
-    });
-    worker.on('failed', (job, error) => {
-      if (job !== undefined && error instanceof UnrecoverableError) {
-        stats.refused++;
-        log.error({ eventId: job.id, err: error }, 'web backend refused an event for good; kept as failed');
-      }
-    });
-    worker.on('error', (error) =>
-      log.warn({ err: toError(error), partition: p }, 'web-backend worker error'),
+    const worker = openWorker(this.#o, this.#deps, p, (job, token) =>
+      deliver(this.#o, this.#deps, job, {
+        token,
+        // Not ours to finish once stopping or the lease is lost.
+        ours: () => !this.#stop.signal.aborted && this.#held.has(p),
+        sleep: (ms) => this.#sleep(ms),
+      }),
     );
-    log.info({ partition: p }, 'delivering a web-backend partition');
+    this.#deps.log.info({ partition: p }, 'delivering a web-backend partition');
     return { worker, running: worker.run() };
-  }
-
-  async #deliver(p: number, job: Job, token: string | undefined): Promise<void> {
-    const { backoffMs } = this.#o;
-    for (let attempt = 1; ; attempt++) {
-      if (this.#stop.signal.aborted || !this.#held.has(p)) {
-        // Not ours to finish: back to the head of the queue for the next holder.
-        await job.moveToWait(token);
-        throw new WaitingError();
-      }
-      const reason = await postEvent(this.#o, job, attempt);
-      if (reason === undefined) {
-        this.#deps.stats.delivered++;
-        return;
-      }
-      this.#deps.stats.retries++;
-      const backoff = Math.min(backoffMs.max, backoffMs.first * 2 ** Math.min(attempt - 1, 20));
-      if (attempt === 1 || attempt % 10 === 0)
-        this.#deps.log.warn(
-          { eventId: job.id, attempt, reason, retryInMs: backoff },
-          'web backend did not take an event; retrying',
-        );
-      await this.#sleep(backoff * (0.8 + Math.random() * 0.4));
-    }
   }
 
   /** Waits `ms`, or less when stopping. */
@@ -137,15 +101,70 @@ export class PartitionDelivery {
   async stop(): Promise<void> {
     this.#stop.abort();
     await this.#leaseLoop;
-    const { redis, keyspace, holder } = this.#deps;
+    const { bus, holder } = this.#deps;
     await Promise.all(
       [...this.#held].map(async ([p, { worker, running }]) => {
         await worker.close();
         await running.catch(() => {});
-        await dropLease(redis, keyspace, leaseName(p), holder).catch(() => {});
+        await bus.dropLease(webhookLease(p), holder).catch(() => false);
       }),
     );
     this.#held.clear();
+  }
+}
+
+/** A partition's worker: one job at a time, at the partition's share of the rate limit. */
+function openWorker(o: DeliveryOptions, deps: DeliveryDeps, p: number, process: Processor): Worker {
+  const { queues, connection, bus, log, stats } = deps;
+  const perPartition = Math.max(1, Math.ceil(o.ratePerSecond / o.partitions));
+  const worker = new Worker(queues[p]!.name, process, {
+    connection,
+    prefix: bus.keyspace.bullPrefix,
+    concurrency: 1,
+    autorun: false,
+    limiter: { max: perPartition, duration: 1000 },
+    removeOnComplete: { age: 3600, count: 200_000 },
+  });
+  worker.on('failed', (job, error) => {
+    if (job !== undefined && error instanceof UnrecoverableError) {
+      stats.refused++;
+      log.error({ eventId: job.id, err: error }, 'web backend refused an event for good; kept as failed');
+    }
+  });
+  worker.on('error', (error) => log.warn({ err: toError(error), partition: p }, 'web-backend worker error'));
+  return worker;
+}
+
+/**
+ * A job until the backend takes it: POSTed, retried in place with capped exponential backoff;
+ * given back to the head of the queue when it is no longer ours to finish.
+ */
+async function deliver(
+  o: DeliveryOptions,
+  deps: DeliveryDeps,
+  job: Job,
+  at: { token: string | undefined; ours: () => boolean; sleep: (ms: number) => Promise<void> },
+): Promise<void> {
+  const { backoffMs } = o;
+  for (let attempt = 1; ; attempt++) {
+    if (!at.ours()) {
+      // Not ours to finish: back to the head of the queue for the next holder.
+      await job.moveToWait(at.token);
+      throw new WaitingError();
+    }
+    const reason = await postEvent(o, job, attempt);
+    if (reason === undefined) {
+      deps.stats.delivered++;
+      return;
+    }
+    deps.stats.retries++;
+    const backoff = Math.min(backoffMs.max, backoffMs.first * 2 ** Math.min(attempt - 1, 20));
+    if (attempt === 1 || attempt % 10 === 0)
+      deps.log.warn(
+        { eventId: job.id, attempt, reason, retryInMs: backoff },
+        'web backend did not take an event; retrying',
+      );
+    await at.sleep(backoff * (0.8 + Math.random() * 0.4));
   }
 }
 
@@ -178,6 +197,3 @@ async function postEvent(o: DeliveryOptions, job: Job, attempt: number): Promise
     return toError(error).message;
   }
 }
-
-/** The named lease that makes one worker in the cluster deliver a partition. */
-const leaseName = (p: number) => `webhook-${p}`;

@@ -9,15 +9,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
-import {
-  dropLease,
-  duplicateRedis,
-  holdLease,
-  type Keyspace,
-  type Redis,
-  runScript,
-  toError,
-} from '../../bus/mod.ts';
+import { type Bus, duplicateRedis, type Redis, sinkLease, toError } from '../../bus/mod.ts';
 import { type OutboxItem, toItems } from './events.ts';
 
 /** The outbox consumer group of the gateways. */
@@ -26,8 +18,7 @@ export const SINK_GROUP = 'gateway';
 export type SinkHandler = (items: readonly OutboxItem[]) => Promise<void>;
 
 export interface OutboxSinkOptions {
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
+  readonly bus: Bus;
   /** Run on every batch, one after another, before it is acknowledged. */
   readonly handlers: readonly SinkHandler[];
   /** This gateway's name in the leases (default `gateway-<pid>-<random>`). */
@@ -50,8 +41,7 @@ export class OutboxSink implements AsyncDisposable {
 
   constructor(options: OutboxSinkOptions) {
     this.#o = {
-      redis: options.redis,
-      keyspace: options.keyspace,
+      bus: options.bus,
       handlers: options.handlers,
       holder: options.holder ?? `gateway-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
       leaseTtlMs: options.leaseTtlMs ?? 10_000,
@@ -59,7 +49,7 @@ export class OutboxSink implements AsyncDisposable {
     };
     this.#log = (options.logger ?? silentLogger).child({ component: 'outbox-sink' });
     // Blocking reads get their own connection.
-    this.#reader = duplicateRedis(options.redis);
+    this.#reader = duplicateRedis(options.bus.redis);
     this.#reader.on('error', (err) => this.#log.debug({ err }, 'outbox sink connection error'));
   }
 
@@ -68,78 +58,15 @@ export class OutboxSink implements AsyncDisposable {
   }
 
   start(): this {
-    for (let g = 0; g < this.#o.keyspace.tagGroups; g++) this.#loops.push(this.#run(g));
+    const sink: SinkContext = {
+      o: this.#o,
+      log: this.#log,
+      reader: this.#reader,
+      stats: this.stats,
+      signal: this.#stop.signal,
+    };
+    for (let g = 0; g < this.#o.bus.keyspace.tagGroups; g++) this.#loops.push(runGroup(sink, g));
     return this;
-  }
-
-  async #run(group: number): Promise<void> {
-    const { redis, keyspace, holder, leaseTtlMs } = this.#o;
-    const lease = `sink-${group}`;
-    const stream = keyspace.outbox(group);
-    const signal = this.#stop.signal;
-    let held = false;
-    let from = '0'; // this holder's unacknowledged entries first (a takeover re-reads them)
-    let lastTrim = 0;
-    while (!signal.aborted) {
-      try {
-        const holds = await holdLease(redis, keyspace, lease, holder, leaseTtlMs);
-        if (holds !== held)
-          this.#log.info(
-            { group, held: holds },
-            holds ? 'outbox sink lease taken' : 'outbox sink lease lost',
-          );
-        if (!holds) {
-          held = false;
-          await sleep(leaseTtlMs / 3, signal);
-          continue;
-        }
-        if (!held) {
-          held = true;
-          from = '0';
-          await redis.xgroup('CREATE', stream, SINK_GROUP, '0', 'MKSTREAM').catch((error: unknown) => {
-            if (!String(error).includes('BUSYGROUP')) throw error;
-          });
-        }
-        // One consumer name for every holder: the lease makes it one reader at a time, and a new
-        // holder finds the pending entries of the last one under that name.
-        const reply = (await this.#reader.xreadgroup(
-          'GROUP',
-          SINK_GROUP,
-          'sink',
-          'COUNT',
-          this.#o.batchSize,
-          'BLOCK',
-          from === '0' ? 1 : Math.min(1000, Math.floor(leaseTtlMs / 3)),
-          'STREAMS',
-          stream,
-          from,
-        )) as [string, [string, string[]][]][] | null;
-        const entries = reply?.[0]?.[1] ?? [];
-        if (entries.length === 0) {
-          if (from === '0') from = '>';
-        } else {
-          const { items, unreadable } = toItems(group, entries);
-          for (const u of unreadable)
-            this.#log.error({ id: u.id, raw: u.raw.slice(0, 200) }, 'unreadable outbox entry skipped');
-          this.stats.unreadable += unreadable.length;
-          for (const handle of this.#o.handlers) await handle(items);
-          await redis.xack(stream, SINK_GROUP, ...entries.map(([id]) => id));
-          this.stats.handled += items.length;
-          this.stats.batches++;
-        }
-        if (Date.now() - lastTrim > 5000) {
-          lastTrim = Date.now();
-          await runScript(redis, 'trim', [stream], ['*']);
-        }
-      } catch (error) {
-        if (signal.aborted) break;
-        this.stats.failures++;
-        from = '0';
-        this.#log.warn({ err: toError(error), group }, 'outbox sink batch failed; retrying');
-        await sleep(500, signal);
-      }
-    }
-    if (held) await dropLease(redis, keyspace, lease, holder).catch(() => {});
   }
 
   async stop(): Promise<void> {
@@ -151,4 +78,106 @@ export class OutboxSink implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
+}
+
+/** What a tag group's loop works with: the sink's options, log, reading connection and stats. */
+interface SinkContext {
+  readonly o: Required<Omit<OutboxSinkOptions, 'logger'>>;
+  readonly log: Logger;
+  readonly reader: Redis;
+  readonly stats: OutboxSink['stats'];
+  readonly signal: AbortSignal;
+}
+
+/** Where a tag group's loop stands: whether it holds the lease, where it reads from, last trim. */
+interface GroupState {
+  readonly group: number;
+  readonly stream: string;
+  held: boolean;
+  /** `0`: this holder's unacknowledged entries first (a takeover re-reads them); then `>`. */
+  from: string;
+  lastTrim: number;
+}
+
+/** One tag group's outbox, while the sink runs: lease, read, handle, acknowledge, trim. */
+async function runGroup(sink: SinkContext, group: number): Promise<void> {
+  const { bus, holder, leaseTtlMs } = sink.o;
+  const { signal } = sink;
+  const lease = sinkLease(group);
+  const state: GroupState = { group, stream: bus.keyspace.outbox(group), held: false, from: '0', lastTrim: 0 };
+  while (!signal.aborted) {
+    try {
+      if (!(await takeLease(sink, state, lease))) {
+        await sleep(leaseTtlMs / 3, signal);
+        continue;
+      }
+      await handleBatch(sink, state);
+      if (Date.now() - state.lastTrim > 5000) {
+        state.lastTrim = Date.now();
+        await bus.trimOutbox(group);
+      }
+    } catch (error) {
+      if (signal.aborted) break;
+      sink.stats.failures++;
+      state.from = '0';
+      sink.log.warn({ err: toError(error), group }, 'outbox sink batch failed; retrying');
+      await sleep(500, signal);
+    }
+  }
+  if (state.held) await bus.dropLease(lease, holder).catch(() => false);
+}
+
+/** Holds (or takes) the group's lease; a new holder reads its pending entries first. */
+async function takeLease(sink: SinkContext, state: GroupState, lease: string): Promise<boolean> {
+  const { bus, holder, leaseTtlMs } = sink.o;
+  const holds = await bus.holdLease({ name: lease, holder, ttlMs: leaseTtlMs });
+  if (holds !== state.held)
+    sink.log.info(
+      { group: state.group, held: holds },
+      holds ? 'outbox sink lease taken' : 'outbox sink lease lost',
+    );
+  if (!holds) {
+    state.held = false;
+    return false;
+  }
+  if (!state.held) {
+    state.held = true;
+    state.from = '0';
+    await bus.redis.xgroup('CREATE', state.stream, SINK_GROUP, '0', 'MKSTREAM').catch((error: unknown) => {
+      if (!String(error).includes('BUSYGROUP')) throw error;
+    });
+  }
+  return true;
+}
+
+/** Reads a batch, runs every handler on it in order, then acknowledges it. */
+async function handleBatch(sink: SinkContext, state: GroupState): Promise<void> {
+  const { bus, handlers, batchSize, leaseTtlMs } = sink.o;
+  // One consumer name for every holder: the lease makes it one reader at a time, and a new
+  // holder finds the pending entries of the last one under that name.
+  const reply = (await sink.reader.xreadgroup(
+    'GROUP',
+    SINK_GROUP,
+    'sink',
+    'COUNT',
+    batchSize,
+    'BLOCK',
+    state.from === '0' ? 1 : Math.min(1000, Math.floor(leaseTtlMs / 3)),
+    'STREAMS',
+    state.stream,
+    state.from,
+  )) as [string, [string, string[]][]][] | null;
+  const entries = reply?.[0]?.[1] ?? [];
+  if (entries.length === 0) {
+    if (state.from === '0') state.from = '>';
+    return;
+  }
+  const { items, unreadable } = toItems(state.group, entries);
+  for (const u of unreadable)
+    sink.log.error({ id: u.id, raw: u.raw.slice(0, 200) }, 'unreadable outbox entry skipped');
+  sink.stats.unreadable += unreadable.length;
+  for (const handle of handlers) await handle(items);
+  await bus.redis.xack(state.stream, SINK_GROUP, ...entries.map(([id]) => id));
+  sink.stats.handled += items.length;
+  sink.stats.batches++;
 }
