@@ -8,7 +8,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Job, type Processor, type Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Logger } from '../../actors/mod.ts';
-import { type Bus, type Redis, toError, webhookLease } from '../../bus/mod.ts';
+import { dropLease, holdLease, type Keyspace, type Redis, toError } from '../../bus/mod.ts';
 
 /** The web-backend options with their defaults filled in. */
 export interface DeliveryOptions {
@@ -21,7 +21,8 @@ export interface DeliveryOptions {
 }
 
 export interface DeliveryDeps {
-  readonly bus: Bus;
+  readonly redis: Redis;
+  readonly keyspace: Keyspace;
   readonly holder: string;
   readonly leaseTtlMs?: number;
   readonly log: Logger;
@@ -56,11 +57,11 @@ export class PartitionDelivery {
   }
 
   async #leases(): Promise<void> {
-    const { bus, holder, leaseTtlMs = 10_000, log } = this.#deps;
+    const { redis, keyspace, holder, leaseTtlMs = 10_000, log } = this.#deps;
     while (!this.#stop.signal.aborted) {
       for (let p = 0; p < this.#o.partitions && !this.#stop.signal.aborted; p++) {
         try {
-          const holds = await bus.holdLease({ name: webhookLease(p), holder, ttlMs: leaseTtlMs });
+          const holds = await holdLease(redis, keyspace, leaseName(p), holder, leaseTtlMs);
           const held = this.#held.get(p);
           if (holds && held === undefined) this.#held.set(p, await this.#startWorker(p));
           if (!holds && held !== undefined) {
@@ -101,12 +102,12 @@ export class PartitionDelivery {
   async stop(): Promise<void> {
     this.#stop.abort();
     await this.#leaseLoop;
-    const { bus, holder } = this.#deps;
+    const { redis, keyspace, holder } = this.#deps;
     await Promise.all(
       [...this.#held].map(async ([p, { worker, running }]) => {
         await worker.close();
         await running.catch(() => {});
-        await bus.dropLease(webhookLease(p), holder).catch(() => false);
+        await dropLease(redis, keyspace, leaseName(p), holder).catch(() => {});
       }),
     );
     this.#held.clear();
@@ -115,11 +116,11 @@ export class PartitionDelivery {
 
 /** A partition's worker: one job at a time, at the partition's share of the rate limit. */
 function openWorker(o: DeliveryOptions, deps: DeliveryDeps, p: number, process: Processor): Worker {
-  const { queues, connection, bus, log, stats } = deps;
+  const { queues, connection, keyspace, log, stats } = deps;
   const perPartition = Math.max(1, Math.ceil(o.ratePerSecond / o.partitions));
   const worker = new Worker(queues[p]!.name, process, {
     connection,
-    prefix: bus.keyspace.bullPrefix,
+    prefix: keyspace.bullPrefix,
     concurrency: 1,
     autorun: false,
     limiter: { max: perPartition, duration: 1000 },
@@ -197,3 +198,6 @@ async function postEvent(o: DeliveryOptions, job: Job, attempt: number): Promise
     return toError(error).message;
   }
 }
+
+/** The named lease that makes one worker in the cluster deliver a partition. */
+const leaseName = (p: number) => `webhook-${p}`;
