@@ -60,15 +60,33 @@ export async function dietScenario(): Promise<ScenarioResult> {
   const birth = birthOf(EDGE);
   const legacyEdge = new LegacyEdge(EDGE, birth);
   const compactEdge = new CompactEdge(EDGE, birth, 'boot-1');
+  const streams = twoStreams();
+  const comparison = { samplePoints: 0, stateMismatches: 0, firstMismatches: [] as string[] };
+  for (const second of elevatorDay(7)) {
+    const { t } = second;
+    const now = BASE + t * 1000;
+    // Legacy: everything, all the time. Compact: birth once, status on change and every
+    // minute, vision and faults as events, health every 5 minutes (workloads.ts).
+    for (const m of legacyEdge.second(second, now)) streams.sendLegacy(m, now);
+    if (t === 0) streams.sendCompact(compactEdge.birth(now), now);
+    const { messages, snapshot } = compactEdge.second(second, now);
+    for (const m of messages) streams.sendCompact(m, now);
+    // Compare what the hub rebuilt from each.
+    if (t % 10 === 0) compareStates(streams.states(), { t, full: snapshot }, comparison);
+  }
+  return dietReport(streams, comparison);
+}
+
+/**
+ * The two streams of the same day: each message counted (its bytes with the transport's framing,
+ * per hour), decoded by the hub's decoder and applied to that stream's edge state.
+ */
+function twoStreams() {
   const legacy = { msgs: 0, bytes: 0, payload: 0, overMqtt: 0 };
   const compact = { msgs: 0, bytes: 0, payload: 0 };
   let legacyState = edgeActor.initialState(EDGE);
   let compactState = edgeActor.initialState(EDGE);
-  let samplePoints = 0;
-  let stateMismatches = 0;
-  const firstMismatches: string[] = [];
   const hourly = { legacy: new Array<number>(24).fill(0), compact: new Array<number>(24).fill(0) };
-
   const sendLegacy = ({ topic, msgType, json }: LegacyMessage, now: number) => {
     const size = Buffer.byteLength(json);
     legacy.msgs++;
@@ -90,40 +108,45 @@ export async function dietScenario(): Promise<ScenarioResult> {
     hourly.compact[Math.floor((now - BASE) / 3_600_000)]! += bytes.byteLength;
     compactState = applyAll(compactState, decodeCompact(bytes), now);
   };
+  return { legacy, compact, hourly, sendLegacy, sendCompact, states: () => ({ legacyState, compactState }) };
+}
 
-  for (const second of elevatorDay(7)) {
-    const { t } = second;
-    const now = BASE + t * 1000;
-    // Legacy: everything, all the time. Compact: birth once, status on change and every
-    // minute, vision and faults as events, health every 5 minutes (workloads.ts).
-    for (const m of legacyEdge.second(second, now)) sendLegacy(m, now);
-    if (t === 0) sendCompact(compactEdge.birth(now), now);
-    const { messages, snapshot } = compactEdge.second(second, now);
-    for (const m of messages) sendCompact(m, now);
-
-    // Compare what the hub rebuilt from each.
-    if (t % 10 === 0) {
-      samplePoints++;
-      const full = snapshot;
-      const pick = (s: EdgeState) => {
-        const status = (s.shadow.status ?? {}) as Record<string, unknown>;
-        return {
-          status: full ? status : Object.fromEntries(STATUS_EVENT_FIELDS.map((k) => [k, status[k]])),
-          birth: s.shadow.birth,
-          vision: { ebike: false, doorBlocked: false, ...s.shadow.vision },
-          alarms: s.openAlarms,
-        };
-      };
-      const a = pick(legacyState);
-      const b = pick(compactState);
-      if (!isDeepStrictEqual(a, b)) {
-        stateMismatches++;
-        if (firstMismatches.length < 3)
-          firstMismatches.push(`t=${t}: legacy ${JSON.stringify(a)} compact ${JSON.stringify(b)}`);
-      }
-    }
+/**
+ * One sample point: every status field right after a compact snapshot (`full`), else the event
+ * fields; birth, vision and open alarms always.
+ */
+function compareStates(
+  { legacyState, compactState }: { legacyState: EdgeState; compactState: EdgeState },
+  at: { t: number; full: boolean },
+  tally: { samplePoints: number; stateMismatches: number; firstMismatches: string[] },
+): void {
+  tally.samplePoints++;
+  const pick = (s: EdgeState) => {
+    const status = (s.shadow.status ?? {}) as Record<string, unknown>;
+    return {
+      status: at.full ? status : Object.fromEntries(STATUS_EVENT_FIELDS.map((k) => [k, status[k]])),
+      birth: s.shadow.birth,
+      vision: { ebike: false, doorBlocked: false, ...s.shadow.vision },
+      alarms: s.openAlarms,
+    };
+  };
+  const a = pick(legacyState);
+  const b = pick(compactState);
+  if (!isDeepStrictEqual(a, b)) {
+    tally.stateMismatches++;
+    if (tally.firstMismatches.length < 3)
+      tally.firstMismatches.push(`t=${at.t}: legacy ${JSON.stringify(a)} compact ${JSON.stringify(b)}`);
   }
+}
 
+function dietReport(
+  { legacy, compact, hourly }: ReturnType<typeof twoStreams>,
+  {
+    samplePoints,
+    stateMismatches,
+    firstMismatches,
+  }: { samplePoints: number; stateMismatches: number; firstMismatches: string[] },
+): ScenarioResult {
   const result = {
     scenario: 'diet',
     legacy: {

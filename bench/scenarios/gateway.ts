@@ -13,18 +13,26 @@
  *   25 at a time, repeatedly.
  */
 import mqtt from 'mqtt';
-import { encodeCompact, simulatedPassword, uplinkTopic } from '../../edge/mod.ts';
+import { encodeCompact, uplinkTopic } from '../../edge/mod.ts';
 import { waitFor } from '../../infra/mod.ts';
-import { startBenchCluster } from '../cluster.ts';
+import { type BenchCluster, startBenchCluster } from '../cluster.ts';
 import { HUB_PASSWORD, HUB_USER, registeredFleet, startMqttHub } from '../fleet.ts';
 import { httpClient, percentiles } from '../http-client.ts';
 import type { Target } from '../report.ts';
 import type { ScenarioOptions, ScenarioResult } from './common.ts';
-import { sleep } from './common.ts';
+import {
+  CONNECTIONS,
+  configPolls,
+  fetchEtags,
+  gatewayLoopLag,
+  type HttpClient,
+  measureFlatOut,
+  measurePaced,
+  measurePropagation,
+  TARGET_RATE,
+} from './gateway-polls.ts';
 
-const CONNECTIONS = 64;
 const TUNNELS_AT_ONCE = 25;
-const TARGET_RATE = 10_000;
 
 export async function gatewayScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   await using cluster = await startBenchCluster();
@@ -33,7 +41,6 @@ export async function gatewayScenario(o: ScenarioOptions): Promise<ScenarioResul
 
   // The fleet and the keys, written before the gateway opens its embedded database.
   const fleet = registeredFleet(cluster, o.edges);
-  const ids = fleet.ids;
   const gateway = await cluster.startGateway(
     ['--tunnel-ports', '40000-40999', '--tunnel-host', 'tunnels.example.com'],
     fleet.prepare,
@@ -41,142 +48,86 @@ export async function gatewayScenario(o: ScenarioOptions): Promise<ScenarioResul
   const operatorKey = fleet.key();
   const http = httpClient(gateway.url, o.edges + CONNECTIONS);
   await using _http = { [Symbol.asyncDispose]: async () => http.close() };
-  const basic = new Map(
-    ids.map((id) => [id, `Basic ${Buffer.from(`${id}:${simulatedPassword(id)}`).toString('base64')}`]),
-  );
-  const configOf = (id: string, etag?: string, wait?: number) =>
-    http.send('GET', `/v1/config/edge/${id}${wait ? `?wait=${wait}` : ''}`, {
-      authorization: basic.get(id)!,
-      ...(etag ? { 'if-none-match': etag } : {}),
-    });
+  const polls = configPolls(http, fleet.ids);
+  await fetchEtags(polls);
 
-  // Every edge fetches its configuration once (its ETag; the gateway's auth cache warms).
-  const etags = new Map<string, string>();
-  for (let i = 0; i < ids.length; i += CONNECTIONS) {
+  // 1. Propagation of a global change to long-polling edges.
+  const propagationMs = await measurePropagation(polls, http, operatorKey);
+  // 2. Re-polls answered 304, as fast as 64 connections go; 2b. at the target rate, offered.
+  const seconds = Math.max(1, Math.min(o.seconds, 30));
+  const flatOut = await measureFlatOut(polls, seconds);
+  const paced = await measurePaced(polls, seconds);
+  const gatewayLoopLagMs = await gatewayLoopLag(http);
+  // 3. Tunnels: POST until the open command reaches the edge over MQTT; the edge answers; close.
+  const tunnelMs = await measureTunnelOpen({
+    cluster,
+    mqttUrl: mosquitto.url,
+    http,
+    operatorKey,
+    ids: fleet.ids,
+    seconds,
+  });
+
+  return gatewayReport(o, { propagationMs, flatOut, paced, gatewayLoopLagMs, tunnelMs });
+}
+
+/**
+ * Rounds of TUNNELS_AT_ONCE tunnels: from each POST until its `tunnel.open` command reaches the
+ * edge on its MQTT downlink topic (a simulated edge answers every command); each closed again.
+ */
+async function measureTunnelOpen(o: {
+  cluster: BenchCluster;
+  mqttUrl: string;
+  http: HttpClient;
+  operatorKey: string;
+  ids: readonly string[];
+  seconds: number;
+}): Promise<number[]> {
+  const { http, ids } = o;
+  const auth = { authorization: `Bearer ${o.operatorKey}` };
+  await using edgeSide = await answeringEdges(o.mqttUrl);
+  const rounds = Math.max(4, Math.floor(o.seconds / 2));
+  console.error(`bench gateway: ${rounds} rounds of ${TUNNELS_AT_ONCE} tunnels opened and closed…`);
+  const tunnelMs: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const edges = Array.from(
+      { length: TUNNELS_AT_ONCE },
+      (_, k) => ids[(round * TUNNELS_AT_ONCE + k) % ids.length]!,
+    );
     await Promise.all(
-      ids.slice(i, i + CONNECTIONS).map(async (id) => {
-        const r = await configOf(id);
-        if (r.status !== 200) throw new Error(`GET config of ${id}: ${r.status} ${r.body}`);
-        etags.set(id, String(r.headers.etag));
+      edges.map(async (edgeId) => {
+        const started = performance.now();
+        const r = await http.send(
+          'POST',
+          `/v1/edges/${edgeId}/tunnels`,
+          auth,
+          JSON.stringify({ services: ['ssh', 'camera', 'console'], ttlSeconds: 600 }),
+        );
+        if (r.status !== 202) throw new Error(`POST tunnel for ${edgeId}: ${r.status} ${r.body}`);
+        const tunnelId = (JSON.parse(r.body) as { id: string }).id;
+        tunnelMs.push((await edgeSide.reached(tunnelId)) - started);
+        const closed = await http.send('DELETE', `/v1/edges/${edgeId}/tunnels/${tunnelId}`, auth);
+        if (closed.status !== 202) throw new Error(`DELETE tunnel: ${closed.status} ${closed.body}`);
       }),
     );
+    process.stderr.write(`\r  round ${round + 1}/${rounds}`);
   }
-
-  // 1. Propagation: every edge long-polls; one PUT; until each holds the new version. (First:
-  // it also opens a keep-alive connection per edge, which the re-polls below reuse.)
-  console.error(`bench gateway: ${o.edges} long-polls, then a global configuration change…`);
-  let putAt = 0;
-  const arrived: number[] = [];
-  const polls = ids.map(async (id) => {
-    for (;;) {
-      const r = await configOf(id, etags.get(id), 60);
-      if (r.status === 200) {
-        arrived.push(performance.now() - putAt);
-        etags.set(id, String(r.headers.etag));
-        return;
-      }
-      if (r.status !== 304) throw new Error(`long-poll of ${id}: ${r.status} ${r.body}`);
-    }
+  process.stderr.write('\n');
+  // The ports all come back once the sink has followed every close.
+  await waitFor(async () => (await o.cluster.redis.hlen(o.cluster.keyspace.ports)) === 0, {
+    timeoutMs: 30_000,
+    message: 'every tunnel port back in the pool',
   });
-  await sleep(Math.min(10_000, 2000 + o.edges)); // let every poll arrive and wait
-  putAt = performance.now();
-  const put = await http.send(
-    'PUT',
-    '/v1/config/edge/global',
-    { authorization: `Bearer ${operatorKey}` },
-    JSON.stringify({ pollSeconds: 45 }),
-  );
-  if (put.status !== 200) throw new Error(`PUT global config: ${put.status} ${put.body}`);
-  await Promise.all(polls);
-  const propagationMs = percentiles(arrived);
-  // 2. Re-polls answered 304, as fast as 64 connections go.
-  const seconds = Math.max(1, Math.min(o.seconds, 30));
-  console.error(`bench gateway: ${o.edges} edges re-polling for ${seconds} s…`);
-  const latencies: number[] = [];
-  const perSecond: number[] = [];
-  let answered = 0;
-  let not304 = 0;
-  const end = Date.now() + seconds * 1000;
-  const ticker = setInterval(() => {
-    perSecond.push(answered);
-    process.stderr.write(
-      `\r  ${perSecond.length}/${seconds} s  ${answered - (perSecond.at(-2) ?? 0)} req/s   `,
-    );
-  }, 1000);
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async (_, w) => {
-      for (let i = w; Date.now() < end; i = (i + CONNECTIONS) % ids.length) {
-        const id = ids[i]!;
-        const started = performance.now();
-        const r = await configOf(id, etags.get(id));
-        latencies.push(performance.now() - started);
-        answered++;
-        if (r.status !== 304) not304++;
-      }
-    }),
-  );
-  clearInterval(ticker);
-  process.stderr.write('\n');
-  const config304PerSec = Math.round(answered / seconds);
-  const saturatedLatencyMs = percentiles(latencies);
+  return tunnelMs;
+}
 
-  // 2b. Latency at the target rate: 10,000 re-polls a second offered on a fixed schedule (an
-  // open loop: a slow answer does not slow the offer down, so queueing shows in the latency).
-  console.error(`bench gateway: ${TARGET_RATE} re-polls/s offered for ${seconds} s…`);
-  const paced: number[] = [];
-  const pacedBySecond: number[][] = [];
-  let pacedErrors = 0;
-  let outstanding = 0;
-  const startedAt = performance.now();
-  for (let tick = 0, i = 0; tick < seconds * 500; tick++) {
-    const due = startedAt + tick * 2;
-    const wait = due - performance.now();
-    if (wait > 0) await sleep(wait);
-    for (let k = 0; k < TARGET_RATE / 500; k++, i = (i + 1) % ids.length) {
-      const id = ids[i]!;
-      outstanding++;
-      // Settled before counted down, so the wait below sees every latency recorded.
-      void configOf(id, etags.get(id))
-        .then(
-          (r) => {
-            // From when it was due, not when the loop got round to it.
-            const ms = performance.now() - due;
-            paced.push(ms);
-            const second = Math.floor(tick / 500);
-            const bucket = pacedBySecond[second] ?? [];
-            bucket.push(ms);
-            pacedBySecond[second] = bucket;
-            if (r.status !== 304) pacedErrors++;
-          },
-          () => void pacedErrors++,
-        )
-        .finally(() => void outstanding--);
-    }
-    if (tick % 500 === 499) process.stderr.write(`\r  ${(tick + 1) / 500}/${seconds} s`);
-  }
-  while (outstanding > 0) await sleep(10);
-  process.stderr.write('\n');
-  const configLatencyMs = percentiles(paced);
-  // The gateway's own event-loop lag over the run (prom-client's default metrics): how much of
-  // the tail is the gateway's and how much the load generator's, which shares the cores.
-  const metrics = (await http.send('GET', '/metrics')).body;
-  const metric = (name: string) =>
-    Number(
-      new RegExp(`^devicehub_gateway_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(metrics)?.[1] ??
-        NaN,
-    ) * 1000;
-  const gatewayLoopLagMs = {
-    p99: Math.round(metric('p99') * 10) / 10,
-    max: Math.round(metric('max') * 10) / 10,
-  };
-
-  // 3. Tunnels: POST until the open command reaches the edge over MQTT; the edge answers; close.
-  const edgeSide = await mqtt.connectAsync(mosquitto.url, {
+/** The edges' side of MQTT: answers every command, and tells when a tunnel's open command arrived. */
+async function answeringEdges(url: string) {
+  const edgeSide = await mqtt.connectAsync(url, {
     username: HUB_USER,
     password: HUB_PASSWORD,
     protocolVersion: 5,
   });
-  await using _edgeSide = { [Symbol.asyncDispose]: () => edgeSide.endAsync() };
   // Arrival times by tunnel id: the command may reach the edge before the POST's answer is read.
   const reachedAt = new Map<string, number>();
   const waiting = new Map<string, (at: number) => void>();
@@ -197,44 +148,27 @@ export async function gatewayScenario(o: ScenarioOptions): Promise<ScenarioResul
     void edgeSide.publishAsync(uplinkTopic(edgeId, 'result'), Buffer.from(result), { qos: 1 });
   });
   await edgeSide.subscribeAsync('dh/v1/+/down', { qos: 1 });
-  const rounds = Math.max(4, Math.floor(seconds / 2));
-  console.error(`bench gateway: ${rounds} rounds of ${TUNNELS_AT_ONCE} tunnels opened and closed…`);
-  const tunnelMs: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    const edges = Array.from(
-      { length: TUNNELS_AT_ONCE },
-      (_, k) => ids[(round * TUNNELS_AT_ONCE + k) % ids.length]!,
-    );
-    await Promise.all(
-      edges.map(async (edgeId) => {
-        const started = performance.now();
-        const r = await http.send(
-          'POST',
-          `/v1/edges/${edgeId}/tunnels`,
-          { authorization: `Bearer ${operatorKey}` },
-          JSON.stringify({ services: ['ssh', 'camera', 'console'], ttlSeconds: 600 }),
-        );
-        if (r.status !== 202) throw new Error(`POST tunnel for ${edgeId}: ${r.status} ${r.body}`);
-        const tunnelId = (JSON.parse(r.body) as { id: string }).id;
-        const at =
-          reachedAt.get(tunnelId) ?? (await new Promise<number>((resolve) => waiting.set(tunnelId, resolve)));
-        tunnelMs.push(at - started);
-        const closed = await http.send('DELETE', `/v1/edges/${edgeId}/tunnels/${tunnelId}`, {
-          authorization: `Bearer ${operatorKey}`,
-        });
-        if (closed.status !== 202) throw new Error(`DELETE tunnel: ${closed.status} ${closed.body}`);
-      }),
-    );
-    process.stderr.write(`\r  round ${round + 1}/${rounds}`);
-  }
-  process.stderr.write('\n');
-  // The ports all come back once the sink has followed every close.
-  await waitFor(async () => (await cluster.redis.hlen(cluster.keyspace.ports)) === 0, {
-    timeoutMs: 30_000,
-    message: 'every tunnel port back in the pool',
-  });
-  const tunnelOpenMs = percentiles(tunnelMs);
+  return {
+    /** When the tunnel's open command reached the edge (performance.now()). */
+    reached: async (tunnelId: string) =>
+      reachedAt.get(tunnelId) ?? (await new Promise<number>((resolve) => waiting.set(tunnelId, resolve))),
+    [Symbol.asyncDispose]: () => edgeSide.endAsync(),
+  };
+}
 
+interface GatewayMeasures {
+  propagationMs: ReturnType<typeof percentiles>;
+  flatOut: Awaited<ReturnType<typeof measureFlatOut>>;
+  paced: Awaited<ReturnType<typeof measurePaced>>;
+  gatewayLoopLagMs: { p99: number; max: number };
+  tunnelMs: number[];
+}
+
+function gatewayReport(o: ScenarioOptions, m: GatewayMeasures): ScenarioResult {
+  const { propagationMs, gatewayLoopLagMs, tunnelMs } = m;
+  const { config304PerSec, saturatedLatencyMs, not304, perSecond } = m.flatOut;
+  const { configLatencyMs, pacedBySecond, pacedErrors } = m.paced;
+  const tunnelOpenMs = percentiles(tunnelMs);
   const result = {
     edges: o.edges,
     config304PerSec,
@@ -247,7 +181,37 @@ export async function gatewayScenario(o: ScenarioOptions): Promise<ScenarioResul
     tunnelOpenMs: { p50: tunnelOpenMs.p50, p99: tunnelOpenMs.p99, max: tunnelOpenMs.max },
     tunnels: tunnelMs.length,
   };
-  const targets: Target[] = [
+  const x = perSecond.map((_, i) => i + 1);
+  return {
+    result,
+    targets: gatewayTargets(o, { config304PerSec, configLatencyMs, propagationMs, tunnelOpenMs }),
+    plot: {
+      xLabel: 'second of the re-poll phase',
+      x,
+      charts: [
+        { label: 'config 304/s, flat out', values: perSecond.map((n, i) => n - (perSecond[i - 1] ?? 0)) },
+        {
+          label: `p99 ms at ${TARGET_RATE}/s offered`,
+          values: x.map((_, i) => percentiles(pacedBySecond[i] ?? []).p99),
+        },
+      ],
+    },
+  };
+}
+
+type Percentiles = ReturnType<typeof percentiles>;
+
+function gatewayTargets(
+  o: ScenarioOptions,
+  m: {
+    config304PerSec: number;
+    configLatencyMs: Percentiles;
+    propagationMs: Percentiles;
+    tunnelOpenMs: Percentiles;
+  },
+): Target[] {
+  const { config304PerSec, configLatencyMs, propagationMs, tunnelOpenMs } = m;
+  return [
     {
       metric: `config 304/s (${CONNECTIONS} connections, flat out)`,
       value: config304PerSec,
@@ -281,20 +245,4 @@ export async function gatewayScenario(o: ScenarioOptions): Promise<ScenarioResul
       met: tunnelOpenMs.p99 < 500,
     },
   ];
-  const x = perSecond.map((_, i) => i + 1);
-  return {
-    result,
-    targets,
-    plot: {
-      xLabel: 'second of the re-poll phase',
-      x,
-      charts: [
-        { label: 'config 304/s, flat out', values: perSecond.map((n, i) => n - (perSecond[i - 1] ?? 0)) },
-        {
-          label: `p99 ms at ${TARGET_RATE}/s offered`,
-          values: x.map((_, i) => percentiles(pacedBySecond[i] ?? []).p99),
-        },
-      ],
-    },
-  };
 }

@@ -19,8 +19,8 @@ import {
   startMosquitto,
   waitFor,
 } from '../../infra/mod.ts';
-import { reconcile, startBenchCluster } from '../cluster.ts';
-import { Monitor, windowBetween } from '../monitor.ts';
+import { type BenchCluster, reconcile, startBenchCluster } from '../cluster.ts';
+import { Monitor, type Window, windowBetween } from '../monitor.ts';
 import { processCpuMicros } from '../proc-cpu.ts';
 import type { Target } from '../report.ts';
 import { drain, latencyTargets, type ScenarioOptions, type ScenarioResult, sleep } from './common.ts';
@@ -39,59 +39,21 @@ interface SimReport {
 export async function ingestScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const transport = o.transport ?? 'mqtt';
   const workload = o.workload ?? 'legacy';
-  const links = o.links ?? 1;
   await using cluster = await startBenchCluster();
   for (let i = 1; i <= o.nodes; i++) await cluster.startNode(`node-${i}`);
-  const hubPassword = 'hub-secret';
-  const users: Record<string, string> = { [LINK_USER]: hubPassword };
-  for (let i = 0; i < o.edges; i++) users[simulatedEdgeId(i)] = simulatedPassword(simulatedEdgeId(i));
-  await using mosquitto = transport === 'mqtt' ? await startMosquitto({ users }) : undefined;
-  await using kafka = transport === 'kafka' ? await startKafka({ partitions: 8 }) : undefined;
-  const brokerArgs =
-    transport === 'mqtt'
-      ? ['--url', mosquitto!.url, '--username', LINK_USER, '--password', hubPassword, '--group', 'bench']
-      : ['--brokers', kafka!.broker];
-  const common = ['--redis', cluster.server.url, '--prefix', cluster.keyspace.prefix];
-  const env = { DH_LOG_LEVEL: 'warn' };
-  const linkProcesses: DevicehubProcess[] = [];
-  for (let l = 1; l <= links; l++) {
-    const args = ['link', transport, ...common, ...brokerArgs, '--entry-time', 'device'];
-    if (transport === 'mqtt') args.push('--client-id', `bench-link-${l}`);
-    // DH_LINK_ARGS passes extra Node flags to link processes (e.g. --cpu-prof for profiling).
-    const nodeArgs = (process.env.DH_LINK_ARGS ?? '').split(' ').filter(Boolean);
-    const link = spawnDevicehub(args, { name: `link ${l}`, env, nodeArgs });
-    linkProcesses.push(link);
-    await link.ready;
-  }
-  await using _links = {
-    [Symbol.asyncDispose]: async () => {
-      // Graceful stop, so a link run with --cpu-prof writes its profile; kill what hangs.
-      await Promise.all(
-        linkProcesses.map((l) => Promise.race([l.stop(), sleep(5000).then(() => l.kill('SIGKILL'))])),
-      );
-    },
-  };
-
-  const reports: SimReport[] = [];
-  let last: SimReport = {};
-  const simArgs = ['simulate', '--transport', transport, '--workload', workload, '--edges', String(o.edges)];
-  simArgs.push(...(transport === 'mqtt' ? ['--url', mosquitto!.url] : ['--brokers', kafka!.broker]));
-  await using sim = spawnDevicehub([...simArgs, '--report-json'], {
-    name: 'simulator',
-    env,
-    onLog: (line) => {
-      if (typeof line.sent === 'number') {
-        last = line as SimReport;
-        reports.push(last);
-      }
-    },
-  });
+  await using broker = await startBroker(transport, o.edges);
+  await using links = await startLinks(cluster, transport, broker.linkArgs, o.links ?? 1);
+  const sim = startSimulator(
+    ['--transport', transport, '--workload', workload, '--edges', String(o.edges)],
+    broker,
+  );
+  await using _sim = sim.process;
   const monitor = new Monitor(
     `ingest ${transport}/${workload}`,
     () => cluster.stats(),
-    () => last.sent ?? 0,
+    () => sim.last().sent ?? 0,
   );
-  await waitFor(() => last.connected === o.edges, {
+  await waitFor(() => sim.last().connected === o.edges, {
     timeoutMs: 120_000,
     intervalMs: 200,
     message: `${o.edges} simulated edges to connect`,
@@ -103,27 +65,155 @@ export async function ingestScenario(o: ScenarioOptions): Promise<ScenarioResult
   monitor.start(warmup + o.seconds);
   await sleep(warmup * 1000);
 
-  const hubPids = linkProcesses.map((l) => l.child.pid);
-  const brokerPid = mosquitto?.pid ?? kafka?.pid;
-  const linkCpu = () => hubPids.reduce<number>((sum, pid) => sum + processCpuMicros(pid), 0);
-  const [before, linkBefore, brokerBefore] = [await cluster.stats(), linkCpu(), processCpuMicros(brokerPid)];
-  await sleep(o.seconds * 1000);
-  const [after, linkAfter, brokerAfter] = [await cluster.stats(), linkCpu(), processCpuMicros(brokerPid)];
-  const behindMs = Math.max(0, ...reports.slice(-o.seconds).map((r) => r.behindMs ?? 0));
-
-  sim.child.kill('SIGTERM');
-  await waitFor(() => last.done === true, {
-    timeoutMs: 30_000,
-    message: 'the simulator to report its totals',
+  const cpu = await measureWindow(cluster, {
+    linkPids: links.pids,
+    brokerPid: broker.pid,
+    seconds: o.seconds,
   });
-  const sentPerEdge = last.sentPerEdge ?? [];
+  const behindMs = Math.max(0, ...sim.reports.slice(-o.seconds).map((r) => r.behindMs ?? 0));
+  const sentPerEdge = await simulatorTotals(sim);
   const sent = sentPerEdge.reduce((a, b) => a + b, 0);
   await drain(cluster, o.edges, sent, simulatedEdgeId);
   monitor.stop();
-  const w = windowBetween(before, after);
   const { lost, duplicated } = reconcile(sentPerEdge, await cluster.edgeStates(o.edges, simulatedEdgeId));
   const deadLettered = await cluster.redis.xlen(cluster.keyspace.deadLetters);
-  const hubCpu = w.cpuMicros + (linkAfter - linkBefore);
+  const counts = {
+    behindMs,
+    sent,
+    publishErrors: sim.last().publishErrors ?? 0,
+    lost,
+    duplicated,
+    deadLettered,
+  };
+  return { ...ingestReport(o, cpu, counts), plot: monitor.plot() };
+}
+
+/** mosquitto (the link user and every simulated edge) or a one-broker Kafka of 8 partitions. */
+async function startBroker(transport: 'mqtt' | 'kafka', edges: number) {
+  const hubPassword = 'hub-secret';
+  const users: Record<string, string> = { [LINK_USER]: hubPassword };
+  for (let i = 0; i < edges; i++) users[simulatedEdgeId(i)] = simulatedPassword(simulatedEdgeId(i));
+  const mosquitto = transport === 'mqtt' ? await startMosquitto({ users }) : undefined;
+  const kafka = transport === 'kafka' ? await startKafka({ partitions: 8 }) : undefined;
+  return {
+    transport,
+    pid: mosquitto?.pid ?? kafka?.pid,
+    /** How a link reaches it. */
+    linkArgs:
+      transport === 'mqtt'
+        ? ['--url', mosquitto!.url, '--username', LINK_USER, '--password', hubPassword, '--group', 'bench']
+        : ['--brokers', kafka!.broker],
+    /** How the simulator reaches it. */
+    simArgs: transport === 'mqtt' ? ['--url', mosquitto!.url] : ['--brokers', kafka!.broker],
+    async [Symbol.asyncDispose]() {
+      await kafka?.[Symbol.asyncDispose]();
+      await mosquitto?.[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** The hub's link processes, entries stamped with the device's time; stopped gracefully. */
+async function startLinks(
+  cluster: BenchCluster,
+  transport: 'mqtt' | 'kafka',
+  brokerArgs: string[],
+  links: number,
+) {
+  const common = ['--redis', cluster.server.url, '--prefix', cluster.keyspace.prefix];
+  const linkProcesses: DevicehubProcess[] = [];
+  for (let l = 1; l <= links; l++) {
+    const args = ['link', transport, ...common, ...brokerArgs, '--entry-time', 'device'];
+    if (transport === 'mqtt') args.push('--client-id', `bench-link-${l}`);
+    // DH_LINK_ARGS passes extra Node flags to link processes (e.g. --cpu-prof for profiling).
+    const nodeArgs = (process.env.DH_LINK_ARGS ?? '').split(' ').filter(Boolean);
+    const link = spawnDevicehub(args, { name: `link ${l}`, env: LOG_ENV, nodeArgs });
+    linkProcesses.push(link);
+    await link.ready;
+  }
+  return {
+    pids: linkProcesses.map((l) => l.child.pid),
+    [Symbol.asyncDispose]: async () => {
+      // Graceful stop, so a link run with --cpu-prof writes its profile; kill what hangs.
+      await Promise.all(
+        linkProcesses.map((l) => Promise.race([l.stop(), sleep(5000).then(() => l.kill('SIGKILL'))])),
+      );
+    },
+  };
+}
+
+const LOG_ENV = { DH_LOG_LEVEL: 'warn' };
+
+type Simulator = ReturnType<typeof startSimulator>;
+
+/** `devicehub simulate --report-json`: its reports as they come, the last one at hand. */
+function startSimulator(args: string[], broker: { simArgs: string[] }) {
+  const reports: SimReport[] = [];
+  let last: SimReport = {};
+  const child = spawnDevicehub(['simulate', ...args, ...broker.simArgs, '--report-json'], {
+    name: 'simulator',
+    env: LOG_ENV,
+    onLog: (line) => {
+      if (typeof line.sent === 'number') {
+        last = line as SimReport;
+        reports.push(last);
+      }
+    },
+  });
+  return { process: child, reports, last: () => last };
+}
+
+/** Stops the simulator and returns what the broker acknowledged to each edge. */
+async function simulatorTotals(sim: Simulator): Promise<number[]> {
+  sim.process.child.kill('SIGTERM');
+  await waitFor(() => sim.last().done === true, {
+    timeoutMs: 30_000,
+    message: 'the simulator to report its totals',
+  });
+  return sim.last().sentPerEdge ?? [];
+}
+
+interface CpuWindow {
+  readonly w: Window;
+  readonly linkMicros: number;
+  readonly brokerMicros: number;
+}
+
+/** The measured window: the nodes' counters, and the CPU the links and the broker spent in it. */
+async function measureWindow(
+  cluster: BenchCluster,
+  o: { linkPids: (number | undefined)[]; brokerPid: number | undefined; seconds: number },
+): Promise<CpuWindow> {
+  const linkCpu = () => o.linkPids.reduce<number>((sum, pid) => sum + processCpuMicros(pid), 0);
+  const [before, linkBefore, brokerBefore] = [
+    await cluster.stats(),
+    linkCpu(),
+    processCpuMicros(o.brokerPid),
+  ];
+  await sleep(o.seconds * 1000);
+  const [after, linkAfter, brokerAfter] = [await cluster.stats(), linkCpu(), processCpuMicros(o.brokerPid)];
+  return {
+    w: windowBetween(before, after),
+    linkMicros: linkAfter - linkBefore,
+    brokerMicros: brokerAfter - brokerBefore,
+  };
+}
+
+function ingestReport(
+  o: ScenarioOptions,
+  { w, linkMicros, brokerMicros }: CpuWindow,
+  c: {
+    behindMs: number;
+    sent: number;
+    publishErrors: number;
+    lost: number;
+    duplicated: number;
+    deadLettered: number;
+  },
+): Omit<ScenarioResult, 'plot'> {
+  const transport = o.transport ?? 'mqtt';
+  const workload = o.workload ?? 'legacy';
+  const { lost, duplicated, deadLettered } = c;
+  const hubCpu = w.cpuMicros + linkMicros;
   const perMsg = (micros: number) => Number((micros / Math.max(1, w.handled)).toFixed(2));
   const result = {
     scenario: 'ingest',
@@ -131,20 +221,20 @@ export async function ingestScenario(o: ScenarioOptions): Promise<ScenarioResult
     workload,
     edges: o.edges,
     nodes: o.nodes,
-    links,
+    links: o.links ?? 1,
     seconds: o.seconds,
     msgs: w.handled,
     msgsPerSec: Math.round(w.handled / w.seconds),
     latencyMs: { p50: w.latency.quantile(0.5), p99: w.latency.quantile(0.99), max: w.latency.max },
     cpuMicrosPerMsg: perMsg(hubCpu),
     cpuMicrosPerMsgNodes: perMsg(w.cpuMicros),
-    cpuMicrosPerMsgLinks: perMsg(linkAfter - linkBefore),
-    brokerCpuMicrosPerMsg: perMsg(brokerAfter - brokerBefore),
+    cpuMicrosPerMsgLinks: perMsg(linkMicros),
+    brokerCpuMicrosPerMsg: perMsg(brokerMicros),
     /** Hub CPU (links + nodes) for 1,000 edges of this workload, in cores: compares workloads. */
     hubCoresPer1000Edges: Number((hubCpu / 1e6 / w.seconds / (o.edges / 1000)).toFixed(3)),
-    simulatorBehindMs: behindMs,
-    sent,
-    publishErrors: last.publishErrors ?? 0,
+    simulatorBehindMs: c.behindMs,
+    sent: c.sent,
+    publishErrors: c.publishErrors,
     lost,
     duplicated,
     deadLettered,
@@ -173,5 +263,5 @@ export async function ingestScenario(o: ScenarioOptions): Promise<ScenarioResult
     { metric: 'duplicated', value: duplicated, target: '0', met: duplicated === 0 },
     { metric: 'deadLettered', value: deadLettered, target: '0', met: deadLettered === 0 },
   ];
-  return { result, targets, plot: monitor.plot() };
+  return { result, targets };
 }

@@ -14,11 +14,12 @@
  */
 import { createActorClient } from '../../actors/mod.ts';
 import { edgeActor } from '../../edge/mod.ts';
-import { startWebBackendStandIn, waitFor } from '../../infra/mod.ts';
+import { startWebBackendStandIn, type WebBackendStandIn, waitFor } from '../../infra/mod.ts';
 import { edgeId, startBenchCluster } from '../cluster.ts';
 import { httpClient } from '../http-client.ts';
 import type { Target } from '../report.ts';
 import { type ScenarioOptions, type ScenarioResult, sleep } from './common.ts';
+import type { HttpClient } from './gateway-polls.ts';
 
 const PERIOD_S = 20;
 const STALL_S = 60;
@@ -41,13 +42,39 @@ export async function outboxScenario(o: ScenarioOptions): Promise<ScenarioResult
   ]);
   const http = httpClient(gateway.url, 4);
   await using _http = { [Symbol.asyncDispose]: async () => http.close() };
-  const backlog = async () => {
-    const text = (await http.send('GET', '/metrics')).body;
-    return Number(/^devicehub_web_backend_backlog (\S+)$/m.exec(text)?.[1] ?? 0);
-  };
+  const client = createActorClient(cluster.bus, edgeActor);
+  const storm = startStorm((id, payload) => client.send(id, 'alarm', payload), o.edges);
+  const sampler = backlogSampler(http, backend);
 
-  // The storm: each edge starts an alarm at its slot of the period and ends it half a period later.
-  const client = createActorClient(cluster.redis, cluster.keyspace, edgeActor);
+  const drainSeconds = await stallAndRecover({ o, warmS, stallS, backend, sampler });
+  const alarmEvents = await storm.stop();
+  // Everything sent is delivered in the end (or the wait times out and `lost` says how many not).
+  const alarmsDelivered = () =>
+    [...backend.events.values()].filter((e) => e.type.startsWith('alarm.')).length;
+  await waitFor(() => alarmsDelivered() >= alarmEvents, { timeoutMs: 120_000, intervalMs: 500 }).catch(
+    () => {},
+  );
+  await sampler.sample();
+  process.stderr.write('\n');
+  return outboxReport({
+    o,
+    warmS,
+    stallS,
+    backend,
+    sampler,
+    alarmEvents,
+    lost: alarmEvents - alarmsDelivered(),
+    drainSeconds,
+  });
+}
+
+type Alarm = { alarm: string; phase: 'start' | 'end' };
+
+/**
+ * The storm: each edge starts an alarm at its slot of the period and ends it half a period later.
+ * `stop` ends it and returns how many alarm events it sent.
+ */
+function startStorm(send: (edgeId: string, alarm: Alarm) => Promise<unknown>, edges: number) {
   let alarmEvents = 0;
   let stopLoad = false;
   const load = (async () => {
@@ -58,22 +85,38 @@ export async function outboxScenario(o: ScenarioOptions): Promise<ScenarioResult
       const cycle = Math.floor(second / PERIOD_S);
       const slot = second % PERIOD_S;
       const sends: Promise<unknown>[] = [];
-      for (let i = slot; i < o.edges; i += PERIOD_S) {
-        sends.push(client.send(edgeId(i), 'alarm', { alarm: `storm-${cycle}`, phase: 'start' }));
+      for (let i = slot; i < edges; i += PERIOD_S) {
+        sends.push(send(edgeId(i), { alarm: `storm-${cycle}`, phase: 'start' }));
         alarmEvents++;
       }
       // Those that started half a period ago end now.
       const endSlot = (slot + PERIOD_S / 2) % PERIOD_S;
       const endCycle = slot >= PERIOD_S / 2 ? cycle : cycle - 1;
       if (endCycle >= 0)
-        for (let i = endSlot; i < o.edges; i += PERIOD_S) {
-          sends.push(client.send(edgeId(i), 'alarm', { alarm: `storm-${endCycle}`, phase: 'end' }));
+        for (let i = endSlot; i < edges; i += PERIOD_S) {
+          sends.push(send(edgeId(i), { alarm: `storm-${endCycle}`, phase: 'end' }));
           alarmEvents++;
         }
       await Promise.all(sends);
     }
   })();
+  return {
+    async stop(): Promise<number> {
+      stopLoad = true;
+      await load;
+      return alarmEvents;
+    },
+  };
+}
 
+type Sampler = ReturnType<typeof backlogSampler>;
+
+/** The gateway's backlog (its /metrics) and the backend's deliveries, sampled into a timeline. */
+function backlogSampler(http: HttpClient, backend: WebBackendStandIn) {
+  const backlog = async () => {
+    const text = (await http.send('GET', '/metrics')).body;
+    return Number(/^devicehub_web_backend_backlog (\S+)$/m.exec(text)?.[1] ?? 0);
+  };
   const timeline: { t: number; backlog: number; delivered: number }[] = [];
   const t0 = Date.now();
   let maxBacklog = 0;
@@ -96,46 +139,59 @@ export async function outboxScenario(o: ScenarioOptions): Promise<ScenarioResult
       await sample();
     }
   };
+  return { timeline, sample, phase, maxBacklog: () => maxBacklog };
+}
 
+/** The backend fine, stalled, then recovered; returns the seconds the backlog took to drain. */
+async function stallAndRecover(r: {
+  o: ScenarioOptions;
+  warmS: number;
+  stallS: number;
+  backend: WebBackendStandIn;
+  sampler: Sampler;
+}): Promise<number> {
+  const { o, backend, sampler } = r;
   console.error(
-    `bench outbox: ${o.edges} edges, ${o.edges / (PERIOD_S / 2)} alarm events/s; backend fine for ${warmS} s…`,
+    `bench outbox: ${o.edges} edges, ${o.edges / (PERIOD_S / 2)} alarm events/s; backend fine for ${r.warmS} s…`,
   );
-  await phase(warmS);
-  const before = Math.max(...timeline.slice(-5).map((x) => x.backlog));
+  await sampler.phase(r.warmS);
+  const before = Math.max(...sampler.timeline.slice(-5).map((x) => x.backlog));
   process.stderr.write('\n');
-  console.error(`bench outbox: the backend stalls for ${stallS} s…`);
+  console.error(`bench outbox: the backend stalls for ${r.stallS} s…`);
   backend.mode = 'stall';
-  await phase(stallS);
+  await sampler.phase(r.stallS);
   process.stderr.write('\n');
   console.error('bench outbox: the backend recovers; draining under the same load…');
   backend.mode = 'ok';
   const recovered = Date.now();
-  let drainSeconds = Number.NaN;
   for (let s = 0; s < 600; s++) {
     await sleep(1000);
-    if ((await sample()) <= Math.max(before, o.edges / (PERIOD_S / 2))) {
-      drainSeconds = Math.round((Date.now() - recovered) / 100) / 10;
-      break;
-    }
+    if ((await sampler.sample()) <= Math.max(before, o.edges / (PERIOD_S / 2)))
+      return Math.round((Date.now() - recovered) / 100) / 10;
   }
-  stopLoad = true;
-  await load;
-  // Everything sent is delivered in the end (or the wait times out and `lost` says how many not).
-  const alarmsDelivered = () =>
-    [...backend.events.values()].filter((e) => e.type.startsWith('alarm.')).length;
-  await waitFor(() => alarmsDelivered() >= alarmEvents, { timeoutMs: 120_000, intervalMs: 500 }).catch(
-    () => {},
-  );
-  await sample();
-  process.stderr.write('\n');
+  return Number.NaN;
+}
 
+function outboxReport(r: {
+  o: ScenarioOptions;
+  warmS: number;
+  stallS: number;
+  backend: WebBackendStandIn;
+  sampler: Sampler;
+  alarmEvents: number;
+  lost: number;
+  drainSeconds: number;
+}): ScenarioResult {
+  const { o, backend, drainSeconds } = r;
+  const maxBacklog = r.sampler.maxBacklog();
+  const timeline = r.sampler.timeline;
   const result = {
     edges: o.edges,
     alarmEventsPerSecond: o.edges / (PERIOD_S / 2),
-    stallSeconds: stallS,
-    alarmEvents,
+    stallSeconds: r.stallS,
+    alarmEvents: r.alarmEvents,
     delivered: backend.stats.delivered,
-    lost: alarmEvents - alarmsDelivered(),
+    lost: r.lost,
     duplicatesDelivered: backend.stats.duplicates,
     outOfOrder: backend.stats.outOfOrder,
     maxBacklog,
@@ -169,7 +225,7 @@ export async function outboxScenario(o: ScenarioOptions): Promise<ScenarioResult
     result,
     targets,
     plot: {
-      xLabel: `second (stall from ${warmS} to ${warmS + stallS})`,
+      xLabel: `second (stall from ${r.warmS} to ${r.warmS + r.stallS})`,
       x: timeline.map((x) => x.t),
       charts: [
         { label: 'backlog (events queued for the web backend)', values: timeline.map((x) => x.backlog) },

@@ -14,11 +14,13 @@ import {
   connectRedis,
   createKeyspace,
   execOrThrow,
+  type Keyspace,
   openPipeline,
   queueMessages,
+  type Redis,
   waitForReplicas,
 } from '../../bus/mod.ts';
-import { startRedisCluster } from '../../infra/redis-cluster.ts';
+import { type RedisCluster, startRedisCluster } from '../../infra/redis-cluster.ts';
 import { edgeId } from '../cluster.ts';
 import type { Plot, Target } from '../report.ts';
 import { type ScenarioOptions, type ScenarioResult, sleep } from './common.ts';
@@ -42,14 +44,56 @@ async function once(o: ScenarioOptions, replicas: number, label: string): Promis
   });
   const redis = connectRedis(cluster.url, { name: 'bench' });
   const keyspace = createKeyspace({ prefix: 'rf', shards: 1024, tagGroups: 16 });
+  const victim = await busiestMaster(cluster, keyspace);
+
+  const started = Date.now();
+  const writers = startWriters({ redis, keyspace, edges: o.edges, replicas });
+  const seconds = Math.max(6, Math.min(o.seconds, 20));
+  await sleep((seconds * 1000) / 2);
+  process.stderr.write(
+    `redis-failover (${label}): ${writers.acknowledged.size.toLocaleString('en')} acknowledged; killing a master…\n`,
+  );
+  await victim.server.kill();
+  // Its supervisor starts it again a few seconds later: it rejoins as the new master's replica.
+  await sleep(4000);
+  await victim.server.restart();
+  await sleep((seconds * 1000) / 2);
+  const { acknowledged, batchMs, failedBatches, longestStallMs } = await writers.stop();
+  const elapsed = (Date.now() - started) / 1000;
+  await cluster.healthy(60_000);
+
+  const lost = await countLost(redis, keyspace, acknowledged);
+  redis.disconnect();
+  batchMs.sort((a, b) => a - b);
+  const run = {
+    acknowledged: acknowledged.size,
+    lost,
+    failedBatches,
+    ackedPerSecond: Math.round(acknowledged.size / elapsed),
+    batchP99Ms: batchMs[Math.floor(batchMs.length * 0.99)] ?? 0,
+    longestStallMs,
+  };
+  process.stderr.write(`redis-failover (${label}): ${JSON.stringify(run)}\n`);
+  return run;
+}
+
+/** The master serving the most tag groups (the one whose failover hurts most). */
+async function busiestMaster(cluster: RedisCluster, keyspace: Keyspace) {
   const groupsOf = new Map<string, number>();
   for (let g = 0; g < keyspace.tagGroups; g++) {
     const master = await cluster.masterOf(keyspace.outbox(g));
     groupsOf.set(master.id, (groupsOf.get(master.id) ?? 0) + 1);
   }
   const victimId = [...groupsOf].sort((a, b) => b[1] - a[1])[0]![0];
-  const victim = cluster.nodes.find((n) => n.id === victimId)!;
+  return cluster.nodes.find((n) => n.id === victimId)!;
+}
 
+/**
+ * 8 writers appending batches of 50 messages as the links do, as fast as the cluster takes them,
+ * each batch acknowledged once written (and, with `replicas`, once that many replicas hold it).
+ */
+function startWriters(o: { redis: Redis; keyspace: Keyspace; edges: number; replicas: number }) {
+  const { redis, keyspace, replicas } = o;
   const acknowledged = new Set<string>();
   const batchMs: number[] = [];
   let failedBatches = 0;
@@ -83,23 +127,23 @@ async function once(o: ScenarioOptions, replicas: number, label: string): Promis
       }
     }
   };
-  const started = Date.now();
   const writers = Array.from({ length: 8 }, (_, w) => writer(w));
-  const seconds = Math.max(6, Math.min(o.seconds, 20));
-  await sleep((seconds * 1000) / 2);
-  process.stderr.write(
-    `redis-failover (${label}): ${acknowledged.size.toLocaleString('en')} acknowledged; killing a master…\n`,
-  );
-  await victim.server.kill();
-  // Its supervisor starts it again a few seconds later: it rejoins as the new master's replica.
-  await sleep(4000);
-  await victim.server.restart();
-  await sleep((seconds * 1000) / 2);
-  stop = true;
-  await Promise.all(writers);
-  const elapsed = (Date.now() - started) / 1000;
-  await cluster.healthy(60_000);
+  return {
+    acknowledged,
+    async stop() {
+      stop = true;
+      await Promise.all(writers);
+      return { acknowledged, batchMs, failedBatches, longestStallMs };
+    },
+  };
+}
 
+/** Acknowledged messages found in no mailbox. */
+async function countLost(
+  redis: Redis,
+  keyspace: Keyspace,
+  acknowledged: ReadonlySet<string>,
+): Promise<number> {
   const found = new Set<string>();
   for (let s = 0; s < keyspace.shards; s++) {
     for (const [, fields] of await redis.xrange(keyspace.shard(s).mailbox, '-', '+')) {
@@ -109,18 +153,7 @@ async function once(o: ScenarioOptions, replicas: number, label: string): Promis
   }
   let lost = 0;
   for (const n of acknowledged) if (!found.has(n)) lost++;
-  redis.disconnect();
-  batchMs.sort((a, b) => a - b);
-  const run = {
-    acknowledged: acknowledged.size,
-    lost,
-    failedBatches,
-    ackedPerSecond: Math.round(acknowledged.size / elapsed),
-    batchP99Ms: batchMs[Math.floor(batchMs.length * 0.99)] ?? 0,
-    longestStallMs,
-  };
-  process.stderr.write(`redis-failover (${label}): ${JSON.stringify(run)}\n`);
-  return run;
+  return lost;
 }
 
 export async function redisFailoverScenario(o: ScenarioOptions): Promise<ScenarioResult> {

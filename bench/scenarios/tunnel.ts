@@ -19,12 +19,13 @@ import mqtt from 'mqtt';
 import { TunnelExecutor } from '../../edge/agent/mod.ts';
 import { encodeCompact, uplinkTopic } from '../../edge/mod.ts';
 import { connectVia } from '../../gateway/mod.ts';
-import { frpBinary, startFrps, waitFor } from '../../infra/mod.ts';
-import { startBenchCluster } from '../cluster.ts';
+import { type FrpsServer, frpBinary, startFrps, waitFor } from '../../infra/mod.ts';
+import { type BenchCluster, startBenchCluster } from '../cluster.ts';
 import { HUB_PASSWORD, HUB_USER, registeredFleet, startMqttHub } from '../fleet.ts';
 import { httpClient, percentiles } from '../http-client.ts';
 import type { Target } from '../report.ts';
 import { type ScenarioOptions, type ScenarioResult, sleep } from './common.ts';
+import type { HttpClient } from './gateway-polls.ts';
 
 const OPERATORS = 25;
 const TOKEN = 'bench-frp-token';
@@ -37,37 +38,70 @@ export async function tunnelScenario(o: ScenarioOptions): Promise<ScenarioResult
   await cluster.startNode('node-1');
   await using mosquitto = await startMqttHub(cluster);
   await using frps = await startFrps({ token: TOKEN, tcpmux: true });
-  // The edges' services: one small HTTP server answers for all of them.
-  const service = createServer((_req, res) => res.writeHead(200).end('edge service'));
-  await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
-  await using _service = { [Symbol.asyncDispose]: () => new Promise<void>((r) => service.close(() => r())) };
-  const target = `127.0.0.1:${(service.address() as AddressInfo).port}`;
+  await using service = await startEdgeService();
 
   const fleet = registeredFleet(cluster, o.edges);
-  const ids = fleet.ids;
   const gateway = await cluster.startGateway(
     ['--tunnel-server', frps.address, '--tunnel-mux', `${frps.tcpmuxPort}:tunnels.bench`],
     fleet.prepare,
   );
-  const operatorKey = fleet.key();
   const http = httpClient(gateway.url, operators * 2);
   await using _http = { [Symbol.asyncDispose]: async () => http.close() };
-  const auth = { authorization: `Bearer ${operatorKey}` };
+  await using agents = await startEdgeAgents(mosquitto.url, service.target);
 
-  // The edges' agents: the real tunnel executor (one frpc per open tunnel), commands from MQTT.
-  await using executor = new TunnelExecutor({
+  // Watch frps and the pool while the operators work.
+  const watch = watchFrps(cluster, frps, o.seconds);
+  console.error(
+    `bench tunnel: ${operators} operators opening and closing tunnels to ${o.edges} edges for ${o.seconds} s…`,
+  );
+  const run = await runOperators({
+    operators,
+    ids: fleet.ids,
+    http,
+    operatorKey: fleet.key(),
+    frps,
+    o,
+    watch,
+  });
+  watch.stopTicker();
+  process.stderr.write('\n');
+  // Every tunnel closed: frpc gone, no client left at frps.
+  await waitFor(
+    async () => agents.executor.openTunnels.length === 0 && (await frps.info()).clientCounts === 0,
+    {
+      timeoutMs: 30_000,
+      message: 'every frpc to exit and leave frps',
+    },
+  ).catch(() => {});
+  watch.stop();
+  const idle = (await frps.info()).clientCounts;
+  return tunnelReport(o, { operators, ...run, idle, ...watch.peaks(), perSecond: watch.perSecond });
+}
+
+/** The edges' services: one small HTTP server answers for all of them. */
+async function startEdgeService() {
+  const service = createServer((_req, res) => res.writeHead(200).end('edge service'));
+  await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+  return {
+    target: `127.0.0.1:${(service.address() as AddressInfo).port}`,
+    [Symbol.asyncDispose]: () => new Promise<void>((r) => service.close(() => r())),
+  };
+}
+
+/** The edges' agents: the real tunnel executor (one frpc per open tunnel), commands from MQTT. */
+async function startEdgeAgents(mqttUrl: string, target: string) {
+  const executor = new TunnelExecutor({
     edgeId: 'sim',
     frpc: frpBinary('frpc'),
     token: TOKEN,
     services: { ssh: target, camera: target, console: target },
     dir: mkdtempSync(join(tmpdir(), 'dh-bench-frpc-')),
   });
-  const agents = await mqtt.connectAsync(mosquitto.url, {
+  const agents = await mqtt.connectAsync(mqttUrl, {
     username: HUB_USER,
     password: HUB_PASSWORD,
     protocolVersion: 5,
   });
-  await using _agents = { [Symbol.asyncDispose]: () => agents.endAsync() };
   agents.on('message', (topic, payload) => {
     const edgeId = topic.split('/')[2]!;
     const command = JSON.parse(payload.toString()) as {
@@ -89,89 +123,130 @@ export async function tunnelScenario(o: ScenarioOptions): Promise<ScenarioResult
       });
   });
   await agents.subscribeAsync('dh/v1/+/down', { qos: 1 });
+  return {
+    executor,
+    async [Symbol.asyncDispose]() {
+      await agents.endAsync();
+      await executor[Symbol.asyncDispose]();
+    },
+  };
+}
 
-  // Watch frps and the pool while the operators work.
+type FrpsWatch = ReturnType<typeof watchFrps>;
+
+/** Peaks of frps's clients and of the pool's ports (every 250 ms), and a progress line a second. */
+function watchFrps(cluster: BenchCluster, frps: FrpsServer, seconds: number) {
   let peakClients = 0;
   let peakPoolPorts = 0;
-  const perSecond: { opened: number; clients: number }[] = [];
   let opened = 0;
+  const perSecond: { opened: number; clients: number }[] = [];
   const watch = setInterval(async () => {
     const [info, pool] = await Promise.all([frps.info(), cluster.redis.hlen(cluster.keyspace.ports)]);
     peakClients = Math.max(peakClients, info.clientCounts);
     peakPoolPorts = Math.max(peakPoolPorts, pool);
   }, 250);
-  const seconds = o.seconds;
   const ticker = setInterval(async () => {
     perSecond.push({ opened, clients: (await frps.info()).clientCounts });
     process.stderr.write(
       `\r  ${perSecond.length}/${seconds} s  tunnels opened ${opened}  frp clients ${perSecond.at(-1)!.clients}   `,
     );
   }, 1000);
+  return {
+    perSecond,
+    countOpened: () => void opened++,
+    stopTicker: () => clearInterval(ticker),
+    stop: () => clearInterval(watch),
+    peaks: () => ({ peakClients, peakPoolPorts }),
+  };
+}
 
-  console.error(
-    `bench tunnel: ${operators} operators opening and closing tunnels to ${o.edges} edges for ${seconds} s…`,
-  );
+/** The operators, each opening a tunnel to one edge after another, reaching it and closing it. */
+async function runOperators(r: {
+  operators: number;
+  ids: readonly string[];
+  http: HttpClient;
+  operatorKey: string;
+  frps: FrpsServer;
+  o: ScenarioOptions;
+  watch: FrpsWatch;
+}) {
+  const { ids, http } = r;
+  const auth = { authorization: `Bearer ${r.operatorKey}` };
   const reachMs: number[] = [];
   const failures: string[] = [];
+  let opened = 0;
   let next = 0;
-  const end = Date.now() + seconds * 1000;
+  const end = Date.now() + r.o.seconds * 1000;
   await Promise.all(
-    Array.from({ length: operators }, async () => {
+    Array.from({ length: r.operators }, async () => {
       while (Date.now() < end) {
         const edgeId = ids[next++ % ids.length]!;
         const started = performance.now();
-        const r = await http.send(
+        const answer = await http.send(
           'POST',
           `/v1/edges/${edgeId}/tunnels`,
           auth,
           JSON.stringify({ services: ['ssh'], ttlSeconds: 600 }),
         );
-        if (r.status !== 202) {
-          failures.push(`POST ${edgeId}: ${r.status} ${r.body}`);
+        if (answer.status !== 202) {
+          failures.push(`POST ${edgeId}: ${answer.status} ${answer.body}`);
           continue;
         }
-        const tunnel = JSON.parse(r.body) as { id: string; services: { host: string }[] };
-        const host = tunnel.services[0]!.host;
-        // Reachable: frps routes the name to the edge's frpc and the service answers.
-        for (;;) {
-          const answer = await connectVia(
-            { host: '127.0.0.1', port: frps.tcpmuxPort! },
-            `${host}:22`,
-            2000,
-          ).then(
-            async (socket) => {
-              socket.write('GET / HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n');
-              let text = '';
-              for await (const chunk of socket) text += String(chunk);
-              return text;
-            },
-            () => '',
-          );
-          if (answer.includes('edge service')) break;
-          if (performance.now() - started > 30_000) {
-            failures.push(`${tunnel.id}: not reachable in 30 s`);
-            break;
-          }
-          await sleep(25);
-        }
+        const tunnel = JSON.parse(answer.body) as { id: string; services: { host: string }[] };
+        await untilReachable(r.frps, tunnel, started, failures);
         reachMs.push(performance.now() - started);
         opened++;
+        r.watch.countOpened();
         await http.send('DELETE', `/v1/edges/${edgeId}/tunnels/${tunnel.id}`, auth);
       }
     }),
   );
-  clearInterval(ticker);
-  process.stderr.write('\n');
-  // Every tunnel closed: frpc gone, no client left at frps.
-  await waitFor(async () => executor.openTunnels.length === 0 && (await frps.info()).clientCounts === 0, {
-    timeoutMs: 30_000,
-    message: 'every frpc to exit and leave frps',
-  }).catch(() => {});
-  clearInterval(watch);
-  const idle = (await frps.info()).clientCounts;
-  const open = percentiles(reachMs);
-  const publicPortsUsed = 2 + peakPoolPorts; // frps's bind port and its HTTP CONNECT port
+  return { reachMs, failures, opened };
+}
 
+/** Reachable: frps routes the name to the edge's frpc and the service answers (30 s at most). */
+async function untilReachable(
+  frps: FrpsServer,
+  tunnel: { id: string; services: { host: string }[] },
+  started: number,
+  failures: string[],
+): Promise<void> {
+  const host = tunnel.services[0]!.host;
+  for (;;) {
+    const answer = await connectVia({ host: '127.0.0.1', port: frps.tcpmuxPort! }, `${host}:22`, 2000).then(
+      async (socket) => {
+        socket.write('GET / HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n');
+        let text = '';
+        for await (const chunk of socket) text += String(chunk);
+        return text;
+      },
+      () => '',
+    );
+    if (answer.includes('edge service')) return;
+    if (performance.now() - started > 30_000) {
+      failures.push(`${tunnel.id}: not reachable in 30 s`);
+      return;
+    }
+    await sleep(25);
+  }
+}
+
+function tunnelReport(
+  o: ScenarioOptions,
+  m: {
+    operators: number;
+    reachMs: number[];
+    failures: string[];
+    opened: number;
+    idle: number;
+    peakClients: number;
+    peakPoolPorts: number;
+    perSecond: { opened: number; clients: number }[];
+  },
+): ScenarioResult {
+  const { operators, failures, opened, idle, peakClients, perSecond } = m;
+  const open = percentiles(m.reachMs);
+  const publicPortsUsed = 2 + m.peakPoolPorts; // frps's bind port and its HTTP CONNECT port
   const result = {
     edges: o.edges,
     concurrentTunnels: operators,

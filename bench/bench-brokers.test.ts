@@ -1,0 +1,95 @@
+/**
+ * Smoke test of the benchmark scenarios that need a broker or frp (bench/smoke.ts says what each
+ * case checks): ingest over mosquitto and over Kafka, the gateway (mosquitto, its downlink), and
+ * tunnels through a real frps and frpc. The rest are in bench.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { gatewayScenario } from './scenarios/gateway.ts';
+import { ingestScenario } from './scenarios/ingest.ts';
+import { tunnelScenario } from './scenarios/tunnel.ts';
+import { type Case, ms3, noLoss, smokeCases, tiny } from './smoke.ts';
+
+const cases: Case[] = [
+  ...(['mqtt', 'kafka'] as const).map(
+    (transport): Case => ({
+      name: `ingest over ${transport}`,
+      run: () => ingestScenario({ edges: 40, nodes: 1, seconds: 3, transport, workload: 'legacy', links: 1 }),
+      fields: [
+        'scenario',
+        'transport',
+        'workload',
+        'edges',
+        'nodes',
+        'links',
+        'seconds',
+        'msgs',
+        'msgsPerSec',
+        ...ms3('latencyMs'),
+        'cpuMicrosPerMsg',
+        'cpuMicrosPerMsgNodes',
+        'cpuMicrosPerMsgLinks',
+        'brokerCpuMicrosPerMsg',
+        'hubCoresPer1000Edges',
+        'simulatorBehindMs',
+        'sent',
+        'publishErrors',
+        'lost',
+        'duplicated',
+        'deadLettered',
+      ],
+      check: (r) => {
+        assert.equal(r.transport, transport);
+        assert.ok(Number(r.sent) > 40 * 3, `the simulated edges sent ${r.sent}`);
+        noLoss(r);
+        assert.equal(r.deadLettered, 0);
+        assert.ok(Number(r.msgs) > 0, 'messages were handled in the window');
+      },
+    }),
+  ),
+  {
+    name: 'gateway',
+    // 4 rounds of 25 tunnels, each to another edge: 100 edges.
+    run: () => gatewayScenario(tiny({ edges: 100, seconds: 1 })),
+    fields: [
+      'edges',
+      'config304PerSec',
+      'configLatencyMs.p50',
+      'configLatencyMs.p99',
+      'configLatencyAt',
+      'saturatedLatencyMs.p50',
+      'saturatedLatencyMs.p99',
+      'gatewayLoopLagMs.p99',
+      'gatewayLoopLagMs.max',
+      'not304',
+      ...ms3('propagationMs'),
+      ...ms3('tunnelOpenMs'),
+      'tunnels',
+    ],
+    check: (r) => {
+      assert.equal(r.not304, 0);
+      assert.equal(r.tunnels, 100);
+    },
+  },
+  {
+    name: 'tunnel',
+    run: () => tunnelScenario(tiny({ edges: 50, seconds: 3 })),
+    fields: [
+      'edges',
+      'concurrentTunnels',
+      'tunnelsOpened',
+      'failures',
+      'openToReachableMs.p50',
+      'openToReachableMs.p95',
+      'openToReachableMs.max',
+      'publicPortsUsed',
+      'frpsConnectionsIdle',
+      'frpsConnectionsPeak',
+    ],
+    check: (r) => {
+      assert.ok(Number(r.tunnelsOpened) > 0);
+      assert.equal(r.failures, 0);
+    },
+  },
+];
+
+smokeCases('bench scenarios with a broker, at a tiny size', cases);
