@@ -2,7 +2,7 @@
  * Sending messages to actors from any process: the gateway, link adapters, tests, other actors.
  * A send resolves once the message is in the actor's mailbox in Redis.
  */
-import { appendMessages, type Keyspace, type MailboxMessage, type Redis } from '../bus/mod.ts';
+import type { Bus, MailboxMessage } from '../bus/mod.ts';
 import type { ActorDefinition, HandlerMap, PayloadOf } from './define.ts';
 
 export interface ActorClient<H> {
@@ -17,21 +17,18 @@ export interface ActorClient<H> {
 }
 
 export function createActorClient<S, H extends HandlerMap<S>>(
-  redis: Redis,
-  keyspace: Keyspace,
+  bus: Bus,
   definition: ActorDefinition<S, H, HandlerMap<S>>,
 ): ActorClient<H> {
   const address = (id: string) => `${definition.type}/${id}`;
   return {
     address,
     async send(id, method, payload) {
-      const [entryId] = await appendMessages(redis, keyspace, [{ address: address(id), method, payload }]);
+      const [entryId] = await bus.enqueue([{ address: address(id), method, payload }]);
       return entryId!;
     },
     sendMany(messages) {
-      return appendMessages(
-        redis,
-        keyspace,
+      return bus.enqueue(
         messages.map(
           (m): MailboxMessage => ({ address: address(m.id), method: m.method, payload: m.payload }),
         ),

@@ -54,7 +54,7 @@ describe('Redis Cluster failover', { timeout: 180_000 }, () => {
     const [victimId, victimGroups] = [...groupsOf].sort((x, y) => y[1].length - x[1].length)[0]!;
     const victim = cluster.nodes.find((n) => n.id === victimId)!;
 
-    const client = createActorClient(redis, keyspace, counterActor);
+    const client = createActorClient(bus, counterActor);
     const actors = 40;
     const rounds = 60;
     let failedSends = 0;

@@ -35,7 +35,7 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
     await using a = spawn(keyspace, 'a');
     await using b = spawn(keyspace, 'b');
     await Promise.all([a.ready, b.ready]);
-    const client = createActorClient(t.redis, keyspace, counterActor);
+    const client = createActorClient(t.bus(keyspace), counterActor);
     const actors = 50;
     const rounds = 60;
     for (let seq = 1; seq <= rounds; seq++) {
@@ -66,7 +66,7 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
     const ids = ['a', 'b', 'c'];
     const nodes = new Map(ids.map((id) => [id, spawn(keyspace, id)]));
     await Promise.all([...nodes.values()].map((n) => n.ready));
-    const client = createActorClient(t.redis, keyspace, counterActor);
+    const client = createActorClient(t.bus(keyspace), counterActor);
     const actors = 30;
     let seq = 0;
     let sending = true;
@@ -115,7 +115,7 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
     const keyspace = t.keyspace();
     await using a = spawn(keyspace, 'a');
     await a.ready;
-    const client = createActorClient(t.redis, keyspace, counterActor);
+    const client = createActorClient(t.bus(keyspace), counterActor);
     await client.send('f', 'slowAdd', { seq: 1, ms: 1500 });
     await waitFor(() => a.logs.some((l) => l.msg === 'slowAdd started'), {
       message: 'a to start the slow turn',
@@ -181,7 +181,7 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
     const a = spawn(keyspace, 'a');
     await a.ready;
     const armedAt = Date.now();
-    await createActorClient(t.redis, keyspace, alarmClockActor).send('t1', 'arm', { delayMs: 1200 });
+    await createActorClient(t.bus(keyspace), alarmClockActor).send('t1', 'arm', { delayMs: 1200 });
     await waitFor(async () => (await stateOf<AlarmClockState>(keyspace, 'clock/t1'))?.armed === 1, {
       message: 'armed',
     });
@@ -203,7 +203,7 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
 
   it('dead-letters a message that kills the nodes handling it, and only that message', async () => {
     const keyspace = t.keyspace();
-    const client = createActorClient(t.redis, keyspace, counterActor);
+    const client = createActorClient(t.bus(keyspace), counterActor);
     await client.send('z', 'add', { seq: 1 });
     await client.send('z', 'crash', null);
     await client.send('z', 'add', { seq: 2 });

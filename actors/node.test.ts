@@ -57,7 +57,7 @@ describe('hub node (in process, real Redis)', () => {
       nodeId: 'b',
       ...fast,
     });
-    const client = createActorClient(t.redis, keyspace, counterActor);
+    const client = createActorClient(t.bus(keyspace), counterActor);
     const actors = 40;
     const perActor = 30;
     for (let seq = 1; seq <= perActor; seq++) {
@@ -92,7 +92,7 @@ describe('hub node (in process, real Redis)', () => {
 
   it('skips entries already reflected in the persisted state (no double application on redelivery)', async () => {
     const keyspace = t.keyspace();
-    const client = createActorClient(t.redis, keyspace, counterActor);
+    const client = createActorClient(t.bus(keyspace), counterActor);
     const ids = await client.sendMany([1, 2, 3].map((seq) => ({ id: 'x', method: 'add', payload: { seq } })));
     // As if a node had applied and committed the first two, then died before acknowledging.
     const shard = keyspace.shard(keyspace.shardOf('counter/x'));
@@ -120,7 +120,7 @@ describe('hub node (in process, real Redis)', () => {
       maxAttempts: 3,
       ...fast,
     });
-    const client = createActorClient(t.redis, keyspace, counterActor);
+    const client = createActorClient(t.bus(keyspace), counterActor);
     await client.send('p', 'flaky', { seq: 1, ok: true });
     await client.send('p', 'flaky', { seq: 2 });
     await client.send('p', 'flaky', { seq: 3, terminal: true });
@@ -145,7 +145,7 @@ describe('hub node (in process, real Redis)', () => {
     await t.redis.xadd(mailbox, '*', 'garbage', 'yes');
     await t.redis.xadd(mailbox, '*', 'a', 'nosuchtype/1', 'm', 'add', 'p', '{}', 't', '1');
     await t.redis.xadd(mailbox, '*', 'a', 'counter/m', 'm', 'nosuchmethod', 'p', '{}', 't', '1');
-    await createActorClient(t.redis, keyspace, counterActor).send('m', 'add', { seq: 1 });
+    await createActorClient(t.bus(keyspace), counterActor).send('m', 'add', { seq: 1 });
     await waitFor(async () => (await counterState(keyspace, 'm'))?.count === 1, {
       message: 'the good message',
     });
@@ -166,7 +166,7 @@ describe('hub node (in process, real Redis)', () => {
       actors: [alarmClockActor],
       ...fast,
     });
-    const client = createActorClient(t.redis, keyspace, alarmClockActor);
+    const client = createActorClient(t.bus(keyspace), alarmClockActor);
     await client.send('k1', 'arm', { delayMs: 200 });
     await client.send('k2', 'arm', { delayMs: 300 });
     await client.send('k2', 'disarm', null);
@@ -199,7 +199,7 @@ describe('hub node (in process, real Redis)', () => {
       nodeId: 'b',
       ...fast,
     });
-    const client = createActorClient(t.redis, keyspace, counterActor);
+    const client = createActorClient(t.bus(keyspace), counterActor);
     let sent = 0;
     const sending = (async () => {
       for (let seq = 1; seq <= 40; seq++) {

@@ -24,7 +24,7 @@ describe('hub nodes as processes, when Redis fails', { timeout: 180_000 }, () =>
     await using a = spawn(keyspace, 'a');
     await using b = spawn(keyspace, 'b');
     await Promise.all([a.ready, b.ready]);
-    const client = createActorClient(t.redis, keyspace, counterActor);
+    const client = createActorClient(t.bus(keyspace), counterActor);
     const actors = 20;
     const rounds = 40;
     let seq = 1;

@@ -56,8 +56,7 @@ export function registeredFleet(cluster: BenchCluster, edges: number) {
       const database = await openDatabase({ dataDir });
       await registerEdges(
         database.db,
-        cluster.redis,
-        cluster.keyspace,
+        cluster.bus,
         ids.map((id) => ({ id, secret: simulatedPassword(id) })),
       );
       operatorKey = (await createApiKey(database.db, { name: 'bench', scope: 'operator' })).key;

@@ -8,7 +8,7 @@ import type { DeadLetterBudget, DeadLetterInput } from './dead-letters.ts';
 import type { MailboxMessage } from './entry.ts';
 import type { Keyspace } from './keys.ts';
 import type { EncodedMessage, ShardRead } from './mailbox.ts';
-import { allocatedPorts as allocatedPortsOf, type PortRange } from './port-pool.ts';
+import type { PortRange } from './port-pool.ts';
 import type { Redis } from './redis.ts';
 import type { RawShardEntries } from './replies.ts';
 
@@ -135,8 +135,4 @@ export function releasePorts(
   claims: readonly string[] = [],
 ): Promise<number> {
   return on(redis, keyspace).releasePorts({ owner, ports, claims });
-}
-
-export function allocatedPorts(redis: Redis, keyspace: Keyspace): Promise<Map<number, string>> {
-  return allocatedPortsOf(on(redis, keyspace));
 }

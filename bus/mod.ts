@@ -64,7 +64,6 @@ export {
 export { ensureLayout } from './layout.ts';
 export type { AcquireLeases, ReleaseLeases, RenewLeases } from './leases.ts';
 export {
-  allocatedPorts,
   allocatePorts,
   appendMessages,
   claimPending,
@@ -94,6 +93,7 @@ export { liveMembers } from './membership.ts';
 export type { HoldLease } from './named-lease.ts';
 export { execOrThrow, openPipeline } from './pipeline.ts';
 export type { AllocatePorts, PortRange, ReleasePorts } from './port-pool.ts';
+export { allocatedPorts } from './port-pool.ts';
 export type { PipelineReply, Queued } from './queued.ts';
 export type { ConnectOptions, Redis } from './redis.ts';
 export { connectRedis, duplicateRedis, isCluster } from './redis.ts';

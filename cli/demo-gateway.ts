@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from '../actors/mod.ts';
-import type { Keyspace, Redis } from '../bus/mod.ts';
+import { type Keyspace, openBus, type Redis } from '../bus/mod.ts';
 import { simulatedEdgeId, simulatedPassword } from '../edge/mod.ts';
 import {
   type BrokerAdminOptions,
@@ -30,7 +30,7 @@ export async function startDemoGateway(o: {
   logger?: Logger;
 }) {
   const database = await openDatabase({ dataDir: resolve('.devicehub/pglite') });
-  await registerEdges(database.db, o.redis, o.keyspace, [
+  await registerEdges(database.db, openBus(o), [
     ...Array.from({ length: o.edges }, (_, i) => ({
       id: simulatedEdgeId(i),
       secret: simulatedPassword(simulatedEdgeId(i)),

@@ -21,7 +21,7 @@ describe('devicehub node', { timeout: 30_000 }, () => {
       },
     );
     await node.ready;
-    await createActorClient(t.redis, keyspace, edgeActor).send('M-1', 'telemetry', {
+    await createActorClient(t.bus(keyspace), edgeActor).send('M-1', 'telemetry', {
       kind: 'status',
       data: { floor: 2 },
     });

@@ -1,6 +1,6 @@
 /** What the gateway's routes work with: one object, built once per gateway process. */
 import type { Logger } from '../actors/mod.ts';
-import type { Keyspace, PortRange, Redis } from '../bus/mod.ts';
+import type { Bus, Keyspace, PortRange, Redis } from '../bus/mod.ts';
 import type { BrokerIdentities } from '../edge/broker/mod.ts';
 import type { Authenticator } from './auth.ts';
 import type { Db } from './db/database.ts';
@@ -11,6 +11,8 @@ export interface GatewayDeps {
   readonly db: Db;
   readonly redis: Redis;
   readonly keyspace: Keyspace;
+  /** The bus over `redis` and `keyspace`. */
+  readonly bus: Bus;
   readonly view: FleetView;
   readonly auth: Authenticator;
   readonly log: Logger;

@@ -3,7 +3,7 @@
  * its shard, read for a page of edges in one Redis round trip.
  */
 import { readActorState } from '../actors/mod.ts';
-import { execOrThrow, type Keyspace, openBus, openPipeline, type Redis } from '../bus/mod.ts';
+import { type Bus, execOrThrow } from '../bus/mod.ts';
 import type { EdgeState } from '../edge/mod.ts';
 
 export interface EdgeView {
@@ -18,12 +18,9 @@ export interface EdgeView {
   readonly node: string | null;
 }
 
-export async function readEdgeViews(
-  redis: Redis,
-  keyspace: Keyspace,
-  ids: readonly string[],
-): Promise<Map<string, EdgeView>> {
-  const pipeline = openPipeline(redis);
+export async function readEdgeViews(bus: Bus, ids: readonly string[]): Promise<Map<string, EdgeView>> {
+  const { keyspace } = bus;
+  const pipeline = bus.pipeline();
   for (const id of ids) {
     const shard = keyspace.shard(keyspace.shardOf(`edge/${id}`));
     pipeline.hget(shard.state, `edge/${id}`);
@@ -51,20 +48,16 @@ export async function readEdgeViews(
 }
 
 /** An edge actor's checkpointed state, if it has one. */
-export async function readEdgeState(
-  redis: Redis,
-  keyspace: Keyspace,
-  id: string,
-): Promise<EdgeState | undefined> {
-  return (await readActorState<EdgeState>(openBus({ redis, keyspace }), `edge/${id}`))?.state;
+export async function readEdgeState(bus: Bus, id: string): Promise<EdgeState | undefined> {
+  return (await readActorState<EdgeState>(bus, `edge/${id}`))?.state;
 }
 
 /** The command records an edge actor keeps. */
-export async function readCommands(redis: Redis, keyspace: Keyspace, id: string) {
-  return (await readEdgeState(redis, keyspace, id))?.commands ?? {};
+export async function readCommands(bus: Bus, id: string) {
+  return (await readEdgeState(bus, id))?.commands ?? {};
 }
 
 /** The tunnels an edge actor keeps (live state, fresher than the database's copy). */
-export async function readTunnels(redis: Redis, keyspace: Keyspace, id: string) {
-  return (await readEdgeState(redis, keyspace, id))?.tunnels ?? {};
+export async function readTunnels(bus: Bus, id: string) {
+  return (await readEdgeState(bus, id))?.tunnels ?? {};
 }

@@ -54,7 +54,7 @@ for (const which of DATABASES)
         404,
       );
       await using _node = await t.hub(s.keyspace);
-      await createActorClient(t.redis, s.keyspace, edgeActor).send('F-1', 'telemetry', {
+      await createActorClient(t.bus(s.keyspace), edgeActor).send('F-1', 'telemetry', {
         kind: 'status',
         seq: 1,
         boot: 'b',

@@ -66,7 +66,7 @@ describe('live events', { timeout: 30_000 }, () => {
     });
     assert.equal(browser.ws.protocol, 'devicehub.v1');
 
-    const client = createActorClient(t.redis, keyspace, edgeActor);
+    const client = createActorClient(t.bus(keyspace), edgeActor);
     await client.send('W-1', 'alarm', { alarm: 'smoke', phase: 'start' });
     await client.send('W-2', 'alarm', { alarm: 'trapped', phase: 'start' });
     await client.send('W-2', 'alarm', { alarm: 'trapped', phase: 'end' });

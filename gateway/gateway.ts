@@ -6,7 +6,7 @@
  */
 import { type ServerType, serve } from '@hono/node-server';
 import { type Logger, silentLogger } from '../actors/mod.ts';
-import type { Keyspace, Redis } from '../bus/mod.ts';
+import { type Bus, type Keyspace, openBus, type Redis } from '../bus/mod.ts';
 import { ADMIN_USER, BrokerIdentities, DynsecClient } from '../edge/broker/mod.ts';
 import { createApp } from './app.ts';
 import { Authenticator } from './auth.ts';
@@ -80,6 +80,7 @@ export interface Gateway extends AsyncDisposable {
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const log = (options.logger ?? silentLogger).child({ component: 'gateway' });
   const { redis, keyspace } = options;
+  const bus = openBus({ redis, keyspace });
   const db = options.database.db;
   const name = options.name ?? `gateway-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const partitions = await keepAlarmPartitions(db, log);
@@ -94,7 +95,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (what.startsWith('edge/') || what.startsWith('api-key/')) auth.forget();
     },
   }).start();
-  const { webBackend, sink } = startOutbox(options, { db, name, log });
+  const { webBackend, sink } = startOutbox(options, { db, bus, name, log });
   const feed = await new EventFeed({ redis, keyspace, logger: log }).start();
   const { dynsec, broker, reconciler } = startBrokerAdmin(options.broker, { db, log });
   const tunnels = { ...DEFAULT_TUNNEL_SETTINGS, ...options.tunnels };
@@ -102,6 +103,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     db,
     redis,
     keyspace,
+    bus,
     view,
     auth,
     log,
@@ -119,7 +121,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await reconciler?.stop();
     await dynsec?.close();
   };
-  const terminalDeps: TerminalDeps = { db, redis, keyspace, auth, tunnels, log };
+  const terminalDeps: TerminalDeps = { db, bus, auth, tunnels, log };
   return {
     app,
     view,
@@ -149,28 +151,25 @@ async function keepAlarmPartitions(db: Db, log: Logger): Promise<NodeJS.Timeout>
 /** The outbox sink (alarm history, tunnel states) and, when configured, delivery to the web backend. */
 function startOutbox(
   options: GatewayOptions,
-  { db, name, log }: { db: Db; name: string; log: Logger },
+  { db, bus, name, log }: { db: Db; bus: Bus; name: string; log: Logger },
 ): { webBackend: WebBackendOutbox | undefined; sink: OutboxSink } {
-  const { redis, keyspace } = options;
   const webBackend =
     options.webBackend === undefined
       ? undefined
       : new WebBackendOutbox(options.webBackend, {
-          redis,
-          keyspace,
+          bus,
           holder: name,
           logger: log,
           leaseTtlMs: options.leaseTtlMs,
         }).startDelivery();
   const sink = new OutboxSink({
-    redis,
-    keyspace,
+    bus,
     holder: name,
     logger: log,
     leaseTtlMs: options.leaseTtlMs,
     handlers: [
       recordAlarms(db),
-      recordTunnels(db, redis, keyspace),
+      recordTunnels(db, bus),
       ...(webBackend === undefined ? [] : [webBackend.enqueue]),
     ],
   }).start();

@@ -11,7 +11,6 @@ import {
   deadLetterEdgeCount,
   deadLetterTotals,
   execOrThrow,
-  openBus,
   openPipeline,
   topDeadLetterEdges,
 } from '../bus/mod.ts';
@@ -28,7 +27,7 @@ export interface GatewayMetrics {
 }
 
 export function createMetrics(
-  deps: Pick<GatewayDeps, 'db' | 'redis' | 'keyspace' | 'view' | 'webBackend'>,
+  deps: Pick<GatewayDeps, 'db' | 'redis' | 'keyspace' | 'bus' | 'view' | 'webBackend'>,
 ): GatewayMetrics {
   const registry = new Registry();
   // The process's own: CPU, memory, event-loop lag, GC pauses (prefixed devicehub_gateway_).
@@ -41,7 +40,7 @@ export function createMetrics(
   return { registry, middleware };
 }
 
-type MetricsDeps = Pick<GatewayDeps, 'db' | 'redis' | 'keyspace' | 'webBackend'>;
+type MetricsDeps = Pick<GatewayDeps, 'db' | 'redis' | 'keyspace' | 'bus' | 'webBackend'>;
 
 /** The gateway's own requests: durations by method, route pattern and status; errors by status. */
 function httpMetrics(registry: Registry): MiddlewareHandler {
@@ -73,7 +72,7 @@ function httpMetrics(registry: Registry): MiddlewareHandler {
 
 /** Every hub node's published stats: shards, actors, messages handled and dead-lettered, RSS. */
 function nodeMetrics(registry: Registry, deps: MetricsDeps): void {
-  const bus = openBus(deps);
+  const { bus } = deps;
   // One read of the nodes' stats serves all five node gauges of a scrape.
   let read: { at: number; stats: ReturnType<typeof readNodeStats> } | undefined;
   const nodeStats = () => {
@@ -173,7 +172,7 @@ function streamMetrics(registry: Registry, { redis, keyspace }: MetricsDeps): vo
 
 /** What edges send wrong, per error code and for the worst edges. */
 function deadLetterMetrics(registry: Registry, deps: MetricsDeps): void {
-  const bus = openBus(deps);
+  const { bus } = deps;
   // What edges send wrong, with a cardinality that does not grow with the fleet: totals per error
   // code (a fixed set), how many edges have any, and the TOP_DEAD_LETTER_EDGES worst edges only
   // (50,000 edges would be 50,000 series; the count of any one edge is in /v1/dead-letters?edge=).

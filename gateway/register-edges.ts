@@ -4,15 +4,14 @@
  * registered keep their secret.
  */
 import { eq } from 'drizzle-orm';
-import type { Keyspace, Redis } from '../bus/mod.ts';
+import type { Bus } from '../bus/mod.ts';
 import type { Db } from './db/database.ts';
 import { edges } from './db/schema.ts';
 import { hashSecret } from './secrets.ts';
 
 export async function registerEdges(
   db: Db,
-  redis: Redis,
-  keyspace: Keyspace,
+  bus: Bus,
   list: readonly { id: string; secret: string; groupId?: string }[],
 ): Promise<void> {
   for (let i = 0; i < list.length; i += 1000) {
@@ -21,7 +20,7 @@ export async function registerEdges(
       .insert(edges)
       .values(chunk.map((e) => ({ id: e.id, groupId: e.groupId ?? null, secretHash: hashSecret(e.secret) })))
       .onConflictDoNothing();
-    await redis.sadd(keyspace.fleet, ...chunk.map((e) => e.id));
+    await bus.redis.sadd(bus.keyspace.fleet, ...chunk.map((e) => e.id));
   }
 }
 

@@ -249,7 +249,7 @@ describe('edge actor on a hub node', () => {
       logger: captureLogger(lines),
       ...FAST_HUB,
     });
-    await createActorClient(t.redis, keyspace, edgeActor).send('E-LOG', 'tunnelOpen', {
+    await createActorClient(t.bus(keyspace), edgeActor).send('E-LOG', 'tunnelOpen', {
       id: 'T-LOG',
       services: [{ name: 'ssh', remotePort: 20001 }],
       expiresAt: Date.now() + 60_000,
@@ -271,7 +271,7 @@ describe('edge actor on a hub node', () => {
       actors: [actor],
       ...FAST_HUB,
     });
-    await createActorClient(t.redis, keyspace, actor).send('E-9', 'telemetry', {
+    await createActorClient(t.bus(keyspace), actor).send('E-9', 'telemetry', {
       kind: 'status',
       seq: 1,
       data: { floor: 2 },

@@ -59,7 +59,7 @@ describe('edge agent over Kafka', { timeout: 90_000 }, () => {
     assert.ok(kafkaLink.stats.enqueued >= 6, 'Kafka carried what came after the move');
     assert.equal(h.links[0]!.stats.enqueued, 3, 'birth, status and alarm came over MQTT');
 
-    await createActorClient(t.redis, keyspace, edgeActor).send('E-5', 'command', {
+    await createActorClient(t.bus(keyspace), edgeActor).send('E-5', 'command', {
       id: 'k-1',
       type: 'echo',
       args: { over: 'kafka' },

@@ -57,7 +57,7 @@ describe('commands to edges', { timeout: 60_000 }, () => {
           ),
       },
     }).start();
-    const client = createActorClient(t.redis, keyspace, edgeActor);
+    const client = createActorClient(t.bus(keyspace), edgeActor);
     const command = async (id: string) =>
       (await t.edgeState(keyspace, 'E-3'))?.commands?.[id] as CommandRecord | undefined;
 
@@ -93,7 +93,7 @@ describe('commands to edges', { timeout: 60_000 }, () => {
   it('fails a command to an edge that never answers when its deadline passes', async () => {
     const keyspace = t.keyspace();
     await using _node = await t.hub(keyspace);
-    await createActorClient(t.redis, keyspace, edgeActor).send('E-404', 'command', {
+    await createActorClient(t.bus(keyspace), edgeActor).send('E-404', 'command', {
       id: 'x',
       type: 'echo',
       deadline: Date.now() + 300,

@@ -120,7 +120,7 @@ describe('the dashboard', { timeout: 60_000 }, () => {
       await page.evaluate(() => Object.assign(globalThis, { samePage: true }));
 
       // D-03 raises an alarm (and so comes online): the table, the tiles and the alarm list follow.
-      await createActorClient(t.redis, keyspace, edgeActor).send('D-03', 'alarm', {
+      await createActorClient(t.bus(keyspace), edgeActor).send('D-03', 'alarm', {
         alarm: 'smoke',
         phase: 'start',
       });

@@ -45,7 +45,7 @@ describe('outbox to the web backend', { timeout: 90_000 }, () => {
       },
     });
     for (const g of gateways) cleanup.push(() => g.stop());
-    const client = createActorClient(t.redis, keyspace, edgeActor);
+    const client = createActorClient(t.bus(keyspace), edgeActor);
     const edges = Array.from({ length: 12 }, (_, i) => `O-${i}`);
     let seq = 0;
     /** Each edge raises and clears `n` alarms: 2n events per edge, plus its first edge.online. */
@@ -122,7 +122,7 @@ describe('outbox to the web backend', { timeout: 90_000 }, () => {
       () => gateway.stop(),
     );
     backend.refuseEdges.add('BAD');
-    const client = createActorClient(t.redis, keyspace, edgeActor);
+    const client = createActorClient(t.bus(keyspace), edgeActor);
     await client.send('BAD', 'alarm', { alarm: 'smoke', phase: 'start' });
     await client.send('GOOD', 'alarm', { alarm: 'smoke', phase: 'start' });
     await waitFor(() => backend.stats.delivered === 2, { message: 'GOOD’s online and alarm delivered' });

@@ -8,7 +8,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Job, type Processor, type Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Logger } from '../../actors/mod.ts';
-import { dropLease, holdLease, type Keyspace, type Redis, toError } from '../../bus/mod.ts';
+import { type Bus, type Redis, toError, webhookLease } from '../../bus/mod.ts';
 
 /** The web-backend options with their defaults filled in. */
 export interface DeliveryOptions {
@@ -21,8 +21,7 @@ export interface DeliveryOptions {
 }
 
 export interface DeliveryDeps {
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
+  readonly bus: Bus;
   readonly holder: string;
   readonly leaseTtlMs?: number;
   readonly log: Logger;
@@ -57,11 +56,11 @@ export class PartitionDelivery {
   }
 
   async #leases(): Promise<void> {
-    const { redis, keyspace, holder, leaseTtlMs = 10_000, log } = this.#deps;
+    const { bus, holder, leaseTtlMs = 10_000, log } = this.#deps;
     while (!this.#stop.signal.aborted) {
       for (let p = 0; p < this.#o.partitions && !this.#stop.signal.aborted; p++) {
         try {
-          const holds = await holdLease(redis, keyspace, leaseName(p), holder, leaseTtlMs);
+          const holds = await bus.holdLease({ name: webhookLease(p), holder, ttlMs: leaseTtlMs });
           const held = this.#held.get(p);
           if (holds && held === undefined) this.#held.set(p, await this.#startWorker(p));
           if (!holds && held !== undefined) {
@@ -102,12 +101,12 @@ export class PartitionDelivery {
   async stop(): Promise<void> {
     this.#stop.abort();
     await this.#leaseLoop;
-    const { redis, keyspace, holder } = this.#deps;
+    const { bus, holder } = this.#deps;
     await Promise.all(
       [...this.#held].map(async ([p, { worker, running }]) => {
         await worker.close();
         await running.catch(() => {});
-        await dropLease(redis, keyspace, leaseName(p), holder).catch(() => {});
+        await bus.dropLease(webhookLease(p), holder).catch(() => false);
       }),
     );
     this.#held.clear();
@@ -116,11 +115,11 @@ export class PartitionDelivery {
 
 /** A partition's worker: one job at a time, at the partition's share of the rate limit. */
 function openWorker(o: DeliveryOptions, deps: DeliveryDeps, p: number, process: Processor): Worker {
-  const { queues, connection, keyspace, log, stats } = deps;
+  const { queues, connection, bus, log, stats } = deps;
   const perPartition = Math.max(1, Math.ceil(o.ratePerSecond / o.partitions));
   const worker = new Worker(queues[p]!.name, process, {
     connection,
-    prefix: keyspace.bullPrefix,
+    prefix: bus.keyspace.bullPrefix,
     concurrency: 1,
     autorun: false,
     limiter: { max: perPartition, duration: 1000 },
@@ -198,6 +197,3 @@ async function postEvent(o: DeliveryOptions, job: Job, attempt: number): Promise
     return toError(error).message;
   }
 }
-
-/** The named lease that makes one worker in the cluster deliver a partition. */
-const leaseName = (p: number) => `webhook-${p}`;

@@ -26,7 +26,7 @@ for (const which of DATABASES)
       // This month's table and the next two exist; creating them again is harmless.
       const again = await ensureAlarmPartitions(s.database.db);
       assert.equal(again.length, 3);
-      const client = createActorClient(t.redis, s.keyspace, edgeActor);
+      const client = createActorClient(t.bus(s.keyspace), edgeActor);
       await client.send('H-1', 'alarm', { alarm: 'smoke', phase: 'start', ts: Date.now() - 5000 });
       await client.send('H-1', 'alarm', { alarm: 'smoke', phase: 'end' });
       const list = async () => {

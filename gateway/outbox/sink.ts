@@ -9,15 +9,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
-import {
-  dropLease,
-  duplicateRedis,
-  holdLease,
-  type Keyspace,
-  type Redis,
-  runScript,
-  toError,
-} from '../../bus/mod.ts';
+import { type Bus, duplicateRedis, type Redis, sinkLease, toError } from '../../bus/mod.ts';
 import { type OutboxItem, toItems } from './events.ts';
 
 /** The outbox consumer group of the gateways. */
@@ -26,8 +18,7 @@ export const SINK_GROUP = 'gateway';
 export type SinkHandler = (items: readonly OutboxItem[]) => Promise<void>;
 
 export interface OutboxSinkOptions {
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
+  readonly bus: Bus;
   /** Run on every batch, one after another, before it is acknowledged. */
   readonly handlers: readonly SinkHandler[];
   /** This gateway's name in the leases (default `gateway-<pid>-<random>`). */
@@ -50,8 +41,7 @@ export class OutboxSink implements AsyncDisposable {
 
   constructor(options: OutboxSinkOptions) {
     this.#o = {
-      redis: options.redis,
-      keyspace: options.keyspace,
+      bus: options.bus,
       handlers: options.handlers,
       holder: options.holder ?? `gateway-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
       leaseTtlMs: options.leaseTtlMs ?? 10_000,
@@ -59,7 +49,7 @@ export class OutboxSink implements AsyncDisposable {
     };
     this.#log = (options.logger ?? silentLogger).child({ component: 'outbox-sink' });
     // Blocking reads get their own connection.
-    this.#reader = duplicateRedis(options.redis);
+    this.#reader = duplicateRedis(options.bus.redis);
     this.#reader.on('error', (err) => this.#log.debug({ err }, 'outbox sink connection error'));
   }
 
@@ -75,7 +65,7 @@ export class OutboxSink implements AsyncDisposable {
       stats: this.stats,
       signal: this.#stop.signal,
     };
-    for (let g = 0; g < this.#o.keyspace.tagGroups; g++) this.#loops.push(runGroup(sink, g));
+    for (let g = 0; g < this.#o.bus.keyspace.tagGroups; g++) this.#loops.push(runGroup(sink, g));
     return this;
   }
 
@@ -111,10 +101,16 @@ interface GroupState {
 
 /** One tag group's outbox, while the sink runs: lease, read, handle, acknowledge, trim. */
 async function runGroup(sink: SinkContext, group: number): Promise<void> {
-  const { redis, keyspace, holder, leaseTtlMs } = sink.o;
+  const { bus, holder, leaseTtlMs } = sink.o;
   const { signal } = sink;
-  const lease = `sink-${group}`;
-  const state: GroupState = { group, stream: keyspace.outbox(group), held: false, from: '0', lastTrim: 0 };
+  const lease = sinkLease(group);
+  const state: GroupState = {
+    group,
+    stream: bus.keyspace.outbox(group),
+    held: false,
+    from: '0',
+    lastTrim: 0,
+  };
   while (!signal.aborted) {
     try {
       if (!(await takeLease(sink, state, lease))) {
@@ -124,7 +120,7 @@ async function runGroup(sink: SinkContext, group: number): Promise<void> {
       await handleBatch(sink, state);
       if (Date.now() - state.lastTrim > 5000) {
         state.lastTrim = Date.now();
-        await runScript(redis, 'trim', [state.stream], ['*']);
+        await bus.trimOutbox(group);
       }
     } catch (error) {
       if (signal.aborted) break;
@@ -134,13 +130,13 @@ async function runGroup(sink: SinkContext, group: number): Promise<void> {
       await sleep(500, signal);
     }
   }
-  if (state.held) await dropLease(redis, keyspace, lease, holder).catch(() => {});
+  if (state.held) await bus.dropLease(lease, holder).catch(() => false);
 }
 
 /** Holds (or takes) the group's lease; a new holder reads its pending entries first. */
 async function takeLease(sink: SinkContext, state: GroupState, lease: string): Promise<boolean> {
-  const { redis, keyspace, holder, leaseTtlMs } = sink.o;
-  const holds = await holdLease(redis, keyspace, lease, holder, leaseTtlMs);
+  const { bus, holder, leaseTtlMs } = sink.o;
+  const holds = await bus.holdLease({ name: lease, holder, ttlMs: leaseTtlMs });
   if (holds !== state.held)
     sink.log.info(
       { group: state.group, held: holds },
@@ -153,7 +149,7 @@ async function takeLease(sink: SinkContext, state: GroupState, lease: string): P
   if (!state.held) {
     state.held = true;
     state.from = '0';
-    await redis.xgroup('CREATE', state.stream, SINK_GROUP, '0', 'MKSTREAM').catch((error: unknown) => {
+    await bus.redis.xgroup('CREATE', state.stream, SINK_GROUP, '0', 'MKSTREAM').catch((error: unknown) => {
       if (!String(error).includes('BUSYGROUP')) throw error;
     });
   }
@@ -162,7 +158,7 @@ async function takeLease(sink: SinkContext, state: GroupState, lease: string): P
 
 /** Reads a batch, runs every handler on it in order, then acknowledges it. */
 async function handleBatch(sink: SinkContext, state: GroupState): Promise<void> {
-  const { redis, handlers, batchSize, leaseTtlMs } = sink.o;
+  const { bus, handlers, batchSize, leaseTtlMs } = sink.o;
   // One consumer name for every holder: the lease makes it one reader at a time, and a new
   // holder finds the pending entries of the last one under that name.
   const reply = (await sink.reader.xreadgroup(
@@ -187,7 +183,7 @@ async function handleBatch(sink: SinkContext, state: GroupState): Promise<void> 
     sink.log.error({ id: u.id, raw: u.raw.slice(0, 200) }, 'unreadable outbox entry skipped');
   sink.stats.unreadable += unreadable.length;
   for (const handle of handlers) await handle(items);
-  await redis.xack(state.stream, SINK_GROUP, ...entries.map(([id]) => id));
+  await bus.redis.xack(state.stream, SINK_GROUP, ...entries.map(([id]) => id));
   sink.stats.handled += items.length;
   sink.stats.batches++;
 }

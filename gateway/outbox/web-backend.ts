@@ -16,7 +16,7 @@
  */
 import { Queue } from 'bullmq';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
-import { duplicateRedis, fnv1a32, type Keyspace, type Redis } from '../../bus/mod.ts';
+import { type Bus, duplicateRedis, fnv1a32, type Redis, webhookQueue } from '../../bus/mod.ts';
 import { isFleetEvent, type OutboxItem } from './events.ts';
 import { type DeliveryOptions, PartitionDelivery } from './partition-delivery.ts';
 import type { SinkHandler } from './sink.ts';
@@ -39,8 +39,7 @@ export interface WebBackendOptions {
 }
 
 export interface WebBackendDeps {
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
+  readonly bus: Bus;
   readonly holder: string;
   readonly logger?: Logger;
   readonly leaseTtlMs?: number;
@@ -57,11 +56,12 @@ export class WebBackendOutbox implements AsyncDisposable {
     this.#o = withDefaults(options);
     const log = (deps.logger ?? silentLogger).child({ component: 'web-backend' });
     // BullMQ workers block on their connection; they must never give up on a command.
-    this.#connection = duplicateRedis(deps.redis);
+    this.#connection = duplicateRedis(deps.bus.redis);
     this.#connection.on('error', (err) => log.debug({ err }, 'web-backend connection error'));
     this.#queues = Array.from(
       { length: this.#o.partitions },
-      (_, p) => new Queue(queueName(p), { connection: this.#connection, prefix: deps.keyspace.bullPrefix }),
+      (_, p) =>
+        new Queue(webhookQueue(p), { connection: this.#connection, prefix: deps.bus.keyspace.bullPrefix }),
     );
     this.#delivery = new PartitionDelivery(this.#o, {
       ...deps,
@@ -151,10 +151,3 @@ const toJob = ({ id, emittedAt, event }: OutboxItem) => ({
     removeOnFail: { count: 100_000 },
   },
 });
-
-/**
- * A partition's BullMQ queue. The braces are a Redis Cluster hash tag: BullMQ's scripts touch
- * several keys of one queue at once, so they must share a slot; each partition has its own tag,
- * so the partitions spread over the cluster's masters.
- */
-export const queueName = (p: number) => `{webhook-${p}}`;

@@ -6,7 +6,7 @@
  * over its byte budget.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { type DeadLetter, deadLetterCount, openBus, pageDeadLetters } from '../../bus/mod.ts';
+import { type DeadLetter, deadLetterCount, pageDeadLetters } from '../../bus/mod.ts';
 import { type AuthEnv, requireAuth } from '../auth.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { AUTH_ERRORS, EdgeIdParam, json } from './schemas.ts';
@@ -98,7 +98,7 @@ function shape(letter: DeadLetter) {
 export function deadLetterRoutes(deps: GatewayDeps) {
   const app = new OpenAPIHono<AuthEnv>();
   app.use('/v1/dead-letters', requireAuth(deps.auth, 'operator'));
-  const bus = openBus(deps);
+  const { bus } = deps;
   app.openapi(list, async (c) => {
     const { edge, cursor, limit } = c.req.valid('query');
     const [page, count] = await Promise.all([

@@ -68,8 +68,8 @@ const getCommand = createRoute({
 /** The command routes (mounted by `edgeRoutes`, behind its auth). */
 export function edgeCommandRoutes(deps: GatewayDeps) {
   const app = new OpenAPIHono<AuthEnv>();
-  const { db, redis, keyspace } = deps;
-  const client = createActorClient(redis, keyspace, edgeActor);
+  const { db, bus } = deps;
+  const client = createActorClient(bus, edgeActor);
 
   app.openapi(sendCommand, async (c) => {
     const { id } = c.req.valid('param');
@@ -89,7 +89,7 @@ export function edgeCommandRoutes(deps: GatewayDeps) {
 
   app.openapi(getCommand, async (c) => {
     const { id, commandId } = c.req.valid('param');
-    const record = (await readCommands(redis, keyspace, id))[commandId];
+    const record = (await readCommands(bus, id))[commandId];
     if (record === undefined) {
       // Not in the actor's state: still in the mailbox if this gateway's fleet sent it.
       const issued = await db

@@ -102,11 +102,10 @@ const deregister = createRoute({
 
 export function edgeRoutes(deps: GatewayDeps) {
   const app = new OpenAPIHono<AuthEnv>();
-  const { db, redis, keyspace } = deps;
+  const { db, bus } = deps;
   const shape = async (rows: (typeof edges.$inferSelect)[]) => {
     const views = await readEdgeViews(
-      redis,
-      keyspace,
+      bus,
       rows.map((r) => r.id),
     );
     return rows.map((r) => ({ id: r.id, groupId: r.groupId, labels: r.labels, ...views.get(r.id)! }));

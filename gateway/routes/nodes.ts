@@ -1,7 +1,6 @@
 /** The hub nodes as they report themselves (every second, into Redis): shards, actors, load. */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { readNodeStats } from '../../actors/mod.ts';
-import { openBus } from '../../bus/mod.ts';
 import { type AuthEnv, requireAuth } from '../auth.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { AUTH_ERRORS, json } from './schemas.ts';
@@ -30,7 +29,7 @@ export function nodeRoutes(deps: GatewayDeps) {
   const app = new OpenAPIHono<AuthEnv>();
   app.use('/v1/nodes', requireAuth(deps.auth, 'service'));
   app.openapi(list, async (c) => {
-    const nodes = (await readNodeStats(openBus(deps))).map((n) => ({
+    const nodes = (await readNodeStats(deps.bus)).map((n) => ({
       node: n.node,
       pid: n.pid,
       at: n.at,

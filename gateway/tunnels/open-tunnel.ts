@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { eq } from 'drizzle-orm';
 import type { ActorClient } from '../../actors/mod.ts';
-import { allocatePorts, ClaimTakenError, PortsExhaustedError, releasePorts } from '../../bus/mod.ts';
+import { ClaimTakenError, PortsExhaustedError } from '../../bus/mod.ts';
 import type { edgeActor } from '../../edge/mod.ts';
 import { audit } from '../audit.ts';
 import { tunnels } from '../db/schema.ts';
@@ -59,7 +59,7 @@ export async function openTunnel(
   try {
     return { outcome: 'requested', tunnel: await recordAndAsk(deps, request, tunnelId, list) };
   } catch (error) {
-    await releasePorts(deps.redis, deps.keyspace, tunnelId, ports, tunnelClaims(edgeId, list));
+    await deps.bus.releasePorts({ owner: tunnelId, ports, claims: tunnelClaims(edgeId, list) });
     await db.delete(tunnels).where(eq(tunnels.id, tunnelId));
     throw error;
   }
@@ -75,10 +75,10 @@ async function claimPorts(
   { edgeId, services }: OpenTunnelRequest,
   tunnelId: string,
 ): Promise<{ ports: number[] } | { existing: TunnelView }> {
-  const { db, redis, keyspace, settings } = deps;
+  const { db, bus, settings } = deps;
   for (let attempt = 0; ; attempt++) {
     try {
-      const ports = await allocatePorts(redis, keyspace, {
+      const ports = await bus.allocatePorts({
         range: settings.ports,
         count: settings.mux === undefined ? services.length : 0,
         owner: tunnelId,
@@ -100,13 +100,11 @@ async function claimPorts(
       const existing = tunnelView(settings, row, (await liveTunnels(deps, edgeId))[row.id]);
       if (existing.state !== 'requested' && existing.state !== 'open') {
         // Ended, its ports not yet returned by the sink: return them now (only the holder's go).
-        await releasePorts(
-          redis,
-          keyspace,
-          row.id,
-          portsOf(row.services),
-          tunnelClaims(edgeId, row.services),
-        );
+        await bus.releasePorts({
+          owner: row.id,
+          ports: portsOf(row.services),
+          claims: tunnelClaims(edgeId, row.services),
+        });
         continue;
       }
       const has = new Set(existing.services.map((s) => s.name));

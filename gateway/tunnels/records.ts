@@ -4,7 +4,7 @@
  * (idempotent: a batch may come twice); the claims a tunnel holds; tunnels by state.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { type Keyspace, type Redis, releasePorts } from '../../bus/mod.ts';
+import { type Bus, tunnelClaim } from '../../bus/mod.ts';
 import type { TunnelService } from '../../edge/mod.ts';
 import type { Db } from '../db/database.ts';
 import { tunnels } from '../db/schema.ts';
@@ -12,9 +12,9 @@ import type { SinkHandler } from '../outbox/sink.ts';
 
 /** The claims a tunnel holds in the port pool: one per edge and service. */
 export const tunnelClaims = (edgeId: string, services: readonly { name: string }[]) =>
-  services.map((s) => `${edgeId}|${s.name}`);
+  services.map((s) => tunnelClaim(edgeId, s.name));
 
-export function recordTunnels(db: Db, redis: Redis, keyspace: Keyspace): SinkHandler {
+export function recordTunnels(db: Db, bus: Bus): SinkHandler {
   return async (items) => {
     for (const { emittedAt, event } of items) {
       if (event.type !== 'tunnel.state' || typeof event.edgeId !== 'string') continue;
@@ -36,7 +36,7 @@ export function recordTunnels(db: Db, redis: Redis, keyspace: Keyspace): SinkHan
         .where(and(eq(tunnels.id, id), inArray(tunnels.state, ['requested', 'open'])));
       const services = (Array.isArray(event.services) ? event.services : []) as TunnelService[];
       const ports = services.flatMap((s) => (typeof s.remotePort === 'number' ? [s.remotePort] : []));
-      await releasePorts(redis, keyspace, id, ports, tunnelClaims(event.edgeId, services));
+      await bus.releasePorts({ owner: id, ports, claims: tunnelClaims(event.edgeId, services) });
     }
   };
 }

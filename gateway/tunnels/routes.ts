@@ -26,14 +26,13 @@ export const DEFAULT_TUNNEL_SETTINGS: TunnelSettings = {
 
 export function tunnelRoutes(deps: GatewayDeps) {
   const app = new OpenAPIHono<AuthEnv>();
-  const { db, redis, keyspace } = deps;
+  const { db, bus } = deps;
   const settings = deps.tunnels ?? DEFAULT_TUNNEL_SETTINGS;
   const service: OpenTunnelDeps = {
     db,
-    redis,
-    keyspace,
+    bus,
     settings,
-    edges: createActorClient(redis, keyspace, edgeActor),
+    edges: createActorClient(bus, edgeActor),
   };
 
   app.use('/v1/edges/:id/tunnels', requireAuth(deps.auth, 'service'));

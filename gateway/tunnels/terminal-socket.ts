@@ -16,7 +16,7 @@ import { and, eq } from 'drizzle-orm';
 import { Client, type ClientChannel } from 'ssh2';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../../actors/mod.ts';
-import type { Keyspace, Redis } from '../../bus/mod.ts';
+import type { Bus } from '../../bus/mod.ts';
 import { audit } from '../audit.ts';
 import { type Authenticator, actorOf, hasScope } from '../auth.ts';
 import type { Db } from '../db/database.ts';
@@ -34,8 +34,7 @@ export function terminalPath(path: string): { edgeId: string; tunnelId: string }
 
 export interface TerminalDeps {
   readonly db: Db;
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
+  readonly bus: Bus;
   readonly auth: Authenticator;
   readonly tunnels: TunnelSettings;
   readonly log: Logger;
@@ -86,7 +85,7 @@ async function upgrade(
     .where(and(eq(tunnels.id, at.tunnelId), eq(tunnels.edgeId, at.edgeId)));
   if (row === undefined)
     return refuseUpgrade(socket, 404, 'NOT_FOUND', `No tunnel ${at.tunnelId} for edge ${at.edgeId}`);
-  const live = (await readTunnels(deps.redis, deps.keyspace, at.edgeId))[at.tunnelId];
+  const live = (await readTunnels(deps.bus, at.edgeId))[at.tunnelId];
   const state = live?.state ?? row.state;
   const service = row.services.find((s) => s.name === 'ssh');
   if (state !== 'open' || service === undefined)

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { createActorClient } from '../../actors/mod.ts';
-import { allocatedPorts, type Keyspace, type Redis } from '../../bus/mod.ts';
+import { allocatedPorts, type Bus } from '../../bus/mod.ts';
 import { edgeActor } from '../../edge/mod.ts';
 import { waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
@@ -32,8 +32,9 @@ interface Tunnel {
 }
 
 /** Plays the edges: answers every tunnel.open command in the outboxes (ok unless `refuse` says). */
-function edgesAnswering(redis: Redis, keyspace: Keyspace, refuse: (edgeId: string) => string | undefined) {
-  const client = createActorClient(redis, keyspace, edgeActor);
+function edgesAnswering(bus: Bus, refuse: (edgeId: string) => string | undefined) {
+  const { redis, keyspace } = bus;
+  const client = createActorClient(bus, edgeActor);
   const last = Array.from({ length: keyspace.tagGroups }, () => '0');
   let stopped = false;
   const loop = (async () => {
@@ -105,7 +106,7 @@ describe('tunnels', { timeout: 60_000 }, () => {
   it('opens on the edge’s answer, returns the open one to a second request, closes and gives the ports back', async () => {
     const s = await setup();
     await s.register('T-1');
-    const edges = edgesAnswering(t.redis, s.keyspace, () => undefined);
+    const edges = edgesAnswering(t.bus(s.keyspace), () => undefined);
     try {
       const first = await s.call(0, 'POST', '/v1/edges/T-1/tunnels', s.keys.operator, {
         services: ['ssh', 'camera'],
@@ -138,11 +139,11 @@ describe('tunnels', { timeout: 60_000 }, () => {
       });
       assert.equal(overlap.status, 409);
       assert.match(overlap.body.error!.message, /already has some of these services/);
-      assert.equal((await allocatedPorts(t.redis, s.keyspace)).size, 2, 'the refused request took no port');
+      assert.equal((await allocatedPorts(t.bus(s.keyspace))).size, 2, 'the refused request took no port');
 
       const closing = await s.call(1, 'DELETE', `/v1/edges/T-1/tunnels/${tunnel.id}`, s.keys.operator);
       assert.equal(closing.status, 202);
-      await waitFor(async () => (await allocatedPorts(t.redis, s.keyspace)).size === 0, {
+      await waitFor(async () => (await allocatedPorts(t.bus(s.keyspace))).size === 0, {
         message: 'the ports to return to the pool',
       });
       assert.equal(await s.state('T-1', tunnel.id), 'closed');
@@ -173,7 +174,7 @@ describe('tunnels', { timeout: 60_000 }, () => {
   it('expires by the actor’s timer, fails when the edge refuses, and says why', async () => {
     const s = await setup();
     await s.register('T-2', 'T-3');
-    const edges = edgesAnswering(t.redis, s.keyspace, (id) =>
+    const edges = edgesAnswering(t.bus(s.keyspace), (id) =>
       id === 'T-3' ? 'frpc: login to server failed' : undefined,
     );
     try {
@@ -186,7 +187,7 @@ describe('tunnels', { timeout: 60_000 }, () => {
         timeoutMs: 10_000,
         message: 'the tunnel to expire',
       });
-      await waitFor(async () => (await allocatedPorts(t.redis, s.keyspace)).size === 0, {
+      await waitFor(async () => (await allocatedPorts(t.bus(s.keyspace))).size === 0, {
         message: 'ports back',
       });
       const refused = await s.call(0, 'POST', '/v1/edges/T-3/tunnels', s.keys.operator, {

@@ -3,7 +3,7 @@
  * than the sink's copy), and for each service how an operator connects through the tunnel server.
  */
 import { and, eq } from 'drizzle-orm';
-import type { Keyspace, Redis } from '../../bus/mod.ts';
+import type { Bus } from '../../bus/mod.ts';
 import type { TunnelRecord } from '../../edge/mod.ts';
 import type { Db } from '../db/database.ts';
 import { tunnels } from '../db/schema.ts';
@@ -53,14 +53,12 @@ export type TunnelView = ReturnType<typeof tunnelView>;
 /** What reading tunnels needs: the database, the edge actors' state in Redis, the settings. */
 export interface TunnelReader {
   readonly db: Db;
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
+  readonly bus: Bus;
   readonly settings: TunnelSettings;
 }
 
 /** The edge's tunnels as its actor keeps them (live state). */
-export const liveTunnels = (deps: TunnelReader, edgeId: string) =>
-  readTunnels(deps.redis, deps.keyspace, edgeId);
+export const liveTunnels = (deps: TunnelReader, edgeId: string) => readTunnels(deps.bus, edgeId);
 
 /** One tunnel of an edge, live; NOT_FOUND when the edge has no such tunnel. */
 export async function findTunnel(deps: TunnelReader, edgeId: string, tunnelId: string): Promise<TunnelView> {

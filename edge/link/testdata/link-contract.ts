@@ -178,7 +178,7 @@ export function linkContract(t: TestRedis, harness: () => LinkHarness): void {
       await waitFor(async () => (await t.edgeState(keyspace, id))?.transport === h().transport, {
         message: 'the actor to know the edge’s transport',
       });
-      await createActorClient(t.redis, keyspace, edgeActor).send(id, 'command', {
+      await createActorClient(t.bus(keyspace), edgeActor).send(id, 'command', {
         id: 'c-1',
         type: 'echo',
         args: { hello: 'edge' },
