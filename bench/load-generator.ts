@@ -9,7 +9,7 @@
  * {"done":true,"sent","lastSeq":[per edge]}.
  */
 import { parseArgs } from 'node:util';
-import { connectRedis, createKeyspace, execOrThrow, openPipeline, queueMessages } from '../bus/mod.ts';
+import { connectRedis, createKeyspace, openBus } from '../bus/mod.ts';
 import { legacyData, legacyScheduleAt } from './workload.ts';
 
 const { values } = parseArgs({
@@ -35,6 +35,7 @@ const alarmRate = Number(values['alarm-rate']);
 const ALARMS = ['trapped', 'overTop', 'bottomSqueeze', 'doorOpenMoving', 'overspeed', 'ebike', 'smoke'];
 const alarmEnds = new Map<number, { second: number; alarm: string }>();
 const redis = connectRedis(values.redis, { name: 'loadgen' });
+const bus = openBus({ redis, keyspace });
 const edgeId = (i: number) => `E-${String(i).padStart(6, '0')}`;
 const lastSeq = new Uint32Array(edges);
 const boot = `b${process.pid}`;
@@ -89,9 +90,7 @@ while (!stopping && cursor < total) {
     cursor++;
   }
   if (due.length > 0) {
-    const pipeline = openPipeline(redis);
-    queueMessages(pipeline, keyspace, due, now);
-    await execOrThrow(pipeline);
+    await bus.enqueue(due, now);
     sent += due.length;
   }
   if (now >= nextLog) {

@@ -5,9 +5,9 @@
  * (`actor address → ms since the epoch`). The scenario reads it to measure each edge's resume time.
  */
 import type { HubNodeHooks } from '../actors/mod.ts';
-import type { Keyspace, Redis } from '../bus/mod.ts';
+import type { Bus } from '../bus/mod.ts';
 
-export function resumeTracer(redis: Redis, keyspace: Keyspace): HubNodeHooks {
+export function resumeTracer(bus: Bus): HubNodeHooks {
   /** Shards taken over from another node. */
   const takenOver = new Set<number>();
   /** Actors whose first message after the takeover is recorded. */
@@ -19,7 +19,7 @@ export function resumeTracer(redis: Redis, keyspace: Keyspace): HubNodeHooks {
     handled({ shard, address, handledAt }) {
       if (!takenOver.has(shard) || recorded.has(address)) return;
       recorded.add(address);
-      void redis.hset(keyspace.traceResume, address, handledAt).catch(() => {});
+      void bus.redis.hset(bus.keyspace.traceResume, address, handledAt).catch(() => {});
     },
   };
 }

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type ActorDefinition, nodeStatsToPrometheus, startHubNode } from '../actors/mod.ts';
-import { connectRedis } from '../bus/mod.ts';
+import { connectRedis, openBus } from '../bus/mod.ts';
 import { edgeActor } from '../edge/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
 import { processLogger } from './logger.ts';
@@ -75,7 +75,7 @@ export async function nodeCommand(argv: string[]): Promise<void> {
     // The failover benchmark's probe, injected: the node itself has no tracing branch.
     hooks:
       values['trace-resume'] === true
-        ? (await import('../bench/mod.ts')).resumeTracer(redis, config.keyspace)
+        ? (await import('../bench/mod.ts')).resumeTracer(openBus({ redis, keyspace: config.keyspace }))
         : undefined,
   });
   const metricsPort = intFlag(values, 'metrics-port', 'DH_METRICS_PORT', 0);

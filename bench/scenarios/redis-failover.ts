@@ -11,13 +11,11 @@
  * `--wait-replicas 1` does in the links).
  */
 import {
+  type Bus,
   connectRedis,
   createKeyspace,
-  execOrThrow,
   type Keyspace,
-  openPipeline,
-  queueMessages,
-  type Redis,
+  openBus,
   waitForReplicas,
 } from '../../bus/mod.ts';
 import { type RedisCluster, startRedisCluster } from '../../infra/redis-cluster.ts';
@@ -47,7 +45,8 @@ async function once(o: ScenarioOptions, replicas: number, label: string): Promis
   const victim = await busiestMaster(cluster, keyspace);
 
   const started = Date.now();
-  const writers = startWriters({ redis, keyspace, edges: o.edges, replicas });
+  const bus = openBus({ redis, keyspace });
+  const writers = startWriters({ bus, edges: o.edges, replicas });
   const seconds = Math.max(6, Math.min(o.seconds, 20));
   await sleep((seconds * 1000) / 2);
   process.stderr.write(
@@ -62,7 +61,7 @@ async function once(o: ScenarioOptions, replicas: number, label: string): Promis
   const elapsed = (Date.now() - started) / 1000;
   await cluster.healthy(60_000);
 
-  const lost = await countLost(redis, keyspace, acknowledged);
+  const lost = await countLost(bus, acknowledged);
   redis.disconnect();
   batchMs.sort((a, b) => a - b);
   const run = {
@@ -92,8 +91,9 @@ async function busiestMaster(cluster: RedisCluster, keyspace: Keyspace) {
  * 8 writers appending batches of 50 messages as the links do, as fast as the cluster takes them,
  * each batch acknowledged once written (and, with `replicas`, once that many replicas hold it).
  */
-function startWriters(o: { redis: Redis; keyspace: Keyspace; edges: number; replicas: number }) {
-  const { redis, keyspace, replicas } = o;
+function startWriters(o: { bus: Bus; edges: number; replicas: number }) {
+  const { bus, replicas } = o;
+  const { redis, keyspace } = bus;
   const acknowledged = new Set<string>();
   const batchMs: number[] = [];
   let failedBatches = 0;
@@ -109,9 +109,7 @@ function startWriters(o: { redis: Redis; keyspace: Keyspace; edges: number; repl
       });
       const started = Date.now();
       try {
-        const pipeline = openPipeline(redis);
-        queueMessages(pipeline, keyspace, batch, started);
-        await execOrThrow(pipeline);
+        await bus.enqueue(batch, started);
         if (replicas > 0) {
           const mailboxes = new Set(batch.map((m) => keyspace.shard(keyspace.shardOf(m.address)).mailbox));
           await waitForReplicas(redis, mailboxes, replicas, 1000);
@@ -139,11 +137,8 @@ function startWriters(o: { redis: Redis; keyspace: Keyspace; edges: number; repl
 }
 
 /** Acknowledged messages found in no mailbox. */
-async function countLost(
-  redis: Redis,
-  keyspace: Keyspace,
-  acknowledged: ReadonlySet<string>,
-): Promise<number> {
+async function countLost(bus: Bus, acknowledged: ReadonlySet<string>): Promise<number> {
+  const { redis, keyspace } = bus;
   const found = new Set<string>();
   for (let s = 0; s < keyspace.shards; s++) {
     for (const [, fields] of await redis.xrange(keyspace.shard(s).mailbox, '-', '+')) {
