@@ -3,206 +3,27 @@
  * downlink → the agent's tunnel executor → frpc → frps, with small real HTTP servers standing in
  * for the camera's admin page and the litefcccore console, and an OpenSSH server the suite starts for
  * the edge's sshd. Open → `ssh … echo` answers and both pages load through frps;
- * close → the remote ports refuse and frpc is gone; a short TTL expires by itself; a crashed frpc
- * comes back.
+ * close → the remote ports refuse and frpc is gone; two tunnels share frps's one multiplexed port;
+ * the dashboard's browser terminal. Expiry and failover: tunnels-expiry.test.ts; the path itself:
+ * testdata/tunnel-path.ts.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import { chromium } from 'playwright-core';
-import WebSocket from 'ws';
 import { terminalSessions } from '../../gateway/db/schema.ts';
-import {
-  connectVia,
-  createApiKey,
-  createGateway,
-  type Gateway,
-  openDatabase,
-  serveGateway,
-} from '../../gateway/mod.ts';
-import {
-  type FrpsServer,
-  frpBinary,
-  type MosquittoServer,
-  portOpen,
-  type SshdServer,
-  startFrps,
-  startMosquitto,
-  startSshd,
-  waitFor,
-} from '../../infra/mod.ts';
-import { useRedis } from '../../infra/test-redis.ts';
-import { LINK_USER } from '../broker/mod.ts';
-import { DownlinkRelay, MqttLink, mqttDownlink } from '../link/mod.ts';
-import { EdgeAgent } from './agent.ts';
-import { TunnelExecutor } from './tunnels.ts';
+import { connectVia } from '../../gateway/mod.ts';
+import { portOpen, waitFor } from '../../infra/mod.ts';
+import { portOf, setup, users, useTunnelServers } from './testdata/tunnel-path.ts';
 
-const t = useRedis();
-const users = { [LINK_USER]: 'hub-secret', 'E-7': 'e7-secret' };
-const TOKEN = 'frp-test-token';
-// Below Linux's ephemeral range (32768-60999): a port there may be any client connection's local
-// port at the moment frps wants to bind it (the cluster pass opens many), and the tunnel fails.
-const PORTS = { low: 24_000, high: 24_099 };
-let broker: MosquittoServer;
-let frps: FrpsServer;
-let sshd: SshdServer;
-const pages: Server[] = [];
-let camera = '';
-let console_ = '';
-
-async function page(text: string): Promise<string> {
-  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(text));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  pages.push(server);
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-before(async () => {
-  [broker, frps, sshd] = await Promise.all([
-    startMosquitto({ users }),
-    startFrps({ token: TOKEN, allowPorts: PORTS, tcpmux: true }),
-    startSshd(),
-  ]);
-  camera = await page('<title>IPC admin</title>camera');
-  console_ = await page('<title>litefcccore</title>console');
-});
-after(async () => {
-  await Promise.all([
-    broker?.stop(),
-    frps?.stop(),
-    sshd?.stop(),
-    ...pages.map((p) => new Promise((r) => p.close(r))),
-  ]);
-});
-
-/** The whole path; hub nodes in this process, or (`processes`) two `devicehub node` processes. */
-async function setup(o: { processes?: boolean; mux?: boolean } = {}) {
-  const keyspace = t.keyspace();
-  const processes = o.processes ? [t.hubProcess(keyspace, 'n1'), t.hubProcess(keyspace, 'n2')] : [];
-  await Promise.all(processes.map((p) => p.ready));
-  const node = o.processes ? undefined : await t.hub(keyspace);
-  const link = await new MqttLink({
-    url: broker.url,
-    username: LINK_USER,
-    password: users[LINK_USER],
-    redis: t.connect(),
-    keyspace,
-  }).start();
-  const relay = await new DownlinkRelay({
-    redis: t.connect(),
-    keyspace,
-    sender: await mqttDownlink({ url: broker.url, username: LINK_USER, password: users[LINK_USER] }),
-  }).start();
-  const database = await openDatabase();
-  const gateway: Gateway = await createGateway({
-    database,
-    redis: t.connect(),
-    keyspace,
-    leaseTtlMs: 1000,
-    tunnels: {
-      ports: PORTS,
-      serverAddr: frps.address,
-      publicHost: '127.0.0.1',
-      ...(o.mux ? { mux: { port: frps.tcpmuxPort!, domain: 'tunnels.test' } } : {}),
-      ssh: { user: sshd.user, privateKey: readFileSync(sshd.keyFile) },
-    },
-  });
-  const { key } = await createApiKey(database.db, { name: 'op', scope: 'operator' });
-  const { key: serviceKey } = await createApiKey(database.db, { name: 'svc', scope: 'service' });
-  const served = await serveGateway(gateway);
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await gateway.app.request(path, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
-  assert.equal((await call('POST', '/v1/edges', { id: 'E-7' })).status, 201);
-  const tunnels = new TunnelExecutor({
-    edgeId: 'E-7',
-    frpc: frpBinary('frpc'),
-    token: TOKEN,
-    services: { ssh: `127.0.0.1:${sshd.port}`, camera, console: console_ },
-    dir: mkdtempSync(join(tmpdir(), 'dh-frpc-')),
-  });
-  const agent = await new EdgeAgent({
-    edgeId: 'E-7',
-    password: users['E-7'],
-    birth: { model: 'RV1126', firmware: '1', registrationCode: 'R-7', buildingId: 'B-7', elevatorNo: 'A' },
-    dataDir: mkdtempSync(join(tmpdir(), 'agent-')),
-    brokerUrl: broker.url,
-    executors: tunnels.executors,
-  }).start();
-  await waitFor(async () => (await t.edgeState(keyspace, 'E-7'))?.online === true, { message: 'E-7 online' });
-  /** A browser terminal into tunnel `id`: what the screen shows so far, and the socket. */
-  const terminal = (id: string, asKey = key) => {
-    const ws = new WebSocket(`${served.url.replace('http', 'ws')}/v1/edges/E-7/tunnels/${id}/terminal`, [
-      'devicehub.v1',
-      `bearer.${asKey}`,
-    ]);
-    const screen = { text: '' };
-    ws.on('message', (data) => {
-      screen.text += String(data);
-    });
-    const status = new Promise<number>((resolve) => {
-      ws.once('open', () => resolve(101));
-      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-      ws.once('error', () => resolve(0));
-    });
-    return { ws, screen, status };
-  };
-  const state = async (id: string) => (await call('GET', `/v1/edges/E-7/tunnels/${id}`)).body;
-  return {
-    call,
-    key,
-    url: served.url,
-    terminal,
-    serviceKey,
-    database,
-    keyspace,
-    tunnels,
-    processes,
-    /** The hub node process holding E-7 now. */
-    async owner() {
-      const node = await t.redis.hget(keyspace.shard(keyspace.shardOf('edge/E-7')).lease, 'node');
-      return processes.find((p) => p.nodeId === node);
-    },
-    state,
-    /** Waits until the tunnel is open: frpc started on the edge and registered with frps. */
-    async waitOpen(id: string) {
-      await waitFor(async () => (await state(id)).state === 'open', {
-        timeoutMs: 20_000,
-        message: `tunnel ${id} open`,
-      }).catch(async (error: Error) => {
-        throw new Error(`${error.message}; it is ${JSON.stringify(await state(id))}`);
-      });
-    },
-    async [Symbol.asyncDispose]() {
-      await served.close();
-      await agent.stop();
-      await tunnels.stop();
-      await gateway.stop();
-      await database.close();
-      await relay.stop();
-      await link.stop();
-      await node?.stop();
-      await Promise.all(processes.map((p) => p.kill()));
-    },
-  };
-}
-
-const portOf = (tunnel: Record<string, unknown>, service: string) =>
-  (tunnel.services as { name: string; remotePort: number }[]).find((s) => s.name === service)!.remotePort;
+const env = useTunnelServers();
+const { t } = env;
 
 describe('tunnels through frp', { timeout: 90_000 }, () => {
   it('opens SSH, the camera and the console through frps, and closes them', async () => {
-    await using s = await setup();
+    await using s = await setup(env);
     const opened = await s.call('POST', '/v1/edges/E-7/tunnels', { services: ['ssh', 'camera', 'console'] });
     assert.equal(opened.status, 202, JSON.stringify(opened.body));
     const id = String(opened.body.id);
@@ -210,9 +31,9 @@ describe('tunnels through frp', { timeout: 90_000 }, () => {
     const [sshPort, cameraPort, consolePort] = ['ssh', 'camera', 'console'].map((n) =>
       portOf(opened.body, n),
     );
-    assert.equal(await sshd.exec('echo hello from the edge', sshPort), 'hello from the edge\n');
+    assert.equal(await env.sshd.exec('echo hello from the edge', sshPort), 'hello from the edge\n');
 
-    // SSH in the browser: the gateway bridges a WebSocket to the tunnel's sshd.
+    // SSH in the browser: the gateway bridges a WebSocket to the tunnel's env.sshd.
     assert.equal(await s.terminal(id, s.serviceKey).status, 403, 'a service key may not');
     const term = s.terminal(id);
     assert.equal(await term.status, 101);
@@ -252,58 +73,8 @@ describe('tunnels through frp', { timeout: 90_000 }, () => {
     assert.equal(await s.terminal(id).status, 409, 'no terminal into a closed tunnel');
   });
 
-  it('expires by itself, and brings a crashed frpc back until then', async () => {
-    await using s = await setup();
-    const opened = await s.call('POST', '/v1/edges/E-7/tunnels', { services: ['console'], ttlSeconds: 6 });
-    const id = String(opened.body.id);
-    const port = portOf(opened.body, 'console');
-    await s.waitOpen(id);
-    const pid = s.tunnels.pid(id)!;
-    process.kill(pid, 'SIGKILL');
-    await waitFor(() => s.tunnels.pid(id) !== undefined && s.tunnels.pid(id) !== pid, {
-      message: 'frpc started again',
-    });
-    await waitFor(
-      async () =>
-        (
-          await fetch(`http://127.0.0.1:${port}/`).then(
-            (r) => r.text(),
-            () => '',
-          )
-        ).includes('litefcccore'),
-      {
-        message: 'the console reachable again',
-      },
-    );
-    await waitFor(async () => (await s.state(id)).state === 'expired', {
-      timeoutMs: 15_000,
-      message: 'the tunnel to expire',
-    });
-    await waitFor(async () => !(await portOpen(port)), { timeoutMs: 10_000, message: 'the port to refuse' });
-    assert.deepEqual(s.tunnels.openTunnels, []);
-  });
-
-  it('closes by the timer even when the hub node that opened it was killed', async () => {
-    await using s = await setup({ processes: true });
-    const opened = await s.call('POST', '/v1/edges/E-7/tunnels', { services: ['ssh'], ttlSeconds: 8 });
-    const id = String(opened.body.id);
-    const port = portOf(opened.body, 'ssh');
-    await s.waitOpen(id);
-    const owner = await s.owner();
-    assert.ok(owner, 'a hub node process holds E-7');
-    await owner.kill('SIGKILL');
-    await waitFor(async () => (await s.owner()) !== undefined && (await s.owner()) !== owner, {
-      message: 'the other node to take E-7 over',
-    });
-    await waitFor(async () => (await s.state(id)).state === 'expired', {
-      timeoutMs: 20_000,
-      message: 'the durable timer to expire the tunnel on the surviving node',
-    });
-    await waitFor(async () => !(await portOpen(port)), { timeoutMs: 10_000, message: 'the port to refuse' });
-  });
-
   it("multiplexes: two tunnels at once over frps's one HTTP CONNECT port, no port of their own", async () => {
-    await using s = await setup({ mux: true });
+    await using s = await setup(env, { mux: true });
     const [a, b] = await Promise.all([
       s.call('POST', '/v1/edges/E-7/tunnels', { services: ['ssh', 'camera'] }),
       s.call('POST', '/v1/edges/E-7/tunnels', { services: ['console'] }),
@@ -322,7 +93,7 @@ describe('tunnels through frp', { timeout: 90_000 }, () => {
       /^ssh -o ProxyCommand='devicehub connect --via 127\.0\.0\.1:\d+ %h:%p' root@ssh-t-/,
     );
     const get = async (host: string) => {
-      const socket = await connectVia({ host: '127.0.0.1', port: frps.tcpmuxPort! }, `${host}:80`);
+      const socket = await connectVia({ host: '127.0.0.1', port: env.frps.tcpmuxPort! }, `${host}:80`);
       // write, not end: frp closes both directions when the client half-closes.
       socket.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
       let text = '';
@@ -331,12 +102,12 @@ describe('tunnels through frp', { timeout: 90_000 }, () => {
     };
     assert.match(await get(hostOf(a.body, 'camera').host), /IPC admin/);
     assert.match(await get(hostOf(b.body, 'console').host), /litefcccore/);
-    const proxyCommand = `${process.execPath} --import ${import.meta.resolve('tsx')} ${new URL('../../cli/devicehub.ts', import.meta.url).pathname} connect --via 127.0.0.1:${frps.tcpmuxPort} %h:%p`;
+    const proxyCommand = `${process.execPath} --import ${import.meta.resolve('tsx')} ${new URL('../../cli/devicehub.ts', import.meta.url).pathname} connect --via 127.0.0.1:${env.frps.tcpmuxPort} %h:%p`;
     assert.equal(
-      await sshd.exec('echo through one port', { proxyCommand, host: ssh.host }),
+      await env.sshd.exec('echo through one port', { proxyCommand, host: ssh.host }),
       'through one port\n',
     );
-    const info = await frps.info();
+    const info = await env.frps.info();
     assert.equal(info.proxyTypeCount.tcpmux, 3, 'three services, all on the one tcpmux port');
 
     assert.equal((await s.call('DELETE', `/v1/edges/E-7/tunnels/${a.body.id}`)).status, 202);
@@ -352,7 +123,7 @@ describe('tunnels through frp', { timeout: 90_000 }, () => {
   });
 
   it('the dashboard: an operator opens a remote connection and types into the browser terminal', async () => {
-    await using s = await setup();
+    await using s = await setup(env);
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: [
@@ -368,7 +139,7 @@ describe('tunnels through frp', { timeout: 90_000 }, () => {
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
       // E-7 sends one message the hub cannot take: a status whose sequence number is a uint64.
-      const edge = await mqtt.connectAsync(broker.url, {
+      const edge = await mqtt.connectAsync(env.broker.url, {
         username: 'E-7',
         password: users['E-7'],
         clientId: 'E-7-bad-firmware',
