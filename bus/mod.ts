@@ -63,22 +63,6 @@ export {
 } from './keys.ts';
 export { ensureLayout } from './layout.ts';
 export type { AcquireLeases, ReleaseLeases, RenewLeases } from './leases.ts';
-export {
-  allocatePorts,
-  appendMessages,
-  claimPending,
-  dropLease,
-  encodeMessage,
-  holdLease,
-  pendingDeliveries,
-  queueDeadLetter,
-  queueEdgeDeadLetter,
-  queueEncodedMessages,
-  queueMessages,
-  readReady,
-  readShards,
-  releasePorts,
-} from './legacy.ts';
 export type {
   DecodedEntry,
   EncodedMessage,
@@ -99,7 +83,5 @@ export type { ConnectOptions, Redis } from './redis.ts';
 export { connectRedis, duplicateRedis, isCluster } from './redis.ts';
 export { waitForReplicas } from './replicas.ts';
 export type { Granted, MembershipView, RawShardEntries } from './replies.ts';
-export type { ScriptName } from './scripts.ts';
-export { runScript } from './scripts.ts';
 export { compareStreamIds } from './stream-id.ts';
 export type { FireTimers } from './upkeep.ts';
