@@ -148,8 +148,117 @@ const KIND_BY_CODE = new Map<number, UplinkKind>(
 );
 const int = (v: unknown, what: string): number => intIn(v, INT_RANGE, what);
 
-/** Decodes one compact message into what the edge actor takes. */
-export function decodeCompact(bytes: Uint8Array): HubMessage[] {
+type Body = Record<string, unknown>;
+/** What every compact message carries: its sequence number and device time. */
+interface Head {
+  readonly seq: number;
+  readonly ts: number;
+}
+
+function decodeBirth(b: Body, { seq, ts }: Head): HubMessage[] {
+  return [
+    {
+      method: 'telemetry',
+      payload: {
+        kind: 'birth',
+        seq,
+        ts,
+        boot: name(b.b, 'b (boot id)'),
+        // Outside its range the edge's silence is not taken (the default applies), as before.
+        ...(isIntIn(b.sl, SILENCE_RANGE) ? { silenceSeconds: b.sl } : {}),
+        data: {
+          model: name(b.m, 'm'),
+          firmware: name(b.fw, 'fw'),
+          registrationCode: name(b.rg, 'rg'),
+          buildingId: name(b.bi, 'bi'),
+          elevatorNo: name(b.en, 'en'),
+        },
+      },
+    },
+  ];
+}
+
+function decodeStatus(b: Body, { seq, ts }: Head): HubMessage[] {
+  const data: Record<string, unknown> = {};
+  const decode = (name: string, value: unknown) => {
+    const c = STATUS_CODEC[name as keyof Status];
+    const n = int(value, c.key);
+    data[name] =
+      c.type === 'bool'
+        ? n === 1
+        : c.type === 'enum'
+          ? (c.values![n] ?? 'unknown')
+          : c.type === 'scaled'
+            ? n / c.scale!
+            : n;
+  };
+  if (Array.isArray(b.x)) {
+    if (b.x.length !== STATUS_FIELDS.length)
+      throw new DecodeError(
+        'INVALID_FIELD',
+        `status snapshot has ${b.x.length} fields, expected ${STATUS_FIELDS.length}`,
+      );
+    for (const [i, name] of STATUS_FIELDS.entries()) decode(name, (b.x as unknown[])[i]);
+  }
+  for (const [key, value] of Object.entries(b)) {
+    const c = STATUS_BY_KEY.get(key);
+    if (c !== undefined) decode(c.name, value); // q, t, x and fields of a later minor version are skipped
+  }
+  return [{ method: 'telemetry', payload: { kind: 'status', seq, ts, data } }];
+}
+
+function decodeVision(b: Body, { seq, ts }: Head): HubMessage[] {
+  const event = VISION_EVENTS[int(b.e, 'e (event)')];
+  if (event === undefined) throw new DecodeError('INVALID_FIELD', `unknown vision event ${describe(b.e)}`);
+  return [{ method: 'telemetry', payload: { kind: 'vision', seq, ts, data: { [event]: b.a === 1 } } }];
+}
+
+function decodeAlarm(b: Body, { seq, ts }: Head): HubMessage[] {
+  const alarm = name(b.a, 'a (alarm)', MAX_ALARM_CHARS, true);
+  const phase = b.p === 1 ? 'start' : 'end';
+  return [{ method: 'alarm', payload: { alarm, phase, seq, ts, data: { floor: int(b.f, 'f (floor)') } } }];
+}
+
+function decodeHealth(b: Body, { seq, ts }: Head): HubMessage[] {
+  const data = {
+    uptimeSeconds: int(b.u, 'u'),
+    cpuPercent: int(b.c, 'c'),
+    memoryFreeMb: int(b.mf, 'mf'),
+    diskFreeMb: int(b.df, 'df'),
+    elenetAlive: b.ea === 1,
+    litefcccoreAlive: b.la === 1,
+    ...(b.ds !== undefined ? { downlinkSubscribed: b.ds === 1 } : {}),
+    ...(b.dr !== undefined ? { downlinkFailures: int(b.dr, 'dr') } : {}),
+  };
+  return [{ method: 'telemetry', payload: { kind: 'heartbeat', seq, ts, data } }];
+}
+
+function decodeResult(b: Body): HubMessage[] {
+  return [
+    {
+      method: 'commandResult',
+      payload: {
+        id: name(b.i, 'i (command id)', undefined, true),
+        ok: b.o === 1,
+        ...(b.r !== undefined ? { result: resultValue(b.r, 'r (result)') } : {}),
+        ...(b.e !== undefined ? { error: errorText(b.e, 'failed') } : {}),
+      },
+    },
+  ];
+}
+
+/** The decoder of each kind the hub takes (not `log` yet). */
+const DECODERS: Partial<Record<UplinkKind, (b: Body, head: Head) => HubMessage[]>> = {
+  birth: decodeBirth,
+  status: decodeStatus,
+  vision: decodeVision,
+  alarm: decodeAlarm,
+  health: decodeHealth,
+  result: decodeResult,
+};
+
+/** The header's kind and the MessagePack map after it; size, version and kind checked. */
+function parseFrame(bytes: Uint8Array): { kind: UplinkKind; b: Body } {
   if (bytes.byteLength > MAX_DEVICE_MESSAGE_BYTES)
     throw new DecodeError(
       'TOO_LARGE',
@@ -170,112 +279,16 @@ export function decodeCompact(bytes: Uint8Array): HubMessage[] {
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body) || body instanceof Uint8Array)
     throw new DecodeError('INVALID_FIELD', `body is not a map but ${describe(body)}`);
-  const b = body as Record<string, unknown>;
+  return { kind, b: body as Body };
+}
+
+/** Decodes one compact message into what the edge actor takes. */
+export function decodeCompact(bytes: Uint8Array): HubMessage[] {
+  const { kind, b } = parseFrame(bytes);
   const seq = intIn(b.q, SEQ_RANGE, 'q (sequence)');
   const ts = intIn(b.t, TIMESTAMP_RANGE, 't (timestamp)');
-  switch (kind) {
-    case 'birth':
-      return [
-        {
-          method: 'telemetry',
-          payload: {
-            kind: 'birth',
-            seq,
-            ts,
-            boot: name(b.b, 'b (boot id)'),
-            // Outside its range the edge's silence is not taken (the default applies), as before.
-            ...(isIntIn(b.sl, SILENCE_RANGE) ? { silenceSeconds: b.sl } : {}),
-            data: {
-              model: name(b.m, 'm'),
-              firmware: name(b.fw, 'fw'),
-              registrationCode: name(b.rg, 'rg'),
-              buildingId: name(b.bi, 'bi'),
-              elevatorNo: name(b.en, 'en'),
-            },
-          },
-        },
-      ];
-    case 'status': {
-      const data: Record<string, unknown> = {};
-      const decode = (name: string, value: unknown) => {
-        const c = STATUS_CODEC[name as keyof Status];
-        const n = int(value, c.key);
-        data[name] =
-          c.type === 'bool'
-            ? n === 1
-            : c.type === 'enum'
-              ? (c.values![n] ?? 'unknown')
-              : c.type === 'scaled'
-                ? n / c.scale!
-                : n;
-      };
-      if (Array.isArray(b.x)) {
-        if (b.x.length !== STATUS_FIELDS.length)
-          throw new DecodeError(
-            'INVALID_FIELD',
-            `status snapshot has ${b.x.length} fields, expected ${STATUS_FIELDS.length}`,
-          );
-        for (const [i, name] of STATUS_FIELDS.entries()) decode(name, (b.x as unknown[])[i]);
-      }
-      for (const [key, value] of Object.entries(b)) {
-        const c = STATUS_BY_KEY.get(key);
-        if (c !== undefined) decode(c.name, value); // q, t, x and fields of a later minor version are skipped
-      }
-      return [{ method: 'telemetry', payload: { kind: 'status', seq, ts, data } }];
-    }
-    case 'vision': {
-      const event = VISION_EVENTS[int(b.e, 'e (event)')];
-      if (event === undefined)
-        throw new DecodeError('INVALID_FIELD', `unknown vision event ${describe(b.e)}`);
-      return [{ method: 'telemetry', payload: { kind: 'vision', seq, ts, data: { [event]: b.a === 1 } } }];
-    }
-    case 'alarm':
-      return [
-        {
-          method: 'alarm',
-          payload: {
-            alarm: name(b.a, 'a (alarm)', MAX_ALARM_CHARS, true),
-            phase: b.p === 1 ? 'start' : 'end',
-            seq,
-            ts,
-            data: { floor: int(b.f, 'f (floor)') },
-          },
-        },
-      ];
-    case 'health':
-      return [
-        {
-          method: 'telemetry',
-          payload: {
-            kind: 'heartbeat',
-            seq,
-            ts,
-            data: {
-              uptimeSeconds: int(b.u, 'u'),
-              cpuPercent: int(b.c, 'c'),
-              memoryFreeMb: int(b.mf, 'mf'),
-              diskFreeMb: int(b.df, 'df'),
-              elenetAlive: b.ea === 1,
-              litefcccoreAlive: b.la === 1,
-              ...(b.ds !== undefined ? { downlinkSubscribed: b.ds === 1 } : {}),
-              ...(b.dr !== undefined ? { downlinkFailures: int(b.dr, 'dr') } : {}),
-            },
-          },
-        },
-      ];
-    case 'result':
-      return [
-        {
-          method: 'commandResult',
-          payload: {
-            id: name(b.i, 'i (command id)', undefined, true),
-            ok: b.o === 1,
-            ...(b.r !== undefined ? { result: resultValue(b.r, 'r (result)') } : {}),
-            ...(b.e !== undefined ? { error: errorText(b.e, 'failed') } : {}),
-          },
-        },
-      ];
-    default:
-      throw new DecodeError('UNKNOWN_TYPE', `the hub does not take "${kind}" messages yet`);
-  }
+  const decode = DECODERS[kind];
+  if (decode === undefined)
+    throw new DecodeError('UNKNOWN_TYPE', `the hub does not take "${kind}" messages yet`);
+  return decode(b, { seq, ts });
 }

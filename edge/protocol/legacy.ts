@@ -49,11 +49,139 @@ const LEGACY_DIRECTION: Record<string, (typeof DIRECTION)[number]> = {
   idle: 'idle',
 };
 
-/**
- * Decodes one legacy message. `edgeId` is the Kafka key (or topic) it came under: a body that
- * names another device is refused, so an edge cannot speak for another.
- */
-export function decodeLegacy(raw: string | Uint8Array, edgeId: string): HubMessage[] {
+/** What every legacy message carries: its device time and, when numbered, its sequence. */
+interface Head {
+  readonly ts: number;
+  readonly tracked: { seq?: number; boot?: string };
+}
+
+function decodeStatus(b: Json, { ts, tracked }: Head): HubMessage[] {
+  return [
+    {
+      method: 'telemetry',
+      payload: {
+        kind: 'status',
+        ts,
+        ...tracked,
+        data: {
+          running:
+            field(b, 'runningStatus', oneOf(['running', 'stopped']), '"running" or "stopped"') === 'running',
+          floor: field(b, 'currentFloor', isInt, 'an integer'),
+          door: LEGACY_DOOR[field(b, 'doorStatus', oneOf(Object.keys(LEGACY_DOOR)), 'a door state')]!,
+          direction:
+            LEGACY_DIRECTION[field(b, 'direction', oneOf(Object.keys(LEGACY_DIRECTION)), 'a direction')]!,
+          hasPerson: field(b, 'hasPerson', isBool, 'a boolean'),
+          brakeEngaged:
+            field(b, 'brakeStatus', oneOf(['engaged', 'released']), 'a brake state') === 'engaged',
+          safetyCircuitClosed:
+            field(b, 'safetyCircuit', oneOf(['closed', 'open']), 'a circuit state') === 'closed',
+          maintenance: field(b, 'maintenanceMode', isBool, 'a boolean'),
+          faultCode: field(b, 'controllerFaultCode', isInt, 'an integer'),
+          speed: round(field(b, 'speedMetersPerSecond', isNum, 'a number'), 2),
+          load: Math.round(field(b, 'loadPercent', isNum, 'a number')),
+          temperature: round(field(b, 'cabinTemperature', isNum, 'a number'), 1),
+          motorAmps: round(field(b, 'motorCurrentAmps', isNum, 'a number'), 1),
+          levelingMm: field(b, 'levelingAccuracyMm', isInt, 'an integer'),
+          positionMm: field(b, 'carPositionMm', isInt, 'an integer'),
+          signalDbm: field(b, 'networkSignalDbm', isInt, 'an integer'),
+          runCount: field(b, 'totalRunCount', isInt, 'an integer'),
+          runSeconds: field(b, 'totalRunSeconds', isInt, 'an integer'),
+          doorOpenCount: field(b, 'totalDoorOpenCount', isInt, 'an integer'),
+        },
+        birth: {
+          model: field(b, 'deviceModel', isStr, 'a string'),
+          firmware: field(b, 'firmwareVersion', isStr, 'a string'),
+          registrationCode: field(b, 'registrationCode', isStr, 'a string'),
+          buildingId: field(b, 'buildingId', isStr, 'a string'),
+          elevatorNo: field(b, 'elevatorNo', isStr, 'a string'),
+        },
+      },
+    },
+  ];
+}
+
+function decodeDetection(b: Json, { ts, tracked }: Head): HubMessage[] {
+  return [
+    {
+      method: 'telemetry',
+      payload: {
+        kind: 'vision',
+        ts,
+        ...tracked,
+        data: {
+          ebike: field(b, 'ebikeDetected', isBool, 'a boolean'),
+          doorBlocked: field(b, 'doorBlocked', isBool, 'a boolean'),
+        },
+      },
+    },
+  ];
+}
+
+function decodeHeartbeat(b: Json, { ts, tracked }: Head): HubMessage[] {
+  return [
+    {
+      method: 'telemetry',
+      payload: {
+        kind: 'heartbeat',
+        ts,
+        ...tracked,
+        data: {
+          uptimeSeconds: field(b, 'uptimeSeconds', isInt, 'an integer'),
+          cpuPercent: field(b, 'cpuPercent', isNum, 'a number'),
+          memoryFreeMb: field(b, 'memoryFreeMb', isNum, 'a number'),
+          diskFreeMb: field(b, 'diskFreeMb', isNum, 'a number'),
+          elenetAlive: field(b, 'elenetAlive', isBool, 'a boolean'),
+          litefcccoreAlive: field(b, 'litefcccoreAlive', isBool, 'a boolean'),
+        },
+      },
+    },
+  ];
+}
+
+function decodeFault(b: Json, { ts, tracked }: Head): HubMessage[] {
+  return [
+    {
+      method: 'alarm',
+      payload: {
+        alarm: field(b, 'faultType', (v): v is string => isName(v, MAX_ALARM_CHARS, true), 'a fault type'),
+        phase: field(b, 'faultStatus', oneOf(['start', 'end']), '"start" or "end"'),
+        ts,
+        ...tracked,
+        data: { floor: field(b, 'currentFloor', isInt, 'an integer') },
+      },
+    },
+  ];
+}
+
+function decodeCommandResult(b: Json): HubMessage[] {
+  const ok = field(b, 'success', isBool, 'a boolean');
+  return [
+    {
+      method: 'commandResult',
+      payload: {
+        id: field(b, 'commandId', (v): v is string => isName(v, undefined, true), 'a command id'),
+        ok,
+        ...(ok
+          ? b.result === undefined
+            ? {}
+            : { result: resultValue(b.result, 'result') }
+          : { error: errorText(b.errorMessage, 'failed') }),
+      },
+    },
+  ];
+}
+
+/** The decoder of each msgType (a Map: a msgType such as "constructor" is just unknown). */
+const DECODERS = new Map<unknown, (b: Json, head: Head) => HubMessage[]>([
+  ['elevatorStatus', decodeStatus],
+  ['detection', decodeDetection],
+  ['heartbeat', decodeHeartbeat],
+  ['fault', decodeFault],
+  ['commandResult', decodeCommandResult],
+]);
+
+/** The message as a JSON object from `edgeId`: size, syntax and the device it names checked. */
+function parseBody(raw: string | Uint8Array, edgeId: string): Json {
   const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.byteLength;
   if (size > MAX_DEVICE_MESSAGE_BYTES)
     throw new DecodeError('TOO_LARGE', `message of ${size} bytes, limit ${MAX_DEVICE_MESSAGE_BYTES}`);
@@ -71,6 +199,15 @@ export function decodeLegacy(raw: string | Uint8Array, edgeId: string): HubMessa
       'EDGE_MISMATCH',
       `message names device ${describe(b.deviceId)} but came from ${edgeId}`,
     );
+  return b;
+}
+
+/**
+ * Decodes one legacy message. `edgeId` is the Kafka key (or topic) it came under: a body that
+ * names another device is refused, so an edge cannot speak for another.
+ */
+export function decodeLegacy(raw: string | Uint8Array, edgeId: string): HubMessage[] {
+  const b = parseBody(raw, edgeId);
   const ts = field(
     b,
     'timestamp',
@@ -81,121 +218,7 @@ export function decodeLegacy(raw: string | Uint8Array, edgeId: string): HubMessa
   // messages are counted and repeats applied once, as for the compact format.
   const tracked =
     isIntIn(b.seqNo, SEQ_RANGE) && b.seqNo > 0 && isStr(b.bootId) ? { seq: b.seqNo, boot: b.bootId } : {};
-  switch (b.msgType) {
-    case 'elevatorStatus':
-      return [
-        {
-          method: 'telemetry',
-          payload: {
-            kind: 'status',
-            ts,
-            ...tracked,
-            data: {
-              running:
-                field(b, 'runningStatus', oneOf(['running', 'stopped']), '"running" or "stopped"') ===
-                'running',
-              floor: field(b, 'currentFloor', isInt, 'an integer'),
-              door: LEGACY_DOOR[field(b, 'doorStatus', oneOf(Object.keys(LEGACY_DOOR)), 'a door state')]!,
-              direction:
-                LEGACY_DIRECTION[field(b, 'direction', oneOf(Object.keys(LEGACY_DIRECTION)), 'a direction')]!,
-              hasPerson: field(b, 'hasPerson', isBool, 'a boolean'),
-              brakeEngaged:
-                field(b, 'brakeStatus', oneOf(['engaged', 'released']), 'a brake state') === 'engaged',
-              safetyCircuitClosed:
-                field(b, 'safetyCircuit', oneOf(['closed', 'open']), 'a circuit state') === 'closed',
-              maintenance: field(b, 'maintenanceMode', isBool, 'a boolean'),
-              faultCode: field(b, 'controllerFaultCode', isInt, 'an integer'),
-              speed: round(field(b, 'speedMetersPerSecond', isNum, 'a number'), 2),
-              load: Math.round(field(b, 'loadPercent', isNum, 'a number')),
-              temperature: round(field(b, 'cabinTemperature', isNum, 'a number'), 1),
-              motorAmps: round(field(b, 'motorCurrentAmps', isNum, 'a number'), 1),
-              levelingMm: field(b, 'levelingAccuracyMm', isInt, 'an integer'),
-              positionMm: field(b, 'carPositionMm', isInt, 'an integer'),
-              signalDbm: field(b, 'networkSignalDbm', isInt, 'an integer'),
-              runCount: field(b, 'totalRunCount', isInt, 'an integer'),
-              runSeconds: field(b, 'totalRunSeconds', isInt, 'an integer'),
-              doorOpenCount: field(b, 'totalDoorOpenCount', isInt, 'an integer'),
-            },
-            birth: {
-              model: field(b, 'deviceModel', isStr, 'a string'),
-              firmware: field(b, 'firmwareVersion', isStr, 'a string'),
-              registrationCode: field(b, 'registrationCode', isStr, 'a string'),
-              buildingId: field(b, 'buildingId', isStr, 'a string'),
-              elevatorNo: field(b, 'elevatorNo', isStr, 'a string'),
-            },
-          },
-        },
-      ];
-    case 'detection':
-      return [
-        {
-          method: 'telemetry',
-          payload: {
-            kind: 'vision',
-            ts,
-            ...tracked,
-            data: {
-              ebike: field(b, 'ebikeDetected', isBool, 'a boolean'),
-              doorBlocked: field(b, 'doorBlocked', isBool, 'a boolean'),
-            },
-          },
-        },
-      ];
-    case 'heartbeat':
-      return [
-        {
-          method: 'telemetry',
-          payload: {
-            kind: 'heartbeat',
-            ts,
-            ...tracked,
-            data: {
-              uptimeSeconds: field(b, 'uptimeSeconds', isInt, 'an integer'),
-              cpuPercent: field(b, 'cpuPercent', isNum, 'a number'),
-              memoryFreeMb: field(b, 'memoryFreeMb', isNum, 'a number'),
-              diskFreeMb: field(b, 'diskFreeMb', isNum, 'a number'),
-              elenetAlive: field(b, 'elenetAlive', isBool, 'a boolean'),
-              litefcccoreAlive: field(b, 'litefcccoreAlive', isBool, 'a boolean'),
-            },
-          },
-        },
-      ];
-    case 'fault':
-      return [
-        {
-          method: 'alarm',
-          payload: {
-            alarm: field(
-              b,
-              'faultType',
-              (v): v is string => isName(v, MAX_ALARM_CHARS, true),
-              'a fault type',
-            ),
-            phase: field(b, 'faultStatus', oneOf(['start', 'end']), '"start" or "end"'),
-            ts,
-            ...tracked,
-            data: { floor: field(b, 'currentFloor', isInt, 'an integer') },
-          },
-        },
-      ];
-    case 'commandResult': {
-      const ok = field(b, 'success', isBool, 'a boolean');
-      return [
-        {
-          method: 'commandResult',
-          payload: {
-            id: field(b, 'commandId', (v): v is string => isName(v, undefined, true), 'a command id'),
-            ok,
-            ...(ok
-              ? b.result === undefined
-                ? {}
-                : { result: resultValue(b.result, 'result') }
-              : { error: errorText(b.errorMessage, 'failed') }),
-          },
-        },
-      ];
-    }
-    default:
-      throw new DecodeError('UNKNOWN_TYPE', `unknown msgType ${describe(b.msgType)}`);
-  }
+  const decode = DECODERS.get(b.msgType);
+  if (decode === undefined) throw new DecodeError('UNKNOWN_TYPE', `unknown msgType ${describe(b.msgType)}`);
+  return decode(b, { ts, tracked });
 }
