@@ -110,7 +110,7 @@ function serveHealth(app: OpenAPIHono<AuthEnv>, deps: GatewayDeps): void {
   );
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
-    const checks = await Promise.allSettled([deps.db.execute(sql`select 1`), deps.redis.ping()]);
+    const checks = await Promise.allSettled([deps.db.execute(sql`select 1`), deps.bus.redis.ping()]);
     const [database, redis] = checks.map((r) => (r.status === 'fulfilled' ? 'ok' : String(r.reason)));
     const ready = database === 'ok' && redis === 'ok';
     return c.json({ status: ready ? 'ready' : 'unavailable', database, redis }, ready ? 200 : 503);

@@ -1,6 +1,6 @@
 /** What the gateway's routes work with: one object, built once per gateway process. */
 import type { Logger } from '../actors/mod.ts';
-import type { Bus, Keyspace, PortRange, Redis } from '../bus/mod.ts';
+import type { Bus, PortRange } from '../bus/mod.ts';
 import type { BrokerIdentities } from '../edge/broker/mod.ts';
 import type { Authenticator } from './auth.ts';
 import type { Db } from './db/database.ts';
@@ -9,9 +9,7 @@ import type { WebBackendOutbox } from './outbox/web-backend.ts';
 
 export interface GatewayDeps {
   readonly db: Db;
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
-  /** The bus over `redis` and `keyspace`. */
+  /** Redis (connection and keyspace) through the bus. */
   readonly bus: Bus;
   readonly view: FleetView;
   readonly auth: Authenticator;

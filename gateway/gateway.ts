@@ -101,8 +101,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const tunnels = { ...DEFAULT_TUNNEL_SETTINGS, ...options.tunnels };
   const app = createApp({
     db,
-    redis,
-    keyspace,
     bus,
     view,
     auth,

@@ -26,9 +26,7 @@ export interface GatewayMetrics {
   readonly middleware: MiddlewareHandler;
 }
 
-export function createMetrics(
-  deps: Pick<GatewayDeps, 'db' | 'redis' | 'keyspace' | 'bus' | 'view' | 'webBackend'>,
-): GatewayMetrics {
+export function createMetrics(deps: Pick<GatewayDeps, 'db' | 'bus' | 'view' | 'webBackend'>): GatewayMetrics {
   const registry = new Registry();
   // The process's own: CPU, memory, event-loop lag, GC pauses (prefixed devicehub_gateway_).
   collectDefaultMetrics({ register: registry, prefix: 'devicehub_gateway_' });
@@ -40,7 +38,7 @@ export function createMetrics(
   return { registry, middleware };
 }
 
-type MetricsDeps = Pick<GatewayDeps, 'db' | 'redis' | 'keyspace' | 'bus' | 'webBackend'>;
+type MetricsDeps = Pick<GatewayDeps, 'db' | 'bus' | 'webBackend'>;
 
 /** The gateway's own requests: durations by method, route pattern and status; errors by status. */
 function httpMetrics(registry: Registry): MiddlewareHandler {
@@ -107,7 +105,8 @@ function nodeMetrics(registry: Registry, deps: MetricsDeps): void {
 }
 
 /** The outbox's and the mailboxes' backlog, the outbox's oldest entry, the dead-letter stream. */
-function streamMetrics(registry: Registry, { redis, keyspace }: MetricsDeps): void {
+function streamMetrics(registry: Registry, { bus }: MetricsDeps): void {
+  const { redis, keyspace } = bus;
   new Gauge({
     name: 'devicehub_outbox_entries',
     help: 'Entries in the outbox stream per hash-tag group (effects waiting for their consumers)',
@@ -223,7 +222,8 @@ function deadLetterMetrics(registry: Registry, deps: MetricsDeps): void {
 }
 
 /** The fleet, the tunnels by state and the web backend's backlog and refusals. */
-function fleetMetrics(registry: Registry, { db, redis, keyspace, webBackend }: MetricsDeps): void {
+function fleetMetrics(registry: Registry, { db, bus, webBackend }: MetricsDeps): void {
+  const { redis, keyspace } = bus;
   new Gauge({
     name: 'devicehub_fleet_edges',
     help: 'Edges registered in the fleet (accepted by the links when they check)',

@@ -158,7 +158,7 @@ async function registerEdge(
   principal: Principal,
   body: z.infer<typeof NewEdge>,
 ): Promise<{ id: string; secret: string }> {
-  const { db, redis, keyspace, view } = deps;
+  const { db, bus, view } = deps;
   const secret = newSecret('dhe');
   const inserted = await db
     .insert(edges)
@@ -181,7 +181,7 @@ async function registerEdge(
       },
     );
   }
-  await redis.sadd(keyspace.fleet, body.id);
+  await bus.redis.sadd(bus.keyspace.fleet, body.id);
   await audit(db, {
     actor: actorOf(principal),
     action: 'edge.register',
@@ -194,7 +194,7 @@ async function registerEdge(
 
 /** The broker first (it kicks the edge), then the row, the fleet set and the caches. */
 async function deregisterEdge(deps: GatewayDeps, principal: Principal, id: string): Promise<void> {
-  const { db, redis, keyspace, view } = deps;
+  const { db, bus, view } = deps;
   // The broker first (it kicks the edge): a broker that cannot be told leaves the edge registered.
   const broker = deps.broker;
   if (broker !== undefined) {
@@ -203,7 +203,7 @@ async function deregisterEdge(deps: GatewayDeps, principal: Principal, id: strin
   }
   const deleted = await db.delete(edges).where(eq(edges.id, id)).returning({ id: edges.id });
   if (deleted.length === 0) throw new ApiError('NOT_FOUND', `No edge ${id}`);
-  await redis.srem(keyspace.fleet, id);
+  await bus.redis.srem(bus.keyspace.fleet, id);
   deps.auth.forget();
   await audit(db, { actor: actorOf(principal), action: 'edge.deregister', target: `edge/${id}` });
   await view.changed(`edge/${id}`);
