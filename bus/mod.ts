@@ -5,8 +5,8 @@
  * in replies.ts.
  */
 
-export type { BusOptions } from './bus.ts';
-export { Bus, openBus } from './bus.ts';
+export type { Bus, BusOptions } from './bus.ts';
+export { openBus } from './bus.ts';
 export type { Commit, ShardCommit, TimerWrite } from './commit.ts';
 export type { DeadLetterPage } from './dead-letter-reads.ts';
 export {
