@@ -81,6 +81,7 @@ export { allocatedPorts } from './port-pool.ts';
 export type { PipelineReply, Queued } from './queued.ts';
 export type { ConnectOptions, Redis } from './redis.ts';
 export { connectRedis, duplicateRedis, isCluster } from './redis.ts';
+export type { WaitForReplicas } from './replicas.ts';
 export { waitForReplicas } from './replicas.ts';
 export type { Granted, MembershipView, RawShardEntries } from './replies.ts';
 export { compareStreamIds } from './stream-id.ts';

@@ -10,16 +10,20 @@ import { ReplicasNotReachedError } from './errors.ts';
 import { keySlot } from './hash.ts';
 import { isCluster, type Redis } from './redis.ts';
 
+export interface WaitForReplicas {
+  /** The keys written: their masters are the ones waited on. */
+  readonly keys: Iterable<string>;
+  /** How many replicas of each master must hold the writes. */
+  readonly replicas: number;
+  readonly timeoutMs: number;
+}
+
 /**
  * Resolves once `replicas` replicas of every master serving `keys` hold this connection's
  * writes so far; throws ReplicasNotReachedError when fewer did within `timeoutMs`.
  */
-export async function waitForReplicas(
-  redis: Redis,
-  keys: Iterable<string>,
-  replicas: number,
-  timeoutMs: number,
-): Promise<void> {
+export async function waitForReplicas(redis: Redis, options: WaitForReplicas): Promise<void> {
+  const { keys, replicas, timeoutMs } = options;
   if (replicas <= 0) return;
   let reached: number[];
   if (!isCluster(redis)) {

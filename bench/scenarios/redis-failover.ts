@@ -112,7 +112,7 @@ function startWriters(o: { bus: Bus; edges: number; replicas: number }) {
         await bus.enqueue(batch, started);
         if (replicas > 0) {
           const mailboxes = new Set(batch.map((m) => keyspace.shard(keyspace.shardOf(m.address)).mailbox));
-          await waitForReplicas(redis, mailboxes, replicas, 1000);
+          await waitForReplicas(redis, { keys: mailboxes, replicas, timeoutMs: 1000 });
         }
         for (const m of batch) acknowledged.add(String(m.payload.n));
         const now = Date.now();

@@ -168,7 +168,11 @@ export class Ingest {
     const replicas = this.#o.replicas ?? 0;
     if (replicas > 0 && batch.entries.length > 0) {
       const mailboxes = new Set(batch.entries.map((e) => e.shard.mailbox));
-      await waitForReplicas(this.#o.redis, mailboxes, replicas, this.#o.replicasTimeoutMs ?? 1000);
+      await waitForReplicas(this.#o.redis, {
+        keys: mailboxes,
+        replicas,
+        timeoutMs: this.#o.replicasTimeoutMs ?? 1000,
+      });
     }
     this.stats.enqueued += batch.entries.length;
   }
