@@ -16,6 +16,7 @@
 import type { EdgeTransport } from '../protocol/mod.ts';
 import { KafkaProducers } from './kafka-producers.ts';
 import { connectEdge, publish } from './mqtt-edges.ts';
+import { pace } from './pacing.ts';
 import { advance, createSimEdge, type Outgoing, type SimEdge } from './sim-edge.ts';
 import type { Workload } from './workloads.ts';
 
@@ -47,8 +48,6 @@ export interface SimulatorOptions {
 export const simulatedEdgeId = (i: number) => `E-${String(i + 1).padStart(6, '0')}`;
 export const simulatedPassword = (edgeId: string) => `sim-${edgeId}`;
 
-const TICK_MS = 10;
-
 export class Simulator implements AsyncDisposable {
   readonly stats = {
     connected: 0,
@@ -66,7 +65,7 @@ export class Simulator implements AsyncDisposable {
   /** Messages acknowledged per edge (what the hub must account for). */
   readonly #sentPerEdge: Uint32Array;
   #kafka: KafkaProducers | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #pace: { stop(): void } | undefined;
   #stopped = false;
   readonly #acknowledged = (edge: number, count: number, error?: unknown): void => {
     this.stats.inFlight -= count;
@@ -117,7 +116,15 @@ export class Simulator implements AsyncDisposable {
     const deadline = Date.now() + 60_000;
     while (this.stats.connected < this.#edges.length && Date.now() < deadline && !this.#o.signal?.aborted)
       await new Promise((resolve) => setTimeout(resolve, 50));
-    this.#run();
+    const send = (edge: SimEdge, out: Outgoing) => this.#send(edge, out);
+    this.#pace = pace({
+      edges: this.#edges.length,
+      speed: this.#o.speed ?? 1,
+      maxInFlight: this.#o.maxInFlight ?? 20_000,
+      stats: this.stats,
+      step: (i, now) => advance(this.#edges[i]!, now, send),
+      afterTick: () => this.#kafka?.flush(this.#acknowledged),
+    });
     return this;
   }
 
@@ -132,33 +139,6 @@ export class Simulator implements AsyncDisposable {
     const edge = createSimEdge(i, { ...o, id, client });
     this.#edges.push(edge);
     return edge;
-  }
-
-  /** Paces the fleet's days: events in (second, edge) order, each at its own moment. */
-  #run(): void {
-    const edges = this.#edges.length;
-    const speed = this.#o.speed ?? 1;
-    const maxInFlight = this.#o.maxInFlight ?? 20_000;
-    const start = Date.now();
-    const send = (edge: SimEdge, out: Outgoing) => this.#send(edge, out);
-    let cursor = 0;
-    const tick = () => {
-      if (this.#stopped) return;
-      const now = Date.now();
-      while (this.stats.inFlight < maxInFlight) {
-        const second = Math.floor(cursor / edges);
-        const i = cursor % edges;
-        const due = start + (second * 1000 + (i * 1000) / edges) / speed;
-        if (due > now) break;
-        advance(this.#edges[i]!, now, send);
-        cursor++;
-      }
-      const next = start + (Math.floor(cursor / edges) * 1000 + ((cursor % edges) * 1000) / edges) / speed;
-      this.stats.behindMs = Math.max(0, now - next);
-      this.#kafka?.flush(this.#acknowledged);
-      this.#timer = setTimeout(tick, TICK_MS);
-    };
-    tick();
   }
 
   /** 1% of the fleet raises an alarm within `withinMs` (an area power cut). */
@@ -205,7 +185,7 @@ export class Simulator implements AsyncDisposable {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#pace?.stop();
     // Let what is in flight be acknowledged (a few seconds at most), then close.
     const deadline = Date.now() + 5000;
     while (this.stats.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
