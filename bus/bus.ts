@@ -44,7 +44,7 @@ import { dropLease, type HoldLease, holdLease } from './named-lease.ts';
 import { openPipeline } from './pipeline.ts';
 import { type AllocatePorts, allocatePorts, type ReleasePorts, releasePorts } from './port-pool.ts';
 import { type PipelineReply, type Queued, runQueued, sendPipeline } from './queued.ts';
-import type { Redis } from './redis.ts';
+import { duplicateRedis, type Redis } from './redis.ts';
 import type { Granted, MembershipView, RawShardEntries } from './replies.ts';
 import { type FireTimers, fireTimers, trimOutbox, trimShards } from './upkeep.ts';
 
@@ -57,6 +57,11 @@ export interface BusOptions {
 export interface Bus {
   readonly redis: Redis;
   readonly keyspace: Keyspace;
+  /**
+   * A bus over a new connection like this one's (same server or cluster, scripts defined, same
+   * keyspace), for blocking reads and subscriptions; the caller closes its `redis` (duplicateRedis).
+   */
+  duplicate(): Bus;
   /** A pipeline that works the same on one server and on a Redis Cluster (pipeline.ts). */
   pipeline(): ChainableCommander;
   /** Sends a pipeline; every reply, errors included, for `Queued.read`. */
@@ -128,6 +133,7 @@ export function openBus(options: BusOptions): Bus {
   const bus: Bus = {
     redis,
     keyspace,
+    duplicate: () => openBus({ redis: duplicateRedis(redis), keyspace }),
     pipeline: () => openPipeline(redis),
     exec: sendPipeline,
     heartbeat: (node, ttlMs) => heartbeat(bus, node, ttlMs),
