@@ -51,17 +51,24 @@ function doorCycle(openSeconds: number, next: Phase): Phase {
   return { kind: 'door', door: 'opening', left: 2, next: open };
 }
 
-/** Yields the day second by second, from second `from` (the elevator idle at floor 1 then). */
-export function* elevatorDay(seed = 1, trips = 300, from = 0): Generator<Second> {
-  const rand = mulberry32(seed);
-  const floors = 18;
+/** The day's random draws, made before the first second: trip starts and event windows. */
+interface DayPlan {
+  readonly starts: ReadonlySet<number>;
+  readonly ebike: readonly Window[];
+  readonly blocked: readonly Window[];
+  readonly faults: readonly { alarm: string; window: Window }[];
+}
+
+type Window = readonly [number, number];
+
+function planDay(rand: () => number, trips: number): DayPlan {
   // Trip start times, denser in the day (07:00–22:00).
   const starts = new Set<number>();
   while (starts.size < trips) {
     const t = rand() < 0.85 ? 7 * 3600 + Math.floor(rand() * 15 * 3600) : Math.floor(rand() * DAY_SECONDS);
     starts.add(t - (t % 40));
   }
-  const windows = (count: number, length: number) =>
+  const windows = (count: number, length: number): Window[] =>
     Array.from({ length: count }, () => {
       const start = Math.floor((rand() * (DAY_SECONDS - length)) / 5) * 5;
       return [start, start + length] as const;
@@ -72,85 +79,122 @@ export function* elevatorDay(seed = 1, trips = 300, from = 0): Generator<Second>
     { alarm: 'trapped', window: windows(1, 300)[0]! },
     { alarm: 'overspeed', window: windows(1, 60)[0]! },
   ];
+  return { starts, ebike, blocked, faults };
+}
 
-  let floor = 1;
-  let phase: Phase = { kind: 'idle' };
-  let people = 0;
-  let runCount = 12_000;
-  let runSeconds = 430_000;
-  let doorOpenCount = 25_000;
-  let target = 1;
+/** The car: where it is, what it does, and the counters it reports. */
+interface Car {
+  floor: number;
+  phase: Phase;
+  people: number;
+  target: number;
+  runCount: number;
+  runSeconds: number;
+  doorOpenCount: number;
+}
+
+const FLOORS = 18;
+
+/** Starts a trip when one is due at `t` and the car is idle. */
+function maybeStartTrip(car: Car, plan: DayPlan, rand: () => number, t: number): void {
+  if (car.phase.kind !== 'idle' || !plan.starts.has(t)) return;
+  car.target = 1 + Math.floor(rand() * FLOORS);
+  if (car.target === car.floor) car.target = car.floor === 1 ? 2 : 1;
+  car.people = 1 + Math.floor(rand() * 4);
+  car.doorOpenCount++;
+  car.phase = doorCycle(6, { kind: 'run', to: car.target, left: 2 });
+}
+
+function statusOf(car: Car, t: number): Status {
+  const running = car.phase.kind === 'run';
+  const door: Status['door'] = car.phase.kind === 'door' ? car.phase.door : 'closed';
+  return {
+    running,
+    floor: car.floor,
+    door,
+    direction: running ? (car.target > car.floor ? 'up' : 'down') : 'idle',
+    hasPerson: car.people > 0,
+    brakeEngaged: !running,
+    safetyCircuitClosed: door === 'closed',
+    maintenance: false,
+    faultCode: 0,
+    speed: running ? 1.5 : 0,
+    load: car.people * 9,
+    temperature: Math.round((24 + 2 * Math.sin((2 * Math.PI * t) / DAY_SECONDS)) * 10) / 10,
+    motorAmps: running ? 12.4 : 0.5,
+    levelingMm: 3,
+    positionMm: (car.floor - 1) * 3000,
+    signalDbm: -67 - (Math.floor(t / 3600) % 3) * 4,
+    runCount: car.runCount,
+    runSeconds: car.runSeconds,
+    doorOpenCount: car.doorOpenCount,
+  };
+}
+
+function secondOf(car: Car, plan: DayPlan, t: number): Second {
+  const inWindow = (w: readonly Window[]) => w.some(([a, b]) => t >= a && t < b);
+  const faults = plan.faults.flatMap((f): { alarm: string; phase: 'start' | 'end' }[] =>
+    t === f.window[0]
+      ? [{ alarm: f.alarm, phase: 'start' as const }]
+      : t === f.window[1]
+        ? [{ alarm: f.alarm, phase: 'end' as const }]
+        : [],
+  );
+  return {
+    t,
+    status: statusOf(car, t),
+    vision: { ebike: inWindow(plan.ebike), doorBlocked: inWindow(plan.blocked) },
+    peopleCount: car.people,
+    health: {
+      uptimeSeconds: 3_600_000 + t,
+      cpuPercent: 30 + (t % 17),
+      memoryFreeMb: 212,
+      diskFreeMb: 1480,
+      elenetAlive: true,
+      litefcccoreAlive: true,
+    },
+    faults,
+  };
+}
+
+/** Advances the car by one second: doors count down, a run moves a floor every 2 s. */
+function advance(car: Car): void {
+  const phase = car.phase;
+  if (phase.kind === 'door') {
+    phase.left--;
+    if (phase.left === 0) car.phase = phase.next;
+  } else if (phase.kind === 'run') {
+    phase.left--;
+    if (phase.left > 0) return;
+    car.floor += car.target > car.floor ? 1 : -1;
+    if (car.floor !== car.target) {
+      phase.left = 2;
+      return;
+    }
+    car.runCount++;
+    car.doorOpenCount++;
+    car.phase = doorCycle(5, { kind: 'idle' });
+    car.people = 0;
+  }
+}
+
+/** Yields the day second by second, from second `from` (the elevator idle at floor 1 then). */
+export function* elevatorDay(seed = 1, trips = 300, from = 0): Generator<Second> {
+  const rand = mulberry32(seed);
+  const plan = planDay(rand, trips);
+  const car: Car = {
+    floor: 1,
+    phase: { kind: 'idle' },
+    people: 0,
+    target: 1,
+    runCount: 12_000,
+    runSeconds: 430_000,
+    doorOpenCount: 25_000,
+  };
   for (let t = from; t < DAY_SECONDS; t++) {
-    if (phase.kind === 'idle' && starts.has(t)) {
-      target = 1 + Math.floor(rand() * floors);
-      if (target === floor) target = floor === 1 ? 2 : 1;
-      people = 1 + Math.floor(rand() * 4);
-      doorOpenCount++;
-      phase = doorCycle(6, { kind: 'run', to: target, left: 2 });
-    }
-    const running = phase.kind === 'run';
-    if (running) runSeconds++;
-    const direction: Status['direction'] = running ? (target > floor ? 'up' : 'down') : 'idle';
-    const door: Status['door'] = phase.kind === 'door' ? phase.door : 'closed';
-    const status: Status = {
-      running,
-      floor,
-      door,
-      direction,
-      hasPerson: people > 0,
-      brakeEngaged: !running,
-      safetyCircuitClosed: door === 'closed',
-      maintenance: false,
-      faultCode: 0,
-      speed: running ? 1.5 : 0,
-      load: people * 9,
-      temperature: Math.round((24 + 2 * Math.sin((2 * Math.PI * t) / DAY_SECONDS)) * 10) / 10,
-      motorAmps: running ? 12.4 : 0.5,
-      levelingMm: 3,
-      positionMm: (floor - 1) * 3000,
-      signalDbm: -67 - (Math.floor(t / 3600) % 3) * 4,
-      runCount,
-      runSeconds,
-      doorOpenCount,
-    };
-    const inWindow = (w: readonly (readonly [number, number])[]) => w.some(([a, b]) => t >= a && t < b);
-    const faultEvents = faults.flatMap((f): { alarm: string; phase: 'start' | 'end' }[] =>
-      t === f.window[0]
-        ? [{ alarm: f.alarm, phase: 'start' as const }]
-        : t === f.window[1]
-          ? [{ alarm: f.alarm, phase: 'end' as const }]
-          : [],
-    );
-    yield {
-      t,
-      status,
-      vision: { ebike: inWindow(ebike), doorBlocked: inWindow(blocked) },
-      peopleCount: people,
-      health: {
-        uptimeSeconds: 3_600_000 + t,
-        cpuPercent: 30 + (t % 17),
-        memoryFreeMb: 212,
-        diskFreeMb: 1480,
-        elenetAlive: true,
-        litefcccoreAlive: true,
-      },
-      faults: faultEvents,
-    };
-    // Advance the machine.
-    if (phase.kind === 'door') {
-      phase.left--;
-      if (phase.left === 0) phase = phase.next;
-    } else if (phase.kind === 'run') {
-      phase.left--;
-      if (phase.left === 0) {
-        floor += target > floor ? 1 : -1;
-        if (floor === target) {
-          runCount++;
-          doorOpenCount++;
-          phase = doorCycle(5, { kind: 'idle' });
-          people = 0;
-        } else phase.left = 2;
-      }
-    }
+    maybeStartTrip(car, plan, rand, t);
+    if (car.phase.kind === 'run') car.runSeconds++;
+    yield secondOf(car, plan, t);
+    advance(car);
   }
 }
