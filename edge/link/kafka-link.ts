@@ -7,7 +7,7 @@
  * the edge id and dead-lettered on its own: `Ingest.queue` never throws, so only Redis failing
  * the batch keeps its offsets from being committed (and Kafka delivers it again).
  */
-import { type Consumer, Kafka, logLevel } from 'kafkajs';
+import { type Consumer, type EachBatchPayload, Kafka, logLevel } from 'kafkajs';
 import { decodeCompact, decodeLegacy, KAFKA_TOPICS } from '../protocol/mod.ts';
 import { type EdgeLink, Ingest, type IngestOptions } from './ingest.ts';
 
@@ -60,24 +60,7 @@ export class KafkaLink implements EdgeLink {
       brokers: [...this.#o.brokers],
       logLevel: logLevel.NOTHING,
     });
-    const partitions = this.#o.ensureTopics ?? 8;
-    if (partitions > 0) {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        await retryRetriable(() =>
-          admin.createTopics({
-            waitForLeaders: true,
-            topics: [...UPLINK_TOPICS, KAFKA_TOPICS.downlink].map((topic) => ({
-              topic,
-              numPartitions: partitions,
-            })),
-          }),
-        );
-      } finally {
-        await admin.disconnect();
-      }
-    }
+    await ensureTopics(kafka, this.#o.ensureTopics ?? 8);
     const consumer = kafka.consumer({
       groupId: this.#o.groupId ?? 'devicehub-ingest',
       allowAutoTopicCreation: true,
@@ -106,51 +89,30 @@ export class KafkaLink implements EdgeLink {
       eachBatchAutoResolve: false,
       // Partitions are independent (an edge's messages share one): take several at once.
       partitionsConsumedConcurrently: 4,
-      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-        if (batch.messages.length === 0) return;
-        const taken = this.#ingest.batch();
-        const decode = batch.topic === KAFKA_TOPICS.compact ? decodeCompact : decodeLegacy;
-        for (const m of batch.messages) {
-          const message = {
-            edgeId: m.key?.toString(),
-            source: batch.topic,
-            position: `${batch.topic}/${batch.partition}/${m.offset}`,
-            bytes: m.value ?? Buffer.alloc(0),
-          };
-          this.#ingest.queue(taken, message, decode); // never throws: enqueued or dead-lettered
-        }
-        this.#o.hooks?.beforeEnqueue?.();
-        await this.#ingest.send(taken); // a failure here throws: kafkajs retries, nothing is committed
-        resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
-        await heartbeat();
-      },
+      eachBatch: (payload) => this.#eachBatch(payload),
     });
-    // A consumer that cannot join its group (no coordinator, brokers unreachable) retries
-    // forever inside kafkajs: say so and stop, so the process's supervisor sees it.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const startMs = this.#o.startTimeoutMs ?? 120_000;
-    try {
-      await Promise.race([
-        fetching,
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new Error(
-                  `Kafka link: the consumer did not start fetching within ${startMs} ms (group coordinator or brokers unavailable)`,
-                ),
-              ),
-            startMs,
-          );
-        }),
-      ]);
-    } catch (error) {
-      await consumer.disconnect().catch(() => {});
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
+    await untilFetching(consumer, fetching, this.#o.startTimeoutMs ?? 120_000);
     return this;
+  }
+
+  /** One fetched partition batch: ingested, sent to Redis, then its offsets resolved. */
+  async #eachBatch({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0) return;
+    const taken = this.#ingest.batch();
+    const decode = batch.topic === KAFKA_TOPICS.compact ? decodeCompact : decodeLegacy;
+    for (const m of batch.messages) {
+      const message = {
+        edgeId: m.key?.toString(),
+        source: batch.topic,
+        position: `${batch.topic}/${batch.partition}/${m.offset}`,
+        bytes: m.value ?? Buffer.alloc(0),
+      };
+      this.#ingest.queue(taken, message, decode); // never throws: enqueued or dead-lettered
+    }
+    this.#o.hooks?.beforeEnqueue?.();
+    await this.#ingest.send(taken); // a failure here throws: kafkajs retries, nothing is committed
+    resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+    await heartbeat();
   }
 
   async stop(): Promise<void> {
@@ -159,6 +121,56 @@ export class KafkaLink implements EdgeLink {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
+  }
+}
+
+/** Creates the uplink and downlink topics with `partitions` partitions (none when 0). */
+async function ensureTopics(kafka: Kafka, partitions: number): Promise<void> {
+  if (partitions <= 0) return;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await retryRetriable(() =>
+      admin.createTopics({
+        waitForLeaders: true,
+        topics: [...UPLINK_TOPICS, KAFKA_TOPICS.downlink].map((topic) => ({
+          topic,
+          numPartitions: partitions,
+        })),
+      }),
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Waits for the consumer's first fetch. A consumer that cannot join its group (no coordinator,
+ * brokers unreachable) retries forever inside kafkajs: say so and stop, so the process's
+ * supervisor sees it.
+ */
+async function untilFetching(consumer: Consumer, fetching: Promise<void>, startMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      fetching,
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `Kafka link: the consumer did not start fetching within ${startMs} ms (group coordinator or brokers unavailable)`,
+              ),
+            ),
+          startMs,
+        );
+      }),
+    ]);
+  } catch (error) {
+    await consumer.disconnect().catch(() => {});
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
