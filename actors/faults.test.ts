@@ -73,7 +73,7 @@ describe('hub nodes as processes', { timeout: 180_000 }, () => {
     const sender = (async () => {
       while (sending) {
         await sendRound(client, { prefix: 'rr', actors, seq: ++seq });
-        await sleep(25); // time passing is the point: traffic paced like an edge fleet's, through the restarts
+        await sleep(25); // time passing is the point: traffic paced like a device fleet's, through the restarts
       }
     })();
     try {
