@@ -23,7 +23,7 @@ describe('hub node (in process, real Redis)', () => {
   it('lists only live nodes in the published stats once one stops (no ghosts on dashboards)', async () => {
     const keyspace = t.keyspace();
     const start = (nodeId: string) =>
-      startHubNode({ redis: t.connect(), keyspace, actors: [counterActor], nodeId, ...fast });
+      startHubNode({ bus: t.bus(keyspace, t.connect()), actors: [counterActor], nodeId, ...fast });
     await using _a = await start('a');
     const b = await start('b');
     await waitFor(async () => (await readNodeStats(t.bus(keyspace))).length === 2, {
@@ -44,15 +44,13 @@ describe('hub node (in process, real Redis)', () => {
   it('applies each actor’s messages one at a time, in order, across two nodes', async () => {
     const keyspace = t.keyspace();
     await using a = await startHubNode({
-      redis: t.connect(),
-      keyspace,
+      bus: t.bus(keyspace, t.connect()),
       actors: [counterActor],
       nodeId: 'a',
       ...fast,
     });
     await using b = await startHubNode({
-      redis: t.connect(),
-      keyspace,
+      bus: t.bus(keyspace, t.connect()),
       actors: [counterActor],
       nodeId: 'b',
       ...fast,
@@ -104,7 +102,11 @@ describe('hub node (in process, real Redis)', () => {
       handledBy: ['earlier'],
     };
     await t.redis.hset(shard.state, 'counter/x', JSON.stringify({ id: ids[1], s: applied }));
-    await using node = await startHubNode({ redis: t.connect(), keyspace, actors: [counterActor], ...fast });
+    await using node = await startHubNode({
+      bus: t.bus(keyspace, t.connect()),
+      actors: [counterActor],
+      ...fast,
+    });
     await waitFor(async () => (await counterState(keyspace, 'x'))?.count === 3, { message: 'count 3' });
     const s = await counterState(keyspace, 'x');
     assert.equal(s?.duplicates, 0, 'the handler never saw an applied message again');
@@ -114,8 +116,7 @@ describe('hub node (in process, real Redis)', () => {
   it('dead-letters a poison message with the reason and keeps the actor going', async () => {
     const keyspace = t.keyspace();
     await using node = await startHubNode({
-      redis: t.connect(),
-      keyspace,
+      bus: t.bus(keyspace, t.connect()),
       actors: [counterActor],
       maxAttempts: 3,
       ...fast,
@@ -139,7 +140,11 @@ describe('hub node (in process, real Redis)', () => {
 
   it('dead-letters malformed stream entries instead of throwing', async () => {
     const keyspace = t.keyspace({ shards: 1 });
-    await using node = await startHubNode({ redis: t.connect(), keyspace, actors: [counterActor], ...fast });
+    await using node = await startHubNode({
+      bus: t.bus(keyspace, t.connect()),
+      actors: [counterActor],
+      ...fast,
+    });
     const mailbox = keyspace.shard(0).mailbox;
     await t.redis.xadd(mailbox, '*', 'a', 'counter/m', 'm', 'add', 'p', '{not json', 't', '1');
     await t.redis.xadd(mailbox, '*', 'garbage', 'yes');
@@ -161,8 +166,7 @@ describe('hub node (in process, real Redis)', () => {
   it('fires a durable timer once, and a cancelled one never', async () => {
     const keyspace = t.keyspace();
     await using _node = await startHubNode({
-      redis: t.connect(),
-      keyspace,
+      bus: t.bus(keyspace, t.connect()),
       actors: [alarmClockActor],
       ...fast,
     });
@@ -186,15 +190,13 @@ describe('hub node (in process, real Redis)', () => {
   it('hands every shard to the remaining node on graceful stop, without losing messages', async () => {
     const keyspace = t.keyspace();
     const a = await startHubNode({
-      redis: t.connect(),
-      keyspace,
+      bus: t.bus(keyspace, t.connect()),
       actors: [counterActor],
       nodeId: 'a',
       ...fast,
     });
     await using b = await startHubNode({
-      redis: t.connect(),
-      keyspace,
+      bus: t.bus(keyspace, t.connect()),
       actors: [counterActor],
       nodeId: 'b',
       ...fast,

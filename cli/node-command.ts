@@ -62,9 +62,9 @@ export async function nodeCommand(argv: string[]): Promise<void> {
   const redis = connectRedis(config.redisUrl, { name: `node:${values.id ?? 'anon'}` });
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
   const leaseMs = intFlag(values, 'lease-ms', 'DH_LEASE_MS', 1500);
+  const bus = openBus({ redis, keyspace: config.keyspace });
   const node = await startHubNode({
-    redis,
-    keyspace: config.keyspace,
+    bus,
     actors,
     nodeId: values.id ?? process.env.DH_NODE_ID,
     logger: log,
@@ -73,10 +73,7 @@ export async function nodeCommand(argv: string[]): Promise<void> {
     turnIntervalMs: intFlag(values, 'turn-ms', 'DH_TURN_MS', 20),
     checkpointMs: intFlag(values, 'checkpoint-ms', 'DH_CHECKPOINT_MS', 5000),
     // The failover benchmark's probe, injected: the node itself has no tracing branch.
-    hooks:
-      values['trace-resume'] === true
-        ? (await import('../bench/mod.ts')).resumeTracer(openBus({ redis, keyspace: config.keyspace }))
-        : undefined,
+    hooks: values['trace-resume'] === true ? (await import('../bench/mod.ts')).resumeTracer(bus) : undefined,
   });
   const metricsPort = intFlag(values, 'metrics-port', 'DH_METRICS_PORT', 0);
   const metrics =

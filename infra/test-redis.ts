@@ -85,7 +85,7 @@ export function useRedis(): TestRedis {
   };
   t.bus = (keyspace, redis = t.redis) => openBus({ redis, keyspace });
   t.hub = (keyspace, actors = [edgeActor]) =>
-    startHubNode({ redis: t.connect('hub'), keyspace, actors, ...FAST_HUB });
+    startHubNode({ bus: t.bus(keyspace, t.connect('hub')), actors, ...FAST_HUB });
   t.hubProcess = (keyspace, nodeId, actorsModule) =>
     spawnHubNode({
       redisUrl: t.server.url,

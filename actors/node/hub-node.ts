@@ -4,13 +4,13 @@
  * shards off when the ring changes or when it stops. It composes its placement (`placement.ts`),
  * its turn loop (`turn-loop.ts`) and its upkeep (`upkeep.ts`) around the shards it holds.
  *
- *   await using node = await startHubNode({ redis, keyspace, actors: [counter] });
+ *   await using node = await startHubNode({ bus: openBus({ redis, keyspace }), actors: [counter] });
  *
  * Timing (defaults): heartbeat and lease maintenance every `tickMs` = 250 ms; a node counts as
  * dead and its leases expire `leaseMs` = 1500 ms after its last heartbeat/renewal. A node that
  * misses that deadline (paused, partitioned) is fenced: its commits are refused.
  */
-import { ensureLayout, openBus } from '../../bus/mod.ts';
+import { ensureLayout } from '../../bus/mod.ts';
 import { ActorTable } from '../actor-table.ts';
 import { Histogram } from '../histogram.ts';
 import { silentLogger } from '../logger.ts';
@@ -32,10 +32,9 @@ function composeNode(options: HubNodeOptions, signal: AbortSignal): NodeParts {
   const nodeId = nodeIdOf(options);
   const log = (options.logger ?? silentLogger).child({ nodeId });
   const definitions = definitionsOf(options.actors);
-  const { keyspace, hooks } = options;
-  const bus = openBus(options);
+  const { bus, hooks } = options;
   const actors = new ActorTable(bus, log);
-  const held = new HeldShards(keyspace, actors);
+  const held = new HeldShards(bus.keyspace, actors);
   const latencyMs = new Histogram();
   const turn: TurnOptions = {
     bus,

@@ -3,7 +3,7 @@
  * (e.g. the failover benchmark's resume probe) without a branch for it in the node.
  */
 import { randomUUID } from 'node:crypto';
-import type { Granted, Keyspace, Redis } from '../../bus/mod.ts';
+import type { Bus, Granted } from '../../bus/mod.ts';
 import type { ActorDefinition } from '../define.ts';
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -18,8 +18,8 @@ export interface HubNodeHooks {
 }
 
 export interface HubNodeOptions {
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
+  /** The bus the node works on (its connection and keyspace); the caller closes its connection. */
+  readonly bus: Bus;
   // biome-ignore lint/suspicious/noExplicitAny: definitions of any state and handler types
   readonly actors: readonly ActorDefinition<any, any, any>[];
   readonly nodeId?: string;
@@ -65,7 +65,7 @@ export interface HubNodeOptions {
 
 /** The node's timings and limits, defaults filled in. */
 export type NodeSettings = Required<
-  Omit<HubNodeOptions, 'redis' | 'keyspace' | 'actors' | 'nodeId' | 'logger' | 'signal' | 'hooks'>
+  Omit<HubNodeOptions, 'bus' | 'actors' | 'nodeId' | 'logger' | 'signal' | 'hooks'>
 >;
 
 /** The options' settings with their defaults, checked; throws a ConfigError naming the bad value. */

@@ -243,8 +243,7 @@ describe('edge actor on a hub node', () => {
     const keyspace = t.keyspace();
     const lines: Record<string, unknown>[] = [];
     await using node = await startHubNode({
-      redis: t.connect(),
-      keyspace,
+      bus: t.bus(keyspace, t.connect()),
       actors: [edgeActor],
       logger: captureLogger(lines),
       ...FAST_HUB,
@@ -266,8 +265,7 @@ describe('edge actor on a hub node', () => {
     const keyspace = t.keyspace();
     const actor = createEdgeActor({ offlineAfterMs: 400 });
     await using _node = await startHubNode({
-      redis: t.connect(),
-      keyspace,
+      bus: t.bus(keyspace, t.connect()),
       actors: [actor],
       ...FAST_HUB,
     });
