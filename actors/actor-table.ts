@@ -12,6 +12,17 @@ import { type Bus, execOrThrow } from '../bus/mod.ts';
 import type { ActorDefinition } from './define.ts';
 import type { Logger } from './logger.ts';
 
+/** A commit that checkpointed an actor: up to entry `id`, acknowledging its first `acked` entries, at `now`. */
+export interface Checkpoint {
+  readonly slot: ActorSlot;
+  /** The last entry the checkpoint covers. */
+  readonly id: string;
+  /** How many of the slot's unacknowledged entries the commit acknowledged. */
+  readonly acked: number;
+  /** When the commit landed (ms). */
+  readonly now: number;
+}
+
 export interface ActorSlot {
   readonly address: string;
   readonly id: string;
@@ -130,7 +141,8 @@ export class ActorTable {
   }
 
   /** Marks a slot checkpointed up to its last applied entry. */
-  checkpointed(slot: ActorSlot, id: string, acked: number, now: number): void {
+  checkpointed(checkpoint: Checkpoint): void {
+    const { slot, id, acked, now } = checkpoint;
     slot.checkpointId = id;
     slot.unacked.splice(0, acked);
     slot.dirtySince = 0;

@@ -10,29 +10,25 @@ import type { NodeStats } from './node/mod.ts';
 export function nodeStatsToPrometheus(s: NodeStats): string {
   const label = `{node=${JSON.stringify(s.node)}}`;
   const lines: string[] = [];
-  const metric = (name: string, type: 'gauge' | 'counter', help: string, value: number, labels = label) => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}${labels} ${value}`);
+  const metric = (type: 'gauge' | 'counter') => (name: string, help: string, value: number) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}${label} ${value}`);
   };
-  metric('devicehub_node_shards', 'gauge', 'Shards this node holds the lease of', s.shards);
-  metric('devicehub_node_actors', 'gauge', 'Actors active in memory', s.actors);
-  metric('devicehub_node_read_total', 'counter', 'Mailbox entries read', s.read);
-  metric('devicehub_node_handled_total', 'counter', 'Messages handled', s.handled);
-  metric('devicehub_node_dead_lettered_total', 'counter', 'Messages dead-lettered', s.deadLettered);
-  metric(
+  const gauge = metric('gauge');
+  const counter = metric('counter');
+  gauge('devicehub_node_shards', 'Shards this node holds the lease of', s.shards);
+  gauge('devicehub_node_actors', 'Actors active in memory', s.actors);
+  counter('devicehub_node_read_total', 'Mailbox entries read', s.read);
+  counter('devicehub_node_handled_total', 'Messages handled', s.handled);
+  counter('devicehub_node_dead_lettered_total', 'Messages dead-lettered', s.deadLettered);
+  counter(
     'devicehub_node_duplicates_skipped_total',
-    'counter',
     'Redelivered entries already applied',
     s.duplicatesSkipped,
   );
-  metric(
-    'devicehub_node_fenced_commits_total',
-    'counter',
-    'Commits refused: the lease had moved on',
-    s.fencedCommits,
-  );
-  metric('devicehub_node_turns_total', 'counter', 'Turns run', s.turns);
-  metric('devicehub_node_cpu_seconds_total', 'counter', 'CPU time used (user + system)', s.cpuMicros / 1e6);
-  metric('devicehub_node_rss_bytes', 'gauge', 'Resident memory', s.rssBytes);
+  counter('devicehub_node_fenced_commits_total', 'Commits refused: the lease had moved on', s.fencedCommits);
+  counter('devicehub_node_turns_total', 'Turns run', s.turns);
+  counter('devicehub_node_cpu_seconds_total', 'CPU time used (user + system)', s.cpuMicros / 1e6);
+  gauge('devicehub_node_rss_bytes', 'Resident memory', s.rssBytes);
   const latency = Histogram.from(s.latencyMs);
   const name = 'devicehub_node_latency_ms';
   lines.push(`# HELP ${name} Enqueue to handled, since the node started`, `# TYPE ${name} gauge`);

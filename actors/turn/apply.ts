@@ -52,7 +52,7 @@ async function applyOne(turn: TurnScope, slot: ActorSlot, entry: MailboxEntry): 
   const shardCommit = commits.of(slot.shard);
   const outcome = await applyEntry(turn, slot, entry);
   if (typeof outcome === 'string') {
-    commits.deadLetter(letterOf(entry, slot.shard, outcome, options.nodeId));
+    commits.deadLetter(letterOf({ entry, shard: slot.shard, reason: outcome, node: options.nodeId }));
     slot.lastId = entry.id;
     shardCommit.flush.add(slot);
     return false;
@@ -86,12 +86,12 @@ async function applyCarefully(
   let handled = false;
   if ((await redis.hincrby(attemptsKey, attempt, 1)) > 1) {
     const reason = `a hub node died while handling it (delivered ${delivered} times)`;
-    commits.deadLetter(letterOf(entry, shard, reason, nodeId));
+    commits.deadLetter(letterOf({ entry, shard, reason, node: nodeId }));
     slot.lastId = entry.id;
   } else {
     const outcome = await applyEntry(turn, slot, entry);
     if (typeof outcome === 'string') {
-      commits.deadLetter(letterOf(entry, shard, outcome, nodeId));
+      commits.deadLetter(letterOf({ entry, shard, reason: outcome, node: nodeId }));
       slot.lastId = entry.id;
     } else {
       handled = true;

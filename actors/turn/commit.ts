@@ -26,8 +26,19 @@ function emptyCommit(shard: number, epoch: number): ShardCommit {
   return { shard, epoch, acks: [], flush: new Set(), timers: new Map(), outbox: [] };
 }
 
+/** The entry a dead letter is written for, the shard it was read from, why, and the node that refused it. */
+export interface LetterOf {
+  readonly entry: MailboxEntry;
+  readonly shard: number;
+  /** Why the entry could not be handled. */
+  readonly reason: string;
+  /** The hub node that dead-letters it. */
+  readonly node: string;
+}
+
 /** A mailbox entry's dead letter. */
-export function letterOf(entry: MailboxEntry, shard: number, reason: string, node: string): DeadLetterInput {
+export function letterOf(letter: LetterOf): DeadLetterInput {
+  const { entry, shard, reason, node } = letter;
   return {
     entryId: entry.id,
     shard,
@@ -154,7 +165,8 @@ async function commitTurn(
   for (const letter of letters) letter.read(replies);
   const fenced = new Set(commit.read(replies));
   for (const f of flushed)
-    if (!fenced.has(f.slot.shard)) options.actors.checkpointed(f.slot, f.id, f.acked, now);
+    if (!fenced.has(f.slot.shard))
+      options.actors.checkpointed({ slot: f.slot, id: f.id, acked: f.acked, now });
   return [...fenced];
 }
 

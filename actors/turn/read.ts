@@ -116,7 +116,12 @@ export function sortEntries(
       const definition = definitions.get(type);
       if (definition === undefined) {
         commits.deadLetter(
-          letterOf(entry, shard, `no actor type "${type}" is registered on this cluster`, nodeId),
+          letterOf({
+            entry,
+            shard,
+            reason: `no actor type "${type}" is registered on this cluster`,
+            node: nodeId,
+          }),
         );
         continue;
       }
