@@ -144,8 +144,8 @@ export function openBus(options: BusOptions): Bus {
     queueRenewLeases: (pipeline, input) => queueRenewLeases(bus, pipeline, input),
     releaseLeases: (input) => alone((p) => queueReleaseLeases(bus, p, input)),
     queueReleaseLeases: (pipeline, input) => queueReleaseLeases(bus, pipeline, input),
-    enqueue: (messages, now) => alone((p) => queueEnqueue(bus, p, messages, now)),
-    queueEnqueue: (pipeline, messages, now) => queueEnqueue(bus, pipeline, messages, now),
+    enqueue: (messages, now) => alone((p) => queueEnqueue(bus, p, { messages, now })),
+    queueEnqueue: (pipeline, messages, now) => queueEnqueue(bus, pipeline, { messages, now }),
     encodeMessage: (message, at) => encodeMessage(bus, message, at),
     enqueueMany: (messages) => alone((p) => queueEnqueueMany(bus, p, messages)),
     queueEnqueueMany: (pipeline, messages) => queueEnqueueMany(bus, pipeline, messages),
@@ -162,7 +162,7 @@ export function openBus(options: BusOptions): Bus {
     releasePorts: (input) => releasePorts(bus, input),
     holdLease: (input) => holdLease(bus, input),
     dropLease: (name, holder) => dropLease(bus, name, holder),
-    queueEdgeDeadLetter: (pipeline, letter, o) => queueEdgeDeadLetter(bus, pipeline, letter, o),
+    queueEdgeDeadLetter: (pipeline, letter, o) => queueEdgeDeadLetter(bus, pipeline, { ...o, letter }),
     queueDeadLetter: (pipeline, letter) => queueDeadLetter(bus, pipeline, letter),
   };
   return bus;

@@ -112,19 +112,23 @@ export interface EdgeDeadLetterOptions {
   readonly budget?: DeadLetterBudget;
 }
 
+/** A device message's dead letter and the edge whose budget it is charged to. */
+export interface EdgeDeadLetter extends EdgeDeadLetterOptions {
+  readonly letter: DeadLetterInput & { readonly code: string };
+}
+
 /**
- * Queues a device message's dead letter (dead-letter.lua): counted for `options.edge` and the
+ * Queues a device message's dead letter (dead-letter.lua): counted for `input.edge` and the
  * letter's code, stored only while that edge's budget for the window lasts. Reads true when
  * stored, false when only counted.
  */
 export function queueEdgeDeadLetter(
   bus: Bus,
   pipeline: ChainableCommander,
-  letter: DeadLetterInput & { readonly code: string },
-  options: EdgeDeadLetterOptions,
+  input: EdgeDeadLetter,
 ): Queued<boolean> {
   const { keyspace } = bus;
-  const { edge, budget = DEFAULT_DEAD_LETTER_BUDGET } = options;
+  const { letter, edge, budget = DEFAULT_DEAD_LETTER_BUDGET } = input;
   const fields = letterFields(letter);
   const cost = fields.reduce((sum, f) => sum + f.length, 0);
   return queueOperation(

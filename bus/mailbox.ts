@@ -22,17 +22,20 @@ import {
 } from './replies.ts';
 import { runScript } from './scripts.ts';
 
+/** Messages to enqueue and their enqueue time. */
+export interface Enqueue {
+  readonly messages: readonly MailboxMessage[];
+  /** Their enqueue time (ms; default: now). */
+  readonly now?: number | undefined;
+}
+
 /**
  * Queues each message (enqueue.lua: appended to its shard's mailbox and the shard marked ready,
- * atomically); reads their entry ids in order. `now` is their enqueue time (default: now).
+ * atomically); reads their entry ids in order.
  */
-export function queueEnqueue(
-  bus: Bus,
-  pipeline: ChainableCommander,
-  messages: readonly MailboxMessage[],
-  now = Date.now(),
-): Queued<string[]> {
+export function queueEnqueue(bus: Bus, pipeline: ChainableCommander, input: Enqueue): Queued<string[]> {
   const { keyspace } = bus;
+  const { messages, now = Date.now() } = input;
   const calls = messages.map((message) => {
     const fields = encodeEntry(message, now);
     const shard = keyspace.shard(keyspace.shardOf(message.address));

@@ -43,6 +43,7 @@ type ScriptCall = (numKeys: number, ...args: (string | number)[]) => Promise<unk
 /**
  * Runs a bus script on a connection or queues it on a pipeline: the raw call, private to bus/.
  * Everyone else uses the typed operations of `Bus` (bus.ts), whose replies bus/replies.ts reads.
+ * Positional on purpose: private to bus/ and generic (a script's name, keys and args, as EVALSHA takes them).
  */
 export function runScript(
   target: Redis | ChainableCommander,
