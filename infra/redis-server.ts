@@ -57,7 +57,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   let exited: Promise<void> = Promise.resolve();
 
   const launch = async () => {
-    const proc = spawn(binary, redisArgs(port, dir, appendonly, options), {
+    const proc = spawn(binary, redisArgs({ ...options, port, dir, appendonly }), {
       stdio: 'ignore',
       ...childGroupOptions(),
     });
@@ -94,7 +94,11 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   return server;
 }
 
-function redisArgs(port: number, dir: string, appendonly: boolean, options: RedisServerOptions): string[] {
+/** The server's command line: `options` with its port, folder and persistence settled. */
+function redisArgs(
+  options: RedisServerOptions & { readonly port: number; readonly dir: string; readonly appendonly: boolean },
+): string[] {
+  const { port, dir, appendonly } = options;
   const args = [
     '--port',
     String(port),
