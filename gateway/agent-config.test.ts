@@ -74,7 +74,7 @@ describe('agent ↔ gateway configuration', { timeout: 60_000 }, () => {
       timeoutMs: 10_000,
       message: 'the long-poll to carry the override to the agent',
     });
-    agent.alarm('trapped', 'start', 3);
+    agent.alarm({ alarm: 'trapped', phase: 'start', floor: 3 });
     await waitFor(async () => (await t.edgeState(keyspace, 'G-1'))?.openAlarms.trapped !== undefined, {
       message: 'the alarm via B',
     });

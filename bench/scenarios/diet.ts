@@ -59,7 +59,7 @@ function applyAll(state: EdgeState, messages: HubMessage[], now: number): EdgeSt
 export async function dietScenario(): Promise<ScenarioResult> {
   const birth = birthOf(EDGE);
   const legacyEdge = new LegacyEdge(EDGE, birth);
-  const compactEdge = new CompactEdge(EDGE, birth, 'boot-1');
+  const compactEdge = new CompactEdge(EDGE, birth, { boot: 'boot-1' });
   const streams = twoStreams();
   const comparison = { samplePoints: 0, stateMismatches: 0, firstMismatches: [] as string[] };
   for (const second of elevatorDay(7)) {
@@ -91,7 +91,7 @@ function twoStreams() {
     const size = Buffer.byteLength(json);
     legacy.msgs++;
     legacy.payload += size;
-    legacy.bytes += kafkaProduceBytes(topic, EDGE, size);
+    legacy.bytes += kafkaProduceBytes({ topic, key: EDGE, valueBytes: size });
     legacy.overMqtt += mqttPublishBytes(legacyUplinkTopic(EDGE), size, legacyQos(msgType));
     hourly.legacy[Math.floor((now - BASE) / 3_600_000)]! += size;
     legacyState = applyAll(legacyState, decodeLegacy(json, EDGE), now);

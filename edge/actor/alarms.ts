@@ -25,7 +25,7 @@ export function alarmHandler(offlineAfterMs: number) {
     const tracked = track(state, payload.seq, payload.boot);
     if (tracked === undefined) return duplicate(state);
     const seq = tracked.seq;
-    const next = seen(offlineAfterMs, state, seq, ctx, state.shadow, state.updatedAt, payload.via);
+    const next = seen(state, ctx, { defaultOfflineAfterMs: offlineAfterMs, seq, via: payload.via });
     const at = typeof payload.ts === 'number' ? payload.ts : ctx.now;
     const data = isRecord(payload.data) ? payload.data : {};
     const open = next.openAlarms[payload.alarm];

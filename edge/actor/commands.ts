@@ -124,12 +124,12 @@ export function onCommandResult(
   });
   const next: EdgeState = { ...state, commands };
   const out = outgoing(next, ctx);
+  const result =
+    record.status === 'succeeded' ? { ok: true, result: record.result } : { ok: false, error: record.error };
   const tunnels = openResult(
     next.tunnels ?? {},
-    payload.id,
-    record.status === 'succeeded' ? { ok: true, result: record.result } : { ok: false, error: record.error },
-    ctx,
-    out.issue,
+    { commandId: payload.id, result },
+    { ctx, issue: out.issue },
   );
   return out.done(tunnels === undefined ? next : { ...next, tunnels }, true);
 }
@@ -160,10 +160,8 @@ export function commandsTimer(state: EdgeState, _data: unknown, ctx: ActorContex
   for (const id of timedOut) {
     const tunnels = openResult(
       next.tunnels ?? {},
-      id,
-      { ok: false, error: 'the edge did not answer in time' },
-      ctx,
-      out.issue,
+      { commandId: id, result: { ok: false, error: 'the edge did not answer in time' } },
+      { ctx, issue: out.issue },
     );
     if (tunnels !== undefined) next = { ...next, tunnels };
   }

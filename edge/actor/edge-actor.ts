@@ -59,13 +59,13 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
         const invalid = invalidOpen(payload);
         if (invalid !== undefined) throw new TerminalError(`tunnelOpen: ${invalid}`);
         const out = outgoing(state, ctx);
-        const tunnels = openTunnel(state.tunnels ?? {}, payload, ctx, out.issue);
+        const tunnels = openTunnel(state.tunnels ?? {}, payload, { ctx, issue: out.issue });
         return tunnels === undefined ? undefined : out.done({ ...state, tunnels });
       },
 
       tunnelClose(state: EdgeState, payload: TunnelClosePayload, ctx: ActorContext): EdgeState | undefined {
         const out = outgoing(state, ctx);
-        const tunnels = closeTunnel(state.tunnels ?? {}, payload, ctx, out.issue);
+        const tunnels = closeTunnel(state.tunnels ?? {}, payload, { ctx, issue: out.issue });
         return tunnels === undefined ? undefined : out.done({ ...state, tunnels });
       },
     },
@@ -73,7 +73,7 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
       commands: commandsTimer,
       tunnels(state: EdgeState, _data: unknown, ctx: ActorContext): EdgeState | undefined {
         const out = outgoing(state, ctx);
-        const tunnels = expireTunnels(state.tunnels ?? {}, ctx, out.issue);
+        const tunnels = expireTunnels(state.tunnels ?? {}, { ctx, issue: out.issue });
         return tunnels === undefined ? undefined : out.done({ ...state, tunnels });
       },
       offline: offlineTimer(offlineAfterMs),

@@ -11,19 +11,26 @@ import type { EdgeState } from './state.ts';
 
 export const EDGE_OFFLINE_AFTER_MS = 30_000;
 
+/** What a message changes when it marks its edge seen. */
+export interface SeenMessage {
+  /** The edge actor's default silence window (ms), for an edge whose birth named none. */
+  readonly defaultOfflineAfterMs: number;
+  /** The sequence tracking after this message. */
+  readonly seq: EdgeState['seq'];
+  /** The shadow after this message (default: unchanged). */
+  readonly shadow?: EdgeState['shadow'];
+  /** When each shadow kind last changed (default: unchanged). */
+  readonly updatedAt?: EdgeState['updatedAt'];
+  /** The transport the message came over. */
+  readonly via?: EdgeTransport | undefined;
+}
+
 /**
  * Marks the edge seen: online, last seen, the offline timer pushed forward when needed, and the
  * sequence tracking. One new state object per message (this runs for every message of the fleet).
  */
-export function seen(
-  defaultOfflineAfterMs: number,
-  state: EdgeState,
-  seq: EdgeState['seq'],
-  ctx: ActorContext,
-  shadow = state.shadow,
-  updatedAt = state.updatedAt,
-  via: EdgeTransport | undefined = undefined,
-): EdgeState {
+export function seen(state: EdgeState, ctx: ActorContext, message: SeenMessage): EdgeState {
+  const { defaultOfflineAfterMs, seq, shadow = state.shadow, updatedAt = state.updatedAt, via } = message;
   const offlineAfterMs = state.offlineAfterMs ?? defaultOfflineAfterMs;
   const due = ctx.now + offlineAfterMs;
   let offlineDue = state.offlineDue;

@@ -39,7 +39,7 @@ export function telemetryHandler(offlineAfterMs: number) {
       state = { ...state, offlineAfterMs: Math.max(offlineAfterMs, silence * 2500) };
     // A late message is counted but not laid over the newer values already in the shadow.
     if (payload.data === undefined || late)
-      return seen(offlineAfterMs, state, seq, ctx, state.shadow, state.updatedAt, payload.via);
+      return seen(state, ctx, { defaultOfflineAfterMs: offlineAfterMs, seq, via: payload.via });
     const kind = payload.kind;
     const shadow: Record<string, unknown> = {
       ...state.shadow,
@@ -51,6 +51,12 @@ export function telemetryHandler(offlineAfterMs: number) {
       ...state.updatedAt,
       [kind]: typeof payload.ts === 'number' ? payload.ts : ctx.now,
     };
-    return seen(offlineAfterMs, state, seq, ctx, shadow as EdgeState['shadow'], updatedAt, payload.via);
+    return seen(state, ctx, {
+      defaultOfflineAfterMs: offlineAfterMs,
+      seq,
+      shadow: shadow as EdgeState['shadow'],
+      updatedAt,
+      via: payload.via,
+    });
   };
 }

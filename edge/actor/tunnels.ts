@@ -34,6 +34,19 @@ export type IssueCommand = (command: {
   deadline: number;
 }) => void;
 
+/** What a tunnel change acts through: the actor's context and the command it issues to the edge. */
+export interface TunnelActor {
+  readonly ctx: ActorContext;
+  readonly issue: IssueCommand;
+}
+
+/** How a tunnel ends: its id, its final state and why. */
+interface Ending {
+  readonly id: string;
+  readonly state: 'closed' | 'expired' | 'failed';
+  readonly reason: string;
+}
+
 function emitState(ctx: ActorContext, id: string, t: TunnelRecord): void {
   ctx.log.info(
     { tunnelId: id, state: t.state, ...(t.reason === undefined ? {} : { reason: t.reason }) },
@@ -86,9 +99,9 @@ export function invalidOpen(payload: TunnelOpenPayload): string | undefined {
 export function openTunnel(
   tunnels: Tunnels,
   payload: TunnelOpenPayload,
-  ctx: ActorContext,
-  issue: IssueCommand,
+  actor: TunnelActor,
 ): Tunnels | undefined {
+  const { ctx, issue } = actor;
   if (tunnels[payload.id] !== undefined) return undefined; // a repeated request
   const record: TunnelRecord = {
     services: payload.services.map((s) => ({
@@ -123,14 +136,9 @@ export function openTunnel(
 }
 
 /** Ends an active tunnel: its new state, the event, and the close command to the edge. */
-function end(
-  tunnels: Tunnels,
-  id: string,
-  state: 'closed' | 'expired' | 'failed',
-  reason: string,
-  ctx: ActorContext,
-  issue: IssueCommand,
-): Record<string, TunnelRecord> {
+function end(tunnels: Tunnels, ending: Ending, actor: TunnelActor): Record<string, TunnelRecord> {
+  const { id, state, reason } = ending;
+  const { ctx, issue } = actor;
   const t = tunnels[id]!;
   const ended: TunnelRecord = { ...t, state, endedAt: ctx.now, reason };
   emitState(ctx, id, ended);
@@ -142,39 +150,42 @@ function end(
 export function closeTunnel(
   tunnels: Tunnels,
   payload: TunnelClosePayload,
-  ctx: ActorContext,
-  issue: IssueCommand,
+  actor: TunnelActor,
 ): Tunnels | undefined {
   const t = tunnels[payload?.id];
   if (t === undefined || !isActive(t)) return undefined;
-  const next = trim(end(tunnels, payload.id, 'closed', payload.reason ?? 'closed on request', ctx, issue));
-  arm(next, ctx);
+  const reason = payload.reason ?? 'closed on request';
+  const next = trim(end(tunnels, { id: payload.id, state: 'closed', reason }, actor));
+  arm(next, actor.ctx);
   return next;
 }
 
 /** The `tunnels` timer: every active tunnel past its expiry expires. */
-export function expireTunnels(tunnels: Tunnels, ctx: ActorContext, issue: IssueCommand): Tunnels | undefined {
+export function expireTunnels(tunnels: Tunnels, actor: TunnelActor): Tunnels | undefined {
+  const { ctx } = actor;
   let next: Record<string, TunnelRecord> | undefined;
   for (const [id, t] of Object.entries(tunnels)) {
     if (isActive(t) && t.expiresAt <= ctx.now)
-      next = end(next ?? tunnels, id, 'expired', 'its time ran out', ctx, issue);
+      next = end(next ?? tunnels, { id, state: 'expired', reason: 'its time ran out' }, actor);
   }
   const out = next === undefined ? tunnels : trim(next);
   arm(out, ctx);
   return next === undefined ? undefined : out;
 }
 
+/** A command's outcome: its id and whether the edge carried it out. */
+export interface CommandAnswer {
+  readonly commandId: string;
+  readonly result: { ok: boolean; result?: unknown; error?: string };
+}
+
 /**
  * The result (or the timeout) of a tunnel's open command: open, or failed. Returns undefined
  * when the command is not a tunnel's or the tunnel has moved on.
  */
-export function openResult(
-  tunnels: Tunnels,
-  commandId: string,
-  result: { ok: boolean; result?: unknown; error?: string },
-  ctx: ActorContext,
-  issue: IssueCommand,
-): Tunnels | undefined {
+export function openResult(tunnels: Tunnels, answer: CommandAnswer, actor: TunnelActor): Tunnels | undefined {
+  const { commandId, result } = answer;
+  const { ctx } = actor;
   if (!commandId.endsWith('.open')) return undefined;
   const id = commandId.slice(0, -'.open'.length);
   const t = tunnels[id];
@@ -183,8 +194,20 @@ export function openResult(
     // No answer by the expiry (the open command's deadline is at most the expiry): it expired.
     const next =
       ctx.now >= t.expiresAt
-        ? trim(end(tunnels, id, 'expired', 'its time ran out before the edge opened it', ctx, issue))
-        : trim(end(tunnels, id, 'failed', result.error ?? 'the edge could not open it', ctx, issue));
+        ? trim(
+            end(
+              tunnels,
+              { id, state: 'expired', reason: 'its time ran out before the edge opened it' },
+              actor,
+            ),
+          )
+        : trim(
+            end(
+              tunnels,
+              { id, state: 'failed', reason: result.error ?? 'the edge could not open it' },
+              actor,
+            ),
+          );
     arm(next, ctx);
     return next;
   }

@@ -35,7 +35,7 @@ describe('edge agent over Kafka', { timeout: 90_000 }, () => {
       executors: { echo: async (args) => args },
     }).start();
     agent.status(reading(2));
-    agent.alarm('trapped', 'start', 2);
+    agent.alarm({ alarm: 'trapped', phase: 'start', floor: 2 });
     await waitFor(async () => (await env.stateOf(keyspace))?.openAlarms.trapped !== undefined, {
       message: 'the alarm via MQTT',
     });
@@ -45,7 +45,7 @@ describe('edge agent over Kafka', { timeout: 90_000 }, () => {
       message: 'the agent to move to Kafka',
     });
     for (let floor = 3; floor <= 7; floor++) agent.status(reading(floor));
-    agent.alarm('trapped', 'end', 7);
+    agent.alarm({ alarm: 'trapped', phase: 'end', floor: 7 });
     await waitFor(
       async () => {
         const s = await env.stateOf(keyspace);

@@ -29,7 +29,11 @@ describe('edge agent', { timeout: 60_000 }, () => {
     }).start();
     await using input = await startLocalInput(agent);
     const post = (path: string, body: string) => fetch(`${input.url}${path}`, { method: 'POST', body });
-    assert.equal((await post('/v1/legacy', legacyStatus('E-5', Date.now(), reading(3), birth))).status, 202);
+    assert.equal(
+      (await post('/v1/legacy', legacyStatus({ edgeId: 'E-5', ts: Date.now(), status: reading(3), birth })))
+        .status,
+      202,
+    );
     assert.equal(
       (await post('/v1/alarm', JSON.stringify({ alarm: 'trapped', phase: 'start', floor: 3 }))).status,
       202,
@@ -78,7 +82,7 @@ describe('edge agent', { timeout: 60_000 }, () => {
     });
     void offline.start(); // never connects: the broker is not there
     for (let floor = 1; floor <= 10; floor++)
-      offline.alarm('doorOpenMoving', floor % 2 ? 'start' : 'end', floor);
+      offline.alarm({ alarm: 'doorOpenMoving', phase: floor % 2 ? 'start' : 'end', floor });
     await waitFor(() => offline.stats.queued === 11, { message: 'birth and 10 alarms queued' });
     await offline.stop();
     await using online = await agentE5({

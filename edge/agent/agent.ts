@@ -10,7 +10,7 @@
  * commands.ts (commands from the hub) and health.ts (the box's own health).
  */
 import { randomBytes } from 'node:crypto';
-import type { Birth, CompactMessage, Health, Status, Vision } from '../protocol/mod.ts';
+import type { AlarmReading, Birth, CompactMessage, Health, Status, Vision } from '../protocol/mod.ts';
 import { type CommandExecutor, CommandRunner } from './commands.ts';
 import { ConfigPoller, type EdgeConfig } from './config.ts';
 import { Forwarder } from './forwarder.ts';
@@ -136,8 +136,9 @@ export class EdgeAgent implements AsyncDisposable {
     this.#readings.vision(state, now);
   }
 
-  alarm(alarm: string, phase: 'start' | 'end', floor: number, now = Date.now()): void {
-    this.#readings.alarm(alarm, phase, floor, now);
+  /** An alarm starting or ending (from litefcccore). */
+  alarm(reading: AlarmReading, now = Date.now()): void {
+    this.#readings.alarm(reading, now);
   }
 
   health(health: Health, now = Date.now()): void {

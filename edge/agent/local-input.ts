@@ -65,7 +65,7 @@ export async function startLocalInput(
                 },
               });
             }
-            agent.alarm(body.alarm, body.phase, body.floor as number);
+            agent.alarm({ alarm: body.alarm, phase: body.phase, floor: body.floor as number });
             break;
           case '/v1/health':
             agent.health(body as never);

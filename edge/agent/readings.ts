@@ -6,6 +6,7 @@
  * over something (their liveness in health reports, health.ts).
  */
 import {
+  type AlarmReading,
   type CompactMessage,
   decodeLegacy,
   type Health,
@@ -59,7 +60,8 @@ export class Readings {
     this.#vision = { ...state };
   }
 
-  alarm(alarm: string, phase: 'start' | 'end', floor: number, now: number): void {
+  alarm(reading: AlarmReading, now: number): void {
+    const { alarm, phase, floor } = reading;
     this.#send({ kind: 'alarm', seq: 0, ts: now, alarm, phase, floor });
   }
 
@@ -73,7 +75,8 @@ export class Readings {
       if (m.method === 'commandResult') continue; // legacy edges send none
       const ts = m.payload.ts ?? Date.now();
       if (m.method === 'alarm') {
-        this.alarm(m.payload.alarm, m.payload.phase, Number(m.payload.data?.floor ?? 0), ts);
+        const { alarm, phase } = m.payload;
+        this.alarm({ alarm, phase, floor: Number(m.payload.data?.floor ?? 0) }, ts);
       } else if (m.payload.kind === 'status') {
         this.status(m.payload.data as unknown as Status, ts);
       } else if (m.payload.kind === 'vision') {

@@ -116,7 +116,7 @@ export class TunnelExecutor implements AsyncDisposable {
     };
     this.#running.set(args.tunnelId, running);
     try {
-      await this.#start(args.tunnelId, file, running, signal);
+      await this.#start(running, { tunnelId: args.tunnelId, file, signal });
     } catch (error) {
       this.close(args.tunnelId);
       throw error;
@@ -180,7 +180,11 @@ export class TunnelExecutor implements AsyncDisposable {
   }
 
   /** Starts frpc and resolves once every proxy has started; restarts it if it dies later. */
-  #start(tunnelId: string, file: string, r: Running, signal?: AbortSignal): Promise<void> {
+  #start(
+    r: Running,
+    start: { tunnelId: string; file: string; signal?: AbortSignal | undefined },
+  ): Promise<void> {
+    const { tunnelId, file, signal } = start;
     const child = spawn(this.#o.frpc, ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     r.child = child;
     const pending = new Set(r.proxies);
@@ -222,7 +226,7 @@ export class TunnelExecutor implements AsyncDisposable {
         setTimeout(
           () => {
             if (!r.closed)
-              this.#start(tunnelId, file, r).catch((err) =>
+              this.#start(r, { tunnelId, file }).catch((err) =>
                 this.#log.warn({ err, tunnelId }, 'frpc restart failed'),
               );
           },

@@ -84,22 +84,35 @@ describe('Kafka link (KRaft broker)', { timeout: 90_000 }, () => {
       topicMessages: [
         {
           topic: KAFKA_TOPICS.status,
-          messages: [{ key: 'E-7', value: legacyStatus('E-7', ts, status, birth) }],
+          messages: [{ key: 'E-7', value: legacyStatus({ edgeId: 'E-7', ts, status, birth }) }],
         },
         {
           topic: KAFKA_TOPICS.detection,
           messages: [
-            { key: 'E-7', value: legacyDetection('E-7', ts, { ebike: true, doorBlocked: false }, 1) },
+            {
+              key: 'E-7',
+              value: legacyDetection({
+                edgeId: 'E-7',
+                ts,
+                vision: { ebike: true, doorBlocked: false },
+                peopleCount: 1,
+              }),
+            },
           ],
         },
         {
           topic: KAFKA_TOPICS.fault,
-          messages: [{ key: 'E-7', value: legacyFault('E-7', ts, 'trapped', 'start', 5) }],
+          messages: [
+            {
+              key: 'E-7',
+              value: legacyFault({ edgeId: 'E-7', ts, alarm: 'trapped', phase: 'start', floor: 5 }),
+            },
+          ],
         },
         {
           topic: KAFKA_TOPICS.status,
           messages: [
-            { key: 'E-8', value: legacyStatus('E-7', ts, status, birth) }, // names another edge
+            { key: 'E-8', value: legacyStatus({ edgeId: 'E-7', ts, status, birth }) }, // names another edge
             { key: 'E-7', value: '{"msgType":' }, // not JSON
           ],
         },

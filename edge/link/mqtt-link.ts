@@ -116,6 +116,7 @@ export class MqttLink implements EdgeLink {
       },
       // PUBACK once the message is enqueued or dead-lettered. Nothing here may throw: mqtt.js
       // calls this inside its packet handling, where a throw would take the process down.
+      // (Four positional parameters: the signature is mqtt.js's.)
       customHandleAcks: (topic, message, _packet, done) => {
         let taken: Promise<void>;
         try {

@@ -83,6 +83,7 @@ export function isName(value: unknown, max = MAX_NAME_CHARS, nonEmpty = false): 
   );
 }
 
+// Positional on purpose: called per field of every device message, where an options object per call would allocate.
 export function name(value: unknown, what: string, max = MAX_NAME_CHARS, nonEmpty = false): string {
   if (!isName(value, max, nonEmpty))
     throw new DecodeError(

@@ -155,8 +155,8 @@ describe('decoders under fuzzing', { timeout: 120_000 }, () => {
     const valid = [
       legacyCommandResult(EDGE, 1, { id: 'c-1', ok: true, result: { out: 'ok' } }),
       legacyCommandResult(EDGE, 1, { id: 'c-2', ok: false, error: 'no' }),
-      withSequence(legacyFault(EDGE, 1, 'trapped', 'start', 3), 1, 'b1'),
-      legacyHeartbeat(EDGE, 1, VALID_HEALTH, '3.2.14'),
+      withSequence(legacyFault({ edgeId: EDGE, ts: 1, alarm: 'trapped', phase: 'start', floor: 3 }), 1, 'b1'),
+      legacyHeartbeat({ edgeId: EDGE, ts: 1, health: VALID_HEALTH, firmware: '3.2.14' }),
     ];
     // JSON texts: deep nesting no JavaScript value stringifies, numbers past float64, lone surrogates.
     const fragment = fc.oneof(
@@ -211,7 +211,7 @@ describe('decoders under fuzzing', { timeout: 120_000 }, () => {
           tried++;
           for (const frame of [
             () => mqttPublishBytes(topic, size, qos),
-            () => kafkaProduceBytes(topic, EDGE, size),
+            () => kafkaProduceBytes({ topic, key: EDGE, valueBytes: size }),
           ])
             try {
               const bytes = frame();

@@ -34,11 +34,22 @@ export function mqttPublishBytes(topic: string, payloadBytes: number, qos: 0 | 1
   return publish + (qos > 0 ? 4 : 0);
 }
 
+/** A Kafka record to size: where it goes, its key, its value's length and the producer's client id. */
+export interface KafkaRecordFrame {
+  readonly topic: string;
+  readonly key: string;
+  /** The value's length in bytes. */
+  readonly valueBytes: number;
+  /** The producer's client id (default `edge`). */
+  readonly clientId?: string;
+}
+
 /**
  * Kafka (v2 record batch) produce request with a single record: request header with client id,
  * topic and partition framing, the 61-byte batch header and the record itself.
  */
-export function kafkaProduceBytes(topic: string, key: string, valueBytes: number, clientId = 'edge'): number {
+export function kafkaProduceBytes(frame: KafkaRecordFrame): number {
+  const { topic, key, valueBytes, clientId = 'edge' } = frame;
   size(valueBytes, 'valueBytes');
   const keyBytes = Buffer.byteLength(key);
   const recordBody =

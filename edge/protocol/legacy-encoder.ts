@@ -2,9 +2,38 @@
  * Writing today's verbose JSON from canonical values: what the simulator's legacy edges send,
  * and the fixtures of legacy decoding. The inverse of legacy.ts.
  */
-import type { Birth, Health, Status, Vision } from './normalized.ts';
+import type { AlarmReading, Birth, Health, Status, Vision } from './normalized.ts';
 
-export function legacyStatus(edgeId: string, ts: number, s: Status, birth: Birth): string {
+/** Who sends a legacy message and when: every legacy message carries both. */
+export interface LegacyHeader {
+  readonly edgeId: string;
+  /** The message's timestamp (ms). */
+  readonly ts: number;
+}
+
+/** An `elevatorStatus` message: the reading and the birth facts it repeats. */
+export interface LegacyStatus extends LegacyHeader {
+  readonly status: Status;
+  readonly birth: Birth;
+}
+
+/** A `detection` message: the vision state and how many people the camera sees. */
+export interface LegacyDetection extends LegacyHeader {
+  readonly vision: Vision;
+  readonly peopleCount: number;
+}
+
+/** A `heartbeat` message: the health figures and the firmware version. */
+export interface LegacyHeartbeat extends LegacyHeader {
+  readonly health: Health;
+  readonly firmware: string;
+}
+
+/** A `fault` message: an alarm starting or ending. */
+export interface LegacyFault extends LegacyHeader, Readonly<AlarmReading> {}
+
+export function legacyStatus(message: LegacyStatus): string {
+  const { edgeId, ts, status: s, birth } = message;
   return JSON.stringify({
     msgType: 'elevatorStatus',
     deviceId: edgeId,
@@ -36,7 +65,8 @@ export function legacyStatus(edgeId: string, ts: number, s: Status, birth: Birth
   });
 }
 
-export function legacyDetection(edgeId: string, ts: number, v: Vision, peopleCount: number): string {
+export function legacyDetection(message: LegacyDetection): string {
+  const { edgeId, ts, vision: v, peopleCount } = message;
   return JSON.stringify({
     msgType: 'detection',
     deviceId: edgeId,
@@ -57,7 +87,8 @@ export function legacyDetection(edgeId: string, ts: number, v: Vision, peopleCou
   });
 }
 
-export function legacyHeartbeat(edgeId: string, ts: number, h: Health, firmware: string): string {
+export function legacyHeartbeat(message: LegacyHeartbeat): string {
+  const { edgeId, ts, health: h, firmware } = message;
   return JSON.stringify({
     msgType: 'heartbeat',
     deviceId: edgeId,
@@ -98,13 +129,8 @@ const FAULT_TEXT: Record<string, string> = {
   smoke: '烟雾',
 };
 
-export function legacyFault(
-  edgeId: string,
-  ts: number,
-  alarm: string,
-  phase: 'start' | 'end',
-  floor: number,
-): string {
+export function legacyFault(message: LegacyFault): string {
+  const { edgeId, ts, alarm, phase, floor } = message;
   return JSON.stringify({
     msgType: 'fault',
     deviceId: edgeId,

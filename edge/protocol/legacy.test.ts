@@ -78,11 +78,17 @@ describe('legacy decoding', () => {
     const [m] = decodeLegacy(FIXTURE_STATUS, 'E-000123');
     assert.equal(m?.method, 'telemetry');
     assert.deepEqual(m?.payload, { kind: 'status', ts: 1795490000123, data: status, birth });
-    assert.deepEqual(decodeLegacy(legacyStatus('E-000123', 1795490000123, status, birth), 'E-000123'), [m]);
+    assert.deepEqual(
+      decodeLegacy(legacyStatus({ edgeId: 'E-000123', ts: 1795490000123, status, birth }), 'E-000123'),
+      [m],
+    );
   });
 
   it('decodes detections, heartbeats and fault start/end', () => {
-    const [v] = decodeLegacy(legacyDetection('E-1', 5, { ebike: true, doorBlocked: false }, 2), 'E-1');
+    const [v] = decodeLegacy(
+      legacyDetection({ edgeId: 'E-1', ts: 5, vision: { ebike: true, doorBlocked: false }, peopleCount: 2 }),
+      'E-1',
+    );
     assert.deepEqual(v?.payload, { kind: 'vision', ts: 5, data: { ebike: true, doorBlocked: false } });
     const health = {
       uptimeSeconds: 10,
@@ -92,9 +98,12 @@ describe('legacy decoding', () => {
       elenetAlive: true,
       litefcccoreAlive: false,
     };
-    const [h] = decodeLegacy(legacyHeartbeat('E-1', 6, health, '3.2.14'), 'E-1');
+    const [h] = decodeLegacy(legacyHeartbeat({ edgeId: 'E-1', ts: 6, health, firmware: '3.2.14' }), 'E-1');
     assert.deepEqual(h?.payload, { kind: 'heartbeat', ts: 6, data: health });
-    const [f] = decodeLegacy(legacyFault('E-1', 7, 'trapped', 'start', 4), 'E-1');
+    const [f] = decodeLegacy(
+      legacyFault({ edgeId: 'E-1', ts: 7, alarm: 'trapped', phase: 'start', floor: 4 }),
+      'E-1',
+    );
     assert.deepEqual(f, {
       method: 'alarm',
       payload: { alarm: 'trapped', phase: 'start', ts: 7, data: { floor: 4 } },

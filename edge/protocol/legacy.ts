@@ -17,6 +17,7 @@ import { type DIRECTION, type DOOR, type HubMessage, round } from './normalized.
 
 type Json = Record<string, unknown>;
 
+// Positional on purpose: called per field of every legacy message, where an options object per call would allocate.
 function field<T>(body: Json, name: string, check: (v: unknown) => v is T, what: string): T {
   const value = body[name];
   if (!check(value))

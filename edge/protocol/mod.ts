@@ -9,8 +9,16 @@ export { describe } from './checks.ts';
 export type { CompactMessage } from './compact.ts';
 export { decodeCompact, encodeCompact } from './compact.ts';
 export { DecodeError, MAX_DEVICE_MESSAGE_BYTES, SubscribeRefusedError } from './errors.ts';
+export type { KafkaRecordFrame } from './framing.ts';
 export { kafkaProduceBytes, mqttPublishBytes } from './framing.ts';
 export { decodeLegacy } from './legacy.ts';
+export type {
+  LegacyDetection,
+  LegacyFault,
+  LegacyHeader,
+  LegacyHeartbeat,
+  LegacyStatus,
+} from './legacy-encoder.ts';
 export {
   legacyCommandResult,
   legacyDetection,
@@ -19,7 +27,7 @@ export {
   legacyStatus,
   withSequence,
 } from './legacy-encoder.ts';
-export type { Birth, Health, HubMessage, Status, Vision } from './normalized.ts';
+export type { AlarmReading, Birth, Health, HubMessage, Status, Vision } from './normalized.ts';
 export { DIRECTION, DOOR, round, STATUS_EVENT_FIELDS } from './normalized.ts';
 export type {
   AlarmPayload,

@@ -69,6 +69,13 @@ export interface Vision {
   doorBlocked: boolean;
 }
 
+/** An alarm as the controller reports it: which one, starting or ending, and the car's floor. */
+export interface AlarmReading {
+  alarm: string;
+  phase: 'start' | 'end';
+  floor: number;
+}
+
 export interface Health {
   uptimeSeconds: number;
   cpuPercent: number;

@@ -36,7 +36,7 @@ export function createSimEdge(
     index,
     day: elevatorDay(index + 1, 300, from),
     legacy: workload === 'legacy' ? new LegacyEdge(id, birthOf(id), { boot }) : undefined,
-    compact: workload === 'compact' ? new CompactEdge(id, birthOf(id), boot) : undefined,
+    compact: workload === 'compact' ? new CompactEdge(id, birthOf(id), { boot }) : undefined,
     client,
     floor: 1,
   };

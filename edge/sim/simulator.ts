@@ -154,8 +154,8 @@ export class Simulator implements AsyncDisposable {
           this.#send(
             edge,
             edge.compact
-              ? { compact: edge.compact.alarm('trapped', 'start', edge.floor, now) }
-              : { legacy: edge.legacy!.fault('trapped', 'start', edge.floor, now) },
+              ? { compact: edge.compact.alarm({ alarm: 'trapped', phase: 'start', floor: edge.floor }, now) }
+              : { legacy: edge.legacy!.fault({ alarm: 'trapped', phase: 'start', floor: edge.floor }, now) },
           );
           this.#kafka?.flush(this.#acknowledged);
         },

@@ -9,6 +9,7 @@
  * The simulator and the diet benchmark both send exactly this.
  */
 import {
+  type AlarmReading,
   type Birth,
   type CompactMessage,
   KAFKA_TOPICS,
@@ -59,14 +60,18 @@ export class LegacyEdge {
 
   second(s: Second, now: number): LegacyMessage[] {
     const out = [
-      this.#message(KAFKA_TOPICS.status, 'elevatorStatus', legacyStatus(this.id, now, s.status, this.#birth)),
+      this.#message(
+        KAFKA_TOPICS.status,
+        'elevatorStatus',
+        legacyStatus({ edgeId: this.id, ts: now, status: s.status, birth: this.#birth }),
+      ),
     ];
     if (s.t % 5 === 0)
       out.push(
         this.#message(
           KAFKA_TOPICS.detection,
           'detection',
-          legacyDetection(this.id, now, s.vision, s.peopleCount),
+          legacyDetection({ edgeId: this.id, ts: now, vision: s.vision, peopleCount: s.peopleCount }),
         ),
       );
     if (s.t % 10 === 0)
@@ -74,15 +79,15 @@ export class LegacyEdge {
         this.#message(
           KAFKA_TOPICS.heartbeat,
           'heartbeat',
-          legacyHeartbeat(this.id, now, s.health, this.#birth.firmware),
+          legacyHeartbeat({ edgeId: this.id, ts: now, health: s.health, firmware: this.#birth.firmware }),
         ),
       );
-    for (const f of s.faults) out.push(this.fault(f.alarm, f.phase, s.status.floor, now));
+    for (const f of s.faults) out.push(this.fault({ ...f, floor: s.status.floor }, now));
     return out;
   }
 
-  fault(alarm: string, phase: 'start' | 'end', floor: number, now: number): LegacyMessage {
-    return this.#message(KAFKA_TOPICS.fault, 'fault', legacyFault(this.id, now, alarm, phase, floor));
+  fault(reading: AlarmReading, now: number): LegacyMessage {
+    return this.#message(KAFKA_TOPICS.fault, 'fault', legacyFault({ ...reading, edgeId: this.id, ts: now }));
   }
 }
 
@@ -95,11 +100,12 @@ export class CompactEdge {
   #vision = { ebike: false, doorBlocked: false };
   #seq = 0;
 
-  constructor(id: string, birth: Birth, boot: string, encoder = new StatusEncoder({ snapshotMs: 60_000 })) {
+  /** `boot`: the agent's boot id; `encoder` (default: a snapshot every 60 s) makes its status messages. */
+  constructor(id: string, birth: Birth, options: { boot: string; encoder?: StatusEncoder }) {
     this.id = id;
     this.#birth = birth;
-    this.#boot = boot;
-    this.#encoder = encoder;
+    this.#boot = options.boot;
+    this.#encoder = options.encoder ?? new StatusEncoder({ snapshotMs: 60_000 });
   }
 
   get seq(): number {
@@ -128,12 +134,13 @@ export class CompactEdge {
         messages.push({ kind: 'vision', seq: ++this.#seq, ts: now, event, active: s.vision[event] });
     }
     this.#vision = s.vision;
-    for (const f of s.faults) messages.push(this.alarm(f.alarm, f.phase, s.status.floor, now));
+    for (const f of s.faults) messages.push(this.alarm({ ...f, floor: s.status.floor }, now));
     if (s.t % 300 === 0) messages.push({ kind: 'health', seq: ++this.#seq, ts: now, health: s.health });
     return { messages, snapshot: update?.snapshot === true };
   }
 
-  alarm(alarm: string, phase: 'start' | 'end', floor: number, now: number): CompactMessage {
+  alarm(reading: AlarmReading, now: number): CompactMessage {
+    const { alarm, phase, floor } = reading;
     return { kind: 'alarm', seq: ++this.#seq, ts: now, alarm, phase, floor };
   }
 }

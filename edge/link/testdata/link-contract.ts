@@ -91,7 +91,7 @@ async function sameStateFromBothFormats(t: TestRedis, h: Harness): Promise<void>
   await using compactEdge = await h().edge(compactId);
   const birth = birthOf('E-same');
   const legacy = new LegacyEdge(legacyId, birth);
-  const compact = new CompactEdge(compactId, birth, 'b1');
+  const compact = new CompactEdge(compactId, birth, { boot: 'b1' });
   await compactEdge.compact(compact.birth(BASE));
   // The first minute of a day, through to the compact side's second full snapshot.
   for (const second of elevatorDay(3, 300, 8 * 3600)) {
