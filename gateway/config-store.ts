@@ -71,7 +71,15 @@ export async function putConfig(
   });
 }
 
-export async function configHistory(db: Db, kind: ConfigKind, scope: string, limit = 50) {
+/** A configuration document: its kind and its scope (`global`, a building, an edge). */
+export interface ConfigRef {
+  readonly kind: ConfigKind;
+  readonly scope: string;
+}
+
+/** The document's versions, newest first: `limit` of them (default 50). */
+export async function configHistory(db: Db, doc: ConfigRef & { readonly limit?: number }) {
+  const { kind, scope, limit = 50 } = doc;
   return await db
     .select()
     .from(configVersions)
@@ -81,7 +89,8 @@ export async function configHistory(db: Db, kind: ConfigKind, scope: string, lim
 }
 
 /** The body of an earlier version, to write again as the newest (a rollback). */
-export async function configVersion(db: Db, kind: ConfigKind, scope: string, version: number) {
+export async function configVersion(db: Db, doc: ConfigRef & { readonly version: number }) {
+  const { kind, scope, version } = doc;
   const [row] = await db
     .select()
     .from(configVersions)

@@ -37,13 +37,16 @@ const REASONS = {
   503: 'Service Unavailable',
 } as const;
 
+/** Why an upgrade request is refused: the HTTP status, the error code and message of the body. */
+export interface UpgradeRefusal {
+  readonly status: keyof typeof REASONS;
+  readonly code: Parameters<typeof errorBody>[0];
+  readonly message: string;
+}
+
 /** Answers an upgrade request with an HTTP error and closes the socket. */
-export function refuseUpgrade(
-  socket: Duplex,
-  status: keyof typeof REASONS,
-  code: Parameters<typeof errorBody>[0],
-  message: string,
-) {
+export function refuseUpgrade(socket: Duplex, refusal: UpgradeRefusal) {
+  const { status, code, message } = refusal;
   const body = JSON.stringify(errorBody(code, message));
   const reason = REASONS[status];
   socket.end(
@@ -59,14 +62,17 @@ export function eventsSocket(o: { auth: Authenticator; feed: EventFeed; log: Log
   const handle = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     const principal = await o.auth.principal(upgradeCredentials(req));
     if (principal === undefined)
-      return refuseUpgrade(
-        socket,
-        401,
-        'UNAUTHENTICATED',
-        'Send an API key (Bearer header or bearer.<key> subprotocol)',
-      );
+      return refuseUpgrade(socket, {
+        status: 401,
+        code: 'UNAUTHENTICATED',
+        message: 'Send an API key (Bearer header or bearer.<key> subprotocol)',
+      });
     if (principal.kind !== 'key')
-      return refuseUpgrade(socket, 403, 'FORBIDDEN', `Edge ${principal.id} may not read the event feed`);
+      return refuseUpgrade(socket, {
+        status: 403,
+        code: 'FORBIDDEN',
+        message: `Edge ${principal.id} may not read the event feed`,
+      });
     const url = new URL(req.url ?? '/', 'http://gateway');
     const types = url.searchParams.get('types')?.split(',').filter(Boolean);
     const edge = url.searchParams.get('edge');

@@ -225,8 +225,10 @@ export async function serveGateway(
       path === '/v1/events'
         ? events.handle(req, socket, head)
         : terminal !== undefined
-          ? terminals.handle(req, socket, head, terminal)
-          : Promise.resolve(refuseUpgrade(socket, 404, 'NOT_FOUND', `No WebSocket at ${path}`));
+          ? terminals.handle({ req, socket, head, at: terminal })
+          : Promise.resolve(
+              refuseUpgrade(socket, { status: 404, code: 'NOT_FOUND', message: `No WebSocket at ${path}` }),
+            );
     upgrade.catch((err) => {
       gateway.log.warn({ err, path }, 'WebSocket upgrade failed');
       socket.destroy();

@@ -80,14 +80,17 @@ export class PartitionDelivery {
     const queue = this.#deps.queues[p]!;
     // A holder that died left its job active: back to the head of the queue before anything else.
     for (const job of (await queue.getActive()).reverse()) await job.moveToWait();
-    const worker = openWorker(this.#o, this.#deps, p, (job, token) =>
-      deliver(this.#o, this.#deps, job, {
-        token,
-        // Not ours to finish once stopping or the lease is lost.
-        ours: () => !this.#stop.signal.aborted && this.#held.has(p),
-        sleep: (ms) => this.#sleep(ms),
-      }),
-    );
+    const worker = openWorker(this.#o, this.#deps, {
+      partition: p,
+      process: (job, token) =>
+        deliver(this.#o, this.#deps, {
+          job,
+          token,
+          // Not ours to finish once stopping or the lease is lost.
+          ours: () => !this.#stop.signal.aborted && this.#held.has(p),
+          sleep: (ms) => this.#sleep(ms),
+        }),
+    });
     this.#deps.log.info({ partition: p }, 'delivering a web-backend partition');
     return { worker, running: worker.run() };
   }
@@ -114,7 +117,12 @@ export class PartitionDelivery {
 }
 
 /** A partition's worker: one job at a time, at the partition's share of the rate limit. */
-function openWorker(o: DeliveryOptions, deps: DeliveryDeps, p: number, process: Processor): Worker {
+function openWorker(
+  o: DeliveryOptions,
+  deps: DeliveryDeps,
+  w: { readonly partition: number; readonly process: Processor },
+): Worker {
+  const { partition: p, process } = w;
   const { queues, connection, bus, log, stats } = deps;
   const perPartition = Math.max(1, Math.ceil(o.ratePerSecond / o.partitions));
   const worker = new Worker(queues[p]!.name, process, {
@@ -142,9 +150,9 @@ function openWorker(o: DeliveryOptions, deps: DeliveryDeps, p: number, process: 
 async function deliver(
   o: DeliveryOptions,
   deps: DeliveryDeps,
-  job: Job,
-  at: { token: string | undefined; ours: () => boolean; sleep: (ms: number) => Promise<void> },
+  at: { job: Job; token: string | undefined; ours: () => boolean; sleep: (ms: number) => Promise<void> },
 ): Promise<void> {
+  const { job } = at;
   const { backoffMs } = o;
   for (let attempt = 1; ; attempt++) {
     if (!at.ours()) {

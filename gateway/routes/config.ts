@@ -210,7 +210,7 @@ function writeConfig({ db, view }: GatewayDeps): RouteHandler<typeof write, Auth
 function readHistory({ db }: GatewayDeps): RouteHandler<typeof history, AuthEnv> {
   return async (c) => {
     const { kind, scope } = c.req.valid('param');
-    const rows = await configHistory(db, kind, checkScope(scope));
+    const rows = await configHistory(db, { kind, scope: checkScope(scope) });
     return c.json(
       {
         versions: rows.map((r) => ({
@@ -231,7 +231,11 @@ function readHistory({ db }: GatewayDeps): RouteHandler<typeof history, AuthEnv>
 function rollBack({ db, view }: GatewayDeps): RouteHandler<typeof rollback, AuthEnv> {
   return async (c) => {
     const { kind, scope } = c.req.valid('param');
-    const old = await configVersion(db, kind, checkScope(scope), c.req.valid('json').version);
+    const old = await configVersion(db, {
+      kind,
+      scope: checkScope(scope),
+      version: c.req.valid('json').version,
+    });
     const actor = actorOf(c.get('principal'));
     const version = await putConfig(db, { kind, scope, body: old.body, actor });
     await audit(db, {

@@ -57,7 +57,7 @@ export async function openTunnel(
       : { name, remotePort: null, host: `${name}-${tunnelId}.${settings.mux.domain}` },
   );
   try {
-    return { outcome: 'requested', tunnel: await recordAndAsk(deps, request, tunnelId, list) };
+    return { outcome: 'requested', tunnel: await recordAndAsk(deps, request, { tunnelId, list }) };
   } catch (error) {
     await deps.bus.releasePorts({ owner: tunnelId, ports, claims: tunnelClaims(edgeId, list) });
     await db.delete(tunnels).where(eq(tunnels.id, tunnelId));
@@ -120,9 +120,9 @@ async function claimPorts(
 async function recordAndAsk(
   deps: OpenTunnelDeps,
   { edgeId, ttlSeconds, requestedBy }: OpenTunnelRequest,
-  tunnelId: string,
-  list: { name: string; remotePort: number | null; host?: string }[],
+  tunnel: { tunnelId: string; list: { name: string; remotePort: number | null; host?: string }[] },
 ): Promise<TunnelView> {
+  const { tunnelId, list } = tunnel;
   const { db, settings } = deps;
   const now = Date.now();
   const expiresAt = now + ttlSeconds * 1000;

@@ -46,8 +46,7 @@ export function terminalSocket(deps: TerminalDeps) {
     handleProtocols: (protocols) => (protocols.has(EVENTS_PROTOCOL) ? EVENTS_PROTOCOL : false),
   });
   return {
-    handle: (req: IncomingMessage, socket: Duplex, head: Buffer, at: TerminalAt) =>
-      upgrade(deps, wss, { req, socket, head }, at),
+    handle: (request: TerminalUpgrade) => upgrade(deps, wss, request),
     close: () => {
       for (const ws of wss.clients) ws.terminate();
       wss.close();
@@ -57,44 +56,55 @@ export function terminalSocket(deps: TerminalDeps) {
 
 type TerminalAt = { edgeId: string; tunnelId: string };
 
+/** An upgrade request for a tunnel's terminal: the request, its socket and first bytes, and the tunnel. */
+export interface TerminalUpgrade {
+  readonly req: IncomingMessage;
+  readonly socket: Duplex;
+  readonly head: Buffer;
+  readonly at: TerminalAt;
+}
+
 /**
  * Checks the operator, the tunnel (open, with ssh) and reaches the edge's sshd through frps
  * before answering the upgrade: any failure is an HTTP error.
  */
-async function upgrade(
-  deps: TerminalDeps,
-  wss: WebSocketServer,
-  { req, socket, head }: { req: IncomingMessage; socket: Duplex; head: Buffer },
-  at: TerminalAt,
-): Promise<void> {
+async function upgrade(deps: TerminalDeps, wss: WebSocketServer, request: TerminalUpgrade): Promise<void> {
+  const { req, socket, head, at } = request;
   const principal = await deps.auth.principal(upgradeCredentials(req));
-  if (principal === undefined) return refuseUpgrade(socket, 401, 'UNAUTHENTICATED', 'Send an API key');
+  if (principal === undefined)
+    return refuseUpgrade(socket, { status: 401, code: 'UNAUTHENTICATED', message: 'Send an API key' });
   if (!hasScope(principal, 'operator'))
-    return refuseUpgrade(socket, 403, 'FORBIDDEN', 'A terminal into an edge needs scope operator');
+    return refuseUpgrade(socket, {
+      status: 403,
+      code: 'FORBIDDEN',
+      message: 'A terminal into an edge needs scope operator',
+    });
   const ssh = deps.tunnels.ssh;
   if (ssh === undefined)
-    return refuseUpgrade(
-      socket,
-      503,
-      'UNAVAILABLE',
-      'This gateway has no SSH key for edges (--tunnel-ssh-key)',
-    );
+    return refuseUpgrade(socket, {
+      status: 503,
+      code: 'UNAVAILABLE',
+      message: 'This gateway has no SSH key for edges (--tunnel-ssh-key)',
+    });
   const [row] = await deps.db
     .select()
     .from(tunnels)
     .where(and(eq(tunnels.id, at.tunnelId), eq(tunnels.edgeId, at.edgeId)));
   if (row === undefined)
-    return refuseUpgrade(socket, 404, 'NOT_FOUND', `No tunnel ${at.tunnelId} for edge ${at.edgeId}`);
+    return refuseUpgrade(socket, {
+      status: 404,
+      code: 'NOT_FOUND',
+      message: `No tunnel ${at.tunnelId} for edge ${at.edgeId}`,
+    });
   const live = (await readTunnels(deps.bus, at.edgeId))[at.tunnelId];
   const state = live?.state ?? row.state;
   const service = row.services.find((s) => s.name === 'ssh');
   if (state !== 'open' || service === undefined)
-    return refuseUpgrade(
-      socket,
-      409,
-      'CONFLICT',
-      `Tunnel ${at.tunnelId} is ${state}${service ? '' : ' and has no ssh'}`,
-    );
+    return refuseUpgrade(socket, {
+      status: 409,
+      code: 'CONFLICT',
+      message: `Tunnel ${at.tunnelId} is ${state}${service ? '' : ' and has no ssh'}`,
+    });
 
   // Reach the edge's sshd through frps before answering the upgrade: a failure is an HTTP error.
   let sock: Socket;
@@ -110,26 +120,24 @@ async function upgrade(
             s.once('connect', () => resolve(s)).once('error', reject);
           });
   } catch (error) {
-    return refuseUpgrade(
-      socket,
-      503,
-      'UNAVAILABLE',
-      `The tunnel does not answer: ${(error as Error).message}`,
-    );
+    return refuseUpgrade(socket, {
+      status: 503,
+      code: 'UNAVAILABLE',
+      message: `The tunnel does not answer: ${(error as Error).message}`,
+    });
   }
   wss.handleUpgrade(
     req,
     socket,
     head,
-    (ws) => void bridge(deps, ws, sock, { ...at, actor: actorOf(principal), ssh }),
+    (ws) => void bridge(deps, { ws, sock }, { ...at, actor: actorOf(principal), ssh }),
   );
 }
 
 /** The WebSocket ↔ ssh2 shell bridge of one session, recorded from start to end. */
 async function bridge(
   deps: TerminalDeps,
-  ws: WebSocket,
-  sock: Socket,
+  { ws, sock }: { ws: WebSocket; sock: Socket },
   { actor, ssh, ...at }: TerminalAt & { actor: string; ssh: NonNullable<TunnelSettings['ssh']> },
 ): Promise<void> {
   const id = `s-${randomUUID()}`;
