@@ -65,9 +65,17 @@ export function agentSetup(
     throw new ConfigError(`Invalid agent configuration ${source}: expected a JSON object`);
   const read = configReader(file as Json, env, source);
   const agent = agentOptions(read);
-  const localPort = read.int(read.json, 'localPort', 0, 65535, 'DH_AGENT_LOCAL_PORT') ?? 0;
+  const localPort =
+    read.int(read.json, 'localPort', { min: 0, max: 65535, variable: 'DH_AGENT_LOCAL_PORT' }) ?? 0;
   const tunnels = tunnelSetup(read, agent.dataDir);
   return tunnels === undefined ? { agent, localPort } : { agent, localPort, tunnels };
+}
+
+/** An integer field's bounds and the DH_AGENT_* variable that overrides it. */
+interface IntRange {
+  readonly min: number;
+  readonly max: number;
+  readonly variable?: string;
 }
 
 /** Reads fields of the configuration file, a DH_AGENT_* variable winning over its field. */
@@ -77,7 +85,7 @@ interface ConfigReader {
   fail(field: string, problem: string, variable?: string): never;
   text(o: Json, field: string, variable?: string): string | undefined;
   required(o: Json, field: string, variable?: string): string;
-  int(o: Json, field: string, min: number, max: number, variable?: string): number | undefined;
+  int(o: Json, field: string, range: IntRange): number | undefined;
   object(field: string): Json | undefined;
 }
 
@@ -96,7 +104,8 @@ function configReader(json: Json, env: Record<string, string | undefined>, sourc
   };
   const required = (o: Json, field: string, variable?: string): string =>
     text(o, field, variable) ?? fail(field, 'is required', variable);
-  const int = (o: Json, field: string, min: number, max: number, variable?: string): number | undefined => {
+  const int = (o: Json, field: string, range: IntRange): number | undefined => {
+    const { min, max, variable } = range;
     const raw = (variable && env[variable]) || o[field];
     if (raw === undefined) return undefined;
     const value = Number(raw);
@@ -129,7 +138,7 @@ function agentOptions(read: ConfigReader): AgentSetup['agent'] {
   const configUrl = text(json, 'configUrl', 'DH_AGENT_CONFIG_URL');
   if (brokerUrl === undefined && configUrl === undefined)
     fail('brokerUrl', 'or configUrl is required (else the agent reaches no broker)', 'DH_AGENT_BROKER_URL');
-  const pollSeconds = int(json, 'pollSeconds', 1, 86_400);
+  const pollSeconds = int(json, 'pollSeconds', { min: 1, max: 86_400 });
   return {
     edgeId: required(json, 'edgeId', 'DH_AGENT_EDGE_ID'),
     password: required(json, 'password', 'DH_AGENT_PASSWORD'),
@@ -138,8 +147,8 @@ function agentOptions(read: ConfigReader): AgentSetup['agent'] {
     brokerUrl,
     configUrl,
     pollMs: pollSeconds === undefined ? undefined : pollSeconds * 1000,
-    longPollSeconds: int(json, 'longPollSeconds', 0, 300),
-    maxQueueBytes: int(json, 'maxQueueBytes', 1024, 2 ** 40),
+    longPollSeconds: int(json, 'longPollSeconds', { min: 0, max: 300 }),
+    maxQueueBytes: int(json, 'maxQueueBytes', { min: 1024, max: 2 ** 40 }),
   };
 }
 

@@ -85,10 +85,10 @@ function parseClusterArgs(argv: string[]): ClusterOptions {
       'log-dir': { type: 'string', default: '.devicehub/cluster/logs' },
     },
   });
-  const nodes = intFlag(values, 'nodes', 'DH_CLUSTER_NODES', 3);
-  const gateways = intFlag(values, 'gateways', 'DH_CLUSTER_GATEWAYS', 2);
-  const brokers = intFlag(values, 'kafka-brokers', 'DH_CLUSTER_KAFKA_BROKERS', 3);
-  const port = intFlag(values, 'port', 'DH_CLUSTER_PORT', 8080);
+  const nodes = intFlag(values, { name: 'nodes', env: 'DH_CLUSTER_NODES', fallback: 3 });
+  const gateways = intFlag(values, { name: 'gateways', env: 'DH_CLUSTER_GATEWAYS', fallback: 2 });
+  const brokers = intFlag(values, { name: 'kafka-brokers', env: 'DH_CLUSTER_KAFKA_BROKERS', fallback: 3 });
+  const port = intFlag(values, { name: 'port', env: 'DH_CLUSTER_PORT', fallback: 8080 });
   if (values.redis !== 'single' && values.redis !== 'cluster') {
     throw new RangeError(`--redis must be "single" or "cluster", got ${JSON.stringify(values.redis)}`);
   }

@@ -10,29 +10,13 @@ export interface ClusterConfig {
   readonly keyspace: Keyspace;
 }
 
-function int(
-  name: string,
-  env: string,
-  raw: string | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`Invalid --${name} / ${env}: expected an integer ${min}..${max}, got "${raw}"`);
-  }
-  return value;
-}
-
 export function clusterConfig(flags: Record<string, string | boolean | undefined>): ClusterConfig {
   const str = (flag: string, env: string) =>
     typeof flags[flag] === 'string' ? (flags[flag] as string) : process.env[env];
   const keyspace = createKeyspace({
     prefix: str('prefix', 'DH_PREFIX') ?? 'dh',
-    shards: intFlag(flags, 'shards', 'DH_SHARDS', 1024),
-    tagGroups: intFlag(flags, 'tag-groups', 'DH_TAG_GROUPS', 1),
+    shards: intFlag(flags, { name: 'shards', env: 'DH_SHARDS', fallback: 1024 }),
+    tagGroups: intFlag(flags, { name: 'tag-groups', env: 'DH_TAG_GROUPS', fallback: 1 }),
   });
   return { redisUrl: str('redis', 'REDIS_URL'), keyspace };
 }
@@ -44,14 +28,25 @@ export const clusterFlags = {
   'tag-groups': { type: 'string' },
 } as const;
 
+/** Where an integer setting comes from: a flag, else an environment variable, else a default. */
+export interface IntSetting {
+  /** The flag's name, without `--`. */
+  readonly name: string;
+  /** The environment variable; the settings schema gives its range. */
+  readonly env: string;
+  /** The value when neither is set. */
+  readonly fallback: number;
+}
+
 /** An integer from `--name` or else `env`, in the range the settings schema gives `env`. */
-export function intFlag(
-  flags: Record<string, string | boolean | undefined>,
-  name: string,
-  env: string,
-  fallback: number,
-): number {
+export function intFlag(flags: Record<string, string | boolean | undefined>, setting: IntSetting): number {
+  const { name, env, fallback } = setting;
   const raw = typeof flags[name] === 'string' ? (flags[name] as string) : process.env[env];
   const [min, max] = intRange(env);
-  return int(name, env, raw, fallback, min, max);
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`Invalid --${name} / ${env}: expected an integer ${min}..${max}, got "${raw}"`);
+  }
+  return value;
 }

@@ -68,7 +68,7 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
     ...gatewayFlagOptions(values),
   });
   const served = await serveGateway(gateway, {
-    port: intFlag(values, 'port', 'PORT', 8080),
+    port: intFlag(values, { name: 'port', env: 'PORT', fallback: 8080 }),
     hostname: values.host ?? process.env.HOST ?? '127.0.0.1',
   });
   log.info({ url: served.url, database: database.driver }, 'gateway listening');

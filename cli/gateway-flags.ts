@@ -55,7 +55,8 @@ function brokerOptions(values: Flags): GatewayOptions['broker'] {
     password: brokerPassword,
     ...(brokerUser === undefined ? {} : { username: brokerUser }),
     ...(linkPassword === undefined ? {} : { links: { [LINK_USER]: linkPassword } }),
-    reconcileMs: intFlag(values, 'broker-reconcile', 'DH_BROKER_RECONCILE_S', 60) * 1000,
+    reconcileMs:
+      intFlag(values, { name: 'broker-reconcile', env: 'DH_BROKER_RECONCILE_S', fallback: 60 }) * 1000,
   };
 }
 
@@ -68,7 +69,7 @@ function tunnelOptions(
   return {
     ports: { low: Number(range[1]), high: Number(range[2]) },
     publicHost: str(values, 'tunnel-host', 'DH_TUNNEL_HOST') ?? '127.0.0.1',
-    maxTtlSeconds: intFlag(values, 'tunnel-max-ttl', 'DH_TUNNEL_MAX_TTL', 4 * 3600),
+    maxTtlSeconds: intFlag(values, { name: 'tunnel-max-ttl', env: 'DH_TUNNEL_MAX_TTL', fallback: 4 * 3600 }),
     ...(serverAddr === undefined ? {} : { serverAddr }),
     ...(mux === undefined ? {} : { mux: { port: Number(mux[1]), domain: mux[2]! } }),
     ...(sshKey === undefined
@@ -89,7 +90,11 @@ function webBackendOptions(values: Flags): GatewayOptions['webBackend'] {
   return {
     url: webBackendUrl,
     ...(token === undefined ? {} : { token }),
-    partitions: intFlag(values, 'web-backend-partitions', 'DH_WEB_BACKEND_PARTITIONS', 16),
-    ratePerSecond: intFlag(values, 'web-backend-rate', 'DH_WEB_BACKEND_RATE', 1000),
+    partitions: intFlag(values, {
+      name: 'web-backend-partitions',
+      env: 'DH_WEB_BACKEND_PARTITIONS',
+      fallback: 16,
+    }),
+    ratePerSecond: intFlag(values, { name: 'web-backend-rate', env: 'DH_WEB_BACKEND_RATE', fallback: 1000 }),
   };
 }

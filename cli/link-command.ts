@@ -121,8 +121,12 @@ async function sharedLinkOptions(values: LinkFlags, o: { redis: Redis; keyspace:
     values['check-fleet'] || process.env.DH_CHECK_FLEET === '1'
       ? await new RedisEdgeRegistry({ redis, keyspace, logger: log }).start()
       : undefined;
-  const replicas = intFlag(values, 'wait-replicas', 'DH_WAIT_REPLICAS', 0);
-  const budgetKib = intFlag(values, 'dead-letter-budget', 'DH_DEAD_LETTER_BUDGET_KIB', 16);
+  const replicas = intFlag(values, { name: 'wait-replicas', env: 'DH_WAIT_REPLICAS', fallback: 0 });
+  const budgetKib = intFlag(values, {
+    name: 'dead-letter-budget',
+    env: 'DH_DEAD_LETTER_BUDGET_KIB',
+    fallback: 16,
+  });
   const deadLetterBudget = { bytes: budgetKib * 1024, windowMs: 60_000 };
   return {
     redis,

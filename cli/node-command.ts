@@ -61,7 +61,7 @@ export async function nodeCommand(argv: string[]): Promise<void> {
   }
   const redis = connectRedis(config.redisUrl, { name: `node:${values.id ?? 'anon'}` });
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
-  const leaseMs = intFlag(values, 'lease-ms', 'DH_LEASE_MS', 1500);
+  const leaseMs = intFlag(values, { name: 'lease-ms', env: 'DH_LEASE_MS', fallback: 1500 });
   const bus = openBus({ redis, keyspace: config.keyspace });
   const node = await startHubNode({
     bus,
@@ -69,13 +69,13 @@ export async function nodeCommand(argv: string[]): Promise<void> {
     nodeId: values.id ?? process.env.DH_NODE_ID,
     logger: log,
     leaseMs,
-    tickMs: intFlag(values, 'tick-ms', 'DH_TICK_MS', 250),
-    turnIntervalMs: intFlag(values, 'turn-ms', 'DH_TURN_MS', 20),
-    checkpointMs: intFlag(values, 'checkpoint-ms', 'DH_CHECKPOINT_MS', 5000),
+    tickMs: intFlag(values, { name: 'tick-ms', env: 'DH_TICK_MS', fallback: 250 }),
+    turnIntervalMs: intFlag(values, { name: 'turn-ms', env: 'DH_TURN_MS', fallback: 20 }),
+    checkpointMs: intFlag(values, { name: 'checkpoint-ms', env: 'DH_CHECKPOINT_MS', fallback: 5000 }),
     // The failover benchmark's probe, injected: the node itself has no tracing branch.
     hooks: values['trace-resume'] === true ? (await import('../bench/mod.ts')).resumeTracer(bus) : undefined,
   });
-  const metricsPort = intFlag(values, 'metrics-port', 'DH_METRICS_PORT', 0);
+  const metricsPort = intFlag(values, { name: 'metrics-port', env: 'DH_METRICS_PORT', fallback: 0 });
   const metrics =
     metricsPort > 0
       ? createServer((req, res) => {
