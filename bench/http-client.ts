@@ -11,17 +11,22 @@ export interface Reply {
   readonly body: string;
 }
 
+/** What a request carries besides its method and path. */
+export interface SendOptions {
+  /** Request headers; a body adds `content-type: application/json`. */
+  readonly headers?: Record<string, string>;
+  /** A JSON body. */
+  readonly body?: string;
+  /** How long to wait for the answer (default 60 s). */
+  readonly timeoutMs?: number;
+}
+
 export function httpClient(base: string, maxSockets: number) {
   const url = new URL(base);
   const agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
-  const send = (
-    method: string,
-    path: string,
-    headers: Record<string, string> = {},
-    body?: string,
-    timeoutMs = 60_000,
-  ) =>
-    new Promise<Reply>((resolve, reject) => {
+  const send = (method: string, path: string, options: SendOptions = {}) => {
+    const { headers = {}, body, timeoutMs = 60_000 } = options;
+    return new Promise<Reply>((resolve, reject) => {
       const req = request(
         {
           agent,
@@ -46,6 +51,7 @@ export function httpClient(base: string, maxSockets: number) {
       req.on('error', reject);
       req.end(body);
     });
+  };
   return { send, close: () => agent.destroy() };
 }
 

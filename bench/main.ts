@@ -114,6 +114,6 @@ export async function benchCommand(argv: string[]): Promise<void> {
     });
   }
   const { result, targets, plot } = await run(options);
-  const table = writeReport(values.out, report, result, targets, plot);
+  const table = writeReport({ dir: values.out, scenario: report, result, targets, plot });
   console.log(`\n${table}\n${JSON.stringify(result)}\nwritten: ${values.out}/${report}.{json,md,svg}`);
 }

@@ -18,13 +18,22 @@ export interface Target {
   readonly met: boolean;
 }
 
-export function writeReport(
-  dir: string,
-  scenario: string,
-  result: Record<string, unknown>,
-  targets: readonly Target[],
-  plot: Plot,
-): string {
+/** A scenario's outcome and where its report goes. */
+export interface ReportOptions {
+  /** The folder the report files are written to. */
+  readonly dir: string;
+  /** The scenario's name: the files' base name and the table's title. */
+  readonly scenario: string;
+  /** The measured numbers, written as JSON. */
+  readonly result: Record<string, unknown>;
+  /** The targets, one table row each. */
+  readonly targets: readonly Target[];
+  readonly plot: Plot;
+}
+
+/** Writes `<scenario>.json`, `.md` and `.svg` under `dir`; returns the Markdown table. */
+export function writeReport(report: ReportOptions): string {
+  const { dir, scenario, result, targets, plot } = report;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${scenario}.json`), `${JSON.stringify(result, null, 2)}\n`);
   const rows = targets.map(
@@ -61,7 +70,7 @@ function svg(title: string, plot: Plot): string {
   const pad = 50;
   const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
   const xMax = Math.max(1, ...plot.x);
-  const chart = (y0: number, label: string, values: readonly number[], color: string) => {
+  const chart = (y0: number, { label, values }: Plot['charts'][number], color: string) => {
     const vMax = Math.max(1e-9, ...values) * 1.1;
     const points = plot.x
       .map((x, i) => `${pad + (x / xMax) * (W - 2 * pad)},${y0 + H - (values[i]! / vMax) * H}`)
@@ -79,7 +88,7 @@ function svg(title: string, plot: Plot): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${total}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${pad}" y="20" font-size="15" font-weight="bold">DeviceHub bench: ${title}</text>`,
-    ...plot.charts.map((c, i) => chart(50 + i * (H + 30), c.label, c.values, colors[i % colors.length]!)),
+    ...plot.charts.map((c, i) => chart(50 + i * (H + 30), c, colors[i % colors.length]!)),
     `<text x="${W / 2}" y="${total - 8}" font-size="11" text-anchor="middle">${plot.xLabel} (0..${fmt(xMax)})</text>`,
     '</svg>',
     '',

@@ -62,7 +62,7 @@ export function smokeCases(title: string, cases: readonly Case[]): void {
           c.check?.(json);
           // The report files: a table row per target, the same JSON, a plot.
           const dir = mkdtempSync(join(tmpdir(), 'devicehub-bench-'));
-          const table = writeReport(dir, 'smoke', result, targets, plot);
+          const table = writeReport({ dir, scenario: 'smoke', result, targets, plot });
           assert.equal(table.split('\n').filter((l) => l.startsWith('| ')).length, targets.length + 1);
           assert.deepEqual(JSON.parse(readFileSync(join(dir, 'smoke.json'), 'utf8')), json);
           assert.match(readFileSync(join(dir, 'smoke.svg'), 'utf8'), /<svg[^>]*>/);

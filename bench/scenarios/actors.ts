@@ -30,7 +30,7 @@ export async function actorsScenario(o: ScenarioOptions): Promise<ScenarioResult
   await sleep(o.seconds * 1000);
   const after = await cluster.stats();
   const { lastSeq, sent } = await load.done;
-  await drain(cluster, o.edges, sent);
+  await drain(cluster, { edges: o.edges, sent });
   monitor.stop();
   const w = windowBetween(before, after);
   const memoryAfter = await usedMemory(cluster.redis);

@@ -42,10 +42,9 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 /** Waits until the edges' states account for every message sent (or 60 s pass). */
 export async function drain(
   cluster: BenchCluster,
-  edges: number,
-  sent: number,
-  idOf?: (i: number) => string,
+  load: { edges: number; sent: number; idOf?: (i: number) => string },
 ): Promise<void> {
+  const { edges, sent, idOf } = load;
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     const states = await cluster.edgeStates(edges, idOf);

@@ -37,7 +37,7 @@ export async function failoverScenario(o: ScenarioOptions): Promise<ScenarioResu
   const unresumed = affected.filter((a) => resumed[a] === undefined).length;
 
   const { lastSeq, sent } = await load.done;
-  await drain(cluster, o.edges, sent);
+  await drain(cluster, { edges: o.edges, sent });
   monitor.stop();
   const { lost, duplicated } = reconcile(lastSeq, await cluster.edgeStates(o.edges));
   const result = {

@@ -26,8 +26,7 @@ export function configPolls(http: HttpClient, ids: readonly string[]): ConfigPol
   );
   const get = (id: string, etag?: string, wait?: number) =>
     http.send('GET', `/v1/config/edge/${id}${wait ? `?wait=${wait}` : ''}`, {
-      authorization: basic.get(id)!,
-      ...(etag ? { 'if-none-match': etag } : {}),
+      headers: { authorization: basic.get(id)!, ...(etag ? { 'if-none-match': etag } : {}) },
     });
   return { ids, etags: new Map(), get };
 }
@@ -68,12 +67,10 @@ export async function measurePropagation(polls: ConfigPolls, http: HttpClient, o
   });
   await sleep(Math.min(10_000, 2000 + ids.length)); // let every poll arrive and wait
   putAt = performance.now();
-  const put = await http.send(
-    'PUT',
-    '/v1/config/edge/global',
-    { authorization: `Bearer ${operatorKey}` },
-    JSON.stringify({ pollSeconds: 45 }),
-  );
+  const put = await http.send('PUT', '/v1/config/edge/global', {
+    headers: { authorization: `Bearer ${operatorKey}` },
+    body: JSON.stringify({ pollSeconds: 45 }),
+  });
   if (put.status !== 200) throw new Error(`PUT global config: ${put.status} ${put.body}`);
   await Promise.all(waiting);
   return percentiles(arrived);

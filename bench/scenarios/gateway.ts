@@ -97,16 +97,16 @@ async function measureTunnelOpen(o: {
     await Promise.all(
       edges.map(async (edgeId) => {
         const started = performance.now();
-        const r = await http.send(
-          'POST',
-          `/v1/edges/${edgeId}/tunnels`,
-          auth,
-          JSON.stringify({ services: ['ssh', 'camera', 'console'], ttlSeconds: 600 }),
-        );
+        const r = await http.send('POST', `/v1/edges/${edgeId}/tunnels`, {
+          headers: auth,
+          body: JSON.stringify({ services: ['ssh', 'camera', 'console'], ttlSeconds: 600 }),
+        });
         if (r.status !== 202) throw new Error(`POST tunnel for ${edgeId}: ${r.status} ${r.body}`);
         const tunnelId = (JSON.parse(r.body) as { id: string }).id;
         tunnelMs.push((await edgeSide.reached(tunnelId)) - started);
-        const closed = await http.send('DELETE', `/v1/edges/${edgeId}/tunnels/${tunnelId}`, auth);
+        const closed = await http.send('DELETE', `/v1/edges/${edgeId}/tunnels/${tunnelId}`, {
+          headers: auth,
+        });
         if (closed.status !== 202) throw new Error(`DELETE tunnel: ${closed.status} ${closed.body}`);
       }),
     );

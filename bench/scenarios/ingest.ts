@@ -42,7 +42,11 @@ export async function ingestScenario(o: ScenarioOptions): Promise<ScenarioResult
   await using cluster = await startBenchCluster();
   for (let i = 1; i <= o.nodes; i++) await cluster.startNode(`node-${i}`);
   await using broker = await startBroker(transport, o.edges);
-  await using links = await startLinks(cluster, transport, broker.linkArgs, o.links ?? 1);
+  await using links = await startLinks(cluster, {
+    transport,
+    brokerArgs: broker.linkArgs,
+    links: o.links ?? 1,
+  });
   const sim = startSimulator(
     ['--transport', transport, '--workload', workload, '--edges', String(o.edges)],
     broker,
@@ -73,7 +77,7 @@ export async function ingestScenario(o: ScenarioOptions): Promise<ScenarioResult
   const behindMs = Math.max(0, ...sim.reports.slice(-o.seconds).map((r) => r.behindMs ?? 0));
   const sentPerEdge = await simulatorTotals(sim);
   const sent = sentPerEdge.reduce((a, b) => a + b, 0);
-  await drain(cluster, o.edges, sent, simulatedEdgeId);
+  await drain(cluster, { edges: o.edges, sent, idOf: simulatedEdgeId });
   monitor.stop();
   const { lost, duplicated } = reconcile(sentPerEdge, await cluster.edgeStates(o.edges, simulatedEdgeId));
   const deadLettered = await cluster.redis.xlen(cluster.keyspace.deadLetters);
@@ -115,10 +119,9 @@ async function startBroker(transport: 'mqtt' | 'kafka', edges: number) {
 /** The hub's link processes, entries stamped with the device's time; stopped gracefully. */
 async function startLinks(
   cluster: BenchCluster,
-  transport: 'mqtt' | 'kafka',
-  brokerArgs: string[],
-  links: number,
+  o: { transport: 'mqtt' | 'kafka'; brokerArgs: string[]; links: number },
 ) {
+  const { transport, brokerArgs, links } = o;
   const common = ['--redis', cluster.server.url, '--prefix', cluster.keyspace.prefix];
   const linkProcesses: DevicehubProcess[] = [];
   for (let l = 1; l <= links; l++) {

@@ -35,7 +35,7 @@ export async function rebalanceScenario(o: ScenarioOptions): Promise<ScenarioRes
   await joining;
 
   const { lastSeq, sent } = await load.done;
-  await drain(cluster, o.edges, sent);
+  await drain(cluster, { edges: o.edges, sent });
   monitor.stop();
   let moved = 0;
   for (let i = 0; i < o.edges; i++) {

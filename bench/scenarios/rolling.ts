@@ -37,7 +37,7 @@ export async function rollingScenario(o: ScenarioOptions): Promise<ScenarioResul
   load.stop();
   const { lastSeq, sent } = await load.done;
   const seconds = Math.round((Date.now() - startedAt) / 1000);
-  await drain(cluster, o.edges, sent);
+  await drain(cluster, { edges: o.edges, sent });
   const maxPauseMs = await maxWait.stop();
   monitor.stop();
   const { lost, duplicated } = reconcile(lastSeq, await cluster.edgeStates(o.edges));
@@ -123,7 +123,8 @@ async function changeMembership(cluster: BenchCluster, o: ScenarioOptions): Prom
   const steps: Step[] = [];
   let members = [...INITIAL];
   let leases = await settled(cluster, members);
-  const change = async (step: string, ideal: number, next: string[], act: () => Promise<void>) => {
+  const change = async (to: { step: string; ideal: number; next: string[] }, act: () => Promise<void>) => {
+    const { step, ideal, next } = to;
     const at = Date.now();
     await act();
     const after = await settled(cluster, next);
@@ -138,22 +139,18 @@ async function changeMembership(cluster: BenchCluster, o: ScenarioOptions): Prom
 
   for (const id of INITIAL) {
     const rest = members.filter((m) => m !== id);
-    await change(`${id} stopped`, 1 / 3, rest, () => cluster.nodes.get(id)!.stop());
-    await change(`${id} started`, 1 / 3, [...rest, id], async () => {
+    await change({ step: `${id} stopped`, ideal: 1 / 3, next: rest }, () => cluster.nodes.get(id)!.stop());
+    await change({ step: `${id} started`, ideal: 1 / 3, next: [...rest, id] }, async () => {
       await cluster.startNode(id);
     });
   }
-  await change('3 → 5 nodes', 2 / 5, [...members, 'node-4', 'node-5'], async () => {
+  await change({ step: '3 → 5 nodes', ideal: 2 / 5, next: [...members, 'node-4', 'node-5'] }, async () => {
     await Promise.all([cluster.startNode('node-4'), cluster.startNode('node-5')]);
   });
   const leaving = ['node-1', 'node-3', 'node-5'];
-  await change(
-    '5 → 2 nodes',
-    3 / 5,
-    members.filter((m) => !leaving.includes(m)),
-    async () => {
-      await Promise.all(leaving.map((id) => cluster.nodes.get(id)!.stop()));
-    },
-  );
+  const remaining = members.filter((m) => !leaving.includes(m));
+  await change({ step: '5 → 2 nodes', ideal: 3 / 5, next: remaining }, async () => {
+    await Promise.all(leaving.map((id) => cluster.nodes.get(id)!.stop()));
+  });
   return steps;
 }

@@ -182,22 +182,20 @@ async function runOperators(r: {
       while (Date.now() < end) {
         const edgeId = ids[next++ % ids.length]!;
         const started = performance.now();
-        const answer = await http.send(
-          'POST',
-          `/v1/edges/${edgeId}/tunnels`,
-          auth,
-          JSON.stringify({ services: ['ssh'], ttlSeconds: 600 }),
-        );
+        const answer = await http.send('POST', `/v1/edges/${edgeId}/tunnels`, {
+          headers: auth,
+          body: JSON.stringify({ services: ['ssh'], ttlSeconds: 600 }),
+        });
         if (answer.status !== 202) {
           failures.push(`POST ${edgeId}: ${answer.status} ${answer.body}`);
           continue;
         }
         const tunnel = JSON.parse(answer.body) as { id: string; services: { host: string }[] };
-        await untilReachable(r.frps, tunnel, started, failures);
+        await untilReachable(r.frps, tunnel, { started, failures });
         reachMs.push(performance.now() - started);
         opened++;
         r.watch.countOpened();
-        await http.send('DELETE', `/v1/edges/${edgeId}/tunnels/${tunnel.id}`, auth);
+        await http.send('DELETE', `/v1/edges/${edgeId}/tunnels/${tunnel.id}`, { headers: auth });
       }
     }),
   );
@@ -208,9 +206,9 @@ async function runOperators(r: {
 async function untilReachable(
   frps: FrpsServer,
   tunnel: { id: string; services: { host: string }[] },
-  started: number,
-  failures: string[],
+  clock: { started: number; failures: string[] },
 ): Promise<void> {
+  const { started, failures } = clock;
   const host = tunnel.services[0]!.host;
   for (;;) {
     const answer = await connectVia({ host: '127.0.0.1', port: frps.tcpmuxPort! }, `${host}:22`, 2000).then(
