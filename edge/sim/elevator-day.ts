@@ -96,7 +96,8 @@ interface Car {
 const FLOORS = 18;
 
 /** Starts a trip when one is due at `t` and the car is idle. */
-function maybeStartTrip(car: Car, plan: DayPlan, rand: () => number, t: number): void {
+function maybeStartTrip(car: Car, at: { plan: DayPlan; rand: () => number; t: number }): void {
+  const { plan, rand, t } = at;
   if (car.phase.kind !== 'idle' || !plan.starts.has(t)) return;
   car.target = 1 + Math.floor(rand() * FLOORS);
   if (car.target === car.floor) car.target = car.floor === 1 ? 2 : 1;
@@ -192,7 +193,7 @@ export function* elevatorDay(seed = 1, trips = 300, from = 0): Generator<Second>
     doorOpenCount: 25_000,
   };
   for (let t = from; t < DAY_SECONDS; t++) {
-    maybeStartTrip(car, plan, rand, t);
+    maybeStartTrip(car, { plan, rand, t });
     if (car.phase.kind === 'run') car.runSeconds++;
     yield secondOf(car, plan, t);
     advance(car);
