@@ -40,8 +40,7 @@ describe('devicehub agent', { timeout: 90_000 }, () => {
       url: broker.url,
       username: LINK_USER,
       password: users[LINK_USER],
-      redis: t.connect(),
-      keyspace,
+      bus: t.bus(keyspace, t.connect()),
     }).start();
     const dir = mkdtempSync(join(tmpdir(), 'dh-agent-command-'));
     const config = join(dir, 'agent.json');

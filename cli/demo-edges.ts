@@ -6,7 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { spawnLoadGenerator } from '../bench/mod.ts';
-import { connectRedis, type Keyspace, type Redis } from '../bus/mod.ts';
+import { type Bus, connectRedis, type Keyspace, openBus } from '../bus/mod.ts';
 import { LINK_USER } from '../edge/broker/mod.ts';
 import {
   DownlinkRelay,
@@ -49,7 +49,11 @@ export async function startEdgeSource(o: EdgeSourceOptions): Promise<EdgeSource>
   }
   const redis = connectRedis(o.redisUrl, { name: 'demo-link' });
   redis.on('error', () => {});
-  const hubSide = { url: broker.url, password: users[LINK_USER]!, redis, keyspace: o.keyspace };
+  const hubSide = {
+    url: broker.url,
+    password: users[LINK_USER]!,
+    bus: openBus({ redis, keyspace: o.keyspace }),
+  };
   const link = await startLink(hubSide);
   const simulated = await startSimulatedEdges(broker.url, o.edges);
   const relay = await startRelay(hubSide);
@@ -100,22 +104,20 @@ function startDirectEdges(o: EdgeSourceOptions): EdgeSource {
 }
 
 /** The hub's MQTT link: edges' messages in, into their mailboxes. */
-function startLink(o: { url: string; password: string; redis: Redis; keyspace: Keyspace }) {
+function startLink(o: { url: string; password: string; bus: Bus }) {
   return new MqttLink({
     url: o.url,
     username: LINK_USER,
     password: o.password,
-    redis: o.redis,
-    keyspace: o.keyspace,
+    bus: o.bus,
     logger: demoLogger('link-mqtt'),
   }).start();
 }
 
 /** Commands (tunnels) go back to the edges over MQTT. */
-async function startRelay(o: { url: string; password: string; redis: Redis; keyspace: Keyspace }) {
+async function startRelay(o: { url: string; password: string; bus: Bus }) {
   return new DownlinkRelay({
-    redis: o.redis,
-    keyspace: o.keyspace,
+    bus: o.bus,
     sender: await mqttDownlink({ url: o.url, username: LINK_USER, password: o.password }),
     logger: demoLogger('downlink'),
   }).start();

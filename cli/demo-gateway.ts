@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from '../actors/mod.ts';
-import { type Keyspace, openBus, type Redis } from '../bus/mod.ts';
+import type { Bus } from '../bus/mod.ts';
 import { simulatedEdgeId, simulatedPassword } from '../edge/mod.ts';
 import {
   type BrokerAdminOptions,
@@ -21,8 +21,7 @@ import {
 import { REMOTE_EDGE, type RemoteEdge } from './demo-remote-edge.ts';
 
 export async function startDemoGateway(o: {
-  redis: Redis;
-  keyspace: Keyspace;
+  bus: Bus;
   edges: number;
   remote?: RemoteEdge;
   /** mosquitto's admin: edges registered through the API can connect at once. */
@@ -30,7 +29,7 @@ export async function startDemoGateway(o: {
   logger?: Logger;
 }) {
   const database = await openDatabase({ dataDir: resolve('.devicehub/pglite') });
-  await registerEdges(database.db, openBus(o), [
+  await registerEdges(database.db, o.bus, [
     ...Array.from({ length: o.edges }, (_, i) => ({
       id: simulatedEdgeId(i),
       secret: simulatedPassword(simulatedEdgeId(i)),
@@ -46,8 +45,7 @@ export async function startDemoGateway(o: {
   const adminKey = readFileSync(keyFile, 'utf8').trim();
   const gateway = await createGateway({
     database,
-    redis: o.redis,
-    keyspace: o.keyspace,
+    bus: o.bus,
     ...(o.remote ? { tunnels: o.remote.tunnels } : {}),
     ...(o.broker ? { broker: o.broker } : {}),
     logger: o.logger,

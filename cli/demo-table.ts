@@ -1,14 +1,13 @@
 /** The demo's live table: once a second, the hub nodes' counters, the edges, the gateway and the logs. */
 
 import { Histogram, histogramDelta, type NodeStats, readNodeStats } from '../actors/mod.ts';
-import { type Keyspace, liveMembers, openBus, type Redis, readDeadLetters } from '../bus/mod.ts';
+import { type Bus, liveMembers, readDeadLetters } from '../bus/mod.ts';
 import type { EdgeSource } from './demo-edges.ts';
 import { LOG_DIR } from './demo-logs.ts';
 import { REMOTE_EDGE } from './demo-remote-edge.ts';
 
 export interface DemoTableOptions {
-  redis: Redis;
-  keyspace: Keyspace;
+  bus: Bus;
   redisUrl: string;
   edges: number;
   source: EdgeSource;
@@ -20,7 +19,7 @@ export interface DemoTableOptions {
 /** Redraws the table every second until the returned function is called. */
 export function startDemoTable(o: DemoTableOptions): () => void {
   let previous = new Map<string, NodeStats>();
-  const bus = openBus(o);
+  const { bus } = o;
   const render = async () => {
     const [stats, members, letters] = await Promise.all([
       readNodeStats(bus),

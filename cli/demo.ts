@@ -14,7 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
-import { connectRedis, createKeyspace, type Keyspace, type Redis } from '../bus/mod.ts';
+import { type Bus, connectRedis, createKeyspace, openBus } from '../bus/mod.ts';
 import {
   type HubProcess,
   ownChildProcesses,
@@ -50,7 +50,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const hub = await startHub(redisUrl, nodeCount);
   // Edges through a real broker when mosquitto is installed (it is, after `npm start`'s
   // provisioning); otherwise straight into the mailboxes.
-  const source = await startEdgeSource({ redisUrl, keyspace: hub.keyspace, edges });
+  const source = await startEdgeSource({ redisUrl, keyspace: hub.bus.keyspace, edges });
   const gateway = await startGateway({ hub, edges, source, log });
   const started = Date.now();
 
@@ -66,8 +66,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   process.once('SIGTERM', () => void stop());
   starting.up();
   stopTable = startDemoTable({
-    redis: hub.redis,
-    keyspace: hub.keyspace,
+    bus: hub.bus,
     redisUrl,
     edges,
     source,
@@ -118,8 +117,8 @@ async function startServers(): Promise<{ server?: RedisServer; redisUrl: string 
 }
 
 interface Hub {
-  readonly keyspace: Keyspace;
-  readonly redis: Redis;
+  /** The demo's keyspace on its own connection. */
+  readonly bus: Bus;
   readonly nodes: readonly HubProcess[];
 }
 
@@ -143,7 +142,7 @@ async function startHub(redisUrl: string, nodeCount: number): Promise<Hub> {
     );
   }
   await Promise.all(nodes.map((n) => n.ready));
-  return { keyspace, redis, nodes };
+  return { bus: openBus({ redis, keyspace }), nodes };
 }
 
 type DemoGateway = Awaited<ReturnType<typeof startDemoGateway>>;
@@ -151,8 +150,7 @@ type DemoGateway = Awaited<ReturnType<typeof startDemoGateway>>;
 /** The HTTP API over the same fleet (embedded PGlite); the demo runs on without it if it fails. */
 function startGateway(o: { hub: Hub; edges: number; source: EdgeSource; log: Logger }) {
   return startDemoGateway({
-    redis: o.hub.redis,
-    keyspace: o.hub.keyspace,
+    bus: o.hub.bus,
     edges: o.edges,
     remote: o.source.remote,
     broker: o.source.broker,
@@ -188,7 +186,7 @@ async function stopDemo(o: {
   await step('edges', () => source.stop());
   await step('gateway', async () => gateway?.stop());
   await step('hub nodes', () => Promise.all(hub.nodes.map((n) => n.stop())));
-  hub.redis.disconnect();
+  hub.bus.redis.disconnect();
   await step('Redis', async () => server?.stop());
   // Whatever did not stop in time (a step that timed out) is killed now.
   const killed = await stopDescendants(1000);

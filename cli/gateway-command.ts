@@ -4,7 +4,7 @@
  * admin key comes from here; later ones from `POST /v1/api-keys`).
  */
 import { parseArgs } from 'node:util';
-import { connectRedis } from '../bus/mod.ts';
+import { connectRedis, openBus } from '../bus/mod.ts';
 import {
   API_SCOPES,
   type ApiScope,
@@ -62,8 +62,7 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
   const gateway = await createGateway({
     database,
-    redis,
-    keyspace: config.keyspace,
+    bus: openBus({ redis, keyspace: config.keyspace }),
     logger: log,
     ...gatewayFlagOptions(values),
   });

@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
-import { connectRedis, type Keyspace, type Redis } from '../bus/mod.ts';
+import { type Bus, connectRedis, openBus } from '../bus/mod.ts';
 import { LINK_USER } from '../edge/broker/mod.ts';
 import {
   DownlinkRelay,
@@ -53,14 +53,14 @@ export async function linkCommand(argv: string[]): Promise<void> {
   const log = processLogger(`link-${kind}`);
   const redis = connectRedis(config.redisUrl, { name: `link:${kind}` });
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
-  const common = await sharedLinkOptions(values, { redis, keyspace: config.keyspace, log });
+  const bus = openBus({ redis, keyspace: config.keyspace });
+  const common = await sharedLinkOptions(values, { bus, log });
   const { link, sender } =
     kind === 'mqtt' ? await startMqttLink(values, common) : await startKafkaLink(values, common);
   // A stable consumer name: a restarted link process resends what its relay had read but not sent.
   const consumer = values['client-id'] ?? process.env.DH_LINK_ID ?? `${kind}-link-${hostname()}`;
   const relay = await new DownlinkRelay({
-    redis,
-    keyspace: config.keyspace,
+    bus,
     sender,
     consumer,
     logger: log,
@@ -112,14 +112,14 @@ type LinkFlags = ReturnType<typeof parseLinkArgs>['values'];
 type LinkOptions = Awaited<ReturnType<typeof sharedLinkOptions>>;
 
 /** What both links take: Redis, the fleet check, entry times, replicas to wait for, the dead-letter budget. */
-async function sharedLinkOptions(values: LinkFlags, o: { redis: Redis; keyspace: Keyspace; log: Logger }) {
-  const { redis, keyspace, log } = o;
+async function sharedLinkOptions(values: LinkFlags, o: { bus: Bus; log: Logger }) {
+  const { bus, log } = o;
   const entryTime = values['entry-time'];
   if (entryTime !== 'received' && entryTime !== 'device')
     throw new RangeError(`--entry-time must be "received" or "device", got ${JSON.stringify(entryTime)}`);
   const registry =
     values['check-fleet'] || process.env.DH_CHECK_FLEET === '1'
-      ? await new RedisEdgeRegistry({ redis, keyspace, logger: log }).start()
+      ? await new RedisEdgeRegistry({ bus, logger: log }).start()
       : undefined;
   const replicas = intFlag(values, { name: 'wait-replicas', env: 'DH_WAIT_REPLICAS', fallback: 0 });
   const budgetKib = intFlag(values, {
@@ -129,8 +129,7 @@ async function sharedLinkOptions(values: LinkFlags, o: { redis: Redis; keyspace:
   });
   const deadLetterBudget = { bytes: budgetKib * 1024, windowMs: 60_000 };
   return {
-    redis,
-    keyspace,
+    bus,
     registry,
     entryTime,
     replicas,

@@ -24,7 +24,7 @@ describe('agent ↔ gateway configuration', { timeout: 60_000 }, () => {
   it('connects the agent to the broker the pool names and moves it when an operator says so', async () => {
     const keyspace = t.keyspace();
     await using database = await openDatabase();
-    await using gateway = await createGateway({ database, redis: t.connect(), keyspace });
+    await using gateway = await createGateway({ database, bus: t.bus(keyspace, t.connect()) });
     await using served = await serveGateway(gateway);
     const { key } = await createApiKey(database.db, { name: 'ops', scope: 'operator' });
     const api = async (method: string, path: string, body?: unknown) => {
@@ -47,8 +47,7 @@ describe('agent ↔ gateway configuration', { timeout: 60_000 }, () => {
           url: b.url,
           username: LINK_USER,
           password: 'hub-secret',
-          redis: t.connect(),
-          keyspace,
+          bus: t.bus(keyspace, t.connect()),
         }).start(),
       ),
     );

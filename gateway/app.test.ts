@@ -158,7 +158,7 @@ describe('gateway failures of its own', { timeout: 60_000 }, () => {
     const lines: Record<string, unknown>[] = [];
     const logger = pino({ level: 'error' }, { write: (line: string) => lines.push(JSON.parse(line)) });
     const database = await openDatabase();
-    const gateway = await createGateway({ database, redis: t.connect(), keyspace: t.keyspace(), logger });
+    const gateway = await createGateway({ database, bus: t.bus(t.keyspace(), t.connect()), logger });
     try {
       const { key } = await createApiKey(database.db, { name: 'admin', scope: 'admin' });
       const headers = { authorization: `Bearer ${key}` };

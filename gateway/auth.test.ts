@@ -69,8 +69,7 @@ for (const which of DATABASES)
       await using s = await setupDisposable();
       await using other = await createGateway({
         database: s.database,
-        redis: t.connect(),
-        keyspace: s.keyspace,
+        bus: t.bus(s.keyspace, t.connect()),
       });
       const onOther = (path: string, authorization: string) =>
         other.app.request(path, { headers: { authorization } });

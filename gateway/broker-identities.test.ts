@@ -47,8 +47,7 @@ async function setup(brokerUrl = broker.url) {
   const database = await openDatabase();
   const gateway = await createGateway({
     database,
-    redis: t.connect(),
-    keyspace: t.keyspace(),
+    bus: t.bus(t.keyspace(), t.connect()),
     // No periodic pass: the test runs the reconciler itself.
     broker: { url: brokerUrl, ...broker.admin, reconcileMs: 0, links: { [LINK_USER]: 'link-secret' } },
   });

@@ -54,8 +54,7 @@ for (const which of DATABASES)
       // A long-poll on this gateway, a write through another one.
       await using other = await createGateway({
         database: s.database,
-        redis: t.connect(),
-        keyspace: s.keyspace,
+        bus: t.bus(s.keyspace, t.connect()),
       });
       const waiting = s.call('GET', '/v1/config/edge/C-1?wait=10', {
         auth: edge,

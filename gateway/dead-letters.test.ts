@@ -38,7 +38,7 @@ describe('dead letters in the gateway', { timeout: 60_000 }, () => {
     const keyspace = t.keyspace();
     const database = await openDatabase();
     databases.push(database);
-    await using gateway = await createGateway({ database, redis: t.connect(), keyspace });
+    await using gateway = await createGateway({ database, bus: t.bus(keyspace, t.connect()) });
     const key = async (scope: 'service' | 'operator') =>
       (await createApiKey(database.db, { name: `${scope}-${keyspace.prefix}`, scope })).key;
     const [service, operator] = [await key('service'), await key('operator')];
@@ -46,7 +46,7 @@ describe('dead letters in the gateway', { timeout: 60_000 }, () => {
       gateway.app.request(path, { headers: bearer ? { authorization: `Bearer ${bearer}` } : {} });
 
     // What the links do with what E-1 and E-2 send wrong.
-    const ingest = new Ingest('mqtt', 'mqtt:test', { redis: t.redis, keyspace });
+    const ingest = new Ingest('mqtt', 'mqtt:test', { bus: t.bus(keyspace) });
     const batch = ingest.batch();
     const refuse = (code: DecodeError['code']) => () => {
       throw new DecodeError(code, `refused as ${code}`);

@@ -50,7 +50,7 @@ describe('live events', { timeout: 30_000 }, () => {
     const keyspace = t.keyspace();
     const node = await t.hub(keyspace);
     const database = await openDatabase();
-    const gateway = await createGateway({ database, redis: t.connect(), keyspace });
+    const gateway = await createGateway({ database, bus: t.bus(keyspace, t.connect()) });
     const served = await serveGateway(gateway);
     cleanup.push(
       () => node.stop(),

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { type Logger, silentLogger } from '../actors/mod.ts';
-import { duplicateRedis, type Keyspace, type Redis, toError } from '../bus/mod.ts';
+import { type Bus, type Redis, toError } from '../bus/mod.ts';
 import { assignBroker, brokerConfig, type PoolBroker } from './broker-assignment.ts';
 import { mergeConfig } from './config-store.ts';
 import type { Db } from './db/database.ts';
@@ -22,8 +22,8 @@ export interface ResolvedConfig {
 
 export interface FleetViewOptions {
   readonly db: Db;
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
+  /** The gateway's bus: change notices are published on it; the subscription has its own connection. */
+  readonly bus: Bus;
   readonly logger?: Logger;
   readonly refreshMs?: number;
   /** Called with what changed (`edge/<id>`, `api-key/<id>`, …) whenever any gateway says so. */
@@ -52,14 +52,14 @@ export class FleetView implements AsyncDisposable {
 
   async start(): Promise<this> {
     await this.reload();
-    const subscriber = duplicateRedis(this.#o.redis);
+    const subscriber = this.#o.bus.duplicate().redis;
     this.#subscriber = subscriber;
     subscriber.on('message', (_channel: string, what: string) => {
       this.#o.onChange?.(what);
       void this.#reloadQuietly();
     });
     subscriber.on('error', (err) => this.#log.warn({ err }, 'config change subscription error'));
-    await subscriber.subscribe(this.#o.keyspace.configChanges);
+    await subscriber.subscribe(this.#o.bus.keyspace.configChanges);
     this.#timer = setInterval(() => void this.#refresh(), this.#o.refreshMs ?? 30_000);
     this.#timer.unref();
     return this;
@@ -115,7 +115,8 @@ export class FleetView implements AsyncDisposable {
   /** Tells every gateway (this one included) that something changed. */
   async changed(what: string): Promise<void> {
     await this.reload();
-    await this.#o.redis.publish(this.#o.keyspace.configChanges, what);
+    const { bus } = this.#o;
+    await bus.redis.publish(bus.keyspace.configChanges, what);
   }
 
   async reload(): Promise<void> {

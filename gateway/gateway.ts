@@ -6,7 +6,7 @@
  */
 import { type ServerType, serve } from '@hono/node-server';
 import { type Logger, silentLogger } from '../actors/mod.ts';
-import { type Bus, type Keyspace, openBus, type Redis } from '../bus/mod.ts';
+import type { Bus } from '../bus/mod.ts';
 import { ADMIN_USER, BrokerIdentities, DynsecClient } from '../edge/broker/mod.ts';
 import { createApp } from './app.ts';
 import { Authenticator } from './auth.ts';
@@ -30,8 +30,8 @@ import {
 
 export interface GatewayOptions {
   readonly database: Database;
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
+  /** The gateway's bus (its connection and keyspace); the caller closes its connection. */
+  readonly bus: Bus;
   readonly logger?: Logger;
   readonly maxWaitSeconds?: number;
   /** Remote access: the port range and time limits (default DEFAULT_TUNNEL_SETTINGS). */
@@ -79,16 +79,14 @@ export interface Gateway extends AsyncDisposable {
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const log = (options.logger ?? silentLogger).child({ component: 'gateway' });
-  const { redis, keyspace } = options;
-  const bus = openBus({ redis, keyspace });
+  const { bus } = options;
   const db = options.database.db;
   const name = options.name ?? `gateway-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const partitions = await keepAlarmPartitions(db, log);
   const auth = new Authenticator(db);
   const view = await new FleetView({
     db,
-    redis,
-    keyspace,
+    bus,
     logger: log,
     // Credentials changed somewhere in the cluster: look them up afresh.
     onChange: (what) => {
@@ -96,7 +94,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
   }).start();
   const { webBackend, sink } = startOutbox(options, { db, bus, name, log });
-  const feed = await new EventFeed({ redis, keyspace, logger: log }).start();
+  const feed = await new EventFeed({ bus, logger: log }).start();
   const { dynsec, broker, reconciler } = startBrokerAdmin(options.broker, { db, log });
   const tunnels = { ...DEFAULT_TUNNEL_SETTINGS, ...options.tunnels };
   const app = createApp({

@@ -6,7 +6,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Logger, silentLogger } from '../actors/mod.ts';
-import { duplicateRedis, execOrThrow, type Keyspace, openPipeline, type Redis, toError } from '../bus/mod.ts';
+import { type Bus, execOrThrow, type Keyspace, openPipeline, type Redis, toError } from '../bus/mod.ts';
 import { isFleetEvent, type OutboxItem, toItems } from './outbox/events.ts';
 
 export type FeedListener = (item: OutboxItem) => void;
@@ -19,9 +19,10 @@ export class EventFeed implements AsyncDisposable {
   readonly #stop = new AbortController();
   #loop: Promise<void> | undefined;
 
-  constructor(o: { redis: Redis; keyspace: Keyspace; logger?: Logger }) {
-    this.#redis = duplicateRedis(o.redis); // blocking reads get their own connection
-    this.#keyspace = o.keyspace;
+  constructor(o: { bus: Bus; logger?: Logger }) {
+    const reader = o.bus.duplicate(); // blocking reads get their own connection
+    this.#redis = reader.redis;
+    this.#keyspace = reader.keyspace;
     this.#log = (o.logger ?? silentLogger).child({ component: 'event-feed' });
     this.#redis.on('error', (err) => this.#log.debug({ err }, 'event feed connection error'));
   }

@@ -110,8 +110,7 @@ describe('the API under Schemathesis', { timeout: 240_000 }, () => {
     );
     const gateway = await createGateway({
       database,
-      redis: t.connect(),
-      keyspace: t.keyspace(),
+      bus: t.bus(t.keyspace(), t.connect()),
       maxWaitSeconds: 1,
       logger,
     });

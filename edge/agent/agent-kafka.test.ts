@@ -19,13 +19,11 @@ describe('edge agent over Kafka', { timeout: 90_000 }, () => {
     await using h = await env.hub(keyspace);
     await using kafkaLink = await new KafkaLink({
       brokers: [env.kafka.broker],
-      redis: t.connect(),
-      keyspace,
+      bus: t.bus(keyspace, t.connect()),
       groupId: `g-${keyspace.prefix}`,
     }).start();
     await using _relay = await new DownlinkRelay({
-      redis: t.connect(),
-      keyspace,
+      bus: t.bus(keyspace, t.connect()),
       sender: await kafkaDownlink({ brokers: [env.kafka.broker] }),
     }).start();
     const config = await configServer({ version: 1, broker: { transport: 'mqtt', url: env.brokerA.url } });

@@ -33,11 +33,10 @@ describe('commands to edges', { timeout: 60_000 }, () => {
     const keyspace = t.keyspace();
     await using _node = await t.hub(keyspace);
     const hubCredentials = { url: broker.url, username: LINK_USER, password: users[LINK_USER] };
-    await using _link = await new MqttLink({ ...hubCredentials, redis: t.connect(), keyspace }).start();
+    await using _link = await new MqttLink({ ...hubCredentials, bus: t.bus(keyspace, t.connect()) }).start();
     await using relay = await new DownlinkRelay({
       sender: await mqttDownlink(hubCredentials),
-      redis: t.connect(),
-      keyspace,
+      bus: t.bus(keyspace, t.connect()),
     }).start();
     let echoes = 0;
     await using _agent = await new EdgeAgent({

@@ -10,7 +10,7 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import mqtt from 'mqtt';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
-import { execOrThrow, type Keyspace, openPipeline, type Redis, toError } from '../../bus/mod.ts';
+import { type Bus, execOrThrow, openPipeline, toError } from '../../bus/mod.ts';
 import { type DownlinkCommand, downlinkTopic, type EdgeTransport, KAFKA_TOPICS } from '../protocol/mod.ts';
 
 /** The outbox consumer group of the relay for `transport`. */
@@ -67,8 +67,8 @@ export async function kafkaDownlink(o: {
 }
 
 export interface DownlinkRelayOptions {
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
+  /** The bus whose outbox streams the relay reads (non-blocking reads: the bus's own connection). */
+  readonly bus: Bus;
   readonly sender: DownlinkSender;
   readonly consumer?: string;
   readonly logger?: Logger;
@@ -89,7 +89,7 @@ export class DownlinkRelay implements AsyncDisposable {
   }
 
   async start(): Promise<this> {
-    const { redis, keyspace } = this.#o;
+    const { redis, keyspace } = this.#o.bus;
     for (let g = 0; g < keyspace.tagGroups; g++) {
       await redis
         .xgroup('CREATE', keyspace.outbox(g), this.#group, '0', 'MKSTREAM')
@@ -102,7 +102,7 @@ export class DownlinkRelay implements AsyncDisposable {
   }
 
   async #run(): Promise<void> {
-    const { redis, keyspace } = this.#o;
+    const { redis, keyspace } = this.#o.bus;
     const consumer = this.#o.consumer ?? `relay-${process.pid}`;
     // Entries this consumer read but did not acknowledge (a crash) first, then new ones.
     let from = '0';

@@ -17,7 +17,7 @@ const t = useRedis();
 describe('Ingest', () => {
   it('dead-letters a message that fails the link itself, and enqueues its neighbours', async () => {
     const keyspace = t.keyspace();
-    const ingest = new Ingest('mqtt', 'mqtt:test', { redis: t.connect(), keyspace });
+    const ingest = new Ingest('mqtt', 'mqtt:test', { bus: t.bus(keyspace, t.connect()) });
     const batch = ingest.batch();
     const bug = (payload: unknown) => (): HubMessage[] => [
       { method: 'commandResult', payload: payload as HubMessage['payload'] & { id: string; ok: boolean } },

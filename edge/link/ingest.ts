@@ -11,9 +11,6 @@ import {
   type DeadLetterBudget,
   type EncodedMessage,
   execOrThrow,
-  type Keyspace,
-  openBus,
-  type Redis,
   toError,
   waitForReplicas,
 } from '../../bus/mod.ts';
@@ -39,8 +36,8 @@ export interface EdgeLink extends AsyncDisposable {
 
 /** The options every link takes. */
 export interface IngestOptions {
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
+  /** The bus the messages are enqueued on (and the replicas waited for over its connection). */
+  readonly bus: Bus;
   /** Refuse edges that are not in the fleet (default: any well-formed edge id is taken). */
   readonly registry?: EdgeRegistry;
   /**
@@ -104,7 +101,7 @@ export class Ingest {
     this.#transport = transport;
     this.#name = name;
     this.#o = options;
-    this.#bus = openBus(options);
+    this.#bus = options.bus;
     this.log = (options.logger ?? silentLogger).child({ link: name });
     this.#deadLetterLog = new DeadLetterLog(this.log);
   }
@@ -168,7 +165,7 @@ export class Ingest {
     const replicas = this.#o.replicas ?? 0;
     if (replicas > 0 && batch.entries.length > 0) {
       const mailboxes = new Set(batch.entries.map((e) => e.shard.mailbox));
-      await waitForReplicas(this.#o.redis, {
+      await waitForReplicas(this.#bus.redis, {
         keys: mailboxes,
         replicas,
         timeoutMs: this.#o.replicasTimeoutMs ?? 1000,

@@ -29,8 +29,7 @@ describe('Kafka link on a 3-broker cluster', { timeout: 180_000 }, () => {
     await using _node = await t.hub(keyspace);
     await using link = await new KafkaLink({
       brokers: kafka.brokers,
-      redis: t.connect(),
-      keyspace,
+      bus: t.bus(keyspace, t.connect()),
       groupId: `g-${keyspace.prefix}`,
       ensureTopics: 6,
     }).start();

@@ -70,8 +70,7 @@ describe('Kafka link (KRaft broker)', { timeout: 90_000 }, () => {
     await using _node = await t.hub(keyspace);
     await using link = await new KafkaLink({
       brokers: [kafka.broker],
-      redis: t.connect(),
-      keyspace,
+      bus: t.bus(keyspace, t.connect()),
       groupId: `g-${keyspace.prefix}`,
       fromBeginning: true,
     }).start();
@@ -168,7 +167,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const harness: LinkHarness = {
   transport: 'kafka',
   edgeIds: ['K-1', 'K-2', 'K-3', 'K-4', 'K-5', 'K-6', 'K-7', 'K-8'],
-  link: (o) => new KafkaLink({ ...o, brokers: [kafka.broker], groupId: `g-${o.keyspace.prefix}` }).start(),
+  link: (o) =>
+    new KafkaLink({ ...o, brokers: [kafka.broker], groupId: `g-${o.bus.keyspace.prefix}` }).start(),
   linkProcess: (keyspace) => ({
     args: [
       'link',

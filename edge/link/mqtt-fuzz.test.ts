@@ -160,10 +160,9 @@ describe('MQTT link under a fuzzing edge', { timeout: 120_000 }, () => {
   it('dead-letters or applies every malformed message, and the other edges lose nothing', async (t2) => {
     const keyspace = t.keyspace();
     await provisionEdges(t.bus(keyspace), [FUZZ_EDGE, ...GOOD]);
-    await using registry = await new RedisEdgeRegistry({ redis: t.redis, keyspace }).start();
+    await using registry = await new RedisEdgeRegistry({ bus: t.bus(keyspace) }).start();
     await using link = await new MqttLink({
-      redis: t.connect(),
-      keyspace,
+      bus: t.bus(keyspace, t.connect()),
       registry,
       url: broker.url,
       username: LINK_USER,
@@ -264,8 +263,7 @@ describe('MQTT link under a fuzzing edge', { timeout: 120_000 }, () => {
   it('leaves a QoS 1 message unacknowledged while Redis refuses writes, and takes it once Redis does', async () => {
     const keyspace = t.keyspace();
     await using link = await new MqttLink({
-      redis: t.connect(),
-      keyspace,
+      bus: t.bus(keyspace, t.connect()),
       url: broker.url,
       username: LINK_USER,
       password: users[LINK_USER]!,

@@ -46,7 +46,12 @@ const harness: LinkHarness = {
   edgeIds: EDGE_IDS,
   // A shared-subscription group per test: a link's session outlives it, and would take a share.
   link: (o) =>
-    new MqttLink({ ...o, ...hub(), clientId: `link-${o.keyspace.prefix}`, group: o.keyspace.prefix }).start(),
+    new MqttLink({
+      ...o,
+      ...hub(),
+      clientId: `link-${o.bus.keyspace.prefix}`,
+      group: o.bus.keyspace.prefix,
+    }).start(),
   linkProcess: (keyspace) => ({
     args: [
       ...['link', 'mqtt', ...t.cliArgs(keyspace), '--url', broker.url, '--password', users[LINK_USER]!],
@@ -93,7 +98,7 @@ linkContract(t, () => harness);
 describe('MQTT edge security (mosquitto ACL)', () => {
   it('lets an edge publish and subscribe only its own topics', async () => {
     const keyspace = t.keyspace();
-    await using link = await harness.link({ redis: t.connect(), keyspace });
+    await using link = await harness.link({ bus: t.bus(keyspace, t.connect()) });
     const a = await edgeClient('E-1');
     // Publishing as E-2: the broker refuses it (MQTT 5 PUBACK 0x87, not authorized).
     await assert.rejects(

@@ -230,7 +230,7 @@ export class MqttLink implements EdgeLink {
     if (this.#redelivery !== undefined || this.#stopped) return;
     const attempt = () => {
       if (this.#stopped) return;
-      this.#o.redis.ping().then(
+      this.#o.bus.redis.ping().then(
         () => {
           this.#redelivery = undefined;
           if (this.#stopped) return;

@@ -10,15 +10,14 @@
  * one refresh period: its messages are dead-lettered with the reason, not lost silently.
  */
 import { type Logger, silentLogger } from '../../actors/mod.ts';
-import { type Bus, type Keyspace, type Redis, toError } from '../../bus/mod.ts';
+import { type Bus, toError } from '../../bus/mod.ts';
 
 export interface EdgeRegistry {
   has(edgeId: string): boolean;
 }
 
 export interface RedisEdgeRegistryOptions {
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
+  readonly bus: Bus;
   /** How often the copy is reloaded (default 5 s). */
   readonly refreshMs?: number;
   readonly logger?: Logger;
@@ -32,7 +31,7 @@ export class RedisEdgeRegistry implements EdgeRegistry, AsyncDisposable {
 
   constructor(options: RedisEdgeRegistryOptions) {
     this.#o = options;
-    this.#log = (options.logger ?? silentLogger).child({ registry: options.keyspace.fleet });
+    this.#log = (options.logger ?? silentLogger).child({ registry: options.bus.keyspace.fleet });
   }
 
   get size(): number {
@@ -58,7 +57,8 @@ export class RedisEdgeRegistry implements EdgeRegistry, AsyncDisposable {
   }
 
   async refresh(): Promise<void> {
-    this.#edges = new Set(await this.#o.redis.smembers(this.#o.keyspace.fleet));
+    const { bus } = this.#o;
+    this.#edges = new Set(await bus.redis.smembers(bus.keyspace.fleet));
   }
 
   stop(): void {

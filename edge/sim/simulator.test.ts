@@ -30,8 +30,7 @@ describe('simulator', { timeout: 60_000 }, () => {
       url: broker.url,
       username: LINK_USER,
       password: 'hub-secret',
-      redis: t.connect(),
-      keyspace,
+      bus: t.bus(keyspace, t.connect()),
     }).start();
     await using sim = await new Simulator({
       url: broker.url,

@@ -42,7 +42,7 @@ async function start() {
   cleanup.push(() => database.close());
   const hub = await t.hub(keyspace);
   cleanup.push(() => hub.stop());
-  const gateway = await createGateway({ database, redis: t.connect(), keyspace });
+  const gateway = await createGateway({ database, bus: t.bus(keyspace, t.connect()) });
   cleanup.push(() => gateway.stop());
   const { url, close } = await serveGateway(gateway);
   cleanup.push(close);

@@ -33,9 +33,8 @@ describe('outbox to the web backend', { timeout: 90_000 }, () => {
       () => database.close(),
       () => backend.close(),
     );
-    const gateways = await startGateways(2, () => t.connect(), {
+    const gateways = await startGateways(2, () => t.bus(keyspace, t.connect()), {
       database,
-      keyspace,
       webBackend: {
         url: backend.url,
         partitions: 4,
@@ -110,8 +109,7 @@ describe('outbox to the web backend', { timeout: 90_000 }, () => {
     const backend = await startWebBackendStandIn();
     const gateway = await createGateway({
       database,
-      redis: t.connect(),
-      keyspace,
+      bus: t.bus(keyspace, t.connect()),
       leaseTtlMs: 1000,
       webBackend: { url: backend.url, partitions: 2, backoffMs: { first: 20, max: 100 } },
     });

@@ -48,7 +48,7 @@ export function useGatewayHarness(t: TestRedis) {
     const keyspace = t.keyspace();
     const database = await freshDatabase();
     databases.push(database);
-    const gateway = await createGateway({ database, redis: t.connect(), keyspace, maxWaitSeconds: 10 });
+    const gateway = await createGateway({ database, bus: t.bus(keyspace, t.connect()), maxWaitSeconds: 10 });
     const keys = {} as Keys;
     for (const scope of ['service', 'operator', 'admin'] as const)
       keys[scope] = (await createApiKey(database.db, { name: `${scope}-${keyspace.prefix}`, scope })).key;

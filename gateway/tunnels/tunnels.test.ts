@@ -69,9 +69,8 @@ async function setup(o: { ports?: { low: number; high: number } } = {}) {
   open.push(await t.hub(keyspace));
   const database = await openDatabase();
   open.push(database);
-  const gateways = await startGateways(2, () => t.connect(), {
+  const gateways = await startGateways(2, () => t.bus(keyspace, t.connect()), {
     database,
-    keyspace,
     tunnels: { ports: o.ports ?? { low: 30_000, high: 30_099 }, publicHost: 'tunnels.example.com' },
   });
   open.push(...gateways);

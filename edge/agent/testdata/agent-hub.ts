@@ -123,8 +123,7 @@ export function useAgentHub(o: { kafka?: boolean } = {}): AgentHub {
           url: b.url,
           username: LINK_USER,
           password: users[LINK_USER],
-          redis: t.connect(),
-          keyspace,
+          bus: t.bus(keyspace, t.connect()),
         }).start(),
       ),
     );

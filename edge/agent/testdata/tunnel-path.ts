@@ -89,12 +89,10 @@ async function startHub(env: TunnelServers, keyspace: Keyspace, o: { processes?:
     url: broker.url,
     username: LINK_USER,
     password: users[LINK_USER],
-    redis: t.connect(),
-    keyspace,
+    bus: t.bus(keyspace, t.connect()),
   }).start();
   const relay = await new DownlinkRelay({
-    redis: t.connect(),
-    keyspace,
+    bus: t.bus(keyspace, t.connect()),
     sender: await mqttDownlink({ url: broker.url, username: LINK_USER, password: users[LINK_USER] }),
   }).start();
   return { processes, node, link, relay };
@@ -106,8 +104,7 @@ async function startGateway(env: TunnelServers, keyspace: Keyspace, o: { mux?: b
   const database = await openDatabase();
   const gateway = await createGateway({
     database,
-    redis: t.connect(),
-    keyspace,
+    bus: t.bus(keyspace, t.connect()),
     leaseTtlMs: 1000,
     tunnels: {
       ports: PORTS,

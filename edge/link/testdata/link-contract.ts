@@ -56,7 +56,7 @@ async function carriesMessages(t: TestRedis, h: Harness): Promise<void> {
   const keyspace = t.keyspace();
   const id = ids()[0]!;
   await using _node = await t.hub(keyspace);
-  await using link = await h().link({ redis: t.connect(), keyspace });
+  await using link = await h().link({ bus: t.bus(keyspace, t.connect()) });
   await using edge = await h().edge(id);
   const birth = birthOf(id);
   await edge.compact({ kind: 'birth', seq: 1, ts: 1, boot: 'b1', birth });
@@ -86,7 +86,7 @@ async function sameStateFromBothFormats(t: TestRedis, h: Harness): Promise<void>
   const keyspace = t.keyspace();
   const [legacyId, compactId] = [ids()[1]!, ids()[2]!];
   await using _node = await t.hub(keyspace);
-  await using _link = await h().link({ redis: t.connect(), keyspace });
+  await using _link = await h().link({ bus: t.bus(keyspace, t.connect()) });
   await using legacyEdge = await h().edge(legacyId);
   await using compactEdge = await h().edge(compactId);
   const birth = birthOf('E-same');
@@ -121,8 +121,8 @@ async function deadLettersBadMessages(t: TestRedis, h: Harness): Promise<void> {
   const keyspace = t.keyspace();
   const [known, stranger] = [ids()[3]!, ids()[4]!];
   await provisionEdges(t.bus(keyspace), [known]);
-  await using registry = await new RedisEdgeRegistry({ redis: t.redis, keyspace }).start();
-  await using link = await h().link({ redis: t.connect(), keyspace, registry });
+  await using registry = await new RedisEdgeRegistry({ bus: t.bus(keyspace) }).start();
+  await using link = await h().link({ bus: t.bus(keyspace, t.connect()), registry });
   await using edge = await h().edge(known);
   await using other = await h().edge(stranger);
   await edge.raw('compact', 'status', 'not msgpack at all');
@@ -174,10 +174,9 @@ async function commandsOverOwnTransport(t: TestRedis, h: Harness): Promise<void>
   const keyspace = t.keyspace();
   const id = ids()[6]!;
   await using _node = await t.hub(keyspace);
-  await using _link = await h().link({ redis: t.connect(), keyspace });
+  await using _link = await h().link({ bus: t.bus(keyspace, t.connect()) });
   await using relay = await new DownlinkRelay({
-    redis: t.connect(),
-    keyspace,
+    bus: t.bus(keyspace, t.connect()),
     sender: await h().sender(),
   }).start();
   await using edge = await h().edge(id);
@@ -211,7 +210,7 @@ async function survivesBrokerRestart(t: TestRedis, h: Harness): Promise<void> {
   const keyspace = t.keyspace();
   const id = ids()[7]!;
   await using _node = await t.hub(keyspace);
-  await using _link = await h().link({ redis: t.connect(), keyspace });
+  await using _link = await h().link({ bus: t.bus(keyspace, t.connect()) });
   await using edge = await h().edge(id);
   const total = 30;
   let restart: Promise<void> | undefined;
