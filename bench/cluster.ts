@@ -7,16 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NodeStats, readNodeStats } from '../actors/mod.ts';
-import {
-  type Bus,
-  connectRedis,
-  createKeyspace,
-  execOrThrow,
-  type Keyspace,
-  openBus,
-  openPipeline,
-  type Redis,
-} from '../bus/mod.ts';
+import { type Bus, connectRedis, createKeyspace, execOrThrow, openBus, openPipeline } from '../bus/mod.ts';
 import type { EdgeState } from '../edge/mod.ts';
 import {
   type DevicehubProcess,
@@ -34,9 +25,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface BenchCluster extends AsyncDisposable {
   readonly server: RedisServer;
-  readonly redis: Redis;
-  readonly keyspace: Keyspace;
-  /** The bus over `redis` and `keyspace`. */
+  /** The cluster's keyspace on the benchmark's own connection (closed with the cluster). */
   readonly bus: Bus;
   readonly nodes: Map<string, HubProcess>;
   startNode(nodeId: string, options?: { traceResume?: boolean }): Promise<HubProcess>;
@@ -71,8 +60,6 @@ export async function startBenchCluster(
   const cliArgs = keyspaceArgs(server.url, keyspace);
   const cluster: BenchCluster = {
     server,
-    redis,
-    keyspace,
     bus: openBus({ redis, keyspace }),
     nodes,
     async startNode(nodeId, opts = {}) {

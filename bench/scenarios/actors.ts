@@ -19,7 +19,7 @@ import {
 export async function actorsScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   await using cluster = await startBenchCluster();
   for (let i = 1; i <= o.nodes; i++) await cluster.startNode(`node-${i}`);
-  const memoryBefore = await usedMemory(cluster.redis);
+  const memoryBefore = await usedMemory(cluster.bus.redis);
   const warmup = Math.min(5, Math.max(1, Math.floor(o.seconds / 5)));
   const { load, monitor } = await startLoad(cluster, 'actors', {
     edges: o.edges,
@@ -33,7 +33,7 @@ export async function actorsScenario(o: ScenarioOptions): Promise<ScenarioResult
   await drain(cluster, { edges: o.edges, sent });
   monitor.stop();
   const w = windowBetween(before, after);
-  const memoryAfter = await usedMemory(cluster.redis);
+  const memoryAfter = await usedMemory(cluster.bus.redis);
   const { lost, duplicated } = reconcile(lastSeq, await cluster.edgeStates(o.edges));
   const result = {
     scenario: 'actors',

@@ -9,7 +9,7 @@ import { drain, type ScenarioOptions, type ScenarioResult, sleep, startLoad } fr
 
 export async function failoverScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   await using cluster = await startBenchCluster({ traceResume: true });
-  const { redis, keyspace } = cluster;
+  const { redis, keyspace } = cluster.bus;
   for (let i = 1; i <= 3; i++) await cluster.startNode(`node-${i}`);
   const { load, monitor } = await startLoad(cluster, 'failover', {
     edges: o.edges,

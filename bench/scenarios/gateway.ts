@@ -114,7 +114,7 @@ async function measureTunnelOpen(o: {
   }
   process.stderr.write('\n');
   // The ports all come back once the sink has followed every close.
-  await waitFor(async () => (await o.cluster.redis.hlen(o.cluster.keyspace.ports)) === 0, {
+  await waitFor(async () => (await o.cluster.bus.redis.hlen(o.cluster.bus.keyspace.ports)) === 0, {
     timeoutMs: 30_000,
     message: 'every tunnel port back in the pool',
   });

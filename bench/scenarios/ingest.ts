@@ -80,7 +80,7 @@ export async function ingestScenario(o: ScenarioOptions): Promise<ScenarioResult
   await drain(cluster, { edges: o.edges, sent, idOf: simulatedEdgeId });
   monitor.stop();
   const { lost, duplicated } = reconcile(sentPerEdge, await cluster.edgeStates(o.edges, simulatedEdgeId));
-  const deadLettered = await cluster.redis.xlen(cluster.keyspace.deadLetters);
+  const deadLettered = await cluster.bus.redis.xlen(cluster.bus.keyspace.deadLetters);
   const counts = {
     behindMs,
     sent,
@@ -122,7 +122,7 @@ async function startLinks(
   o: { transport: 'mqtt' | 'kafka'; brokerArgs: string[]; links: number },
 ) {
   const { transport, brokerArgs, links } = o;
-  const common = ['--redis', cluster.server.url, '--prefix', cluster.keyspace.prefix];
+  const common = ['--redis', cluster.server.url, '--prefix', cluster.bus.keyspace.prefix];
   const linkProcesses: DevicehubProcess[] = [];
   for (let l = 1; l <= links; l++) {
     const args = ['link', transport, ...common, ...brokerArgs, '--entry-time', 'device'];

@@ -11,7 +11,7 @@ import { drain, type ScenarioOptions, type ScenarioResult, sleep, startLoad } fr
 
 export async function rebalanceScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   await using cluster = await startBenchCluster();
-  const { keyspace } = cluster;
+  const { keyspace } = cluster.bus;
   await cluster.startNode('node-1');
   await cluster.startNode('node-2');
   const { load, monitor } = await startLoad(cluster, 'rebalance', {

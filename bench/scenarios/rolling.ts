@@ -116,7 +116,7 @@ async function settled(cluster: BenchCluster, members: readonly string[]): Promi
 async function changeMembership(cluster: BenchCluster, o: ScenarioOptions): Promise<Step[]> {
   const pauseMs = Math.min(2_000, o.seconds * 500);
   const shardOfEdge = Array.from({ length: o.edges }, (_, i) =>
-    cluster.keyspace.shardOf(`edge/${edgeId(i)}`),
+    cluster.bus.keyspace.shardOf(`edge/${edgeId(i)}`),
   );
   const movedFraction = (before: LeaseInfo[], after: LeaseInfo[]) =>
     Number((shardOfEdge.filter((s) => before[s]!.node !== after[s]!.node).length / o.edges).toFixed(4));

@@ -141,7 +141,7 @@ function watchFrps(cluster: BenchCluster, frps: FrpsServer, seconds: number) {
   let opened = 0;
   const perSecond: { opened: number; clients: number }[] = [];
   const watch = setInterval(async () => {
-    const [info, pool] = await Promise.all([frps.info(), cluster.redis.hlen(cluster.keyspace.ports)]);
+    const [info, pool] = await Promise.all([frps.info(), cluster.bus.redis.hlen(cluster.bus.keyspace.ports)]);
     peakClients = Math.max(peakClients, info.clientCounts);
     peakPoolPorts = Math.max(peakPoolPorts, pool);
   }, 250);
