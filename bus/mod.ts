@@ -80,7 +80,7 @@ export type { AllocatePorts, PortRange, ReleasePorts } from './port-pool.ts';
 export { allocatedPorts } from './port-pool.ts';
 export type { PipelineReply, Queued } from './queued.ts';
 export type { ConnectOptions, Redis } from './redis.ts';
-export { connectRedis, duplicateRedis, isCluster } from './redis.ts';
+export { connectRedis, isCluster } from './redis.ts';
 export type { WaitForReplicas } from './replicas.ts';
 export { waitForReplicas } from './replicas.ts';
 export type { Granted, MembershipView, RawShardEntries } from './replies.ts';

@@ -9,7 +9,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
-import { type Bus, duplicateRedis, type Redis, sinkLease, toError } from '../../bus/mod.ts';
+import { type Bus, type Redis, sinkLease, toError } from '../../bus/mod.ts';
 import { type OutboxItem, toItems } from './events.ts';
 
 /** The outbox consumer group of the gateways. */
@@ -49,7 +49,7 @@ export class OutboxSink implements AsyncDisposable {
     };
     this.#log = (options.logger ?? silentLogger).child({ component: 'outbox-sink' });
     // Blocking reads get their own connection.
-    this.#reader = duplicateRedis(options.bus.redis);
+    this.#reader = options.bus.duplicate().redis;
     this.#reader.on('error', (err) => this.#log.debug({ err }, 'outbox sink connection error'));
   }
 

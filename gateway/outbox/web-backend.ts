@@ -16,7 +16,7 @@
  */
 import { Queue } from 'bullmq';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
-import { type Bus, duplicateRedis, fnv1a32, type Redis, webhookQueue } from '../../bus/mod.ts';
+import { type Bus, fnv1a32, type Redis, webhookQueue } from '../../bus/mod.ts';
 import { isFleetEvent, type OutboxItem } from './events.ts';
 import { type DeliveryOptions, PartitionDelivery } from './partition-delivery.ts';
 import type { SinkHandler } from './sink.ts';
@@ -56,7 +56,7 @@ export class WebBackendOutbox implements AsyncDisposable {
     this.#o = withDefaults(options);
     const log = (deps.logger ?? silentLogger).child({ component: 'web-backend' });
     // BullMQ workers block on their connection; they must never give up on a command.
-    this.#connection = duplicateRedis(deps.bus.redis);
+    this.#connection = deps.bus.duplicate().redis;
     this.#connection.on('error', (err) => log.debug({ err }, 'web-backend connection error'));
     this.#queues = Array.from(
       { length: this.#o.partitions },
