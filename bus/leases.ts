@@ -5,9 +5,8 @@
 import type { ChainableCommander } from 'ioredis';
 import type { Bus } from './bus.ts';
 import { CONSUMER_GROUP, groupByTag } from './keys.ts';
-import { type Queued, queueOperation } from './queued.ts';
+import { type Queued, queuePerGroup, sumOf } from './queued.ts';
 import { acquireReply, type Granted, releaseReply, renewReply } from './replies.ts';
-import { runScript } from './scripts.ts';
 
 export interface AcquireLeases {
   readonly node: string;
@@ -26,6 +25,11 @@ export interface ReleaseLeases {
   readonly held: readonly { readonly shard: number; readonly epoch: number }[];
 }
 
+/** The tag groups of `shards`, each a list of its shards' items. */
+function tagGroups<T extends { readonly shard: number }>(bus: Bus, items: readonly T[]): T[][] {
+  return [...groupByTag(bus.keyspace, items).values()];
+}
+
 /** Queues acquire.lua per tag group; reads the leases granted (the others are held elsewhere). */
 export function queueAcquireLeases(
   bus: Bus,
@@ -33,31 +37,19 @@ export function queueAcquireLeases(
   input: AcquireLeases,
 ): Queued<Granted[]> {
   const { keyspace } = bus;
-  const groups = [
-    ...groupByTag(
-      keyspace,
-      input.shards.map((shard) => ({ shard })),
-    ).values(),
-  ];
-  return queueOperation(
-    pipeline,
-    (p) => {
-      for (const list of groups) {
-        const keys = list.flatMap(({ shard }) => [
-          keyspace.shard(shard).lease,
-          keyspace.shard(shard).mailbox,
-        ]);
-        runScript(p, 'acquire', keys, [input.node, input.ttlMs, CONSUMER_GROUP]);
-      }
-    },
-    (replies) =>
-      groups.flatMap((list, g) =>
-        acquireReply(
-          replies[g],
-          list.map(({ shard }) => shard),
-        ),
-      ),
+  const groups = tagGroups(
+    bus,
+    input.shards.map((shard) => ({ shard })),
   );
+  return queuePerGroup(pipeline, {
+    script: 'acquire',
+    groups,
+    call: (list) => ({
+      keys: list.flatMap(({ shard }) => [keyspace.shard(shard).lease, keyspace.shard(shard).mailbox]),
+      args: [input.node, input.ttlMs, CONSUMER_GROUP],
+    }),
+    parse: (replies) => groups.flatMap((list, g) => acquireReply(replies[g], shardsOf(list))),
+  });
 }
 
 /** Queues renew.lua per tag group; reads the shards whose lease was lost. */
@@ -66,27 +58,16 @@ export function queueRenewLeases(
   pipeline: ChainableCommander,
   input: RenewLeases,
 ): Queued<number[]> {
-  const { keyspace } = bus;
-  const groups = [...groupByTag(keyspace, input.held).values()];
-  return queueOperation(
-    pipeline,
-    (p) => {
-      for (const list of groups)
-        runScript(
-          p,
-          'renew',
-          list.map(({ shard }) => keyspace.shard(shard).lease),
-          [input.node, input.ttlMs, ...list.map(({ epoch }) => epoch)],
-        );
-    },
-    (replies) =>
-      groups.flatMap((list, g) =>
-        renewReply(
-          replies[g],
-          list.map(({ shard }) => shard),
-        ),
-      ),
-  );
+  const groups = tagGroups(bus, input.held);
+  return queuePerGroup(pipeline, {
+    script: 'renew',
+    groups,
+    call: (list) => ({
+      keys: leaseKeys(bus, list),
+      args: [input.node, input.ttlMs, ...list.map(({ epoch }) => epoch)],
+    }),
+    parse: (replies) => groups.flatMap((list, g) => renewReply(replies[g], shardsOf(list))),
+  });
 }
 
 /** Queues release.lua per tag group; reads how many leases were released. */
@@ -95,19 +76,15 @@ export function queueReleaseLeases(
   pipeline: ChainableCommander,
   input: ReleaseLeases,
 ): Queued<number> {
-  const { keyspace } = bus;
-  const groups = [...groupByTag(keyspace, input.held).values()];
-  return queueOperation(
-    pipeline,
-    (p) => {
-      for (const list of groups)
-        runScript(
-          p,
-          'release',
-          list.map(({ shard }) => keyspace.shard(shard).lease),
-          [input.node, ...list.map(({ epoch }) => epoch)],
-        );
-    },
-    (replies) => replies.reduce<number>((sum, reply) => sum + releaseReply(reply), 0),
-  );
+  return queuePerGroup(pipeline, {
+    script: 'release',
+    groups: tagGroups(bus, input.held),
+    call: (list) => ({ keys: leaseKeys(bus, list), args: [input.node, ...list.map(({ epoch }) => epoch)] }),
+    parse: sumOf(releaseReply),
+  });
 }
+
+const shardsOf = (list: readonly { readonly shard: number }[]): number[] => list.map(({ shard }) => shard);
+
+const leaseKeys = (bus: Bus, list: readonly { readonly shard: number }[]): string[] =>
+  list.map(({ shard }) => bus.keyspace.shard(shard).lease);

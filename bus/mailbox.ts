@@ -12,7 +12,7 @@ import type { Bus } from './bus.ts';
 import { decodeEntry, encodeEntry, type MailboxEntry, type MailboxMessage } from './entry.ts';
 import { MalformedEntryError } from './errors.ts';
 import { CONSUMER_GROUP, groupByTag, type ShardKeys } from './keys.ts';
-import { type Queued, queueOperation } from './queued.ts';
+import { type Queued, queueOperation, queuePerGroup } from './queued.ts';
 import {
   enqueueManyReply,
   enqueueReply,
@@ -131,26 +131,22 @@ export async function readReady(bus: Bus, input: ReadReady): Promise<RawShardEnt
   if (groups.length === 0) return [];
   const { keyspace } = bus;
   const pipeline = bus.pipeline();
-  const read = queueOperation(
-    pipeline,
-    (p) => {
-      for (const group of groups)
-        runScript(
-          p,
-          'read-ready',
-          [keyspace.ready(group)],
-          [
-            CONSUMER_GROUP,
-            input.consumer,
-            input.count,
-            mask,
-            keyspace.mailboxTemplate(group),
-            keyspace.leaseTemplate(group),
-          ],
-        );
-    },
-    (replies) => replies.flatMap(readReadyReply),
-  );
+  const read = queuePerGroup(pipeline, {
+    script: 'read-ready',
+    groups,
+    call: (group) => ({
+      keys: [keyspace.ready(group)],
+      args: [
+        CONSUMER_GROUP,
+        input.consumer,
+        input.count,
+        mask,
+        keyspace.mailboxTemplate(group),
+        keyspace.leaseTemplate(group),
+      ],
+    }),
+    parse: (replies) => replies.flatMap(readReadyReply),
+  });
   return read.read(await bus.exec(pipeline));
 }
 
@@ -178,25 +174,21 @@ export async function readShards(bus: Bus, input: ReadShards): Promise<RawShardE
   const { keyspace } = bus;
   const lists = [...groupByTag(keyspace, input.reads).values()];
   const pipeline = bus.pipeline();
-  const read = queueOperation(
-    pipeline,
-    (p) => {
-      for (const list of lists)
-        runScript(
-          p,
-          'read-shards',
-          list.flatMap(({ shard }) => [keyspace.shard(shard).mailbox, keyspace.shard(shard).lease]),
-          [CONSUMER_GROUP, input.consumer, input.count, ...list.map((r) => r.from)],
-        );
-    },
-    (replies) =>
+  const read = queuePerGroup(pipeline, {
+    script: 'read-shards',
+    groups: lists,
+    call: (list) => ({
+      keys: list.flatMap(({ shard }) => [keyspace.shard(shard).mailbox, keyspace.shard(shard).lease]),
+      args: [CONSUMER_GROUP, input.consumer, input.count, ...list.map((r) => r.from)],
+    }),
+    parse: (replies) =>
       replies.flatMap((reply, g) =>
         readShardsReply(
           reply,
           lists[g]!.map((r) => r.shard),
         ),
       ),
-  );
+  });
   return read.read(await bus.exec(pipeline));
 }
 

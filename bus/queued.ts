@@ -7,6 +7,7 @@
 import type { ChainableCommander } from 'ioredis';
 import { BusError } from './errors.ts';
 import { execOrThrow } from './pipeline.ts';
+import { runScript, type ScriptName } from './scripts.ts';
 
 /** One pipeline reply as `exec()` gives it: the command's error, or null and its value. */
 export type PipelineReply = readonly [Error | null, unknown];
@@ -66,3 +67,41 @@ export async function runQueued<T>(pipeline: ChainableCommander, operation: Queu
   const values = await execOrThrow(pipeline);
   return operation.read(values.map((value) => [null, value] as const));
 }
+
+/** One call of a bus script: its KEYS and ARGV. */
+export interface ScriptCall {
+  readonly keys: readonly string[];
+  readonly args: readonly (string | number)[];
+}
+
+export interface PerGroup<G, T> {
+  readonly script: ScriptName;
+  /** One script call per group (a hash-tag group: its keys share one slot). */
+  readonly groups: readonly G[];
+  readonly call: (group: G) => ScriptCall;
+  /** The groups' replies, in group order, into the operation's result. */
+  readonly parse: (replies: unknown[]) => T;
+}
+
+/**
+ * Queues `script` once per hash-tag group (on a Redis Cluster the pipeline splits the calls per
+ * node) and returns the operation that reads their replies.
+ */
+export function queuePerGroup<G, T>(pipeline: ChainableCommander, o: PerGroup<G, T>): Queued<T> {
+  return queueOperation(
+    pipeline,
+    (p) => {
+      for (const group of o.groups) {
+        const { keys, args } = o.call(group);
+        runScript(p, o.script, keys, args);
+      }
+    },
+    o.parse,
+  );
+}
+
+/** Adds up a count read from each group's reply (leases released, timers fired, entries trimmed). */
+export const sumOf =
+  (count: (reply: unknown) => number) =>
+  (replies: unknown[]): number =>
+    replies.reduce<number>((sum, reply) => sum + count(reply), 0);

@@ -4,7 +4,7 @@
  */
 import type { Bus } from './bus.ts';
 import { CONSUMER_GROUP, groupByTag, shardMask } from './keys.ts';
-import { queueOperation } from './queued.ts';
+import { queuePerGroup, sumOf } from './queued.ts';
 import { fireTimersReply, trimReply } from './replies.ts';
 import { runScript } from './scripts.ts';
 
@@ -23,19 +23,15 @@ export async function fireTimers(bus: Bus, input: FireTimers): Promise<number> {
   const mask = shardMask(keyspace, shards);
   const groups = new Set([...shards].map((s) => keyspace.groupOf(s)));
   const pipeline = bus.pipeline();
-  const fired = queueOperation(
-    pipeline,
-    (p) => {
-      for (const group of groups)
-        runScript(
-          p,
-          'fire-timers',
-          [keyspace.timers(group), keyspace.timerData(group), keyspace.ready(group)],
-          [limit, mask, keyspace.mailboxTemplate(group)],
-        );
-    },
-    (replies) => replies.reduce<number>((sum, reply) => sum + fireTimersReply(reply), 0),
-  );
+  const fired = queuePerGroup(pipeline, {
+    script: 'fire-timers',
+    groups: [...groups],
+    call: (group) => ({
+      keys: [keyspace.timers(group), keyspace.timerData(group), keyspace.ready(group)],
+      args: [limit, mask, keyspace.mailboxTemplate(group)],
+    }),
+    parse: sumOf(fireTimersReply),
+  });
   return fired.read(await bus.exec(pipeline));
 }
 
@@ -50,19 +46,15 @@ export async function trimShards(bus: Bus, shards: Iterable<number>): Promise<nu
   ];
   if (groups.length === 0) return 0;
   const pipeline = bus.pipeline();
-  const trimmed = queueOperation(
-    pipeline,
-    (p) => {
-      for (const list of groups)
-        runScript(
-          p,
-          'trim',
-          list.map(({ shard }) => keyspace.shard(shard).mailbox),
-          [CONSUMER_GROUP],
-        );
-    },
-    (replies) => replies.reduce<number>((sum, reply) => sum + trimReply(reply), 0),
-  );
+  const trimmed = queuePerGroup(pipeline, {
+    script: 'trim',
+    groups,
+    call: (list) => ({
+      keys: list.map(({ shard }) => keyspace.shard(shard).mailbox),
+      args: [CONSUMER_GROUP],
+    }),
+    parse: sumOf(trimReply),
+  });
   return trimmed.read(await bus.exec(pipeline));
 }
 
