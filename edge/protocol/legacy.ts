@@ -56,87 +56,71 @@ interface Head {
   readonly tracked: { seq?: number; boot?: string };
 }
 
-function decodeStatus(b: Json, { ts, tracked }: Head): HubMessage[] {
-  return [
-    {
-      method: 'telemetry',
-      payload: {
-        kind: 'status',
-        ts,
-        ...tracked,
-        data: {
-          running:
-            field(b, 'runningStatus', oneOf(['running', 'stopped']), '"running" or "stopped"') === 'running',
-          floor: field(b, 'currentFloor', isInt, 'an integer'),
-          door: LEGACY_DOOR[field(b, 'doorStatus', oneOf(Object.keys(LEGACY_DOOR)), 'a door state')]!,
-          direction:
-            LEGACY_DIRECTION[field(b, 'direction', oneOf(Object.keys(LEGACY_DIRECTION)), 'a direction')]!,
-          hasPerson: field(b, 'hasPerson', isBool, 'a boolean'),
-          brakeEngaged:
-            field(b, 'brakeStatus', oneOf(['engaged', 'released']), 'a brake state') === 'engaged',
-          safetyCircuitClosed:
-            field(b, 'safetyCircuit', oneOf(['closed', 'open']), 'a circuit state') === 'closed',
-          maintenance: field(b, 'maintenanceMode', isBool, 'a boolean'),
-          faultCode: field(b, 'controllerFaultCode', isInt, 'an integer'),
-          speed: round(field(b, 'speedMetersPerSecond', isNum, 'a number'), 2),
-          load: Math.round(field(b, 'loadPercent', isNum, 'a number')),
-          temperature: round(field(b, 'cabinTemperature', isNum, 'a number'), 1),
-          motorAmps: round(field(b, 'motorCurrentAmps', isNum, 'a number'), 1),
-          levelingMm: field(b, 'levelingAccuracyMm', isInt, 'an integer'),
-          positionMm: field(b, 'carPositionMm', isInt, 'an integer'),
-          signalDbm: field(b, 'networkSignalDbm', isInt, 'an integer'),
-          runCount: field(b, 'totalRunCount', isInt, 'an integer'),
-          runSeconds: field(b, 'totalRunSeconds', isInt, 'an integer'),
-          doorOpenCount: field(b, 'totalDoorOpenCount', isInt, 'an integer'),
-        },
-        birth: {
-          model: field(b, 'deviceModel', isStr, 'a string'),
-          firmware: field(b, 'firmwareVersion', isStr, 'a string'),
-          registrationCode: field(b, 'registrationCode', isStr, 'a string'),
-          buildingId: field(b, 'buildingId', isStr, 'a string'),
-          elevatorNo: field(b, 'elevatorNo', isStr, 'a string'),
-        },
-      },
-    },
-  ];
+/** One telemetry message of `kind`: the head's time and sequence, the decoded fields. */
+function telemetry(
+  kind: 'status' | 'vision' | 'heartbeat',
+  { ts, tracked }: Head,
+  data: Record<string, unknown>,
+  birth?: Record<string, unknown>,
+): HubMessage[] {
+  const payload = { kind, ts, ...tracked, data };
+  return [{ method: 'telemetry', payload: birth === undefined ? payload : { ...payload, birth } }];
 }
 
-function decodeDetection(b: Json, { ts, tracked }: Head): HubMessage[] {
-  return [
+function decodeStatus(b: Json, head: Head): HubMessage[] {
+  return telemetry(
+    'status',
+    head,
     {
-      method: 'telemetry',
-      payload: {
-        kind: 'vision',
-        ts,
-        ...tracked,
-        data: {
-          ebike: field(b, 'ebikeDetected', isBool, 'a boolean'),
-          doorBlocked: field(b, 'doorBlocked', isBool, 'a boolean'),
-        },
-      },
+      running:
+        field(b, 'runningStatus', oneOf(['running', 'stopped']), '"running" or "stopped"') === 'running',
+      floor: field(b, 'currentFloor', isInt, 'an integer'),
+      door: LEGACY_DOOR[field(b, 'doorStatus', oneOf(Object.keys(LEGACY_DOOR)), 'a door state')]!,
+      direction:
+        LEGACY_DIRECTION[field(b, 'direction', oneOf(Object.keys(LEGACY_DIRECTION)), 'a direction')]!,
+      hasPerson: field(b, 'hasPerson', isBool, 'a boolean'),
+      brakeEngaged: field(b, 'brakeStatus', oneOf(['engaged', 'released']), 'a brake state') === 'engaged',
+      safetyCircuitClosed:
+        field(b, 'safetyCircuit', oneOf(['closed', 'open']), 'a circuit state') === 'closed',
+      maintenance: field(b, 'maintenanceMode', isBool, 'a boolean'),
+      faultCode: field(b, 'controllerFaultCode', isInt, 'an integer'),
+      speed: round(field(b, 'speedMetersPerSecond', isNum, 'a number'), 2),
+      load: Math.round(field(b, 'loadPercent', isNum, 'a number')),
+      temperature: round(field(b, 'cabinTemperature', isNum, 'a number'), 1),
+      motorAmps: round(field(b, 'motorCurrentAmps', isNum, 'a number'), 1),
+      levelingMm: field(b, 'levelingAccuracyMm', isInt, 'an integer'),
+      positionMm: field(b, 'carPositionMm', isInt, 'an integer'),
+      signalDbm: field(b, 'networkSignalDbm', isInt, 'an integer'),
+      runCount: field(b, 'totalRunCount', isInt, 'an integer'),
+      runSeconds: field(b, 'totalRunSeconds', isInt, 'an integer'),
+      doorOpenCount: field(b, 'totalDoorOpenCount', isInt, 'an integer'),
     },
-  ];
+    {
+      model: field(b, 'deviceModel', isStr, 'a string'),
+      firmware: field(b, 'firmwareVersion', isStr, 'a string'),
+      registrationCode: field(b, 'registrationCode', isStr, 'a string'),
+      buildingId: field(b, 'buildingId', isStr, 'a string'),
+      elevatorNo: field(b, 'elevatorNo', isStr, 'a string'),
+    },
+  );
 }
 
-function decodeHeartbeat(b: Json, { ts, tracked }: Head): HubMessage[] {
-  return [
-    {
-      method: 'telemetry',
-      payload: {
-        kind: 'heartbeat',
-        ts,
-        ...tracked,
-        data: {
-          uptimeSeconds: field(b, 'uptimeSeconds', isInt, 'an integer'),
-          cpuPercent: field(b, 'cpuPercent', isNum, 'a number'),
-          memoryFreeMb: field(b, 'memoryFreeMb', isNum, 'a number'),
-          diskFreeMb: field(b, 'diskFreeMb', isNum, 'a number'),
-          elenetAlive: field(b, 'elenetAlive', isBool, 'a boolean'),
-          litefcccoreAlive: field(b, 'litefcccoreAlive', isBool, 'a boolean'),
-        },
-      },
-    },
-  ];
+function decodeDetection(b: Json, head: Head): HubMessage[] {
+  return telemetry('vision', head, {
+    ebike: field(b, 'ebikeDetected', isBool, 'a boolean'),
+    doorBlocked: field(b, 'doorBlocked', isBool, 'a boolean'),
+  });
+}
+
+function decodeHeartbeat(b: Json, head: Head): HubMessage[] {
+  return telemetry('heartbeat', head, {
+    uptimeSeconds: field(b, 'uptimeSeconds', isInt, 'an integer'),
+    cpuPercent: field(b, 'cpuPercent', isNum, 'a number'),
+    memoryFreeMb: field(b, 'memoryFreeMb', isNum, 'a number'),
+    diskFreeMb: field(b, 'diskFreeMb', isNum, 'a number'),
+    elenetAlive: field(b, 'elenetAlive', isBool, 'a boolean'),
+    litefcccoreAlive: field(b, 'litefcccoreAlive', isBool, 'a boolean'),
+  });
 }
 
 function decodeFault(b: Json, { ts, tracked }: Head): HubMessage[] {
