@@ -1,7 +1,7 @@
 /**
  * A server the suite runs as a child process and may kill or restart on the same port and data
  * (brokers in fault tests): started, then up once its port answers; stopped by a signal, waiting
- * for it to exit.
+ * for it to exit, and killed when it has not within `stopTimeoutMs`.
  */
 import type { ChildProcess } from 'node:child_process';
 import { portOpen } from './free-port.ts';
@@ -28,6 +28,11 @@ export async function startServerProcess(o: {
   timeoutMs?: number;
   /** How `stop` and `restart` ask it to end (default SIGTERM). */
   stopSignal?: NodeJS.Signals;
+  /**
+   * How long a stop waits before it kills (default 15 s): a server may refuse its stop signal
+   * (redis-server does while a replica writes its initial AOF), and a test must not hang on it.
+   */
+  stopTimeoutMs?: number;
 }): Promise<ServerProcess> {
   const stopSignal = o.stopSignal ?? 'SIGTERM';
   let child: ChildProcess | undefined;
@@ -45,8 +50,17 @@ export async function startServerProcess(o: {
     );
   };
   const stop = async (signal: NodeJS.Signals) => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill(signal);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    if (signal === 'SIGKILL') return exited;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const refused = new Promise<'refused'>((resolve) => {
+      timer = setTimeout(() => resolve('refused'), o.stopTimeoutMs ?? 15_000);
+    });
+    const outcome = await Promise.race([exited, refused]);
+    clearTimeout(timer);
+    if (outcome === 'refused') {
+      child.kill('SIGKILL');
       await exited;
     }
   };
