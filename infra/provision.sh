@@ -16,6 +16,7 @@ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/d
 command -v ssh >/dev/null 2>&1 || need_apt="$need_apt openssh-client"
 [ -x /usr/bin/chromium ] || need_apt="$need_apt chromium"   # the dashboard's browser test (playwright-core)
 command -v promtool >/dev/null 2>&1 || need_apt="$need_apt prometheus"   # promtool: the alert rules' tests
+command -v openssl >/dev/null 2>&1 || need_apt="$need_apt openssl"   # edge/identity's tests check certificates with it
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt="$need_apt python3-venv"   # Schemathesis' venv
 
 if [ -n "$need_apt" ]; then
