@@ -14,6 +14,7 @@ import {
   TIMESTAMP_RANGE,
 } from './limits.ts';
 import { type DIRECTION, type DOOR, type HubMessage, round } from './normalized.ts';
+import type { TelemetryPayload } from './payloads.ts';
 
 type Json = Record<string, unknown>;
 
@@ -63,8 +64,14 @@ function telemetry(
   data: Record<string, unknown>,
   birth?: Record<string, unknown>,
 ): HubMessage[] {
-  const payload = { kind, ts, ...tracked, data };
-  return [{ method: 'telemetry', payload: birth === undefined ? payload : { ...payload, birth } }];
+  const payload: { -readonly [K in keyof TelemetryPayload]: TelemetryPayload[K] } = {
+    kind,
+    ts,
+    ...tracked,
+    data,
+  };
+  if (birth !== undefined) payload.birth = birth; // set in place: legacy status, the commonest message, has one
+  return [{ method: 'telemetry', payload }];
 }
 
 function decodeStatus(b: Json, head: Head): HubMessage[] {
