@@ -57,6 +57,7 @@ describe('script replies', () => {
 
   it('refuse a connection without the bus scripts with ScriptsNotLoadedError', async () => {
     // ioredis's own copy of the connection: the bus scripts are not defined on it.
+    // Both branches alike: the check narrows the Redis | Cluster union so duplicate() type-checks.
     const bare: Redis = isCluster(t.redis) ? t.redis.duplicate() : t.redis.duplicate();
     try {
       const bus = t.bus(t.keyspace(), bare);
