@@ -12,7 +12,10 @@ const STUBBORN = `process.on('SIGTERM', () => {});
 require('node:net').createServer().listen(Number(process.argv[1]), '127.0.0.1');`;
 
 describe('server process', () => {
-  it('kills a server that ignores its stop signal once stopTimeoutMs has passed', async () => {
+  // The timeout makes a stop that waits forever (the bug) a failure, not a hung suite.
+  it('kills a server that ignores its stop signal once stopTimeoutMs has passed', {
+    timeout: 20_000,
+  }, async () => {
     const port = await freePort();
     const server = await startServerProcess({
       name: 'stubborn',
