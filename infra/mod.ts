@@ -10,8 +10,13 @@ export type { DevicehubProcess, HubProcess, HubProcessOptions } from './hub-proc
 export { keyspaceArgs, spawnDevicehub, spawnHubNode } from './hub-process.ts';
 export type { KafkaCluster, KafkaClusterOptions, KafkaServer } from './kafka.ts';
 export { kafkaJarsDir, startKafka, startKafkaCluster } from './kafka.ts';
-export type { MosquittoOptions, MosquittoServer } from './mosquitto.ts';
-export { startMosquitto } from './mosquitto.ts';
+export type {
+  MosquittoOptions,
+  MosquittoServer,
+  MosquittoTlsListeners,
+  MosquittoTlsOptions,
+} from './mosquitto.ts';
+export { startMosquitto, tlsListenerConf } from './mosquitto.ts';
 export type { PostgresServer } from './postgres.ts';
 export { startPostgres } from './postgres.ts';
 export type { ProcessInfo } from './process-tree.ts';

@@ -5,6 +5,13 @@
  * `dh/v1/<its id>/down`), the hub's link users on all of `dh/#` (shared subscriptions included),
  * an admin (`server.admin`) the gateway manages identities with while it runs, and a packet size
  * limit. The initial identities are written to dynsec's file before the start.
+ *
+ * With `tls` it also listens with TLS (1.2 at least) on two more loopback ports: `mtlsUrl`, where
+ * a client must present a certificate of the fleet CA and is the certificate's CN
+ * (`use_identity_as_username`: no password is checked, dynsec's ACLs apply to that name, so an
+ * edge's certificate confines it to its own topics and a CN dynsec does not know is denied
+ * everything), with the fleet's CRL checked at each handshake when `crlFile` is given (mosquitto
+ * 2.0 reads it only at start); and `tlsUrl`, where edges log in with their password over TLS.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -45,6 +52,56 @@ export interface MosquittoOptions {
   readonly port?: number;
   /** Largest packet (default BROKER_MAX_PACKET_BYTES). */
   readonly maxPacketBytes?: number;
+  /** TLS listeners next to the plaintext loopback one (see the module's comment). */
+  readonly tls?: MosquittoTlsOptions;
+}
+
+/** PEM files of the broker's TLS listeners. */
+export interface MosquittoTlsOptions {
+  /** The fleet CA: client certificates on the mTLS listener must chain to it. */
+  readonly caFile: string;
+  /** The broker's server certificate and key. */
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** The fleet's CRL, read at start (and at each restart): handshakes of listed serials fail. */
+  readonly crlFile?: string;
+  /** Ports (default: free ones). */
+  readonly mtlsPort?: number;
+  readonly tlsPort?: number;
+}
+
+/** The TLS listeners of a broker started with `tls`. */
+export interface MosquittoTlsListeners {
+  /** `mqtts://127.0.0.1:<port>`: a client certificate required, its CN is the user. */
+  readonly mtlsUrl: string;
+  readonly mtlsPort: number;
+  /** `mqtts://127.0.0.1:<port>`: user name and password over TLS. */
+  readonly tlsUrl: string;
+  readonly tlsPort: number;
+}
+
+/**
+ * mosquitto.conf lines of the two TLS listeners: `mtls` (a certificate of the fleet CA required,
+ * its CN the user, the CRL checked) and `tls` (passwords over TLS). What deploy/mosquitto writes
+ * the same way for compose.
+ */
+export function tlsListenerConf(
+  tls: Omit<MosquittoTlsOptions, 'mtlsPort' | 'tlsPort'>,
+  ports: { readonly mtls: number; readonly tls: number; readonly bind?: string },
+): string[] {
+  const bind = ports.bind === undefined ? '' : ` ${ports.bind}`;
+  const server = [`certfile ${tls.certFile}`, `keyfile ${tls.keyFile}`, 'tls_version tlsv1.2'];
+  return [
+    `listener ${ports.mtls}${bind}`,
+    ...server,
+    `cafile ${tls.caFile}`,
+    'require_certificate true',
+    'use_identity_as_username true',
+    ...(tls.crlFile === undefined ? [] : [`crlfile ${tls.crlFile}`]),
+    `listener ${ports.tls}${bind}`,
+    ...server,
+    'require_certificate false',
+  ];
 }
 
 /** `restart` stops it with SIGTERM: mosquitto saves its sessions and queued messages first. */
@@ -56,6 +113,8 @@ export interface MosquittoServer extends ServerProcess, AsyncDisposable {
   readonly admin: { readonly username: string; readonly password: string };
   /** The link user (the first of the hub users). */
   readonly linkUser: string;
+  /** The TLS listeners, when started with `tls`. */
+  readonly tls: MosquittoTlsListeners | undefined;
 }
 
 function binary(name: string): string {
@@ -80,6 +139,14 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
   const mosquitto = binary('mosquitto');
   const plugin = dynsecPlugin();
   const port = options.port ?? (await freePort());
+  const tls =
+    options.tls === undefined
+      ? undefined
+      : {
+          mtls: options.tls.mtlsPort ?? (await freePort()),
+          tls: options.tls.tlsPort ?? (await freePort()),
+          bind: '127.0.0.1',
+        };
   const dir = mkdtempSync(join(tmpdir(), 'devicehub-mosquitto-'));
   const hubUsers = new Set(
     options.hubUsers ?? Object.keys(options.users).filter((u) => u === 'hub' || !isEdgeUser(u)),
@@ -98,7 +165,9 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
   writeFileSync(
     join(dir, 'mosquitto.conf'),
     [
+      // Every listener shares the security settings below (per_listener_settings false).
       `listener ${port} 127.0.0.1`,
+      ...(tls === undefined || options.tls === undefined ? [] : tlsListenerConf(options.tls, tls)),
       'allow_anonymous false',
       `plugin ${plugin}`,
       `plugin_opt_config_file ${dynsecFile}`,
@@ -127,6 +196,15 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
     dir,
     admin,
     linkUser: [...hubUsers][0] ?? LINK_USER,
+    tls:
+      tls === undefined
+        ? undefined
+        : {
+            mtlsUrl: `mqtts://127.0.0.1:${tls.mtls}`,
+            mtlsPort: tls.mtls,
+            tlsUrl: `mqtts://127.0.0.1:${tls.tls}`,
+            tlsPort: tls.tls,
+          },
   });
   return server;
 }
