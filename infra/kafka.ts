@@ -9,6 +9,14 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { freePort } from './free-port.ts';
+import {
+  formatScramArgs,
+  type KafkaAuth,
+  type KafkaAuthOptions,
+  kafkaAuth,
+  kafkaSecrets,
+  securityLines,
+} from './kafka-security.ts';
 import { type ServerProcess, startServerProcess, withControls } from './server-process.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -17,6 +25,8 @@ export interface KafkaServer extends ServerProcess, AsyncDisposable {
   /** `127.0.0.1:<port>`, for kafkajs `brokers`. */
   readonly broker: string;
   readonly dir: string;
+  /** Present when the broker was started with `auth`: `broker` is then its SASL_SSL listener. */
+  readonly auth?: KafkaAuth;
 }
 
 export function kafkaJarsDir(): string {
@@ -35,17 +45,25 @@ export interface KafkaClusterOptions {
   /** Brokers, each also a KRaft controller (default 3: a quorum that survives one death). */
   readonly brokers?: number;
   readonly partitions?: number;
+  /**
+   * Authenticated mode (issue 14): SASL_SSL with SCRAM-SHA-512 and ACLs instead of PLAINTEXT
+   * (see `infra/kafka-security.ts`). Without it the broker is the suite's plain one.
+   */
+  readonly auth?: KafkaAuthOptions;
 }
 
 /** Several brokers: the `brokers` list for kafkajs and each broker's controls. */
 export interface KafkaCluster extends AsyncDisposable {
   readonly brokers: string[];
   readonly nodes: KafkaServer[];
+  readonly auth?: KafkaAuth;
   stop(): Promise<void>;
 }
 
 /** One broker (and controller): replication factor 1, for the suite's plain Kafka tests. */
-export async function startKafka(options: { partitions?: number } = {}): Promise<KafkaServer> {
+export async function startKafka(
+  options: { partitions?: number; auth?: KafkaAuthOptions } = {},
+): Promise<KafkaServer> {
   const cluster = await startKafkaCluster({ brokers: 1, ...options });
   return cluster.nodes[0]!;
 }
@@ -60,16 +78,23 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
   const jars = kafkaJarsDir();
   const n = options.brokers ?? 3;
   const replication = Math.min(n, 3);
-  const ports: [number, number][] = [];
-  for (let i = 0; i < n; i++) ports.push([await freePort(), await freePort()]);
+  const ports: [number, number, number | undefined][] = [];
+  for (let i = 0; i < n; i++)
+    ports.push([
+      await freePort(),
+      await freePort(),
+      options.auth?.legacyPlaintext ? await freePort() : undefined,
+    ]);
   const voters = ports.map(([, controller], i) => `${i + 1}@127.0.0.1:${controller}`).join(',');
+  const secrets = options.auth === undefined ? undefined : kafkaSecrets();
+  const auth = options.auth;
   const root = mkdtempSync(join(tmpdir(), 'devicehub-kafka-'));
   const java = (args: string[]) =>
     spawn('java', ['-Xms256m', '-Xmx512m', '-XX:+UseSerialGC', '-cp', join(jars, '*'), ...args], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
   const nodes = await Promise.all(
-    ports.map(async ([port, controllerPort], i): Promise<KafkaServer> => {
+    ports.map(async ([port, controllerPort, legacyPort], i): Promise<KafkaServer> => {
       const dir = n === 1 ? root : join(root, `broker-${i + 1}`);
       mkdirSync(dir, { recursive: true });
       const config = join(dir, 'server.properties');
@@ -79,10 +104,14 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
           'process.roles=broker,controller',
           `node.id=${i + 1}`,
           `controller.quorum.voters=${voters}`,
-          `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-          `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-          'controller.listener.names=CONTROLLER',
-          'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+          ...(auth === undefined || secrets === undefined
+            ? [
+                `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+                `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+                'controller.listener.names=CONTROLLER',
+                'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+              ]
+            : securityLines(auth, secrets, { port, controllerPort, ...(legacyPort ? { legacyPort } : {}) })),
           `log.dirs=${join(dir, 'data')}`,
           `num.partitions=${options.partitions ?? 4}`,
           `default.replication.factor=${replication}`,
@@ -104,6 +133,7 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
         'ZGV2aWNlaHViLXRlc3RzAA',
         '-c',
         config,
+        ...(secrets === undefined ? [] : formatScramArgs(secrets)),
       ]);
       const formatted = await new Promise<number | null>((resolve) => format.once('exit', resolve));
       if (formatted !== 0) throw new Error(`Cannot start Kafka: formatting ${dir} failed (${formatted})`);
@@ -122,13 +152,21 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
         },
         describeExit: (code) => `Kafka broker ${i + 1} exited with ${code}: ${stderr}`,
       });
-      return withControls(server, { broker: `127.0.0.1:${port}`, dir });
+      const security =
+        auth === undefined || secrets === undefined ? {} : { auth: kafkaAuth(auth, secrets, legacyPort) };
+      return withControls(server, { broker: `127.0.0.1:${port}`, dir, ...security });
     }),
   );
-  if (n > 1) await allRegistered(nodes.map((node) => node.broker));
+  const clusterAuth = nodes[0]?.auth;
+  if (n > 1)
+    await allRegistered(
+      nodes.map((node) => node.broker),
+      clusterAuth,
+    );
   const cluster: KafkaCluster = {
     brokers: nodes.map((node) => node.broker),
     nodes,
+    ...(clusterAuth === undefined ? {} : { auth: clusterAuth }),
     stop: async () => {
       await Promise.all(nodes.map((node) => node.stop()));
     },
@@ -142,8 +180,20 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
  * yet a broker that can host replicas, and a topic (or the consumer offsets topic) created with
  * replication factor 3 before then fails, or a consumer group waits for its coordinator.
  */
-async function allRegistered(brokers: string[]): Promise<void> {
-  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'devicehub-infra' }).admin();
+async function allRegistered(brokers: string[], auth: KafkaAuth | undefined): Promise<void> {
+  const security =
+    auth === undefined
+      ? {}
+      : {
+          ssl: { ca: [auth.ca] },
+          sasl: { mechanism: 'scram-sha-512' as const, ...auth.hub },
+        };
+  const admin = new Kafka({
+    brokers,
+    logLevel: logLevel.NOTHING,
+    clientId: 'devicehub-infra',
+    ...security,
+  }).admin();
   await admin.connect();
   try {
     await waitFor(
