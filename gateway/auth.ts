@@ -3,16 +3,28 @@
  * backend) < `operator` < `admin`, each allowed what the one before it is — or an edge with its
  * own credentials (`Authorization: Basic <edgeId:secret>`), which may only fetch its own
  * configuration. Lookups are cached — edges poll often, and a database lookup per poll would cost
- * more than the poll — for a minute when they find someone and for 5 s when they do not; every
- * gateway forgets its cache when any of them registers or deregisters an edge or revokes a key
- * (through the fleet view's change channel), so the minute bounds only a lost notice.
+ * more than the poll — for a minute when they find someone and for 5 s when they do not, and never
+ * past the key's end (its expiry, or the grace period after a rotation); every gateway forgets its
+ * cache when any of them registers or deregisters an edge or revokes or rotates a key (through the
+ * fleet view's change channel), so the minute bounds only a lost notice. Refused credentials count
+ * against their source address (`login-limiter.ts`): past its limit an address is answered 429,
+ * without a lookup, except for credentials this gateway has seen valid.
  */
-import { eq } from 'drizzle-orm';
+import type { IncomingMessage } from 'node:http';
+import { eq, or } from 'drizzle-orm';
 import type { MiddlewareHandler } from 'hono';
+import { type Logger, silentLogger } from '../actors/mod.ts';
 import type { Db } from './db/database.ts';
 import { type ApiScope, apiKeys, edges } from './db/schema.ts';
-import { ApiError } from './errors.ts';
-import { hashSecret, newSecret, secretMatches } from './secrets.ts';
+import { ApiError, errorBody } from './errors.ts';
+import {
+  type FailureReason,
+  LoginLimiter,
+  type LoginLimitOptions,
+  type Scheme,
+  TrustedProxies,
+} from './login-limiter.ts';
+import { hashSecret, secretMatches } from './secrets.ts';
 
 export type Principal =
   | { readonly kind: 'key'; readonly id: string; readonly name: string; readonly scope: ApiScope }
@@ -20,44 +32,136 @@ export type Principal =
 
 export type AuthEnv = { Variables: { principal: Principal } };
 
+export interface AuthenticatorOptions {
+  /** Proxies whose X-Forwarded-For names the client: addresses or CIDR ranges (default none). */
+  readonly trustedProxies?: readonly string[];
+  /** Failed logins per address (default LoginLimiter's: 30 at once, then one per 2 s). */
+  readonly loginLimit?: LoginLimitOptions;
+  /** Where refused and limited logins are warned about (address and reason, never the secret). */
+  readonly logger?: Logger;
+  /** The clock (tests). */
+  readonly now?: () => number;
+}
+
+/** The outcome of presenting credentials: a principal, or why not and with which status. */
+export type Authentication =
+  | { readonly ok: true; readonly principal: Principal }
+  | { readonly ok: false; readonly status: 401; readonly message: string }
+  | { readonly ok: false; readonly status: 429; readonly message: string; readonly retryAfter: number };
+
+/** Credentials refused, and why: `message` for the client, `refused` for the log and metrics. */
+interface Refusal {
+  readonly refused: FailureReason;
+  readonly message: string;
+  /** What the credentials named (a key id, an edge id), never their secret. */
+  readonly subject?: string;
+}
+
+/** What a lookup found: someone (valid until `until`, ms, when bounded), a refusal, or nothing. */
+type Lookup = { readonly principal: Principal; readonly until?: number } | Refusal | undefined;
+
 const RANK: Record<ApiScope, number> = { service: 1, operator: 2, admin: 3 };
 
 const FOUND_MS = 60_000;
 const NOT_FOUND_MS = 5000;
+const MAX_CACHED = 100_000;
+const NO_CREDENTIALS = 'Send an API key (Bearer) or edge credentials (Basic)';
 
 export class Authenticator {
   readonly #db: Db;
-  readonly #cache = new Map<string, { principal: Principal | undefined; until: number }>();
+  readonly #now: () => number;
+  readonly #cache = new Map<string, { lookup: Lookup; until: number }>();
+  /** Credentials once found valid here: looked up even while their address is limited. */
+  readonly #seenValid = new Set<string>();
+  readonly #proxies: TrustedProxies;
+  readonly #log: Logger;
+  #onNewSecret: ((edgeId: string, secret: string) => Promise<void>) | undefined;
+  /** Failed logins per source address (and the counts /metrics shows). */
+  readonly limiter: LoginLimiter;
 
-  constructor(db: Db) {
+  constructor(db: Db, options: AuthenticatorOptions = {}) {
     this.#db = db;
+    this.#now = options.now ?? Date.now;
+    this.#proxies = new TrustedProxies(options.trustedProxies);
+    this.#log = (options.logger ?? silentLogger).child({ component: 'auth' });
+    this.limiter = new LoginLimiter({
+      ...options.loginLimit,
+      logger: this.#log,
+      now: this.#now,
+    });
+  }
+
+  /** The client's address: the peer's, or what a trusted proxy forwarded (X-Forwarded-For). */
+  clientAddress(peer: string | undefined, forwardedFor: string | undefined): string {
+    return this.#proxies.clientAddress(peer, forwardedFor);
   }
 
   /** The principal an Authorization header names, or undefined when it names none that is valid. */
   async principal(header: string | undefined): Promise<Principal | undefined> {
     if (!header) return undefined;
-    const cached = this.#cache.get(header);
-    if (cached !== undefined && cached.until > Date.now()) return cached.principal;
-    const principal = await this.#lookup(header);
-    if (this.#cache.size > 100_000) this.#cache.clear();
-    // Spread over ±50 %: thousands of edges cached in the same second must not all expire in the
-    // same second and queue their lookups at once (seen as a one-second stall under load).
-    const ttl = (principal === undefined ? NOT_FOUND_MS : FOUND_MS) * (0.5 + Math.random());
-    this.#cache.set(header, { principal, until: Date.now() + ttl });
-    return principal;
+    const found = await this.#resolve(header);
+    return found !== undefined && 'principal' in found ? found.principal : undefined;
   }
 
-  async #lookup(header: string): Promise<Principal | undefined> {
-    const [scheme, value = ''] = header.split(' ', 2);
-    if (scheme === 'Bearer') {
-      const [key] = await this.#db
-        .select()
-        .from(apiKeys)
-        .where(eq(apiKeys.keyHash, hashSecret(value)))
-        .limit(1);
-      if (key === undefined || key.revokedAt !== null) return undefined;
-      return { kind: 'key', id: key.id, name: key.name, scope: key.scope };
+  /**
+   * Who `header` names, presented from `address`: refused credentials count against the
+   * address, and past its limit it is answered 429 (credentials seen valid here still pass).
+   */
+  async authenticate(header: string | undefined, address: string): Promise<Authentication> {
+    if (!header) return { ok: false, status: 401, message: NO_CREDENTIALS };
+    const scheme = schemeOf(header);
+    if (!this.#seenValid.has(header) && this.#cached(header) === undefined) {
+      const wait = this.limiter.retryAfter(address);
+      if (wait > 0) return this.#limited(this.limiter.refuse(address, scheme));
     }
+    const found = await this.#resolve(header);
+    if (found !== undefined && 'principal' in found) {
+      if (this.#seenValid.size >= MAX_CACHED) this.#seenValid.clear();
+      this.#seenValid.add(header);
+      return { ok: true, principal: found.principal };
+    }
+    const refusal = found ?? refusalOf(header, scheme);
+    const wait = this.limiter.fail(address, scheme, refusal.refused, refusal.subject);
+    if (wait > 0) return this.#limited(wait);
+    return { ok: false, status: 401, message: refusal.message };
+  }
+
+  #limited(retryAfter: number): Authentication {
+    return {
+      ok: false,
+      status: 429,
+      retryAfter,
+      message: `Too many failed logins from this address: try again in ${retryAfter} s`,
+    };
+  }
+
+  #cached(header: string) {
+    const cached = this.#cache.get(header);
+    return cached !== undefined && cached.until > this.#now() ? cached : undefined;
+  }
+
+  async #resolve(header: string): Promise<Lookup> {
+    const cached = this.#cached(header);
+    if (cached !== undefined) return cached.lookup;
+    const lookup = await this.#lookup(header);
+    if (this.#cache.size > MAX_CACHED) this.#cache.clear();
+    // Spread over ±50 %: thousands of edges cached in the same second must not all expire in the
+    // same second and queue their lookups at once (seen as a one-second stall under load).
+    const found = lookup !== undefined && 'principal' in lookup;
+    const now = this.#now();
+    const ttl = (found ? FOUND_MS : NOT_FOUND_MS) * (0.5 + Math.random());
+    // Never past the credentials' own end: an expired or rotated-out key stops then, cached or not.
+    const until = Math.min(
+      now + ttl,
+      found ? (lookup.until ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY,
+    );
+    this.#cache.set(header, { lookup, until });
+    return lookup;
+  }
+
+  async #lookup(header: string): Promise<Lookup> {
+    const [scheme, value = ''] = header.split(' ', 2);
+    if (scheme === 'Bearer') return await this.#lookupKey(value);
     if (scheme === 'Basic') {
       const decoded = Buffer.from(value, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
@@ -65,11 +169,73 @@ export class Authenticator {
       const id = decoded.slice(0, colon);
       // Not an edge id (a NUL or a broken character would reach the database as an error).
       if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(id)) return undefined;
-      const [edge] = await this.#db.select().from(edges).where(eq(edges.id, id)).limit(1);
-      if (edge === undefined || !secretMatches(decoded.slice(colon + 1), edge.secretHash)) return undefined;
-      return { kind: 'edge', id };
+      return this.#lookupEdge(id, decoded.slice(colon + 1));
     }
     return undefined;
+  }
+
+  /**
+   * An edge: its current secret — whose first use after a rotation confirms it (`onNewSecret`) —
+   * or, until the rotation's grace period ends, the secret before.
+   */
+  async #lookupEdge(id: string, secret: string): Promise<Lookup> {
+    const [edge] = await this.#db.select().from(edges).where(eq(edges.id, id)).limit(1);
+    if (edge === undefined) return undefined;
+    if (secretMatches(secret, edge.secretHash)) {
+      if (edge.pendingSecret !== null && this.#onNewSecret !== undefined) {
+        // Not confirmed (the broker did not answer): the edge is still let in, and its next lookup retries.
+        await this.#onNewSecret(id, secret).catch((err: unknown) =>
+          this.#log.warn({ err, edgeId: id }, 'new edge secret not confirmed yet; the next lookup retries'),
+        );
+      }
+      return { principal: { kind: 'edge', id } };
+    }
+    const until = edge.previousSecretUntil?.getTime() ?? 0;
+    if (
+      edge.previousSecretHash !== null &&
+      until > this.#now() &&
+      secretMatches(secret, edge.previousSecretHash)
+    )
+      return { principal: { kind: 'edge', id }, until };
+    return undefined;
+  }
+
+  /** Called on the first use of an edge's new secret after a rotation (the credentials' confirmation). */
+  onNewSecret(confirm: (edgeId: string, secret: string) => Promise<void>): void {
+    this.#onNewSecret = confirm;
+  }
+
+  /** An API key: its current secret until it expires, the one before a rotation until the grace ends. */
+  async #lookupKey(value: string): Promise<Lookup> {
+    const hash = hashSecret(value);
+    const [key] = await this.#db
+      .select()
+      .from(apiKeys)
+      .where(or(eq(apiKeys.keyHash, hash), eq(apiKeys.previousKeyHash, hash)))
+      .limit(1);
+    if (key === undefined) return { refused: 'unknown-key', message: 'Unknown API key' };
+    const named = `API key ${key.name} (${key.id})`;
+    if (key.revokedAt !== null)
+      return {
+        refused: 'key-revoked',
+        subject: key.id,
+        message: `${named} was revoked at ${key.revokedAt.toISOString()}`,
+      };
+    const current = key.keyHash === hash;
+    const until = (current ? key.expiresAt : key.previousExpiresAt)?.getTime() ?? 0;
+    if (until <= this.#now())
+      return current
+        ? {
+            refused: 'key-expired',
+            subject: key.id,
+            message: `${named} expired at ${new Date(until).toISOString()}; an admin can rotate it for a new one`,
+          }
+        : {
+            refused: 'key-rotated',
+            subject: key.id,
+            message: `${named} was rotated at ${key.rotatedAt?.toISOString()}; the key before stopped working at ${new Date(until).toISOString()}`,
+          };
+    return { principal: { kind: 'key', id: key.id, name: key.name, scope: key.scope }, until };
   }
 
   /** Forgets cached lookups (after a key is revoked or an edge deregistered). */
@@ -85,9 +251,15 @@ export function requireAuth(
   options: { edges?: boolean } = {},
 ): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    const principal = await auth.principal(c.req.header('authorization'));
-    if (principal === undefined)
-      throw new ApiError('UNAUTHENTICATED', 'Send an API key (Bearer) or edge credentials (Basic)');
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    const address = auth.clientAddress(incoming?.socket.remoteAddress, c.req.header('x-forwarded-for'));
+    const result = await auth.authenticate(c.req.header('authorization'), address);
+    if (!result.ok && result.status === 429)
+      return c.json(errorBody('RATE_LIMITED', result.message), 429, {
+        'retry-after': String(result.retryAfter),
+      });
+    if (!result.ok) throw new ApiError('UNAUTHENTICATED', result.message);
+    const { principal } = result;
     if (principal.kind === 'edge' && !options.edges)
       throw new ApiError('FORBIDDEN', `Edge ${principal.id} may only fetch its own configuration`);
     if (principal.kind === 'key' && RANK[principal.scope] < RANK[scope])
@@ -110,13 +282,22 @@ export function actorOf(principal: Principal): string {
   return principal.kind === 'key' ? `key:${principal.name}` : `edge:${principal.id}`;
 }
 
-/** Creates an API key; the key is returned once and only its hash is kept. */
-export async function createApiKey(
-  db: Db,
-  options: { name: string; scope: ApiScope },
-): Promise<{ id: string; key: string }> {
-  const key = newSecret('dhk');
-  const id = `key-${hashSecret(key).slice(0, 12)}`;
-  await db.insert(apiKeys).values({ id, name: options.name, scope: options.scope, keyHash: hashSecret(key) });
-  return { id, key };
+export { createApiKey } from './api-keys.ts';
+
+function schemeOf(header: string): Scheme {
+  if (header.startsWith('Bearer ')) return 'bearer';
+  if (header.startsWith('Basic ')) return 'basic';
+  return 'other';
+}
+
+/** Why credentials a lookup found nothing for were refused (and the edge they named, if any). */
+function refusalOf(header: string, scheme: Scheme): Refusal {
+  if (scheme !== 'basic') return { refused: 'malformed', message: NO_CREDENTIALS };
+  const decoded = Buffer.from(header.slice('Basic '.length), 'base64').toString('utf8');
+  const id = decoded.slice(0, Math.max(0, decoded.indexOf(':')));
+  return {
+    refused: 'edge-credentials',
+    message: 'Edge credentials not valid',
+    ...(/^[A-Za-z0-9_.:-]{1,128}$/.test(id) ? { subject: `edge:${id}` } : {}),
+  };
 }

@@ -15,6 +15,7 @@ import {
   topDeadLetterEdges,
 } from '../bus/mod.ts';
 import type { GatewayDeps } from './deps.ts';
+import type { LoginLimiter } from './login-limiter.ts';
 import { tunnelCounts } from './tunnels/mod.ts';
 
 /** Edges named in the per-edge dead-letter gauge (the worst ones): bounded series, whatever the fleet. */
@@ -26,7 +27,9 @@ export interface GatewayMetrics {
   readonly middleware: MiddlewareHandler;
 }
 
-export function createMetrics(deps: Pick<GatewayDeps, 'db' | 'bus' | 'view' | 'webBackend'>): GatewayMetrics {
+export function createMetrics(
+  deps: Pick<GatewayDeps, 'db' | 'bus' | 'view' | 'webBackend'> & Partial<Pick<GatewayDeps, 'auth'>>,
+): GatewayMetrics {
   const registry = new Registry();
   // The process's own: CPU, memory, event-loop lag, GC pauses (prefixed devicehub_gateway_).
   collectDefaultMetrics({ register: registry, prefix: 'devicehub_gateway_' });
@@ -35,6 +38,7 @@ export function createMetrics(deps: Pick<GatewayDeps, 'db' | 'bus' | 'view' | 'w
   streamMetrics(registry, deps);
   deadLetterMetrics(registry, deps);
   fleetMetrics(registry, deps);
+  if (deps.auth !== undefined) loginMetrics(registry, deps.auth.limiter);
   return { registry, middleware };
 }
 
@@ -66,6 +70,41 @@ function httpMetrics(registry: Registry): MiddlewareHandler {
     if (c.res.status >= 400) errors.inc({ status });
   };
   return middleware;
+}
+
+/** Refused credentials by scheme and reason, requests refused for too many of them, addresses limited. */
+function loginMetrics(registry: Registry, limiter: LoginLimiter): void {
+  new Counter({
+    name: 'devicehub_auth_failures_total',
+    help: 'Credentials this gateway refused (401), by scheme (bearer, basic, other) and reason',
+    labelNames: ['scheme', 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [key, n] of limiter.failures) {
+        const [scheme = '', reason = ''] = key.split('|');
+        this.inc({ scheme, reason }, n);
+      }
+    },
+  });
+  new Counter({
+    name: 'devicehub_auth_rate_limited_total',
+    help: 'Requests answered 429: their address had too many failed logins, by scheme',
+    labelNames: ['scheme'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [scheme, n] of limiter.limited) this.inc({ scheme }, n);
+    },
+  });
+  new Gauge({
+    name: 'devicehub_auth_limited_addresses',
+    help: 'Source addresses over their failed-login limit now (this gateway)',
+    registers: [registry],
+    collect() {
+      this.set(limiter.limitedAddresses());
+    },
+  });
 }
 
 /** Every hub node's published stats: shards, actors, messages handled and dead-lettered, RSS. */

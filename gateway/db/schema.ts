@@ -23,6 +23,12 @@ export const apiKeys = pgTable('api_keys', {
   keyHash: text('key_hash').notNull().unique(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  /** The key stops working then (migrations/0004). */
+  expiresAt: timestamptz('expires_at').notNull(),
+  rotatedAt: timestamptz('rotated_at'),
+  /** The key before the last rotation, accepted until previousExpiresAt (the grace period). */
+  previousKeyHash: text('previous_key_hash').unique(),
+  previousExpiresAt: timestamptz('previous_expires_at'),
 });
 
 export const CONFIG_KINDS = ['edge', 'devicehub', 'screen'] as const;

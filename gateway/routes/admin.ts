@@ -1,11 +1,20 @@
 /**
- * The gateway's own settings: API keys (admin) and the broker pool edges are spread over
- * (operator). Every change is audited; a broker change re-spreads edges at once.
+ * The gateway's own settings: API keys (admin: created with an end, listed with their ends,
+ * rotated with a grace period for the key before, revoked) and the broker pool edges are spread
+ * over (operator). Every change is audited (never a key); a broker change re-spreads edges at
+ * once, a key's rotation or revocation reaches every gateway's cache at once.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
+import {
+  createApiKey,
+  KEY_LIFETIME_DAYS,
+  listApiKeys,
+  ROTATION_GRACE_SECONDS,
+  rotateApiKey,
+} from '../api-keys.ts';
 import { audit } from '../audit.ts';
-import { type AuthEnv, actorOf, createApiKey, requireAuth } from '../auth.ts';
+import { type AuthEnv, actorOf, requireAuth } from '../auth.ts';
 import { API_SCOPES, apiKeys, brokers } from '../db/schema.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
@@ -23,19 +32,91 @@ const BrokerId = safeString
   .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'a broker id: 1–64 characters of [A-Za-z0-9_.:-]')
   .openapi({ param: { name: 'id', in: 'path' } });
 
+const ExpiresInDays = z
+  .number()
+  .int()
+  .min(KEY_LIFETIME_DAYS.min)
+  .max(KEY_LIFETIME_DAYS.max)
+  .optional()
+  .openapi({ description: `The key's lifetime in days (default ${KEY_LIFETIME_DAYS.default})` });
+const KeyId = z.object({ id: safeString.max(128).openapi({ param: { name: 'id', in: 'path' } }) });
+
 const createKey = createRoute({
   method: 'post',
   path: '/v1/api-keys',
   summary: 'Create an API key; the key is returned once',
-  request: { body: jsonBody(z.object({ name: safeString.min(1).max(128), scope: z.enum(API_SCOPES) })) },
-  responses: { 201: json(z.object({ id: z.string(), key: z.string() }), 'Created'), ...BODY_ERRORS },
+  request: {
+    body: jsonBody(
+      z.object({ name: safeString.min(1).max(128), scope: z.enum(API_SCOPES), expiresInDays: ExpiresInDays }),
+    ),
+  },
+  responses: {
+    201: json(z.object({ id: z.string(), key: z.string(), expiresAt: z.string() }), 'Created'),
+    ...BODY_ERRORS,
+  },
+});
+
+const ApiKeySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    scope: z.enum(API_SCOPES),
+    state: z.enum(['active', 'expired', 'revoked']),
+    createdAt: z.string(),
+    expiresAt: z.string(),
+    revokedAt: z.string().nullable(),
+    rotatedAt: z.string().nullable(),
+    previousExpiresAt: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Until when the key before the last rotation works (null: it does not)' }),
+  })
+  .openapi('ApiKey');
+
+const listKeys = createRoute({
+  method: 'get',
+  path: '/v1/api-keys',
+  summary: 'API keys with their state and expiry (never the keys)',
+  responses: { 200: json(z.object({ keys: z.array(ApiKeySchema) }), 'Keys'), ...AUTH_ERRORS },
+});
+
+const rotateKey = createRoute({
+  method: 'post',
+  path: '/v1/api-keys/{id}/rotate',
+  summary: 'A new key under the same id (returned once); the key before works for a grace period',
+  request: {
+    params: KeyId,
+    body: jsonBody(
+      z.object({
+        graceSeconds: z
+          .number()
+          .int()
+          .min(ROTATION_GRACE_SECONDS.min)
+          .max(ROTATION_GRACE_SECONDS.max)
+          .optional()
+          .openapi({
+            description: `How long the key before keeps working (default ${ROTATION_GRACE_SECONDS.default}; 0: it stops now)`,
+          }),
+        expiresInDays: ExpiresInDays,
+      }),
+    ),
+  },
+  responses: {
+    200: json(
+      z.object({ id: z.string(), key: z.string(), expiresAt: z.string(), previousExpiresAt: z.string() }),
+      'Rotated',
+    ),
+    404: json(ErrorSchema, 'No such key'),
+    409: json(ErrorSchema, 'The key is revoked'),
+    ...BODY_ERRORS,
+  },
 });
 
 const revokeKey = createRoute({
   method: 'delete',
   path: '/v1/api-keys/{id}',
   summary: 'Revoke an API key',
-  request: { params: z.object({ id: safeString.max(128).openapi({ param: { name: 'id', in: 'path' } }) }) },
+  request: { params: KeyId },
   responses: { 204: { description: 'Revoked' }, 404: json(ErrorSchema, 'No such key'), ...AUTH_ERRORS },
 });
 
@@ -80,9 +161,38 @@ export function adminRoutes(deps: GatewayDeps) {
       actor: actorOf(c.get('principal')),
       action: 'api-key.create',
       target: `api-key/${created.id}`,
-      details: { name: body.name, scope: body.scope },
+      details: { name: body.name, scope: body.scope, expiresAt: created.expiresAt.toISOString() },
     });
-    return c.json(created, 201);
+    return c.json({ id: created.id, key: created.key, expiresAt: created.expiresAt.toISOString() }, 201);
+  });
+
+  app.openapi(listKeys, async (c) => c.json({ keys: await listApiKeys(db) }, 200));
+
+  app.openapi(rotateKey, async (c) => {
+    const { id } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const rotated = await rotateApiKey(db, id, body);
+    // The key before works only until previousExpiresAt: every gateway looks it up afresh.
+    deps.auth.forget();
+    await audit(db, {
+      actor: actorOf(c.get('principal')),
+      action: 'api-key.rotate',
+      target: `api-key/${id}`,
+      details: {
+        expiresAt: rotated.expiresAt.toISOString(),
+        previousExpiresAt: rotated.previousExpiresAt.toISOString(),
+      },
+    });
+    await view.changed(`api-key/${id}`);
+    return c.json(
+      {
+        id,
+        key: rotated.key,
+        expiresAt: rotated.expiresAt.toISOString(),
+        previousExpiresAt: rotated.previousExpiresAt.toISOString(),
+      },
+      200,
+    );
   });
 
   app.openapi(revokeKey, async (c) => {

@@ -107,6 +107,12 @@ export const AUTH_ERRORS = {
   400: json(ErrorSchema, 'The request is not valid'),
   401: json(ErrorSchema, 'No valid credentials'),
   403: json(ErrorSchema, 'The credentials lack the scope'),
+  429: {
+    ...json(ErrorSchema, 'Too many failed logins from this address'),
+    headers: z.object({
+      'retry-after': z.string().openapi({ description: 'Seconds until the address may try again' }),
+    }),
+  },
   500: json(ErrorSchema, 'The gateway failed; the body has the request id its log carries'),
 } as const;
 
