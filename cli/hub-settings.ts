@@ -64,6 +64,19 @@ export const HUB_SETTINGS: readonly Setting[] = [
   { name: 'MQTT_USERNAME', commands: ['link'], doc: 'the link’s broker user', check: nonEmpty },
   { name: 'MQTT_PASSWORD', commands: ['link'], doc: 'the link’s broker password', check: nonEmpty },
   {
+    name: 'MQTT_CA_FILE',
+    commands: ['link'],
+    doc: 'CA (PEM) an mqtts:// broker’s certificate must chain to (the fleet CA)',
+    check: nonEmpty,
+  },
+  {
+    name: 'MQTT_CERT_FILE',
+    commands: ['link'],
+    doc: 'the link’s client certificate (PEM, CN = the link user) for the broker’s mTLS listener',
+    check: nonEmpty,
+  },
+  { name: 'MQTT_KEY_FILE', commands: ['link'], doc: 'the key of MQTT_CERT_FILE (PEM)', check: nonEmpty },
+  {
     name: 'KAFKA_BROKERS',
     commands: ['link', 'simulate'],
     doc: 'host:port,host:port of the Kafka brokers',

@@ -3,6 +3,7 @@
  * MQTT by shared subscription, Kafka by consumer group) and the downlink relay of the same
  * transport (commands to the edges that speak it); stops on SIGTERM/SIGINT.
  */
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
@@ -15,6 +16,7 @@ import {
   KafkaLink,
   kafkaDownlink,
   MqttLink,
+  type MqttLinkTls,
   mqttDownlink,
   RedisEdgeRegistry,
 } from '../edge/mod.ts';
@@ -32,6 +34,9 @@ export const linkHelp = `devicehub link mqtt|kafka [options]   run a hub-side li
   mqtt:  --url URL (env MQTT_URL)  --username U (env MQTT_USERNAME; default link@devicehub)
          --password P (env MQTT_PASSWORD)  --group G (shared subscription; default hub)
          --client-id ID (env DH_LINK_ID; stable per link process: the broker keeps its session)
+         --mqtt-ca FILE (env MQTT_CA_FILE; the CA an mqtts:// broker's certificate must chain to)
+         --mqtt-cert FILE --mqtt-key FILE (env MQTT_CERT_FILE, MQTT_KEY_FILE; the link's client
+         certificate for the broker's mTLS listener, CN = the link user; then no password)
   kafka: --brokers host:port,... (env KAFKA_BROKERS)  --group G (consumer group; default devicehub-ingest)
   --check-fleet        refuse (dead-letter) edges not in the fleet set (env DH_CHECK_FLEET=1)
   --entry-time device  stamp entries with the device's time, so latency is edge → handled (benchmarks)
@@ -100,6 +105,9 @@ function parseLinkArgs(argv: string[]) {
       brokers: { type: 'string' },
       group: { type: 'string' },
       'client-id': { type: 'string' },
+      'mqtt-ca': { type: 'string' },
+      'mqtt-cert': { type: 'string' },
+      'mqtt-key': { type: 'string' },
       'check-fleet': { type: 'boolean' },
       'entry-time': { type: 'string', default: 'received' },
       'wait-replicas': { type: 'string' },
@@ -149,18 +157,37 @@ async function startMqttLink(
 ): Promise<{ link: EdgeLink; sender: DownlinkSender }> {
   const url = values.url ?? process.env.MQTT_URL;
   const password = values.password ?? process.env.MQTT_PASSWORD;
-  if (!url || !password)
-    throw new RangeError('devicehub link mqtt needs --url / MQTT_URL and --password / MQTT_PASSWORD');
+  const tls = await mqttTlsFiles(values);
+  if (!url || (!password && tls?.cert === undefined))
+    throw new RangeError(
+      'devicehub link mqtt needs --url / MQTT_URL and --password / MQTT_PASSWORD (or --mqtt-cert and --mqtt-key)',
+    );
   const username = values.username ?? process.env.MQTT_USERNAME ?? LINK_USER;
+  const login = { url, username, password: password || undefined, tls };
   const link = await new MqttLink({
     ...common,
-    url,
-    username,
-    password,
+    ...login,
     group: values.group,
     clientId: values['client-id'] ?? process.env.DH_LINK_ID,
   }).start();
-  return { link, sender: await mqttDownlink({ url, username, password }) };
+  return { link, sender: await mqttDownlink(login) };
+}
+
+/** The PEM files of `--mqtt-ca`, `--mqtt-cert` and `--mqtt-key` (or their variables), read. */
+async function mqttTlsFiles(values: LinkFlags): Promise<MqttLinkTls | undefined> {
+  const ca = values['mqtt-ca'] ?? process.env.MQTT_CA_FILE;
+  const cert = values['mqtt-cert'] ?? process.env.MQTT_CERT_FILE;
+  const key = values['mqtt-key'] ?? process.env.MQTT_KEY_FILE;
+  if ((cert === undefined) !== (key === undefined))
+    throw new RangeError('devicehub link mqtt: --mqtt-cert and --mqtt-key go together');
+  if (ca === undefined && cert === undefined) return undefined;
+  const read = (file: string | undefined) => (file === undefined ? undefined : readFile(file, 'utf8'));
+  const [caPem, certPem, keyPem] = await Promise.all([read(ca), read(cert), read(key)]);
+  return {
+    ...(caPem === undefined ? {} : { ca: caPem }),
+    ...(certPem === undefined ? {} : { cert: certPem }),
+    ...(keyPem === undefined ? {} : { key: keyPem }),
+  };
 }
 
 async function startKafkaLink(

@@ -12,6 +12,7 @@ import mqtt from 'mqtt';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
 import { type Bus, execOrThrow, openPipeline, toError } from '../../bus/mod.ts';
 import { type DownlinkCommand, downlinkTopic, type EdgeTransport, KAFKA_TOPICS } from '../protocol/mod.ts';
+import { type MqttLinkTls, mqttLogin } from './mqtt-link.ts';
 
 /** The outbox consumer group of the relay for `transport`. */
 export const downlinkGroup = (transport: EdgeTransport) => `downlink-${transport}`;
@@ -26,11 +27,12 @@ export interface DownlinkSender {
 export async function mqttDownlink(o: {
   url: string;
   username: string;
-  password: string;
+  password?: string;
+  /** TLS of an `mqtts://` broker: the CA, and the link's certificate (then no password). */
+  tls?: MqttLinkTls;
 }): Promise<DownlinkSender> {
   const client = await mqtt.connectAsync(o.url, {
-    username: o.username,
-    password: o.password,
+    ...mqttLogin(o.url, o),
     protocolVersion: 5,
     reconnectPeriod: 500,
   });

@@ -13,7 +13,7 @@ export type { DeviceMessage, EdgeLink, IngestHooks, IngestOptions } from './inge
 export { Ingest } from './ingest.ts';
 export type { KafkaLinkOptions } from './kafka-link.ts';
 export { KafkaLink } from './kafka-link.ts';
-export type { MqttLinkOptions } from './mqtt-link.ts';
-export { MqttLink } from './mqtt-link.ts';
+export type { MqttLinkOptions, MqttLinkTls } from './mqtt-link.ts';
+export { MqttLink, mqttLogin } from './mqtt-link.ts';
 export type { EdgeRegistry, RedisEdgeRegistryOptions } from './registry.ts';
 export { provisionEdges, RedisEdgeRegistry } from './registry.ts';

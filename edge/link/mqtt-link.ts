@@ -7,7 +7,7 @@
  * Only a Redis failure leaves a message unacknowledged; once Redis answers again the link
  * reconnects, and the broker delivers what it holds for the session again.
  */
-import mqtt, { type ISubscriptionMap, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type ISubscriptionMap, type MqttClient } from 'mqtt';
 import { toError } from '../../bus/mod.ts';
 import {
   DecodeError,
@@ -30,10 +30,42 @@ import { type EdgeLink, Ingest, type IngestBatch, type IngestOptions } from './i
  */
 export const LINK_MAX_PACKET_BYTES = 256 * 1024;
 
+/**
+ * TLS towards an `mqtts://` broker (PEM): the CA the broker's certificate must chain to (the fleet
+ * CA) and, for the mTLS listener, the link's client certificate and key — its CN is the link user
+ * the broker's ACLs know (`use_identity_as_username`), and no password is sent.
+ */
+export interface MqttLinkTls {
+  readonly ca?: string | Buffer;
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
+}
+
+/** mqtt.js's options for logging in as `username` at `url`: a certificate, or the password. */
+export function mqttLogin(
+  url: string,
+  o: { readonly username: string; readonly password?: string; readonly tls?: MqttLinkTls },
+): IClientOptions {
+  const secure = url.startsWith('mqtts:') || url.startsWith('wss:');
+  if (o.tls?.cert !== undefined && !secure)
+    throw new RangeError(`A client certificate needs an mqtts:// or wss:// broker, got ${url}`);
+  if (o.tls?.cert === undefined && o.password === undefined)
+    throw new RangeError(`MQTT login as ${o.username}: give a password or a client certificate`);
+  return {
+    username: o.username,
+    ...(o.tls?.cert === undefined ? { password: o.password } : {}),
+    ...(secure ? ({ ...o.tls, rejectUnauthorized: true, minVersion: 'TLSv1.2' } as IClientOptions) : {}),
+  };
+}
+
 export interface MqttLinkOptions extends IngestOptions {
   readonly url: string;
+  /** The link user: with a client certificate, the certificate's CN is who the broker sees. */
   readonly username: string;
-  readonly password: string;
+  /** The link user's password (not with a client certificate). */
+  readonly password?: string;
+  /** TLS of an `mqtts://` broker: the CA to check it with, and the link's certificate. */
+  readonly tls?: MqttLinkTls;
   /** Shared-subscription group: hub processes in one group split the messages. Default `hub`. */
   readonly group?: string;
   /**
@@ -101,11 +133,10 @@ export class MqttLink implements EdgeLink {
 
   /** Connects and subscribes; resolves once the subscriptions are granted. */
   async start(): Promise<this> {
-    const { url, username, password, group = 'hub' } = this.#o;
+    const { url, username, group = 'hub' } = this.#o;
     const log = this.#ingest.log;
     const client = mqtt.connect(url, {
-      username,
-      password,
+      ...mqttLogin(url, this.#o),
       clientId: this.#o.clientId ?? `${username}-link`,
       protocolVersion: 5,
       clean: false,
