@@ -30,10 +30,13 @@ export const agentHelp = `devicehub agent --config FILE   the on-device agent: l
     edgeId, password          the edge's broker identity (env DH_AGENT_EDGE_ID, DH_AGENT_PASSWORD)
     birth                     { model, firmware, registrationCode, buildingId, elevatorNo }
     dataDir                   where the queue lives, kept across restarts (env DH_AGENT_DATA_DIR)
-    brokerUrl                 mqtt://… or kafka://host:port,… until the configuration names one
-                              (env DH_AGENT_BROKER_URL)
+    brokerUrl                 mqtt://…, kafka://host:port,… or kafkas://host:port,… (SASL_SSL:
+                              SCRAM-SHA-512 with edgeId and password, TLS checked against caFile)
+                              until the configuration names one (env DH_AGENT_BROKER_URL)
     configUrl                 the configuration service, the gateway (env DH_AGENT_CONFIG_URL;
                               none: no polling); pollSeconds (60), longPollSeconds (30)
+    caFile                    the CA its certificate must chain to, PEM: the fleet CA (env
+                              DH_AGENT_CA_FILE; none: the system's CAs); http:// only to loopback
     maxQueueBytes             the queue's bound on disk
     localPort                 loopback port of the local input (env DH_AGENT_LOCAL_PORT; 0: none)
     tunnels                   { frpc, token, serverAddr, services: { ssh: "127.0.0.1:22", … }, dir }
@@ -45,6 +48,8 @@ type Json = Record<string, unknown>;
 /** What `devicehub agent` runs: the agent's options and the parts around it. */
 export interface AgentSetup {
   readonly agent: Omit<EdgeAgentOptions, 'executors' | 'logger'>;
+  /** The CA file the configuration service's certificate must chain to (read at start). */
+  readonly caFile?: string;
   readonly localPort: number;
   readonly tunnels?: {
     readonly frpc: string;
@@ -68,7 +73,13 @@ export function agentSetup(
   const localPort =
     read.int(read.json, 'localPort', { min: 0, max: 65535, variable: 'DH_AGENT_LOCAL_PORT' }) ?? 0;
   const tunnels = tunnelSetup(read, agent.dataDir);
-  return tunnels === undefined ? { agent, localPort } : { agent, localPort, tunnels };
+  const caFile = read.text(read.json, 'caFile', 'DH_AGENT_CA_FILE');
+  return {
+    agent,
+    localPort,
+    ...(tunnels === undefined ? {} : { tunnels }),
+    ...(caFile === undefined ? {} : { caFile }),
+  };
 }
 
 /** An integer field's bounds and the DH_AGENT_* variable that overrides it. */
@@ -195,7 +206,13 @@ export async function agentCommand(argv: string[]): Promise<void> {
   const executor = setup.tunnels
     ? new TunnelExecutor({ edgeId: setup.agent.edgeId, ...setup.tunnels, logger: log })
     : undefined;
-  const agent = new EdgeAgent({ ...setup.agent, executors: executor?.executors, logger: log });
+  const configTls = setup.caFile === undefined ? undefined : { ca: readFileSync(setup.caFile) };
+  const agent = new EdgeAgent({
+    ...setup.agent,
+    ...(configTls === undefined ? {} : { configTls }),
+    executors: executor?.executors,
+    logger: log,
+  });
   let input: LocalInput | undefined;
   // Wired before the start: an agent whose broker is out of reach waits for it, and still stops.
   stopOnSignals({

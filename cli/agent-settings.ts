@@ -14,17 +14,25 @@ export const AGENT_SETTINGS: readonly Setting[] = [
   {
     name: 'DH_AGENT_BROKER_URL',
     commands: ['agent'],
-    doc: 'broker until the configuration names one: mqtt://… or kafka://host:port,…',
-    check: (v) =>
-      v.startsWith('kafka://')
-        ? hostPorts(v.slice('kafka://'.length)) && 'expected kafka://host:port,host:port,…'
-        : url('mqtt:', 'mqtts:', 'ws:', 'wss:')(v),
+    doc: 'broker until the configuration names one: mqtt://…, kafka://host:port,… or kafkas://host:port,… (SASL_SSL: SCRAM-SHA-512 as the edge, TLS checked against DH_AGENT_CA_FILE)',
+    check: (v) => {
+      const kafka = /^(kafkas?):\/\/(.*)$/.exec(v);
+      return kafka
+        ? hostPorts(kafka[2]!) && `expected ${kafka[1]}://host:port,host:port,…`
+        : url('mqtt:', 'mqtts:', 'ws:', 'wss:')(v);
+    },
   },
   {
     name: 'DH_AGENT_CONFIG_URL',
     commands: ['agent'],
     doc: 'base URL of the configuration service (the gateway; none: no polling)',
     check: url('http:', 'https:'),
+  },
+  {
+    name: 'DH_AGENT_CA_FILE',
+    commands: ['agent'],
+    doc: 'the CA (PEM file; the fleet CA) the configuration service’s certificate must chain to',
+    check: nonEmpty,
   },
   { name: 'DH_AGENT_DATA_DIR', commands: ['agent'], doc: 'where the agent keeps its queue', check: nonEmpty },
   {

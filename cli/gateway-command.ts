@@ -15,7 +15,7 @@ import {
   serveGateway,
 } from '../gateway/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
-import { gatewayFlagOptions } from './gateway-flags.ts';
+import { gatewayFlagOptions, gatewayTls } from './gateway-flags.ts';
 import { processLogger } from './logger.ts';
 import { stopOnSignals } from './shutdown.ts';
 
@@ -27,6 +27,9 @@ devicehub gateway create-key --name N --scope service|operator|admin
 
   --redis URL          Redis URL (env REDIS_URL; required)      --prefix P (env DH_PREFIX; default dh)
   --port N             (env PORT; default 8080)   --host H (env HOST; default 127.0.0.1)
+  --tls-cert FILE      serve HTTPS with this certificate, PEM (env DH_GATEWAY_TLS_CERT); plain HTTP
+                       to the port is then refused (400 HTTPS_REQUIRED); SIGHUP reloads it
+  --tls-key FILE       its private key, PEM (env DH_GATEWAY_TLS_KEY)
   --database-url URL   PostgreSQL (env DATABASE_URL); without it, embedded PGlite in --data-dir
   --data-dir DIR       (env DH_DATA_DIR; default ./.devicehub/pglite)
   --web-backend-url URL    where fleet events are POSTed (env DH_WEB_BACKEND_URL; none: not queued)
@@ -66,11 +69,18 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
     logger: log,
     ...gatewayFlagOptions(values),
   });
+  const tls = gatewayTls(values);
   const served = await serveGateway(gateway, {
     port: intFlag(values, { name: 'port', env: 'PORT', fallback: 8080 }),
     hostname: values.host ?? process.env.HOST ?? '127.0.0.1',
+    ...(tls === undefined ? {} : { tls }),
   });
-  log.info({ url: served.url, database: database.driver }, 'gateway listening');
+  log.info({ url: served.url, database: database.driver, tls: tls !== undefined }, 'gateway listening');
+  // A renewed certificate is read again on SIGHUP, without dropping connections.
+  process.on(
+    'SIGHUP',
+    () => void served.reloadTls().catch((err: unknown) => log.error({ err }, 'TLS certificate not reloaded')),
+  );
   // Bounded: with Redis or the database gone a step can wait forever; past the deadline the
   // process exits anyway (what the outbox sink had not committed is read again by the next one).
   stopOnSignals({
@@ -95,6 +105,8 @@ function parseGatewayArgs(argv: string[]) {
       ...clusterFlags,
       port: { type: 'string' },
       host: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       'database-url': { type: 'string' },
       'data-dir': { type: 'string' },
       name: { type: 'string' },

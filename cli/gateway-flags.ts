@@ -98,3 +98,15 @@ function webBackendOptions(values: Flags): GatewayOptions['webBackend'] {
     ratePerSecond: intFlag(values, { name: 'web-backend-rate', env: 'DH_WEB_BACKEND_RATE', fallback: 1000 }),
   };
 }
+
+/** The certificate and key to serve HTTPS with (none: plain HTTP); throws naming the missing half. */
+export function gatewayTls(values: Flags): { certFile: string; keyFile: string } | undefined {
+  const certFile = str(values, 'tls-cert', 'DH_GATEWAY_TLS_CERT');
+  const keyFile = str(values, 'tls-key', 'DH_GATEWAY_TLS_KEY');
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined)
+    throw new RangeError(
+      '--tls-cert / DH_GATEWAY_TLS_CERT and --tls-key / DH_GATEWAY_TLS_KEY go together (HTTPS needs both)',
+    );
+  return { certFile, keyFile };
+}

@@ -13,6 +13,18 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
   },
   { name: 'DH_DATA_DIR', commands: ['gateway'], doc: 'embedded PGlite folder', check: nonEmpty },
   {
+    name: 'DH_GATEWAY_TLS_CERT',
+    commands: ['gateway'],
+    doc: 'serve HTTPS with this certificate (PEM file; with DH_GATEWAY_TLS_KEY; SIGHUP reloads it)',
+    check: nonEmpty,
+  },
+  {
+    name: 'DH_GATEWAY_TLS_KEY',
+    commands: ['gateway'],
+    doc: 'the TLS certificate’s key (PEM file)',
+    check: nonEmpty,
+  },
+  {
     name: 'DH_WEB_BACKEND_URL',
     commands: ['gateway'],
     doc: 'where fleet events are POSTed',

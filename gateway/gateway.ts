@@ -1,15 +1,16 @@
 /**
  * A gateway: its fleet view, authenticator and app over a database and Redis, the outbox sink
  * (alarm history, tunnel states, the web-backend queues), web-backend delivery and the live event
- * feed; and serving it over HTTP (@hono/node-server) with the `/v1/events` WebSocket.
+ * feed; and serving it over HTTP or HTTPS (@hono/node-server) with the `/v1/events` WebSocket.
  * `createGateway` for in-process use (tests call `app.request`), `serveGateway` to listen.
  */
-import { type ServerType, serve } from '@hono/node-server';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
+import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import { type Logger, silentLogger } from '../actors/mod.ts';
 import type { Bus } from '../bus/mod.ts';
 import { ADMIN_USER, BrokerIdentities, DynsecClient } from '../edge/broker/mod.ts';
 import { createApp } from './app.ts';
-import { Authenticator, type AuthenticatorOptions } from './auth.ts';
+import { Authenticator } from './auth.ts';
 import { BrokerReconciler } from './broker-reconciler.ts';
 import { ensureAlarmPartitions } from './db/alarm-partitions.ts';
 import type { Database, Db } from './db/database.ts';
@@ -20,6 +21,7 @@ import { EventFeed } from './live-events.ts';
 import { recordAlarms } from './outbox/records.ts';
 import { OutboxSink } from './outbox/sink.ts';
 import { type WebBackendOptions, WebBackendOutbox } from './outbox/web-backend.ts';
+import { type GatewayTls, readTlsFiles, tlsFront } from './tls-listener.ts';
 import {
   DEFAULT_TUNNEL_SETTINGS,
   recordTunnels,
@@ -48,8 +50,6 @@ export interface GatewayOptions {
    * the broker's identities are managed elsewhere).
    */
   readonly broker?: BrokerAdminOptions;
-  /** Trusted proxies (X-Forwarded-For) and the failed-login limit per address. */
-  readonly authentication?: Omit<AuthenticatorOptions, 'logger'>;
 }
 
 export interface BrokerAdminOptions {
@@ -85,7 +85,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const db = options.database.db;
   const name = options.name ?? `gateway-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const partitions = await keepAlarmPartitions(db, log);
-  const auth = new Authenticator(db, { ...options.authentication, logger: log });
+  const auth = new Authenticator(db);
   const view = await new FleetView({
     db,
     bus,
@@ -200,21 +200,46 @@ function startBrokerAdmin(options: BrokerAdminOptions | undefined, { db, log }: 
 }
 
 export interface ServedGateway extends AsyncDisposable {
+  /** `http://host:port`, or `https://…` when serving TLS. */
   readonly url: string;
+  /** Reads the certificate and key files again (no-op without TLS): new connections use them. */
+  reloadTls(): Promise<void>;
   close(): Promise<void>;
 }
 
+export interface ServeOptions {
+  /** 0: a free one. */
+  readonly port?: number;
+  /** Default 127.0.0.1. */
+  readonly hostname?: string;
+  /**
+   * Serve HTTPS with this certificate and key (files): WebSockets become wss, and a plain-HTTP
+   * request to the port is answered `400 HTTPS_REQUIRED` without reaching the app.
+   */
+  readonly tls?: GatewayTls;
+}
+
 /** Listens on `port` (0: a free one) until closed; `/v1/events` upgrades to a WebSocket. */
-export async function serveGateway(
-  gateway: Gateway,
-  options: { port?: number; hostname?: string } = {},
-): Promise<ServedGateway> {
+export async function serveGateway(gateway: Gateway, options: ServeOptions = {}): Promise<ServedGateway> {
   const hostname = options.hostname ?? '127.0.0.1';
-  const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
-    const s = serve({ fetch: gateway.app.fetch, port: options.port ?? 0, hostname }, (info) =>
-      resolve({ server: s, port: info.port }),
-    );
-    s.once('error', reject); // e.g. the port is taken
+  const { tls } = options;
+  const server: ServerType =
+    tls === undefined
+      ? createAdaptorServer({ fetch: gateway.app.fetch })
+      : createAdaptorServer({
+          fetch: gateway.app.fetch,
+          createServer: createHttpsServer,
+          serverOptions: { ...(await readTlsFiles(tls)), minVersion: 'TLSv1.2' },
+        });
+  const https = server instanceof HttpsServer ? server : undefined;
+  const listener = https === undefined ? server : tlsFront(https, gateway.log);
+  const port = await new Promise<number>((resolve, reject) => {
+    listener.once('error', reject); // e.g. the port is taken
+    listener.listen(options.port ?? 0, hostname, () => {
+      listener.off('error', reject);
+      const address = listener.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : 0);
+    });
   });
   const events = eventsSocket({ auth: gateway.auth, feed: gateway.feed, log: gateway.log });
   const terminals = terminalSocket(gateway.terminalDeps);
@@ -239,7 +264,15 @@ export async function serveGateway(
       events.close();
       terminals.close();
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      server.close(() => resolve());
+      if (listener !== server) server.close();
+      listener.close(() => resolve());
     });
-  return { url: `http://${hostname}:${port}`, close, [Symbol.asyncDispose]: close };
+  const reloadTls = async () => {
+    if (tls === undefined || https === undefined) return;
+    https.setSecureContext({ ...(await readTlsFiles(tls)), minVersion: 'TLSv1.2' });
+    gateway.log.info({ certFile: tls.certFile }, 'TLS certificate reloaded');
+  };
+  const scheme = tls === undefined ? 'http' : 'https';
+  const host = hostname.includes(':') ? `[${hostname}]` : hostname;
+  return { url: `${scheme}://${host}:${port}`, reloadTls, close, [Symbol.asyncDispose]: close };
 }

@@ -15,6 +15,7 @@ import { type CommandExecutor, CommandRunner } from './commands.ts';
 import { ConfigPoller, type EdgeConfig } from './config.ts';
 import { Forwarder } from './forwarder.ts';
 import { HealthProbe } from './health.ts';
+import type { AgentTls } from './http-client.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { Readings } from './readings.ts';
 import { brokerName, type DownlinkState, parseBroker, type UplinkOptions } from './uplink.ts';
@@ -29,6 +30,13 @@ export interface EdgeAgentOptions {
   readonly brokerUrl?: string;
   /** Base URL of the configuration service; no polling without it. */
   readonly configUrl?: string;
+  /** TLS of an `mqtts://` broker: the fleet CA, and the edge's certificate for the mTLS listener. */
+  readonly brokerTls?: UplinkOptions['brokerTls'];
+  /**
+   * What the configuration service's certificate must chain to (the fleet CA, PEM), and the
+   * edge's client certificate if it presents one; none: the system's CAs. `http:` only to loopback.
+   */
+  readonly configTls?: AgentTls;
   readonly pollMs?: number;
   /**
    * Ask the configuration service to hold each poll this long until something changes

@@ -2,9 +2,11 @@
  * The agent's configuration: polled from the configuration service
  * (`GET /v1/config/edge/{edgeId}`, the gateway's `gateway/routes/config.ts`) with its own
  * credentials and If-None-Match, long-polled (`?wait=`) once it has a version, so a change
- * reaches the edge at once.
+ * reaches the edge at once. Over HTTPS, the service's certificate checked against the CA the edge
+ * trusts (http-client.ts).
  */
 import { AgentError } from './errors.ts';
+import { AgentHttpClient, type AgentTls } from './http-client.ts';
 import type { BrokerConfig } from './uplink.ts';
 
 /** What `GET /v1/config/edge/{edgeId}` returns (the gateway, `gateway/routes/config.ts`). */
@@ -23,15 +25,20 @@ export interface ConfigPollerOptions {
   readonly longPollSeconds: number;
   /** Aborts a poll in flight when the agent stops. */
   readonly signal: AbortSignal;
+  /** The CA the service's certificate must chain to (the fleet CA); none: the system's CAs. */
+  readonly configTls?: AgentTls;
 }
 
 export class ConfigPoller {
   readonly #o: ConfigPollerOptions;
   #etag: string | undefined;
   #config: EdgeConfig | undefined;
+  readonly #http: AgentHttpClient;
 
   constructor(options: ConfigPollerOptions) {
     this.#o = options;
+    this.#http = new AgentHttpClient(options.configTls);
+    options.signal.addEventListener('abort', () => this.#http.close(), { once: true });
   }
 
   /** The last configuration received (undefined before the first). */
@@ -48,16 +55,30 @@ export class ConfigPoller {
       authorization: `Basic ${Buffer.from(`${edgeId}:${password}`).toString('base64')}`,
     };
     if (this.#etag) headers['if-none-match'] = this.#etag;
-    const response = await fetch(url, {
+    const response = await this.#http.request(url, {
+      what: 'configuration',
       headers,
       signal: AbortSignal.any([this.#o.signal, AbortSignal.timeout((wait + 10) * 1000)]),
     });
     if (response.status === 304) return undefined;
-    if (!response.ok)
-      throw new AgentError('CONFIG_UNAVAILABLE', `configuration: HTTP ${response.status} from ${url}`);
-    const config = (await response.json()) as EdgeConfig;
-    this.#etag = response.headers.get('etag') ?? undefined;
+    if (response.status < 200 || response.status > 299)
+      throw new AgentError(
+        'CONFIG_UNAVAILABLE',
+        `configuration: HTTP ${response.status} from ${url}${reasonOf(response.body)}`,
+      );
+    const config = JSON.parse(response.body) as EdgeConfig;
+    this.#etag = response.header('etag');
     this.#config = config;
     return config;
+  }
+}
+
+/** The service's `{"error":{code,message}}`, as `: CODE message` (nothing when there is none). */
+function reasonOf(body: string): string {
+  try {
+    const { error } = JSON.parse(body) as { error?: { code?: unknown; message?: unknown } };
+    return error === undefined ? '' : `: ${String(error.code)} ${String(error.message)}`.slice(0, 300);
+  } catch {
+    return '';
   }
 }

@@ -19,7 +19,11 @@ export type AgentErrorCode =
   /** A command without an id or a type (terminal: it is ignored). */
   | 'UNREADABLE_COMMAND'
   /** The broker refused the downlink subscription (retryable: the agent tries again, with backoff). */
-  | 'DOWNLINK_REFUSED';
+  | 'DOWNLINK_REFUSED'
+  /** A server whose TLS certificate does not chain to the CA the edge trusts (terminal until certificates change). */
+  | 'TLS_UNTRUSTED'
+  /** A plain-HTTP URL off the box: the edge's credentials would travel in clear (terminal). */
+  | 'INSECURE_URL';
 
 const RETRYABLE: ReadonlySet<AgentErrorCode> = new Set(['CONFIG_UNAVAILABLE', 'DOWNLINK_REFUSED']);
 

@@ -19,6 +19,8 @@ import {
 export interface ForwarderOptions {
   readonly edgeId: string;
   readonly password: string;
+  /** TLS of an `mqtts://` broker. */
+  readonly brokerTls?: UplinkOptions['brokerTls'];
   readonly dataDir: string;
   readonly maxQueueBytes?: number;
   readonly downlinkRetry?: UplinkOptions['downlinkRetry'];

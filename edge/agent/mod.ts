@@ -11,6 +11,7 @@ export type { QueuedMessage } from './disk-queue.ts';
 export { DiskQueue } from './disk-queue.ts';
 export type { AgentErrorCode } from './errors.ts';
 export { AgentError } from './errors.ts';
+export type { AgentTls } from './http-client.ts';
 export type { LocalInput } from './local-input.ts';
 export { startLocalInput } from './local-input.ts';
 export type { TunnelExecutorOptions } from './tunnels.ts';

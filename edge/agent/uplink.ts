@@ -46,9 +46,22 @@ export interface Uplink {
   close(): Promise<void>;
 }
 
+/**
+ * TLS towards an `mqtts://` broker (PEM): the CA its certificate must chain to (the fleet CA; none:
+ * the system's CAs) and the edge's client certificate and key for the mTLS listener, where the
+ * certificate's CN, not the user name, is who the edge is.
+ */
+export interface MqttTls {
+  readonly ca?: string | Buffer;
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
+}
+
 export interface UplinkOptions {
   readonly edgeId: string;
   readonly password: string;
+  /** TLS of an `mqtts://` broker (ignored for `mqtt://`). */
+  readonly brokerTls?: MqttTls;
   /** A command arrived (its JSON). */
   readonly onCommand: (payload: Buffer) => void;
   /** (Re)connected: time to send what waits. */
@@ -74,6 +87,7 @@ async function openMqtt(broker: BrokerConfig & { transport: 'mqtt' }, o: UplinkO
     clean: true,
     reconnectPeriod: 1000,
     queueQoSZero: false,
+    ...mqttTlsOptions(broker.url, o.brokerTls),
   });
   client.on('error', (err) => o.log.warn({ err, url: broker.url }, 'broker error'));
   const downlink = subscribeDownlink(client, o);
@@ -105,6 +119,12 @@ async function openMqtt(broker: BrokerConfig & { transport: 'mqtt' }, o: UplinkO
       return client.endAsync();
     },
   };
+}
+
+/** mqtt.js's TLS options for `url`: the broker's certificate always checked, TLS 1.2 at least. */
+export function mqttTlsOptions(url: string, tls: MqttTls | undefined): mqtt.IClientOptions {
+  if (!url.startsWith('mqtts:') && !url.startsWith('wss:')) return {};
+  return { ...tls, rejectUnauthorized: true, minVersion: 'TLSv1.2' } as mqtt.IClientOptions;
 }
 
 /**
