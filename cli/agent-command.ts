@@ -30,8 +30,9 @@ export const agentHelp = `devicehub agent --config FILE   the on-device agent: l
     edgeId, password          the edge's broker identity (env DH_AGENT_EDGE_ID, DH_AGENT_PASSWORD)
     birth                     { model, firmware, registrationCode, buildingId, elevatorNo }
     dataDir                   where the queue lives, kept across restarts (env DH_AGENT_DATA_DIR)
-    brokerUrl                 mqtt://… or kafka://host:port,… until the configuration names one
-                              (env DH_AGENT_BROKER_URL)
+    brokerUrl                 mqtt://…, kafka://host:port,… or kafkas://host:port,… (SASL_SSL:
+                              SCRAM-SHA-512 with edgeId and password, TLS checked against caFile)
+                              until the configuration names one (env DH_AGENT_BROKER_URL)
     configUrl                 the configuration service, the gateway (env DH_AGENT_CONFIG_URL;
                               none: no polling); pollSeconds (60), longPollSeconds (30)
     caFile                    the CA its certificate must chain to, PEM: the fleet CA (env

@@ -30,6 +30,8 @@ export interface EdgeAgentOptions {
   readonly brokerUrl?: string;
   /** Base URL of the configuration service; no polling without it. */
   readonly configUrl?: string;
+  /** TLS of an `mqtts://` broker: the fleet CA, and the edge's certificate for the mTLS listener. */
+  readonly brokerTls?: UplinkOptions['brokerTls'];
   /**
    * What the configuration service's certificate must chain to (the fleet CA, PEM), and the
    * edge's client certificate if it presents one; none: the system's CAs. `http:` only to loopback.
