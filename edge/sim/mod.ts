@@ -6,6 +6,7 @@
 
 export type { Second } from './elevator-day.ts';
 export { birthOf, DAY_SECONDS, elevatorDay } from './elevator-day.ts';
+export type { SimMqttTls } from './mqtt-edges.ts';
 export type { SimulatorOptions } from './simulator.ts';
 export { Simulator, simulatedEdgeId, simulatedPassword } from './simulator.ts';
 export type { LegacyMessage, Workload } from './workloads.ts';

@@ -1,6 +1,8 @@
 /**
  * Simulated edges over MQTT: each has its own connection and credentials, and publishes on its
- * own topics (compact: `dh/v1/<id>/up/<kind>`; legacy JSON: `dh/v1/<id>/legacy`).
+ * own topics (compact: `dh/v1/<id>/up/<kind>`; legacy JSON: `dh/v1/<id>/legacy`). Over TLS
+ * (`mqtts://`) each checks the broker's certificate against the fleet CA and logs in with its
+ * password, or with its own certificate on the broker's mTLS listener.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { encodeCompact, legacyQos, legacyUplinkTopic, UPLINK_QOS, uplinkTopic } from '../protocol/mod.ts';
@@ -11,12 +13,25 @@ export interface ConnectionCount {
   connected: number;
 }
 
+/** TLS of the simulated edges (PEM). */
+export interface SimMqttTls {
+  /** The CA the broker's certificate must chain to (the fleet CA). */
+  readonly ca: string | Buffer;
+  /** Edge `id`'s certificate and key, for the mTLS listener (none: passwords over TLS). */
+  readonly certificate?: (edgeId: string) => { readonly cert: string; readonly key: string };
+}
+
 /** Edge `id`'s own connection to `url`; `stats.connected` follows it up and down. */
 export function connectEdge(
   id: string,
-  o: { url: string; password: string; stats: ConnectionCount },
+  o: { url: string; password: string; stats: ConnectionCount; tls?: SimMqttTls },
 ): MqttClient {
+  const tls =
+    o.tls === undefined
+      ? {}
+      : { ca: o.tls.ca, ...o.tls.certificate?.(id), rejectUnauthorized: true, minVersion: 'TLSv1.2' };
   const client = mqtt.connect(o.url, {
+    ...(tls as mqtt.IClientOptions),
     username: id,
     password: o.password,
     clientId: id,

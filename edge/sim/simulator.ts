@@ -15,7 +15,7 @@
  */
 import type { EdgeTransport } from '../protocol/mod.ts';
 import { KafkaProducers } from './kafka-producers.ts';
-import { connectEdge, publish } from './mqtt-edges.ts';
+import { connectEdge, publish, type SimMqttTls } from './mqtt-edges.ts';
 import { pace } from './pacing.ts';
 import { advance, createSimEdge, type Outgoing, type SimEdge } from './sim-edge.ts';
 import type { Workload } from './workloads.ts';
@@ -36,6 +36,8 @@ export interface SimulatorOptions {
   readonly edgeId?: (i: number) => string;
   /** MQTT password of an edge (the broker must know it; default `sim-<id>`). */
   readonly password?: (edgeId: string) => string;
+  /** TLS of an `mqtts://` broker: the fleet CA, and each edge's certificate for the mTLS listener. */
+  readonly mqttTls?: SimMqttTls;
   /** Simulated seconds per real second (default 1). */
   readonly speed?: number;
   /** MQTT connections opened per second at start (default 500), so the broker is not stormed. */
@@ -134,7 +136,7 @@ export class Simulator implements AsyncDisposable {
     const password = (this.#o.password ?? simulatedPassword)(id);
     const client =
       this.#transport === 'mqtt'
-        ? connectEdge(id, { url: this.#o.url!, password, stats: this.stats })
+        ? connectEdge(id, { url: this.#o.url!, password, stats: this.stats, tls: this.#o.mqttTls })
         : undefined;
     const edge = createSimEdge(i, { ...o, id, client });
     this.#edges.push(edge);
