@@ -10,6 +10,28 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Logger, pino } from 'pino';
 
+/**
+ * Fields that may hold a secret, at the top of a line or one level down (`headers.authorization`
+ * two): pino writes "[redacted]" instead. Library code logs ids, never secrets; this is the net
+ * under it (a request's headers, an options object logged whole).
+ */
+export const REDACTED_FIELDS = [
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'headers.cookie',
+  '*.headers.cookie',
+  'password',
+  '*.password',
+  'secret',
+  '*.secret',
+  'token',
+  '*.token',
+  'privateKey',
+  '*.privateKey',
+];
+
 export interface ProcessLoggerOptions {
   /** Append to this file (its folder is created) instead of writing to stdout. */
   readonly file?: string;
@@ -24,6 +46,7 @@ export function processLogger(
     {
       level: process.env.DH_LOG_LEVEL ?? 'info',
       base: { service, host: hostname(), pid: process.pid, ...bindings },
+      redact: { paths: REDACTED_FIELDS, censor: '[redacted]' },
     },
     // Synchronous: a line is on disk before the next statement, so a crash or process.exit()
     // loses none (these logs are a few lines a second at most).
