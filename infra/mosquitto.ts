@@ -117,7 +117,8 @@ export interface MosquittoServer extends ServerProcess, AsyncDisposable {
   readonly tls: MosquittoTlsListeners | undefined;
 }
 
-function binary(name: string): string {
+/** The `mosquitto` binary (or another of its package's, e.g. `mosquitto_ctrl`). */
+export function mosquittoBinary(name = 'mosquitto'): string {
   for (const candidate of [name, `/usr/sbin/${name}`, `/usr/bin/${name}`]) {
     if (spawnSync(candidate, ['-h'], { encoding: 'utf8' }).error === undefined) return candidate;
   }
@@ -126,7 +127,8 @@ function binary(name: string): string {
   );
 }
 
-function dynsecPlugin(): string {
+/** Where the dynamic-security plugin is installed. */
+export function dynsecPlugin(): string {
   const found = DYNSEC_PLUGIN_PATHS.find((p) => existsSync(p));
   if (found === undefined)
     throw new Error(
@@ -136,7 +138,7 @@ function dynsecPlugin(): string {
 }
 
 export async function startMosquitto(options: MosquittoOptions): Promise<MosquittoServer> {
-  const mosquitto = binary('mosquitto');
+  const mosquitto = mosquittoBinary();
   const plugin = dynsecPlugin();
   const port = options.port ?? (await freePort());
   const tls =
