@@ -36,7 +36,10 @@ export const agentHelp = `devicehub agent --config FILE   the on-device agent: l
     configUrl                 the configuration service, the gateway (env DH_AGENT_CONFIG_URL;
                               none: no polling); pollSeconds (60), longPollSeconds (30)
     caFile                    the CA its certificate must chain to, PEM: the fleet CA (env
-                              DH_AGENT_CA_FILE; none: the system's CAs); http:// only to loopback
+                              DH_AGENT_CA_FILE; none: the system's CAs); http:// only to loopback;
+                              also what an mqtts:// broker's certificate must chain to
+    certFile, keyFile         the edge's client certificate and key, PEM (env DH_AGENT_CERT_FILE,
+                              DH_AGENT_KEY_FILE): its identity on the broker's mTLS listener
     maxQueueBytes             the queue's bound on disk
     localPort                 loopback port of the local input (env DH_AGENT_LOCAL_PORT; 0: none)
     tunnels                   { frpc, token, serverAddr, services: { ssh: "127.0.0.1:22", … }, dir }
@@ -50,6 +53,8 @@ export interface AgentSetup {
   readonly agent: Omit<EdgeAgentOptions, 'executors' | 'logger'>;
   /** The CA file the configuration service's certificate must chain to (read at start). */
   readonly caFile?: string;
+  /** The edge's client certificate and key files for the broker's mTLS listener (read at start). */
+  readonly client?: { readonly certFile: string; readonly keyFile: string };
   readonly localPort: number;
   readonly tunnels?: {
     readonly frpc: string;
@@ -74,11 +79,19 @@ export function agentSetup(
     read.int(read.json, 'localPort', { min: 0, max: 65535, variable: 'DH_AGENT_LOCAL_PORT' }) ?? 0;
   const tunnels = tunnelSetup(read, agent.dataDir);
   const caFile = read.text(read.json, 'caFile', 'DH_AGENT_CA_FILE');
+  const certFile = read.text(read.json, 'certFile', 'DH_AGENT_CERT_FILE');
+  const keyFile = read.text(read.json, 'keyFile', 'DH_AGENT_KEY_FILE');
+  if ((certFile === undefined) !== (keyFile === undefined))
+    read.fail(
+      certFile === undefined ? 'certFile' : 'keyFile',
+      'is required with the other (certFile, keyFile)',
+    );
   return {
     agent,
     localPort,
     ...(tunnels === undefined ? {} : { tunnels }),
     ...(caFile === undefined ? {} : { caFile }),
+    ...(certFile === undefined || keyFile === undefined ? {} : { client: { certFile, keyFile } }),
   };
 }
 
@@ -207,9 +220,17 @@ export async function agentCommand(argv: string[]): Promise<void> {
     ? new TunnelExecutor({ edgeId: setup.agent.edgeId, ...setup.tunnels, logger: log })
     : undefined;
   const configTls = setup.caFile === undefined ? undefined : { ca: readFileSync(setup.caFile) };
+  // An mqtts:// (or kafkas://) broker: the same CA, and the edge's certificate on the mTLS listener.
+  const brokerTls = {
+    ...configTls,
+    ...(setup.client === undefined
+      ? {}
+      : { cert: readFileSync(setup.client.certFile), key: readFileSync(setup.client.keyFile) }),
+  };
   const agent = new EdgeAgent({
     ...setup.agent,
     ...(configTls === undefined ? {} : { configTls }),
+    brokerTls,
     executors: executor?.executors,
     logger: log,
   });

@@ -34,6 +34,18 @@ export const AGENT_SETTINGS: readonly Setting[] = [
     doc: 'the CA (PEM file; the fleet CA) the configuration service’s certificate must chain to',
     check: nonEmpty,
   },
+  {
+    name: 'DH_AGENT_CERT_FILE',
+    commands: ['agent'],
+    doc: 'the edge’s client certificate (PEM file) for the broker’s mTLS listener (with DH_AGENT_KEY_FILE)',
+    check: nonEmpty,
+  },
+  {
+    name: 'DH_AGENT_KEY_FILE',
+    commands: ['agent'],
+    doc: 'the key of DH_AGENT_CERT_FILE (PEM)',
+    check: nonEmpty,
+  },
   { name: 'DH_AGENT_DATA_DIR', commands: ['agent'], doc: 'where the agent keeps its queue', check: nonEmpty },
   {
     name: 'DH_AGENT_LOCAL_PORT',

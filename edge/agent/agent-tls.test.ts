@@ -5,13 +5,16 @@
  * logs in with its own certificate.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type MosquittoServer, startMosquitto, waitFor } from '../../infra/mod.ts';
+import { type MosquittoServer, spawnDevicehub, startMosquitto, waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { type CertificateFiles, startTestPki, type TestPki } from '../../infra/tls.ts';
 import { LINK_USER } from '../broker/mod.ts';
 import { MqttLink } from '../link/mod.ts';
-import { agentE5, reading, users } from './testdata/agent-hub.ts';
+import { agentE5, birth, reading, users } from './testdata/agent-hub.ts';
 import { mqttTlsOptions } from './uplink.ts';
 
 const t = useRedis();
@@ -84,5 +87,35 @@ describe('the agent over TLS', { timeout: 60_000 }, () => {
     assert.equal(options.rejectUnauthorized, true);
     assert.equal(options.minVersion, 'TLSv1.2');
     assert.equal(options.ca, 'x');
+  });
+
+  it('runs as `devicehub agent` with caFile, certFile and keyFile: online in the hub over mTLS', async () => {
+    const keyspace = t.keyspace();
+    await using _h = await hub(keyspace);
+    const cert = await pki.issueEdge('E-5');
+    const dir = mkdtempSync(join(tmpdir(), 'dh-agent-tls-'));
+    const config = join(dir, 'agent.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        edgeId: 'E-5',
+        password: 'not-checked-on-the-mtls-listener',
+        birth,
+        dataDir: join(dir, 'data'),
+        brokerUrl: broker.tls!.mtlsUrl,
+        caFile: pki.caFile,
+        certFile: cert.certFile,
+        keyFile: cert.keyFile,
+      }),
+    );
+    await using agent = spawnDevicehub(['agent', '--config', config], { env: { DH_LOG_LEVEL: 'warn' } });
+    await agent.ready;
+    await waitFor(
+      async () => {
+        const s = await t.edgeState(keyspace, 'E-5');
+        return s?.online === true && s.shadow.birth !== undefined;
+      },
+      { timeoutMs: 20_000, message: 'E-5 online in the hub over mTLS' },
+    );
   });
 });
