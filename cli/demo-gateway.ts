@@ -11,6 +11,7 @@ import type { Logger } from '../actors/mod.ts';
 import type { Bus } from '../bus/mod.ts';
 import { simulatedEdgeId, simulatedPassword } from '../edge/mod.ts';
 import {
+  Authenticator,
   type BrokerAdminOptions,
   createApiKey,
   createGateway,
@@ -38,7 +39,12 @@ export async function startDemoGateway(o: {
     ...(o.remote ? [{ id: REMOTE_EDGE, secret: randomBytes(16).toString('hex'), groupId: 'demo' }] : []),
   ]);
   const keyFile = resolve('.devicehub/admin-key');
-  if (!existsSync(keyFile)) {
+  // A new one when none is kept or the one kept no longer works (keys end: 90 days by default).
+  const kept = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : undefined;
+  if (
+    kept === undefined ||
+    (await new Authenticator(database.db).principal(`Bearer ${kept}`)) === undefined
+  ) {
     const { key } = await createApiKey(database.db, { name: 'demo-admin', scope: 'admin' });
     writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
   }

@@ -23,7 +23,7 @@ import { stopOnSignals } from './shutdown.ts';
 const GATEWAY_STOP_MS = 10_000;
 
 export const gatewayHelp = `devicehub gateway [options]              the HTTP API (/v1/docs lists it)
-devicehub gateway create-key --name N --scope service|operator|admin
+devicehub gateway create-key --name N --scope service|operator|admin [--expires-in-days D]
 
   --redis URL          Redis URL (env REDIS_URL; required)      --prefix P (env DH_PREFIX; default dh)
   --port N             (env PORT; default 8080)   --host H (env HOST; default 127.0.0.1)
@@ -32,6 +32,9 @@ devicehub gateway create-key --name N --scope service|operator|admin
   --tls-key FILE       its private key, PEM (env DH_GATEWAY_TLS_KEY)
   --database-url URL   PostgreSQL (env DATABASE_URL); without it, embedded PGlite in --data-dir
   --data-dir DIR       (env DH_DATA_DIR; default ./.devicehub/pglite)
+  --trusted-proxies LIST   proxies whose X-Forwarded-For names the client (failed-login limits
+                           count per client): addresses or CIDR ranges, comma-separated
+                           (env DH_TRUSTED_PROXIES; none: the peer is the client)
   --web-backend-url URL    where fleet events are POSTed (env DH_WEB_BACKEND_URL; none: not queued)
   --web-backend-token T    sent as Bearer to the web backend (env DH_WEB_BACKEND_TOKEN)
   --web-backend-partitions N  delivery queues, fixed per cluster (env DH_WEB_BACKEND_PARTITIONS; 16)
@@ -109,6 +112,8 @@ function parseGatewayArgs(argv: string[]) {
       'tls-key': { type: 'string' },
       'database-url': { type: 'string' },
       'data-dir': { type: 'string' },
+      'trusted-proxies': { type: 'string' },
+      'expires-in-days': { type: 'string' },
       name: { type: 'string' },
       scope: { type: 'string' },
       'web-backend-url': { type: 'string' },
@@ -132,11 +137,25 @@ function parseGatewayArgs(argv: string[]) {
 }
 
 /** `devicehub gateway create-key`: prints the new key once, as JSON. */
-async function createKey(database: Database, values: { name?: string; scope?: string }): Promise<void> {
+async function createKey(
+  database: Database,
+  values: { name?: string; scope?: string; 'expires-in-days'?: string },
+): Promise<void> {
   const scope = values.scope as ApiScope;
   if (!values.name || !API_SCOPES.includes(scope))
     throw new RangeError(`create-key needs --name and --scope ${API_SCOPES.join('|')}\n\n${gatewayHelp}`);
-  const { id, key } = await createApiKey(database.db, { name: values.name, scope });
-  process.stdout.write(`${JSON.stringify({ id, scope, key })}\n`);
+  const days = values['expires-in-days'];
+  const expiresInDays = days === undefined ? undefined : Number(days);
+  if (
+    expiresInDays !== undefined &&
+    !(Number.isInteger(expiresInDays) && expiresInDays >= 1 && expiresInDays <= 365)
+  )
+    throw new RangeError(`--expires-in-days: a whole number of days, 1 to 365, got "${days}"`);
+  const { id, key, expiresAt } = await createApiKey(database.db, {
+    name: values.name,
+    scope,
+    ...(expiresInDays === undefined ? {} : { expiresInDays }),
+  });
+  process.stdout.write(`${JSON.stringify({ id, scope, key, expiresAt })}\n`);
   await database.close();
 }

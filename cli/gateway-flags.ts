@@ -14,7 +14,9 @@ const str = (values: Flags, flag: string, env: string) =>
   (values[flag] as string | undefined) ?? process.env[env];
 
 /** The options built from the gateway's flags; throws RangeError naming a flag that is wrong. */
-export function gatewayFlagOptions(values: Flags): Pick<GatewayOptions, 'broker' | 'tunnels' | 'webBackend'> {
+export function gatewayFlagOptions(
+  values: Flags,
+): Pick<GatewayOptions, 'broker' | 'tunnels' | 'webBackend' | 'authentication'> {
   const tunnelFlags = checkTunnelFlags(values);
   const broker = brokerOptions(values);
   const tunnels = tunnelOptions(values, tunnelFlags);
@@ -23,7 +25,19 @@ export function gatewayFlagOptions(values: Flags): Pick<GatewayOptions, 'broker'
     ...(broker === undefined ? {} : { broker }),
     tunnels,
     ...(webBackend === undefined ? {} : { webBackend }),
+    ...authenticationOptions(values),
   };
+}
+
+/** Whose X-Forwarded-For the gateway believes (none: the peer is the client). */
+function authenticationOptions(values: Flags): Pick<GatewayOptions, 'authentication'> {
+  const list = str(values, 'trusted-proxies', 'DH_TRUSTED_PROXIES');
+  if (list === undefined) return {};
+  const trustedProxies = list
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  return { authentication: { trustedProxies } };
 }
 
 function checkTunnelFlags(values: Flags) {

@@ -1,5 +1,6 @@
 /** The settings of `devicehub gateway`: HTTP, its database, the web backend, tunnels and the broker's identities. */
 
+import { TrustedProxies } from '../gateway/login-limiter.ts';
 import { hostPorts, nonEmpty, ranged, type Setting, url } from './setting-checks.ts';
 
 export const GATEWAY_SETTINGS: readonly Setting[] = [
@@ -12,6 +13,19 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
     check: url('postgres:', 'postgresql:'),
   },
   { name: 'DH_DATA_DIR', commands: ['gateway'], doc: 'embedded PGlite folder', check: nonEmpty },
+  {
+    name: 'DH_TRUSTED_PROXIES',
+    commands: ['gateway'],
+    doc: 'proxies whose X-Forwarded-For names the client: addresses or CIDR ranges, comma-separated',
+    check: (v) => {
+      try {
+        new TrustedProxies(v.split(',').map((p) => p.trim()));
+        return undefined;
+      } catch (err) {
+        return (err as Error).message;
+      }
+    },
+  },
   {
     name: 'DH_GATEWAY_TLS_CERT',
     commands: ['gateway'],
