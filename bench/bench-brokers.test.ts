@@ -47,6 +47,19 @@ const cases: Case[] = [
     }),
   ),
   {
+    name: 'ingest over MQTT with mutual TLS, every edge connecting at once',
+    run: () =>
+      ingestScenario({ edges: 40, nodes: 1, seconds: 3, transport: 'mqtt', workload: 'legacy', tls: true }),
+    fields: ['tls', 'connectMs', 'certificatesMs', 'msgs', 'cpuMicrosPerMsg', 'brokerCpuMicrosPerMsg'],
+    check: (r) => {
+      assert.equal(r.tls, true);
+      assert.ok(Number(r.connectMs) > 0, `every edge connected over mTLS (${r.connectMs} ms)`);
+      assert.ok(Number(r.sent) > 40 * 3, `the simulated edges sent ${r.sent}`);
+      noLoss(r);
+      assert.equal(r.deadLettered, 0);
+    },
+  },
+  {
     name: 'gateway',
     // 4 rounds of 25 tunnels, each to another edge: 100 edges.
     run: () => gatewayScenario(tiny({ edges: 100, seconds: 1 })),

@@ -58,7 +58,9 @@ options:
   --out DIR     where results go (default bench/results)
   --transport mqtt|kafka      ingest: the edges' transport (default mqtt)
   --workload legacy|compact   ingest: what the edges send (default legacy)
-  --links N                   ingest: hub link processes (default 1)`;
+  --links N                   ingest: hub link processes (default 1)
+  --tls                       ingest (MQTT): edges and links over mutual TLS, a certificate each,
+                              every edge connecting at once (results: ingest-mqtt-<workload>-tls)`;
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -72,6 +74,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
       transport: { type: 'string', default: 'mqtt' },
       workload: { type: 'string', default: 'legacy' },
       links: { type: 'string', default: '1' },
+      tls: { type: 'boolean', default: false },
     },
   });
   const name = positionals[0];
@@ -95,8 +98,10 @@ export async function benchCommand(argv: string[]): Promise<void> {
     throw new RangeError(`--transport must be mqtt or kafka, got ${JSON.stringify(transport)}`);
   if (workload !== 'legacy' && workload !== 'compact')
     throw new RangeError(`--workload must be legacy or compact, got ${JSON.stringify(workload)}`);
-  const options: ScenarioOptions = { ...counts, transport, workload };
-  const report = name === 'ingest' ? `ingest-${transport}-${workload}` : name!;
+  if (values.tls && (name !== 'ingest' || transport !== 'mqtt'))
+    throw new RangeError('--tls is for ingest over MQTT');
+  const options: ScenarioOptions = { ...counts, transport, workload, tls: values.tls };
+  const report = name === 'ingest' ? `ingest-${transport}-${workload}${values.tls ? '-tls' : ''}` : name!;
   console.error(
     name === 'diet'
       ? 'bench diet: one simulated day…'

@@ -5,8 +5,10 @@
  * line a second on stdout and, at the end, one with every edge's acknowledged count (for the
  * ingest benchmark, which runs the simulator as its own process).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Simulator, simulatedPassword } from '../edge/mod.ts';
+import { type SimMqttTls, Simulator, simulatedPassword } from '../edge/mod.ts';
 
 const SIMULATE_STOP_MS = 10_000;
 
@@ -16,7 +18,12 @@ export const simulateHelp = `devicehub simulate [options]
   --workload compact|legacy  DeviceHub's agent format, or today's verbose JSON (default compact)
   --url mqtt://host:port  MQTT broker (env MQTT_URL); edges E-000001…, password sim-<id>
   --brokers host:port,…   Kafka brokers (env KAFKA_BROKERS)   --producers N (default 4)
+  --mqtt-ca FILE          an mqtts:// broker: the CA its certificate must chain to (the fleet CA)
+  --mqtt-cert-dir DIR     each edge's certificate <DIR>/<id>.crt and key <DIR>/<id>.key, for the
+                          broker's mTLS listener (without: passwords over TLS)
   --edges N               simulated edges (default 1000)
+  --connect-rate N        MQTT connections opened per second at start (default 500); the JSON
+                          reports carry connectMs, when every edge was first connected
   --speed X               simulated seconds per real second (default 1)
   --seconds S             stop after S seconds (default: until Ctrl-C)
   --alarm-storm-at S      1% of the fleet raises an alarm within 10 s, S seconds in
@@ -31,6 +38,9 @@ export async function simulateCommand(argv: string[]): Promise<void> {
       brokers: { type: 'string' },
       producers: { type: 'string', default: '4' },
       edges: { type: 'string', default: '1000' },
+      'mqtt-ca': { type: 'string' },
+      'mqtt-cert-dir': { type: 'string' },
+      'connect-rate': { type: 'string', default: '500' },
       speed: { type: 'string', default: '1' },
       seconds: { type: 'string' },
       'alarm-storm-at': { type: 'string' },
@@ -54,8 +64,12 @@ export async function simulateCommand(argv: string[]): Promise<void> {
   const edges = Number(values.edges);
   if (!Number.isInteger(edges) || edges < 1)
     throw new RangeError(`--edges must be a positive integer, got ${values.edges}`);
+  const connectRate = Number(values['connect-rate']);
+  if (!Number.isInteger(connectRate) || connectRate < 1)
+    throw new RangeError(`--connect-rate must be a positive integer, got ${values['connect-rate']}`);
   const json = values['report-json'];
-  const sim = await new Simulator({
+  const mqttTls = simulatorTls(values['mqtt-ca'], values['mqtt-cert-dir']);
+  const simulator = new Simulator({
     transport,
     workload,
     url,
@@ -64,7 +78,18 @@ export async function simulateCommand(argv: string[]): Promise<void> {
     edges,
     password: simulatedPassword,
     speed: Number(values.speed),
-  }).start();
+    connectRate,
+    ...(mqttTls === undefined ? {} : { mqttTls }),
+  });
+  // When every edge was first connected, from the start (a reconnect storm's length).
+  const connectStart = Date.now();
+  let connectMs: number | undefined;
+  const connecting = setInterval(() => {
+    if (simulator.stats.connected !== edges) return;
+    connectMs = Date.now() - connectStart;
+    clearInterval(connecting);
+  }, 20);
+  const sim = await simulator.start();
   const startedAt = Date.now();
   const at = (flag: string | undefined, fn: () => void) =>
     flag !== undefined && setTimeout(fn, Number(flag) * 1000);
@@ -72,7 +97,7 @@ export async function simulateCommand(argv: string[]): Promise<void> {
   at(values['reconnect-storm-at'], () => sim.reconnectStorm());
   const progress = setInterval(() => {
     const s = sim.stats;
-    if (json) process.stdout.write(`${JSON.stringify({ t: Date.now() - startedAt, ...s })}\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ t: Date.now() - startedAt, connectMs, ...s })}\n`);
     process.stderr.write(
       `\r[simulate ${transport}/${workload}] ${((Date.now() - startedAt) / 1000).toFixed(0)} s  connected ${s.connected}/${edges}  sent ${s.sent}  in flight ${s.inFlight}  behind ${s.behindMs} ms  errors ${s.publishErrors}  storm alarms ${s.alarmsRaised}   `,
     );
@@ -84,6 +109,7 @@ export async function simulateCommand(argv: string[]): Promise<void> {
     if (stopping) process.exit(130);
     stopping = true;
     clearInterval(progress);
+    clearInterval(connecting);
     setTimeout(() => {
       process.stderr.write(`\n[simulate] stop did not finish within ${SIMULATE_STOP_MS} ms; exiting\n`);
       process.exit(1);
@@ -100,4 +126,21 @@ export async function simulateCommand(argv: string[]): Promise<void> {
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
   if (process.send !== undefined) process.once('disconnect', () => void stop());
+}
+
+/** The simulated edges' TLS: the CA file, and each edge's certificate and key from `certDir`. */
+function simulatorTls(caFile: string | undefined, certDir: string | undefined): SimMqttTls | undefined {
+  if (caFile === undefined) {
+    if (certDir !== undefined) throw new RangeError('--mqtt-cert-dir needs --mqtt-ca');
+    return undefined;
+  }
+  const ca = readFileSync(caFile, 'utf8');
+  if (certDir === undefined) return { ca };
+  return {
+    ca,
+    certificate: (id) => ({
+      cert: readFileSync(join(certDir, `${id}.crt`), 'utf8'),
+      key: readFileSync(join(certDir, `${id}.key`), 'utf8'),
+    }),
+  };
 }

@@ -29,6 +29,11 @@ export interface ScenarioOptions {
   readonly transport?: 'mqtt' | 'kafka';
   readonly workload?: 'legacy' | 'compact';
   readonly links?: number;
+  /**
+   * ingest over MQTT: edges (a certificate each) and links (their own) on the broker's mTLS
+   * listener, and every edge connecting within the first second (a reconnect storm over TLS).
+   */
+  readonly tls?: boolean;
 }
 
 export interface ScenarioResult {
