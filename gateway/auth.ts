@@ -96,9 +96,22 @@ export class Authenticator {
     return this.#proxies.clientAddress(peer, forwardedFor);
   }
 
-  /** The principal an Authorization header names, or undefined when it names none that is valid. */
-  async principal(header: string | undefined): Promise<Principal | undefined> {
+  /**
+   * The principal an Authorization header names, or undefined when it names none that is valid.
+   * With the request it came on (WebSocket upgrades), refused credentials count against its
+   * address as in `authenticate`, and a limited address gets undefined without a lookup.
+   */
+  async principal(header: string | undefined, from?: IncomingMessage): Promise<Principal | undefined> {
     if (!header) return undefined;
+    if (from !== undefined) {
+      const forwarded = from.headers['x-forwarded-for'];
+      const address = this.clientAddress(
+        from.socket.remoteAddress,
+        Array.isArray(forwarded) ? forwarded.join(', ') : forwarded,
+      );
+      const result = await this.authenticate(header, address);
+      return result.ok ? result.principal : undefined;
+    }
     const found = await this.#resolve(header);
     return found !== undefined && 'principal' in found ? found.principal : undefined;
   }

@@ -60,7 +60,7 @@ export function eventsSocket(o: { auth: Authenticator; feed: EventFeed; log: Log
     handleProtocols: (protocols) => (protocols.has(EVENTS_PROTOCOL) ? EVENTS_PROTOCOL : false),
   });
   const handle = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
-    const principal = await o.auth.principal(upgradeCredentials(req));
+    const principal = await o.auth.principal(upgradeCredentials(req), req);
     if (principal === undefined)
       return refuseUpgrade(socket, {
         status: 401,

@@ -9,10 +9,12 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
+import WebSocket from 'ws';
 import { silentLogger } from '../actors/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { createApiKey } from './api-keys.ts';
 import { openDatabase } from './db/database.ts';
+import { EVENTS_PROTOCOL } from './events-socket.ts';
 import { createGateway, serveGateway } from './gateway.ts';
 import { bucketOf, LoginLimiter, TrustedProxies } from './login-limiter.ts';
 import { basic } from './testdata/harness.ts';
@@ -210,6 +212,39 @@ describe('10,000 failed logins from one address', { timeout: 300_000 }, () => {
     assert.ok(warnings.some((w) => w.address === '127.0.0.1' && w.reason !== 'rate-limited'));
     for (const value of [...presented, ...presented.map((h) => h.split(' ')[1] ?? ''), secret, operator])
       assert.ok(!lines.some((l) => l.includes(value)), 'a secret in the log');
+  });
+
+  it('counts WebSocket upgrades with refused keys too', async () => {
+    await using database = await openDatabase();
+    await using gateway = await createGateway({
+      database,
+      bus: t.bus(t.keyspace(), t.connect()),
+      authentication: { loginLimit: { burst: 3, perSecond: 0.01 } },
+    });
+    await using served = await serveGateway(gateway);
+    const upgrade = (key: string) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(`${served.url.replace('http', 'ws')}/v1/events`, [
+          EVENTS_PROTOCOL,
+          `bearer.${key}`,
+        ]);
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('open', () => {
+          ws.close();
+          resolve(101);
+        });
+      });
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push(await upgrade(`dhk_wrong-${i}`));
+    assert.deepEqual(statuses, [401, 401, 401, 401, 401]);
+    const metrics = await (await fetch(`${served.url}/metrics`)).text();
+    assert.match(metrics, /^devicehub_auth_failures_total\{scheme="bearer",reason="unknown-key"\} 3$/m);
+    assert.match(metrics, /^devicehub_auth_rate_limited_total\{scheme="bearer"\} 2$/m);
+    const { key } = await createApiKey(database.db, { name: 'svc', scope: 'service' });
+    assert.equal(
+      (await fetch(`${served.url}/v1/edges`, { headers: { authorization: `Bearer ${key}` } })).status,
+      429,
+    );
   });
 
   it('a trusted proxy’s X-Forwarded-For picks the bucket; an untrusted one does not', async () => {

@@ -70,7 +70,7 @@ export interface TerminalUpgrade {
  */
 async function upgrade(deps: TerminalDeps, wss: WebSocketServer, request: TerminalUpgrade): Promise<void> {
   const { req, socket, head, at } = request;
-  const principal = await deps.auth.principal(upgradeCredentials(req));
+  const principal = await deps.auth.principal(upgradeCredentials(req), req);
   if (principal === undefined)
     return refuseUpgrade(socket, { status: 401, code: 'UNAUTHENTICATED', message: 'Send an API key' });
   if (!hasScope(principal, 'operator'))
