@@ -10,7 +10,7 @@ import { type Logger, silentLogger } from '../actors/mod.ts';
 import type { Bus } from '../bus/mod.ts';
 import { ADMIN_USER, BrokerIdentities, DynsecClient } from '../edge/broker/mod.ts';
 import { createApp } from './app.ts';
-import { Authenticator } from './auth.ts';
+import { Authenticator, type AuthenticatorOptions } from './auth.ts';
 import { BrokerReconciler } from './broker-reconciler.ts';
 import { ensureAlarmPartitions } from './db/alarm-partitions.ts';
 import type { Database, Db } from './db/database.ts';
@@ -50,6 +50,8 @@ export interface GatewayOptions {
    * the broker's identities are managed elsewhere).
    */
   readonly broker?: BrokerAdminOptions;
+  /** Trusted proxies (X-Forwarded-For) and the failed-login limit per address. */
+  readonly authentication?: Omit<AuthenticatorOptions, 'logger'>;
 }
 
 export interface BrokerAdminOptions {
@@ -85,7 +87,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const db = options.database.db;
   const name = options.name ?? `gateway-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const partitions = await keepAlarmPartitions(db, log);
-  const auth = new Authenticator(db);
+  const auth = new Authenticator(db, { ...options.authentication, logger: log });
   const view = await new FleetView({
     db,
     bus,
