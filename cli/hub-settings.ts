@@ -83,6 +83,19 @@ export const HUB_SETTINGS: readonly Setting[] = [
     check: hostPorts,
   },
   {
+    name: 'KAFKA_USERNAME',
+    commands: ['link'],
+    doc: 'the link’s SCRAM-SHA-512 user on a SASL_SSL Kafka (e.g. hub@devicehub; with KAFKA_PASSWORD)',
+    check: nonEmpty,
+  },
+  { name: 'KAFKA_PASSWORD', commands: ['link'], doc: 'the password of KAFKA_USERNAME', check: nonEmpty },
+  {
+    name: 'KAFKA_CA_FILE',
+    commands: ['link'],
+    doc: 'CA (PEM) the SASL_SSL Kafka brokers’ certificates must chain to (the fleet CA)',
+    check: nonEmpty,
+  },
+  {
     name: 'DH_LINK_ID',
     commands: ['link'],
     doc: 'stable link id (MQTT session, consumer name)',

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { type Bus, connectRedis, openBus } from '../bus/mod.ts';
 import { LINK_USER } from '../edge/broker/mod.ts';
+import type { KafkaClientSecurity } from '../edge/kafka-auth/mod.ts';
 import {
   DownlinkRelay,
   type DownlinkSender,
@@ -38,6 +39,9 @@ export const linkHelp = `devicehub link mqtt|kafka [options]   run a hub-side li
          --mqtt-cert FILE --mqtt-key FILE (env MQTT_CERT_FILE, MQTT_KEY_FILE; the link's client
          certificate for the broker's mTLS listener, CN = the link user; then no password)
   kafka: --brokers host:port,... (env KAFKA_BROKERS)  --group G (consumer group; default devicehub-ingest)
+         --kafka-username U (env KAFKA_USERNAME; e.g. hub@devicehub) with env KAFKA_PASSWORD (never a
+         flag: ps would show it): SASL_SSL, SCRAM-SHA-512; --kafka-ca FILE (env KAFKA_CA_FILE; the CA
+         the brokers' certificates must chain to; none: the system's). Without them: plaintext
   --check-fleet        refuse (dead-letter) edges not in the fleet set (env DH_CHECK_FLEET=1)
   --entry-time device  stamp entries with the device's time, so latency is edge → handled (benchmarks)
   --wait-replicas N    tell the broker a batch is taken only once N Redis replicas hold it (env
@@ -105,6 +109,8 @@ function parseLinkArgs(argv: string[]) {
       brokers: { type: 'string' },
       group: { type: 'string' },
       'client-id': { type: 'string' },
+      'kafka-username': { type: 'string' },
+      'kafka-ca': { type: 'string' },
       'mqtt-ca': { type: 'string' },
       'mqtt-cert': { type: 'string' },
       'mqtt-key': { type: 'string' },
@@ -197,11 +203,30 @@ async function startKafkaLink(
   const brokers = (values.brokers ?? process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
   if (brokers.length === 0)
     throw new RangeError('devicehub link kafka needs --brokers / KAFKA_BROKERS (host:port,...)');
+  const security = await kafkaSecurity(values);
   const link = await new KafkaLink({
     ...common,
     brokers,
+    ...(security === undefined ? {} : { security }),
     groupId: values.group,
     fromBeginning: process.env.DH_KAFKA_FROM_BEGINNING === '1',
   }).start();
-  return { link, sender: await kafkaDownlink({ brokers }) };
+  return { link, sender: await kafkaDownlink({ brokers, ...(security === undefined ? {} : { security }) }) };
+}
+
+/** SASL_SSL login of the Kafka link (`--kafka-username`, KAFKA_PASSWORD, `--kafka-ca`), or none. */
+async function kafkaSecurity(values: LinkFlags): Promise<KafkaClientSecurity | undefined> {
+  const username = values['kafka-username'] ?? process.env.KAFKA_USERNAME;
+  const password = process.env.KAFKA_PASSWORD;
+  const caFile = values['kafka-ca'] ?? process.env.KAFKA_CA_FILE;
+  if (username === undefined && password === undefined) {
+    if (caFile !== undefined)
+      throw new RangeError('devicehub link kafka: --kafka-ca needs --kafka-username and KAFKA_PASSWORD');
+    return undefined;
+  }
+  if (username === undefined || password === undefined)
+    throw new RangeError(
+      'devicehub link kafka: --kafka-username / KAFKA_USERNAME and KAFKA_PASSWORD go together',
+    );
+  return { username, password, ...(caFile === undefined ? {} : { ca: await readFile(caFile, 'utf8') }) };
 }

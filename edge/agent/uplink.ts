@@ -12,19 +12,34 @@ import { AgentError } from './errors.ts';
 
 export type BrokerConfig =
   | { readonly transport: 'mqtt'; readonly url: string }
-  | { readonly transport: 'kafka'; readonly brokers: readonly string[] };
+  | {
+      readonly transport: 'kafka';
+      readonly brokers: readonly string[];
+      /**
+       * `sasl_ssl`: TLS (checked against `brokerTls.ca`, else the system's CAs) and a SCRAM-SHA-512
+       * login as the edge (its id and password); absent: plaintext, for brokers still without authentication.
+       */
+      readonly security?: 'sasl_ssl';
+    };
 
-/** One line naming a broker (`mqtt://…`, `kafka://host:port,…`): what the agent reports. */
+/** One line naming a broker (`mqtt://…`, `kafka://host:port,…`, `kafkas://…`): what the agent reports. */
 export function brokerName(broker: BrokerConfig): string {
-  return broker.transport === 'mqtt' ? broker.url : `kafka://${broker.brokers.join(',')}`;
+  if (broker.transport === 'mqtt') return broker.url;
+  return `${broker.security === 'sasl_ssl' ? 'kafkas' : 'kafka'}://${broker.brokers.join(',')}`;
 }
 
-/** The broker a URL names: `mqtt://…` / `mqtts://…`, or `kafka://host:port,host:port`. */
+/**
+ * The broker a URL names: `mqtt://…` / `mqtts://…`, `kafka://host:port,host:port` (plaintext) or
+ * `kafkas://host:port,…` (SASL_SSL, SCRAM-SHA-512 as the edge).
+ */
 export function parseBroker(url: string): BrokerConfig {
-  if (url.startsWith('kafka://')) {
-    const brokers = url.slice('kafka://'.length).split(',').filter(Boolean);
+  const kafka = /^(kafkas?):\/\/(.*)$/.exec(url);
+  if (kafka !== null) {
+    const brokers = kafka[2]!.split(',').filter(Boolean);
     if (brokers.length === 0) throw new RangeError(`No Kafka brokers in ${JSON.stringify(url)}`);
-    return { transport: 'kafka', brokers };
+    return kafka[1] === 'kafkas'
+      ? { transport: 'kafka', brokers, security: 'sasl_ssl' }
+      : { transport: 'kafka', brokers };
   }
   return { transport: 'mqtt', url };
 }
@@ -60,7 +75,7 @@ export interface MqttTls {
 export interface UplinkOptions {
   readonly edgeId: string;
   readonly password: string;
-  /** TLS of an `mqtts://` broker (ignored for `mqtt://`). */
+  /** TLS of an `mqtts://` broker (ignored for `mqtt://`); its `ca` also checks a `kafkas://` broker. */
   readonly brokerTls?: MqttTls;
   /** A command arrived (its JSON). */
   readonly onCommand: (payload: Buffer) => void;
@@ -193,7 +208,17 @@ function subscribeDownlink(client: mqtt.MqttClient, o: UplinkOptions) {
 }
 
 async function openKafka(broker: BrokerConfig & { transport: 'kafka' }, o: UplinkOptions): Promise<Uplink> {
-  const kafka = new Kafka({ clientId: o.edgeId, brokers: [...broker.brokers], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: o.edgeId,
+    brokers: [...broker.brokers],
+    logLevel: logLevel.NOTHING,
+    ...(broker.security === 'sasl_ssl'
+      ? {
+          ssl: o.brokerTls?.ca === undefined ? true : { ca: [o.brokerTls.ca] },
+          sasl: { mechanism: 'scram-sha-512' as const, username: o.edgeId, password: o.password },
+        }
+      : {}),
+  });
   // One message in flight at a time and idempotent: the hub sees the edge's order, once.
   const producer = kafka.producer({ allowAutoTopicCreation: true, idempotent: true, maxInFlightRequests: 1 });
   const consumer = kafka.consumer({ groupId: `edge-${o.edgeId}` });
@@ -205,14 +230,25 @@ async function openKafka(broker: BrokerConfig & { transport: 'kafka' }, o: Uplin
   producer.on(producer.events.DISCONNECT, () => {
     connected = false;
   });
-  await producer.connect();
-  await consumer.connect();
-  await consumer.subscribe({ topic: KAFKA_TOPICS.downlink });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      if (message.key?.toString() === o.edgeId && message.value) o.onCommand(message.value);
-    },
-  });
+  try {
+    await producer.connect();
+    await consumer.connect();
+    await consumer.subscribe({ topic: KAFKA_TOPICS.downlink });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        if (message.key?.toString() === o.edgeId && message.value) o.onCommand(message.value);
+      },
+    });
+  } catch (err) {
+    // A refused login says why (kafkajs's message names the mechanism and reason, never the password).
+    const refused = (err as { name?: string }).name === 'KafkaJSSASLAuthenticationError';
+    o.log.warn(
+      { err, broker: brokerName(broker), reason: refused ? 'authentication failed' : 'unavailable' },
+      refused ? 'Kafka refused the edge’s login' : 'Kafka not reachable',
+    );
+    await Promise.all([producer.disconnect(), consumer.disconnect()]).catch(() => {});
+    throw err;
+  }
   return {
     broker,
     get connected() {

@@ -11,6 +11,7 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import mqtt from 'mqtt';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
 import { type Bus, execOrThrow, openPipeline, toError } from '../../bus/mod.ts';
+import { type KafkaClientSecurity, kafkaClientSecurity } from '../kafka-auth/mod.ts';
 import { type DownlinkCommand, downlinkTopic, type EdgeTransport, KAFKA_TOPICS } from '../protocol/mod.ts';
 import { type MqttLinkTls, mqttLogin } from './mqtt-link.ts';
 
@@ -48,11 +49,14 @@ export async function mqttDownlink(o: {
 export async function kafkaDownlink(o: {
   brokers: readonly string[];
   clientId?: string;
+  /** SASL_SSL: the hub's SCRAM-SHA-512 login and the brokers' CA (none: a plaintext broker). */
+  security?: KafkaClientSecurity;
 }): Promise<DownlinkSender> {
   const producer: Producer = new Kafka({
     clientId: o.clientId ?? 'devicehub-downlink',
     brokers: [...o.brokers],
     logLevel: logLevel.NOTHING,
+    ...kafkaClientSecurity(o.security),
   }).producer({ allowAutoTopicCreation: true, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   return {

@@ -8,11 +8,14 @@
  * the batch keeps its offsets from being committed (and Kafka delivers it again).
  */
 import { type Consumer, type EachBatchPayload, Kafka, logLevel } from 'kafkajs';
+import { type KafkaClientSecurity, kafkaClientSecurity } from '../kafka-auth/mod.ts';
 import { decodeCompact, decodeLegacy, KAFKA_TOPICS } from '../protocol/mod.ts';
 import { type EdgeLink, Ingest, type IngestOptions } from './ingest.ts';
 
 export interface KafkaLinkOptions extends IngestOptions {
   readonly brokers: readonly string[];
+  /** SASL_SSL: the hub's SCRAM-SHA-512 login and the brokers' CA (none: a plaintext broker). */
+  readonly security?: KafkaClientSecurity;
   readonly groupId?: string;
   readonly clientId?: string;
   /** Create the uplink and downlink topics that do not exist yet with this many partitions (default 8; 0: don't). */
@@ -59,6 +62,7 @@ export class KafkaLink implements EdgeLink {
       clientId: this.#o.clientId ?? 'devicehub-link',
       brokers: [...this.#o.brokers],
       logLevel: logLevel.NOTHING,
+      ...kafkaClientSecurity(this.#o.security),
     });
     await ensureTopics(kafka, this.#o.ensureTopics ?? 8);
     const consumer = kafka.consumer({

@@ -4,6 +4,7 @@
  * `elevator-*` topics). Messages are gathered per producer and sent once per tick, in one batch.
  */
 import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { type KafkaClientSecurity, kafkaClientSecurity } from '../kafka-auth/mod.ts';
 import { encodeCompact, KAFKA_TOPICS } from '../protocol/mod.ts';
 import type { Acknowledge, Outgoing, SimEdge } from './sim-edge.ts';
 
@@ -19,12 +20,20 @@ export class KafkaProducers {
     this.#batches = producers.map(() => new Map());
   }
 
-  /** `count` producers, connected to `brokers`. */
-  static async start(brokers: readonly string[], count: number): Promise<KafkaProducers> {
+  /**
+   * `count` producers, connected to `brokers`; with `security`, over SASL_SSL as one principal
+   * (the box in front of the edges: a credential per edge group, see docs/decisions/018).
+   */
+  static async start(
+    brokers: readonly string[],
+    count: number,
+    options: { security?: KafkaClientSecurity } = {},
+  ): Promise<KafkaProducers> {
     const kafka = new Kafka({
       clientId: 'devicehub-simulator',
       brokers: [...brokers],
       logLevel: logLevel.NOTHING,
+      ...kafkaClientSecurity(options.security),
     });
     const producers: Producer[] = [];
     for (let p = 0; p < count; p++) {

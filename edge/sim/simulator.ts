@@ -13,6 +13,7 @@
  * being buried (`stats.behindMs` then grows). Storms on demand: 1% of the fleet raising an alarm
  * within 10 s, or every edge reconnecting within 30 s.
  */
+import type { KafkaClientSecurity } from '../kafka-auth/mod.ts';
 import type { EdgeTransport } from '../protocol/mod.ts';
 import { KafkaProducers } from './kafka-producers.ts';
 import { connectEdge, publish, type SimMqttTls } from './mqtt-edges.ts';
@@ -30,6 +31,8 @@ export interface SimulatorOptions {
   readonly url?: string;
   /** Kafka bootstrap brokers (transport kafka). */
   readonly brokers?: readonly string[];
+  /** SASL_SSL login of the shared Kafka producers and the brokers' CA (none: plaintext). */
+  readonly kafkaSecurity?: KafkaClientSecurity;
   /** Kafka producers the edges share (default 4). */
   readonly producers?: number;
   /** Edge id of edge i (default `E-000001`…). */
@@ -101,7 +104,9 @@ export class Simulator implements AsyncDisposable {
   async start(): Promise<this> {
     const { edges, connectRate = 500, workload = 'compact' } = this.#o;
     if (this.#transport === 'kafka') {
-      this.#kafka = await KafkaProducers.start(this.#o.brokers!, this.#o.producers ?? 4);
+      this.#kafka = await KafkaProducers.start(this.#o.brokers!, this.#o.producers ?? 4, {
+        ...(this.#o.kafkaSecurity === undefined ? {} : { security: this.#o.kafkaSecurity }),
+      });
       this.stats.connected = this.#o.edges;
     }
     const boot = `sim-${process.pid}-${Date.now().toString(36)}`;
