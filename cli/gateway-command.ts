@@ -45,6 +45,8 @@ devicehub gateway create-key --name N --scope service|operator|admin [--expires-
   --tunnel-max-ttl S       longest tunnel, seconds (env DH_TUNNEL_MAX_TTL; 14400)
   --tunnel-mux PORT:DOMAIN multiplexed tunnels: frps's HTTP CONNECT port and the domain tunnel names
                            end in; no remote port per tunnel (env DH_TUNNEL_MUX)
+  --tunnel-secret-file F   key each multiplexed tunnel's secret is derived from, the same on every
+                           gateway (env DH_TUNNEL_SECRET_FILE; none: this process's own random key)
   --tunnel-ssh-key FILE    the gateway's private key edges authorise: browser terminals (env DH_TUNNEL_SSH_KEY)
   --tunnel-ssh-user U      the user it logs in as (env DH_TUNNEL_SSH_USER; root)
   --broker-admin-url URL   mqtt://host:port of the broker whose edge identities this gateway keeps in
@@ -125,6 +127,7 @@ function parseGatewayArgs(argv: string[]) {
       'tunnel-server': { type: 'string' },
       'tunnel-max-ttl': { type: 'string' },
       'tunnel-mux': { type: 'string' },
+      'tunnel-secret-file': { type: 'string' },
       'tunnel-ssh-key': { type: 'string' },
       'tunnel-ssh-user': { type: 'string' },
       'broker-admin-url': { type: 'string' },

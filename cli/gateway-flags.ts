@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { LINK_USER } from '../edge/broker/mod.ts';
-import type { GatewayOptions } from '../gateway/mod.ts';
+import { type GatewayOptions, MIN_SECRET_KEY_BYTES } from '../gateway/mod.ts';
 import { intFlag } from './config.ts';
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -85,7 +85,9 @@ function tunnelOptions(
     publicHost: str(values, 'tunnel-host', 'DH_TUNNEL_HOST') ?? '127.0.0.1',
     maxTtlSeconds: intFlag(values, { name: 'tunnel-max-ttl', env: 'DH_TUNNEL_MAX_TTL', fallback: 4 * 3600 }),
     ...(serverAddr === undefined ? {} : { serverAddr }),
-    ...(mux === undefined ? {} : { mux: { port: Number(mux[1]), domain: mux[2]! } }),
+    ...(mux === undefined
+      ? {}
+      : { mux: { port: Number(mux[1]), domain: mux[2]!, ...tunnelSecretKey(values) } }),
     ...(sshKey === undefined
       ? {}
       : {
@@ -95,6 +97,18 @@ function tunnelOptions(
           },
         }),
   };
+}
+
+/** The key tunnel secrets are derived from (a file; the same on every gateway), if given. */
+function tunnelSecretKey(values: Flags): { secretKey?: Buffer } {
+  const file = str(values, 'tunnel-secret-file', 'DH_TUNNEL_SECRET_FILE');
+  if (file === undefined) return {};
+  const secretKey = readFileSync(file);
+  if (secretKey.length < MIN_SECRET_KEY_BYTES)
+    throw new RangeError(
+      `--tunnel-secret-file / DH_TUNNEL_SECRET_FILE: ${file} holds ${secretKey.length} bytes, at least ${MIN_SECRET_KEY_BYTES} needed (e.g. openssl rand -hex 32 > ${file})`,
+    );
+  return { secretKey };
 }
 
 function webBackendOptions(values: Flags): GatewayOptions['webBackend'] {

@@ -88,6 +88,18 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
     check: (v) => (/^\d{1,5}:[A-Za-z0-9.-]+$/.test(v) ? undefined : 'expected PORT:DOMAIN'),
   },
   {
+    name: 'DH_TUNNEL_SECRET_FILE',
+    commands: ['gateway'],
+    doc: 'key (file, ≥ 32 bytes, the same on every gateway) tunnel secrets are derived from',
+    check: nonEmpty,
+  },
+  {
+    name: 'DH_TUNNEL_SECRET',
+    commands: [],
+    doc: 'devicehub connect: the tunnel’s secret from the open response (read by that command only)',
+    check: nonEmpty,
+  },
+  {
     name: 'DH_TUNNEL_SSH_KEY',
     commands: ['gateway'],
     doc: 'private key file for the browser terminal',

@@ -35,9 +35,11 @@ export interface TunnelSettings {
   readonly serverAddr?: string;
   /**
    * Multiplexed mode: no port per tunnel; every service is reached through the tunnel server's one
-   * HTTP CONNECT port (frp tcpmux) by a name `<service>-<tunnelId>.<domain>`.
+   * HTTP CONNECT port (frp tcpmux) by a name `<service>-<tunnelId>.<domain>`, with the tunnel's
+   * secret (HMAC of `secretKey` and its id; the same key on every gateway, else each has its own and
+   * a terminal works only on the gateway that opened the tunnel).
    */
-  readonly mux?: { readonly port: number; readonly domain: string };
+  readonly mux?: { readonly port: number; readonly domain: string; readonly secretKey?: Buffer };
   /** Where the gateway itself reaches the tunnel server (default `publicHost`). */
   readonly reachHost?: string;
   /** The gateway's SSH identity on edges, for browser terminals (none: terminals are off). */

@@ -20,4 +20,4 @@ export { FleetView } from './fleet-view.ts';
 export type { BrokerAdminOptions, Gateway, GatewayOptions, ServedGateway } from './gateway.ts';
 export { createGateway, serveGateway } from './gateway.ts';
 export { registerEdges } from './register-edges.ts';
-export { connectVia } from './tunnels/mod.ts';
+export { connectVia, MIN_SECRET_KEY_BYTES, tunnelIdOfHost } from './tunnels/mod.ts';

@@ -1,8 +1,8 @@
 /**
  * frp (github.com/fatedier/frp), built from its Go module by `infra/provision.sh` into the cache
  * at the version `infra/frp/go.mod` requires: where the binaries are, and an frps on loopback for
- * tests, the demo and benchmarks (token auth, a range of remote ports, its dashboard API for
- * counting connections).
+ * tests, the demo and benchmarks (token auth, TLS only when given a certificate, a range of remote
+ * ports, its dashboard API for counting connections).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -40,6 +40,11 @@ export interface FrpsOptions {
   readonly allowPorts?: { readonly low: number; readonly high: number };
   /** Also serve tcpmux over HTTP CONNECT on one port: any number of tunnels, one public port. */
   readonly tcpmux?: boolean;
+  /**
+   * frps's certificate and key (PEM files, e.g. `startTestPki().server`): frpc must then speak TLS
+   * (`transport.tls.force`); a plain frpc is refused.
+   */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 export interface FrpsServer extends ServerProcess, AsyncDisposable {
@@ -79,6 +84,12 @@ export async function startFrps(options: FrpsOptions): Promise<FrpsServer> {
   if (options.allowPorts)
     lines.push(`allowPorts = [{ start = ${options.allowPorts.low}, end = ${options.allowPorts.high} }]`);
   if (tcpmuxPort !== undefined) lines.push(`tcpmuxHTTPConnectPort = ${tcpmuxPort}`);
+  if (options.tls)
+    lines.push(
+      'transport.tls.force = true',
+      `transport.tls.certFile = ${JSON.stringify(options.tls.certFile)}`,
+      `transport.tls.keyFile = ${JSON.stringify(options.tls.keyFile)}`,
+    );
   writeFileSync(join(dir, 'frps.toml'), `${lines.join('\n')}\n`);
   const proc = await startServerProcess({
     name: 'frps',

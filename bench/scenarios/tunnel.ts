@@ -190,7 +190,11 @@ async function runOperators(r: {
           failures.push(`POST ${edgeId}: ${answer.status} ${answer.body}`);
           continue;
         }
-        const tunnel = JSON.parse(answer.body) as { id: string; services: { host: string }[] };
+        const tunnel = JSON.parse(answer.body) as {
+          id: string;
+          secret: string;
+          services: { host: string }[];
+        };
         await untilReachable(r.frps, tunnel, { started, failures });
         reachMs.push(performance.now() - started);
         opened++;
@@ -205,13 +209,16 @@ async function runOperators(r: {
 /** Reachable: frps routes the name to the edge's frpc and the service answers (30 s at most). */
 async function untilReachable(
   frps: FrpsServer,
-  tunnel: { id: string; services: { host: string }[] },
+  tunnel: { id: string; secret: string; services: { host: string }[] },
   clock: { started: number; failures: string[] },
 ): Promise<void> {
   const { started, failures } = clock;
   const host = tunnel.services[0]!.host;
   for (;;) {
-    const answer = await connectVia({ host: '127.0.0.1', port: frps.tcpmuxPort! }, `${host}:22`, 2000).then(
+    const answer = await connectVia({ host: '127.0.0.1', port: frps.tcpmuxPort! }, `${host}:22`, {
+      timeoutMs: 2000,
+      auth: { tunnelId: tunnel.id, secret: tunnel.secret },
+    }).then(
       async (socket) => {
         socket.write('GET / HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n');
         let text = '';

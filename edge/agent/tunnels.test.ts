@@ -92,8 +92,19 @@ describe('tunnels through frp', { timeout: 90_000 }, () => {
       ssh.connect,
       /^ssh -o ProxyCommand='devicehub connect --via 127\.0\.0\.1:\d+ %h:%p' root@ssh-t-/,
     );
+    // Each tunnel's secret comes back once, to its opener; never in the connect hints.
+    const secrets = { a: String(a.body.secret), b: String(b.body.secret) };
+    assert.match(secrets.a, /^[A-Za-z0-9_-]{43}$/);
+    assert.notEqual(secrets.a, secrets.b);
+    assert.ok(!JSON.stringify(a.body.services).includes(secrets.a), 'no secret in the hints');
+    const got = await s.call('GET', `/v1/edges/E-7/tunnels/${a.body.id}`);
+    assert.equal(got.body.secret, undefined, 'GET does not show it');
+    const secretOf = (host: string) => (host.includes(String(a.body.id)) ? secrets.a : secrets.b);
+    const tunnelOf = (host: string) => (host.includes(String(a.body.id)) ? a.body.id : b.body.id);
     const get = async (host: string) => {
-      const socket = await connectVia({ host: '127.0.0.1', port: env.frps.tcpmuxPort! }, `${host}:80`);
+      const socket = await connectVia({ host: '127.0.0.1', port: env.frps.tcpmuxPort! }, `${host}:80`, {
+        auth: { tunnelId: String(tunnelOf(host)), secret: secretOf(host) },
+      });
       // write, not end: frp closes both directions when the client half-closes.
       socket.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
       let text = '';
@@ -102,7 +113,15 @@ describe('tunnels through frp', { timeout: 90_000 }, () => {
     };
     assert.match(await get(hostOf(a.body, 'camera').host), /IPC admin/);
     assert.match(await get(hostOf(b.body, 'console').host), /litefcccore/);
-    const proxyCommand = `${process.execPath} --import ${import.meta.resolve('tsx')} ${new URL('../../cli/devicehub.ts', import.meta.url).pathname} connect --via 127.0.0.1:${env.frps.tcpmuxPort} %h:%p`;
+    const camera = `${hostOf(a.body, 'camera').host}:80`;
+    const via = { host: '127.0.0.1', port: env.frps.tcpmuxPort! };
+    await assert.rejects(connectVia(via, camera), /HTTP 404/, 'no secret: refused');
+    await assert.rejects(
+      connectVia(via, camera, { auth: { tunnelId: String(b.body.id), secret: secrets.b } }),
+      /HTTP 404/,
+      'another tunnel’s secret: refused',
+    );
+    const proxyCommand = `env DH_TUNNEL_SECRET=${secrets.a} ${process.execPath} --import ${import.meta.resolve('tsx')} ${new URL('../../cli/devicehub.ts', import.meta.url).pathname} connect --via 127.0.0.1:${env.frps.tcpmuxPort} %h:%p`;
     assert.equal(
       await env.sshd.exec('echo through one port', { proxyCommand, host: ssh.host }),
       'through one port\n',

@@ -1,7 +1,9 @@
 /**
- * The agent's tunnel executor: `tunnel.open` writes an frpc configuration (TOML, token auth, one
- * proxy per requested service: tcp on the remote port the hub allocated, or — multiplexed —
- * tcpmux over frps's one HTTP CONNECT port under the name the hub chose) and starts frpc; the
+ * The agent's tunnel executor: `tunnel.open` writes an frpc configuration (TOML, token auth over
+ * TLS — frps's certificate checked against `caFile`, the fleet CA — one proxy per requested
+ * service: tcp on the remote port the hub allocated, or — multiplexed — tcpmux over frps's one
+ * HTTP CONNECT port under the name the hub chose, open only to a CONNECT that carries the
+ * tunnel's id and secret from the command as proxy credentials) and starts frpc; the
  * command succeeds once frpc reports every proxy started, and fails with frpc's own words when it
  * cannot log in or a proxy is refused. A crashed frpc is started again until the tunnel expires;
  * at the expiry the agent stops it by itself (also when the hub is out of reach); `tunnel.close`
@@ -23,6 +25,10 @@ export interface TunnelExecutorOptions {
   readonly serverAddr?: string;
   /** frps's token (from the edge's configuration). */
   readonly token: string;
+  /** The CA frps's certificate must chain to (PEM file: the fleet CA); none: frpc does not check it. */
+  readonly caFile?: string;
+  /** The name frps's certificate carries, when not the host edges dial. */
+  readonly serverName?: string;
   /** What each service reaches on the edge's side, `host:port`: ssh, camera, console. */
   readonly services: Readonly<Record<string, string>>;
   /** Where frpc configurations are written. */
@@ -37,6 +43,8 @@ interface OpenArgs {
   readonly services: readonly { name: string; remotePort: number | null; host?: string }[];
   readonly expiresAt: number;
   readonly server?: string;
+  /** Multiplexed: the tunnel's secret, frps's tcpmux `httpPassword` (user: the tunnel id). Never logged. */
+  readonly secret?: string;
 }
 
 interface Running {
@@ -54,6 +62,9 @@ function parseOpen(args: Readonly<Record<string, unknown>>): OpenArgs {
   if (!Array.isArray(services) || services.length === 0)
     throw new TypeError('tunnel.open: services must list at least one service');
   if (typeof expiresAt !== 'number') throw new TypeError('tunnel.open: expiresAt must be a time in ms');
+  const { secret } = args as Partial<OpenArgs>;
+  if (secret !== undefined && (typeof secret !== 'string' || !/^[A-Za-z0-9_-]{16,128}$/.test(secret)))
+    throw new TypeError('tunnel.open: secret must be 16..128 characters of [A-Za-z0-9_-]');
   return args as unknown as OpenArgs;
 }
 
@@ -150,6 +161,14 @@ export class TunnelExecutor implements AsyncDisposable {
       'auth.method = "token"',
       `auth.token = ${JSON.stringify(this.#o.token)}`,
       'loginFailExit = true',
+      // TLS to frps (frps refuses anything else); its certificate checked against the fleet CA.
+      'transport.tls.enable = true',
+      ...(this.#o.caFile === undefined
+        ? []
+        : [`transport.tls.trustedCaFile = ${JSON.stringify(this.#o.caFile)}`]),
+      ...(this.#o.serverName === undefined
+        ? []
+        : [`transport.tls.serverName = ${JSON.stringify(this.#o.serverName)}`]),
       'log.to = "console"',
       'log.level = "info"',
     ];
@@ -165,14 +184,20 @@ export class TunnelExecutor implements AsyncDisposable {
         `localPort = ${Number(target.slice(at + 1))}`,
       );
       if (s.remotePort !== null) lines.push('type = "tcp"', `remotePort = ${s.remotePort}`);
-      else if (typeof s.host === 'string')
-        // Multiplexed: frps's one HTTP CONNECT port routes by this name.
+      else if (typeof s.host === 'string') {
+        // Multiplexed: frps's one HTTP CONNECT port routes by this name, for the secret's holder only.
+        if (args.secret === undefined)
+          throw new AgentError('BAD_SERVICE', `${s.name}: a multiplexed service needs the tunnel's secret`);
         lines.push(
           'type = "tcpmux"',
           'multiplexer = "httpconnect"',
           `customDomains = [${JSON.stringify(s.host)}]`,
+          // Routed only for this user: frps answers 404 to any other before it says 200.
+          `routeByHTTPUser = ${JSON.stringify(args.tunnelId)}`,
+          `httpUser = ${JSON.stringify(args.tunnelId)}`,
+          `httpPassword = ${JSON.stringify(args.secret)}`,
         );
-      else throw new AgentError('BAD_SERVICE', `${s.name}: neither a remote port nor a multiplexed name`);
+      } else throw new AgentError('BAD_SERVICE', `${s.name}: neither a remote port nor a multiplexed name`);
     }
     const file = join(this.#o.dir, `${args.tunnelId}.toml`);
     writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
@@ -211,8 +236,12 @@ export class TunnelExecutor implements AsyncDisposable {
           for (const name of pending)
             if (line.includes(`[${name}] start proxy success`)) pending.delete(name);
           if (pending.size === 0) settle();
-          const refused = /start error: (.*)$/.exec(line) ?? /login to the server failed: (.*)$/.exec(line);
+          const refused = /start error: (.*)$/.exec(line);
           if (refused) settle(new Error(`frpc: ${refused[1]}`));
+          const login = /login to the server failed: (.*)$/.exec(line);
+          // frpc words a TLS failure as a shut session: say what to check.
+          if (login)
+            settle(new Error(`frpc: login to the tunnel server failed: ${login[1]}${this.#tlsHint()}`));
         });
       }
       child.once('error', (error) => settle(error));
@@ -234,6 +263,12 @@ export class TunnelExecutor implements AsyncDisposable {
         );
       });
     });
+  }
+
+  #tlsHint(): string {
+    return this.#o.caFile === undefined
+      ? ' (frpc speaks TLS; is the token right?)'
+      : ` (is the token right, and is frps's certificate signed by the CA in ${this.#o.caFile}?)`;
   }
 
   /** Stops every frpc (the agent is exiting). */

@@ -17,6 +17,7 @@ import { ApiError } from '../errors.ts';
 import { isRegistered } from '../register-edges.ts';
 import { tunnelClaims } from './records.ts';
 import type { TUNNEL_SERVICES } from './schemas.ts';
+import { tunnelSecret } from './secret.ts';
 import { liveTunnels, portsOf, type TunnelReader, type TunnelView, tunnelView } from './view.ts';
 
 export interface OpenTunnelDeps extends TunnelReader {
@@ -32,8 +33,15 @@ export interface OpenTunnelRequest {
   readonly requestedBy: string;
 }
 
-/** The tunnel, and whether this request created it (`requested`) or found it open (`existing`). */
-export type OpenTunnelResult = { readonly outcome: 'requested' | 'existing'; readonly tunnel: TunnelView };
+/**
+ * The tunnel, whether this request created it (`requested`) or found it open (`existing`), and in
+ * multiplexed mode its secret when the caller is the one who opened it.
+ */
+export type OpenTunnelResult = {
+  readonly outcome: 'requested' | 'existing';
+  readonly tunnel: TunnelView;
+  readonly secret?: string;
+};
 
 /** Takes ports and claims, records the tunnel and asks the edge actor to open it. */
 export async function openTunnel(
@@ -49,15 +57,22 @@ export async function openTunnel(
   if (!(await isRegistered(db, edgeId))) throw new ApiError('NOT_FOUND', `No edge ${edgeId}`);
   const tunnelId = `t-${randomUUID()}`;
   const claimed = await claimPorts(deps, request, tunnelId);
-  if ('existing' in claimed) return { outcome: 'existing', tunnel: claimed.existing };
+  if ('existing' in claimed) {
+    const { existing } = claimed;
+    const secret =
+      existing.requestedBy === request.requestedBy ? tunnelSecret(settings, existing.id) : undefined;
+    return { outcome: 'existing', tunnel: existing, ...(secret === undefined ? {} : { secret }) };
+  }
   const { ports } = claimed;
   const list = services.map((name, i) =>
     settings.mux === undefined
       ? { name, remotePort: ports[i] ?? null }
       : { name, remotePort: null, host: `${name}-${tunnelId}.${settings.mux.domain}` },
   );
+  const secret = tunnelSecret(settings, tunnelId);
   try {
-    return { outcome: 'requested', tunnel: await recordAndAsk(deps, request, { tunnelId, list }) };
+    const tunnel = await recordAndAsk(deps, request, { tunnelId, list, secret });
+    return { outcome: 'requested', tunnel, ...(secret === undefined ? {} : { secret }) };
   } catch (error) {
     await deps.bus.releasePorts({ owner: tunnelId, ports, claims: tunnelClaims(edgeId, list) });
     await db.delete(tunnels).where(eq(tunnels.id, tunnelId));
@@ -120,9 +135,13 @@ async function claimPorts(
 async function recordAndAsk(
   deps: OpenTunnelDeps,
   { edgeId, ttlSeconds, requestedBy }: OpenTunnelRequest,
-  tunnel: { tunnelId: string; list: { name: string; remotePort: number | null; host?: string }[] },
+  tunnel: {
+    tunnelId: string;
+    list: { name: string; remotePort: number | null; host?: string }[];
+    secret: string | undefined;
+  },
 ): Promise<TunnelView> {
-  const { tunnelId, list } = tunnel;
+  const { tunnelId, list, secret } = tunnel;
   const { db, settings } = deps;
   const now = Date.now();
   const expiresAt = now + ttlSeconds * 1000;
@@ -142,7 +161,11 @@ async function recordAndAsk(
     id: tunnelId,
     services: list,
     expiresAt,
-    args: settings.serverAddr === undefined ? {} : { server: settings.serverAddr },
+    // The secret reaches the edge in its open command only (frpc's httpPassword); never the row.
+    args: {
+      ...(settings.serverAddr === undefined ? {} : { server: settings.serverAddr }),
+      ...(secret === undefined ? {} : { secret }),
+    },
   });
   await audit(db, {
     actor: requestedBy,

@@ -45,8 +45,9 @@ export function tunnelRoutes(deps: GatewayDeps) {
     const { id: edgeId } = c.req.valid('param');
     const { services, ttlSeconds = settings.defaultTtlSeconds } = c.req.valid('json');
     const requestedBy = actorOf(c.get('principal'));
-    const { outcome, tunnel } = await openTunnel(service, { edgeId, services, ttlSeconds, requestedBy });
-    return outcome === 'existing' ? c.json(tunnel, 200) : c.json(tunnel, 202);
+    const opened = await openTunnel(service, { edgeId, services, ttlSeconds, requestedBy });
+    const body = opened.secret === undefined ? opened.tunnel : { ...opened.tunnel, secret: opened.secret };
+    return opened.outcome === 'existing' ? c.json(body, 200) : c.json(body, 202);
   });
 
   app.openapi(listRoute, async (c) => {

@@ -34,6 +34,15 @@ const TunnelSchema = z
     expiresAt: z.string(),
     openedAt: z.string().nullable(),
     endedAt: z.string().nullable(),
+    secret: z
+      .string()
+      .optional()
+      .openapi({
+        description:
+          'Multiplexed mode, only in the answer to whoever opened it: the tunnel’s secret, sent to the ' +
+          'HTTP CONNECT port as Proxy-Authorization (user: the tunnel id); `devicehub connect` reads it ' +
+          'from DH_TUNNEL_SECRET. Not stored: ask again (same services, same caller) to see it again.',
+      }),
   })
   .openapi('Tunnel');
 

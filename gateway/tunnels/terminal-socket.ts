@@ -25,6 +25,7 @@ import type { TunnelSettings } from '../deps.ts';
 import { readTunnels } from '../edge-states.ts';
 import { EVENTS_PROTOCOL, refuseUpgrade, upgradeCredentials } from '../events-socket.ts';
 import { connectVia } from './connect-via.ts';
+import { tunnelSecret } from './secret.ts';
 
 /** The path of a tunnel's terminal, or undefined. */
 export function terminalPath(path: string): { edgeId: string; tunnelId: string } | undefined {
@@ -114,6 +115,7 @@ async function upgrade(deps: TerminalDeps, wss: WebSocketServer, request: Termin
         ? await connectVia(
             { host: deps.tunnels.reachHost ?? deps.tunnels.publicHost, port: deps.tunnels.mux.port },
             `${service.host}:22`,
+            { auth: { tunnelId: at.tunnelId, secret: tunnelSecret(deps.tunnels, at.tunnelId)! } },
           )
         : await new Promise<Socket>((resolve, reject) => {
             const s = connect(service.remotePort!, deps.tunnels.reachHost ?? deps.tunnels.publicHost);

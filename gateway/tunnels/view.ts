@@ -21,14 +21,21 @@ export const portsOf = (services: TunnelRow['services']) =>
 export function connectHint(settings: TunnelSettings, s: TunnelRow['services'][number]): string | null {
   const host = settings.publicHost;
   if (s.host !== undefined && settings.mux !== undefined) {
-    // One public port for every tunnel: HTTP CONNECT to it, asking for the service's name.
+    // One public port for every tunnel: HTTP CONNECT to it, asking for the service's name, with
+    // the tunnel's id and secret (DH_TUNNEL_SECRET, from the open response) as proxy credentials.
     const via = `${host}:${settings.mux.port}`;
     if (s.name === 'ssh') return `ssh -o ProxyCommand='devicehub connect --via ${via} %h:%p' root@${s.host}`;
-    return `curl --proxytunnel -x http://${via} http://${s.host}/`;
+    const tunnelId = tunnelIdOfHost(s.host) ?? '<tunnel id>';
+    return `curl --proxytunnel -x http://${via} --proxy-user "${tunnelId}:$DH_TUNNEL_SECRET" http://${s.host}/`;
   }
   if (s.remotePort === null) return null;
   if (s.name === 'ssh') return `ssh -p ${s.remotePort} root@${host}`;
   return `http://${host}:${s.remotePort}/`;
+}
+
+/** The tunnel id in a multiplexed service's name (`<service>-<tunnelId>.<domain>`). */
+export function tunnelIdOfHost(host: string): string | undefined {
+  return /^[a-z]+-(t-[A-Za-z0-9-]+)\./.exec(host)?.[1];
 }
 
 /** The row with the actor's live state laid over it (fresher than the sink's copy). */

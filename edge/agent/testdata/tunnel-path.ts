@@ -24,6 +24,7 @@ import {
   waitFor,
 } from '../../../infra/mod.ts';
 import { type TestRedis, useRedis } from '../../../infra/test-redis.ts';
+import { startTestPki, type TestPki } from '../../../infra/tls.ts';
 import { LINK_USER } from '../../broker/mod.ts';
 import { DownlinkRelay, MqttLink, mqttDownlink } from '../../link/mod.ts';
 import { EdgeAgent } from '../agent.ts';
@@ -43,6 +44,8 @@ export interface TunnelServers {
   readonly broker: MosquittoServer;
   readonly frps: FrpsServer;
   readonly sshd: SshdServer;
+  /** The fleet CA and frps's certificate: frpc speaks TLS to frps and checks it. */
+  readonly pki: TestPki;
   readonly camera: string;
   readonly console: string;
 }
@@ -60,9 +63,10 @@ export function useTunnelServers(): TunnelServers {
   const env = { t } as { -readonly [K in keyof TunnelServers]: TunnelServers[K] };
   const pages: Server[] = [];
   before(async () => {
+    env.pki = await startTestPki();
     [env.broker, env.frps, env.sshd] = await Promise.all([
       startMosquitto({ users }),
-      startFrps({ token: TOKEN, allowPorts: PORTS, tcpmux: true }),
+      startFrps({ token: TOKEN, allowPorts: PORTS, tcpmux: true, tls: env.pki.server }),
       startSshd(),
     ]);
     env.camera = await page('<title>IPC admin</title>camera', pages);
@@ -135,6 +139,7 @@ async function startEdge(env: TunnelServers) {
     edgeId: 'E-7',
     frpc: frpBinary('frpc'),
     token: TOKEN,
+    caFile: env.pki.caFile,
     services: { ssh: `127.0.0.1:${sshd.port}`, camera: env.camera, console: env.console },
     dir: mkdtempSync(join(tmpdir(), 'dh-frpc-')),
   });
