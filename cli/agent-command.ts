@@ -43,7 +43,8 @@ export const agentHelp = `devicehub agent --config FILE   the on-device agent: l
     maxQueueBytes             the queue's bound on disk
     localPort                 loopback port of the local input (env DH_AGENT_LOCAL_PORT; 0: none)
     tunnels                   { frpc, token, serverAddr, services: { ssh: "127.0.0.1:22", … }, dir }
-                              (env DH_AGENT_FRPC, DH_AGENT_TUNNEL_TOKEN; none: no tunnels)
+                              (env DH_AGENT_FRPC, DH_AGENT_TUNNEL_TOKEN; none: no tunnels);
+                              frpc speaks TLS to frps, its certificate checked against caFile
   The environment wins over the file. DH_LOG_LEVEL sets the log level (JSON lines on stdout).`;
 
 type Json = Record<string, unknown>;
@@ -217,7 +218,13 @@ export async function agentCommand(argv: string[]): Promise<void> {
   const setup = agentSetup(file, process.env, path);
   const log = processLogger('agent', { edgeId: setup.agent.edgeId });
   const executor = setup.tunnels
-    ? new TunnelExecutor({ edgeId: setup.agent.edgeId, ...setup.tunnels, logger: log })
+    ? new TunnelExecutor({
+        edgeId: setup.agent.edgeId,
+        ...setup.tunnels,
+        // frpc speaks TLS to frps and checks its certificate against the same CA.
+        ...(setup.caFile === undefined ? {} : { caFile: setup.caFile }),
+        logger: log,
+      })
     : undefined;
   const configTls = setup.caFile === undefined ? undefined : { ca: readFileSync(setup.caFile) };
   // An mqtts:// (or kafkas://) broker: the same CA, and the edge's certificate on the mTLS listener.
