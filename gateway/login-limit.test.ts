@@ -35,6 +35,7 @@ describe('login limiter', () => {
     assert.equal(limiter.failures.get('bearer|unknown-key'), 3);
     assert.equal(limiter.failures.get('basic|edge-credentials'), 1);
     assert.equal(limiter.limited.get('bearer'), 1);
+    assert.throws(() => new LoginLimiter({ perSecond: 0, logger: silentLogger }), RangeError);
   });
 
   it('tracks at most maxAddresses, however many fail', () => {

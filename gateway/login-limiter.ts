@@ -67,6 +67,8 @@ export class LoginLimiter {
     this.#perMs = (options.perSecond ?? 0.5) / 1000;
     this.#max = options.maxAddresses ?? 20_000;
     this.#logBurst = options.logBurst ?? 20;
+    if (!(this.#burst >= 1 && this.#perMs > 0 && this.#max >= 1))
+      throw new RangeError('A login limit needs burst ≥ 1, perSecond > 0 and maxAddresses ≥ 1');
     this.#log = options.logger;
     this.#now = options.now ?? Date.now;
   }
