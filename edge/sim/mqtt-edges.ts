@@ -39,9 +39,16 @@ export function connectEdge(
     reconnectPeriod: 2000,
     queueQoSZero: false,
   });
-  client.on('connect', () => o.stats.connected++);
+  // Counted once per connection: a connection attempt that fails (refused, timed out in a
+  // reconnect storm) also ends in 'close', and must not take another edge's count away.
+  let up = false;
+  client.on('connect', () => {
+    if (!up) o.stats.connected++;
+    up = true;
+  });
   client.on('close', () => {
-    if (client.connected === false) o.stats.connected = Math.max(0, o.stats.connected - 1);
+    if (up) o.stats.connected--;
+    up = false;
   });
   client.on('error', () => {});
   return client;
