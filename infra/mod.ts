@@ -10,6 +10,8 @@ export type { DevicehubProcess, HubProcess, HubProcessOptions } from './hub-proc
 export { keyspaceArgs, spawnDevicehub, spawnHubNode } from './hub-process.ts';
 export type { KafkaCluster, KafkaClusterOptions, KafkaServer } from './kafka.ts';
 export { kafkaJarsDir, startKafka, startKafkaCluster } from './kafka.ts';
+export type { KafkaAuth, KafkaAuthOptions } from './kafka-security.ts';
+export { KAFKA_BROKER_USER, KAFKA_CONTROLLER_USER, KAFKA_HUB_USER } from './kafka-security.ts';
 export type {
   MosquittoOptions,
   MosquittoServer,

@@ -45,8 +45,10 @@ export class ScramAdmin implements AsyncDisposable {
   }
 
   /** Creates or replaces each user's SCRAM-SHA-512 credential; throws on the first refused one. */
-  upsert(users: readonly ScramUpsertion[]): Promise<void> {
-    const upsertions = users.map((u) => ({ user: u.user, ...scramCredential(u.password) }));
+  async upsert(users: readonly ScramUpsertion[]): Promise<void> {
+    const upsertions = await Promise.all(
+      users.map(async (u) => ({ user: u.user, ...(await scramCredential(u.password)) })),
+    );
     return this.#alter([], upsertions);
   }
 
