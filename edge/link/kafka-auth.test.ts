@@ -7,79 +7,29 @@
  * commands over it; a wrong password is refused and logged with a reason, never the password.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
-import type { Logger } from '../../actors/mod.ts';
-import { type KafkaServer, startKafka, waitFor } from '../../infra/mod.ts';
+import { describe, it } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
+import { spawnDevicehub, waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
-import { startTestPki } from '../../infra/tls.ts';
 import { openUplink } from '../agent/uplink.ts';
-import { KafkaAuthError, KafkaIdentities, kafkaClientSecurity, ScramAdmin } from '../kafka-auth/mod.ts';
+import { KafkaAuthError, ScramAdmin } from '../kafka-auth/mod.ts';
 import { encodeCompact, KAFKA_TOPICS, legacyFault } from '../protocol/mod.ts';
+import { KafkaProducers } from '../sim/kafka-producers.ts';
+import type { SimEdge } from '../sim/sim-edge.ts';
 import { kafkaDownlink } from './downlink-relay.ts';
 import { KafkaLink } from './kafka-link.ts';
+import {
+  type Line,
+  noRetry,
+  produce,
+  recordingLogger,
+  useAuthenticatedKafka,
+} from './testdata/kafka-auth-broker.ts';
 
 const t = useRedis();
-let kafka: KafkaServer;
-let identities: KafkaIdentities;
-
-before(async () => {
-  kafka = await startKafka({ auth: { pki: await startTestPki(), legacyPlaintext: true } });
-  identities = new KafkaIdentities({ brokers: [kafka.broker], ca: auth().ca, ...auth().hub });
-  await identities.ensureFleet();
-  // The hub creates the topics (edges may not): as the link does at its start.
-  const admin = client(auth().hub).admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [...Object.values(KAFKA_TOPICS)].map((topic) => ({ topic, numPartitions: 2 })),
-  });
-  await admin.disconnect();
-});
-after(async () => {
-  await identities?.close();
-  await kafka?.stop();
-});
-
-const auth = () => kafka.auth!;
-const noRetry = { retries: 0 };
-/** A kafkajs client of the SASL_SSL listener as `login` (none: plaintext to the SASL_SSL port). */
-function client(login?: { username: string; password: string }, extra: Partial<KafkaConfig> = {}) {
-  return new Kafka({
-    brokers: [kafka.broker],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 5000,
-    ...(login === undefined ? {} : kafkaClientSecurity({ ca: auth().ca, ...login })),
-    ...extra,
-  });
-}
-/** Sends one record; resolves to the error's type (or message) when refused, 'ok' when taken. */
-async function produce(c: Kafka, topic: string, key = 'E-1'): Promise<string> {
-  const producer = c.producer({ allowAutoTopicCreation: true, retry: noRetry });
-  try {
-    await producer.connect();
-    await producer.send({ topic, acks: -1, messages: [{ key, value: 'x' }] });
-    return 'ok';
-  } catch (error) {
-    const e = error as { type?: string; name?: string; message?: string };
-    return e.type ?? e.name ?? String(e.message);
-  } finally {
-    await producer.disconnect().catch(() => {});
-  }
-}
-
-type Line = Record<string, unknown> & { level: string; msg?: string };
-function recordingLogger(lines: Line[]): Logger {
-  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ ...obj, level, msg });
-  const logger: Logger = {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: () => logger,
-  };
-  return logger;
-}
+const k = useAuthenticatedKafka();
+const auth = () => k.auth;
+const client = k.client;
 
 describe('Kafka with authentication (SASL_SSL, SCRAM-SHA-512, ACLs)', { timeout: 120_000 }, () => {
   it('refuses a producer without credentials on the SASL_SSL listener, with TLS alone too', async () => {
@@ -91,12 +41,12 @@ describe('Kafka with authentication (SASL_SSL, SCRAM-SHA-512, ACLs)', { timeout:
   });
 
   it('lets an edge produce to the uplink topics and nothing else', async () => {
-    await identities.ensureEdges([
+    await k.identities.ensureEdges([
       { id: 'E-1', password: 'secret-of-E-1' },
       { id: 'E-2', password: 'secret-of-E-2' },
     ]);
     assert.deepEqual(
-      (await identities.listEdges()).filter((id) => id.startsWith('E-')),
+      (await k.identities.listEdges()).filter((id) => id.startsWith('E-')),
       ['E-1', 'E-2'],
     );
     const e1 = client({ username: 'E-1', password: 'secret-of-E-1' });
@@ -151,12 +101,12 @@ describe('Kafka with authentication (SASL_SSL, SCRAM-SHA-512, ACLs)', { timeout:
   });
 
   it('carries an edge’s records through the link over SASL_SSL to its actor, and commands back to the agent', async () => {
-    await identities.ensureEdge('E-5', 'secret-of-E-5');
+    await k.identities.ensureEdge('E-5', 'secret-of-E-5');
     const keyspace = t.keyspace();
     await using _node = await t.hub(keyspace);
     const security = { ca: auth().ca, ...auth().hub };
     await using link = await new KafkaLink({
-      brokers: [kafka.broker],
+      brokers: [k.kafka.broker],
       security,
       bus: t.bus(keyspace, t.connect()),
       groupId: `g-${keyspace.prefix}`,
@@ -177,7 +127,7 @@ describe('Kafka with authentication (SASL_SSL, SCRAM-SHA-512, ACLs)', { timeout:
     // …and the agent's compact uplink, kafkas:// with its id and password, the fleet CA.
     const commands: string[] = [];
     const uplink = await openUplink(
-      { transport: 'kafka', brokers: [kafka.broker], security: 'sasl_ssl' },
+      { transport: 'kafka', brokers: [k.kafka.broker], security: 'sasl_ssl' },
       {
         edgeId: 'E-5',
         password: 'secret-of-E-5',
@@ -203,7 +153,7 @@ describe('Kafka with authentication (SASL_SSL, SCRAM-SHA-512, ACLs)', { timeout:
     await waitFor(() => link.stats.enqueued === 2, { timeoutMs: 30_000, message: 'both records enqueued' });
     assert.deepEqual(link.stats.deadLettered, {});
     // Commands: the hub's downlink sender (a super user) to the agent's own group.
-    const sender = await kafkaDownlink({ brokers: [kafka.broker], security });
+    const sender = await kafkaDownlink({ brokers: [k.kafka.broker], security });
     await sender.send('E-5', { id: 'c-1', type: 'echo', args: {}, deadline: Date.now() + 30_000, epoch: 1 });
     await sender.close();
     await waitFor(() => commands.length > 0, { timeoutMs: 60_000, message: 'the command at the agent' });
@@ -212,12 +162,12 @@ describe('Kafka with authentication (SASL_SSL, SCRAM-SHA-512, ACLs)', { timeout:
   });
 
   it('refuses a wrong password and logs the reason, never the password', async () => {
-    await identities.ensureEdge('E-6', 'right-secret-of-E-6');
+    await k.identities.ensureEdge('E-6', 'right-secret-of-E-6');
     const lines: Line[] = [];
     const wrong = 'wrong-secret-of-E-6';
     await assert.rejects(
       openUplink(
-        { transport: 'kafka', brokers: [kafka.broker], security: 'sasl_ssl' },
+        { transport: 'kafka', brokers: [k.kafka.broker], security: 'sasl_ssl' },
         {
           edgeId: 'E-6',
           password: wrong,
@@ -241,22 +191,22 @@ describe('Kafka with authentication (SASL_SSL, SCRAM-SHA-512, ACLs)', { timeout:
   });
 
   it('stops new logins of a removed edge, and refuses a wrong hub login to the credential admin', async () => {
-    await identities.ensureEdge('E-7', 'secret-of-E-7');
-    assert.equal(await identities.hasEdge('E-7'), true);
+    await k.identities.ensureEdge('E-7', 'secret-of-E-7');
+    assert.equal(await k.identities.hasEdge('E-7'), true);
     assert.equal(
       await produce(client({ username: 'E-7', password: 'secret-of-E-7' }), KAFKA_TOPICS.compact),
       'ok',
     );
-    await identities.removeEdge('E-7');
-    await identities.removeEdge('E-7'); // idempotent
-    assert.equal(await identities.hasEdge('E-7'), false);
+    await k.identities.removeEdge('E-7');
+    await k.identities.removeEdge('E-7'); // idempotent
+    assert.equal(await k.identities.hasEdge('E-7'), false);
     assert.notEqual(
       await produce(client({ username: 'E-7', password: 'secret-of-E-7' }), KAFKA_TOPICS.compact),
       'ok',
     );
-    await assert.rejects(identities.ensureEdge('devicehub-controller', 'x'), { code: 'INVALID_USER' });
+    await assert.rejects(k.identities.ensureEdge('devicehub-controller', 'x'), { code: 'INVALID_USER' });
     await using admin = new ScramAdmin({
-      broker: kafka.broker,
+      broker: k.kafka.broker,
       ca: auth().ca,
       username: auth().hub.username,
       password: 'not-it',
@@ -265,6 +215,91 @@ describe('Kafka with authentication (SASL_SSL, SCRAM-SHA-512, ACLs)', { timeout:
       admin.describe(),
       (e: unknown) => e instanceof KafkaAuthError && e.code === 'AUTHENTICATION_FAILED',
     );
+  });
+
+  it('runs `devicehub link kafka` over SASL_SSL from its settings; a wrong password stops it with the reason, not the password', async () => {
+    await k.identities.ensureEdge('E-8', 'secret-of-E-8');
+    const keyspace = t.keyspace();
+    await using _node = await t.hub(keyspace);
+    const args = [
+      'link',
+      'kafka',
+      ...t.cliArgs(keyspace),
+      '--brokers',
+      k.kafka.broker,
+      '--group',
+      `cli-${keyspace.prefix}`,
+      '--kafka-username',
+      auth().hub.username,
+      '--kafka-ca',
+      auth().caFile,
+    ];
+    await using link = spawnDevicehub(args, {
+      env: { DH_LOG_LEVEL: 'warn', KAFKA_PASSWORD: auth().hub.password },
+    });
+    await link.ready;
+    const edge = client({ username: 'E-8', password: 'secret-of-E-8' }).producer();
+    await edge.connect();
+    await edge.send({
+      topic: KAFKA_TOPICS.compact,
+      acks: -1,
+      messages: [
+        {
+          key: 'E-8',
+          value: Buffer.from(
+            encodeCompact({ kind: 'status', seq: 1, ts: Date.now(), snapshot: false, status: { floor: 4 } }),
+          ),
+        },
+      ],
+    });
+    await edge.disconnect();
+    await waitFor(async () => (await t.edgeState(keyspace, 'E-8'))?.shadow.status?.floor === 4, {
+      timeoutMs: 30_000,
+      message: 'E-8’s status through the link process',
+    });
+
+    const wrongPassword = 'not-the-hub-password';
+    await using refused = spawnDevicehub(args, {
+      env: { DH_LOG_LEVEL: 'warn', KAFKA_PASSWORD: wrongPassword },
+    });
+    assert.notEqual(await refused.exited, 0);
+    const said = `${refused.stderrTail()}${JSON.stringify(refused.logs)}`;
+    assert.match(said, /authentication failed/i);
+    assert.ok(!said.includes(wrongPassword), 'the password is not in what it said');
+  });
+
+  it('lets the simulator’s shared producers in as one box’s credential, and refuses them without it', async () => {
+    await k.identities.ensureEdge('BOX-1', 'secret-of-BOX-1');
+    const run = async (security?: { ca: string; username: string; password: string }) => {
+      const producers = await KafkaProducers.start(
+        [k.kafka.broker],
+        1,
+        security === undefined ? {} : { security },
+      );
+      try {
+        const answers: { count: number; error?: unknown }[] = [];
+        for (const [index, id] of ['S-1', 'S-2'].entries()) {
+          const edge = { id, index } as SimEdge;
+          producers.add(edge, {
+            compact: { kind: 'alarm', seq: 1, ts: Date.now(), alarm: 'smoke', phase: 'start', floor: 1 },
+          });
+        }
+        producers.flush((_edge, count, error) => void answers.push({ count, error }));
+        await waitFor(() => answers.length > 0, { timeoutMs: 30_000, message: 'the batch answered' });
+        return answers;
+      } finally {
+        await producers.disconnect();
+      }
+    };
+    const taken = await run({ ca: auth().ca, username: 'BOX-1', password: 'secret-of-BOX-1' });
+    assert.deepEqual(
+      taken.map((a) => [a.count, a.error]),
+      [
+        [1, undefined],
+        [1, undefined],
+      ],
+    );
+    await assert.rejects(run(undefined));
   });
 
   it('lets legacy edges on the explicit PLAINTEXT listener produce only to the uplink topics', async () => {
