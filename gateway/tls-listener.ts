@@ -20,6 +20,10 @@ export interface GatewayTls {
 
 /** The first byte of a TLS handshake record. */
 const TLS_HANDSHAKE = 0x16;
+/** A connection that sends nothing for this long is closed (before TLS or HTTP take over). */
+const FIRST_BYTE_MS = 10_000;
+/** Refusals are logged at most this often, with how many there were since. */
+const WARN_EVERY_MS = 10_000;
 
 export const HTTPS_REQUIRED_BODY = (host: string) =>
   JSON.stringify({
@@ -45,8 +49,19 @@ export async function readTlsFiles(tls: GatewayTls): Promise<{ cert: Buffer; key
  * instead of the HTTPS server.
  */
 export function tlsFront(https: HttpsServer, log: Logger): NetServer {
+  let refused = 0;
+  let warnedAt = 0;
+  const count = (req: IncomingMessage) => {
+    refused++;
+    const now = Date.now();
+    if (now - warnedAt < WARN_EVERY_MS) return;
+    warnedAt = now;
+    const path = req.url?.split('?')[0];
+    log.warn({ method: req.method, path, refused }, 'plain HTTP refused: HTTPS only');
+    refused = 0;
+  };
   const refuse = (req: IncomingMessage, res: ServerResponse) => {
-    log.warn({ method: req.method, path: req.url?.split('?')[0] }, 'plain HTTP refused: HTTPS only');
+    count(req);
     const body = HTTPS_REQUIRED_BODY(req.headers.host ?? 'this-gateway');
     res.writeHead(400, {
       'content-type': 'application/json',
@@ -57,7 +72,7 @@ export function tlsFront(https: HttpsServer, log: Logger): NetServer {
   };
   const plain = createHttpServer(refuse);
   plain.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
-    log.warn({ path: req.url?.split('?')[0] }, 'plain WebSocket upgrade refused: HTTPS only');
+    count(req);
     const body = HTTPS_REQUIRED_BODY(req.headers.host ?? 'this-gateway');
     socket.end(
       `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
@@ -66,9 +81,11 @@ export function tlsFront(https: HttpsServer, log: Logger): NetServer {
   plain.on('clientError', (_err, socket) => socket.destroy());
   return createNetServer({ pauseOnConnect: true }, (socket: Socket) => {
     socket.on('error', () => socket.destroy());
+    socket.setTimeout(FIRST_BYTE_MS, () => socket.destroy());
     socket.once('readable', () => {
       const first: Buffer | null = socket.read(1);
       if (first === null) return void socket.destroy();
+      socket.setTimeout(0);
       socket.unshift(first);
       (first[0] === TLS_HANDSHAKE ? https : plain).emit('connection', socket);
     });
