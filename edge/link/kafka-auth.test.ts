@@ -22,6 +22,7 @@ import {
   type Line,
   noRetry,
   produce,
+  REAUTH_MS,
   recordingLogger,
   useAuthenticatedKafka,
 } from './testdata/kafka-auth-broker.ts';
@@ -215,6 +216,36 @@ describe('Kafka with authentication (SASL_SSL, SCRAM-SHA-512, ACLs)', { timeout:
       admin.describe(),
       (e: unknown) => e instanceof KafkaAuthError && e.code === 'AUTHENTICATION_FAILED',
     );
+  });
+
+  it('ends an open session of a removed edge at its next re-authentication', async () => {
+    await k.identities.ensureEdge('E-10', 'secret-of-E-10');
+    const producer = client({ username: 'E-10', password: 'secret-of-E-10' }, { retry: noRetry }).producer({
+      retry: noRetry,
+    });
+    await producer.connect();
+    const send = () =>
+      producer.send({ topic: KAFKA_TOPICS.compact, acks: -1, messages: [{ key: 'E-10', value: 'x' }] }).then(
+        () => 'ok',
+        (error: unknown) => String((error as Error).message),
+      );
+    assert.equal(await send(), 'ok');
+    await k.identities.removeEdge('E-10');
+    // The session outlives the credential only until it must log in again (REAUTH_MS).
+    let last = '';
+    await waitFor(
+      async () => {
+        last = await send();
+        return last !== 'ok';
+      },
+      {
+        timeoutMs: REAUTH_MS * 3,
+        intervalMs: 500,
+        message: 'the removed edge’s session to end',
+      },
+    );
+    assert.match(last, /authentication|closed|connect/i);
+    await producer.disconnect().catch(() => {});
   });
 
   it('runs `devicehub link kafka` over SASL_SSL from its settings; a wrong password stops it with the reason, not the password', async () => {

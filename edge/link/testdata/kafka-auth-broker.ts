@@ -13,6 +13,8 @@ import { KafkaIdentities, kafkaClientSecurity } from '../../kafka-auth/mod.ts';
 import { KAFKA_TOPICS } from '../../protocol/mod.ts';
 
 export const noRetry = { retries: 0 };
+/** The broker's `connections.max.reauth.ms`. */
+export const REAUTH_MS = 15_000;
 
 export interface AuthenticatedKafka {
   readonly kafka: KafkaServer;
@@ -47,7 +49,11 @@ export function useAuthenticatedKafka(): AuthenticatedKafka {
       }),
   };
   before(async () => {
-    kafka = await startKafka({ auth: { pki: await startTestPki(), legacyPlaintext: true } });
+    // Sessions re-authenticate every 15 s (kafkajs does so 10 s before the end): every test's
+    // clients live through re-authentications, and a removed edge's open session ends within it.
+    kafka = await startKafka({
+      auth: { pki: await startTestPki(), legacyPlaintext: true, reauthMs: REAUTH_MS },
+    });
     identities = new KafkaIdentities({ brokers: [kafka.broker], ca: h.auth.ca, ...h.auth.hub });
     await identities.ensureFleet();
     // The hub creates the topics (edges may not), as the link does at its start.
