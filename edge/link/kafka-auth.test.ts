@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { spawnDevicehub, waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
-import { openUplink } from '../agent/uplink.ts';
+import { brokerName, openUplink, parseBroker } from '../agent/uplink.ts';
 import { KafkaAuthError, ScramAdmin } from '../kafka-auth/mod.ts';
 import { encodeCompact, KAFKA_TOPICS, legacyFault } from '../protocol/mod.ts';
 import { KafkaProducers } from '../sim/kafka-producers.ts';
@@ -127,18 +127,18 @@ describe('Kafka with authentication (SASL_SSL, SCRAM-SHA-512, ACLs)', { timeout:
     await legacy.disconnect();
     // …and the agent's compact uplink, kafkas:// with its id and password, the fleet CA.
     const commands: string[] = [];
-    const uplink = await openUplink(
-      { transport: 'kafka', brokers: [k.kafka.broker], security: 'sasl_ssl' },
-      {
-        edgeId: 'E-5',
-        password: 'secret-of-E-5',
-        brokerTls: { ca: auth().ca },
-        onCommand: (payload) => void commands.push(payload.toString()),
-        onConnect: () => {},
-        log: recordingLogger([]),
-        pending: new Set(),
-      },
-    );
+    const broker = parseBroker(`kafkas://${k.kafka.broker}`);
+    assert.deepEqual(broker, { transport: 'kafka', brokers: [k.kafka.broker], security: 'sasl_ssl' });
+    assert.equal(brokerName(broker), `kafkas://${k.kafka.broker}`);
+    const uplink = await openUplink(broker, {
+      edgeId: 'E-5',
+      password: 'secret-of-E-5',
+      brokerTls: { ca: auth().ca },
+      onCommand: (payload) => void commands.push(payload.toString()),
+      onConnect: () => {},
+      log: recordingLogger([]),
+      pending: new Set(),
+    });
     await uplink.send({
       topic: 'ignored-on-kafka',
       qos: 1,
