@@ -15,6 +15,7 @@ import { requestId } from 'hono/request-id';
 import type { Logger } from '../actors/mod.ts';
 import { toError } from '../bus/mod.ts';
 import type { AuthEnv } from './auth.ts';
+import { credentialRoutes } from './credentials/mod.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
 import type { GatewayDeps } from './deps.ts';
 import { errorBody, toApiError } from './errors.ts';
@@ -49,6 +50,7 @@ export function createApp(deps: GatewayDeps) {
   serveHealth(app, deps);
 
   app.route('/', edgeRoutes(deps));
+  app.route('/', credentialRoutes(deps));
   app.route('/', tunnelRoutes(deps));
   app.route('/', nodeRoutes(deps));
   app.route('/', dashboardRoutes());

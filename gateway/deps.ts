@@ -3,6 +3,7 @@ import type { Logger } from '../actors/mod.ts';
 import type { Bus, PortRange } from '../bus/mod.ts';
 import type { BrokerIdentities } from '../edge/broker/mod.ts';
 import type { Authenticator } from './auth.ts';
+import type { EdgeCredentials } from './credentials/mod.ts';
 import type { Db } from './db/database.ts';
 import type { FleetView } from './fleet-view.ts';
 import type { WebBackendOutbox } from './outbox/web-backend.ts';
@@ -20,6 +21,8 @@ export interface GatewayDeps {
   readonly tunnels?: TunnelSettings;
   /** The MQTT broker's edge identities, when the gateway manages them (registration tells the broker). */
   readonly broker?: BrokerIdentities;
+  /** The fleet CA's certificates and secret rotations, when the gateway has a CA (`--ca-dir`). */
+  readonly credentials?: EdgeCredentials;
   /** The queues to the web backend, when one is configured (for the metrics). */
   readonly webBackend?: WebBackendOutbox;
 }

@@ -37,6 +37,8 @@ export class FleetView implements AsyncDisposable {
   #timer: ReturnType<typeof setInterval> | undefined;
   #docs = new Map<string, { version: number; body: Record<string, unknown> }>();
   #groups = new Map<string, string | null>();
+  /** Edges whose credentials were rotated: their version, part of their configuration. */
+  #credentials = new Map<string, number>();
   #brokers: PoolBroker[] = [];
   #resolved = new Map<string, ResolvedConfig | undefined>();
   #waiters = new Set<() => void>();
@@ -86,6 +88,9 @@ export class FleetView implements AsyncDisposable {
         const doc = this.#docs.get(`${kind}\u0000${scope}`);
         if (doc !== undefined) body = mergeConfig(body, doc.body);
       }
+      const credentials = kind === 'edge' ? this.#credentials.get(id) : undefined;
+      // A rotation changes the configuration, so the edge's long-poll hears of it at once.
+      if (credentials !== undefined) body = { ...body, credentials: { version: credentials } };
       if (kind === 'edge' && body.broker === undefined) {
         const broker = assignBroker(id, this.#brokers);
         if (broker !== undefined) body = { ...body, broker: brokerConfig(broker) };
@@ -124,7 +129,7 @@ export class FleetView implements AsyncDisposable {
     const seq = ++this.#started;
     const [docs, edgeRows, brokerRows] = await Promise.all([
       db.select().from(configDocuments),
-      db.select({ id: edges.id, groupId: edges.groupId }).from(edges),
+      db.select({ id: edges.id, groupId: edges.groupId, credentials: edges.credentialsVersion }).from(edges),
       db.select().from(brokers),
     ]);
     // An older reload finishing after a newer one would put old documents back.
@@ -134,6 +139,7 @@ export class FleetView implements AsyncDisposable {
       docs.map((d) => [`${d.kind}\u0000${d.scope}`, { version: d.version, body: d.body }]),
     );
     this.#groups = new Map(edgeRows.map((e) => [e.id, e.groupId]));
+    this.#credentials = new Map(edgeRows.filter((e) => e.credentials > 0).map((e) => [e.id, e.credentials]));
     this.#brokers = brokerRows;
     this.#resolved = new Map();
     for (const wake of [...this.#waiters]) wake();

@@ -12,6 +12,7 @@ import { ADMIN_USER, BrokerIdentities, DynsecClient } from '../edge/broker/mod.t
 import { createApp } from './app.ts';
 import { Authenticator, type AuthenticatorOptions } from './auth.ts';
 import { BrokerReconciler } from './broker-reconciler.ts';
+import { type EdgeCredentials, type IdentityOptions, startCredentials } from './credentials/mod.ts';
 import { ensureAlarmPartitions } from './db/alarm-partitions.ts';
 import type { Database, Db } from './db/database.ts';
 import type { TunnelSettings } from './deps.ts';
@@ -52,6 +53,8 @@ export interface GatewayOptions {
   readonly broker?: BrokerAdminOptions;
   /** Trusted proxies (X-Forwarded-For) and the failed-login limit per address. */
   readonly authentication?: Omit<AuthenticatorOptions, 'logger'>;
+  /** The fleet CA and sealing key (none: no certificates, no rotations through configuration). */
+  readonly identity?: IdentityOptions;
 }
 
 export interface BrokerAdminOptions {
@@ -76,6 +79,8 @@ export interface Gateway extends AsyncDisposable {
   readonly log: Logger;
   /** The broker reconciler, when the gateway manages the broker's identities. */
   readonly reconciler: BrokerReconciler | undefined;
+  /** Edge certificates and rotations, when the gateway has a fleet CA. */
+  readonly credentials: EdgeCredentials | undefined;
   /** What the browser terminals (`serveGateway`) work with. */
   readonly terminalDeps: TerminalDeps;
   stop(): Promise<void>;
@@ -100,6 +105,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { webBackend, sink } = startOutbox(options, { db, bus, name, log });
   const feed = await new EventFeed({ bus, logger: log }).start();
   const { dynsec, broker, reconciler } = startBrokerAdmin(options.broker, { db, log });
+  const credentials =
+    options.identity === undefined
+      ? undefined
+      : await startCredentials(options.identity, { db, view, auth, broker, logger: log });
+  if (credentials !== undefined) auth.onNewSecret((id, secret) => credentials.rotations.confirm(id, secret));
   const tunnels = { ...DEFAULT_TUNNEL_SETTINGS, ...options.tunnels };
   const app = createApp({
     db,
@@ -111,6 +121,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     tunnels,
     webBackend,
     ...(broker === undefined ? {} : { broker }),
+    ...(credentials === undefined ? {} : { credentials }),
   });
   const stop = async () => {
     clearInterval(partitions);
@@ -119,6 +130,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await feed.stop();
     await view.stop();
     await reconciler?.stop();
+    await credentials?.[Symbol.asyncDispose]();
     await dynsec?.close();
   };
   const terminalDeps: TerminalDeps = { db, bus, auth, tunnels, log };
@@ -131,6 +143,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     webBackend,
     log,
     reconciler,
+    credentials,
     terminalDeps,
     stop,
     [Symbol.asyncDispose]: stop,

@@ -11,7 +11,33 @@ export const edges = pgTable('edges', {
   labels: jsonb('labels').$type<Record<string, string>>().notNull().default({}),
   secretHash: text('secret_hash').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  /** Bumped by every rotation: part of the edge's configuration (migrations/0005). */
+  credentialsVersion: integer('credentials_version').notNull().default(0),
+  /** The secret before the last rotation, accepted until previousSecretUntil or the edge's confirmation. */
+  previousSecretHash: text('previous_secret_hash'),
+  previousSecretUntil: timestamptz('previous_secret_until'),
+  /** The new secret, sealed, until the edge confirms it (gateway/credentials/sealing.ts). */
+  pendingSecret: text('pending_secret'),
 });
+
+export const REVOKE_REASONS = ['keyCompromise', 'superseded', 'cessationOfOperation'] as const;
+export type RevokeReason = (typeof REVOKE_REASONS)[number];
+
+/** Certificates the fleet CA issued to edges; kept after deregistration for the CRL. */
+export const edgeCertificates = pgTable(
+  'edge_certificates',
+  {
+    edgeId: text('edge_id').notNull(),
+    serial: text('serial').notNull(),
+    fingerprintSha256: text('fingerprint_sha256').notNull(),
+    notBefore: timestamptz('not_before').notNull(),
+    notAfter: timestamptz('not_after').notNull(),
+    issuedAt: timestamptz('issued_at').notNull().defaultNow(),
+    revokedAt: timestamptz('revoked_at'),
+    revokeReason: text('revoke_reason').$type<RevokeReason>(),
+  },
+  (t) => [primaryKey({ columns: [t.edgeId, t.serial] })],
+);
 
 export const API_SCOPES = ['service', 'operator', 'admin'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];

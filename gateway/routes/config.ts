@@ -142,7 +142,8 @@ export function configRoutes(deps: GatewayDeps) {
 }
 
 /** GET: the merged document, or 304 when the client's ETag is still current after `?wait=`. */
-function readConfig({ view, maxWaitSeconds = 60 }: GatewayDeps): RouteHandler<typeof read, AuthEnv> {
+function readConfig(deps: GatewayDeps): RouteHandler<typeof read, AuthEnv> {
+  const { view, maxWaitSeconds = 60 } = deps;
   return async (c) => {
     const { kind, id } = c.req.valid('param');
     const principal = c.get('principal');
@@ -156,7 +157,9 @@ function readConfig({ view, maxWaitSeconds = 60 }: GatewayDeps): RouteHandler<ty
       if (config === undefined) throw new ApiError('NOT_FOUND', `No ${kind} ${id}`);
       if (config.etag !== seen) {
         c.header('etag', config.etag);
-        c.header('cache-control', 'no-cache');
+        // An edge's configuration may carry its new secret: no cache keeps it.
+        c.header('cache-control', principal.kind === 'edge' ? 'no-store' : 'no-cache');
+        if (principal.kind === 'edge') return c.json(await withNewSecret(deps, id, config.body), 200);
         return c.json(config.body, 200);
       }
       const left = deadline - Date.now();
@@ -168,6 +171,18 @@ function readConfig({ view, maxWaitSeconds = 60 }: GatewayDeps): RouteHandler<ty
       if (c.req.raw.signal.aborted) return c.body(null, 304);
     }
   };
+}
+
+/** An edge's own configuration with the new secret a rotation left for it (only the edge sees it). */
+async function withNewSecret(
+  deps: GatewayDeps,
+  id: string,
+  body: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const credentials = body.credentials as { version: number } | undefined;
+  if (credentials === undefined || deps.credentials === undefined) return body;
+  const secret = await deps.credentials.rotations.pendingSecret(id);
+  return secret === undefined ? body : { ...body, credentials: { ...credentials, secret } };
 }
 
 /** The document checked against its kind's schema; INVALID_REQUEST naming the first bad field. */

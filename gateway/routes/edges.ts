@@ -5,6 +5,7 @@
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { and, asc, eq, gt } from 'drizzle-orm';
+import { IdentityError } from '../../edge/identity/mod.ts';
 import { audit } from '../audit.ts';
 import { type AuthEnv, actorOf, type Principal, requireAuth } from '../auth.ts';
 import { edges } from '../db/schema.ts';
@@ -47,6 +48,29 @@ const NewEdge = z.object({
   id: EdgeIdParam.shape.id,
   groupId: safeString.regex(ID_PATTERN, 'a group id: 1–128 characters of [A-Za-z0-9_.:-]').optional(),
   labels: safeRecord(safeString.max(256)).optional(),
+  csr: z
+    .string()
+    .max(16 * 1024)
+    .optional()
+    .openapi({ description: 'PKCS#10 PEM naming the edge: a certificate is issued to its key' }),
+  certificate: z
+    .boolean()
+    .optional()
+    .openapi({ description: 'Without a CSR: issue a certificate with a key made here (returned once)' }),
+});
+
+const Registered = z.object({
+  id: z.string(),
+  secret: z.string(),
+  certificate: z
+    .object({
+      certificatePem: z.string(),
+      caPem: z.string(),
+      serial: z.string(),
+      notAfter: z.string(),
+      privateKeyPem: z.string().optional(),
+    })
+    .optional(),
 });
 
 const list = createRoute({
@@ -80,7 +104,7 @@ const register = createRoute({
   summary: 'Register an edge; its secret is returned once',
   request: { body: jsonBody(NewEdge) },
   responses: {
-    201: json(z.object({ id: z.string(), secret: z.string() }), 'Registered'),
+    201: json(Registered, 'Registered'),
     409: json(ErrorSchema, 'Already registered'),
     ...BROKER_UNAVAILABLE,
     ...BODY_ERRORS,
@@ -157,8 +181,11 @@ async function registerEdge(
   deps: GatewayDeps,
   principal: Principal,
   body: z.infer<typeof NewEdge>,
-): Promise<{ id: string; secret: string }> {
+): Promise<z.infer<typeof Registered>> {
   const { db, bus, view } = deps;
+  const wantsCertificate = body.csr !== undefined || body.certificate === true;
+  if (wantsCertificate && deps.credentials === undefined)
+    throw new ApiError('UNAVAILABLE', 'This gateway has no fleet CA: start it with --ca-dir');
   const secret = newSecret('dhe');
   const inserted = await db
     .insert(edges)
@@ -181,6 +208,7 @@ async function registerEdge(
       },
     );
   }
+  const certificate = wantsCertificate ? await issueAtRegistration(deps, body.id, body.csr) : undefined;
   await bus.redis.sadd(bus.keyspace.fleet, body.id);
   await audit(db, {
     actor: actorOf(principal),
@@ -189,7 +217,28 @@ async function registerEdge(
     details: { groupId: body.groupId },
   });
   await view.changed(`edge/${body.id}`);
-  return { id: body.id, secret };
+  return { id: body.id, secret, ...(certificate === undefined ? {} : { certificate }) };
+}
+
+/** The edge's first certificate; a refused CSR undoes the registration (nothing half-made stays). */
+async function issueAtRegistration(deps: GatewayDeps, id: string, csr: string | undefined) {
+  const certificates = deps.credentials!.certificates;
+  try {
+    const issued = await certificates.issue(id, csr);
+    return {
+      certificatePem: issued.certificatePem,
+      caPem: certificates.ca.certificatePem,
+      serial: issued.serial,
+      notAfter: issued.notAfter.toISOString(),
+      ...(issued.privateKeyPem === undefined ? {} : { privateKeyPem: issued.privateKeyPem }),
+    };
+  } catch (error) {
+    await deps.broker?.removeEdge(id).catch(() => {});
+    await deps.db.delete(edges).where(eq(edges.id, id));
+    if (error instanceof IdentityError)
+      throw new ApiError('INVALID_REQUEST', `Not registered: ${error.message}`, { identity: error.code });
+    throw error;
+  }
 }
 
 /** The broker first (it kicks the edge), then the row, the fleet set and the caches. */
@@ -204,7 +253,14 @@ async function deregisterEdge(deps: GatewayDeps, principal: Principal, id: strin
   const deleted = await db.delete(edges).where(eq(edges.id, id)).returning({ id: edges.id });
   if (deleted.length === 0) throw new ApiError('NOT_FOUND', `No edge ${id}`);
   await bus.redis.srem(bus.keyspace.fleet, id);
+  // Its certificates go on the CRL (the broker already refuses the identity: it was removed above).
+  const revoked = (await deps.credentials?.certificates.revoke(id, 'cessationOfOperation')) ?? 0;
   deps.auth.forget();
-  await audit(db, { actor: actorOf(principal), action: 'edge.deregister', target: `edge/${id}` });
+  await audit(db, {
+    actor: actorOf(principal),
+    action: 'edge.deregister',
+    target: `edge/${id}`,
+    ...(revoked > 0 ? { details: { certificatesRevoked: revoked } } : {}),
+  });
   await view.changed(`edge/${id}`);
 }

@@ -1,0 +1,123 @@
+/**
+ * An edge's certificates in the registry: issued by the fleet CA (from the edge's CSR, so its key
+ * never leaves the device, or with a key made here and returned once), recorded by serial, revoked
+ * at deregistration, and the CRL of every revoked certificate not yet expired — written to a file
+ * the broker reads (`crlfile`) and served at `GET /v1/pki/crl.pem`.
+ */
+import { rename, writeFile } from 'node:fs/promises';
+import { and, desc, eq, gt, isNotNull, isNull, lt } from 'drizzle-orm';
+import { type Logger, silentLogger } from '../../actors/mod.ts';
+import {
+  createCrl,
+  type EdgeCertificate,
+  type FleetCa,
+  issueEdgeCertificate,
+} from '../../edge/identity/mod.ts';
+import type { Db } from '../db/database.ts';
+import { edgeCertificates, type RevokeReason } from '../db/schema.ts';
+
+/** How long a CRL says it holds: the broker and `openssl verify` refuse it after that. */
+const CRL_HOURS = 7 * 24;
+
+export interface EdgeIdentityOptions {
+  readonly db: Db;
+  readonly ca: FleetCa;
+  /** Where the CRL is written on every change (the broker's `crlfile`); none: served only. */
+  readonly crlFile?: string;
+  /** Days an edge certificate is valid (default 90). */
+  readonly validityDays?: number;
+  readonly logger?: Logger;
+}
+
+export class EdgeCertificates {
+  readonly #o: EdgeIdentityOptions;
+  readonly #log: Logger;
+
+  constructor(options: EdgeIdentityOptions) {
+    this.#o = options;
+    this.#log = (options.logger ?? silentLogger).child({ component: 'edge-certificates' });
+  }
+
+  get ca(): FleetCa {
+    return this.#o.ca;
+  }
+
+  /** Issues and records a certificate for `edgeId` (IdentityError for a bad CSR). */
+  async issue(edgeId: string, csr?: string): Promise<EdgeCertificate> {
+    const issued = await issueEdgeCertificate(this.#o.ca, {
+      edgeId,
+      ...(csr === undefined ? {} : { csr }),
+      validityDays: this.#o.validityDays ?? 90,
+    });
+    await this.#o.db.insert(edgeCertificates).values({
+      edgeId,
+      serial: issued.serial,
+      fingerprintSha256: issued.fingerprintSha256,
+      notBefore: issued.notBefore,
+      notAfter: issued.notAfter,
+    });
+    this.#log.info(
+      { edgeId, serial: issued.serial, notAfter: issued.notAfter.toISOString(), fromCsr: csr !== undefined },
+      'edge certificate issued',
+    );
+    return issued;
+  }
+
+  /** Revokes every unrevoked certificate of the edge (or those issued before `issuedBefore`); rewrites the CRL. */
+  async revoke(edgeId: string, reason: RevokeReason, issuedBefore?: Date): Promise<number> {
+    const rows = await this.#o.db
+      .update(edgeCertificates)
+      .set({ revokedAt: new Date(), revokeReason: reason })
+      .where(
+        and(
+          eq(edgeCertificates.edgeId, edgeId),
+          isNull(edgeCertificates.revokedAt),
+          issuedBefore === undefined ? undefined : lt(edgeCertificates.issuedAt, issuedBefore),
+        ),
+      )
+      .returning({ serial: edgeCertificates.serial });
+    if (rows.length > 0) {
+      this.#log.info({ edgeId, count: rows.length, reason }, 'edge certificates revoked');
+      await this.publishCrl();
+    }
+    return rows.length;
+  }
+
+  /** The CRL (PEM) of every revoked certificate that has not expired yet. */
+  async crl(): Promise<string> {
+    const rows = await this.#o.db
+      .select({
+        serial: edgeCertificates.serial,
+        revokedAt: edgeCertificates.revokedAt,
+        reason: edgeCertificates.revokeReason,
+      })
+      .from(edgeCertificates)
+      .where(and(isNotNull(edgeCertificates.revokedAt), gt(edgeCertificates.notAfter, new Date())));
+    return createCrl(this.#o.ca, {
+      nextUpdateHours: CRL_HOURS,
+      revoked: rows.map((r) => ({
+        serial: r.serial,
+        revokedAt: r.revokedAt!,
+        ...(r.reason === null ? {} : { reason: r.reason }),
+      })),
+    });
+  }
+
+  /** Writes the CRL file (atomically: a reader never sees half a file), when there is one. */
+  async publishCrl(): Promise<void> {
+    const file = this.#o.crlFile;
+    if (file === undefined) return;
+    const temporary = `${file}.tmp-${process.pid}`;
+    await writeFile(temporary, await this.crl(), { mode: 0o644 });
+    await rename(temporary, file);
+  }
+
+  /** The edge's certificates, newest first. */
+  list(edgeId: string) {
+    return this.#o.db
+      .select()
+      .from(edgeCertificates)
+      .where(eq(edgeCertificates.edgeId, edgeId))
+      .orderBy(desc(edgeCertificates.issuedAt));
+  }
+}
