@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import type { AlarmReading, Birth, CompactMessage, Health, Status, Vision } from '../protocol/mod.ts';
 import { type CommandExecutor, CommandRunner } from './commands.ts';
 import { ConfigPoller, type EdgeConfig } from './config.ts';
+import { AgentCredentials } from './credentials.ts';
 import { Forwarder } from './forwarder.ts';
 import { HealthProbe } from './health.ts';
 import type { AgentTls } from './http-client.ts';
@@ -97,6 +98,7 @@ export class EdgeAgent implements AsyncDisposable {
   readonly #readings: Readings;
   readonly #forwarder: Forwarder;
   readonly #config: ConfigPoller;
+  readonly #credentials: AgentCredentials;
 
   constructor(options: EdgeAgentOptions) {
     const log = (options.logger ?? silentLogger).child({ edgeId: options.edgeId });
@@ -107,8 +109,15 @@ export class EdgeAgent implements AsyncDisposable {
     this.#o = options;
     this.#log = log;
     this.#readings = new Readings(options.edgeId, send);
-    this.#forwarder = new Forwarder({ ...options, onCommand, log, signal });
-    this.#config = new ConfigPoller({ ...options, longPollSeconds: options.longPollSeconds ?? 30, signal });
+    this.#credentials = new AgentCredentials({ dataDir: options.dataDir, password: options.password, log });
+    const credentials = this.#credentials;
+    this.#forwarder = new Forwarder({ ...options, password: credentials.password, onCommand, log, signal });
+    this.#config = new ConfigPoller({
+      ...options,
+      password: () => credentials.password,
+      longPollSeconds: options.longPollSeconds ?? 30,
+      signal,
+    });
   }
 
   get stats(): AgentStats {
@@ -158,11 +167,21 @@ export class EdgeAgent implements AsyncDisposable {
     this.#readings.legacy(json);
   }
 
-  /** Polls the configuration once (If-None-Match); applies a new broker. */
+  /**
+   * Polls the configuration once (If-None-Match); applies a new broker. New credentials are saved
+   * and used for the next poll at once — the service's answer to it confirms them — and then for a
+   * new broker connection, which takes over from the old one without losing what is queued.
+   */
   async pollConfig(): Promise<void> {
     const config = await this.#config.poll();
     const parts = { readings: this.#readings, forwarder: this.#forwarder, log: this.#log };
     if (config !== undefined) await applyConfig(config, parts);
+    if (this.#credentials.adopt(config?.credentials)) {
+      await this.#config.poll({ hold: false });
+      const broker = this.#forwarder.broker;
+      if (this.#credentials.takeBrokerSwitch() && broker !== undefined)
+        await this.#forwarder.connect(broker, this.#credentials.password);
+    }
   }
 
   async stop(): Promise<void> {

@@ -5,6 +5,7 @@
  * reaches the edge at once. Over HTTPS, the service's certificate checked against the CA the edge
  * trusts (http-client.ts).
  */
+import type { DeliveredCredentials } from './credentials.ts';
 import { AgentError } from './errors.ts';
 import { AgentHttpClient, type AgentTls } from './http-client.ts';
 import type { BrokerConfig } from './uplink.ts';
@@ -12,6 +13,8 @@ import type { BrokerConfig } from './uplink.ts';
 /** What `GET /v1/config/edge/{edgeId}` returns (the gateway, `gateway/routes/config.ts`). */
 export interface EdgeConfig {
   readonly version?: number;
+  /** After a rotation: its version, and the new secret while it waits for this edge. */
+  readonly credentials?: DeliveredCredentials;
   readonly broker?: BrokerConfig;
   readonly snapshotSeconds?: number;
   readonly healthSeconds?: number;
@@ -20,7 +23,8 @@ export interface EdgeConfig {
 export interface ConfigPollerOptions {
   readonly configUrl?: string;
   readonly edgeId: string;
-  readonly password: string;
+  /** The edge's secret, or where to read it now (it changes when a rotation is adopted). */
+  readonly password: string | (() => string);
   /** How long the service may hold a poll (seconds; 0: no long-polling). */
   readonly longPollSeconds: number;
   /** Aborts a poll in flight when the agent stops. */
@@ -46,10 +50,11 @@ export class ConfigPoller {
     return this.#config;
   }
 
-  /** Polls once: the new configuration, or undefined when it has not changed (304). */
-  async poll(): Promise<EdgeConfig | undefined> {
-    const { configUrl, edgeId, password } = this.#o;
-    const wait = this.#etag === undefined ? 0 : this.#o.longPollSeconds;
+  /** Polls once (`hold: false`: answered at once): the new configuration, or undefined when it has not changed (304). */
+  async poll(options: { hold?: boolean } = {}): Promise<EdgeConfig | undefined> {
+    const { configUrl, edgeId } = this.#o;
+    const password = typeof this.#o.password === 'string' ? this.#o.password : this.#o.password();
+    const wait = this.#etag === undefined || options.hold === false ? 0 : this.#o.longPollSeconds;
     const url = `${configUrl}/v1/config/edge/${encodeURIComponent(edgeId)}${wait > 0 ? `?wait=${wait}` : ''}`;
     const headers: Record<string, string> = {
       authorization: `Basic ${Buffer.from(`${edgeId}:${password}`).toString('base64')}`,

@@ -48,19 +48,35 @@ function queued(edgeId: string, message: CompactMessage, seq: number): QueuedMes
   };
 }
 
+/** A send given up because the connection it went out on was replaced: the head stays queued. */
+const REPLACED = Symbol('replaced');
+
+function replacement(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
 export class Forwarder {
   readonly #o: ForwarderOptions;
   readonly #queue: DiskQueue;
   #seq = 0;
   #sent = 0;
   #uplink: Uplink | undefined;
+  /** The edge's secret for the next connection (changes when a rotation is adopted). */
+  #password: string;
   #pumping = false;
+  /** Resolved when the connection in use is replaced (`connect`). */
+  #replaced = replacement();
   #retry: ReturnType<typeof setTimeout> | undefined;
   /** Clients still trying to reach their broker (ended on close). */
   readonly #connecting = new Set<{ end(force?: boolean): unknown }>();
 
   constructor(options: ForwarderOptions) {
     this.#o = options;
+    this.#password = options.password;
     this.#queue = new DiskQueue(options.dataDir, { maxBytes: options.maxQueueBytes });
   }
 
@@ -72,21 +88,32 @@ export class Forwarder {
     return { sent: this.#sent, queued: queue.length, dropped: queue.dropped, brokerUrl, downlink };
   }
 
+  /** The broker in use (undefined before the first connection). */
+  get broker(): BrokerConfig | undefined {
+    return this.#uplink?.broker;
+  }
+
   /** Numbers `message`, queues it and sends what waits. */
   send(message: CompactMessage): void {
     this.#queue.push(queued(this.#o.edgeId, message, ++this.#seq));
     void this.#pump();
   }
 
-  /** Connects to `broker`; once connected it becomes the broker, and the previous one is closed. */
-  async connect(broker: BrokerConfig): Promise<void> {
+  /** Connects to `broker` (with `password`, the edge's secret now); once connected it becomes the broker, and the previous one is closed. */
+  async connect(broker: BrokerConfig, password = this.#password): Promise<void> {
+    this.#password = password;
     const uplink = await openUplink(broker, {
       ...this.#o,
+      password,
       onConnect: () => void this.#pump(),
       pending: this.#connecting,
     });
     const previous = this.#uplink;
     this.#uplink = uplink;
+    // A send in flight on the previous connection may never be answered now: the pump moves on.
+    const wasReplaced = this.#replaced;
+    this.#replaced = replacement();
+    wasReplaced.resolve();
     if (previous) void previous.close().catch(() => {});
     void this.#pump();
   }
@@ -101,7 +128,8 @@ export class Forwarder {
         const head = this.#queue.peek();
         if (!uplink?.connected || head === undefined || this.#o.signal.aborted) return;
         try {
-          await uplink.send(head);
+          const replaced = this.#replaced.promise;
+          if ((await Promise.race([uplink.send(head), replaced.then(() => REPLACED)])) === REPLACED) continue;
         } catch (err) {
           this.#o.log.warn({ err }, 'send failed; keeping the message, trying again shortly');
           this.#retry ??= setTimeout(() => {
