@@ -1,18 +1,20 @@
 /**
  * Secrets are never logged (issue 14, item 5): a realistic run at debug level — a gateway over
- * HTTP managing a real mosquitto's identities, API keys created, rotated and revoked, edges
- * registered, an edge's secret rotated, the on-device agent polling its configuration with its
- * credentials and logging in to the broker, failed logins until the address is limited, the
- * event WebSocket with its key as a subprotocol — each process logging through the CLI's own
- * logger into a file. Then every line of every file is searched for every secret that was issued
- * or presented (API keys, edge secrets, broker passwords, the Basic headers as sent): none may
- * be there. And the logger's redaction blanks authorization headers and password fields.
+ * HTTP managing a real mosquitto's identities and a fleet CA, API keys created, rotated and
+ * revoked, edges registered, an edge's secret rotated, the on-device agent polling its
+ * configuration with its credentials, logging in to the broker and adopting rotated credentials,
+ * a certificate issued with its key, failed logins until the address is limited, the event
+ * WebSocket with its key as a subprotocol — each process logging through the CLI's own logger
+ * into a file. Then every line of every file is searched for every secret that was issued or
+ * presented (API keys, edge secrets, broker passwords, private-key lines, the Basic headers as
+ * sent): none may be there. And the logger's redaction blanks authorization and password fields.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { eq } from 'drizzle-orm';
 import WebSocket from 'ws';
 import { processLogger } from '../cli/logger.ts';
 import { EdgeAgent } from '../edge/agent/mod.ts';
@@ -22,6 +24,7 @@ import { startMosquitto, waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { createApiKey } from './api-keys.ts';
 import { openDatabase } from './db/database.ts';
+import { edges } from './db/schema.ts';
 import { EVENTS_PROTOCOL } from './events-socket.ts';
 import { createGateway, serveGateway } from './gateway.ts';
 import { basic } from './testdata/harness.ts';
@@ -33,6 +36,7 @@ interface Answer {
   id?: string;
   key?: string;
   secret?: string;
+  privateKeyPem?: string;
 }
 
 describe('secrets in the logs', { timeout: 120_000 }, () => {
@@ -68,6 +72,7 @@ describe('secrets in the logs', { timeout: 120_000 }, () => {
       logger: gatewayLog,
       broker: { url: broker.url, ...broker.admin, reconcileMs: 0, links: { [LINK_USER]: linkPassword } },
       authentication: { loginLimit: { burst: 10, perSecond: 0.01 } },
+      identity: { dir: mkdtempSync(join(tmpdir(), 'no-secrets-ca-')), create: true, expireMs: 3_600_000 },
     });
     await using served = await serveGateway(gateway);
     const admin = keep((await createApiKey(database.db, { name: 'bootstrap', scope: 'admin' })).key);
@@ -127,17 +132,16 @@ describe('secrets in the logs', { timeout: 120_000 }, () => {
     );
 
     // The agent: configuration with its credentials, then the broker with its password.
-    {
-      await using agent = await new EdgeAgent({
-        edgeId: 'S-1',
-        password: secretOf['S-1'] ?? '',
-        birth: birthOf('S-1'),
-        dataDir: mkdtempSync(join(tmpdir(), 'agent-')),
-        configUrl: served.url,
-        logger: agentLog,
-      }).start();
-      await waitFor(() => agent.stats.brokerUrl === broker.url, { message: 'the agent on the broker' });
-    }
+    const agentDir = mkdtempSync(join(tmpdir(), 'agent-'));
+    await using agent = await new EdgeAgent({
+      edgeId: 'S-1',
+      password: secretOf['S-1'] ?? '',
+      birth: birthOf('S-1'),
+      dataDir: agentDir,
+      configUrl: served.url,
+      logger: agentLog,
+    }).start();
+    await waitFor(() => agent.stats.brokerUrl === broker.url, { message: 'the agent on the broker' });
 
     // An edge's secret rotated: the new one works, the old one is refused.
     const before = secretOf['S-2'] ?? '';
@@ -146,6 +150,34 @@ describe('secrets in the logs', { timeout: 120_000 }, () => {
     const after = keep(rotatedEdge.json?.secret ?? '');
     assert.equal((await call('GET', '/v1/config/edge/S-2', { auth: edgeAuth('S-2', after) })).status, 200);
     assert.equal((await call('GET', '/v1/config/edge/S-2', { auth: edgeAuth('S-2', before) })).status, 401);
+
+    // The agent's credentials rotated: it takes the new secret from its configuration, confirms it
+    // by using it and logs in to the broker with it; the old one then stops. And a certificate
+    // made here, its private key shown once.
+    const s1 = secretOf['S-1'] ?? '';
+    const started = await call('POST', '/v1/edges/S-1/credentials/rotate', { body: { graceSeconds: 3600 } });
+    assert.equal(started.status, 202, JSON.stringify(started.json));
+    await waitFor(
+      async () => {
+        const [row] = await database.db.select().from(edges).where(eq(edges.id, 'S-1'));
+        return row?.pendingSecret === null && row.previousSecretHash === null;
+      },
+      { timeoutMs: 20_000, message: 'the agent to adopt and confirm its new secret' },
+    );
+    const saved = JSON.parse(readFileSync(join(agentDir, 'credentials.json'), 'utf8')) as {
+      password: string;
+    };
+    const fresh = keep(saved.password);
+    assert.notEqual(fresh, s1);
+    edgeAuth('S-1', fresh); // as the agent sends it now
+    assert.equal((await call('GET', '/v1/config/edge/S-1', { auth: edgeAuth('S-1', s1) })).status, 401);
+    const issued = await call('POST', '/v1/pki/edges/S-2/certificate', { key: operator2, body: {} });
+    assert.equal(issued.status, 201, JSON.stringify(issued.json));
+    const keyLines = (issued.json?.privateKeyPem ?? '')
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('-----'));
+    assert.ok(keyLines.length > 0, 'a private key');
+    for (const line of keyLines) keep(line);
 
     // Failed logins until the address is limited: wrong keys, wrong edge secrets, junk.
     const statuses = new Set<number>();
@@ -186,7 +218,7 @@ describe('secrets in the logs', { timeout: 120_000 }, () => {
       readFileSync(file, 'utf8').split('\n').filter(Boolean),
     );
     const messages = lines.map((l) => (JSON.parse(l) as { msg?: string }).msg);
-    for (const expected of ['authentication failed', 'redaction check'])
+    for (const expected of ['authentication failed', 'new credentials adopted', 'redaction check'])
       assert.ok(messages.includes(expected), `logged: ${expected}`);
     assert.ok(
       lines.some((l) => l.includes('"service":"agent"')),
