@@ -54,7 +54,12 @@ devicehub gateway create-key --name N --scope service|operator|admin [--expires-
   --broker-admin-user U    its dynamic-security admin (env DH_BROKER_ADMIN_USER; admin@devicehub)
   --broker-admin-password P   (env DH_BROKER_ADMIN_PASSWORD; required with the URL)
   --broker-link-password P    creates the link user link@devicehub on a bare broker (env DH_BROKER_LINK_PASSWORD)
-  --broker-reconcile S     seconds between reconciler passes (env DH_BROKER_RECONCILE_S; 60; 0: none)`;
+  --broker-reconcile S     seconds between reconciler passes (env DH_BROKER_RECONCILE_S; 60; 0: none)
+  --kafka-admin-brokers H:P,…  the SASL_SSL Kafka whose edge credentials (a SCRAM user per edge) this
+                           gateway keeps with the registry (env DH_KAFKA_ADMIN_BROKERS; none: not managed)
+  --kafka-admin-user U     the hub's SCRAM-SHA-512 super user (env DH_KAFKA_ADMIN_USER; hub@devicehub);
+                           its password from env DH_KAFKA_ADMIN_PASSWORD only (never a flag)
+  --kafka-admin-ca FILE    CA (PEM) of the brokers' certificates (env DH_KAFKA_ADMIN_CA_FILE)`;
 
 export async function gatewayCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseGatewayArgs(argv);
@@ -135,6 +140,9 @@ function parseGatewayArgs(argv: string[]) {
       'broker-admin-password': { type: 'string' },
       'broker-link-password': { type: 'string' },
       'broker-reconcile': { type: 'string' },
+      'kafka-admin-brokers': { type: 'string' },
+      'kafka-admin-user': { type: 'string' },
+      'kafka-admin-ca': { type: 'string' },
     },
   });
 }

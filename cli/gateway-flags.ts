@@ -1,10 +1,11 @@
 /**
  * `devicehub gateway`'s flags (each with its environment variable) turned into the gateway's
- * options: the tunnels, the broker whose identities it manages, and the web backend.
+ * options: the tunnels, the broker whose identities it manages, the Kafka whose edge credentials
+ * it manages, and the web backend.
  */
 import { readFileSync } from 'node:fs';
 import { LINK_USER } from '../edge/broker/mod.ts';
-import { type GatewayOptions, MIN_SECRET_KEY_BYTES } from '../gateway/mod.ts';
+import { DEFAULT_KAFKA_ADMIN_USER, type GatewayOptions, MIN_SECRET_KEY_BYTES } from '../gateway/mod.ts';
 import { intFlag } from './config.ts';
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -16,13 +17,15 @@ const str = (values: Flags, flag: string, env: string) =>
 /** The options built from the gateway's flags; throws RangeError naming a flag that is wrong. */
 export function gatewayFlagOptions(
   values: Flags,
-): Pick<GatewayOptions, 'broker' | 'tunnels' | 'webBackend' | 'authentication'> {
+): Pick<GatewayOptions, 'broker' | 'kafka' | 'tunnels' | 'webBackend' | 'authentication'> {
   const tunnelFlags = checkTunnelFlags(values);
   const broker = brokerOptions(values);
+  const kafka = kafkaAdminOptions(values);
   const tunnels = tunnelOptions(values, tunnelFlags);
   const webBackend = webBackendOptions(values);
   return {
     ...(broker === undefined ? {} : { broker }),
+    ...(kafka === undefined ? {} : { kafka }),
     tunnels,
     ...(webBackend === undefined ? {} : { webBackend }),
     ...authenticationOptions(values),
@@ -71,6 +74,28 @@ function brokerOptions(values: Flags): GatewayOptions['broker'] {
     ...(linkPassword === undefined ? {} : { links: { [LINK_USER]: linkPassword } }),
     reconcileMs:
       intFlag(values, { name: 'broker-reconcile', env: 'DH_BROKER_RECONCILE_S', fallback: 60 }) * 1000,
+  };
+}
+
+/** The authenticated Kafka's admin: brokers, the hub's login (password from the environment only), the CA. */
+export function kafkaAdminOptions(values: Flags): GatewayOptions['kafka'] {
+  const list = str(values, 'kafka-admin-brokers', 'DH_KAFKA_ADMIN_BROKERS');
+  if (list === undefined) return undefined;
+  const brokers = list
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  const password = process.env.DH_KAFKA_ADMIN_PASSWORD;
+  const caFile = str(values, 'kafka-admin-ca', 'DH_KAFKA_ADMIN_CA_FILE');
+  if (brokers.length === 0 || password === undefined || caFile === undefined)
+    throw new RangeError(
+      '--kafka-admin-brokers / DH_KAFKA_ADMIN_BROKERS needs brokers, DH_KAFKA_ADMIN_PASSWORD (environment only) and --kafka-admin-ca / DH_KAFKA_ADMIN_CA_FILE',
+    );
+  return {
+    brokers,
+    username: str(values, 'kafka-admin-user', 'DH_KAFKA_ADMIN_USER') ?? DEFAULT_KAFKA_ADMIN_USER,
+    password,
+    caFile,
   };
 }
 

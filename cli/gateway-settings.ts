@@ -1,7 +1,10 @@
-/** The settings of `devicehub gateway`: HTTP, its database, the web backend, tunnels and the broker's identities. */
+/**
+ * The settings of `devicehub gateway`: HTTP, its database, the web backend, tunnels, the broker's
+ * identities and the edges' Kafka credentials. Every command's help loads this table, so it
+ * imports nothing of the hub (edge/agent/standalone.test.ts).
+ */
 
-import { TrustedProxies } from '../gateway/login-limiter.ts';
-import { hostPorts, nonEmpty, ranged, type Setting, url } from './setting-checks.ts';
+import { addressRanges, hostPorts, nonEmpty, ranged, type Setting, url } from './setting-checks.ts';
 
 export const GATEWAY_SETTINGS: readonly Setting[] = [
   { name: 'PORT', commands: ['gateway'], doc: 'HTTP port', ...ranged(0, 65535) },
@@ -17,14 +20,7 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
     name: 'DH_TRUSTED_PROXIES',
     commands: ['gateway'],
     doc: 'proxies whose X-Forwarded-For names the client: addresses or CIDR ranges, comma-separated',
-    check: (v) => {
-      try {
-        new TrustedProxies(v.split(',').map((p) => p.trim()));
-        return undefined;
-      } catch (err) {
-        return (err as Error).message;
-      }
-    },
+    check: addressRanges,
   },
   {
     name: 'DH_GATEWAY_TLS_CERT',
@@ -140,5 +136,29 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
     commands: ['gateway'],
     doc: 'seconds between passes bringing the broker in line with the registry (0: none)',
     ...ranged(0, 86_400),
+  },
+  {
+    name: 'DH_KAFKA_ADMIN_BROKERS',
+    commands: ['gateway'],
+    doc: 'host:port,… of the SASL_SSL Kafka whose edge credentials the gateway manages (none: not managed)',
+    check: hostPorts,
+  },
+  {
+    name: 'DH_KAFKA_ADMIN_USER',
+    commands: ['gateway'],
+    doc: 'the hub’s SCRAM-SHA-512 super user on that Kafka (default hub@devicehub)',
+    check: nonEmpty,
+  },
+  {
+    name: 'DH_KAFKA_ADMIN_PASSWORD',
+    commands: ['gateway'],
+    doc: 'its password (environment only, never a flag)',
+    check: nonEmpty,
+  },
+  {
+    name: 'DH_KAFKA_ADMIN_CA_FILE',
+    commands: ['gateway'],
+    doc: 'CA (PEM file) the Kafka brokers’ certificates chain to (the fleet CA)',
+    check: nonEmpty,
   },
 ];

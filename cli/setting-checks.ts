@@ -3,6 +3,8 @@
  * read settings, and the value checks each setting names.
  */
 
+import { isIP } from 'node:net';
+
 export type CommandName = 'node' | 'link' | 'gateway' | 'simulate' | 'demo' | 'cluster' | 'agent';
 
 export interface Setting {
@@ -50,6 +52,21 @@ export const hostPorts = (value: string): string | undefined =>
   value.split(',').every((hp) => /^[A-Za-z0-9_.-]+:\d{1,5}$/.test(hp))
     ? undefined
     : 'expected host:port,host:port,…';
+
+/**
+ * A comma-separated list of IP addresses and CIDR ranges (what the gateway's TrustedProxies takes;
+ * checked here with node:net alone, so the settings table loads none of the gateway).
+ */
+export const addressRanges = (value: string): string | undefined => {
+  for (const entry of value.split(',').map((e) => e.trim())) {
+    const [address = '', prefix] = entry.split('/', 2);
+    const family = isIP(address);
+    const bits = family === 6 ? 128 : 32;
+    if (family === 0 || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits)))
+      return `not an address or CIDR range: ${entry}`;
+  }
+  return undefined;
+};
 
 export const nonEmpty = (value: string): string | undefined =>
   value.trim() === '' ? 'must not be empty' : undefined;

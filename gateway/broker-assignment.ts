@@ -30,9 +30,16 @@ export function assignBroker(edgeId: string, pool: readonly PoolBroker[]): PoolB
   return chosen;
 }
 
-/** The configuration's `broker` for a pool broker. */
+/**
+ * The configuration's `broker` for a pool broker. A Kafka address is `host:port,…` (plaintext) or
+ * `kafkas://host:port,…` (SASL_SSL: the agent logs in as itself over TLS), as the agent's
+ * DH_AGENT_BROKER_URL spells it; `kafka://host:port,…` is plaintext too.
+ */
 export function brokerConfig(broker: PoolBroker) {
-  return broker.transport === 'mqtt'
-    ? { transport: 'mqtt' as const, url: broker.address }
-    : { transport: 'kafka' as const, brokers: broker.address.split(',').filter(Boolean) };
+  if (broker.transport === 'mqtt') return { transport: 'mqtt' as const, url: broker.address };
+  const [, scheme, list = ''] = /^(?:(kafkas?):\/\/)?(.*)$/.exec(broker.address) ?? [];
+  const brokers = list.split(',').filter(Boolean);
+  return scheme === 'kafkas'
+    ? { transport: 'kafka' as const, brokers, security: 'sasl_ssl' as const }
+    : { transport: 'kafka' as const, brokers };
 }

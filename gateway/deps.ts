@@ -2,6 +2,7 @@
 import type { Logger } from '../actors/mod.ts';
 import type { Bus, PortRange } from '../bus/mod.ts';
 import type { BrokerIdentities } from '../edge/broker/mod.ts';
+import type { EdgeKafkaCredentials } from '../edge/kafka-auth/mod.ts';
 import type { Authenticator } from './auth.ts';
 import type { EdgeCredentials } from './credentials/mod.ts';
 import type { Db } from './db/database.ts';
@@ -21,6 +22,8 @@ export interface GatewayDeps {
   readonly tunnels?: TunnelSettings;
   /** The MQTT broker's edge identities, when the gateway manages them (registration tells the broker). */
   readonly broker?: BrokerIdentities;
+  /** Edges' SCRAM users on an authenticated Kafka, when the gateway manages them (like `broker`). */
+  readonly kafka?: EdgeKafkaCredentials;
   /** The fleet CA's certificates and secret rotations, when the gateway has a CA (`--ca-dir`). */
   readonly credentials?: EdgeCredentials;
   /** The queues to the web backend, when one is configured (for the metrics). */

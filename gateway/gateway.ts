@@ -18,6 +18,7 @@ import type { Database, Db } from './db/database.ts';
 import type { TunnelSettings } from './deps.ts';
 import { eventsSocket, refuseUpgrade } from './events-socket.ts';
 import { FleetView } from './fleet-view.ts';
+import { type KafkaAdminOptions, startKafkaCredentials } from './kafka-credentials.ts';
 import { EventFeed } from './live-events.ts';
 import { recordAlarms } from './outbox/records.ts';
 import { OutboxSink } from './outbox/sink.ts';
@@ -55,6 +56,11 @@ export interface GatewayOptions {
   readonly authentication?: Omit<AuthenticatorOptions, 'logger'>;
   /** The fleet CA and sealing key (none: no certificates, no rotations through configuration). */
   readonly identity?: IdentityOptions;
+  /**
+   * An authenticated Kafka's admin: registering, rotating and deregistering an edge set its SCRAM
+   * user before answering, like the broker's (none: edges' Kafka credentials are managed elsewhere).
+   */
+  readonly kafka?: KafkaAdminOptions;
 }
 
 export interface BrokerAdminOptions {
@@ -105,10 +111,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { webBackend, sink } = startOutbox(options, { db, bus, name, log });
   const feed = await new EventFeed({ bus, logger: log }).start();
   const { dynsec, broker, reconciler } = startBrokerAdmin(options.broker, { db, log });
+  const kafka = options.kafka === undefined ? undefined : await startKafkaCredentials(options.kafka, log);
   const credentials =
     options.identity === undefined
       ? undefined
-      : await startCredentials(options.identity, { db, view, auth, broker, logger: log });
+      : await startCredentials(options.identity, { db, view, auth, broker, kafka, logger: log });
   if (credentials !== undefined) auth.onNewSecret((id, secret) => credentials.rotations.confirm(id, secret));
   const tunnels = { ...DEFAULT_TUNNEL_SETTINGS, ...options.tunnels };
   const app = createApp({
@@ -121,6 +128,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     tunnels,
     webBackend,
     ...(broker === undefined ? {} : { broker }),
+    ...(kafka === undefined ? {} : { kafka }),
     ...(credentials === undefined ? {} : { credentials }),
   });
   const stop = async () => {
@@ -132,6 +140,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await reconciler?.stop();
     await credentials?.[Symbol.asyncDispose]();
     await dynsec?.close();
+    await kafka?.close();
   };
   const terminalDeps: TerminalDeps = { db, bus, auth, tunnels, log };
   return {

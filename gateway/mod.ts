@@ -19,5 +19,7 @@ export type { ResolvedConfig } from './fleet-view.ts';
 export { FleetView } from './fleet-view.ts';
 export type { BrokerAdminOptions, Gateway, GatewayOptions, ServedGateway } from './gateway.ts';
 export { createGateway, serveGateway } from './gateway.ts';
+export type { KafkaAdminOptions } from './kafka-credentials.ts';
+export { DEFAULT_KAFKA_ADMIN_USER } from './kafka-credentials.ts';
 export { registerEdges } from './register-edges.ts';
 export { connectVia, MIN_SECRET_KEY_BYTES, tunnelIdOfHost } from './tunnels/mod.ts';

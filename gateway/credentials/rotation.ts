@@ -11,6 +11,7 @@
 import { and, eq, isNotNull, lt } from 'drizzle-orm';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
 import type { BrokerIdentities } from '../../edge/broker/mod.ts';
+import type { EdgeKafkaCredentials } from '../../edge/kafka-auth/mod.ts';
 import type { Db } from '../db/database.ts';
 import { edges } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
@@ -27,6 +28,8 @@ export interface EdgeRotationsOptions {
   readonly view: FleetView;
   /** The broker's identities, when the gateway manages them. */
   readonly broker?: BrokerIdentities;
+  /** Edges' Kafka credentials, when the gateway manages them: their password moves with the broker's. */
+  readonly kafka?: EdgeKafkaCredentials;
   /** This gateway's credential cache, forgotten at once (other gateways hear through the view). */
   readonly auth?: { forget(): void };
   readonly logger?: Logger;
@@ -89,6 +92,7 @@ export class EdgeRotations {
   /** The edge used its new secret: the broker takes it, the old secret stops. */
   async confirm(id: string, secret: string): Promise<void> {
     await this.#o.broker?.setPasswords([{ id, password: secret }]);
+    await this.#o.kafka?.ensureEdge(id, secret);
     const done = await this.#o.db
       .update(edges)
       .set({ pendingSecret: null, previousSecretHash: null, previousSecretUntil: null })
@@ -110,7 +114,9 @@ export class EdgeRotations {
     const stopped: string[] = [];
     for (const row of due) {
       if (row.pending !== null) {
-        await this.#o.broker?.setPasswords([{ id: row.id, password: sealing.unseal(row.pending, row.id) }]);
+        const secret = sealing.unseal(row.pending, row.id);
+        await this.#o.broker?.setPasswords([{ id: row.id, password: secret }]);
+        await this.#o.kafka?.ensureEdge(row.id, secret);
       }
       const done = await db
         .update(edges)

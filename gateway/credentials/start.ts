@@ -2,6 +2,7 @@
 import type { Logger } from '../../actors/mod.ts';
 import type { BrokerIdentities } from '../../edge/broker/mod.ts';
 import { loadFleetCa } from '../../edge/identity/mod.ts';
+import type { EdgeKafkaCredentials } from '../../edge/kafka-auth/mod.ts';
 import type { Db } from '../db/database.ts';
 import type { FleetView } from '../fleet-view.ts';
 import { EdgeCertificates } from './certificates.ts';
@@ -27,13 +28,20 @@ export interface EdgeCredentials {
 
 export async function startCredentials(
   options: IdentityOptions,
-  deps: { db: Db; view: FleetView; auth: { forget(): void }; broker?: BrokerIdentities; logger: Logger },
+  deps: {
+    db: Db;
+    view: FleetView;
+    auth: { forget(): void };
+    broker?: BrokerIdentities;
+    kafka?: EdgeKafkaCredentials;
+    logger: Logger;
+  },
 ): Promise<EdgeCredentials & AsyncDisposable> {
-  const { db, view, auth, broker, logger } = deps;
+  const { db, view, auth, broker, kafka, logger } = deps;
   const ca = await loadFleetCa({ dir: options.dir, create: options.create ?? false });
   const sealing = await loadSealingKey({ dir: options.dir, create: options.create ?? false });
   const certificates = new EdgeCertificates({ db, ca, crlFile: options.crlFile, logger });
-  const rotations = new EdgeRotations({ db, sealing, view, auth, broker, logger });
+  const rotations = new EdgeRotations({ db, sealing, view, auth, broker, kafka, logger });
   await certificates.publishCrl();
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {

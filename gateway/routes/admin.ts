@@ -24,7 +24,11 @@ const BrokerSchema = z
   .object({
     id: z.string(),
     transport: z.enum(['mqtt', 'kafka']),
-    address: safeString.min(3).max(1024).openapi({ example: 'mqtt://broker-1:1883' }),
+    address: safeString.min(3).max(1024).openapi({
+      example: 'mqtt://broker-1:1883',
+      description:
+        'mqtt://… or mqtts://… for MQTT; host:port,… for Kafka, or kafkas://host:port,… for SASL_SSL (edges log in as themselves)',
+    }),
     weight: z.number().int().min(0).max(1000),
   })
   .openapi('Broker');

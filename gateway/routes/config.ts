@@ -25,7 +25,12 @@ import {
 
 const Broker = z.discriminatedUnion('transport', [
   z.object({ transport: z.literal('mqtt'), url: safeString.max(1024).regex(/^mqtts?:\/\/.+/) }),
-  z.object({ transport: z.literal('kafka'), brokers: z.array(safeString.min(3).max(1024)).min(1).max(64) }),
+  z.object({
+    transport: z.literal('kafka'),
+    brokers: z.array(safeString.min(3).max(1024)).min(1).max(64),
+    // SASL_SSL: the agent logs in as its id with its secret (SCRAM-SHA-512), TLS against its CA.
+    security: z.literal('sasl_ssl').optional(),
+  }),
 ]);
 
 /** What each kind's documents may hold (a document is a partial: scopes merge). */

@@ -1,13 +1,15 @@
 /**
- * An edge's credentials on the broker: `tellBroker` runs one step of registration, rotation or
- * deregistration against the broker and turns "the broker did not confirm" into a 503 that says
- * so; `POST /v1/edges/{id}/secret` rotates an edge's secret (admin scope): the broker first — the
- * old secret stops working there at once and the sessions logged in with it are kicked — then the
- * registry's hash; the new secret is returned once.
+ * An edge's credentials on the broker and Kafka: `tellBroker` (`tellKafka`) runs one step of
+ * registration, rotation or deregistration against the MQTT broker (an authenticated Kafka's SCRAM
+ * users) and turns "it did not confirm" into a 503 that says so; `POST /v1/edges/{id}/secret`
+ * rotates an edge's secret (admin scope): the broker first — the old secret stops working there at
+ * once and the sessions logged in with it are kicked — then Kafka, then the registry's hash; the
+ * new secret is returned once.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { BrokerAdminError } from '../../edge/broker/mod.ts';
+import { KafkaAuthError } from '../../edge/kafka-auth/mod.ts';
 import { audit } from '../audit.ts';
 import { type AuthEnv, actorOf, requireAuth } from '../auth.ts';
 import { edges } from '../db/schema.ts';
@@ -16,9 +18,9 @@ import { ApiError } from '../errors.ts';
 import { hashSecret, newSecret } from '../secrets.ts';
 import { AUTH_ERRORS, EdgeIdParam, ErrorSchema, json } from './schemas.ts';
 
-/** The answer when the broker could not be told: nothing was changed, the caller may retry. */
+/** The answer when the broker (or Kafka) could not be told: nothing was changed, the caller may retry. */
 export const BROKER_UNAVAILABLE = {
-  503: json(ErrorSchema, 'The MQTT broker did not confirm the change; nothing was changed (retry)'),
+  503: json(ErrorSchema, 'The MQTT broker or Kafka did not confirm the change; nothing was changed (retry)'),
 } as const;
 
 /** Runs `step` on the broker; a broker failure becomes an UNAVAILABLE API error naming `what`. */
@@ -31,6 +33,27 @@ export async function tellBroker(what: string, step: () => Promise<void>): Promi
       'UNAVAILABLE',
       `The MQTT broker did not confirm ${what} (${error.message}); nothing was changed, retry later`,
       { broker: error.code },
+    );
+  }
+}
+
+/**
+ * Runs `step` on Kafka's credentials: a name Kafka may not hold is a 400, any other failure (Kafka
+ * down, a refused change, the admin's own login refused) an UNAVAILABLE API error naming `what`.
+ */
+export async function tellKafka(what: string, step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    if (error instanceof KafkaAuthError && error.code === 'INVALID_USER')
+      throw new ApiError('INVALID_REQUEST', `Kafka cannot hold ${what}: ${error.message}`, {
+        kafka: error.code,
+      });
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ApiError(
+      'UNAVAILABLE',
+      `Kafka did not confirm ${what} (${reason}); nothing was changed, retry later`,
+      { kafka: error instanceof KafkaAuthError ? error.code : 'UNAVAILABLE' },
     );
   }
 }
@@ -63,6 +86,9 @@ export function edgeSecretRoutes(deps: GatewayDeps) {
       const broker = deps.broker;
       await tellBroker(`edge ${id}'s new secret`, () => broker.ensureEdge(id, secret));
     }
+    // ensureEdge too: a Kafka user the edge lacked is created with the new secret.
+    const kafka = deps.kafka;
+    if (kafka !== undefined) await tellKafka(`edge ${id}'s new secret`, () => kafka.ensureEdge(id, secret));
     const updated = await db
       .update(edges)
       .set({ secretHash: hashSecret(secret) })

@@ -15,7 +15,7 @@ import { ApiError } from '../errors.ts';
 import { isRegistered } from '../register-edges.ts';
 import { hashSecret, newSecret } from '../secrets.ts';
 import { edgeCommandRoutes } from './edge-commands.ts';
-import { BROKER_UNAVAILABLE, edgeSecretRoutes, tellBroker } from './edge-secrets.ts';
+import { BROKER_UNAVAILABLE, edgeSecretRoutes, tellBroker, tellKafka } from './edge-secrets.ts';
 import {
   AUTH_ERRORS,
   BODY_ERRORS,
@@ -208,6 +208,18 @@ async function registerEdge(
       },
     );
   }
+  // Kafka's SCRAM user likewise (an authenticated Kafka); if it cannot be made, nothing stays.
+  const kafka = deps.kafka;
+  if (kafka !== undefined) {
+    await tellKafka(`edge ${body.id}'s credential`, () => kafka.ensureEdge(body.id, secret)).catch(
+      async (error: unknown) => {
+        await deps.broker?.removeEdge(body.id).catch(() => {});
+        await kafka.removeEdge(body.id).catch(() => {});
+        await db.delete(edges).where(eq(edges.id, body.id));
+        throw error;
+      },
+    );
+  }
   const certificate = wantsCertificate ? await issueAtRegistration(deps, body.id, body.csr) : undefined;
   await bus.redis.sadd(bus.keyspace.fleet, body.id);
   await audit(db, {
@@ -234,6 +246,7 @@ async function issueAtRegistration(deps: GatewayDeps, id: string, csr: string | 
     };
   } catch (error) {
     await deps.broker?.removeEdge(id).catch(() => {});
+    await deps.kafka?.removeEdge(id).catch(() => {});
     await deps.db.delete(edges).where(eq(edges.id, id));
     if (error instanceof IdentityError)
       throw new ApiError('INVALID_REQUEST', `Not registered: ${error.message}`, { identity: error.code });
@@ -241,15 +254,16 @@ async function issueAtRegistration(deps: GatewayDeps, id: string, csr: string | 
   }
 }
 
-/** The broker first (it kicks the edge), then the row, the fleet set and the caches. */
+/** The broker first (it kicks the edge), Kafka, then the row, the fleet set and the caches. */
 async function deregisterEdge(deps: GatewayDeps, principal: Principal, id: string): Promise<void> {
   const { db, bus, view } = deps;
-  // The broker first (it kicks the edge): a broker that cannot be told leaves the edge registered.
-  const broker = deps.broker;
-  if (broker !== undefined) {
-    if (!(await isRegistered(db, id))) throw new ApiError('NOT_FOUND', `No edge ${id}`);
-    await tellBroker(`the removal of edge ${id}`, () => broker.removeEdge(id));
-  }
+  // The broker first (it kicks the edge), then Kafka: one that cannot be told leaves the edge
+  // registered (both removals are idempotent: the operator's retry finishes the job).
+  const { broker, kafka } = deps;
+  if ((broker !== undefined || kafka !== undefined) && !(await isRegistered(db, id)))
+    throw new ApiError('NOT_FOUND', `No edge ${id}`);
+  if (broker !== undefined) await tellBroker(`the removal of edge ${id}`, () => broker.removeEdge(id));
+  if (kafka !== undefined) await tellKafka(`the removal of edge ${id}`, () => kafka.removeEdge(id));
   const deleted = await db.delete(edges).where(eq(edges.id, id)).returning({ id: edges.id });
   if (deleted.length === 0) throw new ApiError('NOT_FOUND', `No edge ${id}`);
   await bus.redis.srem(bus.keyspace.fleet, id);
