@@ -1,7 +1,7 @@
 /**
  * deploy/mosquitto/mosquitto.conf as compose runs it, run by the local mosquitto (its paths and
  * ports moved to a temporary folder and free loopback ports): only its TLS listeners are
- * published, the mTLS one takes an edge by its certificate's CN and refuses one without, the TLS
+ * published, the mTLS one takes an edge by its certificate’s CN and refuses one without, the TLS
  * one takes a password; and the plaintext one, for the compose network only, still works.
  */
 import assert from 'node:assert/strict';
@@ -28,7 +28,7 @@ const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as
 
 let pki: TestPki;
 let server: ServerProcess;
-const ports = { plain: 0, mtls: 0, tls: 0 };
+const ports = { plain: 0, mtls: 0, tls: 0, hub: 0 };
 const url = (port: number, scheme = 'mqtts') => `${scheme}://127.0.0.1:${port}`;
 
 before(async () => {
@@ -49,10 +49,12 @@ before(async () => {
   ports.plain = await freePort();
   ports.mtls = await freePort();
   ports.tls = await freePort();
+  ports.hub = await freePort();
   const local = conf
     .replace(/^listener 1883$/m, `listener ${ports.plain} 127.0.0.1`)
     .replace(/^listener 8883$/m, `listener ${ports.mtls} 127.0.0.1`)
     .replace(/^listener 8884$/m, `listener ${ports.tls} 127.0.0.1`)
+    .replace(/^listener 8885$/m, `listener ${ports.hub} 127.0.0.1`)
     .replaceAll('/mosquitto/certs/', `${certs}/`)
     .replaceAll('/mosquitto/data/', `${dir}/`)
     .replace(/^plugin .*$/m, `plugin ${dynsecPlugin()}`)
@@ -90,14 +92,14 @@ async function publishes(target: string, options: IClientOptions): Promise<void>
 describe('deploy/mosquitto/mosquitto.conf', () => {
   it('is published outside the compose network on its TLS listeners only', () => {
     assert.deepEqual(compose.services.mosquitto?.ports, ['8883:8883', '8884:8884']);
-    for (const port of ['8883', '8884']) {
+    for (const port of ['8883', '8884', '8885']) {
       const block = conf.split(/^listener /m).find((b) => b.startsWith(`${port}\n`)) ?? '';
       assert.match(block, /^certfile /m, `${port} serves TLS`);
       assert.match(block, /^tls_version tlsv1\.2$/m, `${port}: TLS 1.2 at least`);
     }
   });
 
-  it('takes an edge by its certificate on 8883 and refuses one without, and its password over TLS on 8884', async () => {
+  it('takes an edge by its certificate on 8883 and refuses one without, its password over TLS on 8884, and the link by its certificate on 8885', async () => {
     const cert = await pki.issueEdge('E-1');
     await publishes(url(ports.mtls), { cert: cert.certificatePem, key: cert.privateKeyPem });
     await assert.rejects(
@@ -110,5 +112,12 @@ describe('deploy/mosquitto/mosquitto.conf', () => {
       /Not authorized|Bad/i,
     );
     await publishes(url(ports.plain, 'mqtt'), { username: 'E-1', password: 'e1-secret' });
+    // The hub's listener takes the link's certificate, and no password.
+    const link = await pki.issueService(LINK_USER);
+    await publishes(url(ports.hub), { cert: link.certificatePem, key: link.privateKeyPem });
+    await assert.rejects(
+      publishes(url(ports.hub), { username: LINK_USER, password: 'x' }),
+      /CERTIFICATE_REQUIRED|certificate required/i,
+    );
   });
 });

@@ -6,12 +6,16 @@
  * an admin (`server.admin`) the gateway manages identities with while it runs, and a packet size
  * limit. The initial identities are written to dynsec's file before the start.
  *
- * With `tls` it also listens with TLS (1.2 at least) on two more loopback ports: `mtlsUrl`, where
- * a client must present a certificate of the fleet CA and is the certificate's CN
- * (`use_identity_as_username`: no password is checked, dynsec's ACLs apply to that name, so an
- * edge's certificate confines it to its own topics and a CN dynsec does not know is denied
- * everything), with the fleet's CRL checked at each handshake when `crlFile` is given (mosquitto
- * 2.0 reads it only at start); and `tlsUrl`, where edges log in with their password over TLS.
+ * With `tls` it also listens with TLS (1.2 at least) on three more loopback ports, each taking
+ * the fleet CA's certificates: `mtlsUrl`, the edges' mutual-TLS listener, where a client must
+ * present a certificate and is its CN (`use_identity_as_username`: no password is checked, dynsec's
+ * ACLs apply to that name, so an edge's certificate confines it to its own topics and a CN dynsec
+ * does not know is denied everything) and its client id is that name too
+ * (`use_username_as_clientid`: no edge can take over another's session by claiming its client
+ * id), with the fleet's CRL checked at each handshake when `crlFile` is given (mosquitto 2.0 reads
+ * it only at start); `tlsUrl`, where edges log in with their password over TLS (client id = user
+ * name as well); and `hubUrl`, mutual TLS for the hub's own services (the links, each process its
+ * own client id), which a deployment keeps off the edges' networks.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -68,6 +72,7 @@ export interface MosquittoTlsOptions {
   /** Ports (default: free ones). */
   readonly mtlsPort?: number;
   readonly tlsPort?: number;
+  readonly hubPort?: number;
 }
 
 /** The TLS listeners of a broker started with `tls`. */
@@ -78,29 +83,41 @@ export interface MosquittoTlsListeners {
   /** `mqtts://127.0.0.1:<port>`: user name and password over TLS. */
   readonly tlsUrl: string;
   readonly tlsPort: number;
+  /** `mqtts://127.0.0.1:<port>`: the hub's services, a client certificate required, its CN the user. */
+  readonly hubUrl: string;
+  readonly hubPort: number;
 }
 
 /**
- * mosquitto.conf lines of the two TLS listeners: `mtls` (a certificate of the fleet CA required,
- * its CN the user, the CRL checked) and `tls` (passwords over TLS). What deploy/mosquitto writes
- * the same way for compose.
+ * mosquitto.conf lines of the three TLS listeners: `mtls` (the edges': a certificate of the fleet
+ * CA required, its CN the user and the client id, the CRL checked), `tls` (edges' passwords over
+ * TLS, the user name the client id) and `hub` (the hub's services: a certificate required, its CN
+ * the user, client ids their own). deploy/mosquitto/mosquitto.conf has the same for compose.
  */
 export function tlsListenerConf(
-  tls: Omit<MosquittoTlsOptions, 'mtlsPort' | 'tlsPort'>,
-  ports: { readonly mtls: number; readonly tls: number; readonly bind?: string },
+  tls: Omit<MosquittoTlsOptions, 'mtlsPort' | 'tlsPort' | 'hubPort'>,
+  ports: { readonly mtls: number; readonly tls: number; readonly hub: number; readonly bind?: string },
 ): string[] {
   const bind = ports.bind === undefined ? '' : ` ${ports.bind}`;
   const server = [`certfile ${tls.certFile}`, `keyfile ${tls.keyFile}`, 'tls_version tlsv1.2'];
-  return [
-    `listener ${ports.mtls}${bind}`,
-    ...server,
+  const mutual = [
     `cafile ${tls.caFile}`,
     'require_certificate true',
     'use_identity_as_username true',
     ...(tls.crlFile === undefined ? [] : [`crlfile ${tls.crlFile}`]),
+  ];
+  return [
+    `listener ${ports.mtls}${bind}`,
+    ...server,
+    ...mutual,
+    'use_username_as_clientid true',
     `listener ${ports.tls}${bind}`,
     ...server,
     'require_certificate false',
+    'use_username_as_clientid true',
+    `listener ${ports.hub}${bind}`,
+    ...server,
+    ...mutual,
   ];
 }
 
@@ -147,6 +164,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
       : {
           mtls: options.tls.mtlsPort ?? (await freePort()),
           tls: options.tls.tlsPort ?? (await freePort()),
+          hub: options.tls.hubPort ?? (await freePort()),
           bind: '127.0.0.1',
         };
   const dir = mkdtempSync(join(tmpdir(), 'devicehub-mosquitto-'));
@@ -206,6 +224,8 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
             mtlsPort: tls.mtls,
             tlsUrl: `mqtts://127.0.0.1:${tls.tls}`,
             tlsPort: tls.tls,
+            hubUrl: `mqtts://127.0.0.1:${tls.hub}`,
+            hubPort: tls.hub,
           },
   });
   return server;

@@ -123,6 +123,7 @@ async function startBroker(transport: 'mqtt' | 'kafka', o: { edges: number; tls:
   const mosquitto = transport === 'mqtt' ? await startMosquitto({ users, tls }) : undefined;
   const kafka = transport === 'kafka' ? await startKafka({ partitions: 8 }) : undefined;
   const url = mosquitto?.tls?.mtlsUrl ?? mosquitto?.url;
+  const hubUrl = mosquitto?.tls?.hubUrl ?? mosquitto?.url;
   const login =
     pki === undefined || link === undefined
       ? ['--password', hubPassword]
@@ -137,7 +138,7 @@ async function startBroker(transport: 'mqtt' | 'kafka', o: { edges: number; tls:
     /** How a link reaches it. */
     linkArgs:
       transport === 'mqtt'
-        ? ['--url', url!, '--username', LINK_USER, ...login, '--group', 'bench']
+        ? ['--url', hubUrl!, '--username', LINK_USER, ...login, '--group', 'bench']
         : ['--brokers', kafka!.broker],
     /** How the simulator reaches it. */
     simArgs: transport === 'mqtt' ? ['--url', url!, ...edgeTls] : ['--brokers', kafka!.broker],

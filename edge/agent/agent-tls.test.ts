@@ -37,7 +37,7 @@ after(async () => {
 async function hub(keyspace: ReturnType<typeof t.keyspace>) {
   const node = await t.hub(keyspace);
   const link = await new MqttLink({
-    url: broker.tls!.mtlsUrl,
+    url: broker.tls!.hubUrl,
     username: LINK_USER,
     tls: { ca: pki.ca.certificatePem, cert: linkCert.certificatePem, key: linkCert.privateKeyPem },
     bus: t.bus(keyspace, t.connect()),

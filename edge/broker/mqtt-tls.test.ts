@@ -124,9 +124,11 @@ async function seenUpTo(marker: string): Promise<string[]> {
 const mosquittoLog = () => readFileSync(join(broker.dir, 'mosquitto.log'), 'utf8');
 
 describe('the mTLS listener', () => {
-  it('refuses an edge without a certificate, even with its right password', async () => {
+  it('refuses an edge without a certificate, even with its right password (the hub’s listener too)', async () => {
     const why = await refusal(mtls(), { username: 'E-1', password: users['E-1'], clientId: 'E-1' });
     assert.match(why, /CERTIFICATE_REQUIRED|certificate required/i);
+    const hubWhy = await refusal(broker.tls!.hubUrl, { username: LINK_USER, password: users[LINK_USER] });
+    assert.match(hubWhy, /CERTIFICATE_REQUIRED|certificate required/i);
   });
 
   it('lets an edge with its certificate publish on its own topics only, and the hub side gets them', async () => {
@@ -142,13 +144,22 @@ describe('the mTLS listener', () => {
   });
 
   it('makes an edge presenting another edge’s certificate that other edge, whatever user name and client id it claims', async () => {
-    // E-1 holds E-2's certificate and key, and claims to be E-1 (its own user, password and client id).
+    const victim = await withCertificate(await pki.issueEdge('E-1'), { clientId: 'E-1' });
+    const kicked = new Promise<string>((resolve) => victim.once('close', () => resolve('kicked')));
+    // E-1's neighbour holds E-2's certificate and key, and claims to be E-1 (its user, password
+    // and client id): it is E-2, and cannot take E-1's session over by its client id.
     const e2cert = await pki.issueEdge('E-2');
     const impostor = await withCertificate(e2cert, {
       username: 'E-1',
       password: users['E-1'],
-      clientId: 'E-1-impostor',
+      clientId: 'E-1',
     });
+    // A round trip on the victim's connection: a takeover would have closed it before this.
+    assert.equal(
+      await Promise.race([publishResult(victim, uplinkTopic('E-1', 'status'), 'victim-still-on'), kicked]),
+      'granted',
+      'the real E-1 was not kicked by a client id claiming to be it',
+    );
     assert.match(await publishResult(impostor, uplinkTopic('E-1', 'alarm'), 'claims-E-1'), /Not authorized/);
     assert.deepEqual(await subscribeCodes(impostor, downlinkTopic('E-1')), [0x87]);
     // As E-2 it is confined to E-2's topics: E-2's own, nothing of E-3's.
@@ -158,7 +169,11 @@ describe('the mTLS listener', () => {
     const before = await seenUpTo('marker-impostor');
     assert.ok(before.includes(`${uplinkTopic('E-2', 'status')} as-cert-E-2`));
     assert.ok(!before.some((l) => l.includes('claims-E-1') || l.includes('as-E-3')));
-    assert.match(mosquittoLog(), /as E-1-impostor \(p5, c1, k\d+, u'E-2'\)/, 'the broker logs it as E-2');
+    assert.match(
+      mosquittoLog(),
+      /as E-2 \(p5, c1, k\d+, u'E-2'\)/,
+      'the broker logs it as E-2, client id E-2',
+    );
   });
 
   it('refuses a self-signed certificate, one of another CA naming the edge, and an expired one at the handshake, with the reason in its log', async () => {

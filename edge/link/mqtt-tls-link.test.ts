@@ -1,8 +1,9 @@
 /**
- * The MQTT link over the broker's mTLS listener (issue 14, item 2): the link, the downlink relay
- * and `devicehub link mqtt` log in with the link's own certificate (CN = the link user, no
- * password), every edge with its own, all checking the broker's certificate against the fleet CA;
- * the whole link contract holds over it. Plus the link over the password-over-TLS listener.
+ * The MQTT link over mutual TLS (issue 14, item 2): the link, the downlink relay and `devicehub
+ * link mqtt` log in with the link's own certificate (CN = the link user, no password) on the
+ * hub's listener, every edge with its own on the edges' one, all checking the broker's
+ * certificate against the fleet CA; the whole link contract holds over it. Plus the link over the
+ * password-over-TLS listener.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -43,9 +44,9 @@ after(async () => {
   await broker?.stop();
 });
 
-/** The hub's login on the mTLS listener: its certificate, no password. */
+/** The hub's login on the hub's mTLS listener: its certificate, no password. */
 const hub = () => ({
-  url: broker.tls!.mtlsUrl,
+  url: broker.tls!.hubUrl,
   username: LINK_USER,
   tls: { ca: pki.ca.certificatePem, cert: linkCert.certificatePem, key: linkCert.privateKeyPem },
 });
@@ -62,7 +63,7 @@ const harness: LinkHarness = {
     }).start(),
   linkProcess: (keyspace) => ({
     args: [
-      ...['link', 'mqtt', ...t.cliArgs(keyspace), '--url', broker.tls!.mtlsUrl],
+      ...['link', 'mqtt', ...t.cliArgs(keyspace), '--url', broker.tls!.hubUrl],
       ...['--mqtt-ca', pki.caFile, '--mqtt-cert', linkCert.certFile, '--mqtt-key', linkCert.keyFile],
       ...['--client-id', `tls-crash-${keyspace.prefix}`, '--group', keyspace.prefix],
     ],

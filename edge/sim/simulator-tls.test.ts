@@ -43,7 +43,7 @@ async function run(url: string, mqttTls: SimMqttTls): Promise<void> {
   const keyspace = t.keyspace();
   await using _node = await t.hub(keyspace);
   await using link = await new MqttLink({
-    url: broker.tls!.mtlsUrl,
+    url: broker.tls!.hubUrl,
     username: LINK_USER,
     tls: { ca: pki.ca.certificatePem, cert: linkCert.certificatePem, key: linkCert.privateKeyPem },
     bus: t.bus(keyspace, t.connect()),
