@@ -15,7 +15,7 @@ import { type CertificateFiles, startTestPki, type TestPki } from '../../infra/t
 import { LINK_USER } from '../broker/mod.ts';
 import { MqttLink } from '../link/mod.ts';
 import { agentE5, birth, reading, users } from './testdata/agent-hub.ts';
-import { mqttTlsOptions } from './uplink.ts';
+import { checkMqttUrl, mqttTlsOptions } from './uplink.ts';
 
 const t = useRedis();
 let pki: TestPki;
@@ -79,6 +79,23 @@ describe('the agent over TLS', { timeout: 60_000 }, () => {
     await waitFor(async () => (await t.edgeState(keyspace, 'E-5'))?.shadow.status?.floor === 6, {
       message: 'the status over TLS with a password applied',
     });
+  });
+
+  it('speaks MQTT in clear only to loopback', () => {
+    for (const url of [
+      'mqtt://127.0.0.1:1883',
+      'mqtt://localhost:1883',
+      'ws://[::1]:9001',
+      'mqtts://broker:8883',
+    ])
+      assert.doesNotThrow(() => checkMqttUrl(url), url);
+    for (const url of [
+      'mqtt://broker-1:1883',
+      'mqtt://10.0.0.5:1883',
+      'ws://broker:9001',
+      'tcp://broker:1883',
+    ])
+      assert.throws(() => checkMqttUrl(url), /INSECURE_URL|in clear/, url);
   });
 
   it('always checks an mqtts:// broker’s certificate, TLS 1.2 at least, and adds nothing to mqtt://', () => {

@@ -93,7 +93,30 @@ export async function openUplink(broker: BrokerConfig, o: UplinkOptions): Promis
   return broker.transport === 'mqtt' ? await openMqtt(broker, o) : await openKafka(broker, o);
 }
 
+/** Hosts an edge may reach over plain `mqtt://` or `ws://` (its credentials stay on the box). */
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+
+/**
+ * The agent speaks MQTT in clear only to loopback (a local broker, tests): anything else must be
+ * `mqtts://` or `wss://`, whatever the configuration says, as its HTTP does (`INSECURE_URL`).
+ */
+export function checkMqttUrl(url: string): void {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    throw new AgentError('INSECURE_URL', `broker: not a URL: ${JSON.stringify(url)}`);
+  }
+  if (target.protocol === 'mqtts:' || target.protocol === 'wss:') return;
+  if ((target.protocol === 'mqtt:' || target.protocol === 'ws:') && LOOPBACK.test(target.hostname)) return;
+  throw new AgentError(
+    'INSECURE_URL',
+    `broker: ${target.protocol}//${target.host} would carry the edge's credentials in clear; use mqtts:// (or mqtt:// to loopback only)`,
+  );
+}
+
 async function openMqtt(broker: BrokerConfig & { transport: 'mqtt' }, o: UplinkOptions): Promise<Uplink> {
+  checkMqttUrl(broker.url);
   const client = mqtt.connect(broker.url, {
     username: o.edgeId,
     password: o.password,
