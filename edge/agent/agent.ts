@@ -16,9 +16,10 @@ import { ConfigPoller, type EdgeConfig } from './config.ts';
 import { AgentCredentials } from './credentials.ts';
 import { Forwarder } from './forwarder.ts';
 import { HealthProbe } from './health.ts';
-import type { AgentTls } from './http-client.ts';
+import { AgentHttpClient, type AgentTls } from './http-client.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { Readings } from './readings.ts';
+import { CertificateRenewal } from './renewal.ts';
 import { brokerName, type DownlinkState, parseBroker, type UplinkOptions } from './uplink.ts';
 
 export interface EdgeAgentOptions {
@@ -99,6 +100,7 @@ export class EdgeAgent implements AsyncDisposable {
   readonly #forwarder: Forwarder;
   readonly #config: ConfigPoller;
   readonly #credentials: AgentCredentials;
+  readonly #renewal: CertificateRenewal | undefined;
 
   constructor(options: EdgeAgentOptions) {
     const log = (options.logger ?? silentLogger).child({ edgeId: options.edgeId });
@@ -111,7 +113,29 @@ export class EdgeAgent implements AsyncDisposable {
     this.#readings = new Readings(options.edgeId, send);
     this.#credentials = new AgentCredentials({ dataDir: options.dataDir, password: options.password, log });
     const credentials = this.#credentials;
-    this.#forwarder = new Forwarder({ ...options, password: credentials.password, onCommand, log, signal });
+    this.#renewal =
+      options.configUrl === undefined || options.brokerTls?.cert === undefined
+        ? undefined
+        : new CertificateRenewal(
+            {
+              ...options,
+              configUrl: options.configUrl,
+              http: new AgentHttpClient(options.configTls),
+              password: () => credentials.password,
+              log,
+              signal,
+            },
+            { cert: String(options.brokerTls.cert), key: String(options.brokerTls.key) },
+          );
+    const brokerTls = { ...options.brokerTls, ...this.#renewal?.identity };
+    this.#forwarder = new Forwarder({
+      ...options,
+      brokerTls,
+      password: credentials.password,
+      onCommand,
+      log,
+      signal,
+    });
     this.#config = new ConfigPoller({
       ...options,
       password: () => credentials.password,
@@ -176,12 +200,27 @@ export class EdgeAgent implements AsyncDisposable {
     const config = await this.#config.poll();
     const parts = { readings: this.#readings, forwarder: this.#forwarder, log: this.#log };
     if (config !== undefined) await applyConfig(config, parts);
-    if (this.#credentials.adopt(config?.credentials)) {
+    const rotated = this.#credentials.adopt(config?.credentials);
+    if (rotated) {
       await this.#config.poll({ hold: false });
       const broker = this.#forwarder.broker;
-      if (this.#credentials.takeBrokerSwitch() && broker !== undefined)
-        await this.#forwarder.connect(broker, this.#credentials.password);
+      this.#forwarder.useCredentials({ password: this.#credentials.password });
+      if (this.#credentials.takeBrokerSwitch() && broker !== undefined) await this.#forwarder.connect(broker);
     }
+    await this.#renewIfDue(rotated);
+  }
+
+  /** A new certificate when two thirds of the current one's life have passed, or after a rotation. */
+  async #renewIfDue(rotated: boolean): Promise<void> {
+    if (this.#renewal === undefined || !this.#renewal.due(Date.now(), rotated)) return;
+    const identity = await this.#renewal.renew().catch((err: unknown) => {
+      this.#log.warn({ err }, 'certificate not renewed; the current one still works, trying again later');
+      return undefined;
+    });
+    if (identity === undefined) return;
+    this.#forwarder.useCredentials({ brokerTls: { ...this.#o.brokerTls, ...identity } });
+    const broker = this.#forwarder.broker;
+    if (broker !== undefined) await this.#forwarder.connect(broker);
   }
 
   async stop(): Promise<void> {

@@ -20,12 +20,18 @@ export type AgentErrorCode =
   | 'UNREADABLE_COMMAND'
   /** The broker refused the downlink subscription (retryable: the agent tries again, with backoff). */
   | 'DOWNLINK_REFUSED'
+  /** The hub did not sign the edge's renewal CSR (retryable: the certificate still works; tried again later). */
+  | 'RENEWAL_REFUSED'
   /** A server whose TLS certificate does not chain to the CA the edge trusts (terminal until certificates change). */
   | 'TLS_UNTRUSTED'
   /** A plain-HTTP URL off the box: the edge's credentials would travel in clear (terminal). */
   | 'INSECURE_URL';
 
-const RETRYABLE: ReadonlySet<AgentErrorCode> = new Set(['CONFIG_UNAVAILABLE', 'DOWNLINK_REFUSED']);
+const RETRYABLE: ReadonlySet<AgentErrorCode> = new Set([
+  'CONFIG_UNAVAILABLE',
+  'DOWNLINK_REFUSED',
+  'RENEWAL_REFUSED',
+]);
 
 export class AgentError extends Error {
   readonly code: AgentErrorCode;

@@ -11,6 +11,7 @@ import {
   type BrokerConfig,
   brokerName,
   type DownlinkState,
+  type MqttTls,
   openUplink,
   type Uplink,
   type UplinkOptions,
@@ -67,6 +68,7 @@ export class Forwarder {
   #uplink: Uplink | undefined;
   /** The edge's secret for the next connection (changes when a rotation is adopted). */
   #password: string;
+  #brokerTls: MqttTls | undefined;
   #pumping = false;
   /** Resolved when the connection in use is replaced (`connect`). */
   #replaced = replacement();
@@ -77,6 +79,7 @@ export class Forwarder {
   constructor(options: ForwarderOptions) {
     this.#o = options;
     this.#password = options.password;
+    this.#brokerTls = options.brokerTls;
     this.#queue = new DiskQueue(options.dataDir, { maxBytes: options.maxQueueBytes });
   }
 
@@ -99,12 +102,18 @@ export class Forwarder {
     void this.#pump();
   }
 
-  /** Connects to `broker` (with `password`, the edge's secret now); once connected it becomes the broker, and the previous one is closed. */
-  async connect(broker: BrokerConfig, password = this.#password): Promise<void> {
-    this.#password = password;
+  /** The edge's secret and certificate from now on (a rotation, a renewal): the next connection uses them. */
+  useCredentials(credentials: { password?: string; brokerTls?: MqttTls }): void {
+    this.#password = credentials.password ?? this.#password;
+    this.#brokerTls = credentials.brokerTls ?? this.#brokerTls;
+  }
+
+  /** Connects to `broker` with the edge's credentials now; once connected it becomes the broker, and the previous one is closed. */
+  async connect(broker: BrokerConfig): Promise<void> {
     const uplink = await openUplink(broker, {
       ...this.#o,
-      password,
+      password: this.#password,
+      ...(this.#brokerTls === undefined ? {} : { brokerTls: this.#brokerTls }),
       onConnect: () => void this.#pump(),
       pending: this.#connecting,
     });
