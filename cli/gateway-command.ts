@@ -55,6 +55,10 @@ devicehub gateway create-key --name N --scope service|operator|admin [--expires-
   --broker-admin-password P   (env DH_BROKER_ADMIN_PASSWORD; required with the URL)
   --broker-link-password P    creates the link user link@devicehub on a bare broker (env DH_BROKER_LINK_PASSWORD)
   --broker-reconcile S     seconds between reconciler passes (env DH_BROKER_RECONCILE_S; 60; 0: none)
+  --identity-dir DIR       the fleet CA (ca.key, ca.crt) and sealing key (sealing.key): edge certificates
+                           and credential rotation (env DH_IDENTITY_DIR; the operator's files, shared)
+  --identity-create        generate what is missing there (env DH_IDENTITY_CREATE=1; the demo)
+  --crl-file FILE          write the CRL here on every revocation: the broker's crlfile (env DH_CRL_FILE)
   --kafka-admin-brokers H:P,…  the SASL_SSL Kafka whose edge credentials (a SCRAM user per edge) this
                            gateway keeps with the registry (env DH_KAFKA_ADMIN_BROKERS; none: not managed)
   --kafka-admin-user U     the hub's SCRAM-SHA-512 super user (env DH_KAFKA_ADMIN_USER; hub@devicehub);
@@ -140,6 +144,9 @@ function parseGatewayArgs(argv: string[]) {
       'broker-admin-password': { type: 'string' },
       'broker-link-password': { type: 'string' },
       'broker-reconcile': { type: 'string' },
+      'identity-dir': { type: 'string' },
+      'identity-create': { type: 'boolean' },
+      'crl-file': { type: 'string' },
       'kafka-admin-brokers': { type: 'string' },
       'kafka-admin-user': { type: 'string' },
       'kafka-admin-ca': { type: 'string' },

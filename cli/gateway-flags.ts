@@ -17,19 +17,34 @@ const str = (values: Flags, flag: string, env: string) =>
 /** The options built from the gateway's flags; throws RangeError naming a flag that is wrong. */
 export function gatewayFlagOptions(
   values: Flags,
-): Pick<GatewayOptions, 'broker' | 'kafka' | 'tunnels' | 'webBackend' | 'authentication'> {
+): Pick<GatewayOptions, 'broker' | 'kafka' | 'tunnels' | 'webBackend' | 'authentication' | 'identity'> {
   const tunnelFlags = checkTunnelFlags(values);
   const broker = brokerOptions(values);
   const kafka = kafkaAdminOptions(values);
   const tunnels = tunnelOptions(values, tunnelFlags);
   const webBackend = webBackendOptions(values);
+  const identity = identityOptions(values);
   return {
+    ...(identity === undefined ? {} : { identity }),
     ...(broker === undefined ? {} : { broker }),
     ...(kafka === undefined ? {} : { kafka }),
     tunnels,
     ...(webBackend === undefined ? {} : { webBackend }),
     ...authenticationOptions(values),
   };
+}
+
+/** The fleet CA and sealing key's folder, and where the CRL is written (none: no certificates, no rotations). */
+function identityOptions(values: Flags): GatewayOptions['identity'] {
+  const dir = str(values, 'identity-dir', 'DH_IDENTITY_DIR');
+  const crlFile = str(values, 'crl-file', 'DH_CRL_FILE');
+  if (dir === undefined) {
+    if (crlFile !== undefined)
+      throw new RangeError('--crl-file / DH_CRL_FILE needs --identity-dir / DH_IDENTITY_DIR');
+    return undefined;
+  }
+  const create = values['identity-create'] === true || process.env.DH_IDENTITY_CREATE === '1';
+  return { dir, ...(create ? { create } : {}), ...(crlFile === undefined ? {} : { crlFile }) };
 }
 
 /** Whose X-Forwarded-For the gateway believes (none: the peer is the client). */

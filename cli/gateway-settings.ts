@@ -35,6 +35,24 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
     check: nonEmpty,
   },
   {
+    name: 'DH_IDENTITY_DIR',
+    commands: ['gateway'],
+    doc: 'the fleet CA (ca.key, ca.crt) and the sealing key (sealing.key): certificates and rotations',
+    check: nonEmpty,
+  },
+  {
+    name: 'DH_IDENTITY_CREATE',
+    commands: ['gateway'],
+    doc: '1: generate what is missing in DH_IDENTITY_DIR (a demo; a cluster shares the operator’s files)',
+    check: nonEmpty,
+  },
+  {
+    name: 'DH_CRL_FILE',
+    commands: ['gateway'],
+    doc: 'where the CRL is written on every revocation (the broker’s crlfile)',
+    check: nonEmpty,
+  },
+  {
     name: 'DH_WEB_BACKEND_URL',
     commands: ['gateway'],
     doc: 'where fleet events are POSTed',
