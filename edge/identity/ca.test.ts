@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,18 +11,9 @@ import {
   issueEdgeCertificate,
   loadFleetCa,
 } from './mod.ts';
+import { type OpensslRun, openssl } from './testdata/openssl.ts';
 
-// Every certificate, CSR and CRL is checked by Debian's OpenSSL CLI (infra/provision.sh installs it).
-type Run = { code: number; stdout: string; stderr: string };
-function openssl(args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile('openssl', args, { cwd }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(error);
-      else resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
-}
-
+// Every certificate, CSR and CRL is checked by Debian's OpenSSL CLI.
 function refusedWith(code: IdentityError['code']) {
   return (error: unknown) => {
     assert.ok(error instanceof IdentityError, `expected an IdentityError, got ${String(error)}`);
@@ -41,7 +31,7 @@ async function put(name: string, content: string): Promise<string> {
   await writeFile(join(work, file), content);
   return file;
 }
-async function verify(certPem: string, extra: string[] = []): Promise<Run> {
+async function verify(certPem: string, extra: string[] = []): Promise<OpensslRun> {
   return openssl(['verify', '-CAfile', 'ca.crt', ...extra, await put('edge.crt', certPem)], work);
 }
 async function opensslCsr(cn: string): Promise<string> {

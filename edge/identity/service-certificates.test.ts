@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { before, describe, it } from 'node:test';
 import { connect, createServer } from 'node:tls';
 import { startTestPki, type TestPki } from '../../infra/tls.ts';
 import { IdentityError, issueServerCertificate, issueServiceCertificate } from './mod.ts';
-
-function openssl(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    execFile('openssl', args, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(error);
-      else resolve({ code: error ? Number(error.code) : 0, out: stdout + stderr });
-    });
-  });
-}
+import { openssl } from './testdata/openssl.ts';
 
 describe('server and service certificates', () => {
   let pki: TestPki;

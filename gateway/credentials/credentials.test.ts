@@ -7,13 +7,13 @@
  * the grace period.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import { LINK_USER } from '../../edge/broker/mod.ts';
+import { openssl as run } from '../../edge/identity/testdata/openssl.ts';
 import { type MosquittoServer, startMosquitto } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { createApiKey } from '../auth.ts';
@@ -38,14 +38,7 @@ after(async () => {
   await broker?.stop();
 });
 
-function openssl(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    execFile('openssl', args, { cwd: work }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(error);
-      else resolve({ code: error ? Number(error.code) : 0, out: stdout + stderr });
-    });
-  });
-}
+const openssl = (args: string[]) => run(args, work);
 
 /** A CSR made by openssl for `cn`; the key stays in the work folder. */
 async function csrFor(cn: string): Promise<string> {
