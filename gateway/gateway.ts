@@ -253,7 +253,8 @@ export async function serveGateway(gateway: Gateway, options: ServeOptions = {})
       : createAdaptorServer({
           fetch: gateway.app.fetch,
           createServer: createHttpsServer,
-          serverOptions: { ...(await readTlsFiles(tls)), minVersion: 'TLSv1.2' },
+          // A handshake left unfinished (a truncated ClientHello) is given up after 10 s, not 120.
+          serverOptions: { ...(await readTlsFiles(tls)), minVersion: 'TLSv1.2', handshakeTimeout: 10_000 },
         });
   const https = server instanceof HttpsServer ? server : undefined;
   const listener = https === undefined ? server : tlsFront(https, gateway.log);

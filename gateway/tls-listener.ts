@@ -79,6 +79,21 @@ export function tlsFront(https: HttpsServer, log: Logger): NetServer {
     );
   });
   plain.on('clientError', (_err, socket) => socket.destroy());
+  // A handshake that fails (truncated, garbage, an old protocol): closed, and said why, bounded.
+  let failed = 0;
+  let failedWarnedAt = 0;
+  https.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
+    failed++;
+    socket.destroy();
+    const now = Date.now();
+    if (now - failedWarnedAt < WARN_EVERY_MS) return;
+    failedWarnedAt = now;
+    log.warn(
+      { reason: err.code ?? err.message, address: socket.remoteAddress, failed },
+      'TLS handshake failed',
+    );
+    failed = 0;
+  });
   return createNetServer({ pauseOnConnect: true }, (socket: Socket) => {
     socket.on('error', () => socket.destroy());
     socket.setTimeout(FIRST_BYTE_MS, () => socket.destroy());

@@ -2,16 +2,20 @@
  * The gateway over HTTPS (issue 14, items 4 and 6): an edge's configuration poll goes over TLS and
  * checks the certificate against the fleet CA; a plain-HTTP poll to the HTTPS port is refused with
  * a reason and never reaches the app; a gateway with a certificate from another CA is refused by
- * the agent; `/v1/events` works as wss; the certificate is reloaded without a restart.
+ * the agent; `/v1/events` works as wss; a truncated handshake is closed and logged; the
+ * certificate is reloaded without a restart.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import WebSocket from 'ws';
+import type { Logger } from '../actors/mod.ts';
 import { ConfigPoller } from '../edge/agent/config.ts';
 import { AgentHttpClient } from '../edge/agent/http-client.ts';
 import { AgentError } from '../edge/agent/mod.ts';
+import { waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { startTestPki, type TestPki } from '../infra/tls.ts';
 import { createApiKey } from './auth.ts';
@@ -21,9 +25,13 @@ import { createGateway, serveGateway } from './gateway.ts';
 const t = useRedis();
 
 /** A served HTTPS gateway with an operator key and a registered edge. */
-async function httpsGateway(pki: TestPki) {
+async function httpsGateway(pki: TestPki, logger?: Logger) {
   const database = await openDatabase();
-  const gateway = await createGateway({ database, bus: t.bus(t.keyspace(), t.connect()) });
+  const gateway = await createGateway({
+    database,
+    bus: t.bus(t.keyspace(), t.connect()),
+    ...(logger === undefined ? {} : { logger }),
+  });
   const served = await serveGateway(gateway, {
     tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile },
   });
@@ -132,6 +140,35 @@ describe('the gateway over HTTPS', { timeout: 60_000 }, () => {
       plain.once('error', reject);
     });
     assert.equal(status, 400);
+  });
+
+  it('closes a truncated or garbled handshake, says why, and serves the next client', async () => {
+    const pki = await startTestPki();
+    const lines: { msg?: string; reason?: unknown }[] = [];
+    const capture: Logger = {
+      debug() {},
+      info() {},
+      warn: (obj, msg) => void lines.push({ ...obj, msg }),
+      error: (obj, msg) => void lines.push({ ...obj, msg }),
+      child: () => capture,
+    };
+    await using gw = await httpsGateway(pki, capture);
+    const port = Number(new URL(gw.served.url).port);
+    for (const bytes of [
+      Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 0xde, 0xad, 0xbe, 0xef, 0x00]), // no ClientHello
+      Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00]), // a ClientHello record cut short
+    ]) {
+      // Each is closed by the gateway: at once when garbled, at the handshake timeout when cut short.
+      const socket = connect(port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.resume(); // read what the gateway answers (a TLS alert), so its close shows
+      socket.end(bytes);
+      await new Promise((resolve) => socket.once('close', resolve).once('error', resolve));
+    }
+    await waitFor(() => lines.some((l) => l.msg === 'TLS handshake failed'), {
+      message: 'the failed handshake logged',
+    });
+    assert.ok(await poller(gw.served.url, gw.secret, await readFile(pki.caFile)).poll(), 'still serving');
   });
 
   it('reloads its certificate without a restart', async () => {
