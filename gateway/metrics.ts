@@ -14,6 +14,7 @@ import {
   openPipeline,
   topDeadLetterEdges,
 } from '../bus/mod.ts';
+import type { CertificateStats } from './credentials/mod.ts';
 import type { GatewayDeps } from './deps.ts';
 import type { LoginLimiter } from './login-limiter.ts';
 import { tunnelCounts } from './tunnels/mod.ts';
@@ -28,7 +29,8 @@ export interface GatewayMetrics {
 }
 
 export function createMetrics(
-  deps: Pick<GatewayDeps, 'db' | 'bus' | 'view' | 'webBackend'> & Partial<Pick<GatewayDeps, 'auth'>>,
+  deps: Pick<GatewayDeps, 'db' | 'bus' | 'view' | 'webBackend'> &
+    Partial<Pick<GatewayDeps, 'auth' | 'credentials'>>,
 ): GatewayMetrics {
   const registry = new Registry();
   // The process's own: CPU, memory, event-loop lag, GC pauses (prefixed devicehub_gateway_).
@@ -39,6 +41,7 @@ export function createMetrics(
   deadLetterMetrics(registry, deps);
   fleetMetrics(registry, deps);
   if (deps.auth !== undefined) loginMetrics(registry, deps.auth.limiter);
+  if (deps.credentials !== undefined) certificateMetrics(registry, deps.credentials.certificates.stats);
   return { registry, middleware };
 }
 
@@ -70,6 +73,30 @@ function httpMetrics(registry: Registry): MiddlewareHandler {
     if (c.res.status >= 400) errors.inc({ status });
   };
   return middleware;
+}
+
+/** Edge certificates issued, refused (a malformed CSR, one naming another edge, …) by reason, revoked. */
+function certificateMetrics(registry: Registry, stats: CertificateStats): void {
+  new Counter({
+    name: 'devicehub_edge_certificates_total',
+    help: 'Edge certificate requests on this gateway: issued, or refused with the reason',
+    labelNames: ['outcome', 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ outcome: 'issued', reason: '' }, stats.issued);
+      for (const [reason, n] of stats.refused) this.inc({ outcome: 'refused', reason }, n);
+    },
+  });
+  new Counter({
+    name: 'devicehub_edge_certificates_revoked_total',
+    help: 'Edge certificates this gateway revoked (deregistrations): on the CRL until they expire',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(stats.revoked);
+    },
+  });
 }
 
 /** Refused credentials by scheme and reason, requests refused for too many of them, addresses limited. */

@@ -11,6 +11,7 @@ import {
   createCrl,
   type EdgeCertificate,
   type FleetCa,
+  IdentityError,
   issueEdgeCertificate,
 } from '../../edge/identity/mod.ts';
 import type { Db } from '../db/database.ts';
@@ -29,9 +30,22 @@ export interface EdgeIdentityOptions {
   readonly logger?: Logger;
 }
 
+/** What /metrics shows: certificates issued, refused by reason, revoked. */
+export interface CertificateStats {
+  issued: number;
+  revoked: number;
+  readonly refused: Map<string, number>;
+}
+
+/** Refused requests are warned about at most this often (a hostile edge cannot flood the log). */
+const WARN_EVERY_MS = 10_000;
+
 export class EdgeCertificates {
   readonly #o: EdgeIdentityOptions;
   readonly #log: Logger;
+  readonly stats: CertificateStats = { issued: 0, revoked: 0, refused: new Map() };
+  #warnedAt = 0;
+  #unwarned = 0;
 
   constructor(options: EdgeIdentityOptions) {
     this.#o = options;
@@ -48,7 +62,11 @@ export class EdgeCertificates {
       edgeId,
       ...(csr === undefined ? {} : { csr }),
       validityDays: this.#o.validityDays ?? 90,
+    }).catch((error: unknown) => {
+      if (error instanceof IdentityError) this.#refused(edgeId, error);
+      throw error;
     });
+    this.stats.issued++;
     await this.#o.db.insert(edgeCertificates).values({
       edgeId,
       serial: issued.serial,
@@ -77,10 +95,25 @@ export class EdgeCertificates {
       )
       .returning({ serial: edgeCertificates.serial });
     if (rows.length > 0) {
+      this.stats.revoked += rows.length;
       this.#log.info({ edgeId, count: rows.length, reason }, 'edge certificates revoked');
       await this.publishCrl();
     }
     return rows.length;
+  }
+
+  /** Counts a refused request by its reason; warns with the reason, at most every WARN_EVERY_MS. */
+  #refused(edgeId: string, error: IdentityError): void {
+    this.stats.refused.set(error.code, (this.stats.refused.get(error.code) ?? 0) + 1);
+    this.#unwarned++;
+    const now = Date.now();
+    if (now - this.#warnedAt < WARN_EVERY_MS) return;
+    this.#log.warn(
+      { edgeId, reason: error.code, why: error.message, refusedSinceLastWarning: this.#unwarned },
+      'certificate request refused',
+    );
+    this.#warnedAt = now;
+    this.#unwarned = 0;
   }
 
   /** The CRL (PEM) of every revoked certificate that has not expired yet. */

@@ -98,8 +98,8 @@ const mqttLogin = async (username: string, password: string) => {
 };
 
 describe('edge certificates', () => {
-  it('registers an edge with its CSR, and a CSR that is malformed or names another edge registers nothing', async () => {
-    const { call, caFile } = await setup();
+  it('registers an edge with its CSR, and a CSR that is malformed or names another edge registers nothing, counted', async () => {
+    const { call, caFile, gateway } = await setup();
     const created = await call('POST', '/v1/edges', { body: { id: 'cert-1', csr: await csrFor('cert-1') } });
     assert.equal(created.status, 201, created.text);
     assert.equal(created.json.certificate.privateKeyPem, undefined, 'the key stayed on the edge');
@@ -116,6 +116,13 @@ describe('edge certificates', () => {
     assert.equal(garbage.status, 400, garbage.text);
     assert.equal((await call('GET', '/v1/edges/cert-2')).status, 404, 'a refused CSR leaves no edge behind');
     await assert.rejects(mqttLogin('cert-2', 'anything'));
+    const metrics = await (await gateway.app.request('/metrics')).text();
+    assert.match(
+      metrics,
+      /devicehub_edge_certificates_total\{outcome="refused",reason="CSR_SUBJECT_MISMATCH"\} 1/,
+    );
+    assert.match(metrics, /devicehub_edge_certificates_total\{outcome="refused",reason="CSR_MALFORMED"\} 1/);
+    assert.match(metrics, /devicehub_edge_certificates_total\{outcome="issued",reason=""\} 1/);
 
     const made = await call('POST', '/v1/edges', { body: { id: 'cert-4', certificate: true } });
     assert.equal(made.status, 201, made.text);

@@ -3,7 +3,7 @@
  * deregistration (the CRL file the broker reads), secrets that rotate with a grace period and
  * reach the edge through its configuration, sealed until then under the gateway's sealing key.
  */
-export { EdgeCertificates, type EdgeIdentityOptions } from './certificates.ts';
+export { type CertificateStats, EdgeCertificates, type EdgeIdentityOptions } from './certificates.ts';
 export { CredentialsError } from './errors.ts';
 export { EdgeRotations, type EdgeRotationsOptions, GRACE_SECONDS, type Rotation } from './rotation.ts';
 export { credentialRoutes } from './routes.ts';
