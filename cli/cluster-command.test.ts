@@ -1,9 +1,14 @@
 /**
  * `devicehub cluster --nodes 3 --gateways 2`: the compose topology as local processes, used end
  * to end: an edge registered through the balanced API, a message produced to the 3-broker
- * Kafka, its state read back through the balancer from whichever gateway answers.
+ * Kafka, its state read back through the balancer from whichever gateway answers — all of it over
+ * TLS with the run's fleet CA (HTTPS, MQTT over TLS, Kafka SASL_SSL), and the plaintext
+ * counterparts refused.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
@@ -14,6 +19,7 @@ import { descendants, spawnDevicehub, waitFor, waitUntilGone } from '../infra/mo
 interface Summary {
   url: string;
   adminKey: string;
+  caFile: string;
   mqttUrl: string;
   kafkaBrokers: string[];
   gateways: string[];
@@ -36,13 +42,26 @@ describe('devicehub cluster', { timeout: 240_000 }, () => {
         ).unref();
       }),
     ])) as unknown as Summary;
-    const api = (path: string, init: RequestInit = {}) =>
-      fetch(`${summary.url}${path}`, {
+    assert.match(summary.url, /^https:/);
+    const ca = readFileSync(summary.caFile);
+    const api = (path: string, init: { method?: string; body?: string } = {}) =>
+      httpsRequest(`${summary.url}${path}`, ca, {
         ...init,
         headers: { authorization: `Bearer ${summary.adminKey}`, 'content-type': 'application/json' },
       });
 
-    const nodes = (await (await api('/v1/nodes')).json()) as { nodes: { node: string; shards: number }[] };
+    // Plain HTTP to the balanced port is refused before any request reaches the app.
+    const plain = await plainExchange(summary.url, 'GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n');
+    assert.match(plain, /^HTTP\/1\.1 400/);
+    assert.match(plain, /HTTPS_REQUIRED/);
+    // mosquitto's edge listener answers a plaintext MQTT CONNECT with no CONNACK (0x20).
+    const mqttPlain = await plainExchange(
+      summary.mqttUrl.replace('mqtts:', 'https:'),
+      Buffer.from('101000044d5154540402003c0004746573740000', 'hex').toString('latin1'),
+    );
+    assert.ok(!mqttPlain.startsWith('\x20'), 'a plaintext MQTT CONNECT gets no CONNACK');
+
+    const nodes = JSON.parse((await api('/v1/nodes')).body) as { nodes: { node: string; shards: number }[] };
     assert.deepEqual(nodes.nodes.map((n) => n.node).sort(), ['node-1', 'node-2', 'node-3']);
     assert.equal(
       nodes.nodes.reduce((sum, n) => sum + n.shards, 0),
@@ -50,21 +69,30 @@ describe('devicehub cluster', { timeout: 240_000 }, () => {
       'the three nodes hold every shard between them',
     );
     for (const metrics of summary.nodeMetrics) {
+      // The hub nodes' metrics stay plain HTTP on loopback (a scraper on the same host).
       assert.match(await (await fetch(metrics)).text(), /devicehub_node_shards\{node="node-\d"\} \d+/);
     }
 
     const registered = await api('/v1/edges', { method: 'POST', body: JSON.stringify({ id: 'CL-1' }) });
     assert.equal(registered.status, 201);
     // The broker knows the edge at once: the gateway told mosquitto's dynamic security.
-    const { secret } = (await registered.json()) as { secret: string };
+    const { secret } = JSON.parse(registered.body) as { secret: string };
     const edge = await mqtt.connectAsync(summary.mqttUrl, {
+      ca,
+      rejectUnauthorized: true,
       username: 'CL-1',
       password: secret,
       protocolVersion: 5,
       reconnectPeriod: 0,
     });
     await edge.endAsync();
-    const producer = new Kafka({ brokers: summary.kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
+    // Kafka is SASL_SSL: the edge logs in as itself with its secret (the gateway made its SCRAM user).
+    const producer = new Kafka({
+      brokers: summary.kafkaBrokers,
+      ssl: { ca: [ca.toString()] },
+      sasl: { mechanism: 'scram-sha-512', username: 'CL-1', password: secret },
+      logLevel: logLevel.NOTHING,
+    }).producer();
     await producer.connect();
     await producer.send({
       topic: KAFKA_TOPICS.compact,
@@ -81,7 +109,7 @@ describe('devicehub cluster', { timeout: 240_000 }, () => {
     await producer.disconnect();
     await waitFor(
       async () => {
-        const edge = (await (await api('/v1/edges/CL-1')).json()) as { status?: { floor?: number } | null };
+        const edge = JSON.parse((await api('/v1/edges/CL-1')).body) as { status?: { floor?: number } | null };
         return edge.status?.floor === 7;
       },
       { timeoutMs: 30_000, message: 'CL-1’s status through Kafka, the link and its actor' },
@@ -90,7 +118,7 @@ describe('devicehub cluster', { timeout: 240_000 }, () => {
     // Both gateways answered through the balancer.
     for (let i = 0; i < 6; i++) assert.equal((await api('/v1/edges/CL-1')).status, 200);
     for (const gateway of summary.gateways) {
-      const text = await (await fetch(`${gateway}/metrics`)).text();
+      const text = (await httpsRequest(`${gateway}/metrics`, ca)).body;
       const served = text
         .split('\n')
         .filter(
@@ -150,3 +178,44 @@ describe('devicehub cluster', { timeout: 240_000 }, () => {
     });
   }
 });
+
+/** An HTTPS request whose server certificate must chain to `ca`. */
+function httpsRequest(
+  url: string,
+  ca: Buffer,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    // A connection per request (agent: false), so the balancer spreads them over the gateways.
+    const req = request(
+      url,
+      { method: init.method ?? 'GET', headers: init.headers, ca, agent: false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
+/** Writes `text` in the clear to the URL's host and port; what came back before the close (or 5 s). */
+function plainExchange(url: string, text: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname, () => socket.write(text, 'latin1'));
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => resolve(received));
+    socket.setTimeout(5000, () => socket.destroy());
+  });
+}

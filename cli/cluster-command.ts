@@ -3,8 +3,9 @@
  * local processes, for a machine without Docker and for the tests: Redis (one server, or a
  * Redis Cluster of 3 masters and 3 replicas), PostgreSQL, mosquitto, a KRaft Kafka of several
  * brokers, frps, hub nodes (each with /metrics), an MQTT and a Kafka link, gateways sharing the
- * database, and a round-robin balancer in front of the gateways. Prints where everything is and
- * the admin key; runs until SIGTERM or Ctrl-C, then stops it all. Every devicehub process (and
+ * database, and a round-robin balancer in front of the gateways, all over TLS with a fleet CA made
+ * for the run (HTTPS, MQTT over TLS, Kafka SASL_SSL, frp TLS). Prints where everything is, the CA
+ * to trust and the admin key; runs until SIGTERM or Ctrl-C, then stops it all. Every devicehub process (and
  * the command itself, `cluster.log`) appends its pino JSON lines to <log-dir>/<process>.log.
  */
 import { parseArgs } from 'node:util';
@@ -120,10 +121,10 @@ function clusterParts(log: Logger, logDir: string): RunningParts {
     onStop(stop) {
       stops.push(stop);
     },
-    spawn(args, name) {
+    spawn(args, name, env = {}) {
       const child = spawnDevicehub(args, {
         name,
-        env: { DH_LOG_LEVEL: process.env.DH_LOG_LEVEL ?? 'info' },
+        env: { DH_LOG_LEVEL: process.env.DH_LOG_LEVEL ?? 'info', ...env },
         logFile: logFile(logDir, name.replaceAll(' ', '-')),
       });
       children.push(child);
@@ -154,7 +155,9 @@ function announce(
     adminKey: api.adminKey,
     redisUrl: servers.redisUrl,
     databaseUrl: servers.databaseUrl,
+    caFile: servers.pki.caFile,
     mqttUrl: servers.mqttUrl,
+    mqttMtlsUrl: servers.mqttMtlsUrl,
     kafkaBrokers: servers.kafkaBrokers,
     frps: servers.frpsAddress,
     gateways: api.gateways,
@@ -165,12 +168,13 @@ function announce(
     [
       `DeviceHub cluster up: ${o.nodes} hub node(s), ${o.gateways} gateway(s), Redis ${o.redis}, ${o.brokers} Kafka broker(s)`,
       `  API (balanced)   ${api.url}   /v1/docs, /metrics, /ui/`,
+      `  fleet CA         ${servers.pki.caFile}   (trust it: curl --cacert ${servers.pki.caFile} ${api.url}/healthz)`,
       `  admin key        ${api.adminKey}`,
       `  Redis            ${servers.redisUrl}`,
       `  PostgreSQL       ${servers.databaseUrl}`,
-      `  MQTT             ${servers.mqttUrl} (user hub)`,
-      `  Kafka            ${servers.kafkaBrokers.join(',') || '—'}`,
-      `  frps             ${servers.frpsAddress}`,
+      `  MQTT (edges)     ${servers.mqttUrl} (password over TLS), ${servers.mqttMtlsUrl} (certificate)`,
+      `  Kafka            ${servers.kafkaBrokers.join(',') || '—'}${servers.kafkaBrokers.length > 0 ? ' (SASL_SSL, SCRAM-SHA-512: an edge logs in as its id and secret)' : ''}`,
+      `  frps             ${servers.frpsAddress} (TLS)`,
       `  node metrics     ${api.nodeMetrics.join(' ')}`,
       `  logs             ${summary.logs}`,
       'Ctrl-C stops it all.',

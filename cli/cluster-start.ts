@@ -2,7 +2,12 @@
  * The steps of `devicehub cluster` (cli/cluster-command.ts), in the order it runs them: the
  * servers (Redis, PostgreSQL, mosquitto, frps, Kafka), the hub nodes, the links, and the gateways
  * behind a balancer. Each step registers what it started with the command's parts, which stop
- * them in reverse order.
+ * them in reverse order. Everything speaks TLS with one fleet PKI (a CA made for the run): mosquitto
+ * takes edges on its mTLS and password-over-TLS listeners and the links on its hub mTLS listener,
+ * each link with its own certificate; Kafka is SASL_SSL (SCRAM-SHA-512, ACLs); frps takes frpc
+ * over TLS only; the gateways serve HTTPS, sign edges' certificates with the same CA the broker
+ * checks and write the CRL mosquitto reads. Plain text remains only on loopback for the gateways'
+ * dynamic-security admin connection to mosquitto.
  */
 import { randomBytes } from 'node:crypto';
 import { createKeyspace, type Keyspace } from '../bus/mod.ts';
@@ -20,6 +25,7 @@ import {
 } from '../infra/mod.ts';
 import { startRedisCluster } from '../infra/redis-cluster.ts';
 import { startTcpBalancer } from '../infra/tcp-balancer.ts';
+import { startTestPki, type TestPki } from '../infra/tls.ts';
 
 /** What the steps start things with. */
 export interface ClusterParts {
@@ -27,8 +33,8 @@ export interface ClusterParts {
   step(what: string): void;
   /** Something to stop; the command stops them in reverse order. */
   onStop(stop: () => Promise<unknown>): void;
-  /** A devicehub process, logging to <log-dir>/<name>.log, stopped with the rest. */
-  spawn(args: string[], name: string): DevicehubProcess;
+  /** A devicehub process, logging to <log-dir>/<name>.log, stopped with the rest; `env` adds to its environment (secrets). */
+  spawn(args: string[], name: string, env?: Record<string, string>): DevicehubProcess;
 }
 
 export interface ClusterServers {
@@ -36,15 +42,25 @@ export interface ClusterServers {
   /** The Redis URL and keyspace flags every devicehub process gets. */
   readonly cliArgs: string[];
   readonly databaseUrl: string;
+  /** The fleet PKI: its CA (`pki.caFile`) is what every client trusts. */
+  readonly pki: TestPki;
+  /** The CRL the gateways write and mosquitto's mTLS listener reads. */
+  readonly crlFile: string;
+  /** mosquitto's edge listeners: passwords over TLS, and certificates (mutual TLS). */
   readonly mqttUrl: string;
-  /** The link user's broker password. */
-  readonly hubPassword: string;
+  readonly mqttMtlsUrl: string;
+  /** mosquitto's hub listener (mutual TLS), where the links log in with their certificates. */
+  readonly mqttHubUrl: string;
+  /** mosquitto's plaintext loopback listener: only the gateways' dynamic-security admin uses it. */
+  readonly mqttAdminUrl: string;
   /** mosquitto's dynamic-security admin password (the gateways manage edge identities with it). */
   readonly brokerAdminPassword: string;
   readonly frpsAddress: string;
   readonly frpsTcpmuxPort: number | undefined;
-  /** Empty with --kafka-brokers 0. */
+  /** Empty with --kafka-brokers 0. SASL_SSL listeners. */
   readonly kafkaBrokers: string[];
+  /** The hub's SCRAM-SHA-512 login (links and the gateways' credential admin), with Kafka. */
+  readonly kafkaHub: { readonly username: string; readonly password: string } | undefined;
 }
 
 /** Redis (one server or a Redis Cluster), PostgreSQL, mosquitto, frps and, unless 0 brokers, Kafka. */
@@ -53,15 +69,20 @@ export async function startServers(
   o: { redis: 'single' | 'cluster'; brokers: number },
 ): Promise<ClusterServers> {
   const redis = await startRedis(parts, o.redis);
-  const support = await startSupportServers(parts);
+  parts.step('making the fleet PKI (CA, server certificate, CRL)');
+  const pki = await startTestPki();
+  const crlFile = await pki.writeCrl([]);
+  const support = await startSupportServers(parts, pki, crlFile);
   let kafkaBrokers: string[] = [];
+  let kafkaHub: ClusterServers['kafkaHub'];
   if (o.brokers > 0) {
-    parts.step(`starting Kafka (${o.brokers} KRaft brokers)`);
-    const kafka = await startKafkaCluster({ brokers: o.brokers });
+    parts.step(`starting Kafka (${o.brokers} KRaft brokers, SASL_SSL)`);
+    const kafka = await startKafkaCluster({ brokers: o.brokers, auth: { pki } });
     parts.onStop(() => kafka.stop());
     kafkaBrokers = kafka.brokers;
+    kafkaHub = kafka.auth?.hub;
   }
-  return { ...redis, ...support, kafkaBrokers };
+  return { ...redis, ...support, pki, crlFile, kafkaBrokers, kafkaHub };
 }
 
 async function startRedis(parts: ClusterParts, mode: 'single' | 'cluster') {
@@ -76,20 +97,30 @@ async function startRedis(parts: ClusterParts, mode: 'single' | 'cluster') {
   return { redisUrl: redisServer.url, cliArgs: keyspaceArgs(redisServer.url, keyspace) };
 }
 
-async function startSupportServers(parts: ClusterParts) {
-  parts.step('starting PostgreSQL, mosquitto and frps');
+async function startSupportServers(parts: ClusterParts, pki: TestPki, crlFile: string) {
+  parts.step('starting PostgreSQL, mosquitto (TLS) and frps (TLS)');
   const postgres = await startPostgres();
   parts.onStop(() => postgres.stop());
   const databaseUrl = await postgres.createDatabase('devicehub');
-  const hubPassword = randomBytes(12).toString('hex');
-  const mosquitto = await startMosquitto({ users: { [LINK_USER]: hubPassword } });
+  // The link logs in with its certificate (CN = LINK_USER); the password only makes its dynsec client.
+  const mosquitto = await startMosquitto({
+    users: { [LINK_USER]: randomBytes(12).toString('hex') },
+    tls: { caFile: pki.caFile, certFile: pki.server.certFile, keyFile: pki.server.keyFile, crlFile },
+  });
   parts.onStop(() => mosquitto.stop());
-  const frps = await startFrps({ token: randomBytes(12).toString('hex'), tcpmux: true });
+  const frps = await startFrps({
+    token: randomBytes(12).toString('hex'),
+    tcpmux: true,
+    tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile },
+  });
   parts.onStop(() => frps.stop());
+  const tls = mosquitto.tls!;
   return {
     databaseUrl,
-    mqttUrl: mosquitto.url,
-    hubPassword,
+    mqttUrl: tls.tlsUrl,
+    mqttMtlsUrl: tls.mtlsUrl,
+    mqttHubUrl: tls.hubUrl,
+    mqttAdminUrl: mosquitto.url,
     brokerAdminPassword: mosquitto.admin.password,
     frpsAddress: frps.address,
     frpsTcpmuxPort: frps.tcpmuxPort,
@@ -118,29 +149,33 @@ export async function startHubNodes(
   return metrics;
 }
 
-/** The MQTT link and, with Kafka, the Kafka link. */
+/** The MQTT link (its own certificate, the hub mTLS listener) and, with Kafka, the Kafka link (SASL_SSL). */
 export async function startLinks(parts: ClusterParts, servers: ClusterServers): Promise<void> {
+  const cert = await servers.pki.issueService(LINK_USER);
   const links = [
     parts.spawn(
       [
         'link',
         'mqtt',
         ...servers.cliArgs,
-        '--url',
-        servers.mqttUrl,
-        '--password',
-        servers.hubPassword,
-        '--client-id',
-        'link-mqtt-1',
+        ...['--url', servers.mqttHubUrl, '--client-id', 'link-mqtt-1'],
+        ...['--mqtt-ca', servers.pki.caFile, '--mqtt-cert', cert.certFile, '--mqtt-key', cert.keyFile],
       ],
       'mqtt link',
     ).ready,
   ];
-  if (servers.kafkaBrokers.length > 0) {
+  if (servers.kafkaBrokers.length > 0 && servers.kafkaHub !== undefined) {
     links.push(
       parts.spawn(
-        ['link', 'kafka', ...servers.cliArgs, '--brokers', servers.kafkaBrokers.join(',')],
+        [
+          'link',
+          'kafka',
+          ...servers.cliArgs,
+          ...['--brokers', servers.kafkaBrokers.join(',')],
+          ...['--kafka-username', servers.kafkaHub.username, '--kafka-ca', servers.pki.caFile],
+        ],
         'kafka link',
+        { KAFKA_PASSWORD: servers.kafkaHub.password },
       ).ready,
     );
   }
@@ -161,7 +196,13 @@ export async function startGateways(
   for (let i = 1; i <= o.gateways; i++) {
     const gatewayPort = await freePort();
     backends.push({ host: '127.0.0.1', port: gatewayPort });
-    started.push(parts.spawn(gatewayArgs(servers, gatewayPort), `gateway-${i}`).ready);
+    started.push(
+      parts.spawn(
+        gatewayArgs(servers, gatewayPort),
+        `gateway-${i}`,
+        servers.kafkaHub === undefined ? {} : { DH_KAFKA_ADMIN_PASSWORD: servers.kafkaHub.password },
+      ).ready,
+    );
   }
   await Promise.all(started);
   const balancer = await startTcpBalancer({ port: o.port, backends }).catch(() =>
@@ -169,9 +210,9 @@ export async function startGateways(
   );
   parts.onStop(() => balancer.close());
   return {
-    url: `http://127.0.0.1:${balancer.port}`,
+    url: `https://127.0.0.1:${balancer.port}`,
     adminKey,
-    gateways: backends.map((b) => `http://${b.host}:${b.port}`),
+    gateways: backends.map((b) => `https://${b.host}:${b.port}`),
   };
 }
 
@@ -187,7 +228,19 @@ function gatewayArgs(servers: ClusterServers, port: number): string[] {
     servers.frpsAddress,
     '--tunnel-mux',
     `${servers.frpsTcpmuxPort}:tunnels.devicehub.local`,
-    // Registering, rotating and deregistering edges tell mosquitto (its dynamic security).
-    ...['--broker-admin-url', servers.mqttUrl, '--broker-admin-password', servers.brokerAdminPassword],
+    // HTTPS with the PKI's server certificate (the balancer passes TLS through).
+    ...['--tls-cert', servers.pki.server.certFile, '--tls-key', servers.pki.server.keyFile],
+    // Edges' certificates signed by the CA mosquitto checks; revocations onto the CRL it reads.
+    ...['--identity-dir', servers.pki.dir, '--identity-create', '--crl-file', servers.crlFile],
+    // Registering, rotating and deregistering edges tell mosquitto (its dynamic security) over
+    // its plaintext listener, which is on loopback only.
+    ...['--broker-admin-url', servers.mqttAdminUrl, '--broker-admin-password', servers.brokerAdminPassword],
+    // … and Kafka: each edge's SCRAM user (DH_KAFKA_ADMIN_PASSWORD comes in the environment).
+    ...(servers.kafkaHub === undefined
+      ? []
+      : [
+          ...['--kafka-admin-brokers', servers.kafkaBrokers.join(',')],
+          ...['--kafka-admin-user', servers.kafkaHub.username, '--kafka-admin-ca', servers.pki.caFile],
+        ]),
   ];
 }
