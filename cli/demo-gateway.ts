@@ -1,8 +1,10 @@
 /**
  * The demo's gateway: embedded PGlite under ./.devicehub/pglite, the simulated edges registered
  * with their simulator passwords (so they could fetch their configuration), an admin key created
- * once and kept in ./.devicehub/admin-key, listening on :8080 (or a free port when taken); it
- * manages the demo broker's identities (an edge registered through the API connects at once).
+ * once and kept in ./.devicehub/admin-key, serving HTTPS on :8080 (or a free port when taken)
+ * with the demo PKI's server certificate; it manages the demo broker's identities (an edge
+ * registered through the API connects at once) and, with the PKI's CA and sealing key
+ * (`identity`), issues, renews and revokes edges' certificates, writing the CRL mosquitto reads.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,11 +21,13 @@ import {
   registerEdges,
   serveGateway,
 } from '../gateway/mod.ts';
+import type { DemoPki } from './demo-pki.ts';
 import { REMOTE_EDGE, type RemoteEdge } from './demo-remote-edge.ts';
 
 export async function startDemoGateway(o: {
   bus: Bus;
   edges: number;
+  pki: DemoPki;
   remote?: RemoteEdge;
   /** mosquitto's admin: edges registered through the API can connect at once. */
   broker?: BrokerAdminOptions;
@@ -54,13 +58,18 @@ export async function startDemoGateway(o: {
     bus: o.bus,
     ...(o.remote ? { tunnels: o.remote.tunnels } : {}),
     ...(o.broker ? { broker: o.broker } : {}),
+    identity: { dir: o.pki.dir, create: true, crlFile: o.pki.crlFile },
     logger: o.logger,
   });
-  const served = await serveGateway(gateway, { port: 8080 }).catch(() => serveGateway(gateway, { port: 0 }));
+  const tls = { certFile: o.pki.server.certFile, keyFile: o.pki.server.keyFile };
+  const served = await serveGateway(gateway, { port: 8080, tls }).catch(() =>
+    serveGateway(gateway, { port: 0, tls }),
+  );
   o.logger?.info({ url: served.url }, 'gateway listening');
   return {
     url: served.url,
     adminKey,
+    caFile: o.pki.caFile,
     async stop() {
       await served.close();
       await gateway.stop();

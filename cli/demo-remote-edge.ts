@@ -4,6 +4,9 @@
  * against a local frps, with a local OpenSSH server standing in for the box's sshd and two small
  * pages for its camera and console — so a newcomer can open a terminal into an "edge" from the
  * dashboard. Needs frp (built by provisioning) and sshd; without them the demo runs on.
+ * Over TLS with the demo PKI: the agent logs in to mosquitto's mutual-TLS listener with a
+ * certificate of its own (CN = DEMO-SSH, in ./.devicehub/pki/edges/), and frps takes frpc over
+ * TLS only, frpc checking frps's certificate against the fleet CA (the agent's caFile).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -11,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { frpBinary, spawnDevicehub, startFrps, startSshd } from '../infra/mod.ts';
+import type { DemoPki } from './demo-pki.ts';
 
 export const REMOTE_EDGE = 'DEMO-SSH';
 
@@ -33,18 +37,26 @@ async function page(title: string): Promise<{ server: Server; target: string }> 
 }
 
 export async function startRemoteEdge(o: {
+  /** mosquitto's mutual-TLS listener. */
   brokerUrl: string;
   password: string;
+  pki: DemoPki;
   /** Where the agent process's log goes (JSON lines, appended). */
   logFile?: string;
 }): Promise<RemoteEdge> {
   const token = `demo-${Math.random().toString(36).slice(2)}`;
   const frpc = frpBinary('frpc');
-  const [frps, sshd, camera, consolePage] = await Promise.all([
-    startFrps({ token, allowPorts: { low: 20_000, high: 20_999 } }),
+  const { pki } = o;
+  const [frps, sshd, camera, consolePage, cert] = await Promise.all([
+    startFrps({
+      token,
+      allowPorts: { low: 20_000, high: 20_999 },
+      tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile },
+    }),
     startSshd(),
     page('IP camera admin (DEMO-SSH)'),
     page('litefcccore console (DEMO-SSH)'),
+    pki.issueEdge(REMOTE_EDGE),
   ]);
   const dir = mkdtempSync(join(tmpdir(), 'dh-demo-agent-'));
   const config = join(dir, 'agent.json');
@@ -60,6 +72,9 @@ export async function startRemoteEdge(o: {
     },
     dataDir: join(dir, 'data'),
     brokerUrl: o.brokerUrl,
+    caFile: pki.caFile,
+    certFile: cert.certFile,
+    keyFile: cert.keyFile,
     tunnels: {
       frpc,
       token,

@@ -11,7 +11,7 @@ export interface DemoTableOptions {
   redisUrl: string;
   edges: number;
   source: EdgeSource;
-  gateway: { url: string; adminKey: string } | undefined;
+  gateway: { url: string; adminKey: string; caFile: string } | undefined;
   /** When the demo came up (Date.now()). */
   started: number;
 }
@@ -76,6 +76,9 @@ function headerLines(
     gateway
       ? `dashboard ${gateway.url}/ui/#key=${gateway.adminKey} · API ${gateway.url}/v1/docs (key in .devicehub/admin-key)${source.remote ? ` · edge ${REMOTE_EDGE} runs a real frpc and sshd: open a remote connection to it from the dashboard` : ''}`
       : 'gateway: not running',
+    gateway
+      ? `TLS: trust the fleet CA ${gateway.caFile} (curl --cacert ${gateway.caFile} ${gateway.url}/healthz; a browser: import it as an authority, or accept the warning once)`
+      : '',
     `logs ${LOG_DIR}/ (demo, gateway, link-mqtt, downlink, simulator, remote-edge, hub-N)`,
     '',
   ];

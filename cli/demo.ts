@@ -2,9 +2,14 @@
  * `npm start` / `devicehub demo`: a local cluster on this machine — Redis (spawned from the
  * installed binary, data under ./.devicehub/, unless REDIS_URL is set), two hub nodes, mosquitto
  * with 1,000 simulated edges (each its own connection and password, compact format, 20× real
- * time, an alarm storm every minute) and the hub's MQTT link, the gateway (HTTP API on :8080,
+ * time, an alarm storm every minute) and the hub's MQTT link, the gateway (HTTPS API on :8080,
  * embedded PGlite, an admin key in ./.devicehub/admin-key) — and a live table. Without
  * mosquitto the edges write into their mailboxes directly, at the legacy rate.
+ * Nothing goes in the clear: a fleet PKI in ./.devicehub/pki/ (the CA made at the first start and
+ * kept; demo-pki.ts) gives the gateway its HTTPS certificate and its fleet CA for edges'
+ * certificates, mosquitto its TLS listeners and CRL, the links and the remote edge their own
+ * certificates, and frps its TLS. Only loopback listeners that no edge uses stay plain (mosquitto's
+ * dynamic-security admin port the gateway manages identities on, Redis, the hub nodes' metrics).
  * Ctrl-C stops everything cleanly (the nodes hand their shards off first).
  * Each process, and each part running in the demo's own (gateway, MQTT link, downlink relay,
  * simulator, remote-access edge), appends its pino JSON lines to ./.devicehub/logs/<name>.log.
@@ -26,6 +31,7 @@ import {
 import { type EdgeSource, startEdgeSource } from './demo-edges.ts';
 import { startDemoGateway } from './demo-gateway.ts';
 import { demoLogger, LOG_DIR } from './demo-logs.ts';
+import { type DemoPki, startDemoPki } from './demo-pki.ts';
 import { startDemoTable } from './demo-table.ts';
 import { logFile } from './logger.ts';
 
@@ -34,6 +40,8 @@ export const demoHelp = `devicehub demo [--edges N] [--nodes N]
   --edges N   simulated edges (default 1000)
   --nodes N   hub nodes (default 2)
 Uses REDIS_URL when set; otherwise starts redis-server with its data in ./.devicehub/redis.
+TLS everywhere, with the fleet CA in ./.devicehub/pki (made at the first start, kept after):
+trust ./.devicehub/pki/ca.crt (e.g. curl --cacert .devicehub/pki/ca.crt https://127.0.0.1:8080/healthz).
 Logs: ./.devicehub/logs/<process>.log (JSON lines; DH_LOG_LEVEL sets the level).`;
 
 export async function demoCommand(argv: string[]): Promise<void> {
@@ -47,12 +55,21 @@ export async function demoCommand(argv: string[]): Promise<void> {
   log.info({ edges, nodes: nodeCount, logs: resolve(LOG_DIR) }, 'demo starting');
   const starting = interruptWhileStarting();
   const { server, redisUrl } = await startServers();
+  const pki = await startDemoPki(resolve('.devicehub/pki'));
   const hub = await startHub(redisUrl, nodeCount);
   // Edges through a real broker when mosquitto is installed (it is, after `npm start`'s
   // provisioning); otherwise straight into the mailboxes.
-  const source = await startEdgeSource({ redisUrl, keyspace: hub.bus.keyspace, edges });
-  const gateway = await startGateway({ hub, edges, source, log });
+  const source = await startEdgeSource({ redisUrl, keyspace: hub.bus.keyspace, edges, pki });
+  const gateway = await startGateway({ hub, edges, source, log, pki });
   const started = Date.now();
+  // A parent process (the demo's test) hears where everything is.
+  process.send?.({
+    ready: true,
+    url: gateway?.url,
+    adminKey: gateway?.adminKey,
+    caFile: pki.caFile,
+    mqtt: source.mqtt,
+  });
 
   let stopTable = () => {};
   let stopping = false;
@@ -148,10 +165,11 @@ async function startHub(redisUrl: string, nodeCount: number): Promise<Hub> {
 type DemoGateway = Awaited<ReturnType<typeof startDemoGateway>>;
 
 /** The HTTP API over the same fleet (embedded PGlite); the demo runs on without it if it fails. */
-function startGateway(o: { hub: Hub; edges: number; source: EdgeSource; log: Logger }) {
+function startGateway(o: { hub: Hub; edges: number; source: EdgeSource; log: Logger; pki: DemoPki }) {
   return startDemoGateway({
     bus: o.hub.bus,
     edges: o.edges,
+    pki: o.pki,
     remote: o.source.remote,
     broker: o.source.broker,
     logger: demoLogger('gateway'),

@@ -96,6 +96,8 @@ export function spawnDevicehub(
     onLog?: (line: Record<string, unknown>) => void;
     /** A process group of its own (default: after `ownChildProcesses()`), as a terminal gives a command. */
     processGroup?: boolean;
+    /** Its working directory (default: this process's). */
+    cwd?: string;
     /**
      * Also append what it writes to this file (its folder is created): its JSON log lines as they
      * are, and each line of stderr (a crash's stack) as a JSON line of its own.
@@ -107,6 +109,7 @@ export function spawnDevicehub(
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', TSX_LOADER, CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, ...options.env },
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     detached: options.processGroup ?? childGroupOptions().detached,
   });
   const logs: Record<string, unknown>[] = [];

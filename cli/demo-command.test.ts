@@ -1,0 +1,218 @@
+/**
+ * `devicehub demo` (what `npm start` runs) in a folder of its own: nothing in the clear. The
+ * fleet PKI is made in .devicehub/pki at the first start and kept after; the gateway serves HTTPS
+ * with it (plain HTTP refused, an unknown CA refused, the CA trusted by curl's way and by
+ * Chromium on the dashboard); mosquitto's edge listeners take TLS only (a plaintext MQTT CONNECT
+ * gets no CONNACK, a simulated edge logs in with its password over TLS, the mutual-TLS listener
+ * refuses a client without a certificate).
+ */
+import assert from 'node:assert/strict';
+import { createHash, X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import mqtt from 'mqtt';
+import { chromium } from 'playwright-core';
+import { simulatedEdgeId, simulatedPassword } from '../edge/mod.ts';
+import { spawnDevicehub, waitFor } from '../infra/mod.ts';
+
+interface Ready {
+  url: string;
+  adminKey: string;
+  caFile: string;
+  mqtt: { tlsUrl: string; mtlsUrl: string };
+}
+
+const chromiumArgs =
+  '--no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync'.split(
+    ' ',
+  );
+
+describe('devicehub demo', { timeout: 360_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dh-demo-test-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const startDemo = async () => {
+    const demo = spawnDevicehub(['demo', '--edges', '20', '--nodes', '1'], {
+      name: 'devicehub demo',
+      cwd: dir,
+      // Its own redis-server under <dir>/.devicehub/redis, whatever the suite's REDIS_URL.
+      env: { REDIS_URL: '' },
+    });
+    const ready = (await Promise.race([
+      demo.ready,
+      new Promise((_, reject) => {
+        setTimeout(
+          () => reject(new Error(`devicehub demo was not ready in 150 s; it said:\n${demo.stderrTail()}`)),
+          150_000,
+        ).unref();
+      }),
+    ])) as unknown as Ready;
+    return { demo, ready };
+  };
+
+  it('serves HTTPS and MQTT over TLS with the fleet CA it made, and keeps that CA', async () => {
+    let caPem: string;
+    {
+      await using started = await startDemo().then((s) => ({
+        ...s,
+        [Symbol.asyncDispose]: () => s.demo.kill(),
+      }));
+      const { demo, ready } = started;
+      assert.equal(ready.caFile, join(dir, '.devicehub', 'pki', 'ca.crt'));
+      assert.match(ready.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+      caPem = readFileSync(ready.caFile, 'utf8');
+      const ca = Buffer.from(caPem);
+      const auth = { authorization: `Bearer ${ready.adminKey}` };
+
+      // HTTPS with the CA (as `curl --cacert .devicehub/pki/ca.crt` does): the API and the dashboard.
+      const edges = await httpsGet(`${ready.url}/v1/edges?limit=100`, { ca, headers: auth });
+      assert.equal(edges.status, 200);
+      assert.ok(
+        (JSON.parse(edges.body) as { edges: { id: string }[] }).edges.some((e) => e.id === 'E-000001'),
+      );
+      assert.equal((await httpsGet(`${ready.url}/ui/`, { ca })).status, 200);
+      // The simulated edges (passwords over TLS) reach their actors through the link (its own
+      // certificate on the hub's mTLS listener), and DEMO-SSH's agent is online with its own
+      // certificate on the edges' mTLS listener (its frpc would speak TLS to frps).
+      for (const edgeId of ['E-000001', 'DEMO-SSH'])
+        await waitFor(
+          async () => {
+            const got = await httpsGet(`${ready.url}/v1/edges/${edgeId}`, { ca, headers: auth });
+            return got.status === 200 && (JSON.parse(got.body) as { online: boolean }).online;
+          },
+          { timeoutMs: 60_000, message: `${edgeId} online over TLS; the demo said:\n${demo.stderrTail()}` },
+        );
+      assert.doesNotMatch(demo.stderrTail(), /not started/);
+      // Without it the server's certificate is not trusted.
+      await assert.rejects(httpsGet(`${ready.url}/healthz`, {}), /self[- ]signed|unable to (get|verify)/i);
+      // Plain HTTP is refused before a request (and its key) reaches the app.
+      const plain = await plainExchange(
+        ready.url,
+        `GET /v1/edges HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${ready.adminKey}\r\n\r\n`,
+      );
+      assert.match(plain, /^HTTP\/1\.1 400/);
+      assert.match(plain, /HTTPS_REQUIRED/);
+
+      // mosquitto's edge listener: a plaintext MQTT 3.1.1 CONNECT gets no CONNACK (0x20) …
+      const connect311 = Buffer.from('101000044d5154540402003c0004746573740000', 'hex');
+      const answer = await plainExchange(
+        ready.mqtt.tlsUrl.replace('mqtts:', 'https:'),
+        connect311.toString('latin1'),
+      );
+      assert.ok(!answer.startsWith('\x20'), 'a plaintext CONNECT got a CONNACK');
+      // … a simulated edge logs in with its password over TLS, its broker checked against the CA …
+      const id = simulatedEdgeId(0);
+      const edge = await mqtt.connectAsync(ready.mqtt.tlsUrl, {
+        ca,
+        rejectUnauthorized: true,
+        username: id,
+        password: simulatedPassword(id),
+        clientId: id,
+        protocolVersion: 5,
+        reconnectPeriod: 0,
+      });
+      await edge.endAsync();
+      // … and the mutual-TLS listener refuses a client without a certificate.
+      await assert.rejects(
+        mqtt.connectAsync(ready.mqtt.mtlsUrl, {
+          ca,
+          rejectUnauthorized: true,
+          username: id,
+          password: simulatedPassword(id),
+          protocolVersion: 5,
+          reconnectPeriod: 0,
+          connectTimeout: 10_000,
+        }),
+      );
+
+      // Chromium loads the dashboard over HTTPS, trusting the demo's certificate only (its key pinned).
+      const spki = createHash('sha256')
+        .update(
+          new X509Certificate(readFileSync(join(dir, '.devicehub', 'pki', 'server.crt'))).publicKey.export({
+            type: 'spki',
+            format: 'der',
+          }),
+        )
+        .digest('base64');
+      const browser = await chromium.launch({
+        executablePath: '/usr/bin/chromium',
+        args: [...chromiumArgs, `--ignore-certificate-errors-spki-list=${spki}`],
+      });
+      try {
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(`${ready.url}/ui/#key=${ready.adminKey}`);
+        await waitFor(async () => (await page.locator('#edges tr').count()) > 20, {
+          timeoutMs: 60_000,
+          message: 'the dashboard lists the demo’s edges',
+        });
+        await waitFor(async () => (await page.locator('#live').textContent()) === 'live: connected', {
+          timeoutMs: 30_000,
+          message: 'the live feed connected over wss',
+        });
+        assert.deepEqual(errors, []);
+      } finally {
+        await browser.close();
+      }
+
+      await demo.stop();
+      assert.equal(await demo.exited, 0, 'SIGTERM stops the demo and it exits 0');
+    }
+
+    // The second start keeps the CA (and the gateway's sealing key beside it).
+    assert.ok(existsSync(join(dir, '.devicehub', 'pki', 'sealing.key')));
+    const { demo, ready } = await startDemo();
+    try {
+      assert.equal(readFileSync(ready.caFile, 'utf8'), caPem);
+      const ca = Buffer.from(caPem);
+      assert.equal((await httpsGet(`${ready.url}/healthz`, { ca })).status, 200);
+      await demo.stop();
+      assert.equal(await demo.exited, 0);
+    } finally {
+      await demo.kill();
+    }
+  });
+});
+
+/** An HTTPS GET on a connection of its own; the server's certificate must chain to `ca` (default: the system's). */
+function httpsGet(
+  url: string,
+  o: { ca?: Buffer; headers?: Record<string, string> },
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { headers: o.headers, ...(o.ca === undefined ? {} : { ca: o.ca }), agent: false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Writes `text` in the clear to the URL's host and port; what came back before the close (or 5 s). */
+function plainExchange(url: string, text: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname, () => socket.write(text, 'latin1'));
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => resolve(received));
+    socket.setTimeout(5000, () => socket.destroy());
+  });
+}
