@@ -24,7 +24,7 @@ export interface GatewayDeps {
   readonly broker?: BrokerIdentities;
   /** Edges' SCRAM users on an authenticated Kafka, when the gateway manages them (like `broker`). */
   readonly kafka?: EdgeKafkaCredentials;
-  /** The fleet CA's certificates and secret rotations, when the gateway has a CA (`--ca-dir`). */
+  /** The fleet CA's certificates and secret rotations, when the gateway has a CA (`--identity-dir`). */
   readonly credentials?: EdgeCredentials;
   /** The queues to the web backend, when one is configured (for the metrics). */
   readonly webBackend?: WebBackendOutbox;

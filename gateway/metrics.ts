@@ -14,9 +14,8 @@ import {
   openPipeline,
   topDeadLetterEdges,
 } from '../bus/mod.ts';
-import type { CertificateStats } from './credentials/mod.ts';
 import type { GatewayDeps } from './deps.ts';
-import type { LoginLimiter } from './login-limiter.ts';
+import { certificateMetrics, loginMetrics } from './security-metrics.ts';
 import { tunnelCounts } from './tunnels/mod.ts';
 
 /** Edges named in the per-edge dead-letter gauge (the worst ones): bounded series, whatever the fleet. */
@@ -73,65 +72,6 @@ function httpMetrics(registry: Registry): MiddlewareHandler {
     if (c.res.status >= 400) errors.inc({ status });
   };
   return middleware;
-}
-
-/** Edge certificates issued, refused (a malformed CSR, one naming another edge, …) by reason, revoked. */
-function certificateMetrics(registry: Registry, stats: CertificateStats): void {
-  new Counter({
-    name: 'devicehub_edge_certificates_total',
-    help: 'Edge certificate requests on this gateway: issued, or refused with the reason',
-    labelNames: ['outcome', 'reason'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc({ outcome: 'issued', reason: '' }, stats.issued);
-      for (const [reason, n] of stats.refused) this.inc({ outcome: 'refused', reason }, n);
-    },
-  });
-  new Counter({
-    name: 'devicehub_edge_certificates_revoked_total',
-    help: 'Edge certificates this gateway revoked (deregistrations): on the CRL until they expire',
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc(stats.revoked);
-    },
-  });
-}
-
-/** Refused credentials by scheme and reason, requests refused for too many of them, addresses limited. */
-function loginMetrics(registry: Registry, limiter: LoginLimiter): void {
-  new Counter({
-    name: 'devicehub_auth_failures_total',
-    help: 'Credentials this gateway refused (401), by scheme (bearer, basic, other) and reason',
-    labelNames: ['scheme', 'reason'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [key, n] of limiter.failures) {
-        const [scheme = '', reason = ''] = key.split('|');
-        this.inc({ scheme, reason }, n);
-      }
-    },
-  });
-  new Counter({
-    name: 'devicehub_auth_rate_limited_total',
-    help: 'Requests answered 429: their address had too many failed logins, by scheme',
-    labelNames: ['scheme'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [scheme, n] of limiter.limited) this.inc({ scheme }, n);
-    },
-  });
-  new Gauge({
-    name: 'devicehub_auth_limited_addresses',
-    help: 'Source addresses over their failed-login limit now (this gateway)',
-    registers: [registry],
-    collect() {
-      this.set(limiter.limitedAddresses());
-    },
-  });
 }
 
 /** Every hub node's published stats: shards, actors, messages handled and dead-lettered, RSS. */

@@ -113,6 +113,8 @@ describe('the API under Schemathesis', { timeout: 240_000 }, () => {
       bus: t.bus(t.keyspace(), t.connect()),
       maxWaitSeconds: 1,
       logger,
+      // A fleet CA, so the certificate and rotation routes are fuzzed past their 503.
+      identity: { dir: mkdtempSync(join(tmpdir(), 'devicehub-fuzz-ca-')), create: true },
     });
     const served = await serveGateway(gateway);
     const work = mkdtempSync(join(tmpdir(), 'devicehub-fuzz-'));

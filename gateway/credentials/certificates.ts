@@ -37,7 +37,7 @@ export interface CertificateStats {
   readonly refused: Map<string, number>;
 }
 
-/** Refused requests are warned about at most this often (a hostile edge cannot flood the log). */
+/** Refused requests are logged at most this often (a hostile edge cannot flood the log). */
 const WARN_EVERY_MS = 10_000;
 
 export class EdgeCertificates {
@@ -102,14 +102,15 @@ export class EdgeCertificates {
     return rows.length;
   }
 
-  /** Counts a refused request by its reason; warns with the reason, at most every WARN_EVERY_MS. */
+  /** Counts a refused request by its reason; logs it with the reason, at most every WARN_EVERY_MS. */
   #refused(edgeId: string, error: IdentityError): void {
     this.stats.refused.set(error.code, (this.stats.refused.get(error.code) ?? 0) + 1);
     this.#unwarned++;
     const now = Date.now();
     if (now - this.#warnedAt < WARN_EVERY_MS) return;
-    this.#log.warn(
-      { edgeId, reason: error.code, why: error.message, refusedSinceLastWarning: this.#unwarned },
+    // The client's mistake, not the gateway's: info (the metric is what alerts).
+    this.#log.info(
+      { edgeId, reason: error.code, why: error.message, refusedSinceLastLine: this.#unwarned },
       'certificate request refused',
     );
     this.#warnedAt = now;

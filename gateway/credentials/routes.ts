@@ -18,6 +18,7 @@ import { ApiError } from '../errors.ts';
 import { isRegistered } from '../register-edges.ts';
 import { AUTH_ERRORS, BODY_ERRORS, EdgeIdParam, ErrorSchema, json, jsonBody } from '../routes/schemas.ts';
 import { GRACE_SECONDS } from './rotation.ts';
+import type { EdgeCredentials } from './start.ts';
 
 const NO_CA = { 503: json(ErrorSchema, 'This gateway has no fleet CA configured') } as const;
 const MAX_CSR_CHARS = 16 * 1024;
@@ -123,27 +124,36 @@ const pem = (what: string) => ({
 const caRoute = createRoute({
   method: 'get',
   path: '/v1/pki/ca.pem',
-  summary: 'The fleet CA certificate',
+  summary: 'The fleet CA certificate (public, as CA certificates are)',
+  security: [],
   responses: { 200: pem('The CA certificate'), ...NO_CA },
 });
 const crlRoute = createRoute({
   method: 'get',
   path: '/v1/pki/crl.pem',
-  summary: 'The fleet CRL: every revoked edge certificate not yet expired',
+  summary: 'The fleet CRL: every revoked edge certificate not yet expired (public)',
+  security: [],
   responses: { 200: pem('The CRL'), ...NO_CA },
 });
 
+/** The gateway's credentials, or a 503 that says how to give it a fleet CA. */
+function identityOf(deps: GatewayDeps): EdgeCredentials {
+  if (deps.credentials === undefined)
+    throw new ApiError('UNAVAILABLE', 'This gateway has no fleet CA: start it with --identity-dir');
+  return deps.credentials;
+}
+
 export function credentialRoutes(deps: GatewayDeps) {
   const app = new OpenAPIHono<AuthEnv>();
-  const identity = () => {
-    if (deps.credentials === undefined)
-      throw new ApiError('UNAVAILABLE', 'This gateway has no fleet CA: start it with --ca-dir');
-    return deps.credentials;
-  };
-  app.post('/v1/edges/:id/credentials/rotate', requireAuth(deps.auth, 'admin'));
-  app.post('/v1/pki/edges/:id/certificate', requireAuth(deps.auth, 'operator', { edges: true }));
-  app.get('/v1/edges/:id/certificates', requireAuth(deps.auth, 'operator'));
+  app.route('/', rotationRoutes(deps));
+  app.route('/', pkiRoutes(deps));
+  return app;
+}
 
+function rotationRoutes(deps: GatewayDeps) {
+  const app = new OpenAPIHono<AuthEnv>();
+  const identity = () => identityOf(deps);
+  app.post('/v1/edges/:id/credentials/rotate', requireAuth(deps.auth, 'admin'));
   app.openapi(rotate, async (c) => {
     const { id } = c.req.valid('param');
     const body = (c.req.valid('json') as { graceSeconds?: number } | undefined) ?? {};
@@ -156,6 +166,14 @@ export function credentialRoutes(deps: GatewayDeps) {
     });
     return c.json({ ...rotation, graceUntil: rotation.graceUntil.toISOString() }, 202);
   });
+  return app;
+}
+
+function pkiRoutes(deps: GatewayDeps) {
+  const app = new OpenAPIHono<AuthEnv>();
+  const identity = () => identityOf(deps);
+  app.post('/v1/pki/edges/:id/certificate', requireAuth(deps.auth, 'operator', { edges: true }));
+  app.get('/v1/edges/:id/certificates', requireAuth(deps.auth, 'operator'));
 
   app.openapi(issue, async (c) => {
     const { id } = c.req.valid('param');

@@ -185,7 +185,7 @@ async function registerEdge(
   const { db, bus, view } = deps;
   const wantsCertificate = body.csr !== undefined || body.certificate === true;
   if (wantsCertificate && deps.credentials === undefined)
-    throw new ApiError('UNAVAILABLE', 'This gateway has no fleet CA: start it with --ca-dir');
+    throw new ApiError('UNAVAILABLE', 'This gateway has no fleet CA: start it with --identity-dir');
   const secret = newSecret('dhe');
   const inserted = await db
     .insert(edges)
