@@ -86,6 +86,29 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
           { timeoutMs: 60_000, message: `${edgeId} online over TLS; the demo said:\n${demo.stderrTail()}` },
         );
       assert.doesNotMatch(demo.stderrTail(), /not started/);
+      // A tunnel to DEMO-SSH's camera page: its frpc reaches frps over TLS (checked against the CA).
+      const opened = await httpsGet(`${ready.url}/v1/edges/DEMO-SSH/tunnels`, {
+        ca,
+        headers: { ...auth, 'content-type': 'application/json' },
+        method: 'POST',
+        body: JSON.stringify({ services: ['camera'] }),
+      });
+      assert.equal(opened.status, 202, opened.body);
+      const tunnel = JSON.parse(opened.body) as { id: string; services: { remotePort: number | null }[] };
+      await waitFor(
+        async () => {
+          const got = await httpsGet(`${ready.url}/v1/edges/DEMO-SSH/tunnels/${tunnel.id}`, {
+            ca,
+            headers: auth,
+          });
+          return (JSON.parse(got.body) as { state: string }).state === 'open';
+        },
+        { timeoutMs: 60_000, message: 'the tunnel open' },
+      );
+      assert.match(
+        await (await fetch(`http://127.0.0.1:${tunnel.services[0]!.remotePort}/`)).text(),
+        /IP camera admin/,
+      );
       // Without it the server's certificate is not trusted.
       await assert.rejects(httpsGet(`${ready.url}/healthz`, {}), /self[- ]signed|unable to (get|verify)/i);
       // Plain HTTP is refused before a request (and its key) reaches the app.
@@ -178,15 +201,20 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
   });
 });
 
-/** An HTTPS GET on a connection of its own; the server's certificate must chain to `ca` (default: the system's). */
+/** An HTTPS request (GET by default) on a connection of its own; the server's certificate must chain to `ca` (default: the system's). */
 function httpsGet(
   url: string,
-  o: { ca?: Buffer; headers?: Record<string, string> },
+  o: { ca?: Buffer; headers?: Record<string, string>; method?: string; body?: string },
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { headers: o.headers, ...(o.ca === undefined ? {} : { ca: o.ca }), agent: false },
+      {
+        method: o.method ?? 'GET',
+        headers: o.headers,
+        ...(o.ca === undefined ? {} : { ca: o.ca }),
+        agent: false,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -197,7 +225,7 @@ function httpsGet(
       },
     );
     req.on('error', reject);
-    req.end();
+    req.end(o.body);
   });
 }
 

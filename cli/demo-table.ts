@@ -1,5 +1,6 @@
 /** The demo's live table: once a second, the hub nodes' counters, the edges, the gateway and the logs. */
 
+import { relative } from 'node:path';
 import { Histogram, histogramDelta, type NodeStats, readNodeStats } from '../actors/mod.ts';
 import { type Bus, liveMembers, readDeadLetters } from '../bus/mod.ts';
 import type { EdgeSource } from './demo-edges.ts';
@@ -77,7 +78,7 @@ function headerLines(
       ? `dashboard ${gateway.url}/ui/#key=${gateway.adminKey} · API ${gateway.url}/v1/docs (key in .devicehub/admin-key)${source.remote ? ` · edge ${REMOTE_EDGE} runs a real frpc and sshd: open a remote connection to it from the dashboard` : ''}`
       : 'gateway: not running',
     gateway
-      ? `TLS: trust the fleet CA ${gateway.caFile} (curl --cacert ${gateway.caFile} ${gateway.url}/healthz; a browser: import it as an authority, or accept the warning once)`
+      ? `TLS: trust the fleet CA ${relative(process.cwd(), gateway.caFile)} (curl --cacert ${relative(process.cwd(), gateway.caFile)} ${gateway.url}/healthz; a browser: import it as an authority, or accept the warning once)`
       : '',
     `logs ${LOG_DIR}/ (demo, gateway, link-mqtt, downlink, simulator, remote-edge, hub-N)`,
     '',
