@@ -11,24 +11,24 @@
  * without a lookup, except for credentials this gateway has seen valid.
  */
 import type { IncomingMessage } from 'node:http';
-import { eq, or } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { MiddlewareHandler } from 'hono';
 import { type Logger, silentLogger } from '../actors/mod.ts';
-import type { Db } from './db/database.ts';
-import { type ApiScope, apiKeys, edges } from './db/schema.ts';
-import { ApiError, errorBody } from './errors.ts';
 import {
-  type FailureReason,
-  LoginLimiter,
-  type LoginLimitOptions,
-  type Scheme,
-  TrustedProxies,
-} from './login-limiter.ts';
-import { hashSecret, secretMatches } from './secrets.ts';
+  type Lookup,
+  lookupKey,
+  NO_CREDENTIALS,
+  type Principal,
+  refusalOf,
+  schemeOf,
+} from './credential-lookup.ts';
+import type { Db } from './db/database.ts';
+import { type ApiScope, edges } from './db/schema.ts';
+import { ApiError, errorBody } from './errors.ts';
+import { LoginLimiter, type LoginLimitOptions, TrustedProxies } from './login-limiter.ts';
+import { secretMatches } from './secrets.ts';
 
-export type Principal =
-  | { readonly kind: 'key'; readonly id: string; readonly name: string; readonly scope: ApiScope }
-  | { readonly kind: 'edge'; readonly id: string };
+export type { Principal } from './credential-lookup.ts';
 
 export type AuthEnv = { Variables: { principal: Principal } };
 
@@ -49,23 +49,11 @@ export type Authentication =
   | { readonly ok: false; readonly status: 401; readonly message: string }
   | { readonly ok: false; readonly status: 429; readonly message: string; readonly retryAfter: number };
 
-/** Credentials refused, and why: `message` for the client, `refused` for the log and metrics. */
-interface Refusal {
-  readonly refused: FailureReason;
-  readonly message: string;
-  /** What the credentials named (a key id, an edge id), never their secret. */
-  readonly subject?: string;
-}
-
-/** What a lookup found: someone (valid until `until`, ms, when bounded), a refusal, or nothing. */
-type Lookup = { readonly principal: Principal; readonly until?: number } | Refusal | undefined;
-
 const RANK: Record<ApiScope, number> = { service: 1, operator: 2, admin: 3 };
 
 const FOUND_MS = 60_000;
 const NOT_FOUND_MS = 5000;
 const MAX_CACHED = 100_000;
-const NO_CREDENTIALS = 'Send an API key (Bearer) or edge credentials (Basic)';
 
 export class Authenticator {
   readonly #db: Db;
@@ -174,7 +162,7 @@ export class Authenticator {
 
   async #lookup(header: string): Promise<Lookup> {
     const [scheme, value = ''] = header.split(' ', 2);
-    if (scheme === 'Bearer') return await this.#lookupKey(value);
+    if (scheme === 'Bearer') return await lookupKey(this.#db, value, this.#now);
     if (scheme === 'Basic') {
       const decoded = Buffer.from(value, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
@@ -216,39 +204,6 @@ export class Authenticator {
   /** Called on the first use of an edge's new secret after a rotation (the credentials' confirmation). */
   onNewSecret(confirm: (edgeId: string, secret: string) => Promise<void>): void {
     this.#onNewSecret = confirm;
-  }
-
-  /** An API key: its current secret until it expires, the one before a rotation until the grace ends. */
-  async #lookupKey(value: string): Promise<Lookup> {
-    const hash = hashSecret(value);
-    const [key] = await this.#db
-      .select()
-      .from(apiKeys)
-      .where(or(eq(apiKeys.keyHash, hash), eq(apiKeys.previousKeyHash, hash)))
-      .limit(1);
-    if (key === undefined) return { refused: 'unknown-key', message: 'Unknown API key' };
-    const named = `API key ${key.name} (${key.id})`;
-    if (key.revokedAt !== null)
-      return {
-        refused: 'key-revoked',
-        subject: key.id,
-        message: `${named} was revoked at ${key.revokedAt.toISOString()}`,
-      };
-    const current = key.keyHash === hash;
-    const until = (current ? key.expiresAt : key.previousExpiresAt)?.getTime() ?? 0;
-    if (until <= this.#now())
-      return current
-        ? {
-            refused: 'key-expired',
-            subject: key.id,
-            message: `${named} expired at ${new Date(until).toISOString()}; an admin can rotate it for a new one`,
-          }
-        : {
-            refused: 'key-rotated',
-            subject: key.id,
-            message: `${named} was rotated at ${key.rotatedAt?.toISOString()}; the key before stopped working at ${new Date(until).toISOString()}`,
-          };
-    return { principal: { kind: 'key', id: key.id, name: key.name, scope: key.scope }, until };
   }
 
   /** Forgets cached lookups (after a key is revoked or an edge deregistered). */
@@ -296,21 +251,3 @@ export function actorOf(principal: Principal): string {
 }
 
 export { createApiKey } from './api-keys.ts';
-
-function schemeOf(header: string): Scheme {
-  if (header.startsWith('Bearer ')) return 'bearer';
-  if (header.startsWith('Basic ')) return 'basic';
-  return 'other';
-}
-
-/** Why credentials a lookup found nothing for were refused (and the edge they named, if any). */
-function refusalOf(header: string, scheme: Scheme): Refusal {
-  if (scheme !== 'basic') return { refused: 'malformed', message: NO_CREDENTIALS };
-  const decoded = Buffer.from(header.slice('Basic '.length), 'base64').toString('utf8');
-  const id = decoded.slice(0, Math.max(0, decoded.indexOf(':')));
-  return {
-    refused: 'edge-credentials',
-    message: 'Edge credentials not valid',
-    ...(/^[A-Za-z0-9_.:-]{1,128}$/.test(id) ? { subject: `edge:${id}` } : {}),
-  };
-}
