@@ -4,7 +4,8 @@
  * with it (plain HTTP refused, an unknown CA refused, the CA trusted by curl's way and by
  * Chromium on the dashboard); mosquitto's edge listeners take TLS only (a plaintext MQTT CONNECT
  * gets no CONNACK, a simulated edge logs in with its password over TLS, the mutual-TLS listener
- * refuses a client without a certificate).
+ * refuses a client without a certificate); its legacy edges come in through an authenticated
+ * Kafka that refuses a producer without credentials.
  */
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
@@ -14,9 +15,10 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
 import { chromium } from 'playwright-core';
-import { simulatedEdgeId, simulatedPassword } from '../edge/mod.ts';
+import { KAFKA_TOPICS, simulatedEdgeId, simulatedPassword } from '../edge/mod.ts';
 import { spawnDevicehub, waitFor } from '../infra/mod.ts';
 
 interface Ready {
@@ -24,6 +26,7 @@ interface Ready {
   adminKey: string;
   caFile: string;
   mqtt: { tlsUrl: string; mtlsUrl: string };
+  kafka?: { broker: string; edges: number };
 }
 
 const chromiumArgs =
@@ -35,7 +38,7 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'dh-demo-test-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const startDemo = async () => {
-    const demo = spawnDevicehub(['demo', '--edges', '20', '--nodes', '1'], {
+    const demo = spawnDevicehub(['demo', '--edges', '20', '--nodes', '1', '--kafka-edges', '5'], {
       name: 'devicehub demo',
       cwd: dir,
       // Its own redis-server under <dir>/.devicehub/redis, whatever the suite's REDIS_URL.
@@ -77,7 +80,7 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
       // The simulated edges (passwords over TLS) reach their actors through the link (its own
       // certificate on the hub's mTLS listener), and DEMO-SSH's agent is online with its own
       // certificate on the edges' mTLS listener (its frpc would speak TLS to frps).
-      for (const edgeId of ['E-000001', 'DEMO-SSH'])
+      for (const edgeId of ['E-000001', 'DEMO-SSH', 'L-000001'])
         await waitFor(
           async () => {
             const got = await httpsGet(`${ready.url}/v1/edges/${edgeId}`, { ca, headers: auth });
@@ -86,6 +89,21 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
           { timeoutMs: 60_000, message: `${edgeId} online over TLS; the demo said:\n${demo.stderrTail()}` },
         );
       assert.doesNotMatch(demo.stderrTail(), /not started/);
+      // L-000001 came through Kafka over SASL_SSL (the box's credentials); without credentials,
+      // over TLS alone, nothing is produced.
+      assert.ok(ready.kafka, 'the demo runs its legacy edges on Kafka');
+      const anonymous = new Kafka({
+        brokers: [ready.kafka.broker],
+        ssl: { ca: [caPem] },
+        connectionTimeout: 10_000,
+        retry: { retries: 0 },
+        logLevel: logLevel.NOTHING,
+      }).producer();
+      await assert.rejects(async () => {
+        await anonymous.connect();
+        await anonymous.send({ topic: KAFKA_TOPICS.status, messages: [{ key: 'L-000001', value: '{}' }] });
+      });
+      await anonymous.disconnect().catch(() => {});
       // A tunnel to DEMO-SSH's camera page: its frpc reaches frps over TLS (checked against the CA).
       const opened = await httpsGet(`${ready.url}/v1/edges/DEMO-SSH/tunnels`, {
         ca,

@@ -21,6 +21,7 @@ import {
   registerEdges,
   serveGateway,
 } from '../gateway/mod.ts';
+import type { DemoKafka } from './demo-kafka.ts';
 import type { DemoPki } from './demo-pki.ts';
 import { REMOTE_EDGE, type RemoteEdge } from './demo-remote-edge.ts';
 
@@ -28,6 +29,8 @@ export async function startDemoGateway(o: {
   bus: Bus;
   edges: number;
   pki: DemoPki;
+  /** The legacy edges' authenticated Kafka: they are registered, and edges' Kafka users follow the registry. */
+  kafka?: Pick<DemoKafka, 'edgeIds' | 'admin'>;
   remote?: RemoteEdge;
   /** mosquitto's admin: edges registered through the API can connect at once. */
   broker?: BrokerAdminOptions;
@@ -41,6 +44,11 @@ export async function startDemoGateway(o: {
       groupId: `building-${1 + (i % 10)}`,
     })),
     ...(o.remote ? [{ id: REMOTE_EDGE, secret: randomBytes(16).toString('hex'), groupId: 'demo' }] : []),
+    ...(o.kafka?.edgeIds ?? []).map((id) => ({
+      id,
+      secret: randomBytes(16).toString('hex'),
+      groupId: 'legacy',
+    })),
   ]);
   const keyFile = resolve('.devicehub/admin-key');
   // A new one when none is kept or the one kept no longer works (keys end: 90 days by default).
@@ -58,6 +66,7 @@ export async function startDemoGateway(o: {
     bus: o.bus,
     ...(o.remote ? { tunnels: o.remote.tunnels } : {}),
     ...(o.broker ? { broker: o.broker } : {}),
+    ...(o.kafka ? { kafka: o.kafka.admin } : {}),
     identity: { dir: o.pki.dir, create: true, crlFile: o.pki.crlFile },
     logger: o.logger,
   });

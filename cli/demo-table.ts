@@ -80,7 +80,7 @@ function headerLines(
     gateway
       ? `TLS: trust the fleet CA ${relative(process.cwd(), gateway.caFile)} (curl --cacert ${relative(process.cwd(), gateway.caFile)} ${gateway.url}/healthz; a browser: import it as an authority, or accept the warning once)`
       : '',
-    `logs ${LOG_DIR}/ (demo, gateway, link-mqtt, downlink, simulator, remote-edge, hub-N)`,
+    `logs ${LOG_DIR}/ (demo, gateway, link-mqtt, link-kafka, downlink, simulator, remote-edge, hub-N)`,
     '',
   ];
 }

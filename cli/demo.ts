@@ -5,6 +5,7 @@
  * time, an alarm storm every minute) and the hub's MQTT link, the gateway (HTTPS API on :8080,
  * embedded PGlite, an admin key in ./.devicehub/admin-key) — and a live table. Without
  * mosquitto the edges write into their mailboxes directly, at the legacy rate.
+ * With Kafka's jars, 20 legacy edges also produce to an authenticated Kafka (SASL_SSL; demo-kafka.ts).
  * Nothing goes in the clear: a fleet PKI in ./.devicehub/pki/ (the CA made at the first start and
  * kept; demo-pki.ts) gives the gateway its HTTPS certificate and its fleet CA for edges'
  * certificates, mosquitto its TLS listeners and CRL, the links and the remote edge their own
@@ -30,22 +31,24 @@ import {
 } from '../infra/mod.ts';
 import { type EdgeSource, startEdgeSource } from './demo-edges.ts';
 import { startDemoGateway } from './demo-gateway.ts';
+import { type DemoKafka, startDemoKafka } from './demo-kafka.ts';
 import { demoLogger, LOG_DIR } from './demo-logs.ts';
 import { type DemoPki, startDemoPki } from './demo-pki.ts';
 import { startDemoTable } from './demo-table.ts';
 import { logFile } from './logger.ts';
 
-export const demoHelp = `devicehub demo [--edges N] [--nodes N]
+export const demoHelp = `devicehub demo [--edges N] [--nodes N] [--kafka-edges N]
 
-  --edges N   simulated edges (default 1000)
-  --nodes N   hub nodes (default 2)
+  --edges N         simulated edges on MQTT (default 1000)
+  --nodes N         hub nodes (default 2)
+  --kafka-edges N   simulated legacy edges on Kafka, SASL_SSL (default 20; 0: no Kafka)
 Uses REDIS_URL when set; otherwise starts redis-server with its data in ./.devicehub/redis.
 TLS everywhere, with the fleet CA in ./.devicehub/pki (made at the first start, kept after):
 trust ./.devicehub/pki/ca.crt (e.g. curl --cacert .devicehub/pki/ca.crt https://127.0.0.1:8080/healthz).
 Logs: ./.devicehub/logs/<process>.log (JSON lines; DH_LOG_LEVEL sets the level).`;
 
 export async function demoCommand(argv: string[]): Promise<void> {
-  const { edges, nodeCount } = parseDemoArgs(argv);
+  const { edges, nodeCount, kafkaEdges } = parseDemoArgs(argv);
   // Finished, failed or interrupted, nothing is left behind: Redis and the hub nodes get process
   // groups of their own (Ctrl-C reaches only the demo, which stops the hub nodes before Redis),
   // and whatever still runs when the demo exits is killed. Interrupted while starting, it stops
@@ -59,8 +62,12 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const hub = await startHub(redisUrl, nodeCount);
   // Edges through a real broker when mosquitto is installed (it is, after `npm start`'s
   // provisioning); otherwise straight into the mailboxes.
-  const source = await startEdgeSource({ redisUrl, keyspace: hub.bus.keyspace, edges, pki });
-  const gateway = await startGateway({ hub, edges, source, log, pki });
+  const [mqttSource, kafka] = await Promise.all([
+    startEdgeSource({ redisUrl, keyspace: hub.bus.keyspace, edges, pki }),
+    kafkaEdges === 0 ? undefined : startKafkaEdges({ pki, bus: hub.bus, edges: kafkaEdges, log }),
+  ]);
+  const source = withKafka(mqttSource, kafka);
+  const gateway = await startGateway({ hub, edges, source, log, pki, kafka });
   const started = Date.now();
   // A parent process (the demo's test) hears where everything is.
   process.send?.({
@@ -69,6 +76,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     adminKey: gateway?.adminKey,
     caFile: pki.caFile,
     mqtt: source.mqtt,
+    kafka: kafka === undefined ? undefined : { broker: kafka.broker, edges: kafka.edgeIds.length },
   });
 
   let stopTable = () => {};
@@ -92,18 +100,49 @@ export async function demoCommand(argv: string[]): Promise<void> {
   });
 }
 
-function parseDemoArgs(argv: string[]): { edges: number; nodeCount: number } {
+function parseDemoArgs(argv: string[]): { edges: number; nodeCount: number; kafkaEdges: number } {
   const { values } = parseArgs({
     args: argv,
-    options: { edges: { type: 'string', default: '1000' }, nodes: { type: 'string', default: '2' } },
+    options: {
+      edges: { type: 'string', default: '1000' },
+      nodes: { type: 'string', default: '2' },
+      'kafka-edges': { type: 'string', default: '20' },
+    },
   });
   const edges = Number(values.edges);
   const nodeCount = Number(values.nodes);
+  const kafkaEdges = Number(values['kafka-edges']);
+  if (!Number.isInteger(kafkaEdges) || kafkaEdges < 0)
+    throw new RangeError(`--kafka-edges must be 0 or a positive integer, got ${values['kafka-edges']}`);
   if (!Number.isInteger(edges) || edges < 1)
     throw new RangeError(`--edges must be a positive integer, got ${values.edges}`);
   if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > 16)
     throw new RangeError(`--nodes must be 1..16, got ${values.nodes}`);
-  return { edges, nodeCount };
+  return { edges, nodeCount, kafkaEdges };
+}
+
+/** The legacy edges on an authenticated Kafka; the demo runs on without them (no Kafka jars). */
+function startKafkaEdges(o: { pki: DemoPki; bus: Bus; edges: number; log: Logger }) {
+  return startDemoKafka(o).catch((error: unknown): undefined => {
+    o.log.error({ err: error }, 'legacy Kafka edges not started');
+    process.stderr.write(
+      `legacy Kafka edges not started: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return undefined;
+  });
+}
+
+/** The MQTT edges and, when it started, the Kafka ones, as one source for the table and the stop. */
+function withKafka(source: EdgeSource, kafka: DemoKafka | undefined): EdgeSource {
+  if (kafka === undefined) return source;
+  return {
+    ...source,
+    sent: () => source.sent() + kafka.sent(),
+    describe: () => `${source.describe()} · ${kafka.describe()}`,
+    async stop() {
+      await Promise.all([kafka.stop(), source.stop()]);
+    },
+  };
 }
 
 /** Until `up()`, SIGINT or SIGTERM stops what has started and exits 1. */
@@ -165,11 +204,19 @@ async function startHub(redisUrl: string, nodeCount: number): Promise<Hub> {
 type DemoGateway = Awaited<ReturnType<typeof startDemoGateway>>;
 
 /** The HTTP API over the same fleet (embedded PGlite); the demo runs on without it if it fails. */
-function startGateway(o: { hub: Hub; edges: number; source: EdgeSource; log: Logger; pki: DemoPki }) {
+function startGateway(o: {
+  hub: Hub;
+  edges: number;
+  source: EdgeSource;
+  log: Logger;
+  pki: DemoPki;
+  kafka: DemoKafka | undefined;
+}) {
   return startDemoGateway({
     bus: o.hub.bus,
     edges: o.edges,
     pki: o.pki,
+    ...(o.kafka === undefined ? {} : { kafka: o.kafka }),
     remote: o.source.remote,
     broker: o.source.broker,
     logger: demoLogger('gateway'),
