@@ -99,10 +99,11 @@ export class EventFeed implements AsyncDisposable {
     return ((await execOrThrow(pipeline)) as Reply[]).flatMap((reply) => reply ?? []);
   }
 
+  /** The loop first (a read lasts at most a second), then the connection: as the outbox sink's stop, and why. */
   async stop(): Promise<void> {
     this.#stop.abort();
-    this.#redis.disconnect();
     await this.#loop;
+    this.#redis.disconnect();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
