@@ -1,11 +1,9 @@
 /**
  * A gateway: its fleet view, authenticator and app over a database and Redis, the outbox sink
  * (alarm history, tunnel states, the web-backend queues), web-backend delivery and the live event
- * feed; and serving it over HTTP or HTTPS (@hono/node-server) with the `/v1/events` WebSocket.
- * `createGateway` for in-process use (tests call `app.request`), `serveGateway` to listen.
+ * feed. `createGateway` for in-process use (tests call `app.request`); `serveGateway` (serve.ts,
+ * re-exported here) listens over HTTP or HTTPS with the WebSocket upgrades.
  */
-import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
-import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import { type Logger, silentLogger } from '../actors/mod.ts';
 import type { Bus } from '../bus/mod.ts';
 import { ADMIN_USER, BrokerIdentities, DynsecClient } from '../edge/broker/mod.ts';
@@ -16,21 +14,16 @@ import { type EdgeCredentials, type IdentityOptions, startCredentials } from './
 import { ensureAlarmPartitions } from './db/alarm-partitions.ts';
 import type { Database, Db } from './db/database.ts';
 import type { TunnelSettings } from './deps.ts';
-import { eventsSocket, refuseUpgrade } from './events-socket.ts';
 import { FleetView } from './fleet-view.ts';
 import { type KafkaAdminOptions, startKafkaCredentials } from './kafka-credentials.ts';
 import { EventFeed } from './live-events.ts';
 import { recordAlarms } from './outbox/records.ts';
 import { OutboxSink } from './outbox/sink.ts';
 import { type WebBackendOptions, WebBackendOutbox } from './outbox/web-backend.ts';
-import { type GatewayTls, readTlsFiles, tlsFront } from './tls-listener.ts';
-import {
-  DEFAULT_TUNNEL_SETTINGS,
-  recordTunnels,
-  type TerminalDeps,
-  terminalPath,
-  terminalSocket,
-} from './tunnels/mod.ts';
+import { DEFAULT_TUNNEL_SETTINGS, recordTunnels, type TerminalDeps } from './tunnels/mod.ts';
+
+export type { ServedGateway, ServeOptions } from './serve.ts';
+export { serveGateway } from './serve.ts';
 
 export interface GatewayOptions {
   readonly database: Database;
@@ -221,83 +214,4 @@ function startBrokerAdmin(options: BrokerAdminOptions | undefined, { db, log }: 
           logger: log,
         }).start();
   return { dynsec, broker, reconciler };
-}
-
-export interface ServedGateway extends AsyncDisposable {
-  /** `http://host:port`, or `https://…` when serving TLS. */
-  readonly url: string;
-  /** Reads the certificate and key files again (no-op without TLS): new connections use them. */
-  reloadTls(): Promise<void>;
-  close(): Promise<void>;
-}
-
-export interface ServeOptions {
-  /** 0: a free one. */
-  readonly port?: number;
-  /** Default 127.0.0.1. */
-  readonly hostname?: string;
-  /**
-   * Serve HTTPS with this certificate and key (files): WebSockets become wss, and a plain-HTTP
-   * request to the port is answered `400 HTTPS_REQUIRED` without reaching the app.
-   */
-  readonly tls?: GatewayTls;
-}
-
-/** Listens on `port` (0: a free one) until closed; `/v1/events` upgrades to a WebSocket. */
-export async function serveGateway(gateway: Gateway, options: ServeOptions = {}): Promise<ServedGateway> {
-  const hostname = options.hostname ?? '127.0.0.1';
-  const { tls } = options;
-  const server: ServerType =
-    tls === undefined
-      ? createAdaptorServer({ fetch: gateway.app.fetch })
-      : createAdaptorServer({
-          fetch: gateway.app.fetch,
-          createServer: createHttpsServer,
-          // A handshake left unfinished (a truncated ClientHello) is given up after 10 s, not 120.
-          serverOptions: { ...(await readTlsFiles(tls)), minVersion: 'TLSv1.2', handshakeTimeout: 10_000 },
-        });
-  const https = server instanceof HttpsServer ? server : undefined;
-  const listener = https === undefined ? server : tlsFront(https, gateway.log);
-  const port = await new Promise<number>((resolve, reject) => {
-    listener.once('error', reject); // e.g. the port is taken
-    listener.listen(options.port ?? 0, hostname, () => {
-      listener.off('error', reject);
-      const address = listener.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : 0);
-    });
-  });
-  const events = eventsSocket({ auth: gateway.auth, feed: gateway.feed, log: gateway.log });
-  const terminals = terminalSocket(gateway.terminalDeps);
-  server.on('upgrade', (req, socket, head) => {
-    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
-    const terminal = terminalPath(path);
-    const upgrade =
-      path === '/v1/events'
-        ? events.handle(req, socket, head)
-        : terminal !== undefined
-          ? terminals.handle({ req, socket, head, at: terminal })
-          : Promise.resolve(
-              refuseUpgrade(socket, { status: 404, code: 'NOT_FOUND', message: `No WebSocket at ${path}` }),
-            );
-    upgrade.catch((err) => {
-      gateway.log.warn({ err, path }, 'WebSocket upgrade failed');
-      socket.destroy();
-    });
-  });
-  const close = () =>
-    new Promise<void>((resolve) => {
-      events.close();
-      terminals.close();
-      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      if (listener !== server) server.close();
-      listener.close(() => resolve());
-    });
-  const reloadTls = async () => {
-    if (tls === undefined || https === undefined) return;
-    https.setSecureContext({ ...(await readTlsFiles(tls)), minVersion: 'TLSv1.2' });
-    gateway.log.info({ certFile: tls.certFile }, 'TLS certificate reloaded');
-  };
-  const scheme = tls === undefined ? 'http' : 'https';
-  const host = hostname.includes(':') ? `[${hostname}]` : hostname;
-  return { url: `${scheme}://${host}:${port}`, reloadTls, close, [Symbol.asyncDispose]: close };
 }
