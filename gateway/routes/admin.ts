@@ -152,12 +152,18 @@ const deleteBroker = createRoute({
 
 export function adminRoutes(deps: GatewayDeps) {
   const app = new OpenAPIHono<AuthEnv>();
-  const { db, view } = deps;
   app.use('/v1/api-keys', requireAuth(deps.auth, 'admin'));
   app.use('/v1/api-keys/*', requireAuth(deps.auth, 'admin'));
   app.use('/v1/brokers', requireAuth(deps.auth, 'operator'));
   app.use('/v1/brokers/*', requireAuth(deps.auth, 'operator'));
+  apiKeyRoutes(app, deps);
+  brokerRoutes(app, deps);
+  return app;
+}
 
+/** API keys (admin): create, list, rotate, revoke. */
+function apiKeyRoutes(app: OpenAPIHono<AuthEnv>, deps: GatewayDeps): void {
+  const { db, view } = deps;
   app.openapi(createKey, async (c) => {
     const body = c.req.valid('json');
     const created = await createApiKey(db, body);
@@ -216,7 +222,11 @@ export function adminRoutes(deps: GatewayDeps) {
     await view.changed(`api-key/${id}`);
     return c.body(null, 204);
   });
+}
 
+/** The broker pool (operator): list, add or change, remove. */
+function brokerRoutes(app: OpenAPIHono<AuthEnv>, deps: GatewayDeps): void {
+  const { db, view } = deps;
   app.openapi(listBrokers, async (c) => {
     const rows = await db.select().from(brokers).orderBy(brokers.id);
     return c.json({ brokers: rows.map(({ createdAt: _, ...b }) => b) }, 200);
@@ -247,6 +257,4 @@ export function adminRoutes(deps: GatewayDeps) {
     await view.changed(`broker/${id}`);
     return c.body(null, 204);
   });
-
-  return app;
 }
