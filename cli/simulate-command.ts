@@ -31,6 +31,39 @@ export const simulateHelp = `devicehub simulate [options]
   --report-json           JSON progress on stdout; the last line has every edge's count`;
 
 export async function simulateCommand(argv: string[]): Promise<void> {
+  const { values, simulator, edges } = parseSimulate(argv);
+  const { transport, workload } = values;
+  const json = values['report-json'];
+  // When every edge was first connected, from the start (a reconnect storm's length).
+  const connectStart = Date.now();
+  let connectMs: number | undefined;
+  const connecting = setInterval(() => {
+    if (simulator.stats.connected !== edges) return;
+    connectMs = Date.now() - connectStart;
+    clearInterval(connecting);
+  }, 20);
+  const sim = await simulator.start();
+  const startedAt = Date.now();
+  const at = (flag: string | undefined, fn: () => void) =>
+    flag !== undefined && setTimeout(fn, Number(flag) * 1000);
+  at(values['alarm-storm-at'], () => sim.alarmStorm());
+  at(values['reconnect-storm-at'], () => sim.reconnectStorm());
+  const progress = setInterval(() => {
+    const s = sim.stats;
+    if (json) process.stdout.write(`${JSON.stringify({ t: Date.now() - startedAt, connectMs, ...s })}\n`);
+    process.stderr.write(
+      `\r[simulate ${transport}/${workload}] ${((Date.now() - startedAt) / 1000).toFixed(0)} s  connected ${s.connected}/${edges}  sent ${s.sent}  in flight ${s.inFlight}  behind ${s.behindMs} ms  errors ${s.publishErrors}  storm alarms ${s.alarmsRaised}   `,
+    );
+  }, 1000);
+  const stop = stopper(sim, { json, timers: [progress, connecting] });
+  if (values.seconds) setTimeout(() => void stop(), Number(values.seconds) * 1000);
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  if (process.send !== undefined) process.once('disconnect', () => void stop());
+}
+
+/** The command line, checked, and the simulator it describes (not started). */
+function parseSimulate(argv: string[]) {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -67,7 +100,6 @@ export async function simulateCommand(argv: string[]): Promise<void> {
   const connectRate = Number(values['connect-rate']);
   if (!Number.isInteger(connectRate) || connectRate < 1)
     throw new RangeError(`--connect-rate must be a positive integer, got ${values['connect-rate']}`);
-  const json = values['report-json'];
   const mqttTls = simulatorTls(values['mqtt-ca'], values['mqtt-cert-dir']);
   const simulator = new Simulator({
     transport,
@@ -81,35 +113,23 @@ export async function simulateCommand(argv: string[]): Promise<void> {
     connectRate,
     ...(mqttTls === undefined ? {} : { mqttTls }),
   });
-  // When every edge was first connected, from the start (a reconnect storm's length).
-  const connectStart = Date.now();
-  let connectMs: number | undefined;
-  const connecting = setInterval(() => {
-    if (simulator.stats.connected !== edges) return;
-    connectMs = Date.now() - connectStart;
-    clearInterval(connecting);
-  }, 20);
-  const sim = await simulator.start();
-  const startedAt = Date.now();
-  const at = (flag: string | undefined, fn: () => void) =>
-    flag !== undefined && setTimeout(fn, Number(flag) * 1000);
-  at(values['alarm-storm-at'], () => sim.alarmStorm());
-  at(values['reconnect-storm-at'], () => sim.reconnectStorm());
-  const progress = setInterval(() => {
-    const s = sim.stats;
-    if (json) process.stdout.write(`${JSON.stringify({ t: Date.now() - startedAt, connectMs, ...s })}\n`);
-    process.stderr.write(
-      `\r[simulate ${transport}/${workload}] ${((Date.now() - startedAt) / 1000).toFixed(0)} s  connected ${s.connected}/${edges}  sent ${s.sent}  in flight ${s.inFlight}  behind ${s.behindMs} ms  errors ${s.publishErrors}  storm alarms ${s.alarmsRaised}   `,
-    );
-  }, 1000);
+  return { values: { ...values, transport, workload }, simulator, edges };
+}
+
+/**
+ * Stops the simulation and exits: bounded like every long-running command's stop
+ * (cli/shutdown.ts), so a broker that is gone cannot keep the simulator alive; a second call (a
+ * second Ctrl-C) exits at once. With `json`, the last line has every edge's count.
+ */
+function stopper(
+  sim: Simulator,
+  { json, timers }: { json: boolean; timers: NodeJS.Timeout[] },
+): () => Promise<void> {
   let stopping = false;
-  const stop = async () => {
-    // Bounded like every long-running command's stop (cli/shutdown.ts): a broker that is gone
-    // must not keep the simulator alive; a second Ctrl-C exits at once.
+  return async () => {
     if (stopping) process.exit(130);
     stopping = true;
-    clearInterval(progress);
-    clearInterval(connecting);
+    for (const timer of timers) clearInterval(timer);
     setTimeout(() => {
       process.stderr.write(`\n[simulate] stop did not finish within ${SIMULATE_STOP_MS} ms; exiting\n`);
       process.exit(1);
@@ -122,10 +142,6 @@ export async function simulateCommand(argv: string[]): Promise<void> {
       );
     process.exit(0);
   };
-  if (values.seconds) setTimeout(() => void stop(), Number(values.seconds) * 1000);
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
-  if (process.send !== undefined) process.once('disconnect', () => void stop());
 }
 
 /** The simulated edges' TLS: the CA file, and each edge's certificate and key from `certDir`. */
