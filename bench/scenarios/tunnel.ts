@@ -10,22 +10,15 @@
  * pool at once (multiplexed: none); frpsConnections: frp clients connected to frps — at the peak,
  * and once every tunnel is closed (always-on frp today: one per edge, around the clock).
  */
-import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import mqtt from 'mqtt';
-import { TunnelExecutor } from '../../edge/agent/mod.ts';
-import { encodeCompact, uplinkTopic } from '../../edge/mod.ts';
 import { connectVia } from '../../gateway/mod.ts';
-import { type FrpsServer, frpBinary, startFrps, waitFor } from '../../infra/mod.ts';
+import { type FrpsServer, startFrps, waitFor } from '../../infra/mod.ts';
 import { type BenchCluster, startBenchCluster } from '../cluster.ts';
-import { HUB_PASSWORD, HUB_USER, registeredFleet, startMqttHub } from '../fleet.ts';
+import { registeredFleet, startMqttHub } from '../fleet.ts';
 import { httpClient, percentiles } from '../http-client.ts';
 import type { Target } from '../report.ts';
 import { type ScenarioOptions, type ScenarioResult, sleep } from './common.ts';
 import type { HttpClient } from './gateway-polls.ts';
+import { startEdgeAgents, startEdgeService } from './tunnel-edges.ts';
 
 const OPERATORS = 25;
 const TOKEN = 'bench-frp-token';
@@ -47,7 +40,7 @@ export async function tunnelScenario(o: ScenarioOptions): Promise<ScenarioResult
   );
   const http = httpClient(gateway.url, operators * 2);
   await using _http = { [Symbol.asyncDispose]: async () => http.close() };
-  await using agents = await startEdgeAgents(mosquitto.url, service.target);
+  await using agents = await startEdgeAgents(mosquitto.url, service.target, TOKEN);
 
   // Watch frps and the pool while the operators work.
   const watch = watchFrps(cluster, frps, o.seconds);
@@ -76,60 +69,6 @@ export async function tunnelScenario(o: ScenarioOptions): Promise<ScenarioResult
   watch.stop();
   const idle = (await frps.info()).clientCounts;
   return tunnelReport(o, { operators, ...run, idle, ...watch.peaks(), perSecond: watch.perSecond });
-}
-
-/** The edges' services: one small HTTP server answers for all of them. */
-async function startEdgeService() {
-  const service = createServer((_req, res) => res.writeHead(200).end('edge service'));
-  await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
-  return {
-    target: `127.0.0.1:${(service.address() as AddressInfo).port}`,
-    [Symbol.asyncDispose]: () => new Promise<void>((r) => service.close(() => r())),
-  };
-}
-
-/** The edges' agents: the real tunnel executor (one frpc per open tunnel), commands from MQTT. */
-async function startEdgeAgents(mqttUrl: string, target: string) {
-  const executor = new TunnelExecutor({
-    edgeId: 'sim',
-    frpc: frpBinary('frpc'),
-    token: TOKEN,
-    services: { ssh: target, camera: target, console: target },
-    dir: mkdtempSync(join(tmpdir(), 'dh-bench-frpc-')),
-  });
-  const agents = await mqtt.connectAsync(mqttUrl, {
-    username: HUB_USER,
-    password: HUB_PASSWORD,
-    protocolVersion: 5,
-  });
-  agents.on('message', (topic, payload) => {
-    const edgeId = topic.split('/')[2]!;
-    const command = JSON.parse(payload.toString()) as {
-      id: string;
-      type: string;
-      args: Record<string, unknown>;
-      deadline: number;
-    };
-    const run = executor.executors[command.type];
-    if (run === undefined) return;
-    void run(command.args, AbortSignal.timeout(Math.max(1, command.deadline - Date.now())))
-      .then(
-        (result) => ({ ok: true, result }),
-        (error: Error) => ({ ok: false, error: error.message }),
-      )
-      .then((outcome) => {
-        const message = encodeCompact({ kind: 'result', seq: 0, ts: Date.now(), id: command.id, ...outcome });
-        return agents.publishAsync(uplinkTopic(edgeId, 'result'), Buffer.from(message), { qos: 1 });
-      });
-  });
-  await agents.subscribeAsync('dh/v1/+/down', { qos: 1 });
-  return {
-    executor,
-    async [Symbol.asyncDispose]() {
-      await agents.endAsync();
-      await executor[Symbol.asyncDispose]();
-    },
-  };
 }
 
 type FrpsWatch = ReturnType<typeof watchFrps>;
