@@ -70,6 +70,7 @@ export class Forwarder {
   #password: string;
   #brokerTls: MqttTls | undefined;
   #pumping = false;
+  #closed = false;
   /** Resolved when the connection in use is replaced (`connect`). */
   #replaced = replacement();
   #retry: ReturnType<typeof setTimeout> | undefined;
@@ -117,6 +118,12 @@ export class Forwarder {
       onConnect: () => void this.#pump(),
       pending: this.#connecting,
     });
+    // Closed while this connection was being made (a Kafka uplink joins its group first): it is
+    // not taken, and closed here, or nothing would ever close it.
+    if (this.#closed) {
+      await uplink.close().catch(() => {});
+      return;
+    }
     const previous = this.#uplink;
     this.#uplink = uplink;
     // A send in flight on the previous connection may never be answered now: the pump moves on.
@@ -158,6 +165,7 @@ export class Forwarder {
 
   /** Stops retrying, ends connections still being made and closes the broker connection. */
   async close(): Promise<void> {
+    this.#closed = true;
     clearTimeout(this.#retry);
     for (const c of this.#connecting) c.end(true);
     await this.#uplink?.close();
