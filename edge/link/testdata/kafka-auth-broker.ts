@@ -1,5 +1,5 @@
 /**
- * One authenticated KRaft broker for a test file (edge/link/kafka-auth.test.ts): SASL_SSL with
+ * One authenticated KRaft broker for a test file (edge/link/kafka-auth*.test.ts): SASL_SSL with
  * SCRAM-SHA-512 from the fleet PKI, the fleet-wide ACLs, the hub's topics, the legacy PLAINTEXT
  * listener on (the operator's migration step), and kafkajs clients logged in as whoever a test
  * names.
