@@ -13,6 +13,7 @@ import {
   formatScramArgs,
   type KafkaAuth,
   type KafkaAuthOptions,
+  type KafkaSecrets,
   kafkaAuth,
   kafkaSecrets,
   securityLines,
@@ -77,86 +78,24 @@ export async function startKafka(
 export async function startKafkaCluster(options: KafkaClusterOptions = {}): Promise<KafkaCluster> {
   const jars = kafkaJarsDir();
   const n = options.brokers ?? 3;
-  const replication = Math.min(n, 3);
-  const ports: [number, number, number | undefined][] = [];
+  const ports: NodePorts[] = [];
   for (let i = 0; i < n; i++)
     ports.push([
       await freePort(),
       await freePort(),
       options.auth?.legacyPlaintext ? await freePort() : undefined,
     ]);
-  const voters = ports.map(([, controller], i) => `${i + 1}@127.0.0.1:${controller}`).join(',');
-  const secrets = options.auth === undefined ? undefined : kafkaSecrets();
-  const auth = options.auth;
-  const root = mkdtempSync(join(tmpdir(), 'devicehub-kafka-'));
-  const java = (args: string[]) =>
-    spawn('java', ['-Xms256m', '-Xmx512m', '-XX:+UseSerialGC', '-cp', join(jars, '*'), ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-  const nodes = await Promise.all(
-    ports.map(async ([port, controllerPort, legacyPort], i): Promise<KafkaServer> => {
-      const dir = n === 1 ? root : join(root, `broker-${i + 1}`);
-      mkdirSync(dir, { recursive: true });
-      const config = join(dir, 'server.properties');
-      writeFileSync(
-        config,
-        [
-          'process.roles=broker,controller',
-          `node.id=${i + 1}`,
-          `controller.quorum.voters=${voters}`,
-          ...(auth === undefined || secrets === undefined
-            ? [
-                `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-                `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-                'controller.listener.names=CONTROLLER',
-                'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-              ]
-            : securityLines(auth, secrets, { port, controllerPort, ...(legacyPort ? { legacyPort } : {}) })),
-          `log.dirs=${join(dir, 'data')}`,
-          `num.partitions=${options.partitions ?? 4}`,
-          `default.replication.factor=${replication}`,
-          `min.insync.replicas=${Math.min(replication, 2)}`,
-          'unclean.leader.election.enable=false',
-          `offsets.topic.replication.factor=${replication}`,
-          'offsets.topic.num.partitions=4',
-          `transaction.state.log.replication.factor=${replication}`,
-          `transaction.state.log.min.isr=${Math.min(replication, 2)}`,
-          'group.initial.rebalance.delay.ms=0',
-          'auto.create.topics.enable=true',
-          '',
-        ].join('\n'),
-      );
-      const format = java([
-        'kafka.tools.StorageTool',
-        'format',
-        '-t',
-        'ZGV2aWNlaHViLXRlc3RzAA',
-        '-c',
-        config,
-        ...(secrets === undefined ? [] : formatScramArgs(secrets)),
-      ]);
-      const formatted = await new Promise<number | null>((resolve) => format.once('exit', resolve));
-      if (formatted !== 0) throw new Error(`Cannot start Kafka: formatting ${dir} failed (${formatted})`);
-      let stderr = '';
-      const server = await startServerProcess({
-        name: `Kafka broker ${i + 1}`,
-        port,
-        timeoutMs: 60_000,
-        spawnServer: () => {
-          const proc = java(['kafka.Kafka', config]);
-          stderr = '';
-          proc.stderr?.on('data', (chunk: Buffer) => {
-            stderr = (stderr + chunk.toString()).slice(-2000);
-          });
-          return proc;
-        },
-        describeExit: (code) => `Kafka broker ${i + 1} exited with ${code}: ${stderr}`,
-      });
-      const security =
-        auth === undefined || secrets === undefined ? {} : { auth: kafkaAuth(auth, secrets, legacyPort) };
-      return withControls(server, { broker: `127.0.0.1:${port}`, dir, ...security });
-    }),
-  );
+  const setup: ClusterSetup = {
+    jars,
+    n,
+    replication: Math.min(n, 3),
+    voters: ports.map(([, controller], i) => `${i + 1}@127.0.0.1:${controller}`).join(','),
+    secrets: options.auth === undefined ? undefined : kafkaSecrets(),
+    auth: options.auth,
+    partitions: options.partitions ?? 4,
+    root: mkdtempSync(join(tmpdir(), 'devicehub-kafka-')),
+  };
+  const nodes = await Promise.all(ports.map((nodePorts, i) => startNode(setup, i, nodePorts)));
   const clusterAuth = nodes[0]?.auth;
   if (n > 1)
     await allRegistered(
@@ -173,6 +112,112 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
     [Symbol.asyncDispose]: () => cluster.stop(),
   };
   return cluster;
+}
+
+/** A node's client port, controller port and (with `legacyPlaintext`) PLAINTEXT port. */
+type NodePorts = [port: number, controllerPort: number, legacyPort: number | undefined];
+
+/** Where a node listens and keeps its data. */
+interface NodeAt {
+  readonly port: number;
+  readonly controllerPort: number;
+  readonly legacyPort: number | undefined;
+  readonly dir: string;
+}
+
+/** What every node of a cluster shares. */
+interface ClusterSetup {
+  readonly jars: string;
+  readonly n: number;
+  readonly replication: number;
+  /** `controller.quorum.voters`. */
+  readonly voters: string;
+  readonly secrets: KafkaSecrets | undefined;
+  readonly auth: KafkaAuthOptions | undefined;
+  readonly partitions: number;
+  readonly root: string;
+}
+
+/** Node `i` (id i + 1): its configuration, its storage formatted, the broker started. */
+async function startNode(
+  setup: ClusterSetup,
+  i: number,
+  [port, controllerPort, legacyPort]: NodePorts,
+): Promise<KafkaServer> {
+  const { auth, secrets } = setup;
+  const dir = setup.n === 1 ? setup.root : join(setup.root, `broker-${i + 1}`);
+  mkdirSync(dir, { recursive: true });
+  const config = join(dir, 'server.properties');
+  writeFileSync(config, serverProperties(setup, i, { port, controllerPort, legacyPort, dir }));
+  const format = java(setup.jars, [
+    'kafka.tools.StorageTool',
+    'format',
+    '-t',
+    'ZGV2aWNlaHViLXRlc3RzAA',
+    '-c',
+    config,
+    ...(secrets === undefined ? [] : formatScramArgs(secrets)),
+  ]);
+  const formatted = await new Promise<number | null>((resolve) => format.once('exit', resolve));
+  if (formatted !== 0) throw new Error(`Cannot start Kafka: formatting ${dir} failed (${formatted})`);
+  let stderr = '';
+  const server = await startServerProcess({
+    name: `Kafka broker ${i + 1}`,
+    port,
+    timeoutMs: 60_000,
+    spawnServer: () => {
+      const proc = java(setup.jars, ['kafka.Kafka', config]);
+      stderr = '';
+      proc.stderr?.on('data', (chunk: Buffer) => {
+        stderr = (stderr + chunk.toString()).slice(-2000);
+      });
+      return proc;
+    },
+    describeExit: (code) => `Kafka broker ${i + 1} exited with ${code}: ${stderr}`,
+  });
+  const security =
+    auth === undefined || secrets === undefined ? {} : { auth: kafkaAuth(auth, secrets, legacyPort) };
+  return withControls(server, { broker: `127.0.0.1:${port}`, dir, ...security });
+}
+
+/** A JVM of the Kafka jars (stderr piped, for the reason it exited). */
+function java(jars: string, args: string[]) {
+  return spawn('java', ['-Xms256m', '-Xmx512m', '-XX:+UseSerialGC', '-cp', join(jars, '*'), ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
+/** Node `i`'s server.properties: KRaft roles, its listeners, replication for the cluster's size. */
+function serverProperties(
+  { voters, auth, secrets, partitions, replication }: ClusterSetup,
+  i: number,
+  { port, controllerPort, legacyPort, dir }: NodeAt,
+): string {
+  return [
+    'process.roles=broker,controller',
+    `node.id=${i + 1}`,
+    `controller.quorum.voters=${voters}`,
+    ...(auth === undefined || secrets === undefined
+      ? [
+          `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+          `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+          'controller.listener.names=CONTROLLER',
+          'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+        ]
+      : securityLines(auth, secrets, { port, controllerPort, ...(legacyPort ? { legacyPort } : {}) })),
+    `log.dirs=${join(dir, 'data')}`,
+    `num.partitions=${partitions}`,
+    `default.replication.factor=${replication}`,
+    `min.insync.replicas=${Math.min(replication, 2)}`,
+    'unclean.leader.election.enable=false',
+    `offsets.topic.replication.factor=${replication}`,
+    'offsets.topic.num.partitions=4',
+    `transaction.state.log.replication.factor=${replication}`,
+    `transaction.state.log.min.isr=${Math.min(replication, 2)}`,
+    'group.initial.rebalance.delay.ms=0',
+    'auto.create.topics.enable=true',
+    '',
+  ].join('\n');
 }
 
 /**
