@@ -85,18 +85,7 @@ export function useTlsBroker(): TlsBroker {
   });
 
   const mtls = () => broker.tls!.mtlsUrl;
-  const open = async (url: string, options: IClientOptions): Promise<MqttClient> => {
-    const client = await mqtt.connectAsync(url, {
-      ca,
-      protocolVersion: 5,
-      reconnectPeriod: 0,
-      connectTimeout: 10_000,
-      ...options,
-    });
-    client.on('error', () => {});
-    clients.push(client);
-    return client;
-  };
+  const open = (url: string, options: IClientOptions) => connectOnce(url, options, { ca, clients });
   const withCertificate = (cert: CertificateFiles, options: IClientOptions = {}) =>
     open(mtls(), { cert: cert.certificatePem, key: cert.privateKeyPem, ...options });
   return {
@@ -115,11 +104,7 @@ export function useTlsBroker(): TlsBroker {
     mtls,
     open,
     withCertificate,
-    refusal: async (url, options) =>
-      await open(url, options).then(
-        () => assert.fail(`connected to ${url}`),
-        (error: Error & { code?: string }) => `${error.code ?? ''} ${error.message}`,
-      ),
+    refusal: (url, options) => refusedBy(open(url, options), url),
     seenUpTo: async (marker) => {
       const e1 = await withCertificate(await pki.issueEdge('E-1'));
       await e1.publishAsync(uplinkTopic('E-1', 'status'), marker, { qos: 1 });
@@ -130,6 +115,32 @@ export function useTlsBroker(): TlsBroker {
     },
     mosquittoLog: () => readFileSync(join(broker.dir, 'mosquitto.log'), 'utf8'),
   };
+}
+
+/** An MQTT 5 connection trusting `ca` that does not reconnect, kept in `clients` to be closed. */
+async function connectOnce(
+  url: string,
+  options: IClientOptions,
+  { ca, clients }: { ca: Buffer; clients: MqttClient[] },
+): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(url, {
+    ca,
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    ...options,
+  });
+  client.on('error', () => {});
+  clients.push(client);
+  return client;
+}
+
+/** Why `connecting` was refused (its error's code and message); fails if it connected. */
+async function refusedBy(connecting: Promise<MqttClient>, url: string): Promise<string> {
+  return await connecting.then(
+    () => assert.fail(`connected to ${url}`),
+    (error: Error & { code?: string }) => `${error.code ?? ''} ${error.message}`,
+  );
 }
 
 /** Publishes at QoS 1: `granted`, or the refusal's message (MQTT 5 PUBACK 0x87: not authorized). */
