@@ -12,9 +12,10 @@ files=$(find bus actors edge gateway bench cli infra deploy -name '*.test.ts' 2>
 # shellcheck disable=SC2086
 node --import tsx --test --test-concurrency=1 --test-reporter=spec $files
 echo "devicehub: the suite again, on a Redis Cluster" >&2
-# All but the files that bring their own Redis (the failover test's cluster, devicehub cluster's
-# topology) or use none (deploy/, the benchmarks' smoke test).
-cluster_files=$(find bus actors edge gateway cli -name '*.test.ts' \
-  ! -name 'cluster-failover.test.ts' ! -name 'cluster-command.test.ts' | sort)
+# The files that use the suite's test Redis (infra/redis-test-files.ts): not those that bring their
+# own (the failover test's cluster, devicehub cluster's topology, the demo) or use none (deploy/,
+# the benchmarks' smoke test, the protocol, the CA, the brokers' TLS), which would run the same twice.
+cluster_files=$(node --import tsx infra/redis-test-files.ts $(find bus actors edge gateway cli -name '*.test.ts' \
+  ! -name 'cluster-failover.test.ts' ! -name 'cluster-command.test.ts' | sort))
 # shellcheck disable=SC2086
 DEVICEHUB_TEST_REDIS=cluster exec node --import tsx --test --test-concurrency=1 --test-reporter=spec $cluster_files
