@@ -11,7 +11,7 @@ import kafkajs, {
   type AclOperationTypes,
   type AclResourceTypes,
 } from 'kafkajs';
-import { KAFKA_TOPICS } from '../protocol/mod.ts';
+import { KAFKA_TOPICS, KAFKA_UPLINK_TOPICS } from '../protocol/mod.ts';
 
 // kafkajs is CommonJS and Node's ESM loader does not see these among its named exports.
 const {
@@ -21,15 +21,8 @@ const {
   ResourcePatternTypes,
 } = kafkajs;
 
-/** The topics edges produce to: today's legacy topics and the compact uplink. */
-export const UPLINK_TOPICS: readonly string[] = [
-  KAFKA_TOPICS.status,
-  KAFKA_TOPICS.detection,
-  KAFKA_TOPICS.heartbeat,
-  KAFKA_TOPICS.fault,
-  KAFKA_TOPICS.result,
-  KAFKA_TOPICS.compact,
-];
+/** The topics edges produce to (the protocol's list). */
+export const UPLINK_TOPICS: readonly string[] = KAFKA_UPLINK_TOPICS;
 
 /** The consumer group an agent reads its Kafka downlink in (`edge/agent/uplink.ts`). */
 export const edgeDownlinkGroup = (edgeId: string) => `edge-${edgeId}`;

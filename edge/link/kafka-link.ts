@@ -9,7 +9,7 @@
  */
 import { type Consumer, type EachBatchPayload, Kafka, logLevel } from 'kafkajs';
 import { type KafkaClientSecurity, kafkaClientSecurity } from '../kafka-auth/mod.ts';
-import { decodeCompact, decodeLegacy, KAFKA_TOPICS } from '../protocol/mod.ts';
+import { decodeCompact, decodeLegacy, KAFKA_TOPICS, KAFKA_UPLINK_TOPICS } from '../protocol/mod.ts';
 import { type EdgeLink, Ingest, type IngestOptions } from './ingest.ts';
 
 export interface KafkaLinkOptions extends IngestOptions {
@@ -33,14 +33,7 @@ export interface KafkaLinkOptions extends IngestOptions {
   readonly startTimeoutMs?: number;
 }
 
-const UPLINK_TOPICS = [
-  KAFKA_TOPICS.status,
-  KAFKA_TOPICS.detection,
-  KAFKA_TOPICS.heartbeat,
-  KAFKA_TOPICS.fault,
-  KAFKA_TOPICS.result,
-  KAFKA_TOPICS.compact,
-];
+const UPLINK_TOPICS = KAFKA_UPLINK_TOPICS;
 
 export class KafkaLink implements EdgeLink {
   readonly transport = 'kafka';
@@ -82,7 +75,7 @@ export class KafkaLink implements EdgeLink {
     });
     await consumer.connect();
     await retryRetriable(() =>
-      consumer.subscribe({ topics: UPLINK_TOPICS, fromBeginning: this.#o.fromBeginning ?? false }),
+      consumer.subscribe({ topics: [...UPLINK_TOPICS], fromBeginning: this.#o.fromBeginning ?? false }),
     );
     await consumer.run({
       // Offsets are resolved only once their batch is in Redis, and kafkajs commits what is

@@ -47,6 +47,7 @@ export {
   downlinkTopic,
   isValidEdgeId,
   KAFKA_TOPICS,
+  KAFKA_UPLINK_TOPICS,
   legacyQos,
   legacyUplinkTopic,
   PROTOCOL_VERSION,

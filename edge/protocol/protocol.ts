@@ -91,3 +91,13 @@ export const KAFKA_TOPICS = {
   compact: 'dh-uplink',
   downlink: 'dh-downlink',
 } as const;
+
+/** The topics edges produce to: today's legacy topics and the compact uplink (the links read them). */
+export const KAFKA_UPLINK_TOPICS: readonly string[] = [
+  KAFKA_TOPICS.status,
+  KAFKA_TOPICS.detection,
+  KAFKA_TOPICS.heartbeat,
+  KAFKA_TOPICS.fault,
+  KAFKA_TOPICS.result,
+  KAFKA_TOPICS.compact,
+];
