@@ -7,14 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
-import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
 import { encodeCompact } from '../edge/protocol/compact.ts';
 import { KAFKA_TOPICS } from '../edge/protocol/protocol.ts';
 import { descendants, spawnDevicehub, waitFor, waitUntilGone } from '../infra/mod.ts';
+import { httpsRequest, plainExchange } from './testdata/tls-requests.ts';
 
 interface Summary {
   url: string;
@@ -45,7 +44,8 @@ describe('devicehub cluster', { timeout: 240_000 }, () => {
     assert.match(summary.url, /^https:/);
     const ca = readFileSync(summary.caFile);
     const api = (path: string, init: { method?: string; body?: string } = {}) =>
-      httpsRequest(`${summary.url}${path}`, ca, {
+      httpsRequest(`${summary.url}${path}`, {
+        ca,
         ...init,
         headers: { authorization: `Bearer ${summary.adminKey}`, 'content-type': 'application/json' },
       });
@@ -118,7 +118,7 @@ describe('devicehub cluster', { timeout: 240_000 }, () => {
     // Both gateways answered through the balancer.
     for (let i = 0; i < 6; i++) assert.equal((await api('/v1/edges/CL-1')).status, 200);
     for (const gateway of summary.gateways) {
-      const text = (await httpsRequest(`${gateway}/metrics`, ca)).body;
+      const text = (await httpsRequest(`${gateway}/metrics`, { ca })).body;
       const served = text
         .split('\n')
         .filter(
@@ -178,44 +178,3 @@ describe('devicehub cluster', { timeout: 240_000 }, () => {
     });
   }
 });
-
-/** An HTTPS request whose server certificate must chain to `ca`. */
-function httpsRequest(
-  url: string,
-  ca: Buffer,
-  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    // A connection per request (agent: false), so the balancer spreads them over the gateways.
-    const req = request(
-      url,
-      { method: init.method ?? 'GET', headers: init.headers, ca, agent: false },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end(init.body);
-  });
-}
-
-/** Writes `text` in the clear to the URL's host and port; what came back before the close (or 5 s). */
-function plainExchange(url: string, text: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect(Number(port), hostname, () => socket.write(text, 'latin1'));
-    let received = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      received += chunk;
-    });
-    socket.on('error', () => {});
-    socket.on('close', () => resolve(received));
-    socket.setTimeout(5000, () => socket.destroy());
-  });
-}

@@ -10,8 +10,6 @@
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:https';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -20,6 +18,7 @@ import mqtt from 'mqtt';
 import { chromium } from 'playwright-core';
 import { KAFKA_TOPICS, simulatedEdgeId, simulatedPassword } from '../edge/mod.ts';
 import { spawnDevicehub, waitFor } from '../infra/mod.ts';
+import { httpsRequest, plainExchange } from './testdata/tls-requests.ts';
 
 interface Ready {
   url: string;
@@ -71,19 +70,19 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
       const auth = { authorization: `Bearer ${ready.adminKey}` };
 
       // HTTPS with the CA (as `curl --cacert .devicehub/pki/ca.crt` does): the API and the dashboard.
-      const edges = await httpsGet(`${ready.url}/v1/edges?limit=100`, { ca, headers: auth });
+      const edges = await httpsRequest(`${ready.url}/v1/edges?limit=100`, { ca, headers: auth });
       assert.equal(edges.status, 200);
       assert.ok(
         (JSON.parse(edges.body) as { edges: { id: string }[] }).edges.some((e) => e.id === 'E-000001'),
       );
-      assert.equal((await httpsGet(`${ready.url}/ui/`, { ca })).status, 200);
+      assert.equal((await httpsRequest(`${ready.url}/ui/`, { ca })).status, 200);
       // The simulated edges (passwords over TLS) reach their actors through the link (its own
       // certificate on the hub's mTLS listener), and DEMO-SSH's agent is online with its own
       // certificate on the edges' mTLS listener (its frpc would speak TLS to frps).
       for (const edgeId of ['E-000001', 'DEMO-SSH', 'L-000001'])
         await waitFor(
           async () => {
-            const got = await httpsGet(`${ready.url}/v1/edges/${edgeId}`, { ca, headers: auth });
+            const got = await httpsRequest(`${ready.url}/v1/edges/${edgeId}`, { ca, headers: auth });
             return got.status === 200 && (JSON.parse(got.body) as { online: boolean }).online;
           },
           { timeoutMs: 60_000, message: `${edgeId} online over TLS; the demo said:\n${demo.stderrTail()}` },
@@ -105,7 +104,7 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
       });
       await anonymous.disconnect().catch(() => {});
       // A tunnel to DEMO-SSH's camera page: its frpc reaches frps over TLS (checked against the CA).
-      const opened = await httpsGet(`${ready.url}/v1/edges/DEMO-SSH/tunnels`, {
+      const opened = await httpsRequest(`${ready.url}/v1/edges/DEMO-SSH/tunnels`, {
         ca,
         headers: { ...auth, 'content-type': 'application/json' },
         method: 'POST',
@@ -115,7 +114,7 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
       const tunnel = JSON.parse(opened.body) as { id: string; services: { remotePort: number | null }[] };
       await waitFor(
         async () => {
-          const got = await httpsGet(`${ready.url}/v1/edges/DEMO-SSH/tunnels/${tunnel.id}`, {
+          const got = await httpsRequest(`${ready.url}/v1/edges/DEMO-SSH/tunnels/${tunnel.id}`, {
             ca,
             headers: auth,
           });
@@ -128,7 +127,10 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
         /IP camera admin/,
       );
       // Without it the server's certificate is not trusted.
-      await assert.rejects(httpsGet(`${ready.url}/healthz`, {}), /self[- ]signed|unable to (get|verify)/i);
+      await assert.rejects(
+        httpsRequest(`${ready.url}/healthz`, {}),
+        /self[- ]signed|unable to (get|verify)/i,
+      );
       // Plain HTTP is refused before a request (and its key) reaches the app.
       const plain = await plainExchange(
         ready.url,
@@ -210,7 +212,7 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
     try {
       assert.equal(readFileSync(ready.caFile, 'utf8'), caPem);
       const ca = Buffer.from(caPem);
-      assert.equal((await httpsGet(`${ready.url}/healthz`, { ca })).status, 200);
+      assert.equal((await httpsRequest(`${ready.url}/healthz`, { ca })).status, 200);
       await demo.stop();
       assert.equal(await demo.exited, 0);
     } finally {
@@ -218,47 +220,3 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
     }
   });
 });
-
-/** An HTTPS request (GET by default) on a connection of its own; the server's certificate must chain to `ca` (default: the system's). */
-function httpsGet(
-  url: string,
-  o: { ca?: Buffer; headers?: Record<string, string>; method?: string; body?: string },
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: o.method ?? 'GET',
-        headers: o.headers,
-        ...(o.ca === undefined ? {} : { ca: o.ca }),
-        agent: false,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end(o.body);
-  });
-}
-
-/** Writes `text` in the clear to the URL's host and port; what came back before the close (or 5 s). */
-function plainExchange(url: string, text: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect(Number(port), hostname, () => socket.write(text, 'latin1'));
-    let received = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      received += chunk;
-    });
-    socket.on('error', () => {});
-    socket.on('close', () => resolve(received));
-    socket.setTimeout(5000, () => socket.destroy());
-  });
-}
