@@ -12,9 +12,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { UPLINK_TOPICS } from '../edge/kafka-auth/mod.ts';
 import { produce, useAuthenticatedKafka } from '../edge/link/testdata/kafka-auth-broker.ts';
-import { KAFKA_TOPICS } from '../edge/protocol/mod.ts';
+import { KAFKA_TOPICS, KAFKA_UPLINK_TOPICS } from '../edge/protocol/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { createApiKey } from './auth.ts';
 import { openDatabase } from './db/database.ts';
@@ -74,7 +73,7 @@ describe('edges’ Kafka credentials follow the registry', { timeout: 120_000 },
     assert.equal(registered.status, 201, registered.text);
     const secret: string = registered.json.secret;
     assert.equal(await k.identities.hasEdge('KC-1'), true);
-    for (const topic of UPLINK_TOPICS) {
+    for (const topic of KAFKA_UPLINK_TOPICS) {
       assert.equal(await produceAs('KC-1', secret, topic), 'ok', `KC-1 produces to ${topic}`);
     }
     assert.notEqual(await produceAs('KC-1', 'not-its-secret'), 'ok', 'a wrong password is refused');

@@ -21,9 +21,6 @@ const {
   ResourcePatternTypes,
 } = kafkajs;
 
-/** The topics edges produce to (the protocol's list). */
-export const UPLINK_TOPICS: readonly string[] = KAFKA_UPLINK_TOPICS;
-
 /** The consumer group an agent reads its Kafka downlink in (`edge/agent/uplink.ts`). */
 export const edgeDownlinkGroup = (edgeId: string) => `edge-${edgeId}`;
 
@@ -53,7 +50,7 @@ const allow = (
  */
 export function fleetAcls(): AclEntry[] {
   return [
-    ...UPLINK_TOPICS.map((topic) => allow('User:*', Resource.TOPIC, topic, Operation.WRITE)),
+    ...KAFKA_UPLINK_TOPICS.map((topic) => allow('User:*', Resource.TOPIC, topic, Operation.WRITE)),
     allow('User:*', Resource.TOPIC, KAFKA_TOPICS.downlink, Operation.READ),
   ];
 }

@@ -13,7 +13,6 @@ export {
   edgeDownlinkGroup,
   edgePrincipal,
   fleetAcls,
-  UPLINK_TOPICS,
 } from './acls.ts';
 export type { KafkaClientSecurity } from './client-security.ts';
 export { kafkaClientSecurity } from './client-security.ts';

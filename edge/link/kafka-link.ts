@@ -33,8 +33,6 @@ export interface KafkaLinkOptions extends IngestOptions {
   readonly startTimeoutMs?: number;
 }
 
-const UPLINK_TOPICS = KAFKA_UPLINK_TOPICS;
-
 export class KafkaLink implements EdgeLink {
   readonly transport = 'kafka';
   readonly #o: KafkaLinkOptions;
@@ -75,7 +73,7 @@ export class KafkaLink implements EdgeLink {
     });
     await consumer.connect();
     await retryRetriable(() =>
-      consumer.subscribe({ topics: [...UPLINK_TOPICS], fromBeginning: this.#o.fromBeginning ?? false }),
+      consumer.subscribe({ topics: [...KAFKA_UPLINK_TOPICS], fromBeginning: this.#o.fromBeginning ?? false }),
     );
     await consumer.run({
       // Offsets are resolved only once their batch is in Redis, and kafkajs commits what is
@@ -130,7 +128,7 @@ async function ensureTopics(kafka: Kafka, partitions: number): Promise<void> {
     await retryRetriable(() =>
       admin.createTopics({
         waitForLeaders: true,
-        topics: [...UPLINK_TOPICS, KAFKA_TOPICS.downlink].map((topic) => ({
+        topics: [...KAFKA_UPLINK_TOPICS, KAFKA_TOPICS.downlink].map((topic) => ({
           topic,
           numPartitions: partitions,
         })),

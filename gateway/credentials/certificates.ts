@@ -5,7 +5,7 @@
  * the broker reads (`crlfile`) and served at `GET /v1/pki/crl.pem`.
  */
 import { rename, writeFile } from 'node:fs/promises';
-import { and, desc, eq, gt, isNotNull, isNull, lt } from 'drizzle-orm';
+import { and, desc, eq, gt, isNotNull, isNull } from 'drizzle-orm';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
 import {
   createCrl,
@@ -81,18 +81,12 @@ export class EdgeCertificates {
     return issued;
   }
 
-  /** Revokes every unrevoked certificate of the edge (or those issued before `issuedBefore`); rewrites the CRL. */
-  async revoke(edgeId: string, reason: RevokeReason, issuedBefore?: Date): Promise<number> {
+  /** Revokes every unrevoked certificate of the edge; rewrites the CRL. */
+  async revoke(edgeId: string, reason: RevokeReason): Promise<number> {
     const rows = await this.#o.db
       .update(edgeCertificates)
       .set({ revokedAt: new Date(), revokeReason: reason })
-      .where(
-        and(
-          eq(edgeCertificates.edgeId, edgeId),
-          isNull(edgeCertificates.revokedAt),
-          issuedBefore === undefined ? undefined : lt(edgeCertificates.issuedAt, issuedBefore),
-        ),
-      )
+      .where(and(eq(edgeCertificates.edgeId, edgeId), isNull(edgeCertificates.revokedAt)))
       .returning({ serial: edgeCertificates.serial });
     if (rows.length > 0) {
       this.stats.revoked += rows.length;
