@@ -6,7 +6,7 @@
  * next reload.
  */
 import { createHash } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { isNotNull, sql } from 'drizzle-orm';
 import { type Logger, silentLogger } from '../actors/mod.ts';
 import { type Bus, type Redis, toError } from '../bus/mod.ts';
 import { assignBroker, brokerConfig, type PoolBroker } from './broker-assignment.ts';
@@ -39,6 +39,8 @@ export class FleetView implements AsyncDisposable {
   #groups = new Map<string, string | null>();
   /** Edges whose credentials were rotated: their version, part of their configuration. */
   #credentials = new Map<string, number>();
+  /** Edges a rotation's new secret waits for: only their configuration reads look it up. */
+  #pending = new Set<string>();
   #brokers: PoolBroker[] = [];
   #resolved = new Map<string, ResolvedConfig | undefined>();
   #waiters = new Set<() => void>();
@@ -102,6 +104,11 @@ export class FleetView implements AsyncDisposable {
     return result;
   }
 
+  /** Whether a rotation's new secret waits for edge `id` (the database has it, sealed). */
+  secretPending(id: string): boolean {
+    return this.#pending.has(id);
+  }
+
   /** Resolves at the next reload, or after `ms`, or when `signal` aborts. */
   waitForChange(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
@@ -129,7 +136,14 @@ export class FleetView implements AsyncDisposable {
     const seq = ++this.#started;
     const [docs, edgeRows, brokerRows] = await Promise.all([
       db.select().from(configDocuments),
-      db.select({ id: edges.id, groupId: edges.groupId, credentials: edges.credentialsVersion }).from(edges),
+      db
+        .select({
+          id: edges.id,
+          groupId: edges.groupId,
+          credentials: edges.credentialsVersion,
+          pending: isNotNull(edges.pendingSecret),
+        })
+        .from(edges),
       db.select().from(brokers),
     ]);
     // An older reload finishing after a newer one would put old documents back.
@@ -140,6 +154,7 @@ export class FleetView implements AsyncDisposable {
     );
     this.#groups = new Map(edgeRows.map((e) => [e.id, e.groupId]));
     this.#credentials = new Map(edgeRows.filter((e) => e.credentials > 0).map((e) => [e.id, e.credentials]));
+    this.#pending = new Set(edgeRows.filter((e) => e.pending).map((e) => e.id));
     this.#brokers = brokerRows;
     this.#resolved = new Map();
     for (const wake of [...this.#waiters]) wake();

@@ -185,7 +185,9 @@ async function withNewSecret(
   body: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
   const credentials = body.credentials as { version: number } | undefined;
-  if (credentials === undefined || deps.credentials === undefined) return body;
+  // The database only while a rotation waits: not on every poll of every edge ever rotated.
+  if (credentials === undefined || deps.credentials === undefined || !deps.view.secretPending(id))
+    return body;
   const secret = await deps.credentials.rotations.pendingSecret(id);
   return secret === undefined ? body : { ...body, credentials: { ...credentials, secret } };
 }
