@@ -18,6 +18,7 @@ command -v ssh >/dev/null 2>&1 || need_apt="$need_apt openssh-client"
 command -v promtool >/dev/null 2>&1 || need_apt="$need_apt prometheus"   # promtool: the alert rules' tests
 command -v openssl >/dev/null 2>&1 || need_apt="$need_apt openssl"   # edge/identity's tests check certificates with it
 [ -x /usr/sbin/haproxy ] || need_apt="$need_apt haproxy"   # deploy/haproxy.test.ts runs the compose HAProxy config
+[ -x /usr/sbin/nginx ] || need_apt="$need_apt nginx-light"   # the CDN caches (proxy_cache + slice; nginx-light has the slice module)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt="$need_apt python3-venv"   # Schemathesis' venv
 
 if [ -n "$need_apt" ]; then
