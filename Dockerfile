@@ -12,6 +12,7 @@ COPY cli ./cli
 COPY edge ./edge
 COPY gateway ./gateway
 COPY infra ./infra
+COPY objects ./objects
 COPY bench ./bench
 USER node
 ENTRYPOINT ["node", "--import", "tsx", "cli/devicehub.ts"]
