@@ -71,3 +71,23 @@ if [ ! -f "$st_dir/.complete" ]; then
   "$st_dir/bin/pip" install -q --disable-pip-version-check -r infra/schemathesis.txt
   touch "$st_dir/.complete"
 fi
+
+# S3Proxy (the S3-compatible server the object store's tests and `npm run cluster` run: filesystem
+# backend, on the JVM Kafka uses) from Maven Central into a cache, once, checked against the .sha1
+# Maven publishes. docs/decisions/022-object-store.md says why S3Proxy.
+s3proxy_version=2.9.0
+s3proxy_dir="${DEVICEHUB_CACHE:-$HOME/.cache/devicehub}/s3proxy-$s3proxy_version"
+if [ ! -f "$s3proxy_dir/s3proxy.jar" ]; then
+  s3proxy_url="https://repo1.maven.org/maven2/org/gaul/s3proxy/$s3proxy_version/s3proxy-$s3proxy_version-jar-with-dependencies.jar"
+  echo "devicehub: fetching S3Proxy $s3proxy_version (40 MB) into $s3proxy_dir…" >&2
+  mkdir -p "$s3proxy_dir"
+  curl -fsSL -o "$s3proxy_dir/s3proxy.jar.part" "$s3proxy_url"
+  expected=$(curl -fsSL "$s3proxy_url.sha1" | cut -c1-40)
+  actual=$(sha1sum "$s3proxy_dir/s3proxy.jar.part" | cut -d' ' -f1)
+  if [ "$expected" != "$actual" ]; then
+    rm -f "$s3proxy_dir/s3proxy.jar.part"
+    echo "devicehub: S3Proxy download's SHA-1 is $actual, Maven Central publishes $expected; not installed." >&2
+    exit 1
+  fi
+  mv "$s3proxy_dir/s3proxy.jar.part" "$s3proxy_dir/s3proxy.jar"
+fi
