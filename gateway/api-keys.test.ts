@@ -5,6 +5,7 @@
  * then stops — at once on the gateway that rotated, through the change channel on another, and
  * never later than its end whatever the cache holds (a clock the test moves).
  */
+// Redis Cluster pass: once (what this tests is API keys in the database; its Redis use is incidental).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { waitFor } from '../infra/mod.ts';

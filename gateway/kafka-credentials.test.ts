@@ -7,6 +7,7 @@
  * login; a Kafka that cannot be told is a 503 that leaves no edge behind; a pool broker
  * `kafkas://…` reaches the edge's configuration as SASL_SSL.
  */
+// Redis Cluster pass: once (what this tests is Kafka's SCRAM users and ACLs; its Redis use is incidental).
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -6,6 +6,7 @@
  * moves its Kafka password) and reconnects with it; afterwards the old secret works neither at the
  * gateway nor on Kafka, and every alarm is on `dh-uplink`.
  */
+// Redis Cluster pass: once (what this tests is a rotation through Kafka's SCRAM users; its Redis use is incidental).
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -5,6 +5,7 @@
  * few lines that never hold a secret, the gateway still answering — and, all the while, an edge
  * polling its configuration from another address and a valid key answered as ever.
  */
+// Redis Cluster pass: once (what this tests is the per-address login limiter, in memory; its Redis use is incidental).
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { describe, it } from 'node:test';

@@ -9,6 +9,7 @@
  * presented (API keys, edge secrets, broker passwords, private-key lines, the Basic headers as
  * sent): none may be there. And the logger's redaction blanks authorization and password fields.
  */
+// Redis Cluster pass: once (what this tests is what the logs say; its Redis use is incidental).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

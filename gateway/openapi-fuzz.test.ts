@@ -21,6 +21,7 @@
  * (`?wait=`) is capped at 1 s by the gateway's maxWaitSeconds; the WebSockets (`/v1/events`, the
  * browser terminals) are upgrades outside the document, so nothing here reaches them.
  */
+// Redis Cluster pass: once (what this tests is the OpenAPI fuzzer against the HTTP layer; its Redis use is incidental).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -5,6 +5,7 @@
  * the agent; `/v1/events` works as wss; a truncated handshake is closed and logged; the
  * certificate is reloaded without a restart.
  */
+// Redis Cluster pass: once (what this tests is HTTPS and its refusals; its Redis use is incidental).
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';

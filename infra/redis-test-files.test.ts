@@ -12,4 +12,8 @@ describe('the Redis Cluster pass picks', () => {
     assert.equal(usesTestRedis('edge/protocol/compact.test.ts'), false);
     assert.equal(usesTestRedis('cli/demo-command.test.ts'), false, 'the demo runs its own');
   });
+
+  it('not a test whose Redis use is incidental, as the file says', () => {
+    assert.equal(usesTestRedis('gateway/tls.test.ts'), false, 'Redis Cluster pass: once');
+  });
 });

@@ -2,6 +2,7 @@
  * The agent moves from MQTT to Kafka by configuration (a real KRaft Kafka, the Kafka link and
  * downlink relay next to the MQTT links) and takes commands from the Kafka downlink.
  */
+// Redis Cluster pass: once (what this tests is the agent over Kafka; its Redis use is incidental).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createActorClient } from '../../actors/mod.ts';

@@ -6,6 +6,7 @@
  * password with the reason, never the password; the simulator's shared producers log in as one
  * box. Who may log in and do what: kafka-auth.test.ts.
  */
+// Redis Cluster pass: once (what this tests is Kafka's SASL_SSL and ACLs; its Redis use is incidental).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { spawnDevicehub, waitFor } from '../../infra/mod.ts';

@@ -3,6 +3,7 @@
  * edges produce with acks=all while the broker leading the most partitions is killed -9;
  * ingest goes on and every message a broker acknowledged reaches its actor.
  */
+// Redis Cluster pass: once (what this tests is a 3-broker Kafka cluster; its Redis use is incidental).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel, type Producer } from 'kafkajs';

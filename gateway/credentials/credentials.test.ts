@@ -6,6 +6,7 @@
  * the edge through its configuration and the broker follows the edge's confirmation or the end of
  * the grace period.
  */
+// Redis Cluster pass: once (what this tests is certificates in the database and the CRL; its Redis use is incidental).
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -6,6 +6,7 @@
  * the broker, restarted with the old one on its CRL, still takes the agent's messages, and so does
  * a restarted agent.
  */
+// Redis Cluster pass: once (what this tests is certificate renewal over HTTPS; its Redis use is incidental).
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
