@@ -3,7 +3,7 @@
  * computes the same answer; adding a broker moves only the edges it now wins (its weight's
  * share), removing one moves only its own edges.
  */
-import { fnv1a32, mix32 } from '../bus/mod.ts';
+import { pickByRendezvous } from '../edge/protocol/mod.ts';
 
 export interface PoolBroker {
   readonly id: string;
@@ -12,22 +12,9 @@ export interface PoolBroker {
   readonly weight: number;
 }
 
-/** The broker of `edgeId`, or undefined with an empty pool (or only zero weights). */
+/** The broker of `edgeId` (edge/protocol's weighted rendezvous), or undefined with an empty pool (or only zero weights). */
 export function assignBroker(edgeId: string, pool: readonly PoolBroker[]): PoolBroker | undefined {
-  const edge = fnv1a32(edgeId);
-  let best = Number.NEGATIVE_INFINITY;
-  let chosen: PoolBroker | undefined;
-  for (const broker of pool) {
-    if (broker.weight <= 0) continue;
-    // Weighted rendezvous: -w / ln(u) for a uniform u in (0, 1) per (edge, broker).
-    const u = (mix32(fnv1a32(broker.id), edge) + 0.5) / 2 ** 32;
-    const score = -broker.weight / Math.log(u);
-    if (score > best || (score === best && chosen !== undefined && broker.id < chosen.id)) {
-      best = score;
-      chosen = broker;
-    }
-  }
-  return chosen;
+  return pickByRendezvous(edgeId, pool);
 }
 
 /**

@@ -57,5 +57,7 @@ export {
   uplinkFilters,
   uplinkTopic,
 } from './protocol.ts';
+export type { RendezvousMember } from './rendezvous.ts';
+export { pickByRendezvous, rankByRendezvous } from './rendezvous.ts';
 export type { StatusUpdate } from './status-encoder.ts';
 export { DEFAULT_DEADBANDS, StatusEncoder } from './status-encoder.ts';
