@@ -72,7 +72,7 @@ export class Readings {
   /** Today's JSON, as elenet and litefcccore send it to Kafka: translated, not forwarded. */
   legacy(json: string): void {
     for (const m of decodeLegacy(json, this.#edgeId)) {
-      if (m.method === 'commandResult') continue; // legacy edges send none
+      if (m.method === 'commandResult' || m.method === 'updateState') continue; // legacy edges send none
       const ts = m.payload.ts ?? Date.now();
       if (m.method === 'alarm') {
         const { alarm, phase } = m.payload;

@@ -6,6 +6,7 @@
  */
 import { pack, unpack } from 'msgpackr';
 import { describe, errorText, intIn, isIntIn, name, resultValue } from './checks.ts';
+import { decodeUpdate, encodeUpdateBody, type UpdateReport } from './compact-update.ts';
 import { DecodeError } from './errors.ts';
 import {
   INT_RANGE,
@@ -73,7 +74,8 @@ export type CompactMessage =
   | { kind: 'vision'; seq: number; ts: number; event: (typeof VISION_EVENTS)[number]; active: boolean }
   | { kind: 'alarm'; seq: number; ts: number; alarm: string; phase: 'start' | 'end'; floor: number }
   | { kind: 'health'; seq: number; ts: number; health: Health }
-  | { kind: 'result'; seq: number; ts: number; id: string; ok: boolean; result?: unknown; error?: string };
+  | { kind: 'result'; seq: number; ts: number; id: string; ok: boolean; result?: unknown; error?: string }
+  | ({ kind: 'update'; seq: number; ts: number } & UpdateReport);
 
 export function encodeCompact(message: CompactMessage): Uint8Array {
   const body: Record<string, unknown> = { q: message.seq, t: message.ts };
@@ -119,6 +121,9 @@ export function encodeCompact(message: CompactMessage): Uint8Array {
       Object.assign(body, { i: message.id, o: message.ok ? 1 : 0 });
       if (message.result !== undefined) body.r = message.result;
       if (message.error !== undefined) body.e = message.error;
+      break;
+    case 'update':
+      Object.assign(body, encodeUpdateBody(message));
       break;
     case 'health': {
       const h = message.health;
@@ -255,6 +260,7 @@ const DECODERS: Partial<Record<UplinkKind, (b: Body, head: Head) => HubMessage[]
   alarm: decodeAlarm,
   health: decodeHealth,
   result: decodeResult,
+  update: decodeUpdate,
 };
 
 /** The header's kind and the MessagePack map after it; size, version and kind checked. */

@@ -8,6 +8,7 @@
 export { describe } from './checks.ts';
 export type { CompactMessage } from './compact.ts';
 export { decodeCompact, encodeCompact } from './compact.ts';
+export type { UpdateReport } from './compact-update.ts';
 export { DecodeError, MAX_DEVICE_MESSAGE_BYTES, SubscribeRefusedError } from './errors.ts';
 export type { KafkaRecordFrame } from './framing.ts';
 export { kafkaProduceBytes, mqttPublishBytes } from './framing.ts';
@@ -42,7 +43,12 @@ export type {
   TunnelRecord,
   TunnelService,
   TunnelState,
+  UpdateCommandArgs,
+  UpdateState,
+  UpdateStatePayload,
+  UpdateTarget,
 } from './payloads.ts';
+export { UPDATE_STATES } from './payloads.ts';
 export {
   downlinkTopic,
   isValidEdgeId,

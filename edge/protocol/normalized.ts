@@ -3,12 +3,13 @@
  * the same from the legacy JSON and from the compact format. Decoders produce `HubMessage`s, the
  * edge actor's methods and payloads.
  */
-import type { AlarmPayload, CommandResultPayload, TelemetryPayload } from './payloads.ts';
+import type { AlarmPayload, CommandResultPayload, TelemetryPayload, UpdateStatePayload } from './payloads.ts';
 
 export type HubMessage =
   | { readonly method: 'telemetry'; readonly payload: TelemetryPayload }
   | { readonly method: 'alarm'; readonly payload: AlarmPayload }
-  | { readonly method: 'commandResult'; readonly payload: CommandResultPayload };
+  | { readonly method: 'commandResult'; readonly payload: CommandResultPayload }
+  | { readonly method: 'updateState'; readonly payload: UpdateStatePayload };
 
 /** Door states, direction: the values the canonical status uses. */
 export const DOOR = ['closed', 'open', 'opening', 'closing'] as const;

@@ -105,3 +105,58 @@ export interface DownlinkCommand {
   readonly deadline: number;
   readonly epoch: number;
 }
+
+/** Where an edge is with one update target: the order they come in, then one of the last three. */
+export const UPDATE_STATES = [
+  'downloading',
+  'downloaded',
+  'verified',
+  'installing',
+  'healthy',
+  'rolled_back',
+  'failed',
+] as const;
+export type UpdateState = (typeof UPDATE_STATES)[number];
+
+/**
+ * An edge's report on one target of an update (uplink kind `update`), delivered to its actor's
+ * `updateState`. `target` is the TUF target path `<kind>/<name>/<version>/<fileName>`.
+ */
+export interface UpdateStatePayload {
+  readonly rollout: string;
+  readonly target: string;
+  readonly name: string;
+  readonly version: string;
+  readonly state: UpdateState;
+  /** `downloading` only: percent of the artifact's bytes on disk, 0..100. */
+  readonly progress?: number;
+  /** `failed` and `rolled_back`: why, e.g. `DISK_FULL: no space left …` (UpdateError's code first). */
+  readonly reason?: string;
+  readonly seq?: number;
+  readonly boot?: string;
+  readonly ts?: number;
+  readonly via?: EdgeTransport;
+}
+
+/** One artifact an `update` command installs (its TUF target, checked against signed metadata by the agent). */
+export interface UpdateTarget {
+  /** TUF target path `<kind>/<name>/<version>/<fileName>`. */
+  readonly path: string;
+  readonly name: string;
+  readonly version: string;
+  readonly kind: string;
+  readonly sha256: string;
+  readonly length: number;
+}
+
+/** The args of the `update` command (hub → edge); the agent answers it at once and reports states. */
+export interface UpdateCommandArgs {
+  readonly rollout: string;
+  readonly targets: readonly UpdateTarget[];
+  /** The agent starts its download after a random delay within this (no thundering herd), ms. */
+  readonly spreadMs: number;
+  /** How long the new version has to report healthy after the switch, ms. */
+  readonly healthDeadlineMs: number;
+  /** Install the targets as a roll back (a previous version) rather than forward. */
+  readonly rollback?: boolean;
+}

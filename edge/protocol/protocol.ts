@@ -14,10 +14,11 @@ export const UplinkKind = {
   health: 5,
   log: 6,
   result: 7,
+  update: 8,
 } as const;
 export type UplinkKind = keyof typeof UplinkKind;
 
-/** MQTT QoS per uplink kind: alarms and command results must arrive; the rest may be superseded. */
+/** MQTT QoS per uplink kind: alarms, command results and update states must arrive; the rest may be superseded. */
 export const UPLINK_QOS: Readonly<Record<UplinkKind, 0 | 1>> = {
   birth: 1,
   status: 0,
@@ -26,6 +27,7 @@ export const UPLINK_QOS: Readonly<Record<UplinkKind, 0 | 1>> = {
   health: 0,
   log: 0,
   result: 1,
+  update: 1,
 };
 
 const EDGE_ID = /^[A-Za-z0-9_.:-]{1,128}$/;

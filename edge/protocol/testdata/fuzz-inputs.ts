@@ -47,7 +47,7 @@ export const KIND = fc.constantFrom(...(Object.keys(UplinkKind) as UplinkKind[])
 export const KEYS = [
   ...['q', 't', 'b', 'm', 'fw', 'rg', 'bi', 'en', 'sl', 'x', 'r', 'e', 'i', 'o', 'a', 'p', 'f'],
   ...['d', 'v', 'bk', 'sc', 'mm', 'fc', 's', 'l', 'tc', 'ma', 'lv', 'ps', 'sg', 'rc', 'rs', 'dc'],
-  ...['u', 'c', 'mf', 'df', 'ea', 'la'],
+  ...['u', 'c', 'mf', 'df', 'ea', 'la', 'g', 'n'],
 ];
 
 export const VALID_HEALTH = {
@@ -67,6 +67,17 @@ export const VALID: CompactMessage[] = [
   { kind: 'alarm', seq: 4, ts: 4, alarm: 'trapped', phase: 'start', floor: 3 },
   { kind: 'health', seq: 5, ts: 5, health: VALID_HEALTH },
   { kind: 'result', seq: 6, ts: 6, id: 'c-1', ok: true, result: { out: 'ok' } },
+  {
+    kind: 'update',
+    seq: 7,
+    ts: 7,
+    rollout: 'r-1',
+    target: 'edge-package/elenet/2.1.0/elenet.bin',
+    name: 'elenet',
+    version: '2.1.0',
+    state: 'downloading',
+    progress: 10,
+  },
 ];
 export const bodyOf = (m: CompactMessage) => unpack(encodeCompact(m).subarray(1)) as Record<string, unknown>;
 
