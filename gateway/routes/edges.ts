@@ -12,6 +12,7 @@ import { edges } from '../db/schema.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { readEdgeViews } from '../edge-states.ts';
 import { ApiError } from '../errors.ts';
+import { MAX_QUERY_LENGTH, parseQuery, searchFleet } from '../fleet-search/mod.ts';
 import { isRegistered } from '../register-edges.ts';
 import { hashSecret, newSecret } from '../secrets.ts';
 import { edgeCommandRoutes } from './edge-commands.ts';
@@ -82,11 +83,17 @@ const list = createRoute({
       limit: z.coerce.number().int().min(1).max(500).default(100),
       after: safeString.max(128).optional().openapi({ description: 'The last id of the previous page' }),
       group: safeString.max(128).optional(),
+      q: safeString.max(MAX_QUERY_LENGTH).optional().openapi({
+        description:
+          'Fleet filter, terms ANDed: group=…, id=E-*, hardware=…, online=true, label.<key>=…, installed.<name><2.1.0, shadow.<kind>.<field>>=…; a page may hold fewer than limit matches while next is set',
+        example: 'label.building=B12 installed.elenet<2.1.0',
+      }),
     }),
   },
   responses: {
     200: json(z.object({ edges: z.array(EdgeSchema), next: z.string().nullable() }), 'A page of edges'),
     ...AUTH_ERRORS,
+    400: json(ErrorSchema, 'Not valid; a query that cannot be read has details.position and reason'),
   },
 });
 
@@ -144,7 +151,12 @@ export function edgeRoutes(deps: GatewayDeps) {
   app.route('/', edgeSecretRoutes(deps));
 
   app.openapi(list, async (c) => {
-    const { limit, after, group } = c.req.valid('query');
+    const { limit, after, group, q } = c.req.valid('query');
+    if (q !== undefined) {
+      const query = parseQuery(group === undefined ? q : `group=${JSON.stringify(group)} ${q}`);
+      const page = await searchFleet(deps, query, { limit, ...(after === undefined ? {} : { after }) });
+      return c.json({ edges: await shape(page.matches.map((m) => m.row)), next: page.next }, 200);
+    }
     const rows = await db
       .select()
       .from(edges)
