@@ -19,6 +19,9 @@ export type {
   MosquittoTlsOptions,
 } from './mosquitto.ts';
 export { startMosquitto, tlsListenerConf } from './mosquitto.ts';
+export type { NginxCacheOptions, NginxLogEntry, NginxOriginOptions, NginxServer } from './nginx.ts';
+export { nginxBinary, parseAccessLog, startNginxCache, startNginxOrigin } from './nginx.ts';
+export { CDN_SLICE, cdnLocation } from './nginx-conf.ts';
 export type { PostgresServer } from './postgres.ts';
 export { startPostgres } from './postgres.ts';
 export type { ProcessInfo } from './process-tree.ts';
@@ -32,6 +35,8 @@ export {
 } from './process-tree.ts';
 export type { RedisServer, RedisServerOptions } from './redis-server.ts';
 export { redisServerBinary, startRedisServer } from './redis-server.ts';
+export type { S3ProxyOptions, S3ProxyServer } from './s3proxy.ts';
+export { S3PROXY_VERSION, s3proxyJar, startS3Proxy } from './s3proxy.ts';
 export { withDisposer } from './server-process.ts';
 export type { SshdServer } from './sshd.ts';
 export { startSshd } from './sshd.ts';

@@ -1,0 +1,65 @@
+/**
+ * Every object key the system writes, built here and nowhere else (like Redis's in bus/keys.ts),
+ * and the one check of what a key may look like: `/`-separated segments of `[A-Za-z0-9._-]`, none
+ * empty or starting with a dot (so the filesystem store's own `.tmp`/`.meta` folders and `..` can
+ * never be named), at most 512 characters.
+ */
+import { ObjectStoreError } from './errors.ts';
+
+/** Artifacts, content-addressed: `artifacts/sha256/<64 hex>`. */
+export const ARTIFACTS_PREFIX = 'artifacts/sha256/';
+/** Uploads in progress: moved to their artifact key once their hash is known, removed on refusal. */
+export const UPLOADS_PREFIX = 'uploads/';
+/** Alarm clips (later): `clips/<edgeId>/<eventId>`. */
+export const CLIPS_PREFIX = 'clips/';
+/** Recognition frames (later): `frames/<edgeId>/<frameId>`. */
+export const FRAMES_PREFIX = 'frames/';
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+const MAX_KEY_LENGTH = 512;
+
+export function artifactKey(sha256: string): string {
+  if (!SHA256_HEX.test(sha256))
+    throw new ObjectStoreError('INVALID_KEY', `An artifact key needs 64 lowercase hex digits, got ${sha256}`);
+  return `${ARTIFACTS_PREFIX}${sha256}`;
+}
+
+/** An upload's temporary key; `id` is the upload's own (a random UUID). */
+export function uploadKey(id: string): string {
+  return checkKey(`${UPLOADS_PREFIX}${id}`);
+}
+
+export function clipKey(edgeId: string, eventId: string): string {
+  return checkKey(`${CLIPS_PREFIX}${edgeId}/${eventId}`);
+}
+
+export function frameKey(edgeId: string, frameId: string): string {
+  return checkKey(`${FRAMES_PREFIX}${edgeId}/${frameId}`);
+}
+
+/** `key` when it is a valid object key; an INVALID_KEY error naming it otherwise. */
+export function checkKey(key: string): string {
+  if (!isKey(key))
+    throw new ObjectStoreError(
+      'INVALID_KEY',
+      `An object key is 1..${MAX_KEY_LENGTH} characters of /-separated [A-Za-z0-9._-] segments, none empty or starting with a dot; got ${JSON.stringify(key)}`,
+    );
+  return key;
+}
+
+/** A list prefix: what a key may start with (empty: everything); its folders are valid key segments. */
+export function checkPrefix(prefix: string): string {
+  const slash = prefix.lastIndexOf('/');
+  const tail = prefix.slice(slash + 1);
+  if ((slash >= 0 && !isKey(prefix.slice(0, slash))) || !/^[A-Za-z0-9._-]*$/.test(tail))
+    throw new ObjectStoreError(
+      'INVALID_KEY',
+      `A list prefix has key characters only, got ${JSON.stringify(prefix)}`,
+    );
+  return prefix;
+}
+
+function isKey(key: string): boolean {
+  return key.length > 0 && key.length <= MAX_KEY_LENGTH && key.split('/').every((s) => SEGMENT.test(s));
+}
