@@ -232,3 +232,6 @@ export function webhookLease(partition: number): string {
 export function sinkLease(group: number): string {
   return `sink-${group}`;
 }
+
+/** The named lease of the TUF repository's upkeep (re-signing the timestamp, and any role near expiry): one gateway at a time. */
+export const TUF_UPKEEP_LEASE = 'tuf-upkeep';

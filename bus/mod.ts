@@ -56,6 +56,7 @@ export {
   parseTunnelClaim,
   shardMask,
   sinkLease,
+  TUF_UPKEEP_LEASE,
   timerMember,
   tunnelClaim,
   webhookLease,

@@ -25,6 +25,7 @@ import { configRoutes } from './routes/config.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { edgeRoutes } from './routes/edges.ts';
 import { nodeRoutes } from './routes/nodes.ts';
+import { tufRoutes } from './tuf/mod.ts';
 import { tunnelRoutes } from './tunnels/mod.ts';
 
 /** The largest request body the API reads. */
@@ -57,6 +58,7 @@ export function createApp(deps: GatewayDeps) {
   app.route('/', configRoutes(deps));
   app.route('/', adminRoutes(deps));
   app.route('/', deadLetterRoutes(deps));
+  app.route('/', tufRoutes(deps));
 
   serveApiDocument(app);
   return app;

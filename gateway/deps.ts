@@ -8,6 +8,7 @@ import type { EdgeCredentials } from './credentials/mod.ts';
 import type { Db } from './db/database.ts';
 import type { FleetView } from './fleet-view.ts';
 import type { WebBackendOutbox } from './outbox/web-backend.ts';
+import type { TufRepository } from './tuf/mod.ts';
 
 export interface GatewayDeps {
   readonly db: Db;
@@ -28,6 +29,8 @@ export interface GatewayDeps {
   readonly credentials?: EdgeCredentials;
   /** The queues to the web backend, when one is configured (for the metrics). */
   readonly webBackend?: WebBackendOutbox;
+  /** The TUF repository of the artifacts' signed metadata, when the gateway has keys (`--tuf-keys-dir`). */
+  readonly tuf?: TufRepository;
 }
 
 export interface TunnelSettings {

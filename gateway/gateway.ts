@@ -20,6 +20,7 @@ import { EventFeed } from './live-events.ts';
 import { recordAlarms } from './outbox/records.ts';
 import { OutboxSink } from './outbox/sink.ts';
 import { type WebBackendOptions, WebBackendOutbox } from './outbox/web-backend.ts';
+import { type StartedTuf, startTuf, type TufOptions, type TufRepository } from './tuf/mod.ts';
 import { DEFAULT_TUNNEL_SETTINGS, recordTunnels, type TerminalDeps } from './tunnels/mod.ts';
 
 export type { ServedGateway, ServeOptions } from './serve.ts';
@@ -54,6 +55,8 @@ export interface GatewayOptions {
    * user before answering, like the broker's (none: edges' Kafka credentials are managed elsewhere).
    */
   readonly kafka?: KafkaAdminOptions;
+  /** The TUF repository's keys and upkeep (none: no signed update metadata, /v1/tuf answers 503). */
+  readonly tuf?: TufOptions;
 }
 
 export interface BrokerAdminOptions {
@@ -80,6 +83,8 @@ export interface Gateway extends AsyncDisposable {
   readonly reconciler: BrokerReconciler | undefined;
   /** Edge certificates and rotations, when the gateway has a fleet CA. */
   readonly credentials: EdgeCredentials | undefined;
+  /** The TUF repository, when the gateway has its keys. */
+  readonly tuf: TufRepository | undefined;
   /** What the browser terminals (`serveGateway`) work with. */
   readonly terminalDeps: TerminalDeps;
   stop(): Promise<void>;
@@ -110,6 +115,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ? undefined
       : await startCredentials(options.identity, { db, view, auth, broker, kafka, logger: log });
   if (credentials !== undefined) auth.onNewSecret((id, secret) => credentials.rotations.confirm(id, secret));
+  const tuf: StartedTuf | undefined =
+    options.tuf === undefined ? undefined : await startTuf(options.tuf, { db, bus, holder: name, log });
   const tunnels = { ...DEFAULT_TUNNEL_SETTINGS, ...options.tunnels };
   const app = createApp({
     db,
@@ -123,6 +130,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...(broker === undefined ? {} : { broker }),
     ...(kafka === undefined ? {} : { kafka }),
     ...(credentials === undefined ? {} : { credentials }),
+    ...(tuf === undefined ? {} : { tuf: tuf.repository }),
   });
   const stop = async () => {
     clearInterval(partitions);
@@ -134,6 +142,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await credentials?.[Symbol.asyncDispose]();
     await dynsec?.close();
     await kafka?.close();
+    await tuf?.[Symbol.asyncDispose]();
   };
   const terminalDeps: TerminalDeps = { db, bus, auth, tunnels, log };
   return {
@@ -146,6 +155,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     log,
     reconciler,
     credentials,
+    tuf: tuf?.repository,
     terminalDeps,
     stop,
     [Symbol.asyncDispose]: stop,

@@ -1,0 +1,37 @@
+/**
+ * Artifacts become TUF targets: `<kind>/<name>/<version>/<fileName>` with the artifact's SHA-256
+ * and size, and custom `{ kind, name, version, hardware }` (the contract of issue 15). The
+ * artifacts catalog calls `onRegistered` after it records an artifact; the release (targets,
+ * snapshot, timestamp) is signed before the hook resolves.
+ */
+import type { TufTargetInput } from './repository.ts';
+
+/** What the TUF side needs of an artifact record (gateway/artifacts' ArtifactRecord has it). */
+export interface ArtifactForTarget {
+  readonly sha256: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly version: string;
+  readonly hardware: readonly string[];
+  readonly size: number;
+  readonly fileName: string;
+}
+
+/** The catalog's listener hook (contract 2). */
+export interface ArtifactRegistrations {
+  onRegistered(fn: (artifact: ArtifactForTarget) => Promise<void>): unknown;
+}
+
+/** An artifact's target path: `<kind>/<name>/<version>/<fileName>`. */
+export function artifactTargetPath(a: Pick<ArtifactForTarget, 'kind' | 'name' | 'version' | 'fileName'>) {
+  return `${a.kind}/${a.name}/${a.version}/${a.fileName}`;
+}
+
+export function artifactTarget(a: ArtifactForTarget): TufTargetInput {
+  return {
+    path: artifactTargetPath(a),
+    length: a.size,
+    sha256: a.sha256,
+    custom: { kind: a.kind, name: a.name, version: a.version, hardware: [...a.hardware] },
+  };
+}

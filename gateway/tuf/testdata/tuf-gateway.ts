@@ -1,0 +1,117 @@
+/**
+ * For the TUF tests: a real gateway (in-process, PGlite) with a TUF repository whose keys are
+ * created in a temporary folder, and a mirror in front of it — a node:http server on loopback that
+ * passes `/v1/tuf/metadata/*` through to the gateway's app, or serves what a test's `rewrite`
+ * makes of it (a hostile mirror).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestRedis } from '../../../infra/test-redis.ts';
+import { openDatabase } from '../../db/database.ts';
+import { createGateway, type Gateway } from '../../gateway.ts';
+import type { TufOptions } from '../start.ts';
+
+export interface TufGateway extends AsyncDisposable {
+  readonly gateway: Gateway;
+  readonly keysDir: string;
+  /** A folder for agents' data, removed at the end. */
+  readonly scratch: string;
+}
+
+export interface TufGatewayOptions extends Pick<TufOptions, 'roles' | 'upkeepEveryMs' | 'now'> {
+  /** A PostgreSQL database (default: PGlite in memory). */
+  readonly databaseUrl?: string;
+  /** An existing keys folder (default: created in the scratch folder). */
+  readonly keysDir?: string;
+}
+
+/** A gateway with TUF keys created for `roles` (upkeep off unless `upkeepEveryMs`). */
+export async function startTufGateway(t: TestRedis, o: TufGatewayOptions = {}): Promise<TufGateway> {
+  const scratch = await mkdtemp(join(tmpdir(), 'dh-tuf-'));
+  const keysDir = o.keysDir ?? join(scratch, 'keys');
+  const database = await openDatabase(o.databaseUrl === undefined ? {} : { url: o.databaseUrl });
+  const { roles, now } = o;
+  const gateway = await createGateway({
+    database,
+    bus: t.bus(t.keyspace(), t.connect()),
+    tuf: {
+      keysDir,
+      create: true,
+      upkeepEveryMs: o.upkeepEveryMs ?? 0,
+      ...(roles ? { roles } : {}),
+      ...(now ? { now } : {}),
+    },
+  });
+  return {
+    gateway,
+    keysDir,
+    scratch,
+    [Symbol.asyncDispose]: async () => {
+      await gateway.stop();
+      await database.close();
+      await rm(scratch, { recursive: true, force: true });
+    },
+  };
+}
+
+/** What a mirror serves instead of `body` for `file` (undefined: the original). */
+export type Rewrite = (file: string, body: string) => string | undefined;
+
+export interface TufMirror extends AsyncDisposable {
+  /** The metadata base URL agents use: `http://127.0.0.1:<port>/v1/tuf/metadata`. */
+  readonly metadataUrl: string;
+  /** Set by a test: how the mirror alters what it serves (undefined: an honest mirror). */
+  rewrite: Rewrite | undefined;
+  /** The files served, in order. */
+  readonly served: string[];
+}
+
+export async function startTufMirror(gateway: Gateway): Promise<TufMirror> {
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://mirror').pathname;
+    const file = path.replace(/^\/v1\/tuf\/metadata\//, '');
+    void (async () => {
+      const answer = await gateway.app.request(path);
+      const original = await answer.text();
+      const body = answer.status === 200 ? (mirror.rewrite?.(file, original) ?? original) : original;
+      mirror.served.push(file);
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(body);
+    })().catch((error: unknown) => {
+      res.writeHead(500);
+      res.end(String(error));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const mirror: TufMirror = {
+    metadataUrl: `http://127.0.0.1:${port}/v1/tuf/metadata`,
+    rewrite: undefined,
+    served: [],
+    [Symbol.asyncDispose]: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return mirror;
+}
+
+/** A signed metadata file parsed, changed by `edit` on its `signed` part, serialized again (signatures kept). */
+export function tamper(body: string, edit: (signed: Record<string, unknown>) => void): string {
+  const parsed = JSON.parse(body) as { signed: Record<string, unknown> };
+  edit(parsed.signed);
+  return JSON.stringify(parsed);
+}
+
+/** An artifact-like target for `addTargets`. */
+export function target(name: string, version: string, sha256Char = 'a', length = 1234) {
+  return {
+    path: `edge-package/${name}/${version}/${name}-${version}.tar.gz`,
+    length,
+    sha256: sha256Char.repeat(64),
+    custom: { kind: 'edge-package', name, version, hardware: ['rv1126'] },
+  };
+}
