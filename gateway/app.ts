@@ -25,6 +25,7 @@ import { configRoutes } from './routes/config.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { edgeRoutes } from './routes/edges.ts';
 import { nodeRoutes } from './routes/nodes.ts';
+import { screenRoutes } from './screens/mod.ts';
 import { tufRoutes } from './tuf/mod.ts';
 import { tunnelRoutes } from './tunnels/mod.ts';
 
@@ -58,6 +59,7 @@ export function createApp(deps: GatewayDeps) {
   app.route('/', configRoutes(deps));
   app.route('/', adminRoutes(deps));
   app.route('/', deadLetterRoutes(deps));
+  app.route('/', screenRoutes(deps));
   app.route('/', tufRoutes(deps));
 
   serveApiDocument(app);
