@@ -20,6 +20,8 @@ import { AgentHttpClient, type AgentTls } from './http-client.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { Readings } from './readings.ts';
 import { CertificateRenewal } from './renewal.ts';
+import { type AgentUpdates, agentUpdater, updateExecutor } from './updates/agent-updater.ts';
+import type { Updater } from './updates/updater.ts';
 import { brokerName, type DownlinkState, parseBroker, type UplinkOptions } from './uplink.ts';
 
 export interface EdgeAgentOptions {
@@ -51,6 +53,8 @@ export interface EdgeAgentOptions {
   readonly executors?: Readonly<Record<string, CommandExecutor>>;
   /** Backoff of a refused downlink subscription (default 1 s doubling to 60 s; `UplinkOptions`). */
   readonly downlinkRetry?: UplinkOptions['downlinkRetry'];
+  /** Updates (the `update` command, A/B slots under `<dataDir>/slots`); none: the agent takes no updates. */
+  readonly updates?: AgentUpdates;
   readonly logger?: Logger;
 }
 
@@ -101,12 +105,26 @@ export class EdgeAgent implements AsyncDisposable {
   readonly #config: ConfigPoller;
   readonly #credentials: AgentCredentials;
   readonly #renewal: CertificateRenewal | undefined;
+  readonly #updater: Updater | undefined;
 
   constructor(options: EdgeAgentOptions) {
     const log = (options.logger ?? silentLogger).child({ edgeId: options.edgeId });
     const signal = this.#stop.signal;
     const send = (message: CompactMessage) => this.#forwarder.send(message);
-    const commands = new CommandRunner({ executors: options.executors, send, log });
+    this.#updater = agentUpdater(options, {
+      send,
+      health: () => ({
+        connected: this.#forwarder.stats.downlink?.subscribed === true,
+        lastInput: this.#readings.lastInput,
+      }),
+      mirrors: () => this.#config.config?.updates?.mirrors,
+      log,
+      signal,
+    });
+    const update: Record<string, CommandExecutor> =
+      this.#updater === undefined ? {} : { update: updateExecutor(this.#updater) };
+    const executors = { ...options.executors, ...update };
+    const commands = new CommandRunner({ executors, send, log });
     const onCommand = (payload: Buffer) => void commands.handle(payload);
     this.#o = options;
     this.#log = log;
@@ -158,6 +176,7 @@ export class EdgeAgent implements AsyncDisposable {
       );
     if (this.#forwarder.stats.brokerUrl === undefined && brokerUrl)
       await this.#forwarder.connect(parseBroker(brokerUrl));
+    await this.#updater?.resume();
     const o = { signal: this.#stop.signal, log: this.#log, timers: this.#timers };
     if (configUrl) every(longPollSeconds > 0 ? Math.min(pollMs, 1000) : pollMs, () => this.pollConfig(), o);
     const health = new HealthProbe(this.#o.dataDir);
@@ -223,9 +242,15 @@ export class EdgeAgent implements AsyncDisposable {
     if (broker !== undefined) await this.#forwarder.connect(broker);
   }
 
+  /** The A/B updater (undefined without `updates`). */
+  get updater(): Updater | undefined {
+    return this.#updater;
+  }
+
   async stop(): Promise<void> {
     this.#stop.abort();
     for (const t of this.#timers) clearTimeout(t);
+    await this.#updater?.running;
     await this.#forwarder.close();
   }
 

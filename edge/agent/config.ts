@@ -18,6 +18,8 @@ export interface EdgeConfig {
   readonly broker?: BrokerConfig;
   readonly snapshotSeconds?: number;
   readonly healthSeconds?: number;
+  /** Updates: the CDN mirrors ranked for this edge (rendezvous) and the TUF metadata's base URL. */
+  readonly updates?: { readonly mirrors?: readonly string[]; readonly metadataUrl?: string };
 }
 
 export interface ConfigPollerOptions {

@@ -22,7 +22,13 @@ export type UpdateErrorCode =
   /** The package's install hook failed. */
   | 'INSTALL_FAILED'
   /** The new version did not report healthy within the deadline. */
-  | 'HEALTH_TIMEOUT';
+  | 'HEALTH_TIMEOUT'
+  /** An `update` command whose args are not UpdateCommandArgs (terminal). */
+  | 'BAD_UPDATE'
+  /** An `update` command for another rollout while a job runs (the hub tries again later). */
+  | 'BUSY'
+  /** The agent restarted while installing: the running slot is kept. */
+  | 'INTERRUPTED';
 
 export class UpdateError extends Error {
   readonly code: UpdateErrorCode;
@@ -31,4 +37,17 @@ export class UpdateError extends Error {
     this.name = 'UpdateError';
     this.code = code;
   }
+}
+
+/** A write that failed because the disk is full (ENOSPC, or a quota: EDQUOT). */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** The reason a `failed` or `rolled_back` state carries: the code first, then what happened. */
+export function reasonOf(error: unknown): string {
+  if (error instanceof UpdateError) return `${error.code}: ${error.message}`;
+  if (isDiskFull(error)) return `DISK_FULL: ${error instanceof Error ? error.message : String(error)}`;
+  return `INSTALL_FAILED: ${error instanceof Error ? error.message : String(error)}`;
 }
