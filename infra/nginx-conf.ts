@@ -59,6 +59,9 @@ export function cdnLocation(o: CdnLocationOptions): string {
       'proxy_connect_timeout 5s;',
       'proxy_read_timeout 30s;',
       'add_header X-Cache-Status $upstream_cache_status always;',
+      // Public, immutable bytes: wall screens (browser pages on the gateway's origin) fetch them too.
+      'proxy_hide_header Access-Control-Allow-Origin;',
+      'add_header Access-Control-Allow-Origin "*" always;',
       ...tls,
       `proxy_pass ${o.origin.replace(/\/+$/, '')};`,
     ].map((line) => `  ${line}`),
