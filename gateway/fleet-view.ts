@@ -10,6 +10,7 @@ import { isNotNull, sql } from 'drizzle-orm';
 import { type Logger, silentLogger } from '../actors/mod.ts';
 import { type Bus, type Redis, toError } from '../bus/mod.ts';
 import { assignBroker, brokerConfig, type PoolBroker } from './broker-assignment.ts';
+import { cdnPoolOf, updatesConfig } from './cdn-assignment.ts';
 import { mergeConfig } from './config-store.ts';
 import type { Db } from './db/database.ts';
 import { brokers, type ConfigKind, configDocuments, edges } from './db/schema.ts';
@@ -76,7 +77,8 @@ export class FleetView implements AsyncDisposable {
 
   /**
    * The merged configuration of module `id` of `kind` (global → its group → itself); for an
-   * edge without a broker of its own, the pool's choice. Undefined for an unknown edge.
+   * edge without a broker of its own, the pool's choice, and without `updates` of its own, the
+   * CDN mirrors ranked for it (the devicehub configuration's `cdn` pool). Undefined for an unknown edge.
    */
   resolve(kind: ConfigKind, id: string): ResolvedConfig | undefined {
     const cacheKey = `${kind}\u0000${id}`;
@@ -96,6 +98,11 @@ export class FleetView implements AsyncDisposable {
       if (kind === 'edge' && body.broker === undefined) {
         const broker = assignBroker(id, this.#brokers);
         if (broker !== undefined) body = { ...body, broker: brokerConfig(broker) };
+      }
+      // The CDN mirrors ranked for this edge, from the devicehub configuration's `cdn` pool.
+      if (kind === 'edge' && body.updates === undefined) {
+        const updates = updatesConfig(id, cdnPoolOf(this.#docs.get('devicehub\u0000global')?.body));
+        if (updates !== undefined) body = { ...body, updates };
       }
       const etag = `"${createHash('sha1').update(JSON.stringify(body)).digest('base64url')}"`;
       result = { body, etag };

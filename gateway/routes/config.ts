@@ -33,6 +33,35 @@ const Broker = z.discriminatedUnion('transport', [
   }),
 ]);
 
+const HttpUrl = safeString.max(1024).regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'an http(s) URL');
+
+/** The CDN pool (docs/decisions/024-cdn.md): caches ranked per edge by weighted rendezvous. */
+const CdnPool = z
+  .object({
+    mirrors: z
+      .array(
+        z
+          .object({
+            id: safeString.regex(ID_PATTERN, 'an id: 1–128 characters of [A-Za-z0-9_.:-]'),
+            url: HttpUrl,
+            weight: z.number().min(0).max(1_000_000),
+          })
+          .strict(),
+      )
+      .max(64)
+      .refine((m) => new Set(m.map((x) => x.id)).size === m.length, 'mirror ids must be unique'),
+    metadataUrl: HttpUrl.optional(),
+  })
+  .strict();
+
+/** A devicehub document: any JSON object; its `cdn`, when there, is the CDN pool. */
+const DevicehubBody = jsonObject.superRefine((doc, ctx) => {
+  if (doc.cdn === undefined) return;
+  const parsed = CdnPool.safeParse(doc.cdn);
+  for (const issue of parsed.success ? [] : parsed.error.issues)
+    ctx.addIssue({ code: 'custom', message: issue.message, path: ['cdn', ...issue.path] });
+});
+
 /** What each kind's documents may hold (a document is a partial: scopes merge). */
 const BODY: Record<ConfigKind, z.ZodType<Record<string, unknown>>> = {
   edge: z
@@ -42,9 +71,14 @@ const BODY: Record<ConfigKind, z.ZodType<Record<string, unknown>>> = {
       healthSeconds: z.number().int().min(10).max(86_400).optional(),
       pollSeconds: z.number().int().min(5).max(3600).optional(),
       modules: safeRecord(jsonObject).optional(),
+      // The CDN mirrors (best first) and the TUF metadata; none: the devicehub `cdn` pool ranks them.
+      updates: z
+        .object({ mirrors: z.array(HttpUrl).max(64), metadataUrl: HttpUrl.optional() })
+        .strict()
+        .optional(),
     })
     .strict(),
-  devicehub: jsonObject,
+  devicehub: DevicehubBody,
   screen: jsonObject,
 };
 
