@@ -18,6 +18,8 @@ export interface CdnLocationOptions {
   readonly origin: string;
   /** The CA the origin's certificate must chain to (HTTPS origins; none: plain HTTP). */
   readonly originCa?: string;
+  /** The name the origin's certificate must carry (default: the origin's host; for an IP origin, a name). */
+  readonly originServerName?: string;
   /** proxy_cache zone name (default `artifacts`). */
   readonly zone?: string;
 }
@@ -38,6 +40,7 @@ export function cdnLocation(o: CdnLocationOptions): string {
           'proxy_ssl_verify on;',
           'proxy_ssl_verify_depth 3;',
           'proxy_ssl_server_name on;',
+          ...(o.originServerName === undefined ? [] : [`proxy_ssl_name ${o.originServerName};`]),
           'proxy_ssl_session_reuse on;',
         ];
   return [

@@ -51,6 +51,8 @@ export interface NginxCacheOptions extends CommonOptions {
   readonly origin: string;
   /** The CA an HTTPS origin's certificate must chain to (the fleet CA). */
   readonly originCa?: string;
+  /** The name its certificate must carry, when the origin is an IP address (e.g. `localhost`). */
+  readonly originServerName?: string;
   /** The cache's size on disk (nginx's size syntax, default `10g`). */
   readonly maxSize?: string;
 }
@@ -81,6 +83,7 @@ export async function startNginxCache(options: NginxCacheOptions): Promise<Nginx
       ...paths,
       origin: options.origin,
       ...(options.originCa === undefined ? {} : { originCa: options.originCa }),
+      ...(options.originServerName === undefined ? {} : { originServerName: options.originServerName }),
       ...(options.maxSize === undefined ? {} : { maxSize: options.maxSize }),
     }),
   );
