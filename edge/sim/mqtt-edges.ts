@@ -5,7 +5,14 @@
  * password, or with its own certificate on the broker's mTLS listener.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { encodeCompact, legacyQos, legacyUplinkTopic, UPLINK_QOS, uplinkTopic } from '../protocol/mod.ts';
+import {
+  downlinkTopic,
+  encodeCompact,
+  legacyQos,
+  legacyUplinkTopic,
+  UPLINK_QOS,
+  uplinkTopic,
+} from '../protocol/mod.ts';
 import type { Acknowledge, Outgoing, SimEdge } from './sim-edge.ts';
 
 /** The connection count the simulator reports, kept by the connections' events. */
@@ -21,10 +28,19 @@ export interface SimMqttTls {
   readonly certificate?: (edgeId: string) => { readonly cert: string; readonly key: string };
 }
 
-/** Edge `id`'s own connection to `url`; `stats.connected` follows it up and down. */
+/**
+ * Edge `id`'s own connection to `url`; `stats.connected` follows it up and down. With `onCommand`
+ * it subscribes to its downlink topic and hands each command (JSON) over.
+ */
 export function connectEdge(
   id: string,
-  o: { url: string; password: string; stats: ConnectionCount; tls?: SimMqttTls },
+  o: {
+    url: string;
+    password: string;
+    stats: ConnectionCount;
+    tls?: SimMqttTls;
+    onCommand?: (payload: Buffer) => void;
+  },
 ): MqttClient {
   const tls =
     o.tls === undefined
@@ -51,6 +67,11 @@ export function connectEdge(
     up = false;
   });
   client.on('error', () => {});
+  if (o.onCommand !== undefined) {
+    const onCommand = o.onCommand;
+    client.on('message', (_topic, payload) => onCommand(payload));
+    client.subscribe(downlinkTopic(id), { qos: 1 });
+  }
   return client;
 }
 

@@ -11,7 +11,8 @@
  * over the second, not all at once), and stops advancing while more than `maxInFlight` messages
  * wait for their broker's acknowledgement, so an overloaded broker slows it down rather than
  * being buried (`stats.behindMs` then grows). Storms on demand: 1% of the fleet raising an alarm
- * within 10 s, or every edge reconnecting within 30 s.
+ * within 10 s, or every edge reconnecting within 30 s. With `updates` (compact over MQTT) each edge
+ * also takes `update` commands from its downlink and runs them (sim-updater.ts).
  */
 import type { KafkaClientSecurity } from '../kafka-auth/mod.ts';
 import type { EdgeTransport } from '../protocol/mod.ts';
@@ -19,6 +20,7 @@ import { KafkaProducers } from './kafka-producers.ts';
 import { connectEdge, publish, type SimMqttTls } from './mqtt-edges.ts';
 import { pace } from './pacing.ts';
 import { advance, createSimEdge, type Outgoing, type SimEdge } from './sim-edge.ts';
+import { SimUpdater, type SimUpdaterEdge, type SimUpdatesOptions } from './sim-updater.ts';
 import type { Workload } from './workloads.ts';
 
 export interface SimulatorOptions {
@@ -47,6 +49,8 @@ export interface SimulatorOptions {
   readonly connectRate?: number;
   /** Messages sent but not yet acknowledged beyond which the simulator waits (default 20,000). */
   readonly maxInFlight?: number;
+  /** Edges take `update` commands (compact workload over MQTT): downloads, TUF, simulated installs. */
+  readonly updates?: SimUpdatesOptions;
   readonly signal?: AbortSignal;
 }
 
@@ -70,6 +74,8 @@ export class Simulator implements AsyncDisposable {
   /** Messages acknowledged per edge (what the hub must account for). */
   readonly #sentPerEdge: Uint32Array;
   #kafka: KafkaProducers | undefined;
+  /** Runs the edges' `update` commands (with `updates`). */
+  readonly updater: SimUpdater | undefined;
   #pace: { stop(): void } | undefined;
   #stopped = false;
   readonly #acknowledged = (edge: number, count: number, error?: unknown): void => {
@@ -90,6 +96,9 @@ export class Simulator implements AsyncDisposable {
       throw new RangeError('Simulator: transport mqtt needs url');
     if (this.#transport === 'kafka' && !options.brokers?.length)
       throw new RangeError('Simulator: transport kafka needs brokers');
+    if (options.updates !== undefined && (this.#transport !== 'mqtt' || options.workload === 'legacy'))
+      throw new RangeError('Simulator: updates need the compact workload over MQTT');
+    this.updater = options.updates === undefined ? undefined : new SimUpdater(options.updates);
   }
 
   /** Acknowledged messages per edge, by edge index. */
@@ -139,13 +148,26 @@ export class Simulator implements AsyncDisposable {
   #add(i: number, o: { workload: Workload; boot: string }): SimEdge {
     const id = (this.#o.edgeId ?? simulatedEdgeId)(i);
     const password = (this.#o.password ?? simulatedPassword)(id);
+    const updater = this.updater;
+    const onCommand = updater && ((payload: Buffer) => updater.command(this.#updaterEdge(edge), payload));
     const client =
       this.#transport === 'mqtt'
-        ? connectEdge(id, { url: this.#o.url!, password, stats: this.stats, tls: this.#o.mqttTls })
+        ? connectEdge(id, { url: this.#o.url!, password, stats: this.stats, tls: this.#o.mqttTls, onCommand })
         : undefined;
     const edge = createSimEdge(i, { ...o, id, client });
     this.#edges.push(edge);
     return edge;
+  }
+
+  /** Edge `edge` as the updater sees it: its states and answers go out on its own connection. */
+  #updaterEdge(edge: SimEdge): SimUpdaterEdge {
+    return {
+      id: edge.id,
+      report: (u) =>
+        this.#send(edge, { compact: { kind: 'update', seq: edge.compact!.nextSeq(), ts: Date.now(), ...u } }),
+      answer: (id, outcome) =>
+        this.#send(edge, { compact: { kind: 'result', seq: 0, ts: Date.now(), id, ...outcome } }),
+    };
   }
 
   /** 1% of the fleet raises an alarm within `withinMs` (an area power cut). */

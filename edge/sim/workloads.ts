@@ -112,6 +112,11 @@ export class CompactEdge {
     return this.#seq;
   }
 
+  /** The next sequence number, for a message made elsewhere (the updater's `update` states). */
+  nextSeq(): number {
+    return ++this.#seq;
+  }
+
   birth(now: number): CompactMessage {
     const silenceSeconds = Math.round(this.#encoder.snapshotMs / 1000);
     return { kind: 'birth', seq: ++this.#seq, ts: now, boot: this.#boot, birth: this.#birth, silenceSeconds };
