@@ -30,7 +30,7 @@ const screen = {
   current: readJson('current'),
   frame: null,
   health: { at: 0, healthy: false, dataFresh: false },
-  config: {},
+  config: readJson('config') ?? {},
   /** The update state not yet delivered to the gateway (sent again with the next report). */
   pending: undefined,
   state: 'starting',
@@ -202,6 +202,7 @@ const refuse = (what) => writeJson('refused', [...refused(), what].slice(-20));
 
 async function apply(manifest) {
   screen.config = manifest.config ?? {};
+  writeJson('config', screen.config);
   sendData();
   const bundle = manifest.bundle;
   if (!bundle) return show('running');
