@@ -41,13 +41,18 @@ export async function startRolloutEdges(o: RolloutEdgesOptions) {
   const children: { child: ChildProcess; last: Progress | undefined; summary?: Summary }[] = [];
   const per = Math.ceil(o.edges / o.processes);
   for (let from = 0; from < o.edges; from += per) {
+    // DH_LOAD_ARGS passes extra Node flags to the load processes (e.g. --cpu-prof for profiling).
+    const nodeArgs = (process.env.DH_LOAD_ARGS ?? '').split(' ').filter(Boolean);
     const args = [
+      ...nodeArgs,
       ...['--import', TSX_LOADER, LOAD, '--url', o.mqttUrl, '--from', String(from)],
       ...['--count', String(Math.min(per, o.edges - from)), '--mirrors', o.mirrors.join(',')],
       ...['--metadata-url', o.metadataUrl, '--root-file', o.rootFile, '--data-dir', o.dataDir],
       ...['--install-ms', String(o.installMs), '--connect-rate', String(Math.ceil(500 / o.processes))],
     ];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // Hundreds of downloads at once each write and read their files through libuv's pool (4 threads by default).
+    const env = { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' };
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
     const entry: (typeof children)[number] = { child, last: undefined };
     child.on('message', (m: { type: string; rollouts?: Summary } & Progress) => {
       if (m.type === 'progress') entry.last = m;
