@@ -25,6 +25,7 @@ import { configRoutes } from './routes/config.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { edgeRoutes } from './routes/edges.ts';
 import { nodeRoutes } from './routes/nodes.ts';
+import { rolloutRoutes } from './rollouts/mod.ts';
 import { screenRoutes } from './screens/mod.ts';
 import { tufRoutes } from './tuf/mod.ts';
 import { tunnelRoutes } from './tunnels/mod.ts';
@@ -59,6 +60,7 @@ export function createApp(deps: GatewayDeps) {
   app.route('/', configRoutes(deps));
   app.route('/', adminRoutes(deps));
   app.route('/', deadLetterRoutes(deps));
+  app.route('/', rolloutRoutes(deps));
   app.route('/', screenRoutes(deps));
   app.route('/', tufRoutes(deps));
 

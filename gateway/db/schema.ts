@@ -1,17 +1,7 @@
 /**
  * The gateway's tables for drizzle-orm (the SQL that creates them is `migrations/*.sql`).
  */
-import {
-  bigint,
-  bigserial,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  smallint,
-  text,
-  timestamp,
-} from 'drizzle-orm/pg-core';
+import { bigint, bigserial, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true });
 
@@ -156,20 +146,37 @@ export const terminalSessions = pgTable('terminal_sessions', {
   endReason: text('end_reason'),
 });
 
-/** Every signed version of each TUF top-level role, the exact bytes served (migrations/0007). */
-export const tufMetadata = pgTable(
-  'tuf_metadata',
-  {
-    role: text('role').$type<'root' | 'targets' | 'snapshot' | 'timestamp'>().notNull(),
-    version: integer('version').notNull(),
-    body: text('body').notNull(),
-    expiresAt: timestamptz('expires_at').notNull(),
-    createdAt: timestamptz('created_at').notNull().defaultNow(),
-  },
-  (t) => [primaryKey({ columns: [t.role, t.version] })],
-);
-
-/** The one row every TUF signing locks (`for update`): versions are assigned one at a time. */
-export const tufSigning = pgTable('tuf_signing', {
-  id: smallint('id').primaryKey(),
+/** Rollouts as operators asked for them; their live state is the actor's (migrations/0008). */
+export const rollouts = pgTable('rollouts', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  status: text('status').notNull().default('running'),
+  /** The fleet query of the dynamic group (gateway/fleet-search). */
+  filter: text('filter').notNull(),
+  /** The request as accepted (targets by name and version). */
+  request: jsonb('request').$type<Record<string, unknown>>().notNull(),
+  /** The RolloutSpec sent to the actor. */
+  spec: jsonb('spec').$type<Record<string, unknown>>().notNull(),
+  configKind: text('config_kind').$type<ConfigKind>(),
+  configScope: text('config_scope'),
+  configVersion: integer('config_version'),
+  /** What edges not admitted yet are served instead of configVersion. */
+  configBaseVersion: integer('config_base_version'),
+  members: integer('members').notNull().default(0),
+  createdBy: text('created_by').notNull(),
+  createdAt: timestamptz('created_at').notNull().defaultNow(),
+  updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  finishedAt: timestamptz('finished_at'),
 });
+
+/** A rollout's members as the gateway sent them (create, join). */
+export const rolloutMembers = pgTable(
+  'rollout_members',
+  {
+    rolloutId: text('rollout_id').notNull(),
+    edgeId: text('edge_id').notNull(),
+    wave: integer('wave'),
+    joinedAt: timestamptz('joined_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.rolloutId, t.edgeId] })],
+);
