@@ -1,7 +1,17 @@
 /**
  * The gateway's tables for drizzle-orm (the SQL that creates them is `migrations/*.sql`).
  */
-import { bigint, bigserial, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true });
 
@@ -144,6 +154,24 @@ export const terminalSessions = pgTable('terminal_sessions', {
   bytesIn: bigint('bytes_in', { mode: 'number' }).notNull().default(0),
   bytesOut: bigint('bytes_out', { mode: 'number' }).notNull().default(0),
   endReason: text('end_reason'),
+});
+
+/** Every signed version of each TUF top-level role, the exact bytes served (migrations/0007). */
+export const tufMetadata = pgTable(
+  'tuf_metadata',
+  {
+    role: text('role').$type<'root' | 'targets' | 'snapshot' | 'timestamp'>().notNull(),
+    version: integer('version').notNull(),
+    body: text('body').notNull(),
+    expiresAt: timestamptz('expires_at').notNull(),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.role, t.version] })],
+);
+
+/** The one row every TUF signing locks (`for update`): versions are assigned one at a time. */
+export const tufSigning = pgTable('tuf_signing', {
+  id: smallint('id').primaryKey(),
 });
 
 /** Rollouts as operators asked for them; their live state is the actor's (migrations/0008). */
