@@ -14,18 +14,19 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Logger } from '../actors/mod.ts';
 import { toError } from '../bus/mod.ts';
+import { artifactRoutes, isArtifactUpload } from './artifacts/mod.ts';
 import type { AuthEnv } from './auth.ts';
 import { credentialRoutes } from './credentials/mod.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
 import type { GatewayDeps } from './deps.ts';
 import { errorBody, toApiError } from './errors.ts';
 import { createMetrics } from './metrics.ts';
+import { rolloutRoutes } from './rollouts/mod.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { configRoutes } from './routes/config.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { edgeRoutes } from './routes/edges.ts';
 import { nodeRoutes } from './routes/nodes.ts';
-import { rolloutRoutes } from './rollouts/mod.ts';
 import { screenRoutes } from './screens/mod.ts';
 import { tufRoutes } from './tuf/mod.ts';
 import { tunnelRoutes } from './tunnels/mod.ts';
@@ -38,15 +39,14 @@ export function createApp(deps: GatewayDeps) {
 
   // Every response carries X-Request-Id (the client's own when it sent a usable one).
   app.use('*', requestId());
-  // No request body is read past MAX_BODY_BYTES (configuration documents are the largest).
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) =>
-        c.json(errorBody('PAYLOAD_TOO_LARGE', `The body is larger than ${MAX_BODY_BYTES} bytes`), 413),
-    }),
-  );
+  // No request body is read past MAX_BODY_BYTES (configuration documents are the largest), except
+  // an artifact upload's: streamed into the object store under its own bound (gateway/artifacts).
+  const limit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) =>
+      c.json(errorBody('PAYLOAD_TOO_LARGE', `The body is larger than ${MAX_BODY_BYTES} bytes`), 413),
+  });
+  app.use('*', (c, next) => (isArtifactUpload(c.req.method, c.req.path) ? next() : limit(c, next)));
   app.onError(errorHandler(deps.log));
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `No route ${c.req.method} ${c.req.path}`), 404));
 
@@ -60,6 +60,7 @@ export function createApp(deps: GatewayDeps) {
   app.route('/', configRoutes(deps));
   app.route('/', adminRoutes(deps));
   app.route('/', deadLetterRoutes(deps));
+  app.route('/', artifactRoutes(deps));
   app.route('/', rolloutRoutes(deps));
   app.route('/', screenRoutes(deps));
   app.route('/', tufRoutes(deps));

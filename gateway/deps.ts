@@ -3,6 +3,7 @@ import type { Logger } from '../actors/mod.ts';
 import type { Bus, PortRange } from '../bus/mod.ts';
 import type { BrokerIdentities } from '../edge/broker/mod.ts';
 import type { EdgeKafkaCredentials } from '../edge/kafka-auth/mod.ts';
+import type { ArtifactCatalog } from './artifacts/mod.ts';
 import type { Authenticator } from './auth.ts';
 import type { EdgeCredentials } from './credentials/mod.ts';
 import type { Db } from './db/database.ts';
@@ -29,6 +30,8 @@ export interface GatewayDeps {
   readonly credentials?: EdgeCredentials;
   /** The queues to the web backend, when one is configured (for the metrics). */
   readonly webBackend?: WebBackendOutbox;
+  /** Artifacts in the object store (`--object-store`); none: the artifact routes answer 503. */
+  readonly artifacts?: ArtifactCatalog;
   /** The TUF repository of the artifacts' signed metadata, when the gateway has keys (`--tuf-keys-dir`). */
   readonly tuf?: TufRepository;
 }

@@ -7,7 +7,9 @@
 import { type Logger, silentLogger } from '../actors/mod.ts';
 import type { Bus } from '../bus/mod.ts';
 import { ADMIN_USER, BrokerIdentities, DynsecClient } from '../edge/broker/mod.ts';
+import type { ObjectStore } from '../objects/mod.ts';
 import { createApp } from './app.ts';
+import { ArtifactCatalog } from './artifacts/mod.ts';
 import { Authenticator, type AuthenticatorOptions } from './auth.ts';
 import { BrokerReconciler } from './broker-reconciler.ts';
 import { type EdgeCredentials, type IdentityOptions, startCredentials } from './credentials/mod.ts';
@@ -57,6 +59,13 @@ export interface GatewayOptions {
   readonly kafka?: KafkaAdminOptions;
   /** The TUF repository's keys and upkeep (none: no signed update metadata, /v1/tuf answers 503). */
   readonly tuf?: TufOptions;
+  /**
+   * Where artifacts are kept (objects/: `openObjectStore(--object-store)`); the caller closes it.
+   * None: the artifact routes answer 503.
+   */
+  readonly objects?: ObjectStore;
+  /** The largest artifact upload (default DEFAULT_MAX_ARTIFACT_BYTES, 2 GB). */
+  readonly maxArtifactBytes?: number;
 }
 
 export interface BrokerAdminOptions {
@@ -85,6 +94,8 @@ export interface Gateway extends AsyncDisposable {
   readonly credentials: EdgeCredentials | undefined;
   /** The TUF repository, when the gateway has its keys. */
   readonly tuf: TufRepository | undefined;
+  /** The artifact catalog, when the gateway has an object store. */
+  readonly artifacts: ArtifactCatalog | undefined;
   /** What the browser terminals (`serveGateway`) work with. */
   readonly terminalDeps: TerminalDeps;
   stop(): Promise<void>;
@@ -115,8 +126,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ? undefined
       : await startCredentials(options.identity, { db, view, auth, broker, kafka, logger: log });
   if (credentials !== undefined) auth.onNewSecret((id, secret) => credentials.rotations.confirm(id, secret));
+  const artifacts =
+    options.objects === undefined
+      ? undefined
+      : new ArtifactCatalog(db, options.objects, { maxBytes: options.maxArtifactBytes, logger: log });
   const tuf: StartedTuf | undefined =
-    options.tuf === undefined ? undefined : await startTuf(options.tuf, { db, bus, holder: name, log });
+    options.tuf === undefined
+      ? undefined
+      : await startTuf(options.tuf, {
+          db,
+          bus,
+          holder: name,
+          log,
+          ...(artifacts === undefined ? {} : { artifacts }),
+        });
   const tunnels = { ...DEFAULT_TUNNEL_SETTINGS, ...options.tunnels };
   const app = createApp({
     db,
@@ -131,6 +154,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...(kafka === undefined ? {} : { kafka }),
     ...(credentials === undefined ? {} : { credentials }),
     ...(tuf === undefined ? {} : { tuf: tuf.repository }),
+    ...(artifacts === undefined ? {} : { artifacts }),
   });
   const stop = async () => {
     clearInterval(partitions);
@@ -156,6 +180,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     reconciler,
     credentials,
     tuf: tuf?.repository,
+    artifacts,
     terminalDeps,
     stop,
     [Symbol.asyncDispose]: stop,

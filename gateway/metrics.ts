@@ -14,6 +14,7 @@ import {
   openPipeline,
   topDeadLetterEdges,
 } from '../bus/mod.ts';
+import { artifactMetrics } from './artifacts/mod.ts';
 import type { GatewayDeps } from './deps.ts';
 import { certificateMetrics, loginMetrics } from './security-metrics.ts';
 import { tunnelCounts } from './tunnels/mod.ts';
@@ -29,7 +30,7 @@ export interface GatewayMetrics {
 
 export function createMetrics(
   deps: Pick<GatewayDeps, 'db' | 'bus' | 'view' | 'webBackend'> &
-    Partial<Pick<GatewayDeps, 'auth' | 'credentials'>>,
+    Partial<Pick<GatewayDeps, 'auth' | 'credentials' | 'artifacts'>>,
 ): GatewayMetrics {
   const registry = new Registry();
   // The process's own: CPU, memory, event-loop lag, GC pauses (prefixed devicehub_gateway_).
@@ -41,6 +42,7 @@ export function createMetrics(
   fleetMetrics(registry, deps);
   if (deps.auth !== undefined) loginMetrics(registry, deps.auth.limiter);
   if (deps.credentials !== undefined) certificateMetrics(registry, deps.credentials.certificates.stats);
+  if (deps.artifacts !== undefined) artifactMetrics(registry, deps.artifacts);
   return { registry, middleware };
 }
 

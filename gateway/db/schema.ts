@@ -128,6 +128,22 @@ export const tunnels = pgTable('tunnels', {
   endedAt: timestamptz('ended_at'),
 });
 
+export const ARTIFACT_KINDS = ['edge-package', 'screen-bundle', 'model'] as const;
+export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
+
+/** Artifacts of the updates; the bytes are the object store's `artifacts/sha256/<sha256>` (migrations/0006). */
+export const artifacts = pgTable('artifacts', {
+  sha256: text('sha256').primaryKey(),
+  kind: text('kind').$type<ArtifactKind>().notNull(),
+  name: text('name').notNull(),
+  version: text('version').notNull(),
+  hardware: jsonb('hardware').$type<string[]>().notNull().default([]),
+  size: bigint('size', { mode: 'number' }).notNull(),
+  fileName: text('file_name').notNull(),
+  createdBy: text('created_by').notNull(),
+  createdAt: timestamptz('created_at').notNull().defaultNow(),
+});
+
 /** Partitioned by month on recordedAt (see migrations/0002 and alarm-partitions.ts). */
 export const alarms = pgTable(
   'alarms',

@@ -1,0 +1,238 @@
+/**
+ * The artifacts API: uploads (admin; the body streamed raw into the object store, see catalog.ts),
+ * the records (operator), and the bytes (`/v1/artifacts/{sha256}/content`, public: the origin the
+ * CDN's caches fetch from — immutable, so cached for a year, with Range for resumed downloads).
+ */
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { ObjectNotFoundError, RangeNotSatisfiableError } from '../../objects/mod.ts';
+import { audit } from '../audit.ts';
+import { type AuthEnv, actorOf, requireAuth } from '../auth.ts';
+import type { GatewayDeps } from '../deps.ts';
+import { ApiError, errorBody } from '../errors.ts';
+import { AUTH_ERRORS, ErrorSchema, json } from '../routes/schemas.ts';
+import type { ArtifactUpload } from './catalog.ts';
+import { ArtifactError } from './errors.ts';
+import { parseRange } from './range.ts';
+import {
+  ArtifactSchema,
+  ListQuery,
+  Sha256Param,
+  UPLOAD_BODY,
+  UploadHeaders,
+  UploadOptionsQuery,
+  UploadParams,
+  UploadQuery,
+} from './schemas.ts';
+
+const UPLOAD_RESPONSES = {
+  200: json(ArtifactSchema, 'The same artifact was registered already (a retried upload)'),
+  201: json(ArtifactSchema, 'Stored and registered'),
+  ...AUTH_ERRORS,
+  400: json(ErrorSchema, 'A bad query, or the body: TRUNCATED, HASH_MISMATCH, EMPTY, LENGTH_MISMATCH'),
+  409: json(ErrorSchema, 'CONFLICT: the name/version holds other bytes, or these bytes another name/version'),
+  413: json(ErrorSchema, 'TOO_LARGE: the body is over the gateway’s bound (2 GB by default)'),
+  503: json(ErrorSchema, 'The gateway has no object store'),
+};
+
+const post = createRoute({
+  method: 'post',
+  path: '/v1/artifacts',
+  summary: 'Upload an artifact (its bytes as the raw body, streamed; content-addressed by SHA-256)',
+  request: { query: UploadQuery, headers: UploadHeaders, body: UPLOAD_BODY },
+  responses: UPLOAD_RESPONSES,
+});
+
+const put = createRoute({
+  method: 'put',
+  path: '/v1/artifacts/{kind}/{name}/{version}',
+  summary: 'Upload an artifact under its kind, name and version (the raw body, streamed)',
+  request: { params: UploadParams, query: UploadOptionsQuery, headers: UploadHeaders, body: UPLOAD_BODY },
+  responses: UPLOAD_RESPONSES,
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/v1/artifacts',
+  summary: 'Artifacts, oldest first (optionally of one kind and name)',
+  request: { query: ListQuery },
+  responses: {
+    200: json(z.object({ artifacts: z.array(ArtifactSchema) }), 'The artifacts'),
+    ...AUTH_ERRORS,
+    503: json(ErrorSchema, 'The gateway has no object store'),
+  },
+});
+
+const one = createRoute({
+  method: 'get',
+  path: '/v1/artifacts/{sha256}',
+  summary: 'One artifact’s record',
+  request: { params: Sha256Param },
+  responses: {
+    200: json(ArtifactSchema, 'The artifact'),
+    ...AUTH_ERRORS,
+    404: json(ErrorSchema, 'No such artifact'),
+    503: json(ErrorSchema, 'The gateway has no object store'),
+  },
+});
+
+const binary = (description: string) => ({
+  description,
+  content: {
+    'application/octet-stream': { schema: z.string().openapi({ type: 'string', format: 'binary' }) },
+  },
+});
+
+const content = createRoute({
+  method: 'get',
+  path: '/v1/artifacts/{sha256}/content',
+  summary: 'An artifact’s bytes (public, immutable; Range for a part): the CDN’s origin',
+  security: [],
+  request: {
+    params: Sha256Param,
+    headers: z.object({
+      range: z.string().optional().openapi({ example: 'bytes=0-1023' }),
+      'if-none-match': z.string().optional(),
+      'if-range': z.string().optional(),
+    }),
+  },
+  responses: {
+    200: binary('The whole artifact'),
+    206: binary('The range asked for (Content-Range)'),
+    304: { description: 'Not modified (If-None-Match has its ETag)' },
+    400: json(ErrorSchema, 'The request is not valid'),
+    404: json(ErrorSchema, 'No such artifact'),
+    416: json(ErrorSchema, 'The range starts past the end (Content-Range: bytes */size)'),
+    500: json(ErrorSchema, 'The gateway failed'),
+    503: json(ErrorSchema, 'The gateway has no object store'),
+  },
+});
+
+/** Whether a request streams its body past the app's body limit (an artifact upload). */
+export function isArtifactUpload(method: string, path: string): boolean {
+  return (
+    (method === 'POST' && path === '/v1/artifacts') ||
+    (method === 'PUT' && /^\/v1\/artifacts\/[^/]+\/[^/]+\/[^/]+$/.test(path))
+  );
+}
+
+export function artifactRoutes(deps: GatewayDeps) {
+  const app = new OpenAPIHono<AuthEnv>();
+  app.post('/v1/artifacts', requireAuth(deps.auth, 'admin'));
+  app.put('/v1/artifacts/:kind/:name/:version', requireAuth(deps.auth, 'admin'));
+  app.get('/v1/artifacts', requireAuth(deps.auth, 'operator'));
+  app.get('/v1/artifacts/:sha256', requireAuth(deps.auth, 'operator'));
+
+  const catalog = () => {
+    if (deps.artifacts === undefined)
+      throw new ApiError('UNAVAILABLE', 'This gateway has no object store (--object-store)');
+    return deps.artifacts;
+  };
+
+  app.openapi(post, async (c) => {
+    const q = c.req.valid('query');
+    return upload(c, deps, { ...q, hardware: q.hardware, fileName: q.fileName ?? `${q.name}-${q.version}` });
+  });
+
+  app.openapi(put, async (c) => {
+    const p = c.req.valid('param');
+    const q = c.req.valid('query');
+    return upload(c, deps, { ...p, hardware: q.hardware, fileName: q.fileName ?? `${p.name}-${p.version}` });
+  });
+
+  app.openapi(list, async (c) => c.json({ artifacts: await catalog().list(c.req.valid('query')) }, 200));
+
+  app.openapi(one, async (c) => {
+    const { sha256 } = c.req.valid('param');
+    const record = await catalog().get(sha256);
+    if (record === undefined) throw new ApiError('NOT_FOUND', `No artifact ${sha256}`);
+    return c.json(record, 200);
+  });
+
+  app.openapi(content, async (c) => {
+    const { sha256 } = c.req.valid('param');
+    const artifacts = catalog();
+    const record = await artifacts.get(sha256);
+    if (record === undefined) throw new ApiError('NOT_FOUND', `No artifact ${sha256}`);
+    const etag = `"${sha256}"`;
+    const headers: Record<string, string> = {
+      etag,
+      'cache-control': 'public, max-age=31536000, immutable',
+      'accept-ranges': 'bytes',
+      'content-type': 'application/octet-stream',
+    };
+    if (
+      c.req
+        .header('if-none-match')
+        ?.split(/\s*,\s*/)
+        .some((t) => t === etag || t === `W/${etag}` || t === '*')
+    )
+      return c.body(null, 304, headers);
+    const ifRange = c.req.header('if-range');
+    const range =
+      ifRange === undefined || ifRange === etag ? parseRange(c.req.header('range'), record.size) : undefined;
+    if (range === 'unsatisfiable')
+      return c.json(errorBody('INVALID_REQUEST', `The range is past the end (${record.size} bytes)`), 416, {
+        ...headers,
+        'content-range': `bytes */${record.size}`,
+      });
+    try {
+      const read = await artifacts.read(sha256, range === undefined ? {} : { range });
+      const stream = read.body as unknown as ReadableStream;
+      if (read.range === undefined)
+        return c.body(stream, 200, { ...headers, 'content-length': String(read.info.size) });
+      return c.body(stream, 206, {
+        ...headers,
+        'content-range': `bytes ${read.range.start}-${read.range.end}/${read.info.size}`,
+        'content-length': String(read.range.end - read.range.start + 1),
+      });
+    } catch (err) {
+      if (err instanceof RangeNotSatisfiableError)
+        return c.json(errorBody('INVALID_REQUEST', err.message), 416, {
+          ...headers,
+          'content-range': `bytes */${err.size}`,
+        });
+      // A row without its bytes: the store lost them (a row is written only after its object).
+      if (err instanceof ObjectNotFoundError)
+        throw new Error(`artifact ${sha256} has no object`, { cause: err });
+      throw err;
+    }
+  });
+
+  return app;
+}
+
+async function upload(
+  c: Context<AuthEnv>,
+  deps: GatewayDeps,
+  u: Omit<ArtifactUpload, 'actor' | 'expectedSha256' | 'contentLength'>,
+) {
+  const length = c.req.header('content-length');
+  const expected = c.req.header('x-content-sha256')?.toLowerCase();
+  const actor = actorOf(c.get('principal'));
+  try {
+    if (deps.artifacts === undefined)
+      throw new ApiError('UNAVAILABLE', 'This gateway has no object store (--object-store)');
+    const { record, created } = await deps.artifacts.upload(c.req.raw.body, {
+      ...u,
+      actor,
+      ...(expected === undefined ? {} : { expectedSha256: expected }),
+      ...(length === undefined || !/^\d+$/.test(length) ? {} : { contentLength: Number(length) }),
+    });
+    if (created)
+      await audit(deps.db, {
+        actor,
+        action: 'artifact.upload',
+        target: `artifact/${record.sha256}`,
+        details: { kind: record.kind, name: record.name, version: record.version, size: record.size },
+      });
+    return c.json(record, created ? 201 : 200);
+  } catch (err) {
+    if (err instanceof ArtifactError)
+      return c.json(
+        { error: { code: err.code, message: err.message, details: err.details } },
+        err.status as 400 | 409 | 413,
+      );
+    throw err;
+  }
+}
