@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  agentUpdates,
   EdgeAgent,
   type EdgeAgentOptions,
   type LocalInput,
@@ -45,6 +46,9 @@ export const agentHelp = `devicehub agent --config FILE   the on-device agent: l
     tunnels                   { frpc, token, serverAddr, services: { ssh: "127.0.0.1:22", … }, dir }
                               (env DH_AGENT_FRPC, DH_AGENT_TUNNEL_TOKEN; none: no tunnels);
                               frpc speaks TLS to frps, its certificate checked against caFile
+    updates                   { mirrors: ["https://cdn-1:8443", …], metadataUrl, rootFile } until
+                              the configuration names them: the update command installs into
+                              A/B slots under dataDir/slots (docs/decisions/025-agent-install.md)
   The environment wins over the file. DH_LOG_LEVEL sets the log level (JSON lines on stdout).`;
 
 type Json = Record<string, unknown>;
@@ -57,6 +61,12 @@ export interface AgentSetup {
   /** The edge's client certificate and key files for the broker's mTLS listener (read at start). */
   readonly client?: { readonly certFile: string; readonly keyFile: string };
   readonly localPort: number;
+  /** Updates: mirrors and the TUF metadata URL until the configuration names them, the device's TUF root. */
+  readonly updates?: {
+    readonly mirrors?: string[];
+    readonly metadataUrl?: string;
+    readonly rootFile?: string;
+  };
   readonly tunnels?: {
     readonly frpc: string;
     readonly token: string;
@@ -79,6 +89,7 @@ export function agentSetup(
   const localPort =
     read.int(read.json, 'localPort', { min: 0, max: 65535, variable: 'DH_AGENT_LOCAL_PORT' }) ?? 0;
   const tunnels = tunnelSetup(read, agent.dataDir);
+  const updates = updatesSetup(read);
   const caFile = read.text(read.json, 'caFile', 'DH_AGENT_CA_FILE');
   const certFile = read.text(read.json, 'certFile', 'DH_AGENT_CERT_FILE');
   const keyFile = read.text(read.json, 'keyFile', 'DH_AGENT_KEY_FILE');
@@ -91,6 +102,7 @@ export function agentSetup(
     agent,
     localPort,
     ...(tunnels === undefined ? {} : { tunnels }),
+    ...(updates === undefined ? {} : { updates }),
     ...(caFile === undefined ? {} : { caFile }),
     ...(certFile === undefined || keyFile === undefined ? {} : { client: { certFile, keyFile } }),
   };
@@ -177,6 +189,22 @@ function agentOptions(read: ConfigReader): AgentSetup['agent'] {
   };
 }
 
+/** The `updates` section: mirrors (URLs), the TUF metadata URL and root file; undefined without one. */
+function updatesSetup(read: ConfigReader): AgentSetup['updates'] {
+  const json = read.object('updates');
+  if (json === undefined) return undefined;
+  const mirrors = json.mirrors;
+  if (mirrors !== undefined && (!Array.isArray(mirrors) || !mirrors.every((m) => URL.canParse(String(m)))))
+    read.fail('updates.mirrors', 'must be a list of URLs, e.g. ["https://cdn-1.example:8443"]');
+  const metadataUrl = read.text(json, 'updates.metadataUrl');
+  const rootFile = read.text(json, 'updates.rootFile');
+  return {
+    ...(mirrors === undefined ? {} : { mirrors: mirrors as string[] }),
+    ...(metadataUrl === undefined ? {} : { metadataUrl }),
+    ...(rootFile === undefined ? {} : { rootFile }),
+  };
+}
+
 /** The tunnel executor's setup, or undefined when neither frpc nor a tunnel token is given. */
 function tunnelSetup(read: ConfigReader, dataDir: string): AgentSetup['tunnels'] {
   const { fail, text } = read;
@@ -239,6 +267,18 @@ export async function agentCommand(argv: string[]): Promise<void> {
     ...(configTls === undefined ? {} : { configTls }),
     brokerTls,
     executors: executor?.executors,
+    // A self-update ends in a graceful stop: systemd starts the agent again from slots/current.
+    ...(setup.updates === undefined
+      ? {}
+      : {
+          updates: agentUpdates({
+            ...setup.updates,
+            dataDir: setup.agent.dataDir,
+            ...(configTls === undefined ? {} : { ca: configTls.ca }),
+            restart: () => process.kill(process.pid, 'SIGTERM'),
+            log,
+          }),
+        }),
     logger: log,
   });
   let input: LocalInput | undefined;

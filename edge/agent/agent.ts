@@ -117,7 +117,7 @@ export class EdgeAgent implements AsyncDisposable {
         connected: this.#forwarder.stats.downlink?.subscribed === true,
         lastInput: this.#readings.lastInput,
       }),
-      mirrors: () => this.#config.config?.updates?.mirrors,
+      config: () => this.#config.config?.updates,
       log,
       signal,
     });

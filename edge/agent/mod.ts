@@ -16,5 +16,8 @@ export type { LocalInput } from './local-input.ts';
 export { startLocalInput } from './local-input.ts';
 export type { TunnelExecutorOptions } from './tunnels.ts';
 export { TunnelExecutor } from './tunnels.ts';
+export type { AgentUpdates } from './updates/agent-updater.ts';
+export type { AgentUpdatesSetup } from './updates/agent-updates.ts';
+export { agentUpdates } from './updates/agent-updates.ts';
 export type { BrokerConfig, Uplink } from './uplink.ts';
 export { brokerName, parseBroker } from './uplink.ts';

@@ -5,6 +5,7 @@
  */
 import type { CompactMessage } from '../../protocol/mod.ts';
 import type { CommandExecutor } from '../commands.ts';
+import type { EdgeConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Downloader, TrustedTargets } from './fetch-target.ts';
 import type { HealthSignals } from './health-gate.ts';
@@ -15,10 +16,11 @@ import { Updater } from './updater.ts';
 export interface AgentUpdates {
   /** The CDN downloader (download.ts `downloadArtifact`). */
   readonly download: Downloader;
-  /** Opens the TUF client (tuf-client.ts); none: the command's hashes are trusted (no metadata URL). */
-  readonly trust?: () => Promise<TrustedTargets>;
-  /** Mirrors until the configuration names some. */
+  /** Opens the TUF client (tuf-client.ts `openTufClient`) on a metadata URL. */
+  readonly openTrust?: (metadataUrl: string) => Promise<TrustedTargets>;
+  /** Mirrors and the metadata URL until the configuration names them. Without a metadata URL the hub's command is trusted. */
   readonly mirrors?: readonly string[];
+  readonly metadataUrl?: string;
   /** Self-update: stop so the supervisor starts the agent again (the CLI sends itself SIGTERM). */
   readonly restart?: () => void;
   /** How often the health gate looks (default 200 ms). */
@@ -30,7 +32,7 @@ export function agentUpdater(
   parts: {
     send: (message: CompactMessage) => void;
     health: () => HealthSignals;
-    mirrors: () => readonly string[] | undefined;
+    config: () => EdgeConfig['updates'];
     log: Logger;
     signal: AbortSignal;
   },
@@ -41,8 +43,11 @@ export function agentUpdater(
     dataDir: options.dataDir,
     report: (r) => parts.send({ kind: 'update', seq: 0, ts: Date.now(), ...r }),
     download: u.download,
-    mirrors: () => parts.mirrors() ?? u.mirrors ?? [],
-    ...(u.trust === undefined ? {} : { trust: u.trust }),
+    mirrors: () => parts.config()?.mirrors ?? u.mirrors ?? [],
+    trust: async () => {
+      const url = parts.config()?.metadataUrl ?? u.metadataUrl;
+      return url === undefined || u.openTrust === undefined ? undefined : await u.openTrust(url);
+    },
     health: parts.health,
     ...(u.restart === undefined ? {} : { restart: u.restart }),
     ...(u.gatePollMs === undefined ? {} : { gatePollMs: u.gatePollMs }),

@@ -28,6 +28,7 @@ export type Downloader = (o: {
 export interface TrustedTargets {
   refresh(): Promise<void>;
   target(path: string): Promise<{ readonly path: string; readonly length: number; readonly sha256: string }>;
+  close?(): void;
 }
 
 export interface FetchOptions {

@@ -25,8 +25,8 @@ export interface UpdaterOptions {
   readonly download: Downloader;
   /** The edge's ranked CDN mirrors now (its configuration's `updates.mirrors`). */
   readonly mirrors: () => readonly string[];
-  /** Opens the TUF client; undefined: no metadata URL, the command's hashes are trusted. */
-  readonly trust?: () => Promise<TrustedTargets>;
+  /** Opens the TUF client; undefined (or none given): no metadata URL, the command's hashes are trusted. */
+  readonly trust?: () => Promise<TrustedTargets | undefined>;
   readonly health: () => HealthSignals;
   /** Self-update: stop so the supervisor starts the agent again (from the new `current`). */
   readonly restart?: () => void;
@@ -91,7 +91,7 @@ export class Updater {
     const done = this.#run(job, o)
       .catch((err: unknown) => this.#o.log.error({ err }, 'update job failed unexpectedly'))
       .finally(() => {
-        this.#running = undefined;
+        if (this.#running?.done === done) this.#running = undefined;
       });
     this.#running = { rollout: job.args.rollout, done };
   }
@@ -131,7 +131,23 @@ export class Updater {
   async #fetch(job: Job, fresh: boolean): Promise<Job> {
     const { args } = job;
     const trust = this.#o.trust === undefined ? undefined : await this.#o.trust();
-    await trust?.refresh();
+    try {
+      await trust?.refresh();
+      await this.#download(job, trust, fresh);
+    } finally {
+      trust?.close?.();
+    }
+    for (const t of args.targets) {
+      await verifyTarget(t, { dir: this.#journal.dir });
+      this.#report(args.rollout, t, 'verified');
+    }
+    const next: Job = { ...job, phase: 'verified' };
+    await this.#journal.write(next);
+    return next;
+  }
+
+  async #download(job: Job, trust: TrustedTargets | undefined, fresh: boolean): Promise<void> {
+    const { args } = job;
     for (const t of args.targets) {
       let step = -1;
       this.#report(args.rollout, t, 'downloading', { progress: 0 });
@@ -150,13 +166,6 @@ export class Updater {
       });
       this.#report(args.rollout, t, 'downloaded');
     }
-    for (const t of args.targets) {
-      await verifyTarget(t, { dir: this.#journal.dir });
-      this.#report(args.rollout, t, 'verified');
-    }
-    const next: Job = { ...job, phase: 'verified' };
-    await this.#journal.write(next);
-    return next;
   }
 
   /** Installs into the other slot, switches to it: the journal says `installing` until the switch is made. */
@@ -236,13 +245,15 @@ export class Updater {
     await this.#finish(job, 'healthy');
   }
 
+  /** Ends the job: journal, downloads removed, the updater free for the next — then the states go out. */
   async #finish(job: Job, state: 'healthy' | 'rolled_back' | 'failed', reason?: string): Promise<void> {
-    for (const t of job.args.targets)
-      this.#report(job.args.rollout, t, state, reason === undefined ? {} : { reason });
     await this.#journal.write({ ...job, phase: 'done', outcome: { state, ...(reason ? { reason } : {}) } });
     // The downloads are in the slot now (or not wanted): their space goes back to the disk.
     for (const t of job.args.targets)
       for (const file of [t.sha256, `${t.sha256}.part`])
         await rm(`${this.#journal.dir}/downloads/${file}`, { force: true }).catch(() => undefined);
+    if (this.#running?.rollout === job.args.rollout) this.#running = undefined;
+    for (const t of job.args.targets)
+      this.#report(job.args.rollout, t, state, reason === undefined ? {} : { reason });
   }
 }
