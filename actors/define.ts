@@ -39,7 +39,17 @@ export interface ActorContext {
   cancelTimer(name: string): void;
   /** Hands an event to the outbox (delivered to the web backend by the gateway). */
   emit(event: OutboxEvent): void;
+  /**
+   * Sends a message to another actor: written to the outbox with this turn's commit (so only if
+   * the handler succeeds, and never again on a replay), then moved into the target's mailbox by
+   * the hub nodes' mail relay (mail-relay.ts). At least once: a relay that dies between the
+   * enqueue and its acknowledgement sends it again, so the target's handler must be idempotent.
+   */
+  send(address: string, method: string, payload: unknown): void;
 }
+
+/** The outbox event `ctx.send` writes: `to`, `method` and `payload` of the message. */
+export const MAIL_EVENT = 'actor.mail';
 
 export interface OutboxEvent {
   readonly type: string;

@@ -1,7 +1,8 @@
 /**
  * A hub node: joins the cluster, takes the leases of the shards the hash ring gives it, runs
- * turns over their mailboxes, fires their durable timers, trims what is done, and hands its
- * shards off when the ring changes or when it stops. It composes its placement (`placement.ts`),
+ * turns over their mailboxes, fires their durable timers, trims what is done, relays the mail
+ * actors send each other (`mail-relay.ts`), and hands its shards off when the ring changes or
+ * when it stops. It composes its placement (`placement.ts`),
  * its turn loop (`turn-loop.ts`) and its upkeep (`upkeep.ts`) around the shards it holds.
  *
  *   await using node = await startHubNode({ bus: openBus({ redis, keyspace }), actors: [counter] });
@@ -16,6 +17,7 @@ import { Histogram } from '../histogram.ts';
 import { silentLogger } from '../logger.ts';
 import type { TurnOptions } from '../turn/mod.ts';
 import { HeldShards } from './held-shards.ts';
+import { MailRelay } from './mail-relay.ts';
 import { definitionsOf, type HubNodeOptions, type NodeSettings, nodeIdOf, nodeSettings } from './options.ts';
 import { Placement } from './placement.ts';
 import { type HandOffParts, type HubNodeStopped, handOff } from './shutdown.ts';
@@ -63,6 +65,7 @@ export class HubNode implements AsyncDisposable {
   readonly #parts: NodeParts;
   readonly #stop = new AbortController();
   #stopped: Promise<HubNodeStopped> | undefined;
+  #mail: MailRelay | undefined;
 
   constructor(options: HubNodeOptions) {
     this.#parts = composeNode(options, this.#stop.signal);
@@ -72,8 +75,15 @@ export class HubNode implements AsyncDisposable {
 
   /** Joins the cluster and starts working; resolves after the first placement round. */
   async start(): Promise<this> {
-    const { bus, settings, placement, upkeep, loop, held, log } = this.#parts;
+    const { bus, settings, placement, upkeep, loop, held, log, nodeId } = this.#parts;
     await ensureLayout(bus);
+    if (settings.mailRelay)
+      this.#mail = await new MailRelay({
+        bus,
+        consumer: nodeId,
+        log,
+        claimIdleMs: 2 * settings.leaseMs,
+      }).start();
     await placement.tick();
     loop.start();
     upkeep.every(settings.tickMs, () => placement.tick());
@@ -96,7 +106,11 @@ export class HubNode implements AsyncDisposable {
   stopWithReport(): Promise<HubNodeStopped> {
     if (this.#stopped === undefined) {
       this.#stop.abort();
-      this.#stopped = handOff(this.#parts);
+      const mail = this.#mail?.stop();
+      this.#stopped = handOff(this.#parts).then(async (stopped) => {
+        await mail;
+        return stopped;
+      });
     }
     return this.#stopped;
   }

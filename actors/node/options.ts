@@ -60,6 +60,8 @@ export interface HubNodeOptions {
    * it, `stop` resolves saying which shards it still held (e.g. Redis is gone).
    */
   readonly stopTimeoutMs?: number;
+  /** Run the mail relay (`ctx.send` between actors; default true). */
+  readonly mailRelay?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -83,6 +85,7 @@ export function nodeSettings(options: HubNodeOptions): NodeSettings {
     sweepIntervalMs = 1000,
     statsIntervalMs = 1000,
     stopTimeoutMs = leaseMs,
+    mailRelay = true,
   } = options;
   if (!(tickMs > 0 && leaseMs >= 3 * tickMs)) {
     throw new ConfigError(
@@ -106,6 +109,7 @@ export function nodeSettings(options: HubNodeOptions): NodeSettings {
     sweepIntervalMs,
     statsIntervalMs,
     stopTimeoutMs,
+    mailRelay,
   };
 }
 

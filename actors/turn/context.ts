@@ -3,9 +3,9 @@
  * logger with the actor's fields, and the effects it may ask for (timers, outbox events), which
  * are gathered here and committed with the state that produced them.
  */
-import { type MailboxEntry, timerMember } from '../../bus/mod.ts';
+import { encodeEntry, type MailboxEntry, timerMember, toError } from '../../bus/mod.ts';
 import type { ActorSlot } from '../actor-table.ts';
-import type { ActorContext, OutboxEvent } from '../define.ts';
+import { type ActorContext, MAIL_EVENT, type OutboxEvent } from '../define.ts';
 import { TerminalError } from '../errors.ts';
 import { actorLogFields, type Logger } from '../logger.ts';
 import type { TimerChanges } from './commit.ts';
@@ -47,6 +47,17 @@ export function contextFor(
     },
     emit(event: OutboxEvent) {
       effects.outbox.push(JSON.stringify({ ...event, address: slot.address, at: now }));
+    },
+    send(address, method, payload) {
+      let fields: string[];
+      try {
+        fields = encodeEntry({ address, method, payload }, now);
+      } catch (error) {
+        throw new TerminalError(`send: ${toError(error).message}`, { cause: error });
+      }
+      effects.outbox.push(
+        `{"type":"${MAIL_EVENT}","to":${JSON.stringify(address)},"method":"${method}","payload":${fields[5]},"address":${JSON.stringify(slot.address)},"at":${now}}`,
+      );
     },
   };
 }

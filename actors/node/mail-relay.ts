@@ -1,0 +1,182 @@
+/**
+ * The mail relay every hub node runs: it reads the outbox streams through the consumer group
+ * `mail`, moves each `actor.mail` event (`ctx.send`) into its target's mailbox (enqueue.lua) and
+ * acknowledges the outbox entries after Redis has the messages; other events are acknowledged
+ * at once (they are the sink's and the downlink relays'). The nodes share the group, so each
+ * event goes through one of them.
+ *
+ * At least once: a node that dies between the enqueue and the acknowledgement leaves its entries
+ * pending. It re-reads its own pending entries when it starts again (same node id), and any
+ * node claims entries left pending longer than `claimIdleMs` (XAUTOCLAIM) — a message may so
+ * reach its target twice, which is why the handlers that take mail are idempotent.
+ */
+import {
+  type Bus,
+  execOrThrow,
+  InvalidMessageError,
+  type MailboxMessage,
+  openPipeline,
+  toError,
+} from '../../bus/mod.ts';
+import { MAIL_EVENT } from '../define.ts';
+import type { Logger } from '../logger.ts';
+
+/** The outbox consumer group of the mail relays. */
+export const MAIL_GROUP = 'mail';
+
+export interface MailRelayOptions {
+  readonly bus: Bus;
+  /** This node's id: the consumer name (a restarted node re-reads its own pending entries). */
+  readonly consumer: string;
+  readonly log: Logger;
+  /** Pause between reads when there was nothing (default 50 ms). */
+  readonly idleMs?: number;
+  /** Entries pending this long in another consumer (a dead node) are taken over (default 5000 ms). */
+  readonly claimIdleMs?: number;
+}
+
+export class MailRelay implements AsyncDisposable {
+  readonly stats = { relayed: 0, skipped: 0, invalid: 0, claimed: 0, failed: 0 };
+  readonly #o: Required<MailRelayOptions>;
+  readonly #stop = new AbortController();
+  #loop: Promise<void> | undefined;
+  #lastClaim = 0;
+
+  constructor(options: MailRelayOptions) {
+    this.#o = { idleMs: 50, claimIdleMs: 5000, ...options };
+  }
+
+  async start(): Promise<this> {
+    const { redis, keyspace } = this.#o.bus;
+    for (let g = 0; g < keyspace.tagGroups; g++) {
+      await redis
+        .xgroup('CREATE', keyspace.outbox(g), MAIL_GROUP, '0', 'MKSTREAM')
+        .catch((error: unknown) => {
+          if (!String(error).includes('BUSYGROUP')) throw error;
+        });
+    }
+    this.#loop = this.#run();
+    return this;
+  }
+
+  async #run(): Promise<void> {
+    const { idleMs, claimIdleMs, log } = this.#o;
+    // Entries this consumer read and did not acknowledge (it died) first, then new ones.
+    let from = '0';
+    while (!this.#stop.signal.aborted) {
+      try {
+        let read = await this.#readOnce(from);
+        if (Date.now() - this.#lastClaim >= claimIdleMs / 2) {
+          this.#lastClaim = Date.now();
+          read += await this.#claimAbandoned();
+        }
+        if (from === '0' && read === 0) from = '>';
+        if (read === 0) await sleep(idleMs, this.#stop.signal);
+      } catch (error) {
+        this.stats.failed++;
+        log.warn({ err: toError(error) }, 'mail relay failed; retrying');
+        from = '0';
+        await sleep(500, this.#stop.signal);
+      }
+    }
+  }
+
+  /** Reads each tag group's outbox from `from` (`0`: own pending, `>`: new) and relays what it read. */
+  async #readOnce(from: string): Promise<number> {
+    const { bus, consumer } = this.#o;
+    const { keyspace } = bus;
+    const pipeline = openPipeline(bus.redis);
+    for (let g = 0; g < keyspace.tagGroups; g++) {
+      pipeline.xreadgroup('GROUP', MAIL_GROUP, consumer, 'COUNT', 200, 'STREAMS', keyspace.outbox(g), from);
+    }
+    const batches: { group: number; entries: [string, string[]][] }[] = [];
+    for (const [group, reply] of (await execOrThrow(pipeline)).entries()) {
+      for (const [, entries] of (reply ?? []) as [string, [string, string[]][]][])
+        batches.push({ group, entries });
+    }
+    return this.#relay(batches);
+  }
+
+  /** Takes over entries another consumer (a dead node) left pending; relays them. */
+  async #claimAbandoned(): Promise<number> {
+    const { bus, consumer, claimIdleMs } = this.#o;
+    const { keyspace } = bus;
+    const pipeline = openPipeline(bus.redis);
+    for (let g = 0; g < keyspace.tagGroups; g++)
+      pipeline.xautoclaim(keyspace.outbox(g), MAIL_GROUP, consumer, claimIdleMs, '0', 'COUNT', 200);
+    const batches: { group: number; entries: [string, string[]][] }[] = [];
+    for (const [group, reply] of (await execOrThrow(pipeline)).entries()) {
+      const entries = ((reply as [string, [string, string[] | null][]])[1] ?? []).filter(
+        (e): e is [string, string[]] => Array.isArray(e[1]),
+      );
+      if (entries.length > 0) batches.push({ group, entries });
+    }
+    const n = await this.#relay(batches);
+    this.stats.claimed += n;
+    return n;
+  }
+
+  /** Enqueues the mail among the entries, then acknowledges every entry; how many entries. */
+  async #relay(batches: readonly { group: number; entries: [string, string[]][] }[]): Promise<number> {
+    const { bus, log } = this.#o;
+    const messages: MailboxMessage[] = [];
+    const acks = openPipeline(bus.redis);
+    let read = 0;
+    for (const { group, entries } of batches) {
+      for (const [id, fields] of entries) {
+        read++;
+        const mail = mailOf(fields[1] ?? '');
+        if (mail === undefined) this.stats.skipped++;
+        else {
+          try {
+            bus.encodeMessage(mail, Date.now()); // refuses what no actor could take, alone
+            messages.push(mail);
+          } catch (error) {
+            if (!(error instanceof InvalidMessageError)) throw error;
+            this.stats.invalid++;
+            log.warn({ entryId: id, to: mail.address, err: error }, 'mail no actor can take; dropped');
+          }
+        }
+        acks.xack(bus.keyspace.outbox(group), MAIL_GROUP, id);
+      }
+    }
+    if (messages.length > 0) await bus.enqueue(messages);
+    if (read > 0) await execOrThrow(acks);
+    this.stats.relayed += messages.length;
+    return read;
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#loop;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+/** The message an outbox event carries, when it is mail. */
+function mailOf(json: string): MailboxMessage | undefined {
+  if (!json.startsWith(`{"type":"${MAIL_EVENT}"`)) return undefined;
+  try {
+    const event = JSON.parse(json) as { to?: unknown; method?: unknown; payload?: unknown };
+    if (typeof event.to !== 'string' || typeof event.method !== 'string') return undefined;
+    return { address: event.to, method: event.method, payload: event.payload };
+  } catch {
+    return undefined;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
