@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type ActorDefinition, nodeStatsToPrometheus, startHubNode } from '../actors/mod.ts';
 import { connectRedis, openBus } from '../bus/mod.ts';
-import { edgeActor } from '../edge/mod.ts';
+import { edgeActor, rolloutActor } from '../edge/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
 import { processLogger } from './logger.ts';
 import { stopOnSignals } from './shutdown.ts';
@@ -50,7 +50,7 @@ export async function nodeCommand(argv: string[]): Promise<void> {
   if (!config.redisUrl)
     throw new RangeError('Missing --redis / REDIS_URL: the hub node needs a Redis to work from');
   const log = processLogger('node');
-  const actors: ActorDefinition[] = [edgeActor as ActorDefinition];
+  const actors: ActorDefinition[] = [edgeActor as ActorDefinition, rolloutActor as ActorDefinition];
   if (values['actors-module']) {
     const mod = (await import(pathToFileURL(resolve(values['actors-module'])).href)) as {
       actors?: ActorDefinition[];

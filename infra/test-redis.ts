@@ -17,7 +17,7 @@ import {
   openBus,
   type Redis,
 } from '../bus/mod.ts';
-import { type EdgeState, edgeActor } from '../edge/mod.ts';
+import { type EdgeState, edgeActor, rolloutActor } from '../edge/mod.ts';
 import { type HubProcess, keyspaceArgs, spawnHubNode } from './hub-process.ts';
 import { startRedisCluster } from './redis-cluster.ts';
 import { startRedisServer } from './redis-server.ts';
@@ -51,7 +51,7 @@ export interface TestRedis {
   bus(keyspace: Keyspace, redis?: Redis): Bus;
   /** Extra connections the test opens; closed after the file. */
   connect(name?: string): Redis;
-  /** A hub node with the edge actor (or `actors`) and test timings, on its own connection. */
+  /** A hub node with the edge and rollout actors (or `actors`) and test timings, on its own connection. */
   hub(keyspace: Keyspace, actors?: HubNodeOptions['actors']): Promise<HubNode>;
   /** A hub node as its own process (`devicehub node`, real signals), with fault-test timings. */
   hubProcess(keyspace: Keyspace, nodeId: string, actorsModule?: string): HubProcess;
@@ -84,7 +84,7 @@ export function useRedis(): TestRedis {
     });
   };
   t.bus = (keyspace, redis = t.redis) => openBus({ redis, keyspace });
-  t.hub = (keyspace, actors = [edgeActor]) =>
+  t.hub = (keyspace, actors = [edgeActor, rolloutActor]) =>
     startHubNode({ bus: t.bus(keyspace, t.connect('hub')), actors, ...FAST_HUB });
   t.hubProcess = (keyspace, nodeId, actorsModule) =>
     spawnHubNode({

@@ -10,7 +10,8 @@
  *   online/offline changes;
  * - sequence.ts: per-edge sequence numbers count lost, repeated and late messages;
  * - commands.ts: commands to the edge, their results and deadlines;
- * - tunnels.ts: the tunnels' state machine (the handlers below only wire it to the commands).
+ * - tunnels.ts: the tunnels' state machine (the handlers below only wire it to the commands);
+ * - updates.ts: rollouts' assignments, update reports, installed versions, health events.
  */
 import { type ActorContext, defineActor, TerminalError } from '../../actors/mod.ts';
 import type { TunnelClosePayload, TunnelOpenPayload } from '../protocol/mod.ts';
@@ -20,6 +21,7 @@ import { EDGE_OFFLINE_AFTER_MS, offlineTimer } from './presence.ts';
 import type { EdgeState } from './state.ts';
 import { telemetryHandler } from './telemetry.ts';
 import { closeTunnel, expireTunnels, invalidOpen, openTunnel } from './tunnels.ts';
+import { onUpdateAssign, onUpdateEnroll, onUpdateState, withHealth } from './updates.ts';
 
 function initialState(): EdgeState {
   return {
@@ -50,10 +52,13 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
     initialState,
     logFields: (id) => ({ edgeId: id }),
     handlers: {
-      telemetry: telemetryHandler(offlineAfterMs),
-      alarm: alarmHandler(offlineAfterMs),
+      telemetry: withHealth(telemetryHandler(offlineAfterMs)),
+      alarm: withHealth(alarmHandler(offlineAfterMs)),
       command: onCommand,
       commandResult: onCommandResult,
+      updateAssign: onUpdateAssign,
+      updateState: onUpdateState,
+      updateEnroll: onUpdateEnroll,
 
       tunnelOpen(state: EdgeState, payload: TunnelOpenPayload, ctx: ActorContext): EdgeState | undefined {
         const invalid = invalidOpen(payload);
@@ -76,7 +81,7 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
         const tunnels = expireTunnels(state.tunnels ?? {}, { ctx, issue: out.issue });
         return tunnels === undefined ? undefined : out.done({ ...state, tunnels });
       },
-      offline: offlineTimer(offlineAfterMs),
+      offline: withHealth(offlineTimer(offlineAfterMs)),
     },
   });
 }

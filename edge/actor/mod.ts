@@ -8,5 +8,14 @@
 export type { EdgeActorOptions } from './edge-actor.ts';
 export { createEdgeActor, edgeActor } from './edge-actor.ts';
 export { EDGE_OFFLINE_AFTER_MS } from './presence.ts';
-export type { CommandRecord, EdgeState, OpenAlarm } from './state.ts';
+export type {
+  CommandRecord,
+  EdgeState,
+  EdgeUpdates,
+  InstalledPackage,
+  OpenAlarm,
+  UpdateAssignment,
+  UpdateHistoryEntry,
+} from './state.ts';
+export { MAX_UPDATE_HISTORY } from './state.ts';
 export { isActive as isActiveTunnel, MAX_FINISHED_TUNNELS } from './tunnels.ts';

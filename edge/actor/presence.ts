@@ -56,6 +56,7 @@ export function seen(state: EdgeState, ctx: ActorContext, message: SeenMessage):
     ...(transport === undefined ? {} : { transport }),
     ...(state.offlineAfterMs === undefined ? {} : { offlineAfterMs: state.offlineAfterMs }),
     ...(state.tunnels === undefined ? {} : { tunnels: state.tunnels }),
+    ...(state.updates === undefined ? {} : { updates: state.updates }),
   };
 }
 

@@ -2,7 +2,13 @@
  * The state of an edge's actor: its device shadow, open alarms, sequence tracking, recent
  * commands and tunnels. The gateway reads it (fleet view, `GET /v1/edges/{id}`).
  */
-import type { EdgeTransport, TelemetryKind, TunnelRecord } from '../protocol/mod.ts';
+import type {
+  EdgeTransport,
+  TelemetryKind,
+  TunnelRecord,
+  UpdateState,
+  UpdateTarget,
+} from '../protocol/mod.ts';
 
 export interface CommandRecord {
   readonly type: string;
@@ -51,6 +57,56 @@ export interface EdgeState {
   readonly offlineAfterMs?: number;
   /** Remote-access tunnels by id: the active ones and the newest finished (tunnels.ts). */
   readonly tunnels?: Readonly<Record<string, TunnelRecord>>;
+  /** Updates: the rollout's assignment, enrolments, installed versions and history (updates.ts). */
+  readonly updates?: EdgeUpdates;
+}
+
+/** An edge's assignment from a rollout (the latest one; `pull` delivery is read from here). */
+export interface UpdateAssignment {
+  readonly rollout: string;
+  readonly wave: number;
+  readonly attempt: number;
+  readonly at: number;
+  readonly delivery: 'command' | 'pull';
+  readonly targets?: readonly UpdateTarget[];
+  readonly configVersion?: number;
+  readonly spreadMs: number;
+  readonly healthDeadlineMs: number;
+  readonly rollback?: boolean;
+  /** `assigned`, then the edge's last reported state. */
+  readonly state: 'assigned' | UpdateState;
+  readonly reason?: string;
+}
+
+/** A version the edge reported healthy, by package name. */
+export interface InstalledPackage {
+  readonly version: string;
+  readonly path: string;
+  readonly kind?: string;
+  readonly sha256?: string;
+  readonly length?: number;
+  readonly rollout: string;
+  readonly at: number;
+}
+
+export interface UpdateHistoryEntry {
+  readonly rollout: string;
+  readonly name: string;
+  readonly version: string;
+  readonly state: UpdateState;
+  readonly at: number;
+  readonly reason?: string;
+}
+
+/** History entries kept per edge (the newest). */
+export const MAX_UPDATE_HISTORY = 30;
+
+export interface EdgeUpdates {
+  readonly assigned?: UpdateAssignment;
+  /** Rollouts this edge is a member of: its health events go to them until `until` (ms). */
+  readonly enrolled?: Readonly<Record<string, number>>;
+  readonly installed?: Readonly<Record<string, InstalledPackage>>;
+  readonly history?: readonly UpdateHistoryEntry[];
 }
 
 /** A plain object (not null, not an array): how the handlers check a payload and its fields. */

@@ -47,6 +47,8 @@ export interface RolloutState {
   readonly healthTest?: HealthVerdictSummary;
   /** Whether the tick timer is armed. */
   readonly ticking: boolean;
+  /** The current wave's counts in the last `rollout.wave` progress event. */
+  readonly lastProgress?: string;
 }
 
 export interface HealthVerdictSummary {

@@ -1,0 +1,180 @@
+/**
+ * The rollout's `tick` timer, every `spec.tickMs` while the rollout is alive: edges past their
+ * timeout are assigned again or counted as timed out; a running rollout pauses on its error
+ * threshold or its health comparison, admits pending edges of the current wave (and earlier
+ * ones) at the rate limit and within their maintenance windows, and moves on when the wave's
+ * gate passes after its hold; a roll back ends when every edge sent back has answered.
+ *
+ * Members are replaced record by record in the (copied) members table: a tick of 50,000 members
+ * is a pass over them, and nothing here throws once the first record is written.
+ */
+import type { ActorContext } from '../../actors/mod.ts';
+import { assign, sinceOf } from './assign.ts';
+import { advance, healthVerdict, moved } from './health.ts';
+import { countByWave, isInFlight, M, type MemberRecord } from './members.ts';
+import type { RolloutStatus } from './spec.ts';
+import { type RolloutState, summarize } from './state.ts';
+import { gate, refill, tally, thresholdTripped } from './waves.ts';
+import { inMaintenanceWindow } from './windows.ts';
+
+/** Statuses in which the tick keeps running. */
+const TICKING = new Set<RolloutStatus>(['running', 'paused', 'rolling_back']);
+
+export function tick(state: RolloutState, _data: unknown, ctx: ActorContext): RolloutState | undefined {
+  const spec = state.spec;
+  if (spec === null || !TICKING.has(state.status))
+    return state.ticking ? { ...state, ticking: false } : undefined;
+  const now = ctx.now;
+  const members: Record<string, MemberRecord> = { ...state.members };
+  let health = advance(state.health, now);
+  // Timeouts: retry while attempts are left (not during a roll back), else timed out.
+  const timeoutS = spec.edgeTimeoutMs / 1000;
+  const nowS = sinceOf(state.createdAt, now);
+  for (const id in members) {
+    const r = members[id]!;
+    if (!(isInFlight(r[1]) || r[1] === M.rollbackSent) || nowS - r[3] < timeoutS) continue;
+    if (r[1] !== M.rollbackSent && state.status === 'running' && r[2] <= spec.retries)
+      members[id] = assign(ctx, {
+        spec,
+        edgeId: id,
+        record: r,
+        attempt: r[2] + 1,
+        createdAt: state.createdAt,
+      });
+    else {
+      const to = r[1] === M.rollbackSent ? M.failed : M.timedOut;
+      health = moved(health, r[1], to);
+      members[id] = [r[0], to, r[2], nowS, r[4], r[5]];
+    }
+  }
+  let next: RolloutState = { ...state, members, health, updatedAt: now, ticking: true };
+  if (next.status === 'running') next = runningTick(next, ctx);
+  if (next.status === 'rolling_back' && !Object.values(members).some((r) => r[1] === M.rollbackSent))
+    next = changeStatus(next, ctx, 'rolled_back', next.reason);
+  if (TICKING.has(next.status)) ctx.setTimer('tick', spec.tickMs);
+  else next = { ...next, ticking: false };
+  return progressed(next, ctx);
+}
+
+/** Threshold, health, admissions and the gate of a running rollout. */
+function runningTick(state: RolloutState, ctx: ActorContext): RolloutState {
+  const spec = state.spec!;
+  const now = ctx.now;
+  const tripped = thresholdTripped(spec.errorThreshold, tally(state.members), state.errorBase);
+  if (tripped !== undefined) return changeStatus(state, ctx, 'paused', tripped);
+  const healthTest = healthVerdict(state.health, spec);
+  state = { ...state, healthTest };
+  if (healthTest.significant) {
+    const reason = `health comparison: updated edges ${healthTest.updatedEvents} events in ${healthTest.updatedHours} edge-hours vs ${healthTest.controlEvents} in ${healthTest.controlHours} not yet updated (ratio ${healthTest.ratio}, p = ${healthTest.pValue})`;
+    return changeStatus(state, ctx, 'paused', reason);
+  }
+  state = admit(state, ctx);
+  const counts = countByWave(state.members, spec.waves.length);
+  const wave = spec.waves[state.wave];
+  if (wave === undefined) return changeStatus(state, ctx, 'completed');
+  const c = counts[state.wave]!;
+  let doneAt = state.waveDoneAt;
+  if (c.pending === 0 && c.inFlight === 0 && doneAt === 0) {
+    doneAt = now;
+    ctx.emit({
+      type: 'rollout.wave',
+      rollout: ctx.id,
+      wave: state.wave,
+      name: wave.name,
+      phase: 'holding',
+      ...c,
+    });
+  } else if ((c.pending > 0 || c.inFlight > 0) && doneAt !== 0) doneAt = 0; // an edge joined: wait again
+  state = { ...state, waveDoneAt: doneAt };
+  const verdict = gate(wave, c, { doneAt, now });
+  if (verdict.kind === 'fail')
+    return changeStatus(
+      state,
+      ctx,
+      'paused',
+      `wave "${wave.name}" gate: ${verdict.healthyPercent.toFixed(1)} % healthy, ${wave.successPercent} % needed`,
+    );
+  if (verdict.kind !== 'pass') return state;
+  ctx.emit({
+    type: 'rollout.wave',
+    rollout: ctx.id,
+    wave: state.wave,
+    name: wave.name,
+    phase: 'passed',
+    ...c,
+  });
+  const nextWave = state.wave + 1;
+  if (nextWave >= spec.waves.length)
+    return changeStatus({ ...state, wave: nextWave, waveDoneAt: 0 }, ctx, 'completed');
+  const name = spec.waves[nextWave]!.name;
+  ctx.emit({
+    type: 'rollout.wave',
+    rollout: ctx.id,
+    wave: nextWave,
+    name,
+    phase: 'started',
+    ...counts[nextWave]!,
+  });
+  return { ...state, wave: nextWave, waveDoneAt: 0 };
+}
+
+/** Assigns pending members of the current wave and earlier ones, as the rate and their windows allow. */
+function admit(state: RolloutState, ctx: ActorContext): RolloutState {
+  const spec = state.spec!;
+  const bucket = refill(state.bucket, spec, ctx.now);
+  const members = state.members as Record<string, MemberRecord>; // tick's own copy
+  let health = state.health;
+  const open = new Map<number, boolean>();
+  for (const id in members) {
+    if (bucket.tokens < 1) break;
+    const r = members[id]!;
+    if (r[1] !== M.pending || r[0] > state.wave) continue;
+    let inWindow = open.get(r[4]);
+    if (inWindow === undefined) {
+      inWindow = inMaintenanceWindow(spec.maintenanceWindows, state.zones[r[4]] ?? 'UTC', ctx.now);
+      open.set(r[4], inWindow);
+    }
+    if (!inWindow) continue;
+    members[id] = assign(ctx, { spec, edgeId: id, record: r, attempt: r[2] + 1, createdAt: state.createdAt });
+    health = moved(health, M.pending, M.assigned);
+    bucket.tokens--;
+  }
+  return { ...state, bucket, health };
+}
+
+/** The rollout's new status, with its `rollout.state` event. */
+export function changeStatus(
+  state: RolloutState,
+  ctx: ActorContext,
+  status: RolloutStatus,
+  reason?: string,
+): RolloutState {
+  const next: RolloutState = {
+    ...state,
+    status,
+    updatedAt: ctx.now,
+    ...(reason === undefined ? { reason: undefined } : { reason }),
+  };
+  if (reason === undefined) delete (next as { reason?: string }).reason;
+  ctx.emit({ type: 'rollout.state', rollout: ctx.id, ...summarize(next) });
+  if (status !== 'running') ctx.log.info({ rollout: ctx.id, status, reason }, 'rollout status changed');
+  return next;
+}
+
+/** A `rollout.wave` progress event when the current wave's counts changed since the last one. */
+function progressed(state: RolloutState, ctx: ActorContext): RolloutState {
+  const waves = state.spec?.waves ?? [];
+  if (state.wave >= waves.length) return state;
+  const c = countByWave(state.members, waves.length)[state.wave]!;
+  const key = `${state.wave}:${c.members}:${c.pending}:${c.inFlight}:${c.healthy}:${c.failed}:${c.reverted}`;
+  if (key === state.lastProgress) return state;
+  ctx.emit({
+    type: 'rollout.wave',
+    rollout: ctx.id,
+    wave: state.wave,
+    name: waves[state.wave]!.name,
+    phase: 'progress',
+    ...c,
+  });
+  return { ...state, lastProgress: key };
+}
