@@ -3,6 +3,7 @@
  * make hostile: each refusal of issue 15 (a tampered file, a frozen timestamp, a rollback,
  * metadata mixed from two releases) is its own test, with the UpdateError code the agent reports.
  */
+// Redis Cluster pass: once (what this tests is TUF's refusals; the gateway's Redis use is incidental).
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -10,12 +10,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestRedis } from '../../../infra/test-redis.ts';
-import { openDatabase } from '../../db/database.ts';
+import { type Database, openDatabase } from '../../db/database.ts';
 import { createGateway, type Gateway } from '../../gateway.ts';
 import type { TufOptions } from '../start.ts';
 
 export interface TufGateway extends AsyncDisposable {
   readonly gateway: Gateway;
+  readonly database: Database;
   readonly keysDir: string;
   /** A folder for agents' data, removed at the end. */
   readonly scratch: string;
@@ -47,6 +48,7 @@ export async function startTufGateway(t: TestRedis, o: TufGatewayOptions = {}): 
   });
   return {
     gateway,
+    database,
     keysDir,
     scratch,
     [Symbol.asyncDispose]: async () => {

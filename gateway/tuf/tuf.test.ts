@@ -1,0 +1,326 @@
+/**
+ * The hub's TUF repository on a real PostgreSQL: two gateways signing at once, the public routes
+ * and their caching, thresholds, the upkeep that re-signs the timestamp (and root with the same
+ * keys), artifacts becoming targets, and the keys folder's refusals.
+ */
+// Redis Cluster pass: once (what this tests is signing in PostgreSQL and TUF's checks; Redis carries only the upkeep's named lease, which the outbox sink's tests run on the cluster).
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { silentLogger } from '../../actors/mod.ts';
+import { UpdateError } from '../../edge/agent/updates/errors.ts';
+import { openTufClient } from '../../edge/agent/updates/tuf-client.ts';
+import { type PostgresServer, startPostgres, waitFor } from '../../infra/mod.ts';
+import { useRedis } from '../../infra/test-redis.ts';
+import { createGateway } from '../gateway.ts';
+import { createTufKeys, loadTufKeys, startTuf, TufError, TufRepository } from './mod.ts';
+import { startTufGateway, startTufMirror, type TufGateway, target } from './testdata/tuf-gateway.ts';
+
+const t = useRedis();
+let pg: PostgresServer;
+let databases = 0;
+before(async () => {
+  pg = await startPostgres();
+});
+after(async () => {
+  await pg?.stop();
+});
+type Signed = { signed: { targets: object; roles: object; consistent_snapshot: boolean } };
+const freshDatabase = () => pg.createDatabase(`tuf_${process.pid}_${++databases}`);
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(
+    () => assert.fail('expected a refusal'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof TufError || error instanceof UpdateError, String(error));
+  return `${error.code}: ${error.message}`;
+}
+
+describe('a repository shared by two gateways on one PostgreSQL', () => {
+  test('signing at once from both: one version at a time, every target kept, the same bytes served', async () => {
+    const url = await freshDatabase();
+    await using a = await startTufGateway(t, { databaseUrl: url });
+    await using b = await startTufGateway(t, { databaseUrl: url, keysDir: a.keysDir });
+    const adds = [];
+    for (let i = 0; i < 8; i++) {
+      adds.push(a.gateway.tuf?.addTargets([target('elenet', `2.${i}.0`, 'a')]));
+      adds.push(b.gateway.tuf?.addTargets([target('litefcccore', `3.${i}.0`, 'b')]));
+    }
+    await Promise.all(adds);
+    const versions = await a.gateway.tuf?.versions();
+    assert.deepEqual(
+      { targets: versions?.targets.version, snapshot: versions?.snapshot.version },
+      { targets: 17, snapshot: 17 },
+    );
+    // Each targets version lists one target more than the one before: no release lost another's target.
+    for (let v = 1; v <= 17; v++) {
+      const body = (await (
+        await b.gateway.app.request(`/v1/tuf/metadata/${v}.targets.json`)
+      ).json()) as Signed;
+      assert.equal(Object.keys(body.signed.targets).length, v - 1, `${v}.targets.json`);
+    }
+    const [fromA, fromB] = await Promise.all(
+      [a, b].map(async (g) => await (await g.gateway.app.request('/v1/tuf/metadata/timestamp.json')).text()),
+    );
+    assert.equal(fromA, fromB);
+    assert.equal(JSON.parse(fromA as string).signed.meta['snapshot.json'].version, 17);
+
+    // Other keys on the same database: a root rotation, which the repository refuses to do.
+    const other = await createTufKeys(join(a.scratch, 'other-keys'));
+    assert.match(
+      await codeOf(TufRepository.open(a.database.db, other, { log: silentLogger })),
+      /^TUF_ROOT_MISMATCH: .*root: other keys/,
+    );
+  });
+});
+
+describe('one repository: its routes, releases, artifacts and upkeep', () => {
+  let url: string;
+  let hub: TufGateway;
+  /** The repository's clock offset: the last test moves it past half of every role's lifetime. */
+  let skewMs = 0;
+  before(async () => {
+    url = await freshDatabase();
+    hub = await startTufGateway(t, { databaseUrl: url, now: () => Date.now() + skewMs });
+  });
+  after(async () => {
+    await hub?.[Symbol.asyncDispose]();
+  });
+
+  test('public, timestamp cached briefly, versioned files immutable, ETags, 404/400, 503 without keys', async () => {
+    const get = (file: string, headers: Record<string, string> = {}) =>
+      hub.gateway.app.request(`/v1/tuf/metadata/${file}`, { headers });
+    const timestamp = await get('timestamp.json');
+    assert.equal(timestamp.status, 200);
+    assert.equal(timestamp.headers.get('cache-control'), 'public, max-age=5');
+    assert.equal(timestamp.headers.get('content-type'), 'application/json');
+    const etag = timestamp.headers.get('etag') ?? '';
+    assert.equal((await get('timestamp.json', { 'if-none-match': etag })).status, 304);
+    const root = await get('1.root.json');
+    assert.equal(root.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    const rootBody = (await root.json()) as Signed;
+    assert.equal(rootBody.signed.consistent_snapshot, true);
+    assert.deepEqual(Object.keys(rootBody.signed.roles).sort(), ['root', 'snapshot', 'targets', 'timestamp']);
+    assert.equal((await get('2.root.json')).status, 404);
+    assert.equal((await get('7.targets.json')).status, 404);
+    assert.equal((await get('snapshot.json')).status, 400);
+    assert.equal((await get('..%2Froot.json')).status, 400);
+
+    const database = await (await import('../db/database.ts')).openDatabase({ url });
+    const plain = await createGateway({ database, bus: t.bus(t.keyspace(), t.connect()) });
+    try {
+      const refused = await plain.app.request('/v1/tuf/metadata/timestamp.json');
+      assert.equal(refused.status, 503);
+      assert.match(
+        ((await refused.json()) as { error: { message: string } }).error.message,
+        /--tuf-keys-dir/,
+      );
+    } finally {
+      await plain.stop();
+      await database.close();
+    }
+  });
+
+  test('a target signed again with the same hash is no new release; with another hash it is refused', async () => {
+    const tuf = hub.gateway.tuf as TufRepository;
+    const first = await tuf.addTargets([target('elenet', '1.0.0', 'c')]);
+    const again = await tuf.addTargets([target('elenet', '1.0.0', 'c')]);
+    assert.deepEqual(again, first);
+    assert.match(
+      await codeOf(tuf.addTargets([target('elenet', '1.0.0', 'd')])),
+      /^TUF_TARGET: Target edge-package\/elenet\/1.0.0\/elenet-1.0.0.tar.gz is already signed/,
+    );
+    assert.match(
+      await codeOf(tuf.addTargets([{ ...target('elenet', '1.0.1'), path: 'edge-package/../root.json' }])),
+      /^TUF_TARGET: Target path/,
+    );
+  });
+
+  test('an artifact registered in the catalog becomes the target <kind>/<name>/<version>/<fileName> with custom', async () => {
+    const hooks: ((a: Parameters<Parameters<typeof catalog.onRegistered>[0]>[0]) => Promise<void>)[] = [];
+    const catalog = {
+      onRegistered(
+        fn: (a: {
+          sha256: string;
+          kind: string;
+          name: string;
+          version: string;
+          hardware: readonly string[];
+          size: number;
+          fileName: string;
+        }) => Promise<void>,
+      ) {
+        hooks.push(fn);
+      },
+    };
+    await using tuf = await startTuf(
+      { keysDir: hub.keysDir, upkeepEveryMs: 0 },
+      {
+        db: hub.database.db,
+        bus: t.bus(t.keyspace()),
+        holder: 'test',
+        log: silentLogger,
+        artifacts: catalog,
+      },
+    );
+    assert.equal(hooks.length, 1);
+    await hooks[0]?.({
+      sha256: 'e'.repeat(64),
+      kind: 'model',
+      name: 'plates',
+      version: '3',
+      hardware: ['rv1126'],
+      size: 4096,
+      fileName: 'plates.rknn',
+    });
+    await using mirror = await startTufMirror(hub.gateway);
+    const client = await openTufClient({
+      metadataUrl: mirror.metadataUrl,
+      dataDir: await mkdtemp(join(hub.scratch, 'edge-')),
+    });
+    try {
+      assert.deepEqual(await client.target('model/plates/3/plates.rknn'), {
+        path: 'model/plates/3/plates.rknn',
+        length: 4096,
+        sha256: 'e'.repeat(64),
+        custom: { kind: 'model', name: 'plates', version: '3', hardware: ['rv1126'] },
+      });
+    } finally {
+      client.close();
+    }
+    const latest = await (await hub.gateway.app.request('/v1/tuf/metadata/timestamp.json')).json();
+    assert.deepEqual(latest, JSON.parse((await tuf.repository.file('timestamp.json'))?.body ?? ''));
+  });
+
+  test('past half their lifetime every role is re-signed, root with the same keys; a client follows root 2', async () => {
+    await using mirror = await startTufMirror(hub.gateway);
+    const dataDir = await mkdtemp(join(hub.scratch, 'edge-'));
+    const client = await openTufClient({ metadataUrl: mirror.metadataUrl, dataDir });
+    try {
+      await client.refresh();
+      const before = await (hub.gateway.tuf as TufRepository).versions();
+      assert.equal(before.root.version, 1);
+      skewMs = 200 * 86400_000; // past half of root's year, of targets' 90 days, …
+      const after = await (hub.gateway.tuf as TufRepository).upkeep();
+      assert.deepEqual(Object.fromEntries(Object.entries(after).map(([r, v]) => [r, v.version])), {
+        root: 2,
+        targets: before.targets.version + 1,
+        snapshot: before.snapshot.version + 1,
+        timestamp: before.timestamp.version + 1,
+      });
+      await client.refresh();
+      const trusted = JSON.parse(await readFile(join(dataDir, 'tuf', 'root.json'), 'utf8'));
+      assert.equal(trusted.signed.version, 2);
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe('threshold 2 on targets, a timestamp of 2 s and the upkeep', () => {
+  let hub: TufGateway;
+  before(async () => {
+    const roles = {
+      targets: { threshold: 2, expiresSeconds: 3600 },
+      timestamp: { threshold: 1, expiresSeconds: 2 },
+    };
+    hub = await startTufGateway(t, { databaseUrl: await freshDatabase(), roles, upkeepEveryMs: 200 });
+  });
+  after(async () => {
+    await hub?.[Symbol.asyncDispose]();
+  });
+
+  test('threshold 2 on targets: both signatures accepted, one signature refused', async () => {
+    const versions = await hub.gateway.tuf?.addTargets([target('elenet', '5.0.0', 'f')]);
+    const file = `${versions?.targets.version}.targets.json`;
+    await using mirror = await startTufMirror(hub.gateway);
+    const honest = await openTufClient({
+      metadataUrl: mirror.metadataUrl,
+      dataDir: await mkdtemp(join(hub.scratch, 'edge-')),
+    });
+    const oneSignature = await openTufClient({
+      metadataUrl: mirror.metadataUrl,
+      dataDir: await mkdtemp(join(hub.scratch, 'edge-')),
+    });
+    try {
+      await honest.refresh();
+      assert.equal(
+        (await honest.target('edge-package/elenet/5.0.0/elenet-5.0.0.tar.gz')).sha256,
+        'f'.repeat(64),
+      );
+      mirror.rewrite = (name, body) => {
+        if (name !== file) return undefined;
+        const parsed = JSON.parse(body);
+        assert.equal(parsed.signatures.length, 2);
+        parsed.signatures = parsed.signatures.slice(0, 1);
+        return JSON.stringify(parsed);
+      };
+      assert.match(await codeOf(oneSignature.refresh()), /^TUF_SIGNATURE: .*targets was signed by 1\/2 keys/);
+    } finally {
+      honest.close();
+      oneSignature.close();
+    }
+  });
+
+  test('the upkeep re-signs the timestamp well before it expires; an edge refreshes past the first one', async () => {
+    const tuf = hub.gateway.tuf as TufRepository;
+    const first = (await tuf.versions()).timestamp;
+    const resigned = await waitFor(
+      async () => {
+        const now = (await tuf.versions()).timestamp;
+        return now.version > first.version + 1 && now;
+      },
+      { message: 'the timestamp re-signed twice', timeoutMs: 8000 },
+    );
+    // Re-signed at half its life: the newest never had less than half its lifetime left.
+    assert.ok(resigned.expiresAt.getTime() > first.expiresAt.getTime());
+    await waitFor(() => Date.now() > first.expiresAt.getTime() + 10, {
+      message: 'the first timestamp to expire',
+    });
+    await using mirror = await startTufMirror(hub.gateway);
+    const client = await openTufClient({
+      metadataUrl: mirror.metadataUrl,
+      dataDir: await mkdtemp(join(hub.scratch, 'edge-')),
+    });
+    try {
+      await client.refresh();
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe('the keys folder', () => {
+  test('created once and kept; too few keys, a bad roles.json, a key that is not ed25519 are refused', async () => {
+    const dir = await mkdtemp(join((await import('node:os')).tmpdir(), 'dh-tuf-keys-'));
+    const created = await createTufKeys(dir, { roles: { targets: { threshold: 2 } } });
+    assert.equal(created.targets.signers.length, 2);
+    assert.equal(created.targets.threshold, 2);
+    const again = await createTufKeys(dir);
+    assert.deepEqual(
+      again.root.signers.map((s) => s.keyId),
+      created.root.signers.map((s) => s.keyId),
+    );
+    const roles = JSON.parse(await readFile(join(dir, 'roles.json'), 'utf8'));
+    await writeFile(
+      join(dir, 'roles.json'),
+      JSON.stringify({ ...roles, snapshot: { threshold: 3, expiresSeconds: 60 } }),
+    );
+    assert.match(
+      await codeOf(loadTufKeys(dir)),
+      /^TUF_KEYS: Cannot sign snapshot: threshold 3 needs 3 key files/,
+    );
+    await writeFile(join(dir, 'roles.json'), JSON.stringify({ ...roles, timestamp: { threshold: 1 } }));
+    assert.match(await codeOf(loadTufKeys(dir)), /^TUF_ROLES: .*timestamp.expiresSeconds must be an integer/);
+    await writeFile(join(dir, 'roles.json'), JSON.stringify(roles));
+    const { generateKeyPairSync } = await import('node:crypto');
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+    });
+    await writeFile(join(dir, 'timestamp-2.pem'), rsa);
+    assert.match(await codeOf(loadTufKeys(dir)), /^TUF_KEYS: .*timestamp-2.pem is a rsa key/);
+  });
+});
