@@ -47,7 +47,7 @@ export interface UpdateRig {
   /** Starts the agent on `dataDir` (a new one unless given); `wrap` prefixes the command (unshare …). */
   agent(o?: {
     dataDir?: string;
-    wrap?: (argv: string[]) => string[];
+    wrap?: (argv: string[], dataDir: string) => string[];
     entry?: string[];
   }): Promise<AgentProcess>;
   update(rollout: string, targets: UpdateTarget[], o?: { healthDeadlineMs?: number }): void;
@@ -99,7 +99,7 @@ export function useUpdateRig(): UpdateRig {
     });
     const entry = o.entry ?? [process.execPath, '--import', 'tsx', join(ROOT, 'cli/devicehub.ts')];
     const argv = [...entry, 'agent', '--config', config];
-    const [cmd, ...args] = o.wrap ? o.wrap(argv) : argv;
+    const [cmd, ...args] = o.wrap ? o.wrap(argv, dataDir) : argv;
     const { NODE_TEST_CONTEXT: _, ...env } = process.env;
     const child = spawn(cmd!, args, {
       cwd: ROOT,
