@@ -12,12 +12,13 @@ import { type AuthEnv, type Principal, requireAuth } from '../auth.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { AUTH_ERRORS, BODY_ERRORS, EdgeIdParam, ErrorSchema, json, jsonBody } from '../routes/schemas.ts';
+import { catalogLookup } from './catalog-lookup.ts';
 import { loaderRoutes } from './loader.ts';
 import { type BundleLookup, screenManifest } from './manifest.ts';
 import { reportStatus, ScreenStatus } from './status.ts';
 
 export interface ScreenOptions {
-  /** Looks up a bundle by name and version (the artifacts catalog); without it only assignments work. */
+  /** Looks up a bundle by name and version (default: the gateway's artifacts catalog, when it has one). */
   readonly lookup?: BundleLookup | undefined;
   /** How often a long-poll reads the edge actor's assignment again (ms, default 1000). */
   readonly pollMs?: number;
@@ -100,7 +101,8 @@ function checkOwn(principal: Principal, id: string): void {
 /** GET: the manifest, or 304 when the client's ETag is still current after `?wait=`. */
 function readManifest(deps: GatewayDeps, options: ScreenOptions): RouteHandler<typeof manifest, AuthEnv> {
   const { view, bus, maxWaitSeconds = 60 } = deps;
-  const { lookup, pollMs = 1000 } = options;
+  const { pollMs = 1000 } = options;
+  const lookup = options.lookup ?? (deps.artifacts === undefined ? undefined : catalogLookup(deps.artifacts));
   return async (c) => {
     const { id } = c.req.valid('param');
     checkOwn(c.get('principal'), id);

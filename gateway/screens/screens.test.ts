@@ -4,11 +4,20 @@
  * edge actor's state, and a status report turned into the actor's messages.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
+import { openObjectStore } from '../../objects/mod.ts';
+import { createApiKey } from '../auth.ts';
+import { openDatabase } from '../db/database.ts';
+import { createGateway } from '../gateway.ts';
 import { basic, useGatewayHarness } from '../testdata/harness.ts';
-import { assignedBundle, installedBundle, statusMessages } from './mod.ts';
+import { assignedBundle, demoBundle, installedBundle, statusMessages } from './mod.ts';
 
 const t = useRedis();
 const { useDatabase, setupDisposable } = useGatewayHarness(t);
@@ -220,6 +229,55 @@ describe('wall screens: the API', { timeout: 60_000 }, () => {
       });
     } finally {
       await hub.stop();
+    }
+  });
+
+  it('gives a new screen the configuration’s bundle, found in the artifacts catalog, with its mirrors', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dh-screen-objects-'));
+    const objects = await openObjectStore(pathToFileURL(dir).href);
+    const database = await openDatabase();
+    const keyspace = t.keyspace();
+    await using gateway = await createGateway({ database, bus: t.bus(keyspace, t.connect()), objects });
+    try {
+      const { key } = await createApiKey(database.db, { name: 'admin', scope: 'admin' });
+      const call = (method: string, path: string, body?: string | Uint8Array, auth = `Bearer ${key}`) =>
+        gateway.app.request(path, {
+          method,
+          headers: {
+            authorization: auth,
+            'content-type': typeof body === 'string' ? 'application/json' : 'application/octet-stream',
+          },
+          ...(body === undefined ? {} : { body }),
+        });
+      const bytes = demoBundle('1.0.0');
+      const query = 'kind=screen-bundle&name=wall&version=1.0.0&hardware=screen&fileName=index.html';
+      assert.equal((await call('POST', `/v1/artifacts?${query}`, bytes)).status, 201);
+      const res = await call(
+        'POST',
+        '/v1/edges',
+        JSON.stringify({ id: 'S-4', labels: { hardware: 'screen' } }),
+      );
+      const screen = basic('S-4', ((await res.json()) as { secret: string }).secret);
+      const before = await call('GET', '/v1/screens/S-4/manifest', undefined, screen);
+      assert.equal(((await before.json()) as { bundle: unknown }).bundle, null);
+      const pool = { cdn: { mirrors: [{ id: 'c1', url: 'https://cdn-1.example:8443', weight: 1 }] } };
+      assert.equal((await call('PUT', '/v1/config/devicehub/global', JSON.stringify(pool))).status, 200);
+      const config = { bundle: { name: 'wall', version: '1.0.0' } };
+      assert.equal((await call('PUT', '/v1/config/screen/global', JSON.stringify(config))).status, 200);
+      const after = await call('GET', '/v1/screens/S-4/manifest', undefined, screen);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      assert.deepEqual(((await after.json()) as { bundle: unknown }).bundle, {
+        path: 'screen-bundle/wall/1.0.0/index.html',
+        name: 'wall',
+        version: '1.0.0',
+        sha256,
+        length: bytes.length,
+        urls: [`https://cdn-1.example:8443/v1/artifacts/${sha256}/content`],
+      });
+    } finally {
+      await database.close();
+      await objects[Symbol.asyncDispose]();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
