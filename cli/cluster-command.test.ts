@@ -22,6 +22,7 @@ interface Summary {
   mqttUrl: string;
   kafkaBrokers: string[];
   gateways: string[];
+  cdn: string[];
   nodeMetrics: string[];
 }
 
@@ -114,6 +115,22 @@ describe('devicehub cluster', { timeout: 240_000 }, () => {
       },
       { timeoutMs: 30_000, message: 'CL-1’s status through Kafka, the link and its actor' },
     );
+
+    // The two CDN caches are the devicehub configuration's cdn pool: the edge's configuration
+    // ranks them, and each reaches the API over HTTPS checked against the fleet CA (an unknown
+    // artifact gets the origin's answer, not a 502 of a refused upstream).
+    const config = JSON.parse((await api('/v1/config/edge/CL-1')).body) as {
+      updates?: { mirrors: string[] };
+    };
+    assert.deepEqual([...(config.updates?.mirrors ?? [])].sort(), [...summary.cdn].sort());
+    const unknown = `/v1/artifacts/${'0'.repeat(64)}/content`;
+    const fromOrigin = (await httpsRequest(`${summary.url}${unknown}`, { ca })).status;
+    for (const cache of summary.cdn)
+      assert.equal(
+        (await httpsRequest(`${cache}${unknown}`, { ca })).status,
+        fromOrigin,
+        `${cache}: the origin's answer`,
+      );
 
     // Both gateways answered through the balancer.
     for (let i = 0; i < 6; i++) assert.equal((await api('/v1/edges/CL-1')).status, 200);

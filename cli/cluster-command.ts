@@ -8,10 +8,14 @@
  * to trust and the admin key; runs until SIGTERM or Ctrl-C, then stops it all. Every devicehub process (and
  * the command itself, `cluster.log`) appends its pino JSON lines to <log-dir>/<process>.log.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { type DevicehubProcess, spawnDevicehub } from '../infra/mod.ts';
 import { ownChildProcesses, stopDescendants } from '../infra/process-tree.ts';
+import { configureCdnPool, startCdnCaches } from './cdn-caches.ts';
 import {
   type ClusterParts,
   type ClusterServers,
@@ -56,7 +60,21 @@ export async function clusterCommand(argv: string[]): Promise<void> {
     await startLinks(parts, servers);
     parts.step(`starting ${o.gateways} gateway(s) behind a balancer`);
     const api = await startGateways(parts, servers, o);
-    announce(o, servers, { ...api, nodeMetrics });
+    parts.step('starting 2 CDN caches (nginx, slice 1m) in front of the gateways');
+    const cdn = await startCdnCaches({
+      origin: api.url,
+      caFile: servers.pki.caFile,
+      tls: servers.pki.server,
+      dir: mkdtempSync(join(tmpdir(), 'devicehub-cluster-cdn-')),
+    });
+    parts.onStop(() => cdn.stop());
+    await configureCdnPool({
+      api: api.url,
+      adminKey: api.adminKey,
+      caFile: servers.pki.caFile,
+      mirrors: cdn.urls,
+    });
+    announce(o, servers, { ...api, nodeMetrics, cdn: cdn.urls });
     up = true;
     await untilStopped(parts, log);
   } finally {
@@ -148,7 +166,7 @@ function clusterParts(log: Logger, logDir: string): RunningParts {
 function announce(
   o: ClusterOptions,
   servers: ClusterServers,
-  api: { url: string; adminKey: string; gateways: string[]; nodeMetrics: string[] },
+  api: { url: string; adminKey: string; gateways: string[]; nodeMetrics: string[]; cdn: string[] },
 ): void {
   const summary = {
     url: api.url,
@@ -161,6 +179,7 @@ function announce(
     kafkaBrokers: servers.kafkaBrokers,
     frps: servers.frpsAddress,
     gateways: api.gateways,
+    cdn: api.cdn,
     nodeMetrics: api.nodeMetrics,
     logs: logFile(o.logDir, '*'),
   };
@@ -175,6 +194,7 @@ function announce(
       `  MQTT (edges)     ${servers.mqttUrl} (password over TLS), ${servers.mqttMtlsUrl} (certificate)`,
       `  Kafka            ${servers.kafkaBrokers.join(',') || '—'}${servers.kafkaBrokers.length > 0 ? ' (SASL_SSL, SCRAM-SHA-512: an edge logs in as its id and secret)' : ''}`,
       `  frps             ${servers.frpsAddress} (TLS)`,
+      `  CDN caches       ${api.cdn.join(' ')}   (nginx in front of the API; the devicehub configuration's cdn pool)`,
       `  node metrics     ${api.nodeMetrics.join(' ')}`,
       `  logs             ${summary.logs}`,
       'Ctrl-C stops it all.',

@@ -12,7 +12,11 @@ export interface DemoTableOptions {
   redisUrl: string;
   edges: number;
   source: EdgeSource;
-  gateway: { url: string; adminKey: string; caFile: string } | undefined;
+  gateway:
+    | { url: string; adminKey: string; caFile: string; screen?: { page: string } | { skipped: string } }
+    | undefined;
+  /** The CDN caches in front of the gateway (undefined: not running). */
+  cdn?: readonly string[] | undefined;
   /** When the demo came up (Date.now()). */
   started: number;
 }
@@ -80,6 +84,14 @@ function headerLines(
     gateway
       ? `TLS: trust the fleet CA ${relative(process.cwd(), gateway.caFile)} (curl --cacert ${relative(process.cwd(), gateway.caFile)} ${gateway.url}/healthz; a browser: import it as an authority, or accept the warning once)`
       : '',
+    o.cdn
+      ? `CDN caches ${o.cdn.join(' ')} (nginx, 1 MiB slices, in front of the gateway; each edge's configuration ranks them: updates.mirrors)`
+      : 'CDN caches: not running',
+    gateway?.screen === undefined
+      ? ''
+      : 'page' in gateway.screen
+        ? `wall screen ${gateway.screen.page} (a rollout of a newer screen-bundle to hardware:screen moves it)`
+        : `wall screen: not set up (${gateway.screen.skipped})`,
     `logs ${LOG_DIR}/ (demo, gateway, link-mqtt, link-kafka, downlink, simulator, remote-edge, hub-N)`,
     '',
   ];

@@ -29,6 +29,7 @@ import {
   startRedisServer,
   stopDescendants,
 } from '../infra/mod.ts';
+import { type CdnCaches, startDemoCdn } from './cdn-caches.ts';
 import { type EdgeSource, startEdgeSource } from './demo-edges.ts';
 import { startDemoGateway } from './demo-gateway.ts';
 import { type DemoKafka, startDemoKafka } from './demo-kafka.ts';
@@ -68,6 +69,16 @@ export async function demoCommand(argv: string[]): Promise<void> {
   ]);
   const source = withKafka(mqttSource, kafka);
   const gateway = await startGateway({ hub, edges, source, log, pki, kafka });
+  // Two nginx caches in front of the gateway, the devicehub configuration's cdn pool.
+  const cdn =
+    gateway === undefined
+      ? undefined
+      : await startDemoCdn({
+          gateway,
+          tls: pki.server,
+          dir: resolve('.devicehub/cdn'),
+          logger: demoLogger('cdn'),
+        });
   const started = Date.now();
   // A parent process (the demo's test) hears where everything is.
   process.send?.({
@@ -75,6 +86,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     url: gateway?.url,
     adminKey: gateway?.adminKey,
     caFile: pki.caFile,
+    cdn: cdn?.urls,
     mqtt: source.mqtt,
     kafka: kafka === undefined ? undefined : { broker: kafka.broker, edges: kafka.edgeIds.length },
   });
@@ -85,7 +97,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     stopTable();
-    await stopDemo({ log, source, gateway, hub, server });
+    await stopDemo({ log, source, gateway, cdn, hub, server });
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
@@ -96,6 +108,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     edges,
     source,
     gateway,
+    cdn: cdn?.urls,
     started,
   });
 }
@@ -232,10 +245,11 @@ async function stopDemo(o: {
   log: Logger;
   source: EdgeSource;
   gateway: DemoGateway | undefined;
+  cdn: CdnCaches | undefined;
   hub: Hub;
   server: RedisServer | undefined;
 }): Promise<never> {
-  const { log, source, gateway, hub, server } = o;
+  const { log, source, gateway, cdn, hub, server } = o;
   process.stdout.write('\nstopping: edges, hub nodes (handing shards off), Redis…\n');
   // Ctrl-C reaches the broker and the edges' helpers too (Redis and the hub nodes have process
   // groups of their own), so some may be gone already: each step gets a few seconds, then the
@@ -249,6 +263,7 @@ async function stopDemo(o: {
     }
   };
   await step('edges', () => source.stop());
+  await step('CDN caches', async () => cdn?.stop());
   await step('gateway', async () => gateway?.stop());
   await step('hub nodes', () => Promise.all(hub.nodes.map((n) => n.stop())));
   hub.bus.redis.disconnect();
