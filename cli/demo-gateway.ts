@@ -24,6 +24,7 @@ import {
 import type { DemoKafka } from './demo-kafka.ts';
 import type { DemoPki } from './demo-pki.ts';
 import { REMOTE_EDGE, type RemoteEdge } from './demo-remote-edge.ts';
+import { startDemoScreen } from './demo-screen.ts';
 
 export async function startDemoGateway(o: {
   bus: Bus;
@@ -75,10 +76,15 @@ export async function startDemoGateway(o: {
     serveGateway(gateway, { port: 0, tls }),
   );
   o.logger?.info({ url: served.url }, 'gateway listening');
+  // The demo's wall screen: its bundle uploaded, its page's address for the table (decision 027).
+  const screen = await startDemoScreen({ gateway, database: database.db, url: served.url, adminKey }).catch(
+    (error: unknown) => ({ skipped: error instanceof Error ? error.message : String(error) }),
+  );
   return {
     url: served.url,
     adminKey,
     caFile: o.pki.caFile,
+    screen,
     async stop() {
       await served.close();
       await gateway.stop();
