@@ -107,5 +107,14 @@ describe('devicehub agent', { timeout: 90_000 }, () => {
       /tunnels\.token is required with frpc/,
     );
     assert.throws(() => agentSetup([], {}, 'a.json'), /expected a JSON object/);
+    const updates = { mirrors: ['https://cdn-1:8443'], metadataUrl: 'https://gw/v1/tuf/metadata' };
+    assert.deepEqual(agentSetup({ ...file, updates }, {}, 'a.json').updates, {
+      ...updates,
+      rootFile: undefined,
+    });
+    assert.throws(
+      () => agentSetup({ ...file, updates: { mirrors: ['not a url'] } }, {}, 'a.json'),
+      /updates\.mirrors must be a list of URLs/,
+    );
   });
 });

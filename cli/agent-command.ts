@@ -196,13 +196,11 @@ function updatesSetup(read: ConfigReader): AgentSetup['updates'] {
   const mirrors = json.mirrors;
   if (mirrors !== undefined && (!Array.isArray(mirrors) || !mirrors.every((m) => URL.canParse(String(m)))))
     read.fail('updates.mirrors', 'must be a list of URLs, e.g. ["https://cdn-1.example:8443"]');
-  const metadataUrl = read.text(json, 'updates.metadataUrl');
-  const rootFile = read.text(json, 'updates.rootFile');
-  return {
-    ...(mirrors === undefined ? {} : { mirrors: mirrors as string[] }),
-    ...(metadataUrl === undefined ? {} : { metadataUrl }),
-    ...(rootFile === undefined ? {} : { rootFile }),
-  };
+  const [metadataUrl, rootFile] = [
+    read.text(json, 'updates.metadataUrl'),
+    read.text(json, 'updates.rootFile'),
+  ];
+  return { mirrors: mirrors as string[] | undefined, metadataUrl, rootFile };
 }
 
 /** The tunnel executor's setup, or undefined when neither frpc nor a tunnel token is given. */

@@ -170,13 +170,14 @@ export class EdgeAgent implements AsyncDisposable {
     const { birth, configUrl, brokerUrl, pollMs = 60_000, longPollSeconds = 30 } = this.#o;
     const silenceSeconds = Math.round(this.#readings.snapshotMs / 1000);
     this.#forwarder.send({ kind: 'birth', seq: 0, ts: Date.now(), boot: this.#boot, birth, silenceSeconds });
+    // An update the last run left (journal): resumed, or rolled back, before any broker is reached.
+    await this.#updater?.resume();
     if (configUrl)
       await this.pollConfig().catch((err: unknown) =>
         this.#log.warn({ err }, 'configuration not reachable; using the last known broker'),
       );
     if (this.#forwarder.stats.brokerUrl === undefined && brokerUrl)
       await this.#forwarder.connect(parseBroker(brokerUrl));
-    await this.#updater?.resume();
     const o = { signal: this.#stop.signal, log: this.#log, timers: this.#timers };
     if (configUrl) every(longPollSeconds > 0 ? Math.min(pollMs, 1000) : pollMs, () => this.pollConfig(), o);
     const health = new HealthProbe(this.#o.dataDir);
