@@ -1,11 +1,13 @@
 /**
  * Smoke test of the benchmark scenarios that need a broker or frp (bench/smoke.ts says what each
- * case checks): ingest over mosquitto and over Kafka, the gateway (mosquitto, its downlink), and
- * tunnels through a real frps and frpc. The rest are in bench.test.ts.
+ * case checks): ingest over mosquitto and over Kafka, the gateway (mosquitto, its downlink),
+ * tunnels through a real frps and frpc, and a rollout through real nginx caches. The rest are in
+ * bench.test.ts.
  */
 import assert from 'node:assert/strict';
 import { gatewayScenario } from './scenarios/gateway.ts';
 import { ingestScenario } from './scenarios/ingest.ts';
+import { rolloutScenario } from './scenarios/rollout.ts';
 import { tunnelScenario } from './scenarios/tunnel.ts';
 import { type Case, ms3, noLoss, smokeCases, tiny } from './smoke.ts';
 
@@ -101,6 +103,40 @@ const cases: Case[] = [
     check: (r) => {
       assert.ok(Number(r.tunnelsOpened) > 0);
       assert.equal(r.failures, 0);
+    },
+  },
+  {
+    name: 'rollout',
+    // 20 edges: waves of 1, 1, 8 and 10; in phase 2 wave 2's one edge fails its health gate.
+    run: () =>
+      rolloutScenario(
+        tiny({
+          edges: 20,
+          seconds: 1,
+          artifactMb: 1,
+          holdSeconds: 1,
+          spreadSeconds: 0,
+          failPercent: 5,
+          processes: 1,
+        }),
+      ),
+    fields: [
+      'edges',
+      'artifactBytes',
+      'originBytes',
+      'cacheHitRatio',
+      'secondsTo95PercentUpdated',
+      'rolledBack',
+      'failed',
+      'pausedAfterInjectedFailures',
+      'edgeCpuMicrosPerMbVerified',
+      'phase2.edgesBeyondWave2Commanded',
+    ],
+    check: (r) => {
+      assert.equal(r.failed, 0, JSON.stringify(r.phase1));
+      assert.ok(Number(r.originBytes) <= 3 * Number(r.artifactBytes), `origin served ${r.originBytes} B`);
+      assert.equal(r.rolledBack, 1, 'wave 2 of phase 2: one edge rolled back');
+      assert.equal(r.pausedAfterInjectedFailures, true, JSON.stringify(r.phase2));
     },
   },
 ];

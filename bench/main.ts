@@ -15,6 +15,7 @@ import { outboxScenario } from './scenarios/outbox.ts';
 import { rebalanceScenario } from './scenarios/rebalance.ts';
 import { redisFailoverScenario } from './scenarios/redis-failover.ts';
 import { rollingScenario } from './scenarios/rolling.ts';
+import { rolloutScenario } from './scenarios/rollout.ts';
 import { tunnelScenario } from './scenarios/tunnel.ts';
 
 const scenarios: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>> = {
@@ -28,6 +29,7 @@ const scenarios: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>>
   gateway: gatewayScenario,
   outbox: outboxScenario,
   tunnel: tunnelScenario,
+  rollout: rolloutScenario,
 };
 
 export const benchHelp = `devicehub bench <scenario> [options]
@@ -49,6 +51,11 @@ scenarios (each runs Redis, every hub node and the load generator as separate pr
               duplicates, backlog, drain time
   tunnel      25 operators opening, reaching and closing tunnels with the real frp (multiplexed)
               → open-to-reachable time, public ports, frps connections
+  rollout     N edges (load processes, an MQTT connection and a TUF client each) updated by a
+              4-wave rollout (1/10/50/100 %) through 2 nginx caches in front of the gateway: real
+              downloads, SHA-256 and TUF checks, simulated installs; then a second rollout with
+              --fail-percent of wave 2 failing → seconds to 95 % updated, origin bytes, cache hit
+              ratio, edge CPU per MB verified, paused before wave 3
 
 options:
   --edges N     simulated edges (default 5000)
@@ -60,7 +67,12 @@ options:
   --workload legacy|compact   ingest: what the edges send (default legacy)
   --links N                   ingest: hub link processes (default 1)
   --tls                       ingest (MQTT): edges and links over mutual TLS, a certificate each,
-                              every edge connecting at once (results: ingest-mqtt-<workload>-tls)`;
+                              every edge connecting at once (results: ingest-mqtt-<workload>-tls)
+  --artifact-mb N             rollout: the artifact's size in MiB (default 5)
+  --hold-seconds S            rollout: each wave's hold (default 30)
+  --fail-percent P            rollout: share of wave 2 made to fail in the second rollout (default 5)
+  --spread-seconds S          rollout: the agents' random start delay (default 30)
+  --processes N               rollout: load processes the edges run in (default 4)`;
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -75,6 +87,11 @@ export async function benchCommand(argv: string[]): Promise<void> {
       workload: { type: 'string', default: 'legacy' },
       links: { type: 'string', default: '1' },
       tls: { type: 'boolean', default: false },
+      'artifact-mb': { type: 'string', default: '5' },
+      'hold-seconds': { type: 'string', default: '30' },
+      'fail-percent': { type: 'string', default: '5' },
+      'spread-seconds': { type: 'string', default: '30' },
+      processes: { type: 'string', default: '4' },
     },
   });
   const name = positionals[0];
@@ -100,7 +117,24 @@ export async function benchCommand(argv: string[]): Promise<void> {
     throw new RangeError(`--workload must be legacy or compact, got ${JSON.stringify(workload)}`);
   if (values.tls && (name !== 'ingest' || transport !== 'mqtt'))
     throw new RangeError('--tls is for ingest over MQTT');
-  const options: ScenarioOptions = { ...counts, transport, workload, tls: values.tls };
+  const rollout = {
+    artifactMb: Number(values['artifact-mb']),
+    holdSeconds: Number(values['hold-seconds']),
+    failPercent: Number(values['fail-percent']),
+    spreadSeconds: Number(values['spread-seconds']),
+    processes: Number(values.processes),
+  };
+  for (const [key, value] of Object.entries(rollout)) {
+    if (
+      !Number.isFinite(value) ||
+      value < 0 ||
+      (key === 'processes' && !(Number.isInteger(value) && value >= 1))
+    )
+      throw new RangeError(
+        `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a number ≥ 0, got ${value}`,
+      );
+  }
+  const options: ScenarioOptions = { ...counts, transport, workload, tls: values.tls, ...rollout };
   const report = name === 'ingest' ? `ingest-${transport}-${workload}${values.tls ? '-tls' : ''}` : name!;
   console.error(
     name === 'diet'

@@ -34,6 +34,14 @@ export interface ScenarioOptions {
    * listener, and every edge connecting within the first second (a reconnect storm over TLS).
    */
   readonly tls?: boolean;
+  /** rollout: the artifact's size (MiB, default 5), each wave's hold (default 30 s), the share of
+   * wave 2's edges made to fail in phase 2 (default 5 %), the agents' start spread (default 30 s)
+   * and the load processes the edges run in (default 4). */
+  readonly artifactMb?: number;
+  readonly holdSeconds?: number;
+  readonly failPercent?: number;
+  readonly spreadSeconds?: number;
+  readonly processes?: number;
 }
 
 export interface ScenarioResult {
