@@ -22,6 +22,7 @@ import { EventFeed } from './live-events.ts';
 import { recordAlarms } from './outbox/records.ts';
 import { OutboxSink } from './outbox/sink.ts';
 import { type WebBackendOptions, WebBackendOutbox } from './outbox/web-backend.ts';
+import { RolloutMembershipJob, recordRollouts } from './rollouts/mod.ts';
 import { type StartedTuf, startTuf, type TufOptions, type TufRepository } from './tuf/mod.ts';
 import { DEFAULT_TUNNEL_SETTINGS, recordTunnels, type TerminalDeps } from './tunnels/mod.ts';
 
@@ -42,6 +43,8 @@ export interface GatewayOptions {
   readonly name?: string;
   /** Time to live of the sink's and delivery's leases (default 10 s; tests shorten it). */
   readonly leaseTtlMs?: number;
+  /** Between passes of the rollouts' membership job (default 30 s; 0: none). */
+  readonly rolloutMembershipMs?: number;
   /**
    * The MQTT broker's dynamic-security admin: registering, rotating and deregistering an edge
    * tell the broker before answering, and a reconciler keeps it in line with the registry (none:
@@ -119,6 +122,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }).start();
   const { webBackend, sink } = startOutbox(options, { db, bus, name, log });
   const feed = await new EventFeed({ bus, logger: log }).start();
+  const membership = new RolloutMembershipJob({
+    db,
+    bus,
+    holder: name,
+    logger: log,
+    intervalMs: options.rolloutMembershipMs,
+  });
+  if (options.rolloutMembershipMs !== 0) membership.start();
   const { dynsec, broker, reconciler } = startBrokerAdmin(options.broker, { db, log });
   const kafka = options.kafka === undefined ? undefined : await startKafkaCredentials(options.kafka, log);
   const credentials =
@@ -159,6 +170,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const stop = async () => {
     clearInterval(partitions);
     await sink.stop();
+    await membership.stop();
     await webBackend?.stop();
     await feed.stop();
     await view.stop();
@@ -220,6 +232,7 @@ function startOutbox(
     handlers: [
       recordAlarms(db),
       recordTunnels(db, bus),
+      recordRollouts(db),
       ...(webBackend === undefined ? [] : [webBackend.enqueue]),
     ],
   }).start();

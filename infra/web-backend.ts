@@ -1,7 +1,7 @@
 /**
  * A stand-in for the operator's web backend (a system outside the fleet): a small real HTTP
  * server that takes the gateway's event POSTs and keeps score — events by idempotency key,
- * duplicates, order per edge (by outbox id) — and can be told to stall (hold every request
+ * duplicates, order per edge or per rollout (by outbox id) — and can be told to stall (hold every request
  * unanswered until it recovers, then answer them all, as a backend stuck on its database does),
  * to fail fast (503), or to refuse some events for good (422).
  */
@@ -60,9 +60,12 @@ export async function startWebBackendStandIn(): Promise<WebBackendStandIn> {
     }
     if (backend.events.has(key)) backend.stats.duplicates++;
     else {
-      const last = lastByEdge.get(event.edgeId);
+      // A rollout's own events (no edge) are in order per rollout.
+      const rollout = (event as { rollout?: unknown }).rollout;
+      const orderedBy = event.edgeId ?? `rollout/${String(rollout)}`;
+      const last = lastByEdge.get(orderedBy);
       if (last !== undefined && after(last, key)) backend.stats.outOfOrder++;
-      else lastByEdge.set(event.edgeId, key);
+      else lastByEdge.set(orderedBy, key);
       backend.events.set(key, event);
       backend.taken.push(key);
       backend.stats.delivered++;

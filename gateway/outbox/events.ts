@@ -18,7 +18,12 @@ export interface OutboxEventJson {
   readonly [field: string]: unknown;
 }
 
-/** The events that leave DeviceHub (for the web backend and the live feed); `command` is the relays'. */
+/**
+ * The events that leave DeviceHub (for the web backend and the live feed); `command` is the
+ * relays'. Updates: `update.state` (an edge's report on a rollout's target), `rollout.state` (a
+ * rollout's status with its summary) and `rollout.wave` (a wave started, progressed, holding,
+ * passed) — every `rollout.*` type a rollout actor emits goes out, new ones included.
+ */
 export const FLEET_EVENT_TYPES = [
   'alarm.start',
   'alarm.end',
@@ -26,11 +31,25 @@ export const FLEET_EVENT_TYPES = [
   'edge.offline',
   'tunnel.state',
   'command.result',
+  'update.state',
+  'rollout.state',
+  'rollout.wave',
 ] as const;
 export type FleetEventType = (typeof FLEET_EVENT_TYPES)[number];
 
 export const isFleetEvent = (event: OutboxEventJson): boolean =>
-  (FLEET_EVENT_TYPES as readonly string[]).includes(event.type);
+  (FLEET_EVENT_TYPES as readonly string[]).includes(event.type) || event.type.startsWith('rollout.');
+
+/**
+ * What orders an event for the web backend: its edge, or for a rollout's own events the rollout
+ * (`rollout/<id>`), so each rollout's events arrive in order like each edge's.
+ */
+export function orderingKey(event: OutboxEventJson): string | undefined {
+  if (typeof event.edgeId === 'string') return event.edgeId;
+  if (event.type.startsWith('rollout.') && typeof event.rollout === 'string')
+    return `rollout/${event.rollout}`;
+  return undefined;
+}
 
 /** Outbox stream entries of tag group `group` as items; unreadable ones are returned apart. */
 export function toItems(

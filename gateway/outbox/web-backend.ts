@@ -17,7 +17,7 @@
 import { Queue } from 'bullmq';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
 import { type Bus, fnv1a32, type Redis, webhookQueue } from '../../bus/mod.ts';
-import { isFleetEvent, type OutboxItem } from './events.ts';
+import { isFleetEvent, type OutboxItem, orderingKey } from './events.ts';
 import { type DeliveryOptions, PartitionDelivery } from './partition-delivery.ts';
 import type { SinkHandler } from './sink.ts';
 
@@ -72,9 +72,9 @@ export class WebBackendOutbox implements AsyncDisposable {
     });
   }
 
-  /** The partition an edge's events go through. */
-  partitionOf(edgeId: string): number {
-    return fnv1a32(edgeId) % this.#o.partitions;
+  /** The partition an edge's (or a rollout's, `rollout/<id>`) events go through. */
+  partitionOf(key: string): number {
+    return fnv1a32(key) % this.#o.partitions;
   }
 
   /** The sink handler: queues the batch's fleet events, in order, per partition. */
@@ -82,9 +82,10 @@ export class WebBackendOutbox implements AsyncDisposable {
     const byPartition = new Map<number, OutboxItem[]>();
     for (const item of items) {
       const { event } = item;
-      if (!isFleetEvent(event) || typeof event.edgeId !== 'string') continue;
+      const key = isFleetEvent(event) ? orderingKey(event) : undefined;
+      if (key === undefined) continue;
       if (this.#o.types !== undefined && !this.#o.types.includes(event.type)) continue;
-      const p = this.partitionOf(event.edgeId);
+      const p = this.partitionOf(key);
       const list = byPartition.get(p);
       if (list) list.push(item);
       else byPartition.set(p, [item]);

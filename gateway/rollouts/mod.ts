@@ -8,6 +8,8 @@ export type { MembershipRule, RolloutDeps } from './create.ts';
 export { createRollout, resolveMembers } from './create.ts';
 export { rolloutAddress } from './members-send.ts';
 export { buildingOf, deliveryOf, splitIntoWaves, timeZoneOf, toMember } from './membership.ts';
+export { MEMBERSHIP_LEASE, RolloutMembershipJob } from './membership-job.ts';
+export { recordRollouts } from './records.ts';
 export { ROLLOUT_ACTIONS, rolloutRoutes } from './routes.ts';
 export type { NewRolloutBody, RolloutView } from './schemas.ts';
 export type { ArtifactFinder, CatalogArtifact } from './targets.ts';

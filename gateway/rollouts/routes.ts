@@ -13,6 +13,7 @@ import type { GatewayDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { AUTH_ERRORS, BODY_ERRORS, ErrorSchema, json, jsonBody } from '../routes/schemas.ts';
 import { createRollout, type RolloutDeps } from './create.ts';
+import { edgeUpdateRoutes } from './edge-updates.ts';
 import { rolloutAddress } from './members-send.ts';
 import { NewRollout, RolloutAction, RolloutIdParam, RolloutSchema } from './schemas.ts';
 import { getRollout, listRollouts, recordStatus } from './store.ts';
@@ -121,6 +122,8 @@ export function rolloutRoutes(deps: GatewayDeps & Pick<RolloutDeps, 'findArtifac
     if (state !== undefined && state.status !== row.status) await recordStatus(db, id, state.status);
     return c.json(rolloutView(row, state), 200);
   });
+
+  app.route('/', edgeUpdateRoutes(deps));
 
   for (const action of ROLLOUT_ACTIONS)
     app.openapi(lever(action, LEVER_SUMMARY[action]), async (c) => {
