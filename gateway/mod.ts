@@ -4,6 +4,8 @@
  */
 
 export { createApp } from './app.ts';
+export type { ArtifactRecord } from './artifacts/mod.ts';
+export { ArtifactCatalog, DEFAULT_MAX_ARTIFACT_BYTES } from './artifacts/mod.ts';
 export type { AuthEnv, Principal } from './auth.ts';
 export { Authenticator, createApiKey, requireAuth } from './auth.ts';
 export type { PoolBroker } from './broker-assignment.ts';
