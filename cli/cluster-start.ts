@@ -10,6 +10,7 @@
  * dynamic-security admin connection to mosquitto.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { createKeyspace, type Keyspace } from '../bus/mod.ts';
 import { LINK_USER } from '../edge/broker/mod.ts';
 import { createApiKey, openDatabase } from '../gateway/mod.ts';
@@ -232,6 +233,8 @@ function gatewayArgs(servers: ClusterServers, port: number): string[] {
     ...['--tls-cert', servers.pki.server.certFile, '--tls-key', servers.pki.server.keyFile],
     // Edges' certificates signed by the CA mosquitto checks; revocations onto the CRL it reads.
     ...['--identity-dir', servers.pki.dir, '--identity-create', '--crl-file', servers.crlFile],
+    // The updates' TUF signing keys, one folder for every gateway (the first to start makes them).
+    ...['--tuf-keys-dir', join(servers.pki.dir, 'tuf'), '--tuf-create'],
     // Registering, rotating and deregistering edges tell mosquitto (its dynamic security) over
     // its plaintext listener, which is on loopback only.
     ...['--broker-admin-url', servers.mqttAdminUrl, '--broker-admin-password', servers.brokerAdminPassword],

@@ -17,15 +17,20 @@ const str = (values: Flags, flag: string, env: string) =>
 /** The options built from the gateway's flags; throws RangeError naming a flag that is wrong. */
 export function gatewayFlagOptions(
   values: Flags,
-): Pick<GatewayOptions, 'broker' | 'kafka' | 'tunnels' | 'webBackend' | 'authentication' | 'identity'> {
+): Pick<
+  GatewayOptions,
+  'broker' | 'kafka' | 'tunnels' | 'webBackend' | 'authentication' | 'identity' | 'tuf'
+> {
   const tunnelFlags = checkTunnelFlags(values);
   const broker = brokerOptions(values);
   const kafka = kafkaAdminOptions(values);
   const tunnels = tunnelOptions(values, tunnelFlags);
   const webBackend = webBackendOptions(values);
   const identity = identityOptions(values);
+  const tuf = tufOptions(values);
   return {
     ...(identity === undefined ? {} : { identity }),
+    ...(tuf === undefined ? {} : { tuf }),
     ...(broker === undefined ? {} : { broker }),
     ...(kafka === undefined ? {} : { kafka }),
     tunnels,
@@ -45,6 +50,17 @@ function identityOptions(values: Flags): GatewayOptions['identity'] {
   }
   const create = values['identity-create'] === true || process.env.DH_IDENTITY_CREATE === '1';
   return { dir, ...(create ? { create } : {}), ...(crlFile === undefined ? {} : { crlFile }) };
+}
+
+/** The TUF signing keys' folder (none: no signed update metadata). */
+function tufOptions(values: Flags): GatewayOptions['tuf'] {
+  const keysDir = str(values, 'tuf-keys-dir', 'DH_TUF_KEYS_DIR');
+  const create = values['tuf-create'] === true || process.env.DH_TUF_CREATE === '1';
+  if (keysDir === undefined) {
+    if (create) throw new RangeError('--tuf-create / DH_TUF_CREATE needs --tuf-keys-dir / DH_TUF_KEYS_DIR');
+    return undefined;
+  }
+  return { keysDir, ...(create ? { create } : {}) };
 }
 
 /** Whose X-Forwarded-For the gateway believes (none: the peer is the client). */

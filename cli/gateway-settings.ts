@@ -35,21 +35,21 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
     check: nonEmpty,
   },
   {
-    name: 'DH_OBJECT_STORE',
-    commands: ['gateway'],
-    doc: 'where artifacts are kept: file:///abs/dir or s3://bucket?endpoint=…&region=…&forcePathStyle=1 (default file://$PWD/.devicehub/objects; S3 keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)',
-    check: url('file:', 's3:'),
-  },
-  {
-    name: 'DH_MAX_ARTIFACT_BYTES',
-    commands: ['gateway'],
-    doc: 'the largest artifact upload, bytes (default 2147483648)',
-    ...ranged(1, Number.MAX_SAFE_INTEGER),
-  },
-  {
     name: 'DH_IDENTITY_DIR',
     commands: ['gateway'],
     doc: 'the fleet CA (ca.key, ca.crt) and the sealing key (sealing.key): certificates and rotations',
+    check: nonEmpty,
+  },
+  {
+    name: 'DH_TUF_KEYS_DIR',
+    commands: ['gateway'],
+    doc: 'the TUF signing keys (roles.json, <role>-<n>.pem ed25519): signed update metadata at /v1/tuf/metadata',
+    check: nonEmpty,
+  },
+  {
+    name: 'DH_TUF_CREATE',
+    commands: ['gateway'],
+    doc: '1: generate what is missing in DH_TUF_KEYS_DIR (a demo; a cluster shares the operator’s keys)',
     check: nonEmpty,
   },
   {

@@ -17,9 +17,11 @@ export interface ArtifactForTarget {
   readonly fileName: string;
 }
 
-/** The catalog's listener hook (contract 2). */
+/** The catalog's listener hook (contract 2), and its list for catching up. */
 export interface ArtifactRegistrations {
   onRegistered(fn: (artifact: ArtifactForTarget) => Promise<void>): unknown;
+  /** Every artifact: those whose hook never ran (a crash, a failed signing) are signed from it. */
+  list?(): Promise<readonly ArtifactForTarget[]>;
 }
 
 /** An artifact's target path: `<kind>/<name>/<version>/<fileName>`. */

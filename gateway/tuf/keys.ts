@@ -9,8 +9,15 @@
  * the number of keys) is what a client demands. `createTufKeys` writes what is missing (the demo's
  * `.devicehub/tuf`, `--tuf-create`); an operator's own keys are never overwritten.
  */
-import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import {
+  createHash,
+  createPrivateKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+  sign,
+} from 'node:crypto';
+import { link, mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Key, Signature } from '@tufjs/models';
 import { TufError } from './errors.ts';
@@ -89,7 +96,7 @@ export async function createTufKeys(dir: string, options: CreateTufKeysOptions =
     const roles = Object.fromEntries(
       TUF_ROLES.map((r) => [r, { ...DEFAULT_ROLE_POLICY[r], ...options.roles?.[r] }]),
     );
-    await writeFile(join(dir, 'roles.json'), `${JSON.stringify(roles, null, 2)}\n`, { mode: 0o600 });
+    await createOnce(join(dir, 'roles.json'), `${JSON.stringify(roles, null, 2)}\n`);
   }
   const policy = await readRoles(join(dir, 'roles.json'));
   for (const role of TUF_ROLES) {
@@ -97,10 +104,26 @@ export async function createTufKeys(dir: string, options: CreateTufKeysOptions =
     for (let i = have + 1; i <= policy[role].threshold; i++) {
       const { privateKey } = generateKeyPairSync('ed25519');
       const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-      await writeFile(join(dir, `${role}-${i}.pem`), pem, { mode: 0o600, flag: 'wx' });
+      await createOnce(join(dir, `${role}-${i}.pem`), pem);
     }
   }
   return await loadTufKeys(dir);
+}
+
+/**
+ * Writes `file` whole, unless it exists: gateways of a cluster starting together with `--tuf-create`
+ * on one folder each write a temporary file and link it in; the first wins, the others read its.
+ */
+async function createOnce(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, text, { mode: 0o600 });
+  try {
+    await link(tmp, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    await unlink(tmp);
+  }
 }
 
 async function readRoles(file: string): Promise<Record<TufRole, RolePolicy>> {

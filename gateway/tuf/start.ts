@@ -3,7 +3,7 @@
  * the database, the upkeep that re-signs the timestamp, and new artifacts signed as targets.
  */
 import type { Logger } from '../../actors/mod.ts';
-import type { Bus } from '../../bus/mod.ts';
+import { type Bus, toError } from '../../bus/mod.ts';
 import type { Db } from '../db/database.ts';
 import { type ArtifactRegistrations, artifactTarget } from './artifact-targets.ts';
 import { type CreateTufKeysOptions, createTufKeys, loadTufKeys } from './keys.ts';
@@ -38,14 +38,32 @@ export async function startTuf(
     log: deps.log,
     ...(options.now === undefined ? {} : { now: options.now }),
   });
+  const { artifacts, log } = deps;
+  artifacts?.onRegistered(async (artifact) => {
+    await repository.addTargets([artifactTarget(artifact)]);
+  });
+  // Artifacts registered while no gateway could sign them (a crash between the row and the hook).
+  const catchUp =
+    artifacts?.list === undefined
+      ? undefined
+      : async () => {
+          const all = (await artifacts.list?.()) ?? [];
+          if (all.length > 0) await repository.addTargets(all.map(artifactTarget));
+        };
+  await catchUp?.().catch((err: unknown) =>
+    log.error({ err: toError(err), component: 'tuf' }, 'tuf: signing the artifacts catalog failed'),
+  );
   const everyMs = options.upkeepEveryMs ?? upkeepInterval(keys);
   const upkeep =
     everyMs === 0
       ? undefined
-      : startTufUpkeep(repository, { bus: deps.bus, holder: deps.holder, log: deps.log, everyMs });
-  deps.artifacts?.onRegistered(async (artifact) => {
-    await repository.addTargets([artifactTarget(artifact)]);
-  });
+      : startTufUpkeep(repository, {
+          bus: deps.bus,
+          holder: deps.holder,
+          log,
+          everyMs,
+          ...(catchUp === undefined ? {} : { catchUp }),
+        });
   return {
     repository,
     [Symbol.asyncDispose]: async () => {

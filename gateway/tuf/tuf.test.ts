@@ -5,6 +5,7 @@
  */
 // Redis Cluster pass: once (what this tests is signing in PostgreSQL and TUF's checks; Redis carries only the upkeep's named lease, which the outbox sink's tests run on the cluster).
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,6 +14,7 @@ import { UpdateError } from '../../edge/agent/updates/errors.ts';
 import { openTufClient } from '../../edge/agent/updates/tuf-client.ts';
 import { type PostgresServer, startPostgres, waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
+import { createApiKey } from '../auth.ts';
 import { createGateway } from '../gateway.ts';
 import { createTufKeys, loadTufKeys, startTuf, TufError, TufRepository } from './mod.ts';
 import { startTufGateway, startTufMirror, type TufGateway, target } from './testdata/tuf-gateway.ts';
@@ -83,7 +85,7 @@ describe('one repository: its routes, releases, artifacts and upkeep', () => {
   let skewMs = 0;
   before(async () => {
     url = await freshDatabase();
-    hub = await startTufGateway(t, { databaseUrl: url, now: () => Date.now() + skewMs });
+    hub = await startTufGateway(t, { databaseUrl: url, objects: true, now: () => Date.now() + skewMs });
   });
   after(async () => {
     await hub?.[Symbol.asyncDispose]();
@@ -138,23 +140,42 @@ describe('one repository: its routes, releases, artifacts and upkeep', () => {
     );
   });
 
-  test('an artifact registered in the catalog becomes the target <kind>/<name>/<version>/<fileName> with custom', async () => {
-    const hooks: ((a: Parameters<Parameters<typeof catalog.onRegistered>[0]>[0]) => Promise<void>)[] = [];
-    const catalog = {
-      onRegistered(
-        fn: (a: {
-          sha256: string;
-          kind: string;
-          name: string;
-          version: string;
-          hardware: readonly string[];
-          size: number;
-          fileName: string;
-        }) => Promise<void>,
-      ) {
-        hooks.push(fn);
-      },
+  test('an artifact uploaded through the API is signed as <kind>/<name>/<version>/<fileName> with custom', async () => {
+    const { key } = await createApiKey(hub.database.db, { name: 'tuf-admin', scope: 'admin' });
+    const bytes = Buffer.from('a model for number plates');
+    const uploaded = await hub.gateway.app.request(
+      '/v1/artifacts/model/plates/3?hardware=rv1126&fileName=plates.rknn',
+      { method: 'PUT', headers: { authorization: `Bearer ${key}` }, body: bytes },
+    );
+    assert.equal(uploaded.status, 201, await uploaded.clone().text());
+    await using mirror = await startTufMirror(hub.gateway);
+    const client = await openTufClient({
+      metadataUrl: mirror.metadataUrl,
+      dataDir: await mkdtemp(join(hub.scratch, 'edge-')),
+    });
+    try {
+      assert.deepEqual(await client.target('model/plates/3/plates.rknn'), {
+        path: 'model/plates/3/plates.rknn',
+        length: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        custom: { kind: 'model', name: 'plates', version: '3', hardware: ['rv1126'] },
+      });
+    } finally {
+      client.close();
+    }
+  });
+
+  test("artifacts whose hook never ran (a crash before signing) are signed from the catalog's list at start", async () => {
+    const missed = {
+      sha256: 'e'.repeat(64),
+      kind: 'screen-bundle',
+      name: 'lobby',
+      version: '7',
+      hardware: [],
+      size: 4096,
+      fileName: 'lobby.tar.gz',
     };
+    const catalog = { onRegistered: () => undefined, list: async () => [missed] };
     await using tuf = await startTuf(
       { keysDir: hub.keysDir, upkeepEveryMs: 0 },
       {
@@ -165,33 +186,15 @@ describe('one repository: its routes, releases, artifacts and upkeep', () => {
         artifacts: catalog,
       },
     );
-    assert.equal(hooks.length, 1);
-    await hooks[0]?.({
-      sha256: 'e'.repeat(64),
-      kind: 'model',
-      name: 'plates',
-      version: '3',
-      hardware: ['rv1126'],
-      size: 4096,
-      fileName: 'plates.rknn',
+    const latest = await tuf.repository.file(
+      `${(await tuf.repository.versions()).targets.version}.targets.json`,
+    );
+    const targets = JSON.parse(latest?.body ?? '{}').signed.targets;
+    assert.deepEqual(targets['screen-bundle/lobby/7/lobby.tar.gz'], {
+      length: 4096,
+      hashes: { sha256: 'e'.repeat(64) },
+      custom: { kind: 'screen-bundle', name: 'lobby', version: '7', hardware: [] },
     });
-    await using mirror = await startTufMirror(hub.gateway);
-    const client = await openTufClient({
-      metadataUrl: mirror.metadataUrl,
-      dataDir: await mkdtemp(join(hub.scratch, 'edge-')),
-    });
-    try {
-      assert.deepEqual(await client.target('model/plates/3/plates.rknn'), {
-        path: 'model/plates/3/plates.rknn',
-        length: 4096,
-        sha256: 'e'.repeat(64),
-        custom: { kind: 'model', name: 'plates', version: '3', hardware: ['rv1126'] },
-      });
-    } finally {
-      client.close();
-    }
-    const latest = await (await hub.gateway.app.request('/v1/tuf/metadata/timestamp.json')).json();
-    assert.deepEqual(latest, JSON.parse((await tuf.repository.file('timestamp.json'))?.body ?? ''));
   });
 
   test('past half their lifetime every role is re-signed, root with the same keys; a client follows root 2', async () => {

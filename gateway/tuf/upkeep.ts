@@ -16,6 +16,8 @@ export interface TufUpkeepOptions {
   readonly log: Logger;
   /** Between ticks (default: an eighth of the timestamp's lifetime, within 100 ms..60 s). */
   readonly everyMs?: number;
+  /** Run first in each tick the lease is held (signing artifacts whose hook never ran). */
+  readonly catchUp?: () => Promise<void>;
 }
 
 export interface TufUpkeep {
@@ -39,7 +41,10 @@ export function startTufUpkeep(repository: TufRepository, options: TufUpkeepOpti
   let inFlight: Promise<void> = Promise.resolve();
   const tick = async () => {
     try {
-      if (await bus.holdLease({ name: TUF_UPKEEP_LEASE, holder, ttlMs })) await repository.upkeep();
+      if (await bus.holdLease({ name: TUF_UPKEEP_LEASE, holder, ttlMs })) {
+        await options.catchUp?.();
+        await repository.upkeep();
+      }
     } catch (error) {
       log.warn({ err: toError(error), component: 'tuf' }, 'tuf upkeep failed; trying again next tick');
     }

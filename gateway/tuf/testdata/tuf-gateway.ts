@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestRedis } from '../../../infra/test-redis.ts';
+import { FsObjectStore } from '../../../objects/mod.ts';
 import { type Database, openDatabase } from '../../db/database.ts';
 import { createGateway, type Gateway } from '../../gateway.ts';
 import type { TufOptions } from '../start.ts';
@@ -27,6 +28,8 @@ export interface TufGatewayOptions extends Pick<TufOptions, 'roles' | 'upkeepEve
   readonly databaseUrl?: string;
   /** An existing keys folder (default: created in the scratch folder). */
   readonly keysDir?: string;
+  /** Artifacts in a filesystem object store in the scratch folder (uploads become targets). */
+  readonly objects?: boolean;
 }
 
 /** A gateway with TUF keys created for `roles` (upkeep off unless `upkeepEveryMs`). */
@@ -35,8 +38,10 @@ export async function startTufGateway(t: TestRedis, o: TufGatewayOptions = {}): 
   const keysDir = o.keysDir ?? join(scratch, 'keys');
   const database = await openDatabase(o.databaseUrl === undefined ? {} : { url: o.databaseUrl });
   const { roles, now } = o;
+  const objects = o.objects ? await FsObjectStore.open(join(scratch, 'objects')) : undefined;
   const gateway = await createGateway({
     database,
+    ...(objects === undefined ? {} : { objects }),
     bus: t.bus(t.keyspace(), t.connect()),
     tuf: {
       keysDir,
@@ -54,6 +59,7 @@ export async function startTufGateway(t: TestRedis, o: TufGatewayOptions = {}): 
     [Symbol.asyncDispose]: async () => {
       await gateway.stop();
       await database.close();
+      await objects?.[Symbol.asyncDispose]();
       await rm(scratch, { recursive: true, force: true });
     },
   };
