@@ -21,6 +21,7 @@ import {
   registerEdges,
   serveGateway,
 } from '../gateway/mod.ts';
+import { FsObjectStore } from '../objects/mod.ts';
 import type { DemoKafka } from './demo-kafka.ts';
 import type { DemoPki } from './demo-pki.ts';
 import { REMOTE_EDGE, type RemoteEdge } from './demo-remote-edge.ts';
@@ -62,9 +63,12 @@ export async function startDemoGateway(o: {
     writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
   }
   const adminKey = readFileSync(keyFile, 'utf8').trim();
+  // Artifacts of the updates in ./.devicehub/objects (the filesystem object store).
+  const objects = await FsObjectStore.open(resolve('.devicehub/objects'));
   const gateway = await createGateway({
     database,
     bus: o.bus,
+    objects,
     ...(o.remote ? { tunnels: o.remote.tunnels } : {}),
     ...(o.broker ? { broker: o.broker } : {}),
     ...(o.kafka ? { kafka: o.kafka.admin } : {}),
@@ -91,6 +95,7 @@ export async function startDemoGateway(o: {
       await served.close();
       await gateway.stop();
       await database.close();
+      await objects[Symbol.asyncDispose]();
     },
   };
 }

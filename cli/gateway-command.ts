@@ -3,6 +3,8 @@
  * `devicehub gateway create-key --name N --scope admin`: an API key, printed once (the first
  * admin key comes from here; later ones from `POST /v1/api-keys`).
  */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connectRedis, openBus } from '../bus/mod.ts';
 import {
@@ -11,9 +13,11 @@ import {
   createApiKey,
   createGateway,
   type Database,
+  DEFAULT_MAX_ARTIFACT_BYTES,
   openDatabase,
   serveGateway,
 } from '../gateway/mod.ts';
+import { openObjectStore } from '../objects/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
 import { gatewayFlagOptions, gatewayTls } from './gateway-flags.ts';
 import { processLogger } from './logger.ts';
@@ -32,6 +36,12 @@ devicehub gateway create-key --name N --scope service|operator|admin [--expires-
   --tls-key FILE       its private key, PEM (env DH_GATEWAY_TLS_KEY)
   --database-url URL   PostgreSQL (env DATABASE_URL); without it, embedded PGlite in --data-dir
   --data-dir DIR       (env DH_DATA_DIR; default ./.devicehub/pglite)
+  --object-store URL   where artifacts are kept (env DH_OBJECT_STORE; default file://$PWD/.devicehub/objects):
+                       file:///abs/dir, or s3://bucket?endpoint=http://host:port&region=R&forcePathStyle=1
+                       (S3Proxy, MinIO; Aliyun OSS: endpoint=https://oss-cn-hangzhou.aliyuncs.com,
+                       region=oss-cn-hangzhou, no forcePathStyle); keys from env AWS_ACCESS_KEY_ID and
+                       AWS_SECRET_ACCESS_KEY, never a flag
+  --max-artifact-bytes N   the largest artifact upload (env DH_MAX_ARTIFACT_BYTES; 2147483648)
   --trusted-proxies LIST   proxies whose X-Forwarded-For names the client (failed-login limits
                            count per client): addresses or CIDR ranges, comma-separated
                            (env DH_TRUSTED_PROXIES; none: the peer is the client)
@@ -80,10 +90,21 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
   const log = processLogger('gateway');
   const redis = connectRedis(config.redisUrl, { name: 'gateway' });
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
+  const objectStore =
+    values['object-store'] ??
+    process.env.DH_OBJECT_STORE ??
+    pathToFileURL(resolve('.devicehub', 'objects')).href;
+  const objects = await openObjectStore(objectStore);
   const gateway = await createGateway({
     database,
     bus: openBus({ redis, keyspace: config.keyspace }),
     logger: log,
+    objects,
+    maxArtifactBytes: intFlag(values, {
+      name: 'max-artifact-bytes',
+      env: 'DH_MAX_ARTIFACT_BYTES',
+      fallback: DEFAULT_MAX_ARTIFACT_BYTES,
+    }),
     ...gatewayFlagOptions(values),
   });
   const tls = gatewayTls(values);
@@ -92,7 +113,10 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
     hostname: values.host ?? process.env.HOST ?? '127.0.0.1',
     ...(tls === undefined ? {} : { tls }),
   });
-  log.info({ url: served.url, database: database.driver, tls: tls !== undefined }, 'gateway listening');
+  log.info(
+    { url: served.url, database: database.driver, tls: tls !== undefined, objects: objects.kind },
+    'gateway listening',
+  );
   // A renewed certificate is read again on SIGHUP, without dropping connections.
   process.on(
     'SIGHUP',
@@ -107,6 +131,7 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
       { name: 'closing the HTTP server', run: () => served.close() },
       { name: 'stopping the gateway', run: () => gateway.stop() },
       { name: 'closing the database', run: () => database.close() },
+      { name: 'closing the object store', run: async () => await objects[Symbol.asyncDispose]() },
       { name: 'closing Redis', run: async () => void redis.disconnect() },
     ],
   });
@@ -126,6 +151,8 @@ function parseGatewayArgs(argv: string[]) {
       'tls-key': { type: 'string' },
       'database-url': { type: 'string' },
       'data-dir': { type: 'string' },
+      'object-store': { type: 'string' },
+      'max-artifact-bytes': { type: 'string' },
       'trusted-proxies': { type: 'string' },
       'expires-in-days': { type: 'string' },
       name: { type: 'string' },

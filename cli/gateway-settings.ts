@@ -35,6 +35,18 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
     check: nonEmpty,
   },
   {
+    name: 'DH_OBJECT_STORE',
+    commands: ['gateway'],
+    doc: 'where artifacts are kept: file:///abs/dir or s3://bucket?endpoint=…&region=…&forcePathStyle=1 (default file://$PWD/.devicehub/objects; S3 keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)',
+    check: url('file:', 's3:'),
+  },
+  {
+    name: 'DH_MAX_ARTIFACT_BYTES',
+    commands: ['gateway'],
+    doc: 'the largest artifact upload, bytes (default 2147483648)',
+    ...ranged(1, Number.MAX_SAFE_INTEGER),
+  },
+  {
     name: 'DH_IDENTITY_DIR',
     commands: ['gateway'],
     doc: 'the fleet CA (ca.key, ca.crt) and the sealing key (sealing.key): certificates and rotations',
