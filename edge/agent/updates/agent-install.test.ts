@@ -66,6 +66,7 @@ describe('agent install (agent processes, A/B slots)', { timeout: 90_000 }, () =
     const second = await rig.agent({ dataDir: first.dataDir });
     await rig.until('r-resume', 'plates', 'verified');
     assert.deepEqual(rig.origin.ranges.slice(ranges), ['bytes=1048576-'], 'one request, from the cut');
+    await waitFor(() => second.current() === 'b', { message: 'the switch to slot b' });
     await second.feedElenet();
     await rig.until('r-resume', 'plates', 'healthy');
     assert.equal(statSync(join(second.dataDir, 'slots/b/plates/plates.bin')).size, bytes.byteLength);

@@ -32,7 +32,7 @@ export function healthyNow(
 ): { healthy: boolean; waiting: string[] } {
   const programs = new Set<string>(o.feeding);
   for (const t of o.targets) if ((PROGRAMS as readonly string[]).includes(t.name)) programs.add(t.name);
-  const waiting = [...programs].filter((p) => !(s.lastInput[p as Program] > o.switchedAt));
+  const waiting = [...programs].filter((p) => !(s.lastInput[p as Program] >= o.switchedAt));
   if (!s.connected) waiting.unshift('the broker (downlink)');
   return { healthy: waiting.length === 0, waiting };
 }
