@@ -1,11 +1,12 @@
 /**
- * A wall screen in Chromium (the dashboard test's browser and launch options) moving between
- * bundles that its edge actor is assigned (`updateAssign`, delivery 'pull', as a rollout sends
- * it): the page downloads each through a real nginx cache (the screen's mirror from the `cdn`
- * pool) in front of an nginx origin, checks its SHA-256, runs it and reports healthy. A bundle
- * that never reports healthy is rolled back by the page's health gate; one whose bytes do not
- * match its hash (a corrupted origin) is refused; the running bundle survives a reload with the
- * gateway's screen API cut off. The edge actor's record (installed version, history) is checked.
+ * A wall screen in Chromium (the dashboard test's browser and launch options) moving to a new
+ * bundle during a rollout: its first bundle named by the screens' configuration, then a rollout to
+ * `hardware=screen` (delivery pull) of 2.0.0, uploaded through the artifacts API and fetched by the
+ * page through a real nginx cache (the screen's mirror from the `cdn` pool) in front of the
+ * gateway, checked, run and reported healthy: the rollout completes. A rollout of a bundle that
+ * never reports healthy is rolled back by the page's health gate; one whose stored bytes do not
+ * match their hash (a corrupted store) is refused; 2.0.0 keeps running, also after a reload with
+ * the gateway's screen API cut off. The edge actor's record (installed version, history) is checked.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -14,15 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
-import { createActorClient } from '../../actors/mod.ts';
-import { edgeActor } from '../../edge/mod.ts';
-import type { UpdateTarget } from '../../edge/protocol/mod.ts';
-import type { UpdateAssignPayload } from '../../edge/rollout/mod.ts';
-import { startNginxCache, startNginxOrigin, waitFor } from '../../infra/mod.ts';
+import { startNginxCache, waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
+import { artifactKey, FsObjectStore } from '../../objects/mod.ts';
 import { createApiKey } from '../auth.ts';
 import { openDatabase } from '../db/database.ts';
 import { createGateway, serveGateway } from '../gateway.ts';
+import type { RolloutView } from '../rollouts/schemas.ts';
 import { DEMO_BUNDLE_FILE, DEMO_BUNDLE_NAME, demoBundle } from './mod.ts';
 
 const t = useRedis();
@@ -44,42 +43,40 @@ const artifacts = () => {
 };
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-const target = (version: string, bytes: Uint8Array): UpdateTarget => ({
-  path: `screen-bundle/${DEMO_BUNDLE_NAME}/${version}/${DEMO_BUNDLE_FILE}`,
-  name: DEMO_BUNDLE_NAME,
-  version,
-  kind: 'screen-bundle',
-  sha256: sha256(bytes),
-  length: bytes.length,
-});
 
-/** Redis, a hub node, a served gateway, an nginx origin and an nginx cache in front of it. */
+/** Redis, a hub node, a served gateway with a filesystem object store, an nginx cache in front of it. */
 async function start() {
   const keyspace = t.keyspace();
+  const dir = mkdtempSync(join(tmpdir(), 'dh-screens-'));
+  cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
   const database = await openDatabase();
   cleanup.push(() => database.close());
+  const objects = await FsObjectStore.open(join(dir, 'objects'));
+  cleanup.push(() => objects[Symbol.asyncDispose]());
   const hub = await t.hub(keyspace);
   cleanup.push(() => hub.stop());
-  const gateway = await createGateway({ database, bus: t.bus(keyspace, t.connect()) });
+  const gateway = await createGateway({
+    database,
+    bus: t.bus(keyspace, t.connect()),
+    objects,
+    rolloutMembershipMs: 0,
+  });
   cleanup.push(() => gateway.stop());
   const { url, close } = await serveGateway(gateway);
   cleanup.push(close);
-  const dir = mkdtempSync(join(tmpdir(), 'dh-screens-'));
-  cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
-  const root = join(dir, 'origin-files');
-  mkdirSync(root);
-  const origin = await startNginxOrigin({ root, dir: join(dir, 'origin') });
-  cleanup.push(() => origin.stop());
-  const cache = await startNginxCache({ origin: origin.url, dir: join(dir, 'cache') });
+  const cache = await startNginxCache({ origin: url, dir: join(dir, 'cache') });
   cleanup.push(() => cache.stop());
-  const { key } = await createApiKey(database.db, { name: 'op', scope: 'operator' });
+  const { key } = await createApiKey(database.db, { name: 'admin', scope: 'admin' });
   const call = (method: string, path: string, body: unknown) =>
     gateway.app.request(path, {
       method,
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
+      headers: {
+        authorization: `Bearer ${key}`,
+        'content-type': body instanceof Uint8Array ? 'application/octet-stream' : 'application/json',
+      },
+      body: body instanceof Uint8Array ? body : JSON.stringify(body),
     });
-  return { keyspace, url, root, cache, call };
+  return { keyspace, url, cache, call, objects };
 }
 
 /** The loader's own view: the running bundle's version and its state line. */
@@ -88,40 +85,59 @@ const loaderLine = async (page: Page) => (await page.locator('#loader').textCont
 const bundleVersion = (page: Page) => page.frameLocator('#bundle').locator('#version').textContent();
 
 describe('a wall screen', { timeout: 120_000 }, () => {
-  it('moves to the bundle it is assigned through the CDN, checked, and keeps it when the next one fails', async () => {
-    const { keyspace, url, root, cache, call } = await start();
+  it('moves to a new bundle during a rollout, through the CDN, checked, and keeps it when the next one fails', async () => {
+    const { keyspace, url, cache, call, objects } = await start();
     const registered = await call('POST', '/v1/edges', { id: SCREEN, labels: { hardware: 'screen' } });
     assert.equal(registered.status, 201);
     const { secret } = (await registered.json()) as { secret: string };
     // The screen's mirror: the cdn pool's one cache (ranked for it by the gateway).
     const pool = { cdn: { mirrors: [{ id: 'cache-1', url: cache.url, weight: 1 }] } };
     assert.equal((await call('PUT', '/v1/config/devicehub/global', pool)).status, 200);
-    assert.equal((await call('PUT', `/v1/config/screen/module:${SCREEN}`, { title: 'Lobby' })).status, 200);
+    // A new screen's first bundle: the screens' configuration names it.
+    const config = { title: 'Lobby', bundle: { name: DEMO_BUNDLE_NAME, version: '1.0.0' } };
+    assert.equal((await call('PUT', '/v1/config/screen/global', config)).status, 200);
 
     const bundles = {
-      v1: demoBundle('1.0.0'),
-      v2: demoBundle('2.0.0'),
-      sick: demoBundle('2.1.0', { healthy: false }),
-      corrupt: demoBundle('2.2.0'),
+      '1.0.0': demoBundle('1.0.0'),
+      '2.0.0': demoBundle('2.0.0'),
+      '2.1.0': demoBundle('2.1.0', { healthy: false }),
+      '2.2.0': demoBundle('2.2.0'),
     };
-    for (const bytes of Object.values(bundles)) writeFileSync(join(root, sha256(bytes)), bytes);
-    // The origin holds other bytes under 2.2.0's hash (a corrupted store): what reaches the screen is wrong.
-    writeFileSync(join(root, sha256(bundles.corrupt)), bundles.v1);
+    for (const [version, bytes] of Object.entries(bundles)) {
+      const query = `kind=screen-bundle&name=${DEMO_BUNDLE_NAME}&version=${version}&hardware=screen&fileName=${DEMO_BUNDLE_FILE}`;
+      assert.equal((await call('POST', `/v1/artifacts?${query}`, bytes)).status, 201, version);
+    }
+    // The store holds other bytes (as many) under 2.2.0's hash: a corrupted store.
+    writeFileSync(join(objects.dir, artifactKey(sha256(bundles['2.2.0']))), bundles['1.0.0']);
 
-    const edges = createActorClient(t.bus(keyspace), edgeActor);
-    const assign = (rollout: string, version: string, bytes: Uint8Array, healthDeadlineMs = 20_000) =>
-      edges.send(SCREEN, 'updateAssign', {
-        rollout,
-        wave: 0,
-        attempt: 1,
-        targets: [target(version, bytes)],
-        spreadMs: 0,
-        healthDeadlineMs,
-        delivery: 'pull',
-      } satisfies UpdateAssignPayload);
+    const rollout = async (id: string, version: string) => {
+      const created = await call('POST', '/v1/rollouts', {
+        id,
+        name: `${DEMO_BUNDLE_NAME} ${version}`,
+        filter: 'hardware=screen',
+        // Given in full (the rollout API finds it in the catalog by name and version too, once wired).
+        target: {
+          packages: [
+            {
+              name: DEMO_BUNDLE_NAME,
+              version,
+              kind: 'screen-bundle',
+              sha256: sha256(bundles[version as keyof typeof bundles]),
+              length: bundles[version as keyof typeof bundles].length,
+              fileName: DEMO_BUNDLE_FILE,
+            },
+          ],
+        },
+        waves: [{ name: 'screens', percent: 100, successPercent: 100 }],
+        spreadSeconds: 0,
+        healthDeadlineSeconds: version === '2.1.0' ? 3 : 20,
+      });
+      assert.equal(created.status, 201, await created.text());
+    };
+    const view = async (id: string) =>
+      (await (await call('GET', `/v1/rollouts/${id}`, undefined)).json()) as RolloutView;
     const updates = async () => (await t.edgeState(keyspace, SCREEN))?.updates;
 
-    await assign('r-v1', '1.0.0', bundles.v1);
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
     cleanup.push(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
@@ -134,12 +150,15 @@ describe('a wall screen', { timeout: 120_000 }, () => {
         message: 'v1 running',
         timeoutMs: 20_000,
       });
-      await waitFor(async () => (await updates())?.installed?.[DEMO_BUNDLE_NAME]?.version === '1.0.0', {
-        message: 'v1 reported healthy to the edge actor',
-      });
+      await waitFor(
+        async () => (await t.edgeState(keyspace, SCREEN))?.shadow.heartbeat?.version === '1.0.0',
+        {
+          message: 'v1 in the screen’s heartbeat',
+        },
+      );
 
-      // A rollout assigns 2.0.0: downloaded through the cache, checked, run, healthy.
-      await assign('r-v2', '2.0.0', bundles.v2);
+      // A rollout to hardware=screen of 2.0.0: downloaded through the cache, checked, run, healthy.
+      await rollout('r-wall-2', '2.0.0');
       await waitFor(async () => (await bundleVersion(page)) === '2.0.0', {
         message: 'v2 running',
         timeoutMs: 20_000,
@@ -152,10 +171,15 @@ describe('a wall screen', { timeout: 120_000 }, () => {
         { message: 'v2 installed in the edge actor' },
       );
       assert.deepEqual(
-        installed.history?.filter((h) => h.rollout === 'r-v2').map((h) => h.state),
+        installed.history?.filter((h) => h.rollout === 'r-wall-2').map((h) => h.state),
         ['downloading', 'downloaded', 'verified', 'installing', 'healthy'],
       );
-      const v2Path = `/v1/artifacts/${sha256(bundles.v2)}/content`;
+      await waitFor(async () => (await view('r-wall-2')).status === 'completed', {
+        message: 'the rollout completed',
+        timeoutMs: 20_000,
+      });
+      assert.equal((await view('r-wall-2')).counts.healthy, 1);
+      const v2Path = `/v1/artifacts/${sha256(bundles['2.0.0'])}/content`;
       assert.ok(
         cache.accessLog().some((e) => e.uri === v2Path && e.status === 200),
         'v2 came through the nginx cache',
@@ -164,7 +188,7 @@ describe('a wall screen', { timeout: 120_000 }, () => {
       await page.screenshot({ path: join(artifacts(), 'wall-screen-v2.png') });
 
       // 2.1.0 never reports healthy: the page goes back to 2.0.0 at the deadline and says so.
-      await assign('r-sick', '2.1.0', bundles.sick, 3000);
+      await rollout('r-wall-sick', '2.1.0');
       await waitFor(async () => (await updates())?.assigned?.state === 'rolled_back', {
         message: 'the sick bundle rolled back',
         timeoutMs: 20_000,
@@ -173,7 +197,7 @@ describe('a wall screen', { timeout: 120_000 }, () => {
       assert.match((await updates())?.assigned?.reason ?? '', /^HEALTH_TIMEOUT/);
 
       // 2.2.0's bytes do not match its hash: refused, 2.0.0 keeps running.
-      await assign('r-corrupt', '2.2.0', bundles.corrupt);
+      await rollout('r-wall-corrupt', '2.2.0');
       await waitFor(async () => (await updates())?.assigned?.state === 'failed', {
         message: 'the corrupt bundle refused',
         timeoutMs: 20_000,
