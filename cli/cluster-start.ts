@@ -10,6 +10,8 @@
  * dynamic-security admin connection to mosquitto.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKeyspace, type Keyspace } from '../bus/mod.ts';
 import { LINK_USER } from '../edge/broker/mod.ts';
@@ -23,6 +25,7 @@ import {
   startMosquitto,
   startPostgres,
   startRedisServer,
+  startS3Proxy,
 } from '../infra/mod.ts';
 import { startRedisCluster } from '../infra/redis-cluster.ts';
 import { startTcpBalancer } from '../infra/tcp-balancer.ts';
@@ -62,6 +65,10 @@ export interface ClusterServers {
   readonly kafkaBrokers: string[];
   /** The hub's SCRAM-SHA-512 login (links and the gateways' credential admin), with Kafka. */
   readonly kafkaHub: { readonly username: string; readonly password: string } | undefined;
+  /** The artifacts' object store every gateway shares: a bucket on S3Proxy (`s3://…`). */
+  readonly objectStore: string;
+  /** Its access key, given to the gateways in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. */
+  readonly objectStoreEnv: Record<string, string>;
 }
 
 /** Redis (one server or a Redis Cluster), PostgreSQL, mosquitto, frps and, unless 0 brokers, Kafka. */
@@ -74,6 +81,7 @@ export async function startServers(
   const pki = await startTestPki();
   const crlFile = await pki.writeCrl([]);
   const support = await startSupportServers(parts, pki, crlFile);
+  const objects = await startObjectStore(parts);
   let kafkaBrokers: string[] = [];
   let kafkaHub: ClusterServers['kafkaHub'];
   if (o.brokers > 0) {
@@ -83,7 +91,21 @@ export async function startServers(
     kafkaBrokers = kafka.brokers;
     kafkaHub = kafka.auth?.hub;
   }
-  return { ...redis, ...support, pki, crlFile, kafkaBrokers, kafkaHub };
+  return { ...redis, ...support, ...objects, pki, crlFile, kafkaBrokers, kafkaHub };
+}
+
+/** S3Proxy (filesystem backend in a temporary folder) and the gateways' bucket on it. */
+async function startObjectStore(parts: ClusterParts) {
+  parts.step('starting S3Proxy (the artifacts’ object store)');
+  const s3 = await startS3Proxy({ dir: mkdtempSync(join(tmpdir(), 'dh-cluster-s3-')) });
+  parts.onStop(() => s3.stop());
+  return {
+    objectStore: await s3.createBucket('devicehub-artifacts'),
+    objectStoreEnv: {
+      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+    },
+  };
 }
 
 async function startRedis(parts: ClusterParts, mode: 'single' | 'cluster') {
@@ -198,11 +220,10 @@ export async function startGateways(
     const gatewayPort = await freePort();
     backends.push({ host: '127.0.0.1', port: gatewayPort });
     started.push(
-      parts.spawn(
-        gatewayArgs(servers, gatewayPort),
-        `gateway-${i}`,
-        servers.kafkaHub === undefined ? {} : { DH_KAFKA_ADMIN_PASSWORD: servers.kafkaHub.password },
-      ).ready,
+      parts.spawn(gatewayArgs(servers, gatewayPort), `gateway-${i}`, {
+        ...servers.objectStoreEnv,
+        ...(servers.kafkaHub === undefined ? {} : { DH_KAFKA_ADMIN_PASSWORD: servers.kafkaHub.password }),
+      }).ready,
     );
   }
   await Promise.all(started);
@@ -233,6 +254,8 @@ function gatewayArgs(servers: ClusterServers, port: number): string[] {
     ...['--tls-cert', servers.pki.server.certFile, '--tls-key', servers.pki.server.keyFile],
     // Edges' certificates signed by the CA mosquitto checks; revocations onto the CRL it reads.
     ...['--identity-dir', servers.pki.dir, '--identity-create', '--crl-file', servers.crlFile],
+    // Artifacts in the S3Proxy bucket every gateway shares (its keys come in the environment).
+    ...['--object-store', servers.objectStore],
     // The updates' TUF signing keys, one folder for every gateway (the first to start makes them).
     ...['--tuf-keys-dir', join(servers.pki.dir, 'tuf'), '--tuf-create'],
     // Registering, rotating and deregistering edges tell mosquitto (its dynamic security) over
