@@ -1,6 +1,7 @@
 /**
  * The dashboard's entry: sign in, the live-events feed and the router (`#/` the overview,
- * `#/edges/<id>` an edge's page). Each view is a module in `views/`; shared pieces in `lib/`.
+ * `#/edges/<id>` an edge's page, `#/rollouts` the rollouts, `#/rollouts/<id>` one rollout).
+ * Each view is a module in `views/`; shared pieces in `lib/`.
  */
 import { key } from './lib/api.js';
 import { html, render, useEffect, useState } from './lib/html.js';
@@ -8,6 +9,8 @@ import { startLiveEvents } from './lib/live.js';
 import { EdgePage } from './views/edge-page.js';
 import { Login } from './views/login.js';
 import { Overview } from './views/overview.js';
+import { RolloutPage } from './views/rollout-page.js';
+import { Rollouts } from './views/rollouts.js';
 
 function App() {
   const [hash, setHash] = useState(location.hash);
@@ -18,6 +21,9 @@ function App() {
   }, []);
   const edge = /^#\/edges\/(.+)$/.exec(hash);
   if (edge) return html`<${EdgePage} key=${edge[1]} id=${decodeURIComponent(edge[1])} />`;
+  const rollout = /^#\/rollouts\/(.+)$/.exec(hash);
+  if (rollout) return html`<${RolloutPage} key=${rollout[1]} id=${decodeURIComponent(rollout[1])} />`;
+  if (hash === '#/rollouts') return html`<${Rollouts} />`;
   return html`<${Overview} />`;
 }
 

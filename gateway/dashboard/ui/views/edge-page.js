@@ -1,14 +1,16 @@
 /**
- * An edge's page (`#/edges/<id>`): its state and shadow, the effective configuration, its dead
- * letters (operator scope; left out when the key may not read them) and remote access.
- * Reloads when one of its tunnels changes state.
+ * An edge's page (`#/edges/<id>`): its state and shadow, the effective configuration, its
+ * installed versions and update history, its dead letters (operator scope; left out when the key
+ * may not read them) and remote access. Reloads when one of its tunnels changes state; the
+ * updates when it reports an update state.
  */
 import { api } from '../lib/api.js';
 import { ago, pretty } from '../lib/format.js';
-import { html } from '../lib/html.js';
+import { html, useState } from '../lib/html.js';
 import { useLiveEvents } from '../lib/live.js';
 import { useData } from '../lib/use-data.js';
 import { DeadLetters } from './dead-letters.js';
+import { EdgeUpdates } from './edge-updates.js';
 import { Failure } from './failure.js';
 import { RemoteAccess } from './remote-access.js';
 
@@ -30,8 +32,10 @@ async function loadEdge(id) {
 
 export function EdgePage({ id }) {
   const { data, error, reload } = useData(() => loadEdge(id), [id]);
+  const [updates, setUpdates] = useState(0);
   useLiveEvents((event) => {
     if (event.edgeId === id && event.type === 'tunnel.state') reload();
+    if (event.edgeId === id && event.type === 'update.state') setUpdates((n) => n + 1);
   });
   if (error) return html`<${Failure} error=${error} />`;
   if (!data) return html`<p class="muted">loading…</p>`;
@@ -49,6 +53,7 @@ export function EdgePage({ id }) {
       </div>
       ${dead && html`<${DeadLetters} dead=${dead} />`}
     </section>
+    <${EdgeUpdates} id=${id} version=${updates} />
     <${RemoteAccess} id=${id} tunnels=${tunnels} reload=${reload} />
   `;
 }
