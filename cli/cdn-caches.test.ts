@@ -5,6 +5,7 @@
  * API, an edge's configuration ranking the caches, and the agent's downloader fetching the
  * artifact through them — the second download a cache hit, every byte hashed.
  */
+// Redis Cluster pass: once (what this tests is nginx, TLS and the downloader; its Redis use is the gateway's incidental bus).
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';

@@ -4,6 +4,7 @@
  * list), a change of the pool moves only the changed mirror's edges, a malformed pool is refused
  * naming the field, and an edge's own `updates` wins over the pool.
  */
+// Redis Cluster pass: once (what this tests is the pool's validation and ranking; the configuration's change notices run on the cluster in config.test.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { rankByRendezvous } from '../edge/protocol/mod.ts';
