@@ -2,7 +2,8 @@
  * The CDN tier with real nginx on both sides: a static nginx origin serving an artifact by its
  * SHA-256, nginx caches in front of it (proxy_cache + slice 1m + proxy_cache_lock). A herd of
  * downloads costs the origin one copy, ranges come from cached slices (a cold range fetches only
- * its slices), an HTTPS origin is checked against the fleet CA, and compose's configuration has
+ * its slices), a warm cache serves on with the origin down, an HTTPS origin is checked against
+ * the fleet CA, and compose’s configuration has
  * the same caching block.
  */
 import assert from 'node:assert/strict';
@@ -152,6 +153,24 @@ describe('nginx CDN cache', { timeout: 60_000 }, () => {
       'an origin the CA did not sign is refused',
     );
     assert.match(readFileSync(suspicious.errorLogFile, 'utf8'), /upstream SSL certificate verify error/);
+  });
+
+  it('keeps serving a warm artifact, whole and in ranges, while the origin is down', async () => {
+    const root = temp('down-root');
+    writeFileSync(join(root, sha), artifact);
+    const own = await startNginxOrigin({ root, dir: temp('down-origin') });
+    servers.push(own);
+    const cdn = await startNginxCache({ origin: own.url, dir: temp('down-cache') });
+    servers.push(cdn);
+    assert.equal(sha256(new Uint8Array(await (await fetch(`${cdn.url}${path}`)).arrayBuffer())), sha);
+    await own.stop();
+    const whole = await fetch(`${cdn.url}${path}`);
+    assert.equal(whole.status, 200);
+    assert.equal(whole.headers.get('x-cache-status'), 'HIT');
+    assert.equal(sha256(new Uint8Array(await whole.arrayBuffer())), sha);
+    const range = await fetch(`${cdn.url}${path}`, { headers: { range: 'bytes=2000000-' } });
+    assert.equal(range.status, 206);
+    assert.ok(Buffer.from(await range.arrayBuffer()).equals(artifact.subarray(2_000_000)));
   });
 
   it('has the same caching block in compose’s configuration (deploy/nginx/cdn.conf)', () => {
