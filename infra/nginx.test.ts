@@ -3,8 +3,7 @@
  * SHA-256, nginx caches in front of it (proxy_cache + slice 1m + proxy_cache_lock). A herd of
  * downloads costs the origin one copy, ranges come from cached slices (a cold range fetches only
  * its slices), a warm cache serves on with the origin down, an HTTPS origin is checked against
- * the fleet CA, and compose’s configuration has
- * the same caching block.
+ * the fleet CA, and compose’s configuration has the same caching block.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
