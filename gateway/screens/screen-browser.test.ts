@@ -8,6 +8,7 @@
  * match their hash (a corrupted store) is refused; 2.0.0 keeps running, also after a reload with
  * the gateway's screen API cut off. The edge actor's record (installed version, history) is checked.
  */
+// Redis Cluster pass: once (what this tests is the page in a browser; the manifest's and reports' Redis use runs on the cluster in screens.test.ts).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -47,8 +47,10 @@ const writeJson = (name, value) => localStorage.setItem(key(name), JSON.stringif
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const hex = (buffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
 
+/** The state line; the last refusal or roll back stays on it until a bundle moves in healthy. */
 function show(state, detail = '') {
   screen.state = state;
+  detail ||= screen.note ?? '';
   const running = screen.current ? `${screen.current.name} ${screen.current.version}` : 'no bundle';
   const line = document.getElementById('loader');
   line.textContent = `${id} · ${running} · ${state}${detail ? ` · ${detail}` : ''}`;
@@ -226,7 +228,7 @@ async function apply(manifest) {
     }
     return show('running');
   }
-  if (refused().has(attempt)) return show('running', `refused ${bundle.version}`);
+  if (refused().has(attempt)) return show('running');
 
   let bytes = await storedBundle(bundle.sha256);
   if (bytes === undefined) {
@@ -240,7 +242,8 @@ async function apply(manifest) {
     const got = await download(bundle);
     if (got.bytes === undefined) {
       refuse(attempt);
-      show('running', `refused ${bundle.version}: ${got.reason.split(':')[0]}`);
+      screen.note = `refused ${bundle.version}: ${got.reason.split(':')[0]}`;
+      show('running');
       return update('failed', { reason: got.reason.slice(0, 1000) });
     }
     bytes = got.bytes;
@@ -259,13 +262,15 @@ async function apply(manifest) {
     writeJson('previous', previous);
     writeJson('reported', attempt);
     await pruneBundles([next.sha256, previous?.sha256].filter(Boolean));
+    screen.note = undefined;
     show('running');
     return update('healthy');
   }
   refuse(attempt);
   if (previous && previousBytes) run(previous, previousBytes);
   await pruneBundles([previous?.sha256, readJson('previous')?.sha256].filter(Boolean));
-  show('running', `rolled back from ${bundle.version}`);
+  screen.note = `rolled back from ${bundle.version}`;
+  show('running');
   return update('rolled_back', {
     reason: `HEALTH_TIMEOUT: ${bundle.version} did not report healthy within ${manifest.healthDeadlineMs} ms`,
   });
