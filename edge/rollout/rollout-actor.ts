@@ -55,7 +55,8 @@ function addMembers(
   }
   const fresh = list.filter((m) => state.members[m.edgeId] === undefined);
   if (fresh.length === 0) return ensureTicking(state, ctx);
-  const members: Record<string, MemberRecord> = { ...state.members };
+  // In place: every check is done above, and copying 50,000 records per batch of 500 costs more than the batch.
+  const members = state.members as Record<string, MemberRecord>;
   const zones = [...state.zones];
   let health = advance(state.health, ctx.now);
   const last = spec.waves.length - 1;

@@ -33,14 +33,18 @@ export function localTime(now: number, timeZone: string): { day: number; minute:
   return { day, minute: hour * 60 + minute };
 }
 
-/** Whether the zone is one the runtime knows. */
+const knownZones = new Set<string>(['UTC']);
+
+/** Whether the zone is one the runtime knows (remembered: a formatter costs a third of a millisecond). */
 export function isTimeZone(timeZone: string): boolean {
+  if (knownZones.has(timeZone)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
-    return true;
   } catch {
     return false;
   }
+  knownZones.add(timeZone);
+  return true;
 }
 
 const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
