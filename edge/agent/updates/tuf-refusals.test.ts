@@ -5,9 +5,12 @@
  */
 // Redis Cluster pass: once (what this tests is TUF's refusals; the gateway's Redis use is incidental).
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { serveGateway } from '../../../gateway/gateway.ts';
+import { signRoot } from '../../../gateway/tuf/metadata.ts';
+import { createTufKeys } from '../../../gateway/tuf/mod.ts';
 import {
   startTufGateway,
   startTufMirror,
@@ -17,6 +20,7 @@ import {
   target,
 } from '../../../gateway/tuf/testdata/tuf-gateway.ts';
 import { useRedis } from '../../../infra/test-redis.ts';
+import { startTestPki } from '../../../infra/tls.ts';
 import { UpdateError } from './errors.ts';
 import { openTufClient, type TufClient } from './tuf-client.ts';
 
@@ -155,6 +159,49 @@ describe('TUF client through a mirror of a real gateway', () => {
       await refusal((await edge()).refresh()),
       /^TUF_MIXED: .*Version \d+ of targets does not match snapshot version \d+/,
     );
+  });
+
+  test('over HTTPS the first root is trusted on first use only from a gateway the fleet CA vouches for', async () => {
+    const fleet = await startTestPki({ dir: join(hub.scratch, 'pki-fleet') });
+    const stranger = await startTestPki({ dir: join(hub.scratch, 'pki-stranger') });
+    const served = await serveGateway(hub.gateway, {
+      port: 0,
+      tls: { certFile: fleet.server.certFile, keyFile: fleet.server.keyFile },
+    });
+    let trusting: TufClient | undefined;
+    try {
+      const metadataUrl = `${served.url}/v1/tuf/metadata`;
+      const dataDir = await mkdtemp(join(hub.scratch, 'edge-'));
+      // A certificate from another CA than the edge's: no root is fetched, nothing is trusted.
+      const ca = await readFile(stranger.caFile);
+      assert.match(
+        await refusal(openTufClient({ metadataUrl, dataDir, ca })),
+        /^DOWNLOAD_FAILED: .*1\.root\.json: .*certificate/,
+      );
+      trusting = await openTufClient({ metadataUrl, dataDir, ca: await readFile(fleet.caFile) });
+      await trusting.refresh();
+      const root = JSON.parse(await readFile(join(dataDir, 'tuf', 'root.json'), 'utf8'));
+      assert.equal(root.signed.version, 1);
+    } finally {
+      trusting?.close();
+      await served.close();
+    }
+  });
+
+  test("a root provisioned on the device is the only trust: another repository's metadata is TUF_SIGNATURE", async () => {
+    mirror.rewrite = undefined;
+    const otherKeys = await createTufKeys(join(hub.scratch, `other-keys-${release}`));
+    const rootFile = join(hub.scratch, `provisioned-root-${release}.json`);
+    await writeFile(rootFile, signRoot(otherKeys, 1, Date.now()).body);
+    const served = mirror.served.length;
+    const client = await openTufClient({
+      metadataUrl: mirror.metadataUrl,
+      dataDir: await mkdtemp(join(hub.scratch, 'edge-')),
+      rootFile,
+    });
+    clients.push(client);
+    assert.match(await refusal(client.refresh()), /^TUF_SIGNATURE: .*timestamp was signed by 0\/1 keys/);
+    assert.ok(!mirror.served.slice(served).includes('1.root.json'), 'no root fetched on first use');
   });
 
   test('a timestamp past its expiry (a frozen repository: never re-signed) is TUF_EXPIRED', async () => {
