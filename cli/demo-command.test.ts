@@ -5,7 +5,7 @@
  * Chromium on the dashboard); mosquitto's edge listeners take TLS only (a plaintext MQTT CONNECT
  * gets no CONNACK, a simulated edge logs in with its password over TLS, the mutual-TLS listener
  * refuses a client without a certificate); its legacy edges come in through an authenticated
- * Kafka that refuses a producer without credentials.
+ * Kafka that refuses a producer without credentials; its wall screen's page runs the demo bundle.
  */
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
@@ -26,6 +26,7 @@ interface Ready {
   caFile: string;
   mqtt: { tlsUrl: string; mtlsUrl: string };
   kafka?: { broker: string; edges: number };
+  screen?: { page: string } | { skipped: string };
 }
 
 const chromiumArgs =
@@ -197,6 +198,16 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
           timeoutMs: 30_000,
           message: 'the live feed connected over wss',
         });
+        // The demo's wall screen runs its bundle, fetched through the CDN caches and checked.
+        const screen = ready.screen;
+        assert.ok(screen !== undefined && 'page' in screen, `the demo's screen: ${JSON.stringify(screen)}`);
+        const wall = await browser.newPage();
+        wall.on('pageerror', (e) => errors.push(e.message));
+        await wall.goto(screen.page);
+        await waitFor(
+          async () => (await wall.frameLocator('#bundle').locator('#version').textContent()) === '1.0.0',
+          { timeoutMs: 60_000, message: 'the demo screen runs bundle 1.0.0' },
+        );
         assert.deepEqual(errors, []);
       } finally {
         await browser.close();

@@ -87,6 +87,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     adminKey: gateway?.adminKey,
     caFile: pki.caFile,
     cdn: cdn?.urls,
+    screen: gateway?.screen,
     mqtt: source.mqtt,
     kafka: kafka === undefined ? undefined : { broker: kafka.broker, edges: kafka.edgeIds.length },
   });
