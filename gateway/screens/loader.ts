@@ -31,15 +31,16 @@ export function loaderRoutes() {
   const shell = load('index.html', 'text/html; charset=utf-8');
   const scripts = new Map([
     ['/screens/assets/screen-client.js', load('screen-client.js', 'text/javascript; charset=utf-8')],
+    ['/screens/assets/sw.js', load('sw.js', 'text/javascript; charset=utf-8')],
   ]);
   const app = new Hono();
-  const serve = (asset: Asset, ifNoneMatch: string | undefined) =>
-    ifNoneMatch === asset.etag
-      ? new Response(null, { status: 304, headers: { ...HEADERS, etag: asset.etag } })
-      : new Response(asset.body, {
-          status: 200,
-          headers: { ...HEADERS, etag: asset.etag, 'content-type': asset.type },
-        });
+  const serve = (asset: Asset, ifNoneMatch: string | undefined) => {
+    // The service worker (sw.js) lives with the script but looks after every screen's page.
+    const headers = { ...HEADERS, etag: asset.etag, 'service-worker-allowed': '/screens/' };
+    return ifNoneMatch === asset.etag
+      ? new Response(null, { status: 304, headers })
+      : new Response(asset.body, { status: 200, headers: { ...headers, 'content-type': asset.type } });
+  };
   app.get('/screens/assets/:file', (c) => {
     const asset = scripts.get(c.req.path);
     return asset === undefined ? c.notFound() : serve(asset, c.req.header('if-none-match'));

@@ -6,7 +6,7 @@
  * gateway, checked, run and reported healthy: the rollout completes. A rollout of a bundle that
  * never reports healthy is rolled back by the page's health gate; one whose stored bytes do not
  * match their hash (a corrupted store) is refused; 2.0.0 keeps running, also after a reload with
- * the gateway's screen API cut off. The edge actor's record (installed version, history) is checked.
+ * the gateway's screen API cut off, and with the gateway gone (the service worker's loader). The edge actor's record (installed version, history) is checked.
  */
 // Redis Cluster pass: once (what this tests is the page in a browser; the manifest's and reports' Redis use runs on the cluster in screens.test.ts).
 import assert from 'node:assert/strict';
@@ -63,8 +63,14 @@ async function start() {
     rolloutMembershipMs: 0,
   });
   cleanup.push(() => gateway.stop());
-  const { url, close } = await serveGateway(gateway);
-  cleanup.push(close);
+  const served = await serveGateway(gateway);
+  let open = true;
+  const closeGateway = async () => {
+    if (open) await served.close();
+    open = false;
+  };
+  cleanup.push(closeGateway);
+  const { url } = served;
   const cache = await startNginxCache({ origin: url, dir: join(dir, 'cache') });
   cleanup.push(() => cache.stop());
   const { key } = await createApiKey(database.db, { name: 'admin', scope: 'admin' });
@@ -77,7 +83,7 @@ async function start() {
       },
       body: body instanceof Uint8Array ? body : JSON.stringify(body),
     });
-  return { keyspace, url, cache, call, objects };
+  return { keyspace, url, cache, call, objects, closeGateway };
 }
 
 /** The loader's own view: the running bundle's version and its state line. */
@@ -87,7 +93,7 @@ const bundleVersion = (page: Page) => page.frameLocator('#bundle').locator('#ver
 
 describe('a wall screen', { timeout: 120_000 }, () => {
   it('moves to a new bundle during a rollout, through the CDN, checked, and keeps it when the next one fails', async () => {
-    const { keyspace, url, cache, call, objects } = await start();
+    const { keyspace, url, cache, call, objects, closeGateway } = await start();
     const registered = await call('POST', '/v1/edges', { id: SCREEN, labels: { hardware: 'screen' } });
     assert.equal(registered.status, 201);
     const { secret } = (await registered.json()) as { secret: string };
@@ -223,6 +229,14 @@ describe('a wall screen', { timeout: 120_000 }, () => {
       const state = await t.edgeState(keyspace, SCREEN);
       assert.equal(state?.online, true);
       assert.equal(state?.shadow.heartbeat?.version, '2.0.0');
+      // The gateway gone altogether (a screen starting with no network): the service worker's copy
+      // of the loader runs the stored 2.0.0.
+      await closeGateway();
+      await page.unrouteAll();
+      await page.reload();
+      await waitFor(async () => (await bundleVersion(page)) === '2.0.0', {
+        message: 'v2 after a reload with the gateway gone',
+      });
       assert.deepEqual(errors, [], 'no errors in the page');
       await page.screenshot({ path: join(artifacts(), 'wall-screen-after.png') });
     } catch (error) {

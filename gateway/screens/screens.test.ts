@@ -183,6 +183,9 @@ describe('wall screens: the API', { timeout: 60_000 }, () => {
     assert.equal(page.status, 200);
     assert.match(await page.text(), /\/screens\/assets\/screen-client\.js/);
     const script = await s.call('GET', '/screens/assets/screen-client.js');
+    const worker = await s.call('GET', '/screens/assets/sw.js');
+    assert.equal(worker.headers.get('service-worker-allowed'), '/screens/');
+    assert.equal(worker.headers.get('content-type'), 'text/javascript; charset=utf-8');
     assert.equal(script.headers.get('content-type'), 'text/javascript; charset=utf-8');
     assert.equal(
       (

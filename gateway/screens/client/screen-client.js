@@ -304,11 +304,21 @@ async function poll() {
   }
 }
 
+/** The service worker, and this page and its script in its cache (the first load is not its own). */
+function keepShell() {
+  navigator.serviceWorker?.register('/screens/assets/sw.js', { scope: '/screens/' }).catch(() => {});
+  caches
+    .open('devicehub-screen-shell')
+    .then((cache) => cache.addAll([location.pathname, '/screens/assets/screen-client.js']))
+    .catch(() => {});
+}
+
 async function start() {
   if (!id || !secret) {
     message('Open this page as /screens/<id>#secret=<the screen’s secret>');
     return;
   }
+  keepShell();
   // The running bundle first, from the local store: a reload or a cut network keeps it.
   const bytes = screen.current ? await storedBundle(screen.current.sha256) : undefined;
   if (screen.current && bytes) run(screen.current, bytes);
