@@ -10,8 +10,11 @@ import type { CheckedSpec, UpdateAssignPayload, UpdateEnrollPayload } from './sp
 /** How long a member keeps sending health events after it enrolled (30 days). */
 export const ENROLMENT_MS = 30 * 24 * 3_600_000;
 
-/** Seconds since the rollout's creation (the records' `since`). */
-export const sinceOf = (createdAt: number, now: number) => Math.max(0, Math.round((now - createdAt) / 1000));
+/**
+ * Seconds since the rollout's creation (the records' `since`), rounded up: a timeout counted
+ * from it comes up to a second late, never early.
+ */
+export const sinceOf = (createdAt: number, now: number) => Math.max(0, Math.ceil((now - createdAt) / 1000));
 
 /** Sends the edge its assignment (attempt `attempt`); the new record. */
 export function assign(

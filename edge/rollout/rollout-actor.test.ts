@@ -171,9 +171,35 @@ describe('rollout actor (real Redis, a real hub node, edge actors, agents answer
     assert.equal(paused.wave, 0, 'the second wave never started');
   });
 
+  it('assigns a silent edge again after its timeout, then counts it as timed out', async () => {
+    const seen = new Map<string, number>();
+    await using s = await setUp((edgeId) => {
+      const n = (seen.get(edgeId) ?? 0) + 1;
+      seen.set(edgeId, n);
+      if (edgeId === 'E-0005') return 'silent'; // never answers
+      return edgeId < 'E-0005' && n === 1 ? 'silent' : 'healthy'; // answers the second time
+    });
+    const spec = specOf({
+      waves: [{ name: 'all', percent: 100, successPercent: 90, holdMs: 0 }],
+      edgeTimeoutMs: 2000, // well past an answer's round trip (under a second) on a busy machine
+      retries: 1,
+    });
+    await s.rollouts.send('r5', 'create', { spec, members: membersOf(20) });
+    const done = await s.until('r5', (r) => r.status === 'completed', 'the rollout to complete');
+    assert.deepEqual(
+      s.agents.of('E-0001').map((c) => c.id),
+      ['upd-r5-1', 'upd-r5-2'],
+    );
+    assert.equal(done.members['E-0001']![1], M.healthy);
+    assert.equal(s.agents.of('E-0005').length, 2, 'one retry');
+    assert.equal(done.members['E-0005']![1], M.timedOut);
+    assert.equal(s.agents.of('E-0010').length, 1);
+  });
+
   it('rolls back: every updated edge gets a roll-back assignment and the rollout ends rolled back', async () => {
     await using s = await setUp(() => 'healthy');
-    await s.rollouts.send('r4', 'create', { spec: specOf(), members: membersOf(60) });
+    const spec = specOf({ waves: [{ name: 'all', percent: 100, successPercent: 90, holdMs: 0 }] });
+    await s.rollouts.send('r4', 'create', { spec, members: membersOf(40) });
     await s.until('r4', (r) => r.status === 'completed', 'the rollout to complete');
     await s.rollouts.send('r4', 'rollback', { by: 'ops', reason: 'bad build' });
     const back = await s.until('r4', (r) => r.status === 'rolled_back', 'the roll back to finish');

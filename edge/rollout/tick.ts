@@ -31,7 +31,7 @@ export function tick(state: RolloutState, _data: unknown, ctx: ActorContext): Ro
   let health = advance(state.health, now);
   // Timeouts: retry while attempts are left (not during a roll back), else timed out.
   const timeoutS = spec.edgeTimeoutMs / 1000;
-  const nowS = sinceOf(state.createdAt, now);
+  const nowS = (now - state.createdAt) / 1000;
   for (const id in members) {
     const r = members[id]!;
     if (!(isInFlight(r[1]) || r[1] === M.rollbackSent) || nowS - r[3] < timeoutS) continue;
@@ -46,7 +46,7 @@ export function tick(state: RolloutState, _data: unknown, ctx: ActorContext): Ro
     else {
       const to = r[1] === M.rollbackSent ? M.failed : M.timedOut;
       health = moved(health, r[1], to);
-      members[id] = [r[0], to, r[2], nowS, r[4], r[5]];
+      members[id] = [r[0], to, r[2], sinceOf(state.createdAt, now), r[4], r[5]];
     }
   }
   let next: RolloutState = { ...state, members, health, updatedAt: now, ticking: true };
