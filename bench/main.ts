@@ -139,7 +139,9 @@ export async function benchCommand(argv: string[]): Promise<void> {
   console.error(
     name === 'diet'
       ? 'bench diet: one simulated day…'
-      : `bench ${name}: ${options.edges} edges, ${options.seconds} s…`,
+      : name === 'rollout'
+        ? `bench rollout: ${options.edges} edges, ${rollout.artifactMb} MiB artifact, ${rollout.holdSeconds} s holds…`
+        : `bench ${name}: ${options.edges} edges, ${options.seconds} s…`,
   );
   // Finished, failed or interrupted, a run leaves no process behind: its servers, nodes and links
   // get their own process groups (Ctrl-C reaches this process only), and whatever still runs when

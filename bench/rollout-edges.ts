@@ -21,6 +21,7 @@ interface Progress {
   bytesVerified: number;
   rollouts: Record<string, { healthy: number; rolledBack: number; failed: number }>;
   errors: Record<string, number>;
+  reasons: string[];
 }
 
 export interface RolloutEdgesOptions {
@@ -62,6 +63,7 @@ export async function startRolloutEdges(o: RolloutEdgesOptions) {
   }
   const sum = () => {
     const total: Progress = {
+      reasons: children.flatMap((c) => c.last?.reasons ?? []).slice(0, 5),
       connected: 0,
       publishErrors: 0,
       commands: 0,

@@ -70,6 +70,7 @@ const progress = () => {
     bytesVerified: updates.stats.bytesVerified,
     rollouts,
     errors: Object.fromEntries(updates.stats.errors),
+    reasons: updates.stats.reasons,
   });
 };
 

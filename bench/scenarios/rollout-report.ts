@@ -32,6 +32,7 @@ interface EdgeProgress {
   readonly publishErrors: number;
   readonly rollouts: Record<string, { healthy: number; rolledBack: number; failed: number }>;
   readonly errors: Record<string, number>;
+  readonly reasons: readonly string[];
 }
 
 export interface PhaseOne {
@@ -102,6 +103,7 @@ export function rolloutReport(r: {
       cacheRequestHitRatio: one.served.requests > 0 ? round(one.served.hits / one.served.requests, 4) : 0,
       originBytesPerArtifact: round(one.originBytes / artifactBytes, 2),
       edgeErrors: one.progress.errors,
+      edgeErrorSamples: one.progress.reasons,
       publishErrors: one.progress.publishErrors,
     },
     phase2: {

@@ -15,6 +15,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { splitIntoWaves } from '../../gateway/rollouts/mod.ts';
 import { waitFor } from '../../infra/mod.ts';
 import { startBenchCluster } from '../cluster.ts';
@@ -221,6 +222,9 @@ async function follow(
 ): Promise<Sample[]> {
   const samples: Sample[] = [];
   const deadline = Date.now() + f.timeoutMs;
+  // This process serves the gateway: its event loop's lag shows when the origin itself is the bottleneck.
+  const lag = monitorEventLoopDelay({ resolution: 20 });
+  lag.enable();
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 500));
     const view = await api.get(f.id).catch(() => undefined);
@@ -236,8 +240,10 @@ async function follow(
     process.stderr.write(
       `\r  ${f.label} ${t.toFixed(0)} s  ${view?.status ?? '…'} wave ${(view?.currentWave ?? 0) + 1}/${WAVES.length}` +
         `  healthy ${mine.healthy}/${f.edges}  rolled back ${mine.rolledBack}  failed ${mine.failed}` +
-        `  verified ${(p.bytesVerified / 2 ** 20).toFixed(0)} MB  origin ${(cdn.meter.bytes() / 2 ** 20).toFixed(1)} MB   `,
+        `  verified ${(p.bytesVerified / 2 ** 20).toFixed(0)} MB  origin ${(cdn.meter.bytes() / 2 ** 20).toFixed(1)} MB` +
+        `  gateway lag ${(lag.max / 1e6).toFixed(0)} ms${p.reasons[0] === undefined ? '' : `  first failure: ${p.reasons[0]}`}   `,
     );
+    lag.reset();
     if (view !== undefined && f.done(view)) break;
     if (Date.now() > deadline) {
       process.stderr.write('\n');
@@ -246,6 +252,7 @@ async function follow(
       );
     }
   }
+  lag.disable();
   process.stderr.write('\n');
   return samples;
 }

@@ -56,6 +56,8 @@ export interface SimUpdateStats {
   readonly rollouts: Map<string, SimRolloutStats>;
   /** Failures by reason code (the UpdateError's code, or the error's name). */
   readonly errors: Map<string, number>;
+  /** The first few failures' reasons, in full. */
+  readonly reasons: string[];
 }
 
 export interface SimRolloutStats {
@@ -76,7 +78,13 @@ export interface SimUpdaterEdge {
 }
 
 export class SimUpdater {
-  readonly stats: SimUpdateStats = { commands: 0, bytesVerified: 0, rollouts: new Map(), errors: new Map() };
+  readonly stats: SimUpdateStats = {
+    commands: 0,
+    bytesVerified: 0,
+    rollouts: new Map(),
+    errors: new Map(),
+    reasons: [],
+  };
   readonly #o: SimUpdatesOptions;
   readonly #tuf = new Map<string, Promise<SimTufClient>>();
   /** `<edgeId> <commandId>` taken, and `<edgeId> <rollout>` in progress: a redelivery runs once. */
@@ -128,6 +136,7 @@ export class SimUpdater {
         const reason = reasonOf(error);
         const code = reason.slice(0, reason.indexOf(':'));
         this.stats.errors.set(code, (this.stats.errors.get(code) ?? 0) + 1);
+        if (this.stats.reasons.length < 5) this.stats.reasons.push(`${edge.id}: ${reason}`);
         this.#rollout(args.rollout).failed++;
         report('failed', { reason: reason.slice(0, 200) });
         return;
