@@ -32,6 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { type PostgresServer, startPostgres } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
+import { FsObjectStore } from '../objects/mod.ts';
 import { createApiKey } from './auth.ts';
 import { openDatabase } from './db/database.ts';
 import { createGateway, serveGateway } from './gateway.ts';
@@ -116,6 +117,9 @@ describe('the API under Schemathesis', { timeout: 240_000 }, () => {
       logger,
       // A fleet CA, so the certificate and rotation routes are fuzzed past their 503.
       identity: { dir: mkdtempSync(join(tmpdir(), 'devicehub-fuzz-ca-')), create: true },
+      // An object store (and a small bound), so the artifact routes are fuzzed past their 503.
+      objects: await FsObjectStore.open(mkdtempSync(join(tmpdir(), 'devicehub-fuzz-objects-'))),
+      maxArtifactBytes: 64 * 1024,
     });
     const served = await serveGateway(gateway);
     const work = mkdtempSync(join(tmpdir(), 'devicehub-fuzz-'));

@@ -168,6 +168,11 @@ describe('artifacts', { timeout: 60_000 }, () => {
     });
     assert.equal(past.status, 416);
     assert.equal(past.headers.get('content-range'), `bytes */${bytes.length}`);
+    assert.equal(((await past.json()) as { error: { code: string } }).error.code, 'RANGE_NOT_SATISFIABLE');
+    const head = await s.gateway.app.request(`/v1/artifacts/${sha}/content`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-length'), String(bytes.length));
+    assert.equal(head.headers.get('etag'), `"${sha}"`);
     const stale = await s.gateway.app.request(`/v1/artifacts/${sha}/content`, {
       headers: { range: 'bytes=0-9', 'if-range': '"other"' },
     });

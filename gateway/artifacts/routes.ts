@@ -9,7 +9,7 @@ import { ObjectNotFoundError, RangeNotSatisfiableError } from '../../objects/mod
 import { audit } from '../audit.ts';
 import { type AuthEnv, actorOf, requireAuth } from '../auth.ts';
 import type { GatewayDeps } from '../deps.ts';
-import { ApiError, errorBody } from '../errors.ts';
+import { ApiError } from '../errors.ts';
 import { AUTH_ERRORS, ErrorSchema, json } from '../routes/schemas.ts';
 import type { ArtifactUpload } from './catalog.ts';
 import { ArtifactError } from './errors.ts';
@@ -108,6 +108,8 @@ const content = createRoute({
   },
 });
 
+const rangeError = (message: string) => ({ error: { code: 'RANGE_NOT_SATISFIABLE', message } });
+
 /** Whether a request streams its body past the app's body limit (an artifact upload). */
 export function isArtifactUpload(method: string, path: string): boolean {
   return (
@@ -159,8 +161,8 @@ export function artifactRoutes(deps: GatewayDeps) {
       etag,
       'cache-control': 'public, max-age=31536000, immutable',
       'accept-ranges': 'bytes',
-      'content-type': 'application/octet-stream',
     };
+    const bytes = { ...headers, 'content-type': 'application/octet-stream' };
     if (
       c.req
         .header('if-none-match')
@@ -168,11 +170,14 @@ export function artifactRoutes(deps: GatewayDeps) {
         .some((t) => t === etag || t === `W/${etag}` || t === '*')
     )
       return c.body(null, 304, headers);
+    // HEAD (a cache checking its copy): the headers, without opening the object.
+    if (c.req.method === 'HEAD')
+      return c.body(null, 200, { ...bytes, 'content-length': String(record.size) });
     const ifRange = c.req.header('if-range');
     const range =
       ifRange === undefined || ifRange === etag ? parseRange(c.req.header('range'), record.size) : undefined;
     if (range === 'unsatisfiable')
-      return c.json(errorBody('INVALID_REQUEST', `The range is past the end (${record.size} bytes)`), 416, {
+      return c.json(rangeError(`The range starts past the end (${record.size} bytes)`), 416, {
         ...headers,
         'content-range': `bytes */${record.size}`,
       });
@@ -180,15 +185,15 @@ export function artifactRoutes(deps: GatewayDeps) {
       const read = await artifacts.read(sha256, range === undefined ? {} : { range });
       const stream = read.body as unknown as ReadableStream;
       if (read.range === undefined)
-        return c.body(stream, 200, { ...headers, 'content-length': String(read.info.size) });
+        return c.body(stream, 200, { ...bytes, 'content-length': String(read.info.size) });
       return c.body(stream, 206, {
-        ...headers,
+        ...bytes,
         'content-range': `bytes ${read.range.start}-${read.range.end}/${read.info.size}`,
         'content-length': String(read.range.end - read.range.start + 1),
       });
     } catch (err) {
       if (err instanceof RangeNotSatisfiableError)
-        return c.json(errorBody('INVALID_REQUEST', err.message), 416, {
+        return c.json(rangeError(err.message), 416, {
           ...headers,
           'content-range': `bytes */${err.size}`,
         });
