@@ -9,6 +9,7 @@ import type { EdgeCredentials } from './credentials/mod.ts';
 import type { Db } from './db/database.ts';
 import type { FleetView } from './fleet-view.ts';
 import type { WebBackendOutbox } from './outbox/web-backend.ts';
+import type { ConfigRolloutGate } from './rollouts/mod.ts';
 import type { TufRepository } from './tuf/mod.ts';
 
 export interface GatewayDeps {
@@ -30,6 +31,8 @@ export interface GatewayDeps {
   readonly credentials?: EdgeCredentials;
   /** The queues to the web backend, when one is configured (for the metrics). */
   readonly webBackend?: WebBackendOutbox;
+  /** Configuration rollouts' gate: the version before for edges not admitted yet (none: no gate). */
+  readonly configGate?: ConfigRolloutGate;
   /** Artifacts in the object store (`--object-store`); none: the artifact routes answer 503. */
   readonly artifacts?: ArtifactCatalog;
   /** The TUF repository of the artifacts' signed metadata, when the gateway has keys (`--tuf-keys-dir`). */

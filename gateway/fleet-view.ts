@@ -21,6 +21,16 @@ export interface ResolvedConfig {
   readonly etag: string;
 }
 
+/**
+ * One scope's document replaced in a resolution: a configuration rollout serves an edge it has
+ * not admitted yet the version before (gateway/rollouts/config-gate.ts); `body` undefined: no
+ * document at that scope.
+ */
+export interface ConfigPin {
+  readonly scope: string;
+  readonly body: Record<string, unknown> | undefined;
+}
+
 export interface FleetViewOptions {
   readonly db: Db;
   /** The gateway's bus: change notices are published on it; the subscription has its own connection. */
@@ -79,18 +89,19 @@ export class FleetView implements AsyncDisposable {
    * The merged configuration of module `id` of `kind` (global → its group → itself); for an
    * edge without a broker of its own, the pool's choice, and without `updates` of its own, the
    * CDN mirrors ranked for it (the devicehub configuration's `cdn` pool). Undefined for an unknown edge.
+   * With `pin`, one scope's document is replaced (not cached).
    */
-  resolve(kind: ConfigKind, id: string): ResolvedConfig | undefined {
+  resolve(kind: ConfigKind, id: string, pin?: ConfigPin): ResolvedConfig | undefined {
     const cacheKey = `${kind}\u0000${id}`;
-    if (this.#resolved.has(cacheKey)) return this.#resolved.get(cacheKey);
+    if (pin === undefined && this.#resolved.has(cacheKey)) return this.#resolved.get(cacheKey);
     let result: ResolvedConfig | undefined;
     if (kind !== 'edge' || this.#groups.has(id)) {
       const group = kind === 'edge' ? this.#groups.get(id) : undefined;
       const scopes = ['global', ...(group ? [`group:${group}`] : []), `module:${id}`];
       let body: Record<string, unknown> = {};
       for (const scope of scopes) {
-        const doc = this.#docs.get(`${kind}\u0000${scope}`);
-        if (doc !== undefined) body = mergeConfig(body, doc.body);
+        const doc = pin?.scope === scope ? pin : this.#docs.get(`${kind}\u0000${scope}`);
+        if (doc?.body !== undefined) body = mergeConfig(body, doc.body);
       }
       const credentials = kind === 'edge' ? this.#credentials.get(id) : undefined;
       // A rotation changes the configuration, so the edge's long-poll hears of it at once.
@@ -107,8 +118,18 @@ export class FleetView implements AsyncDisposable {
       const etag = `"${createHash('sha1').update(JSON.stringify(body)).digest('base64url')}"`;
       result = { body, etag };
     }
-    this.#resolved.set(cacheKey, result);
+    if (pin === undefined) this.#resolved.set(cacheKey, result);
     return result;
+  }
+
+  /** An edge's group (null: none; undefined: not registered). */
+  groupOf(id: string): string | null | undefined {
+    return this.#groups.get(id);
+  }
+
+  /** The current version of a document, if there is one. */
+  documentVersion(kind: ConfigKind, scope: string): number | undefined {
+    return this.#docs.get(`${kind}\u0000${scope}`)?.version;
   }
 
   /** Whether a rotation's new secret waits for edge `id` (the database has it, sealed). */

@@ -22,7 +22,7 @@ import { EventFeed } from './live-events.ts';
 import { recordAlarms } from './outbox/records.ts';
 import { OutboxSink } from './outbox/sink.ts';
 import { type WebBackendOptions, WebBackendOutbox } from './outbox/web-backend.ts';
-import { RolloutMembershipJob, recordRollouts } from './rollouts/mod.ts';
+import { ConfigRolloutGate, RolloutMembershipJob, recordRollouts } from './rollouts/mod.ts';
 import { type StartedTuf, startTuf, type TufOptions, type TufRepository } from './tuf/mod.ts';
 import { DEFAULT_TUNNEL_SETTINGS, recordTunnels, type TerminalDeps } from './tunnels/mod.ts';
 
@@ -161,6 +161,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maxWaitSeconds: options.maxWaitSeconds,
     tunnels,
     webBackend,
+    configGate: new ConfigRolloutGate({ db, bus, view }),
     ...(broker === undefined ? {} : { broker }),
     ...(kafka === undefined ? {} : { kafka }),
     ...(credentials === undefined ? {} : { credentials }),

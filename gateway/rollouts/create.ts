@@ -5,10 +5,13 @@
  * stored, then `create` + `join` sent to `rollout/<id>` and the members recorded.
  */
 import { randomBytes } from 'node:crypto';
+import { eq } from 'drizzle-orm';
 import type { Bus } from '../../bus/mod.ts';
 import { checkSpec, type RolloutSpec, RolloutSpecError } from '../../edge/rollout/mod.ts';
 import { audit } from '../audit.ts';
+import { putConfig } from '../config-store.ts';
 import type { Db } from '../db/database.ts';
+import { rollouts } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { type FleetMatch, type FleetQuery, parseQuery, resolveFleet } from '../fleet-search/mod.ts';
 import type { FleetView } from '../fleet-view.ts';
@@ -68,8 +71,7 @@ export async function createRollout(
     createdBy: actor,
   });
   if (!inserted) throw new ApiError('CONFLICT', `Rollout ${id} exists already`);
-  // The configuration gate first: every gateway serves the version before to edges not admitted.
-  if (config) await deps.view.changed(`rollout/${id}`);
+  if (resolved.config?.write !== undefined) await writeVersion(deps, id, actor, resolved.config);
   await sendMembers(deps, id, members, { spec, by: actor });
   await audit(deps.db, {
     actor,
@@ -78,6 +80,32 @@ export async function createRollout(
     details: { members: members.length, filter: body.filter },
   });
   return (await getRollout(deps.db, id))!;
+}
+
+/**
+ * The configuration rollout's new version, written now that its row (the gate) exists: a gateway
+ * that sees the version looks for a gate first. Someone else's write meanwhile undoes the rollout.
+ */
+async function writeVersion(
+  deps: RolloutDeps,
+  id: string,
+  actor: string,
+  c: NonNullable<ResolvedTarget['config']> & { write?: Record<string, unknown> },
+): Promise<void> {
+  const { kind, scope, baseVersion } = c;
+  try {
+    const version = await putConfig(deps.db, { kind, scope, body: c.write!, ifMatch: baseVersion, actor });
+    await audit(deps.db, {
+      actor,
+      action: 'config.put',
+      target: `config/${kind}/${scope}`,
+      details: { version, rollout: id },
+    });
+  } catch (error) {
+    await deps.db.delete(rollouts).where(eq(rollouts.id, id));
+    throw error;
+  }
+  await deps.view.changed(`config/${kind}/${scope}`);
 }
 
 /** The rule's filter, narrowed to the configuration's group when the document is a group's. */

@@ -7,8 +7,10 @@
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { RolloutStatus } from '../../edge/rollout/mod.ts';
+import type { ArtifactCatalog } from '../artifacts/mod.ts';
 import { audit } from '../audit.ts';
 import { type AuthEnv, actorOf, requireAuth } from '../auth.ts';
+import type { ArtifactKind } from '../db/schema.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { AUTH_ERRORS, BODY_ERRORS, ErrorSchema, json, jsonBody } from '../routes/schemas.ts';
@@ -17,6 +19,7 @@ import { edgeUpdateRoutes } from './edge-updates.ts';
 import { rolloutAddress } from './members-send.ts';
 import { NewRollout, RolloutAction, RolloutIdParam, RolloutSchema } from './schemas.ts';
 import { getRollout, listRollouts, recordStatus } from './store.ts';
+import type { ArtifactFinder } from './targets.ts';
 import { readRolloutState, rolloutView } from './view.ts';
 
 export const ROLLOUT_ACTIONS = ['pause', 'resume', 'abort', 'rollback'] as const;
@@ -95,6 +98,7 @@ const LEVER_SUMMARY: Record<RolloutLever, string> = {
 export function rolloutRoutes(deps: GatewayDeps & Pick<RolloutDeps, 'findArtifacts'>) {
   const app = new OpenAPIHono<AuthEnv>();
   const { db, bus } = deps;
+  const findArtifacts = deps.findArtifacts ?? catalogFinder(deps.artifacts);
   app.use('/v1/rollouts', requireAuth(deps.auth, 'service'));
   app.use('/v1/rollouts/*', requireAuth(deps.auth, 'service'));
   app.post('/v1/rollouts', requireAuth(deps.auth, 'admin'));
@@ -103,7 +107,11 @@ export function rolloutRoutes(deps: GatewayDeps & Pick<RolloutDeps, 'findArtifac
     app.post(`/v1/rollouts/:id/${action}`, requireAuth(deps.auth, 'admin'));
 
   app.openapi(create, async (c) => {
-    const row = await createRollout(deps, actorOf(c.get('principal')), c.req.valid('json'));
+    const row = await createRollout(
+      { ...deps, ...(findArtifacts ? { findArtifacts } : {}) },
+      actorOf(c.get('principal')),
+      c.req.valid('json'),
+    );
     return c.json(rolloutView(row, undefined), 201);
   });
 
@@ -152,4 +160,13 @@ export function rolloutRoutes(deps: GatewayDeps & Pick<RolloutDeps, 'findArtifac
     });
 
   return app;
+}
+
+/** Artifacts by name and version from the gateway's catalog (slice objects), when it has one. */
+function catalogFinder(catalog: ArtifactCatalog | undefined): ArtifactFinder | undefined {
+  if (catalog === undefined) return undefined;
+  return async ({ kind, name, version }) =>
+    (await catalog.list({ name, ...(kind === undefined ? {} : { kind: kind as ArtifactKind }) })).filter(
+      (a) => a.version === version,
+    );
 }

@@ -7,7 +7,7 @@ import { z } from '@hono/zod-openapi';
 import { ROLLOUT_ID } from '../../edge/rollout/mod.ts';
 import { CONFIG_KINDS } from '../db/schema.ts';
 import { MAX_QUERY_LENGTH } from '../fleet-search/mod.ts';
-import { safeString } from '../routes/schemas.ts';
+import { jsonObject, safeString } from '../routes/schemas.ts';
 
 const Name = safeString
   .min(1)
@@ -39,9 +39,15 @@ export const RolloutTargetRequest = z
           .object({
             kind: z.enum(CONFIG_KINDS).default('edge'),
             scope: safeString.regex(/^(global|group:[A-Za-z0-9_.:-]{1,128})$/, '"global" or "group:<id>"'),
-            version: z.number().int().min(2).optional().openapi({ description: 'Default: the current one' }),
+            version: z.number().int().min(2).optional().openapi({
+              description: 'The current version, written before (edges that read it since have it already)',
+            }),
+            body: jsonObject.optional().openapi({
+              description: 'A new version, written by the rollout once its gate holds: the safe way',
+            }),
           })
-          .strict(),
+          .strict()
+          .refine((c) => c.version === undefined || c.body === undefined, 'give version or body, not both'),
       })
       .strict(),
   ])

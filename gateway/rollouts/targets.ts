@@ -10,6 +10,7 @@ import type { RolloutTarget } from '../../edge/rollout/mod.ts';
 import type { Db } from '../db/database.ts';
 import { type ConfigKind, configDocuments, configVersions } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
+import { parseDocument } from '../routes/config.ts';
 import type { NewRolloutBody } from './schemas.ts';
 
 /** An artifact as the catalog records it (slice objects, gateway/artifacts). */
@@ -34,8 +35,14 @@ export interface ResolvedTarget {
   readonly target: RolloutTarget;
   /** Hardware the packages fit (none: any). */
   readonly hardware?: readonly string[];
-  /** A configuration rollout's document, version and the version before. */
-  readonly config?: { kind: ConfigKind; scope: string; version: number; baseVersion: number };
+  /** A configuration rollout's document, version and the version before; `write`: the new version's body. */
+  readonly config?: {
+    kind: ConfigKind;
+    scope: string;
+    version: number;
+    baseVersion: number;
+    write?: Record<string, unknown>;
+  };
 }
 
 export async function resolveTarget(
@@ -112,12 +119,27 @@ async function findOne(
 
 async function resolveConfig(
   db: Db,
-  ref: { kind: ConfigKind; scope: string; version?: number | undefined },
+  ref: {
+    kind: ConfigKind;
+    scope: string;
+    version?: number | undefined;
+    body?: Record<string, unknown> | undefined;
+  },
 ): Promise<ResolvedTarget> {
   const [current] = await db
     .select({ version: configDocuments.version })
     .from(configDocuments)
     .where(and(eq(configDocuments.kind, ref.kind), eq(configDocuments.scope, ref.scope)));
+  if (ref.body !== undefined) {
+    // The new version is written after the rollout's row, so every gateway's gate holds first.
+    const write = parseDocument(ref.kind, ref.body);
+    const base = current?.version ?? 0;
+    const version = base + 1;
+    return {
+      target: { kind: 'config', version, ...(base > 0 ? { previousVersion: base } : {}) },
+      config: { kind: ref.kind, scope: ref.scope, version, baseVersion: base, write },
+    };
+  }
   if (current === undefined)
     throw new ApiError('INVALID_REQUEST', `target.config: no document ${ref.kind}/${ref.scope}`);
   const version = ref.version ?? current.version;

@@ -180,9 +180,13 @@ export function configRoutes(deps: GatewayDeps) {
   return app;
 }
 
-/** GET: the merged document, or 304 when the client's ETag is still current after `?wait=`. */
+/**
+ * GET: the merged document, or 304 when the client's ETag is still current after `?wait=`. While a
+ * configuration rollout runs, an edge it has not admitted gets the version before (the gate), and
+ * its long-poll looks again every few seconds (an admission is not a configuration change).
+ */
 function readConfig(deps: GatewayDeps): RouteHandler<typeof read, AuthEnv> {
-  const { view, maxWaitSeconds = 60 } = deps;
+  const { view, maxWaitSeconds = 60, configGate } = deps;
   return async (c) => {
     const { kind, id } = c.req.valid('param');
     const principal = c.get('principal');
@@ -192,7 +196,7 @@ function readConfig(deps: GatewayDeps): RouteHandler<typeof read, AuthEnv> {
     const seen = c.req.header('if-none-match');
     const deadline = Date.now() + wait * 1000;
     for (;;) {
-      const config = view.resolve(kind, id);
+      const config = view.resolve(kind, id, await configGate?.pin(kind, id));
       if (config === undefined) throw new ApiError('NOT_FOUND', `No ${kind} ${id}`);
       if (config.etag !== seen) {
         c.header('etag', config.etag);
@@ -206,7 +210,7 @@ function readConfig(deps: GatewayDeps): RouteHandler<typeof read, AuthEnv> {
         c.header('etag', config.etag);
         return c.body(null, 304);
       }
-      await view.waitForChange(left, c.req.raw.signal);
+      await view.waitForChange(configGate?.active ? Math.min(left, 3000) : left, c.req.raw.signal);
       if (c.req.raw.signal.aborted) return c.body(null, 304);
     }
   };
@@ -227,7 +231,7 @@ async function withNewSecret(
 }
 
 /** The document checked against its kind's schema; INVALID_REQUEST naming the first bad field. */
-function parseDocument(kind: ConfigKind, body: unknown): Record<string, unknown> {
+export function parseDocument(kind: ConfigKind, body: unknown): Record<string, unknown> {
   const parsed = BODY[kind].safeParse(body);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));

@@ -1,0 +1,171 @@
+/**
+ * The configuration gate: while a configuration rollout runs, the version it delivers is served
+ * only to edges it has admitted; every other edge is served the version before, so a new
+ * configuration reaches the fleet wave by wave like a package does.
+ *
+ * An edge is admitted when its edge actor's state says so (`updates.assigned` from this rollout:
+ * its `configVersion` is served — the previous one again after a roll back), or, once a later
+ * rollout has replaced that assignment, when the rollout's member record says it was assigned and
+ * did not fail (the rollout's state, read at most every 2 s per gateway). A rollout gates while
+ * its version is the document's current one and it has not completed: a newer version written
+ * ends it; an aborted rollout keeps the edges it never reached on the version before; a rolled
+ * back one serves the version before to all.
+ */
+import { and, eq, isNotNull, ne } from 'drizzle-orm';
+import type { Bus } from '../../bus/mod.ts';
+import { MEMBER_STATUS as M, type MemberRecord } from '../../edge/rollout/mod.ts';
+import type { Db } from '../db/database.ts';
+import { type ConfigKind, configDocuments, configVersions, rollouts } from '../db/schema.ts';
+import { readEdgeState } from '../edge-states.ts';
+import type { ConfigPin, FleetView } from '../fleet-view.ts';
+import { readRolloutState } from './view.ts';
+
+interface GatedRollout {
+  readonly id: string;
+  readonly kind: ConfigKind;
+  readonly scope: string;
+  readonly version: number;
+  readonly base: number;
+  /** The base version's body (undefined: no document before). */
+  readonly baseBody: Record<string, unknown> | undefined;
+  readonly status: string;
+}
+
+/** Member statuses that count as admitted (the rollout's version is the edge's). */
+const ADMITTED: ReadonlySet<number> = new Set([
+  M.assigned,
+  M.downloading,
+  M.downloaded,
+  M.verified,
+  M.installing,
+  M.healthy,
+]);
+
+export class ConfigRolloutGate {
+  readonly #db: Db;
+  readonly #bus: Bus;
+  readonly #view: FleetView;
+  /** Document versions when the gate was loaded: a newer one makes it load again before serving. */
+  #docVersions = new Map<string, number>();
+  readonly #refreshMs: number;
+  #gated: GatedRollout[] = [];
+  #loadedAt = -Infinity;
+  #loading: Promise<void> | undefined;
+  readonly #members = new Map<string, { at: number; members: Readonly<Record<string, MemberRecord>> }>();
+
+  constructor(
+    deps: { readonly db: Db; readonly bus: Bus; readonly view: FleetView },
+    options: { refreshMs?: number } = {},
+  ) {
+    this.#db = deps.db;
+    this.#bus = deps.bus;
+    this.#view = deps.view;
+    this.#refreshMs = options.refreshMs ?? 2000;
+  }
+
+  /**
+   * What edge `id` must be served instead of the current document, or undefined when the
+   * current one is its (no configuration rollout gates it, or it was admitted).
+   */
+  async pin(kind: ConfigKind, id: string): Promise<ConfigPin | undefined> {
+    const view = this.#view;
+    const group = kind === 'edge' ? view.groupOf(id) : undefined;
+    const scopes = ['global', ...(group == null ? [] : [`group:${group}`])];
+    // A version newer than the gate knows of: a rollout may have been made for it (its row is
+    // written before the version), so look before serving it.
+    const newer = scopes.some(
+      (scope) =>
+        (view.documentVersion(kind, scope) ?? 0) > (this.#docVersions.get(`${kind}\u0000${scope}`) ?? 0),
+    );
+    if (newer) await this.reload();
+    else await this.#fresh();
+    if (this.#gated.length === 0) return undefined;
+    const gate = this.#gated.find(
+      (r) =>
+        r.kind === kind &&
+        (r.scope === 'global' || (group != null && r.scope === `group:${group}`)) &&
+        view.documentVersion(kind, r.scope) === r.version,
+    );
+    if (gate === undefined) return undefined;
+    const before: ConfigPin = { scope: gate.scope, body: gate.baseBody };
+    if (gate.status === 'rolled_back') return before;
+    return (await this.#admittedVersion(gate, id)) === gate.version ? undefined : before;
+  }
+
+  /** Whether any configuration rollout gates now (long-polls then look again every few seconds). */
+  get active(): boolean {
+    return this.#gated.length > 0;
+  }
+
+  async #admittedVersion(gate: GatedRollout, id: string): Promise<number> {
+    const assigned = (await readEdgeState(this.#bus, id))?.updates?.assigned;
+    if (assigned?.rollout === gate.id && assigned.configVersion !== undefined) return assigned.configVersion;
+    const record = (await this.#memberRecords(gate.id))[id];
+    return record !== undefined && ADMITTED.has(record[1]) ? gate.version : gate.base;
+  }
+
+  async #memberRecords(rollout: string): Promise<Readonly<Record<string, MemberRecord>>> {
+    const cached = this.#members.get(rollout);
+    if (cached !== undefined && performance.now() - cached.at < this.#refreshMs) return cached.members;
+    const members = (await readRolloutState(this.#bus, rollout))?.members ?? {};
+    this.#members.set(rollout, { at: performance.now(), members });
+    return members;
+  }
+
+  async #fresh(): Promise<void> {
+    if (performance.now() - this.#loadedAt < this.#refreshMs) return;
+    this.#loading ??= this.reload().finally(() => {
+      this.#loading = undefined;
+    });
+    await this.#loading;
+  }
+
+  /** Reads the configuration rollouts that may gate (newest first). */
+  async reload(): Promise<void> {
+    const [rows, docs] = await Promise.all([
+      this.#db
+        .select()
+        .from(rollouts)
+        .where(and(isNotNull(rollouts.configVersion), ne(rollouts.status, 'completed'))),
+      this.#db
+        .select({
+          kind: configDocuments.kind,
+          scope: configDocuments.scope,
+          version: configDocuments.version,
+        })
+        .from(configDocuments),
+    ]);
+    const gated: GatedRollout[] = [];
+    for (const r of rows.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())) {
+      const kind = r.configKind!;
+      const scope = r.configScope!;
+      const base = r.configBaseVersion ?? 0;
+      const [row] =
+        base > 0
+          ? await this.#db
+              .select({ body: configVersions.body })
+              .from(configVersions)
+              .where(
+                and(
+                  eq(configVersions.kind, kind),
+                  eq(configVersions.scope, scope),
+                  eq(configVersions.version, base),
+                ),
+              )
+          : [];
+      gated.push({
+        id: r.id,
+        kind,
+        scope,
+        version: r.configVersion!,
+        base,
+        baseBody: row?.body,
+        status: r.status,
+      });
+    }
+    this.#gated = gated;
+    this.#docVersions = new Map(docs.map((d) => [`${d.kind}\u0000${d.scope}`, d.version]));
+    this.#loadedAt = performance.now();
+    this.#members.clear();
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * A configuration rollout through the configuration service: the new version is written by the
+ * rollout behind its gate, served only to the edges the rollout admitted (wave 1: building B1),
+ * the version before to the others; a roll back serves the version before again. Real Redis, a
+ * hub node with the edge and rollout actors, a gateway on PGlite.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { waitFor } from '../../infra/mod.ts';
+import { useRedis } from '../../infra/test-redis.ts';
+import { createApiKey } from '../auth.ts';
+import { openDatabase } from '../db/database.ts';
+import { createGateway } from '../gateway.ts';
+
+const t = useRedis();
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+describe('a configuration rollout', { timeout: 60_000 }, () => {
+  it('serves the new version to admitted edges only, and the version before after a roll back', async () => {
+    const keyspace = t.keyspace();
+    const database = await openDatabase();
+    cleanup.push(() => database.close());
+    const hub = await t.hub(keyspace);
+    cleanup.push(() => hub.stop());
+    const gateway = await createGateway({
+      database,
+      bus: t.bus(keyspace, t.connect()),
+      rolloutMembershipMs: 0,
+    });
+    cleanup.push(() => gateway.stop());
+    const { key } = await createApiKey(database.db, { name: 'admin', scope: 'admin' });
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await gateway.app.request(path, {
+        method,
+        headers: {
+          authorization: `Bearer ${key}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    for (let i = 0; i < 4; i++)
+      assert.equal(
+        (await call('POST', '/v1/edges', { id: `C-${i}`, labels: { building: i < 2 ? 'B1' : 'B2' } })).status,
+        201,
+      );
+    assert.equal((await call('PUT', '/v1/config/edge/global', { pollSeconds: 30 })).status, 200);
+    const poll = async (id: string) => (await call('GET', `/v1/config/edge/${id}`)).body.pollSeconds;
+
+    const created = await call('POST', '/v1/rollouts', {
+      id: 'r-config',
+      name: 'poll every minute',
+      target: { config: { scope: 'global', body: { pollSeconds: 60 } } },
+      waves: [
+        { name: 'B1', buildings: ['B1'], holdSeconds: 3600 },
+        { name: 'rest', percent: 100 },
+      ],
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const history = (await call('GET', '/v1/config/edge/global/history')).body.versions as {
+      version: number;
+    }[];
+    assert.equal(history[0]?.version, 2, 'the rollout wrote version 2');
+    assert.deepEqual([await poll('C-2'), await poll('C-3')], [30, 30], 'B2 is not admitted: version 1');
+    await waitFor(async () => (await poll('C-0')) === 60 && (await poll('C-1')) === 60, {
+      message: 'B1 admitted: version 2',
+    });
+    assert.deepEqual([await poll('C-2'), await poll('C-3')], [30, 30], 'B2 still on version 1 (B1 holds)');
+
+    assert.equal((await call('POST', '/v1/rollouts/r-config/rollback')).status, 202);
+    await waitFor(async () => (await poll('C-0')) === 30 && (await poll('C-1')) === 30, {
+      message: 'B1 back on version 1 after the roll back',
+    });
+    assert.deepEqual([await poll('C-2'), await poll('C-3')], [30, 30]);
+
+    // A body the configuration schema refuses is a 400 and writes nothing.
+    const bad = await call('POST', '/v1/rollouts', {
+      name: 'bad',
+      target: { config: { scope: 'global', body: { pollSeconds: 1 } } },
+      waves: [{ name: 'all', percent: 100 }],
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(
+      ((await call('GET', '/v1/config/edge/global/history')).body.versions as unknown[]).length,
+      2,
+    );
+  });
+});
