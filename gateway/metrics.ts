@@ -17,6 +17,7 @@ import {
 import { artifactMetrics } from './artifacts/mod.ts';
 import type { GatewayDeps } from './deps.ts';
 import { certificateMetrics, loginMetrics } from './security-metrics.ts';
+import { tufMetrics } from './tuf/mod.ts';
 import { tunnelCounts } from './tunnels/mod.ts';
 
 /** Edges named in the per-edge dead-letter gauge (the worst ones): bounded series, whatever the fleet. */
@@ -30,7 +31,7 @@ export interface GatewayMetrics {
 
 export function createMetrics(
   deps: Pick<GatewayDeps, 'db' | 'bus' | 'view' | 'webBackend'> &
-    Partial<Pick<GatewayDeps, 'auth' | 'credentials' | 'artifacts'>>,
+    Partial<Pick<GatewayDeps, 'auth' | 'credentials' | 'artifacts' | 'tuf'>>,
 ): GatewayMetrics {
   const registry = new Registry();
   // The process's own: CPU, memory, event-loop lag, GC pauses (prefixed devicehub_gateway_).
@@ -43,6 +44,7 @@ export function createMetrics(
   if (deps.auth !== undefined) loginMetrics(registry, deps.auth.limiter);
   if (deps.credentials !== undefined) certificateMetrics(registry, deps.credentials.certificates.stats);
   if (deps.artifacts !== undefined) artifactMetrics(registry, deps.artifacts);
+  if (deps.tuf !== undefined) tufMetrics(registry, deps.tuf);
   return { registry, middleware };
 }
 

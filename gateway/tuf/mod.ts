@@ -11,6 +11,7 @@ export { TufError } from './errors.ts';
 export type { CreateTufKeysOptions, RolePolicy, TufKeys, TufRole } from './keys.ts';
 export { createTufKeys, DEFAULT_ROLE_POLICY, loadTufKeys, TUF_ROLES } from './keys.ts';
 export type { SignedFile } from './metadata.ts';
+export { tufMetrics } from './metrics.ts';
 export type { TufTargetInput, TufVersions } from './repository.ts';
 export { TufRepository } from './repository.ts';
 export { TIMESTAMP_MAX_AGE_SECONDS, tufRoutes } from './routes.ts';

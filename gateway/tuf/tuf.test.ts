@@ -109,6 +109,10 @@ describe('one repository: its routes, releases, artifacts and upkeep', () => {
     assert.equal((await get('7.targets.json')).status, 404);
     assert.equal((await get('snapshot.json')).status, 400);
     assert.equal((await get('..%2Froot.json')).status, 400);
+    const metrics = await (await hub.gateway.app.request('/metrics')).text();
+    assert.match(metrics, /devicehub_tuf_version\{role="root"\} 1\n/);
+    const left = Number(/devicehub_tuf_expires_in_seconds\{role="timestamp"\} (\d+)/.exec(metrics)?.[1]);
+    assert.ok(left > 86400 - 120 && left <= 86400, `timestamp expires in ${left} s`);
 
     const database = await (await import('../db/database.ts')).openDatabase({ url });
     const plain = await createGateway({ database, bus: t.bus(t.keyspace(), t.connect()) });
