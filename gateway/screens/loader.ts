@@ -31,6 +31,7 @@ export function loaderRoutes() {
   const shell = load('index.html', 'text/html; charset=utf-8');
   const scripts = new Map([
     ['/screens/assets/screen-client.js', load('screen-client.js', 'text/javascript; charset=utf-8')],
+    ['/screens/assets/bundle-store.js', load('bundle-store.js', 'text/javascript; charset=utf-8')],
     ['/screens/assets/sw.js', load('sw.js', 'text/javascript; charset=utf-8')],
   ]);
   const app = new Hono();

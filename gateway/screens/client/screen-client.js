@@ -8,7 +8,9 @@
 // (an opaque origin: it cannot read the secret, the cookies or the storage of this page) and
 // talks to the loader by postMessage: it posts {type: 'devicehub.screen.health', healthy,
 // dataFresh} every few seconds; it receives {type: 'devicehub.screen.data', screen, bundle,
-// config, at}.
+// config, at}. The bundles' store and download are in bundle-store.js.
+
+import { download, pruneBundles, storeBundle, storedBundle } from './bundle-store.js';
 
 const id = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] ?? '');
 const key = (name) => `devicehub.screen.${id}.${name}`;
@@ -21,7 +23,6 @@ const secret = localStorage.getItem(key('secret'));
 const authorization = `Basic ${btoa(`${id}:${secret ?? ''}`)}`;
 const waitSeconds = Number(options.get('wait') ?? 30);
 const heartbeatMs = Number(options.get('heartbeat') ?? 10) * 1000;
-const CACHE = 'devicehub-screen-bundles';
 
 const boot = crypto.randomUUID();
 let seq = 0;
@@ -45,7 +46,6 @@ function readJson(name) {
 }
 const writeJson = (name, value) => localStorage.setItem(key(name), JSON.stringify(value ?? null));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const hex = (buffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
 
 /** The state line; the last refusal or roll back stays on it until a bundle moves in healthy. */
 function show(state, detail = '') {
@@ -65,56 +65,6 @@ function message(text) {
   const el = document.getElementById('message');
   el.textContent = text;
   el.hidden = screen.frame !== null;
-}
-
-// --- bundles: the local store (Cache Storage, so a reload or a cut network keeps them) ---------
-
-const bundleRequest = (sha256) => new Request(`/screens/bundles/${sha256}`);
-
-async function storedBundle(sha256) {
-  const cache = await caches.open(CACHE);
-  const response = await cache.match(bundleRequest(sha256));
-  if (!response) return undefined;
-  const bytes = await response.arrayBuffer();
-  // Checked again: a store that lost or changed bytes is as bad as a mirror that did.
-  return hex(await crypto.subtle.digest('SHA-256', bytes)) === sha256 ? bytes : undefined;
-}
-
-async function storeBundle(sha256, bytes) {
-  const cache = await caches.open(CACHE);
-  await cache.put(bundleRequest(sha256), new Response(bytes, { headers: { 'content-type': 'text/html' } }));
-}
-
-/** Keeps the running and the previous bundle; deletes the rest. */
-async function pruneBundles(keep) {
-  const cache = await caches.open(CACHE);
-  for (const request of await cache.keys()) {
-    if (!keep.some((sha) => request.url.endsWith(`/${sha}`))) await cache.delete(request);
-  }
-}
-
-/** Fetches the bundle from its URLs in order: the first whose bytes match length and SHA-256. */
-async function download(bundle) {
-  let reason = 'DOWNLOAD_FAILED: no URL';
-  for (const url of bundle.urls) {
-    try {
-      const response = await fetch(url, { credentials: 'omit' });
-      if (!response.ok) {
-        reason = `DOWNLOAD_FAILED: ${url} answered ${response.status}`;
-        continue;
-      }
-      const bytes = await response.arrayBuffer();
-      const digest = hex(await crypto.subtle.digest('SHA-256', bytes));
-      if (bytes.byteLength !== bundle.length || digest !== bundle.sha256) {
-        reason = `HASH_MISMATCH: ${url} sent ${bytes.byteLength} bytes with SHA-256 ${digest}`;
-        continue;
-      }
-      return { bytes };
-    } catch (error) {
-      reason = `DOWNLOAD_FAILED: ${url}: ${error?.message ?? error}`;
-    }
-  }
-  return { reason };
 }
 
 // --- running a bundle ---------------------------------------------------------------------
@@ -309,7 +259,13 @@ function keepShell() {
   navigator.serviceWorker?.register('/screens/assets/sw.js', { scope: '/screens/' }).catch(() => {});
   caches
     .open('devicehub-screen-shell')
-    .then((cache) => cache.addAll([location.pathname, '/screens/assets/screen-client.js']))
+    .then((cache) =>
+      cache.addAll([
+        location.pathname,
+        '/screens/assets/screen-client.js',
+        '/screens/assets/bundle-store.js',
+      ]),
+    )
     .catch(() => {});
 }
 

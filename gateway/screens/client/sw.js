@@ -2,7 +2,7 @@
 // network when it answers, else from the cache, so a screen that starts with no network at all
 // (a power cut of the building) still loads its loader, which runs the stored bundle.
 const CACHE = 'devicehub-screen-shell';
-const SCRIPT = '/screens/assets/screen-client.js';
+const SCRIPTS = new Set(['/screens/assets/screen-client.js', '/screens/assets/bundle-store.js']);
 
 self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
@@ -11,7 +11,7 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== 'GET' || url.origin !== self.location.origin) return;
   const shell = /^\/screens\/[A-Za-z0-9_.:-]{1,128}$/.test(url.pathname);
-  if (!shell && url.pathname !== SCRIPT) return;
+  if (!shell && !SCRIPTS.has(url.pathname)) return;
   event.respondWith(
     (async () => {
       const cache = await caches.open(CACHE);
