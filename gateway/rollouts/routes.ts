@@ -41,6 +41,7 @@ const create = createRoute({
   responses: {
     201: json(RolloutSchema, 'Created; the actor admits the first wave'),
     409: json(ErrorSchema, 'A rollout with this id exists, or the configuration moved on'),
+    412: json(ErrorSchema, 'Someone wrote another configuration version meanwhile (nothing was created)'),
     503: json(ErrorSchema, 'No artifact catalog to find the packages in'),
     ...BODY_ERRORS,
   },
