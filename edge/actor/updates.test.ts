@@ -109,6 +109,25 @@ describe('edge actor: updates', () => {
     );
   });
 
+  it('records a roll back as the version it went back to, without the newer target’s hash', () => {
+    let s = h.updateAssign(edgeActor.initialState('E-1'), assignment(), recorder(1).ctx)!;
+    const report = {
+      rollout: 'r1',
+      target: T.path,
+      name: 'elenet',
+      version: '2.0.0',
+      state: 'healthy',
+    } as const;
+    s = h.updateState(s, report, recorder(2).ctx)!;
+    s = h.updateAssign(s, assignment({ attempt: 2, rollback: true }), recorder(3).ctx)!;
+    const old = 'edge-package/elenet/1.0.0/e.tar';
+    s = h.updateState(s, { ...report, target: old, version: '1.0.0' }, recorder(4).ctx)!;
+    assert.deepEqual(
+      { ...s.updates?.installed?.elenet, at: 0 },
+      { version: '1.0.0', path: old, kind: 'edge-package', rollout: 'r1', at: 0 },
+    );
+  });
+
   it('refuses for good a report for a rollout the edge is not assigned', () => {
     const s = h.updateAssign(edgeActor.initialState('E-1'), assignment(), recorder(1).ctx)!;
     assert.throws(

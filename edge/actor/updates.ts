@@ -120,27 +120,23 @@ export function onUpdateState(
       ? [...(updates.history ?? []).slice(0, -1), entry]
       : [...(updates.history ?? []), entry].slice(-MAX_UPDATE_HISTORY);
   let installed = updates.installed;
-  if (p.state === 'healthy' && !assigned.rollback) {
-    const target =
-      assigned.targets?.find((t) => t.name === p.name) ?? assigned.targets?.find((t) => t.path === p.target);
+  if (p.state === 'healthy') {
+    // A roll back's assignment carries the newer targets: its report keeps the version and path it
+    // went back to and no hash (never the newer target's hash with the older version).
+    const target = assigned.rollback
+      ? undefined
+      : (assigned.targets?.find((t) => t.name === p.name) ??
+        assigned.targets?.find((t) => t.path === p.target));
+    const kind = target?.kind ?? installed?.[String(p.name)]?.kind;
     const record: InstalledPackage = {
       version: String(p.version),
       path: target?.path ?? String(p.target),
-      ...(target === undefined ? {} : { kind: target.kind, sha256: target.sha256, length: target.length }),
+      ...(kind === undefined ? {} : { kind }),
+      ...(target === undefined ? {} : { sha256: target.sha256, length: target.length }),
       rollout: p.rollout,
       at: ctx.now,
     };
     installed = { ...installed, [String(p.name)]: record };
-  } else if (p.state === 'healthy' && assigned.rollback && typeof p.name === 'string') {
-    installed = {
-      ...installed,
-      [p.name]: {
-        ...(installed?.[p.name] ?? { path: String(p.target) }),
-        version: String(p.version),
-        rollout: p.rollout,
-        at: ctx.now,
-      },
-    };
   }
   ctx.emit({
     type: 'update.state',
