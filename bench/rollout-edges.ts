@@ -22,6 +22,7 @@ interface Progress {
   rollouts: Record<string, { healthy: number; rolledBack: number; failed: number }>;
   errors: Record<string, number>;
   reasons: string[];
+  tufRetries: number;
 }
 
 export interface RolloutEdgesOptions {
@@ -65,6 +66,7 @@ export async function startRolloutEdges(o: RolloutEdgesOptions) {
     const total: Progress = {
       reasons: children.flatMap((c) => c.last?.reasons ?? []).slice(0, 5),
       connected: 0,
+      tufRetries: 0,
       publishErrors: 0,
       commands: 0,
       bytesVerified: 0,
@@ -75,6 +77,7 @@ export async function startRolloutEdges(o: RolloutEdgesOptions) {
       if (last === undefined) continue;
       total.connected += last.connected;
       total.publishErrors += last.publishErrors;
+      total.tufRetries += last.tufRetries;
       total.commands += last.commands;
       total.bytesVerified += last.bytesVerified;
       for (const [id, r] of Object.entries(last.rollouts)) {

@@ -71,6 +71,7 @@ const progress = () => {
     rollouts,
     errors: Object.fromEntries(updates.stats.errors),
     reasons: updates.stats.reasons,
+    tufRetries: updates.stats.tufRetries,
   });
 };
 

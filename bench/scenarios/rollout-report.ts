@@ -33,6 +33,7 @@ interface EdgeProgress {
   readonly rollouts: Record<string, { healthy: number; rolledBack: number; failed: number }>;
   readonly errors: Record<string, number>;
   readonly reasons: readonly string[];
+  readonly tufRetries: number;
 }
 
 export interface PhaseOne {
@@ -104,6 +105,7 @@ export function rolloutReport(r: {
       originBytesPerArtifact: round(one.originBytes / artifactBytes, 2),
       edgeErrors: one.progress.errors,
       edgeErrorSamples: one.progress.reasons,
+      tufRefreshRetries: one.progress.tufRetries,
       publishErrors: one.progress.publishErrors,
     },
     phase2: {

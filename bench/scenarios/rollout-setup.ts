@@ -1,21 +1,19 @@
 /**
- * What the `rollout` scenario runs on: mosquitto with every simulated edge's password and an MQTT
- * link process (which relays the `update` commands down), the gateway (embedded PGlite, a
- * filesystem object store, TUF keys made for the run) as the artifact origin, a byte meter in
- * front of it, and two nginx caches (their own processes) in front of the meter. Also the artifact upload (POST /v1/artifacts, admin) and the root the edges trust.
+ * What the `rollout` scenario runs on, each its own process: mosquitto with every simulated edge's
+ * password and an MQTT link (which relays the `update` commands down), the gateway (embedded
+ * PGlite, a filesystem object store, TUF keys made for the run) as the artifact origin, and two
+ * nginx caches in front of it, behind a byte meter (in this process). Also the artifact upload
+ * (POST /v1/artifacts, admin) and the root the edges trust.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { pino } from 'pino';
-import { connectRedis, openBus } from '../../bus/mod.ts';
 import { LINK_USER } from '../../edge/broker/mod.ts';
 import { simulatedEdgeId, simulatedPassword } from '../../edge/mod.ts';
-import { createApiKey, createGateway, openDatabase, registerEdges, serveGateway } from '../../gateway/mod.ts';
+import { createApiKey, openDatabase, registerEdges } from '../../gateway/mod.ts';
 import { type NginxServer, spawnDevicehub, startMosquitto, startNginxCache } from '../../infra/mod.ts';
-import { openObjectStore } from '../../objects/mod.ts';
 import type { BenchCluster } from '../cluster.ts';
 import { type OriginMeter, startOriginMeter } from '../origin-meter.ts';
 
@@ -57,44 +55,34 @@ export async function startEdgeBroker(cluster: BenchCluster, edges: number) {
 }
 
 /**
- * The gateway (the origin): N registered edges, an admin and an operator key, TUF keys made for
- * the run, a filesystem object store. It runs in this process (createGateway + serveGateway, the
- * same code as `devicehub gateway`), on its own Redis connection and embedded PGlite.
+ * The gateway (the origin), its own process (`devicehub gateway`, embedded PGlite): N registered
+ * edges, an admin and an operator key, TUF keys made for the run (`--tuf-create`), a filesystem
+ * object store.
  */
 export async function startOrigin(cluster: BenchCluster, edges: number) {
   const dir = mkdtempSync(join(tmpdir(), 'dh-bench-origin-'));
   const ids = Array.from({ length: edges }, (_, i) => simulatedEdgeId(i));
-  const database = await openDatabase({ dataDir: join(dir, 'db') });
-  const redis = connectRedis(cluster.server.url, { name: 'bench-gateway' });
-  const bus = openBus({ redis, keyspace: cluster.bus.keyspace });
-  const objects = await openObjectStore(pathToFileURL(join(dir, 'objects')).href);
-  await registerEdges(
-    database.db,
-    bus,
-    ids.map((id) => ({ id, secret: simulatedPassword(id) })),
-  );
-  const keys = {
-    admin: (await createApiKey(database.db, { name: 'bench-admin', scope: 'admin' })).key,
-    operator: (await createApiKey(database.db, { name: 'bench', scope: 'operator' })).key,
-  };
-  const gateway = await createGateway({
-    database,
-    bus,
-    objects,
-    tuf: { keysDir: join(dir, 'tuf'), create: true },
-    logger: pino({ level: 'warn' }),
+  const keys = { admin: '', operator: '' };
+  const args = [
+    ...['--tuf-keys-dir', join(dir, 'tuf'), '--tuf-create'],
+    ...['--object-store', pathToFileURL(join(dir, 'objects')).href],
+  ];
+  const gateway = await cluster.startGateway(args, async (dataDir) => {
+    const database = await openDatabase({ dataDir });
+    await registerEdges(
+      database.db,
+      cluster.bus,
+      ids.map((id) => ({ id, secret: simulatedPassword(id) })),
+    );
+    keys.admin = (await createApiKey(database.db, { name: 'bench-admin', scope: 'admin' })).key;
+    keys.operator = (await createApiKey(database.db, { name: 'bench', scope: 'operator' })).key;
+    await database.close();
   });
-  const served = await serveGateway(gateway);
   return {
-    url: served.url,
+    url: gateway.url,
     ids,
     keys,
     async [Symbol.asyncDispose]() {
-      await served.close();
-      await gateway.stop();
-      await objects[Symbol.asyncDispose]();
-      await database.close();
-      redis.disconnect();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -222,7 +222,7 @@ async function follow(
 ): Promise<Sample[]> {
   const samples: Sample[] = [];
   const deadline = Date.now() + f.timeoutMs;
-  // This process serves the gateway: its event loop's lag shows when the origin itself is the bottleneck.
+  // This process runs the byte meter in front of the origin: its event loop's lag, shown to spot a stall.
   const lag = monitorEventLoopDelay({ resolution: 20 });
   lag.enable();
   for (;;) {
@@ -241,7 +241,7 @@ async function follow(
       `\r  ${f.label} ${t.toFixed(0)} s  ${view?.status ?? '…'} wave ${(view?.currentWave ?? 0) + 1}/${WAVES.length}` +
         `  healthy ${mine.healthy}/${f.edges}  rolled back ${mine.rolledBack}  failed ${mine.failed}` +
         `  verified ${(p.bytesVerified / 2 ** 20).toFixed(0)} MB  origin ${(cdn.meter.bytes() / 2 ** 20).toFixed(1)} MB` +
-        `  gateway lag ${(lag.max / 1e6).toFixed(0)} ms${p.reasons[0] === undefined ? '' : `  first failure: ${p.reasons[0]}`}   `,
+        `  bench lag ${(lag.max / 1e6).toFixed(0)} ms${p.reasons[0] === undefined ? '' : `  first failure: ${p.reasons[0]}`}   `,
     );
     lag.reset();
     if (view !== undefined && f.done(view)) break;

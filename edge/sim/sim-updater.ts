@@ -58,6 +58,8 @@ export interface SimUpdateStats {
   readonly errors: Map<string, number>;
   /** The first few failures' reasons, in full. */
   readonly reasons: string[];
+  /** TUF refreshes tried again after a network error. */
+  tufRetries: number;
 }
 
 export interface SimRolloutStats {
@@ -84,6 +86,7 @@ export class SimUpdater {
     rollouts: new Map(),
     errors: new Map(),
     reasons: [],
+    tufRetries: 0,
   };
   readonly #o: SimUpdatesOptions;
   readonly #tuf = new Map<string, Promise<SimTufClient>>();
@@ -153,7 +156,7 @@ export class SimUpdater {
     const dir = join(this.#o.dataDir, edge.id);
     const tuf = await this.#tufOf(edge.id, dir);
     report('downloading', { progress: 0 });
-    await tuf.refresh();
+    await this.#refresh(tuf);
     const signed = await tuf.target(target.path);
     if (signed.sha256 !== target.sha256 || signed.length !== target.length)
       throw new UpdateError(
@@ -199,6 +202,23 @@ export class SimUpdater {
     finished.healthy++;
     finished.healthyAt.push(Date.now());
     report('healthy');
+  }
+
+  /**
+   * The TUF refresh, tried again (twice, ~1 s then ~2 s later) when no metadata arrived
+   * (DOWNLOAD_FAILED: a dropped connection, a timeout): a device retries a network error before it
+   * gives up on an update. Every refusal of the metadata itself fails at once.
+   */
+  async #refresh(tuf: SimTufClient): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await tuf.refresh();
+      } catch (error) {
+        if (attempt === 3 || !(error instanceof UpdateError) || error.code !== 'DOWNLOAD_FAILED') throw error;
+        this.stats.tufRetries++;
+        await sleep(attempt * 1000 * (0.5 + Math.random()));
+      }
+    }
   }
 
   #tufOf(edgeId: string, dir: string): Promise<SimTufClient> {
