@@ -120,6 +120,8 @@ describe('the API under Schemathesis', { timeout: 240_000 }, () => {
       // An object store (and a small bound), so the artifact routes are fuzzed past their 503.
       objects: await FsObjectStore.open(mkdtempSync(join(tmpdir(), 'devicehub-fuzz-objects-'))),
       maxArtifactBytes: 64 * 1024,
+      // TUF keys, so the metadata route is fuzzed past its 503.
+      tuf: { keysDir: mkdtempSync(join(tmpdir(), 'devicehub-fuzz-tuf-')), create: true, upkeepEveryMs: 0 },
     });
     const served = await serveGateway(gateway);
     const work = mkdtempSync(join(tmpdir(), 'devicehub-fuzz-'));

@@ -47,6 +47,8 @@ export interface TufRepositoryOptions {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+/** The largest version a role can have (an `integer` column). */
+const MAX_VERSION = 2 ** 31 - 1;
 /** Versioned files served from memory once read (they never change). */
 const CACHED_FILES = 256;
 
@@ -107,7 +109,8 @@ export class TufRepository {
   async file(name: string): Promise<SignedFile | undefined> {
     if (name === 'timestamp.json') return await this.#latest(this.#db, 'timestamp');
     const match = /^([1-9]\d{0,9})\.(root|targets|snapshot)\.json$/.exec(name);
-    if (match === null) return undefined;
+    // Versions are PostgreSQL integers: a larger number names no version (not a query error).
+    if (match === null || Number(match[1]) > MAX_VERSION) return undefined;
     const cached = this.#immutable.get(name);
     if (cached !== undefined) return cached;
     const role = match[2] as TufRole;
