@@ -331,5 +331,16 @@ describe('the keys folder', () => {
     });
     await writeFile(join(dir, 'timestamp-2.pem'), rsa);
     assert.match(await codeOf(loadTufKeys(dir)), /^TUF_KEYS: .*timestamp-2.pem is a rsa key/);
+
+    // Gateways of a cluster starting together with --tuf-create on one folder end with the same keys.
+    const shared = join(dir, 'shared');
+    const all = await Promise.all([1, 2, 3, 4].map(() => createTufKeys(shared)));
+    const ids = all.map((k) =>
+      Object.values(k)
+        .map((r) => r.signers.map((s) => s.keyId).join())
+        .join('|'),
+    );
+    assert.equal(new Set(ids).size, 1, 'one set of keys');
+    assert.equal(all[0]?.root.signers.length, 1);
   });
 });
