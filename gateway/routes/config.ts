@@ -8,9 +8,10 @@ import { createRoute, OpenAPIHono, type RouteHandler, z } from '@hono/zod-openap
 import { audit } from '../audit.ts';
 import { type AuthEnv, actorOf, requireAuth } from '../auth.ts';
 import { checkScope, configHistory, configVersion, putConfig } from '../config-store.ts';
-import { CONFIG_KINDS, type ConfigKind } from '../db/schema.ts';
+import { CONFIG_KINDS } from '../db/schema.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
+import { parseDocument } from './config-documents.ts';
 import {
   AUTH_ERRORS,
   BODY_ERRORS,
@@ -19,68 +20,11 @@ import {
   json,
   jsonBody,
   jsonObject,
-  safeRecord,
   safeString,
 } from './schemas.ts';
 
-const Broker = z.discriminatedUnion('transport', [
-  z.object({ transport: z.literal('mqtt'), url: safeString.max(1024).regex(/^mqtts?:\/\/.+/) }),
-  z.object({
-    transport: z.literal('kafka'),
-    brokers: z.array(safeString.min(3).max(1024)).min(1).max(64),
-    // SASL_SSL: the agent logs in as its id with its secret (SCRAM-SHA-512), TLS against its CA.
-    security: z.literal('sasl_ssl').optional(),
-  }),
-]);
-
-const HttpUrl = safeString.max(1024).regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'an http(s) URL');
-
-/** The CDN pool (docs/decisions/024-cdn.md): caches ranked per edge by weighted rendezvous. */
-const CdnPool = z
-  .object({
-    mirrors: z
-      .array(
-        z
-          .object({
-            id: safeString.regex(ID_PATTERN, 'an id: 1–128 characters of [A-Za-z0-9_.:-]'),
-            url: HttpUrl,
-            weight: z.number().min(0).max(1_000_000),
-          })
-          .strict(),
-      )
-      .max(64)
-      .refine((m) => new Set(m.map((x) => x.id)).size === m.length, 'mirror ids must be unique'),
-    metadataUrl: HttpUrl.optional(),
-  })
-  .strict();
-
-/** A devicehub document: any JSON object; its `cdn`, when there, is the CDN pool. */
-const DevicehubBody = jsonObject.superRefine((doc, ctx) => {
-  if (doc.cdn === undefined) return;
-  const parsed = CdnPool.safeParse(doc.cdn);
-  for (const issue of parsed.success ? [] : parsed.error.issues)
-    ctx.addIssue({ code: 'custom', message: issue.message, path: ['cdn', ...issue.path] });
-});
-
-/** What each kind's documents may hold (a document is a partial: scopes merge). */
-const BODY: Record<ConfigKind, z.ZodType<Record<string, unknown>>> = {
-  edge: z
-    .object({
-      broker: Broker.optional(),
-      snapshotSeconds: z.number().int().min(10).max(3600).optional(),
-      healthSeconds: z.number().int().min(10).max(86_400).optional(),
-      pollSeconds: z.number().int().min(5).max(3600).optional(),
-      modules: safeRecord(jsonObject).optional(),
-      // The CDN mirrors (best first) and the TUF metadata; none: the devicehub `cdn` pool ranks them.
-      updates: z
-        .object({ mirrors: z.array(HttpUrl).max(64), metadataUrl: HttpUrl.optional() })
-        .strict()
-        .optional(),
-    })
-    .strict(),
-  devicehub: DevicehubBody,
-  screen: jsonObject,
-};
+// The document schemas live in config-documents.ts; rollouts import parseDocument from here.
+export { parseDocument };
 
 const Kind = z.enum(CONFIG_KINDS).openapi({ param: { name: 'kind', in: 'path' } });
 const Id = safeString
@@ -228,19 +172,6 @@ async function withNewSecret(
     return body;
   const secret = await deps.credentials.rotations.pendingSecret(id);
   return secret === undefined ? body : { ...body, credentials: { ...credentials, secret } };
-}
-
-/** The document checked against its kind's schema; INVALID_REQUEST naming the first bad field. */
-export function parseDocument(kind: ConfigKind, body: unknown): Record<string, unknown> {
-  const parsed = BODY[kind].safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-  const first = issues[0];
-  throw new ApiError(
-    'INVALID_REQUEST',
-    `Not a valid ${kind} configuration${first ? `: ${first.path || 'body'}: ${first.message}` : ''}`,
-    issues,
-  );
 }
 
 /** The version an `If-Match` header names (`"3"`, `W/"3"`), or undefined without one. */
