@@ -106,38 +106,9 @@ export function onUpdateState(
     p.state !== 'downloading'
   )
     return undefined; // a repeated report
-  const entry = {
-    rollout: p.rollout,
-    name: String(p.name),
-    version: String(p.version),
-    state: p.state,
-    at: ctx.now,
-    ...(typeof p.reason === 'string' ? { reason: p.reason.slice(0, 200) } : {}),
-  };
-  // Progress reports update the assignment but do not fill the history.
-  const history =
-    p.state === 'downloading' && last?.state === 'downloading' && last.rollout === p.rollout
-      ? [...(updates.history ?? []).slice(0, -1), entry]
-      : [...(updates.history ?? []), entry].slice(-MAX_UPDATE_HISTORY);
-  let installed = updates.installed;
-  if (p.state === 'healthy') {
-    // A roll back's assignment carries the newer targets: its report keeps the version and path it
-    // went back to and no hash (never the newer target's hash with the older version).
-    const target = assigned.rollback
-      ? undefined
-      : (assigned.targets?.find((t) => t.name === p.name) ??
-        assigned.targets?.find((t) => t.path === p.target));
-    const kind = target?.kind ?? installed?.[String(p.name)]?.kind;
-    const record: InstalledPackage = {
-      version: String(p.version),
-      path: target?.path ?? String(p.target),
-      ...(kind === undefined ? {} : { kind }),
-      ...(target === undefined ? {} : { sha256: target.sha256, length: target.length }),
-      rollout: p.rollout,
-      at: ctx.now,
-    };
-    installed = { ...installed, [String(p.name)]: record };
-  }
+  const history = historyAfter(updates.history, p, ctx.now);
+  const installed =
+    p.state === 'healthy' ? installedAfter(updates.installed, assigned, p, ctx.now) : updates.installed;
   ctx.emit({
     type: 'update.state',
     edgeId: ctx.id,
@@ -169,6 +140,52 @@ export function onUpdateState(
     history,
     ...(installed === undefined ? {} : { installed }),
   });
+}
+
+/** The history with the report's entry: a progress report replaces the one before it, else appended (bounded). */
+function historyAfter(
+  before: EdgeUpdates['history'],
+  p: UpdateStatePayload,
+  now: number,
+): NonNullable<EdgeUpdates['history']> {
+  const last = before?.at(-1);
+  const entry = {
+    rollout: p.rollout,
+    name: String(p.name),
+    version: String(p.version),
+    state: p.state,
+    at: now,
+    ...(typeof p.reason === 'string' ? { reason: p.reason.slice(0, 200) } : {}),
+  };
+  // Progress reports update the assignment but do not fill the history.
+  return p.state === 'downloading' && last?.state === 'downloading' && last.rollout === p.rollout
+    ? [...(before ?? []).slice(0, -1), entry]
+    : [...(before ?? []), entry].slice(-MAX_UPDATE_HISTORY);
+}
+
+/** The installed packages with the one a `healthy` report names, from its assignment's target. */
+function installedAfter(
+  installed: EdgeUpdates['installed'],
+  assigned: UpdateAssignment,
+  p: UpdateStatePayload,
+  now: number,
+): NonNullable<EdgeUpdates['installed']> {
+  // A roll back's assignment carries the newer targets: its report keeps the version and path it
+  // went back to and no hash (never the newer target's hash with the older version).
+  const target = assigned.rollback
+    ? undefined
+    : (assigned.targets?.find((t) => t.name === p.name) ??
+      assigned.targets?.find((t) => t.path === p.target));
+  const kind = target?.kind ?? installed?.[String(p.name)]?.kind;
+  const record: InstalledPackage = {
+    version: String(p.version),
+    path: target?.path ?? String(p.target),
+    ...(kind === undefined ? {} : { kind }),
+    ...(target === undefined ? {} : { sha256: target.sha256, length: target.length }),
+    rollout: p.rollout,
+    at: now,
+  };
+  return { ...installed, [String(p.name)]: record };
 }
 
 export function onUpdateEnroll(
