@@ -5,15 +5,14 @@
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { ObjectNotFoundError, RangeNotSatisfiableError } from '../../objects/mod.ts';
 import { audit } from '../audit.ts';
 import { type AuthEnv, actorOf, requireAuth } from '../auth.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { AUTH_ERRORS, ErrorSchema, json } from '../routes/schemas.ts';
 import type { ArtifactUpload } from './catalog.ts';
+import { content, serveContent } from './content.ts';
 import { ArtifactError } from './errors.ts';
-import { parseRange } from './range.ts';
 import {
   ArtifactSchema,
   ListQuery,
@@ -76,40 +75,6 @@ const one = createRoute({
   },
 });
 
-const binary = (description: string) => ({
-  description,
-  content: {
-    'application/octet-stream': { schema: z.string().openapi({ type: 'string', format: 'binary' }) },
-  },
-});
-
-const content = createRoute({
-  method: 'get',
-  path: '/v1/artifacts/{sha256}/content',
-  summary: 'An artifact’s bytes (public, immutable; Range for a part): the CDN’s origin',
-  security: [],
-  request: {
-    params: Sha256Param,
-    headers: z.object({
-      range: z.string().optional().openapi({ example: 'bytes=0-1023' }),
-      'if-none-match': z.string().optional(),
-      'if-range': z.string().optional(),
-    }),
-  },
-  responses: {
-    200: binary('The whole artifact'),
-    206: binary('The range asked for (Content-Range)'),
-    304: { description: 'Not modified (If-None-Match has its ETag)' },
-    400: json(ErrorSchema, 'The request is not valid'),
-    404: json(ErrorSchema, 'No such artifact'),
-    416: json(ErrorSchema, 'The range starts past the end (Content-Range: bytes */size)'),
-    500: json(ErrorSchema, 'The gateway failed'),
-    503: json(ErrorSchema, 'The gateway has no object store'),
-  },
-});
-
-const rangeError = (message: string) => ({ error: { code: 'RANGE_NOT_SATISFIABLE', message } });
-
 /** Whether a request streams its body past the app's body limit (an artifact upload). */
 export function isArtifactUpload(method: string, path: string): boolean {
   return (
@@ -151,58 +116,7 @@ export function artifactRoutes(deps: GatewayDeps) {
     return c.json(record, 200);
   });
 
-  app.openapi(content, async (c) => {
-    const { sha256 } = c.req.valid('param');
-    const artifacts = catalog();
-    const record = await artifacts.get(sha256);
-    if (record === undefined) throw new ApiError('NOT_FOUND', `No artifact ${sha256}`);
-    const etag = `"${sha256}"`;
-    const headers: Record<string, string> = {
-      etag,
-      'cache-control': 'public, max-age=31536000, immutable',
-      'accept-ranges': 'bytes',
-    };
-    const bytes = { ...headers, 'content-type': 'application/octet-stream' };
-    if (
-      c.req
-        .header('if-none-match')
-        ?.split(/\s*,\s*/)
-        .some((t) => t === etag || t === `W/${etag}` || t === '*')
-    )
-      return c.body(null, 304, headers);
-    // HEAD (a cache checking its copy): the headers, without opening the object.
-    if (c.req.method === 'HEAD')
-      return c.body(null, 200, { ...bytes, 'content-length': String(record.size) });
-    const ifRange = c.req.header('if-range');
-    const range =
-      ifRange === undefined || ifRange === etag ? parseRange(c.req.header('range'), record.size) : undefined;
-    if (range === 'unsatisfiable')
-      return c.json(rangeError(`The range starts past the end (${record.size} bytes)`), 416, {
-        ...headers,
-        'content-range': `bytes */${record.size}`,
-      });
-    try {
-      const read = await artifacts.read(sha256, range === undefined ? {} : { range });
-      const stream = read.body as unknown as ReadableStream;
-      if (read.range === undefined)
-        return c.body(stream, 200, { ...bytes, 'content-length': String(read.info.size) });
-      return c.body(stream, 206, {
-        ...bytes,
-        'content-range': `bytes ${read.range.start}-${read.range.end}/${read.info.size}`,
-        'content-length': String(read.range.end - read.range.start + 1),
-      });
-    } catch (err) {
-      if (err instanceof RangeNotSatisfiableError)
-        return c.json(rangeError(err.message), 416, {
-          ...headers,
-          'content-range': `bytes */${err.size}`,
-        });
-      // A row without its bytes: the store lost them (a row is written only after its object).
-      if (err instanceof ObjectNotFoundError)
-        throw new Error(`artifact ${sha256} has no object`, { cause: err });
-      throw err;
-    }
-  });
+  app.openapi(content, serveContent(catalog));
 
   return app;
 }
