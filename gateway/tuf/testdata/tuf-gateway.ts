@@ -4,15 +4,18 @@
  * passes `/v1/tuf/metadata/*` through to the gateway's app, or serves what a test's `rewrite`
  * makes of it (a hostile mirror).
  */
+import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UpdateError } from '../../../edge/agent/updates/errors.ts';
 import type { TestRedis } from '../../../infra/test-redis.ts';
 import { FsObjectStore } from '../../../objects/mod.ts';
 import { type Database, openDatabase } from '../../db/database.ts';
 import { createGateway, type Gateway } from '../../gateway.ts';
+import { TufError } from '../errors.ts';
 import type { TufOptions } from '../start.ts';
 
 export interface TufGateway extends AsyncDisposable {
@@ -122,4 +125,14 @@ export function target(name: string, version: string, sha256Char = 'a', length =
     sha256: sha256Char.repeat(64),
     custom: { kind: 'edge-package', name, version, hardware: ['rv1126'] },
   };
+}
+
+/** The code and message of the TufError or UpdateError `promise` is refused with (fails if it is not). */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(
+    () => assert.fail('expected a refusal'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof TufError || error instanceof UpdateError, String(error));
+  return `${error.code}: ${error.message}`;
 }
