@@ -24,6 +24,10 @@ export interface TufClientOptions {
   readonly ca?: string | Buffer;
   /** Per metadata request (default 30 s). */
   readonly timeoutMs?: number;
+  /** How often a refresh whose metadata request got no answer is tried again (default 3). */
+  readonly retries?: number;
+  /** The pause before the first retry, growing with each (default 1000 ms, jittered). */
+  readonly retryDelayMs?: number;
 }
 
 /** A signed target as the agent needs it to download and verify. */
@@ -46,7 +50,7 @@ export interface TufClient {
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
 export async function openTufClient(options: TufClientOptions): Promise<TufClient> {
-  const { metadataUrl, dataDir } = options;
+  const { metadataUrl, dataDir, retries = 3, retryDelayMs = 1000 } = options;
   const base = new URL(metadataUrl);
   if (base.protocol !== 'https:' && base.protocol !== 'http:')
     throw new UpdateError('DOWNLOAD_FAILED', `TUF: metadataUrl must be http(s), got ${metadataUrl}`);
@@ -59,7 +63,7 @@ export async function openTufClient(options: TufClientOptions): Promise<TufClien
   await ensureRoot({ metadataDir, base, rootFile: options.rootFile, fetcher });
   let updater: Updater | undefined;
 
-  const refresh = async () => {
+  const refreshOnce = async () => {
     try {
       // A new Updater per refresh: tuf-js fixes its reference time (for expiry) when constructed.
       const next = new Updater({
@@ -72,6 +76,19 @@ export async function openTufClient(options: TufClientOptions): Promise<TufClien
       updater = next;
     } catch (error) {
       throw toUpdateError(error, 'refresh');
+    }
+  };
+  // A metadata request that got no answer (a dropped kept-alive connection, a timeout, a 5xx) is
+  // asked again after a jittered pause; a refusal (signature, expiry, rollback, mix) never is.
+  const refresh = async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await refreshOnce();
+      } catch (error) {
+        if (!(error instanceof UpdateError) || error.code !== 'DOWNLOAD_FAILED' || attempt > retries)
+          throw error;
+        await new Promise((resolve) => setTimeout(resolve, retryDelayMs * attempt * (0.5 + Math.random())));
+      }
     }
   };
 
