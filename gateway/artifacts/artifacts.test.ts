@@ -3,98 +3,28 @@
  * store, with a 1 MiB bound: an upload stored content-addressed and served with Range, ETag and
  * immutable caching; a retried upload; every refusal (too large — declared or streamed —,
  * truncated, broken off, mis-hashed, empty, conflicting, bad queries, wrong scope), each leaving
- * nothing in the store or the table, each counted on /metrics by reason.
+ * nothing in the store or the table, each counted on /metrics by reason. A gateway without an
+ * object store: artifacts-unavailable.test.ts.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { useRedis } from '../../infra/test-redis.ts';
-import { FsObjectStore, type ObjectStore } from '../../objects/mod.ts';
-import { createApiKey } from '../auth.ts';
-import { openDatabase } from '../db/database.ts';
-import { artifacts as artifactsTable } from '../db/schema.ts';
-import { createGateway } from '../gateway.ts';
 import type { ArtifactRecord } from './mod.ts';
+import { keys, MAX, openArtifactsRig, sha256, stream } from './testdata/artifacts-rig.ts';
 
 const t = useRedis();
 const root = mkdtempSync(join(tmpdir(), 'dh-artifacts-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-const MAX = 1024 * 1024;
-let n = 0;
-
-async function setup() {
-  const database = await openDatabase();
-  const objects = await FsObjectStore.open(join(root, `s${++n}`));
-  const gateway = await createGateway({
-    database,
-    bus: t.bus(t.keyspace(), t.connect()),
-    objects,
-    maxArtifactBytes: MAX,
-  });
-  const registered: ArtifactRecord[] = [];
-  gateway.artifacts?.onRegistered(async (a) => {
-    registered.push(a);
-  });
-  const admin = (await createApiKey(database.db, { name: 'admin', scope: 'admin' })).key;
-  const operator = (await createApiKey(database.db, { name: 'operator', scope: 'operator' })).key;
-  const send = async (
-    method: string,
-    path: string,
-    body: ReadableStream<Uint8Array> | Uint8Array | undefined,
-    headers: Record<string, string> = {},
-  ): Promise<Response> =>
-    await gateway.app.request(path, {
-      method,
-      headers: { authorization: `Bearer ${admin}`, ...headers },
-      body,
-      ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
-    } as RequestInit);
-  const rows = () => database.db.select().from(artifactsTable);
-  return {
-    gateway,
-    database,
-    objects,
-    registered,
-    admin,
-    operator,
-    send,
-    rows,
-    [Symbol.asyncDispose]: async () => {
-      await gateway.stop();
-      await database.close();
-    },
-  };
-}
-
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-async function keys(store: ObjectStore): Promise<string[]> {
-  const out: string[] = [];
-  for await (const info of store.list('')) out.push(info.key);
-  return out.sort();
-}
-
-/** A streamed body of `parts`, then (optionally) an error: a client that goes away. */
-function stream(parts: Uint8Array[], fail?: Error): ReadableStream<Uint8Array> {
-  let i = 0;
-  return new ReadableStream({
-    pull(controller) {
-      const part = parts[i++];
-      if (part !== undefined) controller.enqueue(part);
-      else if (fail !== undefined) controller.error(fail);
-      else controller.close();
-    },
-  });
-}
 
 describe('artifacts', { timeout: 60_000 }, () => {
   // One gateway and database for the file (PGlite's start is most of a test's time); names differ.
-  let s: Awaited<ReturnType<typeof setup>>;
+  let s: Awaited<ReturnType<typeof openArtifactsRig>>;
   before(async () => {
-    s = await setup();
+    s = await openArtifactsRig(t, root);
   });
   after(() => s[Symbol.asyncDispose]());
 
@@ -315,16 +245,5 @@ describe('artifacts', { timeout: 60_000 }, () => {
       );
     assert.match(metrics, /devicehub_artifact_uploads_total\{outcome="stored",reason=""\} 3\n/);
     assert.match(metrics, /devicehub_artifact_uploads_total\{outcome="duplicate",reason=""\} 1\n/);
-  });
-
-  it('without an object store the artifact routes answer 503', async () => {
-    await using gateway = await createGateway({
-      database: s.database,
-      bus: t.bus(t.keyspace(), t.connect()),
-    });
-    const res = await gateway.app.request('/v1/artifacts', {
-      headers: { authorization: `Bearer ${s.admin}` },
-    });
-    assert.equal(res.status, 503);
   });
 });
