@@ -122,6 +122,9 @@ describe('the API under Schemathesis', { timeout: 240_000 }, () => {
       maxArtifactBytes: 64 * 1024,
       // TUF keys, so the metadata route is fuzzed past its 503.
       tuf: { keysDir: mkdtempSync(join(tmpdir(), 'devicehub-fuzz-tuf-')), create: true, upkeepEveryMs: 0 },
+      // Schemathesis presents wrong credentials thousands of times from one address: the limiter
+      // would answer 429 to most (login-limit.test.ts tests it); here every one must reach its 401.
+      authentication: { loginLimit: { burst: 1_000_000 } },
     });
     const served = await serveGateway(gateway);
     const work = mkdtempSync(join(tmpdir(), 'devicehub-fuzz-'));
