@@ -38,6 +38,13 @@ export interface AgentProcess {
   kill9(): Promise<void>;
 }
 
+/** How the rig starts an agent: its data directory, a command prefix, the entry point. */
+export interface AgentStart {
+  dataDir?: string;
+  wrap?: (argv: string[], dataDir: string) => string[];
+  entry?: string[];
+}
+
 export interface UpdateRig {
   broker: MosquittoServer;
   origin: ArtifactServer;
@@ -45,11 +52,7 @@ export interface UpdateRig {
   states: UpdateStatePayload[];
   results: { id: string; ok: boolean; result?: unknown; error?: string }[];
   /** Starts the agent on `dataDir` (a new one unless given); `wrap` prefixes the command (unshare …). */
-  agent(o?: {
-    dataDir?: string;
-    wrap?: (argv: string[], dataDir: string) => string[];
-    entry?: string[];
-  }): Promise<AgentProcess>;
+  agent(o?: AgentStart): Promise<AgentProcess>;
   update(rollout: string, targets: UpdateTarget[], o?: { healthDeadlineMs?: number }): void;
   /** Waits for `rollout`'s state of `name` to be `state`. */
   until(rollout: string, name: string, state: UpdateStatePayload['state']): Promise<UpdateStatePayload>;
@@ -78,59 +81,7 @@ export function useUpdateRig(): UpdateRig {
     await Promise.all([rig.broker?.stop(), rig.origin?.close()]);
   });
   rig.agent = async (o = {}) => {
-    const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'agent-install-'));
-    const port = await freePort();
-    const config = join(dataDir, '..', `${dataDir.split('/').at(-1)}.json`);
-    writeFileSync(
-      config,
-      JSON.stringify({
-        edgeId: EDGE,
-        password: users[EDGE],
-        birth: { model: 'RV1126', firmware: '1', registrationCode: 'R', buildingId: 'B', elevatorNo: 'A' },
-        dataDir,
-        brokerUrl: rig.broker.url,
-        localPort: port,
-        updates: { mirrors: [rig.origin.url] },
-      }),
-    );
-    await new Promise<void>((resolve) => {
-      const boot = spawn('sh', [BOOT_SCRIPT, join(dataDir, 'slots')], { stdio: 'ignore' });
-      boot.on('close', () => resolve());
-    });
-    const entry = o.entry ?? [process.execPath, '--import', 'tsx', join(ROOT, 'cli/devicehub.ts')];
-    const argv = [...entry, 'agent', '--config', config];
-    const [cmd, ...args] = o.wrap ? o.wrap(argv, dataDir) : argv;
-    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-    const child = spawn(cmd!, args, {
-      cwd: ROOT,
-      env: { ...env, DH_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    const exited = new Promise<number | string | null>((resolve) =>
-      child.on('exit', (code, signal) => resolve(code ?? signal)),
-    );
-    await Promise.race([
-      new Promise<void>((resolve) => child.on('message', () => resolve())),
-      exited.then((code) => {
-        throw new Error(`the agent exited with ${code} before it was ready`);
-      }),
-    ]);
-    const localUrl = `http://127.0.0.1:${port}`;
-    const agent: AgentProcess = {
-      child,
-      dataDir,
-      localUrl,
-      exited,
-      async feedElenet() {
-        const body = JSON.stringify({ ebike: false, doorBlocked: false });
-        await fetch(`${localUrl}/v1/vision`, { method: 'POST', body });
-      },
-      current: () => readlinkSync(join(dataDir, 'slots', 'current')),
-      async kill9() {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        await exited;
-      },
-    };
+    const agent = await startAgent(rig, o);
     agents.push(agent);
     return agent;
   };
@@ -156,4 +107,61 @@ export function useUpdateRig(): UpdateRig {
     return find()!;
   };
   return rig;
+}
+
+/** A `devicehub agent` process for the rig's edge on the rig's broker and origin, once it is ready. */
+async function startAgent(rig: Pick<UpdateRig, 'broker' | 'origin'>, o: AgentStart): Promise<AgentProcess> {
+  const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'agent-install-'));
+  const port = await freePort();
+  const config = join(dataDir, '..', `${dataDir.split('/').at(-1)}.json`);
+  writeFileSync(
+    config,
+    JSON.stringify({
+      edgeId: EDGE,
+      password: users[EDGE],
+      birth: { model: 'RV1126', firmware: '1', registrationCode: 'R', buildingId: 'B', elevatorNo: 'A' },
+      dataDir,
+      brokerUrl: rig.broker.url,
+      localPort: port,
+      updates: { mirrors: [rig.origin.url] },
+    }),
+  );
+  await new Promise<void>((resolve) => {
+    const boot = spawn('sh', [BOOT_SCRIPT, join(dataDir, 'slots')], { stdio: 'ignore' });
+    boot.on('close', () => resolve());
+  });
+  const entry = o.entry ?? [process.execPath, '--import', 'tsx', join(ROOT, 'cli/devicehub.ts')];
+  const argv = [...entry, 'agent', '--config', config];
+  const [cmd, ...args] = o.wrap ? o.wrap(argv, dataDir) : argv;
+  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+  const child = spawn(cmd!, args, {
+    cwd: ROOT,
+    env: { ...env, DH_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal)),
+  );
+  await Promise.race([
+    new Promise<void>((resolve) => child.on('message', () => resolve())),
+    exited.then((code) => {
+      throw new Error(`the agent exited with ${code} before it was ready`);
+    }),
+  ]);
+  const localUrl = `http://127.0.0.1:${port}`;
+  return {
+    child,
+    dataDir,
+    localUrl,
+    exited,
+    async feedElenet() {
+      const body = JSON.stringify({ ebike: false, doorBlocked: false });
+      await fetch(`${localUrl}/v1/vision`, { method: 'POST', body });
+    },
+    current: () => readlinkSync(join(dataDir, 'slots', 'current')),
+    async kill9() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
