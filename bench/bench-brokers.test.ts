@@ -115,6 +115,7 @@ const cases: Case[] = [
           seconds: 1,
           artifactMb: 1,
           holdSeconds: 1,
+          checkEverySeconds: 0.25,
           spreadSeconds: 0,
           failPercent: 5,
           processes: 1,

@@ -40,6 +40,8 @@ export interface ScenarioOptions {
   readonly artifactMb?: number;
   readonly holdSeconds?: number;
   readonly failPercent?: number;
+  /** rollout: how often the rollout actor looks at its edges (default its own, 2 s); smoke runs only. */
+  readonly checkEverySeconds?: number;
   readonly spreadSeconds?: number;
   readonly processes?: number;
 }

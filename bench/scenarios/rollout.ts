@@ -111,6 +111,7 @@ export async function rolloutScenario(o: ScenarioOptions): Promise<ScenarioResul
     ratePerMinute: Math.max(600, o.edges * 2),
     spreadSeconds: o.spreadSeconds ?? 30,
     healthDeadlineSeconds: 60,
+    ...(o.checkEverySeconds === undefined ? {} : { checkEverySeconds: o.checkEverySeconds }),
   });
   const cpu0 = edges.cpuMicros();
   const verified0 = edges.progress().bytesVerified;

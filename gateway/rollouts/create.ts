@@ -151,6 +151,7 @@ function toSpec(body: NewRolloutBody, resolved: ResolvedTarget): RolloutSpec {
       retries: body.retries,
       spreadMs: ms(body.spreadSeconds),
       healthDeadlineMs: ms(body.healthDeadlineSeconds),
+      tickMs: body.checkEverySeconds === undefined ? undefined : Math.round(body.checkEverySeconds * 1000),
     }),
   };
   try {

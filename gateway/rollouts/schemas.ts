@@ -115,6 +115,8 @@ export const NewRollout = z
     retries: z.number().int().min(0).max(10).optional(),
     spreadSeconds: Seconds(86_400).optional(),
     healthDeadlineSeconds: Seconds(86_400).min(1).optional(),
+    /** How often the rollout looks at its edges, gates and health (default 2 s). */
+    checkEverySeconds: z.number().min(0.05).max(60).optional(),
   })
   .strict()
   .openapi('NewRollout');
