@@ -12,9 +12,8 @@ import { chromium } from 'playwright-core';
 import { FakeAgents } from '../../edge/rollout/testdata/fake-agents.ts';
 import { waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
-import { createApiKey } from '../auth.ts';
-import { openDatabase } from '../db/database.ts';
-import { createGateway, serveGateway } from '../gateway.ts';
+import { serveGateway } from '../gateway.ts';
+import { startRolloutGateway } from '../rollouts/testdata/rollout-gateway.ts';
 
 const t = useRedis();
 const cleanup: (() => Promise<void>)[] = [];
@@ -35,26 +34,10 @@ const artifacts = () => {
 
 describe('the dashboard’s rollouts', { timeout: 90_000 }, () => {
   it('shows a rollout’s waves, pauses it with a click, and shows an edge’s installed versions', async () => {
-    const keyspace = t.keyspace();
-    const database = await openDatabase();
-    cleanup.push(() => database.close());
-    const hub = await t.hub(keyspace);
-    cleanup.push(() => hub.stop());
-    const gateway = await createGateway({
-      database,
-      bus: t.bus(keyspace, t.connect()),
-      rolloutMembershipMs: 0,
-    });
-    cleanup.push(() => gateway.stop());
+    const { keyspace, gateway, key, request } = await startRolloutGateway(t, cleanup);
     const { url, close } = await serveGateway(gateway);
     cleanup.push(close);
-    const { key } = await createApiKey(database.db, { name: 'admin', scope: 'admin' });
-    const call = (path: string, body: unknown) =>
-      gateway.app.request(path, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
+    const call = (path: string, body: unknown) => request('POST', path, body);
     for (let i = 0; i < 6; i++)
       assert.equal(
         (await call('/v1/edges', { id: `U-${i}`, labels: { building: i < 2 ? 'B1' : 'B2' } })).status,

@@ -8,9 +8,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
-import { createApiKey } from '../auth.ts';
-import { openDatabase } from '../db/database.ts';
-import { createGateway } from '../gateway.ts';
+import { startRolloutGateway } from './testdata/rollout-gateway.ts';
 
 const t = useRedis();
 const cleanup: (() => Promise<void>)[] = [];
@@ -20,29 +18,7 @@ afterEach(async () => {
 
 describe('a configuration rollout', { timeout: 60_000 }, () => {
   it('serves the new version to admitted edges only, and the version before after a roll back', async () => {
-    const keyspace = t.keyspace();
-    const database = await openDatabase();
-    cleanup.push(() => database.close());
-    const hub = await t.hub(keyspace);
-    cleanup.push(() => hub.stop());
-    const gateway = await createGateway({
-      database,
-      bus: t.bus(keyspace, t.connect()),
-      rolloutMembershipMs: 0,
-    });
-    cleanup.push(() => gateway.stop());
-    const { key } = await createApiKey(database.db, { name: 'admin', scope: 'admin' });
-    const call = async (method: string, path: string, body?: unknown) => {
-      const res = await gateway.app.request(path, {
-        method,
-        headers: {
-          authorization: `Bearer ${key}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-    };
+    const { call } = await startRolloutGateway(t, cleanup);
     for (let i = 0; i < 4; i++)
       assert.equal(
         (await call('POST', '/v1/edges', { id: `C-${i}`, labels: { building: i < 2 ? 'B1' : 'B2' } })).status,

@@ -11,11 +11,9 @@ import { afterEach, describe, it } from 'node:test';
 import { FakeAgents } from '../../edge/rollout/testdata/fake-agents.ts';
 import { startWebBackendStandIn, waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
-import { createApiKey } from '../auth.ts';
-import { openDatabase } from '../db/database.ts';
-import { createGateway } from '../gateway.ts';
 import { RolloutMembershipJob } from './membership-job.ts';
 import type { RolloutView } from './schemas.ts';
+import { startRolloutGateway } from './testdata/rollout-gateway.ts';
 
 const t = useRedis();
 const cleanup: (() => Promise<void>)[] = [];
@@ -33,35 +31,12 @@ const pkg = (version: string) => ({
 });
 
 async function start() {
-  const keyspace = t.keyspace();
-  const database = await openDatabase();
   const backend = await startWebBackendStandIn();
-  const hub = await t.hub(keyspace);
-  const gateway = await createGateway({
-    database,
-    bus: t.bus(keyspace, t.connect()),
+  cleanup.push(() => backend.close());
+  const { keyspace, database, gateway, call } = await startRolloutGateway(t, cleanup, {
     leaseTtlMs: 1000,
-    rolloutMembershipMs: 0,
     webBackend: { url: backend.url, partitions: 4, backoffMs: { first: 50, max: 200 } },
   });
-  cleanup.push(
-    () => database.close(),
-    () => backend.close(),
-    () => hub.stop(),
-    () => gateway.stop(),
-  );
-  const { key } = await createApiKey(database.db, { name: 'admin', scope: 'admin' });
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await gateway.app.request(path, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
   const rollout = async (id: string) =>
     (await call('GET', `/v1/rollouts/${id}`)).body as unknown as RolloutView;
   return { keyspace, database, backend, gateway, call, rollout };
