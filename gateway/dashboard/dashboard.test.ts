@@ -5,10 +5,8 @@
  * events (an edge comes online with an alarm) without the page being loaded again.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
 import { createActorClient } from '../../actors/mod.ts';
 import { edgeActor } from '../../edge/mod.ts';
 import { waitFor } from '../../infra/mod.ts';
@@ -16,6 +14,7 @@ import { useRedis } from '../../infra/test-redis.ts';
 import { createApiKey } from '../auth.ts';
 import { openDatabase } from '../db/database.ts';
 import { createGateway, serveGateway } from '../gateway.ts';
+import { launchChromium, testArtifacts } from './testdata/chromium.ts';
 
 const t = useRedis();
 const cleanup: (() => Promise<void>)[] = [];
@@ -23,17 +22,7 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-const chromiumArgs =
-  '--no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync'.split(
-    ' ',
-  );
 const edgeCount = 12;
-
-const artifacts = () => {
-  const dir = process.env.DH_TEST_ARTIFACTS ?? join(process.cwd(), '.devicehub', 'test-artifacts');
-  mkdirSync(dir, { recursive: true });
-  return dir;
-};
 
 /** A hub node and a served gateway on a fresh keyspace, and an operator key. */
 async function start() {
@@ -89,7 +78,7 @@ describe('the dashboard', { timeout: 60_000 }, () => {
       [],
     );
 
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+    const browser = await launchChromium();
     cleanup.push(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const errors: string[] = [];
@@ -159,9 +148,9 @@ describe('the dashboard', { timeout: 60_000 }, () => {
         },
       );
       assert.deepEqual(errors, [], 'no errors in the page');
-      await page.screenshot({ path: join(artifacts(), 'dashboard-overview.png'), fullPage: true });
+      await page.screenshot({ path: join(testArtifacts(), 'dashboard-overview.png'), fullPage: true });
     } catch (error) {
-      await page.screenshot({ path: join(artifacts(), 'dashboard-overview-failed.png'), fullPage: true });
+      await page.screenshot({ path: join(testArtifacts(), 'dashboard-overview-failed.png'), fullPage: true });
       throw error;
     }
   });

@@ -5,32 +5,20 @@
  * page shows it; the edge's page shows its installed version and update history.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
 import { FakeAgents } from '../../edge/rollout/testdata/fake-agents.ts';
 import { waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { serveGateway } from '../gateway.ts';
 import { startRolloutGateway } from '../rollouts/testdata/rollout-gateway.ts';
+import { launchChromium, testArtifacts } from './testdata/chromium.ts';
 
 const t = useRedis();
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
-
-const chromiumArgs =
-  '--no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync'.split(
-    ' ',
-  );
-
-const artifacts = () => {
-  const dir = process.env.DH_TEST_ARTIFACTS ?? join(process.cwd(), '.devicehub', 'test-artifacts');
-  mkdirSync(dir, { recursive: true });
-  return dir;
-};
 
 describe('the dashboard’s rollouts', { timeout: 90_000 }, () => {
   it('shows a rollout’s waves, pauses it with a click, and shows an edge’s installed versions', async () => {
@@ -69,7 +57,7 @@ describe('the dashboard’s rollouts', { timeout: 90_000 }, () => {
     });
     assert.equal(created.status, 201, await created.clone().text());
 
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+    const browser = await launchChromium();
     cleanup.push(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const errors: string[] = [];
@@ -111,7 +99,7 @@ describe('the dashboard’s rollouts', { timeout: 90_000 }, () => {
       });
       assert.equal(await page.locator('#r-resume').isDisabled(), false);
       assert.equal(await page.locator('#r-pause').isDisabled(), true);
-      await page.screenshot({ path: join(artifacts(), 'dashboard-rollout.png'), fullPage: true });
+      await page.screenshot({ path: join(testArtifacts(), 'dashboard-rollout.png'), fullPage: true });
 
       await page.goto(`${url}/ui/#/edges/U-0`);
       await waitFor(async () => ((await text('#installed')) ?? '').includes('2.1.0'), {
@@ -121,7 +109,7 @@ describe('the dashboard’s rollouts', { timeout: 90_000 }, () => {
       assert.match((await text('#update-history')) ?? '', /r-uielenet 2\.1\.0healthy/);
       assert.deepEqual(errors, [], 'no errors in the page');
     } catch (error) {
-      await page.screenshot({ path: join(artifacts(), 'dashboard-rollout-failed.png'), fullPage: true });
+      await page.screenshot({ path: join(testArtifacts(), 'dashboard-rollout-failed.png'), fullPage: true });
       throw error;
     }
   });

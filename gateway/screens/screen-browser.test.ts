@@ -11,15 +11,16 @@
 // Redis Cluster pass: once (what this tests is the page in a browser; the manifest's and reports' Redis use runs on the cluster in screens.test.ts).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { startNginxCache, waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { artifactKey, FsObjectStore } from '../../objects/mod.ts';
 import { createApiKey } from '../auth.ts';
+import { launchChromium, testArtifacts } from '../dashboard/testdata/chromium.ts';
 import { openDatabase } from '../db/database.ts';
 import { createGateway, serveGateway } from '../gateway.ts';
 import type { RolloutView } from '../rollouts/schemas.ts';
@@ -31,17 +32,7 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-const chromiumArgs =
-  '--no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync'.split(
-    ' ',
-  );
 const SCREEN = 'SCR-1';
-
-const artifacts = () => {
-  const dir = process.env.DH_TEST_ARTIFACTS ?? join(process.cwd(), '.devicehub', 'test-artifacts');
-  mkdirSync(dir, { recursive: true });
-  return dir;
-};
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -145,7 +136,7 @@ describe('a wall screen', { timeout: 120_000 }, () => {
       (await (await call('GET', `/v1/rollouts/${id}`, undefined)).json()) as RolloutView;
     const updates = async () => (await t.edgeState(keyspace, SCREEN))?.updates;
 
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+    const browser = await launchChromium();
     cleanup.push(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     const errors: string[] = [];
@@ -192,7 +183,7 @@ describe('a wall screen', { timeout: 120_000 }, () => {
         'v2 came through the nginx cache',
       );
       assert.equal(await page.frameLocator('#bundle').locator('#title').textContent(), 'Lobby');
-      await page.screenshot({ path: join(artifacts(), 'wall-screen-v2.png') });
+      await page.screenshot({ path: join(testArtifacts(), 'wall-screen-v2.png') });
 
       // 2.1.0 never reports healthy: the page goes back to 2.0.0 at the deadline and says so.
       await rollout('r-wall-sick', '2.1.0');
@@ -238,9 +229,9 @@ describe('a wall screen', { timeout: 120_000 }, () => {
         message: 'v2 after a reload with the gateway gone',
       });
       assert.deepEqual(errors, [], 'no errors in the page');
-      await page.screenshot({ path: join(artifacts(), 'wall-screen-after.png') });
+      await page.screenshot({ path: join(testArtifacts(), 'wall-screen-after.png') });
     } catch (error) {
-      await page.screenshot({ path: join(artifacts(), 'wall-screen-failed.png') });
+      await page.screenshot({ path: join(testArtifacts(), 'wall-screen-failed.png') });
       throw error;
     }
   });
