@@ -9,21 +9,20 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openTufClient } from '../../edge/agent/updates/tuf-client.ts';
-import { type PostgresServer, startPostgres, waitFor } from '../../infra/mod.ts';
+import { waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { createTufKeys, loadTufKeys, type TufRepository } from './mod.ts';
-import { codeOf, startTufGateway, startTufMirror, type TufGateway, target } from './testdata/tuf-gateway.ts';
+import {
+  codeOf,
+  startTufGateway,
+  startTufMirror,
+  type TufGateway,
+  target,
+  useTufDatabases,
+} from './testdata/tuf-gateway.ts';
 
 const t = useRedis();
-let pg: PostgresServer;
-let databases = 0;
-before(async () => {
-  pg = await startPostgres();
-});
-after(async () => {
-  await pg?.stop();
-});
-const freshDatabase = () => pg.createDatabase(`tuf_${process.pid}_${++databases}`);
+const freshDatabase = useTufDatabases();
 
 describe('threshold 2 on targets, a timestamp of 2 s and the upkeep', () => {
   let hub: TufGateway;

@@ -12,24 +12,22 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { silentLogger } from '../../actors/mod.ts';
 import { openTufClient } from '../../edge/agent/updates/tuf-client.ts';
-import { type PostgresServer, startPostgres } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { createApiKey } from '../auth.ts';
 import { createGateway } from '../gateway.ts';
 import { createTufKeys, startTuf, TufRepository } from './mod.ts';
-import { codeOf, startTufGateway, startTufMirror, type TufGateway, target } from './testdata/tuf-gateway.ts';
+import {
+  codeOf,
+  startTufGateway,
+  startTufMirror,
+  type TufGateway,
+  target,
+  useTufDatabases,
+} from './testdata/tuf-gateway.ts';
 
 const t = useRedis();
-let pg: PostgresServer;
-let databases = 0;
-before(async () => {
-  pg = await startPostgres();
-});
-after(async () => {
-  await pg?.stop();
-});
+const freshDatabase = useTufDatabases();
 type Signed = { signed: { targets: object; roles: object; consistent_snapshot: boolean } };
-const freshDatabase = () => pg.createDatabase(`tuf_${process.pid}_${++databases}`);
 
 describe('a repository shared by two gateways on one PostgreSQL', () => {
   test('signing at once from both: one version at a time, every target kept, the same bytes served', async () => {

@@ -10,7 +10,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { UpdateError } from '../../../edge/agent/updates/errors.ts';
+import { type PostgresServer, startPostgres } from '../../../infra/mod.ts';
 import type { TestRedis } from '../../../infra/test-redis.ts';
 import { FsObjectStore } from '../../../objects/mod.ts';
 import { type Database, openDatabase } from '../../db/database.ts';
@@ -33,6 +35,22 @@ export interface TufGatewayOptions extends Pick<TufOptions, 'roles' | 'upkeepEve
   readonly keysDir?: string;
   /** Artifacts in a filesystem object store in the scratch folder (uploads become targets). */
   readonly objects?: boolean;
+}
+
+/**
+ * Call at the top of a test file: a PostgreSQL server started before the file's tests and stopped
+ * after; the function returned creates a fresh database on it (its URL) for each gateway pair.
+ */
+export function useTufDatabases(): () => Promise<string> {
+  let pg: PostgresServer;
+  let databases = 0;
+  before(async () => {
+    pg = await startPostgres();
+  });
+  after(async () => {
+    await pg?.stop();
+  });
+  return () => pg.createDatabase(`tuf_${process.pid}_${++databases}`);
 }
 
 /** A gateway with TUF keys created for `roles` (upkeep off unless `upkeepEveryMs`). */
