@@ -9,20 +9,19 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { UpdateTarget } from '../../protocol/mod.ts';
+import type { DownloadOptions, DownloadProgress, DownloadResult } from './download.ts';
 import { UpdateError } from './errors.ts';
 import { ensureFree } from './install.ts';
 
 /** The downloader's contract (download.ts, `downloadArtifact`), the part the updater uses. */
-export type Downloader = (o: {
-  readonly mirrors: readonly string[];
-  readonly contentPath: string;
-  readonly sha256: string;
-  readonly length: number;
-  readonly dest: string;
-  readonly spreadMs?: number;
-  readonly signal?: AbortSignal;
-  readonly onProgress?: (p: { readonly bytes: number; readonly length: number }) => void;
-}) => Promise<{ readonly bytes: number; readonly resumedFrom: number }>;
+export type Downloader = (
+  o: Pick<
+    DownloadOptions,
+    'mirrors' | 'contentPath' | 'sha256' | 'length' | 'dest' | 'spreadMs' | 'signal'
+  > & {
+    readonly onProgress?: (p: Pick<DownloadProgress, 'bytes' | 'length'>) => void;
+  },
+) => Promise<Pick<DownloadResult, 'bytes' | 'resumedFrom'>>;
 
 /** The TUF client's contract (tuf-client.ts, `openTufClient`), the part the updater uses. */
 export interface TrustedTargets {
