@@ -23,6 +23,14 @@ const t = useRedis();
 const { useDatabase, setupDisposable } = useGatewayHarness(t);
 
 const SHA = 'a'.repeat(64);
+/** A wall screen's status report: bundle wall 1.0.0, healthy. */
+const report = {
+  boot: 'b1',
+  seq: 1,
+  name: 'wall',
+  version: '1.0.0',
+  health: { pageAlive: true, dataFresh: true },
+};
 const target = {
   path: 'screen-bundle/wall/2.0.0/index.html',
   name: 'wall',
@@ -160,13 +168,6 @@ describe('wall screens: the API', { timeout: 60_000 }, () => {
     assert.equal((await s.call('GET', '/v1/screens/S-1/manifest', { key: s.keys.service })).status, 200);
     assert.equal((await s.call('GET', '/v1/screens/NOPE/manifest', { key: s.keys.service })).status, 404);
     assert.equal((await s.call('GET', '/v1/screens/S-1/manifest')).status, 401);
-    const report = {
-      boot: 'b1',
-      seq: 1,
-      name: 'wall',
-      version: '1.0.0',
-      health: { pageAlive: true, dataFresh: true },
-    };
     assert.equal((await s.call('POST', '/v1/screens/S-1/status', { auth: other, body: report })).status, 403);
     assert.equal(
       (await s.call('POST', '/v1/screens/S-1/status', { key: s.keys.admin, body: report })).status,
@@ -206,13 +207,6 @@ describe('wall screens: the API', { timeout: 60_000 }, () => {
         body: { id: 'S-3', labels: { hardware: 'screen' } },
       });
       const screen = basic('S-3', ((await res.json()) as { secret: string }).secret);
-      const report = {
-        boot: 'b1',
-        seq: 1,
-        name: 'wall',
-        version: '1.0.0',
-        health: { pageAlive: true, dataFresh: true },
-      };
       const posted = await s.call('POST', '/v1/screens/S-3/status', { auth: screen, body: report });
       assert.equal(posted.status, 202);
       assert.deepEqual(await posted.json(), { accepted: 1 });
