@@ -18,14 +18,20 @@ import { type ArtifactKind, artifacts } from '../db/schema.ts';
 import { ArtifactError, type ArtifactRefusal } from './errors.ts';
 import { receiveUpload } from './receive.ts';
 
-export interface ArtifactRecord {
+/** What the TUF signer and the rollouts need of an artifact (the kind as any string: their fakes). */
+export interface ArtifactIdentity {
   readonly sha256: string;
-  readonly kind: ArtifactKind;
+  readonly kind: string;
   readonly name: string;
   readonly version: string;
-  readonly hardware: string[];
+  readonly hardware: readonly string[];
   readonly size: number;
   readonly fileName: string;
+}
+
+export interface ArtifactRecord extends ArtifactIdentity {
+  readonly kind: ArtifactKind;
+  readonly hardware: string[];
   /** ISO 8601. */
   readonly createdAt: string;
 }

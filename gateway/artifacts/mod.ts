@@ -7,6 +7,7 @@
 export {
   ArtifactCatalog,
   type ArtifactCatalogOptions,
+  type ArtifactIdentity,
   type ArtifactRecord,
   type ArtifactUpload,
   DEFAULT_MAX_ARTIFACT_BYTES,

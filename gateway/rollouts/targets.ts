@@ -7,6 +7,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { UpdateTarget } from '../../edge/protocol/mod.ts';
 import type { RolloutTarget } from '../../edge/rollout/mod.ts';
+import type { ArtifactIdentity } from '../artifacts/mod.ts';
 import type { Db } from '../db/database.ts';
 import { type ConfigKind, configDocuments, configVersions } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
@@ -14,15 +15,7 @@ import { parseDocument } from '../routes/config.ts';
 import type { NewRolloutBody } from './schemas.ts';
 
 /** An artifact as the catalog records it (slice objects, gateway/artifacts). */
-export interface CatalogArtifact {
-  readonly sha256: string;
-  readonly kind: string;
-  readonly name: string;
-  readonly version: string;
-  readonly hardware: readonly string[];
-  readonly size: number;
-  readonly fileName: string;
-}
+export type CatalogArtifact = ArtifactIdentity;
 
 /** Finds artifacts by name and version (and kind, when given). */
 export type ArtifactFinder = (ref: {

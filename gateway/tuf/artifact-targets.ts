@@ -4,18 +4,12 @@
  * artifacts catalog calls `onRegistered` after it records an artifact; the release (targets,
  * snapshot, timestamp) is signed before the hook resolves.
  */
+
+import type { ArtifactIdentity } from '../artifacts/mod.ts';
 import type { TufTargetInput } from './repository.ts';
 
 /** What the TUF side needs of an artifact record (gateway/artifacts' ArtifactRecord has it). */
-export interface ArtifactForTarget {
-  readonly sha256: string;
-  readonly kind: string;
-  readonly name: string;
-  readonly version: string;
-  readonly hardware: readonly string[];
-  readonly size: number;
-  readonly fileName: string;
-}
+export type ArtifactForTarget = ArtifactIdentity;
 
 /** The catalog's listener hook (contract 2), and its list for catching up. */
 export interface ArtifactRegistrations {
