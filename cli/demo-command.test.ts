@@ -17,6 +17,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
 import { chromium } from 'playwright-core';
 import { KAFKA_TOPICS, simulatedEdgeId, simulatedPassword } from '../edge/mod.ts';
+import { chromiumArgs } from '../gateway/dashboard/testdata/chromium.ts';
 import { spawnDevicehub, waitFor } from '../infra/mod.ts';
 import { httpsRequest, plainExchange } from './testdata/tls-requests.ts';
 
@@ -28,11 +29,6 @@ interface Ready {
   kafka?: { broker: string; edges: number };
   screen?: { page: string } | { skipped: string };
 }
-
-const chromiumArgs =
-  '--no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync'.split(
-    ' ',
-  );
 
 describe('devicehub demo', { timeout: 360_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'dh-demo-test-'));
