@@ -33,7 +33,7 @@ function exportedMetrics(): Set<string> {
     'devicehub_http_request_duration_seconds_count',
     'devicehub_http_request_duration_seconds_bucket',
   ]);
-  for (const file of ['gateway/metrics.ts', 'actors/prometheus.ts']) {
+  for (const file of ['gateway/metrics.ts', 'actors/prometheus.ts', 'gateway/tuf/metrics.ts']) {
     for (const [name] of read(file).matchAll(/devicehub_[a-z0-9_]+/g)) names.add(name);
   }
   // prom-client's default metrics, with the gateway's prefix.
@@ -44,7 +44,7 @@ function exportedMetrics(): Set<string> {
 describe('monitoring', () => {
   it('has alert rules that promtool accepts and whose unit tests pass', () => {
     const dir = join(root, 'deploy/prometheus');
-    assert.match(promtool(['check', 'rules', 'alerts.yml'], dir), /SUCCESS: 10 rules found/);
+    assert.match(promtool(['check', 'rules', 'alerts.yml'], dir), /SUCCESS: 11 rules found/);
     assert.match(promtool(['test', 'rules', 'alerts.test.yml'], dir), /SUCCESS/);
     // The configuration as Prometheus will read it (rule file path made local).
     const copy = mkdtempSync(join(tmpdir(), 'dh-prometheus-'));
@@ -70,6 +70,7 @@ describe('monitoring', () => {
       'MailboxLagHigh',
       'OutboxBacklogOld',
       'RedisMemoryHigh',
+      'TufMetadataExpiring',
       'TunnelFailures',
       'WebBackendBacklog',
     ]);
@@ -83,6 +84,7 @@ describe('monitoring', () => {
       'IngestDropped',
       'DeadLettersRising',
       'EdgeMessagesDeadLettered',
+      'TufMetadataExpiring',
     ]) {
       assert.ok(tested.includes(alert), `${alert} has a unit test`);
     }
