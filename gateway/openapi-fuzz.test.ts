@@ -37,7 +37,7 @@ import { createApiKey } from './auth.ts';
 import { openDatabase } from './db/database.ts';
 import { createGateway, serveGateway } from './gateway.ts';
 
-const MAX_EXAMPLES = 100;
+const MAX_EXAMPLES = 50;
 const SEED = 20_261_129;
 const CHECKS = [
   'not_a_server_error',

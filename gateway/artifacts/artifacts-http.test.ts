@@ -5,6 +5,7 @@
  * back by range, and a client that goes away mid-body, which leaves no object, no multipart
  * upload and no row behind. One database for the file (names differ).
  */
+// Redis Cluster pass: once (what this tests is streaming uploads over HTTP into the object store; its Redis use is incidental).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -2,6 +2,7 @@
  * The artifacts API on a gateway without an object store (no `--object-store`): its routes answer
  * 503. The database and the admin key are the artifacts rig's (testdata/artifacts-rig.ts).
  */
+// Redis Cluster pass: once (what this tests is the routes without an object store; its Redis use is incidental).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

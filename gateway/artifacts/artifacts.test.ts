@@ -6,6 +6,7 @@
  * nothing in the store or the table, each counted on /metrics by reason. A gateway without an
  * object store: artifacts-unavailable.test.ts.
  */
+// Redis Cluster pass: once (what this tests is uploads into the object store and the database; its Redis use is incidental).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

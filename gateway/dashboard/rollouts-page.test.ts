@@ -4,6 +4,7 @@
  * updated by agents, holding) and the health comparison; clicking pause pauses the actor and the
  * page shows it; the edge's page shows its installed version and update history.
  */
+// Redis Cluster pass: once (what this tests is the dashboard in Chromium; its Redis use is incidental).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';

@@ -3,6 +3,7 @@
  * long-poll woken by a configuration write, only the screen itself), its bundle chosen from the
  * edge actor's state, and a status report turned into the actor's messages.
  */
+// Redis Cluster pass: once (what this tests is the screens' HTTP routes; its Redis use is incidental).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
