@@ -120,7 +120,12 @@ export class ConfigRolloutGate {
     await this.#loading;
   }
 
-  /** Reads the configuration rollouts that may gate (newest first). */
+  /**
+   * Reads the configuration rollouts that may gate (newest first). One whose version the fleet
+   * view has already moved past can never gate again (versions only grow): it is left out, so
+   * aborted and rolled back rollouts of old versions neither cost a query every reload nor keep
+   * `active` set (every edge's configuration long-poll waking every few seconds for good).
+   */
   async reload(): Promise<void> {
     const [rows, docs] = await Promise.all([
       this.#db
@@ -139,6 +144,7 @@ export class ConfigRolloutGate {
     for (const r of rows.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())) {
       const kind = r.configKind!;
       const scope = r.configScope!;
+      if (r.configVersion! < (this.#view.documentVersion(kind, scope) ?? 0)) continue;
       const base = r.configBaseVersion ?? 0;
       const [row] =
         base > 0
