@@ -93,11 +93,20 @@ export class TufRepository {
 
   /** The newest version of each role. */
   async versions(): Promise<TufVersions> {
+    // One query without the bodies: every /metrics scrape reads this, and targets grows with the catalog.
+    const rows = await this.#db
+      .selectDistinctOn([tufMetadata.role], {
+        role: tufMetadata.role,
+        version: tufMetadata.version,
+        expiresAt: tufMetadata.expiresAt,
+      })
+      .from(tufMetadata)
+      .orderBy(tufMetadata.role, desc(tufMetadata.version));
     const out = {} as TufVersions;
     for (const role of TUF_ROLES) {
-      const file = await this.#latest(this.#db, role);
-      if (file === undefined) throw new Error(`TUF repository has no ${role} metadata`);
-      out[role] = { version: file.version, expiresAt: file.expiresAt };
+      const row = rows.find((r) => r.role === role);
+      if (row === undefined) throw new Error(`TUF repository has no ${role} metadata`);
+      out[role] = { version: row.version, expiresAt: row.expiresAt };
     }
     return out;
   }
@@ -107,7 +116,7 @@ export class TufRepository {
    * for root, targets and snapshot; undefined when there is none.
    */
   async file(name: string): Promise<SignedFile | undefined> {
-    if (name === 'timestamp.json') return await this.#latest(this.#db, 'timestamp');
+    if (name === 'timestamp.json') return await this.#latestTimestamp();
     const match = /^([1-9]\d{0,9})\.(root|targets|snapshot)\.json$/.exec(name);
     // Versions are PostgreSQL integers: a larger number names no version (not a query error).
     if (match === null || Number(match[1]) > MAX_VERSION) return undefined;
@@ -128,8 +137,7 @@ export class TufRepository {
   async #publish(o: { upkeep: boolean; targets?: TargetFile[] }): Promise<TufVersions> {
     const signed = await this.#db.transaction(async (tx) => {
       await tx.select().from(tufSigning).where(eq(tufSigning.id, 1)).for('update');
-      const latest: Latest = {};
-      for (const role of TUF_ROLES) latest[role] = await this.#latest(tx, role);
+      const latest = await this.#newest(tx);
       const next = this.#sign(latest, o);
       for (const file of next) {
         await tx.insert(tufMetadata).values({
@@ -201,16 +209,28 @@ export class TufRepository {
     return next;
   }
 
-  async #latest(db: Db | Tx, role: TufRole): Promise<SignedFile | undefined> {
-    const [row] = await db
+  /** The newest version of every role, in one query. */
+  async #newest(tx: Tx): Promise<Latest> {
+    const rows = await tx
+      .selectDistinctOn([tufMetadata.role])
+      .from(tufMetadata)
+      .orderBy(tufMetadata.role, desc(tufMetadata.version));
+    const latest: Latest = {};
+    for (const row of rows)
+      latest[row.role] = { version: row.version, body: row.body, expiresAt: row.expiresAt };
+    return latest;
+  }
+
+  async #latestTimestamp(): Promise<SignedFile | undefined> {
+    const [row] = await this.#db
       .select()
       .from(tufMetadata)
-      .where(eq(tufMetadata.role, role))
+      .where(eq(tufMetadata.role, 'timestamp'))
       .orderBy(desc(tufMetadata.version))
       .limit(1);
     return row === undefined
       ? undefined
-      : { role, version: row.version, body: row.body, expiresAt: row.expiresAt };
+      : { role: 'timestamp', version: row.version, body: row.body, expiresAt: row.expiresAt };
   }
 }
 
