@@ -10,7 +10,7 @@ import { type AuthEnv, actorOf, requireAuth } from '../auth.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { AUTH_ERRORS, ErrorSchema, json } from '../routes/schemas.ts';
-import type { ArtifactUpload } from './catalog.ts';
+import type { ArtifactCatalog, ArtifactUpload } from './catalog.ts';
 import { content, serveContent } from './content.ts';
 import { ArtifactError } from './errors.ts';
 import {
@@ -90,15 +90,11 @@ export function artifactRoutes(deps: GatewayDeps) {
   app.get('/v1/artifacts', requireAuth(deps.auth, 'operator'));
   app.get('/v1/artifacts/:sha256', requireAuth(deps.auth, 'operator'));
 
-  const catalog = () => {
-    if (deps.artifacts === undefined)
-      throw new ApiError('UNAVAILABLE', 'This gateway has no object store (--object-store)');
-    return deps.artifacts;
-  };
+  const catalog = () => catalogOf(deps);
 
   app.openapi(post, async (c) => {
     const q = c.req.valid('query');
-    return upload(c, deps, { ...q, hardware: q.hardware, fileName: q.fileName ?? `${q.name}-${q.version}` });
+    return upload(c, deps, { ...q, fileName: q.fileName ?? `${q.name}-${q.version}` });
   });
 
   app.openapi(put, async (c) => {
@@ -121,6 +117,13 @@ export function artifactRoutes(deps: GatewayDeps) {
   return app;
 }
 
+/** The gateway's catalog; UNAVAILABLE (503) on a gateway without an object store. */
+function catalogOf(deps: GatewayDeps): ArtifactCatalog {
+  if (deps.artifacts === undefined)
+    throw new ApiError('UNAVAILABLE', 'This gateway has no object store (--object-store)');
+  return deps.artifacts;
+}
+
 async function upload(
   c: Context<AuthEnv>,
   deps: GatewayDeps,
@@ -130,9 +133,7 @@ async function upload(
   const expected = c.req.header('x-content-sha256')?.toLowerCase();
   const actor = actorOf(c.get('principal'));
   try {
-    if (deps.artifacts === undefined)
-      throw new ApiError('UNAVAILABLE', 'This gateway has no object store (--object-store)');
-    const { record, created } = await deps.artifacts.upload(c.req.raw.body, {
+    const { record, created } = await catalogOf(deps).upload(c.req.raw.body, {
       ...u,
       actor,
       ...(expected === undefined ? {} : { expectedSha256: expected }),
