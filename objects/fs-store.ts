@@ -144,7 +144,7 @@ export class FsObjectStore implements ObjectStore {
 }
 
 /** `range` within an object of `size` bytes (end clipped to the last byte), or a 416 error. */
-export function clip(key: string, range: ByteRange, size: number): { start: number; end: number } {
+function clip(key: string, range: ByteRange, size: number): { start: number; end: number } {
   if (!Number.isSafeInteger(range.start) || range.start < 0 || range.start >= size)
     throw new RangeNotSatisfiableError(key, range.start, size);
   const end = Math.min(range.end ?? size - 1, size - 1);
