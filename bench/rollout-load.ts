@@ -47,8 +47,13 @@ const sim = new Simulator({
   connectRate: Number(values['connect-rate']),
   updates: {
     mirrors: (edgeId) => rankByRendezvous(edgeId, pool).map((m) => m.id),
-    openTuf: (_edgeId, dir) =>
-      openTufClient({ metadataUrl: values['metadata-url']!, dataDir: dir, rootFile: values['root-file']! }),
+    openTuf: (_edgeId, dir, onRetry) =>
+      openTufClient({
+        metadataUrl: values['metadata-url']!,
+        dataDir: dir,
+        rootFile: values['root-file']!,
+        onRetry,
+      }),
     download: downloadArtifact,
     dataDir: values['data-dir']!,
     installMs: Number(values['install-ms']),

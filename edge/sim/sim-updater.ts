@@ -36,8 +36,11 @@ export type SimDownload = (o: {
 export interface SimUpdatesOptions {
   /** Edge `edgeId`'s mirrors, best first (the agent's `updates.mirrors`). */
   readonly mirrors: (edgeId: string) => readonly string[];
-  /** A TUF client of its own for the edge, its data folder `dir` (the agent's `openTufClient`). */
-  readonly openTuf: (edgeId: string, dir: string) => Promise<SimTufClient>;
+  /**
+   * A TUF client of its own for the edge, its data folder `dir` (the agent's `openTufClient`, which
+   * retries a refresh that got no metadata itself); `onRetry` is its option of that name (counted).
+   */
+  readonly openTuf: (edgeId: string, dir: string, onRetry: () => void) => Promise<SimTufClient>;
   readonly download: SimDownload;
   /** Where each edge keeps its TUF metadata and its downloads (`<dataDir>/<edgeId>/`). */
   readonly dataDir: string;
@@ -58,7 +61,7 @@ export interface SimUpdateStats {
   readonly errors: Map<string, number>;
   /** The first few failures' reasons, in full. */
   readonly reasons: string[];
-  /** TUF refreshes tried again after a network error. */
+  /** TUF refreshes the client tried again after a network error. */
   tufRetries: number;
 }
 
@@ -156,7 +159,7 @@ export class SimUpdater {
     const dir = join(this.#o.dataDir, edge.id);
     const tuf = await this.#tufOf(edge.id, dir);
     report('downloading', { progress: 0 });
-    await this.#refresh(tuf);
+    await tuf.refresh();
     const signed = await tuf.target(target.path);
     if (signed.sha256 !== target.sha256 || signed.length !== target.length)
       throw new UpdateError(
@@ -204,28 +207,11 @@ export class SimUpdater {
     report('healthy');
   }
 
-  /**
-   * The TUF refresh, tried again (twice, ~1 s then ~2 s later) when no metadata arrived
-   * (DOWNLOAD_FAILED: a dropped connection, a timeout): a device retries a network error before it
-   * gives up on an update. Every refusal of the metadata itself fails at once.
-   */
-  async #refresh(tuf: SimTufClient): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await tuf.refresh();
-      } catch (error) {
-        if (attempt === 3 || !(error instanceof UpdateError) || error.code !== 'DOWNLOAD_FAILED') throw error;
-        this.stats.tufRetries++;
-        await sleep(attempt * 1000 * (0.5 + Math.random()));
-      }
-    }
-  }
-
   #tufOf(edgeId: string, dir: string): Promise<SimTufClient> {
     let tuf = this.#tuf.get(edgeId);
     if (tuf === undefined) {
       mkdirSync(dir, { recursive: true });
-      tuf = this.#o.openTuf(edgeId, dir);
+      tuf = this.#o.openTuf(edgeId, dir, () => this.stats.tufRetries++);
       tuf.catch(() => this.#tuf.delete(edgeId));
       this.#tuf.set(edgeId, tuf);
     }

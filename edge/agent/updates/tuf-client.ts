@@ -28,6 +28,8 @@ export interface TufClientOptions {
   readonly retries?: number;
   /** The pause before the first retry, growing with each (default 1000 ms, jittered). */
   readonly retryDelayMs?: number;
+  /** Told of each retry (after a refresh got no metadata), e.g. to count them. */
+  readonly onRetry?: (error: UpdateError, attempt: number) => void;
 }
 
 /** A signed target as the agent needs it to download and verify. */
@@ -87,6 +89,7 @@ export async function openTufClient(options: TufClientOptions): Promise<TufClien
       } catch (error) {
         if (!(error instanceof UpdateError) || error.code !== 'DOWNLOAD_FAILED' || attempt > retries)
           throw error;
+        options.onRetry?.(error, attempt);
         await new Promise((resolve) => setTimeout(resolve, retryDelayMs * attempt * (0.5 + Math.random())));
       }
     }
