@@ -7,6 +7,7 @@
  */
 import type { UpdateTarget } from '../../protocol/mod.ts';
 import { UpdateError } from './errors.ts';
+import { abortableDelay } from './spread.ts';
 
 /** The programs on the box that feed the agent's local input. */
 export const PROGRAMS = ['elenet', 'litefcccore'] as const;
@@ -59,16 +60,8 @@ export async function healthGate(
         `not healthy by the deadline; waiting for ${waiting.join(', ')}`,
       );
     o.signal.throwIfAborted();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, Math.min(o.pollMs ?? 200, left));
-      o.signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
-    });
+    // An abort ends the wait; the next turn throws it. (abortableDelay removes its listener: the
+    // agent's stop signal does not gather one per poll over a day-long gate.)
+    await abortableDelay(Math.min(o.pollMs ?? 200, left), o.signal).catch(() => undefined);
   }
 }
