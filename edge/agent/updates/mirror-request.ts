@@ -12,7 +12,7 @@ import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { request as httpsRequest } from 'node:https';
-import { UpdateError } from './errors.ts';
+import { isDiskFull, UpdateError } from './errors.ts';
 
 /** The file being written: its size and the hash of what it holds, and who sent those bytes. */
 export interface Part {
@@ -101,8 +101,7 @@ async function appendBody(part: Part, res: IncomingMessage, c: FetchContext): Pr
       try {
         await handle.write(chunk);
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ENOSPC' || code === 'EDQUOT')
+        if (isDiskFull(error))
           throw new UpdateError('DISK_FULL', `no space left writing ${part.file}`, { cause: error });
         throw error;
       }
