@@ -5,7 +5,7 @@
  * each phase is the Updater's (updater.ts): downloading/downloaded/verified resume, installing rolls
  * back, switched goes on with the health gate, done reports nothing again.
  */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { UpdateCommandArgs } from '../../protocol/mod.ts';
 import type { SlotName } from './slots.ts';
@@ -59,9 +59,5 @@ export class Journal {
       await handle.close();
     }
     await rename(tmp, this.#file);
-  }
-
-  async clear(): Promise<void> {
-    await rm(this.#file, { force: true });
   }
 }

@@ -11,7 +11,13 @@ import { rm } from 'node:fs/promises';
 import type { UpdateCommandArgs, UpdateReport, UpdateState, UpdateTarget } from '../../protocol/mod.ts';
 import type { Logger } from '../logger.ts';
 import { reasonOf, UpdateError } from './errors.ts';
-import { type Downloader, downloadTarget, type TrustedTargets, verifyTarget } from './fetch-target.ts';
+import {
+  type Downloader,
+  downloadPath,
+  downloadTarget,
+  type TrustedTargets,
+  verifyTarget,
+} from './fetch-target.ts';
 import { feedingNow, type HealthSignals, healthGate } from './health-gate.ts';
 import { ensureFree, installPackage } from './install.ts';
 import { type Job, Journal } from './journal.ts';
@@ -178,7 +184,7 @@ export class Updater {
     for (const t of targets) this.#report(job.args.rollout, t, 'installing');
     await this.#slots.prepare(job.from, job.to);
     for (const t of targets) {
-      await installPackage(t, `${this.#journal.dir}/downloads/${t.sha256}`, {
+      await installPackage(t, downloadPath(this.#journal.dir, t), {
         slotDir: this.#slots.dir(job.to),
         signal: this.#o.signal,
       });
@@ -249,9 +255,10 @@ export class Updater {
   async #finish(job: Job, state: 'healthy' | 'rolled_back' | 'failed', reason?: string): Promise<void> {
     await this.#journal.write({ ...job, phase: 'done', outcome: { state, ...(reason ? { reason } : {}) } });
     // The downloads are in the slot now (or not wanted): their space goes back to the disk.
-    for (const t of job.args.targets)
-      for (const file of [t.sha256, `${t.sha256}.part`])
-        await rm(`${this.#journal.dir}/downloads/${file}`, { force: true }).catch(() => undefined);
+    for (const t of job.args.targets) {
+      const file = downloadPath(this.#journal.dir, t);
+      for (const f of [file, `${file}.part`]) await rm(f, { force: true }).catch(() => undefined);
+    }
     if (this.#running?.rollout === job.args.rollout) this.#running = undefined;
     for (const t of job.args.targets)
       this.#report(job.args.rollout, t, state, reason === undefined ? {} : { reason });
