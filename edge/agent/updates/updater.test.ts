@@ -13,11 +13,11 @@ import { describe, it } from 'node:test';
 import { waitFor } from '../../../infra/mod.ts';
 import type { UpdateReport, UpdateTarget } from '../../protocol/mod.ts';
 import { silentLogger } from '../logger.ts';
+import { downloadArtifact } from './download.ts';
 import { UpdateError } from './errors.ts';
 import type { HealthSignals } from './health-gate.ts';
 import { Journal } from './journal.ts';
 import { startArtifactServer } from './testdata/artifact-server.ts';
-import { plainDownload } from './testdata/plain-download.ts';
 import { parseUpdateArgs } from './update-command.ts';
 import { Updater } from './updater.ts';
 
@@ -33,7 +33,7 @@ function rig(mirror: string, dataDir = mkdtempSync(join(tmpdir(), 'updater-'))) 
   const updater = new Updater({
     dataDir,
     report: (r) => reports.push(r),
-    download: plainDownload,
+    download: downloadArtifact,
     mirrors: () => [mirror],
     health: (): HealthSignals => health,
     log: silentLogger,
