@@ -74,8 +74,9 @@ fi
 
 # S3Proxy (the S3-compatible server the object store's tests and `npm run cluster` run: filesystem
 # backend, on the JVM Kafka uses) from Maven Central into a cache, once, checked against the .sha1
-# Maven publishes. docs/decisions/022-object-store.md says why S3Proxy.
-s3proxy_version=2.9.0
+# Maven publishes, at the version infra/s3proxy.ts pins (S3PROXY_VERSION, which finds the jar).
+# docs/decisions/022-object-store.md says why S3Proxy.
+s3proxy_version=$(sed -n "s/^export const S3PROXY_VERSION = '\([0-9.]*\)';\$/\1/p" infra/s3proxy.ts)
 s3proxy_dir="${DEVICEHUB_CACHE:-$HOME/.cache/devicehub}/s3proxy-$s3proxy_version"
 if [ ! -f "$s3proxy_dir/s3proxy.jar" ]; then
   s3proxy_url="https://repo1.maven.org/maven2/org/gaul/s3proxy/$s3proxy_version/s3proxy-$s3proxy_version-jar-with-dependencies.jar"

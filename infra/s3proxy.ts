@@ -14,7 +14,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePort } from './free-port.ts';
 import { type ServerProcess, startServerProcess, withControls } from './server-process.ts';
 
-/** The S3Proxy version provisioning fetches (infra/provision.sh's `s3proxy_version`). */
+/** The S3Proxy version: infra/provision.sh reads it from this line and fetches that jar. */
 export const S3PROXY_VERSION = '2.9.0';
 
 /** The path of the S3Proxy jar; throws with what to run when it is not provisioned yet. */
