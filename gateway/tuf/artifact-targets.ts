@@ -8,22 +8,19 @@
 import type { ArtifactIdentity } from '../artifacts/mod.ts';
 import type { TufTargetInput } from './repository.ts';
 
-/** What the TUF side needs of an artifact record (gateway/artifacts' ArtifactRecord has it). */
-export type ArtifactForTarget = ArtifactIdentity;
-
 /** The catalog's listener hook (contract 2), and its list for catching up. */
 export interface ArtifactRegistrations {
-  onRegistered(fn: (artifact: ArtifactForTarget) => Promise<void>): unknown;
+  onRegistered(fn: (artifact: ArtifactIdentity) => Promise<void>): unknown;
   /** Every artifact: those whose hook never ran (a crash, a failed signing) are signed from it. */
-  list?(): Promise<readonly ArtifactForTarget[]>;
+  list?(): Promise<readonly ArtifactIdentity[]>;
 }
 
 /** An artifact's target path: `<kind>/<name>/<version>/<fileName>`. */
-export function artifactTargetPath(a: Pick<ArtifactForTarget, 'kind' | 'name' | 'version' | 'fileName'>) {
+export function artifactTargetPath(a: Pick<ArtifactIdentity, 'kind' | 'name' | 'version' | 'fileName'>) {
   return `${a.kind}/${a.name}/${a.version}/${a.fileName}`;
 }
 
-export function artifactTarget(a: ArtifactForTarget): TufTargetInput {
+export function artifactTarget(a: ArtifactIdentity): TufTargetInput {
   return {
     path: artifactTargetPath(a),
     length: a.size,

@@ -4,7 +4,7 @@
  * row lock), the upkeep that re-signs the timestamp under a lease, artifacts signed as targets,
  * and the public metadata routes (`/v1/tuf/metadata/{file}`). See README.md and docs/decisions/023.
  */
-export type { ArtifactForTarget, ArtifactRegistrations } from './artifact-targets.ts';
+export type { ArtifactRegistrations } from './artifact-targets.ts';
 export { artifactTarget, artifactTargetPath } from './artifact-targets.ts';
 export type { TufErrorCode } from './errors.ts';
 export { TufError } from './errors.ts';
