@@ -128,4 +128,34 @@ describe('mail between actors (ctx.send through the outbox and the relay)', () =
     const s1 = await readActorState<{ sent: number }>(t.bus(keyspace), 'sender/s1');
     assert.equal(s1?.state.sent, 1, 'the bad send was dead-lettered, not applied');
   });
+
+  it('stops within its stop timeout when Redis is gone (the relay’s read in flight does not hold it)', async () => {
+    const keyspace = t.keyspace();
+    const node = await startHubNode({
+      bus: t.bus(keyspace, t.connect()),
+      actors: [sender, inbox],
+      nodeId: 'e',
+      ...FAST_HUB,
+    });
+    await t.server.kill();
+    // The pause is the point: the relay (a read every 50 ms) issues a read while Redis is gone,
+    // which then waits for a reconnect that never comes (nothing signals that it is in flight).
+    await sleep(300);
+    try {
+      // A deadline, not a sleep: the race ends as soon as the stop does (about leaseMs, 600 ms).
+      const stopped = await Promise.race([
+        node.stopWithReport(),
+        sleep(20_000).then(() => 'still stopping' as const),
+      ]);
+      assert.notEqual(stopped, 'still stopping', 'the stop ended');
+      assert.ok(stopped !== 'still stopping' && stopped.stillHeld.length > 0, 'it says what it still held');
+    } finally {
+      await t.server.restart();
+    }
+  });
 });
+
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });

@@ -77,14 +77,17 @@ export class HubNode implements AsyncDisposable {
   async start(): Promise<this> {
     const { bus, settings, placement, upkeep, loop, held, log, nodeId } = this.#parts;
     await ensureLayout(bus);
-    if (settings.mailRelay)
-      this.#mail = await new MailRelay({
-        bus,
-        consumer: nodeId,
-        log,
-        claimIdleMs: 2 * settings.leaseMs,
-      }).start();
-    await placement.tick();
+    if (settings.mailRelay) {
+      // Kept before it starts: a stop meanwhile stops it too (else its loop would outlive the node).
+      this.#mail = new MailRelay({ bus, consumer: nodeId, log, claimIdleMs: 2 * settings.leaseMs });
+      await this.#mail.start();
+    }
+    try {
+      await placement.tick();
+    } catch (error) {
+      await this.#mail?.stop(); // a node that failed to start leaves nothing running
+      throw error;
+    }
     loop.start();
     upkeep.every(settings.tickMs, () => placement.tick());
     upkeep.every(settings.timerIntervalMs, () => upkeep.fireTimers());
@@ -106,7 +109,7 @@ export class HubNode implements AsyncDisposable {
   stopWithReport(): Promise<HubNodeStopped> {
     if (this.#stopped === undefined) {
       this.#stop.abort();
-      const mail = this.#mail?.stop();
+      const mail = this.#mail?.stop(this.#parts.stopTimeoutMs);
       this.#stopped = handOff(this.#parts).then(async (stopped) => {
         await mail;
         return stopped;

@@ -55,7 +55,8 @@ export class MailRelay implements AsyncDisposable {
           if (!String(error).includes('BUSYGROUP')) throw error;
         });
     }
-    this.#loop = this.#run();
+    // Stopped while it was creating the groups: no loop (it would outlive its stop).
+    if (!this.#stop.signal.aborted) this.#loop = this.#run();
     return this;
   }
 
@@ -146,9 +147,22 @@ export class MailRelay implements AsyncDisposable {
     return read;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the loop and waits for its read in flight — at most `timeoutMs` when given: with Redis
+   * gone that read waits for a reconnect, and ends (rejected) when the connection is closed.
+   */
+  async stop(timeoutMs?: number): Promise<void> {
     this.#stop.abort();
-    await this.#loop;
+    if (this.#loop === undefined || timeoutMs === undefined) return void (await this.#loop);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = await Promise.race([
+      this.#loop.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (late) this.#o.log.warn({ timeoutMs }, 'mail relay stopped with a read still in flight');
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
