@@ -12,6 +12,7 @@
  */
 import {
   type Bus,
+  type EncodedMessage,
   execOrThrow,
   InvalidMessageError,
   type MailboxMessage,
@@ -120,7 +121,7 @@ export class MailRelay implements AsyncDisposable {
   /** Enqueues the mail among the entries, then acknowledges every entry; how many entries. */
   async #relay(batches: readonly { group: number; entries: [string, string[]][] }[]): Promise<number> {
     const { bus, log } = this.#o;
-    const messages: MailboxMessage[] = [];
+    const messages: EncodedMessage[] = [];
     const acks = openPipeline(bus.redis);
     let read = 0;
     for (const { group, entries } of batches) {
@@ -130,8 +131,8 @@ export class MailRelay implements AsyncDisposable {
         if (mail === undefined) this.stats.skipped++;
         else {
           try {
-            bus.encodeMessage(mail, Date.now()); // refuses what no actor could take, alone
-            messages.push(mail);
+            // Encoded once; refuses what no actor could take, alone (not the batch).
+            messages.push(bus.encodeMessage(mail, Date.now()));
           } catch (error) {
             if (!(error instanceof InvalidMessageError)) throw error;
             this.stats.invalid++;
@@ -141,7 +142,7 @@ export class MailRelay implements AsyncDisposable {
         acks.xack(bus.keyspace.outbox(group), MAIL_GROUP, id);
       }
     }
-    if (messages.length > 0) await bus.enqueue(messages);
+    if (messages.length > 0) await bus.enqueueMany(messages); // a script call per tag group
     if (read > 0) await execOrThrow(acks);
     this.stats.relayed += messages.length;
     return read;
