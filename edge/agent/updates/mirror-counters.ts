@@ -1,7 +1,8 @@
 /**
  * Failures per CDN mirror, as the agent counts them across downloads: errors (refused, HTTP
  * status, cut), timeouts (stalled), and wrong bytes (a SHA-256 that is not the signed one, or a
- * range not asked for). The agent reports them; an operator sees which cache misbehaves.
+ * range not asked for). Nothing sends them to the hub yet: each failure is also logged with its
+ * mirror, where an operator sees which cache misbehaves.
  */
 export type MirrorFailure = 'error' | 'timeout' | 'hash';
 
@@ -26,10 +27,5 @@ export class MirrorCounters {
   /** A mirror's counts (zeros for one never failed). */
   get(mirror: string): Readonly<MirrorFailures> {
     return { error: 0, timeout: 0, hash: 0, ...this.#byMirror.get(mirror) };
-  }
-
-  /** Every mirror that failed at least once. */
-  toJSON(): Record<string, MirrorFailures> {
-    return Object.fromEntries([...this.#byMirror].map(([m, c]) => [m, { ...c }]));
   }
 }
