@@ -18,21 +18,35 @@ export interface EdgeView {
   readonly node: string | null;
 }
 
-export async function readEdgeViews(bus: Bus, ids: readonly string[]): Promise<Map<string, EdgeView>> {
+/**
+ * The views of edges `ids`; `known`: their actor states, already read (a fleet search has them),
+ * so only the shard leases are read.
+ */
+export async function readEdgeViews(
+  bus: Bus,
+  ids: readonly string[],
+  known?: ReadonlyMap<string, EdgeState | undefined>,
+): Promise<Map<string, EdgeView>> {
   const { keyspace } = bus;
   const pipeline = bus.pipeline();
   for (const id of ids) {
     const shard = keyspace.shard(keyspace.shardOf(`edge/${id}`));
-    pipeline.hget(shard.state, `edge/${id}`);
+    if (known === undefined) pipeline.hget(shard.state, `edge/${id}`);
     pipeline.hmget(shard.lease, 'node', 'until');
   }
   const replies = ids.length > 0 ? await execOrThrow(pipeline) : [];
+  const per = known === undefined ? 2 : 1;
   const now = Date.now();
   const out = new Map<string, EdgeView>();
   ids.forEach((id, i) => {
-    const raw = replies[2 * i] as string | null;
-    const [node, until] = replies[2 * i + 1] as [string | null, string | null];
-    const s = raw === null ? undefined : (JSON.parse(raw) as { s: EdgeState }).s;
+    const raw = known === undefined ? (replies[per * i] as string | null) : null;
+    const [node, until] = replies[per * i + per - 1] as [string | null, string | null];
+    const s =
+      known !== undefined
+        ? known.get(id)
+        : raw === null
+          ? undefined
+          : (JSON.parse(raw) as { s: EdgeState }).s;
     out.set(id, {
       online: s?.online ?? false,
       lastSeen: s?.lastSeen ?? null,

@@ -109,6 +109,12 @@ for (const which of DATABASES)
         return { ids: body.edges.map((e) => e.id), next: body.next };
       };
       assert.deepEqual((await ids('label.building=B12 installed.elenet<2.1.0')).ids, ['S-03', 'S-09']);
+      // A match's view is built from the state the search read (not read again).
+      const shaped = await s.call('GET', `/v1/edges?q=${encodeURIComponent('id=S-03')}`, {
+        key: s.keys.service,
+      });
+      const [s03] = ((await shaped.json()) as { edges: { online: boolean; status: unknown }[] }).edges;
+      assert.deepEqual([s03?.online, s03?.status], [true, { fw: '1.2' }]);
       assert.deepEqual((await ids('online=true shadow.status.fw=1.3')).ids, [
         'S-11',
         'S-13',

@@ -6,6 +6,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { IdentityError } from '../../edge/identity/mod.ts';
+import type { EdgeState } from '../../edge/mod.ts';
 import { audit } from '../audit.ts';
 import { type AuthEnv, actorOf, type Principal, requireAuth } from '../auth.ts';
 import { edges } from '../db/schema.ts';
@@ -134,10 +135,14 @@ const deregister = createRoute({
 export function edgeRoutes(deps: GatewayDeps) {
   const app = new OpenAPIHono<AuthEnv>();
   const { db, bus } = deps;
-  const shape = async (rows: (typeof edges.$inferSelect)[]) => {
+  const shape = async (
+    rows: (typeof edges.$inferSelect)[],
+    states?: ReadonlyMap<string, EdgeState | undefined>,
+  ) => {
     const views = await readEdgeViews(
       bus,
       rows.map((r) => r.id),
+      states,
     );
     return rows.map((r) => ({ id: r.id, groupId: r.groupId, labels: r.labels, ...views.get(r.id)! }));
   };
@@ -155,7 +160,18 @@ export function edgeRoutes(deps: GatewayDeps) {
     if (q !== undefined) {
       const query = parseQuery(group === undefined ? q : `group=${JSON.stringify(group)} ${q}`);
       const page = await searchFleet(deps, query, { limit, ...(after === undefined ? {} : { after }) });
-      return c.json({ edges: await shape(page.matches.map((m) => m.row)), next: page.next }, 200);
+      // The search read each match's actor state already: the page's views reuse them.
+      const states = new Map(page.matches.map((m) => [m.row.id, m.state]));
+      return c.json(
+        {
+          edges: await shape(
+            page.matches.map((m) => m.row),
+            states,
+          ),
+          next: page.next,
+        },
+        200,
+      );
     }
     const rows = await db
       .select()
