@@ -13,9 +13,15 @@ export const HUB_PASSWORD = 'bench-hub';
 /** The links' broker user (a name no edge id can be). */
 export const HUB_USER = LINK_USER;
 
-/** mosquitto (the link user `HUB_USER`) and `devicehub link mqtt` against the cluster; disposed together. */
-export async function startMqttHub(cluster: BenchCluster): Promise<MosquittoServer & AsyncDisposable> {
-  const mosquitto = await startMosquitto({ users: { [HUB_USER]: HUB_PASSWORD } });
+/**
+ * mosquitto (the link user `HUB_USER`, and `users`: e.g. every edge's password) and `devicehub
+ * link mqtt` against the cluster; disposed together.
+ */
+export async function startMqttHub(
+  cluster: BenchCluster,
+  users: Readonly<Record<string, string>> = {},
+): Promise<MosquittoServer & AsyncDisposable> {
+  const mosquitto = await startMosquitto({ users: { ...users, [HUB_USER]: HUB_PASSWORD } });
   const link = spawnDevicehub(
     [
       'link',
@@ -44,14 +50,16 @@ export async function startMqttHub(cluster: BenchCluster): Promise<MosquittoServ
 
 /**
  * A `prepare` for `cluster.startGateway`: registers `edges` simulated edges and creates an
- * operator key, which `key()` returns afterwards.
+ * operator key, which `key()` returns afterwards (and an admin key, `adminKey()`, when asked).
  */
-export function registeredFleet(cluster: BenchCluster, edges: number) {
+export function registeredFleet(cluster: BenchCluster, edges: number, o: { admin?: boolean } = {}) {
   const ids = Array.from({ length: edges }, (_, i) => simulatedEdgeId(i));
   let operatorKey = '';
+  let adminKey = '';
   return {
     ids,
     key: () => operatorKey,
+    adminKey: () => adminKey,
     prepare: async (dataDir: string) => {
       const database = await openDatabase({ dataDir });
       await registerEdges(
@@ -59,6 +67,8 @@ export function registeredFleet(cluster: BenchCluster, edges: number) {
         cluster.bus,
         ids.map((id) => ({ id, secret: simulatedPassword(id) })),
       );
+      if (o.admin === true)
+        adminKey = (await createApiKey(database.db, { name: 'bench-admin', scope: 'admin' })).key;
       operatorKey = (await createApiKey(database.db, { name: 'bench', scope: 'operator' })).key;
       await database.close();
     },

@@ -10,48 +10,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LINK_USER } from '../../edge/broker/mod.ts';
 import { simulatedEdgeId, simulatedPassword } from '../../edge/mod.ts';
-import { createApiKey, openDatabase, registerEdges } from '../../gateway/mod.ts';
-import { type NginxServer, spawnDevicehub, startMosquitto, startNginxCache } from '../../infra/mod.ts';
+import { type NginxServer, startNginxCache } from '../../infra/mod.ts';
 import type { BenchCluster } from '../cluster.ts';
+import { registeredFleet, startMqttHub } from '../fleet.ts';
 import { type OriginMeter, startOriginMeter } from '../origin-meter.ts';
 
-const LOG_ENV = { DH_LOG_LEVEL: 'warn' };
-const HUB_PASSWORD = 'bench-hub';
-
 /** mosquitto knowing every edge and the link user, and `devicehub link mqtt` (with its downlink relay). */
-export async function startEdgeBroker(cluster: BenchCluster, edges: number) {
-  const users: Record<string, string> = { [LINK_USER]: HUB_PASSWORD };
+export function startEdgeBroker(cluster: BenchCluster, edges: number) {
+  const users: Record<string, string> = {};
   for (let i = 0; i < edges; i++) users[simulatedEdgeId(i)] = simulatedPassword(simulatedEdgeId(i));
-  const mosquitto = await startMosquitto({ users });
-  const link = spawnDevicehub(
-    [
-      'link',
-      'mqtt',
-      ...cluster.cliArgs,
-      '--url',
-      mosquitto.url,
-      '--username',
-      LINK_USER,
-      '--password',
-      HUB_PASSWORD,
-    ],
-    { name: 'link', env: LOG_ENV },
-  );
-  try {
-    await link.ready;
-  } catch (error) {
-    await mosquitto.stop();
-    throw error;
-  }
-  return {
-    url: mosquitto.url,
-    async [Symbol.asyncDispose]() {
-      await link.kill();
-      await mosquitto.stop();
-    },
-  };
+  return startMqttHub(cluster, users);
 }
 
 /**
@@ -61,27 +30,16 @@ export async function startEdgeBroker(cluster: BenchCluster, edges: number) {
  */
 export async function startOrigin(cluster: BenchCluster, edges: number) {
   const dir = mkdtempSync(join(tmpdir(), 'dh-bench-origin-'));
-  const ids = Array.from({ length: edges }, (_, i) => simulatedEdgeId(i));
-  const keys = { admin: '', operator: '' };
+  const fleet = registeredFleet(cluster, edges, { admin: true });
   const args = [
     ...['--tuf-keys-dir', join(dir, 'tuf'), '--tuf-create'],
     ...['--object-store', pathToFileURL(join(dir, 'objects')).href],
   ];
-  const gateway = await cluster.startGateway(args, async (dataDir) => {
-    const database = await openDatabase({ dataDir });
-    await registerEdges(
-      database.db,
-      cluster.bus,
-      ids.map((id) => ({ id, secret: simulatedPassword(id) })),
-    );
-    keys.admin = (await createApiKey(database.db, { name: 'bench-admin', scope: 'admin' })).key;
-    keys.operator = (await createApiKey(database.db, { name: 'bench', scope: 'operator' })).key;
-    await database.close();
-  });
+  const gateway = await cluster.startGateway(args, fleet.prepare);
   return {
     url: gateway.url,
-    ids,
-    keys,
+    ids: fleet.ids,
+    keys: { admin: fleet.adminKey(), operator: fleet.key() },
     async [Symbol.asyncDispose]() {
       rmSync(dir, { recursive: true, force: true });
     },
