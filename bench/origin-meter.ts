@@ -10,18 +10,14 @@ export interface OriginMeter extends AsyncDisposable {
   readonly url: string;
   /** Bytes the origin has sent through the meter so far. */
   readonly bytes: () => number;
-  /** Connections opened to the origin so far. */
-  readonly connections: () => number;
 }
 
 /** Forwards to `origin` (`http://host:port`). */
 export async function startOriginMeter(origin: string): Promise<OriginMeter> {
   const { hostname, port } = new URL(origin);
   let bytes = 0;
-  let connections = 0;
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
-    connections++;
     const upstream = connect({ host: hostname, port: Number(port) });
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -43,7 +39,6 @@ export async function startOriginMeter(origin: string): Promise<OriginMeter> {
   return {
     url: `http://127.0.0.1:${address.port}`,
     bytes: () => bytes,
-    connections: () => connections,
     async [Symbol.asyncDispose]() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
