@@ -15,11 +15,19 @@ export interface SignedFile {
 }
 
 /** TUF's expiry format: UTC to the second (`2026-11-30T03:50:12Z`). */
-export function expiryOf(seconds: number, now: number): Date {
+function expiryOf(seconds: number, now: number): Date {
   return new Date(Math.floor(now / 1000) * 1000 + seconds * 1000);
 }
 
 const tufDate = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+const SPEC_VERSION = '1.0.31';
+
+/** The fields `version` of `role` starts with when signed at `now`, and when it expires. */
+function header(keys: TufKeys, role: TufRole, version: number, now: number) {
+  const expiresAt = expiryOf(keys[role].expiresSeconds, now);
+  return { expiresAt, fields: { version, expires: tufDate(expiresAt), specVersion: SPEC_VERSION } };
+}
 
 /** Root `version` naming every role's keys and threshold. */
 export function signRoot(keys: TufKeys, version: number, now: number): SignedFile {
@@ -35,7 +43,7 @@ export function signRoot(keys: TufKeys, version: number, now: number): SignedFil
   const expiresAt = expiryOf(keys.root.expiresSeconds, now);
   const signed = Root.fromJSON({
     _type: 'root',
-    spec_version: '1.0.31',
+    spec_version: SPEC_VERSION,
     version,
     expires: tufDate(expiresAt),
     keys: roleKeys,
@@ -52,9 +60,8 @@ export function signTargets(
   targets: Record<string, TargetFile>,
   now: number,
 ): SignedFile {
-  const expiresAt = expiryOf(keys.targets.expiresSeconds, now);
-  const signed = new Targets({ version, expires: tufDate(expiresAt), specVersion: '1.0.31', targets });
-  return finish('targets', keys, new Metadata(signed), expiresAt);
+  const { expiresAt, fields } = header(keys, 'targets', version, now);
+  return finish('targets', keys, new Metadata(new Targets({ ...fields, targets })), expiresAt);
 }
 
 /** Snapshot `version` naming targets `targetsVersion`. */
@@ -64,14 +71,9 @@ export function signSnapshot(
   targetsVersion: number,
   now: number,
 ): SignedFile {
-  const expiresAt = expiryOf(keys.snapshot.expiresSeconds, now);
-  const signed = new Snapshot({
-    version,
-    expires: tufDate(expiresAt),
-    specVersion: '1.0.31',
-    meta: { 'targets.json': new MetaFile({ version: targetsVersion }) },
-  });
-  return finish('snapshot', keys, new Metadata(signed), expiresAt);
+  const { expiresAt, fields } = header(keys, 'snapshot', version, now);
+  const meta = { 'targets.json': new MetaFile({ version: targetsVersion }) };
+  return finish('snapshot', keys, new Metadata(new Snapshot({ ...fields, meta })), expiresAt);
 }
 
 /** Timestamp `version` naming snapshot `snapshotVersion`. */
@@ -81,14 +83,9 @@ export function signTimestamp(
   snapshotVersion: number,
   now: number,
 ): SignedFile {
-  const expiresAt = expiryOf(keys.timestamp.expiresSeconds, now);
-  const signed = new Timestamp({
-    version,
-    expires: tufDate(expiresAt),
-    specVersion: '1.0.31',
-    snapshotMeta: new MetaFile({ version: snapshotVersion }),
-  });
-  return finish('timestamp', keys, new Metadata(signed), expiresAt);
+  const { expiresAt, fields } = header(keys, 'timestamp', version, now);
+  const snapshotMeta = new MetaFile({ version: snapshotVersion });
+  return finish('timestamp', keys, new Metadata(new Timestamp({ ...fields, snapshotMeta })), expiresAt);
 }
 
 /** The targets a stored targets file lists. */
