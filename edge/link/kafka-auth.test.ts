@@ -13,7 +13,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { waitFor } from '../../infra/mod.ts';
 import { openUplink } from '../agent/uplink.ts';
 import { KafkaAuthError, ScramAdmin } from '../kafka-auth/mod.ts';
-import { KAFKA_TOPICS } from '../protocol/mod.ts';
+import { KAFKA_TOPICS, KAFKA_UPLINK_TOPICS } from '../protocol/mod.ts';
 import {
   type Line,
   noRetry,
@@ -46,14 +46,7 @@ describe('Kafka with authentication (SASL_SSL, SCRAM-SHA-512, ACLs)', { timeout:
       ['E-1', 'E-2'],
     );
     const e1 = client({ username: 'E-1', password: 'secret-of-E-1' });
-    for (const topic of [
-      KAFKA_TOPICS.status,
-      KAFKA_TOPICS.detection,
-      KAFKA_TOPICS.heartbeat,
-      KAFKA_TOPICS.fault,
-      KAFKA_TOPICS.result,
-      KAFKA_TOPICS.compact,
-    ]) {
+    for (const topic of KAFKA_UPLINK_TOPICS) {
       assert.equal(await produce(e1, topic), 'ok', `E-1 produces to ${topic}`);
     }
     assert.equal(
