@@ -72,13 +72,18 @@ export class ConfigRolloutGate {
     const group = kind === 'edge' ? view.groupOf(id) : undefined;
     const scopes = ['global', ...(group == null ? [] : [`group:${group}`])];
     // A version newer than the gate knows of: a rollout may have been made for it (its row is
-    // written before the version), so look before serving it.
-    const newer = scopes.some(
-      (scope) =>
-        (view.documentVersion(kind, scope) ?? 0) > (this.#docVersions.get(`${kind}\u0000${scope}`) ?? 0),
-    );
-    if (newer) await this.reload();
-    else await this.#fresh();
+    // written before the version), so look before serving it. A write wakes every edge's
+    // long-poll at once: they share one load (the one under way, if it read the version, else
+    // the next), not one load each.
+    const newer = () =>
+      scopes.some(
+        (scope) =>
+          (view.documentVersion(kind, scope) ?? 0) > (this.#docVersions.get(`${kind}\u0000${scope}`) ?? 0),
+      );
+    if (newer()) {
+      await this.#loading;
+      if (newer()) await this.#load();
+    } else if (performance.now() - this.#loadedAt >= this.#refreshMs) await this.#load();
     if (this.#gated.length === 0) return undefined;
     const gate = this.#gated.find(
       (r) =>
@@ -112,12 +117,12 @@ export class ConfigRolloutGate {
     return members;
   }
 
-  async #fresh(): Promise<void> {
-    if (performance.now() - this.#loadedAt < this.#refreshMs) return;
+  /** The load under way, or a new one (concurrent requests share it). */
+  #load(): Promise<void> {
     this.#loading ??= this.reload().finally(() => {
       this.#loading = undefined;
     });
-    await this.#loading;
+    return this.#loading;
   }
 
   /**
