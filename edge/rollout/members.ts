@@ -92,16 +92,18 @@ export function emptyCounts(): WaveCounts {
 /** Counts per wave (one pass over the members). */
 export function countByWave(members: Readonly<Record<string, MemberRecord>>, waves: number): WaveCounts[] {
   const out = Array.from({ length: waves }, emptyCounts);
-  for (const id in members) {
-    const [w, s] = members[id]!;
-    const c = out[w];
-    if (c === undefined) continue;
-    c.members++;
-    if (s === M.pending) c.pending++;
-    else if (s === M.healthy) c.healthy++;
-    else if (isFailure(s)) c.failed++;
-    else if (s === M.reverted) c.reverted++;
-    else c.inFlight++;
-  }
+  for (const id in members) countMember(out, members[id]!);
   return out;
+}
+
+/** Adds one member to the counts of its wave (for a pass that does more than count). */
+export function countMember(out: WaveCounts[], [w, s]: Readonly<MemberRecord>): void {
+  const c = out[w];
+  if (c === undefined) return;
+  c.members++;
+  if (s === M.pending) c.pending++;
+  else if (s === M.healthy) c.healthy++;
+  else if (isFailure(s)) c.failed++;
+  else if (s === M.reverted) c.reverted++;
+  else c.inFlight++;
 }

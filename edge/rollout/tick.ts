@@ -6,13 +6,14 @@
  * gate passes after its hold; a roll back ends when every edge sent back has answered.
  *
  * Members are replaced record by record in the members table itself, not a copy: a tick of
- * 50,000 members is a pass over them, and nothing here throws once the first record is written
- * (edge ids were checked when they joined, so sending them mail cannot fail).
+ * 50,000 members is one pass over them (timeouts and counts) and one for admissions, and nothing
+ * here throws once the first record is written (edge ids were checked when they joined, so
+ * sending them mail cannot fail).
  */
 import type { ActorContext } from '../../actors/mod.ts';
 import { assign, sinceOf } from './assign.ts';
 import { advance, healthVerdict, moved } from './health.ts';
-import { countByWave, isInFlight, M, type MemberRecord, type WaveCounts } from './members.ts';
+import { countMember, emptyCounts, isInFlight, M, type MemberRecord, type WaveCounts } from './members.ts';
 import type { RolloutStatus } from './spec.ts';
 import { type RolloutState, summarize } from './state.ts';
 import { gate, refill, thresholdTripped } from './waves.ts';
@@ -29,12 +30,17 @@ export function tick(state: RolloutState, _data: unknown, ctx: ActorContext): Ro
   // In place (see the file's comment): copying 50,000 records every tick costs more than the tick.
   const members = state.members as Record<string, MemberRecord>;
   let health = advance(state.health, now);
-  // Timeouts: retry while attempts are left (not during a roll back), else timed out.
+  // Timeouts: retry while attempts are left (not during a roll back), else timed out. The same
+  // pass counts each member as it leaves it; admissions keep the counts up to date.
   const timeoutS = spec.edgeTimeoutMs / 1000;
   const nowS = (now - state.createdAt) / 1000;
+  const counts = Array.from({ length: spec.waves.length }, emptyCounts);
   for (const id in members) {
     const r = members[id]!;
-    if (!(isInFlight(r[1]) || r[1] === M.rollbackSent) || nowS - r[3] < timeoutS) continue;
+    if (!(isInFlight(r[1]) || r[1] === M.rollbackSent) || nowS - r[3] < timeoutS) {
+      countMember(counts, r);
+      continue;
+    }
     if (r[1] !== M.rollbackSent && state.status === 'running' && r[2] <= spec.retries)
       members[id] = assign(ctx, {
         spec,
@@ -48,10 +54,9 @@ export function tick(state: RolloutState, _data: unknown, ctx: ActorContext): Ro
       health = moved(health, r[1], to);
       members[id] = [r[0], to, r[2], sinceOf(state.createdAt, now), r[4], r[5]];
     }
+    countMember(counts, members[id]!);
   }
   let next: RolloutState = { ...state, members, health, updatedAt: now, ticking: true };
-  // One pass for the counts; admissions keep them up to date.
-  const counts = countByWave(members, spec.waves.length);
   if (next.status === 'running') next = runningTick(next, ctx, counts);
   // Rolling back, every touched edge was sent back: in flight means not answered yet.
   if (next.status === 'rolling_back' && counts.every((c) => c.inFlight === 0))
