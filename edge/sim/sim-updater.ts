@@ -4,34 +4,31 @@
  * within the rollout's spread, refreshes its own TUF client (signed metadata checked: root,
  * timestamp, snapshot, targets) and takes each target's length and SHA-256 from it, downloads the
  * artifact through its ranked mirrors (HTTP, Range resume, fail-over, SHA-256 checked as it
- * arrives, and the file hashed again as the agent does before `verified`), then "installs" it: no slots, a short pause, and `healthy` — or, for an edge told to
- * fail, `rolled_back` (its health gate missed). Every state goes up as an `update` message.
+ * arrives, and the file hashed again as the agent does before `verified`: the agent's own
+ * downloadTarget and verifyTarget), then "installs" it: no slots, a short pause, and `healthy` — or,
+ * for an edge told to fail, `rolled_back` (its health gate missed). Every state goes up as an
+ * `update` message.
  *
  * The TUF client and the downloader are passed in (the agent's own, edge/agent/updates), one TUF
  * client per edge, opened at its first command and kept (a second rollout fetches only new metadata).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { reasonOf, UpdateError } from '../agent/updates/errors.ts';
+import { reasonOf } from '../agent/updates/errors.ts';
+import {
+  type Downloader,
+  downloadPath,
+  downloadTarget,
+  type TrustedTargets,
+  verifyTarget,
+} from '../agent/updates/fetch-target.ts';
 import type { DownlinkCommand, UpdateCommandArgs, UpdateReport, UpdateTarget } from '../protocol/mod.ts';
 
 /** What the updater needs of the agent's TUF client. */
-export interface SimTufClient {
-  refresh(): Promise<void>;
-  target(path: string): Promise<{ path: string; length: number; sha256: string }>;
-}
+export type SimTufClient = TrustedTargets;
 
 /** What the updater needs of the agent's downloader (edge/agent/updates/download.ts). */
-export type SimDownload = (o: {
-  mirrors: readonly string[];
-  contentPath: string;
-  sha256: string;
-  length: number;
-  dest: string;
-  spreadMs?: number;
-  onProgress?: (p: { bytes: number }) => void;
-}) => Promise<{ mirror: string; bytes: number; resumedFrom: number }>;
+export type SimDownload = Downloader;
 
 export interface SimUpdatesOptions {
   /** Edge `edgeId`'s mirrors, best first (the agent's `updates.mirrors`). */
@@ -160,34 +157,26 @@ export class SimUpdater {
     const tuf = await this.#tufOf(edge.id, dir);
     report('downloading', { progress: 0 });
     await tuf.refresh();
-    const signed = await tuf.target(target.path);
-    if (signed.sha256 !== target.sha256 || signed.length !== target.length)
-      throw new UpdateError(
-        'TUF_UNKNOWN_TARGET',
-        `${target.path}: the command's hash or length is not the signed one`,
-      );
-    const dest = join(dir, signed.sha256);
+    const dest = downloadPath(dir, target);
     let half = false;
     try {
-      const got = await this.#o.download({
+      // The command's hash and length checked against the signed ones, then the download.
+      await downloadTarget(target, {
+        dir,
+        download: this.#o.download,
         mirrors: this.#o.mirrors(edge.id),
-        contentPath: `/v1/artifacts/${signed.sha256}/content`,
-        sha256: signed.sha256,
-        length: signed.length,
-        dest,
+        trust: tuf,
         spreadMs: 0,
-        onProgress: ({ bytes }) => {
-          if (half || bytes < signed.length / 2) return;
+        signal: NEVER,
+        onProgress: (percent) => {
+          if (half || percent < 50) return;
           half = true;
           report('downloading', { progress: 50 });
         },
       });
       // As the agent does before `verified`: the file on disk hashed again.
-      const hash = createHash('sha256');
-      for await (const chunk of createReadStream(dest)) hash.update(chunk as Buffer);
-      if (hash.digest('hex') !== signed.sha256)
-        throw new UpdateError('HASH_MISMATCH', `${target.path} on disk is not the signed bytes`);
-      this.stats.bytesVerified += got.bytes;
+      await verifyTarget(target, { dir });
+      this.stats.bytesVerified += target.length;
     } finally {
       rmSync(dest, { force: true });
       rmSync(`${dest}.part`, { force: true });
@@ -228,4 +217,6 @@ export class SimUpdater {
   }
 }
 
+/** The simulated edges' downloads are never cancelled. */
+const NEVER = new AbortController().signal;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
