@@ -1,6 +1,6 @@
 /**
  * The mail relay every hub node runs: it reads the outbox streams through the consumer group
- * `mail`, moves each `actor.mail` event (`ctx.send`) into its target's mailbox (enqueue.lua) and
+ * `mail`, moves each `actor.mail` event (`ctx.send`) into its target's mailbox (enqueue-many.lua) and
  * acknowledges the outbox entries after Redis has the messages; other events are acknowledged
  * at once (they are the sink's and the downlink relays'). The nodes share the group, so each
  * event goes through one of them.
