@@ -50,21 +50,20 @@ async function sha256Of(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** The signed hash and length of `t`; the command must agree with them. */
-async function signed(t: UpdateTarget, trust: TrustedTargets | undefined): Promise<UpdateTarget> {
-  if (trust === undefined) return t;
+/** Throws HASH_MISMATCH unless the command's hash and length of `t` are the signed ones. */
+async function checkSigned(t: UpdateTarget, trust: TrustedTargets | undefined): Promise<void> {
+  if (trust === undefined) return;
   const s = await trust.target(t.path);
   if (s.sha256 !== t.sha256 || s.length !== t.length)
     throw new UpdateError(
       'HASH_MISMATCH',
       `the command's ${t.path} (sha256 ${t.sha256.slice(0, 12)}…, ${t.length} B) is not the signed one (${s.sha256.slice(0, 12)}…, ${s.length} B)`,
     );
-  return t;
 }
 
-/** Downloads `t` unless it is already on disk; resolves once the file is there. */
-export async function downloadTarget(t: UpdateTarget, o: FetchOptions): Promise<string> {
-  const target = await signed(t, o.trust);
+/** Downloads `target` unless it is already on disk; resolves once the file is there. */
+export async function downloadTarget(target: UpdateTarget, o: FetchOptions): Promise<string> {
+  await checkSigned(target, o.trust);
   const dest = downloadPath(o.dir, target);
   await mkdir(join(o.dir, 'downloads'), { recursive: true });
   if ((await stat(dest).catch(() => undefined))?.size === target.length) return dest;
