@@ -12,6 +12,7 @@ import type { Db } from '../db/database.ts';
 import { type ConfigKind, configDocuments, configVersions } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { parseDocument } from '../routes/config.ts';
+import { artifactTargetPath } from '../tuf/mod.ts';
 import type { NewRolloutBody } from './schemas.ts';
 
 /** An artifact as the catalog records it (slice objects, gateway/artifacts). */
@@ -48,7 +49,7 @@ export async function resolveTarget(
   for (const [i, ref] of request.packages.entries()) {
     const artifact = await findOne(deps.findArtifacts, ref, i);
     targets.push({
-      path: `${artifact.kind}/${artifact.name}/${artifact.version}/${artifact.fileName}`,
+      path: artifactTargetPath(artifact),
       name: artifact.name,
       version: artifact.version,
       kind: artifact.kind,

@@ -6,6 +6,7 @@
  * re-reads its manifest every second: without this, one database query per waiting screen per second.
  */
 import type { ArtifactCatalog } from '../artifacts/mod.ts';
+import { artifactTargetPath } from '../tuf/mod.ts';
 import { type BundleTarget, SCREEN_BUNDLE_KIND } from './assignment.ts';
 import type { BundleLookup } from './manifest.ts';
 
@@ -33,7 +34,7 @@ export function catalogLookup(
       return undefined;
     }
     const target: BundleTarget = {
-      path: `${SCREEN_BUNDLE_KIND}/${name}/${version}/${record.fileName}`,
+      path: artifactTargetPath(record),
       name,
       version,
       sha256: record.sha256,
