@@ -8,10 +8,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { silentLogger } from '../../actors/mod.ts';
 import { openTufClient } from '../../edge/agent/updates/tuf-client.ts';
 import { waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
-import { createTufKeys, loadTufKeys, type TufRepository } from './mod.ts';
+import { openDatabase } from '../db/database.ts';
+import { createTufKeys, loadTufKeys, startTufUpkeep, TufError, TufRepository } from './mod.ts';
 import {
   codeOf,
   startTufGateway,
@@ -93,6 +95,36 @@ describe('threshold 2 on targets, a timestamp of 2 s and the upkeep', () => {
       await client.refresh();
     } finally {
       client.close();
+    }
+  });
+
+  test('a catch-up that fails (an artifact refused as a target) does not stop the re-signing', async () => {
+    await using database = await openDatabase({ url: await freshDatabase() });
+    let skewMs = 0;
+    const keys = await loadTufKeys(hub.keysDir);
+    const tuf = await TufRepository.open(database.db, keys, {
+      log: silentLogger,
+      now: () => Date.now() + skewMs,
+    });
+    const first = (await tuf.versions()).timestamp.version;
+    skewMs = 1500; // past half of the 2 s timestamp: due on the next tick
+    let refusals = 0;
+    const upkeep = startTufUpkeep(tuf, {
+      bus: t.bus(t.keyspace()),
+      holder: 'catch-up-refused',
+      log: silentLogger,
+      everyMs: 100,
+      catchUp: async () => {
+        refusals++;
+        throw new TufError('TUF_TARGET', 'refused for the test');
+      },
+    });
+    try {
+      await waitFor(async () => refusals > 0 && (await tuf.versions()).timestamp.version > first, {
+        message: 'the timestamp re-signed although the catch-up failed',
+      });
+    } finally {
+      await upkeep.stop();
     }
   });
 });

@@ -42,7 +42,13 @@ export function startTufUpkeep(repository: TufRepository, options: TufUpkeepOpti
   const tick = async () => {
     try {
       if (await bus.holdLease({ name: TUF_UPKEEP_LEASE, holder, ttlMs })) {
-        await options.catchUp?.();
+        // A catch-up that fails (an artifact refused as a target) must not stop the re-signing:
+        // a timestamp left to expire freezes every edge (TUF_EXPIRED).
+        await options
+          .catchUp?.()
+          .catch((error: unknown) =>
+            log.warn({ err: toError(error), component: 'tuf' }, 'tuf catch-up failed; re-signing anyway'),
+          );
         await repository.upkeep();
       }
     } catch (error) {
