@@ -30,7 +30,8 @@ export const SCREEN_BUNDLE_KIND = 'screen-bundle';
 export const DEFAULT_HEALTH_DEADLINE_MS = 60_000;
 
 const SHA256 = /^[0-9a-f]{64}$/;
-const isRecord = (v: unknown): v is Record<string, unknown> =>
+/** A JSON object (not an array, not null). */
+export const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A target of kind screen-bundle with everything a screen needs to fetch and verify it. */

@@ -17,6 +17,7 @@ import {
   type BundleTarget,
   DEFAULT_HEALTH_DEADLINE_MS,
   installedBundle,
+  isRecord,
   type ScreenAssignment,
 } from './assignment.ts';
 
@@ -46,9 +47,6 @@ export interface ManifestSources {
 
 /** The content path of an artifact on the origin and on every mirror (the caches front it). */
 export const contentPath = (sha256: string) => `/v1/artifacts/${sha256}/content`;
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The screen's mirrors, ranked for it, as its edge configuration names them (the `cdn` pool). */
 function mirrorsOf(view: FleetView, id: string): string[] {
