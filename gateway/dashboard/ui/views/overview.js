@@ -4,8 +4,9 @@
  */
 import { api } from '../lib/api.js';
 import { applyFleetEvent, edges, loadFleet } from '../lib/fleet.js';
-import { html, useEffect, useRef, useState } from '../lib/html.js';
+import { html, useState } from '../lib/html.js';
 import { useLiveEvents } from '../lib/live.js';
+import { useThrottled } from '../lib/throttle.js';
 import { useData } from '../lib/use-data.js';
 import { ConfigEditor } from './config-editor.js';
 import { Failure } from './failure.js';
@@ -22,15 +23,11 @@ export function Overview() {
     return (await api('/v1/nodes')).body.nodes;
   }, []);
   const [, setTick] = useState(0);
-  const pending = useRef(undefined);
+  const redraw = useThrottled(() => setTick((n) => n + 1), redrawMs);
   useLiveEvents((event) => {
     applyFleetEvent(event);
-    pending.current ??= setTimeout(() => {
-      pending.current = undefined;
-      setTick((n) => n + 1);
-    }, redrawMs);
+    redraw();
   });
-  useEffect(() => () => clearTimeout(pending.current), []);
 
   if (error) return html`<${Failure} error=${error} />`;
   if (!data) return html`<p class="muted">loading…</p>`;
