@@ -10,6 +10,7 @@ import type { AuthEnv } from '../auth.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { ErrorSchema, json } from '../routes/schemas.ts';
+import type { SignedFile } from './metadata.ts';
 
 /** How long a cache may serve timestamp.json without asking again. */
 export const TIMESTAMP_MAX_AGE_SECONDS = 5;
@@ -40,13 +41,24 @@ const metadataRoute = createRoute({
 
 export function tufRoutes(deps: GatewayDeps) {
   const app = new OpenAPIHono<AuthEnv>();
+  // The repository hands out the same object for a versioned file it keeps in memory: its ETag
+  // is hashed once, not on every edge's request (a targets file grows with the catalog).
+  const etags = new WeakMap<SignedFile, string>();
+  const etagOf = (file: SignedFile) => {
+    let etag = etags.get(file);
+    if (etag === undefined) {
+      etag = `"${createHash('sha256').update(file.body).digest('hex').slice(0, 32)}"`;
+      etags.set(file, etag);
+    }
+    return etag;
+  };
   app.openapi(metadataRoute, async (c) => {
     if (deps.tuf === undefined)
       throw new ApiError('UNAVAILABLE', 'This gateway has no TUF repository: start it with --tuf-keys-dir');
     const { file: name } = c.req.valid('param');
     const file = await deps.tuf.file(name);
     if (file === undefined) throw new ApiError('NOT_FOUND', `No TUF metadata ${name}`);
-    const etag = `"${createHash('sha256').update(file.body).digest('hex').slice(0, 32)}"`;
+    const etag = etagOf(file);
     c.header('etag', etag);
     c.header(
       'cache-control',
