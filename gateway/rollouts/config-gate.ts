@@ -132,19 +132,16 @@ export class ConfigRolloutGate {
    * `active` set (every edge's configuration long-poll waking every few seconds for good).
    */
   async reload(): Promise<void> {
-    const [rows, docs] = await Promise.all([
-      this.#db
-        .select()
-        .from(rollouts)
-        .where(and(isNotNull(rollouts.configVersion), ne(rollouts.status, 'completed'))),
-      this.#db
-        .select({
-          kind: configDocuments.kind,
-          scope: configDocuments.scope,
-          version: configDocuments.version,
-        })
-        .from(configDocuments),
-    ]);
+    // The versions first, then the rollouts: a rollout's row is written before its version, so
+    // every version read here has its row read below (read side by side, the rollouts' query
+    // could miss a row whose version the other one saw, and that version go out ungated).
+    const docs = await this.#db
+      .select({ kind: configDocuments.kind, scope: configDocuments.scope, version: configDocuments.version })
+      .from(configDocuments);
+    const rows = await this.#db
+      .select()
+      .from(rollouts)
+      .where(and(isNotNull(rollouts.configVersion), ne(rollouts.status, 'completed')));
     const gated: GatedRollout[] = [];
     for (const r of rows.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())) {
       const kind = r.configKind!;
