@@ -6,11 +6,9 @@
  * (health-test.ts).
  */
 
-export type { HealthVerdict, RateComparison } from './health-test.ts';
-export { binomialUpperTail, compareRates, conditionalPower, detectableRatio } from './health-test.ts';
 export type { MemberRecord, MemberStatus, WaveCounts } from './members.ts';
-export { M as MEMBER_STATUS, MEMBER_STATUS_NAMES } from './members.ts';
-export { MAX_MEMBERS_PER_MESSAGE, rolloutActor } from './rollout-actor.ts';
+export { M as MEMBER_STATUS } from './members.ts';
+export { rolloutActor } from './rollout-actor.ts';
 export type {
   CheckedSpec,
   CreateRollout,
@@ -31,8 +29,8 @@ export type {
   UpdateEnrollPayload,
   WaveSpec,
 } from './spec.ts';
-export { checkSpec, HEALTH_EVENT_KINDS, ROLLOUT_ID, RolloutSpecError } from './spec.ts';
+export { checkSpec, ROLLOUT_ID, RolloutSpecError } from './spec.ts';
 export type { HealthSide, HealthTally, HealthVerdictSummary, RolloutState, RolloutSummary } from './state.ts';
 export { initialRolloutState, summarize } from './state.ts';
-export { gate, thresholdTripped, waveOf } from './waves.ts';
-export { inMaintenanceWindow, isTimeZone, localTime } from './windows.ts';
+export { gate, waveOf } from './waves.ts';
+export { isTimeZone } from './windows.ts';
