@@ -9,5 +9,5 @@ export type { FleetField, FleetOp, FleetQuery, FleetTerm } from './parse.ts';
 export { FleetQueryError, MAX_QUERY_LENGTH, parseFleetQuery } from './parse.ts';
 export { parseQuery } from './parse-query.ts';
 export type { EdgeRow, FleetMatch, SearchOptions } from './search.ts';
-export { installedVersions, readEdgeStates, resolveFleet, searchFleet, toFleetEdge } from './search.ts';
+export { resolveFleet, searchFleet } from './search.ts';
 export { compareVersions } from './version.ts';

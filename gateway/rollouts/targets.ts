@@ -15,15 +15,12 @@ import { parseDocument } from '../routes/config.ts';
 import { artifactTargetPath } from '../tuf/mod.ts';
 import type { NewRolloutBody } from './schemas.ts';
 
-/** An artifact as the catalog records it (slice objects, gateway/artifacts). */
-export type CatalogArtifact = ArtifactIdentity;
-
 /** Finds artifacts by name and version (and kind, when given). */
 export type ArtifactFinder = (ref: {
   readonly kind?: string;
   readonly name: string;
   readonly version: string;
-}) => Promise<readonly CatalogArtifact[]>;
+}) => Promise<readonly ArtifactIdentity[]>;
 
 export interface ResolvedTarget {
   readonly target: RolloutTarget;
@@ -75,7 +72,7 @@ async function findOne(
   find: ArtifactFinder | undefined,
   ref: PackageRef,
   i: number,
-): Promise<CatalogArtifact> {
+): Promise<ArtifactIdentity> {
   const where = `target.packages.${i}`;
   if (ref.sha256 !== undefined) {
     if (ref.length === undefined || ref.fileName === undefined || ref.kind === undefined)

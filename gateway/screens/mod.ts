@@ -5,7 +5,7 @@
  * into it and reports its state and health (`/v1/screens/{id}/status`). Decision 027.
  */
 export type { BundleTarget, ScreenAssignment } from './assignment.ts';
-export { assignedBundle, installedBundle, SCREEN_BUNDLE_KIND } from './assignment.ts';
+export { assignedBundle, installedBundle } from './assignment.ts';
 export { DEMO_BUNDLE_FILE, DEMO_BUNDLE_NAME, demoBundle } from './demo-bundle.ts';
 export type { BundleLookup, ScreenBundle, ScreenManifest } from './manifest.ts';
 export { screenManifest } from './manifest.ts';
