@@ -11,7 +11,7 @@ import type { ArtifactIdentity } from '../artifacts/mod.ts';
 import type { Db } from '../db/database.ts';
 import { type ConfigKind, configDocuments, configVersions } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
-import { parseDocument } from '../routes/config.ts';
+import { parseDocument } from '../routes/config-documents.ts';
 import { artifactTargetPath } from '../tuf/mod.ts';
 import type { NewRolloutBody } from './schemas.ts';
 

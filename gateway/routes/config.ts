@@ -23,9 +23,6 @@ import {
   safeString,
 } from './schemas.ts';
 
-// The document schemas live in config-documents.ts; rollouts import parseDocument from here.
-export { parseDocument };
-
 const Kind = z.enum(CONFIG_KINDS).openapi({ param: { name: 'kind', in: 'path' } });
 const Id = safeString
   .regex(ID_PATTERN, 'an id: 1–128 characters of [A-Za-z0-9_.:-]')
