@@ -13,8 +13,7 @@
  * installs of that version miss their health gate) and `{type:'stop'}`.
  */
 import { parseArgs } from 'node:util';
-import { downloadArtifact } from '../edge/agent/updates/download.ts';
-import { openTufClient } from '../edge/agent/updates/tuf-client.ts';
+import { downloadArtifact, openTufClient } from '../edge/agent/updates/mod.ts';
 import { rankByRendezvous, Simulator, simulatedEdgeId } from '../edge/mod.ts';
 
 const { values } = parseArgs({

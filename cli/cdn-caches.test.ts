@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { downloadArtifact } from '../edge/agent/updates/download.ts';
+import { downloadArtifact } from '../edge/agent/updates/mod.ts';
 import { rankByRendezvous } from '../edge/protocol/mod.ts';
 import { createApiKey, createGateway, openDatabase, serveGateway } from '../gateway/mod.ts';
 import { waitFor } from '../infra/mod.ts';

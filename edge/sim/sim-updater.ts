@@ -14,14 +14,14 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { reasonOf } from '../agent/updates/errors.ts';
 import {
   type Downloader,
   downloadPath,
   downloadTarget,
+  reasonOf,
   type TrustedTargets,
   verifyTarget,
-} from '../agent/updates/fetch-target.ts';
+} from '../agent/updates/mod.ts';
 import type { DownlinkCommand, UpdateCommandArgs, UpdateReport, UpdateTarget } from '../protocol/mod.ts';
 
 /** What the updater needs of the agent's TUF client. */

@@ -11,7 +11,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { silentLogger } from '../../actors/mod.ts';
-import { openTufClient } from '../../edge/agent/updates/tuf-client.ts';
+import { openTufClient } from '../../edge/agent/updates/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { createApiKey } from '../auth.ts';
 import { createGateway } from '../gateway.ts';

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
-import { UpdateError } from '../../../edge/agent/updates/errors.ts';
+import { UpdateError } from '../../../edge/agent/updates/mod.ts';
 import { type PostgresServer, startPostgres } from '../../../infra/mod.ts';
 import type { TestRedis } from '../../../infra/test-redis.ts';
 import { FsObjectStore } from '../../../objects/mod.ts';
