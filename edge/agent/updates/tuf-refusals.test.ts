@@ -218,4 +218,30 @@ describe('TUF client through a mirror of a real gateway', () => {
     await publish();
     await (await edge()).refresh();
   });
+
+  test('a request the mirror cuts off is asked again; a refusal never is', async () => {
+    mirror.rewrite = undefined;
+    await publish();
+    const retried: string[] = [];
+    const client = await openTufClient({
+      metadataUrl: mirror.metadataUrl,
+      dataDir: await mkdtemp(join(hub.scratch, 'edge-')),
+      retries: 2,
+      retryDelayMs: 10,
+      onRetry: (error) => retried.push(error.code),
+    });
+    clients.push(client);
+    mirror.drop = 2;
+    await client.refresh();
+    assert.deepEqual(retried, ['DOWNLOAD_FAILED', 'DOWNLOAD_FAILED']);
+    mirror.drop = 3;
+    assert.match(await refusal(client.refresh()), /^DOWNLOAD_FAILED: /);
+    assert.equal(retried.length, 4, 'two more retries, then the third cut is the answer');
+    mirror.drop = 0;
+    await publish();
+    mirror.rewrite = (file, body) =>
+      file === 'timestamp.json' ? body.replace(/"version":\d+/, '"version":999') : undefined;
+    assert.match(await refusal(client.refresh()), /^TUF_SIGNATURE: /);
+    assert.equal(retried.length, 4, 'a refusal is not asked again');
+  });
 });

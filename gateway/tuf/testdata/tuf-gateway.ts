@@ -96,12 +96,19 @@ export interface TufMirror extends AsyncDisposable {
   rewrite: Rewrite | undefined;
   /** The files served, in order. */
   readonly served: string[];
+  /** Set by a test: how many of the next requests the mirror cuts off without an answer. */
+  drop: number;
 }
 
 export async function startTufMirror(gateway: Gateway): Promise<TufMirror> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://mirror').pathname;
     const file = path.replace(/^\/v1\/tuf\/metadata\//, '');
+    if (mirror.drop > 0) {
+      mirror.drop--;
+      req.socket.destroy();
+      return;
+    }
     void (async () => {
       const answer = await gateway.app.request(path);
       const original = await answer.text();
@@ -120,6 +127,7 @@ export async function startTufMirror(gateway: Gateway): Promise<TufMirror> {
     metadataUrl: `http://127.0.0.1:${port}/v1/tuf/metadata`,
     rewrite: undefined,
     served: [],
+    drop: 0,
     [Symbol.asyncDispose]: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
