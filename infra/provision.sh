@@ -19,6 +19,8 @@ command -v promtool >/dev/null 2>&1 || need_apt="$need_apt prometheus"   # promt
 command -v openssl >/dev/null 2>&1 || need_apt="$need_apt openssl"   # edge/identity's tests check certificates with it
 [ -x /usr/sbin/haproxy ] || need_apt="$need_apt haproxy"   # deploy/haproxy.test.ts runs the compose HAProxy config
 [ -x /usr/sbin/nginx ] || need_apt="$need_apt nginx-light"   # the CDN caches (proxy_cache + slice; nginx-light has the slice module)
+command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need_apt="$need_apt ffmpeg"   # alarm clips: ffprobe checks, posters, the Ezviz stand-in's videos
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] || need_apt="$need_apt fonts-dejavu-core"   # the stand-in's burned-in timestamps (drawtext)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt="$need_apt python3-venv"   # Schemathesis' venv
 
 if [ -n "$need_apt" ]; then
