@@ -10,7 +10,7 @@ import { ObjectStoreError } from './errors.ts';
 export const ARTIFACTS_PREFIX = 'artifacts/sha256/';
 /** Uploads in progress: moved to their artifact key once their hash is known, removed on refusal. */
 export const UPLOADS_PREFIX = 'uploads/';
-/** Alarm clips (later): `clips/<edgeId>/<eventId>`. */
+/** Alarm clips: `clips/<clipId>/video.mp4`, `poster.jpg`, `meta.json` (clips/worker). */
 export const CLIPS_PREFIX = 'clips/';
 /** Recognition frames (later): `frames/<edgeId>/<frameId>`. */
 export const FRAMES_PREFIX = 'frames/';
@@ -30,8 +30,31 @@ export function uploadKey(id: string): string {
   return checkKey(`${UPLOADS_PREFIX}${id}`);
 }
 
-export function clipKey(edgeId: string, eventId: string): string {
-  return checkKey(`${CLIPS_PREFIX}${edgeId}/${eventId}`);
+const CLIP_ID = /^[0-9a-z]{1,64}$/;
+
+/** The folder of one alarm clip; `clipId` is the request's (edge/protocol clipIdOf: 32 of [0-9a-f]). */
+function clipFolder(clipId: string): string {
+  if (!CLIP_ID.test(clipId))
+    throw new ObjectStoreError(
+      'INVALID_KEY',
+      `A clip id is 1..64 of [0-9a-z], got ${JSON.stringify(clipId)}`,
+    );
+  return `${CLIPS_PREFIX}${clipId}/`;
+}
+
+/** An alarm clip's video (H.264 MP4 as Ezviz gave it). */
+export function clipVideoKey(clipId: string): string {
+  return `${clipFolder(clipId)}video.mp4`;
+}
+
+/** An alarm clip's poster frame (JPEG). */
+export function clipPosterKey(clipId: string): string {
+  return `${clipFolder(clipId)}poster.jpg`;
+}
+
+/** An alarm clip's metadata (JSON: alarm, edge, camera, window, bytes, SHA-256, duration, task). */
+export function clipMetaKey(clipId: string): string {
+  return `${clipFolder(clipId)}meta.json`;
 }
 
 export function frameKey(edgeId: string, frameId: string): string {

@@ -1,8 +1,8 @@
 /**
  * The object store: one interface (`ObjectStore`) over the filesystem and S3-compatible services
  * (Aliyun OSS, S3Proxy, MinIO, AWS S3), opened from a URL (`openObjectStore`), with every key name
- * in one module (`keys.ts`). Artifacts of the updates live here; alarm clips and recognition
- * frames later. docs/decisions/022-object-store.md.
+ * in one module (`keys.ts`). Artifacts of the updates live here; alarm clips (`clips/<id>/…`) and
+ * recognition frames later. docs/decisions/022-object-store.md.
  */
 export type { ObjectStoreErrorCode } from './errors.ts';
 export { ObjectNotFoundError, ObjectStoreError, RangeNotSatisfiableError } from './errors.ts';
@@ -12,7 +12,9 @@ export {
   artifactKey,
   CLIPS_PREFIX,
   checkKey,
-  clipKey,
+  clipMetaKey,
+  clipPosterKey,
+  clipVideoKey,
   FRAMES_PREFIX,
   frameKey,
   UPLOADS_PREFIX,
