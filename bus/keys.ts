@@ -85,6 +85,8 @@ export interface Keyspace {
   lease(name: string): string;
   /** Prefix of the BullMQ queues (the outbox to the web backend). */
   readonly bullPrefix: string;
+  /** String: the effective alarm-clip policy as JSON, written by the gateways, read by the hub nodes. */
+  readonly clipPolicy: string;
 }
 
 export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
@@ -149,6 +151,7 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
     portClaims: `${meta}:port-claims`,
     lease: (name) => `${meta}:lease:${name}`,
     bullPrefix: `${prefix}:bull`,
+    clipPolicy: `${meta}:clip-policy`,
   };
 }
 
@@ -221,6 +224,14 @@ export function parseTunnelClaim(claim: string): { edgeId: string; service: stri
  */
 export function webhookQueue(partition: number): string {
   return `{webhook-${partition}}`;
+}
+
+/**
+ * The alarm clips' BullMQ queue (under `bullPrefix`): one queue, one hash tag, taken by every clip
+ * worker; the job id is the clip id, so a clip is queued once however often it is requested.
+ */
+export function clipQueue(): string {
+  return '{clips}';
 }
 
 /** The named lease (`Keyspace.lease`) that makes one worker in the cluster deliver a partition. */

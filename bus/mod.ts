@@ -50,6 +50,7 @@ export { fnv1a32, keySlot, mix32 } from './hash.ts';
 export type { Keyspace, KeyspaceOptions, ShardKeys, TimerMember } from './keys.ts';
 export {
   CONSUMER_GROUP,
+  clipQueue,
   createKeyspace,
   groupByTag,
   parseTimerMember,

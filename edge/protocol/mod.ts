@@ -6,6 +6,26 @@
  */
 
 export { describe } from './checks.ts';
+export type {
+  ClipAlarm,
+  ClipCamera,
+  ClipKindPolicy,
+  ClipPolicy,
+  ClipRequest,
+  ClipResultPayload,
+} from './clips.ts';
+export {
+  CLIP_ID,
+  CLIP_KIND_NAME,
+  CLIP_POLICY_LIMITS,
+  clipIdOf,
+  clipPolicyProblem,
+  clipResultProblem,
+  DEFAULT_CLIP_POLICY,
+  isClipCamera,
+  MAX_CLIP_KINDS,
+  planClip,
+} from './clips.ts';
 export type { CompactMessage } from './compact.ts';
 export { decodeCompact, encodeCompact } from './compact.ts';
 export type { UpdateReport } from './compact-update.ts';

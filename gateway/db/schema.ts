@@ -224,3 +224,44 @@ export const rolloutMembers = pgTable(
   },
   (t) => [primaryKey({ columns: [t.rolloutId, t.edgeId] })],
 );
+
+export const CLIP_STATUSES = [
+  'queued',
+  'saving',
+  'waiting',
+  'downloading',
+  'stored',
+  'failed',
+  'deleted',
+] as const;
+export type ClipStatus = (typeof CLIP_STATUSES)[number];
+
+/** Alarm clips by clip id, from the request to stored/failed/deleted (migrations/0009). */
+export const clips = pgTable('clips', {
+  id: text('id').primaryKey(),
+  edgeId: text('edge_id').notNull(),
+  alarm: text('alarm').notNull(),
+  alarmSince: timestamptz('alarm_since').notNull(),
+  /** Null: the alarm lasted the kind's longest clip and was cut there. */
+  alarmEnd: timestamptz('alarm_end'),
+  cameraSerial: text('camera_serial'),
+  cameraChannel: integer('camera_channel'),
+  windowStart: timestamptz('window_start').notNull(),
+  windowEnd: timestamptz('window_end').notNull(),
+  status: text('status').$type<ClipStatus>().notNull(),
+  code: text('code'),
+  reason: text('reason'),
+  attempts: integer('attempts').notNull().default(0),
+  ezvizTaskId: text('ezviz_task_id'),
+  videoKey: text('video_key'),
+  posterKey: text('poster_key'),
+  bytes: bigint('bytes', { mode: 'number' }),
+  sha256: text('sha256'),
+  durationMs: integer('duration_ms'),
+  requestedAt: timestamptz('requested_at').notNull(),
+  storedAt: timestamptz('stored_at'),
+  retentionDays: integer('retention_days').notNull(),
+  expiresAt: timestamptz('expires_at'),
+  worker: text('worker'),
+  updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+});
