@@ -22,8 +22,8 @@ import {
 } from './mod.ts';
 import { runTool, toolPath } from './tools.ts';
 
-const missing = ['ffmpeg', 'ffprobe'].find(
-  (tool) => spawnSync(toolPath(tool as 'ffmpeg'), ['-version'], { stdio: 'ignore' }).status !== 0,
+const missing = (['ffmpeg', 'ffprobe'] as const).find(
+  (tool) => spawnSync(toolPath(tool), ['-version'], { stdio: 'ignore' }).status !== 0,
 );
 const why = missing && `${missing} is not installed: run sh infra/provision.sh (Debian's ffmpeg)`;
 if (why && process.env.CI === 'true') throw new Error(why);

@@ -46,7 +46,7 @@ export function runTool(
 ): Promise<ToolOutput> {
   const { signal, timeoutMs, cwd, allowFailure = false } = options;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new RangeError(`Cannot run ${tool}: timeoutMs must be > 0, got ${timeoutMs}`);
+    return Promise.reject(new RangeError(`Cannot run ${tool}: timeoutMs must be > 0, got ${timeoutMs}`));
   }
   const bin = toolPath(tool);
   return new Promise<ToolOutput>((resolve, reject) => {
