@@ -14,6 +14,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Logger } from '../actors/mod.ts';
 import { toError } from '../bus/mod.ts';
+import { alarmRoutes } from './alarms/mod.ts';
 import { artifactRoutes, isArtifactUpload } from './artifacts/mod.ts';
 import type { AuthEnv } from './auth.ts';
 import { credentialRoutes } from './credentials/mod.ts';
@@ -64,6 +65,7 @@ export function createApp(deps: GatewayDeps) {
   app.route('/', rolloutRoutes(deps));
   app.route('/', screenRoutes(deps));
   app.route('/', tufRoutes(deps));
+  app.route('/', alarmRoutes(deps));
 
   serveApiDocument(app);
   return app;

@@ -3,6 +3,8 @@ import type { Logger } from '../actors/mod.ts';
 import type { Bus, PortRange } from '../bus/mod.ts';
 import type { BrokerIdentities } from '../edge/broker/mod.ts';
 import type { EdgeKafkaCredentials } from '../edge/kafka-auth/mod.ts';
+import type { ObjectStore } from '../objects/mod.ts';
+import type { ClipLinkSigner } from './alarms/mod.ts';
 import type { ArtifactCatalog } from './artifacts/mod.ts';
 import type { Authenticator } from './auth.ts';
 import type { EdgeCredentials } from './credentials/mod.ts';
@@ -37,6 +39,10 @@ export interface GatewayDeps {
   readonly artifacts?: ArtifactCatalog;
   /** The TUF repository of the artifacts' signed metadata, when the gateway has keys (`--tuf-keys-dir`). */
   readonly tuf?: TufRepository;
+  /** The object store (`--object-store`): alarm clips are read from it; none: clip links answer 503. */
+  readonly objects?: ObjectStore;
+  /** Signs and checks alarm clips' links (default: a random key of this process, links paths only). */
+  readonly clipLinks?: ClipLinkSigner;
 }
 
 export interface TunnelSettings {

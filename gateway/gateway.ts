@@ -8,6 +8,7 @@ import { type Logger, silentLogger } from '../actors/mod.ts';
 import type { Bus } from '../bus/mod.ts';
 import { ADMIN_USER, BrokerIdentities, DynsecClient } from '../edge/broker/mod.ts';
 import type { ObjectStore } from '../objects/mod.ts';
+import { type ClipLinkOptions, ClipLinkSigner, withClipLinks } from './alarms/mod.ts';
 import { createApp } from './app.ts';
 import { ArtifactCatalog } from './artifacts/mod.ts';
 import { Authenticator, type AuthenticatorOptions } from './auth.ts';
@@ -69,6 +70,8 @@ export interface GatewayOptions {
   readonly objects?: ObjectStore;
   /** The largest artifact upload (default DEFAULT_MAX_ARTIFACT_BYTES, 2 GB). */
   readonly maxArtifactBytes?: number;
+  /** Alarm clips' signed links: the shared key, the public address, their lifetimes (gateway/alarms). */
+  readonly clipLinks?: ClipLinkOptions;
 }
 
 export interface BrokerAdminOptions {
@@ -120,7 +123,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (what.startsWith('edge/') || what.startsWith('api-key/')) auth.forget();
     },
   }).start();
-  const { webBackend, sink } = startOutbox(options, { db, bus, name, log });
+  const clipLinks = new ClipLinkSigner(options.clipLinks);
+  if (clipLinks.ephemeral && options.objects !== undefined)
+    log.warn({}, 'alarm clip links are signed with this process’s own key: they open on this gateway only');
+  const { webBackend, sink } = startOutbox(options, { db, bus, name, log, clipLinks });
   const feed = await new EventFeed({ bus, logger: log }).start();
   const membership = new RolloutMembershipJob({
     db,
@@ -167,6 +173,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...(credentials === undefined ? {} : { credentials }),
     ...(tuf === undefined ? {} : { tuf: tuf.repository }),
     ...(artifacts === undefined ? {} : { artifacts }),
+    ...(options.objects === undefined ? {} : { objects: options.objects }),
+    clipLinks,
   });
   const stop = async () => {
     clearInterval(partitions);
@@ -214,17 +222,26 @@ async function keepAlarmPartitions(db: Db, log: Logger): Promise<NodeJS.Timeout>
 /** The outbox sink (alarm history, tunnel states) and, when configured, delivery to the web backend. */
 function startOutbox(
   options: GatewayOptions,
-  { db, bus, name, log }: { db: Db; bus: Bus; name: string; log: Logger },
+  {
+    db,
+    bus,
+    name,
+    log,
+    clipLinks,
+  }: { db: Db; bus: Bus; name: string; log: Logger; clipLinks: ClipLinkSigner },
 ): { webBackend: WebBackendOutbox | undefined; sink: OutboxSink } {
   const webBackend =
     options.webBackend === undefined
       ? undefined
-      : new WebBackendOutbox(options.webBackend, {
-          bus,
-          holder: name,
-          logger: log,
-          leaseTtlMs: options.leaseTtlMs,
-        }).startDelivery();
+      : new WebBackendOutbox(
+          { transform: withClipLinks(clipLinks), ...options.webBackend },
+          {
+            bus,
+            holder: name,
+            logger: log,
+            leaseTtlMs: options.leaseTtlMs,
+          },
+        ).startDelivery();
   const sink = new OutboxSink({
     bus,
     holder: name,

@@ -18,6 +18,8 @@ export interface DeliveryOptions {
   readonly ratePerSecond: number;
   readonly requestTimeoutMs: number;
   readonly backoffMs: { readonly first: number; readonly max: number };
+  /** Applied to each event as it is POSTed (WebBackendOptions.transform). */
+  readonly transform?: (event: Record<string, unknown>) => Record<string, unknown>;
 }
 
 export interface DeliveryDeps {
@@ -191,7 +193,7 @@ async function postEvent(o: DeliveryOptions, job: Job, attempt: number): Promise
         'x-devicehub-attempt': String(attempt),
         ...(o.token === undefined ? {} : { authorization: `Bearer ${o.token}` }),
       },
-      body: JSON.stringify(job.data),
+      body: JSON.stringify(o.transform === undefined ? job.data : o.transform(job.data)),
       signal: AbortSignal.timeout(o.requestTimeoutMs),
     });
     await response.arrayBuffer().catch(() => undefined);

@@ -36,6 +36,8 @@ export interface WebBackendOptions {
   readonly backoffMs?: { readonly first: number; readonly max: number };
   /** Event types sent (default every fleet event). */
   readonly types?: readonly string[];
+  /** Applied to each event as it is POSTed (a `clip.ready` gains its signed links, fresh at each attempt). */
+  readonly transform?: (event: Record<string, unknown>) => Record<string, unknown>;
 }
 
 export interface WebBackendDeps {
