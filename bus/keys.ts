@@ -33,6 +33,20 @@ export interface ShardKeys {
   readonly state: string;
 }
 
+/** The Ezviz keys (clips/ezviz): one hash tag, so the budget script touches them in one slot. */
+export interface EzvizKeys {
+  /** String: the cluster's access token as JSON `{"token","expireTime"}`, expiring with it. */
+  readonly token: string;
+  /** Hash: the rate budget's token bucket, `tokens` and `at` (ezviz-budget.lua). */
+  readonly bucket: string;
+  /** Sorted set: the calls granted in the budget's sliding window (ezviz-budget.lua). */
+  readonly grants: string;
+  /** String: the cooldown after a 10007/10029 answer; its PTTL is what is left (ezviz-cooldown.lua). */
+  readonly cooldown: string;
+  /** String: rate-limit answers in a row, for the growing cooldown (ezviz-cooldown.lua). */
+  readonly strikes: string;
+}
+
 export interface Keyspace {
   readonly prefix: string;
   readonly shards: number;
@@ -87,6 +101,8 @@ export interface Keyspace {
   readonly bullPrefix: string;
   /** String: the effective alarm-clip policy as JSON, written by the gateways, read by the hub nodes. */
   readonly clipPolicy: string;
+  /** The Ezviz Open Platform state every clip worker shares (one slot: hash tag `{ezviz}`). */
+  readonly ezviz: EzvizKeys;
 }
 
 export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
@@ -152,6 +168,13 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
     lease: (name) => `${meta}:lease:${name}`,
     bullPrefix: `${prefix}:bull`,
     clipPolicy: `${meta}:clip-policy`,
+    ezviz: {
+      token: `${prefix}:{ezviz}:token`,
+      bucket: `${prefix}:{ezviz}:bucket`,
+      grants: `${prefix}:{ezviz}:grants`,
+      cooldown: `${prefix}:{ezviz}:cooldown`,
+      strikes: `${prefix}:{ezviz}:strikes`,
+    },
   };
 }
 
@@ -246,3 +269,6 @@ export function sinkLease(group: number): string {
 
 /** The named lease of the TUF repository's upkeep (re-signing the timestamp, and any role near expiry): one gateway at a time. */
 export const TUF_UPKEEP_LEASE = 'tuf-upkeep';
+
+/** The named lease of an Ezviz access-token refresh: one process fetches a new token at a time. */
+export const EZVIZ_TOKEN_LEASE = 'ezviz-token';

@@ -46,12 +46,15 @@ export {
   ScriptsNotLoadedError,
   toError,
 } from './errors.ts';
+export type { BudgetGrant, EzvizBudget, EzvizCooldown } from './ezviz-budget.ts';
+export { ezvizCooldownLeft, startEzvizCooldown, takeEzvizBudget } from './ezviz-budget.ts';
 export { fnv1a32, keySlot, mix32 } from './hash.ts';
-export type { Keyspace, KeyspaceOptions, ShardKeys, TimerMember } from './keys.ts';
+export type { EzvizKeys, Keyspace, KeyspaceOptions, ShardKeys, TimerMember } from './keys.ts';
 export {
   CONSUMER_GROUP,
   clipQueue,
   createKeyspace,
+  EZVIZ_TOKEN_LEASE,
   groupByTag,
   parseTimerMember,
   parseTunnelClaim,

@@ -23,6 +23,8 @@ const names = [
   'ports-release',
   'lease',
   'dead-letter',
+  'ezviz-budget',
+  'ezviz-cooldown',
 ] as const;
 export type ScriptName = (typeof names)[number];
 

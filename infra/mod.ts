@@ -3,6 +3,11 @@
  * the demo and the benchmarks, hub nodes as child processes, and waiting for conditions.
  * Provisioning (installing the servers) is `infra/provision.sh`.
  */
+
+export type { EzvizFaultSettings, EzvizFaults, RateLimitCode } from './ezviz/faults.ts';
+export type { RenderClip } from './ezviz/files.ts';
+export type { EzvizStandIn, EzvizStandInOptions, EzvizStandInStats } from './ezviz/standin.ts';
+export { startEzvizStandIn } from './ezviz/standin.ts';
 export { freePort, portOpen } from './free-port.ts';
 export type { FrpsOptions, FrpsServer } from './frp.ts';
 export { frpBinary, frpVersion, startFrps } from './frp.ts';

@@ -1,0 +1,368 @@
+/**
+ * `openEzvizClient`: the clip workers' client of the Ezviz Open Platform's cloud recording
+ * (docs/ezviz-open-api.md), keeping Ezviz's rules for the whole cluster through Redis:
+ * - one access token (token-cache.ts), refreshed before it expires and at once on 10002;
+ * - every call, the token's included, first takes from the cluster's budget (bus
+ *   `takeEzvizBudget`), waiting while it is spent or while a cooldown holds;
+ * - a 10007/10029 answer starts the shared cooldown (growing on repeats) and is thrown as a
+ *   retryable 'rate' EzvizError: nobody hammers;
+ * - saving a fileId that exists finds the task that saved it (never a second clip).
+ * `stats` counts calls by endpoint, errors by code, budget waits, cooldowns and tokens fetched.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../../actors/mod.ts';
+import {
+  type EzvizBudget,
+  type Keyspace,
+  openBus,
+  type Redis,
+  startEzvizCooldown,
+  takeEzvizBudget,
+} from '../../bus/mod.ts';
+import { DUPLICATE_FILE, EzvizError, ezvizError, RATE_CODES, TOKEN_EXPIRED } from './errors.ts';
+import { createTokenCache } from './token-cache.ts';
+import {
+  EZVIZ_PATHS,
+  EZVIZ_TZ_OFFSET_MINUTES,
+  type EzvizEndpoint,
+  formatEzvizTime,
+  readDownload,
+  readEnvelope,
+  readTaskFiles,
+  readTaskId,
+  readTaskStatus,
+  readToken,
+} from './wire.ts';
+
+export interface EzvizClientOptions {
+  /** e.g. `https://open.ys7.com`, or the stand-in's url. */
+  readonly baseUrl: string;
+  readonly appKey: string;
+  readonly appSecret: string;
+  /** The bus connection (connectRedis): the token, budget and cooldown live there. */
+  readonly redis: Redis;
+  readonly keyspace: Keyspace;
+  readonly budget: EzvizBudget;
+  readonly logger: Logger;
+  readonly fetch?: typeof fetch;
+  /** The cloud-recording project the clips are saved in. Default `devicehub`. */
+  readonly projectId?: string;
+  /** Cooldown after a 10029 answer: first and longest, ms. Default 2 s … 60 s. */
+  readonly frequencyCooldown?: { baseMs: number; maxMs: number };
+  /** Cooldown after a 10007 answer (the account's call count): default 60 s … 1 h. */
+  readonly countCooldown?: { baseMs: number; maxMs: number };
+  /** Lifetime asked for download URLs, s (Ezviz: 60..604800). Default 3600. */
+  readonly urlExpireSeconds?: number;
+  /** Refresh the token this long before it expires, ms. Default one day. */
+  readonly refreshTokenBeforeMs?: number;
+  /** Zone of Ezviz's `yyyyMMddHHmmss` times, minutes east of UTC. Default 480 (Beijing). */
+  readonly tzOffsetMinutes?: number;
+  /** Per-request timeout, ms. Default 15000. */
+  readonly timeoutMs?: number;
+}
+
+export interface SaveRecording {
+  readonly fileId: string;
+  readonly deviceSerial: string;
+  readonly channelNo: number;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface TaskView {
+  readonly state: 'running' | 'done' | 'failed';
+  readonly reason?: string;
+  readonly files: { fileId: string; url?: string; size?: number }[];
+}
+
+export interface EzvizStats {
+  /** Calls sent, by endpoint (token, save, fileInfo, task, taskFiles, download). */
+  readonly calls: Record<string, number>;
+  /** Error answers, by code. */
+  readonly errors: Record<string, number>;
+  /** Times a call waited for the budget, and for how long in all (ms). */
+  budgetWaits: number;
+  budgetWaitMs: number;
+  /** Waits that were a cooldown's. */
+  cooldownWaits: number;
+  /** Cooldowns this client started. */
+  cooldownsStarted: number;
+  /** Tokens this client fetched. */
+  tokensFetched: number;
+  /** 10002 answers that led to a refresh attempt. */
+  tokenRejections: number;
+}
+
+export interface EzvizClient {
+  /** Saves the camera's cloud recording of [startMs, endMs] as `fileId`; the task's id (the existing one for a known fileId). */
+  saveRecording(input: SaveRecording): Promise<{ taskId: string; existing: boolean }>;
+  /** The task's state and, once done, its files. */
+  task(taskId: string, options?: { signal?: AbortSignal }): Promise<TaskView>;
+  /** A fresh download URL for the task's file and when it expires (ms). */
+  downloadUrl(input: {
+    taskId: string;
+    fileId: string;
+    signal?: AbortSignal;
+  }): Promise<{ url: string; expiresAt: number }>;
+  readonly stats: EzvizStats;
+}
+
+interface Request {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  /** Parameters: the query (GET) or a form body (POST). */
+  readonly params: Record<string, string>;
+  /** Where the access token goes. */
+  readonly tokenIn: 'params' | 'header' | 'none';
+}
+
+export function openEzvizClient(options: EzvizClientOptions): EzvizClient {
+  const {
+    baseUrl,
+    appKey,
+    appSecret,
+    redis,
+    keyspace,
+    budget,
+    logger: parentLogger,
+    fetch: doFetch = fetch,
+    projectId = 'devicehub',
+    frequencyCooldown = { baseMs: 2_000, maxMs: 60_000 },
+    countCooldown = { baseMs: 60_000, maxMs: 3_600_000 },
+    urlExpireSeconds = 3600,
+    refreshTokenBeforeMs,
+    tzOffsetMinutes = EZVIZ_TZ_OFFSET_MINUTES,
+    timeoutMs = 15_000,
+  } = options;
+  if (!/^https?:\/\/[^/]+/.test(baseUrl)) {
+    throw new RangeError(`Cannot open Ezviz client: baseUrl must be an http(s) URL, got "${baseUrl}"`);
+  }
+  if (!appKey || !appSecret)
+    throw new RangeError('Cannot open Ezviz client: appKey and appSecret are required');
+  if (!(Number.isInteger(urlExpireSeconds) && urlExpireSeconds >= 60 && urlExpireSeconds <= 604_800)) {
+    throw new RangeError(
+      `Cannot open Ezviz client: urlExpireSeconds must be 60..604800, got ${urlExpireSeconds}`,
+    );
+  }
+  const root = baseUrl.replace(/\/+$/, '');
+  const logger = parentLogger.child({ component: 'ezviz' });
+  const bus = openBus({ redis, keyspace });
+  const stats: EzvizStats = {
+    calls: {},
+    errors: {},
+    budgetWaits: 0,
+    budgetWaitMs: 0,
+    cooldownWaits: 0,
+    cooldownsStarted: 0,
+    tokensFetched: 0,
+    tokenRejections: 0,
+  };
+  const count = (map: Record<string, number>, key: string) => {
+    map[key] = (map[key] ?? 0) + 1;
+  };
+
+  async function takeBudget(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const grant = await takeEzvizBudget(bus, budget);
+      if (grant.taken) return;
+      stats.budgetWaits++;
+      if (grant.cooldown) stats.cooldownWaits++;
+      // A little jitter, so the waiting workers do not all ask again in the same millisecond.
+      const wait = grant.waitMs + Math.floor(Math.random() * Math.min(50, grant.waitMs));
+      stats.budgetWaitMs += wait;
+      await sleep(wait, undefined, { signal });
+    }
+  }
+
+  /** One call: budget, HTTP, envelope; rate answers start the cooldown. The data of a `200` answer. */
+  async function send(endpoint: EzvizEndpoint, request: Request, token: string, signal?: AbortSignal) {
+    await takeBudget(signal);
+    count(stats.calls, endpoint);
+    const params = new URLSearchParams(request.params);
+    const headers: Record<string, string> = {};
+    if (request.tokenIn === 'params') params.set('accessToken', token);
+    if (request.tokenIn === 'header') headers.accessToken = token;
+    let url = `${root}${request.path}`;
+    let body: string | undefined;
+    if (request.method === 'GET') url += `?${params}`;
+    else {
+      body = params.toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    }
+    const timeout = AbortSignal.timeout(timeoutMs);
+    let status: number;
+    let text: string;
+    try {
+      const response = await doFetch(url, {
+        method: request.method,
+        headers,
+        body,
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+      status = response.status;
+      text = await response.text();
+    } catch (cause) {
+      signal?.throwIfAborted();
+      count(stats.errors, 'NETWORK');
+      throw ezvizError(endpoint, 'NETWORK', `request failed: ${(cause as Error).message}`, cause);
+    }
+    let envelope: ReturnType<typeof readEnvelope>;
+    try {
+      envelope = readEnvelope(endpoint, status, text);
+    } catch (error) {
+      if (error instanceof EzvizError) count(stats.errors, error.code);
+      throw error;
+    }
+    if (envelope.code === '200') return envelope.data;
+    count(stats.errors, envelope.code);
+    if (RATE_CODES.has(envelope.code)) {
+      const shape = envelope.code === '10007' ? countCooldown : frequencyCooldown;
+      const { cooldownMs, strikes } = await startEzvizCooldown(bus, { code: envelope.code, ...shape });
+      stats.cooldownsStarted++;
+      logger.warn({ endpoint, code: envelope.code, cooldownMs, strikes }, 'ezviz rate limit: cooling down');
+    }
+    throw ezvizError(endpoint, envelope.code, envelope.message);
+  }
+
+  const tokens = createTokenCache({
+    bus,
+    logger,
+    ...(refreshTokenBeforeMs === undefined ? {} : { refreshBeforeMs: refreshTokenBeforeMs }),
+    onFetched: () => {
+      stats.tokensFetched++;
+    },
+    fetchToken: async (signal) =>
+      readToken(
+        await send(
+          'token',
+          { method: 'POST', path: EZVIZ_PATHS.token, params: { appKey, appSecret }, tokenIn: 'none' },
+          '',
+          signal,
+        ),
+      ),
+  });
+
+  /** A call with the cluster's token; on 10002 the token is refreshed once and the call sent again. */
+  async function call(endpoint: EzvizEndpoint, request: Request, signal?: AbortSignal): Promise<unknown> {
+    let token = await tokens.get(signal);
+    try {
+      return await send(endpoint, request, token, signal);
+    } catch (error) {
+      if (!(error instanceof EzvizError && error.code === TOKEN_EXPIRED)) throw error;
+      stats.tokenRejections++;
+      token = await tokens.refresh(token, signal);
+      return send(endpoint, request, token, signal);
+    }
+  }
+
+  async function existingTask(fileId: string, signal?: AbortSignal): Promise<string> {
+    const data = await call(
+      'fileInfo',
+      { method: 'GET', path: EZVIZ_PATHS.fileInfo, params: { projectId, fileId }, tokenIn: 'params' },
+      signal,
+    );
+    return readTaskId('fileInfo', data);
+  }
+
+  return {
+    stats,
+    async saveRecording(input) {
+      const { fileId, deviceSerial, channelNo, startMs, endMs, signal } = input;
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(fileId)) {
+        throw new RangeError(`Cannot save recording: fileId must be 1..64 of [A-Za-z0-9_-], got "${fileId}"`);
+      }
+      if (!(Number.isSafeInteger(startMs) && Number.isSafeInteger(endMs) && endMs > startMs)) {
+        throw new RangeError(`Cannot save recording: need integer startMs < endMs, got ${startMs}, ${endMs}`);
+      }
+      // Whole seconds that cover the window: the start rounded down, the end up.
+      const startTime = formatEzvizTime(Math.floor(startMs / 1000) * 1000, tzOffsetMinutes);
+      const endTime = formatEzvizTime(Math.ceil(endMs / 1000) * 1000, tzOffsetMinutes);
+      const params = {
+        deviceSerial,
+        channelNo: String(channelNo),
+        projectId,
+        fileId,
+        startTime,
+        endTime,
+        recType: 'cloud',
+      };
+      try {
+        const data = await call(
+          'save',
+          { method: 'POST', path: EZVIZ_PATHS.save, params, tokenIn: 'params' },
+          signal,
+        );
+        return { taskId: readTaskId('save', data), existing: false };
+      } catch (error) {
+        if (!(error instanceof EzvizError && error.code === DUPLICATE_FILE)) throw error;
+        logger.info({ fileId }, 'ezviz fileId exists: taking its task');
+        return { taskId: await existingTask(fileId, signal), existing: true };
+      }
+    },
+    async task(taskId, { signal } = {}) {
+      const status = readTaskStatus(
+        await call(
+          'task',
+          {
+            method: 'GET',
+            path: `${EZVIZ_PATHS.task}/${encodeURIComponent(taskId)}`,
+            params: {},
+            tokenIn: 'params',
+          },
+          signal,
+        ),
+      );
+      if (status.taskStatus === 1 || status.taskStatus === 2 || status.taskStatus === 5) {
+        return { state: 'running', files: [] };
+      }
+      if (status.taskStatus !== 0) {
+        const ended = status.taskStatus === 3 ? 'ended' : 'ended abnormally';
+        return {
+          state: 'failed',
+          reason: `Ezviz task ${ended}${status.error ? `: ${status.error}` : ''}`,
+          files: [],
+        };
+      }
+      const params = { taskId, pageNumber: '0', pageSize: '50', hasUrl: 'true' };
+      const files = readTaskFiles(
+        await call(
+          'taskFiles',
+          { method: 'GET', path: EZVIZ_PATHS.taskFiles, params, tokenIn: 'params' },
+          signal,
+        ),
+      );
+      const failed = files.find((f) => f.status === 2 || f.status === 3 || f.status === 4);
+      if (failed) {
+        const what = ['', '', 'upload failed', 'expired', 'deleted'][failed.status];
+        return {
+          state: 'failed',
+          reason: `Ezviz file ${failed.fileId} ${what}${failed.errorCode ? ` (${failed.errorCode})` : ''}`,
+          files: [],
+        };
+      }
+      const ready = files.filter((f) => f.status === 0);
+      if (ready.length === 0 || ready.length < files.length) {
+        return { state: 'running', reason: 'the recording is not uploaded yet', files: [] };
+      }
+      return {
+        state: 'done',
+        files: ready.map((f) => ({
+          fileId: f.fileId,
+          ...(f.url ? { url: f.url } : {}),
+          ...(f.size === undefined ? {} : { size: f.size }),
+        })),
+      };
+    },
+    async downloadUrl({ fileId, signal }) {
+      const params = { fileId, projectId, contentType: 'video/mp4', expireSeconds: String(urlExpireSeconds) };
+      const data = await call(
+        'download',
+        { method: 'GET', path: EZVIZ_PATHS.download, params, tokenIn: 'header' },
+        signal,
+      );
+      return readDownload(data);
+    },
+  };
+}
