@@ -1,0 +1,325 @@
+/**
+ * The clip workers' Prometheus text (`devicehub clips --metrics-port`): the clip queue's jobs by
+ * state (BullMQ's counts, the whole queue: every worker reports the same numbers, aggregate them
+ * with max), what this worker did (runs, clips stored, failed and retried by code, polls), Ezviz
+ * calls by endpoint and errors by code, the budget (configured rate, waits, cooldowns), the
+ * retention sweeper's deletions, and the time from an alarm's end to its clip in the store as a
+ * Prometheus histogram (so that the workers' histograms add up: histogram_quantile over their
+ * summed buckets). docs/decisions/031-media.md lists the names.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Histogram, type HistogramJSON, type Logger, silentLogger } from '../actors/mod.ts';
+import type { ClipRetentionStats } from './retention/mod.ts';
+
+/**
+ * What it reads of a clip worker's stats (clips/worker `ClipWorkerStats`, passed as is). Written
+ * out, not imported, so this text does not change with every field the worker adds.
+ */
+export interface ClipWorkerCounts {
+  readonly runs: number;
+  readonly stored: number;
+  readonly failed: Readonly<Record<string, number>>;
+  readonly retries: Readonly<Record<string, number>>;
+  readonly polls: number;
+  readonly resent: number;
+  readonly downloadRetries: { readonly expired: number; readonly cut: number };
+  /** Alarm end → stored, ms (an actors/histogram.ts Histogram). */
+  readonly alarmEndToStoredMs: { toJSON(): HistogramJSON };
+}
+
+/** What it reads of the Ezviz client's stats (clips/ezviz `EzvizStats`, passed as is). */
+export interface EzvizCounts {
+  readonly calls: Readonly<Record<string, number>>;
+  readonly errors: Readonly<Record<string, number>>;
+  readonly budgetWaits: number;
+  readonly budgetWaitMs: number;
+  readonly cooldownWaits: number;
+  readonly cooldownsStarted: number;
+  readonly tokensFetched: number;
+  readonly tokenRejections: number;
+}
+
+/** The alarm end → stored histogram's bucket bounds, seconds (a clip appears minutes after its alarm). */
+export const ALARM_END_TO_STORED_BUCKETS = [
+  5, 10, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 7200,
+] as const;
+
+export interface ClipMetricsInput {
+  /** This worker's name (the `worker` label of its own counters). */
+  readonly holder: string;
+  /** `getJobCounts()` of the clip queue. */
+  readonly jobCounts: Readonly<Record<string, number>>;
+  readonly worker?: ClipWorkerCounts;
+  readonly ezviz?: EzvizCounts;
+  /** The Ezviz budget this worker was given (the cluster's: every worker has the same). */
+  readonly budget?: { readonly perSecond: number; readonly burst: number };
+  readonly retention?: ClipRetentionStats;
+}
+
+export function renderClipMetrics(input: ClipMetricsInput): string {
+  const out = new PromText();
+  const w = { worker: input.holder };
+  out.family('devicehub_clips_jobs', 'gauge', 'Clip jobs in the queue by BullMQ state (the whole queue)');
+  for (const [state, n] of Object.entries(input.jobCounts).sort())
+    out.sample('devicehub_clips_jobs', { state }, n);
+  const s = input.worker;
+  if (s) {
+    out.counter(
+      'devicehub_clips_runs_total',
+      'Clip job runs this worker began (a delayed job counts at each run)',
+      w,
+      s.runs,
+    );
+    out.counter('devicehub_clips_stored_total', 'Clips this worker stored', w, s.stored);
+    out.byCode('devicehub_clips_failed_total', 'Clips this worker failed, by code', w, s.failed);
+    out.byCode('devicehub_clips_retries_total', 'Retryable failures backed off, by code', w, s.retries);
+    out.counter('devicehub_clips_polls_total', 'Ezviz task polls that found it still running', w, s.polls);
+    out.counter(
+      'devicehub_clips_resent_total',
+      'Jobs whose row was already final: the result sent again',
+      w,
+      s.resent,
+    );
+    out.family('devicehub_clips_download_retries_total', 'counter', 'Downloads asked again, by reason');
+    out.sample(
+      'devicehub_clips_download_retries_total',
+      { ...w, reason: 'expired' },
+      s.downloadRetries.expired,
+    );
+    out.sample('devicehub_clips_download_retries_total', { ...w, reason: 'cut' }, s.downloadRetries.cut);
+    out.histogram(
+      'devicehub_clips_alarm_end_to_stored_seconds',
+      'Alarm end (or the request, for a clip cut at its longest) to the clip stored',
+      w,
+      s.alarmEndToStoredMs.toJSON(),
+    );
+  }
+  const e = input.ezviz;
+  if (e) {
+    out.family(
+      'devicehub_clips_ezviz_calls_total',
+      'counter',
+      'Ezviz calls sent by this worker, by endpoint',
+    );
+    for (const [endpoint, n] of Object.entries(e.calls).sort())
+      out.sample('devicehub_clips_ezviz_calls_total', { ...w, endpoint }, n);
+    out.byCode(
+      'devicehub_clips_ezviz_errors_total',
+      'Ezviz error answers, by code (NETWORK: no answer)',
+      w,
+      e.errors,
+    );
+    out.counter(
+      'devicehub_clips_ezviz_budget_waits_total',
+      'Calls that waited for the cluster budget',
+      w,
+      e.budgetWaits,
+    );
+    out.counter(
+      'devicehub_clips_ezviz_budget_wait_seconds_total',
+      'Time calls waited for the budget',
+      w,
+      e.budgetWaitMs / 1000,
+    );
+    out.counter(
+      'devicehub_clips_ezviz_cooldown_waits_total',
+      'Budget waits that were a rate cooldown',
+      w,
+      e.cooldownWaits,
+    );
+    out.counter(
+      'devicehub_clips_ezviz_cooldowns_started_total',
+      'Cooldowns started on 10007/10029',
+      w,
+      e.cooldownsStarted,
+    );
+    out.counter(
+      'devicehub_clips_ezviz_tokens_fetched_total',
+      'Access tokens this worker fetched',
+      w,
+      e.tokensFetched,
+    );
+    out.counter(
+      'devicehub_clips_ezviz_token_rejections_total',
+      '10002 answers that led to a refresh',
+      w,
+      e.tokenRejections,
+    );
+  }
+  if (input.budget) {
+    out.gauge(
+      'devicehub_clips_ezviz_budget_per_second',
+      'Ezviz calls per second the cluster may send',
+      {},
+      input.budget.perSecond,
+    );
+    out.gauge(
+      'devicehub_clips_ezviz_budget_burst',
+      'Ezviz calls that may go at once',
+      {},
+      input.budget.burst,
+    );
+  }
+  const r = input.retention;
+  if (r) {
+    out.counter(
+      'devicehub_clips_retention_sweeps_total',
+      'Retention sweeps this worker ran (holding the lease)',
+      w,
+      r.sweeps,
+    );
+    out.counter(
+      'devicehub_clips_retention_deleted_total',
+      'Clips past their retention deleted',
+      w,
+      r.deleted,
+    );
+    out.counter(
+      'devicehub_clips_retention_errors_total',
+      'Retention sweeps or deletions that failed',
+      w,
+      r.errors,
+    );
+  }
+  return out.text();
+}
+
+export interface ClipMetricsServerOptions {
+  readonly port?: number;
+  readonly host?: string;
+  /** Called on each scrape. */
+  readonly collect: () => Promise<string> | string;
+  readonly logger?: Logger;
+}
+
+export interface ClipMetricsServer extends AsyncDisposable {
+  /** `http://host:port/metrics`. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** A node:http handler answering GET /metrics with `collect()`'s text, 404 elsewhere, 500 if it throws. */
+export function clipMetricsHandler(
+  collect: () => Promise<string> | string,
+  logger: Logger = silentLogger,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    Promise.resolve()
+      .then(collect)
+      .then(
+        (text) =>
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text),
+        (err: unknown) => {
+          logger.warn({ err }, 'clip metrics collection failed');
+          res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed\n');
+        },
+      );
+  };
+}
+
+/** Serves `collect()` at /metrics (port 0: a free one) until closed. */
+export async function serveClipMetrics(o: ClipMetricsServerOptions): Promise<ClipMetricsServer> {
+  const { port = 0, host = '127.0.0.1' } = o;
+  const server = createServer(clipMetricsHandler(o.collect, o.logger));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = server.address() as AddressInfo;
+  const close = (): Promise<void> =>
+    new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  const shown = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  return { url: `http://${shown}:${bound.port}/metrics`, close, [Symbol.asyncDispose]: close };
+}
+
+type Labels = Readonly<Record<string, string>>;
+
+/** Prometheus text exposition (0.0.4): one HELP/TYPE per family, escaped label values. */
+class PromText {
+  readonly #lines: string[] = [];
+
+  family(name: string, type: 'gauge' | 'counter' | 'histogram', help: string): void {
+    this.#lines.push(
+      `# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`,
+      `# TYPE ${name} ${type}`,
+    );
+  }
+
+  sample(name: string, labels: Labels, value: number): void {
+    const pairs = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
+    this.#lines.push(`${name}${pairs.length > 0 ? `{${pairs.join(',')}}` : ''} ${formatValue(value)}`);
+  }
+
+  counter(name: string, help: string, labels: Labels, value: number): void {
+    this.family(name, 'counter', help);
+    this.sample(name, labels, value);
+  }
+
+  gauge(name: string, help: string, labels: Labels, value: number): void {
+    this.family(name, 'gauge', help);
+    this.sample(name, labels, value);
+  }
+
+  byCode(name: string, help: string, labels: Labels, counts: Readonly<Record<string, number>>): void {
+    this.family(name, 'counter', help);
+    for (const [code, n] of Object.entries(counts).sort()) this.sample(name, { ...labels, code }, n);
+  }
+
+  /**
+   * A Prometheus histogram (seconds) from an actors/histogram.ts snapshot (ms): each of its
+   * buckets (~3% wide) is counted under the first bound at or above its upper end, so counts
+   * are exact to that width; the sum adds each bucket's upper end (capped at the max), an
+   * over-estimate by at most ~3%.
+   */
+  histogram(name: string, help: string, labels: Labels, json: HistogramJSON): void {
+    this.family(name, 'histogram', help);
+    const counts = ALARM_END_TO_STORED_BUCKETS.map(() => 0);
+    let sumMs = 0;
+    for (const [index, n] of json.buckets) {
+      // The bucket's upper end, through the histogram's own public API: one value in it, max unset.
+      const upperMs = Histogram.from({
+        buckets: [[index, 1]],
+        count: 1,
+        max: Number.POSITIVE_INFINITY,
+      }).quantile(1);
+      sumMs += n * Math.min(upperMs, json.max);
+      const at = ALARM_END_TO_STORED_BUCKETS.findIndex((le) => upperMs <= le * 1000);
+      if (at >= 0) counts[at] = (counts[at] ?? 0) + n;
+    }
+    let cumulative = 0;
+    ALARM_END_TO_STORED_BUCKETS.forEach((le, i) => {
+      cumulative += counts[i] ?? 0;
+      this.sample(`${name}_bucket`, { ...labels, le: String(le) }, cumulative);
+    });
+    this.sample(`${name}_bucket`, { ...labels, le: '+Inf' }, json.count);
+    this.sample(`${name}_sum`, labels, sumMs / 1000);
+    this.sample(`${name}_count`, labels, json.count);
+  }
+
+  text(): string {
+    return `${this.#lines.join('\n')}\n`;
+  }
+}
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+function formatValue(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Number.POSITIVE_INFINITY) return '+Inf';
+  if (value === Number.NEGATIVE_INFINITY) return '-Inf';
+  return String(value);
+}
