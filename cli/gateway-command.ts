@@ -19,6 +19,7 @@ import {
 } from '../gateway/mod.ts';
 import { openObjectStore } from '../objects/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
+import { CLIP_LINK_FLAGS, clipLinkOptions, clipLinksHelp } from './gateway-clip-links.ts';
 import { gatewayFlagOptions, gatewayTls } from './gateway-flags.ts';
 import { processLogger } from './logger.ts';
 import { stopOnSignals } from './shutdown.ts';
@@ -76,7 +77,8 @@ devicehub gateway create-key --name N --scope service|operator|admin [--expires-
                            gateway keeps with the registry (env DH_KAFKA_ADMIN_BROKERS; none: not managed)
   --kafka-admin-user U     the hub's SCRAM-SHA-512 super user (env DH_KAFKA_ADMIN_USER; hub@devicehub);
                            its password from env DH_KAFKA_ADMIN_PASSWORD only (never a flag)
-  --kafka-admin-ca FILE    CA (PEM) of the brokers' certificates (env DH_KAFKA_ADMIN_CA_FILE)`;
+  --kafka-admin-ca FILE    CA (PEM) of the brokers' certificates (env DH_KAFKA_ADMIN_CA_FILE)
+${clipLinksHelp}`;
 
 export async function gatewayCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseGatewayArgs(argv);
@@ -95,6 +97,9 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
     process.env.DH_OBJECT_STORE ??
     pathToFileURL(resolve('.devicehub', 'objects')).href;
   const objects = await openObjectStore(objectStore);
+  const port = intFlag(values, { name: 'port', env: 'PORT', fallback: 8080 });
+  const hostname = values.host ?? process.env.HOST ?? '127.0.0.1';
+  const tls = gatewayTls(values);
   const gateway = await createGateway({
     database,
     bus: openBus({ redis, keyspace: config.keyspace }),
@@ -106,11 +111,11 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
       fallback: DEFAULT_MAX_ARTIFACT_BYTES,
     }),
     ...gatewayFlagOptions(values),
+    clipLinks: clipLinkOptions(values, `${tls === undefined ? 'http' : 'https'}://${hostname}:${port}`),
   });
-  const tls = gatewayTls(values);
   const served = await serveGateway(gateway, {
-    port: intFlag(values, { name: 'port', env: 'PORT', fallback: 8080 }),
-    hostname: values.host ?? process.env.HOST ?? '127.0.0.1',
+    port,
+    hostname,
     ...(tls === undefined ? {} : { tls }),
   });
   log.info(
@@ -182,6 +187,7 @@ function parseGatewayArgs(argv: string[]) {
       'kafka-admin-brokers': { type: 'string' },
       'kafka-admin-user': { type: 'string' },
       'kafka-admin-ca': { type: 'string' },
+      ...CLIP_LINK_FLAGS,
     },
   });
 }

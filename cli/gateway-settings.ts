@@ -101,6 +101,30 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
     ...ranged(1, 1_000_000),
   },
   {
+    name: 'DH_PUBLIC_URL',
+    commands: ['gateway'],
+    doc: 'the gateway’s address as clients reach it, http(s)://host[:port] (default http(s)://HOST:PORT): absolute alarm-clip links for the web backend',
+    check: url('http:', 'https:'),
+  },
+  {
+    name: 'DH_CLIP_URL_SECRET_FILE',
+    commands: ['gateway'],
+    doc: 'key (file, ≥ 32 bytes, the same on every gateway) alarm clips’ links are signed with (default ./.devicehub/clip-url.key, created when missing)',
+    check: nonEmpty,
+  },
+  {
+    name: 'DH_CLIP_URL_TTL',
+    commands: ['gateway'],
+    doc: 'seconds an alarm clip’s link from the API works (default 3600)',
+    ...ranged(1, 30 * 86_400),
+  },
+  {
+    name: 'DH_CLIP_WEB_BACKEND_URL_TTL',
+    commands: ['gateway'],
+    doc: 'seconds the links in a clip.ready event to the web backend work (default 86400)',
+    ...ranged(1, 30 * 86_400),
+  },
+  {
     name: 'DH_TUNNEL_PORTS',
     commands: ['gateway'],
     doc: 'frps remote port range FROM-TO',

@@ -3,6 +3,7 @@
  * configuration, broker pool, API keys), its database (PostgreSQL or embedded PGlite) and auth.
  */
 
+export { type ClipLinkOptions, MIN_CLIP_KEY_BYTES } from './alarms/mod.ts';
 export { createApp } from './app.ts';
 export type { ArtifactRecord } from './artifacts/mod.ts';
 export { ArtifactCatalog, DEFAULT_MAX_ARTIFACT_BYTES } from './artifacts/mod.ts';
