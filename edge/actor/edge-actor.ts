@@ -11,11 +11,13 @@
  * - sequence.ts: per-edge sequence numbers count lost, repeated and late messages;
  * - commands.ts: commands to the edge, their results and deadlines;
  * - tunnels.ts: the tunnels' state machine (the handlers below only wire it to the commands);
- * - updates.ts: rollouts' assignments, update reports, installed versions, health events.
+ * - updates.ts: rollouts' assignments, update reports, installed versions, health events;
+ * - clips.ts: alarm clips requested when an alarm of a clip kind ends (or lasts too long), results.
  */
 import { type ActorContext, defineActor, TerminalError } from '../../actors/mod.ts';
-import type { TunnelClosePayload, TunnelOpenPayload } from '../protocol/mod.ts';
+import type { ClipPolicy, TunnelClosePayload, TunnelOpenPayload } from '../protocol/mod.ts';
 import { alarmHandler } from './alarms.ts';
+import { clipsTimer, NO_CLIPS, onClipResult, withClips } from './clips.ts';
 import { commandsTimer, onCommand, onCommandResult, outgoing } from './commands.ts';
 import { EDGE_OFFLINE_AFTER_MS, offlineTimer } from './presence.ts';
 import type { EdgeState } from './state.ts';
@@ -40,11 +42,16 @@ function initialState(): EdgeState {
 export interface EdgeActorOptions {
   /** Silence after which an edge counts as offline (default EDGE_OFFLINE_AFTER_MS). */
   readonly offlineAfterMs?: number;
+  /**
+   * The alarm-clip policy in force, asked at each alarm start and end (a hub node reads it from
+   * Redis, where the gateway writes the configuration's). Default: no clips.
+   */
+  readonly clipPolicy?: () => ClipPolicy;
 }
 
 /** The edge actor's definition; `edgeActor` is it with the defaults. */
 export function createEdgeActor(options: EdgeActorOptions = {}) {
-  const { offlineAfterMs = EDGE_OFFLINE_AFTER_MS } = options;
+  const { offlineAfterMs = EDGE_OFFLINE_AFTER_MS, clipPolicy = () => NO_CLIPS } = options;
   if (!(offlineAfterMs >= 1))
     throw new RangeError(`Cannot create edge actor: offlineAfterMs must be ≥ 1, got ${offlineAfterMs}`);
   return defineActor({
@@ -53,7 +60,8 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
     logFields: (id) => ({ edgeId: id }),
     handlers: {
       telemetry: withHealth(telemetryHandler(offlineAfterMs)),
-      alarm: withHealth(alarmHandler(offlineAfterMs)),
+      alarm: withHealth(withClips(alarmHandler(offlineAfterMs), clipPolicy)),
+      clipResult: onClipResult,
       command: onCommand,
       commandResult: onCommandResult,
       updateAssign: onUpdateAssign,
@@ -82,6 +90,7 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
         return tunnels === undefined ? undefined : out.done({ ...state, tunnels });
       },
       offline: withHealth(offlineTimer(offlineAfterMs)),
+      clips: clipsTimer(clipPolicy),
     },
   });
 }

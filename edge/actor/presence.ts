@@ -57,6 +57,7 @@ export function seen(state: EdgeState, ctx: ActorContext, message: SeenMessage):
     ...(state.offlineAfterMs === undefined ? {} : { offlineAfterMs: state.offlineAfterMs }),
     ...(state.tunnels === undefined ? {} : { tunnels: state.tunnels }),
     ...(state.updates === undefined ? {} : { updates: state.updates }),
+    ...(state.clips === undefined ? {} : { clips: state.clips }),
   };
 }
 

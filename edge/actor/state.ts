@@ -59,6 +59,39 @@ export interface EdgeState {
   readonly tunnels?: Readonly<Record<string, TunnelRecord>>;
   /** Updates: the rollout's assignment, enrolments, installed versions and history (updates.ts). */
   readonly updates?: EdgeUpdates;
+  /** Alarm clips: the newest requested and their results, the open alarms a clip is cut for (clips.ts). */
+  readonly clips?: EdgeClips;
+}
+
+/** A clip this edge's actor requested, and how it ended once a worker said. */
+export interface ClipRecord {
+  readonly id: string;
+  readonly alarm: string;
+  /** The alarm's start (ms). */
+  readonly since: number;
+  readonly status: 'requested' | 'stored' | 'failed';
+  readonly reason?: string;
+  /** When the request or the result was recorded (ms). */
+  readonly at: number;
+}
+
+/** Clip records kept per edge (the newest). */
+export const MAX_CLIPS = 20;
+
+/** An open alarm of a clip kind, watched so a long one gets its clip at the kind's longest clip. */
+export interface ArmedClip {
+  readonly since: number;
+  /** When the clip is requested if the alarm is still open (ms, node clock). */
+  readonly due: number;
+  /** Requested at `due` (cut there): its end requests nothing more. */
+  readonly cut?: boolean;
+}
+
+export interface EdgeClips {
+  /** Newest last, at most MAX_CLIPS. */
+  readonly recent: readonly ClipRecord[];
+  /** By alarm name: open alarms of clip kinds. */
+  readonly armed?: Readonly<Record<string, ArmedClip>>;
 }
 
 /** An edge's assignment from a rollout (the latest one; `pull` delivery is read from here). */

@@ -170,6 +170,30 @@ export function clipPolicyProblem(value: unknown): string | undefined {
   return undefined;
 }
 
+/** Why `value` is not a clip request (a job's data, an outbox event's fields), or undefined. */
+export function clipRequestProblem(value: unknown): string | undefined {
+  if (!isObject(value)) return 'clip request must be an object';
+  const { clipId, edgeId, alarm, since, end, window, camera, retentionDays, deadlineAt, requestedAt } = value;
+  if (typeof clipId !== 'string' || !CLIP_ID.test(clipId)) return `clipId must match ${CLIP_ID}`;
+  if (typeof edgeId !== 'string' || edgeId.length === 0 || edgeId.length > 128)
+    return 'edgeId must be a string of 1..128 characters';
+  if (typeof alarm !== 'string' || !CLIP_KIND_NAME.test(alarm)) return `alarm must match ${CLIP_KIND_NAME}`;
+  if (!isTime(since)) return 'since must be a time (ms)';
+  if (end !== null && !isTime(end)) return 'end must be a time (ms) or null';
+  if (!isObject(window) || !isTime(window.start) || !isTime(window.end) || window.end <= window.start)
+    return 'window must be { start, end } (ms), start before end';
+  if (camera !== undefined && !isClipCamera(camera)) return 'camera must be { serial, channel }';
+  if (typeof retentionDays !== 'number' || !Number.isInteger(retentionDays) || retentionDays < 1)
+    return 'retentionDays must be a positive integer';
+  if (!isTime(deadlineAt)) return 'deadlineAt must be a time (ms)';
+  if (!isTime(requestedAt)) return 'requestedAt must be a time (ms)';
+  return undefined;
+}
+
+function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
 /** What a clip worker sends the edge actor (method `clipResult`) once a clip is stored or failed. */
 export interface ClipResultPayload {
   readonly clipId: string;

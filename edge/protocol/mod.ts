@@ -20,6 +20,7 @@ export {
   CLIP_POLICY_LIMITS,
   clipIdOf,
   clipPolicyProblem,
+  clipRequestProblem,
   clipResultProblem,
   DEFAULT_CLIP_POLICY,
   isClipCamera,

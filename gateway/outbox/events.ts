@@ -22,7 +22,8 @@ export interface OutboxEventJson {
  * The events that leave DeviceHub (for the web backend and the live feed); `command` is the
  * relays'. Updates: `update.state` (an edge's report on a rollout's target), `rollout.state` (a
  * rollout's status with its summary) and `rollout.wave` (a wave started, progressed, holding,
- * passed) — every `rollout.*` type a rollout actor emits goes out, new ones included.
+ * passed) — every `rollout.*` type a rollout actor emits goes out, new ones included. Alarm clips:
+ * `clip.ready` (stored: bytes, SHA-256, duration) and `clip.failed` (with the code and reason).
  */
 export const FLEET_EVENT_TYPES = [
   'alarm.start',
@@ -34,6 +35,8 @@ export const FLEET_EVENT_TYPES = [
   'update.state',
   'rollout.state',
   'rollout.wave',
+  'clip.ready',
+  'clip.failed',
 ] as const;
 export type FleetEventType = (typeof FLEET_EVENT_TYPES)[number];
 
