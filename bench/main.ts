@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { killDescendants, ownChildProcesses } from '../infra/mod.ts';
 import { writeReport } from './report.ts';
 import { actorsScenario } from './scenarios/actors.ts';
+import { clipsOptions, clipsScenario } from './scenarios/clips.ts';
 import type { ScenarioOptions, ScenarioResult } from './scenarios/common.ts';
 import { dietScenario } from './scenarios/diet.ts';
 import { failoverScenario } from './scenarios/failover.ts';
@@ -51,6 +52,10 @@ scenarios (each runs Redis, every hub node and the load generator as separate pr
               duplicates, backlog, drain time
   tunnel      25 operators opening, reaching and closing tunnels with the real frp (multiplexed)
               → open-to-reachable time, public ports, frps connections
+  clips       alarm clips from the Ezviz stand-in (200 ms a call): N edges, a steady alarm rate and a
+              storm (1 % of the fleet within 10 s), 1 then 3 \`devicehub clips\` workers (one kill -9ed),
+              then 3 under a tight Ezviz budget → duplicates, missing, Ezviz calls/s vs budget,
+              alarm end → stored p95, throughput 3 vs 1 workers
   rollout     N edges (load processes, an MQTT connection and a TUF client each) updated by a
               4-wave rollout (1/10/50/100 %) through 2 nginx caches in front of the gateway: real
               downloads, SHA-256 and TUF checks, simulated installs; then a second rollout with
@@ -72,7 +77,13 @@ options:
   --hold-seconds S            rollout: each wave's hold (default 30)
   --fail-percent P            rollout: share of wave 2 made to fail in the second rollout (default 5)
   --spread-seconds S          rollout: the agents' random start delay (default 30)
-  --processes N               rollout: load processes the edges run in (default 4)`;
+  --processes N               rollout: load processes the edges run in (default 4)
+  --storm-percent P           clips: share of the fleet in the alarm storm (default 1)
+  --duration S                clips: seconds alarms are sent for (default 120; the storm at S/6)
+  --latency-ms MS             clips: the Ezviz stand-in's latency per call (default 200)
+  --budget N                  clips: the Ezviz budget (calls/s) of the 1- and 3-worker runs (default 40)
+  --tight-budget N            clips: the third run's budget (calls/s; 0: no third run; default 4)
+  --concurrency N             clips: jobs each worker runs at once (default: the worker's own)`;
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -92,13 +103,24 @@ export async function benchCommand(argv: string[]): Promise<void> {
       'fail-percent': { type: 'string', default: '5' },
       'spread-seconds': { type: 'string', default: '30' },
       processes: { type: 'string', default: '4' },
+      'storm-percent': { type: 'string' },
+      duration: { type: 'string' },
+      'latency-ms': { type: 'string' },
+      budget: { type: 'string' },
+      'tight-budget': { type: 'string' },
+      concurrency: { type: 'string' },
     },
   });
   const name = positionals[0];
-  const run = name === undefined ? undefined : scenarios[name];
+  const run =
+    name === 'clips'
+      ? (o: ScenarioOptions) => clipsScenario(o, clipsOptions(values))
+      : name === undefined
+        ? undefined
+        : scenarios[name];
   if (run === undefined)
     throw new RangeError(
-      `Unknown bench scenario "${name ?? ''}"; one of: ${Object.keys(scenarios).join(', ')}`,
+      `Unknown bench scenario "${name ?? ''}"; one of: ${[...Object.keys(scenarios), 'clips'].join(', ')}`,
     );
   const counts = {
     edges: Number(values.edges),
@@ -141,7 +163,9 @@ export async function benchCommand(argv: string[]): Promise<void> {
       ? 'bench diet: one simulated day…'
       : name === 'rollout'
         ? `bench rollout: ${options.edges} edges, ${rollout.artifactMb} MiB artifact, ${rollout.holdSeconds} s holds…`
-        : `bench ${name}: ${options.edges} edges, ${options.seconds} s…`,
+        : name === 'clips'
+          ? `bench clips: ${options.edges} edges…`
+          : `bench ${name}: ${options.edges} edges, ${options.seconds} s…`,
   );
   // Finished, failed or interrupted, a run leaves no process behind: its servers, nodes and links
   // get their own process groups (Ctrl-C reaches this process only), and whatever still runs when
