@@ -16,8 +16,9 @@ export interface EzvizBudget {
   readonly burst: number;
   /**
    * The sliding window in which at most floor(perSecond) calls are granted, ms: a little over a
-   * second, so that calls granted a few ms apart and delayed differently on the way still fit in
-   * Ezviz's one-second windows. Default 1050.
+   * second, so that calls granted apart and delayed differently on the way (up to windowMs − 1000
+   * ms: a busy event loop, the network) still fit in Ezviz's one-second windows. The steady rate is
+   * then perSecond × 1000 / windowMs. Default 1100.
    */
   readonly windowMs?: number;
 }
@@ -39,7 +40,7 @@ export interface EzvizCooldown {
 }
 
 function checkBudget(budget: EzvizBudget): number {
-  const { perSecond, burst, windowMs = 1050 } = budget;
+  const { perSecond, burst, windowMs = 1100 } = budget;
   if (!(Number.isFinite(perSecond) && perSecond > 0 && perSecond <= 10_000)) {
     throw new RangeError(`Cannot take Ezviz budget: perSecond must be in (0, 10000], got ${perSecond}`);
   }

@@ -88,6 +88,26 @@ describe('Ezviz client', () => {
     );
   });
 
+  it('refreshes the token before it expires: no call is ever refused for an expired token', async () => {
+    const s = await standIn({ tokenTtlMs: 2_500 });
+    const keyspace = t.keyspace();
+    const [a, b] = [
+      client(s, keyspace, { refreshTokenBeforeMs: 1_500 }),
+      client(s, keyspace, { refreshTokenBeforeMs: 1_500 }),
+    ];
+    const { taskId } = await save(a);
+    await waitFor(
+      async () => {
+        await Promise.all([a.task(taskId), b.task(taskId)]);
+        return s.stats.tokensIssued >= 3;
+      },
+      { timeoutMs: 15_000, intervalMs: 50, message: 'two refreshes' },
+    );
+    assert.equal(a.stats.tokenRejections + b.stats.tokenRejections, 0, 'no 10002');
+    assert.equal(a.stats.errors['10002'] ?? 0, 0);
+    assert.equal(a.stats.tokensFetched + b.stats.tokensFetched, s.stats.tokensIssued);
+  });
+
   it('keeps the cluster under its budget while 20 callers on two clients hammer', async () => {
     const s = await standIn();
     const keyspace = t.keyspace();
