@@ -61,6 +61,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: async (argv) => (await import('../bench/mod.ts')).benchCommand(argv),
     checked: false,
   },
+  'ezviz-standin': {
+    help: async () => (await import('./ezviz-standin-command.ts')).ezvizStandinHelp,
+    run: async (argv) => (await import('./ezviz-standin-command.ts')).ezvizStandinCommand(argv),
+    checked: false,
+  },
 };
 
 const commandList = `DeviceHub — a device hub for fleets of elevator edge boxes
@@ -76,6 +81,7 @@ commands:
   agent       the on-device agent (configuration file and DH_AGENT_* environment)
   connect     stdio through a multiplexed tunnel (for ssh's ProxyCommand)
   cluster     the docker-compose topology as local processes (nodes, gateways, Redis, Kafka, …)
+  ezviz-standin  a stand-in for the Ezviz cloud (alarm clips), for tests and the demo only
   bench       run a benchmark scenario: actors | rebalance | failover | rolling | diet | ingest | gateway | outbox | tunnel
   help        this text; \`devicehub <command> --help\` (or \`devicehub help <command>\`) for a command's options`;
 
