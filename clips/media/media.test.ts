@@ -17,6 +17,7 @@ import {
   type MediaErrorCode,
   probeVideo,
   renderTestClip,
+  TEST_CLIP_FONT,
   TEST_CLIP_HEIGHT,
   TEST_CLIP_WIDTH,
 } from './mod.ts';
@@ -78,6 +79,43 @@ describe('clips/media with ffmpeg', { skip: why }, () => {
     const bytes = await readFile(clip10);
     const moov = bytes.indexOf('moov');
     assert.ok(moov > 0 && moov < bytes.indexOf('mdat'), 'moov before mdat');
+  });
+
+  test('every frame’s burned-in clock shows its wall-clock second of the window, UTC', async () => {
+    // The clock's strip of every frame (one ffmpeg run), against the strip of each expected text
+    // drawn alone the same way (font, size, place as test-clip.ts), both cut to black and white:
+    // each frame must look most like the second it falls in. T0 is 08:00:00.250, so the 50 frames
+    // (every 200 ms) show 08:00:00 … 08:00:10.
+    const strip = ['-vf', 'crop=320:30:0:60,format=gray', '-f', 'rawvideo', '-'];
+    const frames = spawnSync(toolPath('ffmpeg'), ['-v', 'error', '-i', clip10, ...strip], {
+      maxBuffer: 1 << 24,
+    }).stdout;
+    const size = 320 * 30;
+    assert.equal(frames.length, 50 * size);
+    const refs: Buffer[] = [];
+    for (let second = 0; second <= 10; second++) {
+      const text = join(dir, `ref-${second}.txt`);
+      await writeFile(text, `2026-11-30 08:00:${String(second).padStart(2, '0')} UTC`);
+      const draw = `drawtext=fontfile=${TEST_CLIP_FONT}:textfile=${text}:expansion=none:fontsize=18:fontcolor=white:x=(w-tw)/2:y=h/2-th-6`;
+      const color = ['-f', 'lavfi', '-i', 'color=c=0x1e2a38:s=320x180:r=1:d=1', '-frames:v', '1'];
+      const args = ['-v', 'error', ...color, '-vf', `${draw},${strip[1]}`, ...strip.slice(2)];
+      const ref = spawnSync(toolPath('ffmpeg'), args, { maxBuffer: 1 << 24 }).stdout;
+      assert.equal(ref.length, size, `reference ${second}`);
+      refs.push(ref);
+    }
+    const differing = (a: Buffer, b: Buffer): number => {
+      let n = 0;
+      for (let i = 0; i < a.length; i++) if (a[i]! > 128 !== b[i]! > 128) n++;
+      return n;
+    };
+    const shown = [];
+    for (let i = 0; i < 50; i++) {
+      const frame = frames.subarray(i * size, (i + 1) * size);
+      const scores = refs.map((ref) => differing(frame, ref));
+      shown.push(scores.indexOf(Math.min(...scores)));
+    }
+    const expected = Array.from({ length: 50 }, (_, i) => Math.floor((250 + i * 200) / 1000));
+    assert.deepEqual(shown, expected);
   });
 
   test('test clips are cached by window and label', async () => {

@@ -13,6 +13,7 @@ export {
   defaultTestClipDir,
   type RenderTestClipOptions,
   renderTestClip,
+  TEST_CLIP_FONT,
   TEST_CLIP_FPS,
   TEST_CLIP_HEIGHT,
   TEST_CLIP_WIDTH,
