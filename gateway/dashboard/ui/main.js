@@ -1,11 +1,14 @@
 /**
  * The dashboard's entry: sign in, the live-events feed and the router (`#/` the overview,
- * `#/edges/<id>` an edge's page, `#/rollouts` the rollouts, `#/rollouts/<id>` one rollout).
+ * `#/edges/<id>` an edge's page, `#/rollouts` the rollouts, `#/rollouts/<id>` one rollout,
+ * `#/alarms?<filters>` the alarm history, `#/clips/<id>` an alarm clip).
  * Each view is a module in `views/`; shared pieces in `lib/`.
  */
 import { key } from './lib/api.js';
 import { html, render, useEffect, useState } from './lib/html.js';
 import { startLiveEvents } from './lib/live.js';
+import { Alarms } from './views/alarms.js';
+import { ClipPage } from './views/clip-page.js';
 import { EdgePage } from './views/edge-page.js';
 import { Login } from './views/login.js';
 import { Overview } from './views/overview.js';
@@ -24,6 +27,10 @@ function App() {
   const rollout = /^#\/rollouts\/(.+)$/.exec(hash);
   if (rollout) return html`<${RolloutPage} key=${rollout[1]} id=${decodeURIComponent(rollout[1])} />`;
   if (hash === '#/rollouts') return html`<${Rollouts} />`;
+  const alarms = /^#\/alarms(?:\?(.*))?$/.exec(hash);
+  if (alarms) return html`<${Alarms} params=${new URLSearchParams(alarms[1] ?? '')} />`;
+  const clip = /^#\/clips\/(.+)$/.exec(hash);
+  if (clip) return html`<${ClipPage} key=${clip[1]} id=${decodeURIComponent(clip[1])} />`;
   return html`<${Overview} />`;
 }
 

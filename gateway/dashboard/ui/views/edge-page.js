@@ -9,6 +9,7 @@ import { ago, pretty } from '../lib/format.js';
 import { html, useState } from '../lib/html.js';
 import { useLiveEvents } from '../lib/live.js';
 import { useData } from '../lib/use-data.js';
+import { alarmsHref } from './alarms.js';
 import { DeadLetters } from './dead-letters.js';
 import { EdgeUpdates } from './edge-updates.js';
 import { Failure } from './failure.js';
@@ -45,7 +46,8 @@ export function EdgePage({ id }) {
     <section>
       <h2>
         ${id} <span class=${edge.online ? 'on' : 'off'}>${edge.online ? 'online' : 'offline'}</span>${' '}
-        <span class="muted">last seen ${ago(edge.lastSeen)} · node ${edge.node ?? '—'} · ${edge.transport ?? ''}</span>
+        <span class="muted">last seen ${ago(edge.lastSeen)} · node ${edge.node ?? '—'} · ${edge.transport ?? ''}</span>${' '}
+        <a id="edge-alarms" href=${alarmsHref({ edge: id })}>alarms and clips</a>
       </h2>
       <div class="grid">
         <div><h2>Shadow</h2><pre id="shadow">${pretty(shadow)}</pre></div>
