@@ -159,7 +159,7 @@ describe('clips/media with ffmpeg', { skip: why }, () => {
     await assert.rejects(probeVideo(poster), rejectsWith('NOT_VIDEO'));
   });
 
-  test('random bytes, an HTML page and an empty file are NOT_VIDEO', async () => {
+  test('random bytes, an HTML page, an empty file and text are NOT_VIDEO', async () => {
     // Deterministic "random" bytes (xorshift32), whose first bytes are no container's magic.
     const noise = Buffer.alloc(64 * 1024);
     let x = 0x2545f491;
@@ -173,6 +173,8 @@ describe('clips/media with ffmpeg', { skip: why }, () => {
       ['noise.mp4', noise],
       ['error-page.mp4', '<html><body>403 Forbidden</body></html>\n'],
       ['empty.mp4', ''],
+      // ffprobe reads a .txt file as ANSI art (the tty demuxer, a "video" stream).
+      ['error-page.txt', 'Service unavailable, try again later. '.repeat(40)],
     ];
     for (const [name, content] of cases) {
       const file = join(dir, name);

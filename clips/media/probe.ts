@@ -23,8 +23,8 @@ export interface ProbeOptions {
   timeoutMs?: number;
 }
 
-/** Container formats of still images (ffprobe's format_name): a picture is not a clip. */
-const IMAGE_FORMAT = /^(image2|[a-z0-9]+_pipe)$/;
+/** Formats whose "video" is no clip (ffprobe's format_name): still images, and text drawn as ANSI art. */
+const NOT_A_CLIP_FORMAT = /^(image2|[a-z0-9]+_pipe|tty)$/;
 
 export async function probeVideo(path: string, options: ProbeOptions = {}): Promise<ProbeResult> {
   const { signal, timeoutMs = 30_000 } = options;
@@ -44,8 +44,11 @@ export async function probeVideo(path: string, options: ProbeOptions = {}): Prom
   }
   const info = parse(out.stdout, path);
   const format = info.format ?? {};
-  if (typeof format.format_name === 'string' && IMAGE_FORMAT.test(format.format_name)) {
-    throw new MediaError('NOT_VIDEO', `${path} is a still image (${format.format_name}), not a video`);
+  if (typeof format.format_name === 'string' && NOT_A_CLIP_FORMAT.test(format.format_name)) {
+    throw new MediaError(
+      'NOT_VIDEO',
+      `${path} is a still image or text (${format.format_name}), not a video`,
+    );
   }
   const video = (info.streams ?? []).find((s) => s.codec_type === 'video');
   if (!video) {
