@@ -13,6 +13,7 @@ import { createApp } from './app.ts';
 import { ArtifactCatalog } from './artifacts/mod.ts';
 import { Authenticator, type AuthenticatorOptions } from './auth.ts';
 import { BrokerReconciler } from './broker-reconciler.ts';
+import { ClipPolicyPublisher } from './clip-policy.ts';
 import { type EdgeCredentials, type IdentityOptions, startCredentials } from './credentials/mod.ts';
 import { ensureAlarmPartitions } from './db/alarm-partitions.ts';
 import type { Database, Db } from './db/database.ts';
@@ -20,6 +21,7 @@ import type { TunnelSettings } from './deps.ts';
 import { FleetView } from './fleet-view.ts';
 import { type KafkaAdminOptions, startKafkaCredentials } from './kafka-credentials.ts';
 import { EventFeed } from './live-events.ts';
+import { ClipRequests } from './outbox/clip-requests.ts';
 import { recordAlarms } from './outbox/records.ts';
 import { OutboxSink } from './outbox/sink.ts';
 import { type WebBackendOptions, WebBackendOutbox } from './outbox/web-backend.ts';
@@ -92,6 +94,8 @@ export interface Gateway extends AsyncDisposable {
   readonly auth: Authenticator;
   readonly feed: EventFeed;
   readonly sink: OutboxSink;
+  /** The sink's alarm-clip requests: their rows and jobs on the clip queue. */
+  readonly clipRequests: ClipRequests;
   readonly webBackend: WebBackendOutbox | undefined;
   readonly log: Logger;
   /** The broker reconciler, when the gateway manages the broker's identities. */
@@ -114,6 +118,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const name = options.name ?? `gateway-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const partitions = await keepAlarmPartitions(db, log);
   const auth = new Authenticator(db, { ...options.authentication, logger: log });
+  let clipPolicy: ClipPolicyPublisher | undefined;
   const view = await new FleetView({
     db,
     bus,
@@ -121,12 +126,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // Credentials changed somewhere in the cluster: look them up afresh.
     onChange: (what) => {
       if (what.startsWith('edge/') || what.startsWith('api-key/')) auth.forget();
+      // The alarm-clip policy is the devicehub configuration's: the hub nodes read it from Redis.
+      if (what.startsWith('config/devicehub/')) void clipPolicy?.publish();
     },
   }).start();
+  clipPolicy = await new ClipPolicyPublisher({ db, bus, logger: log }).start();
   const clipLinks = new ClipLinkSigner(options.clipLinks);
   if (clipLinks.ephemeral && options.objects !== undefined)
     log.warn({}, 'alarm clip links are signed with this process’s own key: they open on this gateway only');
-  const { webBackend, sink } = startOutbox(options, { db, bus, name, log, clipLinks });
+  const { webBackend, sink, clipRequests } = startOutbox(options, { db, bus, name, log, clipLinks });
   const feed = await new EventFeed({ bus, logger: log }).start();
   const membership = new RolloutMembershipJob({
     db,
@@ -179,6 +187,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const stop = async () => {
     clearInterval(partitions);
     await sink.stop();
+    await clipRequests.stop();
+    await clipPolicy?.stop();
     await membership.stop();
     await webBackend?.stop();
     await feed.stop();
@@ -196,6 +206,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     auth,
     feed,
     sink,
+    clipRequests,
     webBackend,
     log,
     reconciler,
@@ -229,7 +240,7 @@ function startOutbox(
     log,
     clipLinks,
   }: { db: Db; bus: Bus; name: string; log: Logger; clipLinks: ClipLinkSigner },
-): { webBackend: WebBackendOutbox | undefined; sink: OutboxSink } {
+): { webBackend: WebBackendOutbox | undefined; sink: OutboxSink; clipRequests: ClipRequests } {
   const webBackend =
     options.webBackend === undefined
       ? undefined
@@ -242,6 +253,7 @@ function startOutbox(
             leaseTtlMs: options.leaseTtlMs,
           },
         ).startDelivery();
+  const clipRequests = new ClipRequests({ db, bus, logger: log });
   const sink = new OutboxSink({
     bus,
     holder: name,
@@ -251,10 +263,11 @@ function startOutbox(
       recordAlarms(db),
       recordTunnels(db, bus),
       recordRollouts(db),
+      clipRequests.record,
       ...(webBackend === undefined ? [] : [webBackend.enqueue]),
     ],
   }).start();
-  return { webBackend, sink };
+  return { webBackend, sink, clipRequests };
 }
 
 /** The broker's dynamic-security admin, its edge identities and their reconciler (none without options). */

@@ -1,8 +1,10 @@
 /**
- * What each configuration kind's documents may hold (`edge`, `devicehub` with its CDN pool,
- * `screen`), and `parseDocument`, which checks a document against its kind's schema.
+ * What each configuration kind's documents may hold (`edge` with its camera, `devicehub` with its
+ * CDN pool and alarm-clip policy, `screen`), and `parseDocument`, which checks a document against
+ * its kind's schema.
  */
 import { z } from '@hono/zod-openapi';
+import { CLIP_KIND_NAME, CLIP_POLICY_LIMITS, MAX_CLIP_KINDS } from '../../edge/protocol/mod.ts';
 import type { ConfigKind } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { ID_PATTERN, jsonObject, safeRecord, safeString } from './schemas.ts';
@@ -38,12 +40,47 @@ const CdnPool = z
   })
   .strict();
 
-/** A devicehub document: any JSON object; its `cdn`, when there, is the CDN pool. */
+const bounded = ({ min, max }: { min: number; max: number }) => z.number().int().min(min).max(max);
+
+/** The alarm-clip policy (edge/protocol/clips.ts): per alarm kind, the bounds of CLIP_POLICY_LIMITS. */
+const ClipPolicy = z
+  .object({
+    kinds: z
+      .record(
+        z.string().regex(CLIP_KIND_NAME, `an alarm kind: ${CLIP_KIND_NAME}`),
+        z
+          .object({
+            preRollSeconds: bounded(CLIP_POLICY_LIMITS.preRollSeconds),
+            postRollSeconds: bounded(CLIP_POLICY_LIMITS.postRollSeconds),
+            maxSeconds: bounded(CLIP_POLICY_LIMITS.maxSeconds),
+            retentionDays: bounded(CLIP_POLICY_LIMITS.retentionDays),
+            deadlineMinutes: bounded(CLIP_POLICY_LIMITS.deadlineMinutes),
+          })
+          .strict(),
+      )
+      .refine((kinds) => Object.keys(kinds).length <= MAX_CLIP_KINDS, `at most ${MAX_CLIP_KINDS} kinds`),
+  })
+  .strict();
+
+/** The Ezviz camera filming the car: device serial and channel (edge/protocol's isClipCamera). */
+const Camera = z
+  .object({
+    serial: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'an Ezviz device serial: 1–32 of [A-Za-z0-9]'),
+    channel: z.number().int().min(1).max(256),
+  })
+  .strict();
+
+/** Each checked part of a devicehub document: the CDN pool, the alarm-clip policy. */
+const DEVICEHUB_PARTS = { cdn: CdnPool, clips: ClipPolicy } as const;
+
+/** A devicehub document: any JSON object; its `cdn` and `clips`, when there, are checked. */
 const DevicehubBody = jsonObject.superRefine((doc, ctx) => {
-  if (doc.cdn === undefined) return;
-  const parsed = CdnPool.safeParse(doc.cdn);
-  for (const issue of parsed.success ? [] : parsed.error.issues)
-    ctx.addIssue({ code: 'custom', message: issue.message, path: ['cdn', ...issue.path] });
+  for (const [field, schema] of Object.entries(DEVICEHUB_PARTS)) {
+    if (doc[field] === undefined) continue;
+    const parsed = schema.safeParse(doc[field]);
+    for (const issue of parsed.success ? [] : parsed.error.issues)
+      ctx.addIssue({ code: 'custom', message: issue.message, path: [field, ...issue.path] });
+  }
 });
 
 /** What each kind's documents may hold (a document is a partial: scopes merge). */
@@ -55,6 +92,8 @@ const BODY: Record<ConfigKind, z.ZodType<Record<string, unknown>>> = {
       healthSeconds: z.number().int().min(10).max(86_400).optional(),
       pollSeconds: z.number().int().min(5).max(3600).optional(),
       modules: safeRecord(jsonObject).optional(),
+      // The camera its alarm clips are fetched from (overrides the one its birth names).
+      camera: Camera.optional(),
       // The CDN mirrors (best first) and the TUF metadata; none: the devicehub `cdn` pool ranks them.
       updates: z
         .object({ mirrors: z.array(HttpUrl).max(64), metadataUrl: HttpUrl.optional() })
