@@ -1,11 +1,15 @@
 # The one DeviceHub image: hub nodes, links and gateways are its commands
-# (`docker run devicehub node|link mqtt|link kafka|gateway`). No build step: tsx runs the
+# (`docker run devicehub node|link mqtt|link kafka|gateway|clips`). No build step: tsx runs the
 # TypeScript as it is.
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
+# The clip workers check clips with ffprobe and cut posters with ffmpeg; the Ezviz stand-in
+# burns its clock in with DejaVu Sans Mono.
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends ffmpeg fonts-dejavu-core \
+  && rm -rf /var/lib/apt/lists/*
 COPY actors ./actors
 COPY bus ./bus
 COPY cli ./cli
@@ -13,6 +17,7 @@ COPY edge ./edge
 COPY gateway ./gateway
 COPY infra ./infra
 COPY objects ./objects
+COPY clips ./clips
 COPY bench ./bench
 USER node
 ENTRYPOINT ["node", "--import", "tsx", "cli/devicehub.ts"]
