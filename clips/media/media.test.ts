@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -134,6 +134,25 @@ describe('clips/media with ffmpeg', { skip: why }, () => {
     assert.notEqual(other, clip10);
     assert.equal((await probeVideo(other)).durationMs, 10_000);
     await assert.rejects(renderTestClip({ startMs: T0, endMs: T0, label: 'x', dest: dir }), RangeError);
+    // A render aborted while ffmpeg runs (a 2 h window: seconds of work) rejects with the reason,
+    // ends ffmpeg and leaves nothing behind.
+    const aborted = join(dir, 'aborted');
+    const controller = new AbortController();
+    const reason = new Error('stand-in closing');
+    const long = {
+      startMs: T0,
+      endMs: T0 + 7_200_000,
+      label: 'long',
+      dest: aborted,
+      signal: controller.signal,
+    };
+    const rendering = renderTestClip(long);
+    await waitFor(async () => (await readdir(aborted).catch(() => [])).some((f) => f.endsWith('.part')), {
+      message: 'ffmpeg to start writing',
+    });
+    controller.abort(reason);
+    await assert.rejects(rendering, (err) => err === reason);
+    assert.deepEqual(await readdir(aborted), []);
   });
 
   test('the poster is a JPEG of the clip’s size', async () => {
