@@ -44,7 +44,6 @@ interface ApiOptions {
   readonly taskMs: number;
   readonly tokenTtlMs: number;
   readonly tzOffsetMinutes: number;
-  readonly baseUrl: () => string;
 }
 
 const lapp = (code: string, msg: string, data?: unknown): Answer => ({
@@ -91,6 +90,9 @@ export function createApi(o: ApiOptions) {
     return settled && now >= task.filesAt ? 0 : 1;
   }
 
+  /** The stand-in's address as this caller dialed it (download URLs carry it). */
+  let base = '';
+
   function fileView(task: EzvizTask, now: number, withUrl: boolean) {
     const status = fileStatus(task, now);
     const settled = task.file.settled;
@@ -108,7 +110,7 @@ export function createApi(o: ApiOptions) {
       taskId: task.taskId,
       downloadUrls:
         withUrl && status === 0
-          ? [o.files.signedUrl(o.baseUrl(), task.fileId, now + (o.faults.urlTtlMs ?? 7_200_000))]
+          ? [o.files.signedUrl(base, task.fileId, now + (o.faults.urlTtlMs ?? 7_200_000))]
           : null,
       replayRecord: false,
     };
@@ -185,11 +187,12 @@ export function createApi(o: ApiOptions) {
     const asked = Number(p.get('expireSeconds') ?? '7200');
     if (!(Number.isInteger(asked) && asked >= 60 && asked <= 604_800)) return fail(400);
     const expire = now + (o.faults.urlTtlMs ?? asked * 1000);
-    return meta(200, '操作成功', { expire, urls: [o.files.signedUrl(o.baseUrl(), task.fileId, expire)] });
+    return meta(200, '操作成功', { expire, urls: [o.files.signedUrl(base, task.fileId, expire)] });
   }
 
-  function answer(req: IncomingMessage, url: URL, body: string): Answer {
+  function answer(req: IncomingMessage, url: URL, body: string, dialed: string): Answer {
     const now = Date.now();
+    base = dialed;
     const path = pathKey(url.pathname);
     const isToken = path === EZVIZ_PATHS.token;
     if (o.faults.takeMalformed())

@@ -126,8 +126,15 @@ describe('Ezviz stand-in', () => {
   });
 
   it('answers offline, unknown and rate-limited calls with their codes, and serves not-a-video files when told', async () => {
-    const s = await startEzvizStandIn({ faults: { notVideo: true, offline: ['E12345678'] } });
+    const s = await startEzvizStandIn({
+      host: '0.0.0.0',
+      appKey: 'compose-key',
+      appSecret: 'compose-secret',
+      faults: { notVideo: true, offline: ['E12345678'] },
+    });
     open.push(s);
+    assert.match(s.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(s.appKey, 'compose-key');
     const at = await token(s);
     const base = { accessToken: at, channelNo: '1', projectId: 'p', recType: 'cloud' };
     const when = {
@@ -163,6 +170,7 @@ describe('Ezviz stand-in', () => {
       });
       return answer.data[0]?.downloadUrls?.[0] as string | undefined;
     });
+    assert.ok(url.startsWith(`${s.url}/files/`), `the URL names the stand-in as dialed: ${url}`);
     const path = join(tmpdir(), `ezviz-standin-nv-${process.pid}.mp4`);
     await writeFile(path, Buffer.from(await (await fetch(url)).arrayBuffer()));
     await assert.rejects(probe(path));

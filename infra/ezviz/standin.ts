@@ -20,8 +20,13 @@ import { createFaults, type EzvizFaultSettings, type EzvizFaults } from './fault
 import { createFileStore, type RenderClip } from './files.ts';
 
 export interface EzvizStandInOptions {
-  /** Default: a free port on loopback. */
+  /** Default: a free port. */
   readonly port?: number;
+  /** Address to listen on (default 127.0.0.1; a compose service needs 0.0.0.0). */
+  readonly host?: string;
+  /** The account's key pair (default: random); the clip workers are given the same. */
+  readonly appKey?: string;
+  readonly appSecret?: string;
   /** Delay before each API answer, ms (default 0; the bench uses 200). */
   readonly latencyMs?: number;
   /** Renders a window's MP4 (default clips/media `renderTestClip`). */
@@ -90,6 +95,9 @@ function reply(res: ServerResponse, answer: Answer): void {
 export async function startEzvizStandIn(options: EzvizStandInOptions = {}): Promise<EzvizStandIn> {
   const {
     port = 0,
+    host = '127.0.0.1',
+    appKey = randomBytes(16).toString('hex'),
+    appSecret = randomBytes(16).toString('hex'),
     latencyMs = 0,
     renderClip = renderTestClip,
     dir = mkdtempSync(join(tmpdir(), 'dh-ezviz-')),
@@ -100,8 +108,8 @@ export async function startEzvizStandIn(options: EzvizStandInOptions = {}): Prom
   if (!(Number.isInteger(latencyMs) && latencyMs >= 0 && latencyMs <= 60_000)) {
     throw new RangeError(`Cannot start Ezviz stand-in: latencyMs must be 0..60000, got ${latencyMs}`);
   }
-  const appKey = randomBytes(16).toString('hex');
-  const appSecret = randomBytes(16).toString('hex');
+  if (!appKey || !appSecret)
+    throw new RangeError('Cannot start Ezviz stand-in: appKey and appSecret must not be empty');
   const faults = createFaults(options.faults);
   const files = createFileStore(dir, renderClip);
   let perSecond = { second: 0, calls: 0 };
@@ -135,7 +143,6 @@ export async function startEzvizStandIn(options: EzvizStandInOptions = {}): Prom
     taskMs,
     tokenTtlMs,
     tzOffsetMinutes,
-    baseUrl: () => baseUrl,
   });
 
   const server = createServer((req, res) => {
@@ -156,16 +163,21 @@ export async function startEzvizStandIn(options: EzvizStandInOptions = {}): Prom
     void (async () => {
       const body = req.method === 'POST' ? await readBody(req) : '';
       if (latencyMs > 0) await sleep(latencyMs);
-      reply(res, api.answer(req, url, body));
+      // Download URLs name the stand-in as the caller reached it (a compose service name, loopback).
+      const dialed = req.headers.host ? `http://${req.headers.host}` : baseUrl;
+      reply(res, api.answer(req, url, body, dialed));
     })().catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500).end(String(error));
     });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
+    server.listen(port, host, resolve);
   });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // What a caller on this host dials (a wildcard address is reached on loopback).
+  const dialHost =
+    host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  baseUrl = `http://${dialHost}:${(server.address() as AddressInfo).port}`;
   let closed = false;
   const close = async () => {
     if (closed) return;
