@@ -80,6 +80,11 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
       // A holder per attempt: the lease must not count two callers of one process as one.
       const holder = `${me}-${++attempts}`;
       if (await bus.holdLease({ name: EZVIZ_TOKEN_LEASE, holder, ttlMs: leaseMs })) {
+        // The fetch may wait long for the budget (a 10007 cooldown lasts up to an hour): keep the
+        // lease meanwhile, so that nobody else fetches too; if this process dies, it expires.
+        const keep = setInterval(() => {
+          bus.holdLease({ name: EZVIZ_TOKEN_LEASE, holder, ttlMs: leaseMs }).catch(() => undefined);
+        }, leaseMs / 3);
         try {
           const again = await read();
           if (!needed(again)) return again!.token;
@@ -90,6 +95,7 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
           logger.info({ component: 'ezviz', expireTime: next.expireTime }, 'ezviz access token fetched');
           return next.token;
         } finally {
+          clearInterval(keep);
           await bus.dropLease(EZVIZ_TOKEN_LEASE, holder).catch(() => undefined);
         }
       }
