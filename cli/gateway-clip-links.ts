@@ -2,7 +2,8 @@
  * `devicehub gateway`'s alarm-clip links: the key they are signed with — a file every gateway of
  * the cluster shares (`--clip-url-secret-file`, default `./.devicehub/clip-url.key`, created with
  * 32 random bytes when missing, so the demo and a local cluster need nothing), the address clients
- * reach the gateway at (the web backend gets absolute links) and the links' lifetimes.
+ * reach the gateway at (the API's links are paths without it; the web backend's are absolute, on
+ * the listen address without it) and the links' lifetimes.
  */
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,8 +20,8 @@ export const CLIP_LINK_FLAGS = {
   'clip-web-backend-url-ttl': { type: 'string' },
 } as const;
 
-export const clipLinksHelp = `  --public-url URL         the gateway's address as clients reach it (env DH_PUBLIC_URL; default
-                           http(s)://HOST:PORT): absolute clip links in clip.ready events
+export const clipLinksHelp = `  --public-url URL         the gateway's address as clients reach it (env DH_PUBLIC_URL): clip links
+                           on it; without it the API's are paths and clip.ready's on http(s)://HOST:PORT
   --clip-url-secret-file F key (≥ 32 bytes, the same on every gateway) alarm clips' links are signed with
                            (env DH_CLIP_URL_SECRET_FILE; default ./.devicehub/clip-url.key, created if missing)
   --clip-url-ttl S         how long a clip link from the API works (env DH_CLIP_URL_TTL; 3600)
@@ -29,14 +30,16 @@ export const clipLinksHelp = `  --public-url URL         the gateway's address a
 /** The clip links' options; `defaultPublicUrl` is where this gateway listens. */
 export function clipLinkOptions(values: Flags, defaultPublicUrl: string): ClipLinkOptions {
   const str = (flag: string, env: string) => (values[flag] as string | undefined) ?? process.env[env];
-  const publicUrl = str('public-url', 'DH_PUBLIC_URL') ?? defaultPublicUrl;
-  if (!/^https?:\/\/[^/]+/.test(publicUrl))
+  const publicUrl = str('public-url', 'DH_PUBLIC_URL');
+  if (publicUrl !== undefined && !/^https?:\/\/[^/]+/.test(publicUrl))
     throw new RangeError(
       `Invalid --public-url / DH_PUBLIC_URL: expected http(s)://host[:port], got "${publicUrl}"`,
     );
   const file = resolve(str('clip-url-secret-file', 'DH_CLIP_URL_SECRET_FILE') ?? '.devicehub/clip-url.key');
   return {
-    publicUrl,
+    // The API's links are paths unless the public address is given; events' links are always absolute.
+    ...(publicUrl === undefined ? {} : { publicUrl }),
+    eventBaseUrl: defaultPublicUrl,
     secretKey: readOrCreateKey(file),
     ttlSeconds: intFlag(values, { name: 'clip-url-ttl', env: 'DH_CLIP_URL_TTL', fallback: 3600 }),
     webBackendTtlSeconds: intFlag(values, {

@@ -103,7 +103,7 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
   {
     name: 'DH_PUBLIC_URL',
     commands: ['gateway'],
-    doc: 'the gateway’s address as clients reach it, http(s)://host[:port] (default http(s)://HOST:PORT): absolute alarm-clip links for the web backend',
+    doc: 'the gateway’s address as clients reach it, http(s)://host[:port]: alarm-clip links on it (none: the API’s are paths, clip.ready’s on http(s)://HOST:PORT)',
     check: url('http:', 'https:'),
   },
   {

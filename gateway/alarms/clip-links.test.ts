@@ -58,6 +58,18 @@ describe('a clip’s signed links', { timeout: 60_000 }, () => {
     assert.ok(hour > 3590_000 && hour <= 3600_000, `expires in ${hour} ms`);
   });
 
+  it('makes the API’s links paths and events’ links absolute when only the listen address is known', () => {
+    const signer = new ClipLinkSigner({ secretKey: g.secretKey, eventBaseUrl: 'http://10.0.0.5:8080/' });
+    const now = Date.UTC(2026, 10, 30);
+    assert.match(signer.links(clip.id, { now }).video, /^\/v1\/clips\//);
+    const event = signer.links(clip.id, { now, forEvent: true });
+    assert.ok(event.poster.startsWith(`http://10.0.0.5:8080/v1/clips/${clip.id}/poster?exp=`));
+    assert.equal(event.expiresAt, now + 86_400_000);
+    const both = new ClipLinkSigner({ secretKey: g.secretKey, publicUrl: 'https://dh.example' });
+    assert.ok(both.links(clip.id).video.startsWith('https://dh.example/v1/clips/'));
+    assert.throws(() => new ClipLinkSigner({ secretKey: Buffer.alloc(16) }), /at least 32 bytes/);
+  });
+
   it('serves the video whole, by range (206, exact bytes), and refuses a range past the end', async () => {
     const links = body.links!;
     const whole = await open(links.video);

@@ -16,8 +16,10 @@ export const MIN_CLIP_KEY_BYTES = 32;
 export interface ClipLinkOptions {
   /** The key links are signed with (≥ 32 bytes, the same on every gateway); none: a random one, this process's only. */
   readonly secretKey?: Buffer;
-  /** The gateway's address as clients reach it (`https://devicehub.example`); none: links are paths. */
+  /** The gateway's address as clients reach it (`https://devicehub.example`); none: the API's links are paths. */
   readonly publicUrl?: string;
+  /** Without publicUrl: the address events' links (which must be absolute) are made with (the listen address). */
+  readonly eventBaseUrl?: string;
   /** How long a link the API hands out works, seconds (default 3600). */
   readonly ttlSeconds?: number;
   /** How long a link in a `clip.ready` event to the web backend works, seconds (default 86400). */
@@ -37,6 +39,7 @@ export type LinkRefusal = 'MISSING' | 'EXPIRED' | 'BAD_SIGNATURE';
 export class ClipLinkSigner {
   readonly #key: Buffer;
   readonly #base: string;
+  readonly #eventBase: string;
   readonly ttlSeconds: number;
   readonly webBackendTtlSeconds: number;
   /** Whether the key is this process's own (links do not open on other gateways). */
@@ -44,6 +47,7 @@ export class ClipLinkSigner {
 
   constructor(options: ClipLinkOptions = {}) {
     const { secretKey, publicUrl, ttlSeconds = 3600, webBackendTtlSeconds = 86_400 } = options;
+    const eventBase = publicUrl ?? options.eventBaseUrl;
     for (const [name, value] of [
       ['ttlSeconds', ttlSeconds],
       ['webBackendTtlSeconds', webBackendTtlSeconds],
@@ -54,11 +58,13 @@ export class ClipLinkSigner {
       throw new RangeError(
         `Cannot sign clip links: the key needs at least ${MIN_CLIP_KEY_BYTES} bytes, got ${secretKey.length}`,
       );
-    if (publicUrl !== undefined && !/^https?:$/.test(new URL(publicUrl).protocol))
-      throw new RangeError(`Cannot sign clip links: publicUrl must be http(s), got ${publicUrl}`);
+    for (const base of [publicUrl, eventBase])
+      if (base !== undefined && !/^https?:$/.test(new URL(base).protocol))
+        throw new RangeError(`Cannot sign clip links: their base must be http(s), got ${base}`);
     this.#key = secretKey ?? randomBytes(MIN_CLIP_KEY_BYTES);
     this.ephemeral = secretKey === undefined;
     this.#base = publicUrl === undefined ? '' : publicUrl.replace(/\/+$/, '');
+    this.#eventBase = eventBase === undefined ? '' : eventBase.replace(/\/+$/, '');
     this.ttlSeconds = ttlSeconds;
     this.webBackendTtlSeconds = webBackendTtlSeconds;
   }
@@ -68,17 +74,23 @@ export class ClipLinkSigner {
     return createHmac('sha256', this.#key).update(`${id}\n${media}\n${exp}`).digest('base64url');
   }
 
-  /** One signed link (a path, or a full URL with publicUrl). */
-  link(id: string, media: ClipMedia, exp: number): string {
-    return `${this.#base}/v1/clips/${id}/${media}?exp=${exp}&sig=${this.sign(id, media, exp)}`;
+  /** One signed link: a path, or a full URL on publicUrl (for an event: on publicUrl or eventBaseUrl). */
+  link(id: string, media: ClipMedia, exp: number, o: { forEvent?: boolean } = {}): string {
+    const base = o.forEvent === true ? this.#eventBase : this.#base;
+    return `${base}/v1/clips/${id}/${media}?exp=${exp}&sig=${this.sign(id, media, exp)}`;
   }
 
-  /** A clip's links, working for `ttlSeconds` (default the API's) from `now` (ms). */
-  links(id: string, o: { ttlSeconds?: number; now?: number } = {}): ClipLinks {
-    const exp = Math.floor((o.now ?? Date.now()) / 1000) + (o.ttlSeconds ?? this.ttlSeconds);
+  /**
+   * A clip's links, working for `ttlSeconds` from `now` (ms): by default the API's lifetime, or
+   * with `forEvent` the web backend's, on the events' base address.
+   */
+  links(id: string, o: { ttlSeconds?: number; now?: number; forEvent?: boolean } = {}): ClipLinks {
+    const ttl = o.ttlSeconds ?? (o.forEvent === true ? this.webBackendTtlSeconds : this.ttlSeconds);
+    const exp = Math.floor((o.now ?? Date.now()) / 1000) + ttl;
+    const at = { forEvent: o.forEvent === true };
     return {
-      video: this.link(id, 'video', exp),
-      poster: this.link(id, 'poster', exp),
+      video: this.link(id, 'video', exp, at),
+      poster: this.link(id, 'poster', exp, at),
       expiresAt: exp * 1000,
     };
   }

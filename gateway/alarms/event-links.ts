@@ -9,7 +9,7 @@ import { ClipIdParam } from './schemas.ts';
 export function withClipLinks(signer: ClipLinkSigner) {
   return <E extends Record<string, unknown>>(event: E, now = Date.now()): E => {
     if (event.type !== 'clip.ready' || !ClipIdParam.shape.id.safeParse(event.clipId).success) return event;
-    const links = signer.links(String(event.clipId), { ttlSeconds: signer.webBackendTtlSeconds, now });
+    const links = signer.links(String(event.clipId), { forEvent: true, now });
     return { ...event, url: links.video, posterUrl: links.poster, urlExpiresAt: links.expiresAt };
   };
 }

@@ -11,6 +11,8 @@ import { useData } from '../lib/use-data.js';
 import { alarmsHref } from './alarms.js';
 import { Failure } from './failure.js';
 
+const noVideo = (status) =>
+  status === 'deleted' ? 'deleted: past its retention' : `no video yet (${status})`;
 const time = (ms) => (ms === null ? '—' : new Date(ms).toLocaleString());
 
 export function ClipPage({ id }) {
@@ -30,7 +32,7 @@ export function ClipPage({ id }) {
       clip.links
         ? html`<video id="clip-video" controls preload="metadata" width="640" poster=${clip.links.poster}
           src=${clip.links.video}></video>`
-        : html`<p id="clip-none" class="muted">${clip.reason ?? `no video yet (${clip.status})`}</p>`
+        : html`<p id="clip-none" class="muted">${clip.reason ?? noVideo(clip.status)}</p>`
     }
     <table id="clip-facts">
       <tr><th>alarm</th><td>${time(clip.since)} – ${clip.end === null ? 'cut at the longest clip' : time(clip.end)}</td></tr>
