@@ -93,6 +93,16 @@ describe('devicehub agent', { timeout: 90_000 }, () => {
       () => agentSetup({ ...file, birth: { ...birth, model: 3 } }, {}, 'a.json'),
       /birth\.model must be a non-empty string \(a\.json\)/,
     );
+    const camera = { serial: 'K7L2M9Q4Z', channel: 1 };
+    assert.deepEqual(
+      agentSetup({ ...file, birth: { ...birth, camera } }, {}, 'a.json').agent.birth.camera,
+      camera,
+    );
+    assert.throws(
+      () =>
+        agentSetup({ ...file, birth: { ...birth, camera: { serial: 'K7L 2M9', channel: 1 } } }, {}, 'a.json'),
+      /birth\.camera must be/,
+    );
     assert.throws(
       () => agentSetup({ ...file, brokerUrl: undefined }, {}, 'a.json'),
       /brokerUrl or configUrl is required/,

@@ -31,7 +31,8 @@ export const agentHelp = `devicehub agent --config FILE   the on-device agent: l
 
   --config FILE   its configuration, JSON (env DH_AGENT_CONFIG; required):
     edgeId, password          the edge's broker identity (env DH_AGENT_EDGE_ID, DH_AGENT_PASSWORD)
-    birth                     { model, firmware, registrationCode, buildingId, elevatorNo }
+    birth                     { model, firmware, registrationCode, buildingId, elevatorNo,
+                              camera?: { serial, channel } (the Ezviz camera, for alarm clips) }
     dataDir                   where the queue lives, kept across restarts (env DH_AGENT_DATA_DIR)
     brokerUrl                 mqtt://…, kafka://host:port,… or kafkas://host:port,… (SASL_SSL:
                               SCRAM-SHA-512 with edgeId and password, TLS checked against caFile)

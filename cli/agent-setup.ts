@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { EdgeAgentOptions } from '../edge/agent/mod.ts';
+import { isClipCamera } from '../edge/protocol/mod.ts';
 import { ConfigError } from './settings.ts';
 
 type Json = Record<string, unknown>;
@@ -126,6 +127,10 @@ function agentOptions(read: ConfigReader): AgentSetup['agent'] {
     buildingId: required(birthJson, 'birth.buildingId'),
     elevatorNo: required(birthJson, 'birth.elevatorNo'),
   };
+  // The Ezviz camera filming the car, when the installer wrote it here (else the edge configuration's).
+  const { camera } = birthJson;
+  if (camera !== undefined && !isClipCamera(camera))
+    fail('birth.camera', 'must be { serial: 1–32 of [A-Za-z0-9], channel: 1..256 }');
   const dataDir = required(json, 'dataDir', 'DH_AGENT_DATA_DIR');
   const brokerUrl = text(json, 'brokerUrl', 'DH_AGENT_BROKER_URL');
   const configUrl = text(json, 'configUrl', 'DH_AGENT_CONFIG_URL');
@@ -135,7 +140,9 @@ function agentOptions(read: ConfigReader): AgentSetup['agent'] {
   return {
     edgeId: required(json, 'edgeId', 'DH_AGENT_EDGE_ID'),
     password: required(json, 'password', 'DH_AGENT_PASSWORD'),
-    birth,
+    birth: isClipCamera(camera)
+      ? { ...birth, camera: { serial: camera.serial, channel: camera.channel } }
+      : birth,
     dataDir,
     brokerUrl,
     configUrl,

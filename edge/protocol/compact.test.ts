@@ -50,6 +50,13 @@ describe('compact format', () => {
         data: birth,
       },
     );
+    const withCamera = { ...birth, camera: { serial: 'K7L2M9Q4Z', channel: 2 } };
+    assert.deepEqual(
+      decodeCompact(encodeCompact({ kind: 'birth', seq: 1, ts: 2, boot: 'b1', birth: withCamera }))[0]
+        ?.payload,
+      { kind: 'birth', seq: 1, ts: 2, boot: 'b1', data: withCamera },
+      'an agent that knows its camera says so in its birth (cs, cc)',
+    );
     assert.deepEqual(
       decodeCompact(encodeCompact({ kind: 'vision', seq: 2, ts: 3, event: 'doorBlocked', active: true }))[0]
         ?.payload,

@@ -6,6 +6,7 @@
  */
 import { pack, unpack } from 'msgpackr';
 import { describe, errorText, intIn, isIntIn, name, resultValue } from './checks.ts';
+import { type ClipCamera, decodeCamera } from './clips.ts';
 import { decodeUpdate, encodeUpdateBody, type UpdateReport } from './compact-update.ts';
 import { DecodeError } from './errors.ts';
 import {
@@ -89,6 +90,8 @@ export function encodeCompact(message: CompactMessage): Uint8Array {
         bi: message.birth.buildingId,
         en: message.birth.elevatorNo,
       });
+      if (message.birth.camera !== undefined)
+        Object.assign(body, { cs: message.birth.camera.serial, cc: message.birth.camera.channel });
       if (message.silenceSeconds !== undefined) body.sl = message.silenceSeconds;
       break;
     case 'status': {
@@ -177,11 +180,14 @@ function decodeBirth(b: Body, { seq, ts }: Head): HubMessage[] {
           registrationCode: name(b.rg, 'rg'),
           buildingId: name(b.bi, 'bi'),
           elevatorNo: name(b.en, 'en'),
+          ...optionalCamera(decodeCamera(b.cs, b.cc, { serial: 'cs', channel: 'cc' })),
         },
       },
     },
   ];
 }
+
+const optionalCamera = (camera: ClipCamera | undefined) => (camera === undefined ? {} : { camera });
 
 function decodeStatus(b: Body, { seq, ts }: Head): HubMessage[] {
   const data: Record<string, unknown> = {};

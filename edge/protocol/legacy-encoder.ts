@@ -42,6 +42,9 @@ export function legacyStatus(message: LegacyStatus): string {
     registrationCode: birth.registrationCode,
     buildingId: birth.buildingId,
     elevatorNo: birth.elevatorNo,
+    ...(birth.camera === undefined
+      ? {}
+      : { cameraSerial: birth.camera.serial, cameraChannel: birth.camera.channel }),
     timestamp: ts,
     runningStatus: s.running ? 'running' : 'stopped',
     currentFloor: s.floor,

@@ -82,6 +82,23 @@ describe('legacy decoding', () => {
       decodeLegacy(legacyStatus({ edgeId: 'E-000123', ts: 1795490000123, status, birth }), 'E-000123'),
       [m],
     );
+    const camera = { serial: 'K7L2M9Q4Z', channel: 1 };
+    const [c] = decodeLegacy(
+      legacyStatus({ edgeId: 'E-000123', ts: 1795490000123, status, birth: { ...birth, camera } }),
+      'E-000123',
+    );
+    assert.deepEqual(c?.payload, {
+      kind: 'status',
+      ts: 1795490000123,
+      data: status,
+      birth: { ...birth, camera },
+    });
+    const bad = JSON.parse(FIXTURE_STATUS) as Record<string, unknown>;
+    assert.throws(
+      () =>
+        decodeLegacy(JSON.stringify({ ...bad, cameraSerial: 'not a serial!', cameraChannel: 1 }), 'E-000123'),
+      (err: DecodeError) => err.code === 'INVALID_FIELD' && err.message.includes('cameraSerial'),
+    );
   });
 
   it('decodes detections, heartbeats and fault start/end', () => {

@@ -23,6 +23,7 @@ export {
   clipRequestProblem,
   clipResultProblem,
   DEFAULT_CLIP_POLICY,
+  decodeCamera,
   isClipCamera,
   MAX_CLIP_KINDS,
   planClip,

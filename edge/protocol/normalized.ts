@@ -3,6 +3,7 @@
  * the same from the legacy JSON and from the compact format. Decoders produce `HubMessage`s, the
  * edge actor's methods and payloads.
  */
+import type { ClipCamera } from './clips.ts';
 import type { AlarmPayload, CommandResultPayload, TelemetryPayload, UpdateStatePayload } from './payloads.ts';
 
 export type HubMessage =
@@ -62,6 +63,8 @@ export interface Birth {
   registrationCode: string;
   buildingId: string;
   elevatorNo: string;
+  /** The Ezviz camera filming the car, when the edge knows it (else its configuration names it). */
+  camera?: ClipCamera;
 }
 
 /** What the image recognition reports as state (start/end events in the compact format). */

@@ -25,7 +25,26 @@ export function birthOf(edgeId: string): Birth {
     registrationCode: `3110${edgeId.replace(/\D/g, '').padStart(12, '0')}`,
     buildingId: 'B-0007',
     elevatorNo: 'A2',
+    camera: { serial: cameraSerialOf(edgeId), channel: 1 },
   };
+}
+
+const SERIAL_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+/**
+ * A simulated edge's Ezviz camera serial: 9 characters [A-Z0-9] from the edge id's FNV-1a hash
+ * (the shape the Ezviz stand-in knows), the same for the same edge every time.
+ */
+export function cameraSerialOf(edgeId: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < edgeId.length; i++) h = Math.imul(h ^ edgeId.charCodeAt(i), 0x01000193) >>> 0;
+  let serial = '';
+  for (let i = 0; i < 9; i++) {
+    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+    h = Math.imul(h ^ (h >>> 12), 0x297a2d39) >>> 0;
+    serial += SERIAL_CHARS[((h ^ (h >>> 15)) >>> 0) % SERIAL_CHARS.length];
+  }
+  return serial;
 }
 
 function mulberry32(seed: number): () => number {
