@@ -9,25 +9,17 @@
  * - saving a fileId that exists finds the task that saved it (never a second clip).
  * `stats` counts calls by endpoint, errors by code, budget waits, cooldowns and tokens fetched.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../actors/mod.ts';
-import {
-  type EzvizBudget,
-  type Keyspace,
-  openBus,
-  type Redis,
-  startEzvizCooldown,
-  takeEzvizBudget,
-} from '../../bus/mod.ts';
-import { DUPLICATE_FILE, EzvizError, ezvizError, RATE_CODES, TOKEN_EXPIRED } from './errors.ts';
+import { type EzvizBudget, type Keyspace, openBus, type Redis } from '../../bus/mod.ts';
+import { DUPLICATE_FILE, EzvizError, TOKEN_EXPIRED } from './errors.ts';
 import { createTokenCache } from './token-cache.ts';
+import { createEzvizStats, createTransport, type EzvizRequest, type EzvizStats } from './transport.ts';
 import {
   EZVIZ_PATHS,
   EZVIZ_TZ_OFFSET_MINUTES,
   type EzvizEndpoint,
   formatEzvizTime,
   readDownload,
-  readEnvelope,
   readTaskFiles,
   readTaskId,
   readTaskStatus,
@@ -76,24 +68,6 @@ export interface TaskView {
   readonly files: { fileId: string; url?: string; size?: number }[];
 }
 
-export interface EzvizStats {
-  /** Calls sent, by endpoint (token, save, fileInfo, task, taskFiles, download). */
-  readonly calls: Record<string, number>;
-  /** Error answers, by code. */
-  readonly errors: Record<string, number>;
-  /** Times a call waited for the budget, and for how long in all (ms). */
-  budgetWaits: number;
-  budgetWaitMs: number;
-  /** Waits that were a cooldown's. */
-  cooldownWaits: number;
-  /** Cooldowns this client started. */
-  cooldownsStarted: number;
-  /** Tokens this client fetched. */
-  tokensFetched: number;
-  /** 10002 answers that led to a refresh attempt. */
-  tokenRejections: number;
-}
-
 export interface EzvizClient {
   /** Saves the camera's cloud recording of [startMs, endMs] as `fileId`; the task's id (the existing one for a known fileId). */
   saveRecording(input: SaveRecording): Promise<{ taskId: string; existing: boolean }>;
@@ -106,15 +80,6 @@ export interface EzvizClient {
     signal?: AbortSignal;
   }): Promise<{ url: string; expiresAt: number }>;
   readonly stats: EzvizStats;
-}
-
-interface Request {
-  readonly method: 'GET' | 'POST';
-  readonly path: string;
-  /** Parameters: the query (GET) or a form body (POST). */
-  readonly params: Record<string, string>;
-  /** Where the access token goes. */
-  readonly tokenIn: 'params' | 'header' | 'none';
 }
 
 export function openEzvizClient(options: EzvizClientOptions): EzvizClient {
@@ -148,83 +113,18 @@ export function openEzvizClient(options: EzvizClientOptions): EzvizClient {
   const root = baseUrl.replace(/\/+$/, '');
   const logger = parentLogger.child({ component: 'ezviz' });
   const bus = openBus({ redis, keyspace });
-  const stats: EzvizStats = {
-    calls: {},
-    errors: {},
-    budgetWaits: 0,
-    budgetWaitMs: 0,
-    cooldownWaits: 0,
-    cooldownsStarted: 0,
-    tokensFetched: 0,
-    tokenRejections: 0,
-  };
-  const count = (map: Record<string, number>, key: string) => {
-    map[key] = (map[key] ?? 0) + 1;
-  };
-
-  async function takeBudget(signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      signal?.throwIfAborted();
-      const grant = await takeEzvizBudget(bus, budget);
-      if (grant.taken) return;
-      stats.budgetWaits++;
-      if (grant.cooldown) stats.cooldownWaits++;
-      // A little jitter, so the waiting workers do not all ask again in the same millisecond.
-      const wait = grant.waitMs + Math.floor(Math.random() * Math.min(50, grant.waitMs));
-      stats.budgetWaitMs += wait;
-      await sleep(wait, undefined, { signal });
-    }
-  }
-
-  /** One call: budget, HTTP, envelope; rate answers start the cooldown. The data of a `200` answer. */
-  async function send(endpoint: EzvizEndpoint, request: Request, token: string, signal?: AbortSignal) {
-    await takeBudget(signal);
-    count(stats.calls, endpoint);
-    const params = new URLSearchParams(request.params);
-    const headers: Record<string, string> = {};
-    if (request.tokenIn === 'params') params.set('accessToken', token);
-    if (request.tokenIn === 'header') headers.accessToken = token;
-    let url = `${root}${request.path}`;
-    let body: string | undefined;
-    if (request.method === 'GET') url += `?${params}`;
-    else {
-      body = params.toString();
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-    }
-    const timeout = AbortSignal.timeout(timeoutMs);
-    let status: number;
-    let text: string;
-    try {
-      const response = await doFetch(url, {
-        method: request.method,
-        headers,
-        body,
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-      status = response.status;
-      text = await response.text();
-    } catch (cause) {
-      signal?.throwIfAborted();
-      count(stats.errors, 'NETWORK');
-      throw ezvizError(endpoint, 'NETWORK', `request failed: ${(cause as Error).message}`, cause);
-    }
-    let envelope: ReturnType<typeof readEnvelope>;
-    try {
-      envelope = readEnvelope(endpoint, status, text);
-    } catch (error) {
-      if (error instanceof EzvizError) count(stats.errors, error.code);
-      throw error;
-    }
-    if (envelope.code === '200') return envelope.data;
-    count(stats.errors, envelope.code);
-    if (RATE_CODES.has(envelope.code)) {
-      const shape = envelope.code === '10007' ? countCooldown : frequencyCooldown;
-      const { cooldownMs, strikes } = await startEzvizCooldown(bus, { code: envelope.code, ...shape });
-      stats.cooldownsStarted++;
-      logger.warn({ endpoint, code: envelope.code, cooldownMs, strikes }, 'ezviz rate limit: cooling down');
-    }
-    throw ezvizError(endpoint, envelope.code, envelope.message);
-  }
+  const stats = createEzvizStats();
+  const send = createTransport({
+    root,
+    bus,
+    budget,
+    stats,
+    logger,
+    fetch: doFetch,
+    timeoutMs,
+    frequencyCooldown,
+    countCooldown,
+  });
 
   const tokens = createTokenCache({
     bus,
@@ -245,7 +145,11 @@ export function openEzvizClient(options: EzvizClientOptions): EzvizClient {
   });
 
   /** A call with the cluster's token; on 10002 the token is refreshed once and the call sent again. */
-  async function call(endpoint: EzvizEndpoint, request: Request, signal?: AbortSignal): Promise<unknown> {
+  async function call(
+    endpoint: EzvizEndpoint,
+    request: EzvizRequest,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
     let token = await tokens.get(signal);
     try {
       return await send(endpoint, request, token, signal);
