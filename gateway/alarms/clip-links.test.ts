@@ -3,12 +3,12 @@
  * the gateway: `GET /v1/clips/{id}` with signed links; the links serve the bytes (200, Range 206
  * exact, suffix range, 416 past the end, ETag 304, HEAD) and refuse a missing, tampered or expired
  * signature with 403 and the reason; a clip not stored has no links. The web backend receives
- * `clip.ready` with a signed `url`/`posterUrl` that opens on the gateway's public address.
+ * `clip.ready` with a signed `url`/`posterUrl` that opens on the served gateway.
  */
 // Redis Cluster pass: once (the gateway and the web-backend queues use Redis incidentally).
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { freePort, startWebBackendStandIn, waitFor } from '../../infra/mod.ts';
+import { after, before, describe, it } from 'node:test';
+import { freePort, startWebBackendStandIn, type WebBackendStandIn, waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { type Database, openDatabase } from '../db/database.ts';
 import { serveGateway } from '../gateway.ts';
@@ -16,10 +16,6 @@ import { ClipLinkSigner } from './clip-links.ts';
 import { type SeededClip, seedClipRow, seedStoredClip, startAlarmGateway } from './testdata/alarm-gateway.ts';
 
 const t = useRedis();
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
 
 interface ClipBody {
   id: string;
@@ -33,18 +29,30 @@ describe('a clip’s signed links', { timeout: 60_000 }, () => {
   let g: Awaited<ReturnType<typeof startAlarmGateway>>;
   let clip: SeededClip;
   let body: ClipBody;
+  let backend: WebBackendStandIn;
+  let served: { url: string; close(): Promise<void> };
   const since = Date.UTC(2026, 10, 20, 8, 0, 0);
   before(async () => {
     db = await openDatabase();
-    g = await startAlarmGateway(t, { database: db });
+    backend = await startWebBackendStandIn();
+    // Events' links point at the served gateway: its port is chosen first, then given to the links.
+    const port = await freePort();
+    g = await startAlarmGateway(t, {
+      database: db,
+      eventBaseUrl: `http://127.0.0.1:${port}`,
+      webBackend: { url: backend.url, partitions: 1, backoffMs: { first: 50, max: 200 } },
+    });
+    served = await serveGateway(g.gateway, { port, hostname: '127.0.0.1' });
     clip = await seedStoredClip(g, { edgeId: 'E-clip', alarm: 'trapped', since, seconds: 6 });
     const res = await g.call(`/v1/clips/${clip.id}`);
     assert.equal(res.status, 200, await res.clone().text());
     body = (await res.json()) as ClipBody;
   });
   after(async () => {
+    await served.close();
     await g.close();
     await db.close();
+    await backend.close();
   });
   const open = (path: string, headers: Record<string, string> = {}, method = 'GET') =>
     g.gateway.app.request(path, { method, headers });
@@ -147,29 +155,8 @@ describe('a clip’s signed links', { timeout: 60_000 }, () => {
     assert.equal((await g.call('/v1/clips/not-a-clip')).status, 400);
     assert.equal((await g.gateway.app.request(`/v1/clips/${clip.id}`)).status, 401);
   });
-});
 
-describe('clip.ready to the web backend', { timeout: 60_000 }, () => {
-  it('carries signed links to the video and poster that open for a day', async () => {
-    const backend = await startWebBackendStandIn();
-    const db = await openDatabase();
-    cleanup.push(
-      () => backend.close(),
-      () => db.close(),
-    );
-    // The public address is the served gateway's: bound first, then given to the links.
-    const port = await freePort();
-    const publicUrl = `http://127.0.0.1:${port}`;
-    const g = await startAlarmGateway(t, {
-      database: db,
-      publicUrl,
-      webBackend: { url: backend.url, partitions: 1, backoffMs: { first: 50, max: 200 } },
-    });
-    cleanup.push(() => g.close());
-    const served = await serveGateway(g.gateway, { port, hostname: '127.0.0.1' });
-    cleanup.push(() => served.close());
-    const since = Date.UTC(2026, 10, 21, 9, 0, 0);
-    const clip = await seedStoredClip(g, { edgeId: 'E-wb', alarm: 'door_open_moving', since, seconds: 4 });
+  it('sends clip.ready to the web backend with links to the video and poster that open for a day', async () => {
     const sent = Date.now();
     await g.gateway.webBackend!.enqueue([
       {
@@ -177,9 +164,9 @@ describe('clip.ready to the web backend', { timeout: 60_000 }, () => {
         emittedAt: sent,
         event: {
           type: 'clip.ready',
-          edgeId: 'E-wb',
+          edgeId: 'E-clip',
           clipId: clip.id,
-          alarm: 'door_open_moving',
+          alarm: 'trapped',
           since,
           bytes: clip.video.length,
           durationMs: clip.durationMs,
@@ -194,7 +181,7 @@ describe('clip.ready to the web backend', { timeout: 60_000 }, () => {
       clipId: string;
     };
     assert.equal(event.clipId, clip.id);
-    assert.ok(event.url.startsWith(`${publicUrl}/v1/clips/${clip.id}/video?exp=`), event.url);
+    assert.ok(event.url.startsWith(`${served.url}/v1/clips/${clip.id}/video?exp=`), event.url);
     const day = event.urlExpiresAt - sent;
     assert.ok(day > 86_390_000 && day <= 86_401_000, `the links work for a day, got ${day} ms`);
     const video = await fetch(event.url);

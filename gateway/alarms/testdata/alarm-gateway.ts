@@ -21,6 +21,8 @@ import { createGateway, type GatewayOptions } from '../../gateway.ts';
 export interface AlarmGatewayOptions {
   readonly database: Database;
   readonly publicUrl?: string;
+  /** Where events' links point without publicUrl (the served gateway). */
+  readonly eventBaseUrl?: string;
   readonly webBackend?: GatewayOptions['webBackend'];
   readonly ttlSeconds?: number;
 }
@@ -36,6 +38,7 @@ export async function startAlarmGateway(t: TestRedis, o: AlarmGatewayOptions) {
     clipLinks: {
       secretKey,
       ...(o.publicUrl === undefined ? {} : { publicUrl: o.publicUrl }),
+      ...(o.eventBaseUrl === undefined ? {} : { eventBaseUrl: o.eventBaseUrl }),
       ...(o.ttlSeconds === undefined ? {} : { ttlSeconds: o.ttlSeconds }),
     },
     ...(o.webBackend === undefined ? {} : { webBackend: o.webBackend, leaseTtlMs: 1000 }),
