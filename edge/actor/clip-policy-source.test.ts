@@ -4,10 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Logger } from '../../actors/mod.ts';
+import { createActorClient, type Logger, type OutboxEvent } from '../../actors/mod.ts';
+import { waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
-import { type ClipPolicy, DEFAULT_CLIP_POLICY } from '../protocol/mod.ts';
+import { type ClipPolicy, clipIdOf, DEFAULT_CLIP_POLICY } from '../protocol/mod.ts';
 import { openClipPolicySource } from './clip-policy-source.ts';
+import { edgeActor } from './edge-actor.ts';
 
 const t = useRedis();
 
@@ -61,5 +63,43 @@ describe('clip policy source', () => {
     await t.redis.del(keyspace.clipPolicy);
     await source.refresh();
     assert.deepEqual(source.current(), DEFAULT_CLIP_POLICY, 'gone: the default again');
+  });
+
+  it('is what a devicehub node’s edge actors request clips by', { timeout: 60_000 }, async () => {
+    const keyspace = t.keyspace();
+    const policy: ClipPolicy = {
+      kinds: {
+        smoke: {
+          preRollSeconds: 2,
+          postRollSeconds: 3,
+          maxSeconds: 60,
+          retentionDays: 9,
+          deadlineMinutes: 5,
+        },
+      },
+    };
+    await t.redis.set(keyspace.clipPolicy, JSON.stringify(policy));
+    await using node = t.hubProcess(keyspace, 'clip-node');
+    await node.ready;
+    const client = createActorClient(t.bus(keyspace), edgeActor);
+    const since = Date.now();
+    await client.send('E-3', 'alarm', { alarm: 'trapped', phase: 'start', ts: since });
+    await client.send('E-3', 'alarm', { alarm: 'smoke', phase: 'start', ts: since });
+    await client.send('E-3', 'alarm', { alarm: 'trapped', phase: 'end', ts: since + 1000 });
+    await client.send('E-3', 'alarm', { alarm: 'smoke', phase: 'end', ts: since + 1000 });
+    const group = keyspace.groupOf(keyspace.shardOf('edge/E-3'));
+    const events = async () =>
+      ((await t.redis.xrange(keyspace.outbox(group), '-', '+')) as [string, string[]][]).map(
+        ([, fields]) => JSON.parse(fields[1]!) as OutboxEvent,
+      );
+    await waitFor(async () => (await events()).filter((e) => e.type === 'alarm.end').length === 2, {
+      message: 'both alarms ended on the node',
+    });
+    const requested = (await events()).filter((e) => e.type === 'clip.requested');
+    assert.deepEqual(
+      requested.map((e) => [e.clipId, e.retentionDays, e.window]),
+      [[clipIdOf('E-3', 'smoke', since), 9, { start: since - 2000, end: since + 4000 }]],
+      'the written policy, not the default (which has trapped and not smoke)',
+    );
   });
 });
