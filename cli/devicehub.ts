@@ -46,6 +46,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: async (argv) => (await import('./agent-command.ts')).agentCommand(argv),
     checked: true,
   },
+  clips: {
+    help: async () => (await import('./clips-command.ts')).clipsHelp,
+    run: async (argv) => (await import('./clips-command.ts')).clipsCommand(argv),
+    checked: true,
+  },
   connect: {
     help: async () => (await import('./connect-command.ts')).connectHelp,
     run: async (argv) => (await import('./connect-command.ts')).connectCommand(argv),
@@ -78,6 +83,7 @@ commands:
   link        run a hub-side link to the edges: mqtt | kafka
   gateway     the HTTP API for the web backend and operators
   simulate    thousands of simulated edges against a broker
+  clips       an alarm clip worker: Ezviz recordings → checked clips in the object store
   agent       the on-device agent (configuration file and DH_AGENT_* environment)
   connect     stdio through a multiplexed tunnel (for ssh's ProxyCommand)
   cluster     the docker-compose topology as local processes (nodes, gateways, Redis, Kafka, …)

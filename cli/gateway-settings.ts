@@ -11,7 +11,7 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
   { name: 'HOST', commands: ['gateway'], doc: 'HTTP listen address', check: nonEmpty },
   {
     name: 'DATABASE_URL',
-    commands: ['gateway'],
+    commands: ['gateway', 'clips'],
     doc: 'postgres://… (else embedded PGlite in DH_DATA_DIR)',
     check: url('postgres:', 'postgresql:'),
   },
@@ -36,7 +36,7 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
   },
   {
     name: 'DH_OBJECT_STORE',
-    commands: ['gateway'],
+    commands: ['gateway', 'clips'],
     doc: 'where artifacts are kept: file:///abs/dir or s3://bucket?endpoint=…&region=…&forcePathStyle=1 (default file://$PWD/.devicehub/objects; S3 keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)',
     check: url('file:', 's3:'),
   },

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('./devicehub.ts', import.meta.url));
-const COMMANDS = ['demo', 'node', 'link', 'gateway', 'simulate', 'agent', 'connect', 'cluster', 'bench'];
+const COMMANDS = ['demo', 'node', 'link', 'gateway', 'simulate', 'agent', 'connect', 'cluster', 'bench', 'clips'];
 
 interface Run {
   readonly code: number | null;

@@ -50,11 +50,16 @@ export const HUB_SETTINGS: readonly Setting[] = [
   },
   {
     name: 'DH_METRICS_PORT',
-    commands: ['node'],
+    commands: ['node', 'clips'],
     doc: 'Prometheus /metrics port (0: none)',
     ...ranged(0, 65535),
   },
-  { name: 'DH_METRICS_HOST', commands: ['node'], doc: 'address /metrics listens on', check: nonEmpty },
+  {
+    name: 'DH_METRICS_HOST',
+    commands: ['node', 'clips'],
+    doc: 'address /metrics listens on',
+    check: nonEmpty,
+  },
   {
     name: 'MQTT_URL',
     commands: ['link', 'simulate'],

@@ -5,7 +5,7 @@
 
 import { isIP } from 'node:net';
 
-export type CommandName = 'node' | 'link' | 'gateway' | 'simulate' | 'demo' | 'cluster' | 'agent';
+export type CommandName = 'node' | 'link' | 'gateway' | 'simulate' | 'demo' | 'cluster' | 'agent' | 'clips';
 
 export interface Setting {
   readonly name: string;
@@ -81,5 +81,6 @@ export const ALL: readonly CommandName[] = [
   'demo',
   'cluster',
   'agent',
+  'clips',
 ];
-export const HUB: readonly CommandName[] = ['node', 'link', 'gateway', 'demo', 'cluster'];
+export const HUB: readonly CommandName[] = ['node', 'link', 'gateway', 'demo', 'cluster', 'clips'];

@@ -8,6 +8,7 @@
 
 import { ConfigError } from '../actors/errors.ts';
 import { AGENT_SETTINGS } from './agent-settings.ts';
+import { CLIPS_SETTINGS } from './clips-settings.ts';
 import { GATEWAY_SETTINGS } from './gateway-settings.ts';
 import { HUB_SETTINGS } from './hub-settings.ts';
 import type { CommandName, Setting } from './setting-checks.ts';
@@ -19,7 +20,12 @@ export type { CommandName, Setting } from './setting-checks.ts';
 export { ConfigError };
 
 /** Every setting, hub side first (the order `Unknown setting` errors list them in). */
-export const SETTINGS: readonly Setting[] = [...HUB_SETTINGS, ...GATEWAY_SETTINGS, ...AGENT_SETTINGS];
+export const SETTINGS: readonly Setting[] = [
+  ...HUB_SETTINGS,
+  ...GATEWAY_SETTINGS,
+  ...CLIPS_SETTINGS,
+  ...AGENT_SETTINGS,
+];
 
 const byName = new Map(SETTINGS.map((s) => [s.name, s]));
 
