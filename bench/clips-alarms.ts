@@ -28,6 +28,8 @@ export interface AlarmPlanOptions {
   readonly stormPercent: number;
   readonly stormAtS: number;
   readonly stormSpreadS?: number;
+  /** Seconds from the storm's last start until power is back and its alarms end (default 20). */
+  readonly stormLastsS?: number;
   /** How long an alarm lasts: uniform in this range (s). */
   readonly lastsS?: readonly [number, number];
   readonly seed?: number;
@@ -47,7 +49,7 @@ function random(seed: number): () => number {
 
 /**
  * The alarms of a run, by start time. Storm alarms are `trapped` (a power cut strands
- * passengers), on distinct edges; steady ones are spread evenly over the seconds, a fifth of them
+ * passengers), on distinct edges, and end together when the power is back; steady ones are spread evenly over the seconds, a fifth of them
  * of kinds that get no clip. No edge has two alarms of one kind open at once.
  */
 export function planAlarms(o: AlarmPlanOptions): PlannedAlarm[] {
@@ -68,7 +70,19 @@ export function planAlarms(o: AlarmPlanOptions): PlannedAlarm[] {
   const stormEdges = Math.round((o.edges * o.stormPercent) / 100);
   const picked = new Set<number>();
   while (picked.size < Math.min(stormEdges, o.edges)) picked.add(Math.floor(next() * o.edges));
-  for (const edge of picked) place(edge, 'trapped', Math.round(o.stormAtS * 1000 + next() * spreadMs), true);
+  // The power comes back `stormLastsS` after the cut's last alarm: the storm's alarms end within 5 s.
+  const restoredMs = o.stormAtS * 1000 + spreadMs + (o.stormLastsS ?? 20) * 1000;
+  for (const edge of picked) {
+    const startMs = Math.round(o.stormAtS * 1000 + next() * spreadMs);
+    busyUntil.set(`${edge}/trapped`, restoredMs + 5000);
+    alarms.push({
+      edge,
+      alarm: 'trapped',
+      startMs,
+      endMs: Math.round(restoredMs + next() * 5000),
+      storm: true,
+    });
+  }
   const steady = Math.floor(o.seconds * o.steadyPerSecond);
   for (let k = 0; k < steady; k++) {
     const startMs = Math.round(((k + next()) / o.steadyPerSecond) * 1000);

@@ -78,7 +78,7 @@ export interface RunTally {
   readonly unwanted: number;
   readonly p95AlarmEndToStoredMs: number;
   readonly p50AlarmEndToStoredMs: number;
-  /** Clips settled per second from the storm's first alarm end until its last clip settled. */
+  /** Clips settled per second from the storm's first clip settled to its last. */
   readonly stormThroughputPerSecond: number;
   readonly stormWindowSeconds: number;
   /** Failure codes and how many. */
@@ -125,7 +125,7 @@ export function tallyRun(r: {
   }
   const unwanted = r.rows.filter((row) => !wanted.has(row.id)).length;
   const duplicateIds = [...new Set([...r.fetchedTwice, ...r.storedTwice])];
-  const storm = stormWindow(r.alarms, r.rows, wanted);
+  const storm = stormWindow(r.rows, wanted);
   return {
     alarms: r.alarms.length,
     alarmsWithClip: wanted.size,
@@ -146,23 +146,22 @@ export function tallyRun(r: {
 }
 
 /**
- * The storm's window: from its first alarm's end to the moment its last clip settled; every clip
- * settled inside it counts (steady ones too: they took the same workers' time).
+ * The storm's drain rate: clips settled per second from the storm's first clip settled to its
+ * last (every clip settled in between counts, steady ones too: they took the same workers' time).
+ * From the first settled, not the first alarm end: the first clip's own latency (the task's time,
+ * the first poll) is the same for any number of workers and says nothing of their throughput.
  */
 function stormWindow(
-  alarms: readonly SentAlarm[],
   rows: readonly ClipRow[],
   wanted: ReadonlyMap<string, SentAlarm>,
 ): { perSecond: number; seconds: number } {
-  const stormIds = [...wanted].filter(([, a]) => a.storm).map(([id]) => id);
   const byId = new Map(rows.map((row) => [row.id, row]));
-  const ends = alarms.filter((a) => a.storm && a.sentEndAt !== undefined).map((a) => a.sentEndAt!);
-  const settled = stormIds.map((id) => byId.get(id)?.settledAt ?? null);
-  if (ends.length === 0 || settled.some((t) => t === null))
+  const settled = [...wanted].filter(([, a]) => a.storm).map(([id]) => byId.get(id)?.settledAt ?? null);
+  if (settled.length < 2 || settled.some((t) => t === null))
     return { perSecond: Number.NaN, seconds: Number.NaN };
-  const from = Math.min(...ends);
+  const from = Math.min(...(settled as number[]));
   const to = Math.max(...(settled as number[]));
-  const inside = rows.filter((row) => row.settledAt !== null && row.settledAt >= from && row.settledAt <= to);
+  const inside = rows.filter((row) => row.settledAt !== null && row.settledAt > from && row.settledAt <= to);
   const seconds = Math.max(0.001, (to - from) / 1000);
   return { perSecond: inside.length / seconds, seconds };
 }

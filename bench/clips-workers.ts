@@ -38,8 +38,8 @@ export async function startClipWorkers(o: ClipWorkersOptions): Promise<ClipWorke
           ...['--id', id],
           ...['--database-url', o.databaseUrl],
           ...['--object-store', o.objectStoreUrl],
-          ...['--ezviz-url', o.ezviz.url, '--ezviz-app-key', o.ezviz.appKey],
-          ...['--ezviz-budget', String(o.budgetPerSecond)],
+          ...['--ezviz', o.ezviz.url, '--ezviz-app-key', o.ezviz.appKey],
+          ...['--budget', String(o.budgetPerSecond)],
           ...(o.concurrency === undefined ? [] : ['--concurrency', String(o.concurrency)]),
         ],
         {

@@ -83,7 +83,7 @@ options:
   --latency-ms MS             clips: the Ezviz stand-in's latency per call (default 200)
   --budget N                  clips: the Ezviz budget (calls/s) of the 1- and 3-worker runs (default 40)
   --tight-budget N            clips: the third run's budget (calls/s; 0: no third run; default 4)
-  --concurrency N             clips: jobs each worker runs at once (default: the worker's own)`;
+  --concurrency N             clips: jobs each worker runs at once (default 1)`;
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({

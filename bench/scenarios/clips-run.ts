@@ -59,7 +59,9 @@ export interface ClipsRunResult {
 const IN_FLIGHT = ['saving', 'downloading', 'waiting'];
 
 export async function runClips(o: ClipsRunOptions): Promise<ClipsRunResult> {
-  const log = (line: string) => console.error(`bench clips [${o.label}]: ${line}`);
+  const begun = Date.now();
+  const log = (line: string) =>
+    console.error(`bench clips [${o.label}] +${((Date.now() - begun) / 1000).toFixed(1)} s: ${line}`);
   await using env = await startClipsEnv({
     edges: o.edges,
     latencyMs: o.latencyMs,
@@ -112,6 +114,8 @@ export async function runClips(o: ClipsRunOptions): Promise<ClipsRunResult> {
     const killing = o.kill ? killOne(o, { sql, workers, sender }) : undefined;
     await sender.done;
     const killed = await killing;
+    process.stderr.write('\n');
+    log('every alarm sent; waiting for the last clips…');
     await waitSettled(sql, o.wanted, o.settleTimeoutMs ?? 300_000);
     kill = killed === undefined ? null : await finishKill(sql, killed);
   } finally {
@@ -206,7 +210,9 @@ async function killOne(
     // The row names its worker by the id it was started with (maybe with more after it).
     const ids = [...r.workers.workers.keys()];
     const picked = holder == null ? undefined : ids.find((id) => holder === id || holder.includes(id));
-    const victim = picked ?? (Date.now() > deadline + 10_000 ? ids.at(-1) : undefined);
+    // Nothing in flight for 20 s, or nothing more to come: the last worker.
+    const idle = rows.length === 0 && (r.sender.sent() === o.plan.length * 2 || Date.now() > deadline);
+    const victim = picked ?? (idle || Date.now() > deadline ? ids.at(-1) : undefined);
     if (victim !== undefined) {
       await r.workers.kill(victim);
       const atSecond = Math.round((Date.now() - r.sender.started) / 1000);

@@ -28,15 +28,17 @@ export interface ClipsOptions {
   readonly tightBudgetPerSecond: number;
   /** Steady alarms per second over the fleet (default: one per edge every 3 hours). */
   readonly steadyPerSecond?: number;
-  /** Jobs each worker runs at once (default: the worker's own). */
+  /** Jobs each worker runs at once (the command line's default 1; absent: the worker's own, 4). */
   readonly concurrency?: number;
   readonly settleTimeoutMs?: number;
   /** How long alarms last, shortest and longest (s; default 5..15). */
   readonly alarmSeconds?: readonly [number, number];
+  /** Smoke runs: the storm's starts' spread (default 10 s) and the power cut's length after them (20 s). */
+  readonly storm?: { readonly spreadS: number; readonly lastsS: number };
 }
 
-/** An alarm per edge every 3 hours (A): 5,000 edges ≈ 0.46 alarms/s, 80 % of kinds with a clip. */
-const STEADY_PER_EDGE_PER_SECOND = 1 / (3 * 3600);
+/** An alarm per edge every 6 hours (A): 5,000 edges ≈ 0.23 alarms/s, 80 % of kinds with a clip. */
+const STEADY_PER_EDGE_PER_SECOND = 1 / (6 * 3600);
 
 export async function clipsScenario(o: ScenarioOptions, c: ClipsOptions): Promise<ScenarioResult> {
   const steadyPerSecond = c.steadyPerSecond ?? o.edges * STEADY_PER_EDGE_PER_SECOND;
@@ -48,6 +50,7 @@ export async function clipsScenario(o: ScenarioOptions, c: ClipsOptions): Promis
     stormPercent: c.stormPercent,
     stormAtS,
     ...(c.alarmSeconds === undefined ? {} : { lastsS: c.alarmSeconds }),
+    ...(c.storm === undefined ? {} : { stormSpreadS: c.storm.spreadS, stormLastsS: c.storm.lastsS }),
   });
   const kinds = new Set<string>(CLIP_KINDS);
   const withClip = plan.filter((a) => kinds.has(a.alarm));
@@ -119,9 +122,11 @@ export function clipsOptions(values: Readonly<Record<string, unknown>>): ClipsOp
     if (!ok(n)) throw new RangeError(`--${flag} must be ${what}, got ${JSON.stringify(raw)}`);
     return n;
   };
-  const positive = (n: number) => Number.isFinite(n) && n > 0;
-  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
-  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1))
+  const whole = (n: number) => Number.isInteger(n) && n >= 1;
+  // One job at a time per worker: with the storm's clips asked within 5 s, both runs are bound by
+  // their workers, not by the alarms (a worker's own default is 4).
+  const concurrency = values.concurrency === undefined ? 1 : Number(values.concurrency);
+  if (!(Number.isInteger(concurrency) && concurrency >= 1))
     throw new RangeError(
       `--concurrency must be a positive integer, got ${JSON.stringify(values.concurrency)}`,
     );
@@ -129,8 +134,13 @@ export function clipsOptions(values: Readonly<Record<string, unknown>>): ClipsOp
     stormPercent: number('storm-percent', 1, (n) => n >= 0 && n <= 100, 'a percentage 0..100'),
     durationSeconds: number('duration', 120, (n) => Number.isInteger(n) && n >= 6, 'whole seconds ≥ 6'),
     latencyMs: number('latency-ms', 200, (n) => Number.isInteger(n) && n >= 0, 'whole milliseconds ≥ 0'),
-    budgetPerSecond: number('budget', 40, positive, 'a positive number of calls per second'),
-    tightBudgetPerSecond: number('tight-budget', 4, (n) => n >= 0, 'calls per second (0: no third run)'),
-    ...(concurrency === undefined ? {} : { concurrency }),
+    budgetPerSecond: number('budget', 40, whole, 'a whole number of calls per second ≥ 1'),
+    tightBudgetPerSecond: number(
+      'tight-budget',
+      4,
+      (n) => n === 0 || whole(n),
+      'a whole number of calls per second (0: no third run)',
+    ),
+    concurrency,
   };
 }
