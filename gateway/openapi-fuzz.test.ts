@@ -96,7 +96,7 @@ function sum(metrics: string, name: string, labels: RegExp = /.*/): number {
   return total;
 }
 
-describe('the API under Schemathesis', { timeout: 240_000 }, () => {
+describe('the API under Schemathesis', { timeout: 360_000 }, () => {
   it('answers every generated request with a status and body its OpenAPI document describes, never a 5xx', async (test) => {
     if (missing !== undefined) return test.skip(missing);
     postgres ??= await startPostgres();
@@ -160,7 +160,7 @@ describe('the API under Schemathesis', { timeout: 240_000 }, () => {
           'none',
           '--no-color',
         ],
-        { cwd: work, timeoutMs: 180_000 },
+        { cwd: work, timeoutMs: 300_000 },
       );
       const doc = (await (await gateway.app.request('/v1/openapi.json')).json()) as {
         paths: Record<string, Record<string, unknown>>;
