@@ -18,17 +18,20 @@ export const ezvizStandinHelp = `devicehub ezviz-standin [options]   a stand-in 
   covers the asked window. NOT the real cloud: production points DH_EZVIZ_URL at https://open.ys7.com.
 
   --port N            port to listen on (default 8090; 0: a free one)
+  --host ADDR         address to listen on (default 127.0.0.1; 0.0.0.0 in a container)
   --latency-ms N      delay before each API answer, ms (default 0; a real cloud: ~200)
   --task-ms N         how long a save task runs before it is done, ms (default 0)
   --late-files-ms N   a done task's files appear this much later, ms (default 0; Ezviz: a minute or more)
   --dir DIR           where rendered MP4s are cached (default a new temporary folder)
-Prints {"url","appKey","appSecret"} on stdout: give the clip workers that URL and key pair.`;
+The app key pair it accepts: DH_EZVIZ_APP_KEY and DH_EZVIZ_APP_SECRET, as the clip workers read them
+(default: a random pair). Prints {"url","appKey","appSecret"} on stdout: give the workers those.`;
 
 export async function ezvizStandinCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
       port: { type: 'string', default: '8090' },
+      host: { type: 'string', default: '127.0.0.1' },
       'latency-ms': { type: 'string', default: '0' },
       'task-ms': { type: 'string', default: '0' },
       'late-files-ms': { type: 'string', default: '0' },
@@ -36,8 +39,13 @@ export async function ezvizStandinCommand(argv: string[]): Promise<void> {
     },
   });
   const log = processLogger('ezviz-standin');
+  // The same variables the clip workers read (cli/clips-settings.ts), so one .env serves both.
+  const { DH_EZVIZ_APP_KEY: appKey, DH_EZVIZ_APP_SECRET: appSecret } = process.env;
   const standIn = await startEzvizStandIn({
     port: int(values.port, 'port', 65_535),
+    host: values.host,
+    ...(appKey ? { appKey } : {}),
+    ...(appSecret ? { appSecret } : {}),
     latencyMs: int(values['latency-ms'], 'latency-ms', 60_000),
     taskMs: int(values['task-ms'], 'task-ms', 3_600_000),
     faults: { lateFilesMs: int(values['late-files-ms'], 'late-files-ms', 3_600_000) },

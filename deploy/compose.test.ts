@@ -88,7 +88,7 @@ describe('docker-compose.yml', () => {
       'redis-cluster-init',
       ...['redis-1', 'redis-2', 'redis-3', 'redis-4', 'redis-5', 'redis-6'],
       ...['kafka-1', 'kafka-2', 'kafka-3', 'node-1', 'node-2', 'node-3', 'gateway-1', 'gateway-2'],
-      ...['link-mqtt', 'link-kafka'],
+      ...['link-mqtt', 'link-kafka', 'clips-1', 'clips-2', 'ezviz-standin'],
     ]) {
       assert.ok(names.includes(required), `service ${required}`);
     }
@@ -107,11 +107,24 @@ describe('docker-compose.yml', () => {
   it('runs every DeviceHub service with a known command and an environment the settings schema accepts', () => {
     const nodeIds = new Set<string>();
     const databases = new Set<string>();
+    const clipWorkers = new Set<string>();
     for (const [name, service] of Object.entries(services)) {
       if (!isDevicehub(service)) continue;
       const [command, ...rest] = commandOf(service);
-      assert.ok(['node', 'link', 'gateway'].includes(command!), `${name}: command ${command}`);
       const env = (service.environment ?? {}) as Record<string, string>;
+      if (command === 'ezviz-standin') {
+        // The stand-in (tests and demos only) reads the workers' key pair, nothing else.
+        assert.deepEqual(service.profiles, ['ezviz-standin'], `${name}: only when asked for`);
+        assert.deepEqual(Object.keys(env).sort(), [
+          'DH_EZVIZ_APP_KEY',
+          'DH_EZVIZ_APP_SECRET',
+          'DH_LOG_LEVEL',
+        ]);
+        assert.doesNotThrow(() => checkEnvironment('clips', env), `${name}'s environment`);
+        assert.match(rest.join(' '), /--host 0\.0\.0\.0 --port 8090/);
+        continue;
+      }
+      assert.ok(['node', 'link', 'gateway', 'clips'].includes(command!), `${name}: command ${command}`);
       assert.doesNotThrow(() => checkEnvironment(command as CommandName, env), `${name}'s environment`);
       assert.match(env.REDIS_URL ?? '', /^redis:\/\/redis:6379$/, `${name} talks to Redis`);
       if (command === 'node') {
@@ -124,6 +137,18 @@ describe('docker-compose.yml', () => {
         databases.add(env.DATABASE_URL);
         assert.equal(new URL(env.DATABASE_URL).hostname, 'postgres');
       }
+      if (command === 'clips') {
+        assert.ok(env.DH_CLIPS_ID && !clipWorkers.has(env.DH_CLIPS_ID), `${name}: a worker id of its own`);
+        clipWorkers.add(env.DH_CLIPS_ID);
+        assert.equal(env.DATABASE_URL, databases.values().next().value, `${name}: the gateways' database`);
+        assert.equal(
+          env.DH_OBJECT_STORE,
+          services['gateway-1']!.environment!.DH_OBJECT_STORE,
+          `${name}: their store`,
+        );
+        assert.equal(env.DH_METRICS_HOST, '0.0.0.0', `${name}: metrics reachable by Prometheus`);
+        assert.equal(env.DH_EZVIZ_URL, 'https://open.ys7.com', `${name}: the real Ezviz by default`);
+      }
       if (command === 'link') {
         const host = rest[0] === 'mqtt' ? new URL(env.MQTT_URL!).hostname : env.KAFKA_BROKERS!.split(':')[0]!;
         assert.ok(services[host], `${name} reaches ${host}, a service of this file`);
@@ -133,6 +158,12 @@ describe('docker-compose.yml', () => {
     }
     assert.equal(nodeIds.size, 3);
     assert.equal(databases.size, 1, 'the gateways share one database');
+    assert.equal(clipWorkers.size, 2);
+    // With the stand-in instead of an Ezviz account, the workers reach it as a service of this file.
+    const standIn = load({ ...example, DH_EZVIZ_URL: 'http://ezviz-standin:8090' });
+    const ezviz = new URL((standIn['clips-1']!.environment as Record<string, string>).DH_EZVIZ_URL!);
+    assert.ok(standIn[ezviz.hostname], `${ezviz.hostname} is a service`);
+    assert.equal(ezviz.port, '8090');
     // The cluster profile's settings (commented in example.env) pass too.
     const onCluster = load({
       ...example,
@@ -212,6 +243,13 @@ describe('docker-compose.yml', () => {
     assert.deepEqual(
       targets('devicehub-gateways'),
       gateways.map((g) => `${g}:8080`),
+    );
+    const clipWorkers = Object.keys(services).filter(
+      (n) => commandOf(services[n]!)[0] === 'clips' && isDevicehub(services[n]!),
+    );
+    assert.deepEqual(
+      targets('devicehub-clips'),
+      clipWorkers.map((n) => `${n}:${(services[n]!.environment as Record<string, string>).DH_METRICS_PORT}`),
     );
     assert.ok(services['redis-exporter'], 'Redis memory is scraped');
   });

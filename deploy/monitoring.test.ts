@@ -27,13 +27,19 @@ function promtool(args: string[], cwd: string): string {
 const metricsIn = (text: string) =>
   new Set(text.match(/\b(?:devicehub_[a-z0-9_]+|redis_[a-z0-9_]+|up)\b(?=\s*[{[)\s]|$)/g) ?? []);
 
-/** Every devicehub_* name the code exports (the gateway's and the hub nodes' registries). */
+/** Every devicehub_* name the code exports (the gateway's, the hub nodes' and the clip workers'). */
 function exportedMetrics(): Set<string> {
   const names = new Set<string>([
     'devicehub_http_request_duration_seconds_count',
     'devicehub_http_request_duration_seconds_bucket',
+    'devicehub_clips_alarm_end_to_stored_seconds_bucket',
   ]);
-  for (const file of ['gateway/metrics.ts', 'actors/prometheus.ts', 'gateway/tuf/metrics.ts']) {
+  for (const file of [
+    'gateway/metrics.ts',
+    'actors/prometheus.ts',
+    'gateway/tuf/metrics.ts',
+    'clips/metrics.ts',
+  ]) {
     for (const [name] of read(file).matchAll(/devicehub_[a-z0-9_]+/g)) names.add(name);
   }
   // prom-client's default metrics, with the gateway's prefix.
@@ -44,7 +50,7 @@ function exportedMetrics(): Set<string> {
 describe('monitoring', () => {
   it('has alert rules that promtool accepts and whose unit tests pass', () => {
     const dir = join(root, 'deploy/prometheus');
-    assert.match(promtool(['check', 'rules', 'alerts.yml'], dir), /SUCCESS: 11 rules found/);
+    assert.match(promtool(['check', 'rules', 'alerts.yml'], dir), /SUCCESS: 17 rules found/);
     assert.match(promtool(['test', 'rules', 'alerts.test.yml'], dir), /SUCCESS/);
     // The configuration as Prometheus will read it (rule file path made local).
     const copy = mkdtempSync(join(tmpdir(), 'dh-prometheus-'));
@@ -62,8 +68,14 @@ describe('monitoring', () => {
   it('alerts on the failures an operator must hear about', () => {
     const alerts = [...read('deploy/prometheus/alerts.yml').matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
     assert.deepEqual(alerts.sort(), [
+      'ClipBacklogGrowing',
+      'ClipWorkerDown',
+      'ClipsFailing',
+      'ClipsSlow',
       'DeadLettersRising',
       'EdgeMessagesDeadLettered',
+      'EzvizRateLimited',
+      'EzvizTokenFailing',
       'HandlingLatencyHigh',
       'HubNodeDown',
       'IngestDropped',
@@ -85,6 +97,12 @@ describe('monitoring', () => {
       'DeadLettersRising',
       'EdgeMessagesDeadLettered',
       'TufMetadataExpiring',
+      'ClipWorkerDown',
+      'ClipsFailing',
+      'ClipBacklogGrowing',
+      'ClipsSlow',
+      'EzvizRateLimited',
+      'EzvizTokenFailing',
     ]) {
       assert.ok(tested.includes(alert), `${alert} has a unit test`);
     }
