@@ -223,6 +223,9 @@ describe('clip workers', () => {
     const r = request('E-replay');
     await enqueue(r);
     await finished(r.clipId);
+    await waitFor(async () => (await queue.getJobState(r.clipId)) === 'completed', {
+      message: 'the job completed',
+    });
     const downloads = ezviz.stats.downloads;
     const resent = workers.stats.resent;
     await (await queue.getJob(r.clipId))!.remove();

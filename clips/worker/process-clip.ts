@@ -81,22 +81,33 @@ export async function processClipJob(
   const { progress = NO_PROGRESS, ...request } = job.data;
   const log = deps.log.child({ clipId: request.clipId, edgeId: request.edgeId });
   let step = 'reading the clip row';
+  const current = { progress };
   let next: Next;
   try {
-    next = await run(request, progress, { ...deps, log }, (s) => {
-      step = s;
+    next = await run(request, current, {
+      deps: { ...deps, log },
+      stepping: (s) => {
+        step = s;
+      },
+      // Saved at once, not only at the next wait: a worker killed now leaves the task to the next.
+      save: (p) => job.updateData({ ...request, progress: p }),
     });
   } catch (error) {
     const failure = classifyError(error, step);
     try {
-      next = await onFailure(request, progress, failure, { ...deps, log });
+      next = await onFailure(request, current.progress, failure, { ...deps, log });
     } catch (second) {
       // Recording the failure failed (database, Redis): try the whole run again later — or, past
       // the deadline, leave the job to BullMQ's failed set with both reasons.
-      next = await onFailure(request, progress, classifyError(second, `recording "${failure.message}"`), {
-        ...deps,
-        log,
-      });
+      next = await onFailure(
+        request,
+        current.progress,
+        classifyError(second, `recording "${failure.message}"`),
+        {
+          ...deps,
+          log,
+        },
+      );
     }
   }
   if ('done' in next) {
@@ -113,15 +124,27 @@ export async function processClipJob(
 
 async function run(
   request: ClipRequest,
-  saved: ClipProgress,
-  deps: ClipJobDeps,
-  stepping: (step: string) => void,
+  current: { progress: ClipProgress },
+  o: {
+    readonly deps: ClipJobDeps;
+    readonly stepping: (step: string) => void;
+    readonly save: (progress: ClipProgress) => Promise<void>;
+  },
 ): Promise<Next> {
+  const { deps, stepping } = o;
   const { db, ezviz, holder } = deps;
   const row = await ensureClipRow(db, request);
   if (row.status === 'stored' || row.status === 'failed') return await sendAgain(request, row, deps);
   if (row.status === 'deleted') return { done: { status: 'deleted' } };
-  let progress = saved;
+  let { progress } = current;
+  if (progress.taskId === undefined && row.ezvizTaskId !== null && row.cameraSerial !== null) {
+    // The job's data lost the step (a worker killed between the row's update and the job's): the row has it.
+    progress = {
+      ...progress,
+      taskId: row.ezvizTaskId,
+      camera: { serial: row.cameraSerial, channel: row.cameraChannel ?? 1 },
+    };
+  }
 
   stepping('finding the camera');
   const camera: ClipCamera | undefined =
@@ -141,6 +164,8 @@ async function run(
       endMs: request.window.end,
     }));
     progress = { ...progress, camera, taskId, retries: 0 };
+    current.progress = progress;
+    await o.save(progress);
     await markClipStep(db, request.clipId, { status: 'waiting', worker: holder, taskId });
     deps.log.info({ taskId }, 'Ezviz saves the clip');
   }
