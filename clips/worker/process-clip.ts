@@ -179,7 +179,10 @@ async function run(
     deps.stats.polls++;
     const polls = progress.polls + 1;
     if (Date.now() >= request.deadlineAt)
-      throw new ClipError('NOT_READY', `Ezviz task ${taskId} was still running after ${polls} polls`);
+      throw new ClipError(
+        'NOT_READY',
+        `the recording was still not in the cloud at the deadline ${new Date(request.deadlineAt).toISOString()}: Ezviz task ${taskId} running after ${polls} polls`,
+      );
     const wait = growing(deps.poll, progress.polls, 1.5);
     return {
       wait: Math.min(wait, Math.max(0, request.deadlineAt - Date.now())),
