@@ -37,7 +37,11 @@ export interface ActorContext {
   /** (Re)arms the durable timer `name` to fire in `delayMs`, with `data` for its handler. */
   setTimer(name: string, delayMs: number, data?: unknown): void;
   cancelTimer(name: string): void;
-  /** Hands an event to the outbox (delivered to the web backend by the gateway). */
+  /**
+   * Hands an event to the outbox (delivered to the web backend by the gateway), stamped with its
+   * actor's `address` and with `at` = the turn's time unless the event names its own `at` (an
+   * alarm's is the edge's clock).
+   */
   emit(event: OutboxEvent): void;
   /**
    * Sends a message to another actor: written to the outbox with this turn's commit (so only if

@@ -46,7 +46,7 @@ export function contextFor(
       effects.timers.set(timerMember(slot.shard, slot.address, name), null);
     },
     emit(event: OutboxEvent) {
-      effects.outbox.push(JSON.stringify({ ...event, address: slot.address, at: now }));
+      effects.outbox.push(JSON.stringify({ at: now, ...event, address: slot.address }));
     },
     send(address, method, payload) {
       let fields: string[];
