@@ -286,6 +286,8 @@ describe('alarm clips across the processes', () => {
     assert.deepEqual(listed.map((a) => a.phase).sort(), ['end', 'start']);
     const clip = listed.find((a) => a.phase === 'end')!.clip!;
     assert.equal(clip.id, id);
+    // The start row is at the edge's clock (its ts), so it finds the same clip.
+    assert.equal(listed.find((a) => a.phase === 'start')!.clip?.id, id);
     assert.equal(clip.sha256, row.sha256);
     assert.ok(clip.links, 'signed links while stored');
     const ranged = await fetch(clip.links.video, { headers: { range: 'bytes=0-1023' } });
