@@ -5,7 +5,8 @@
  * Chromium on the dashboard); mosquitto's edge listeners take TLS only (a plaintext MQTT CONNECT
  * gets no CONNACK, a simulated edge logs in with its password over TLS, the mutual-TLS listener
  * refuses a client without a certificate); its legacy edges come in through an authenticated
- * Kafka that refuses a producer without credentials; its wall screen's page runs the demo bundle.
+ * Kafka that refuses a producer without credentials; its wall screen's page runs the demo bundle;
+ * its clip worker and Ezviz stand-in store an alarm's clip, served through a signed link.
  */
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
@@ -18,7 +19,8 @@ import mqtt from 'mqtt';
 import { chromium } from 'playwright-core';
 import { KAFKA_TOPICS, simulatedEdgeId, simulatedPassword } from '../edge/mod.ts';
 import { chromiumArgs } from '../gateway/dashboard/testdata/chromium.ts';
-import { spawnDevicehub, waitFor } from '../infra/mod.ts';
+import { type DevicehubProcess, spawnDevicehub, waitFor } from '../infra/mod.ts';
+import { checkDemoClip } from './testdata/demo-clip.ts';
 import { httpsRequest, plainExchange } from './testdata/tls-requests.ts';
 
 interface Ready {
@@ -28,6 +30,18 @@ interface Ready {
   mqtt: { tlsUrl: string; mtlsUrl: string };
   kafka?: { broker: string; edges: number };
   screen?: { page: string } | { skipped: string };
+}
+
+/**
+ * SIGTERM, so that the demo stops its servers (Redis, mosquitto, Kafka, nginx…) even when a check
+ * failed; SIGKILL after 30 s (which would leave them behind).
+ */
+async function stopOrKill(demo: DevicehubProcess): Promise<void> {
+  const stopped = await Promise.race([
+    demo.stop().then(() => true),
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), 30_000).unref()),
+  ]);
+  if (!stopped) await demo.kill();
 }
 
 describe('devicehub demo', { timeout: 360_000 }, () => {
@@ -57,7 +71,7 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
     {
       await using started = await startDemo().then((s) => ({
         ...s,
-        [Symbol.asyncDispose]: () => s.demo.kill(),
+        [Symbol.asyncDispose]: () => stopOrKill(s.demo),
       }));
       const { demo, ready } = started;
       assert.equal(ready.caFile, join(dir, '.devicehub', 'pki', 'ca.crt'));
@@ -209,6 +223,16 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
         await browser.close();
       }
 
+      // Alarm clips: an alarm's clip from the Ezviz stand-in, checked and stored by the demo's worker.
+      await checkDemoClip({
+        url: ready.url,
+        adminKey: ready.adminKey,
+        ca,
+        mqttTlsUrl: ready.mqtt.tlsUrl,
+        said: () => demo.stderrTail(),
+      });
+      assert.doesNotMatch(demo.stderrTail(), /clip worker not started/);
+
       await demo.stop();
       assert.equal(await demo.exited, 0, 'SIGTERM stops the demo and it exits 0');
     }
@@ -223,7 +247,7 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
       await demo.stop();
       assert.equal(await demo.exited, 0);
     } finally {
-      await demo.kill();
+      await stopOrKill(demo);
     }
   });
 });

@@ -75,6 +75,8 @@ export async function startDemoGateway(o: {
     identity: { dir: o.pki.dir, create: true, crlFile: o.pki.crlFile },
     // The updates' signing keys, made once for the demo (an operator provides their own: --tuf-keys-dir).
     tuf: { keysDir: resolve('.devicehub/tuf'), create: true },
+    // Alarm clips' links (the dashboard plays them) signed with a key kept across starts.
+    clipLinks: { secretKey: keptKey(resolve('.devicehub/clip-url.key')) },
     logger: o.logger,
   });
   const tls = { certFile: o.pki.server.certFile, keyFile: o.pki.server.keyFile };
@@ -91,6 +93,9 @@ export async function startDemoGateway(o: {
     adminKey,
     caFile: o.pki.caFile,
     screen,
+    /** The embedded PGlite and the object store, for the demo's clip worker in this process. */
+    database,
+    objects,
     async stop() {
       await served.close();
       await gateway.stop();
@@ -98,4 +103,10 @@ export async function startDemoGateway(o: {
       await objects[Symbol.asyncDispose]();
     },
   };
+}
+
+/** 32 random bytes kept in `file` (made at the first start, 0600). */
+function keptKey(file: string): Buffer {
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32), { mode: 0o600 });
+  return readFileSync(file);
 }

@@ -17,6 +17,8 @@ export interface DemoTableOptions {
     | undefined;
   /** The CDN caches in front of the gateway (undefined: not running). */
   cdn?: readonly string[] | undefined;
+  /** The clip worker (undefined: not running). */
+  clips?: { describe(): string } | undefined;
   /** When the demo came up (Date.now()). */
   started: number;
 }
@@ -87,12 +89,13 @@ function headerLines(
     o.cdn
       ? `CDN caches ${o.cdn.join(' ')} (nginx, 1 MiB slices, in front of the gateway; each edge's configuration ranks them: updates.mirrors)`
       : 'CDN caches: not running',
+    `alarm clips: ${o.clips ? `${o.clips.describe()} · the dashboard's alarm view plays them` : 'not running'}`,
     gateway?.screen === undefined
       ? ''
       : 'page' in gateway.screen
         ? `wall screen ${gateway.screen.page} (a rollout of a newer screen-bundle to hardware:screen moves it)`
         : `wall screen: not set up (${gateway.screen.skipped})`,
-    `logs ${LOG_DIR}/ (demo, gateway, link-mqtt, link-kafka, downlink, simulator, remote-edge, hub-N)`,
+    `logs ${LOG_DIR}/ (demo, gateway, clips, link-mqtt, link-kafka, downlink, simulator, remote-edge, hub-N)`,
     '',
   ];
 }

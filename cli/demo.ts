@@ -14,6 +14,9 @@
  * Ctrl-C stops everything cleanly (the nodes hand their shards off first).
  * Each process, and each part running in the demo's own (gateway, MQTT link, downlink relay,
  * simulator, remote-access edge), appends its pino JSON lines to ./.devicehub/logs/<name>.log.
+ * Alarm clips: an Ezviz stand-in and one clip worker in the demo's process (demo-clips.ts) give
+ * the alarms of the default clip policy's kinds (trapped, …) their clips, in the dashboard's
+ * alarm view.
  */
 
 import { mkdirSync } from 'node:fs';
@@ -30,6 +33,7 @@ import {
   stopDescendants,
 } from '../infra/mod.ts';
 import { type CdnCaches, startDemoCdn } from './cdn-caches.ts';
+import { type DemoClips, startDemoClips } from './demo-clips.ts';
 import { type EdgeSource, startEdgeSource } from './demo-edges.ts';
 import { startDemoGateway } from './demo-gateway.ts';
 import { type DemoKafka, startDemoKafka } from './demo-kafka.ts';
@@ -79,6 +83,8 @@ export async function demoCommand(argv: string[]): Promise<void> {
           dir: resolve('.devicehub/cdn'),
           logger: demoLogger('cdn'),
         });
+  // The Ezviz stand-in and a clip worker on the gateway's database and object store.
+  const clips = gateway === undefined ? undefined : await startClips({ gateway, hub, log });
   const started = Date.now();
   // A parent process (the demo's test) hears where everything is.
   process.send?.({
@@ -88,6 +94,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     caFile: pki.caFile,
     cdn: cdn?.urls,
     screen: gateway?.screen,
+    clips: clips === undefined ? undefined : { ezvizUrl: clips.ezvizUrl, metricsUrl: clips.metricsUrl },
     mqtt: source.mqtt,
     kafka: kafka === undefined ? undefined : { broker: kafka.broker, edges: kafka.edgeIds.length },
   });
@@ -98,7 +105,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     stopTable();
-    await stopDemo({ log, source, gateway, cdn, hub, server });
+    await stopDemo({ log, source, gateway, cdn, clips, hub, server });
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
@@ -110,6 +117,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     source,
     gateway,
     cdn: cdn?.urls,
+    clips,
     started,
   });
 }
@@ -241,16 +249,33 @@ function startGateway(o: {
   });
 }
 
+/** The clip worker and the Ezviz stand-in; the demo runs on without them (say, no ffmpeg). */
+function startClips(o: { gateway: DemoGateway; hub: Hub; log: Logger }): Promise<DemoClips | undefined> {
+  return startDemoClips({
+    bus: o.hub.bus,
+    database: o.gateway.database,
+    objects: o.gateway.objects,
+    logger: demoLogger('clips'),
+  }).catch((error: unknown): undefined => {
+    o.log.error({ err: error }, 'clip worker not started');
+    process.stderr.write(
+      `clip worker not started: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return undefined;
+  });
+}
+
 /** Stops edges, gateway, hub nodes and Redis in that order, kills what did not stop, and exits 0. */
 async function stopDemo(o: {
   log: Logger;
   source: EdgeSource;
   gateway: DemoGateway | undefined;
   cdn: CdnCaches | undefined;
+  clips: DemoClips | undefined;
   hub: Hub;
   server: RedisServer | undefined;
 }): Promise<never> {
-  const { log, source, gateway, cdn, hub, server } = o;
+  const { log, source, gateway, cdn, clips, hub, server } = o;
   process.stdout.write('\nstopping: edges, hub nodes (handing shards off), Redis…\n');
   // Ctrl-C reaches the broker and the edges' helpers too (Redis and the hub nodes have process
   // groups of their own), so some may be gone already: each step gets a few seconds, then the
@@ -265,6 +290,8 @@ async function stopDemo(o: {
   };
   await step('edges', () => source.stop());
   await step('CDN caches', async () => cdn?.stop());
+  // Before the gateway: the worker writes to its database and object store.
+  await step('clip worker', async () => clips?.stop());
   await step('gateway', async () => gateway?.stop());
   await step('hub nodes', () => Promise.all(hub.nodes.map((n) => n.stop())));
   hub.bus.redis.disconnect();
