@@ -142,9 +142,6 @@ describe('clip workers', () => {
         logger: silentLogger,
       }),
       holder: 'test-worker',
-      ...(process.env.CLIP_TEST_LOG
-        ? { logger: (await import('../../cli/logger.ts')).processLogger('clips') }
-        : {}),
       concurrency: 3,
       tmpDir: join(dir, 'tmp'),
       timings: {
@@ -335,11 +332,31 @@ describe('clip workers', () => {
     });
     assert.equal(row.status, 'failed');
     assert.equal(row.code, 'NOT_VIDEO');
-    assert.equal((await queue.getJob(bad.clipId))?.failedReason !== undefined, true);
+    await waitFor(async () => (await queue.getJobState(bad.clipId)) === 'failed', {
+      message: 'the job in BullMQ’s failed set',
+    });
+    assert.match((await queue.getJob(bad.clipId))?.failedReason ?? '', /^NOT_VIDEO: /);
     assert.equal(workers.stats.failed.NOT_VIDEO, 1);
     const good = request('E-after-bad');
     await enqueue(good);
     assert.equal((await finished(good.clipId)).status, 'stored');
+  });
+
+  test('an unknown camera and a malformed Ezviz answer fail at once, each with its code', async () => {
+    ezviz.faults.unknownSerials.add('UNKNOWN01');
+    const unknown = request('E-unknown', { camera: { serial: 'UNKNOWN01', channel: 1 } });
+    await enqueue(unknown);
+    const row = await finished(unknown.clipId);
+    assert.deepEqual([row.status, row.code], ['failed', 'NO_DEVICE']);
+    assert.match(row.reason ?? '', /does not know this camera/);
+    assert.equal((await outboxEvent('E-unknown', 'clip.failed', unknown.clipId)).code, 'NO_DEVICE');
+
+    const malformed = request('E-malformed');
+    ezviz.faults.malformedNext(1);
+    await enqueue(malformed);
+    const bad = await finished(malformed.clipId);
+    assert.deepEqual([bad.status, bad.code], ['failed', 'MALFORMED']);
+    assert.equal(workers.stats.retries.MALFORMED, undefined, 'not retried');
   });
 
   test('no camera in the request: the edge configuration’s, else NO_CAMERA', async () => {
