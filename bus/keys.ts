@@ -257,6 +257,20 @@ export function clipQueue(): string {
   return '{clips}';
 }
 
+/**
+ * A recognition model's BullMQ queue (under `bullPrefix`): one queue per model, one hash tag each,
+ * taken by every `devicehub recognize` worker running that model; the job id is
+ * `<edgeId>:<eventId>`, so an event is queued once however often it is requested.
+ */
+export function recognitionQueue(model: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(model)) {
+    throw new RangeError(
+      `Cannot name the recognition queue: model must match [A-Za-z0-9_.-]{1,64}, got "${model}"`,
+    );
+  }
+  return `{vision-${model}}`;
+}
+
 /** The named lease (`Keyspace.lease`) that makes one worker in the cluster deliver a partition. */
 export function webhookLease(partition: number): string {
   return `webhook-${partition}`;

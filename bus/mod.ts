@@ -58,6 +58,7 @@ export {
   groupByTag,
   parseTimerMember,
   parseTunnelClaim,
+  recognitionQueue,
   shardMask,
   sinkLease,
   TUF_UPKEEP_LEASE,
