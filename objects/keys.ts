@@ -12,7 +12,7 @@ export const ARTIFACTS_PREFIX = 'artifacts/sha256/';
 export const UPLOADS_PREFIX = 'uploads/';
 /** Alarm clips: `clips/<clipId>/video.mp4`, `poster.jpg`, `meta.json` (clips/worker). */
 export const CLIPS_PREFIX = 'clips/';
-/** Recognition frames (later): `frames/<edgeId>/<frameId>`. */
+/** Recognition frames: `frames/<edgeId>/<eventId>/<index>.jpg` (gateway/frames). */
 export const FRAMES_PREFIX = 'frames/';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -57,8 +57,37 @@ export function clipMetaKey(clipId: string): string {
   return `${clipFolder(clipId)}meta.json`;
 }
 
-export function frameKey(edgeId: string, frameId: string): string {
-  return checkKey(`${FRAMES_PREFIX}${edgeId}/${frameId}`);
+const EVENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const EDGE_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** An edge id as a key segment: itself when it is one and does not start with `_`, else `_` + hex. */
+const PLAIN_EDGE_SEGMENT = /^[A-Za-z0-9-][A-Za-z0-9._-]*$/;
+
+/**
+ * A vision event's candidate frame (JPEG): `frames/<edgeId>/<eventId>/<index>.jpg`, index 0..3
+ * (edge/protocol/vision.ts: an event names 1–4 frames). An edge id that is not a key segment as it
+ * is (a `:`, a leading `.`) — or that starts with `_` — is written `_<hex of its UTF-8>`, so two ids
+ * never share a folder.
+ */
+export function frameKey(edgeId: string, eventId: string, index: number): string {
+  if (!EVENT_ID.test(eventId))
+    throw new ObjectStoreError(
+      'INVALID_KEY',
+      `An event id is 1..64 of [A-Za-z0-9_-], got ${JSON.stringify(eventId)}`,
+    );
+  if (!Number.isInteger(index) || index < 0 || index > 3)
+    throw new ObjectStoreError('INVALID_KEY', `A frame index is 0..3, got ${index}`);
+  return checkKey(`${framesPrefix(edgeId)}${eventId}/${index}.jpg`);
+}
+
+/** The folder of one edge's frames (`frames/<edge segment>/`), e.g. to list or remove them. */
+export function framesPrefix(edgeId: string): string {
+  if (!EDGE_ID.test(edgeId))
+    throw new ObjectStoreError(
+      'INVALID_KEY',
+      `An edge id is 1..128 of [A-Za-z0-9_.:-], got ${JSON.stringify(edgeId)}`,
+    );
+  const segment = PLAIN_EDGE_SEGMENT.test(edgeId) ? edgeId : `_${Buffer.from(edgeId).toString('hex')}`;
+  return `${FRAMES_PREFIX}${segment}/`;
 }
 
 /** `key` when it is a valid object key; an INVALID_KEY error naming it otherwise. */

@@ -2,7 +2,7 @@
  * The object store: one interface (`ObjectStore`) over the filesystem and S3-compatible services
  * (Aliyun OSS, S3Proxy, MinIO, AWS S3), opened from a URL (`openObjectStore`), with every key name
  * in one module (`keys.ts`). Artifacts of the updates live here; alarm clips (`clips/<id>/…`) and
- * recognition frames later. docs/decisions/022-object-store.md.
+ * recognition frames (`frames/<edge>/<event>/<i>.jpg`). docs/decisions/022-object-store.md.
  */
 export type { ObjectStoreErrorCode } from './errors.ts';
 export { ObjectNotFoundError, ObjectStoreError, RangeNotSatisfiableError } from './errors.ts';
@@ -17,6 +17,7 @@ export {
   clipVideoKey,
   FRAMES_PREFIX,
   frameKey,
+  framesPrefix,
   UPLOADS_PREFIX,
   uploadKey,
 } from './keys.ts';
