@@ -87,6 +87,42 @@ describe('compact format', () => {
     });
   });
 
+  it('round-trips a vision alarm start with its event id and frames (i, n); an older one has neither', () => {
+    const start = { kind: 'alarm', seq: 5, ts: 6, alarm: 'ebike', phase: 'start', floor: 2 } as const;
+    assert.deepEqual(decodeCompact(encodeCompact({ ...start, eventId: 'ev_01-A', frames: 3 })), [
+      {
+        method: 'alarm',
+        payload: {
+          alarm: 'ebike',
+          phase: 'start',
+          seq: 5,
+          ts: 6,
+          data: { floor: 2, eventId: 'ev_01-A', frames: 3 },
+        },
+      },
+    ]);
+    assert.deepEqual(decodeCompact(encodeCompact(start))[0]?.payload, {
+      alarm: 'ebike',
+      phase: 'start',
+      seq: 5,
+      ts: 6,
+      data: { floor: 2 },
+    });
+    const bad = (eventId: unknown, frames: unknown) =>
+      assert.throws(
+        () =>
+          decodeCompact(encodeCompact({ ...start, eventId: eventId as string, frames: frames as number })),
+        (e) => e instanceof DecodeError && e.code === 'INVALID_FIELD',
+      );
+    bad('has space', 1);
+    bad('x'.repeat(65), 1);
+    bad('ev-1', 0);
+    bad('ev-1', 5);
+    bad('ev-1', 1.5);
+    bad('ev-1', undefined);
+    bad(undefined, 2);
+  });
+
   it('refuses bad headers and bodies with a DecodeError', () => {
     assert.throws(
       () => decodeCompact(Uint8Array.of(0x12)),

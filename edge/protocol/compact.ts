@@ -27,6 +27,7 @@ import {
   type Vision,
 } from './normalized.ts';
 import { PROTOCOL_VERSION, UplinkKind } from './protocol.ts';
+import { decodeVisionRef } from './vision.ts';
 
 /** Short key, and how a canonical status value is stored (×scale as an integer, enum index, 0/1). */
 const STATUS_CODEC: {
@@ -73,7 +74,17 @@ export type CompactMessage =
     }
   | { kind: 'status'; seq: number; ts: number; snapshot: boolean; status: Partial<Status> }
   | { kind: 'vision'; seq: number; ts: number; event: (typeof VISION_EVENTS)[number]; active: boolean }
-  | { kind: 'alarm'; seq: number; ts: number; alarm: string; phase: 'start' | 'end'; floor: number }
+  | {
+      kind: 'alarm';
+      seq: number;
+      ts: number;
+      alarm: string;
+      phase: 'start' | 'end';
+      floor: number;
+      /** A vision alarm's start: its event id (`i`) and candidate frames uploaded (`n`, 1..4). */
+      eventId?: string;
+      frames?: number;
+    }
   | { kind: 'health'; seq: number; ts: number; health: Health }
   | { kind: 'result'; seq: number; ts: number; id: string; ok: boolean; result?: unknown; error?: string }
   | ({ kind: 'update'; seq: number; ts: number } & UpdateReport);
@@ -119,6 +130,8 @@ export function encodeCompact(message: CompactMessage): Uint8Array {
       break;
     case 'alarm':
       Object.assign(body, { a: message.alarm, p: message.phase === 'start' ? 1 : 0, f: message.floor });
+      if (message.eventId !== undefined) body.i = message.eventId;
+      if (message.frames !== undefined) body.n = message.frames;
       break;
     case 'result':
       Object.assign(body, { i: message.id, o: message.ok ? 1 : 0 });
@@ -227,7 +240,9 @@ function decodeVision(b: Body, { seq, ts }: Head): HubMessage[] {
 function decodeAlarm(b: Body, { seq, ts }: Head): HubMessage[] {
   const alarm = name(b.a, 'a (alarm)', MAX_ALARM_CHARS, true);
   const phase = b.p === 1 ? 'start' : 'end';
-  return [{ method: 'alarm', payload: { alarm, phase, seq, ts, data: { floor: int(b.f, 'f (floor)') } } }];
+  const floor = int(b.f, 'f (floor)');
+  const vision = decodeVisionRef(b.i, b.n, { eventId: 'i (event id)', frames: 'n (frames)' });
+  return [{ method: 'alarm', payload: { alarm, phase, seq, ts, data: { floor, ...vision } } }];
 }
 
 function decodeHealth(b: Body, { seq, ts }: Head): HubMessage[] {

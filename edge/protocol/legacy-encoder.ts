@@ -30,7 +30,11 @@ export interface LegacyHeartbeat extends LegacyHeader {
 }
 
 /** A `fault` message: an alarm starting or ending. */
-export interface LegacyFault extends LegacyHeader, Readonly<AlarmReading> {}
+export interface LegacyFault extends LegacyHeader, Readonly<AlarmReading> {
+  /** A vision alarm's start: its event id and how many candidate frames the edge uploads (1..4). */
+  readonly eventId?: string;
+  readonly frames?: number;
+}
 
 export function legacyStatus(message: LegacyStatus): string {
   const { edgeId, ts, status: s, birth } = message;
@@ -133,7 +137,7 @@ const FAULT_TEXT: Record<string, string> = {
 };
 
 export function legacyFault(message: LegacyFault): string {
-  const { edgeId, ts, alarm, phase, floor } = message;
+  const { edgeId, ts, alarm, phase, floor, eventId, frames } = message;
   return JSON.stringify({
     msgType: 'fault',
     deviceId: edgeId,
@@ -143,5 +147,7 @@ export function legacyFault(message: LegacyFault): string {
     faultStatus: phase,
     currentFloor: floor,
     description: FAULT_TEXT[alarm] ?? alarm,
+    ...(eventId === undefined ? {} : { eventId }),
+    ...(frames === undefined ? {} : { frames }),
   });
 }

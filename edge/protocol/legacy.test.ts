@@ -127,6 +127,25 @@ describe('legacy decoding', () => {
     });
   });
 
+  it('takes a vision alarm start with its event id and frames, and refuses bad ones', () => {
+    const fault = { edgeId: 'E-1', ts: 8, alarm: 'ebike', phase: 'start', floor: 1 } as const;
+    assert.deepEqual(decodeLegacy(legacyFault({ ...fault, eventId: 'e-42', frames: 2 }), 'E-1'), [
+      {
+        method: 'alarm',
+        payload: { alarm: 'ebike', phase: 'start', ts: 8, data: { floor: 1, eventId: 'e-42', frames: 2 } },
+      },
+    ]);
+    assert.throws(
+      () => decodeLegacy(legacyFault({ ...fault, eventId: 'e/42', frames: 2 }), 'E-1'),
+      (e) =>
+        e instanceof DecodeError && e.code === 'INVALID_FIELD' && /fault: eventId must match/.test(e.message),
+    );
+    assert.throws(
+      () => decodeLegacy(legacyFault({ ...fault, eventId: 'e-42', frames: 9 }), 'E-1'),
+      (e) => e instanceof DecodeError && /fault: frames must be an integer 1\.\.4, got 9/.test(e.message),
+    );
+  });
+
   it('refuses what it cannot take, with a code and the reason', () => {
     const code = (fn: () => unknown) => {
       try {

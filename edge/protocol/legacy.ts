@@ -16,6 +16,7 @@ import {
 } from './limits.ts';
 import { type DIRECTION, type DOOR, type HubMessage, round } from './normalized.ts';
 import type { TelemetryPayload } from './payloads.ts';
+import { decodeVisionRef } from './vision.ts';
 
 type Json = Record<string, unknown>;
 
@@ -150,7 +151,11 @@ function decodeFault(b: Json, { ts, tracked }: Head): HubMessage[] {
         phase: field(b, 'faultStatus', oneOf(['start', 'end']), '"start" or "end"'),
         ts,
         ...tracked,
-        data: { floor: field(b, 'currentFloor', isInt, 'an integer') },
+        data: {
+          floor: field(b, 'currentFloor', isInt, 'an integer'),
+          // A vision alarm's start names its event and how many frames the edge uploads.
+          ...decodeVisionRef(b.eventId, b.frames, { eventId: 'fault: eventId', frames: 'fault: frames' }),
+        },
       },
     },
   ];

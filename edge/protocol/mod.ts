@@ -89,3 +89,31 @@ export type { RendezvousMember } from './rendezvous.ts';
 export { pickByRendezvous, rankByRendezvous } from './rendezvous.ts';
 export type { StatusUpdate } from './status-encoder.ts';
 export { DEFAULT_DEADBANDS, StatusEncoder } from './status-encoder.ts';
+export type {
+  Detection,
+  RecognitionClass,
+  RecognitionKindPolicy,
+  RecognitionPolicy,
+  VisionEventRef,
+  VisionRequest,
+  VisionVerdict,
+  VisionVerdictPayload,
+} from './vision.ts';
+export {
+  classOf,
+  DEFAULT_RECOGNITION_POLICY,
+  decodeVisionRef,
+  MAX_VERDICT_DETECTIONS,
+  priorityOf,
+  RECOGNITION_CLASSES,
+  RECOGNITION_KIND_NAME,
+  RECOGNITION_MODEL_NAME,
+  RECOGNITION_POLICY_LIMITS,
+  recognitionPolicyProblem,
+  VISION_EVENT_ID,
+  VISION_FRAMES,
+  VISION_VERDICTS,
+  visionRefOf,
+  visionRequestProblem,
+  visionVerdictProblem,
+} from './vision.ts';
