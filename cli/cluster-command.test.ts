@@ -3,13 +3,15 @@
  * to end: an edge registered through the balanced API, a message produced to the 3-broker
  * Kafka, its state read back through the balancer from whichever gateway answers — all of it over
  * TLS with the run's fleet CA (HTTPS, MQTT over TLS, Kafka SASL_SSL), and the plaintext
- * counterparts refused.
+ * counterparts refused; the edge's alarm clip fetched from the Ezviz stand-in by one of the two
+ * clip workers and served through the balancer.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
+import { clipIdOf } from '../edge/protocol/clips.ts';
 import { encodeCompact } from '../edge/protocol/compact.ts';
 import { KAFKA_TOPICS } from '../edge/protocol/protocol.ts';
 import { descendants, spawnDevicehub, waitFor, waitUntilGone } from '../infra/mod.ts';
@@ -24,6 +26,8 @@ interface Summary {
   gateways: string[];
   cdn: string[];
   nodeMetrics: string[];
+  ezvizUrl: string;
+  clipMetrics: string[];
 }
 
 describe('devicehub cluster', { timeout: 240_000 }, () => {
@@ -95,17 +99,27 @@ describe('devicehub cluster', { timeout: 240_000 }, () => {
       logLevel: logLevel.NOTHING,
     }).producer();
     await producer.connect();
+    // Its status; its birth naming its camera, and a trapped alarm that ended two minutes ago (by
+    // its clock), whose clip the clip workers fetch from the Ezviz stand-in.
+    const since = Date.now() - 150_000;
+    const camera = { serial: 'CLUSTER01', channel: 1 };
+    const birth = { model: 'RV1126', firmware: '1', registrationCode: '1', buildingId: 'B', elevatorNo: 'A' };
     await producer.send({
       topic: KAFKA_TOPICS.compact,
       acks: -1,
       messages: [
-        {
-          key: 'CL-1',
-          value: Buffer.from(
-            encodeCompact({ kind: 'status', seq: 1, ts: Date.now(), snapshot: false, status: { floor: 7 } }),
-          ),
-        },
-      ],
+        encodeCompact({ kind: 'status', seq: 1, ts: Date.now(), snapshot: false, status: { floor: 7 } }),
+        encodeCompact({ kind: 'birth', seq: 2, ts: Date.now(), boot: 'b1', birth: { ...birth, camera } }),
+        encodeCompact({ kind: 'alarm', seq: 3, ts: since, alarm: 'trapped', phase: 'start', floor: 7 }),
+        encodeCompact({
+          kind: 'alarm',
+          seq: 4,
+          ts: since + 20_000,
+          alarm: 'trapped',
+          phase: 'end',
+          floor: 7,
+        }),
+      ].map((value) => ({ key: 'CL-1', value: Buffer.from(value) })),
     });
     await producer.disconnect();
     await waitFor(
@@ -131,6 +145,33 @@ describe('devicehub cluster', { timeout: 240_000 }, () => {
         fromOrigin,
         `${cache}: the origin's answer`,
       );
+
+    // The alarm's clip: stored by a clip worker, its signed link served through the balancer.
+    const clipId = clipIdOf('CL-1', 'trapped', since);
+    let links: { video: string } | null = null;
+    await waitFor(
+      async () => {
+        const got = await api(`/v1/clips/${clipId}`);
+        if (got.status !== 200) return false;
+        const clip = JSON.parse(got.body) as { status: string; reason: string | null; links: typeof links };
+        assert.notEqual(clip.status, 'failed', `CL-1's clip failed: ${clip.reason}`);
+        links = clip.links;
+        return clip.status === 'stored';
+      },
+      { timeoutMs: 90_000, message: `CL-1's clip stored; the cluster said:\n${cluster.stderrTail()}` },
+    );
+    assert.ok(links !== null, 'a stored clip has links');
+    const video = await httpsRequest(`${summary.url}${(links as { video: string }).video}`, { ca });
+    assert.equal(video.status, 200);
+    // Each clip worker serves its /metrics (plain HTTP on loopback): the queue, and one stored clip between them.
+    assert.equal(summary.clipMetrics.length, 2);
+    let stored = 0;
+    for (const metrics of summary.clipMetrics) {
+      const text = await (await fetch(metrics)).text();
+      assert.match(text, /^devicehub_clips_jobs\{state="completed"\} \d+$/m);
+      stored += Number(/^devicehub_clips_stored_total\{[^}]*\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    }
+    assert.equal(stored, 1, 'one clip worker stored the clip, once');
 
     // Both gateways answered through the balancer.
     for (let i = 0; i < 6; i++) assert.equal((await api('/v1/edges/CL-1')).status, 200);

@@ -4,7 +4,8 @@
  * Redis Cluster of 3 masters and 3 replicas), PostgreSQL, mosquitto, a KRaft Kafka of several
  * brokers, frps, hub nodes (each with /metrics), an MQTT and a Kafka link, gateways sharing the
  * database, and a round-robin balancer in front of the gateways, all over TLS with a fleet CA made
- * for the run (HTTPS, MQTT over TLS, Kafka SASL_SSL, frp TLS). Prints where everything is, the CA
+ * for the run (HTTPS, MQTT over TLS, Kafka SASL_SSL, frp TLS), and alarm clip workers (`devicehub
+ * clips`, /metrics each) with the Ezviz stand-in they fetch from. Prints where everything is, the CA
  * to trust and the admin key; runs until SIGTERM or Ctrl-C, then stops it all. Every devicehub process (and
  * the command itself, `cluster.log`) appends its pino JSON lines to <log-dir>/<process>.log.
  */
@@ -19,6 +20,7 @@ import { configureCdnPool, startCdnCaches } from './cdn-caches.ts';
 import {
   type ClusterParts,
   type ClusterServers,
+  startClipWorkers,
   startGateways,
   startHubNodes,
   startLinks,
@@ -33,6 +35,7 @@ export const clusterHelp = `devicehub cluster [options]   the docker-compose top
   --gateways N         gateways behind the balancer (default 2)
   --redis single|cluster   one redis-server (AOF always), or 3 masters + 3 replicas (default single)
   --kafka-brokers N    KRaft brokers, replication factor min(N, 3) (default 3; 0: no Kafka link)
+  --clip-workers N     alarm clip workers, with an Ezviz stand-in (default 2; 0: neither)
   --port N             the balancer's port (default 8080; a free one when taken)
   --log-dir DIR        where each process's log goes, <process>.log (default ./.devicehub/cluster/logs)`;
 
@@ -68,13 +71,14 @@ export async function clusterCommand(argv: string[]): Promise<void> {
       dir: mkdtempSync(join(tmpdir(), 'devicehub-cluster-cdn-')),
     });
     parts.onStop(() => cdn.stop());
+    const clips = await startClipWorkers(parts, servers, { workers: o.clipWorkers });
     await configureCdnPool({
       api: api.url,
       adminKey: api.adminKey,
       caFile: servers.pki.caFile,
       mirrors: cdn.urls,
     });
-    announce(o, servers, { ...api, nodeMetrics, cdn: cdn.urls });
+    announce(o, servers, { ...api, nodeMetrics, cdn: cdn.urls, clips });
     up = true;
     await untilStopped(parts, log);
   } finally {
@@ -88,6 +92,7 @@ interface ClusterOptions {
   nodes: number;
   gateways: number;
   brokers: number;
+  clipWorkers: number;
   port: number;
   redis: 'single' | 'cluster';
 }
@@ -100,6 +105,7 @@ function parseClusterArgs(argv: string[]): ClusterOptions {
       gateways: { type: 'string' },
       redis: { type: 'string', default: 'single' },
       'kafka-brokers': { type: 'string' },
+      'clip-workers': { type: 'string' },
       port: { type: 'string' },
       'log-dir': { type: 'string', default: '.devicehub/cluster/logs' },
     },
@@ -108,10 +114,11 @@ function parseClusterArgs(argv: string[]): ClusterOptions {
   const gateways = intFlag(values, { name: 'gateways', env: 'DH_CLUSTER_GATEWAYS', fallback: 2 });
   const brokers = intFlag(values, { name: 'kafka-brokers', env: 'DH_CLUSTER_KAFKA_BROKERS', fallback: 3 });
   const port = intFlag(values, { name: 'port', env: 'DH_CLUSTER_PORT', fallback: 8080 });
+  const clipWorkers = intFlag(values, { name: 'clip-workers', env: 'DH_CLUSTER_CLIP_WORKERS', fallback: 2 });
   if (values.redis !== 'single' && values.redis !== 'cluster') {
     throw new RangeError(`--redis must be "single" or "cluster", got ${JSON.stringify(values.redis)}`);
   }
-  return { logDir: values['log-dir'], nodes, gateways, brokers, port, redis: values.redis };
+  return { logDir: values['log-dir'], nodes, gateways, brokers, clipWorkers, port, redis: values.redis };
 }
 
 interface RunningParts extends ClusterParts {
@@ -166,7 +173,14 @@ function clusterParts(log: Logger, logDir: string): RunningParts {
 function announce(
   o: ClusterOptions,
   servers: ClusterServers,
-  api: { url: string; adminKey: string; gateways: string[]; nodeMetrics: string[]; cdn: string[] },
+  api: {
+    url: string;
+    adminKey: string;
+    gateways: string[];
+    nodeMetrics: string[];
+    cdn: string[];
+    clips: { ezvizUrl: string | undefined; metrics: string[] };
+  },
 ): void {
   const summary = {
     url: api.url,
@@ -181,6 +195,8 @@ function announce(
     gateways: api.gateways,
     cdn: api.cdn,
     nodeMetrics: api.nodeMetrics,
+    ezvizUrl: api.clips.ezvizUrl,
+    clipMetrics: api.clips.metrics,
     logs: logFile(o.logDir, '*'),
   };
   process.stdout.write(
@@ -196,6 +212,7 @@ function announce(
       `  frps             ${servers.frpsAddress} (TLS)`,
       `  CDN caches       ${api.cdn.join(' ')}   (nginx in front of the API; the devicehub configuration's cdn pool)`,
       `  node metrics     ${api.nodeMetrics.join(' ')}`,
+      `  clip workers     ${api.clips.metrics.join(' ') || '—'}${api.clips.ezvizUrl ? `   (Ezviz stand-in ${api.clips.ezvizUrl}, for tests and demos only)` : ''}`,
       `  logs             ${summary.logs}`,
       'Ctrl-C stops it all.',
       '',

@@ -1,7 +1,7 @@
 /**
  * The steps of `devicehub cluster` (cli/cluster-command.ts), in the order it runs them: the
- * servers (Redis, PostgreSQL, mosquitto, frps, Kafka), the hub nodes, the links, and the gateways
- * behind a balancer. Each step registers what it started with the command's parts, which stop
+ * servers (Redis, PostgreSQL, mosquitto, frps, Kafka), the hub nodes, the links, the gateways
+ * behind a balancer, and the alarm clip workers with the Ezviz stand-in they fetch clips from. Each step registers what it started with the command's parts, which stop
  * them in reverse order. Everything speaks TLS with one fleet PKI (a CA made for the run): mosquitto
  * takes edges on its mTLS and password-over-TLS listeners and the links on its hub mTLS listener,
  * each link with its own certificate; Kafka is SASL_SSL (SCRAM-SHA-512, ACLs); frps takes frpc
@@ -258,6 +258,8 @@ function gatewayArgs(servers: ClusterServers, port: number): string[] {
     ...['--object-store', servers.objectStore],
     // The updates' TUF signing keys, one folder for every gateway (the first to start makes them).
     ...['--tuf-keys-dir', join(servers.pki.dir, 'tuf'), '--tuf-create'],
+    // Alarm clips' links: one key for every gateway (the first to start makes it).
+    ...['--clip-url-secret-file', join(servers.pki.dir, 'clip-url.key')],
     // Registering, rotating and deregistering edges tell mosquitto (its dynamic security) over
     // its plaintext listener, which is on loopback only.
     ...['--broker-admin-url', servers.mqttAdminUrl, '--broker-admin-password', servers.brokerAdminPassword],
@@ -269,4 +271,41 @@ function gatewayArgs(servers: ClusterServers, port: number): string[] {
           ...['--kafka-admin-user', servers.kafkaHub.username, '--kafka-admin-ca', servers.pki.caFile],
         ]),
   ];
+}
+
+/**
+ * The Ezviz stand-in (the cloud is outside the cluster: `devicehub ezviz-standin`, 200 ms per call
+ * like the real one) and `workers` clip workers (none of either for 0) `clips-1` … sharing PostgreSQL, the gateways'
+ * object store and one Ezviz budget in Redis, each with /metrics on a port of its own.
+ */
+export async function startClipWorkers(
+  parts: ClusterParts,
+  servers: ClusterServers,
+  o: { workers: number },
+): Promise<{ ezvizUrl: string | undefined; metrics: string[] }> {
+  if (o.workers === 0) return { ezvizUrl: undefined, metrics: [] };
+  parts.step(`starting the Ezviz stand-in and ${o.workers} clip worker(s)`);
+  const standIn = (await parts.spawn(['ezviz-standin', '--port', '0', '--latency-ms', '200'], 'ezviz-standin')
+    .ready) as { url: string; appKey: string; appSecret: string };
+  const metrics: string[] = [];
+  const workers = [];
+  for (let i = 1; i <= o.workers; i++) {
+    const metricsPort = await freePort();
+    metrics.push(`http://127.0.0.1:${metricsPort}/metrics`);
+    workers.push(
+      parts.spawn(
+        [
+          'clips',
+          ...servers.cliArgs,
+          ...['--id', `clips-${i}`, '--metrics-port', String(metricsPort)],
+          ...['--database-url', servers.databaseUrl, '--object-store', servers.objectStore],
+          ...['--ezviz', standIn.url, '--ezviz-app-key', standIn.appKey],
+        ],
+        `clips-${i}`,
+        { ...servers.objectStoreEnv, DH_EZVIZ_APP_SECRET: standIn.appSecret },
+      ).ready,
+    );
+  }
+  await Promise.all(workers);
+  return { ezvizUrl: standIn.url, metrics };
 }

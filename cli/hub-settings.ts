@@ -155,4 +155,10 @@ export const HUB_SETTINGS: readonly Setting[] = [
     doc: 'the balancer port of `devicehub cluster`',
     ...ranged(0, 65535),
   },
+  {
+    name: 'DH_CLUSTER_CLIP_WORKERS',
+    commands: ['cluster'],
+    doc: 'alarm clip workers of `devicehub cluster` (0: none, and no Ezviz stand-in)',
+    ...ranged(0, 16),
+  },
 ];
