@@ -72,6 +72,9 @@ export interface RunTally {
   readonly failedAsCaused: number;
   readonly duplicates: number;
   readonly duplicateIds: readonly string[];
+  /** Clips Ezviz served in full more than once (a worker killed after its download re-fetches). */
+  readonly refetched: number;
+  readonly refetchedIds: readonly string[];
   readonly missing: number;
   readonly missingIds: readonly string[];
   /** Clip rows for alarms of kinds that get none. */
@@ -90,8 +93,11 @@ export function tallyRun(r: {
   rows: readonly ClipRow[];
   /** Edges whose camera the stand-in was told not to know. */
   unknownCameraEdges: ReadonlySet<string>;
-  /** Clip ids (fileIds) the stand-in made more than one task for or served in full more than once. */
+  /** Clip ids (fileIds) the stand-in made more than one save task for. */
+  tasksTwice: ReadonlySet<string>;
+  /** ... served in full more than once. */
   fetchedTwice: ReadonlySet<string>;
+  /** ... whose video was put into the object store more than once. */
   storedTwice: ReadonlySet<string>;
 }): RunTally {
   const clipKinds = new Set<string>(CLIP_KINDS);
@@ -124,7 +130,8 @@ export function tallyRun(r: {
     missingIds.push(id);
   }
   const unwanted = r.rows.filter((row) => !wanted.has(row.id)).length;
-  const duplicateIds = [...new Set([...r.fetchedTwice, ...r.storedTwice])];
+  // A duplicate: a second clip asked of Ezviz, or a clip stored twice.
+  const duplicateIds = [...new Set([...r.tasksTwice, ...r.storedTwice])];
   const storm = stormWindow(r.rows, wanted);
   return {
     alarms: r.alarms.length,
@@ -134,6 +141,8 @@ export function tallyRun(r: {
     failedAsCaused,
     duplicates: duplicateIds.length,
     duplicateIds: duplicateIds.slice(0, 10),
+    refetched: r.fetchedTwice.size,
+    refetchedIds: [...r.fetchedTwice].slice(0, 10),
     missing: missingIds.length,
     missingIds: missingIds.slice(0, 10),
     unwanted,

@@ -34,6 +34,8 @@ export function runJson(r: ClipsRunResult) {
     ...(r.kill === null ? {} : { killed: r.kill }),
     ...(t.missingIds.length > 0 ? { firstMissing: t.missingIds } : {}),
     ...(t.duplicateIds.length > 0 ? { firstDuplicates: t.duplicateIds } : {}),
+    refetched: t.refetched,
+    ...(t.refetchedIds.length > 0 ? { firstRefetched: t.refetchedIds } : {}),
   };
 }
 
@@ -66,7 +68,13 @@ export function clipsReport(r: {
         target: '—',
         met: true,
       },
-      { metric: `${name}: duplicates`, value: t.duplicates, target: '0', met: t.duplicates === 0 },
+      {
+        metric: `${name}: duplicates (Ezviz tasks, objects)`,
+        value: t.duplicates,
+        target: '0',
+        met: t.duplicates === 0,
+      },
+      { metric: `${name}: clips downloaded in full twice`, value: t.refetched, target: 'counted', met: true },
       { metric: `${name}: missing`, value: t.missing, target: '0', met: t.missing === 0 },
       {
         metric: `${name}: Ezviz calls, most in a second`,

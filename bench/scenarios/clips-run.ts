@@ -128,10 +128,8 @@ export async function runClips(o: ClipsRunOptions): Promise<ClipsRunResult> {
     alarms: sender.alarms,
     rows,
     unknownCameraEdges: new Set(o.unknownCameras.map(edgeId)),
-    fetchedTwice: new Set([
-      ...standIn.stats.fetchedTwice(),
-      ...[...standIn.stats.tasksByFileId].filter(([, n]) => n > 1).map(([id]) => id),
-    ]),
+    tasksTwice: new Set([...standIn.stats.tasksByFileId].filter(([, n]) => n > 1).map(([id]) => id)),
+    fetchedTwice: standIn.stats.fetchedTwice(),
     storedTwice: objects.storedTwice,
   });
   log(
