@@ -101,6 +101,8 @@ export interface Keyspace {
   readonly bullPrefix: string;
   /** String: the effective alarm-clip policy as JSON, written by the gateways, read by the hub nodes. */
   readonly clipPolicy: string;
+  /** String: the effective recognition policy as JSON, written by the gateways, read by the hub nodes. */
+  readonly recognitionPolicy: string;
   /** The Ezviz Open Platform state every clip worker shares (one slot: hash tag `{ezviz}`). */
   readonly ezviz: EzvizKeys;
 }
@@ -168,6 +170,7 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
     lease: (name) => `${meta}:lease:${name}`,
     bullPrefix: `${prefix}:bull`,
     clipPolicy: `${meta}:clip-policy`,
+    recognitionPolicy: `${meta}:recognition-policy`,
     ezviz: {
       token: `${prefix}:{ezviz}:token`,
       bucket: `${prefix}:{ezviz}:bucket`,
