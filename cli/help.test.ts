@@ -8,7 +8,19 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('./devicehub.ts', import.meta.url));
-const COMMANDS = ['demo', 'node', 'link', 'gateway', 'simulate', 'agent', 'connect', 'cluster', 'bench', 'clips'];
+const COMMANDS = [
+  'demo',
+  'node',
+  'link',
+  'gateway',
+  'simulate',
+  'agent',
+  'connect',
+  'cluster',
+  'bench',
+  'clips',
+  'ezviz-standin',
+];
 
 interface Run {
   readonly code: number | null;
