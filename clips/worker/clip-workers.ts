@@ -17,8 +17,9 @@ import type { Db } from '../../gateway/db/database.ts';
 import type { ObjectStore } from '../../objects/mod.ts';
 import type { EzvizClient } from '../ezviz/mod.ts';
 import type { ClipJobData } from './clip-job.ts';
+import type { ClipOutcome } from './clip-results.ts';
 import { type ClipWorkerStats, newClipWorkerStats } from './clip-stats.ts';
-import { type Backoff, type ClipOutcome, processClipJob } from './process-clip.ts';
+import { type Backoff, processClipJob } from './process-clip.ts';
 
 export interface ClipWorkerTimings {
   /** A job's lock; a worker that stops renewing it (killed) loses the job after this. */

@@ -22,7 +22,8 @@ import { checkClip, extractPoster } from '../media/mod.ts';
 import { configuredCamera } from './camera.ts';
 import { ClipError, classifyError } from './clip-error.ts';
 import { type ClipJobData, type ClipProgress, checkClipJob, NO_PROGRESS } from './clip-job.ts';
-import { type ClipRow, ensureClipRow, markClipFailed, markClipStep, markClipStored } from './clip-row.ts';
+import { type ClipOutcome, clipIdentity, failClip, sendAgain } from './clip-results.ts';
+import { ensureClipRow, markClipStep, markClipStored } from './clip-row.ts';
 import { type ClipWorkerStats, countCode } from './clip-stats.ts';
 import { downloadClip } from './download-clip.ts';
 import { storeClip } from './store-clip.ts';
@@ -52,16 +53,6 @@ export interface ClipJobDeps {
   readonly downloadAttempts: number;
   /** How much shorter than its window a clip may be. */
   readonly toleranceMs?: number;
-}
-
-/** How a run ended (the job's return value when it completes). */
-export interface ClipOutcome {
-  readonly status: 'stored' | 'failed' | 'deleted';
-  /** The row was final already: its result was sent again. */
-  readonly resent?: boolean;
-  /** A failure's code and reason. */
-  readonly code?: string;
-  readonly reason?: string;
 }
 
 /** What a step decided: go on, wait (a poll, a backoff), or stop with a final status. */
@@ -134,7 +125,8 @@ async function run(
   const { deps, stepping } = o;
   const { db, ezviz, holder } = deps;
   const row = await ensureClipRow(db, request);
-  if (row.status === 'stored' || row.status === 'failed') return await sendAgain(request, row, deps);
+  if (row.status === 'stored' || row.status === 'failed')
+    return { done: await sendAgain(request, row, deps) };
   if (row.status === 'deleted') return { done: { status: 'deleted' } };
   let { progress } = current;
   if (progress.taskId === undefined && row.ezvizTaskId !== null && row.cameraSerial !== null) {
@@ -239,7 +231,7 @@ async function fetchAndStore(
       deps.log.info({ bytes: file.bytes, sha256: file.sha256, durationMs: probe.durationMs }, 'clip stored');
     }
     await deps.sendResult(request.edgeId, {
-      ...identity(request),
+      ...clipIdentity(request),
       status: 'stored',
       bytes: file.bytes,
       sha256: file.sha256,
@@ -279,54 +271,7 @@ async function onFailure(
   const reason = failure.retryable
     ? `${failure.message}; gave up at the deadline ${new Date(request.deadlineAt).toISOString()} after ${progress.retriesTotal + 1} tries`
     : failure.message;
-  return await failClip(request, { code: failure.code, reason }, deps);
-}
-
-async function failClip(
-  request: ClipRequest,
-  failure: { readonly code: string; readonly reason: string },
-  deps: ClipJobDeps,
-): Promise<Next> {
-  const reason = failure.reason.slice(0, 2000);
-  // Our own side may be what failed: whatever fails here leaves the job to BullMQ's failed set.
-  if (await markClipFailed(deps.db, request.clipId, { code: failure.code, reason, worker: deps.holder })) {
-    countCode(deps.stats.failed, failure.code);
-    deps.log.warn({ code: failure.code, reason }, 'clip failed');
-  }
-  await deps.sendResult(request.edgeId, {
-    ...identity(request),
-    status: 'failed',
-    code: failure.code,
-    reason,
-  });
-  return { done: { status: 'failed', code: failure.code, reason } };
-}
-
-/** The row is final (a replay, a second run): its result again, nothing else. */
-async function sendAgain(request: ClipRequest, row: ClipRow, deps: ClipJobDeps): Promise<Next> {
-  deps.stats.resent++;
-  if (row.status === 'stored') {
-    await deps.sendResult(request.edgeId, {
-      ...identity(request),
-      status: 'stored',
-      bytes: Number(row.bytes),
-      sha256: row.sha256 ?? '',
-      durationMs: row.durationMs ?? 0,
-    });
-    return { done: { status: 'stored', resent: true } };
-  }
-  const reason = row.reason ?? 'failed';
-  await deps.sendResult(request.edgeId, {
-    ...identity(request),
-    status: 'failed',
-    code: row.code ?? 'FAILED',
-    reason,
-  });
-  return { done: { status: 'failed', resent: true } };
-}
-
-function identity(request: ClipRequest): Pick<ClipResultPayload, 'clipId' | 'alarm' | 'since'> {
-  return { clipId: request.clipId, alarm: request.alarm, since: request.since };
+  return { done: await failClip(request, { code: failure.code, reason }, deps) };
 }
 
 /** `firstMs × factor^n`, at most `maxMs`, ±20 % so that jobs failed together do not come back together. */
