@@ -119,6 +119,9 @@ export async function startClipWorkers(o: ClipWorkersOptions): Promise<ClipWorke
     log[level]({ clipId: job.id, err: toError(error) }, 'clip job failed');
   });
   worker.on('error', (error) => log.warn({ err: toError(error) }, 'clip worker error'));
+  worker.on('stalled', (clipId) =>
+    log.warn({ clipId }, 'a clip job whose worker stopped renewing its lock is taken again'),
+  );
   const running = worker.run().catch((error: unknown) => {
     log.error({ err: toError(error) }, 'clip worker stopped');
   });
