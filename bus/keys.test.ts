@@ -6,6 +6,8 @@ import {
   groupByTag,
   parseTimerMember,
   parseTunnelClaim,
+  recognitionJobId,
+  recognitionQueue,
   timerMember,
   tunnelClaim,
   webhookQueue,
@@ -84,5 +86,14 @@ describe('keyspace', () => {
     assert.deepEqual(parseTunnelClaim('E-1|ssh'), { edgeId: 'E-1', service: 'ssh' });
     assert.equal(parseTunnelClaim('nothing'), undefined);
     assert.equal(hashTag(webhookQueue(3)), 'webhook-3');
+  });
+
+  it('names a recognition queue per model (its own hash tag) and job ids BullMQ takes', () => {
+    assert.equal(recognitionQueue('yolov8n-coco'), '{vision-yolov8n-coco}');
+    assert.throws(() => recognitionQueue('a}b'), /model must match/);
+    assert.equal(recognitionJobId('E-1', 'ev_7'), 'E-1/ev_7');
+    // BullMQ refuses a ':' in a custom job id; an edge id may hold one.
+    assert.equal(recognitionJobId('site:E.1', 'ev'), 'site%3AE.1/ev');
+    assert.notEqual(recognitionJobId('a', 'b-c'), recognitionJobId('a-b', 'c'));
   });
 });

@@ -274,6 +274,15 @@ export function recognitionQueue(model: string): string {
   return `{vision-${model}}`;
 }
 
+/**
+ * The BullMQ job id of a vision event's recognition: `<edgeId>/<eventId>`, one job per event
+ * however often it is requested. BullMQ refuses a `:` in a custom id and an edge id may hold one,
+ * so the edge id is percent-encoded (`E:1` → `E%3A1`); an event id never holds `/`, `:` or `%`.
+ */
+export function recognitionJobId(edgeId: string, eventId: string): string {
+  return `${encodeURIComponent(edgeId)}/${eventId}`;
+}
+
 /** The named lease (`Keyspace.lease`) that makes one worker in the cluster deliver a partition. */
 export function webhookLease(partition: number): string {
   return `webhook-${partition}`;

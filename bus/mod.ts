@@ -58,6 +58,7 @@ export {
   groupByTag,
   parseTimerMember,
   parseTunnelClaim,
+  recognitionJobId,
   recognitionQueue,
   shardMask,
   sinkLease,
