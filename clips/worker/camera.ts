@@ -1,5 +1,6 @@
 /**
- * The camera of a clip whose request names none: the edge configuration's `camera`
+ * The camera the operator configured for an edge, which wins over the one its birth named (the
+ * request's): the edge configuration's `camera`
  * (`{"serial": "C12345678", "channel": 1}`), merged as the gateway serves it — global, then the
  * edge's group, then the edge itself (gateway/config-store.ts mergeConfig). Read from the
  * database once per job that needs it, not cached: an operator who fixes a camera's serial

@@ -359,7 +359,7 @@ describe('clip workers', () => {
     assert.equal(workers.stats.retries.MALFORMED, undefined, 'not retried');
   });
 
-  test('no camera in the request: the edge configuration’s, else NO_CAMERA', async () => {
+  test('the edge configuration’s camera wins over the birth’s; neither: NO_CAMERA', async () => {
     const none = request('E-nocam', { camera: undefined });
     const { camera: _, ...withoutCamera } = none;
     await enqueue(withoutCamera as ClipRequest);
@@ -373,8 +373,9 @@ describe('clip workers', () => {
       body: { camera: { serial: 'CONF00001', channel: 2 } },
       actor: 'test',
     });
-    const { camera: __, ...configured } = request('E-conf');
-    await enqueue(configured as ClipRequest);
+    const configured = request('E-conf'); // its birth named CAMERA; the operator's configuration wins
+    assert.notEqual(configured.camera?.serial, 'CONF00001');
+    await enqueue(configured);
     const row = await finished(configured.clipId);
     assert.equal(row.status, 'stored', `${row.code}: ${row.reason}`);
     assert.deepEqual([row.cameraSerial, row.cameraChannel], ['CONF00001', 2]);

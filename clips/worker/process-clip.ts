@@ -140,7 +140,7 @@ async function run(
 
   stepping('finding the camera');
   const camera: ClipCamera | undefined =
-    progress.camera ?? request.camera ?? (await configuredCamera(db, request.edgeId));
+    progress.camera ?? (await configuredCamera(db, request.edgeId)) ?? request.camera;
   if (camera === undefined)
     throw new ClipError('NO_CAMERA', `edge ${request.edgeId} names no camera (birth or configuration)`);
 
