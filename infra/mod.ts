@@ -17,6 +17,15 @@ export type { KafkaCluster, KafkaClusterOptions, KafkaServer } from './kafka.ts'
 export { kafkaJarsDir, startKafka, startKafkaCluster } from './kafka.ts';
 export type { KafkaAuth, KafkaAuthOptions } from './kafka-security.ts';
 export { KAFKA_BROKER_USER, KAFKA_CONTROLLER_USER, KAFKA_HUB_USER } from './kafka-security.ts';
+export type { ModelFile, TestPhotos } from './models.ts';
+export {
+  MODEL_NAME,
+  MODEL_SHA256,
+  MODEL_VERSION,
+  modelFile,
+  testPhotos,
+  visionAssetsMissing,
+} from './models.ts';
 export type {
   MosquittoOptions,
   MosquittoServer,

