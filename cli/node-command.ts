@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type ActorDefinition, nodeStatsToPrometheus, startHubNode } from '../actors/mod.ts';
 import { connectRedis, openBus } from '../bus/mod.ts';
-import { createEdgeActor, openClipPolicySource, rolloutActor } from '../edge/mod.ts';
+import { createEdgeActor, openPolicySource, rolloutActor } from '../edge/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
 import { processLogger } from './logger.ts';
 import { stopOnSignals } from './shutdown.ts';
@@ -52,9 +52,9 @@ export async function nodeCommand(argv: string[]): Promise<void> {
   const log = processLogger('node');
   const redis = connectRedis(config.redisUrl, { name: `node:${values.id ?? 'anon'}` });
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
-  // The alarm-clip policy the gateways write from the devicehub configuration, read every 5 s.
-  const clipPolicy = await openClipPolicySource({ redis, keyspace: config.keyspace, logger: log });
-  const edgeActor = createEdgeActor({ clipPolicy: clipPolicy.current });
+  // The alarm-clip and recognition policies the gateways write from the devicehub configuration, read every 5 s.
+  const policies = await openPolicySource({ redis, keyspace: config.keyspace, logger: log });
+  const edgeActor = createEdgeActor({ clipPolicy: policies.clips, recognitionPolicy: policies.recognition });
   const actors: ActorDefinition[] = [edgeActor as ActorDefinition, rolloutActor as ActorDefinition];
   if (values['actors-module']) {
     const mod = (await import(pathToFileURL(resolve(values['actors-module'])).href)) as {
@@ -96,7 +96,7 @@ export async function nodeCommand(argv: string[]): Promise<void> {
     steps: [
       { name: 'closing /metrics', run: async () => void metrics?.close() },
       { name: 'handing shards off', run: async () => (await node.stopWithReport()).stillHeld.length === 0 },
-      { name: 'closing the clip policy', run: () => clipPolicy.close() },
+      { name: 'closing the policies', run: () => policies.close() },
       { name: 'closing Redis', run: async () => void redis.disconnect() },
     ],
   });

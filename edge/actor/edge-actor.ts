@@ -12,10 +12,16 @@
  * - commands.ts: commands to the edge, their results and deadlines;
  * - tunnels.ts: the tunnels' state machine (the handlers below only wire it to the commands);
  * - updates.ts: rollouts' assignments, update reports, installed versions, health events;
- * - clips.ts: alarm clips requested when an alarm of a clip kind ends (or lasts too long), results.
+ * - clips.ts: alarm clips requested when an alarm of a clip kind ends (or lasts too long), results;
+ * - vision.ts: second looks requested at a vision alarm's start, verdicts, alarms held for them.
  */
 import { type ActorContext, defineActor, TerminalError } from '../../actors/mod.ts';
-import type { ClipPolicy, TunnelClosePayload, TunnelOpenPayload } from '../protocol/mod.ts';
+import type {
+  ClipPolicy,
+  RecognitionPolicy,
+  TunnelClosePayload,
+  TunnelOpenPayload,
+} from '../protocol/mod.ts';
 import { alarmHandler } from './alarms.ts';
 import { clipsTimer, NO_CLIPS, onClipResult, withClips } from './clips.ts';
 import { commandsTimer, onCommand, onCommandResult, outgoing } from './commands.ts';
@@ -24,6 +30,7 @@ import type { EdgeState } from './state.ts';
 import { telemetryHandler } from './telemetry.ts';
 import { closeTunnel, expireTunnels, invalidOpen, openTunnel } from './tunnels.ts';
 import { onUpdateAssign, onUpdateEnroll, onUpdateState, withHealth } from './updates.ts';
+import { NO_RECOGNITION, onVisionVerdict, visionTimer, withVision } from './vision.ts';
 
 function initialState(): EdgeState {
   return {
@@ -47,11 +54,20 @@ export interface EdgeActorOptions {
    * Redis, where the gateway writes the configuration's). Default: no clips.
    */
   readonly clipPolicy?: () => ClipPolicy;
+  /**
+   * The recognition policy in force, asked at each alarm start (read from Redis like the clip
+   * policy). Default: no second looks.
+   */
+  readonly recognitionPolicy?: () => RecognitionPolicy;
 }
 
 /** The edge actor's definition; `edgeActor` is it with the defaults. */
 export function createEdgeActor(options: EdgeActorOptions = {}) {
-  const { offlineAfterMs = EDGE_OFFLINE_AFTER_MS, clipPolicy = () => NO_CLIPS } = options;
+  const {
+    offlineAfterMs = EDGE_OFFLINE_AFTER_MS,
+    clipPolicy = () => NO_CLIPS,
+    recognitionPolicy = () => NO_RECOGNITION,
+  } = options;
   if (!(offlineAfterMs >= 1))
     throw new RangeError(`Cannot create edge actor: offlineAfterMs must be ≥ 1, got ${offlineAfterMs}`);
   return defineActor({
@@ -60,8 +76,9 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
     logFields: (id) => ({ edgeId: id }),
     handlers: {
       telemetry: withHealth(telemetryHandler(offlineAfterMs)),
-      alarm: withHealth(withClips(alarmHandler(offlineAfterMs), clipPolicy)),
+      alarm: withHealth(withClips(withVision(alarmHandler(offlineAfterMs), recognitionPolicy), clipPolicy)),
       clipResult: onClipResult,
+      visionVerdict: onVisionVerdict,
       command: onCommand,
       commandResult: onCommandResult,
       updateAssign: onUpdateAssign,
@@ -91,6 +108,7 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
       },
       offline: withHealth(offlineTimer(offlineAfterMs)),
       clips: clipsTimer(clipPolicy),
+      vision: visionTimer,
     },
   });
 }

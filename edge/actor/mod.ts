@@ -1,8 +1,8 @@
 /**
  * The edge actor (`edge/<edgeId>`), one per elevator edge box, run by the actor runtime in
  * `actors/`: telemetry into the device shadow, online/offline by a durable timer, alarms, sequence
- * tracking, commands to the edge, the tunnels' state machine and alarm clips (clips.ts; the node
- * reads the clip policy with clip-policy-source.ts). Where an edge's telemetry changes its shadow:
+ * tracking, commands to the edge, the tunnels' state machine, alarm clips (clips.ts) and second
+ * looks (vision.ts; the node reads both policies with policy-source.ts). Where an edge's telemetry changes its shadow:
  * telemetry.ts; the definition that wires the handlers together: edge-actor.ts.
  */
 
@@ -10,6 +10,8 @@ export type { ClipPolicySource, ClipPolicySourceOptions } from './clip-policy-so
 export { openClipPolicySource } from './clip-policy-source.ts';
 export type { EdgeActorOptions } from './edge-actor.ts';
 export { createEdgeActor, edgeActor } from './edge-actor.ts';
+export type { PolicySource, PolicySourceOptions } from './policy-source.ts';
+export { openPolicySource } from './policy-source.ts';
 export { EDGE_OFFLINE_AFTER_MS } from './presence.ts';
 export type {
   ClipRecord,
@@ -17,10 +19,14 @@ export type {
   EdgeClips,
   EdgeState,
   EdgeUpdates,
+  EdgeVision,
   InstalledPackage,
   OpenAlarm,
+  PendingVision,
   UpdateAssignment,
   UpdateHistoryEntry,
+  VisionRecord,
 } from './state.ts';
-export { MAX_CLIPS, MAX_UPDATE_HISTORY } from './state.ts';
+export { MAX_CLIPS, MAX_KEPT_DETECTIONS, MAX_UPDATE_HISTORY, MAX_VERDICTS } from './state.ts';
 export { isActive as isActiveTunnel, MAX_FINISHED_TUNNELS } from './tunnels.ts';
+export { MAX_VISION_PENDING, NO_RECOGNITION, VISION_GRACE_MS, VISION_TIMER } from './vision.ts';

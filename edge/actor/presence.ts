@@ -58,6 +58,7 @@ export function seen(state: EdgeState, ctx: ActorContext, message: SeenMessage):
     ...(state.tunnels === undefined ? {} : { tunnels: state.tunnels }),
     ...(state.updates === undefined ? {} : { updates: state.updates }),
     ...(state.clips === undefined ? {} : { clips: state.clips }),
+    ...(state.vision === undefined ? {} : { vision: state.vision }),
   };
 }
 

@@ -3,11 +3,15 @@
  * commands and tunnels. The gateway reads it (fleet view, `GET /v1/edges/{id}`).
  */
 import type {
+  Detection,
   EdgeTransport,
+  RecognitionClass,
+  RecognitionKindPolicy,
   TelemetryKind,
   TunnelRecord,
   UpdateState,
   UpdateTarget,
+  VisionVerdict,
 } from '../protocol/mod.ts';
 
 export interface CommandRecord {
@@ -61,6 +65,60 @@ export interface EdgeState {
   readonly updates?: EdgeUpdates;
   /** Alarm clips: the newest requested and their results, the open alarms a clip is cut for (clips.ts). */
   readonly clips?: EdgeClips;
+  /** Second looks: the newest requests and verdicts, the alarms held for theirs (vision.ts). */
+  readonly vision?: EdgeVision;
+}
+
+/** A second look this edge's actor requested, and its verdict once it came. */
+export interface VisionRecord {
+  readonly eventId: string;
+  readonly alarm: string;
+  /** The alarm's start (ms, the edge's clock). */
+  readonly since: number;
+  readonly class: RecognitionClass;
+  readonly frames: number;
+  readonly requestedAt: number;
+  readonly status: 'requested' | VisionVerdict;
+  /** The alarm: forwarded at once (only annotated), held for the verdict, then released or dropped. */
+  readonly outcome: 'forwarded' | 'held' | 'released' | 'dropped';
+  readonly reason?: string;
+  readonly model?: { readonly name: string; readonly version: string };
+  /** The best MAX_KEPT_DETECTIONS of the verdict's. */
+  readonly detections?: readonly Detection[];
+  /** The index of the frame the verdict was made on. */
+  readonly frame?: number;
+  readonly queueMs?: number;
+  readonly inferMs?: number;
+  /** When the request or the verdict was recorded (ms, node clock). */
+  readonly at: number;
+}
+
+/** Vision records kept per edge (the newest), and detections kept per record. */
+export const MAX_VERDICTS = 20;
+export const MAX_KEPT_DETECTIONS = 10;
+
+/** A request without its verdict yet: the kind's policy as it was, the alarm events held. */
+export interface PendingVision {
+  readonly alarm: string;
+  readonly since: number;
+  /** When the actor stops waiting and applies the verdict 'timeout' itself (ms, node clock). */
+  readonly due: number;
+  readonly policy: Pick<RecognitionKindPolicy, 'targets' | 'confirmScore' | 'forward' | 'onTimeout'>;
+  /** The outbox events held until the verdict (`forward: 'confirmed'`): alarm.start, then its end. */
+  readonly held?: readonly Readonly<Record<string, unknown>>[];
+}
+
+export interface EdgeVision {
+  /** Newest last, at most MAX_VERDICTS. */
+  readonly recent: readonly VisionRecord[];
+  /** By event id. */
+  readonly pending?: Readonly<Record<string, PendingVision>>;
+  /** Open alarms whose verdict dropped them (name → start): their end is not forwarded either. */
+  readonly dropped?: Readonly<Record<string, number>>;
+  /** Alarm starts of recognised kinds that named no frames (legacy edges): no second look. */
+  readonly legacy: number;
+  /** Verdicts recorded, by verdict. */
+  readonly counts?: Readonly<Partial<Record<VisionVerdict, number>>>;
 }
 
 /** A clip this edge's actor requested, and how it ended once a worker said. */

@@ -24,6 +24,7 @@ export interface OutboxEventJson {
  * rollout's status with its summary) and `rollout.wave` (a wave started, progressed, holding,
  * passed) — every `rollout.*` type a rollout actor emits goes out, new ones included. Alarm clips:
  * `clip.ready` (stored: bytes, SHA-256, duration) and `clip.failed` (with the code and reason).
+ * Second looks: `vision.verdict` (the verdict, the model's detections, whether the alarm went out).
  */
 export const FLEET_EVENT_TYPES = [
   'alarm.start',
@@ -37,6 +38,7 @@ export const FLEET_EVENT_TYPES = [
   'rollout.wave',
   'clip.ready',
   'clip.failed',
+  'vision.verdict',
 ] as const;
 export type FleetEventType = (typeof FLEET_EVENT_TYPES)[number];
 
