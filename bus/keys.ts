@@ -296,5 +296,8 @@ export function sinkLease(group: number): string {
 /** The named lease of the TUF repository's upkeep (re-signing the timestamp, and any role near expiry): one gateway at a time. */
 export const TUF_UPKEEP_LEASE = 'tuf-upkeep';
 
+/** The named lease of the clips' retention sweep: one clip worker in the cluster sweeps at a time. */
+export const CLIP_RETENTION_LEASE = 'clip-retention';
+
 /** The named lease of an Ezviz access-token refresh: one process fetches a new token at a time. */
 export const EZVIZ_TOKEN_LEASE = 'ezviz-token';

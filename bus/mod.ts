@@ -51,6 +51,7 @@ export { ezvizCooldownLeft, startEzvizCooldown, takeEzvizBudget } from './ezviz-
 export { fnv1a32, keySlot, mix32 } from './hash.ts';
 export type { EzvizKeys, Keyspace, KeyspaceOptions, ShardKeys, TimerMember } from './keys.ts';
 export {
+  CLIP_RETENTION_LEASE,
   CONSUMER_GROUP,
   clipQueue,
   createKeyspace,

@@ -19,7 +19,6 @@ export {
   serveClipMetrics,
 } from './metrics.ts';
 export {
-  CLIP_RETENTION_LEASE,
   type ClipRetention,
   type ClipRetentionStats,
   startClipRetention,

@@ -4,7 +4,6 @@
  * `clip-retention`. docs/decisions/031-media.md.
  */
 export {
-  CLIP_RETENTION_LEASE,
   type ClipRetention,
   type ClipRetentionOptions,
   type ClipRetentionStats,

@@ -9,13 +9,10 @@
  */
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
-import { type Bus, toError } from '../../bus/mod.ts';
+import { type Bus, CLIP_RETENTION_LEASE, toError } from '../../bus/mod.ts';
 import type { Db } from '../../gateway/db/database.ts';
 import { clips } from '../../gateway/db/schema.ts';
 import { clipMetaKey, clipPosterKey, clipVideoKey, type ObjectStore } from '../../objects/mod.ts';
-
-/** The named lease (`Keyspace.lease`) of the retention sweep: one worker in the cluster at a time. */
-export const CLIP_RETENTION_LEASE = 'clip-retention';
 
 export interface ClipRetentionStats {
   /** Sweeps run while holding the lease. */
