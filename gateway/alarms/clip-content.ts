@@ -1,13 +1,13 @@
 /**
  * A clip's video or poster through its signed link (public: the link is the credential):
  * `GET /v1/clips/{id}/video?exp=&sig=` (`video/mp4`) and `/poster` (`image/jpeg`) from the object
- * store, with an ETag, HEAD, and Range (the artifacts' parser: 206 with Content-Range, 416 past
+ * store, with an ETag, HEAD, and Range (sent as the artifacts are: 206 with Content-Range, 416 past
  * the end) so a browser's `<video>` can seek. A missing, tampered or expired link is a 403 whose
  * `details.reason` says which.
  */
 import { createRoute, type RouteHandler, z } from '@hono/zod-openapi';
-import { ObjectNotFoundError, type ObjectStore, RangeNotSatisfiableError } from '../../objects/mod.ts';
-import { parseRange } from '../artifacts/mod.ts';
+import type { ObjectStore } from '../../objects/mod.ts';
+import { sendObject } from '../artifacts/mod.ts';
 import type { AuthEnv } from '../auth.ts';
 import type { Db } from '../db/database.ts';
 import { ApiError, errorBody } from '../errors.ts';
@@ -79,46 +79,14 @@ export function serveClipContent(
       throw new ApiError('NOT_FOUND', `Clip ${id} is ${row === undefined ? 'unknown' : row.status}`);
     const info = await objects.head(key);
     if (info === undefined) throw new ApiError('NOT_FOUND', `Clip ${id} has no ${media} in the store`);
-    const etag = `"${media === 'video' && row.sha256 ? row.sha256 : `${id}-${media}-${info.size}`}"`;
     const maxAge = Math.max(0, Number(c.req.valid('query').exp) - Math.floor(Date.now() / 1000));
-    const headers = { etag, 'cache-control': `private, max-age=${maxAge}`, 'accept-ranges': 'bytes' };
-    const typed = { ...headers, 'content-type': CONTENT_TYPES[media] };
-    if (
-      c.req
-        .header('if-none-match')
-        ?.split(/\s*,\s*/)
-        .some((t) => t === etag || t === `W/${etag}` || t === '*')
-    )
-      return c.body(null, 304, headers);
-    if (c.req.method === 'HEAD') return c.body(null, 200, { ...typed, 'content-length': String(info.size) });
-    const range = parseRange(c.req.header('range'), info.size);
-    const unsatisfiable = (size: number) =>
-      c.json(
-        {
-          error: { code: 'RANGE_NOT_SATISFIABLE', message: `The range starts past the end (${size} bytes)` },
-        },
-        416,
-        {
-          ...headers,
-          'content-range': `bytes */${size}`,
-        },
-      );
-    if (range === 'unsatisfiable') return unsatisfiable(info.size);
-    try {
-      const read = await objects.get(key, range === undefined ? {} : { range });
-      const stream = read.body as unknown as ReadableStream;
-      if (read.range === undefined)
-        return c.body(stream, 200, { ...typed, 'content-length': String(read.info.size) });
-      return c.body(stream, 206, {
-        ...typed,
-        'content-range': `bytes ${read.range.start}-${read.range.end}/${read.info.size}`,
-        'content-length': String(read.range.end - read.range.start + 1),
-      });
-    } catch (err) {
-      if (err instanceof RangeNotSatisfiableError) return unsatisfiable(err.size);
-      if (err instanceof ObjectNotFoundError)
-        throw new ApiError('NOT_FOUND', `Clip ${id} has no ${media} in the store`);
-      throw err;
-    }
+    return sendObject(c, {
+      etag: `"${media === 'video' && row.sha256 ? row.sha256 : `${id}-${media}-${info.size}`}"`,
+      cacheControl: `private, max-age=${maxAge}`,
+      contentType: CONTENT_TYPES[media],
+      size: info.size,
+      read: (range) => objects.get(key, range === undefined ? {} : { range }),
+      missing: () => new ApiError('NOT_FOUND', `Clip ${id} has no ${media} in the store`),
+    });
   };
 }

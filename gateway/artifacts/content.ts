@@ -4,13 +4,12 @@
  * the object, Range (and If-Range) for resumed downloads, 416 past the end.
  */
 import { createRoute, type RouteHandler, z } from '@hono/zod-openapi';
-import { ObjectNotFoundError, RangeNotSatisfiableError } from '../../objects/mod.ts';
 import type { AuthEnv } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { ErrorSchema, json } from '../routes/schemas.ts';
 import type { ArtifactCatalog } from './catalog.ts';
-import { parseRange } from './range.ts';
 import { Sha256Param } from './schemas.ts';
+import { sendObject } from './send-object.ts';
 
 const binary = (description: string) => ({
   description,
@@ -44,8 +43,6 @@ export const content = createRoute({
   },
 });
 
-const rangeError = (message: string) => ({ error: { code: 'RANGE_NOT_SATISFIABLE', message } });
-
 /** The content route's handler; `catalog` throws UNAVAILABLE on a gateway without an object store. */
 export function serveContent(catalog: () => ArtifactCatalog): RouteHandler<typeof content, AuthEnv> {
   return async (c) => {
@@ -53,51 +50,14 @@ export function serveContent(catalog: () => ArtifactCatalog): RouteHandler<typeo
     const artifacts = catalog();
     const record = await artifacts.get(sha256);
     if (record === undefined) throw new ApiError('NOT_FOUND', `No artifact ${sha256}`);
-    const etag = `"${sha256}"`;
-    const headers: Record<string, string> = {
-      etag,
-      'cache-control': 'public, max-age=31536000, immutable',
-      'accept-ranges': 'bytes',
-    };
-    const bytes = { ...headers, 'content-type': 'application/octet-stream' };
-    if (
-      c.req
-        .header('if-none-match')
-        ?.split(/\s*,\s*/)
-        .some((t) => t === etag || t === `W/${etag}` || t === '*')
-    )
-      return c.body(null, 304, headers);
-    // HEAD (a cache checking its copy): the headers, without opening the object.
-    if (c.req.method === 'HEAD')
-      return c.body(null, 200, { ...bytes, 'content-length': String(record.size) });
-    const ifRange = c.req.header('if-range');
-    const range =
-      ifRange === undefined || ifRange === etag ? parseRange(c.req.header('range'), record.size) : undefined;
-    if (range === 'unsatisfiable')
-      return c.json(rangeError(`The range starts past the end (${record.size} bytes)`), 416, {
-        ...headers,
-        'content-range': `bytes */${record.size}`,
-      });
-    try {
-      const read = await artifacts.read(sha256, range === undefined ? {} : { range });
-      const stream = read.body as unknown as ReadableStream;
-      if (read.range === undefined)
-        return c.body(stream, 200, { ...bytes, 'content-length': String(read.info.size) });
-      return c.body(stream, 206, {
-        ...bytes,
-        'content-range': `bytes ${read.range.start}-${read.range.end}/${read.info.size}`,
-        'content-length': String(read.range.end - read.range.start + 1),
-      });
-    } catch (err) {
-      if (err instanceof RangeNotSatisfiableError)
-        return c.json(rangeError(err.message), 416, {
-          ...headers,
-          'content-range': `bytes */${err.size}`,
-        });
+    return sendObject(c, {
+      etag: `"${sha256}"`,
+      cacheControl: 'public, max-age=31536000, immutable',
+      contentType: 'application/octet-stream',
+      size: record.size,
+      read: (range) => artifacts.read(sha256, range === undefined ? {} : { range }),
       // A row without its bytes: the store lost them (a row is written only after its object).
-      if (err instanceof ObjectNotFoundError)
-        throw new Error(`artifact ${sha256} has no object`, { cause: err });
-      throw err;
-    }
+      missing: (err) => new Error(`artifact ${sha256} has no object`, { cause: err }),
+    });
   };
 }

@@ -15,5 +15,5 @@ export {
 } from './catalog.ts';
 export { ARTIFACT_REFUSALS, ArtifactError, type ArtifactRefusal } from './errors.ts';
 export { artifactMetrics } from './metrics.ts';
-export { parseRange } from './range.ts';
 export { artifactRoutes, isArtifactUpload } from './routes.ts';
+export { type SentObject, sendObject } from './send-object.ts';
