@@ -7,7 +7,7 @@
 import type { Logger } from '../../actors/mod.ts';
 import type { ClipRequest, ClipResultPayload } from '../../edge/protocol/mod.ts';
 import type { Db } from '../../gateway/db/database.ts';
-import { type ClipRow, markClipFailed } from './clip-row.ts';
+import { type ClipRow, clipRowOf, markClipFailed } from './clip-row.ts';
 import { type ClipWorkerStats, countCode } from './clip-stats.ts';
 
 /** How a run ended (the job's return value when it completes). */
@@ -29,7 +29,11 @@ export interface ResultDeps {
   readonly stats: ClipWorkerStats;
 }
 
-/** The clip failed: the row says why (at most 2,000 characters), the edge actor is told. */
+/**
+ * The clip failed: the row says why (at most 2,000 characters), the edge actor is told. A row
+ * already stored (a second run of a stalled job got there first, or this run stored it and then
+ * failed to tell the edge past the deadline) stays stored, and that is what the edge is told.
+ */
 export async function failClip(
   request: ClipRequest,
   failure: { readonly code: string; readonly reason: string },
@@ -37,9 +41,18 @@ export async function failClip(
 ): Promise<ClipOutcome> {
   const reason = failure.reason.slice(0, 2000);
   // Our own side may be what failed: whatever fails here leaves the job to BullMQ's failed set.
-  if (await markClipFailed(deps.db, request.clipId, { code: failure.code, reason, worker: deps.holder })) {
+  const failed = await markClipFailed(deps.db, request.clipId, {
+    code: failure.code,
+    reason,
+    worker: deps.holder,
+  });
+  if (failed) {
     countCode(deps.stats.failed, failure.code);
     deps.log.warn({ code: failure.code, reason }, 'clip failed');
+  } else {
+    const row = await clipRowOf(deps.db, request.clipId);
+    if (row?.status === 'deleted') return { status: 'deleted' };
+    if (row !== undefined) return await sendAgain(request, row, deps);
   }
   await deps.sendResult(request.edgeId, {
     ...clipIdentity(request),

@@ -36,8 +36,14 @@ export async function ensureClipRow(db: Db, request: ClipRequest): Promise<ClipR
       retentionDays: request.retentionDays,
     })
     .onConflictDoNothing({ target: clips.id });
-  const [row] = await db.select().from(clips).where(eq(clips.id, request.clipId));
+  const row = await clipRowOf(db, request.clipId);
   if (row === undefined) throw new Error(`clip ${request.clipId}: its row vanished right after its insert`);
+  return row;
+}
+
+/** The clip's row as it is now, if there is one. */
+export async function clipRowOf(db: Db, clipId: string): Promise<ClipRow | undefined> {
+  const [row] = await db.select().from(clips).where(eq(clips.id, clipId));
   return row;
 }
 
@@ -102,7 +108,10 @@ export async function markClipStored(db: Db, clipId: string, clip: StoredClip): 
   return stored.length === 1;
 }
 
-/** The job gave up: 'failed' with the code and the reason the operator reads. */
+/**
+ * The job gave up: 'failed' with the code and the reason the operator reads. False when the row
+ * was already 'stored' or 'deleted' (another run got there first): it stays as it is.
+ */
 export async function markClipFailed(
   db: Db,
   clipId: string,
