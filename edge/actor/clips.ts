@@ -152,7 +152,7 @@ export function onClipResult(
 }
 
 /** The camera an edge's birth named (`camera: { serial, channel }`), when it is a valid one. */
-export function birthCamera(state: EdgeState): ClipCamera | undefined {
+function birthCamera(state: EdgeState): ClipCamera | undefined {
   const camera = state.shadow.birth?.camera;
   return isClipCamera(camera) ? camera : undefined;
 }

@@ -35,7 +35,7 @@ export interface AlarmPage {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The clip id an alarm row's clip has, or undefined when the row does not know the alarm's start. */
-export function clipIdOfRow(row: Pick<AlarmRow, 'edgeId' | 'alarm' | 'phase' | 'at' | 'since'>) {
+function clipIdOfRow(row: Pick<AlarmRow, 'edgeId' | 'alarm' | 'phase' | 'at' | 'since'>) {
   const start = row.phase === 'start' ? row.at : row.since;
   return start === null ? undefined : clipIdOf(row.edgeId, row.alarm, start.getTime());
 }

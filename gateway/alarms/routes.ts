@@ -54,7 +54,7 @@ const one = createRoute({
 const ms = (d: Date | null) => (d === null ? null : d.getTime());
 
 /** A clip row as the API shows it; links only while stored and the gateway has the store. */
-export function toClip(row: ClipRow, links: ClipLinkSigner | undefined) {
+function toClip(row: ClipRow, links: ClipLinkSigner | undefined) {
   return {
     id: row.id,
     edgeId: row.edgeId,

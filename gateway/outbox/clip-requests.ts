@@ -18,7 +18,7 @@ import type { OutboxEventJson } from './events.ts';
 import type { SinkHandler } from './sink.ts';
 
 /** The clip job's name on `clipQueue()`. */
-export const CLIP_JOB = 'clip';
+const CLIP_JOB = 'clip';
 
 /** How long finished clip jobs stay in the queue (seconds): done a week, failed a month. */
 const KEEP = { removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { age: 30 * 86_400 } } as const;
