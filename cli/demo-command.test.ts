@@ -182,6 +182,16 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
         }),
       );
 
+      // Alarm clips: an alarm's clip from the Ezviz stand-in, checked and stored by the demo's worker.
+      const clip = await checkDemoClip({
+        url: ready.url,
+        adminKey: ready.adminKey,
+        ca,
+        mqttTlsUrl: ready.mqtt.tlsUrl,
+        said: () => demo.stderrTail(),
+      });
+      assert.doesNotMatch(demo.stderrTail(), /clip worker not started/);
+
       // Chromium loads the dashboard over HTTPS, trusting the demo's certificate only (its key pinned).
       const spki = createHash('sha256')
         .update(
@@ -218,20 +228,27 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
           async () => (await wall.frameLocator('#bundle').locator('#version').textContent()) === '1.0.0',
           { timeoutMs: 60_000, message: 'the demo screen runs bundle 1.0.0' },
         );
+        // The dashboard's alarm view lists the edge's alarms; its clip plays with the clip's length.
+        await page.goto(`${ready.url}/ui/#/alarms?edge=${clip.edgeId}`);
+        await waitFor(async () => (await page.locator('#alarms tr', { hasText: 'trapped' }).count()) > 0, {
+          timeoutMs: 30_000,
+          message: `the alarm view lists ${clip.edgeId}'s trapped alarm`,
+        });
+        await page.locator('#alarms tr', { hasText: 'end' }).locator('a.clip').first().click();
+        const video = page.locator('#clip-video');
+        await waitFor(async () => (await video.evaluate((v: { readyState: number }) => v.readyState)) >= 1, {
+          timeoutMs: 30_000,
+          message: 'the clip’s video loads its metadata through the signed link',
+        });
+        const seconds = await video.evaluate((v: { duration: number }) => v.duration);
+        assert.ok(
+          Math.abs(seconds * 1000 - clip.durationMs) < 500,
+          `${seconds} s, the clip is ${clip.durationMs} ms`,
+        );
         assert.deepEqual(errors, []);
       } finally {
         await browser.close();
       }
-
-      // Alarm clips: an alarm's clip from the Ezviz stand-in, checked and stored by the demo's worker.
-      await checkDemoClip({
-        url: ready.url,
-        adminKey: ready.adminKey,
-        ca,
-        mqttTlsUrl: ready.mqtt.tlsUrl,
-        said: () => demo.stderrTail(),
-      });
-      assert.doesNotMatch(demo.stderrTail(), /clip worker not started/);
 
       await demo.stop();
       assert.equal(await demo.exited, 0, 'SIGTERM stops the demo and it exits 0');

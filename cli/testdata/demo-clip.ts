@@ -50,7 +50,7 @@ export async function checkDemoClip(o: {
   mqttTlsUrl: string;
   /** What the demo said, for a failure's message. */
   said: () => string;
-}): Promise<void> {
+}): Promise<{ edgeId: string; clipId: string; durationMs: number }> {
   const { url, ca } = o;
   const api = (path: string, init: { method?: string; body?: unknown } = {}) =>
     httpsRequest(`${url}${path}`, {
@@ -150,4 +150,5 @@ export async function checkDemoClip(o: {
   const poster = await httpsBytes(`${url}${clip.links.poster}`, { ca });
   assert.equal(poster.status, 200);
   assert.deepEqual([...poster.body.subarray(0, 2)], [0xff, 0xd8], 'the poster is a JPEG');
+  return { edgeId, clipId, durationMs: clip.durationMs ?? 0 };
 }
