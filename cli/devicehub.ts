@@ -51,6 +51,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: async (argv) => (await import('./clips-command.ts')).clipsCommand(argv),
     checked: true,
   },
+  recognize: {
+    help: async () => (await import('./recognize-command.ts')).recognizeHelp,
+    run: async (argv) => (await import('./recognize-command.ts')).recognizeCommand(argv),
+    checked: true,
+  },
   connect: {
     help: async () => (await import('./connect-command.ts')).connectHelp,
     run: async (argv) => (await import('./connect-command.ts')).connectCommand(argv),
@@ -84,6 +89,7 @@ commands:
   gateway     the HTTP API for the web backend and operators
   simulate    thousands of simulated edges against a broker
   clips       an alarm clip worker: Ezviz recordings → checked clips in the object store
+  recognize   a recognition worker: vision alarms' frames through the model → verdicts to the edges
   agent       the on-device agent (configuration file and DH_AGENT_* environment)
   connect     stdio through a multiplexed tunnel (for ssh's ProxyCommand)
   cluster     the docker-compose topology as local processes (nodes, gateways, Redis, Kafka, …)

@@ -36,7 +36,7 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
   },
   {
     name: 'DH_OBJECT_STORE',
-    commands: ['gateway', 'clips'],
+    commands: ['gateway', 'clips', 'recognize'],
     doc: 'where artifacts are kept: file:///abs/dir or s3://bucket?endpoint=…&region=…&forcePathStyle=1 (default file://$PWD/.devicehub/objects; S3 keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)',
     check: url('file:', 's3:'),
   },

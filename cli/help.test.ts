@@ -19,6 +19,7 @@ const COMMANDS = [
   'cluster',
   'bench',
   'clips',
+  'recognize',
   'ezviz-standin',
 ];
 

@@ -5,7 +5,16 @@
 
 import { isIP } from 'node:net';
 
-export type CommandName = 'node' | 'link' | 'gateway' | 'simulate' | 'demo' | 'cluster' | 'agent' | 'clips';
+export type CommandName =
+  | 'node'
+  | 'link'
+  | 'gateway'
+  | 'simulate'
+  | 'demo'
+  | 'cluster'
+  | 'agent'
+  | 'clips'
+  | 'recognize';
 
 export interface Setting {
   readonly name: string;
@@ -82,5 +91,14 @@ export const ALL: readonly CommandName[] = [
   'cluster',
   'agent',
   'clips',
+  'recognize',
 ];
-export const HUB: readonly CommandName[] = ['node', 'link', 'gateway', 'demo', 'cluster', 'clips'];
+export const HUB: readonly CommandName[] = [
+  'node',
+  'link',
+  'gateway',
+  'demo',
+  'cluster',
+  'clips',
+  'recognize',
+];

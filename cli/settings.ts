@@ -11,6 +11,7 @@ import { AGENT_SETTINGS } from './agent-settings.ts';
 import { CLIPS_SETTINGS } from './clips-settings.ts';
 import { GATEWAY_SETTINGS } from './gateway-settings.ts';
 import { HUB_SETTINGS } from './hub-settings.ts';
+import { RECOGNIZE_SETTINGS } from './recognize-settings.ts';
 import type { CommandName, Setting } from './setting-checks.ts';
 
 export type { CommandName, Setting } from './setting-checks.ts';
@@ -24,6 +25,7 @@ export const SETTINGS: readonly Setting[] = [
   ...HUB_SETTINGS,
   ...GATEWAY_SETTINGS,
   ...CLIPS_SETTINGS,
+  ...RECOGNIZE_SETTINGS,
   ...AGENT_SETTINGS,
 ];
 
