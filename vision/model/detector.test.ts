@@ -154,6 +154,23 @@ describe('openDetector on YOLOv8n and real photographs', { skip: missing }, () =
       assert.ok(Math.abs((a.box[i] as number) - (b.box[i] as number)) < 0.03, `${a.box} vs ${b.box}`);
   });
 
+  test('PNG frames, 1-channel gray, 16-bit gray and with alpha, still show the person', async () => {
+    const src = readFileSync(testPhotos().person);
+    const variants = {
+      gray: await sharp(src).toColourspace('b-w').png().toBuffer(),
+      gray16: await sharp(src).toColourspace('grey16').png().toBuffer(),
+      alpha: await sharp(src).ensureAlpha(0.5).png().toBuffer(),
+    };
+    assert.equal((await sharp(variants.gray).metadata()).channels, 1);
+    assert.equal((await sharp(variants.gray16).metadata()).depth, 'ushort');
+    assert.equal((await sharp(variants.alpha).metadata()).channels, 4);
+    const results = await detector.detect(Object.values(variants));
+    Object.keys(variants).forEach((what, i) => {
+      const person = best(results[i], 'person');
+      assert.ok(person && person.score >= 0.5, `${what}: ${JSON.stringify(results[i])}`);
+    });
+  });
+
   test('the rocket and the coffee cup have no person, bicycle or motorcycle ≥ 0.25', async () => {
     const results = await detector.detect(photos.none, { minScore: 0.25 });
     assert.equal(results.length, 2);
