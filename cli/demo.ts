@@ -50,6 +50,8 @@ export const demoHelp = `devicehub demo [--edges N] [--nodes N] [--kafka-edges N
 Uses REDIS_URL when set; otherwise starts redis-server with its data in ./.devicehub/redis.
 TLS everywhere, with the fleet CA in ./.devicehub/pki (made at the first start, kept after):
 trust ./.devicehub/pki/ca.crt (e.g. curl --cacert .devicehub/pki/ca.crt https://127.0.0.1:8080/healthz).
+Alarm clips: an Ezviz stand-in and one clip worker in this process; the clips in ./.devicehub/objects,
+played in the dashboard's alarm view.
 Logs: ./.devicehub/logs/<process>.log (JSON lines; DH_LOG_LEVEL sets the level).`;
 
 export async function demoCommand(argv: string[]): Promise<void> {
