@@ -13,7 +13,6 @@ import { createApp } from './app.ts';
 import { ArtifactCatalog } from './artifacts/mod.ts';
 import { Authenticator, type AuthenticatorOptions } from './auth.ts';
 import { BrokerReconciler } from './broker-reconciler.ts';
-import { ClipPolicyPublisher } from './clip-policy.ts';
 import { type EdgeCredentials, type IdentityOptions, startCredentials } from './credentials/mod.ts';
 import { ensureAlarmPartitions } from './db/alarm-partitions.ts';
 import type { Database, Db } from './db/database.ts';
@@ -24,7 +23,9 @@ import { EventFeed } from './live-events.ts';
 import { ClipRequests } from './outbox/clip-requests.ts';
 import { recordAlarms } from './outbox/records.ts';
 import { OutboxSink } from './outbox/sink.ts';
+import { VisionRequests } from './outbox/vision-requests.ts';
 import { type WebBackendOptions, WebBackendOutbox } from './outbox/web-backend.ts';
+import { PolicyPublisher } from './policy-publisher.ts';
 import { ConfigRolloutGate, RolloutMembershipJob, recordRollouts } from './rollouts/mod.ts';
 import { type StartedTuf, startTuf, type TufOptions, type TufRepository } from './tuf/mod.ts';
 import { DEFAULT_TUNNEL_SETTINGS, recordTunnels, type TerminalDeps } from './tunnels/mod.ts';
@@ -96,6 +97,8 @@ export interface Gateway extends AsyncDisposable {
   readonly sink: OutboxSink;
   /** The sink's alarm-clip requests: their rows and jobs on the clip queue. */
   readonly clipRequests: ClipRequests;
+  /** The outbox sink's recognition jobs: its model queues and counts (queued, shed, …). */
+  readonly visionRequests: VisionRequests;
   readonly webBackend: WebBackendOutbox | undefined;
   readonly log: Logger;
   /** The broker reconciler, when the gateway manages the broker's identities. */
@@ -118,7 +121,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const name = options.name ?? `gateway-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const partitions = await keepAlarmPartitions(db, log);
   const auth = new Authenticator(db, { ...options.authentication, logger: log });
-  let clipPolicy: ClipPolicyPublisher | undefined;
+  let policies: PolicyPublisher | undefined;
   const view = await new FleetView({
     db,
     bus,
@@ -126,15 +129,22 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // Credentials changed somewhere in the cluster: look them up afresh.
     onChange: (what) => {
       if (what.startsWith('edge/') || what.startsWith('api-key/')) auth.forget();
-      // The alarm-clip policy is the devicehub configuration's: the hub nodes read it from Redis.
-      if (what.startsWith('config/devicehub/')) void clipPolicy?.publish();
+      // The clip and recognition policies are the devicehub configuration's: the hub nodes read them from Redis.
+      if (what.startsWith('config/devicehub/')) void policies?.publish();
     },
   }).start();
-  clipPolicy = await new ClipPolicyPublisher({ db, bus, logger: log }).start();
+  policies = await new PolicyPublisher({ db, bus, logger: log }).start();
   const clipLinks = new ClipLinkSigner(options.clipLinks);
   if (clipLinks.ephemeral && options.objects !== undefined)
     log.warn({}, 'alarm clip links are signed with this process’s own key: they open on this gateway only');
-  const { webBackend, sink, clipRequests } = startOutbox(options, { db, bus, name, log, clipLinks });
+  const { webBackend, sink, clipRequests, visionRequests } = startOutbox(options, {
+    db,
+    bus,
+    name,
+    log,
+    clipLinks,
+    policies,
+  });
   const feed = await new EventFeed({ bus, logger: log }).start();
   const membership = new RolloutMembershipJob({
     db,
@@ -188,7 +198,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     clearInterval(partitions);
     await sink.stop();
     await clipRequests.stop();
-    await clipPolicy?.stop();
+    await visionRequests.stop();
+    await policies?.stop();
     await membership.stop();
     await webBackend?.stop();
     await feed.stop();
@@ -207,6 +218,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     feed,
     sink,
     clipRequests,
+    visionRequests,
     webBackend,
     log,
     reconciler,
@@ -239,8 +251,9 @@ function startOutbox(
     name,
     log,
     clipLinks,
-  }: { db: Db; bus: Bus; name: string; log: Logger; clipLinks: ClipLinkSigner },
-): { webBackend: WebBackendOutbox | undefined; sink: OutboxSink; clipRequests: ClipRequests } {
+    policies,
+  }: { db: Db; bus: Bus; name: string; log: Logger; clipLinks: ClipLinkSigner; policies: PolicyPublisher },
+) {
   const webBackend =
     options.webBackend === undefined
       ? undefined
@@ -254,6 +267,7 @@ function startOutbox(
           },
         ).startDelivery();
   const clipRequests = new ClipRequests({ db, bus, logger: log });
+  const visionRequests = new VisionRequests({ bus, logger: log, policy: () => policies.recognition() });
   const sink = new OutboxSink({
     bus,
     holder: name,
@@ -264,10 +278,11 @@ function startOutbox(
       recordTunnels(db, bus),
       recordRollouts(db),
       clipRequests.record,
+      visionRequests.record,
       ...(webBackend === undefined ? [] : [webBackend.enqueue]),
     ],
   }).start();
-  return { webBackend, sink, clipRequests };
+  return { webBackend, sink, clipRequests, visionRequests };
 }
 
 /** The broker's dynamic-security admin, its edge identities and their reconciler (none without options). */

@@ -1,9 +1,8 @@
 /**
  * The policies a hub node's edge actors follow, read from Redis where the gateways write the
- * configuration's effective ones: the alarm-clip policy (`keyspace.clipPolicy`,
- * gateway/clip-policy.ts) and the recognition policy (`keyspace.recognitionPolicy`,
- * gateway/recognition-policy.ts). Both are read with one MGET (one hash tag, `{meta}`) at start and
- * every few seconds, so `createEdgeActor({ clipPolicy: source.clips, recognitionPolicy:
+ * configuration's effective ones (gateway/policy-publisher.ts): the alarm-clip policy
+ * (`keyspace.clipPolicy`) and the recognition policy (`keyspace.recognitionPolicy`). Both are read
+ * with one MGET (one hash tag, `{meta}`) at start and every few seconds, so `createEdgeActor({ clipPolicy: source.clips, recognitionPolicy:
  * source.recognition })` asks memory, never Redis, in a turn. A key not written yet: its default
  * (DEFAULT_CLIP_POLICY, DEFAULT_RECOGNITION_POLICY). A value that is not a policy (or Redis
  * unreachable) keeps the last good one, logged once per change.

@@ -95,7 +95,8 @@ export const RECOGNITION_KIND_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 /** A model name: it becomes part of a queue name. */
 export const RECOGNITION_MODEL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 /** A COCO label (e.g. 'person', 'traffic light'). */
-const LABEL = /^[a-z][a-z ]{0,31}$/;
+export const RECOGNITION_LABEL = /^[a-z][a-z ]{0,31}$/;
+const LABEL = RECOGNITION_LABEL;
 
 /** The class of an alarm: its kind's under `policy`, else the class of the same name, else 'other'. */
 export function classOf(alarm: string, policy?: RecognitionPolicy): RecognitionClass {

@@ -1,10 +1,19 @@
 /**
  * What each configuration kind's documents may hold (`edge` with its camera, `devicehub` with its
- * CDN pool and alarm-clip policy, `screen`), and `parseDocument`, which checks a document against
+ * CDN pool, alarm-clip and recognition policies, `screen`), and `parseDocument`, which checks a document against
  * its kind's schema.
  */
 import { z } from '@hono/zod-openapi';
-import { CLIP_KIND_NAME, CLIP_POLICY_LIMITS, MAX_CLIP_KINDS } from '../../edge/protocol/mod.ts';
+import {
+  CLIP_KIND_NAME,
+  CLIP_POLICY_LIMITS,
+  MAX_CLIP_KINDS,
+  RECOGNITION_CLASSES,
+  RECOGNITION_KIND_NAME,
+  RECOGNITION_LABEL,
+  RECOGNITION_MODEL_NAME,
+  RECOGNITION_POLICY_LIMITS,
+} from '../../edge/protocol/mod.ts';
 import type { ConfigKind } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { ID_PATTERN, jsonObject, safeRecord, safeString } from './schemas.ts';
@@ -62,6 +71,35 @@ const ClipPolicy = z
   })
   .strict();
 
+/** The recognition policy (edge/protocol/vision.ts): the model, the queue's bound, per alarm kind. */
+const RecognitionPolicy = z
+  .object({
+    model: z.string().regex(RECOGNITION_MODEL_NAME, `a model name: ${RECOGNITION_MODEL_NAME}`),
+    queueBound: bounded(RECOGNITION_POLICY_LIMITS.queueBound),
+    kinds: z
+      .record(
+        z.string().regex(RECOGNITION_KIND_NAME, `an alarm kind: ${RECOGNITION_KIND_NAME}`),
+        z
+          .object({
+            class: z.enum(RECOGNITION_CLASSES),
+            targets: z
+              .array(z.string().regex(RECOGNITION_LABEL, `a COCO label: ${RECOGNITION_LABEL}`))
+              .min(1)
+              .max(RECOGNITION_POLICY_LIMITS.maxTargets),
+            confirmScore: z.number().min(0).max(1),
+            forward: z.enum(['always', 'confirmed']),
+            onTimeout: z.enum(['forward', 'drop']),
+            deadlineMs: bounded(RECOGNITION_POLICY_LIMITS.deadlineMs),
+          })
+          .strict(),
+      )
+      .refine(
+        (kinds) => Object.keys(kinds).length <= RECOGNITION_POLICY_LIMITS.maxKinds,
+        `at most ${RECOGNITION_POLICY_LIMITS.maxKinds} kinds`,
+      ),
+  })
+  .strict();
+
 /** The Ezviz camera filming the car: device serial and channel (edge/protocol's isClipCamera). */
 const Camera = z
   .object({
@@ -70,10 +108,10 @@ const Camera = z
   })
   .strict();
 
-/** Each checked part of a devicehub document: the CDN pool, the alarm-clip policy. */
-const DEVICEHUB_PARTS = { cdn: CdnPool, clips: ClipPolicy } as const;
+/** Each checked part of a devicehub document: the CDN pool, the alarm-clip and recognition policies. */
+const DEVICEHUB_PARTS = { cdn: CdnPool, clips: ClipPolicy, recognition: RecognitionPolicy } as const;
 
-/** A devicehub document: any JSON object; its `cdn` and `clips`, when there, are checked. */
+/** A devicehub document: any JSON object; its `cdn`, `clips` and `recognition`, when there, are checked. */
 const DevicehubBody = jsonObject.superRefine((doc, ctx) => {
   for (const [field, schema] of Object.entries(DEVICEHUB_PARTS)) {
     if (doc[field] === undefined) continue;

@@ -1,0 +1,85 @@
+/**
+ * The recognition policy through the configuration: the gateway writes the default to Redis at
+ * start and the devicehub document's `recognition` once it is written (the hub node's policy source
+ * reads it there, beside the clip policy); an invalid policy is refused with a 400 naming the field.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
+import { silentLogger } from '../actors/mod.ts';
+import {
+  DEFAULT_CLIP_POLICY,
+  DEFAULT_RECOGNITION_POLICY,
+  openPolicySource,
+  type RecognitionPolicy,
+} from '../edge/mod.ts';
+import { waitFor } from '../infra/mod.ts';
+import { useRedis } from '../infra/test-redis.ts';
+import { useGatewayHarness } from './testdata/harness.ts';
+
+const t = useRedis();
+const { useDatabase, setupDisposable } = useGatewayHarness(t);
+
+const ebike = DEFAULT_RECOGNITION_POLICY.kinds.ebike!;
+
+describe('the recognition policy', { timeout: 60_000 }, () => {
+  useDatabase('pglite');
+
+  it('is the default until the devicehub configuration names one, then that one, in Redis for the nodes', async () => {
+    await using s = await setupDisposable();
+    const stored = async () =>
+      JSON.parse((await t.redis.get(s.keyspace.recognitionPolicy)) ?? 'null') as unknown;
+    assert.deepEqual(await stored(), DEFAULT_RECOGNITION_POLICY, 'written at start');
+    await using source = await openPolicySource({
+      redis: t.redis,
+      keyspace: s.keyspace,
+      logger: silentLogger,
+    });
+
+    const policy: RecognitionPolicy = {
+      model: 'yolov8n-coco',
+      queueBound: 50,
+      kinds: {
+        ebike: { ...ebike, confirmScore: 0.6 },
+        smoke: { ...ebike, class: 'other', targets: ['person'] },
+      },
+    };
+    const put = (value: unknown) =>
+      s.call('PUT', '/v1/config/devicehub/global', { key: s.keys.operator, body: { recognition: value } });
+    assert.equal((await put(policy)).status, 200);
+    await waitFor(async () => isDeepStrictEqual(await stored(), policy), {
+      message: 'the written policy in Redis',
+    });
+    await source.refresh();
+    assert.deepEqual(source.recognition(), policy, 'what the hub node’s edge actors use');
+    assert.deepEqual(source.clips(), DEFAULT_CLIP_POLICY, 'the clip policy beside it, untouched');
+
+    const kind = (patch: Record<string, unknown>) => ({
+      ...policy,
+      kinds: { ebike: { ...ebike, ...patch } },
+    });
+    for (const [bad, field] of [
+      [kind({ confirmScore: 1.2 }), 'recognition.kinds.ebike.confirmScore'],
+      [kind({ confirmScore: '0.5' }), 'recognition.kinds.ebike.confirmScore'],
+      [kind({ deadlineMs: 50 }), 'recognition.kinds.ebike.deadlineMs'],
+      [kind({ deadlineMs: 1000.5 }), 'recognition.kinds.ebike.deadlineMs'],
+      [kind({ forward: 'sometimes' }), 'recognition.kinds.ebike.forward'],
+      [kind({ onTimeout: 'keep' }), 'recognition.kinds.ebike.onTimeout'],
+      [kind({ class: 'fire' }), 'recognition.kinds.ebike.class'],
+      [kind({ targets: [] }), 'recognition.kinds.ebike.targets'],
+      [kind({ targets: ['Motor Cycle!'] }), 'recognition.kinds.ebike.targets'],
+      [kind({ extra: 1 }), 'recognition.kinds.ebike'],
+      [{ ...policy, model: 'yolo/v8' }, 'recognition.model'],
+      [{ ...policy, queueBound: 0 }, 'recognition.queueBound'],
+      [{ ...policy, kinds: { 'no spaces': ebike } }, 'recognition.kinds'],
+      [{ model: 'm', kinds: {} }, 'recognition.queueBound'],
+      ['on', 'recognition'],
+    ] as const) {
+      const res = await put(bad);
+      assert.equal(res.status, 400, JSON.stringify(bad));
+      const { error } = (await res.json()) as { error: { message: string } };
+      assert.ok(error.message.includes(field), `${error.message} names ${field}`);
+    }
+    assert.deepEqual(await stored(), policy, 'a refused write changes nothing');
+  });
+});
