@@ -6,14 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  type ActorContext,
-  createActorClient,
-  type OutboxEvent,
-  silentLogger,
-  startHubNode,
-  TerminalError,
-} from '../../actors/mod.ts';
+import { createActorClient, type OutboxEvent, startHubNode, TerminalError } from '../../actors/mod.ts';
 import { readDeadLetters } from '../../bus/mod.ts';
 import { waitFor } from '../../infra/mod.ts';
 import { FAST_HUB, useRedis } from '../../infra/test-redis.ts';
@@ -21,6 +14,7 @@ import { type ClipPolicy, type ClipRequest, clipIdOf } from '../protocol/mod.ts'
 import { CLIP_TIMER } from './clips.ts';
 import { createEdgeActor } from './edge-actor.ts';
 import { type EdgeState, MAX_CLIPS } from './state.ts';
+import { recorder as record } from './testdata/recorder.ts';
 
 const POLICY: ClipPolicy = {
   kinds: {
@@ -37,24 +31,10 @@ const actor = createEdgeActor({ clipPolicy: () => POLICY });
 const { alarm, clipResult, telemetry } = actor.handlers;
 const clipsTimer = actor.timers!.clips;
 
-/** A context that records what a handler asked for. */
+/** A context that records what a handler asked for; `clips()`: its clip events. */
 function recorder(now: number) {
-  const timers = new Map<string, number | null>();
-  const events: OutboxEvent[] = [];
-  const ctx: ActorContext = {
-    address: 'edge/E-1',
-    id: 'E-1',
-    messageId: '1-0',
-    enqueuedAt: now,
-    now,
-    epoch: 1,
-    log: silentLogger,
-    setTimer: (name, delayMs) => void timers.set(name, delayMs),
-    cancelTimer: (name) => void timers.set(name, null),
-    emit: (event) => void events.push(event),
-    send: () => {},
-  };
-  return { ctx, timers, events, clips: () => events.filter((e) => e.type.startsWith('clip.')) };
+  const r = record(now);
+  return { ...r, clips: () => r.events.filter((e) => e.type.startsWith('clip.')) };
 }
 
 const T0 = 1_700_000_000_000;
