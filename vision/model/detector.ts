@@ -81,7 +81,10 @@ export async function openDetector(options: DetectorOptions): Promise<Detector> 
     labels = COCO_LABELS,
     logger = silentLogger,
   } = options;
-  const limits: ImageLimits = { minSide: 32, maxPixels: 40_000_000, ...options.limits };
+  const limits: ImageLimits = {
+    minSide: options.limits?.minSide ?? 32,
+    maxPixels: options.limits?.maxPixels ?? 40_000_000,
+  };
   check(name.length > 0 && version.length > 0, 'Cannot open the detector: name and version must be set');
   check(providers.length > 0, 'Cannot open the detector: providers must name at least one of cuda, cpu');
   check(
@@ -94,7 +97,7 @@ export async function openDetector(options: DetectorOptions): Promise<Detector> 
   );
   check(
     limits.minSide >= 1 && limits.maxPixels >= limits.minSide ** 2,
-    'Cannot open the detector: bad image limits',
+    `Cannot open the detector: limits must have minSide ≥ 1 and maxPixels ≥ minSide², got ${JSON.stringify(limits)}`,
   );
   if (!existsSync(modelPath))
     throw new DetectorError('BAD_MODEL', `Cannot open the detector: no model file at ${modelPath}`);
