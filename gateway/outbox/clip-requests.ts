@@ -84,7 +84,13 @@ export class ClipRequests implements AsyncDisposable {
     const queue = [...fresh, ...waiting.map((r) => r.id)].map((id) => requests.get(id)!);
     if (queue.length === 0) return;
     await this.#queue.addBulk(
-      queue.map((data) => ({ name: CLIP_JOB, data, opts: { jobId: data.clipId, ...KEEP } })),
+      // A job waits (delayed, in Redis) until its window has ended: Ezviz cannot save a recording
+      // that is still being made, and post-roll is part of the clip.
+      queue.map((data) => ({
+        name: CLIP_JOB,
+        data,
+        opts: { jobId: data.clipId, delay: Math.max(0, data.window.end - Date.now()), ...KEEP },
+      })),
     );
     this.stats.queued += queue.length;
     for (const r of queue)

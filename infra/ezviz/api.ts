@@ -133,7 +133,8 @@ export function createApi(o: ApiOptions) {
       o.stats.duplicateSaves++;
       return fail(409);
     }
-    const doneAt = now + o.taskMs;
+    // A window that has not ended yet is still being recorded: the task runs until it has.
+    const doneAt = Math.max(now, endMs) + o.taskMs;
     const task: EzvizTask = {
       taskId: randomBytes(16).toString('hex'),
       projectId,
