@@ -18,6 +18,7 @@ COPY gateway ./gateway
 COPY infra ./infra
 COPY objects ./objects
 COPY clips ./clips
+COPY vision ./vision
 COPY bench ./bench
 USER node
 ENTRYPOINT ["node", "--import", "tsx", "cli/devicehub.ts"]
