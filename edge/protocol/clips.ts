@@ -101,22 +101,22 @@ export function isClipCamera(value: unknown): value is ClipCamera {
 }
 
 /**
- * The camera a device message names in two fields (`serial`, `channel`: their names on the wire),
- * or undefined when it names none; one that is there but not a camera is INVALID_FIELD.
+ * The birth's `camera` from a device message's two fields (`serial`, `channel`: their names on the
+ * wire), or {} when it names none; one that is there but not a camera is INVALID_FIELD.
  */
 export function decodeCamera(
   serial: unknown,
   channel: unknown,
   names: { readonly serial: string; readonly channel: string },
-): ClipCamera | undefined {
-  if (serial === undefined && channel === undefined) return undefined;
+): { camera?: ClipCamera } {
+  if (serial === undefined && channel === undefined) return {};
   const camera = { serial, channel };
   if (!isClipCamera(camera))
     throw new DecodeError(
       'INVALID_FIELD',
       `${names.serial}/${names.channel} must be a camera serial [A-Za-z0-9]{1,32} and a channel 1..256, got ${describe(serial)}/${describe(channel)}`,
     );
-  return { serial: camera.serial, channel: camera.channel };
+  return { camera: { serial: camera.serial, channel: camera.channel } };
 }
 
 /** A clip to fetch: the outbox event `clip.requested` carries it, the clip queue's job is it. */

@@ -6,7 +6,7 @@
  */
 import { pack, unpack } from 'msgpackr';
 import { describe, errorText, intIn, isIntIn, name, resultValue } from './checks.ts';
-import { type ClipCamera, decodeCamera } from './clips.ts';
+import { decodeCamera } from './clips.ts';
 import { decodeUpdate, encodeUpdateBody, type UpdateReport } from './compact-update.ts';
 import { DecodeError } from './errors.ts';
 import {
@@ -193,14 +193,12 @@ function decodeBirth(b: Body, { seq, ts }: Head): HubMessage[] {
           registrationCode: name(b.rg, 'rg'),
           buildingId: name(b.bi, 'bi'),
           elevatorNo: name(b.en, 'en'),
-          ...optionalCamera(decodeCamera(b.cs, b.cc, { serial: 'cs', channel: 'cc' })),
+          ...decodeCamera(b.cs, b.cc, { serial: 'cs', channel: 'cc' }),
         },
       },
     },
   ];
 }
-
-const optionalCamera = (camera: ClipCamera | undefined) => (camera === undefined ? {} : { camera });
 
 function decodeStatus(b: Body, { seq, ts }: Head): HubMessage[] {
   const data: Record<string, unknown> = {};

@@ -5,7 +5,7 @@
  * from the compact format (see normalized.ts).
  */
 import { describe, errorText, isIntIn, isName, isNumber, resultValue } from './checks.ts';
-import { type ClipCamera, decodeCamera } from './clips.ts';
+import { decodeCamera } from './clips.ts';
 import { DecodeError } from './errors.ts';
 import {
   INT_RANGE,
@@ -110,18 +110,10 @@ function decodeStatus(b: Json, head: Head): HubMessage[] {
       registrationCode: field(b, 'registrationCode', isStr, 'a string'),
       buildingId: field(b, 'buildingId', isStr, 'a string'),
       elevatorNo: field(b, 'elevatorNo', isStr, 'a string'),
-      ...optionalCamera(b),
+      // Only an edge that knows its camera sends it.
+      ...decodeCamera(b.cameraSerial, b.cameraChannel, { serial: 'cameraSerial', channel: 'cameraChannel' }),
     },
   );
-}
-
-/** `cameraSerial` and `cameraChannel`, which only an edge that knows its camera sends. */
-function optionalCamera(b: Json): { camera?: ClipCamera } {
-  const camera = decodeCamera(b.cameraSerial, b.cameraChannel, {
-    serial: 'cameraSerial',
-    channel: 'cameraChannel',
-  });
-  return camera === undefined ? {} : { camera };
 }
 
 function decodeDetection(b: Json, head: Head): HubMessage[] {
