@@ -9,7 +9,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Histogram, type HistogramJSON, type Logger, silentLogger } from '../actors/mod.ts';
+import { type HistogramJSON, type Logger, silentLogger } from '../actors/mod.ts';
+import { PromText } from './prom-text.ts';
 import type { ClipRetentionStats } from './retention/mod.ts';
 
 /**
@@ -63,90 +64,8 @@ export function renderClipMetrics(input: ClipMetricsInput): string {
   out.family('devicehub_clips_jobs', 'gauge', 'Clip jobs in the queue by BullMQ state (the whole queue)');
   for (const [state, n] of Object.entries(input.jobCounts).sort())
     out.sample('devicehub_clips_jobs', { state }, n);
-  const s = input.worker;
-  if (s) {
-    out.counter(
-      'devicehub_clips_runs_total',
-      'Clip job runs this worker began (a delayed job counts at each run)',
-      w,
-      s.runs,
-    );
-    out.counter('devicehub_clips_stored_total', 'Clips this worker stored', w, s.stored);
-    out.byCode('devicehub_clips_failed_total', 'Clips this worker failed, by code', w, s.failed);
-    out.byCode('devicehub_clips_retries_total', 'Retryable failures backed off, by code', w, s.retries);
-    out.counter('devicehub_clips_polls_total', 'Ezviz task polls that found it still running', w, s.polls);
-    out.counter(
-      'devicehub_clips_resent_total',
-      'Jobs whose row was already final: the result sent again',
-      w,
-      s.resent,
-    );
-    out.family('devicehub_clips_download_retries_total', 'counter', 'Downloads asked again, by reason');
-    out.sample(
-      'devicehub_clips_download_retries_total',
-      { ...w, reason: 'expired' },
-      s.downloadRetries.expired,
-    );
-    out.sample('devicehub_clips_download_retries_total', { ...w, reason: 'cut' }, s.downloadRetries.cut);
-    out.histogram(
-      'devicehub_clips_alarm_end_to_stored_seconds',
-      'Alarm end (or the request, for a clip cut at its longest) to the clip stored',
-      w,
-      s.alarmEndToStoredMs.toJSON(),
-    );
-  }
-  const e = input.ezviz;
-  if (e) {
-    out.family(
-      'devicehub_clips_ezviz_calls_total',
-      'counter',
-      'Ezviz calls sent by this worker, by endpoint',
-    );
-    for (const [endpoint, n] of Object.entries(e.calls).sort())
-      out.sample('devicehub_clips_ezviz_calls_total', { ...w, endpoint }, n);
-    out.byCode(
-      'devicehub_clips_ezviz_errors_total',
-      'Ezviz error answers, by code (NETWORK: no answer)',
-      w,
-      e.errors,
-    );
-    out.counter(
-      'devicehub_clips_ezviz_budget_waits_total',
-      'Calls that waited for the cluster budget',
-      w,
-      e.budgetWaits,
-    );
-    out.counter(
-      'devicehub_clips_ezviz_budget_wait_seconds_total',
-      'Time calls waited for the budget',
-      w,
-      e.budgetWaitMs / 1000,
-    );
-    out.counter(
-      'devicehub_clips_ezviz_cooldown_waits_total',
-      'Budget waits that were a rate cooldown',
-      w,
-      e.cooldownWaits,
-    );
-    out.counter(
-      'devicehub_clips_ezviz_cooldowns_started_total',
-      'Cooldowns started on 10007/10029',
-      w,
-      e.cooldownsStarted,
-    );
-    out.counter(
-      'devicehub_clips_ezviz_tokens_fetched_total',
-      'Access tokens this worker fetched',
-      w,
-      e.tokensFetched,
-    );
-    out.counter(
-      'devicehub_clips_ezviz_token_rejections_total',
-      '10002 answers that led to a refresh',
-      w,
-      e.tokenRejections,
-    );
-  }
+  if (input.worker) workerMetrics(out, w, input.worker);
+  if (input.ezviz) ezvizMetrics(out, w, input.ezviz);
   if (input.budget) {
     out.gauge(
       'devicehub_clips_ezviz_budget_per_second',
@@ -161,28 +80,110 @@ export function renderClipMetrics(input: ClipMetricsInput): string {
       input.budget.burst,
     );
   }
-  const r = input.retention;
-  if (r) {
-    out.counter(
-      'devicehub_clips_retention_sweeps_total',
-      'Retention sweeps this worker ran (holding the lease)',
-      w,
-      r.sweeps,
-    );
-    out.counter(
-      'devicehub_clips_retention_deleted_total',
-      'Clips past their retention deleted',
-      w,
-      r.deleted,
-    );
-    out.counter(
-      'devicehub_clips_retention_errors_total',
-      'Retention sweeps or deletions that failed',
-      w,
-      r.errors,
-    );
-  }
+  if (input.retention) retentionMetrics(out, w, input.retention);
   return out.text();
+}
+
+type WorkerLabel = { readonly worker: string };
+
+/** What this worker did with its clip jobs. */
+function workerMetrics(out: PromText, w: WorkerLabel, s: ClipWorkerCounts): void {
+  out.counter(
+    'devicehub_clips_runs_total',
+    'Clip job runs this worker began (a delayed job counts at each run)',
+    w,
+    s.runs,
+  );
+  out.counter('devicehub_clips_stored_total', 'Clips this worker stored', w, s.stored);
+  out.byCode('devicehub_clips_failed_total', 'Clips this worker failed, by code', w, s.failed);
+  out.byCode('devicehub_clips_retries_total', 'Retryable failures backed off, by code', w, s.retries);
+  out.counter('devicehub_clips_polls_total', 'Ezviz task polls that found it still running', w, s.polls);
+  out.counter(
+    'devicehub_clips_resent_total',
+    'Jobs whose row was already final: the result sent again',
+    w,
+    s.resent,
+  );
+  out.family('devicehub_clips_download_retries_total', 'counter', 'Downloads asked again, by reason');
+  out.sample(
+    'devicehub_clips_download_retries_total',
+    { ...w, reason: 'expired' },
+    s.downloadRetries.expired,
+  );
+  out.sample('devicehub_clips_download_retries_total', { ...w, reason: 'cut' }, s.downloadRetries.cut);
+  out.histogram(
+    'devicehub_clips_alarm_end_to_stored_seconds',
+    'Alarm end (or the request, for a clip cut at its longest) to the clip stored',
+    w,
+    s.alarmEndToStoredMs.toJSON(),
+    ALARM_END_TO_STORED_BUCKETS,
+  );
+}
+
+/** This worker's Ezviz calls, errors, budget waits, cooldowns and tokens. */
+function ezvizMetrics(out: PromText, w: WorkerLabel, e: EzvizCounts): void {
+  out.family('devicehub_clips_ezviz_calls_total', 'counter', 'Ezviz calls sent by this worker, by endpoint');
+  for (const [endpoint, n] of Object.entries(e.calls).sort())
+    out.sample('devicehub_clips_ezviz_calls_total', { ...w, endpoint }, n);
+  out.byCode(
+    'devicehub_clips_ezviz_errors_total',
+    'Ezviz error answers, by code (NETWORK: no answer)',
+    w,
+    e.errors,
+  );
+  out.counter(
+    'devicehub_clips_ezviz_budget_waits_total',
+    'Calls that waited for the cluster budget',
+    w,
+    e.budgetWaits,
+  );
+  out.counter(
+    'devicehub_clips_ezviz_budget_wait_seconds_total',
+    'Time calls waited for the budget',
+    w,
+    e.budgetWaitMs / 1000,
+  );
+  out.counter(
+    'devicehub_clips_ezviz_cooldown_waits_total',
+    'Budget waits that were a rate cooldown',
+    w,
+    e.cooldownWaits,
+  );
+  out.counter(
+    'devicehub_clips_ezviz_cooldowns_started_total',
+    'Cooldowns started on 10007/10029',
+    w,
+    e.cooldownsStarted,
+  );
+  out.counter(
+    'devicehub_clips_ezviz_tokens_fetched_total',
+    'Access tokens this worker fetched',
+    w,
+    e.tokensFetched,
+  );
+  out.counter(
+    'devicehub_clips_ezviz_token_rejections_total',
+    '10002 answers that led to a refresh',
+    w,
+    e.tokenRejections,
+  );
+}
+
+/** The retention sweeps this worker ran. */
+function retentionMetrics(out: PromText, w: WorkerLabel, r: ClipRetentionStats): void {
+  out.counter(
+    'devicehub_clips_retention_sweeps_total',
+    'Retention sweeps this worker ran (holding the lease)',
+    w,
+    r.sweeps,
+  );
+  out.counter('devicehub_clips_retention_deleted_total', 'Clips past their retention deleted', w, r.deleted);
+  out.counter(
+    'devicehub_clips_retention_errors_total',
+    'Retention sweeps or deletions that failed',
+    w,
+    r.errors,
+  );
 }
 
 export interface ClipMetricsServerOptions {
@@ -200,7 +201,7 @@ export interface ClipMetricsServer extends AsyncDisposable {
 }
 
 /** A node:http handler answering GET /metrics with `collect()`'s text, 404 elsewhere, 500 if it throws. */
-export function clipMetricsHandler(
+function clipMetricsHandler(
   collect: () => Promise<string> | string,
   logger: Logger = silentLogger,
 ): (req: IncomingMessage, res: ServerResponse) => void {
@@ -242,84 +243,4 @@ export async function serveClipMetrics(o: ClipMetricsServerOptions): Promise<Cli
     });
   const shown = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
   return { url: `http://${shown}:${bound.port}/metrics`, close, [Symbol.asyncDispose]: close };
-}
-
-type Labels = Readonly<Record<string, string>>;
-
-/** Prometheus text exposition (0.0.4): one HELP/TYPE per family, escaped label values. */
-class PromText {
-  readonly #lines: string[] = [];
-
-  family(name: string, type: 'gauge' | 'counter' | 'histogram', help: string): void {
-    this.#lines.push(
-      `# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`,
-      `# TYPE ${name} ${type}`,
-    );
-  }
-
-  sample(name: string, labels: Labels, value: number): void {
-    const pairs = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
-    this.#lines.push(`${name}${pairs.length > 0 ? `{${pairs.join(',')}}` : ''} ${formatValue(value)}`);
-  }
-
-  counter(name: string, help: string, labels: Labels, value: number): void {
-    this.family(name, 'counter', help);
-    this.sample(name, labels, value);
-  }
-
-  gauge(name: string, help: string, labels: Labels, value: number): void {
-    this.family(name, 'gauge', help);
-    this.sample(name, labels, value);
-  }
-
-  byCode(name: string, help: string, labels: Labels, counts: Readonly<Record<string, number>>): void {
-    this.family(name, 'counter', help);
-    for (const [code, n] of Object.entries(counts).sort()) this.sample(name, { ...labels, code }, n);
-  }
-
-  /**
-   * A Prometheus histogram (seconds) from an actors/histogram.ts snapshot (ms): each of its
-   * buckets (~3% wide) is counted under the first bound at or above its upper end, so counts
-   * are exact to that width; the sum adds each bucket's upper end (capped at the max), an
-   * over-estimate by at most ~3%.
-   */
-  histogram(name: string, help: string, labels: Labels, json: HistogramJSON): void {
-    this.family(name, 'histogram', help);
-    const counts = ALARM_END_TO_STORED_BUCKETS.map(() => 0);
-    let sumMs = 0;
-    for (const [index, n] of json.buckets) {
-      // The bucket's upper end, through the histogram's own public API: one value in it, max unset.
-      const upperMs = Histogram.from({
-        buckets: [[index, 1]],
-        count: 1,
-        max: Number.POSITIVE_INFINITY,
-      }).quantile(1);
-      sumMs += n * Math.min(upperMs, json.max);
-      const at = ALARM_END_TO_STORED_BUCKETS.findIndex((le) => upperMs <= le * 1000);
-      if (at >= 0) counts[at] = (counts[at] ?? 0) + n;
-    }
-    let cumulative = 0;
-    ALARM_END_TO_STORED_BUCKETS.forEach((le, i) => {
-      cumulative += counts[i] ?? 0;
-      this.sample(`${name}_bucket`, { ...labels, le: String(le) }, cumulative);
-    });
-    this.sample(`${name}_bucket`, { ...labels, le: '+Inf' }, json.count);
-    this.sample(`${name}_sum`, labels, sumMs / 1000);
-    this.sample(`${name}_count`, labels, json.count);
-  }
-
-  text(): string {
-    return `${this.#lines.join('\n')}\n`;
-  }
-}
-
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-
-function formatValue(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Number.POSITIVE_INFINITY) return '+Inf';
-  if (value === Number.NEGATIVE_INFINITY) return '-Inf';
-  return String(value);
 }
