@@ -21,6 +21,7 @@ import { credentialRoutes } from './credentials/mod.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
 import type { GatewayDeps } from './deps.ts';
 import { errorBody, toApiError } from './errors.ts';
+import { FrameCounts, frameMetrics, frameRoutes, isFrameUpload } from './frames/mod.ts';
 import { createMetrics } from './metrics.ts';
 import { rolloutRoutes } from './rollouts/mod.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -47,12 +48,18 @@ export function createApp(deps: GatewayDeps) {
     onError: (c) =>
       c.json(errorBody('PAYLOAD_TOO_LARGE', `The body is larger than ${MAX_BODY_BYTES} bytes`), 413),
   });
-  app.use('*', (c, next) => (isArtifactUpload(c.req.method, c.req.path) ? next() : limit(c, next)));
+  // A frame upload is streamed under its own, smaller bound too (gateway/frames).
+  const streamed = (method: string, path: string) =>
+    isArtifactUpload(method, path) || isFrameUpload(method, path);
+  app.use('*', (c, next) => (streamed(c.req.method, c.req.path) ? next() : limit(c, next)));
   app.onError(errorHandler(deps.log));
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `No route ${c.req.method} ${c.req.path}`), 404));
 
-  serveHealth(app, deps);
+  const frames = new FrameCounts();
+  serveHealth(app, deps, frames);
 
+  // Before the edge routes, whose `/v1/edges/*` guard lets no edge credentials through.
+  app.route('/', frameRoutes(deps, frames));
   app.route('/', edgeRoutes(deps));
   app.route('/', credentialRoutes(deps));
   app.route('/', tunnelRoutes(deps));
@@ -113,8 +120,9 @@ function errorHandler(log: Logger): ErrorHandler<AuthEnv> {
 }
 
 /** `/metrics` (and timing every request), `/healthz` and `/readyz` (the database and Redis answer). */
-function serveHealth(app: OpenAPIHono<AuthEnv>, deps: GatewayDeps): void {
+function serveHealth(app: OpenAPIHono<AuthEnv>, deps: GatewayDeps, frames: FrameCounts): void {
   const metrics = createMetrics(deps);
+  frameMetrics(metrics.registry, frames);
   app.use('*', metrics.middleware);
   app.get('/metrics', async (c) =>
     c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),

@@ -41,6 +41,8 @@ export interface GatewayDeps {
   readonly tuf?: TufRepository;
   /** The object store (`--object-store`): alarm clips are read from it; none: clip links answer 503. */
   readonly objects?: ObjectStore;
+  /** The largest vision frame an edge may upload (default 2 MiB; gateway/frames). */
+  readonly maxFrameBytes?: number;
   /** Signs and checks alarm clips' links (default: a random key of this process, links paths only). */
   readonly clipLinks?: ClipLinkSigner;
 }

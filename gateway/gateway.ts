@@ -73,6 +73,8 @@ export interface GatewayOptions {
   readonly objects?: ObjectStore;
   /** The largest artifact upload (default DEFAULT_MAX_ARTIFACT_BYTES, 2 GB). */
   readonly maxArtifactBytes?: number;
+  /** The largest vision frame an edge may upload (default DEFAULT_MAX_FRAME_BYTES, 2 MiB). */
+  readonly maxFrameBytes?: number;
   /** Alarm clips' signed links: the shared key, the public address, their lifetimes (gateway/alarms). */
   readonly clipLinks?: ClipLinkOptions;
 }
@@ -192,6 +194,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...(tuf === undefined ? {} : { tuf: tuf.repository }),
     ...(artifacts === undefined ? {} : { artifacts }),
     ...(options.objects === undefined ? {} : { objects: options.objects }),
+    ...(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes }),
     clipLinks,
   });
   const stop = async () => {
