@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connectRedis, openBus } from '../bus/mod.ts';
+import { openPolicySource } from '../edge/mod.ts';
 import { MODEL_NAME, MODEL_VERSION, modelFile } from '../infra/models.ts';
 import { openObjectStore } from '../objects/mod.ts';
 import {
@@ -100,6 +101,9 @@ export async function recognizeCommand(argv: string[]): Promise<void> {
   const redis = connectRedis(config.redisUrl, { name: `recognize:${holder}` });
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
   const bus = openBus({ redis, keyspace: config.keyspace });
+  // A job carries its kind's policy; one that does not (queued by an older gateway) is judged by
+  // the configuration's, as the hub nodes read it.
+  const policies = await openPolicySource({ redis, keyspace: config.keyspace, logger: log });
   const store = await openObjectStore(
     values['object-store'] ?? env.DH_OBJECT_STORE ?? pathToFileURL(resolve('.devicehub', 'objects')).href,
   );
@@ -112,6 +116,7 @@ export async function recognizeCommand(argv: string[]): Promise<void> {
     maxWaitMs: int('max-wait-ms', 'DH_RECOGNIZE_MAX_WAIT_MS', 20),
     holder,
     logger: log,
+    kindPolicyOf: (alarm) => policies.recognition().kinds[alarm],
     timings: {
       lockMs: int('lock-ms', 'DH_RECOGNIZE_LOCK_MS', 10_000),
       stalledIntervalMs: int('stalled-ms', 'DH_RECOGNIZE_STALLED_MS', 5_000),
@@ -144,6 +149,7 @@ export async function recognizeCommand(argv: string[]): Promise<void> {
       { name: 'closing /metrics', run: async () => void (await metrics?.close()) },
       { name: 'letting the runs in flight end', run: () => workers.close() },
       { name: 'closing the model', run: () => detector.close() },
+      { name: 'closing the policy source', run: () => policies.close() },
       { name: 'closing the object store', run: async () => await store[Symbol.asyncDispose]() },
       { name: 'closing Redis', run: async () => void redis.disconnect() },
     ],

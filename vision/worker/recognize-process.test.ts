@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { Queue } from 'bullmq';
 import { type Bus, recognitionQueue } from '../../bus/mod.ts';
-import type { VisionVerdictPayload } from '../../edge/protocol/mod.ts';
+import { DEFAULT_RECOGNITION_POLICY, type VisionVerdictPayload } from '../../edge/protocol/mod.ts';
 import { type DevicehubProcess, freePort, spawnDevicehub, waitFor } from '../../infra/mod.ts';
 import { visionAssetsMissing } from '../../infra/models.ts';
 import { useRedis } from '../../infra/test-redis.ts';
@@ -63,14 +63,24 @@ describe('devicehub recognize', { skip: missing }, () => {
 
   test('a worker killed with jobs in flight: another process finishes them, no verdict lost', async () => {
     const frames = await testFrames();
+    // The configuration's policy as the gateways write it: a kind the default lacks, read by the workers at start.
+    const policy = {
+      ...DEFAULT_RECOGNITION_POLICY,
+      kinds: {
+        ...DEFAULT_RECOGNITION_POLICY.kinds,
+        intruder: { ...DEFAULT_RECOGNITION_POLICY.kinds.trapped! },
+      },
+    };
+    await bus.redis.set(bus.keyspace.recognitionPolicy, JSON.stringify(policy));
     const a = worker('A');
     const b = worker('B', ['--metrics-port', String(await freePort())]);
     await a.ready;
     // B stays out of the queue until A has taken jobs: it is started (the model loaded) but paused by SIGSTOP.
     await b.ready;
     b.child.kill('SIGSTOP');
+    // Jobs without the kind's policy in their data (an older gateway's): the workers look it up.
     const jobs = Array.from({ length: 8 }, (_, i) =>
-      visionJob(`E-${i}`, `kill-${i}`, i % 2 === 0 ? 'trapped' : 'person_down', {
+      visionJob(`E-${i}`, `kill-${i}`, i % 2 === 0 ? 'intruder' : 'person_down', {
         deadlineAt: Date.now() + 120_000,
       }),
     );

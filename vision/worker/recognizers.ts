@@ -105,9 +105,8 @@ export async function startRecognizers(o: RecognizersOptions): Promise<Recognize
     store: o.store,
     batcher,
     model: { name: detector.name, version: detector.version },
-    // Until the edge actor's handler map names visionVerdict, its address is the client's.
     sendVerdict: (edgeId: string, verdict: VisionVerdictPayload) =>
-      bus.enqueue([{ address: edges.address(edgeId), method: 'visionVerdict', payload: verdict }]),
+      edges.send(edgeId, 'visionVerdict', verdict),
     kindPolicyOf: o.kindPolicyOf ?? defaultKindPolicyOf,
     log,
     stats,
