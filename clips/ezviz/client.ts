@@ -12,6 +12,7 @@
 import type { Logger } from '../../actors/mod.ts';
 import { type EzvizBudget, type Keyspace, openBus, type Redis } from '../../bus/mod.ts';
 import { DUPLICATE_FILE, EzvizError, TOKEN_EXPIRED } from './errors.ts';
+import { type TaskView, taskFilesView, taskStatusView } from './task-view.ts';
 import { createTokenCache } from './token-cache.ts';
 import { createEzvizStats, createTransport, type EzvizRequest, type EzvizStats } from './transport.ts';
 import {
@@ -60,12 +61,6 @@ export interface SaveRecording {
   readonly startMs: number;
   readonly endMs: number;
   readonly signal?: AbortSignal;
-}
-
-export interface TaskView {
-  readonly state: 'running' | 'done' | 'failed';
-  readonly reason?: string;
-  readonly files: { fileId: string; url?: string; size?: number }[];
 }
 
 export interface EzvizClient {
@@ -218,46 +213,18 @@ export function openEzvizClient(options: EzvizClientOptions): EzvizClient {
           signal,
         ),
       );
-      if (status.taskStatus === 1 || status.taskStatus === 2 || status.taskStatus === 5) {
-        return { state: 'running', files: [] };
-      }
-      if (status.taskStatus !== 0) {
-        const ended = status.taskStatus === 3 ? 'ended' : 'ended abnormally';
-        return {
-          state: 'failed',
-          reason: `Ezviz task ${ended}${status.error ? `: ${status.error}` : ''}`,
-          files: [],
-        };
-      }
+      const early = taskStatusView(status);
+      if (early !== undefined) return early;
       const params = { taskId, pageNumber: '0', pageSize: '50', hasUrl: 'true' };
-      const files = readTaskFiles(
-        await call(
-          'taskFiles',
-          { method: 'GET', path: EZVIZ_PATHS.taskFiles, params, tokenIn: 'params' },
-          signal,
+      return taskFilesView(
+        readTaskFiles(
+          await call(
+            'taskFiles',
+            { method: 'GET', path: EZVIZ_PATHS.taskFiles, params, tokenIn: 'params' },
+            signal,
+          ),
         ),
       );
-      const failed = files.find((f) => f.status === 2 || f.status === 3 || f.status === 4);
-      if (failed) {
-        const what = ['', '', 'upload failed', 'expired', 'deleted'][failed.status];
-        return {
-          state: 'failed',
-          reason: `Ezviz file ${failed.fileId} ${what}${failed.errorCode ? ` (${failed.errorCode})` : ''}`,
-          files: [],
-        };
-      }
-      const ready = files.filter((f) => f.status === 0);
-      if (ready.length === 0 || ready.length < files.length) {
-        return { state: 'running', reason: 'the recording is not uploaded yet', files: [] };
-      }
-      return {
-        state: 'done',
-        files: ready.map((f) => ({
-          fileId: f.fileId,
-          ...(f.url ? { url: f.url } : {}),
-          ...(f.size === undefined ? {} : { size: f.size }),
-        })),
-      };
     },
     async downloadUrl({ fileId, signal }) {
       const params = { fileId, projectId, contentType: 'video/mp4', expireSeconds: String(urlExpireSeconds) };
