@@ -5,6 +5,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { CLIP_ID } from '../../edge/protocol/mod.ts';
+import { CLIP_STATUSES } from '../db/schema.ts';
 import { EdgeIdParam, safeString } from '../routes/schemas.ts';
 import { decodeCursor } from './cursor.ts';
 
@@ -100,7 +101,7 @@ export const ClipSchema = z
     alarm: z.string(),
     since: ms('When the alarm started'),
     end: ms('When the alarm ended').nullable().openapi({ description: 'Null: cut at the longest clip' }),
-    status: z.enum(['queued', 'saving', 'waiting', 'downloading', 'stored', 'failed', 'deleted']),
+    status: z.enum(CLIP_STATUSES),
     code: z.string().nullable(),
     reason: z.string().nullable().openapi({ description: 'Why it failed, for people' }),
     attempts: z.number().int(),
