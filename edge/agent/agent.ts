@@ -10,11 +10,21 @@
  * commands.ts (commands from the hub) and health.ts (the box's own health).
  */
 import { randomBytes } from 'node:crypto';
-import type { AlarmReading, Birth, CompactMessage, Health, Status, Vision } from '../protocol/mod.ts';
+import {
+  type AlarmReading,
+  type Birth,
+  type CompactMessage,
+  DEFAULT_RECOGNITION_POLICY,
+  type Health,
+  type Status,
+  type Vision,
+} from '../protocol/mod.ts';
 import { type CommandExecutor, CommandRunner } from './commands.ts';
 import { ConfigPoller, type EdgeConfig } from './config.ts';
 import { AgentCredentials } from './credentials.ts';
 import { Forwarder } from './forwarder.ts';
+import { FrameQueue, type FrameSourceOptions } from './frame-queue.ts';
+import { type FrameStats, FrameUploader, type FrameUploaderOptions } from './frame-uploader.ts';
 import { HealthProbe } from './health.ts';
 import { AgentHttpClient, type AgentTls } from './http-client.ts';
 import { type Logger, silentLogger } from './logger.ts';
@@ -55,7 +65,22 @@ export interface EdgeAgentOptions {
   readonly downlinkRetry?: UplinkOptions['downlinkRetry'];
   /** Updates (the `update` command, A/B slots under `<dataDir>/slots`); none: the agent takes no updates. */
   readonly updates?: AgentUpdates;
+  /**
+   * Vision frames (issue 17): on the start of an alarm of `kinds`, the candidate JPEGs elenet left
+   * in `source` are queued on disk and uploaded to the gateway (`url`, default `configUrl`); the
+   * alarm names them. None (or no gateway URL): alarms name no frames, as on a legacy edge.
+   */
+  readonly frames?: AgentFrames;
   readonly logger?: Logger;
+}
+
+export interface AgentFrames extends FrameSourceOptions {
+  /** The alarm kinds that take frames (default the default recognition policy's: trapped, person_down, ebike). */
+  readonly kinds?: readonly string[];
+  /** The gateway's base URL (default the agent's `configUrl`). */
+  readonly url?: string;
+  /** Waits between failed uploads (default 1 s doubling to 60 s). */
+  readonly retry?: FrameUploaderOptions['retry'];
 }
 
 export interface AgentStats {
@@ -66,6 +91,8 @@ export interface AgentStats {
   configVersion: number | undefined;
   /** The downlink subscription on the current broker (undefined before the first connection). */
   downlink: DownlinkState | undefined;
+  /** Vision frames queued and uploaded (undefined without `frames`). */
+  frames?: FrameStats;
 }
 
 /** Runs `fn` every `ms` (after it finished) until `signal` aborts; `timers` collects the pending one. */
@@ -106,6 +133,7 @@ export class EdgeAgent implements AsyncDisposable {
   readonly #credentials: AgentCredentials;
   readonly #renewal: CertificateRenewal | undefined;
   readonly #updater: Updater | undefined;
+  readonly #frames: FrameUploader | undefined;
 
   constructor(options: EdgeAgentOptions) {
     const log = (options.logger ?? silentLogger).child({ edgeId: options.edgeId });
@@ -128,9 +156,14 @@ export class EdgeAgent implements AsyncDisposable {
     const onCommand = (payload: Buffer) => void commands.handle(payload);
     this.#o = options;
     this.#log = log;
-    this.#readings = new Readings(options.edgeId, send);
     this.#credentials = new AgentCredentials({ dataDir: options.dataDir, password: options.password, log });
     const credentials = this.#credentials;
+    this.#frames = frameUploader(options, { password: () => credentials.password, log, signal });
+    const frames = this.#frames;
+    const kinds = new Set(options.frames?.kinds ?? Object.keys(DEFAULT_RECOGNITION_POLICY.kinds));
+    this.#readings = new Readings(options.edgeId, send, {
+      visionEvent: (alarm, now) => (kinds.has(alarm) ? frames?.capture(now) : undefined),
+    });
     this.#renewal =
       options.configUrl === undefined || options.brokerTls?.cert === undefined
         ? undefined
@@ -163,7 +196,12 @@ export class EdgeAgent implements AsyncDisposable {
   }
 
   get stats(): AgentStats {
-    return { ...this.#forwarder.stats, configVersion: this.#config.config?.version };
+    const frames = this.#frames?.stats;
+    return {
+      ...this.#forwarder.stats,
+      configVersion: this.#config.config?.version,
+      ...(frames === undefined ? {} : { frames }),
+    };
   }
 
   async start(): Promise<this> {
@@ -172,6 +210,7 @@ export class EdgeAgent implements AsyncDisposable {
     this.#forwarder.send({ kind: 'birth', seq: 0, ts: Date.now(), boot: this.#boot, birth, silenceSeconds });
     // An update the last run left (journal): resumed, or rolled back, before any broker is reached.
     await this.#updater?.resume();
+    this.#frames?.kick(); // what an earlier run left queued
     if (configUrl)
       await this.pollConfig().catch((err: unknown) =>
         this.#log.warn({ err }, 'configuration not reachable; using the last known broker'),
@@ -258,4 +297,23 @@ export class EdgeAgent implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
+}
+
+/** The frame queue and its uploader, when the options ask for frames and name a gateway. */
+function frameUploader(
+  options: EdgeAgentOptions,
+  o: { password: () => string; log: Logger; signal: AbortSignal },
+): FrameUploader | undefined {
+  const { frames } = options;
+  const url = frames?.url ?? options.configUrl;
+  if (frames === undefined || url === undefined) return undefined;
+  const http = new AgentHttpClient(options.configTls);
+  o.signal.addEventListener('abort', () => http.close(), { once: true });
+  return new FrameUploader(new FrameQueue(options.dataDir, frames), {
+    edgeId: options.edgeId,
+    url,
+    http,
+    ...o,
+    ...(frames.retry === undefined ? {} : { retry: frames.retry }),
+  });
 }

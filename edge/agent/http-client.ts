@@ -46,7 +46,8 @@ export class AgentHttpClient {
       headers: Record<string, string>;
       signal: AbortSignal;
       method?: string;
-      body?: string;
+      /** A string, or bytes (a frame's JPEG). */
+      body?: string | Uint8Array;
     },
   ): Promise<HttpAnswer> {
     const target = new URL(url);

@@ -1,9 +1,10 @@
 /**
  * The on-device agent: local input for elenet and litefcccore, compact encoding, bounded
- * store-and-forward, configuration polling and broker or transport switching (MQTT, Kafka).
+ * store-and-forward, vision frames queued on disk and uploaded to the gateway (frame-queue.ts,
+ * frame-uploader.ts), configuration polling and broker or transport switching (MQTT, Kafka).
  */
 
-export type { AgentStats, EdgeAgentOptions } from './agent.ts';
+export type { AgentFrames, AgentStats, EdgeAgentOptions } from './agent.ts';
 export { EdgeAgent } from './agent.ts';
 export type { CommandExecutor } from './commands.ts';
 export type { EdgeConfig } from './config.ts';
@@ -11,6 +12,9 @@ export type { QueuedMessage } from './disk-queue.ts';
 export { DiskQueue } from './disk-queue.ts';
 export type { AgentErrorCode } from './errors.ts';
 export { AgentError } from './errors.ts';
+export type { FrameSourceOptions, QueuedFrame } from './frame-queue.ts';
+export { FrameQueue } from './frame-queue.ts';
+export type { FrameStats } from './frame-uploader.ts';
 export type { AgentTls } from './http-client.ts';
 export type { LocalInput } from './local-input.ts';
 export { startLocalInput } from './local-input.ts';

@@ -13,6 +13,8 @@ import {
   type Status,
   StatusEncoder,
   type Vision,
+  type VisionEventRef,
+  visionRefOf,
 } from '../protocol/mod.ts';
 import type { LastInput } from './health.ts';
 
@@ -22,11 +24,20 @@ export class Readings {
   #encoder = new StatusEncoder();
   #vision: Vision = { ebike: false, doorBlocked: false };
   readonly #lastInput = { elenet: 0, litefcccore: 0 };
+  readonly #visionEvent: ((alarm: string, now: number) => VisionEventRef | undefined) | undefined;
 
-  /** `send`: where the messages go (numbered and queued by the forwarder). */
-  constructor(edgeId: string, send: (message: CompactMessage) => void) {
+  /**
+   * `send`: where the messages go (numbered and queued by the forwarder); `visionEvent`: the
+   * candidate frames an alarm start names (queued for upload; none: the alarm names no frames).
+   */
+  constructor(
+    edgeId: string,
+    send: (message: CompactMessage) => void,
+    o: { visionEvent?: (alarm: string, now: number) => VisionEventRef | undefined } = {},
+  ) {
     this.#edgeId = edgeId;
     this.#send = send;
+    this.#visionEvent = o.visionEvent;
   }
 
   /** When each program last handed the agent something. */
@@ -60,9 +71,11 @@ export class Readings {
     this.#vision = { ...state };
   }
 
-  alarm(reading: AlarmReading, now: number): void {
+  /** An alarm; a start names its vision event (`named`, or the frames captured now), if any. */
+  alarm(reading: AlarmReading, now: number, named?: VisionEventRef): void {
     const { alarm, phase, floor } = reading;
-    this.#send({ kind: 'alarm', seq: 0, ts: now, alarm, phase, floor });
+    const vision = phase === 'start' ? (named ?? this.#visionEvent?.(alarm, now)) : undefined;
+    this.#send({ kind: 'alarm', seq: 0, ts: now, alarm, phase, floor, ...vision });
   }
 
   health(health: Health, now: number): void {
@@ -76,7 +89,11 @@ export class Readings {
       const ts = m.payload.ts ?? Date.now();
       if (m.method === 'alarm') {
         const { alarm, phase } = m.payload;
-        this.alarm({ alarm, phase, floor: Number(m.payload.data?.floor ?? 0) }, ts);
+        this.alarm(
+          { alarm, phase, floor: Number(m.payload.data?.floor ?? 0) },
+          ts,
+          visionRefOf(m.payload.data),
+        );
       } else if (m.payload.kind === 'status') {
         this.status(m.payload.data as unknown as Status, ts);
       } else if (m.payload.kind === 'vision') {
