@@ -75,21 +75,25 @@ describe('MicroBatcher', () => {
     assert.equal(r[1]?.batch.size, 2);
   });
 
-  test('a run that throws rejects its own items only', async () => {
-    let calls = 0;
+  test('a run that throws is run item by item: only the item that breaks it fails', async () => {
+    const runs: string[][] = [];
     const b = new MicroBatcher({
-      maxBatch: 2,
-      maxWaitMs: 0,
+      maxBatch: 3,
+      maxWaitMs: 60_000,
       run: async (items: string[]) => {
-        calls++;
+        runs.push(items);
         if (items.includes('bad')) throw new Error('model failed');
-        return items;
+        return items.map((i) => i.toUpperCase());
       },
     });
-    const bad = b.submit('bad');
-    await assert.rejects(bad, /model failed/);
-    assert.equal((await b.submit('good')).result, 'good');
-    assert.equal(calls, 2);
+    const [one, bad, two] = ['one', 'bad', 'two'].map((i) => b.submit(i));
+    await assert.rejects(bad!, /model failed/);
+    assert.equal((await one!).result, 'ONE');
+    assert.equal((await two!).batch.size, 1);
+    assert.deepEqual(runs, [['one', 'bad', 'two'], ['one'], ['bad'], ['two']]);
+    const three = b.submit('three');
+    await b.drain();
+    assert.equal((await three).result, 'THREE', 'the batcher goes on');
   });
 
   test('options are checked', () => {

@@ -2,8 +2,8 @@
  * Micro-batching: items submitted one by one (a job's frames) are gathered into one `run` call —
  * as soon as `maxBatch` are waiting, or when the oldest has waited `maxWaitMs` ("largest batch,
  * longest wait"). One run at a time: what arrives while a batch runs waits for the next, which
- * starts at once if it is full or its oldest item is already due. A run that throws rejects its
- * items only; the batcher goes on.
+ * starts at once if it is full or its oldest item is already due. A run that throws is run again
+ * item by item, so that an item that breaks it rejects only itself; the batcher goes on.
  */
 
 export interface BatchInfo {
@@ -100,7 +100,12 @@ export class MicroBatcher<I, O> {
       if (results.length !== batch.length)
         throw new Error(`a batch of ${batch.length} gave ${results.length} results`);
     } catch (error) {
-      for (const p of batch) p.reject(error);
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
+      // One item may be what broke the run: each alone, so that it fails only itself.
+      for (const p of batch) await this.#runBatch([p]);
       return;
     }
     const info: BatchInfo = { size: batch.length, startedAt, ms: performance.now() - t0 };
