@@ -18,6 +18,7 @@ import { isRegistered } from '../register-edges.ts';
 import { hashSecret, newSecret } from '../secrets.ts';
 import { edgeCommandRoutes } from './edge-commands.ts';
 import { BROKER_UNAVAILABLE, edgeSecretRoutes, tellBroker, tellKafka } from './edge-secrets.ts';
+import { edgeVerdictRoutes } from './edge-verdicts.ts';
 import {
   AUTH_ERRORS,
   BODY_ERRORS,
@@ -154,6 +155,7 @@ export function edgeRoutes(deps: GatewayDeps) {
   app.delete('/v1/edges/:id', requireAuth(deps.auth, 'operator'));
 
   app.route('/', edgeSecretRoutes(deps));
+  app.route('/', edgeVerdictRoutes(deps));
 
   app.openapi(list, async (c) => {
     const { limit, after, group, q } = c.req.valid('query');

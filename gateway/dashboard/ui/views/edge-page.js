@@ -1,8 +1,8 @@
 /**
- * An edge's page (`#/edges/<id>`): its state and shadow, the effective configuration, its
- * installed versions and update history, its dead letters (operator scope; left out when the key
- * may not read them) and remote access. Reloads when one of its tunnels changes state; the
- * updates when it reports an update state.
+ * An edge's page (`#/edges/<id>`): its state and shadow, the effective configuration, its second
+ * looks (the frames with the model's boxes), its installed versions and update history, its dead
+ * letters (operator scope; left out when the key may not read them) and remote access. Reloads
+ * when one of its tunnels changes state; the updates when it reports an update state.
  */
 import { api } from '../lib/api.js';
 import { ago, pretty } from '../lib/format.js';
@@ -12,6 +12,7 @@ import { useData } from '../lib/use-data.js';
 import { alarmsHref } from './alarms.js';
 import { DeadLetters } from './dead-letters.js';
 import { EdgeUpdates } from './edge-updates.js';
+import { EdgeVerdicts } from './edge-verdicts.js';
 import { Failure } from './failure.js';
 import { RemoteAccess } from './remote-access.js';
 
@@ -55,6 +56,7 @@ export function EdgePage({ id }) {
       </div>
       ${dead && html`<${DeadLetters} dead=${dead} />`}
     </section>
+    <${EdgeVerdicts} id=${id} />
     <${EdgeUpdates} id=${id} version=${updates} />
     <${RemoteAccess} id=${id} tunnels=${tunnels} reload=${reload} />
   `;
