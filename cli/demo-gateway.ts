@@ -26,6 +26,7 @@ import type { DemoKafka } from './demo-kafka.ts';
 import type { DemoPki } from './demo-pki.ts';
 import { REMOTE_EDGE, type RemoteEdge } from './demo-remote-edge.ts';
 import { startDemoScreen } from './demo-screen.ts';
+import { readOrCreateKey } from './gateway-clip-links.ts';
 
 export async function startDemoGateway(o: {
   bus: Bus;
@@ -76,7 +77,7 @@ export async function startDemoGateway(o: {
     // The updates' signing keys, made once for the demo (an operator provides their own: --tuf-keys-dir).
     tuf: { keysDir: resolve('.devicehub/tuf'), create: true },
     // Alarm clips' links (the dashboard plays them) signed with a key kept across starts.
-    clipLinks: { secretKey: keptKey(resolve('.devicehub/clip-url.key')) },
+    clipLinks: { secretKey: readOrCreateKey(resolve('.devicehub/clip-url.key')) },
     logger: o.logger,
   });
   const tls = { certFile: o.pki.server.certFile, keyFile: o.pki.server.keyFile };
@@ -103,10 +104,4 @@ export async function startDemoGateway(o: {
       await objects[Symbol.asyncDispose]();
     },
   };
-}
-
-/** 32 random bytes kept in `file` (made at the first start, 0600). */
-function keptKey(file: string): Buffer {
-  if (!existsSync(file)) writeFileSync(file, randomBytes(32), { mode: 0o600 });
-  return readFileSync(file);
 }

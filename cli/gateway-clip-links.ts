@@ -51,7 +51,7 @@ export function clipLinkOptions(values: Flags, defaultPublicUrl: string): ClipLi
 }
 
 /** The key in `file`; a new random one written there (0600, never replacing one) when there is none. */
-function readOrCreateKey(file: string): Buffer {
+export function readOrCreateKey(file: string): Buffer {
   mkdirSync(dirname(file), { recursive: true });
   // Written whole beside it, then linked in: a gateway starting at the same time reads it whole or makes its own try fail.
   const part = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
