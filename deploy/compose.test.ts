@@ -88,7 +88,7 @@ describe('docker-compose.yml', () => {
       'redis-cluster-init',
       ...['redis-1', 'redis-2', 'redis-3', 'redis-4', 'redis-5', 'redis-6'],
       ...['kafka-1', 'kafka-2', 'kafka-3', 'node-1', 'node-2', 'node-3', 'gateway-1', 'gateway-2'],
-      ...['link-mqtt', 'link-kafka', 'clips-1', 'clips-2', 'ezviz-standin'],
+      ...['link-mqtt', 'link-kafka', 'clips-1', 'clips-2', 'ezviz-standin', 'recognize-1', 'recognize-2'],
     ]) {
       assert.ok(names.includes(required), `service ${required}`);
     }
@@ -108,6 +108,7 @@ describe('docker-compose.yml', () => {
     const nodeIds = new Set<string>();
     const databases = new Set<string>();
     const clipWorkers = new Set<string>();
+    const recognizers = new Set<string>();
     for (const [name, service] of Object.entries(services)) {
       if (!isDevicehub(service)) continue;
       const [command, ...rest] = commandOf(service);
@@ -124,7 +125,10 @@ describe('docker-compose.yml', () => {
         assert.match(rest.join(' '), /--host 0\.0\.0\.0 --port 8090/);
         continue;
       }
-      assert.ok(['node', 'link', 'gateway', 'clips'].includes(command!), `${name}: command ${command}`);
+      assert.ok(
+        ['node', 'link', 'gateway', 'clips', 'recognize'].includes(command!),
+        `${name}: command ${command}`,
+      );
       assert.doesNotThrow(() => checkEnvironment(command as CommandName, env), `${name}'s environment`);
       assert.match(env.REDIS_URL ?? '', /^redis:\/\/redis:6379$/, `${name} talks to Redis`);
       if (command === 'node') {
@@ -149,6 +153,28 @@ describe('docker-compose.yml', () => {
         assert.equal(env.DH_METRICS_HOST, '0.0.0.0', `${name}: metrics reachable by Prometheus`);
         assert.equal(env.DH_EZVIZ_URL, 'https://open.ys7.com', `${name}: the real Ezviz by default`);
       }
+      if (command === 'recognize') {
+        assert.ok(env.DH_RECOGNIZE_ID && !recognizers.has(env.DH_RECOGNIZE_ID), `${name}: an id of its own`);
+        recognizers.add(env.DH_RECOGNIZE_ID);
+        assert.equal(
+          env.DH_OBJECT_STORE,
+          services['gateway-1']!.environment!.DH_OBJECT_STORE,
+          `${name}: the frames are in the gateways' store`,
+        );
+        assert.equal(env.DH_METRICS_HOST, '0.0.0.0', `${name}: metrics reachable by Prometheus`);
+        // The model is not in the image: a file mounted read-only from deploy/models.
+        const model = env.DEVICEHUB_MODEL_FILE ?? '';
+        const mount = (service.volumes ?? [])
+          .map((v) => v.split(':'))
+          .find(([, at]) => model.startsWith(`${at}/`));
+        assert.ok(mount, `${name}: DEVICEHUB_MODEL_FILE ${model} is in a mounted folder`);
+        assert.deepEqual(
+          [mount[0], mount[2]],
+          ['./deploy/models', 'ro'],
+          `${name}: deploy/models, read-only`,
+        );
+        assert.match(env.DH_RECOGNIZE_PROVIDERS ?? '', /^cuda,cpu$/, `${name}: CUDA where there is a GPU`);
+      }
       if (command === 'link') {
         const host = rest[0] === 'mqtt' ? new URL(env.MQTT_URL!).hostname : env.KAFKA_BROKERS!.split(':')[0]!;
         assert.ok(services[host], `${name} reaches ${host}, a service of this file`);
@@ -159,6 +185,7 @@ describe('docker-compose.yml', () => {
     assert.equal(nodeIds.size, 3);
     assert.equal(databases.size, 1, 'the gateways share one database');
     assert.equal(clipWorkers.size, 2);
+    assert.equal(recognizers.size, 2);
     // With the stand-in instead of an Ezviz account, the workers reach it as a service of this file.
     const standIn = load({ ...example, DH_EZVIZ_URL: 'http://ezviz-standin:8090' });
     const ezviz = new URL((standIn['clips-1']!.environment as Record<string, string>).DH_EZVIZ_URL!);
@@ -250,6 +277,13 @@ describe('docker-compose.yml', () => {
     assert.deepEqual(
       targets('devicehub-clips'),
       clipWorkers.map((n) => `${n}:${(services[n]!.environment as Record<string, string>).DH_METRICS_PORT}`),
+    );
+    const recognizers = Object.keys(services).filter(
+      (n) => commandOf(services[n]!)[0] === 'recognize' && isDevicehub(services[n]!),
+    );
+    assert.deepEqual(
+      targets('devicehub-recognize'),
+      recognizers.map((n) => `${n}:${(services[n]!.environment as Record<string, string>).DH_METRICS_PORT}`),
     );
     assert.ok(services['redis-exporter'], 'Redis memory is scraped');
   });

@@ -27,18 +27,23 @@ function promtool(args: string[], cwd: string): string {
 const metricsIn = (text: string) =>
   new Set(text.match(/\b(?:devicehub_[a-z0-9_]+|redis_[a-z0-9_]+|up)\b(?=\s*[{[)\s]|$)/g) ?? []);
 
-/** Every devicehub_* name the code exports (the gateway's, the hub nodes' and the clip workers'). */
+/** Every devicehub_* name the code exports (the gateway's, the hub nodes', the clip and the recognition workers'). */
 function exportedMetrics(): Set<string> {
   const names = new Set<string>([
     'devicehub_http_request_duration_seconds_count',
     'devicehub_http_request_duration_seconds_bucket',
     'devicehub_clips_alarm_end_to_stored_seconds_bucket',
+    // The recognition workers' histograms (written as name + `_bucket`/`_sum`/`_count`).
+    ...['queue_wait_seconds', 'inference_seconds', 'batch_size'].flatMap((h) =>
+      ['bucket', 'sum', 'count'].map((part) => `devicehub_recognize_${h}_${part}`),
+    ),
   ]);
   for (const file of [
     'gateway/metrics.ts',
     'actors/prometheus.ts',
     'gateway/tuf/metrics.ts',
     'clips/metrics.ts',
+    'vision/worker/metrics.ts',
   ]) {
     for (const [name] of read(file).matchAll(/devicehub_[a-z0-9_]+/g)) names.add(name);
   }
@@ -50,7 +55,7 @@ function exportedMetrics(): Set<string> {
 describe('monitoring', () => {
   it('has alert rules that promtool accepts and whose unit tests pass', () => {
     const dir = join(root, 'deploy/prometheus');
-    assert.match(promtool(['check', 'rules', 'alerts.yml'], dir), /SUCCESS: 17 rules found/);
+    assert.match(promtool(['check', 'rules', 'alerts.yml'], dir), /SUCCESS: 22 rules found/);
     assert.match(promtool(['test', 'rules', 'alerts.test.yml'], dir), /SUCCESS/);
     // The configuration as Prometheus will read it (rule file path made local).
     const copy = mkdtempSync(join(tmpdir(), 'dh-prometheus-'));
@@ -81,6 +86,11 @@ describe('monitoring', () => {
       'IngestDropped',
       'MailboxLagHigh',
       'OutboxBacklogOld',
+      'RecognitionBacklog',
+      'RecognitionFailing',
+      'RecognitionQueueAtBound',
+      'RecognitionTimeouts',
+      'RecognizeWorkerDown',
       'RedisMemoryHigh',
       'TufMetadataExpiring',
       'TunnelFailures',
@@ -103,6 +113,11 @@ describe('monitoring', () => {
       'ClipsSlow',
       'EzvizRateLimited',
       'EzvizTokenFailing',
+      'RecognizeWorkerDown',
+      'RecognitionBacklog',
+      'RecognitionQueueAtBound',
+      'RecognitionTimeouts',
+      'RecognitionFailing',
     ]) {
       assert.ok(tested.includes(alert), `${alert} has a unit test`);
     }
