@@ -50,6 +50,78 @@ export const clipsHelp = `devicehub clips [options]    run alarm clip workers: E
   --metrics-host H     ... on this address (env DH_METRICS_HOST; default 127.0.0.1)`;
 
 export async function clipsCommand(argv: string[]): Promise<void> {
+  const o = parseClipsArgs(argv);
+  const { config, holder, budget } = o;
+  const log = processLogger('clips').child({ worker: holder });
+
+  const redis = connectRedis(o.redisUrl, { name: `clips:${holder}` });
+  redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
+  const bus = openBus({ redis, keyspace: config.keyspace });
+  const database = await openDatabase({ url: o.databaseUrl });
+  const store = await openObjectStore(o.objectStore);
+  const ezviz = openEzvizClient({
+    ...o.ezviz,
+    redis,
+    keyspace: config.keyspace,
+    budget,
+    logger: log,
+  });
+  const workers = await startClipWorkers({
+    bus,
+    db: database.db,
+    store,
+    ezviz,
+    holder,
+    logger: log,
+    concurrency: o.concurrency,
+    ...(o.tmpDir ? { tmpDir: o.tmpDir } : {}),
+    timings: o.timings,
+  });
+  const retention = startClipRetention({
+    bus,
+    db: database.db,
+    store,
+    holder,
+    logger: log,
+    everyMs: o.retentionMs,
+  });
+  const metrics =
+    o.metricsPort > 0
+      ? await serveClipMetrics({
+          port: o.metricsPort,
+          host: o.metricsHost,
+          logger: log,
+          collect: async () =>
+            renderClipMetrics({
+              holder,
+              jobCounts: await workers.jobCounts(),
+              worker: workers.stats,
+              ezviz: ezviz.stats,
+              budget,
+              retention: retention.stats,
+            }),
+        })
+      : undefined;
+  stopOnSignals({
+    log,
+    // A run in flight may be a download and a full decode: give it a minute.
+    timeoutMs: 60_000,
+    steps: [
+      { name: 'closing /metrics', run: async () => void (await metrics?.close()) },
+      { name: 'stopping the retention sweeper', run: () => retention.close() },
+      { name: 'letting the clip runs in flight end', run: () => workers.close() },
+      { name: 'closing the object store', run: async () => await store[Symbol.asyncDispose]() },
+      { name: 'closing the database', run: () => database.close() },
+      { name: 'closing Redis', run: async () => void redis.disconnect() },
+    ],
+  });
+  log.info({ metrics: metrics?.url, budget }, 'clip worker ready');
+  // A parent that spawned us with an IPC channel (tests, demo, benchmarks) learns we are up.
+  process.send?.({ ready: true, holder, metrics: metrics?.url });
+}
+
+/** The flags and environment of `devicehub clips`, checked, with their defaults. */
+function parseClipsArgs(argv: string[]) {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -87,92 +159,30 @@ export async function clipsCommand(argv: string[]): Promise<void> {
     throw new RangeError(
       'Missing --ezviz-app-key / DH_EZVIZ_APP_KEY or DH_EZVIZ_APP_SECRET: the Ezviz account',
     );
-  const perSecond = intFlag(values, { name: 'budget', env: 'DH_EZVIZ_BUDGET_PER_SECOND', fallback: 5 });
-  const budget = {
-    perSecond,
-    burst: intFlag(values, { name: 'burst', env: 'DH_EZVIZ_BUDGET_BURST', fallback: perSecond }),
-  };
-  const holder = values.id ?? env.DH_CLIPS_ID ?? `clips-${hostname()}-${process.pid}`;
-  const log = processLogger('clips').child({ worker: holder });
-
-  const redis = connectRedis(config.redisUrl, { name: `clips:${holder}` });
-  redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
-  const bus = openBus({ redis, keyspace: config.keyspace });
-  const database = await openDatabase({ url: databaseUrl });
-  const store = await openObjectStore(
-    values['object-store'] ?? env.DH_OBJECT_STORE ?? pathToFileURL(resolve('.devicehub', 'objects')).href,
-  );
-  const ezviz = openEzvizClient({
-    baseUrl: values.ezviz ?? env.DH_EZVIZ_URL ?? 'https://open.ys7.com',
-    appKey,
-    appSecret,
-    redis,
-    keyspace: config.keyspace,
-    budget,
-    logger: log,
-  });
   const ms = (name: string, envName: string, fallback: number) =>
     intFlag(values, { name, env: envName, fallback });
+  const perSecond = ms('budget', 'DH_EZVIZ_BUDGET_PER_SECOND', 5);
   const pollMs = ms('poll-ms', 'DH_CLIPS_POLL_MS', 5000);
   const retryMs = ms('retry-ms', 'DH_CLIPS_RETRY_MS', 5000);
-  const workers = await startClipWorkers({
-    bus,
-    db: database.db,
-    store,
-    ezviz,
-    holder,
-    logger: log,
+  return {
+    config,
+    redisUrl: config.redisUrl,
+    databaseUrl,
+    objectStore:
+      values['object-store'] ?? env.DH_OBJECT_STORE ?? pathToFileURL(resolve('.devicehub', 'objects')).href,
+    ezviz: { baseUrl: values.ezviz ?? env.DH_EZVIZ_URL ?? 'https://open.ys7.com', appKey, appSecret },
+    budget: { perSecond, burst: ms('burst', 'DH_EZVIZ_BUDGET_BURST', perSecond) },
+    holder: values.id ?? env.DH_CLIPS_ID ?? `clips-${hostname()}-${process.pid}`,
     concurrency: ms('concurrency', 'DH_CLIPS_CONCURRENCY', 4),
-    ...((values['tmp-dir'] ?? env.DH_CLIPS_TMP_DIR)
-      ? { tmpDir: values['tmp-dir'] ?? env.DH_CLIPS_TMP_DIR }
-      : {}),
+    tmpDir: values['tmp-dir'] ?? env.DH_CLIPS_TMP_DIR,
     timings: {
       lockMs: ms('lock-ms', 'DH_CLIPS_LOCK_MS', 15_000),
       stalledIntervalMs: ms('stalled-ms', 'DH_CLIPS_STALLED_MS', 10_000),
       poll: { firstMs: pollMs, maxMs: pollMs * 12 },
       retry: { firstMs: retryMs, maxMs: retryMs * 24 },
     },
-  });
-  const retention = startClipRetention({
-    bus,
-    db: database.db,
-    store,
-    holder,
-    logger: log,
-    everyMs: ms('retention-s', 'DH_CLIPS_RETENTION_S', 60) * 1000,
-  });
-  const metricsPort = intFlag(values, { name: 'metrics-port', env: 'DH_METRICS_PORT', fallback: 0 });
-  const metrics =
-    metricsPort > 0
-      ? await serveClipMetrics({
-          port: metricsPort,
-          host: values['metrics-host'] ?? env.DH_METRICS_HOST ?? '127.0.0.1',
-          logger: log,
-          collect: async () =>
-            renderClipMetrics({
-              holder,
-              jobCounts: await workers.jobCounts(),
-              worker: workers.stats,
-              ezviz: ezviz.stats,
-              budget,
-              retention: retention.stats,
-            }),
-        })
-      : undefined;
-  stopOnSignals({
-    log,
-    // A run in flight may be a download and a full decode: give it a minute.
-    timeoutMs: 60_000,
-    steps: [
-      { name: 'closing /metrics', run: async () => void (await metrics?.close()) },
-      { name: 'stopping the retention sweeper', run: () => retention.close() },
-      { name: 'letting the clip runs in flight end', run: () => workers.close() },
-      { name: 'closing the object store', run: async () => await store[Symbol.asyncDispose]() },
-      { name: 'closing the database', run: () => database.close() },
-      { name: 'closing Redis', run: async () => void redis.disconnect() },
-    ],
-  });
-  log.info({ metrics: metrics?.url, budget }, 'clip worker ready');
-  // A parent that spawned us with an IPC channel (tests, demo, benchmarks) learns we are up.
-  process.send?.({ ready: true, holder, metrics: metrics?.url });
+    retentionMs: ms('retention-s', 'DH_CLIPS_RETENTION_S', 60) * 1000,
+    metricsPort: ms('metrics-port', 'DH_METRICS_PORT', 0),
+    metricsHost: values['metrics-host'] ?? env.DH_METRICS_HOST ?? '127.0.0.1',
+  };
 }
