@@ -4,7 +4,6 @@
  * verdict (released when confirmed at/above the score, dropped when dismissed, onTimeout for
  * timeout/shed/invalid), its end held or dropped with it; the actor's own deadline; legacy edges
  * without frames counted; duplicates ignored; malformed verdicts dead-lettered on a hub node.
- * Redis Cluster pass: once
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
