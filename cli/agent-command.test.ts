@@ -117,6 +117,24 @@ describe('devicehub agent', { timeout: 90_000 }, () => {
       /tunnels\.token is required with frpc/,
     );
     assert.throws(() => agentSetup([], {}, 'a.json'), /expected a JSON object/);
+    assert.equal(agentSetup(file, {}, 'a.json').agent.frames, undefined);
+    assert.deepEqual(
+      agentSetup({ ...file, frames: { source: '/run/elenet/frames', maxFrames: 2 } }, {}, 'a.json').agent
+        .frames,
+      { source: '/run/elenet/frames', maxFrames: 2 },
+    );
+    assert.equal(
+      agentSetup(file, { DH_AGENT_FRAMES_SOURCE: '/run/f.jpg' }, 'a.json').agent.frames?.source,
+      '/run/f.jpg',
+    );
+    assert.throws(
+      () => agentSetup({ ...file, frames: { source: '/f', maxFrames: 5 } }, {}, 'a.json'),
+      /frames\.maxFrames must be an integer 1\.\.4/,
+    );
+    assert.throws(
+      () => agentSetup({ ...file, frames: { maxFrames: 2 } }, {}, 'a.json'),
+      /frames\.source is required/,
+    );
     const updates = { mirrors: ['https://cdn-1:8443'], metadataUrl: 'https://gw/v1/tuf/metadata' };
     assert.deepEqual(agentSetup({ ...file, updates }, {}, 'a.json').updates, {
       ...updates,

@@ -53,6 +53,12 @@ export const AGENT_SETTINGS: readonly Setting[] = [
     doc: 'loopback port of the local input for elenet and litefcccore (0: none)',
     ...ranged(0, 65535),
   },
+  {
+    name: 'DH_AGENT_FRAMES_SOURCE',
+    commands: ['agent'],
+    doc: 'where elenet leaves its candidate frames (a directory of JPEGs, or one file): a vision alarm’s are uploaded (the file’s frames section; none: no frames)',
+    check: nonEmpty,
+  },
   { name: 'DH_AGENT_FRPC', commands: ['agent'], doc: 'the frpc binary tunnels run', check: nonEmpty },
   {
     name: 'DH_AGENT_TUNNEL_TOKEN',

@@ -42,7 +42,8 @@ export function agentSetup(
   if (typeof file !== 'object' || file === null || Array.isArray(file))
     throw new ConfigError(`Invalid agent configuration ${source}: expected a JSON object`);
   const read = configReader(file as Json, env, source);
-  const agent = agentOptions(read);
+  const frames = framesSetup(read);
+  const agent = { ...agentOptions(read), ...(frames === undefined ? {} : { frames }) };
   const localPort =
     read.int(read.json, 'localPort', { min: 0, max: 65535, variable: 'DH_AGENT_LOCAL_PORT' }) ?? 0;
   const tunnels = tunnelSetup(read, agent.dataDir);
@@ -100,7 +101,7 @@ function configReader(json: Json, env: Record<string, string | undefined>, sourc
     text(o, field, variable) ?? fail(field, 'is required', variable);
   const int = (o: Json, field: string, range: IntRange): number | undefined => {
     const { min, max, variable } = range;
-    const raw = (variable && env[variable]) || o[field];
+    const raw = (variable && env[variable]) || o[field.split('.').at(-1)!];
     if (raw === undefined) return undefined;
     const value = Number(raw);
     if (!Number.isInteger(value) || value < min || value > max)
@@ -188,5 +189,35 @@ function tunnelSetup(read: ConfigReader, dataDir: string): AgentSetup['tunnels']
     serverAddr: text(tunnelJson, 'tunnels.serverAddr'),
     services: services as Record<string, string>,
     dir: text(tunnelJson, 'tunnels.dir') ?? join(dataDir, 'frpc'),
+  };
+}
+
+/**
+ * The `frames` section (vision frames, issue 17): where elenet leaves them (`source`, or
+ * DH_AGENT_FRAMES_SOURCE), the alarm kinds that take them, how many and how fresh; undefined
+ * without a source.
+ */
+function framesSetup(read: ConfigReader): EdgeAgentOptions['frames'] {
+  const json = read.object('frames') ?? {};
+  const source = read.text(json, 'frames.source', 'DH_AGENT_FRAMES_SOURCE');
+  if (source === undefined) {
+    if (Object.keys(json).length > 0) read.fail('frames.source', 'is required with the frames section');
+    return undefined;
+  }
+  const { kinds } = json;
+  if (
+    kinds !== undefined &&
+    (!Array.isArray(kinds) || kinds.length === 0 || !kinds.every((k) => typeof k === 'string' && k !== ''))
+  )
+    read.fail('frames.kinds', 'must be a non-empty list of alarm kinds, e.g. ["trapped", "ebike"]');
+  const maxFrames = read.int(json, 'frames.maxFrames', { min: 1, max: 4 });
+  const maxAgeSeconds = read.int(json, 'frames.maxAgeSeconds', { min: 1, max: 3600 });
+  const maxQueueBytes = read.int(json, 'frames.maxQueueBytes', { min: 2 * 1024 * 1024, max: 2 ** 40 });
+  return {
+    source,
+    ...(kinds === undefined ? {} : { kinds: kinds as string[] }),
+    ...(maxFrames === undefined ? {} : { maxFrames }),
+    ...(maxAgeSeconds === undefined ? {} : { maxAgeMs: maxAgeSeconds * 1000 }),
+    ...(maxQueueBytes === undefined ? {} : { maxBytes: maxQueueBytes }),
   };
 }
