@@ -90,6 +90,12 @@ export function renderRecognizeMetrics(input: RecognizeMetricsInput): string {
     'Runs that failed (store, model, Redis) and were tried again',
     s.errors,
   );
+  one(
+    'devicehub_recognize_malformed_total',
+    'counter',
+    'Jobs whose data was not a vision request (failed without a verdict)',
+    s.malformed,
+  );
   histogram('devicehub_recognize_batch_size', 'Images per detect() call', s.batchSizes);
   histogram(
     'devicehub_recognize_queue_wait_seconds',

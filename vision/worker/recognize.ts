@@ -72,7 +72,7 @@ export async function processRecognizeJob(
 ): Promise<VisionVerdictPayload> {
   const problem = recognizeJobProblem(job.data);
   if (problem !== undefined) {
-    countKey(deps.stats.verdicts, 'malformed');
+    deps.stats.malformed++;
     throw new UnrecoverableError(`recognition job ${job.id} is malformed: ${problem}`);
   }
   deps.stats.runs++;

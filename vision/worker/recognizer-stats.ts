@@ -68,6 +68,8 @@ export interface RecognizerStats {
   frameWaits: number;
   /** Runs that failed (the store, the model, Redis) and were tried again later. */
   errors: number;
+  /** Jobs whose data was not a vision request (failed, no verdict: nothing to address it to). */
+  malformed: number;
   readonly batchSizes: Buckets;
   /** Job added → taken (first run), seconds. */
   readonly queueWaitSeconds: Buckets;
@@ -91,6 +93,7 @@ export function newRecognizerStats(): RecognizerStats {
     batches: 0,
     frameWaits: 0,
     errors: 0,
+    malformed: 0,
     batchSizes: new Buckets(BATCH_SIZE_BOUNDS),
     queueWaitSeconds: new Buckets(QUEUE_WAIT_BOUNDS),
     inferSeconds: new Buckets(INFER_BOUNDS),

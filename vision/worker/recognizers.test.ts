@@ -202,6 +202,21 @@ describe('recognition workers', { skip: missing }, () => {
     assert.match(b?.reason ?? '', /no recognition policy for the alarm kind fire/);
   });
 
+  test('a job that is not a vision request fails with the reason, and the worker goes on', async () => {
+    const bad = visionJob('E-bad', eventId(), 'trapped', { frames: 9 });
+    await enqueueJobs(queue, [bad]);
+    const id = recognitionJobId(bad.edgeId, bad.eventId);
+    await waitFor(async () => (await queue.getJobState(id)) === 'failed', {
+      message: 'the malformed job failed',
+    });
+    assert.match(
+      (await queue.getJob(id))?.failedReason ?? '',
+      /is malformed: frames must be an integer 1..4/,
+    );
+    assert.equal(workers.stats.malformed, 1);
+    assert.deepEqual(await verdictsIn(bus, bad.edgeId), [], 'no verdict');
+  });
+
   test('metrics: provider, verdicts, images, batch sizes, queue wait and inference time', async () => {
     const text = renderRecognizeMetrics({
       holder: 'W1',
@@ -225,5 +240,6 @@ describe('recognition workers', { skip: missing }, () => {
     assert.match(text, /devicehub_recognize_queue_wait_seconds_count\{[^}]*\} [1-9]/);
     assert.match(text, /devicehub_recognize_inference_seconds_sum\{[^}]*\} [0-9.]+/);
     assert.match(text, /devicehub_recognize_jobs\{model="yolov8n-coco",state="completed"\} [1-9]/);
+    assert.match(text, /devicehub_recognize_malformed_total\{[^}]*\} 1/);
   });
 });
