@@ -6,15 +6,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
-import { silentLogger } from '../actors/mod.ts';
+import { createActorClient, silentLogger, startHubNode } from '../actors/mod.ts';
+import { recognitionJobId } from '../bus/mod.ts';
 import {
+  createEdgeActor,
   DEFAULT_CLIP_POLICY,
   DEFAULT_RECOGNITION_POLICY,
   openPolicySource,
   type RecognitionPolicy,
 } from '../edge/mod.ts';
 import { waitFor } from '../infra/mod.ts';
-import { useRedis } from '../infra/test-redis.ts';
+import { FAST_HUB, useRedis } from '../infra/test-redis.ts';
 import { useGatewayHarness } from './testdata/harness.ts';
 
 const t = useRedis();
@@ -81,5 +83,31 @@ describe('the recognition policy', { timeout: 60_000 }, () => {
       assert.ok(error.message.includes(field), `${error.message} names ${field}`);
     }
     assert.deepEqual(await stored(), policy, 'a refused write changes nothing');
+
+    // End to end: a node's edge actor asks its second look by the written policy, and the gateway's
+    // sink queues the job with the kind's policy as the gateway wrote it.
+    const edges = createEdgeActor({ recognitionPolicy: source.recognition });
+    await using _node = await startHubNode({
+      bus: t.bus(s.keyspace, t.connect('hub')),
+      actors: [edges],
+      ...FAST_HUB,
+    });
+    await createActorClient(t.bus(s.keyspace), edges).send('E-9', 'alarm', {
+      alarm: 'smoke',
+      phase: 'start',
+      ts: Date.now(),
+      data: { floor: 1, eventId: 'ev-9', frames: 2 },
+    });
+    const queue = s.gateway.visionRequests.queue('yolov8n-coco');
+    const job = await waitFor(
+      async () => (await queue.getJob(recognitionJobId('E-9', 'ev-9'))) ?? undefined,
+      {
+        message: 'the smoke alarm’s recognition job, queued by the gateway’s sink',
+      },
+    );
+    assert.deepEqual(
+      [job.name, job.opts.priority, job.data.class, job.data.frames, job.data.kind],
+      ['recognize', 4, 'other', 2, policy.kinds.smoke],
+    );
   });
 });
