@@ -84,7 +84,7 @@ function onStart(
   if (kind === undefined || ref === undefined || vision.recent.some((r) => r.eventId === ref.eventId)) {
     for (const event of caught) ctx.emit(event);
     if (kind === undefined || ref !== undefined) return state;
-    ctx.log.info({ alarm: name }, 'alarm of a recognised kind without frames: no second look');
+    ctx.log.debug({ alarm: name }, 'alarm of a recognised kind without frames: no second look');
     return { ...state, vision: { ...vision, legacy: vision.legacy + 1 } };
   }
   const request: VisionRequest = {
