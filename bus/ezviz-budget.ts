@@ -103,8 +103,3 @@ export async function startEzvizCooldown(
   const [cooldownMs, strikes] = pair('ezviz-cooldown', reply);
   return { cooldownMs, strikes };
 }
-
-/** What is left of the cooldown, ms (0: none holds). */
-export async function ezvizCooldownLeft(bus: Bus): Promise<number> {
-  return Math.max(0, await bus.redis.pttl(bus.keyspace.ezviz.cooldown));
-}

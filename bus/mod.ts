@@ -47,7 +47,7 @@ export {
   toError,
 } from './errors.ts';
 export type { BudgetGrant, EzvizBudget, EzvizCooldown } from './ezviz-budget.ts';
-export { ezvizCooldownLeft, startEzvizCooldown, takeEzvizBudget } from './ezviz-budget.ts';
+export { startEzvizCooldown, takeEzvizBudget } from './ezviz-budget.ts';
 export { fnv1a32, keySlot, mix32 } from './hash.ts';
 export type { EzvizKeys, Keyspace, KeyspaceOptions, ShardKeys, TimerMember } from './keys.ts';
 export {

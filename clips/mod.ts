@@ -25,7 +25,6 @@ export {
 } from './retention/mod.ts';
 export {
   CLIP_ERROR_CODES,
-  CLIP_JOB_NAME,
   ClipError,
   type ClipErrorCode,
   type ClipJobData,

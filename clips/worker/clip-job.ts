@@ -29,9 +29,6 @@ export type ClipJobData = ClipRequest & { readonly progress?: ClipProgress };
 
 export const NO_PROGRESS: ClipProgress = { polls: 0, retries: 0, retriesTotal: 0 };
 
-/** Job name of every clip job (the sink's `queue.add('clip', …)`). */
-export const CLIP_JOB_NAME = 'clip';
-
 /** A request's data as a job's, checked enough that a malformed one fails with a reason. */
 export function checkClipJob(data: unknown): string | undefined {
   if (typeof data !== 'object' || data === null) return 'the job carries no request';

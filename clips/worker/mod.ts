@@ -4,7 +4,7 @@
  * store, the `clips` row, `clipResult` to the edge actor. docs/decisions/029-clips-pipeline.md.
  */
 export { CLIP_ERROR_CODES, ClipError, type ClipErrorCode } from './clip-error.ts';
-export { CLIP_JOB_NAME, type ClipJobData, type ClipProgress } from './clip-job.ts';
+export type { ClipJobData, ClipProgress } from './clip-job.ts';
 export type { ClipRow } from './clip-row.ts';
 export type { ClipWorkerStats } from './clip-stats.ts';
 export {
