@@ -97,7 +97,8 @@ export class FrameQueue {
   capture(now: number): { eventId: string; frames: number } | undefined {
     const candidates = this.#candidates(now);
     if (candidates.length === 0) return undefined;
-    const eventId = `${now.toString(36)}-${randomBytes(6).toString('hex')}`;
+    // Sortable by time (the queue's order after a restart), unique by its random part.
+    const eventId = `${Math.trunc(now).toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
     const folder = join(this.#dir, eventId);
     mkdirSync(folder, { recursive: true });
     let index = 0;
@@ -175,13 +176,13 @@ export class FrameQueue {
     }
   }
 
-  /** What an earlier run left: every complete frame file, oldest event first (temporary copies removed). */
+  /** What an earlier run left: every complete frame file, oldest event first (torn copies and strays removed). */
   #load(): void {
+    // Event ids start with their time (base 36, fixed width): their order is the captures'.
     const events = readdirSync(this.#dir)
       .filter((n) => EVENT_DIR.test(n))
-      .map((n) => ({ eventId: n, mtimeMs: statSync(join(this.#dir, n)).mtimeMs }))
-      .sort((a, b) => a.mtimeMs - b.mtimeMs || a.eventId.localeCompare(b.eventId));
-    for (const { eventId } of events) {
+      .sort();
+    for (const eventId of events) {
       const folder = join(this.#dir, eventId);
       const names = readdirSync(folder).sort();
       for (const name of names) {

@@ -20,7 +20,7 @@ import { createGateway, type Gateway, type ServedGateway, serveGateway } from '.
 import { freePort, waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { FsObjectStore, frameKey } from '../../objects/mod.ts';
-import { decodeCompact, type HubMessage } from '../protocol/mod.ts';
+import { decodeCompact, type HubMessage, legacyFault } from '../protocol/mod.ts';
 import { EdgeAgent, type EdgeAgentOptions } from './agent.ts';
 import { DiskQueue } from './disk-queue.ts';
 import { birth } from './testdata/agent-hub.ts';
@@ -149,6 +149,27 @@ describe('the agent’s vision frames', { timeout: 90_000 }, () => {
     });
     assert.ok((await storedBytes(objects, frameKey('E-F1', eventId, 0)))?.equals(b), 'index 0: the newest');
     assert.ok((await storedBytes(objects, frameKey('E-F1', eventId, 1)))?.equals(a));
+  });
+
+  it('takes frames for an alarm in today’s JSON too, and keeps an event the JSON names itself', async () => {
+    const { options, source } = agentOptions('legacy');
+    const jpeg = await photo(140);
+    writeFileSync(join(source, 'frame.jpg'), jpeg);
+    {
+      await using agent = await new EdgeAgent(options).start();
+      const fault = { edgeId: 'E-F1', ts: Date.now(), floor: 4 } as const;
+      agent.legacy(legacyFault({ ...fault, alarm: 'person_down', phase: 'start' }));
+      agent.legacy(legacyFault({ ...fault, alarm: 'ebike', phase: 'start', eventId: 'elenet-7', frames: 3 }));
+      await waitFor(() => agent.stats.frames?.uploaded === 1, { message: 'the frame uploaded' });
+    }
+    const [down, ebike] = queuedAlarms(options.dataDir);
+    assert.equal(down?.data?.frames, 1);
+    assert.ok((await storedBytes(objects, frameKey('E-F1', down?.data?.eventId as string, 0)))?.equals(jpeg));
+    assert.deepEqual(
+      [ebike?.data?.eventId, ebike?.data?.frames],
+      ['elenet-7', 3],
+      'named by the JSON: passed on',
+    );
   });
 
   it('sends a vision alarm without frames when elenet left none (a legacy edge’s alarm)', async () => {
