@@ -14,6 +14,7 @@ import { gatewayScenario } from './scenarios/gateway.ts';
 import { ingestScenario } from './scenarios/ingest.ts';
 import { outboxScenario } from './scenarios/outbox.ts';
 import { rebalanceScenario } from './scenarios/rebalance.ts';
+import { recognitionOptions, recognitionScenario } from './scenarios/recognition.ts';
 import { redisFailoverScenario } from './scenarios/redis-failover.ts';
 import { rollingScenario } from './scenarios/rolling.ts';
 import { rolloutScenario } from './scenarios/rollout.ts';
@@ -56,6 +57,11 @@ scenarios (each runs Redis, every hub node and the load generator as separate pr
               storm (1 % of the fleet within 10 s), 1 then 3 \`devicehub clips\` workers (one kill -9ed),
               then 3 under a tight Ezviz budget → duplicates, missing, Ezviz calls/s vs budget,
               alarm end → stored p95, throughput 3 vs 1 workers
+  recognition second looks at vision alarms: N edges' events at the workload's rate (4 per edge a
+              day (A)) plus a burst (1 % of the fleet within 10 s), each a real photograph uploaded
+              through the gateway and an alarm to a hub node; 1 then 2 \`devicehub recognize\`
+              workers (one kill -9ed) → lost, timeouts, p99 upload → verdict, images/s per core,
+              batch mean, throughput 2 vs 1 workers
   rollout     N edges (load processes, an MQTT connection and a TUF client each) updated by a
               4-wave rollout (1/10/50/100 %) through 2 nginx caches in front of the gateway: real
               downloads, SHA-256 and TUF checks, simulated installs; then a second rollout with
@@ -66,7 +72,7 @@ options:
   --edges N     simulated edges (default 5000)
   --nodes N     hub nodes for "actors" (default 2) and "ingest" (default 1: one node and one link
                 process per core, beside the simulator, the broker and Redis on this machine)
-  --seconds S   measured seconds (default 30)
+  --seconds S   measured seconds (default 30; recognition 90)
   --out DIR     where results go (default bench/results)
   --transport mqtt|kafka      ingest: the edges' transport (default mqtt)
   --workload legacy|compact   ingest: what the edges send (default legacy)
@@ -83,7 +89,12 @@ options:
   --latency-ms MS             clips: the Ezviz stand-in's latency per call (default 200)
   --budget N                  clips: the Ezviz budget (calls/s) of the 1- and 3-worker runs (default 40)
   --tight-budget N            clips: the third run's budget (calls/s; 0: no third run; default 4)
-  --concurrency N             clips: jobs each worker runs at once (default 1)`;
+  --concurrency N             clips: jobs each worker runs at once (default 1)
+  --burst N                   recognition: vision events in the burst (default 1 % of --edges)
+  --workers LIST              recognition: workers of each run (default 1,2; a run of more kills one)
+  --max-batch N               recognition: the workers' --max-batch (default 4)
+  --lock-ms MS                recognition: the workers' --lock-ms, when a killed worker's jobs are
+                              taken again (default 3000)`;
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -92,7 +103,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     options: {
       edges: { type: 'string', default: '5000' },
       nodes: { type: 'string' },
-      seconds: { type: 'string', default: '30' },
+      seconds: { type: 'string' },
       out: { type: 'string', default: 'bench/results' },
       transport: { type: 'string', default: 'mqtt' },
       workload: { type: 'string', default: 'legacy' },
@@ -109,23 +120,29 @@ export async function benchCommand(argv: string[]): Promise<void> {
       budget: { type: 'string' },
       'tight-budget': { type: 'string' },
       concurrency: { type: 'string' },
+      burst: { type: 'string' },
+      workers: { type: 'string' },
+      'max-batch': { type: 'string' },
+      'lock-ms': { type: 'string' },
     },
   });
   const name = positionals[0];
   const run =
     name === 'clips'
       ? (o: ScenarioOptions) => clipsScenario(o, clipsOptions(values))
-      : name === undefined
-        ? undefined
-        : scenarios[name];
+      : name === 'recognition'
+        ? (o: ScenarioOptions) => recognitionScenario(o, recognitionOptions(values, o.edges))
+        : name === undefined
+          ? undefined
+          : scenarios[name];
   if (run === undefined)
     throw new RangeError(
-      `Unknown bench scenario "${name ?? ''}"; one of: ${[...Object.keys(scenarios), 'clips'].join(', ')}`,
+      `Unknown bench scenario "${name ?? ''}"; one of: ${[...Object.keys(scenarios), 'clips', 'recognition'].join(', ')}`,
     );
   const counts = {
     edges: Number(values.edges),
     nodes: Number(values.nodes ?? (name === 'ingest' ? 1 : 2)),
-    seconds: Number(values.seconds),
+    seconds: Number(values.seconds ?? (name === 'recognition' ? 90 : 30)),
     links: Number(values.links),
   };
   for (const [key, value] of Object.entries(counts)) {
@@ -163,8 +180,8 @@ export async function benchCommand(argv: string[]): Promise<void> {
       ? 'bench diet: one simulated day…'
       : name === 'rollout'
         ? `bench rollout: ${options.edges} edges, ${rollout.artifactMb} MiB artifact, ${rollout.holdSeconds} s holds…`
-        : name === 'clips'
-          ? `bench clips: ${options.edges} edges…`
+        : name === 'clips' || name === 'recognition'
+          ? `bench ${name}: ${options.edges} edges…`
           : `bench ${name}: ${options.edges} edges, ${options.seconds} s…`,
   );
   // Finished, failed or interrupted, a run leaves no process behind: its servers, nodes and links
