@@ -115,8 +115,11 @@ describe('devicehub clips', () => {
     });
     await a.kill('SIGKILL');
     assert.equal(ezviz.stats.tasksByFileId.get(r.clipId), 1, 'A had Ezviz save it');
-    // Killed inside an Ezviz call: the job is active under A's lock, which only its expiry frees.
-    assert.equal(await queue.getJobState(r.clipId), 'active');
+    // Killed between saved and stored: the job is not finished — most often active under A's lock
+    // (inside an Ezviz call), which only its expiry frees; on a loaded machine A may have parked it
+    // delayed between polls, or the stalled check may already have put it back.
+    const state = await queue.getJobState(r.clipId);
+    assert.ok(['active', 'delayed', 'waiting'].includes(state), `A's job unfinished, got ${state}`);
     await b.ready;
     const row = await waitFor(
       async () => {
