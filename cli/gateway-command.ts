@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connectRedis, openBus } from '../bus/mod.ts';
+import { DEFAULT_MAX_FRAME_BYTES } from '../gateway/frames/mod.ts';
 import {
   API_SCOPES,
   type ApiScope,
@@ -43,6 +44,7 @@ devicehub gateway create-key --name N --scope service|operator|admin [--expires-
                        region=oss-cn-hangzhou, no forcePathStyle); keys from env AWS_ACCESS_KEY_ID and
                        AWS_SECRET_ACCESS_KEY, never a flag
   --max-artifact-bytes N   the largest artifact upload (env DH_MAX_ARTIFACT_BYTES; 2147483648)
+  --max-frame-bytes N      the largest vision frame an edge uploads (env DH_MAX_FRAME_BYTES; 2097152)
   --trusted-proxies LIST   proxies whose X-Forwarded-For names the client (failed-login limits
                            count per client): addresses or CIDR ranges, comma-separated
                            (env DH_TRUSTED_PROXIES; none: the peer is the client)
@@ -110,6 +112,11 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
       env: 'DH_MAX_ARTIFACT_BYTES',
       fallback: DEFAULT_MAX_ARTIFACT_BYTES,
     }),
+    maxFrameBytes: intFlag(values, {
+      name: 'max-frame-bytes',
+      env: 'DH_MAX_FRAME_BYTES',
+      fallback: DEFAULT_MAX_FRAME_BYTES,
+    }),
     ...gatewayFlagOptions(values),
     clipLinks: clipLinkOptions(values, `${tls === undefined ? 'http' : 'https'}://${hostname}:${port}`),
   });
@@ -158,6 +165,7 @@ function parseGatewayArgs(argv: string[]) {
       'data-dir': { type: 'string' },
       'object-store': { type: 'string' },
       'max-artifact-bytes': { type: 'string' },
+      'max-frame-bytes': { type: 'string' },
       'trusted-proxies': { type: 'string' },
       'expires-in-days': { type: 'string' },
       name: { type: 'string' },

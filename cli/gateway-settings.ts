@@ -47,6 +47,12 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
     ...ranged(1, Number.MAX_SAFE_INTEGER),
   },
   {
+    name: 'DH_MAX_FRAME_BYTES',
+    commands: ['gateway'],
+    doc: 'the largest vision frame (JPEG) an edge uploads, bytes (default 2097152; over it: 413)',
+    ...ranged(1, 64 * 1024 * 1024),
+  },
+  {
     name: 'DH_IDENTITY_DIR',
     commands: ['gateway'],
     doc: 'the fleet CA (ca.key, ca.crt) and the sealing key (sealing.key): certificates and rotations',
