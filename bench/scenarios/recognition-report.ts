@@ -56,7 +56,7 @@ export function runJson(r: RecognitionRunResult) {
     cpuMsPerImage: round2(r.images > 0 ? r.cpuMs / r.images : 0),
     modelLoadCpuMs: r.loadCpuMs,
     burstImagesPerSecond: round2(r.busyImagesPerSecond),
-    burstBusySeconds: r.busySeconds,
+    burstBusySeconds: round2(r.busySeconds),
     seconds: Math.round(r.seconds),
     ...(r.kill === null
       ? {}

@@ -97,7 +97,7 @@ export async function runRecognition(o: RecognitionRunOptions): Promise<Recognit
   let killed = false;
   let busySeconds = 0;
   let busyImages = 0;
-  let prev: { backlog: number; images: number } | undefined;
+  let prev: { backlog: number; images: number; at: number } | undefined;
   const verdictsIn = (byEdge: Map<string, EdgeState | undefined>) =>
     sender.events.filter((e) => FINAL.has(recordOf(byEdge.get(e.edgeId), e.eventId)?.status ?? '')).length;
   const sample = async () => {
@@ -112,10 +112,10 @@ export async function runRecognition(o: RecognitionRunOptions): Promise<Recognit
     const verdicts = verdictsIn(byEdge);
     samples.push({ t, verdicts, backlog, images, cpuMs: reading.cpuMs - before.cpuMs });
     if (prev !== undefined && prev.backlog > 0 && backlog > 0 && !killed) {
-      busySeconds++;
+      busySeconds += (Date.now() - prev.at) / 1000;
       busyImages += images - prev.images;
     }
-    prev = { backlog, images };
+    prev = { backlog, images, at: Date.now() };
     process.stderr.write(
       `\r  ${t} s  events ${sender.sent()}/${o.plan.length}  backlog ${backlog}  active ${counts.active ?? 0}` +
         `  images ${images}  verdicts ${verdicts}   `,
