@@ -10,6 +10,7 @@ import type { Authenticator } from './auth.ts';
 import type { EdgeCredentials } from './credentials/mod.ts';
 import type { Db } from './db/database.ts';
 import type { FleetView } from './fleet-view.ts';
+import type { VisionRequestStats } from './outbox/vision-requests.ts';
 import type { WebBackendOutbox } from './outbox/web-backend.ts';
 import type { ConfigRolloutGate } from './rollouts/mod.ts';
 import type { TufRepository } from './tuf/mod.ts';
@@ -33,6 +34,8 @@ export interface GatewayDeps {
   readonly credentials?: EdgeCredentials;
   /** The queues to the web backend, when one is configured (for the metrics). */
   readonly webBackend?: WebBackendOutbox;
+  /** The outbox sink's recognition requests on this gateway (for the metrics). */
+  readonly visionRequests?: { readonly stats: VisionRequestStats };
   /** Configuration rollouts' gate: the version before for edges not admitted yet (none: no gate). */
   readonly configGate?: ConfigRolloutGate;
   /** Artifacts in the object store (`--object-store`); none: the artifact routes answer 503. */

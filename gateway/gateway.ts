@@ -187,6 +187,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maxWaitSeconds: options.maxWaitSeconds,
     tunnels,
     webBackend,
+    visionRequests,
     configGate: new ConfigRolloutGate({ db, bus, view }),
     ...(broker === undefined ? {} : { broker }),
     ...(kafka === undefined ? {} : { kafka }),

@@ -16,6 +16,7 @@ import {
 } from '../bus/mod.ts';
 import { artifactMetrics } from './artifacts/mod.ts';
 import type { GatewayDeps } from './deps.ts';
+import { visionRequestMetrics } from './outbox/vision-requests.ts';
 import { certificateMetrics, loginMetrics } from './security-metrics.ts';
 import { tufMetrics } from './tuf/mod.ts';
 import { tunnelCounts } from './tunnels/mod.ts';
@@ -31,7 +32,7 @@ export interface GatewayMetrics {
 
 export function createMetrics(
   deps: Pick<GatewayDeps, 'db' | 'bus' | 'view' | 'webBackend'> &
-    Partial<Pick<GatewayDeps, 'auth' | 'credentials' | 'artifacts' | 'tuf'>>,
+    Partial<Pick<GatewayDeps, 'auth' | 'credentials' | 'artifacts' | 'tuf' | 'visionRequests'>>,
 ): GatewayMetrics {
   const registry = new Registry();
   // The process's own: CPU, memory, event-loop lag, GC pauses (prefixed devicehub_gateway_).
@@ -45,6 +46,7 @@ export function createMetrics(
   if (deps.credentials !== undefined) certificateMetrics(registry, deps.credentials.certificates.stats);
   if (deps.artifacts !== undefined) artifactMetrics(registry, deps.artifacts);
   if (deps.tuf !== undefined) tufMetrics(registry, deps.tuf);
+  if (deps.visionRequests !== undefined) visionRequestMetrics(registry, deps.visionRequests.stats);
   return { registry, middleware };
 }
 

@@ -109,5 +109,8 @@ describe('the recognition policy', { timeout: 60_000 }, () => {
       [job.name, job.opts.priority, job.data.class, job.data.frames, job.data.kind],
       ['recognize', 4, 'other', 2, policy.kinds.smoke],
     );
+    const metrics = await (await s.call('GET', '/metrics')).text();
+    assert.match(metrics, /devicehub_recognition_requests_total\{outcome="queued"\} 1\n/);
+    assert.match(metrics, /devicehub_recognition_requests_total\{outcome="shed"\} 0\n/);
   });
 });

@@ -14,6 +14,7 @@
  * pass it by the batches in flight at once (docs/decisions/035-verdicts.md).
  */
 import { type Job, Queue } from 'bullmq';
+import { Counter, type Registry } from 'prom-client';
 import { createActorClient, type Logger, silentLogger } from '../../actors/mod.ts';
 import { type Bus, type Redis, recognitionJobId, recognitionQueue } from '../../bus/mod.ts';
 import {
@@ -45,8 +46,32 @@ export interface VisionRequestsDeps {
   readonly logger?: Logger;
 }
 
+/** What this gateway's sink did with vision requests (counts since start). */
+export interface VisionRequestStats {
+  requested: number;
+  queued: number;
+  repeated: number;
+  shed: number;
+  malformed: number;
+}
+
+/** `devicehub_recognition_requests_total{outcome}`: queued, repeated (a replay), shed, malformed. */
+export function visionRequestMetrics(registry: Registry, stats: Readonly<VisionRequestStats>): void {
+  new Counter({
+    name: 'devicehub_recognition_requests_total',
+    help: 'Vision requests this gateway’s outbox sink handled: queued, repeated (a replayed batch), shed (queue over its bound), malformed',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const outcome of ['queued', 'repeated', 'shed', 'malformed'] as const)
+        this.inc({ outcome }, stats[outcome]);
+    },
+  });
+}
+
 export class VisionRequests implements AsyncDisposable {
-  readonly stats = { requested: 0, queued: 0, repeated: 0, shed: 0, malformed: 0 };
+  readonly stats: VisionRequestStats = { requested: 0, queued: 0, repeated: 0, shed: 0, malformed: 0 };
   readonly #bus: Bus;
   readonly #policy: () => RecognitionPolicy;
   readonly #log: Logger;
