@@ -6,7 +6,8 @@
  * gets no CONNACK, a simulated edge logs in with its password over TLS, the mutual-TLS listener
  * refuses a client without a certificate); its legacy edges come in through an authenticated
  * Kafka that refuses a producer without credentials; its wall screen's page runs the demo bundle;
- * its clip worker and Ezviz stand-in store an alarm's clip, served through a signed link.
+ * its clip worker and Ezviz stand-in store an alarm's clip, served through a signed link; its
+ * recognition worker confirms DEMO-VISION's e-bike alarm from the motorcycle photograph it uploaded.
  */
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
@@ -21,6 +22,7 @@ import { KAFKA_TOPICS, simulatedEdgeId, simulatedPassword } from '../edge/mod.ts
 import { chromiumArgs } from '../gateway/dashboard/testdata/chromium.ts';
 import { type DevicehubProcess, spawnDevicehub, waitFor } from '../infra/mod.ts';
 import { checkDemoClip } from './testdata/demo-clip.ts';
+import { checkDemoVerdict } from './testdata/demo-vision.ts';
 import { httpsRequest, plainExchange } from './testdata/tls-requests.ts';
 
 interface Ready {
@@ -30,6 +32,7 @@ interface Ready {
   mqtt: { tlsUrl: string; mtlsUrl: string };
   kafka?: { broker: string; edges: number };
   screen?: { page: string } | { skipped: string };
+  recognize?: { metricsUrl: string };
 }
 
 /**
@@ -191,6 +194,18 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
         said: () => demo.stderrTail(),
       });
       assert.doesNotMatch(demo.stderrTail(), /clip worker not started/);
+
+      // Secondary recognition: DEMO-VISION's first vision alarm, its frame a motorcycle photograph,
+      // confirmed by the demo's recognition worker.
+      assert.doesNotMatch(demo.stderrTail(), /recognition worker not started/);
+      assert.ok(ready.recognize, 'the demo runs a recognition worker');
+      await checkDemoVerdict({
+        url: ready.url,
+        adminKey: ready.adminKey,
+        ca,
+        metricsUrl: ready.recognize.metricsUrl,
+        said: () => demo.stderrTail(),
+      });
 
       // Chromium loads the dashboard over HTTPS, trusting the demo's certificate only (its key pinned).
       const spki = createHash('sha256')

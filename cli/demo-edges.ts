@@ -28,6 +28,7 @@ import { type MosquittoServer, startMosquitto } from '../infra/mod.ts';
 import { demoLogger, LOG_DIR } from './demo-logs.ts';
 import type { DemoPki } from './demo-pki.ts';
 import { REMOTE_EDGE, type RemoteEdge, startRemoteEdge } from './demo-remote-edge.ts';
+import { DEMO_VISION_EDGE } from './demo-vision.ts';
 import { logFile } from './logger.ts';
 
 export interface EdgeSource {
@@ -39,6 +40,8 @@ export interface EdgeSource {
   readonly broker?: BrokerAdminOptions;
   /** mosquitto's edge listeners: passwords over TLS, and certificates (none without mosquitto). */
   readonly mqtt?: { readonly tlsUrl: string; readonly mtlsUrl: string };
+  /** The password of DEMO-VISION (the demo's vision events), a broker user; the gateway registers it with it. */
+  readonly visionPassword?: string;
   stop(): Promise<void>;
 }
 
@@ -86,6 +89,7 @@ export async function startEdgeSource(o: EdgeSourceOptions): Promise<EdgeSource>
     describe: () =>
       `mosquitto ${tls.tlsUrl} (TLS): ${simulated.sim.stats.connected} edges connected, ${simulated.sim.stats.alarmsRaised} storm alarms`,
     remote,
+    visionPassword: users[DEMO_VISION_EDGE],
     // The gateway's dynamic-security admin: mosquitto's plaintext listener, on loopback only.
     broker: { url: broker.url, ...broker.admin },
     mqtt: { tlsUrl: tls.tlsUrl, mtlsUrl: tls.mtlsUrl },
@@ -106,6 +110,8 @@ function brokerUsers(edges: number): Record<string, string> {
   const users: Record<string, string> = {
     [LINK_USER]: randomBytes(12).toString('hex'),
     [REMOTE_EDGE]: randomBytes(12).toString('hex'),
+    // Derived like the simulated edges' (the gateway's registry keeps the first secret it was given).
+    [DEMO_VISION_EDGE]: simulatedPassword(DEMO_VISION_EDGE),
   };
   for (let i = 0; i < edges; i++) users[simulatedEdgeId(i)] = simulatedPassword(simulatedEdgeId(i));
   return users;

@@ -26,6 +26,7 @@ import type { DemoKafka } from './demo-kafka.ts';
 import type { DemoPki } from './demo-pki.ts';
 import { REMOTE_EDGE, type RemoteEdge } from './demo-remote-edge.ts';
 import { startDemoScreen } from './demo-screen.ts';
+import { DEMO_VISION_EDGE } from './demo-vision.ts';
 import { readOrCreateKey } from './gateway-clip-links.ts';
 
 export async function startDemoGateway(o: {
@@ -35,6 +36,8 @@ export async function startDemoGateway(o: {
   /** The legacy edges' authenticated Kafka: they are registered, and edges' Kafka users follow the registry. */
   kafka?: Pick<DemoKafka, 'edgeIds' | 'admin'>;
   remote?: RemoteEdge;
+  /** DEMO-VISION's password (cli/demo-vision.ts): registered with it, for its frame uploads. */
+  visionPassword?: string;
   /** mosquitto's admin: edges registered through the API can connect at once. */
   broker?: BrokerAdminOptions;
   logger?: Logger;
@@ -47,6 +50,7 @@ export async function startDemoGateway(o: {
       groupId: `building-${1 + (i % 10)}`,
     })),
     ...(o.remote ? [{ id: REMOTE_EDGE, secret: randomBytes(16).toString('hex'), groupId: 'demo' }] : []),
+    ...(o.visionPassword ? [{ id: DEMO_VISION_EDGE, secret: o.visionPassword, groupId: 'demo' }] : []),
     ...(o.kafka?.edgeIds ?? []).map((id) => ({
       id,
       secret: randomBytes(16).toString('hex'),

@@ -19,6 +19,8 @@ export interface DemoTableOptions {
   cdn?: readonly string[] | undefined;
   /** The clip worker (undefined: not running). */
   clips?: { describe(): string } | undefined;
+  /** The recognition worker and DEMO-VISION (undefined: not running). */
+  recognize?: { describe(): string } | undefined;
   /** When the demo came up (Date.now()). */
   started: number;
 }
@@ -90,12 +92,13 @@ function headerLines(
       ? `CDN caches ${o.cdn.join(' ')} (nginx, 1 MiB slices, in front of the gateway; each edge's configuration ranks them: updates.mirrors)`
       : 'CDN caches: not running',
     `alarm clips: ${o.clips ? `${o.clips.describe()} · the dashboard's alarm view plays them` : 'not running'}`,
+    `second looks: ${o.recognize ? `${o.recognize.describe()} · verdicts on the edge page` : 'not running'}`,
     gateway?.screen === undefined
       ? ''
       : 'page' in gateway.screen
         ? `wall screen ${gateway.screen.page} (a rollout of a newer screen-bundle to hardware:screen moves it)`
         : `wall screen: not set up (${gateway.screen.skipped})`,
-    `logs ${LOG_DIR}/ (demo, gateway, clips, link-mqtt, link-kafka, downlink, simulator, remote-edge, hub-N)`,
+    `logs ${LOG_DIR}/ (demo, gateway, clips, recognize, vision, link-mqtt, link-kafka, downlink, simulator, remote-edge, hub-N)`,
     '',
   ];
 }

@@ -16,10 +16,11 @@
  * simulator, remote-access edge), appends its pino JSON lines to ./.devicehub/logs/<name>.log.
  * Alarm clips: an Ezviz stand-in and one clip worker in the demo's process (demo-clips.ts) give
  * the alarms of the default clip policy's kinds (trapped, …) their clips, in the dashboard's
- * alarm view.
+ * alarm view. Secondary recognition: one `devicehub recognize` process, and DEMO-VISION's vision
+ * alarms with photographs as frames (demo-recognize.ts), their verdicts on the dashboard's edge page.
  */
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
@@ -39,6 +40,7 @@ import { startDemoGateway } from './demo-gateway.ts';
 import { type DemoKafka, startDemoKafka } from './demo-kafka.ts';
 import { demoLogger, LOG_DIR } from './demo-logs.ts';
 import { type DemoPki, startDemoPki } from './demo-pki.ts';
+import { type DemoRecognize, startDemoRecognize } from './demo-recognize.ts';
 import { startDemoTable } from './demo-table.ts';
 import { logFile } from './logger.ts';
 
@@ -52,6 +54,9 @@ TLS everywhere, with the fleet CA in ./.devicehub/pki (made at the first start, 
 trust ./.devicehub/pki/ca.crt (e.g. curl --cacert .devicehub/pki/ca.crt https://127.0.0.1:8080/healthz).
 Alarm clips: an Ezviz stand-in and one clip worker in this process; the clips in ./.devicehub/objects,
 played in the dashboard's alarm view.
+Secondary recognition: one recognition worker (devicehub recognize, the provisioned model on the CPU)
+and DEMO-VISION, an edge that uploads a photograph as a vision alarm's frame once a minute; the
+verdicts on the dashboard's edge page.
 Logs: ./.devicehub/logs/<process>.log (JSON lines; DH_LOG_LEVEL sets the level).`;
 
 export async function demoCommand(argv: string[]): Promise<void> {
@@ -87,6 +92,8 @@ export async function demoCommand(argv: string[]): Promise<void> {
         });
   // The Ezviz stand-in and a clip worker on the gateway's database and object store.
   const clips = gateway === undefined ? undefined : await startClips({ gateway, hub, log });
+  // A recognition worker, and DEMO-VISION's vision alarms with frames through the gateway.
+  const recognize = await startRecognize({ redisUrl, hub, source, gateway, pki, log });
   const started = Date.now();
   // A parent process (the demo's test) hears where everything is.
   process.send?.({
@@ -97,6 +104,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     cdn: cdn?.urls,
     screen: gateway?.screen,
     clips: clips === undefined ? undefined : { ezvizUrl: clips.ezvizUrl, metricsUrl: clips.metricsUrl },
+    recognize: recognize === undefined ? undefined : { metricsUrl: recognize.metricsUrl },
     mqtt: source.mqtt,
     kafka: kafka === undefined ? undefined : { broker: kafka.broker, edges: kafka.edgeIds.length },
   });
@@ -107,7 +115,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     stopTable();
-    await stopDemo({ log, source, gateway, cdn, clips, hub, server });
+    await stopDemo({ log, source, gateway, cdn, clips, recognize, hub, server });
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
@@ -120,6 +128,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     gateway,
     cdn: cdn?.urls,
     clips,
+    recognize,
     started,
   });
 }
@@ -242,6 +251,7 @@ function startGateway(o: {
     pki: o.pki,
     ...(o.kafka === undefined ? {} : { kafka: o.kafka }),
     remote: o.source.remote,
+    visionPassword: o.source.visionPassword,
     broker: o.source.broker,
     logger: demoLogger('gateway'),
   }).catch((error: unknown): DemoGateway | undefined => {
@@ -267,6 +277,38 @@ function startClips(o: { gateway: DemoGateway; hub: Hub; log: Logger }): Promise
   });
 }
 
+/** The recognition worker and DEMO-VISION's events; the demo runs on without them (say, no model). */
+function startRecognize(o: {
+  redisUrl: string;
+  hub: Hub;
+  source: EdgeSource;
+  gateway: DemoGateway | undefined;
+  pki: DemoPki;
+  log: Logger;
+}): Promise<DemoRecognize | undefined> {
+  const { gateway, source } = o;
+  return startDemoRecognize({
+    redisUrl: o.redisUrl,
+    keyspace: o.hub.bus.keyspace,
+    events:
+      gateway?.url === undefined || source.mqtt === undefined || source.visionPassword === undefined
+        ? undefined
+        : {
+            url: gateway.url,
+            ca: readFileSync(o.pki.caFile),
+            mqttTlsUrl: source.mqtt.tlsUrl,
+            password: source.visionPassword,
+          },
+    logger: demoLogger('vision'),
+  }).catch((error: unknown): undefined => {
+    o.log.error({ err: error }, 'recognition worker not started');
+    process.stderr.write(
+      `recognition worker not started: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return undefined;
+  });
+}
+
 /** Stops edges, gateway, hub nodes and Redis in that order, kills what did not stop, and exits 0. */
 async function stopDemo(o: {
   log: Logger;
@@ -274,10 +316,11 @@ async function stopDemo(o: {
   gateway: DemoGateway | undefined;
   cdn: CdnCaches | undefined;
   clips: DemoClips | undefined;
+  recognize: DemoRecognize | undefined;
   hub: Hub;
   server: RedisServer | undefined;
 }): Promise<never> {
-  const { log, source, gateway, cdn, clips, hub, server } = o;
+  const { log, source, gateway, cdn, clips, recognize, hub, server } = o;
   process.stdout.write('\nstopping: edges, hub nodes (handing shards off), Redis…\n');
   // Ctrl-C reaches the broker and the edges' helpers too (Redis and the hub nodes have process
   // groups of their own), so some may be gone already: each step gets a few seconds, then the
@@ -290,6 +333,7 @@ async function stopDemo(o: {
       process.stdout.write(`  ${name}: ${outcome}, going on\n`);
     }
   };
+  await step('vision events and recognition worker', async () => recognize?.stop());
   await step('edges', () => source.stop());
   await step('CDN caches', async () => cdn?.stop());
   // Before the gateway: the worker writes to its database and object store.
