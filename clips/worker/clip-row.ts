@@ -6,6 +6,7 @@
  */
 import { and, eq, notInArray, sql } from 'drizzle-orm';
 import type { ClipCamera, ClipRequest } from '../../edge/protocol/mod.ts';
+import { queuedClipRow } from '../../gateway/db/clip-rows.ts';
 import type { Db } from '../../gateway/db/database.ts';
 import { type ClipStatus, clips } from '../../gateway/db/schema.ts';
 
@@ -19,23 +20,7 @@ const FINAL: ClipStatus[] = ['stored', 'deleted'];
  * benchmark); the row as it is now.
  */
 export async function ensureClipRow(db: Db, request: ClipRequest): Promise<ClipRow> {
-  await db
-    .insert(clips)
-    .values({
-      id: request.clipId,
-      edgeId: request.edgeId,
-      alarm: request.alarm,
-      alarmSince: new Date(request.since),
-      alarmEnd: request.end === null ? null : new Date(request.end),
-      cameraSerial: request.camera?.serial ?? null,
-      cameraChannel: request.camera?.channel ?? null,
-      windowStart: new Date(request.window.start),
-      windowEnd: new Date(request.window.end),
-      status: 'queued',
-      requestedAt: new Date(request.requestedAt),
-      retentionDays: request.retentionDays,
-    })
-    .onConflictDoNothing({ target: clips.id });
+  await db.insert(clips).values(queuedClipRow(request)).onConflictDoNothing({ target: clips.id });
   const row = await clipRowOf(db, request.clipId);
   if (row === undefined) throw new Error(`clip ${request.clipId}: its row vanished right after its insert`);
   return row;

@@ -12,6 +12,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
 import { type Bus, clipQueue, type Redis } from '../../bus/mod.ts';
 import { type ClipRequest, clipRequestProblem } from '../../edge/protocol/mod.ts';
+import { queuedClipRow } from '../db/clip-rows.ts';
 import type { Db } from '../db/database.ts';
 import { clips } from '../db/schema.ts';
 import type { OutboxEventJson } from './events.ts';
@@ -69,7 +70,7 @@ export class ClipRequests implements AsyncDisposable {
     this.stats.requested += requests.size;
     const inserted = await this.#db
       .insert(clips)
-      .values([...requests.values()].map(toRow))
+      .values([...requests.values()].map(queuedClipRow))
       .onConflictDoNothing()
       .returning({ id: clips.id });
     const fresh = new Set(inserted.map((r) => r.id));
@@ -124,22 +125,5 @@ function toRequest(event: OutboxEventJson): ClipRequest | string {
     retentionDays: r.retentionDays,
     deadlineAt: r.deadlineAt,
     requestedAt: r.requestedAt,
-  };
-}
-
-function toRow(r: ClipRequest): typeof clips.$inferInsert {
-  return {
-    id: r.clipId,
-    edgeId: r.edgeId,
-    alarm: r.alarm,
-    alarmSince: new Date(r.since),
-    alarmEnd: r.end === null ? null : new Date(r.end),
-    cameraSerial: r.camera?.serial ?? null,
-    cameraChannel: r.camera?.channel ?? null,
-    windowStart: new Date(r.window.start),
-    windowEnd: new Date(r.window.end),
-    status: 'queued',
-    requestedAt: new Date(r.requestedAt),
-    retentionDays: r.retentionDays,
   };
 }
