@@ -8,7 +8,7 @@
  * The Ezviz task is named by the clip id (its `fileId`), so even a worker killed between Ezviz's
  * answer and `updateData` leaves nothing twice: saving again answers the same task.
  */
-import type { ClipCamera, ClipRequest } from '../../edge/protocol/mod.ts';
+import { type ClipCamera, type ClipRequest, clipRequestProblem } from '../../edge/protocol/mod.ts';
 
 export interface ClipProgress {
   /** The camera the clip is saved from, once resolved. */
@@ -29,19 +29,7 @@ export type ClipJobData = ClipRequest & { readonly progress?: ClipProgress };
 
 export const NO_PROGRESS: ClipProgress = { polls: 0, retries: 0, retriesTotal: 0 };
 
-/** A request's data as a job's, checked enough that a malformed one fails with a reason. */
+/** A job's data checked as the clip request it must be (the sink's own check): the reason, or undefined. */
 export function checkClipJob(data: unknown): string | undefined {
-  if (typeof data !== 'object' || data === null) return 'the job carries no request';
-  const r = data as Partial<ClipRequest>;
-  if (typeof r.clipId !== 'string' || !/^[0-9a-z]{1,64}$/.test(r.clipId))
-    return 'clipId is missing or malformed';
-  if (typeof r.edgeId !== 'string' || r.edgeId === '') return 'edgeId is missing';
-  if (typeof r.alarm !== 'string' || r.alarm === '') return 'alarm is missing';
-  if (typeof r.since !== 'number') return 'since is missing';
-  const w = r.window;
-  if (typeof w?.start !== 'number' || typeof w.end !== 'number' || !(w.end > w.start))
-    return 'window is missing or empty';
-  if (typeof r.deadlineAt !== 'number') return 'deadlineAt is missing';
-  if (typeof r.retentionDays !== 'number') return 'retentionDays is missing';
-  return undefined;
+  return clipRequestProblem(data);
 }
