@@ -4,7 +4,8 @@
  * Kafka, its state read back through the balancer from whichever gateway answers — all of it over
  * TLS with the run's fleet CA (HTTPS, MQTT over TLS, Kafka SASL_SSL), and the plaintext
  * counterparts refused; the edge's alarm clip fetched from the Ezviz stand-in by one of the two
- * clip workers and served through the balancer.
+ * clip workers and served through the balancer; its vision event's frame, uploaded through the
+ * balancer, confirmed by the recognition worker.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { clipIdOf } from '../edge/protocol/clips.ts';
 import { encodeCompact } from '../edge/protocol/compact.ts';
 import { KAFKA_TOPICS } from '../edge/protocol/protocol.ts';
 import { descendants, spawnDevicehub, waitFor, waitUntilGone } from '../infra/mod.ts';
+import { checkClusterVerdict } from './testdata/cluster-vision.ts';
 import { httpsRequest, plainExchange } from './testdata/tls-requests.ts';
 
 interface Summary {
@@ -28,6 +30,7 @@ interface Summary {
   nodeMetrics: string[];
   ezvizUrl: string;
   clipMetrics: string[];
+  recognizeMetrics: string[];
 }
 
 describe('devicehub cluster', { timeout: 240_000 }, () => {
@@ -172,6 +175,19 @@ describe('devicehub cluster', { timeout: 240_000 }, () => {
       stored += Number(/^devicehub_clips_stored_total\{[^}]*\} (\d+)$/m.exec(text)?.[1] ?? 0);
     }
     assert.equal(stored, 1, 'one clip worker stored the clip, once');
+
+    // Secondary recognition: a vision event's frame through the balancer, its alarm through Kafka,
+    // the verdict from the recognition worker (one by default) in the edge actor's state.
+    assert.equal(summary.recognizeMetrics.length, 1);
+    await checkClusterVerdict({
+      url: summary.url,
+      adminKey: summary.adminKey,
+      ca,
+      kafkaBrokers: summary.kafkaBrokers,
+      edge: { id: 'CL-1', secret, seq: 5 },
+      recognizeMetrics: summary.recognizeMetrics,
+      said: () => cluster.stderrTail(),
+    });
 
     // Both gateways answered through the balancer.
     for (let i = 0; i < 6; i++) assert.equal((await api('/v1/edges/CL-1')).status, 200);

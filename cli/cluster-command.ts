@@ -5,7 +5,8 @@
  * brokers, frps, hub nodes (each with /metrics), an MQTT and a Kafka link, gateways sharing the
  * database, and a round-robin balancer in front of the gateways, all over TLS with a fleet CA made
  * for the run (HTTPS, MQTT over TLS, Kafka SASL_SSL, frp TLS), and alarm clip workers (`devicehub
- * clips`, /metrics each) with the Ezviz stand-in they fetch from. Prints where everything is, the CA
+ * clips`, /metrics each) with the Ezviz stand-in they fetch from, and recognition workers (`devicehub
+ * recognize`, /metrics each). Prints where everything is, the CA
  * to trust and the admin key; runs until SIGTERM or Ctrl-C, then stops it all. Every devicehub process (and
  * the command itself, `cluster.log`) appends its pino JSON lines to <log-dir>/<process>.log.
  */
@@ -17,6 +18,7 @@ import type { Logger } from 'pino';
 import { type DevicehubProcess, spawnDevicehub } from '../infra/mod.ts';
 import { ownChildProcesses, stopDescendants } from '../infra/process-tree.ts';
 import { configureCdnPool, startCdnCaches } from './cdn-caches.ts';
+import { startRecognizeWorkers } from './cluster-recognize.ts';
 import {
   type ClusterParts,
   type ClusterServers,
@@ -36,6 +38,7 @@ export const clusterHelp = `devicehub cluster [options]   the docker-compose top
   --redis single|cluster   one redis-server (AOF always), or 3 masters + 3 replicas (default single)
   --kafka-brokers N    KRaft brokers, replication factor min(N, 3) (default 3; 0: no Kafka link)
   --clip-workers N     alarm clip workers, with an Ezviz stand-in (default 2; 0: neither)
+  --recognize-workers N   recognition workers, the provisioned model on the CPU (default 1; 0: none)
   --port N             the balancer's port (default 8080; a free one when taken)
   --log-dir DIR        where each process's log goes, <process>.log (default ./.devicehub/cluster/logs)`;
 
@@ -72,13 +75,14 @@ export async function clusterCommand(argv: string[]): Promise<void> {
     });
     parts.onStop(() => cdn.stop());
     const clips = await startClipWorkers(parts, servers, { workers: o.clipWorkers });
+    const recognize = await startRecognizeWorkers(parts, servers, { workers: o.recognizeWorkers });
     await configureCdnPool({
       api: api.url,
       adminKey: api.adminKey,
       caFile: servers.pki.caFile,
       mirrors: cdn.urls,
     });
-    announce(o, servers, { ...api, nodeMetrics, cdn: cdn.urls, clips });
+    announce(o, servers, { ...api, nodeMetrics, cdn: cdn.urls, clips, recognizeMetrics: recognize.metrics });
     up = true;
     await untilStopped(parts, log);
   } finally {
@@ -93,6 +97,7 @@ interface ClusterOptions {
   gateways: number;
   brokers: number;
   clipWorkers: number;
+  recognizeWorkers: number;
   port: number;
   redis: 'single' | 'cluster';
 }
@@ -106,6 +111,7 @@ function parseClusterArgs(argv: string[]): ClusterOptions {
       redis: { type: 'string', default: 'single' },
       'kafka-brokers': { type: 'string' },
       'clip-workers': { type: 'string' },
+      'recognize-workers': { type: 'string' },
       port: { type: 'string' },
       'log-dir': { type: 'string', default: '.devicehub/cluster/logs' },
     },
@@ -115,10 +121,25 @@ function parseClusterArgs(argv: string[]): ClusterOptions {
   const brokers = intFlag(values, { name: 'kafka-brokers', env: 'DH_CLUSTER_KAFKA_BROKERS', fallback: 3 });
   const port = intFlag(values, { name: 'port', env: 'DH_CLUSTER_PORT', fallback: 8080 });
   const clipWorkers = intFlag(values, { name: 'clip-workers', env: 'DH_CLUSTER_CLIP_WORKERS', fallback: 2 });
+  // One: this machine has 2 cores for everything the cluster runs (compose runs two).
+  const recognizeWorkers = intFlag(values, {
+    name: 'recognize-workers',
+    env: 'DH_CLUSTER_RECOGNIZE_WORKERS',
+    fallback: 1,
+  });
   if (values.redis !== 'single' && values.redis !== 'cluster') {
     throw new RangeError(`--redis must be "single" or "cluster", got ${JSON.stringify(values.redis)}`);
   }
-  return { logDir: values['log-dir'], nodes, gateways, brokers, clipWorkers, port, redis: values.redis };
+  return {
+    logDir: values['log-dir'],
+    nodes,
+    gateways,
+    brokers,
+    clipWorkers,
+    recognizeWorkers,
+    port,
+    redis: values.redis,
+  };
 }
 
 interface RunningParts extends ClusterParts {
@@ -180,6 +201,7 @@ function announce(
     nodeMetrics: string[];
     cdn: string[];
     clips: { ezvizUrl: string | undefined; metrics: string[] };
+    recognizeMetrics: string[];
   },
 ): void {
   const summary = {
@@ -197,6 +219,7 @@ function announce(
     nodeMetrics: api.nodeMetrics,
     ezvizUrl: api.clips.ezvizUrl,
     clipMetrics: api.clips.metrics,
+    recognizeMetrics: api.recognizeMetrics,
     logs: logFile(o.logDir, '*'),
   };
   process.stdout.write(
@@ -213,6 +236,7 @@ function announce(
       `  CDN caches       ${api.cdn.join(' ')}   (nginx in front of the API; the devicehub configuration's cdn pool)`,
       `  node metrics     ${api.nodeMetrics.join(' ')}`,
       `  clip workers     ${api.clips.metrics.join(' ') || '—'}${api.clips.ezvizUrl ? `   (Ezviz stand-in ${api.clips.ezvizUrl}, for tests and demos only)` : ''}`,
+      `  recognition      ${api.recognizeMetrics.join(' ') || '—'}`,
       `  logs             ${summary.logs}`,
       'Ctrl-C stops it all.',
       '',

@@ -161,4 +161,10 @@ export const HUB_SETTINGS: readonly Setting[] = [
     doc: 'alarm clip workers of `devicehub cluster` (0: none, and no Ezviz stand-in)',
     ...ranged(0, 16),
   },
+  {
+    name: 'DH_CLUSTER_RECOGNIZE_WORKERS',
+    commands: ['cluster'],
+    doc: 'recognition workers of `devicehub cluster` (default 1; 0: none)',
+    ...ranged(0, 16),
+  },
 ];
