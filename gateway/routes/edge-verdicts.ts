@@ -5,14 +5,13 @@
  * how many wait for their verdict, the legacy alarm starts without frames, and the counts by verdict.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { RECOGNITION_CLASSES, VISION_VERDICTS } from '../../edge/protocol/mod.ts';
 import type { AuthEnv } from '../auth.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { readEdgeState } from '../edge-states.ts';
 import { ApiError } from '../errors.ts';
 import { isRegistered } from '../register-edges.ts';
 import { AUTH_ERRORS, EdgeIdParam, ErrorSchema, json } from './schemas.ts';
-
-const VERDICTS = ['confirmed', 'dismissed', 'timeout', 'invalid', 'shed'] as const;
 
 const DetectionSchema = z
   .object({
@@ -33,10 +32,10 @@ const VerdictSchema = z
     eventId: z.string(),
     alarm: z.string(),
     since: z.number().openapi({ description: 'The alarm’s start (ms, the edge’s clock)' }),
-    class: z.enum(['trapped', 'person_down', 'ebike', 'other']),
+    class: z.enum(RECOGNITION_CLASSES),
     frames: z.number().int(),
     requestedAt: z.number(),
-    status: z.enum(['requested', ...VERDICTS]),
+    status: z.enum(['requested', ...VISION_VERDICTS]),
     outcome: z.enum(['forwarded', 'held', 'released', 'dropped']).openapi({
       description: 'The alarm: forwarded at once (annotated), held for its verdict, then released or dropped',
     }),
