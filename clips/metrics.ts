@@ -7,10 +7,13 @@
  * Prometheus histogram (so that the workers' histograms add up: histogram_quantile over their
  * summed buckets). docs/decisions/031-media.md lists the names.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type HistogramJSON, type Logger, silentLogger } from '../actors/mod.ts';
-import { PromText } from './prom-text.ts';
+import {
+  type HistogramJSON,
+  type MetricsServer,
+  type MetricsServerOptions,
+  PromText,
+  serveMetrics,
+} from '../actors/mod.ts';
 import type { ClipRetentionStats } from './retention/mod.ts';
 
 /**
@@ -186,61 +189,10 @@ function retentionMetrics(out: PromText, w: WorkerLabel, r: ClipRetentionStats):
   );
 }
 
-export interface ClipMetricsServerOptions {
-  readonly port?: number;
-  readonly host?: string;
-  /** Called on each scrape. */
-  readonly collect: () => Promise<string> | string;
-  readonly logger?: Logger;
-}
+export type ClipMetricsServerOptions = Omit<MetricsServerOptions, 'what'>;
+export type ClipMetricsServer = MetricsServer;
 
-export interface ClipMetricsServer extends AsyncDisposable {
-  /** `http://host:port/metrics`. */
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-/** A node:http handler answering GET /metrics with `collect()`'s text, 404 elsewhere, 500 if it throws. */
-function clipMetricsHandler(
-  collect: () => Promise<string> | string,
-  logger: Logger = silentLogger,
-): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-      return;
-    }
-    Promise.resolve()
-      .then(collect)
-      .then(
-        (text) =>
-          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text),
-        (err: unknown) => {
-          logger.warn({ err }, 'clip metrics collection failed');
-          res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed\n');
-        },
-      );
-  };
-}
-
-/** Serves `collect()` at /metrics (port 0: a free one) until closed. */
-export async function serveClipMetrics(o: ClipMetricsServerOptions): Promise<ClipMetricsServer> {
-  const { port = 0, host = '127.0.0.1' } = o;
-  const server = createServer(clipMetricsHandler(o.collect, o.logger));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = server.address() as AddressInfo;
-  const close = (): Promise<void> =>
-    new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  const shown = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
-  return { url: `http://${shown}:${bound.port}/metrics`, close, [Symbol.asyncDispose]: close };
+/** Serves `collect()` at /metrics (port 0: a free one) until closed (actors/metrics-server.ts). */
+export function serveClipMetrics(o: ClipMetricsServerOptions): Promise<ClipMetricsServer> {
+  return serveMetrics({ ...o, what: 'clip' });
 }

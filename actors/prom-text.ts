@@ -1,11 +1,19 @@
 /**
- * Prometheus text exposition (0.0.4) for the clip workers' /metrics (clips/metrics.ts): one
- * HELP/TYPE per family, escaped label values, counters by code, and a Prometheus histogram
- * (seconds) from an actors/histogram.ts snapshot (ms).
+ * Prometheus text exposition (0.0.4) for the workers' /metrics (clips/metrics.ts,
+ * vision/worker/metrics.ts): one HELP/TYPE per family, escaped label values, counters by code,
+ * and histograms — from cumulative counts at fixed bounds, or (seconds) from an
+ * actors/histogram.ts snapshot (ms).
  */
-import { Histogram, type HistogramJSON } from '../actors/mod.ts';
+import { Histogram, type HistogramJSON } from './histogram.ts';
 
 type Labels = Readonly<Record<string, string>>;
+
+/** A histogram at fixed bounds: cumulative counts per bound (the +Inf bucket is `count`), and the sum. */
+export interface CumulativeBuckets {
+  readonly cumulative: Iterable<readonly [number, number]>;
+  readonly count: number;
+  readonly sum: number;
+}
 
 /** Prometheus text exposition (0.0.4): one HELP/TYPE per family, escaped label values. */
 export class PromText {
@@ -66,13 +74,24 @@ export class PromText {
       if (at >= 0) counts[at] = (counts[at] ?? 0) + n;
     }
     let cumulative = 0;
-    boundsSeconds.forEach((le, i) => {
+    const buckets = boundsSeconds.map((le, i): [number, number] => {
       cumulative += counts[i] ?? 0;
-      this.sample(`${name}_bucket`, { ...labels, le: String(le) }, cumulative);
+      return [le, cumulative];
     });
-    this.sample(`${name}_bucket`, { ...labels, le: '+Inf' }, json.count);
-    this.sample(`${name}_sum`, labels, sumMs / 1000);
-    this.sample(`${name}_count`, labels, json.count);
+    this.#buckets(name, labels, { cumulative: buckets, count: json.count, sum: sumMs / 1000 });
+  }
+
+  /** A Prometheus histogram already bucketed: `[le, observations ≤ le]` per bound, cumulative. */
+  cumulativeHistogram(name: string, help: string, labels: Labels, h: CumulativeBuckets): void {
+    this.family(name, 'histogram', help);
+    this.#buckets(name, labels, h);
+  }
+
+  #buckets(name: string, labels: Labels, h: CumulativeBuckets): void {
+    for (const [le, n] of h.cumulative) this.sample(`${name}_bucket`, { ...labels, le: String(le) }, n);
+    this.sample(`${name}_bucket`, { ...labels, le: '+Inf' }, h.count);
+    this.sample(`${name}_sum`, labels, h.sum);
+    this.sample(`${name}_count`, labels, h.count);
   }
 
   text(): string {
