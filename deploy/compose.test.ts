@@ -163,11 +163,11 @@ describe('docker-compose.yml', () => {
         );
         assert.equal(env.DH_METRICS_HOST, '0.0.0.0', `${name}: metrics reachable by Prometheus`);
         // The model is not in the image: a file mounted read-only from deploy/models.
-        const model = env.DEVICEHUB_MODEL_FILE ?? '';
+        const model = env.DH_RECOGNIZE_MODEL_FILE ?? '';
         const mount = (service.volumes ?? [])
           .map((v) => v.split(':'))
           .find(([, at]) => model.startsWith(`${at}/`));
-        assert.ok(mount, `${name}: DEVICEHUB_MODEL_FILE ${model} is in a mounted folder`);
+        assert.ok(mount, `${name}: DH_RECOGNIZE_MODEL_FILE ${model} is in a mounted folder`);
         assert.deepEqual(
           [mount[0], mount[2]],
           ['./deploy/models', 'ro'],
