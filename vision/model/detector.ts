@@ -71,7 +71,8 @@ function check(ok: boolean, message: string): void {
   if (!ok) throw new DetectorError('BAD_OPTIONS', message);
 }
 
-export async function openDetector(options: DetectorOptions): Promise<Detector> {
+/** The options with their defaults, each checked (DetectorError BAD_OPTIONS / BAD_MODEL naming it). */
+function checkedOptions(options: DetectorOptions) {
   const {
     modelPath,
     name,
@@ -101,6 +102,11 @@ export async function openDetector(options: DetectorOptions): Promise<Detector> 
   );
   if (!existsSync(modelPath))
     throw new DetectorError('BAD_MODEL', `Cannot open the detector: no model file at ${modelPath}`);
+  return { modelPath, name, version, providers, threads, labels, logger, limits };
+}
+
+export async function openDetector(options: DetectorOptions): Promise<Detector> {
+  const { modelPath, name, version, providers, threads, labels, logger, limits } = checkedOptions(options);
 
   // One decode at a time per process (workers are processes, one per core) and no libvips cache:
   // frames are never seen twice.
@@ -125,65 +131,16 @@ export async function openDetector(options: DetectorOptions): Promise<Detector> 
   );
 
   let closed = false;
-  const stats = { images: 0, problems: 0, batches: 0, batchedImages: 0, preprocessMs: 0, inferMs: 0 };
+  const stats: MutableStats = {
+    images: 0,
+    problems: 0,
+    batches: 0,
+    batchedImages: 0,
+    preprocessMs: 0,
+    inferMs: 0,
+  };
 
-  async function runBatch(
-    images: readonly Uint8Array[],
-    minScore: number,
-  ): Promise<(Detection[] | ImageProblem)[]> {
-    const tensor = new Float32Array(images.length * SLOT);
-    const results: (Detection[] | ImageProblem)[] = [];
-    const placed: { result: number; slot: number; geometry: Letterbox }[] = [];
-    const started = performance.now();
-    for (const bytes of images) {
-      const geometry = await letterbox(bytes, tensor, placed.length * SLOT, limits);
-      if ('problem' in geometry) {
-        stats.problems++;
-        results.push(geometry);
-      } else {
-        placed.push({ result: results.length, slot: placed.length, geometry });
-        results.push([]);
-      }
-    }
-    stats.preprocessMs += performance.now() - started;
-    if (placed.length === 0) return results;
-    const inferStarted = performance.now();
-    const feeds = {
-      [input as string]: new ort.Tensor('float32', tensor.subarray(0, placed.length * SLOT), [
-        placed.length,
-        3,
-        INPUT_SIZE,
-        INPUT_SIZE,
-      ]),
-    };
-    const outputs = await session.run(feeds);
-    stats.inferMs += performance.now() - inferStarted;
-    stats.batches++;
-    stats.batchedImages += placed.length;
-    const out = outputs[output as string];
-    const dims = out?.dims ?? [];
-    const rows = dims[1] ?? 0;
-    const anchors = dims[2] ?? 0;
-    if (
-      out?.type !== 'float32' ||
-      dims.length !== 3 ||
-      dims[0] !== placed.length ||
-      rows !== labels.length + 4
-    )
-      throw new DetectorError(
-        'BAD_MODEL',
-        `${name}@${version} answered ${output} shaped [${dims.join(',')}], expected [${placed.length},${labels.length + 4},anchors]`,
-      );
-    const data = out.data as Float32Array;
-    for (const p of placed)
-      results[p.result] = decodeOutput(data, p.slot, rows, anchors, p.geometry, {
-        labels,
-        minScore,
-        iou: IOU,
-        maxDetections: MAX_DETECTIONS,
-      });
-    return results;
-  }
+  const model: LoadedModel = { session, input, output, name, version, labels, limits, stats };
 
   const detector: Detector = {
     name,
@@ -199,7 +156,7 @@ export async function openDetector(options: DetectorOptions): Promise<Detector> 
       stats.images += images.length;
       const results: (Detection[] | ImageProblem)[] = [];
       for (let i = 0; i < images.length; i += maxBatch)
-        results.push(...(await runBatch(images.slice(i, i + maxBatch), minScore)));
+        results.push(...(await runBatch(model, images.slice(i, i + maxBatch), minScore)));
       return results;
     },
     stats: () => ({
@@ -217,4 +174,74 @@ export async function openDetector(options: DetectorOptions): Promise<Detector> 
     },
   };
   return detector;
+}
+
+type MutableStats = { -readonly [K in keyof DetectorStats]: DetectorStats[K] };
+
+/** What one batch run needs of an opened detector. */
+interface LoadedModel {
+  readonly session: ort.InferenceSession;
+  readonly input: string;
+  readonly output: string;
+  readonly name: string;
+  readonly version: string;
+  readonly labels: readonly string[];
+  readonly limits: ImageLimits;
+  readonly stats: MutableStats;
+}
+
+/** Letterboxes `images` into one tensor, runs it, and decodes each image's rows. */
+async function runBatch(
+  model: LoadedModel,
+  images: readonly Uint8Array[],
+  minScore: number,
+): Promise<(Detection[] | ImageProblem)[]> {
+  const { session, input, output, name, version, labels, limits, stats } = model;
+  const tensor = new Float32Array(images.length * SLOT);
+  const results: (Detection[] | ImageProblem)[] = [];
+  const placed: { result: number; slot: number; geometry: Letterbox }[] = [];
+  const started = performance.now();
+  for (const bytes of images) {
+    const geometry = await letterbox(bytes, tensor, placed.length * SLOT, limits);
+    if ('problem' in geometry) {
+      stats.problems++;
+      results.push(geometry);
+    } else {
+      placed.push({ result: results.length, slot: placed.length, geometry });
+      results.push([]);
+    }
+  }
+  stats.preprocessMs += performance.now() - started;
+  if (placed.length === 0) return results;
+  const inferStarted = performance.now();
+  const feeds = {
+    [input]: new ort.Tensor('float32', tensor.subarray(0, placed.length * SLOT), [
+      placed.length,
+      3,
+      INPUT_SIZE,
+      INPUT_SIZE,
+    ]),
+  };
+  const outputs = await session.run(feeds);
+  stats.inferMs += performance.now() - inferStarted;
+  stats.batches++;
+  stats.batchedImages += placed.length;
+  const out = outputs[output];
+  const dims = out?.dims ?? [];
+  const rows = dims[1] ?? 0;
+  const anchors = dims[2] ?? 0;
+  if (out?.type !== 'float32' || dims.length !== 3 || dims[0] !== placed.length || rows !== labels.length + 4)
+    throw new DetectorError(
+      'BAD_MODEL',
+      `${name}@${version} answered ${output} shaped [${dims.join(',')}], expected [${placed.length},${labels.length + 4},anchors]`,
+    );
+  const data = out.data as Float32Array;
+  for (const p of placed)
+    results[p.result] = decodeOutput(data, p.slot, rows, anchors, p.geometry, {
+      labels,
+      minScore,
+      iou: IOU,
+      maxDetections: MAX_DETECTIONS,
+    });
+  return results;
 }
