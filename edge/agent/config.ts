@@ -5,7 +5,7 @@
  * reaches the edge at once. Over HTTPS, the service's certificate checked against the CA the edge
  * trusts (http-client.ts).
  */
-import type { DeliveredCredentials } from './credentials.ts';
+import { type DeliveredCredentials, edgeAuthorization } from './credentials.ts';
 import { AgentError } from './errors.ts';
 import { AgentHttpClient, type AgentTls } from './http-client.ts';
 import type { BrokerConfig } from './uplink.ts';
@@ -59,7 +59,7 @@ export class ConfigPoller {
     const wait = this.#etag === undefined || options.hold === false ? 0 : this.#o.longPollSeconds;
     const url = `${configUrl}/v1/config/edge/${encodeURIComponent(edgeId)}${wait > 0 ? `?wait=${wait}` : ''}`;
     const headers: Record<string, string> = {
-      authorization: `Basic ${Buffer.from(`${edgeId}:${password}`).toString('base64')}`,
+      authorization: edgeAuthorization(edgeId, password),
     };
     if (this.#etag) headers['if-none-match'] = this.#etag;
     const response = await this.#http.request(url, {

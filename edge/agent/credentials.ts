@@ -18,6 +18,11 @@ export interface DeliveredCredentials {
 
 const FILE = 'credentials.json';
 
+/** The `Authorization` header an edge sends the gateway with its own credentials (`Basic <edgeId:secret>`). */
+export function edgeAuthorization(edgeId: string, password: string): string {
+  return `Basic ${Buffer.from(`${edgeId}:${password}`).toString('base64')}`;
+}
+
 export class AgentCredentials {
   readonly #file: string;
   readonly #log: Logger;

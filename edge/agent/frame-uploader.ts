@@ -8,6 +8,7 @@
  * Runs beside the message queue and never holds it up: an alarm goes out at once, naming frames
  * that follow.
  */
+import { edgeAuthorization } from './credentials.ts';
 import type { FrameQueue, QueuedFrame } from './frame-queue.ts';
 import type { AgentHttpClient } from './http-client.ts';
 import type { Logger } from './logger.ts';
@@ -116,7 +117,7 @@ export class FrameUploader {
         what: 'frame upload',
         method: 'PUT',
         headers: {
-          authorization: `Basic ${Buffer.from(`${edgeId}:${this.#o.password()}`).toString('base64')}`,
+          authorization: edgeAuthorization(edgeId, this.#o.password()),
           'content-type': 'image/jpeg',
           'content-length': String(bytes.length),
         },

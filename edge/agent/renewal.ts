@@ -9,6 +9,7 @@
 import { webcrypto, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { edgeAuthorization } from './credentials.ts';
 import { AgentError } from './errors.ts';
 import type { AgentHttpClient } from './http-client.ts';
 import type { Logger } from './logger.ts';
@@ -67,7 +68,7 @@ export class CertificateRenewal {
       what: 'certificate renewal',
       method: 'POST',
       headers: {
-        authorization: `Basic ${Buffer.from(`${edgeId}:${this.#o.password()}`).toString('base64')}`,
+        authorization: edgeAuthorization(edgeId, this.#o.password()),
         'content-type': 'application/json',
       },
       body: JSON.stringify({ csr }),
