@@ -51,83 +51,43 @@ export const recognizeHelp = `devicehub recognize [options]    run a recognition
   --metrics-host H     ... on this address (env DH_METRICS_HOST; default 127.0.0.1)`;
 
 export async function recognizeCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ...clusterFlags,
-      'object-store': { type: 'string' },
-      'model-file': { type: 'string' },
-      model: { type: 'string' },
-      'model-version': { type: 'string' },
-      providers: { type: 'string' },
-      'max-batch': { type: 'string' },
-      'max-wait-ms': { type: 'string' },
-      threads: { type: 'string' },
-      id: { type: 'string' },
-      'lock-ms': { type: 'string' },
-      'stalled-ms': { type: 'string' },
-      'metrics-port': { type: 'string' },
-      'metrics-host': { type: 'string' },
-    },
-  });
-  const config = clusterConfig(values);
-  const env = process.env;
-  if (!config.redisUrl)
-    throw new RangeError('Missing --redis / REDIS_URL: the recognition jobs are queued in Redis');
-  const int = (name: string, envName: string, fallback: number) =>
-    intFlag(values, { name, env: envName, fallback });
-  const providers = (values.providers ?? env.DH_RECOGNIZE_PROVIDERS ?? 'cuda,cpu').split(',');
-  if (!providers.every((p): p is Provider => p === 'cuda' || p === 'cpu'))
-    throw new RangeError(
-      `Invalid --providers / DH_RECOGNIZE_PROVIDERS: expected cuda and/or cpu, got "${providers}"`,
-    );
-  const fileFlag = values['model-file'] ?? env.DH_RECOGNIZE_MODEL_FILE;
-  const modelPath = fileFlag ?? modelFile().path;
-  const model = values.model ?? env.DH_RECOGNIZE_MODEL ?? MODEL_NAME;
-  const version = values['model-version'] ?? env.DH_RECOGNIZE_MODEL_VERSION ?? MODEL_VERSION;
-  const maxBatch = int('max-batch', 'DH_RECOGNIZE_MAX_BATCH', 4);
-  const holder = values.id ?? env.DH_RECOGNIZE_ID ?? `recognize-${hostname()}-${process.pid}`;
+  const o = parseRecognizeArgs(argv);
+  const { config, holder, model, version, maxBatch } = o;
   const log = processLogger('recognize').child({ worker: holder });
 
   const detector = await openDetector({
-    modelPath,
+    modelPath: o.modelPath,
     name: model,
     version,
-    providers,
-    threads: int('threads', 'DH_RECOGNIZE_THREADS', 1),
+    providers: o.providers,
+    threads: o.threads,
     maxBatch,
     logger: log,
   });
-  const redis = connectRedis(config.redisUrl, { name: `recognize:${holder}` });
+  const redis = connectRedis(o.redisUrl, { name: `recognize:${holder}` });
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
   const bus = openBus({ redis, keyspace: config.keyspace });
   // A job carries its kind's policy; one that does not (queued by an older gateway) is judged by
   // the configuration's, as the hub nodes read it.
   const policies = await openPolicySource({ redis, keyspace: config.keyspace, logger: log });
-  const store = await openObjectStore(
-    values['object-store'] ?? env.DH_OBJECT_STORE ?? pathToFileURL(resolve('.devicehub', 'objects')).href,
-  );
+  const store = await openObjectStore(o.objectStore);
   const workers = await startRecognizers({
     bus,
     store,
     detector,
     model,
     maxBatch,
-    maxWaitMs: int('max-wait-ms', 'DH_RECOGNIZE_MAX_WAIT_MS', 20),
+    maxWaitMs: o.maxWaitMs,
     holder,
     logger: log,
     kindPolicyOf: (alarm) => policies.recognition().kinds[alarm],
-    timings: {
-      lockMs: int('lock-ms', 'DH_RECOGNIZE_LOCK_MS', 10_000),
-      stalledIntervalMs: int('stalled-ms', 'DH_RECOGNIZE_STALLED_MS', 5_000),
-    },
+    timings: o.timings,
   });
-  const metricsPort = int('metrics-port', 'DH_METRICS_PORT', 0);
   const metrics =
-    metricsPort > 0
+    o.metricsPort > 0
       ? await serveRecognizeMetrics({
-          port: metricsPort,
-          host: values['metrics-host'] ?? env.DH_METRICS_HOST ?? '127.0.0.1',
+          port: o.metricsPort,
+          host: o.metricsHost,
           logger: log,
           collect: async () =>
             renderRecognizeMetrics({
@@ -160,4 +120,58 @@ export async function recognizeCommand(argv: string[]): Promise<void> {
   );
   // A parent that spawned us with an IPC channel (tests, benchmarks) learns we are up.
   process.send?.({ ready: true, holder, provider: detector.provider, metrics: metrics?.url });
+}
+
+/** The flags and environment of `devicehub recognize`, checked, with their defaults. */
+function parseRecognizeArgs(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...clusterFlags,
+      'object-store': { type: 'string' },
+      'model-file': { type: 'string' },
+      model: { type: 'string' },
+      'model-version': { type: 'string' },
+      providers: { type: 'string' },
+      'max-batch': { type: 'string' },
+      'max-wait-ms': { type: 'string' },
+      threads: { type: 'string' },
+      id: { type: 'string' },
+      'lock-ms': { type: 'string' },
+      'stalled-ms': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
+    },
+  });
+  const config = clusterConfig(values);
+  const env = process.env;
+  if (!config.redisUrl)
+    throw new RangeError('Missing --redis / REDIS_URL: the recognition jobs are queued in Redis');
+  const int = (name: string, envName: string, fallback: number) =>
+    intFlag(values, { name, env: envName, fallback });
+  const providers = (values.providers ?? env.DH_RECOGNIZE_PROVIDERS ?? 'cuda,cpu').split(',');
+  if (!providers.every((p): p is Provider => p === 'cuda' || p === 'cpu'))
+    throw new RangeError(
+      `Invalid --providers / DH_RECOGNIZE_PROVIDERS: expected cuda and/or cpu, got "${providers}"`,
+    );
+  return {
+    config,
+    redisUrl: config.redisUrl,
+    providers,
+    modelPath: values['model-file'] ?? env.DH_RECOGNIZE_MODEL_FILE ?? modelFile().path,
+    model: values.model ?? env.DH_RECOGNIZE_MODEL ?? MODEL_NAME,
+    version: values['model-version'] ?? env.DH_RECOGNIZE_MODEL_VERSION ?? MODEL_VERSION,
+    maxBatch: int('max-batch', 'DH_RECOGNIZE_MAX_BATCH', 4),
+    maxWaitMs: int('max-wait-ms', 'DH_RECOGNIZE_MAX_WAIT_MS', 20),
+    threads: int('threads', 'DH_RECOGNIZE_THREADS', 1),
+    holder: values.id ?? env.DH_RECOGNIZE_ID ?? `recognize-${hostname()}-${process.pid}`,
+    timings: {
+      lockMs: int('lock-ms', 'DH_RECOGNIZE_LOCK_MS', 10_000),
+      stalledIntervalMs: int('stalled-ms', 'DH_RECOGNIZE_STALLED_MS', 5_000),
+    },
+    objectStore:
+      values['object-store'] ?? env.DH_OBJECT_STORE ?? pathToFileURL(resolve('.devicehub', 'objects')).href,
+    metricsPort: int('metrics-port', 'DH_METRICS_PORT', 0),
+    metricsHost: values['metrics-host'] ?? env.DH_METRICS_HOST ?? '127.0.0.1',
+  };
 }
