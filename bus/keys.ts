@@ -263,7 +263,7 @@ export function clipQueue(): string {
 /**
  * A recognition model's BullMQ queue (under `bullPrefix`): one queue per model, one hash tag each,
  * taken by every `devicehub recognize` worker running that model; the job id is
- * `<edgeId>:<eventId>`, so an event is queued once however often it is requested.
+ * `recognitionJobId(edgeId, eventId)`, so an event is queued once however often it is requested.
  */
 export function recognitionQueue(model: string): string {
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(model)) {
