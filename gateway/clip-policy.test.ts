@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import { silentLogger } from '../actors/mod.ts';
-import { type ClipPolicy, DEFAULT_CLIP_POLICY, openClipPolicySource } from '../edge/mod.ts';
+import { type ClipPolicy, DEFAULT_CLIP_POLICY, openPolicySource } from '../edge/mod.ts';
 import { waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { useGatewayHarness } from './testdata/harness.ts';
@@ -30,7 +30,7 @@ describe('the clip policy', { timeout: 60_000 }, () => {
     await using s = await setupDisposable();
     const stored = async () => JSON.parse((await t.redis.get(s.keyspace.clipPolicy)) ?? 'null') as unknown;
     assert.deepEqual(await stored(), DEFAULT_CLIP_POLICY, 'written at start');
-    await using source = await openClipPolicySource({
+    await using source = await openPolicySource({
       redis: t.redis,
       keyspace: s.keyspace,
       logger: silentLogger,
@@ -44,7 +44,7 @@ describe('the clip policy', { timeout: 60_000 }, () => {
       message: 'the written policy in Redis',
     });
     await source.refresh();
-    assert.deepEqual(source.current(), policy, 'what the hub node’s edge actors use');
+    assert.deepEqual(source.clips(), policy, 'what the hub node’s edge actors use');
 
     for (const [bad, field] of [
       [{ kinds: { trapped: { ...kind, maxSeconds: 1801 } } }, 'clips.kinds.trapped.maxSeconds'],

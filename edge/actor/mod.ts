@@ -6,8 +6,6 @@
  * telemetry.ts; the definition that wires the handlers together: edge-actor.ts.
  */
 
-export type { ClipPolicySource, ClipPolicySourceOptions } from './clip-policy-source.ts';
-export { openClipPolicySource } from './clip-policy-source.ts';
 export type { EdgeActorOptions } from './edge-actor.ts';
 export { createEdgeActor, edgeActor } from './edge-actor.ts';
 export type { PolicySource, PolicySourceOptions } from './policy-source.ts';

@@ -8,8 +8,8 @@ import { createActorClient, type Logger, type OutboxEvent } from '../../actors/m
 import { waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { type ClipPolicy, clipIdOf, DEFAULT_CLIP_POLICY } from '../protocol/mod.ts';
-import { openClipPolicySource } from './clip-policy-source.ts';
 import { edgeActor } from './edge-actor.ts';
+import { openPolicySource } from './policy-source.ts';
 
 const t = useRedis();
 
@@ -24,12 +24,12 @@ function warnings(list: string[]): Logger {
   return logger;
 }
 
-describe('clip policy source', () => {
+describe('policy source: the clip policy', () => {
   it('reads the default, then the written policy, and keeps the last good one over a bad value', async () => {
     const keyspace = t.keyspace();
     const warned: string[] = [];
-    await using source = await openClipPolicySource({ redis: t.redis, keyspace, logger: warnings(warned) });
-    assert.deepEqual(source.current(), DEFAULT_CLIP_POLICY, 'nothing written yet: the default');
+    await using source = await openPolicySource({ redis: t.redis, keyspace, logger: warnings(warned) });
+    assert.deepEqual(source.clips(), DEFAULT_CLIP_POLICY, 'nothing written yet: the default');
 
     const policy: ClipPolicy = {
       kinds: {
@@ -44,7 +44,7 @@ describe('clip policy source', () => {
     };
     await t.redis.set(keyspace.clipPolicy, JSON.stringify(policy));
     await source.refresh();
-    assert.deepEqual(source.current(), policy);
+    assert.deepEqual(source.clips(), policy);
 
     for (const bad of [
       '{not json',
@@ -53,7 +53,7 @@ describe('clip policy source', () => {
       await t.redis.set(keyspace.clipPolicy, bad);
       await source.refresh();
       await source.refresh();
-      assert.deepEqual(source.current(), policy, `kept over ${bad}`);
+      assert.deepEqual(source.clips(), policy, `kept over ${bad}`);
     }
     assert.deepEqual(warned, [
       'clip policy: not JSON, keeping the last one',
@@ -62,7 +62,7 @@ describe('clip policy source', () => {
 
     await t.redis.del(keyspace.clipPolicy);
     await source.refresh();
-    assert.deepEqual(source.current(), DEFAULT_CLIP_POLICY, 'gone: the default again');
+    assert.deepEqual(source.clips(), DEFAULT_CLIP_POLICY, 'gone: the default again');
   });
 
   it('is what a devicehub node’s edge actors request clips by', { timeout: 60_000 }, async () => {
