@@ -2,13 +2,10 @@
  * What the detector answers per image: its detections, or the reason the image could not be
  * looked at (a result, never a thrown error: the worker turns it into the verdict `invalid`).
  */
+import type { Detection } from '../../edge/protocol/mod.ts';
 
 /** One object found: a COCO label, its score (0..1) and its box [x, y, w, h] as fractions of the frame. */
-export interface Detection {
-  readonly label: string;
-  readonly score: number;
-  readonly box: readonly [number, number, number, number];
-}
+export type { Detection };
 
 export const IMAGE_PROBLEMS = ['not_an_image', 'truncated', 'too_small', 'too_large'] as const;
 export type ImageProblemCode = (typeof IMAGE_PROBLEMS)[number];
