@@ -18,6 +18,16 @@ export interface Range {
   readonly max: number;
 }
 
+/** A time in ms: a finite number, not negative (the policies' and requests' checks). */
+export function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
+/** A plain object (not null, not an array). */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** A short description of any value for an error message; never throws, never walks the value. */
 export function describe(value: unknown): string {
   switch (typeof value) {

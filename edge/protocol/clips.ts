@@ -6,7 +6,7 @@
  * clip workers.
  */
 import { createHash } from 'node:crypto';
-import { describe } from './checks.ts';
+import { describe, isObject, isTime } from './checks.ts';
 import { DecodeError } from './errors.ts';
 
 /**
@@ -211,10 +211,6 @@ export function clipRequestProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-function isTime(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
-}
-
 /** What a clip worker sends the edge actor (method `clipResult`) once a clip is stored or failed. */
 export interface ClipResultPayload {
   readonly clipId: string;
@@ -249,8 +245,4 @@ export function clipResultProblem(value: unknown): string | undefined {
   if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs <= 0)
     return 'a stored clip needs durationMs (a positive number)';
   return undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -5,7 +5,7 @@
  * recognition queue's job) and the verdict a worker sends back (`visionVerdict`). Pure: shared by
  * the agent, the decoders, the edge actor, the gateway's sink and the recognition workers.
  */
-import { describe } from './checks.ts';
+import { describe, isObject, isTime } from './checks.ts';
 import { DecodeError } from './errors.ts';
 
 /** The priority classes, highest first: a job's BullMQ priority is its class's index + 1. */
@@ -310,11 +310,3 @@ const isFraction = (v: unknown): v is number => typeof v === 'number' && v >= 0 
 const isShortString = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 128;
 const isIntBetween = (v: unknown, min: number, max: number): v is number =>
   typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-
-function isTime(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
