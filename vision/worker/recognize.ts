@@ -104,19 +104,8 @@ export async function processRecognizeJob(
 
   try {
     const queueMs = Math.max(0, takenAt - job.timestamp);
-    if (takenAt >= request.deadlineAt) {
-      const missing = progress.missing.length > 0 ? await missingFrames(request, deps.store) : [];
-      return await finish(
-        missing.length > 0
-          ? { ...base, verdict: 'invalid', reason: notUploaded(missing), queueMs }
-          : {
-              ...base,
-              verdict: 'timeout',
-              reason: `taken ${takenAt - request.deadlineAt} ms after its deadline`,
-              queueMs,
-            },
-      );
-    }
+    if (takenAt >= request.deadlineAt)
+      return await finish({ ...base, ...(await expired(request, progress, deps.store, takenAt)), queueMs });
     const kind: RecognitionKindPolicy | undefined = jobKind ?? deps.kindPolicyOf(request.alarm);
     if (kind === undefined)
       return await finish({
@@ -138,27 +127,7 @@ export async function processRecognizeJob(
         missing,
       });
     }
-    const results = await Promise.all(
-      frames.map((f) =>
-        f instanceof Uint8Array ? deps.batcher.submit(f) : Promise.resolve({ result: f as FrameResult }),
-      ),
-    );
-    const batches = results.flatMap((r) => ('batch' in r ? [r.batch as BatchInfo] : []));
-    const judged = judge(
-      results.map((r) => r.result),
-      kind,
-    );
-    const first = Math.min(...batches.map((b) => b.startedAt), Date.now());
-    return await finish({
-      ...base,
-      verdict: judged.verdict,
-      reason: judged.reason,
-      model: { name: deps.model.name, version: deps.model.version },
-      ...(judged.detections !== undefined ? { detections: judged.detections } : {}),
-      ...(judged.frame !== undefined ? { frame: judged.frame } : {}),
-      queueMs: Math.max(0, first - job.timestamp),
-      inferMs: Math.round(Math.max(0, ...batches.map((b) => b.ms))),
-    });
+    return await finish({ ...base, ...(await recognizeFrames(frames, kind, deps, job.timestamp)) });
   } catch (error) {
     if (error instanceof DelayedError) throw error;
     deps.stats.errors++;
@@ -173,6 +142,50 @@ export async function processRecognizeJob(
       });
     return await finish({ ...base, verdict: 'timeout', reason });
   }
+}
+
+type VerdictFields = Omit<VisionVerdictPayload, 'eventId' | 'alarm' | 'since'>;
+
+/** A job taken at or after its deadline: 'invalid' if it was waiting for a frame still missing, else 'timeout'. */
+async function expired(
+  request: RecognizeJobData,
+  progress: Progress,
+  store: ObjectStore,
+  takenAt: number,
+): Promise<Pick<VerdictFields, 'verdict' | 'reason'>> {
+  const missing = progress.missing.length > 0 ? await missingFrames(request, store) : [];
+  return missing.length > 0
+    ? { verdict: 'invalid', reason: notUploaded(missing) }
+    : { verdict: 'timeout', reason: `taken ${takenAt - request.deadlineAt} ms after its deadline` };
+}
+
+/** The frames through the micro-batch (an ImageProblem as it is), judged by the kind's policy. */
+async function recognizeFrames(
+  frames: readonly (Uint8Array | ImageProblemLike | undefined)[],
+  kind: RecognitionKindPolicy,
+  deps: RecognizeDeps,
+  addedAt: number,
+): Promise<VerdictFields> {
+  const results = await Promise.all(
+    frames.map((f) =>
+      f instanceof Uint8Array ? deps.batcher.submit(f) : Promise.resolve({ result: f as FrameResult }),
+    ),
+  );
+  const batches = results.flatMap((r) => ('batch' in r ? [r.batch as BatchInfo] : []));
+  const judged = judge(
+    results.map((r) => r.result),
+    kind,
+  );
+  const first = Math.min(...batches.map((b) => b.startedAt), Date.now());
+  return {
+    verdict: judged.verdict,
+    reason: judged.reason,
+    model: { name: deps.model.name, version: deps.model.version },
+    ...(judged.detections !== undefined ? { detections: judged.detections } : {}),
+    ...(judged.frame !== undefined ? { frame: judged.frame } : {}),
+    queueMs: Math.max(0, first - addedAt),
+    inferMs: Math.round(Math.max(0, ...batches.map((b) => b.ms))),
+  };
 }
 
 /** The job's frames: bytes, an ImageProblem for one too large to read, undefined for one not uploaded. */
