@@ -48,11 +48,11 @@ export class Buckets {
 }
 
 /** Batch sizes: 1, 2, 3, 4, then powers of two (GPU batches). */
-export const BATCH_SIZE_BOUNDS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128] as const;
+const BATCH_SIZE_BOUNDS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128] as const;
 /** Queue wait, seconds: a verdict is due within seconds. */
-export const QUEUE_WAIT_BOUNDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60] as const;
+const QUEUE_WAIT_BOUNDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60] as const;
 /** Inference per batch, seconds (sharp's decode and the model's run). */
-export const INFER_BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8] as const;
+const INFER_BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8] as const;
 
 const RATE_WINDOW_MS = 10_000;
 
