@@ -42,6 +42,9 @@ export interface EventOutcome {
   readonly verdict: string | null;
   readonly reason?: string;
   readonly uploadToVerdictMs: number | null;
+  /** When its upload began and its verdict was recorded (ms, wall clock). */
+  readonly uploadAt: number;
+  readonly verdictAt: number | null;
 }
 
 export interface RecognitionRunResult {
@@ -169,6 +172,8 @@ export async function runRecognition(o: RecognitionRunOptions): Promise<Recognit
       verdict: final ? r.status : null,
       ...(r?.reason === undefined ? {} : { reason: r.reason }),
       uploadToVerdictMs: final && e.uploadStartAt !== undefined ? r.at - e.uploadStartAt : null,
+      uploadAt: e.uploadStartAt ?? 0,
+      verdictAt: final ? r.at : null,
     };
   });
   log(`verdicts ${outcomes.filter((x) => x.verdict !== null).length}/${outcomes.length}`);
@@ -205,7 +210,7 @@ async function waitBacklog(queue: RecognitionQueue, timeoutMs: number): Promise<
 type RecognitionQueue = Awaited<ReturnType<typeof startRecognitionEnv>>['queue'];
 
 /**
- * After 5 seconds of backlog (the burst, both workers busy) — or, when the burst leaves none that
+ * After 8 seconds of backlog (the burst, both workers busy) — or, when the burst leaves none that
  * long, the first job active after the last event — picks the worker holding an active job and
  * kills it with SIGKILL; its jobs are taken again once their lock expires.
  */
@@ -221,7 +226,7 @@ async function killOne(o: {
   const giveUp = o.started + lastMs + 20_000;
   const ids = [...o.workers.workers.keys()];
   for (;;) {
-    const ready = o.busy() >= 5 || Date.now() > o.started + lastMs;
+    const ready = o.busy() >= 8 || Date.now() > o.started + lastMs;
     if (ready) {
       const active = await o.queue.getJobs(['active']);
       const holder = active.find((j) => j.processedBy !== undefined && ids.includes(j.processedBy));
