@@ -23,8 +23,7 @@ import { type CommandExecutor, CommandRunner } from './commands.ts';
 import { ConfigPoller, type EdgeConfig } from './config.ts';
 import { AgentCredentials } from './credentials.ts';
 import { Forwarder } from './forwarder.ts';
-import { FrameQueue, type FrameSourceOptions } from './frame-queue.ts';
-import { type FrameStats, FrameUploader, type FrameUploaderOptions } from './frame-uploader.ts';
+import { type AgentFrames, type FrameStats, type FrameUploader, frameUploader } from './frame-uploader.ts';
 import { HealthProbe } from './health.ts';
 import { AgentHttpClient, type AgentTls } from './http-client.ts';
 import { type Logger, silentLogger } from './logger.ts';
@@ -72,15 +71,6 @@ export interface EdgeAgentOptions {
    */
   readonly frames?: AgentFrames;
   readonly logger?: Logger;
-}
-
-export interface AgentFrames extends FrameSourceOptions {
-  /** The alarm kinds that take frames (default the default recognition policy's: trapped, person_down, ebike). */
-  readonly kinds?: readonly string[];
-  /** The gateway's base URL (default the agent's `configUrl`). */
-  readonly url?: string;
-  /** Waits between failed uploads (default 1 s doubling to 60 s). */
-  readonly retry?: FrameUploaderOptions['retry'];
 }
 
 export interface AgentStats {
@@ -297,23 +287,4 @@ export class EdgeAgent implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
-}
-
-/** The frame queue and its uploader, when the options ask for frames and name a gateway. */
-function frameUploader(
-  options: EdgeAgentOptions,
-  o: { password: () => string; log: Logger; signal: AbortSignal },
-): FrameUploader | undefined {
-  const { frames } = options;
-  const url = frames?.url ?? options.configUrl;
-  if (frames === undefined || url === undefined) return undefined;
-  const http = new AgentHttpClient(options.configTls);
-  o.signal.addEventListener('abort', () => http.close(), { once: true });
-  return new FrameUploader(new FrameQueue(options.dataDir, frames), {
-    edgeId: options.edgeId,
-    url,
-    http,
-    ...o,
-    ...(frames.retry === undefined ? {} : { retry: frames.retry }),
-  });
 }

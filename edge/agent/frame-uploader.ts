@@ -9,8 +9,8 @@
  * that follow.
  */
 import { edgeAuthorization } from './credentials.ts';
-import type { FrameQueue, QueuedFrame } from './frame-queue.ts';
-import type { AgentHttpClient } from './http-client.ts';
+import { FrameQueue, type FrameSourceOptions, type QueuedFrame } from './frame-queue.ts';
+import { AgentHttpClient, type AgentTls } from './http-client.ts';
 import type { Logger } from './logger.ts';
 
 export interface FrameUploaderOptions {
@@ -24,6 +24,16 @@ export interface FrameUploaderOptions {
   readonly signal: AbortSignal;
   /** Waits between failed attempts: doubling from `firstMs` (1 s) up to `maxMs` (60 s). */
   readonly retry?: { readonly firstMs?: number; readonly maxMs?: number };
+}
+
+/** The agent's `frames` option: where frames come from, which alarms take them, where they go. */
+export interface AgentFrames extends FrameSourceOptions {
+  /** The alarm kinds that take frames (default the default recognition policy's: trapped, person_down, ebike). */
+  readonly kinds?: readonly string[];
+  /** The gateway's base URL (default the agent's `configUrl`). */
+  readonly url?: string;
+  /** Waits between failed uploads (default 1 s doubling to 60 s). */
+  readonly retry?: FrameUploaderOptions['retry'];
 }
 
 export interface FrameStats {
@@ -162,4 +172,29 @@ export class FrameUploader {
       void this.#pump();
     }, this.#wait);
   }
+}
+
+/** The frame queue and its uploader, when the options ask for frames and name a gateway. */
+export function frameUploader(
+  options: {
+    readonly edgeId: string;
+    readonly dataDir: string;
+    readonly configUrl?: string;
+    readonly configTls?: AgentTls;
+    readonly frames?: AgentFrames;
+  },
+  o: { password: () => string; log: Logger; signal: AbortSignal },
+): FrameUploader | undefined {
+  const { frames } = options;
+  const url = frames?.url ?? options.configUrl;
+  if (frames === undefined || url === undefined) return undefined;
+  const http = new AgentHttpClient(options.configTls);
+  o.signal.addEventListener('abort', () => http.close(), { once: true });
+  return new FrameUploader(new FrameQueue(options.dataDir, frames), {
+    edgeId: options.edgeId,
+    url,
+    http,
+    ...o,
+    ...(frames.retry === undefined ? {} : { retry: frames.retry }),
+  });
 }

@@ -4,7 +4,7 @@
  * frame-uploader.ts), configuration polling and broker or transport switching (MQTT, Kafka).
  */
 
-export type { AgentFrames, AgentStats, EdgeAgentOptions } from './agent.ts';
+export type { AgentStats, EdgeAgentOptions } from './agent.ts';
 export { EdgeAgent } from './agent.ts';
 export type { CommandExecutor } from './commands.ts';
 export type { EdgeConfig } from './config.ts';
@@ -14,7 +14,7 @@ export type { AgentErrorCode } from './errors.ts';
 export { AgentError } from './errors.ts';
 export type { FrameSourceOptions, QueuedFrame } from './frame-queue.ts';
 export { FrameQueue } from './frame-queue.ts';
-export type { FrameStats } from './frame-uploader.ts';
+export type { AgentFrames, FrameStats } from './frame-uploader.ts';
 export type { AgentTls } from './http-client.ts';
 export type { LocalInput } from './local-input.ts';
 export { startLocalInput } from './local-input.ts';
