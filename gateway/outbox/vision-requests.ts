@@ -113,7 +113,9 @@ export class VisionRequests implements AsyncDisposable {
         continue;
       }
       this.stats.requested++;
-      byModel.set(request.model, [...(byModel.get(request.model) ?? []), request]);
+      const same = byModel.get(request.model);
+      if (same === undefined) byModel.set(request.model, [request]);
+      else same.push(request);
     }
     for (const [model, requests] of byModel) await this.#enqueue(model, requests);
   };
