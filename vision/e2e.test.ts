@@ -115,14 +115,14 @@ async function verdictOf(alarm: string, from: number): Promise<Verdict> {
 
 /**
  * The web backend's event of `type` for the second look `v`: an alarm start by the event its data
- * names; a `vision.verdict` by its alarm and start (its own `eventId` is replaced by the outbox
- * item's id in the body the gateway POSTs — see /work/notes/needs17.md, [e2e → verdicts]).
+ * names; a `vision.verdict` by its `visionEventId` (its `eventId` is the outbox item's id, as in
+ * every POST the gateway makes).
  */
 const backendEvent = (type: string, v: Pick<Verdict, 'eventId' | 'alarm' | 'since'>) =>
   [...backend.events.entries()].find(([, event]) => {
     const e = event as BackendEvent;
     if (e.type !== type || e.edgeId !== EDGE) return false;
-    if (type === 'vision.verdict') return e.alarm === v.alarm && e.since === v.since;
+    if (type === 'vision.verdict') return e.visionEventId === v.eventId;
     return (e.data as { eventId?: string } | undefined)?.eventId === v.eventId;
   }) as [string, BackendEvent] | undefined;
 

@@ -117,6 +117,10 @@ export interface EdgeVision {
   readonly dropped?: Readonly<Record<string, number>>;
   /** Alarm starts of recognised kinds that named no frames (legacy edges): no second look. */
   readonly legacy: number;
+  /** When the second looks of the last minute were asked (a per-edge bound: MAX_VISION_ASKS_PER_MINUTE). */
+  readonly asked?: readonly number[];
+  /** Alarms that got no second look because this edge asked for too many. */
+  readonly limited?: number;
   /** Verdicts recorded, by verdict. */
   readonly counts?: Readonly<Partial<Record<VisionVerdict, number>>>;
 }

@@ -25,7 +25,7 @@ import {
 } from '../protocol/mod.ts';
 import { createEdgeActor } from './edge-actor.ts';
 import { type EdgeState, MAX_VERDICTS } from './state.ts';
-import { MAX_VISION_PENDING, VISION_GRACE_MS, VISION_TIMER } from './vision.ts';
+import { MAX_VISION_ASKS_PER_MINUTE, MAX_VISION_PENDING, VISION_GRACE_MS, VISION_TIMER } from './vision.ts';
 
 const POLICY: RecognitionPolicy = {
   ...DEFAULT_RECOGNITION_POLICY,
@@ -210,7 +210,7 @@ describe('edge actor: second looks', () => {
     const early = recorder(T0 + 2000 + VISION_GRACE_MS);
     s = timer!(s, undefined, early.ctx)!;
     assert.deepEqual(early.types(), ['vision.verdict']);
-    assert.deepEqual([early.events[0]?.eventId, early.events[0]?.verdict], ['ev-7', 'timeout']);
+    assert.deepEqual([early.events[0]?.visionEventId, early.events[0]?.verdict], ['ev-7', 'timeout']);
     assert.equal(early.timers.get(VISION_TIMER), 2000, 're-armed for the scooter’s');
     const late = recorder(T0 + 4000 + VISION_GRACE_MS);
     s = timer!(s, undefined, late.ctx)!;
@@ -233,15 +233,40 @@ describe('edge actor: second looks', () => {
 
   it('keeps the newest verdicts, and times out the oldest past the pending bound', () => {
     let s = fresh();
-    const a = recorder(T0);
+    const events: OutboxEvent[] = [];
     for (let i = 0; i < MAX_VERDICTS + 5; i++) {
+      const a = recorder(T0 + i * 6000); // 10 a minute: under the per-edge bound
       s = alarm(s, start('trapped', `k${i}`, T0 + i), a.ctx);
       s = alarm(s, end('trapped', T0 + i), a.ctx);
+      events.push(...a.events);
     }
     assert.equal(s.vision?.recent.length, MAX_VERDICTS);
     assert.equal(Object.keys(s.vision?.pending ?? {}).length, MAX_VISION_PENDING);
-    assert.equal(a.events.filter((e) => e.type === 'vision.verdict').length, 5, 'the oldest timed out');
+    assert.equal(events.filter((e) => e.type === 'vision.verdict').length, 5, 'the oldest timed out');
     assert.equal(s.vision?.recent.at(-1)?.eventId, `k${MAX_VERDICTS + 4}`);
+  });
+
+  it('gives an edge asking too many second looks a minute no more: forwarded or dropped by onTimeout, counted', () => {
+    let s = fresh();
+    const a = recorder(T0);
+    for (let i = 0; i < MAX_VISION_ASKS_PER_MINUTE; i++) {
+      s = alarm(s, start('trapped', `f${i}`, T0 + i), a.ctx);
+      s = alarm(s, end('trapped', T0 + i), a.ctx);
+    }
+    const asked = () => a.events.filter((e) => e.type === 'vision.requested').length;
+    assert.equal(asked(), MAX_VISION_ASKS_PER_MINUTE);
+    const flood = recorder(T0 + 30_000);
+    s = alarm(s, start('trapped', 'f-over'), flood.ctx);
+    assert.deepEqual(flood.types(), ['alarm.start'], 'trapped: forwarded at once, no second look');
+    s = alarm(s, end('trapped'), flood.ctx);
+    s = alarm(s, start('scooter', 's-over'), flood.ctx);
+    assert.deepEqual(flood.types(), ['alarm.start', 'alarm.end'], 'scooter (onTimeout drop): dropped');
+    assert.equal(s.vision?.limited, 2);
+    const later = recorder(T0 + 61_000);
+    s = alarm(s, end('scooter'), later.ctx);
+    assert.deepEqual(later.types(), [], 'a dropped alarm’s end is dropped too');
+    s = alarm(s, start('trapped', 'f-later'), later.ctx);
+    assert.ok(later.types().includes('vision.requested'), 'a minute on, second looks again');
   });
 
   it('refuses a malformed verdict, or one naming another alarm, and ignores an unknown event', () => {

@@ -40,6 +40,9 @@ import {
 export const VISION_TIMER = 'vision';
 /** How long past a request's deadline the actor still waits for a worker's verdict (ms). */
 export const VISION_GRACE_MS = 2000;
+
+/** Second looks one edge may ask for in a minute; past it, none (counted as `limited`). */
+export const MAX_VISION_ASKS_PER_MINUTE = 12;
 /** Requests without a verdict one edge may have; past it the oldest times out at once. */
 export const MAX_VISION_PENDING = 20;
 
@@ -81,6 +84,17 @@ function onStart(
   const kind = policy.kinds[name];
   const ref = visionRefOf(open.data);
   const vision = visionOf(state);
+  const recentAsks = (vision.asked ?? []).filter((at) => at > ctx.now - 60_000);
+  if (kind !== undefined && ref !== undefined && recentAsks.length >= MAX_VISION_ASKS_PER_MINUTE) {
+    // One edge raising vision alarms faster than this takes no more of the workers: no second look,
+    // its held kinds follow onTimeout (forward by default), counted.
+    const forward = kind.forward !== 'confirmed' || kind.onTimeout === 'forward';
+    if (forward) for (const event of caught) ctx.emit(event);
+    ctx.log.warn({ alarm: name, eventId: ref.eventId }, 'too many second looks asked by this edge: none');
+    const dropped = forward ? vision.dropped : { ...vision.dropped, [name]: open.since };
+    const limited = (vision.limited ?? 0) + 1;
+    return { ...state, vision: { ...vision, asked: recentAsks, limited, ...(dropped ? { dropped } : {}) } };
+  }
   if (kind === undefined || ref === undefined || vision.recent.some((r) => r.eventId === ref.eventId)) {
     for (const event of caught) ctx.emit(event);
     if (kind === undefined || ref !== undefined) return state;
@@ -132,6 +146,7 @@ function onStart(
     next = decide(next, timeoutOf(next, oldest, 'too many second looks waiting on this edge'), ctx);
   }
   next = withRecord(next, record, { ...next.vision?.pending, [ref.eventId]: pending });
+  next = { ...next, vision: { ...visionOf(next), asked: [...recentAsks, ctx.now] } };
   return armed(next, ctx);
 }
 
@@ -220,7 +235,15 @@ function decide(state: EdgeState, verdict: VisionVerdictPayload, ctx: ActorConte
     else if (state.openAlarms[verdict.alarm]?.since === verdict.since)
       dropped = { ...dropped, [verdict.alarm]: verdict.since };
   }
-  ctx.emit({ type: 'vision.verdict', edgeId: ctx.id, ...verdict, forwarded: outcome !== 'dropped' });
+  // `visionEventId`, not `eventId`: the web backend's POSTs carry the outbox item's id as `eventId`.
+  const { eventId: visionEventId, ...said } = verdict;
+  ctx.emit({
+    type: 'vision.verdict',
+    edgeId: ctx.id,
+    visionEventId,
+    ...said,
+    forwarded: outcome !== 'dropped',
+  });
   ctx.log.info({ eventId: verdict.eventId, verdict: verdict.verdict, outcome }, 'second look decided');
   const { eventId, alarm, since, detections: _all, ...fields } = verdict;
   const kept = best(verdict.detections);
