@@ -4,16 +4,15 @@
  * threads), so that a loaded machine inflates the wall times but not these. A smoke-sized run
  * (60 images) for docs/decisions/032-recognition-model.md, not a benchmark:
  *
- *   node --import tsx vision/model/measure-cpu.ts [cpu|cuda]
+ *   node --import tsx bench/recognition-cpu-measure.ts [cpu|cuda]
  */
 import { readFileSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { modelFile, testPhotos } from '../../infra/mod.ts';
-import { openDetector } from './detector.ts';
-import type { Provider } from './session.ts';
+import { modelFile, testPhotos } from '../infra/mod.ts';
+import { openDetector, type Provider } from '../vision/mod.ts';
 
 export async function measureDetectorCpu(provider: Provider): Promise<Record<string, unknown>> {
   const model = modelFile();
