@@ -244,8 +244,8 @@ function startGateway(o: {
   log: Logger;
   pki: DemoPki;
   kafka: DemoKafka | undefined;
-}) {
-  return startDemoGateway({
+}): Promise<DemoGateway | undefined> {
+  const started = startDemoGateway({
     bus: o.hub.bus,
     edges: o.edges,
     pki: o.pki,
@@ -254,27 +254,28 @@ function startGateway(o: {
     visionPassword: o.source.visionPassword,
     broker: o.source.broker,
     logger: demoLogger('gateway'),
-  }).catch((error: unknown): DemoGateway | undefined => {
-    o.log.error({ err: error }, 'gateway not started');
-    process.stderr.write(`gateway not started: ${error instanceof Error ? error.message : String(error)}\n`);
+  });
+  return optionalPart('gateway', o.log, started);
+}
+
+/** What `started` gives, or undefined with why logged and printed: the demo runs on without it. */
+function optionalPart<T>(what: string, log: Logger, started: Promise<T>): Promise<T | undefined> {
+  return started.catch((error: unknown): undefined => {
+    log.error({ err: error }, `${what} not started`);
+    process.stderr.write(`${what} not started: ${error instanceof Error ? error.message : String(error)}\n`);
     return undefined;
   });
 }
 
 /** The clip worker and the Ezviz stand-in; the demo runs on without them (say, no ffmpeg). */
 function startClips(o: { gateway: DemoGateway; hub: Hub; log: Logger }): Promise<DemoClips | undefined> {
-  return startDemoClips({
+  const started = startDemoClips({
     bus: o.hub.bus,
     database: o.gateway.database,
     objects: o.gateway.objects,
     logger: demoLogger('clips'),
-  }).catch((error: unknown): undefined => {
-    o.log.error({ err: error }, 'clip worker not started');
-    process.stderr.write(
-      `clip worker not started: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
-    return undefined;
   });
+  return optionalPart('clip worker', o.log, started);
 }
 
 /** The recognition worker and DEMO-VISION's events; the demo runs on without them (say, no model). */
@@ -287,7 +288,7 @@ function startRecognize(o: {
   log: Logger;
 }): Promise<DemoRecognize | undefined> {
   const { gateway, source } = o;
-  return startDemoRecognize({
+  const started = startDemoRecognize({
     redisUrl: o.redisUrl,
     keyspace: o.hub.bus.keyspace,
     events:
@@ -300,13 +301,8 @@ function startRecognize(o: {
             password: source.visionPassword,
           },
     logger: demoLogger('vision'),
-  }).catch((error: unknown): undefined => {
-    o.log.error({ err: error }, 'recognition worker not started');
-    process.stderr.write(
-      `recognition worker not started: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
-    return undefined;
   });
+  return optionalPart('recognition worker', o.log, started);
 }
 
 /** Stops edges, gateway, hub nodes and Redis in that order, kills what did not stop, and exits 0. */
