@@ -18,16 +18,15 @@ import type { Logger } from 'pino';
 import { type DevicehubProcess, spawnDevicehub } from '../infra/mod.ts';
 import { ownChildProcesses, stopDescendants } from '../infra/process-tree.ts';
 import { configureCdnPool, startCdnCaches } from './cdn-caches.ts';
-import { startRecognizeWorkers } from './cluster-recognize.ts';
 import {
   type ClusterParts,
   type ClusterServers,
-  startClipWorkers,
   startGateways,
   startHubNodes,
   startLinks,
   startServers,
 } from './cluster-start.ts';
+import { startClipWorkers, startRecognizeWorkers } from './cluster-workers.ts';
 import { intFlag } from './config.ts';
 import { logFile, processLogger } from './logger.ts';
 
