@@ -13,7 +13,8 @@
  * - tunnels.ts: the tunnels' state machine (the handlers below only wire it to the commands);
  * - updates.ts: rollouts' assignments, update reports, installed versions, health events;
  * - clips.ts: alarm clips requested when an alarm of a clip kind ends (or lasts too long), results;
- * - vision.ts: second looks requested at a vision alarm's start, verdicts, alarms held for them.
+ * - vision.ts: second looks requested at a vision alarm's start, verdicts, alarms held for them;
+ *   vision-decide.ts: what a verdict does to the held alarm and the records.
  */
 import { type ActorContext, defineActor, TerminalError } from '../../actors/mod.ts';
 import type {
