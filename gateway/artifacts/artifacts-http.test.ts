@@ -1,5 +1,5 @@
 /**
- * Artifacts over real HTTP: a 64 MB upload streamed through the gateway into the filesystem store
+ * Artifacts over real HTTP: a 128 MB upload streamed through the gateway into the filesystem store
  * without being held in memory (the process's RSS grows by far less than the artifact) and back
  * from the public origin; into a real S3-compatible server (S3Proxy), a multipart upload served
  * back by range, and a client that goes away mid-body, which leaves no object, no multipart
@@ -67,11 +67,11 @@ const upload = (url: string, body: ReadableStream<Uint8Array>, sha256: string, m
   } as RequestInit);
 
 describe('artifacts over HTTP', { timeout: 120_000 }, () => {
-  it('streams a 64 MB upload through without buffering it, and serves it back', async (test) => {
+  it('streams a 128 MB upload through without buffering it, and serves it back', async (test) => {
     await using objects = await FsObjectStore.open(join(dir, 'fs'));
     await using gateway = await createGateway({ database, bus: t.bus(t.keyspace(), t.connect()), objects });
     await using served = await serveGateway(gateway);
-    const size = 64 * MB;
+    const size = 128 * MB;
     const { body, sha256 } = generated(size);
     const rssBefore = process.memoryUsage().rss;
     let rssPeak = rssBefore;
@@ -93,9 +93,10 @@ describe('artifacts over HTTP', { timeout: 120_000 }, () => {
       clearInterval(sampler);
     }
     const growth = rssPeak - rssBefore;
-    test.diagnostic(`RSS grew ${(growth / MB).toFixed(1)} MB while 64 MB went up and back`);
-    // 64 KiB chunks in flight plus stream buffers; the 64 MB held anywhere would show.
-    assert.ok(growth < 32 * MB, `RSS grew ${Math.round(growth / MB)} MB for a ${size / MB} MB artifact`);
+    test.diagnostic(`RSS grew ${(growth / MB).toFixed(1)} MB while ${size / MB} MB went up and back`);
+    // 64 KiB chunks in flight, stream buffers and chunks not yet collected — 0 to 50 MB seen on a
+    // loaded machine, whatever the size; the whole artifact held anywhere would be 128 MB or more.
+    assert.ok(growth < 80 * MB, `RSS grew ${Math.round(growth / MB)} MB for a ${size / MB} MB artifact`);
   });
 
   it('uploads into S3 in parts and serves the bytes back whole and by range', async () => {
