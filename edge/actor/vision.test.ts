@@ -11,7 +11,6 @@ import {
   type ActorContext,
   createActorClient,
   type OutboxEvent,
-  silentLogger,
   startHubNode,
   TerminalError,
 } from '../../actors/mod.ts';
@@ -25,6 +24,7 @@ import {
 } from '../protocol/mod.ts';
 import { createEdgeActor } from './edge-actor.ts';
 import { type EdgeState, MAX_VERDICTS } from './state.ts';
+import { recorder as record } from './testdata/recorder.ts';
 import { MAX_VISION_ASKS_PER_MINUTE, MAX_VISION_PENDING, VISION_GRACE_MS, VISION_TIMER } from './vision.ts';
 
 const POLICY: RecognitionPolicy = {
@@ -38,24 +38,14 @@ const actor = createEdgeActor({ recognitionPolicy: () => POLICY });
 const { alarm, visionVerdict } = actor.handlers;
 const timer = actor.timers!.vision;
 
-/** A context that records what a handler asked for. */
+/** The edge actor tests' recorder, without presence events (edge.online): what a handler asked for. */
 function recorder(now: number) {
-  const timers = new Map<string, number | null>();
-  const events: OutboxEvent[] = [];
+  const r = record(now);
   const ctx: ActorContext = {
-    address: 'edge/E-1',
-    id: 'E-1',
-    messageId: '1-0',
-    enqueuedAt: now,
-    now,
-    epoch: 1,
-    log: silentLogger,
-    setTimer: (name, delayMs) => void timers.set(name, delayMs),
-    cancelTimer: (name) => void timers.set(name, null),
-    emit: (event) => void (event.type.startsWith('edge.') ? undefined : events.push(event)), // not presence
-    send: () => {},
+    ...r.ctx,
+    emit: (e) => void (e.type.startsWith('edge.') ? undefined : r.events.push(e)),
   };
-  return { ctx, timers, events, types: () => events.map((e) => e.type) };
+  return { ...r, ctx, types: () => r.events.map((e) => e.type) };
 }
 
 const T0 = 1_700_000_000_000;
