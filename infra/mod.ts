@@ -4,6 +4,10 @@
  * Provisioning (installing the servers) is `infra/provision.sh`.
  */
 
+export type { AlertmanagerOptions, AlertmanagerServer } from './alertmanager.ts';
+export { startAlertmanager } from './alertmanager.ts';
+export type { ExporterServer } from './exporters.ts';
+export { startNodeExporter, startPostgresExporter, startRedisExporter } from './exporters.ts';
 export type { EzvizFaultSettings, EzvizFaults, RateLimitCode } from './ezviz/faults.ts';
 export type { RenderClip } from './ezviz/files.ts';
 export type { EzvizStandIn, EzvizStandInOptions, EzvizStandInStats } from './ezviz/standin.ts';
@@ -26,6 +30,10 @@ export {
   testPhotos,
   visionAssetsMissing,
 } from './models.ts';
+export type { MonitoringOptions, MonitoringStack } from './monitoring.ts';
+export { MONITORING_JOBS, startMonitoring } from './monitoring.ts';
+export type { MonitoringServer } from './monitoring-process.ts';
+export { monitoringBinary } from './monitoring-process.ts';
 export type {
   MosquittoOptions,
   MosquittoServer,
@@ -47,6 +55,8 @@ export {
   stopDescendants,
   waitUntilGone,
 } from './process-tree.ts';
+export type { PrometheusOptions, PrometheusServer, PrometheusTarget } from './prometheus.ts';
+export { startPrometheus } from './prometheus.ts';
 export type { RedisServer, RedisServerOptions } from './redis-server.ts';
 export { redisServerBinary, startRedisServer } from './redis-server.ts';
 export type { S3ProxyOptions, S3ProxyServer } from './s3proxy.ts';
@@ -54,6 +64,8 @@ export { S3PROXY_VERSION, s3proxyJar, startS3Proxy } from './s3proxy.ts';
 export { withDisposer } from './server-process.ts';
 export type { SshdServer } from './sshd.ts';
 export { startSshd } from './sshd.ts';
+export type { VictoriaLogsOptions, VictoriaLogsServer } from './victorialogs.ts';
+export { startVictoriaLogs, victoriaLogsBinary, victoriaLogsVersion } from './victorialogs.ts';
 export { waitFor } from './wait-for.ts';
 export type { BackendMode, WebBackendStandIn } from './web-backend.ts';
 export { startWebBackendStandIn } from './web-backend.ts';

@@ -15,7 +15,14 @@ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/d
 [ -x /usr/sbin/sshd ] || need_apt="$need_apt openssh-server"
 command -v ssh >/dev/null 2>&1 || need_apt="$need_apt openssh-client"
 [ -x /usr/bin/chromium ] || need_apt="$need_apt chromium"   # the dashboard's browser test (playwright-core)
-command -v promtool >/dev/null 2>&1 || need_apt="$need_apt prometheus"   # promtool: the alert rules' tests
+command -v promtool >/dev/null 2>&1 && [ -x /usr/bin/prometheus ] || need_apt="$need_apt prometheus"   # promtool: the alert rules' tests; prometheus: the monitoring stack (infra/prometheus.ts)
+# The monitoring stack's other servers (infra/monitoring.ts: the demo, `npm run cluster`, infra/monitoring.test.ts).
+# Debian's packages enable system services of their own on install (where systemd runs them): the suite never uses
+# those, it starts each on a free loopback port.
+[ -x /usr/bin/prometheus-alertmanager ] || need_apt="$need_apt prometheus-alertmanager"
+[ -x /usr/bin/prometheus-node-exporter ] || need_apt="$need_apt prometheus-node-exporter"
+[ -x /usr/bin/prometheus-redis-exporter ] || need_apt="$need_apt prometheus-redis-exporter"
+[ -x /usr/bin/prometheus-postgres-exporter ] || need_apt="$need_apt prometheus-postgres-exporter"
 command -v openssl >/dev/null 2>&1 || need_apt="$need_apt openssl"   # edge/identity's tests check certificates with it
 [ -x /usr/sbin/haproxy ] || need_apt="$need_apt haproxy"   # deploy/haproxy.test.ts runs the compose HAProxy config
 [ -x /usr/sbin/nginx ] || need_apt="$need_apt nginx-light"   # the CDN caches (proxy_cache + slice; nginx-light has the slice module)
@@ -60,6 +67,26 @@ if [ ! -x "$frp_dir/frps" ] || [ ! -x "$frp_dir/frpc" ]; then
   echo "devicehub: building frps and frpc $frp_version with $($go_bin version | cut -d' ' -f3) into $frp_dir…" >&2
   mkdir -p "$frp_dir"
   (cd infra/frp && GOFLAGS=-mod=mod "$go_bin" build -trimpath -o "$frp_dir/" github.com/fatedier/frp/cmd/frps github.com/fatedier/frp/cmd/frpc)
+fi
+
+# VictoriaLogs (the log store: docs/decisions/036-log-store.md), victoria-logs built from the Go
+# module github.com/VictoriaMetrics/VictoriaLogs at the version infra/victorialogs/go.mod requires,
+# into a cache, once (about a minute), without cgo (a static binary). Needs Go ≥ 1.26.5.
+vl_version=$(sed -n 's:^require github.com/VictoriaMetrics/VictoriaLogs \(v[0-9.]*\)$:\1:p' infra/victorialogs/go.mod)
+vl_dir="${DEVICEHUB_CACHE:-$HOME/.cache/devicehub}/victorialogs-$vl_version"
+if [ ! -x "$vl_dir/victoria-logs" ]; then
+  go_bin=$(command -v go || true)
+  [ -z "$go_bin" ] && [ -x /usr/local/go/bin/go ] && go_bin=/usr/local/go/bin/go
+  if [ -z "$go_bin" ]; then
+    echo "devicehub: VictoriaLogs $vl_version needs Go ≥ 1.26.5 to build (https://go.dev/doc/install); then run this again." >&2
+    exit 1
+  fi
+  echo "devicehub: building victoria-logs $vl_version with $($go_bin version | cut -d' ' -f3) into $vl_dir…" >&2
+  mkdir -p "$vl_dir"
+  (cd infra/victorialogs && GOFLAGS=-mod=mod CGO_ENABLED=0 "$go_bin" build -trimpath \
+    -ldflags "-X github.com/VictoriaMetrics/VictoriaMetrics/lib/buildinfo.Version=victoria-logs-$vl_version" \
+    -o "$vl_dir/victoria-logs.part" github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs)
+  mv "$vl_dir/victoria-logs.part" "$vl_dir/victoria-logs"
 fi
 
 # Schemathesis (the API fuzz test, gateway/openapi-fuzz.test.ts) at the version infra/schemathesis.txt
