@@ -271,7 +271,7 @@ function decodeResult(b: Body): HubMessage[] {
   ];
 }
 
-/** The decoder of each kind the hub takes (not `log` yet). */
+/** The decoder of each kind that goes to the edge actor (`log` is not one: logs.ts, then the log shipper). */
 const DECODERS: Partial<Record<UplinkKind, (b: Body, head: Head) => HubMessage[]>> = {
   birth: decodeBirth,
   status: decodeStatus,

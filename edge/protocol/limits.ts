@@ -43,3 +43,15 @@ export const MAX_RESULT_DEPTH = 16;
 
 /** ...and at most this long once encoded as JSON (UTF-8 bytes). */
 export const MAX_RESULT_JSON_BYTES = 32 * 1024;
+
+/** What a `log` message (logs.ts) may be. */
+export const LOG_LIMITS = {
+  /** Compressed, with its header: the device message limit every kind has. */
+  maxMessageBytes: MAX_DEVICE_MESSAGE_BYTES,
+  maxLines: 1000,
+  /** The lines' MessagePack before compression: more is a zip bomb, refused while inflating. */
+  maxInflatedBytes: 256 * 1024,
+  /** A line's bytes: the encoder cuts a longer one and marks it `…[cut N bytes]`. */
+  maxLineBytes: 8192,
+  maxSourceChars: 64,
+} as const;

@@ -50,6 +50,16 @@ export {
   legacyStatus,
   withSequence,
 } from './legacy-encoder.ts';
+export { LOG_LIMITS } from './limits.ts';
+export type { LogBatch, LogLine, LogLineLevel } from './logs.ts';
+export {
+  decodeLogBatch,
+  encodeLogBatch,
+  encodeLogBatches,
+  isLogMessage,
+  isLogSource,
+  LOG_LINE_LEVELS,
+} from './logs.ts';
 export type { AlarmReading, Birth, Health, HubMessage, Status, Vision } from './normalized.ts';
 export { DIRECTION, DOOR, round, STATUS_EVENT_FIELDS } from './normalized.ts';
 export type {

@@ -18,14 +18,17 @@ export const UplinkKind = {
 } as const;
 export type UplinkKind = keyof typeof UplinkKind;
 
-/** MQTT QoS per uplink kind: alarms, command results and update states must arrive; the rest may be superseded. */
+/**
+ * MQTT QoS per uplink kind: alarms, command results and update states must arrive, and so must a log
+ * batch (the agent drops it from its queue only once the hub has it); the rest may be superseded.
+ */
 export const UPLINK_QOS: Readonly<Record<UplinkKind, 0 | 1>> = {
   birth: 1,
   status: 0,
   vision: 1,
   alarm: 1,
   health: 0,
-  log: 0,
+  log: 1,
   result: 1,
   update: 1,
 };
