@@ -1,0 +1,138 @@
+/**
+ * The monitoring stack as the demo and `npm run cluster` run it, on loopback: Prometheus scrapes
+ * node_exporter, Redis and PostgreSQL through their exporters, Alertmanager and itself (all up);
+ * a rule in its rules folder that always fires, for two targets, reaches a webhook receiver
+ * through Alertmanager as ONE grouped call with the bearer token; a rule file written later is
+ * loaded by `POST /-/reload`, and a broken one is refused while the running rules stay.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { startMonitoring } from './monitoring.ts';
+import { startPostgres } from './postgres.ts';
+import { startRedisServer } from './redis-server.ts';
+import { waitFor } from './wait-for.ts';
+
+interface WebhookCall {
+  authorization: string | undefined;
+  body: {
+    status: string;
+    receiver: string;
+    groupLabels: Record<string, string>;
+    alerts: { status: string; labels: Record<string, string>; fingerprint: string }[];
+  };
+}
+
+/** A tiny HTTP receiver standing in for the gateway's webhook. */
+async function startReceiver() {
+  const calls: WebhookCall[] = [];
+  const server = createServer((req: IncomingMessage, res) => {
+    let text = '';
+    req.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    req.on('end', () => {
+      if (req.method === 'POST' && req.url === '/v1/monitoring/alertmanager')
+        calls.push({
+          authorization: req.headers.authorization,
+          body: JSON.parse(text) as WebhookCall['body'],
+        });
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/v1/monitoring/alertmanager`,
+    calls,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const ALWAYS_FIRING = `groups:
+  - name: test
+    rules:
+      - alert: AlwaysFiring
+        # One series per target of these two jobs: two alerts, one group.
+        expr: up{job=~"node|alertmanager"} >= 0
+        labels: { severity: warning }
+        annotations: { summary: "{{ $labels.job }} is scraped" }
+`;
+
+describe('the monitoring stack', { timeout: 60_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dh-monitoring-test-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('scrapes the host, Redis and PostgreSQL, and alerts a webhook through Alertmanager, grouped', async () => {
+    await using redis = await startRedisServer();
+    await using postgres = await startPostgres();
+    await using receiver = Object.assign(await startReceiver(), {
+      [Symbol.asyncDispose]: () => receiver.close(),
+    });
+    const rulesDir = join(dir, 'rules');
+    const token = 'test-token-0123456789abcdef';
+    await using stack = await startMonitoring({
+      jobs: [],
+      rulesDir,
+      redisUrl: redis.url,
+      postgresDsn: postgres.url,
+      scrapeInterval: '1s',
+      alertResendDelay: '1s',
+      alerts: {
+        webhookUrl: receiver.url,
+        bearerToken: token,
+        groupBy: ['alertname'],
+        groupWait: '1s',
+        groupInterval: '1s',
+        repeatInterval: '1h',
+      },
+    });
+    const { prometheus } = stack;
+    // Every target up: node_exporter, the exporters, Alertmanager and Prometheus itself.
+    const up = await prometheus.untilTargetsUp({
+      jobs: ['node', 'redis', 'postgres', 'alertmanager', 'prometheus'],
+      timeoutMs: 20_000,
+    });
+    assert.equal(up.length, 5);
+    const query = async (expr: string) => {
+      const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
+      return ((await res.json()) as { data: { result: { value: [number, string] }[] } }).data.result;
+    };
+    // The exporters reach what they watch.
+    await waitFor(async () => (await query('redis_up == 1')).length === 1, { message: 'redis_up 1' });
+    await waitFor(async () => (await query('pg_up == 1')).length === 1, { message: 'pg_up 1' });
+    assert.ok((await query('node_memory_MemTotal_bytes')).length === 1, 'node_exporter reports memory');
+
+    // A rule file written into the rules folder, then a reload: it fires for both targets.
+    writeFileSync(join(rulesDir, 'test.yml'), ALWAYS_FIRING);
+    await prometheus.reload();
+    const call = await waitFor(() => receiver.calls.find((c) => c.body.status === 'firing'), {
+      timeoutMs: 20_000,
+      message: 'the webhook called with the firing alerts',
+    });
+    assert.equal(call.authorization, `Bearer ${token}`);
+    assert.equal(call.body.receiver, 'devicehub');
+    assert.deepEqual(call.body.groupLabels, { alertname: 'AlwaysFiring' });
+    // Grouped: both targets' alerts in the one call (none sent alone before it).
+    assert.deepEqual(call.body.alerts.map((a) => a.labels.job).sort(), ['alertmanager', 'node']);
+    assert.ok(call.body.alerts.every((a) => a.status === 'firing' && a.labels.severity === 'warning'));
+    assert.equal(receiver.calls.indexOf(call), 0, 'no call before the grouped one');
+
+    // A broken rule file: the reload is refused, and the running rules stay.
+    writeFileSync(
+      join(rulesDir, 'broken.yml'),
+      'groups:\n  - name: broken\n    rules:\n      - alert: X\n        expr: up ==\n',
+    );
+    await assert.rejects(prometheus.reload(), /refused its configuration/);
+    const rules = (await (await fetch(`${prometheus.url}/api/v1/rules`)).json()) as {
+      data: { groups: { name: string }[] };
+    };
+    assert.deepEqual(
+      rules.data.groups.map((g) => g.name),
+      ['test'],
+    );
+  });
+});
