@@ -1,0 +1,233 @@
+/**
+ * The log shipper against a fake store in memory (the real VictoriaLogs: victorialogs.test.ts):
+ * batching in order, spilling to disk while the store is away and replaying in order, the disk
+ * bound with exact drop counts (the newest dropped), a restart replaying what the last run left,
+ * a malformed batch dropped instead of blocking the queue, push after close.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { waitFor } from '../../infra/wait-for.ts';
+import { type LogRecord, type LogStore, LogStoreError } from '../mod.ts';
+import { logShipperMetricsText, openLogShipper } from './mod.ts';
+
+interface FakeStore extends LogStore {
+  readonly records: LogRecord[];
+  readonly writes: number[];
+  down: boolean;
+  /** Throw this instead (once per write) while set. */
+  refuse?: Error;
+  /** While set, a write waits for it. */
+  gate?: Promise<void>;
+}
+
+function fakeStore(): FakeStore {
+  const store: FakeStore = {
+    kind: 'fake',
+    records: [],
+    writes: [],
+    down: false,
+    async write(records) {
+      await Promise.resolve();
+      await store.gate;
+      if (store.refuse !== undefined) throw store.refuse;
+      if (store.down) throw new LogStoreError('UNREACHABLE', 'fake store is down');
+      store.records.push(...records.map((r) => structuredClone(r)));
+      store.writes.push(records.length);
+    },
+    async query() {
+      return { records: [] };
+    },
+    async *tail() {},
+    async [Symbol.asyncDispose]() {},
+  };
+  return store;
+}
+
+const record = (i: number): LogRecord => ({
+  time: 1_700_000_000_000 + i,
+  level: 'info',
+  msg: `line ${i}`,
+  service: 'test',
+  fields: { i },
+});
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'dh-logship-'));
+const FAST = { backoff: { minMs: 5, maxMs: 20 }, flushMs: 20 };
+
+describe('log shipper', () => {
+  test('ships batches of batchLines, in order, and flush waits for the rest', async () => {
+    const store = fakeStore();
+    await using shipper = openLogShipper({
+      store,
+      dir: tempDir(),
+      maxBufferBytes: 1 << 20,
+      batchLines: 100,
+      ...FAST,
+    });
+    for (let i = 0; i < 250; i++) shipper.push(record(i));
+    await shipper.flush();
+    assert.deepEqual(
+      store.records.map((r) => r.fields?.i),
+      Array.from({ length: 250 }, (_, i) => i),
+    );
+    assert.ok(
+      store.writes.every((n) => n <= 100),
+      `writes ${store.writes}`,
+    );
+    assert.deepEqual(shipper.stats(), {
+      queued: 0,
+      shipped: 250,
+      dropped: 0,
+      buffered: 0,
+      bufferedBytes: 0,
+      storeUp: true,
+    });
+  });
+
+  test('the store away: lines wait on disk and are replayed in order when it is back', async () => {
+    const store = fakeStore();
+    const dir = tempDir();
+    await using shipper = openLogShipper({ store, dir, maxBufferBytes: 1 << 20, batchLines: 50, ...FAST });
+    store.down = true;
+    for (let i = 0; i < 1000; i++) shipper.push(record(i));
+    await shipper.flush();
+    const during = shipper.stats();
+    assert.equal(during.storeUp, false);
+    assert.equal(during.queued, 1000);
+    assert.equal(during.buffered, 1000);
+    assert.ok(during.bufferedBytes > 1000 * 20, `bufferedBytes ${during.bufferedBytes}`);
+    assert.ok(readdirSync(dir).length >= 20, 'one file per batch');
+    assert.match(logShipperMetricsText(during), /devicehub_log_lines_total\{outcome="buffered"\} 1000\n/);
+    assert.match(logShipperMetricsText(during), /devicehub_log_store_up 0\n/);
+    for (let i = 1000; i < 1100; i++) shipper.push(record(i)); // while away: behind the others
+    store.down = false;
+    await waitFor(() => shipper.stats().shipped === 1100, { message: 'all 1100 shipped' });
+    assert.deepEqual(
+      store.records.map((r) => r.fields?.i),
+      Array.from({ length: 1100 }, (_, i) => i),
+    );
+    assert.deepEqual(readdirSync(dir), [], 'acknowledged files are deleted');
+    const after = shipper.stats();
+    assert.equal(after.bufferedBytes, 0);
+    assert.equal(after.queued, 0);
+    assert.equal(after.dropped, 0);
+    assert.ok(
+      store.writes.every((n) => n <= 50),
+      `replayed writes hold at most batchLines: ${store.writes}`,
+    );
+  });
+
+  test('past maxBufferBytes the newest lines are dropped, counted exactly', async () => {
+    const store = fakeStore();
+    const dir = tempDir();
+    const maxBufferBytes = 20_000;
+    await using shipper = openLogShipper({ store, dir, maxBufferBytes, batchLines: 100, ...FAST });
+    store.down = true;
+    for (let i = 0; i < 2000; i++) shipper.push(record(i));
+    await shipper.flush();
+    const full = shipper.stats();
+    assert.ok(full.dropped > 0, 'some lines were dropped');
+    assert.ok(full.bufferedBytes <= maxBufferBytes, `${full.bufferedBytes} ≤ ${maxBufferBytes}`);
+    assert.equal(full.buffered + full.dropped, 2000);
+    store.down = false;
+    await shipper.flush();
+    await waitFor(() => shipper.stats().queued === 0, { message: 'buffer drained' });
+    const s = shipper.stats();
+    assert.equal(s.shipped + s.dropped, 2000, 'every line shipped or counted as dropped');
+    assert.equal(store.records.length, s.shipped);
+    assert.deepEqual(
+      store.records.map((r) => r.fields?.i),
+      Array.from({ length: s.shipped }, (_, i) => i),
+      'the oldest lines were kept, the newest dropped',
+    );
+    // Room again: new lines get through.
+    shipper.push(record(5000));
+    await shipper.flush();
+    assert.equal(store.records.at(-1)?.fields?.i, 5000);
+  });
+
+  test('a new shipper on the same folder replays what the last one left', async () => {
+    const store = fakeStore();
+    const dir = tempDir();
+    store.down = true;
+    const first = openLogShipper({ store, dir, maxBufferBytes: 1 << 20, batchLines: 100, ...FAST });
+    for (let i = 0; i < 300; i++) first.push(record(i));
+    await first[Symbol.asyncDispose]();
+    assert.equal(first.stats().queued, 300);
+    first.push(record(999)); // after close: counted, never thrown
+    assert.equal(first.stats().dropped, 1);
+    // A write killed mid-way leaves a .tmp: the next run removes it.
+    writeFileSync(join(dir, '0000000000000099-1.ndjson.tmp'), '{"half');
+    store.down = false;
+    await using second = openLogShipper({ store, dir, maxBufferBytes: 1 << 20, batchLines: 100, ...FAST });
+    second.push(record(300));
+    await waitFor(() => second.stats().shipped === 301, { message: 'replayed and shipped' });
+    assert.deepEqual(
+      store.records.map((r) => r.fields?.i),
+      Array.from({ length: 301 }, (_, i) => i),
+    );
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  test('a batch the store refuses as malformed (4xx) is dropped, counted, and the queue moves on', async () => {
+    const store = fakeStore();
+    await using shipper = openLogShipper({
+      store,
+      dir: tempDir(),
+      maxBufferBytes: 1 << 20,
+      batchLines: 10,
+      ...FAST,
+    });
+    store.refuse = Object.assign(new LogStoreError('REJECTED', 'bad line'), { status: 400 });
+    for (let i = 0; i < 10; i++) shipper.push(record(i));
+    await shipper.flush();
+    assert.equal(shipper.stats().dropped, 10);
+    store.refuse = Object.assign(new LogStoreError('REJECTED', 'overloaded'), { status: 503 });
+    for (let i = 10; i < 20; i++) shipper.push(record(i));
+    await shipper.flush();
+    assert.equal(shipper.stats().storeUp, false, 'a 5xx is the store failing: retried');
+    store.refuse = undefined;
+    await waitFor(() => shipper.stats().shipped === 10, { message: 'the 5xx batch shipped' });
+    assert.deepEqual(
+      store.records.map((r) => r.fields?.i),
+      Array.from({ length: 10 }, (_, i) => i + 10),
+    );
+  });
+
+  test('a slow store: memory holds a few batches, the rest waits on disk, order kept', async () => {
+    const store = fakeStore();
+    const dir = tempDir();
+    let open = () => {};
+    store.gate = new Promise((resolve) => {
+      open = resolve;
+    });
+    await using shipper = openLogShipper({ store, dir, maxBufferBytes: 1 << 20, batchLines: 10, ...FAST });
+    await shipper.flush(); // the folder is scanned
+    for (let i = 0; i < 200; i++) shipper.push(record(i));
+    await waitFor(() => shipper.stats().buffered > 0, { message: 'batches past memory spilled' });
+    assert.ok(shipper.stats().buffered >= 150, `buffered ${shipper.stats().buffered}`);
+    store.gate = undefined;
+    open();
+    await waitFor(() => shipper.stats().shipped === 200, { message: 'all shipped' });
+    assert.deepEqual(
+      store.records.map((r) => r.fields?.i),
+      Array.from({ length: 200 }, (_, i) => i),
+    );
+    assert.equal(shipper.stats().storeUp, true, 'slow is not down');
+  });
+
+  test('push never throws and never waits, whatever it is given', async () => {
+    const store = fakeStore();
+    await using shipper = openLogShipper({ store, dir: tempDir(), maxBufferBytes: 1 << 20, ...FAST });
+    shipper.push(undefined as unknown as LogRecord);
+    assert.equal(shipper.stats().dropped, 1);
+    assert.equal(shipper.stats().queued, 0);
+    assert.throws(
+      () => openLogShipper({ store, dir: tempDir(), maxBufferBytes: 0 }),
+      /maxBufferBytes must be ≥ 1, got 0/,
+    );
+  });
+});
