@@ -29,6 +29,24 @@ export const HUB_SETTINGS: readonly Setting[] = [
     check: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   },
   {
+    name: 'DEVICEHUB_LOG_STORE',
+    commands: HUB,
+    doc: 'the log store (VictoriaLogs: http://host:9428); set, every process ships its log lines there too',
+    check: url('http:', 'https:'),
+  },
+  {
+    name: 'DEVICEHUB_LOG_BUFFER_DIR',
+    commands: HUB,
+    doc: 'where a process keeps its log lines while the log store is away (a folder per process under it)',
+    check: nonEmpty,
+  },
+  {
+    name: 'DEVICEHUB_LOG_BUFFER_MB',
+    commands: HUB,
+    doc: 'MiB of log lines one process keeps on disk while the log store is away (past it: dropped, counted)',
+    ...ranged(1, 1_048_576),
+  },
+  {
     name: 'DH_NODE_ID',
     commands: ['node'],
     doc: 'hub node id (stable across restarts)',
