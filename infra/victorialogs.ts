@@ -64,6 +64,8 @@ export async function startVictoriaLogs(options: VictoriaLogsOptions = {}): Prom
     `-storageDataPath=${dataDir}`,
     `-retentionPeriod=${retention}`,
     '-loggerLevel=WARN',
+    // A stop ends open live tails after a second, not VictoriaLogs' default 7 s.
+    '-http.maxGracefulShutdownDuration=1s',
     ...(options.extraArgs ?? []),
   ];
   const proc = await startServerProcess({

@@ -7,6 +7,7 @@
  */
 export { DEFAULT_MAX_LINE_BYTES, normalizeLine } from './store/normalize.ts';
 export { type OpenLogStoreOptions, openLogStore } from './store/open.ts';
+export { VictoriaLogsStore, type VictoriaLogsStoreOptions } from './store/victorialogs.ts';
 export type {
   LogLevel,
   LogPage,

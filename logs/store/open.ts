@@ -1,10 +1,8 @@
-import type { Logger } from '../../actors/logger.ts';
 import { type LogStore, LogStoreError } from './types.ts';
-import { VictoriaLogsStore } from './victorialogs.ts';
+import { VictoriaLogsStore, type VictoriaLogsStoreOptions } from './victorialogs.ts';
 
-export interface OpenLogStoreOptions {
-  logger?: Logger;
-}
+/** `logger`, and VictoriaLogs' timeouts and tail settings. */
+export type OpenLogStoreOptions = VictoriaLogsStoreOptions;
 
 /**
  * The log store at `url` (the setting DEVICEHUB_LOG_STORE): `http(s)://host:port` is VictoriaLogs
