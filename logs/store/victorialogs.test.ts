@@ -235,6 +235,9 @@ test('a store that is down is UNREACHABLE; a query it refuses is BAD_QUERY with 
   const unreachable = (err: unknown) => err instanceof LogStoreError && err.code === 'UNREACHABLE';
   await assert.rejects(downStore.write(records('x', 1)), unreachable);
   await assert.rejects(downStore.query(window('x')), unreachable);
+  await assert.rejects(async () => {
+    for await (const _ of downStore.tail({}, AbortSignal.timeout(10_000))) break;
+  }, unreachable);
   await assert.rejects(
     store.query(window('x', { limit: 5000 })),
     (err: unknown) => err instanceof LogStoreError && err.code === 'BAD_QUERY',

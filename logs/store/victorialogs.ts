@@ -3,7 +3,7 @@
  * (stream fields service, host, edgeId), `query` runs a LogsQL built by logsql.ts at
  * /select/logsql/query (newest first, keyset pages), `tail` reads /select/logsql/tail's stream
  * and reconnects when the store goes away while the signal is live (replaying from the last line
- * it gave, without repeating it). Errors: the store unreachable, timed out or failing (5xx) →
+ * it gave, without repeating it; a tail that never connected fails UNREACHABLE). Errors: the store unreachable, timed out or failing (5xx) →
  * UNREACHABLE; a write it refuses (4xx) → REJECTED; a query it refuses (4xx) → BAD_QUERY, each with
  * VictoriaLogs' own message. docs/decisions/036-log-store.md.
  */
@@ -124,15 +124,16 @@ export class VictoriaLogsStore implements LogStore {
 
   async *tail(filter: TailFilter, signal: AbortSignal): AsyncIterable<LogRecord> {
     const query = tailQuery(filter);
+    if (signal.aborted) return;
     const own = new AbortController();
     const stop = () => own.abort(signal.reason);
     signal.addEventListener('abort', stop, { once: true });
-    if (signal.aborted) return;
     this.#tails.add(own);
     const seen = new Set<string>();
     let since = Date.now();
     let backoffMs = 100;
     let down = false;
+    let connected = false;
     try {
       while (!own.signal.aborted) {
         const params: Record<string, string> = {
@@ -154,6 +155,7 @@ export class VictoriaLogsStore implements LogStore {
           // 4xx: BAD_QUERY, thrown; 5xx: UNREACHABLE, retried below.
           if (!response.ok) throw statusError(this.url, response.status, await response.text(), 'BAD_QUERY');
           body = response.body;
+          connected = true;
           if (down) this.#logger.info({ url: this.url.origin }, 'log store tail reconnected');
           down = false;
           backoffMs = 100;
@@ -169,7 +171,10 @@ export class VictoriaLogsStore implements LogStore {
         } catch (err) {
           if (own.signal.aborted) return;
           if (err instanceof LogStoreError && err.code === 'BAD_QUERY') throw err;
+          // Never connected: the caller hears it now (a store that is down is not a quiet tail).
+          if (!connected) throw err instanceof LogStoreError ? err : unreachable(this.url, err);
           if (!down) this.#logger.warn({ url: this.url.origin, err }, 'log store tail lost; reconnecting');
+          down = true;
         }
         if (!down) this.#logger.warn({ url: this.url.origin }, 'log store tail ended; reconnecting');
         down = true;
