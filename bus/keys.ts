@@ -103,6 +103,13 @@ export interface Keyspace {
   readonly clipPolicy: string;
   /** String: the effective recognition policy as JSON, written by the gateways, read by the hub nodes. */
   readonly recognitionPolicy: string;
+  /**
+   * Hash: edge id → `1` (online) or `0` (offline), written by the gateway's outbox sink from
+   * edge.online/edge.offline (gateway/fleet-signals); edges never seen have no field.
+   */
+  readonly presence: string;
+  /** String: the fleet's edges online/offline/never seen per building as JSON, recounted under a lease. */
+  readonly fleetSignals: string;
   /** The Ezviz Open Platform state every clip worker shares (one slot: hash tag `{ezviz}`). */
   readonly ezviz: EzvizKeys;
 }
@@ -171,6 +178,8 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
     bullPrefix: `${prefix}:bull`,
     clipPolicy: `${meta}:clip-policy`,
     recognitionPolicy: `${meta}:recognition-policy`,
+    presence: `${meta}:presence`,
+    fleetSignals: `${meta}:fleet-signals`,
     ezviz: {
       token: `${prefix}:{ezviz}:token`,
       bucket: `${prefix}:{ezviz}:bucket`,

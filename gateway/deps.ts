@@ -9,6 +9,7 @@ import type { ArtifactCatalog } from './artifacts/mod.ts';
 import type { Authenticator } from './auth.ts';
 import type { EdgeCredentials } from './credentials/mod.ts';
 import type { Db } from './db/database.ts';
+import type { FleetSignals } from './fleet-signals/mod.ts';
 import type { FleetView } from './fleet-view.ts';
 import type { VisionRequestStats } from './outbox/vision-requests.ts';
 import type { WebBackendOutbox } from './outbox/web-backend.ts';
@@ -36,6 +37,8 @@ export interface GatewayDeps {
   readonly webBackend?: WebBackendOutbox;
   /** The outbox sink's recognition requests on this gateway (for the metrics). */
   readonly visionRequests?: { readonly stats: VisionRequestStats };
+  /** Fleet signals (edges per building, alarms by kind) for the metrics. */
+  readonly fleetSignals?: FleetSignals;
   /** Configuration rollouts' gate: the version before for edges not admitted yet (none: no gate). */
   readonly configGate?: ConfigRolloutGate;
   /** Artifacts in the object store (`--object-store`); none: the artifact routes answer 503. */

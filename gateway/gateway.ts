@@ -17,6 +17,7 @@ import { type EdgeCredentials, type IdentityOptions, startCredentials } from './
 import { ensureAlarmPartitions } from './db/alarm-partitions.ts';
 import type { Database, Db } from './db/database.ts';
 import type { TunnelSettings } from './deps.ts';
+import { FleetSignals } from './fleet-signals/mod.ts';
 import { FleetView } from './fleet-view.ts';
 import { type KafkaAdminOptions, startKafkaCredentials } from './kafka-credentials.ts';
 import { EventFeed } from './live-events.ts';
@@ -49,6 +50,8 @@ export interface GatewayOptions {
   readonly leaseTtlMs?: number;
   /** Between passes of the rollouts' membership job (default 30 s; 0: none). */
   readonly rolloutMembershipMs?: number;
+  /** Between recounts of the fleet per building for the metrics (default 30 s; 0: none). */
+  readonly fleetSignalsMs?: number;
   /**
    * The MQTT broker's dynamic-security admin: registering, rotating and deregistering an edge
    * tell the broker before answering, and a reconciler keeps it in line with the registry (none:
@@ -101,6 +104,8 @@ export interface Gateway extends AsyncDisposable {
   readonly clipRequests: ClipRequests;
   /** The outbox sink's recognition jobs: its model queues and counts (queued, shed, …). */
   readonly visionRequests: VisionRequests;
+  /** Edges per building and alarms by kind for /metrics (gateway/fleet-signals). */
+  readonly fleetSignals: FleetSignals;
   readonly webBackend: WebBackendOutbox | undefined;
   readonly log: Logger;
   /** The broker reconciler, when the gateway manages the broker's identities. */
@@ -139,7 +144,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const clipLinks = new ClipLinkSigner(options.clipLinks);
   if (clipLinks.ephemeral && options.objects !== undefined)
     log.warn({}, 'alarm clip links are signed with this process’s own key: they open on this gateway only');
-  const { webBackend, sink, clipRequests, visionRequests } = startOutbox(options, {
+  const { webBackend, sink, clipRequests, visionRequests, fleetSignals } = startOutbox(options, {
     db,
     bus,
     name,
@@ -188,6 +193,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     tunnels,
     webBackend,
     visionRequests,
+    fleetSignals,
     configGate: new ConfigRolloutGate({ db, bus, view }),
     ...(broker === undefined ? {} : { broker }),
     ...(kafka === undefined ? {} : { kafka }),
@@ -203,6 +209,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await sink.stop();
     await clipRequests.stop();
     await visionRequests.stop();
+    await fleetSignals.stop();
     await policies?.stop();
     await membership.stop();
     await webBackend?.stop();
@@ -223,6 +230,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     sink,
     clipRequests,
     visionRequests,
+    fleetSignals,
     webBackend,
     log,
     reconciler,
@@ -272,6 +280,13 @@ function startOutbox(
         ).startDelivery();
   const clipRequests = new ClipRequests({ db, bus, logger: log });
   const visionRequests = new VisionRequests({ bus, logger: log, policy: () => policies.recognition() });
+  const fleetSignals = new FleetSignals({
+    db,
+    bus,
+    holder: name,
+    logger: log,
+    intervalMs: options.fleetSignalsMs,
+  }).start();
   const sink = new OutboxSink({
     bus,
     holder: name,
@@ -284,9 +299,10 @@ function startOutbox(
       clipRequests.record,
       visionRequests.record,
       ...(webBackend === undefined ? [] : [webBackend.enqueue]),
+      fleetSignals.record,
     ],
   }).start();
-  return { webBackend, sink, clipRequests, visionRequests };
+  return { webBackend, sink, clipRequests, visionRequests, fleetSignals };
 }
 
 /** The broker's dynamic-security admin, its edge identities and their reconciler (none without options). */

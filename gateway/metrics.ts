@@ -16,6 +16,7 @@ import {
 } from '../bus/mod.ts';
 import { artifactMetrics } from './artifacts/mod.ts';
 import type { GatewayDeps } from './deps.ts';
+import { fleetSignalMetrics } from './fleet-signals/mod.ts';
 import { visionRequestMetrics } from './outbox/vision-requests.ts';
 import { certificateMetrics, loginMetrics } from './security-metrics.ts';
 import { tufMetrics } from './tuf/mod.ts';
@@ -32,7 +33,9 @@ export interface GatewayMetrics {
 
 export function createMetrics(
   deps: Pick<GatewayDeps, 'db' | 'bus' | 'view' | 'webBackend'> &
-    Partial<Pick<GatewayDeps, 'auth' | 'credentials' | 'artifacts' | 'tuf' | 'visionRequests'>>,
+    Partial<
+      Pick<GatewayDeps, 'auth' | 'credentials' | 'artifacts' | 'tuf' | 'visionRequests' | 'fleetSignals'>
+    >,
 ): GatewayMetrics {
   const registry = new Registry();
   // The process's own: CPU, memory, event-loop lag, GC pauses (prefixed devicehub_gateway_).
@@ -47,6 +50,7 @@ export function createMetrics(
   if (deps.artifacts !== undefined) artifactMetrics(registry, deps.artifacts);
   if (deps.tuf !== undefined) tufMetrics(registry, deps.tuf);
   if (deps.visionRequests !== undefined) visionRequestMetrics(registry, deps.visionRequests.stats);
+  if (deps.fleetSignals !== undefined) fleetSignalMetrics(registry, deps.bus, deps.fleetSignals);
   return { registry, middleware };
 }
 
