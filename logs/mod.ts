@@ -4,6 +4,11 @@
  * another: docs/decisions/036-log-store.md), opened from the setting DEVICEHUB_LOG_STORE with
  * `openLogStore`; `normalizeLine` makes any line (text or bytes) one bounded, escaped line.
  * A low layer beside objects/: it imports bus/ and actors/logger.ts's Logger type, nothing above.
+ *
+ * Another store: a class implementing `LogStore` (store/types.ts: write a batch, query a page
+ * newest first with an opaque cursor, tail until aborted, errors as LogStoreError codes — retry
+ * on UNREACHABLE, not on REJECTED), picked by its URL's scheme in store/open.ts; run the tests of
+ * store/victorialogs.test.ts against it. Decision 036 maps Aliyun SLS's and Loki's APIs onto it.
  */
 export { DEFAULT_MAX_LINE_BYTES, normalizeLine } from './store/normalize.ts';
 export { type OpenLogStoreOptions, openLogStore } from './store/open.ts';
