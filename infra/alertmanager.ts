@@ -1,6 +1,6 @@
 /**
  * Alertmanager (Debian's prometheus-alertmanager) on a free loopback port, its configuration
- * rendered by gateway/monitoring/alertmanager-config.ts: one route to the gateway's webhook with a
+ * rendered by infra/alertmanager-config.ts: one route to the gateway's webhook with a
  * bearer token, grouping, group wait and interval, repeat interval. No cluster peering (its gossip
  * port would collide with a system Alertmanager's 9094), its silences and notification log in a
  * temporary folder. `configure` rewrites the route and reloads (`POST /-/reload`).
@@ -8,10 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type AlertmanagerConfigOptions,
-  renderAlertmanagerConfig,
-} from '../gateway/monitoring/alertmanager-config.ts';
+import { type AlertmanagerConfigOptions, renderAlertmanagerConfig } from './alertmanager-config.ts';
 import { freePort } from './free-port.ts';
 import { startMonitoringProcess } from './monitoring-process.ts';
 import type { ServerProcess } from './server-process.ts';

@@ -42,6 +42,8 @@ export interface HubProcessOptions {
   readonly actorsModule?: string;
   readonly traceResume?: boolean;
   readonly logLevel?: string;
+  /** Serve Prometheus /metrics on this loopback port (`--metrics-port`). */
+  readonly metricsPort?: number;
   /** Called with every log line the node writes (parsed JSON). */
   readonly onLog?: (line: Record<string, unknown>) => void;
   /** Also append its log to this file (see spawnDevicehub). */
@@ -64,6 +66,7 @@ export function spawnHubNode(options: HubProcessOptions): HubProcess {
   if (options.tickMs) args.push('--tick-ms', String(options.tickMs));
   if (options.actorsModule) args.push('--actors-module', options.actorsModule);
   if (options.traceResume) args.push('--trace-resume');
+  if (options.metricsPort) args.push('--metrics-port', String(options.metricsPort));
   const proc = spawnDevicehub(args, {
     name: `hub node ${options.nodeId}`,
     nodeArgs,

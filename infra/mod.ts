@@ -6,6 +6,8 @@
 
 export type { AlertmanagerOptions, AlertmanagerServer } from './alertmanager.ts';
 export { startAlertmanager } from './alertmanager.ts';
+export type { AlertmanagerConfigOptions } from './alertmanager-config.ts';
+export { ALERT_GROUPING, ALERT_RECEIVER, renderAlertmanagerConfig } from './alertmanager-config.ts';
 export type { ExporterServer } from './exporters.ts';
 export { startNodeExporter, startPostgresExporter, startRedisExporter } from './exporters.ts';
 export type { EzvizFaultSettings, EzvizFaults, RateLimitCode } from './ezviz/faults.ts';
@@ -57,6 +59,8 @@ export {
 } from './process-tree.ts';
 export type { PrometheusOptions, PrometheusServer, PrometheusTarget } from './prometheus.ts';
 export { startPrometheus } from './prometheus.ts';
+export type { PrometheusConfigOptions, ScrapeJob } from './prometheus-config.ts';
+export { renderPrometheusConfig } from './prometheus-config.ts';
 export type { RedisServer, RedisServerOptions } from './redis-server.ts';
 export { redisServerBinary, startRedisServer } from './redis-server.ts';
 export type { S3ProxyOptions, S3ProxyServer } from './s3proxy.ts';

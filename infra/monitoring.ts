@@ -7,9 +7,8 @@
  * before the stack is up. Job names are docker-compose's (deploy/prometheus/prometheus.yml).
  */
 import { join } from 'node:path';
-import type { AlertmanagerConfigOptions } from '../gateway/monitoring/alertmanager-config.ts';
-import type { ScrapeJob } from '../gateway/monitoring/prometheus-config.ts';
 import { type AlertmanagerServer, startAlertmanager } from './alertmanager.ts';
+import type { AlertmanagerConfigOptions } from './alertmanager-config.ts';
 import {
   type ExporterServer,
   startNodeExporter,
@@ -18,6 +17,7 @@ import {
 } from './exporters.ts';
 import { freePort } from './free-port.ts';
 import { type PrometheusServer, startPrometheus } from './prometheus.ts';
+import type { ScrapeJob } from './prometheus-config.ts';
 
 /** The scrape jobs' names, as in deploy/prometheus/prometheus.yml. */
 export const MONITORING_JOBS = {

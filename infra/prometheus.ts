@@ -1,6 +1,6 @@
 /**
  * Prometheus (Debian's package) on a free loopback port: scrape jobs rendered into its
- * configuration (gateway/monitoring/prometheus-config.ts) plus a job for itself, every `*.yml` of
+ * configuration (infra/prometheus-config.ts) plus a job for itself, every `*.yml` of
  * a rules folder loaded as rules (the gateway writes the operator's there), alerts sent to an
  * Alertmanager, `--web.enable-lifecycle` so that a `POST /-/reload` reads the configuration and
  * the rules again (`setTargets` rewrites the jobs that way), its TSDB in a temporary folder unless
@@ -9,9 +9,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderPrometheusConfig, type ScrapeJob } from '../gateway/monitoring/prometheus-config.ts';
 import { freePort } from './free-port.ts';
 import { startMonitoringProcess } from './monitoring-process.ts';
+import { renderPrometheusConfig, type ScrapeJob } from './prometheus-config.ts';
 import type { ServerProcess } from './server-process.ts';
 import { waitFor } from './wait-for.ts';
 

@@ -3,9 +3,9 @@
  * (`POST /v1/monitoring/alertmanager` with a bearer token), with grouping (`group_by`), the wait
  * before a new group's first notification, the interval between a group's updates and the repeat
  * interval of one still firing; resolved alerts are sent too. Silences are Alertmanager's own
- * (its API v2, which the gateway proxies). Shared by infra/ and deploy/ (whose
- * deploy/prometheus/alertmanager.yml is this, by hand, with the token in a file). Pure; the output
- * is JSON, which is YAML as Alertmanager reads it.
+ * (its API v2, which the gateway proxies). What infra/alertmanager.ts runs Alertmanager with;
+ * deploy/prometheus/alertmanager.yml is the same by hand, with the token in a file. Pure; the
+ * output is JSON, which is YAML as Alertmanager reads it.
  */
 
 const DURATION = /^(\d+(ms|s|m|h|d|w|y))+$/;
@@ -94,7 +94,7 @@ export function renderAlertmanagerConfig(options: AlertmanagerConfigOptions): st
       },
     ],
   };
-  return `# Rendered by DeviceHub (gateway/monitoring/alertmanager-config.ts): JSON, which is YAML.\n${JSON.stringify(config, null, 2)}\n`;
+  return `# Rendered by DeviceHub (infra/alertmanager-config.ts): JSON, which is YAML.\n${JSON.stringify(config, null, 2)}\n`;
 }
 
 function duration(name: string, value: string): string {

@@ -2,9 +2,9 @@
  * Prometheus's configuration file, rendered from what is to be scraped: one scrape job per kind
  * of process (hub nodes, gateways, workers, exporters), the operator's and the default rules as a
  * rules DIRECTORY (`<rulesDir>/*.yml`: the gateway writes `operator.yml` there and reloads), and
- * the Alertmanagers alerts go to. Shared by infra/ (the demo, `npm run cluster`, the tests) and
- * the gateway. Pure: no files, no processes. The output is JSON, which is YAML as Prometheus and
- * promtool read it, so the gateway's image needs no YAML library.
+ * the Alertmanagers alerts go to: what infra/prometheus.ts runs Prometheus with (the demo, `npm
+ * run cluster`, the tests). Pure: no files, no processes. The output is JSON, which is YAML as
+ * Prometheus and promtool read it (no YAML library: the image has none).
  */
 
 /** A Prometheus duration: `500ms`, `5s`, `1m`, `1h30m`. */
@@ -74,7 +74,7 @@ export function renderPrometheusConfig(options: PrometheusConfigOptions): string
   };
   if (options.alertmanagers !== undefined && options.alertmanagers.length > 0)
     config.alerting = { alertmanagers: options.alertmanagers.map(alertmanager) };
-  return `# Rendered by DeviceHub (gateway/monitoring/prometheus-config.ts): JSON, which is YAML.\n${JSON.stringify(config, null, 2)}\n`;
+  return `# Rendered by DeviceHub (infra/prometheus-config.ts): JSON, which is YAML.\n${JSON.stringify(config, null, 2)}\n`;
 }
 
 function scrapeConfig(job: ScrapeJob): Record<string, unknown> {
