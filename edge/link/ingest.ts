@@ -14,15 +14,18 @@ import {
   toError,
   waitForReplicas,
 } from '../../bus/mod.ts';
+import type { LogRecord } from '../../logs/mod.ts';
 import type { EdgeTransport } from '../protocol/mod.ts';
 import {
   DecodeError,
+  decodeLogBatch,
   describe,
   type HubMessage,
   isValidEdgeId,
   MAX_DEVICE_MESSAGE_BYTES,
 } from '../protocol/mod.ts';
 import { DeadLetterLog, type LinkStats, queueDeviceDeadLetter } from './dead-letter.ts';
+import { type EdgeLogBudget, EdgeLogIntake, type LogSink } from './log-intake.ts';
 import type { EdgeRegistry } from './registry.ts';
 
 export interface EdgeLink extends AsyncDisposable {
@@ -60,6 +63,13 @@ export interface IngestOptions {
    * dead letters are counted, not stored. Enforced in Redis, across every link process.
    */
   readonly deadLetterBudget?: DeadLetterBudget;
+  /**
+   * Where edges' `log` batches go (the log shipper, logs/ship): they never reach a mailbox. Without
+   * one they are acknowledged and counted as `no_store` (DEVICEHUB_LOG_STORE unset).
+   */
+  readonly logs?: LogSink;
+  /** The hub's per-edge ceiling on log lines (default DEFAULT_HUB_LOG_BUDGET). */
+  readonly logBudget?: Partial<EdgeLogBudget>;
   readonly logger?: Logger;
   /** Seams for the harness (tests of crash recovery); production code sets none. */
   readonly hooks?: IngestHooks;
@@ -86,6 +96,8 @@ export interface DeviceMessage {
 export interface IngestBatch {
   readonly pipeline: ChainableCommander;
   readonly entries: EncodedMessage[];
+  /** Edges' log lines, pushed to the log sink once the batch is in Redis (with the messages' acknowledgement). */
+  readonly records: LogRecord[];
 }
 
 export class Ingest {
@@ -96,6 +108,8 @@ export class Ingest {
   readonly #bus: Bus;
   readonly #name: string;
   readonly #deadLetterLog: DeadLetterLog;
+  /** Edges' log lines: the budget and the counts per outcome. */
+  readonly logLines: EdgeLogIntake;
 
   constructor(transport: EdgeTransport, name: string, options: IngestOptions) {
     this.#transport = transport;
@@ -104,10 +118,49 @@ export class Ingest {
     this.#bus = options.bus;
     this.log = (options.logger ?? silentLogger).child({ link: name });
     this.#deadLetterLog = new DeadLetterLog(this.log);
+    this.logLines = new EdgeLogIntake(options.logBudget === undefined ? {} : { budget: options.logBudget });
   }
 
   batch(): IngestBatch {
-    return { pipeline: this.#bus.pipeline(), entries: [] };
+    return { pipeline: this.#bus.pipeline(), entries: [], records: [] };
+  }
+
+  /** The checks every message passes first: its size and its edge (and the fleet, when the link checks). */
+  #check(message: DeviceMessage): asserts message is DeviceMessage & { edgeId: string } {
+    if (message.bytes.byteLength > MAX_DEVICE_MESSAGE_BYTES)
+      throw new DecodeError(
+        'TOO_LARGE',
+        `message of ${message.bytes.byteLength} bytes, limit ${MAX_DEVICE_MESSAGE_BYTES}`,
+      );
+    if (!isValidEdgeId(message.edgeId))
+      throw new DecodeError('INVALID_FIELD', `not an edge id: ${describe(message.edgeId ?? null)}`);
+    if (this.#o.registry !== undefined && !this.#o.registry.has(message.edgeId))
+      throw new DecodeError('UNKNOWN_EDGE', `edge ${message.edgeId} is not in the fleet`);
+  }
+
+  /**
+   * An edge's `log` batch: checked as every message, decoded, its lines within the edge's budget
+   * queued on `batch` for the log sink (edgeId = the transport's, never the payload's) — or its
+   * dead letter when it is malformed. Never throws. Returns the lines queued.
+   */
+  queueLog(batch: IngestBatch, message: DeviceMessage): number {
+    this.stats.received++;
+    let records: LogRecord[];
+    try {
+      this.#check(message);
+      const decoded = decodeLogBatch(message.bytes);
+      if (this.#o.logs === undefined) {
+        this.logLines.count('no_store', decoded.lines.length);
+        return 0;
+      }
+      records = this.logLines.take(message.edgeId, decoded);
+    } catch (error) {
+      this.logLines.count('malformed', 1);
+      this.deadLetter(batch.pipeline, message, error);
+      return 0;
+    }
+    batch.records.push(...records);
+    return records.length;
   }
 
   /**
@@ -123,18 +176,10 @@ export class Ingest {
     decode: (bytes: Uint8Array, edgeId: string) => HubMessage[],
   ): number {
     this.stats.received++;
-    const { edgeId } = message;
     let encoded: EncodedMessage[];
     try {
-      if (message.bytes.byteLength > MAX_DEVICE_MESSAGE_BYTES)
-        throw new DecodeError(
-          'TOO_LARGE',
-          `message of ${message.bytes.byteLength} bytes, limit ${MAX_DEVICE_MESSAGE_BYTES}`,
-        );
-      if (!isValidEdgeId(edgeId))
-        throw new DecodeError('INVALID_FIELD', `not an edge id: ${describe(edgeId ?? null)}`);
-      if (this.#o.registry !== undefined && !this.#o.registry.has(edgeId))
-        throw new DecodeError('UNKNOWN_EDGE', `edge ${edgeId} is not in the fleet`);
+      this.#check(message);
+      const { edgeId } = message;
       const messages = decode(message.bytes, edgeId);
       const address = `edge/${edgeId}`;
       const now = Date.now();
@@ -172,6 +217,8 @@ export class Ingest {
       });
     }
     this.stats.enqueued += batch.entries.length;
+    const sink = this.#o.logs;
+    if (sink !== undefined) for (const record of batch.records) sink.push(record);
   }
 
   /**

@@ -9,7 +9,13 @@
  */
 import { type Consumer, type EachBatchPayload, Kafka, logLevel } from 'kafkajs';
 import { type KafkaClientSecurity, kafkaClientSecurity } from '../kafka-auth/mod.ts';
-import { decodeCompact, decodeLegacy, KAFKA_TOPICS, KAFKA_UPLINK_TOPICS } from '../protocol/mod.ts';
+import {
+  decodeCompact,
+  decodeLegacy,
+  isLogMessage,
+  KAFKA_TOPICS,
+  KAFKA_UPLINK_TOPICS,
+} from '../protocol/mod.ts';
 import { type EdgeLink, Ingest, type IngestOptions } from './ingest.ts';
 
 export interface KafkaLinkOptions extends IngestOptions {
@@ -46,6 +52,11 @@ export class KafkaLink implements EdgeLink {
 
   get stats() {
     return this.#ingest.stats;
+  }
+
+  /** Edges' log lines per outcome (accepted, dropped_rate, dropped_bytes, malformed, no_store). */
+  get logLines() {
+    return this.#ingest.logLines.counts;
   }
 
   async start(): Promise<this> {
@@ -102,7 +113,10 @@ export class KafkaLink implements EdgeLink {
         position: `${batch.topic}/${batch.partition}/${m.offset}`,
         bytes: m.value ?? Buffer.alloc(0),
       };
-      this.#ingest.queue(taken, message, decode); // never throws: enqueued or dead-lettered
+      // A compact log batch goes to the log sink (its edge is the key, as for every compact message).
+      if (batch.topic === KAFKA_TOPICS.compact && isLogMessage(message.bytes))
+        this.#ingest.queueLog(taken, message);
+      else this.#ingest.queue(taken, message, decode); // never throws: enqueued or dead-lettered
     }
     this.#o.hooks?.beforeEnqueue?.();
     await this.#ingest.send(taken); // a failure here throws: kafkajs retries, nothing is committed

@@ -131,6 +131,11 @@ export class MqttLink implements EdgeLink {
     return this.#ingest.stats;
   }
 
+  /** Edges' log lines per outcome (accepted, dropped_rate, dropped_bytes, malformed, no_store). */
+  get logLines() {
+    return this.#ingest.logLines.counts;
+  }
+
   /** Connects and subscribes; resolves once the subscriptions are granted. */
   async start(): Promise<this> {
     const { url, username, group = 'hub' } = this.#o;
@@ -224,7 +229,9 @@ export class MqttLink implements EdgeLink {
       );
     } else {
       const message = { edgeId: route.edgeId, source: topic, position: '-', bytes };
-      this.#ingest.queue(batch.ingest, message, DECODERS[route.kind]);
+      // A log batch goes to the log sink, never a mailbox; its edge is the topic's (the broker's ACL).
+      if (route.kind === 'log') this.#ingest.queueLog(batch.ingest, message);
+      else this.#ingest.queue(batch.ingest, message, DECODERS[route.kind]);
     }
     if (qos === 0) return undefined;
     if (!batch.urgent) {
