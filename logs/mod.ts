@@ -7,12 +7,11 @@
  *
  * Another store: a class implementing `LogStore` (store/types.ts: write a batch, query a page
  * newest first with an opaque cursor, tail until aborted, errors as LogStoreError codes — retry
- * on UNREACHABLE, not on REJECTED), picked by its URL's scheme in store/open.ts; run the tests of
- * store/victorialogs.test.ts against it. Decision 036 maps Aliyun SLS's and Loki's APIs onto it.
+ * on UNREACHABLE, not on REJECTED), picked by its URL's scheme in store/open.ts, that passes
+ * the contract suite store/log-store.case.ts. Decision 036 maps Aliyun SLS's and Loki's APIs onto it.
  */
 export { DEFAULT_MAX_LINE_BYTES, normalizeLine } from './store/normalize.ts';
 export { type OpenLogStoreOptions, openLogStore } from './store/open.ts';
-export { VictoriaLogsStore, type VictoriaLogsStoreOptions } from './store/victorialogs.ts';
 export type {
   LogLevel,
   LogPage,
@@ -30,3 +29,4 @@ export {
   levelsAtLeast,
   MAX_QUERY_LIMIT,
 } from './store/types.ts';
+export { VictoriaLogsStore, type VictoriaLogsStoreOptions } from './store/victorialogs.ts';
