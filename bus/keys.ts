@@ -56,6 +56,8 @@ export interface Keyspace {
   shard(shard: number): ShardKeys;
   /** Stream: effects actors hand to the outside world (alarms, online/offline), per tag group. */
   outbox(group: number): string;
+  /** String: a server alert's state already in the group's outbox (alert-event.lua); `key` is a hex hash. */
+  alertSeen(group: number, key: string): string;
   /** Sorted set: durable timers of the group, member `<shard>|<address>|<name>`, scored by due time (ms). */
   timers(group: number): string;
   /** Hash: timer member → JSON `{"name","data"}`. */
@@ -156,6 +158,7 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
       return keys;
     },
     outbox: (group) => `${prefix}:{g${group}}:outbox`,
+    alertSeen: (group, key) => `${prefix}:{g${group}}:alert-seen:${key}`,
     ready: (group) => `${prefix}:{g${group}}:ready`,
     attempts: (group) => `${prefix}:{g${group}}:attempts`,
     timers: (group) => `${prefix}:{g${group}}:timers`,

@@ -25,6 +25,7 @@ const names = [
   'dead-letter',
   'ezviz-budget',
   'ezviz-cooldown',
+  'alert-event',
 ] as const;
 export type ScriptName = (typeof names)[number];
 

@@ -23,6 +23,7 @@ import type { GatewayDeps } from './deps.ts';
 import { errorBody, toApiError } from './errors.ts';
 import { FrameCounts, frameMetrics, frameRoutes, isFrameUpload } from './frames/mod.ts';
 import { createMetrics } from './metrics.ts';
+import { alertRuleMetrics, monitoringRoutes } from './monitoring/mod.ts';
 import { rolloutRoutes } from './rollouts/mod.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { configRoutes } from './routes/config.ts';
@@ -73,6 +74,7 @@ export function createApp(deps: GatewayDeps) {
   app.route('/', screenRoutes(deps));
   app.route('/', tufRoutes(deps));
   app.route('/', alarmRoutes(deps));
+  app.route('/', monitoringRoutes(deps));
 
   serveApiDocument(app);
   return app;
@@ -123,6 +125,7 @@ function errorHandler(log: Logger): ErrorHandler<AuthEnv> {
 function serveHealth(app: OpenAPIHono<AuthEnv>, deps: GatewayDeps, frames: FrameCounts): void {
   const metrics = createMetrics(deps);
   frameMetrics(metrics.registry, frames);
+  if (deps.monitoring?.applier !== undefined) alertRuleMetrics(metrics.registry, deps.monitoring.applier);
   app.use('*', metrics.middleware);
   app.get('/metrics', async (c) =>
     c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
@@ -149,6 +152,7 @@ function serveApiDocument(app: OpenAPIHono<AuthEnv>): void {
     },
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'alertWebhook', { type: 'http', scheme: 'bearer' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'edgeCredentials', {
     type: 'http',
     scheme: 'basic',

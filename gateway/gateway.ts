@@ -21,6 +21,12 @@ import { FleetSignals } from './fleet-signals/mod.ts';
 import { FleetView } from './fleet-view.ts';
 import { type KafkaAdminOptions, startKafkaCredentials } from './kafka-credentials.ts';
 import { EventFeed } from './live-events.ts';
+import {
+  ALERT_RULES_CHANGED,
+  type AlertRuleApplier,
+  type MonitoringOptions,
+  startRuleApplier,
+} from './monitoring/mod.ts';
 import { ClipRequests } from './outbox/clip-requests.ts';
 import { recordAlarms } from './outbox/records.ts';
 import { OutboxSink } from './outbox/sink.ts';
@@ -80,6 +86,8 @@ export interface GatewayOptions {
   readonly maxFrameBytes?: number;
   /** Alarm clips' signed links: the shared key, the public address, their lifetimes (gateway/alarms). */
   readonly clipLinks?: ClipLinkOptions;
+  /** Prometheus (its rules folder), Alertmanager and the alert webhook's token (gateway/monitoring). */
+  readonly monitoring?: MonitoringOptions;
 }
 
 export interface BrokerAdminOptions {
@@ -129,6 +137,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const partitions = await keepAlarmPartitions(db, log);
   const auth = new Authenticator(db, { ...options.authentication, logger: log });
   let policies: PolicyPublisher | undefined;
+  let rules: AlertRuleApplier | undefined;
   const view = await new FleetView({
     db,
     bus,
@@ -138,9 +147,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (what.startsWith('edge/') || what.startsWith('api-key/')) auth.forget();
       // The clip and recognition policies are the devicehub configuration's: the hub nodes read them from Redis.
       if (what.startsWith('config/devicehub/')) void policies?.publish();
+      // The operator alert rules changed: the gateway holding their lease applies them now.
+      if (what === ALERT_RULES_CHANGED) void rules?.kick();
     },
   }).start();
   policies = await new PolicyPublisher({ db, bus, logger: log }).start();
+  rules = startRuleApplier(options.monitoring, { db, bus, holder: name, logger: log });
   const clipLinks = new ClipLinkSigner(options.clipLinks);
   if (clipLinks.ephemeral && options.objects !== undefined)
     log.warn({}, 'alarm clip links are signed with this process’s own key: they open on this gateway only');
@@ -203,6 +215,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.objects === undefined ? {} : { objects: options.objects }),
     ...(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes }),
     clipLinks,
+    ...(options.monitoring === undefined
+      ? {}
+      : { monitoring: { ...options.monitoring, ...(rules === undefined ? {} : { applier: rules }) } }),
   });
   const stop = async () => {
     clearInterval(partitions);
@@ -211,6 +226,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await visionRequests.stop();
     await fleetSignals.stop();
     await policies?.stop();
+    await rules?.stop();
     await membership.stop();
     await webBackend?.stop();
     await feed.stop();

@@ -4,6 +4,7 @@
 import {
   bigint,
   bigserial,
+  doublePrecision,
   integer,
   jsonb,
   pgTable,
@@ -263,5 +264,24 @@ export const clips = pgTable('clips', {
   retentionDays: integer('retention_days').notNull(),
   expiresAt: timestamptz('expires_at'),
   worker: text('worker'),
+  updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+});
+
+export const ALERT_OPS = ['>', '<', '>=', '<='] as const;
+export type AlertOp = (typeof ALERT_OPS)[number];
+export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+
+/** Operator alert rules, rendered as the Prometheus rule group `devicehub-operator` (migrations/0011). */
+export const alertRules = pgTable('alert_rules', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  name: text('name').notNull().unique(),
+  metric: text('metric').notNull(),
+  op: text('op').$type<AlertOp>().notNull(),
+  threshold: doublePrecision('threshold').notNull(),
+  forSeconds: integer('for_seconds').notNull(),
+  severity: text('severity').$type<AlertSeverity>().notNull(),
+  summary: text('summary').notNull(),
+  labels: jsonb('labels').$type<Record<string, string>>().notNull().default({}),
   updatedAt: timestamptz('updated_at').notNull().defaultNow(),
 });

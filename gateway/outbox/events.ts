@@ -25,6 +25,7 @@ export interface OutboxEventJson {
  * passed) — every `rollout.*` type a rollout actor emits goes out, new ones included. Alarm clips:
  * `clip.ready` (stored: bytes, SHA-256, duration) and `clip.failed` (with the code and reason).
  * Second looks: `vision.verdict` (the verdict, the model's detections, whether the alarm went out).
+ * Server monitoring: `server.alert` (an Alertmanager alert firing or resolved; gateway/monitoring).
  */
 export const FLEET_EVENT_TYPES = [
   'alarm.start',
@@ -39,6 +40,7 @@ export const FLEET_EVENT_TYPES = [
   'clip.ready',
   'clip.failed',
   'vision.verdict',
+  'server.alert',
 ] as const;
 export type FleetEventType = (typeof FLEET_EVENT_TYPES)[number];
 
@@ -53,6 +55,9 @@ export function orderingKey(event: OutboxEventJson): string | undefined {
   if (typeof event.edgeId === 'string') return event.edgeId;
   if (event.type.startsWith('rollout.') && typeof event.rollout === 'string')
     return `rollout/${event.rollout}`;
+  // A server alert's states (firing, resolved) in order, per alert.
+  if (event.type === 'server.alert' && typeof event.fingerprint === 'string')
+    return `alert/${event.fingerprint}`;
   return undefined;
 }
 

@@ -1,0 +1,119 @@
+/**
+ * Alertmanager's webhook (`POST /v1/monitoring/alertmanager`, its JSON version 4): each alert in
+ * the notification becomes one fleet event `server.alert` in the outbox — to the web backend
+ * through the BullMQ partitions like every fleet event, and live on `/v1/events`. Alertmanager
+ * re-sends a group every repeat_interval and retries a failed webhook; one alert state (its
+ * fingerprint, status and start) is appended once (bus alert-event.lua), so the web backend gets
+ * it once, with one Idempotency-Key. Authenticated by the bearer token DEVICEHUB_ALERT_WEBHOOK_TOKEN
+ * (Alertmanager's `http_config.authorization.credentials`); without one configured, a 401.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { appendAlertEvent } from '../../bus/mod.ts';
+import type { AuthEnv } from '../auth.ts';
+import type { GatewayDeps } from '../deps.ts';
+import { ApiError } from '../errors.ts';
+import { BODY_ERRORS, json, jsonBody, safeRecord, safeString } from '../routes/schemas.ts';
+
+const Alert = z.object({
+  status: z.enum(['firing', 'resolved']),
+  labels: safeRecord(safeString.max(4096)),
+  annotations: safeRecord(safeString.max(16_384)).default({}),
+  startsAt: safeString.max(64).refine((s) => Number.isFinite(Date.parse(s)), 'an RFC 3339 time'),
+  endsAt: safeString.max(64).optional(),
+  generatorURL: safeString.max(4096).optional(),
+  fingerprint: safeString.min(1).max(128),
+});
+
+export const AlertmanagerNotification = z
+  .object({
+    version: safeString.max(8).optional(),
+    groupKey: safeString.max(4096).optional(),
+    status: z.enum(['firing', 'resolved']).optional(),
+    receiver: safeString.max(1024).optional(),
+    alerts: z.array(Alert).max(1000),
+  })
+  .openapi('AlertmanagerNotification');
+
+const route = createRoute({
+  method: 'post',
+  path: '/v1/monitoring/alertmanager',
+  summary: 'Alertmanager’s webhook (JSON version 4): each alert becomes a server.alert fleet event',
+  security: [{ alertWebhook: [] }],
+  request: { body: jsonBody(AlertmanagerNotification) },
+  responses: {
+    200: json(
+      z.object({
+        events: z.number().int().openapi({ description: 'Alert states appended to the outbox' }),
+        repeats: z.number().int().openapi({ description: 'Alert states sent before (not appended again)' }),
+      }),
+      'Taken',
+    ),
+    ...BODY_ERRORS,
+  },
+});
+
+type AlertJson = z.infer<typeof Alert>;
+
+/** The `server.alert` fleet event of one alert of a notification. */
+export function toAlertEvent(alert: AlertJson): Record<string, unknown> {
+  const { labels, annotations } = alert;
+  // Alertmanager sends the zero time (year 1) as a firing alert's end.
+  const ends = alert.endsAt === undefined ? Number.NaN : Date.parse(alert.endsAt);
+  return {
+    type: 'server.alert',
+    status: alert.status,
+    alertname: labels.alertname ?? '',
+    severity: labels.severity ?? 'warning',
+    ...(labels.instance === undefined ? {} : { instance: labels.instance }),
+    summary: annotations.summary ?? annotations.description ?? labels.alertname ?? '',
+    labels,
+    startsAt: new Date(Date.parse(alert.startsAt)).toISOString(),
+    ...(Number.isFinite(ends) && ends > 0 ? { endsAt: new Date(ends).toISOString() } : {}),
+    fingerprint: alert.fingerprint,
+    alertKey: alertKey(alert),
+  };
+}
+
+/** The alert state's key: fingerprint, status and start, hashed (the outbox's seen mark). */
+export function alertKey(alert: Pick<AlertJson, 'fingerprint' | 'status' | 'startsAt'>): string {
+  return createHash('sha256')
+    .update(`${alert.fingerprint}\n${alert.status}\n${Date.parse(alert.startsAt)}`)
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/** Whether `header` is `Bearer <token>` (constant time). */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '');
+  const want = Buffer.from(token);
+  return given.length === want.length && timingSafeEqual(given, want);
+}
+
+export function alertWebhookRoutes(deps: GatewayDeps) {
+  const app = new OpenAPIHono<AuthEnv>();
+  const token = deps.monitoring?.webhookToken;
+  app.post('/v1/monitoring/alertmanager', async (c, next) => {
+    if (token === undefined || token === '')
+      throw new ApiError(
+        'UNAUTHENTICATED',
+        'This gateway takes no alerts: DEVICEHUB_ALERT_WEBHOOK_TOKEN is not set',
+      );
+    if (!bearerMatches(c.req.header('authorization'), token))
+      throw new ApiError(
+        'UNAUTHENTICATED',
+        'Present the alert webhook token as Authorization: Bearer <token>',
+      );
+    await next();
+  });
+  app.openapi(route, async (c) => {
+    const { alerts } = c.req.valid('json');
+    let events = 0;
+    for (const alert of alerts) {
+      const id = await appendAlertEvent(deps.bus, { key: alertKey(alert), event: toAlertEvent(alert) });
+      if (id !== undefined) events++;
+    }
+    return c.json({ events, repeats: alerts.length - events }, 200);
+  });
+  return app;
+}
