@@ -44,6 +44,7 @@ function exportedMetrics(): Set<string> {
     'gateway/tuf/metrics.ts',
     'clips/metrics.ts',
     'vision/worker/metrics.ts',
+    'gateway/fleet-signals/metrics.ts',
   ]) {
     for (const [name] of read(file).matchAll(/devicehub_[a-z0-9_]+/g)) names.add(name);
   }
@@ -55,7 +56,7 @@ function exportedMetrics(): Set<string> {
 describe('monitoring', () => {
   it('has alert rules that promtool accepts and whose unit tests pass', () => {
     const dir = join(root, 'deploy/prometheus');
-    assert.match(promtool(['check', 'rules', 'alerts.yml'], dir), /SUCCESS: 22 rules found/);
+    assert.match(promtool(['check', 'rules', 'alerts.yml'], dir), /SUCCESS: 34 rules found/);
     assert.match(promtool(['test', 'rules', 'alerts.test.yml'], dir), /SUCCESS/);
     // The configuration as Prometheus will read it (rule file path made local).
     const copy = mkdtempSync(join(tmpdir(), 'dh-prometheus-'));
@@ -73,15 +74,24 @@ describe('monitoring', () => {
   it('alerts on the failures an operator must hear about', () => {
     const alerts = [...read('deploy/prometheus/alerts.yml').matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
     assert.deepEqual(alerts.sort(), [
+      'AlarmRateSpike',
+      'BuildingOffline',
       'ClipBacklogGrowing',
+      'ClipQueueStuck',
       'ClipWorkerDown',
       'ClipsFailing',
       'ClipsSlow',
       'DeadLettersRising',
       'EdgeMessagesDeadLettered',
+      'EdgesOfflineInBuilding',
       'EzvizRateLimited',
       'EzvizTokenFailing',
+      'FleetSignalsStale',
       'HandlingLatencyHigh',
+      'HostCpuHigh',
+      'HostDiskAlmostFull',
+      'HostDiskFillingUp',
+      'HostMemoryHigh',
       'HubNodeDown',
       'IngestDropped',
       'MailboxLagHigh',
@@ -89,12 +99,15 @@ describe('monitoring', () => {
       'RecognitionBacklog',
       'RecognitionFailing',
       'RecognitionQueueAtBound',
+      'RecognitionQueueStuck',
       'RecognitionTimeouts',
       'RecognizeWorkerDown',
       'RedisMemoryHigh',
+      'ScrapeTargetDown',
       'TufMetadataExpiring',
       'TunnelFailures',
       'WebBackendBacklog',
+      'WebBackendRefusing',
     ]);
     const tested = [...read('deploy/prometheus/alerts.test.yml').matchAll(/alertname: (\w+)/g)].map(
       (m) => m[1],
@@ -118,6 +131,18 @@ describe('monitoring', () => {
       'RecognitionQueueAtBound',
       'RecognitionTimeouts',
       'RecognitionFailing',
+      'RecognitionQueueStuck',
+      'ClipQueueStuck',
+      'EdgesOfflineInBuilding',
+      'BuildingOffline',
+      'FleetSignalsStale',
+      'AlarmRateSpike',
+      'WebBackendRefusing',
+      'ScrapeTargetDown',
+      'HostDiskAlmostFull',
+      'HostDiskFillingUp',
+      'HostMemoryHigh',
+      'HostCpuHigh',
     ]) {
       assert.ok(tested.includes(alert), `${alert} has a unit test`);
     }
