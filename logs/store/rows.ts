@@ -14,6 +14,9 @@ import { isLogLevel, type LogRecord, LogStoreError } from './types.ts';
 const OWN = ['level', 'service', 'host', 'edgeId', 'nodeId', 'tunnelId'] as const;
 const RESERVED = new Set<string>([...OWN, RID_FIELD]);
 const RENAMED_PREFIX = 'fields.';
+const MAX_FIELDS = 100;
+const MAX_ROW_BYTES = 128 * 1024;
+const MAX_NAME_LENGTH = 128;
 
 /** The stream fields (VictoriaLogs keeps and indexes lines per stream): see decision 036. */
 export const STREAM_FIELDS = ['service', 'host', 'edgeId'] as const;
@@ -52,11 +55,24 @@ export function toRow(record: LogRecord, rid: string, index: number): string {
     if (value !== undefined && value !== '') row[name] = value;
   }
   row[RID_FIELD] = rid;
+  // Bounded well below VictoriaLogs' -insert.maxLineSizeBytes (256 KiB; a longer line is skipped
+  // whole) and its fields per line: what does not fit is left out and counted in `fields.dropped`.
+  let bytes = Buffer.byteLength(row._msg as string) + 256;
+  let kept = 0;
+  let dropped = 0;
   for (const [name, value] of Object.entries(record.fields ?? {})) {
     if (value === undefined || value === null) continue;
-    row[isReserved(name) ? `${RENAMED_PREFIX}${name}` : name] =
-      typeof value === 'string' ? normalizeLine(value) : value;
+    const text = typeof value === 'string' ? normalizeLine(value) : value;
+    const size = name.length + (typeof text === 'string' ? Buffer.byteLength(text) : 24) + 8;
+    if (kept >= MAX_FIELDS || bytes + size > MAX_ROW_BYTES || name.length > MAX_NAME_LENGTH) {
+      dropped++;
+      continue;
+    }
+    row[isReserved(name) ? `${RENAMED_PREFIX}${name}` : name] = text;
+    bytes += size;
+    kept++;
   }
+  if (dropped > 0) row[`${RENAMED_PREFIX}dropped`] = dropped;
   return JSON.stringify(row);
 }
 
