@@ -24,6 +24,9 @@ interface Service {
   ports?: string[];
   volumes?: string[];
   depends_on?: string[] | Record<string, { required?: boolean }>;
+  network_mode?: string;
+  pid?: string;
+  extra_hosts?: string[];
 }
 
 /** KEY=VALUE lines of an env file (comments and blanks skipped). */
@@ -210,7 +213,8 @@ describe('docker-compose.yml', () => {
         assert.match(service.image, /:v?[0-9][\w.-]*$/, `${name}: a pinned image version`);
       }
       for (const mapping of service.ports ?? []) {
-        const match = /^(\d+)(?:-(\d+))?:(\d+)(?:-(\d+))?$/.exec(mapping);
+        // A host port, optionally on the host's loopback only (`127.0.0.1:9090:9090`).
+        const match = /^(?:127\.0\.0\.1:)?(\d+)(?:-(\d+))?:(\d+)(?:-(\d+))?$/.exec(mapping);
         assert.ok(match, `${name}: port mapping ${mapping}`);
         assert.ok(
           !hostPorts.has(match[1]!),
@@ -286,6 +290,71 @@ describe('docker-compose.yml', () => {
       recognizers.map((n) => `${n}:${(services[n]!.environment as Record<string, string>).DH_METRICS_PORT}`),
     );
     assert.ok(services['redis-exporter'], 'Redis memory is scraped');
+  });
+
+  it('monitors every host and server, alerting through Alertmanager to the gateways', () => {
+    const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as {
+      rule_files: string[];
+      alerting: { alertmanagers: { static_configs: { targets: string[] }[] }[] };
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    const targets = (job: string) =>
+      prometheus.scrape_configs.find((c) => c.job_name === job)?.static_configs.flatMap((c) => c.targets) ??
+      [];
+    // Each exporter's target is its service, on the port its command listens on.
+    for (const [job, service] of [
+      ['redis', 'redis-exporter'],
+      ['postgres', 'postgres-exporter'],
+      ['alertmanager', 'alertmanager'],
+    ] as const) {
+      const [target] = targets(job);
+      assert.ok(target, `Prometheus scrapes ${job}`);
+      const [host, port] = target.split(':');
+      assert.equal(host, service);
+      assert.match(
+        commandOf(services[service]!).join(' '),
+        new RegExp(`listen-address=:${port}\\b`),
+        `${service} on ${port}`,
+      );
+    }
+    assert.deepEqual(targets('victorialogs'), ['victorialogs:9428']);
+    // node_exporter sees the machine (its network and processes), and Prometheus reaches it there.
+    const nodeExporter = services['node-exporter']!;
+    assert.equal(nodeExporter.network_mode, 'host');
+    assert.equal(nodeExporter.pid, 'host');
+    assert.match(commandOf(nodeExporter).join(' '), /--path\.rootfs=\/host --web\.listen-address=:9100/);
+    assert.deepEqual(targets('node'), ['host.docker.internal:9100']);
+    const server = services.prometheus!;
+    assert.deepEqual(server.extra_hosts, ['host.docker.internal:host-gateway']);
+    // Reloadable, so only on the host's loopback; the operator's rules from the volume the gateways write.
+    assert.ok(commandOf(server).includes('--web.enable-lifecycle'));
+    assert.deepEqual(server.ports, ['127.0.0.1:9090:9090']);
+    assert.ok(prometheus.rule_files.includes('/etc/prometheus/rules/*.yml'));
+    assert.ok(server.volumes?.includes('prometheus-rules:/etc/prometheus/rules:ro'));
+    assert.deepEqual(prometheus.alerting.alertmanagers[0]!.static_configs[0]!.targets, ['alertmanager:9093']);
+    const gateways = Object.keys(services).filter(
+      (n) => commandOf(services[n]!)[0] === 'gateway' && isDevicehub(services[n]!),
+    );
+    const token = (services.alertmanager!.environment as Record<string, string>).ALERT_WEBHOOK_TOKEN;
+    assert.ok(token, 'Alertmanager has the webhook token');
+    for (const name of gateways) {
+      const env = services[name]!.environment as Record<string, string>;
+      assert.ok(
+        services[name]!.volumes?.includes(`prometheus-rules:${env.DEVICEHUB_PROMETHEUS_RULES_DIR}`),
+        `${name} writes the rules Prometheus loads`,
+      );
+      assert.equal(new URL(env.DEVICEHUB_PROMETHEUS_URL!).host, 'prometheus:9090');
+      assert.equal(new URL(env.DEVICEHUB_ALERTMANAGER_URL!).host, 'alertmanager:9093');
+      assert.equal(env.DEVICEHUB_ALERT_WEBHOOK_TOKEN, token, `${name} checks the token Alertmanager sends`);
+    }
+    // Alertmanager calls each gateway's webhook.
+    const alertmanager = parse(read('deploy/prometheus/alertmanager.yml')) as {
+      receivers: { webhook_configs: { url: string }[] }[];
+    };
+    assert.deepEqual(
+      alertmanager.receivers.flatMap((r) => r.webhook_configs.map((w) => w.url)),
+      gateways.map((g) => `http://${g}:8080/v1/monitoring/alertmanager`),
+    );
   });
 });
 
