@@ -22,6 +22,7 @@ import { openObjectStore } from '../objects/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
 import { CLIP_LINK_FLAGS, clipLinkOptions, clipLinksHelp } from './gateway-clip-links.ts';
 import { gatewayFlagOptions, gatewayTls } from './gateway-flags.ts';
+import { MONITORING_FLAGS, monitoringHelp, monitoringOptions } from './gateway-monitoring.ts';
 import { processLogger } from './logger.ts';
 import { stopOnSignals } from './shutdown.ts';
 
@@ -80,7 +81,8 @@ devicehub gateway create-key --name N --scope service|operator|admin [--expires-
   --kafka-admin-user U     the hub's SCRAM-SHA-512 super user (env DH_KAFKA_ADMIN_USER; hub@devicehub);
                            its password from env DH_KAFKA_ADMIN_PASSWORD only (never a flag)
   --kafka-admin-ca FILE    CA (PEM) of the brokers' certificates (env DH_KAFKA_ADMIN_CA_FILE)
-${clipLinksHelp}`;
+${clipLinksHelp}
+${monitoringHelp}`;
 
 export async function gatewayCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseGatewayArgs(argv);
@@ -102,6 +104,7 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
   const port = intFlag(values, { name: 'port', env: 'PORT', fallback: 8080 });
   const hostname = values.host ?? process.env.HOST ?? '127.0.0.1';
   const tls = gatewayTls(values);
+  const monitoring = monitoringOptions(values);
   const gateway = await createGateway({
     database,
     bus: openBus({ redis, keyspace: config.keyspace }),
@@ -119,6 +122,7 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
     }),
     ...gatewayFlagOptions(values),
     clipLinks: clipLinkOptions(values, `${tls === undefined ? 'http' : 'https'}://${hostname}:${port}`),
+    ...(monitoring === undefined ? {} : { monitoring }),
   });
   const served = await serveGateway(gateway, {
     port,
@@ -196,6 +200,7 @@ function parseGatewayArgs(argv: string[]) {
       'kafka-admin-user': { type: 'string' },
       'kafka-admin-ca': { type: 'string' },
       ...CLIP_LINK_FLAGS,
+      ...MONITORING_FLAGS,
     },
   });
 }

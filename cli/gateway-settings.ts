@@ -233,4 +233,28 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
     doc: 'CA (PEM file) the Kafka brokers’ certificates chain to (the fleet CA)',
     check: nonEmpty,
   },
+  {
+    name: 'DEVICEHUB_PROMETHEUS_URL',
+    commands: ['gateway'],
+    doc: 'Prometheus (http://host:9090): /v1/servers, and the operator alert rules applied by reloading it',
+    check: url('http:', 'https:'),
+  },
+  {
+    name: 'DEVICEHUB_PROMETHEUS_RULES_DIR',
+    commands: ['gateway'],
+    doc: 'the folder whose *.yml Prometheus loads; one gateway writes operator.yml there from /v1/alert-rules',
+    check: nonEmpty,
+  },
+  {
+    name: 'DEVICEHUB_ALERTMANAGER_URL',
+    commands: ['gateway'],
+    doc: 'Alertmanager (http://host:9093): silences and the alerts it holds (/v1/alert-silences, /v1/monitoring/alerts)',
+    check: url('http:', 'https:'),
+  },
+  {
+    name: 'DEVICEHUB_ALERT_WEBHOOK_TOKEN',
+    commands: ['gateway'],
+    doc: 'the bearer token Alertmanager’s webhook presents (POST /v1/monitoring/alertmanager; none: 401)',
+    check: nonEmpty,
+  },
 ];

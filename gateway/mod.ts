@@ -24,5 +24,6 @@ export type { BrokerAdminOptions, Gateway, GatewayOptions, ServedGateway } from 
 export { createGateway, serveGateway } from './gateway.ts';
 export type { KafkaAdminOptions } from './kafka-credentials.ts';
 export { DEFAULT_KAFKA_ADMIN_USER } from './kafka-credentials.ts';
+export type { MonitoringOptions } from './monitoring/mod.ts';
 export { registerEdges } from './register-edges.ts';
 export { connectVia, MIN_SECRET_KEY_BYTES, tunnelIdOfHost } from './tunnels/mod.ts';
