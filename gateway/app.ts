@@ -23,7 +23,7 @@ import type { GatewayDeps } from './deps.ts';
 import { errorBody, toApiError } from './errors.ts';
 import { FrameCounts, frameMetrics, frameRoutes, isFrameUpload } from './frames/mod.ts';
 import { createMetrics } from './metrics.ts';
-import { alertRuleMetrics, monitoringRoutes } from './monitoring/mod.ts';
+import { alertRuleMetrics, monitoringRoutes, serverRoutes } from './monitoring/mod.ts';
 import { rolloutRoutes } from './rollouts/mod.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { configRoutes } from './routes/config.ts';
@@ -74,6 +74,7 @@ export function createApp(deps: GatewayDeps) {
   app.route('/', screenRoutes(deps));
   app.route('/', tufRoutes(deps));
   app.route('/', alarmRoutes(deps));
+  app.route('/', serverRoutes(deps));
   app.route('/', monitoringRoutes(deps));
 
   serveApiDocument(app);

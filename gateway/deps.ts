@@ -11,7 +11,7 @@ import type { EdgeCredentials } from './credentials/mod.ts';
 import type { Db } from './db/database.ts';
 import type { FleetSignals } from './fleet-signals/mod.ts';
 import type { FleetView } from './fleet-view.ts';
-import type { MonitoringOptions } from './monitoring/mod.ts';
+import type { MonitoringOptions, PrometheusClient } from './monitoring/mod.ts';
 import type { VisionRequestStats } from './outbox/vision-requests.ts';
 import type { WebBackendOutbox } from './outbox/web-backend.ts';
 import type { ConfigRolloutGate } from './rollouts/mod.ts';
@@ -52,6 +52,8 @@ export interface GatewayDeps {
   readonly maxFrameBytes?: number;
   /** Signs and checks alarm clips' links (default: a random key of this process, links paths only). */
   readonly clipLinks?: ClipLinkSigner;
+  /** Prometheus's HTTP API (`GET /v1/servers*`), when configured; none: those answer 503. */
+  readonly prometheus?: PrometheusClient;
   /** Prometheus, Alertmanager and the alert webhook's token (gateway/monitoring); none: their routes answer 503/401. */
   readonly monitoring?: MonitoringOptions & {
     readonly applier?: { readonly outcomes: ReadonlyMap<string, number> };

@@ -25,6 +25,7 @@ import {
   ALERT_RULES_CHANGED,
   type AlertRuleApplier,
   type MonitoringOptions,
+  openPrometheus,
   startRuleApplier,
 } from './monitoring/mod.ts';
 import { ClipRequests } from './outbox/clip-requests.ts';
@@ -218,6 +219,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.monitoring === undefined
       ? {}
       : { monitoring: { ...options.monitoring, ...(rules === undefined ? {} : { applier: rules }) } }),
+    ...(options.monitoring?.prometheusUrl
+      ? { prometheus: openPrometheus(options.monitoring.prometheusUrl) }
+      : {}),
   });
   const stop = async () => {
     clearInterval(partitions);

@@ -30,7 +30,14 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { type PostgresServer, startPostgres } from '../infra/mod.ts';
+import {
+  type AlertmanagerServer,
+  type PostgresServer,
+  type PrometheusServer,
+  startAlertmanager,
+  startPostgres,
+  startPrometheus,
+} from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { FsObjectStore } from '../objects/mod.ts';
 import { createApiKey } from './auth.ts';
@@ -62,8 +69,12 @@ if (missing !== undefined && process.env.CI === 'true') throw new Error(missing)
 
 const t = useRedis();
 let postgres: PostgresServer | undefined;
+let prometheus: PrometheusServer | undefined;
+let alertmanager: AlertmanagerServer | undefined;
 after(async () => {
   await postgres?.stop();
+  await prometheus?.stop();
+  await alertmanager?.stop();
 });
 
 /** Runs `command` to its end (killed after `timeoutMs`), with what it wrote to stdout and stderr. */
@@ -100,6 +111,14 @@ describe('the API under Schemathesis', { timeout: 360_000 }, () => {
   it('answers every generated request with a status and body its OpenAPI document describes, never a 5xx', async (test) => {
     if (missing !== undefined) return test.skip(missing);
     postgres ??= await startPostgres();
+    // A Prometheus (scraping itself), so the servers routes are fuzzed past their 503.
+    prometheus ??= await startPrometheus({ targets: [] });
+    // An Alertmanager, so the silences and alerts routes are fuzzed past their 503 (its webhook
+    // goes nowhere: nothing fires). Rule writes run promtool, at most 2 at once (gateway/monitoring).
+    alertmanager ??= await startAlertmanager({
+      webhookUrl: 'http://127.0.0.1:9/v1/monitoring/alertmanager',
+      bearerToken: 'fuzz-webhook-token-0123456789',
+    });
     const database = await openDatabase({ url: await postgres.createDatabase(`fuzz_${process.pid}`) });
     const failures: string[] = [];
     const logger = pino(
@@ -125,6 +144,7 @@ describe('the API under Schemathesis', { timeout: 360_000 }, () => {
       // Schemathesis presents wrong credentials thousands of times from one address: the limiter
       // would answer 429 to most (login-limit.test.ts tests it); here every one must reach its 401.
       authentication: { loginLimit: { burst: 1_000_000 } },
+      monitoring: { prometheusUrl: prometheus.url, alertmanagerUrl: alertmanager.url },
     });
     const served = await serveGateway(gateway);
     const work = mkdtempSync(join(tmpdir(), 'devicehub-fuzz-'));

@@ -13,6 +13,7 @@ import { alertWebhookRoutes } from './webhook.ts';
 
 export { AlertmanagerClient } from './alertmanager.ts';
 export type { MonitoringOptions } from './options.ts';
+export { openPrometheus, type PrometheusClient, PrometheusError } from './prometheus-client.ts';
 export { Promtool, PromtoolError, type PromtoolOptions, type RuleCheck } from './promtool.ts';
 export {
   AlertRuleApplier,
@@ -25,6 +26,7 @@ export {
 } from './rule-applier.ts';
 export { ALERT_RULES_CHANGED } from './rule-routes.ts';
 export { type AlertRule, OPERATOR_GROUP, renderRuleGroup, ruleExpression, rulesVersion } from './rules.ts';
+export { serverRoutes } from './server-routes.ts';
 export { alertKey, toAlertEvent } from './webhook.ts';
 
 /** Every monitoring route: the rules, the webhook, silences and alerts. */
