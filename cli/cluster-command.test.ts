@@ -17,6 +17,7 @@ import { encodeCompact } from '../edge/protocol/compact.ts';
 import { KAFKA_TOPICS } from '../edge/protocol/protocol.ts';
 import { descendants, spawnDevicehub, waitFor, waitUntilGone } from '../infra/mod.ts';
 import { checkClusterVerdict } from './testdata/cluster-vision.ts';
+import { checkTargetsUp } from './testdata/prometheus-targets.ts';
 import { httpsRequest, plainExchange } from './testdata/tls-requests.ts';
 
 interface Summary {
@@ -31,6 +32,9 @@ interface Summary {
   ezvizUrl: string;
   clipMetrics: string[];
   recognizeMetrics: string[];
+  prometheusUrl: string;
+  alertmanagerUrl: string;
+  logStore: string;
 }
 
 describe('devicehub cluster', { timeout: 240_000 }, () => {
@@ -186,6 +190,23 @@ describe('devicehub cluster', { timeout: 240_000 }, () => {
       kafkaBrokers: summary.kafkaBrokers,
       edge: { id: 'CL-1', secret, seq: 5 },
       recognizeMetrics: summary.recognizeMetrics,
+      said: () => cluster.stderrTail(),
+    });
+
+    // Monitoring: Prometheus scrapes every hub process, the host, Redis and PostgreSQL, all up
+    // (checked late: the first scrapes take a few seconds).
+    await checkTargetsUp({
+      url: summary.prometheusUrl,
+      jobs: [
+        ...['devicehub-nodes', 'devicehub-gateways', 'devicehub-clips', 'devicehub-recognize'],
+        ...['node', 'redis', 'postgres', 'alertmanager', 'prometheus', 'victorialogs'],
+      ],
+      counts: {
+        'devicehub-nodes': 3,
+        'devicehub-gateways': 2,
+        'devicehub-clips': summary.clipMetrics.length,
+        'devicehub-recognize': summary.recognizeMetrics.length,
+      },
       said: () => cluster.stderrTail(),
     });
 

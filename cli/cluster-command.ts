@@ -6,7 +6,8 @@
  * database, and a round-robin balancer in front of the gateways, all over TLS with a fleet CA made
  * for the run (HTTPS, MQTT over TLS, Kafka SASL_SSL, frp TLS), and alarm clip workers (`devicehub
  * clips`, /metrics each) with the Ezviz stand-in they fetch from, and recognition workers (`devicehub
- * recognize`, /metrics each). Prints where everything is, the CA
+ * recognize`, /metrics each), VictoriaLogs for every process's log lines, and Prometheus with
+ * Alertmanager and the exporters watching it all (cli/cluster-monitoring.ts). Prints where everything is, the CA
  * to trust and the admin key; runs until SIGTERM or Ctrl-C, then stops it all. Every devicehub process (and
  * the command itself, `cluster.log`) appends its pino JSON lines to <log-dir>/<process>.log.
  */
@@ -18,6 +19,7 @@ import type { Logger } from 'pino';
 import { type DevicehubProcess, spawnDevicehub } from '../infra/mod.ts';
 import { ownChildProcesses, stopDescendants } from '../infra/process-tree.ts';
 import { configureCdnPool, startCdnCaches } from './cdn-caches.ts';
+import { planClusterMonitoring, startClusterLogStore, startClusterMonitoring } from './cluster-monitoring.ts';
 import {
   type ClusterParts,
   type ClusterServers,
@@ -59,12 +61,14 @@ export async function clusterCommand(argv: string[]): Promise<void> {
   process.once('SIGINT', interruptStart);
   process.once('SIGTERM', interruptStart);
   try {
-    const servers = await startServers(parts, o);
+    // VictoriaLogs beside the servers: every process started after ships its logs there.
+    const [servers, logStore] = await Promise.all([startServers(parts, o), startClusterLogStore(parts)]);
+    const monitoring = await planClusterMonitoring();
     parts.step(`starting ${o.nodes} hub node(s) and the links`);
     const nodeMetrics = await startHubNodes(parts, servers, o.nodes);
     await startLinks(parts, servers);
     parts.step(`starting ${o.gateways} gateway(s) behind a balancer`);
-    const api = await startGateways(parts, servers, o);
+    const api = await startGateways(parts, servers, { ...o, env: monitoring.gatewayEnv });
     parts.step('starting 2 CDN caches (nginx, slice 1m) in front of the gateways');
     const cdn = await startCdnCaches({
       origin: api.url,
@@ -75,13 +79,30 @@ export async function clusterCommand(argv: string[]): Promise<void> {
     parts.onStop(() => cdn.stop());
     const clips = await startClipWorkers(parts, servers, { workers: o.clipWorkers });
     const recognize = await startRecognizeWorkers(parts, servers, { workers: o.recognizeWorkers });
+    const stack = await startClusterMonitoring(parts, servers, {
+      plan: monitoring,
+      apiUrl: api.url,
+      gateways: api.gateways,
+      nodeMetrics,
+      clipMetrics: clips.metrics,
+      recognizeMetrics: recognize.metrics,
+      logStoreUrl: logStore,
+      logDir: o.logDir,
+    });
     await configureCdnPool({
       api: api.url,
       adminKey: api.adminKey,
       caFile: servers.pki.caFile,
       mirrors: cdn.urls,
     });
-    announce(o, servers, { ...api, nodeMetrics, cdn: cdn.urls, clips, recognizeMetrics: recognize.metrics });
+    announce(o, servers, {
+      ...api,
+      nodeMetrics,
+      cdn: cdn.urls,
+      clips,
+      recognizeMetrics: recognize.metrics,
+      monitoring: { prometheusUrl: stack.prometheus.url, alertmanagerUrl: stack.alertmanager.url, logStore },
+    });
     up = true;
     await untilStopped(parts, log);
   } finally {
@@ -201,6 +222,7 @@ function announce(
     cdn: string[];
     clips: { ezvizUrl: string | undefined; metrics: string[] };
     recognizeMetrics: string[];
+    monitoring: { prometheusUrl: string; alertmanagerUrl: string; logStore: string };
   },
 ): void {
   const summary = {
@@ -219,6 +241,7 @@ function announce(
     ezvizUrl: api.clips.ezvizUrl,
     clipMetrics: api.clips.metrics,
     recognizeMetrics: api.recognizeMetrics,
+    ...api.monitoring,
     logs: logFile(o.logDir, '*'),
   };
   process.stdout.write(
@@ -236,6 +259,8 @@ function announce(
       `  node metrics     ${api.nodeMetrics.join(' ')}`,
       `  clip workers     ${api.clips.metrics.join(' ') || '—'}${api.clips.ezvizUrl ? `   (Ezviz stand-in ${api.clips.ezvizUrl}, for tests and demos only)` : ''}`,
       `  recognition      ${api.recognizeMetrics.join(' ') || '—'}`,
+      `  Prometheus       ${api.monitoring.prometheusUrl}   (Alertmanager ${api.monitoring.alertmanagerUrl}, to the API's webhook)`,
+      `  log store        ${api.monitoring.logStore}   (VictoriaLogs: every process's log lines)`,
       `  logs             ${summary.logs}`,
       'Ctrl-C stops it all.',
       '',

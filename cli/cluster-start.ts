@@ -209,7 +209,7 @@ export async function startLinks(parts: ClusterParts, servers: ClusterServers): 
 export async function startGateways(
   parts: ClusterParts,
   servers: ClusterServers,
-  o: { gateways: number; port: number },
+  o: { gateways: number; port: number; env?: Record<string, string> },
 ): Promise<{ url: string; adminKey: string; gateways: string[] }> {
   const database = await openDatabase({ url: servers.databaseUrl });
   const { key: adminKey } = await createApiKey(database.db, { name: 'cluster-admin', scope: 'admin' });
@@ -221,6 +221,7 @@ export async function startGateways(
     backends.push({ host: '127.0.0.1', port: gatewayPort });
     started.push(
       parts.spawn(gatewayArgs(servers, gatewayPort), `gateway-${i}`, {
+        ...o.env,
         ...servers.objectStoreEnv,
         ...(servers.kafkaHub === undefined ? {} : { DH_KAFKA_ADMIN_PASSWORD: servers.kafkaHub.password }),
       }).ready,

@@ -23,6 +23,7 @@ import { chromiumArgs } from '../gateway/dashboard/testdata/chromium.ts';
 import { type DevicehubProcess, spawnDevicehub, waitFor } from '../infra/mod.ts';
 import { checkDemoClip } from './testdata/demo-clip.ts';
 import { checkDemoVerdict } from './testdata/demo-vision.ts';
+import { checkTargetsUp } from './testdata/prometheus-targets.ts';
 import { httpsRequest, plainExchange } from './testdata/tls-requests.ts';
 
 interface Ready {
@@ -33,6 +34,9 @@ interface Ready {
   kafka?: { broker: string; edges: number };
   screen?: { page: string } | { skipped: string };
   recognize?: { metricsUrl: string };
+  prometheusUrl?: string;
+  alertmanagerUrl?: string;
+  logStore?: string;
 }
 
 /**
@@ -102,6 +106,17 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
           { timeoutMs: 60_000, message: `${edgeId} online over TLS; the demo said:\n${demo.stderrTail()}` },
         );
       assert.doesNotMatch(demo.stderrTail(), /not started/);
+      // Monitoring: Prometheus scrapes every process of the demo and the host, all up.
+      assert.ok(ready.prometheusUrl && ready.alertmanagerUrl, 'the demo runs Prometheus and Alertmanager');
+      await checkTargetsUp({
+        url: ready.prometheusUrl,
+        jobs: [
+          ...['devicehub-nodes', 'devicehub-gateways', 'devicehub-clips', 'devicehub-recognize'],
+          ...['node', 'redis', 'alertmanager', 'prometheus', 'victorialogs'],
+        ],
+        counts: { 'devicehub-nodes': 1, 'devicehub-gateways': 1 },
+        said: () => demo.stderrTail(),
+      });
       // L-000001 came through Kafka over SASL_SSL (the box's credentials); without credentials,
       // over TLS alone, nothing is produced.
       assert.ok(ready.kafka, 'the demo runs its legacy edges on Kafka');

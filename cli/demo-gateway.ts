@@ -21,6 +21,7 @@ import {
   registerEdges,
   serveGateway,
 } from '../gateway/mod.ts';
+import type { MonitoringOptions } from '../gateway/monitoring/mod.ts';
 import { FsObjectStore } from '../objects/mod.ts';
 import type { DemoKafka } from './demo-kafka.ts';
 import type { DemoPki } from './demo-pki.ts';
@@ -40,6 +41,8 @@ export async function startDemoGateway(o: {
   visionPassword?: string;
   /** mosquitto's admin: edges registered through the API can connect at once. */
   broker?: BrokerAdminOptions;
+  /** Prometheus, its rules folder, Alertmanager and the webhook's token (cli/demo-monitoring.ts). */
+  monitoring?: MonitoringOptions;
   logger?: Logger;
 }) {
   const database = await openDatabase({ dataDir: resolve('.devicehub/pglite') });
@@ -77,6 +80,7 @@ export async function startDemoGateway(o: {
     ...(o.remote ? { tunnels: o.remote.tunnels } : {}),
     ...(o.broker ? { broker: o.broker } : {}),
     ...(o.kafka ? { kafka: o.kafka.admin } : {}),
+    ...(o.monitoring ? { monitoring: o.monitoring } : {}),
     identity: { dir: o.pki.dir, create: true, crlFile: o.pki.crlFile },
     // The updates' signing keys, made once for the demo (an operator provides their own: --tuf-keys-dir).
     tuf: { keysDir: resolve('.devicehub/tuf'), create: true },

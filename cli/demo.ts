@@ -18,6 +18,9 @@
  * the alarms of the default clip policy's kinds (trapped, …) their clips, in the dashboard's
  * alarm view. Secondary recognition: one `devicehub recognize` process, and DEMO-VISION's vision
  * alarms with photographs as frames (demo-recognize.ts), their verdicts on the dashboard's edge page.
+ * Logs and monitoring (demo-monitoring.ts): VictoriaLogs for every process's log lines; Prometheus
+ * scraping the hub nodes, the gateway, the workers, node_exporter and redis_exporter, its rules
+ * (the operator's, written by the gateway) alerting through Alertmanager to the gateway's webhook.
  */
 
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -26,12 +29,15 @@ import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { type Bus, connectRedis, createKeyspace, openBus } from '../bus/mod.ts';
 import {
+  freePort,
   type HubProcess,
+  type MonitoringStack,
   ownChildProcesses,
   type RedisServer,
   spawnHubNode,
   startRedisServer,
   stopDescendants,
+  type VictoriaLogsServer,
 } from '../infra/mod.ts';
 import { type CdnCaches, startDemoCdn } from './cdn-caches.ts';
 import { type DemoClips, startDemoClips } from './demo-clips.ts';
@@ -39,6 +45,12 @@ import { type EdgeSource, startEdgeSource } from './demo-edges.ts';
 import { startDemoGateway } from './demo-gateway.ts';
 import { type DemoKafka, startDemoKafka } from './demo-kafka.ts';
 import { demoLogger, LOG_DIR } from './demo-logs.ts';
+import {
+  type DemoMonitoringPlan,
+  planDemoMonitoring,
+  startDemoLogStore,
+  startDemoMonitoring,
+} from './demo-monitoring.ts';
 import { type DemoPki, startDemoPki } from './demo-pki.ts';
 import { type DemoRecognize, startDemoRecognize } from './demo-recognize.ts';
 import { startDemoTable } from './demo-table.ts';
@@ -57,7 +69,10 @@ played in the dashboard's alarm view.
 Secondary recognition: one recognition worker (devicehub recognize, the provisioned model on the CPU)
 and DEMO-VISION, an edge that uploads a photograph as a vision alarm's frame once a minute; the
 verdicts on the dashboard's edge page.
-Logs: ./.devicehub/logs/<process>.log (JSON lines; DH_LOG_LEVEL sets the level).`;
+Logs: ./.devicehub/logs/<process>.log (JSON lines; DH_LOG_LEVEL sets the level), and VictoriaLogs
+(data in ./.devicehub/victorialogs) for every process.
+Monitoring: Prometheus (the operator's rules in ./.devicehub/prometheus/rules), Alertmanager to the
+gateway's webhook, node_exporter and redis_exporter, on loopback ports the dashboard's servers page reads.`;
 
 export async function demoCommand(argv: string[]): Promise<void> {
   const { edges, nodeCount, kafkaEdges } = parseDemoArgs(argv);
@@ -69,7 +84,12 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const log = demoLogger('demo');
   log.info({ edges, nodes: nodeCount, logs: resolve(LOG_DIR) }, 'demo starting');
   const starting = interruptWhileStarting();
-  const { server, redisUrl } = await startServers();
+  // VictoriaLogs beside Redis: every process started after ships its logs there (DEVICEHUB_LOG_STORE).
+  const [{ server, redisUrl }, logStore] = await Promise.all([
+    startServers(),
+    optionalPart('log store', log, startDemoLogStore()),
+  ]);
+  const plan = await planDemoMonitoring();
   const pki = await startDemoPki(resolve('.devicehub/pki'));
   const hub = await startHub(redisUrl, nodeCount);
   // Edges through a real broker when mosquitto is installed (it is, after `npm start`'s
@@ -79,7 +99,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     kafkaEdges === 0 ? undefined : startKafkaEdges({ pki, bus: hub.bus, edges: kafkaEdges, log }),
   ]);
   const source = withKafka(mqttSource, kafka);
-  const gateway = await startGateway({ hub, edges, source, log, pki, kafka });
+  const gateway = await startGateway({ hub, edges, source, log, pki, kafka, plan });
   // Two nginx caches in front of the gateway, the devicehub configuration's cdn pool.
   const cdn =
     gateway === undefined
@@ -94,6 +114,21 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const clips = gateway === undefined ? undefined : await startClips({ gateway, hub, log });
   // A recognition worker, and DEMO-VISION's vision alarms with frames through the gateway.
   const recognize = await startRecognize({ redisUrl, hub, source, gateway, pki, log });
+  // Prometheus, Alertmanager and the exporters, scraping all of the above (cli/demo-monitoring.ts).
+  const monitoring = await optionalPart(
+    'monitoring',
+    log,
+    startDemoMonitoring({
+      plan,
+      redisUrl,
+      nodeMetrics: hub.metrics,
+      gatewayUrl: gateway?.url,
+      caFile: pki.caFile,
+      clipMetrics: clips?.metricsUrl,
+      recognizeMetrics: recognize?.metricsUrl,
+      logStoreUrl: logStore?.url,
+    }),
+  );
   const started = Date.now();
   // A parent process (the demo's test) hears where everything is.
   process.send?.({
@@ -107,6 +142,9 @@ export async function demoCommand(argv: string[]): Promise<void> {
     recognize: recognize === undefined ? undefined : { metricsUrl: recognize.metricsUrl },
     mqtt: source.mqtt,
     kafka: kafka === undefined ? undefined : { broker: kafka.broker, edges: kafka.edgeIds.length },
+    prometheusUrl: monitoring?.prometheus.url,
+    alertmanagerUrl: monitoring?.alertmanager.url,
+    logStore: logStore?.url,
   });
 
   let stopTable = () => {};
@@ -115,7 +153,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     stopTable();
-    await stopDemo({ log, source, gateway, cdn, clips, recognize, hub, server });
+    await stopDemo({ log, source, gateway, cdn, clips, recognize, hub, server, monitoring, logStore });
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
@@ -209,6 +247,8 @@ interface Hub {
   /** The demo's keyspace on its own connection. */
   readonly bus: Bus;
   readonly nodes: readonly HubProcess[];
+  /** The hub nodes' /metrics URLs. */
+  readonly metrics: readonly string[];
 }
 
 /** The demo's keyspace and connection, and the hub nodes, each a process of its own. */
@@ -218,7 +258,10 @@ async function startHub(redisUrl: string, nodeCount: number): Promise<Hub> {
   redis.on('error', () => {}); // reconnects by itself; the table shows what matters
   await redis.del(keyspace.nodeStats); // counters of an earlier demo run
   const nodes: HubProcess[] = [];
+  const metrics: string[] = [];
   for (let i = 1; i <= nodeCount; i++) {
+    const metricsPort = await freePort();
+    metrics.push(`http://127.0.0.1:${metricsPort}/metrics`);
     nodes.push(
       spawnHubNode({
         redisUrl,
@@ -227,11 +270,12 @@ async function startHub(redisUrl: string, nodeCount: number): Promise<Hub> {
         shards: keyspace.shards,
         logLevel: process.env.DH_LOG_LEVEL ?? 'info',
         logFile: logFile(LOG_DIR, `hub-${i}`),
+        metricsPort,
       }),
     );
   }
   await Promise.all(nodes.map((n) => n.ready));
-  return { bus: openBus({ redis, keyspace }), nodes };
+  return { bus: openBus({ redis, keyspace }), nodes, metrics };
 }
 
 type DemoGateway = Awaited<ReturnType<typeof startDemoGateway>>;
@@ -244,6 +288,7 @@ function startGateway(o: {
   log: Logger;
   pki: DemoPki;
   kafka: DemoKafka | undefined;
+  plan: DemoMonitoringPlan;
 }): Promise<DemoGateway | undefined> {
   const started = startDemoGateway({
     bus: o.hub.bus,
@@ -253,6 +298,12 @@ function startGateway(o: {
     remote: o.source.remote,
     visionPassword: o.source.visionPassword,
     broker: o.source.broker,
+    monitoring: {
+      prometheusUrl: o.plan.prometheusUrl,
+      rulesDir: o.plan.rulesDir,
+      alertmanagerUrl: o.plan.alertmanagerUrl,
+      webhookToken: o.plan.webhookToken,
+    },
     logger: demoLogger('gateway'),
   });
   return optionalPart('gateway', o.log, started);
@@ -315,6 +366,8 @@ async function stopDemo(o: {
   recognize: DemoRecognize | undefined;
   hub: Hub;
   server: RedisServer | undefined;
+  monitoring: MonitoringStack | undefined;
+  logStore: VictoriaLogsServer | undefined;
 }): Promise<never> {
   const { log, source, gateway, cdn, clips, recognize, hub, server } = o;
   process.stdout.write('\nstopping: edges, hub nodes (handing shards off), Redis…\n');
@@ -329,6 +382,7 @@ async function stopDemo(o: {
       process.stdout.write(`  ${name}: ${outcome}, going on\n`);
     }
   };
+  await step('monitoring', async () => o.monitoring?.stop());
   await step('vision events and recognition worker', async () => recognize?.stop());
   await step('edges', () => source.stop());
   await step('CDN caches', async () => cdn?.stop());
@@ -338,6 +392,7 @@ async function stopDemo(o: {
   await step('hub nodes', () => Promise.all(hub.nodes.map((n) => n.stop())));
   hub.bus.redis.disconnect();
   await step('Redis', async () => server?.stop());
+  await step('log store', async () => o.logStore?.stop());
   // Whatever did not stop in time (a step that timed out) is killed now.
   const killed = await stopDescendants(1000);
   if (killed.length > 0)
