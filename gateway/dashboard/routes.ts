@@ -1,9 +1,10 @@
 /**
  * The operators' dashboard at `/ui/`: a small app of ES modules (`ui/`, one module per view, shared
- * pieces in `ui/lib/`) over the public API and `/v1/events`, with no build step. Preact, htm and
- * xterm.js are served from their npm packages under versioned paths (`/ui/vendor/<name>@<version>/`),
- * so the page loads nothing from elsewhere; an import map in the page names them. Signing in is
- * pasting an API key (kept in the browser's local storage; `/ui/#key=…` works too).
+ * pieces in `ui/lib/`) over the public API and `/v1/events`, with no build step. Preact, htm,
+ * xterm.js and uPlot are served from their npm packages under versioned paths
+ * (`/ui/vendor/<name>@<version>/`), so the page loads nothing from elsewhere; an import map in the
+ * page names them. Signing in is pasting an API key (kept in the browser's local storage;
+ * `/ui/#key=…` works too).
  *
  * Cache policy: the app's own files are `no-cache` with a strong ETag (the browser asks each time
  * and gets a 304 while nothing changed, so a new gateway's page is never mixed with old modules);
@@ -33,6 +34,8 @@ const vendorFiles = [
   { specifier: 'htm', pkg: 'htm', file: 'dist/htm.mjs' },
   { specifier: '@xterm/xterm', pkg: '@xterm/xterm', file: 'lib/xterm.mjs' },
   { specifier: null, pkg: '@xterm/xterm', file: 'css/xterm.css' },
+  { specifier: 'uplot', pkg: 'uplot', file: 'dist/uPlot.esm.js' },
+  { specifier: null, pkg: 'uplot', file: 'dist/uPlot.min.css' },
 ] as const;
 
 interface Asset {

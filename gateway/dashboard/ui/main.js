@@ -1,7 +1,8 @@
 /**
  * The dashboard's entry: sign in, the live-events feed and the router (`#/` the overview,
  * `#/edges/<id>` an edge's page, `#/rollouts` the rollouts, `#/rollouts/<id>` one rollout,
- * `#/alarms?<filters>` the alarm history, `#/clips/<id>` an alarm clip).
+ * `#/alarms?<filters>` the alarm history, `#/clips/<id>` an alarm clip, `#/servers?range=` the
+ * servers' live charts).
  * Each view is a module in `views/`; shared pieces in `lib/`.
  */
 import { key } from './lib/api.js';
@@ -14,6 +15,7 @@ import { Login } from './views/login.js';
 import { Overview } from './views/overview.js';
 import { RolloutPage } from './views/rollout-page.js';
 import { Rollouts } from './views/rollouts.js';
+import { Servers } from './views/servers.js';
 
 function App() {
   const [hash, setHash] = useState(location.hash);
@@ -29,6 +31,8 @@ function App() {
   if (hash === '#/rollouts') return html`<${Rollouts} />`;
   const alarms = /^#\/alarms(?:\?(.*))?$/.exec(hash);
   if (alarms) return html`<${Alarms} params=${new URLSearchParams(alarms[1] ?? '')} />`;
+  const servers = /^#\/servers(?:\?(.*))?$/.exec(hash);
+  if (servers) return html`<${Servers} params=${new URLSearchParams(servers[1] ?? '')} />`;
   const clip = /^#\/clips\/(.+)$/.exec(hash);
   if (clip) return html`<${ClipPage} key=${clip[1]} id=${decodeURIComponent(clip[1])} />`;
   return html`<${Overview} />`;
