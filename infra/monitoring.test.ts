@@ -52,6 +52,12 @@ async function startReceiver() {
   };
 }
 
+/** The value of a fulfilled start; a rejected one's error. */
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
+}
+
 const ALWAYS_FIRING = `groups:
   - name: test
     rules:
@@ -67,8 +73,16 @@ describe('the monitoring stack', { timeout: 60_000 }, () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('scrapes the host, Redis and PostgreSQL, and alerts a webhook through Alertmanager, grouped', async () => {
-    await using redis = await startRedisServer();
-    await using postgres = await startPostgres();
+    // Both at once; whichever started is stopped at the end, even if the other failed.
+    const [redisStart, postgresStart] = await Promise.allSettled([startRedisServer(), startPostgres()]);
+    await using _servers = {
+      [Symbol.asyncDispose]: async () => {
+        for (const s of [redisStart, postgresStart])
+          if (s.status === 'fulfilled') await s.value[Symbol.asyncDispose]();
+      },
+    };
+    const redis = settled(redisStart);
+    const postgres = settled(postgresStart);
     await using receiver = Object.assign(await startReceiver(), {
       [Symbol.asyncDispose]: () => receiver.close(),
     });
