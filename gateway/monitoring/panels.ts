@@ -1,9 +1,11 @@
 /**
  * The servers page's charts as NAMED panels: each name stands for one PromQL expression written
  * here, so a client never sends PromQL. A panel draws hosts (node_exporter), processes (the hub's
- * own /metrics targets) or hub nodes; its one filter — `host` (a target's `instance`) or `node`
- * (a hub node's id) — is checked against a label-safe pattern before it goes into a matcher, and
- * is escaped there as well. A range is a fixed window with its step and rate window.
+ * own /metrics, the exporters and Prometheus: their CPU and RSS), hub nodes, or the cluster (the
+ * mailbox backlog per tag group, which no node reports as its own); its one filter — `host` (a
+ * target's `instance`) or `node` (a hub node's id) — is checked against a label-safe pattern
+ * before it goes into a matcher, and is escaped there as well. A range is a fixed window with its
+ * step and rate window.
  */
 
 export const PANELS = [
