@@ -51,7 +51,7 @@ export interface Panel {
 
 /** Filesystems that are not disks (and network mounts node_exporter may see). */
 const NOT_DISKS = 'fstype!~"tmpfs|ramfs|devtmpfs|overlay|squashfs|nsfs|autofs|fuse\\\\..*|nfs.*|cifs"';
-const NOT_NICS = 'device!~"lo|veth.*|docker.*|br-.*|virbr.*|cni.*|flannel.*"';
+const NOT_NICS = 'device!~"lo|veth.*|docker.*|br-.*|virbr.*|cni.*|flannel.*|ifb.*"';
 /** Each process's own CPU and RSS: hub nodes', the gateways' (prom-client's), the exporters' and Prometheus's (Go's). */
 const PROCESS_CPU =
   '__name__=~"devicehub_node_cpu_seconds_total|(devicehub_[a-z]+_)?process_cpu_seconds_total"';
