@@ -19,6 +19,7 @@ import {
 import { openDatabase } from '../gateway/mod.ts';
 import { openObjectStore } from '../objects/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
+import { logShippingMetrics } from './log-shipping.ts';
 import { processLogger } from './logger.ts';
 import { stopOnSignals } from './shutdown.ts';
 
@@ -99,7 +100,7 @@ export async function clipsCommand(argv: string[]): Promise<void> {
               ezviz: ezviz.stats,
               budget,
               retention: retention.stats,
-            }),
+            }) + logShippingMetrics(),
         })
       : undefined;
   stopOnSignals({

@@ -10,6 +10,7 @@ import { type ActorDefinition, nodeStatsToPrometheus, startHubNode } from '../ac
 import { connectRedis, openBus } from '../bus/mod.ts';
 import { createEdgeActor, openPolicySource, rolloutActor } from '../edge/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
+import { logShippingMetrics } from './log-shipping.ts';
 import { processLogger } from './logger.ts';
 import { stopOnSignals } from './shutdown.ts';
 
@@ -85,7 +86,7 @@ export async function nodeCommand(argv: string[]): Promise<void> {
           if (req.url !== '/metrics') return void res.writeHead(404).end();
           res
             .writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
-            .end(nodeStatsToPrometheus(node.stats()));
+            .end(nodeStatsToPrometheus(node.stats()) + logShippingMetrics());
         }).listen(metricsPort, values['metrics-host'] ?? process.env.DH_METRICS_HOST ?? '127.0.0.1')
       : undefined;
   // The node bounds its own hand-off (the lease time) and says what it could not hand off; the

@@ -20,6 +20,7 @@ import {
   startRecognizers,
 } from '../vision/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
+import { logShippingMetrics } from './log-shipping.ts';
 import { processLogger } from './logger.ts';
 import { stopOnSignals } from './shutdown.ts';
 
@@ -98,7 +99,7 @@ export async function recognizeCommand(argv: string[]): Promise<void> {
               maxBatch,
               jobCounts: await workers.jobCounts(),
               stats: workers.stats,
-            }),
+            }) + logShippingMetrics(),
         })
       : undefined;
   stopOnSignals({

@@ -6,6 +6,7 @@
  * process asked to stop always does. Another SIGINT while stopping exits at once (Ctrl-C twice).
  */
 import type { Logger } from 'pino';
+import { stopLogShipping } from './log-shipping.ts';
 
 export interface StopStep {
   readonly name: string;
@@ -28,7 +29,9 @@ export function stopOnSignals(o: { log: Logger; timeoutMs: number; steps: readon
       process.exit(1);
     }, o.timeoutMs);
     let complete = true;
-    for (const step of o.steps) {
+    // Last: the lines the steps logged are shipped too (a no-op when the process does not ship).
+    const steps = [...o.steps, { name: 'shipping the last log lines', run: stopLogShipping }];
+    for (const step of steps) {
       current = step.name;
       try {
         if ((await step.run()) === false) complete = false;

@@ -5,7 +5,7 @@
  * `<name>.tmp` and renamed into place, so a process killed mid-write leaves no half file to replay
  * (the .tmp is removed by the next open). All I/O is async (node:fs/promises, libuv's threads) and
  * goes through one writer chain, so appends never block the event loop and never interleave.
- * The folder's total is bounded by `maxBytes`: `reserve` takes the records that fit, in order,
+ * The folder's total is bounded by `maxBytes`: `spill` writes the records that fit, in order,
  * and says how many it left out (the newest of the batch) — the caller counts them as dropped.
  */
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -85,52 +85,59 @@ export class DiskBuffer {
 
   /**
    * Writes `records` as one file, placed by `order` (the batch's number in the shipper's order,
-   * increasing; files found at open come before every one of this run). Call after `ready()`.
-   * The records that fit under `maxBytes` are written (a prefix: the newest are the ones left
-   * out); returns how many were left out at once, and `written`: resolves when the file is in
-   * place, with 0, or with the number of records lost when the write failed (`lastError`).
+   * increasing; files found at open come before every one of this run). Returns at once; the
+   * records are serialised and written in the writer's turn, so the caller's stack does no
+   * more than count them. Of the records, those that fit under `maxBytes` are written (a
+   * prefix: the newest are left out, `dropped`); `lost` is the number written in vain when the
+   * write failed (`lastError`). Until settled, the records count in `lines`.
    */
-  spill(records: readonly LogRecord[], order: number): { dropped: number; written: Promise<number> } {
-    if (this.#broken !== undefined) return { dropped: records.length, written: Promise.resolve(0) };
-    const lines: string[] = [];
-    let bytes = 0;
-    for (const r of records) {
-      const line = `${JSON.stringify(r)}\n`;
-      const size = Buffer.byteLength(line);
-      if (this.#bytes + bytes + size > this.maxBytes) break;
-      lines.push(line);
-      bytes += size;
-    }
-    const dropped = records.length - lines.length;
-    if (lines.length === 0) return { dropped, written: Promise.resolve(0) };
-    this.#bytes += bytes;
-    this.#lines += lines.length;
-    const write = async (): Promise<number> => {
-      if (this.#broken !== undefined) throw this.#broken;
-      const seq = this.#base + order;
-      const file = join(this.dir, `${String(seq).padStart(16, '0')}-${lines.length}.ndjson`);
-      try {
-        await writeFile(`${file}.tmp`, lines.join(''));
-        await rename(`${file}.tmp`, file);
-      } catch (error) {
-        await rm(`${file}.tmp`, { force: true }).catch(() => {});
-        throw error;
+  spill(records: readonly LogRecord[], order: number): Promise<{ dropped: number; lost: number }> {
+    this.#lines += records.length;
+    const write = async (): Promise<{ dropped: number; lost: number }> => {
+      if (this.#broken !== undefined) {
+        this.#lines -= records.length;
+        return { dropped: records.length, lost: 0 };
       }
-      const segment = { seq, lines: lines.length, bytes, file };
-      const at = this.#segments.findIndex((s) => s.seq > seq);
-      if (at < 0) this.#segments.push(segment);
-      else this.#segments.splice(at, 0, segment);
-      return 0;
+      const lines: string[] = [];
+      let bytes = 0;
+      let dropped = records.length;
+      try {
+        for (const r of records) {
+          const line = `${JSON.stringify(r)}\n`;
+          const size = Buffer.byteLength(line);
+          if (this.#bytes + bytes + size > this.maxBytes) break;
+          lines.push(line);
+          bytes += size;
+        }
+        dropped = records.length - lines.length;
+        this.#lines -= dropped;
+        if (lines.length === 0) return { dropped, lost: 0 };
+        this.#bytes += bytes;
+        const seq = this.#base + order;
+        const file = join(this.dir, `${String(seq).padStart(16, '0')}-${lines.length}.ndjson`);
+        try {
+          await writeFile(`${file}.tmp`, lines.join(''));
+          await rename(`${file}.tmp`, file);
+        } catch (error) {
+          this.#bytes -= bytes;
+          await rm(`${file}.tmp`, { force: true }).catch(() => {});
+          throw error;
+        }
+        const segment = { seq, lines: lines.length, bytes, file };
+        const at = this.#segments.findIndex((s) => s.seq > seq);
+        if (at < 0) this.#segments.push(segment);
+        else this.#segments.splice(at, 0, segment);
+        return { dropped, lost: 0 };
+      } catch (error) {
+        // A full or failing disk (or a record JSON cannot write): this batch is lost, the next may fit.
+        this.#lines -= records.length - dropped;
+        this.lastError = error;
+        return { dropped, lost: records.length - dropped };
+      }
     };
-    const written = this.#writer.then(write).catch(async (error: unknown) => {
-      // A full or failing disk: this batch is lost (counted by the caller), the next may fit.
-      this.#bytes -= bytes;
-      this.#lines -= lines.length;
-      this.lastError = error;
-      return lines.length;
-    });
-    this.#writer = written;
-    return { dropped, written };
+    const result = this.#writer.then(write);
+    this.#writer = result;
+    return result;
   }
 
   /** The records of `segment` (read through the writer chain's files, never a .tmp). */

@@ -12,7 +12,7 @@
  * what an earlier one left. Delivery is at least once: a batch the store took whose answer was
  * lost (a timeout, a kill -9 between the answer and the delete) is sent again.
  * Only a spill past `maxBufferBytes` drops lines (the newest: docs/decisions/037-hub-log-shipping.md),
- * counted in `stats().dropped`; so is a batch the store refuses as malformed (4xx).
+ * counted in `stats().dropped`; so is a batch the store refuses as malformed (REJECTED, a 4xx).
  */
 import type { Logger } from '../../actors/logger.ts';
 import { type LogRecord, type LogStore, LogStoreError } from '../mod.ts';
@@ -136,7 +136,7 @@ class Shipper implements LogShipper {
     if ((await Promise.race([this.#done, late])) === 'late') {
       // Whatever the store did not take in time waits on disk for the next run.
       this.#final = true;
-      this.#abort.abort(new Error('log shipper closing'));
+      this.#abort.abort(); // an AbortError: the batch is spilled, not dropped
       this.#kick();
       await this.#done;
     }
@@ -151,10 +151,17 @@ class Shipper implements LogShipper {
     this.#pending.push({ order: this.#order++, records });
     this.#pendingLines += records.length;
     // A slow store with a write in flight: memory holds a few batches, the rest waits on disk.
-    if (this.#pendingLines > 4 * this.#batchLines && this.#disk.failure === undefined && this.#ready) {
-      const oldest = this.#pending.shift() as Batch;
-      this.#pendingLines -= oldest.records.length;
-      void this.#spill(oldest);
+    if (this.#pendingLines > 4 * this.#batchLines && this.#ready) {
+      if (this.#disk.failure === undefined) {
+        const oldest = this.#pending.shift() as Batch;
+        this.#pendingLines -= oldest.records.length;
+        void this.#spill(oldest);
+      } else {
+        // No disk to wait on: memory stays bounded, the newest batch goes.
+        this.#pending.pop();
+        this.#pendingLines -= records.length;
+        this.#drop(records.length, 'log store slow and no log buffer folder: dropping the newest lines');
+      }
     }
     this.#kick();
   }
@@ -264,11 +271,9 @@ class Shipper implements LogShipper {
   }
 
   async #spill(batch: Batch): Promise<void> {
-    const { dropped, written } = this.#disk.spill(batch.records, batch.order);
+    const { dropped, lost } = await this.#disk.spill(batch.records, batch.order);
     this.#drop(dropped, 'log buffer full: dropping the newest lines until the store takes some');
-    const kept = batch.records.length - dropped;
-    const lost = await written;
-    this.#buffered += kept - lost;
+    this.#buffered += batch.records.length - dropped - lost;
     if (lost > 0) {
       this.#dropped += lost;
       this.#log.error({ err: this.#disk.lastError, lines: lost }, 'log buffer write failed: lines dropped');
@@ -312,15 +317,19 @@ class Shipper implements LogShipper {
 }
 
 /**
- * A failed write worth retrying: the store away or failing (UNREACHABLE, REJECTED but for a 4xx
- * other than 408/429, which says the batch itself is wrong), or our own timeout or close.
+ * A failed write worth retrying: the store away or failing (UNREACHABLE: VictoriaLogs' 5xx too),
+ * a REJECTED that carries a 5xx, 408 or 429 `status` (another store's), our own timeout or close.
+ * A plain REJECTED says the batch itself is wrong (a 4xx): retrying it would block the queue.
  */
 function retryable(err: unknown): boolean {
   if (err instanceof LogStoreError) {
     if (err.code === 'UNREACHABLE') return true;
-    if (err.code !== 'REJECTED') return false;
     const status = (err as { status?: unknown }).status;
-    return !(typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 429);
+    return (
+      err.code === 'REJECTED' &&
+      typeof status === 'number' &&
+      (status >= 500 || status === 408 || status === 429)
+    );
   }
   return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
 }
