@@ -49,7 +49,7 @@ export interface BenchCluster extends AsyncDisposable {
 export const edgeId = (i: number) => `E-${String(i).padStart(6, '0')}`;
 
 export async function startBenchCluster(
-  options: { shards?: number; traceResume?: boolean } = {},
+  options: { shards?: number; traceResume?: boolean; logLevel?: string } = {},
 ): Promise<BenchCluster> {
   const server = await startRedisServer({ fsync: 'everysec' });
   const keyspace = createKeyspace({ prefix: 'bench', shards: options.shards ?? 1024 });
@@ -68,7 +68,7 @@ export async function startBenchCluster(
         nodeId,
         prefix: keyspace.prefix,
         shards: keyspace.shards,
-        logLevel: 'warn',
+        logLevel: options.logLevel ?? 'warn',
         traceResume: opts.traceResume ?? options.traceResume,
       });
       nodes.set(nodeId, node);

@@ -12,6 +12,7 @@ import { dietScenario } from './scenarios/diet.ts';
 import { failoverScenario } from './scenarios/failover.ts';
 import { gatewayScenario } from './scenarios/gateway.ts';
 import { ingestScenario } from './scenarios/ingest.ts';
+import { logsOptions, logsScenario } from './scenarios/logs.ts';
 import { outboxScenario } from './scenarios/outbox.ts';
 import { rebalanceScenario } from './scenarios/rebalance.ts';
 import { recognitionOptions, recognitionScenario } from './scenarios/recognition.ts';
@@ -57,6 +58,11 @@ scenarios (each runs Redis, every hub node and the load generator as separate pr
               storm (1 % of the fleet within 10 s), 1 then 3 \`devicehub clips\` workers (one kill -9ed),
               then 3 under a tight Ezviz budget → duplicates, missing, Ezviz calls/s vs budget,
               alarm end → stored p95, throughput 3 vs 1 workers
+  logs        N edges each shipping 1 log line/s (batched every 5 s, a 10× burst) over MQTT through
+              \`devicehub link mqtt\` into VictoriaLogs beside their telemetry, the hub processes
+              shipping their own lines at info, the store stopped --store-down-seconds mid-run
+              → lines sent/stored/lost, hub and store CPU per line, p99 ship → queryable,
+              telemetry p99 during the burst vs without logs
   recognition second looks at vision alarms: N edges' events at the workload's rate (4 per edge a
               day (A)) plus a burst (1 % of the fleet within 10 s), each a real photograph uploaded
               through the gateway and an alarm to a hub node; 1 then 2 \`devicehub recognize\`
@@ -94,7 +100,14 @@ options:
   --workers LIST              recognition: workers of each run (default 1,2; a run of more kills one)
   --max-batch N               recognition: the workers' --max-batch (default 4)
   --lock-ms MS                recognition: the workers' --lock-ms, when a killed worker's jobs are
-                              taken again (default 3000)`;
+                              taken again (default 3000)
+  --store-down-seconds S      logs: how long VictoriaLogs is stopped mid-run (default 60)
+  --burst-seconds S           logs: the 10× burst's length (default 20)
+  --lines-per-second R        logs: each edge's lines a second at 1× (default 1)
+  --batch-seconds S           logs: an edge's batch every S seconds (default 5)
+  --after-seconds S           logs: how long the run goes on after the store is back (default 20)
+  --log-workload compact|legacy  logs: the edges' telemetry meanwhile (default compact)
+  (logs: --seconds is the length of the baseline and of the 1× phase, default 30)`;
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -124,6 +137,12 @@ export async function benchCommand(argv: string[]): Promise<void> {
       workers: { type: 'string' },
       'max-batch': { type: 'string' },
       'lock-ms': { type: 'string' },
+      'store-down-seconds': { type: 'string' },
+      'burst-seconds': { type: 'string' },
+      'lines-per-second': { type: 'string' },
+      'batch-seconds': { type: 'string' },
+      'after-seconds': { type: 'string' },
+      'log-workload': { type: 'string' },
     },
   });
   const name = positionals[0];
@@ -132,16 +151,18 @@ export async function benchCommand(argv: string[]): Promise<void> {
       ? (o: ScenarioOptions) => clipsScenario(o, clipsOptions(values))
       : name === 'recognition'
         ? (o: ScenarioOptions) => recognitionScenario(o, recognitionOptions(values, o.edges))
-        : name === undefined
-          ? undefined
-          : scenarios[name];
+        : name === 'logs'
+          ? (o: ScenarioOptions) => logsScenario(o, logsOptions(values))
+          : name === undefined
+            ? undefined
+            : scenarios[name];
   if (run === undefined)
     throw new RangeError(
-      `Unknown bench scenario "${name ?? ''}"; one of: ${[...Object.keys(scenarios), 'clips', 'recognition'].join(', ')}`,
+      `Unknown bench scenario "${name ?? ''}"; one of: ${[...Object.keys(scenarios), 'clips', 'recognition', 'logs'].join(', ')}`,
     );
   const counts = {
     edges: Number(values.edges),
-    nodes: Number(values.nodes ?? (name === 'ingest' ? 1 : 2)),
+    nodes: Number(values.nodes ?? (name === 'ingest' || name === 'logs' ? 1 : 2)),
     seconds: Number(values.seconds ?? (name === 'recognition' ? 90 : 30)),
     links: Number(values.links),
   };

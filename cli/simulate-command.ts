@@ -28,7 +28,14 @@ export const simulateHelp = `devicehub simulate [options]
   --seconds S             stop after S seconds (default: until Ctrl-C)
   --alarm-storm-at S      1% of the fleet raises an alarm within 10 s, S seconds in
   --reconnect-storm-at S  every edge reconnects within 30 s, S seconds in (MQTT)
-  --report-json           JSON progress on stdout; the last line has every edge's count`;
+  --log-lines-per-second R  each edge also ships R log lines a second (the \`log\` kind, MQTT; default 0: none)
+  --log-batch-seconds S   an edge's log batch every S seconds (default 5)
+  --log-run ID            a word every log line carries (default a fresh one; letters and digits)
+  --log-factor F          the log rate's multiplier at start (default 1; 0: quiet until told)
+  --log-burst-at S        the log rate ×10 from S seconds in, for --log-burst-seconds (default 10)
+  --report-json           JSON progress on stdout; the last line has every edge's count. With log
+                          lines, a parent process may send {"logFactor": F} (IPC) to set the rate's
+                          multiplier (0 quiet, 1 normal, 10 a burst)`;
 
 export async function simulateCommand(argv: string[]): Promise<void> {
   const { values, simulator, edges } = parseSimulate(argv);
@@ -48,8 +55,15 @@ export async function simulateCommand(argv: string[]): Promise<void> {
     flag !== undefined && setTimeout(fn, Number(flag) * 1000);
   at(values['alarm-storm-at'], () => sim.alarmStorm());
   at(values['reconnect-storm-at'], () => sim.reconnectStorm());
+  at(values['log-burst-at'], () => {
+    sim.logs?.setFactor(10);
+    setTimeout(() => sim.logs?.setFactor(1), Number(values['log-burst-seconds']) * 1000);
+  });
+  process.on('message', (message: { logFactor?: unknown }) => {
+    if (typeof message?.logFactor === 'number') sim.logs?.setFactor(message.logFactor);
+  });
   const progress = setInterval(() => {
-    const s = sim.stats;
+    const s = { ...sim.stats, ...sim.logs?.stats };
     if (json) process.stdout.write(`${JSON.stringify({ t: Date.now() - startedAt, connectMs, ...s })}\n`);
     process.stderr.write(
       `\r[simulate ${transport}/${workload}] ${((Date.now() - startedAt) / 1000).toFixed(0)} s  connected ${s.connected}/${edges}  sent ${s.sent}  in flight ${s.inFlight}  behind ${s.behindMs} ms  errors ${s.publishErrors}  storm alarms ${s.alarmsRaised}   `,
@@ -78,6 +92,12 @@ function parseSimulate(argv: string[]) {
       seconds: { type: 'string' },
       'alarm-storm-at': { type: 'string' },
       'reconnect-storm-at': { type: 'string' },
+      'log-lines-per-second': { type: 'string', default: '0' },
+      'log-batch-seconds': { type: 'string', default: '5' },
+      'log-run': { type: 'string' },
+      'log-factor': { type: 'string', default: '1' },
+      'log-burst-at': { type: 'string' },
+      'log-burst-seconds': { type: 'string', default: '10' },
       transport: { type: 'string', default: 'mqtt' },
       workload: { type: 'string', default: 'compact' },
       'report-json': { type: 'boolean', default: false },
@@ -101,6 +121,18 @@ function parseSimulate(argv: string[]) {
   if (!Number.isInteger(connectRate) || connectRate < 1)
     throw new RangeError(`--connect-rate must be a positive integer, got ${values['connect-rate']}`);
   const mqttTls = simulatorTls(values['mqtt-ca'], values['mqtt-cert-dir']);
+  const logRate = Number(values['log-lines-per-second']);
+  if (!(logRate >= 0))
+    throw new RangeError(`--log-lines-per-second must be ≥ 0, got ${values['log-lines-per-second']}`);
+  const logs =
+    logRate === 0
+      ? undefined
+      : {
+          linesPerSecond: logRate,
+          batchSeconds: Number(values['log-batch-seconds']),
+          runId: values['log-run'] ?? `run${Date.now().toString(36)}`,
+          factor: Number(values['log-factor']),
+        };
   const simulator = new Simulator({
     transport,
     workload,
@@ -112,6 +144,7 @@ function parseSimulate(argv: string[]) {
     speed: Number(values.speed),
     connectRate,
     ...(mqttTls === undefined ? {} : { mqttTls }),
+    ...(logs === undefined ? {} : { logs }),
   });
   return { values: { ...values, transport, workload }, simulator, edges };
 }
@@ -138,7 +171,7 @@ function stopper(
     process.stderr.write('\n');
     if (json)
       process.stdout.write(
-        `${JSON.stringify({ done: true, ...sim.stats, sentPerEdge: sim.sentPerEdge() })}\n`,
+        `${JSON.stringify({ done: true, ...sim.stats, ...sim.logs?.stats, sentPerEdge: sim.sentPerEdge() })}\n`,
       );
     process.exit(0);
   };

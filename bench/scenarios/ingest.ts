@@ -107,7 +107,7 @@ export async function ingestScenario(o: ScenarioOptions): Promise<ScenarioResult
  * mosquitto (the link user and every simulated edge) or a one-broker Kafka of 8 partitions. With
  * `tls`, a fleet CA, a certificate per edge and the link's, and everyone on the mTLS listener.
  */
-async function startBroker(transport: 'mqtt' | 'kafka', o: { edges: number; tls: boolean }) {
+export async function startBroker(transport: 'mqtt' | 'kafka', o: { edges: number; tls: boolean }) {
   const hubPassword = 'hub-secret';
   const users: Record<string, string> = { [LINK_USER]: hubPassword };
   for (let i = 0; i < o.edges; i++) users[simulatedEdgeId(i)] = simulatedPassword(simulatedEdgeId(i));

@@ -8,6 +8,8 @@
 export type { Second } from './elevator-day.ts';
 export { birthOf, DAY_SECONDS, elevatorDay } from './elevator-day.ts';
 export type { SimMqttTls } from './mqtt-edges.ts';
+export type { SimLogStats, SimLogsOptions } from './sim-logs.ts';
+export { SimLogs } from './sim-logs.ts';
 export type {
   SimDownload,
   SimRolloutStats,

@@ -20,6 +20,7 @@ import { KafkaProducers } from './kafka-producers.ts';
 import { connectEdge, publish, type SimMqttTls } from './mqtt-edges.ts';
 import { pace } from './pacing.ts';
 import { advance, createSimEdge, type Outgoing, type SimEdge } from './sim-edge.ts';
+import { SimLogs, type SimLogsOptions } from './sim-logs.ts';
 import { SimUpdater, type SimUpdaterEdge, type SimUpdatesOptions } from './sim-updater.ts';
 import type { Workload } from './workloads.ts';
 
@@ -51,6 +52,8 @@ export interface SimulatorOptions {
   readonly maxInFlight?: number;
   /** Edges take `update` commands (compact workload over MQTT): downloads, TUF, simulated installs. */
   readonly updates?: SimUpdatesOptions;
+  /** Edges also ship log lines (the `log` kind; MQTT): sim-logs.ts. */
+  readonly logs?: SimLogsOptions;
   readonly signal?: AbortSignal;
 }
 
@@ -77,6 +80,8 @@ export class Simulator implements AsyncDisposable {
   /** Runs the edges' `update` commands (with `updates`). */
   readonly updater: SimUpdater | undefined;
   #pace: { stop(): void } | undefined;
+  /** The edges' log lines (with `logs`), once the days have started. */
+  logs: SimLogs | undefined;
   #stopped = false;
   readonly #acknowledged = (edge: number, count: number, error?: unknown): void => {
     this.stats.inFlight -= count;
@@ -96,6 +101,8 @@ export class Simulator implements AsyncDisposable {
       throw new RangeError('Simulator: transport mqtt needs url');
     if (this.#transport === 'kafka' && !options.brokers?.length)
       throw new RangeError('Simulator: transport kafka needs brokers');
+    if (options.logs !== undefined && this.#transport !== 'mqtt')
+      throw new RangeError('Simulator: logs need transport mqtt');
     if (options.updates !== undefined && (this.#transport !== 'mqtt' || options.workload === 'legacy'))
       throw new RangeError('Simulator: updates need the compact workload over MQTT');
     this.updater = options.updates === undefined ? undefined : new SimUpdater(options.updates);
@@ -141,6 +148,7 @@ export class Simulator implements AsyncDisposable {
       step: (i, now) => advance(this.#edges[i]!, now, send),
       afterTick: () => this.#kafka?.flush(this.#acknowledged),
     });
+    if (this.#o.logs !== undefined) this.logs = new SimLogs(this.#edges, this.#o.logs).start();
     return this;
   }
 
@@ -215,9 +223,11 @@ export class Simulator implements AsyncDisposable {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#pace?.stop();
+    this.logs?.stop();
     // Let what is in flight be acknowledged (a few seconds at most), then close.
     const deadline = Date.now() + 5000;
-    while (this.stats.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while ((this.stats.inFlight > 0 || (this.logs?.stats.logLinesInFlight ?? 0) > 0) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     await Promise.all([
       ...this.#edges.map((e) => e.client?.endAsync().catch(() => {})),
       this.#kafka?.disconnect(),
