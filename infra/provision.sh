@@ -15,14 +15,14 @@ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/d
 [ -x /usr/sbin/sshd ] || need_apt="$need_apt openssh-server"
 command -v ssh >/dev/null 2>&1 || need_apt="$need_apt openssh-client"
 [ -x /usr/bin/chromium ] || need_apt="$need_apt chromium"   # the dashboard's browser test (playwright-core)
-command -v promtool >/dev/null 2>&1 && [ -x /usr/bin/prometheus ] || need_apt="$need_apt prometheus"   # promtool: the alert rules' tests; prometheus: the monitoring stack (infra/prometheus.ts)
+command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || need_apt="$need_apt prometheus"   # promtool: the alert rules' tests; prometheus: the monitoring stack (infra/prometheus.ts)
 # The monitoring stack's other servers (infra/monitoring.ts: the demo, `npm run cluster`, infra/monitoring.test.ts).
 # Debian's packages enable system services of their own on install (where systemd runs them): the suite never uses
-# those, it starts each on a free loopback port.
-[ -x /usr/bin/prometheus-alertmanager ] || need_apt="$need_apt prometheus-alertmanager"
-[ -x /usr/bin/prometheus-node-exporter ] || need_apt="$need_apt prometheus-node-exporter"
-[ -x /usr/bin/prometheus-redis-exporter ] || need_apt="$need_apt prometheus-redis-exporter"
-[ -x /usr/bin/prometheus-postgres-exporter ] || need_apt="$need_apt prometheus-postgres-exporter"
+# those, it starts each on a free loopback port (infra/monitoring-process.ts also finds the upstream names: brew).
+[ -x /usr/bin/prometheus-alertmanager ] || command -v alertmanager >/dev/null 2>&1 || need_apt="$need_apt prometheus-alertmanager"
+[ -x /usr/bin/prometheus-node-exporter ] || command -v node_exporter >/dev/null 2>&1 || need_apt="$need_apt prometheus-node-exporter"
+[ -x /usr/bin/prometheus-redis-exporter ] || command -v redis_exporter >/dev/null 2>&1 || need_apt="$need_apt prometheus-redis-exporter"
+[ -x /usr/bin/prometheus-postgres-exporter ] || command -v postgres_exporter >/dev/null 2>&1 || need_apt="$need_apt prometheus-postgres-exporter"
 command -v openssl >/dev/null 2>&1 || need_apt="$need_apt openssl"   # edge/identity's tests check certificates with it
 [ -x /usr/sbin/haproxy ] || need_apt="$need_apt haproxy"   # deploy/haproxy.test.ts runs the compose HAProxy config
 [ -x /usr/sbin/nginx ] || need_apt="$need_apt nginx-light"   # the CDN caches (proxy_cache + slice; nginx-light has the slice module)
