@@ -22,6 +22,7 @@ import {
   serveGateway,
 } from '../gateway/mod.ts';
 import type { MonitoringOptions } from '../gateway/monitoring/mod.ts';
+import { openLogStore } from '../logs/mod.ts';
 import { FsObjectStore } from '../objects/mod.ts';
 import type { DemoKafka } from './demo-kafka.ts';
 import type { DemoPki } from './demo-pki.ts';
@@ -73,6 +74,9 @@ export async function startDemoGateway(o: {
   const adminKey = readFileSync(keyFile, 'utf8').trim();
   // Artifacts of the updates in ./.devicehub/objects (the filesystem object store).
   const objects = await FsObjectStore.open(resolve('.devicehub/objects'));
+  // The demo's VictoriaLogs (cli/demo-monitoring.ts set DEVICEHUB_LOG_STORE): the dashboard's logs page reads it.
+  const logStore = process.env.DEVICEHUB_LOG_STORE || undefined;
+  const logs = logStore === undefined ? undefined : openLogStore(logStore, { logger: o.logger });
   const gateway = await createGateway({
     database,
     bus: o.bus,
@@ -81,6 +85,7 @@ export async function startDemoGateway(o: {
     ...(o.broker ? { broker: o.broker } : {}),
     ...(o.kafka ? { kafka: o.kafka.admin } : {}),
     ...(o.monitoring ? { monitoring: o.monitoring } : {}),
+    ...(logs ? { logs } : {}),
     identity: { dir: o.pki.dir, create: true, crlFile: o.pki.crlFile },
     // The updates' signing keys, made once for the demo (an operator provides their own: --tuf-keys-dir).
     tuf: { keysDir: resolve('.devicehub/tuf'), create: true },
@@ -110,6 +115,7 @@ export async function startDemoGateway(o: {
       await gateway.stop();
       await database.close();
       await objects[Symbol.asyncDispose]();
+      await logs?.[Symbol.asyncDispose]();
     },
   };
 }

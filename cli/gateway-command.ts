@@ -18,6 +18,7 @@ import {
   openDatabase,
   serveGateway,
 } from '../gateway/mod.ts';
+import { openLogStore } from '../logs/mod.ts';
 import { openObjectStore } from '../objects/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
 import { CLIP_LINK_FLAGS, clipLinkOptions, clipLinksHelp } from './gateway-clip-links.ts';
@@ -46,6 +47,8 @@ devicehub gateway create-key --name N --scope service|operator|admin [--expires-
                        AWS_SECRET_ACCESS_KEY, never a flag
   --max-artifact-bytes N   the largest artifact upload (env DH_MAX_ARTIFACT_BYTES; 2147483648)
   --max-frame-bytes N      the largest vision frame an edge uploads (env DH_MAX_FRAME_BYTES; 2097152)
+  the log store            what GET /v1/logs and /v1/logs/tail read: env DEVICEHUB_LOG_STORE only
+                           (VictoriaLogs: http://host:9428; unset: they answer 503)
   --trusted-proxies LIST   proxies whose X-Forwarded-For names the client (failed-login limits
                            count per client): addresses or CIDR ranges, comma-separated
                            (env DH_TRUSTED_PROXIES; none: the peer is the client)
@@ -101,6 +104,9 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
     process.env.DH_OBJECT_STORE ??
     pathToFileURL(resolve('.devicehub', 'objects')).href;
   const objects = await openObjectStore(objectStore);
+  // What GET /v1/logs and its tail read (unset: they answer 503); the same store the lines ship to.
+  const logStore = process.env.DEVICEHUB_LOG_STORE || undefined;
+  const logs = logStore === undefined ? undefined : openLogStore(logStore, { logger: log });
   const port = intFlag(values, { name: 'port', env: 'PORT', fallback: 8080 });
   const hostname = values.host ?? process.env.HOST ?? '127.0.0.1';
   const tls = gatewayTls(values);
@@ -110,6 +116,7 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
     bus: openBus({ redis, keyspace: config.keyspace }),
     logger: log,
     objects,
+    ...(logs === undefined ? {} : { logs }),
     maxArtifactBytes: intFlag(values, {
       name: 'max-artifact-bytes',
       env: 'DH_MAX_ARTIFACT_BYTES',
@@ -130,7 +137,13 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
     ...(tls === undefined ? {} : { tls }),
   });
   log.info(
-    { url: served.url, database: database.driver, tls: tls !== undefined, objects: objects.kind },
+    {
+      url: served.url,
+      database: database.driver,
+      tls: tls !== undefined,
+      objects: objects.kind,
+      logs: logs?.kind ?? 'none',
+    },
     'gateway listening',
   );
   // A renewed certificate is read again on SIGHUP, without dropping connections.
@@ -148,6 +161,7 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
       { name: 'stopping the gateway', run: () => gateway.stop() },
       { name: 'closing the database', run: () => database.close() },
       { name: 'closing the object store', run: async () => await objects[Symbol.asyncDispose]() },
+      { name: 'closing the log store', run: async () => await logs?.[Symbol.asyncDispose]() },
       { name: 'closing Redis', run: async () => void redis.disconnect() },
     ],
   });

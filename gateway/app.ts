@@ -22,6 +22,7 @@ import { dashboardRoutes } from './dashboard/routes.ts';
 import type { GatewayDeps } from './deps.ts';
 import { errorBody, toApiError } from './errors.ts';
 import { FrameCounts, frameMetrics, frameRoutes, isFrameUpload } from './frames/mod.ts';
+import { logRoutes } from './logs/mod.ts';
 import { createMetrics } from './metrics.ts';
 import { alertRuleMetrics, monitoringRoutes, serverRoutes } from './monitoring/mod.ts';
 import { rolloutRoutes } from './rollouts/mod.ts';
@@ -76,6 +77,7 @@ export function createApp(deps: GatewayDeps) {
   app.route('/', alarmRoutes(deps));
   app.route('/', serverRoutes(deps));
   app.route('/', monitoringRoutes(deps));
+  app.route('/', logRoutes(deps));
 
   serveApiDocument(app);
   return app;

@@ -3,6 +3,7 @@ import type { Logger } from '../actors/mod.ts';
 import type { Bus, PortRange } from '../bus/mod.ts';
 import type { BrokerIdentities } from '../edge/broker/mod.ts';
 import type { EdgeKafkaCredentials } from '../edge/kafka-auth/mod.ts';
+import type { LogStore } from '../logs/mod.ts';
 import type { ObjectStore } from '../objects/mod.ts';
 import type { ClipLinkSigner } from './alarms/mod.ts';
 import type { ArtifactCatalog } from './artifacts/mod.ts';
@@ -58,6 +59,8 @@ export interface GatewayDeps {
   readonly monitoring?: MonitoringOptions & {
     readonly applier?: { readonly outcomes: ReadonlyMap<string, number> };
   };
+  /** The log store (`DEVICEHUB_LOG_STORE`): `/v1/logs` and its tail read it; none: they answer 503. */
+  readonly logs?: LogStore;
 }
 
 export interface TunnelSettings {

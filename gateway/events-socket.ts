@@ -30,6 +30,7 @@ export function upgradeCredentials(req: IncomingMessage): string | undefined {
 }
 
 const REASONS = {
+  400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',

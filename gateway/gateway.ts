@@ -7,6 +7,7 @@
 import { type Logger, silentLogger } from '../actors/mod.ts';
 import type { Bus } from '../bus/mod.ts';
 import { ADMIN_USER, BrokerIdentities, DynsecClient } from '../edge/broker/mod.ts';
+import type { LogStore } from '../logs/mod.ts';
 import type { ObjectStore } from '../objects/mod.ts';
 import { type ClipLinkOptions, ClipLinkSigner, withClipLinks } from './alarms/mod.ts';
 import { createApp } from './app.ts';
@@ -89,6 +90,8 @@ export interface GatewayOptions {
   readonly clipLinks?: ClipLinkOptions;
   /** Prometheus (its rules folder), Alertmanager and the alert webhook's token (gateway/monitoring). */
   readonly monitoring?: MonitoringOptions;
+  /** The log store `/v1/logs` and its tail read (logs/: `openLogStore`); the caller closes it. None: 503. */
+  readonly logs?: LogStore;
 }
 
 export interface BrokerAdminOptions {
@@ -127,6 +130,8 @@ export interface Gateway extends AsyncDisposable {
   readonly artifacts: ArtifactCatalog | undefined;
   /** What the browser terminals (`serveGateway`) work with. */
   readonly terminalDeps: TerminalDeps;
+  /** The log store the logs' tail (`serveGateway`) reads, when the gateway has one. */
+  readonly logs: LogStore | undefined;
   stop(): Promise<void>;
 }
 
@@ -215,6 +220,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...(artifacts === undefined ? {} : { artifacts }),
     ...(options.objects === undefined ? {} : { objects: options.objects }),
     ...(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes }),
+    ...(options.logs === undefined ? {} : { logs: options.logs }),
     clipLinks,
     ...(options.monitoring === undefined
       ? {}
@@ -258,6 +264,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     tuf: tuf?.repository,
     artifacts,
     terminalDeps,
+    logs: options.logs,
     stop,
     [Symbol.asyncDispose]: stop,
   };

@@ -37,8 +37,11 @@ import {
   startAlertmanager,
   startPostgres,
   startPrometheus,
+  startVictoriaLogs,
+  type VictoriaLogsServer,
 } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
+import { openLogStore } from '../logs/mod.ts';
 import { FsObjectStore } from '../objects/mod.ts';
 import { createApiKey } from './auth.ts';
 import { openDatabase } from './db/database.ts';
@@ -71,7 +74,9 @@ const t = useRedis();
 let postgres: PostgresServer | undefined;
 let prometheus: PrometheusServer | undefined;
 let alertmanager: AlertmanagerServer | undefined;
+let victoriaLogs: VictoriaLogsServer | undefined;
 after(async () => {
+  await victoriaLogs?.stop();
   await postgres?.stop();
   await prometheus?.stop();
   await alertmanager?.stop();
@@ -119,6 +124,9 @@ describe('the API under Schemathesis', { timeout: 360_000 }, () => {
       webhookUrl: 'http://127.0.0.1:9/v1/monitoring/alertmanager',
       bearerToken: 'fuzz-webhook-token-0123456789',
     });
+    // A log store, so /v1/logs is fuzzed past its 503 (its words and filters reach a real VictoriaLogs).
+    victoriaLogs ??= await startVictoriaLogs();
+    const logs = openLogStore(victoriaLogs.url);
     const database = await openDatabase({ url: await postgres.createDatabase(`fuzz_${process.pid}`) });
     const failures: string[] = [];
     const logger = pino(
@@ -145,6 +153,7 @@ describe('the API under Schemathesis', { timeout: 360_000 }, () => {
       // would answer 429 to most (login-limit.test.ts tests it); here every one must reach its 401.
       authentication: { loginLimit: { burst: 1_000_000 } },
       monitoring: { prometheusUrl: prometheus.url, alertmanagerUrl: alertmanager.url },
+      logs,
     });
     const served = await serveGateway(gateway);
     const work = mkdtempSync(join(tmpdir(), 'devicehub-fuzz-'));
@@ -211,6 +220,7 @@ describe('the API under Schemathesis', { timeout: 360_000 }, () => {
       await served.close();
       await gateway.stop();
       await database.close();
+      await logs[Symbol.asyncDispose]();
     }
   });
 });

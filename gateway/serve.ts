@@ -8,6 +8,7 @@ import { createServer as createHttpsServer, Server as HttpsServer } from 'node:h
 import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import { eventsSocket, refuseUpgrade } from './events-socket.ts';
 import type { Gateway } from './gateway.ts';
+import { LOG_TAIL_PATH, logTailSocket } from './logs/mod.ts';
 import { type GatewayTls, readTlsFiles, tlsFront } from './tls-listener.ts';
 import { terminalPath, terminalSocket } from './tunnels/mod.ts';
 
@@ -56,17 +57,20 @@ export async function serveGateway(gateway: Gateway, options: ServeOptions = {})
   });
   const events = eventsSocket({ auth: gateway.auth, feed: gateway.feed, log: gateway.log });
   const terminals = terminalSocket(gateway.terminalDeps);
+  const logTail = logTailSocket({ auth: gateway.auth, store: gateway.logs, log: gateway.log });
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
     const terminal = terminalPath(path);
     const upgrade =
       path === '/v1/events'
         ? events.handle(req, socket, head)
-        : terminal !== undefined
-          ? terminals.handle({ req, socket, head, at: terminal })
-          : Promise.resolve(
-              refuseUpgrade(socket, { status: 404, code: 'NOT_FOUND', message: `No WebSocket at ${path}` }),
-            );
+        : path === LOG_TAIL_PATH
+          ? logTail.handle(req, socket, head)
+          : terminal !== undefined
+            ? terminals.handle({ req, socket, head, at: terminal })
+            : Promise.resolve(
+                refuseUpgrade(socket, { status: 404, code: 'NOT_FOUND', message: `No WebSocket at ${path}` }),
+              );
     upgrade.catch((err) => {
       gateway.log.warn({ err, path }, 'WebSocket upgrade failed');
       socket.destroy();
@@ -75,6 +79,7 @@ export async function serveGateway(gateway: Gateway, options: ServeOptions = {})
   const close = () =>
     new Promise<void>((resolve) => {
       events.close();
+      logTail.close();
       terminals.close();
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       if (listener !== server) server.close();

@@ -15,3 +15,4 @@ export {
 } from './clip-links.ts';
 export { withClipLinks } from './event-links.ts';
 export { alarmRoutes } from './routes.ts';
+export { parseTime } from './schemas.ts';

@@ -1,8 +1,8 @@
 /**
  * The dashboard's entry: sign in, the live-events feed and the router (`#/` the overview,
  * `#/edges/<id>` an edge's page, `#/rollouts` the rollouts, `#/rollouts/<id>` one rollout,
- * `#/alarms?<filters>` the alarm history, `#/clips/<id>` an alarm clip, `#/servers?range=` the
- * servers' live charts).
+ * `#/alarms?<filters>` the alarm history, `#/clips/<id>` an alarm clip, `#/logs?<filters>` the logs,
+ * `#/servers?range=` the servers' live charts).
  * Each view is a module in `views/`; shared pieces in `lib/`.
  */
 import { key } from './lib/api.js';
@@ -12,6 +12,7 @@ import { Alarms } from './views/alarms.js';
 import { ClipPage } from './views/clip-page.js';
 import { EdgePage } from './views/edge-page.js';
 import { Login } from './views/login.js';
+import { Logs } from './views/logs.js';
 import { Overview } from './views/overview.js';
 import { RolloutPage } from './views/rollout-page.js';
 import { Rollouts } from './views/rollouts.js';
@@ -31,6 +32,8 @@ function App() {
   if (hash === '#/rollouts') return html`<${Rollouts} />`;
   const alarms = /^#\/alarms(?:\?(.*))?$/.exec(hash);
   if (alarms) return html`<${Alarms} params=${new URLSearchParams(alarms[1] ?? '')} />`;
+  const logs = /^#\/logs(?:\?(.*))?$/.exec(hash);
+  if (logs) return html`<${Logs} params=${new URLSearchParams(logs[1] ?? '')} />`;
   const servers = /^#\/servers(?:\?(.*))?$/.exec(hash);
   if (servers) return html`<${Servers} params=${new URLSearchParams(servers[1] ?? '')} />`;
   const clip = /^#\/clips\/(.+)$/.exec(hash);

@@ -11,6 +11,7 @@ import { Table } from '../lib/table.js';
 import { useThrottled } from '../lib/throttle.js';
 import { useData } from '../lib/use-data.js';
 import { Failure } from './failure.js';
+import { logsAround } from './logs.js';
 
 export const alarmsHref = (filters = {}) => {
   const q = new URLSearchParams(Object.entries(filters).filter(([, v]) => v)).toString();
@@ -53,6 +54,11 @@ const columns = [
     cell: (a) => (a.phase === 'end' && a.since !== null ? `${Math.round((a.at - a.since) / 1000)} s` : ''),
   },
   { title: 'clip', cell: (a) => html`<${ClipCell} clip=${a.clip} />` },
+  {
+    title: 'logs',
+    cell: (a) =>
+      html`<a class="alarm-logs" href=${logsAround(a.edgeId, a.at)} title="the edge’s logs 5 minutes either side">logs</a>`,
+  },
 ];
 
 function Filters({ initial, apply }) {

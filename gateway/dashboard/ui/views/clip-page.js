@@ -10,6 +10,7 @@ import { useLiveEvents } from '../lib/live.js';
 import { useData } from '../lib/use-data.js';
 import { alarmsHref } from './alarms.js';
 import { Failure } from './failure.js';
+import { logsAround } from './logs.js';
 
 const noVideo = (status) =>
   status === 'deleted' ? 'deleted: past its retention' : `no video yet (${status})`;
@@ -26,7 +27,8 @@ export function ClipPage({ id }) {
     <h2>
       ${clip.alarm} on <a href=${edgeHref(clip.edgeId)}>${clip.edgeId}</a>${' '}
       <span id="clip-status" class=${`clip-${clip.status}`}>${clip.status}</span>${' '}
-      <a class="muted" href=${alarmsHref({ edge: clip.edgeId })}>all alarms of this edge</a>
+      <a class="muted" href=${alarmsHref({ edge: clip.edgeId })}>all alarms of this edge</a>${' '}
+      <a id="clip-logs" class="muted" href=${logsAround(clip.edgeId, clip.since)}>the edge’s logs then</a>
     </h2>
     ${
       clip.links

@@ -11,6 +11,7 @@ import { useLiveEvents } from '../lib/live.js';
 import { useData } from '../lib/use-data.js';
 import { alarmsHref } from './alarms.js';
 import { DeadLetters } from './dead-letters.js';
+import { EdgeLogs } from './edge-logs.js';
 import { EdgeUpdates } from './edge-updates.js';
 import { EdgeVerdicts } from './edge-verdicts.js';
 import { Failure } from './failure.js';
@@ -48,7 +49,8 @@ export function EdgePage({ id }) {
       <h2>
         ${id} <span class=${edge.online ? 'on' : 'off'}>${edge.online ? 'online' : 'offline'}</span>${' '}
         <span class="muted">last seen ${ago(edge.lastSeen)} · node ${edge.node ?? '—'} · ${edge.transport ?? ''}</span>${' '}
-        <a id="edge-alarms" href=${alarmsHref({ edge: id })}>alarms and clips</a>
+        <a id="edge-alarms" href=${alarmsHref({ edge: id })}>alarms and clips</a>${' '}
+        <${EdgeLogs} id=${id} />
       </h2>
       <div class="grid">
         <div><h2>Shadow</h2><pre id="shadow">${pretty(shadow)}</pre></div>

@@ -5,6 +5,7 @@
 import { api } from '../lib/api.js';
 import { html, useEffect, useState } from '../lib/html.js';
 import { Table } from '../lib/table.js';
+import { logsAround } from './logs.js';
 import { Terminal } from './terminal.js';
 
 const recentColumns = [
@@ -13,6 +14,7 @@ const recentColumns = [
   { cell: (x) => x.reason ?? '' },
   { cell: (x) => x.requestedBy },
   { cell: (x) => x.requestedAt },
+  { cell: (x) => html`<a class="tunnel-logs" href=${logsAround(x.edgeId, x.requestedAt)}>logs</a>` },
 ];
 
 function Service({ service: s }) {
