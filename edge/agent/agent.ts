@@ -19,6 +19,7 @@ import {
   type Status,
   type Vision,
 } from '../protocol/mod.ts';
+import { type AgentLogStats, AgentLogs, teeLogger } from './agent-logs.ts';
 import { type CommandExecutor, CommandRunner } from './commands.ts';
 import { ConfigPoller, type EdgeConfig } from './config.ts';
 import { AgentCredentials } from './credentials.ts';
@@ -58,6 +59,9 @@ export interface EdgeAgentOptions {
    */
   readonly longPollSeconds?: number;
   readonly maxQueueBytes?: number;
+  /** Log shipping (the configuration's `logs`): its queue's bound (default 4 MiB) and how often files are read (2000 ms). */
+  readonly maxLogQueueBytes?: number;
+  readonly logTickMs?: number;
   /** What the agent can do when the hub asks: command type → executor (the tunnel executor is issue 5). */
   readonly executors?: Readonly<Record<string, CommandExecutor>>;
   /** Backoff of a refused downlink subscription (default 1 s doubling to 60 s; `UplinkOptions`). */
@@ -83,6 +87,8 @@ export interface AgentStats {
   downlink: DownlinkState | undefined;
   /** Vision frames queued and uploaded (undefined without `frames`). */
   frames?: FrameStats;
+  /** Log shipping: the level in force, lines shipped, filtered and dropped (budget, queue). */
+  logs: AgentLogStats;
 }
 
 /** Runs `fn` every `ms` (after it finished) until `signal` aborts; `timers` collects the pending one. */
@@ -98,12 +104,14 @@ function every(
   o.timers.push(setTimeout(run, ms));
 }
 
-/** What a new configuration changes: the status snapshot period, and the broker (switched to at once). */
+/** What a new configuration changes: the status snapshot period, log shipping, and the broker (switched to at once). */
 async function applyConfig(
   config: EdgeConfig,
-  { readings, forwarder, log }: { readings: Readings; forwarder: Forwarder; log: Logger },
+  parts: { readings: Readings; forwarder: Forwarder; logs: AgentLogs; log: Logger },
 ): Promise<void> {
+  const { readings, forwarder, log } = parts;
   if (config.snapshotSeconds) readings.setSnapshotSeconds(config.snapshotSeconds);
+  parts.logs.configure(config.logs);
   const from = forwarder.stats.brokerUrl;
   if (config.broker !== undefined && brokerName(config.broker) !== from) {
     log.info({ from, to: brokerName(config.broker), version: config.version }, 'switching broker');
@@ -124,9 +132,19 @@ export class EdgeAgent implements AsyncDisposable {
   readonly #renewal: CertificateRenewal | undefined;
   readonly #updater: Updater | undefined;
   readonly #frames: FrameUploader | undefined;
+  readonly #logs: AgentLogs;
 
   constructor(options: EdgeAgentOptions) {
-    const log = (options.logger ?? silentLogger).child({ edgeId: options.edgeId });
+    const base = (options.logger ?? silentLogger).child({ edgeId: options.edgeId });
+    this.#logs = new AgentLogs({
+      dataDir: options.dataDir,
+      send: (batch) => this.#forwarder.sendLog(batch),
+      queueDropped: () => this.#forwarder.logQueue.dropped,
+      log: base,
+      ...(options.logTickMs === undefined ? {} : { tickMs: options.logTickMs }),
+    });
+    // The agent's own lines are shipped too (source `agent`), at the configured level.
+    const log = teeLogger(base, (level, fields, msg) => this.#logs.own(level, fields, msg));
     const signal = this.#stop.signal;
     const send = (message: CompactMessage) => this.#forwarder.send(message);
     this.#updater = agentUpdater(options, {
@@ -190,6 +208,7 @@ export class EdgeAgent implements AsyncDisposable {
     return {
       ...this.#forwarder.stats,
       configVersion: this.#config.config?.version,
+      logs: this.#logs.stats,
       ...(frames === undefined ? {} : { frames }),
     };
   }
@@ -201,6 +220,7 @@ export class EdgeAgent implements AsyncDisposable {
     // An update the last run left (journal): resumed, or rolled back, before any broker is reached.
     await this.#updater?.resume();
     this.#frames?.kick(); // what an earlier run left queued
+    this.#logs.start();
     if (configUrl)
       await this.pollConfig().catch((err: unknown) =>
         this.#log.warn({ err }, 'configuration not reachable; using the last known broker'),
@@ -247,7 +267,7 @@ export class EdgeAgent implements AsyncDisposable {
    */
   async pollConfig(): Promise<void> {
     const config = await this.#config.poll();
-    const parts = { readings: this.#readings, forwarder: this.#forwarder, log: this.#log };
+    const parts = { readings: this.#readings, forwarder: this.#forwarder, logs: this.#logs, log: this.#log };
     if (config !== undefined) await applyConfig(config, parts);
     const rotated = this.#credentials.adopt(config?.credentials);
     if (rotated) {
@@ -281,6 +301,7 @@ export class EdgeAgent implements AsyncDisposable {
     this.#stop.abort();
     for (const t of this.#timers) clearTimeout(t);
     await this.#updater?.running;
+    await this.#logs.close();
     await this.#forwarder.close();
   }
 

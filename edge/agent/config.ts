@@ -8,6 +8,7 @@
 import { type DeliveredCredentials, edgeAuthorization } from './credentials.ts';
 import { AgentError } from './errors.ts';
 import { AgentHttpClient, type AgentTls } from './http-client.ts';
+import type { EdgeLogsConfig } from './log-settings.ts';
 import type { BrokerConfig } from './uplink.ts';
 
 /** What `GET /v1/config/edge/{edgeId}` returns (the gateway, `gateway/routes/config.ts`). */
@@ -20,6 +21,8 @@ export interface EdgeConfig {
   readonly healthSeconds?: number;
   /** Updates: the CDN mirrors ranked for this edge (rendezvous) and the TUF metadata's base URL. */
   readonly updates?: { readonly mirrors?: readonly string[]; readonly metadataUrl?: string };
+  /** Log shipping: level, files, budget, a temporary level until a time (docs/decisions/038). */
+  readonly logs?: EdgeLogsConfig;
 }
 
 export interface ConfigPollerOptions {

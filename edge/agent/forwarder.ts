@@ -1,9 +1,12 @@
 /**
  * Store and forward: every message the agent sends gets its sequence number and goes into the
  * bounded on-disk queue first; the queue's head is sent to the current broker, in order, and
- * taken off only once the broker has it. Moving to another broker or transport keeps what is
+ * taken off only once the broker has it. Log batches (`sendLog`) have a bounded queue of their
+ * own (`<dataDir>/logs`) and go only when the first one is empty: telemetry and alarms first. Moving to another broker or transport keeps what is
  * queued: the new connection takes over once it is up, and the previous one is closed.
  */
+
+import { join } from 'node:path';
 import { type CompactMessage, encodeCompact, UPLINK_QOS, uplinkTopic } from '../protocol/mod.ts';
 import { DiskQueue, type QueuedMessage } from './disk-queue.ts';
 import type { Logger } from './logger.ts';
@@ -24,6 +27,8 @@ export interface ForwarderOptions {
   readonly brokerTls?: UplinkOptions['brokerTls'];
   readonly dataDir: string;
   readonly maxQueueBytes?: number;
+  /** Bound of the log batches' queue (default 4 MiB): past it the oldest batches go, counted. */
+  readonly maxLogQueueBytes?: number;
   readonly downlinkRetry?: UplinkOptions['downlinkRetry'];
   /** A command arrived on the downlink (its JSON). */
   readonly onCommand: (payload: Buffer) => void;
@@ -63,6 +68,8 @@ function replacement(): { promise: Promise<void>; resolve: () => void } {
 export class Forwarder {
   readonly #o: ForwarderOptions;
   readonly #queue: DiskQueue;
+  /** Log batches, sent only when `#queue` is empty. */
+  readonly #logQueue: DiskQueue;
   #seq = 0;
   #sent = 0;
   #uplink: Uplink | undefined;
@@ -82,6 +89,9 @@ export class Forwarder {
     this.#password = options.password;
     this.#brokerTls = options.brokerTls;
     this.#queue = new DiskQueue(options.dataDir, { maxBytes: options.maxQueueBytes });
+    this.#logQueue = new DiskQueue(join(options.dataDir, 'logs'), {
+      maxBytes: options.maxLogQueueBytes ?? 4 * 1024 * 1024,
+    });
   }
 
   /** What it sent and holds, and the broker and downlink subscription in use (undefined before the first connection). */
@@ -95,6 +105,18 @@ export class Forwarder {
   /** The broker in use (undefined before the first connection). */
   get broker(): BrokerConfig | undefined {
     return this.#uplink?.broker;
+  }
+
+  /** The log batches' queue: batches waiting, and batches dropped past its bound. */
+  get logQueue(): { readonly queued: number; readonly bytes: number; readonly dropped: number } {
+    const q = this.#logQueue;
+    return { queued: q.length, bytes: q.bytes, dropped: q.dropped };
+  }
+
+  /** Queues an encoded `log` batch (edge/protocol/logs.ts); it goes once nothing else waits. */
+  sendLog(payload: Uint8Array): void {
+    this.#logQueue.push({ topic: uplinkTopic(this.#o.edgeId, 'log'), qos: UPLINK_QOS.log, payload });
+    void this.#pump();
   }
 
   /** Numbers `message`, queues it and sends what waits. */
@@ -134,14 +156,18 @@ export class Forwarder {
     void this.#pump();
   }
 
-  /** Sends the queue's head until it is empty or the broker is gone, in order. */
+  /**
+   * Sends the queue's head until it is empty or the broker is gone, in order; then the log
+   * queue's, one batch at a time, looking at the first queue again before each.
+   */
   async #pump(): Promise<void> {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
       for (;;) {
         const uplink = this.#uplink;
-        const head = this.#queue.peek();
+        const queue = this.#queue.length > 0 ? this.#queue : this.#logQueue;
+        const head = queue.peek();
         if (!uplink?.connected || head === undefined || this.#o.signal.aborted) return;
         try {
           const replaced = this.#replaced.promise;
@@ -155,8 +181,8 @@ export class Forwarder {
           return;
         }
         if (uplink !== this.#uplink && head.qos === 0) continue; // switched mid-send: send again on the new broker
-        this.#queue.shift();
-        this.#sent++;
+        queue.shift();
+        if (queue === this.#queue) this.#sent++;
       }
     } finally {
       this.#pumping = false;

@@ -6,6 +6,7 @@
 
 export type { AgentStats, EdgeAgentOptions } from './agent.ts';
 export { EdgeAgent } from './agent.ts';
+export type { AgentLogStats } from './agent-logs.ts';
 export type { CommandExecutor } from './commands.ts';
 export type { EdgeConfig } from './config.ts';
 export type { QueuedMessage } from './disk-queue.ts';
@@ -18,6 +19,10 @@ export type { AgentFrames, FrameStats } from './frame-uploader.ts';
 export type { AgentTls } from './http-client.ts';
 export type { LocalInput } from './local-input.ts';
 export { startLocalInput } from './local-input.ts';
+export type { EdgeLogsConfig } from './log-settings.ts';
+export { levelAt, parseLevel } from './log-settings.ts';
+export type { TailPosition } from './log-tail.ts';
+export { FileTail } from './log-tail.ts';
 export type { TunnelExecutorOptions } from './tunnels.ts';
 export { TunnelExecutor } from './tunnels.ts';
 export type { AgentUpdates } from './updates/agent-updater.ts';
