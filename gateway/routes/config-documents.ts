@@ -7,6 +7,7 @@ import { z } from '@hono/zod-openapi';
 import {
   CLIP_KIND_NAME,
   CLIP_POLICY_LIMITS,
+  LOG_LINE_LEVELS,
   MAX_CLIP_KINDS,
   RECOGNITION_CLASSES,
   RECOGNITION_KIND_NAME,
@@ -108,6 +109,40 @@ const Camera = z
   })
   .strict();
 
+/**
+ * An edge's log shipping (docs/decisions/038): the level it ships from, the files it tails (an
+ * absolute path and the source its lines are named by), its budget, and a temporary level
+ * (`override`, until an ISO time; `POST /v1/edges/{id}/log-level` writes it). Every field is
+ * optional: scopes merge key by key (a group names the files, the edge's own document the override).
+ */
+export const EdgeLogs = z
+  .object({
+    level: z.enum(LOG_LINE_LEVELS).optional(),
+    files: z
+      .array(
+        z
+          .object({
+            path: safeString.max(1024).regex(/^\/(?!.*(^|\/)\.\.(\/|$)).+$/, 'an absolute path without ..'),
+            source: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a source: 1–64 of [A-Za-z0-9_.-]'),
+          })
+          .strict(),
+      )
+      .max(16)
+      .optional(),
+    linesPerSecond: z.number().min(0.1).max(1000).optional(),
+    bytesPerDay: z
+      .number()
+      .int()
+      .min(1024)
+      .max(2 ** 30)
+      .optional(),
+    override: z
+      .object({ level: z.enum(LOG_LINE_LEVELS), until: z.string().datetime({ offset: true }) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 /** Each checked part of a devicehub document: the CDN pool, the alarm-clip and recognition policies. */
 const DEVICEHUB_PARTS = { cdn: CdnPool, clips: ClipPolicy, recognition: RecognitionPolicy } as const;
 
@@ -132,6 +167,7 @@ const BODY: Record<ConfigKind, z.ZodType<Record<string, unknown>>> = {
       modules: safeRecord(jsonObject).optional(),
       // The camera its alarm clips are fetched from (overrides the one its birth names).
       camera: Camera.optional(),
+      logs: EdgeLogs.optional(),
       // The CDN mirrors (best first) and the TUF metadata; none: the devicehub `cdn` pool ranks them.
       updates: z
         .object({ mirrors: z.array(HttpUrl).max(64), metadataUrl: HttpUrl.optional() })

@@ -17,6 +17,7 @@ import { MAX_QUERY_LENGTH, parseQuery, searchFleet } from '../fleet-search/mod.t
 import { isRegistered } from '../register-edges.ts';
 import { hashSecret, newSecret } from '../secrets.ts';
 import { edgeCommandRoutes } from './edge-commands.ts';
+import { edgeLogLevelRoutes } from './edge-log-level.ts';
 import { BROKER_UNAVAILABLE, edgeSecretRoutes, tellBroker, tellKafka } from './edge-secrets.ts';
 import { edgeVerdictRoutes } from './edge-verdicts.ts';
 import {
@@ -156,6 +157,7 @@ export function edgeRoutes(deps: GatewayDeps) {
 
   app.route('/', edgeSecretRoutes(deps));
   app.route('/', edgeVerdictRoutes(deps));
+  app.route('/', edgeLogLevelRoutes(deps));
 
   app.openapi(list, async (c) => {
     const { limit, after, group, q } = c.req.valid('query');
