@@ -260,7 +260,7 @@ describe('reading logs', () => {
       await waitFor(() => store.tails[0]?.aborted === true, { message: 'the store’s tail aborted' });
     });
 
-    it('drops and counts lines for a client that does not read, and tells it once it catches up', async () => {
+    it('drops and counts lines for a client that does not read, and tells it once it catches up', async (test) => {
       const g = await start();
       const { store } = g;
       const client = await tail(`${g.ws}/v1/logs/tail`, g.keys.operator);
@@ -281,6 +281,9 @@ describe('reading logs', () => {
       assert.ok(dropped() > 0, 'lines were dropped');
       assert.equal(count('dropped').at(-1)?.total, dropped());
       const received = count('line').length;
+      test.diagnostic(
+        `${sent} lines of 8 KiB: ${received} sent to the paused client, ${dropped()} dropped, ${count('dropped').length} notices`,
+      );
       assert.ok(received < sent / 2, `${received} of ${sent} lines were queued for a client that read none`);
       // Lines after the notice flow again.
       store.emit(line({ msg: 'after' }));
