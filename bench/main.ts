@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { killDescendants, ownChildProcesses } from '../infra/mod.ts';
 import { writeReport } from './report.ts';
 import { actorsScenario } from './scenarios/actors.ts';
+import { alertOptions, alertScenario } from './scenarios/alert.ts';
 import { clipsOptions, clipsScenario } from './scenarios/clips.ts';
 import type { ScenarioOptions, ScenarioResult } from './scenarios/common.ts';
 import { dietScenario } from './scenarios/diet.ts';
@@ -63,6 +64,10 @@ scenarios (each runs Redis, every hub node and the load generator as separate pr
               shipping their own lines at info, the store stopped --store-down-seconds mid-run
               → lines sent/stored/lost, hub and store CPU per line, p99 ship → queryable,
               telemetry p99 during the burst vs without logs
+  alert       an operator rule end to end: Prometheus, Alertmanager and node_exporter (5 s scrapes,
+              10 s group wait) and a gateway; a rule created through POST /v1/alert-rules (CPU
+              busy > --threshold for --for-seconds), one core held busy by a bounded loop
+              → alertFiredMs, busy start → server.alert on the gateway's /v1/events
   recognition second looks at vision alarms: N edges' events at the workload's rate (4 per edge a
               day (A)) plus a burst (1 % of the fleet within 10 s), each a real photograph uploaded
               through the gateway and an alarm to a hub node; 1 then 2 \`devicehub recognize\`
@@ -107,7 +112,11 @@ options:
   --batch-seconds S           logs: an edge's batch every S seconds (default 5)
   --after-seconds S           logs: how long the run goes on after the store is back (default 20)
   --log-workload compact|legacy  logs: the edges' telemetry meanwhile (default compact)
-  (logs: --seconds is the length of the baseline and of the 1× phase, default 30)`;
+  (logs: --seconds is the length of the baseline and of the 1× phase, default 30)
+  --threshold X               alert: the rule's CPU busy share of the host (default 0.5); a host
+                              busier than that already gets a rule on the loop's own CPU instead
+  --for-seconds S             alert: the rule's \`for\` (default 10)
+  --busy-seconds S            alert: the busy loop's bound (default 120)`;
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -143,6 +152,9 @@ export async function benchCommand(argv: string[]): Promise<void> {
       'batch-seconds': { type: 'string' },
       'after-seconds': { type: 'string' },
       'log-workload': { type: 'string' },
+      threshold: { type: 'string' },
+      'for-seconds': { type: 'string' },
+      'busy-seconds': { type: 'string' },
     },
   });
   const name = positionals[0];
@@ -153,12 +165,14 @@ export async function benchCommand(argv: string[]): Promise<void> {
         ? (o: ScenarioOptions) => recognitionScenario(o, recognitionOptions(values, o.edges))
         : name === 'logs'
           ? (o: ScenarioOptions) => logsScenario(o, logsOptions(values))
-          : name === undefined
-            ? undefined
-            : scenarios[name];
+          : name === 'alert'
+            ? (o: ScenarioOptions) => alertScenario(o, alertOptions(values))
+            : name === undefined
+              ? undefined
+              : scenarios[name];
   if (run === undefined)
     throw new RangeError(
-      `Unknown bench scenario "${name ?? ''}"; one of: ${[...Object.keys(scenarios), 'clips', 'recognition', 'logs'].join(', ')}`,
+      `Unknown bench scenario "${name ?? ''}"; one of: ${[...Object.keys(scenarios), 'clips', 'recognition', 'logs', 'alert'].join(', ')}`,
     );
   const counts = {
     edges: Number(values.edges),
@@ -199,11 +213,13 @@ export async function benchCommand(argv: string[]): Promise<void> {
   console.error(
     name === 'diet'
       ? 'bench diet: one simulated day…'
-      : name === 'rollout'
-        ? `bench rollout: ${options.edges} edges, ${rollout.artifactMb} MiB artifact, ${rollout.holdSeconds} s holds…`
-        : name === 'clips' || name === 'recognition'
-          ? `bench ${name}: ${options.edges} edges…`
-          : `bench ${name}: ${options.edges} edges, ${options.seconds} s…`,
+      : name === 'alert'
+        ? 'bench alert: an operator rule, a core held busy…'
+        : name === 'rollout'
+          ? `bench rollout: ${options.edges} edges, ${rollout.artifactMb} MiB artifact, ${rollout.holdSeconds} s holds…`
+          : name === 'clips' || name === 'recognition'
+            ? `bench ${name}: ${options.edges} edges…`
+            : `bench ${name}: ${options.edges} edges, ${options.seconds} s…`,
   );
   // Finished, failed or interrupted, a run leaves no process behind: its servers, nodes and links
   // get their own process groups (Ctrl-C reaches this process only), and whatever still runs when
