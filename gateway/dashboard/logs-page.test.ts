@@ -2,7 +2,7 @@
  * The dashboard's logs in Chromium over a real VictoriaLogs: `#/logs` lists the last hour's lines
  * newest first; a filter (level, words) narrows them; the live tail shows a line written after it
  * was switched on; an alarm's "logs" link and a tunnel's open the edge's lines 5 minutes either
- * side of their moment (not those outside).
+ * side of their moment (not those outside); the edge page's "debug for an hour" sets the level.
  */
 // Redis Cluster pass: once (what this tests is the dashboard in Chromium; its Redis use is incidental).
 import assert from 'node:assert/strict';
@@ -137,13 +137,25 @@ describe('the dashboard’s logs', { timeout: 120_000 }, () => {
       assert.doesNotMatch(around, /long before the alarm|another edge/);
       assert.equal(await page.locator('#lf-edge').inputValue(), 'E-logs');
 
-      // From the tunnel on the edge's page.
+      // From the tunnel on the edge's page; and debug for an hour.
       await page.goto(`${url}/ui/#/edges/E-logs`);
       await page.locator('#recent-tunnels a.tunnel-logs').click();
       await waitFor(async () => /sshd accepted a session/.test(await rows()), {
         message: 'the tunnel’s lines',
       });
       assert.equal((await page.locator('#logs tr').count()) - 1, 1);
+      await page.goto(`${url}/ui/#/edges/E-logs`);
+      const asked = page.waitForRequest((r) => r.url().endsWith('/v1/edges/E-logs/log-level'));
+      await page.locator('#edge-debug-hour').click();
+      const request = await asked;
+      assert.equal(request.method(), 'POST');
+      assert.deepEqual(request.postDataJSON(), { level: 'debug', minutes: 60 });
+      await waitFor(
+        async () => /^debug until /.test((await page.locator('#edge-log-level').textContent()) ?? ''),
+        {
+          message: 'the level set',
+        },
+      );
       assert.deepEqual(errors, [], 'no errors in the page');
     } catch (error) {
       await page.screenshot({ path: join(testArtifacts(), 'dashboard-logs-failed.png'), fullPage: true });
