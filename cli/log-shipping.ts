@@ -17,6 +17,7 @@ import {
   openLogShipper,
   pinoLineToRecord,
   releaseBufferDir,
+  setProcessLogShipper,
 } from '../logs/ship/mod.ts';
 
 export const DEFAULT_LOG_BUFFER_DIR = './.devicehub/log-buffer';
@@ -66,6 +67,7 @@ export function logShippingStream(
       releaseBufferDir(dir);
     };
     shipping = { shipper, dir, close };
+    setProcessLogShipper(shipper);
   }
   const { shipper } = shipping;
   return {
@@ -94,6 +96,7 @@ export async function stopLogShipping(): Promise<void> {
   const current = shipping;
   if (current === undefined) return;
   shipping = undefined;
+  setProcessLogShipper(undefined);
   await current.close();
 }
 

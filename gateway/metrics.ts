@@ -14,6 +14,7 @@ import {
   openPipeline,
   topDeadLetterEdges,
 } from '../bus/mod.ts';
+import { processLogShipper, registerLogShipperMetrics } from '../logs/ship/mod.ts';
 import { artifactMetrics } from './artifacts/mod.ts';
 import type { GatewayDeps } from './deps.ts';
 import { fleetSignalMetrics } from './fleet-signals/mod.ts';
@@ -50,6 +51,8 @@ export function createMetrics(
   if (deps.artifacts !== undefined) artifactMetrics(registry, deps.artifacts);
   if (deps.tuf !== undefined) tufMetrics(registry, deps.tuf);
   if (deps.visionRequests !== undefined) visionRequestMetrics(registry, deps.visionRequests.stats);
+  // This process's log shipping (DEVICEHUB_LOG_STORE): lines shipped, dropped, buffered on disk.
+  registerLogShipperMetrics(registry, () => processLogShipper()?.stats());
   if (deps.fleetSignals !== undefined) fleetSignalMetrics(registry, deps.bus, deps.fleetSignals);
   return { registry, middleware };
 }

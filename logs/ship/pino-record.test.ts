@@ -1,10 +1,18 @@
-/** pino JSON lines as LogRecords; the buffer folder's slots. */
+/** pino JSON lines as LogRecords; the buffer folder's slots; the shipper's prom-client families. */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { claimBufferDir, pinoLevel, pinoLineToRecord, releaseBufferDir } from './mod.ts';
+import { Registry } from 'prom-client';
+import {
+  claimBufferDir,
+  type LogShipperStats,
+  pinoLevel,
+  pinoLineToRecord,
+  registerLogShipperMetrics,
+  releaseBufferDir,
+} from './mod.ts';
 
 describe('pinoLineToRecord', () => {
   test('levels, lifted fields, flat fields, normalised text', () => {
@@ -85,5 +93,22 @@ describe('claimBufferDir', () => {
     assert.equal(claimBufferDir(base, 'node'), c);
     assert.ok(existsSync(join(c, '0000000000000001-1.ndjson')), 'its buffered lines stay for replay');
     assert.throws(() => claimBufferDir(base, '../x'), /name must be 1-64/);
+  });
+});
+
+describe('registerLogShipperMetrics', () => {
+  test('the shipper’s families in a prom-client registry, nothing while it does not ship', async () => {
+    const registry = new Registry();
+    let stats: LogShipperStats | undefined;
+    registerLogShipperMetrics(registry, () => stats);
+    assert.doesNotMatch(await registry.metrics(), /devicehub_log_lines_total\{/);
+    stats = { queued: 3, shipped: 10, dropped: 2, buffered: 5, bufferedBytes: 700, storeUp: false };
+    const text = await registry.metrics();
+    assert.match(text, /devicehub_log_lines_total\{outcome="shipped"\} 10\n/);
+    assert.match(text, /devicehub_log_lines_total\{outcome="dropped"\} 2\n/);
+    assert.match(text, /devicehub_log_lines_total\{outcome="buffered"\} 5\n/);
+    assert.match(text, /devicehub_log_buffer_bytes 700\n/);
+    assert.match(text, /devicehub_log_queued_lines 3\n/);
+    assert.match(text, /devicehub_log_store_up 0\n/);
   });
 });
