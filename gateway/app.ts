@@ -24,7 +24,7 @@ import { errorBody, toApiError } from './errors.ts';
 import { FrameCounts, frameMetrics, frameRoutes, isFrameUpload } from './frames/mod.ts';
 import { logRoutes } from './logs/mod.ts';
 import { createMetrics } from './metrics.ts';
-import { alertRuleMetrics, monitoringRoutes, serverRoutes } from './monitoring/mod.ts';
+import { alertRuleMetrics, isAlertWebhook, monitoringRoutes, serverRoutes } from './monitoring/mod.ts';
 import { rolloutRoutes } from './rollouts/mod.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { configRoutes } from './routes/config.ts';
@@ -50,9 +50,10 @@ export function createApp(deps: GatewayDeps) {
     onError: (c) =>
       c.json(errorBody('PAYLOAD_TOO_LARGE', `The body is larger than ${MAX_BODY_BYTES} bytes`), 413),
   });
-  // A frame upload is streamed under its own, smaller bound too (gateway/frames).
+  // A frame upload is streamed under its own, smaller bound too (gateway/frames); Alertmanager's
+  // webhook reads its body under its own bound once its token is checked (gateway/monitoring).
   const streamed = (method: string, path: string) =>
-    isArtifactUpload(method, path) || isFrameUpload(method, path);
+    isArtifactUpload(method, path) || isFrameUpload(method, path) || isAlertWebhook(method, path);
   app.use('*', (c, next) => (streamed(c.req.method, c.req.path) ? next() : limit(c, next)));
   app.onError(errorHandler(deps.log));
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `No route ${c.req.method} ${c.req.path}`), 404));
@@ -155,7 +156,10 @@ function serveApiDocument(app: OpenAPIHono<AuthEnv>): void {
     },
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'alertWebhook', { type: 'http', scheme: 'bearer' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'alertWebhook', {
+    type: 'http',
+    scheme: 'bearer',
+  });
   app.openAPIRegistry.registerComponent('securitySchemes', 'edgeCredentials', {
     type: 'http',
     scheme: 'basic',

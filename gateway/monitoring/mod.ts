@@ -27,7 +27,7 @@ export {
 export { ALERT_RULES_CHANGED } from './rule-routes.ts';
 export { type AlertRule, OPERATOR_GROUP, renderRuleGroup, ruleExpression, rulesVersion } from './rules.ts';
 export { serverRoutes } from './server-routes.ts';
-export { alertKey, toAlertEvent } from './webhook.ts';
+export { alertKey, isAlertWebhook, MAX_WEBHOOK_BYTES, toAlertEvent } from './webhook.ts';
 
 /** Every monitoring route: the rules, the webhook, silences and alerts. */
 export function monitoringRoutes(deps: GatewayDeps) {

@@ -9,26 +9,35 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
 import { appendAlertEvent } from '../../bus/mod.ts';
 import type { AuthEnv } from '../auth.ts';
 import type { GatewayDeps } from '../deps.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, errorBody } from '../errors.ts';
 import { BODY_ERRORS, json, jsonBody, safeRecord, safeString } from '../routes/schemas.ts';
+
+const WEBHOOK_PATH = '/v1/monitoring/alertmanager';
+/** The largest notification read: a big group's alerts can pass the API's 1 MiB. */
+export const MAX_WEBHOOK_BYTES = 8 * 1024 * 1024;
+
+/** Whether a request is the webhook's: app.ts leaves its body to this route (its token is checked first). */
+export const isAlertWebhook = (method: string, path: string): boolean =>
+  method === 'POST' && path === WEBHOOK_PATH;
 
 const Alert = z.object({
   status: z.enum(['firing', 'resolved']),
-  labels: safeRecord(safeString.max(4096)),
-  annotations: safeRecord(safeString.max(16_384)).default({}),
+  labels: safeRecord(safeString.max(1024)),
+  annotations: safeRecord(safeString.max(4096)).default({}),
   startsAt: safeString.max(64).refine((s) => Number.isFinite(Date.parse(s)), 'an RFC 3339 time'),
   endsAt: safeString.max(64).optional(),
-  generatorURL: safeString.max(4096).optional(),
+  generatorURL: safeString.max(2048).optional(),
   fingerprint: safeString.min(1).max(128),
 });
 
 export const AlertmanagerNotification = z
   .object({
     version: safeString.max(8).optional(),
-    groupKey: safeString.max(4096).optional(),
+    groupKey: safeString.max(2048).optional(),
     status: z.enum(['firing', 'resolved']).optional(),
     receiver: safeString.max(1024).optional(),
     alerts: z.array(Alert).max(1000),
@@ -37,7 +46,7 @@ export const AlertmanagerNotification = z
 
 const route = createRoute({
   method: 'post',
-  path: '/v1/monitoring/alertmanager',
+  path: WEBHOOK_PATH,
   summary: 'Alertmanager’s webhook (JSON version 4): each alert becomes a server.alert fleet event',
   security: [{ alertWebhook: [] }],
   request: { body: jsonBody(AlertmanagerNotification) },
@@ -93,7 +102,7 @@ function bearerMatches(header: string | undefined, token: string): boolean {
 export function alertWebhookRoutes(deps: GatewayDeps) {
   const app = new OpenAPIHono<AuthEnv>();
   const token = deps.monitoring?.webhookToken;
-  app.post('/v1/monitoring/alertmanager', async (c, next) => {
+  app.post(WEBHOOK_PATH, async (c, next) => {
     if (token === undefined || token === '')
       throw new ApiError(
         'UNAUTHENTICATED',
@@ -106,6 +115,15 @@ export function alertWebhookRoutes(deps: GatewayDeps) {
       );
     await next();
   });
+  // Only after the token: a caller without it gets its 401 whatever it sends.
+  app.post(
+    WEBHOOK_PATH,
+    bodyLimit({
+      maxSize: MAX_WEBHOOK_BYTES,
+      onError: (c) =>
+        c.json(errorBody('PAYLOAD_TOO_LARGE', `The body is larger than ${MAX_WEBHOOK_BYTES} bytes`), 413),
+    }),
+  );
   app.openapi(route, async (c) => {
     const { alerts } = c.req.valid('json');
     let events = 0;

@@ -2,13 +2,14 @@
  * The dashboard's entry: sign in, the live-events feed and the router (`#/` the overview,
  * `#/edges/<id>` an edge's page, `#/rollouts` the rollouts, `#/rollouts/<id>` one rollout,
  * `#/alarms?<filters>` the alarm history, `#/clips/<id>` an alarm clip, `#/logs?<filters>` the logs,
- * `#/servers?range=` the servers' live charts).
+ * `#/servers?range=` the servers' live charts, `#/alerts` alerts, their rules and silences).
  * Each view is a module in `views/`; shared pieces in `lib/`.
  */
 import { key } from './lib/api.js';
 import { html, render, useEffect, useState } from './lib/html.js';
 import { startLiveEvents } from './lib/live.js';
 import { Alarms } from './views/alarms.js';
+import { Alerts } from './views/alerts.js';
 import { ClipPage } from './views/clip-page.js';
 import { EdgePage } from './views/edge-page.js';
 import { Login } from './views/login.js';
@@ -36,6 +37,7 @@ function App() {
   if (logs) return html`<${Logs} params=${new URLSearchParams(logs[1] ?? '')} />`;
   const servers = /^#\/servers(?:\?(.*))?$/.exec(hash);
   if (servers) return html`<${Servers} params=${new URLSearchParams(servers[1] ?? '')} />`;
+  if (hash === '#/alerts') return html`<${Alerts} />`;
   const clip = /^#\/clips\/(.+)$/.exec(hash);
   if (clip) return html`<${ClipPage} key=${clip[1]} id=${decodeURIComponent(clip[1])} />`;
   return html`<${Overview} />`;
