@@ -90,6 +90,7 @@ export function logTailSocket(o: LogTailOptions): LogTailSocket {
     const tell = () => {
       if (dropped === 0 || ws.readyState !== WebSocket.OPEN || ws.bufferedAmount > maxBuffered) return;
       ws.send(JSON.stringify({ type: 'dropped', count: dropped, total }));
+      o.log.info({ dropped, total }, 'log tail client fell behind: lines dropped');
       dropped = 0;
     };
     const notices = setInterval(tell, NOTICE_EVERY_MS);
