@@ -37,7 +37,7 @@ interface Summary {
   logStore: string;
 }
 
-describe('devicehub cluster', { timeout: 240_000 }, () => {
+describe('devicehub cluster', { timeout: 300_000 }, () => {
   it('runs 3 hub nodes and 2 balanced gateways that carry an edge’s message end to end', async () => {
     await using cluster = spawnDevicehub(['cluster', '--nodes', '3', '--gateways', '2', '--port', '0'], {
       name: 'devicehub cluster',
