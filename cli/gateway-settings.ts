@@ -252,6 +252,12 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
     check: url('http:', 'https:'),
   },
   {
+    name: 'DEVICEHUB_PROMTOOL',
+    commands: ['gateway'],
+    doc: 'the promtool binary alert rule writes are checked with (default promtool on the PATH)',
+    check: nonEmpty,
+  },
+  {
     name: 'DEVICEHUB_ALERT_WEBHOOK_TOKEN',
     commands: ['gateway'],
     doc: 'the bearer token Alertmanager’s webhook presents (POST /v1/monitoring/alertmanager; none: 401)',
