@@ -48,8 +48,13 @@ export function logsReport(
   const perLine = (micros: number, lines: number) => Number((micros / Math.max(1, lines)).toFixed(2));
   const delays = (filter: (s: MarkerSighting) => boolean) =>
     m.sightings.filter(filter).map((s) => s.seenAt - s.sentAt);
-  const storeUp = delays((s) => s.sentAt < m.downAt - OUTAGE_MARGIN_MS || s.sentAt > m.upAt);
+  // Before the outage (the steady and burst phases); after it, the shipper first replays its disk
+  // buffer (after its backoff), which the markers sent then wait behind: reported apart.
+  const storeUp = delays((s) => s.sentAt < m.downAt - OUTAGE_MARGIN_MS);
+  const afterOutage = delays((s) => s.sentAt > m.upAt);
   const all = delays(() => true);
+  const heldBack = m.sightings.filter((s) => s.sentAt <= m.upAt && s.sentAt >= m.downAt - OUTAGE_MARGIN_MS);
+  const backlogSeenMs = Math.max(0, ...heldBack.map((s) => s.seenAt - m.upAt));
   const totalStored = Object.values(m.byService).reduce((a, b) => a + b, 0);
   const hubLines = Object.entries(m.byService)
     .filter(([service]) => !EDGE_SOURCES.has(service))
@@ -79,9 +84,13 @@ export function logsReport(
     linkCpuMicrosPerLine: perLine(linkExtra, logLines),
     /** VictoriaLogs' CPU over the run per line it stored (edges' and hub processes'). */
     storeCpuMicrosPerLine: perLine(m.storeCpuMicros, totalStored),
-    /** Markers sent while the store was up (not within 5 s before its stop, nor while it was down). */
+    /** Markers sent while the store was up, before the outage (not within 5 s before its stop). */
     p99ShipToQueryableMs: quantile(storeUp, 0.99),
     p50ShipToQueryableMs: quantile(storeUp, 0.5),
+    /** Markers sent after the store was back (behind the replayed backlog). */
+    p99ShipToQueryableMsAfterOutage: quantile(afterOutage, 0.99),
+    /** From the store's restart until the last marker sent around or during the outage was queryable. */
+    outageBacklogQueryableMs: backlogSeenMs,
     /** Every marker, those that waited for the store included. */
     maxShipToQueryableMs: Math.max(0, ...all),
     markersSent: m.markersSent,
@@ -123,7 +132,7 @@ export function logsReport(
     { metric: '  of which link', value: result.linkCpuMicrosPerLine, target: '—', met: true },
     { metric: 'storeCpuMicrosPerLine', value: result.storeCpuMicrosPerLine, target: '—', met: true },
     {
-      metric: 'p99ShipToQueryableMs (store up)',
+      metric: 'p99ShipToQueryableMs (before the outage)',
       value: result.p99ShipToQueryableMs,
       target: '< 5000',
       met: storeUp.length > 0 && result.p99ShipToQueryableMs < 5000,
