@@ -7,8 +7,9 @@ ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 # The clip workers check clips with ffprobe and cut posters with ffmpeg; the Ezviz stand-in
-# burns its clock in with DejaVu Sans Mono.
-RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends ffmpeg fonts-dejavu-core \
+# burns its clock in with DejaVu Sans Mono. The gateway checks operators' alert rules with
+# promtool (Debian's prometheus package; the gateway never runs Prometheus itself).
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends ffmpeg fonts-dejavu-core prometheus \
   && rm -rf /var/lib/apt/lists/*
 COPY actors ./actors
 COPY bus ./bus
@@ -17,6 +18,7 @@ COPY edge ./edge
 COPY gateway ./gateway
 COPY infra ./infra
 COPY objects ./objects
+COPY logs ./logs
 COPY clips ./clips
 COPY vision ./vision
 COPY bench ./bench
