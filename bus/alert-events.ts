@@ -1,7 +1,7 @@
 /**
  * Server alerts into the outbox (alert-event.lua): one entry per alert state, whatever number of
- * times Alertmanager sends it. The tag group is the key's hash, so one alert's states (firing,
- * then resolved) share a stream and stay in order.
+ * times Alertmanager sends it. The tag group is chosen by `orderBy` (the alert's fingerprint), so
+ * one alert's states (firing, then resolved) share a stream and stay in order.
  */
 import type { Bus } from './bus.ts';
 import { ScriptReplyError } from './errors.ts';
@@ -17,11 +17,11 @@ export const ALERT_SEEN_SECONDS = 7 * 86_400;
  */
 export async function appendAlertEvent(
   bus: Bus,
-  input: { key: string; event: Record<string, unknown>; seenSeconds?: number },
+  input: { key: string; orderBy: string; event: Record<string, unknown>; seenSeconds?: number },
 ): Promise<string | undefined> {
   if (!/^[0-9a-f]{16,64}$/.test(input.key))
     throw new RangeError(`Cannot append an alert event: key must be 16–64 hex digits, got ${input.key}`);
-  const group = fnv1a32(input.key) % bus.keyspace.tagGroups;
+  const group = fnv1a32(input.orderBy) % bus.keyspace.tagGroups;
   const reply = await runScript(
     bus.redis,
     'alert-event',

@@ -128,7 +128,11 @@ export function alertWebhookRoutes(deps: GatewayDeps) {
     const { alerts } = c.req.valid('json');
     let events = 0;
     for (const alert of alerts) {
-      const id = await appendAlertEvent(deps.bus, { key: alertKey(alert), event: toAlertEvent(alert) });
+      const id = await appendAlertEvent(deps.bus, {
+        key: alertKey(alert),
+        orderBy: alert.fingerprint,
+        event: toAlertEvent(alert),
+      });
       if (id !== undefined) events++;
     }
     return c.json({ events, repeats: alerts.length - events }, 200);
