@@ -79,6 +79,11 @@ export class DiskBuffer {
     return out;
   }
 
+  /** The `order` that `spill` places at `segment`'s place (to write its records there again). */
+  orderOf(segment: Segment): number {
+    return segment.seq - this.#base;
+  }
+
   get segments(): number {
     return this.#segments.length;
   }

@@ -102,11 +102,20 @@ describe('registerLogShipperMetrics', () => {
     let stats: LogShipperStats | undefined;
     registerLogShipperMetrics(registry, () => stats);
     assert.doesNotMatch(await registry.metrics(), /devicehub_log_lines_total\{/);
-    stats = { queued: 3, shipped: 10, dropped: 2, buffered: 5, bufferedBytes: 700, storeUp: false };
+    stats = {
+      queued: 3,
+      shipped: 10,
+      dropped: 2,
+      buffered: 5,
+      resent: 1,
+      bufferedBytes: 700,
+      storeUp: false,
+    };
     const text = await registry.metrics();
     assert.match(text, /devicehub_log_lines_total\{outcome="shipped"\} 10\n/);
     assert.match(text, /devicehub_log_lines_total\{outcome="dropped"\} 2\n/);
     assert.match(text, /devicehub_log_lines_total\{outcome="buffered"\} 5\n/);
+    assert.match(text, /devicehub_log_lines_total\{outcome="resent"\} 1\n/);
     assert.match(text, /devicehub_log_buffer_bytes 700\n/);
     assert.match(text, /devicehub_log_queued_lines 3\n/);
     assert.match(text, /devicehub_log_store_up 0\n/);

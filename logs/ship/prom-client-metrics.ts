@@ -29,6 +29,7 @@ export function registerLogShipperMetrics(
       this.inc({ outcome: 'shipped' }, s.shipped);
       this.inc({ outcome: 'dropped' }, s.dropped);
       this.inc({ outcome: 'buffered' }, s.buffered);
+      this.inc({ outcome: 'resent' }, s.resent);
     },
   });
   const gauge = (name: keyof typeof LOG_METRIC_HELP, value: (s: LogShipperStats) => number) =>

@@ -86,6 +86,7 @@ describe('log shipper', () => {
       shipped: 250,
       dropped: 0,
       buffered: 0,
+      resent: 0,
       bufferedBytes: 0,
       storeUp: true,
     });
@@ -208,6 +209,36 @@ describe('log shipper', () => {
       store.records.map((r) => r.fields?.i),
       Array.from({ length: 10 }, (_, i) => i + 10),
     );
+  });
+
+  test('the store crashes right after acknowledging lines it had not kept: they are sent again', async () => {
+    const store = fakeStore();
+    await using shipper = openLogShipper({
+      store,
+      dir: tempDir(),
+      maxBufferBytes: 1 << 20,
+      batchLines: 100,
+      ...FAST,
+    });
+    for (let i = 0; i < 300; i++) shipper.push(record(i));
+    await shipper.flush();
+    assert.equal(store.records.length, 300);
+    // A kill -9: what it held in memory (the last 200) is gone, and it is down.
+    store.records.splice(100);
+    store.down = true;
+    for (let i = 300; i < 400; i++) shipper.push(record(i));
+    await shipper.flush();
+    assert.equal(shipper.stats().resent, 300, 'the batches acknowledged within holdMs are queued again');
+    store.down = false;
+    await waitFor(() => shipper.stats().queued === 0, { message: 'all sent again' });
+    const got = store.records.map((r) => r.fields?.i as number);
+    assert.deepEqual(
+      [...new Set(got)].sort((a, b) => a - b),
+      Array.from({ length: 400 }, (_, i) => i),
+      'none lost',
+    );
+    assert.equal(got.length, 500, 'at least once: the 100 it had kept are there twice');
+    assert.equal(shipper.stats().shipped, 300 + 400);
   });
 
   test('a slow store: memory holds a few batches, the rest waits on disk, order kept', async () => {

@@ -10,7 +10,9 @@
  * them once the store acknowledged them, and sends directly again once the buffer is empty — so
  * lines reach the store in the order they were pushed. A new shipper on the same folder replays
  * what an earlier one left. Delivery is at least once: a batch the store took whose answer was
- * lost (a timeout, a kill -9 between the answer and the delete) is sent again.
+ * lost (a timeout, a kill -9 between the answer and the delete) is sent again, and so are the
+ * batches it acknowledged within `holdMs` before a failed write (a store that crashed may have
+ * lost them: VictoriaLogs acknowledges rows it holds in memory).
  * Only a spill past `maxBufferBytes` drops lines (the newest: docs/decisions/037-hub-log-shipping.md),
  * counted in `stats().dropped`; so is a batch the store refuses as malformed (REJECTED, a 4xx).
  */
@@ -63,6 +65,10 @@ class Shipper implements LogShipper {
   #shipped = 0;
   #dropped = 0;
   #buffered = 0;
+  #resent = 0;
+  readonly #holdMs: number;
+  /** Acknowledged batches, oldest first, kept `holdMs` in case the store loses them. */
+  #held: { at: number; order: number; records: readonly LogRecord[] }[] = [];
   #storeUp = true;
   #backoffMs: number;
   #retryAt = 0;
@@ -84,6 +90,7 @@ class Shipper implements LogShipper {
     this.#maxBackoff = positive('backoff.maxMs', o.backoff?.maxMs ?? 30_000, this.#minBackoff);
     this.#closeTimeoutMs = positive('closeTimeoutMs', o.closeTimeoutMs ?? 5000, 0);
     this.#backoffMs = this.#minBackoff;
+    this.#holdMs = positive('holdMs', o.holdMs ?? 10_000, 0);
     this.#disk = new DiskBuffer(o.dir, positive('maxBufferBytes', o.maxBufferBytes));
     this.#timer = setInterval(() => this.#seal(), flushMs);
     this.#timer.unref();
@@ -109,6 +116,7 @@ class Shipper implements LogShipper {
       shipped: this.#shipped,
       dropped: this.#dropped,
       buffered: this.#buffered,
+      resent: this.#resent,
       bufferedBytes: this.#disk.bytes,
       storeUp: this.#storeUp,
     };
@@ -192,7 +200,7 @@ class Shipper implements LogShipper {
         const batch = this.#pending.shift() as Batch;
         this.#pendingLines -= batch.records.length;
         this.#inflightLines = batch.records.length;
-        const sent = await this.#send(batch.records);
+        const sent = await this.#send(batch.records, batch.order);
         this.#inflightLines = 0;
         if (!sent) await this.#spill(batch);
         continue;
@@ -261,7 +269,8 @@ class Shipper implements LogShipper {
       }
     }
     // Until removed, the disk still counts these records as queued.
-    if (records.length > 0 && !(await this.#send(records))) return;
+    const order = this.#disk.orderOf(segments[0] as Segment);
+    if (records.length > 0 && !(await this.#send(records, order))) return;
     try {
       await this.#disk.remove(segments);
     } catch (err) {
@@ -289,7 +298,7 @@ class Shipper implements LogShipper {
   }
 
   /** True when the records are done with (acknowledged, or refused for good and dropped). */
-  async #send(records: readonly LogRecord[]): Promise<boolean> {
+  async #send(records: readonly LogRecord[], order: number): Promise<boolean> {
     const signal = AbortSignal.any([AbortSignal.timeout(this.#writeTimeoutMs), this.#abort.signal]);
     try {
       await this.#store.write(records, signal);
@@ -299,8 +308,10 @@ class Shipper implements LogShipper {
         this.#log.warn({ err, lines: records.length }, 'log store refused a batch: dropped');
         return true;
       }
-      if (this.#storeUp)
+      if (this.#storeUp) {
         this.#log.warn({ err, dir: this.#disk.dir }, 'log store unreachable: buffering log lines on disk');
+        await this.#resendHeld();
+      }
       this.#storeUp = false;
       const delay = this.#backoffMs / 2 + (Math.random() * this.#backoffMs) / 2;
       this.#retryAt = Date.now() + delay;
@@ -308,11 +319,36 @@ class Shipper implements LogShipper {
       return false;
     }
     this.#shipped += records.length;
+    this.#hold(order, records);
     if (!this.#storeUp)
       this.#log.info({ onDisk: this.#disk.lines, bytes: this.#disk.bytes }, 'log store back: replaying');
     this.#storeUp = true;
     this.#backoffMs = this.#minBackoff;
     return true;
+  }
+
+  #hold(order: number, records: readonly LogRecord[]): void {
+    if (this.#holdMs === 0) return;
+    this.#held.push({ at: Date.now(), order, records });
+    if (this.#held.length > 10) this.#held.shift();
+  }
+
+  /**
+   * The store failed right after acknowledging these: it may have lost them (VictoriaLogs keeps
+   * its newest rows in memory for seconds). They go to disk again at their place in the order.
+   */
+  async #resendHeld(): Promise<void> {
+    const since = Date.now() - this.#holdMs;
+    const held = this.#held.filter((h) => h.at >= since);
+    this.#held = [];
+    if (held.length === 0) return;
+    const lines = held.reduce((n, h) => n + h.records.length, 0);
+    this.#resent += lines;
+    this.#log.warn(
+      { lines, holdMs: this.#holdMs },
+      'log store failed right after acknowledging lines: sending them again',
+    );
+    for (const h of held) await this.#spill({ order: h.order, records: [...h.records] });
   }
 }
 

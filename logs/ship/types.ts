@@ -18,6 +18,12 @@ export interface LogShipperOptions {
   readonly writeTimeoutMs?: number;
   /** Backoff between retries while the store is away: doubles from minMs to maxMs, jittered. */
   readonly backoff?: { readonly minMs?: number; readonly maxMs?: number };
+  /**
+   * Acknowledged batches are kept this long (ms, default 10 000; 0: not at all) and sent again
+   * when a write fails within it: a store that acknowledges before its data is on disk
+   * (VictoriaLogs flushes every 5 s) and then crashes loses nothing. At most 10 batches are held.
+   */
+  readonly holdMs?: number;
   /** Dispose sends for at most this long, then puts the rest on disk for the next run (ms, default 5000). */
   readonly closeTimeoutMs?: number;
 }
@@ -25,12 +31,14 @@ export interface LogShipperOptions {
 export interface LogShipperStats {
   /** Records pushed and not yet acknowledged by the store nor dropped (memory and disk). */
   readonly queued: number;
-  /** Records the store acknowledged. */
+  /** Records the store acknowledged (a re-sent one each time). */
   readonly shipped: number;
   /** Records dropped: past the disk bound, refused by the store as malformed, or pushed after close. */
   readonly dropped: number;
   /** Records written to the on-disk buffer (each once, also when later shipped). */
   readonly buffered: number;
+  /** Acknowledged records queued again because the store failed right after (counted in shipped twice). */
+  readonly resent: number;
   /** Bytes in the on-disk buffer now. */
   readonly bufferedBytes: number;
   /** False from a failed write until the next acknowledged one. */
