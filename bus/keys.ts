@@ -87,6 +87,11 @@ export interface Keyspace {
   readonly deadLetterEdges: string;
   /** Hash: error code → device messages dead-lettered with it; `unstored` → counted over budget. */
   readonly deadLetterTotals: string;
+  /**
+   * Hash: outcome (`accepted`, `dropped_rate`, `dropped_bytes`, `malformed`, `no_store`) → edges'
+   * log lines the links counted with it (edge/link/log-intake.ts), added to by every link process.
+   */
+  readonly edgeLogLines: string;
   /** Hash: per-edge first-handled times after a takeover (benchmarks only). */
   readonly traceResume: string;
   /** Set: the ids of the fleet's provisioned edges (links refuse others when they check it). */
@@ -172,6 +177,7 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
     deadLetterBudget: (edge) => `${prefix}:{dlq}:dl-budget:${edge}`,
     deadLetterEdges: `${prefix}:{dlq}:dl-edges`,
     deadLetterTotals: `${prefix}:{dlq}:dl-totals`,
+    edgeLogLines: `${meta}:edge-log-lines`,
     traceResume: `${prefix}:{trace}:resume`,
     fleet: `${meta}:fleet`,
     configChanges: `${meta}:config-changes`,

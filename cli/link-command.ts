@@ -22,6 +22,7 @@ import {
   RedisEdgeRegistry,
 } from '../edge/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
+import { processLogShipper } from './log-shipping.ts';
 import { processLogger } from './logger.ts';
 import { stopOnSignals } from './shutdown.ts';
 
@@ -142,12 +143,15 @@ async function sharedLinkOptions(values: LinkFlags, o: { bus: Bus; log: Logger }
     fallback: 16,
   });
   const deadLetterBudget = { bytes: budgetKib * 1024, windowMs: 60_000 };
+  const shipper = processLogShipper();
   return {
     bus,
     registry,
     entryTime,
     replicas,
     deadLetterBudget,
+    // Edges' log batches go to this process's log shipper (DEVICEHUB_LOG_STORE; unset: counted as no_store).
+    ...(shipper === undefined ? {} : { logs: shipper }),
     logger: log,
     // The harness's seam for crash-recovery tests (edge/testdata/link-contract.ts): exit after
     // receiving, before enqueueing. Set only from the environment; the links know no test mode.

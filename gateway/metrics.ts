@@ -17,6 +17,7 @@ import {
 import { processLogShipper, registerLogShipperMetrics } from '../logs/ship/mod.ts';
 import { artifactMetrics } from './artifacts/mod.ts';
 import type { GatewayDeps } from './deps.ts';
+import { edgeLogMetrics } from './edge-log-metrics.ts';
 import { fleetSignalMetrics } from './fleet-signals/mod.ts';
 import { visionRequestMetrics } from './outbox/vision-requests.ts';
 import { certificateMetrics, loginMetrics } from './security-metrics.ts';
@@ -45,6 +46,7 @@ export function createMetrics(
   nodeMetrics(registry, deps);
   streamMetrics(registry, deps);
   deadLetterMetrics(registry, deps);
+  edgeLogMetrics(registry, deps);
   fleetMetrics(registry, deps);
   if (deps.auth !== undefined) loginMetrics(registry, deps.auth.limiter);
   if (deps.credentials !== undefined) certificateMetrics(registry, deps.credentials.certificates.stats);

@@ -110,6 +110,10 @@ export class Ingest {
   readonly #deadLetterLog: DeadLetterLog;
   /** Edges' log lines: the budget and the counts per outcome. */
   readonly logLines: EdgeLogIntake;
+  /** The counts already added to Redis (`edgeLogLines`), and when. */
+  #logCountsFlushed: Record<string, number> = {};
+  #logCountsAt = 0;
+  #logCountsFlush: Promise<void> = Promise.resolve();
 
   constructor(transport: EdgeTransport, name: string, options: IngestOptions) {
     this.#transport = transport;
@@ -219,6 +223,39 @@ export class Ingest {
     this.stats.enqueued += batch.entries.length;
     const sink = this.#o.logs;
     if (sink !== undefined) for (const record of batch.records) sink.push(record);
+    if (Date.now() - this.#logCountsAt >= 1000) void this.flushLogCounts();
+  }
+
+  /**
+   * Adds the edge log line counts since the last flush to Redis (`edgeLogLines`, summed over every
+   * link process; the gateway's devicehub_edge_log_lines_total). At most once a second from
+   * `send`, and when the link stops. Never throws: a failed flush is tried again with the next.
+   */
+  flushLogCounts(): Promise<void> {
+    this.#logCountsAt = Date.now();
+    // One at a time: each adds what the one before did not.
+    this.#logCountsFlush = this.#logCountsFlush.then(() => this.#flushLogCounts());
+    return this.#logCountsFlush;
+  }
+
+  async #flushLogCounts(): Promise<void> {
+    const counts = { ...this.logLines.counts };
+    const pipeline = this.#bus.redis.pipeline();
+    let changed = false;
+    for (const [outcome, n] of Object.entries(counts)) {
+      const delta = n - (this.#logCountsFlushed[outcome] ?? 0);
+      if (delta > 0) {
+        pipeline.hincrby(this.#bus.keyspace.edgeLogLines, outcome, delta);
+        changed = true;
+      }
+    }
+    if (!changed) return;
+    try {
+      await execOrThrow(pipeline);
+      this.#logCountsFlushed = counts;
+    } catch (error) {
+      this.log.warn({ err: toError(error) }, 'could not count edge log lines in Redis; trying again later');
+    }
   }
 
   /**

@@ -126,6 +126,7 @@ export class KafkaLink implements EdgeLink {
 
   async stop(): Promise<void> {
     await this.#consumer?.disconnect();
+    await this.#ingest.flushLogCounts();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

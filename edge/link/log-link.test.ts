@@ -130,7 +130,11 @@ describe('edge logs over MQTT', () => {
   });
 
   it('drops and counts an edge’s lines past its budget, while another edge’s lines go through', async () => {
-    const { records, link } = await linkWithSink({ linesPerSecond: 0.001, burstLines: 5, bytesPerDay: 1e9 });
+    const { keyspace, records, link } = await linkWithSink({
+      linesPerSecond: 0.001,
+      burstLines: 5,
+      bytesPerDay: 1e9,
+    });
     await using _link = link;
     const [a, b] = [await edge('L-1'), await edge('L-2')];
     await a.publishAsync(uplinkTopic('L-1', 'log'), Buffer.from(encodeLogBatch(lines(20))), { qos: 1 });
@@ -146,5 +150,12 @@ describe('edge logs over MQTT', () => {
     assert.equal(link.logLines.dropped_rate, 15);
     assert.equal(link.logLines.accepted, 8);
     await Promise.all([a.endAsync(), b.endAsync()]);
+    // Every link process adds its counts in Redis (the gateway's devicehub_edge_log_lines_total).
+    await link.stop();
+    const bus = t.bus(keyspace);
+    assert.deepEqual(await bus.redis.hgetall(bus.keyspace.edgeLogLines), {
+      accepted: '8',
+      dropped_rate: '15',
+    });
   });
 });

@@ -290,6 +290,7 @@ export class MqttLink implements EdgeLink {
     this.#stopped = true;
     clearTimeout(this.#redelivery);
     await this.#client?.endAsync();
+    await this.#ingest.flushLogCounts();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
