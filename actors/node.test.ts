@@ -4,7 +4,9 @@ import { readDeadLetters } from '../bus/mod.ts';
 import { waitFor } from '../infra/mod.ts';
 import { FAST_HUB, useRedis } from '../infra/test-redis.ts';
 import { createActorClient } from './client.ts';
+import { defineActor } from './define.ts';
 import { startHubNode } from './node/mod.ts';
+import { nodeStatsToPrometheus } from './prometheus.ts';
 import { readActorState } from './read-state.ts';
 import { readNodeStats } from './stats.ts';
 import { alarmClockActor, type CounterState, counterActor } from './testdata/actors.ts';
@@ -185,6 +187,71 @@ describe('hub node (in process, real Redis)', () => {
     assert.equal((await state('k1'))?.rang, 1, 'k1 rang exactly once');
     assert.equal((await state('k2'))?.rang, 0, 'k2 was cancelled');
     assert.equal(await t.redis.zcard(keyspace.timers(keyspace.groupOf(keyspace.shardOf(address('k1'))))), 0);
+  });
+
+  it('exports the backlog of its held shards and a turn latency histogram', async () => {
+    const keyspace = t.keyspace({ shards: 2 });
+    // A handler held until the test lets it go: the turn waits in it, what comes meanwhile waits.
+    let entered = false;
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const gate = defineActor({
+      type: 'gate',
+      initialState: () => ({ n: 0 }),
+      handlers: {
+        async pass(state: { n: number }, payload: { hold?: boolean }) {
+          if (payload.hold) {
+            entered = true;
+            await held;
+          }
+          return { n: state.n + 1 };
+        },
+      },
+    });
+    await using node = await startHubNode({
+      bus: t.bus(keyspace, t.connect()),
+      actors: [gate],
+      nodeId: 'g',
+      ...fast,
+      trimIntervalMs: 50,
+    });
+    const metric = (name: string) => {
+      const line = nodeStatsToPrometheus(node.stats())
+        .split('\n')
+        .find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{node="g"} `));
+      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    const client = createActorClient(t.bus(keyspace), gate);
+    await client.send('a', 'pass', { hold: true });
+    await waitFor(() => entered, { message: 'the first message in its handler' });
+    const others = 9;
+    await client.sendMany(
+      Array.from({ length: others }, (_, i) => ({ id: `b${i}`, method: 'pass', payload: {} })),
+    );
+    const sentBy = Date.now();
+    // One read and not acknowledged, nine not read: the trim's XINFO says ten.
+    await waitFor(() => metric('devicehub_node_backlog_entries') === others + 1, {
+      message: 'a backlog of 10',
+    });
+    const releasedAt = Date.now();
+    release();
+    await waitFor(() => node.stats().handled === others + 1, { message: 'all ten handled' });
+    // Acknowledged with the next checkpoint: nothing waits any more.
+    await waitFor(() => metric('devicehub_node_backlog_entries') === 0, { message: 'no backlog' });
+    const text = nodeStatsToPrometheus(node.stats());
+    const buckets = [
+      ...text.matchAll(/^devicehub_node_turn_latency_seconds_bucket\{node="g",le="([^"]+)"\} (\d+)$/gm),
+    ].map((m) => [m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]), Number(m[2])] as const);
+    assert.equal(buckets.length, 23, 'every bound and +Inf');
+    assert.deepEqual(buckets.at(-1), [Number.POSITIVE_INFINITY, others + 1]);
+    assert.equal(metric('devicehub_node_turn_latency_seconds_count'), others + 1);
+    for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i]![1] >= buckets[i - 1]![1], 'cumulative');
+    // The nine were read by a turn that began after the release: none of them is under the wait.
+    const waited = (releasedAt - sentBy) / 1000;
+    for (const [le, n] of buckets) if (le < waited) assert.ok(n <= 1, `le=${le}: ${n} (waited ${waited} s)`);
+    assert.ok((metric('devicehub_node_turn_latency_seconds_sum') ?? 0) >= others * waited);
   });
 
   it('hands every shard to the remaining node on graceful stop, without losing messages', async () => {

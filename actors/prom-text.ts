@@ -2,9 +2,10 @@
  * Prometheus text exposition (0.0.4) for the workers' /metrics (clips/metrics.ts,
  * vision/worker/metrics.ts): one HELP/TYPE per family, escaped label values, counters by code,
  * and histograms — from cumulative counts at fixed bounds, or (seconds) from an
- * actors/histogram.ts snapshot (ms).
+ * actors/histogram.ts snapshot (ms) — and the process's own CPU and memory.
  */
 import { Histogram, type HistogramJSON } from './histogram.ts';
+import { type ProcessUsage, processUsage } from './process-usage.ts';
 
 type Labels = Readonly<Record<string, string>>;
 
@@ -92,6 +93,26 @@ export class PromText {
     this.sample(`${name}_bucket`, { ...labels, le: '+Inf' }, h.count);
     this.sample(`${name}_sum`, labels, h.sum);
     this.sample(`${name}_count`, labels, h.count);
+  }
+
+  /**
+   * This process's CPU time, resident memory and start time under prom-client's default names
+   * (the gateways' carry a prefix), unlabelled: the scrape's job and instance say whose.
+   */
+  processUsage(usage: ProcessUsage = processUsage()): void {
+    this.counter(
+      'process_cpu_seconds_total',
+      'User and system CPU time spent, seconds',
+      {},
+      usage.cpuMicros / 1e6,
+    );
+    this.gauge('process_resident_memory_bytes', 'Resident memory size, bytes', {}, usage.rssBytes);
+    this.gauge(
+      'process_start_time_seconds',
+      'Start time of the process since unix epoch, seconds',
+      {},
+      usage.startSeconds,
+    );
   }
 
   text(): string {

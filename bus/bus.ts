@@ -45,7 +45,7 @@ import { openPipeline } from './pipeline.ts';
 import { type AllocatePorts, allocatePorts, type ReleasePorts, releasePorts } from './port-pool.ts';
 import { type PipelineReply, type Queued, runQueued, sendPipeline } from './queued.ts';
 import { duplicateRedis, type Redis } from './redis.ts';
-import type { Granted, MembershipView, RawShardEntries } from './replies.ts';
+import type { Granted, MembershipView, RawShardEntries, Trimmed } from './replies.ts';
 import { type FireTimers, fireTimers, trimOutbox, trimShards } from './upkeep.ts';
 
 export interface BusOptions {
@@ -104,8 +104,8 @@ export interface Bus {
   queueCommit(pipeline: ChainableCommander, input: Commit): Queued<number[]>;
   /** fire-timers.lua per tag group: due timers of the held shards into their mailboxes; how many. */
   fireTimers(input: FireTimers): Promise<number>;
-  /** trim.lua per tag group: drops mailbox entries every consumer is done with; how many. */
-  trimShards(shards: Iterable<number>): Promise<number>;
+  /** trim.lua per tag group: drops mailbox entries every consumer is done with; how many, and the shards' backlog. */
+  trimShards(shards: Iterable<number>): Promise<Trimmed>;
   /** trim.lua: drops a tag group's outbox entries all its consumer groups are done with; how many. */
   trimOutbox(group: number): Promise<number>;
   /** ports-allocate.lua: ports and claims, all or none (PortsExhaustedError, ClaimTakenError). */

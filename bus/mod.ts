@@ -92,6 +92,6 @@ export type { ConnectOptions, Redis } from './redis.ts';
 export { connectRedis, isCluster } from './redis.ts';
 export type { WaitForReplicas } from './replicas.ts';
 export { waitForReplicas } from './replicas.ts';
-export type { Granted, MembershipView, RawShardEntries } from './replies.ts';
+export type { Granted, MembershipView, RawShardEntries, Trimmed } from './replies.ts';
 export { compareStreamIds } from './stream-id.ts';
 export type { FireTimers } from './upkeep.ts';

@@ -142,9 +142,16 @@ export function fireTimersReply(reply: unknown): number {
   return integer('fire-timers', reply);
 }
 
-/** trim.lua: the number of entries removed. */
-export function trimReply(reply: unknown): number {
-  return integer('trim', reply);
+/** trim.lua: the entries removed, and the backlog (not yet delivered + pending) of the trimmed streams. */
+export interface Trimmed {
+  readonly removed: number;
+  readonly backlog: number;
+}
+
+/** trim.lua: `{removed, backlog}`. */
+export function trimReply(reply: unknown): Trimmed {
+  const [removed, backlog] = counted('trim', list('trim', reply), 2);
+  return { removed: integer('trim', removed), backlog: integer('trim', backlog) };
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { Bus } from './bus.ts';
 import { CONSUMER_GROUP, groupByTag, shardMask } from './keys.ts';
 import { queuePerGroup, sumOf } from './queued.ts';
-import { fireTimersReply, trimReply } from './replies.ts';
+import { fireTimersReply, type Trimmed, trimReply } from './replies.ts';
 import { runScript } from './scripts.ts';
 
 export interface FireTimers {
@@ -35,8 +35,12 @@ export async function fireTimers(bus: Bus, input: FireTimers): Promise<number> {
   return fired.read(await bus.exec(pipeline));
 }
 
-/** Trims the mailboxes of the given shards (consumer group `hub`); resolves with the entries removed. */
-export async function trimShards(bus: Bus, shards: Iterable<number>): Promise<number> {
+/**
+ * Trims the mailboxes of the given shards (consumer group `hub`); resolves with the entries
+ * removed and the shards' backlog (entries not yet delivered to `hub` plus those delivered and not
+ * yet acknowledged), which the script reads from the XINFO GROUPS it trims by: no extra command.
+ */
+export async function trimShards(bus: Bus, shards: Iterable<number>): Promise<Trimmed> {
   const { keyspace } = bus;
   const groups = [
     ...groupByTag(
@@ -44,7 +48,7 @@ export async function trimShards(bus: Bus, shards: Iterable<number>): Promise<nu
       [...shards].map((shard) => ({ shard })),
     ).values(),
   ];
-  if (groups.length === 0) return 0;
+  if (groups.length === 0) return { removed: 0, backlog: 0 };
   const pipeline = bus.pipeline();
   const trimmed = queuePerGroup(pipeline, {
     script: 'trim',
@@ -53,12 +57,18 @@ export async function trimShards(bus: Bus, shards: Iterable<number>): Promise<nu
       keys: list.map(({ shard }) => keyspace.shard(shard).mailbox),
       args: [CONSUMER_GROUP],
     }),
-    parse: sumOf(trimReply),
+    parse: (replies) =>
+      replies
+        .map(trimReply)
+        .reduce((sum, t) => ({ removed: sum.removed + t.removed, backlog: sum.backlog + t.backlog }), {
+          removed: 0,
+          backlog: 0,
+        }),
   });
   return trimmed.read(await bus.exec(pipeline));
 }
 
 /** Trims a tag group's outbox stream, read by every consumer group it has (relays, sink). */
 export async function trimOutbox(bus: Bus, group: number): Promise<number> {
-  return trimReply(await runScript(bus.redis, 'trim', [bus.keyspace.outbox(group)], ['*']));
+  return trimReply(await runScript(bus.redis, 'trim', [bus.keyspace.outbox(group)], ['*'])).removed;
 }

@@ -32,6 +32,13 @@ describe('devicehub node', { timeout: 30_000 }, () => {
     const text = await scrape();
     assert.match(text, /# TYPE devicehub_node_shards gauge\ndevicehub_node_shards\{node="m-1"\} 64/);
     assert.match(text, /devicehub_node_latency_ms\{node="m-1",quantile="0.99"\} \d/);
+    // The latency histogram holds the one message; the backlog gauge is the held shards' (a number).
+    assert.match(text, /\ndevicehub_node_turn_latency_seconds_bucket\{node="m-1",le="\+Inf"\} 1\n/);
+    assert.match(text, /\ndevicehub_node_turn_latency_seconds_count\{node="m-1"\} 1\n/);
+    assert.match(
+      text,
+      /# TYPE devicehub_node_backlog_entries gauge\ndevicehub_node_backlog_entries\{node="m-1"\} \d+\n/,
+    );
     assert.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404);
   });
 });

@@ -7,6 +7,7 @@ import { type Bus, toError } from '../../bus/mod.ts';
 import type { ActorTable } from '../actor-table.ts';
 import type { Histogram, HistogramJSON } from '../histogram.ts';
 import type { Logger } from '../logger.ts';
+import { processUsage } from '../process-usage.ts';
 import type { HeldShards } from './held-shards.ts';
 import type { TurnLoop } from './turn-loop.ts';
 
@@ -24,6 +25,12 @@ export interface NodeStats {
   readonly turns: number;
   readonly cpuMicros: number;
   readonly rssBytes: number;
+  /**
+   * Entries waiting in the mailboxes of the shards it holds (not yet read, or read and not yet
+   * acknowledged: acknowledgements go with the next checkpoint), as of its last trim (every
+   * `trimIntervalMs`, 5 s by default).
+   */
+  readonly backlog: number;
   readonly latencyMs: HistogramJSON;
 }
 
@@ -44,6 +51,8 @@ export interface UpkeepOptions {
 export class Upkeep {
   readonly #o: UpkeepOptions;
   readonly #timeouts = new Set<ReturnType<typeof setTimeout>>();
+  /** The held shards' backlog at the last trim (read from the XINFO the trim script reads anyway). */
+  #backlog = 0;
 
   constructor(options: UpkeepOptions) {
     this.#o = options;
@@ -77,17 +86,23 @@ export class Upkeep {
     if ((await bus.fireTimers({ shards: readable, limit: 2000 })) > 0) loop.wake();
   }
 
-  /** Trims what every group has acknowledged from the held mailboxes; passivates idle actors. */
+  /**
+   * Trims what every group has acknowledged from the held mailboxes, noting their backlog;
+   * passivates idle actors.
+   */
   async trim(): Promise<void> {
     const { bus, held, actors, idleMs } = this.#o;
     const shards = held.all().map((o) => o.shard);
-    if (shards.length === 0) return;
-    await bus.trimShards(shards);
+    if (shards.length === 0) {
+      this.#backlog = 0;
+      return;
+    }
+    this.#backlog = (await bus.trimShards(shards)).backlog;
     actors.passivate(Date.now() - idleMs);
   }
 
   stats(): NodeStats {
-    return nodeStats(this.#o);
+    return nodeStats(this.#o, this.#backlog);
   }
 
   async publishStats(): Promise<void> {
@@ -96,8 +111,8 @@ export class Upkeep {
   }
 }
 
-function nodeStats(o: UpkeepOptions): NodeStats {
-  const cpu = process.cpuUsage();
+function nodeStats(o: UpkeepOptions, backlog: number): NodeStats {
+  const usage = processUsage();
   return {
     node: o.nodeId,
     pid: process.pid,
@@ -105,8 +120,9 @@ function nodeStats(o: UpkeepOptions): NodeStats {
     shards: o.held.size,
     actors: o.actors.size,
     ...o.loop.counters,
-    cpuMicros: cpu.user + cpu.system,
-    rssBytes: process.memoryUsage.rss(),
+    cpuMicros: usage.cpuMicros,
+    rssBytes: usage.rssBytes,
+    backlog,
     latencyMs: o.latencyMs.toJSON(),
   };
 }
