@@ -1,8 +1,8 @@
 /**
  * The servers page's charts as NAMED panels: each name stands for one PromQL expression written
  * here, so a client never sends PromQL. A panel draws hosts (node_exporter), processes (the hub's
- * own /metrics, the exporters and Prometheus: their CPU and RSS), hub nodes, or the cluster (the
- * mailbox backlog per tag group, which no node reports as its own); its one filter — `host` (a
+ * own /metrics, the exporters and Prometheus: their CPU and RSS), or hub nodes (messages/s, the
+ * windowed p99 of their latency histogram, the backlog of the shards each holds); its one filter — `host` (a
  * target's `instance`) or `node` (a hub node's id) — is checked against a label-safe pattern
  * before it goes into a matcher, and is escaped there as well. A range is a fixed window with its
  * step and rate window.
@@ -52,7 +52,10 @@ export interface Panel {
 /** Filesystems that are not disks (and network mounts node_exporter may see). */
 const NOT_DISKS = 'fstype!~"tmpfs|ramfs|devtmpfs|overlay|squashfs|nsfs|autofs|fuse\\\\..*|nfs.*|cifs"';
 const NOT_NICS = 'device!~"lo|veth.*|docker.*|br-.*|virbr.*|cni.*|flannel.*|ifb.*"';
-/** Each process's own CPU and RSS: hub nodes', the gateways' (prom-client's), the exporters' and Prometheus's (Go's). */
+/**
+ * Each process's own CPU and RSS: hub nodes', the gateways' (prom-client's), the clip and
+ * recognition workers' (PromText.processUsage: prom-client's names), the exporters' and Prometheus's (Go's).
+ */
 const PROCESS_CPU =
   '__name__=~"devicehub_node_cpu_seconds_total|(devicehub_[a-z]+_)?process_cpu_seconds_total"';
 const PROCESS_RSS = '__name__=~"devicehub_node_rss_bytes|(devicehub_[a-z]+_)?process_resident_memory_bytes"';
@@ -124,20 +127,22 @@ const definitions: readonly Panel[] = [
   },
   {
     name: 'p99',
-    title: 'Turn latency p99 (enqueue → handled, since the node started)',
+    title: 'Turn latency p99 (enqueue → handled)',
     unit: 'ms',
     scope: 'node',
-    expr: (m) => `max by (node) (devicehub_node_latency_ms{quantile="0.99"${m}})`,
+    // Over each point's rate window (not since start): NaN, so a gap, where a node handled nothing.
+    expr: (m, w) =>
+      `1000 * histogram_quantile(0.99, sum by (node, le) (rate(devicehub_node_turn_latency_seconds_bucket{${m.slice(1)}}[${w}])))`,
     label: (l) => l.node ?? '?',
   },
   {
     name: 'backlog',
-    title: 'Mailbox backlog per tag group',
+    title: 'Mailbox backlog per hub node',
     unit: 'entries',
-    scope: 'cluster',
-    // Every gateway reports the same backlog: one value per group.
-    expr: () => 'max by (group) (devicehub_mailbox_backlog_entries)',
-    label: (l) => `group ${l.group ?? '?'}`,
+    scope: 'node',
+    // Each node's held shards, as of its last trim (every 5 s).
+    expr: (m) => `max by (node) (devicehub_node_backlog_entries{${m.slice(1)}})`,
+    label: (l) => l.node ?? '?',
   },
 ];
 

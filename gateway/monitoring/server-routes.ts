@@ -43,7 +43,7 @@ const servers = createRoute({
 const SeriesQuery = z.object({
   panel: z.enum(PANELS).openapi({
     description:
-      'cpu, memory, disk, network (per host); process-cpu, process-rss (per process); messages, p99 (per hub node); backlog (per tag group)',
+      'cpu, memory, disk, network (per host); process-cpu, process-rss (per process); messages, p99, backlog (per hub node)',
   }),
   range: z
     .enum(Object.keys(RANGES) as [RangeName, ...RangeName[]])
@@ -61,7 +61,7 @@ const SeriesQuery = z.object({
     .string()
     .regex(NODE_PATTERN, 'a hub node id: 1–128 characters of [A-Za-z0-9_.:-]')
     .optional()
-    .openapi({ description: 'Only this hub node (messages, p99)', example: 'node-1' }),
+    .openapi({ description: 'Only this hub node (messages, p99, backlog)', example: 'node-1' }),
 });
 
 const SeriesSchema = z

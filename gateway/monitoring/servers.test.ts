@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
+import { createActorClient, nodeStatsToPrometheus, serveMetrics, startHubNode } from '../../actors/mod.ts';
+import { counterActor } from '../../actors/testdata/actors.ts';
 import {
   type ExporterServer,
   freePort,
@@ -18,7 +20,7 @@ import {
   startPrometheus,
   waitFor,
 } from '../../infra/mod.ts';
-import { useRedis } from '../../infra/test-redis.ts';
+import { FAST_HUB, useRedis } from '../../infra/test-redis.ts';
 import { createApiKey } from '../auth.ts';
 import { type Database, openDatabase } from '../db/database.ts';
 import { createGateway, type Gateway, serveGateway } from '../gateway.ts';
@@ -186,6 +188,53 @@ describe('the servers API', { timeout: 60_000 }, () => {
     );
   });
 
+  it('draws a hub node’s messages/s, p99 over the rate window and mailbox backlog', async () => {
+    const keyspace = t.keyspace({ shards: 8 });
+    await using node = await startHubNode({
+      bus: t.bus(keyspace, t.connect('hub')),
+      actors: [counterActor],
+      nodeId: 'servers-n1',
+      ...FAST_HUB,
+    });
+    await using metrics = await serveMetrics({
+      what: 'hub node',
+      collect: () => nodeStatsToPrometheus(node.stats()),
+    });
+    const client = createActorClient(t.bus(keyspace), counterActor);
+    let seq = 0;
+    const sending = setInterval(() => void client.send('c-1', 'add', { seq: ++seq }).catch(() => {}), 50);
+    try {
+      await prometheus.setTargets([
+        { name: 'node', targets: [exporter.target] },
+        { name: 'devicehub-gateways', targets: [gatewayTarget] },
+        { name: 'devicehub-nodes', targets: [deadTarget, new URL(metrics.url).host] },
+      ]);
+      const latest = (panel: string) =>
+        waitFor(
+          async () => {
+            const res = await get(`/v1/servers/series?panel=${panel}&node=servers-n1&range=15m`);
+            assert.equal(res.status, 200, await res.clone().text());
+            const body = (await res.json()) as Series;
+            const values = body.series[0]?.values.filter((v) => v !== null) ?? [];
+            return values.length > 0 && { labels: body.series.map((s) => s.label), value: values.at(-1)! };
+          },
+          { timeoutMs: 20_000, message: `data in panel ${panel}` },
+        );
+      const messages = await latest('messages');
+      assert.deepEqual(messages.labels, ['servers-n1']);
+      assert.ok(messages.value > 0 && messages.value < 100, `${messages.value} messages/s (one every 50 ms)`);
+      // histogram_quantile over the buckets' rate: a latency, in ms, of a node that handles in ms.
+      const p99 = await latest('p99');
+      assert.deepEqual(p99.labels, ['servers-n1']);
+      assert.ok(p99.value > 0 && p99.value < 60_000, `p99 ${p99.value} ms`);
+      const backlog = await latest('backlog');
+      assert.deepEqual(backlog.labels, ['servers-n1']);
+      assert.ok(Number.isInteger(backlog.value) && backlog.value >= 0, `backlog ${backlog.value}`);
+    } finally {
+      clearInterval(sending);
+    }
+  });
+
   it('refuses an unknown panel or range, and a filter that is not a label value, naming the field', async () => {
     const refused = async (query: string, field: string) => {
       const res = await get(`/v1/servers/series?${query}`);
@@ -205,11 +254,15 @@ describe('the servers API', { timeout: 60_000 }, () => {
     // A filter the panel does not take.
     await refused('panel=cpu&node=node-1', 'node');
     await refused(`panel=messages&host=${encodeURIComponent(exporter.target)}`, 'host');
-    await refused('panel=backlog&node=node-1', 'node');
+    await refused(`panel=backlog&host=${encodeURIComponent(exporter.target)}`, 'host');
     // Whatever passes the pattern stays inside one quoted label value.
     assert.equal(
       panelExpression({ panel: 'p99', range: '1h', node: 'node-1' }),
-      'max by (node) (devicehub_node_latency_ms{quantile="0.99",node="node-1"})',
+      '1000 * histogram_quantile(0.99, sum by (node, le) (rate(devicehub_node_turn_latency_seconds_bucket{node="node-1"}[60s])))',
+    );
+    assert.equal(
+      panelExpression({ panel: 'backlog', range: '1h', node: 'node-1' }),
+      'max by (node) (devicehub_node_backlog_entries{node="node-1"})',
     );
   });
 

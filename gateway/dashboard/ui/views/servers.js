@@ -78,8 +78,8 @@ export function Servers({ params }) {
     <section id="hub-node-charts">
       <div class="charts">
         <${Chart} panel="messages" title="Messages handled" range=${range} />
-        <${Chart} panel="p99" title="Latency p99 (since each node started)" range=${range} />
-        <${Chart} panel="backlog" title="Mailbox backlog per tag group" range=${range} />
+        <${Chart} panel="p99" title="Latency p99" range=${range} />
+        <${Chart} panel="backlog" title="Mailbox backlog" range=${range} />
       </div>
     </section>
   `;
