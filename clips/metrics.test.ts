@@ -105,6 +105,14 @@ test('the clip queue by state, the worker, Ezviz and the alarm end → stored hi
     /^devicehub_clips_alarm_end_to_stored_seconds_sum\{worker="clips-1"\} (\S+)$/m.exec(text)?.[1],
   );
   assert.ok(sum >= 249 && sum <= 249 * 1.04, `sum ${sum} within the buckets' 3% of 249`);
+  // This process's own CPU and memory, under the names the servers page charts.
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+  const cpu = value('process_cpu_seconds_total');
+  const used = process.cpuUsage(); // read after the scrape: at least as much
+  assert.ok(cpu > 0 && cpu <= (used.user + used.system) / 1e6, `CPU ${cpu} s`);
+  const rss = value('process_resident_memory_bytes');
+  assert.ok(rss > 10 * 1024 ** 2 && rss < 8 * 1024 ** 3, `RSS ${rss} bytes`);
+  assert.ok(Math.abs(value('process_start_time_seconds') - (Date.now() / 1000 - process.uptime())) < 5);
   // The counts follow the queue at each scrape.
   await queue.remove('c1');
   assert.match(await (await fetch(server.url)).text(), /^devicehub_clips_jobs\{state="waiting"\} 1$/m);

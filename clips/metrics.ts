@@ -5,7 +5,8 @@
  * calls by endpoint and errors by code, the budget (configured rate, waits, cooldowns), the
  * retention sweeper's deletions, and the time from an alarm's end to its clip in the store as a
  * Prometheus histogram (so that the workers' histograms add up: histogram_quantile over their
- * summed buckets). docs/decisions/031-media.md lists the names.
+ * summed buckets), and the process's CPU and RSS (process_cpu_seconds_total,
+ * process_resident_memory_bytes). docs/decisions/031-media.md lists the names.
  */
 import {
   type HistogramJSON,
@@ -84,6 +85,7 @@ export function renderClipMetrics(input: ClipMetricsInput): string {
     );
   }
   if (input.retention) retentionMetrics(out, w, input.retention);
+  out.processUsage();
   return out.text();
 }
 

@@ -4,7 +4,8 @@
  * the model, version and execution provider this worker runs, and what it did — job runs, verdicts
  * by kind, images and batches (rate() of images_total is its throughput), frame waits, failed runs,
  * images per second over the last ten seconds — with histograms of batch sizes, queue wait and
- * inference time (fixed bounds, so the workers' buckets add up).
+ * inference time (fixed bounds, so the workers' buckets add up); and the process's CPU and RSS
+ * (process_cpu_seconds_total, process_resident_memory_bytes).
  */
 import { type MetricsServer, type MetricsServerOptions, PromText, serveMetrics } from '../../actors/mod.ts';
 import type { Buckets, RecognizerStats } from './recognizer-stats.ts';
@@ -86,6 +87,7 @@ export function renderRecognizeMetrics(input: RecognizeMetricsInput): string {
     'One detect() call: decode, letterbox and the model',
     s.inferSeconds,
   );
+  out.processUsage();
   return out.text();
 }
 

@@ -245,5 +245,10 @@ describe('recognition workers', { skip: missing }, () => {
     assert.match(text, /devicehub_recognize_inference_seconds_sum\{[^}]*\} [0-9.]+/);
     assert.match(text, /devicehub_recognize_jobs\{model="yolov8n-coco",state="completed"\} [1-9]/);
     assert.match(text, /devicehub_recognize_malformed_total\{[^}]*\} 1/);
+    // This process's own CPU and memory, under the names the servers page charts.
+    const cpu = Number(/^process_cpu_seconds_total (\S+)$/m.exec(text)?.[1]);
+    assert.ok(cpu > 0.1, `CPU ${cpu} s: the model ran in this process`);
+    const rss = Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)?.[1]);
+    assert.ok(rss > 50 * 1024 ** 2 && rss < 16 * 1024 ** 3, `RSS ${rss} bytes: the model is loaded`);
   });
 });
