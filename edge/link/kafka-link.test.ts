@@ -10,16 +10,21 @@ import { readActorState } from '../../actors/mod.ts';
 import { readDeadLetters } from '../../bus/mod.ts';
 import { type KafkaServer, startKafka, waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
+import type { LogRecord } from '../../logs/mod.ts';
 import type { EdgeState } from '../actor/mod.ts';
 import type { DownlinkCommand } from '../protocol/mod.ts';
 import {
   type Birth,
   encodeCompact,
+  encodeLogBatch,
+  type Health,
   KAFKA_TOPICS,
   legacyDetection,
   legacyFault,
   legacyStatus,
+  PROTOCOL_VERSION,
   type Status,
+  UplinkKind,
 } from '../protocol/mod.ts';
 import { kafkaDownlink } from './downlink-relay.ts';
 import { KafkaLink } from './kafka-link.ts';
@@ -27,6 +32,14 @@ import { type LinkHarness, linkContract } from './testdata/link-contract.ts';
 
 const t = useRedis();
 let kafka: KafkaServer;
+const HEALTH: Health = {
+  uptimeSeconds: 10,
+  cpuPercent: 3,
+  memoryFreeMb: 100,
+  diskFreeMb: 900,
+  elenetAlive: true,
+  litefcccoreAlive: true,
+};
 
 before(async () => {
   kafka = await startKafka();
@@ -228,5 +241,47 @@ const harness: LinkHarness = {
   },
   restartBroker: () => kafka.restart(),
 };
+
+describe('Kafka link: edge logs', { timeout: 90_000 }, () => {
+  it('sends a log batch on dh-uplink to the log sink with the key’s edge id, beside mailbox messages; dead-letters a bad one', async () => {
+    const keyspace = t.keyspace();
+    const records: LogRecord[] = [];
+    await using link = await new KafkaLink({
+      brokers: [kafka.broker],
+      bus: t.bus(keyspace, t.connect()),
+      groupId: `logs-${keyspace.prefix}`,
+      fromBeginning: true,
+      logs: { push: (r) => records.push(r) },
+    }).start();
+    const producer = new Kafka({ brokers: [kafka.broker], logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    const ts = Date.now();
+    const lines = [
+      { time: ts, level: 'warn', source: 'elenet', msg: 'camera slow' },
+      { time: ts + 1, level: 'info', source: 'agent', msg: 'reconnected' },
+    ] as const;
+    await producer.send({
+      topic: KAFKA_TOPICS.compact,
+      messages: [
+        { key: 'K-1', value: Buffer.from(encodeLogBatch(lines)) },
+        { key: 'K-1', value: Buffer.from(encodeCompact({ kind: 'health', seq: 1, ts, health: HEALTH })) },
+        { key: 'K-2', value: Buffer.from([(PROTOCOL_VERSION << 4) | UplinkKind.log, 0xc1, 0xc1]) },
+      ],
+    });
+    await producer.disconnect();
+    await waitFor(() => link.stats.received === 3, { timeoutMs: 30_000, message: 'all three consumed' });
+    await waitFor(() => records.length === 2, { message: 'the two lines in the sink' });
+    assert.deepEqual(
+      records.map((r) => [r.edgeId, r.service, r.level, r.msg]),
+      [
+        ['K-1', 'elenet', 'warn', 'camera slow'],
+        ['K-1', 'agent', 'info', 'reconnected'],
+      ],
+    );
+    assert.equal(link.stats.enqueued, 1, 'only the health message went to a mailbox');
+    assert.deepEqual(link.stats.deadLettered, { INVALID_FIELD: 1 });
+    assert.equal(link.logLines.malformed, 1);
+  });
+});
 
 linkContract(t, () => harness);
