@@ -17,8 +17,10 @@
  * counted in `stats().dropped`; so is a batch the store refuses as malformed (REJECTED, a 4xx).
  */
 import type { Logger } from '../../actors/logger.ts';
-import { type LogRecord, type LogStore, LogStoreError } from '../mod.ts';
+import type { LogRecord, LogStore } from '../mod.ts';
 import { DiskBuffer, type Segment } from './disk-buffer.ts';
+import { HeldBatches } from './held-batches.ts';
+import { retryable } from './retryable.ts';
 import type { LogShipper, LogShipperOptions, LogShipperStats } from './types.ts';
 
 interface Batch {
@@ -66,9 +68,8 @@ class Shipper implements LogShipper {
   #dropped = 0;
   #buffered = 0;
   #resent = 0;
-  readonly #holdMs: number;
-  /** Acknowledged batches, oldest first, kept `holdMs` in case the store loses them. */
-  #held: { at: number; order: number; records: readonly LogRecord[] }[] = [];
+  /** Acknowledged batches, kept `holdMs` in case the store loses them. */
+  readonly #held: HeldBatches;
   #storeUp = true;
   #backoffMs: number;
   #retryAt = 0;
@@ -90,7 +91,7 @@ class Shipper implements LogShipper {
     this.#maxBackoff = positive('backoff.maxMs', o.backoff?.maxMs ?? 30_000, this.#minBackoff);
     this.#closeTimeoutMs = positive('closeTimeoutMs', o.closeTimeoutMs ?? 5000, 0);
     this.#backoffMs = this.#minBackoff;
-    this.#holdMs = positive('holdMs', o.holdMs ?? 10_000, 0);
+    this.#held = new HeldBatches(positive('holdMs', o.holdMs ?? 10_000, 0));
     this.#disk = new DiskBuffer(o.dir, positive('maxBufferBytes', o.maxBufferBytes));
     this.#timer = setInterval(() => this.#seal(), flushMs);
     this.#timer.unref();
@@ -319,7 +320,7 @@ class Shipper implements LogShipper {
       return false;
     }
     this.#shipped += records.length;
-    this.#hold(order, records);
+    this.#held.add(order, records);
     if (!this.#storeUp)
       this.#log.info({ onDisk: this.#disk.lines, bytes: this.#disk.bytes }, 'log store back: replaying');
     this.#storeUp = true;
@@ -327,45 +328,12 @@ class Shipper implements LogShipper {
     return true;
   }
 
-  #hold(order: number, records: readonly LogRecord[]): void {
-    if (this.#holdMs === 0) return;
-    this.#held.push({ at: Date.now(), order, records });
-    if (this.#held.length > 10) this.#held.shift();
-  }
-
-  /**
-   * The store failed right after acknowledging these: it may have lost them (VictoriaLogs keeps
-   * its newest rows in memory for seconds). They go to disk again at their place in the order.
-   */
   async #resendHeld(): Promise<void> {
-    const since = Date.now() - this.#holdMs;
-    const held = this.#held.filter((h) => h.at >= since);
-    this.#held = [];
+    const held = this.#held.takeRecent();
     if (held.length === 0) return;
     const lines = held.reduce((n, h) => n + h.records.length, 0);
     this.#resent += lines;
-    this.#log.warn(
-      { lines, holdMs: this.#holdMs },
-      'log store failed right after acknowledging lines: sending them again',
-    );
+    this.#log.warn({ lines }, 'log store failed right after acknowledging lines: sending them again');
     for (const h of held) await this.#spill({ order: h.order, records: [...h.records] });
   }
-}
-
-/**
- * A failed write worth retrying: the store away or failing (UNREACHABLE: VictoriaLogs' 5xx too),
- * a REJECTED that carries a 5xx, 408 or 429 `status` (another store's), our own timeout or close.
- * A plain REJECTED says the batch itself is wrong (a 4xx): retrying it would block the queue.
- */
-function retryable(err: unknown): boolean {
-  if (err instanceof LogStoreError) {
-    if (err.code === 'UNREACHABLE') return true;
-    const status = (err as { status?: unknown }).status;
-    return (
-      err.code === 'REJECTED' &&
-      typeof status === 'number' &&
-      (status >= 500 || status === 408 || status === 429)
-    );
-  }
-  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
 }
