@@ -74,12 +74,18 @@ describe('AgentLogs', () => {
     await logs.tick();
     appendFileSync(file, Array.from({ length: 50 }, (_, i) => `line ${i}\n`).join(''));
     await logs.tick();
-    assert.equal(shipped.length, 20, 'a burst of ten seconds’ worth');
+    const core = () => shipped.filter((l) => l.source === 'core').length;
+    assert.equal(core(), 20, 'a burst of ten seconds’ worth');
     assert.equal(logs.stats.dropped.rate, 30);
+    assert.deepEqual(
+      shipped.filter((l) => l.source === 'agent').map((l) => [l.level, l.msg]),
+      [['warn', 'log lines dropped over the budget {"rate":30,"bytes":0,"buffer":0,"queueBatches":0}']],
+      'the agent says what its budget dropped (at most once a minute)',
+    );
     now.t += 5000; // 10 more lines' worth
     appendFileSync(file, Array.from({ length: 15 }, (_, i) => `later ${i}\n`).join(''));
     await logs.tick();
-    assert.equal(shipped.length, 30);
+    assert.equal(core(), 30);
     assert.equal(logs.stats.dropped.rate, 35);
 
     logs.configure({ files: [{ path: file, source: 'core' }], linesPerSecond: 1000, bytesPerDay: 2500 });

@@ -69,6 +69,8 @@ export class AgentLogs {
   #ticking: Promise<void> = Promise.resolve();
   #closed = false;
   readonly #counts = { ticks: 0, shipped: 0, batches: 0, filtered: 0, rate: 0, bytes: 0, buffer: 0 };
+  /** Drops already reported in a shipped line, and when (at most one such line a minute). */
+  #reported = { drops: 0, at: Number.NEGATIVE_INFINITY };
 
   constructor(options: AgentLogsOptions) {
     this.#o = options;
@@ -156,6 +158,8 @@ export class AgentLogs {
     const own = this.#own;
     this.#own = [];
     const shipped = this.#admit([...own, ...lines], level, now);
+    const report = this.#dropReport(now);
+    if (report !== undefined) shipped.push(report);
     if (shipped.length > 0) {
       for (const batch of encodeLogBatches(shipped)) {
         this.#o.send(batch);
@@ -197,6 +201,25 @@ export class AgentLogs {
       }
     }
     return out;
+  }
+
+  /**
+   * A warn line from the agent saying what was dropped so far, when more was since the last one
+   * and a minute has passed: shipped past the budget (it is what the budget hid), and logged.
+   */
+  #dropReport(now: number): LogLine | undefined {
+    const { rate, bytes, buffer } = this.#counts;
+    const drops = rate + bytes + buffer;
+    if (drops <= this.#reported.drops || now - this.#reported.at < 60_000) return undefined;
+    this.#reported = { drops, at: now };
+    const dropped = { rate, bytes, buffer, queueBatches: this.#o.queueDropped?.() ?? 0 };
+    this.#o.log.warn({ dropped }, 'log lines dropped over the edge’s log budget');
+    return {
+      time: now,
+      level: 'warn',
+      source: 'agent',
+      msg: `log lines dropped over the budget ${JSON.stringify(dropped)}`,
+    };
   }
 
   /** Ten seconds' worth of lines (at least 10). */

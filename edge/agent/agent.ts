@@ -23,6 +23,7 @@ import { type AgentLogStats, AgentLogs, teeLogger } from './agent-logs.ts';
 import { type CommandExecutor, CommandRunner } from './commands.ts';
 import { ConfigPoller, type EdgeConfig } from './config.ts';
 import { AgentCredentials } from './credentials.ts';
+import { every } from './every.ts';
 import { Forwarder } from './forwarder.ts';
 import { type AgentFrames, type FrameStats, type FrameUploader, frameUploader } from './frame-uploader.ts';
 import { HealthProbe } from './health.ts';
@@ -89,19 +90,6 @@ export interface AgentStats {
   frames?: FrameStats;
   /** Log shipping: the level in force, lines shipped, filtered and dropped (budget, queue). */
   logs: AgentLogStats;
-}
-
-/** Runs `fn` every `ms` (after it finished) until `signal` aborts; `timers` collects the pending one. */
-function every(
-  ms: number,
-  fn: () => Promise<void>,
-  o: { signal: AbortSignal; log: Logger; timers: ReturnType<typeof setTimeout>[] },
-): void {
-  const run = async () => {
-    await fn().catch((err: unknown) => o.log.warn({ err }, 'periodic task failed'));
-    if (!o.signal.aborted) o.timers.push(setTimeout(run, ms));
-  };
-  o.timers.push(setTimeout(run, ms));
 }
 
 /** What a new configuration changes: the status snapshot period, log shipping, and the broker (switched to at once). */
