@@ -32,10 +32,13 @@ export async function logsql(
     .map((line) => JSON.parse(line) as Record<string, string>);
 }
 
-/** Lines matching `filter` (a LogsQL filter: `"word"`, `*`, `service:node`); 0 when none. */
-export async function countLines(url: string, filter: string): Promise<number> {
-  const rows = await logsql(url, `${filter} | stats count() as n`);
-  return Number(rows[0]?.n ?? 0);
+/** Lines matching `filter` (a LogsQL filter: `"word"`, `*`), and how many distinct messages they hold (a line stored twice counts once). */
+export async function countDistinct(
+  url: string,
+  filter: string,
+): Promise<{ rows: number; distinct: number }> {
+  const rows = await logsql(url, `${filter} | stats count() as n, count_uniq(_msg) as u`);
+  return { rows: Number(rows[0]?.n ?? 0), distinct: Number(rows[0]?.u ?? 0) };
 }
 
 /** Lines per service (the hub processes' own and the edges' sources). */

@@ -9,7 +9,8 @@
  * Phases: telemetry alone (the baseline p99), logs at 1 line/s/edge, a burst at 10×, then the
  * store stopped for `storeDownSeconds` and started again on the same port and data, and a while
  * after. The simulator stops, the shippers drain, and the store is asked how many of the run's
- * lines it holds (`| stats count()` on the run's word): lost = acknowledged by the broker − stored.
+ * lines it holds (`| stats count(), count_uniq(_msg)` on the run's word): lost = acknowledged by
+ * the broker − distinct lines stored; duplicated = stored − distinct (the shipper is at least once).
  * Ship → queryable is measured on marker lines (about 2 a second fleet-wide) polled for 4× a
  * second; CPU per line from /proc and the nodes' own counters.
  */
@@ -18,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DevicehubProcess, spawnDevicehub, startVictoriaLogs, waitFor } from '../../infra/mod.ts';
 import { type BenchCluster, startBenchCluster } from '../cluster.ts';
-import { countByService, countLines, MarkerPoller } from '../logs-probe.ts';
+import { countByService, countDistinct, MarkerPoller } from '../logs-probe.ts';
 import { Monitor, type Window, windowBetween } from '../monitor.ts';
 import { processCpuMicros } from '../proc-cpu.ts';
 import type { ScenarioOptions, ScenarioResult } from './common.ts';
@@ -153,15 +154,15 @@ export async function logsScenario(o: ScenarioOptions, lo: LogsOptions): Promise
       `simulator stopped: ${linesSent} lines acknowledged by the broker; waiting for the store to hold them`,
     );
     const drainStart = Date.now();
-    let linesStored = 0;
+    let counted = { rows: 0, distinct: 0 };
     await waitFor(
       async () => {
-        linesStored = await countLines(store.url, `"${runId}"`).catch(() => linesStored);
-        return linesStored >= linesSent && poller.sightings.size >= (final.logMarkers ?? 0);
+        counted = await countDistinct(store.url, `"${runId}"`).catch(() => counted);
+        return counted.distinct >= linesSent && poller.sightings.size >= (final.logMarkers ?? 0);
       },
       {
         timeoutMs: (lo.drainSeconds ?? 120) * 1000,
-        intervalMs: 500,
+        intervalMs: 1000,
         message: 'the store to hold every line',
       },
     ).catch(() => {});
@@ -169,11 +170,13 @@ export async function logsScenario(o: ScenarioOptions, lo: LogsOptions): Promise
     poller.stop();
     monitor.stop();
     const byService = await countByService(store.url);
+    const { rows: linesStored, distinct: linesDistinct } = await countDistinct(store.url, `"${runId}"`);
     const storeCpuMicros = storeCpu.before + processCpuMicros(store.pid);
     const measured: LogsMeasured = {
       runId,
       linesSent,
       linesStored,
+      linesDistinct,
       logErrors: final.logErrors ?? 0,
       markersSent: final.logMarkers ?? 0,
       sightings: [...poller.sightings.values()],

@@ -4,7 +4,7 @@
  * as one compressed batch every `batchSeconds`, on its own MQTT connection at QoS 1 (edge i's
  * batches at i/edges of the period, spread, not all at once). Every line carries `runId` as a word
  * (a benchmark counts the lines it sent in the store by it); one batch in `markerEvery` fleet-wide
- * starts with a marker line, `mk<runId> <edge> <n>`, stamped when it is sent (ship → queryable).
+ * starts with a marker line, `mk<runId> <runId> <edge> marker <n>`, stamped when it is sent (ship → queryable).
  * Sent counts what the broker acknowledged; lines of a batch the broker refused count as errors.
  */
 import { encodeLogBatch, type LogLine, UPLINK_QOS, uplinkTopic } from '../protocol/mod.ts';
@@ -119,7 +119,7 @@ export class SimLogs {
         time: now,
         level: 'info',
         source: 'agent',
-        msg: `mk${this.#runId} ${edge.id} ${this.stats.logMarkers}`,
+        msg: `mk${this.#runId} ${this.#runId} ${edge.id} marker ${this.stats.logMarkers}`,
       });
     }
     // The lines were written over the batch period; the last one just now.
