@@ -8,7 +8,7 @@
  * VictoriaLogs' own message. docs/decisions/036-log-store.md.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Logger, silentLogger } from '../../actors/logger.ts';
+import type { Logger } from '../../actors/logger.ts';
 import { encodeCursor, pageQuery, tailQuery } from './logsql.ts';
 import { fromRow, randomRids, STREAM_FIELDS, toRow } from './rows.ts';
 import {
@@ -19,6 +19,12 @@ import {
   LogStoreError,
   type TailFilter,
 } from './types.ts';
+
+/**
+ * Drops everything: the default when no logger is given. Not actors' silentLogger, so that loading
+ * the store (every process's log shipping, the on-device agent's too) loads no hub module.
+ */
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
 
 export interface VictoriaLogsStoreOptions {
   logger?: Logger;
@@ -49,7 +55,7 @@ export class VictoriaLogsStore implements LogStore {
 
   constructor(url: URL, options: VictoriaLogsStoreOptions = {}) {
     this.url = url;
-    this.#logger = (options.logger ?? silentLogger).child({ component: 'log-store' });
+    this.#logger = (options.logger ?? quiet).child({ component: 'log-store' });
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#tailDelayMs = options.tailDelayMs ?? 5_000;
     this.#tailRefreshMs = options.tailRefreshMs ?? 1_000;
