@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
+import { type MetricsServer, serveMetrics } from '../actors/mod.ts';
 import { type Bus, connectRedis, openBus } from '../bus/mod.ts';
 import { LINK_USER } from '../edge/broker/mod.ts';
 import type { KafkaClientSecurity } from '../edge/kafka-auth/mod.ts';
@@ -16,13 +17,15 @@ import {
   type EdgeLink,
   KafkaLink,
   kafkaDownlink,
+  linkMetricsText,
+  type MeteredLink,
   MqttLink,
   type MqttLinkTls,
   mqttDownlink,
   RedisEdgeRegistry,
 } from '../edge/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
-import { processLogShipper } from './log-shipping.ts';
+import { logShippingMetrics, processLogShipper } from './log-shipping.ts';
 import { processLogger } from './logger.ts';
 import { stopOnSignals } from './shutdown.ts';
 
@@ -48,7 +51,10 @@ export const linkHelp = `devicehub link mqtt|kafka [options]   run a hub-side li
   --wait-replicas N    tell the broker a batch is taken only once N Redis replicas hold it (env
                        DH_WAIT_REPLICAS; default 0; 1 on a Redis Cluster closes the failover window)
   --dead-letter-budget KIB  dead letters one edge may store a minute, in KiB (env
-                       DH_DEAD_LETTER_BUDGET_KIB; default 16); past it they are counted, not stored`;
+                       DH_DEAD_LETTER_BUDGET_KIB; default 16); past it they are counted, not stored
+  --metrics-port N     serve Prometheus /metrics on this port (env DH_METRICS_PORT; default: none):
+                       messages, dead letters, edges' log lines by outcome, the log shipper, CPU/RSS
+  --metrics-host H     ... on this address (env DH_METRICS_HOST; default 127.0.0.1)`;
 
 export async function linkCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseLinkArgs(argv);
@@ -75,13 +81,15 @@ export async function linkCommand(argv: string[]): Promise<void> {
     consumer,
     logger: log,
   }).start();
-  log.info({ kind }, 'link started');
+  const metrics = await serveLinkMetrics(values, link, log);
+  log.info({ kind, ...(metrics ? { metrics: metrics.url } : {}) }, 'link started');
   // Bounded: with Redis or the broker gone a step can wait forever; past the deadline the process
   // exits anyway, and what it had not acknowledged the broker delivers again.
   stopOnSignals({
     log,
     timeoutMs: LINK_STOP_MS,
     steps: [
+      { name: 'closing /metrics', run: async () => metrics?.close() },
       { name: 'stopping the link (unacknowledged messages are delivered again)', run: () => link.stop() },
       { name: 'stopping the downlink relay', run: () => relay.stop() },
       {
@@ -95,7 +103,7 @@ export async function linkCommand(argv: string[]): Promise<void> {
     ],
   });
   // Up, and stopping on a signal already: a parent that waits for this may signal at once.
-  process.send?.({ ready: true });
+  process.send?.({ ready: true, ...(metrics ? { metrics: metrics.url } : {}) });
 }
 
 function parseLinkArgs(argv: string[]) {
@@ -119,12 +127,36 @@ function parseLinkArgs(argv: string[]) {
       'entry-time': { type: 'string', default: 'received' },
       'wait-replicas': { type: 'string' },
       'dead-letter-budget': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
     },
   });
 }
 
 type LinkFlags = ReturnType<typeof parseLinkArgs>['values'];
 type LinkOptions = Awaited<ReturnType<typeof sharedLinkOptions>>;
+
+/** /metrics of this link process (--metrics-port / DH_METRICS_PORT; none without). */
+async function serveLinkMetrics(
+  values: LinkFlags,
+  // The link's logLines getter (MqttLink, KafkaLink) is read at each scrape.
+  link: MeteredLink,
+  log: Logger,
+): Promise<MetricsServer | undefined> {
+  const port = intFlag(values, { name: 'metrics-port', env: 'DH_METRICS_PORT', fallback: 0 });
+  if (port <= 0) return undefined;
+  return serveMetrics({
+    port,
+    host: values['metrics-host'] ?? process.env.DH_METRICS_HOST ?? '127.0.0.1',
+    logger: log,
+    what: 'link',
+    collect: () => {
+      const out = linkMetricsText([link]);
+      out.processUsage();
+      return out.text() + logShippingMetrics();
+    },
+  });
+}
 
 /** What both links take: Redis, the fleet check, entry times, replicas to wait for, the dead-letter budget. */
 async function sharedLinkOptions(values: LinkFlags, o: { bus: Bus; log: Logger }) {

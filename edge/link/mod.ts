@@ -13,6 +13,8 @@ export type { DeviceMessage, EdgeLink, IngestHooks, IngestOptions } from './inge
 export { Ingest } from './ingest.ts';
 export type { KafkaLinkOptions } from './kafka-link.ts';
 export { KafkaLink } from './kafka-link.ts';
+export type { MeteredLink } from './link-metrics.ts';
+export { linkMetricsText } from './link-metrics.ts';
 export type { EdgeLogBudget, EdgeLogOutcome, LogSink } from './log-intake.ts';
 export { DEFAULT_HUB_LOG_BUDGET, EDGE_LOG_OUTCOMES, EdgeLogIntake } from './log-intake.ts';
 export type { MqttLinkOptions, MqttLinkTls } from './mqtt-link.ts';
