@@ -33,6 +33,8 @@ function exportedMetrics(): Set<string> {
     'devicehub_http_request_duration_seconds_count',
     'devicehub_http_request_duration_seconds_bucket',
     'devicehub_clips_alarm_end_to_stored_seconds_bucket',
+    // The hub nodes' turn latency histogram (written as name + `_bucket`/`_sum`/`_count`).
+    'devicehub_node_turn_latency_seconds_bucket',
     // The recognition workers' histograms (written as name + `_bucket`/`_sum`/`_count`).
     ...['queue_wait_seconds', 'inference_seconds', 'batch_size'].flatMap((h) =>
       ['bucket', 'sum', 'count'].map((part) => `devicehub_recognize_${h}_${part}`),
@@ -45,6 +47,7 @@ function exportedMetrics(): Set<string> {
     'clips/metrics.ts',
     'vision/worker/metrics.ts',
     'gateway/fleet-signals/metrics.ts',
+    'edge/link/link-metrics.ts',
   ]) {
     for (const [name] of read(file).matchAll(/devicehub_[a-z0-9_]+/g)) names.add(name);
   }
@@ -56,7 +59,7 @@ function exportedMetrics(): Set<string> {
 describe('monitoring', () => {
   it('has alert rules that promtool accepts and whose unit tests pass', () => {
     const dir = join(root, 'deploy/prometheus');
-    assert.match(promtool(['check', 'rules', 'alerts.yml'], dir), /SUCCESS: 34 rules found/);
+    assert.match(promtool(['check', 'rules', 'alerts.yml'], dir), /SUCCESS: 35 rules found/);
     assert.match(promtool(['test', 'rules', 'alerts.test.yml'], dir), /SUCCESS/);
     // The configuration as Prometheus will read it (rule file path made local).
     const copy = mkdtempSync(join(tmpdir(), 'dh-prometheus-'));
@@ -95,6 +98,7 @@ describe('monitoring', () => {
       'HubNodeDown',
       'IngestDropped',
       'MailboxLagHigh',
+      'NodeBacklogHigh',
       'OutboxBacklogOld',
       'RecognitionBacklog',
       'RecognitionFailing',
@@ -115,6 +119,8 @@ describe('monitoring', () => {
     for (const alert of [
       'HubNodeDown',
       'MailboxLagHigh',
+      'HandlingLatencyHigh',
+      'NodeBacklogHigh',
       'OutboxBacklogOld',
       'IngestDropped',
       'DeadLettersRising',
