@@ -269,7 +269,7 @@ describe('Kafka link: edge logs', { timeout: 90_000 }, () => {
       ],
     });
     await producer.disconnect();
-    await waitFor(() => link.stats.received === 3, { timeoutMs: 30_000, message: 'all three consumed' });
+    await waitFor(() => link.stats.received === 3, { timeoutMs: 60_000, message: 'all three consumed' });
     await waitFor(() => records.length === 2, { message: 'the two lines in the sink' });
     assert.deepEqual(
       records.map((r) => [r.edgeId, r.service, r.level, r.msg]),
