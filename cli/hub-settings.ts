@@ -68,13 +68,13 @@ export const HUB_SETTINGS: readonly Setting[] = [
   },
   {
     name: 'DH_METRICS_PORT',
-    commands: ['node', 'clips', 'recognize'],
+    commands: ['node', 'link', 'clips', 'recognize'],
     doc: 'Prometheus /metrics port (0: none)',
     ...ranged(0, 65535),
   },
   {
     name: 'DH_METRICS_HOST',
-    commands: ['node', 'clips', 'recognize'],
+    commands: ['node', 'link', 'clips', 'recognize'],
     doc: 'address /metrics listens on',
     check: nonEmpty,
   },

@@ -289,6 +289,20 @@ describe('docker-compose.yml', () => {
       targets('devicehub-recognize'),
       recognizers.map((n) => `${n}:${(services[n]!.environment as Record<string, string>).DH_METRICS_PORT}`),
     );
+    const links = Object.keys(services).filter(
+      (n) => commandOf(services[n]!)[0] === 'link' && isDevicehub(services[n]!),
+    );
+    assert.equal(links.length, 2, 'the MQTT and the Kafka link');
+    assert.deepEqual(
+      targets('devicehub-links'),
+      links.map((n) => `${n}:${(services[n]!.environment as Record<string, string>).DH_METRICS_PORT}`),
+    );
+    for (const n of links)
+      assert.equal(
+        (services[n]!.environment as Record<string, string>).DH_METRICS_HOST,
+        '0.0.0.0',
+        `${n}: metrics reachable by Prometheus`,
+      );
     assert.ok(services['redis-exporter'], 'Redis memory is scraped');
   });
 
