@@ -19,6 +19,7 @@ import {
   type RecognitionPolicy,
   recognitionPolicyProblem,
 } from '../edge/protocol/mod.ts';
+import { coalescedRun } from './coalesced-run.ts';
 import type { Db } from './db/database.ts';
 import { configDocuments } from './db/schema.ts';
 
@@ -82,8 +83,6 @@ export class PolicyPublisher implements AsyncDisposable {
   readonly #o: PolicyPublisherOptions;
   #recognition: RecognitionPolicy = DEFAULT_RECOGNITION_POLICY;
   #timer: ReturnType<typeof setInterval> | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
 
   constructor(options: PolicyPublisherOptions) {
     const { intervalMs = 30_000 } = options;
@@ -105,20 +104,10 @@ export class PolicyPublisher implements AsyncDisposable {
    * write that came in meanwhile is seen). Failures are logged, never thrown.
    */
   publish(): Promise<void> {
-    if (this.#running !== undefined) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = (async () => {
-      do {
-        this.#again = false;
-        await this.#write();
-      } while (this.#again);
-    })().finally(() => {
-      this.#running = undefined;
-    });
-    return this.#running;
+    return this.#publish();
   }
+
+  readonly #publish = coalescedRun(() => this.#write());
 
   async #write(): Promise<void> {
     const { db, bus, logger } = this.#o;
@@ -143,7 +132,7 @@ export class PolicyPublisher implements AsyncDisposable {
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
-    await this.#running;
+    await this.#publish.idle();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Counter, type Registry } from 'prom-client';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
 import { type Bus, toError } from '../../bus/mod.ts';
+import { coalescedRun } from '../coalesced-run.ts';
 import type { Db } from '../db/database.ts';
 import { listAlertRules } from './rule-store.ts';
 import { OPERATOR_GROUP, renderRuleGroup, rulesVersion } from './rules.ts';
@@ -44,8 +45,6 @@ export class AlertRuleApplier implements AsyncDisposable {
   readonly #log: Logger;
   readonly #interval: number;
   #timer: ReturnType<typeof setInterval> | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
   #stopped = false;
   /** The version last seen loaded in Prometheus. */
   applied: string | undefined;
@@ -68,25 +67,17 @@ export class AlertRuleApplier implements AsyncDisposable {
 
   /** One pass now (a call while one runs makes one more after it); never throws. */
   kick(): Promise<void> {
-    if (this.#running !== undefined) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = (async () => {
-      do {
-        this.#again = false;
-        if (this.#stopped) return;
-        const outcome = await this.#pass().catch((error: unknown) => {
-          this.#log.warn({ err: toError(error) }, 'alert rules not applied; the next pass tries again');
-          return 'failed' as const;
-        });
-        if (outcome !== undefined) this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
-      } while (this.#again);
-    })().finally(() => {
-      this.#running = undefined;
-    });
-    return this.#running;
+    return this.#kick();
   }
+
+  readonly #kick = coalescedRun(async () => {
+    if (this.#stopped) return;
+    const outcome = await this.#pass().catch((error: unknown) => {
+      this.#log.warn({ err: toError(error) }, 'alert rules not applied; the next pass tries again');
+      return 'failed' as const;
+    });
+    if (outcome !== undefined) this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
+  });
 
   /** Undefined when another gateway holds the lease. */
   async #pass(): Promise<ApplyOutcome | undefined> {
@@ -142,7 +133,7 @@ export class AlertRuleApplier implements AsyncDisposable {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
-    await this.#running;
+    await this.#kick.idle();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
