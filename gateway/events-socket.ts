@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../actors/mod.ts';
-import type { Authenticator } from './auth.ts';
+import type { Authenticator, Principal } from './auth.ts';
 import { errorBody } from './errors.ts';
 import type { EventFeed } from './live-events.ts';
 
@@ -55,19 +55,35 @@ export function refuseUpgrade(socket: Duplex, refusal: UpgradeRefusal) {
   );
 }
 
-export function eventsSocket(o: { auth: Authenticator; feed: EventFeed; log: Logger }) {
-  const wss = new WebSocketServer({
+/** A WebSocket server for an API socket: upgrades handed to it, the `devicehub.v1` subprotocol. */
+export function apiSocketServer(): WebSocketServer {
+  return new WebSocketServer({
     noServer: true,
     handleProtocols: (protocols) => (protocols.has(EVENTS_PROTOCOL) ? EVENTS_PROTOCOL : false),
   });
+}
+
+/** Who an upgrade request authenticates as; undefined once it has been refused 401. */
+export async function upgradePrincipal(
+  auth: Authenticator,
+  req: IncomingMessage,
+  socket: Duplex,
+): Promise<Principal | undefined> {
+  const principal = await auth.principal(upgradeCredentials(req), req);
+  if (principal === undefined)
+    refuseUpgrade(socket, {
+      status: 401,
+      code: 'UNAUTHENTICATED',
+      message: 'Send an API key (Bearer header or bearer.<key> subprotocol)',
+    });
+  return principal;
+}
+
+export function eventsSocket(o: { auth: Authenticator; feed: EventFeed; log: Logger }) {
+  const wss = apiSocketServer();
   const handle = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
-    const principal = await o.auth.principal(upgradeCredentials(req), req);
-    if (principal === undefined)
-      return refuseUpgrade(socket, {
-        status: 401,
-        code: 'UNAUTHENTICATED',
-        message: 'Send an API key (Bearer header or bearer.<key> subprotocol)',
-      });
+    const principal = await upgradePrincipal(o.auth, req, socket);
+    if (principal === undefined) return;
     if (principal.kind !== 'key')
       return refuseUpgrade(socket, {
         status: 403,

@@ -13,11 +13,11 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import WebSocket, { WebSocketServer } from 'ws';
+import WebSocket from 'ws';
 import type { Logger } from '../../actors/mod.ts';
 import type { LogStore, TailFilter } from '../../logs/mod.ts';
 import { type Authenticator, hasScope } from '../auth.ts';
-import { EVENTS_PROTOCOL, refuseUpgrade, upgradeCredentials } from '../events-socket.ts';
+import { apiSocketServer, refuseUpgrade, upgradePrincipal } from '../events-socket.ts';
 import { NO_LOG_STORE } from './routes.ts';
 import { TailQuery, tailFilter } from './schemas.ts';
 
@@ -43,18 +43,10 @@ export interface LogTailSocket {
 
 export function logTailSocket(o: LogTailOptions): LogTailSocket {
   const maxBuffered = o.maxBufferedBytes ?? DEFAULT_TAIL_MAX_BUFFERED;
-  const wss = new WebSocketServer({
-    noServer: true,
-    handleProtocols: (protocols) => (protocols.has(EVENTS_PROTOCOL) ? EVENTS_PROTOCOL : false),
-  });
+  const wss = apiSocketServer();
   const handle = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
-    const principal = await o.auth.principal(upgradeCredentials(req), req);
-    if (principal === undefined)
-      return refuseUpgrade(socket, {
-        status: 401,
-        code: 'UNAUTHENTICATED',
-        message: 'Send an API key (Bearer header or bearer.<key> subprotocol)',
-      });
+    const principal = await upgradePrincipal(o.auth, req, socket);
+    if (principal === undefined) return;
     if (!hasScope(principal, 'operator'))
       return refuseUpgrade(socket, {
         status: 403,
