@@ -15,4 +15,3 @@ export {
 } from './clip-links.ts';
 export { withClipLinks } from './event-links.ts';
 export { alarmRoutes } from './routes.ts';
-export { parseTime } from './schemas.ts';

@@ -7,6 +7,7 @@ import { z } from '@hono/zod-openapi';
 import { CLIP_ID } from '../../edge/protocol/mod.ts';
 import { CLIP_STATUSES } from '../db/schema.ts';
 import { EdgeIdParam, safeString } from '../routes/schemas.ts';
+import { timeParam, timeRange } from '../routes/time-range.ts';
 import { decodeCursor } from './cursor.ts';
 
 /** The widest time range one history query may span. */
@@ -15,32 +16,15 @@ export const MAX_RANGE_MS = 366 * 86_400_000;
 export const DEFAULT_RANGE_MS = 30 * 86_400_000;
 export const MAX_LIMIT = 500;
 
-/** ms since the epoch from an ISO 8601 time or a number of ms; undefined when it is neither. */
-export function parseTime(s: string): number | undefined {
-  if (/^\d{1,15}$/.test(s)) return Number(s);
-  if (!/^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}(:?\d{2})?)?)?$/.test(s)) return undefined;
-  const ms = Date.parse(s);
-  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? ms : undefined;
-}
-
-const time = (description: string) =>
-  z
-    .string()
-    .refine((s) => parseTime(s) !== undefined, 'an ISO 8601 time or milliseconds since the epoch')
-    .optional()
-    .openapi({ description, example: '2026-11-30T00:00:00Z' });
+const range = timeRange({ defaultMs: DEFAULT_RANGE_MS, maxMs: MAX_RANGE_MS, advice: 'ask page by page' });
 
 /** The range a query asks for, ms: `to` default now, `from` default DEFAULT_RANGE_MS before it. */
-export function rangeOf(q: { from?: string | undefined; to?: string | undefined }, now = Date.now()) {
-  const to = q.to === undefined ? now : (parseTime(q.to) ?? now);
-  const from = q.from === undefined ? to - DEFAULT_RANGE_MS : (parseTime(q.from) ?? to);
-  return { from, to };
-}
+export const rangeOf = range.rangeOf;
 
 export const AlarmQuery = z
   .object({
-    from: time('The earliest `at` (inclusive); default 30 days before `to`'),
-    to: time('The latest `at` (exclusive); default now. At most 366 days after `from`'),
+    from: timeParam('The earliest `at` (inclusive); default 30 days before `to`'),
+    to: timeParam('The latest `at` (exclusive); default now. At most 366 days after `from`'),
     edge: EdgeIdParam.shape.id
       .optional()
       .openapi({ param: { name: 'edge', in: 'query' }, description: 'Only this edge’s alarms' }),
@@ -62,19 +46,7 @@ export const AlarmQuery = z
       .openapi({ description: 'The `next` of the previous page' }),
     limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(50),
   })
-  .superRefine((q, ctx) => {
-    if ([q.from, q.to].some((t) => t !== undefined && parseTime(t) === undefined)) return;
-    const { from, to } = rangeOf(q);
-    if (from > to)
-      ctx.addIssue({ code: 'custom', path: ['from'], message: 'must not be after to', input: q.from });
-    else if (to - from > MAX_RANGE_MS)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['from'],
-        message: `the range from..to spans ${Math.ceil((to - from) / 86_400_000)} days, at most 366 (ask page by page)`,
-        input: q.from,
-      });
-  });
+  .superRefine(range.check);
 
 export const ClipIdParam = z.object({
   id: z

@@ -6,8 +6,8 @@
  */
 import { z } from '@hono/zod-openapi';
 import { LOG_LEVELS, type LogQuery, MAX_QUERY_LIMIT, type TailFilter } from '../../logs/mod.ts';
-import { parseTime } from '../alarms/mod.ts';
 import { EdgeIdParam, safeString } from '../routes/schemas.ts';
+import { timeParam, timeRange } from '../routes/time-range.ts';
 
 /** The widest time range one query may span. */
 export const MAX_RANGE_MS = 31 * 86_400_000;
@@ -22,13 +22,6 @@ export const MAX_TEXT = 256;
  * refused here, naming `cursor`; one of the right shape the store cannot read is refused by it.
  */
 export const CURSOR = /^[A-Za-z0-9_-]{1,1024}$/;
-
-const time = (description: string) =>
-  z
-    .string()
-    .refine((s) => parseTime(s) !== undefined, 'an ISO 8601 time or milliseconds since the epoch')
-    .optional()
-    .openapi({ description, example: '2026-11-30T00:00:00Z' });
 
 /** The filters the page and the tail share. */
 const filters = {
@@ -49,18 +42,15 @@ const filters = {
   }),
 };
 
+const range = timeRange({ defaultMs: DEFAULT_RANGE_MS, maxMs: MAX_RANGE_MS, advice: 'ask day by day' });
 /** The range a query asks for, ms: `to` default now, `from` default an hour before it. */
-export function rangeOf(q: { from?: string | undefined; to?: string | undefined }, now = Date.now()) {
-  const to = q.to === undefined ? now : (parseTime(q.to) ?? now);
-  const from = q.from === undefined ? to - DEFAULT_RANGE_MS : (parseTime(q.from) ?? to);
-  return { from, to };
-}
+export const rangeOf = range.rangeOf;
 
 export const LogsQuery = z
   .object({
     ...filters,
-    from: time('The earliest line (inclusive); default an hour before `to`'),
-    to: time('The latest line (inclusive); default now. At most 31 days after `from`'),
+    from: timeParam('The earliest line (inclusive); default an hour before `to`'),
+    to: timeParam('The latest line (inclusive); default now. At most 31 days after `from`'),
     limit: z.coerce.number().int().min(1).max(MAX_QUERY_LIMIT).default(DEFAULT_LIMIT),
     cursor: z
       .string()
@@ -68,19 +58,7 @@ export const LogsQuery = z
       .optional()
       .openapi({ description: 'The `next` of the previous page (the same filters)' }),
   })
-  .superRefine((q, ctx) => {
-    if ([q.from, q.to].some((t) => t !== undefined && parseTime(t) === undefined)) return;
-    const { from, to } = rangeOf(q);
-    if (from > to)
-      ctx.addIssue({ code: 'custom', path: ['from'], message: 'must not be after to', input: q.from });
-    else if (to - from > MAX_RANGE_MS)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['from'],
-        message: `the range from..to spans ${Math.ceil((to - from) / 86_400_000)} days, at most 31 (ask day by day)`,
-        input: q.from,
-      });
-  });
+  .superRefine(range.check);
 
 export const TailQuery = z.object(filters);
 
