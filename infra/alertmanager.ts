@@ -5,12 +5,12 @@
  * port would collide with a system Alertmanager's 9094), its silences and notification log in a
  * temporary folder. `configure` rewrites the route and reloads (`POST /-/reload`).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AlertmanagerConfigOptions, renderAlertmanagerConfig } from './alertmanager-config.ts';
 import { freePort } from './free-port.ts';
-import { startMonitoringProcess } from './monitoring-process.ts';
+import { serverHandle, startMonitoringProcess } from './monitoring-process.ts';
 import type { ServerProcess } from './server-process.ts';
 
 export interface AlertmanagerOptions extends AlertmanagerConfigOptions {
@@ -51,26 +51,19 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<A
     readyUrl: `${url}/-/ready`,
     ...(options.logFile ? { logFile: options.logFile } : {}),
   });
-  const stop = async () => {
-    await proc.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  return {
-    url,
-    port,
-    configFile,
-    get pid() {
-      return proc.pid;
+  return serverHandle(
+    proc,
+    {
+      url,
+      port,
+      configFile,
+      async configure(o: AlertmanagerConfigOptions) {
+        write(o);
+        const res = await fetch(`${url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+        if (!res.ok)
+          throw new Error(`Alertmanager refused its configuration (${res.status}): ${await res.text()}`);
+      },
     },
-    kill: proc.kill,
-    restart: proc.restart,
-    stop,
-    [Symbol.asyncDispose]: stop,
-    async configure(o) {
-      write(o);
-      const res = await fetch(`${url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
-      if (!res.ok)
-        throw new Error(`Alertmanager refused its configuration (${res.status}): ${await res.text()}`);
-    },
-  };
+    dir,
+  );
 }

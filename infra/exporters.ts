@@ -6,7 +6,7 @@
  * `{ url, port, target }` (target: host:port, for a scrape job) and a process to stop.
  */
 import { freePort } from './free-port.ts';
-import { startMonitoringProcess } from './monitoring-process.ts';
+import { serverHandle, startMonitoringProcess } from './monitoring-process.ts';
 import type { ServerProcess } from './server-process.ts';
 
 export interface ExporterServer extends ServerProcess, AsyncDisposable {
@@ -32,18 +32,7 @@ async function startExporter(o: {
     ...(o.env ? { env: o.env } : {}),
     ...(o.logFile ? { logFile: o.logFile } : {}),
   });
-  return {
-    url: `http://127.0.0.1:${port}/metrics`,
-    port,
-    target: `127.0.0.1:${port}`,
-    get pid() {
-      return proc.pid;
-    },
-    kill: proc.kill,
-    restart: proc.restart,
-    stop: proc.stop,
-    [Symbol.asyncDispose]: proc.stop,
-  };
+  return serverHandle(proc, { url: `http://127.0.0.1:${port}/metrics`, port, target: `127.0.0.1:${port}` });
 }
 
 /** node_exporter: this host's figures (node_cpu_seconds_total, node_memory_*, node_filesystem_*, node_network_*). */

@@ -6,7 +6,7 @@
  * exits early, and appended to a log file when asked.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, createWriteStream, mkdirSync } from 'node:fs';
+import { accessSync, constants, createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type ServerProcess, startServerProcess } from './server-process.ts';
 import { waitFor } from './wait-for.ts';
@@ -109,6 +109,26 @@ export async function startMonitoringProcess(o: {
     restart: proc.restart,
     stderrTail: () => tail,
   };
+}
+
+/**
+ * What a monitoring server's starter returns: `fields` with the process's pid (as it is now, after
+ * restarts too), kill, restart, and stop (also its async dispose), which then removes `removeDir`
+ * (its configuration and data folder), when given.
+ */
+export function serverHandle<T extends object>(
+  proc: ServerProcess,
+  fields: T,
+  removeDir?: string,
+): NoInfer<T> & ServerProcess & AsyncDisposable {
+  const stop = async () => {
+    await proc.stop();
+    if (removeDir !== undefined) rmSync(removeDir, { recursive: true, force: true });
+  };
+  const handle = { ...fields, kill: proc.kill, restart: proc.restart, stop, [Symbol.asyncDispose]: stop };
+  return Object.defineProperty(handle, 'pid', { get: () => proc.pid, enumerable: true }) as T &
+    ServerProcess &
+    AsyncDisposable;
 }
 
 function appendTo(path: string) {

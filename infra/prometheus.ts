@@ -6,11 +6,11 @@
  * the rules again (`setTargets` rewrites the jobs that way), its TSDB in a temporary folder unless
  * `dataDir` says where. For the monitoring test, the demo and `npm run cluster`.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
-import { startMonitoringProcess } from './monitoring-process.ts';
+import { serverHandle, startMonitoringProcess } from './monitoring-process.ts';
 import { renderPrometheusConfig, type ScrapeJob } from './prometheus-config.ts';
 import type { ServerProcess } from './server-process.ts';
 import { waitFor } from './wait-for.ts';
@@ -151,28 +151,21 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
         `${(error as Error).message}; not up: ${down.join('; ') || `jobs missing of ${jobs?.join(', ')}`}`,
       );
     });
-  const stop = async () => {
-    await proc.stop();
-    rmSync(confDir, { recursive: true, force: true });
-  };
-  return {
-    url,
-    port,
-    rulesDir,
-    configFile,
-    get pid() {
-      return proc.pid;
+  return serverHandle(
+    proc,
+    {
+      url,
+      port,
+      rulesDir,
+      configFile,
+      async setTargets(jobs: readonly ScrapeJob[]) {
+        writeConfig(jobs);
+        await reload();
+      },
+      reload,
+      targets,
+      untilTargetsUp,
     },
-    kill: proc.kill,
-    restart: proc.restart,
-    stop,
-    [Symbol.asyncDispose]: stop,
-    async setTargets(jobs) {
-      writeConfig(jobs);
-      await reload();
-    },
-    reload,
-    targets,
-    untilTargetsUp,
-  };
+    confDir,
+  );
 }
