@@ -9,7 +9,7 @@ import type { Bus } from '../bus/mod.ts';
 import { ADMIN_USER, BrokerIdentities, DynsecClient } from '../edge/broker/mod.ts';
 import type { LogStore } from '../logs/mod.ts';
 import type { ObjectStore } from '../objects/mod.ts';
-import { type ClipLinkOptions, ClipLinkSigner, withClipLinks } from './alarms/mod.ts';
+import { type ClipLinkOptions, ClipLinkSigner } from './alarms/mod.ts';
 import { createApp } from './app.ts';
 import { ArtifactCatalog } from './artifacts/mod.ts';
 import { Authenticator, type AuthenticatorOptions } from './auth.ts';
@@ -18,8 +18,9 @@ import { type EdgeCredentials, type IdentityOptions, startCredentials } from './
 import { ensureAlarmPartitions } from './db/alarm-partitions.ts';
 import type { Database, Db } from './db/database.ts';
 import type { TunnelSettings } from './deps.ts';
-import { FleetSignals } from './fleet-signals/mod.ts';
+import type { FleetSignals } from './fleet-signals/mod.ts';
 import { FleetView } from './fleet-view.ts';
+import { startOutbox } from './gateway-outbox.ts';
 import { type KafkaAdminOptions, startKafkaCredentials } from './kafka-credentials.ts';
 import { EventFeed } from './live-events.ts';
 import {
@@ -29,15 +30,14 @@ import {
   openPrometheus,
   startRuleApplier,
 } from './monitoring/mod.ts';
-import { ClipRequests } from './outbox/clip-requests.ts';
-import { recordAlarms } from './outbox/records.ts';
-import { OutboxSink } from './outbox/sink.ts';
-import { VisionRequests } from './outbox/vision-requests.ts';
-import { type WebBackendOptions, WebBackendOutbox } from './outbox/web-backend.ts';
+import type { ClipRequests } from './outbox/clip-requests.ts';
+import type { OutboxSink } from './outbox/sink.ts';
+import type { VisionRequests } from './outbox/vision-requests.ts';
+import type { WebBackendOptions, WebBackendOutbox } from './outbox/web-backend.ts';
 import { PolicyPublisher } from './policy-publisher.ts';
-import { ConfigRolloutGate, RolloutMembershipJob, recordRollouts } from './rollouts/mod.ts';
+import { ConfigRolloutGate, RolloutMembershipJob } from './rollouts/mod.ts';
 import { type StartedTuf, startTuf, type TufOptions, type TufRepository } from './tuf/mod.ts';
-import { DEFAULT_TUNNEL_SETTINGS, recordTunnels, type TerminalDeps } from './tunnels/mod.ts';
+import { DEFAULT_TUNNEL_SETTINGS, type TerminalDeps } from './tunnels/mod.ts';
 
 export type { ServedGateway, ServeOptions } from './serve.ts';
 export { serveGateway } from './serve.ts';
@@ -279,57 +279,6 @@ async function keepAlarmPartitions(db: Db, log: Logger): Promise<NodeJS.Timeout>
   );
   partitions.unref();
   return partitions;
-}
-
-/** The outbox sink (alarm history, tunnel states) and, when configured, delivery to the web backend. */
-function startOutbox(
-  options: GatewayOptions,
-  {
-    db,
-    bus,
-    name,
-    log,
-    clipLinks,
-    policies,
-  }: { db: Db; bus: Bus; name: string; log: Logger; clipLinks: ClipLinkSigner; policies: PolicyPublisher },
-) {
-  const webBackend =
-    options.webBackend === undefined
-      ? undefined
-      : new WebBackendOutbox(
-          { transform: withClipLinks(clipLinks), ...options.webBackend },
-          {
-            bus,
-            holder: name,
-            logger: log,
-            leaseTtlMs: options.leaseTtlMs,
-          },
-        ).startDelivery();
-  const clipRequests = new ClipRequests({ db, bus, logger: log });
-  const visionRequests = new VisionRequests({ bus, logger: log, policy: () => policies.recognition() });
-  const fleetSignals = new FleetSignals({
-    db,
-    bus,
-    holder: name,
-    logger: log,
-    intervalMs: options.fleetSignalsMs,
-  }).start();
-  const sink = new OutboxSink({
-    bus,
-    holder: name,
-    logger: log,
-    leaseTtlMs: options.leaseTtlMs,
-    handlers: [
-      recordAlarms(db),
-      recordTunnels(db, bus),
-      recordRollouts(db),
-      clipRequests.record,
-      visionRequests.record,
-      ...(webBackend === undefined ? [] : [webBackend.enqueue]),
-      fleetSignals.record,
-    ],
-  }).start();
-  return { webBackend, sink, clipRequests, visionRequests, fleetSignals };
 }
 
 /** The broker's dynamic-security admin, its edge identities and their reconciler (none without options). */
