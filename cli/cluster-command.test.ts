@@ -199,7 +199,7 @@ describe('devicehub cluster', { timeout: 300_000 }, () => {
       url: summary.prometheusUrl,
       jobs: [
         ...['devicehub-nodes', 'devicehub-gateways', 'devicehub-clips', 'devicehub-recognize'],
-        ...['node', 'redis', 'postgres', 'alertmanager', 'prometheus', 'victorialogs'],
+        ...['devicehub-links', 'node', 'redis', 'postgres', 'alertmanager', 'prometheus', 'victorialogs'],
       ],
       counts: {
         'devicehub-nodes': 3,

@@ -66,7 +66,7 @@ export async function clusterCommand(argv: string[]): Promise<void> {
     const monitoring = await planClusterMonitoring();
     parts.step(`starting ${o.nodes} hub node(s) and the links`);
     const nodeMetrics = await startHubNodes(parts, servers, o.nodes);
-    await startLinks(parts, servers);
+    const linkMetrics = await startLinks(parts, servers);
     parts.step(`starting ${o.gateways} gateway(s) behind a balancer`);
     const api = await startGateways(parts, servers, { ...o, env: monitoring.gatewayEnv });
     parts.step('starting 2 CDN caches (nginx, slice 1m) in front of the gateways');
@@ -84,6 +84,7 @@ export async function clusterCommand(argv: string[]): Promise<void> {
       apiUrl: api.url,
       gateways: api.gateways,
       nodeMetrics,
+      linkMetrics,
       clipMetrics: clips.metrics,
       recognizeMetrics: recognize.metrics,
       logStoreUrl: logStore,

@@ -79,6 +79,8 @@ export async function startClusterMonitoring(
     apiUrl: string;
     gateways: readonly string[];
     nodeMetrics: readonly string[];
+    /** The links' /metrics URLs (`devicehub link --metrics-port`). */
+    linkMetrics: readonly string[];
     clipMetrics: readonly string[];
     recognizeMetrics: readonly string[];
     logStoreUrl: string | undefined;
@@ -97,6 +99,7 @@ export async function startClusterMonitoring(
       scheme: 'https',
       caFile: servers.pki.caFile,
     },
+    ...job(MONITORING_JOBS.links, o.linkMetrics),
     ...job(MONITORING_JOBS.clips, o.clipMetrics),
     ...job(MONITORING_JOBS.recognize, o.recognizeMetrics),
     ...job('victorialogs', o.logStoreUrl === undefined ? [] : [o.logStoreUrl]),

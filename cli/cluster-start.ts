@@ -172,9 +172,14 @@ export async function startHubNodes(
   return metrics;
 }
 
-/** The MQTT link (its own certificate, the hub mTLS listener) and, with Kafka, the Kafka link (SASL_SSL). */
-export async function startLinks(parts: ClusterParts, servers: ClusterServers): Promise<void> {
+/**
+ * The MQTT link (its own certificate, the hub mTLS listener) and, with Kafka, the Kafka link
+ * (SASL_SSL), each with /metrics on a port of its own; returns those URLs.
+ */
+export async function startLinks(parts: ClusterParts, servers: ClusterServers): Promise<string[]> {
   const cert = await servers.pki.issueService(LINK_USER);
+  const ports = await Promise.all([freePort(), freePort()]);
+  const metrics = ['--metrics-port', String(ports[0])];
   const links = [
     parts.spawn(
       [
@@ -183,6 +188,7 @@ export async function startLinks(parts: ClusterParts, servers: ClusterServers): 
         ...servers.cliArgs,
         ...['--url', servers.mqttHubUrl, '--client-id', 'link-mqtt-1'],
         ...['--mqtt-ca', servers.pki.caFile, '--mqtt-cert', cert.certFile, '--mqtt-key', cert.keyFile],
+        ...metrics,
       ],
       'mqtt link',
     ).ready,
@@ -196,6 +202,7 @@ export async function startLinks(parts: ClusterParts, servers: ClusterServers): 
           ...servers.cliArgs,
           ...['--brokers', servers.kafkaBrokers.join(',')],
           ...['--kafka-username', servers.kafkaHub.username, '--kafka-ca', servers.pki.caFile],
+          ...['--metrics-port', String(ports[1])],
         ],
         'kafka link',
         { KAFKA_PASSWORD: servers.kafkaHub.password },
@@ -203,6 +210,7 @@ export async function startLinks(parts: ClusterParts, servers: ClusterServers): 
     );
   }
   await Promise.all(links);
+  return ports.slice(0, links.length).map((port) => `http://127.0.0.1:${port}/metrics`);
 }
 
 /** An admin key in the shared database, the gateways, and the balancer in front of them. */

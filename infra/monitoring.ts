@@ -25,6 +25,7 @@ export const MONITORING_JOBS = {
   gateways: 'devicehub-gateways',
   clips: 'devicehub-clips',
   recognize: 'devicehub-recognize',
+  links: 'devicehub-links',
   host: 'node',
   redis: 'redis',
   postgres: 'postgres',
