@@ -109,7 +109,14 @@ describe('the recognition policy', { timeout: 60_000 }, () => {
       [job.name, job.opts.priority, job.data.class, job.data.frames, job.data.kind],
       ['recognize', 4, 'other', 2, policy.kinds.smoke],
     );
-    const metrics = await (await s.call('GET', '/metrics')).text();
+    // The sink counts the job once BullMQ has it: the job can be seen a moment before the count.
+    const metrics = await waitFor(
+      async () => {
+        const text = await (await s.call('GET', '/metrics')).text();
+        return /devicehub_recognition_requests_total\{outcome="queued"\} [1-9]/.test(text) ? text : undefined;
+      },
+      { message: 'the queued request counted on /metrics' },
+    );
     assert.match(metrics, /devicehub_recognition_requests_total\{outcome="queued"\} 1\n/);
     assert.match(metrics, /devicehub_recognition_requests_total\{outcome="shed"\} 0\n/);
   });
