@@ -112,7 +112,7 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
         url: ready.prometheusUrl,
         jobs: [
           ...['devicehub-nodes', 'devicehub-gateways', 'devicehub-clips', 'devicehub-recognize'],
-          ...['node', 'redis', 'alertmanager', 'prometheus', 'victorialogs'],
+          ...['devicehub-links', 'node', 'redis', 'alertmanager', 'prometheus', 'victorialogs'],
         ],
         counts: { 'devicehub-nodes': 1, 'devicehub-gateways': 1 },
         said: () => demo.stderrTail(),

@@ -12,11 +12,13 @@
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { serveMetrics } from '../actors/mod.ts';
 import { spawnLoadGenerator } from '../bench/mod.ts';
 import { type Bus, connectRedis, type Keyspace, openBus } from '../bus/mod.ts';
 import { LINK_USER } from '../edge/broker/mod.ts';
 import {
   DownlinkRelay,
+  linkMetricsText,
   MqttLink,
   mqttDownlink,
   Simulator,
@@ -42,6 +44,8 @@ export interface EdgeSource {
   readonly mqtt?: { readonly tlsUrl: string; readonly mtlsUrl: string };
   /** The password of DEMO-VISION (the demo's vision events), a broker user; the gateway registers it with it. */
   readonly visionPassword?: string;
+  /** The MQTT link's /metrics (served by the demo process on a loopback port). */
+  readonly linkMetrics?: string;
   stop(): Promise<void>;
 }
 
@@ -81,6 +85,8 @@ export async function startEdgeSource(o: EdgeSourceOptions): Promise<EdgeSource>
     bus: openBus({ redis, keyspace: o.keyspace }),
   };
   const link = await startLink(hubSide);
+  // The link's families only: its process is the demo's, whose CPU and RSS the gateway's job has.
+  const metrics = await serveMetrics({ what: 'link', collect: () => linkMetricsText([link]).text() });
   const simulated = await startSimulatedEdges(tls.tlsUrl, o.edges, ca);
   const relay = await startRelay(hubSide);
   const remote = await startDemoSsh(tls.mtlsUrl, users[REMOTE_EDGE]!, pki);
@@ -93,7 +99,9 @@ export async function startEdgeSource(o: EdgeSourceOptions): Promise<EdgeSource>
     // The gateway's dynamic-security admin: mosquitto's plaintext listener, on loopback only.
     broker: { url: broker.url, ...broker.admin },
     mqtt: { tlsUrl: tls.tlsUrl, mtlsUrl: tls.mtlsUrl },
+    linkMetrics: metrics.url,
     async stop() {
+      await metrics.close();
       clearInterval(simulated.storms);
       await remote?.stop();
       await relay.stop();

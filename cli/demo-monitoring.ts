@@ -5,9 +5,9 @@
  * (./.devicehub/prometheus/rules, kept: the operator's rules survive a restart) and a webhook
  * token for this run — which the gateway is given. Once everything is up: node_exporter,
  * redis_exporter, Alertmanager (to the gateway's webhook over HTTPS, the demo CA trusted) and
- * Prometheus scraping the hub nodes, the gateway (HTTPS), the clip and recognition workers,
- * VictoriaLogs, the exporters, Alertmanager and itself, every 5 s. Their logs go to
- * ./.devicehub/logs/<server>.log.
+ * Prometheus scraping the hub nodes, the MQTT link (served by this process), the gateway (HTTPS),
+ * the clip and recognition workers, VictoriaLogs, the exporters, Alertmanager and itself, every
+ * 5 s. Their logs go to ./.devicehub/logs/<server>.log.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -62,6 +62,8 @@ export function startDemoMonitoring(o: {
   redisUrl: string;
   /** The hub nodes' /metrics URLs. */
   nodeMetrics: readonly string[];
+  /** The MQTT link's /metrics (it runs in the demo process; none without mosquitto). */
+  linkMetrics: string | undefined;
   /** The gateway (https) and the demo CA its certificate is checked against. */
   gatewayUrl: string | undefined;
   caFile: string;
@@ -77,6 +79,8 @@ export function startDemoMonitoring(o: {
       scheme: 'https',
       caFile: o.caFile,
     });
+  if (o.linkMetrics !== undefined)
+    jobs.push({ name: MONITORING_JOBS.links, targets: [hostOf(o.linkMetrics)] });
   if (o.clipMetrics !== undefined)
     jobs.push({ name: MONITORING_JOBS.clips, targets: [hostOf(o.clipMetrics)] });
   if (o.recognizeMetrics !== undefined)
