@@ -1,10 +1,10 @@
 /**
  * A small client of Prometheus's HTTP API (`/api/v1/…`): instant and range queries, the scrape
- * targets, the alerts its rules hold, and `/-/reload`. Every call has a deadline (default 5 s) and
- * the caller's signal; a failure is a `PrometheusError` whose code says whose fault it is —
- * `UNREACHABLE` or `TIMEOUT` (Prometheus down or slow: retry later, the API answers 503),
- * `BAD_QUERY` (Prometheus refused the expression: the caller's bug), `BAD_RESPONSE` (an answer
- * that is not Prometheus's JSON).
+ * targets, the alerts its rules hold, its loaded alerting rule groups, and `/-/reload`. Every
+ * call has a deadline (default 5 s) and the caller's signal; a failure is a `PrometheusError`
+ * whose code says whose fault it is — `UNREACHABLE` or `TIMEOUT` (Prometheus down or slow: retry
+ * later, the API answers 503), `BAD_QUERY` (Prometheus refused the expression: the caller's bug),
+ * `BAD_RESPONSE` (an answer that is not Prometheus's JSON).
  */
 
 export type PrometheusErrorCode = 'UNREACHABLE' | 'TIMEOUT' | 'BAD_QUERY' | 'BAD_RESPONSE';
@@ -59,6 +59,12 @@ export interface RuleAlert {
   readonly value: number;
 }
 
+/** An alerting rule group Prometheus has loaded: its name and its alerts' names, in its order. */
+export interface AlertRuleGroup {
+  readonly name: string;
+  readonly alerts: readonly string[];
+}
+
 export interface PrometheusClient {
   /** `http://host:port` (no trailing slash). */
   readonly url: string;
@@ -70,6 +76,8 @@ export interface PrometheusClient {
   ): Promise<RangeSeries[]>;
   targets(signal?: AbortSignal): Promise<ScrapeTarget[]>;
   alerts(signal?: AbortSignal): Promise<RuleAlert[]>;
+  /** The alerting rule groups loaded now (a group whose file has no rules is not listed). */
+  alertRuleGroups(signal?: AbortSignal): Promise<AlertRuleGroup[]>;
   /** Reloads its configuration and rules (needs `--web.enable-lifecycle`). */
   reload(signal?: AbortSignal): Promise<void>;
 }
@@ -210,6 +218,17 @@ export function openPrometheus(url: string, options: PrometheusOptions = {}): Pr
         state: a.state === 'firing' || a.state === 'pending' ? a.state : 'inactive',
         activeAt: Date.parse(a.activeAt ?? '') || 0,
         value: numberOf(a.value),
+      }));
+    },
+    async alertRuleGroups(signal) {
+      const data = (await api('/api/v1/rules?type=alert', signal ? { signal } : {})) as {
+        groups?: { name?: unknown; rules?: { name?: unknown }[] }[];
+      };
+      if (!Array.isArray(data?.groups))
+        throw new PrometheusError('BAD_RESPONSE', `Prometheus at ${root} sent rules without groups`);
+      return data.groups.map((g) => ({
+        name: String(g.name ?? ''),
+        alerts: (Array.isArray(g.rules) ? g.rules : []).map((r) => String(r.name ?? '')),
       }));
     },
     async reload(signal) {

@@ -15,6 +15,7 @@ import { type Logger, silentLogger } from '../../actors/mod.ts';
 import { type Bus, toError } from '../../bus/mod.ts';
 import { coalescedRun } from '../coalesced-run.ts';
 import type { Db } from '../db/database.ts';
+import { openPrometheus, type PrometheusClient } from './prometheus-client.ts';
 import { listAlertRules } from './rule-store.ts';
 import { OPERATOR_GROUP, renderRuleGroup, rulesVersion } from './rules.ts';
 
@@ -44,6 +45,7 @@ export class AlertRuleApplier implements AsyncDisposable {
   readonly #o: RuleApplierOptions;
   readonly #log: Logger;
   readonly #interval: number;
+  readonly #prometheus: PrometheusClient;
   #timer: ReturnType<typeof setInterval> | undefined;
   #stopped = false;
   /** The version last seen loaded in Prometheus. */
@@ -54,7 +56,8 @@ export class AlertRuleApplier implements AsyncDisposable {
     this.#interval = options.intervalMs ?? 30_000;
     if (!(this.#interval >= 100))
       throw new RangeError(`Cannot apply alert rules: intervalMs must be ≥ 100, got ${this.#interval}`);
-    new URL(options.prometheusUrl); // a bad URL fails at start
+    // A bad URL fails at start.
+    this.#prometheus = openPrometheus(options.prometheusUrl, { timeoutMs: options.requestTimeoutMs ?? 5000 });
     this.#log = (options.logger ?? silentLogger).child({ component: 'alert-rules' });
   }
 
@@ -100,7 +103,7 @@ export class AlertRuleApplier implements AsyncDisposable {
       await writeFile(tmp, rendered);
       await rename(tmp, file);
     }
-    await this.#request('/-/reload', { method: 'POST' });
+    await this.#prometheus.reload();
     if (!(await this.#loaded(names)))
       throw new Error(`Prometheus reloaded but does not show group ${OPERATOR_GROUP} with these rules`);
     this.applied = version;
@@ -110,24 +113,10 @@ export class AlertRuleApplier implements AsyncDisposable {
 
   /** Whether Prometheus's loaded group has exactly the alerts named `want` (sorted). */
   async #loaded(want: readonly string[]): Promise<boolean> {
-    const res = await this.#request('/api/v1/rules?type=alert', { method: 'GET' });
-    const body = (await res.json()) as {
-      data?: { groups?: { name: string; rules: { name: string }[] }[] };
-    };
-    const group = body.data?.groups?.find((g) => g.name === OPERATOR_GROUP);
-    const have = (group?.rules ?? []).map((r) => r.name).sort();
+    const groups = await this.#prometheus.alertRuleGroups();
+    const have = [...(groups.find((g) => g.name === OPERATOR_GROUP)?.alerts ?? [])].sort();
     // Prometheus lists an empty group's file not at all: none expected, none there.
     return have.length === want.length && have.every((n, i) => n === want[i]);
-  }
-
-  async #request(path: string, init: RequestInit): Promise<Response> {
-    const url = new URL(path, this.#o.prometheusUrl);
-    const res = await fetch(url, {
-      ...init,
-      signal: AbortSignal.timeout(this.#o.requestTimeoutMs ?? 5000),
-    });
-    if (!res.ok) throw new Error(`Prometheus ${init.method} ${path}: ${res.status} ${await res.text()}`);
-    return res;
   }
 
   async stop(): Promise<void> {
