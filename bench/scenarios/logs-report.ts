@@ -15,6 +15,11 @@ export interface LogsMeasured {
   readonly logErrors: number;
   readonly markersSent: number;
   readonly sightings: readonly MarkerSighting[];
+  /** When the 1× phase, the burst and its end began (ms), and how long after the burst's end its lines were all queryable. */
+  readonly steadyAt: number;
+  readonly burstAt: number;
+  readonly burstEndAt: number;
+  readonly backlogClearedMs: number;
   /** When the store was stopped and when it answered again (ms). */
   readonly downAt: number;
   readonly upAt: number;
@@ -53,6 +58,8 @@ export function logsReport(
   // Before the outage (the steady and burst phases); after it, the shipper first replays its disk
   // buffer (after its backoff), which the markers sent then wait behind: reported apart.
   const storeUp = delays((s) => s.sentAt < m.downAt - OUTAGE_MARGIN_MS);
+  const steady = delays((s) => s.sentAt >= m.steadyAt && s.sentAt < m.burstAt);
+  const inBurst = delays((s) => s.sentAt >= m.burstAt && s.sentAt <= m.burstEndAt);
   const afterOutage = delays((s) => s.sentAt > m.upAt);
   const all = delays(() => true);
   const heldBack = m.sightings.filter((s) => s.sentAt <= m.upAt && s.sentAt >= m.downAt - OUTAGE_MARGIN_MS);
@@ -90,6 +97,11 @@ export function logsReport(
     /** Markers sent while the store was up, before the outage (not within 5 s before its stop). */
     p99ShipToQueryableMs: quantile(storeUp, 0.99),
     p50ShipToQueryableMs: quantile(storeUp, 0.5),
+    /** The same over the markers of the 1× phase alone, and of the burst alone. */
+    p99ShipToQueryableMsSteady: quantile(steady, 0.99),
+    p99ShipToQueryableMsBurst: quantile(inBurst, 0.99),
+    /** From the burst's end until every line sent so far was queryable (the outage waits for it). */
+    burstBacklogQueryableMs: m.backlogClearedMs,
     /** Markers sent after the store was back (behind the replayed backlog). */
     p99ShipToQueryableMsAfterOutage: quantile(afterOutage, 0.99),
     /** From the store's restart until the last marker sent around or during the outage was queryable. */

@@ -131,11 +131,24 @@ export async function logsScenario(o: ScenarioOptions, lo: LogsOptions): Promise
     const baseline = await window(o.seconds);
     phase(`logs at ${lo.linesPerSecond} line/s per edge for ${o.seconds} s`);
     sim.process.child.send({ logFactor: 1 });
+    const steadyAt = Date.now();
     const steady = await window(o.seconds);
     phase(`burst: 10× for ${lo.burstSeconds} s`);
     sim.process.child.send({ logFactor: 10 });
+    const burstAt = Date.now();
     const burst = await window(lo.burstSeconds);
     sim.process.child.send({ logFactor: 1 });
+    const burstEndAt = Date.now();
+    // The outage starts once the burst's backlog is queryable (every marker sent so far seen), so
+    // that what the burst left queued does not wait through it too.
+    const markersSoFar = sim.last().logMarkers ?? 0;
+    await waitFor(() => poller.sightings.size >= markersSoFar, {
+      timeoutMs: 180_000,
+      intervalMs: 250,
+      message: 'the burst backlog queryable',
+    }).catch(() => {});
+    const backlogClearedMs = Date.now() - burstEndAt;
+    phase(`the burst's lines queryable ${(backlogClearedMs / 1000).toFixed(1)} s after its end`);
     await sleep(Math.min(5000, lo.burstSeconds * 1000));
 
     phase(`the store stopped for ${lo.storeDownSeconds} s`);
@@ -180,6 +193,10 @@ export async function logsScenario(o: ScenarioOptions, lo: LogsOptions): Promise
       logErrors: final.logErrors ?? 0,
       markersSent: final.logMarkers ?? 0,
       sightings: [...poller.sightings.values()],
+      steadyAt,
+      burstAt,
+      burstEndAt,
+      backlogClearedMs,
       downAt,
       upAt,
       drainMs,
