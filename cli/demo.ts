@@ -23,26 +23,17 @@
  * (the operator's, written by the gateway) alerting through Alertmanager to the gateway's webhook.
  */
 
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
-import { type Bus, connectRedis, createKeyspace, openBus } from '../bus/mod.ts';
-import {
-  freePort,
-  type HubProcess,
-  type MonitoringStack,
-  ownChildProcesses,
-  type RedisServer,
-  spawnHubNode,
-  startRedisServer,
-  stopDescendants,
-  type VictoriaLogsServer,
-} from '../infra/mod.ts';
-import { type CdnCaches, startDemoCdn } from './cdn-caches.ts';
+import type { Bus } from '../bus/mod.ts';
+import { ownChildProcesses, stopDescendants } from '../infra/mod.ts';
+import { startDemoCdn } from './cdn-caches.ts';
 import { type DemoClips, startDemoClips } from './demo-clips.ts';
 import { type EdgeSource, startEdgeSource } from './demo-edges.ts';
 import { startDemoGateway } from './demo-gateway.ts';
+import { type Hub, startHub, startServers } from './demo-hub.ts';
 import { type DemoKafka, startDemoKafka } from './demo-kafka.ts';
 import { demoLogger, LOG_DIR } from './demo-logs.ts';
 import {
@@ -53,8 +44,8 @@ import {
 } from './demo-monitoring.ts';
 import { type DemoPki, startDemoPki } from './demo-pki.ts';
 import { type DemoRecognize, startDemoRecognize } from './demo-recognize.ts';
+import { stopDemo } from './demo-stop.ts';
 import { startDemoTable } from './demo-table.ts';
-import { logFile } from './logger.ts';
 
 export const demoHelp = `devicehub demo [--edges N] [--nodes N] [--kafka-edges N]
 
@@ -122,7 +113,6 @@ export async function demoCommand(argv: string[]): Promise<void> {
       plan,
       redisUrl,
       nodeMetrics: hub.metrics,
-      linkMetrics: source.linkMetrics,
       gatewayUrl: gateway?.url,
       caFile: pki.caFile,
       clipMetrics: clips?.metricsUrl,
@@ -234,51 +224,6 @@ function interruptWhileStarting(): { up(): void } {
   };
 }
 
-/** Redis: REDIS_URL when set, else a redis-server with its data in ./.devicehub/redis. */
-async function startServers(): Promise<{ server?: RedisServer; redisUrl: string }> {
-  const redisUrl = process.env.REDIS_URL;
-  if (redisUrl) return { redisUrl };
-  const dir = resolve('.devicehub/redis');
-  mkdirSync(dir, { recursive: true });
-  const server = await startRedisServer({ dir, fsync: 'everysec' });
-  return { server, redisUrl: server.url };
-}
-
-interface Hub {
-  /** The demo's keyspace on its own connection. */
-  readonly bus: Bus;
-  readonly nodes: readonly HubProcess[];
-  /** The hub nodes' /metrics URLs. */
-  readonly metrics: readonly string[];
-}
-
-/** The demo's keyspace and connection, and the hub nodes, each a process of its own. */
-async function startHub(redisUrl: string, nodeCount: number): Promise<Hub> {
-  const keyspace = createKeyspace({ prefix: 'demo' });
-  const redis = connectRedis(redisUrl, { name: 'demo' });
-  redis.on('error', () => {}); // reconnects by itself; the table shows what matters
-  await redis.del(keyspace.nodeStats); // counters of an earlier demo run
-  const nodes: HubProcess[] = [];
-  const metrics: string[] = [];
-  for (let i = 1; i <= nodeCount; i++) {
-    const metricsPort = await freePort();
-    metrics.push(`http://127.0.0.1:${metricsPort}/metrics`);
-    nodes.push(
-      spawnHubNode({
-        redisUrl,
-        nodeId: `hub-${i}`,
-        prefix: keyspace.prefix,
-        shards: keyspace.shards,
-        logLevel: process.env.DH_LOG_LEVEL ?? 'info',
-        logFile: logFile(LOG_DIR, `hub-${i}`),
-        metricsPort,
-      }),
-    );
-  }
-  await Promise.all(nodes.map((n) => n.ready));
-  return { bus: openBus({ redis, keyspace }), nodes, metrics };
-}
-
 type DemoGateway = Awaited<ReturnType<typeof startDemoGateway>>;
 
 /** The HTTP API over the same fleet (embedded PGlite); the demo runs on without it if it fails. */
@@ -355,52 +300,4 @@ function startRecognize(o: {
     logger: demoLogger('vision'),
   });
   return optionalPart('recognition worker', o.log, started);
-}
-
-/** Stops edges, gateway, hub nodes and Redis in that order, kills what did not stop, and exits 0. */
-async function stopDemo(o: {
-  log: Logger;
-  source: EdgeSource;
-  gateway: DemoGateway | undefined;
-  cdn: CdnCaches | undefined;
-  clips: DemoClips | undefined;
-  recognize: DemoRecognize | undefined;
-  hub: Hub;
-  server: RedisServer | undefined;
-  monitoring: MonitoringStack | undefined;
-  logStore: VictoriaLogsServer | undefined;
-}): Promise<never> {
-  const { log, source, gateway, cdn, clips, recognize, hub, server } = o;
-  process.stdout.write('\nstopping: edges, hub nodes (handing shards off), Redis…\n');
-  // Ctrl-C reaches the broker and the edges' helpers too (Redis and the hub nodes have process
-  // groups of their own), so some may be gone already: each step gets a few seconds, then the
-  // demo moves on, and kills at the end whatever did not stop.
-  const step = async (name: string, run: () => Promise<unknown>) => {
-    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5000).unref());
-    const outcome = await Promise.race([run().catch(() => 'failed'), timeout]);
-    if (outcome === 'timeout' || outcome === 'failed') {
-      log.warn({ step: name, outcome }, 'stop step did not finish; going on');
-      process.stdout.write(`  ${name}: ${outcome}, going on\n`);
-    }
-  };
-  await step('monitoring', async () => o.monitoring?.stop());
-  await step('vision events and recognition worker', async () => recognize?.stop());
-  await step('edges', () => source.stop());
-  await step('CDN caches', async () => cdn?.stop());
-  // Before the gateway: the worker writes to its database and object store.
-  await step('clip worker', async () => clips?.stop());
-  await step('gateway', async () => gateway?.stop());
-  await step('hub nodes', () => Promise.all(hub.nodes.map((n) => n.stop())));
-  hub.bus.redis.disconnect();
-  await step('Redis', async () => server?.stop());
-  await step('log store', async () => o.logStore?.stop());
-  // Whatever did not stop in time (a step that timed out) is killed now.
-  const killed = await stopDescendants(1000);
-  if (killed.length > 0)
-    process.stdout.write(
-      `  killed what did not stop in time: ${killed.map((p) => p.command.slice(0, 60)).join('; ')}\n`,
-    );
-  log.info('demo stopped');
-  process.stdout.write('stopped.\n');
-  process.exit(0);
 }
