@@ -113,6 +113,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
       plan,
       redisUrl,
       nodeMetrics: hub.metrics,
+      linkMetrics: source.linkMetrics,
       gatewayUrl: gateway?.url,
       caFile: pki.caFile,
       clipMetrics: clips?.metricsUrl,
