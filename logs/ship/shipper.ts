@@ -18,6 +18,7 @@
  */
 import type { Logger } from '../../actors/logger.ts';
 import type { LogRecord, LogStore } from '../mod.ts';
+import { quietLogger } from '../quiet-logger.ts';
 import { DiskBuffer, type Segment } from './disk-buffer.ts';
 import { HeldBatches } from './held-batches.ts';
 import { retryable } from './retryable.ts';
@@ -27,14 +28,6 @@ interface Batch {
   readonly order: number;
   readonly records: LogRecord[];
 }
-
-const noLog: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child: () => noLog,
-};
 
 function positive(name: string, value: number, min = 1): number {
   if (!Number.isFinite(value) || value < min)
@@ -83,7 +76,7 @@ class Shipper implements LogShipper {
 
   constructor(o: LogShipperOptions) {
     this.#store = o.store;
-    this.#log = o.logger ?? noLog;
+    this.#log = o.logger ?? quietLogger;
     this.#batchLines = positive('batchLines', o.batchLines ?? 1000);
     const flushMs = positive('flushMs', o.flushMs ?? 1000);
     this.#writeTimeoutMs = positive('writeTimeoutMs', o.writeTimeoutMs ?? 10_000);

@@ -9,6 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../actors/logger.ts';
+import { quietLogger } from '../quiet-logger.ts';
 import { encodeCursor, pageQuery, tailQuery } from './logsql.ts';
 import { fromRow, randomRids, STREAM_FIELDS, toRow } from './rows.ts';
 import {
@@ -19,12 +20,6 @@ import {
   LogStoreError,
   type TailFilter,
 } from './types.ts';
-
-/**
- * Drops everything: the default when no logger is given. Not actors' silentLogger, so that loading
- * the store (every process's log shipping, the on-device agent's too) loads no hub module.
- */
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
 
 export interface VictoriaLogsStoreOptions {
   logger?: Logger;
@@ -55,7 +50,7 @@ export class VictoriaLogsStore implements LogStore {
 
   constructor(url: URL, options: VictoriaLogsStoreOptions = {}) {
     this.url = url;
-    this.#logger = (options.logger ?? quiet).child({ component: 'log-store' });
+    this.#logger = (options.logger ?? quietLogger).child({ component: 'log-store' });
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#tailDelayMs = options.tailDelayMs ?? 5_000;
     this.#tailRefreshMs = options.tailRefreshMs ?? 1_000;
