@@ -19,6 +19,7 @@ import { FAST_HUB, useRedis } from '../../infra/test-redis.ts';
 import { createApiKey } from '../auth.ts';
 import { openDatabase } from '../db/database.ts';
 import { createGateway, serveGateway } from '../gateway.ts';
+import { PANELS } from '../monitoring/panels.ts';
 import { launchChromium, testArtifacts } from './testdata/chromium.ts';
 
 const t = useRedis();
@@ -35,18 +36,6 @@ interface Canvas {
     getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
   };
 }
-
-const PANELS = [
-  'cpu',
-  'memory',
-  'disk',
-  'network',
-  'process-cpu',
-  'process-rss',
-  'messages',
-  'p99',
-  'backlog',
-];
 
 /** An alert rule that fires at its first evaluation (JSON is YAML: Prometheus reads it). */
 const ALWAYS_FIRING = JSON.stringify({
