@@ -5,8 +5,8 @@
  * which never waits; while the store is away lines wait in a folder of this process's own under
  * DEVICEHUB_LOG_BUFFER_DIR (default ./.devicehub/log-buffer; `<service>-<n>`, found again by the
  * next run), at most DEVICEHUB_LOG_BUFFER_MB (default 256). stopOnSignals (cli/shutdown.ts) sends
- * the last lines as its final step; /metrics of node, clips and recognize carry the shipper's
- * families. docs/decisions/037-hub-log-shipping.md.
+ * the last lines as its final step; /metrics of node, link, clips and recognize carry the
+ * shipper's families. docs/decisions/037-hub-log-shipping.md.
  */
 import type { Logger as PinoLogger } from 'pino';
 import { openLogStore } from '../logs/mod.ts';
@@ -16,9 +16,13 @@ import {
   logShipperMetricsText,
   openLogShipper,
   pinoLineToRecord,
+  processLogShipper,
   releaseBufferDir,
   setProcessLogShipper,
 } from '../logs/ship/mod.ts';
+
+/** This process's shipper, when it ships (set while shipping: logs/ship's process-shipper.ts). */
+export { processLogShipper };
 
 export const DEFAULT_LOG_BUFFER_DIR = './.devicehub/log-buffer';
 export const DEFAULT_LOG_BUFFER_MB = 256;
@@ -27,7 +31,6 @@ const CLOSE_MS = 2000;
 
 interface Shipping {
   readonly shipper: LogShipper;
-  readonly dir: string;
   close(): Promise<void>;
 }
 
@@ -66,7 +69,7 @@ export function logShippingStream(
       await store[Symbol.asyncDispose]();
       releaseBufferDir(dir);
     };
-    shipping = { shipper, dir, close };
+    shipping = { shipper, close };
     setProcessLogShipper(shipper);
   }
   const { shipper } = shipping;
@@ -78,14 +81,10 @@ export function logShippingStream(
   };
 }
 
-/** This process's shipper, when it ships. */
-export function processLogShipper(): LogShipper | undefined {
-  return shipping?.shipper;
-}
-
 /** The shipper's Prometheus families ('' when the process does not ship), for a /metrics text. */
 export function logShippingMetrics(): string {
-  return shipping === undefined ? '' : logShipperMetricsText(shipping.shipper.stats());
+  const shipper = processLogShipper();
+  return shipper === undefined ? '' : logShipperMetricsText(shipper.stats());
 }
 
 /**
