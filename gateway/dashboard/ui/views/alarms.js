@@ -4,7 +4,7 @@
  * failed — a page at a time ("older" follows the cursor); redrawn when a clip is stored or fails.
  */
 import { api } from '../lib/api.js';
-import { edgeHref } from '../lib/format.js';
+import { edgeHref, hashHref, timeParam } from '../lib/format.js';
 import { html, useState } from '../lib/html.js';
 import { useLiveEvents } from '../lib/live.js';
 import { Table } from '../lib/table.js';
@@ -13,10 +13,7 @@ import { useData } from '../lib/use-data.js';
 import { Failure } from './failure.js';
 import { logsAround } from './logs.js';
 
-export const alarmsHref = (filters = {}) => {
-  const q = new URLSearchParams(Object.entries(filters).filter(([, v]) => v)).toString();
-  return q ? `#/alarms?${q}` : '#/alarms';
-};
+export const alarmsHref = (filters = {}) => hashHref('#/alarms', filters);
 export const clipHref = (id) => `#/clips/${encodeURIComponent(id)}`;
 
 const FIELDS = ['from', 'to', 'edge', 'building', 'kind'];
@@ -27,8 +24,7 @@ function query(filters, cursor) {
   for (const name of FIELDS) {
     const value = filters[name];
     if (!value) continue;
-    const time = (name === 'from' || name === 'to') && !/^\d+$/.test(value);
-    q.set(name, time ? String(new Date(value).getTime()) : value);
+    q.set(name, name === 'from' || name === 'to' ? timeParam(value) : value);
   }
   if (cursor) q.set('cursor', cursor);
   return `/v1/alarms?${q}`;

@@ -5,7 +5,7 @@
  * An alarm, a tunnel and an edge's page link here around their moment (`logsAround`).
  */
 import { api, openSocket } from '../lib/api.js';
-import { edgeHref } from '../lib/format.js';
+import { edgeHref, hashHref, timeParam } from '../lib/format.js';
 import { html, useEffect, useState } from '../lib/html.js';
 import { Table } from '../lib/table.js';
 import { useData } from '../lib/use-data.js';
@@ -18,10 +18,7 @@ const AROUND_MS = 5 * 60_000;
 /** The most live-tail lines the page keeps. */
 const MAX_TAIL = 500;
 
-export const logsHref = (filters = {}) => {
-  const q = new URLSearchParams(Object.entries(filters).filter(([, v]) => v)).toString();
-  return q ? `#/logs?${q}` : '#/logs';
-};
+export const logsHref = (filters = {}) => hashHref('#/logs', filters);
 
 /** An edge's logs from 5 minutes before `at` (ms or an ISO time) to 5 minutes after. */
 export const logsAround = (edgeId, at) => {
@@ -29,8 +26,6 @@ export const logsAround = (edgeId, at) => {
   return logsHref({ edge: edgeId, from: String(t - AROUND_MS), to: String(t + AROUND_MS) });
 };
 
-/** A filter's time as ms: as given when it is ms already, else a datetime-local (local time). */
-const toMs = (value) => (/^\d+$/.test(value) ? value : String(new Date(value).getTime()));
 /** ms as a datetime-local input's value (local time, to the second). */
 const toInput = (value) => {
   if (!/^\d+$/.test(value)) return value;
@@ -43,7 +38,7 @@ function query(path, filters, extra = {}) {
   for (const name of FIELDS) {
     const value = filters[name];
     if (!value) continue;
-    q.set(name, name === 'from' || name === 'to' ? toMs(value) : value);
+    q.set(name, name === 'from' || name === 'to' ? timeParam(value) : value);
   }
   return `${path}?${q}`;
 }
