@@ -10,7 +10,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeLogBatches, type LogLine, type LogLineLevel } from '../protocol/mod.ts';
+import { encodeLogBatches, LineBudget, type LogLine, type LogLineLevel, lineBytes } from '../protocol/mod.ts';
 import { atLeast, type EdgeLogsConfig, LOG_DEFAULTS, levelAt, parseLevel } from './log-settings.ts';
 import { FileTail, type TailPosition } from './log-tail.ts';
 import type { Logger } from './logger.ts';
@@ -52,7 +52,6 @@ export interface AgentLogStats {
 
 /** Own lines held between two ticks at most. */
 const MAX_OWN_LINES = 2000;
-const DAY_MS = 86_400_000;
 
 export class AgentLogs {
   readonly #o: AgentLogsOptions;
@@ -61,10 +60,7 @@ export class AgentLogs {
   #config: EdgeLogsConfig | undefined;
   #tails: { tail: FileTail; source: string }[] = [];
   #own: LogLine[] = [];
-  #tokens = 0;
-  #tokensAt = 0;
-  #day = -1;
-  #dayBytes = 0;
+  readonly #budget: LineBudget;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #ticking: Promise<void> = Promise.resolve();
   #closed = false;
@@ -77,8 +73,7 @@ export class AgentLogs {
     this.#now = options.now ?? Date.now;
     mkdirSync(join(options.dataDir, 'logs'), { recursive: true });
     this.#offsetsFile = join(options.dataDir, 'logs', 'offsets.json');
-    this.#tokensAt = this.#now();
-    this.#tokens = this.#burst();
+    this.#budget = new LineBudget(this.#burst(), this.#now());
   }
 
   get stats(): AgentLogStats {
@@ -175,30 +170,16 @@ export class AgentLogs {
   #admit(lines: readonly LogLine[], level: LogLineLevel, now: number): LogLine[] {
     const perSecond = this.#config?.linesPerSecond ?? LOG_DEFAULTS.linesPerSecond;
     const perDay = this.#config?.bytesPerDay ?? LOG_DEFAULTS.bytesPerDay;
-    this.#tokens = Math.min(
-      this.#burst(),
-      this.#tokens + (Math.max(0, now - this.#tokensAt) / 1000) * perSecond,
-    );
-    this.#tokensAt = now;
-    const day = Math.floor(now / DAY_MS);
-    if (day !== this.#day) {
-      this.#day = day;
-      this.#dayBytes = 0;
-    }
+    this.#budget.refill(now, perSecond, this.#burst());
     const out: LogLine[] = [];
     for (const line of lines) {
       if (!atLeast(line.level, level)) {
         this.#counts.filtered++;
         continue;
       }
-      const size = typeof line.msg === 'string' ? Buffer.byteLength(line.msg) : line.msg.byteLength;
-      if (this.#tokens < 1) this.#counts.rate++;
-      else if (this.#dayBytes + size > perDay) this.#counts.bytes++;
-      else {
-        this.#tokens--;
-        this.#dayBytes += size;
-        out.push(line);
-      }
+      const verdict = this.#budget.take(lineBytes(line.msg), perDay);
+      if (verdict === 'taken') out.push(line);
+      else this.#counts[verdict]++;
     }
     return out;
   }

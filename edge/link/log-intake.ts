@@ -8,7 +8,7 @@
  * processes, so the fleet-wide ceiling is N× this); the agent keeps the configured one.
  */
 import { type LogRecord, normalizeLine } from '../../logs/mod.ts';
-import type { LogBatch } from '../protocol/mod.ts';
+import { LineBudget, type LogBatch, lineBytes } from '../protocol/mod.ts';
 
 /** Where records go: the log shipper (logs/ship), or a test's collecting sink. */
 export interface LogSink {
@@ -42,14 +42,8 @@ export const EDGE_LOG_OUTCOMES = [
 ] as const;
 export type EdgeLogOutcome = (typeof EDGE_LOG_OUTCOMES)[number];
 
-interface EdgeBudgetState {
-  tokens: number;
-  at: number;
-  day: number;
-  bytes: number;
-}
-
-const DAY_MS = 86_400_000;
+/** Edges whose budget is held at most: the oldest goes past it. */
+const MAX_EDGES = 200_000;
 
 export class EdgeLogIntake {
   /** Lines per outcome since the link started (`malformed` counts messages, their lines unknown). */
@@ -61,43 +55,31 @@ export class EdgeLogIntake {
     no_store: 0,
   };
   readonly #budget: EdgeLogBudget;
-  readonly #edges = new Map<string, EdgeBudgetState>();
-  readonly #maxEdges: number;
-  readonly #now: () => number;
+  readonly #edges = new Map<string, LineBudget>();
 
-  constructor(options: { budget?: Partial<EdgeLogBudget>; maxEdges?: number; now?: () => number } = {}) {
+  constructor(options: { budget?: Partial<EdgeLogBudget> } = {}) {
     const budget = { ...DEFAULT_HUB_LOG_BUDGET, ...options.budget };
     for (const [key, value] of Object.entries(budget))
       if (!(Number.isFinite(value) && value > 0))
         throw new RangeError(`Cannot take edge logs: budget ${key} must be a positive number, got ${value}`);
     this.#budget = budget;
-    this.#maxEdges = options.maxEdges ?? 200_000;
-    this.#now = options.now ?? Date.now;
   }
 
   /** The records of `batch` within `edgeId`'s budget (the rest counted as dropped). */
   take(edgeId: string, batch: LogBatch): LogRecord[] {
-    const state = this.#state(edgeId);
+    const budget = this.#refilled(edgeId);
     const records: LogRecord[] = [];
     for (const line of batch.lines) {
-      const size = typeof line.msg === 'string' ? Buffer.byteLength(line.msg) : line.msg.byteLength;
-      if (state.tokens < 1) {
-        this.counts.dropped_rate++;
-        continue;
-      }
-      if (state.bytes + size > this.#budget.bytesPerDay) {
-        this.counts.dropped_bytes++;
-        continue;
-      }
-      state.tokens--;
-      state.bytes += size;
-      records.push({
-        time: line.time,
-        level: line.level,
-        msg: normalizeLine(line.msg),
-        service: line.source,
-        edgeId,
-      });
+      const verdict = budget.take(lineBytes(line.msg), this.#budget.bytesPerDay);
+      if (verdict !== 'taken') this.counts[verdict === 'rate' ? 'dropped_rate' : 'dropped_bytes']++;
+      else
+        records.push({
+          time: line.time,
+          level: line.level,
+          msg: normalizeLine(line.msg),
+          service: line.source,
+          edgeId,
+        });
     }
     this.counts.accepted += records.length;
     return records;
@@ -108,25 +90,18 @@ export class EdgeLogIntake {
     this.counts[outcome] += n;
   }
 
-  /** The edge's bucket, refilled to now and its day rolled over. */
-  #state(edgeId: string): EdgeBudgetState {
-    const now = this.#now();
-    const day = Math.floor(now / DAY_MS);
-    let state = this.#edges.get(edgeId);
-    if (state === undefined) {
+  /** The edge's budget, refilled to now. */
+  #refilled(edgeId: string): LineBudget {
+    const now = Date.now();
+    let budget = this.#edges.get(edgeId);
+    if (budget === undefined) {
       // Bounded: ids beyond the fleet (Kafka without --check-fleet) cannot grow the map forever;
       // the oldest entry goes (it comes back with a full bucket, at worst one burst more).
-      if (this.#edges.size >= this.#maxEdges) this.#edges.delete(this.#edges.keys().next().value!);
-      state = { tokens: this.#budget.burstLines, at: now, day, bytes: 0 };
-      this.#edges.set(edgeId, state);
+      if (this.#edges.size >= MAX_EDGES) this.#edges.delete(this.#edges.keys().next().value!);
+      budget = new LineBudget(this.#budget.burstLines, now);
+      this.#edges.set(edgeId, budget);
     }
-    const elapsed = Math.max(0, now - state.at) / 1000;
-    state.tokens = Math.min(this.#budget.burstLines, state.tokens + elapsed * this.#budget.linesPerSecond);
-    state.at = now;
-    if (day !== state.day) {
-      state.day = day;
-      state.bytes = 0;
-    }
-    return state;
+    budget.refill(now, this.#budget.linesPerSecond, this.#budget.burstLines);
+    return budget;
   }
 }

@@ -51,6 +51,8 @@ export {
   withSequence,
 } from './legacy-encoder.ts';
 export { LOG_LIMITS } from './limits.ts';
+export type { LineVerdict } from './log-budget.ts';
+export { LineBudget, lineBytes } from './log-budget.ts';
 export type { LogBatch, LogLine, LogLineLevel } from './logs.ts';
 export {
   decodeLogBatch,
