@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AlertmanagerConfigOptions, renderAlertmanagerConfig } from './alertmanager-config.ts';
 import { freePort } from './free-port.ts';
-import { serverHandle, startMonitoringProcess } from './monitoring-process.ts';
+import { startMonitoringProcess, withFolder } from './monitoring-process.ts';
 import type { ServerProcess } from './server-process.ts';
 
 export interface AlertmanagerOptions extends AlertmanagerConfigOptions {
@@ -51,7 +51,7 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<A
     readyUrl: `${url}/-/ready`,
     ...(options.logFile ? { logFile: options.logFile } : {}),
   });
-  return serverHandle(
+  return withFolder(
     proc,
     {
       url,

@@ -6,8 +6,8 @@
  * `{ url, port, target }` (target: host:port, for a scrape job) and a process to stop.
  */
 import { freePort } from './free-port.ts';
-import { serverHandle, startMonitoringProcess } from './monitoring-process.ts';
-import type { ServerProcess } from './server-process.ts';
+import { startMonitoringProcess } from './monitoring-process.ts';
+import { type ServerProcess, withControls } from './server-process.ts';
 
 export interface ExporterServer extends ServerProcess, AsyncDisposable {
   /** `http://127.0.0.1:<port>/metrics` */
@@ -32,7 +32,7 @@ async function startExporter(o: {
     ...(o.env ? { env: o.env } : {}),
     ...(o.logFile ? { logFile: o.logFile } : {}),
   });
-  return serverHandle(proc, { url: `http://127.0.0.1:${port}/metrics`, port, target: `127.0.0.1:${port}` });
+  return withControls(proc, { url: `http://127.0.0.1:${port}/metrics`, port, target: `127.0.0.1:${port}` });
 }
 
 /** node_exporter: this host's figures (node_cpu_seconds_total, node_memory_*, node_filesystem_*, node_network_*). */

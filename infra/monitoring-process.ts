@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type ServerProcess, startServerProcess } from './server-process.ts';
+import { type ServerProcess, startServerProcess, withControls } from './server-process.ts';
 import { waitFor } from './wait-for.ts';
 
 /** Each server's names: Debian's first, then the upstream project's. */
@@ -52,12 +52,10 @@ export function monitoringBinary(server: MonitoringServer): string {
   );
 }
 
-/** A monitoring server's process, with the last 4,000 characters it wrote to stderr. */
-export interface MonitoringProcess extends ServerProcess {
-  stderrTail(): string;
-}
-
-/** Starts `server` with `args` and waits for `port` (and `readyUrl` answering 200, when given). */
+/**
+ * Starts `server` with `args` and waits for `port` (and `readyUrl` answering 200, when given); the
+ * last 4,000 characters it wrote to stderr go into the error when it exits or is not ready.
+ */
 export async function startMonitoringProcess(o: {
   server: MonitoringServer;
   args: readonly string[];
@@ -68,7 +66,7 @@ export async function startMonitoringProcess(o: {
   /** Also append its stderr (its log) to this file. */
   logFile?: string;
   timeoutMs?: number;
-}): Promise<MonitoringProcess> {
+}): Promise<ServerProcess> {
   const binary = monitoringBinary(o.server);
   let tail = '';
   const log = o.logFile === undefined ? undefined : appendTo(o.logFile);
@@ -100,35 +98,32 @@ export async function startMonitoringProcess(o: {
       throw new Error(`${(error as Error).message}; it said: ${tail}`, { cause: error });
     });
   }
-  return {
-    get pid() {
-      return proc.pid;
-    },
-    kill: proc.kill,
-    stop: proc.stop,
-    restart: proc.restart,
-    stderrTail: () => tail,
-  };
+  return proc;
 }
 
 /**
- * What a monitoring server's starter returns: `fields` with the process's pid (as it is now, after
- * restarts too), kill, restart, and stop (also its async dispose), which then removes `removeDir`
- * (its configuration and data folder), when given.
+ * `fields` with the process's controls (see `withControls`), its stop (also its async dispose)
+ * then removing `removeDir`: the server's configuration and data folder.
  */
-export function serverHandle<T extends object>(
+export function withFolder<T extends object>(
   proc: ServerProcess,
   fields: T,
-  removeDir?: string,
+  removeDir: string,
 ): NoInfer<T> & ServerProcess & AsyncDisposable {
-  const stop = async () => {
-    await proc.stop();
-    if (removeDir !== undefined) rmSync(removeDir, { recursive: true, force: true });
-  };
-  const handle = { ...fields, kill: proc.kill, restart: proc.restart, stop, [Symbol.asyncDispose]: stop };
-  return Object.defineProperty(handle, 'pid', { get: () => proc.pid, enumerable: true }) as T &
-    ServerProcess &
-    AsyncDisposable;
+  return withControls(
+    {
+      get pid() {
+        return proc.pid;
+      },
+      kill: proc.kill,
+      restart: proc.restart,
+      stop: async () => {
+        await proc.stop();
+        rmSync(removeDir, { recursive: true, force: true });
+      },
+    },
+    fields,
+  );
 }
 
 function appendTo(path: string) {

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
-import { serverHandle, startMonitoringProcess } from './monitoring-process.ts';
+import { startMonitoringProcess, withFolder } from './monitoring-process.ts';
 import { renderPrometheusConfig, type ScrapeJob } from './prometheus-config.ts';
 import type { ServerProcess } from './server-process.ts';
 import { waitFor } from './wait-for.ts';
@@ -151,7 +151,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
         `${(error as Error).message}; not up: ${down.join('; ') || `jobs missing of ${jobs?.join(', ')}`}`,
       );
     });
-  return serverHandle(
+  return withFolder(
     proc,
     {
       url,
