@@ -39,8 +39,6 @@ export interface VictoriaLogsOptions {
   readonly retention?: string;
   /** Default: a free port. */
   readonly port?: number;
-  /** More command-line flags (e.g. `-inmemoryDataFlushInterval=1s`). */
-  readonly extraArgs?: readonly string[];
 }
 
 export interface VictoriaLogsServer extends ServerProcess, AsyncDisposable {
@@ -69,7 +67,6 @@ export async function startVictoriaLogs(options: VictoriaLogsOptions = {}): Prom
     // Acknowledged lines reach disk within a second, not 5 s: a kill -9 loses at most that much,
     // which the shippers' 10 s re-send of acknowledged batches covers (decision 037).
     '-inmemoryDataFlushInterval=1s',
-    ...(options.extraArgs ?? []),
   ];
   const proc = await startServerProcess({
     name: 'victoria-logs',
