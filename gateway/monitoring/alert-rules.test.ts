@@ -311,6 +311,28 @@ describe('Alertmanager’s webhook', () => {
       message: 'both at the web backend',
     });
   });
+
+  it('counts each alert of a notification of several: new ones as events, sent ones as repeats', async () => {
+    const [alert] = notification('firing').alerts;
+    const of = (fingerprints: string[]) => ({
+      ...notification('firing'),
+      alerts: fingerprints.map((fingerprint) => ({
+        ...alert!,
+        labels: { ...alert!.labels, alertname: 'DiskFullMany' },
+        fingerprint,
+      })),
+    });
+    assert.deepEqual(await (await post(of(['b1', 'b2', 'b3']))).json(), { events: 3, repeats: 0 });
+    assert.deepEqual(await (await post(of(['b1', 'b2', 'b3', 'b4']))).json(), { events: 1, repeats: 3 });
+    const many = await waitFor(
+      () => {
+        const s = seen.filter((i) => i.event.alertname === 'DiskFullMany');
+        return s.length >= 4 ? s : undefined;
+      },
+      { timeoutMs: 10_000, message: 'the four alerts on the feed' },
+    );
+    assert.deepEqual(many.map((s) => s.event.fingerprint).sort(), ['b1', 'b2', 'b3', 'b4']);
+  });
 });
 
 describe('silences', () => {

@@ -126,15 +126,18 @@ export function alertWebhookRoutes(deps: GatewayDeps) {
   );
   app.openapi(route, async (c) => {
     const { alerts } = c.req.valid('json');
-    let events = 0;
-    for (const alert of alerts) {
-      const id = await appendAlertEvent(deps.bus, {
-        key: alertKey(alert),
-        orderBy: alert.fingerprint,
-        event: toAlertEvent(alert),
-      });
-      if (id !== undefined) events++;
-    }
+    // All at once: the script calls go out back to back (one round trip per request, not per
+    // alert); one connection per Redis node keeps them in order, so one alert's states stay so.
+    const ids = await Promise.all(
+      alerts.map((alert) =>
+        appendAlertEvent(deps.bus, {
+          key: alertKey(alert),
+          orderBy: alert.fingerprint,
+          event: toAlertEvent(alert),
+        }),
+      ),
+    );
+    const events = ids.filter((id) => id !== undefined).length;
     return c.json({ events, repeats: alerts.length - events }, 200);
   });
   return app;
