@@ -60,8 +60,7 @@ export interface EdgeAgentOptions {
    */
   readonly longPollSeconds?: number;
   readonly maxQueueBytes?: number;
-  /** Log shipping (the configuration's `logs`): its queue's bound (default 4 MiB) and how often files are read (2000 ms). */
-  readonly maxLogQueueBytes?: number;
+  /** Log shipping (the configuration's `logs`): how often files are read (default 2000 ms). */
   readonly logTickMs?: number;
   /** What the agent can do when the hub asks: command type → executor (the tunnel executor is issue 5). */
   readonly executors?: Readonly<Record<string, CommandExecutor>>;

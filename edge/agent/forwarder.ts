@@ -27,8 +27,6 @@ export interface ForwarderOptions {
   readonly brokerTls?: UplinkOptions['brokerTls'];
   readonly dataDir: string;
   readonly maxQueueBytes?: number;
-  /** Bound of the log batches' queue (default 4 MiB): past it the oldest batches go, counted. */
-  readonly maxLogQueueBytes?: number;
   readonly downlinkRetry?: UplinkOptions['downlinkRetry'];
   /** A command arrived on the downlink (its JSON). */
   readonly onCommand: (payload: Buffer) => void;
@@ -53,6 +51,9 @@ function queued(edgeId: string, message: CompactMessage, seq: number): QueuedMes
     payload: encodeCompact({ ...message, seq } as CompactMessage),
   };
 }
+
+/** Bound of the log batches' queue: past it the oldest batches go, counted. */
+const MAX_LOG_QUEUE_BYTES = 4 * 1024 * 1024;
 
 /** A send given up because the connection it went out on was replaced: the head stays queued. */
 const REPLACED = Symbol('replaced');
@@ -89,9 +90,7 @@ export class Forwarder {
     this.#password = options.password;
     this.#brokerTls = options.brokerTls;
     this.#queue = new DiskQueue(options.dataDir, { maxBytes: options.maxQueueBytes });
-    this.#logQueue = new DiskQueue(join(options.dataDir, 'logs'), {
-      maxBytes: options.maxLogQueueBytes ?? 4 * 1024 * 1024,
-    });
+    this.#logQueue = new DiskQueue(join(options.dataDir, 'logs'), { maxBytes: MAX_LOG_QUEUE_BYTES });
   }
 
   /** What it sent and holds, and the broker and downlink subscription in use (undefined before the first connection). */

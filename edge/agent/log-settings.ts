@@ -29,13 +29,7 @@ export function levelAt(config: EdgeLogsConfig | undefined, now: number): LogLin
   return isLevel(config?.level) ? config.level : LOG_DEFAULTS.level;
 }
 
-/** When the override in force ends (ms), or undefined when none is. */
-export function overrideEnds(config: EdgeLogsConfig | undefined, now: number): number | undefined {
-  const until = config?.override === undefined ? Number.NaN : Date.parse(config.override.until);
-  return until > now ? until : undefined;
-}
-
-export function isLevel(value: unknown): value is LogLineLevel {
+function isLevel(value: unknown): value is LogLineLevel {
   return typeof value === 'string' && (LOG_LINE_LEVELS as readonly string[]).includes(value);
 }
 
