@@ -20,6 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { openPrometheus, type PrometheusClient } from '../../gateway/monitoring/mod.ts';
 import { freePort, startMonitoring, waitFor } from '../../infra/mod.ts';
 import { startBenchCluster } from '../cluster.ts';
 import { registeredFleet } from '../fleet.ts';
@@ -105,12 +106,8 @@ export async function alertScenario(_o: ScenarioOptions, ao: AlertOptions): Prom
         repeatInterval: '1h',
       },
     });
-    const promQuery = async (q: string) => {
-      const r = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(q)}`);
-      const body = (await r.json()) as { data?: { result?: { value: [number, string] }[] } };
-      const v = body.data?.result?.[0]?.value?.[1];
-      return v === undefined ? undefined : Number(v);
-    };
+    const prometheus = openPrometheus(prometheusUrl);
+    const promQuery = async (q: string) => (await prometheus.query(q))[0]?.value;
     phase('measuring the host CPU before the loop');
     await waitFor(async () => (await promQuery(HOST_BUSY)) !== undefined, {
       timeoutMs: 60_000,
@@ -140,7 +137,7 @@ export async function alertScenario(_o: ScenarioOptions, ao: AlertOptions): Prom
     });
     if (created.status !== 201)
       throw new Error(`POST /v1/alert-rules: ${created.status} ${await created.text()}`);
-    await waitFor(async () => (await alertState(prometheusUrl)) === 'inactive', {
+    await waitFor(async () => (await alertState(prometheus)) === 'inactive', {
       timeoutMs: 60_000,
       intervalMs: 500,
       message: 'the rule loaded by Prometheus and not firing',
@@ -172,7 +169,7 @@ export async function alertScenario(_o: ScenarioOptions, ao: AlertOptions): Prom
     let firingAt: number | undefined;
     const fired = await waitFor(
       async () => {
-        if (firingAt === undefined && (await alertState(prometheusUrl).catch(() => '')) === 'firing')
+        if (firingAt === undefined && (await alertState(prometheus).catch(() => '')) === 'firing')
           firingAt = Date.now();
         return events.find((e) => e.type === 'server.alert' && e.status === 'firing' && e.alertname === RULE);
       },
@@ -220,9 +217,9 @@ export async function alertScenario(_o: ScenarioOptions, ao: AlertOptions): Prom
 }
 
 /** The bench rule's state in Prometheus: inactive, pending or firing ('' when not loaded). */
-async function alertState(prometheusUrl: string): Promise<string> {
-  const res = await fetch(`${prometheusUrl}/api/v1/rules?type=alert`);
-  const body = (await res.json()) as { data: { groups: { rules: { name: string; state: string }[] }[] } };
-  for (const g of body.data.groups) for (const r of g.rules) if (r.name === RULE) return r.state;
-  return '';
+async function alertState(prometheus: PrometheusClient): Promise<string> {
+  const groups = await prometheus.alertRuleGroups();
+  if (!groups.some((g) => g.alerts.includes(RULE))) return '';
+  const alerts = (await prometheus.alerts()).filter((a) => a.labels.alertname === RULE);
+  return alerts.find((a) => a.state === 'firing')?.state ?? alerts[0]?.state ?? 'inactive';
 }
