@@ -5,7 +5,7 @@
  * in replies.ts.
  */
 
-export { ALERT_SEEN_SECONDS, appendAlertEvent } from './alert-events.ts';
+export { appendAlertEvent } from './alert-events.ts';
 export type { Bus, BusOptions } from './bus.ts';
 export { openBus } from './bus.ts';
 export type { Commit, ShardCommit, TimerWrite } from './commit.ts';

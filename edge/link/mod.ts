@@ -16,7 +16,7 @@ export { KafkaLink } from './kafka-link.ts';
 export type { MeteredLink } from './link-metrics.ts';
 export { linkMetricsText } from './link-metrics.ts';
 export type { EdgeLogBudget, EdgeLogOutcome, LogSink } from './log-intake.ts';
-export { DEFAULT_HUB_LOG_BUDGET, EDGE_LOG_OUTCOMES, EdgeLogIntake } from './log-intake.ts';
+export { EDGE_LOG_OUTCOMES } from './log-intake.ts';
 export type { MqttLinkOptions, MqttLinkTls } from './mqtt-link.ts';
 export { MqttLink, mqttLogin } from './mqtt-link.ts';
 export type { EdgeRegistry, RedisEdgeRegistryOptions } from './registry.ts';

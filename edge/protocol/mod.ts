@@ -59,7 +59,6 @@ export {
   encodeLogBatch,
   encodeLogBatches,
   isLogMessage,
-  isLogSource,
   LOG_LINE_LEVELS,
 } from './logs.ts';
 export type { AlarmReading, Birth, Health, HubMessage, Status, Vision } from './normalized.ts';
