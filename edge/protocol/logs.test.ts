@@ -118,8 +118,7 @@ describe('edge/protocol logs', () => {
   });
 
   it('refuses a zip bomb: by u before inflating, and by what inflates whatever u says', () => {
-    const zeros = Buffer.alloc(64 * 1024 * 1024); // 64 MiB of zeros deflate to ~64 KiB; 8 MiB to ~8 KiB
-    const bomb = deflateRawSync(zeros.subarray(0, 8 * 1024 * 1024), { level: 9 });
+    const bomb = deflateRawSync(Buffer.alloc(8 * 1024 * 1024), { level: 9 }); // 8 MiB of zeros: ~8 KiB
     assert.ok(bomb.byteLength < 12_000, `${bomb.byteLength}`);
     refused(raw({ t: T, c: 1, n: 1, u: 8 * 1024 * 1024, z: bomb }), 'TOO_LARGE', /u says/);
     const before = process.memoryUsage().arrayBuffers;

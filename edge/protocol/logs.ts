@@ -16,6 +16,7 @@ import { pack, unpack } from 'msgpackr';
 import { describe, intIn } from './checks.ts';
 import { DecodeError } from './errors.ts';
 import { INT_RANGE, LOG_LIMITS, TIMESTAMP_RANGE } from './limits.ts';
+import { lineBytes } from './log-budget.ts';
 import { PROTOCOL_VERSION, UplinkKind } from './protocol.ts';
 
 /** Levels in wire order (the index is what travels): the same names as pino's and logs/'s. */
@@ -114,10 +115,7 @@ export function encodeLogBatch(lines: readonly LogLine[], options: { time?: numb
 }
 
 /** Rough bytes a line takes before compression (MessagePack adds a few). */
-const rawBytes = (l: LogLine) =>
-  Math.min(typeof l.msg === 'string' ? Buffer.byteLength(l.msg) : l.msg.byteLength, LOG_LIMITS.maxLineBytes) +
-  l.source.length +
-  16;
+const rawBytes = (l: LogLine) => Math.min(lineBytes(l.msg), LOG_LIMITS.maxLineBytes) + l.source.length + 16;
 
 /**
  * `lines` as as few `log` messages as fit the limits, in order: packed greedily up to maxLines
