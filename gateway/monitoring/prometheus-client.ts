@@ -16,11 +16,6 @@ export class PrometheusError extends Error {
     this.name = 'PrometheusError';
     this.code = code;
   }
-
-  /** Whether asking again later may work (Prometheus down or slow), not a bug in the request. */
-  get retryable(): boolean {
-    return this.code === 'UNREACHABLE' || this.code === 'TIMEOUT';
-  }
 }
 
 export type Labels = Readonly<Record<string, string>>;

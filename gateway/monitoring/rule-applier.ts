@@ -36,8 +36,6 @@ export interface RuleApplierOptions {
   readonly logger?: Logger;
   /** Between looks when nothing was said to change (default 30 s). */
   readonly intervalMs?: number;
-  /** One HTTP request's limit (default 5 s). */
-  readonly requestTimeoutMs?: number;
 }
 
 export class AlertRuleApplier implements AsyncDisposable {
@@ -57,7 +55,7 @@ export class AlertRuleApplier implements AsyncDisposable {
     if (!(this.#interval >= 100))
       throw new RangeError(`Cannot apply alert rules: intervalMs must be ≥ 100, got ${this.#interval}`);
     // A bad URL fails at start.
-    this.#prometheus = openPrometheus(options.prometheusUrl, { timeoutMs: options.requestTimeoutMs ?? 5000 });
+    this.#prometheus = openPrometheus(options.prometheusUrl);
     this.#log = (options.logger ?? silentLogger).child({ component: 'alert-rules' });
   }
 
