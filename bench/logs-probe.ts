@@ -13,11 +13,7 @@ export interface MarkerSighting {
 }
 
 /** Runs a LogsQL query; its JSON lines. Throws when the store does not answer 200. */
-export async function logsql(
-  url: string,
-  query: string,
-  signal?: AbortSignal,
-): Promise<Record<string, string>[]> {
+async function logsql(url: string, query: string, signal?: AbortSignal): Promise<Record<string, string>[]> {
   const response = await fetch(`${url}/select/logsql/query`, {
     method: 'POST',
     body: new URLSearchParams({ query }),

@@ -1,6 +1,6 @@
 /**
  * A live chart of one named panel of `GET /v1/servers/series` (uPlot): loaded at once and every
- * `refreshMs` after, redrawn in place while the series stay the same, made anew when they change.
+ * 5 s after, redrawn in place while the series stay the same, made anew when they change.
  * The box says how many points it drew (`data-points`) and how many series (`data-series`), for
  * people and tests alike; a failed load shows its reason in the box and keeps the last chart.
  */
@@ -8,6 +8,8 @@ import uPlot from 'uplot';
 import { api } from './api.js';
 import { html, useEffect, useRef, useState } from './html.js';
 
+/** How often a chart loads its panel again. */
+const REFRESH_MS = 5000;
 /** At most this many values: dots as well as the line. */
 const SPARSE = 30;
 
@@ -27,7 +29,7 @@ const number = (v) => {
 };
 
 /** A value with its panel's unit, for the axis and the legend. */
-export const FORMATS = {
+const FORMATS = {
   percent: (v) => `${number(v)} %`,
   bytes,
   bytesPerSecond: (v) => `${bytes(v)}/s`,
@@ -84,7 +86,7 @@ const columns = (data) => [data.t, ...data.series.map((s) => s.values)];
 const pointsOf = (data) => data.series.reduce((n, s) => n + s.values.filter((v) => v !== null).length, 0);
 
 /** One chart box: its title, the uPlot canvas, and the reason when the last load failed. */
-export function Chart({ panel, title, range, host, node, refreshMs = 5000 }) {
+export function Chart({ panel, title, range, host, node }) {
   const box = useRef(null);
   const plot = useRef(null);
   const [state, setState] = useState({ points: 0, series: 0, error: undefined, empty: false });
@@ -114,14 +116,14 @@ export function Chart({ panel, title, range, host, node, refreshMs = 5000 }) {
       }
     };
     load();
-    const timer = setInterval(load, refreshMs);
+    const timer = setInterval(load, REFRESH_MS);
     return () => {
       stopped = true;
       clearInterval(timer);
       plot.current?.destroy();
       plot.current = null;
     };
-  }, [panel, range, host, node, refreshMs]);
+  }, [panel, range, host, node]);
   return html`<div class="chart" data-panel=${panel} data-points=${state.points} data-series=${state.series}>
     <h3>${title}</h3>
     <div ref=${box} class="chart-plot"></div>

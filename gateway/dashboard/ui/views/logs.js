@@ -11,7 +11,7 @@ import { Table } from '../lib/table.js';
 import { useData } from '../lib/use-data.js';
 import { Failure } from './failure.js';
 
-export const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 const FIELDS = ['edge', 'service', 'level', 'from', 'to', 'q'];
 /** How far before and after a moment `logsAround` reads. */
 const AROUND_MS = 5 * 60_000;
