@@ -28,7 +28,7 @@ const list = createRoute({
 });
 
 /** The store's refusal as the API's: its failures are a 503 with the reason, a bad query a 400. */
-export function storeFailure(err: unknown, log: Logger): ApiError {
+function storeFailure(err: unknown, log: Logger): ApiError {
   if (err instanceof LogStoreError && err.code === 'BAD_QUERY')
     return new ApiError('INVALID_REQUEST', `The log store refused the query: ${err.message}`);
   if (err instanceof LogStoreError) {
@@ -39,7 +39,7 @@ export function storeFailure(err: unknown, log: Logger): ApiError {
 }
 
 /** The log store, or a 503 saying none is configured. */
-export function requireStore(store: LogStore | undefined): LogStore {
+function requireStore(store: LogStore | undefined): LogStore {
   if (store === undefined) throw new ApiError('UNAVAILABLE', NO_LOG_STORE);
   return store;
 }

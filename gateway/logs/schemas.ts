@@ -42,9 +42,8 @@ const filters = {
   }),
 };
 
+/** The range a query asks for (`to` default now, `from` default an hour before it) and its check. */
 const range = timeRange({ defaultMs: DEFAULT_RANGE_MS, maxMs: MAX_RANGE_MS, advice: 'ask day by day' });
-/** The range a query asks for, ms: `to` default now, `from` default an hour before it. */
-export const rangeOf = range.rangeOf;
 
 export const LogsQuery = z
   .object({
@@ -76,7 +75,7 @@ export function tailFilter(q: z.infer<typeof TailQuery>): TailFilter {
 export function storeQuery(q: z.infer<typeof LogsQuery>, now = Date.now()): LogQuery {
   return {
     ...tailFilter(q),
-    ...rangeOf(q, now),
+    ...range.rangeOf(q, now),
     limit: q.limit,
     ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
   };
