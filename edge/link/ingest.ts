@@ -25,12 +25,14 @@ import {
   MAX_DEVICE_MESSAGE_BYTES,
 } from '../protocol/mod.ts';
 import { DeadLetterLog, type LinkStats, queueDeviceDeadLetter } from './dead-letter.ts';
-import { type EdgeLogBudget, EdgeLogIntake, type LogSink } from './log-intake.ts';
+import { type EdgeLogBudget, EdgeLogIntake, type EdgeLogOutcome, type LogSink } from './log-intake.ts';
 import type { EdgeRegistry } from './registry.ts';
 
 export interface EdgeLink extends AsyncDisposable {
   readonly transport: EdgeTransport;
   readonly stats: LinkStats;
+  /** Edges' log lines per outcome (accepted, dropped_rate, dropped_bytes, malformed, no_store). */
+  readonly logLines: Readonly<Record<EdgeLogOutcome, number>>;
   /** Connects and starts taking messages; resolves once it is. */
   start(): Promise<this>;
   /** Stops taking messages; what was taken is in Redis and acknowledged. */

@@ -14,11 +14,12 @@ import { EDGE_LOG_OUTCOMES, type EdgeLogOutcome } from './log-intake.ts';
 export interface MeteredLink {
   readonly transport: EdgeTransport;
   readonly stats: LinkStats;
-  readonly logLines?: Readonly<Record<EdgeLogOutcome, number>>;
+  readonly logLines: Readonly<Record<EdgeLogOutcome, number>>;
 }
 
-/** The links' families; with `out` given, written into it (the caller adds its own, e.g. processUsage). */
-export function linkMetricsText(links: readonly MeteredLink[], out = new PromText()): PromText {
+/** The links' families (the caller may add its own, e.g. processUsage). */
+export function linkMetricsText(links: readonly MeteredLink[]): PromText {
+  const out = new PromText();
   out.family('devicehub_link_messages_total', 'counter', 'Device messages the link took, by outcome');
   for (const link of links) {
     const t = link.transport;
@@ -51,7 +52,7 @@ export function linkMetricsText(links: readonly MeteredLink[], out = new PromTex
       out.sample(
         'devicehub_link_edge_log_lines_total',
         { transport: link.transport, outcome },
-        link.logLines?.[outcome] ?? 0,
+        link.logLines[outcome],
       );
   return out;
 }
