@@ -158,21 +158,17 @@ export async function benchCommand(argv: string[]): Promise<void> {
     },
   });
   const name = positionals[0];
-  const run =
-    name === 'clips'
-      ? (o: ScenarioOptions) => clipsScenario(o, clipsOptions(values))
-      : name === 'recognition'
-        ? (o: ScenarioOptions) => recognitionScenario(o, recognitionOptions(values, o.edges))
-        : name === 'logs'
-          ? (o: ScenarioOptions) => logsScenario(o, logsOptions(values))
-          : name === 'alert'
-            ? (o: ScenarioOptions) => alertScenario(o, alertOptions(values))
-            : name === undefined
-              ? undefined
-              : scenarios[name];
+  // The scenarios with options of their own.
+  const withOptions: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>> = {
+    clips: (o) => clipsScenario(o, clipsOptions(values)),
+    recognition: (o) => recognitionScenario(o, recognitionOptions(values, o.edges)),
+    logs: (o) => logsScenario(o, logsOptions(values)),
+    alert: (o) => alertScenario(o, alertOptions(values)),
+  };
+  const run = name === undefined ? undefined : (withOptions[name] ?? scenarios[name]);
   if (run === undefined)
     throw new RangeError(
-      `Unknown bench scenario "${name ?? ''}"; one of: ${[...Object.keys(scenarios), 'clips', 'recognition', 'logs', 'alert'].join(', ')}`,
+      `Unknown bench scenario "${name ?? ''}"; one of: ${[...Object.keys(scenarios), ...Object.keys(withOptions)].join(', ')}`,
     );
   const counts = {
     edges: Number(values.edges),
