@@ -13,12 +13,18 @@ export interface ProcessUsage {
   readonly startSeconds: number;
 }
 
+/**
+ * When this process started, read once: the wall clock less the uptime moves by milliseconds from
+ * one read to the next, and rounded it could flip a second, which would look like a restart.
+ */
+const START_SECONDS = Math.round(Date.now() / 1000 - process.uptime());
+
 /** Reads this process's usage now (two cheap syscalls: getrusage and the RSS). */
 export function processUsage(): ProcessUsage {
   const cpu = process.cpuUsage();
   return {
     cpuMicros: cpu.user + cpu.system,
     rssBytes: process.memoryUsage.rss(),
-    startSeconds: Math.round(Date.now() / 1000 - process.uptime()),
+    startSeconds: START_SECONDS,
   };
 }
