@@ -8,6 +8,7 @@
  * only when telemetry and alarms are through. File positions are saved once their lines are
  * queued on disk, so a restart resumes where it was.
  */
+import { isUtf8 } from 'node:buffer';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeLogBatches, LineBudget, type LogLine, type LogLineLevel, lineBytes } from '../protocol/mod.ts';
@@ -147,8 +148,7 @@ export class AgentLogs {
     for (const { tail, source } of this.#tails)
       for (const raw of await tail.read().catch(() => [] as Buffer[])) {
         const text = raw.toString('utf8');
-        const valid = Buffer.byteLength(text) === raw.byteLength && !text.includes('\uFFFD');
-        lines.push({ time: now, level: parseLevel(text), source, msg: valid ? text : raw });
+        lines.push({ time: now, level: parseLevel(text), source, msg: isUtf8(raw) ? text : raw });
       }
     const own = this.#own;
     this.#own = [];
