@@ -34,12 +34,14 @@ export interface BenchCluster extends AsyncDisposable {
   readonly cliArgs: readonly string[];
   /**
    * A gateway process (`devicehub gateway`, its own embedded PGlite in a temporary folder that
-   * `prepare` may fill first) with `args` added; stopped gracefully with the cluster (so a
-   * gateway run with DH_GATEWAY_ARGS="--cpu-prof …" writes its profile).
+   * `prepare` may fill first) with `args` added and `env` in its environment (settings that are
+   * never flags, such as secrets); stopped gracefully with the cluster (so a gateway run with
+   * DH_GATEWAY_ARGS="--cpu-prof …" writes its profile).
    */
   startGateway(
     args: readonly string[],
     prepare?: (dataDir: string) => Promise<void>,
+    env?: Readonly<Record<string, string>>,
   ): Promise<{ url: string }>;
   stats(): Promise<NodeStats[]>;
   /** Every edge's persisted state, by edge index (ids `idOf(i)`, default the load generator's). */
@@ -81,7 +83,7 @@ export async function startBenchCluster(
       return load;
     },
     cliArgs,
-    async startGateway(args, prepare) {
+    async startGateway(args, prepare, env = {}) {
       const dataDir = mkdtempSync(join(tmpdir(), 'dh-bench-gateway-'));
       await prepare?.(dataDir);
       const port = await freePort();
@@ -89,7 +91,7 @@ export async function startBenchCluster(
         ['gateway', ...cliArgs, '--port', String(port), '--data-dir', dataDir, ...args],
         {
           name: 'gateway',
-          env: { DH_LOG_LEVEL: 'warn' },
+          env: { DH_LOG_LEVEL: 'warn', ...env },
           nodeArgs: (process.env.DH_GATEWAY_ARGS ?? '').split(' ').filter(Boolean),
         },
       );

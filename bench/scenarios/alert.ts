@@ -73,8 +73,6 @@ export async function alertScenario(_o: ScenarioOptions, ao: AlertOptions): Prom
   });
   await new Promise<void>((resolve) => loopMetrics.listen(0, '127.0.0.1', resolve));
   const loopTarget = `127.0.0.1:${(loopMetrics.address() as AddressInfo).port}`;
-  const saved = process.env.DEVICEHUB_ALERT_WEBHOOK_TOKEN;
-  process.env.DEVICEHUB_ALERT_WEBHOOK_TOKEN = token;
   let loop: ReturnType<typeof spawn> | undefined;
   let ws: WebSocket | undefined;
   try {
@@ -87,6 +85,7 @@ export async function alertScenario(_o: ScenarioOptions, ao: AlertOptions): Prom
         ...['--alertmanager-url', `http://127.0.0.1:${alertmanagerPort}`],
       ],
       fleet.prepare,
+      { DEVICEHUB_ALERT_WEBHOOK_TOKEN: token },
     );
     phase('starting Prometheus, Alertmanager and node_exporter');
     await using _monitoring = await startMonitoring({
@@ -211,8 +210,6 @@ export async function alertScenario(_o: ScenarioOptions, ao: AlertOptions): Prom
     loop?.kill('SIGKILL');
     loopMetrics.close();
     rmSync(rulesDir, { recursive: true, force: true });
-    if (saved === undefined) delete process.env.DEVICEHUB_ALERT_WEBHOOK_TOKEN;
-    else process.env.DEVICEHUB_ALERT_WEBHOOK_TOKEN = saved;
   }
 }
 
