@@ -158,7 +158,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
   }).start();
   policies = await new PolicyPublisher({ db, bus, logger: log }).start();
-  rules = startRuleApplier(options.monitoring, { db, bus, holder: name, logger: log });
+  // One Prometheus client: the servers' API asks it, the rules loop reloads it.
+  const prometheusUrl = options.monitoring?.prometheusUrl;
+  const prometheus = prometheusUrl ? openPrometheus(prometheusUrl) : undefined;
+  rules = startRuleApplier(options.monitoring, { db, bus, holder: name, logger: log, prometheus });
   const clipLinks = new ClipLinkSigner(options.clipLinks);
   if (clipLinks.ephemeral && options.objects !== undefined)
     log.warn({}, 'alarm clip links are signed with this process’s own key: they open on this gateway only');
@@ -225,9 +228,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.monitoring === undefined
       ? {}
       : { monitoring: { ...options.monitoring, ...(rules === undefined ? {} : { applier: rules }) } }),
-    ...(options.monitoring?.prometheusUrl
-      ? { prometheus: openPrometheus(options.monitoring.prometheusUrl) }
-      : {}),
+    ...(prometheus === undefined ? {} : { prometheus }),
   });
   const stop = async () => {
     clearInterval(partitions);

@@ -15,7 +15,7 @@ import { type Logger, silentLogger } from '../../actors/mod.ts';
 import { type Bus, toError } from '../../bus/mod.ts';
 import { coalescedRun } from '../coalesced-run.ts';
 import type { Db } from '../db/database.ts';
-import { openPrometheus, type PrometheusClient } from './prometheus-client.ts';
+import type { PrometheusClient } from './prometheus-client.ts';
 import { listAlertRules } from './rule-store.ts';
 import { OPERATOR_GROUP, renderRuleGroup, rulesVersion } from './rules.ts';
 
@@ -31,7 +31,8 @@ export interface RuleApplierOptions {
   readonly bus: Bus;
   /** This gateway's name in the cluster's leases. */
   readonly holder: string;
-  readonly prometheusUrl: string;
+  /** The gateway's Prometheus client (the same one `GET /v1/servers*` asks). */
+  readonly prometheus: PrometheusClient;
   readonly rulesDir: string;
   readonly logger?: Logger;
   /** Between looks when nothing was said to change (default 30 s). */
@@ -54,8 +55,7 @@ export class AlertRuleApplier implements AsyncDisposable {
     this.#interval = options.intervalMs ?? 30_000;
     if (!(this.#interval >= 100))
       throw new RangeError(`Cannot apply alert rules: intervalMs must be ≥ 100, got ${this.#interval}`);
-    // A bad URL fails at start.
-    this.#prometheus = openPrometheus(options.prometheusUrl);
+    this.#prometheus = options.prometheus;
     this.#log = (options.logger ?? silentLogger).child({ component: 'alert-rules' });
   }
 
@@ -147,14 +147,15 @@ export function alertRuleMetrics(
 
 /** The rules loop when the gateway knows Prometheus and its rules folder (and applyEveryMs is not 0). */
 export function startRuleApplier(
-  options: { prometheusUrl?: string; rulesDir?: string; applyEveryMs?: number } | undefined,
-  deps: { db: Db; bus: Bus; holder: string; logger?: Logger },
+  options: { rulesDir?: string; applyEveryMs?: number } | undefined,
+  deps: { db: Db; bus: Bus; holder: string; logger?: Logger; prometheus: PrometheusClient | undefined },
 ): AlertRuleApplier | undefined {
-  const { prometheusUrl, rulesDir, applyEveryMs } = options ?? {};
-  if (prometheusUrl === undefined || rulesDir === undefined || applyEveryMs === 0) return undefined;
+  const { rulesDir, applyEveryMs } = options ?? {};
+  const { prometheus } = deps;
+  if (prometheus === undefined || rulesDir === undefined || applyEveryMs === 0) return undefined;
   return new AlertRuleApplier({
     ...deps,
-    prometheusUrl,
+    prometheus,
     rulesDir,
     ...(applyEveryMs === undefined ? {} : { intervalMs: applyEveryMs }),
   }).start();
