@@ -8,27 +8,21 @@
  * node_exporter, redis_exporter, postgres_exporter, Alertmanager (to the balanced API's webhook
  * over HTTPS, the run's CA trusted) and Prometheus scraping every hub process, every 5 s.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  freePort,
-  MONITORING_JOBS,
+  gatewayAlerts,
+  hubScrapeJobs,
+  type MonitoringPlan,
   type MonitoringStack,
-  type ScrapeJob,
+  planMonitoring,
   startMonitoring,
   startVictoriaLogs,
 } from '../infra/mod.ts';
 import type { ClusterParts, ClusterServers } from './cluster-start.ts';
 
-export interface ClusterMonitoringPlan {
-  readonly prometheusUrl: string;
-  readonly alertmanagerUrl: string;
-  readonly rulesDir: string;
-  readonly webhookToken: string;
-  readonly prometheusPort: number;
-  readonly alertmanagerPort: number;
+export interface ClusterMonitoringPlan extends MonitoringPlan {
   /** What each gateway is given in its environment. */
   readonly gatewayEnv: Record<string, string>;
 }
@@ -45,30 +39,17 @@ export async function startClusterLogStore(parts: ClusterParts): Promise<string>
 }
 
 export async function planClusterMonitoring(): Promise<ClusterMonitoringPlan> {
-  const [prometheusPort, alertmanagerPort] = await Promise.all([freePort(), freePort()]);
-  const rulesDir = join(mkdtempSync(join(tmpdir(), 'dh-cluster-prometheus-')), 'rules');
-  mkdirSync(rulesDir);
-  const prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
-  const alertmanagerUrl = `http://127.0.0.1:${alertmanagerPort}`;
-  const webhookToken = randomBytes(24).toString('base64url');
+  const plan = await planMonitoring(join(mkdtempSync(join(tmpdir(), 'dh-cluster-prometheus-')), 'rules'));
   return {
-    prometheusUrl,
-    alertmanagerUrl,
-    rulesDir,
-    webhookToken,
-    prometheusPort,
-    alertmanagerPort,
+    ...plan,
     gatewayEnv: {
-      DEVICEHUB_PROMETHEUS_URL: prometheusUrl,
-      DEVICEHUB_PROMETHEUS_RULES_DIR: rulesDir,
-      DEVICEHUB_ALERTMANAGER_URL: alertmanagerUrl,
-      DEVICEHUB_ALERT_WEBHOOK_TOKEN: webhookToken,
+      DEVICEHUB_PROMETHEUS_URL: plan.prometheusUrl,
+      DEVICEHUB_PROMETHEUS_RULES_DIR: plan.rulesDir,
+      DEVICEHUB_ALERTMANAGER_URL: plan.alertmanagerUrl,
+      DEVICEHUB_ALERT_WEBHOOK_TOKEN: plan.webhookToken,
     },
   };
 }
-
-/** `host:port` of a URL. */
-const hostOf = (url: string) => new URL(url).host;
 
 export async function startClusterMonitoring(
   parts: ClusterParts,
@@ -88,40 +69,26 @@ export async function startClusterMonitoring(
   },
 ): Promise<MonitoringStack> {
   parts.step('starting Prometheus, Alertmanager, node_exporter, redis_exporter and postgres_exporter');
-  const job = (name: string, urls: readonly string[]): ScrapeJob[] =>
-    urls.length === 0 ? [] : [{ name, targets: urls.map(hostOf) }];
-  const jobs: ScrapeJob[] = [
-    ...job(MONITORING_JOBS.nodes, o.nodeMetrics),
-    // The gateways' /metrics over HTTPS, their certificate checked against the run's CA.
-    {
-      name: MONITORING_JOBS.gateways,
-      targets: o.gateways.map(hostOf),
-      scheme: 'https',
-      caFile: servers.pki.caFile,
-    },
-    ...job(MONITORING_JOBS.links, o.linkMetrics),
-    ...job(MONITORING_JOBS.clips, o.clipMetrics),
-    ...job(MONITORING_JOBS.recognize, o.recognizeMetrics),
-    ...job('victorialogs', o.logStoreUrl === undefined ? [] : [o.logStoreUrl]),
-  ];
   const stack = await startMonitoring({
-    jobs,
     rulesDir: o.plan.rulesDir,
-    redisUrl: servers.redisUrl,
-    postgresDsn: servers.databaseUrl,
     prometheusPort: o.plan.prometheusPort,
     alertmanagerPort: o.plan.alertmanagerPort,
+    jobs: hubScrapeJobs({
+      nodes: o.nodeMetrics,
+      // The gateways' /metrics over HTTPS, their certificate checked against the run's CA.
+      gateways: o.gateways,
+      caFile: servers.pki.caFile,
+      links: o.linkMetrics,
+      clips: o.clipMetrics,
+      recognize: o.recognizeMetrics,
+      logStore: o.logStoreUrl,
+    }),
+    redisUrl: servers.redisUrl,
+    postgresDsn: servers.databaseUrl,
     scrapeInterval: '5s',
     externalLabels: { cluster: 'local' },
     logDir: o.logDir,
-    alerts: {
-      webhookUrl: `${o.apiUrl}/v1/monitoring/alertmanager`,
-      bearerToken: o.plan.webhookToken,
-      caFile: servers.pki.caFile,
-      groupWait: '10s',
-      groupInterval: '1m',
-      repeatInterval: '1h',
-    },
+    alerts: gatewayAlerts(o.apiUrl, o.plan, servers.pki.caFile),
   });
   parts.onStop(() => stack.stop());
   return stack;

@@ -9,14 +9,13 @@
  * the clip and recognition workers, VictoriaLogs, the exporters, Alertmanager and itself, every
  * 5 s. Their logs go to ./.devicehub/logs/<server>.log.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
-  freePort,
-  MONITORING_JOBS,
+  gatewayAlerts,
+  hubScrapeJobs,
+  type MonitoringPlan,
   type MonitoringStack,
-  type ScrapeJob,
+  planMonitoring,
   startMonitoring,
   startVictoriaLogs,
   type VictoriaLogsServer,
@@ -24,27 +23,8 @@ import {
 import { LOG_DIR } from './demo-logs.ts';
 
 /** What the gateway is told before the stack runs (GatewayOptions.monitoring). */
-export interface DemoMonitoringPlan {
-  readonly prometheusUrl: string;
-  readonly alertmanagerUrl: string;
-  readonly rulesDir: string;
-  readonly webhookToken: string;
-  readonly prometheusPort: number;
-  readonly alertmanagerPort: number;
-}
-
-export async function planDemoMonitoring(): Promise<DemoMonitoringPlan> {
-  const [prometheusPort, alertmanagerPort] = await Promise.all([freePort(), freePort()]);
-  const rulesDir = resolve('.devicehub/prometheus/rules');
-  mkdirSync(rulesDir, { recursive: true });
-  return {
-    prometheusUrl: `http://127.0.0.1:${prometheusPort}`,
-    alertmanagerUrl: `http://127.0.0.1:${alertmanagerPort}`,
-    rulesDir,
-    webhookToken: randomBytes(24).toString('base64url'),
-    prometheusPort,
-    alertmanagerPort,
-  };
+export function planDemoMonitoring(): Promise<MonitoringPlan> {
+  return planMonitoring(resolve('.devicehub/prometheus/rules'));
 }
 
 /** VictoriaLogs with its data kept in ./.devicehub/victorialogs; DEVICEHUB_LOG_STORE set to it. */
@@ -54,11 +34,8 @@ export async function startDemoLogStore(): Promise<VictoriaLogsServer> {
   return store;
 }
 
-/** `host:port` of a URL (`http://127.0.0.1:9464/metrics` → `127.0.0.1:9464`). */
-const hostOf = (url: string) => new URL(url).host;
-
 export function startDemoMonitoring(o: {
-  plan: DemoMonitoringPlan;
+  plan: MonitoringPlan;
   redisUrl: string;
   /** The hub nodes' /metrics URLs. */
   nodeMetrics: readonly string[];
@@ -71,23 +48,17 @@ export function startDemoMonitoring(o: {
   recognizeMetrics: string | undefined;
   logStoreUrl: string | undefined;
 }): Promise<MonitoringStack> {
-  const jobs: ScrapeJob[] = [{ name: MONITORING_JOBS.nodes, targets: o.nodeMetrics.map(hostOf) }];
-  if (o.gatewayUrl !== undefined)
-    jobs.push({
-      name: MONITORING_JOBS.gateways,
-      targets: [hostOf(o.gatewayUrl)],
-      scheme: 'https',
-      caFile: o.caFile,
-    });
-  if (o.linkMetrics !== undefined)
-    jobs.push({ name: MONITORING_JOBS.links, targets: [hostOf(o.linkMetrics)] });
-  if (o.clipMetrics !== undefined)
-    jobs.push({ name: MONITORING_JOBS.clips, targets: [hostOf(o.clipMetrics)] });
-  if (o.recognizeMetrics !== undefined)
-    jobs.push({ name: MONITORING_JOBS.recognize, targets: [hostOf(o.recognizeMetrics)] });
-  if (o.logStoreUrl !== undefined) jobs.push({ name: 'victorialogs', targets: [hostOf(o.logStoreUrl)] });
+  const one = (url: string | undefined) => (url === undefined ? [] : [url]);
   return startMonitoring({
-    jobs,
+    jobs: hubScrapeJobs({
+      nodes: o.nodeMetrics,
+      gateways: one(o.gatewayUrl),
+      caFile: o.caFile,
+      links: one(o.linkMetrics),
+      clips: one(o.clipMetrics),
+      recognize: one(o.recognizeMetrics),
+      logStore: o.logStoreUrl,
+    }),
     rulesDir: o.plan.rulesDir,
     redisUrl: o.redisUrl,
     prometheusPort: o.plan.prometheusPort,
@@ -99,13 +70,6 @@ export function startDemoMonitoring(o: {
       o.gatewayUrl === undefined
         ? // No gateway: Alertmanager has nowhere to send to but must still run (the stack's shape).
           { webhookUrl: 'http://127.0.0.1:9/v1/monitoring/alertmanager', bearerToken: o.plan.webhookToken }
-        : {
-            webhookUrl: `${o.gatewayUrl}/v1/monitoring/alertmanager`,
-            bearerToken: o.plan.webhookToken,
-            caFile: o.caFile,
-            groupWait: '10s',
-            groupInterval: '1m',
-            repeatInterval: '1h',
-          },
+        : gatewayAlerts(o.gatewayUrl, o.plan, o.caFile),
   });
 }

@@ -28,7 +28,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/mod.ts';
-import { ownChildProcesses, stopDescendants } from '../infra/mod.ts';
+import { type MonitoringPlan, ownChildProcesses, stopDescendants } from '../infra/mod.ts';
 import { startDemoCdn } from './cdn-caches.ts';
 import { type DemoClips, startDemoClips } from './demo-clips.ts';
 import { type EdgeSource, startEdgeSource } from './demo-edges.ts';
@@ -36,12 +36,7 @@ import { startDemoGateway } from './demo-gateway.ts';
 import { type Hub, startHub, startServers } from './demo-hub.ts';
 import { type DemoKafka, startDemoKafka } from './demo-kafka.ts';
 import { demoLogger, LOG_DIR } from './demo-logs.ts';
-import {
-  type DemoMonitoringPlan,
-  planDemoMonitoring,
-  startDemoLogStore,
-  startDemoMonitoring,
-} from './demo-monitoring.ts';
+import { planDemoMonitoring, startDemoLogStore, startDemoMonitoring } from './demo-monitoring.ts';
 import { type DemoPki, startDemoPki } from './demo-pki.ts';
 import { type DemoRecognize, startDemoRecognize } from './demo-recognize.ts';
 import { stopDemo } from './demo-stop.ts';
@@ -235,7 +230,7 @@ function startGateway(o: {
   log: Logger;
   pki: DemoPki;
   kafka: DemoKafka | undefined;
-  plan: DemoMonitoringPlan;
+  plan: MonitoringPlan;
 }): Promise<DemoGateway | undefined> {
   const started = startDemoGateway({
     bus: o.hub.bus,

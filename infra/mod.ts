@@ -32,8 +32,14 @@ export {
   testPhotos,
   visionAssetsMissing,
 } from './models.ts';
-export type { MonitoringOptions, MonitoringStack } from './monitoring.ts';
-export { MONITORING_JOBS, startMonitoring } from './monitoring.ts';
+export type { HubMetricsUrls, MonitoringOptions, MonitoringPlan, MonitoringStack } from './monitoring.ts';
+export {
+  gatewayAlerts,
+  hubScrapeJobs,
+  MONITORING_JOBS,
+  planMonitoring,
+  startMonitoring,
+} from './monitoring.ts';
 export type { MonitoringServer } from './monitoring-process.ts';
 export { monitoringBinary } from './monitoring-process.ts';
 export type {

@@ -6,6 +6,8 @@
  * and Alertmanager may be chosen first (`freePort`) so that the gateways are told their URLs
  * before the stack is up. Job names are docker-compose's (deploy/prometheus/prometheus.yml).
  */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AlertmanagerServer, startAlertmanager } from './alertmanager.ts';
 import type { AlertmanagerConfigOptions } from './alertmanager-config.ts';
@@ -26,12 +28,87 @@ export const MONITORING_JOBS = {
   clips: 'devicehub-clips',
   recognize: 'devicehub-recognize',
   links: 'devicehub-links',
+  logStore: 'victorialogs',
   host: 'node',
   redis: 'redis',
   postgres: 'postgres',
   alertmanager: 'alertmanager',
   prometheus: 'prometheus',
 } as const;
+
+/**
+ * What the gateways are told before the stack runs: Prometheus' and Alertmanager's ports (free
+ * now) and URLs, the rules folder (created), and a webhook token new for the run.
+ */
+export interface MonitoringPlan {
+  readonly prometheusPort: number;
+  readonly alertmanagerPort: number;
+  readonly prometheusUrl: string;
+  readonly alertmanagerUrl: string;
+  readonly rulesDir: string;
+  /** The bearer token Alertmanager presents to the gateway's webhook. */
+  readonly webhookToken: string;
+}
+
+export async function planMonitoring(rulesDir: string): Promise<MonitoringPlan> {
+  const [prometheusPort, alertmanagerPort] = await Promise.all([freePort(), freePort()]);
+  mkdirSync(rulesDir, { recursive: true });
+  return {
+    prometheusPort,
+    alertmanagerPort,
+    prometheusUrl: `http://127.0.0.1:${prometheusPort}`,
+    alertmanagerUrl: `http://127.0.0.1:${alertmanagerPort}`,
+    rulesDir,
+    webhookToken: randomBytes(24).toString('base64url'),
+  };
+}
+
+/** The hub's processes by kind, each as its /metrics URL (`http://127.0.0.1:9464/metrics`). */
+export interface HubMetricsUrls {
+  readonly nodes: readonly string[];
+  /** Scraped over HTTPS, their certificate checked against `caFile`. */
+  readonly gateways: readonly string[];
+  readonly caFile: string;
+  readonly links: readonly string[];
+  readonly clips: readonly string[];
+  readonly recognize: readonly string[];
+  /** VictoriaLogs (its own /metrics). */
+  readonly logStore: string | undefined;
+}
+
+/** One scrape job per kind of hub process that has any, named as in docker-compose. */
+export function hubScrapeJobs(m: HubMetricsUrls): ScrapeJob[] {
+  const job = (name: string, urls: readonly string[], more: Partial<ScrapeJob> = {}): ScrapeJob[] =>
+    urls.length === 0 ? [] : [{ name, targets: urls.map((url) => new URL(url).host), ...more }];
+  return [
+    ...job(MONITORING_JOBS.nodes, m.nodes),
+    ...job(MONITORING_JOBS.gateways, m.gateways, { scheme: 'https', caFile: m.caFile }),
+    ...job(MONITORING_JOBS.links, m.links),
+    ...job(MONITORING_JOBS.clips, m.clips),
+    ...job(MONITORING_JOBS.recognize, m.recognize),
+    ...job(MONITORING_JOBS.logStore, m.logStore === undefined ? [] : [m.logStore]),
+  ];
+}
+
+/**
+ * Alertmanager's route to the gateway (or balanced API) at `apiUrl`: its webhook, the plan's
+ * token, the CA of its certificate; a group's first notification after 10 s, its changes after
+ * 1 min, repeated hourly.
+ */
+export function gatewayAlerts(
+  apiUrl: string,
+  plan: MonitoringPlan,
+  caFile: string,
+): AlertmanagerConfigOptions {
+  return {
+    webhookUrl: `${apiUrl}/v1/monitoring/alertmanager`,
+    bearerToken: plan.webhookToken,
+    caFile,
+    groupWait: '10s',
+    groupInterval: '1m',
+    repeatInterval: '1h',
+  };
+}
 
 export interface MonitoringOptions {
   /** The hub's own /metrics jobs (nodes, gateways, workers). */
