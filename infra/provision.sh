@@ -53,17 +53,22 @@ if [ ! -f "$kafka_dir/.complete" ]; then
   touch "$kafka_dir/.complete"
 fi
 
+# go_bin: the Go toolchain that builds $1 (which needs Go ≥ $2), else the script exits saying so.
+find_go() {
+  go_bin=$(command -v go || true)
+  [ -z "$go_bin" ] && [ -x /usr/local/go/bin/go ] && go_bin=/usr/local/go/bin/go
+  if [ -z "$go_bin" ]; then
+    echo "devicehub: $1 needs Go ≥ $2 to build (https://go.dev/doc/install); then run this again." >&2
+    exit 1
+  fi
+}
+
 # frps and frpc, built from the Go module github.com/fatedier/frp at the version infra/frp/go.mod
 # requires, into a cache, once (about a minute). Needs Go ≥ 1.24.
 frp_version=$(sed -n 's:^require github.com/fatedier/frp \(v[0-9.]*\)$:\1:p' infra/frp/go.mod)
 frp_dir="${DEVICEHUB_CACHE:-$HOME/.cache/devicehub}/frp-$frp_version"
 if [ ! -x "$frp_dir/frps" ] || [ ! -x "$frp_dir/frpc" ]; then
-  go_bin=$(command -v go || true)
-  [ -z "$go_bin" ] && [ -x /usr/local/go/bin/go ] && go_bin=/usr/local/go/bin/go
-  if [ -z "$go_bin" ]; then
-    echo "devicehub: frp $frp_version needs Go ≥ 1.24 to build (https://go.dev/doc/install); then run this again." >&2
-    exit 1
-  fi
+  find_go "frp $frp_version" 1.24
   echo "devicehub: building frps and frpc $frp_version with $($go_bin version | cut -d' ' -f3) into $frp_dir…" >&2
   mkdir -p "$frp_dir"
   (cd infra/frp && GOFLAGS=-mod=mod "$go_bin" build -trimpath -o "$frp_dir/" github.com/fatedier/frp/cmd/frps github.com/fatedier/frp/cmd/frpc)
@@ -75,12 +80,7 @@ fi
 vl_version=$(sed -n 's:^require github.com/VictoriaMetrics/VictoriaLogs \(v[0-9.]*\)$:\1:p' infra/victorialogs/go.mod)
 vl_dir="${DEVICEHUB_CACHE:-$HOME/.cache/devicehub}/victorialogs-$vl_version"
 if [ ! -x "$vl_dir/victoria-logs" ]; then
-  go_bin=$(command -v go || true)
-  [ -z "$go_bin" ] && [ -x /usr/local/go/bin/go ] && go_bin=/usr/local/go/bin/go
-  if [ -z "$go_bin" ]; then
-    echo "devicehub: VictoriaLogs $vl_version needs Go ≥ 1.26.5 to build (https://go.dev/doc/install); then run this again." >&2
-    exit 1
-  fi
+  find_go "VictoriaLogs $vl_version" 1.26.5
   echo "devicehub: building victoria-logs $vl_version with $($go_bin version | cut -d' ' -f3) into $vl_dir…" >&2
   mkdir -p "$vl_dir"
   (cd infra/victorialogs && GOFLAGS=-mod=mod CGO_ENABLED=0 "$go_bin" build -trimpath \
