@@ -12,10 +12,10 @@ const DURATION = /^(\d+(ms|s|m|h|d|w|y))+$/;
 const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The receiver's name: the route's and the webhook's. */
-export const ALERT_RECEIVER = 'devicehub';
+const ALERT_RECEIVER = 'devicehub';
 
 /** What a new group waits for, how often it is updated and re-sent, by default (production). */
-export const ALERT_GROUPING = {
+const ALERT_GROUPING = {
   groupBy: ['alertname', 'severity'],
   groupWait: '30s',
   groupInterval: '5m',
@@ -36,8 +36,6 @@ export interface AlertmanagerConfigOptions {
   readonly groupWait?: string;
   readonly groupInterval?: string;
   readonly repeatInterval?: string;
-  /** At most this many alerts in one webhook call (default 0: all). */
-  readonly maxAlerts?: number;
 }
 
 /** The alertmanager.yml for `options` (JSON, valid YAML); throws a RangeError naming a bad value. */
@@ -61,9 +59,6 @@ export function renderAlertmanagerConfig(options: AlertmanagerConfigOptions): st
       throw new RangeError(
         `Cannot render alertmanager.yml: groupBy has a bad label name ${JSON.stringify(label)}`,
       );
-  const maxAlerts = options.maxAlerts ?? 0;
-  if (!Number.isInteger(maxAlerts) || maxAlerts < 0)
-    throw new RangeError(`Cannot render alertmanager.yml: maxAlerts must be 0 or more, got ${maxAlerts}`);
   const config = {
     route: {
       receiver: ALERT_RECEIVER,
@@ -79,7 +74,6 @@ export function renderAlertmanagerConfig(options: AlertmanagerConfigOptions): st
           {
             url: url.href,
             send_resolved: true,
-            max_alerts: maxAlerts,
             http_config: {
               authorization: {
                 type: 'Bearer',

@@ -7,7 +7,7 @@
 export type { AlertmanagerOptions, AlertmanagerServer } from './alertmanager.ts';
 export { startAlertmanager } from './alertmanager.ts';
 export type { AlertmanagerConfigOptions } from './alertmanager-config.ts';
-export { ALERT_GROUPING, ALERT_RECEIVER, renderAlertmanagerConfig } from './alertmanager-config.ts';
+export { renderAlertmanagerConfig } from './alertmanager-config.ts';
 export type { ExporterServer } from './exporters.ts';
 export { startNodeExporter, startPostgresExporter, startRedisExporter } from './exporters.ts';
 export type { EzvizFaultSettings, EzvizFaults, RateLimitCode } from './ezviz/faults.ts';

@@ -21,8 +21,6 @@ export interface ScrapeJob {
   readonly targets: readonly string[];
   /** Default `http`. */
   readonly scheme?: 'http' | 'https';
-  /** Default `/metrics`. */
-  readonly metricsPath?: string;
   /** With https: the CA file the targets' certificates are checked against. */
   readonly caFile?: string;
   /** With https: the name their certificates carry, when not the target's host. */
@@ -92,18 +90,13 @@ function scrapeConfig(job: ScrapeJob): Record<string, unknown> {
     throw new RangeError(
       `Cannot render prometheus.yml: job ${job.name} has a CA or server name but scheme http`,
     );
-  const metricsPath = job.metricsPath ?? '/metrics';
-  if (!metricsPath.startsWith('/'))
-    throw new RangeError(
-      `Cannot render prometheus.yml: job ${job.name}'s metricsPath must start with /, got ${metricsPath}`,
-    );
   return {
     job_name: job.name,
     ...(job.scrapeInterval
       ? { scrape_interval: duration(`${job.name}.scrapeInterval`, job.scrapeInterval) }
       : {}),
     scheme,
-    metrics_path: metricsPath,
+    metrics_path: '/metrics',
     ...(scheme === 'https'
       ? {
           tls_config: {
