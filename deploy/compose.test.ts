@@ -349,6 +349,8 @@ describe('docker-compose.yml', () => {
     const gateways = Object.keys(services).filter(
       (n) => commandOf(services[n]!)[0] === 'gateway' && isDevicehub(services[n]!),
     );
+    // Not an empty list: the checks below would all pass on one.
+    assert.equal(gateways.length, 2, 'the two gateways');
     const token = (services.alertmanager!.environment as Record<string, string>).ALERT_WEBHOOK_TOKEN;
     assert.ok(token, 'Alertmanager has the webhook token');
     for (const name of gateways) {
