@@ -5,8 +5,9 @@
  * recounts the fleet per building under the `fleet-signals` lease (one gateway at a time).
  */
 import { type Logger, silentLogger } from '../../actors/mod.ts';
-import { type Bus, toError } from '../../bus/mod.ts';
+import type { Bus } from '../../bus/mod.ts';
 import type { Db } from '../db/database.ts';
+import { type LeasedJob, startLeasedJob } from '../leased-job.ts';
 import type { OutboxItem } from '../outbox/events.ts';
 import { type RecountResult, recountFleet } from './recount.ts';
 
@@ -34,8 +35,7 @@ export class FleetSignals implements AsyncDisposable {
   readonly alarms = new Map<string, number>();
   readonly #o: FleetSignalsOptions;
   readonly #log: Logger;
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #running: Promise<unknown> = Promise.resolve();
+  #job: LeasedJob | undefined;
 
   constructor(options: FleetSignalsOptions) {
     this.#o = options;
@@ -62,25 +62,17 @@ export class FleetSignals implements AsyncDisposable {
   }
 
   start(): this {
-    const interval = this.#o.intervalMs ?? 30_000;
-    if (interval === 0) return this;
-    this.#timer = setInterval(() => {
-      this.#running = this.#tick(interval).catch((error: unknown) =>
-        this.#log.warn({ err: toError(error) }, 'fleet recount failed; the next one tries again'),
-      );
-    }, interval);
-    this.#timer.unref();
-    return this;
-  }
-
-  async #tick(interval: number): Promise<void> {
-    const { bus, holder } = this.#o;
-    const held = await bus.holdLease({
-      name: FLEET_SIGNALS_LEASE,
-      holder,
-      ttlMs: Math.max(2 * interval, 1000),
+    const intervalMs = this.#o.intervalMs ?? 30_000;
+    if (intervalMs === 0) return this;
+    this.#job = startLeasedJob({
+      bus: this.#o.bus,
+      lease: FLEET_SIGNALS_LEASE,
+      holder: this.#o.holder,
+      intervalMs,
+      run: () => this.recount(),
+      onError: (err) => this.#log.warn({ err }, 'fleet recount failed; the next one tries again'),
     });
-    if (held) await this.recount();
+    return this;
   }
 
   /** One recount of the fleet per building, stored for every gateway's /metrics. */
@@ -95,8 +87,7 @@ export class FleetSignals implements AsyncDisposable {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#running;
+    await this.#job?.stop();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

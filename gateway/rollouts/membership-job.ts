@@ -8,6 +8,7 @@
 import { type Logger, silentLogger } from '../../actors/mod.ts';
 import { type Bus, toError } from '../../bus/mod.ts';
 import type { Db } from '../db/database.ts';
+import { type LeasedJob, startLeasedJob } from '../leased-job.ts';
 import { type MembershipRule, resolveMembers } from './create.ts';
 import { sendMembers } from './members-send.ts';
 import { toMember } from './membership.ts';
@@ -30,8 +31,7 @@ export interface MembershipJobOptions {
 export class RolloutMembershipJob implements AsyncDisposable {
   readonly #o: MembershipJobOptions;
   readonly #log: Logger;
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #running: Promise<unknown> = Promise.resolve();
+  #job: LeasedJob | undefined;
   /** Edges sent as `join`, all passes. */
   joined = 0;
 
@@ -41,23 +41,15 @@ export class RolloutMembershipJob implements AsyncDisposable {
   }
 
   start(): this {
-    const interval = this.#o.intervalMs ?? 30_000;
-    this.#timer = setInterval(() => {
-      this.#running = this.#tick(interval).catch((error: unknown) =>
-        this.#log.warn({ err: toError(error) }, 'rollout membership pass failed; the next one tries again'),
-      );
-    }, interval);
-    this.#timer.unref();
-    return this;
-  }
-
-  async #tick(interval: number): Promise<void> {
-    const held = await this.#o.bus.holdLease({
-      name: MEMBERSHIP_LEASE,
+    this.#job = startLeasedJob({
+      bus: this.#o.bus,
+      lease: MEMBERSHIP_LEASE,
       holder: this.#o.holder,
-      ttlMs: Math.max(2 * interval, 1000),
+      intervalMs: this.#o.intervalMs ?? 30_000,
+      run: () => this.pass(),
+      onError: (err) => this.#log.warn({ err }, 'rollout membership pass failed; the next one tries again'),
     });
-    if (held) await this.pass();
+    return this;
   }
 
   /** One pass over the rollouts not finished; the edges sent as `join`. */
@@ -91,8 +83,7 @@ export class RolloutMembershipJob implements AsyncDisposable {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#running;
+    await this.#job?.stop();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
