@@ -7,6 +7,7 @@
 import type postgres from 'postgres';
 import { clipIdOf } from '../edge/mod.ts';
 import { CLIP_KINDS, type SentAlarm } from './clips-alarms.ts';
+import { quantile } from './quantile.ts';
 
 export interface ClipRow {
   readonly id: string;
@@ -146,8 +147,9 @@ export function tallyRun(r: {
     missing: missingIds.length,
     missingIds: missingIds.slice(0, 10),
     unwanted,
-    p95AlarmEndToStoredMs: quantile(latency, 0.95),
-    p50AlarmEndToStoredMs: quantile(latency, 0.5),
+    // NaN (null in the JSON), not 0, when no clip was stored.
+    p95AlarmEndToStoredMs: latency.length === 0 ? Number.NaN : quantile(latency, 0.95),
+    p50AlarmEndToStoredMs: latency.length === 0 ? Number.NaN : quantile(latency, 0.5),
     stormThroughputPerSecond: storm.perSecond,
     stormWindowSeconds: storm.seconds,
     failedCodes,
@@ -173,11 +175,4 @@ function stormWindow(
   const inside = rows.filter((row) => row.settledAt !== null && row.settledAt > from && row.settledAt <= to);
   const seconds = Math.max(0.001, (to - from) / 1000);
   return { perSecond: inside.length / seconds, seconds };
-}
-
-/** The exact quantile q of `values` (nearest rank); NaN when there are none. */
-function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }

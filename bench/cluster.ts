@@ -51,7 +51,13 @@ export interface BenchCluster extends AsyncDisposable {
 export const edgeId = (i: number) => `E-${String(i).padStart(6, '0')}`;
 
 export async function startBenchCluster(
-  options: { shards?: number; traceResume?: boolean; logLevel?: string } = {},
+  options: {
+    shards?: number;
+    traceResume?: boolean;
+    logLevel?: string;
+    /** Added to every hub node's environment. */
+    nodeEnv?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<BenchCluster> {
   const server = await startRedisServer({ fsync: 'everysec' });
   const keyspace = createKeyspace({ prefix: 'bench', shards: options.shards ?? 1024 });
@@ -72,6 +78,7 @@ export async function startBenchCluster(
         shards: keyspace.shards,
         logLevel: options.logLevel ?? 'warn',
         traceResume: opts.traceResume ?? options.traceResume,
+        env: options.nodeEnv,
       });
       nodes.set(nodeId, node);
       await node.ready;

@@ -91,10 +91,3 @@ export class MarkerPoller {
     clearTimeout(this.#timer);
   }
 }
-
-/** The q-quantile of `values` (nearest rank); 0 for none. */
-export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}

@@ -48,6 +48,8 @@ export interface HubProcessOptions {
   readonly onLog?: (line: Record<string, unknown>) => void;
   /** Also append its log to this file (see spawnDevicehub). */
   readonly logFile?: string;
+  /** Added to its environment (over this process's; `logLevel` still sets DH_LOG_LEVEL). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A hub node process; `ready` once it has joined and taken its first shards, `stop` = SIGTERM hand-off. */
@@ -70,7 +72,7 @@ export function spawnHubNode(options: HubProcessOptions): HubProcess {
   const proc = spawnDevicehub(args, {
     name: `hub node ${options.nodeId}`,
     nodeArgs,
-    env: { DH_LOG_LEVEL: options.logLevel ?? 'info' },
+    env: { ...options.env, DH_LOG_LEVEL: options.logLevel ?? 'info' },
     onLog: options.onLog,
     logFile: options.logFile,
   });

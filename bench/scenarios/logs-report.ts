@@ -1,5 +1,6 @@
 /** The `logs` benchmark's numbers and targets, from what logs.ts measured. */
-import { type MarkerSighting, quantile } from '../logs-probe.ts';
+import type { MarkerSighting } from '../logs-probe.ts';
+import { quantile } from '../quantile.ts';
 import type { Target } from '../report.ts';
 import type { ScenarioOptions, ScenarioResult } from './common.ts';
 import type { LogsOptions, LogsWindow } from './logs.ts';

@@ -81,16 +81,14 @@ export async function logsScenario(o: ScenarioOptions, lo: LogsOptions): Promise
   let store = await startVictoriaLogs({ retention: '1d' });
   const { dataDir, port } = store;
   const storeCpu = { before: 0 };
-  // Every hub process started now ships its own lines (info level) to the store.
+  // Every hub process (nodes and the link) ships its own lines (info level) to the store.
   const shipEnv = {
     DEVICEHUB_LOG_STORE: store.url,
     DEVICEHUB_LOG_BUFFER_DIR: bufferDir,
     DH_LOG_LEVEL: 'info',
   };
-  const saved = Object.fromEntries(Object.keys(shipEnv).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, shipEnv);
   try {
-    await using cluster = await startBenchCluster({ logLevel: 'info' });
+    await using cluster = await startBenchCluster({ logLevel: 'info', nodeEnv: shipEnv });
     for (let i = 1; i <= o.nodes; i++) await cluster.startNode(`node-${i}`);
     await using broker = await startBroker('mqtt', { edges: o.edges, tls: false });
     const link = spawnDevicehub(
@@ -212,10 +210,6 @@ export async function logsScenario(o: ScenarioOptions, lo: LogsOptions): Promise
     await store.stop();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(bufferDir, { recursive: true, force: true });
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
   }
 }
 

@@ -4,17 +4,12 @@
  * estimate), the table's targets and the plot (verdicts over time, the queue's backlog, images per
  * second, per run).
  */
+import { quantile } from '../quantile.ts';
 import type { Plot, Target } from '../report.ts';
 import type { ScenarioResult } from './common.ts';
 import type { EventOutcome, RecognitionRunResult } from './recognition-run.ts';
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
-
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 const latencies = (outcomes: readonly EventOutcome[]) =>
   outcomes.flatMap((o) => (o.uploadToVerdictMs === null ? [] : [o.uploadToVerdictMs]));
@@ -44,15 +39,15 @@ export function runJson(r: RecognitionRunResult) {
     lost: r.outcomes.filter((o) => o.verdict === null).length,
     timeouts: byVerdict.timeout ?? 0,
     imagesPerSecondPerCore: round2(r.cpuMs > 0 ? r.images / (r.cpuMs / 1000) : 0),
-    p99UploadToVerdictMs: Math.round(percentile(latencies(steady), 99)),
+    p99UploadToVerdictMs: Math.round(quantile(latencies(steady), 0.99)),
     batchMean: round2(r.batches > 0 ? r.images / r.batches : 0),
     workers: r.workers,
     steadyEvents: steady.length,
     burstEvents: burst.length,
     steadyEventsDuringBurst: duringBurst.length,
-    p99UploadToVerdictDuringBurstMs: Math.round(percentile(latencies(duringBurst), 99)),
-    p50UploadToVerdictMs: Math.round(percentile(latencies(steady), 50)),
-    burstP99UploadToVerdictMs: Math.round(percentile(latencies(burst), 99)),
+    p99UploadToVerdictDuringBurstMs: Math.round(quantile(latencies(duringBurst), 0.99)),
+    p50UploadToVerdictMs: Math.round(quantile(latencies(steady), 0.5)),
+    burstP99UploadToVerdictMs: Math.round(quantile(latencies(burst), 0.99)),
     byVerdict,
     reasons,
     wrongVerdicts: wrong.length,
