@@ -6,15 +6,14 @@
  */
 // Redis Cluster pass: once (what this tests is the dashboard in Chromium; its Redis use is incidental).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { startAlertmanager, startPrometheus, waitFor } from '../../infra/mod.ts';
+import { waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { createApiKey } from '../auth.ts';
 import { openDatabase } from '../db/database.ts';
 import { createGateway, serveGateway } from '../gateway.ts';
+import { startAlertStack } from '../monitoring/testdata/alert-stack.ts';
 import { launchChromium, testArtifacts } from './testdata/chromium.ts';
 
 const t = useRedis();
@@ -27,45 +26,19 @@ const TOKEN = 'alerts-page-webhook-token-0123';
 
 describe('the dashboard’s alerts page', { timeout: 90_000 }, () => {
   it('refuses a bad rule with promtool’s message, shows a good one firing, silences it, deletes it', async () => {
-    const rulesDir = mkdtempSync(join(tmpdir(), 'dh-alerts-page-'));
-    cleanup.push(async () => rmSync(rulesDir, { recursive: true, force: true }));
-    const grouping = { groupBy: ['alertname'], groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' };
-    const alertmanager = await startAlertmanager({
-      webhookUrl: 'http://127.0.0.1:9/v1/monitoring/alertmanager',
-      bearerToken: TOKEN,
-      ...grouping,
-    });
-    cleanup.push(() => alertmanager.stop());
-    const prometheus = await startPrometheus({
-      targets: [],
-      rulesDir,
-      alertmanagerUrl: alertmanager.url,
-      scrapeInterval: '1s',
-      evaluationInterval: '1s',
-      alertResendDelay: '1s',
-    });
-    cleanup.push(() => prometheus.stop());
+    const stack = await startAlertStack({ token: TOKEN, repeatInterval: '1h' });
+    cleanup.push(() => stack.stop());
     const database = await openDatabase();
     cleanup.push(() => database.close());
     const gateway = await createGateway({
       database,
       bus: t.bus(t.keyspace(), t.connect()),
-      monitoring: {
-        prometheusUrl: prometheus.url,
-        rulesDir,
-        alertmanagerUrl: alertmanager.url,
-        webhookToken: TOKEN,
-        applyEveryMs: 1000,
-      },
+      monitoring: stack.monitoring,
     });
     cleanup.push(() => gateway.stop());
     const { url, close } = await serveGateway(gateway);
     cleanup.push(close);
-    await alertmanager.configure({
-      webhookUrl: `${url}/v1/monitoring/alertmanager`,
-      bearerToken: TOKEN,
-      ...grouping,
-    });
+    await stack.routeTo(url);
     const { key } = await createApiKey(database.db, { name: 'ops', scope: 'operator' });
 
     const browser = await launchChromium();

@@ -9,15 +9,13 @@
  */
 // Redis Cluster pass: once (the outbox append is one Lua script on one tag group; the rest is HTTP).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   type AlertmanagerServer,
   type PrometheusServer,
-  startAlertmanager,
-  startPrometheus,
   startWebBackendStandIn,
   type WebBackendStandIn,
   waitFor,
@@ -29,6 +27,7 @@ import { auditLog } from '../db/schema.ts';
 import { createGateway, type Gateway, type ServedGateway, serveGateway } from '../gateway.ts';
 import type { OutboxItem } from '../outbox/events.ts';
 import { OPERATOR_GROUP, OPERATOR_RULES_FILE } from './mod.ts';
+import { type AlertStack, startAlertStack } from './testdata/alert-stack.ts';
 
 const TOKEN = 'test-webhook-token-0123456789';
 let prometheus: PrometheusServer;
@@ -38,6 +37,7 @@ let database: Database;
 let gateway: Gateway;
 let served: ServedGateway;
 let rulesDir: string;
+let stack: AlertStack;
 let operator: Record<string, string>;
 let service: Record<string, string>;
 const seen: OutboxItem[] = [];
@@ -48,30 +48,13 @@ after(async () => {
   await gateway?.stop();
   await database?.close();
   await backend?.[Symbol.asyncDispose]();
-  await prometheus?.stop();
-  await alertmanager?.stop();
-  rmSync(rulesDir, { recursive: true, force: true });
+  await stack?.stop();
 });
 const t = useRedis();
 
 before(async () => {
-  rulesDir = mkdtempSync(join(tmpdir(), 'dh-rules-test-'));
-  alertmanager = await startAlertmanager({
-    webhookUrl: 'http://127.0.0.1:9/v1/monitoring/alertmanager',
-    bearerToken: TOKEN,
-    groupBy: ['alertname'],
-    groupWait: '1s',
-    groupInterval: '1s',
-    repeatInterval: '2s',
-  });
-  prometheus = await startPrometheus({
-    targets: [],
-    rulesDir,
-    alertmanagerUrl: alertmanager.url,
-    scrapeInterval: '1s',
-    evaluationInterval: '1s',
-    alertResendDelay: '1s',
-  });
+  stack = await startAlertStack({ token: TOKEN, repeatInterval: '2s' });
+  ({ prometheus, alertmanager, rulesDir } = stack);
   backend = await startWebBackendStandIn();
   database = await openDatabase();
   gateway = await createGateway({
@@ -79,26 +62,13 @@ before(async () => {
     bus: t.bus(t.keyspace()),
     leaseTtlMs: 2000,
     webBackend: { url: backend.url, partitions: 2, backoffMs: { first: 50, max: 500 } },
-    monitoring: {
-      prometheusUrl: prometheus.url,
-      rulesDir,
-      alertmanagerUrl: alertmanager.url,
-      webhookToken: TOKEN,
-      applyEveryMs: 1000,
-    },
+    monitoring: stack.monitoring,
   });
   gateway.feed.subscribe((item) => {
     if (item.event.type === 'server.alert') seen.push(item);
   });
   served = await serveGateway(gateway);
-  await alertmanager.configure({
-    webhookUrl: `${served.url}/v1/monitoring/alertmanager`,
-    bearerToken: TOKEN,
-    groupBy: ['alertname'],
-    groupWait: '1s',
-    groupInterval: '1s',
-    repeatInterval: '2s',
-  });
+  await stack.routeTo(served.url);
   const op = await createApiKey(database.db, { name: 'op', scope: 'operator' });
   const svc = await createApiKey(database.db, { name: 'svc', scope: 'service' });
   operator = { authorization: `Bearer ${op.key}`, 'content-type': 'application/json' };
