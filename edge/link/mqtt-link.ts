@@ -66,7 +66,10 @@ export interface MqttLinkOptions extends IngestOptions {
   readonly password?: string;
   /** TLS of an `mqtts://` broker: the CA to check it with, and the link's certificate. */
   readonly tls?: MqttLinkTls;
-  /** Shared-subscription group: hub processes in one group split the messages. Default `hub`. */
+  /**
+   * Shared-subscription group: hub processes in one group split the messages. Default `hub`; ''
+   * subscribes plainly (one link per broker), which survives a mosquitto restart (linkFilters).
+   */
   readonly group?: string;
   /**
    * The link's MQTT client id, stable across restarts of the same link process: the broker keeps
@@ -83,6 +86,16 @@ function edgeOfTopic(topic: string): string | undefined {
   return parts[0] === 'dh' && parts[1] === `v${PROTOCOL_VERSION}` && isValidEdgeId(parts[2])
     ? parts[2]
     : undefined;
+}
+
+/**
+ * The link's uplink filters: shared in `group`, or with `group` '' plain ones. mosquitto 2.0
+ * persists a clean:false session's plain subscriptions but not its shared ones, so a link that is
+ * alone on its broker (one per broker shard) keeps its subscription across a broker restart and
+ * no edge's acknowledged QoS 1 message arrives to nobody.
+ */
+function linkFilters(group: string): string[] {
+  return group === '' ? uplinkFilters('-').map((f) => f.replace(/^\$share\/-\//, '')) : uplinkFilters(group);
 }
 
 /** Decodes a compact message whose header must name the topic's kind. */
@@ -149,6 +162,8 @@ export class MqttLink implements EdgeLink {
       properties: {
         sessionExpiryInterval: this.#o.sessionExpirySeconds ?? 3600,
         maximumPacketSize: LINK_MAX_PACKET_BYTES,
+        // The broker's in-flight window towards the link (mosquitto: 20 without it).
+        receiveMaximum: 1000,
       },
       // PUBACK once the message is enqueued or dead-lettered. Nothing here may throw: mqtt.js
       // calls this inside its packet handling, where a throw would take the process down.
@@ -187,7 +202,7 @@ export class MqttLink implements EdgeLink {
     });
     const subscribe = async () => {
       // `resubscribe`: mqtt.js would otherwise skip filters it believes the session still has.
-      const map = Object.fromEntries(uplinkFilters(group).map((f) => [f, { qos: 1 }])) as ISubscriptionMap;
+      const map = Object.fromEntries(linkFilters(group).map((f) => [f, { qos: 1 }])) as ISubscriptionMap;
       map.resubscribe = true;
       const granted = await client.subscribeAsync(map);
       if (granted.length !== 2 || granted.some((g) => g.qos > 1))
