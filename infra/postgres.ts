@@ -2,22 +2,48 @@
  * Runs a real PostgreSQL on a free loopback port in a temporary folder (initdb, then
  * `postgres`), trusting local connections — for the gateway's persistence tests against the
  * real server beside embedded PGlite. PostgreSQL refuses to run as root: as root, it runs as the
- * `postgres` user the Debian package creates.
+ * `postgres` user the Debian package creates. On request also a streaming read replica
+ * (infra/postgres-replica.ts) and PgBouncer in front of the primary (infra/pgbouncer.ts); the
+ * folder is removed at stop.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
+import { type PgBouncerServer, startPgBouncer } from './pgbouncer.ts';
+import { type ReplicaServer, startReplica } from './postgres-replica.ts';
 import { startServerProcess } from './server-process.ts';
 import { waitFor } from './wait-for.ts';
 
 export interface PostgresServer extends AsyncDisposable {
   /** `postgres://devicehub@127.0.0.1:<port>/postgres` */
   readonly url: string;
-  /** A fresh, empty database on this server; its URL. */
+  /** With `bouncer`: the same database through PgBouncer (transaction pooling). */
+  readonly bouncerUrl: string | undefined;
+  /** With `replica`: the same database on the streaming read replica (read-only). */
+  readonly replicaUrl: string | undefined;
+  /**
+   * A fresh, empty database on this server; its URL (the primary's port). With a replica, it
+   * resolves once the replica has it too.
+   */
   createDatabase(name: string): Promise<string>;
+  /** A database's URL on the primary, through PgBouncer and on the replica (those that run). */
+  urlsOf(name: string): { url: string; bouncerUrl?: string; replicaUrl?: string };
+  /** Until the replica has replayed everything the primary had written when called (none: at once). */
+  waitForReplica(): Promise<void>;
+  /** Stops the replica (fast shutdown): reads on it fail until `startReplica`. */
+  stopReplica(): Promise<void>;
+  /** Starts the stopped replica again on its port; it catches up from its replication slot. */
+  startReplica(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface PostgresOptions {
+  /** Also a streaming read replica (pg_basebackup of the primary) on a port of its own. */
+  readonly replica?: boolean;
+  /** Also PgBouncer in front of the primary (transaction pooling, loopback trust). */
+  readonly bouncer?: boolean;
 }
 
 function binDir(): string {
@@ -35,7 +61,7 @@ function binDir(): string {
   );
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
   const bin = binDir();
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'devicehub-pg-'));
@@ -92,9 +118,52 @@ export async function startPostgres(): Promise<PostgresServer> {
     },
     { timeoutMs: 30_000, intervalMs: 50, message: 'PostgreSQL to take connections' },
   );
-  const stop = server.stop;
+  const urlOn = (port: number, name: string) => `postgres://devicehub@127.0.0.1:${port}/${name}`;
+  let replica: ReplicaServer | undefined;
+  let bouncer: PgBouncerServer | undefined;
+  const stop = async () => {
+    await bouncer?.stop();
+    await replica?.stop();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    if (options.replica)
+      replica = await startReplica({ bin, primaryPort: port, dir, user, login: 'devicehub' });
+    if (options.bouncer) bouncer = await startPgBouncer({ port });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const waitForReplica = async () => {
+    if (replica === undefined) return;
+    const primary = postgres(`${base}/postgres`, { max: 1, onnotice: () => {} });
+    const standby = postgres(urlOn(replica.port, 'postgres'), { max: 1, onnotice: () => {} });
+    try {
+      const [row] = await primary<{ lsn: string }[]>`select pg_current_wal_insert_lsn()::text as lsn`;
+      await waitFor(
+        async () => {
+          const [at] = await standby<{ caught: boolean }[]>`
+            select pg_last_wal_replay_lsn() >= ${row!.lsn}::pg_lsn as caught`;
+          return at?.caught === true;
+        },
+        { timeoutMs: 30_000, intervalMs: 20, message: 'the replica to replay the primary’s WAL' },
+      );
+    } finally {
+      await primary.end();
+      await standby.end();
+    }
+  };
+  const urlsOf = (name: string) => ({
+    url: `${base}/${name}`,
+    ...(bouncer === undefined ? {} : { bouncerUrl: bouncer.url(name) }),
+    ...(replica === undefined ? {} : { replicaUrl: urlOn(replica.port, name) }),
+  });
+  const noReplica = () => Promise.reject(new Error('This PostgreSQL was started without { replica: true }'));
   return {
     url: `${base}/postgres`,
+    bouncerUrl: bouncer?.url('postgres'),
+    replicaUrl: replica === undefined ? undefined : urlOn(replica.port, 'postgres'),
     async createDatabase(name) {
       if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new RangeError(`Invalid database name ${name}`);
       const sql = postgres(`${base}/postgres`, { max: 1, onnotice: () => {} });
@@ -103,8 +172,13 @@ export async function startPostgres(): Promise<PostgresServer> {
       } finally {
         await sql.end();
       }
+      await waitForReplica();
       return `${base}/${name}`;
     },
+    urlsOf,
+    waitForReplica,
+    stopReplica: () => replica?.stop() ?? noReplica(),
+    startReplica: () => replica?.start() ?? noReplica(),
     stop,
     [Symbol.asyncDispose]: stop,
   };

@@ -29,6 +29,7 @@ command -v openssl >/dev/null 2>&1 || need_apt="$need_apt openssl"   # edge/iden
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need_apt="$need_apt ffmpeg"   # alarm clips: ffprobe checks, posters, the Ezviz stand-in's videos
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] || need_apt="$need_apt fonts-dejavu-core"   # the stand-in's burned-in timestamps (drawtext)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt="$need_apt python3-venv"   # Schemathesis' venv
+[ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null 2>&1 || need_apt="$need_apt pgbouncer"   # PostgreSQL's pooler in front of the primary (infra/pgbouncer.ts; its own service is not used)
 
 if [ -n "$need_apt" ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
