@@ -32,6 +32,8 @@ const cases: Case[] = [
         'cpuMicrosPerMsgLinks',
         'brokerCpuMicrosPerMsg',
         'hubCoresPer1000Edges',
+        'floorMicrosPerMsg',
+        'floorRatio',
         'simulatorBehindMs',
         'sent',
         'publishErrors',

@@ -34,6 +34,8 @@ const cases: Case[] = [
       'msgsPerSec',
       ...ms3('latencyMs'),
       'cpuMicrosPerMsg',
+      'floorMicrosPerMsg',
+      'floorRatio',
       'redisUsedMemoryBytes',
       'redisBytesPerEdge',
       'lost',

@@ -5,6 +5,7 @@
  * leases) less what it was before the first message, over the edges.
  */
 import { reconcile, startBenchCluster } from '../cluster.ts';
+import { floorRatio, measureFloors } from '../floors.ts';
 import { windowBetween } from '../monitor.ts';
 import type { Target } from '../report.ts';
 import {
@@ -18,6 +19,12 @@ import {
 
 export async function actorsScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   await using cluster = await startBenchCluster();
+  // The floor first, on a quiet Redis: the same Redis work in a bare ioredis loop (floors.ts).
+  const floors = await measureFloors({
+    redisUrl: cluster.server.url,
+    redisMessages: Math.min(20_000, Math.max(2_000, Math.round(o.edges * 1.3 * o.seconds))),
+    mqtt: false,
+  });
   for (let i = 1; i <= o.nodes; i++) await cluster.startNode(`node-${i}`);
   const memoryBefore = await usedMemory(cluster.bus.redis);
   const warmup = Math.min(5, Math.max(1, Math.floor(o.seconds / 5)));
@@ -44,6 +51,10 @@ export async function actorsScenario(o: ScenarioOptions): Promise<ScenarioResult
     msgsPerSec: Math.round(w.handled / w.seconds),
     latencyMs: { p50: w.latency.quantile(0.5), p99: w.latency.quantile(0.99), max: w.latency.max },
     cpuMicrosPerMsg: Number((w.cpuMicros / w.handled).toFixed(2)),
+    /** The same Redis work (XADD, XREADGROUP over 128 streams, XACK) in a bare ioredis loop. */
+    floorMicrosPerMsg: floors.redisMicrosPerMsg,
+    floorRatio: floorRatio(w.cpuMicros / w.handled, floors.redisMicrosPerMsg),
+    floors,
     redisUsedMemoryBytes: memoryAfter,
     redisBytesPerEdge: Math.round((memoryAfter - memoryBefore) / o.edges),
     lost,
@@ -62,6 +73,18 @@ export async function actorsScenario(o: ScenarioOptions): Promise<ScenarioResult
       value: result.cpuMicrosPerMsg,
       target: '≤ 30',
       met: result.cpuMicrosPerMsg <= 30,
+    },
+    {
+      metric: 'floorMicrosPerMsg (bare ioredis loop)',
+      value: result.floorMicrosPerMsg,
+      target: '—',
+      met: true,
+    },
+    {
+      metric: 'floorRatio',
+      value: result.floorRatio ?? -1,
+      target: '≤ 3',
+      met: result.floorRatio !== null && result.floorRatio <= 3,
     },
     { metric: 'redisBytesPerEdge', value: result.redisBytesPerEdge, target: '—', met: true },
     { metric: 'lost', value: lost, target: '0', met: lost === 0 },

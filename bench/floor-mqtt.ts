@@ -1,0 +1,104 @@
+/**
+ * The MQTT floor: what receiving the legacy stream costs a bare mqtt.js subscriber — the
+ * publishers in another process (floor-publisher.ts), a mosquitto of its own, and a receiver
+ * that only counts (no decoding, no DeviceHub code). Client CPU (this process, user + system)
+ * over the messages received, at the rate the benchmark offers.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
+import { LINK_USER } from '../edge/broker/mod.ts';
+import { startMosquitto, waitFor } from '../infra/mod.ts';
+
+const TSX_LOADER = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+const PUBLISHER = fileURLToPath(new URL('./floor-publisher.ts', import.meta.url));
+
+export interface MqttFloorOptions {
+  /** Messages a second offered (default 6,500: 5,000 legacy edges). */
+  readonly ratePerSec?: number;
+  /** How long (default 5 s). */
+  readonly seconds?: number;
+  /** Publishing connections (default 16). */
+  readonly connections?: number;
+}
+
+export interface MqttFloor {
+  readonly microsPerMsg: number;
+  readonly received: number;
+  readonly sent: number;
+  readonly ratePerSec: number;
+}
+
+export async function measureMqttFloor(o: MqttFloorOptions = {}): Promise<MqttFloor> {
+  const { ratePerSec = 6_500, seconds = 5, connections = 16 } = o;
+  const edges = Array.from({ length: connections }, (_, i) => `E-9${String(i).padStart(5, '0')}`);
+  const users: Record<string, string> = { [LINK_USER]: 'floor-secret' };
+  for (const e of edges) users[e] = `floor-${e}`;
+  await using broker = await startMosquitto({ users });
+  const receiver = await mqtt.connectAsync(broker.url, {
+    username: LINK_USER,
+    password: 'floor-secret',
+    clientId: `floor-${process.pid}`,
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+  });
+  let received = 0;
+  receiver.on('message', () => {
+    received++;
+  });
+  await receiver.subscribeAsync('dh/v1/+/legacy', { qos: 1 });
+  const publisher = spawn(
+    process.execPath,
+    [
+      '--import',
+      TSX_LOADER,
+      PUBLISHER,
+      broker.url,
+      String(ratePerSec),
+      String(seconds),
+      JSON.stringify(Object.fromEntries(edges.map((e) => [e, users[e]]))),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    let connected = false;
+    let sent = -1;
+    createInterface({ input: publisher.stdout! }).on('line', (line) => {
+      const m = JSON.parse(line) as { connected?: boolean; done?: boolean; sent?: number };
+      if (m.connected) connected = true;
+      if (m.done) sent = m.sent ?? 0;
+    });
+    const exited = new Promise((resolve) => publisher.once('exit', resolve));
+    await waitFor(() => connected, { timeoutMs: 30_000, message: 'the floor publishers to connect' });
+    const before = process.cpuUsage();
+    const from = received;
+    await waitFor(() => sent >= 0, {
+      timeoutMs: (seconds + 30) * 1000,
+      intervalMs: 200,
+      message: 'the floor publishers to finish',
+    });
+    // The broker forwards what it has: wait until the count holds still (or all arrived).
+    let last = -1;
+    await waitFor(
+      () => {
+        const settled = received - from >= sent || received === last;
+        last = received;
+        return settled;
+      },
+      { timeoutMs: 10_000, intervalMs: 200, message: 'the floor receiver to settle' },
+    );
+    const used = process.cpuUsage(before);
+    const got = received - from;
+    await exited;
+    return {
+      microsPerMsg: Number(((used.user + used.system) / Math.max(1, got)).toFixed(2)),
+      received: got,
+      sent,
+      ratePerSec,
+    };
+  } finally {
+    publisher.kill('SIGKILL');
+    await receiver.endAsync();
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Floors measured in the same run, on the same machine, as the benchmark they sit beside: what
+ * the same work costs with no DeviceHub code in between, so a CPU figure travels between
+ * machines as a ratio (issue 19, "Figures that travel between machines").
+ *
+ * - Redis (floor-redis.ts): pipelined XADD of ~600 B legacy messages over the 1024 mailbox
+ *   streams, then XREADGROUP over 128 of them at a time + XACK; a bare ioredis loop.
+ * - MQTT (floor-mqtt.ts): a bare mqtt.js subscriber receiving the legacy stream from publishers
+ *   in another process, through a mosquitto of its own, at the benchmark's rate.
+ *
+ * Client CPU (user + system) per message. `redisMicrosPerMsg` is one message's way through the
+ * bus (enqueue + read + acknowledge): the floor of `actors`; the legacy MQTT path adds the receive.
+ */
+import { type MqttFloorOptions, measureMqttFloor } from './floor-mqtt.ts';
+import { measureRedisFloor, type RedisFloorOptions } from './floor-redis.ts';
+
+export interface FloorOptions {
+  /** The benchmark's Redis (`redis://`): the floor's keys have a prefix of their own, deleted after. */
+  readonly redisUrl: string;
+  /** Messages through the Redis loops (default 20,000). */
+  readonly redisMessages?: number;
+  readonly enqueueBatch?: RedisFloorOptions['enqueueBatch'];
+  readonly readKeys?: RedisFloorOptions['readKeys'];
+  /** The MQTT receive loop's rate and length; `false`: not measured (`mqttMicrosPerMsg` null). */
+  readonly mqtt?: MqttFloorOptions | false;
+}
+
+export interface Floors {
+  /** Pipelined XADD + XREADGROUP over ≥ 100 streams + XACK, µs per message. */
+  readonly redisMicrosPerMsg: number;
+  readonly redisEnqueueMicrosPerMsg: number;
+  readonly redisReadAckMicrosPerMsg: number;
+  /** The bare mqtt.js receive loop, µs per message (null when not measured). */
+  readonly mqttMicrosPerMsg: number | null;
+  /** How they were measured. */
+  readonly settings: {
+    readonly redisMessages: number;
+    readonly payloadBytes: number;
+    readonly enqueueBatch: number;
+    readonly readKeys: number;
+    readonly mqttRatePerSec: number | null;
+    readonly mqttReceived: number | null;
+  };
+}
+
+export async function measureFloors(o: FloorOptions): Promise<Floors> {
+  const redis = await measureRedisFloor({
+    url: o.redisUrl,
+    ...(o.redisMessages === undefined ? {} : { messages: o.redisMessages }),
+    ...(o.enqueueBatch === undefined ? {} : { enqueueBatch: o.enqueueBatch }),
+    ...(o.readKeys === undefined ? {} : { readKeys: o.readKeys }),
+  });
+  const mqtt = o.mqtt === false ? undefined : await measureMqttFloor(o.mqtt ?? {});
+  return {
+    redisMicrosPerMsg: Number((redis.enqueueMicrosPerMsg + redis.readAckMicrosPerMsg).toFixed(2)),
+    redisEnqueueMicrosPerMsg: redis.enqueueMicrosPerMsg,
+    redisReadAckMicrosPerMsg: redis.readAckMicrosPerMsg,
+    mqttMicrosPerMsg: mqtt?.microsPerMsg ?? null,
+    settings: {
+      redisMessages: redis.messages,
+      payloadBytes: redis.payloadBytes,
+      enqueueBatch: redis.enqueueBatch,
+      readKeys: redis.readKeys,
+      mqttRatePerSec: mqtt?.ratePerSec ?? null,
+      mqttReceived: mqtt?.received ?? null,
+    },
+  };
+}
+
+/** cpuMicrosPerMsg ÷ floor, two decimals (null without a floor). */
+export function floorRatio(cpuMicrosPerMsg: number, floorMicrosPerMsg: number | null): number | null {
+  if (floorMicrosPerMsg === null || floorMicrosPerMsg <= 0) return null;
+  return Number((cpuMicrosPerMsg / floorMicrosPerMsg).toFixed(2));
+}
