@@ -3,11 +3,14 @@
  * `devicehub gateway create-key --name N --scope admin`: an API key, printed once (the first
  * admin key comes from here; later ones from `POST /v1/api-keys`).
  */
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connectRedis, openBus } from '../bus/mod.ts';
 import { DEFAULT_MAX_FRAME_BYTES } from '../gateway/frames/mod.ts';
+import { DEFAULT_LOGIN_BURST, DEFAULT_LOGIN_PER_SECOND } from '../gateway/login-limiter.ts';
 import {
   API_SCOPES,
   type ApiScope,
@@ -15,9 +18,11 @@ import {
   createGateway,
   type Database,
   DEFAULT_MAX_ARTIFACT_BYTES,
+  type GatewayOptions,
   openDatabase,
   serveGateway,
 } from '../gateway/mod.ts';
+import { runPrimary, workerMetrics } from '../gateway/workers/mod.ts';
 import { openLogStore } from '../logs/mod.ts';
 import { openObjectStore } from '../objects/mod.ts';
 import { clusterConfig, clusterFlags, intFlag } from './config.ts';
@@ -35,6 +40,8 @@ devicehub gateway create-key --name N --scope service|operator|admin [--expires-
 
   --redis URL          Redis URL (env REDIS_URL; required)      --prefix P (env DH_PREFIX; default dh)
   --port N             (env PORT; default 8080)   --host H (env HOST; default 127.0.0.1)
+  --workers N          gateway processes sharing the port, one per core (env DH_GATEWAY_WORKERS;
+                       default: the cores with --database-url, 1 with embedded PGlite; 1: one process)
   --tls-cert FILE      serve HTTPS with this certificate, PEM (env DH_GATEWAY_TLS_CERT); plain HTTP
                        to the port is then refused (400 HTTPS_REQUIRED); SIGHUP reloads it
   --tls-key FILE       its private key, PEM (env DH_GATEWAY_TLS_KEY)
@@ -89,14 +96,25 @@ ${monitoringHelp}`;
 
 export async function gatewayCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseGatewayArgs(argv);
+  const databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;
+  const workers = positionals[0] === 'create-key' ? 1 : workerCount(values, databaseUrl);
+  // One process per core: this one forks them and serves nothing itself (gateway/workers).
+  if (workers > 1 && cluster.isPrimary) {
+    if (!clusterConfig(values).redisUrl) throw new RangeError('Missing --redis / REDIS_URL');
+    return runPrimary({
+      workers,
+      log: processLogger('gateway', { role: 'primary' }),
+      stopMs: GATEWAY_STOP_MS,
+    });
+  }
   const database = await openDatabase({
-    url: values['database-url'] ?? process.env.DATABASE_URL,
+    url: databaseUrl,
     dataDir: values['data-dir'] ?? process.env.DH_DATA_DIR ?? './.devicehub/pglite',
   });
   if (positionals[0] === 'create-key') return createKey(database, values);
   const config = clusterConfig(values);
   if (!config.redisUrl) throw new RangeError('Missing --redis / REDIS_URL');
-  const log = processLogger('gateway');
+  const log = processLogger('gateway', cluster.isWorker ? { worker: cluster.worker?.id } : {});
   const redis = connectRedis(config.redisUrl, { name: 'gateway' });
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
   const objectStore =
@@ -111,6 +129,7 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
   const hostname = values.host ?? process.env.HOST ?? '127.0.0.1';
   const tls = gatewayTls(values);
   const monitoring = monitoringOptions(values);
+  const clusterMetrics = cluster.isWorker ? workerMetrics() : undefined;
   const gateway = await createGateway({
     database,
     bus: openBus({ redis, keyspace: config.keyspace }),
@@ -127,7 +146,8 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
       env: 'DH_MAX_FRAME_BYTES',
       fallback: DEFAULT_MAX_FRAME_BYTES,
     }),
-    ...gatewayFlagOptions(values),
+    ...workerShare(gatewayFlagOptions(values), workers),
+    ...(clusterMetrics === undefined ? {} : { clusterMetrics }),
     clipLinks: clipLinkOptions(values, `${tls === undefined ? 'http' : 'https'}://${hostname}:${port}`),
     ...(monitoring === undefined ? {} : { monitoring }),
   });
@@ -169,6 +189,39 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
   process.send?.({ ready: true, url: served.url });
 }
 
+/**
+ * Gateway processes on the port: --workers / DH_GATEWAY_WORKERS, else one per core with a
+ * PostgreSQL database and one with embedded PGlite (a folder only one process may open).
+ */
+function workerCount(values: { workers?: string }, databaseUrl: string | undefined): number {
+  const fallback = databaseUrl ? availableParallelism() : 1;
+  const workers = intFlag(values, { name: 'workers', env: 'DH_GATEWAY_WORKERS', fallback });
+  if (workers > 1 && !databaseUrl)
+    throw new RangeError(
+      `--workers ${workers} needs --database-url / DATABASE_URL: embedded PGlite is one process's`,
+    );
+  return workers;
+}
+
+/**
+ * One worker's share of what is limited per process: an address's failed logins (each worker
+ * counts its own, and connections are spread over the workers, so each allows 1/N of the burst
+ * and rate; together never more than one gateway process would).
+ */
+function workerShare<T extends Pick<GatewayOptions, 'authentication'>>(options: T, workers: number): T {
+  if (workers <= 1) return options;
+  return {
+    ...options,
+    authentication: {
+      ...options.authentication,
+      loginLimit: {
+        burst: Math.max(1, Math.floor(DEFAULT_LOGIN_BURST / workers)),
+        perSecond: DEFAULT_LOGIN_PER_SECOND / workers,
+      },
+    },
+  };
+}
+
 function parseGatewayArgs(argv: string[]) {
   return parseArgs({
     args: argv,
@@ -177,6 +230,7 @@ function parseGatewayArgs(argv: string[]) {
       ...clusterFlags,
       port: { type: 'string' },
       host: { type: 'string' },
+      workers: { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'database-url': { type: 'string' },

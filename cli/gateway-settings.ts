@@ -17,6 +17,12 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
   },
   { name: 'DH_DATA_DIR', commands: ['gateway'], doc: 'embedded PGlite folder', check: nonEmpty },
   {
+    name: 'DH_GATEWAY_WORKERS',
+    commands: ['gateway'],
+    doc: 'gateway processes on the port, one per core (default: the cores with DATABASE_URL, 1 with embedded PGlite)',
+    ...ranged(1, 256),
+  },
+  {
     name: 'DH_TRUSTED_PROXIES',
     commands: ['gateway'],
     doc: 'proxies whose X-Forwarded-For names the client: addresses or CIDR ranges, comma-separated',

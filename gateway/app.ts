@@ -131,8 +131,12 @@ function serveHealth(app: OpenAPIHono<AuthEnv>, deps: GatewayDeps, frames: Frame
   frameMetrics(metrics.registry, frames);
   if (deps.monitoring?.applier !== undefined) alertRuleMetrics(metrics.registry, deps.monitoring.applier);
   app.use('*', metrics.middleware);
+  // Several gateway processes on one port: whichever a scrape reaches answers for all of them.
+  deps.clusterMetrics?.attach(metrics.registry);
   app.get('/metrics', async (c) =>
-    c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
+    c.text(await (deps.clusterMetrics?.text() ?? metrics.registry.metrics()), 200, {
+      'content-type': metrics.registry.contentType,
+    }),
   );
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {

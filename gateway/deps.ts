@@ -17,6 +17,7 @@ import type { VisionRequestStats } from './outbox/vision-requests.ts';
 import type { WebBackendOutbox } from './outbox/web-backend.ts';
 import type { ConfigRolloutGate } from './rollouts/mod.ts';
 import type { TufRepository } from './tuf/mod.ts';
+import type { ClusterMetrics } from './workers/cluster-metrics.ts';
 
 export interface GatewayDeps {
   readonly db: Db;
@@ -61,6 +62,8 @@ export interface GatewayDeps {
   };
   /** The log store (`DEVICEHUB_LOG_STORE`): `/v1/logs` and its tail read it; none: they answer 503. */
   readonly logs?: LogStore;
+  /** One of several gateway processes on a port (gateway/workers): `/metrics` answers for all of them. */
+  readonly clusterMetrics?: ClusterMetrics;
 }
 
 export interface TunnelSettings {

@@ -38,6 +38,7 @@ import { PolicyPublisher } from './policy-publisher.ts';
 import { ConfigRolloutGate, RolloutMembershipJob } from './rollouts/mod.ts';
 import { type StartedTuf, startTuf, type TufOptions, type TufRepository } from './tuf/mod.ts';
 import { DEFAULT_TUNNEL_SETTINGS, type TerminalDeps } from './tunnels/mod.ts';
+import type { ClusterMetrics } from './workers/cluster-metrics.ts';
 
 export type { ServedGateway, ServeOptions } from './serve.ts';
 export { serveGateway } from './serve.ts';
@@ -92,6 +93,8 @@ export interface GatewayOptions {
   readonly monitoring?: MonitoringOptions;
   /** The log store `/v1/logs` and its tail read (logs/: `openLogStore`); the caller closes it. None: 503. */
   readonly logs?: LogStore;
+  /** One of several gateway processes on a port (gateway/workers): `/metrics` answers for all of them. */
+  readonly clusterMetrics?: ClusterMetrics;
 }
 
 export interface BrokerAdminOptions {
@@ -224,6 +227,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.objects === undefined ? {} : { objects: options.objects }),
     ...(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes }),
     ...(options.logs === undefined ? {} : { logs: options.logs }),
+    ...(options.clusterMetrics === undefined ? {} : { clusterMetrics: options.clusterMetrics }),
     clipLinks,
     ...(options.monitoring === undefined
       ? {}

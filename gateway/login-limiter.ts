@@ -46,6 +46,10 @@ interface Bucket {
   limited: number;
 }
 
+/** An address's failed logins at once, and regained per second, by default. */
+export const DEFAULT_LOGIN_BURST = 30;
+export const DEFAULT_LOGIN_PER_SECOND = 0.5;
+
 const LOG_EVERY_MS = 60_000;
 const LOG_WINDOW_MS = 10_000;
 
@@ -63,8 +67,8 @@ export class LoginLimiter {
   readonly limited = new Map<Scheme, number>();
 
   constructor(options: LoginLimitOptions & { logger: Logger; now?: () => number }) {
-    this.#burst = options.burst ?? 30;
-    this.#perMs = (options.perSecond ?? 0.5) / 1000;
+    this.#burst = options.burst ?? DEFAULT_LOGIN_BURST;
+    this.#perMs = (options.perSecond ?? DEFAULT_LOGIN_PER_SECOND) / 1000;
     this.#max = options.maxAddresses ?? 20_000;
     this.#logBurst = options.logBurst ?? 20;
     if (!(this.#burst >= 1 && this.#perMs > 0 && this.#max >= 1))

@@ -48,6 +48,14 @@ export function createMetrics(
   deadLetterMetrics(registry, deps);
   edgeLogMetrics(registry, deps);
   fleetMetrics(registry, deps);
+  new Gauge({
+    name: 'devicehub_config_long_polls',
+    help: 'Configuration long-polls this gateway holds now, waiting for a change',
+    registers: [registry],
+    collect() {
+      this.set(deps.view.waiting);
+    },
+  });
   if (deps.auth !== undefined) loginMetrics(registry, deps.auth.limiter);
   if (deps.credentials !== undefined) certificateMetrics(registry, deps.credentials.certificates.stats);
   if (deps.artifacts !== undefined) artifactMetrics(registry, deps.artifacts);
