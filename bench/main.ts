@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { killDescendants, ownChildProcesses } from '../infra/mod.ts';
+import { peersScenario } from './peers/scenario.ts';
 import { writeReport } from './report.ts';
 import { actorsScenario } from './scenarios/actors.ts';
 import { alertOptions, alertScenario } from './scenarios/alert.ts';
@@ -34,6 +35,7 @@ const scenarios: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>>
   outbox: outboxScenario,
   tunnel: tunnelScenario,
   rollout: rolloutScenario,
+  peers: (o) => peersScenario(o),
 };
 
 export const benchHelp = `devicehub bench <scenario> [options]
@@ -53,6 +55,10 @@ scenarios (each runs Redis, every hub node and the load generator as separate pr
               a global change reaching every long-polling edge, tunnel open → command at the edge
   outbox      an alarm storm while the web backend stalls 60 s, then recovers → lost, order,
               duplicates, backlog, drain time
+  peers       the same N edges, Redis and edge-actor handler processed by DeviceHub (2 hub nodes),
+              BullMQ (2 workers, a job per message) and a Kafka consumer group (2 consumers), one
+              worker of each kill -9ed mid-run → worker CPU µs/msg (Redis, broker beside), p99,
+              lost, duplicated, out of order per edge (decision 047)
   tunnel      25 operators opening, reaching and closing tunnels with the real frp (multiplexed)
               → open-to-reachable time, public ports, frps connections
   clips       alarm clips from the Ezviz stand-in (200 ms a call): N edges, a steady alarm rate and a
