@@ -117,6 +117,11 @@ export interface Keyspace {
   readonly presence: string;
   /** String: the fleet's edges online/offline/never seen per building as JSON, recounted under a lease. */
   readonly fleetSignals: string;
+  /**
+   * String: a caller's read-your-writes token, the primary's WAL position after its last write as
+   * 16 hex digits (read-after.lua); expires when the replica must have caught up. No hash tag: one key per command.
+   */
+  readAfter(caller: string): string;
   /** The Ezviz Open Platform state every clip worker shares (one slot: hash tag `{ezviz}`). */
   readonly ezviz: EzvizKeys;
 }
@@ -189,6 +194,7 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
     recognitionPolicy: `${meta}:recognition-policy`,
     presence: `${meta}:presence`,
     fleetSignals: `${meta}:fleet-signals`,
+    readAfter: (caller) => `${prefix}:read-after:${caller}`,
     ezviz: {
       token: `${prefix}:{ezviz}:token`,
       bucket: `${prefix}:{ezviz}:bucket`,

@@ -88,6 +88,7 @@ export { execOrThrow, openPipeline } from './pipeline.ts';
 export type { AllocatePorts, PortRange, ReleasePorts } from './port-pool.ts';
 export { allocatedPorts } from './port-pool.ts';
 export type { PipelineReply, Queued } from './queued.ts';
+export { markReadAfter, readAfter } from './read-after.ts';
 export type { ConnectOptions, Redis } from './redis.ts';
 export { connectRedis, isCluster } from './redis.ts';
 export type { WaitForReplicas } from './replicas.ts';

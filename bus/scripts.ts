@@ -26,6 +26,7 @@ const names = [
   'ezviz-budget',
   'ezviz-cooldown',
   'alert-event',
+  'read-after',
 ] as const;
 export type ScriptName = (typeof names)[number];
 

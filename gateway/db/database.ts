@@ -2,7 +2,10 @@
  * The gateway's database: PostgreSQL through `postgres` when a URL is given, otherwise PGlite
  * (PostgreSQL compiled to WebAssembly, embedded; in a folder, or in memory) so `npm start` needs
  * no database server. Either way the same drizzle schema and the same SQL migrations, applied in
- * order once (`schema_migrations`).
+ * order once (`schema_migrations`); a read replica is opened `readOnly` (no migrations).
+ * PostgreSQL is spoken without named prepared statements, so a URL may name PgBouncer in
+ * transaction pooling (1.18 keeps no prepared statements across transactions); `?prepare=true`
+ * on a URL that names PostgreSQL itself turns them on (docs/decisions/044).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
@@ -27,12 +30,15 @@ export interface OpenDatabaseOptions {
   /** `postgres://…` for PostgreSQL; otherwise PGlite in `dataDir` (in memory without one). */
   readonly url?: string;
   readonly dataDir?: string;
+  /** A read replica: no migrations (it replays the primary's); writes fail. */
+  readonly readOnly?: boolean;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
   let database: Database;
   if (options.url) {
-    const sql = postgres(options.url, { max: 10, onnotice: () => {} });
+    const prepare = /[?&]prepare=true(&|$)/.test(options.url);
+    const sql = postgres(options.url, { max: 10, prepare, onnotice: () => {} });
     database = {
       db: drizzlePostgres(sql, { schema }) as unknown as Db,
       driver: 'postgres',
@@ -55,7 +61,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       [Symbol.asyncDispose]: () => client.close(),
     };
   }
-  await migrate(database);
+  if (!options.readOnly) await migrate(database);
   return database;
 }
 
