@@ -160,7 +160,13 @@ for (const which of ['pglite', 'postgres'] as const)
       };
       await bad('cursor=not-a-cursor!', /^cursor: /);
       await bad(`cursor=${Buffer.from('["x",1]').toString('base64url')}`, /^cursor: /);
-      await bad(`cursor=${encodeCursor({ at: 1, eventId: 'x' }).slice(0, -2)}`, /^cursor: /);
+      await bad(`cursor=${encodeCursor({ recordedUs: 1, eventId: 'x' }).slice(0, -2)}`, /^cursor: /);
+      // A cursor of the old form, (at ms, id): its time meant something else.
+      await bad(
+        `cursor=${Buffer.from(JSON.stringify([Date.now(), 'g0-1-0'])).toString('base64url')}`,
+        /^cursor: /,
+      );
+      await bad('from=1926-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', /^from: the range .* 366/);
       await bad('from=2025-01-01T00:00:00Z&to=2026-03-01T00:00:00Z', /^from: the range .* 366/);
       await bad('from=2026-03-01T00:00:00Z&to=2026-01-01T00:00:00Z', /^from: must not be after to/);
       await bad('from=yesterday', /^from: /);
@@ -169,7 +175,9 @@ for (const which of ['pglite', 'postgres'] as const)
       await bad('edge=a%20b', /^edge: /);
       const unauth = await g.gateway.app.request('/v1/alarms');
       assert.equal(unauth.status, 401);
-      const ok = await g.call(`/v1/alarms?cursor=${encodeCursor({ at: Date.now(), eventId: 'g0-1-0' })}`);
+      const ok = await g.call(
+        `/v1/alarms?cursor=${encodeCursor({ recordedUs: Date.now() * 1000, eventId: 'g0-1-0' })}`,
+      );
       assert.equal(ok.status, 200);
     });
   });

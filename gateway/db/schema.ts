@@ -158,7 +158,8 @@ export const alarms = pgTable(
     since: timestamptz('since'),
     data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
   },
-  (t) => [primaryKey({ columns: [t.eventId, t.recordedAt] })],
+  // Citus-ready: the distribution column first (migrations/0012, decision 045).
+  (t) => [primaryKey({ columns: [t.edgeId, t.recordedAt, t.eventId] })],
 );
 
 export const terminalSessions = pgTable('terminal_sessions', {
@@ -237,35 +238,42 @@ export const CLIP_STATUSES = [
 ] as const;
 export type ClipStatus = (typeof CLIP_STATUSES)[number];
 
-/** Alarm clips by clip id, from the request to stored/failed/deleted (migrations/0009). */
-export const clips = pgTable('clips', {
-  id: text('id').primaryKey(),
-  edgeId: text('edge_id').notNull(),
-  alarm: text('alarm').notNull(),
-  alarmSince: timestamptz('alarm_since').notNull(),
-  /** Null: the alarm lasted the kind's longest clip and was cut there. */
-  alarmEnd: timestamptz('alarm_end'),
-  cameraSerial: text('camera_serial'),
-  cameraChannel: integer('camera_channel'),
-  windowStart: timestamptz('window_start').notNull(),
-  windowEnd: timestamptz('window_end').notNull(),
-  status: text('status').$type<ClipStatus>().notNull(),
-  code: text('code'),
-  reason: text('reason'),
-  attempts: integer('attempts').notNull().default(0),
-  ezvizTaskId: text('ezviz_task_id'),
-  videoKey: text('video_key'),
-  posterKey: text('poster_key'),
-  bytes: bigint('bytes', { mode: 'number' }),
-  sha256: text('sha256'),
-  durationMs: integer('duration_ms'),
-  requestedAt: timestamptz('requested_at').notNull(),
-  storedAt: timestamptz('stored_at'),
-  retentionDays: integer('retention_days').notNull(),
-  expiresAt: timestamptz('expires_at'),
-  worker: text('worker'),
-  updatedAt: timestamptz('updated_at').notNull().defaultNow(),
-});
+/**
+ * Alarm clips by clip id, from the request to stored/failed/deleted (migrations/0009); monthly
+ * partitions on requestedAt, keyed (edgeId, requestedAt, id) (migrations/0012).
+ */
+export const clips = pgTable(
+  'clips',
+  {
+    id: text('id').notNull(),
+    edgeId: text('edge_id').notNull(),
+    alarm: text('alarm').notNull(),
+    alarmSince: timestamptz('alarm_since').notNull(),
+    /** Null: the alarm lasted the kind's longest clip and was cut there. */
+    alarmEnd: timestamptz('alarm_end'),
+    cameraSerial: text('camera_serial'),
+    cameraChannel: integer('camera_channel'),
+    windowStart: timestamptz('window_start').notNull(),
+    windowEnd: timestamptz('window_end').notNull(),
+    status: text('status').$type<ClipStatus>().notNull(),
+    code: text('code'),
+    reason: text('reason'),
+    attempts: integer('attempts').notNull().default(0),
+    ezvizTaskId: text('ezviz_task_id'),
+    videoKey: text('video_key'),
+    posterKey: text('poster_key'),
+    bytes: bigint('bytes', { mode: 'number' }),
+    sha256: text('sha256'),
+    durationMs: integer('duration_ms'),
+    requestedAt: timestamptz('requested_at').notNull(),
+    storedAt: timestamptz('stored_at'),
+    retentionDays: integer('retention_days').notNull(),
+    expiresAt: timestamptz('expires_at'),
+    worker: text('worker'),
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.edgeId, t.requestedAt, t.id] })],
+);
 
 export const ALERT_OPS = ['>', '<', '>=', '<='] as const;
 export type AlertOp = (typeof ALERT_OPS)[number];
