@@ -21,6 +21,5 @@ echo "devicehub: the suite again, on a Redis Cluster" >&2
 cluster_files=$(node --import tsx infra/redis-test-files.ts $(find bus actors edge gateway objects logs clips vision cli -name '*.test.ts' \
   ! -name 'cluster-failover.test.ts' ! -name 'cluster-command.test.ts' | sort))
 # shellcheck disable=SC2086
-# One file at a time, as the first pass: two at once collided on the tunnel tests' fixed frp port
-# pool (edge/agent/tunnels*.test.ts both use 24000…); a free pool per file would allow two.
-DEVICEHUB_TEST_REDIS=cluster exec node --import tsx --test --test-concurrency=1 --test-force-exit --test-reporter=spec $cluster_files
+# Two files at a time: the tunnel tests each hold a port block of their own (infra/port-block.ts).
+DEVICEHUB_TEST_REDIS=cluster exec node --import tsx --test --test-concurrency=2 --test-force-exit --test-reporter=spec $cluster_files

@@ -16,13 +16,16 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TunnelExecutor } from '../../edge/agent/mod.ts';
 import { type FrpsServer, frpBinary, type SshdServer, startFrps, startSshd } from '../../infra/mod.ts';
+import { claimPortBlock, type PortBlock } from '../../infra/port-block.ts';
 import { startTestPki, type TestPki } from '../../infra/tls.ts';
 import type { TunnelSettings } from '../deps.ts';
 import { connectVia } from './connect-via.ts';
 import { tunnelProxyAuth, tunnelSecret } from './secret.ts';
 
 const TOKEN = 'scan-test-token';
-const PORTS = { low: 24_200, high: 24_239 };
+// 40 tunnel ports (the scan tries each) of a block this process holds alone (infra/port-block.ts).
+let PORTS: { low: number; high: number };
+let block: PortBlock;
 const DOMAIN = 'tunnels.scan';
 
 let pki: TestPki;
@@ -31,6 +34,8 @@ let sshd: SshdServer;
 let camera: Server;
 before(async () => {
   pki = await startTestPki();
+  block = await claimPortBlock();
+  PORTS = { low: block.low, high: block.low + 39 };
   [frps, sshd] = await Promise.all([
     startFrps({ token: TOKEN, allowPorts: PORTS, tcpmux: true, tls: pki.server }),
     startSshd(),
@@ -40,6 +45,7 @@ before(async () => {
 });
 after(async () => {
   await Promise.all([frps?.stop(), sshd?.stop(), new Promise((r) => camera?.close(r))]);
+  block?.release();
 });
 
 const executor = (caFile: string) =>

@@ -23,6 +23,7 @@ import {
   startSshd,
   waitFor,
 } from '../../../infra/mod.ts';
+import { claimPortBlock, type PortBlock } from '../../../infra/port-block.ts';
 import { type TestRedis, useRedis } from '../../../infra/test-redis.ts';
 import { startTestPki, type TestPki } from '../../../infra/tls.ts';
 import { LINK_USER } from '../../broker/mod.ts';
@@ -32,9 +33,6 @@ import { TunnelExecutor } from '../tunnels.ts';
 
 export const users = { [LINK_USER]: 'hub-secret', 'E-7': 'e7-secret' };
 const TOKEN = 'frp-test-token';
-// Below Linux's ephemeral range (32768-60999): a port there may be any client connection's local
-// port at the moment frps wants to bind it (the cluster pass opens many), and the tunnel fails.
-const PORTS = { low: 24_000, high: 24_099 };
 
 type Keyspace = ReturnType<TestRedis['keyspace']>;
 
@@ -46,6 +44,9 @@ export interface TunnelServers {
   readonly sshd: SshdServer;
   /** The fleet CA and frps's certificate: frpc speaks TLS to frps and checks it. */
   readonly pki: TestPki;
+  /** The tunnels' remote ports (frps's allowPorts, the gateway's pool): a block of this process's own
+   *  (infra/port-block.ts), so that two tunnel test files can run at once. */
+  readonly ports: PortBlock;
   readonly camera: string;
   readonly console: string;
 }
@@ -64,9 +65,15 @@ export function useTunnelServers(): TunnelServers {
   const pages: Server[] = [];
   before(async () => {
     env.pki = await startTestPki();
+    env.ports = await claimPortBlock();
     [env.broker, env.frps, env.sshd] = await Promise.all([
       startMosquitto({ users }),
-      startFrps({ token: TOKEN, allowPorts: PORTS, tcpmux: true, tls: env.pki.server }),
+      startFrps({
+        token: TOKEN,
+        allowPorts: { low: env.ports.low, high: env.ports.high },
+        tcpmux: true,
+        tls: env.pki.server,
+      }),
       startSshd(),
     ]);
     env.camera = await page('<title>IPC admin</title>camera', pages);
@@ -79,6 +86,7 @@ export function useTunnelServers(): TunnelServers {
       env.sshd?.stop(),
       ...pages.map((p) => new Promise((r) => p.close(r))),
     ]);
+    env.ports?.release();
   });
   return env;
 }
@@ -104,14 +112,14 @@ async function startHub(env: TunnelServers, keyspace: Keyspace, o: { processes?:
 
 /** The gateway with its tunnels configured, served; an operator and a service key; `call` as the operator. */
 async function startGateway(env: TunnelServers, keyspace: Keyspace, o: { mux?: boolean }) {
-  const { t, frps, sshd } = env;
+  const { t, frps, sshd, ports } = env;
   const database = await openDatabase();
   const gateway = await createGateway({
     database,
     bus: t.bus(keyspace, t.connect()),
     leaseTtlMs: 1000,
     tunnels: {
-      ports: PORTS,
+      ports: { low: ports.low, high: ports.high },
       serverAddr: frps.address,
       publicHost: '127.0.0.1',
       ...(o.mux ? { mux: { port: frps.tcpmuxPort!, domain: 'tunnels.test' } } : {}),
