@@ -1,15 +1,18 @@
 /**
  * Smoke test of the benchmark scenarios that need a broker or frp (bench/smoke.ts says what each
- * case checks): ingest over mosquitto and over Kafka, the gateway (mosquitto, its downlink),
+ * case checks): ingest over mosquitto and over Kafka, the peers side by side (DeviceHub, BullMQ, a
+ * Kafka consumer group), the gateway (mosquitto, its downlink),
  * tunnels through a real frps and frpc, and a rollout through real nginx caches. The rest are in
  * bench.test.ts.
  */
 import assert from 'node:assert/strict';
+import { peersScenario } from './peers/scenario.ts';
 import { gatewayScenario } from './scenarios/gateway.ts';
 import { ingestScenario } from './scenarios/ingest.ts';
+import { scaleScenario } from './scale/mod.ts';
 import { rolloutScenario } from './scenarios/rollout.ts';
 import { tunnelScenario } from './scenarios/tunnel.ts';
-import { type Case, ms3, noLoss, smokeCases, tiny } from './smoke.ts';
+import { assertFields, type Case, ms3, noLoss, smokeCases, tiny } from './smoke.ts';
 
 const cases: Case[] = [
   ...(['mqtt', 'kafka'] as const).map(
@@ -61,6 +64,31 @@ const cases: Case[] = [
       assert.ok(Number(r.sent) > 40 * 3, `the simulated edges sent ${r.sent}`);
       noLoss(r);
       assert.equal(r.deadLettered, 0);
+    },
+  },
+  {
+    // A few edges for a few seconds through DeviceHub, BullMQ and a Kafka consumer group, one
+    // worker of each kill -9ed: the JSON the issue asks for, and DeviceHub losing nothing.
+    name: 'peers',
+    run: () =>
+      peersScenario(
+        { edges: 10, nodes: 2, seconds: 2 },
+        { warmupSeconds: 1, killPhaseSeconds: 2, restartSeconds: 1, drainSeconds: 10, kafkaEarly: true },
+      ),
+    fields: ['systems'],
+    check: (r) => {
+      const systems = r.systems as Record<string, unknown>[];
+      assert.deepEqual(
+        systems.map((s) => s.name),
+        ['devicehub', 'bullmq', 'kafka-consumer'],
+      );
+      for (const s of systems)
+        assertFields(s, ['cpuMicrosPerMsg', 'p99Ms', 'lost', 'duplicated', 'outOfOrder']);
+      const hub = systems[0]!;
+      assert.ok(Number(hub.acked) > 10 * 4, `the producer had ${hub.acked} messages acknowledged`);
+      assert.equal(hub.lost, 0);
+      assert.equal(hub.duplicated, 0);
+      assert.equal(hub.outOfOrder, 0);
     },
   },
   {
@@ -140,6 +168,41 @@ const cases: Case[] = [
       assert.ok(Number(r.originBytes) <= 3 * Number(r.artifactBytes), `origin served ${r.originBytes} B`);
       assert.equal(r.rolledBack, 1, 'wave 2 of phase 2: one edge rolled back');
       assert.equal(r.pausedAfterInjectedFailures, true, JSON.stringify(r.phase2));
+    },
+  },
+  {
+    // 200 edges over 2 mosquitto shards (a simulator process and a link each), then both shards
+    // restarted with SIGTERM: everyone back, nothing acknowledged lost, the malformed dead-lettered.
+    name: 'scale',
+    run: () => scaleScenario(tiny({ edges: 200, seconds: 2 }), { brokers: 2 }),
+    fields: [
+      'edges',
+      'connected',
+      'msgsPerSec',
+      'latencyMs.p50',
+      'latencyMs.p99',
+      'lost',
+      'duplicated',
+      'hubCpuCores',
+      'brokerCpuCores',
+      'redisBytesPerEdge',
+      'nodeRssMbPer10kActors',
+      'reconnect.edges',
+      'reconnect.p99Ms',
+      'reconnect.lost',
+      'limits.openFilesHard',
+      'limits.portRange',
+    ],
+    check: (r) => {
+      assert.equal(r.connected, 200);
+      assert.deepEqual(r.shardSizes, [r.shardSizes[0], 200 - Number(r.shardSizes[0])]);
+      noLoss(r);
+      const storm = r.reconnect as Record<string, unknown>;
+      assert.equal(storm.edges, 200, 'every edge came back after both shards restarted');
+      assert.ok(Number(storm.reconnects) >= 200, `${storm.reconnects} reconnects`);
+      const malformed = r.malformed as { sent: number; deadLettered: number };
+      assert.ok(malformed.sent > 0, 'the malformed senders sent');
+      assert.equal(malformed.deadLettered, malformed.sent);
     },
   },
 ];

@@ -59,7 +59,7 @@ export async function runSystem(
   const { bus } = setup;
   await bus.redis.flushall();
   await using workers = systemWorkers(system, setup);
-  for (let k = 0; k < WORKERS; k++) await workers.start(k);
+  await Promise.all(Array.from({ length: WORKERS }, (_, k) => workers.start(k)));
   const sampler = new Sampler(system, () => workers.snapshots());
   const loadSeconds = o.warmupSeconds + o.seconds + o.killPhaseSeconds;
   const producerArgs = ['--system', system, '--redis', setup.redisUrl, '--edges', String(o.edges)];
@@ -79,9 +79,11 @@ export async function runSystem(
     await workers.kill9(0);
     const killedAt = sampler.now();
     await sleep(o.restartSeconds * 1000);
-    await workers.start(0);
+    // Started again while the load goes on; it may take work only once its group has settled.
+    const restarted = workers.start(0);
     const done = (await producer.line('done')) as unknown as Acked & { sent: number; acked: number };
     const loadEnd = sampler.now();
+    await restarted;
     const drained = await drain(bus, system, o, done);
     sampler.stop();
     const window = sampler.between(from.t, to.t);

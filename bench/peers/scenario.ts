@@ -20,6 +20,11 @@ const PARTITIONS = 8;
 export interface PeersOptions extends Partial<Omit<RunOptions, 'edges' | 'seconds'>> {
   /** The systems to run, in order (default all three). */
   readonly systems?: readonly PeerSystem[];
+  /**
+   * Start Kafka's broker at once, beside the other systems' runs, instead of in its own turn:
+   * saves its start-up in smoke runs, at the price of the other systems' figures.
+   */
+  readonly kafkaEarly?: boolean;
   /** A floor measured in this run (bench/floors.ts), when it exists. */
   readonly floor?: () => Promise<Floor | undefined>;
 }
@@ -40,6 +45,8 @@ export async function peersScenario(o: ScenarioOptions, options: PeersOptions = 
     keyspace: createKeyspace({ prefix: peerKeys.hubPrefix, shards: 1024 }),
   });
   const results: SystemResult[] = [];
+  const early = options.kafkaEarly === true ? startKafka({ partitions: PARTITIONS }) : undefined;
+  early?.catch(() => {}); // awaited in Kafka's turn
   try {
     for (const system of options.systems ?? (['devicehub', 'bullmq', 'kafka-consumer'] as const)) {
       const setup = { redisUrl: redis.url, redisPid: redis.pid, bus, concurrency: BULLMQ_CONCURRENCY };
@@ -47,7 +54,7 @@ export async function peersScenario(o: ScenarioOptions, options: PeersOptions = 
         results.push(await runSystem(system, setup, run));
         continue;
       }
-      await using kafka = await startKafka({ partitions: PARTITIONS });
+      await using kafka = await (early ?? startKafka({ partitions: PARTITIONS }));
       await createTopic(kafka.broker);
       results.push(await runSystem(system, { ...setup, broker: kafka.broker, brokerPid: kafka.pid }, run));
     }
@@ -55,6 +62,8 @@ export async function peersScenario(o: ScenarioOptions, options: PeersOptions = 
     return peersReport(results, { ...run, concurrency: BULLMQ_CONCURRENCY, floor });
   } finally {
     connection.disconnect();
+    if (!results.some((r) => r.name === 'kafka-consumer'))
+      await (await early?.catch(() => undefined))?.stop();
   }
 }
 
