@@ -127,6 +127,15 @@ export class Authenticator {
     return { ok: false, status: 401, message: refusal.message };
   }
 
+  /**
+   * The principal `header` names when this gateway holds it as valid now (its cache, within the
+   * credentials' own end), without a lookup; undefined otherwise (then `authenticate`).
+   */
+  cachedPrincipal(header: string | undefined): Principal | undefined {
+    const lookup = header === undefined ? undefined : this.#cached(header)?.lookup;
+    return lookup !== undefined && 'principal' in lookup ? lookup.principal : undefined;
+  }
+
   #limited(retryAfter: number): Authentication {
     return {
       ok: false,

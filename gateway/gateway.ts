@@ -113,6 +113,8 @@ export interface Gateway extends AsyncDisposable {
   readonly app: ReturnType<typeof createApp>;
   readonly view: FleetView;
   readonly auth: Authenticator;
+  /** Configuration rollouts' gate (the configuration's 304 fast path asks it too). */
+  readonly configGate: ConfigRolloutGate;
   readonly feed: EventFeed;
   readonly sink: OutboxSink;
   /** The sink's alarm-clip requests: their rows and jobs on the clip queue. */
@@ -207,6 +209,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           ...(artifacts === undefined ? {} : { artifacts }),
         });
   const tunnels = { ...DEFAULT_TUNNEL_SETTINGS, ...options.tunnels };
+  const configGate = new ConfigRolloutGate({ db, bus, view });
   const app = createApp({
     db,
     bus,
@@ -218,7 +221,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     webBackend,
     visionRequests,
     fleetSignals,
-    configGate: new ConfigRolloutGate({ db, bus, view }),
+    configGate,
     ...(broker === undefined ? {} : { broker }),
     ...(kafka === undefined ? {} : { kafka }),
     ...(credentials === undefined ? {} : { credentials }),
@@ -257,6 +260,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     app,
     view,
     auth,
+    configGate,
     feed,
     sink,
     clipRequests,

@@ -4,11 +4,13 @@
  * upgrade is refused 404. Over HTTPS a plain-HTTP request is answered `400 HTTPS_REQUIRED`, and
  * the certificate can be read again without a restart.
  */
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import { eventsSocket, refuseUpgrade } from './events-socket.ts';
 import type { Gateway } from './gateway.ts';
 import { LOG_TAIL_PATH, logTailSocket } from './logs/mod.ts';
+import { configNotModified } from './routes/config-not-modified.ts';
 import { type GatewayTls, readTlsFiles, tlsFront } from './tls-listener.ts';
 import { terminalPath, terminalSocket } from './tunnels/mod.ts';
 
@@ -36,12 +38,17 @@ export interface ServeOptions {
 export async function serveGateway(gateway: Gateway, options: ServeOptions = {}): Promise<ServedGateway> {
   const hostname = options.hostname ?? '127.0.0.1';
   const { tls } = options;
+  // Configuration re-polls answered 304 before the app (routes/config-not-modified.ts).
+  const notModified = configNotModified({ auth: gateway.auth, view: gateway.view, gate: gateway.configGate });
   const server: ServerType =
     tls === undefined
-      ? createAdaptorServer({ fetch: gateway.app.fetch })
+      ? createAdaptorServer({
+          fetch: gateway.app.fetch,
+          createServer: withFirst(createHttpServer, notModified),
+        })
       : createAdaptorServer({
           fetch: gateway.app.fetch,
-          createServer: createHttpsServer,
+          createServer: withFirst(createHttpsServer, notModified),
           // A handshake left unfinished (a truncated ClientHello) is given up after 10 s, not 120.
           serverOptions: { ...(await readTlsFiles(tls)), minVersion: 'TLSv1.2', handshakeTimeout: 10_000 },
         });
@@ -93,4 +100,18 @@ export async function serveGateway(gateway: Gateway, options: ServeOptions = {})
   const scheme = tls === undefined ? 'http' : 'https';
   const host = hostname.includes(':') ? `[${hostname}]` : hostname;
   return { url: `${scheme}://${host}:${port}`, reloadTls, close, [Symbol.asyncDispose]: close };
+}
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A server factory whose request listener lets `first` answer before the app (true: answered). */
+function withFirst(
+  create: typeof createHttpServer | typeof createHttpsServer,
+  first: (req: IncomingMessage, res: ServerResponse) => boolean,
+): typeof createHttpsServer {
+  const make = create as (options: object, listener: Listener) => ReturnType<typeof createHttpServer>;
+  return ((options: object, listener: Listener) =>
+    make(options, (req, res) => {
+      if (!first(req, res)) listener(req, res);
+    })) as unknown as typeof createHttpsServer;
 }

@@ -97,6 +97,23 @@ export class ConfigRolloutGate {
     return (await this.#admittedVersion(gate, id)) === gate.version ? undefined : before;
   }
 
+  /**
+   * Whether `pin(kind, id)` would answer undefined without loading or reading anything: no
+   * rollout gates, no reload is due or under way, and no document of the module's scopes is newer
+   * than the gate knows of (the configuration's 304 fast path, routes/config-not-modified.ts).
+   */
+  settled(kind: ConfigKind, id: string): boolean {
+    if (this.#gated.length > 0 || this.#loading !== undefined) return false;
+    if (performance.now() - this.#loadedAt >= this.#refreshMs) return false;
+    const group = kind === 'edge' ? this.#view.groupOf(id) : undefined;
+    const scopes = ['global', ...(group == null ? [] : [`group:${group}`])];
+    return !scopes.some(
+      (scope) =>
+        (this.#view.documentVersion(kind, scope) ?? 0) >
+        (this.#docVersions.get(`${kind}\u0000${scope}`) ?? 0),
+    );
+  }
+
   /** Whether any configuration rollout gates now (long-polls then look again every few seconds). */
   get active(): boolean {
     return this.#gated.length > 0;

@@ -44,7 +44,10 @@ const PROCESS_FAMILIES = [
   'devicehub_config_long_polls',
 ];
 
-type Aggregator = MetricObjectWithValues<MetricValue<string>>['aggregator'];
+type Family = MetricObjectWithValues<MetricValue<string>>;
+type Aggregator = Family['aggregator'];
+/** One worker's registry as prom-client's `getMetricsAsJSON` gives it (what the merge reads of it). */
+export type WorkerFamilies = readonly Pick<Family, 'name' | 'help' | 'type' | 'aggregator' | 'values'>[];
 
 /** How a family is merged over the workers (see the file's comment). */
 export function aggregatorOf(name: string, own: Aggregator): Aggregator {
@@ -55,11 +58,9 @@ export function aggregatorOf(name: string, own: Aggregator): Aggregator {
 }
 
 /** Merges the workers' registries (JSON form) into one exposition text. */
-export async function mergeMetrics(
-  workers: MetricObjectWithValues<MetricValue<string>>[][],
-): Promise<string> {
+export async function mergeMetrics(workers: readonly WorkerFamilies[]): Promise<string> {
   const relabelled = workers.map((families) =>
-    families.map((f) => ({ ...f, aggregator: aggregatorOf(f.name, f.aggregator) })),
+    families.map((f) => ({ ...f, aggregator: aggregatorOf(f.name, f.aggregator) }) as Family),
   );
   return await AggregatorRegistry.aggregate(relabelled).metrics();
 }

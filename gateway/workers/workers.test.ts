@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import type { MetricType } from 'prom-client';
 import { createActorClient } from '../../actors/mod.ts';
 import { edgeActor } from '../../edge/mod.ts';
 import {
@@ -83,6 +84,28 @@ describe('devicehub gateway --workers 2', { timeout: 60_000 }, () => {
     await postgres?.stop();
   });
 
+  it('answers a re-poll 304 before the app, and leaves everything else to it', async () => {
+    const auth = { authorization: `Bearer ${operator}` };
+    const path = '/v1/config/devicehub/fast-path';
+    const first = await send(url, { path, headers: auth });
+    assert.equal(first.status, 200, first.body);
+    assert.ok(first.headers['x-request-id'], 'the app answered the first fetch');
+    const etag = String(first.headers.etag);
+    // Both workers: the credentials are cached in each once it has looked them up.
+    for (let i = 0; i < 4; i++) await send(url, { path, headers: { ...auth, 'if-none-match': etag } });
+    const again = await send(url, { path, headers: { ...auth, 'if-none-match': etag } });
+    assert.equal(again.status, 304);
+    assert.equal(again.headers.etag, etag);
+    assert.equal(again.headers['x-request-id'], undefined, 'answered before the app');
+    const stranger = await send(url, {
+      path,
+      headers: { authorization: 'Bearer dhk_not-a-key', 'if-none-match': etag },
+    });
+    assert.equal(stranger.status, 401, 'unknown credentials still go to the app');
+    const stale = await send(url, { path, headers: { ...auth, 'if-none-match': '"stale"' } });
+    assert.equal(stale.status, 200);
+  });
+
   it('wakes long-polls in every worker on a change made through one, and counts them over both', async () => {
     const auth = { authorization: `Bearer ${operator}` };
     const path = '/v1/config/devicehub/worker-test';
@@ -150,14 +173,14 @@ describe('merged /metrics', () => {
       {
         name: 'devicehub_http_errors_total',
         help: 'h',
-        type: 'counter' as const,
+        type: 'counter' as unknown as MetricType,
         aggregator: 'sum' as const,
         values: [{ value: requests, labels: { status: '500' } }],
       },
       {
         name: 'devicehub_fleet_edges',
         help: 'h',
-        type: 'gauge' as const,
+        type: 'gauge' as unknown as MetricType,
         aggregator: 'sum' as const,
         values: [{ value: fleet, labels: {} }],
       },
