@@ -44,6 +44,8 @@ export interface SystemResult extends Tally {
   readonly acked: number;
   /** Seconds from the load's end until the states held every acknowledged message (or the drain gave up). */
   readonly drainSeconds: number;
+  /** BullMQ's jobs still waiting, active, delayed or failed after the drain. */
+  readonly queueAtEnd?: Record<string, number>;
   /** Applied msgs/s and p99 per second over the run, for the plot. */
   readonly timeline: { readonly t: number; readonly msgsPerSec: number; readonly p99Ms: number }[];
 }
@@ -85,6 +87,7 @@ export async function runSystem(
     const loadEnd = sampler.now();
     await restarted;
     const drained = await drain(bus, system, o, done);
+    const queueAtEnd = await workers.queueCounts();
     sampler.stop();
     const window = sampler.between(from.t, to.t);
     const afterKill = sampler.between(killedAt, loadEnd);
@@ -105,6 +108,7 @@ export async function runSystem(
       acked: done.acked,
       drainSeconds: round(drained.seconds, 1),
       ...drained.tally,
+      ...(queueAtEnd === undefined ? {} : { queueAtEnd }),
       timeline: sampler.seconds.map((s) => ({
         t: round(s.t, 1),
         msgsPerSec: s.handled,

@@ -36,7 +36,7 @@ export async function peersScenario(o: ScenarioOptions, options: PeersOptions = 
     warmupSeconds: options.warmupSeconds ?? Math.min(10, Math.max(1, Math.floor(o.seconds / 3))),
     killPhaseSeconds: options.killPhaseSeconds ?? Math.max(3, o.seconds),
     restartSeconds: options.restartSeconds ?? Math.min(5, Math.max(1, Math.floor(o.seconds / 6))),
-    drainSeconds: options.drainSeconds ?? 90,
+    drainSeconds: options.drainSeconds ?? 180,
   };
   await using redis = await startRedisServer({ fsync: 'everysec' });
   const connection = connectRedis(redis.url, { name: 'peers-bench' });

@@ -4,13 +4,14 @@
  * real `devicehub node` processes running the peer actor; BullMQ's and Kafka's are
  * bullmq-worker.ts and kafka-worker.ts.
  */
+import { Queue } from 'bullmq';
 import { readNodeStats } from '../../actors/mod.ts';
 import type { Bus } from '../../bus/mod.ts';
 import { type HubProcess, spawnHubNode } from '../../infra/mod.ts';
 import { PEER_ACTORS_MODULE } from './peer-actor.ts';
 import { type PeerProcess, spawnPeerProcess, type WorkerLine } from './peer-process.ts';
 import type { WorkerSnapshot } from './sampler.ts';
-import type { PeerSystem } from './state-store.ts';
+import { type PeerSystem, peerKeys } from './state-store.ts';
 
 export interface SystemWorkers extends AsyncDisposable {
   /** Starts worker `k` (0-based) and waits until it takes work. */
@@ -20,6 +21,8 @@ export interface SystemWorkers extends AsyncDisposable {
   /** kill -9 of worker `k`; returns once it is gone. */
   kill9(k: number): Promise<void>;
   snapshots(): Promise<WorkerSnapshot[]>;
+  /** What is still queued or given up on (BullMQ's job counts; none for the others). */
+  queueCounts(): Promise<Record<string, number> | undefined>;
 }
 
 export interface SystemSetup {
@@ -62,6 +65,7 @@ function hubWorkers(o: SystemSetup): SystemWorkers {
       const stats = await readNodeStats(o.bus, { departed: true });
       return stats.map((s) => ({ id: `${s.node}:${s.pid}`, handled: s.handled, latencyMs: s.latencyMs }));
     },
+    queueCounts: async () => undefined,
     async [Symbol.asyncDispose]() {
       await Promise.all(all.map((n) => Promise.race([n.stop(), sleep(5000).then(() => n.kill('SIGKILL'))])));
     },
@@ -99,6 +103,15 @@ function processWorkers(system: 'bullmq' | 'kafka-consumer', o: SystemSetup): Sy
           out.push({ id: String(w.pid), handled: last.handled, latencyMs: last.latencyMs });
       }
       return out;
+    },
+    async queueCounts() {
+      if (system !== 'bullmq') return undefined;
+      const queue = new Queue(peerKeys.queue, { connection: o.bus.redis, prefix: peerKeys.bullPrefix });
+      try {
+        return await queue.getJobCounts('wait', 'active', 'delayed', 'failed');
+      } finally {
+        await queue.close();
+      }
     },
     async [Symbol.asyncDispose]() {
       await Promise.all(
