@@ -71,6 +71,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: async (argv) => (await import('../bench/mod.ts')).benchCommand(argv),
     checked: false,
   },
+  seed: {
+    help: async () => (await import('./seed-command.ts')).seedHelp,
+    run: async (argv) => (await import('./seed-command.ts')).seedCommand(argv),
+    checked: false,
+  },
   'ezviz-standin': {
     help: async () => (await import('./ezviz-standin-command.ts')).ezvizStandinHelp,
     run: async (argv) => (await import('./ezviz-standin-command.ts')).ezvizStandinCommand(argv),
@@ -93,6 +98,7 @@ commands:
   agent       the on-device agent (configuration file and DH_AGENT_* environment)
   connect     stdio through a multiplexed tunnel (for ssh's ProxyCommand)
   cluster     the docker-compose topology as local processes (nodes, gateways, Redis, Kafka, …)
+  seed        a synthetic alarm history for benchmarks: seed alarms --rows N --months M [--edges E]
   ezviz-standin  a stand-in for the Ezviz cloud (alarm clips), for tests and the demo only
   bench       run a benchmark scenario: actors | rebalance | failover | rolling | diet | ingest | gateway | outbox | tunnel
   help        this text; \`devicehub <command> --help\` (or \`devicehub help <command>\`) for a command's options`;
