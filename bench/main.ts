@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { killDescendants, ownChildProcesses } from '../infra/mod.ts';
 import { peersScenario } from './peers/scenario.ts';
 import { writeReport } from './report.ts';
+import { scaleOptions, scaleScenario } from './scale/mod.ts';
 import { actorsScenario } from './scenarios/actors.ts';
 import { alertOptions, alertScenario } from './scenarios/alert.ts';
 import { clipsOptions, clipsScenario } from './scenarios/clips.ts';
@@ -21,6 +22,7 @@ import { recognitionOptions, recognitionScenario } from './scenarios/recognition
 import { redisFailoverScenario } from './scenarios/redis-failover.ts';
 import { rollingScenario } from './scenarios/rolling.ts';
 import { rolloutScenario } from './scenarios/rollout.ts';
+import { screensScenario } from './scenarios/screens.ts';
 import { tunnelScenario } from './scenarios/tunnel.ts';
 
 const scenarios: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>> = {
@@ -36,6 +38,7 @@ const scenarios: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>>
   tunnel: tunnelScenario,
   rollout: rolloutScenario,
   peers: (o) => peersScenario(o),
+  screens: screensScenario,
 };
 
 export const benchHelp = `devicehub bench <scenario> [options]
@@ -51,6 +54,10 @@ scenarios (each runs Redis, every hub node and the load generator as separate pr
   diet        one edge's simulated day, legacy JSON/Kafka vs compact/MQTT → bytes, messages, state
   ingest      simulator → mosquitto or Kafka → link process(es) → hub nodes: edge-to-handled
               latency, CPU per message of every hub process, loss (results: ingest-<transport>-<workload>)
+  screens     N edges' state at the legacy rate into the wall screens' read model, up to 2,000
+              screens on live streams, snapshot polls at 10,000/s, alarm history pages from the
+              replica at DH_BENCH_ALARM_ROWS rows (default 10M) → snapshot p99, edge → screen p99,
+              alarm query p99, replica lag
   gateway     N edges against a gateway process: config re-polls answered 304 (rate, latency),
               a global change reaching every long-polling edge, tunnel open → command at the edge
   outbox      an alarm storm while the web backend stalls 60 s, then recovers → lost, order,
@@ -122,7 +129,15 @@ options:
   --threshold X               alert: the rule's CPU busy share of the host (default 0.5); a host
                               busier than that already gets a rule on the loop's own CPU instead
   --for-seconds S             alert: the rule's \`for\` (default 10)
-  --busy-seconds S            alert: the busy loop's bound (default 120)`;
+  --busy-seconds S            alert: the busy loop's bound (default 120)
+  scale       N edges (default 5000), each its own MQTT connection, on this machine: mosquitto sharded
+              (a process holds ≤ 20,000 files here), one simulator process and one link per shard, the
+              compact workload, 1 % malformed senders, then every shard restarted (SIGTERM) → connected,
+              msgs/s, p99, lost, duplicated, hub and broker cores, Redis bytes per edge, node RSS per
+              10k actors, the storm's reconnect p99 and recovery (results: scale, scale-tls)
+  --brokers K                 scale: mosquitto shards (default ⌈edges / 18,000⌉)
+  --connect-rate R            scale: connections opened per second at start, all shards (default 1000)
+  --tls                       scale: edges with passwords over TLS, links with certificates`;
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -161,6 +176,8 @@ export async function benchCommand(argv: string[]): Promise<void> {
       threshold: { type: 'string' },
       'for-seconds': { type: 'string' },
       'busy-seconds': { type: 'string' },
+      brokers: { type: 'string' },
+      'connect-rate': { type: 'string' },
     },
   });
   const name = positionals[0];
@@ -170,6 +187,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     recognition: (o) => recognitionScenario(o, recognitionOptions(values, o.edges)),
     logs: (o) => logsScenario(o, logsOptions(values)),
     alert: (o) => alertScenario(o, alertOptions(values)),
+    scale: (o) => scaleScenario(o, scaleOptions(values)),
   };
   const run = name === undefined ? undefined : (withOptions[name] ?? scenarios[name]);
   if (run === undefined)
@@ -191,8 +209,8 @@ export async function benchCommand(argv: string[]): Promise<void> {
     throw new RangeError(`--transport must be mqtt or kafka, got ${JSON.stringify(transport)}`);
   if (workload !== 'legacy' && workload !== 'compact')
     throw new RangeError(`--workload must be legacy or compact, got ${JSON.stringify(workload)}`);
-  if (values.tls && (name !== 'ingest' || transport !== 'mqtt'))
-    throw new RangeError('--tls is for ingest over MQTT');
+  if (values.tls && name !== 'scale' && (name !== 'ingest' || transport !== 'mqtt'))
+    throw new RangeError('--tls is for ingest over MQTT and scale');
   const rollout = {
     artifactMb: Number(values['artifact-mb']),
     holdSeconds: Number(values['hold-seconds']),
@@ -211,7 +229,10 @@ export async function benchCommand(argv: string[]): Promise<void> {
       );
   }
   const options: ScenarioOptions = { ...counts, transport, workload, tls: values.tls, ...rollout };
-  const report = name === 'ingest' ? `ingest-${transport}-${workload}${values.tls ? '-tls' : ''}` : name!;
+  const report =
+    name === 'ingest'
+      ? `ingest-${transport}-${workload}${values.tls ? '-tls' : ''}`
+      : `${name}${name === 'scale' && values.tls ? '-tls' : ''}`;
   console.error(
     name === 'diet'
       ? 'bench diet: one simulated day…'

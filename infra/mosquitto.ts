@@ -58,6 +58,20 @@ export interface MosquittoOptions {
   readonly maxPacketBytes?: number;
   /** TLS listeners next to the plaintext loopback one (see the module's comment). */
   readonly tls?: MosquittoTlsOptions;
+  /**
+   * The broker's open-file limit (a client holds one): raised to this, at most the hard cap
+   * (`openFileCap()`), with util-linux's `prlimit` before it starts. Default: inherited.
+   */
+  readonly openFiles?: number;
+}
+
+/** This process's open-file limits (`ulimit -Sn`, `-Hn`): what a broker or simulator can raise to. */
+export function openFileCap(): { readonly soft: number; readonly hard: number } {
+  const read = (flag: string) => {
+    const out = spawnSync('sh', ['-c', `ulimit ${flag}`], { encoding: 'utf8' }).stdout.trim();
+    return out === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(out);
+  };
+  return { soft: read('-Sn'), hard: read('-Hn') };
 }
 
 /** PEM files of the broker's TLS listeners. */
@@ -199,6 +213,10 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
       `persistence_location ${dir}/`,
       'autosave_interval 10',
       'max_queued_messages 100000',
+      // No client limit of its own (the open-file limit binds), and small packets (PUBACKs) sent
+      // at once rather than after Nagle's wait.
+      'max_connections -1',
+      'set_tcp_nodelay true',
       `log_dest file ${join(dir, 'mosquitto.log')}`,
       '',
     ].join('\n'),
@@ -207,7 +225,10 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
     name: 'mosquitto',
     port,
     timeoutMs: 10_000,
-    spawnServer: () => spawn(mosquitto, ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' }),
+    spawnServer: () =>
+      spawn(...withOpenFiles(options.openFiles, [mosquitto, '-c', join(dir, 'mosquitto.conf')]), {
+        stdio: 'ignore',
+      }),
     describeExit: (code) => `mosquitto exited with ${code}; see ${dir}/mosquitto.log`,
   });
   const server: MosquittoServer = withControls(proc, {
@@ -229,4 +250,11 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
           },
   });
   return server;
+}
+
+/** `command` run under an open-file limit of `openFiles` (capped at the hard limit) via `prlimit`. */
+function withOpenFiles(openFiles: number | undefined, command: string[]): [string, string[]] {
+  if (openFiles === undefined) return [command[0]!, command.slice(1)];
+  const n = Math.min(openFiles, openFileCap().hard);
+  return ['prlimit', [`--nofile=${n}:${n}`, '--', ...command]];
 }

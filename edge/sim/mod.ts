@@ -5,6 +5,9 @@
  * their updater (`update` commands: TUF, downloads through the CDN, simulated installs).
  */
 
+export type { Backoff } from './backoff.ts';
+export { jitteredBackoffMs } from './backoff.ts';
+export { brokerShardOf, shardEdgeIndices } from './broker-shard.ts';
 export type { Second } from './elevator-day.ts';
 export { birthOf, DAY_SECONDS, elevatorDay } from './elevator-day.ts';
 export type { SimMqttTls } from './mqtt-edges.ts';

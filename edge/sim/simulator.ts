@@ -13,11 +13,18 @@
  * being buried (`stats.behindMs` then grows). Storms on demand: 1% of the fleet raising an alarm
  * within 10 s, or every edge reconnecting within 30 s. With `updates` (compact over MQTT) each edge
  * also takes `update` commands from its downlink and runs them (sim-updater.ts).
+ *
+ * For fleets larger than a process holds (the scale benchmark): `shard` runs only the edges of one
+ * broker shard (broker-shard.ts), `reconnect` spreads reconnects with jittered backoff, `quiet`
+ * holds QoS 0 messages back while a broker restarts, and `malformed` makes a share of the edges
+ * also send messages their link must dead-letter.
  */
 import type { KafkaClientSecurity } from '../kafka-auth/mod.ts';
-import type { EdgeTransport } from '../protocol/mod.ts';
+import { type EdgeTransport, legacyQos, UPLINK_QOS } from '../protocol/mod.ts';
+import type { Backoff } from './backoff.ts';
+import { brokerShardOf } from './broker-shard.ts';
 import { KafkaProducers } from './kafka-producers.ts';
-import { connectEdge, publish, type SimMqttTls } from './mqtt-edges.ts';
+import { connectEdge, publish, publishMalformed, type SimMqttTls } from './mqtt-edges.ts';
 import { pace } from './pacing.ts';
 import { advance, createSimEdge, type Outgoing, type SimEdge } from './sim-edge.ts';
 import { SimLogs, type SimLogsOptions } from './sim-logs.ts';
@@ -54,6 +61,12 @@ export interface SimulatorOptions {
   readonly updates?: SimUpdatesOptions;
   /** Edges also ship log lines (the `log` kind; MQTT): sim-logs.ts. */
   readonly logs?: SimLogsOptions;
+  /** Only the edges of broker shard `index` of `count` (of edge indices 0…edges-1). */
+  readonly shard?: { readonly index: number; readonly count: number };
+  /** MQTT: reconnect with jittered, growing delays (default: mqtt.js's every 2 s). */
+  readonly reconnect?: Backoff;
+  /** MQTT: `share` of the edges also send a malformed QoS 1 message every `everySeconds`. */
+  readonly malformed?: { readonly share: number; readonly everySeconds: number };
   readonly signal?: AbortSignal;
 }
 
@@ -70,7 +83,16 @@ export class Simulator implements AsyncDisposable {
     inFlight: 0,
     /** How far the simulated fleet lags its schedule (ms). */
     behindMs: 0,
+    /** Malformed messages the broker acknowledged (with `malformed`; not in the per-edge counts). */
+    malformedSent: 0,
+    /** QoS 0 messages not sent while `quiet`. */
+    quietSkipped: 0,
   };
+  /** While true, QoS 0 messages are not sent (a broker restart: only acknowledged ones count). */
+  quiet = false;
+  /** Each reconnect's downtime (ms), from the connection's drop to its return. */
+  readonly reconnectMs: number[] = [];
+  #malformed: ReturnType<typeof setInterval> | undefined;
   readonly #o: SimulatorOptions;
   readonly #transport: EdgeTransport;
   readonly #edges: SimEdge[] = [];
@@ -126,12 +148,18 @@ export class Simulator implements AsyncDisposable {
       this.stats.connected = this.#o.edges;
     }
     const boot = `sim-${process.pid}-${Date.now().toString(36)}`;
+    const shard = this.#o.shard;
+    const idOf = this.#o.edgeId ?? simulatedEdgeId;
+    // Paced in small steps (a 20th of a second's worth), not a second's worth at once.
+    const step = Math.max(1, Math.ceil(connectRate / 20));
+    let opened = 0;
     for (let i = 0; i < edges; i++) {
       if (this.#o.signal?.aborted) break;
+      if (shard !== undefined && brokerShardOf(idOf(i), shard.count) !== shard.index) continue;
       const edge = this.#add(i, { workload, boot });
       if (edge.compact) this.#send(edge, { compact: edge.compact.birth(Date.now()) });
-      if (this.#transport === 'mqtt' && (i + 1) % connectRate === 0)
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (this.#transport === 'mqtt' && ++opened % step === 0)
+        await new Promise((resolve) => setTimeout(resolve, (step * 1000) / connectRate));
     }
     this.#kafka?.flush(this.#acknowledged);
     // Days start once the fleet is connected (or a minute has passed): a QoS 0 message sent
@@ -149,7 +177,29 @@ export class Simulator implements AsyncDisposable {
       afterTick: () => this.#kafka?.flush(this.#acknowledged),
     });
     if (this.#o.logs !== undefined) this.logs = new SimLogs(this.#edges, this.#o.logs).start();
+    if (this.#o.malformed !== undefined) this.#sendMalformed(this.#o.malformed);
     return this;
+  }
+
+  /** Every `everySeconds`, each edge of the malformed `share` sends one (spread over the period). */
+  #sendMalformed(o: { share: number; everySeconds: number }): void {
+    const bad = this.#edges.filter(
+      (e) => Math.floor(e.index * o.share) !== Math.floor((e.index + 1) * o.share),
+    );
+    const acknowledged = (_edge: number, count: number, error?: unknown) => {
+      if (!error) this.stats.malformedSent += count;
+    };
+    const round = () =>
+      bad.forEach((edge, k) => {
+        setTimeout(
+          () => {
+            if (!this.#stopped && edge.client?.connected) publishMalformed(edge, acknowledged);
+          },
+          (k * o.everySeconds * 1000) / bad.length,
+        );
+      });
+    round();
+    this.#malformed = setInterval(round, o.everySeconds * 1000);
   }
 
   /** Edge `i`, with its own MQTT connection on that transport. */
@@ -158,9 +208,20 @@ export class Simulator implements AsyncDisposable {
     const password = (this.#o.password ?? simulatedPassword)(id);
     const updater = this.updater;
     const onCommand = updater && ((payload: Buffer) => updater.command(this.#updaterEdge(edge), payload));
+    const onUp = (downSince: number | undefined) => {
+      if (downSince !== undefined) this.reconnectMs.push(Date.now() - downSince);
+    };
     const client =
       this.#transport === 'mqtt'
-        ? connectEdge(id, { url: this.#o.url!, password, stats: this.stats, tls: this.#o.mqttTls, onCommand })
+        ? connectEdge(id, {
+            url: this.#o.url!,
+            password,
+            stats: this.stats,
+            tls: this.#o.mqttTls,
+            onCommand,
+            ...(this.#o.reconnect === undefined ? {} : { reconnect: this.#o.reconnect }),
+            onUp,
+          })
         : undefined;
     const edge = createSimEdge(i, { ...o, id, client });
     this.#edges.push(edge);
@@ -215,6 +276,13 @@ export class Simulator implements AsyncDisposable {
 
   /** MQTT: published at once on the edge's connection; Kafka: into this tick's batch. */
   #send(edge: SimEdge, out: Outgoing): void {
+    if (this.quiet) {
+      const qos = 'compact' in out ? UPLINK_QOS[out.compact.kind] : legacyQos(out.legacy.msgType);
+      if (qos === 0) {
+        this.stats.quietSkipped++;
+        return;
+      }
+    }
     this.stats.inFlight++;
     if (edge.client !== undefined) publish(edge, out, this.#acknowledged);
     else this.#kafka!.add(edge, out);
@@ -223,6 +291,7 @@ export class Simulator implements AsyncDisposable {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#pace?.stop();
+    clearInterval(this.#malformed);
     this.logs?.stop();
     // Let what is in flight be acknowledged (a few seconds at most), then close.
     const deadline = Date.now() + 5000;
