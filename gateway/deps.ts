@@ -16,6 +16,7 @@ import type { MonitoringOptions, PrometheusClient } from './monitoring/mod.ts';
 import type { VisionRequestStats } from './outbox/vision-requests.ts';
 import type { WebBackendOutbox } from './outbox/web-backend.ts';
 import type { ConfigRolloutGate } from './rollouts/mod.ts';
+import type { ScreenModel } from './screens/mod.ts';
 import type { TufRepository } from './tuf/mod.ts';
 import type { ClusterMetrics } from './workers/cluster-metrics.ts';
 
@@ -64,6 +65,8 @@ export interface GatewayDeps {
   readonly logs?: LogStore;
   /** One of several gateway processes on a port (gateway/workers): `/metrics` answers for all of them. */
   readonly clusterMetrics?: ClusterMetrics;
+  /** The wall screens' read model (gateway/screens); none: the screen feeds answer 503. */
+  readonly screens?: ScreenModel;
 }
 
 export interface TunnelSettings {

@@ -127,6 +127,11 @@ export class FleetView implements AsyncDisposable {
     return this.#groups.get(id);
   }
 
+  /** Every registered edge and its group (null: none), as of the last reload (a new map each reload). */
+  edgeGroups(): ReadonlyMap<string, string | null> {
+    return this.#groups;
+  }
+
   /** The current version of a document, if there is one. */
   documentVersion(kind: ConfigKind, scope: string): number | undefined {
     return this.#docs.get(`${kind}\u0000${scope}`)?.version;

@@ -36,6 +36,7 @@ import type { VisionRequests } from './outbox/vision-requests.ts';
 import type { WebBackendOptions, WebBackendOutbox } from './outbox/web-backend.ts';
 import { PolicyPublisher } from './policy-publisher.ts';
 import { ConfigRolloutGate, RolloutMembershipJob } from './rollouts/mod.ts';
+import { ScreenModel, type ScreenModelSettings } from './screens/mod.ts';
 import { type StartedTuf, startTuf, type TufOptions, type TufRepository } from './tuf/mod.ts';
 import { DEFAULT_TUNNEL_SETTINGS, type TerminalDeps } from './tunnels/mod.ts';
 import type { ClusterMetrics } from './workers/cluster-metrics.ts';
@@ -95,6 +96,8 @@ export interface GatewayOptions {
   readonly logs?: LogStore;
   /** One of several gateway processes on a port (gateway/workers): `/metrics` answers for all of them. */
   readonly clusterMetrics?: ClusterMetrics;
+  /** The wall screens' read model's timings (gateway/screens); false: none (the feeds answer 503). */
+  readonly screens?: ScreenModelSettings | false;
 }
 
 export interface BrokerAdminOptions {
@@ -116,6 +119,8 @@ export interface Gateway extends AsyncDisposable {
   /** Configuration rollouts' gate (the configuration's 304 fast path asks it too). */
   readonly configGate: ConfigRolloutGate;
   readonly feed: EventFeed;
+  /** The wall screens' read model (none when `screens: false`). */
+  readonly screens: ScreenModel | undefined;
   readonly sink: OutboxSink;
   /** The sink's alarm-clip requests: their rows and jobs on the clip queue. */
   readonly clipRequests: ClipRequests;
@@ -179,6 +184,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     policies,
   });
   const feed = await new EventFeed({ bus, logger: log }).start();
+  const screens =
+    options.screens === false
+      ? undefined
+      : await new ScreenModel({ edges: view, logger: log, ...options.screens }).start({ bus, feed });
   const membership = new RolloutMembershipJob({
     db,
     bus,
@@ -231,6 +240,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes }),
     ...(options.logs === undefined ? {} : { logs: options.logs }),
     ...(options.clusterMetrics === undefined ? {} : { clusterMetrics: options.clusterMetrics }),
+    ...(screens === undefined ? {} : { screens }),
     clipLinks,
     ...(options.monitoring === undefined
       ? {}
@@ -247,6 +257,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await rules?.stop();
     await membership.stop();
     await webBackend?.stop();
+    await screens?.stop();
     await feed.stop();
     await view.stop();
     await reconciler?.stop();
@@ -262,6 +273,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     auth,
     configGate,
     feed,
+    screens,
     sink,
     clipRequests,
     visionRequests,

@@ -16,6 +16,8 @@ export class EventFeed implements AsyncDisposable {
   readonly #keyspace: Keyspace;
   readonly #log: Logger;
   readonly #listeners = new Set<FeedListener>();
+  /** Listeners of every outbox event, not only the fleet's (the screens' read model). */
+  readonly #all = new Set<FeedListener>();
   readonly #stop = new AbortController();
   #loop: Promise<void> | undefined;
 
@@ -31,6 +33,12 @@ export class EventFeed implements AsyncDisposable {
   subscribe(listener: FeedListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Calls `listener` with every outbox event from now on, fleet event or not; returns the unsubscribe. */
+  subscribeAll(listener: FeedListener): () => void {
+    this.#all.add(listener);
+    return () => this.#all.delete(listener);
   }
 
   get subscribers(): number {
@@ -57,8 +65,9 @@ export class EventFeed implements AsyncDisposable {
         for (const [stream, entries] of reply) {
           const g = streams.indexOf(stream);
           last[g] = entries[entries.length - 1]?.[0] ?? last[g]!;
-          if (this.#listeners.size === 0) continue;
+          if (this.#listeners.size === 0 && this.#all.size === 0) continue;
           for (const item of toItems(g, entries).items) {
+            for (const listener of this.#all) listener(item);
             if (!isFleetEvent(item.event)) continue;
             for (const listener of this.#listeners) listener(item);
           }

@@ -1,6 +1,7 @@
 /**
  * Serving a gateway (`createGateway`) over HTTP or HTTPS (@hono/node-server) until closed, with
- * its WebSocket upgrades: `/v1/events` (the live event feed) and the browser terminals; any other
+ * its WebSocket upgrades: `/v1/events` (the live event feed), the browser terminals and the wall
+ * screens' feeds (`/v1/screens/{scope}/socket`); any other
  * upgrade is refused 404. Over HTTPS a plain-HTTP request is answered `400 HTTPS_REQUIRED`, and
  * the certificate can be read again without a restart.
  */
@@ -11,6 +12,7 @@ import { eventsSocket, refuseUpgrade } from './events-socket.ts';
 import type { Gateway } from './gateway.ts';
 import { LOG_TAIL_PATH, logTailSocket } from './logs/mod.ts';
 import { configNotModified } from './routes/config-not-modified.ts';
+import { screenSocket, screenSocketScope } from './screens/mod.ts';
 import { type GatewayTls, readTlsFiles, tlsFront } from './tls-listener.ts';
 import { terminalPath, terminalSocket } from './tunnels/mod.ts';
 
@@ -65,9 +67,16 @@ export async function serveGateway(gateway: Gateway, options: ServeOptions = {})
   const events = eventsSocket({ auth: gateway.auth, feed: gateway.feed, log: gateway.log });
   const terminals = terminalSocket(gateway.terminalDeps);
   const logTail = logTailSocket({ auth: gateway.auth, store: gateway.logs, log: gateway.log });
+  const screens = screenSocket({
+    auth: gateway.auth,
+    view: gateway.view,
+    model: gateway.screens,
+    log: gateway.log,
+  });
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
     const terminal = terminalPath(path);
+    const screen = screenSocketScope(path);
     const upgrade =
       path === '/v1/events'
         ? events.handle(req, socket, head)
@@ -75,9 +84,15 @@ export async function serveGateway(gateway: Gateway, options: ServeOptions = {})
           ? logTail.handle(req, socket, head)
           : terminal !== undefined
             ? terminals.handle({ req, socket, head, at: terminal })
-            : Promise.resolve(
-                refuseUpgrade(socket, { status: 404, code: 'NOT_FOUND', message: `No WebSocket at ${path}` }),
-              );
+            : screen !== undefined
+              ? screens.handle(req, socket, head, screen)
+              : Promise.resolve(
+                  refuseUpgrade(socket, {
+                    status: 404,
+                    code: 'NOT_FOUND',
+                    message: `No WebSocket at ${path}`,
+                  }),
+                );
     upgrade.catch((err) => {
       gateway.log.warn({ err, path }, 'WebSocket upgrade failed');
       socket.destroy();
@@ -87,6 +102,7 @@ export async function serveGateway(gateway: Gateway, options: ServeOptions = {})
     new Promise<void>((resolve) => {
       events.close();
       logTail.close();
+      screens.close();
       terminals.close();
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       if (listener !== server) server.close();

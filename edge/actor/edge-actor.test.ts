@@ -58,15 +58,20 @@ describe('edge actor', () => {
     assert.deepEqual(s.shadow.status, { floor: 3, door: 'open' });
     assert.equal(s.online, true);
     assert.equal(s.lastSeen, 1000);
+    // The tile a wall screen shows changed too (tile.ts).
     assert.deepEqual(
       a.events.map((e) => e.type),
-      ['edge.online'],
+      ['edge.online', 'edge.tile'],
     );
     assert.equal(a.timers.get('offline'), 30_000);
     const b = recorder(2000);
     s = telemetry(s, { kind: 'status', seq: 2, data: { door: 'closed' } }, b.ctx);
     assert.deepEqual(s.shadow.status, { floor: 3, door: 'closed' }, 'fields not sent are kept');
-    assert.equal(b.events.length, 0, 'already online');
+    assert.deepEqual(
+      b.events.map((e) => e.type),
+      ['edge.tile'],
+      'already online (the door changed on the tile)',
+    );
     assert.equal(b.timers.size, 0, 'the timer is not re-armed on every message');
   });
 
@@ -284,7 +289,7 @@ describe('edge actor on a hub node', () => {
     await waitFor(async () => (await events()).includes('edge.offline'), {
       message: 'edge.offline in the outbox',
     });
-    assert.deepEqual(await events(), ['edge.online', 'edge.offline']);
+    assert.deepEqual(await events(), ['edge.online', 'edge.tile', 'edge.offline']);
     const state = (await readActorState<EdgeState>(t.bus(keyspace), address))!.state;
     assert.equal(state.online, false);
     assert.deepEqual(state.shadow.status, { floor: 2 });

@@ -14,7 +14,8 @@
  * - updates.ts: rollouts' assignments, update reports, installed versions, health events;
  * - clips.ts: alarm clips requested when an alarm of a clip kind ends (or lasts too long), results;
  * - vision.ts: second looks requested at a vision alarm's start, verdicts, alarms held for them;
- *   vision-decide.ts: what a verdict does to the held alarm and the records.
+ *   vision-decide.ts: what a verdict does to the held alarm and the records;
+ * - tile.ts: what a wall screen shows of the elevator, to the outbox when it changes.
  */
 import { type ActorContext, defineActor, TerminalError } from '../../actors/mod.ts';
 import type {
@@ -29,6 +30,7 @@ import { commandsTimer, onCommand, onCommandResult, outgoing } from './commands.
 import { EDGE_OFFLINE_AFTER_MS, offlineTimer } from './presence.ts';
 import type { EdgeState } from './state.ts';
 import { telemetryHandler } from './telemetry.ts';
+import { withTile } from './tile.ts';
 import { closeTunnel, expireTunnels, invalidOpen, openTunnel } from './tunnels.ts';
 import { onUpdateAssign, onUpdateEnroll, onUpdateState, withHealth } from './updates.ts';
 import { NO_RECOGNITION, onVisionVerdict, visionTimer, withVision } from './vision.ts';
@@ -76,7 +78,7 @@ export function createEdgeActor(options: EdgeActorOptions = {}) {
     initialState,
     logFields: (id) => ({ edgeId: id }),
     handlers: {
-      telemetry: withHealth(telemetryHandler(offlineAfterMs)),
+      telemetry: withHealth(withTile(telemetryHandler(offlineAfterMs))),
       alarm: withHealth(withClips(withVision(alarmHandler(offlineAfterMs), recognitionPolicy), clipPolicy)),
       clipResult: onClipResult,
       visionVerdict: onVisionVerdict,

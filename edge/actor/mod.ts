@@ -26,5 +26,7 @@ export type {
   VisionRecord,
 } from './state.ts';
 export { MAX_CLIPS, MAX_KEPT_DETECTIONS, MAX_UPDATE_HISTORY, MAX_VERDICTS } from './state.ts';
+export type { TileFields } from './tile.ts';
+export { TILE_EVENT, tileFields } from './tile.ts';
 export { isActive as isActiveTunnel, MAX_FINISHED_TUNNELS } from './tunnels.ts';
 export { MAX_VISION_PENDING, NO_RECOGNITION, VISION_GRACE_MS, VISION_TIMER } from './vision.ts';

@@ -4,7 +4,7 @@
  * xterm.js and uPlot are served from their npm packages under versioned paths
  * (`/ui/vendor/<name>@<version>/`), so the page loads nothing from elsewhere; an import map in the
  * page names them. Signing in is pasting an API key (kept in the browser's local storage;
- * `/ui/#key=…` works too).
+ * `/ui/#key=…` works too). `/ui/screen/<scope>` is a wall screen's page (screen.html, wall/).
  *
  * Cache policy: the app's own files are `no-cache` with a strong ETag (the browser asks each time
  * and gets a 304 while nothing changed, so a new gateway's page is never mixed with old modules);
@@ -103,7 +103,8 @@ export function dashboardRoutes() {
   app.get('/', (c) => c.redirect('/ui/'));
   app.get('/ui', (c) => c.redirect('/ui/'));
   app.get('/ui/*', (c) => {
-    const file = assets.get(c.req.path);
+    // A wall screen's page, whatever its scope (`/ui/screen/<scope>`, gateway/screens).
+    const file = assets.get(c.req.path.startsWith('/ui/screen/') ? '/ui/screen.html' : c.req.path);
     if (!file) return c.notFound();
     const headers = { etag: file.etag, 'cache-control': file.cache };
     if (c.req.header('if-none-match') === file.etag) return c.body(null, 304, headers);

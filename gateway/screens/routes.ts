@@ -5,7 +5,8 @@
  *   `If-None-Match`, `?wait=` long-poll (a configuration change wakes it at once; the actor's
  *   assignment is read again every `pollMs`);
  * - `POST /v1/screens/{id}/status`: its report, into its edge actor (status.ts);
- * - `GET /screens/{id}` and `/screens/assets/*`: the loader page and its script (loader.ts).
+ * - `GET /screens/{id}` and `/screens/assets/*`: the loader page and its script (loader.ts);
+ * - `GET /v1/screens/{scope}` and `/v1/screens/{scope}/stream`: the wall-screen feeds (feed-routes.ts).
  */
 import { createRoute, OpenAPIHono, type RouteHandler, z } from '@hono/zod-openapi';
 import { type AuthEnv, type Principal, requireAuth } from '../auth.ts';
@@ -13,6 +14,7 @@ import type { GatewayDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { AUTH_ERRORS, BODY_ERRORS, EdgeIdParam, ErrorSchema, json, jsonBody } from '../routes/schemas.ts';
 import { catalogLookup } from './catalog-lookup.ts';
+import { feedRoutes } from './feed-routes.ts';
 import { loaderRoutes } from './loader.ts';
 import { type BundleLookup, screenManifest } from './manifest.ts';
 import { reportStatus, ScreenStatus } from './status.ts';
@@ -90,6 +92,7 @@ export function screenRoutes(deps: GatewayDeps, options: ScreenOptions = {}) {
     return c.json({ accepted: await reportStatus(deps.bus, id, c.req.valid('json')) }, 202);
   });
   app.route('/', loaderRoutes());
+  app.route('/', feedRoutes(deps));
   return app;
 }
 

@@ -1,0 +1,85 @@
+/**
+ * What a wall screen shows of an elevator (its tile): floor, direction, door, someone in the car,
+ * running, fault code, building, online. The edge actor hands an `edge.tile` event to the outbox
+ * when one of these changes (not on every message: an elevator at rest sends a status every
+ * second and changes nothing), so every gateway's screen read model (gateway/screens) follows
+ * the fleet from the outbox alone; `tileFields` reads the same fields from a checkpointed state,
+ * which is how a gateway rebuilds its model at start.
+ */
+import type { ActorContext } from '../../actors/mod.ts';
+import type { EdgeState } from './state.ts';
+
+export const TILE_EVENT = 'edge.tile';
+
+/** The screen's fields of an edge, from its state; null where the edge never said. */
+export interface TileFields {
+  readonly floor: number | null;
+  readonly direction: string | null;
+  readonly door: string | null;
+  /** Someone is in the car (the protocols carry no head count: docs/protocol.md). */
+  readonly people: boolean | null;
+  readonly running: boolean | null;
+  readonly faultCode: number | null;
+  readonly building: string | null;
+  readonly online: boolean;
+}
+
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const str = (v: unknown) => (typeof v === 'string' ? v : null);
+const bool = (v: unknown) => (typeof v === 'boolean' ? v : null);
+
+export function tileFields(state: EdgeState): TileFields {
+  const status = state.shadow.status;
+  const birth = state.shadow.birth;
+  return {
+    floor: num(status?.floor),
+    direction: str(status?.direction),
+    door: str(status?.door),
+    people: bool(status?.hasPerson),
+    running: bool(status?.running),
+    faultCode: num(status?.faultCode),
+    building: str(birth?.buildingId),
+    online: state.online,
+  };
+}
+
+function changed(a: EdgeState, b: EdgeState): boolean {
+  if (a.online !== b.online) return true;
+  const s = a.shadow.status;
+  const t = b.shadow.status;
+  if (s !== t) {
+    if (s === undefined || t === undefined) return true;
+    if (
+      s.floor !== t.floor ||
+      s.direction !== t.direction ||
+      s.door !== t.door ||
+      s.hasPerson !== t.hasPerson ||
+      s.running !== t.running ||
+      s.faultCode !== t.faultCode
+    )
+      return true;
+  }
+  return a.shadow.birth?.buildingId !== b.shadow.birth?.buildingId;
+}
+
+/**
+ * Wraps a handler: when its turn changes the edge's tile, an `edge.tile` event with the new
+ * fields, when the edge was last seen and when the message entered the hub (`enteredAt`, so a
+ * bench can measure edge → screen).
+ */
+export function withTile<P, R extends EdgeState | undefined>(
+  handler: (state: EdgeState, payload: P, ctx: ActorContext) => R,
+): (state: EdgeState, payload: P, ctx: ActorContext) => R {
+  return (state, payload, ctx) => {
+    const next = handler(state, payload, ctx);
+    if (next !== undefined && next !== state && changed(state, next))
+      ctx.emit({
+        type: TILE_EVENT,
+        edgeId: ctx.id,
+        ...tileFields(next),
+        lastSeen: next.lastSeen,
+        enteredAt: ctx.enqueuedAt,
+      });
+    return next;
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * The screen read model on its own (no Redis: no edge is registered when it starts, so it reads
+ * no state; the fleet view is a map): outbox events into tiles, counts and alarms per scope,
+ * coalesced into one delta per tick, versions and snapshots, stale events after a rebuild, scope
+ * moves, and a slow subscriber skipping deltas until it drains, then getting the snapshot.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Bus } from '../../bus/mod.ts';
+import type { EventFeed } from '../live-events.ts';
+import type { OutboxItem } from '../outbox/events.ts';
+import { MAX_BEHIND, PacedSubscriber } from './paced.ts';
+import { ScreenModel } from './read-model.ts';
+import type { ScreenFrame } from './scope-view.ts';
+
+let seq = 0;
+const item = (event: Record<string, unknown>): OutboxItem => ({
+  id: `g0-${++seq}-0`,
+  emittedAt: 1_000_000 + seq,
+  event: event as OutboxItem['event'],
+});
+const tile = (edgeId: string, fields: Record<string, unknown>) =>
+  item({
+    type: 'edge.tile',
+    edgeId,
+    floor: 1,
+    direction: 'idle',
+    door: 'closed',
+    people: false,
+    running: false,
+    faultCode: 0,
+    building: 'B-1',
+    online: true,
+    lastSeen: 1000,
+    enteredAt: 990,
+    ...fields,
+  });
+
+async function model(groups: Map<string, string | null>) {
+  const registered = new Map<string, string | null>();
+  const m = new ScreenModel({ edges: { edgeGroups: () => registered }, tickMs: 3_600_000 });
+  const feed = { subscribeAll: () => () => {} } as unknown as EventFeed;
+  await m.start({ bus: {} as Bus, feed });
+  for (const [id, g] of groups) registered.set(id, g);
+  m.sweep();
+  m.tick();
+  return m;
+}
+
+const parse = (frame: ScreenFrame) => JSON.parse(frame.json) as Record<string, unknown>;
+
+describe('the screen read model', () => {
+  it('coalesces an elevator’s changes into one delta per tick, with counts, versions and snapshots', async () => {
+    await using m = await model(
+      new Map([
+        ['E-1', 'G1'],
+        ['E-2', 'G1'],
+        ['E-3', null],
+      ]),
+    );
+    const fleet = m.scope('fleet')!;
+    assert.deepEqual(fleet.counts, { running: 0, idle: 0, fault: 0, offline: 3 });
+    const frames: ScreenFrame[] = [];
+    m.subscribe(fleet, { send: (f) => frames.push(f) });
+    const before = fleet.snapshot();
+    for (let floor = 1; floor <= 5; floor++)
+      m.apply(tile('E-1', { floor, running: true, direction: 'up', lastSeen: 1000 + floor }));
+    m.tick();
+    assert.equal(frames.length, 1, 'one delta for five changes');
+    const delta = parse(frames[0]!);
+    assert.deepEqual(delta.tiles, [
+      {
+        edgeId: 'E-1',
+        floor: 5,
+        direction: 'up',
+        door: 'closed',
+        people: false,
+        lastSeen: 1005,
+        enteredAt: 990,
+        state: 'running',
+      },
+    ]);
+    assert.deepEqual(delta.counts, { running: 1, idle: 0, fault: 0, offline: 2 });
+    assert.equal(delta.alarms, undefined, 'alarms only when they changed');
+    assert.notEqual(fleet.snapshot().id, before.id, 'a new version');
+    assert.equal(fleet.snapshot(), fleet.snapshot(), 'one serialized snapshot per version');
+    m.tick();
+    assert.equal(frames.length, 1, 'no change, no delta, same version');
+    // The building scope exists once an elevator says it is in it.
+    const building = m.scope('building:B-1')!;
+    assert.deepEqual(building.counts, { running: 1, idle: 0, fault: 0, offline: 0 });
+    assert.equal(m.scope('building:B-9'), undefined);
+    assert.equal(m.scope('group:G1')!.members.size, 2);
+    assert.equal(m.scope('group:G2'), undefined);
+  });
+
+  it('keeps open alarms with when they opened, and skips events older than what it has', async () => {
+    await using m = await model(new Map([['E-1', 'G1']]));
+    m.apply(tile('E-1', { lastSeen: 2000 }));
+    m.apply(tile('E-1', { floor: 9, lastSeen: 1500 })); // replayed after a rebuild read the newer state
+    const group = m.scope('group:G1')!;
+    const frames: ScreenFrame[] = [];
+    m.subscribe(group, { send: (f) => frames.push(f) });
+    m.apply(item({ type: 'alarm.start', edgeId: 'E-1', alarm: 'trapped', at: 5000 }));
+    m.apply(item({ type: 'alarm.start', edgeId: 'E-404', alarm: 'trapped', at: 5000 })); // not registered
+    m.tick();
+    const delta = parse(frames.at(-1)!);
+    assert.deepEqual(delta.alarms, [{ edgeId: 'E-1', kind: 'trapped', openedAt: 5000 }]);
+    assert.deepEqual(delta.counts, { running: 0, idle: 0, fault: 1, offline: 0 });
+    assert.equal((delta.tiles as { floor: number }[])[0]!.floor, 1, 'the older tile was skipped');
+    // The end of an earlier opening does not close this one; its own end does.
+    m.apply(item({ type: 'alarm.end', edgeId: 'E-1', alarm: 'trapped', since: 4000 }));
+    m.apply(item({ type: 'edge.offline', edgeId: 'E-1', lastSeen: 1999 }));
+    m.tick();
+    assert.deepEqual(parse(group.snapshot()).alarms, [{ edgeId: 'E-1', kind: 'trapped', openedAt: 5000 }]);
+    assert.equal(group.counts.fault, 1, 'an offline event older than the last message is skipped');
+    m.apply(item({ type: 'alarm.end', edgeId: 'E-1', alarm: 'trapped', since: 5000 }));
+    m.apply(item({ type: 'edge.offline', edgeId: 'E-1', lastSeen: 2000 }));
+    m.tick();
+    const last = parse(frames.at(-1)!);
+    assert.deepEqual(last.alarms, []);
+    assert.deepEqual(last.counts, { running: 0, idle: 0, fault: 0, offline: 1 });
+  });
+
+  it('moves an elevator between scopes when its group or building changes', async () => {
+    const registered = new Map<string, string | null>([['E-1', 'G1']]);
+    await using m = await model(registered);
+    m.apply(tile('E-1', { building: 'B-1' }));
+    m.tick();
+    const frames: ScreenFrame[] = [];
+    m.subscribe(m.scope('building:B-1')!, { send: (f) => frames.push(f) });
+    m.apply(tile('E-1', { building: 'B-2', lastSeen: 1001 }));
+    m.tick();
+    assert.deepEqual(parse(frames[0]!).removed, ['E-1']);
+    assert.equal(m.scope('building:B-1'), undefined, 'an empty building is no scope');
+    assert.deepEqual(m.scope('building:B-2')!.counts, { running: 0, idle: 1, fault: 0, offline: 0 });
+    assert.deepEqual(m.scope('fleet')!.counts, { running: 0, idle: 1, fault: 0, offline: 0 });
+  });
+
+  it('sends a slow subscriber no deltas while it is behind, then the snapshot once it drains', async () => {
+    await using m = await model(new Map([['E-1', 'G1']]));
+    const fleet = m.scope('fleet')!;
+    let buffered = 0;
+    const written: ScreenFrame[] = [];
+    const sub = new PacedSubscriber(
+      fleet,
+      { write: (f) => written.push(f), heartbeat: () => {}, buffered: () => buffered },
+      m.paced,
+    );
+    m.subscribe(fleet, sub);
+    m.apply(tile('E-1', { floor: 2, lastSeen: 1001 }));
+    m.tick();
+    assert.deepEqual(
+      written.map((f) => f.event),
+      ['delta'],
+    );
+    buffered = MAX_BEHIND + 1;
+    m.apply(tile('E-1', { floor: 3, lastSeen: 1002 }));
+    m.tick();
+    m.apply(tile('E-1', { floor: 4, lastSeen: 1003 }));
+    m.tick();
+    assert.equal(written.length, 1, 'no deltas while behind');
+    assert.equal(sub.behind, true);
+    assert.equal(m.paced.skipped, 2);
+    buffered = 0;
+    sub.drained();
+    assert.equal(written.at(-1)!.event, 'snapshot');
+    assert.equal((parse(written.at(-1)!).tiles as { floor: number }[])[0]!.floor, 4);
+    m.apply(tile('E-1', { floor: 5, lastSeen: 1004 }));
+    m.tick();
+    assert.equal(written.at(-1)!.event, 'delta', 'deltas again');
+  });
+});

@@ -1,0 +1,277 @@
+/**
+ * The wall screens' read model, one per gateway process: every registered elevator's tile and open
+ * alarms, grouped into scopes (`fleet`, `group:<id>`, `building:<name>`), fed by the edge actors'
+ * outbox (`edge.tile`, `edge.online`, `edge.offline`, `alarm.start`, `alarm.end`, through the
+ * gateway's EventFeed) and rebuilt at start from the actors' checkpointed states in Redis — so no
+ * gateway holds anything another could not rebuild, and no request reads the database or Redis.
+ * Every `tickMs` each scope that changed gets a new version and one delta frame for all its
+ * subscribers; every `heartbeatMs` they get a heartbeat. Registrations, deregistrations and group
+ * moves come from the fleet view, looked at every `sweepMs`.
+ */
+import { type Logger, silentLogger } from '../../actors/mod.ts';
+import { type Bus, toError } from '../../bus/mod.ts';
+import { TILE_EVENT } from '../../edge/mod.ts';
+import type { EventFeed } from '../live-events.ts';
+import type { OutboxItem } from '../outbox/events.ts';
+import type { PacedStats } from './paced.ts';
+import { readStates } from './rebuild.ts';
+import { HEARTBEAT, ScopeView, type ScreenFrame, type ScreenSubscriber } from './scope-view.ts';
+import { type ElevatorRecord, fieldsOfEvent, recordOf, stateOf } from './tile.ts';
+
+export interface ScreenModelOptions {
+  /** Registered edges and their groups (the gateway's fleet view). */
+  readonly edges: { edgeGroups(): ReadonlyMap<string, string | null> };
+  readonly logger?: Logger;
+  /** How often changes are coalesced into a version and a delta (ms, default 250). */
+  readonly tickMs?: number;
+  /** Heartbeats to subscribers (ms, default 15,000). */
+  readonly heartbeatMs?: number;
+  /** How often registrations and group moves are looked for (ms, default 5000). */
+  readonly sweepMs?: number;
+  /** A live stream ends after this and the screen reconnects (ms; default: only when the client goes). */
+  readonly streamMaxMs?: number;
+}
+
+/** What a gateway's options may set. */
+export type ScreenModelSettings = Pick<
+  ScreenModelOptions,
+  'tickMs' | 'heartbeatMs' | 'sweepMs' | 'streamMaxMs'
+>;
+
+export class ScreenModel implements AsyncDisposable {
+  /** Part of every version id: another process's (or an earlier run's) versions never match. */
+  readonly epoch = Math.random().toString(36).slice(2, 8);
+  readonly stats = { applied: 0, ticks: 0, deltas: 0, rebuiltEdges: 0 };
+  /** Deltas slow subscribers skipped, and the snapshots they were sent once drained. */
+  readonly paced: PacedStats = { skipped: 0, resyncs: 0 };
+  readonly #o: ScreenModelOptions;
+  readonly #log: Logger;
+  readonly #records = new Map<string, ElevatorRecord>();
+  readonly #scopes = new Map<string, ScopeView>();
+  readonly #dirtyScopes = new Set<ScopeView>();
+  readonly #timers: ReturnType<typeof setInterval>[] = [];
+  #unsubscribe: (() => void) | undefined;
+  readonly streamMaxMs: number | undefined;
+
+  constructor(options: ScreenModelOptions) {
+    this.#o = options;
+    this.streamMaxMs = options.streamMaxMs;
+    this.#log = (options.logger ?? silentLogger).child({ component: 'screens' });
+    this.#scope('fleet');
+  }
+
+  /**
+   * Follows `feed` (events buffered while the states are read, then applied), reads every
+   * registered edge's state, and starts the ticks.
+   */
+  async start(o: { bus: Bus; feed: EventFeed }): Promise<this> {
+    const buffered: OutboxItem[] = [];
+    let live = false;
+    this.#unsubscribe = o.feed.subscribeAll((item) => {
+      if (live) this.apply(item);
+      else buffered.push(item);
+    });
+    const groups = this.#o.edges.edgeGroups();
+    const states = await readStates(o.bus, [...groups.keys()]);
+    for (const [id, group] of groups) this.#add(recordOf(id, group, states.get(id)));
+    this.stats.rebuiltEdges = groups.size;
+    for (const item of buffered) this.apply(item);
+    live = true;
+    const { tickMs = 250, heartbeatMs = 15_000, sweepMs = 5000 } = this.#o;
+    this.#every(tickMs, () => this.tick());
+    this.#every(heartbeatMs, () => this.#heartbeat());
+    this.#every(sweepMs, () => this.sweep());
+    return this;
+  }
+
+  #every(ms: number, run: () => void): void {
+    const timer = setInterval(() => {
+      try {
+        run();
+      } catch (error) {
+        this.#log.warn({ err: toError(error) }, 'screen model upkeep failed');
+      }
+    }, ms);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+
+  /** A scope by name, when it exists (`fleet` always does). */
+  scope(name: string): ScopeView | undefined {
+    const s = this.#scopes.get(name);
+    return s?.exists ? s : undefined;
+  }
+
+  /** Subscribes to scope `name` (which must exist); returns the unsubscribe. */
+  subscribe(scope: ScopeView, subscriber: ScreenSubscriber): () => void {
+    scope.subscribers.add(subscriber);
+    return () => scope.subscribers.delete(subscriber);
+  }
+
+  get subscribers(): number {
+    let n = 0;
+    for (const s of this.#scopes.values()) n += s.subscribers.size;
+    return n;
+  }
+
+  #scope(name: string): ScopeView {
+    let s = this.#scopes.get(name);
+    if (s === undefined) {
+      s = new ScopeView(name, this.epoch);
+      this.#scopes.set(name, s);
+    }
+    return s;
+  }
+
+  /** The scopes an elevator belongs to. */
+  #scopesOf(r: ElevatorRecord): ScopeView[] {
+    const out = [this.#scope('fleet')];
+    if (r.group !== null) out.push(this.#scope(`group:${r.group}`));
+    if (r.fields.building !== null) out.push(this.#scope(`building:${r.fields.building}`));
+    return out;
+  }
+
+  #add(r: ElevatorRecord): void {
+    this.#records.set(r.id, r);
+    for (const s of this.#scopesOf(r)) {
+      s.add(r);
+      this.#dirtyScopes.add(s);
+    }
+  }
+
+  #remove(r: ElevatorRecord): void {
+    this.#records.delete(r.id);
+    for (const s of this.#scopesOf(r)) {
+      s.remove(r);
+      this.#dirtyScopes.add(s);
+    }
+  }
+
+  /** Applies `change` to `r`, moving it between scopes when its group or building changed. */
+  #change(r: ElevatorRecord, change: () => boolean): void {
+    const before = this.#scopesOf(r);
+    const state = r.state;
+    const alarms = r.alarms.size;
+    const alarmsChanged = change();
+    r.state = stateOf(r);
+    r.json = undefined;
+    const after = this.#scopesOf(r);
+    for (const s of before)
+      if (!after.includes(s)) {
+        r.state = state; // counted out under the state it was counted in under
+        s.remove(r);
+        r.state = stateOf(r);
+        this.#dirtyScopes.add(s);
+      }
+    for (const s of after) {
+      if (before.includes(s)) s.changed(r, state, alarmsChanged || alarms !== r.alarms.size);
+      else s.add(r);
+      this.#dirtyScopes.add(s);
+    }
+  }
+
+  /** One outbox event (events of edges that are not registered are ignored). */
+  apply(item: OutboxItem): void {
+    const e = item.event;
+    const id = e.edgeId;
+    if (typeof id !== 'string') return;
+    const r = this.#records.get(id);
+    if (r === undefined) return;
+    const lastSeen = typeof e.lastSeen === 'number' ? e.lastSeen : null;
+    switch (e.type) {
+      case TILE_EVENT:
+        // Older than what the record has (replayed after a rebuild read the newer state): skipped.
+        if (lastSeen !== null && r.lastSeen !== null && lastSeen < r.lastSeen) return;
+        this.#change(r, () => {
+          r.fields = fieldsOfEvent(e);
+          r.lastSeen = lastSeen;
+          r.enteredAt = typeof e.enteredAt === 'number' ? e.enteredAt : null;
+          return false;
+        });
+        break;
+      case 'edge.online':
+        if (r.fields.online) return;
+        this.#change(r, () => {
+          r.fields = { ...r.fields, online: true };
+          r.enteredAt = item.emittedAt;
+          return false;
+        });
+        break;
+      case 'edge.offline':
+        if (!r.fields.online || (lastSeen !== null && r.lastSeen !== null && lastSeen < r.lastSeen)) return;
+        this.#change(r, () => {
+          r.fields = { ...r.fields, online: false };
+          r.enteredAt = item.emittedAt;
+          return false;
+        });
+        break;
+      case 'alarm.start': {
+        const kind = e.alarm;
+        if (typeof kind !== 'string' || r.alarms.has(kind)) return;
+        const at = typeof e.at === 'number' ? e.at : item.emittedAt;
+        this.#change(r, () => {
+          r.alarms.set(kind, at);
+          r.enteredAt = item.emittedAt;
+          return true;
+        });
+        break;
+      }
+      case 'alarm.end': {
+        const kind = e.alarm;
+        if (typeof kind !== 'string' || !r.alarms.has(kind)) return;
+        // The end of an earlier opening of the same alarm (replayed after a rebuild): skipped.
+        if (typeof e.since === 'number' && e.since !== r.alarms.get(kind)) return;
+        this.#change(r, () => {
+          r.alarms.delete(kind);
+          r.enteredAt = item.emittedAt;
+          return true;
+        });
+        break;
+      }
+      default:
+        return;
+    }
+    this.stats.applied++;
+  }
+
+  /** A new version of every scope that changed, and its delta to its subscribers. */
+  tick(): void {
+    this.stats.ticks++;
+    for (const s of this.#dirtyScopes) if (s.tick() !== undefined) this.stats.deltas++;
+    this.#dirtyScopes.clear();
+  }
+
+  #heartbeat(): void {
+    for (const s of this.#scopes.values()) for (const sub of s.subscribers) sub.send(HEARTBEAT);
+  }
+
+  /** New registrations in, deregistered edges out, group moves applied (from the fleet view). */
+  sweep(): void {
+    const groups = this.#o.edges.edgeGroups();
+    for (const [id, group] of groups) {
+      const r = this.#records.get(id);
+      if (r === undefined) this.#add(recordOf(id, group, undefined));
+      else if (r.group !== group)
+        this.#change(r, () => {
+          r.group = group;
+          return false;
+        });
+    }
+    for (const r of [...this.#records.values()]) if (!groups.has(r.id)) this.#remove(r);
+  }
+
+  /** The current snapshot of a scope. */
+  snapshot(scope: ScopeView): ScreenFrame {
+    return scope.snapshot();
+  }
+
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers.length = 0;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * One scope of the screen read model (`fleet`, `group:<id>`, `building:<name>`): its elevators,
+ * their counts by state, the ones with open alarms, what changed since the last tick, its version,
+ * its subscribers, and its snapshot serialized once per version (every poll and every new stream
+ * of that version gets the same bytes). A tick with changes makes one delta frame, encoded once and
+ * handed to every subscriber (read-model.ts calls `tick` every ~250 ms).
+ */
+import { type ElevatorRecord, type TileState, tileJson } from './tile.ts';
+
+export type FrameEvent = 'snapshot' | 'delta' | 'heartbeat';
+
+/** A frame for every subscriber: the JSON once, its SSE and WebSocket encodings made on first use. */
+export class ScreenFrame {
+  readonly event: FrameEvent;
+  /** `<epoch>.<version>`: the SSE id and the snapshot's ETag (without quotes). */
+  readonly id: string;
+  readonly json: string;
+  #sse: Buffer | undefined;
+  #text: string | undefined;
+
+  constructor(event: FrameEvent, id: string, json: string) {
+    this.event = event;
+    this.id = id;
+    this.json = json;
+  }
+
+  get sse(): Buffer {
+    this.#sse ??=
+      this.event === 'heartbeat'
+        ? Buffer.from(': hb\n\n')
+        : Buffer.from(`id: ${this.id}\nevent: ${this.event}\ndata: ${this.json}\n\n`);
+    return this.#sse;
+  }
+
+  /** The WebSocket text frame: `{"event", "id", "data"}`. */
+  get text(): string {
+    this.#text ??= `{"event":"${this.event}","id":"${this.id}","data":${this.json}}`;
+    return this.#text;
+  }
+}
+
+export const HEARTBEAT = new ScreenFrame('heartbeat', '', 'null');
+
+/** Someone showing a scope: handed every frame; it decides what a slow reader skips. */
+export interface ScreenSubscriber {
+  send(frame: ScreenFrame): void;
+}
+
+export type Counts = Record<TileState, number>;
+
+export class ScopeView {
+  readonly name: string;
+  readonly #epoch: string;
+  version = 0;
+  readonly members = new Set<ElevatorRecord>();
+  readonly counts: Counts = { running: 0, idle: 0, fault: 0, offline: 0 };
+  readonly subscribers = new Set<ScreenSubscriber>();
+  readonly #alarmed = new Set<ElevatorRecord>();
+  #dirty = new Set<ElevatorRecord>();
+  #removed = new Set<string>();
+  #alarmsChanged = false;
+  #snapshot: ScreenFrame | undefined;
+
+  constructor(name: string, epoch: string) {
+    this.name = name;
+    this.#epoch = epoch;
+  }
+
+  /** `<epoch>.<version>`: what a client's ETag or Last-Event-ID must equal to be current. */
+  get id(): string {
+    return `${this.#epoch}.${this.version}`;
+  }
+
+  get pending(): boolean {
+    return this.#dirty.size > 0 || this.#removed.size > 0 || this.#alarmsChanged;
+  }
+
+  add(r: ElevatorRecord): void {
+    this.members.add(r);
+    this.counts[r.state]++;
+    if (r.alarms.size > 0) {
+      this.#alarmed.add(r);
+      this.#alarmsChanged = true;
+    }
+    this.#removed.delete(r.id);
+    this.#dirty.add(r);
+  }
+
+  remove(r: ElevatorRecord): void {
+    if (!this.members.delete(r)) return;
+    this.counts[r.state]--;
+    if (this.#alarmed.delete(r)) this.#alarmsChanged = true;
+    this.#dirty.delete(r);
+    this.#removed.add(r.id);
+  }
+
+  /** `r` changed (it was in state `before`); `alarms`: its open alarms changed. */
+  changed(r: ElevatorRecord, before: TileState, alarms: boolean): void {
+    this.counts[before]--;
+    this.counts[r.state]++;
+    if (alarms) {
+      if (r.alarms.size > 0) this.#alarmed.add(r);
+      else this.#alarmed.delete(r);
+      this.#alarmsChanged = true;
+    }
+    this.#dirty.add(r);
+  }
+
+  #countsJson(): string {
+    return JSON.stringify(this.counts);
+  }
+
+  /** Open alarms, the longest open first. */
+  #alarmsJson(): string {
+    const out: { edgeId: string; kind: string; openedAt: number }[] = [];
+    for (const r of this.#alarmed)
+      for (const [kind, openedAt] of r.alarms) out.push({ edgeId: r.id, kind, openedAt });
+    out.sort((a, b) => a.openedAt - b.openedAt || (a.edgeId < b.edgeId ? -1 : 1));
+    return JSON.stringify(out);
+  }
+
+  /** The snapshot of the current version (serialized on its first request). */
+  snapshot(): ScreenFrame {
+    if (this.#snapshot !== undefined) return this.#snapshot;
+    const tiles: string[] = [];
+    for (const r of this.members) tiles.push(tileJson(r));
+    const json = `{"scope":${JSON.stringify(this.name)},"version":${JSON.stringify(this.id)},"at":${Date.now()},"counts":${this.#countsJson()},"alarms":${this.#alarmsJson()},"tiles":[${tiles.join(',')}]}`;
+    this.#snapshot = new ScreenFrame('snapshot', this.id, json);
+    return this.#snapshot;
+  }
+
+  /**
+   * A new version when anything changed since the last tick: the delta frame (changed tiles,
+   * removed ids, the counts, the alarms when they changed) sent to every subscriber.
+   */
+  tick(): ScreenFrame | undefined {
+    if (!this.pending) return undefined;
+    this.version++;
+    this.#snapshot = undefined;
+    const dirty = this.#dirty;
+    const removed = this.#removed;
+    const alarms = this.#alarmsChanged;
+    this.#dirty = new Set();
+    this.#removed = new Set();
+    this.#alarmsChanged = false;
+    if (this.subscribers.size === 0) return undefined;
+    const tiles: string[] = [];
+    for (const r of dirty) tiles.push(tileJson(r));
+    const parts = [
+      `"scope":${JSON.stringify(this.name)}`,
+      `"version":${JSON.stringify(this.id)}`,
+      `"at":${Date.now()}`,
+      `"tiles":[${tiles.join(',')}]`,
+      `"counts":${this.#countsJson()}`,
+    ];
+    if (removed.size > 0) parts.push(`"removed":${JSON.stringify([...removed])}`);
+    if (alarms) parts.push(`"alarms":${this.#alarmsJson()}`);
+    const frame = new ScreenFrame('delta', this.id, `{${parts.join(',')}}`);
+    for (const s of this.subscribers) s.send(frame);
+    return frame;
+  }
+
+  /** Whether the scope has elevators (fleet always exists). */
+  get exists(): boolean {
+    return this.name === 'fleet' || this.members.size > 0;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * A wall screen's tile of one elevator and what it counts as: offline (the edge is), fault (an
+ * alarm is open or the controller reports a fault code), running (the car runs), else idle. Built
+ * from an edge actor's checkpointed state (a model's rebuild) and then kept by the outbox's
+ * `edge.tile`, `edge.online`/`edge.offline` and `alarm.start`/`alarm.end` events (read-model.ts).
+ */
+import { type EdgeState, type TileFields, tileFields } from '../../edge/mod.ts';
+
+export const TILE_STATES = ['running', 'idle', 'fault', 'offline'] as const;
+export type TileState = (typeof TILE_STATES)[number];
+
+/** A tile as screens get it. */
+export interface Tile {
+  readonly edgeId: string;
+  readonly floor: number | null;
+  readonly direction: string | null;
+  readonly door: string | null;
+  readonly people: boolean | null;
+  /** When the hub last heard from the edge (ms), as of the tile's last change. */
+  readonly lastSeen: number | null;
+  /** When the message that changed the tile entered the hub (ms): edge → screen is measured from it. */
+  readonly enteredAt: number | null;
+  readonly state: TileState;
+}
+
+/** An elevator in the model: its tile's fields, its open alarms, where it belongs. */
+export interface ElevatorRecord {
+  readonly id: string;
+  fields: TileFields;
+  lastSeen: number | null;
+  enteredAt: number | null;
+  /** Open alarms by name: when each opened (ms, the edge's clock). */
+  alarms: Map<string, number>;
+  group: string | null;
+  state: TileState;
+  /** Cached tile JSON (invalidated on change). */
+  json: string | undefined;
+}
+
+export const NO_FIELDS: TileFields = {
+  floor: null,
+  direction: null,
+  door: null,
+  people: null,
+  running: null,
+  faultCode: null,
+  building: null,
+  online: false,
+};
+
+export function stateOf(r: Pick<ElevatorRecord, 'fields' | 'alarms'>): TileState {
+  if (!r.fields.online) return 'offline';
+  if (r.alarms.size > 0 || (r.fields.faultCode !== null && r.fields.faultCode !== 0)) return 'fault';
+  return r.fields.running === true ? 'running' : 'idle';
+}
+
+/** A record from an edge actor's state (or none yet: a registered edge never heard from). */
+export function recordOf(id: string, group: string | null, state: EdgeState | undefined): ElevatorRecord {
+  const alarms = new Map<string, number>();
+  for (const [name, open] of Object.entries(state?.openAlarms ?? {})) alarms.set(name, open.since);
+  const fields = state === undefined ? NO_FIELDS : tileFields(state);
+  const r = {
+    id,
+    fields,
+    lastSeen: state?.lastSeen ?? null,
+    enteredAt: null,
+    alarms,
+    group,
+    state: 'offline' as TileState,
+    json: undefined,
+  };
+  r.state = stateOf(r);
+  return r;
+}
+
+export function tileOf(r: ElevatorRecord): Tile {
+  const { floor, direction, door, people } = r.fields;
+  return {
+    edgeId: r.id,
+    floor,
+    direction,
+    door,
+    people,
+    lastSeen: r.lastSeen,
+    enteredAt: r.enteredAt,
+    state: r.state,
+  };
+}
+
+/** The tile as JSON, serialized once per change (a fleet snapshot joins thousands of them). */
+export function tileJson(r: ElevatorRecord): string {
+  r.json ??= JSON.stringify(tileOf(r));
+  return r.json;
+}
+
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const str = (v: unknown) => (typeof v === 'string' ? v : null);
+const bool = (v: unknown) => (typeof v === 'boolean' ? v : null);
+
+/** The fields an `edge.tile` event carries, read defensively (the outbox is JSON another layer wrote). */
+export function fieldsOfEvent(e: Readonly<Record<string, unknown>>): TileFields {
+  return {
+    floor: num(e.floor),
+    direction: str(e.direction),
+    door: str(e.door),
+    people: bool(e.people),
+    running: bool(e.running),
+    faultCode: num(e.faultCode),
+    building: str(e.building),
+    online: e.online === true,
+  };
+}
