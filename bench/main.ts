@@ -56,7 +56,7 @@ scenarios (each runs Redis, every hub node and the load generator as separate pr
               latency, CPU per message of every hub process, loss (results: ingest-<transport>-<workload>)
   screens     N edges' state at the legacy rate into the wall screens' read model, up to 2,000
               screens on live streams, snapshot polls at 10,000/s, alarm history pages from the
-              replica at DH_BENCH_ALARM_ROWS rows (default 10M) → snapshot p99, edge → screen p99,
+              replica at BENCH_ALARM_ROWS rows (default 10M) → snapshot p99, edge → screen p99,
               alarm query p99, replica lag
   gateway     N edges against a gateway process: config re-polls answered 304 (rate, latency),
               a global change reaching every long-polling edge, tunnel open → command at the edge

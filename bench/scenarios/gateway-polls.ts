@@ -6,6 +6,7 @@
 import { simulatedPassword } from '../../edge/mod.ts';
 import { type httpClient, percentiles, type Reply } from '../http-client.ts';
 import { sleep } from './common.ts';
+import { runPacedLoad } from './screens-load.ts';
 
 export type HttpClient = ReturnType<typeof httpClient>;
 
@@ -116,46 +117,31 @@ export async function measureFlatOut(polls: ConfigPolls, seconds: number) {
 
 /**
  * Latency at the target rate: TARGET_RATE re-polls a second offered on a fixed schedule (an open
- * loop: a slow answer does not slow the offer down, so queueing shows in the latency).
+ * loop: a slow answer does not slow the offer down, so queueing shows in the latency), from a load
+ * process of its own (screens-load.ts) so the bench's own work never delays the offer; each edge
+ * with its own credentials and the ETag it holds.
  */
-export async function measurePaced(polls: ConfigPolls, seconds: number) {
-  const { ids, etags } = polls;
-  console.error(`bench gateway: ${TARGET_RATE} re-polls/s offered for ${seconds} s…`);
-  const paced: number[] = [];
-  const pacedBySecond: number[][] = [];
-  let pacedErrors = 0;
-  let outstanding = 0;
-  const startedAt = performance.now();
-  for (let tick = 0, i = 0; tick < seconds * 500; tick++) {
-    const due = startedAt + tick * 2;
-    const wait = due - performance.now();
-    if (wait > 0) await sleep(wait);
-    for (let k = 0; k < TARGET_RATE / 500; k++, i = (i + 1) % ids.length) {
-      const id = ids[i]!;
-      outstanding++;
-      // Settled before counted down, so the wait below sees every latency recorded.
-      void polls
-        .get(id, etags.get(id))
-        .then(
-          (r) => {
-            // From when it was due, not when the loop got round to it.
-            const ms = performance.now() - due;
-            paced.push(ms);
-            const second = Math.floor(tick / 500);
-            const bucket = pacedBySecond[second] ?? [];
-            bucket.push(ms);
-            pacedBySecond[second] = bucket;
-            if (r.status !== 304) pacedErrors++;
-          },
-          () => void pacedErrors++,
-        )
-        .finally(() => void outstanding--);
-    }
-    if (tick % 500 === 499) process.stderr.write(`\r  ${(tick + 1) / 500}/${seconds} s`);
-  }
-  while (outstanding > 0) await sleep(10);
-  process.stderr.write('\n');
-  return { configLatencyMs: percentiles(paced), pacedBySecond, pacedErrors };
+export async function measurePaced(polls: ConfigPolls, url: string, seconds: number) {
+  console.error(`bench gateway: ${TARGET_RATE} re-polls/s offered for ${seconds} s (a load process)…`);
+  const paced = await runPacedLoad({
+    url,
+    paths: polls.ids.map((id) => `/v1/config/edge/${id}`),
+    headers: {},
+    authorizations: polls.ids.map(
+      (id) => `Basic ${Buffer.from(`${id}:${simulatedPassword(id)}`).toString('base64')}`,
+    ),
+    rate: TARGET_RATE,
+    seconds,
+  });
+  const not304 = Object.entries(paced.statuses)
+    .filter(([status]) => status !== '304')
+    .reduce((n, [, count]) => n + count, 0);
+  return {
+    configLatencyMs: paced.latencyMs,
+    p99BySecond: paced.p99BySecond,
+    pacedPerSec: paced.perSecond,
+    pacedErrors: not304 + paced.errors,
+  };
 }
 
 /**

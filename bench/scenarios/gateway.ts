@@ -56,7 +56,7 @@ export async function gatewayScenario(o: ScenarioOptions): Promise<ScenarioResul
   // 2. Re-polls answered 304, as fast as 64 connections go; 2b. at the target rate, offered.
   const seconds = Math.max(1, Math.min(o.seconds, 30));
   const flatOut = await measureFlatOut(polls, seconds);
-  const paced = await measurePaced(polls, seconds);
+  const paced = await measurePaced(polls, gateway.url, seconds);
   const gatewayLoopLagMs = await gatewayLoopLag(http);
   // 3. Tunnels: POST until the open command reaches the edge over MQTT; the edge answers; close.
   const tunnelMs = await measureTunnelOpen({
@@ -167,7 +167,7 @@ interface GatewayMeasures {
 function gatewayReport(o: ScenarioOptions, m: GatewayMeasures): ScenarioResult {
   const { propagationMs, gatewayLoopLagMs, tunnelMs } = m;
   const { config304PerSec, saturatedLatencyMs, not304, perSecond } = m.flatOut;
-  const { configLatencyMs, pacedBySecond, pacedErrors } = m.paced;
+  const { configLatencyMs, p99BySecond, pacedErrors } = m.paced;
   const tunnelOpenMs = percentiles(tunnelMs);
   const result = {
     edges: o.edges,
@@ -192,7 +192,7 @@ function gatewayReport(o: ScenarioOptions, m: GatewayMeasures): ScenarioResult {
         { label: 'config 304/s, flat out', values: perSecond.map((n, i) => n - (perSecond[i - 1] ?? 0)) },
         {
           label: `p99 ms at ${TARGET_RATE}/s offered`,
-          values: x.map((_, i) => percentiles(pacedBySecond[i] ?? []).p99),
+          values: x.map((_, i) => p99BySecond[i] ?? 0),
         },
       ],
     },
@@ -205,7 +205,7 @@ function gatewayTargets(
   o: ScenarioOptions,
   m: {
     config304PerSec: number;
-    configLatencyMs: Percentiles;
+    configLatencyMs: { p50: number; p99: number };
     propagationMs: Percentiles;
     tunnelOpenMs: Percentiles;
   },

@@ -1,0 +1,160 @@
+/**
+ * An open-loop HTTP load in its own process (so the bench's own work never delays the offer):
+ * GETs of a list of paths, each with the ETag it last got (`If-None-Match`), offered at a fixed
+ * rate in 2 ms ticks over keep-alive connections, latency from when each request was due (no
+ * coordinated omission). Used for the screens' snapshot polls and the gateway's config re-polls.
+ *
+ *   node --import tsx bench/scenarios/screens-load.ts < plan.json    (a PacedPlan)
+ *
+ * Prints one JSON line when done: PacedResult.
+ */
+import { spawn } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+
+export interface PacedPlan {
+  readonly url: string;
+  readonly paths: readonly string[];
+  /** Sent with every request (one authorization for all), unless `authorizations` names one per path. */
+  readonly headers: Record<string, string>;
+  /** One Authorization header per path (config re-polls: each edge its own credentials). */
+  readonly authorizations?: readonly string[];
+  readonly rate: number;
+  readonly seconds: number;
+  /** Keep-alive connections (default 64). */
+  readonly connections?: number;
+}
+
+export interface PacedResult {
+  readonly sent: number;
+  readonly statuses: Record<string, number>;
+  readonly errors: number;
+  /** Latency (ms, from when each was due): p50, p99, max over the run. */
+  readonly latencyMs: { p50: number; p99: number; max: number };
+  /** p99 (ms) of each second. */
+  readonly p99BySecond: number[];
+  /** Answers a second. */
+  readonly perSecond: number;
+}
+
+const TICK_MS = 2;
+
+const quantile = (sorted: Float64Array, q: number) =>
+  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+const round = (n: number) => Math.round(n * 100) / 100;
+
+async function run(plan: PacedPlan): Promise<PacedResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: plan.connections ?? 64 });
+  const target = new URL(plan.url);
+  const etags = new Map<string, string>();
+  const get = (i: number) =>
+    new Promise<number>((resolve, reject) => {
+      const path = plan.paths[i]!;
+      const etag = etags.get(path);
+      const headers: Record<string, string> = { ...plan.headers };
+      const auth = plan.authorizations?.[i];
+      if (auth !== undefined) headers.authorization = auth;
+      if (etag !== undefined) headers['if-none-match'] = etag;
+      const req = request(
+        { host: target.hostname, port: target.port, path, method: 'GET', headers, agent },
+        (res) => {
+          const tag = res.headers.etag;
+          if (typeof tag === 'string') etags.set(path, tag);
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  // Each path once, to hold its ETag (and warm the gateway's credential cache).
+  for (let i = 0; i < plan.paths.length; i += 64)
+    await Promise.all(plan.paths.slice(i, i + 64).map((_, k) => get(i + k)));
+  const ticks = Math.round((plan.seconds * 1000) / TICK_MS);
+  const perTick = (plan.rate * TICK_MS) / 1000;
+  const total = Math.floor(ticks * perTick);
+  const latencies = new Float64Array(total);
+  const seconds: number[][] = [];
+  const statuses: Record<string, number> = {};
+  let sent = 0;
+  let done = 0;
+  let errors = 0;
+  const started = performance.now();
+  let finished: () => void = () => {};
+  const allDone = new Promise<void>((resolve) => {
+    finished = resolve;
+  });
+  for (let tick = 0; tick < ticks; tick++) {
+    const due = started + tick * TICK_MS;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const upTo = Math.floor((tick + 1) * perTick);
+    for (; sent < upTo; sent++) {
+      const n = sent;
+      get(n % plan.paths.length)
+        .then(
+          (status) => {
+            const ms = performance.now() - due;
+            latencies[n] = ms;
+            const s = Math.floor((due - started) / 1000);
+            const bucket = seconds[s] ?? [];
+            bucket.push(ms);
+            seconds[s] = bucket;
+            statuses[status] = (statuses[status] ?? 0) + 1;
+          },
+          () => {
+            latencies[n] = performance.now() - due;
+            errors++;
+          },
+        )
+        .finally(() => {
+          if (++done === total) finished();
+        });
+    }
+  }
+  if (total > 0) await allDone;
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  const sorted = latencies.slice().sort();
+  return {
+    sent: total,
+    statuses,
+    errors,
+    latencyMs: {
+      p50: round(quantile(sorted, 0.5)),
+      p99: round(quantile(sorted, 0.99)),
+      max: round(quantile(sorted, 1)),
+    },
+    p99BySecond: seconds.map((v) => round(quantile(Float64Array.from(v).sort(), 0.99))),
+    perSecond: Math.round(total / elapsed),
+  };
+}
+
+const SELF = fileURLToPath(import.meta.url);
+const TSX_LOADER = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+
+/** Runs the plan in a process of its own; resolves with what it measured. */
+export function runPacedLoad(plan: PacedPlan): Promise<PacedResult> {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, SELF], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  child.stdin.end(JSON.stringify(plan));
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`paced load exited with ${code}`));
+      resolve(JSON.parse(out.trim().split('\n').at(-1)!) as PacedResult);
+    });
+  });
+}
+
+if (process.argv[1] === SELF) {
+  let input = '';
+  for await (const chunk of process.stdin) input += String(chunk);
+  const result = await run(JSON.parse(input) as PacedPlan);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
+}

@@ -1,0 +1,155 @@
+/**
+ * `screens`: the wall screens' read side under load (issue 20's benchmark).
+ * - N edges (`--edges`, the issue's figure 50,000) registered in buildings of 25 (`group:b-<k>`),
+ *   their state sent at the legacy rate (1.3 msg/s/edge, the load generator in its own process)
+ *   into the hub nodes' edge actors, whose outbox feeds the gateway's screen read model;
+ * - `screens` wall screens (2,000, fewer than edges/5 never) on live SSE streams of their
+ *   building's scope: edge → screen is each changed tile's arrival less its `enteredAt`;
+ * - snapshot polls (`GET /v1/screens/{scope}` with `If-None-Match`) offered at 10,000/s, open loop,
+ *   from a load process of their own: snapshotPerSec, snapshotP99Ms;
+ * - the alarm history (screens-alarms.ts): rows seeded (BENCH_ALARM_ROWS, default 10,000,000)
+ *   over 12 monthly partitions, pages by edge / building / kind read from the streaming replica,
+ *   its lag sampled throughout.
+ * Everything shares this machine's cores: the hub, Redis, the gateway, both load processes, the
+ * bench itself and PostgreSQL with its replica.
+ */
+
+import { createApiKey, openDatabase } from '../../gateway/mod.ts';
+import { registerEdges } from '../../gateway/register-edges.ts';
+import { waitFor } from '../../infra/mod.ts';
+import { edgeId, startBenchCluster } from '../cluster.ts';
+import { percentiles } from '../http-client.ts';
+import type { Target } from '../report.ts';
+import type { ScenarioOptions, ScenarioResult } from './common.ts';
+import { measureAlarmQueries } from './screens-alarms.ts';
+import { runPacedLoad } from './screens-load.ts';
+import { openScreenStreams } from './screens-streams.ts';
+
+const PER_BUILDING = 25;
+const SNAPSHOT_RATE = 10_000;
+const MAX_SCREENS = 2000;
+
+export async function screensScenario(o: ScenarioOptions): Promise<ScenarioResult> {
+  const buildings = Math.max(1, Math.ceil(o.edges / PER_BUILDING));
+  const screens = Math.min(MAX_SCREENS, Math.max(1, Math.floor(o.edges / 5)));
+  const scopes = Array.from({ length: screens }, (_, i) => `group:b-${i % buildings}`);
+  const seconds = Math.max(2, o.seconds);
+  const live = await measureLive(o.edges, { buildings, scopes, seconds });
+  const rows = Number(process.env.BENCH_ALARM_ROWS ?? 10_000_000);
+  const alarms = await measureAlarmQueries({
+    rows,
+    edges: o.edges,
+    queries: Math.max(30, Math.min(600, rows / 1000)),
+  });
+  const edgeToScreen = percentiles(live.latencies);
+  const result = {
+    edges: o.edges,
+    screens,
+    screensOpen: live.open,
+    snapshotPerSec: live.snapshots.perSecond,
+    snapshotP99Ms: live.snapshots.latencyMs.p99,
+    snapshotStatuses: live.snapshots.statuses,
+    edgeToScreenP99Ms: edgeToScreen.p99,
+    edgeToScreenSamples: live.latencies.length,
+    deltas: live.deltas,
+    alarmQueryP99Ms: alarms.alarmQueryMs.p99,
+    alarmQueries: alarms.queries,
+    rows: alarms.rows,
+    seedMs: alarms.seedMs,
+    replicaLagMsMax: alarms.replicaLagMsMax,
+  };
+  const targets: Target[] = [
+    { metric: 'screens on live streams', value: live.open, target: `${screens}`, met: live.open === screens },
+    {
+      metric: `snapshot polls answered /s (${SNAPSHOT_RATE} offered)`,
+      value: live.snapshots.perSecond,
+      target: `≥ ${SNAPSHOT_RATE.toLocaleString('en')}`,
+      met: live.snapshots.perSecond >= SNAPSHOT_RATE * 0.98,
+    },
+    {
+      metric: 'snapshot p99 (ms)',
+      value: result.snapshotP99Ms,
+      target: '< 10',
+      met: result.snapshotP99Ms < 10,
+    },
+    {
+      metric: 'edge → screen p99 (ms)',
+      value: result.edgeToScreenP99Ms,
+      target: '< 1,000',
+      met: live.latencies.length > 0 && result.edgeToScreenP99Ms < 1000,
+    },
+    {
+      metric: `alarm history query p99 at ${alarms.rows.toLocaleString('en')} rows (ms)`,
+      value: result.alarmQueryP99Ms,
+      target: '< 50 at 10M rows',
+      met: result.alarmQueryP99Ms < 50 && alarms.rows >= 10_000_000,
+    },
+    { metric: 'replica lag max (ms)', value: result.replicaLagMsMax, target: 'reported', met: true },
+  ];
+  const x = live.snapshots.p99BySecond.map((_, i) => i + 1);
+  return {
+    result,
+    targets,
+    plot: {
+      xLabel: 'second of the snapshot-poll phase',
+      x,
+      charts: [
+        { label: `snapshot p99 ms at ${SNAPSHOT_RATE}/s offered`, values: live.snapshots.p99BySecond },
+        { label: 'edge → screen p99 ms', values: x.map((_, i) => percentiles(live.bySecond[i] ?? []).p99) },
+      ],
+    },
+  };
+}
+
+/** The hub, the gateway and the load; the screens' streams and the snapshot polls over it. */
+async function measureLive(
+  edges: number,
+  o: { buildings: number; scopes: readonly string[]; seconds: number },
+) {
+  await using cluster = await startBenchCluster();
+  await cluster.startNode('node-1');
+  await cluster.startNode('node-2');
+  let key = '';
+  const gateway = await cluster.startGateway([], async (dataDir) => {
+    const database = await openDatabase({ dataDir });
+    const list = Array.from({ length: edges }, (_, i) => ({
+      id: edgeId(i),
+      secret: `screen-bench-${i}`,
+      groupId: `b-${Math.floor(i / PER_BUILDING) % o.buildings}`,
+    }));
+    await registerEdges(database.db, cluster.bus, list);
+    key = (await createApiKey(database.db, { name: 'bench-screens', scope: 'operator' })).key;
+    await database.close();
+  });
+  // The load first: the tiles move while the screens connect.
+  const load = cluster.startLoad(edges, o.seconds * 2 + 30);
+  console.error(`bench screens: ${o.scopes.length} screens opening their streams…`);
+  const streams = openScreenStreams({ url: gateway.url, key, scopes: o.scopes });
+  await waitFor(() => streams.open() + streams.stats.ended >= o.scopes.length, {
+    timeoutMs: 120_000,
+    message: `${o.scopes.length} screens' first snapshots`,
+  });
+  // Each second's edge → screen latencies (the plot), while the snapshot polls run.
+  const bySecond: number[][] = [];
+  let taken = streams.latencies.length;
+  const ticker = setInterval(() => {
+    bySecond.push(streams.latencies.slice(taken));
+    taken = streams.latencies.length;
+  }, 1000);
+  console.error(`bench screens: snapshot polls at ${SNAPSHOT_RATE}/s for ${o.seconds} s…`);
+  const distinct = [...new Set(o.scopes)];
+  const snapshots = await runPacedLoad({
+    url: gateway.url,
+    paths: distinct.map((s) => `/v1/screens/${s}`),
+    headers: { authorization: `Bearer ${key}` },
+    rate: SNAPSHOT_RATE,
+    seconds: o.seconds,
+  });
+  clearInterval(ticker);
+  const open = streams.open();
+  const latencies = streams.latencies.slice();
+  const deltas = streams.stats.deltas;
+  streams.close();
+  load.stop();
+  return { open, latencies, bySecond, deltas, snapshots };
+}
