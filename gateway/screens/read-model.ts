@@ -47,6 +47,8 @@ export class ScreenModel implements AsyncDisposable {
   readonly #o: ScreenModelOptions;
   readonly #log: Logger;
   readonly #records = new Map<string, ElevatorRecord>();
+  /** The scopes each elevator is counted in. */
+  readonly #member = new Map<string, ScopeView[]>();
   readonly #scopes = new Map<string, ScopeView>();
   readonly #dirtyScopes = new Set<ScopeView>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
@@ -123,7 +125,7 @@ export class ScreenModel implements AsyncDisposable {
     return s;
   }
 
-  /** The scopes an elevator belongs to. */
+  /** The scopes an elevator belongs to (kept per elevator: most events move nothing). */
   #scopesOf(r: ElevatorRecord): ScopeView[] {
     const out = [this.#scope('fleet')];
     if (r.group !== null) out.push(this.#scope(`group:${r.group}`));
@@ -133,7 +135,9 @@ export class ScreenModel implements AsyncDisposable {
 
   #add(r: ElevatorRecord): void {
     this.#records.set(r.id, r);
-    for (const s of this.#scopesOf(r)) {
+    const scopes = this.#scopesOf(r);
+    this.#member.set(r.id, scopes);
+    for (const s of scopes) {
       s.add(r);
       this.#dirtyScopes.add(s);
     }
@@ -141,30 +145,41 @@ export class ScreenModel implements AsyncDisposable {
 
   #remove(r: ElevatorRecord): void {
     this.#records.delete(r.id);
-    for (const s of this.#scopesOf(r)) {
+    for (const s of this.#member.get(r.id) ?? []) {
       s.remove(r);
       this.#dirtyScopes.add(s);
     }
+    this.#member.delete(r.id);
   }
 
   /** Applies `change` to `r`, moving it between scopes when its group or building changed. */
   #change(r: ElevatorRecord, change: () => boolean): void {
-    const before = this.#scopesOf(r);
-    const state = r.state;
+    const before = this.#member.get(r.id) ?? [];
+    const { state, group } = r;
+    const { building } = r.fields;
     const alarms = r.alarms.size;
-    const alarmsChanged = change();
+    const alarmsChanged = change() || alarms !== r.alarms.size;
     r.state = stateOf(r);
     r.json = undefined;
+    if (r.group === group && r.fields.building === building) {
+      for (const s of before) {
+        s.changed(r, state, alarmsChanged);
+        this.#dirtyScopes.add(s);
+      }
+      return;
+    }
     const after = this.#scopesOf(r);
+    this.#member.set(r.id, after);
     for (const s of before)
       if (!after.includes(s)) {
+        const now = r.state;
         r.state = state; // counted out under the state it was counted in under
         s.remove(r);
-        r.state = stateOf(r);
+        r.state = now;
         this.#dirtyScopes.add(s);
       }
     for (const s of after) {
-      if (before.includes(s)) s.changed(r, state, alarmsChanged || alarms !== r.alarms.size);
+      if (before.includes(s)) s.changed(r, state, alarmsChanged);
       else s.add(r);
       this.#dirtyScopes.add(s);
     }
