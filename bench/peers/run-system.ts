@@ -44,8 +44,10 @@ export interface SystemResult extends Tally {
   readonly acked: number;
   /** Seconds from the load's end until the states held every acknowledged message (or the drain gave up). */
   readonly drainSeconds: number;
-  /** BullMQ's jobs still waiting, active, delayed or failed after the drain. */
+  /** After the drain: what the queue still holds (stillQueued) and, for BullMQ, its failed jobs. */
   readonly queueAtEnd?: Record<string, number>;
+  /** Acknowledged messages in no state after the drain, still queued ones included. */
+  readonly missing: number;
   /** Applied msgs/s and p99 per second over the run, for the plot. */
   readonly timeline: { readonly t: number; readonly msgsPerSec: number; readonly p99Ms: number }[];
 }
@@ -108,6 +110,9 @@ export async function runSystem(
       acked: done.acked,
       drainSeconds: round(drained.seconds, 1),
       ...drained.tally,
+      // Lost: acknowledged, in no state, and not still waiting in the queue to be applied.
+      missing: drained.tally.lost,
+      lost: Math.max(0, drained.tally.lost - (queueAtEnd?.stillQueued ?? 0)),
       ...(queueAtEnd === undefined ? {} : { queueAtEnd }),
       timeline: sampler.seconds.map((s) => ({
         t: round(s.t, 1),

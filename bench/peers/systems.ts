@@ -5,6 +5,7 @@
  * bullmq-worker.ts and kafka-worker.ts.
  */
 import { Queue } from 'bullmq';
+import { Kafka, logLevel } from 'kafkajs';
 import { readNodeStats } from '../../actors/mod.ts';
 import type { Bus } from '../../bus/mod.ts';
 import { type HubProcess, spawnHubNode } from '../../infra/mod.ts';
@@ -21,8 +22,11 @@ export interface SystemWorkers extends AsyncDisposable {
   /** kill -9 of worker `k`; returns once it is gone. */
   kill9(k: number): Promise<void>;
   snapshots(): Promise<WorkerSnapshot[]>;
-  /** What is still queued or given up on (BullMQ's job counts; none for the others). */
-  queueCounts(): Promise<Record<string, number> | undefined>;
+  /**
+   * What is still queued (`stillQueued`: BullMQ's waiting, active and delayed jobs; the consumer
+   * group's lag) and given up on (BullMQ's failed jobs); none for DeviceHub.
+   */
+  queueCounts(): Promise<{ readonly stillQueued: number; readonly [count: string]: number } | undefined>;
 }
 
 export interface SystemSetup {
@@ -105,10 +109,11 @@ function processWorkers(system: 'bullmq' | 'kafka-consumer', o: SystemSetup): Sy
       return out;
     },
     async queueCounts() {
-      if (system !== 'bullmq') return undefined;
+      if (system === 'kafka-consumer') return { stillQueued: await consumerLag(o.broker!) };
       const queue = new Queue(peerKeys.queue, { connection: o.bus.redis, prefix: peerKeys.bullPrefix });
       try {
-        return await queue.getJobCounts('wait', 'active', 'delayed', 'failed');
+        const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'failed');
+        return { stillQueued: (counts.wait ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0), ...counts };
       } finally {
         await queue.close();
       }
@@ -119,6 +124,20 @@ function processWorkers(system: 'bullmq' | 'kafka-consumer', o: SystemSetup): Sy
       );
     },
   };
+}
+
+/** Messages of the peers' topic past the group's committed offsets. */
+async function consumerLag(broker: string): Promise<number> {
+  const admin = new Kafka({ clientId: 'peers-lag', brokers: [broker], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const high = await admin.fetchTopicOffsets(peerKeys.topic);
+    const [committed] = await admin.fetchOffsets({ groupId: peerKeys.group, topics: [peerKeys.topic] });
+    const at = new Map(committed?.partitions.map((p) => [p.partition, Math.max(0, Number(p.offset))]));
+    return high.reduce((lag, p) => lag + Number(p.high) - (at.get(p.partition) ?? 0), 0);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
