@@ -47,6 +47,10 @@ devicehub gateway create-key --name N --scope service|operator|admin [--expires-
   --tls-key FILE       its private key, PEM (env DH_GATEWAY_TLS_KEY)
   --database-url URL   PostgreSQL (env DATABASE_URL); without it, embedded PGlite in --data-dir
   --data-dir DIR       (env DH_DATA_DIR; default ./.devicehub/pglite)
+  --database-replica-url URL  a streaming read replica of it (env DATABASE_REPLICA_URL): alarm, audit,
+                       tunnel and clip history read there unless the caller just wrote or it is down or
+                       lags too far; unset: every read on the primary
+  --replica-max-lag-ms MS  the lag past which reads leave the replica (env DH_REPLICA_MAX_LAG_MS; 2000)
   --object-store URL   where artifacts are kept (env DH_OBJECT_STORE; default file://$PWD/.devicehub/objects):
                        file:///abs/dir, or s3://bucket?endpoint=http://host:port&region=R&forcePathStyle=1
                        (S3Proxy, MinIO; Aliyun OSS: endpoint=https://oss-cn-hangzhou.aliyuncs.com,
@@ -112,6 +116,16 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
     dataDir: values['data-dir'] ?? process.env.DH_DATA_DIR ?? './.devicehub/pglite',
   });
   if (positionals[0] === 'create-key') return createKey(database, values);
+  const replicaUrl = values['database-replica-url'] ?? process.env.DATABASE_REPLICA_URL;
+  if (replicaUrl && !databaseUrl)
+    throw new RangeError('--database-replica-url needs --database-url: a replica of it');
+  // Opened lazily: a replica down at start is a replica down (reads go to the primary), not a failed start.
+  const replica = replicaUrl ? await openDatabase({ url: replicaUrl, readOnly: true }) : undefined;
+  const maxLagMs = intFlag(values, {
+    name: 'replica-max-lag-ms',
+    env: 'DH_REPLICA_MAX_LAG_MS',
+    fallback: 2000,
+  });
   const config = clusterConfig(values);
   if (!config.redisUrl) throw new RangeError('Missing --redis / REDIS_URL');
   const log = processLogger('gateway', cluster.isWorker ? { worker: cluster.worker?.id } : {});
@@ -132,6 +146,7 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
   const clusterMetrics = cluster.isWorker ? workerMetrics() : undefined;
   const gateway = await createGateway({
     database,
+    ...(replica === undefined ? {} : { replica, readRouting: { maxLagMs } }),
     bus: openBus({ redis, keyspace: config.keyspace }),
     logger: log,
     objects,
@@ -180,6 +195,7 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
       { name: 'closing the HTTP server', run: () => served.close() },
       { name: 'stopping the gateway', run: () => gateway.stop() },
       { name: 'closing the database', run: () => database.close() },
+      { name: 'closing the read replica', run: async () => await replica?.close() },
       { name: 'closing the object store', run: async () => await objects[Symbol.asyncDispose]() },
       { name: 'closing the log store', run: async () => await logs?.[Symbol.asyncDispose]() },
       { name: 'closing Redis', run: async () => void redis.disconnect() },
@@ -235,6 +251,8 @@ function parseGatewayArgs(argv: string[]) {
       'tls-key': { type: 'string' },
       'database-url': { type: 'string' },
       'data-dir': { type: 'string' },
+      'database-replica-url': { type: 'string' },
+      'replica-max-lag-ms': { type: 'string' },
       'object-store': { type: 'string' },
       'max-artifact-bytes': { type: 'string' },
       'max-frame-bytes': { type: 'string' },

@@ -17,6 +17,18 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
   },
   { name: 'DH_DATA_DIR', commands: ['gateway'], doc: 'embedded PGlite folder', check: nonEmpty },
   {
+    name: 'DATABASE_REPLICA_URL',
+    commands: ['gateway'],
+    doc: 'postgres://… of a streaming read replica of DATABASE_URL: heavy reads go there (docs/decisions/044)',
+    check: url('postgres:', 'postgresql:'),
+  },
+  {
+    name: 'DH_REPLICA_MAX_LAG_MS',
+    commands: ['gateway'],
+    doc: 'past this lag reads go to the primary instead of the replica (default 2000)',
+    ...ranged(1, 600_000),
+  },
+  {
     name: 'DH_GATEWAY_WORKERS',
     commands: ['gateway'],
     doc: 'gateway processes on the port, one per core (default: the cores with DATABASE_URL, 1 with embedded PGlite)',

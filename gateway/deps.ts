@@ -10,6 +10,7 @@ import type { ArtifactCatalog } from './artifacts/mod.ts';
 import type { Authenticator } from './auth.ts';
 import type { EdgeCredentials } from './credentials/mod.ts';
 import type { Db } from './db/database.ts';
+import type { ReadRouter } from './db/read-router.ts';
 import type { FleetSignals } from './fleet-signals/mod.ts';
 import type { FleetView } from './fleet-view.ts';
 import type { MonitoringOptions, PrometheusClient } from './monitoring/mod.ts';
@@ -22,6 +23,11 @@ import type { ClusterMetrics } from './workers/cluster-metrics.ts';
 
 export interface GatewayDeps {
   readonly db: Db;
+  /**
+   * Where heavy reads go (alarm, audit, tunnel and clip history): the read replica unless the caller
+   * wrote recently or it is down or lagging (gateway/db/read-router.ts); none: `db`.
+   */
+  readonly reads?: ReadRouter;
   /** Redis (connection and keyspace) through the bus. */
   readonly bus: Bus;
   readonly view: FleetView;

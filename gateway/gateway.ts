@@ -17,6 +17,7 @@ import { BrokerReconciler } from './broker-reconciler.ts';
 import { type EdgeCredentials, type IdentityOptions, startCredentials } from './credentials/mod.ts';
 import { ensureAlarmPartitions } from './db/alarm-partitions.ts';
 import type { Database, Db } from './db/database.ts';
+import { type ReadRouterOptions, startReadRouter } from './db/read-router.ts';
 import type { TunnelSettings } from './deps.ts';
 import type { FleetSignals } from './fleet-signals/mod.ts';
 import { FleetView } from './fleet-view.ts';
@@ -46,6 +47,13 @@ export { serveGateway } from './serve.ts';
 
 export interface GatewayOptions {
   readonly database: Database;
+  /**
+   * The streaming read replica (`DATABASE_REPLICA_URL`, opened `readOnly`): heavy reads go there
+   * (gateway/db/read-router.ts); the caller closes it. None: every read is the primary's.
+   */
+  readonly replica?: Database;
+  /** The read router's lag bound and probe interval (defaults 2000 ms, 250 ms). */
+  readonly readRouting?: Pick<ReadRouterOptions, 'maxLagMs' | 'pollMs'>;
   /** The gateway's bus (its connection and keyspace); the caller closes its connection. */
   readonly bus: Bus;
   readonly logger?: Logger;
@@ -218,9 +226,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           ...(artifacts === undefined ? {} : { artifacts }),
         });
   const tunnels = { ...DEFAULT_TUNNEL_SETTINGS, ...options.tunnels };
+  const reads = await startReadRouter({
+    primary: db,
+    ...(options.replica === undefined ? {} : { replica: options.replica.db }),
+    bus,
+    logger: log,
+    ...options.readRouting,
+  });
   const configGate = new ConfigRolloutGate({ db, bus, view });
   const app = createApp({
     db,
+    reads,
     bus,
     view,
     auth,
@@ -265,6 +281,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await dynsec?.close();
     await kafka?.close();
     await tuf?.[Symbol.asyncDispose]();
+    await reads.stop();
   };
   const terminalDeps: TerminalDeps = { db, bus, auth, tunnels, log };
   return {

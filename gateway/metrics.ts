@@ -16,6 +16,7 @@ import {
 } from '../bus/mod.ts';
 import { processLogShipper, registerLogShipperMetrics } from '../logs/ship/mod.ts';
 import { artifactMetrics } from './artifacts/mod.ts';
+import { readRouterMetrics } from './db/read-metrics.ts';
 import type { GatewayDeps } from './deps.ts';
 import { edgeLogMetrics } from './edge-log-metrics.ts';
 import { fleetSignalMetrics } from './fleet-signals/mod.ts';
@@ -36,7 +37,10 @@ export interface GatewayMetrics {
 export function createMetrics(
   deps: Pick<GatewayDeps, 'db' | 'bus' | 'view' | 'webBackend'> &
     Partial<
-      Pick<GatewayDeps, 'auth' | 'credentials' | 'artifacts' | 'tuf' | 'visionRequests' | 'fleetSignals'>
+      Pick<
+        GatewayDeps,
+        'auth' | 'credentials' | 'artifacts' | 'tuf' | 'visionRequests' | 'fleetSignals' | 'reads'
+      >
     >,
 ): GatewayMetrics {
   const registry = new Registry();
@@ -64,6 +68,9 @@ export function createMetrics(
   // This process's log shipping (DEVICEHUB_LOG_STORE): lines shipped, dropped, buffered on disk.
   registerLogShipperMetrics(registry, () => processLogShipper()?.stats());
   if (deps.fleetSignals !== undefined) fleetSignalMetrics(registry, deps.bus, deps.fleetSignals);
+  // Where heavy reads went (replica, primary) and why; the replica's lag.
+  const reads = deps.reads;
+  if (reads?.stats !== undefined) readRouterMetrics(registry, () => reads.stats!());
   return { registry, middleware };
 }
 

@@ -5,6 +5,7 @@
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { type AuthEnv, requireAuth } from '../auth.ts';
+import { callerOf } from '../db/read-router.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { AUTH_ERRORS, ErrorSchema, json } from '../routes/schemas.ts';
@@ -104,7 +105,9 @@ export function alarmRoutes(deps: GatewayDeps) {
     const q = c.req.valid('query');
     const { from, to } = rangeOf(q);
     const cursor = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-    const page = await pageAlarms(deps.db, {
+    // A heavy read: the replica, unless this caller wrote recently or it is away (gateway/db/read-router.ts).
+    const db = (await deps.reads?.db(callerOf(c.get('principal')))) ?? deps.db;
+    const page = await pageAlarms(db, {
       from,
       to,
       limit: q.limit,
@@ -127,7 +130,8 @@ export function alarmRoutes(deps: GatewayDeps) {
 
   app.openapi(one, async (c) => {
     const { id } = c.req.valid('param');
-    const row = await clipById(deps.db, id);
+    const db = (await deps.reads?.db(callerOf(c.get('principal')))) ?? deps.db;
+    const row = await clipById(db, id);
     if (row === undefined) throw new ApiError('NOT_FOUND', `No clip ${id}`);
     return c.json(toClip(row, links), 200);
   });

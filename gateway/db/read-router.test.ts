@@ -12,6 +12,8 @@ import { eq, sql } from 'drizzle-orm';
 import { Registry } from 'prom-client';
 import { type PostgresServer, startPostgres, waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
+import { createApiKey } from '../api-keys.ts';
+import { createGateway } from '../gateway.ts';
 import { type Database, openDatabase } from './database.ts';
 import { readRouterMetrics } from './read-metrics.ts';
 import { type ReplicaReadRouter, startReadRouter } from './read-router.ts';
@@ -139,6 +141,50 @@ describe('read routing over a streaming replica', () => {
       timeoutMs: 10_000,
       message: 'reads back on the replica once it has caught up',
     });
+  });
+
+  it('routes a gateway’s reads: the caller that sent a command finds it, /metrics says where reads went', async () => {
+    const keyspace = t.keyspace();
+    await using gateway = await createGateway({
+      database: primary,
+      replica,
+      readRouting: { maxLagMs: 60_000, pollMs: 50 },
+      bus: t.bus(keyspace, t.connect()),
+      screens: false,
+    });
+    const key = async (scope: 'operator' | 'admin') =>
+      (await createApiKey(primary.db, { name: `${scope}-${keyspace.prefix}`, scope })).key;
+    const [operator, admin] = [await key('operator'), await key('admin')];
+    const call = (method: string, path: string, token: string, body?: unknown) =>
+      gateway.app.request(path, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const edge = `RR-${keyspace.prefix}`;
+    assert.equal((await call('POST', '/v1/edges', operator, { id: edge })).status, 201);
+    await replayPaused(async () => {
+      const sent = await call('POST', `/v1/edges/${edge}/commands`, operator, {
+        type: 'reboot',
+        deadlineSeconds: 30,
+      });
+      assert.equal(sent.status, 202);
+      const { id } = (await sent.json()) as { id: string };
+      // Not in the actor's state yet (no hub node): the audit log says it is queued — read on the
+      // primary for the operator that sent it, since the replica has not replayed it.
+      const mine = await call('GET', `/v1/edges/${edge}/commands/${id}`, operator);
+      assert.equal(mine.status, 200);
+      assert.equal(((await mine.json()) as { status: string }).status, 'queued');
+      // Another key reads the replica, within the lag bound, and does not find it there yet.
+      assert.equal((await call('GET', `/v1/edges/${edge}/commands/${id}`, admin)).status, 404);
+    });
+    const text = await (await gateway.app.request('/metrics')).text();
+    assert.match(text, /devicehub_db_reads_total\{target="primary",reason="recent_write"\} 1\n/);
+    assert.match(text, /devicehub_db_reads_total\{target="replica",reason="no_recent_write"\} 1\n/);
+    assert.match(text, /devicehub_db_replica_lag_seconds [\d.e-]+\n/);
   });
 
   it('reads the primary when there is no replica', async () => {

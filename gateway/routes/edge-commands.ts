@@ -11,6 +11,7 @@ import { createActorClient } from '../../actors/mod.ts';
 import { edgeActor } from '../../edge/mod.ts';
 import { audit } from '../audit.ts';
 import { type AuthEnv, actorOf } from '../auth.ts';
+import { callerOf } from '../db/read-router.ts';
 import { auditLog } from '../db/schema.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { readCommands } from '../edge-states.ts';
@@ -84,6 +85,8 @@ export function edgeCommandRoutes(deps: GatewayDeps) {
       target: `edge/${id}`,
       details: { commandId, type, deadline },
     });
+    // Its next GET of the command finds the audit record, whichever gateway answers (read-your-writes).
+    await deps.reads?.wrote(callerOf(c.get('principal')));
     return c.json({ id: commandId, deadline }, 202);
   });
 
@@ -91,8 +94,10 @@ export function edgeCommandRoutes(deps: GatewayDeps) {
     const { id, commandId } = c.req.valid('param');
     const record = (await readCommands(bus, id))[commandId];
     if (record === undefined) {
-      // Not in the actor's state: still in the mailbox if this gateway's fleet sent it.
-      const issued = await db
+      // Not in the actor's state: still in the mailbox if this gateway's fleet sent it (the audit
+      // log, a heavy read: the replica unless this caller sent it recently or it is away).
+      const audit = (await deps.reads?.db(callerOf(c.get('principal')))) ?? db;
+      const issued = await audit
         .select({ id: auditLog.id })
         .from(auditLog)
         .where(

@@ -11,6 +11,7 @@ import { createActorClient } from '../../actors/mod.ts';
 import { edgeActor } from '../../edge/mod.ts';
 import { audit } from '../audit.ts';
 import { type AuthEnv, actorOf, requireAuth } from '../auth.ts';
+import { callerOf } from '../db/read-router.ts';
 import { tunnels } from '../db/schema.ts';
 import type { GatewayDeps, TunnelSettings } from '../deps.ts';
 import { type OpenTunnelDeps, openTunnel } from './open-tunnel.ts';
@@ -46,13 +47,17 @@ export function tunnelRoutes(deps: GatewayDeps) {
     const { services, ttlSeconds = settings.defaultTtlSeconds } = c.req.valid('json');
     const requestedBy = actorOf(c.get('principal'));
     const opened = await openTunnel(service, { edgeId, services, ttlSeconds, requestedBy });
+    // Its next list shows the new tunnel, whichever gateway answers it (read-your-writes).
+    await deps.reads?.wrote(callerOf(c.get('principal')));
     const body = opened.secret === undefined ? opened.tunnel : { ...opened.tunnel, secret: opened.secret };
     return opened.outcome === 'existing' ? c.json(body, 200) : c.json(body, 202);
   });
 
   app.openapi(listRoute, async (c) => {
     const { id: edgeId } = c.req.valid('param');
-    const rows = await db
+    // The tunnel history is a heavy read: the replica, unless this caller wrote recently or it is away.
+    const reads = (await deps.reads?.db(callerOf(c.get('principal')))) ?? db;
+    const rows = await reads
       .select()
       .from(tunnels)
       .where(eq(tunnels.edgeId, edgeId))
@@ -81,6 +86,7 @@ export function tunnelRoutes(deps: GatewayDeps) {
         target: `edge/${id}`,
         details: { tunnelId },
       });
+      await deps.reads?.wrote(callerOf(c.get('principal')));
     }
     return c.json(tunnel, 202);
   });
