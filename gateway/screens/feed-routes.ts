@@ -50,6 +50,16 @@ const Snapshot = z
   })
   .openapi('ScreenSnapshot');
 
+/** One Server-Sent Event of the stream, as an SSE parser hands it over. */
+const StreamEvent = z
+  .object({
+    event: z.enum(['snapshot', 'delta']).optional(),
+    id: z.string().optional().openapi({ description: 'The scope’s version, `<epoch>.<n>`' }),
+    data: z.string().openapi({ description: 'JSON: a ScreenSnapshot, or a delta of the changed tiles' }),
+    retry: z.number().optional(),
+  })
+  .openapi('ScreenStreamEvent');
+
 const security = [{ apiKey: [] }, { edgeCredentials: [] }] as Record<string, string[]>[];
 const ERRORS = {
   ...AUTH_ERRORS,
@@ -75,7 +85,7 @@ const streamRoute = createRoute({
   responses: {
     200: {
       description: '`event: snapshot` (a ScreenSnapshot), then `event: delta` frames with `id: <version>`',
-      content: { 'text/event-stream': { schema: z.string() } },
+      content: { 'text/event-stream': { schema: StreamEvent } },
     },
     ...ERRORS,
   },
