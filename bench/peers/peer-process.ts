@@ -29,8 +29,9 @@ export function spawnPeerProcess(file: string, args: readonly string[]): PeerPro
   const lines: Record<string, unknown>[] = [];
   const waiting: { key: string; resolve: (line: Record<string, unknown>) => void }[] = [];
   let gone = false;
+  // 'close', not 'exit': its output is read to the end first, the last line included.
   const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => {
+    child.once('close', () => {
       gone = true;
       resolve();
     }),

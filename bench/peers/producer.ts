@@ -148,6 +148,8 @@ while (!stopping && cursor < total) {
   const wait = TICK_MS - (Date.now() - now);
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }
-process.stdout.write(`${JSON.stringify({ done: true, sent, acked, lastSeq: [...lastSeq], failed })}\n`);
+const final = `${JSON.stringify({ done: true, sent, acked, lastSeq: [...lastSeq], failed })}\n`;
+// A pipe is written asynchronously: exit only once the last line is out.
+await new Promise((resolve) => process.stdout.write(final, resolve));
 await sender.close();
 process.exit(0);
