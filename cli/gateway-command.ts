@@ -4,8 +4,10 @@
  * admin key comes from here; later ones from `POST /v1/api-keys`).
  */
 import cluster from 'node:cluster';
-import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connectRedis, openBus } from '../bus/mod.ts';
@@ -109,6 +111,7 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
       workers,
       log: processLogger('gateway', { role: 'primary' }),
       stopMs: GATEWAY_STOP_MS,
+      env: sharedTunnelKey(values),
     });
   }
   const database = await openDatabase({
@@ -217,6 +220,23 @@ function workerCount(values: { workers?: string }, databaseUrl: string | undefin
       `--workers ${workers} needs --database-url / DATABASE_URL: embedded PGlite is one process's`,
     );
   return workers;
+}
+
+/**
+ * Multiplexed tunnels without --tunnel-secret-file derive their secrets from a random key of the
+ * process: with several workers, one key for all of them (a file only this user reads, in a
+ * folder of its own), so a terminal opens whichever worker the browser reaches.
+ */
+function sharedTunnelKey(values: {
+  'tunnel-mux'?: string;
+  'tunnel-secret-file'?: string;
+}): Record<string, string> {
+  const mux = values['tunnel-mux'] ?? process.env.DH_TUNNEL_MUX;
+  if (mux === undefined || (values['tunnel-secret-file'] ?? process.env.DH_TUNNEL_SECRET_FILE) !== undefined)
+    return {};
+  const file = join(mkdtempSync(join(tmpdir(), 'dh-gateway-')), 'tunnel.key');
+  writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  return { DH_TUNNEL_SECRET_FILE: file };
 }
 
 /**

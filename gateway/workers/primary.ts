@@ -21,6 +21,8 @@ export interface PrimaryOptions {
   readonly stopMs: number;
   /** Between a worker's death and its replacement (default 1 s). */
   readonly restartMs?: number;
+  /** Added to every worker's environment (what they must share, e.g. a key file). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface GatewayPrimary {
@@ -45,7 +47,7 @@ export function startPrimary(o: PrimaryOptions): GatewayPrimary {
   ready.catch(() => {});
 
   const fork = (): Worker => {
-    const worker = cluster.fork({ DH_GATEWAY_WORKERS: String(o.workers) });
+    const worker = cluster.fork({ ...o.env, DH_GATEWAY_WORKERS: String(o.workers) });
     worker.on('message', (message: unknown) => {
       if (isMetricsRequest(message)) {
         void collectClusterMetrics(Object.values(cluster.workers ?? {}).filter((w) => w !== undefined)).then(
