@@ -11,7 +11,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type AlarmFilter, pageAlarms } from '../gateway/alarms/history.ts';
+import { type AlarmFilter, explainAlarmPage, pageAlarms } from '../gateway/alarms/history.ts';
 import {
   SEED_KINDS,
   type SeedAlarmsOptions,
@@ -51,6 +51,8 @@ export interface AlarmQueryReport {
   readonly byKindRange: AlarmQueryStats;
   /** Every page of the three. */
   readonly all: AlarmQueryStats;
+  /** The same pages' planning + execution time in PostgreSQL (EXPLAIN ANALYZE): the wall times less the client, the round trips and the clip lookup. */
+  readonly server: AlarmQueryStats;
 }
 
 const DAY = 86_400_000;
@@ -91,15 +93,28 @@ export async function measureAlarmQueries(db: Db, o: AlarmQueryOptions): Promise
     const to = start + len + Math.floor(rnd() * Math.max(1, now - start - len));
     return { from: to - len, to };
   };
-  const run = async (filter: () => Omit<AlarmFilter, 'limit' | 'cursor'>): Promise<number[]> => {
+  const server: number[] = [];
+  const serverMs = async (f: AlarmFilter) => {
+    const lines = await explainAlarmPage(db, f, { analyze: true });
+    return lines.reduce(
+      (sum, l) => sum + Number(/^(?:Planning|Execution) Time: ([\d.]+) ms/.exec(l)?.[1] ?? 0),
+      0,
+    );
+  };
+  const run = async (
+    filter: () => Omit<AlarmFilter, 'limit' | 'cursor'>,
+    measured = true,
+  ): Promise<number[]> => {
     const times: number[] = [];
     for (let i = 0; i < samples; i++) {
       const f = filter();
       let cursor: AlarmFilter['cursor'];
       for (let p = 0; p < pages; p++) {
         const t0 = performance.now();
-        const page = await pageAlarms(db, { ...f, limit, ...(cursor === undefined ? {} : { cursor }) });
+        const asked = { ...f, limit, ...(cursor === undefined ? {} : { cursor }) };
+        const page = await pageAlarms(db, asked);
         times.push(performance.now() - t0);
+        if (measured) server.push(await serverMs(asked));
         cursor = page.next;
         if (cursor === undefined) break;
       }
@@ -107,7 +122,7 @@ export async function measureAlarmQueries(db: Db, o: AlarmQueryOptions): Promise
     return times;
   };
   // Warm the caches the way a running gateway's would be (one pass, not measured).
-  await run(() => ({ ...range(), edge: seedEdgeId(Math.floor(rnd() * o.edges)) }));
+  await run(() => ({ ...range(), edge: seedEdgeId(Math.floor(rnd() * o.edges)) }), false);
   const byEdge = await run(() => ({ ...range(), edge: seedEdgeId(Math.floor(rnd() * o.edges)) }));
   const buildings = seedBuildingCount(o.edges);
   const byBuilding = await run(() => ({ ...range(), building: seedBuilding(Math.floor(rnd() * buildings)) }));
@@ -120,6 +135,7 @@ export async function measureAlarmQueries(db: Db, o: AlarmQueryOptions): Promise
     byBuilding: stats(byBuilding),
     byKindRange: stats(byKindRange),
     all: stats([...byEdge, ...byBuilding, ...byKindRange]),
+    server: stats(server),
   };
 }
 
@@ -180,6 +196,7 @@ async function main(): Promise<void> {
         line('by building + range', report.byBuilding),
         line('by kind + range', report.byKindRange),
         line('all', report.all),
+        line('all, in PostgreSQL (plan + execute)', report.server),
         '',
       ].join('\n'),
     );

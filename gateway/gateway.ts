@@ -9,7 +9,7 @@ import type { Bus } from '../bus/mod.ts';
 import { ADMIN_USER, BrokerIdentities, DynsecClient } from '../edge/broker/mod.ts';
 import type { LogStore } from '../logs/mod.ts';
 import type { ObjectStore } from '../objects/mod.ts';
-import { type ClipLinkOptions, ClipLinkSigner } from './alarms/mod.ts';
+import { type ClipLinkOptions, ClipLinkSigner, startPartitionRetention } from './alarms/mod.ts';
 import { createApp } from './app.ts';
 import { ArtifactCatalog } from './artifacts/mod.ts';
 import { Authenticator, type AuthenticatorOptions } from './auth.ts';
@@ -68,6 +68,10 @@ export interface GatewayOptions {
   readonly leaseTtlMs?: number;
   /** Between passes of the rollouts' membership job (default 30 s; 0: none). */
   readonly rolloutMembershipMs?: number;
+  /** Whole months of alarms and clips kept (default 13 each), dropped hourly under a lease; false: none. */
+  readonly partitionRetention?:
+    | { keepMonths?: { alarms?: number; clips?: number }; intervalMs?: number }
+    | false;
   /** Between recounts of the fleet per building for the metrics (default 30 s; 0: none). */
   readonly fleetSignalsMs?: number;
   /**
@@ -196,6 +200,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     options.screens === false
       ? undefined
       : await new ScreenModel({ edges: view, logger: log, ...options.screens }).start({ bus, feed });
+  const retention =
+    options.partitionRetention === false
+      ? undefined
+      : startPartitionRetention({ db, bus, holder: name, logger: log, ...options.partitionRetention });
   const membership = new RolloutMembershipJob({
     db,
     bus,
@@ -272,6 +280,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await policies?.stop();
     await rules?.stop();
     await membership.stop();
+    await retention?.stop();
     await webBackend?.stop();
     await screens?.stop();
     await feed.stop();

@@ -2,15 +2,19 @@
  * The alarm history's keyset pages straight over the database (PGlite, no gateway): rows whose
  * times share a millisecond but not a microsecond come each exactly once across pages (the
  * cursor carries the column's microseconds, not a rounded millisecond); a small seed, seeded once,
- * whose pages by edge, building, kind and range read only the months in range (EXPLAIN).
+ * whose pages by edge, building, kind and range read only the months in range (EXPLAIN); the
+ * retention job dropping whole months past the kept ones.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { ensureAlarmPartitions } from '../db/alarm-partitions.ts';
+import { waitFor } from '../../infra/wait-for.ts';
+import { ensureMonthlyPartitions, listMonthlyPartitions } from '../db/alarm-partitions.ts';
 import { type Database, openDatabase } from '../db/database.ts';
+import { clips } from '../db/schema.ts';
 import { type AlarmCursor, decodeCursor, encodeCursor } from './cursor.ts';
 import { explainAlarmPage, pageAlarms } from './history.ts';
+import { startPartitionRetention } from './retention.ts';
 import { seedAlarmHistory, seedBuilding, seedEdgeId } from './seed.ts';
 
 describe('alarm history pages', () => {
@@ -22,7 +26,7 @@ describe('alarm history pages', () => {
 
   it('sees each row once when times share a millisecond (µs in the cursor)', async () => {
     const { db } = database;
-    await ensureAlarmPartitions(db, new Date('2026-10-01T00:00:00Z'), 0);
+    await ensureMonthlyPartitions(db, 'alarms', new Date('2026-10-01T00:00:00Z'), 0);
     // Six rows within one millisecond, the event ids in the opposite order of their times.
     const micros = ['000001', '000250', '000400', '000700', '000800', '000999'];
     for (const [i, us] of micros.entries()) {
@@ -108,5 +112,65 @@ describe('alarm history pages', () => {
       seen.map((r) => r.at),
       [...seen.map((r) => r.at)].sort((a, b) => b - a),
     );
+  });
+
+  it('drops whole months past retention, keeping a clips month while a clip is stored', async () => {
+    const { db } = database;
+    const now = Date.UTC(2026, 10, 15);
+    // Clips in two old months: one still stored (its objects not swept), one deleted.
+    for (const [month, status] of [
+      [1, 'stored'],
+      [2, 'deleted'],
+    ] as const) {
+      await ensureMonthlyPartitions(db, 'clips', new Date(Date.UTC(2026, month, 1)), 0);
+      await db.insert(clips).values({
+        id: `c${month}`,
+        edgeId: 'E1',
+        alarm: 'trapped',
+        alarmSince: new Date(Date.UTC(2026, month, 3)),
+        windowStart: new Date(Date.UTC(2026, month, 3)),
+        windowEnd: new Date(Date.UTC(2026, month, 3, 0, 1)),
+        status,
+        requestedAt: new Date(Date.UTC(2026, month, 3)),
+        retentionDays: 30,
+      });
+    }
+    const alarmsBefore = await listMonthlyPartitions(db, 'alarms');
+    assert.ok(
+      alarmsBefore.some((p) => p.name === 'alarms_y2025m12'),
+      'the seed made December 2025',
+    );
+    // The job, under a stand-in lease: keep 6 months of alarms (June–November), 7 of clips.
+    const job = startPartitionRetention({
+      db,
+      bus: { holdLease: async () => true },
+      holder: 'test',
+      keepMonths: { alarms: 6, clips: 7 },
+      intervalMs: 20,
+      now: () => now,
+    });
+    try {
+      await waitFor(async () => (await listMonthlyPartitions(db, 'alarms'))[0]?.name === 'alarms_y2026m06', {
+        timeoutMs: 15_000,
+        message: 'months before June dropped',
+      });
+    } finally {
+      await job.stop();
+    }
+    const names = (await listMonthlyPartitions(db, 'alarms')).map((p) => p.name);
+    assert.deepEqual(names.slice(0, 6), [
+      'alarms_y2026m06',
+      'alarms_y2026m07',
+      'alarms_y2026m08',
+      'alarms_y2026m09',
+      'alarms_y2026m10',
+      'alarms_y2026m11',
+    ]);
+    const clipMonths = (await listMonthlyPartitions(db, 'clips')).map((p) => p.name);
+    assert.ok(clipMonths.includes('clips_y2026m02'), 'February kept: a clip is still stored');
+    assert.ok(!clipMonths.includes('clips_y2026m03'), 'March dropped: its clip was deleted');
+    // The months kept answer as before.
+    const page = await pageAlarms(db, { from: Date.UTC(2026, 5, 1), to: Date.UTC(2026, 6, 1), limit: 1 });
+    assert.equal(page.rows.length, 1);
   });
 });

@@ -14,4 +14,11 @@ export {
   MIN_CLIP_KEY_BYTES,
 } from './clip-links.ts';
 export { withClipLinks } from './event-links.ts';
+export {
+  DEFAULT_KEEP_MONTHS,
+  dropExpiredPartitions,
+  RETENTION_LEASE,
+  startPartitionRetention,
+} from './retention.ts';
 export { alarmRoutes } from './routes.ts';
+export { type SeedAlarmsOptions, type SeedResult, seedAlarmHistory } from './seed.ts';
