@@ -1,9 +1,8 @@
 /**
  * Runs a real Redis Cluster on loopback: `masters` redis-servers with `--cluster-enabled yes`,
- * each with `replicas` replicas, joined by `redis-cli --cluster create`. For the suite's cluster
+ * each with `replicas` replicas, joined as `redis-cli --cluster create` would. For the suite's cluster
  * pass, the failover tests and `npm run cluster -- --redis cluster`.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +51,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const servers: RedisServer[] = [];
   try {
     await startClusterServers(servers, masters * (1 + replicas), options);
-    createCluster(servers, replicas);
+    await createCluster(servers, masters);
   } catch (error) {
     await Promise.all(servers.map((s) => s.stop()));
     throw error;
@@ -126,25 +125,50 @@ async function startClusterServers(servers: RedisServer[], count: number, option
   if (failed) throw failed.reason;
 }
 
-/** `redis-cli --cluster create`: the slots split among the masters, `replicas` replicas each. */
-function createCluster(servers: readonly RedisServer[], replicas: number): void {
-  const created = spawnSync(
-    'redis-cli',
-    [
-      '--cluster',
-      'create',
-      ...servers.map((s) => `127.0.0.1:${s.port}`),
-      '--cluster-replicas',
-      String(replicas),
-      '--cluster-yes',
-    ],
-    { encoding: 'utf8', timeout: 30_000 },
+/**
+ * Joins `servers` into one cluster, as `redis-cli --cluster create` does but without its
+ * one-second sleeps (1-2 s a cluster, and the cluster pass starts one per file): a config epoch
+ * each, the first `masters` servers take the slots in equal ranges, each meets every other, and
+ * once every node knows every other, each of the rest replicates a master in turn.
+ */
+async function createCluster(servers: readonly RedisServer[], masters: number): Promise<void> {
+  const ids = await Promise.all(servers.map((s) => ask(s.port, (r) => r.cluster('MYID'))));
+  await Promise.all(
+    servers.map((s, i) =>
+      ask(s.port, async (r) => {
+        await r.call('CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1));
+        if (i < masters) {
+          const from = Math.floor((i * 16384) / masters);
+          const to = Math.floor(((i + 1) * 16384) / masters) - 1;
+          await r.call('CLUSTER', 'ADDSLOTSRANGE', String(from), String(to));
+        }
+      }),
+    ),
   );
-  if (created.error || created.status !== 0) {
-    throw new Error(
-      `Cannot create the Redis Cluster: redis-cli --cluster create failed (${created.error?.message ?? `exit ${created.status}`}): ${created.stdout}${created.stderr}`,
-    );
-  }
+  // Each meets every other itself: no waiting for gossip to spread who is there.
+  await Promise.all(
+    servers.map((from) =>
+      ask(from.port, async (r) => {
+        for (const s of servers) if (s !== from) await r.call('CLUSTER', 'MEET', '127.0.0.1', String(s.port));
+      }),
+    ),
+  );
+  await waitFor(
+    async () => {
+      for (const s of servers) {
+        const table = String(await ask(s.port, (r) => r.call('CLUSTER', 'NODES')));
+        if (table.trim().split('\n').length !== servers.length || /handshake|noaddr/.test(table))
+          return false;
+      }
+      return true;
+    },
+    { timeoutMs: 30_000, intervalMs: 25, message: 'every Redis Cluster node to know every other' },
+  );
+  await Promise.all(
+    servers
+      .slice(masters)
+      .map((s, k) => ask(s.port, (r) => r.call('CLUSTER', 'REPLICATE', ids[k % masters]!))),
+  );
 }
 
 /** Waits until every live node says the cluster is ok with every slot, and every live replica is in sync. */
