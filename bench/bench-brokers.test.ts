@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { peersScenario } from './peers/scenario.ts';
+import { scaleScenario } from './scale/mod.ts';
 import { gatewayScenario } from './scenarios/gateway.ts';
 import { ingestScenario } from './scenarios/ingest.ts';
-import { scaleScenario } from './scale/mod.ts';
 import { rolloutScenario } from './scenarios/rollout.ts';
 import { tunnelScenario } from './scenarios/tunnel.ts';
 import { assertFields, type Case, ms3, noLoss, smokeCases, tiny } from './smoke.ts';
@@ -195,8 +195,12 @@ const cases: Case[] = [
     ],
     check: (r) => {
       assert.equal(r.connected, 200);
-      assert.deepEqual(r.shardSizes, [r.shardSizes[0], 200 - Number(r.shardSizes[0])]);
-      noLoss(r);
+      const sizes = r.shardSizes as number[];
+      assert.ok(sizes.length === 2 && sizes[0]! + sizes[1]! === 200 && sizes.every((n) => n > 0), `${sizes}`);
+      assert.equal(r.lost, 0);
+      // An alarm sent as its broker stops may come twice (its PUBACK lost: at least once); the
+      // edge's actor recognizes it by its sequence number and does not apply it again.
+      assert.ok(Number(r.duplicated) <= 2, `${r.duplicated} duplicates, more than the storm's 2 alarms`);
       const storm = r.reconnect as Record<string, unknown>;
       assert.equal(storm.edges, 200, 'every edge came back after both shards restarted');
       assert.ok(Number(storm.reconnects) >= 200, `${storm.reconnects} reconnects`);

@@ -98,7 +98,7 @@ export async function scaleScenario(o: ScenarioOptions, s: ScaleOptions = {}): P
   // the hub has handled about all the fleet has sent (within ~2 s of its traffic).
   const handled = async () => (await cluster.stats()).reduce((n, st) => n + st.handled, 0);
   await waitFor(async () => (await handled()) >= fleet.now().sent - o.edges * 0.1, {
-    timeoutMs: 60_000 + o.edges * 2,
+    timeoutMs: 60_000 + o.edges / 2,
     intervalMs: 1000,
   }).catch(() => {});
   await sleep(Math.min(10, Math.max(1, Math.floor(o.seconds / 5))) * 1000);
@@ -140,6 +140,7 @@ export async function scaleScenario(o: ScenarioOptions, s: ScaleOptions = {}): P
     fleet,
     monitor,
     deadlineMs: 60_000 + o.edges * 2,
+    handled,
   });
   const totals = await fleet.stop();
   const sent = totals.sentPerEdge.reduce((a, b) => a + b, 0);
@@ -152,10 +153,13 @@ export async function scaleScenario(o: ScenarioOptions, s: ScaleOptions = {}): P
     () => {},
   );
   monitor.stop();
-  const { lost, duplicated } = reconcile(
-    totals.sentPerEdge,
-    await cluster.edgeStates(o.edges, simulatedEdgeId),
-  );
+  const states = await cluster.edgeStates(o.edges, simulatedEdgeId);
+  const { lost, duplicated } = reconcile(totals.sentPerEdge, states);
+  // The first edges short of what their broker acknowledged, or with duplicates, to look into.
+  const lostEdges = totals.sentPerEdge
+    .map((sent, i) => ({ edge: simulatedEdgeId(i), sent, seq: states[i]?.seq }))
+    .filter((e) => e.sent > (e.seq?.received ?? 0) || (e.seq?.duplicates ?? 0) > 0)
+    .slice(0, 10);
   const { result, targets } = scaleReport({
     edges: o.edges,
     tls: o.tls === true,
@@ -185,5 +189,5 @@ export async function scaleScenario(o: ScenarioOptions, s: ScaleOptions = {}): P
     deadLettered: await deadLettered(),
     limits,
   });
-  return { result, targets, plot: monitor.plot() };
+  return { result: { ...result, lostEdges }, targets, plot: monitor.plot() };
 }
