@@ -3,9 +3,10 @@
  * times share a millisecond but not a microsecond come each exactly once across pages (the
  * cursor carries the column's microseconds, not a rounded millisecond); a small seed, seeded once,
  * whose pages by edge, building, kind and range read only the months in range (EXPLAIN); the
- * retention job dropping whole months past the kept ones.
+ * retention job dropping whole months past the kept ones; migration 0012 over rows made before it.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { waitFor } from '../../infra/wait-for.ts';
@@ -172,5 +173,45 @@ describe('alarm history pages', () => {
     // The months kept answer as before.
     const page = await pageAlarms(db, { from: Date.UTC(2026, 5, 1), to: Date.UTC(2026, 6, 1), limit: 1 });
     assert.equal(page.rows.length, 1);
+  });
+
+  it('migration 0012 keeps the rows of a database made before it', async () => {
+    // The migrations before 0012 in a schema of their own (same server, no second start), rows, then 0012.
+    const dir = new URL('../db/migrations/', import.meta.url);
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.sql'))
+      .sort();
+    const inSchema = (text: string) =>
+      database.execInTransaction(
+        `create schema if not exists pre0012; set local search_path to pre0012; ${text}`,
+      );
+    for (const f of files.filter((f) => f < '0012')) await inSchema(readFileSync(new URL(f, dir), 'utf8'));
+    await inSchema(`
+      create table alarms_y2026m10 partition of alarms for values from ('2026-10-01') to ('2026-11-01');
+      insert into alarms (event_id, recorded_at, edge_id, alarm, phase, at)
+        values ('g0-1-0', '2026-10-05T12:00:00.000123Z', 'E1', 'trapped', 'start', '2026-10-05T12:00:00Z');
+      insert into clips (id, edge_id, alarm, alarm_since, window_start, window_end, status, requested_at, retention_days)
+        values ('c1', 'E1', 'trapped', '2026-10-05', '2026-10-05', '2026-10-05', 'stored', '2026-10-05T12:00:10Z', 30),
+               ('c2', 'E2', 'ebike', '2026-09-05', '2026-09-05', '2026-09-05', 'queued', '2026-09-05T12:00:10Z', 30);`);
+    await inSchema(readFileSync(new URL(files.find((f) => f.startsWith('0012'))!, dir), 'utf8'));
+    const rows = async <T>(q: string) => {
+      const r = await database.db.execute(sql.raw(q));
+      return ((r as { rows?: unknown }).rows ?? r) as T[];
+    };
+    assert.deepEqual(
+      await rows(`select conrelid::regclass::text as t, pg_get_constraintdef(oid) as def from pg_constraint
+         where contype = 'p' and conrelid in ('pre0012.alarms'::regclass, 'pre0012.clips'::regclass) order by 1`),
+      [
+        { t: 'pre0012.alarms', def: 'PRIMARY KEY (edge_id, recorded_at, event_id)' },
+        { t: 'pre0012.clips', def: 'PRIMARY KEY (edge_id, requested_at, id)' },
+      ],
+    );
+    assert.deepEqual(await rows('select id, tableoid::regclass::text as p from pre0012.clips order by id'), [
+      { id: 'c1', p: 'pre0012.clips_y2026m10' },
+      { id: 'c2', p: 'pre0012.clips_y2026m09' },
+    ]);
+    assert.deepEqual(await rows("select count(*)::int as n from pre0012.alarms where edge_id = 'E1'"), [
+      { n: 1 },
+    ]);
   });
 });
