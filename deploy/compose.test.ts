@@ -83,6 +83,8 @@ describe('docker-compose.yml', () => {
     for (const required of [
       'redis',
       'postgres',
+      'postgres-replica',
+      'pgbouncer',
       'mosquitto',
       'frps',
       'lb',
@@ -142,7 +144,9 @@ describe('docker-compose.yml', () => {
       if (command === 'gateway') {
         assert.ok(env.DATABASE_URL, `${name}: PostgreSQL, not the embedded PGlite`);
         databases.add(env.DATABASE_URL);
-        assert.equal(new URL(env.DATABASE_URL).hostname, 'postgres');
+        // Through PgBouncer; heavy reads on the streaming replica (docs/decisions/044).
+        assert.equal(new URL(env.DATABASE_URL).hostname, 'pgbouncer');
+        assert.equal(new URL(env.DATABASE_REPLICA_URL ?? 'postgres://none').hostname, 'postgres-replica');
       }
       if (command === 'clips') {
         assert.ok(env.DH_CLIPS_ID && !clipWorkers.has(env.DH_CLIPS_ID), `${name}: a worker id of its own`);
