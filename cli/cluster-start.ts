@@ -46,6 +46,10 @@ export interface ClusterServers {
   /** The Redis URL and keyspace flags every devicehub process gets. */
   readonly cliArgs: string[];
   readonly databaseUrl: string;
+  /** The same database through PgBouncer (transaction pooling): what the gateways use. */
+  readonly databasePoolUrl: string;
+  /** The same database on the streaming read replica: the gateways' heavy reads. */
+  readonly databaseReplicaUrl: string;
   /** The fleet PKI: its CA (`pki.caFile`) is what every client trusts. */
   readonly pki: TestPki;
   /** The CRL the gateways write and mosquitto's mTLS listener reads. */
@@ -121,10 +125,11 @@ async function startRedis(parts: ClusterParts, mode: 'single' | 'cluster') {
 }
 
 async function startSupportServers(parts: ClusterParts, pki: TestPki, crlFile: string) {
-  parts.step('starting PostgreSQL, mosquitto (TLS) and frps (TLS)');
-  const postgres = await startPostgres();
+  parts.step('starting PostgreSQL (a streaming replica, PgBouncer), mosquitto (TLS) and frps (TLS)');
+  const postgres = await startPostgres({ replica: true, bouncer: true });
   parts.onStop(() => postgres.stop());
   const databaseUrl = await postgres.createDatabase('devicehub');
+  const { bouncerUrl: databasePoolUrl, replicaUrl: databaseReplicaUrl } = postgres.urlsOf('devicehub');
   // The link logs in with its certificate (CN = LINK_USER); the password only makes its dynsec client.
   const mosquitto = await startMosquitto({
     users: { [LINK_USER]: randomBytes(12).toString('hex') },
@@ -140,6 +145,8 @@ async function startSupportServers(parts: ClusterParts, pki: TestPki, crlFile: s
   const tls = mosquitto.tls!;
   return {
     databaseUrl,
+    databasePoolUrl: databasePoolUrl!,
+    databaseReplicaUrl: databaseReplicaUrl!,
     mqttUrl: tls.tlsUrl,
     mqttMtlsUrl: tls.mtlsUrl,
     mqttHubUrl: tls.hubUrl,
@@ -253,8 +260,8 @@ function gatewayArgs(servers: ClusterServers, port: number): string[] {
     ...servers.cliArgs,
     '--port',
     String(port),
-    '--database-url',
-    servers.databaseUrl,
+    // Through PgBouncer; heavy reads on the replica (migrations ran on the primary itself, above).
+    ...['--database-url', servers.databasePoolUrl, '--database-replica-url', servers.databaseReplicaUrl],
     '--tunnel-server',
     servers.frpsAddress,
     '--tunnel-mux',
