@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Bus } from '../../bus/mod.ts';
+import type { EdgeState } from '../../edge/mod.ts';
 import type { EventFeed } from '../live-events.ts';
 import type { OutboxItem } from '../outbox/events.ts';
 import { MAX_BEHIND, PacedSubscriber } from './paced.ts';
@@ -120,6 +121,41 @@ describe('the screen read model', () => {
     const last = parse(frames.at(-1)!);
     assert.deepEqual(last.alarms, []);
     assert.deepEqual(last.counts, { running: 0, idle: 0, fault: 0, offline: 1 });
+  });
+
+  it('takes a state read after start only where it is newer than what the model has', async () => {
+    await using m = await model(
+      new Map([
+        ['E-1', 'G1'],
+        ['E-2', 'G1'],
+      ]),
+    );
+    m.apply(tile('E-1', { floor: 3, lastSeen: 5000 }));
+    const state = (floor: number, lastSeen: number) =>
+      ({
+        online: true,
+        lastSeen,
+        shadow: { status: { floor, running: false, faultCode: 0 }, birth: { buildingId: 'B-1' } },
+        openAlarms: { trapped: { since: 4000, data: {} } },
+      }) as unknown as EdgeState;
+    // E-1's state predates its last tile (a checkpoint behind the outbox); E-2's is all the model has.
+    m.reconcile(
+      new Map([
+        ['E-1', state(1, 4000)],
+        ['E-2', state(8, 4500)],
+      ]),
+    );
+    m.tick();
+    const tiles = (parse(m.scope('fleet')!.snapshot()).tiles as { edgeId: string; floor: number }[]).map(
+      (x) => [x.edgeId, x.floor],
+    );
+    assert.deepEqual(tiles, [
+      ['E-1', 3],
+      ['E-2', 8],
+    ]);
+    assert.deepEqual(parse(m.scope('fleet')!.snapshot()).alarms, [
+      { edgeId: 'E-2', kind: 'trapped', openedAt: 4000 },
+    ]);
   });
 
   it('moves an elevator between scopes when its group or building changes', async () => {

@@ -10,13 +10,14 @@
  */
 import { type Logger, silentLogger } from '../../actors/mod.ts';
 import { type Bus, toError } from '../../bus/mod.ts';
-import { TILE_EVENT } from '../../edge/mod.ts';
+import type { EdgeState } from '../../edge/mod.ts';
 import type { EventFeed } from '../live-events.ts';
 import type { OutboxItem } from '../outbox/events.ts';
+import { changeOf } from './events.ts';
 import type { PacedStats } from './paced.ts';
 import { readStates } from './rebuild.ts';
 import { HEARTBEAT, ScopeView, type ScreenFrame, type ScreenSubscriber } from './scope-view.ts';
-import { type ElevatorRecord, fieldsOfEvent, recordOf, stateOf } from './tile.ts';
+import { type ElevatorRecord, recordOf, stateOf } from './tile.ts';
 
 export interface ScreenModelOptions {
   /** Registered edges and their groups (the gateway's fleet view). */
@@ -28,6 +29,12 @@ export interface ScreenModelOptions {
   readonly heartbeatMs?: number;
   /** How often registrations and group moves are looked for (ms, default 5000). */
   readonly sweepMs?: number;
+  /**
+   * When the states are read a second time after start (ms, default 6000: past a hub node's 5 s
+   * checkpoint interval): a change an actor published before this process listened, but had not
+   * checkpointed when it read the states, is in them then. 0: no second read.
+   */
+  readonly reconcileMs?: number;
   /** A live stream ends after this and the screen reconnects (ms; default: only when the client goes). */
   readonly streamMaxMs?: number;
 }
@@ -35,7 +42,7 @@ export interface ScreenModelOptions {
 /** What a gateway's options may set. */
 export type ScreenModelSettings = Pick<
   ScreenModelOptions,
-  'tickMs' | 'heartbeatMs' | 'sweepMs' | 'streamMaxMs'
+  'tickMs' | 'heartbeatMs' | 'sweepMs' | 'streamMaxMs' | 'reconcileMs'
 >;
 
 export class ScreenModel implements AsyncDisposable {
@@ -83,6 +90,18 @@ export class ScreenModel implements AsyncDisposable {
     this.#every(tickMs, () => this.tick());
     this.#every(heartbeatMs, () => this.#heartbeat());
     this.#every(sweepMs, () => this.sweep());
+    const { reconcileMs = 6000 } = this.#o;
+    if (reconcileMs > 0) {
+      const timer = setTimeout(() => {
+        readStates(o.bus, [...this.#records.keys()])
+          .then((later) => this.reconcile(later))
+          .catch((error: unknown) =>
+            this.#log.warn({ err: toError(error) }, 'screen model: second read of the states failed'),
+          );
+      }, reconcileMs);
+      timer.unref();
+      this.#timers.push(timer);
+    }
     return this;
   }
 
@@ -187,66 +206,33 @@ export class ScreenModel implements AsyncDisposable {
 
   /** One outbox event (events of edges that are not registered are ignored). */
   apply(item: OutboxItem): void {
-    const e = item.event;
-    const id = e.edgeId;
-    if (typeof id !== 'string') return;
-    const r = this.#records.get(id);
+    const id = item.event.edgeId;
+    const r = typeof id === 'string' ? this.#records.get(id) : undefined;
     if (r === undefined) return;
-    const lastSeen = typeof e.lastSeen === 'number' ? e.lastSeen : null;
-    switch (e.type) {
-      case TILE_EVENT:
-        // Older than what the record has (replayed after a rebuild read the newer state): skipped.
-        if (lastSeen !== null && r.lastSeen !== null && lastSeen < r.lastSeen) return;
-        this.#change(r, () => {
-          r.fields = fieldsOfEvent(e);
-          r.lastSeen = lastSeen;
-          r.enteredAt = typeof e.enteredAt === 'number' ? e.enteredAt : null;
-          return false;
-        });
-        break;
-      case 'edge.online':
-        if (r.fields.online) return;
-        this.#change(r, () => {
-          r.fields = { ...r.fields, online: true };
-          r.enteredAt = item.emittedAt;
-          return false;
-        });
-        break;
-      case 'edge.offline':
-        if (!r.fields.online || (lastSeen !== null && r.lastSeen !== null && lastSeen < r.lastSeen)) return;
-        this.#change(r, () => {
-          r.fields = { ...r.fields, online: false };
-          r.enteredAt = item.emittedAt;
-          return false;
-        });
-        break;
-      case 'alarm.start': {
-        const kind = e.alarm;
-        if (typeof kind !== 'string' || r.alarms.has(kind)) return;
-        const at = typeof e.at === 'number' ? e.at : item.emittedAt;
-        this.#change(r, () => {
-          r.alarms.set(kind, at);
-          r.enteredAt = item.emittedAt;
-          return true;
-        });
-        break;
-      }
-      case 'alarm.end': {
-        const kind = e.alarm;
-        if (typeof kind !== 'string' || !r.alarms.has(kind)) return;
-        // The end of an earlier opening of the same alarm (replayed after a rebuild): skipped.
-        if (typeof e.since === 'number' && e.since !== r.alarms.get(kind)) return;
-        this.#change(r, () => {
-          r.alarms.delete(kind);
-          r.enteredAt = item.emittedAt;
-          return true;
-        });
-        break;
-      }
-      default:
-        return;
-    }
+    const change = changeOf(r, item);
+    if (change === undefined) return;
+    this.#change(r, change);
     this.stats.applied++;
+  }
+
+  /**
+   * States read after start: each one newer than what the model has of its elevator (its last
+   * message later than the model's last tile) replaces the tile's fields and open alarms.
+   */
+  reconcile(states: ReadonlyMap<string, EdgeState | undefined>): void {
+    for (const [id, state] of states) {
+      const r = this.#records.get(id);
+      if (r === undefined || state?.lastSeen == null) continue;
+      if (r.lastSeen !== null && state.lastSeen <= r.lastSeen) continue;
+      const fresh = recordOf(id, r.group, state);
+      this.#change(r, () => {
+        const alarms = [...r.alarms].join() !== [...fresh.alarms].join();
+        r.fields = fresh.fields;
+        r.lastSeen = fresh.lastSeen;
+        r.alarms = fresh.alarms;
+        return alarms;
+      });
+    }
   }
 
   /** A new version of every scope that changed, and its delta to its subscribers. */
