@@ -44,6 +44,13 @@ export interface ActorContext {
    */
   emit(event: OutboxEvent): void;
   /**
+   * Hands a latest-value event to the outbox (a wall-screen tile, a gauge) without checkpointing
+   * the state that produced it: it goes out with this turn's acknowledgement, so it costs an
+   * outbox entry and not a state write. Unlike `emit`, a replay after a crash hands it out again
+   * (the same value, in order), so its readers must keep the latest value, never count it.
+   */
+  publish(event: OutboxEvent): void;
+  /**
    * Sends a message to another actor: written to the outbox with this turn's commit (so only if
    * the handler succeeds, and never again on a replay), then moved into the target's mailbox by
    * the hub nodes' mail relay (mail-relay.ts). At least once: a relay that dies between the

@@ -189,6 +189,48 @@ describe('hub node (in process, real Redis)', () => {
     assert.equal(await t.redis.zcard(keyspace.timers(keyspace.groupOf(keyspace.shardOf(address('k1'))))), 0);
   });
 
+  it('hands a published event to the outbox without checkpointing its state; an emitted one checkpoints it', async () => {
+    const keyspace = t.keyspace();
+    const gauge = defineActor({
+      type: 'gauge',
+      initialState: () => ({ value: 0 }),
+      handlers: {
+        publish: (_s: { value: number }, value: number, ctx) => {
+          ctx.publish({ type: 'gauge.value', value });
+          return { value };
+        },
+        emit: (_s: { value: number }, value: number, ctx) => {
+          ctx.emit({ type: 'gauge.value', value });
+          return { value };
+        },
+      },
+    });
+    // A checkpoint interval far longer than the test: only an emit makes the state persist.
+    await using _node = await startHubNode({
+      bus: t.bus(keyspace, t.connect()),
+      actors: [gauge],
+      ...fast,
+      checkpointMs: 600_000,
+    });
+    const client = createActorClient(t.bus(keyspace), gauge);
+    const outbox = async (id: string) =>
+      (await t.redis.xrange(keyspace.outbox(keyspace.groupOf(keyspace.shardOf(`gauge/${id}`))), '-', '+'))
+        .map(([, fields]) => JSON.parse(fields[1]!) as Record<string, unknown>)
+        .filter((e) => e.address === `gauge/${id}`)
+        .map((e) => e.value);
+    for (const value of [1, 2, 3]) await client.send('p', 'publish', value);
+    await waitFor(async () => (await outbox('p')).length === 3, { message: 'three published events' });
+    assert.deepEqual(await outbox('p'), [1, 2, 3], 'in order, once each');
+    assert.equal(await readActorState(t.bus(keyspace), 'gauge/p'), undefined, 'no checkpoint yet');
+    await client.send('e', 'emit', 7);
+    await waitFor(async () => (await outbox('e')).length === 1, { message: 'the emitted event' });
+    assert.deepEqual(
+      (await readActorState(t.bus(keyspace), 'gauge/e'))?.state,
+      { value: 7 },
+      'checkpointed with it',
+    );
+  });
+
   it('exports the backlog of its held shards and a turn latency histogram', async () => {
     const keyspace = t.keyspace({ shards: 2 });
     // A handler held until the test lets it go: the turn waits in it, what comes meanwhile waits.

@@ -136,7 +136,7 @@ async function applyEntry(
   const commit = turn.commits.of(slot.shard);
   let lastError: Error | undefined;
   for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
-    const effects: Effects = { timers: new Map(), outbox: [] };
+    const effects: Effects = { timers: new Map(), outbox: [], published: [] };
     const ctx = contextFor(slot, entry, { effects, log: options.log, now, epoch: commit.epoch });
     try {
       let next = handler(slot.state, payload, ctx);
@@ -144,6 +144,8 @@ async function applyEntry(
       if (next !== undefined) slot.state = next;
       for (const [member, timer] of effects.timers) commit.timers.set(member, timer);
       for (const event of effects.outbox) commit.outbox.push(event);
+      // Published events ride on the commit without making it a checkpoint.
+      for (const event of effects.published) commit.outbox.push(event);
       return { effects: effects.timers.size > 0 || effects.outbox.length > 0 };
     } catch (caught) {
       lastError = toError(caught);

@@ -14,6 +14,8 @@ import type { TimerChanges } from './commit.ts';
 export interface Effects {
   readonly timers: TimerChanges;
   readonly outbox: string[];
+  /** `publish`ed events: written with the turn's commit, without a checkpoint. */
+  readonly published: string[];
 }
 
 export function contextFor(
@@ -47,6 +49,9 @@ export function contextFor(
     },
     emit(event: OutboxEvent) {
       effects.outbox.push(JSON.stringify({ at: now, ...event, address: slot.address }));
+    },
+    publish(event: OutboxEvent) {
+      effects.published.push(JSON.stringify({ at: now, ...event, address: slot.address }));
     },
     send(address, method, payload) {
       let fields: string[];

@@ -52,6 +52,7 @@ export function peerContext(edgeId: string, o: { now: number; enqueuedAt: number
       effects.timerDue = undefined;
     },
     emit: (event) => void effects.events.push({ at: o.now, edgeId, ...event }),
+    publish: (event) => void effects.events.push({ at: o.now, edgeId, ...event }),
     send: () => {},
   };
   return { ctx, effects };

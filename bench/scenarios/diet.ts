@@ -47,6 +47,7 @@ function applyAll(state: EdgeState, messages: HubMessage[], now: number): EdgeSt
     setTimer() {},
     cancelTimer() {},
     emit() {},
+    publish() {},
     send() {},
   };
   let s = state;

@@ -30,6 +30,7 @@ function recorder(now: number) {
     setTimer: (name, delayMs) => void timers.set(name, delayMs),
     cancelTimer: (name) => void timers.set(name, null),
     emit: (event) => void events.push(event),
+    publish: (event) => void events.push(event),
     send: (to, method, payload) => void events.push({ type: 'actor.mail', to, method, payload }),
   };
   return { ctx, timers, events };

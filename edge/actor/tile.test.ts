@@ -21,6 +21,7 @@ function context(events: OutboxEvent[], now: number): ActorContext {
     setTimer: () => {},
     cancelTimer: () => {},
     emit: (e) => events.push(e),
+    publish: (e) => events.push(e),
     send: () => {},
   };
 }

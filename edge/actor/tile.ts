@@ -73,7 +73,7 @@ export function withTile<P, R extends EdgeState | undefined>(
   return (state, payload, ctx) => {
     const next = handler(state, payload, ctx);
     if (next !== undefined && next !== state && changed(state, next))
-      ctx.emit({
+      ctx.publish({
         type: TILE_EVENT,
         edgeId: ctx.id,
         ...tileFields(next),

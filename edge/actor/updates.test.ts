@@ -19,6 +19,7 @@ function recorder(now: number) {
     setTimer: () => {},
     cancelTimer: () => {},
     emit: (event) => void events.push(event),
+    publish: (event) => void events.push(event),
     send: (to, method, payload) => void mail.push({ to, method, payload }),
   };
   return { ctx, events, mail };

@@ -29,6 +29,7 @@ export function recorder(now: number, o: { id?: string; epoch?: number } = {}): 
     setTimer: (name, delayMs) => void timers.set(name, delayMs),
     cancelTimer: (name) => void timers.set(name, null),
     emit: (event) => void events.push(event),
+    publish: (event) => void events.push(event),
     send: (to, method, payload) => void mail.push({ to, method, payload }),
   };
   return { ctx, timers, events, mail };
