@@ -77,7 +77,9 @@ process.on('message', (message: { quiet?: boolean; alarmStorm?: boolean; stop?: 
   if (message.stop && !stopping) {
     stopping = true;
     clearInterval(progress);
-    void sim.stop().then(() => {
+    // Bounded: an edge whose broker never acknowledged what it holds would keep end() waiting.
+    const bound = new Promise((resolve) => setTimeout(resolve, 15_000).unref());
+    void Promise.race([sim.stop(), bound]).then(() => {
       const sentPerEdge: [number, number][] = [];
       sim.sentPerEdge().forEach((count, i) => {
         if (count > 0) sentPerEdge.push([i, count]);
