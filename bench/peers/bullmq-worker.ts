@@ -58,7 +58,8 @@ const worker = new Worker(peerKeys.queue, processJob, {
 worker.on('error', () => {}); // connection blips: BullMQ retries
 let failures = 0;
 worker.on('failed', (_job, error) => {
-  if (failures++ === 0) console.error(`peers bullmq worker: a job failed (more may follow): ${error.message}`);
+  if (failures++ === 0)
+    console.error(`peers bullmq worker: a job failed (more may follow): ${error.message}`);
 });
 await worker.waitUntilReady();
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
