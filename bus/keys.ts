@@ -312,6 +312,11 @@ export function webhookLease(partition: number): string {
   return `webhook-${partition}`;
 }
 
+/** The named lease of the hub nodes' mail relay for a tag group: one relay per group, so mail keeps its order. */
+export function mailLease(group: number): string {
+  return `mail-${group}`;
+}
+
 /** The named lease of the gateway's outbox sink for a tag group: one sink per group in the cluster. */
 export function sinkLease(group: number): string {
   return `sink-${group}`;

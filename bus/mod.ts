@@ -58,6 +58,7 @@ export {
   createKeyspace,
   EZVIZ_TOKEN_LEASE,
   groupByTag,
+  mailLease,
   parseTimerMember,
   parseTunnelClaim,
   recognitionJobId,

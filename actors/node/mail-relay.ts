@@ -16,6 +16,7 @@ import {
   execOrThrow,
   InvalidMessageError,
   type MailboxMessage,
+  mailLease,
   openPipeline,
   toError,
 } from '../../bus/mod.ts';
@@ -32,7 +33,10 @@ export interface MailRelayOptions {
   readonly log: Logger;
   /** Pause between reads when there was nothing (default 50 ms). */
   readonly idleMs?: number;
-  /** Entries pending this long in another consumer (a dead node) are taken over (default 5000 ms). */
+  /**
+   * Entries pending this long in another consumer (a dead node) are taken over (default 5000 ms);
+   * also the time to live of the relay's leases.
+   */
   readonly claimIdleMs?: number;
 }
 
@@ -42,6 +46,9 @@ export class MailRelay implements AsyncDisposable {
   readonly #stop = new AbortController();
   #loop: Promise<void> | undefined;
   #lastClaim = 0;
+  /** The tag groups whose lease this relay holds, and when it last renewed them. */
+  #held: number[] = [];
+  #renewedAt = 0;
 
   constructor(options: MailRelayOptions) {
     this.#o = { idleMs: 50, claimIdleMs: 5000, ...options };
@@ -67,6 +74,7 @@ export class MailRelay implements AsyncDisposable {
     let from = '0';
     while (!this.#stop.signal.aborted) {
       try {
+        await this.#renewLeases();
         let read = await this.#readOnce(from);
         if (Date.now() - this.#lastClaim >= claimIdleMs / 2) {
           this.#lastClaim = Date.now();
@@ -81,20 +89,24 @@ export class MailRelay implements AsyncDisposable {
         await sleep(500, this.#stop.signal);
       }
     }
+    // Stopped: another node relays these groups now rather than when the leases run out.
+    const { bus, consumer } = this.#o;
+    for (const g of this.#held) await bus.dropLease(mailLease(g), consumer).catch(() => false);
   }
 
   /** Reads each tag group's outbox from `from` (`0`: own pending, `>`: new) and relays what it read. */
   async #readOnce(from: string): Promise<number> {
     const { bus, consumer } = this.#o;
     const { keyspace } = bus;
+    if (this.#held.length === 0) return 0;
     const pipeline = openPipeline(bus.redis);
-    for (let g = 0; g < keyspace.tagGroups; g++) {
+    for (const g of this.#held) {
       pipeline.xreadgroup('GROUP', MAIL_GROUP, consumer, 'COUNT', 200, 'STREAMS', keyspace.outbox(g), from);
     }
     const batches: { group: number; entries: [string, string[]][] }[] = [];
-    for (const [group, reply] of (await execOrThrow(pipeline)).entries()) {
+    for (const [i, reply] of (await execOrThrow(pipeline)).entries()) {
       for (const [, entries] of (reply ?? []) as [string, [string, string[]][]][])
-        batches.push({ group, entries });
+        batches.push({ group: this.#held[i]!, entries });
     }
     return this.#relay(batches);
   }
@@ -103,11 +115,13 @@ export class MailRelay implements AsyncDisposable {
   async #claimAbandoned(): Promise<number> {
     const { bus, consumer, claimIdleMs } = this.#o;
     const { keyspace } = bus;
+    if (this.#held.length === 0) return 0;
     const pipeline = openPipeline(bus.redis);
-    for (let g = 0; g < keyspace.tagGroups; g++)
+    for (const g of this.#held)
       pipeline.xautoclaim(keyspace.outbox(g), MAIL_GROUP, consumer, claimIdleMs, '0', 'COUNT', 200);
     const batches: { group: number; entries: [string, string[]][] }[] = [];
-    for (const [group, reply] of (await execOrThrow(pipeline)).entries()) {
+    for (const [i, reply] of (await execOrThrow(pipeline)).entries()) {
+      const group = this.#held[i]!;
       const entries = ((reply as [string, [string, string[] | null][]])[1] ?? []).filter(
         (e): e is [string, string[]] => Array.isArray(e[1]),
       );
@@ -116,6 +130,18 @@ export class MailRelay implements AsyncDisposable {
     const n = await this.#relay(batches);
     this.stats.claimed += n;
     return n;
+  }
+
+  /** Takes or renews the tag groups' leases, a third of their time to live apart. */
+  async #renewLeases(): Promise<void> {
+    const { bus, consumer, claimIdleMs } = this.#o;
+    if (Date.now() - this.#renewedAt < claimIdleMs / 3) return;
+    const ttlMs = Math.max(100, Math.round(claimIdleMs));
+    const held: number[] = [];
+    for (let g = 0; g < bus.keyspace.tagGroups; g++)
+      if (await bus.holdLease({ name: mailLease(g), holder: consumer, ttlMs })) held.push(g);
+    this.#held = held;
+    this.#renewedAt = Date.now();
   }
 
   /** Enqueues the mail among the entries, then acknowledges every entry; how many entries. */
