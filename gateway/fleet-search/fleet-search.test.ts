@@ -134,6 +134,10 @@ for (const which of DATABASES)
         'S-29',
       ]);
       assert.deepEqual((await ids('id=S-2*', '&group=g0')).ids, ['S-20', 'S-22', 'S-24', 'S-26', 'S-28']);
+      // Wildcards go to SQL as LIKE: an underscore or a percent sign in the query is itself.
+      assert.deepEqual((await ids('id=S_0*')).ids, []);
+      assert.deepEqual((await ids('label.building=B%')).ids, []);
+      assert.deepEqual((await ids('label.building=B1*')).ids.length, 10);
 
       // Pages: 3 at a time, following next, until it is null.
       const seen: string[] = [];
