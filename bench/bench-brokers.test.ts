@@ -75,7 +75,7 @@ const cases: Case[] = [
         { edges: 10, nodes: 2, seconds: 2 },
         { warmupSeconds: 1, killPhaseSeconds: 2, restartSeconds: 1, drainSeconds: 10, kafkaEarly: true },
       ),
-    fields: ['systems'],
+    fields: ['systems', 'floorMicrosPerMsg'],
     check: (r) => {
       const systems = r.systems as Record<string, unknown>[];
       assert.deepEqual(
@@ -83,7 +83,7 @@ const cases: Case[] = [
         ['devicehub', 'bullmq', 'kafka-consumer'],
       );
       for (const s of systems)
-        assertFields(s, ['cpuMicrosPerMsg', 'p99Ms', 'lost', 'duplicated', 'outOfOrder']);
+        assertFields(s, ['cpuMicrosPerMsg', 'p99Ms', 'lost', 'duplicated', 'outOfOrder', 'floorRatio']);
       const hub = systems[0]!;
       assert.ok(Number(hub.acked) > 10 * 4, `the producer had ${hub.acked} messages acknowledged`);
       assert.equal(hub.lost, 0);

@@ -3,10 +3,11 @@
  * `{"systems":[…]}`, one table of every system's figures against the issue's targets, and one
  * plot of applied msg/s and p99 per second of each system's run (the kill -9's hole included).
  */
+import { floorRatio } from '../floors.ts';
 import type { Plot, Target } from '../report.ts';
 import type { RunOptions, SystemResult } from './run-system.ts';
 
-/** A floor measured in the same run (bench/floors.ts), when there is one. */
+/** The floor measured in the same run (bench/floors.ts): every system's worker CPU is also given as a ratio to it. */
 export interface Floor {
   readonly name: string;
   readonly microsPerMsg: number;
@@ -18,9 +19,7 @@ export function peersReport(
 ): { result: Record<string, unknown>; targets: Target[]; plot: Plot } {
   const systems = results.map(({ timeline: _, ...s }) => ({
     ...s,
-    ...(o.floor === undefined
-      ? {}
-      : { floorRatio: Number((s.cpuMicrosPerMsg / o.floor.microsPerMsg).toFixed(2)) }),
+    ...(o.floor === undefined ? {} : { floorRatio: floorRatio(s.cpuMicrosPerMsg, o.floor.microsPerMsg) }),
   }));
   const result = {
     scenario: 'peers',

@@ -8,6 +8,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { connectRedis, createKeyspace, openBus } from '../../bus/mod.ts';
 import { startKafka, startRedisServer } from '../../infra/mod.ts';
+import { measureFloors } from '../floors.ts';
 import type { ScenarioOptions, ScenarioResult } from '../scenarios/common.ts';
 import { type Floor, peersReport } from './peers-report.ts';
 import { type RunOptions, runSystem, type SystemResult } from './run-system.ts';
@@ -25,8 +26,6 @@ export interface PeersOptions extends Partial<Omit<RunOptions, 'edges' | 'second
    * saves its start-up in smoke runs, at the price of the other systems' figures.
    */
   readonly kafkaEarly?: boolean;
-  /** A floor measured in this run (bench/floors.ts), when it exists. */
-  readonly floor?: () => Promise<Floor | undefined>;
 }
 
 export async function peersScenario(o: ScenarioOptions, options: PeersOptions = {}): Promise<ScenarioResult> {
@@ -39,6 +38,16 @@ export async function peersScenario(o: ScenarioOptions, options: PeersOptions = 
     drainSeconds: options.drainSeconds ?? 180,
   };
   await using redis = await startRedisServer({ fsync: 'everysec' });
+  // The floor first, on a quiet Redis: the bus's Redis work in a bare ioredis loop (floors.ts).
+  const floors = await measureFloors({
+    redisUrl: redis.url,
+    redisMessages: Math.min(20_000, Math.max(2_000, Math.round(o.edges * 1.3 * o.seconds))),
+    mqtt: false,
+  });
+  const floor: Floor = {
+    name: 'redis: pipelined XADD + XREADGROUP/XACK',
+    microsPerMsg: floors.redisMicrosPerMsg,
+  };
   const connection = connectRedis(redis.url, { name: 'peers-bench' });
   const bus = openBus({
     redis: connection,
@@ -58,7 +67,6 @@ export async function peersScenario(o: ScenarioOptions, options: PeersOptions = 
       await createTopic(kafka.broker);
       results.push(await runSystem(system, { ...setup, broker: kafka.broker, brokerPid: kafka.pid }, run));
     }
-    const floor = await options.floor?.();
     return peersReport(results, { ...run, concurrency: BULLMQ_CONCURRENCY, floor });
   } finally {
     connection.disconnect();
