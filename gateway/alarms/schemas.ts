@@ -23,8 +23,10 @@ export const rangeOf = range.rangeOf;
 
 export const AlarmQuery = z
   .object({
-    from: timeParam('The earliest `at` (inclusive); default 30 days before `to`'),
-    to: timeParam('The latest `at` (exclusive); default now. At most 366 days after `from`'),
+    from: timeParam(
+      'The earliest `recordedAt`, when the hub recorded it (inclusive); default 30 days before `to`',
+    ),
+    to: timeParam('The latest `recordedAt` (exclusive); default now. At most 366 days after `from`'),
     edge: EdgeIdParam.shape.id
       .optional()
       .openapi({ param: { name: 'edge', in: 'query' }, description: 'Only this edge’s alarms' }),
