@@ -52,7 +52,7 @@ const sim = new Simulator({
   ...(args.caFile === undefined ? {} : { mqttTls: { ca: readFileSync(args.caFile, 'utf8') } }),
 });
 
-const report = (extra: Partial<SimWorkerReport> = {}): void => {
+const report = (extra: Partial<SimWorkerReport> = {}, then?: () => void): void => {
   const s = sim.stats;
   const line: SimWorkerReport = {
     shard: args.shard,
@@ -66,7 +66,8 @@ const report = (extra: Partial<SimWorkerReport> = {}): void => {
     reconnects: sim.reconnectMs.length,
     ...extra,
   };
-  process.stdout.write(`${JSON.stringify(line)}\n`);
+  // A pipe takes a long line in pieces: exit only once it is all written.
+  process.stdout.write(`${JSON.stringify(line)}\n`, then);
 };
 
 const progress = setInterval(report, 1000);
@@ -84,8 +85,7 @@ process.on('message', (message: { quiet?: boolean; alarmStorm?: boolean; stop?: 
       sim.sentPerEdge().forEach((count, i) => {
         if (count > 0) sentPerEdge.push([i, count]);
       });
-      report({ done: true, sentPerEdge, reconnectMs: sim.reconnectMs });
-      process.exit(0);
+      report({ done: true, sentPerEdge, reconnectMs: sim.reconnectMs }, () => process.exit(0));
     });
   }
 });
