@@ -20,7 +20,9 @@ const FINAL: ClipStatus[] = ['stored', 'deleted'];
  * benchmark); the row as it is now.
  */
 export async function ensureClipRow(db: Db, request: ClipRequest): Promise<ClipRow> {
-  await db.insert(clips).values(queuedClipRow(request)).onConflictDoNothing({ target: clips.id });
+  // The key is (edge_id, requested_at, id) since 0012 (clips partitioned by month): the sink's row
+  // for the same request has all three, so any conflict is that row.
+  await db.insert(clips).values(queuedClipRow(request)).onConflictDoNothing();
   const row = await clipRowOf(db, request.clipId);
   if (row === undefined) throw new Error(`clip ${request.clipId}: its row vanished right after its insert`);
   return row;
