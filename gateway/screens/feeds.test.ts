@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { createActorClient } from '../../actors/mod.ts';
-import { edgeActor } from '../../edge/mod.ts';
+import { createActorClient, readActorState } from '../../actors/mod.ts';
+import { type EdgeState, edgeActor } from '../../edge/mod.ts';
 import { waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { createApiKey } from '../auth.ts';
@@ -233,6 +233,13 @@ describe('wall-screen feeds', { timeout: 60_000 }, () => {
     await waitFor(async () => (await snapshot('fleet')).tiles.find((x) => x.edgeId === 'E-1')?.floor === 2, {
       message: 'E-1 at floor 2',
     });
+    // Tile events are published, not checkpointed with the state (ctx.publish): the rebuild reads
+    // what the hub node has checkpointed (every 100 ms here), so it starts once that has E-1's floor.
+    await waitFor(
+      async () =>
+        (await readActorState<EdgeState>(t.bus(keyspace), 'edge/E-1'))?.state.shadow.status?.floor === 2,
+      { message: "E-1's floor 2 checkpointed" },
+    );
     const second = await createGateway({ database, bus: t.bus(keyspace, t.connect()), screens: settings });
     cleanup.push(() => second.stop());
     const rebuilt = JSON.parse(second.screens!.scope('fleet')!.snapshot().json) as Snapshot;

@@ -14,6 +14,7 @@ import { isRecord } from './assignment.ts';
  * `fleet`, `group:<id>` (an edge group id) or `building:<name>` (a birth's building id: no slash,
  * backslash or control character). Plain enough for the OpenAPI document's fuzzers (no `\p{…}`).
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the class excludes control characters, so it names them.
 export const SCOPE_PATTERN = /^(?:fleet|group:[A-Za-z0-9_.:-]{1,128}|building:[^/\\\x00-\x1f\x7f]{1,128})$/;
 
 /** The one scope a screen (edge) may show; undefined: none. */
