@@ -11,6 +11,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { mulberry32 } from '../edge/mod.ts';
 import { type AlarmFilter, explainAlarmPage, pageAlarms } from '../gateway/alarms/history.ts';
 import {
   SEED_KINDS,
@@ -67,20 +68,8 @@ function stats(ms: number[]): AlarmQueryStats {
   };
 }
 
-/** A deterministic pseudo-random sequence (mulberry32), so two runs ask the same questions. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export async function measureAlarmQueries(db: Db, o: AlarmQueryOptions): Promise<AlarmQueryReport> {
-  const rnd = random(20);
+  const rnd = mulberry32(20);
   const now = (o.now ?? new Date()).getTime();
   const d = new Date(now);
   const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - (o.months - 1), 1);

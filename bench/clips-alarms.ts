@@ -5,6 +5,8 @@
  * bus (`alarm` messages, as a link would enqueue them), stamped with the send time.
  */
 
+import { mulberry32 } from '../edge/mod.ts';
+
 /** Alarm kinds that get a clip (the bench's clip policy) and ones that do not. */
 export const CLIP_KINDS = ['trapped', 'door_open_moving', 'ebike'] as const;
 export const OTHER_KINDS = ['smoke', 'overspeed'] as const;
@@ -35,25 +37,13 @@ export interface AlarmPlanOptions {
   readonly seed?: number;
 }
 
-/** A small seeded generator (mulberry32): the same plan for the 1-worker and the 3-worker run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * The alarms of a run, by start time. Storm alarms are `trapped` (a power cut strands
  * passengers), on distinct edges, and end together when the power is back; steady ones are spread evenly over the seconds, a fifth of them
  * of kinds that get no clip. No edge has two alarms of one kind open at once.
  */
 export function planAlarms(o: AlarmPlanOptions): PlannedAlarm[] {
-  const next = random(o.seed ?? 16);
+  const next = mulberry32(o.seed ?? 16);
   const [shortest, longest] = o.lastsS ?? [5, 15];
   const lasts = () => Math.round((shortest + next() * (longest - shortest)) * 1000);
   const spreadMs = (o.stormSpreadS ?? 10) * 1000;

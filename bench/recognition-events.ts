@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
+import { mulberry32 } from '../edge/mod.ts';
 import { testPhotos } from '../infra/models.ts';
 
 export type Photo = 'person' | 'motorcycle' | 'rocket' | 'coffee';
@@ -27,18 +28,6 @@ export interface PlannedEvent {
   readonly burst: boolean;
 }
 
-/** mulberry32: the same plan for every run of a bench. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * `steadyPerSecond` events spread evenly over `seconds` (30 % trapped, 30 % person down — a third
  * of them on an empty car's frame — 40 % e-bike, half of them a motorcycle), plus `burst` trapped
@@ -54,7 +43,7 @@ export function planVisionEvents(o: {
   burstSpreadS?: number;
   seed?: number;
 }): PlannedEvent[] {
-  const next = random(o.seed ?? 17);
+  const next = mulberry32(o.seed ?? 17);
   const used = new Set<number>();
   const edge = () => {
     if (used.size >= o.edges) throw new RangeError(`More vision events than the ${o.edges} edges`);

@@ -47,7 +47,8 @@ export function cameraSerialOf(edgeId: string): string {
   return serial;
 }
 
-function mulberry32(seed: number): () => number {
+/** A small seeded generator (mulberry32): the same sequence for a seed in every run and process. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

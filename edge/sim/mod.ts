@@ -9,7 +9,7 @@ export type { Backoff } from './backoff.ts';
 export { jitteredBackoffMs } from './backoff.ts';
 export { brokerShardOf, shardEdgeIndices } from './broker-shard.ts';
 export type { Second } from './elevator-day.ts';
-export { birthOf, DAY_SECONDS, elevatorDay } from './elevator-day.ts';
+export { birthOf, DAY_SECONDS, elevatorDay, mulberry32 } from './elevator-day.ts';
 export type { SimMqttTls } from './mqtt-edges.ts';
 export type { SimLogStats, SimLogsOptions } from './sim-logs.ts';
 export { SimLogs } from './sim-logs.ts';
