@@ -7,10 +7,7 @@
  * transaction pooling (1.18 keeps no prepared statements across transactions); `?prepare=true`
  * on a URL that names PostgreSQL itself turns them on (docs/decisions/044).
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -52,13 +49,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       [Symbol.asyncDispose]: () => sql.end(),
     };
   } else {
-    // In memory: a copy of a database with every migration applied (PGlite's data folder as a
-    // tar, made once per set of migrations and shared through the temp folder), not initdb and
-    // every migration again: a test's fresh database opens in a third of the time.
-    const client =
-      options.dataDir === undefined
-        ? new PGlite({ loadDataDir: await migratedTemplate() })
-        : new PGlite(options.dataDir);
+    const client = new PGlite(options.dataDir);
     await client.waitReady;
     database = {
       db: drizzlePglite(client, { schema }) as unknown as Db,
@@ -76,59 +67,15 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
 
 const MIGRATIONS = new URL('./migrations/', import.meta.url);
 
-/** PGlite's package.json: a template is PGlite's data folder, of this PGlite version only. */
-const PGLITE_VERSION = readFileSync(new URL('../package.json', import.meta.resolve('@electric-sql/pglite')));
-let template: Promise<Blob> | undefined;
-
-/**
- * An in-memory PGlite with every migration applied, as its data folder's tar: read from
- * `<tmpdir>/devicehub-pglite/<hash of the migrations>.tar` when a process made it already, else
- * made here (initdb, the migrations, a dump) and written there atomically for the next process.
- */
-function migratedTemplate(): Promise<Blob> {
-  template ??= (async () => {
-    const hash = createHash('sha256').update(PGLITE_VERSION);
-    for (const file of migrationFiles()) hash.update(file).update(readFileSync(new URL(file, MIGRATIONS)));
-    const dir = join(tmpdir(), 'devicehub-pglite');
-    const path = join(dir, `${hash.digest('hex').slice(0, 32)}.tar`);
-    if (existsSync(path)) return new Blob([readFileSync(path)]);
-    const client = new PGlite();
-    await client.waitReady;
-    try {
-      await migrate({
-        db: undefined as unknown as Db,
-        driver: 'pglite',
-        execInTransaction: async (text) => {
-          await client.transaction((tx) => tx.exec(text));
-        },
-        close: () => client.close(),
-        [Symbol.asyncDispose]: () => client.close(),
-      });
-      const dump = await client.dumpDataDir('none');
-      mkdirSync(dir, { recursive: true });
-      const part = `${path}.${process.pid}.part`;
-      writeFileSync(part, Buffer.from(await dump.arrayBuffer()));
-      renameSync(part, path);
-      return dump;
-    } finally {
-      await client.close();
-    }
-  })();
-  return template;
-}
-
-function migrationFiles(): string[] {
-  return readdirSync(MIGRATIONS)
-    .filter((f) => f.endsWith('.sql'))
-    .sort();
-}
-
 /** Applies the migrations not applied yet, each in a transaction, in file-name order. */
 async function migrate(database: Database): Promise<void> {
   await database.execInTransaction(
     'create table if not exists schema_migrations (name text primary key, applied_at timestamptz not null default now())',
   );
-  for (const file of migrationFiles()) {
+  const files = readdirSync(MIGRATIONS)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
+  for (const file of files) {
     const name = file.replace(/'/g, '');
     const text = readFileSync(new URL(file, MIGRATIONS), 'utf8');
     // Applied and recorded together, or neither; a second gateway migrating at once waits on the lock.
