@@ -30,17 +30,22 @@ export async function ensureMonthlyPartitions(
   monthsAhead = 2,
 ): Promise<string[]> {
   const names: string[] = [];
-  for (let i = 0; i <= monthsAhead; i++) {
-    const year = now.getUTCFullYear();
-    const month = now.getUTCMonth() + i;
-    const name = partitionName(table, year, month);
-    await db.execute(
-      sql.raw(
-        `create table if not exists ${name} partition of ${table} for values from ('${monthStart(year, month)}') to ('${monthStart(year, month + 1)}')`,
-      ),
-    );
-    names.push(name);
-  }
+  // Every gateway process does this at start: one at a time (a transaction-scoped advisory lock),
+  // since two `create table if not exists` of one partition at once fail in the second.
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('devicehub:monthly-partitions'))`);
+    for (let i = 0; i <= monthsAhead; i++) {
+      const year = now.getUTCFullYear();
+      const month = now.getUTCMonth() + i;
+      const name = partitionName(table, year, month);
+      await tx.execute(
+        sql.raw(
+          `create table if not exists ${name} partition of ${table} for values from ('${monthStart(year, month)}') to ('${monthStart(year, month + 1)}')`,
+        ),
+      );
+      names.push(name);
+    }
+  });
   return names;
 }
 
