@@ -268,8 +268,29 @@ describe('devicehub cluster', { timeout: 300_000 }, () => {
         assert.notEqual(exit, 'still running');
         await waitUntilGone({ pids: [...seen.keys()], timeoutMs: 10_000 });
       } finally {
-        if (cluster.child.exitCode === null) process.kill(-pid, 'SIGKILL');
+        await cluster.kill('SIGKILL');
       }
     });
   }
+
+  // A test that fails disposes of the command with SIGKILL (`await using`), which it cannot catch:
+  // what it started goes with it.
+  it('leaves no process behind when killed while starting', async () => {
+    const cluster = spawnDevicehub(
+      ['cluster', '--nodes', '1', '--gateways', '1', '--kafka-brokers', '0', '--port', '0'],
+      { name: 'devicehub cluster' },
+    );
+    try {
+      const pid = cluster.child.pid!;
+      await waitFor(() => descendants(pid).some((p) => p.command.includes('redis-server')), {
+        timeoutMs: 120_000,
+        message: 'Redis started',
+      });
+      const tree = descendants(pid);
+      await cluster[Symbol.asyncDispose]();
+      await waitUntilGone({ pids: tree.map((p) => p.pid), timeoutMs: 10_000 });
+    } finally {
+      await cluster.kill('SIGKILL');
+    }
+  });
 });

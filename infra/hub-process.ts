@@ -7,7 +7,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { childGroupOptions } from './process-tree.ts';
+import { childGroupOptions, descendants } from './process-tree.ts';
 
 const CLI = fileURLToPath(new URL('../cli/devicehub.ts', import.meta.url));
 // The tsx loader itself, not its CLI: the CLI runs the program in a second process, and a
@@ -155,7 +155,17 @@ export function spawnDevicehub(
   ready.catch(() => {});
   const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
     if (child.exitCode !== null || child.signalCode !== null) return;
+    // A SIGKILL leaves it no time to stop what it started (the servers of `devicehub cluster` or
+    // the demo, in process groups of their own): they are killed with it, not left running.
+    const tree = signal === 'SIGKILL' && child.pid !== undefined ? descendants(child.pid) : [];
     child.kill(signal);
+    for (const p of tree) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
     if (signal === 'SIGKILL' || signal === 'SIGTERM') await exited;
   };
   return {
