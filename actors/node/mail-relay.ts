@@ -137,10 +137,11 @@ export class MailRelay implements AsyncDisposable {
     const { bus, consumer, claimIdleMs } = this.#o;
     if (Date.now() - this.#renewedAt < claimIdleMs / 3) return;
     const ttlMs = Math.max(100, Math.round(claimIdleMs));
-    const held: number[] = [];
-    for (let g = 0; g < bus.keyspace.tagGroups; g++)
-      if (await bus.holdLease({ name: mailLease(g), holder: consumer, ttlMs })) held.push(g);
-    this.#held = held;
+    const groups = Array.from({ length: bus.keyspace.tagGroups }, (_, g) => g);
+    const held = await Promise.all(
+      groups.map((g) => bus.holdLease({ name: mailLease(g), holder: consumer, ttlMs })),
+    );
+    this.#held = groups.filter((g) => held[g]);
     this.#renewedAt = Date.now();
   }
 
