@@ -22,7 +22,7 @@ export async function actorsScenario(o: ScenarioOptions): Promise<ScenarioResult
   // The floor first, on a quiet Redis: the same Redis work in a bare ioredis loop (floors.ts).
   const floors = await measureFloors({
     redisUrl: cluster.server.url,
-    redisMessages: Math.min(20_000, Math.max(2_000, Math.round(o.edges * 1.3 * o.seconds))),
+    redisMessages: o.edges * 1.3 * o.seconds,
     mqtt: false,
   });
   for (let i = 1; i <= o.nodes; i++) await cluster.startNode(`node-${i}`);

@@ -53,7 +53,7 @@ export async function ingestScenario(o: ScenarioOptions): Promise<ScenarioResult
   const rate = o.edges * (workload === 'legacy' ? 1.3 : 0.04);
   const floors = await measureFloors({
     redisUrl: cluster.server.url,
-    redisMessages: Math.min(20_000, Math.max(2_000, Math.round(rate * o.seconds))),
+    redisMessages: rate * o.seconds,
     mqtt:
       transport === 'mqtt'
         ? { ratePerSec: rate, seconds: Math.min(5, Math.max(1, Math.floor(o.seconds / 3))) }
