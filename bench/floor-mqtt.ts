@@ -4,15 +4,10 @@
  * that only counts (no decoding, no DeviceHub code). Client CPU (this process, user + system)
  * over the messages received, at the rate the benchmark offers.
  */
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { LINK_USER } from '../edge/broker/mod.ts';
 import { startMosquitto, waitFor } from '../infra/mod.ts';
-
-const TSX_LOADER = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
-const PUBLISHER = fileURLToPath(new URL('./floor-publisher.ts', import.meta.url));
+import { spawnPeerProcess } from './peers/peer-process.ts';
 
 export interface MqttFloorOptions {
   /** Messages a second offered (default 6,500: 5,000 legacy edges). */
@@ -48,36 +43,23 @@ export async function measureMqttFloor(o: MqttFloorOptions = {}): Promise<MqttFl
     received++;
   });
   await receiver.subscribeAsync('dh/v1/+/legacy', { qos: 1 });
-  const publisher = spawn(
-    process.execPath,
-    [
-      '--import',
-      TSX_LOADER,
-      PUBLISHER,
-      broker.url,
-      String(ratePerSec),
-      String(seconds),
-      JSON.stringify(Object.fromEntries(edges.map((e) => [e, users[e]]))),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const publisher = spawnPeerProcess('../floor-publisher.ts', [
+    broker.url,
+    String(ratePerSec),
+    String(seconds),
+    JSON.stringify(Object.fromEntries(edges.map((e) => [e, users[e]]))),
+  ]);
   try {
-    let connected = false;
-    let sent = -1;
-    createInterface({ input: publisher.stdout! }).on('line', (line) => {
-      const m = JSON.parse(line) as { connected?: boolean; done?: boolean; sent?: number };
-      if (m.connected) connected = true;
-      if (m.done) sent = m.sent ?? 0;
-    });
-    const exited = new Promise((resolve) => publisher.once('exit', resolve));
-    await waitFor(() => connected, { timeoutMs: 30_000, message: 'the floor publishers to connect' });
+    const printed = (key: string) => () => publisher.lines.find((l) => l[key] === true);
+    await waitFor(printed('connected'), { timeoutMs: 30_000, message: 'the floor publishers to connect' });
     const before = process.cpuUsage();
     const from = received;
-    await waitFor(() => sent >= 0, {
+    const done = await waitFor(printed('done'), {
       timeoutMs: (seconds + 30) * 1000,
       intervalMs: 200,
       message: 'the floor publishers to finish',
     });
+    const sent = Number(done.sent ?? 0);
     // The broker forwards what it has: wait until the count holds still (or all arrived).
     let last = -1;
     await waitFor(
@@ -90,7 +72,7 @@ export async function measureMqttFloor(o: MqttFloorOptions = {}): Promise<MqttFl
     );
     const used = process.cpuUsage(before);
     const got = received - from;
-    await exited;
+    await publisher.exited;
     return {
       microsPerMsg: Number(((used.user + used.system) / Math.max(1, got)).toFixed(2)),
       received: got,
@@ -98,7 +80,7 @@ export async function measureMqttFloor(o: MqttFloorOptions = {}): Promise<MqttFl
       ratePerSec,
     };
   } finally {
-    publisher.kill('SIGKILL');
+    await publisher.kill('SIGKILL');
     await receiver.endAsync();
   }
 }

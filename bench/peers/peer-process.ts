@@ -1,6 +1,7 @@
 /**
- * A process of the peers bench (the producer, a BullMQ or Kafka worker) started under tsx and
- * followed through the JSON lines it prints; and the report every worker prints each second.
+ * A process of the peers bench (the producer, a BullMQ or Kafka worker; also the MQTT floor's
+ * publishers) started under tsx and followed through the JSON lines it prints; and the report
+ * every worker prints each second.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
