@@ -16,7 +16,7 @@ import type { OutboxItem } from '../outbox/events.ts';
 import { changeOf } from './events.ts';
 import type { PacedStats } from './paced.ts';
 import { readStates } from './rebuild.ts';
-import { HEARTBEAT, ScopeView, type ScreenFrame, type ScreenSubscriber } from './scope-view.ts';
+import { HEARTBEAT, ScopeView, type ScreenSubscriber } from './scope-view.ts';
 import { type ElevatorRecord, recordOf, stateOf } from './tile.ts';
 
 export interface ScreenModelOptions {
@@ -48,7 +48,6 @@ export type ScreenModelSettings = Pick<
 export class ScreenModel implements AsyncDisposable {
   /** Part of every version id: another process's (or an earlier run's) versions never match. */
   readonly epoch = Math.random().toString(36).slice(2, 8);
-  readonly stats = { applied: 0, ticks: 0, deltas: 0, rebuiltEdges: 0 };
   /** Deltas slow subscribers skipped, and the snapshots they were sent once drained. */
   readonly paced: PacedStats = { skipped: 0, resyncs: 0 };
   readonly #o: ScreenModelOptions;
@@ -83,7 +82,6 @@ export class ScreenModel implements AsyncDisposable {
     const groups = this.#o.edges.edgeGroups();
     const states = await readStates(o.bus, [...groups.keys()]);
     for (const [id, group] of groups) this.#add(recordOf(id, group, states.get(id)));
-    this.stats.rebuiltEdges = groups.size;
     for (const item of buffered) this.apply(item);
     live = true;
     const { tickMs = 250, heartbeatMs = 15_000, sweepMs = 5000 } = this.#o;
@@ -212,7 +210,6 @@ export class ScreenModel implements AsyncDisposable {
     const change = changeOf(r, item);
     if (change === undefined) return;
     this.#change(r, change);
-    this.stats.applied++;
   }
 
   /**
@@ -237,8 +234,7 @@ export class ScreenModel implements AsyncDisposable {
 
   /** A new version of every scope that changed, and its delta to its subscribers. */
   tick(): void {
-    this.stats.ticks++;
-    for (const s of this.#dirtyScopes) if (s.tick() !== undefined) this.stats.deltas++;
+    for (const s of this.#dirtyScopes) s.tick();
     this.#dirtyScopes.clear();
   }
 
@@ -259,11 +255,6 @@ export class ScreenModel implements AsyncDisposable {
         });
     }
     for (const r of [...this.#records.values()]) if (!groups.has(r.id)) this.#remove(r);
-  }
-
-  /** The current snapshot of a scope. */
-  snapshot(scope: ScopeView): ScreenFrame {
-    return scope.snapshot();
   }
 
   async stop(): Promise<void> {

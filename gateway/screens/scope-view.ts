@@ -133,8 +133,8 @@ export class ScopeView {
    * A new version when anything changed since the last tick: the delta frame (changed tiles,
    * removed ids, the counts, the alarms when they changed) sent to every subscriber.
    */
-  tick(): ScreenFrame | undefined {
-    if (!this.pending) return undefined;
+  tick(): void {
+    if (!this.pending) return;
     this.version++;
     this.#snapshot = undefined;
     const dirty = this.#dirty;
@@ -143,7 +143,7 @@ export class ScopeView {
     this.#dirty = new Set();
     this.#removed = new Set();
     this.#alarmsChanged = false;
-    if (this.subscribers.size === 0) return undefined;
+    if (this.subscribers.size === 0) return;
     const tiles: string[] = [];
     for (const r of dirty) tiles.push(tileJson(r));
     const parts = [
@@ -157,7 +157,6 @@ export class ScopeView {
     if (alarms) parts.push(`"alarms":${this.#alarmsJson()}`);
     const frame = new ScreenFrame('delta', this.id, `{${parts.join(',')}}`);
     for (const s of this.subscribers) s.send(frame);
-    return frame;
   }
 
   /** Whether the scope has elevators (fleet always exists). */
