@@ -13,13 +13,13 @@ import { type EdgeState, edgeActor } from '../../edge/mod.ts';
 import { waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { createApiKey } from '../auth.ts';
-import { openDatabase } from '../db/database.ts';
 import { createGateway, serveGateway } from '../gateway.ts';
+import { startRolloutGateway } from '../rollouts/testdata/rollout-gateway.ts';
 import { basic } from '../testdata/harness.ts';
 import type { Tile } from './mod.ts';
 
 const t = useRedis();
-const cleanup: (() => Promise<unknown>)[] = [];
+const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
@@ -66,30 +66,19 @@ function frames(res: Response) {
 
 describe('wall-screen feeds', { timeout: 60_000 }, () => {
   it('serves snapshots, SSE and WebSocket deltas from the read model, refuses what it must, and rebuilds', async () => {
-    const keyspace = t.keyspace();
-    const database = await openDatabase();
-    cleanup.push(() => database.close());
-    const hub = await t.hub(keyspace);
-    cleanup.push(() => hub.stop());
     const settings = { tickMs: 100, sweepMs: 100 };
-    const gateway = await createGateway({ database, bus: t.bus(keyspace, t.connect()), screens: settings });
-    cleanup.push(() => gateway.stop());
+    const { keyspace, database, gateway, request } = await startRolloutGateway(t, cleanup, {
+      screens: settings,
+    });
     const served = await serveGateway(gateway);
     cleanup.push(() => served.close());
     const { url } = served;
-    const admin = (await createApiKey(database.db, { name: 'admin', scope: 'operator' })).key;
+    const operator = (await createApiKey(database.db, { name: 'operator', scope: 'operator' })).key;
     const service = (await createApiKey(database.db, { name: 'backend', scope: 'service' })).key;
-    const get = (path: string, auth = `Bearer ${admin}`, headers: Record<string, string> = {}) =>
+    const get = (path: string, auth = `Bearer ${operator}`, headers: Record<string, string> = {}) =>
       fetch(`${url}${path}`, { headers: { authorization: auth, ...headers } });
     const register = async (id: string, groupId: string) => {
-      const res = await fetch(`${url}/v1/edges`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${(await createApiKey(database.db, { name: `a-${id}`, scope: 'admin' })).key}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ id, groupId }),
-      });
+      const res = await request('POST', '/v1/edges', { id, groupId });
       assert.equal(res.status, 201);
       return ((await res.json()) as { secret: string }).secret;
     };
@@ -126,11 +115,11 @@ describe('wall-screen feeds', { timeout: 60_000 }, () => {
 
     const snapshot = async (scope: string) => (await (await get(`/v1/screens/${scope}`)).json()) as Snapshot;
     await waitFor(
-      async () =>
-        (await snapshot('fleet')).counts.running === 1 && (await snapshot('fleet')).counts.idle === 1,
-      {
-        message: 'two elevators on the fleet screen',
+      async () => {
+        const { counts } = await snapshot('fleet');
+        return counts.running === 1 && counts.idle === 1;
       },
+      { message: 'two elevators on the fleet screen' },
     );
     const first = await get('/v1/screens/fleet');
     const etag = first.headers.get('etag')!;
@@ -165,7 +154,7 @@ describe('wall-screen feeds', { timeout: 60_000 }, () => {
     // SSE: the snapshot, then a delta with the changed tile and when its change entered the hub.
     const abort = new AbortController();
     const stream = await fetch(`${url}/v1/screens/group:G1/stream`, {
-      headers: { authorization: `Bearer ${admin}` },
+      headers: { authorization: `Bearer ${operator}` },
       signal: abort.signal,
     });
     assert.equal(stream.headers.get('content-type'), 'text/event-stream; charset=utf-8');
@@ -176,7 +165,7 @@ describe('wall-screen feeds', { timeout: 60_000 }, () => {
     // The WebSocket, as the dashboard's page opens it.
     const ws = new WebSocket(`${url.replace('http', 'ws')}/v1/screens/group:G1/socket`, [
       'devicehub.v1',
-      `bearer.${admin}`,
+      `bearer.${operator}`,
     ]);
     const wsFrames: Frame[] = [];
     ws.on('message', (m) => wsFrames.push(JSON.parse(String(m)) as Frame));
@@ -204,7 +193,7 @@ describe('wall-screen feeds', { timeout: 60_000 }, () => {
     const current = (await get('/v1/screens/group:G1')).headers.get('etag')!.replaceAll('"', '');
     const again = new AbortController();
     const resumed = await fetch(`${url}/v1/screens/group:G1/stream`, {
-      headers: { authorization: `Bearer ${admin}`, 'last-event-id': current },
+      headers: { authorization: `Bearer ${operator}`, 'last-event-id': current },
       signal: again.signal,
     });
     const nextAgain = frames(resumed);
@@ -226,7 +215,7 @@ describe('wall-screen feeds', { timeout: 60_000 }, () => {
           resolve(101);
         });
       });
-    assert.equal(await upgrade('group:nope', admin), 404);
+    assert.equal(await upgrade('group:nope', operator), 404);
     assert.equal(await upgrade('fleet', service), 403);
 
     // A gateway started now rebuilds the same tiles from the actors' states in Redis.

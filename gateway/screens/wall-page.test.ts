@@ -13,13 +13,12 @@ import { edgeActor } from '../../edge/mod.ts';
 import { birthOf, elevatorDay } from '../../edge/sim/mod.ts';
 import { waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
-import { createApiKey } from '../auth.ts';
 import { launchChromium, testArtifacts } from '../dashboard/testdata/chromium.ts';
-import { openDatabase } from '../db/database.ts';
-import { createGateway, serveGateway } from '../gateway.ts';
+import { serveGateway } from '../gateway.ts';
+import { startRolloutGateway } from '../rollouts/testdata/rollout-gateway.ts';
 
 const t = useRedis();
-const cleanup: (() => Promise<unknown>)[] = [];
+const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
@@ -28,28 +27,13 @@ const ELEVATORS = Array.from({ length: 12 }, (_, i) => `E-${String(i + 1).padSta
 
 describe('the wall screen page', { timeout: 90_000 }, () => {
   it('shows a building’s elevators, counts and open alarms, and follows the cars as they move', async () => {
-    const keyspace = t.keyspace();
-    const database = await openDatabase();
-    cleanup.push(() => database.close());
-    const hub = await t.hub(keyspace);
-    cleanup.push(() => hub.stop());
-    const gateway = await createGateway({
-      database,
-      bus: t.bus(keyspace, t.connect()),
+    const { keyspace, gateway, key, request } = await startRolloutGateway(t, cleanup, {
       screens: { sweepMs: 100 },
     });
-    cleanup.push(() => gateway.stop());
     const served = await serveGateway(gateway);
     cleanup.push(() => served.close());
-    const { key } = await createApiKey(database.db, { name: 'wall', scope: 'admin' });
-    for (const id of ELEVATORS) {
-      const res = await gateway.app.request('/v1/edges', {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ id, groupId: 'tower-a' }),
-      });
-      assert.equal(res.status, 201);
-    }
+    for (const id of ELEVATORS)
+      assert.equal((await request('POST', '/v1/edges', { id, groupId: 'tower-a' })).status, 201);
     const edges = createActorClient(t.bus(keyspace), edgeActor);
     let seq = 0;
     for (const id of ELEVATORS)
