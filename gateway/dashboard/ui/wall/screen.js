@@ -107,14 +107,12 @@ function onFrame({ event, id, data }) {
 
 function connect() {
   const ws = openSocket(`/v1/screens/${encodeURIComponent(scope)}/socket`);
+  let opened = false;
   ws.onopen = () => {
+    opened = true;
     $('conn').textContent = 'live';
   };
   ws.onmessage = (m) => onFrame(JSON.parse(m.data));
-  let opened = false;
-  ws.addEventListener('open', () => {
-    opened = true;
-  });
   ws.onclose = () => {
     $('conn').textContent = 'reconnecting…';
     // Refused (a browser tells a socket nothing of why): the snapshot's answer says.
