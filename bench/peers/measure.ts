@@ -58,13 +58,14 @@ export function addRun(runs: readonly number[], seq: number): number[] | undefin
   return next;
 }
 
-/** How many numbers the runs hold, and whether `seq` is one of them. */
+/** How many numbers the runs hold. */
 export function runsCount(runs: readonly number[]): number {
   let n = 0;
   for (let i = 0; i < runs.length; i += 2) n += runs[i + 1]! - runs[i]! + 1;
   return n;
 }
 
+/** Whether `seq` is one of the runs' numbers. */
 export function runsHas(runs: readonly number[], seq: number): boolean {
   for (let i = 0; i < runs.length; i += 2) if (runs[i]! <= seq && seq <= runs[i + 1]!) return true;
   return false;
