@@ -73,7 +73,14 @@ const cases: Case[] = [
     run: () =>
       peersScenario(
         { edges: 10, nodes: 2, seconds: 2 },
-        { warmupSeconds: 1, killPhaseSeconds: 2, restartSeconds: 1, drainSeconds: 10, kafkaEarly: true },
+        {
+          warmupSeconds: 1,
+          killPhaseSeconds: 2,
+          restartSeconds: 1,
+          drainSeconds: 10,
+          kafkaEarly: true,
+          kafkaSessionMs: 6000,
+        },
       ),
     fields: ['systems', 'floorMicrosPerMsg'],
     check: (r) => {

@@ -6,7 +6,7 @@
  * batch's edges' states read in one pipeline, the wrapped edge handler (measure.ts) applied in
  * offset order, states, timers and events written in one MULTI, then the offset resolved.
  *
- *   node --import tsx bench/peers/kafka-worker.ts --redis URL --brokers H:P
+ *   node --import tsx bench/peers/kafka-worker.ts --redis URL --brokers H:P [--session-ms 10000]
  *
  * Prints {"ready":true} once it has joined the group, then a WorkerLine each second.
  */
@@ -18,7 +18,11 @@ import { WorkerReport } from './peer-process.ts';
 import { type Effects, peerContext, peerKeys, StateStore, type Versioned } from './state-store.ts';
 
 const { values } = parseArgs({
-  options: { redis: { type: 'string' }, brokers: { type: 'string' } },
+  options: {
+    redis: { type: 'string' },
+    brokers: { type: 'string' },
+    'session-ms': { type: 'string', default: '10000' },
+  },
 });
 if (!values.redis || !values.brokers) throw new Error('--redis and --brokers are required');
 const redis = connectRedis(values.redis, { name: 'peers-kafka-state' });
@@ -63,7 +67,11 @@ const kafka = new Kafka({
   brokers: [values.brokers],
   logLevel: logLevel.NOTHING,
 });
-const consumer = kafka.consumer({ groupId: peerKeys.group, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+const consumer = kafka.consumer({
+  groupId: peerKeys.group,
+  sessionTimeout: Number(values['session-ms']),
+  heartbeatInterval: 1000,
+});
 // In the group with its partitions assigned: it fetches from there on. (Its first fetch is no
 // sign of that sooner: over a topic still empty it returns only after maxWaitTimeInMs, 5 s.)
 const joined = new Promise<void>((resolve) => {

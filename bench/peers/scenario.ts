@@ -26,6 +26,11 @@ export interface PeersOptions extends Partial<Omit<RunOptions, 'edges' | 'second
    * saves its start-up in smoke runs, at the price of the other systems' figures.
    */
   readonly kafkaEarly?: boolean;
+  /**
+   * The Kafka consumers' session timeout (default 10 s, decision 047; the broker's least is 6 s):
+   * a smoke run waits that long after the kill -9 for the killed consumer's partitions.
+   */
+  readonly kafkaSessionMs?: number;
 }
 
 export async function peersScenario(o: ScenarioOptions, options: PeersOptions = {}): Promise<ScenarioResult> {
@@ -58,7 +63,13 @@ export async function peersScenario(o: ScenarioOptions, options: PeersOptions = 
   early?.catch(() => {}); // awaited in Kafka's turn
   try {
     for (const system of options.systems ?? (['devicehub', 'bullmq', 'kafka-consumer'] as const)) {
-      const setup = { redisUrl: redis.url, redisPid: redis.pid, bus, concurrency: BULLMQ_CONCURRENCY };
+      const setup = {
+        redisUrl: redis.url,
+        redisPid: redis.pid,
+        bus,
+        concurrency: BULLMQ_CONCURRENCY,
+        ...(options.kafkaSessionMs === undefined ? {} : { kafkaSessionMs: options.kafkaSessionMs }),
+      };
       if (system !== 'kafka-consumer') {
         results.push(await runSystem(system, setup, run));
         continue;

@@ -37,6 +37,8 @@ export interface SystemSetup {
   readonly broker?: string;
   /** Jobs each BullMQ worker runs at once. */
   readonly concurrency: number;
+  /** The Kafka consumers' session timeout (default 10 s): how long a killed one holds its partitions. */
+  readonly kafkaSessionMs?: number;
 }
 
 export function systemWorkers(system: PeerSystem, o: SystemSetup): SystemWorkers {
@@ -89,7 +91,10 @@ function processWorkers(system: 'bullmq' | 'kafka-consumer', o: SystemSetup): Sy
               '--concurrency',
               String(o.concurrency),
             ])
-          : spawnPeerProcess('./kafka-worker.ts', ['--redis', o.redisUrl, '--brokers', o.broker!]);
+          : spawnPeerProcess('./kafka-worker.ts', [
+              ...['--redis', o.redisUrl, '--brokers', o.broker!],
+              ...(o.kafkaSessionMs === undefined ? [] : ['--session-ms', String(o.kafkaSessionMs)]),
+            ]);
       workers[k] = worker;
       all.push(worker);
       await worker.line('ready');
