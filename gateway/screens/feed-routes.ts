@@ -121,7 +121,7 @@ export function feedRoutes(deps: GatewayDeps) {
     const lastEventId = c.req.header('last-event-id');
     if (env?.outgoing === undefined)
       // In process (app.request): the snapshot alone, and the stream ends.
-      return c.body(`event: snapshot\nid: ${scope.id}\ndata: ${scope.snapshot().json}\n\n`, 200, SSE_HEADERS);
+      return c.body(scope.snapshot().sse as Uint8Array<ArrayBuffer>, 200, SSE_HEADERS);
     serveSse({
       res: env.outgoing,
       model: deps.screens!,

@@ -162,6 +162,15 @@ describe('wall-screen feeds', { timeout: 60_000 }, () => {
     const opening = await next();
     assert.equal(opening.event, 'snapshot');
     assert.equal(opening.data.tiles.length, 3);
+    // In process (app.request, no node response to write to): the same snapshot frame alone.
+    const inProcess = await gateway.app.request('/v1/screens/group:G1/stream', {
+      headers: { authorization: `Bearer ${operator}` },
+    });
+    assert.equal(inProcess.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+    const alone = /^id: (\S+)\nevent: snapshot\ndata: (.*)\n\n$/.exec(await inProcess.text());
+    assert.ok(alone, 'one snapshot event');
+    assert.equal((JSON.parse(alone[2]!) as Snapshot).version, alone[1]);
+    assert.equal((JSON.parse(alone[2]!) as Snapshot).tiles.length, 3);
     // The WebSocket, as the dashboard's page opens it.
     const ws = new WebSocket(`${url.replace('http', 'ws')}/v1/screens/group:G1/socket`, [
       'devicehub.v1',
