@@ -86,6 +86,12 @@ describe('wall-screen feeds', { timeout: 60_000 }, () => {
     await register('E-2', 'G1');
     await register('E-3', 'G2');
     const screenSecret = await register('SCR-1', 'G1');
+    const snapshot = async (scope: string) => (await (await get(`/v1/screens/${scope}`)).json()) as Snapshot;
+    // The model takes registrations from the fleet view (looked at every 100 ms here): events of an
+    // edge it does not have yet change nothing, so the statuses go once it has all four.
+    await waitFor(async () => (await snapshot('fleet')).tiles.length === 4, {
+      message: 'the four registered edges on the fleet screen',
+    });
     const edges = createActorClient(t.bus(keyspace), edgeActor);
     let seq = 0;
     const status = (id: string, data: Record<string, unknown>) =>
@@ -113,7 +119,6 @@ describe('wall-screen feeds', { timeout: 60_000 }, () => {
       faultCode: 0,
     });
 
-    const snapshot = async (scope: string) => (await (await get(`/v1/screens/${scope}`)).json()) as Snapshot;
     await waitFor(
       async () => {
         const { counts } = await snapshot('fleet');
