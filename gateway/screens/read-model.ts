@@ -174,8 +174,7 @@ export class ScreenModel implements AsyncDisposable {
     const before = this.#member.get(r.id) ?? [];
     const { state, group } = r;
     const { building } = r.fields;
-    const alarms = r.alarms.size;
-    const alarmsChanged = change() || alarms !== r.alarms.size;
+    const alarmsChanged = change();
     r.state = stateOf(r);
     r.json = undefined;
     if (r.group === group && r.fields.building === building) {

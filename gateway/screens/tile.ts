@@ -37,7 +37,7 @@ export interface ElevatorRecord {
   json: string | undefined;
 }
 
-export const NO_FIELDS: TileFields = {
+const NO_FIELDS: TileFields = {
   floor: null,
   direction: null,
   door: null,
@@ -73,7 +73,7 @@ export function recordOf(id: string, group: string | null, state: EdgeState | un
   return r;
 }
 
-export function tileOf(r: ElevatorRecord): Tile {
+function tileOf(r: ElevatorRecord): Tile {
   const { floor, direction, door, people } = r.fields;
   return {
     edgeId: r.id,
