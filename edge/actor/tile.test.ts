@@ -4,27 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ActorContext, OutboxEvent } from '../../actors/mod.ts';
-import { silentLogger } from '../../actors/mod.ts';
+import type { OutboxEvent } from '../../actors/mod.ts';
 import { createEdgeActor } from './edge-actor.ts';
 import type { EdgeState } from './state.ts';
-
-function context(events: OutboxEvent[], now: number): ActorContext {
-  return {
-    address: 'edge/E-1',
-    id: 'E-1',
-    messageId: `${now}-0`,
-    enqueuedAt: now - 5,
-    now,
-    epoch: 1,
-    log: silentLogger,
-    setTimer: () => {},
-    cancelTimer: () => {},
-    emit: (e) => events.push(e),
-    publish: (e) => events.push(e),
-    send: () => {},
-  };
-}
+import { recorder } from './testdata/recorder.ts';
 
 describe('the edge actor’s tile events', () => {
   it('says when what a screen shows changes, and only then', () => {
@@ -33,11 +16,11 @@ describe('the edge actor’s tile events', () => {
     const events: OutboxEvent[] = [];
     let state = actor.initialState('E-1') as EdgeState;
     const status = (n: number, data: Record<string, unknown>) => {
-      state = telemetry(
-        state,
-        { kind: 'status', seq: n, boot: 'b', ts: n, data },
-        context(events, 1000 * n),
-      )!;
+      const turn = recorder(1000 * n);
+      // Entered the hub 5 ms before the turn: the event carries that, not the turn's time.
+      const ctx = { ...turn.ctx, enqueuedAt: 1000 * n - 5 };
+      state = telemetry(state, { kind: 'status', seq: n, boot: 'b', ts: n, data }, ctx)!;
+      events.push(...turn.events);
     };
     status(1, { floor: 3, direction: 'idle', door: 'closed', running: false, hasPerson: false, speed: 0 });
     status(2, { speed: 0, temperature: 24.5 }); // nothing a screen shows
