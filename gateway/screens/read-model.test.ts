@@ -43,7 +43,9 @@ async function model(groups: Map<string, string | null>) {
   const feed = { subscribeAll: () => () => {} } as unknown as EventFeed;
   await m.start({ bus: {} as Bus, feed });
   for (const [id, g] of groups) registered.set(id, g);
-  m.sweep();
+  // Each one added once (the model then reads their states in): a second sweep adds none.
+  assert.deepEqual(m.sweep(), [...groups.keys()]);
+  assert.deepEqual(m.sweep(), []);
   m.tick();
   return m;
 }

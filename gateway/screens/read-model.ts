@@ -87,20 +87,28 @@ export class ScreenModel implements AsyncDisposable {
     const { tickMs = 250, heartbeatMs = 15_000, sweepMs = 5000 } = this.#o;
     this.#every(tickMs, () => this.tick());
     this.#every(heartbeatMs, () => this.#heartbeat());
-    this.#every(sweepMs, () => this.sweep());
+    // An edge registered since the last sweep: its events until now were ignored (it was not
+    // known), so its checkpointed state is read in.
+    this.#every(sweepMs, () => {
+      const added = this.sweep();
+      if (added.length > 0) this.#readAgain(o.bus, added);
+    });
     const { reconcileMs = 6000 } = this.#o;
     if (reconcileMs > 0) {
-      const timer = setTimeout(() => {
-        readStates(o.bus, [...this.#records.keys()])
-          .then((later) => this.reconcile(later))
-          .catch((error: unknown) =>
-            this.#log.warn({ err: toError(error) }, 'screen model: second read of the states failed'),
-          );
-      }, reconcileMs);
+      const timer = setTimeout(() => this.#readAgain(o.bus, [...this.#records.keys()]), reconcileMs);
       timer.unref();
       this.#timers.push(timer);
     }
     return this;
+  }
+
+  /** Reads `ids`' states again and takes those newer than the model's tiles (reconcile). */
+  #readAgain(bus: Bus, ids: readonly string[]): void {
+    readStates(bus, ids)
+      .then((later) => this.reconcile(later))
+      .catch((error: unknown) =>
+        this.#log.warn({ err: toError(error) }, 'screen model: a read of the states failed'),
+      );
   }
 
   #every(ms: number, run: () => void): void {
@@ -241,19 +249,26 @@ export class ScreenModel implements AsyncDisposable {
     for (const s of this.#scopes.values()) for (const sub of s.subscribers) sub.send(HEARTBEAT);
   }
 
-  /** New registrations in, deregistered edges out, group moves applied (from the fleet view). */
-  sweep(): void {
+  /**
+   * New registrations in, deregistered edges out, group moves applied (from the fleet view);
+   * returns the edges it added.
+   */
+  sweep(): string[] {
     const groups = this.#o.edges.edgeGroups();
+    const added: string[] = [];
     for (const [id, group] of groups) {
       const r = this.#records.get(id);
-      if (r === undefined) this.#add(recordOf(id, group, undefined));
-      else if (r.group !== group)
+      if (r === undefined) {
+        this.#add(recordOf(id, group, undefined));
+        added.push(id);
+      } else if (r.group !== group)
         this.#change(r, () => {
           r.group = group;
           return false;
         });
     }
     for (const r of [...this.#records.values()]) if (!groups.has(r.id)) this.#remove(r);
+    return added;
   }
 
   async stop(): Promise<void> {
