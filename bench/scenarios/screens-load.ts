@@ -143,8 +143,10 @@ export function runPacedLoad(plan: PacedPlan): Promise<PacedResult> {
   child.stdout.on('data', (chunk: Buffer) => {
     out += chunk.toString();
   });
+  // 'close', not 'exit': stdout is read to its end first, the result line included (a pipe may
+  // still hold part of it when the process exits).
   return new Promise((resolve, reject) => {
-    child.once('exit', (code) => {
+    child.once('close', (code) => {
       if (code !== 0) return reject(new Error(`paced load exited with ${code}`));
       resolve(JSON.parse(out.trim().split('\n').at(-1)!) as PacedResult);
     });
