@@ -42,8 +42,6 @@ export interface ReadRouterStats {
   readonly replica: 'none' | 'up' | 'down';
   /** The replica's lag when last probed, seconds (undefined: none, or down). */
   readonly lagSeconds: number | undefined;
-  /** The largest lag measured since start, ms. */
-  readonly maxLagMs: number;
 }
 
 export interface ReadRouterOptions {
@@ -172,7 +170,6 @@ export class ReplicaReadRouter implements ReadRouter, AsyncDisposable {
       reads: this.#reads,
       replica: state === undefined ? 'none' : state.up ? 'up' : 'down',
       lagSeconds: state?.up && state.lagMs !== undefined ? state.lagMs / 1000 : undefined,
-      maxLagMs: this.probe?.maxLagMs ?? 0,
     };
   }
 
