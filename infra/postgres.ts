@@ -19,10 +19,6 @@ import { waitFor } from './wait-for.ts';
 export interface PostgresServer extends AsyncDisposable {
   /** `postgres://devicehub@127.0.0.1:<port>/postgres` */
   readonly url: string;
-  /** With `bouncer`: the same database through PgBouncer (transaction pooling). */
-  readonly bouncerUrl: string | undefined;
-  /** With `replica`: the same database on the streaming read replica (read-only). */
-  readonly replicaUrl: string | undefined;
   /**
    * A fresh, empty database on this server; its URL (the primary's port). With a replica, it
    * resolves once the replica has it too.
@@ -162,8 +158,6 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   const noReplica = () => Promise.reject(new Error('This PostgreSQL was started without { replica: true }'));
   return {
     url: `${base}/postgres`,
-    bouncerUrl: bouncer?.url('postgres'),
-    replicaUrl: replica === undefined ? undefined : urlOn(replica.port, 'postgres'),
     async createDatabase(name) {
       if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new RangeError(`Invalid database name ${name}`);
       const sql = postgres(`${base}/postgres`, { max: 1, onnotice: () => {} });
