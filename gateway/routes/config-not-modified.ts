@@ -19,19 +19,14 @@ const PATH = new RegExp(`^/v1/config/(${CONFIG_KINDS.join('|')})/([A-Za-z0-9_.:-
 export interface NotModifiedDeps {
   readonly auth: Authenticator;
   readonly view: FleetView;
-  /** None: no configuration rollouts gate (tests). */
-  readonly gate?: ConfigRolloutGate;
+  readonly gate: ConfigRolloutGate;
 }
 
 /** A request listener's first step: true when it answered 304, false when the app must answer. */
-export type NotModified = ((req: IncomingMessage, res: ServerResponse) => boolean) & {
-  /** Re-polls answered here so far. */
-  readonly answered: () => number;
-};
+export type NotModified = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 export function configNotModified({ auth, view, gate }: NotModifiedDeps): NotModified {
-  let answered = 0;
-  const handle = (req: IncomingMessage, res: ServerResponse): boolean => {
+  return (req, res) => {
     const seen = req.headers['if-none-match'];
     if (req.method !== 'GET' || seen === undefined || !req.url?.startsWith('/v1/config/')) return false;
     const match = PATH.exec(req.url);
@@ -42,7 +37,7 @@ export function configNotModified({ auth, view, gate }: NotModifiedDeps): NotMod
     if (principal === undefined) return false;
     // An edge fetches its own configuration only; the app says why not.
     if (principal.kind === 'edge' && (kind !== 'edge' || principal.id !== id)) return false;
-    if (gate !== undefined && !gate.settled(kind, id)) return false;
+    if (!gate.settled(kind, id)) return false;
     const config = view.resolve(kind, id);
     if (config === undefined || config.etag !== seen) return false;
     res.writeHead(304, {
@@ -50,8 +45,6 @@ export function configNotModified({ auth, view, gate }: NotModifiedDeps): NotMod
       'cache-control': principal.kind === 'edge' ? 'no-store' : 'no-cache',
     });
     res.end();
-    answered++;
     return true;
   };
-  return Object.assign(handle, { answered: () => answered });
 }
