@@ -4,4 +4,4 @@
  * answered for every worker by whichever one a scrape reaches (cluster-metrics.ts).
  */
 export { type ClusterMetrics, mergeMetrics, workerMetrics } from './cluster-metrics.ts';
-export { type GatewayPrimary, type PrimaryOptions, runPrimary, startPrimary } from './primary.ts';
+export { type PrimaryOptions, runPrimary } from './primary.ts';
