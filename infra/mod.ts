@@ -52,11 +52,8 @@ export { openFileCap, startMosquitto, tlsListenerConf } from './mosquitto.ts';
 export type { NginxCacheOptions, NginxLogEntry, NginxOriginOptions, NginxServer } from './nginx.ts';
 export { nginxBinary, parseAccessLog, startNginxCache, startNginxOrigin } from './nginx.ts';
 export { CDN_SLICE, cdnLocation } from './nginx-conf.ts';
-export type { PgBouncerOptions, PgBouncerServer } from './pgbouncer.ts';
-export { pgbouncerBinary, startPgBouncer } from './pgbouncer.ts';
 export type { PostgresOptions, PostgresServer } from './postgres.ts';
 export { startPostgres } from './postgres.ts';
-export { REPLICA_SLOT } from './postgres-replica.ts';
 export type { ProcessInfo } from './process-tree.ts';
 export {
   descendants,

@@ -38,7 +38,7 @@ export interface PgBouncerServer extends AsyncDisposable {
 }
 
 /** The pgbouncer binary: Debian installs it in /usr/sbin. */
-export function pgbouncerBinary(): string {
+function pgbouncerBinary(): string {
   for (const candidate of ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer', '/opt/homebrew/bin/pgbouncer']) {
     if (existsSync(candidate)) return candidate;
   }

@@ -12,7 +12,7 @@ import { startServerProcess } from './server-process.ts';
 import { waitFor } from './wait-for.ts';
 
 /** The physical replication slot the replica streams from. */
-export const REPLICA_SLOT = 'devicehub_replica';
+const REPLICA_SLOT = 'devicehub_replica';
 
 export interface ReplicaOptions {
   /** PostgreSQL's bin folder (pg_basebackup, postgres). */
