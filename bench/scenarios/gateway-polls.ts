@@ -4,8 +4,8 @@
  * out and at a fixed offered rate, and the gateway's own event-loop lag over them.
  */
 import { simulatedPassword } from '../../edge/mod.ts';
+import { waitFor } from '../../infra/mod.ts';
 import { type httpClient, percentiles, type Reply } from '../http-client.ts';
-import { sleep } from './common.ts';
 import { runPacedLoad } from './screens-load.ts';
 
 export type HttpClient = ReturnType<typeof httpClient>;
@@ -66,7 +66,13 @@ export async function measurePropagation(polls: ConfigPolls, http: HttpClient, o
       if (r.status !== 304) throw new Error(`long-poll of ${id}: ${r.status} ${r.body}`);
     }
   });
-  await sleep(Math.min(10_000, 2000 + ids.length)); // let every poll arrive and wait
+  // Every poll arrived and waiting: the gateway's own count of the long-polls it holds.
+  await waitFor(
+    async () =>
+      Number(/^devicehub_config_long_polls (\d+)$/m.exec((await http.send('GET', '/metrics')).body)?.[1]) >=
+      ids.length,
+    { timeoutMs: 60_000, intervalMs: 100, message: `${ids.length} long-polls held by the gateway` },
+  );
   putAt = performance.now();
   const put = await http.send('PUT', '/v1/config/edge/global', {
     headers: { authorization: `Bearer ${operatorKey}` },
