@@ -70,16 +70,11 @@ export class ConfigRolloutGate {
   async pin(kind: ConfigKind, id: string): Promise<ConfigPin | undefined> {
     const view = this.#view;
     const group = kind === 'edge' ? view.groupOf(id) : undefined;
-    const scopes = ['global', ...(group == null ? [] : [`group:${group}`])];
     // A version newer than the gate knows of: a rollout may have been made for it (its row is
     // written before the version), so look before serving it. A write wakes every edge's
     // long-poll at once: they share one load (the one under way, if it read the version, else
     // the next), not one load each.
-    const newer = () =>
-      scopes.some(
-        (scope) =>
-          (view.documentVersion(kind, scope) ?? 0) > (this.#docVersions.get(`${kind}\u0000${scope}`) ?? 0),
-      );
+    const newer = () => this.#newer(kind, group);
     if (newer()) {
       await this.#loading;
       if (newer()) await this.#load();
@@ -105,9 +100,13 @@ export class ConfigRolloutGate {
   settled(kind: ConfigKind, id: string): boolean {
     if (this.#gated.length > 0 || this.#loading !== undefined) return false;
     if (performance.now() - this.#loadedAt >= this.#refreshMs) return false;
-    const group = kind === 'edge' ? this.#view.groupOf(id) : undefined;
+    return !this.#newer(kind, kind === 'edge' ? this.#view.groupOf(id) : undefined);
+  }
+
+  /** Whether a document of the module's scopes (global, its group's) is newer than the gate knows of. */
+  #newer(kind: ConfigKind, group: string | null | undefined): boolean {
     const scopes = ['global', ...(group == null ? [] : [`group:${group}`])];
-    return !scopes.some(
+    return scopes.some(
       (scope) =>
         (this.#view.documentVersion(kind, scope) ?? 0) >
         (this.#docVersions.get(`${kind}\u0000${scope}`) ?? 0),
