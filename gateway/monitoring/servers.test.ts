@@ -90,6 +90,7 @@ describe('the servers API', { timeout: 60_000 }, () => {
   });
 
   it('lists the hosts and processes Prometheus scrapes, up or down', async () => {
+    let last: unknown;
     const listed = await waitFor(
       async () => {
         const res = await get('/v1/servers');
@@ -97,10 +98,15 @@ describe('the servers API', { timeout: 60_000 }, () => {
         const body = (await res.json()) as { hosts: Target[]; processes: Target[] };
         const dead = body.processes.find((p) => p.instance === deadTarget);
         const up = body.processes.find((p) => p.instance === gatewayTarget)?.up;
-        return body.hosts.length === 1 && dead?.lastError && up ? body : undefined;
+        last = body;
+        // The host counts once it is up: a first scrape can fail (node_exporter still starting,
+        // or a busy machine past the 1 s scrape timeout) and the next one succeed.
+        return body.hosts.length === 1 && body.hosts[0]!.up && dead?.lastError && up ? body : undefined;
       },
-      { timeoutMs: 20_000, message: 'the host, the gateway up and the dead target scraped' },
-    );
+      { timeoutMs: 30_000, message: 'the host up, the gateway up and the dead target scraped' },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; the last answer: ${JSON.stringify(last)}`);
+    });
     assert.deepEqual(
       listed.hosts.map((h) => [h.job, h.instance, h.up, h.name]),
       [['node', exporter.target, true, hostname()]],
