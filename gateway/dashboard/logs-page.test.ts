@@ -73,7 +73,8 @@ describe('the dashboard’s logs', { timeout: 120_000 }, () => {
     // VictoriaLogs makes a write searchable a moment later (sooner on a quiet machine than on a
     // busy one): the page asks once when opened, so it opens once the store answers all five.
     await waitFor(
-      async () => (await store.query({ from: now - 3_600_000, to: Date.now(), limit: 10 })).records.length === 5,
+      async () =>
+        (await store.query({ from: now - 3_600_000, to: Date.now(), limit: 10 })).records.length === 5,
       { timeoutMs: 20_000, message: 'the five lines searchable in VictoriaLogs' },
     );
 
