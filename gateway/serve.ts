@@ -12,7 +12,7 @@ import { eventsSocket, refuseUpgrade } from './events-socket.ts';
 import type { Gateway } from './gateway.ts';
 import { LOG_TAIL_PATH, logTailSocket } from './logs/mod.ts';
 import { configNotModified } from './routes/config-not-modified.ts';
-import { screenSocket, screenSocketScope } from './screens/mod.ts';
+import { screenSnapshotFirst, screenSocket, screenSocketScope } from './screens/mod.ts';
 import { type GatewayTls, readTlsFiles, tlsFront } from './tls-listener.ts';
 import { terminalPath, terminalSocket } from './tunnels/mod.ts';
 
@@ -40,17 +40,20 @@ export interface ServeOptions {
 export async function serveGateway(gateway: Gateway, options: ServeOptions = {}): Promise<ServedGateway> {
   const hostname = options.hostname ?? '127.0.0.1';
   const { tls } = options;
-  // Configuration re-polls answered 304 before the app (routes/config-not-modified.ts).
+  // What nearly every request of a fleet is, answered before the app: configuration re-polls
+  // (routes/config-not-modified.ts) and wall screens' snapshot polls (screens/snapshot-first.ts).
   const notModified = configNotModified({ auth: gateway.auth, view: gateway.view, gate: gateway.configGate });
+  const snapshot = screenSnapshotFirst({ auth: gateway.auth, view: gateway.view, model: gateway.screens });
+  const first = (req: IncomingMessage, res: ServerResponse) => notModified(req, res) || snapshot(req, res);
   const server: ServerType =
     tls === undefined
       ? createAdaptorServer({
           fetch: gateway.app.fetch,
-          createServer: withFirst(createHttpServer, notModified),
+          createServer: withFirst(createHttpServer, first),
         })
       : createAdaptorServer({
           fetch: gateway.app.fetch,
-          createServer: withFirst(createHttpsServer, notModified),
+          createServer: withFirst(createHttpsServer, first),
           // A handshake left unfinished (a truncated ClientHello) is given up after 10 s, not 120.
           serverOptions: { ...(await readTlsFiles(tls)), minVersion: 'TLSv1.2', handshakeTimeout: 10_000 },
         });

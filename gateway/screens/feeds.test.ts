@@ -155,6 +155,24 @@ describe('wall-screen feeds', { timeout: 60_000 }, () => {
     const screen = basic('SCR-1', screenSecret);
     await refused(await get('/v1/screens/group:G2', screen), 403, /SCR-1 may show only group:G1/);
     assert.equal((await get('/v1/screens/group:G1', screen)).status, 200, 'a screen sees its own group');
+    // Once credentials are cached, snapshot polls are answered before the app
+    // (snapshot-first.ts): the app's own bytes and ETag, an encoded scope too; the app's
+    // refusals stay the app's.
+    const inApp = await gateway.app.request('/v1/screens/group:G1', {
+      headers: { authorization: `Bearer ${operator}` },
+    });
+    for (const path of ['/v1/screens/group:G1', '/v1/screens/group%3AG1']) {
+      const served = await get(path);
+      assert.equal(served.status, 200);
+      assert.equal(served.headers.get('etag'), inApp.headers.get('etag'));
+      assert.equal(served.headers.get('content-type'), 'application/json');
+      assert.equal(await served.clone().text(), await inApp.clone().text());
+    }
+    const g1 = inApp.headers.get('etag')!;
+    assert.equal((await get('/v1/screens/group:G1', screen, { 'if-none-match': g1 })).status, 304);
+    await refused(await get('/v1/screens/group:G2', screen), 403, /SCR-1 may show only group:G1/);
+    await refused(await get('/v1/screens/fleet', `Bearer ${service}`), 403, /needs scope operator/);
+    await refused(await get('/v1/screens/group:nope'), 404, /No scope group:nope/);
 
     // SSE: the snapshot, then a delta with the changed tile and when its change entered the hub.
     const abort = new AbortController();

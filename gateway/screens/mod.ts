@@ -21,6 +21,7 @@ export type { ScreenOptions } from './routes.ts';
 export { screenRoutes } from './routes.ts';
 export { SCOPE_PATTERN } from './scope-access.ts';
 export type { ScreenFrame, ScreenSubscriber } from './scope-view.ts';
+export { screenSnapshotFirst } from './snapshot-first.ts';
 export type { ScreenStatus } from './status.ts';
 export { statusMessages } from './status.ts';
 export type { Tile, TileState } from './tile.ts';
