@@ -51,7 +51,9 @@ function composeNode(options: HubNodeOptions, signal: AbortSignal): NodeParts {
     onHandled: hooks?.handled,
   };
   const { turnIntervalMs, sweepIntervalMs, leaseMs, idleMs, stopTimeoutMs } = settings;
-  const loop = new TurnLoop({ held, turn, log, turnIntervalMs, sweepIntervalMs, signal });
+  // A turn should take at most a quarter of the lease, so its commit lands well before expiry.
+  const turnBudgetMs = Math.floor(leaseMs / 4);
+  const loop = new TurnLoop({ held, turn, log, turnIntervalMs, sweepIntervalMs, turnBudgetMs, signal });
   const placement = new Placement({
     ...{ bus, nodeId, log, leaseMs, held, loop, turn, signal },
     onAcquired: hooks?.acquired,

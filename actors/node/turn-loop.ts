@@ -2,12 +2,14 @@
  * A hub node's turn loop: one turn at a time over the shards it holds, at most every
  * `turnIntervalMs` (backing off to 20 ms when idle), every shard swept each `sweepIntervalMs`.
  * A fenced commit drops its shard; a failed turn forgets what it touched and replays the
- * shards' pending entries.
+ * shards' pending entries. Turns are bounded: one that ran past `turnBudgetMs` makes the next
+ * read fewer entries per shard (read-budget.ts), so a backlog never makes a turn outlast the lease.
  */
 import { toError } from '../../bus/mod.ts';
 import type { Logger } from '../logger.ts';
 import { runTurn, type TurnOptions, type TurnResult } from '../turn/mod.ts';
 import type { HeldShards, Owned } from './held-shards.ts';
+import { nextReadCount } from './read-budget.ts';
 
 export interface TurnCounters {
   read: number;
@@ -24,6 +26,8 @@ export interface TurnLoopOptions {
   readonly log: Logger;
   readonly turnIntervalMs: number;
   readonly sweepIntervalMs: number;
+  /** How long a turn should take at most (a quarter of the lease): past it the next reads less. */
+  readonly turnBudgetMs: number;
   /** The node's stop: the loop ends after the turn in flight. */
   readonly signal: AbortSignal;
 }
@@ -36,9 +40,17 @@ export class TurnLoop {
   readonly #pause = new Pause();
   #nextSweep = 0;
   #idleMs = 1;
+  /** Entries read per shard by the next turn: the node's readCount, less while turns run long. */
+  #readCount: number;
 
   constructor(options: TurnLoopOptions) {
     this.#o = options;
+    this.#readCount = options.turn.readCount;
+  }
+
+  /** Entries the next turn reads per shard (below the node's readCount while turns run long). */
+  get readCount(): number {
+    return this.#readCount;
   }
 
   start(): void {
@@ -71,11 +83,15 @@ export class TurnLoop {
       const startedAt = Date.now();
       const sweep = startedAt >= this.#nextSweep;
       if (sweep) this.#nextSweep = startedAt + this.#o.sweepIntervalMs;
-      const turn = runTurn(this.#o.turn, view, sweep);
+      const max = this.#o.turn.readCount;
+      const options =
+        this.#readCount === max ? this.#o.turn : { ...this.#o.turn, readCount: this.#readCount };
+      const turn = runTurn(options, view, sweep);
       this.#turn = turn.catch(() => {});
       try {
         const result = await turn;
         afterTurn(this.#o, this.counters, { result, used: view.byShard as ReadonlyMap<number, Owned> });
+        this.#bound(Date.now() - startedAt, max);
         await this.#rest(result, startedAt);
       } catch (error) {
         // Nothing of this turn was committed: forget the in-memory state it touched and read
@@ -85,6 +101,17 @@ export class TurnLoop {
         await this.#pause.sleep(100);
       }
     }
+  }
+
+  /** The next turn's entries per shard after one that took `elapsedMs` (read-budget.ts). */
+  #bound(elapsedMs: number, max: number): void {
+    const before = this.#readCount;
+    this.#readCount = nextReadCount(before, elapsedMs, this.#o.turnBudgetMs, max);
+    if (before === max && this.#readCount < max)
+      this.#o.log.warn(
+        { elapsedMs, budgetMs: this.#o.turnBudgetMs, readCount: this.#readCount },
+        'a turn ran past its budget: reading fewer entries per shard until turns are short again',
+      );
   }
 
   /** Waits before the next turn: the rest of the turn interval, longer while nothing comes in. */
