@@ -19,9 +19,38 @@ import { outboxScenario } from './scenarios/outbox.ts';
 import { rebalanceScenario } from './scenarios/rebalance.ts';
 import { redisFailoverScenario } from './scenarios/redis-failover.ts';
 import { rollingScenario } from './scenarios/rolling.ts';
+import { screensScenario } from './scenarios/screens.ts';
 import { assertFields, type Case, ms3, noLoss, smokeCases, tiny } from './smoke.ts';
 
 const cases: Case[] = [
+  {
+    // 100 edges' tiles into a gateway's read model, 20 screens on streams, 2 s of snapshot polls,
+    // 2,000 alarm rows on a replica.
+    name: 'screens',
+    run: () => screensScenario(tiny({ edges: 100, seconds: 2 }), { alarmRows: 2000 }),
+    fields: [
+      'feed',
+      'screens',
+      'snapshotPerSec',
+      'snapshotP99Ms',
+      'edgeToScreenP99Ms',
+      'alarmQueryP99Ms',
+      'rows',
+      'replicaLagMsMax',
+    ],
+    check: (r) => {
+      assert.equal(r.feed, 'outbox');
+      assert.equal(r.screensOpen, r.screens);
+      assert.ok(Number(r.edgeToScreenSamples) > 0, 'tiles reached the screens');
+      assert.ok(Number(r.snapshotPerSec) > 0);
+      const statuses = Object.keys(r.snapshotStatuses as Record<string, number>);
+      assert.ok(
+        statuses.every((s) => s === '200' || s === '304'),
+        `statuses ${statuses}`,
+      );
+      assert.equal(r.rows, 2000);
+    },
+  },
   {
     name: 'actors',
     run: () => actorsScenario(tiny({ edges: 50, seconds: 2 })),

@@ -19,7 +19,7 @@ import {
   spawnHubNode,
   startRedisServer,
 } from '../infra/mod.ts';
-import { type LoadGenerator, spawnLoadGenerator } from './load-process.ts';
+import { type LoadGenerator, spawnLoadGenerator, spawnTileFeeder } from './load-process.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -30,6 +30,8 @@ export interface BenchCluster extends AsyncDisposable {
   readonly nodes: Map<string, HubProcess>;
   startNode(nodeId: string, options?: { traceResume?: boolean }): Promise<HubProcess>;
   startLoad(edges: number, seconds: number): LoadGenerator;
+  /** The tile feeder (tile-feeder.ts): edges' tile changes straight into the outbox, 1 Hz each. */
+  startTileFeed(edges: number, seconds: number): LoadGenerator;
   /** `--redis … --prefix … --shards …` for a `devicehub` process working in this cluster. */
   readonly cliArgs: readonly string[];
   /**
@@ -89,6 +91,11 @@ export async function startBenchCluster(
       loads.push(load);
       return load;
     },
+    startTileFeed(edges, seconds) {
+      const feed = spawnTileFeeder({ redisUrl: server.url, keyspace, edges, seconds });
+      loads.push(feed);
+      return feed;
+    },
     cliArgs,
     async startGateway(args, prepare, env = {}) {
       const dataDir = mkdtempSync(join(tmpdir(), 'dh-bench-gateway-'));
@@ -135,19 +142,29 @@ export async function startBenchCluster(
   return cluster;
 }
 
-/** Lost and duplicated messages, from what the generator sent and what the edges' states hold. */
+/**
+ * What the edges' states say of what was sent (`lastSeq`: each edge's messages, numbered 1…n):
+ * - `lost`: sent and never applied;
+ * - `duplicated`: applied twice, a message counted more often than the edge sent messages;
+ * - `redelivered`: a repeat the edge actor recognized by its sequence number and did not apply
+ *   (a QoS 1 message whose PUBACK a broker restart swallowed comes again: at-least-once on the
+ *   wire, once in the state).
+ */
 export function reconcile(
   lastSeq: readonly number[],
   states: readonly (EdgeState | undefined)[],
-): { lost: number; duplicated: number; received: number } {
+): { lost: number; duplicated: number; redelivered: number; received: number } {
   let lost = 0;
   let duplicated = 0;
+  let redelivered = 0;
   let received = 0;
   lastSeq.forEach((sent, i) => {
     const s = states[i]?.seq;
-    received += s?.received ?? 0;
-    lost += sent - (s?.received ?? 0);
-    duplicated += s?.duplicates ?? 0;
+    const applied = s?.received ?? 0;
+    received += applied;
+    lost += Math.max(0, sent - applied);
+    duplicated += Math.max(0, applied - sent);
+    redelivered += s?.duplicates ?? 0;
   });
-  return { lost, duplicated, received };
+  return { lost, duplicated, redelivered, received };
 }

@@ -1,5 +1,7 @@
 /**
- * Starts the load generator (load-generator.ts) in its own process and follows its progress.
+ * Starts a load process and follows its progress: the load generator (load-generator.ts, edges'
+ * messages into their mailboxes) or the tile feeder (tile-feeder.ts, edges' tile changes into the
+ * outbox, for the screens benchmark).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -8,6 +10,7 @@ import type { Keyspace } from '../bus/mod.ts';
 
 const TSX_LOADER = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 const LOAD_GENERATOR = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
+const TILE_FEEDER = fileURLToPath(new URL('./tile-feeder.ts', import.meta.url));
 
 export interface LoadGenerator {
   readonly child: ChildProcess;
@@ -27,10 +30,23 @@ export interface LoadOptions {
 }
 
 export function spawnLoadGenerator(o: LoadOptions): LoadGenerator {
+  return spawnLoad(LOAD_GENERATOR, o, ['--alarm-rate', String(o.alarmRate ?? 0)]);
+}
+
+/** The tile feeder: `sent` counts tile events; `lastSeq` is empty. */
+export function spawnTileFeeder(o: Omit<LoadOptions, 'alarmRate'>): LoadGenerator {
+  return spawnLoad(TILE_FEEDER, o, []);
+}
+
+function spawnLoad(
+  script: string,
+  o: Omit<LoadOptions, 'alarmRate'>,
+  extra: readonly string[],
+): LoadGenerator {
   const args = [
     '--import',
     TSX_LOADER,
-    LOAD_GENERATOR,
+    script,
     ...['--redis', o.redisUrl, '--prefix', o.keyspace.prefix, '--shards', String(o.keyspace.shards)],
     ...[
       '--tag-groups',
@@ -40,7 +56,7 @@ export function spawnLoadGenerator(o: LoadOptions): LoadGenerator {
       '--seconds',
       String(o.seconds),
     ],
-    ...['--alarm-rate', String(o.alarmRate ?? 0)],
+    ...extra,
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const load: LoadGenerator = {
@@ -53,7 +69,7 @@ export function spawnLoadGenerator(o: LoadOptions): LoadGenerator {
         if (msg.done) resolve({ sent: msg.sent, lastSeq: msg.lastSeq ?? [] });
       });
       child.once('exit', (code, signal) => {
-        if (code !== 0 && signal === null) reject(new Error(`load generator exited with ${code}`));
+        if (code !== 0 && signal === null) reject(new Error(`${script} exited with ${code}`));
       });
     }),
     stop: () => child.kill('SIGTERM'),

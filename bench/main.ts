@@ -22,7 +22,7 @@ import { recognitionOptions, recognitionScenario } from './scenarios/recognition
 import { redisFailoverScenario } from './scenarios/redis-failover.ts';
 import { rollingScenario } from './scenarios/rolling.ts';
 import { rolloutScenario } from './scenarios/rollout.ts';
-import { screensScenario } from './scenarios/screens.ts';
+import { screensOptions, screensScenario } from './scenarios/screens.ts';
 import { tunnelScenario } from './scenarios/tunnel.ts';
 
 const scenarios: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>> = {
@@ -38,7 +38,7 @@ const scenarios: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>>
   tunnel: tunnelScenario,
   rollout: rolloutScenario,
   peers: (o) => peersScenario(o),
-  screens: screensScenario,
+  screens: (o) => screensScenario(o, screensOptions(process.env)),
 };
 
 export const benchHelp = `devicehub bench <scenario> [options]
@@ -54,10 +54,12 @@ scenarios (each runs Redis, every hub node and the load generator as separate pr
   diet        one edge's simulated day, legacy JSON/Kafka vs compact/MQTT → bytes, messages, state
   ingest      simulator → mosquitto or Kafka → link process(es) → hub nodes: edge-to-handled
               latency, CPU per message of every hub process, loss (results: ingest-<transport>-<workload>)
-  screens     N edges' state at the legacy rate into the wall screens' read model, up to 2,000
-              screens on live streams, snapshot polls at 10,000/s, alarm history pages from the
-              replica at BENCH_ALARM_ROWS rows (default 10M) → snapshot p99, edge → screen p99,
-              alarm query p99, replica lag
+  screens     N edges' tiles changing at the legacy rate (once a second each, written into the
+              outbox as their actors publish them; BENCH_SCREENS_FEED=hub: the legacy workload
+              through 2 hub nodes instead) into the wall screens' read model, up to 2,000 screens
+              on live streams, snapshot polls at 10,000/s, alarm history pages from the replica at
+              BENCH_ALARM_ROWS rows (default 10M) → snapshot p99, edge → screen p99, alarm query
+              p99, replica lag
   gateway     N edges against a gateway process: config re-polls answered 304 (rate, latency),
               a global change reaching every long-polling edge, tunnel open → command at the edge
   outbox      an alarm storm while the web backend stalls 60 s, then recovers → lost, order,

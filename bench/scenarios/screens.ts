@@ -1,8 +1,11 @@
 /**
  * `screens`: the wall screens' read side under load (issue 20's benchmark).
  * - N edges (`--edges`, the issue's figure 50,000) registered in buildings of 25 (`group:b-<k>`),
- *   their state sent at the legacy rate (1.3 msg/s/edge, the load generator in its own process)
- *   into the hub nodes' edge actors, whose outbox feeds the gateway's screen read model;
+ *   their state simulated at the legacy rate into the read model: each edge's tile changes once a
+ *   second (what its 1 Hz status does), written into the outbox as its actor would publish it
+ *   (tile-feeder.ts, its own process). BENCH_SCREENS_FEED=hub sends the legacy workload through
+ *   two hub nodes' edge actors instead (1.3 msg/s/edge: on this machine the hub, not the read
+ *   side, then binds past ~5,000 edges);
  * - `screens` wall screens (2,000, fewer than edges/5 never) on live SSE streams of their
  *   building's scope: edge → screen is each changed tile's arrival less its `enteredAt`;
  * - snapshot polls (`GET /v1/screens/{scope}` with `If-None-Match`) offered at 10,000/s, open loop,
@@ -29,13 +32,32 @@ const PER_BUILDING = 25;
 const SNAPSHOT_RATE = 10_000;
 const MAX_SCREENS = 2000;
 
-export async function screensScenario(o: ScenarioOptions): Promise<ScenarioResult> {
+export interface ScreensOptions {
+  /** Where the tiles come from: the outbox (default, tile-feeder.ts) or the hub's edge actors. */
+  readonly feed?: 'outbox' | 'hub';
+  /** Alarm rows seeded for the history queries (default 10,000,000). */
+  readonly alarmRows?: number;
+}
+
+/** The command line's environment: BENCH_SCREENS_FEED (outbox|hub), BENCH_ALARM_ROWS, checked. */
+export function screensOptions(env: Readonly<Record<string, string | undefined>>): ScreensOptions {
+  const feed = env.BENCH_SCREENS_FEED;
+  if (feed !== undefined && feed !== 'outbox' && feed !== 'hub')
+    throw new RangeError(`BENCH_SCREENS_FEED must be outbox or hub, got ${feed}`);
+  const rows = env.BENCH_ALARM_ROWS === undefined ? undefined : Number(env.BENCH_ALARM_ROWS);
+  if (rows !== undefined && !(Number.isInteger(rows) && rows >= 0))
+    throw new RangeError(`BENCH_ALARM_ROWS must be a whole number, got ${env.BENCH_ALARM_ROWS}`);
+  return { ...(feed === undefined ? {} : { feed }), ...(rows === undefined ? {} : { alarmRows: rows }) };
+}
+
+export async function screensScenario(o: ScenarioOptions, s: ScreensOptions = {}): Promise<ScenarioResult> {
+  const feed = s.feed ?? 'outbox';
   const buildings = Math.max(1, Math.ceil(o.edges / PER_BUILDING));
   const screens = Math.min(MAX_SCREENS, Math.max(1, Math.floor(o.edges / 5)));
   const scopes = Array.from({ length: screens }, (_, i) => `group:b-${i % buildings}`);
   const seconds = Math.max(2, o.seconds);
-  const live = await measureLive(o.edges, { buildings, scopes, seconds });
-  const rows = Number(process.env.BENCH_ALARM_ROWS ?? 10_000_000);
+  const live = await measureLive(o.edges, { buildings, scopes, seconds, feed });
+  const rows = s.alarmRows ?? 10_000_000;
   const alarms = await measureAlarmQueries({
     rows,
     edges: o.edges,
@@ -44,6 +66,7 @@ export async function screensScenario(o: ScenarioOptions): Promise<ScenarioResul
   const edgeToScreen = percentiles(live.latencies);
   const result = {
     edges: o.edges,
+    feed,
     screens,
     screensOpen: live.open,
     snapshotPerSec: live.snapshots.perSecond,
@@ -104,11 +127,13 @@ export async function screensScenario(o: ScenarioOptions): Promise<ScenarioResul
 /** The hub, the gateway and the load; the screens' streams and the snapshot polls over it. */
 async function measureLive(
   edges: number,
-  o: { buildings: number; scopes: readonly string[]; seconds: number },
+  o: { buildings: number; scopes: readonly string[]; seconds: number; feed: 'outbox' | 'hub' },
 ) {
   await using cluster = await startBenchCluster();
-  await cluster.startNode('node-1');
-  await cluster.startNode('node-2');
+  if (o.feed === 'hub') {
+    await cluster.startNode('node-1');
+    await cluster.startNode('node-2');
+  }
   let key = '';
   const gateway = await cluster.startGateway([], async (dataDir) => {
     const database = await openDatabase({ dataDir });
@@ -122,7 +147,10 @@ async function measureLive(
     await database.close();
   });
   // The load first: the tiles move while the screens connect.
-  const load = cluster.startLoad(edges, o.seconds * 2 + 30);
+  const load =
+    o.feed === 'hub'
+      ? cluster.startLoad(edges, o.seconds * 2 + 30)
+      : cluster.startTileFeed(edges, o.seconds * 2 + 30);
   console.error(`bench screens: ${o.scopes.length} screens opening their streams…`);
   const streams = openScreenStreams({ url: gateway.url, key, scopes: o.scopes });
   await waitFor(() => streams.open() + streams.stats.ended >= o.scopes.length, {
