@@ -154,7 +154,7 @@ export async function scaleScenario(o: ScenarioOptions, s: ScaleOptions = {}): P
   );
   monitor.stop();
   const states = await cluster.edgeStates(o.edges, simulatedEdgeId);
-  const { lost, duplicated, redelivered } = reconcile(totals.sentPerEdge, states);
+  const { lost, duplicated } = reconcile(totals.sentPerEdge, states);
   // The first edges short of what their broker acknowledged, or with repeats, to look into.
   const lostEdges = totals.sentPerEdge
     .map((sent, i) => ({ edge: simulatedEdgeId(i), sent, seq: states[i]?.seq }))
@@ -185,7 +185,6 @@ export async function scaleScenario(o: ScenarioOptions, s: ScaleOptions = {}): P
     sent,
     lost,
     duplicated,
-    redelivered,
     malformedSent: totals.malformedSent,
     deadLettered: await deadLettered(),
     limits,
