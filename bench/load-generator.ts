@@ -9,32 +9,16 @@
  * {"done":true,"sent","lastSeq":[per edge]}.
  */
 import { parseArgs } from 'node:util';
-import { connectRedis, createKeyspace, openBus } from '../bus/mod.ts';
+import { connectRedis, openBus } from '../bus/mod.ts';
+import { loadProcessArgs, runPacedLoop } from './paced-loop.ts';
 import { legacyData, legacyScheduleAt } from './workload.ts';
 
-const { values } = parseArgs({
-  options: {
-    redis: { type: 'string' },
-    prefix: { type: 'string', default: 'dh' },
-    shards: { type: 'string', default: '1024' },
-    'tag-groups': { type: 'string', default: '1' },
-    edges: { type: 'string', default: '5000' },
-    seconds: { type: 'string', default: '30' },
-    'alarm-rate': { type: 'string', default: '0' },
-  },
-});
-if (!values.redis) throw new Error('--redis is required');
-const keyspace = createKeyspace({
-  prefix: values.prefix,
-  shards: Number(values.shards),
-  tagGroups: Number(values['tag-groups']),
-});
-const edges = Number(values.edges);
-const seconds = Number(values.seconds);
+const { redisUrl, keyspace, edges, seconds } = loadProcessArgs();
+const { values } = parseArgs({ strict: false, options: { 'alarm-rate': { type: 'string', default: '0' } } });
 const alarmRate = Number(values['alarm-rate']);
 const ALARMS = ['trapped', 'overTop', 'bottomSqueeze', 'doorOpenMoving', 'overspeed', 'ebike', 'smoke'];
 const alarmEnds = new Map<number, { second: number; alarm: string }>();
-const redis = connectRedis(values.redis, { name: 'loadgen' });
+const redis = connectRedis(redisUrl, { name: 'loadgen' });
 const bus = openBus({ redis, keyspace });
 const edgeId = (i: number) => `E-${String(i).padStart(6, '0')}`;
 const lastSeq = new Uint32Array(edges);
@@ -45,21 +29,12 @@ process.once('SIGTERM', () => {
   stopping = true;
 });
 
-const TICK_MS = 10;
-const start = Date.now();
-let nextLog = start + 1000;
-// Edge i sends its second-s batch at start + s*1000 + phase(i): spread evenly over the second.
-const phase = (i: number) => Math.floor((i * 1000) / edges);
-let cursor = 0; // messages are scheduled by (second, edge) in time order
-const total = edges * seconds;
-
-while (!stopping && cursor < total) {
-  const now = Date.now();
-  const due: { address: string; method: string; payload: unknown }[] = [];
-  while (cursor < total) {
-    const second = Math.floor(cursor / edges);
-    const i = cursor % edges;
-    if (start + second * 1000 + phase(i) > now) break;
+let due: { address: string; method: string; payload: unknown }[] = [];
+await runPacedLoop({
+  edges,
+  seconds,
+  stopped: () => stopping,
+  each: (i, second, now) => {
     const ending = alarmEnds.get(i);
     if (ending !== undefined && ending.second <= second) {
       alarmEnds.delete(i);
@@ -87,18 +62,14 @@ while (!stopping && cursor < total) {
         payload: { kind, seq: lastSeq[i], boot, ts: now, data: legacyData(kind, i, second) },
       });
     }
-    cursor++;
-  }
-  if (due.length > 0) {
-    await bus.enqueue(due, now);
-    sent += due.length;
-  }
-  if (now >= nextLog) {
-    process.stdout.write(`${JSON.stringify({ t: now - start, sent })}\n`);
-    nextLog += 1000;
-  }
-  const wait = TICK_MS - (Date.now() - now);
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-}
+  },
+  flush: async (now) => {
+    const batch = due;
+    due = [];
+    await bus.enqueue(batch, now);
+    sent += batch.length;
+  },
+  progress: (t) => process.stdout.write(`${JSON.stringify({ t, sent })}\n`),
+});
 process.stdout.write(`${JSON.stringify({ done: true, sent, lastSeq: [...lastSeq] })}\n`);
 redis.disconnect();

@@ -11,31 +11,14 @@
  *
  * Prints a JSON line each second ({"t","sent"}) and, when done or on SIGTERM, {"done":true,"sent"}.
  */
-import { parseArgs } from 'node:util';
-import { connectRedis, createKeyspace } from '../bus/mod.ts';
+import { connectRedis } from '../bus/mod.ts';
 import { TILE_EVENT } from '../edge/mod.ts';
 import { edgeId } from './cluster.ts';
+import { loadProcessArgs, runPacedLoop } from './paced-loop.ts';
 import { legacyData } from './workload.ts';
 
-const { values } = parseArgs({
-  options: {
-    redis: { type: 'string' },
-    prefix: { type: 'string', default: 'dh' },
-    shards: { type: 'string', default: '1024' },
-    'tag-groups': { type: 'string', default: '1' },
-    edges: { type: 'string', default: '5000' },
-    seconds: { type: 'string', default: '30' },
-  },
-});
-if (!values.redis) throw new Error('--redis is required');
-const keyspace = createKeyspace({
-  prefix: values.prefix,
-  shards: Number(values.shards),
-  tagGroups: Number(values['tag-groups']),
-});
-const edges = Number(values.edges);
-const seconds = Number(values.seconds);
-const redis = connectRedis(values.redis, { name: 'tile-feeder' });
+const { redisUrl, keyspace, edges, seconds } = loadProcessArgs();
+const redis = connectRedis(redisUrl, { name: 'tile-feeder' });
 const ids = Array.from({ length: edges }, (_, i) => edgeId(i));
 // Each edge's outbox: its actor's address (edge/<id>) → shard → tag group.
 const outboxOf = ids.map((id) => keyspace.outbox(keyspace.groupOf(keyspace.shardOf(`edge/${id}`))));
@@ -65,36 +48,22 @@ function tile(i: number, second: number, now: number): string {
   });
 }
 
-const TICK_MS = 10;
-const start = Date.now();
-let nextLog = start + 1000;
-// Edge i's second-s change is due at start + s*1000 + phase(i): spread evenly over the second.
-const phase = (i: number) => Math.floor((i * 1000) / edges);
-let cursor = 0;
-const total = edges * seconds;
-while (!stopping && cursor < total) {
-  const now = Date.now();
-  const pipeline = redis.pipeline();
-  let due = 0;
-  while (cursor < total) {
-    const second = Math.floor(cursor / edges);
-    const i = cursor % edges;
-    if (start + second * 1000 + phase(i) > now) break;
+let pipeline = redis.pipeline();
+await runPacedLoop({
+  edges,
+  seconds,
+  stopped: () => stopping,
+  each: (i, second, now) => {
     // Trimmed: nothing in this benchmark delivers (and trims) the outbox, and the model reads it live.
     pipeline.xadd(outboxOf[i]!, 'MAXLEN', '~', 200_000, '*', 'e', tile(i, second, now));
-    due++;
-    cursor++;
-  }
-  if (due > 0) {
-    await pipeline.exec();
-    sent += due;
-  }
-  if (now >= nextLog) {
-    process.stdout.write(`${JSON.stringify({ t: now - start, sent })}\n`);
-    nextLog += 1000;
-  }
-  const wait = TICK_MS - (Date.now() - now);
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-}
+  },
+  flush: async () => {
+    const batch = pipeline;
+    pipeline = redis.pipeline();
+    await batch.exec();
+    sent += batch.length;
+  },
+  progress: (t) => process.stdout.write(`${JSON.stringify({ t, sent })}\n`),
+});
 process.stdout.write(`${JSON.stringify({ done: true, sent })}\n`);
 redis.disconnect();

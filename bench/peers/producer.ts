@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { Kafka, logLevel } from 'kafkajs';
 import { connectRedis, createKeyspace, openBus } from '../../bus/mod.ts';
+import { runPacedLoop } from '../paced-loop.ts';
 import { legacyData, legacyScheduleAt } from '../workload.ts';
 import type { PeerPayload } from './measure.ts';
 import { type PeerSystem, peerEdgeId, peerKeys } from './state-store.ts';
@@ -106,20 +107,12 @@ process.once('SIGTERM', () => {
   stopping = true;
 });
 
-const TICK_MS = 10;
-const start = Date.now();
-let nextLog = start + 1000;
-// Edge i sends its second-s messages at start + s*1000 + phase(i): spread evenly over the second.
-const phase = (i: number) => Math.floor((i * 1000) / edges);
-let cursor = 0;
-const total = edges * seconds;
-while (!stopping && cursor < total) {
-  const now = Date.now();
-  const due: Out[] = [];
-  while (cursor < total) {
-    const second = Math.floor(cursor / edges);
-    const i = cursor % edges;
-    if (start + second * 1000 + phase(i) > now) break;
+let due: Out[] = [];
+await runPacedLoop({
+  edges,
+  seconds,
+  stopped: () => stopping,
+  each: (i, second, now) => {
     for (const kind of legacyScheduleAt(second + i)) {
       lastSeq[i]!++;
       due.push({
@@ -127,27 +120,23 @@ while (!stopping && cursor < total) {
         payload: { kind, seq: lastSeq[i]!, boot, ts: now, data: legacyData(kind, i, second) },
       });
     }
-    cursor++;
-  }
-  if (due.length > 0) {
-    sent += due.length;
+  },
+  flush: async () => {
+    const batch = due;
+    due = [];
+    sent += batch.length;
     try {
-      await sender.send(due);
-      acked += due.length;
+      await sender.send(batch);
+      acked += batch.length;
     } catch {
-      for (const o of due) {
+      for (const o of batch) {
         failed[o.edge] ??= [];
         failed[o.edge]!.push(o.payload.seq);
       }
     }
-  }
-  if (now >= nextLog) {
-    process.stdout.write(`${JSON.stringify({ t: now - start, sent, acked })}\n`);
-    nextLog += 1000;
-  }
-  const wait = TICK_MS - (Date.now() - now);
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-}
+  },
+  progress: (t) => process.stdout.write(`${JSON.stringify({ t, sent, acked })}\n`),
+});
 const final = `${JSON.stringify({ done: true, sent, acked, lastSeq: [...lastSeq], failed })}\n`;
 // A pipe is written asynchronously: exit only once the last line is out.
 await new Promise((resolve) => process.stdout.write(final, resolve));
