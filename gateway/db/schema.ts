@@ -116,18 +116,25 @@ export const auditLog = pgTable('audit_log', {
 
 export const TUNNEL_STATES = ['requested', 'open', 'closed', 'expired', 'failed'] as const;
 
-export const tunnels = pgTable('tunnels', {
-  id: text('id').primaryKey(),
-  edgeId: text('edge_id').notNull(),
-  services: jsonb('services').$type<{ name: string; remotePort: number | null; host?: string }[]>().notNull(),
-  state: text('state').$type<(typeof TUNNEL_STATES)[number]>().notNull(),
-  reason: text('reason'),
-  requestedBy: text('requested_by').notNull(),
-  requestedAt: timestamptz('requested_at').notNull().defaultNow(),
-  expiresAt: timestamptz('expires_at').notNull(),
-  openedAt: timestamptz('opened_at'),
-  endedAt: timestamptz('ended_at'),
-});
+/** Keyed (edge_id, id): Citus-ready (migrations/0014, decision 045); `tunnels_id` finds one by id. */
+export const tunnels = pgTable(
+  'tunnels',
+  {
+    id: text('id').notNull(),
+    edgeId: text('edge_id').notNull(),
+    services: jsonb('services')
+      .$type<{ name: string; remotePort: number | null; host?: string }[]>()
+      .notNull(),
+    state: text('state').$type<(typeof TUNNEL_STATES)[number]>().notNull(),
+    reason: text('reason'),
+    requestedBy: text('requested_by').notNull(),
+    requestedAt: timestamptz('requested_at').notNull().defaultNow(),
+    expiresAt: timestamptz('expires_at').notNull(),
+    openedAt: timestamptz('opened_at'),
+    endedAt: timestamptz('ended_at'),
+  },
+  (t) => [primaryKey({ columns: [t.edgeId, t.id] })],
+);
 
 export const ARTIFACT_KINDS = ['edge-package', 'screen-bundle', 'model'] as const;
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
@@ -162,17 +169,22 @@ export const alarms = pgTable(
   (t) => [primaryKey({ columns: [t.edgeId, t.recordedAt, t.eventId] })],
 );
 
-export const terminalSessions = pgTable('terminal_sessions', {
-  id: text('id').primaryKey(),
-  tunnelId: text('tunnel_id').notNull(),
-  edgeId: text('edge_id').notNull(),
-  actor: text('actor').notNull(),
-  startedAt: timestamptz('started_at').notNull().defaultNow(),
-  endedAt: timestamptz('ended_at'),
-  bytesIn: bigint('bytes_in', { mode: 'number' }).notNull().default(0),
-  bytesOut: bigint('bytes_out', { mode: 'number' }).notNull().default(0),
-  endReason: text('end_reason'),
-});
+/** Keyed (edge_id, id) like tunnels (migrations/0014). */
+export const terminalSessions = pgTable(
+  'terminal_sessions',
+  {
+    id: text('id').notNull(),
+    tunnelId: text('tunnel_id').notNull(),
+    edgeId: text('edge_id').notNull(),
+    actor: text('actor').notNull(),
+    startedAt: timestamptz('started_at').notNull().defaultNow(),
+    endedAt: timestamptz('ended_at'),
+    bytesIn: bigint('bytes_in', { mode: 'number' }).notNull().default(0),
+    bytesOut: bigint('bytes_out', { mode: 'number' }).notNull().default(0),
+    endReason: text('end_reason'),
+  },
+  (t) => [primaryKey({ columns: [t.edgeId, t.id] })],
+);
 
 /** Every signed version of each TUF top-level role, the exact bytes served (migrations/0007). */
 export const tufMetadata = pgTable(
