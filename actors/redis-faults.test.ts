@@ -8,8 +8,8 @@ import type { Keyspace } from '../bus/mod.ts';
 import type { HubProcess } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { createActorClient } from './client.ts';
-import { counterActor, TEST_ACTORS_MODULE } from './testdata/actors.ts';
-import { countersReach, sendRound } from './testdata/counter-rounds.ts';
+import { type CounterState, counterActor, TEST_ACTORS_MODULE } from './testdata/actors.ts';
+import { actorState, countersReach, sendRound } from './testdata/counter-rounds.ts';
 
 const t = useRedis();
 
@@ -36,7 +36,16 @@ describe('hub nodes as processes, when Redis fails', { timeout: 180_000 }, () =>
       prefix: 'r',
       actors,
       rounds: rounds,
-      timeoutMs: 30_000,
+      timeoutMs: 60_000,
+    }).catch(async (error: Error) => {
+      // What each counter got, and what the nodes said last (CI timed out here once, at 30 s).
+      const got = await Promise.all(
+        Array.from({ length: actors }, (_, i) => actorState<CounterState>(t, keyspace, `counter/r${i}`)),
+      );
+      const said = (n: HubProcess) => n.logs.filter((l) => Number(l.level) >= 40).slice(-5);
+      throw new Error(
+        `${error.message}; counts ${JSON.stringify(got.map((s) => s?.count ?? null))}; a said ${JSON.stringify(said(a))}; b said ${JSON.stringify(said(b))}`,
+      );
     });
     for (const [i, s] of counters.entries()) {
       assert.deepEqual([s.count, s.outOfOrder, s.duplicates], [rounds, 0, 0], `counter r${i}`);
