@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AlertmanagerConfigOptions, renderAlertmanagerConfig } from './alertmanager-config.ts';
-import { freePort } from './free-port.ts';
+import { onFreePort } from './free-port.ts';
 import { startMonitoringProcess, withFolder } from './monitoring-process.ts';
 import type { ServerProcess } from './server-process.ts';
 
@@ -28,8 +28,11 @@ export interface AlertmanagerServer extends ServerProcess, AsyncDisposable {
   configure(options: AlertmanagerConfigOptions): Promise<void>;
 }
 
-export async function startAlertmanager(options: AlertmanagerOptions): Promise<AlertmanagerServer> {
-  const port = options.port ?? (await freePort());
+export function startAlertmanager(options: AlertmanagerOptions): Promise<AlertmanagerServer> {
+  return onFreePort(options.port, (port) => startAlertmanagerOn(options, port));
+}
+
+async function startAlertmanagerOn(options: AlertmanagerOptions, port: number): Promise<AlertmanagerServer> {
   const url = `http://127.0.0.1:${port}`;
   const dir = mkdtempSync(join(tmpdir(), 'dh-alertmanager-'));
   const configFile = join(dir, 'alertmanager.yml');

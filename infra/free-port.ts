@@ -25,3 +25,24 @@ export function portOpen(port: number): Promise<boolean> {
     socket.on('error', () => resolve(false));
   });
 }
+
+/**
+ * Starts a server on `given`, or on a free port, trying another free port (3 in all) when the one
+ * picked was taken before the server bound it: a port is free when `freePort` looks, but a
+ * client's ephemeral port on loopback can take it before the server binds (seen in CI under the
+ * demo: Prometheus `bind: address already in use`). A given port is tried once.
+ */
+export async function onFreePort<T>(
+  given: number | undefined,
+  start: (port: number) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const port = given ?? (await freePort());
+    try {
+      return await start(port);
+    } catch (error) {
+      const taken = /address already in use|EADDRINUSE/i.test(String((error as Error)?.message));
+      if (given !== undefined || !taken || attempt >= 3) throw error;
+    }
+  }
+}

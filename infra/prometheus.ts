@@ -9,7 +9,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './free-port.ts';
+import { onFreePort } from './free-port.ts';
 import { startMonitoringProcess, withFolder } from './monitoring-process.ts';
 import { renderPrometheusConfig, type ScrapeJob } from './prometheus-config.ts';
 import type { ServerProcess } from './server-process.ts';
@@ -68,8 +68,11 @@ export interface PrometheusServer extends ServerProcess, AsyncDisposable {
   untilTargetsUp(o?: { jobs?: readonly string[]; timeoutMs?: number }): Promise<PrometheusTarget[]>;
 }
 
-export async function startPrometheus(options: PrometheusOptions): Promise<PrometheusServer> {
-  const port = options.port ?? (await freePort());
+export function startPrometheus(options: PrometheusOptions): Promise<PrometheusServer> {
+  return onFreePort(options.port, (port) => startPrometheusOn(options, port));
+}
+
+async function startPrometheusOn(options: PrometheusOptions, port: number): Promise<PrometheusServer> {
   const url = `http://127.0.0.1:${port}`;
   const confDir = mkdtempSync(join(tmpdir(), 'dh-prometheus-'));
   const rulesDir = options.rulesDir ?? join(confDir, 'rules');
