@@ -15,6 +15,16 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Whether `port` can be bound on loopback right now (it is closed again at once). */
+export function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 /** Whether something accepts TCP connections on a loopback port right now. */
 export function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {

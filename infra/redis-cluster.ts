@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from './free-port.ts';
+import { canBind, freePort } from './free-port.ts';
 import { type RedisServer, startRedisServer } from './redis-server.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -95,7 +95,8 @@ async function startClusterServers(servers: RedisServer[], count: number, option
   // One at a time: each is free when picked, and none is picked twice.
   while (ports.length < count) {
     const port = await freePort();
-    if (!ports.includes(port)) ports.push(port);
+    // Its cluster bus listens on port + 10000: that one must be free too (CI once found it taken).
+    if (!ports.includes(port) && port + 10_000 <= 65_535 && (await canBind(port + 10_000))) ports.push(port);
   }
   const started = await Promise.allSettled(
     ports.map((port, i) =>
