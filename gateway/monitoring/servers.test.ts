@@ -97,13 +97,15 @@ describe('the servers API', { timeout: 60_000 }, () => {
         assert.equal(res.status, 200, await res.clone().text());
         const body = (await res.json()) as { hosts: Target[]; processes: Target[] };
         const dead = body.processes.find((p) => p.instance === deadTarget);
-        const up = body.processes.find((p) => p.instance === gatewayTarget)?.up;
+        const self = new URL(prometheus.url).host;
+        const up = [gatewayTarget, self].every((i) => body.processes.find((p) => p.instance === i)?.up);
         last = body;
-        // The host counts once it is up: a first scrape can fail (node_exporter still starting,
-        // or a busy machine past the 1 s scrape timeout) and the next one succeed.
+        // A target counts once it is up: a first scrape can fail (node_exporter still starting,
+        // or a busy machine past the 1 s scrape timeout, Prometheus's own included) and the next
+        // one succeed.
         return body.hosts.length === 1 && body.hosts[0]!.up && dead?.lastError && up ? body : undefined;
       },
-      { timeoutMs: 30_000, message: 'the host up, the gateway up and the dead target scraped' },
+      { timeoutMs: 30_000, message: 'the host, the gateway and Prometheus up and the dead target scraped' },
     ).catch((error: Error) => {
       throw new Error(`${error.message}; the last answer: ${JSON.stringify(last)}`);
     });
