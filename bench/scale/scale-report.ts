@@ -18,6 +18,8 @@ export interface ScaleMeasures {
   readonly seconds: number;
   readonly connected: number;
   readonly connectMs: number | null;
+  /** From every edge connected until the start-up backlog was drained (settle.ts); null: it was not. */
+  readonly settleMs: number | null;
   readonly handled: number;
   readonly latencyMs: { p50: number; p99: number; max: number };
   readonly cpuSeconds: { nodes: number; links: number; brokers: number; simulators: number };
@@ -58,6 +60,10 @@ export function scaleReport(m: ScaleMeasures): { result: Record<string, unknown>
       lost: m.lost,
       allBackMs: m.storm.allBackMs,
       hubP99BackMs: m.storm.hubP99BackMs,
+      hubP99BackAfterAllBackMs:
+        m.storm.hubP99BackMs === null || m.storm.allBackMs === null
+          ? null
+          : m.storm.hubP99BackMs - m.storm.allBackMs,
       restartMs: m.storm.restartMs,
       reconnects: m.storm.reconnects,
     },
@@ -67,6 +73,7 @@ export function scaleReport(m: ScaleMeasures): { result: Record<string, unknown>
     nodes: m.nodes,
     seconds: m.seconds,
     connectMs: m.connectMs,
+    settleMs: m.settleMs,
     sent: m.sent,
     simulatorCpuCores: cores(m.cpuSeconds.simulators),
     linkCpuCores: cores(m.cpuSeconds.links),
@@ -80,6 +87,12 @@ export function scaleReport(m: ScaleMeasures): { result: Record<string, unknown>
   };
   const targets: Target[] = [
     { metric: 'connected', value: m.connected, target: `= ${m.edges}`, met: m.connected === m.edges },
+    {
+      metric: 'start-up backlog drained (ms, before the window)',
+      value: m.settleMs ?? -1,
+      target: '—',
+      met: true,
+    },
     { metric: 'msgs/s handled', value: result.msgsPerSec, target: '—', met: true },
     { metric: 'latency p50 (ms)', value: m.latencyMs.p50, target: '—', met: true },
     { metric: 'latency p99 (ms)', value: m.latencyMs.p99, target: '< 100', met: m.latencyMs.p99 < 100 },
@@ -103,8 +116,9 @@ export function scaleReport(m: ScaleMeasures): { result: Record<string, unknown>
     {
       metric: 'malformed dead-lettered / sent',
       value: m.deadLettered,
-      target: `= ${m.malformedSent}`,
-      met: m.deadLettered === m.malformedSent && m.malformedSent > 0,
+      // QoS 1: one whose PUBACK the broker's restart lost is sent again, and dead-lettered again.
+      target: `≥ ${m.malformedSent}`,
+      met: m.deadLettered >= m.malformedSent && m.malformedSent > 0,
     },
     {
       metric: 'storm: edges back',
@@ -124,6 +138,12 @@ export function scaleReport(m: ScaleMeasures): { result: Record<string, unknown>
       value: m.storm.hubP99BackMs ?? -1,
       target: '< 30000',
       met: m.storm.hubP99BackMs !== null && m.storm.hubP99BackMs < 30_000,
+    },
+    {
+      metric: 'storm: hub p99 < 100 ms again, from all back (ms)',
+      value: result.reconnect.hubP99BackAfterAllBackMs ?? -1,
+      target: '—',
+      met: true,
     },
   ];
   return { result, targets };

@@ -17,6 +17,7 @@ import { drain, type ScenarioOptions, type ScenarioResult, sleep } from '../scen
 import { hostLimits, rssMb } from './host.ts';
 import { measureRedisBytes, usedMemory } from './redis-bytes.ts';
 import { scaleReport } from './scale-report.ts';
+import { settled } from './settle.ts';
 import { startBrokerShards } from './shards.ts';
 import { startSimFleet } from './sim-fleet.ts';
 import { reconnectStorm } from './storm.ts';
@@ -97,11 +98,21 @@ export async function scaleScenario(o: ScenarioOptions, s: ScaleOptions = {}): P
   // The births' backlog (QoS 1, which the link takes one by one per connection) drained first:
   // the hub has handled about all the fleet has sent (within ~2 s of its traffic).
   const handled = async () => (await cluster.stats()).reduce((n, st) => n + st.handled, 0);
+  const settleStart = Date.now();
+  const fromSample = monitor.samples.length;
   await waitFor(async () => (await handled()) >= fleet.now().sent - o.edges * 0.1, {
     timeoutMs: 60_000 + o.edges / 2,
     intervalMs: 1000,
   }).catch(() => {});
-  await sleep(Math.min(10, Math.max(1, Math.floor(o.seconds / 5))) * 1000);
+  // Then the days' first messages, every elevator's at once: the window starts once the hub's
+  // p99 has been under 100 ms for 3 seconds running (the time it took is reported).
+  const steadyMs = await settled(monitor.samples, {
+    from: fromSample,
+    seconds: 3,
+    p99Ms: 100,
+    timeoutMs: 60_000 + o.edges,
+  });
+  const settleMs = steadyMs === null ? null : Date.now() - settleStart;
 
   // The measured window.
   const pids = {
@@ -169,6 +180,7 @@ export async function scaleScenario(o: ScenarioOptions, s: ScaleOptions = {}): P
     seconds: w.seconds || o.seconds,
     connected,
     connectMs,
+    settleMs,
     handled: w.handled,
     latencyMs: { p50: w.latency.quantile(0.5), p99: w.latency.quantile(0.99), max: w.latency.max },
     cpuSeconds: {
