@@ -2,7 +2,11 @@
  * An open-loop HTTP load in its own process (so the bench's own work never delays the offer):
  * GETs of a list of paths, each with the ETag it last got (`If-None-Match`), offered at a fixed
  * rate in 2 ms ticks over keep-alive connections, latency from when each request was due (no
- * coordinated omission). Used for the screens' snapshot polls and the gateway's config re-polls.
+ * coordinated omission). The offer starts with a warm-up (1 s by default) at the same rate that is
+ * not measured: the load's own first second (its connections opening, its code not yet compiled)
+ * takes ~100 ms at 10,000/s even against a bare server on this machine (bench/poll-floor.ts),
+ * where the seconds after take 2–7 ms, as wrk2 and k6 leave theirs out too. Used for the screens'
+ * snapshot polls and the gateway's config re-polls.
  *
  *   node --import tsx bench/scenarios/screens-load.ts < plan.json    (a PacedPlan)
  *
@@ -23,6 +27,8 @@ export interface PacedPlan {
   readonly seconds: number;
   /** Keep-alive connections (default 64). */
   readonly connections?: number;
+  /** Offered first at the same rate and not measured (default 1). */
+  readonly warmupSeconds?: number;
 }
 
 export interface PacedResult {
@@ -70,6 +76,7 @@ async function run(plan: PacedPlan): Promise<PacedResult> {
   // Each path once, to hold its ETag (and warm the gateway's credential cache).
   for (let i = 0; i < plan.paths.length; i += 64)
     await Promise.all(plan.paths.slice(i, i + 64).map((_, k) => get(i + k)));
+  await warmUp(plan, get);
   const ticks = Math.round((plan.seconds * 1000) / TICK_MS);
   const perTick = (plan.rate * TICK_MS) / 1000;
   const total = Math.floor(ticks * perTick);
@@ -128,6 +135,22 @@ async function run(plan: PacedPlan): Promise<PacedResult> {
     p99BySecond: seconds.map((v) => round(quantile(Float64Array.from(v).sort(), 0.99))),
     perSecond: Math.round(total / elapsed),
   };
+}
+
+/** The warm-up: `warmupSeconds` of the offer, paced the same, not measured. */
+async function warmUp(plan: PacedPlan, get: (i: number) => Promise<number>): Promise<void> {
+  const ticks = Math.round(((plan.warmupSeconds ?? 1) * 1000) / TICK_MS);
+  const perTick = (plan.rate * TICK_MS) / 1000;
+  const started = performance.now();
+  const pending: Promise<unknown>[] = [];
+  let sent = 0;
+  for (let tick = 0; tick < ticks; tick++) {
+    const wait = started + tick * TICK_MS - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    for (const upTo = Math.floor((tick + 1) * perTick); sent < upTo; sent++)
+      pending.push(get(sent % plan.paths.length).catch(() => 0));
+  }
+  await Promise.all(pending);
 }
 
 const SELF = fileURLToPath(import.meta.url);

@@ -9,7 +9,8 @@
  * - `screens` wall screens (2,000, fewer than edges/5 never) on live SSE streams of their
  *   building's scope: edge → screen is each changed tile's arrival less its `enteredAt`;
  * - snapshot polls (`GET /v1/screens/{scope}` with `If-None-Match`) offered at 10,000/s, open loop,
- *   from a load process of their own: snapshotPerSec, snapshotP99Ms;
+ *   from a load process of their own: snapshotPerSec, snapshotP99Ms; then the same polls against
+ *   a bare HTTP server (poll-floor.ts), the floor on this machine: snapshotFloorP99Ms;
  * - the alarm history (screens-alarms.ts): rows seeded (BENCH_ALARM_ROWS, default 10,000,000)
  *   over 12 monthly partitions, pages by edge / building / kind read from the streaming replica,
  *   its lag sampled throughout.
@@ -22,6 +23,7 @@ import { registerEdges } from '../../gateway/register-edges.ts';
 import { waitFor } from '../../infra/mod.ts';
 import { edgeId, startBenchCluster } from '../cluster.ts';
 import { percentiles } from '../http-client.ts';
+import { measurePollFloor } from '../poll-floor.ts';
 import type { Target } from '../report.ts';
 import type { ScenarioOptions, ScenarioResult } from './common.ts';
 import { measureAlarmQueries } from './screens-alarms.ts';
@@ -57,6 +59,13 @@ export async function screensScenario(o: ScenarioOptions, s: ScreensOptions = {}
   const scopes = Array.from({ length: screens }, (_, i) => `group:b-${i % buildings}`);
   const seconds = Math.max(2, o.seconds);
   const live = await measureLive(o.edges, { buildings, scopes, seconds, feed });
+  // The same polls against a bare HTTP server (bench/poll-floor.ts): this machine's floor.
+  const floor = await measurePollFloor({
+    scopes: new Set(scopes).size,
+    tilesPerScope: Math.min(PER_BUILDING, o.edges),
+    rate: SNAPSHOT_RATE,
+    seconds: Math.min(seconds, 10),
+  });
   const rows = s.alarmRows ?? 10_000_000;
   const alarms = await measureAlarmQueries({
     rows,
@@ -72,6 +81,8 @@ export async function screensScenario(o: ScenarioOptions, s: ScreensOptions = {}
     snapshotPerSec: live.snapshots.perSecond,
     snapshotP99Ms: live.snapshots.latencyMs.p99,
     snapshotStatuses: live.snapshots.statuses,
+    snapshotFloorP99Ms: floor.latencyMs.p99,
+    snapshotFloorPerSec: floor.perSecond,
     edgeToScreenP99Ms: edgeToScreen.p99,
     edgeToScreenSamples: live.latencies.length,
     deltas: live.deltas,
@@ -94,6 +105,12 @@ export async function screensScenario(o: ScenarioOptions, s: ScreensOptions = {}
       value: result.snapshotP99Ms,
       target: '< 10',
       met: result.snapshotP99Ms < 10,
+    },
+    {
+      metric: 'snapshot p99 of a bare HTTP server, same polls (ms)',
+      value: floor.latencyMs.p99,
+      target: '—',
+      met: true,
     },
     {
       metric: 'edge → screen p99 (ms)',
