@@ -106,13 +106,13 @@ export async function scaleScenario(o: ScenarioOptions, s: ScaleOptions = {}): P
   }).catch(() => {});
   // Then the days' first messages, every elevator's at once: the window starts once the hub's
   // p99 has been under 100 ms for 3 seconds running (the time it took is reported).
-  const steadyMs = await settled(monitor.samples, {
+  const steady = await settled(monitor.samples, {
     from: fromSample,
     seconds: 3,
     p99Ms: 100,
     timeoutMs: 60_000 + o.edges,
   });
-  const settleMs = steadyMs === null ? null : Date.now() - settleStart;
+  const settleMs = steady ? Date.now() - settleStart : null;
 
   // The measured window.
   const pids = {

@@ -76,53 +76,38 @@ async function run(plan: PacedPlan): Promise<PacedResult> {
   // Each path once, to hold its ETag (and warm the gateway's credential cache).
   for (let i = 0; i < plan.paths.length; i += 64)
     await Promise.all(plan.paths.slice(i, i + 64).map((_, k) => get(i + k)));
-  await warmUp(plan, get);
-  const ticks = Math.round((plan.seconds * 1000) / TICK_MS);
-  const perTick = (plan.rate * TICK_MS) / 1000;
-  const total = Math.floor(ticks * perTick);
-  const latencies = new Float64Array(total);
+  // The warm-up, then the measured offer, paced the same.
+  await offer(plan.rate, plan.warmupSeconds ?? 1, (n) =>
+    get(n % plan.paths.length).then(
+      () => {},
+      () => {},
+    ),
+  );
+  const latencies: number[] = [];
   const seconds: number[][] = [];
   const statuses: Record<string, number> = {};
-  let sent = 0;
-  let done = 0;
   let errors = 0;
   const started = performance.now();
-  let finished: () => void = () => {};
-  const allDone = new Promise<void>((resolve) => {
-    finished = resolve;
-  });
-  for (let tick = 0; tick < ticks; tick++) {
-    const due = started + tick * TICK_MS;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const upTo = Math.floor((tick + 1) * perTick);
-    for (; sent < upTo; sent++) {
-      const n = sent;
-      get(n % plan.paths.length)
-        .then(
-          (status) => {
-            const ms = performance.now() - due;
-            latencies[n] = ms;
-            const s = Math.floor((due - started) / 1000);
-            const bucket = seconds[s] ?? [];
-            bucket.push(ms);
-            seconds[s] = bucket;
-            statuses[status] = (statuses[status] ?? 0) + 1;
-          },
-          () => {
-            latencies[n] = performance.now() - due;
-            errors++;
-          },
-        )
-        .finally(() => {
-          if (++done === total) finished();
-        });
-    }
-  }
-  if (total > 0) await allDone;
+  const total = await offer(plan.rate, plan.seconds, (n, due) =>
+    get(n % plan.paths.length).then(
+      (status) => {
+        const ms = performance.now() - due;
+        latencies[n] = ms;
+        const s = Math.floor((due - started) / 1000);
+        const bucket = seconds[s] ?? [];
+        bucket.push(ms);
+        seconds[s] = bucket;
+        statuses[status] = (statuses[status] ?? 0) + 1;
+      },
+      () => {
+        latencies[n] = performance.now() - due;
+        errors++;
+      },
+    ),
+  );
   const elapsed = (performance.now() - started) / 1000;
   agent.destroy();
-  const sorted = latencies.slice().sort();
+  const sorted = Float64Array.from(latencies).sort();
   return {
     sent: total,
     statuses,
@@ -137,20 +122,29 @@ async function run(plan: PacedPlan): Promise<PacedResult> {
   };
 }
 
-/** The warm-up: `warmupSeconds` of the offer, paced the same, not measured. */
-async function warmUp(plan: PacedPlan, get: (i: number) => Promise<number>): Promise<void> {
-  const ticks = Math.round(((plan.warmupSeconds ?? 1) * 1000) / TICK_MS);
-  const perTick = (plan.rate * TICK_MS) / 1000;
+/**
+ * Offers `rate` requests a second for `seconds` in TICK_MS ticks: `send(n, due)` for the n-th,
+ * due at `due` (performance.now() time); resolves with how many were sent once every one has
+ * settled.
+ */
+async function offer(
+  rate: number,
+  seconds: number,
+  send: (n: number, due: number) => Promise<void>,
+): Promise<number> {
+  const ticks = Math.round((seconds * 1000) / TICK_MS);
+  const perTick = (rate * TICK_MS) / 1000;
   const started = performance.now();
-  const pending: Promise<unknown>[] = [];
-  let sent = 0;
+  const pending: Promise<void>[] = [];
+  let n = 0;
   for (let tick = 0; tick < ticks; tick++) {
-    const wait = started + tick * TICK_MS - performance.now();
+    const due = started + tick * TICK_MS;
+    const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    for (const upTo = Math.floor((tick + 1) * perTick); sent < upTo; sent++)
-      pending.push(get(sent % plan.paths.length).catch(() => 0));
+    for (const upTo = Math.floor((tick + 1) * perTick); n < upTo; n++) pending.push(send(n, due));
   }
   await Promise.all(pending);
+  return n;
 }
 
 const SELF = fileURLToPath(import.meta.url);
