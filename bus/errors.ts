@@ -44,6 +44,17 @@ export class PortsExhaustedError extends BusError {
   }
 }
 
+/**
+ * The connection closed while a read that moves entries into a pending list was in flight: the
+ * read may have run on the server with its reply lost (retryable: read the pending entries again).
+ */
+export class ConnectionDroppedError extends BusError {
+  constructor(message: string) {
+    super('CONNECTION_DROPPED', message, { retryable: true });
+    this.name = 'ConnectionDroppedError';
+  }
+}
+
 /** A claim (e.g. one open tunnel per edge and service) is held by another owner, named here. */
 export class ClaimTakenError extends BusError {
   readonly holder: string;

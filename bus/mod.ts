@@ -38,6 +38,7 @@ export {
 export {
   BusError,
   ClaimTakenError,
+  ConnectionDroppedError,
   InvalidMessageError,
   LayoutMismatchError,
   MalformedEntryError,
@@ -91,7 +92,7 @@ export { allocatedPorts } from './port-pool.ts';
 export type { PipelineReply, Queued } from './queued.ts';
 export { markReadAfter, readAfter } from './read-after.ts';
 export type { ConnectOptions, Redis } from './redis.ts';
-export { connectRedis, isCluster } from './redis.ts';
+export { connectRedis, isCluster, unlessDropped } from './redis.ts';
 export type { WaitForReplicas } from './replicas.ts';
 export { waitForReplicas } from './replicas.ts';
 export type { Granted, MembershipView, RawShardEntries, Trimmed } from './replies.ts';

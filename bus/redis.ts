@@ -78,6 +78,49 @@ export function duplicateRedis(redis: Redis): Redis {
   return copy;
 }
 
+/** How many times a connection (or, on a cluster, any of its node connections) has closed. */
+export interface ConnectionDrops {
+  readonly count: number;
+}
+
+const dropCounters = new WeakMap<Redis, ConnectionDrops>();
+
+/**
+ * Counts the closes of `redis`'s connections, from now on (one counter per connection object).
+ * ioredis sends a command again after a reconnect when its reply was lost with the old
+ * connection, so a command that changes state may have run twice: a reader that moves entries
+ * into its pending list (XREADGROUP `>`) compares this count before and after a read, and when
+ * it moved, reads its pending entries again instead of trusting the reply.
+ */
+export function connectionDrops(redis: Redis): ConnectionDrops {
+  let drops = dropCounters.get(redis);
+  if (drops !== undefined) return drops;
+  const counter = { count: 0 };
+  const watch = (connection: Single) => connection.on('close', () => counter.count++);
+  if (isCluster(redis)) {
+    for (const node of redis.nodes()) watch(node);
+    redis.on('+node', watch);
+  } else {
+    watch(redis);
+  }
+  drops = counter;
+  dropCounters.set(redis, drops);
+  return drops;
+}
+
+/**
+ * Runs `read`, a read that moves entries into a pending list (XREADGROUP `>`), and returns its
+ * reply, or `undefined` when a connection of `redis` closed meanwhile: the reply may then stand
+ * for a second run of the command, the first one's entries pending unseen. The caller reads its
+ * pending entries again (from `0`), in order, instead.
+ */
+export async function unlessDropped<T>(redis: Redis, read: () => Promise<T>): Promise<T | undefined> {
+  const drops = connectionDrops(redis);
+  const before = drops.count;
+  const reply = await read();
+  return drops.count === before ? reply : undefined;
+}
+
 /** Whether a connection is to a Redis Cluster (pipelines then split by node, see pipeline.ts). */
 export function isCluster(redis: Redis): redis is Cluster {
   return redis instanceof Cluster;

@@ -79,3 +79,5 @@ export { startVictoriaLogs, victoriaLogsBinary, victoriaLogsVersion } from './vi
 export { waitFor } from './wait-for.ts';
 export type { BackendMode, WebBackendStandIn } from './web-backend.ts';
 export { startWebBackendStandIn } from './web-backend.ts';
+export type { WireCut } from './wire-cut.ts';
+export { startWireCut } from './wire-cut.ts';

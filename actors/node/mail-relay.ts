@@ -12,6 +12,7 @@
  */
 import {
   type Bus,
+  ConnectionDroppedError,
   type EncodedMessage,
   execOrThrow,
   InvalidMessageError,
@@ -19,6 +20,7 @@ import {
   mailLease,
   openPipeline,
   toError,
+  unlessDropped,
 } from '../../bus/mod.ts';
 import { MAIL_EVENT } from '../define.ts';
 import type { Logger } from '../logger.ts';
@@ -103,8 +105,13 @@ export class MailRelay implements AsyncDisposable {
     for (const g of this.#held) {
       pipeline.xreadgroup('GROUP', MAIL_GROUP, consumer, 'COUNT', 200, 'STREAMS', keyspace.outbox(g), from);
     }
+    const replies = await unlessDropped(bus.redis, () => execOrThrow(pipeline));
+    // A read whose reply was lost may have run (its entries pending under our name) and been sent
+    // again: the caller reads the pending entries, in order, instead of these replies.
+    if (replies === undefined)
+      throw new ConnectionDroppedError('Redis connection closed during the mail read');
     const batches: { group: number; entries: [string, string[]][] }[] = [];
-    for (const [i, reply] of (await execOrThrow(pipeline)).entries()) {
+    for (const [i, reply] of replies.entries()) {
       for (const [, entries] of (reply ?? []) as [string, [string, string[]][]][])
         batches.push({ group: this.#held[i]!, entries });
     }

@@ -5,7 +5,14 @@
  * order. A malformed entry, or one for an actor type this cluster does not know, is
  * dead-lettered here.
  */
-import { type MailboxEntry, type RawShardEntries, rawField, tryDecode } from '../../bus/mod.ts';
+import {
+  ConnectionDroppedError,
+  type MailboxEntry,
+  type RawShardEntries,
+  rawField,
+  tryDecode,
+  unlessDropped,
+} from '../../bus/mod.ts';
 import type { ActorDefinition } from '../define.ts';
 import { letterOf, type TurnScope } from './commit.ts';
 import type { TurnOptions, TurnView } from './view.ts';
@@ -44,10 +51,22 @@ export async function readEntries(
   sweep: boolean,
 ): Promise<RawShardEntries[]> {
   const { bus, nodeId: consumer, readCount: count } = options;
-  const [raw1, raw2] = await Promise.all([
-    bus.readShards({ consumer, reads: sweep ? view.shards : view.history, count }),
-    sweep ? [] : bus.readReady({ consumer, readable: view.fresh, count }),
-  ]);
+  const raw = await unlessDropped(bus.redis, () =>
+    Promise.all([
+      bus.readShards({ consumer, reads: sweep ? view.shards : view.history, count }),
+      sweep ? [] : bus.readReady({ consumer, readable: view.fresh, count }),
+    ]),
+  );
+  // A read whose reply was lost with the connection ran on the server all the same (its entries
+  // are pending under our name) and ioredis sent it again, which read the next ones: applying
+  // those would make the pending ones look like repeats (lower ids), skipped for good. The turn
+  // fails instead, and the shards' pending entries are read again, in order.
+  if (raw === undefined) {
+    throw new ConnectionDroppedError(
+      "Redis connection closed during the turn's read: reading the shards' pending entries again",
+    );
+  }
+  const [raw1, raw2] = raw;
   return [...raw1, ...raw2];
 }
 

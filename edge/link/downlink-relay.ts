@@ -10,7 +10,7 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import mqtt from 'mqtt';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
-import { type Bus, execOrThrow, openPipeline, toError } from '../../bus/mod.ts';
+import { type Bus, execOrThrow, openPipeline, toError, unlessDropped } from '../../bus/mod.ts';
 import { type KafkaClientSecurity, kafkaClientSecurity } from '../kafka-auth/mod.ts';
 import { type DownlinkCommand, downlinkTopic, type EdgeTransport, KAFKA_TOPICS } from '../protocol/mod.ts';
 import { type MqttLinkTls, mqttLogin } from './mqtt-link.ts';
@@ -127,9 +127,16 @@ export class DownlinkRelay implements AsyncDisposable {
             from,
           );
         }
+        const replies = await unlessDropped(redis, () => execOrThrow(pipeline));
+        if (replies === undefined) {
+          // A read whose reply was lost may have run (its entries pending under our name) and been
+          // sent again: read the pending entries, in order, instead of these replies.
+          from = '0';
+          continue;
+        }
         let read = 0;
         const acks = openPipeline(redis);
-        for (const [g, reply] of (await execOrThrow(pipeline)).entries()) {
+        for (const [g, reply] of replies.entries()) {
           for (const [, entries] of (reply ?? []) as [string, [string, string[]][]][]) {
             for (const [id, fields] of entries) {
               read++;

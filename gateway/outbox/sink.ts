@@ -9,7 +9,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
-import { type Bus, type Redis, sinkLease, toError } from '../../bus/mod.ts';
+import { type Bus, type Redis, sinkLease, toError, unlessDropped } from '../../bus/mod.ts';
 import { type OutboxItem, toItems } from './events.ts';
 
 /** The outbox consumer group of the gateways. */
@@ -167,19 +167,27 @@ async function handleBatch(sink: SinkContext, state: GroupState): Promise<void> 
   const { bus, handlers, batchSize, leaseTtlMs } = sink.o;
   // One consumer name for every holder: the lease makes it one reader at a time, and a new
   // holder finds the pending entries of the last one under that name.
-  const reply = (await sink.reader.xreadgroup(
-    'GROUP',
-    SINK_GROUP,
-    'sink',
-    'COUNT',
-    batchSize,
-    'BLOCK',
-    state.from === '0' ? 1 : Math.min(1000, Math.floor(leaseTtlMs / 3)),
-    'STREAMS',
-    state.stream,
-    state.from,
-  )) as [string, [string, string[]][]][] | null;
-  const entries = reply?.[0]?.[1] ?? [];
+  const reply = await unlessDropped(sink.reader, () =>
+    sink.reader.xreadgroup(
+      'GROUP',
+      SINK_GROUP,
+      'sink',
+      'COUNT',
+      batchSize,
+      'BLOCK',
+      state.from === '0' ? 1 : Math.min(1000, Math.floor(leaseTtlMs / 3)),
+      'STREAMS',
+      state.stream,
+      state.from,
+    ),
+  );
+  if (reply === undefined) {
+    // The read may have run with its reply lost, its entries now pending under our name, and been
+    // sent again by ioredis: read the pending entries, in order, instead of this reply.
+    state.from = '0';
+    return;
+  }
+  const entries = (reply as [string, [string, string[]][]][] | null)?.[0]?.[1] ?? [];
   if (entries.length === 0) {
     if (state.from === '0') state.from = '>';
     return;

@@ -1,0 +1,50 @@
+/**
+ * For test files that cut a client's connection at an exact moment (infra/wire-cut.ts): their own
+ * redis-server for the file, a direct connection to it, and relays to cut, each with a
+ * connection through it. Not the suite's test Redis: a TCP relay cannot stand between a client
+ * and a cluster's redirections, so these files run once, on one server.
+ */
+import { after, before } from 'node:test';
+import { connectRedis, type Redis } from '../bus/mod.ts';
+import { type RedisServer, startRedisServer } from './redis-server.ts';
+import { startWireCut, type WireCut } from './wire-cut.ts';
+
+/** A relay to the file's server and a connection through it; disposing closes both. */
+export interface CutConnection extends AsyncDisposable {
+  readonly wire: WireCut;
+  readonly redis: Redis;
+}
+
+export interface WireCutRedis {
+  server: RedisServer;
+  /** A connection straight to the server, for the test's own commands. */
+  redis: Redis;
+  /** A new relay to the server and a connection (named `name`) through it. */
+  relay(name: string): Promise<CutConnection>;
+}
+
+/** Starts redis-server before the file's tests and stops it after. */
+export function useWireCutRedis(): WireCutRedis {
+  const t = {} as WireCutRedis;
+  before(async () => {
+    t.server = await startRedisServer();
+    t.redis = connectRedis(t.server.url, { name: 'test' });
+  });
+  after(async () => {
+    t.redis?.disconnect();
+    await t.server?.stop();
+  });
+  t.relay = async (name) => {
+    const wire = await startWireCut({ port: t.server.port });
+    const redis = connectRedis(`redis://127.0.0.1:${wire.port}`, { name });
+    return {
+      wire,
+      redis,
+      async [Symbol.asyncDispose]() {
+        redis.disconnect();
+        await wire.close();
+      },
+    };
+  };
+  return t;
+}

@@ -1,0 +1,87 @@
+/**
+ * A loopback TCP relay to one server that a fault test can cut at a chosen moment: it holds the
+ * server's replies back (the server has run the commands; the client has not heard), then cuts
+ * every connection so the held replies are lost. That is what a crash or a network cut does
+ * between a server's work and its answer, made exact instead of left to timing: the client must
+ * treat what it sent as possibly done.
+ *
+ *   await using wire = await startWireCut({ port: redisPort });
+ *   const redis = connectRedis(`redis://127.0.0.1:${wire.port}`);
+ *   wire.holdReplies();
+ *   // … wait until the server shows the work done …
+ *   wire.cut(); // the held replies are gone; new connections relay normally again
+ */
+import { createConnection, createServer, type Socket } from 'node:net';
+
+export interface WireCut extends AsyncDisposable {
+  /** The relay's port on 127.0.0.1. */
+  readonly port: number;
+  /** Connections relayed so far. */
+  readonly connections: number;
+  /** From now on the server's replies are kept from the clients (requests still go through). */
+  holdReplies(): void;
+  /** Closes every relayed connection, dropping the held replies; later connections relay normally. */
+  cut(): void;
+  close(): Promise<void>;
+}
+
+interface Pair {
+  readonly client: Socket;
+  readonly server: Socket;
+}
+
+export async function startWireCut(target: { port: number; host?: string }): Promise<WireCut> {
+  const host = target.host ?? '127.0.0.1';
+  const pairs = new Set<Pair>();
+  let holding = false;
+  let connections = 0;
+  const listener = createServer((client) => {
+    connections++;
+    const server = createConnection({ port: target.port, host });
+    const pair = { client, server };
+    pairs.add(pair);
+    const end = () => {
+      pairs.delete(pair);
+      client.destroy();
+      server.destroy();
+    };
+    client.on('data', (chunk) => server.write(chunk));
+    server.on('data', (chunk) => {
+      if (!holding) client.write(chunk);
+    });
+    for (const s of [client, server]) {
+      s.on('error', end);
+      s.on('close', end);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = listener.address();
+  if (address === null || typeof address === 'string') throw new Error('wire cut: no TCP port');
+  const wire: WireCut = {
+    port: address.port,
+    get connections() {
+      return connections;
+    },
+    holdReplies() {
+      holding = true;
+    },
+    cut() {
+      for (const { client, server } of pairs) {
+        client.destroy();
+        server.destroy();
+      }
+      pairs.clear();
+      holding = false;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        wire.cut();
+        listener.close(() => resolve());
+      }),
+    [Symbol.asyncDispose]: () => wire.close(),
+  };
+  return wire;
+}
