@@ -80,6 +80,7 @@ export async function screensScenario(o: ScenarioOptions, s: ScreensOptions = {}
     screensOpen: live.open,
     snapshotPerSec: live.snapshots.perSecond,
     snapshotP99Ms: live.snapshots.latencyMs.p99,
+    snapshotP99MsBySecond: live.snapshots.p99BySecond,
     snapshotStatuses: live.snapshots.statuses,
     snapshotFloorP99Ms: floor.latencyMs.p99,
     snapshotFloorPerSec: floor.perSecond,

@@ -46,7 +46,7 @@ async function model(groups: Map<string, string | null>) {
   // Each one added once (the model then reads their states in): a second sweep adds none.
   assert.deepEqual(m.sweep(), [...groups.keys()]);
   assert.deepEqual(m.sweep(), []);
-  m.tick();
+  await m.tick();
   return m;
 }
 
@@ -68,7 +68,7 @@ describe('the screen read model', () => {
     const before = fleet.snapshot();
     for (let floor = 1; floor <= 5; floor++)
       m.apply(tile('E-1', { floor, running: true, direction: 'up', lastSeen: 1000 + floor }));
-    m.tick();
+    await m.tick();
     assert.equal(frames.length, 1, 'one delta for five changes');
     const delta = parse(frames[0]!);
     assert.deepEqual(delta.tiles, [
@@ -87,7 +87,7 @@ describe('the screen read model', () => {
     assert.equal(delta.alarms, undefined, 'alarms only when they changed');
     assert.notEqual(fleet.snapshot().id, before.id, 'a new version');
     assert.equal(fleet.snapshot(), fleet.snapshot(), 'one serialized snapshot per version');
-    m.tick();
+    await m.tick();
     assert.equal(frames.length, 1, 'no change, no delta, same version');
     // The building scope exists once an elevator says it is in it.
     const building = m.scope('building:B-1')!;
@@ -106,7 +106,7 @@ describe('the screen read model', () => {
     m.subscribe(group, { send: (f) => frames.push(f) });
     m.apply(item({ type: 'alarm.start', edgeId: 'E-1', alarm: 'trapped', at: 5000 }));
     m.apply(item({ type: 'alarm.start', edgeId: 'E-404', alarm: 'trapped', at: 5000 })); // not registered
-    m.tick();
+    await m.tick();
     const delta = parse(frames.at(-1)!);
     assert.deepEqual(delta.alarms, [{ edgeId: 'E-1', kind: 'trapped', openedAt: 5000 }]);
     assert.deepEqual(delta.counts, { running: 0, idle: 0, fault: 1, offline: 0 });
@@ -114,12 +114,12 @@ describe('the screen read model', () => {
     // The end of an earlier opening does not close this one; its own end does.
     m.apply(item({ type: 'alarm.end', edgeId: 'E-1', alarm: 'trapped', since: 4000 }));
     m.apply(item({ type: 'edge.offline', edgeId: 'E-1', lastSeen: 1999 }));
-    m.tick();
+    await m.tick();
     assert.deepEqual(parse(group.snapshot()).alarms, [{ edgeId: 'E-1', kind: 'trapped', openedAt: 5000 }]);
     assert.equal(group.counts.fault, 1, 'an offline event older than the last message is skipped');
     m.apply(item({ type: 'alarm.end', edgeId: 'E-1', alarm: 'trapped', since: 5000 }));
     m.apply(item({ type: 'edge.offline', edgeId: 'E-1', lastSeen: 2000 }));
-    m.tick();
+    await m.tick();
     const last = parse(frames.at(-1)!);
     assert.deepEqual(last.alarms, []);
     assert.deepEqual(last.counts, { running: 0, idle: 0, fault: 0, offline: 1 });
@@ -147,7 +147,7 @@ describe('the screen read model', () => {
         ['E-2', state(8, 4500)],
       ]),
     );
-    m.tick();
+    await m.tick();
     const tiles = (parse(m.scope('fleet')!.snapshot()).tiles as { edgeId: string; floor: number }[]).map(
       (x) => [x.edgeId, x.floor],
     );
@@ -164,11 +164,11 @@ describe('the screen read model', () => {
     const registered = new Map<string, string | null>([['E-1', 'G1']]);
     await using m = await model(registered);
     m.apply(tile('E-1', { building: 'B-1' }));
-    m.tick();
+    await m.tick();
     const frames: ScreenFrame[] = [];
     m.subscribe(m.scope('building:B-1')!, { send: (f) => frames.push(f) });
     m.apply(tile('E-1', { building: 'B-2', lastSeen: 1001 }));
-    m.tick();
+    await m.tick();
     assert.deepEqual(parse(frames[0]!).removed, ['E-1']);
     assert.equal(m.scope('building:B-1'), undefined, 'an empty building is no scope');
     assert.deepEqual(m.scope('building:B-2')!.counts, { running: 0, idle: 1, fault: 0, offline: 0 });
@@ -187,16 +187,16 @@ describe('the screen read model', () => {
     );
     m.subscribe(fleet, sub);
     m.apply(tile('E-1', { floor: 2, lastSeen: 1001 }));
-    m.tick();
+    await m.tick();
     assert.deepEqual(
       written.map((f) => f.event),
       ['delta'],
     );
     buffered = MAX_BEHIND + 1;
     m.apply(tile('E-1', { floor: 3, lastSeen: 1002 }));
-    m.tick();
+    await m.tick();
     m.apply(tile('E-1', { floor: 4, lastSeen: 1003 }));
-    m.tick();
+    await m.tick();
     assert.equal(written.length, 1, 'no deltas while behind');
     assert.equal(sub.behind, true);
     assert.equal(m.paced.skipped, 2);
@@ -205,7 +205,7 @@ describe('the screen read model', () => {
     assert.equal(written.at(-1)!.event, 'snapshot');
     assert.equal((parse(written.at(-1)!).tiles as { floor: number }[])[0]!.floor, 4);
     m.apply(tile('E-1', { floor: 5, lastSeen: 1004 }));
-    m.tick();
+    await m.tick();
     assert.equal(written.at(-1)!.event, 'delta', 'deltas again');
   });
 });

@@ -14,6 +14,7 @@ import type { EdgeState } from '../../edge/mod.ts';
 import type { EventFeed } from '../live-events.ts';
 import type { OutboxItem } from '../outbox/events.ts';
 import { changeOf } from './events.ts';
+import { FanOut } from './fan-out.ts';
 import type { PacedStats } from './paced.ts';
 import { readStates } from './rebuild.ts';
 import { HEARTBEAT, ScopeView, type ScreenSubscriber } from './scope-view.ts';
@@ -59,12 +60,17 @@ export class ScreenModel implements AsyncDisposable {
   readonly #dirtyScopes = new Set<ScopeView>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   #unsubscribe: (() => void) | undefined;
+  readonly #fanOut: FanOut;
   readonly streamMaxMs: number | undefined;
 
   constructor(options: ScreenModelOptions) {
     this.#o = options;
     this.streamMaxMs = options.streamMaxMs;
     this.#log = (options.logger ?? silentLogger).child({ component: 'screens' });
+    const log = this.#log;
+    this.#fanOut = new FanOut({
+      onError: (error) => log.warn({ err: toError(error) }, 'screen model: a frame could not be sent'),
+    });
     this.#scope('fleet');
   }
 
@@ -85,7 +91,7 @@ export class ScreenModel implements AsyncDisposable {
     for (const item of buffered) this.apply(item);
     live = true;
     const { tickMs = 250, heartbeatMs = 15_000, sweepMs = 5000 } = this.#o;
-    this.#every(tickMs, () => this.tick());
+    this.#every(tickMs, () => void this.tick());
     this.#every(heartbeatMs, () => this.#heartbeat());
     // An edge registered since the last sweep: its events until now were ignored (it was not
     // known), so its checkpointed state is read in.
@@ -239,14 +245,21 @@ export class ScreenModel implements AsyncDisposable {
     }
   }
 
-  /** A new version of every scope that changed, and its delta to its subscribers. */
-  tick(): void {
-    for (const s of this.#dirtyScopes) s.tick();
+  /**
+   * A new version of every scope that changed, and its delta to its subscribers (written a slice
+   * at a time, fan-out.ts); resolves once they are written.
+   */
+  tick(): Promise<void> {
+    for (const s of this.#dirtyScopes) {
+      const frame = s.tick();
+      if (frame !== undefined) this.#fanOut.push(s, frame);
+    }
     this.#dirtyScopes.clear();
+    return this.#fanOut.drained();
   }
 
   #heartbeat(): void {
-    for (const s of this.#scopes.values()) for (const sub of s.subscribers) sub.send(HEARTBEAT);
+    for (const s of this.#scopes.values()) this.#fanOut.push(s, HEARTBEAT);
   }
 
   /**
@@ -275,6 +288,7 @@ export class ScreenModel implements AsyncDisposable {
     this.#unsubscribe?.();
     for (const t of this.#timers) clearInterval(t);
     this.#timers.length = 0;
+    this.#fanOut.clear();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

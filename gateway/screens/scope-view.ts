@@ -2,8 +2,8 @@
  * One scope of the screen read model (`fleet`, `group:<id>`, `building:<name>`): its elevators,
  * their counts by state, the ones with open alarms, what changed since the last tick, its version,
  * its subscribers, and its snapshot serialized once per version (every poll and every new stream
- * of that version gets the same bytes). A tick with changes makes one delta frame, encoded once and
- * handed to every subscriber (read-model.ts calls `tick` every ~250 ms).
+ * of that version gets the same bytes). A tick with changes makes one delta frame, encoded once,
+ * which read-model.ts (calling `tick` every ~250 ms) hands to every subscriber (fan-out.ts).
  */
 import { type ElevatorRecord, type TileState, tileJson } from './tile.ts';
 
@@ -131,10 +131,10 @@ export class ScopeView {
 
   /**
    * A new version when anything changed since the last tick: the delta frame (changed tiles,
-   * removed ids, the counts, the alarms when they changed) sent to every subscriber.
+   * removed ids, the counts, the alarms when they changed) for every subscriber, if it has any.
    */
-  tick(): void {
-    if (!this.pending) return;
+  tick(): ScreenFrame | undefined {
+    if (!this.pending) return undefined;
     this.version++;
     this.#snapshot = undefined;
     const dirty = this.#dirty;
@@ -143,7 +143,7 @@ export class ScopeView {
     this.#dirty = new Set();
     this.#removed = new Set();
     this.#alarmsChanged = false;
-    if (this.subscribers.size === 0) return;
+    if (this.subscribers.size === 0) return undefined;
     const tiles: string[] = [];
     for (const r of dirty) tiles.push(tileJson(r));
     const parts = [
@@ -155,8 +155,7 @@ export class ScopeView {
     ];
     if (removed.size > 0) parts.push(`"removed":${JSON.stringify([...removed])}`);
     if (alarms) parts.push(`"alarms":${this.#alarmsJson()}`);
-    const frame = new ScreenFrame('delta', this.id, `{${parts.join(',')}}`);
-    for (const s of this.subscribers) s.send(frame);
+    return new ScreenFrame('delta', this.id, `{${parts.join(',')}}`);
   }
 
   /** Whether the scope has elevators (fleet always exists). */
