@@ -1,10 +1,18 @@
 /**
  * Waits for a condition with a deadline instead of sleeping: polls `check` until it returns a
- * value other than undefined/false, or fails with `message` and the last value seen.
+ * value other than undefined/false, or fails with `message` and the last error `check` threw.
+ * `explain`, when given, says what things look like at the timeout (not when the wait began),
+ * appended to the failure.
  */
 export async function waitFor<T>(
   check: () => T | undefined | false | Promise<T | undefined | false>,
-  options: { timeoutMs?: number; intervalMs?: number; message?: string; signal?: AbortSignal } = {},
+  options: {
+    timeoutMs?: number;
+    intervalMs?: number;
+    message?: string;
+    explain?: () => unknown;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<T> {
   const { timeoutMs = 10_000, intervalMs = 20, message = 'condition' } = options;
   const deadline = Date.now() + timeoutMs;
@@ -19,7 +27,15 @@ export async function waitFor<T>(
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${message}`, { cause: lastError });
+      const detail =
+        options.explain === undefined
+          ? ''
+          : `; ${await Promise.resolve()
+              .then(options.explain)
+              .catch((error: unknown) => `(could not say: ${String(error)})`)}`;
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${message}${detail}`, {
+        cause: lastError,
+      });
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

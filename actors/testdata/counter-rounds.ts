@@ -50,6 +50,10 @@ export async function countersReach(
   await waitFor(async () => (await states()).every((s) => s?.count === rounds), {
     timeoutMs,
     message: `every counter to reach ${rounds}`,
+    explain: async () =>
+      `[count, lastSeq, outOfOrder, duplicates] ${JSON.stringify(
+        (await states()).map((s) => (s ? [s.count, s.lastSeq, s.outOfOrder, s.duplicates] : null)),
+      )}`,
   });
   return (await states()) as CounterState[];
 }

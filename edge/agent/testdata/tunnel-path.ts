@@ -213,8 +213,7 @@ export async function setup(env: TunnelServers, o: { processes?: boolean; mux?: 
       await waitFor(async () => (await state(id)).state === 'open', {
         timeoutMs: 20_000,
         message: `tunnel ${id} open`,
-      }).catch(async (error: Error) => {
-        throw new Error(`${error.message}; it is ${JSON.stringify(await state(id))}`);
+        explain: async () => `it is ${JSON.stringify(await state(id))}`,
       });
     },
     async [Symbol.asyncDispose]() {
