@@ -7,12 +7,19 @@
 import { after, before } from 'node:test';
 import { connectRedis, type Redis } from '../bus/mod.ts';
 import { type RedisServer, startRedisServer } from './redis-server.ts';
+import { waitFor } from './wait-for.ts';
 import { startWireCut, type WireCut } from './wire-cut.ts';
 
 /** A relay to the file's server and a connection through it; disposing closes both. */
 export interface CutConnection extends AsyncDisposable {
   readonly wire: WireCut;
   readonly redis: Redis;
+  /**
+   * Runs `act` with the server's replies held back, waits until `ran()` shows the server did
+   * what the client asked (e.g. entries pending under its name), then cuts, so that reply is lost.
+   * Resolves with the relay's connection count at the cut (a reconnect makes it grow).
+   */
+  loseReplies(act: () => Promise<unknown>, ran: () => Promise<boolean>, what: string): Promise<number>;
 }
 
 export interface WireCutRedis {
@@ -40,6 +47,14 @@ export function useWireCutRedis(): WireCutRedis {
     return {
       wire,
       redis,
+      async loseReplies(act, ran, what) {
+        wire.holdReplies();
+        await act();
+        await waitFor(ran, { timeoutMs: 10_000, message: what });
+        const connections = wire.connections;
+        wire.cut();
+        return connections;
+      },
       async [Symbol.asyncDispose]() {
         redis.disconnect();
         await wire.close();
@@ -47,4 +62,17 @@ export function useWireCutRedis(): WireCutRedis {
     };
   };
   return t;
+}
+
+/** Entries pending in `group` over `streams` (0 for a stream or group not made yet). */
+export async function pendingCount(redis: Redis, streams: readonly string[], group: string): Promise<number> {
+  let sum = 0;
+  for (const stream of streams) {
+    const reply = (await redis.xpending(stream, group).catch((error: unknown) => {
+      if (String(error).includes('NOGROUP')) return [0];
+      throw error;
+    })) as [number];
+    sum += Number(reply[0]);
+  }
+  return sum;
 }

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import { createKeyspace, openBus } from '../../bus/mod.ts';
 import { type MosquittoServer, startMosquitto, waitFor } from '../../infra/mod.ts';
-import { useWireCutRedis } from '../../infra/test-wire-cut.ts';
+import { pendingCount, useWireCutRedis } from '../../infra/test-wire-cut.ts';
 import { LINK_USER } from '../broker/mod.ts';
 import { downlinkTopic } from '../protocol/mod.ts';
 import { DownlinkRelay, downlinkGroup, mqttDownlink } from './downlink-relay.ts';
@@ -36,15 +36,15 @@ describe('the downlink relay whose read reply is lost with the connection', { ti
       clientId: 'E-1',
       protocolVersion: 5,
     });
+    await using _edge = { [Symbol.asyncDispose]: () => edge.endAsync() };
     const got: string[] = [];
     edge.on('message', (_topic, payload) => got.push((JSON.parse(payload.toString()) as { id: string }).id));
     await edge.subscribeAsync(downlinkTopic('E-1'), { qos: 1 });
     const redis = t.redis;
     await using cut = await t.relay('relay');
-    const { wire, redis: relayRedis } = cut;
     await using _relay = await new DownlinkRelay({
       sender: await mqttDownlink({ url: broker.url, username: LINK_USER, password: users[LINK_USER] }),
-      bus: openBus({ redis: relayRedis, keyspace }),
+      bus: openBus({ redis: cut.redis, keyspace }),
     }).start();
     const command = (n: number) =>
       redis.xadd(
@@ -62,29 +62,27 @@ describe('the downlink relay whose read reply is lost with the connection', { ti
           epoch: 1,
         }),
       );
-    const pending = async () =>
-      Number(((await redis.xpending(stream, downlinkGroup('mqtt'))) as [number])[0]);
+    const pending = () => pendingCount(redis, [stream], downlinkGroup('mqtt'));
     await command(1);
     await waitFor(async () => got.includes('c1') && (await pending()) === 0, {
       timeoutMs: 10_000,
       message: 'command 1 at the edge and acknowledged',
     });
 
-    wire.holdReplies();
-    await command(2);
-    // Redis ran the relay's read: command 2 is pending under its name, unheard.
-    await waitFor(async () => (await pending()) === 1, {
-      timeoutMs: 10_000,
-      message: 'the relay to read command 2',
-    });
-    wire.cut();
+    // Redis runs the relay's read (command 2 pending under its name), and its reply is lost.
+    const atCut = await cut.loseReplies(
+      () => command(2),
+      async () => (await pending()) === 1,
+      'the relay to read command 2',
+    );
     await command(3);
     await waitFor(() => got.includes('c3'), {
       timeoutMs: 15_000,
-      message: `command 3 at the edge (got ${JSON.stringify(got)})`,
+      message: 'command 3 at the edge',
+      explain: () => `got ${JSON.stringify(got)}`,
     });
     await waitFor(async () => (await pending()) === 0, { timeoutMs: 10_000, message: 'all acknowledged' });
     assert.deepEqual(got, ['c1', 'c2', 'c3']);
-    await edge.endAsync();
+    assert.ok(cut.wire.connections > atCut, 'the relay connected again after the cut');
   });
 });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createKeyspace, openBus } from '../../bus/mod.ts';
 import { waitFor } from '../../infra/mod.ts';
-import { useWireCutRedis } from '../../infra/test-wire-cut.ts';
+import { pendingCount, useWireCutRedis } from '../../infra/test-wire-cut.ts';
 import { OutboxSink, SINK_GROUP } from './sink.ts';
 
 const t = useWireCutRedis();
@@ -21,10 +21,9 @@ describe('the outbox sink whose read reply is lost with the connection', () => {
     const stream = keyspace.outbox(0);
     const redis = t.redis;
     await using cut = await t.relay('gateway');
-    const { wire, redis: sinkRedis } = cut;
     const got: number[] = [];
     await using _sink = new OutboxSink({
-      bus: openBus({ redis: sinkRedis, keyspace }),
+      bus: openBus({ redis: cut.redis, keyspace }),
       handlers: [
         async (items) => {
           for (const item of items) got.push(item.event.n as number);
@@ -34,35 +33,31 @@ describe('the outbox sink whose read reply is lost with the connection', () => {
     }).start();
     const emit = (n: number) =>
       redis.xadd(stream, '*', 'e', JSON.stringify({ type: 'edge.online', edgeId: 'E-1', n }));
-    const pending = async () => {
-      const reply = (await redis.xpending(stream, SINK_GROUP).catch(() => [0])) as [number];
-      return Number(reply[0]);
-    };
+    const pending = () => pendingCount(redis, [stream], SINK_GROUP);
     await emit(1);
     await waitFor(async () => got.includes(1) && (await pending()) === 0, {
       timeoutMs: 10_000,
       message: 'the sink to handle and acknowledge event 1',
     });
 
-    wire.holdReplies();
-    await emit(2);
-    // Redis served the sink's blocked read: event 2 is pending under its name, unheard.
-    await waitFor(async () => (await pending()) === 1, {
-      timeoutMs: 10_000,
-      message: 'the sink to read event 2',
-    });
-    wire.cut();
+    // Redis serves the sink's blocked read (event 2 pending under its name), and its reply is lost.
+    const atCut = await cut.loseReplies(
+      () => emit(2),
+      async () => (await pending()) === 1,
+      'the sink to read event 2',
+    );
     await emit(3);
     await emit(4);
     await waitFor(() => got.includes(4), {
       timeoutMs: 15_000,
-      message: `event 4 to be handled (got ${JSON.stringify(got)})`,
+      message: 'event 4 to be handled',
+      explain: () => `got ${JSON.stringify(got)}`,
     });
     await waitFor(async () => (await pending()) === 0, {
       timeoutMs: 10_000,
       message: 'every event acknowledged',
     });
     assert.deepEqual(got, [1, 2, 3, 4], 'each event once, in order');
-    assert.ok(wire.connections >= 3, 'the sink reconnected through the relay');
+    assert.ok(cut.wire.connections > atCut, 'the sink connected again after the cut');
   });
 });
