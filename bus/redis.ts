@@ -78,34 +78,28 @@ export function duplicateRedis(redis: Redis): Redis {
   return copy;
 }
 
-/** How many times a connection (or, on a cluster, any of its node connections) has closed. */
-export interface ConnectionDrops {
-  readonly count: number;
-}
-
-const dropCounters = new WeakMap<Redis, ConnectionDrops>();
+/** Closes of each connection object's connections (every node's, on a cluster), counted from first use. */
+const dropCounters = new WeakMap<Redis, { count: number }>();
 
 /**
- * Counts the closes of `redis`'s connections, from now on (one counter per connection object).
  * ioredis sends a command again after a reconnect when its reply was lost with the old
- * connection, so a command that changes state may have run twice: a reader that moves entries
- * into its pending list (XREADGROUP `>`) compares this count before and after a read, and when
- * it moved, reads its pending entries again instead of trusting the reply.
+ * connection, so a command that changes state may have run twice: this counts the closes a read
+ * is compared against (unlessDropped).
  */
-export function connectionDrops(redis: Redis): ConnectionDrops {
-  let drops = dropCounters.get(redis);
-  if (drops !== undefined) return drops;
-  const counter = { count: 0 };
-  const watch = (connection: Single) => connection.on('close', () => counter.count++);
+function connectionDrops(redis: Redis): { readonly count: number } {
+  let counter = dropCounters.get(redis);
+  if (counter !== undefined) return counter;
+  const drops = { count: 0 };
+  const watch = (connection: Single) => connection.on('close', () => drops.count++);
   if (isCluster(redis)) {
     for (const node of redis.nodes()) watch(node);
     redis.on('+node', watch);
   } else {
     watch(redis);
   }
-  drops = counter;
-  dropCounters.set(redis, drops);
-  return drops;
+  counter = drops;
+  dropCounters.set(redis, counter);
+  return counter;
 }
 
 /**

@@ -36,10 +36,7 @@ export class FanOut {
   /** Queues `frame` for every subscriber `scope` has now. */
   push(scope: ScopeView, frame: ScreenFrame): void {
     for (const subscriber of scope.subscribers) this.#queue.push({ scope, subscriber, frame });
-    if (!this.#scheduled && this.backlog > 0) {
-      this.#scheduled = true;
-      setImmediate(this.#drain);
-    }
+    this.#schedule();
   }
 
   /** Resolves once everything queued so far is written. */
@@ -67,11 +64,14 @@ export class FanOut {
         this.#onError(error);
       }
     }
-    if (this.backlog > 0) {
-      this.#scheduled = true;
-      setImmediate(this.#drain);
-      return;
-    }
-    this.clear();
+    if (this.backlog > 0) this.#schedule();
+    else this.clear();
   };
+
+  /** The next slice after the loop has answered what came in, unless one is due already. */
+  #schedule(): void {
+    if (this.#scheduled || this.backlog === 0) return;
+    this.#scheduled = true;
+    setImmediate(this.#drain);
+  }
 }
