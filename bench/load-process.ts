@@ -7,8 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Keyspace } from '../bus/mod.ts';
+import { TSX_LOADER } from '../infra/tsx-loader.ts';
 
-const TSX_LOADER = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 const LOAD_GENERATOR = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
 const TILE_FEEDER = fileURLToPath(new URL('./tile-feeder.ts', import.meta.url));
 

@@ -11,11 +11,10 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitFor } from '../infra/mod.ts';
+import { freePort, TSX_LOADER, waitFor } from '../infra/mod.ts';
 import { type PacedResult, runPacedLoad } from './scenarios/screens-load.ts';
 
 const SELF = fileURLToPath(import.meta.url);
-const TSX_LOADER = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
 /** Measures the paced polls (`rate`/s for `seconds`) against the bare server. */
 export async function measurePollFloor(o: {

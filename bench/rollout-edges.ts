@@ -5,10 +5,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '../infra/mod.ts';
+import { TSX_LOADER, waitFor } from '../infra/mod.ts';
 import { processCpuMicros } from './proc-cpu.ts';
 
-const TSX_LOADER = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 const LOAD = fileURLToPath(new URL('./rollout-load.ts', import.meta.url));
 
 /** Per rollout: when each edge reported healthy (ms since the epoch), and the edges commanded. */

@@ -8,11 +8,11 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { childGroupOptions, descendants } from './process-tree.ts';
+import { TSX_LOADER } from './tsx-loader.ts';
 
 const CLI = fileURLToPath(new URL('../cli/devicehub.ts', import.meta.url));
 // The tsx loader itself, not its CLI: the CLI runs the program in a second process, and a
 // signal meant for the hub node would reach only the wrapper.
-const TSX_LOADER = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
 /** `--redis … --prefix … --shards … --tag-groups …`: a `devicehub` process working in `keyspace`. */
 export function keyspaceArgs(

@@ -7,8 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Histogram, type HistogramJSON } from '../../actors/mod.ts';
-
-const TSX_LOADER = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+import { TSX_LOADER } from '../../infra/tsx-loader.ts';
 
 export interface PeerProcess {
   readonly child: ChildProcess;

@@ -6,10 +6,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '../../infra/mod.ts';
+import { TSX_LOADER, waitFor } from '../../infra/mod.ts';
 import type { SimWorkerArgs, SimWorkerReport } from './sim-worker.ts';
 
-const TSX_LOADER = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 const WORKER = fileURLToPath(new URL('./sim-worker.ts', import.meta.url));
 
 export interface SimFleetTotals {

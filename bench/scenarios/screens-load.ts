@@ -15,6 +15,7 @@
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { TSX_LOADER } from '../../infra/tsx-loader.ts';
 
 export interface PacedPlan {
   readonly url: string;
@@ -148,7 +149,6 @@ async function offer(
 }
 
 const SELF = fileURLToPath(import.meta.url);
-const TSX_LOADER = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
 /** Runs the plan in a process of its own; resolves with what it measured. */
 export function runPacedLoad(plan: PacedPlan): Promise<PacedResult> {
