@@ -117,7 +117,8 @@ export function logStoreContract(name: string, env: LogStoreUnderTest): void {
     test('pages follow each other without gaps or repeats, even with equal times and lines written between pages', async () => {
       const service = `svc${randomUUID().slice(0, 8)}`;
       // 95 records on 5 distinct milliseconds: pages must break ties the same way every time.
-      const now = Date.now() - 30_000;
+      // The first is a whole second, which a store may print as `…:49Z` (less precise than the rest).
+      const now = Math.floor((Date.now() - 30_000) / 1000) * 1000;
       const written = records(service, 95, (i) => ({ time: now + (i % 5), msg: `tie ${i}` }));
       await env.store().write(written);
       await queryWhen(window(service), 95);
@@ -132,7 +133,7 @@ export function logStoreContract(name: string, env: LogStoreUnderTest): void {
         // A newer line written between pages does not shift the pages after it.
         if (pages === 2)
           await env.store().write(records(service, 1, () => ({ time: Date.now(), msg: 'newer' })));
-      } while (cursor !== undefined);
+      } while (cursor !== undefined && pages < 20); // a cursor that goes round stops here
       assert.equal(pages, 10);
       assert.equal(seen.length, 95);
       assert.equal(new Set(seen).size, 95, 'no repeats');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeCursor, encodeCursor, pageQuery, quote, tailQuery } from './logsql.ts';
+import { decodeCursor, encodeCursor, fullPrecision, pageQuery, quote, tailQuery } from './logsql.ts';
 import { LogStoreError } from './types.ts';
 
 const base = { from: Date.UTC(2026, 0, 1), to: Date.UTC(2026, 0, 2), limit: 50 };
@@ -32,9 +32,19 @@ test('the cursor continues after the last record: older, or as old with a smalle
   assert.deepEqual(decodeCursor(cursor), { time: '2026-01-01T10:00:00.123Z', rid: 'abcd' });
   const q = pageQuery({ ...base, cursor });
   assert.ok(
-    q.includes('_time:<=2026-01-01T10:00:00.123Z (_time:<2026-01-01T10:00:00.123Z OR rid:<"abcd")'),
+    q.includes(
+      '_time:<=2026-01-01T10:00:00.123000000Z (_time:<2026-01-01T10:00:00.123000000Z OR rid:<"abcd")',
+    ),
     q,
   );
+});
+
+test('a cursor time is written to the nanosecond: VictoriaLogs reads `…:49Z` as the whole second', () => {
+  assert.equal(fullPrecision('2026-01-01T10:00:49Z'), '2026-01-01T10:00:49.000000000Z');
+  assert.equal(fullPrecision('2026-01-01T10:00:49.12Z'), '2026-01-01T10:00:49.120000000Z');
+  assert.equal(fullPrecision('2026-01-01T10:00:49.123456789Z'), '2026-01-01T10:00:49.123456789Z');
+  const q = pageQuery({ ...base, cursor: encodeCursor({ time: '2026-01-01T10:00:49Z', rid: 'ab' }) });
+  assert.ok(q.includes('_time:<=2026-01-01T10:00:49.000000000Z (_time:<2026-01-01T10:00:49.000000000Z'), q);
 });
 
 test('a bad query is BAD_QUERY naming what is wrong', () => {

@@ -56,6 +56,18 @@ export function decodeCursor(text: string): Cursor {
   return { time: parsed[0], rid: parsed[1] };
 }
 
+/**
+ * `time` with all nine fraction digits. VictoriaLogs writes `_time` without trailing zeros
+ * (`…:49Z`, `…:49.12Z`) and reads a time filter at the precision it is written in:
+ * `_time:<=…:49Z` is everything up to the end of that second, so a cursor at a whole second (or
+ * a whole 10 ms) would take the newer records of that second back in and pages would go round.
+ */
+export function fullPrecision(time: string): string {
+  const dot = time.indexOf('.');
+  const fraction = dot === -1 ? '' : time.slice(dot + 1, -1);
+  return `${dot === -1 ? time.slice(0, -1) : time.slice(0, dot)}.${fraction.padEnd(9, '0')}Z`;
+}
+
 function isoTime(ms: number): string {
   return new Date(ms).toISOString();
 }
@@ -100,7 +112,8 @@ export function pageQuery(q: LogQuery): string {
   const parts = [`_time:[${isoTime(q.from)}, ${isoTime(q.to)}]`, ...commonFilters(q)];
   if (q.cursor !== undefined) {
     const c = decodeCursor(q.cursor);
-    parts.push(`_time:<=${c.time}`, `(_time:<${c.time} OR ${RID_FIELD}:<${quote(c.rid)})`);
+    const time = fullPrecision(c.time);
+    parts.push(`_time:<=${time}`, `(_time:<${time} OR ${RID_FIELD}:<${quote(c.rid)})`);
   }
   return `${parts.join(' ')} | sort by (_time desc, ${RID_FIELD} desc) limit ${q.limit + 1}`;
 }
