@@ -22,6 +22,7 @@ import { createApiKey, openDatabase } from '../../gateway/mod.ts';
 import { registerEdges } from '../../gateway/register-edges.ts';
 import { waitFor } from '../../infra/mod.ts';
 import { edgeId, startBenchCluster } from '../cluster.ts';
+import { sampleGateway } from '../gateway-sampler.ts';
 import { percentiles } from '../http-client.ts';
 import { measurePollFloor } from '../poll-floor.ts';
 import type { Target } from '../report.ts';
@@ -82,6 +83,10 @@ export async function screensScenario(o: ScenarioOptions, s: ScreensOptions = {}
     snapshotP99Ms: live.snapshots.latencyMs.p99,
     snapshotP99MsBySecond: live.snapshots.p99BySecond,
     snapshotStatuses: live.snapshots.statuses,
+    // The gateway's own seconds beside the p99s: its longest event-loop stall, and its GC time.
+    gatewayLoopMaxMsBySecond: live.gatewaySeconds.map((g) => g.loopMaxMs),
+    gatewayGcMsBySecond: live.gatewaySeconds.map((g) => g.gcMs),
+    gatewayHeapUsedMbBySecond: live.gatewaySeconds.map((g) => g.heapUsedMb),
     snapshotFloorP99Ms: floor.latencyMs.p99,
     snapshotFloorPerSec: floor.perSecond,
     edgeToScreenP99Ms: edgeToScreen.p99,
@@ -137,6 +142,10 @@ export async function screensScenario(o: ScenarioOptions, s: ScreensOptions = {}
       charts: [
         { label: `snapshot p99 ms at ${SNAPSHOT_RATE}/s offered`, values: live.snapshots.p99BySecond },
         { label: 'edge → screen p99 ms', values: x.map((_, i) => percentiles(live.bySecond[i] ?? []).p99) },
+        {
+          label: 'gateway event-loop stall max ms',
+          values: x.map((_, i) => live.gatewaySeconds[i]?.loopMaxMs ?? 0),
+        },
       ],
     },
   };
@@ -184,6 +193,7 @@ async function measureLive(
   }, 1000);
   console.error(`bench screens: snapshot polls at ${SNAPSHOT_RATE}/s for ${o.seconds} s…`);
   const distinct = [...new Set(o.scopes)];
+  const sampler = sampleGateway(gateway.url);
   const snapshots = await runPacedLoad({
     url: gateway.url,
     paths: distinct.map((s) => `/v1/screens/${s}`),
@@ -192,10 +202,11 @@ async function measureLive(
     seconds: o.seconds,
   });
   clearInterval(ticker);
+  const gatewaySeconds = await sampler.stop();
   const open = streams.open();
   const latencies = streams.latencies.slice();
   const deltas = streams.stats.deltas;
   streams.close();
   load.stop();
-  return { open, latencies, bySecond, deltas, snapshots };
+  return { open, latencies, bySecond, deltas, snapshots, gatewaySeconds };
 }
