@@ -14,6 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { TSX_LOADER } from '../../infra/tsx-loader.ts';
 
@@ -42,6 +43,8 @@ export interface PacedResult {
   readonly p99BySecond: number[];
   /** Answers a second. */
   readonly perSecond: number;
+  /** The load process's own longest event-loop stall of each second (ms): its share of a slow second. */
+  readonly clientLoopMaxMsBySecond: number[];
 }
 
 const TICK_MS = 2;
@@ -89,6 +92,13 @@ async function run(plan: PacedPlan): Promise<PacedResult> {
   const statuses: Record<string, number> = {};
   let errors = 0;
   const started = performance.now();
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const clientLoopMaxMsBySecond: number[] = [];
+  const sampler = setInterval(() => {
+    clientLoopMaxMsBySecond.push(round(loop.max / 1e6));
+    loop.reset();
+  }, 1000);
   const total = await offer(plan.rate, plan.seconds, (n, due) =>
     get(n % plan.paths.length).then(
       (status) => {
@@ -107,6 +117,8 @@ async function run(plan: PacedPlan): Promise<PacedResult> {
     ),
   );
   const elapsed = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  loop.disable();
   agent.destroy();
   const sorted = Float64Array.from(latencies).sort();
   return {
@@ -120,6 +132,7 @@ async function run(plan: PacedPlan): Promise<PacedResult> {
     },
     p99BySecond: seconds.map((v) => round(quantile(Float64Array.from(v).sort(), 0.99))),
     perSecond: Math.round(total / elapsed),
+    clientLoopMaxMsBySecond,
   };
 }
 

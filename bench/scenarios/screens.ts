@@ -85,6 +85,7 @@ export async function screensScenario(o: ScenarioOptions, s: ScreensOptions = {}
     snapshotStatuses: live.snapshots.statuses,
     // The gateway's own seconds beside the p99s: its longest event-loop stall, and its GC time.
     gatewayLoopMaxMsBySecond: live.gatewaySeconds.map((g) => g.loopMaxMs),
+    pollClientLoopMaxMsBySecond: live.snapshots.clientLoopMaxMsBySecond,
     gatewayGcMsBySecond: live.gatewaySeconds.map((g) => g.gcMs),
     gatewayHeapUsedMbBySecond: live.gatewaySeconds.map((g) => g.heapUsedMb),
     snapshotFloorP99Ms: floor.latencyMs.p99,
@@ -202,7 +203,8 @@ async function measureLive(
     seconds: o.seconds,
   });
   clearInterval(ticker);
-  const gatewaySeconds = await sampler.stop();
+  // The sampler ran through the load's warm-up too: its last seconds are the measured ones.
+  const gatewaySeconds = (await sampler.stop()).slice(-snapshots.p99BySecond.length);
   const open = streams.open();
   const latencies = streams.latencies.slice();
   const deltas = streams.stats.deltas;
