@@ -164,7 +164,9 @@ async function startNode(
   const server = await startServerProcess({
     name: `Kafka broker ${i + 1}`,
     port,
-    timeoutMs: 60_000,
+    // A JVM's start on 2 cores that other work keeps busy (3 brokers of a cluster start at once):
+    // over 60 s was seen once, a benchmark running beside the suite.
+    timeoutMs: 120_000,
     spawnServer: () => {
       const proc = java(setup.jars, ['kafka.Kafka', config]);
       stderr = '';
