@@ -7,6 +7,7 @@
  * the load generator's, which shares the cores.
  */
 import { httpClient } from './http-client.ts';
+import { promSamples, promValue } from './prom-samples.ts';
 
 const PREFIX = 'devicehub_gateway_';
 
@@ -14,7 +15,6 @@ const PREFIX = 'devicehub_gateway_';
 export interface GatewaySecond {
   /** The longest event-loop delay of the second (ms). */
   readonly loopMaxMs: number;
-  readonly loopP99Ms: number;
   /** Milliseconds of garbage collection in the second, per kind (major, minor, incremental, weakcb). */
   readonly gcMs: Readonly<Record<string, number>>;
   readonly heapUsedMb: number;
@@ -23,17 +23,6 @@ export interface GatewaySecond {
 export interface GatewaySampler {
   /** Stops sampling; the seconds sampled, oldest first. */
   stop(): Promise<GatewaySecond[]>;
-}
-
-/** Values of one metric family by its `kind` label (or '' without one), from a scrape. */
-export function metricValues(text: string, name: string): Map<string, number> {
-  const values = new Map<string, number>();
-  const line = new RegExp(`^${PREFIX}${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm');
-  for (const match of text.matchAll(line)) {
-    const kind = /kind="([^"]*)"/.exec(match[1] ?? '')?.[1] ?? '';
-    values.set(kind, Number(match[2]));
-  }
-  return values;
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
@@ -47,33 +36,42 @@ export function sampleGateway(url: string, everyMs = 1000): GatewaySampler {
   const scrape = async () => {
     const reply = await http.send('GET', '/metrics', { timeoutMs: 10_000 });
     if (reply.status !== 200) throw new Error(`gateway /metrics answered ${reply.status}`);
-    const gc = metricValues(reply.body, 'nodejs_gc_duration_seconds_sum');
+    const gc = new Map(
+      promSamples(reply.body, `${PREFIX}nodejs_gc_duration_seconds_sum`).map((s) => [
+        s.labels.kind ?? '',
+        s.value,
+      ]),
+    );
     const first = gcBefore === undefined;
     const gcMs: Record<string, number> = {};
     for (const [kind, total] of gc) gcMs[kind] = round((total - (gcBefore?.get(kind) ?? 0)) * 1000);
     gcBefore = gc;
     // The first scrape only sets the baselines (its lag covers everything before it).
     if (first) return;
-    const one = (name: string) => metricValues(reply.body, name).get('') ?? Number.NaN;
+    const one = (name: string) => promValue(reply.body, `${PREFIX}${name}`);
     seconds.push({
       loopMaxMs: round(one('nodejs_eventloop_lag_max_seconds') * 1000),
-      loopP99Ms: round(one('nodejs_eventloop_lag_p99_seconds') * 1000),
       gcMs,
       heapUsedMb: Math.round(one('nodejs_heap_size_used_bytes') / 1e6),
     });
   };
+  // A failed scrape ends the sampling; stop() throws it (never an unhandled rejection before then).
   const loop = (async () => {
     while (!stopped) {
       const started = Date.now();
       await scrape();
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, everyMs - (Date.now() - started))));
     }
-  })();
+  })().then(
+    () => undefined,
+    (error: unknown) => error,
+  );
   return {
     async stop() {
       stopped = true;
-      await loop;
+      const failed = await loop;
       http.close();
+      if (failed !== undefined) throw failed;
       return seconds;
     },
   };

@@ -6,6 +6,7 @@
  */
 import { type DevicehubProcess, freePort, spawnDevicehub } from '../infra/mod.ts';
 import { processCpuMicros } from './proc-cpu.ts';
+import { promSamples } from './prom-samples.ts';
 
 export interface WorkerReading {
   readonly images: number;
@@ -25,16 +26,9 @@ export interface RecognitionWorkers extends AsyncDisposable {
   readonly loadCpuMs: Readonly<Record<string, number>>;
 }
 
-/** A sample's value in Prometheus text (`name{…} value` or `name value`), summed over labels. */
+/** A metric's value in Prometheus text, summed over its labels. */
 function metric(text: string, name: string): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    if (rest[0] !== ' ' && rest[0] !== '{') continue;
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
-  }
-  return sum;
+  return promSamples(text, name).reduce((sum, s) => sum + (s.value || 0), 0);
 }
 
 export async function startRecognitionWorkers(o: {

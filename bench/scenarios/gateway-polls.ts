@@ -6,6 +6,7 @@
 import { simulatedPassword } from '../../edge/mod.ts';
 import { waitFor } from '../../infra/mod.ts';
 import { type httpClient, percentiles, type Reply } from '../http-client.ts';
+import { promValue } from '../prom-samples.ts';
 import { runPacedLoad } from './screens-load.ts';
 
 export type HttpClient = ReturnType<typeof httpClient>;
@@ -157,10 +158,7 @@ export async function measurePaced(polls: ConfigPolls, url: string, seconds: num
 export async function gatewayLoopLag(http: HttpClient): Promise<{ p99: number; max: number }> {
   const metrics = (await http.send('GET', '/metrics')).body;
   const metric = (name: string) =>
-    Number(
-      new RegExp(`^devicehub_gateway_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(metrics)?.[1] ??
-        NaN,
-    ) * 1000;
+    promValue(metrics, `devicehub_gateway_nodejs_eventloop_lag_${name}_seconds`) * 1000;
   return {
     p99: Math.round(metric('p99') * 10) / 10,
     max: Math.round(metric('max') * 10) / 10,

@@ -17,6 +17,7 @@ import { edgeActor } from '../../edge/mod.ts';
 import { startWebBackendStandIn, type WebBackendStandIn, waitFor } from '../../infra/mod.ts';
 import { edgeId, startBenchCluster } from '../cluster.ts';
 import { httpClient } from '../http-client.ts';
+import { promSamples } from '../prom-samples.ts';
 import type { Target } from '../report.ts';
 import { type ScenarioOptions, type ScenarioResult, sleep } from './common.ts';
 import type { HttpClient } from './gateway-polls.ts';
@@ -115,7 +116,7 @@ type Sampler = ReturnType<typeof backlogSampler>;
 function backlogSampler(http: HttpClient, backend: WebBackendStandIn) {
   const backlog = async () => {
     const text = (await http.send('GET', '/metrics')).body;
-    return Number(/^devicehub_web_backend_backlog (\S+)$/m.exec(text)?.[1] ?? 0);
+    return promSamples(text, 'devicehub_web_backend_backlog')[0]?.value ?? 0;
   };
   const timeline: { t: number; backlog: number; delivered: number }[] = [];
   const t0 = Date.now();
