@@ -57,8 +57,28 @@ export const counterActor = defineActor({
       if (!payload.ok) throw new Error('poisoned payload');
       return add(state, payload, ctx);
     },
+    /**
+     * Asynchronous, and fails its first `failures` attempts (counted per message id), or for good
+     * when `terminal`; emits `counter.later` with the attempt that succeeded.
+     */
+    async laterFlaky(
+      state: CounterState,
+      payload: { seq: number; failures?: number; terminal?: boolean },
+      ctx: ActorContext,
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      const attempt = (laterAttempts.get(ctx.messageId) ?? 0) + 1;
+      laterAttempts.set(ctx.messageId, attempt);
+      if (payload.terminal) throw new TerminalError('refused for good, later');
+      if (attempt <= (payload.failures ?? 0)) throw new Error(`attempt ${attempt} failed`);
+      ctx.emit({ type: 'counter.later', seq: payload.seq, attempt });
+      return add(state, payload, ctx);
+    },
   },
 });
+
+/** laterFlaky's attempts so far, by message id (in the process that handles them). */
+const laterAttempts = new Map<string, number>();
 
 export interface AlarmClockState {
   readonly armed: number;
