@@ -49,16 +49,19 @@ export function queueCommit(bus: Bus, pipeline: ChainableCommander, input: Commi
     (p) => {
       for (const [group, list] of order) {
         const keys: string[] = [];
-        const states: string[] = [];
+        // States and outbox events, already JSON, go as arguments of their own: inside the
+        // JSON below each would be escaped again here and unescaped again by the script.
+        const documents: string[] = [];
         const payload = list.map((c) => {
           const k = keyspace.shard(c.shard);
           keys.push(k.lease, k.state, k.mailbox);
-          for (const { address, json } of c.states) states.push(address, json);
+          for (const { address, json } of c.states) documents.push(address, json);
+          for (const event of c.outbox) documents.push(event);
           const timers = c.timers.flatMap((t) => [t.member, String(t.due), t.data]);
-          return { e: c.epoch, n: c.states.length, a: c.acks, t: timers, c: c.cancels, o: c.outbox };
+          return { e: c.epoch, n: c.states.length, o: c.outbox.length, a: c.acks, t: timers, c: c.cancels };
         });
         keys.push(keyspace.timers(group), keyspace.timerData(group), keyspace.outbox(group));
-        runScript(p, 'commit', keys, [input.node, CONSUMER_GROUP, JSON.stringify(payload), ...states]);
+        runScript(p, 'commit', keys, [input.node, CONSUMER_GROUP, JSON.stringify(payload), ...documents]);
       }
     },
     (replies) =>

@@ -10,12 +10,12 @@
   ARGV[3]  JSON array, one object per shard, in KEYS order:
            { "e": epoch,                               -- fencing token the node holds
              "n": count,                               -- actor states of this shard in ARGV[4..]
+             "o": count,                               -- outbox events of this shard in ARGV[4..]
              "a": [entryId, ...],                      -- mailbox entries to acknowledge
              "t": [member, dueMs, dataJson, ...],      -- timers to set (dueMs as a string)
-             "c": [member, ...],                       -- timers to cancel
-             "o": [eventJson, ...] }                   -- outbox events
-  ARGV[4..] address, stateJson pairs: the first shard's n pairs, then the next shard's, ...
-            (kept out of the JSON above so that state documents are not escaped twice)
+             "c": [member, ...] }                      -- timers to cancel
+  ARGV[4..] per shard in KEYS order: its n address, stateJson pairs, then its o eventJson
+            (kept out of the JSON above so that these documents are not escaped twice)
   A shard is written only when the node still holds its lease with that epoch and the lease
   has not expired (Redis clock): a paused or partitioned node cannot write stale state.
 
@@ -48,12 +48,13 @@ for i = 1, #shards do
   local lease, state, mailbox = KEYS[base + 1], KEYS[base + 2], KEYS[base + 3]
   local f = redis.call('HMGET', lease, 'node', 'epoch', 'until')
   local first = nextState
-  nextState = nextState + 2 * c.n
+  local events = first + 2 * c.n
+  nextState = events + c.o
   if f[1] ~= me or tonumber(f[2]) ~= tonumber(c.e) or (tonumber(f[3]) or 0) <= now then
     rejected[#rejected + 1] = i
   else
-    for k = first, nextState - 1, 2000 do
-      redis.call('HSET', state, unpack(ARGV, k, math.min(k + 1999, nextState - 1)))
+    for k = first, events - 1, 2000 do
+      redis.call('HSET', state, unpack(ARGV, k, math.min(k + 1999, events - 1)))
     end
   end
   if rejected[#rejected] ~= i then
@@ -66,8 +67,8 @@ for i = 1, #shards do
       redis.call('ZREM', timers, c.c[k])
       redis.call('HDEL', tdata, c.c[k])
     end
-    for k = 1, #c.o do
-      redis.call('XADD', outbox, '*', 'e', c.o[k])
+    for k = events, nextState - 1 do
+      redis.call('XADD', outbox, '*', 'e', ARGV[k])
     end
   end
 end
