@@ -79,7 +79,7 @@ export interface Bus {
   /** release.lua: hands held leases back; how many were released. */
   releaseLeases(input: ReleaseLeases): Promise<number>;
   queueReleaseLeases(pipeline: ChainableCommander, input: ReleaseLeases): Queued<number>;
-  /** enqueue.lua per message, in one round trip: their entry ids once Redis holds them. */
+  /** enqueue-many.lua per tag group, in one round trip: their entry ids once Redis holds them. */
   enqueue(messages: readonly MailboxMessage[], now?: number): Promise<string[]>;
   queueEnqueue(
     pipeline: ChainableCommander,

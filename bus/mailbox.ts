@@ -1,5 +1,5 @@
 /**
- * Mailboxes: appending messages for actors (enqueue.lua, enqueue-many.lua) and reading a node's
+ * Mailboxes: appending messages for actors (enqueue-many.lua) and reading a node's
  * shards in batches (read-ready.lua, read-shards.lua).
  *
  * One stream per shard holds the mailboxes of the shard's actors (each entry names its actor);
@@ -13,13 +13,7 @@ import { decodeEntry, encodeEntry, type MailboxEntry, type MailboxMessage } from
 import { MalformedEntryError } from './errors.ts';
 import { CONSUMER_GROUP, groupByTag, type ShardKeys } from './keys.ts';
 import { type Queued, queueOperation, queuePerGroup } from './queued.ts';
-import {
-  enqueueManyReply,
-  enqueueReply,
-  type RawShardEntries,
-  readReadyReply,
-  readShardsReply,
-} from './replies.ts';
+import { enqueueManyReply, type RawShardEntries, readReadyReply, readShardsReply } from './replies.ts';
 import { runScript } from './scripts.ts';
 
 /** Messages to enqueue and their enqueue time. */
@@ -30,24 +24,14 @@ export interface Enqueue {
 }
 
 /**
- * Queues each message (enqueue.lua: appended to its shard's mailbox and the shard marked ready,
- * atomically); reads their entry ids in order.
+ * Queues the messages, one enqueue-many.lua call per hash-tag group (appended to their shards'
+ * mailboxes and the shards marked ready, atomically); reads their entry ids in order. Nothing is
+ * written when one of them could not be taken (InvalidMessageError).
  */
 export function queueEnqueue(bus: Bus, pipeline: ChainableCommander, input: Enqueue): Queued<string[]> {
-  const { keyspace } = bus;
   const { messages, now = Date.now() } = input;
-  const calls = messages.map((message) => {
-    const fields = encodeEntry(message, now);
-    const shard = keyspace.shard(keyspace.shardOf(message.address));
-    return { keys: [shard.mailbox, keyspace.ready(shard.group)], args: [shard.shard, ...fields] };
-  });
-  return queueOperation(
-    pipeline,
-    (p) => {
-      for (const { keys, args } of calls) runScript(p, 'enqueue', keys, args);
-    },
-    (replies) => replies.map(enqueueReply),
-  );
+  const encoded = messages.map((message) => encodeMessage(bus, message, now));
+  return queueEnqueueMany(bus, pipeline, encoded);
 }
 
 /** A mailbox message encoded for enqueue-many.lua: its shard and its `a`, `m`, `p`, `t` values. */

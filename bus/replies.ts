@@ -89,11 +89,6 @@ export function releaseReply(reply: unknown): number {
   return integer('release', reply);
 }
 
-/** enqueue.lua: the new entry's id. */
-export function enqueueReply(reply: unknown): string {
-  return text('enqueue', reply);
-}
-
 /** enqueue-many.lua: the new entries' ids, in the order the call listed the messages. */
 export function enqueueManyReply(reply: unknown, expected: number): string[] {
   return counted('enqueue-many', list('enqueue-many', reply), expected).map((id) => text('enqueue-many', id));

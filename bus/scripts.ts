@@ -12,7 +12,6 @@ const names = [
   'acquire',
   'renew',
   'release',
-  'enqueue',
   'enqueue-many',
   'read-ready',
   'read-shards',

@@ -16,7 +16,7 @@
   the pending ones, where nobody would look for them again.
 
   A shard is removed from the ready set when this read drained it (fewer than ARGV[3] entries
-  came back); producers add it again atomically with their next entry (enqueue.lua), so no
+  came back); producers add it again atomically with their next entry (enqueue-many.lua), so no
   signal is lost.
 
   Returns  { shard1, entries1, shard2, entries2, ... } with entries as XREADGROUP gives them:
