@@ -61,4 +61,47 @@ describe('mailbox reads', () => {
       .readShards({ consumer: 'b', reads: [{ shard, from: '0' }], count: 10 });
     assert.equal(pendingOfB[0]?.entries.length, 2, 'both entries are pending to b');
   });
+
+  it('read every ready shard this node holds in one step, COUNT per shard, and keep only the undrained ones ready', async () => {
+    const keyspace = t.keyspace({ shards: 8 });
+    const bus = t.bus(keyspace);
+    // An address on each shard.
+    const on = new Map<number, string>();
+    for (let i = 0; on.size < 8; i++) {
+      const address = `edge/r${i}`;
+      if (!on.has(keyspace.shardOf(address))) on.set(keyspace.shardOf(address), address);
+    }
+    const send = (shard: number, n: number) =>
+      bus.enqueue(
+        Array.from({ length: n }, (_, i) => ({ address: on.get(shard)!, method: 'm', payload: i })),
+      );
+    for (const shard of [0, 1, 2, 3]) assert.equal(await acquire(keyspace, 'a', shard, 10_000), 1);
+    assert.equal(await acquire(keyspace, 'b', 4, 10_000), 1);
+    await send(0, 3); // more than COUNT: stays ready
+    await send(1, 1);
+    await send(3, 1); // a holds it, but it is not in the mask this read gives
+    await send(4, 1); // b's
+    const ready = keyspace.ready(0);
+    await t.redis.sadd(ready, '2'); // a stale signal: nothing to read
+    const readable = { mask: shardMask(keyspace, new Set([0, 1, 2, 4])), groups: [0] };
+
+    const first = await bus.readReady({ consumer: 'a', readable, count: 2 });
+    assert.deepEqual(
+      first
+        .map((r) => [r.shard, r.entries.map((e) => e.fields[5])])
+        .sort((x, y) => Number(x[0]) - Number(y[0])),
+      [
+        [0, ['0', '1']],
+        [1, ['0']],
+      ],
+    );
+    assert.deepEqual((await t.redis.smembers(ready)).sort(), ['0', '3', '4'], 'drained shards leave the set');
+    const second = await bus.readReady({ consumer: 'a', readable, count: 2 });
+    assert.deepEqual(
+      second.map((r) => [r.shard, r.entries.map((e) => e.fields[5])]),
+      [[0, ['2']]],
+    );
+    assert.deepEqual((await t.redis.smembers(ready)).sort(), ['3', '4']);
+    assert.deepEqual(await bus.readReady({ consumer: 'a', readable, count: 2 }), []);
+  });
 });
