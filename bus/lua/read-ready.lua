@@ -26,34 +26,19 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local group, consumer, count, mask, template = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local leaseTemplate = ARGV[6]
--- The shards this node may read now, then one XREADGROUP over all their streams: a command per
--- shard cost as much again in call overhead as the reads themselves. COUNT applies per stream;
--- a stream with nothing new is left out of the reply.
-local readable, keys = {}, {}
+local out = {}
 for _, member in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local shard = tonumber(member)
   local lease = shard and string.sub(mask, shard + 1, shard + 1) == '1'
     and redis.call('HMGET', string.format(leaseTemplate, shard), 'node', 'until')
   if lease and lease[1] == consumer and (tonumber(lease[2]) or 0) > now then
-    local key = string.format(template, shard)
-    readable[#readable + 1] = { member = member, shard = shard, key = key }
-    keys[#keys + 1] = key
-  end
-end
-local out = {}
-if #readable == 0 then return out end
-local args = { 'XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS' }
-for i = 1, #keys do args[#args + 1] = keys[i] end
-for _ = 1, #keys do args[#args + 1] = '>' end
-local byKey = {}
-local reply = redis.call(unpack(args))
-for _, stream in ipairs(reply or {}) do byKey[stream[1]] = stream[2] end
-for _, r in ipairs(readable) do
-  local entries = byKey[r.key] or {}
-  if #entries < count then redis.call('SREM', KEYS[1], r.member) end
-  if #entries > 0 then
-    out[#out + 1] = r.shard
-    out[#out + 1] = entries
+    local reply = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', string.format(template, shard), '>')
+    local entries = reply and reply[1] and reply[1][2] or {}
+    if #entries < count then redis.call('SREM', KEYS[1], member) end
+    if #entries > 0 then
+      out[#out + 1] = shard
+      out[#out + 1] = entries
+    end
   end
 end
 return out
