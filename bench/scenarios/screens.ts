@@ -20,7 +20,7 @@
 
 import { createApiKey, openDatabase } from '../../gateway/mod.ts';
 import { registerEdges } from '../../gateway/register-edges.ts';
-import { waitFor } from '../../infra/mod.ts';
+import { startPostgres, waitFor } from '../../infra/mod.ts';
 import { edgeId, startBenchCluster } from '../cluster.ts';
 import { sampleGateway } from '../gateway-sampler.ts';
 import { percentiles } from '../http-client.ts';
@@ -40,9 +40,17 @@ export interface ScreensOptions {
   readonly feed?: 'outbox' | 'hub';
   /** Alarm rows seeded for the history queries (default 10,000,000). */
   readonly alarmRows?: number;
+  /**
+   * Gateway processes serving the screens (`devicehub gateway --workers N`; default 1, embedded
+   * PGlite). More than one needs PostgreSQL: the bench starts one for the gateway.
+   */
+  readonly gatewayWorkers?: number;
 }
 
-/** The command line's environment: BENCH_SCREENS_FEED (outbox|hub), BENCH_ALARM_ROWS, checked. */
+/**
+ * The command line's environment, checked: BENCH_SCREENS_FEED (outbox|hub), BENCH_ALARM_ROWS,
+ * BENCH_GATEWAY_WORKERS.
+ */
 export function screensOptions(env: Readonly<Record<string, string | undefined>>): ScreensOptions {
   const feed = env.BENCH_SCREENS_FEED;
   if (feed !== undefined && feed !== 'outbox' && feed !== 'hub')
@@ -50,7 +58,14 @@ export function screensOptions(env: Readonly<Record<string, string | undefined>>
   const rows = env.BENCH_ALARM_ROWS === undefined ? undefined : Number(env.BENCH_ALARM_ROWS);
   if (rows !== undefined && !(Number.isInteger(rows) && rows >= 0))
     throw new RangeError(`BENCH_ALARM_ROWS must be a whole number, got ${env.BENCH_ALARM_ROWS}`);
-  return { ...(feed === undefined ? {} : { feed }), ...(rows === undefined ? {} : { alarmRows: rows }) };
+  const workers = env.BENCH_GATEWAY_WORKERS === undefined ? undefined : Number(env.BENCH_GATEWAY_WORKERS);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64))
+    throw new RangeError(`BENCH_GATEWAY_WORKERS must be 1 to 64, got ${env.BENCH_GATEWAY_WORKERS}`);
+  return {
+    ...(feed === undefined ? {} : { feed }),
+    ...(rows === undefined ? {} : { alarmRows: rows }),
+    ...(workers === undefined ? {} : { gatewayWorkers: workers }),
+  };
 }
 
 export async function screensScenario(o: ScenarioOptions, s: ScreensOptions = {}): Promise<ScenarioResult> {
@@ -59,7 +74,8 @@ export async function screensScenario(o: ScenarioOptions, s: ScreensOptions = {}
   const screens = Math.min(MAX_SCREENS, Math.max(1, Math.floor(o.edges / 5)));
   const scopes = Array.from({ length: screens }, (_, i) => `group:b-${i % buildings}`);
   const seconds = Math.max(2, o.seconds);
-  const live = await measureLive(o.edges, { buildings, scopes, seconds, feed });
+  const gatewayWorkers = s.gatewayWorkers ?? 1;
+  const live = await measureLive(o.edges, { buildings, scopes, seconds, feed, gatewayWorkers });
   // The same polls against a bare HTTP server (bench/poll-floor.ts): this machine's floor.
   const floor = await measurePollFloor({
     scopes: new Set(scopes).size,
@@ -77,6 +93,7 @@ export async function screensScenario(o: ScenarioOptions, s: ScreensOptions = {}
   const result = {
     edges: o.edges,
     feed,
+    gatewayWorkers,
     screens,
     screensOpen: live.open,
     snapshotPerSec: live.snapshots.perSecond,
@@ -155,16 +172,28 @@ export async function screensScenario(o: ScenarioOptions, s: ScreensOptions = {}
 /** The hub, the gateway and the load; the screens' streams and the snapshot polls over it. */
 async function measureLive(
   edges: number,
-  o: { buildings: number; scopes: readonly string[]; seconds: number; feed: 'outbox' | 'hub' },
+  o: {
+    buildings: number;
+    scopes: readonly string[];
+    seconds: number;
+    feed: 'outbox' | 'hub';
+    gatewayWorkers: number;
+  },
 ) {
   await using cluster = await startBenchCluster();
+  // Several gateway processes share one database: PostgreSQL (PGlite is one process's).
+  await using pg = o.gatewayWorkers > 1 ? await startPostgres() : undefined;
+  const databaseUrl =
+    pg === undefined ? undefined : await pg.createDatabase(`bench_screens_gw_${process.pid}`);
+  const gatewayArgs =
+    databaseUrl === undefined ? [] : ['--database-url', databaseUrl, '--workers', String(o.gatewayWorkers)];
   if (o.feed === 'hub') {
     await cluster.startNode('node-1');
     await cluster.startNode('node-2');
   }
   let key = '';
-  const gateway = await cluster.startGateway([], async (dataDir) => {
-    const database = await openDatabase({ dataDir });
+  const gateway = await cluster.startGateway(gatewayArgs, async (dataDir) => {
+    const database = await openDatabase(databaseUrl === undefined ? { dataDir } : { url: databaseUrl });
     const list = Array.from({ length: edges }, (_, i) => ({
       id: edgeId(i),
       secret: `screen-bench-${i}`,
