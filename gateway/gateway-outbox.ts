@@ -5,6 +5,7 @@
  */
 import type { Logger } from '../actors/mod.ts';
 import type { Bus } from '../bus/mod.ts';
+import { TILE_EVENT } from '../edge/mod.ts';
 import { type ClipLinkSigner, withClipLinks } from './alarms/mod.ts';
 import type { Db } from './db/database.ts';
 import { FleetSignals } from './fleet-signals/mod.ts';
@@ -58,6 +59,8 @@ export function startOutbox(
     holder: name,
     logger: log,
     leaseTtlMs: options.leaseTtlMs,
+    // Tiles are the read model's (it tails the outbox itself); no handler here reads them.
+    skipTypes: new Set([TILE_EVENT]),
     handlers: [
       recordAlarms(db),
       recordTunnels(db, bus),

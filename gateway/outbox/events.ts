@@ -61,16 +61,56 @@ export function orderingKey(event: OutboxEventJson): string | undefined {
   return undefined;
 }
 
-/** Outbox stream entries of tag group `group` as items; unreadable ones are returned apart. */
+/**
+ * An outbox event's type read from the start of its JSON without parsing it, or `undefined` when
+ * the text does not start the way the hub writes events: `{"at":<number>,"type":"…"` (emit,
+ * publish) or `{"type":"…"` (send). For skipping, unparsed, the events a reader never wants.
+ */
+export function peekType(raw: string): string | undefined {
+  let i: number;
+  if (raw.startsWith('{"type":"')) i = 9;
+  else if (raw.startsWith('{"at":')) {
+    const comma = raw.indexOf(',', 6);
+    if (comma < 0 || !/^-?[0-9][0-9.eE+-]*$/.test(raw.slice(6, comma))) return undefined;
+    if (!raw.startsWith(',"type":"', comma)) return undefined;
+    i = comma + 9;
+  } else return undefined;
+  const end = raw.indexOf('"', i);
+  if (end < 0) return undefined;
+  const type = raw.slice(i, end);
+  return type.includes('\\') ? undefined : type;
+}
+
+/** What `toItems` made of a batch of outbox entries. */
+export interface ReadItems {
+  readonly items: OutboxItem[];
+  readonly unreadable: { id: string; raw: string }[];
+  /** Entries of a type the reader skips (left unparsed). */
+  readonly skipped: number;
+}
+
+/**
+ * Outbox stream entries of tag group `group` as items; unreadable ones are returned apart, and
+ * those whose type is in `skip` are counted and not parsed.
+ */
 export function toItems(
   group: number,
   entries: readonly [string, string[]][],
-): { items: OutboxItem[]; unreadable: { id: string; raw: string }[] } {
+  skip?: ReadonlySet<string>,
+): ReadItems {
   const items: OutboxItem[] = [];
   const unreadable: { id: string; raw: string }[] = [];
+  let skipped = 0;
   for (const [entryId, fields] of entries) {
-    const id = `g${group}-${entryId}`;
     const raw = fields[1] ?? '';
+    if (skip !== undefined) {
+      const type = peekType(raw);
+      if (type !== undefined && skip.has(type)) {
+        skipped++;
+        continue;
+      }
+    }
+    const id = `g${group}-${entryId}`;
     try {
       const event = JSON.parse(raw) as OutboxEventJson;
       if (typeof event?.type !== 'string') throw new TypeError('no type');
@@ -79,5 +119,5 @@ export function toItems(
       unreadable.push({ id, raw });
     }
   }
-  return { items, unreadable };
+  return { items, unreadable, skipped };
 }

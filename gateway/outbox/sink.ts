@@ -25,6 +25,11 @@ export interface OutboxSinkOptions {
   readonly holder?: string;
   readonly leaseTtlMs?: number;
   readonly batchSize?: number;
+  /**
+   * Event types no handler reads (the wall screens' `edge.tile`, one per status message): their
+   * entries are acknowledged with their batch without being parsed or handed to the handlers.
+   */
+  readonly skipTypes?: ReadonlySet<string>;
   readonly logger?: Logger;
 }
 
@@ -32,7 +37,7 @@ export interface OutboxSinkOptions {
 const sleep = (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }).catch(() => {});
 
 export class OutboxSink implements AsyncDisposable {
-  readonly stats = { handled: 0, batches: 0, failures: 0, unreadable: 0 };
+  readonly stats = { handled: 0, batches: 0, failures: 0, unreadable: 0, skipped: 0 };
   readonly #o: Required<Omit<OutboxSinkOptions, 'logger'>>;
   readonly #log: Logger;
   readonly #stop = new AbortController();
@@ -46,6 +51,7 @@ export class OutboxSink implements AsyncDisposable {
       holder: options.holder ?? `gateway-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
       leaseTtlMs: options.leaseTtlMs ?? 10_000,
       batchSize: options.batchSize ?? 500,
+      skipTypes: options.skipTypes ?? new Set(),
     };
     this.#log = (options.logger ?? silentLogger).child({ component: 'outbox-sink' });
     // Blocking reads get their own connection.
@@ -192,12 +198,13 @@ async function handleBatch(sink: SinkContext, state: GroupState): Promise<void> 
     if (state.from === '0') state.from = '>';
     return;
   }
-  const { items, unreadable } = toItems(state.group, entries);
+  const { items, unreadable, skipped } = toItems(state.group, entries, sink.o.skipTypes);
   for (const u of unreadable)
     sink.log.error({ id: u.id, raw: u.raw.slice(0, 200) }, 'unreadable outbox entry skipped');
   sink.stats.unreadable += unreadable.length;
   for (const handle of handlers) await handle(items);
   await bus.redis.xack(state.stream, SINK_GROUP, ...entries.map(([id]) => id));
   sink.stats.handled += items.length;
+  sink.stats.skipped += skipped;
   sink.stats.batches++;
 }
