@@ -67,6 +67,8 @@ const cases: Case[] = [
       'floorRatio',
       'redisUsedMemoryBytes',
       'redisBytesPerEdge',
+      'redisKeyBytesPerEdge',
+      'redisOutboxBytesPerEdge',
       'lost',
       'duplicated',
     ],
