@@ -149,17 +149,17 @@ async function startNode(
   mkdirSync(dir, { recursive: true });
   const config = join(dir, 'server.properties');
   writeFileSync(config, serverProperties(setup, i, { port, controllerPort, legacyPort, dir }));
-  const format = java(setup.jars, [
-    'kafka.tools.StorageTool',
-    'format',
-    '-t',
-    'ZGV2aWNlaHViLXRlc3RzAA',
-    '-c',
-    config,
-    ...(secrets === undefined ? [] : formatScramArgs(secrets)),
-  ]);
-  const formatted = await new Promise<number | null>((resolve) => format.once('exit', resolve));
-  if (formatted !== 0) throw new Error(`Cannot start Kafka: formatting ${dir} failed (${formatted})`);
+  await formatStorage(
+    setup.jars,
+    [
+      '-t',
+      'ZGV2aWNlaHViLXRlc3RzAA',
+      '-c',
+      config,
+      ...(secrets === undefined ? [] : formatScramArgs(secrets)),
+    ],
+    dir,
+  );
   let stderr = '';
   const server = await startServerProcess({
     name: `Kafka broker ${i + 1}`,
@@ -183,9 +183,31 @@ async function startNode(
 }
 
 /** A JVM of the Kafka jars (stderr piped, for the reason it exited). */
-function java(jars: string, args: string[]) {
+/**
+ * Formats a node's storage (kafka.tools.StorageTool). A failed format is tried once more (with
+ * `--ignore-formatted`, in case the first got as far as writing): a CI run once saw it exit 1
+ * with nothing to say why, so the error now carries what the tool printed each time.
+ */
+async function formatStorage(jars: string, args: string[], dir: string): Promise<void> {
+  const said: string[] = [];
+  for (const extra of [[], ['--ignore-formatted']]) {
+    const format = java(jars, ['kafka.tools.StorageTool', 'format', ...args, ...extra], 'pipe');
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-1500);
+    };
+    format.stdout?.on('data', keep);
+    format.stderr?.on('data', keep);
+    const code = await new Promise<number | null>((resolve) => format.once('close', resolve));
+    if (code === 0) return;
+    said.push(`exit ${code}: ${output.replace(/^log4j:WARN.*$/gm, '').trim() || '(nothing printed)'}`);
+  }
+  throw new Error(`Cannot start Kafka: formatting ${dir} failed twice; ${said.join(' | ')}`);
+}
+
+function java(jars: string, args: string[], stdout: 'ignore' | 'pipe' = 'ignore') {
   return spawn('java', ['-Xms256m', '-Xmx512m', '-XX:+UseSerialGC', '-cp', join(jars, '*'), ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', stdout, 'pipe'],
   });
 }
 
