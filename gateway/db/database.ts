@@ -66,11 +66,18 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
 }
 
 const MIGRATIONS = new URL('./migrations/', import.meta.url);
+/** The advisory lock key the gateways' migrations take (any constant of our own). */
+const MIGRATION_LOCK = 0x6468_6d67;
 
 /** Applies the migrations not applied yet, each in a transaction, in file-name order. */
 async function migrate(database: Database): Promise<void> {
+  // `create table if not exists` is not safe against itself: two gateway workers starting on a
+  // fresh PostgreSQL at once both create the table and one fails on pg_type's unique index (a CI
+  // run saw it). A transaction-scoped advisory lock makes the second wait. PGlite is one process.
+  const serialized =
+    database.driver === 'postgres' ? `select pg_advisory_xact_lock(${MIGRATION_LOCK});\n` : '';
   await database.execInTransaction(
-    'create table if not exists schema_migrations (name text primary key, applied_at timestamptz not null default now())',
+    `${serialized}create table if not exists schema_migrations (name text primary key, applied_at timestamptz not null default now())`,
   );
   const files = readdirSync(MIGRATIONS)
     .filter((f) => f.endsWith('.sql'))
