@@ -49,10 +49,8 @@ export async function applyQueues(turn: TurnScope, sorted: SortedEntries): Promi
   return { handled, duplicatesSkipped };
 }
 
-/** A handler call's result: why it failed (for its dead letter), or whether it had effects that need a checkpoint. */
-type Outcome = string | { readonly effects: boolean };
-const WITH_EFFECTS: Outcome = Object.freeze({ effects: true });
-const WITHOUT_EFFECTS: Outcome = Object.freeze({ effects: false });
+/** A handler call's result: why it failed (for its dead letter), or whether its effects need a checkpoint. */
+type Outcome = string | boolean;
 
 /** Applies an entry; its effects are committed with the state that produced them. Returns whether it was handled. */
 function applyOne(turn: TurnScope, slot: ActorSlot, entry: MailboxEntry): boolean | Promise<boolean> {
@@ -77,7 +75,7 @@ function applied(turn: TurnScope, slot: ActorSlot, entry: MailboxEntry, outcome:
   options.actors.applied(slot, entry.id, now);
   // Effects are committed with the state that produced them, at once: a replay after a
   // crash must never emit them again.
-  if (outcome.effects) shardCommit.flush.add(slot);
+  if (outcome) shardCommit.flush.add(slot);
   return true;
 }
 
@@ -195,7 +193,7 @@ function settle(turn: TurnScope, slot: ActorSlot, ctx: HandlerContext, next: unk
   if (outbox !== undefined) for (const event of outbox) commit.outbox.push(event);
   // Published events ride on the commit without making it a checkpoint.
   if (published !== undefined) for (const event of published) commit.outbox.push(event);
-  return needsCheckpoint(ctx.effects) ? WITH_EFFECTS : WITHOUT_EFFECTS;
+  return needsCheckpoint(ctx.effects);
 }
 
 /** A call that failed every attempt (or terminally): the reason its entry is dead-lettered for. */

@@ -103,7 +103,7 @@ export function toItems(
   let skipped = 0;
   for (const [entryId, fields] of entries) {
     const raw = fields[1] ?? '';
-    if (skip !== undefined) {
+    if (skip !== undefined && skip.size > 0) {
       const type = peekType(raw);
       if (type !== undefined && skip.has(type)) {
         skipped++;
