@@ -193,7 +193,12 @@ export async function scaleScenario(o: ScenarioOptions, s: ScaleOptions = {}): P
     nodeRssMb: { before: nodeRssBefore, after: nodeRssAfter },
     brokerRssMb,
     simulatorRssMb,
-    storm: { ...storm, p99Ms: quantile(totals.reconnectMs, 0.99), reconnects: totals.reconnectMs.length },
+    storm: {
+      ...storm,
+      p99Ms: quantile(totals.reconnectMs, 0.99),
+      reconnects: totals.reconnectMs.length,
+      unheard: fleet.now().unheard,
+    },
     sent,
     lost,
     duplicated,

@@ -76,6 +76,7 @@ export function startSimFleet(o: {
       malformedSent: sum('malformedSent'),
       quietSkipped: sum('quietSkipped'),
       reconnects: sum('reconnects'),
+      unheard: sum('unheard'),
     }),
     quiet: (on) => send({ quiet: on }),
     alarmStorm: () => send({ alarmStorm: true }),

@@ -31,6 +31,8 @@ export interface SimWorkerReport {
   readonly malformedSent: number;
   readonly quietSkipped: number;
   readonly reconnects: number;
+  /** QoS 1 messages the broker had no subscriber for (PUBACK 0x10), sent again. */
+  readonly unheard: number;
   readonly done?: true;
   /** With `done`: acknowledged messages per edge, `[edge index, count]`. */
   readonly sentPerEdge?: [number, number][];
@@ -47,7 +49,6 @@ const sim = new Simulator({
   password: simulatedPassword,
   connectRate: args.connectRate,
   shard: { index: args.shard, count: args.shards },
-  reconnect: { baseMs: 500, capMs: 30_000 },
   malformed: { share: args.malformedShare, everySeconds: 10 },
   ...(args.caFile === undefined ? {} : { mqttTls: { ca: readFileSync(args.caFile, 'utf8') } }),
 });
@@ -64,6 +65,7 @@ const report = (extra: Partial<SimWorkerReport> = {}, then?: () => void): void =
     malformedSent: s.malformedSent,
     quietSkipped: s.quietSkipped,
     reconnects: sim.reconnectMs.length,
+    unheard: s.unheard,
     ...extra,
   };
   // A pipe takes a long line in pieces: exit only once it is all written.

@@ -66,6 +66,8 @@ export interface EdgeAgentOptions {
   readonly executors?: Readonly<Record<string, CommandExecutor>>;
   /** Backoff of a refused downlink subscription (default 1 s doubling to 60 s; `UplinkOptions`). */
   readonly downlinkRetry?: UplinkOptions['downlinkRetry'];
+  /** Delays between reconnect attempts and between tries of a send that failed (default 1 s doubling to 15 s, jittered; reconnect.ts). */
+  readonly reconnect?: UplinkOptions['reconnect'];
   /** Updates (the `update` command, A/B slots under `<dataDir>/slots`); none: the agent takes no updates. */
   readonly updates?: AgentUpdates;
   /**

@@ -79,13 +79,16 @@ describe('edge agent downlink', { timeout: 60_000 }, () => {
     const reports: Record<string, unknown>[] = [];
     const results: unknown[] = [];
     hub.on('message', (topic, payload) => {
+      if (topic !== uplinkTopic(EDGE, 'health') && topic !== uplinkTopic(EDGE, 'result')) return;
       for (const m of decodeCompact(payload)) {
         if (topic === uplinkTopic(EDGE, 'health'))
           reports.push((m.payload as { data: Record<string, unknown> }).data);
         if (topic === uplinkTopic(EDGE, 'result')) results.push(m.payload);
       }
     });
-    await hub.subscribeAsync([uplinkTopic(EDGE, 'health'), uplinkTopic(EDGE, 'result')], { qos: 1 });
+    // All of the edge's uplink, as a link subscribes: a QoS 1 message nobody subscribed to (its
+    // birth) is refused with 0x10 and would hold the agent's queue (unheard.ts).
+    await hub.subscribeAsync(`dh/v1/${EDGE}/up/#`, { qos: 1 });
 
     const config = await configServer(broker.url);
     const lines: Line[] = [];

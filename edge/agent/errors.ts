@@ -20,6 +20,11 @@ export type AgentErrorCode =
   | 'UNREADABLE_COMMAND'
   /** The broker refused the downlink subscription (retryable: the agent tries again, with backoff). */
   | 'DOWNLINK_REFUSED'
+  /**
+   * The broker took a QoS 1 message but had nobody to give it to (PUBACK reason 0x10: no hub link
+   * subscribed, e.g. just after a broker restart): kept and sent again (retryable).
+   */
+  | 'NO_SUBSCRIBERS'
   /** The hub did not sign the edge's renewal CSR (retryable: the certificate still works; tried again later). */
   | 'RENEWAL_REFUSED'
   /** A server whose TLS certificate does not chain to the CA the edge trusts (terminal until certificates change). */
@@ -30,6 +35,7 @@ export type AgentErrorCode =
 const RETRYABLE: ReadonlySet<AgentErrorCode> = new Set([
   'CONFIG_UNAVAILABLE',
   'DOWNLINK_REFUSED',
+  'NO_SUBSCRIBERS',
   'RENEWAL_REFUSED',
 ]);
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { type CompactMessage, encodeCompact, UPLINK_QOS, uplinkTopic } from '../protocol/mod.ts';
 import { DiskQueue, type QueuedMessage } from './disk-queue.ts';
 import type { Logger } from './logger.ts';
+import { jitteredBackoffMs, RECONNECT_BACKOFF } from './reconnect.ts';
 import {
   type BrokerConfig,
   brokerName,
@@ -28,6 +29,8 @@ export interface ForwarderOptions {
   readonly dataDir: string;
   readonly maxQueueBytes?: number;
   readonly downlinkRetry?: UplinkOptions['downlinkRetry'];
+  /** Delays between reconnect attempts and between tries of a send that failed (default 1 s doubling to 15 s, jittered; reconnect.ts). */
+  readonly reconnect?: UplinkOptions['reconnect'];
   /** A command arrived on the downlink (its JSON). */
   readonly onCommand: (payload: Buffer) => void;
   readonly log: Logger;
@@ -82,6 +85,8 @@ export class Forwarder {
   /** Resolved when the connection in use is replaced (`connect`). */
   #replaced = replacement();
   #retry: ReturnType<typeof setTimeout> | undefined;
+  /** Sends failed in a row: the next try waits longer (jittered, as reconnects do). */
+  #failures = 0;
   /** Clients still trying to reach their broker (ended on close). */
   readonly #connecting = new Set<{ end(force?: boolean): unknown }>();
 
@@ -172,13 +177,15 @@ export class Forwarder {
           const replaced = this.#replaced.promise;
           if ((await Promise.race([uplink.send(head), replaced.then(() => REPLACED)])) === REPLACED) continue;
         } catch (err) {
-          this.#o.log.warn({ err }, 'send failed; keeping the message, trying again shortly');
+          const delayMs = jitteredBackoffMs(this.#failures++, this.#o.reconnect ?? RECONNECT_BACKOFF);
+          this.#o.log.warn({ err, delayMs }, 'send failed; keeping the message, trying again');
           this.#retry ??= setTimeout(() => {
             this.#retry = undefined;
             void this.#pump();
-          }, 1000);
+          }, delayMs);
           return;
         }
+        this.#failures = 0;
         if (uplink !== this.#uplink && head.qos === 0) continue; // switched mid-send: send again on the new broker
         queue.shift();
         if (queue === this.#queue) this.#sent++;

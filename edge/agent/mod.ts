@@ -20,6 +20,8 @@ export type { AgentTls } from './http-client.ts';
 export type { LocalInput } from './local-input.ts';
 export { startLocalInput } from './local-input.ts';
 export type { EdgeLogsConfig } from './log-settings.ts';
+export type { Backoff } from './reconnect.ts';
+export { jitteredBackoffMs, RECONNECT_BACKOFF, reconnectWithBackoff } from './reconnect.ts';
 export type { TunnelExecutorOptions } from './tunnels.ts';
 export { TunnelExecutor } from './tunnels.ts';
 export type { AgentUpdates } from './updates/agent-updater.ts';

@@ -9,6 +9,8 @@ import type { Logger } from '../../actors/mod.ts';
 import { downlinkTopic, KAFKA_TOPICS } from '../protocol/mod.ts';
 import type { QueuedMessage } from './disk-queue.ts';
 import { AgentError } from './errors.ts';
+import { type Backoff, reconnectWithBackoff } from './reconnect.ts';
+import { trackUnheard } from './unheard.ts';
 
 export type BrokerConfig =
   | { readonly transport: 'mqtt'; readonly url: string }
@@ -56,7 +58,10 @@ export interface Uplink {
   readonly broker: BrokerConfig;
   readonly connected: boolean;
   readonly downlink: DownlinkState;
-  /** Sends a queued message: resolves once the broker has it (QoS 1, Kafka) or it was written (QoS 0). */
+  /**
+   * Sends a queued message: resolves once the broker has it (QoS 1, Kafka) or it was written (QoS 0).
+   * A QoS 1 message the broker had nobody to give to fails with `NO_SUBSCRIBERS` (kept by the caller).
+   */
   send(message: QueuedMessage): Promise<void>;
   close(): Promise<void>;
 }
@@ -86,6 +91,8 @@ export interface UplinkOptions {
   readonly pending: Set<{ end(force?: boolean): unknown }>;
   /** Backoff between downlink subscription attempts: doubling from `firstMs` (1 s) up to `maxMs` (60 s). */
   readonly downlinkRetry?: { readonly firstMs?: number; readonly maxMs?: number };
+  /** MQTT: the delays between reconnect attempts (default `RECONNECT_BACKOFF`: 1 s doubling to 15 s, jittered). */
+  readonly reconnect?: Backoff;
 }
 
 /** Opens a connection to `broker`; resolves once it is up. */
@@ -123,11 +130,15 @@ async function openMqtt(broker: BrokerConfig & { transport: 'mqtt' }, o: UplinkO
     clientId: o.edgeId,
     protocolVersion: 5,
     clean: true,
-    reconnectPeriod: 1000,
+    // Our own reconnects (reconnect.ts): jittered and growing, not every edge each second in lockstep.
+    reconnectPeriod: 0,
     queueQoSZero: false,
     ...mqttTlsOptions(broker.url, o.brokerTls),
   });
+  reconnectWithBackoff(client, o.reconnect);
   client.on('error', (err) => o.log.warn({ err, url: broker.url }, 'broker error'));
+  // PUBACK 0x10: the broker dropped the message (no hub link subscribed yet after its restart).
+  const unheard = trackUnheard(client);
   const downlink = subscribeDownlink(client, o);
   client.on('connect', () => {
     downlink.start();
@@ -150,7 +161,12 @@ async function openMqtt(broker: BrokerConfig & { transport: 'mqtt' }, o: UplinkO
       return downlink.state;
     },
     send: async (m) => {
-      await client.publishAsync(m.topic, Buffer.from(m.payload), { qos: m.qos });
+      const sent = await client.publishAsync(m.topic, Buffer.from(m.payload), { qos: m.qos });
+      if (unheard(sent?.messageId))
+        throw new AgentError(
+          'NO_SUBSCRIBERS',
+          `broker: no hub link subscribed to ${m.topic} took it (PUBACK 0x10); kept, to be sent again`,
+        );
     },
     close: () => {
       downlink.stop();

@@ -5,8 +5,6 @@
  * their updater (`update` commands: TUF, downloads through the CDN, simulated installs).
  */
 
-export type { Backoff } from './backoff.ts';
-export { jitteredBackoffMs } from './backoff.ts';
 export { brokerShardOf, shardEdgeIndices } from './broker-shard.ts';
 export type { Second } from './elevator-day.ts';
 export { birthOf, DAY_SECONDS, elevatorDay, mulberry32 } from './elevator-day.ts';

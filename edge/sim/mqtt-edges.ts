@@ -6,6 +6,13 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import {
+  type Backoff,
+  jitteredBackoffMs,
+  RECONNECT_BACKOFF,
+  reconnectWithBackoff,
+} from '../agent/reconnect.ts';
+import { trackUnheard } from '../agent/unheard.ts';
+import {
   downlinkTopic,
   encodeCompact,
   legacyQos,
@@ -14,12 +21,41 @@ import {
   UplinkKind,
   uplinkTopic,
 } from '../protocol/mod.ts';
-import { type Backoff, jitteredBackoffMs } from './backoff.ts';
 import type { Acknowledge, Outgoing, SimEdge } from './sim-edge.ts';
 
 /** The connection count the simulator reports, kept by the connections' events. */
 export interface ConnectionCount {
   connected: number;
+  /** QoS 1 publishes the broker acknowledged with 0x10 (nobody subscribed), each sent again. */
+  unheard: number;
+}
+
+/** Per client: whether a resolved publish was one nobody heard (../agent/unheard.ts), and its counts. */
+const unheardOf = new WeakMap<
+  MqttClient,
+  { heardNot: (id: number | undefined) => boolean; stats: ConnectionCount }
+>();
+
+/**
+ * Publishes until the broker had a subscriber to give it to, as the agent does: a QoS 1 message
+ * acknowledged with 0x10 goes again after a jittered, growing delay; `done` hears the last try.
+ */
+function publishUntilHeard(
+  client: MqttClient,
+  message: { topic: string; payload: string | Buffer; qos: 0 | 1 },
+  done: (error?: Error) => void,
+  attempt = 0,
+): void {
+  client.publish(message.topic, message.payload, { qos: message.qos }, (error, packet) => {
+    const unheard = unheardOf.get(client);
+    if (!error && unheard?.heardNot(packet?.messageId)) {
+      unheard.stats.unheard++;
+      const delay = jitteredBackoffMs(attempt, RECONNECT_BACKOFF);
+      setTimeout(() => publishUntilHeard(client, message, done, attempt + 1), delay);
+      return;
+    }
+    done(error);
+  });
 }
 
 /** TLS of the simulated edges (PEM). */
@@ -32,9 +68,9 @@ export interface SimMqttTls {
 
 /**
  * Edge `id`'s own connection to `url`; `stats.connected` follows it up and down. With `onCommand`
- * it subscribes to its downlink topic and hands each command (JSON) over. With `reconnect` it
- * reconnects after a jittered, growing delay (backoff.ts) instead of mqtt.js's fixed 2 s in
- * lockstep; `onUp` hears each connection, with when the previous one dropped (none the first time).
+ * it subscribes to its downlink topic and hands each command (JSON) over. It reconnects as the
+ * agent does (../agent/reconnect.ts: jittered, growing delays; `reconnect`, else the agent's
+ * default); `onUp` hears each connection, with when the previous one dropped (none the first time).
  */
 export function connectEdge(
   id: string,
@@ -58,10 +94,9 @@ export function connectEdge(
     password: o.password,
     clientId: id,
     protocolVersion: 5,
-    reconnectPeriod: o.reconnect === undefined ? 2000 : 0,
+    reconnectPeriod: 0,
     queueQoSZero: false,
   });
-  let attempt = 0;
   let downSince: number | undefined;
   // Counted once per connection: a connection attempt that fails (refused, timed out in a
   // reconnect storm) also ends in 'close', and must not take another edge's count away.
@@ -69,22 +104,15 @@ export function connectEdge(
   client.on('connect', () => {
     if (!up) o.stats.connected++;
     up = true;
-    attempt = 0;
     o.onUp?.(downSince);
   });
   client.on('close', () => {
     if (up) o.stats.connected--;
     if (up) downSince = Date.now();
     up = false;
-    // Not after end() (disconnecting): a stop, or a storm's own end-then-reconnect.
-    if (o.reconnect === undefined || client.disconnecting) return;
-    const delay = jitteredBackoffMs(attempt++, o.reconnect);
-    // The same stores: QoS 1 messages not yet acknowledged go out again on the new connection.
-    const stores = { incomingStore: client.incomingStore, outgoingStore: client.outgoingStore };
-    setTimeout(() => {
-      if (!client.connected && !client.disconnecting) client.reconnect(stores);
-    }, delay);
   });
+  reconnectWithBackoff(client, o.reconnect);
+  unheardOf.set(client, { heardNot: trackUnheard(client), stats: o.stats });
   client.on('error', () => {});
   if (o.onCommand !== undefined) {
     const onCommand = o.onCommand;
@@ -104,7 +132,7 @@ export function publish(edge: SimEdge, out: Outgoing, acknowledged: Acknowledge)
           UPLINK_QOS[out.compact.kind],
         ]
       : [legacyUplinkTopic(edge.id), out.legacy.json, legacyQos(out.legacy.msgType)];
-  edge.client!.publish(topic, payload, { qos }, (error) => acknowledged(edge.index, 1, error));
+  publishUntilHeard(edge.client!, { topic, payload, qos }, (error) => acknowledged(edge.index, 1, error));
 }
 
 /**
@@ -114,7 +142,7 @@ export function publish(edge: SimEdge, out: Outgoing, acknowledged: Acknowledge)
 export function publishMalformed(edge: SimEdge, acknowledged: Acknowledge): void {
   const header = (UplinkKind.alarm + 1) & 0x0f;
   const payload = Buffer.from([header, 0xff, 0xfe, 0xfd]);
-  edge.client!.publish(uplinkTopic(edge.id, 'alarm'), payload, { qos: 1 }, (error) =>
+  publishUntilHeard(edge.client!, { topic: uplinkTopic(edge.id, 'alarm'), payload, qos: 1 }, (error) =>
     acknowledged(edge.index, 1, error),
   );
 }

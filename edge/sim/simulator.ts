@@ -19,9 +19,10 @@
  * holds QoS 0 messages back while a broker restarts, and `malformed` makes a share of the edges
  * also send messages their link must dead-letter.
  */
+
+import { type Backoff, RECONNECT_BACKOFF } from '../agent/reconnect.ts';
 import type { KafkaClientSecurity } from '../kafka-auth/mod.ts';
 import { type EdgeTransport, legacyQos, UPLINK_QOS } from '../protocol/mod.ts';
-import type { Backoff } from './backoff.ts';
 import { brokerShardOf } from './broker-shard.ts';
 import { KafkaProducers } from './kafka-producers.ts';
 import { connectEdge, publish, publishMalformed, type SimMqttTls } from './mqtt-edges.ts';
@@ -63,7 +64,7 @@ export interface SimulatorOptions {
   readonly logs?: SimLogsOptions;
   /** Only the edges of broker shard `index` of `count` (of edge indices 0…edges-1). */
   readonly shard?: { readonly index: number; readonly count: number };
-  /** MQTT: reconnect with jittered, growing delays (default: mqtt.js's every 2 s). */
+  /** MQTT: the edges' reconnect delays (default: the agent's, `RECONNECT_BACKOFF`: 1 s doubling to 15 s, jittered). */
   readonly reconnect?: Backoff;
   /** MQTT: `share` of the edges also send a malformed QoS 1 message every `everySeconds`. */
   readonly malformed?: { readonly share: number; readonly everySeconds: number };
@@ -87,6 +88,8 @@ export class Simulator implements AsyncDisposable {
     malformedSent: 0,
     /** QoS 0 messages not sent while `quiet`. */
     quietSkipped: 0,
+    /** QoS 1 messages the broker had no subscriber for (PUBACK 0x10), each sent again, as the agent does. */
+    unheard: 0,
   };
   /** While true, QoS 0 messages are not sent (a broker restart: only acknowledged ones count). */
   quiet = false;
@@ -219,7 +222,7 @@ export class Simulator implements AsyncDisposable {
             stats: this.stats,
             tls: this.#o.mqttTls,
             onCommand,
-            ...(this.#o.reconnect === undefined ? {} : { reconnect: this.#o.reconnect }),
+            reconnect: this.#o.reconnect ?? RECONNECT_BACKOFF,
             onUp,
           })
         : undefined;

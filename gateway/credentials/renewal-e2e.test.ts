@@ -74,6 +74,9 @@ describe('certificate renewal through the agent', { timeout: 90_000 }, () => {
       configUrl: `http://127.0.0.1:${port}`,
       brokerUrl: broker.tls!.mtlsUrl,
       brokerTls: { ca: pki.ca.certificatePem, cert: old.certificatePem, key: old.privateKeyPem },
+      // Back soon after the broker's restart below (the default waits up to 15 s between attempts);
+      // an alarm sent before the link has subscribed again is refused with PUBACK 0x10 and sent again.
+      reconnect: { baseMs: 100, capMs: 1000 },
     };
     const agent = await new EdgeAgent(options).start();
     await using served = await (async () => {
