@@ -24,6 +24,7 @@ export type { Backoff } from './reconnect.ts';
 export { jitteredBackoffMs, RECONNECT_BACKOFF, reconnectWithBackoff } from './reconnect.ts';
 export type { TunnelExecutorOptions } from './tunnels.ts';
 export { TunnelExecutor } from './tunnels.ts';
+export { NO_MATCHING_SUBSCRIBERS, trackUnheard } from './unheard.ts';
 export type { AgentUpdates } from './updates/agent-updater.ts';
 export type { AgentUpdatesSetup } from './updates/agent-updates.ts';
 export { agentUpdates } from './updates/agent-updates.ts';

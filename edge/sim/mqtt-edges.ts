@@ -10,8 +10,8 @@ import {
   jitteredBackoffMs,
   RECONNECT_BACKOFF,
   reconnectWithBackoff,
-} from '../agent/reconnect.ts';
-import { trackUnheard } from '../agent/unheard.ts';
+  trackUnheard,
+} from '../agent/mod.ts';
 import {
   downlinkTopic,
   encodeCompact,

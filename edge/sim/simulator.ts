@@ -20,7 +20,7 @@
  * also send messages their link must dead-letter.
  */
 
-import { type Backoff, RECONNECT_BACKOFF } from '../agent/reconnect.ts';
+import { type Backoff, RECONNECT_BACKOFF } from '../agent/mod.ts';
 import type { KafkaClientSecurity } from '../kafka-auth/mod.ts';
 import { type EdgeTransport, legacyQos, UPLINK_QOS } from '../protocol/mod.ts';
 import { brokerShardOf } from './broker-shard.ts';
