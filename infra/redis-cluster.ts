@@ -147,13 +147,11 @@ async function createCluster(servers: readonly RedisServer[], masters: number): 
     ),
   );
   // Each meets every other itself: no waiting for gossip to spread who is there.
-  await Promise.all(
-    servers.map((from) =>
-      ask(from.port, async (r) => {
-        for (const s of servers) if (s !== from) await r.call('CLUSTER', 'MEET', '127.0.0.1', String(s.port));
-      }),
-    ),
-  );
+  const meetOthers = (from: RedisServer) =>
+    ask(from.port, async (r) => {
+      for (const s of servers) if (s !== from) await r.call('CLUSTER', 'MEET', '127.0.0.1', String(s.port));
+    });
+  await Promise.all(servers.map(meetOthers));
   let lastMeet = Date.now();
   await waitFor(
     async () => {
@@ -164,10 +162,7 @@ async function createCluster(servers: readonly RedisServer[], masters: number): 
           // without a full table, that node meets the others again.
           if (Date.now() - lastMeet > 2000) {
             lastMeet = Date.now();
-            await ask(s.port, async (r) => {
-              for (const o of servers)
-                if (o !== s) await r.call('CLUSTER', 'MEET', '127.0.0.1', String(o.port));
-            });
+            await meetOthers(s);
           }
           return false;
         }
