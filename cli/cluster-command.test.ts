@@ -73,7 +73,16 @@ describe('devicehub cluster', { timeout: 300_000 }, () => {
     );
     assert.ok(!mqttPlain.startsWith('\x20'), 'a plaintext MQTT CONNECT gets no CONNACK');
 
-    const nodes = JSON.parse((await api('/v1/nodes')).body) as { nodes: { node: string; shards: number }[] };
+    // Each node reports itself once a second: ready is not yet reported, nor is every shard placed.
+    type Nodes = { nodes: { node: string; shards: number }[] };
+    const readNodes = async () => JSON.parse((await api('/v1/nodes')).body) as Nodes;
+    const nodes = await waitFor(
+      async () => {
+        const n = await readNodes();
+        return n.nodes.length === 3 && n.nodes.reduce((sum, x) => sum + x.shards, 0) === 1024 ? n : undefined;
+      },
+      { timeoutMs: 60_000, message: 'three hub nodes reporting, holding every shard between them' },
+    ).catch(readNodes);
     assert.deepEqual(nodes.nodes.map((n) => n.node).sort(), ['node-1', 'node-2', 'node-3']);
     assert.equal(
       nodes.nodes.reduce((sum, n) => sum + n.shards, 0),
