@@ -94,10 +94,12 @@ describe('reconnectWithBackoff (real mosquitto)', () => {
     await sent;
     await waitFor(() => heard.includes('held'), { message: 'the held QoS 1 message delivered' });
 
-    await edge.endAsync();
+    // Ended while an attempt waits (the broker away): the attempt never runs.
     await broker.stop();
+    await waitFor(() => !edge.connected, { message: 'the edge sees the broker gone again' });
+    await edge.endAsync();
     await broker.restart(); // stopped: starts it again
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // past the longest delay (400 ms)
     assert.equal(connects, 2, 'an ended client does not come back');
     await listener.endAsync();
   });

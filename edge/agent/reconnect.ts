@@ -44,15 +44,25 @@ export function jitteredBackoffMs(
 export function reconnectWithBackoff(client: MqttClient, backoff: Backoff = RECONNECT_BACKOFF): void {
   jitteredBackoffMs(0, backoff); // a bad backoff fails here, not at the first drop
   let attempt = 0;
+  let pending: ReturnType<typeof setTimeout> | undefined;
   client.on('connect', () => {
     attempt = 0;
   });
+  // Ended while an attempt waited: it must not run. (With reconnectPeriod 0, mqtt.js clears
+  // `disconnecting` once end() is done; its stores are closed by then.)
+  client.on('end', () => {
+    clearTimeout(pending);
+    pending = undefined;
+  });
   client.on('close', () => {
-    if (client.disconnecting) return; // ended: a stop, or a switch to another broker
+    if (client.disconnecting || client.disconnected) return; // ended: a stop, or a switch to another broker
     const delay = jitteredBackoffMs(attempt++, backoff);
     const stores = { incomingStore: client.incomingStore, outgoingStore: client.outgoingStore };
-    setTimeout(() => {
-      if (!client.connected && !client.disconnecting && !client.reconnecting) client.reconnect(stores);
+    clearTimeout(pending);
+    pending = setTimeout(() => {
+      pending = undefined;
+      if (!client.connected && !client.disconnecting && !client.disconnected && !client.reconnecting)
+        client.reconnect(stores);
     }, delay);
   });
 }
