@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { loadSealingKey } from '../sealing.ts';
 
 const [base, count, startAt] = process.argv.slice(2);
+if (base === undefined || count === undefined || startAt === undefined) {
+  throw new Error('usage: load-sealing-keys.ts <base folder> <count> <start at, ms since epoch>');
+}
 while (Date.now() < Number(startAt)) {
   // Spin: the processes must race for the same folders, not arrive one after another.
 }
