@@ -201,7 +201,8 @@ const harness: LinkHarness = {
     const producer = client.producer({ allowAutoTopicCreation: true });
     await producer.connect();
     const commands: DownlinkCommand[] = [];
-    const consumer = client.consumer({ groupId: `edge-${id}-${Date.now()}` });
+    // A short fetch wait: disposing the edge waits for the fetch in flight (kafkajs's 5 s by default).
+    const consumer = client.consumer({ groupId: `edge-${id}-${Date.now()}`, maxWaitTimeInMs: 200 });
     await consumer.connect();
     await consumer.subscribe({ topic: KAFKA_TOPICS.downlink, fromBeginning: true });
     await consumer.run({

@@ -31,6 +31,12 @@ export interface KafkaLinkOptions extends IngestOptions {
    * how long a dead link process's partitions wait before another member reads them.
    */
   readonly sessionTimeoutMs?: number;
+  /**
+   * How long a fetch waits at an idle broker before it returns empty (default 500 ms, the Java
+   * consumer's `fetch.max.wait.ms`; kafkajs's own is 5 s). `stop` waits for the fetch in flight,
+   * so this also bounds how long a link takes to leave its group.
+   */
+  readonly fetchMaxWaitMs?: number;
   /** How often resolved offsets are committed (default 1000 ms). */
   readonly commitIntervalMs?: number;
   /** Read topics from their beginning when the group has no committed offsets (tests). */
@@ -72,6 +78,7 @@ export class KafkaLink implements EdgeLink {
       allowAutoTopicCreation: true,
       sessionTimeout: this.#o.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: 1000,
+      maxWaitTimeInMs: this.#o.fetchMaxWaitMs ?? 500,
     });
     this.#consumer = consumer;
     // Started means reading: the group joined and the first fetch made, so the offsets a new
