@@ -47,8 +47,9 @@ function publishUntilHeard(
   attempt = 0,
 ): void {
   client.publish(message.topic, message.payload, { qos: message.qos }, (error, packet) => {
-    const unheard = unheardOf.get(client);
-    if (!error && unheard?.heardNot(packet?.messageId)) {
+    // QoS 0 has no PUBACK to read: nothing to look up.
+    const unheard = message.qos === 1 && !error ? unheardOf.get(client) : undefined;
+    if (unheard?.heardNot(packet?.messageId)) {
       unheard.stats.unheard++;
       const delay = jitteredBackoffMs(attempt, RECONNECT_BACKOFF);
       setTimeout(() => publishUntilHeard(client, message, done, attempt + 1), delay);
