@@ -16,7 +16,9 @@ files=$(find bus actors edge gateway objects logs clips vision bench cli infra d
 # run (40 % busy), and node's own --test-concurrency=2 could pair two of the heaviest files (the
 # benchmarks' smoke tests, devicehub cluster and demo, Kafka's JVMs, Schemathesis). Here the
 # heavy ones run one after another in their own stream, beside the light ones.
-heavy_pattern='^(bench/|cli/(cluster|demo)-command|gateway/(openapi-fuzz|tls)\.test|.*kafka)'
+# The streams took 25 min (light) and 20 min (heavy); actors/faults, cli/help and cli/shutdown
+# (2 minutes of processes starting and stopping) moved across to even them out.
+heavy_pattern='^(bench/|actors/faults\.test|cli/(cluster-command|demo-command|help|shutdown)\.test|gateway/(openapi-fuzz|tls)\.test|.*kafka)'
 heavy=$(printf '%s\n' $files | grep -E "$heavy_pattern")
 light=$(printf '%s\n' $files | grep -vE "$heavy_pattern")
 heavy_log=$(mktemp "${TMPDIR:-/tmp}/devicehub-heavy-tests.XXXXXX")
