@@ -8,6 +8,7 @@
  * `x509.ts` only; nothing here writes ASN.1 by hand. Errors are `IdentityError`s with a code.
  */
 
+export { createFileOnce } from './create-once.ts';
 export type { CreateCrlOptions, RevokedCertificate } from './crl.ts';
 export { createCrl } from './crl.ts';
 export { readEdgeCsr } from './csr.ts';

@@ -5,8 +5,9 @@
  * associated data, so a sealed value copied to another edge's row does not open.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmod, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createFileOnce } from '../../edge/identity/mod.ts';
 import { CredentialsError } from './errors.ts';
 
 export const SEALING_KEY_FILE = 'sealing.key';
@@ -61,21 +62,9 @@ export async function loadSealingKey(options: { dir: string; create?: boolean })
     if (!options.create) throw new CredentialsError('KEY_MISSING', `No sealing key at ${path}`);
   }
   await mkdir(options.dir, { recursive: true, mode: 0o700 });
-  // Written whole under a private name, then linked into place: link() fails if the key exists,
-  // so exactly one process's key wins, and no reader ever sees a created but unfilled file (the
-  // two gateways of `devicehub cluster` start together).
   const key = randomBytes(32);
-  const draft = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(draft, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-  try {
-    await chmod(draft, 0o600);
-    await link(draft, path);
-  } catch (error) {
-    // Another process linked its key first: use theirs.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadSealingKey({ dir: options.dir });
-    throw error;
-  } finally {
-    await rm(draft, { force: true });
-  }
+  // Another process's key linked in first (the two gateways of `devicehub cluster` start together): use theirs.
+  if (!(await createFileOnce(path, `${key.toString('base64')}\n`)))
+    return loadSealingKey({ dir: options.dir });
   return sealingKey(key);
 }

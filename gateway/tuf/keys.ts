@@ -17,9 +17,10 @@ import {
   randomBytes,
   sign,
 } from 'node:crypto';
-import { link, mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Key, Signature } from '@tufjs/models';
+import { createFileOnce } from '../../edge/identity/mod.ts';
 import { TufError } from './errors.ts';
 
 export const TUF_ROLES = ['root', 'targets', 'snapshot', 'timestamp'] as const;
@@ -96,7 +97,7 @@ export async function createTufKeys(dir: string, options: CreateTufKeysOptions =
     const roles = Object.fromEntries(
       TUF_ROLES.map((r) => [r, { ...DEFAULT_ROLE_POLICY[r], ...options.roles?.[r] }]),
     );
-    await createOnce(join(dir, 'roles.json'), `${JSON.stringify(roles, null, 2)}\n`);
+    await createFileOnce(join(dir, 'roles.json'), `${JSON.stringify(roles, null, 2)}\n`);
   }
   const policy = await readRoles(join(dir, 'roles.json'));
   for (const role of TUF_ROLES) {
@@ -104,26 +105,10 @@ export async function createTufKeys(dir: string, options: CreateTufKeysOptions =
     for (let i = have + 1; i <= policy[role].threshold; i++) {
       const { privateKey } = generateKeyPairSync('ed25519');
       const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-      await createOnce(join(dir, `${role}-${i}.pem`), pem);
+      await createFileOnce(join(dir, `${role}-${i}.pem`), pem);
     }
   }
   return await loadTufKeys(dir);
-}
-
-/**
- * Writes `file` whole, unless it exists: gateways of a cluster starting together with `--tuf-create`
- * on one folder each write a temporary file and link it in; the first wins, the others read its.
- */
-async function createOnce(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, text, { mode: 0o600 });
-  try {
-    await link(tmp, file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    await unlink(tmp);
-  }
 }
 
 async function readRoles(file: string): Promise<Record<TufRole, RolePolicy>> {
