@@ -61,8 +61,7 @@ export function reconnectWithBackoff(client: MqttClient, backoff: Backoff = RECO
     clearTimeout(pending);
     pending = setTimeout(() => {
       pending = undefined;
-      if (!client.connected && !client.disconnecting && !client.disconnected && !client.reconnecting)
-        client.reconnect(stores);
+      if (!client.connected && !client.disconnecting && !client.reconnecting) client.reconnect(stores);
     }, delay);
   });
 }
