@@ -1,5 +1,7 @@
-import { chmod, link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
+import { createFileOnce } from './create-once.ts';
 import { IdentityError } from './errors.ts';
 import {
   type CryptoKey,
@@ -58,6 +60,8 @@ export async function loadFleetCa(options: LoadFleetCaOptions): Promise<FleetCa>
   const certPath = join(dir, CA_CERT_FILE);
   const [keyPem, certPem] = await Promise.all([readIfExists(keyPath), readIfExists(certPath)]);
   if (keyPem !== undefined && certPem !== undefined) return parseFleetCa(keyPem, certPem, dir);
+  // A key alone may be another process's CA halfway written (its certificate comes next).
+  if (keyPem !== undefined && create) return await loadPairOfAnother(dir, keyPath, certPath);
   if (keyPem !== undefined || certPem !== undefined) {
     const missing = keyPem === undefined ? keyPath : certPath;
     throw new IdentityError(
@@ -72,19 +76,43 @@ export async function loadFleetCa(options: LoadFleetCaOptions): Promise<FleetCa>
     );
   }
   const generated = await generateFleetCa({ now, commonName });
-  try {
-    await writeFleetCa(dir, generated.keyPem, generated.ca.certificatePem);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  // The key first, then the certificate, each linked into place only if absent: of processes
+  // starting together on one folder exactly one writes both, and the others load its pair.
+  if (!(await createFileOnce(keyPath, generated.keyPem, 0o600))) {
+    return await loadPairOfAnother(dir, keyPath, certPath);
+  }
+  if (!(await createFileOnce(certPath, generated.ca.certificatePem, 0o644))) {
     throw new IdentityError(
       'CA_INCOMPLETE',
-      `Cannot create the fleet CA: another process is creating it in ${dir}`,
-      {
-        cause: error,
-      },
+      `Cannot create the fleet CA: ${certPath} appeared for a key that this process wrote`,
     );
   }
   return generated.ca;
+}
+
+/** How long a loader waits for the certificate of a key another process has just created. */
+const CERT_AFTER_KEY_MS = 2_000;
+
+/**
+ * Another process won the key: its certificate follows within moments. Waits for it, then loads
+ * the pair; a key whose certificate never comes is `CA_INCOMPLETE`, as a lone key always is.
+ */
+async function loadPairOfAnother(dir: string, keyPath: string, certPath: string): Promise<FleetCa> {
+  const deadline = Date.now() + CERT_AFTER_KEY_MS;
+  for (;;) {
+    const certPem = await readIfExists(certPath);
+    if (certPem !== undefined) {
+      return await parseFleetCa(await readFile(keyPath, 'utf8'), certPem, dir);
+    }
+    if (Date.now() >= deadline) {
+      throw new IdentityError(
+        'CA_INCOMPLETE',
+        `Cannot load the fleet CA: ${certPath} is missing (another process created ${keyPath} and no certificate followed)`,
+      );
+    }
+    await setTimeout(20);
+  }
 }
 
 /** A new fleet CA in memory, with its key as PKCS#8 PEM: what `loadFleetCa` writes at first start. */
@@ -159,28 +187,5 @@ async function readIfExists(path: string): Promise<string | undefined> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
-  }
-}
-
-/**
- * Writes the key (0600) and then the certificate, each to a temporary name first and linked into
- * place only if absent, so two processes starting at once cannot overwrite each other's CA; the
- * loser's `link` fails with EEXIST.
- */
-async function writeFleetCa(dir: string, keyPem: string, certPem: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const suffix = `.tmp-${process.pid}-${Date.now()}`;
-  for (const [name, content, mode] of [
-    [CA_KEY_FILE, keyPem, 0o600],
-    [CA_CERT_FILE, certPem, 0o644],
-  ] as const) {
-    const temporary = join(dir, name + suffix);
-    await writeFile(temporary, content, { mode, flag: 'wx' });
-    await chmod(temporary, mode);
-    try {
-      await link(temporary, join(dir, name));
-    } finally {
-      await unlink(temporary);
-    }
   }
 }
