@@ -1,15 +1,13 @@
 /** The fleet CA's files: made once, by one process, even when several start on one folder at once. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { raceProcesses } from '../../infra/test-race.ts';
 import { CA_CERT_FILE, CA_KEY_FILE, loadFleetCa } from './fleet-ca.ts';
 
-const execFileAsync = promisify(execFile);
 let base: string | undefined;
 after(async () => {
   if (base !== undefined) await rm(base, { recursive: true, force: true });
@@ -22,18 +20,8 @@ describe('loadFleetCa with create, several processes at once', () => {
     // failed with "another process is creating it".
     base = await mkdtemp(join(tmpdir(), 'dh-fleet-ca-race-'));
     const folders = 60;
-    const startAt = Date.now() + 2_000;
     const fixture = fileURLToPath(new URL('./testdata/load-fleet-cas.ts', import.meta.url));
-    const outputs = await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        const { stdout } = await execFileAsync(
-          process.execPath,
-          ['--import', 'tsx', fixture, base as string, String(folders), String(startAt)],
-          { encoding: 'utf8' },
-        );
-        return JSON.parse(stdout) as { failures: string[]; certificates: (string | null)[] };
-      }),
-    );
+    const outputs = await raceProcesses<string>(fixture, { base, count: folders, processes: 4 });
     assert.deepEqual(
       outputs.flatMap((output) => output.failures),
       [],
@@ -41,7 +29,7 @@ describe('loadFleetCa with create, several processes at once', () => {
     for (let i = 0; i < folders; i++) {
       const dir = join(base, String(i));
       const certificatePem = await readFile(join(dir, CA_CERT_FILE), 'utf8');
-      for (const output of outputs) assert.equal(output.certificates[i], certificatePem, `folder ${i}`);
+      for (const output of outputs) assert.equal(output.results[i], certificatePem, `folder ${i}`);
       // The files hold a matching pair: loading without create checks the key against it.
       assert.equal((await loadFleetCa({ dir })).certificatePem, certificatePem);
       assert.equal((await stat(join(dir, CA_KEY_FILE))).mode & 0o777, 0o600);

@@ -1,16 +1,14 @@
 /** The sealing key file: made once, read by every process, never seen half-written. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { raceProcesses } from '../../infra/test-race.ts';
 import { CredentialsError } from './errors.ts';
 import { loadSealingKey, SEALING_KEY_FILE } from './sealing.ts';
 
-const execFileAsync = promisify(execFile);
 const dirs: string[] = [];
 after(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
@@ -27,18 +25,8 @@ describe('loadSealingKey', () => {
     // other had created but not yet filled and exited with "must be 32 bytes".
     const base = await freshDir();
     const folders = 300;
-    const startAt = Date.now() + 2_000;
     const fixture = fileURLToPath(new URL('./testdata/load-sealing-keys.ts', import.meta.url));
-    const outputs = await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        const { stdout } = await execFileAsync(
-          process.execPath,
-          ['--import', 'tsx', fixture, base, String(folders), String(startAt)],
-          { encoding: 'utf8' },
-        );
-        return JSON.parse(stdout) as { failures: string[]; sealed: (string | null)[] };
-      }),
-    );
+    const outputs = await raceProcesses<string>(fixture, { base, count: folders, processes: 4 });
     assert.deepEqual(
       outputs.flatMap((output) => output.failures),
       [],
@@ -46,7 +34,7 @@ describe('loadSealingKey', () => {
     for (let i = 0; i < folders; i++) {
       const dir = join(base, String(i));
       const key = await loadSealingKey({ dir });
-      for (const output of outputs) assert.equal(key.unseal(output.sealed[i] as string, String(i)), 'probe');
+      for (const output of outputs) assert.equal(key.unseal(output.results[i] as string, String(i)), 'probe');
       assert.equal((await stat(join(dir, SEALING_KEY_FILE))).mode & 0o777, 0o600);
       assert.deepEqual(
         (await readdir(dir)).sort(),
