@@ -58,7 +58,10 @@ export async function loadFleetCa(options: LoadFleetCaOptions): Promise<FleetCa>
   }
   const keyPath = join(dir, CA_KEY_FILE);
   const certPath = join(dir, CA_CERT_FILE);
-  const [keyPem, certPem] = await Promise.all([readIfExists(keyPath), readIfExists(certPath)]);
+  // The certificate first: it is written after the key, so a certificate read means its key is
+  // there too (read both at once, a process could see the key still missing and then the pair).
+  const certPem = await readIfExists(certPath);
+  const keyPem = await readIfExists(keyPath);
   if (keyPem !== undefined && certPem !== undefined) return parseFleetCa(keyPem, certPem, dir);
   // A key alone may be another process's CA halfway written (its certificate comes next).
   if (keyPem !== undefined && create) return await loadPairOfAnother(dir, keyPath, certPath);
