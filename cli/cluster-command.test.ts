@@ -15,7 +15,7 @@ import mqtt from 'mqtt';
 import { clipIdOf } from '../edge/protocol/clips.ts';
 import { encodeCompact } from '../edge/protocol/compact.ts';
 import { KAFKA_TOPICS } from '../edge/protocol/protocol.ts';
-import { descendants, spawnDevicehub, waitFor, waitUntilGone } from '../infra/mod.ts';
+import { descendants, spawnDevicehub, waitFor, waitUntilGone, watchDescendants } from '../infra/mod.ts';
 import { checkClusterVerdict } from './testdata/cluster-vision.ts';
 import { checkTargetsUp } from './testdata/prometheus-targets.ts';
 import { httpsRequest, plainExchange } from './testdata/tls-requests.ts';
@@ -235,19 +235,15 @@ describe('devicehub cluster', { timeout: 300_000 }, () => {
 
     // SIGTERM to the command alone (as `kill` or a service manager sends it): it stops all it
     // started, every one of its processes goes, and it exits 0.
-    const pid = cluster.child.pid!;
-    const seen = new Map(descendants(pid).map((p) => [p.pid, p]));
-    assert.ok(seen.size >= 10, `the cluster's processes: ${seen.size}`);
-    const watch = setInterval(() => {
-      for (const p of descendants(pid)) seen.set(p.pid, p);
-    }, 50);
+    const seen = watchDescendants(cluster.child.pid!);
     try {
+      assert.ok(seen.pids().length >= 10, `the cluster's processes: ${seen.pids().length}`);
       await cluster.stop();
       assert.equal(await cluster.exited, 0, 'SIGTERM stops everything and exits 0');
     } finally {
-      clearInterval(watch);
+      seen[Symbol.dispose]();
     }
-    await waitUntilGone({ pids: [...seen.keys()], timeoutMs: 10_000 });
+    await waitUntilGone({ pids: seen.pids(), timeoutMs: 10_000 });
   });
 
   // Ctrl-C in a terminal: SIGINT to the command's whole process group, while it is starting (the
@@ -264,10 +260,7 @@ describe('devicehub cluster', { timeout: 300_000 }, () => {
       const tree = descendants(pid);
       c.diagnostic(`${tree.length} processes: ${tree.map((p) => p.command.split(' ')[0]).join(', ')}`);
       // Everything it runs until it exits (it may still be starting more).
-      const seen = new Map(tree.map((p) => [p.pid, p]));
-      const watch = setInterval(() => {
-        for (const p of descendants(pid)) seen.set(p.pid, p);
-      }, 50);
+      const seen = watchDescendants(pid);
       const signalled = Date.now();
       process.kill(-pid, 'SIGINT');
       const exit = await Promise.race([
@@ -275,9 +268,9 @@ describe('devicehub cluster', { timeout: 300_000 }, () => {
         new Promise((resolve) => setTimeout(() => resolve('still running'), 60_000).unref()),
       ]);
       c.diagnostic(`exited ${Date.now() - signalled} ms after SIGINT, code ${exit}`);
-      clearInterval(watch);
+      seen[Symbol.dispose]();
       assert.notEqual(exit, 'still running');
-      await waitUntilGone({ pids: [...seen.keys()], timeoutMs: 10_000 });
+      await waitUntilGone({ pids: seen.pids(), timeoutMs: 10_000 });
     } finally {
       await cluster.kill('SIGKILL');
     }

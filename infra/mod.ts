@@ -62,6 +62,7 @@ export {
   stillRunning,
   stopDescendants,
   waitUntilGone,
+  watchDescendants,
 } from './process-tree.ts';
 export type { PrometheusOptions, PrometheusServer, PrometheusTarget } from './prometheus.ts';
 export { startPrometheus } from './prometheus.ts';

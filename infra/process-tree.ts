@@ -97,6 +97,21 @@ export function stillRunning(pids: readonly number[]): ProcessInfo[] {
 }
 
 /**
+ * Every process that runs under `pid` from now until disposed, sampled every 50 ms: what a test
+ * checks is gone after a stop, including processes started and left while it was stopping.
+ */
+export function watchDescendants(pid: number): Disposable & { readonly pids: () => number[] } {
+  const seen = new Set(descendants(pid).map((p) => p.pid));
+  const timer = setInterval(() => {
+    for (const p of descendants(pid)) seen.add(p.pid);
+  }, 50);
+  return {
+    pids: () => [...seen],
+    [Symbol.dispose]: () => clearInterval(timer),
+  };
+}
+
+/**
  * Waits (at most `timeoutMs`) until none of `pids` — by default every descendant of this process
  * but `ignore` — runs any more; fails naming those left.
  */
