@@ -63,6 +63,7 @@ describe('a hub node whose read reply is lost with the connection', () => {
 
     // The node's read runs (round 2 in its pending list) and its reply is lost.
     const atCut = await cut.loseReplies(
+      '{"seq":2}',
       () => round(2),
       async () => (await pending()) === actors,
       'the node to read round 2',
@@ -109,6 +110,7 @@ describe('a hub node whose read reply is lost with the connection', () => {
     });
 
     const atCut = await cut.loseReplies(
+      '{"seq":2}',
       () => mail(2),
       async () => (await pending()) === 1,
       'the relay to read mail 2',

@@ -15,11 +15,19 @@ export interface CutConnection extends AsyncDisposable {
   readonly wire: WireCut;
   readonly redis: Redis;
   /**
-   * Runs `act` with the server's replies held back, waits until `ran()` shows the server did
-   * what the client asked (e.g. entries pending under its name), then cuts, so that reply is lost.
-   * Resolves with the relay's connection count at the cut (a reconnect makes it grow).
+   * Runs `act` with the server's replies held back from the first one containing `marker` (text
+   * only the awaited read's reply carries: replies before it, such as an empty poll, still get
+   * through), waits until `ran()` shows the server did what the client asked (e.g. entries
+   * pending under its name), then cuts, so that reply is lost. Resolves with the relay's
+   * connection count at the cut (a reconnect makes it grow). Cuts too when `ran()` never holds,
+   * so the test fails with `what` and its clients are not left waiting on held replies.
    */
-  loseReplies(act: () => Promise<unknown>, ran: () => Promise<boolean>, what: string): Promise<number>;
+  loseReplies(
+    marker: string,
+    act: () => Promise<unknown>,
+    ran: () => Promise<boolean>,
+    what: string,
+  ): Promise<number>;
 }
 
 export interface WireCutRedis {
@@ -47,13 +55,15 @@ export function useWireCutRedis(): WireCutRedis {
     return {
       wire,
       redis,
-      async loseReplies(act, ran, what) {
-        wire.holdReplies();
-        await act();
-        await waitFor(ran, { timeoutMs: 10_000, message: what });
-        const connections = wire.connections;
-        wire.cut();
-        return connections;
+      async loseReplies(marker, act, ran, what) {
+        wire.holdReplies(marker);
+        try {
+          await act();
+          await waitFor(ran, { timeoutMs: 10_000, message: what });
+          return wire.connections;
+        } finally {
+          wire.cut();
+        }
       },
       async [Symbol.asyncDispose]() {
         redis.disconnect();

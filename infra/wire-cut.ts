@@ -7,8 +7,8 @@
  *
  *   await using wire = await startWireCut({ port: redisPort });
  *   const redis = connectRedis(`redis://127.0.0.1:${wire.port}`);
- *   wire.holdReplies();
- *   // … wait until the server shows the work done …
+ *   wire.holdReplies('"id":"c2"'); // from the first reply that carries the awaited entry
+ *   // … write the entry, wait until the server shows the work done …
  *   wire.cut(); // the held replies are gone; new connections relay normally again
  */
 import { createConnection, createServer, type Socket } from 'node:net';
@@ -18,8 +18,13 @@ export interface WireCut extends AsyncDisposable {
   readonly port: number;
   /** Connections relayed so far. */
   readonly connections: number;
-  /** From now on the server's replies are kept from the clients (requests still go through). */
-  holdReplies(): void;
+  /**
+   * From now on the server's replies are kept from the clients (requests still go through); with
+   * `from`, only from the first server chunk containing that text on. A client that polls would
+   * otherwise lose the empty reply of a poll that ran before the awaited entry was written, and
+   * wait on it forever instead of reading the entry.
+   */
+  holdReplies(from?: string): void;
   /** Closes every relayed connection, dropping the held replies; later connections relay normally. */
   cut(): void;
   close(): Promise<void>;
@@ -34,6 +39,7 @@ export async function startWireCut(target: { port: number; host?: string }): Pro
   const host = target.host ?? '127.0.0.1';
   const pairs = new Set<Pair>();
   let holding = false;
+  let holdFrom: string | undefined;
   let connections = 0;
   const listener = createServer((client) => {
     connections++;
@@ -46,8 +52,9 @@ export async function startWireCut(target: { port: number; host?: string }): Pro
       server.destroy();
     };
     client.on('data', (chunk) => server.write(chunk));
-    server.on('data', (chunk) => {
-      if (!holding) client.write(chunk);
+    server.on('data', (chunk: Buffer) => {
+      if (holding && holdFrom !== undefined && chunk.includes(holdFrom)) holdFrom = undefined;
+      if (!holding || holdFrom !== undefined) client.write(chunk);
     });
     for (const s of [client, server]) {
       s.on('error', end);
@@ -65,8 +72,9 @@ export async function startWireCut(target: { port: number; host?: string }): Pro
     get connections() {
       return connections;
     },
-    holdReplies() {
+    holdReplies(from) {
       holding = true;
+      holdFrom = from;
     },
     cut() {
       for (const { client, server } of pairs) {
@@ -75,6 +83,7 @@ export async function startWireCut(target: { port: number; host?: string }): Pro
       }
       pairs.clear();
       holding = false;
+      holdFrom = undefined;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -71,6 +71,7 @@ describe('the downlink relay whose read reply is lost with the connection', { ti
 
     // Redis runs the relay's read (command 2 pending under its name), and its reply is lost.
     const atCut = await cut.loseReplies(
+      '"id":"c2"',
       () => command(2),
       async () => (await pending()) === 1,
       'the relay to read command 2',

@@ -42,6 +42,7 @@ describe('the outbox sink whose read reply is lost with the connection', () => {
 
     // Redis serves the sink's blocked read (event 2 pending under its name), and its reply is lost.
     const atCut = await cut.loseReplies(
+      '"n":2}',
       () => emit(2),
       async () => (await pending()) === 1,
       'the sink to read event 2',
