@@ -45,8 +45,10 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       execInTransaction: async (text) => {
         await sql.begin((tx) => tx.unsafe(text));
       },
-      close: () => sql.end(),
-      [Symbol.asyncDispose]: () => sql.end(),
+      // Queries still running get 5 s, then their connections are closed: a stuck query must not
+      // hold a gateway's shutdown (or a test's teardown) forever.
+      close: () => sql.end({ timeout: 5 }),
+      [Symbol.asyncDispose]: () => sql.end({ timeout: 5 }),
     };
   } else {
     const client = new PGlite(options.dataDir);

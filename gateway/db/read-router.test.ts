@@ -33,11 +33,27 @@ before(async () => {
   replica = await openDatabase({ url: urls.replicaUrl!, readOnly: true });
   await pg.waitForReplica();
 });
+// Each step bounded and named: a clean-clone run once hung here after every test had passed,
+// with nothing left to say which close did not end.
 after(async () => {
-  for (const r of routers) await r.stop();
-  await primary?.close();
-  await replica?.close();
-  await pg?.stop();
+  const step = async (what: string, run: () => Promise<unknown>) => {
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`teardown: ${what} did not end in 20 s`)), 20_000);
+    });
+    try {
+      await Promise.race([run(), hung]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  try {
+    for (const [i, r] of routers.entries()) await step(`router ${i}'s stop`, () => r.stop());
+    await step('closing the primary', async () => primary?.close());
+    await step('closing the replica', async () => replica?.close());
+  } finally {
+    await pg?.stop();
+  }
 });
 
 async function router(options: { maxLagMs: number }) {
