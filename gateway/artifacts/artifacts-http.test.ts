@@ -1,18 +1,22 @@
 /**
  * Artifacts over real HTTP: a 128 MB upload streamed through the gateway into the filesystem store
- * without being held in memory (the process's RSS grows by far less than the artifact) and back
+ * without being held in memory (the gateway's RSS grows by far less than the artifact; the client
+ * runs in a process of its own, testdata/transfer-client.ts) and back
  * from the public origin; into a real S3-compatible server (S3Proxy), a multipart upload served
  * back by range, and a client that goes away mid-body, which leaves no object, no multipart
  * upload and no row behind. One database for the file (names differ).
  */
 // Redis Cluster pass: once (what this tests is streaming uploads over HTTP into the object store; its Redis use is incidental).
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { type S3ProxyServer, startS3Proxy, waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
@@ -39,6 +43,7 @@ after(async () => {
 });
 
 const MB = 1024 * 1024;
+const execFileAsync = promisify(execFile);
 
 /** `total` bytes in 64 KiB chunks of one pattern (the client holds 64 KiB at a time). */
 function generated(total: number): { body: ReadableStream<Uint8Array>; sha256: string } {
@@ -72,30 +77,42 @@ describe('artifacts over HTTP', { timeout: 120_000 }, () => {
     await using gateway = await createGateway({ database, bus: t.bus(t.keyspace(), t.connect()), objects });
     await using served = await serveGateway(gateway);
     const size = 128 * MB;
-    const { body, sha256 } = generated(size);
     const rssBefore = process.memoryUsage().rss;
     let rssPeak = rssBefore;
     const sampler = setInterval(() => {
       rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
     }, 20);
+    let out: { status: number; body: string; sha256: string; back: string };
     try {
-      const res = await upload(`${served.url}/v1/artifacts?kind=model&name=plates&version=1`, body, sha256);
-      assert.equal(res.status, 201, await res.clone().text());
-      const record = (await res.json()) as ArtifactRecord;
-      assert.equal(record.size, size);
-      assert.equal(record.sha256, sha256);
-      // Back through the origin, hashed as it streams.
-      const got = await fetch(`${served.url}/v1/artifacts/${sha256}/content`);
-      const hash = createHash('sha256');
-      for await (const part of got.body as unknown as AsyncIterable<Uint8Array>) hash.update(part);
-      assert.equal(hash.digest('hex'), sha256);
+      // The client in a process of its own: this process's memory is the gateway's.
+      const { stdout } = await execFileAsync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          fileURLToPath(new URL('./testdata/transfer-client.ts', import.meta.url)),
+          `${served.url}/v1/artifacts?kind=model&name=plates&version=1`,
+          `${served.url}/v1/artifacts`,
+          key,
+          String(size),
+        ],
+        { encoding: 'utf8' },
+      );
+      out = JSON.parse(stdout) as typeof out;
     } finally {
       clearInterval(sampler);
     }
+    assert.equal(out.status, 201, out.body);
+    const record = JSON.parse(out.body) as ArtifactRecord;
+    assert.equal(record.size, size);
+    assert.equal(record.sha256, out.sha256);
+    assert.equal(out.back, out.sha256, 'the bytes served back hash the same');
     const growth = rssPeak - rssBefore;
-    test.diagnostic(`RSS grew ${(growth / MB).toFixed(1)} MB while ${size / MB} MB went up and back`);
-    // 64 KiB chunks in flight, stream buffers and chunks not yet collected — 0 to 50 MB seen on a
-    // loaded machine, whatever the size; the whole artifact held anywhere would be 128 MB or more.
+    test.diagnostic(
+      `the gateway's RSS grew ${(growth / MB).toFixed(1)} MB while ${size / MB} MB went up and back`,
+    );
+    // 64 KiB chunks in flight, stream buffers and chunks not yet collected; the whole artifact
+    // held anywhere would be 128 MB or more.
     assert.ok(growth < 80 * MB, `RSS grew ${Math.round(growth / MB)} MB for a ${size / MB} MB artifact`);
   });
 
