@@ -13,6 +13,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { openMemoryPglite, saveTemplate, templateFile } from './pglite-template.ts';
 import * as schema from './schema.ts';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -36,6 +37,8 @@ export interface OpenDatabaseOptions {
 
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
   let database: Database;
+  /** An in-memory PGlite made by initdb: dumped as the template once migrated. */
+  let templateWanted: PGlite | undefined;
   if (options.url) {
     const prepare = /[?&]prepare=true(&|$)/.test(options.url);
     const sql = postgres(options.url, { max: 10, prepare, onnotice: () => {} });
@@ -51,8 +54,14 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       [Symbol.asyncDispose]: () => sql.end({ timeout: 5 }),
     };
   } else {
-    const client = new PGlite(options.dataDir);
+    // In memory (the tests' databases): from the migrated template when there is one.
+    const memory = options.dataDir === undefined && !options.readOnly;
+    const opened = memory
+      ? await openMemoryPglite(templateFile(MIGRATIONS))
+      : { client: new PGlite(options.dataDir), fromTemplate: false };
+    const client = opened.client;
     await client.waitReady;
+    if (memory && !opened.fromTemplate) templateWanted = client;
     database = {
       db: drizzlePglite(client, { schema }) as unknown as Db,
       driver: 'pglite',
@@ -64,6 +73,10 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     };
   }
   if (!options.readOnly) await migrate(database);
+  if (templateWanted !== undefined) {
+    // A cache, no more: a template that cannot be written leaves the next database to initdb.
+    await saveTemplate(templateWanted, templateFile(MIGRATIONS)).catch(() => {});
+  }
   return database;
 }
 
