@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
+import { descendants } from './process-tree.ts';
 import { startServerProcess } from './server-process.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -32,6 +33,13 @@ export interface ReplicaServer {
   stop(): Promise<void>;
   /** Starts it again on the same port and data; resolves once it takes connections. */
   start(): Promise<void>;
+  /**
+   * Freezes it (SIGSTOP to the server and every backend under it): connections stay open and
+   * queries get no answer, as on a stalled machine, until `resume`.
+   */
+  pause(): void;
+  /** Lets a paused replica run again (SIGCONT). */
+  resume(): void;
 }
 
 export async function startReplica(o: ReplicaOptions): Promise<ReplicaServer> {
@@ -78,9 +86,31 @@ export async function startReplica(o: ReplicaOptions): Promise<ReplicaServer> {
   const ready = () => waitForStandby(`postgres://${o.login}@127.0.0.1:${port}/postgres`);
   await ready();
   let running = true;
+  let paused: number[] = [];
+  const signal = (pids: readonly number[], sig: NodeJS.Signals) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // Gone already.
+      }
+    }
+  };
   return {
     port,
+    pause() {
+      const pid = server.pid;
+      if (!running || pid === undefined) throw new Error('Cannot pause the replica: it is not running');
+      paused = [pid, ...descendants(pid).map((p) => p.pid)];
+      signal(paused, 'SIGSTOP');
+    },
+    resume() {
+      signal(paused, 'SIGCONT');
+      paused = [];
+    },
     async stop() {
+      signal(paused, 'SIGCONT');
+      paused = [];
       running = false;
       await server.stop();
     },

@@ -32,6 +32,10 @@ export interface PostgresServer extends AsyncDisposable {
   stopReplica(): Promise<void>;
   /** Starts the stopped replica again on its port; it catches up from its replication slot. */
   startReplica(): Promise<void>;
+  /** Freezes the replica (SIGSTOP, backends too): its connections stay open, unanswered. */
+  pauseReplica(): void;
+  /** Lets the paused replica run again. */
+  resumeReplica(): void;
   stop(): Promise<void>;
 }
 
@@ -173,6 +177,11 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     waitForReplica,
     stopReplica: () => replica?.stop() ?? noReplica(),
     startReplica: () => replica?.start() ?? noReplica(),
+    pauseReplica: () => {
+      if (replica === undefined) throw new Error('This PostgreSQL was started without { replica: true }');
+      replica.pause();
+    },
+    resumeReplica: () => replica?.resume(),
     stop,
     [Symbol.asyncDispose]: stop,
   };

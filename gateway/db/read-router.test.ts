@@ -139,6 +139,25 @@ describe('read routing over a streaming replica', () => {
     });
   });
 
+  it('counts a stalled replica as down and still stops at once', async () => {
+    const r = await router({ maxLagMs: 300 });
+    pg.pauseReplica();
+    try {
+      // The probe in flight hangs (no answer, no error): the state goes stale, which is down.
+      await waitFor(async () => (await r.route('key:s'))[1] === 'replica_down', {
+        timeoutMs: 10_000,
+        message: 'the router to count the stalled replica as down',
+      });
+      assert.equal(await r.db('key:s'), primary.db, 'reads go to the primary');
+      const started = performance.now();
+      await r.stop();
+      const took = performance.now() - started;
+      assert.ok(took < 5_000, `stop took ${Math.round(took)} ms with a probe hung on the replica`);
+    } finally {
+      pg.resumeReplica();
+    }
+  });
+
   it('sends reads to the primary while the replica lags past the bound, and says so', async () => {
     const r = await router({ maxLagMs: 300 });
     await replayPaused(async () => {

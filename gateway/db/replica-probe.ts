@@ -106,7 +106,18 @@ export class ReplicaProbe implements AsyncDisposable {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    await this.#running;
+    // A probe in flight gets 2 s: one hung on a stalled replica must not hold a shutdown (the
+    // database's close then ends its connection).
+    if (this.#running !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.#running,
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, 2_000);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     await this.#primary
       .execute(sql`delete from replica_heartbeats where writer = ${this.writer}`)
       .catch(() => {});
