@@ -224,6 +224,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
   const proc = await startServerProcess({
     name: 'mosquitto',
     port,
+    morePorts: tls === undefined ? [] : [tls.mtls, tls.tls, tls.hub],
     timeoutMs: 10_000,
     spawnServer: () =>
       spawn(...withOpenFiles(options.openFiles, [mosquitto, '-c', join(dir, 'mosquitto.conf')]), {

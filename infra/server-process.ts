@@ -17,12 +17,18 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `spawnServer()` and waits for `port` to answer (failing with `describeExit(code)` if it
- * exits first).
+ * Starts `spawnServer()` and waits for `port` (and every one of `morePorts`) to answer (failing
+ * with `describeExit(code)` if it exits first).
  */
 export async function startServerProcess(o: {
   name: string;
   port: number;
+  /**
+   * Other listeners it opens, each waited for too: a server binds its listeners one after
+   * another (mosquitto's TLS ones after its plain one, certificates loaded first), and a client of
+   * a later one must not find it closed.
+   */
+  morePorts?: readonly number[];
   spawnServer: () => ChildProcess;
   describeExit: (code: number | null) => string;
   timeoutMs?: number;
@@ -41,12 +47,13 @@ export async function startServerProcess(o: {
     const proc = o.spawnServer();
     child = proc;
     exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    const ports = [o.port, ...(o.morePorts ?? [])];
     await waitFor(
-      () => {
+      async () => {
         if (proc.exitCode !== null) throw new Error(o.describeExit(proc.exitCode));
-        return portOpen(o.port);
+        return (await Promise.all(ports.map(portOpen))).every(Boolean);
       },
-      { timeoutMs: o.timeoutMs ?? 30_000, intervalMs: 25, message: `${o.name} on port ${o.port}` },
+      { timeoutMs: o.timeoutMs ?? 30_000, intervalMs: 25, message: `${o.name} on port ${ports.join(', ')}` },
     );
   };
   const stop = async (signal: NodeJS.Signals) => {
