@@ -18,6 +18,7 @@ import {
   spawnDevicehub,
   spawnHubNode,
   startRedisServer,
+  waitFor,
 } from '../infra/mod.ts';
 import { type LoadGenerator, spawnLoadGenerator, spawnTileFeeder } from './load-process.ts';
 
@@ -84,6 +85,13 @@ export async function startBenchCluster(
       });
       nodes.set(nodeId, node);
       await node.ready;
+      // Until its first stats report is in Redis: a window opened before it would leave the
+      // node out (windowBetween counts a node from its report at the window's start), and a
+      // loaded machine once delayed that report past a 2 s window: 0 messages measured.
+      await waitFor(async () => (await readNodeStats(cluster.bus)).some((s) => s.node === nodeId), {
+        timeoutMs: 30_000,
+        message: `${nodeId}'s first stats report`,
+      });
       return node;
     },
     startLoad(edges, seconds) {
