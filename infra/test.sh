@@ -17,8 +17,9 @@ files=$(find bus actors edge gateway objects logs clips vision bench cli infra d
 # benchmarks' smoke tests, devicehub cluster and demo, Kafka's JVMs, Schemathesis). Here the
 # heavy ones run one after another in their own stream, beside the light ones.
 # The streams took 25 min (light) and 20 min (heavy); actors/faults, cli/help and cli/shutdown
-# (2 minutes of processes starting and stopping) moved across to even them out.
-heavy_pattern='^(bench/|actors/faults\.test|cli/(cluster-command|demo-command|help|shutdown)\.test|gateway/(openapi-fuzz|tls)\.test|.*kafka)'
+# (2 minutes of processes starting and stopping) moved across to even them out. Later 28 min
+# beside 20: the frp tunnels, the edge certificates and the clips end to end (3.5 min) moved too.
+heavy_pattern='^(bench/|actors/faults\.test|cli/(cluster-command|demo-command|help|shutdown)\.test|gateway/(openapi-fuzz|tls)\.test|.*kafka|edge/agent/tunnels|gateway/credentials/|clips/e2e\.test)'
 heavy=$(printf '%s\n' $files | grep -E "$heavy_pattern")
 light=$(printf '%s\n' $files | grep -vE "$heavy_pattern")
 heavy_log=$(mktemp "${TMPDIR:-/tmp}/devicehub-heavy-tests.XXXXXX")
