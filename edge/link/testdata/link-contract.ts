@@ -223,6 +223,7 @@ async function survivesBrokerRestart(t: TestRedis, h: Harness): Promise<void> {
   await waitFor(async () => (await t.edgeState(keyspace, id))?.seq.received === total, {
     timeoutMs: 60_000,
     message: `all ${total} acknowledged alarms applied`,
+    explain: async () => `the actor has ${JSON.stringify((await t.edgeState(keyspace, id))?.seq)}`,
   });
   const state: EdgeState = (await t.edgeState(keyspace, id))!;
   assert.equal(state.seq.gaps, 0);
