@@ -7,7 +7,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { childGroupOptions, descendants } from './process-tree.ts';
+import { childGroupOptions, killTree } from './process-tree.ts';
 import { TSX_LOADER } from './tsx-loader.ts';
 
 const CLI = fileURLToPath(new URL('../cli/devicehub.ts', import.meta.url));
@@ -157,15 +157,8 @@ export function spawnDevicehub(
     if (child.exitCode !== null || child.signalCode !== null) return;
     // A SIGKILL leaves it no time to stop what it started (the servers of `devicehub cluster` or
     // the demo, in process groups of their own): they are killed with it, not left running.
-    const tree = signal === 'SIGKILL' && child.pid !== undefined ? descendants(child.pid) : [];
-    child.kill(signal);
-    for (const p of tree) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        // exited meanwhile
-      }
-    }
+    if (signal === 'SIGKILL' && child.pid !== undefined) killTree(child.pid);
+    else child.kill(signal);
     if (signal === 'SIGKILL' || signal === 'SIGTERM') await exited;
   };
   return {

@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
-import { descendants } from './process-tree.ts';
+import { freezeTree, signalEach } from './process-tree.ts';
 import { startServerProcess } from './server-process.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -87,29 +87,19 @@ export async function startReplica(o: ReplicaOptions): Promise<ReplicaServer> {
   await ready();
   let running = true;
   let paused: number[] = [];
-  const signal = (pids: readonly number[], sig: NodeJS.Signals) => {
-    for (const pid of pids) {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        // Gone already.
-      }
-    }
-  };
   return {
     port,
     pause() {
       const pid = server.pid;
       if (!running || pid === undefined) throw new Error('Cannot pause the replica: it is not running');
-      paused = [pid, ...descendants(pid).map((p) => p.pid)];
-      signal(paused, 'SIGSTOP');
+      paused = freezeTree(pid);
     },
     resume() {
-      signal(paused, 'SIGCONT');
+      signalEach(paused, 'SIGCONT');
       paused = [];
     },
     async stop() {
-      signal(paused, 'SIGCONT');
+      signalEach(paused, 'SIGCONT');
       paused = [];
       running = false;
       await server.stop();

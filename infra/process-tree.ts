@@ -53,20 +53,54 @@ export function descendants(pid: number = process.pid): ProcessInfo[] {
   return found;
 }
 
+/** Sends `signal` to each of `pids`, skipping those gone meanwhile. */
+export function signalEach(pids: readonly number[], signal: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // exited meanwhile
+    }
+  }
+}
+
 /**
  * Sends `signal` to every descendant of this process (synchronous, so it also works in an
  * `exit` handler); returns the ones it signalled.
  */
 export function killDescendants(signal: NodeJS.Signals = 'SIGKILL'): ProcessInfo[] {
   const found = descendants();
-  for (const p of found) {
-    try {
-      process.kill(p.pid, signal);
-    } catch {
-      // exited meanwhile
-    }
-  }
+  signalEach(
+    found.map((p) => p.pid),
+    signal,
+  );
   return found;
+}
+
+/**
+ * Stops `pid` and every process under it (SIGSTOP), from the top down until no new one appears,
+ * and returns them all, `pid` first: a stopped process starts nothing more, so the list is the
+ * whole tree. A snapshot taken while it runs can miss a child it spawns a moment later, which a
+ * SIGKILL of the parent then leaves running (a `devicehub cluster` killed while starting once left
+ * its VictoriaLogs behind).
+ */
+export function freezeTree(pid: number): number[] {
+  const frozen: number[] = [];
+  const seen = new Set<number>();
+  for (let next = [pid]; next.length > 0; ) {
+    signalEach(next, 'SIGSTOP');
+    for (const p of next) seen.add(p);
+    frozen.push(...next);
+    next = descendants(pid)
+      .map((p) => p.pid)
+      .filter((p) => !seen.has(p));
+  }
+  return frozen;
+}
+
+/** SIGKILL to `pid` and every process under it, none left to start another (freezeTree first). */
+export function killTree(pid: number): void {
+  signalEach(freezeTree(pid), 'SIGKILL');
 }
 
 let separateGroups = false;
@@ -143,12 +177,9 @@ export async function stopDescendants(graceMs = 5000): Promise<ProcessInfo[]> {
   const found = killDescendants('SIGTERM');
   await waitUntilGone({ pids: found.map((p) => p.pid), timeoutMs: graceMs }).catch(() => {});
   const left = stillRunning(found.map((p) => p.pid));
-  for (const p of left) {
-    try {
-      process.kill(p.pid, 'SIGKILL');
-    } catch {
-      // exited meanwhile
-    }
-  }
+  signalEach(
+    left.map((p) => p.pid),
+    'SIGKILL',
+  );
   return left;
 }
