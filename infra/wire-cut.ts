@@ -38,8 +38,8 @@ interface Pair {
 export async function startWireCut(target: { port: number; host?: string }): Promise<WireCut> {
   const host = target.host ?? '127.0.0.1';
   const pairs = new Set<Pair>();
-  let holding = false;
-  let holdFrom: string | undefined;
+  /** false: relaying; a string: relaying until a reply contains it, then holding; true: holding. */
+  let hold: boolean | string = false;
   let connections = 0;
   const listener = createServer((client) => {
     connections++;
@@ -53,8 +53,8 @@ export async function startWireCut(target: { port: number; host?: string }): Pro
     };
     client.on('data', (chunk) => server.write(chunk));
     server.on('data', (chunk: Buffer) => {
-      if (holding && holdFrom !== undefined && chunk.includes(holdFrom)) holdFrom = undefined;
-      if (!holding || holdFrom !== undefined) client.write(chunk);
+      if (typeof hold === 'string' && chunk.includes(hold)) hold = true;
+      if (hold !== true) client.write(chunk);
     });
     for (const s of [client, server]) {
       s.on('error', end);
@@ -73,8 +73,7 @@ export async function startWireCut(target: { port: number; host?: string }): Pro
       return connections;
     },
     holdReplies(from) {
-      holding = true;
-      holdFrom = from;
+      hold = from ?? true;
     },
     cut() {
       for (const { client, server } of pairs) {
@@ -82,8 +81,7 @@ export async function startWireCut(target: { port: number; host?: string }): Pro
         server.destroy();
       }
       pairs.clear();
-      holding = false;
-      holdFrom = undefined;
+      hold = false;
     },
     close: () =>
       new Promise<void>((resolve) => {

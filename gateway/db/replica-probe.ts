@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { type Logger, silentLogger } from '../../actors/mod.ts';
 import type { Db } from './database.ts';
@@ -108,16 +109,7 @@ export class ReplicaProbe implements AsyncDisposable {
     clearTimeout(this.#timer);
     // A probe in flight gets 2 s: one hung on a stalled replica must not hold a shutdown (the
     // database's close then ends its connection).
-    if (this.#running !== undefined) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.#running,
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, 2_000);
-        }),
-      ]);
-      clearTimeout(timer);
-    }
+    await Promise.race([this.#running, sleep(2_000, undefined, { ref: false })]);
     await this.#primary
       .execute(sql`delete from replica_heartbeats where writer = ${this.writer}`)
       .catch(() => {});
