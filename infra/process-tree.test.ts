@@ -3,7 +3,6 @@
  * while it runs misses the child it starts a moment later (a `devicehub cluster` SIGKILLed while
  * starting once left its VictoriaLogs running); stopped first, it starts none.
  */
-import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';

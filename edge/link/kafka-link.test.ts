@@ -28,6 +28,8 @@ import {
 } from '../protocol/mod.ts';
 import { kafkaDownlink } from './downlink-relay.ts';
 import { KafkaLink } from './kafka-link.ts';
+import { linkMetricsText } from './link-metrics.ts';
+import { type Line, recordingLogger } from './testdata/kafka-auth-broker.ts';
 import { type LinkHarness, linkContract } from './testdata/link-contract.ts';
 
 const t = useRedis();
@@ -172,6 +174,56 @@ describe('Kafka link (KRaft broker)', { timeout: 90_000 }, () => {
     ]);
     assert.deepEqual(link.stats.deadLettered, { EDGE_MISMATCH: 1, NOT_JSON: 1 });
     assert.equal(link.stats.enqueued, 4);
+  });
+
+  it('starts a new consumer when kafkajs gives one up, and the batch it held arrives', async () => {
+    // kafkajs does not restart a consumer after an error it does not retry (a TypeError, or
+    // "Failed to find group coordinator" when a broker stays away past its retries): without the
+    // link's own restart the link would read nothing more, without a word.
+    const keyspace = t.keyspace();
+    await using _node = await t.hub(keyspace);
+    const lines: Line[] = [];
+    let failures = 1;
+    await using link = await new KafkaLink({
+      brokers: [kafka.broker],
+      bus: t.bus(keyspace, t.connect()),
+      groupId: `g-${keyspace.prefix}`,
+      fromBeginning: true,
+      logger: recordingLogger(lines),
+      hooks: {
+        beforeEnqueue: () => {
+          if (failures-- > 0) throw new TypeError('a bug met in one batch');
+        },
+      },
+    }).start();
+    const producer = new Kafka({ brokers: [kafka.broker], logLevel: logLevel.NOTHING }).producer({
+      allowAutoTopicCreation: true,
+    });
+    await producer.connect();
+    const fault = legacyFault({
+      edgeId: 'E-30',
+      ts: 1795490000000,
+      alarm: 'trapped',
+      phase: 'start',
+      floor: 3,
+    });
+    await producer.send({ topic: KAFKA_TOPICS.fault, messages: [{ key: 'E-30', value: fault }] });
+    await producer.disconnect();
+    await waitFor(async () => (await t.edgeState(keyspace, 'E-30'))?.openAlarms.trapped !== undefined, {
+      timeoutMs: 30_000,
+      message: 'the alarm applied by a new consumer',
+      explain: async () =>
+        `restarts ${link.consumerRestarts}; log ${JSON.stringify(lines.map((l) => l.msg))}`,
+    });
+    assert.equal(link.consumerRestarts, 1);
+    assert.ok(
+      lines.some((l) => l.level === 'error' && /does not retry; starting a new one/.test(l.msg ?? '')),
+      'the link said why',
+    );
+    assert.match(
+      linkMetricsText([link]).text(),
+      /\ndevicehub_link_consumer_restarts_total\{transport="kafka"\} 1\n/,
+    );
   });
 });
 

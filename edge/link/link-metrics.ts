@@ -15,6 +15,8 @@ export interface MeteredLink {
   readonly transport: EdgeTransport;
   readonly stats: LinkStats;
   readonly logLines: Readonly<Record<EdgeLogOutcome, number>>;
+  /** Kafka: consumers the link started again after kafkajs gave one up. */
+  readonly consumerRestarts?: number;
 }
 
 /** The links' families (the caller may add its own, e.g. processUsage). */
@@ -54,5 +56,19 @@ export function linkMetricsText(links: readonly MeteredLink[]): PromText {
         { transport: link.transport, outcome },
         link.logLines[outcome],
       );
+  const restarting = links.filter((link) => link.consumerRestarts !== undefined);
+  if (restarting.length > 0) {
+    out.family(
+      'devicehub_link_consumer_restarts_total',
+      'counter',
+      'Kafka consumers the link started again after kafkajs gave one up (an error it does not retry)',
+    );
+    for (const link of restarting)
+      out.sample(
+        'devicehub_link_consumer_restarts_total',
+        { transport: link.transport },
+        link.consumerRestarts!,
+      );
+  }
   return out;
 }

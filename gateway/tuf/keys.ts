@@ -9,15 +9,8 @@
  * the number of keys) is what a client demands. `createTufKeys` writes what is missing (the demo's
  * `.devicehub/tuf`, `--tuf-create`); an operator's own keys are never overwritten.
  */
-import {
-  createHash,
-  createPrivateKey,
-  generateKeyPairSync,
-  type KeyObject,
-  randomBytes,
-  sign,
-} from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Key, Signature } from '@tufjs/models';
 import { createFileOnce } from '../../edge/identity/mod.ts';
