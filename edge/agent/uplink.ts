@@ -6,6 +6,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
 import type { Logger } from '../../actors/mod.ts';
+import { RestartingConsumer } from '../kafka-client/mod.ts';
 import { downlinkTopic, KAFKA_TOPICS } from '../protocol/mod.ts';
 import type { QueuedMessage } from './disk-queue.ts';
 import { AgentError } from './errors.ts';
@@ -260,7 +261,26 @@ async function openKafka(broker: BrokerConfig & { transport: 'kafka' }, o: Uplin
   });
   // One message in flight at a time and idempotent: the hub sees the edge's order, once.
   const producer = kafka.producer({ allowAutoTopicCreation: true, idempotent: true, maxInFlightRequests: 1 });
-  const consumer = kafka.consumer({ groupId: `edge-${o.edgeId}` });
+  // Whether commands can arrive: false while a consumer kafkajs gave up waits for its successor.
+  const downlink = { subscribed: false, failures: 0 };
+  const consumers = new RestartingConsumer({
+    name: 'agent downlink',
+    log: o.log,
+    create: () => kafka.consumer({ groupId: `edge-${o.edgeId}` }),
+    run: async (consumer) => {
+      await consumer.connect();
+      await consumer.subscribe({ topic: KAFKA_TOPICS.downlink });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          if (message.key?.toString() === o.edgeId && message.value) o.onCommand(message.value);
+        },
+      });
+    },
+    onDown: (down) => {
+      downlink.subscribed = !down;
+      if (down) downlink.failures++;
+    },
+  });
   let connected = false;
   producer.on(producer.events.CONNECT, () => {
     connected = true;
@@ -271,13 +291,9 @@ async function openKafka(broker: BrokerConfig & { transport: 'kafka' }, o: Uplin
   });
   try {
     await producer.connect();
-    await consumer.connect();
-    await consumer.subscribe({ topic: KAFKA_TOPICS.downlink });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        if (message.key?.toString() === o.edgeId && message.value) o.onCommand(message.value);
-      },
-    });
+    await consumers.start();
+    downlink.subscribed = true;
+    consumers.arm();
   } catch (err) {
     // A refused login says why (kafkajs's message names the mechanism and reason, never the password).
     const refused = (err as { name?: string }).name === 'KafkaJSSASLAuthenticationError';
@@ -285,7 +301,7 @@ async function openKafka(broker: BrokerConfig & { transport: 'kafka' }, o: Uplin
       { err, broker: brokerName(broker), reason: refused ? 'authentication failed' : 'unavailable' },
       refused ? 'Kafka refused the edge’s login' : 'Kafka not reachable',
     );
-    await Promise.all([producer.disconnect(), consumer.disconnect()]).catch(() => {});
+    await Promise.all([producer.disconnect(), consumers.stop()]).catch(() => {});
     throw err;
   }
   return {
@@ -293,8 +309,9 @@ async function openKafka(broker: BrokerConfig & { transport: 'kafka' }, o: Uplin
     get connected() {
       return connected;
     },
-    // The consumer's subscription either succeeded above or made this function throw.
-    downlink: { subscribed: true, failures: 0 },
+    // The subscription succeeded above (or this function threw); a consumer kafkajs gives up
+    // later is replaced (decision 053), and the state says so meanwhile.
+    downlink,
     send: async (m) => {
       await producer.send({
         topic: KAFKA_TOPICS.compact,
@@ -303,7 +320,7 @@ async function openKafka(broker: BrokerConfig & { transport: 'kafka' }, o: Uplin
       });
     },
     close: async () => {
-      await Promise.all([producer.disconnect(), consumer.disconnect()]);
+      await Promise.all([producer.disconnect(), consumers.stop()]);
     },
   };
 }

@@ -9,6 +9,7 @@
  */
 import { type Consumer, type EachBatchPayload, Kafka, logLevel } from 'kafkajs';
 import { type KafkaClientSecurity, kafkaClientSecurity } from '../kafka-auth/mod.ts';
+import { RestartingConsumer } from '../kafka-client/mod.ts';
 import {
   decodeCompact,
   decodeLegacy,
@@ -49,15 +50,7 @@ export class KafkaLink implements EdgeLink {
   readonly transport = 'kafka';
   readonly #o: KafkaLinkOptions;
   readonly #ingest: Ingest;
-  #consumer: Consumer | undefined;
-  #kafka: Kafka | undefined;
-  /** Its first fetch made: from then on the link restarts a consumer kafkajs gave up. */
-  #started = false;
-  #stopping = false;
-  #restarts = 0;
-  /** Restarts since the last fetch (the next pause is 1 s × 2^this). */
-  #backoff = 0;
-  #restartTimer: ReturnType<typeof setTimeout> | undefined;
+  #consumers: RestartingConsumer | undefined;
 
   constructor(options: KafkaLinkOptions) {
     this.#o = options;
@@ -74,11 +67,11 @@ export class KafkaLink implements EdgeLink {
   }
 
   /**
-   * Consumers started again by the link after kafkajs gave one up (a crash it does not retry):
-   * `devicehub_link_consumer_restarts_total`.
+   * Consumers started again by the link after kafkajs gave one up (an error it does not retry;
+   * decision 053): `devicehub_link_consumer_restarts_total`.
    */
   get consumerRestarts(): number {
-    return this.#restarts;
+    return this.#consumers?.restarts ?? 0;
   }
 
   async start(): Promise<this> {
@@ -88,39 +81,36 @@ export class KafkaLink implements EdgeLink {
       logLevel: logLevel.NOTHING,
       ...kafkaClientSecurity(this.#o.security),
     });
-    this.#kafka = kafka;
     await ensureTopics(kafka, this.#o.ensureTopics ?? 8);
-    const consumer = this.#newConsumer(kafka);
+    const consumers = new RestartingConsumer({
+      name: 'Kafka link',
+      log: this.#ingest.log,
+      create: () =>
+        kafka.consumer({
+          groupId: this.#o.groupId ?? 'devicehub-ingest',
+          allowAutoTopicCreation: true,
+          sessionTimeout: this.#o.sessionTimeoutMs ?? 10_000,
+          heartbeatInterval: 1000,
+          maxWaitTimeInMs: this.#o.fetchMaxWaitMs ?? 500,
+        }),
+      run: (consumer) => this.#run(consumer),
+    });
+    this.#consumers = consumers;
     // Started means reading: the group joined and the first fetch made, so the offsets a new
     // group starts from are fixed and nothing produced from now on is skipped.
-    const fetching = new Promise<void>((resolve) => {
-      const off = consumer.on(consumer.events.FETCH, () => {
-        off();
-        resolve();
+    let fetching: Promise<void> = Promise.resolve();
+    const consumer = await consumers.start((c) => {
+      fetching = new Promise<void>((resolve) => {
+        const off = c.on(c.events.FETCH, () => {
+          off();
+          resolve();
+        });
       });
     });
-    await this.#run(consumer);
+    // Before its first fetch, a consumer given up fails `start`, for the supervisor to see.
     await untilFetching(consumer, fetching, this.#o.startTimeoutMs ?? 120_000);
-    this.#started = true;
+    consumers.arm();
     return this;
-  }
-
-  #newConsumer(kafka: Kafka): Consumer {
-    const consumer = kafka.consumer({
-      groupId: this.#o.groupId ?? 'devicehub-ingest',
-      allowAutoTopicCreation: true,
-      sessionTimeout: this.#o.sessionTimeoutMs ?? 10_000,
-      heartbeatInterval: 1000,
-      maxWaitTimeInMs: this.#o.fetchMaxWaitMs ?? 500,
-    });
-    this.#consumer = consumer;
-    consumer.on(consumer.events.CRASH, ({ payload }) =>
-      this.#crashed(consumer, payload.error, payload.restart),
-    );
-    consumer.on(consumer.events.FETCH, () => {
-      this.#backoff = 0;
-    });
-    return consumer;
   }
 
   async #run(consumer: Consumer): Promise<void> {
@@ -139,46 +129,6 @@ export class KafkaLink implements EdgeLink {
       partitionsConsumedConcurrently: 4,
       eachBatch: (payload) => this.#eachBatch(payload),
     });
-  }
-
-  /**
-   * kafkajs restarts a consumer after a retriable error, but gives it up for good after one it
-   * does not retry — among them "Failed to find group coordinator" when the brokers stay away
-   * longer than its retries (a broker restart on a busy machine). A link whose consumer is gone
-   * would stop reading without a word, so it starts a new one (same group, committed offsets),
-   * again and again with a growing pause (1 s doubling to 30 s) until one fetches.
-   */
-  #crashed(consumer: Consumer, error: Error, restart: boolean): void {
-    if (restart) {
-      this.#ingest.log.warn({ err: error }, 'Kafka link: the consumer failed; kafkajs starts it again');
-      return;
-    }
-    // Before its first fetch, `start` fails instead (untilFetching), for the supervisor to see.
-    if (!this.#started || this.#stopping || consumer !== this.#consumer) return;
-    this.#ingest.log.error(
-      { err: error },
-      'Kafka link: the consumer failed with an error kafkajs does not retry; starting a new one',
-    );
-    this.#restartLater(consumer);
-  }
-
-  #restartLater(old: Consumer): void {
-    const delay = Math.min(30_000, 1000 * 2 ** this.#backoff++);
-    this.#restartTimer = setTimeout(() => void this.#restart(old), delay);
-  }
-
-  async #restart(old: Consumer): Promise<void> {
-    if (this.#stopping || this.#kafka === undefined) return;
-    await old.disconnect().catch(() => {});
-    if (this.#stopping) return;
-    this.#restarts++;
-    const consumer = this.#newConsumer(this.#kafka);
-    try {
-      await this.#run(consumer);
-    } catch (error) {
-      this.#ingest.log.error({ err: error }, 'Kafka link: a new consumer could not start; trying again');
-      if (!this.#stopping && consumer === this.#consumer) this.#restartLater(consumer);
-    }
   }
 
   /** One fetched partition batch: ingested, sent to Redis, then its offsets resolved. */
@@ -205,9 +155,7 @@ export class KafkaLink implements EdgeLink {
   }
 
   async stop(): Promise<void> {
-    this.#stopping = true;
-    clearTimeout(this.#restartTimer);
-    await this.#consumer?.disconnect();
+    await this.#consumers?.stop();
     await this.#ingest.flushLogCounts();
   }
 
