@@ -102,8 +102,11 @@ describe('the servers API', { timeout: 60_000 }, () => {
         last = body;
         // A target counts once it is up: a first scrape can fail (node_exporter still starting,
         // or a busy machine past the 1 s scrape timeout, Prometheus's own included) and the next
-        // one succeed.
-        return body.hosts.length === 1 && body.hosts[0]!.up && dead?.lastError && up ? body : undefined;
+        // one succeed. The host's name is asked for beside its health: a scrape that lands between
+        // the two answers makes it up but not yet named (its instance stands in), so wait for both.
+        const host = body.hosts[0];
+        const named = host !== undefined && host.name !== host.instance;
+        return body.hosts.length === 1 && host!.up && named && dead?.lastError && up ? body : undefined;
       },
       { timeoutMs: 30_000, message: 'the host, the gateway and Prometheus up and the dead target scraped' },
     ).catch((error: Error) => {
