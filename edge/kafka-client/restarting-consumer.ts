@@ -33,6 +33,11 @@ export class RestartingConsumer {
   /** Restarts since the last fetch: the next pause is 1 s × 2^this. */
   #backoff = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #onFetch: () => void = () => {};
+  /** Resolves at the first fetch: the group joined, so a new group's starting offsets are fixed. */
+  readonly fetched = new Promise<void>((resolve) => {
+    this.#onFetch = resolve;
+  });
 
   constructor(options: RestartingConsumerOptions) {
     this.#o = options;
@@ -43,18 +48,9 @@ export class RestartingConsumer {
     return this.#restarts;
   }
 
-  /** The consumer running now. */
-  get consumer(): Consumer | undefined {
-    return this.#consumer;
-  }
-
-  /**
-   * Creates the first consumer and runs it; returns it (wait for its first fetch, then `arm`).
-   * `beforeRun` sees it first (to listen for its events).
-   */
-  async start(beforeRun?: (consumer: Consumer) => void): Promise<Consumer> {
+  /** Creates the first consumer and runs it; returns it (wait for `fetched`, then `arm`). */
+  async start(): Promise<Consumer> {
     const consumer = this.#create();
-    beforeRun?.(consumer);
     await this.#o.run(consumer);
     return consumer;
   }
@@ -79,6 +75,7 @@ export class RestartingConsumer {
     );
     consumer.on(consumer.events.FETCH, () => {
       this.#backoff = 0;
+      this.#onFetch();
     });
     return consumer;
   }

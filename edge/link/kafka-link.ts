@@ -98,17 +98,9 @@ export class KafkaLink implements EdgeLink {
     this.#consumers = consumers;
     // Started means reading: the group joined and the first fetch made, so the offsets a new
     // group starts from are fixed and nothing produced from now on is skipped.
-    let fetching: Promise<void> = Promise.resolve();
-    const consumer = await consumers.start((c) => {
-      fetching = new Promise<void>((resolve) => {
-        const off = c.on(c.events.FETCH, () => {
-          off();
-          resolve();
-        });
-      });
-    });
+    const consumer = await consumers.start();
     // Before its first fetch, a consumer given up fails `start`, for the supervisor to see.
-    await untilFetching(consumer, fetching, this.#o.startTimeoutMs ?? 120_000);
+    await untilFetching(consumer, consumers.fetched, this.#o.startTimeoutMs ?? 120_000);
     consumers.arm();
     return this;
   }
