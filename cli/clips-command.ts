@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { connectRedis, openBus } from '../bus/mod.ts';
+import { connectRedis } from '../bus/mod.ts';
 import {
   openEzvizClient,
   renderClipMetrics,
@@ -18,7 +18,7 @@ import {
 } from '../clips/mod.ts';
 import { openDatabase } from '../gateway/mod.ts';
 import { openObjectStore } from '../objects/mod.ts';
-import { clusterConfig, clusterFlags, intFlag } from './config.ts';
+import { clusterConfig, clusterFlags, intFlag, openClusterBus } from './config.ts';
 import { logShippingMetrics } from './log-shipping.ts';
 import { processLogger } from './logger.ts';
 import { stopOnSignals } from './shutdown.ts';
@@ -57,7 +57,7 @@ export async function clipsCommand(argv: string[]): Promise<void> {
 
   const redis = connectRedis(o.redisUrl, { name: `clips:${holder}` });
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
-  const bus = openBus({ redis, keyspace: config.keyspace });
+  const bus = await openClusterBus(redis, config);
   const database = await openDatabase({ url: o.databaseUrl });
   const store = await openObjectStore(o.objectStore);
   const ezviz = openEzvizClient({

@@ -2,7 +2,7 @@
  * Configuration shared by the CLI commands: flags first, then environment variables, then
  * defaults; every value validated at start-up with an error naming the flag and variable.
  */
-import { createKeyspace, type Keyspace } from '../bus/mod.ts';
+import { type Bus, createKeyspace, ensureLayout, type Keyspace, openBus, type Redis } from '../bus/mod.ts';
 import { intRange } from './settings.ts';
 
 export interface ClusterConfig {
@@ -19,6 +19,18 @@ export function clusterConfig(flags: Record<string, string | boolean | undefined
     tagGroups: intFlag(flags, { name: 'tag-groups', env: 'DH_TAG_GROUPS', fallback: 1 }),
   });
   return { redisUrl: str('redis', 'REDIS_URL'), keyspace };
+}
+
+/**
+ * The cluster's bus on `redis`, once the layout stored in Redis is this process's (the first
+ * process to start stores it). A link, gateway or worker with other `--shards` or
+ * `--tag-groups` would write messages into mailboxes no hub node reads, and lose them without a
+ * word; it refuses to start instead (LayoutMismatchError names both layouts). Waits for Redis.
+ */
+export async function openClusterBus(redis: Redis, config: ClusterConfig): Promise<Bus> {
+  const bus = openBus({ redis, keyspace: config.keyspace });
+  await ensureLayout(bus);
+  return bus;
 }
 
 export const clusterFlags = {

@@ -10,7 +10,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { connectRedis, openBus } from '../bus/mod.ts';
+import { connectRedis } from '../bus/mod.ts';
 import { DEFAULT_MAX_FRAME_BYTES } from '../gateway/frames/mod.ts';
 import { DEFAULT_LOGIN_BURST, DEFAULT_LOGIN_PER_SECOND } from '../gateway/login-limiter.ts';
 import {
@@ -27,7 +27,7 @@ import {
 import { runPrimary, workerMetrics } from '../gateway/workers/mod.ts';
 import { openLogStore } from '../logs/mod.ts';
 import { openObjectStore } from '../objects/mod.ts';
-import { clusterConfig, clusterFlags, intFlag } from './config.ts';
+import { clusterConfig, clusterFlags, intFlag, openClusterBus } from './config.ts';
 import { CLIP_LINK_FLAGS, clipLinkOptions, clipLinksHelp } from './gateway-clip-links.ts';
 import { gatewayFlagOptions, gatewayTls } from './gateway-flags.ts';
 import { MONITORING_FLAGS, monitoringHelp, monitoringOptions } from './gateway-monitoring.ts';
@@ -150,7 +150,7 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
   const gateway = await createGateway({
     database,
     ...(replica === undefined ? {} : { replica, readRouting: { maxLagMs } }),
-    bus: openBus({ redis, keyspace: config.keyspace }),
+    bus: await openClusterBus(redis, config),
     logger: log,
     objects,
     ...(logs === undefined ? {} : { logs }),

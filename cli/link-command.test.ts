@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
+import { createKeyspace, ensureLayout } from '../bus/mod.ts';
 import { LINK_USER } from '../edge/broker/mod.ts';
 import { encodeCompact, encodeLogBatches, type LogLine, uplinkTopic } from '../edge/protocol/mod.ts';
 import {
@@ -128,5 +129,18 @@ describe('devicehub link', { timeout: 60_000 }, () => {
     const started = sample(text, 'process_start_time_seconds') ?? 0;
     assert.ok(Math.abs(started - Date.now() / 1000) < 120, `start ${started}`);
     assert.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404);
+  });
+
+  it('refuses to start with a layout other than the cluster stored (it would write where no node reads)', async () => {
+    const keyspace = t.keyspace({ shards: 8 });
+    await ensureLayout(t.bus(keyspace));
+    const other = createKeyspace({ prefix: keyspace.prefix, shards: 16, tagGroups: keyspace.tagGroups });
+    const link = spawnDevicehub(
+      ['link', 'mqtt', ...t.cliArgs(other), '--url', broker.url, '--password', users[LINK_USER]!],
+      { env: { DH_LOG_LEVEL: 'warn' } },
+    );
+    await assert.rejects(link.ready, /created with shards=8/);
+    assert.notEqual(await link.exited, 0);
+    assert.match(link.stderrTail(), /this process has shards=16/);
   });
 });

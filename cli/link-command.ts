@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { type MetricsServer, serveMetrics } from '../actors/mod.ts';
-import { type Bus, connectRedis, openBus } from '../bus/mod.ts';
+import { type Bus, connectRedis } from '../bus/mod.ts';
 import { LINK_USER } from '../edge/broker/mod.ts';
 import type { KafkaClientSecurity } from '../edge/kafka-auth/mod.ts';
 import {
@@ -24,7 +24,7 @@ import {
   mqttDownlink,
   RedisEdgeRegistry,
 } from '../edge/mod.ts';
-import { clusterConfig, clusterFlags, intFlag } from './config.ts';
+import { clusterConfig, clusterFlags, intFlag, openClusterBus } from './config.ts';
 import { logShippingMetrics, processLogShipper } from './log-shipping.ts';
 import { processLogger } from './logger.ts';
 import { stopOnSignals } from './shutdown.ts';
@@ -69,7 +69,7 @@ export async function linkCommand(argv: string[]): Promise<void> {
   const log = processLogger(`link-${kind}`);
   const redis = connectRedis(config.redisUrl, { name: `link:${kind}` });
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
-  const bus = openBus({ redis, keyspace: config.keyspace });
+  const bus = await openClusterBus(redis, config);
   const common = await sharedLinkOptions(values, { bus, log });
   const { link, sender } =
     kind === 'mqtt' ? await startMqttLink(values, common) : await startKafkaLink(values, common);

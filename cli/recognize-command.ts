@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { connectRedis, openBus } from '../bus/mod.ts';
+import { connectRedis } from '../bus/mod.ts';
 import { openPolicySource } from '../edge/mod.ts';
 import { MODEL_NAME, MODEL_VERSION, modelFile } from '../infra/models.ts';
 import { openObjectStore } from '../objects/mod.ts';
@@ -19,7 +19,7 @@ import {
   serveRecognizeMetrics,
   startRecognizers,
 } from '../vision/mod.ts';
-import { clusterConfig, clusterFlags, intFlag } from './config.ts';
+import { clusterConfig, clusterFlags, intFlag, openClusterBus } from './config.ts';
 import { logShippingMetrics } from './log-shipping.ts';
 import { processLogger } from './logger.ts';
 import { stopOnSignals } from './shutdown.ts';
@@ -67,7 +67,7 @@ export async function recognizeCommand(argv: string[]): Promise<void> {
   });
   const redis = connectRedis(o.redisUrl, { name: `recognize:${holder}` });
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
-  const bus = openBus({ redis, keyspace: config.keyspace });
+  const bus = await openClusterBus(redis, config);
   // A job carries its kind's policy; one that does not (queued by an older gateway) is judged by
   // the configuration's, as the hub nodes read it.
   const policies = await openPolicySource({ redis, keyspace: config.keyspace, logger: log });

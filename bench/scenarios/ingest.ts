@@ -166,7 +166,8 @@ async function startLinks(
   o: { transport: 'mqtt' | 'kafka'; brokerArgs: string[]; links: number },
 ) {
   const { transport, brokerArgs, links } = o;
-  const common = ['--redis', cluster.server.url, '--prefix', cluster.bus.keyspace.prefix];
+  // The cluster's whole layout (--shards too): a link with another one now refuses to start.
+  const common = cluster.cliArgs;
   const linkProcesses: DevicehubProcess[] = [];
   for (let l = 1; l <= links; l++) {
     const args = ['link', transport, ...common, ...brokerArgs, '--entry-time', 'device'];
