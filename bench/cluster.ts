@@ -63,7 +63,10 @@ export async function startBenchCluster(
   } = {},
 ): Promise<BenchCluster> {
   const server = await startRedisServer({ fsync: 'everysec' });
-  const keyspace = createKeyspace({ prefix: 'bench', shards: options.shards ?? 1024 });
+  // BENCH_SHARDS: the cluster's shard count (default 1024, as `devicehub node`'s), for the
+  // scenarios that take no option of their own for it.
+  const shards = options.shards ?? Number(process.env.BENCH_SHARDS ?? 1024);
+  const keyspace = createKeyspace({ prefix: 'bench', shards });
   const redis = connectRedis(server.url, { name: 'bench' });
   const nodes = new Map<string, HubProcess>();
   const loads: LoadGenerator[] = [];

@@ -7,6 +7,7 @@
 import { reconcile, startBenchCluster } from '../cluster.ts';
 import { floorRatio, measureFloors } from '../floors.ts';
 import { windowBetween } from '../monitor.ts';
+import { redisCpuBetween, sampleRedisCpu } from '../redis-cpu.ts';
 import type { Target } from '../report.ts';
 import { measureRedisBytes, usedMemory } from '../scale/redis-bytes.ts';
 import {
@@ -35,8 +36,11 @@ export async function actorsScenario(o: ScenarioOptions): Promise<ScenarioResult
     warmupMs: warmup * 1000,
   });
   const before = await cluster.stats();
+  const redisBefore = await sampleRedisCpu(cluster.bus.redis);
   await sleep(o.seconds * 1000);
+  const redisAfter = await sampleRedisCpu(cluster.bus.redis);
   const after = await cluster.stats();
+  const redisCpu = redisCpuBetween(redisBefore, redisAfter);
   const { lastSeq, sent } = await load.done;
   await drain(cluster, { edges: o.edges, sent });
   monitor.stop();
@@ -62,6 +66,10 @@ export async function actorsScenario(o: ScenarioOptions): Promise<ScenarioResult
     floorMicrosPerMsg: floors.redisMicrosPerMsg,
     floorRatio: floorRatio(w.cpuMicros / w.handled, floors.redisMicrosPerMsg),
     floors,
+    /** Redis's own CPU (INFO cpu) over the window per message handled, the load's enqueues included. */
+    redisCpuMicrosPerMsg: Number((redisCpu.cpuMicros / w.handled).toFixed(2)),
+    /** INFO commandstats over the window: the commands that took Redis the most time. */
+    redisCommands: redisCpu.commands,
     redisUsedMemoryBytes: memoryAfter,
     redisBytesPerEdge: Math.round((memoryAfter - memoryBefore) / o.edges),
     /** MEMORY USAGE of the run's keys per edge, the unconsumed outbox left out (bench/scale/redis-bytes.ts). */
@@ -97,6 +105,12 @@ export async function actorsScenario(o: ScenarioOptions): Promise<ScenarioResult
       value: result.floorRatio ?? -1,
       target: '≤ 3',
       met: result.floorRatio !== null && result.floorRatio <= 3,
+    },
+    {
+      metric: 'Redis CPU µs/msg (INFO cpu, load included)',
+      value: result.redisCpuMicrosPerMsg,
+      target: '—',
+      met: true,
     },
     { metric: 'redisBytesPerEdge (used_memory)', value: result.redisBytesPerEdge, target: '—', met: true },
     {
