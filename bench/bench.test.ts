@@ -65,6 +65,7 @@ const cases: Case[] = [
       'cpuMicrosPerMsg',
       'floorMicrosPerMsg',
       'floorRatio',
+      'redisCpuMicrosPerMsg',
       'redisUsedMemoryBytes',
       'redisBytesPerEdge',
       'redisKeyBytesPerEdge',
@@ -75,6 +76,9 @@ const cases: Case[] = [
     check: (r) => {
       noLoss(r);
       assert.ok(Number(r.msgs) > 0, 'messages were handled in the window');
+      // Redis worked for them: its CPU over the window, and the scripts among its commands.
+      assert.ok(Number(r.redisCpuMicrosPerMsg) > 0, `Redis CPU ${r.redisCpuMicrosPerMsg}`);
+      assert.ok('evalsha' in (r.redisCommands as object), JSON.stringify(r.redisCommands));
     },
   },
   {
