@@ -14,7 +14,8 @@ export interface RedisCpuSample {
 }
 
 export async function sampleRedisCpu(redis: Redis): Promise<RedisCpuSample> {
-  const text = await redis.info('everything');
+  // Only the two sections read here (Redis 7 takes several in one INFO).
+  const text = await redis.info('cpu', 'commandstats');
   const number = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1] ?? 0);
   const commands = new Map<string, { calls: number; usec: number }>();
   for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm))

@@ -135,7 +135,7 @@ describe('devicehub link', { timeout: 60_000 }, () => {
     const keyspace = t.keyspace({ shards: 8 });
     await ensureLayout(t.bus(keyspace));
     const other = createKeyspace({ prefix: keyspace.prefix, shards: 16, tagGroups: keyspace.tagGroups });
-    const link = spawnDevicehub(
+    await using link = spawnDevicehub(
       ['link', 'mqtt', ...t.cliArgs(other), '--url', broker.url, '--password', users[LINK_USER]!],
       { env: { DH_LOG_LEVEL: 'warn' } },
     );

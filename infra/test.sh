@@ -12,10 +12,9 @@ npx biome check . >/dev/null || npx biome check .
 # (a client reconnecting to a server its hooks stopped) would keep it alive; CI hung ten minutes
 # on one once (edge/link/kafka-cluster.test.ts, all of its tests passed).
 files=$(find bus actors edge gateway objects logs clips vision bench cli infra deploy -name '*.test.ts' 2>/dev/null | sort)
-# The main pass runs in two streams (decision 051), about 20 minutes instead of 38 (the whole run
-# about 31 instead of 42-50): four of the five clean-clone rehearsals since the last mends were
-# green, the fifth red on a window that one stream has too (mended). DEVICEHUB_TEST_STREAMS=1
-# runs one file at a time.
+# The main pass runs in two streams (decision 051 has the rehearsals behind the choice), about 20
+# minutes instead of 38 (the whole run about 31 instead of 42-50). DEVICEHUB_TEST_STREAMS=1 runs
+# one file at a time.
 if [ "${DEVICEHUB_TEST_STREAMS:-2}" = 2 ]; then
   # Two streams at once, each one file at a time: one file at a time left a core idle most of the
   # run (40 % busy), and node's own --test-concurrency=2 could pair two of the heaviest files (the
