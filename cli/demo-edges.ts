@@ -18,6 +18,7 @@ import { type Bus, connectRedis, type Keyspace, openBus } from '../bus/mod.ts';
 import { LINK_USER } from '../edge/broker/mod.ts';
 import {
   DownlinkRelay,
+  HubPresence,
   linkMetricsText,
   MqttLink,
   mqttDownlink,
@@ -85,8 +86,12 @@ export async function startEdgeSource(o: EdgeSourceOptions): Promise<EdgeSource>
     bus: openBus({ redis, keyspace: o.keyspace }),
   };
   const link = await startLink(hubSide);
+  const presence = await new HubPresence({ bus: hubSide.bus, logger: demoLogger('link-mqtt') }).start();
   // The link's families only: its process is the demo's, whose CPU and RSS the gateway's job has.
-  const metrics = await serveMetrics({ what: 'link', collect: () => linkMetricsText([link]).text() });
+  const metrics = await serveMetrics({
+    what: 'link',
+    collect: () => linkMetricsText([link], presence).text(),
+  });
   const simulated = await startSimulatedEdges(tls.tlsUrl, o.edges, ca);
   const relay = await startRelay(hubSide);
   const remote = await startDemoSsh(tls.mtlsUrl, users[REMOTE_EDGE]!, pki);
@@ -101,6 +106,7 @@ export async function startEdgeSource(o: EdgeSourceOptions): Promise<EdgeSource>
     mqtt: { tlsUrl: tls.tlsUrl, mtlsUrl: tls.mtlsUrl },
     linkMetrics: metrics.url,
     async stop() {
+      presence.stop();
       await metrics.close();
       clearInterval(simulated.storms);
       await remote?.stop();

@@ -132,6 +132,12 @@ export const HUB_SETTINGS: readonly Setting[] = [
     ...ranged(0, 5),
   },
   {
+    name: 'DH_NO_HUB_WARN_S',
+    commands: ['link'],
+    doc: 'seconds without a live hub node in the keyspace before the link warns (a wrong DH_PREFIX)',
+    ...ranged(1, 86_400),
+  },
+  {
     name: 'DH_DEAD_LETTER_BUDGET_KIB',
     commands: ['link'],
     doc: 'KiB of dead letters one edge may store a minute (beyond it they are counted, not stored)',

@@ -143,4 +143,38 @@ describe('devicehub link', { timeout: 60_000 }, () => {
     assert.notEqual(await link.exited, 0);
     assert.match(link.stderrTail(), /this process has shards=16/);
   });
+
+  it('warns, and its /metrics shows 0 hub nodes, while no node lives in its keyspace (a wrong --prefix)', async () => {
+    const keyspace = t.keyspace();
+    const port = await freePort();
+    await using link = spawnDevicehub(
+      [
+        ...['link', 'mqtt', ...t.cliArgs(keyspace), '--url', broker.url, '--password', users[LINK_USER]!],
+        ...[
+          '--client-id',
+          `np-${keyspace.prefix}`,
+          '--group',
+          keyspace.prefix,
+          '--metrics-port',
+          String(port),
+        ],
+      ],
+      { env: { DH_LOG_LEVEL: 'info', DH_NO_HUB_WARN_S: '1' } },
+    );
+    await link.ready;
+    const hubNodes = async () =>
+      sample(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), 'devicehub_link_hub_nodes');
+    const said = (text: RegExp) => link.logs.find((l) => text.test(String(l.msg)));
+    assert.equal(await hubNodes(), 0);
+    const warning = await waitFor(() => said(/no hub node is alive in keyspace/), {
+      timeoutMs: 15_000,
+      explain: () => link.logs.map((l) => l.msg),
+    });
+    assert.match(String(warning.msg), new RegExp(`"${keyspace.prefix}".*--prefix`));
+    assert.equal(warning.level, 40);
+    // A node of this keyspace starts: the gauge and the log say so.
+    await using _node = await t.hub(keyspace);
+    await waitFor(async () => (await hubNodes()) === 1, { timeoutMs: 15_000, message: 'gauge 1' });
+    await waitFor(() => said(/hub nodes are back/), { timeoutMs: 15_000 });
+  });
 });

@@ -15,6 +15,7 @@ import {
   DownlinkRelay,
   type DownlinkSender,
   type EdgeLink,
+  HubPresence,
   KafkaLink,
   kafkaDownlink,
   linkMetricsText,
@@ -54,7 +55,9 @@ export const linkHelp = `devicehub link mqtt|kafka [options]   run a hub-side li
                        DH_DEAD_LETTER_BUDGET_KIB; default 16); past it they are counted, not stored
   --metrics-port N     serve Prometheus /metrics on this port (env DH_METRICS_PORT; default: none):
                        messages, dead letters, edges' log lines by outcome, the log shipper, CPU/RSS
-  --metrics-host H     ... on this address (env DH_METRICS_HOST; default 127.0.0.1)`;
+  --metrics-host H     ... on this address (env DH_METRICS_HOST; default 127.0.0.1)
+  --no-hub-warn S      warn after S seconds without a live hub node in the keyspace (env
+                       DH_NO_HUB_WARN_S; default 30): the link writes where no node reads`;
 
 export async function linkCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseLinkArgs(argv);
@@ -81,7 +84,13 @@ export async function linkCommand(argv: string[]): Promise<void> {
     consumer,
     logger: log,
   }).start();
-  const metrics = await serveLinkMetrics(values, link, log);
+  // Warns (and /metrics shows) when no hub node lives in this link's keyspace: a wrong --prefix.
+  const presence = await new HubPresence({
+    bus,
+    logger: log,
+    warnAfterMs: intFlag(values, { name: 'no-hub-warn', env: 'DH_NO_HUB_WARN_S', fallback: 30 }) * 1000,
+  }).start();
+  const metrics = await serveLinkMetrics(values, { link, presence }, log);
   log.info({ kind, ...(metrics ? { metrics: metrics.url } : {}) }, 'link started');
   // Bounded: with Redis or the broker gone a step can wait forever; past the deadline the process
   // exits anyway, and what it had not acknowledged the broker delivers again.
@@ -96,6 +105,7 @@ export async function linkCommand(argv: string[]): Promise<void> {
         name: 'closing Redis',
         run: async () => {
           common.registry?.stop();
+          presence.stop();
           redis.disconnect();
           log.info({ stats: link.stats }, 'link stopped');
         },
@@ -129,6 +139,7 @@ function parseLinkArgs(argv: string[]) {
       'dead-letter-budget': { type: 'string' },
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string' },
+      'no-hub-warn': { type: 'string' },
     },
   });
 }
@@ -139,8 +150,8 @@ type LinkOptions = Awaited<ReturnType<typeof sharedLinkOptions>>;
 /** /metrics of this link process (--metrics-port / DH_METRICS_PORT; none without). */
 async function serveLinkMetrics(
   values: LinkFlags,
-  // The link's logLines getter (MqttLink, KafkaLink) is read at each scrape.
-  link: MeteredLink,
+  // The link's logLines getter (MqttLink, KafkaLink) and the presence are read at each scrape.
+  watched: { link: MeteredLink; presence: HubPresence },
   log: Logger,
 ): Promise<MetricsServer | undefined> {
   const port = intFlag(values, { name: 'metrics-port', env: 'DH_METRICS_PORT', fallback: 0 });
@@ -151,7 +162,7 @@ async function serveLinkMetrics(
     logger: log,
     what: 'link',
     collect: () => {
-      const out = linkMetricsText([link]);
+      const out = linkMetricsText([watched.link], watched.presence);
       out.processUsage();
       return out.text() + logShippingMetrics();
     },

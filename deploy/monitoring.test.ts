@@ -59,7 +59,7 @@ function exportedMetrics(): Set<string> {
 describe('monitoring', () => {
   it('has alert rules that promtool accepts and whose unit tests pass', () => {
     const dir = join(root, 'deploy/prometheus');
-    assert.match(promtool(['check', 'rules', 'alerts.yml'], dir), /SUCCESS: 35 rules found/);
+    assert.match(promtool(['check', 'rules', 'alerts.yml'], dir), /SUCCESS: 36 rules found/);
     assert.match(promtool(['test', 'rules', 'alerts.test.yml'], dir), /SUCCESS/);
     // The configuration as Prometheus will read it (rule file path made local).
     const copy = mkdtempSync(join(tmpdir(), 'dh-prometheus-'));
@@ -97,6 +97,7 @@ describe('monitoring', () => {
       'HostMemoryHigh',
       'HubNodeDown',
       'IngestDropped',
+      'LinkWithoutHubNodes',
       'MailboxLagHigh',
       'NodeBacklogHigh',
       'OutboxBacklogOld',
@@ -123,6 +124,7 @@ describe('monitoring', () => {
       'NodeBacklogHigh',
       'OutboxBacklogOld',
       'IngestDropped',
+      'LinkWithoutHubNodes',
       'DeadLettersRising',
       'EdgeMessagesDeadLettered',
       'TufMetadataExpiring',

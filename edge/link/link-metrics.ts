@@ -8,6 +8,7 @@
 import { PromText } from '../../actors/mod.ts';
 import type { EdgeTransport } from '../protocol/mod.ts';
 import type { LinkStats } from './dead-letter.ts';
+import type { HubPresence } from './hub-presence.ts';
 import { EDGE_LOG_OUTCOMES, type EdgeLogOutcome } from './log-intake.ts';
 
 /** What the text is written from: a running MqttLink or KafkaLink. */
@@ -19,9 +20,20 @@ export interface MeteredLink {
   readonly consumerRestarts?: number;
 }
 
-/** The links' families (the caller may add its own, e.g. processUsage). */
-export function linkMetricsText(links: readonly MeteredLink[]): PromText {
+/**
+ * The links' families (the caller may add its own, e.g. processUsage); with `presence`, also the
+ * hub nodes alive in the links' keyspace (none for long: the link writes where no node reads).
+ */
+export function linkMetricsText(links: readonly MeteredLink[], presence?: HubPresence): PromText {
   const out = new PromText();
+  if (presence !== undefined) {
+    out.family(
+      'devicehub_link_hub_nodes',
+      'gauge',
+      'Hub nodes alive in the keyspace this link writes to (read every 5 s; absent while Redis does not answer)',
+    );
+    if (presence.liveNodes !== undefined) out.sample('devicehub_link_hub_nodes', {}, presence.liveNodes);
+  }
   out.family('devicehub_link_messages_total', 'counter', 'Device messages the link took, by outcome');
   for (const link of links) {
     const t = link.transport;

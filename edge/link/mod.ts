@@ -9,6 +9,8 @@ export type { LinkStats } from './dead-letter.ts';
 export { queueDeviceDeadLetter } from './dead-letter.ts';
 export type { DownlinkRelayOptions, DownlinkSender } from './downlink-relay.ts';
 export { DownlinkRelay, downlinkGroup, kafkaDownlink, mqttDownlink } from './downlink-relay.ts';
+export type { HubPresenceOptions } from './hub-presence.ts';
+export { HubPresence } from './hub-presence.ts';
 export type { DeviceMessage, EdgeLink, IngestHooks, IngestOptions } from './ingest.ts';
 export { Ingest } from './ingest.ts';
 export type { KafkaLinkOptions } from './kafka-link.ts';
