@@ -139,6 +139,8 @@ options:
               10k actors, the storm's reconnect p99 and recovery (results: scale, scale-tls)
   --brokers K                 scale: mosquitto shards (default ⌈edges / 18,000⌉)
   --connect-rate R            scale: connections opened per second at start, all shards (default 1000)
+  --listeners L               scale: plaintext listeners per shard, its edges spread over them (default 1;
+                              mosquitto's accept queue is 100 per listener)
   --tls                       scale: edges with passwords over TLS, links with certificates`;
 
 export async function benchCommand(argv: string[]): Promise<void> {
@@ -180,6 +182,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
       'busy-seconds': { type: 'string' },
       brokers: { type: 'string' },
       'connect-rate': { type: 'string' },
+      listeners: { type: 'string' },
     },
   });
   const name = positionals[0];

@@ -54,6 +54,13 @@ export interface MosquittoOptions {
   /** The admin's password (default: random; `server.admin` has it). */
   readonly adminPassword?: string;
   readonly port?: number;
+  /**
+   * Plaintext loopback listeners (default 1), each on a port of its own. mosquitto listens with a
+   * fixed backlog of 100, so edges reconnecting by the ten thousand overflow one listener's accept
+   * queue and wait for TCP's SYN retries; several listeners, the edges spread over them, give the
+   * broker more queues (bench/scale, decision 055).
+   */
+  readonly listeners?: number;
   /** Largest packet (default BROKER_MAX_PACKET_BYTES). */
   readonly maxPacketBytes?: number;
   /** TLS listeners next to the plaintext loopback one (see the module's comment). */
@@ -138,6 +145,8 @@ export function tlsListenerConf(
 /** `restart` stops it with SIGTERM: mosquitto saves its sessions and queued messages first. */
 export interface MosquittoServer extends ServerProcess, AsyncDisposable {
   readonly url: string;
+  /** Every plaintext listener's URL (`url` first; more with `listeners`). */
+  readonly urls: readonly string[];
   readonly port: number;
   readonly dir: string;
   /** Who may manage identities over `$CONTROL/dynamic-security/v1`. */
@@ -172,6 +181,8 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
   const mosquitto = mosquittoBinary();
   const plugin = dynsecPlugin();
   const port = options.port ?? (await freePort());
+  const morePlain: number[] = [];
+  for (let i = 1; i < (options.listeners ?? 1); i++) morePlain.push(await freePort());
   const tls =
     options.tls === undefined
       ? undefined
@@ -201,6 +212,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
     [
       // Every listener shares the security settings below (per_listener_settings false).
       `listener ${port} 127.0.0.1`,
+      ...morePlain.map((p) => `listener ${p} 127.0.0.1`),
       ...(tls === undefined || options.tls === undefined ? [] : tlsListenerConf(options.tls, tls)),
       'allow_anonymous false',
       `plugin ${plugin}`,
@@ -224,7 +236,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
   const proc = await startServerProcess({
     name: 'mosquitto',
     port,
-    morePorts: tls === undefined ? [] : [tls.mtls, tls.tls, tls.hub],
+    morePorts: [...morePlain, ...(tls === undefined ? [] : [tls.mtls, tls.tls, tls.hub])],
     timeoutMs: 10_000,
     spawnServer: () =>
       spawn(...withOpenFiles(options.openFiles, [mosquitto, '-c', join(dir, 'mosquitto.conf')]), {
@@ -234,6 +246,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
   });
   const server: MosquittoServer = withControls(proc, {
     url: `mqtt://127.0.0.1:${port}`,
+    urls: [port, ...morePlain].map((p) => `mqtt://127.0.0.1:${p}`),
     port,
     dir,
     admin,

@@ -13,6 +13,8 @@ export interface ScaleMeasures {
   readonly edges: number;
   readonly tls: boolean;
   readonly brokers: number;
+  /** Plaintext listeners per broker shard. */
+  readonly listeners: number;
   readonly shardSizes: readonly number[];
   readonly nodes: number;
   readonly seconds: number;
@@ -68,9 +70,11 @@ export function scaleReport(m: ScaleMeasures): { result: Record<string, unknown>
       restartMs: m.storm.restartMs,
       reconnects: m.storm.reconnects,
       unheard: m.storm.unheard,
+      ...(m.storm.tcp === undefined ? {} : { tcp: m.storm.tcp }),
     },
     tls: m.tls,
     brokers: m.brokers,
+    listeners: m.listeners,
     shardSizes: m.shardSizes,
     nodes: m.nodes,
     seconds: m.seconds,
@@ -153,6 +157,22 @@ export function scaleReport(m: ScaleMeasures): { result: Record<string, unknown>
       target: '—',
       met: true,
     },
+    ...(m.storm.tcp === undefined
+      ? []
+      : [
+          {
+            metric: 'storm: SYNs a full accept queue refused (host ListenOverflows)',
+            value: m.storm.tcp.listenOverflows,
+            target: '—',
+            met: true,
+          },
+          {
+            metric: 'storm: SYNs sent again (host TCPSynRetrans)',
+            value: m.storm.tcp.synRetrans,
+            target: '—',
+            met: true,
+          },
+        ]),
   ];
   return { result, targets };
 }

@@ -30,10 +30,16 @@ export interface ScaleOptions {
   readonly brokers?: number;
   /** Connections opened per second at start, all simulator processes together (default 1000). */
   readonly connectRate?: number;
+  /** Plaintext listeners per broker shard, the shard's edges spread over them (default 1). */
+  readonly listeners?: number;
 }
 
-/** `--brokers K` and `--connect-rate R` of the command line, checked. */
-export function scaleOptions(values: { brokers?: string; 'connect-rate'?: string }): ScaleOptions {
+/** `--brokers K`, `--connect-rate R` and `--listeners L` of the command line, checked. */
+export function scaleOptions(values: {
+  brokers?: string;
+  'connect-rate'?: string;
+  listeners?: string;
+}): ScaleOptions {
   const int = (name: string, v: string | undefined) => {
     if (v === undefined) return undefined;
     const n = Number(v);
@@ -42,7 +48,9 @@ export function scaleOptions(values: { brokers?: string; 'connect-rate'?: string
   };
   const brokers = int('brokers', values.brokers);
   const connectRate = int('connect-rate', values['connect-rate']);
+  const listeners = int('listeners', values.listeners);
   return {
+    ...(listeners === undefined ? {} : { listeners }),
     ...(brokers === undefined ? {} : { brokers }),
     ...(connectRate === undefined ? {} : { connectRate }),
   };
@@ -52,6 +60,11 @@ export async function scaleScenario(o: ScenarioOptions, s: ScaleOptions = {}): P
   const limits = hostLimits();
   const brokers = s.brokers ?? Math.ceil(o.edges / EDGES_PER_SHARD);
   const connectRate = s.connectRate ?? 1000;
+  const listeners = s.listeners ?? 1;
+  if (listeners > 1 && o.tls === true)
+    throw new RangeError(
+      'scale: --listeners spreads plaintext edges; with --tls each shard has one listener',
+    );
   await using cluster = await startBenchCluster();
   const redis = cluster.bus.redis;
   const usedBefore = await usedMemory(redis);
@@ -63,6 +76,7 @@ export async function scaleScenario(o: ScenarioOptions, s: ScaleOptions = {}): P
     edges: o.edges,
     shards: brokers,
     tls: o.tls === true,
+    listeners,
   });
   const perShard = Math.max(...shards.sizes);
   if (perShard + 100 > limits.openFilesHard)
@@ -175,6 +189,7 @@ export async function scaleScenario(o: ScenarioOptions, s: ScaleOptions = {}): P
     edges: o.edges,
     tls: o.tls === true,
     brokers,
+    listeners,
     shardSizes: shards.sizes,
     nodes: o.nodes,
     seconds: w.seconds || o.seconds,

@@ -22,8 +22,8 @@ export interface BrokerShards extends AsyncDisposable {
   readonly links: readonly DevicehubProcess[];
   /** Edges per shard. */
   readonly sizes: readonly number[];
-  /** Where shard i's edges connect. */
-  readonly edgeUrls: readonly string[];
+  /** Where shard i's edges connect (its listeners: edge i to the (i mod n)th). */
+  readonly edgeUrls: readonly (readonly string[])[];
   /** The fleet CA (with `tls`). */
   readonly caFile: string | undefined;
   /** Every shard restarted at once, each with SIGTERM (sessions and queued messages saved first). */
@@ -34,7 +34,7 @@ const HUB_PASSWORD = 'hub-secret';
 
 export async function startBrokerShards(
   cluster: BenchCluster,
-  o: { edges: number; shards: number; tls: boolean },
+  o: { edges: number; shards: number; tls: boolean; listeners?: number },
 ): Promise<BrokerShards> {
   const pki = o.tls ? await startTestPki() : undefined;
   const linkCert = await pki?.issueService(LINK_USER);
@@ -56,7 +56,14 @@ export async function startBrokerShards(
         pki === undefined
           ? undefined
           : { caFile: pki.caFile, certFile: pki.server.certFile, keyFile: pki.server.keyFile };
-      brokers.push(await startMosquitto({ users, openFiles: hard, ...(tls === undefined ? {} : { tls }) }));
+      brokers.push(
+        await startMosquitto({
+          users,
+          openFiles: hard,
+          listeners: o.listeners ?? 1,
+          ...(tls === undefined ? {} : { tls }),
+        }),
+      );
     }
     for (const [shard, broker] of brokers.entries()) {
       const login =
@@ -100,7 +107,7 @@ export async function startBrokerShards(
     brokers,
     links,
     sizes,
-    edgeUrls: brokers.map((b) => b.tls?.tlsUrl ?? b.url),
+    edgeUrls: brokers.map((b) => (b.tls === undefined ? b.urls : [b.tls.tlsUrl])),
     caFile: pki?.caFile,
     async restartAll() {
       await Promise.all(brokers.map((b) => b.restart()));

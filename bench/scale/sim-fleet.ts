@@ -30,22 +30,22 @@ export interface SimFleet extends AsyncDisposable {
   stop(): Promise<SimFleetTotals>;
 }
 
-/** One worker per shard, `shards[i]` its broker url. */
+/** One worker per shard, `urls[i]` its broker's listeners. */
 export function startSimFleet(o: {
   edges: number;
-  urls: readonly string[];
+  urls: readonly (readonly string[])[];
   caFile?: string;
   connectRate: number;
   malformedShare: number;
 }): SimFleet {
   const latest: SimWorkerReport[] = [];
   const finals: SimWorkerReport[] = [];
-  const children: ChildProcess[] = o.urls.map((url, shard) => {
+  const children: ChildProcess[] = o.urls.map((urls, shard) => {
     const args: SimWorkerArgs = {
       edges: o.edges,
       shard,
       shards: o.urls.length,
-      url,
+      urls,
       ...(o.caFile === undefined ? {} : { caFile: o.caFile }),
       connectRate: Math.max(1, Math.round(o.connectRate / o.urls.length)),
       malformedShare: o.malformedShare,

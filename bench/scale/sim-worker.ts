@@ -13,7 +13,8 @@ export interface SimWorkerArgs {
   readonly edges: number;
   readonly shard: number;
   readonly shards: number;
-  readonly url: string;
+  /** The shard's broker listeners: edge i connects to `urls[i mod n]`. */
+  readonly urls: readonly string[];
   /** The fleet CA's PEM file, for an mqtts:// url (edges log in with their passwords over TLS). */
   readonly caFile?: string;
   /** Connections opened per second at start. */
@@ -45,7 +46,7 @@ const sim = new Simulator({
   edges: args.edges,
   transport: 'mqtt',
   workload: 'compact',
-  url: args.url,
+  urls: args.urls,
   password: simulatedPassword,
   connectRate: args.connectRate,
   shard: { index: args.shard, count: args.shards },

@@ -11,6 +11,7 @@ import { waitFor } from '../../infra/mod.ts';
 import type { Monitor } from '../monitor.ts';
 import type { BrokerShards } from './shards.ts';
 import type { SimFleet } from './sim-fleet.ts';
+import { readTcpCounters, type TcpCounters, tcpCountersSince } from './tcp-counters.ts';
 
 export interface StormResult {
   /** Edges connected once it was over. */
@@ -21,6 +22,8 @@ export interface StormResult {
   readonly allBackMs: number | null;
   /** From the restart until a second whose hub p99 was under 100 ms, after every edge was back. */
   readonly hubP99BackMs: number | null;
+  /** The host's TCP counters from the restart until every edge was back (tcp-counters.ts). */
+  readonly tcp: TcpCounters | undefined;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -48,6 +51,7 @@ export async function reconnectStorm(o: {
   await sleep(500);
   const reconnectsBefore = fleet.now().reconnects;
   const start = Date.now();
+  const tcpBefore = readTcpCounters();
   fleet.alarmStorm();
   await o.shards.restartAll();
   const restartMs = Date.now() - start;
@@ -64,6 +68,8 @@ export async function reconnectStorm(o: {
   } catch {
     // Reported as null, with the edges that did come back.
   }
+  const tcpAfter = readTcpCounters();
+  const tcp = tcpBefore && tcpAfter && tcpCountersSince(tcpBefore, tcpAfter);
   fleet.quiet(false);
   let hubP99BackMs: number | null = null;
   const firstSample = monitor.samples.length;
@@ -80,5 +86,5 @@ export async function reconnectStorm(o: {
   } catch {
     // null
   }
-  return { edges: fleet.now().connected, restartMs, allBackMs, hubP99BackMs };
+  return { edges: fleet.now().connected, restartMs, allBackMs, hubP99BackMs, tcp };
 }

@@ -40,6 +40,8 @@ export interface SimulatorOptions {
   readonly workload?: Workload;
   /** MQTT broker URL (transport mqtt). */
   readonly url?: string;
+  /** Several listeners of the same broker instead of `url`: edge i connects to `urls[i mod n]`. */
+  readonly urls?: readonly string[];
   /** Kafka bootstrap brokers (transport kafka). */
   readonly brokers?: readonly string[];
   /** SASL_SSL login of the shared Kafka producers and the brokers' CA (none: plaintext). */
@@ -122,8 +124,8 @@ export class Simulator implements AsyncDisposable {
     this.#o = options;
     this.#transport = options.transport ?? 'mqtt';
     this.#sentPerEdge = new Uint32Array(options.edges);
-    if (this.#transport === 'mqtt' && !options.url)
-      throw new RangeError('Simulator: transport mqtt needs url');
+    if (this.#transport === 'mqtt' && !options.url && !options.urls?.length)
+      throw new RangeError('Simulator: transport mqtt needs url (or urls)');
     if (this.#transport === 'kafka' && !options.brokers?.length)
       throw new RangeError('Simulator: transport kafka needs brokers');
     if (options.logs !== undefined && this.#transport !== 'mqtt')
@@ -217,7 +219,7 @@ export class Simulator implements AsyncDisposable {
     const client =
       this.#transport === 'mqtt'
         ? connectEdge(id, {
-            url: this.#o.url!,
+            url: this.#o.urls?.length ? this.#o.urls[i % this.#o.urls.length]! : this.#o.url!,
             password,
             stats: this.stats,
             tls: this.#o.mqttTls,
