@@ -36,6 +36,15 @@ const unheardOf = new WeakMap<
   { heardNot: (id: number | undefined) => boolean; stats: ConnectionCount }
 >();
 
+/** Clients their edge has stopped (endEdge): a resend due later must not use them. */
+const ended = new WeakSet<MqttClient>();
+
+/** Stops an edge's connection for good (a resend of an unheard message waiting is dropped). */
+export async function endEdge(client: MqttClient): Promise<void> {
+  ended.add(client);
+  await client.endAsync();
+}
+
 /**
  * Publishes until the broker had a subscriber to give it to, as the agent does: a QoS 1 message
  * acknowledged with 0x10 goes again after a jittered, growing delay; `done` hears the last try.
@@ -52,7 +61,11 @@ function publishUntilHeard(
     if (unheard?.heardNot(packet?.messageId)) {
       unheard.stats.unheard++;
       const delay = jitteredBackoffMs(attempt, RECONNECT_BACKOFF);
-      setTimeout(() => publishUntilHeard(client, message, done, attempt + 1), delay);
+      setTimeout(() => {
+        // The edge stopped meanwhile (endEdge): its client's stores are closed, nothing to send on.
+        if (ended.has(client)) done(new Error('edge stopped before a subscriber heard its message'));
+        else publishUntilHeard(client, message, done, attempt + 1);
+      }, delay).unref();
       return;
     }
     done(error);

@@ -3,6 +3,7 @@
  * hub node: every edge is born, reports status, and an alarm storm reaches its actors.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { type MosquittoServer, startMosquitto, waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
@@ -58,5 +59,27 @@ describe('simulator', { timeout: 60_000 }, () => {
     const s0 = (await state(0))!;
     assert.equal(s0.online, true);
     assert.equal(s0.seq.gaps, 0);
+  });
+
+  it('spreads its edges over the listeners of one broker (urls: edge i to the (i mod n)th)', async () => {
+    const users: Record<string, string> = {};
+    for (let i = 0; i < EDGES; i++) users[simulatedEdgeId(i)] = simulatedPassword(simulatedEdgeId(i));
+    await using spread = await startMosquitto({
+      users: { ...users, [LINK_USER]: 'hub-secret' },
+      listeners: 3,
+    });
+    const ports = spread.urls.map((u) => Number(new URL(u).port));
+    assert.equal(new Set(ports).size, 3);
+    assert.equal(spread.urls[0], spread.url);
+    await using sim = await new Simulator({ urls: spread.urls, edges: EDGES, speed: 30 }).start();
+    await waitFor(() => sim.stats.connected === EDGES, { message: 'every edge connected' });
+    // The broker's side of each connection, by its local port (/proc/net/tcp, established = 01).
+    const established = (port: number) =>
+      readFileSync('/proc/net/tcp', 'utf8')
+        .split('\n')
+        .slice(1)
+        .map((line) => line.trim().split(/\s+/))
+        .filter((f) => f[3] === '01' && Number.parseInt(f[1]?.split(':')[1] ?? '', 16) === port).length;
+    assert.deepEqual(ports.map(established), [14, 13, 13]);
   });
 });

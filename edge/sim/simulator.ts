@@ -25,7 +25,7 @@ import type { KafkaClientSecurity } from '../kafka-auth/mod.ts';
 import { type EdgeTransport, legacyQos, UPLINK_QOS } from '../protocol/mod.ts';
 import { brokerShardOf } from './broker-shard.ts';
 import { KafkaProducers } from './kafka-producers.ts';
-import { connectEdge, publish, publishMalformed, type SimMqttTls } from './mqtt-edges.ts';
+import { connectEdge, endEdge, publish, publishMalformed, type SimMqttTls } from './mqtt-edges.ts';
 import { pace } from './pacing.ts';
 import { advance, createSimEdge, type Outgoing, type SimEdge } from './sim-edge.ts';
 import { SimLogs, type SimLogsOptions } from './sim-logs.ts';
@@ -303,7 +303,7 @@ export class Simulator implements AsyncDisposable {
     while ((this.stats.inFlight > 0 || (this.logs?.stats.logLinesInFlight ?? 0) > 0) && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
     await Promise.all([
-      ...this.#edges.map((e) => e.client?.endAsync().catch(() => {})),
+      ...this.#edges.map((e) => (e.client === undefined ? undefined : endEdge(e.client).catch(() => {}))),
       this.#kafka?.disconnect(),
     ]);
   }
