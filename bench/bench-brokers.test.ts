@@ -178,10 +178,11 @@ const cases: Case[] = [
     },
   },
   {
-    // 200 edges over 2 mosquitto shards (a simulator process and a link each), then both shards
-    // restarted with SIGTERM: everyone back, nothing acknowledged lost, the malformed dead-lettered.
+    // 200 edges over 2 mosquitto shards of 2 listeners (a simulator process and a link each), then
+    // both shards restarted with SIGTERM: everyone back, nothing acknowledged lost, the malformed
+    // dead-lettered, the host's TCP counters over the storm reported.
     name: 'scale',
-    run: () => scaleScenario(tiny({ edges: 200, seconds: 2 }), { brokers: 2 }),
+    run: () => scaleScenario(tiny({ edges: 200, seconds: 2 }), { brokers: 2, listeners: 2 }),
     fields: [
       'edges',
       'connected',
@@ -197,11 +198,14 @@ const cases: Case[] = [
       'reconnect.edges',
       'reconnect.p99Ms',
       'reconnect.lost',
+      'reconnect.tcp.listenOverflows',
+      'reconnect.tcp.synRetrans',
       'limits.openFilesHard',
       'limits.portRange',
     ],
     check: (r) => {
       assert.equal(r.connected, 200);
+      assert.equal(r.listeners, 2);
       const sizes = r.shardSizes as number[];
       assert.ok(sizes.length === 2 && sizes[0]! + sizes[1]! === 200 && sizes.every((n) => n > 0), `${sizes}`);
       assert.equal(r.lost, 0);
