@@ -31,6 +31,7 @@ export class HubPresence implements AsyncDisposable {
   /** performance.now() since which no node was seen (the start, before the first node). */
   #absentSince: number | undefined;
   #warnedAt: number | undefined;
+  #failing = false;
 
   constructor(options: HubPresenceOptions) {
     this.#o = options;
@@ -58,6 +59,7 @@ export class HubPresence implements AsyncDisposable {
   /** One read of the members; logs when the keyspace loses or regains its last node. */
   async check(): Promise<void> {
     const members = await liveMembers(this.#o.bus);
+    this.#failing = false;
     this.#live = members.length;
     const now = performance.now();
     if (members.length > 0) {
@@ -86,8 +88,10 @@ export class HubPresence implements AsyncDisposable {
     this.stop();
   }
 
+  /** Redis did not answer: the count is unknown until it does (logged once, not every read). */
   #failed(error: unknown): void {
+    if (!this.#failing) this.#log.warn({ err: toError(error) }, 'could not read the hub nodes');
+    this.#failing = true;
     this.#live = undefined;
-    this.#log.warn({ err: toError(error) }, 'could not read the hub nodes');
   }
 }
