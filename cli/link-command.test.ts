@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
-import { createKeyspace, ensureLayout } from '../bus/mod.ts';
+import { createKeyspace, ensureLayout, type Keyspace } from '../bus/mod.ts';
 import { LINK_USER } from '../edge/broker/mod.ts';
 import { encodeCompact, encodeLogBatches, type LogLine, uplinkTopic } from '../edge/protocol/mod.ts';
 import {
@@ -43,30 +43,26 @@ function sample(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
+/** `devicehub link mqtt` in `keyspace`, its own session and group, /metrics on `port`. */
+function spawnMeteredLink(keyspace: Keyspace, port: number, env: Record<string, string>) {
+  return spawnDevicehub(
+    [
+      ...['link', 'mqtt', ...t.cliArgs(keyspace), '--url', broker.url, '--password', users[LINK_USER]!],
+      ...['--client-id', `lm-${keyspace.prefix}`, '--group', keyspace.prefix, '--metrics-port', String(port)],
+    ],
+    { env },
+  );
+}
+
 describe('devicehub link', { timeout: 60_000 }, () => {
   it('serves its own metrics on --metrics-port', async () => {
     const keyspace = t.keyspace();
     const port = await freePort();
-    await using link = spawnDevicehub(
-      [
-        ...['link', 'mqtt', ...t.cliArgs(keyspace), '--url', broker.url, '--password', users[LINK_USER]!],
-        ...[
-          '--client-id',
-          `lm-${keyspace.prefix}`,
-          '--group',
-          keyspace.prefix,
-          '--metrics-port',
-          String(port),
-        ],
-      ],
-      {
-        env: {
-          DH_LOG_LEVEL: 'warn',
-          DEVICEHUB_LOG_STORE: store.url,
-          DEVICEHUB_LOG_BUFFER_DIR: mkdtempSync(join(tmpdir(), 'dh-link-metrics-')),
-        },
-      },
-    );
+    await using link = spawnMeteredLink(keyspace, port, {
+      DH_LOG_LEVEL: 'warn',
+      DEVICEHUB_LOG_STORE: store.url,
+      DEVICEHUB_LOG_BUFFER_DIR: mkdtempSync(join(tmpdir(), 'dh-link-metrics-')),
+    });
     await link.ready;
     const edge = await mqtt.connectAsync(broker.url, {
       username: 'LM-1',
@@ -147,20 +143,7 @@ describe('devicehub link', { timeout: 60_000 }, () => {
   it('warns, and its /metrics shows 0 hub nodes, while no node lives in its keyspace (a wrong --prefix)', async () => {
     const keyspace = t.keyspace();
     const port = await freePort();
-    await using link = spawnDevicehub(
-      [
-        ...['link', 'mqtt', ...t.cliArgs(keyspace), '--url', broker.url, '--password', users[LINK_USER]!],
-        ...[
-          '--client-id',
-          `np-${keyspace.prefix}`,
-          '--group',
-          keyspace.prefix,
-          '--metrics-port',
-          String(port),
-        ],
-      ],
-      { env: { DH_LOG_LEVEL: 'info', DH_NO_HUB_WARN_S: '1' } },
-    );
+    await using link = spawnMeteredLink(keyspace, port, { DH_LOG_LEVEL: 'info', DH_NO_HUB_WARN_S: '1' });
     await link.ready;
     const hubNodes = async () =>
       sample(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), 'devicehub_link_hub_nodes');

@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
+import { type Line, recordingLogger } from '../../actors/testdata/recording-logger.ts';
 import { type MosquittoServer, startMosquitto, waitFor } from '../../infra/mod.ts';
 import { DynsecClient, edgeRoleName, LINK_USER } from '../broker/mod.ts';
 import { decodeCompact, downlinkTopic, uplinkTopic } from '../protocol/mod.ts';
 import { EdgeAgent } from './agent.ts';
-import type { Logger } from './logger.ts';
 
 const EDGE = 'E-9';
 const users = { [LINK_USER]: 'hub-secret', [EDGE]: 'e9-secret' };
@@ -26,23 +26,6 @@ before(async () => {
 after(async () => {
   await broker?.stop();
 });
-
-type Line = Record<string, unknown> & { level: string; msg?: string };
-function recordingLogger(lines: Line[]): Logger {
-  const at =
-    (level: string) =>
-    (obj: object, msg?: string): void => {
-      lines.push({ ...obj, level, msg });
-    };
-  const logger: Logger = {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: () => logger,
-  };
-  return logger;
-}
 
 /** GET /v1/config/edge/{id}: names the broker and a 1 s health period (the gateway's contract). */
 async function configServer(brokerUrl: string) {

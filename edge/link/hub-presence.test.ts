@@ -4,35 +4,20 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Logger } from '../../actors/mod.ts';
+import { type Line, recordingLogger } from '../../actors/testdata/recording-logger.ts';
 import { waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { HubPresence } from './hub-presence.ts';
 
 const t = useRedis();
 
-/** A logger that keeps what it was told, by level. */
-function recording(): { logger: Logger; lines: { level: string; msg: string; at: number }[] } {
-  const lines: { level: string; msg: string; at: number }[] = [];
-  const at =
-    (level: string) =>
-    (_obj: object, msg = '') =>
-      void lines.push({ level, msg, at: performance.now() });
-  const logger: Logger = {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: () => logger,
-  };
-  return { logger, lines };
-}
-
 describe('HubPresence', { timeout: 30_000 }, () => {
   it('warns once per ten graces while no node lives in the keyspace, and says when one does', async () => {
     const keyspace = t.keyspace();
-    const { logger, lines } = recording();
-    const warnings = () => lines.filter((l) => l.level === 'warn' && /no hub node is alive/.test(l.msg));
+    const lines: Line[] = [];
+    const logger = recordingLogger(lines);
+    const warnings = () =>
+      lines.filter((l) => l.level === 'warn' && /no hub node is alive/.test(l.msg ?? ''));
     const started = performance.now();
     await using presence = await new HubPresence({
       bus: t.bus(keyspace),
@@ -44,7 +29,7 @@ describe('HubPresence', { timeout: 30_000 }, () => {
     assert.equal(warnings().length, 0, 'not before the grace');
     await waitFor(() => warnings().length === 2, { timeoutMs: 5000, message: 'a warning, then its repeat' });
     const [first, second] = warnings();
-    assert.match(first!.msg, new RegExp(`"${keyspace.prefix}"`));
+    assert.match(first!.msg ?? '', new RegExp(`"${keyspace.prefix}"`));
     // Read every 20 ms, it warns after the grace (100 ms), then not again for ten graces.
     assert.ok(first!.at - started >= 100, `first warning after ${first!.at - started} ms`);
     assert.ok(second!.at - first!.at >= 1000, `repeated after ${second!.at - first!.at} ms`);

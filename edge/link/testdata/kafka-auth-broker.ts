@@ -6,7 +6,6 @@
  */
 import { after, before } from 'node:test';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
-import type { Logger } from '../../../actors/mod.ts';
 import { type KafkaAuth, type KafkaServer, startKafka } from '../../../infra/mod.ts';
 import { startTestPki } from '../../../infra/tls.ts';
 import { KafkaIdentities, kafkaClientSecurity } from '../../kafka-auth/mod.ts';
@@ -87,17 +86,4 @@ export async function produce(c: Kafka, topic: string, key = 'E-1'): Promise<str
   }
 }
 
-export type Line = Record<string, unknown> & { level: string; msg?: string };
-
-/** A logger that keeps its lines, to check what was (and was not) logged. */
-export function recordingLogger(lines: Line[]): Logger {
-  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ ...obj, level, msg });
-  const logger: Logger = {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: () => logger,
-  };
-  return logger;
-}
+export { type Line, recordingLogger } from '../../../actors/testdata/recording-logger.ts';
