@@ -48,10 +48,17 @@ export class HubPresence implements AsyncDisposable {
   async start(): Promise<this> {
     this.#absentSince = performance.now();
     await this.check().catch((error: unknown) => this.#failed(error));
-    this.#timer = setInterval(
-      () => void this.check().catch((error: unknown) => this.#failed(error)),
-      this.#o.everyMs ?? Math.min(5000, this.#warnAfterMs),
-    );
+    // One read at a time: with Redis away a read waits in the client's queue, and reads must not pile up.
+    let reading = false;
+    this.#timer = setInterval(() => {
+      if (reading) return;
+      reading = true;
+      void this.check()
+        .catch((error: unknown) => this.#failed(error))
+        .finally(() => {
+          reading = false;
+        });
+    }, this.#o.everyMs ?? Math.min(5000, this.#warnAfterMs));
     this.#timer.unref();
     return this;
   }
