@@ -28,7 +28,7 @@ export class HubPresence implements AsyncDisposable {
   readonly #warnAfterMs: number;
   #timer: ReturnType<typeof setInterval> | undefined;
   #live: number | undefined;
-  /** performance.now() since which no node was seen (the start, before the first node). */
+  /** performance.now() since which no node was seen (from the first read that saw none). */
   #absentSince: number | undefined;
   #warnedAt: number | undefined;
   #failing = false;
@@ -46,7 +46,6 @@ export class HubPresence implements AsyncDisposable {
 
   /** Reads the members once, then keeps reading. */
   async start(): Promise<this> {
-    this.#absentSince = performance.now();
     await this.check().catch((error: unknown) => this.#failed(error));
     // One read at a time: with Redis away a read waits in the client's queue, and reads must not pile up.
     let reading = false;

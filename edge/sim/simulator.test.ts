@@ -12,11 +12,11 @@ import { MqttLink } from '../link/mod.ts';
 import { Simulator, simulatedEdgeId, simulatedPassword } from './simulator.ts';
 
 const EDGES = 40;
+const users: Record<string, string> = { [LINK_USER]: 'hub-secret' };
+for (let i = 0; i < EDGES; i++) users[simulatedEdgeId(i)] = simulatedPassword(simulatedEdgeId(i));
 const t = useRedis();
 let broker: MosquittoServer;
 before(async () => {
-  const users: Record<string, string> = { [LINK_USER]: 'hub-secret' };
-  for (let i = 0; i < EDGES; i++) users[simulatedEdgeId(i)] = simulatedPassword(simulatedEdgeId(i));
   broker = await startMosquitto({ users });
 });
 after(async () => {
@@ -62,12 +62,7 @@ describe('simulator', { timeout: 60_000 }, () => {
   });
 
   it('spreads its edges over the listeners of one broker (urls: edge i to the (i mod n)th)', async () => {
-    const users: Record<string, string> = {};
-    for (let i = 0; i < EDGES; i++) users[simulatedEdgeId(i)] = simulatedPassword(simulatedEdgeId(i));
-    await using spread = await startMosquitto({
-      users: { ...users, [LINK_USER]: 'hub-secret' },
-      listeners: 3,
-    });
+    await using spread = await startMosquitto({ users, listeners: 3 });
     const ports = spread.urls.map((u) => Number(new URL(u).port));
     assert.equal(new Set(ports).size, 3);
     assert.equal(spread.urls[0], spread.url);
