@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readDeadLetters } from '../bus/mod.ts';
+import { parseLiveEntry, readDeadLetters } from '../bus/mod.ts';
 import { waitFor } from '../infra/mod.ts';
 import { FAST_HUB, useRedis } from '../infra/test-redis.ts';
 import { createActorClient } from './client.ts';
@@ -189,7 +189,7 @@ describe('hub node (in process, real Redis)', () => {
     assert.equal(await t.redis.zcard(keyspace.timers(keyspace.groupOf(keyspace.shardOf(address('k1'))))), 0);
   });
 
-  it('hands a published event to the outbox without checkpointing its state; an emitted one checkpoints it', async () => {
+  it('hands a published event to the live stream without checkpointing its state; an emitted one to the outbox, checkpointing it', async () => {
     const keyspace = t.keyspace();
     const gauge = defineActor({
       type: 'gauge',
@@ -213,14 +213,38 @@ describe('hub node (in process, real Redis)', () => {
       checkpointMs: 600_000,
     });
     const client = createActorClient(t.bus(keyspace), gauge);
+    const group = (id: string) => keyspace.groupOf(keyspace.shardOf(`gauge/${id}`));
     const outbox = async (id: string) =>
-      (await t.redis.xrange(keyspace.outbox(keyspace.groupOf(keyspace.shardOf(`gauge/${id}`))), '-', '+'))
+      (await t.redis.xrange(keyspace.outbox(group(id)), '-', '+'))
         .map(([, fields]) => JSON.parse(fields[1]!) as Record<string, unknown>)
         .filter((e) => e.address === `gauge/${id}`)
         .map((e) => e.value);
+    const live = async (id: string) => {
+      const entries = (await t.redis.xrange(keyspace.live(group(id)), '-', '+')).map(
+        ([, f]) => parseLiveEntry(f)!,
+      );
+      return {
+        numbers: entries.map((e) => e.n),
+        values: entries
+          .flatMap((e) => e.events as Record<string, unknown>[])
+          .filter((e) => e.address === `gauge/${id}`)
+          .map((e) => e.value),
+      };
+    };
     for (const value of [1, 2, 3]) await client.send('p', 'publish', value);
-    await waitFor(async () => (await outbox('p')).length === 3, { message: 'three published events' });
-    assert.deepEqual(await outbox('p'), [1, 2, 3], 'in order, once each');
+    await waitFor(async () => (await live('p')).values.length === 3, { message: 'three published events' });
+    const published = await live('p');
+    assert.deepEqual(published.values, [1, 2, 3], 'in order, once each');
+    assert.deepEqual(
+      published.numbers,
+      published.numbers.map((_, i) => i + 1),
+      'one live entry per commit, numbered from 1 without a gap',
+    );
+    assert.deepEqual(
+      await outbox('p'),
+      [],
+      'not in the outbox: nothing delivers a latest value to the web backend',
+    );
     assert.equal(await readActorState(t.bus(keyspace), 'gauge/p'), undefined, 'no checkpoint yet');
     await client.send('e', 'emit', 7);
     await waitFor(async () => (await outbox('e')).length === 1, { message: 'the emitted event' });

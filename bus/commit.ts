@@ -1,11 +1,12 @@
 /**
  * A turn's commit (commit.lua): per hash-tag group, for each shard whose lease the node still
- * holds with its epoch, actor checkpoints, acknowledgements, timers and outbox events written
- * atomically; shards whose lease is gone are refused (fenced) and come back.
+ * holds with its epoch, actor checkpoints, acknowledgements, timers, outbox events and published
+ * (live) events written atomically; shards whose lease is gone are refused (fenced) and come back.
  */
 import type { ChainableCommander } from 'ioredis';
 import type { Bus } from './bus.ts';
 import { CONSUMER_GROUP, groupByTag } from './keys.ts';
+import { LIVE_RETENTION_MS } from './live.ts';
 import { type Queued, queueOperation } from './queued.ts';
 import { commitReply } from './replies.ts';
 import { runScript } from './scripts.ts';
@@ -33,6 +34,8 @@ export interface ShardCommit {
   readonly cancels: readonly string[];
   /** Outbox events, JSON. */
   readonly outbox: readonly string[];
+  /** Published (latest-value) events, JSON: one live entry for the group's commit (live.ts). */
+  readonly published: readonly string[];
 }
 
 export interface Commit {
@@ -57,11 +60,32 @@ export function queueCommit(bus: Bus, pipeline: ChainableCommander, input: Commi
           keys.push(k.lease, k.state, k.mailbox);
           for (const { address, json } of c.states) documents.push(address, json);
           for (const event of c.outbox) documents.push(event);
+          for (const event of c.published) documents.push(event);
           const timers = c.timers.flatMap((t) => [t.member, String(t.due), t.data]);
-          return { e: c.epoch, n: c.states.length, o: c.outbox.length, a: c.acks, t: timers, c: c.cancels };
+          return {
+            e: c.epoch,
+            n: c.states.length,
+            o: c.outbox.length,
+            p: c.published.length,
+            a: c.acks,
+            t: timers,
+            c: c.cancels,
+          };
         });
-        keys.push(keyspace.timers(group), keyspace.timerData(group), keyspace.outbox(group));
-        runScript(p, 'commit', keys, [input.node, CONSUMER_GROUP, JSON.stringify(payload), ...documents]);
+        keys.push(
+          keyspace.timers(group),
+          keyspace.timerData(group),
+          keyspace.outbox(group),
+          keyspace.live(group),
+          keyspace.liveSeq(group),
+        );
+        runScript(p, 'commit', keys, [
+          input.node,
+          CONSUMER_GROUP,
+          LIVE_RETENTION_MS,
+          JSON.stringify(payload),
+          ...documents,
+        ]);
       }
     },
     (replies) =>

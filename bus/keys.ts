@@ -58,6 +58,15 @@ export interface Keyspace {
   outbox(group: number): string;
   /** String: a server alert's state already in the group's outbox (alert-event.lua); `key` is a hex hash. */
   alertSeen(group: number, key: string): string;
+  /**
+   * Stream: the latest-value events actors `publish` (wall-screen tiles), per tag group, one entry
+   * per commit: `n` (the group's live number, liveSeq) and `e` (the commit's events, a JSON
+   * array); kept for LIVE_RETENTION_MS (Redis clock). A reader that finds a gap in `n` fell
+   * behind the trim (bus/live.ts).
+   */
+  live(group: number): string;
+  /** String: the number of the group's last live entry. */
+  liveSeq(group: number): string;
   /** Sorted set: durable timers of the group, member `<shard>|<address>|<name>`, scored by due time (ms). */
   timers(group: number): string;
   /** Hash: timer member → JSON `{"name","data"}`. */
@@ -169,6 +178,8 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
     },
     outbox: (group) => `${prefix}:{g${group}}:outbox`,
     alertSeen: (group, key) => `${prefix}:{g${group}}:alert-seen:${key}`,
+    live: (group) => `${prefix}:{g${group}}:live`,
+    liveSeq: (group) => `${prefix}:{g${group}}:live-seq`,
     ready: (group) => `${prefix}:{g${group}}:ready`,
     attempts: (group) => `${prefix}:{g${group}}:attempts`,
     timers: (group) => `${prefix}:{g${group}}:timers`,

@@ -21,6 +21,7 @@ const write = (shard: number, epoch: number): ShardCommit => ({
   timers: [],
   cancels: [],
   outbox: [],
+  published: [],
 });
 
 describe('script replies', () => {

@@ -26,6 +26,7 @@ const names = [
   'ezviz-cooldown',
   'alert-event',
   'read-after',
+  'live',
 ] as const;
 export type ScriptName = (typeof names)[number];
 

@@ -2,12 +2,24 @@
  * The live feed behind `/v1/events`: each gateway tails every outbox stream (XREAD from the
  * newest entry on, no consumer group: every gateway sees every event) and hands the fleet events
  * to its subscribers. Live means live: a subscriber sees what happens while it listens; history
- * is the alarm table and the web backend's queue.
+ * is the alarm table and the web backend's queue. It tails the live streams of the same tag
+ * groups too (bus/live.ts: the latest values actors publish, such as wall-screen tiles), for the
+ * listeners of every event; when it finds it missed live entries (it fell behind their trim), it
+ * tells its gap listeners, who read those values again from the actors' checkpoints.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Logger, silentLogger } from '../actors/mod.ts';
-import { type Bus, execOrThrow, type Keyspace, openPipeline, type Redis, toError } from '../bus/mod.ts';
-import { isFleetEvent, type OutboxItem, toItems } from './outbox/events.ts';
+import {
+  type Bus,
+  execOrThrow,
+  type Keyspace,
+  LiveSequence,
+  openPipeline,
+  parseLiveEntry,
+  type Redis,
+  toError,
+} from '../bus/mod.ts';
+import { isFleetEvent, type OutboxEventJson, type OutboxItem, toItems } from './outbox/events.ts';
 
 export type FeedListener = (item: OutboxItem) => void;
 
@@ -18,6 +30,11 @@ export class EventFeed implements AsyncDisposable {
   readonly #listeners = new Set<FeedListener>();
   /** Listeners of every outbox event, not only the fleet's (the screens' read model). */
   readonly #all = new Set<FeedListener>();
+  readonly #gaps = new Set<() => void>();
+  /** Each tag group's live numbers (set at start). */
+  #sequences: LiveSequence[] = [];
+  /** Live entries that were not what live.lua writes (logged once). */
+  unreadableLive = 0;
   readonly #stop = new AbortController();
   #loop: Promise<void> | undefined;
 
@@ -41,18 +58,36 @@ export class EventFeed implements AsyncDisposable {
     return () => this.#all.delete(listener);
   }
 
+  /**
+   * Calls `listener` when live events were missed (a live stream trimmed past what this feed had
+   * read, or started over); returns the unsubscribe.
+   */
+  subscribeGaps(listener: () => void): () => void {
+    this.#gaps.add(listener);
+    return () => this.#gaps.delete(listener);
+  }
+
   get subscribers(): number {
     return this.#listeners.size;
   }
 
   /** Resolves once the feed reads from the streams' current ends (events from then on arrive). */
   async start(): Promise<this> {
-    const streams = Array.from({ length: this.#keyspace.tagGroups }, (_, g) => this.#keyspace.outbox(g));
+    const groups = Array.from({ length: this.#keyspace.tagGroups }, (_, g) => g);
+    // Per group its outbox, then its live stream: one slot, so one XREAD names both.
+    const streams = groups.flatMap((g) => [this.#keyspace.outbox(g), this.#keyspace.live(g)]);
     // The current last ids, so nothing between start() and the first blocking read is missed.
-    const last = await Promise.all(
-      streams.map(async (s) => (await this.#redis.xrevrange(s, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0'),
+    const newest = await Promise.all(
+      streams.map(async (s) => (await this.#redis.xrevrange(s, '+', '-', 'COUNT', 1))[0]),
     );
-    this.#loop = this.#run(streams, last);
+    this.#sequences = groups.map((g) => {
+      const last = newest[2 * g + 1];
+      return new LiveSequence(last === undefined ? undefined : parseLiveEntry(last[1])?.n);
+    });
+    this.#loop = this.#run(
+      streams,
+      newest.map((entry) => entry?.[0] ?? '0-0'),
+    );
     return this;
   }
 
@@ -61,16 +96,13 @@ export class EventFeed implements AsyncDisposable {
     while (!signal.aborted) {
       try {
         const reply = await this.#read(streams, last);
-        if (reply.length === 0 && streams.length > 1) await delay(100, undefined, { signal }).catch(() => {});
+        if (reply.length === 0 && streams.length > 2) await delay(100, undefined, { signal }).catch(() => {});
         for (const [stream, entries] of reply) {
-          const g = streams.indexOf(stream);
-          last[g] = entries[entries.length - 1]?.[0] ?? last[g]!;
-          if (this.#listeners.size === 0 && this.#all.size === 0) continue;
-          for (const item of toItems(g, entries).items) {
-            for (const listener of this.#all) listener(item);
-            if (!isFleetEvent(item.event)) continue;
-            for (const listener of this.#listeners) listener(item);
-          }
+          const k = streams.indexOf(stream);
+          last[k] = entries[entries.length - 1]?.[0] ?? last[k]!;
+          const group = k >> 1;
+          if (k % 2 === 1) this.#live(group, entries);
+          else this.#outbox(group, entries);
         }
       } catch (error) {
         if (signal.aborted) break;
@@ -80,31 +112,65 @@ export class EventFeed implements AsyncDisposable {
     }
   }
 
+  #outbox(group: number, entries: [string, string[]][]): void {
+    if (this.#listeners.size === 0 && this.#all.size === 0) return;
+    for (const item of toItems(group, entries).items) {
+      for (const listener of this.#all) listener(item);
+      if (!isFleetEvent(item.event)) continue;
+      for (const listener of this.#listeners) listener(item);
+    }
+  }
+
+  /** A tag group's live entries: their numbers followed (a gap is told), their events to every listener of all. */
+  #live(group: number, entries: [string, string[]][]): void {
+    const sequence = this.#sequences[group]!;
+    let gap = false;
+    for (const [entryId, fields] of entries) {
+      const entry = parseLiveEntry(fields);
+      if (entry === undefined) {
+        if (this.unreadableLive++ === 0)
+          this.#log.warn({ group, entryId }, 'event feed: a live entry is not what live.lua writes; skipped');
+        continue;
+      }
+      if (!sequence.see(entry.n)) gap = true;
+      if (this.#all.size === 0) continue;
+      const emittedAt = Number(entryId.slice(0, entryId.indexOf('-')));
+      entry.events.forEach((event, i) => {
+        if (typeof (event as OutboxEventJson | null)?.type !== 'string') return;
+        const item: OutboxItem = {
+          id: `l${group}-${entryId}-${i}`,
+          emittedAt,
+          event: event as OutboxEventJson,
+        };
+        for (const listener of this.#all) listener(item);
+      });
+    }
+    if (gap) {
+      this.#log.info(
+        { group },
+        'event feed: live entries were trimmed before they were read; reading the values again',
+      );
+      for (const listener of this.#gaps) listener();
+    }
+  }
+
   /**
-   * New entries of the outbox streams after `last`. One stream: a blocking XREAD. Several (tag
-   * groups, each its own Redis Cluster slot): one XREAD per stream, pipelined, not blocking —
-   * a read may not name keys of several slots, and blocking reads on one node's connection
-   * would wait behind each other; the loop polls every 100 ms instead when idle.
+   * New entries of the outbox and live streams after `last`. One tag group: a blocking XREAD of
+   * its two streams. Several (each its own Redis Cluster slot): one XREAD per group, pipelined,
+   * not blocking — a read may not name keys of several slots, and blocking reads on one node's
+   * connection would wait behind each other; the loop polls every 100 ms instead when idle.
    */
   async #read(streams: string[], last: string[]): Promise<[string, [string, string[]][]][]> {
     type Reply = [string, [string, string[]][]][] | null;
-    if (streams.length === 1) {
+    if (streams.length === 2) {
       return (
-        ((await this.#redis.xread(
-          'COUNT',
-          1000,
-          'BLOCK',
-          1000,
-          'STREAMS',
-          streams[0]!,
-          last[0]!,
-        )) as Reply) ?? []
+        ((await this.#redis.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', ...streams, ...last)) as Reply) ??
+        []
       );
     }
     const pipeline = openPipeline(this.#redis);
-    streams.forEach((stream, g) => {
-      pipeline.xread('COUNT', 1000, 'STREAMS', stream, last[g]!);
-    });
+    for (let k = 0; k < streams.length; k += 2)
+      pipeline.xread('COUNT', 1000, 'STREAMS', streams[k]!, streams[k + 1]!, last[k]!, last[k + 1]!);
     return ((await execOrThrow(pipeline)) as Reply[]).flatMap((reply) => reply ?? []);
   }
 

@@ -191,8 +191,8 @@ function settle(turn: TurnScope, slot: ActorSlot, ctx: HandlerContext, next: unk
   const { timers, outbox, published } = ctx.effects;
   if (timers !== undefined) for (const [member, timer] of timers) commit.timers.set(member, timer);
   if (outbox !== undefined) for (const event of outbox) commit.outbox.push(event);
-  // Published events ride on the commit without making it a checkpoint.
-  if (published !== undefined) for (const event of published) commit.outbox.push(event);
+  // Published events ride on the commit (to the live stream) without making it a checkpoint.
+  if (published !== undefined) for (const event of published) commit.published.push(event);
   return needsCheckpoint(ctx.effects);
 }
 

@@ -20,10 +20,12 @@ export interface ShardCommit {
   readonly flush: Set<ActorSlot>;
   readonly timers: TimerChanges;
   readonly outbox: string[];
+  /** Published (latest-value) events: the group's live stream, not the outbox (bus/live.ts). */
+  readonly published: string[];
 }
 
 function emptyCommit(shard: number, epoch: number): ShardCommit {
-  return { shard, epoch, acks: [], flush: new Set(), timers: new Map(), outbox: [] };
+  return { shard, epoch, acks: [], flush: new Set(), timers: new Map(), outbox: [], published: [] };
 }
 
 /** The entry a dead letter is written for, the shard it was read from, why, and the node that refused it. */
@@ -100,6 +102,7 @@ export class TurnCommits {
     commit.flush.clear();
     commit.timers.clear();
     commit.outbox.length = 0;
+    commit.published.length = 0;
   }
 
   /** Commits every shard that was not fenced during the turn. */
@@ -153,7 +156,12 @@ async function commitTurn(
   const { deadLetters, now } = written;
   // A shard with nothing to write is left out: its applied entries wait, pending, for their checkpoint.
   const commits = [...allCommits.values()].filter(
-    (c) => c.acks.length > 0 || c.flush.size > 0 || c.timers.size > 0 || c.outbox.length > 0,
+    (c) =>
+      c.acks.length > 0 ||
+      c.flush.size > 0 ||
+      c.timers.size > 0 ||
+      c.outbox.length > 0 ||
+      c.published.length > 0,
   );
   if (commits.length === 0 && deadLetters.length === 0) return [];
   const { bus, nodeId } = options;
@@ -192,5 +200,14 @@ function writeOf(c: ShardCommit, flushed: Flushed[]): ShardWrite {
     if (timer === null) cancels.push(member);
     else timers.push({ member, due: timer.due, data: timer.data });
   }
-  return { shard: c.shard, epoch: c.epoch, acks, states, timers, cancels, outbox: c.outbox };
+  return {
+    shard: c.shard,
+    epoch: c.epoch,
+    acks,
+    states,
+    timers,
+    cancels,
+    outbox: c.outbox,
+    published: c.published,
+  };
 }

@@ -3,19 +3,25 @@
 
   For each shard i (3 keys each):
     KEYS[3i-2]  lease hash      KEYS[3i-1]  state hash      KEYS[3i]  mailbox stream
-  KEYS[#KEYS-2] timers zset of the group   KEYS[#KEYS-1] timer data hash   KEYS[#KEYS] outbox stream
+  then, of the group: KEYS[#KEYS-4] timers zset   KEYS[#KEYS-3] timer data hash
+    KEYS[#KEYS-2] outbox stream   KEYS[#KEYS-1] live stream   KEYS[#KEYS] live number (string)
 
   ARGV[1]  node id
   ARGV[2]  consumer group name
-  ARGV[3]  JSON array, one object per shard, in KEYS order:
+  ARGV[3]  how long the live stream keeps an entry (ms)
+  ARGV[4]  JSON array, one object per shard, in KEYS order:
            { "e": epoch,                               -- fencing token the node holds
-             "n": count,                               -- actor states of this shard in ARGV[4..]
-             "o": count,                               -- outbox events of this shard in ARGV[4..]
+             "n": count,                               -- actor states of this shard in ARGV[5..]
+             "o": count,                               -- outbox events of this shard in ARGV[5..]
+             "p": count,                               -- published (live) events in ARGV[5..]
              "a": [entryId, ...],                      -- mailbox entries to acknowledge
              "t": [member, dueMs, dataJson, ...],      -- timers to set (dueMs as a string)
              "c": [member, ...] }                      -- timers to cancel
-  ARGV[4..] per shard in KEYS order: its n address, stateJson pairs, then its o eventJson
-            (kept out of the JSON above so that these documents are not escaped twice)
+  ARGV[5..] per shard in KEYS order: its n address, stateJson pairs, its o eventJson, then its
+            p published eventJson (kept out of the JSON above so that these documents are not
+            escaped twice)
+  The committed shards' published events become one live entry: n = INCR of the live number,
+  e = the events as a JSON array; entries older than the retention are trimmed (MINID ~).
   A shard is written only when the node still holds its lease with that epoch and the lease
   has not expired (Redis clock): a paused or partitioned node cannot write stale state.
 
@@ -24,10 +30,13 @@
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local me, group = ARGV[1], ARGV[2]
-local shards = cjson.decode(ARGV[3])
-local timers, tdata, outbox = KEYS[#KEYS - 2], KEYS[#KEYS - 1], KEYS[#KEYS]
+local retention = tonumber(ARGV[3])
+local shards = cjson.decode(ARGV[4])
+local timers, tdata, outbox = KEYS[#KEYS - 4], KEYS[#KEYS - 3], KEYS[#KEYS - 2]
+local live, liveSeq = KEYS[#KEYS - 1], KEYS[#KEYS]
 local rejected = {}
-local nextState = 4
+local published = {}
+local nextState = 5
 
 local function chunked(cmd, key, extra, list)
   local n = #list
@@ -49,7 +58,8 @@ for i = 1, #shards do
   local f = redis.call('HMGET', lease, 'node', 'epoch', 'until')
   local first = nextState
   local events = first + 2 * c.n
-  nextState = events + c.o
+  local lives = events + c.o
+  nextState = lives + c.p
   if f[1] ~= me or tonumber(f[2]) ~= tonumber(c.e) or (tonumber(f[3]) or 0) <= now then
     rejected[#rejected + 1] = i
   else
@@ -67,9 +77,16 @@ for i = 1, #shards do
       redis.call('ZREM', timers, c.c[k])
       redis.call('HDEL', tdata, c.c[k])
     end
-    for k = events, nextState - 1 do
+    for k = events, lives - 1 do
       redis.call('XADD', outbox, '*', 'e', ARGV[k])
     end
+    for k = lives, nextState - 1 do
+      published[#published + 1] = ARGV[k]
+    end
   end
+end
+if #published > 0 then
+  local n = redis.call('INCR', liveSeq)
+  redis.call('XADD', live, 'MINID', '~', now - retention, '*', 'n', n, 'e', '[' .. table.concat(published, ',') .. ']')
 end
 return rejected

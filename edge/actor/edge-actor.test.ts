@@ -10,6 +10,7 @@ import {
   startHubNode,
   TerminalError,
 } from '../../actors/mod.ts';
+import { parseLiveEntry } from '../../bus/mod.ts';
 import { waitFor } from '../../infra/mod.ts';
 import { FAST_HUB, useRedis } from '../../infra/test-redis.ts';
 import { createEdgeActor, edgeActor } from './edge-actor.ts';
@@ -287,10 +288,20 @@ describe('edge actor on a hub node', () => {
       ((await t.redis.xrange(keyspace.outbox(group), '-', '+')) as [string, string[]][]).map(
         ([, fields]) => (JSON.parse(fields[1]!) as OutboxEvent).type,
       );
+    // The tiles (latest values) go to the live stream, one entry per commit (bus/live.ts).
+    const tiles = async () =>
+      (await t.redis.xrange(keyspace.live(group), '-', '+')).flatMap(
+        ([, fields]) => parseLiveEntry(fields)!.events as OutboxEvent[],
+      );
     await waitFor(async () => (await events()).includes('edge.offline'), {
       message: 'edge.offline in the outbox',
     });
-    assert.deepEqual(await events(), ['edge.online', 'edge.tile', 'edge.offline']);
+    assert.deepEqual(await events(), ['edge.online', 'edge.offline']);
+    assert.deepEqual(
+      (await tiles()).map((e) => [e.type, e.floor, e.online]),
+      [['edge.tile', 2, true]],
+      'the status changed the tile (going offline is the outbox event)',
+    );
     const state = (await readActorState<EdgeState>(t.bus(keyspace), address))!.state;
     assert.equal(state.online, false);
     assert.deepEqual(state.shadow.status, { floor: 2 });

@@ -40,7 +40,7 @@ const tile = (edgeId: string, fields: Record<string, unknown>) =>
 async function model(groups: Map<string, string | null>) {
   const registered = new Map<string, string | null>();
   const m = new ScreenModel({ edges: { edgeGroups: () => registered }, tickMs: 3_600_000 });
-  const feed = { subscribeAll: () => () => {} } as unknown as EventFeed;
+  const feed = { subscribeAll: () => () => {}, subscribeGaps: () => () => {} } as unknown as EventFeed;
   await m.start({ bus: {} as Bus, feed });
   for (const [id, g] of groups) registered.set(id, g);
   // Each one added once (the model then reads their states in): a second sweep adds none.

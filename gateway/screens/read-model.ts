@@ -1,9 +1,9 @@
 /**
  * The wall screens' read model, one per gateway process: every registered elevator's tile and open
- * alarms, grouped into scopes (`fleet`, `group:<id>`, `building:<name>`), fed by the edge actors'
- * outbox (`edge.tile`, `edge.online`, `edge.offline`, `alarm.start`, `alarm.end`, through the
- * gateway's EventFeed) and rebuilt at start from the actors' checkpointed states in Redis — so no
- * gateway holds anything another could not rebuild, and no request reads the database or Redis.
+ * alarms, grouped into scopes (`fleet`, `group:<id>`, `building:<name>`), fed through the
+ * gateway's EventFeed by the edge actors' outbox (`edge.online`, `edge.offline`, `alarm.start`,
+ * `alarm.end`) and live streams (`edge.tile`, bus/live.ts) and rebuilt at start from the actors'
+ * checkpointed states in Redis (and again when the feed missed live entries) — so no gateway holds anything another could not rebuild, and no request reads the database or Redis.
  * Every `tickMs` each scope that changed gets a new version and one delta frame for all its
  * subscribers; every `heartbeatMs` they get a heartbeat. Registrations, deregistrations and group
  * moves come from the fleet view, looked at every `sweepMs`.
@@ -60,6 +60,11 @@ export class ScreenModel implements AsyncDisposable {
   readonly #dirtyScopes = new Set<ScopeView>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   #unsubscribe: (() => void) | undefined;
+  #unsubscribeGaps: (() => void) | undefined;
+  /** The second read after a live gap, when one is due (one at a time, however often the feed falls behind). */
+  #gapTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Times the feed missed live entries and the states were read again. */
+  liveGaps = 0;
   readonly #fanOut: FanOut;
   readonly streamMaxMs: number | undefined;
 
@@ -85,6 +90,7 @@ export class ScreenModel implements AsyncDisposable {
       if (live) this.apply(item);
       else buffered.push(item);
     });
+    this.#unsubscribeGaps = o.feed.subscribeGaps(() => this.#afterGap(o.bus));
     const groups = this.#o.edges.edgeGroups();
     const states = await readStates(o.bus, [...groups.keys()]);
     for (const [id, group] of groups) this.#add(recordOf(id, group, states.get(id)));
@@ -115,6 +121,21 @@ export class ScreenModel implements AsyncDisposable {
       .catch((error: unknown) =>
         this.#log.warn({ err: toError(error) }, 'screen model: a read of the states failed'),
       );
+  }
+
+  /**
+   * Tiles were missed (the feed fell behind the live stream's trim): the states are read now,
+   * and once more after a checkpoint interval, since a published tile is checkpointed later.
+   */
+  #afterGap(bus: Bus): void {
+    this.liveGaps++;
+    if (this.#gapTimer !== undefined) return;
+    this.#readAgain(bus, [...this.#records.keys()]);
+    this.#gapTimer = setTimeout(() => {
+      this.#gapTimer = undefined;
+      this.#readAgain(bus, [...this.#records.keys()]);
+    }, this.#o.reconcileMs || 6000);
+    this.#gapTimer.unref();
   }
 
   #every(ms: number, run: () => void): void {
@@ -286,7 +307,9 @@ export class ScreenModel implements AsyncDisposable {
 
   async stop(): Promise<void> {
     this.#unsubscribe?.();
+    this.#unsubscribeGaps?.();
     for (const t of this.#timers) clearInterval(t);
+    clearTimeout(this.#gapTimer);
     this.#timers.length = 0;
     this.#fanOut.clear();
   }
