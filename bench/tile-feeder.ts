@@ -1,6 +1,8 @@
 /**
  * The screens benchmark's feed, run as its own process: N edges' tile changes written straight
- * into the outbox the way their edge actors publish them (`edge.tile`, edge/actor/tile.ts), at
+ * into the live streams the way their edge actors publish them (`edge.tile`, edge/actor/tile.ts:
+ * one live entry per tag group per commit, bus/live.ts; here per group per 10 ms tick, as a hub
+ * node's turn commits a few hundred edges' tiles at once), at
  * the rate the legacy workload moves a tile — its 1 Hz status changes floor, door, people or
  * running nearly every second (bench/workload.ts), so one tile event per edge per second. Each
  * carries `enteredAt` (now), from which the screens measure edge → screen. This feeds the read
@@ -11,7 +13,7 @@
  *
  * Prints a JSON line each second ({"t","sent"}) and, when done or on SIGTERM, {"done":true,"sent"}.
  */
-import { connectRedis } from '../bus/mod.ts';
+import { appendLive, connectRedis } from '../bus/mod.ts';
 import { TILE_EVENT } from '../edge/mod.ts';
 import { edgeId } from './cluster.ts';
 import { loadProcessArgs, runPacedLoop } from './paced-loop.ts';
@@ -20,8 +22,10 @@ import { legacyData } from './workload.ts';
 const { redisUrl, keyspace, edges, seconds } = loadProcessArgs();
 const redis = connectRedis(redisUrl, { name: 'tile-feeder' });
 const ids = Array.from({ length: edges }, (_, i) => edgeId(i));
-// Each edge's outbox: its actor's address (edge/<id>) → shard → tag group.
-const outboxOf = ids.map((id) => keyspace.outbox(keyspace.groupOf(keyspace.shardOf(`edge/${id}`))));
+// Each edge's tag group: its actor's address (edge/<id>) → shard → tag group.
+const groupOf = ids.map((id) => keyspace.groupOf(keyspace.shardOf(`edge/${id}`)));
+/** This tick's tiles, per tag group. */
+let due: string[][] = Array.from({ length: keyspace.tagGroups }, () => []);
 let sent = 0;
 let stopping = false;
 process.once('SIGTERM', () => {
@@ -48,20 +52,21 @@ function tile(i: number, second: number, now: number): string {
   });
 }
 
-let pipeline = redis.pipeline();
 await runPacedLoop({
   edges,
   seconds,
   stopped: () => stopping,
   each: (i, second, now) => {
-    // Trimmed: nothing in this benchmark delivers (and trims) the outbox, and the model reads it live.
-    pipeline.xadd(outboxOf[i]!, 'MAXLEN', '~', 200_000, '*', 'e', tile(i, second, now));
+    due[groupOf[i]!]!.push(tile(i, second, now));
   },
   flush: async () => {
-    const batch = pipeline;
-    pipeline = redis.pipeline();
-    await batch.exec();
-    sent += batch.length;
+    const batch = due;
+    due = batch.map(() => []);
+    const pipeline = redis.pipeline();
+    for (let g = 0; g < batch.length; g++)
+      if (batch[g]!.length > 0) void appendLive(pipeline, keyspace, g, batch[g]!);
+    await pipeline.exec();
+    for (const tiles of batch) sent += tiles.length;
   },
   progress: (t) => process.stdout.write(`${JSON.stringify({ t, sent })}\n`),
 });
