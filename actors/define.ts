@@ -44,9 +44,10 @@ export interface ActorContext {
    */
   emit(event: OutboxEvent): void;
   /**
-   * Hands a latest-value event to the outbox (a wall-screen tile, a gauge) without checkpointing
-   * the state that produced it: it goes out with this turn's acknowledgement, so it costs an
-   * outbox entry and not a state write. Unlike `emit`, a replay after a crash hands it out again
+   * Hands a latest-value event (a wall-screen tile, a gauge) to the tag group's live stream
+   * without checkpointing the state that produced it: it goes out with this turn's commit, in one
+   * live entry with the commit's other published events (bus/live.ts), kept a few seconds and
+   * never delivered to the web backend. Unlike `emit`, a replay after a crash hands it out again
    * (the same value, in order), so its readers must keep the latest value, never count it.
    */
   publish(event: OutboxEvent): void;

@@ -59,7 +59,8 @@ export function startOutbox(
     holder: name,
     logger: log,
     leaseTtlMs: options.leaseTtlMs,
-    // Tiles are the read model's (it tails the outbox itself); no handler here reads them.
+    // Tiles are the read model's, on the live streams (decision 056); skipped unparsed here when
+    // a node from before that change wrote them into the outbox.
     skipTypes: new Set([TILE_EVENT]),
     handlers: [
       recordAlarms(db),

@@ -1,9 +1,9 @@
 /**
  * What a wall screen shows of an elevator (its tile): floor, direction, door, someone in the car,
- * running, fault code, building, online. The edge actor hands an `edge.tile` event to the outbox
- * when one of these changes (not on every message: an elevator at rest sends a status every
- * second and changes nothing), so every gateway's screen read model (gateway/screens) follows
- * the fleet from the outbox alone; `tileFields` reads the same fields from a checkpointed state,
+ * running, fault code, building, online. The edge actor publishes an `edge.tile` event (to its
+ * tag group's live stream, bus/live.ts) when one of these changes (not on every message: an
+ * elevator at rest sends a status every second and changes nothing), so every gateway's screen
+ * read model (gateway/screens) follows the fleet from the live and outbox streams; `tileFields` reads the same fields from a checkpointed state,
  * which is how a gateway rebuilds its model at start.
  */
 import type { ActorContext } from '../../actors/mod.ts';
