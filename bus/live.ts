@@ -13,7 +13,7 @@ import type { Redis } from './redis.ts';
 import { runScript } from './scripts.ts';
 
 /** How long a live entry is kept (ms): a gateway stalled longer than this reads the states again. */
-export const LIVE_RETENTION_MS = 5000;
+export const LIVE_RETENTION_MS = 2000;
 
 /**
  * Appends `events` (JSON each) to tag group `group`'s live stream as one entry, as a commit does
