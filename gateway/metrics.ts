@@ -21,6 +21,7 @@ import type { GatewayDeps } from './deps.ts';
 import { edgeLogMetrics } from './edge-log-metrics.ts';
 import { fleetSignalMetrics } from './fleet-signals/mod.ts';
 import { visionRequestMetrics } from './outbox/vision-requests.ts';
+import { screenMetrics } from './screens/mod.ts';
 import { certificateMetrics, loginMetrics } from './security-metrics.ts';
 import { tufMetrics } from './tuf/mod.ts';
 import { tunnelCounts } from './tunnels/mod.ts';
@@ -39,7 +40,7 @@ export function createMetrics(
     Partial<
       Pick<
         GatewayDeps,
-        'auth' | 'credentials' | 'artifacts' | 'tuf' | 'visionRequests' | 'fleetSignals' | 'reads'
+        'auth' | 'credentials' | 'artifacts' | 'tuf' | 'visionRequests' | 'fleetSignals' | 'reads' | 'screens'
       >
     >,
 ): GatewayMetrics {
@@ -68,6 +69,7 @@ export function createMetrics(
   // This process's log shipping (DEVICEHUB_LOG_STORE): lines shipped, dropped, buffered on disk.
   registerLogShipperMetrics(registry, () => processLogShipper()?.stats());
   if (deps.fleetSignals !== undefined) fleetSignalMetrics(registry, deps.bus, deps.fleetSignals);
+  if (deps.screens !== undefined) screenMetrics(registry, deps.screens);
   // Where heavy reads went (replica, primary) and why; the replica's lag.
   const reads = deps.reads;
   if (reads?.stats !== undefined) readRouterMetrics(registry, () => reads.stats!());

@@ -2,14 +2,16 @@
  * The screen read model fed by a real event feed (and the cluster pass): tiles from the live
  * streams, and when the feed missed live entries (trimmed before it read them), the states read
  * again from the actors' checkpoints — so a gateway that fell behind shows what the edges last
- * checkpointed, not the tile it happened to read last.
+ * checkpointed, not the tile it happened to read last, and counts it on its `/metrics`.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
 import { appendLive } from '../../bus/mod.ts';
 import { waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { EventFeed } from '../live-events.ts';
+import { screenMetrics } from './metrics.ts';
 import { ScreenModel } from './read-model.ts';
 
 const t = useRedis();
@@ -60,5 +62,9 @@ describe('the screen read model after a live gap', () => {
     ]);
     await waitFor(async () => (await floor()) === 10, { message: 'the checkpoint read after the gap' });
     assert.equal(model.liveGaps, 1);
+    // And operators see it on the gateway's /metrics.
+    const registry = new Registry();
+    screenMetrics(registry, model);
+    assert.match(await registry.metrics(), /^devicehub_screen_live_gaps_total 1$/m);
   });
 });
