@@ -56,6 +56,7 @@ describe('the event feed', () => {
     await t.redis.incrby(keyspace.liveSeq(0), 5);
     await appendLive(t.redis, keyspace, 0, [tile('E-1', 3)]);
     await waitFor(() => gaps === 1, { message: 'the gap told' });
+    assert.equal(feed.liveGaps, 1);
     assert.deepEqual(
       all.at(-1)!.event,
       { type: 'edge.tile', edgeId: 'E-1', floor: 3 },

@@ -35,6 +35,9 @@ export class EventFeed implements AsyncDisposable {
   #sequences: LiveSequence[] = [];
   /** Live entries that were not what live.lua writes (logged once). */
   unreadableLive = 0;
+  /** Gaps found in the live numbers (logged at most every 10 s). */
+  liveGaps = 0;
+  #gapLoggedAt = 0;
   readonly #stop = new AbortController();
   #loop: Promise<void> | undefined;
 
@@ -123,6 +126,7 @@ export class EventFeed implements AsyncDisposable {
 
   /** A tag group's live entries: their numbers followed (a gap is told), their events to every listener of all. */
   #live(group: number, entries: [string, string[]][]): void {
+    if (this.#all.size === 0 && this.#gaps.size === 0) return;
     const sequence = this.#sequences[group]!;
     let gap = false;
     for (const [entryId, fields] of entries) {
@@ -146,10 +150,14 @@ export class EventFeed implements AsyncDisposable {
       });
     }
     if (gap) {
-      this.#log.info(
-        { group },
-        'event feed: live entries were trimmed before they were read; reading the values again',
-      );
+      this.liveGaps++;
+      if (Date.now() - this.#gapLoggedAt >= 10_000) {
+        this.#gapLoggedAt = Date.now();
+        this.#log.info(
+          { group, gaps: this.liveGaps },
+          'event feed: live entries were trimmed before they were read; reading the values again',
+        );
+      }
       for (const listener of this.#gaps) listener();
     }
   }
