@@ -26,8 +26,9 @@ export interface OutboxSinkOptions {
   readonly leaseTtlMs?: number;
   readonly batchSize?: number;
   /**
-   * Event types no handler reads (the wall screens' `edge.tile`, one per status message): their
-   * entries are acknowledged with their batch without being parsed or handed to the handlers.
+   * Event types no handler reads (the wall screens' `edge.tile`, in the outbox only from nodes
+   * before decision 056, which moved tiles to the live streams): their entries are acknowledged
+   * with their batch without being parsed or handed to the handlers.
    */
   readonly skipTypes?: ReadonlySet<string>;
   readonly logger?: Logger;
