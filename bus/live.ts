@@ -36,22 +36,34 @@ export interface LiveEntry {
   readonly events: readonly unknown[];
 }
 
+const field = (fields: readonly string[], name: string): string | undefined => {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+};
+
+/** A live entry's number (`n`) without parsing its events, or undefined when it has none. */
+export function liveNumber(fields: readonly string[]): number | undefined {
+  const n = Number(field(fields, 'n') ?? Number.NaN);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** A live entry's events (`e`, a JSON array), or undefined when they are not what live.lua writes. */
+export function liveEvents(fields: readonly string[]): readonly unknown[] | undefined {
+  const raw = field(fields, 'e');
+  if (raw === undefined) return undefined;
+  try {
+    const events: unknown = JSON.parse(raw);
+    return Array.isArray(events) ? events : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A live stream entry's fields (`n`, `e`) read, or undefined when they are not what live.lua writes. */
 export function parseLiveEntry(fields: readonly string[]): LiveEntry | undefined {
-  let n: number | undefined;
-  let events: unknown;
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] === 'n') n = Number(fields[i + 1]);
-    else if (fields[i] === 'e') {
-      try {
-        events = JSON.parse(fields[i + 1]!);
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  if (n === undefined || !Number.isSafeInteger(n) || !Array.isArray(events)) return undefined;
-  return { n, events };
+  const n = liveNumber(fields);
+  const events = n === undefined ? undefined : liveEvents(fields);
+  return events === undefined ? undefined : { n: n!, events };
 }
 
 /**

@@ -75,7 +75,14 @@ export {
 export { ensureLayout } from './layout.ts';
 export type { AcquireLeases, ReleaseLeases, RenewLeases } from './leases.ts';
 export type { LiveEntry } from './live.ts';
-export { appendLive, LIVE_RETENTION_MS, LiveSequence, parseLiveEntry } from './live.ts';
+export {
+  appendLive,
+  LIVE_RETENTION_MS,
+  LiveSequence,
+  liveEvents,
+  liveNumber,
+  parseLiveEntry,
+} from './live.ts';
 export type {
   DecodedEntry,
   EncodedMessage,

@@ -14,8 +14,9 @@ import {
   execOrThrow,
   type Keyspace,
   LiveSequence,
+  liveEvents,
+  liveNumber,
   openPipeline,
-  parseLiveEntry,
   type Redis,
   toError,
 } from '../bus/mod.ts';
@@ -85,7 +86,7 @@ export class EventFeed implements AsyncDisposable {
     );
     this.#sequences = groups.map((g) => {
       const last = newest[2 * g + 1];
-      return new LiveSequence(last === undefined ? undefined : parseLiveEntry(last[1])?.n);
+      return new LiveSequence(last === undefined ? undefined : liveNumber(last[1]));
     });
     this.#loop = this.#run(
       streams,
@@ -124,22 +125,28 @@ export class EventFeed implements AsyncDisposable {
     }
   }
 
-  /** A tag group's live entries: their numbers followed (a gap is told), their events to every listener of all. */
+  /**
+   * A tag group's live entries: their numbers followed always (a gap is told), their events parsed
+   * only for listeners of all — and handed to them.
+   */
   #live(group: number, entries: [string, string[]][]): void {
-    if (this.#all.size === 0 && this.#gaps.size === 0) return;
     const sequence = this.#sequences[group]!;
     let gap = false;
     for (const [entryId, fields] of entries) {
-      const entry = parseLiveEntry(fields);
-      if (entry === undefined) {
-        if (this.unreadableLive++ === 0)
-          this.#log.warn({ group, entryId }, 'event feed: a live entry is not what live.lua writes; skipped');
+      const n = liveNumber(fields);
+      if (n === undefined) {
+        this.#unreadable(group, entryId);
         continue;
       }
-      if (!sequence.see(entry.n)) gap = true;
+      if (!sequence.see(n)) gap = true;
       if (this.#all.size === 0) continue;
+      const events = liveEvents(fields);
+      if (events === undefined) {
+        this.#unreadable(group, entryId);
+        continue;
+      }
       const emittedAt = Number(entryId.slice(0, entryId.indexOf('-')));
-      entry.events.forEach((event, i) => {
+      events.forEach((event, i) => {
         if (typeof (event as OutboxEventJson | null)?.type !== 'string') return;
         const item: OutboxItem = {
           id: `l${group}-${entryId}-${i}`,
@@ -160,6 +167,11 @@ export class EventFeed implements AsyncDisposable {
       }
       for (const listener of this.#gaps) listener();
     }
+  }
+
+  #unreadable(group: number, entryId: string): void {
+    if (this.unreadableLive++ === 0)
+      this.#log.warn({ group, entryId }, 'event feed: a live entry is not what live.lua writes; skipped');
   }
 
   /**

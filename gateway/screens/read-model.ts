@@ -46,6 +46,9 @@ export type ScreenModelSettings = Pick<
   'tickMs' | 'heartbeatMs' | 'sweepMs' | 'streamMaxMs' | 'reconcileMs'
 >;
 
+/** A second read of the states after start or a live gap: past a hub node's 5 s checkpoint interval. */
+const RECONCILE_MS = 6000;
+
 export class ScreenModel implements AsyncDisposable {
   /** Part of every version id: another process's (or an earlier run's) versions never match. */
   readonly epoch = Math.random().toString(36).slice(2, 8);
@@ -63,8 +66,8 @@ export class ScreenModel implements AsyncDisposable {
   #unsubscribeGaps: (() => void) | undefined;
   /** The second read after a live gap, when one is due (one at a time, however often the feed falls behind). */
   #gapTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Times the feed missed live entries and the states were read again. */
-  liveGaps = 0;
+  /** The feed it follows (set at start): its live gaps are this model's. */
+  #feed: EventFeed | undefined;
   readonly #fanOut: FanOut;
   readonly streamMaxMs: number | undefined;
 
@@ -90,6 +93,7 @@ export class ScreenModel implements AsyncDisposable {
       if (live) this.apply(item);
       else buffered.push(item);
     });
+    this.#feed = o.feed;
     this.#unsubscribeGaps = o.feed.subscribeGaps(() => this.#afterGap(o.bus));
     const groups = this.#o.edges.edgeGroups();
     const states = await readStates(o.bus, [...groups.keys()]);
@@ -105,7 +109,7 @@ export class ScreenModel implements AsyncDisposable {
       const added = this.sweep();
       if (added.length > 0) this.#readAgain(o.bus, added);
     });
-    const { reconcileMs = 6000 } = this.#o;
+    const { reconcileMs = RECONCILE_MS } = this.#o;
     if (reconcileMs > 0) {
       const timer = setTimeout(() => this.#readAgain(o.bus, [...this.#records.keys()]), reconcileMs);
       timer.unref();
@@ -128,13 +132,12 @@ export class ScreenModel implements AsyncDisposable {
    * and once more after a checkpoint interval, since a published tile is checkpointed later.
    */
   #afterGap(bus: Bus): void {
-    this.liveGaps++;
     if (this.#gapTimer !== undefined) return;
     this.#readAgain(bus, [...this.#records.keys()]);
     this.#gapTimer = setTimeout(() => {
       this.#gapTimer = undefined;
       this.#readAgain(bus, [...this.#records.keys()]);
-    }, this.#o.reconcileMs || 6000);
+    }, this.#o.reconcileMs || RECONCILE_MS);
     this.#gapTimer.unref();
   }
 
@@ -148,6 +151,11 @@ export class ScreenModel implements AsyncDisposable {
     }, ms);
     timer.unref();
     this.#timers.push(timer);
+  }
+
+  /** Times its feed missed live entries, after each of which the states were read again. */
+  get liveGaps(): number {
+    return this.#feed?.liveGaps ?? 0;
   }
 
   /** A scope by name, when it exists (`fleet` always does). */
