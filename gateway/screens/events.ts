@@ -8,7 +8,7 @@
  */
 import { TILE_EVENT } from '../../edge/mod.ts';
 import type { OutboxItem } from '../outbox/events.ts';
-import { type ElevatorRecord, fieldsOfEvent } from './tile.ts';
+import { assignEventFields, type ElevatorRecord } from './tile.ts';
 
 /** The change, returning whether the open alarms changed. */
 export type Change = () => boolean;
@@ -21,7 +21,7 @@ export function changeOf(r: ElevatorRecord, item: OutboxItem): Change | undefine
     case TILE_EVENT:
       if (older) return undefined;
       return () => {
-        r.fields = fieldsOfEvent(e);
+        assignEventFields(r.fields, e);
         r.lastSeen = lastSeen;
         r.enteredAt = typeof e.enteredAt === 'number' ? e.enteredAt : null;
         return false;
@@ -31,7 +31,7 @@ export function changeOf(r: ElevatorRecord, item: OutboxItem): Change | undefine
       const online = e.type === 'edge.online';
       if (r.fields.online === online || (!online && older)) return undefined;
       return () => {
-        r.fields = { ...r.fields, online };
+        r.fields.online = online;
         r.enteredAt = item.emittedAt;
         return false;
       };

@@ -85,6 +85,17 @@ describe('the screen read model', () => {
     ]);
     assert.deepEqual(delta.counts, { running: 1, idle: 0, fault: 0, offline: 2 });
     assert.equal(delta.alarms, undefined, 'alarms only when they changed');
+    // A change writes over its own record's fields, never those of another never heard from.
+    const others = (parse(fleet.snapshot()).tiles as { edgeId: string; floor: number | null }[]).filter(
+      (t) => t.edgeId !== 'E-1',
+    );
+    assert.deepEqual(
+      others.map((t) => [t.edgeId, t.floor]),
+      [
+        ['E-2', null],
+        ['E-3', null],
+      ],
+    );
     assert.notEqual(fleet.snapshot().id, before.id, 'a new version');
     assert.equal(fleet.snapshot(), fleet.snapshot(), 'one serialized snapshot per version');
     await m.tick();

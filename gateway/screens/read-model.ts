@@ -18,7 +18,7 @@ import { FanOut } from './fan-out.ts';
 import type { PacedStats } from './paced.ts';
 import { readStates } from './rebuild.ts';
 import { HEARTBEAT, ScopeView, type ScreenSubscriber } from './scope-view.ts';
-import { type ElevatorRecord, recordOf, stateOf } from './tile.ts';
+import { assignFields, type ElevatorRecord, recordOf, stateOf } from './tile.ts';
 
 export interface ScreenModelOptions {
   /** Registered edges and their groups (the gateway's fleet view). */
@@ -266,7 +266,7 @@ export class ScreenModel implements AsyncDisposable {
       const fresh = recordOf(id, r.group, state);
       this.#change(r, () => {
         const alarms = [...r.alarms].join() !== [...fresh.alarms].join();
-        r.fields = fresh.fields;
+        assignFields(r.fields, fresh.fields);
         r.lastSeen = fresh.lastSeen;
         r.alarms = fresh.alarms;
         return alarms;
