@@ -113,7 +113,10 @@ export function feedRoutes(deps: GatewayDeps) {
     const etag = `"${frame.id}"`;
     const headers = { etag, 'cache-control': 'no-cache' };
     if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
-    return c.body(frame.json, 200, { ...headers, 'content-type': 'application/json' }) as never;
+    return c.body(frame.body as Uint8Array<ArrayBuffer>, 200, {
+      ...headers,
+      'content-type': 'application/json',
+    }) as never;
   });
   app.openapi(streamRoute, (c) => {
     const scope = scopeFor(deps, c, c.req.valid('param').scope);

@@ -9,27 +9,42 @@ import { type ElevatorRecord, type TileState, tileJson } from './tile.ts';
 
 export type FrameEvent = 'snapshot' | 'delta' | 'heartbeat';
 
-/** A frame for every subscriber: the JSON once, its SSE and WebSocket encodings made on first use. */
+/**
+ * A frame for every subscriber, encoded once: its SSE bytes are made with it, and the JSON is a
+ * slice of them (the snapshot's HTTP body) — a frame waiting in the fan-out's queue holds bytes
+ * outside the JS heap, not a string the young generation would copy and promote. The WebSocket
+ * encoding is made on first use.
+ */
 export class ScreenFrame {
   readonly event: FrameEvent;
   /** `<epoch>.<version>`: the SSE id and the snapshot's ETag (without quotes). */
   readonly id: string;
-  readonly json: string;
-  #sse: Buffer | undefined;
+  /** `id: …\nevent: …\ndata: <json>\n\n`, or a comment for a heartbeat. */
+  readonly sse: Buffer;
+  readonly #start: number;
   #text: string | undefined;
 
   constructor(event: FrameEvent, id: string, json: string) {
     this.event = event;
     this.id = id;
-    this.json = json;
+    if (event === 'heartbeat') {
+      this.sse = Buffer.from(': hb\n\n');
+      this.#start = -1;
+      return;
+    }
+    const head = `id: ${id}\nevent: ${event}\ndata: `;
+    this.#start = head.length; // the id and event are ASCII: one byte a character
+    this.sse = Buffer.from(`${head}${json}\n\n`);
   }
 
-  get sse(): Buffer {
-    this.#sse ??=
-      this.event === 'heartbeat'
-        ? Buffer.from(': hb\n\n')
-        : Buffer.from(`id: ${this.id}\nevent: ${this.event}\ndata: ${this.json}\n\n`);
-    return this.#sse;
+  /** The JSON's bytes (a view of the SSE bytes): what a snapshot poll is answered with. */
+  get body(): Buffer {
+    return this.#start < 0 ? Buffer.from('null') : this.sse.subarray(this.#start, this.sse.length - 2);
+  }
+
+  /** The JSON as a string (made on each call: the WebSocket encoding, tests). */
+  get json(): string {
+    return this.#start < 0 ? 'null' : this.sse.toString('utf8', this.#start, this.sse.length - 2);
   }
 
   /** The WebSocket text frame: `{"event", "id", "data"}`. */

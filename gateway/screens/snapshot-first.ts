@@ -51,13 +51,14 @@ export function screenSnapshotFirst({ auth, view, model }: SnapshotFirstDeps) {
       res.end();
       return true;
     }
+    const body = frame.body;
     res.writeHead(200, {
       etag,
       'cache-control': 'no-cache',
       'content-type': 'application/json',
-      'content-length': Buffer.byteLength(frame.json),
+      'content-length': body.length,
     });
-    res.end(frame.json);
+    res.end(body);
     return true;
   };
 }
