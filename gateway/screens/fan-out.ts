@@ -18,7 +18,8 @@ export class FanOut {
   /** Writes per slice (each a socket write of a few tens of µs). */
   readonly slice: number;
   readonly #onError: (error: unknown) => void;
-  #queue: Delivery[] = [];
+  /** Deliveries; a written one is let go (undefined) at once. */
+  #queue: (Delivery | undefined)[] = [];
   #head = 0;
   #scheduled = false;
   #waiters: (() => void)[] = [];
@@ -57,6 +58,9 @@ export class FanOut {
     const end = Math.min(this.#queue.length, this.#head + this.slice);
     for (; this.#head < end; this.#head++) {
       const { scope, subscriber, frame } = this.#queue[this.#head]!;
+      // A frame lives until its last subscriber has it, not until the whole queue has drained
+      // (which, under load, spans several collections: it would be promoted).
+      this.#queue[this.#head] = undefined;
       if (!scope.subscribers.has(subscriber)) continue;
       try {
         subscriber.send(frame);

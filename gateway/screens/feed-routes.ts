@@ -109,12 +109,13 @@ export function feedRoutes(deps: GatewayDeps) {
   app.get('/v1/screens/:scope/stream', auth);
   app.openapi(snapshotRoute, (c) => {
     const scope = scopeFor(deps, c, c.req.valid('param').scope);
+    const etag = `"${scope.id}"`;
+    if (c.req.header('if-none-match') === etag)
+      return c.body(null, 304, { etag, 'cache-control': 'no-cache' });
     const frame = scope.snapshot();
-    const etag = `"${frame.id}"`;
-    const headers = { etag, 'cache-control': 'no-cache' };
-    if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
     return c.body(frame.body as Uint8Array<ArrayBuffer>, 200, {
-      ...headers,
+      etag: `"${frame.id}"`,
+      'cache-control': 'no-cache',
       'content-type': 'application/json',
     }) as never;
   });

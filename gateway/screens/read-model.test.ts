@@ -12,7 +12,7 @@ import type { EventFeed } from '../live-events.ts';
 import type { OutboxItem } from '../outbox/events.ts';
 import { MAX_BEHIND, PacedSubscriber } from './paced.ts';
 import { ScreenModel } from './read-model.ts';
-import type { ScreenFrame } from './scope-view.ts';
+import { KEEP_SNAPSHOT_FROM, type ScreenFrame } from './scope-view.ts';
 
 let seq = 0;
 const item = (event: Record<string, unknown>): OutboxItem => ({
@@ -97,7 +97,9 @@ describe('the screen read model', () => {
       ],
     );
     assert.notEqual(fleet.snapshot().id, before.id, 'a new version');
-    assert.equal(fleet.snapshot(), fleet.snapshot(), 'one serialized snapshot per version');
+    const { at: _first, ...first } = parse(fleet.snapshot());
+    const { at: _again, ...again } = parse(fleet.snapshot());
+    assert.deepEqual(first, again, 'the same version, the same snapshot');
     await m.tick();
     assert.equal(frames.length, 1, 'no change, no delta, same version');
     // The building scope exists once an elevator says it is in it.
@@ -218,5 +220,23 @@ describe('the screen read model', () => {
     m.apply(tile('E-1', { floor: 5, lastSeen: 1004 }));
     await m.tick();
     assert.equal(written.at(-1)!.event, 'delta', 'deltas again');
+  });
+
+  it('keeps a large scope’s snapshot for its version, and makes a small one’s per request', async () => {
+    const ids = Array.from({ length: KEEP_SNAPSHOT_FROM }, (_, i) => `E-${i}`);
+    await using m = await model(new Map(ids.map((id) => [id, id === 'E-0' ? 'G1' : 'G2'])));
+    const fleet = m.scope('fleet')!;
+    const kept = fleet.snapshot();
+    assert.equal(fleet.snapshot(), kept, 'the fleet’s bytes are made once per version');
+    assert.equal((parse(kept).tiles as unknown[]).length, KEEP_SNAPSHOT_FROM);
+    const small = m.scope('group:G1')!;
+    assert.notEqual(small.snapshot(), small.snapshot(), 'made for each request');
+    assert.equal(small.snapshot().id, small.snapshot().id);
+    m.apply(tile('E-0', { floor: 7, lastSeen: 1001 }));
+    await m.tick();
+    const next = fleet.snapshot();
+    assert.notEqual(next.id, kept.id);
+    const e0 = (parse(next).tiles as { edgeId: string; floor: number }[]).find((t) => t.edgeId === 'E-0');
+    assert.equal(e0?.floor, 7, 'a new version, a new snapshot');
   });
 });

@@ -1,8 +1,8 @@
 /**
  * One scope of the screen read model (`fleet`, `group:<id>`, `building:<name>`): its elevators,
  * their counts by state, the ones with open alarms, what changed since the last tick, its version,
- * its subscribers, and its snapshot serialized once per version (every poll and every new stream
- * of that version gets the same bytes). A tick with changes makes one delta frame, encoded once,
+ * its subscribers, and its snapshot (a large scope's serialized once per version, which every
+ * poll and every new stream of that version then gets; a small one's per request). A tick with changes makes one delta frame, encoded once,
  * which read-model.ts (calling `tick` every ~250 ms) hands to every subscriber (fan-out.ts).
  */
 import { type ElevatorRecord, type TileState, tileJson } from './tile.ts';
@@ -55,6 +55,9 @@ export class ScreenFrame {
 }
 
 export const HEARTBEAT = new ScreenFrame('heartbeat', '', 'null');
+
+/** Scopes of this many elevators or more keep their snapshot for the version. */
+export const KEEP_SNAPSHOT_FROM = 200;
 
 /** Someone showing a scope: handed every frame; it decides what a slow reader skips. */
 export interface ScreenSubscriber {
@@ -134,14 +137,20 @@ export class ScopeView {
     return JSON.stringify(out);
   }
 
-  /** The snapshot of the current version (serialized on its first request). */
+  /**
+   * The snapshot of the current version. A large scope's is serialized on its first request and
+   * kept for the version (a fleet's is megabytes); a small one's is made for each request and
+   * dropped with it: its version changes every tick or two, so a kept one would rarely be asked
+   * for twice, and would only live long enough for the garbage collector to promote it.
+   */
   snapshot(): ScreenFrame {
     if (this.#snapshot !== undefined) return this.#snapshot;
     const tiles: string[] = [];
     for (const r of this.members) tiles.push(tileJson(r));
     const json = `{"scope":${JSON.stringify(this.name)},"version":${JSON.stringify(this.id)},"at":${Date.now()},"counts":${this.#countsJson()},"alarms":${this.#alarmsJson()},"tiles":[${tiles.join(',')}]}`;
-    this.#snapshot = new ScreenFrame('snapshot', this.id, json);
-    return this.#snapshot;
+    const frame = new ScreenFrame('snapshot', this.id, json);
+    if (this.members.size >= KEEP_SNAPSHOT_FROM) this.#snapshot = frame;
+    return frame;
   }
 
   /**

@@ -2,8 +2,8 @@
  * A wall screen's snapshot poll answered before the app (decision 043, as the configuration
  * re-poll is in decision 046): `GET /v1/screens/{scope}` from credentials this gateway already
  * holds as valid (the authenticator's cache) that may see the scope, for a scope the read model
- * has. A matching `If-None-Match` is a 304, anything else the scope's snapshot, whose bytes the
- * model made once per version: a Map lookup, a regular expression and a write — no
+ * has. A matching `If-None-Match` is a 304 (decided on the scope's version alone), anything else
+ * the scope's snapshot (scope-view.ts): a Map lookup, a regular expression and a write — no
  * Request/Response objects, no validation, no middleware. Everything else (a query string,
  * unknown or uncached credentials, a scope the caller may not see or that does not exist, no
  * read model) goes to the app, which answers it, errors included; this path only ever answers
@@ -44,16 +44,16 @@ export function screenSnapshotFirst({ auth, view, model }: SnapshotFirstDeps) {
       return false;
     const scope = model.scope(name);
     if (scope === undefined) return false;
-    const frame = scope.snapshot();
-    const etag = `"${frame.id}"`;
+    const etag = `"${scope.id}"`;
     if (req.headers['if-none-match'] === etag) {
       res.writeHead(304, { etag, 'cache-control': 'no-cache' });
       res.end();
       return true;
     }
+    const frame = scope.snapshot();
     const body = frame.body;
     res.writeHead(200, {
-      etag,
+      etag: `"${frame.id}"`,
       'cache-control': 'no-cache',
       'content-type': 'application/json',
       'content-length': body.length,
