@@ -1,5 +1,5 @@
-/** Reading an actor's persisted checkpoint from outside the runtime (gateway, tests, tools). */
-import type { Bus } from '../bus/mod.ts';
+/** Reading actors' persisted checkpoints from outside the runtime (gateway, tests, tools). */
+import { type Bus, execOrThrow } from '../bus/mod.ts';
 
 export interface PersistedState<S> {
   /** Id of the last mailbox entry the state reflects. */
@@ -14,4 +14,35 @@ export async function readActorState<S>(bus: Bus, address: string): Promise<Pers
   if (raw === null) return undefined;
   const parsed = JSON.parse(raw) as { id: string; s: S };
   return { lastId: parsed.id, state: parsed.s };
+}
+
+/**
+ * The raw checkpoints (JSON, or null where an actor never committed one) of `addresses`, in their
+ * order, in one round trip: one HMGET per shard, not one HGET per actor — a gateway reading
+ * 50,000 edges' states sends a few hundred commands, not 50,000 (each an ioredis command object
+ * alive for the round trip).
+ */
+export async function readCheckpoints(bus: Bus, addresses: readonly string[]): Promise<(string | null)[]> {
+  const { keyspace } = bus;
+  const byShard = new Map<number, number[]>();
+  addresses.forEach((address, i) => {
+    const shard = keyspace.shardOf(address);
+    const list = byShard.get(shard);
+    if (list === undefined) byShard.set(shard, [i]);
+    else list.push(i);
+  });
+  const out: (string | null)[] = new Array(addresses.length).fill(null);
+  if (addresses.length === 0) return out;
+  const pipeline = bus.pipeline();
+  const order = [...byShard];
+  for (const [shard, list] of order)
+    pipeline.hmget(keyspace.shard(shard).state, ...list.map((i) => addresses[i]!));
+  const replies = (await execOrThrow(pipeline)) as (string | null)[][];
+  order.forEach(([, list], k) => {
+    const values = replies[k]!;
+    list.forEach((i, j) => {
+      out[i] = values[j] ?? null;
+    });
+  });
+  return out;
 }

@@ -6,7 +6,8 @@
  * a sparse match over 50,000 edges answers in bounded time and the client pages on.
  */
 import { and, asc, gt, type SQL, sql } from 'drizzle-orm';
-import { type Bus, execOrThrow } from '../../bus/mod.ts';
+import { readCheckpoints } from '../../actors/mod.ts';
+import type { Bus } from '../../bus/mod.ts';
 import type { EdgeState } from '../../edge/mod.ts';
 import type { Db } from '../db/database.ts';
 import { edges } from '../db/schema.ts';
@@ -108,12 +109,12 @@ export async function readEdgeStates(
 ): Promise<Map<string, EdgeState | undefined>> {
   const out = new Map<string, EdgeState | undefined>();
   if (ids.length === 0) return out;
-  const { keyspace } = bus;
-  const pipeline = bus.pipeline();
-  for (const id of ids) pipeline.hget(keyspace.shard(keyspace.shardOf(`edge/${id}`)).state, `edge/${id}`);
-  const replies = await execOrThrow(pipeline);
+  const replies = await readCheckpoints(
+    bus,
+    ids.map((id) => `edge/${id}`),
+  );
   ids.forEach((id, i) => {
-    const raw = replies[i] as string | null;
+    const raw = replies[i] ?? null;
     out.set(id, raw === null ? undefined : (JSON.parse(raw) as { s: EdgeState }).s);
   });
   return out;

@@ -7,6 +7,7 @@
  * written as one small JSON string that every gateway's /metrics reads: no scrape scans the fleet.
  */
 import { sql } from 'drizzle-orm';
+import { readCheckpoints } from '../../actors/mod.ts';
 import type { Bus } from '../../bus/mod.ts';
 import { execOrThrow } from '../../bus/mod.ts';
 import type { Db } from '../db/database.ts';
@@ -97,9 +98,10 @@ async function bootstrap(bus: Bus, ids: readonly string[], presence: Map<string,
   let written = 0;
   for (let i = 0; i < ids.length; i += PAGE) {
     const page = ids.slice(i, i + PAGE);
-    const read = bus.pipeline();
-    for (const id of page) read.hget(keyspace.shard(keyspace.shardOf(`edge/${id}`)).state, `edge/${id}`);
-    const states = (await execOrThrow(read)) as (string | null)[];
+    const states = await readCheckpoints(
+      bus,
+      page.map((id) => `edge/${id}`),
+    );
     const found: [string, boolean][] = [];
     page.forEach((id, k) => {
       const raw = states[k];

@@ -1,10 +1,11 @@
 /**
  * How a screen read model starts: the checkpointed state of every registered edge's actor, read
- * from Redis in pipelined pages (one round trip per `page` edges), as `readEdgeViews` reads a page
+ * from Redis in pages (one round trip per `page` edges, one HMGET per shard), as `readEdgeViews` reads a page
  * of edges for the API. A state that does not parse counts as none (the tile shows the edge
  * offline until its next event).
  */
-import { type Bus, execOrThrow } from '../../bus/mod.ts';
+import { readCheckpoints } from '../../actors/mod.ts';
+import type { Bus } from '../../bus/mod.ts';
 import type { EdgeState } from '../../edge/mod.ts';
 
 export async function readStates(
@@ -12,15 +13,15 @@ export async function readStates(
   ids: readonly string[],
   page = 1000,
 ): Promise<Map<string, EdgeState | undefined>> {
-  const { keyspace } = bus;
   const out = new Map<string, EdgeState | undefined>();
   for (let i = 0; i < ids.length; i += page) {
     const chunk = ids.slice(i, i + page);
-    const pipeline = bus.pipeline();
-    for (const id of chunk) pipeline.hget(keyspace.shard(keyspace.shardOf(`edge/${id}`)).state, `edge/${id}`);
-    const replies = await execOrThrow(pipeline);
+    const replies = await readCheckpoints(
+      bus,
+      chunk.map((id) => `edge/${id}`),
+    );
     chunk.forEach((id, k) => {
-      const raw = replies[k] as string | null;
+      const raw = replies[k] ?? null;
       let state: EdgeState | undefined;
       try {
         state = raw === null ? undefined : (JSON.parse(raw) as { s: EdgeState }).s;
