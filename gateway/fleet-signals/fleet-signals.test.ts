@@ -14,7 +14,7 @@ import { useRedis } from '../../infra/test-redis.ts';
 import { type Database, openDatabase } from '../db/database.ts';
 import { edges } from '../db/schema.ts';
 import { createGateway } from '../gateway.ts';
-import { readFleetCounts } from './mod.ts';
+import { readFleetCounts, recountFleet } from './mod.ts';
 
 const t = useRedis();
 const cleanup: (() => Promise<void>)[] = [];
@@ -106,5 +106,25 @@ describe('fleet signals', { timeout: 60_000 }, () => {
       assert.equal(sample(text, name, labels), value, `${name}{${labels}}`);
     const age = Number(/^devicehub_fleet_signals_age_seconds (\S+)$/m.exec(text)?.[1]);
     assert.ok(age >= 0 && age < 60, `the counts' age is ${age} s`);
+  });
+
+  it('reads a registry larger than one page of rows whole', async () => {
+    const database: Database = await openDatabase();
+    cleanup.push(() => database.close());
+    const total = 12_001; // past two pages of 5,000, and not a multiple of one
+    for (let i = 0; i < total; i += 1000)
+      await database.db.insert(edges).values(
+        Array.from({ length: Math.min(1000, total - i) }, (_, k) => ({
+          id: `P-${String(i + k).padStart(6, '0')}`,
+          labels: { building: `B${(i + k) % 3}` },
+          secretHash: 'x',
+        })),
+      );
+    const { counts } = await recountFleet(database.db, t.bus(t.keyspace()));
+    assert.deepEqual(counts.buildings, {
+      B0: { online: 0, offline: 0, never: 4001 },
+      B1: { online: 0, offline: 0, never: 4000 },
+      B2: { online: 0, offline: 0, never: 4000 },
+    });
   });
 });
