@@ -2,8 +2,9 @@
  * One scope of the screen read model (`fleet`, `group:<id>`, `building:<name>`): its elevators,
  * their counts by state, the ones with open alarms, what changed since the last tick, its version,
  * its subscribers, and its snapshot (a large scope's serialized once per version, which every
- * poll and every new stream of that version then gets; a small one's per request). A tick with changes makes one delta frame, encoded once,
- * which read-model.ts (calling `tick` every ~250 ms) hands to every subscriber (fan-out.ts).
+ * poll and every new stream of that version then gets; a small one's per request). A tick with
+ * changes makes one delta frame, encoded once, which read-model.ts (calling `tick` every ~250 ms)
+ * hands to every subscriber (fan-out.ts).
  */
 import { type ElevatorRecord, type TileState, tileJson } from './tile.ts';
 
