@@ -147,10 +147,11 @@ export class ScopeView {
   snapshot(): ScreenFrame {
     if (this.#snapshot !== undefined) return this.#snapshot;
     const tiles: string[] = [];
-    for (const r of this.members) tiles.push(tileJson(r));
+    const keep = this.#large;
+    for (const r of this.members) tiles.push(tileJson(r, keep));
     const json = `{"scope":${JSON.stringify(this.name)},"version":${JSON.stringify(this.id)},"at":${Date.now()},"counts":${this.#countsJson()},"alarms":${this.#alarmsJson()},"tiles":[${tiles.join(',')}]}`;
     const frame = new ScreenFrame('snapshot', this.id, json);
-    if (this.members.size >= KEEP_SNAPSHOT_FROM) this.#snapshot = frame;
+    if (this.#large) this.#snapshot = frame;
     return frame;
   }
 
@@ -170,7 +171,8 @@ export class ScopeView {
     this.#alarmsChanged = false;
     if (this.subscribers.size === 0) return undefined;
     const tiles: string[] = [];
-    for (const r of dirty) tiles.push(tileJson(r));
+    const keep = this.#large;
+    for (const r of dirty) tiles.push(tileJson(r, keep));
     const parts = [
       `"scope":${JSON.stringify(this.name)}`,
       `"version":${JSON.stringify(this.id)}`,
@@ -181,6 +183,11 @@ export class ScopeView {
     if (removed.size > 0) parts.push(`"removed":${JSON.stringify([...removed])}`);
     if (alarms) parts.push(`"alarms":${this.#alarmsJson()}`);
     return new ScreenFrame('delta', this.id, `{${parts.join(',')}}`);
+  }
+
+  /** Large enough to keep its snapshot, and its tiles' JSON, from one version to the next. */
+  get #large(): boolean {
+    return this.members.size >= KEEP_SNAPSHOT_FROM;
   }
 
   /** Whether the scope has elevators (fleet always exists). */

@@ -41,7 +41,7 @@ export interface ElevatorRecord {
   alarms: Map<string, number>;
   group: string | null;
   state: TileState;
-  /** Cached tile JSON (invalidated on change). */
+  /** The tile's JSON, when a large scope kept it (tileJson; invalidated on change). */
   json: string | undefined;
 }
 
@@ -95,10 +95,17 @@ function tileOf(r: ElevatorRecord): Tile {
   };
 }
 
-/** The tile as JSON, serialized once per change (a fleet snapshot joins thousands of them). */
-export function tileJson(r: ElevatorRecord): string {
-  r.json ??= JSON.stringify(tileOf(r));
-  return r.json;
+/**
+ * The tile as JSON. `keep`: kept until the tile changes — for a large scope, whose snapshot of a
+ * new version joins thousands of tiles that did not change. A small scope's tiles are serialized
+ * each time (a few dozen): kept, each changed tile's JSON lived about a second, long enough to be
+ * promoted, and at 50,000 edges that was the largest part of what the gateway's collector copied.
+ */
+export function tileJson(r: ElevatorRecord, keep = true): string {
+  if (r.json !== undefined) return r.json;
+  const json = JSON.stringify(tileOf(r));
+  if (keep) r.json = json;
+  return json;
 }
 
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
