@@ -129,12 +129,5 @@ export function assignEventFields(fields: RecordFields, e: Readonly<Record<strin
 
 /** Writes `from` over `fields` (a record read again from its checkpointed state). */
 export function assignFields(fields: RecordFields, from: TileFields): void {
-  fields.floor = from.floor;
-  fields.direction = from.direction;
-  fields.door = from.door;
-  fields.people = from.people;
-  fields.running = from.running;
-  fields.faultCode = from.faultCode;
-  fields.building = from.building;
-  fields.online = from.online;
+  Object.assign(fields, from);
 }
