@@ -28,7 +28,8 @@ describe('devicehub node with DEVICEHUB_LOG_STORE', { timeout: 60_000 }, () => {
       { env: { DH_LOG_LEVEL: 'info', DEVICEHUB_LOG_STORE: vl.url, DEVICEHUB_LOG_BUFFER_DIR: bufferDir } },
     );
     await node.ready;
-    assert.ok(node.logs.length > 0, 'stdout has its lines as before');
+    // Ready comes over IPC; the stdout lines before it may still be on their way.
+    await waitFor(() => node.logs.length > 0, { message: 'stdout has its lines as before' });
     assert.deepEqual(readdirSync(bufferDir), ['node-1'], 'a buffer folder of its own');
     const scrape = async () => await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     await waitFor(async () => /devicehub_log_lines_total\{outcome="shipped"\} [1-9]/.test(await scrape()), {
