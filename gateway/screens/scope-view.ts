@@ -151,7 +151,7 @@ export class ScopeView {
     for (const r of this.members) tiles.push(tileJson(r, keep));
     const json = `{"scope":${JSON.stringify(this.name)},"version":${JSON.stringify(this.id)},"at":${Date.now()},"counts":${this.#countsJson()},"alarms":${this.#alarmsJson()},"tiles":[${tiles.join(',')}]}`;
     const frame = new ScreenFrame('snapshot', this.id, json);
-    if (this.#large) this.#snapshot = frame;
+    if (keep) this.#snapshot = frame;
     return frame;
   }
 
