@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { onFreePort } from './free-port.ts';
+import { canBind, freePorts, onFreePort } from './free-port.ts';
 
 describe('onFreePort', () => {
   it('tries another free port when the one picked was taken before the server bound it', async () => {
@@ -34,5 +34,13 @@ describe('onFreePort', () => {
       /bad configuration/,
     );
     assert.equal(calls, 1);
+  });
+});
+
+describe('freePorts', () => {
+  it('hands out distinct ports, each free again once picked', async () => {
+    const ports = await freePorts(50);
+    assert.equal(new Set(ports).size, 50, 'no port twice');
+    for (const port of ports) assert.ok(await canBind(port), `port ${port} is released`);
   });
 });

@@ -1,5 +1,5 @@
 /** A TCP port free on loopback right now (the OS picks it). */
-import { createConnection, createServer } from 'node:net';
+import { createConnection, createServer, type Server } from 'node:net';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -13,6 +13,36 @@ export function freePort(): Promise<number> {
       );
     });
   });
+}
+
+/**
+ * `count` distinct TCP ports free on loopback right now: all are held open until the last is
+ * picked, so the OS cannot hand out one twice (calling `freePort` in a row can: a port closed a
+ * moment ago is free again — seen in CI, a broker given the same port for two listeners).
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const server = createServer();
+      server.unref();
+      servers.push(server);
+      ports.push(
+        await new Promise<number>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => {
+            const address = server.address();
+            if (typeof address === 'object' && address) resolve(address.port);
+            else reject(new Error('no port'));
+          });
+        }),
+      );
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
 }
 
 /** Whether `port` can be bound on loopback right now (it is closed again at once). */

@@ -14,7 +14,7 @@ export type { EzvizFaultSettings, EzvizFaults, RateLimitCode } from './ezviz/fau
 export type { RenderClip } from './ezviz/files.ts';
 export type { EzvizStandIn, EzvizStandInOptions, EzvizStandInStats } from './ezviz/standin.ts';
 export { startEzvizStandIn } from './ezviz/standin.ts';
-export { freePort, portOpen } from './free-port.ts';
+export { freePort, freePorts, portOpen } from './free-port.ts';
 export type { FrpsOptions, FrpsServer } from './frp.ts';
 export { frpBinary, frpVersion, startFrps } from './frp.ts';
 export type { DevicehubProcess, HubProcess, HubProcessOptions } from './hub-process.ts';

@@ -23,7 +23,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN_USER, dynsecConfig, isEdgeUser, LINK_USER } from '../edge/broker/mod.ts';
-import { freePort } from './free-port.ts';
+import { freePorts } from './free-port.ts';
 import { type ServerProcess, startServerProcess, withControls } from './server-process.ts';
 
 /**
@@ -180,16 +180,19 @@ export function dynsecPlugin(): string {
 export async function startMosquitto(options: MosquittoOptions): Promise<MosquittoServer> {
   const mosquitto = mosquittoBinary();
   const plugin = dynsecPlugin();
-  const port = options.port ?? (await freePort());
+  // Every port this broker needs picked at once, distinct from each other (freePorts): its
+  // listener, the three TLS ones, then the plain listeners past the first.
+  const picked = await freePorts(4 + Math.max(0, (options.listeners ?? 1) - 1));
+  const port = options.port ?? picked[0]!;
   const morePlain: number[] = [];
-  for (let i = 1; i < (options.listeners ?? 1); i++) morePlain.push(await freePort());
+  for (let i = 1; i < (options.listeners ?? 1); i++) morePlain.push(picked[3 + i]!);
   const tls =
     options.tls === undefined
       ? undefined
       : {
-          mtls: options.tls.mtlsPort ?? (await freePort()),
-          tls: options.tls.tlsPort ?? (await freePort()),
-          hub: options.tls.hubPort ?? (await freePort()),
+          mtls: options.tls.mtlsPort ?? picked[1]!,
+          tls: options.tls.tlsPort ?? picked[2]!,
+          hub: options.tls.hubPort ?? picked[3]!,
           bind: '127.0.0.1',
         };
   const dir = mkdtempSync(join(tmpdir(), 'devicehub-mosquitto-'));
