@@ -3,7 +3,7 @@
  * each with `replicas` replicas, joined as `redis-cli --cluster create` would. For the suite's cluster
  * pass, the failover tests and `npm run cluster -- --redis cluster`.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -91,39 +91,61 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
 async function startClusterServers(servers: RedisServer[], count: number, options: RedisClusterOptions) {
   const nodeTimeoutMs = options.nodeTimeoutMs ?? 1000;
   const root = mkdtempSync(join(tmpdir(), 'devicehub-redis-cluster-'));
-  const ports: number[] = [];
-  // One at a time: each is free when picked, and none is picked twice.
-  while (ports.length < count) {
-    const port = await freePort();
-    // Its cluster bus listens on port + 10000: that one must be free too (CI once found it taken).
-    if (!ports.includes(port) && port + 10_000 <= 65_535 && (await canBind(port + 10_000))) ports.push(port);
-  }
-  const started = await Promise.allSettled(
-    ports.map((port, i) =>
-      startRedisServer({
-        port,
-        dir: join(root, `n${i}`),
-        fsync: options.fsync ?? 'always',
-        extraArgs: [
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          'nodes.conf',
-          '--cluster-node-timeout',
-          String(nodeTimeoutMs),
-          // A replica whose master died a while ago still takes over (tests kill nodes freely).
-          '--cluster-replica-validity-factor',
-          '0',
-          // Replicas sync at once instead of waiting 5 s for more replicas to share one transfer.
-          '--repl-diskless-sync-delay',
-          '0',
-        ],
-      }),
-    ),
-  );
+  const used = new Set<number>();
+  // A port free when picked, not picked for another node, whose cluster bus (port + 10000) is
+  // free too (CI once found it taken).
+  const pickPort = async (): Promise<number> => {
+    for (;;) {
+      const port = await freePort();
+      if (!used.has(port) && port + 10_000 <= 65_535 && (await canBind(port + 10_000))) {
+        used.add(port);
+        return port;
+      }
+    }
+  };
+  // A node whose port or bus port was taken between the pick and its start (a client's ephemeral
+  // port on loopback, the other suite stream's) tries other ports, three times in all.
+  const startNode = async (i: number): Promise<RedisServer> => {
+    for (let attempt = 1; ; attempt++) {
+      const dir = join(root, attempt === 1 ? `n${i}` : `n${i}-${attempt}`);
+      try {
+        return await startRedisServer({
+          port: await pickPort(),
+          dir,
+          fsync: options.fsync ?? 'always',
+          extraArgs: [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            'nodes.conf',
+            '--cluster-node-timeout',
+            String(nodeTimeoutMs),
+            // A replica whose master died a while ago still takes over (tests kill nodes freely).
+            '--cluster-replica-validity-factor',
+            '0',
+            // Replicas sync at once instead of waiting 5 s for more replicas to share one transfer.
+            '--repl-diskless-sync-delay',
+            '0',
+          ],
+        });
+      } catch (error) {
+        if (attempt >= 3 || !portTaken(dir)) throw error;
+      }
+    }
+  };
+  const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => startNode(i)));
   for (const s of started) if (s.status === 'fulfilled') servers.push(s.value);
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) throw failed.reason;
+}
+
+/** Whether the redis-server logging into `dir` stopped because a port of its was in use. */
+function portTaken(dir: string): boolean {
+  try {
+    return /Address already in use/i.test(readFileSync(join(dir, 'redis.log'), 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /**
