@@ -17,6 +17,7 @@ import { changeOf } from './events.ts';
 import { FanOut } from './fan-out.ts';
 import type { PacedStats } from './paced.ts';
 import { readStates } from './rebuild.ts';
+import { ReusedList } from './reused-list.ts';
 import { HEARTBEAT, ScopeView, type ScreenSubscriber } from './scope-view.ts';
 import { assignFields, type ElevatorRecord, recordOf, stateOf } from './tile.ts';
 
@@ -60,7 +61,8 @@ export class ScreenModel implements AsyncDisposable {
   /** The scopes each elevator is counted in. */
   readonly #member = new Map<string, ScopeView[]>();
   readonly #scopes = new Map<string, ScopeView>();
-  readonly #dirtyScopes = new Set<ScopeView>();
+  /** The scopes with changes since the last tick, each listed when its first change came (#listed). */
+  readonly #dirtyScopes = new ReusedList<ScopeView>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   #unsubscribe: (() => void) | undefined;
   #unsubscribeGaps: (() => void) | undefined;
@@ -198,16 +200,23 @@ export class ScreenModel implements AsyncDisposable {
     const scopes = this.#scopesOf(r);
     this.#member.set(r.id, scopes);
     for (const s of scopes) {
+      const was = s.pending;
       s.add(r);
-      this.#dirtyScopes.add(s);
+      this.#listed(s, was);
     }
+  }
+
+  /** Lists `s` for the next tick when it has changes now and had none before (`was`). */
+  #listed(s: ScopeView, was: boolean): void {
+    if (!was && s.pending) this.#dirtyScopes.push(s);
   }
 
   #remove(r: ElevatorRecord): void {
     this.#records.delete(r.id);
     for (const s of this.#member.get(r.id) ?? []) {
+      const was = s.pending;
       s.remove(r);
-      this.#dirtyScopes.add(s);
+      this.#listed(s, was);
     }
     this.#member.delete(r.id);
   }
@@ -222,8 +231,9 @@ export class ScreenModel implements AsyncDisposable {
     r.json = undefined;
     if (r.group === group && r.fields.building === building) {
       for (const s of before) {
+        const was = s.pending;
         s.changed(r, state, alarmsChanged);
-        this.#dirtyScopes.add(s);
+        this.#listed(s, was);
       }
       return;
     }
@@ -232,15 +242,17 @@ export class ScreenModel implements AsyncDisposable {
     for (const s of before)
       if (!after.includes(s)) {
         const now = r.state;
+        const was = s.pending;
         r.state = state; // counted out under the state it was counted in under
         s.remove(r);
         r.state = now;
-        this.#dirtyScopes.add(s);
+        this.#listed(s, was);
       }
     for (const s of after) {
+      const was = s.pending;
       if (before.includes(s)) s.changed(r, state, alarmsChanged);
       else s.add(r);
-      this.#dirtyScopes.add(s);
+      this.#listed(s, was);
     }
   }
 
@@ -279,11 +291,10 @@ export class ScreenModel implements AsyncDisposable {
    * at a time, fan-out.ts); resolves once they are written.
    */
   tick(): Promise<void> {
-    for (const s of this.#dirtyScopes) {
+    this.#dirtyScopes.drain((s) => {
       const frame = s.tick();
       if (frame !== undefined) this.#fanOut.push(s, frame);
-    }
-    this.#dirtyScopes.clear();
+    });
     return this.#fanOut.drained();
   }
 

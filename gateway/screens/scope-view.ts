@@ -6,7 +6,8 @@
  * changes makes one delta frame, encoded once, which read-model.ts (calling `tick` every ~250 ms)
  * hands to every subscriber (fan-out.ts).
  */
-import { type ElevatorRecord, type TileState, tileJson } from './tile.ts';
+import { ReusedList } from './reused-list.ts';
+import { type ElevatorRecord, SCOPE_KINDS, type TileState, tileJson } from './tile.ts';
 
 export type FrameEvent = 'snapshot' | 'delta' | 'heartbeat';
 
@@ -67,6 +68,14 @@ export interface ScreenSubscriber {
 
 export type Counts = Record<TileState, number>;
 
+/** Marks of a scope's periods between ticks, unique across scopes (ElevatorRecord.marks). */
+let lastMark = 0;
+const nextMark = () => ++lastMark;
+
+/** The kind of scope a name is (its index in ElevatorRecord.marks: an elevator is in one of each). */
+const kindOf = (name: string) =>
+  name === 'fleet' ? SCOPE_KINDS.fleet : name.startsWith('group:') ? SCOPE_KINDS.group : SCOPE_KINDS.building;
+
 export class ScopeView {
   readonly name: string;
   readonly #epoch: string;
@@ -75,7 +84,10 @@ export class ScopeView {
   readonly counts: Counts = { running: 0, idle: 0, fault: 0, offline: 0 };
   readonly subscribers = new Set<ScreenSubscriber>();
   readonly #alarmed = new Set<ElevatorRecord>();
-  #dirty = new Set<ElevatorRecord>();
+  /** The elevators that changed since the last tick: each listed once, its mark this period's. */
+  readonly #dirty = new ReusedList<ElevatorRecord>();
+  readonly #kind: number;
+  #mark = nextMark();
   #removed = new Set<string>();
   #alarmsChanged = false;
   #snapshot: ScreenFrame | undefined;
@@ -83,6 +95,7 @@ export class ScopeView {
   constructor(name: string, epoch: string) {
     this.name = name;
     this.#epoch = epoch;
+    this.#kind = kindOf(name);
   }
 
   /** `<epoch>.<version>`: what a client's ETag or Last-Event-ID must equal to be current. */
@@ -102,14 +115,14 @@ export class ScopeView {
       this.#alarmsChanged = true;
     }
     this.#removed.delete(r.id);
-    this.#dirty.add(r);
+    this.#listChanged(r);
   }
 
   remove(r: ElevatorRecord): void {
     if (!this.members.delete(r)) return;
     this.counts[r.state]--;
     if (this.#alarmed.delete(r)) this.#alarmsChanged = true;
-    this.#dirty.delete(r);
+    if (r.marks[this.#kind] === this.#mark) r.marks[this.#kind] = 0; // left out of the delta
     this.#removed.add(r.id);
   }
 
@@ -122,7 +135,13 @@ export class ScopeView {
       else this.#alarmed.delete(r);
       this.#alarmsChanged = true;
     }
-    this.#dirty.add(r);
+    this.#listChanged(r);
+  }
+
+  #listChanged(r: ElevatorRecord): void {
+    if (r.marks[this.#kind] === this.#mark) return;
+    r.marks[this.#kind] = this.#mark;
+    this.#dirty.push(r);
   }
 
   #countsJson(): string {
@@ -163,16 +182,21 @@ export class ScopeView {
     if (!this.pending) return undefined;
     this.version++;
     this.#snapshot = undefined;
-    const dirty = this.#dirty;
     const removed = this.#removed;
     const alarms = this.#alarmsChanged;
-    this.#dirty = new Set();
-    this.#removed = new Set();
+    if (removed.size > 0) this.#removed = new Set();
     this.#alarmsChanged = false;
-    if (this.subscribers.size === 0) return undefined;
-    const tiles: string[] = [];
+    const kind = this.#kind;
+    const mark = this.#mark;
+    this.#mark = nextMark();
+    const tiles: string[] | undefined = this.subscribers.size > 0 ? [] : undefined;
     const keep = this.#large;
-    for (const r of dirty) tiles.push(tileJson(r, keep));
+    this.#dirty.drain((r) => {
+      if (r.marks[kind] !== mark) return; // removed since, or listed again after a removal
+      r.marks[kind] = 0;
+      tiles?.push(tileJson(r, keep));
+    });
+    if (tiles === undefined) return undefined;
     const parts = [
       `"scope":${JSON.stringify(this.name)}`,
       `"version":${JSON.stringify(this.id)}`,

@@ -23,6 +23,9 @@ export interface Tile {
   readonly state: TileState;
 }
 
+/** The kinds of scope an elevator is in, one of each at most: its index in ElevatorRecord.marks. */
+export const SCOPE_KINDS = { fleet: 0, group: 1, building: 2 } as const;
+
 /** A record's tile fields: one object per elevator, written over in place by every change. */
 export type RecordFields = { -readonly [K in keyof TileFields]: TileFields[K] };
 
@@ -43,6 +46,11 @@ export interface ElevatorRecord {
   state: TileState;
   /** The tile's JSON, when a large scope kept it (tileJson; invalidated on change). */
   json: string | undefined;
+  /**
+   * Per kind of scope (SCOPE_KINDS), the mark of the period between ticks in which its scope of
+   * that kind listed it as changed (scope-view.ts); 0: not listed.
+   */
+  readonly marks: number[];
 }
 
 const NO_FIELDS: TileFields = {
@@ -76,6 +84,7 @@ export function recordOf(id: string, group: string | null, state: EdgeState | un
     group,
     state: 'offline' as TileState,
     json: undefined,
+    marks: [0, 0, 0],
   };
   r.state = stateOf(r);
   return r;
