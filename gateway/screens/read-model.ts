@@ -16,7 +16,7 @@ import type { OutboxItem } from '../outbox/events.ts';
 import { changeOf } from './events.ts';
 import { FanOut } from './fan-out.ts';
 import type { PacedStats } from './paced.ts';
-import { readStates } from './rebuild.ts';
+import { forEachStatePage } from './rebuild.ts';
 import { ReusedList } from './reused-list.ts';
 import { HEARTBEAT, ScopeView, type ScreenSubscriber } from './scope-view.ts';
 import { assignFields, type ElevatorRecord, recordOf, stateOf } from './tile.ts';
@@ -98,8 +98,9 @@ export class ScreenModel implements AsyncDisposable {
     this.#feed = o.feed;
     this.#unsubscribeGaps = o.feed.subscribeGaps(() => this.#afterGap(o.bus));
     const groups = this.#o.edges.edgeGroups();
-    const states = await readStates(o.bus, [...groups.keys()]);
-    for (const [id, group] of groups) this.#add(recordOf(id, group, states.get(id)));
+    await forEachStatePage(o.bus, [...groups.keys()], (states) => {
+      for (const [id, state] of states) this.#add(recordOf(id, groups.get(id) ?? null, state));
+    });
     for (const item of buffered) this.apply(item);
     live = true;
     const { tickMs = 250, heartbeatMs = 15_000, sweepMs = 5000 } = this.#o;
@@ -122,11 +123,9 @@ export class ScreenModel implements AsyncDisposable {
 
   /** Reads `ids`' states again and takes those newer than the model's tiles (reconcile). */
   #readAgain(bus: Bus, ids: readonly string[]): void {
-    readStates(bus, ids)
-      .then((later) => this.reconcile(later))
-      .catch((error: unknown) =>
-        this.#log.warn({ err: toError(error) }, 'screen model: a read of the states failed'),
-      );
+    forEachStatePage(bus, ids, (later) => this.reconcile(later)).catch((error: unknown) =>
+      this.#log.warn({ err: toError(error) }, 'screen model: a read of the states failed'),
+    );
   }
 
   /**
