@@ -289,7 +289,8 @@ describe('hub node (in process, real Redis)', () => {
         .find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{node="g"} `));
       return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
     };
-    const client = createActorClient(t.bus(keyspace), gate);
+    const bus = t.bus(keyspace);
+    const client = createActorClient(bus, gate);
     await client.send('a', 'pass', { hold: true });
     await waitFor(() => entered, { message: 'the first message in its handler' });
     const others = 9;
@@ -301,11 +302,15 @@ describe('hub node (in process, real Redis)', () => {
     await waitFor(() => metric('devicehub_node_backlog_entries') === others + 1, {
       message: 'a backlog of 10',
     });
+    // What a gateway's metrics read (backlog.lua, per tag group) says the same.
+    const backlog = async () => (await bus.mailboxBacklog()).reduce((a, b) => a + b, 0);
+    assert.equal(await backlog(), others + 1, 'the mailboxes backlog as a gateway reads it');
     const releasedAt = Date.now();
     release();
     await waitFor(() => node.stats().handled === others + 1, { message: 'all ten handled' });
     // Acknowledged with the next checkpoint: nothing waits any more.
     await waitFor(() => metric('devicehub_node_backlog_entries') === 0, { message: 'no backlog' });
+    assert.equal(await backlog(), 0, 'none as a gateway reads it');
     const text = nodeStatsToPrometheus(node.stats());
     const buckets = [
       ...text.matchAll(/^devicehub_node_turn_latency_seconds_bucket\{node="g",le="([^"]+)"\} (\d+)$/gm),

@@ -46,7 +46,7 @@ import { type AllocatePorts, allocatePorts, type ReleasePorts, releasePorts } fr
 import { type PipelineReply, type Queued, runQueued, sendPipeline } from './queued.ts';
 import { duplicateRedis, type Redis } from './redis.ts';
 import type { Granted, MembershipView, RawShardEntries, Trimmed } from './replies.ts';
-import { type FireTimers, fireTimers, trimOutbox, trimShards } from './upkeep.ts';
+import { type FireTimers, fireTimers, mailboxBacklog, trimOutbox, trimShards } from './upkeep.ts';
 
 export interface BusOptions {
   /** A connection from connectRedis() (the bus scripts are defined on it). */
@@ -108,6 +108,8 @@ export interface Bus {
   trimShards(shards: Iterable<number>): Promise<Trimmed>;
   /** trim.lua: drops a tag group's outbox entries all its consumer groups are done with; how many. */
   trimOutbox(group: number): Promise<number>;
+  /** backlog.lua per tag group: the mailboxes' entries not yet handled (unread + read, not committed), per group. */
+  mailboxBacklog(): Promise<number[]>;
   /** ports-allocate.lua: ports and claims, all or none (PortsExhaustedError, ClaimTakenError). */
   allocatePorts(input: AllocatePorts): Promise<number[]>;
   /** ports-release.lua: gives back what the owner holds among those named; ports released. */
@@ -158,6 +160,7 @@ export function openBus(options: BusOptions): Bus {
     fireTimers: (input) => fireTimers(bus, input),
     trimShards: (shards) => trimShards(bus, shards),
     trimOutbox: (group) => trimOutbox(bus, group),
+    mailboxBacklog: () => mailboxBacklog(bus),
     allocatePorts: (input) => allocatePorts(bus, input),
     releasePorts: (input) => releasePorts(bus, input),
     holdLease: (input) => holdLease(bus, input),

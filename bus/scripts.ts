@@ -18,6 +18,7 @@ const names = [
   'commit',
   'fire-timers',
   'trim',
+  'backlog',
   'ports-allocate',
   'ports-release',
   'lease',

@@ -36,6 +36,29 @@ export async function fireTimers(bus: Bus, input: FireTimers): Promise<number> {
 }
 
 /**
+ * The mailboxes' backlog per tag group, in group order: entries not yet delivered to `hub` plus
+ * those delivered and not yet acknowledged (backlog.lua: one script call per group, not one
+ * XINFO per shard — a gateway's metrics scrape sent 1,024 commands).
+ */
+export async function mailboxBacklog(bus: Bus): Promise<number[]> {
+  const { keyspace } = bus;
+  const groups = Array.from({ length: keyspace.tagGroups }, (_, g) => g);
+  const pipeline = bus.pipeline();
+  const backlog = queuePerGroup(pipeline, {
+    script: 'backlog',
+    groups,
+    call: (group) => {
+      const keys: string[] = [];
+      for (let shard = group; shard < keyspace.shards; shard += keyspace.tagGroups)
+        keys.push(keyspace.shard(shard).mailbox);
+      return { keys, args: [CONSUMER_GROUP] };
+    },
+    parse: (replies) => replies.map(Number),
+  });
+  return backlog.read(await bus.exec(pipeline));
+}
+
+/**
  * Trims the mailboxes of the given shards (consumer group `hub`); resolves with the entries
  * removed and the shards' backlog (entries not yet delivered to `hub` plus those delivered and not
  * yet acknowledged), which the script reads from the XINFO GROUPS it trims by: no extra command.

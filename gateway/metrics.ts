@@ -181,20 +181,9 @@ function streamMetrics(registry: Registry, { bus }: MetricsDeps): void {
     labelNames: ['group'],
     registers: [registry],
     async collect() {
-      const pipeline = openPipeline(redis);
-      for (let s = 0; s < keyspace.shards; s++) pipeline.xinfo('GROUPS', keyspace.shard(s).mailbox);
-      const results = (await pipeline.exec()) ?? [];
-      const byGroup = new Map<number, number>();
-      results.forEach(([error, reply], s) => {
-        if (error) return; // a mailbox not created yet
-        for (const info of reply as (string | number | null)[][]) {
-          const field = (name: string) => Number(info[info.indexOf(name) + 1] ?? 0);
-          if (info[info.indexOf('name') + 1] !== 'hub') continue;
-          const g = keyspace.groupOf(s);
-          byGroup.set(g, (byGroup.get(g) ?? 0) + field('lag') + field('pending'));
-        }
+      (await bus.mailboxBacklog()).forEach((n, g) => {
+        this.set({ group: String(g) }, n);
       });
-      for (let g = 0; g < keyspace.tagGroups; g++) this.set({ group: String(g) }, byGroup.get(g) ?? 0);
     },
   });
   new Gauge({
