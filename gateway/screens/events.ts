@@ -8,22 +8,22 @@
  */
 import { TILE_EVENT } from '../../edge/mod.ts';
 import type { OutboxItem } from '../outbox/events.ts';
-import { assignEventFields, type ElevatorRecord } from './tile.ts';
+import { assignEventFields, type ElevatorRecord, NO_TIME } from './tile.ts';
 
 /** The change, returning whether the open alarms changed. */
 export type Change = () => boolean;
 
 export function changeOf(r: ElevatorRecord, item: OutboxItem): Change | undefined {
   const e = item.event;
-  const lastSeen = typeof e.lastSeen === 'number' ? e.lastSeen : null;
-  const older = lastSeen !== null && r.lastSeen !== null && lastSeen < r.lastSeen;
+  const lastSeen = typeof e.lastSeen === 'number' ? e.lastSeen : NO_TIME;
+  const older = lastSeen < r.lastSeen; // false when either is not known (NO_TIME)
   switch (e.type) {
     case TILE_EVENT:
       if (older) return undefined;
       return () => {
         assignEventFields(r.fields, e);
         r.lastSeen = lastSeen;
-        r.enteredAt = typeof e.enteredAt === 'number' ? e.enteredAt : null;
+        r.enteredAt = typeof e.enteredAt === 'number' ? e.enteredAt : NO_TIME;
         return false;
       };
     case 'edge.online':

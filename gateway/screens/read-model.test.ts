@@ -153,6 +153,11 @@ describe('the screen read model', () => {
         shadow: { status: { floor, running: false, faultCode: 0 }, birth: { buildingId: 'B-1' } },
         openAlarms: { trapped: { since: 4000, data: {} } },
       }) as unknown as EdgeState;
+    const e2 = () =>
+      (parse(m.scope('fleet')!.snapshot()).tiles as Record<string, unknown>[]).find(
+        (x) => x.edgeId === 'E-2',
+      )!;
+    assert.deepEqual([e2().lastSeen, e2().enteredAt], [null, null], 'never heard from: no times');
     // E-1's state predates its last tile (a checkpoint behind the outbox); E-2's is all the model has.
     m.reconcile(
       new Map([
@@ -171,6 +176,11 @@ describe('the screen read model', () => {
     assert.deepEqual(parse(m.scope('fleet')!.snapshot()).alarms, [
       { edgeId: 'E-2', kind: 'trapped', openedAt: 4000 },
     ]);
+    assert.equal(e2().lastSeen, 4500);
+    // A tile that does not say when it was seen is never older than what the model has.
+    m.apply(tile('E-2', { floor: 9, lastSeen: undefined, enteredAt: undefined }));
+    await m.tick();
+    assert.deepEqual([e2().floor, e2().lastSeen, e2().enteredAt], [9, null, null]);
   });
 
   it('moves an elevator between scopes when its group or building changes', async () => {

@@ -273,7 +273,7 @@ export class ScreenModel implements AsyncDisposable {
     for (const [id, state] of states) {
       const r = this.#records.get(id);
       if (r === undefined || state?.lastSeen == null) continue;
-      if (r.lastSeen !== null && state.lastSeen <= r.lastSeen) continue;
+      if (state.lastSeen <= r.lastSeen) continue; // never when the model's is not known (NO_TIME)
       const fresh = recordOf(id, r.group, state);
       this.#change(r, () => {
         const alarms = [...r.alarms].join() !== [...fresh.alarms].join();
