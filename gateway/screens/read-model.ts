@@ -98,9 +98,13 @@ export class ScreenModel implements AsyncDisposable {
     this.#feed = o.feed;
     this.#unsubscribeGaps = o.feed.subscribeGaps(() => this.#afterGap(o.bus));
     const groups = this.#o.edges.edgeGroups();
+    // Added in the fleet view's order (a scope's tiles keep it); the pages come by shard.
+    const records = new Map<string, ElevatorRecord>();
     await forEachStatePage(o.bus, [...groups.keys()], (states) => {
-      for (const [id, state] of states) this.#add(recordOf(id, groups.get(id) ?? null, state));
+      for (const [id, state] of states) records.set(id, recordOf(id, groups.get(id) ?? null, state));
     });
+    for (const id of groups.keys())
+      this.#add(records.get(id) ?? recordOf(id, groups.get(id) ?? null, undefined));
     for (const item of buffered) this.apply(item);
     live = true;
     const { tickMs = 250, heartbeatMs = 15_000, sweepMs = 5000 } = this.#o;

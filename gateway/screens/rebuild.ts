@@ -12,7 +12,9 @@ import type { EdgeState } from '../../edge/mod.ts';
  * Hands each page of states to `each` as it arrives, so what it takes from them is taken before
  * the next is read: 50,000 edges' states (a legacy shadow is ~1.3 KB of JSON) gathered first and
  * applied after lived through the whole read, and the gateway's collector copied and promoted them
- * all — a 70–100 ms scavenge, the slowest second of a wall-screen run, at every read again.
+ * all. A page is whole shards of ids (at least `page` ids, but for the last), so each shard is read
+ * with one HMGET in all: pages of ids in their given order spread each over ~600 of 1,024 shards,
+ * and 50,000 edges cost ~31,000 HMGETs, not 1,024. The ids come to `each` grouped by shard.
  */
 export async function forEachStatePage(
   bus: Bus,
@@ -20,23 +22,37 @@ export async function forEachStatePage(
   each: (states: Map<string, EdgeState | undefined>) => void,
   page = 1000,
 ): Promise<void> {
-  for (let i = 0; i < ids.length; i += page) {
-    const chunk = ids.slice(i, i + page);
-    const replies = await readCheckpoints(
-      bus,
-      chunk.map((id) => `edge/${id}`),
-    );
-    const states = new Map<string, EdgeState | undefined>();
-    chunk.forEach((id, k) => {
-      const raw = replies[k] ?? null;
-      let state: EdgeState | undefined;
-      try {
-        state = raw === null ? undefined : (JSON.parse(raw) as { s: EdgeState }).s;
-      } catch {
-        state = undefined;
-      }
-      states.set(id, state);
-    });
-    each(states);
+  const byShard = new Map<number, string[]>();
+  for (const id of ids) {
+    const shard = bus.keyspace.shardOf(`edge/${id}`);
+    const list = byShard.get(shard);
+    if (list === undefined) byShard.set(shard, [id]);
+    else list.push(id);
   }
+  let chunk: string[] = [];
+  for (const [k, list] of [...byShard.values()].entries()) {
+    chunk.push(...list);
+    if (chunk.length < page && k < byShard.size - 1) continue;
+    each(await readPage(bus, chunk));
+    chunk = [];
+  }
+}
+
+async function readPage(bus: Bus, ids: readonly string[]): Promise<Map<string, EdgeState | undefined>> {
+  const replies = await readCheckpoints(
+    bus,
+    ids.map((id) => `edge/${id}`),
+  );
+  const states = new Map<string, EdgeState | undefined>();
+  ids.forEach((id, k) => {
+    const raw = replies[k] ?? null;
+    let state: EdgeState | undefined;
+    try {
+      state = raw === null ? undefined : (JSON.parse(raw) as { s: EdgeState }).s;
+    } catch {
+      state = undefined;
+    }
+    states.set(id, state);
+  });
+  return states;
 }
