@@ -7,7 +7,6 @@
  * (one more than the entry before it) tells a reader that fell behind the trim that it missed
  * some, so it can read the values again from the actors' checkpoints (decision 056).
  */
-import type { Buffer } from 'node:buffer';
 import type { ChainableCommander } from 'ioredis';
 import type { Keyspace } from './keys.ts';
 import type { Redis } from './redis.ts';
@@ -37,30 +36,23 @@ export interface LiveEntry {
   readonly events: readonly unknown[];
 }
 
-/**
- * A live entry's field or value as read: a string, or the bytes (a reader that keeps the events'
- * JSON as bytes until it parses them, so the string lives only for its parse: gateway/live-events.ts).
- */
-export type LiveField = string | Buffer;
-
-const field = (fields: readonly LiveField[], name: string): LiveField | undefined => {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (String(fields[i]) === name) return fields[i + 1];
+const field = (fields: readonly string[], name: string): string | undefined => {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
   return undefined;
 };
 
 /** A live entry's number (`n`) without parsing its events, or undefined when it has none. */
-export function liveNumber(fields: readonly LiveField[]): number | undefined {
-  const raw = field(fields, 'n');
-  const n = raw === undefined ? Number.NaN : Number(String(raw));
+export function liveNumber(fields: readonly string[]): number | undefined {
+  const n = Number(field(fields, 'n') ?? Number.NaN);
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
 /** A live entry's events (`e`, a JSON array), or undefined when they are not what live.lua writes. */
-export function liveEvents(fields: readonly LiveField[]): readonly unknown[] | undefined {
+export function liveEvents(fields: readonly string[]): readonly unknown[] | undefined {
   const raw = field(fields, 'e');
   if (raw === undefined) return undefined;
   try {
-    const events: unknown = JSON.parse(String(raw));
+    const events: unknown = JSON.parse(raw);
     return Array.isArray(events) ? events : undefined;
   } catch {
     return undefined;
@@ -68,7 +60,7 @@ export function liveEvents(fields: readonly LiveField[]): readonly unknown[] | u
 }
 
 /** A live stream entry's fields (`n`, `e`) read, or undefined when they are not what live.lua writes. */
-export function parseLiveEntry(fields: readonly LiveField[]): LiveEntry | undefined {
+export function parseLiveEntry(fields: readonly string[]): LiveEntry | undefined {
   const n = liveNumber(fields);
   const events = n === undefined ? undefined : liveEvents(fields);
   return events === undefined ? undefined : { n: n!, events };

@@ -74,7 +74,7 @@ export {
 } from './keys.ts';
 export { ensureLayout } from './layout.ts';
 export type { AcquireLeases, ReleaseLeases, RenewLeases } from './leases.ts';
-export type { LiveEntry, LiveField } from './live.ts';
+export type { LiveEntry } from './live.ts';
 export {
   appendLive,
   LIVE_RETENTION_MS,

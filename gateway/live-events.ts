@@ -7,7 +7,6 @@
  * listeners of every event; when it finds it missed live entries (it fell behind their trim), it
  * tells its gap listeners, who read those values again from the actors' checkpoints.
  */
-import type { Buffer } from 'node:buffer';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Logger, silentLogger } from '../actors/mod.ts';
 import {
@@ -24,9 +23,6 @@ import {
 import { isFleetEvent, type OutboxEventJson, type OutboxItem, toItems } from './outbox/events.ts';
 
 export type FeedListener = (item: OutboxItem) => void;
-
-/** A stream's entries as read (#read): each id and its fields' names and values, as bytes. */
-type RawEntries = [Buffer, Buffer[]][];
 
 export class EventFeed implements AsyncDisposable {
   readonly #redis: Redis;
@@ -105,17 +101,12 @@ export class EventFeed implements AsyncDisposable {
       try {
         const reply = await this.#read(streams, last);
         if (reply.length === 0 && streams.length > 2) await delay(100, undefined, { signal }).catch(() => {});
-        for (const [key, entries] of reply) {
-          const k = streams.indexOf(key.toString());
-          if (k < 0 || entries.length === 0) continue;
-          last[k] = entries[entries.length - 1]![0].toString();
+        for (const [stream, entries] of reply) {
+          const k = streams.indexOf(stream);
+          last[k] = entries[entries.length - 1]?.[0] ?? last[k]!;
           const group = k >> 1;
           if (k % 2 === 1) this.#live(group, entries);
-          else
-            this.#outbox(
-              group,
-              entries.map(([id, fields]) => [id.toString(), fields.map(String)]),
-            );
+          else this.#outbox(group, entries);
         }
       } catch (error) {
         if (signal.aborted) break;
@@ -138,11 +129,10 @@ export class EventFeed implements AsyncDisposable {
    * A tag group's live entries: their numbers followed always (a gap is told), their events parsed
    * only for listeners of all — and handed to them.
    */
-  #live(group: number, entries: RawEntries): void {
+  #live(group: number, entries: [string, string[]][]): void {
     const sequence = this.#sequences[group]!;
     let gap = false;
-    for (const [rawId, fields] of entries) {
-      const entryId = rawId.toString();
+    for (const [entryId, fields] of entries) {
       const n = liveNumber(fields);
       if (n === undefined) {
         this.#unreadable(group, entryId);
@@ -189,30 +179,18 @@ export class EventFeed implements AsyncDisposable {
    * its two streams. Several (each its own Redis Cluster slot): one XREAD per group, pipelined,
    * not blocking — a read may not name keys of several slots, and blocking reads on one node's
    * connection would wait behind each other; the loop polls every 100 ms instead when idle.
-   *
-   * Read as bytes: a live entry's events are one JSON text of a commit's hundreds of tiles (100 KB
-   * and more), and as strings every one of them waited for the entries before it to be applied,
-   * long enough to be promoted — at 50,000 edges 40 % of what the gateway's collector promoted.
-   * Kept as bytes (outside the JS heap), each becomes a string only for its own `JSON.parse`.
    */
-  async #read(streams: string[], last: string[]): Promise<[Buffer, RawEntries][]> {
-    type Reply = [Buffer, RawEntries][] | null;
+  async #read(streams: string[], last: string[]): Promise<[string, [string, string[]][]][]> {
+    type Reply = [string, [string, string[]][]][] | null;
     if (streams.length === 2) {
       return (
-        ((await this.#redis.xreadBuffer(
-          'COUNT',
-          1000,
-          'BLOCK',
-          1000,
-          'STREAMS',
-          ...streams,
-          ...last,
-        )) as Reply) ?? []
+        ((await this.#redis.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', ...streams, ...last)) as Reply) ??
+        []
       );
     }
     const pipeline = openPipeline(this.#redis);
     for (let k = 0; k < streams.length; k += 2)
-      pipeline.xreadBuffer('COUNT', 1000, 'STREAMS', streams[k]!, streams[k + 1]!, last[k]!, last[k + 1]!);
+      pipeline.xread('COUNT', 1000, 'STREAMS', streams[k]!, streams[k + 1]!, last[k]!, last[k + 1]!);
     return ((await execOrThrow(pipeline)) as Reply[]).flatMap((reply) => reply ?? []);
   }
 
