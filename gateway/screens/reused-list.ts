@@ -2,7 +2,7 @@
  * A list that keeps its storage from one tick to the next: what changed in a scope, and the scopes
  * that changed, since the screen model's last tick. A Set made (or cleared) each tick gave its
  * table back and grew it again, rehashing at each doubling; at 50,000 edges those tables lived a
- * tick (250 ms), long enough to be promoted: at 50,000 edges ~67 MB in 15 s, a sixth of what the
+ * tick (250 ms), long enough to be promoted: ~67 MB in 15 s, a sixth of what the
  * gateway promoted (bench/survivors.ts). The caller keeps an item from being pushed twice (a mark
  * of its own).
  */
