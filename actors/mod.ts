@@ -24,7 +24,7 @@ export type { CumulativeBuckets } from './prom-text.ts';
 export { PromText } from './prom-text.ts';
 export { nodeStatsToPrometheus } from './prometheus.ts';
 export type { PersistedState } from './read-state.ts';
-export { readActorState, readCheckpoints } from './read-state.ts';
+export { forEachCheckpointPage, readActorState, readCheckpoints } from './read-state.ts';
 export { HashRing } from './ring.ts';
 export { readNodeStats } from './stats.ts';
 export type { HandledMessage } from './turn/mod.ts';

@@ -46,3 +46,35 @@ export async function readCheckpoints(bus: Bus, addresses: readonly string[]): P
   });
   return out;
 }
+
+/**
+ * Reads the checkpoints of `addresses` a page at a time and hands each page to `each` (its
+ * addresses and their checkpoints, in the same order) before reading the next: what a caller
+ * takes from a page is taken while the page is young. A page is whole shards (at least `page`
+ * addresses, but for the last), so each shard is read with one HMGET in all: pages in the given
+ * order spread each over most shards, and 50,000 edges in pages of 1,000 cost ~31,000 HMGETs
+ * over 1,024 shards instead of 1,024. The addresses come grouped by shard.
+ */
+export async function forEachCheckpointPage(
+  bus: Bus,
+  addresses: readonly string[],
+  each: (addresses: readonly string[], checkpoints: readonly (string | null)[]) => void | Promise<void>,
+  page = 1000,
+): Promise<void> {
+  const byShard = new Map<number, string[]>();
+  for (const address of addresses) {
+    const shard = bus.keyspace.shardOf(address);
+    const list = byShard.get(shard);
+    if (list === undefined) byShard.set(shard, [address]);
+    else list.push(address);
+  }
+  let chunk: string[] = [];
+  let left = byShard.size;
+  for (const list of byShard.values()) {
+    left--;
+    for (const address of list) chunk.push(address);
+    if (chunk.length < page && left > 0) continue;
+    await each(chunk, await readCheckpoints(bus, chunk));
+    chunk = [];
+  }
+}

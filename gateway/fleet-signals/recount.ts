@@ -7,7 +7,7 @@
  * written as one small JSON string that every gateway's /metrics reads: no scrape scans the fleet.
  */
 import { asc, gt, sql } from 'drizzle-orm';
-import { readCheckpoints } from '../../actors/mod.ts';
+import { forEachCheckpointPage } from '../../actors/mod.ts';
 import type { Bus } from '../../bus/mod.ts';
 import { execOrThrow } from '../../bus/mod.ts';
 import type { Db } from '../db/database.ts';
@@ -117,27 +117,31 @@ async function readPresence(bus: Bus): Promise<Map<string, boolean>> {
 async function bootstrap(bus: Bus, ids: readonly string[], presence: Map<string, boolean>): Promise<number> {
   const { keyspace } = bus;
   let written = 0;
-  for (let i = 0; i < ids.length; i += PAGE) {
-    const page = ids.slice(i, i + PAGE);
-    const states = await readCheckpoints(
-      bus,
-      page.map((id) => `edge/${id}`),
-    );
-    const found: [string, boolean][] = [];
-    page.forEach((id, k) => {
-      const raw = states[k];
-      if (raw === null || raw === undefined) return;
-      found.push([id, (JSON.parse(raw) as { s?: { online?: boolean } }).s?.online === true]);
-    });
-    if (found.length === 0) continue;
-    const write = bus.pipeline();
-    for (const [id, online] of found) write.hsetnx(keyspace.presence, id, online ? '1' : '0');
-    const replies = (await execOrThrow(write)) as number[];
-    found.forEach(([id, online], k) => {
-      if (replies[k] === 1) written++;
-      presence.set(id, online);
-    });
-  }
+  // Pages of whole shards: each shard's checkpoints read with one HMGET in all.
+  await forEachCheckpointPage(
+    bus,
+    ids.map((id) => `edge/${id}`),
+    async (addresses, states) => {
+      const found: [string, boolean][] = [];
+      addresses.forEach((address, k) => {
+        const raw = states[k];
+        if (raw === null || raw === undefined) return;
+        found.push([
+          address.slice('edge/'.length),
+          (JSON.parse(raw) as { s?: { online?: boolean } }).s?.online === true,
+        ]);
+      });
+      if (found.length === 0) return;
+      const write = bus.pipeline();
+      for (const [id, online] of found) write.hsetnx(keyspace.presence, id, online ? '1' : '0');
+      const replies = (await execOrThrow(write)) as number[];
+      found.forEach(([id, online], k) => {
+        if (replies[k] === 1) written++;
+        presence.set(id, online);
+      });
+    },
+    PAGE,
+  );
   return written;
 }
 
