@@ -16,6 +16,34 @@ export async function readActorState<S>(bus: Bus, address: string): Promise<Pers
   return { lastId: parsed.id, state: parsed.s };
 }
 
+/** The indexes of `addresses` by their shard, each shard in the order it first comes. */
+function indexesByShard(bus: Bus, addresses: readonly string[]): [number, number[]][] {
+  const byShard = new Map<number, number[]>();
+  addresses.forEach((address, i) => {
+    const shard = bus.keyspace.shardOf(address);
+    const list = byShard.get(shard);
+    if (list === undefined) byShard.set(shard, [i]);
+    else list.push(i);
+  });
+  return [...byShard];
+}
+
+/**
+ * The checkpoints of the addresses in `groups` (indexes into `addresses`, by shard): one HMGET per
+ * shard, in one round trip; in the order of the groups and of the indexes in each.
+ */
+async function readShardGroups(
+  bus: Bus,
+  addresses: readonly string[],
+  groups: readonly (readonly [number, readonly number[]])[],
+): Promise<(string | null)[]> {
+  const pipeline = bus.pipeline();
+  for (const [shard, list] of groups)
+    pipeline.hmget(bus.keyspace.shard(shard).state, ...list.map((i) => addresses[i]!));
+  const replies = (await execOrThrow(pipeline)) as (string | null)[][];
+  return groups.flatMap(([, list], k) => list.map((_, j) => replies[k]![j] ?? null));
+}
+
 /**
  * The raw checkpoints (JSON, or null where an actor never committed one) of `addresses`, in their
  * order, in one round trip: one HMGET per shard, not one HGET per actor — a gateway reading
@@ -23,27 +51,12 @@ export async function readActorState<S>(bus: Bus, address: string): Promise<Pers
  * alive for the round trip).
  */
 export async function readCheckpoints(bus: Bus, addresses: readonly string[]): Promise<(string | null)[]> {
-  const { keyspace } = bus;
-  const byShard = new Map<number, number[]>();
-  addresses.forEach((address, i) => {
-    const shard = keyspace.shardOf(address);
-    const list = byShard.get(shard);
-    if (list === undefined) byShard.set(shard, [i]);
-    else list.push(i);
-  });
   const out: (string | null)[] = new Array(addresses.length).fill(null);
   if (addresses.length === 0) return out;
-  const pipeline = bus.pipeline();
-  const order = [...byShard];
-  for (const [shard, list] of order)
-    pipeline.hmget(keyspace.shard(shard).state, ...list.map((i) => addresses[i]!));
-  const replies = (await execOrThrow(pipeline)) as (string | null)[][];
-  order.forEach(([, list], k) => {
-    const values = replies[k]!;
-    list.forEach((i, j) => {
-      out[i] = values[j] ?? null;
-    });
-  });
+  const groups = indexesByShard(bus, addresses);
+  const values = await readShardGroups(bus, addresses, groups);
+  let k = 0;
+  for (const [, list] of groups) for (const i of list) out[i] = values[k++]!;
   return out;
 }
 
@@ -61,20 +74,19 @@ export async function forEachCheckpointPage(
   each: (addresses: readonly string[], checkpoints: readonly (string | null)[]) => void | Promise<void>,
   page = 1000,
 ): Promise<void> {
-  const byShard = new Map<number, string[]>();
-  for (const address of addresses) {
-    const shard = bus.keyspace.shardOf(address);
-    const list = byShard.get(shard);
-    if (list === undefined) byShard.set(shard, [address]);
-    else list.push(address);
-  }
-  let chunk: string[] = [];
-  let left = byShard.size;
-  for (const list of byShard.values()) {
-    left--;
-    for (const address of list) chunk.push(address);
-    if (chunk.length < page && left > 0) continue;
-    await each(chunk, await readCheckpoints(bus, chunk));
-    chunk = [];
+  const groups = indexesByShard(bus, addresses);
+  let start = 0;
+  let size = 0;
+  for (let g = 0; g < groups.length; g++) {
+    size += groups[g]![1].length;
+    if (size < page && g < groups.length - 1) continue;
+    const pageGroups = groups.slice(start, g + 1);
+    const checkpoints = await readShardGroups(bus, addresses, pageGroups);
+    await each(
+      pageGroups.flatMap(([, list]) => list.map((i) => addresses[i]!)),
+      checkpoints,
+    );
+    start = g + 1;
+    size = 0;
   }
 }
