@@ -182,17 +182,17 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
   const plugin = dynsecPlugin();
   // Every port this broker needs picked at once, distinct from each other (freePorts): its
   // listener, the three TLS ones, then the plain listeners past the first.
-  const picked = await freePorts(4 + Math.max(0, (options.listeners ?? 1) - 1));
-  const port = options.port ?? picked[0]!;
-  const morePlain: number[] = [];
-  for (let i = 1; i < (options.listeners ?? 1); i++) morePlain.push(picked[3 + i]!);
+  const [plain, mtls, tlsPort, hub, ...morePlain] = (await freePorts(
+    4 + Math.max(0, (options.listeners ?? 1) - 1),
+  )) as [number, number, number, number, ...number[]];
+  const port = options.port ?? plain;
   const tls =
     options.tls === undefined
       ? undefined
       : {
-          mtls: options.tls.mtlsPort ?? picked[1]!,
-          tls: options.tls.tlsPort ?? picked[2]!,
-          hub: options.tls.hubPort ?? picked[3]!,
+          mtls: options.tls.mtlsPort ?? mtls,
+          tls: options.tls.tlsPort ?? tlsPort,
+          hub: options.tls.hubPort ?? hub,
           bind: '127.0.0.1',
         };
   const dir = mkdtempSync(join(tmpdir(), 'devicehub-mosquitto-'));
