@@ -49,6 +49,8 @@ const cases: Case[] = [
         `statuses ${statuses}`,
       );
       assert.equal(r.rows, 2000);
+      // Read from the gateway's process_cpu_seconds_total each second: a gateway serving polls uses some.
+      assert.ok(Number(r.gatewayCpuCores) > 0, `gatewayCpuCores ${r.gatewayCpuCores}`);
     },
   },
   {

@@ -18,6 +18,8 @@ export interface GatewaySecond {
   /** Milliseconds of garbage collection in the second, per kind (major, minor, incremental, weakcb). */
   readonly gcMs: Readonly<Record<string, number>>;
   readonly heapUsedMb: number;
+  /** Cores the gateway process used in the second (user + system CPU seconds per second). */
+  readonly cpuCores: number;
 }
 
 export interface GatewaySampler {
@@ -32,6 +34,7 @@ export function sampleGateway(url: string, everyMs = 1000): GatewaySampler {
   const http = httpClient(url, 1);
   const seconds: GatewaySecond[] = [];
   let gcBefore: Map<string, number> | undefined;
+  let cpuBefore = { seconds: 0, at: 0 };
   let stopped = false;
   const scrape = async () => {
     const reply = await http.send('GET', '/metrics', { timeoutMs: 10_000 });
@@ -46,13 +49,17 @@ export function sampleGateway(url: string, everyMs = 1000): GatewaySampler {
     const gcMs: Record<string, number> = {};
     for (const [kind, total] of gc) gcMs[kind] = round((total - (gcBefore?.get(kind) ?? 0)) * 1000);
     gcBefore = gc;
+    const one = (name: string) => promValue(reply.body, `${PREFIX}${name}`);
+    const cpu = { seconds: one('process_cpu_seconds_total'), at: performance.now() };
+    const cpuCores = (cpu.seconds - cpuBefore.seconds) / ((cpu.at - cpuBefore.at) / 1000);
+    cpuBefore = cpu;
     // The first scrape only sets the baselines (its lag covers everything before it).
     if (first) return;
-    const one = (name: string) => promValue(reply.body, `${PREFIX}${name}`);
     seconds.push({
       loopMaxMs: round(one('nodejs_eventloop_lag_max_seconds') * 1000),
       gcMs,
       heapUsedMb: Math.round(one('nodejs_heap_size_used_bytes') / 1e6),
+      cpuCores: Math.round(cpuCores * 1000) / 1000,
     });
   };
   // A failed scrape ends the sampling; stop() throws it (never an unhandled rejection before then).
