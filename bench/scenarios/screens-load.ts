@@ -60,11 +60,9 @@ async function run(plan: PacedPlan): Promise<PacedResult> {
   const get = (i: number) =>
     new Promise<number>((resolve, reject) => {
       const path = plan.paths[i]!;
-      const etag = etags.get(path);
       const headers: Record<string, string> = { ...plan.headers };
       const auth = plan.authorizations?.[i];
       if (auth !== undefined) headers.authorization = auth;
-      if (etag !== undefined) headers['if-none-match'] = etag;
       const req = request(
         { host: target.hostname, port: target.port, path, method: 'GET', headers, agent },
         (res) => {
@@ -75,7 +73,16 @@ async function run(plan: PacedPlan): Promise<PacedResult> {
         },
       );
       req.on('error', reject);
-      req.end();
+      // The ETag is the one the path holds when the request goes out on a connection, not when
+      // it was due: a poll that waited in this process's queue (all connections busy) carries
+      // the latest one, as a screen's next poll does. Taken when due, a backlog's polls carried
+      // ETags that had gone stale while they waited, so each got a whole snapshot (200) where a
+      // screen would get a 304: the backlog made itself costlier and never drained.
+      req.once('socket', () => {
+        const etag = etags.get(path);
+        if (etag !== undefined) req.setHeader('if-none-match', etag);
+        req.end();
+      });
     });
   // Each path once, to hold its ETag (and warm the gateway's credential cache).
   for (let i = 0; i < plan.paths.length; i += 64)
