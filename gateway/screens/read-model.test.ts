@@ -38,11 +38,12 @@ const tile = (edgeId: string, fields: Record<string, unknown>) =>
   });
 
 async function model(groups: Map<string, string | null>) {
-  const registered = new Map<string, string | null>();
+  // As the fleet view does, a new map when the registrations change.
+  let registered = new Map<string, string | null>();
   const m = new ScreenModel({ edges: { edgeGroups: () => registered }, tickMs: 3_600_000 });
   const feed = { subscribeAll: () => () => {}, subscribeGaps: () => () => {} } as unknown as EventFeed;
   await m.start({ bus: {} as Bus, feed });
-  for (const [id, g] of groups) registered.set(id, g);
+  registered = new Map(groups);
   // Each one added once (the model then reads their states in): a second sweep adds none.
   assert.deepEqual(m.sweep(), [...groups.keys()]);
   assert.deepEqual(m.sweep(), []);
@@ -181,6 +182,45 @@ describe('the screen read model', () => {
     m.apply(tile('E-2', { floor: 9, lastSeen: undefined, enteredAt: undefined }));
     await m.tick();
     assert.deepEqual([e2().floor, e2().lastSeen, e2().enteredAt], [9, null, null]);
+  });
+
+  it('sweeps the fleet view’s map only when it is a new one: registrations in, deregistrations out, moves', async () => {
+    /** A map that counts the walks over it. */
+    class Counted extends Map<string, string | null> {
+      walks = 0;
+      override [Symbol.iterator]() {
+        this.walks++;
+        return super[Symbol.iterator]();
+      }
+    }
+    let registered = new Counted();
+    const m = new ScreenModel({ edges: { edgeGroups: () => registered }, tickMs: 3_600_000 });
+    const feed = { subscribeAll: () => () => {}, subscribeGaps: () => () => {} } as unknown as EventFeed;
+    await m.start({ bus: {} as Bus, feed });
+    const atStart = registered.walks;
+    assert.deepEqual(m.sweep(), []);
+    assert.equal(registered.walks, atStart, 'the map the model was made from is not walked again');
+    registered = new Counted([
+      ['E-1', 'G1'],
+      ['E-2', 'G1'],
+    ]);
+    assert.deepEqual(m.sweep(), ['E-1', 'E-2']);
+    assert.deepEqual(m.sweep(), []);
+    assert.equal(registered.walks, 1, 'walked by the first sweep only');
+    // A reload: E-2 moved to G2, E-1 deregistered, E-3 registered.
+    registered = new Counted([
+      ['E-2', 'G2'],
+      ['E-3', null],
+    ]);
+    assert.deepEqual(m.sweep(), ['E-3']);
+    assert.equal(registered.walks, 1);
+    assert.deepEqual(m.sweep(), []);
+    assert.equal(registered.walks, 1);
+    await m.tick();
+    assert.equal(m.scope('group:G1'), undefined, 'E-1 is gone and E-2 moved');
+    assert.deepEqual(m.scope('group:G2')!.counts, { running: 0, idle: 0, fault: 0, offline: 1 });
+    assert.deepEqual(m.scope('fleet')!.counts, { running: 0, idle: 0, fault: 0, offline: 2 });
+    await m.stop();
   });
 
   it('moves an elevator between scopes when its group or building changes', async () => {
