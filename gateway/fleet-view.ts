@@ -48,6 +48,10 @@ export class FleetView implements AsyncDisposable {
   #timer: ReturnType<typeof setInterval> | undefined;
   #docs = new Map<string, { version: number; body: Record<string, unknown> }>();
   #groups = new Map<string, string | null>();
+  /** Edges with a `building` label (not empty): the label. */
+  #labels = new Map<string, string>();
+  /** Every edge's building (edgeBuildings), made from #groups and #labels when first asked after a reload. */
+  #buildings: Map<string, string> | undefined;
   /** Edges whose credentials were rotated: their version, part of their configuration. */
   #credentials = new Map<string, number>();
   /** Edges a rotation's new secret waits for: only their configuration reads look it up. */
@@ -132,6 +136,21 @@ export class FleetView implements AsyncDisposable {
     return this.#groups;
   }
 
+  /**
+   * Every registered edge's building, for the fleet's counts (fleet-signals/recount.ts): its
+   * `building` label, else its group, else `none`. Made once per reload, when first asked: a
+   * recount reads no database (it read 50,000 rows of the registry every 30 s, 175-190 ms of a
+   * gateway's main thread on PGlite).
+   */
+  edgeBuildings(): ReadonlyMap<string, string> {
+    if (this.#buildings === undefined) {
+      const buildings = new Map<string, string>();
+      for (const [id, group] of this.#groups) buildings.set(id, this.#labels.get(id) ?? group ?? 'none');
+      this.#buildings = buildings;
+    }
+    return this.#buildings;
+  }
+
   /** The current version of a document, if there is one. */
   documentVersion(kind: ConfigKind, scope: string): number | undefined {
     return this.#docs.get(`${kind}\u0000${scope}`)?.version;
@@ -179,6 +198,7 @@ export class FleetView implements AsyncDisposable {
           groupId: edges.groupId,
           credentials: edges.credentialsVersion,
           pending: isNotNull(edges.pendingSecret),
+          building: sql<string | null>`nullif(${edges.labels}->>'building', '')`,
         })
         .from(edges),
       db.select().from(brokers),
@@ -191,6 +211,10 @@ export class FleetView implements AsyncDisposable {
       docs.map((d) => [`${d.kind}\u0000${d.scope}`, { version: d.version, body: d.body }]),
     );
     this.#groups = new Map(edgeRows.map((e) => [e.id, e.groupId]));
+    const labels = new Map<string, string>();
+    for (const e of edgeRows) if (e.building !== null) labels.set(e.id, e.building);
+    this.#labels = labels;
+    this.#buildings = undefined;
     this.#credentials = new Map(edgeRows.filter((e) => e.credentials > 0).map((e) => [e.id, e.credentials]));
     this.#pending = new Set(edgeRows.filter((e) => e.pending).map((e) => e.id));
     this.#brokers = brokerRows;

@@ -9,6 +9,7 @@ import { TILE_EVENT } from '../edge/mod.ts';
 import { type ClipLinkSigner, withClipLinks } from './alarms/mod.ts';
 import type { Db } from './db/database.ts';
 import { FleetSignals } from './fleet-signals/mod.ts';
+import type { FleetView } from './fleet-view.ts';
 import type { GatewayOptions } from './gateway.ts';
 import { ClipRequests } from './outbox/clip-requests.ts';
 import { recordAlarms } from './outbox/records.ts';
@@ -31,7 +32,16 @@ export function startOutbox(
     log,
     clipLinks,
     policies,
-  }: { db: Db; bus: Bus; name: string; log: Logger; clipLinks: ClipLinkSigner; policies: PolicyPublisher },
+    view,
+  }: {
+    db: Db;
+    bus: Bus;
+    name: string;
+    log: Logger;
+    clipLinks: ClipLinkSigner;
+    policies: PolicyPublisher;
+    view: FleetView;
+  },
 ) {
   const webBackend =
     options.webBackend === undefined
@@ -48,7 +58,7 @@ export function startOutbox(
   const clipRequests = new ClipRequests({ db, bus, logger: log });
   const visionRequests = new VisionRequests({ bus, logger: log, policy: () => policies.recognition() });
   const fleetSignals = new FleetSignals({
-    db,
+    registry: () => view.edgeBuildings(),
     bus,
     holder: name,
     logger: log,

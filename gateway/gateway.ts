@@ -194,6 +194,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     log,
     clipLinks,
     policies,
+    view,
   });
   const feed = await new EventFeed({ bus, logger: log }).start();
   const screens =

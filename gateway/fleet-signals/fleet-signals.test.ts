@@ -7,12 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import { eq } from 'drizzle-orm';
 import { createActorClient } from '../../actors/mod.ts';
 import { createEdgeActor } from '../../edge/mod.ts';
 import { waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { type Database, openDatabase } from '../db/database.ts';
 import { edges } from '../db/schema.ts';
+import { FleetView } from '../fleet-view.ts';
 import { createGateway } from '../gateway.ts';
 import { readFleetCounts, recountFleet } from './mod.ts';
 
@@ -108,23 +110,35 @@ describe('fleet signals', { timeout: 60_000 }, () => {
     assert.ok(age >= 0 && age < 60, `the counts' age is ${age} s`);
   });
 
-  it('reads a registry larger than one page of rows whole', async () => {
+  it('counts by the fleet view’s buildings: the label, else the group, else none, as of its last reload', async () => {
     const database: Database = await openDatabase();
     cleanup.push(() => database.close());
-    const total = 2_501; // past two pages of 1,000, and not a multiple of one
-    for (let i = 0; i < total; i += 1000)
-      await database.db.insert(edges).values(
-        Array.from({ length: Math.min(1000, total - i) }, (_, k) => ({
-          id: `P-${String(i + k).padStart(6, '0')}`,
-          labels: { building: `B${(i + k) % 3}` },
-          secretHash: 'x',
-        })),
-      );
-    const { counts } = await recountFleet(database.db, t.bus(t.keyspace()));
+    await database.db.insert(edges).values([
+      { id: 'V-1', groupId: 'G1', labels: { building: 'B1' }, secretHash: 'x' },
+      { id: 'V-2', groupId: 'G1', labels: { building: '' }, secretHash: 'x' },
+      { id: 'V-3', labels: { city: 'Hangzhou' }, secretHash: 'x' },
+      { id: 'V-4', labels: { building: 'B1' }, secretHash: 'x' },
+    ]);
+    const bus = t.bus(t.keyspace());
+    const view = new FleetView({ db: database.db, bus });
+    await view.reload();
+    const buildings = view.edgeBuildings();
+    assert.deepEqual(Object.fromEntries(buildings), { 'V-1': 'B1', 'V-2': 'G1', 'V-3': 'none', 'V-4': 'B1' });
+    assert.equal(view.edgeBuildings(), buildings, 'made once per reload');
+    const { counts } = await recountFleet(buildings, bus);
     assert.deepEqual(counts.buildings, {
-      B0: { online: 0, offline: 0, never: 834 },
-      B1: { online: 0, offline: 0, never: 834 },
-      B2: { online: 0, offline: 0, never: 833 },
+      B1: { online: 0, offline: 0, never: 2 },
+      G1: { online: 0, offline: 0, never: 1 },
+      none: { online: 0, offline: 0, never: 1 },
     });
+    // A label changed and an edge deregistered: seen after the next reload, not before.
+    await database.db
+      .update(edges)
+      .set({ labels: { building: 'B9' } })
+      .where(eq(edges.id, 'V-3'));
+    await database.db.delete(edges).where(eq(edges.id, 'V-4'));
+    assert.equal(view.edgeBuildings().get('V-3'), 'none');
+    await view.reload();
+    assert.deepEqual(Object.fromEntries(view.edgeBuildings()), { 'V-1': 'B1', 'V-2': 'G1', 'V-3': 'B9' });
   });
 });

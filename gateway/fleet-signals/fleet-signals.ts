@@ -6,7 +6,6 @@
  */
 import { type Logger, silentLogger } from '../../actors/mod.ts';
 import type { Bus } from '../../bus/mod.ts';
-import type { Db } from '../db/database.ts';
 import { type LeasedJob, startLeasedJob } from '../leased-job.ts';
 import type { OutboxItem } from '../outbox/events.ts';
 import { type RecountResult, recountFleet } from './recount.ts';
@@ -21,7 +20,8 @@ export const MAX_ALARM_KINDS = 64;
 const KIND_LABEL = /^[A-Za-z0-9_.:-]{1,48}$/;
 
 export interface FleetSignalsOptions {
-  readonly db: Db;
+  /** Every registered edge's building, as of now (the gateway's FleetView.edgeBuildings). */
+  readonly registry: () => ReadonlyMap<string, string>;
   readonly bus: Bus;
   /** This gateway's name in the lease. */
   readonly holder: string;
@@ -77,7 +77,7 @@ export class FleetSignals implements AsyncDisposable {
 
   /** One recount of the fleet per building, stored for every gateway's /metrics. */
   async recount(): Promise<RecountResult> {
-    const result = await recountFleet(this.#o.db, this.#o.bus);
+    const result = await recountFleet(this.#o.registry(), this.#o.bus);
     if (result.bootstrapped > 0 || result.removed > 0)
       this.#log.info(
         { bootstrapped: result.bootstrapped, removed: result.removed },

@@ -1,26 +1,22 @@
 /**
- * The fleet's presence per building, recounted: the registry's edges with their building (the
- * `building` label, else the group, else `none`) against the presence hash the outbox sink keeps
- * (edge id → 1|0). Registered edges the hash lacks (a cluster from before the hash, an entry
- * dropped) are looked up once in their actor's checkpoint and written with HSETNX, so an event the
- * sink wrote meanwhile wins; fields of edges no longer registered are deleted. The counts are
+ * The fleet's presence per building, recounted: the registered edges with their building (the
+ * `building` label, else the group, else `none`: the gateway's fleet view, FleetView.edgeBuildings)
+ * against the presence hash the outbox sink keeps (edge id → 1|0). Registered edges the hash lacks
+ * (a cluster from before the hash, an entry dropped) are looked up once in their actor's
+ * checkpoint and written with HSETNX, so an event the sink wrote meanwhile wins; fields of edges no
+ * longer registered are deleted (an edge registered so recently that the view has not reloaded
+ * yet loses its field, and the next recount takes it back from its checkpoint). The counts are
  * written as one small JSON string that every gateway's /metrics reads: no scrape scans the fleet.
  */
-import { asc, gt, sql } from 'drizzle-orm';
 import { forEachCheckpointPage } from '../../actors/mod.ts';
 import type { Bus } from '../../bus/mod.ts';
 import { execOrThrow } from '../../bus/mod.ts';
-import type { Db } from '../db/database.ts';
-import { edges } from '../db/schema.ts';
 
 /** Buildings named in the series; the smallest past this are summed under `other` (bounded series). */
 export const MAX_BUILDINGS = 2000;
 
 /** Edges an edge list is read in (one pipeline each). */
 const PAGE = 500;
-
-/** Registry rows read at once. */
-const ROWS_PAGE = 1000;
 
 export interface BuildingCounts {
   online: number;
@@ -44,9 +40,15 @@ export interface RecountResult {
   readonly removed: number;
 }
 
-/** Recounts the fleet and stores the counts (`keyspace.fleetSignals`). */
-export async function recountFleet(db: Db, bus: Bus, now = Date.now()): Promise<RecountResult> {
-  const registered = await readRegistry(db);
+/**
+ * Recounts the fleet and stores the counts (`keyspace.fleetSignals`); `registered`: every
+ * registered edge's building (FleetView.edgeBuildings).
+ */
+export async function recountFleet(
+  registered: ReadonlyMap<string, string>,
+  bus: Bus,
+  now = Date.now(),
+): Promise<RecountResult> {
   const presence = await readPresence(bus);
   const missing = [...registered.keys()].filter((id) => !presence.has(id));
   const bootstrapped = await bootstrap(bus, missing, presence);
@@ -65,32 +67,6 @@ export async function recountFleet(db: Db, bus: Bus, now = Date.now()): Promise<
   const counts: FleetCounts = { at: now, buildings: bounded(buildings) };
   await bus.redis.set(bus.keyspace.fleetSignals, JSON.stringify(counts));
   return { counts, bootstrapped, removed: stale.length };
-}
-
-/**
- * Every registered edge's building, read ROWS_PAGE rows at a time by id, the event loop let go
- * between pages: read at once, 50,000 edges held a gateway for 200+ ms (its polls waited); in
- * pages of 5,000, each page still held it 24–40 ms on PGlite (WebAssembly, on the main thread),
- * in pages of 1,000 3–10 ms, and the whole read took no longer.
- */
-async function readRegistry(db: Db): Promise<Map<string, string>> {
-  const registered = new Map<string, string>();
-  let after: string | undefined;
-  for (;;) {
-    const rows = await db
-      .select({
-        id: edges.id,
-        building: sql<string>`coalesce(nullif(${edges.labels}->>'building', ''), ${edges.groupId}, 'none')`,
-      })
-      .from(edges)
-      .where(after === undefined ? undefined : gt(edges.id, after))
-      .orderBy(asc(edges.id))
-      .limit(ROWS_PAGE);
-    for (const r of rows) registered.set(r.id, r.building);
-    if (rows.length < ROWS_PAGE) return registered;
-    after = rows[rows.length - 1]!.id;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }
 
 /** The last stored counts, if a recount ever ran. */
