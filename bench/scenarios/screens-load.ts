@@ -1,11 +1,17 @@
 /**
  * An open-loop HTTP load in its own process (so the bench's own work never delays the offer):
  * GETs of a list of paths, each with the ETag it last got (`If-None-Match`), offered at a fixed
- * rate in 2 ms ticks over keep-alive connections, latency from when each request was due (no
- * coordinated omission). The offer starts with a warm-up (1 s by default) at the same rate that is
+ * rate: the n-th due at n / rate seconds, sent by as many senders as keep-alive connections, each
+ * sending the next due request once its last is answered (wrk2's model), the latency counted from
+ * when each was due (no coordinated omission). Behind schedule, the backlog is a counter: no
+ * request waits in this process as an object, and each goes out with its path's latest ETag, as a
+ * screen's next poll would. (Requests made when due and queued in the HTTP agent grew this
+ * process's heap and its loop stalls with every second behind, and carried ETags gone stale while
+ * they waited, so each got a whole snapshot: a backlog fed itself and never drained, with the
+ * gateway at 0.6 of a core.) The offer starts with a warm-up (1 s by default) at the same rate that is
  * not measured: the load's own first second (its connections opening, its code not yet compiled)
  * takes ~100 ms at 10,000/s even against a bare server on this machine (bench/poll-floor.ts),
- * where the seconds after take 2–7 ms, as wrk2 and k6 leave theirs out too. Used for the screens'
+ * where the seconds after take 2–7 ms, as wrk2 and k6 leave theirs out too. Used for the
  * snapshot polls and the gateway's config re-polls.
  *
  *   node --import tsx bench/scenarios/screens-load.ts < plan.json    (a PacedPlan)
@@ -47,8 +53,6 @@ export interface PacedResult {
   readonly clientLoopMaxMsBySecond: number[];
 }
 
-const TICK_MS = 2;
-
 const quantile = (sorted: Float64Array, q: number) =>
   sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -63,6 +67,9 @@ async function run(plan: PacedPlan): Promise<PacedResult> {
       const headers: Record<string, string> = { ...plan.headers };
       const auth = plan.authorizations?.[i];
       if (auth !== undefined) headers.authorization = auth;
+      // Made when it is sent (offer): the ETag is the path's latest.
+      const etag = etags.get(path);
+      if (etag !== undefined) headers['if-none-match'] = etag;
       const req = request(
         { host: target.hostname, port: target.port, path, method: 'GET', headers, agent },
         (res) => {
@@ -73,22 +80,14 @@ async function run(plan: PacedPlan): Promise<PacedResult> {
         },
       );
       req.on('error', reject);
-      // The ETag is the one the path holds when the request goes out on a connection, not when
-      // it was due: a poll that waited in this process's queue (all connections busy) carries
-      // the latest one, as a screen's next poll does. Taken when due, a backlog's polls carried
-      // ETags that had gone stale while they waited, so each got a whole snapshot (200) where a
-      // screen would get a 304: the backlog made itself costlier and never drained.
-      req.once('socket', () => {
-        const etag = etags.get(path);
-        if (etag !== undefined) req.setHeader('if-none-match', etag);
-        req.end();
-      });
+      req.end();
     });
   // Each path once, to hold its ETag (and warm the gateway's credential cache).
   for (let i = 0; i < plan.paths.length; i += 64)
     await Promise.all(plan.paths.slice(i, i + 64).map((_, k) => get(i + k)));
   // The warm-up, then the measured offer, paced the same.
-  await offer(plan.rate, plan.warmupSeconds ?? 1, (n) =>
+  const senders = plan.connections ?? 64;
+  await offer(plan.rate, plan.warmupSeconds ?? 1, senders, (n) =>
     get(n % plan.paths.length).then(
       () => {},
       () => {},
@@ -106,22 +105,27 @@ async function run(plan: PacedPlan): Promise<PacedResult> {
     clientLoopMaxMsBySecond.push(round(loop.max / 1e6));
     loop.reset();
   }, 1000);
-  const total = await offer(plan.rate, plan.seconds, (n, due) =>
-    get(n % plan.paths.length).then(
-      (status) => {
-        const ms = performance.now() - due;
-        latencies[n] = ms;
-        const s = Math.floor((due - started) / 1000);
-        const bucket = seconds[s] ?? [];
-        bucket.push(ms);
-        seconds[s] = bucket;
-        statuses[status] = (statuses[status] ?? 0) + 1;
-      },
-      () => {
-        latencies[n] = performance.now() - due;
-        errors++;
-      },
-    ),
+  const total = await offer(
+    plan.rate,
+    plan.seconds,
+    senders,
+    (n, due) =>
+      get(n % plan.paths.length).then(
+        (status) => {
+          const ms = performance.now() - due;
+          latencies[n] = ms;
+          const s = Math.floor((due - started) / 1000);
+          const bucket = seconds[s] ?? [];
+          bucket.push(ms);
+          seconds[s] = bucket;
+          statuses[status] = (statuses[status] ?? 0) + 1;
+        },
+        () => {
+          latencies[n] = performance.now() - due;
+          errors++;
+        },
+      ),
+    started,
   );
   const elapsed = (performance.now() - started) / 1000;
   clearInterval(sampler);
@@ -144,28 +148,30 @@ async function run(plan: PacedPlan): Promise<PacedResult> {
 }
 
 /**
- * Offers `rate` requests a second for `seconds` in TICK_MS ticks: `send(n, due)` for the n-th,
- * due at `due` (performance.now() time); resolves with how many were sent once every one has
- * settled.
+ * Offers `rate` requests a second for `seconds`, the n-th due `n / rate` s after `started`, through
+ * `senders` that each call `send(n, due)` for the next due request once their last one settled:
+ * on schedule when the server keeps up, back to back while it is behind. Resolves with how many
+ * were sent, once every one has settled.
  */
 async function offer(
   rate: number,
   seconds: number,
+  senders: number,
   send: (n: number, due: number) => Promise<void>,
+  started = performance.now(),
 ): Promise<number> {
-  const ticks = Math.round((seconds * 1000) / TICK_MS);
-  const perTick = (rate * TICK_MS) / 1000;
-  const started = performance.now();
-  const pending: Promise<void>[] = [];
-  let n = 0;
-  for (let tick = 0; tick < ticks; tick++) {
-    const due = started + tick * TICK_MS;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    for (const upTo = Math.floor((tick + 1) * perTick); n < upTo; n++) pending.push(send(n, due));
-  }
-  await Promise.all(pending);
-  return n;
+  const total = Math.round(rate * seconds);
+  let next = 0;
+  const sender = async () => {
+    for (let n = next++; n < total; n = next++) {
+      const due = started + (n * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      await send(n, due);
+    }
+  };
+  await Promise.all(Array.from({ length: senders }, sender));
+  return total;
 }
 
 const SELF = fileURLToPath(import.meta.url);
