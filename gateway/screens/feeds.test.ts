@@ -78,6 +78,22 @@ describe('wall-screen feeds', { timeout: 60_000 }, () => {
     const service = (await createApiKey(database.db, { name: 'backend', scope: 'service' })).key;
     const get = (path: string, auth = `Bearer ${operator}`, headers: Record<string, string> = {}) =>
       fetch(`${url}${path}`, { headers: { authorization: auth, ...headers } });
+    /**
+     * Polls `path` with `etag` until it answers 304. A late event may still move the scope's
+     * version between two requests (an edge's online event comes through the outbox, its tiles
+     * through the live stream): a 200 then, with a new ETag, polled again; never a 304 in 20 fails.
+     */
+    const until304 = async (path: string, etag: string, auth?: string) => {
+      for (let attempt = 1; ; attempt++) {
+        const res = await get(path, auth, { 'if-none-match': etag });
+        if (res.status === 304) return;
+        assert.equal(res.status, 200);
+        assert.notEqual(res.headers.get('etag'), etag, 'a full answer only when the model moved on');
+        assert.ok(attempt < 20, `never a 304 for the current ETag of ${path}`);
+        etag = res.headers.get('etag')!;
+        await res.arrayBuffer();
+      }
+    };
     const register = async (id: string, groupId: string) => {
       const res = await request('POST', '/v1/edges', { id, groupId });
       assert.equal(res.status, 201);
@@ -128,7 +144,7 @@ describe('wall-screen feeds', { timeout: 60_000 }, () => {
       { message: 'two elevators on the fleet screen' },
     );
     const first = await get('/v1/screens/fleet');
-    let etag = first.headers.get('etag')!;
+    const etag = first.headers.get('etag')!;
     const body = (await first.json()) as Snapshot;
     assert.deepEqual(body.counts, { running: 1, idle: 1, fault: 0, offline: 2 });
     const e1 = body.tiles.find((x) => x.edgeId === 'E-1')!;
@@ -136,17 +152,7 @@ describe('wall-screen feeds', { timeout: 60_000 }, () => {
     assert.equal(e1.door, 'open');
     assert.equal(e1.people, true);
     assert.equal(typeof e1.enteredAt, 'number');
-    // A late event (an edge's online event comes through the outbox, its tiles through the live
-    // stream) may still move the fleet's version between two requests: then a 200 with a new ETag.
-    for (let attempt = 1; ; attempt++) {
-      const res = await get('/v1/screens/fleet', undefined, { 'if-none-match': etag });
-      if (res.status === 304) break;
-      assert.equal(res.status, 200);
-      assert.notEqual(res.headers.get('etag'), etag, 'a full answer only when the model moved on');
-      assert.ok(attempt < 20, 'never a 304 for the current ETag');
-      etag = res.headers.get('etag')!;
-      await res.arrayBuffer();
-    }
+    await until304('/v1/screens/fleet', etag);
     assert.deepEqual(
       (await snapshot('building:B-7')).tiles.map((x) => x.edgeId),
       ['E-1'],
@@ -194,14 +200,7 @@ describe('wall-screen feeds', { timeout: 60_000 }, () => {
         break;
       }
     }
-    for (let attempt = 1; ; attempt++) {
-      const res = await get('/v1/screens/group:G1', screen, { 'if-none-match': g1 });
-      if (res.status === 304) break;
-      assert.equal(res.status, 200);
-      assert.notEqual(res.headers.get('etag'), g1, 'a full answer only when the model moved on');
-      assert.ok(attempt < 20, 'never a 304 for the current ETag');
-      g1 = res.headers.get('etag')!;
-    }
+    await until304('/v1/screens/group:G1', g1, screen);
     await refused(await get('/v1/screens/group:G2', screen), 403, /SCR-1 may show only group:G1/);
     await refused(await get('/v1/screens/fleet', `Bearer ${service}`), 403, /needs scope operator/);
     await refused(await get('/v1/screens/group:nope'), 404, /No scope group:nope/);
