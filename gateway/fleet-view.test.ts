@@ -2,14 +2,16 @@
  * The fleet view's periodic safety net (a lost change notice): a refresh that finds the tables
  * as they were reloads nothing — its first one included, which used to reload every edge (at
  * 50,000 edges a 250-300 ms stall of the gateway) — and one that finds an edge added behind its
- * back (no notice) takes it in.
+ * back (no notice) takes it in. An edge's notice reloads that edge's row, not the table.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { eq } from 'drizzle-orm';
 import { waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { openDatabase } from './db/database.ts';
+import { configDocuments, edges } from './db/schema.ts';
 import { FleetView } from './fleet-view.ts';
 import { registerEdges } from './register-edges.ts';
 
@@ -31,5 +33,92 @@ describe('the fleet view', () => {
     const reloaded = view.edgeGroups();
     await delay(400);
     assert.equal(view.edgeGroups(), reloaded, 'and then no reload again');
+  });
+});
+
+describe("an edge's change notice", () => {
+  it("reloads that edge's row only", async () => {
+    const bus = t.bus(t.keyspace());
+    await using database = await openDatabase();
+    const { db } = database;
+    await registerEdges(db, bus, [
+      { id: 'E-1', secret: 'one-secret', groupId: 'G1' },
+      { id: 'E-2', secret: 'two-secret', groupId: 'G1' },
+    ]);
+    await using view = await new FleetView({ db, bus, refreshMs: 3_600_000 }).start();
+    const before = view.edgeGroups();
+    const etag = view.resolve('edge', 'E-1')?.etag;
+    await db
+      .insert(configDocuments)
+      .values({ kind: 'edge', scope: 'group:G9', body: { fps: 9 }, version: 1, updatedBy: 'test' });
+    // Behind the view's back, without a notice: a whole reload would take these in.
+    await registerEdges(db, bus, [{ id: 'E-3', secret: 'three-secret', groupId: 'G1' }]);
+    await db
+      .update(edges)
+      .set({ groupId: 'G9', labels: { building: 'B7' } })
+      .where(eq(edges.id, 'E-1'));
+    await db.delete(edges).where(eq(edges.id, 'E-2'));
+
+    await Promise.all([view.changed('edge/E-1'), view.changed('edge/E-2')]);
+    assert.equal(view.groupOf('E-1'), 'G9', 'moved');
+    assert.equal(view.groupOf('E-2'), undefined, 'deregistered');
+    assert.equal(
+      view.groupOf('E-3'),
+      undefined,
+      'no notice, not reloaded: the view read two rows, not the table',
+    );
+    assert.notEqual(view.edgeGroups(), before, 'a new map (the screen model sweeps on it)');
+    assert.deepEqual([...view.edgeGroups()], [['E-1', 'G9']]);
+    assert.equal(view.edgeBuildings().get('E-1'), 'B7');
+    assert.equal(view.resolve('edge', 'E-2'), undefined);
+    // E-1's configuration is resolved afresh; its group's document is not in the view yet (a
+    // document's change comes with its own notice, a whole reload).
+    assert.notEqual(view.resolve('edge', 'E-1'), undefined);
+    assert.equal(view.resolve('edge', 'E-1')?.body.fps, undefined);
+    await view.changed('config/edge/group:G9');
+    assert.equal(view.resolve('edge', 'E-1')?.body.fps, 9);
+    assert.notEqual(view.resolve('edge', 'E-1')?.etag, etag);
+    assert.equal(view.groupOf('E-3'), 'G1', 'the whole reload took E-3 in');
+  });
+
+  it('takes the notices that come during a reload together, in the next one', async () => {
+    const bus = t.bus(t.keyspace());
+    await using database = await openDatabase();
+    const ids = Array.from({ length: 20 }, (_, i) => `E-${i}`);
+    await registerEdges(
+      database.db,
+      bus,
+      ids.map((id) => ({ id, secret: `${id}-secret`, groupId: 'G1' })),
+    );
+    let selects = 0;
+    const db = new Proxy(database.db, {
+      get: (target, key) =>
+        key === 'select'
+          ? (...args: Parameters<typeof target.select>) => {
+              selects++;
+              return target.select(...args);
+            }
+          : Reflect.get(target, key),
+    });
+    await using view = await new FleetView({ db, bus, refreshMs: 3_600_000 }).start();
+    await database.db.update(edges).set({ groupId: 'G2' });
+    selects = 0;
+    await Promise.all(ids.map((id) => view.changed(`edge/${id}`)));
+    assert.deepEqual(new Set(view.edgeGroups().values()), new Set(['G2']), 'every notice taken in');
+    // One pass for the first notice, one for the 19 that came while it ran (and a few for the
+    // notices coming back from Redis): not 20 reloads.
+    assert.ok(selects <= 5, `${selects} reads for 20 notices`);
+  });
+
+  it('wakes the long-polls waiting on the view', async () => {
+    const bus = t.bus(t.keyspace());
+    await using database = await openDatabase();
+    await registerEdges(database.db, bus, [{ id: 'E-1', secret: 'one-secret', groupId: 'G1' }]);
+    await using view = await new FleetView({ db: database.db, bus, refreshMs: 3_600_000 }).start();
+    const started = Date.now();
+    const waiting = view.waitForChange(30_000);
+    await view.changed('edge/E-1');
+    await waiting;
+    assert.ok(Date.now() - started < 10_000, 'woken by the notice, not by its 30 s timer');
   });
 });

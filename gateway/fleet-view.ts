@@ -4,13 +4,19 @@
  * one of them (Redis pub/sub, `keyspace.configChanges`) and every 30 s. A poll is a lookup and a
  * hash, never a query: 5,000 edges polling is nothing for the database. Long-polls wait on the
  * next reload.
+ *
+ * An edge's notice (`edge/<id>`) reloads that edge's row only: at 50,000 edges a whole reload
+ * holds a gateway on PGlite ~0.5 s, and a rotation's grace period ending for 1,000 edges sends
+ * 1,000 notices. Reloads never overlap: notices that come during one are taken together by the
+ * next (coalescedRun).
  */
 import { createHash } from 'node:crypto';
-import { isNotNull, sql } from 'drizzle-orm';
+import { inArray, isNotNull, sql } from 'drizzle-orm';
 import { type Logger, silentLogger } from '../actors/mod.ts';
 import { type Bus, type Redis, toError } from '../bus/mod.ts';
 import { assignBroker, brokerConfig, type PoolBroker } from './broker-assignment.ts';
 import { cdnPoolOf, updatesConfig } from './cdn-assignment.ts';
+import { coalescedRun } from './coalesced-run.ts';
 import { mergeConfig } from './config-store.ts';
 import type { Db } from './db/database.ts';
 import { brokers, type ConfigKind, configDocuments, edges } from './db/schema.ts';
@@ -59,10 +65,12 @@ export class FleetView implements AsyncDisposable {
   #brokers: PoolBroker[] = [];
   #resolved = new Map<string, ResolvedConfig | undefined>();
   #waiters = new Set<() => void>();
-  /** Reloads overlap: only the newest started one that finishes is applied. */
+  /** The tables' fingerprint when the last whole reload read them. */
   #fingerprint = '';
-  #started = 0;
-  #applied = 0;
+  /** Asked for since the pass in progress began: a whole reload, or these edges' rows. */
+  #wantAll = false;
+  #wantEdges = new Set<string>();
+  readonly #pass = coalescedRun(() => this.#reloadWanted());
 
   constructor(options: FleetViewOptions) {
     this.#o = options;
@@ -75,7 +83,7 @@ export class FleetView implements AsyncDisposable {
     this.#subscriber = subscriber;
     subscriber.on('message', (_channel: string, what: string) => {
       this.#o.onChange?.(what);
-      void this.#reloadQuietly();
+      void this.#reloadFor(what);
     });
     subscriber.on('error', (err) => this.#log.warn({ err }, 'config change subscription error'));
     await subscriber.subscribe(this.#o.bus.keyspace.configChanges);
@@ -176,36 +184,104 @@ export class FleetView implements AsyncDisposable {
     });
   }
 
-  /** Tells every gateway (this one included) that something changed. */
+  /**
+   * Tells every gateway (this one included) that something changed: `edge/<id>` reloads that
+   * edge's row, anything else the whole view.
+   */
   async changed(what: string): Promise<void> {
-    await this.reload();
+    await this.#reloadFor(what, { quietly: false });
     const { bus } = this.#o;
     await bus.redis.publish(bus.keyspace.configChanges, what);
   }
 
+  /** Reloads the whole view (after any pass in progress); rejects when that reload failed. */
   async reload(): Promise<void> {
+    this.#wantAll = true;
+    await this.#pass();
+    if (this.#failed !== undefined) throw this.#failed;
+  }
+
+  /** Set by a pass that failed, cleared by the next one that starts. */
+  #failed: Error | undefined;
+
+  async #reloadFor(what: string, o: { quietly: boolean } = { quietly: true }): Promise<void> {
+    const edge = /^edge\/(.+)$/.exec(what)?.[1];
+    if (edge === undefined) this.#wantAll = true;
+    else this.#wantEdges.add(edge);
+    await this.#pass();
+    if (this.#failed !== undefined && !o.quietly) throw this.#failed;
+  }
+
+  /** One pass: the whole view when asked for (it has every edge's row too), else the edges'. */
+  async #reloadWanted(): Promise<void> {
+    this.#failed = undefined;
+    const all = this.#wantAll;
+    const ids = [...this.#wantEdges];
+    this.#wantAll = false;
+    this.#wantEdges.clear();
+    try {
+      if (all) await this.#reloadAll();
+      else if (ids.length > 0) await this.#reloadEdges(ids);
+    } catch (error) {
+      this.#failed = toError(error);
+      this.#log.warn({ err: this.#failed }, 'could not reload the fleet view; keeping the last one');
+    }
+  }
+
+  /** What the view keeps of an edge's row. */
+  #edgeColumns() {
+    return {
+      id: edges.id,
+      groupId: edges.groupId,
+      credentials: edges.credentialsVersion,
+      pending: isNotNull(edges.pendingSecret),
+      building: sql<string | null>`nullif(${edges.labels}->>'building', '')`,
+    };
+  }
+
+  /**
+   * These edges' rows only, over the view in place: the groups map is a new one (what the screen
+   * model's sweep looks for), the buildings are made again when next asked. The fingerprint stays
+   * the last whole reload's: a change whose notice was lost is still seen by the next refresh.
+   */
+  async #reloadEdges(ids: readonly string[]): Promise<void> {
+    const rows = await this.#o.db.select(this.#edgeColumns()).from(edges).where(inArray(edges.id, ids));
+    const found = new Map(rows.map((r) => [r.id, r]));
+    const groups = new Map(this.#groups);
+    for (const id of ids) {
+      const row = found.get(id);
+      this.#resolved.delete(`edge\u0000${id}`);
+      if (row === undefined) {
+        groups.delete(id);
+        this.#labels.delete(id);
+        this.#credentials.delete(id);
+        this.#pending.delete(id);
+        continue;
+      }
+      groups.set(id, row.groupId);
+      if (row.building === null) this.#labels.delete(id);
+      else this.#labels.set(id, row.building);
+      if (row.credentials > 0) this.#credentials.set(id, row.credentials);
+      else this.#credentials.delete(id);
+      if (row.pending) this.#pending.add(id);
+      else this.#pending.delete(id);
+    }
+    this.#groups = groups;
+    this.#buildings = undefined;
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  async #reloadAll(): Promise<void> {
     const { db } = this.#o;
-    const seq = ++this.#started;
     // The tables' fingerprint before they are read: a change after it moves it, so the next
     // refresh reloads; one before it is in what is read. Without it the first refresh (nothing
     // to compare with) reloaded everything: at 50,000 edges a 250-300 ms stall of the gateway.
     const fingerprint = await this.#fingerprintNow();
     const [docs, edgeRows, brokerRows] = await Promise.all([
       db.select().from(configDocuments),
-      db
-        .select({
-          id: edges.id,
-          groupId: edges.groupId,
-          credentials: edges.credentialsVersion,
-          pending: isNotNull(edges.pendingSecret),
-          building: sql<string | null>`nullif(${edges.labels}->>'building', '')`,
-        })
-        .from(edges),
+      db.select(this.#edgeColumns()).from(edges),
       db.select().from(brokers),
     ]);
-    // An older reload finishing after a newer one would put old documents back.
-    if (seq < this.#applied) return;
-    this.#applied = seq;
     this.#fingerprint = fingerprint;
     this.#docs = new Map(
       docs.map((d) => [`${d.kind}\u0000${d.scope}`, { version: d.version, body: d.body }]),
@@ -244,12 +320,6 @@ export class FleetView implements AsyncDisposable {
         (select count(*) from brokers)::text as fingerprint`);
     const list = ((rows as { rows?: unknown }).rows ?? rows) as { fingerprint: string }[];
     return String(list[0]?.fingerprint);
-  }
-
-  async #reloadQuietly(): Promise<void> {
-    await this.reload().catch((error: unknown) =>
-      this.#log.warn({ err: toError(error) }, 'could not reload the fleet view; keeping the last one'),
-    );
   }
 
   async stop(): Promise<void> {
