@@ -2,7 +2,8 @@
  * The fleet view's periodic safety net (a lost change notice): a refresh that finds the tables
  * as they were reloads nothing — its first one included, which used to reload every edge (at
  * 50,000 edges a 250-300 ms stall of the gateway) — and one that finds an edge added behind its
- * back (no notice) takes it in. An edge's notice reloads that edge's row, not the table.
+ * back (no notice) takes it in. A notice reloads what it names: an edge's row, the documents, the
+ * broker pool.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -11,7 +12,7 @@ import { eq } from 'drizzle-orm';
 import { waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { openDatabase } from './db/database.ts';
-import { configDocuments, edges } from './db/schema.ts';
+import { brokers, configDocuments, edges } from './db/schema.ts';
 import { FleetView } from './fleet-view.ts';
 import { registerEdges } from './register-edges.ts';
 
@@ -36,8 +37,8 @@ describe('the fleet view', () => {
   });
 });
 
-describe("an edge's change notice", () => {
-  it("reloads that edge's row only", async () => {
+describe('a change notice', () => {
+  it("reloads what it names: an edge's row, the documents, the broker pool", async () => {
     const bus = t.bus(t.keyspace());
     await using database = await openDatabase();
     const { db } = database;
@@ -72,13 +73,20 @@ describe("an edge's change notice", () => {
     assert.equal(view.edgeBuildings().get('E-1'), 'B7');
     assert.equal(view.resolve('edge', 'E-2'), undefined);
     // E-1's configuration is resolved afresh; its group's document is not in the view yet (a
-    // document's change comes with its own notice, a whole reload).
+    // document's change comes with its own notice).
     assert.notEqual(view.resolve('edge', 'E-1'), undefined);
     assert.equal(view.resolve('edge', 'E-1')?.body.fps, undefined);
     await view.changed('config/edge/group:G9');
     assert.equal(view.resolve('edge', 'E-1')?.body.fps, 9);
     assert.notEqual(view.resolve('edge', 'E-1')?.etag, etag);
-    assert.equal(view.groupOf('E-3'), 'G1', 'the whole reload took E-3 in');
+    assert.equal(view.groupOf('E-3'), undefined, "a document's notice reloads the documents only");
+    await db.insert(brokers).values({ id: 'm1', transport: 'mqtt', address: 'mqtt://m1:1883' });
+    assert.equal(view.resolve('edge', 'E-1')?.body.broker, undefined);
+    await view.changed('broker/m1');
+    assert.deepEqual(view.resolve('edge', 'E-1')?.body.broker, { transport: 'mqtt', url: 'mqtt://m1:1883' });
+    assert.equal(view.groupOf('E-3'), undefined, "a broker's notice reloads the pool only");
+    await view.changed('something/else');
+    assert.equal(view.groupOf('E-3'), 'G1', 'any other notice reloads the whole view: E-3 is in');
   });
 
   it('takes the notices that come during a reload together, in the next one', async () => {

@@ -5,13 +5,14 @@
  * hash, never a query: 5,000 edges polling is nothing for the database. Long-polls wait on the
  * next reload.
  *
- * An edge's notice (`edge/<id>`) reloads that edge's row only: at 50,000 edges a whole reload
- * holds a gateway on PGlite ~0.5 s, and a rotation's grace period ending for 1,000 edges sends
- * 1,000 notices. Reloads never overlap: notices that come during one are taken together by the
+ * A notice reloads what it names: an edge's (`edge/<id>`) that edge's row, a document's
+ * (`config/…`) the documents, a broker's (`broker/…`) the pool; anything else the whole view. At
+ * 50,000 edges a whole reload holds a gateway on PGlite ~0.5 s, and a rotation's grace period
+ * ending for 1,000 edges sends 1,000 notices. Reloads never overlap: notices that come during one are taken together by the
  * next (coalescedRun).
  */
 import { createHash } from 'node:crypto';
-import { inArray, isNotNull, sql } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import { type Logger, silentLogger } from '../actors/mod.ts';
 import { type Bus, type Redis, toError } from '../bus/mod.ts';
 import { assignBroker, brokerConfig, type PoolBroker } from './broker-assignment.ts';
@@ -20,6 +21,7 @@ import { coalescedRun } from './coalesced-run.ts';
 import { mergeConfig } from './config-store.ts';
 import type { Db } from './db/database.ts';
 import { brokers, type ConfigKind, configDocuments, edges } from './db/schema.ts';
+import { edgeColumns, FleetEdges } from './fleet-edges.ts';
 
 export interface ResolvedConfig {
   readonly body: Record<string, unknown>;
@@ -53,15 +55,7 @@ export class FleetView implements AsyncDisposable {
   #subscriber: Redis | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #docs = new Map<string, { version: number; body: Record<string, unknown> }>();
-  #groups = new Map<string, string | null>();
-  /** Edges with a `building` label (not empty): the label. */
-  #labels = new Map<string, string>();
-  /** Every edge's building (edgeBuildings), made from #groups and #labels when first asked after a reload. */
-  #buildings: Map<string, string> | undefined;
-  /** Edges whose credentials were rotated: their version, part of their configuration. */
-  #credentials = new Map<string, number>();
-  /** Edges a rotation's new secret waits for: only their configuration reads look it up. */
-  #pending = new Set<string>();
+  #edges = new FleetEdges();
   #brokers: PoolBroker[] = [];
   #resolved = new Map<string, ResolvedConfig | undefined>();
   #waiters = new Set<() => void>();
@@ -69,6 +63,8 @@ export class FleetView implements AsyncDisposable {
   #fingerprint = '';
   /** Asked for since the pass in progress began: a whole reload, or these edges' rows. */
   #wantAll = false;
+  #wantDocuments = false;
+  #wantBrokers = false;
   #wantEdges = new Set<string>();
   readonly #pass = coalescedRun(() => this.#reloadWanted());
 
@@ -107,15 +103,15 @@ export class FleetView implements AsyncDisposable {
     const cacheKey = `${kind}\u0000${id}`;
     if (pin === undefined && this.#resolved.has(cacheKey)) return this.#resolved.get(cacheKey);
     let result: ResolvedConfig | undefined;
-    if (kind !== 'edge' || this.#groups.has(id)) {
-      const group = kind === 'edge' ? this.#groups.get(id) : undefined;
+    if (kind !== 'edge' || this.#edges.groups.has(id)) {
+      const group = kind === 'edge' ? this.#edges.groups.get(id) : undefined;
       const scopes = ['global', ...(group ? [`group:${group}`] : []), `module:${id}`];
       let body: Record<string, unknown> = {};
       for (const scope of scopes) {
         const doc = pin?.scope === scope ? pin : this.#docs.get(`${kind}\u0000${scope}`);
         if (doc?.body !== undefined) body = mergeConfig(body, doc.body);
       }
-      const credentials = kind === 'edge' ? this.#credentials.get(id) : undefined;
+      const credentials = kind === 'edge' ? this.#edges.credentialsOf(id) : undefined;
       // A rotation changes the configuration, so the edge's long-poll hears of it at once.
       if (credentials !== undefined) body = { ...body, credentials: { version: credentials } };
       if (kind === 'edge' && body.broker === undefined) {
@@ -136,12 +132,12 @@ export class FleetView implements AsyncDisposable {
 
   /** An edge's group (null: none; undefined: not registered). */
   groupOf(id: string): string | null | undefined {
-    return this.#groups.get(id);
+    return this.#edges.groups.get(id);
   }
 
   /** Every registered edge and its group (null: none), as of the last reload (a new map each reload). */
   edgeGroups(): ReadonlyMap<string, string | null> {
-    return this.#groups;
+    return this.#edges.groups;
   }
 
   /**
@@ -151,12 +147,7 @@ export class FleetView implements AsyncDisposable {
    * gateway's main thread on PGlite).
    */
   edgeBuildings(): ReadonlyMap<string, string> {
-    if (this.#buildings === undefined) {
-      const buildings = new Map<string, string>();
-      for (const [id, group] of this.#groups) buildings.set(id, this.#labels.get(id) ?? group ?? 'none');
-      this.#buildings = buildings;
-    }
-    return this.#buildings;
+    return this.#edges.buildings();
   }
 
   /** The current version of a document, if there is one. */
@@ -166,7 +157,7 @@ export class FleetView implements AsyncDisposable {
 
   /** Whether a rotation's new secret waits for edge `id` (the database has it, sealed). */
   secretPending(id: string): boolean {
-    return this.#pending.has(id);
+    return this.#edges.secretPending(id);
   }
 
   /** Resolves at the next reload, or after `ms`, or when `signal` aborts. */
@@ -186,7 +177,7 @@ export class FleetView implements AsyncDisposable {
 
   /**
    * Tells every gateway (this one included) that something changed: `edge/<id>` reloads that
-   * edge's row, anything else the whole view.
+   * edge's row, `config/…` the documents, `broker/…` the pool, anything else the whole view.
    */
   async changed(what: string): Promise<void> {
     await this.#reloadFor(what, { quietly: false });
@@ -206,68 +197,59 @@ export class FleetView implements AsyncDisposable {
 
   async #reloadFor(what: string, o: { quietly: boolean } = { quietly: true }): Promise<void> {
     const edge = /^edge\/(.+)$/.exec(what)?.[1];
-    if (edge === undefined) this.#wantAll = true;
-    else this.#wantEdges.add(edge);
+    if (edge !== undefined) this.#wantEdges.add(edge);
+    else if (what.startsWith('config/')) this.#wantDocuments = true;
+    else if (what.startsWith('broker/')) this.#wantBrokers = true;
+    else this.#wantAll = true;
     await this.#pass();
     if (this.#failed !== undefined && !o.quietly) throw this.#failed;
   }
 
-  /** One pass: the whole view when asked for (it has every edge's row too), else the edges'. */
+  /** One pass: the whole view when asked for (it has everything), else what was asked for. */
   async #reloadWanted(): Promise<void> {
     this.#failed = undefined;
     const all = this.#wantAll;
+    const documents = this.#wantDocuments;
+    const pool = this.#wantBrokers;
     const ids = [...this.#wantEdges];
-    this.#wantAll = false;
+    this.#wantAll = this.#wantDocuments = this.#wantBrokers = false;
     this.#wantEdges.clear();
     try {
       if (all) await this.#reloadAll();
-      else if (ids.length > 0) await this.#reloadEdges(ids);
+      else {
+        if (documents || pool) await this.#reloadTables(documents, pool);
+        if (ids.length > 0) await this.#reloadEdges(ids);
+      }
     } catch (error) {
       this.#failed = toError(error);
       this.#log.warn({ err: this.#failed }, 'could not reload the fleet view; keeping the last one');
     }
   }
 
-  /** What the view keeps of an edge's row. */
-  #edgeColumns() {
-    return {
-      id: edges.id,
-      groupId: edges.groupId,
-      credentials: edges.credentialsVersion,
-      pending: isNotNull(edges.pendingSecret),
-      building: sql<string | null>`nullif(${edges.labels}->>'building', '')`,
-    };
+  /**
+   * The documents and/or the broker pool (small tables): every resolved configuration is made
+   * afresh. The fingerprint stays the last whole reload's, as for an edge's rows.
+   */
+  async #reloadTables(documents: boolean, pool: boolean): Promise<void> {
+    const { db } = this.#o;
+    const [docs, brokerRows] = await Promise.all([
+      documents ? db.select().from(configDocuments) : undefined,
+      pool ? db.select().from(brokers) : undefined,
+    ]);
+    if (docs !== undefined) this.#docs = documentMap(docs);
+    if (brokerRows !== undefined) this.#brokers = brokerRows;
+    this.#resolved = new Map();
+    for (const wake of [...this.#waiters]) wake();
   }
 
   /**
-   * These edges' rows only, over the view in place: the groups map is a new one (what the screen
-   * model's sweep looks for), the buildings are made again when next asked. The fingerprint stays
-   * the last whole reload's: a change whose notice was lost is still seen by the next refresh.
+   * These edges' rows only, over the view in place (FleetEdges.patch). The fingerprint stays the
+   * last whole reload's: a change whose notice was lost is still seen by the next refresh.
    */
   async #reloadEdges(ids: readonly string[]): Promise<void> {
-    const rows = await this.#o.db.select(this.#edgeColumns()).from(edges).where(inArray(edges.id, ids));
-    const found = new Map(rows.map((r) => [r.id, r]));
-    const groups = new Map(this.#groups);
-    for (const id of ids) {
-      const row = found.get(id);
-      this.#resolved.delete(`edge\u0000${id}`);
-      if (row === undefined) {
-        groups.delete(id);
-        this.#labels.delete(id);
-        this.#credentials.delete(id);
-        this.#pending.delete(id);
-        continue;
-      }
-      groups.set(id, row.groupId);
-      if (row.building === null) this.#labels.delete(id);
-      else this.#labels.set(id, row.building);
-      if (row.credentials > 0) this.#credentials.set(id, row.credentials);
-      else this.#credentials.delete(id);
-      if (row.pending) this.#pending.add(id);
-      else this.#pending.delete(id);
-    }
-    this.#groups = groups;
-    this.#buildings = undefined;
+    const rows = await this.#o.db.select(edgeColumns).from(edges).where(inArray(edges.id, ids));
+    this.#edges.patch(ids, rows);
+    for (const id of ids) this.#resolved.delete(`edge\u0000${id}`);
     for (const wake of [...this.#waiters]) wake();
   }
 
@@ -279,20 +261,12 @@ export class FleetView implements AsyncDisposable {
     const fingerprint = await this.#fingerprintNow();
     const [docs, edgeRows, brokerRows] = await Promise.all([
       db.select().from(configDocuments),
-      db.select(this.#edgeColumns()).from(edges),
+      db.select(edgeColumns).from(edges),
       db.select().from(brokers),
     ]);
     this.#fingerprint = fingerprint;
-    this.#docs = new Map(
-      docs.map((d) => [`${d.kind}\u0000${d.scope}`, { version: d.version, body: d.body }]),
-    );
-    this.#groups = new Map(edgeRows.map((e) => [e.id, e.groupId]));
-    const labels = new Map<string, string>();
-    for (const e of edgeRows) if (e.building !== null) labels.set(e.id, e.building);
-    this.#labels = labels;
-    this.#buildings = undefined;
-    this.#credentials = new Map(edgeRows.filter((e) => e.credentials > 0).map((e) => [e.id, e.credentials]));
-    this.#pending = new Set(edgeRows.filter((e) => e.pending).map((e) => e.id));
+    this.#docs = documentMap(docs);
+    this.#edges = FleetEdges.of(edgeRows);
     this.#brokers = brokerRows;
     this.#resolved = new Map();
     for (const wake of [...this.#waiters]) wake();
@@ -331,4 +305,10 @@ export class FleetView implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
+}
+
+function documentMap(
+  docs: readonly { kind: string; scope: string; version: number; body: Record<string, unknown> }[],
+): Map<string, { version: number; body: Record<string, unknown> }> {
+  return new Map(docs.map((d) => [`${d.kind}\u0000${d.scope}`, { version: d.version, body: d.body }]));
 }
