@@ -4,9 +4,10 @@
  * own credentials (`Authorization: Basic <edgeId:secret>`), which may only fetch its own
  * configuration. Lookups are cached — edges poll often, and a database lookup per poll would cost
  * more than the poll — for a minute when they find someone and for 5 s when they do not, and never
- * past the key's end (its expiry, or the grace period after a rotation); every gateway forgets its
- * cache when any of them registers or deregisters an edge or revokes or rotates a key (through the
- * fleet view's change channel), so the minute bounds only a lost notice. Refused credentials count
+ * past the key's end (its expiry, or the grace period after a rotation); every gateway forgets an
+ * edge's cached lookups when any of them registers, deregisters or rotates that edge, and all of
+ * them when a key is revoked or rotated (through the fleet view's change channel), so the minute
+ * bounds only a lost notice. Refused credentials count
  * against their source address (`login-limiter.ts`): past its limit an address is answered 429,
  * without a lookup, except for credentials this gateway has seen valid.
  */
@@ -59,6 +60,12 @@ export class Authenticator {
   readonly #db: Db;
   readonly #now: () => number;
   readonly #cache = new Map<string, { lookup: Lookup; until: number }>();
+  /**
+   * The cached Basic headers by the edge they name: an edge's change forgets its own lookups
+   * only. Forgetting all of them made every edge of the fleet look itself up again (at 50,000
+   * edges, 50,000 database reads within a poll interval) for each edge registered or rotated.
+   */
+  readonly #edgeHeaders = new Map<string, Set<string>>();
   /** Credentials once found valid here: looked up even while their address is limited. */
   readonly #seenValid = new Set<string>();
   readonly #proxies: TrustedProxies;
@@ -154,7 +161,7 @@ export class Authenticator {
     const cached = this.#cached(header);
     if (cached !== undefined) return cached.lookup;
     const lookup = await this.#lookup(header);
-    if (this.#cache.size > MAX_CACHED) this.#cache.clear();
+    if (this.#cache.size > MAX_CACHED) this.forget();
     // Spread over ±50 %: thousands of edges cached in the same second must not all expire in the
     // same second and queue their lookups at once (seen as a one-second stall under load).
     const found = lookup !== undefined && 'principal' in lookup;
@@ -166,22 +173,20 @@ export class Authenticator {
       found ? (lookup.until ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY,
     );
     this.#cache.set(header, { lookup, until });
+    const edge = basicCredentials(header)?.id;
+    if (edge !== undefined) {
+      const headers = this.#edgeHeaders.get(edge);
+      if (headers === undefined) this.#edgeHeaders.set(edge, new Set([header]));
+      else headers.add(header);
+    }
     return lookup;
   }
 
   async #lookup(header: string): Promise<Lookup> {
     const [scheme, value = ''] = header.split(' ', 2);
     if (scheme === 'Bearer') return await lookupKey(this.#db, value, this.#now);
-    if (scheme === 'Basic') {
-      const decoded = Buffer.from(value, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon < 1) return undefined;
-      const id = decoded.slice(0, colon);
-      // Not an edge id (a NUL or a broken character would reach the database as an error).
-      if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(id)) return undefined;
-      return this.#lookupEdge(id, decoded.slice(colon + 1));
-    }
-    return undefined;
+    const basic = basicCredentials(header);
+    return basic === undefined ? undefined : this.#lookupEdge(basic.id, basic.secret);
   }
 
   /**
@@ -215,10 +220,32 @@ export class Authenticator {
     this.#onNewSecret = confirm;
   }
 
-  /** Forgets cached lookups (after a key is revoked or an edge deregistered). */
-  forget(): void {
-    this.#cache.clear();
+  /**
+   * Forgets cached lookups: edge `edgeId`'s (registered, deregistered, its secret rotated), or
+   * every one (a key revoked or rotated).
+   */
+  forget(edgeId?: string): void {
+    if (edgeId === undefined) {
+      this.#cache.clear();
+      this.#edgeHeaders.clear();
+      return;
+    }
+    for (const header of this.#edgeHeaders.get(edgeId) ?? []) this.#cache.delete(header);
+    this.#edgeHeaders.delete(edgeId);
   }
+}
+
+/** The edge id and secret of a Basic header; undefined when it names no edge id. */
+function basicCredentials(header: string): { id: string; secret: string } | undefined {
+  const [scheme, value = ''] = header.split(' ', 2);
+  if (scheme !== 'Basic') return undefined;
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 1) return undefined;
+  const id = decoded.slice(0, colon);
+  // Not an edge id (a NUL or a broken character would reach the database as an error).
+  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(id)) return undefined;
+  return { id, secret: decoded.slice(colon + 1) };
 }
 
 /** Lets through requests whose principal is an API key of at least `scope` (and, with `edges`, edges). */

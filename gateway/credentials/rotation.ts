@@ -31,7 +31,7 @@ export interface EdgeRotationsOptions {
   /** Edges' Kafka credentials, when the gateway manages them: their password moves with the broker's. */
   readonly kafka?: EdgeKafkaCredentials;
   /** This gateway's credential cache, forgotten at once (other gateways hear through the view). */
-  readonly auth?: { forget(): void };
+  readonly auth?: { forget(edgeId?: string): void };
   readonly logger?: Logger;
 }
 
@@ -100,7 +100,7 @@ export class EdgeRotations {
       .returning({ id: edges.id });
     if (done.length === 0) return;
     this.#log.info({ edgeId: id }, 'edge confirmed its new secret; the old one stopped');
-    this.#o.auth?.forget();
+    this.#o.auth?.forget(id);
     await this.#o.view.changed(`edge/${id}`);
   }
 
@@ -130,7 +130,7 @@ export class EdgeRotations {
         { count: stopped.length, edges: stopped.slice(0, 20) },
         'grace periods ended: the old secrets stopped (edges that had not fetched the new one must be re-provisioned)',
       );
-      this.#o.auth?.forget();
+      for (const id of stopped) this.#o.auth?.forget(id);
       for (const id of stopped) await this.#o.view.changed(`edge/${id}`);
     }
     return stopped;

@@ -31,7 +31,7 @@ export async function startCredentials(
   deps: {
     db: Db;
     view: FleetView;
-    auth: { forget(): void };
+    auth: { forget(edgeId?: string): void };
     broker?: BrokerIdentities;
     kafka?: EdgeKafkaCredentials;
     logger: Logger;

@@ -95,7 +95,7 @@ export function edgeSecretRoutes(deps: GatewayDeps) {
       .where(eq(edges.id, id))
       .returning({ id: edges.id });
     if (updated.length === 0) throw new ApiError('NOT_FOUND', `No edge ${id}`);
-    deps.auth.forget();
+    deps.auth.forget(id);
     await audit(db, {
       actor: actorOf(c.get('principal')),
       action: 'edge.rotate-secret',

@@ -301,7 +301,7 @@ async function deregisterEdge(deps: GatewayDeps, principal: Principal, id: strin
   await bus.redis.srem(bus.keyspace.fleet, id);
   // Its certificates go on the CRL (the broker already refuses the identity: it was removed above).
   const revoked = (await deps.credentials?.certificates.revoke(id, 'cessationOfOperation')) ?? 0;
-  deps.auth.forget();
+  deps.auth.forget(id);
   await audit(db, {
     actor: actorOf(principal),
     action: 'edge.deregister',
