@@ -5,8 +5,8 @@
  * configuration. Lookups are cached — edges poll often, and a database lookup per poll would cost
  * more than the poll — for a minute when they find someone and for 5 s when they do not, and never
  * past the key's end (its expiry, or the grace period after a rotation); every gateway forgets an
- * edge's cached lookups when any of them registers, deregisters or rotates that edge, and all of
- * them when a key is revoked or rotated (through the fleet view's change channel), so the minute
+ * edge's cached lookups when any of them registers, deregisters or rotates that edge, and the
+ * keys' when a key is revoked or rotated (through the fleet view's change channel), so the minute
  * bounds only a lost notice. Refused credentials count
  * against their source address (`login-limiter.ts`): past its limit an address is answered 429,
  * without a lookup, except for credentials this gateway has seen valid.
@@ -42,6 +42,8 @@ export interface AuthenticatorOptions {
   readonly logger?: Logger;
   /** The clock (tests). */
   readonly now?: () => number;
+  /** Lookups held at most (default 200,000; tests). */
+  readonly maxCached?: number;
 }
 
 /** The outcome of presenting credentials: a principal, or why not and with which status. */
@@ -54,11 +56,13 @@ const RANK: Record<ApiScope, number> = { service: 1, operator: 2, admin: 3 };
 
 const FOUND_MS = 60_000;
 const NOT_FOUND_MS = 5000;
-const MAX_CACHED = 100_000;
+/** Lookups held at most: when full the expired ones go first, then all (a flood of made-up credentials). */
+const MAX_CACHED = 200_000;
 
 export class Authenticator {
   readonly #db: Db;
   readonly #now: () => number;
+  readonly #maxCached: number;
   readonly #cache = new Map<string, { lookup: Lookup; until: number }>();
   /**
    * The cached Basic headers by the edge they name: an edge's change forgets its own lookups
@@ -77,6 +81,7 @@ export class Authenticator {
   constructor(db: Db, options: AuthenticatorOptions = {}) {
     this.#db = db;
     this.#now = options.now ?? Date.now;
+    this.#maxCached = options.maxCached ?? MAX_CACHED;
     this.#proxies = new TrustedProxies(options.trustedProxies);
     this.#log = (options.logger ?? silentLogger).child({ component: 'auth' });
     this.limiter = new LoginLimiter({
@@ -161,7 +166,7 @@ export class Authenticator {
     const cached = this.#cached(header);
     if (cached !== undefined) return cached.lookup;
     const lookup = await this.#lookup(header);
-    if (this.#cache.size > MAX_CACHED) this.forget();
+    if (this.#cache.size >= this.#maxCached) this.#makeRoom();
     // Spread over ±50 %: thousands of edges cached in the same second must not all expire in the
     // same second and queue their lookups at once (seen as a one-second stall under load).
     const found = lookup !== undefined && 'principal' in lookup;
@@ -221,8 +226,24 @@ export class Authenticator {
   }
 
   /**
+   * Room for the next lookup: the expired ones dropped, or, when the cache is still full (more
+   * credentials made up than the fleet has edges), every one. At 100,000 edges a cache cleared
+   * whenever it was full was cleared again by nearly every new lookup.
+   */
+  #makeRoom(): void {
+    const now = this.#now();
+    for (const [header, cached] of this.#cache) if (cached.until <= now) this.#cache.delete(header);
+    if (this.#cache.size >= this.#maxCached) this.forget();
+  }
+
+  /** Forgets the cached lookups of API keys (a key revoked or rotated), not the edges'. */
+  forgetKeys(): void {
+    for (const header of this.#cache.keys()) if (header.startsWith('Bearer ')) this.#cache.delete(header);
+  }
+
+  /**
    * Forgets cached lookups: edge `edgeId`'s (registered, deregistered, its secret rotated), or
-   * every one (a key revoked or rotated).
+   * every one.
    */
   forget(edgeId?: string): void {
     if (edgeId === undefined) {

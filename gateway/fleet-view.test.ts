@@ -13,7 +13,7 @@ import { waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { openDatabase } from './db/database.ts';
 import { brokers, configDocuments, edges } from './db/schema.ts';
-import { FleetView } from './fleet-view.ts';
+import { ALERT_RULES_CHANGED, FleetView } from './fleet-view.ts';
 import { registerEdges } from './register-edges.ts';
 
 const t = useRedis();
@@ -85,6 +85,9 @@ describe('a change notice', () => {
     await view.changed('broker/m1');
     assert.deepEqual(view.resolve('edge', 'E-1')?.body.broker, { transport: 'mqtt', url: 'mqtt://m1:1883' });
     assert.equal(view.groupOf('E-3'), undefined, "a broker's notice reloads the pool only");
+    await view.changed('api-key/k1');
+    await view.changed(ALERT_RULES_CHANGED);
+    assert.equal(view.groupOf('E-3'), undefined, 'what the view does not hold reloads nothing');
     await view.changed('something/else');
     assert.equal(view.groupOf('E-3'), 'G1', 'any other notice reloads the whole view: E-3 is in');
   });

@@ -23,6 +23,12 @@ import type { Db } from './db/database.ts';
 import { brokers, type ConfigKind, configDocuments, edges } from './db/schema.ts';
 import { edgeColumns, FleetEdges } from './fleet-edges.ts';
 
+/** What `changed` says after an operator alert rule's write (the rules loop applies at once). */
+export const ALERT_RULES_CHANGED = 'alert-rules';
+
+/** Notices of what the view does not hold (API keys, the alert rules): they reload nothing here. */
+const NOT_IN_THE_VIEW = ['api-key/', ALERT_RULES_CHANGED];
+
 export interface ResolvedConfig {
   readonly body: Record<string, unknown>;
   /** Strong ETag of the merged body. */
@@ -200,6 +206,7 @@ export class FleetView implements AsyncDisposable {
     if (edge !== undefined) this.#wantEdges.add(edge);
     else if (what.startsWith('config/')) this.#wantDocuments = true;
     else if (what.startsWith('broker/')) this.#wantBrokers = true;
+    else if (NOT_IN_THE_VIEW.some((prefix) => what.startsWith(prefix))) return;
     else this.#wantAll = true;
     await this.#pass();
     if (this.#failed !== undefined && !o.quietly) throw this.#failed;

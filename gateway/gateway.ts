@@ -173,7 +173,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // Credentials changed somewhere in the cluster: look them up afresh.
     onChange: (what) => {
       if (what.startsWith('edge/')) auth.forget(what.slice('edge/'.length));
-      if (what.startsWith('api-key/')) auth.forget();
+      if (what.startsWith('api-key/')) auth.forgetKeys();
       // The clip and recognition policies are the devicehub configuration's: the hub nodes read them from Redis.
       if (what.startsWith('config/devicehub/')) void policies?.publish();
       // The operator alert rules changed: the gateway holding their lease applies them now.

@@ -11,6 +11,7 @@ import { alertRuleRoutes } from './rule-routes.ts';
 import { silenceRoutes } from './silence-routes.ts';
 import { alertWebhookRoutes } from './webhook.ts';
 
+export { ALERT_RULES_CHANGED } from '../fleet-view.ts';
 export { AlertmanagerClient } from './alertmanager.ts';
 export type { MonitoringOptions } from './options.ts';
 export { openPrometheus, type PrometheusClient, PrometheusError } from './prometheus-client.ts';
@@ -24,7 +25,6 @@ export {
   type RuleApplierOptions,
   startRuleApplier,
 } from './rule-applier.ts';
-export { ALERT_RULES_CHANGED } from './rule-routes.ts';
 export { type AlertRule, OPERATOR_GROUP, renderRuleGroup, ruleExpression, rulesVersion } from './rules.ts';
 export { serverRoutes } from './server-routes.ts';
 export { alertKey, isAlertWebhook, MAX_WEBHOOK_BYTES, toAlertEvent } from './webhook.ts';

@@ -10,6 +10,7 @@ import { audit } from '../audit.ts';
 import { type AuthEnv, actorOf, requireAuth } from '../auth.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
+import { ALERT_RULES_CHANGED } from '../fleet-view.ts';
 import { AUTH_ERRORS, BODY_ERRORS, ErrorSchema, json, jsonBody } from '../routes/schemas.ts';
 import { Promtool, PromtoolError } from './promtool.ts';
 import { AlertRuleSchema, RuleCreate, RuleNameParam, RuleUpdate } from './rule-schemas.ts';
@@ -21,9 +22,6 @@ import {
   updateAlertRule,
 } from './rule-store.ts';
 import { type AlertRule, OPERATOR_GROUP, renderRuleGroup, ruleExpression, rulesVersion } from './rules.ts';
-
-/** What `view.changed` says after a rule write (the rules loop applies at once). */
-export const ALERT_RULES_CHANGED = 'alert-rules';
 
 const REFUSED = {
   ...BODY_ERRORS,

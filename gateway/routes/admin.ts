@@ -183,7 +183,7 @@ function apiKeyRoutes(app: OpenAPIHono<AuthEnv>, deps: GatewayDeps): void {
     const body = c.req.valid('json');
     const rotated = await rotateApiKey(db, id, body);
     // The key before works only until previousExpiresAt: every gateway looks it up afresh.
-    deps.auth.forget();
+    deps.auth.forgetKeys();
     await audit(db, {
       actor: actorOf(c.get('principal')),
       action: 'api-key.rotate',
@@ -213,7 +213,7 @@ function apiKeyRoutes(app: OpenAPIHono<AuthEnv>, deps: GatewayDeps): void {
       .where(eq(apiKeys.id, id))
       .returning({ id: apiKeys.id });
     if (revoked.length === 0) throw new ApiError('NOT_FOUND', `No API key ${id}`);
-    deps.auth.forget();
+    deps.auth.forgetKeys();
     await audit(db, {
       actor: actorOf(c.get('principal')),
       action: 'api-key.revoke',
