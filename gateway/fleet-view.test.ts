@@ -1,8 +1,8 @@
 /**
  * The fleet view's periodic safety net (a lost change notice): a refresh that finds the tables
  * as they were reloads nothing — its first one included, which used to reload every edge (at
- * 50,000 edges a 250-300 ms stall of the gateway) — and one that finds an edge added behind its
- * back (no notice) takes it in. A notice reloads what it names: an edge's row, the documents, the
+ * 50,000 edges a 250-300 ms stall of the gateway), and an audited call that changed none of them —
+ * and one that finds an edge added or moved behind its back (no notice) takes it in. A notice reloads what it names: an edge's row, the documents, the
  * broker pool.
  */
 import assert from 'node:assert/strict';
@@ -11,6 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { eq } from 'drizzle-orm';
 import { waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
+import { audit } from './audit.ts';
 import { openDatabase } from './db/database.ts';
 import { brokers, configDocuments, edges } from './db/schema.ts';
 import { ALERT_RULES_CHANGED, FleetView } from './fleet-view.ts';
@@ -34,6 +35,13 @@ describe('the fleet view', () => {
     const reloaded = view.edgeGroups();
     await delay(400);
     assert.equal(view.edgeGroups(), reloaded, 'and then no reload again');
+    // An audited call about an edge (a command sent to it) changes nothing the view holds.
+    await audit(database.db, { actor: 'test', action: 'edge.command', target: 'edge/E-1' });
+    await delay(400);
+    assert.equal(view.edgeGroups(), reloaded, 'the audit log is not what the refresh compares');
+    // A group moved behind the view's back (no notice): its row's updated_at moved.
+    await database.db.update(edges).set({ groupId: 'G3' }).where(eq(edges.id, 'E-2'));
+    await waitFor(() => view.groupOf('E-2') === 'G3', { timeoutMs: 5000, message: 'E-2 moved in the view' });
   });
 });
 

@@ -294,11 +294,13 @@ export class FleetView implements AsyncDisposable {
   }
 
   async #fingerprintNow(): Promise<string> {
+    // What the view holds, not the audit log: every audited call moved its newest id (a command
+    // to one edge, a tunnel opened), and each move meant a whole reload at the next refresh.
     const rows = await this.#o.db.execute(sql`select
-        (select coalesce(max(id), 0) from audit_log)::text || '/' ||
         (select count(*) from edges)::text || '/' ||
+        (select coalesce(max(updated_at)::text, '') from edges) || '/' ||
         (select coalesce(max(updated_at)::text, '') from config_documents) || '/' ||
-        (select count(*) from brokers)::text as fingerprint`);
+        (select count(*) || '/' || coalesce(max(created_at)::text, '') from brokers) as fingerprint`);
     const list = ((rows as { rows?: unknown }).rows ?? rows) as { fingerprint: string }[];
     return String(list[0]?.fingerprint);
   }

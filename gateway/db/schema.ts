@@ -1,6 +1,7 @@
 /**
  * The gateway's tables for drizzle-orm (the SQL that creates them is `migrations/*.sql`).
  */
+import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
@@ -29,6 +30,11 @@ export const edges = pgTable('edges', {
   previousSecretUntil: timestamptz('previous_secret_until'),
   /** The new secret, sealed, until the edge confirms it (gateway/credentials/sealing.ts). */
   pendingSecret: text('pending_secret'),
+  /** When the row last changed, by the database's clock (migrations/0015): the fleet view's fingerprint. */
+  updatedAt: timestamptz('updated_at')
+    .notNull()
+    .defaultNow()
+    .$onUpdate(() => sql`clock_timestamp()`),
 });
 
 export const REVOKE_REASONS = ['keyCompromise', 'superseded', 'cessationOfOperation'] as const;
