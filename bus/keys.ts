@@ -105,6 +105,8 @@ export interface Keyspace {
   readonly traceResume: string;
   /** Set: the ids of the fleet's provisioned edges (links refuse others when they check it). */
   readonly fleet: string;
+  /** Moved with every change of `fleet` (fleetChange): a link reloads its copy only when it moved. */
+  readonly fleetVersion: string;
   /** Pub/sub channel: the gateway's configuration, edges or brokers changed (payload: what). */
   readonly configChanges: string;
   /** Hash: remote port → the tunnel holding it (the pool shared by every gateway and node). */
@@ -196,6 +198,7 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
     edgeLogLines: `${meta}:edge-log-lines`,
     traceResume: `${prefix}:{trace}:resume`,
     fleet: `${meta}:fleet`,
+    fleetVersion: `${meta}:fleet-version`,
     configChanges: `${meta}:config-changes`,
     ports: `${meta}:ports`,
     portClaims: `${meta}:port-claims`,

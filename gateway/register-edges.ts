@@ -5,6 +5,7 @@
  */
 import { eq } from 'drizzle-orm';
 import type { Bus } from '../bus/mod.ts';
+import { provisionEdges } from '../edge/mod.ts';
 import type { Db } from './db/database.ts';
 import { edges } from './db/schema.ts';
 import { hashSecret } from './secrets.ts';
@@ -20,7 +21,10 @@ export async function registerEdges(
       .insert(edges)
       .values(chunk.map((e) => ({ id: e.id, groupId: e.groupId ?? null, secretHash: hashSecret(e.secret) })))
       .onConflictDoNothing();
-    await bus.redis.sadd(bus.keyspace.fleet, ...chunk.map((e) => e.id));
+    await provisionEdges(
+      bus,
+      chunk.map((e) => e.id),
+    );
   }
 }
 

@@ -22,4 +22,4 @@ export { EDGE_LOG_OUTCOMES } from './log-intake.ts';
 export type { MqttLinkOptions, MqttLinkTls } from './mqtt-link.ts';
 export { MqttLink, mqttLogin } from './mqtt-link.ts';
 export type { EdgeRegistry, RedisEdgeRegistryOptions } from './registry.ts';
-export { provisionEdges, RedisEdgeRegistry } from './registry.ts';
+export { deprovisionEdges, provisionEdges, RedisEdgeRegistry } from './registry.ts';

@@ -6,7 +6,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { IdentityError } from '../../edge/identity/mod.ts';
-import type { EdgeState } from '../../edge/mod.ts';
+import { deprovisionEdges, type EdgeState, provisionEdges } from '../../edge/mod.ts';
 import { audit } from '../audit.ts';
 import { type AuthEnv, actorOf, type Principal, requireAuth } from '../auth.ts';
 import { edges } from '../db/schema.ts';
@@ -253,7 +253,7 @@ async function registerEdge(
     );
   }
   const certificate = wantsCertificate ? await issueAtRegistration(deps, body.id, body.csr) : undefined;
-  await bus.redis.sadd(bus.keyspace.fleet, body.id);
+  await provisionEdges(bus, [body.id]);
   await audit(db, {
     actor: actorOf(principal),
     action: 'edge.register',
@@ -298,7 +298,7 @@ async function deregisterEdge(deps: GatewayDeps, principal: Principal, id: strin
   if (kafka !== undefined) await tellKafka(`the removal of edge ${id}`, () => kafka.removeEdge(id));
   const deleted = await db.delete(edges).where(eq(edges.id, id)).returning({ id: edges.id });
   if (deleted.length === 0) throw new ApiError('NOT_FOUND', `No edge ${id}`);
-  await bus.redis.srem(bus.keyspace.fleet, id);
+  await deprovisionEdges(bus, [id]);
   // Its certificates go on the CRL (the broker already refuses the identity: it was removed above).
   const revoked = (await deps.credentials?.certificates.revoke(id, 'cessationOfOperation')) ?? 0;
   deps.auth.forget(id);
