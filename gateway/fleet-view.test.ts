@@ -14,7 +14,8 @@ import { useRedis } from '../infra/test-redis.ts';
 import { audit } from './audit.ts';
 import { openDatabase } from './db/database.ts';
 import { brokers, configDocuments, edges } from './db/schema.ts';
-import { ALERT_RULES_CHANGED, FleetView } from './fleet-view.ts';
+import { ALERT_RULES_CHANGED } from './fleet-notices.ts';
+import { FleetView } from './fleet-view.ts';
 import { registerEdges } from './register-edges.ts';
 
 const t = useRedis();
@@ -127,6 +128,39 @@ describe('a change notice', () => {
     // One pass for the first notice, one for the 19 that came while it ran (and a few for the
     // notices coming back from Redis): not 20 reloads.
     assert.ok(selects <= 5, `${selects} reads for 20 notices`);
+  });
+
+  it("reloads one module's document only, and wakes only the long-polls about it", async () => {
+    const bus = t.bus(t.keyspace());
+    await using database = await openDatabase();
+    const { db } = database;
+    await registerEdges(db, bus, [
+      { id: 'E-1', secret: 'one-secret', groupId: 'G1' },
+      { id: 'E-2', secret: 'two-secret', groupId: 'G1' },
+    ]);
+    await using view = await new FleetView({ db, bus, refreshMs: 3_600_000 }).start();
+    const stop = new AbortController();
+    const woken: string[] = [];
+    const waiting = [
+      view.waitForChange(30_000, stop.signal, { kind: 'edge', id: 'E-1' }).then(() => woken.push('E-1')),
+      view.waitForChange(30_000, stop.signal, { kind: 'edge', id: 'E-2' }).then(() => woken.push('E-2')),
+      view.waitForChange(30_000, stop.signal).then(() => woken.push('any')),
+    ];
+    assert.equal(view.waiting, 3);
+    const doc = (scope: string, body: Record<string, unknown>) =>
+      db.insert(configDocuments).values({ kind: 'edge', scope, body, version: 1, updatedBy: 'test' });
+    await doc('module:E-1', { logLevel: 'debug' });
+    await doc('group:G1', { fps: 5 }); // no notice: not read by a module's reload
+    await view.changed('config/edge/module:E-1');
+    await delay(100);
+    assert.deepEqual(woken.sort(), ['E-1', 'any'], "E-2's long-poll sleeps on");
+    assert.equal(view.resolve('edge', 'E-1')?.body.logLevel, 'debug');
+    assert.equal(view.resolve('edge', 'E-1')?.body.fps, undefined, 'the group document was not read');
+    await view.changed('config/edge/group:G1');
+    stop.abort();
+    await Promise.all(waiting);
+    assert.equal(view.resolve('edge', 'E-2')?.body.fps, 5, "a group's document: every document read");
+    assert.equal(view.waiting, 0);
   });
 
   it('wakes the long-polls waiting on the view', async () => {

@@ -12,22 +12,24 @@
  * next (coalescedRun).
  */
 import { createHash } from 'node:crypto';
-import { inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { type Logger, silentLogger } from '../actors/mod.ts';
 import { type Bus, type Redis, toError } from '../bus/mod.ts';
 import { assignBroker, brokerConfig, type PoolBroker } from './broker-assignment.ts';
 import { cdnPoolOf, updatesConfig } from './cdn-assignment.ts';
+import { ChangeWaiters } from './change-waiters.ts';
 import { coalescedRun } from './coalesced-run.ts';
 import { mergeConfig } from './config-store.ts';
 import type { Db } from './db/database.ts';
 import { brokers, type ConfigKind, configDocuments, edges } from './db/schema.ts';
 import { edgeColumns, FleetEdges } from './fleet-edges.ts';
-
-/** What `changed` says after an operator alert rule's write (the rules loop applies at once). */
-export const ALERT_RULES_CHANGED = 'alert-rules';
-
-/** Notices of what the view does not hold (API keys, the alert rules): they reload nothing here. */
-const NOT_IN_THE_VIEW = ['api-key/', ALERT_RULES_CHANGED];
+import {
+  documentMap,
+  fingerprintOf,
+  inTheView,
+  type ModuleDocument,
+  moduleDocument,
+} from './fleet-notices.ts';
 
 export interface ResolvedConfig {
   readonly body: Record<string, unknown>;
@@ -64,12 +66,13 @@ export class FleetView implements AsyncDisposable {
   #edges = new FleetEdges();
   #brokers: PoolBroker[] = [];
   #resolved = new Map<string, ResolvedConfig | undefined>();
-  #waiters = new Set<() => void>();
+  readonly #waiters = new ChangeWaiters();
   /** The tables' fingerprint when the last whole reload read them. */
   #fingerprint = '';
   /** Asked for since the pass in progress began: a whole reload, or these edges' rows. */
   #wantAll = false;
-  #wantDocuments = false;
+  /** `<kind>/<scope>` of documents that changed. */
+  readonly #wantDocuments = new Set<string>();
   #wantBrokers = false;
   #wantEdges = new Set<string>();
   readonly #pass = coalescedRun(() => this.#reloadWanted());
@@ -166,24 +169,18 @@ export class FleetView implements AsyncDisposable {
     return this.#edges.secretPending(id);
   }
 
-  /** Resolves at the next reload, or after `ms`, or when `signal` aborts. */
-  waitForChange(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#waiters.add(done);
-      signal?.addEventListener('abort', done, { once: true });
-    });
+  /**
+   * Resolves at the next reload that may change the configuration of `about` (any reload without
+   * it), or after `ms`, or when `signal` aborts.
+   */
+  waitForChange(ms: number, signal?: AbortSignal, about?: { kind: ConfigKind; id: string }): Promise<void> {
+    return this.#waiters.wait(ms, signal, about === undefined ? undefined : `${about.kind}\u0000${about.id}`);
   }
 
   /**
    * Tells every gateway (this one included) that something changed: `edge/<id>` reloads that
-   * edge's row, `config/…` the documents, `broker/…` the pool, anything else the whole view.
+   * edge's row, `config/<kind>/<scope>` that document (all of them for a scope wider than a
+   * module), `broker/…` the pool, anything else the whole view.
    */
   async changed(what: string): Promise<void> {
     await this.#reloadFor(what, { quietly: false });
@@ -204,9 +201,9 @@ export class FleetView implements AsyncDisposable {
   async #reloadFor(what: string, o: { quietly: boolean } = { quietly: true }): Promise<void> {
     const edge = /^edge\/(.+)$/.exec(what)?.[1];
     if (edge !== undefined) this.#wantEdges.add(edge);
-    else if (what.startsWith('config/')) this.#wantDocuments = true;
+    else if (what.startsWith('config/')) this.#wantDocuments.add(what.slice('config/'.length));
     else if (what.startsWith('broker/')) this.#wantBrokers = true;
-    else if (NOT_IN_THE_VIEW.some((prefix) => what.startsWith(prefix))) return;
+    else if (!inTheView(what)) return;
     else this.#wantAll = true;
     await this.#pass();
     if (this.#failed !== undefined && !o.quietly) throw this.#failed;
@@ -216,15 +213,18 @@ export class FleetView implements AsyncDisposable {
   async #reloadWanted(): Promise<void> {
     this.#failed = undefined;
     const all = this.#wantAll;
-    const documents = this.#wantDocuments;
+    const documents = [...this.#wantDocuments];
     const pool = this.#wantBrokers;
     const ids = [...this.#wantEdges];
-    this.#wantAll = this.#wantDocuments = this.#wantBrokers = false;
+    this.#wantAll = this.#wantBrokers = false;
+    this.#wantDocuments.clear();
     this.#wantEdges.clear();
     try {
       if (all) await this.#reloadAll();
       else {
-        if (documents || pool) await this.#reloadTables(documents, pool);
+        const modules = documents.map(moduleDocument);
+        if (pool || modules.includes(undefined)) await this.#reloadTables(documents.length > 0, pool);
+        else if (documents.length > 0) await this.#reloadModules(modules as ModuleDocument[]);
         if (ids.length > 0) await this.#reloadEdges(ids);
       }
     } catch (error) {
@@ -246,7 +246,29 @@ export class FleetView implements AsyncDisposable {
     if (docs !== undefined) this.#docs = documentMap(docs);
     if (brokerRows !== undefined) this.#brokers = brokerRows;
     this.#resolved = new Map();
-    for (const wake of [...this.#waiters]) wake();
+    this.#waiters.wake();
+  }
+
+  /**
+   * Documents of one module each (`module:<id>`: one edge's log level, say): those rows only, and
+   * only those modules' configurations made afresh and their long-polls woken. Reading every
+   * document and waking every long-poll for one edge's document cost the whole fleet's.
+   */
+  async #reloadModules(modules: readonly ModuleDocument[]): Promise<void> {
+    const { db } = this.#o;
+    const keys: string[] = [];
+    for (const m of modules) {
+      const [row] = await db
+        .select()
+        .from(configDocuments)
+        .where(and(eq(configDocuments.kind, m.kind), eq(configDocuments.scope, `module:${m.id}`)));
+      const key = `${m.kind}\u0000module:${m.id}`;
+      if (row === undefined) this.#docs.delete(key);
+      else this.#docs.set(key, { version: row.version, body: row.body });
+      keys.push(`${m.kind}\u0000${m.id}`);
+    }
+    for (const key of keys) this.#resolved.delete(key);
+    this.#waiters.wake(keys);
   }
 
   /**
@@ -256,8 +278,9 @@ export class FleetView implements AsyncDisposable {
   async #reloadEdges(ids: readonly string[]): Promise<void> {
     const rows = await this.#o.db.select(edgeColumns).from(edges).where(inArray(edges.id, ids));
     this.#edges.patch(ids, rows);
-    for (const id of ids) this.#resolved.delete(`edge\u0000${id}`);
-    for (const wake of [...this.#waiters]) wake();
+    const keys = ids.map((id) => `edge\u0000${id}`);
+    for (const key of keys) this.#resolved.delete(key);
+    this.#waiters.wake(keys);
   }
 
   async #reloadAll(): Promise<void> {
@@ -265,7 +288,7 @@ export class FleetView implements AsyncDisposable {
     // The tables' fingerprint before they are read: a change after it moves it, so the next
     // refresh reloads; one before it is in what is read. Without it the first refresh (nothing
     // to compare with) reloaded everything: at 50,000 edges a 250-300 ms stall of the gateway.
-    const fingerprint = await this.#fingerprintNow();
+    const fingerprint = await fingerprintOf(this.#o.db);
     const [docs, edgeRows, brokerRows] = await Promise.all([
       db.select().from(configDocuments),
       db.select(edgeColumns).from(edges),
@@ -276,7 +299,7 @@ export class FleetView implements AsyncDisposable {
     this.#edges = FleetEdges.of(edgeRows);
     this.#brokers = brokerRows;
     this.#resolved = new Map();
-    for (const wake of [...this.#waiters]) wake();
+    this.#waiters.wake();
   }
 
   /**
@@ -286,38 +309,20 @@ export class FleetView implements AsyncDisposable {
    */
   async #refresh(): Promise<void> {
     try {
-      if ((await this.#fingerprintNow()) === this.#fingerprint) return;
+      if ((await fingerprintOf(this.#o.db)) === this.#fingerprint) return;
       await this.reload();
     } catch (error) {
       this.#log.warn({ err: toError(error) }, 'could not refresh the fleet view; keeping the last one');
     }
   }
 
-  async #fingerprintNow(): Promise<string> {
-    // What the view holds, not the audit log: every audited call moved its newest id (a command
-    // to one edge, a tunnel opened), and each move meant a whole reload at the next refresh.
-    const rows = await this.#o.db.execute(sql`select
-        (select count(*) from edges)::text || '/' ||
-        (select coalesce(max(updated_at)::text, '') from edges) || '/' ||
-        (select coalesce(max(updated_at)::text, '') from config_documents) || '/' ||
-        (select count(*) || '/' || coalesce(max(created_at)::text, '') from brokers) as fingerprint`);
-    const list = ((rows as { rows?: unknown }).rows ?? rows) as { fingerprint: string }[];
-    return String(list[0]?.fingerprint);
-  }
-
   async stop(): Promise<void> {
     clearInterval(this.#timer);
-    for (const wake of [...this.#waiters]) wake();
+    this.#waiters.wake();
     this.#subscriber?.disconnect();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
-}
-
-function documentMap(
-  docs: readonly { kind: string; scope: string; version: number; body: Record<string, unknown> }[],
-): Map<string, { version: number; body: Record<string, unknown> }> {
-  return new Map(docs.map((d) => [`${d.kind}\u0000${d.scope}`, { version: d.version, body: d.body }]));
 }

@@ -11,7 +11,7 @@ import { alertRuleRoutes } from './rule-routes.ts';
 import { silenceRoutes } from './silence-routes.ts';
 import { alertWebhookRoutes } from './webhook.ts';
 
-export { ALERT_RULES_CHANGED } from '../fleet-view.ts';
+export { ALERT_RULES_CHANGED } from '../fleet-notices.ts';
 export { AlertmanagerClient } from './alertmanager.ts';
 export type { MonitoringOptions } from './options.ts';
 export { openPrometheus, type PrometheusClient, PrometheusError } from './prometheus-client.ts';

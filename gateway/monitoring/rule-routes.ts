@@ -10,7 +10,7 @@ import { audit } from '../audit.ts';
 import { type AuthEnv, actorOf, requireAuth } from '../auth.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
-import { ALERT_RULES_CHANGED } from '../fleet-view.ts';
+import { ALERT_RULES_CHANGED } from '../fleet-notices.ts';
 import { AUTH_ERRORS, BODY_ERRORS, ErrorSchema, json, jsonBody } from '../routes/schemas.ts';
 import { Promtool, PromtoolError } from './promtool.ts';
 import { AlertRuleSchema, RuleCreate, RuleNameParam, RuleUpdate } from './rule-schemas.ts';

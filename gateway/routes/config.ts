@@ -151,7 +151,10 @@ function readConfig(deps: GatewayDeps): RouteHandler<typeof read, AuthEnv> {
         c.header('etag', config.etag);
         return c.body(null, 304);
       }
-      await view.waitForChange(configGate?.active ? Math.min(left, 3000) : left, c.req.raw.signal);
+      await view.waitForChange(configGate?.active ? Math.min(left, 3000) : left, c.req.raw.signal, {
+        kind,
+        id,
+      });
       if (c.req.raw.signal.aborted) return c.body(null, 304);
     }
   };
