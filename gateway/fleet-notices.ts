@@ -39,18 +39,41 @@ export function moduleDocument(kindScope: string): ModuleDocument | undefined {
   return { kind: match[1] as ConfigKind, id: match[2]! };
 }
 
+/** The fingerprint of each table the view holds: a refresh reloads the tables whose one moved. */
+export interface Fingerprint {
+  /** The edges' count and newest `updated_at`. */
+  readonly edges: string;
+  /** The documents' count and newest `updated_at`. */
+  readonly documents: string;
+  /** The brokers' count and newest `created_at`. */
+  readonly brokers: string;
+}
+
 /**
- * The tables' fingerprint: the edges' count and newest `updated_at`, the documents' newest, the
- * brokers' count and newest. What the view holds, not the audit log: every audited call moved
- * the log's newest id (a command to one edge, a tunnel opened), and each move meant a whole
- * reload at the next refresh.
+ * The tables' fingerprints. What the view holds, not the audit log: every audited call moved the
+ * log's newest id (a command to one edge, a tunnel opened), and each move meant a whole reload at
+ * the next refresh.
  */
-export async function fingerprintOf(db: Db): Promise<string> {
+export async function fingerprintOf(db: Db): Promise<Fingerprint> {
   const rows = await db.execute(sql`select
-      (select count(*) from edges)::text || '/' ||
-      (select coalesce(max(updated_at)::text, '') from edges) || '/' ||
-      (select coalesce(max(updated_at)::text, '') from config_documents) || '/' ||
-      (select count(*) || '/' || coalesce(max(created_at)::text, '') from brokers) as fingerprint`);
-  const list = ((rows as { rows?: unknown }).rows ?? rows) as { fingerprint: string }[];
-  return String(list[0]?.fingerprint);
+      (select count(*) || '/' || coalesce(max(updated_at)::text, '') from edges) as edges,
+      (select count(*) || '/' || coalesce(max(updated_at)::text, '') from config_documents) as documents,
+      (select count(*) || '/' || coalesce(max(created_at)::text, '') from brokers) as brokers`);
+  const list = ((rows as { rows?: unknown }).rows ?? rows) as Fingerprint[];
+  const row = list[0];
+  return { edges: String(row?.edges), documents: String(row?.documents), brokers: String(row?.brokers) };
+}
+
+/**
+ * The document keys (`<kind>\u0000<scope>`) whose version differs between two loads: what a
+ * reload of every document actually changed.
+ */
+export function changedDocuments(
+  before: ReadonlyMap<string, { version: number }>,
+  after: ReadonlyMap<string, { version: number }>,
+): string[] {
+  const changed: string[] = [];
+  for (const [key, doc] of after) if (before.get(key)?.version !== doc.version) changed.push(key);
+  for (const key of before.keys()) if (!after.has(key)) changed.push(key);
+  return changed;
 }

@@ -43,6 +43,17 @@ describe('the fleet view', () => {
     // A group moved behind the view's back (no notice): its row's updated_at moved.
     await database.db.update(edges).set({ groupId: 'G3' }).where(eq(edges.id, 'E-2'));
     await waitFor(() => view.groupOf('E-2') === 'G3', { timeoutMs: 5000, message: 'E-2 moved in the view' });
+    // A document written behind its back: the refresh reads the documents, not every edge again.
+    const edgesRead = view.edgeGroups();
+    await database.db
+      .insert(configDocuments)
+      .values({ kind: 'edge', scope: 'global', body: { fps: 7 }, version: 1, updatedBy: 'test' });
+    await waitFor(() => view.resolve('edge', 'E-1')?.body.fps === 7, {
+      timeoutMs: 5000,
+      message: 'the document',
+    });
+    await delay(400);
+    assert.equal(view.edgeGroups(), edgesRead, 'the edges were not read again');
   });
 });
 

@@ -24,7 +24,9 @@ import type { Db } from './db/database.ts';
 import { brokers, type ConfigKind, configDocuments, edges } from './db/schema.ts';
 import { edgeColumns, FleetEdges } from './fleet-edges.ts';
 import {
+  changedDocuments,
   documentMap,
+  type Fingerprint,
   fingerprintOf,
   inTheView,
   type ModuleDocument,
@@ -57,6 +59,9 @@ export interface FleetViewOptions {
   readonly onChange?: (what: string) => void;
 }
 
+/** What a refresh asks for when the documents' fingerprint moved: all of them read again. */
+const EVERY_DOCUMENT = '*';
+
 export class FleetView implements AsyncDisposable {
   readonly #o: FleetViewOptions;
   readonly #log: Logger;
@@ -68,7 +73,7 @@ export class FleetView implements AsyncDisposable {
   #resolved = new Map<string, ResolvedConfig | undefined>();
   readonly #waiters = new ChangeWaiters();
   /** The tables' fingerprint when the last whole reload read them. */
-  #fingerprint = '';
+  #fingerprint: Fingerprint | undefined;
   /** Asked for since the pass in progress began: a whole reload, or these edges' rows. */
   #wantAll = false;
   /** `<kind>/<scope>` of documents that changed. */
@@ -239,12 +244,35 @@ export class FleetView implements AsyncDisposable {
    */
   async #reloadTables(documents: boolean, pool: boolean): Promise<void> {
     const { db } = this.#o;
+    // Their fingerprints before they are read, as a whole reload does: a table read whole is
+    // not reloaded again by the next refresh (at 5,000 edges that refresh, 30 s after a global
+    // document's change, cleared every configuration again: the bench's re-poll p99 doubled).
+    const fingerprint = await fingerprintOf(db);
     const [docs, brokerRows] = await Promise.all([
       documents ? db.select().from(configDocuments) : undefined,
       pool ? db.select().from(brokers) : undefined,
     ]);
-    if (docs !== undefined) this.#docs = documentMap(docs);
+    let changed: string[] | undefined;
+    if (docs !== undefined) {
+      const before = this.#docs;
+      this.#docs = documentMap(docs);
+      changed = changedDocuments(before, this.#docs);
+    }
     if (brokerRows !== undefined) this.#brokers = brokerRows;
+    if (this.#fingerprint !== undefined)
+      this.#fingerprint = {
+        ...this.#fingerprint,
+        ...(documents ? { documents: fingerprint.documents } : {}),
+        ...(pool ? { brokers: fingerprint.brokers } : {}),
+      };
+    // Only modules' documents changed (or none): only their configurations, and long-polls.
+    const modules = changed?.map((key) => moduleDocument(key.replace('\u0000', '/')));
+    if (!pool && modules !== undefined && !modules.includes(undefined)) {
+      const keys = (modules as ModuleDocument[]).map((m) => `${m.kind}\u0000${m.id}`);
+      for (const key of keys) this.#resolved.delete(key);
+      this.#waiters.wake(keys);
+      return;
+    }
     this.#resolved = new Map();
     this.#waiters.wake();
   }
@@ -303,14 +331,19 @@ export class FleetView implements AsyncDisposable {
   }
 
   /**
-   * The periodic safety net for a lost change notice: a cheap fingerprint of the tables first,
-   * the full reload (every edge's group; every resolved configuration recomputed) only when it
-   * moved — with thousands of edges the reload is what costs.
+   * The periodic safety net for a lost change notice: a cheap fingerprint of each table first;
+   * the edges moved, the whole view reloaded (every edge's row; every resolved configuration
+   * recomputed); only the documents or the brokers moved, those tables — with thousands of edges
+   * the edges' reload is what costs.
    */
   async #refresh(): Promise<void> {
     try {
-      if ((await fingerprintOf(this.#o.db)) === this.#fingerprint) return;
-      await this.reload();
+      const now = await fingerprintOf(this.#o.db);
+      const last = this.#fingerprint;
+      if (last === undefined || now.edges !== last.edges) return await this.reload();
+      if (now.documents !== last.documents) this.#wantDocuments.add(EVERY_DOCUMENT);
+      if (now.brokers !== last.brokers) this.#wantBrokers = true;
+      await this.#pass();
     } catch (error) {
       this.#log.warn({ err: toError(error) }, 'could not refresh the fleet view; keeping the last one');
     }
