@@ -219,7 +219,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const credentials =
     options.identity === undefined
       ? undefined
-      : await startCredentials(options.identity, { db, view, auth, broker, kafka, logger: log });
+      : await startCredentials(options.identity, {
+          db,
+          bus,
+          holder: name,
+          view,
+          auth,
+          broker,
+          kafka,
+          logger: log,
+        });
   if (credentials !== undefined) auth.onNewSecret((id, secret) => credentials.rotations.confirm(id, secret));
   const artifacts =
     options.objects === undefined

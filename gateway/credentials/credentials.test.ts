@@ -12,15 +12,18 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { eq } from 'drizzle-orm';
 import mqtt from 'mqtt';
 import { LINK_USER } from '../../edge/broker/mod.ts';
 import { openssl as run } from '../../edge/identity/testdata/openssl.ts';
-import { type MosquittoServer, startMosquitto } from '../../infra/mod.ts';
+import { type MosquittoServer, startMosquitto, waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { createApiKey } from '../auth.ts';
 import { openDatabase } from '../db/database.ts';
+import { edges } from '../db/schema.ts';
 import { createGateway, type Gateway } from '../gateway.ts';
 import { basic } from '../testdata/harness.ts';
+import { EXPIRY_LEASE } from './start.ts';
 
 const t = useRedis();
 let broker: MosquittoServer;
@@ -62,14 +65,15 @@ async function csrFor(cn: string): Promise<string> {
   return readFile(join(work, `${cn}.csr`), 'utf8');
 }
 
-async function setup() {
+async function setup(expireMs = 3_600_000) {
   const database = await openDatabase();
   const dir = await mkdtemp(join(work, 'ca-'));
+  const bus = t.bus(t.keyspace(), t.connect());
   const gateway = await createGateway({
     database,
-    bus: t.bus(t.keyspace(), t.connect()),
+    bus,
     broker: { url: broker.url, ...broker.admin, reconcileMs: 0, links: { [LINK_USER]: 'link-secret' } },
-    identity: { dir, create: true, crlFile: join(dir, 'crl.pem'), expireMs: 3_600_000 },
+    identity: { dir, create: true, crlFile: join(dir, 'crl.pem'), expireMs },
   });
   gateways.push(gateway);
   const { key } = await createApiKey(database.db, { name: 'ops', scope: 'admin' });
@@ -85,7 +89,7 @@ async function setup() {
     const text = await res.text();
     return { status: res.status, text, json: text.startsWith('{') ? JSON.parse(text) : undefined };
   };
-  return { gateway, call, dir, caFile: join(dir, 'ca.crt'), crlFile: join(dir, 'crl.pem') };
+  return { gateway, database, bus, call, dir, caFile: join(dir, 'ca.crt'), crlFile: join(dir, 'crl.pem') };
 }
 
 const mqttLogin = async (username: string, password: string) => {
@@ -217,11 +221,32 @@ describe('secret rotation', () => {
     await call('POST', '/v1/edges/rot-2/credentials/rotate', { body: { graceSeconds: 60 } });
     const fresh = (await call('GET', '/v1/config/edge/rot-2', { auth: basic('rot-2', old) })).json.credentials
       .secret;
-    // No confirmation; the grace period ends (the pass every gateway runs, with a clock past it).
+    // No confirmation; the grace period ends (the pass, run here with a clock past it).
     assert.deepEqual(await expireNow(gateway, 61), ['rot-2']);
     assert.equal((await call('GET', '/v1/config/edge/rot-2', { auth: basic('rot-2', old) })).status, 401);
     await assert.rejects(mqttLogin('rot-2', old));
     await mqttLogin('rot-2', fresh);
+  });
+
+  it('ends grace periods by itself: the pass runs on the gateway holding its lease', async () => {
+    const { call, database, bus } = await setup(100);
+    const { secret: old } = (await call('POST', '/v1/edges', { body: { id: 'rot-3' } })).json;
+    const rotated = await call('POST', '/v1/edges/rot-3/credentials/rotate', { body: { graceSeconds: 10 } });
+    assert.equal(rotated.json?.credentialsVersion, 1, rotated.text);
+    assert.equal((await call('GET', '/v1/config/edge/rot-3', { auth: basic('rot-3', old) })).status, 200);
+    // The grace period is over (the clock moved on), for the pass's next tick to find and end.
+    const row = async () => (await database.db.select().from(edges).where(eq(edges.id, 'rot-3')))[0];
+    await database.db
+      .update(edges)
+      .set({ previousSecretUntil: new Date(Date.now() - 1000) })
+      .where(eq(edges.id, 'rot-3'));
+    await waitFor(async () => (await row())?.previousSecretHash === null, {
+      timeoutMs: 10_000,
+      message: 'the periodic pass to end the grace period',
+    });
+    assert.equal((await row())?.pendingSecret, null, 'the sealed secret went to the broker');
+    assert.ok(await bus.redis.get(bus.keyspace.lease(EXPIRY_LEASE)), 'the pass ran under its lease');
+    assert.equal((await call('GET', '/v1/config/edge/rot-3', { auth: basic('rot-3', old) })).status, 401);
   });
 });
 
