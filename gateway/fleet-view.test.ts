@@ -57,16 +57,30 @@ describe('the fleet view', () => {
   });
 });
 
+/** Edges E-1 and E-2 in group G1, and a view of them that does not refresh by itself. */
+async function twoEdgesView() {
+  const bus = t.bus(t.keyspace());
+  const database = await openDatabase();
+  await registerEdges(database.db, bus, [
+    { id: 'E-1', secret: 'one-secret', groupId: 'G1' },
+    { id: 'E-2', secret: 'two-secret', groupId: 'G1' },
+  ]);
+  const view = await new FleetView({ db: database.db, bus, refreshMs: 3_600_000 }).start();
+  return {
+    bus,
+    db: database.db,
+    view,
+    async [Symbol.asyncDispose]() {
+      await view.stop();
+      await database.close();
+    },
+  };
+}
+
 describe('a change notice', () => {
   it("reloads what it names: an edge's row, the documents, the broker pool", async () => {
-    const bus = t.bus(t.keyspace());
-    await using database = await openDatabase();
-    const { db } = database;
-    await registerEdges(db, bus, [
-      { id: 'E-1', secret: 'one-secret', groupId: 'G1' },
-      { id: 'E-2', secret: 'two-secret', groupId: 'G1' },
-    ]);
-    await using view = await new FleetView({ db, bus, refreshMs: 3_600_000 }).start();
+    await using s = await twoEdgesView();
+    const { bus, db, view } = s;
     const before = view.edgeGroups();
     const etag = view.resolve('edge', 'E-1')?.etag;
     await db
@@ -142,14 +156,8 @@ describe('a change notice', () => {
   });
 
   it("reloads one module's document only, and wakes only the long-polls about it", async () => {
-    const bus = t.bus(t.keyspace());
-    await using database = await openDatabase();
-    const { db } = database;
-    await registerEdges(db, bus, [
-      { id: 'E-1', secret: 'one-secret', groupId: 'G1' },
-      { id: 'E-2', secret: 'two-secret', groupId: 'G1' },
-    ]);
-    await using view = await new FleetView({ db, bus, refreshMs: 3_600_000 }).start();
+    await using s = await twoEdgesView();
+    const { db, view } = s;
     const stop = new AbortController();
     const woken: string[] = [];
     const waiting = [
