@@ -19,6 +19,12 @@ import { edgeCertificates, type RevokeReason } from '../db/schema.ts';
 
 /** How long a CRL says it holds: the broker and `openssl verify` refuse it after that. */
 const CRL_HOURS = 7 * 24;
+/**
+ * How long the CRL `GET /v1/pki/crl.pem` serves is kept (a revocation here makes it anew at
+ * once; another gateway's shows within this). The route is public and each CRL is a database
+ * read and an ECDSA signature: made per request, anyone could keep a gateway's CPU busy signing.
+ */
+const SERVED_CRL_MS = 5000;
 
 export interface EdgeIdentityOptions {
   readonly db: Db;
@@ -43,6 +49,8 @@ const WARN_EVERY_MS = 10_000;
 export class EdgeCertificates {
   readonly #o: EdgeIdentityOptions;
   readonly #log: Logger;
+  /** The CRL the route serves, and until when (SERVED_CRL_MS); one making shared by every request. */
+  #served: { pem: Promise<string>; until: number } | undefined;
   readonly stats: CertificateStats = { issued: 0, revoked: 0, refused: new Map() };
   #warnedAt = 0;
   #unwarned = 0;
@@ -89,6 +97,7 @@ export class EdgeCertificates {
       .where(and(eq(edgeCertificates.edgeId, edgeId), isNull(edgeCertificates.revokedAt)))
       .returning({ serial: edgeCertificates.serial });
     if (rows.length > 0) {
+      this.#served = undefined;
       this.stats.revoked += rows.length;
       this.#log.info({ edgeId, count: rows.length, reason }, 'edge certificates revoked');
       await this.publishCrl();
@@ -129,6 +138,20 @@ export class EdgeCertificates {
         ...(r.reason === null ? {} : { reason: r.reason }),
       })),
     });
+  }
+
+  /** The CRL for `GET /v1/pki/crl.pem`: made at most every SERVED_CRL_MS, and anew after a revocation here. */
+  servedCrl(): Promise<string> {
+    const now = Date.now();
+    if (this.#served === undefined || this.#served.until <= now) {
+      const served = { pem: this.crl(), until: now + SERVED_CRL_MS };
+      this.#served = served;
+      // A failed making is not kept: the next request tries again.
+      served.pem.catch(() => {
+        if (this.#served === served) this.#served = undefined;
+      });
+    }
+    return this.#served.pem;
   }
 
   /** Writes the CRL file (atomically: a reader never sees half a file), when there is one. */

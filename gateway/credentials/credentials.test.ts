@@ -164,10 +164,14 @@ describe('edge certificates', () => {
     const kept = await call('POST', '/v1/edges', { body: { id: 'kept-1', csr: await csrFor('kept-1') } });
     await writeFile(join(work, 'gone-1.crt'), created.json.certificate.certificatePem);
     await writeFile(join(work, 'kept-1.crt'), kept.json.certificate.certificatePem);
+    // Kept between requests (an ECDSA signature made anew would differ), not signed per request.
+    const before = await call('GET', '/v1/pki/crl.pem', { auth: '' });
+    assert.equal((await call('GET', '/v1/pki/crl.pem', { auth: '' })).text, before.text);
     assert.equal((await call('DELETE', '/v1/edges/gone-1')).status, 204);
 
     const crl = await call('GET', '/v1/pki/crl.pem', { auth: '' });
     assert.equal(crl.status, 200);
+    assert.notEqual(crl.text, before.text, 'made anew after the revocation');
     await writeFile(join(work, 'served-crl.pem'), crl.text);
     // The CRL served and the file the broker reads both refuse the revoked certificate, and only it.
     for (const file of ['served-crl.pem', crlFile]) {

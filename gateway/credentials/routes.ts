@@ -238,7 +238,7 @@ function pkiRoutes(deps: GatewayDeps) {
   app.openapi(crlRoute, async (c) => {
     c.header('content-type', 'application/x-pem-file');
     c.header('cache-control', 'max-age=60');
-    return c.body(await identity().certificates.crl(), 200);
+    return c.body(await identity().certificates.servedCrl(), 200);
   });
   return app;
 }
