@@ -19,11 +19,17 @@ export function inTheView(what: string): boolean {
   return !NOT_IN_THE_VIEW.some((prefix) => what.startsWith(prefix));
 }
 
-/** The documents by `<kind>\u0000<scope>`. */
+/**
+ * The view's key of a document (`kind`, its scope) or of a resolved configuration (`kind`, a
+ * module's id): the documents map, the resolved cache and the long-polls' waits use it.
+ */
+export const keyOf = (kind: string, name: string): string => `${kind}\u0000${name}`;
+
+/** The documents by keyOf(kind, scope). */
 export function documentMap(
   docs: readonly { kind: string; scope: string; version: number; body: Record<string, unknown> }[],
 ): Map<string, { version: number; body: Record<string, unknown> }> {
-  return new Map(docs.map((d) => [`${d.kind}\u0000${d.scope}`, { version: d.version, body: d.body }]));
+  return new Map(docs.map((d) => [keyOf(d.kind, d.scope), { version: d.version, body: d.body }]));
 }
 
 /** A document of one module's scope, by its notice's `<kind>/<scope>`. */
@@ -65,7 +71,7 @@ export async function fingerprintOf(db: Db): Promise<Fingerprint> {
 }
 
 /**
- * The document keys (`<kind>\u0000<scope>`) whose version differs between two loads: what a
+ * The document keys (keyOf(kind, scope)) whose version differs between two loads: what a
  * reload of every document actually changed.
  */
 export function changedDocuments(

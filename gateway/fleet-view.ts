@@ -5,21 +5,21 @@
  * hash, never a query: 5,000 edges polling is nothing for the database. Long-polls wait on the
  * next reload.
  *
- * A notice reloads what it names: an edge's (`edge/<id>`) that edge's row, a document's
- * (`config/…`) the documents, a broker's (`broker/…`) the pool; anything else the whole view. At
- * 50,000 edges a whole reload holds a gateway on PGlite ~0.5 s, and a rotation's grace period
- * ending for 1,000 edges sends 1,000 notices. Reloads never overlap: notices that come during one are taken together by the
- * next (coalescedRun).
+ * A notice reloads what it names (fleet-notices.ts): an edge's (`edge/<id>`) that edge's row, one
+ * module's document that row, a wider document every document, a broker's (`broker/…`) the
+ * pool, an API key's or the alert rules' nothing, anything else the whole view; and it wakes the
+ * long-polls whose configuration it may change (change-waiters.ts). At 50,000 edges a whole
+ * reload holds a gateway on PGlite ~0.5 s, and a rotation's grace period ending for 1,000 edges
+ * sends 1,000 notices. Reloads never overlap: notices that come during one are taken together by
+ * the next (coalescedRun).
  */
-import { createHash } from 'node:crypto';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, or } from 'drizzle-orm';
 import { type Logger, silentLogger } from '../actors/mod.ts';
 import { type Bus, type Redis, toError } from '../bus/mod.ts';
-import { assignBroker, brokerConfig, type PoolBroker } from './broker-assignment.ts';
-import { cdnPoolOf, updatesConfig } from './cdn-assignment.ts';
+import type { PoolBroker } from './broker-assignment.ts';
 import { ChangeWaiters } from './change-waiters.ts';
 import { coalescedRun } from './coalesced-run.ts';
-import { mergeConfig } from './config-store.ts';
+import { type ConfigPin, type ResolvedConfig, resolveConfig } from './config-resolution.ts';
 import type { Db } from './db/database.ts';
 import { brokers, type ConfigKind, configDocuments, edges } from './db/schema.ts';
 import { edgeColumns, FleetEdges } from './fleet-edges.ts';
@@ -29,25 +29,12 @@ import {
   type Fingerprint,
   fingerprintOf,
   inTheView,
+  keyOf,
   type ModuleDocument,
   moduleDocument,
 } from './fleet-notices.ts';
 
-export interface ResolvedConfig {
-  readonly body: Record<string, unknown>;
-  /** Strong ETag of the merged body. */
-  readonly etag: string;
-}
-
-/**
- * One scope's document replaced in a resolution: a configuration rollout serves an edge it has
- * not admitted yet the version before (gateway/rollouts/config-gate.ts); `body` undefined: no
- * document at that scope.
- */
-export interface ConfigPin {
-  readonly scope: string;
-  readonly body: Record<string, unknown> | undefined;
-}
+export type { ConfigPin, ResolvedConfig } from './config-resolution.ts';
 
 export interface FleetViewOptions {
   readonly db: Db;
@@ -72,9 +59,9 @@ export class FleetView implements AsyncDisposable {
   #brokers: PoolBroker[] = [];
   #resolved = new Map<string, ResolvedConfig | undefined>();
   readonly #waiters = new ChangeWaiters();
-  /** The tables' fingerprint when the last whole reload read them. */
+  /** Each table's fingerprint when it was last read whole (the refresh compares them). */
   #fingerprint: Fingerprint | undefined;
-  /** Asked for since the pass in progress began: a whole reload, or these edges' rows. */
+  /** Asked for since the pass in progress began: a whole reload, documents, the pool, edges' rows. */
   #wantAll = false;
   /** `<kind>/<scope>` of documents that changed. */
   readonly #wantDocuments = new Set<string>();
@@ -108,38 +95,19 @@ export class FleetView implements AsyncDisposable {
   }
 
   /**
-   * The merged configuration of module `id` of `kind` (global → its group → itself); for an
-   * edge without a broker of its own, the pool's choice, and without `updates` of its own, the
-   * CDN mirrors ranked for it (the devicehub configuration's `cdn` pool). Undefined for an unknown edge.
-   * With `pin`, one scope's document is replaced (not cached).
+   * The configuration of module `id` of `kind` (config-resolution.ts), cached until a change
+   * names it; undefined for an unknown edge. With `pin`, one scope's document is replaced (not
+   * cached).
    */
   resolve(kind: ConfigKind, id: string, pin?: ConfigPin): ResolvedConfig | undefined {
-    const cacheKey = `${kind}\u0000${id}`;
+    const cacheKey = keyOf(kind, id);
     if (pin === undefined && this.#resolved.has(cacheKey)) return this.#resolved.get(cacheKey);
-    let result: ResolvedConfig | undefined;
-    if (kind !== 'edge' || this.#edges.groups.has(id)) {
-      const group = kind === 'edge' ? this.#edges.groups.get(id) : undefined;
-      const scopes = ['global', ...(group ? [`group:${group}`] : []), `module:${id}`];
-      let body: Record<string, unknown> = {};
-      for (const scope of scopes) {
-        const doc = pin?.scope === scope ? pin : this.#docs.get(`${kind}\u0000${scope}`);
-        if (doc?.body !== undefined) body = mergeConfig(body, doc.body);
-      }
-      const credentials = kind === 'edge' ? this.#edges.credentialsOf(id) : undefined;
-      // A rotation changes the configuration, so the edge's long-poll hears of it at once.
-      if (credentials !== undefined) body = { ...body, credentials: { version: credentials } };
-      if (kind === 'edge' && body.broker === undefined) {
-        const broker = assignBroker(id, this.#brokers);
-        if (broker !== undefined) body = { ...body, broker: brokerConfig(broker) };
-      }
-      // The CDN mirrors ranked for this edge, from the devicehub configuration's `cdn` pool.
-      if (kind === 'edge' && body.updates === undefined) {
-        const updates = updatesConfig(id, cdnPoolOf(this.#docs.get('devicehub\u0000global')?.body));
-        if (updates !== undefined) body = { ...body, updates };
-      }
-      const etag = `"${createHash('sha1').update(JSON.stringify(body)).digest('base64url')}"`;
-      result = { body, etag };
-    }
+    const result = resolveConfig(
+      kind,
+      id,
+      { docs: this.#docs, edges: this.#edges, brokers: this.#brokers },
+      pin,
+    );
     if (pin === undefined) this.#resolved.set(cacheKey, result);
     return result;
   }
@@ -166,7 +134,7 @@ export class FleetView implements AsyncDisposable {
 
   /** The current version of a document, if there is one. */
   documentVersion(kind: ConfigKind, scope: string): number | undefined {
-    return this.#docs.get(`${kind}\u0000${scope}`)?.version;
+    return this.#docs.get(keyOf(kind, scope))?.version;
   }
 
   /** Whether a rotation's new secret waits for edge `id` (the database has it, sealed). */
@@ -179,7 +147,7 @@ export class FleetView implements AsyncDisposable {
    * it), or after `ms`, or when `signal` aborts.
    */
   waitForChange(ms: number, signal?: AbortSignal, about?: { kind: ConfigKind; id: string }): Promise<void> {
-    return this.#waiters.wait(ms, signal, about === undefined ? undefined : `${about.kind}\u0000${about.id}`);
+    return this.#waiters.wait(ms, signal, about === undefined ? undefined : keyOf(about.kind, about.id));
   }
 
   /**
@@ -239,8 +207,9 @@ export class FleetView implements AsyncDisposable {
   }
 
   /**
-   * The documents and/or the broker pool (small tables): every resolved configuration is made
-   * afresh. The fingerprint stays the last whole reload's, as for an edge's rows.
+   * The documents and/or the broker pool (small tables), with their fingerprints. Only modules'
+   * documents changed (their versions compared), only those modules' configurations are made
+   * afresh; else, or the pool read, every one.
    */
   async #reloadTables(documents: boolean, pool: boolean): Promise<void> {
     const { db } = this.#o;
@@ -265,16 +234,9 @@ export class FleetView implements AsyncDisposable {
         ...(documents ? { documents: fingerprint.documents } : {}),
         ...(pool ? { brokers: fingerprint.brokers } : {}),
       };
-    // Only modules' documents changed (or none): only their configurations, and long-polls.
     const modules = changed?.map((key) => moduleDocument(key.replace('\u0000', '/')));
-    if (!pool && modules !== undefined && !modules.includes(undefined)) {
-      const keys = (modules as ModuleDocument[]).map((m) => `${m.kind}\u0000${m.id}`);
-      for (const key of keys) this.#resolved.delete(key);
-      this.#waiters.wake(keys);
-      return;
-    }
-    this.#resolved = new Map();
-    this.#waiters.wake();
+    if (pool || modules === undefined || modules.includes(undefined)) this.#configsChanged();
+    else this.#configsChanged((modules as ModuleDocument[]).map((m) => keyOf(m.kind, m.id)));
   }
 
   /**
@@ -283,19 +245,33 @@ export class FleetView implements AsyncDisposable {
    * document and waking every long-poll for one edge's document cost the whole fleet's.
    */
   async #reloadModules(modules: readonly ModuleDocument[]): Promise<void> {
-    const { db } = this.#o;
-    const keys: string[] = [];
+    const rows = await this.#o.db
+      .select()
+      .from(configDocuments)
+      .where(
+        or(
+          ...modules.map((m) =>
+            and(eq(configDocuments.kind, m.kind), eq(configDocuments.scope, `module:${m.id}`)),
+          ),
+        ),
+      );
+    const found = documentMap(rows);
     for (const m of modules) {
-      const [row] = await db
-        .select()
-        .from(configDocuments)
-        .where(and(eq(configDocuments.kind, m.kind), eq(configDocuments.scope, `module:${m.id}`)));
-      const key = `${m.kind}\u0000module:${m.id}`;
-      if (row === undefined) this.#docs.delete(key);
-      else this.#docs.set(key, { version: row.version, body: row.body });
-      keys.push(`${m.kind}\u0000${m.id}`);
+      const key = keyOf(m.kind, `module:${m.id}`);
+      const doc = found.get(key);
+      if (doc === undefined) this.#docs.delete(key);
+      else this.#docs.set(key, doc);
     }
-    for (const key of keys) this.#resolved.delete(key);
+    this.#configsChanged(modules.map((m) => keyOf(m.kind, m.id)));
+  }
+
+  /**
+   * These configurations (keyOf(kind, id)) are made afresh on their next read, and their
+   * long-polls woken; without keys, every one.
+   */
+  #configsChanged(keys?: readonly string[]): void {
+    if (keys === undefined) this.#resolved = new Map();
+    else for (const key of keys) this.#resolved.delete(key);
     this.#waiters.wake(keys);
   }
 
@@ -306,9 +282,7 @@ export class FleetView implements AsyncDisposable {
   async #reloadEdges(ids: readonly string[]): Promise<void> {
     const rows = await this.#o.db.select(edgeColumns).from(edges).where(inArray(edges.id, ids));
     this.#edges.patch(ids, rows);
-    const keys = ids.map((id) => `edge\u0000${id}`);
-    for (const key of keys) this.#resolved.delete(key);
-    this.#waiters.wake(keys);
+    this.#configsChanged(ids.map((id) => keyOf('edge', id)));
   }
 
   async #reloadAll(): Promise<void> {
@@ -326,8 +300,7 @@ export class FleetView implements AsyncDisposable {
     this.#docs = documentMap(docs);
     this.#edges = FleetEdges.of(edgeRows);
     this.#brokers = brokerRows;
-    this.#resolved = new Map();
-    this.#waiters.wake();
+    this.#configsChanged();
   }
 
   /**
