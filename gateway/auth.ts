@@ -63,7 +63,8 @@ export class Authenticator {
   readonly #db: Db;
   readonly #now: () => number;
   readonly #maxCached: number;
-  readonly #cache = new Map<string, { lookup: Lookup; until: number }>();
+  /** Lookups by header; `edge`: the edge a Basic header names (#edgeHeaders lists it there). */
+  readonly #cache = new Map<string, { lookup: Lookup; until: number; edge: string | undefined }>();
   /**
    * The cached Basic headers by the edge they name: an edge's change forgets its own lookups
    * only. Forgetting all of them made every edge of the fleet look itself up again (at 50,000
@@ -165,7 +166,8 @@ export class Authenticator {
   async #resolve(header: string): Promise<Lookup> {
     const cached = this.#cached(header);
     if (cached !== undefined) return cached.lookup;
-    const lookup = await this.#lookup(header);
+    const basic = basicCredentials(header);
+    const lookup = await this.#lookup(header, basic);
     if (this.#cache.size >= this.#maxCached) this.#makeRoom();
     // Spread over ±50 %: thousands of edges cached in the same second must not all expire in the
     // same second and queue their lookups at once (seen as a one-second stall under load).
@@ -177,8 +179,8 @@ export class Authenticator {
       now + ttl,
       found ? (lookup.until ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY,
     );
-    this.#cache.set(header, { lookup, until });
-    const edge = basicCredentials(header)?.id;
+    const edge = basic?.id;
+    this.#cache.set(header, { lookup, until, edge });
     if (edge !== undefined) {
       const headers = this.#edgeHeaders.get(edge);
       if (headers === undefined) this.#edgeHeaders.set(edge, new Set([header]));
@@ -187,10 +189,10 @@ export class Authenticator {
     return lookup;
   }
 
-  async #lookup(header: string): Promise<Lookup> {
+  /** `basic`: the header's edge credentials, when it is a Basic header naming an edge id. */
+  async #lookup(header: string, basic: BasicCredentials | undefined): Promise<Lookup> {
     const [scheme, value = ''] = header.split(' ', 2);
     if (scheme === 'Bearer') return await lookupKey(this.#db, value, this.#now);
-    const basic = basicCredentials(header);
     return basic === undefined ? undefined : this.#lookupEdge(basic.id, basic.secret);
   }
 
@@ -232,8 +234,17 @@ export class Authenticator {
    */
   #makeRoom(): void {
     const now = this.#now();
-    for (const [header, cached] of this.#cache) if (cached.until <= now) this.#cache.delete(header);
+    for (const [header, cached] of this.#cache) if (cached.until <= now) this.#drop(header, cached.edge);
     if (this.#cache.size >= this.#maxCached) this.forget();
+  }
+
+  /** One lookup out of the cache, and out of its edge's list (which would otherwise only grow). */
+  #drop(header: string, edge: string | undefined): void {
+    this.#cache.delete(header);
+    if (edge === undefined) return;
+    const headers = this.#edgeHeaders.get(edge);
+    headers?.delete(header);
+    if (headers?.size === 0) this.#edgeHeaders.delete(edge);
   }
 
   /** Forgets the cached lookups of API keys (a key revoked or rotated), not the edges'. */
@@ -256,8 +267,13 @@ export class Authenticator {
   }
 }
 
+interface BasicCredentials {
+  readonly id: string;
+  readonly secret: string;
+}
+
 /** The edge id and secret of a Basic header; undefined when it names no edge id. */
-function basicCredentials(header: string): { id: string; secret: string } | undefined {
+function basicCredentials(header: string): BasicCredentials | undefined {
   const [scheme, value = ''] = header.split(' ', 2);
   if (scheme !== 'Basic') return undefined;
   const decoded = Buffer.from(value, 'base64').toString('utf8');
