@@ -165,18 +165,18 @@ describe('a change notice', () => {
     const { db, view } = s;
     const stop = new AbortController();
     const woken: string[] = [];
-    const waiting = [
-      view.waitForChange(30_000, stop.signal, { kind: 'edge', id: 'E-1' }).then(() => woken.push('E-1')),
-      view.waitForChange(30_000, stop.signal, { kind: 'edge', id: 'E-2' }).then(() => woken.push('E-2')),
-      view.waitForChange(30_000, stop.signal).then(() => woken.push('any')),
-    ];
+    const waiting = ['E-1', 'E-2', undefined].map((id) =>
+      view
+        .waitForChange(30_000, stop.signal, id === undefined ? undefined : { kind: 'edge', id })
+        .then(() => woken.push(id ?? 'any')),
+    );
     assert.equal(view.waiting, 3);
     const doc = (scope: string, body: Record<string, unknown>) =>
       db.insert(configDocuments).values({ kind: 'edge', scope, body, version: 1, updatedBy: 'test' });
     await doc('module:E-1', { logLevel: 'debug' });
     await doc('group:G1', { fps: 5 }); // no notice: not read by a module's reload
     await view.changed('config/edge/module:E-1');
-    await delay(100);
+    await Promise.all([waiting[0], waiting[2]]);
     assert.deepEqual(woken.sort(), ['E-1', 'any'], "E-2's long-poll sleeps on");
     assert.equal(view.resolve('edge', 'E-1')?.body.logLevel, 'debug');
     assert.equal(view.resolve('edge', 'E-1')?.body.fps, undefined, 'the group document was not read');
@@ -188,10 +188,8 @@ describe('a change notice', () => {
   });
 
   it('wakes the long-polls waiting on the view', async () => {
-    const bus = t.bus(t.keyspace());
-    await using database = await openDatabase();
-    await registerEdges(database.db, bus, [{ id: 'E-1', secret: 'one-secret', groupId: 'G1' }]);
-    await using view = await new FleetView({ db: database.db, bus, refreshMs: 3_600_000 }).start();
+    await using s = await twoEdgesView();
+    const { view } = s;
     const started = Date.now();
     const waiting = view.waitForChange(30_000);
     await view.changed('edge/E-1');
