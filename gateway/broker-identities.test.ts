@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import { BrokerIdentities, DynsecClient, LINK_USER } from '../edge/broker/mod.ts';
 import { downlinkTopic } from '../edge/mod.ts';
-import { type MosquittoServer, startMosquitto } from '../infra/mod.ts';
+import { type MosquittoServer, startMosquitto, waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { createApiKey } from './auth.ts';
 import { openDatabase } from './db/database.ts';
@@ -137,5 +137,34 @@ describe('broker identities follow the registry', { timeout: 60_000 }, () => {
     assert.equal(rotated.status, 200);
     await connect('GW-3', rotated.body!.secret as string);
     assert.deepEqual((await g.gateway.reconciler!.reconcile()).missing, []);
+  });
+
+  it('runs the periodic pass on one gateway of the cluster at a time', async () => {
+    await using database = await openDatabase();
+    const keyspace = t.keyspace();
+    const start = (name: string) =>
+      createGateway({
+        database,
+        name,
+        bus: t.bus(keyspace, t.connect()),
+        broker: { url: broker.url, ...broker.admin, reconcileMs: 40, links: { [LINK_USER]: 'link-secret' } },
+      });
+    const [a, b] = await Promise.all([start('gw-a'), start('gw-b')]);
+    try {
+      await using dynsec = new DynsecClient({ url: broker.url, ...broker.admin });
+      const identities = new BrokerIdentities(dynsec);
+      await identities.ensureEdge('STRAY-2', 'stray-secret');
+      await waitFor(async () => !(await identities.listEdges()).includes('STRAY-2'), {
+        message: 'the periodic pass removed the stray identity',
+      });
+      await waitFor(() => a.reconciler!.passes + b.reconciler!.passes >= 4, { message: 'four passes' });
+      assert.equal(
+        Math.min(a.reconciler!.passes, b.reconciler!.passes),
+        0,
+        `one gateway runs the passes (gw-a ${a.reconciler!.passes}, gw-b ${b.reconciler!.passes})`,
+      );
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
   });
 });

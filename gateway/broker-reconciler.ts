@@ -1,6 +1,7 @@
 /**
- * Brings the MQTT broker's edge identities in line with the registry, periodically, on every
- * gateway (each pass is idempotent): an edge the broker knows but the registry does not (a
+ * Brings the MQTT broker's edge identities in line with the registry, periodically, on one gateway
+ * at a time (the `broker-reconcile` lease: a pass reads every dynsec client and every edge id, so
+ * at 100,000 edges it is not a thing for every process to do; each pass is idempotent): an edge the broker knows but the registry does not (a
  * deregistration whose database step failed, a registration rolled back after the broker took it,
  * an identity added by hand) is removed, and its sessions are kicked. An edge the registry holds
  * but the broker does not cannot be restored here — the registry keeps only a hash of its secret —
@@ -8,12 +9,20 @@
  * Also makes sure, once, that the hub's link users exist and every default access is denied.
  */
 import { type Logger, silentLogger } from '../actors/mod.ts';
+import type { Bus } from '../bus/mod.ts';
 import type { BrokerIdentities } from '../edge/broker/mod.ts';
 import type { Db } from './db/database.ts';
 import { edges } from './db/schema.ts';
+import { type LeasedJob, startLeasedJob } from './leased-job.ts';
+
+/** The lease under which one gateway of the cluster runs the periodic pass. */
+export const RECONCILE_LEASE = 'broker-reconcile';
 
 export interface BrokerReconcilerOptions {
   readonly db: Db;
+  readonly bus: Pick<Bus, 'holdLease'>;
+  /** This gateway's name in the lease. */
+  readonly holder: string;
   readonly identities: BrokerIdentities;
   /** Between passes (0: no periodic pass). */
   readonly intervalMs: number;
@@ -32,10 +41,10 @@ export interface ReconcileResult {
 export class BrokerReconciler implements AsyncDisposable {
   readonly #o: BrokerReconcilerOptions;
   readonly #log: Logger;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<unknown> = Promise.resolve();
+  #job: LeasedJob | undefined;
+  #hub: Promise<unknown> = Promise.resolve();
   #hubReady = false;
-  #stopped = false;
+  #passes = 0;
 
   constructor(options: BrokerReconcilerOptions) {
     this.#o = options;
@@ -43,34 +52,33 @@ export class BrokerReconciler implements AsyncDisposable {
   }
 
   start(): this {
-    const interval = this.#o.intervalMs;
-    if (interval <= 0) {
-      // No periodic pass: the hub's side is still made sure of, once.
-      this.#running = this.#ensureHub().catch((err: unknown) =>
-        this.#log.warn({ err }, 'link users not made sure of on the broker'),
-      );
-      return this;
-    }
-    const loop = () => {
-      this.#running = this.reconcile()
-        .catch((err: unknown) =>
-          this.#log.warn({ err }, 'broker not reconciled with the registry; the next pass retries'),
-        )
-        .finally(() => {
-          if (this.#stopped) return;
-          this.#timer = setTimeout(loop, interval);
-          this.#timer.unref();
-        });
-    };
-    // The first pass soon after start, with a jitter so gateways started together spread out.
-    this.#timer = setTimeout(loop, Math.min(interval, 1000 + Math.random() * 2000));
-    this.#timer.unref();
+    // The hub's side is made sure of at once on every gateway (it is cheap and idempotent).
+    this.#hub = this.#ensureHub().catch((err: unknown) =>
+      this.#log.warn({ err }, 'link users not made sure of on the broker; the next pass retries'),
+    );
+    const { intervalMs, bus, holder } = this.#o;
+    if (intervalMs <= 0) return this;
+    this.#job = startLeasedJob({
+      bus,
+      lease: RECONCILE_LEASE,
+      holder,
+      intervalMs,
+      run: () => this.reconcile(),
+      onError: (err) =>
+        this.#log.warn({ err }, 'broker not reconciled with the registry; the next pass retries'),
+    });
     return this;
+  }
+
+  /** Passes this gateway has run (periodic or asked for). */
+  get passes(): number {
+    return this.#passes;
   }
 
   /** One pass: the broker's edges are read before the registry, so an edge being registered meanwhile is never removed. */
   async reconcile(): Promise<ReconcileResult> {
     const { identities, db } = this.#o;
+    this.#passes++;
     await this.#ensureHub();
     const onBroker = await identities.listEdges();
     const registered = new Set((await db.select({ id: edges.id }).from(edges)).map((r) => r.id));
@@ -100,10 +108,9 @@ export class BrokerReconciler implements AsyncDisposable {
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+    await this.#job?.stop();
+    this.#job = undefined;
+    await this.#hub;
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -120,7 +120,7 @@ export interface BrokerAdminOptions {
   readonly password: string;
   /** Link users the gateway creates if the broker lacks them (user → password). */
   readonly links?: Readonly<Record<string, string>>;
-  /** Between reconciler passes (default 60 s; 0: none). */
+  /** Between reconciler passes, run by one gateway of the cluster at a time (default 60 s; 0: none). */
   readonly reconcileMs?: number;
 }
 
@@ -214,7 +214,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     intervalMs: options.rolloutMembershipMs,
   });
   if (options.rolloutMembershipMs !== 0) membership.start();
-  const { dynsec, broker, reconciler } = startBrokerAdmin(options.broker, { db, log });
+  const { dynsec, broker, reconciler } = startBrokerAdmin(options.broker, { db, bus, holder: name, log });
   const kafka = options.kafka === undefined ? undefined : await startKafkaCredentials(options.kafka, log);
   const credentials =
     options.identity === undefined
@@ -340,7 +340,10 @@ async function keepAlarmPartitions(db: Db, log: Logger): Promise<NodeJS.Timeout>
 }
 
 /** The broker's dynamic-security admin, its edge identities and their reconciler (none without options). */
-function startBrokerAdmin(options: BrokerAdminOptions | undefined, { db, log }: { db: Db; log: Logger }) {
+function startBrokerAdmin(
+  options: BrokerAdminOptions | undefined,
+  { db, bus, holder, log }: { db: Db; bus: Bus; holder: string; log: Logger },
+) {
   const dynsec =
     options === undefined
       ? undefined
@@ -356,6 +359,8 @@ function startBrokerAdmin(options: BrokerAdminOptions | undefined, { db, log }: 
       ? undefined
       : new BrokerReconciler({
           db,
+          bus,
+          holder,
           identities: broker,
           intervalMs: options?.reconcileMs ?? 60_000,
           ...(options?.links === undefined ? {} : { links: options.links }),
