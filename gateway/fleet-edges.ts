@@ -4,6 +4,7 @@
  * it. Loaded whole (`FleetEdges.of`) or patched row by row (`patch`, an edge's change notice).
  */
 import { sql } from 'drizzle-orm';
+import type { Db } from './db/database.ts';
 import { edges } from './db/schema.ts';
 
 /** The columns the view selects of an edge's row. */
@@ -14,6 +15,26 @@ export const edgeColumns = {
   pending: sql<boolean>`${edges.pendingSecret} is not null`,
   building: sql<string | null>`nullif(${edges.labels}->>'building', '')`,
 };
+
+/**
+ * How far before the last read a refresh reads again: a row is stamped when it is written
+ * (`now()` on insert, `clock_timestamp()` on update), but is seen when its transaction commits,
+ * so a write stamped just before the last read and committed after it would be missed without
+ * it. A transaction longer than this that inserts or deletes is caught by the count; one that
+ * only updates, and whose notice was lost too, is not.
+ */
+export const CHANGED_LOOKBACK_S = 60;
+
+/**
+ * The rows stamped since `since` (the database's clock, as it printed it) less the lookback:
+ * what a refresh takes in when the edges' fingerprint moved, instead of every row.
+ */
+export function changedEdgeRows(db: Db, since: string): Promise<EdgeRow[]> {
+  return db
+    .select(edgeColumns)
+    .from(edges)
+    .where(sql`${edges.updatedAt} > ${since}::timestamptz - make_interval(secs => ${CHANGED_LOOKBACK_S})`);
+}
 
 export interface EdgeRow {
   readonly id: string;
@@ -41,12 +62,21 @@ export class FleetEdges {
     return all;
   }
 
-  /** These edges' rows as read now: an id without a row is deregistered. */
-  patch(ids: readonly string[], rows: readonly EdgeRow[]): void {
+  /**
+   * These edges' rows as read now: an id without a row is deregistered. Returns the ids whose
+   * row differed from what was held (their configurations change).
+   */
+  patch(ids: readonly string[], rows: readonly EdgeRow[]): string[] {
     const found = new Map(rows.map((r) => [r.id, r]));
+    const changed = ids.filter((id) => {
+      const row = found.get(id);
+      return row === undefined ? this.#groups.has(id) : !this.#holds(row);
+    });
+    // Nothing differs (a refresh's lookback reads rows again): the same maps, no sweep.
+    if (changed.length === 0) return changed;
     this.#groups = new Map(this.#groups);
     this.#buildings = undefined;
-    for (const id of ids) {
+    for (const id of changed) {
       const row = found.get(id);
       if (row !== undefined) {
         this.#set(row);
@@ -57,6 +87,23 @@ export class FleetEdges {
       this.#credentials.delete(id);
       this.#pending.delete(id);
     }
+    return changed;
+  }
+
+  /** Whether the view holds this row as it is. */
+  #holds(row: EdgeRow): boolean {
+    return (
+      this.#groups.has(row.id) &&
+      this.#groups.get(row.id) === row.groupId &&
+      (this.#labels.get(row.id) ?? null) === row.building &&
+      (this.#credentials.get(row.id) ?? 0) === Math.max(row.credentials, 0) &&
+      this.#pending.has(row.id) === row.pending
+    );
+  }
+
+  /** Registered edges. */
+  get size(): number {
+    return this.#groups.size;
   }
 
   get groups(): ReadonlyMap<string, string | null> {

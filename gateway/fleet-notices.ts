@@ -53,6 +53,16 @@ export interface Fingerprint {
   readonly documents: string;
   /** The brokers' count and newest `created_at`. */
   readonly brokers: string;
+  /**
+   * The database's clock when the edges' part was taken: the next refresh that finds the edges
+   * moved reads the rows changed since (fleet-edges.ts, changedEdgeRows).
+   */
+  readonly edgesAt: string;
+}
+
+/** The edges' count in their fingerprint (`<count>/<newest updated_at>`). */
+export function edgesCount(fingerprint: Fingerprint): number {
+  return Number(fingerprint.edges.slice(0, fingerprint.edges.indexOf('/')));
 }
 
 /**
@@ -64,10 +74,16 @@ export async function fingerprintOf(db: Db): Promise<Fingerprint> {
   const rows = await db.execute(sql`select
       (select count(*) || '/' || coalesce(max(updated_at)::text, '') from edges) as edges,
       (select count(*) || '/' || coalesce(max(updated_at)::text, '') from config_documents) as documents,
-      (select count(*) || '/' || coalesce(max(created_at)::text, '') from brokers) as brokers`);
+      (select count(*) || '/' || coalesce(max(created_at)::text, '') from brokers) as brokers,
+      now()::text as "edgesAt"`);
   const list = ((rows as { rows?: unknown }).rows ?? rows) as Fingerprint[];
   const row = list[0];
-  return { edges: String(row?.edges), documents: String(row?.documents), brokers: String(row?.brokers) };
+  return {
+    edges: String(row?.edges),
+    documents: String(row?.documents),
+    brokers: String(row?.brokers),
+    edgesAt: String(row?.edgesAt),
+  };
 }
 
 /**

@@ -2,14 +2,16 @@
  * The fleet view's periodic safety net (a lost change notice): a refresh that finds the tables
  * as they were reloads nothing — its first one included, which used to reload every edge (at
  * 50,000 edges a 250-300 ms stall of the gateway), and an audited call that changed none of them —
- * and one that finds an edge added or moved behind its back (no notice) takes it in. A notice reloads what it names: an edge's row, the documents, the
- * broker pool.
+ * and one that finds an edge added or moved behind its back (no notice) takes it in: the rows
+ * changed since its last read, waking only the long-polls of edges whose row differs (on PGlite
+ * and PostgreSQL), every row after a deletion. A notice reloads what it names: an edge's row,
+ * the documents, the broker pool.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { eq } from 'drizzle-orm';
-import { waitFor } from '../infra/mod.ts';
+import { startPostgres, waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { audit } from './audit.ts';
 import { openDatabase } from './db/database.ts';
@@ -55,7 +57,52 @@ describe('the fleet view', () => {
     await delay(400);
     assert.equal(view.edgeGroups(), edgesRead, 'the edges were not read again');
   });
+
+  for (const on of ['PGlite', 'PostgreSQL'] as const)
+    it(`takes in the edges changed behind its back, and wakes only their long-polls (${on})`, async () => {
+      await changedBehindItsBack(on);
+    });
 });
+
+/** Edges changed in the registry without a notice, on either database (the timestamps' casts differ). */
+async function changedBehindItsBack(on: 'PGlite' | 'PostgreSQL'): Promise<void> {
+  const bus = t.bus(t.keyspace());
+  await using pg = on === 'PostgreSQL' ? await startPostgres() : undefined;
+  await using database = await openDatabase(
+    pg === undefined ? {} : { url: await pg.createDatabase('fleet_view') },
+  );
+  const { db } = database;
+  const ids = ['E-1', 'E-2', 'E-3'];
+  await registerEdges(
+    db,
+    bus,
+    ids.map((id) => ({ id, secret: `${id}-secret`, groupId: 'G1' })),
+  );
+  await using view = await new FleetView({ db, bus, refreshMs: 50 }).start();
+  const stop = new AbortController();
+  const woken: string[] = [];
+  const waiting = ids.map((id) =>
+    view.waitForChange(30_000, stop.signal, { kind: 'edge', id }).then(() => woken.push(id)),
+  );
+  await db.update(edges).set({ groupId: 'G2' }).where(eq(edges.id, 'E-2'));
+  await waitFor(() => view.groupOf('E-2') === 'G2', { timeoutMs: 5000, message: 'E-2 moved in the view' });
+  await waiting[1];
+  // A write that leaves E-1's row as it was (its updated_at moves): read again, nothing changes.
+  const groups = view.edgeGroups();
+  await db.update(edges).set({ groupId: 'G1' }).where(eq(edges.id, 'E-1'));
+  await delay(300); // several refreshes
+  assert.deepEqual(woken, ['E-2'], "the others' long-polls sleep on: their configurations did not change");
+  assert.equal(view.edgeGroups(), groups, 'rows read again as they were: the same map (no screen sweep)');
+  // A deletion moves only the count: the refresh then reads every row.
+  await db.delete(edges).where(eq(edges.id, 'E-3'));
+  await waitFor(() => view.groupOf('E-3') === undefined, { timeoutMs: 5000, message: 'E-3 gone' });
+  assert.deepEqual([...view.edgeGroups()].sort(), [
+    ['E-1', 'G1'],
+    ['E-2', 'G2'],
+  ]);
+  stop.abort();
+  await Promise.all(waiting);
+}
 
 /** Edges E-1 and E-2 in group G1, and a view of them that does not refresh by itself. */
 async function twoEdgesView() {
