@@ -154,6 +154,15 @@ export class FleetView implements AsyncDisposable {
   }
 
   /**
+   * Wakes the long-polls about module `id`'s configuration of `kind` (every one without `id`):
+   * something outside the view changed what they are served (a configuration rollout admitted
+   * the edge, or changed its status; rollouts/config-gate.ts). This gateway's only.
+   */
+  wake(kind: ConfigKind, id?: string): void {
+    this.#waiters.wake(id === undefined ? undefined : [keyOf(kind, id)]);
+  }
+
+  /**
    * Tells every gateway (this one included) that something changed: `edge/<id>` reloads that
    * edge's row, `config/<kind>/<scope>` that document (all of them for a scope wider than a
    * module), `broker/…` the pool, anything else the whole view.

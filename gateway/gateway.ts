@@ -252,7 +252,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger: log,
     ...options.readRouting,
   });
-  const configGate = new ConfigRolloutGate({ db, bus, view });
+  const configGate = new ConfigRolloutGate({ db, bus, view, feed });
   const app = createApp({
     db,
     reads,
@@ -294,6 +294,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await retention?.stop();
     await webBackend?.stop();
     await screens?.stop();
+    configGate[Symbol.dispose]();
     await feed.stop();
     await view.stop();
     await reconciler?.stop();

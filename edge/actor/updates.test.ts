@@ -70,6 +70,21 @@ describe('edge actor: updates', () => {
     assert.equal(pulled.updates?.assigned?.rollout, 'r2');
   });
 
+  it("tells a configuration's assignment (the gateway serves it), with the state that records it", () => {
+    const a = recorder(1000);
+    const config = { targets: undefined, delivery: 'pull', configVersion: 7 } as const;
+    const s = h.updateAssign(edgeActor.initialState('E-1'), assignment(config), a.ctx)!;
+    assert.equal(s.updates?.assigned?.configVersion, 7);
+    assert.deepEqual(a.events, [
+      { type: 'update.assigned', edgeId: 'E-1', rollout: 'r1', attempt: 1, configVersion: 7 },
+    ]);
+    const b = recorder(2000);
+    h.updateAssign(s, assignment({ ...config, attempt: 2, configVersion: 6, rollback: true }), b.ctx);
+    assert.deepEqual(b.events, [
+      { type: 'update.assigned', edgeId: 'E-1', rollout: 'r1', attempt: 2, configVersion: 6, rollback: true },
+    ]);
+  });
+
   it('records reports, installs the version on healthy and forwards each to the rollout', () => {
     let s = h.updateAssign(edgeActor.initialState('E-1'), assignment(), recorder(1).ctx)!;
     const r = recorder(5000);

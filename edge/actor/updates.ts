@@ -62,6 +62,17 @@ export function onUpdateAssign(
     state: 'assigned',
   };
   const next = withUpdates(state, { ...updates, assigned });
+  // A configuration's version is served by the gateway (its rollout gate): the event, committed
+  // with this state, wakes the edge's configuration long-poll there at once.
+  if (p.configVersion !== undefined)
+    ctx.emit({
+      type: 'update.assigned',
+      edgeId: ctx.id,
+      rollout: p.rollout,
+      attempt: p.attempt,
+      configVersion: p.configVersion,
+      ...(p.rollback ? { rollback: true } : {}),
+    });
   if (p.delivery === 'pull' || p.targets === undefined) return next;
   const args: UpdateCommandArgs = {
     rollout: p.rollout,

@@ -20,7 +20,8 @@ export interface OutboxEventJson {
 
 /**
  * The events that leave DeviceHub (for the web backend and the live feed); `command` is the
- * relays'. Updates: `update.state` (an edge's report on a rollout's target), `rollout.state` (a
+ * relays'. Updates: `update.state` (an edge's report on a rollout's target), `update.assigned` (a
+ * configuration rollout admitted the edge: the gateway serves it that version), `rollout.state` (a
  * rollout's status with its summary) and `rollout.wave` (a wave started, progressed, holding,
  * passed) — every `rollout.*` type a rollout actor emits goes out, new ones included. Alarm clips:
  * `clip.ready` (stored: bytes, SHA-256, duration) and `clip.failed` (with the code and reason).
@@ -35,6 +36,7 @@ export const FLEET_EVENT_TYPES = [
   'tunnel.state',
   'command.result',
   'update.state',
+  'update.assigned',
   'rollout.state',
   'rollout.wave',
   'clip.ready',

@@ -10,6 +10,13 @@
  * its version is the document's current one and it has not completed: a newer version written
  * ends it; an aborted rollout keeps the edges it never reached on the version before; a rolled
  * back one serves the version before to all.
+ *
+ * What a long-poll is served changes with an admission (the edge actor's `update.assigned`) or a
+ * rollout's status (`rollout.state`), not with a document: the gate hears both on the gateway's
+ * event feed and wakes the long-polls concerned — the admitted edge's, or every one. Long-polls
+ * of gated edges also look again every GATED_RECHECK_MS, for an event the feed missed; they did
+ * so every 3 s with no events heard, which at 50,000 edges was ~17,000 configurations served
+ * again a second, each reading its edge's state, for as long as a rollout ran.
  */
 import { and, eq, isNotNull, ne } from 'drizzle-orm';
 import type { Bus } from '../../bus/mod.ts';
@@ -18,7 +25,12 @@ import type { Db } from '../db/database.ts';
 import { type ConfigKind, configDocuments, configVersions, rollouts } from '../db/schema.ts';
 import { readEdgeState } from '../edge-states.ts';
 import type { ConfigPin, FleetView } from '../fleet-view.ts';
+import type { EventFeed } from '../live-events.ts';
+import type { OutboxItem } from '../outbox/events.ts';
 import { readRolloutState } from './view.ts';
+
+/** How often the long-poll of an edge a rollout gates looks again without an event (ms). */
+export const GATED_RECHECK_MS = 30_000;
 
 interface GatedRollout {
   readonly id: string;
@@ -41,7 +53,7 @@ const ADMITTED: ReadonlySet<number> = new Set([
   M.healthy,
 ]);
 
-export class ConfigRolloutGate {
+export class ConfigRolloutGate implements Disposable {
   readonly #db: Db;
   readonly #bus: Bus;
   readonly #view: FleetView;
@@ -52,15 +64,33 @@ export class ConfigRolloutGate {
   #loadedAt = -Infinity;
   #loading: Promise<void> | undefined;
   readonly #members = new Map<string, { at: number; members: Readonly<Record<string, MemberRecord>> }>();
+  readonly #unsubscribe: (() => void) | undefined;
+  /** pin() calls that found a rollout gating the module (each reads the edge's state). */
+  checks = 0;
 
   constructor(
-    deps: { readonly db: Db; readonly bus: Bus; readonly view: FleetView },
+    deps: { readonly db: Db; readonly bus: Bus; readonly view: FleetView; readonly feed?: EventFeed },
     options: { refreshMs?: number } = {},
   ) {
     this.#db = deps.db;
     this.#bus = deps.bus;
     this.#view = deps.view;
     this.#refreshMs = options.refreshMs ?? 2000;
+    this.#unsubscribe = deps.feed?.subscribe((item) => this.#heard(item));
+  }
+
+  /** An admission wakes that edge's long-polls; a gating rollout's new status, every one. */
+  #heard({ event }: OutboxItem): void {
+    if (event.type === 'update.assigned' && typeof event.edgeId === 'string')
+      this.#view.wake('edge', event.edgeId);
+    else if (event.type === 'rollout.state' && this.#gated.some((r) => r.id === event.rollout)) {
+      this.#loadedAt = -Infinity; // the status is read again before anything is served
+      for (const kind of new Set(this.#gated.map((r) => r.kind))) this.#view.wake(kind);
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.#unsubscribe?.();
   }
 
   /**
@@ -87,6 +117,7 @@ export class ConfigRolloutGate {
         view.documentVersion(kind, r.scope) === r.version,
     );
     if (gate === undefined) return undefined;
+    this.checks++;
     const before: ConfigPin = { scope: gate.scope, body: gate.baseBody };
     if (gate.status === 'rolled_back') return before;
     return (await this.#admittedVersion(gate, id)) === gate.version ? undefined : before;
@@ -113,7 +144,7 @@ export class ConfigRolloutGate {
     );
   }
 
-  /** Whether any configuration rollout gates now (long-polls then look again every few seconds). */
+  /** Whether any configuration rollout gates now (long-polls then look again every GATED_RECHECK_MS). */
   get active(): boolean {
     return this.#gated.length > 0;
   }

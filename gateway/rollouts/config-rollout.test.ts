@@ -1,7 +1,8 @@
 /**
  * A configuration rollout through the configuration service: the new version is written by the
  * rollout behind its gate, served only to the edges the rollout admitted (wave 1: building B1),
- * the version before to the others; a roll back serves the version before again. Real Redis, a
+ * the version before to the others; a roll back serves the version before again. An admission
+ * wakes that edge's long-poll; a long-poll of an edge not admitted sleeps through. Real Redis, a
  * hub node with the edge and rollout actors, a gateway on PGlite.
  */
 import assert from 'node:assert/strict';
@@ -63,6 +64,48 @@ describe('a configuration rollout', { timeout: 60_000 }, () => {
     assert.equal(
       ((await call('GET', '/v1/config/edge/global/history')).body.versions as unknown[]).length,
       2,
+    );
+  });
+
+  it("wakes an edge's long-poll when it is admitted, and leaves the others' asleep", async () => {
+    const { call, gateway, key } = await startRolloutGateway(t, cleanup);
+    for (const [id, building] of [
+      ['W-0', 'B1'],
+      ['W-1', 'B2'],
+    ])
+      assert.equal((await call('POST', '/v1/edges', { id, labels: { building } })).status, 201);
+    assert.equal((await call('PUT', '/v1/config/edge/global', { pollSeconds: 30 })).status, 200);
+    const get = (id: string, o: { etag?: string; wait?: number } = {}) =>
+      gateway.app.request(`/v1/config/edge/${id}${o.wait === undefined ? '' : `?wait=${o.wait}`}`, {
+        headers: {
+          authorization: `Bearer ${key}`,
+          ...(o.etag === undefined ? {} : { 'if-none-match': o.etag }),
+        },
+      });
+    const etag0 = (await get('W-0')).headers.get('etag')!;
+    const etag1 = (await get('W-1')).headers.get('etag')!;
+    // W-0's long-poll, on version 1, from before the rollout: its admission answers it.
+    const admitted = get('W-0', { etag: etag0, wait: 50 });
+    const created = await call('POST', '/v1/rollouts', {
+      id: 'r-wake',
+      name: 'poll every minute',
+      target: { config: { scope: 'global', body: { pollSeconds: 60 } } },
+      waves: [
+        { name: 'B1', buildings: ['B1'], holdSeconds: 3600 },
+        { name: 'rest', percent: 100 },
+      ],
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const answer = await admitted;
+    assert.equal(answer.status, 200);
+    assert.equal(((await answer.json()) as { pollSeconds: number }).pollSeconds, 60);
+    // W-1 is not admitted (B1 holds for an hour): its long-poll sleeps through, looking once.
+    const checks = gateway.configGate.checks;
+    const asleep = await get('W-1', { etag: etag1, wait: 10 });
+    assert.equal(asleep.status, 304);
+    assert.ok(
+      gateway.configGate.checks - checks <= 2,
+      `W-1's configuration looked at ${gateway.configGate.checks - checks} times in 10 s (every 3 s before)`,
     );
   });
 });

@@ -4,7 +4,7 @@
  * kept up by a job (edges that match later join), the definitions in the database, and the
  * configuration gate (a configuration rollout's version served only to admitted edges).
  */
-export { ConfigRolloutGate } from './config-gate.ts';
+export { ConfigRolloutGate, GATED_RECHECK_MS } from './config-gate.ts';
 export type { MembershipRule, RolloutDeps } from './create.ts';
 export { createRollout, resolveMembers } from './create.ts';
 export { rolloutAddress } from './members-send.ts';

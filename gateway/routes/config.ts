@@ -11,6 +11,7 @@ import { checkScope, configHistory, configVersion, putConfig } from '../config-s
 import { CONFIG_KINDS } from '../db/schema.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
+import { GATED_RECHECK_MS } from '../rollouts/mod.ts';
 import { parseDocument } from './config-documents.ts';
 import {
   AUTH_ERRORS,
@@ -124,7 +125,8 @@ export function configRoutes(deps: GatewayDeps) {
 /**
  * GET: the merged document, or 304 when the client's ETag is still current after `?wait=`. While a
  * configuration rollout runs, an edge it has not admitted gets the version before (the gate), and
- * its long-poll looks again every few seconds (an admission is not a configuration change).
+ * its long-poll is woken by its admission (rollouts/config-gate.ts), and looks again every
+ * GATED_RECHECK_MS in case that event was missed.
  */
 function readConfig(deps: GatewayDeps): RouteHandler<typeof read, AuthEnv> {
   const { view, maxWaitSeconds = 60, configGate } = deps;
@@ -151,10 +153,14 @@ function readConfig(deps: GatewayDeps): RouteHandler<typeof read, AuthEnv> {
         c.header('etag', config.etag);
         return c.body(null, 304);
       }
-      await view.waitForChange(configGate?.active ? Math.min(left, 3000) : left, c.req.raw.signal, {
-        kind,
-        id,
-      });
+      await view.waitForChange(
+        configGate?.active ? Math.min(left, GATED_RECHECK_MS) : left,
+        c.req.raw.signal,
+        {
+          kind,
+          id,
+        },
+      );
       if (c.req.raw.signal.aborted) return c.body(null, 304);
     }
   };
