@@ -43,7 +43,9 @@ export interface ActorSlot {
 export class ActorTable {
   readonly #slots = new Map<string, ActorSlot>();
   readonly #byShard = new Map<number, Set<string>>();
+  /** Dirty actors in the order they became dirty, from #dirtyHead on (entries before it are done). */
   #dirty: { slot: ActorSlot; since: number }[] = [];
+  #dirtyHead = 0;
   readonly #bus: Bus;
   readonly #log: Logger;
 
@@ -152,16 +154,28 @@ export class ActorTable {
     }
   }
 
-  /** Dirty actors whose checkpoint is due (dirty since before `cutoff`), still in this table. */
+  /**
+   * Dirty actors whose checkpoint is due (dirty since before `cutoff`), still in this table. Runs
+   * every turn: the list is consumed from a head index and compacted only once most of it is
+   * done. Copying the rest of it every turn (100,000 dirty actors, 500 due a turn) cost ~1.2 ms a
+   * turn and an 800 KB array each time, which only a major GC frees.
+   */
   due(cutoff: number): ActorSlot[] {
     const out: ActorSlot[] = [];
-    let i = 0;
-    for (; i < this.#dirty.length; i++) {
-      const { slot, since } = this.#dirty[i]!;
+    const list = this.#dirty;
+    let i = this.#dirtyHead;
+    for (; i < list.length; i++) {
+      const { slot, since } = list[i]!;
       if (since >= cutoff) break;
       if (slot.dirtySince === since && this.#slots.get(slot.address) === slot) out.push(slot);
     }
-    if (i > 0) this.#dirty = this.#dirty.slice(i);
+    if (i === list.length) {
+      this.#dirty = [];
+      this.#dirtyHead = 0;
+    } else if (i > 1024 && i * 2 > list.length) {
+      this.#dirty = list.slice(i);
+      this.#dirtyHead = 0;
+    } else this.#dirtyHead = i;
     return out;
   }
 
