@@ -17,6 +17,17 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
+/** A rollout of `pollSeconds: 60` to the global document: building B1 first, held for an hour, then the rest. */
+const pollEveryMinute = (id: string) => ({
+  id,
+  name: 'poll every minute',
+  target: { config: { scope: 'global', body: { pollSeconds: 60 } } },
+  waves: [
+    { name: 'B1', buildings: ['B1'], holdSeconds: 3600 },
+    { name: 'rest', percent: 100 },
+  ],
+});
+
 describe('a configuration rollout', { timeout: 60_000 }, () => {
   it('serves the new version to admitted edges only, and the version before after a roll back', async () => {
     const { call } = await startRolloutGateway(t, cleanup);
@@ -28,15 +39,7 @@ describe('a configuration rollout', { timeout: 60_000 }, () => {
     assert.equal((await call('PUT', '/v1/config/edge/global', { pollSeconds: 30 })).status, 200);
     const poll = async (id: string) => (await call('GET', `/v1/config/edge/${id}`)).body.pollSeconds;
 
-    const created = await call('POST', '/v1/rollouts', {
-      id: 'r-config',
-      name: 'poll every minute',
-      target: { config: { scope: 'global', body: { pollSeconds: 60 } } },
-      waves: [
-        { name: 'B1', buildings: ['B1'], holdSeconds: 3600 },
-        { name: 'rest', percent: 100 },
-      ],
-    });
+    const created = await call('POST', '/v1/rollouts', pollEveryMinute('r-config'));
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const history = (await call('GET', '/v1/config/edge/global/history')).body.versions as {
       version: number;
@@ -86,15 +89,7 @@ describe('a configuration rollout', { timeout: 60_000 }, () => {
     const etag1 = (await get('W-1')).headers.get('etag')!;
     // W-0's long-poll, on version 1, from before the rollout: its admission answers it.
     const admitted = get('W-0', { etag: etag0, wait: 50 });
-    const created = await call('POST', '/v1/rollouts', {
-      id: 'r-wake',
-      name: 'poll every minute',
-      target: { config: { scope: 'global', body: { pollSeconds: 60 } } },
-      waves: [
-        { name: 'B1', buildings: ['B1'], holdSeconds: 3600 },
-        { name: 'rest', percent: 100 },
-      ],
-    });
+    const created = await call('POST', '/v1/rollouts', pollEveryMinute('r-wake'));
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const answer = await admitted;
     assert.equal(answer.status, 200);
