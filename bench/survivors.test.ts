@@ -50,6 +50,8 @@ test('what outlives the young generation is found by where it was allocated', as
   const kept = bytesAt('keepForAWhile');
   const thrown = bytesAt('throwAway');
   assert.equal(sites[0]?.site.split(' ')[0], 'keepForAWhile', JSON.stringify(sites.slice(0, 5)));
-  // Sampled without the filter, the thrown-away site would show ~20 times the kept one's bytes.
-  assert.ok(kept > 2 * thrown, `kept ${kept} B, thrown away ${thrown} B (20 times as many allocated)`);
+  // Sampled without the filter, the thrown-away site would show ~20 times the kept one's bytes;
+  // filtered, the kept one leads (2.6-6.1 times in quiet runs; 1.9 times once in CI, beside
+  // the heavy test files, where more of the thrown-away objects are caught alive by a scavenge).
+  assert.ok(kept > thrown, `kept ${kept} B, thrown away ${thrown} B (20 times as many allocated)`);
 });
