@@ -3,7 +3,7 @@
  * node_exporter (this host), redis_exporter, postgres_exporter (when there is a PostgreSQL),
  * Alertmanager routing to the gateway's webhook, and Prometheus scraping them, itself,
  * Alertmanager and the hub's own /metrics jobs, its rules from `rulesDir`. The ports of Prometheus
- * and Alertmanager may be chosen first (`freePort`) so that the gateways are told their URLs
+ * and Alertmanager may be chosen first (`planMonitoring`) so that the gateways are told their URLs
  * before the stack is up. Job names are docker-compose's (deploy/prometheus/prometheus.yml).
  */
 import { randomBytes } from 'node:crypto';
@@ -18,6 +18,7 @@ import {
   startRedisExporter,
 } from './exporters.ts';
 import { freePort } from './free-port.ts';
+import { claimPortBlock } from './port-block.ts';
 import { type PrometheusServer, startPrometheus } from './prometheus.ts';
 import type { ScrapeJob } from './prometheus-config.ts';
 
@@ -51,7 +52,11 @@ export interface MonitoringPlan {
 }
 
 export async function planMonitoring(rulesDir: string): Promise<MonitoringPlan> {
-  const [prometheusPort, alertmanagerPort] = await Promise.all([freePort(), freePort()]);
+  // From a port block (below the ephemeral range, locked for this process until it exits), not
+  // `freePort`: the gateways start between the plan and the stack, and a planned ephemeral port
+  // was taken meanwhile once in CI (Prometheus: `bind: address already in use`, the demo failed).
+  const block = await claimPortBlock();
+  const [prometheusPort, alertmanagerPort] = [block.low, block.low + 1];
   mkdirSync(rulesDir, { recursive: true });
   return {
     prometheusPort,
