@@ -68,8 +68,11 @@ export class FleetView implements AsyncDisposable {
   readonly #wantDocuments = new Set<string>();
   #wantBrokers = false;
   #wantEdges = new Set<string>();
-  /** The refresh found the edges' fingerprint moved: the rows changed since it was taken. */
-  #wantChangedEdges = false;
+  /**
+   * The refresh found the edges' fingerprint moved: the rows changed since the last one are read,
+   * and this one (taken before that read) becomes the last.
+   */
+  #wantChangedEdges: Fingerprint | undefined;
   readonly #pass = coalescedRun(() => this.#reloadWanted());
 
   constructor(options: FleetViewOptions) {
@@ -154,12 +157,12 @@ export class FleetView implements AsyncDisposable {
   }
 
   /**
-   * Wakes the long-polls about module `id`'s configuration of `kind` (every one without `id`):
-   * something outside the view changed what they are served (a configuration rollout admitted
-   * the edge, or changed its status; rollouts/config-gate.ts). This gateway's only.
+   * Wakes the long-polls about `about`'s configuration (every one without it): something outside
+   * the view changed what they are served (a configuration rollout admitted the edge, or changed
+   * its status; rollouts/config-gate.ts). This gateway's only.
    */
-  wake(kind: ConfigKind, id?: string): void {
-    this.#waiters.wake(id === undefined ? undefined : [keyOf(kind, id)]);
+  wake(about?: { kind: ConfigKind; id: string }): void {
+    this.#waiters.wake(about === undefined ? undefined : [keyOf(about.kind, about.id)]);
   }
 
   /**
@@ -202,7 +205,8 @@ export class FleetView implements AsyncDisposable {
     const pool = this.#wantBrokers;
     const ids = [...this.#wantEdges];
     const changedEdges = this.#wantChangedEdges;
-    this.#wantAll = this.#wantBrokers = this.#wantChangedEdges = false;
+    this.#wantAll = this.#wantBrokers = false;
+    this.#wantChangedEdges = undefined;
     this.#wantDocuments.clear();
     this.#wantEdges.clear();
     try {
@@ -212,7 +216,7 @@ export class FleetView implements AsyncDisposable {
         if (pool || modules.includes(undefined)) await this.#reloadTables(documents.length > 0, pool);
         else if (documents.length > 0) await this.#reloadModules(modules as ModuleDocument[]);
         if (ids.length > 0) await this.#reloadEdges(ids);
-        if (changedEdges) await this.#reloadChangedEdges();
+        if (changedEdges !== undefined) await this.#reloadChangedEdges(changedEdges);
       }
     } catch (error) {
       this.#failed = toError(error);
@@ -306,12 +310,10 @@ export class FleetView implements AsyncDisposable {
    * the table's: then every row is read. At 50,000 edges, reading every row was ~0.5 s of
    * PGlite on every gateway within 30 s of any edge's change, and woke every long-poll.
    */
-  async #reloadChangedEdges(): Promise<void> {
-    const { db } = this.#o;
+  async #reloadChangedEdges(fingerprint: Fingerprint): Promise<void> {
     const last = this.#fingerprint;
     if (last === undefined) return await this.#reloadAll();
-    const fingerprint = await fingerprintOf(db);
-    const rows = await changedEdgeRows(db, last.edgesAt);
+    const rows = await changedEdgeRows(this.#o.db, last.edgesAt);
     // The lookback reads again rows the view already holds: only those that differ change.
     const ids = rows.map((r) => r.id);
     const changed = this.#edges.patch(ids, rows);
@@ -348,7 +350,8 @@ export class FleetView implements AsyncDisposable {
       const now = await fingerprintOf(this.#o.db);
       const last = this.#fingerprint;
       if (last === undefined) return await this.reload();
-      if (now.edges !== last.edges) this.#wantChangedEdges = true;
+      // Its fingerprint is taken before the rows are read: the pass needs no second one.
+      if (now.edges !== last.edges) this.#wantChangedEdges = now;
       if (now.documents !== last.documents) this.#wantDocuments.add(EVERY_DOCUMENT);
       if (now.brokers !== last.brokers) this.#wantBrokers = true;
       await this.#pass();

@@ -82,10 +82,10 @@ export class ConfigRolloutGate implements Disposable {
   /** An admission wakes that edge's long-polls; a gating rollout's new status, every one. */
   #heard({ event }: OutboxItem): void {
     if (event.type === 'update.assigned' && typeof event.edgeId === 'string')
-      this.#view.wake('edge', event.edgeId);
+      this.#view.wake({ kind: 'edge', id: event.edgeId });
     else if (event.type === 'rollout.state' && this.#gated.some((r) => r.id === event.rollout)) {
       this.#loadedAt = -Infinity; // the status is read again before anything is served
-      for (const kind of new Set(this.#gated.map((r) => r.kind))) this.#view.wake(kind);
+      this.#view.wake();
     }
   }
 

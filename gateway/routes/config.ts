@@ -153,14 +153,8 @@ function readConfig(deps: GatewayDeps): RouteHandler<typeof read, AuthEnv> {
         c.header('etag', config.etag);
         return c.body(null, 304);
       }
-      await view.waitForChange(
-        configGate?.active ? Math.min(left, GATED_RECHECK_MS) : left,
-        c.req.raw.signal,
-        {
-          kind,
-          id,
-        },
-      );
+      const waitMs = configGate?.active ? Math.min(left, GATED_RECHECK_MS) : left;
+      await view.waitForChange(waitMs, c.req.raw.signal, { kind, id });
       if (c.req.raw.signal.aborted) return c.body(null, 304);
     }
   };
