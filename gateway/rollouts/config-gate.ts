@@ -65,8 +65,7 @@ export class ConfigRolloutGate implements Disposable {
   #loading: Promise<void> | undefined;
   readonly #members = new Map<string, { at: number; members: Readonly<Record<string, MemberRecord>> }>();
   readonly #unsubscribe: (() => void) | undefined;
-  /** pin() calls that found a rollout gating the module (each reads the edge's state). */
-  checks = 0;
+  #checks = 0;
 
   constructor(
     deps: { readonly db: Db; readonly bus: Bus; readonly view: FleetView; readonly feed?: EventFeed },
@@ -87,6 +86,11 @@ export class ConfigRolloutGate implements Disposable {
       this.#loadedAt = -Infinity; // the status is read again before anything is served
       this.#view.wake();
     }
+  }
+
+  /** pin() calls that found a rollout gating the module (each reads the edge's state). */
+  get checks(): number {
+    return this.#checks;
   }
 
   [Symbol.dispose](): void {
@@ -117,7 +121,7 @@ export class ConfigRolloutGate implements Disposable {
         view.documentVersion(kind, r.scope) === r.version,
     );
     if (gate === undefined) return undefined;
-    this.checks++;
+    this.#checks++;
     const before: ConfigPin = { scope: gate.scope, body: gate.baseBody };
     if (gate.status === 'rolled_back') return before;
     return (await this.#admittedVersion(gate, id)) === gate.version ? undefined : before;
