@@ -89,13 +89,20 @@ async function changedBehindItsBack(on: 'PGlite' | 'PostgreSQL'): Promise<void> 
   await waiting[1];
   // A write that leaves E-1's row as it was (its updated_at moves): read again, nothing changes.
   const groups = view.edgeGroups();
+  const { mark } = view.edgeChanges();
   await db.update(edges).set({ groupId: 'G1' }).where(eq(edges.id, 'E-1'));
   await delay(300); // several refreshes
   assert.deepEqual(woken, ['E-2'], "the others' long-polls sleep on: their configurations did not change");
-  assert.equal(view.edgeGroups(), groups, 'rows read again as they were: the same map (no screen sweep)');
+  assert.equal(view.edgeGroups(), groups, 'not reloaded whole');
+  assert.deepEqual(
+    view.edgeChanges(mark).ids,
+    [],
+    'rows read again as they were: no change (no screen sweep)',
+  );
   // A deletion moves only the count: the refresh then reads every row.
   await db.delete(edges).where(eq(edges.id, 'E-3'));
   await waitFor(() => view.groupOf('E-3') === undefined, { timeoutMs: 5000, message: 'E-3 gone' });
+  assert.equal(view.edgeChanges(mark).ids, undefined, 'reloaded whole: every edge');
   assert.deepEqual([...view.edgeGroups()].sort(), [
     ['E-1', 'G1'],
     ['E-2', 'G2'],
@@ -129,6 +136,8 @@ describe('a change notice', () => {
     await using s = await twoEdgesView();
     const { bus, db, view } = s;
     const before = view.edgeGroups();
+    const { mark } = view.edgeChanges();
+    const buildings = view.edgeBuildings();
     const etag = view.resolve('edge', 'E-1')?.etag;
     await db
       .insert(configDocuments)
@@ -149,9 +158,11 @@ describe('a change notice', () => {
       undefined,
       'no notice, not reloaded: the view read two rows, not the table',
     );
-    assert.notEqual(view.edgeGroups(), before, 'a new map (the screen model sweeps on it)');
+    assert.equal(view.edgeGroups(), before, 'patched in place: 50,000 edges are not copied for two');
+    assert.deepEqual(view.edgeChanges(mark).ids?.toSorted(), ['E-1', 'E-2'], 'what the screen model sweeps');
     assert.deepEqual([...view.edgeGroups()], [['E-1', 'G9']]);
-    assert.equal(view.edgeBuildings().get('E-1'), 'B7');
+    assert.equal(view.edgeBuildings(), buildings, 'the buildings patched in place too');
+    assert.deepEqual([...view.edgeBuildings()], [['E-1', 'B7']]);
     assert.equal(view.resolve('edge', 'E-2'), undefined);
     // E-1's configuration is resolved afresh; its group's document is not in the view yet (a
     // document's change comes with its own notice).

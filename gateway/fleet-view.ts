@@ -22,7 +22,7 @@ import { coalescedRun } from './coalesced-run.ts';
 import { type ConfigPin, type ResolvedConfig, resolveConfig } from './config-resolution.ts';
 import type { Db } from './db/database.ts';
 import { brokers, type ConfigKind, configDocuments, edges } from './db/schema.ts';
-import { changedEdgeRows, edgeColumns, FleetEdges } from './fleet-edges.ts';
+import { changedEdgeRows, type EdgeChanges, type EdgesMark, edgeColumns, FleetEdges } from './fleet-edges.ts';
 import {
   changedDocuments,
   documentMap,
@@ -123,16 +123,24 @@ export class FleetView implements AsyncDisposable {
     return this.#edges.groups.get(id);
   }
 
-  /** Every registered edge and its group (null: none), as of the last reload (a new map each reload). */
+  /**
+   * Every registered edge and its group (null: none): patched in place by a notice or a refresh,
+   * a new map at a whole reload. `edgeChanges` says which edges changed.
+   */
   edgeGroups(): ReadonlyMap<string, string | null> {
     return this.#edges.groups;
   }
 
+  /** The edges whose row changed since `mark` (FleetEdges.changesSince; undefined ids: every edge). */
+  edgeChanges(mark?: EdgesMark): EdgeChanges {
+    return this.#edges.changesSince(mark);
+  }
+
   /**
    * Every registered edge's building, for the fleet's counts (fleet-signals/recount.ts): its
-   * `building` label, else its group, else `none`. Made once per reload, when first asked: a
-   * recount reads no database (it read 50,000 rows of the registry every 30 s, 175-190 ms of a
-   * gateway's main thread on PGlite).
+   * `building` label, else its group, else `none`. Made once per whole reload, when first asked,
+   * and patched in place with the edges: a recount reads no database (it read 50,000 rows of the
+   * registry every 30 s, 175-190 ms of a gateway's main thread on PGlite).
    */
   edgeBuildings(): ReadonlyMap<string, string> {
     return this.#edges.buildings();

@@ -13,6 +13,7 @@ import { useRedis } from '../../infra/test-redis.ts';
 import { EventFeed } from '../live-events.ts';
 import { screenMetrics } from './metrics.ts';
 import { ScreenModel } from './read-model.ts';
+import { TestRegistry } from './test-registry.ts';
 
 const t = useRedis();
 
@@ -39,7 +40,7 @@ describe('the screen read model after a live gap', () => {
     await checkpoint(7, 5000);
     await using feed = await new EventFeed({ bus }).start();
     await using model = await new ScreenModel({
-      edges: { edgeGroups: () => new Map([['E-1', null]]) },
+      edges: new TestRegistry([['E-1', null]]),
       tickMs: 3_600_000,
       reconcileMs: 3_600_000,
     }).start({ bus, feed });

@@ -1,8 +1,9 @@
 /**
  * The screen read model on its own (no Redis: no edge is registered when it starts, so it reads
- * no state; the fleet view is a map): outbox events into tiles, counts and alarms per scope,
- * coalesced into one delta per tick, versions and snapshots, stale events after a rebuild, scope
- * moves, and a slow subscriber skipping deltas until it drains, then getting the snapshot.
+ * no state; the fleet view's edges are a FleetEdges patched by hand, test-registry.ts): outbox
+ * events into tiles, counts and alarms per scope, coalesced into one delta per tick, versions and
+ * snapshots, stale events after a rebuild, registrations swept in, scope moves, and a slow
+ * subscriber skipping deltas until it drains, then getting the snapshot.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -13,6 +14,7 @@ import type { OutboxItem } from '../outbox/events.ts';
 import { MAX_BEHIND, PacedSubscriber } from './paced.ts';
 import { ScreenModel } from './read-model.ts';
 import { KEEP_SNAPSHOT_FROM, type ScreenFrame } from './scope-view.ts';
+import { TestRegistry } from './test-registry.ts';
 
 let seq = 0;
 const item = (event: Record<string, unknown>): OutboxItem => ({
@@ -38,12 +40,11 @@ const tile = (edgeId: string, fields: Record<string, unknown>) =>
   });
 
 async function model(groups: Map<string, string | null>) {
-  // As the fleet view does, a new map when the registrations change.
-  let registered = new Map<string, string | null>();
-  const m = new ScreenModel({ edges: { edgeGroups: () => registered }, tickMs: 3_600_000 });
+  const registered = new TestRegistry();
+  const m = new ScreenModel({ edges: registered, tickMs: 3_600_000 });
   const feed = { subscribeAll: () => () => {}, subscribeGaps: () => () => {} } as unknown as EventFeed;
   await m.start({ bus: {} as Bus, feed });
-  registered = new Map(groups);
+  registered.reload(groups);
   // Each one added once (the model then reads their states in): a second sweep adds none.
   assert.deepEqual(m.sweep(), [...groups.keys()]);
   assert.deepEqual(m.sweep(), []);
@@ -184,41 +185,42 @@ describe('the screen read model', () => {
     assert.deepEqual([e2().floor, e2().lastSeen, e2().enteredAt], [9, null, null]);
   });
 
-  it('sweeps the fleet view’s map only when it is a new one: registrations in, deregistrations out, moves', async () => {
-    /** A map that counts the walks over it. */
-    class Counted extends Map<string, string | null> {
-      walks = 0;
-      override [Symbol.iterator]() {
-        this.walks++;
-        return super[Symbol.iterator]();
-      }
-    }
-    let registered = new Counted();
-    const m = new ScreenModel({ edges: { edgeGroups: () => registered }, tickMs: 3_600_000 });
+  it('sweeps only the edges the fleet view changed, and every one after its whole reload', async () => {
+    const registered = new TestRegistry();
+    const m = new ScreenModel({ edges: registered, tickMs: 3_600_000 });
     const feed = { subscribeAll: () => () => {}, subscribeGaps: () => () => {} } as unknown as EventFeed;
     await m.start({ bus: {} as Bus, feed });
     const atStart = registered.walks;
     assert.deepEqual(m.sweep(), []);
-    assert.equal(registered.walks, atStart, 'the map the model was made from is not walked again');
-    registered = new Counted([
+    assert.equal(registered.walks, atStart, 'nothing changed: the map is not walked again');
+    registered.reload([
       ['E-1', 'G1'],
       ['E-2', 'G1'],
+      ['E-4', 'G1'],
     ]);
-    assert.deepEqual(m.sweep(), ['E-1', 'E-2']);
+    assert.deepEqual(m.sweep(), ['E-1', 'E-2', 'E-4'], 'a whole reload: every edge');
     assert.deepEqual(m.sweep(), []);
-    assert.equal(registered.walks, 1, 'walked by the first sweep only');
-    // A reload: E-2 moved to G2, E-1 deregistered, E-3 registered.
-    registered = new Counted([
+    const walked = registered.walks;
+    // Notices: E-2 moved to G2, E-1 deregistered, E-3 registered.
+    registered.patch('E-2', 'G2');
+    registered.patch('E-1', undefined);
+    registered.patch('E-3', null);
+    assert.deepEqual(m.sweep(), ['E-3']);
+    assert.equal(registered.walks, walked, 'only the changed edges looked up, the map not walked');
+    assert.deepEqual(m.sweep(), []);
+    await m.tick();
+    assert.deepEqual(m.scope('group:G1')!.counts, { running: 0, idle: 0, fault: 0, offline: 1 }, 'E-4 stays');
+    assert.deepEqual(m.scope('group:G2')!.counts, { running: 0, idle: 0, fault: 0, offline: 1 });
+    assert.deepEqual(m.scope('fleet')!.counts, { running: 0, idle: 0, fault: 0, offline: 3 });
+    // A whole reload that dropped E-4 (no notice for it): walked, E-4 gone.
+    registered.reload([
       ['E-2', 'G2'],
       ['E-3', null],
     ]);
-    assert.deepEqual(m.sweep(), ['E-3']);
-    assert.equal(registered.walks, 1);
     assert.deepEqual(m.sweep(), []);
-    assert.equal(registered.walks, 1);
+    assert.ok(registered.walks > walked);
     await m.tick();
-    assert.equal(m.scope('group:G1'), undefined, 'E-1 is gone and E-2 moved');
-    assert.deepEqual(m.scope('group:G2')!.counts, { running: 0, idle: 0, fault: 0, offline: 1 });
+    assert.equal(m.scope('group:G1'), undefined, 'E-1 is gone and E-4 too');
     assert.deepEqual(m.scope('fleet')!.counts, { running: 0, idle: 0, fault: 0, offline: 2 });
     await m.stop();
   });

@@ -11,6 +11,7 @@
 import { type Logger, silentLogger } from '../../actors/mod.ts';
 import { type Bus, toError } from '../../bus/mod.ts';
 import type { EdgeState } from '../../edge/mod.ts';
+import type { EdgeChanges, EdgesMark } from '../fleet-edges.ts';
 import type { EventFeed } from '../live-events.ts';
 import type { OutboxItem } from '../outbox/events.ts';
 import { changeOf } from './events.ts';
@@ -21,12 +22,16 @@ import { ReusedList } from './reused-list.ts';
 import { HEARTBEAT, ScopeView, type ScreenSubscriber } from './scope-view.ts';
 import { assignFields, type ElevatorRecord, recordOf, stateOf } from './tile.ts';
 
+/** What the model needs of the fleet view (FleetView.edgeGroups, FleetView.edgeChanges). */
+export interface RegisteredEdges {
+  edgeGroups(): ReadonlyMap<string, string | null>;
+  /** The edges changed since `mark` (ids undefined: every edge), and the mark to ask from next. */
+  edgeChanges(mark?: EdgesMark): EdgeChanges;
+}
+
 export interface ScreenModelOptions {
-  /**
-   * Registered edges and their groups (the gateway's fleet view): a new map whenever they change
-   * (the fleet view's reload), so the map a sweep already walked has nothing new in it.
-   */
-  readonly edges: { edgeGroups(): ReadonlyMap<string, string | null> };
+  /** Registered edges and their groups, and which of them changed (the gateway's fleet view). */
+  readonly edges: RegisteredEdges;
   readonly logger?: Logger;
   /** How often changes are coalesced into a version and a delta (ms, default 250). */
   readonly tickMs?: number;
@@ -71,8 +76,8 @@ export class ScreenModel implements AsyncDisposable {
   #unsubscribeGaps: (() => void) | undefined;
   /** The second read after a live gap, when one is due (one at a time, however often the feed falls behind). */
   #gapTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The fleet view's map the records were last made to match (at start, then by each sweep). */
-  #swept: ReadonlyMap<string, string | null> | undefined;
+  /** Where in the fleet view's changes the records were last made to match (at start, then by each sweep). */
+  #swept: EdgesMark | undefined;
   /** The feed it follows (set at start): its live gaps are this model's. */
   #feed: EventFeed | undefined;
   readonly #fanOut: FanOut;
@@ -102,8 +107,9 @@ export class ScreenModel implements AsyncDisposable {
     });
     this.#feed = o.feed;
     this.#unsubscribeGaps = o.feed.subscribeGaps(() => this.#afterGap(o.bus));
+    // Marked before the map is read: a change after it is the first sweep's.
+    this.#swept = this.#o.edges.edgeChanges().mark;
     const groups = this.#o.edges.edgeGroups();
-    this.#swept = groups;
     // Added in the fleet view's order (a scope's tiles keep it); the pages come by shard.
     const records = new Map<string, ElevatorRecord>();
     await forEachStatePage(o.bus, [...groups.keys()], (states) => {
@@ -313,17 +319,22 @@ export class ScreenModel implements AsyncDisposable {
 
   /**
    * New registrations in, deregistered edges out, group moves applied (from the fleet view);
-   * returns the edges it added. Nothing to do while the fleet view has not reloaded: at 50,000
-   * edges walking its map and the model's every 5 s held the gateway ~22 ms each time.
+   * returns the edges it added. Only the edges the view changed since the last sweep; every one
+   * after the view's whole reload. At 50,000 edges walking its map and the model's held the
+   * gateway ~22 ms.
    */
   sweep(): string[] {
+    const { mark, ids } = this.#o.edges.edgeChanges(this.#swept);
+    this.#swept = mark;
+    if (ids !== undefined && ids.length === 0) return [];
     const groups = this.#o.edges.edgeGroups();
-    if (groups === this.#swept) return [];
-    this.#swept = groups;
     const added: string[] = [];
-    for (const [id, group] of groups) {
+    for (const id of ids ?? groups.keys()) {
+      const group = groups.get(id);
       const r = this.#records.get(id);
-      if (r === undefined) {
+      if (group === undefined) {
+        if (r !== undefined) this.#remove(r);
+      } else if (r === undefined) {
         this.#add(recordOf(id, group, undefined));
         added.push(id);
       } else if (r.group !== group)
@@ -332,7 +343,8 @@ export class ScreenModel implements AsyncDisposable {
           return false;
         });
     }
-    for (const r of [...this.#records.values()]) if (!groups.has(r.id)) this.#remove(r);
+    if (ids === undefined)
+      for (const r of [...this.#records.values()]) if (!groups.has(r.id)) this.#remove(r);
     return added;
   }
 
