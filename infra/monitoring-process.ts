@@ -93,6 +93,7 @@ export async function startMonitoringProcess(o: {
       timeoutMs: o.timeoutMs ?? 30_000,
       intervalMs: 50,
       message: `${o.server} ready at ${url}`,
+      signal: proc.exitSignal,
     }).catch(async (error: unknown) => {
       await proc.kill();
       throw new Error(`${(error as Error).message}; it said: ${tail}`, { cause: error });
@@ -114,6 +115,9 @@ export function withFolder<T extends object>(
     {
       get pid() {
         return proc.pid;
+      },
+      get exitSignal() {
+        return proc.exitSignal;
       },
       kill: proc.kill,
       restart: proc.restart,

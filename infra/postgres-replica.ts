@@ -83,7 +83,7 @@ export async function startReplica(o: ReplicaOptions): Promise<ReplicaServer> {
     spawnServer,
     describeExit: (code) => `PostgreSQL replica exited with ${code}: ${stderr}`,
   });
-  const ready = () => waitForStandby(`postgres://${o.login}@127.0.0.1:${port}/postgres`);
+  const ready = () => waitForStandby(`postgres://${o.login}@127.0.0.1:${port}/postgres`, server.exitSignal);
   await ready();
   let running = true;
   let paused: number[] = [];
@@ -113,8 +113,11 @@ export async function startReplica(o: ReplicaOptions): Promise<ReplicaServer> {
   };
 }
 
-/** Until the standby takes connections (it answers "starting up" until consistent) and is in recovery. */
-async function waitForStandby(url: string): Promise<void> {
+/**
+ * Until the standby takes connections (it answers "starting up" until consistent) and is in
+ * recovery; fails at once when it exits (`exited`).
+ */
+async function waitForStandby(url: string, exited: AbortSignal): Promise<void> {
   const { default: postgres } = await import('postgres');
   await waitFor(
     async () => {
@@ -128,6 +131,11 @@ async function waitForStandby(url: string): Promise<void> {
         await sql.end();
       }
     },
-    { timeoutMs: 30_000, intervalMs: 50, message: 'the PostgreSQL replica to take connections' },
+    {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+      message: 'the PostgreSQL replica to take connections',
+      signal: exited,
+    },
   );
 }

@@ -61,14 +61,18 @@ function binDir(): string {
   );
 }
 
-/** A PostgreSQL that opened its port but never took a connection (stopped, its folder removed). */
+/**
+ * A PostgreSQL that opened its port (or found it taken) but took no connection before it exited
+ * or 30 s passed: stopped, its folder removed.
+ */
 class NotTakingConnections extends Error {
   override readonly name = 'NotTakingConnections';
 }
 
 /**
- * Starts a PostgreSQL; one that opens its port but takes no connection within 30 s is stopped and
- * started once more on a new port (seen once in a CI run; its stderr is in the error).
+ * Starts a PostgreSQL; one that opens its port but takes no connection within 30 s (seen once in
+ * a CI run), or exits first (its port taken meanwhile), is stopped and started once more on a new
+ * port; its stderr is in the error.
  */
 export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
   try {
@@ -135,12 +139,19 @@ async function startPostgresOnce(options: PostgresOptions): Promise<PostgresServ
           await sql.end();
         }
       },
-      { timeoutMs: 30_000, intervalMs: 50, message: 'PostgreSQL to take connections' },
+      {
+        timeoutMs: 30_000,
+        intervalMs: 50,
+        message: 'PostgreSQL to take connections',
+        signal: server.exitSignal,
+      },
     );
   } catch (error) {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
-    throw new NotTakingConnections(`${(error as Error).message}; it said: ${stderr}`, { cause: error });
+    // An exit's error already carries its stderr.
+    const said = server.exitSignal.aborted ? '' : `; it said: ${stderr}`;
+    throw new NotTakingConnections(`${(error as Error).message}${said}`, { cause: error });
   }
   const urlOn = (port: number, name: string) => `postgres://devicehub@127.0.0.1:${port}/${name}`;
   let replica: ReplicaServer | undefined;

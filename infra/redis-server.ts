@@ -131,17 +131,22 @@ async function untilReady(proc: ChildProcess, port: number, dir: string): Promis
     retryStrategy: () => null,
   });
   probe.on('error', () => {}); // refused until the server listens
+  // An exit fails the wait at once (it polled on to its deadline, the error only its cause).
+  const exited = new AbortController();
+  const onExit = (code: number | null) =>
+    exited.abort(new Error(`redis-server exited with ${code}; see ${dir}/redis.log`));
+  if (proc.exitCode !== null) onExit(proc.exitCode);
+  proc.once('exit', onExit);
   try {
     await waitFor(
       async () => {
-        if (proc.exitCode !== null)
-          throw new Error(`redis-server exited with ${proc.exitCode}; see ${dir}/redis.log`);
         if (probe.status !== 'ready') await probe.connect().catch(() => {});
         return probe.status === 'ready' && (await probe.ping()) === 'PONG';
       },
-      { timeoutMs: 10_000, intervalMs: 25, message: `redis-server on port ${port}` },
+      { timeoutMs: 10_000, intervalMs: 25, message: `redis-server on port ${port}`, signal: exited.signal },
     );
   } finally {
+    proc.off('exit', onExit);
     probe.disconnect();
   }
 }

@@ -1,7 +1,8 @@
 /**
  * A server the suite runs as a child process and may kill or restart on the same port and data
- * (brokers in fault tests): started, then up once its port answers; stopped by a signal, waiting
- * for it to exit, and killed when it has not within `stopTimeoutMs`.
+ * (brokers in fault tests): started, then up once its port answers (failing as soon as it exits
+ * instead); stopped by a signal, waiting for it to exit, and killed when it has not within
+ * `stopTimeoutMs`. Its `exitSignal` ends any later readiness wait the moment it exits.
  */
 import type { ChildProcess } from 'node:child_process';
 import { portOpen } from './free-port.ts';
@@ -10,6 +11,13 @@ import { waitFor } from './wait-for.ts';
 export interface ServerProcess {
   /** The process id while it runs. */
   readonly pid: number | undefined;
+  /**
+   * Aborted when the process last started exits, with an Error that says how (`describeExit`):
+   * give it to a wait for its readiness (`waitFor`'s `signal`), which then fails at once instead
+   * of at its deadline. A Prometheus that could not bind its port exits at once, while another
+   * process answering on that port kept its readiness wait going for its whole 30 s.
+   */
+  readonly exitSignal: AbortSignal;
   kill(): Promise<void>;
   /** Stops it (its stop signal) if it runs and starts it again. */
   restart(): Promise<void>;
@@ -43,18 +51,25 @@ export async function startServerProcess(o: {
   const stopSignal = o.stopSignal ?? 'SIGTERM';
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
+  let exitSignal = AbortSignal.abort(new Error(`${o.name} not started`));
   const launch = async () => {
     const proc = o.spawnServer();
     child = proc;
-    exited = new Promise((resolve) => proc.once('exit', () => resolve()));
-    const ports = [o.port, ...(o.morePorts ?? [])];
-    await waitFor(
-      async () => {
-        if (proc.exitCode !== null) throw new Error(o.describeExit(proc.exitCode));
-        return (await Promise.all(ports.map(portOpen))).every(Boolean);
-      },
-      { timeoutMs: o.timeoutMs ?? 30_000, intervalMs: 25, message: `${o.name} on port ${ports.join(', ')}` },
+    const gone = new AbortController();
+    exitSignal = gone.signal;
+    exited = new Promise((resolve) =>
+      proc.once('exit', (code) => {
+        gone.abort(new Error(o.describeExit(code)));
+        resolve();
+      }),
     );
+    const ports = [o.port, ...(o.morePorts ?? [])];
+    await waitFor(async () => (await Promise.all(ports.map(portOpen))).every(Boolean), {
+      timeoutMs: o.timeoutMs ?? 30_000,
+      intervalMs: 25,
+      message: `${o.name} on port ${ports.join(', ')}`,
+      signal: exitSignal,
+    });
   };
   const stop = async (signal: NodeJS.Signals) => {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
@@ -76,6 +91,9 @@ export async function startServerProcess(o: {
     get pid() {
       return child?.pid;
     },
+    get exitSignal() {
+      return exitSignal;
+    },
     kill: () => stop('SIGKILL'),
     restart: async () => {
       await stop(stopSignal);
@@ -92,6 +110,7 @@ export function withControls<T extends object>(
 ): T & ServerProcess & AsyncDisposable {
   return Object.defineProperties(fields, {
     pid: { get: () => proc.pid, enumerable: true },
+    exitSignal: { get: () => proc.exitSignal },
     kill: { value: proc.kill },
     restart: { value: proc.restart },
     stop: { value: proc.stop },
