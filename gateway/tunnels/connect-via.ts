@@ -63,6 +63,10 @@ export async function connectVia(
         return fail(new Error(`the tunnel server refused ${target}: HTTP 407, the tunnel's secret is wrong`));
       socket.setTimeout(0);
       socket.off('error', fail);
+      // Paused before the rest goes back: a stream left flowing with no reader hands a chunk put
+      // back to nobody on the next tick. The SSH server speaks first, so its banner can come in
+      // the same read as the 200; ssh without it failed "banner line contains invalid characters".
+      socket.pause();
       if (rest.length > 0) socket.unshift(rest);
       resolve(socket);
     };
