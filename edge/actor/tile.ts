@@ -43,23 +43,17 @@ export function tileFields(state: EdgeState): TileFields {
   };
 }
 
-function changed(a: EdgeState, b: EdgeState): boolean {
-  if (a.online !== b.online) return true;
-  const s = a.shadow.status;
-  const t = b.shadow.status;
-  if (s !== t) {
-    if (s === undefined || t === undefined) return true;
-    if (
-      s.floor !== t.floor ||
-      s.direction !== t.direction ||
-      s.door !== t.door ||
-      s.hasPerson !== t.hasPerson ||
-      s.running !== t.running ||
-      s.faultCode !== t.faultCode
-    )
-      return true;
-  }
-  return a.shadow.birth?.buildingId !== b.shadow.birth?.buildingId;
+function sameTile(a: TileFields, b: TileFields): boolean {
+  return (
+    a.floor === b.floor &&
+    a.direction === b.direction &&
+    a.door === b.door &&
+    a.people === b.people &&
+    a.running === b.running &&
+    a.faultCode === b.faultCode &&
+    a.building === b.building &&
+    a.online === b.online
+  );
 }
 
 /**
@@ -71,12 +65,16 @@ export function withTile<P, R extends EdgeState | undefined>(
   handler: (state: EdgeState, payload: P, ctx: ActorContext) => R,
 ): (state: EdgeState, payload: P, ctx: ActorContext) => R {
   return (state, payload, ctx) => {
+    // Taken before the handler runs: telemetry merges into the held shadow in place.
+    const before = tileFields(state);
     const next = handler(state, payload, ctx);
-    if (next !== undefined && next !== state && changed(state, next))
+    if (next === undefined || next === state) return next;
+    const after = tileFields(next);
+    if (!sameTile(before, after))
       ctx.publish({
         type: TILE_EVENT,
         edgeId: ctx.id,
-        ...tileFields(next),
+        ...after,
         lastSeen: next.lastSeen,
         enteredAt: ctx.enqueuedAt,
       });

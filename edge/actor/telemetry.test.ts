@@ -1,0 +1,45 @@
+/**
+ * The telemetry handler merges a message into the kind the shadow already holds in place (a new
+ * object per message lived until the edge's next one: the hub node promoted every one), adds a
+ * kind it lacks, lays a legacy status's birth facts over the held birth, and leaves a late
+ * message and another edge's state alone.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { TelemetryPayload } from '../protocol/mod.ts';
+import { createEdgeActor } from './edge-actor.ts';
+import type { EdgeState } from './state.ts';
+import { recorder } from './testdata/recorder.ts';
+
+describe('the edge actor’s telemetry', () => {
+  it('merges into the held shadow in place, field by field', () => {
+    const actor = createEdgeActor();
+    const telemetry = actor.handlers.telemetry;
+    let state = actor.initialState('E-1') as EdgeState;
+    const send = (seq: number, payload: Pick<TelemetryPayload, 'kind' | 'data' | 'birth'>) => {
+      state = telemetry(state, { seq, boot: 'b', ts: seq * 10, ...payload }, recorder(seq * 1000).ctx)!;
+      return state;
+    };
+    const first = { floor: 3, door: 'closed', speed: 0 };
+    send(1, { kind: 'status', data: first, birth: { buildingId: 'B-1', model: 'X' } });
+    const { status, birth } = state.shadow;
+    const updatedAt = state.updatedAt;
+    assert.equal(status, first, 'a kind it lacked: the fields themselves');
+    send(2, { kind: 'status', data: { floor: 4, speed: 1.5 }, birth: { buildingId: 'B-2' } });
+    assert.equal(state.shadow.status, status, 'the same status object');
+    assert.deepEqual({ ...state.shadow.status }, { floor: 4, door: 'closed', speed: 1.5 });
+    assert.equal(state.shadow.birth, birth);
+    assert.deepEqual({ ...state.shadow.birth }, { buildingId: 'B-2', model: 'X' });
+    assert.equal(state.updatedAt, updatedAt);
+    assert.deepEqual({ ...state.updatedAt }, { status: 20 });
+    send(3, { kind: 'heartbeat', data: { uptime: 5 } });
+    assert.deepEqual({ ...state.updatedAt }, { status: 20, heartbeat: 30 }, 'a new kind: a new object');
+    assert.equal(state.shadow.status, status);
+    // Late (seq 2 again would be a duplicate; 1 < last is late once 4 is in): counted, not merged.
+    send(5, { kind: 'status', data: { floor: 6 } });
+    send(4, { kind: 'status', data: { floor: 5 } });
+    assert.equal(state.shadow.status?.floor, 6, 'a late status is not laid over the newer one');
+    assert.deepEqual(actor.initialState('E-2'), actor.initialState('E-3'));
+    assert.deepEqual((actor.initialState('E-2') as EdgeState).shadow, {}, 'no shared object was merged into');
+  });
+});
