@@ -8,9 +8,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
+import { untilPostgresReady } from './postgres-ready.ts';
 import { freezeTree, signalEach } from './process-tree.ts';
 import { startServerProcess } from './server-process.ts';
-import { waitFor } from './wait-for.ts';
 
 /** The physical replication slot the replica streams from. */
 const REPLICA_SLOT = 'devicehub_replica';
@@ -117,25 +117,13 @@ export async function startReplica(o: ReplicaOptions): Promise<ReplicaServer> {
  * Until the standby takes connections (it answers "starting up" until consistent) and is in
  * recovery; fails at once when it exits (`exited`).
  */
-async function waitForStandby(url: string, exited: AbortSignal): Promise<void> {
-  const { default: postgres } = await import('postgres');
-  await waitFor(
-    async () => {
-      const sql = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} });
-      try {
-        const [row] = await sql<{ standby: boolean }[]>`select pg_is_in_recovery() as standby`;
-        return row?.standby === true;
-      } catch {
-        return false;
-      } finally {
-        await sql.end();
-      }
+function waitForStandby(url: string, exited: AbortSignal): Promise<void> {
+  return untilPostgresReady(url, {
+    ready: async (sql) => {
+      const [row] = await sql<{ standby: boolean }[]>`select pg_is_in_recovery() as standby`;
+      return row?.standby === true;
     },
-    {
-      timeoutMs: 30_000,
-      intervalMs: 50,
-      message: 'the PostgreSQL replica to take connections',
-      signal: exited,
-    },
-  );
+    message: 'the PostgreSQL replica to take connections',
+    exited,
+  });
 }

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
 import { type PgBouncerServer, startPgBouncer } from './pgbouncer.ts';
+import { untilPostgresReady } from './postgres-ready.ts';
 import { type ReplicaServer, startReplica } from './postgres-replica.ts';
 import { startServerProcess } from './server-process.ts';
 import { waitFor } from './wait-for.ts';
@@ -125,27 +126,15 @@ async function startPostgresOnce(options: PostgresOptions): Promise<PostgresServ
   });
   const base = `postgres://devicehub@127.0.0.1:${port}`;
   const { default: postgres } = await import('postgres');
-  // The port answers a moment before connections are taken ("the database system is starting up").
   try {
-    await waitFor(
-      async () => {
-        const sql = postgres(`${base}/postgres`, { max: 1, connect_timeout: 2, onnotice: () => {} });
-        try {
-          await sql`select 1`;
-          return true;
-        } catch {
-          return false;
-        } finally {
-          await sql.end();
-        }
+    await untilPostgresReady(`${base}/postgres`, {
+      ready: async (sql) => {
+        await sql`select 1`;
+        return true;
       },
-      {
-        timeoutMs: 30_000,
-        intervalMs: 50,
-        message: 'PostgreSQL to take connections',
-        signal: server.exitSignal,
-      },
-    );
+      message: 'PostgreSQL to take connections',
+      exited: server.exitSignal,
+    });
   } catch (error) {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.ts';
 import { childGroupOptions } from './process-tree.ts';
+import { exitSignalOf } from './server-process.ts';
 import { waitFor } from './wait-for.ts';
 
 export interface RedisServerOptions {
@@ -132,21 +133,16 @@ async function untilReady(proc: ChildProcess, port: number, dir: string): Promis
   });
   probe.on('error', () => {}); // refused until the server listens
   // An exit fails the wait at once (it polled on to its deadline, the error only its cause).
-  const exited = new AbortController();
-  const onExit = (code: number | null) =>
-    exited.abort(new Error(`redis-server exited with ${code}; see ${dir}/redis.log`));
-  if (proc.exitCode !== null) onExit(proc.exitCode);
-  proc.once('exit', onExit);
+  const exited = exitSignalOf(proc, (code) => `redis-server exited with ${code}; see ${dir}/redis.log`);
   try {
     await waitFor(
       async () => {
         if (probe.status !== 'ready') await probe.connect().catch(() => {});
         return probe.status === 'ready' && (await probe.ping()) === 'PONG';
       },
-      { timeoutMs: 10_000, intervalMs: 25, message: `redis-server on port ${port}`, signal: exited.signal },
+      { timeoutMs: 10_000, intervalMs: 25, message: `redis-server on port ${port}`, signal: exited },
     );
   } finally {
-    proc.off('exit', onExit);
     probe.disconnect();
   }
 }

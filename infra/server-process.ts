@@ -55,14 +55,8 @@ export async function startServerProcess(o: {
   const launch = async () => {
     const proc = o.spawnServer();
     child = proc;
-    const gone = new AbortController();
-    exitSignal = gone.signal;
-    exited = new Promise((resolve) =>
-      proc.once('exit', (code) => {
-        gone.abort(new Error(o.describeExit(code)));
-        resolve();
-      }),
-    );
+    exitSignal = exitSignalOf(proc, o.describeExit);
+    exited = new Promise((resolve) => proc.once('exit', () => resolve()));
     const ports = [o.port, ...(o.morePorts ?? [])];
     await waitFor(async () => (await Promise.all(ports.map(portOpen))).every(Boolean), {
       timeoutMs: o.timeoutMs ?? 30_000,
@@ -101,6 +95,18 @@ export async function startServerProcess(o: {
     },
     stop: () => stop(stopSignal),
   };
+}
+
+/**
+ * Aborted when `proc` exits (at once if it has), with an Error saying how (`describe`): given to
+ * a wait for it (`waitFor`'s `signal`), the wait fails then instead of polling to its deadline.
+ */
+export function exitSignalOf(proc: ChildProcess, describe: (code: number | null) => string): AbortSignal {
+  const gone = new AbortController();
+  const onExit = (code: number | null) => gone.abort(new Error(describe(code)));
+  if (proc.exitCode !== null) onExit(proc.exitCode);
+  else proc.once('exit', onExit);
+  return gone.signal;
 }
 
 /** `fields` with the process's controls (pid, kill, restart, stop) and `await using` support. */
