@@ -70,16 +70,16 @@ export function telemetryHandler(offlineAfterMs: number) {
     let shadow = withKind(state.shadow, kind, payload.data as Fields, merges);
     if (isRecord(payload.birth)) shadow = withKind(shadow, 'birth', payload.birth as Fields, merges);
     const at = typeof payload.ts === 'number' ? payload.ts : ctx.now;
-    const held = kind in state.updatedAt;
+    const stamped = kind in state.updatedAt;
     const next = seen(state, ctx, {
       defaultOfflineAfterMs: offlineAfterMs,
       seq,
       shadow,
-      updatedAt: held ? state.updatedAt : { ...state.updatedAt, [kind]: at },
+      updatedAt: stamped ? state.updatedAt : { ...state.updatedAt, [kind]: at },
       via: payload.via,
     });
     for (const [into, fields] of merges) mergeInto(into, fields);
-    if (held) (next.updatedAt as Record<string, number>)[kind] = at;
+    if (stamped) (next.updatedAt as Record<string, number>)[kind] = at;
     return next;
   };
 }

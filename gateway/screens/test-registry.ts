@@ -14,18 +14,21 @@ const rowOf = (id: string, groupId: string | null) => ({
   building: null,
 });
 
+const edgesOf = (groups: Iterable<readonly [string, string | null]>) =>
+  FleetEdges.of([...groups].map(([id, group]) => rowOf(id, group)));
+
 export class TestRegistry implements RegisteredEdges {
   #edges: FleetEdges;
   /** Walks over the groups map (its keys, entries or itself iterated). */
   walks = 0;
 
   constructor(groups: Iterable<readonly [string, string | null]> = []) {
-    this.#edges = FleetEdges.of([...groups].map(([id, group]) => rowOf(id, group)));
+    this.#edges = edgesOf(groups);
   }
 
   /** A whole reload: a new view of these edges. */
   reload(groups: Iterable<readonly [string, string | null]>): void {
-    this.#edges = FleetEdges.of([...groups].map(([id, group]) => rowOf(id, group)));
+    this.#edges = edgesOf(groups);
   }
 
   /** A notice's patch: edge `id` in `group`, or deregistered (undefined). */
