@@ -1,16 +1,21 @@
 /**
  * What a running process's young generation promoted, by where it was allocated: V8's sampling
  * heap profiler over the inspector, keeping the samples of objects that a major GC freed or that
- * are still alive at the end, and dropping those a scavenge freed. What is left is what survived
- * the young generation: the memory a process's scavenges copy and its major GCs then free, which a
- * CPU profile shows only as "(garbage collector)". The process must listen with `--inspect`.
+ * are still alive at the end, and dropping those a scavenge freed. What is left is mostly what
+ * survived the young generation: the memory a process's scavenges copy and its major GCs then
+ * free, which a CPU profile shows only as "(garbage collector)". Not only: a major GC collects the
+ * young generation too, and what died young since the last scavenge is then kept as well, so a
+ * site that allocates much shows even if it keeps nothing. V8's GC profiler, run over the same
+ * window, says how much that can be and what was really promoted (gc-profile.ts). The process
+ * must listen with `--inspect`.
  *
  *   DH_GATEWAY_ARGS="--inspect=127.0.0.1:9339" npm run bench -- screens --edges 50000 --seconds 30
  *   node --import tsx bench/survivors.ts --port 9339 [--seconds 15] [--depth 3] [--top 25]
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import WebSocket from 'ws';
+import { startGcProfile, type YoungGeneration, youngGenerationOf } from './gc-profile.ts';
+import { openInspector } from './inspector.ts';
 
 interface SampleNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -29,19 +34,19 @@ export interface SurvivorSite {
   readonly bytes: number;
 }
 
-/** The inspector's WebSocket address of the process listening on `port`. */
-async function debuggerUrl(port: number): Promise<string> {
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as {
-    webSocketDebuggerUrl?: string;
-  }[];
-  const url = targets[0]?.webSocketDebuggerUrl;
-  if (url === undefined) throw new Error(`no inspector target on port ${port}`);
-  return url;
+/** What a sampling window found: the sampled survivors and what the GC did meanwhile. */
+export interface Survivors {
+  readonly profile: SamplingProfile;
+  /** V8's own account of the window (gc-profile.ts): exact promoted bytes, and the majors' share of the profile. */
+  readonly gc: YoungGeneration;
 }
 
 /**
  * Samples allocations in the process whose inspector listens on `port` for `seconds`, keeping
- * only what outlived the young generation; `onSecond` is called each second (progress).
+ * only what outlived the young generation; `onSecond` is called each second (progress). A
+ * sample is kept unless a scavenge freed it, so an object that died young but was freed by a
+ * major GC (which collects the young generation too) is kept as well: `gc.youngAtMajorBytes`
+ * bounds how much of the profile that is, and `gc.promotedBytes` is what was promoted.
  */
 export async function sampleSurvivors(o: {
   port: number;
@@ -49,43 +54,25 @@ export async function sampleSurvivors(o: {
   /** Bytes between samples (default 16 KiB). */
   interval?: number;
   onSecond?: (second: number) => void;
-}): Promise<SamplingProfile> {
-  const socket = new WebSocket(await debuggerUrl(o.port));
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', reject);
-  });
-  const pending = new Map<number, (reply: { result?: unknown; error?: { message: string } }) => void>();
-  socket.on('message', (data) => {
-    const reply = JSON.parse(String(data)) as { id?: number; result?: unknown; error?: { message: string } };
-    if (reply.id !== undefined) pending.get(reply.id)?.(reply);
-  });
-  let last = 0;
-  const call = (method: string, params: Record<string, unknown> = {}) =>
-    new Promise<unknown>((resolve, reject) => {
-      const id = ++last;
-      pending.set(id, (reply) => {
-        pending.delete(id);
-        if (reply.error !== undefined) reject(new Error(`${method}: ${reply.error.message}`));
-        else resolve(reply.result);
-      });
-      socket.send(JSON.stringify({ id, method, params }));
-    });
+}): Promise<Survivors> {
+  const inspector = await openInspector(o.port);
   try {
-    await call('HeapProfiler.enable');
-    await call('HeapProfiler.startSampling', {
+    await inspector.call('HeapProfiler.enable');
+    await inspector.call('HeapProfiler.startSampling', {
       samplingInterval: o.interval ?? 16_384,
       includeObjectsCollectedByMajorGC: true,
       includeObjectsCollectedByMinorGC: false,
     });
+    const gcProfile = await startGcProfile(inspector);
     for (let s = 1; s <= o.seconds; s++) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       o.onSecond?.(s);
     }
-    const { profile } = (await call('HeapProfiler.stopSampling')) as { profile: SamplingProfile };
-    return profile;
+    const gc = youngGenerationOf(await gcProfile.stop());
+    const { profile } = (await inspector.call('HeapProfiler.stopSampling')) as { profile: SamplingProfile };
+    return { profile, gc };
   } finally {
-    socket.close();
+    inspector.close();
   }
 }
 
@@ -121,14 +108,21 @@ async function main(): Promise<void> {
   });
   if (values.port === undefined) throw new Error('--port: the inspector port of the process to sample');
   const seconds = Number(values.seconds);
-  const profile = await sampleSurvivors({
+  const { profile, gc } = await sampleSurvivors({
     port: Number(values.port),
     seconds,
     onSecond: (s) => process.stderr.write(`survivors: ${s}/${seconds} s\n`),
   });
   const sites = survivorSites(profile, Number(values.depth));
   const total = sites.reduce((sum, s) => sum + s.bytes, 0);
-  process.stdout.write(`Survived the young generation in ${seconds} s: ${(total / 1e6).toFixed(1)} MB\n\n`);
+  const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+  process.stdout.write(
+    `In ${seconds} s: ${gc.scavenges} scavenges promoted ${mb(gc.promotedBytes)} MB (V8's GC profiler); ` +
+      `${gc.majorGcs} major GCs found ${mb(gc.youngAtMajorBytes)} MB in the young generation.\n` +
+      `Sampled as not freed by a scavenge: ${mb(total)} MB, by where it was allocated. What died young and ` +
+      `was freed by a major GC is in it too (at most the ${mb(gc.youngAtMajorBytes)} MB above), ` +
+      'so a site that allocates much and keeps nothing still shows.\n\n',
+  );
   process.stdout.write('|    MB | share | allocated at < called from |\n| ----: | ----: | --- |\n');
   for (const s of sites.slice(0, Number(values.top)))
     process.stdout.write(
