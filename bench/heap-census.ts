@@ -28,7 +28,7 @@ export interface HeapSnapshot {
 }
 
 export interface CensusRow {
-  /** `kind of string <- retainer <- its retainer`. */
+  /** The string's shape and type, then its first three retainers: `JSON (string) .[element] of Array .held of …`. */
   readonly path: string;
   readonly count: number;
   readonly bytes: number;

@@ -7,15 +7,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { spawnInspected } from './inspected-process.ts';
-import { sampleSurvivors, survivorSites } from './survivors.ts';
+import { type SurvivorSite, sampleSurvivors, survivorSites } from './survivors.ts';
+
+/** Twenty objects made and dropped at once. */
+const THROW_AWAY =
+  'function throwAway() { let x; for (let i = 0; i < 20; i++) x = { pad: new Array(64).fill(i) }; return x; }';
 
 const PROGRAM = `
 const kept = new Array(20000).fill(null); // a ring: each object is kept until overwritten (~0.5 s)
 let next = 0;
 function keepForAWhile() { kept[next++ % kept.length] = { pad: new Array(64).fill(1) }; }
-function throwAway() { let x; for (let i = 0; i < 20; i++) x = { pad: new Array(64).fill(i) }; return x; }
+${THROW_AWAY}
 setInterval(() => { for (let i = 0; i < 200; i++) { keepForAWhile(); throwAway(); } }, 5);
 `;
+
+/** Sampled bytes allocated in function `name`. */
+const bytesAt = (sites: readonly SurvivorSite[], name: string) =>
+  sites.filter((s) => s.site.startsWith(`${name} `)).reduce((sum, s) => sum + s.bytes, 0);
 
 // Without inlining, each allocation is sampled at its own function, not the loop that calls it.
 test('what outlives the young generation is found by where it was allocated', async (t) => {
@@ -29,10 +37,8 @@ test('what outlives the young generation is found by where it was allocated', as
   });
   assert.deepEqual(seconds, [1, 2, 3], 'progress each second');
   const sites = survivorSites(profile, 1);
-  const bytesAt = (name: string) =>
-    sites.filter((s) => s.site.startsWith(`${name} `)).reduce((sum, s) => sum + s.bytes, 0);
-  const kept = bytesAt('keepForAWhile');
-  const thrown = bytesAt('throwAway');
+  const kept = bytesAt(sites, 'keepForAWhile');
+  const thrown = bytesAt(sites, 'throwAway');
   assert.equal(sites[0]?.site.split(' ')[0], 'keepForAWhile', JSON.stringify(sites.slice(0, 5)));
   // Sampled without the filter, the thrown-away site would show ~20 times the kept one's bytes;
   // filtered, the kept one leads (2.6-6.1 times in quiet runs; 1.9 times once in CI, beside
@@ -49,9 +55,7 @@ test('what outlives the young generation is found by where it was allocated', as
 test('what a major GC frees in the young generation is told apart by the GC profiler', async (t) => {
   const port = await spawnInspected(t, THROW_AWAY_WITH_MAJORS, ['--no-turbo-inlining', '--expose-gc']);
   const { profile, gc } = await sampleSurvivors({ port, seconds: 2, interval: 4096 });
-  const sampled = survivorSites(profile, 1)
-    .filter((s) => s.site.startsWith('throwAway '))
-    .reduce((sum, s) => sum + s.bytes, 0);
+  const sampled = bytesAt(survivorSites(profile, 1), 'throwAway');
   assert.ok(gc.majorGcs >= 3, JSON.stringify(gc));
   assert.ok(sampled > 0, 'the sampler keeps what the majors freed young');
   assert.ok(gc.youngAtMajorBytes > 0, JSON.stringify(gc));
@@ -62,7 +66,7 @@ test('what a major GC frees in the young generation is told apart by the GC prof
 });
 
 const THROW_AWAY_WITH_MAJORS = `
-function throwAway() { let x; for (let i = 0; i < 20; i++) x = { pad: new Array(64).fill(i) }; return x; }
+${THROW_AWAY}
 setInterval(() => { for (let i = 0; i < 200; i++) throwAway(); }, 5);
 setInterval(() => globalThis.gc(), 200);
 `;
