@@ -38,6 +38,9 @@ export function startSimFleet(o: {
   connectRate: number;
   malformedShare: number;
 }): SimFleet {
+  // DH_SIM_ARGS passes extra Node flags to the simulator processes (e.g. --cpu-prof), as
+  // DH_NODE_ARGS does to the hub nodes.
+  const simArgs = (process.env.DH_SIM_ARGS ?? '').split(' ').filter(Boolean);
   const latest: SimWorkerReport[] = [];
   const finals: SimWorkerReport[] = [];
   const children: ChildProcess[] = o.urls.map((urls, shard) => {
@@ -50,9 +53,13 @@ export function startSimFleet(o: {
       connectRate: Math.max(1, Math.round(o.connectRate / o.urls.length)),
       malformedShare: o.malformedShare,
     };
-    const child = spawn(process.execPath, ['--import', TSX_LOADER, WORKER, JSON.stringify(args)], {
-      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    });
+    const child = spawn(
+      process.execPath,
+      [...simArgs, '--import', TSX_LOADER, WORKER, JSON.stringify(args)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+      },
+    );
     createInterface({ input: child.stdout! }).on('line', (text) => {
       const line = JSON.parse(text) as SimWorkerReport;
       latest[shard] = line;
