@@ -73,7 +73,8 @@ function doorCycle(openSeconds: number, next: Phase): Phase {
 
 /** The day's random draws, made before the first second: trip starts and event windows. */
 interface DayPlan {
-  readonly starts: ReadonlySet<number>;
+  /** Trip start times, ascending (a second is looked up once, in order: a cursor, not a set). */
+  readonly starts: Int32Array;
   readonly ebike: readonly Window[];
   readonly blocked: readonly Window[];
   readonly faults: readonly { alarm: string; window: Window }[];
@@ -99,7 +100,7 @@ function planDay(rand: () => number, trips: number): DayPlan {
     { alarm: 'trapped', window: windows(1, 300)[0]! },
     { alarm: 'overspeed', window: windows(1, 60)[0]! },
   ];
-  return { starts, ebike, blocked, faults };
+  return { starts: Int32Array.from(starts).sort(), ebike, blocked, faults };
 }
 
 /** The car: where it is, what it does, and the counters it reports. */
@@ -115,10 +116,9 @@ interface Car {
 
 const FLOORS = 18;
 
-/** Starts a trip when one is due at `t` and the car is idle. */
-function maybeStartTrip(car: Car, at: { plan: DayPlan; rand: () => number; t: number }): void {
-  const { plan, rand, t } = at;
-  if (car.phase.kind !== 'idle' || !plan.starts.has(t)) return;
+/** Starts a trip when one is due at `t` (the plan's start at `cursor`) and the car is idle. */
+function maybeStartTrip(car: Car, due: boolean, rand: () => number): void {
+  if (car.phase.kind !== 'idle' || !due) return;
   car.target = 1 + Math.floor(rand() * FLOORS);
   if (car.target === car.floor) car.target = car.floor === 1 ? 2 : 1;
   car.people = 1 + Math.floor(rand() * 4);
@@ -152,19 +152,31 @@ function statusOf(car: Car, t: number): Status {
   };
 }
 
+function inWindow(windows: readonly Window[], t: number): boolean {
+  for (const [a, b] of windows) if (t >= a && t < b) return true;
+  return false;
+}
+
+type FaultEdge = Second['faults'][number];
+const NO_FAULTS: readonly FaultEdge[] = Object.freeze([]);
+
+/** The faults starting or ending at `t` (most seconds: none, the one shared empty list). */
+function faultsAt(plan: DayPlan, t: number): readonly FaultEdge[] {
+  let out: FaultEdge[] | undefined;
+  for (const f of plan.faults) {
+    const phase = t === f.window[0] ? 'start' : t === f.window[1] ? 'end' : undefined;
+    if (phase === undefined) continue;
+    out = out ?? [];
+    out.push({ alarm: f.alarm, phase });
+  }
+  return out ?? NO_FAULTS;
+}
+
 function secondOf(car: Car, plan: DayPlan, t: number): Second {
-  const inWindow = (w: readonly Window[]) => w.some(([a, b]) => t >= a && t < b);
-  const faults = plan.faults.flatMap((f): { alarm: string; phase: 'start' | 'end' }[] =>
-    t === f.window[0]
-      ? [{ alarm: f.alarm, phase: 'start' as const }]
-      : t === f.window[1]
-        ? [{ alarm: f.alarm, phase: 'end' as const }]
-        : [],
-  );
   return {
     t,
     status: statusOf(car, t),
-    vision: { ebike: inWindow(plan.ebike), doorBlocked: inWindow(plan.blocked) },
+    vision: { ebike: inWindow(plan.ebike, t), doorBlocked: inWindow(plan.blocked, t) },
     peopleCount: car.people,
     health: {
       uptimeSeconds: 3_600_000 + t,
@@ -174,7 +186,7 @@ function secondOf(car: Car, plan: DayPlan, t: number): Second {
       elenetAlive: true,
       litefcccoreAlive: true,
     },
-    faults,
+    faults: faultsAt(plan, t),
   };
 }
 
@@ -212,8 +224,11 @@ export function* elevatorDay(seed = 1, trips = 300, from = 0): Generator<Second>
     runSeconds: 430_000,
     doorOpenCount: 25_000,
   };
+  const { starts } = plan;
+  let next = 0; // the first trip start not before t
   for (let t = from; t < DAY_SECONDS; t++) {
-    maybeStartTrip(car, { plan, rand, t });
+    while (next < starts.length && starts[next]! < t) next++;
+    maybeStartTrip(car, starts[next] === t, rand);
     if (car.phase.kind === 'run') car.runSeconds++;
     yield secondOf(car, plan, t);
     advance(car);
