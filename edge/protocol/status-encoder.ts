@@ -18,6 +18,19 @@ export const DEFAULT_DEADBANDS: Readonly<Partial<Record<keyof Status, number>>> 
 
 const COUNTERS = new Set<keyof Status>(['runCount', 'runSeconds', 'doorOpenCount']);
 
+/** How a field is compared, per field: a counter (left to snapshots), on any change, past a band. */
+const COUNTER = -1;
+const ON_CHANGE = -2;
+
+/** A field's rule: COUNTER, ON_CHANGE or its deadband (≥ 0); a field it does not name: ON_CHANGE. */
+function rulesOf(deadbands: Readonly<Partial<Record<keyof Status, number>>>): Map<string, number> {
+  const rules = new Map<string, number>();
+  for (const [key, band] of Object.entries(deadbands)) if (band !== undefined) rules.set(key, band);
+  for (const key of STATUS_EVENT_FIELDS) rules.set(key, ON_CHANGE);
+  for (const key of COUNTERS) rules.set(key, COUNTER);
+  return rules;
+}
+
 export interface StatusUpdate {
   readonly snapshot: boolean;
   readonly status: Partial<Status>;
@@ -25,7 +38,8 @@ export interface StatusUpdate {
 
 export class StatusEncoder {
   readonly snapshotMs: number;
-  readonly #deadbands: Readonly<Partial<Record<keyof Status, number>>>;
+  /** Per field, decided once here rather than for every field of every reading. */
+  readonly #rules: Map<string, number>;
   #sent: Status | undefined;
   #lastSnapshot = Number.NEGATIVE_INFINITY;
 
@@ -36,7 +50,7 @@ export class StatusEncoder {
     if (!(snapshotMs >= 1000))
       throw new RangeError(`Cannot create status encoder: snapshotMs must be ≥ 1000, got ${snapshotMs}`);
     this.snapshotMs = snapshotMs;
-    this.#deadbands = deadbands;
+    this.#rules = rulesOf(deadbands);
   }
 
   /** What to send for this reading, or undefined when nothing worth sending changed. */
@@ -49,14 +63,14 @@ export class StatusEncoder {
     const sent = this.#sent;
     const changes: Partial<Status> = {};
     let changed = false;
-    for (const key of Object.keys(reading) as (keyof Status)[]) {
-      if (COUNTERS.has(key)) continue;
-      const value = reading[key];
-      const band = this.#deadbands[key];
+    const rules = this.#rules;
+    for (const key in reading) {
+      const rule = rules.get(key) ?? ON_CHANGE;
+      if (rule === COUNTER) continue;
+      const value = reading[key as keyof Status];
+      const last = sent[key as keyof Status];
       const moved =
-        band === undefined || (STATUS_EVENT_FIELDS as readonly string[]).includes(key)
-          ? value !== sent[key]
-          : Math.abs((value as number) - (sent[key] as number)) >= band;
+        rule === ON_CHANGE ? value !== last : Math.abs((value as number) - (last as number)) >= rule;
       if (moved) {
         (changes as Record<string, unknown>)[key] = value;
         (sent as unknown as Record<string, unknown>)[key] = value;
