@@ -4,7 +4,8 @@
  * (`mqtts://`) each checks the broker's certificate against the fleet CA and logs in with its
  * password, or with its own certificate on the broker's mTLS listener.
  */
-import mqtt, { type MqttClient } from 'mqtt';
+import { createConnection } from 'node:net';
+import mqtt, { MqttClient } from 'mqtt';
 import {
   type Backoff,
   jitteredBackoffMs,
@@ -96,13 +97,15 @@ export function connectEdge(
     onCommand?: (payload: Buffer) => void;
     reconnect?: Backoff;
     onUp?: (downSince: number | undefined) => void;
+    /** The local address to connect from (./source-address.ts); default: the system's choice. */
+    sourceAddress?: string;
   },
 ): MqttClient {
   const tls =
     o.tls === undefined
       ? {}
       : { ca: o.tls.ca, ...o.tls.certificate?.(id), rejectUnauthorized: true, minVersion: 'TLSv1.2' };
-  const client = mqtt.connect(o.url, {
+  const options: mqtt.IClientOptions = {
     ...(tls as mqtt.IClientOptions),
     username: id,
     password: o.password,
@@ -110,7 +113,8 @@ export function connectEdge(
     protocolVersion: 5,
     reconnectPeriod: 0,
     queueQoSZero: false,
-  });
+  };
+  const client = connectFrom(o.url, options, o.sourceAddress);
   let downSince: number | undefined;
   // Counted once per connection: a connection attempt that fails (refused, timed out in a
   // reconnect storm) also ends in 'close', and must not take another edge's count away.
@@ -134,6 +138,27 @@ export function connectEdge(
     client.subscribe(downlinkTopic(id), { qos: 1 });
   }
   return client;
+}
+
+/**
+ * `mqtt.connect`, from `sourceAddress` when given. mqtt.js hands its TLS options to `tls.connect`
+ * whole (so `localAddress` reaches it), but opens plain TCP with host and port only: there the
+ * client is built on a stream of our own, made again for each reconnect.
+ */
+function connectFrom(
+  url: string,
+  options: mqtt.IClientOptions,
+  sourceAddress: string | undefined,
+): MqttClient {
+  if (sourceAddress === undefined) return mqtt.connect(url, options);
+  const { protocol, hostname, port } = new URL(url);
+  if (protocol === 'mqtts:')
+    return mqtt.connect(url, { ...options, localAddress: sourceAddress } as mqtt.IClientOptions);
+  if (protocol !== 'mqtt:')
+    throw new RangeError(`connectEdge: a source address needs mqtt: or mqtts:, got ${url}`);
+  const stream = () =>
+    createConnection({ host: hostname, port: Number(port || 1883), localAddress: sourceAddress });
+  return new MqttClient(stream, { ...options, protocol: 'mqtt', host: hostname, port: Number(port || 1883) });
 }
 
 /** Publishes `out` on the edge's own connection (it has one); `acknowledged` hears when the broker has it. */

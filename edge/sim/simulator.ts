@@ -30,6 +30,7 @@ import { pace } from './pacing.ts';
 import { advance, createSimEdge, type Outgoing, type SimEdge } from './sim-edge.ts';
 import { SimLogs, type SimLogsOptions } from './sim-logs.ts';
 import { SimUpdater, type SimUpdaterEdge, type SimUpdatesOptions } from './sim-updater.ts';
+import { sourceAddressFor } from './source-address.ts';
 import type { Workload } from './workloads.ts';
 
 export interface SimulatorOptions {
@@ -216,10 +217,12 @@ export class Simulator implements AsyncDisposable {
     const onUp = (downSince: number | undefined) => {
       if (downSince !== undefined) this.reconnectMs.push(Date.now() - downSince);
     };
+    const url = this.#o.urls?.length ? this.#o.urls[i % this.#o.urls.length]! : this.#o.url;
     const client =
-      this.#transport === 'mqtt'
+      this.#transport === 'mqtt' && url !== undefined
         ? connectEdge(id, {
-            url: this.#o.urls?.length ? this.#o.urls[i % this.#o.urls.length]! : this.#o.url!,
+            url,
+            sourceAddress: sourceAddressFor(url, i),
             password,
             stats: this.stats,
             tls: this.#o.mqttTls,
