@@ -150,6 +150,21 @@ describe('compact format', () => {
 });
 
 describe('status encoder (agent side)', () => {
+  it('comes phaseMs sooner with its periodic snapshots, so a fleet started at once does not snapshot at once', () => {
+    const snapshotsAt = (encoder: StatusEncoder) => {
+      const at: number[] = [];
+      for (let t = 0; t <= 130_000; t += 1000) if (encoder.next(status, t)?.snapshot) at.push(t);
+      return at;
+    };
+    assert.deepEqual(snapshotsAt(new StatusEncoder({ snapshotMs: 60_000 })), [0, 60_000, 120_000]);
+    assert.deepEqual(
+      snapshotsAt(new StatusEncoder({ snapshotMs: 60_000, phaseMs: 20_000 })),
+      [0, 40_000, 100_000],
+    );
+    assert.throws(() => new StatusEncoder({ snapshotMs: 60_000, phaseMs: 60_000 }), /phaseMs/);
+    assert.throws(() => new StatusEncoder({ snapshotMs: 60_000, phaseMs: -1 }), /phaseMs/);
+  });
+
   it('sends a snapshot, then event changes at once and measured values past their deadband', () => {
     const encoder = new StatusEncoder({ snapshotMs: 60_000 });
     assert.deepEqual(encoder.next(status, 0), { snapshot: true, status });

@@ -38,26 +38,42 @@ export interface StatusUpdate {
 
 export class StatusEncoder {
   readonly snapshotMs: number;
+  readonly #phaseMs: number;
   /** Per field, decided once here rather than for every field of every reading. */
   readonly #rules: Map<string, number>;
   #sent: Status | undefined;
   #lastSnapshot = Number.NEGATIVE_INFINITY;
 
   constructor(
-    options: { snapshotMs?: number; deadbands?: Readonly<Partial<Record<keyof Status, number>>> } = {},
+    options: {
+      snapshotMs?: number;
+      deadbands?: Readonly<Partial<Record<keyof Status, number>>>;
+      /**
+       * The periodic snapshots come this much sooner after the first one (0 ≤ phaseMs <
+       * snapshotMs; default 0). A fleet's agents booted at different times, so their snapshots
+       * are spread over the period; simulated edges whose days all start in one second get the
+       * same spread from a phase each.
+       */
+      phaseMs?: number;
+    } = {},
   ) {
-    const { snapshotMs = 60_000, deadbands = DEFAULT_DEADBANDS } = options;
+    const { snapshotMs = 60_000, deadbands = DEFAULT_DEADBANDS, phaseMs = 0 } = options;
     if (!(snapshotMs >= 1000))
       throw new RangeError(`Cannot create status encoder: snapshotMs must be ≥ 1000, got ${snapshotMs}`);
+    if (!(phaseMs >= 0 && phaseMs < snapshotMs))
+      throw new RangeError(
+        `Cannot create status encoder: phaseMs must be in [0, ${snapshotMs}), got ${phaseMs}`,
+      );
     this.snapshotMs = snapshotMs;
+    this.#phaseMs = phaseMs;
     this.#rules = rulesOf(deadbands);
   }
 
   /** What to send for this reading, or undefined when nothing worth sending changed. */
   next(reading: Status, now: number): StatusUpdate | undefined {
     if (this.#sent === undefined || now - this.#lastSnapshot >= this.snapshotMs) {
+      this.#lastSnapshot = this.#sent === undefined ? now - this.#phaseMs : now;
       this.#sent = { ...reading };
-      this.#lastSnapshot = now;
       return { snapshot: true, status: { ...reading } };
     }
     const sent = this.#sent;

@@ -4,7 +4,7 @@
  * simulated second makes it send.
  */
 import type { MqttClient } from 'mqtt';
-import type { CompactMessage } from '../protocol/mod.ts';
+import { type CompactMessage, StatusEncoder } from '../protocol/mod.ts';
 import { birthOf, elevatorDay, type Second } from './elevator-day.ts';
 import { CompactEdge, LegacyEdge, type LegacyMessage, type Workload } from './workloads.ts';
 
@@ -24,6 +24,15 @@ export interface SimEdge {
   floor: number;
 }
 
+/**
+ * Edge `index`'s snapshot phase: whole seconds of the minute, spread over the fleet as boot times
+ * would spread them. Every simulated day starts in the same second; without a phase every edge
+ * would send its full status in the same second of every minute (the whole fleet at once).
+ */
+export function snapshotPhaseMs(index: number): number {
+  return ((index * 7919) % 60) * 1000;
+}
+
 /** Edge `index` with id `id`: its own day, starting at its own minute of the busy hours. */
 export function createSimEdge(
   index: number,
@@ -36,7 +45,13 @@ export function createSimEdge(
     index,
     day: elevatorDay(index + 1, 300, from),
     legacy: workload === 'legacy' ? new LegacyEdge(id, birthOf(id), { boot }) : undefined,
-    compact: workload === 'compact' ? new CompactEdge(id, birthOf(id), { boot }) : undefined,
+    compact:
+      workload === 'compact'
+        ? new CompactEdge(id, birthOf(id), {
+            boot,
+            encoder: new StatusEncoder({ snapshotMs: 60_000, phaseMs: snapshotPhaseMs(index) }),
+          })
+        : undefined,
     client,
     floor: 1,
   };
