@@ -182,7 +182,8 @@ const cases: Case[] = [
     // both shards restarted with SIGTERM: everyone back, nothing acknowledged lost, the malformed
     // dead-lettered, the host's TCP counters over the storm reported.
     name: 'scale',
-    run: () => scaleScenario(tiny({ edges: 200, seconds: 2 }), { brokers: 2, listeners: 2 }),
+    run: () =>
+      scaleScenario(tiny({ edges: 200, seconds: 2 }), { brokers: 2, listeners: 2, warmUpSeconds: 0 }),
     fields: [
       'edges',
       'connected',

@@ -141,6 +141,8 @@ options:
   --connect-rate R            scale: connections opened per second at start, all shards (default 1000)
   --listeners L               scale: plaintext listeners per shard, its edges spread over them (default 1;
                               mosquitto's accept queue is 100 per listener)
+  --warm-up S                 scale: the window starts no sooner than S seconds after the fleet
+                              connected (default 60: a simulated day's first minute sends less)
   --tls                       scale: edges with passwords over TLS, links with certificates`;
 
 export async function benchCommand(argv: string[]): Promise<void> {
@@ -183,6 +185,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
       brokers: { type: 'string' },
       'connect-rate': { type: 'string' },
       listeners: { type: 'string' },
+      'warm-up': { type: 'string' },
     },
   });
   const name = positionals[0];
