@@ -68,4 +68,10 @@ export function checkEnvironment(command: CommandName, env: Record<string, strin
 }
 
 /** `DH_` variables read by the tooling rather than the commands (tests, benchmarks, profiling). */
-const IGNORED = new Set(['DH_NODE_ARGS', 'DH_GATEWAY_ARGS', 'DH_LINK_ARGS', 'DH_SIM_ARGS', 'DH_TEST_ARTIFACTS']);
+const IGNORED = new Set([
+  'DH_NODE_ARGS',
+  'DH_GATEWAY_ARGS',
+  'DH_LINK_ARGS',
+  'DH_SIM_ARGS',
+  'DH_TEST_ARTIFACTS',
+]);
