@@ -116,7 +116,7 @@ interface Car {
 
 const FLOORS = 18;
 
-/** Starts a trip when one is due at `t` (the plan's start at `cursor`) and the car is idle. */
+/** Starts a trip when one is `due` this second and the car is idle. */
 function maybeStartTrip(car: Car, due: boolean, rand: () => number): void {
   if (car.phase.kind !== 'idle' || !due) return;
   car.target = 1 + Math.floor(rand() * FLOORS);
