@@ -34,9 +34,9 @@ export interface ScaleOptions {
   readonly listeners?: number;
   /**
    * The window starts no sooner than this after the fleet connected (default 60). A simulated
-   * day's first minute sends less than the rest (~0.055 messages a second an edge against ~0.09:
-   * the first periodic snapshots and the vision events have not begun), so a window inside it
-   * measures a lighter load than the fleet's steady one.
+   * day's first minute sends less than the rest (every car idle at the start: ~0.07 messages a
+   * second an edge after the day-start snapshot, ~0.09 from the second minute on; bench/sim-rate.ts),
+   * so a window inside it measures a lighter load than the fleet's steady one.
    */
   readonly warmUpSeconds?: number;
 }
@@ -125,15 +125,14 @@ export async function scaleScenario(o: ScenarioOptions, s: ScaleOptions = {}): P
   // The births' backlog (QoS 1, which the link takes one by one per connection) drained first:
   // the hub has handled about all the fleet has sent (within ~2 s of its traffic).
   const handled = async () => (await cluster.stats()).reduce((n, st) => n + st.handled, 0);
-  const settleStart = Date.now();
-  const daysStarted = Date.now();
+  const settleStart = Date.now(); // the days start now, every shard connected
   await waitFor(async () => (await handled()) >= fleet.now().sent - o.edges * 0.1, {
     timeoutMs: 60_000 + o.edges / 2,
     intervalMs: 1000,
   }).catch(() => {});
   // The days' first minute passed (warmUpSeconds), then the window starts once the hub's p99
   // has been under 100 ms for 3 seconds running (the time it took is reported).
-  await sleep(daysStarted + warmUpMs - Date.now());
+  await sleep(settleStart + warmUpMs - Date.now());
   const fromSample = monitor.samples.length;
   const steady = await settled(monitor.samples, {
     from: fromSample,
