@@ -40,7 +40,9 @@ export function simRate(edges: number, seconds: number): SimRate {
     for (const edge of fleet)
       advance(edge, start + t * 1000, (_edge, out) => {
         sent++;
-        if (t > 0) kinds[kindOf(out)] = (kinds[kindOf(out)] ?? 0) + 1;
+        if (t === 0) return;
+        const kind = kindOf(out);
+        kinds[kind] = (kinds[kind] ?? 0) + 1;
       });
     perSecond.push(sent);
   }

@@ -156,9 +156,8 @@ function connectFrom(
     return mqtt.connect(url, { ...options, localAddress: sourceAddress } as mqtt.IClientOptions);
   if (protocol !== 'mqtt:')
     throw new RangeError(`connectEdge: a source address needs mqtt: or mqtts:, got ${url}`);
-  const stream = () =>
-    createConnection({ host: hostname, port: Number(port || 1883), localAddress: sourceAddress });
-  return new MqttClient(stream, { ...options, protocol: 'mqtt', host: hostname, port: Number(port || 1883) });
+  const target = { host: hostname, port: Number(port || 1883), localAddress: sourceAddress };
+  return new MqttClient(() => createConnection(target), options);
 }
 
 /** Publishes `out` on the edge's own connection (it has one); `acknowledged` hears when the broker has it. */

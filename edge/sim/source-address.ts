@@ -8,7 +8,7 @@
  * broker, and each has its own ports: edge i connects from its own address, so no walk is long.
  */
 
-/** 127.1.0.0 and up: one address per edge for the first 65,536 edges, then shared by a few. */
+/** 127.1.0.0 up to 127.64.255.255: one address per edge for the first 4,194,304 edges, then again from the start. */
 export function loopbackSourceOf(index: number): string {
   const n = index % (1 << 22);
   return `127.${1 + (n >> 16)}.${(n >> 8) & 0xff}.${n & 0xff}`;
