@@ -43,7 +43,8 @@ export async function startBrokerShards(
   const links: DevicehubProcess[] = [];
   const sizes: number[] = [];
   const dispose = async () => {
-    await Promise.all(links.map((l) => Promise.race([l.stop(), sleep(5000).then(() => l.kill('SIGKILL'))])));
+    // Graceful stop, so a link run with --cpu-prof writes its profile (a whole run's takes seconds).
+    await Promise.all(links.map((l) => Promise.race([l.stop(), sleep(20_000).then(() => l.kill('SIGKILL'))])));
     await Promise.all(brokers.map((b) => b.stop()));
   };
   try {
@@ -65,6 +66,8 @@ export async function startBrokerShards(
         }),
       );
     }
+    // DH_LINK_ARGS passes extra Node flags to the links (e.g. --cpu-prof), as in the ingest benchmark.
+    const linkArgs = (process.env.DH_LINK_ARGS ?? '').split(' ').filter(Boolean);
     for (const [shard, broker] of brokers.entries()) {
       const login =
         pki === undefined || linkCert === undefined
@@ -94,7 +97,7 @@ export async function startBrokerShards(
           '--entry-time',
           'device',
         ],
-        { name: `link ${shard}`, env: { DH_LOG_LEVEL: 'warn' } },
+        { name: `link ${shard}`, env: { DH_LOG_LEVEL: 'warn' }, nodeArgs: linkArgs },
       );
       links.push(link);
     }
