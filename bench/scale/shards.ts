@@ -44,7 +44,9 @@ export async function startBrokerShards(
   const sizes: number[] = [];
   const dispose = async () => {
     // Graceful stop, so a link run with --cpu-prof writes its profile (a whole run's takes seconds).
-    await Promise.all(links.map((l) => Promise.race([l.stop(), sleep(20_000).then(() => l.kill('SIGKILL'))])));
+    await Promise.all(
+      links.map((l) => Promise.race([l.stop(), sleep(20_000).then(() => l.kill('SIGKILL'))])),
+    );
     await Promise.all(brokers.map((b) => b.stop()));
   };
   try {
