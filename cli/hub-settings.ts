@@ -124,6 +124,12 @@ export const HUB_SETTINGS: readonly Setting[] = [
     doc: 'stable link id (MQTT session, consumer name)',
     check: nonEmpty,
   },
+  {
+    name: 'DH_LINK_LINGER_MS',
+    commands: ['link'],
+    doc: 'ms a QoS 0 MQTT message waits for company before its batch goes to Redis',
+    ...ranged(0, 1000),
+  },
   { name: 'DH_CHECK_FLEET', commands: ['link'], doc: '1: dead-letter edges not in the fleet', check: flag },
   {
     name: 'DH_WAIT_REPLICAS',

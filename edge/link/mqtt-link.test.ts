@@ -151,3 +151,42 @@ describe('MQTT edge security (mosquitto ACL)', () => {
     assert.equal(link.stats.received, 0, 'nothing reached the hub');
   });
 });
+
+describe('MQTT link batching', () => {
+  // Five QoS 0 statuses, each published once the broker delivered the one before (a watcher
+  // hears it): with a long linger they share one pipeline, with none each goes alone.
+  async function batchesFor(lingerMs: number): Promise<{ batches: number; enqueued: number }> {
+    const keyspace = t.keyspace();
+    let batches = 0;
+    await using link = await new MqttLink({
+      bus: t.bus(keyspace, t.connect()),
+      ...hub(),
+      clientId: `linger-${keyspace.prefix}`,
+      group: keyspace.prefix,
+      lingerMs,
+      hooks: { beforeEnqueue: () => void batches++ },
+    }).start();
+    const watcher = await mqtt.connectAsync(broker.url, { ...hub(), protocolVersion: 5, reconnectPeriod: 0 });
+    let heard = 0;
+    watcher.on('message', () => void heard++);
+    await watcher.subscribeAsync(uplinkTopic('E-7', 'status'), { qos: 0 });
+    const edge = await edgeClient('E-7');
+    for (let seq = 1; seq <= 5; seq++) {
+      const status = encodeCompact({ kind: 'status', seq, ts: seq, snapshot: false, status: { floor: seq } });
+      await edge.publishAsync(uplinkTopic('E-7', 'status'), Buffer.from(status), { qos: 0 });
+      await waitFor(() => heard === seq, { message: `the broker to deliver status ${seq}` });
+    }
+    await waitFor(() => link.stats.enqueued === 5, { message: 'the link to enqueue all five' });
+    await Promise.all([edge.endAsync(), watcher.endAsync()]);
+    return { batches, enqueued: link.stats.enqueued };
+  }
+
+  it('lets QoS 0 messages wait `lingerMs` for company, so a slow trickle shares a pipeline', async () => {
+    const long = await batchesFor(2000);
+    assert.equal(long.enqueued, 5);
+    assert.ok(long.batches <= 2, `five statuses within a 2 s linger: ${long.batches} batches, expected 1-2`);
+    const none = await batchesFor(0);
+    assert.equal(none.enqueued, 5);
+    assert.ok(none.batches >= 3, `five statuses one by one without a linger: ${none.batches} batches`);
+  });
+});
