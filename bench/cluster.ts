@@ -14,6 +14,7 @@ import {
   freePort,
   type HubProcess,
   keyspaceArgs,
+  nodeFlagsOf,
   type RedisServer,
   spawnDevicehub,
   spawnHubNode,
@@ -117,7 +118,7 @@ export async function startBenchCluster(
         {
           name: 'gateway',
           env: { DH_LOG_LEVEL: 'warn', ...env },
-          nodeArgs: (process.env.DH_GATEWAY_ARGS ?? '').split(' ').filter(Boolean),
+          nodeArgs: nodeFlagsOf('DH_GATEWAY_ARGS'),
         },
       );
       gateways.push({ process: gateway, dataDir });

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { TSX_LOADER, waitFor } from '../infra/mod.ts';
+import { nodeFlagsOf, TSX_LOADER, waitFor } from '../infra/mod.ts';
 import { processCpuMicros } from './proc-cpu.ts';
 
 const LOAD = fileURLToPath(new URL('./rollout-load.ts', import.meta.url));
@@ -43,7 +43,7 @@ export async function startRolloutEdges(o: RolloutEdgesOptions) {
   const per = Math.ceil(o.edges / o.processes);
   for (let from = 0; from < o.edges; from += per) {
     // DH_LOAD_ARGS passes extra Node flags to the load processes (e.g. --cpu-prof for profiling).
-    const nodeArgs = (process.env.DH_LOAD_ARGS ?? '').split(' ').filter(Boolean);
+    const nodeArgs = nodeFlagsOf('DH_LOAD_ARGS');
     const args = [
       ...nodeArgs,
       ...['--import', TSX_LOADER, LOAD, '--url', o.mqttUrl, '--from', String(from)],

@@ -41,7 +41,7 @@ export const linkHelp = `devicehub link mqtt|kafka [options]   run a hub-side li
   mqtt:  --url URL (env MQTT_URL)  --username U (env MQTT_USERNAME; default link@devicehub)
          --password P (env MQTT_PASSWORD)  --group G (shared subscription; default hub)
          --client-id ID (env DH_LINK_ID; stable per link process: the broker keeps its session)
-         --linger-ms MS (env DH_LINK_LINGER_MS; default 20): how long a QoS 0 message waits for
+         --linger-ms MS (env DH_LINK_LINGER_MS; default ${QOS0_LINGER_MS}): how long a QoS 0 message waits for
          company before its batch goes to Redis (fewer, larger writes for a little latency)
          --mqtt-ca FILE (env MQTT_CA_FILE; the CA an mqtts:// broker's certificate must chain to)
          --mqtt-cert FILE --mqtt-key FILE (env MQTT_CERT_FILE, MQTT_KEY_FILE; the link's client

@@ -59,7 +59,7 @@ export interface HubProcess extends DevicehubProcess {
 
 export function spawnHubNode(options: HubProcessOptions): HubProcess {
   // DH_NODE_ARGS passes extra Node flags to hub processes (e.g. --cpu-prof for profiling).
-  const nodeArgs = (process.env.DH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = nodeFlagsOf('DH_NODE_ARGS');
   const args = ['node', '--redis', options.redisUrl, '--id', options.nodeId];
   if (options.prefix) args.push('--prefix', options.prefix);
   if (options.shards) args.push('--shards', String(options.shards));
@@ -77,6 +77,14 @@ export function spawnHubNode(options: HubProcessOptions): HubProcess {
     logFile: options.logFile,
   });
   return { ...proc, nodeId: options.nodeId };
+}
+
+/**
+ * Extra Node flags for spawned processes from an environment variable, space-separated (the
+ * tooling's DH_NODE_ARGS, DH_LINK_ARGS, DH_SIM_ARGS…: `--cpu-prof --cpu-prof-dir=/tmp/p`).
+ */
+export function nodeFlagsOf(variable: string): string[] {
+  return (process.env[variable] ?? '').split(' ').filter(Boolean);
 }
 
 export interface DevicehubProcess extends AsyncDisposable {

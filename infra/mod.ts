@@ -18,7 +18,7 @@ export { freePort, freePorts, portOpen } from './free-port.ts';
 export type { FrpsOptions, FrpsServer } from './frp.ts';
 export { frpBinary, frpVersion, startFrps } from './frp.ts';
 export type { DevicehubProcess, HubProcess, HubProcessOptions } from './hub-process.ts';
-export { keyspaceArgs, spawnDevicehub, spawnHubNode } from './hub-process.ts';
+export { keyspaceArgs, nodeFlagsOf, spawnDevicehub, spawnHubNode } from './hub-process.ts';
 export type { KafkaCluster, KafkaClusterOptions, KafkaServer } from './kafka.ts';
 export { kafkaJarsDir, startKafka, startKafkaCluster } from './kafka.ts';
 export type { KafkaAuth, KafkaAuthOptions } from './kafka-security.ts';

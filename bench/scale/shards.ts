@@ -10,6 +10,7 @@ import { shardEdgeIndices, simulatedEdgeId, simulatedPassword } from '../../edge
 import {
   type DevicehubProcess,
   type MosquittoServer,
+  nodeFlagsOf,
   openFileCap,
   spawnDevicehub,
   startMosquitto,
@@ -69,7 +70,7 @@ export async function startBrokerShards(
       );
     }
     // DH_LINK_ARGS passes extra Node flags to the links (e.g. --cpu-prof), as in the ingest benchmark.
-    const linkArgs = (process.env.DH_LINK_ARGS ?? '').split(' ').filter(Boolean);
+    const linkArgs = nodeFlagsOf('DH_LINK_ARGS');
     for (const [shard, broker] of brokers.entries()) {
       const login =
         pki === undefined || linkCert === undefined

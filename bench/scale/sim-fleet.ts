@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { TSX_LOADER, waitFor } from '../../infra/mod.ts';
+import { nodeFlagsOf, TSX_LOADER, waitFor } from '../../infra/mod.ts';
 import type { SimWorkerArgs, SimWorkerReport } from './sim-worker.ts';
 
 const WORKER = fileURLToPath(new URL('./sim-worker.ts', import.meta.url));
@@ -40,7 +40,7 @@ export function startSimFleet(o: {
 }): SimFleet {
   // DH_SIM_ARGS passes extra Node flags to the simulator processes (e.g. --cpu-prof), as
   // DH_NODE_ARGS does to the hub nodes.
-  const simArgs = (process.env.DH_SIM_ARGS ?? '').split(' ').filter(Boolean);
+  const simArgs = nodeFlagsOf('DH_SIM_ARGS');
   const latest: SimWorkerReport[] = [];
   const finals: SimWorkerReport[] = [];
   const children: ChildProcess[] = o.urls.map((urls, shard) => {

@@ -19,6 +19,7 @@ import { LINK_USER } from '../../edge/broker/mod.ts';
 import { simulatedEdgeId, simulatedPassword } from '../../edge/mod.ts';
 import {
   type DevicehubProcess,
+  nodeFlagsOf,
   spawnDevicehub,
   startKafka,
   startMosquitto,
@@ -173,7 +174,7 @@ async function startLinks(
     const args = ['link', transport, ...common, ...brokerArgs, '--entry-time', 'device'];
     if (transport === 'mqtt') args.push('--client-id', `bench-link-${l}`);
     // DH_LINK_ARGS passes extra Node flags to link processes (e.g. --cpu-prof for profiling).
-    const nodeArgs = (process.env.DH_LINK_ARGS ?? '').split(' ').filter(Boolean);
+    const nodeArgs = nodeFlagsOf('DH_LINK_ARGS');
     const link = spawnDevicehub(args, { name: `link ${l}`, env: LOG_ENV, nodeArgs });
     linkProcesses.push(link);
     await link.ready;

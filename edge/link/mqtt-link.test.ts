@@ -154,7 +154,7 @@ describe('MQTT edge security (mosquitto ACL)', () => {
 
 describe('MQTT link batching', () => {
   // Five QoS 0 statuses, each published once the broker delivered the one before (a watcher
-  // hears it): with a long linger they share one pipeline, with none each goes alone.
+  // hears it): with a long linger they share one or two pipelines, with none they go one by one.
   async function batchesFor(lingerMs: number): Promise<{ batches: number; enqueued: number }> {
     const keyspace = t.keyspace();
     let batches = 0;
