@@ -1,15 +1,16 @@
 /**
  * Redis's own faults under hub nodes as real child processes: a Redis restart (kill -9, AOF)
- * under traffic, and a node told to stop when its Redis is gone.
+ * under traffic, a dead-letter stream that refuses writes, and a node told to stop when its
+ * Redis is gone.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Keyspace } from '../bus/mod.ts';
-import type { HubProcess } from '../infra/mod.ts';
+import { CONSUMER_GROUP, type Keyspace, readDeadLetters } from '../bus/mod.ts';
+import { type HubProcess, waitFor } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
 import { createActorClient } from './client.ts';
-import { counterActor, TEST_ACTORS_MODULE } from './testdata/actors.ts';
-import { countersReach, sendRound } from './testdata/counter-rounds.ts';
+import { type CounterState, counterActor, TEST_ACTORS_MODULE } from './testdata/actors.ts';
+import { actorState, countersReach, sendRound } from './testdata/counter-rounds.ts';
 
 const t = useRedis();
 
@@ -51,6 +52,41 @@ describe('hub nodes as processes, when Redis fails', { timeout: 180_000 }, () =>
     }
     assert.equal(a.child.exitCode, null, 'a survived the restart');
     assert.equal(b.child.exitCode, null, 'b survived the restart');
+  });
+
+  it('keeps an entry pending while its dead letter cannot be written, then letters it', async () => {
+    const keyspace = t.keyspace({ shards: 1 });
+    await using node = spawn(keyspace, 'a');
+    await node.ready;
+    // The dead-letter stream refuses writes (WRONGTYPE), as a master that holds it and is down
+    // would on a Redis Cluster, while the shard's own commits still succeed.
+    await t.redis.set(keyspace.deadLetters, 'not a stream');
+    const mailbox = keyspace.shard(0).mailbox;
+    const poison = String(await t.redis.xadd(mailbox, '*', 'garbage', 'yes'));
+    await createActorClient(t.bus(keyspace), counterActor).send('d', 'add', { seq: 1 });
+    await waitFor(() => node.logs.some((l) => /WRONGTYPE/.test(JSON.stringify(l.err ?? ''))), {
+      message: 'a turn failed on the letter',
+      timeoutMs: 30_000,
+    });
+    const pending = (await t.redis.xpending(mailbox, CONSUMER_GROUP, '-', '+', 100)) as [string][];
+    assert.ok(
+      pending.some(([id]) => id === poison),
+      `the poison entry is still pending, not acknowledged (${JSON.stringify(pending)})`,
+    );
+    await t.redis.del(keyspace.deadLetters);
+    await waitFor(async () => (await readDeadLetters(t.bus(keyspace))).length >= 1, {
+      message: 'the letter written once the stream takes writes',
+      timeoutMs: 30_000,
+    });
+    const letters = await readDeadLetters(t.bus(keyspace));
+    assert.deepEqual(
+      letters.map((l) => l.entryId),
+      [poison],
+      'one letter, for the poison entry',
+    );
+    await waitFor(async () => (await actorState<CounterState>(t, keyspace, 'counter/d'))?.count === 1, {
+      message: 'the good message applied',
+    });
   });
 
   it('stops on SIGTERM when its Redis is gone, saying which shards it could not hand off', async (c) => {

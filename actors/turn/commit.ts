@@ -1,7 +1,7 @@
 /**
  * The commit step of a turn: what each shard will write (checkpoints, acknowledgements, timers,
  * outbox events), the dead letters gathered so far, and the fenced commit itself — dead letters
- * first, then one `commit.lua` call per hash-tag group, all in one pipeline. A shard whose lease
+ * first, confirmed, then one `commit.lua` call per hash-tag group in one pipeline. A shard whose lease
  * is gone (or has a new epoch) has its commit refused: it is reported as fenced.
  */
 import type { DeadLetterInput, MailboxEntry, ShardCommit as ShardWrite } from '../../bus/mod.ts';
@@ -147,7 +147,7 @@ export async function checkpointShards(
   return commitTurn(options, commits, { deadLetters: [], now: Date.now() });
 }
 
-/** Dead letters first, then one fenced commit per hash-tag group, in one pipeline. */
+/** Dead letters first (written and confirmed), then one fenced commit per hash-tag group, in one pipeline. */
 async function commitTurn(
   options: TurnOptions,
   allCommits: Map<number, ShardCommit>,
@@ -165,12 +165,22 @@ async function commitTurn(
   );
   if (commits.length === 0 && deadLetters.length === 0) return [];
   const { bus, nodeId } = options;
+  if (deadLetters.length > 0) {
+    // Written, and read back, before the commit that acknowledges their entries: in one pipeline
+    // the commit would run even when a letter's XADD failed (another master on a Redis Cluster,
+    // a full or broken stream), acknowledging an entry whose letter was never written. A failed
+    // letter fails the turn instead and its entry is read again; a commit that fails after the
+    // letters were written writes them again on the next try (at least once, never lost).
+    const letterPipeline = bus.pipeline();
+    const letters = deadLetters.map((letter) => bus.queueDeadLetter(letterPipeline, letter));
+    const letterReplies = await bus.exec(letterPipeline);
+    for (const letter of letters) letter.read(letterReplies);
+  }
+  if (commits.length === 0) return [];
   const pipeline = bus.pipeline();
-  const letters = deadLetters.map((letter) => bus.queueDeadLetter(pipeline, letter));
   const flushed: Flushed[] = [];
   const commit = bus.queueCommit(pipeline, { node: nodeId, shards: commits.map((c) => writeOf(c, flushed)) });
   const replies = await bus.exec(pipeline);
-  for (const letter of letters) letter.read(replies);
   const fenced = new Set(commit.read(replies));
   for (const f of flushed)
     if (!fenced.has(f.slot.shard))
