@@ -130,6 +130,12 @@ export const HUB_SETTINGS: readonly Setting[] = [
     doc: 'ms a QoS 0 MQTT message waits for company before its batch goes to Redis',
     ...ranged(0, 1000),
   },
+  {
+    name: 'DH_LINK_BATCH_MAX',
+    commands: ['link'],
+    doc: 'MQTT messages after which a batch goes to Redis without waiting out its linger',
+    ...ranged(1, 10_000),
+  },
   { name: 'DH_CHECK_FLEET', commands: ['link'], doc: '1: dead-letter edges not in the fleet', check: flag },
   {
     name: 'DH_WAIT_REPLICAS',

@@ -23,6 +23,7 @@ import {
   MqttLink,
   type MqttLinkTls,
   mqttDownlink,
+  QOS0_BATCH_MAX,
   QOS0_LINGER_MS,
   RedisEdgeRegistry,
 } from '../edge/mod.ts';
@@ -43,6 +44,8 @@ export const linkHelp = `devicehub link mqtt|kafka [options]   run a hub-side li
          --client-id ID (env DH_LINK_ID; stable per link process: the broker keeps its session)
          --linger-ms MS (env DH_LINK_LINGER_MS; default ${QOS0_LINGER_MS}): how long a QoS 0 message waits for
          company before its batch goes to Redis (fewer, larger writes for a little latency)
+         --batch-max N (env DH_LINK_BATCH_MAX; default ${QOS0_BATCH_MAX}): a batch goes to Redis as
+         soon as it holds N messages, linger or not
          --mqtt-ca FILE (env MQTT_CA_FILE; the CA an mqtts:// broker's certificate must chain to)
          --mqtt-cert FILE --mqtt-key FILE (env MQTT_CERT_FILE, MQTT_KEY_FILE; the link's client
          certificate for the broker's mTLS listener, CN = the link user; then no password)
@@ -132,6 +135,7 @@ function parseLinkArgs(argv: string[]) {
       group: { type: 'string' },
       'client-id': { type: 'string' },
       'linger-ms': { type: 'string' },
+      'batch-max': { type: 'string' },
       'kafka-username': { type: 'string' },
       'kafka-ca': { type: 'string' },
       'mqtt-ca': { type: 'string' },
@@ -227,6 +231,7 @@ async function startMqttLink(
     group: values.group,
     clientId: values['client-id'] ?? process.env.DH_LINK_ID,
     lingerMs: intFlag(values, { name: 'linger-ms', env: 'DH_LINK_LINGER_MS', fallback: QOS0_LINGER_MS }),
+    batchMax: intFlag(values, { name: 'batch-max', env: 'DH_LINK_BATCH_MAX', fallback: QOS0_BATCH_MAX }),
   }).start();
   return { link, sender: await mqttDownlink(login) };
 }

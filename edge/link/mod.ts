@@ -20,6 +20,6 @@ export { linkMetricsText } from './link-metrics.ts';
 export type { EdgeLogBudget, EdgeLogOutcome, LogSink } from './log-intake.ts';
 export { EDGE_LOG_OUTCOMES } from './log-intake.ts';
 export type { MqttLinkOptions, MqttLinkTls } from './mqtt-link.ts';
-export { MqttLink, mqttLogin, QOS0_LINGER_MS } from './mqtt-link.ts';
+export { MqttLink, mqttLogin, QOS0_BATCH_MAX, QOS0_LINGER_MS } from './mqtt-link.ts';
 export type { EdgeRegistry, RedisEdgeRegistryOptions } from './registry.ts';
 export { deprovisionEdges, provisionEdges, RedisEdgeRegistry } from './registry.ts';

@@ -155,7 +155,10 @@ describe('MQTT edge security (mosquitto ACL)', () => {
 describe('MQTT link batching', () => {
   // Five QoS 0 statuses, each published once the broker delivered the one before (a watcher
   // hears it): with a long linger they share one or two pipelines, with none they go one by one.
-  async function batchesFor(lingerMs: number): Promise<{ batches: number; enqueued: number }> {
+  async function batchesFor(
+    lingerMs: number,
+    batchMax?: number,
+  ): Promise<{ batches: number; enqueued: number }> {
     const keyspace = t.keyspace();
     let batches = 0;
     await using link = await new MqttLink({
@@ -164,6 +167,7 @@ describe('MQTT link batching', () => {
       clientId: `linger-${keyspace.prefix}`,
       group: keyspace.prefix,
       lingerMs,
+      ...(batchMax === undefined ? {} : { batchMax }),
       hooks: { beforeEnqueue: () => void batches++ },
     }).start();
     const watcher = await mqtt.connectAsync(broker.url, { ...hub(), protocolVersion: 5, reconnectPeriod: 0 });
@@ -188,5 +192,12 @@ describe('MQTT link batching', () => {
     const none = await batchesFor(0);
     assert.equal(none.enqueued, 5);
     assert.ok(none.batches >= 3, `five statuses one by one without a linger: ${none.batches} batches`);
+  });
+
+  it('sends a batch that reached `batchMax` at once, without waiting out its linger', async () => {
+    // A minute's linger: the five arrive (batchesFor waits for them) only because the fifth fills the batch.
+    const full = await batchesFor(60_000, 5);
+    assert.equal(full.enqueued, 5);
+    assert.equal(full.batches, 1, 'the five went together, as soon as the fifth came');
   });
 });
