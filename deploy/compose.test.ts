@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { type CommandName, ConfigError, checkEnvironment } from '../cli/settings.ts';
-import { spawnDevicehub } from '../infra/mod.ts';
+import { STREAM_NODE_MAX_BYTES, spawnDevicehub } from '../infra/mod.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string) => readFileSync(`${root}${path}`, 'utf8');
@@ -106,6 +106,13 @@ describe('docker-compose.yml', () => {
       assert.match(command, /--appendfsync always/);
     }
     assert.match(commandOf(services.redis!).join(' '), /--appendonly yes --appendfsync always/);
+    // The stream nodes the suite's Redis runs with: a trim frees what it cuts (decision 059).
+    for (const name of ['redis', 'redis-1', 'redis-2', 'redis-3', 'redis-4', 'redis-5', 'redis-6'])
+      assert.match(
+        commandOf(services[name]!).join(' '),
+        new RegExp(`--stream-node-max-bytes ${STREAM_NODE_MAX_BYTES}\\b`),
+        `${name} runs with ${STREAM_NODE_MAX_BYTES}-byte stream nodes`,
+      );
     assert.match(commandOf(services['redis-cluster-init']!).join(' '), /--cluster-replicas 1/);
   });
 

@@ -69,7 +69,7 @@ export { startPrometheus } from './prometheus.ts';
 export type { PrometheusConfigOptions, ScrapeJob } from './prometheus-config.ts';
 export { renderPrometheusConfig } from './prometheus-config.ts';
 export type { RedisServer, RedisServerOptions } from './redis-server.ts';
-export { redisServerBinary, startRedisServer } from './redis-server.ts';
+export { redisServerBinary, STREAM_NODE_MAX_BYTES, startRedisServer } from './redis-server.ts';
 export type { S3ProxyOptions, S3ProxyServer } from './s3proxy.ts';
 export { S3PROXY_VERSION, s3proxyJar, startS3Proxy } from './s3proxy.ts';
 export { withDisposer } from './server-process.ts';
