@@ -89,6 +89,10 @@ export function freezeTree(pid: number): number[] {
   const seen = new Set<number>();
   for (let next = [pid]; next.length > 0; ) {
     signalEach(next, 'SIGSTOP');
+    // SIGSTOP takes effect when the process next leaves the kernel: one preempted inside a fork
+    // (two busy cores) finishes it first, and a list read before then misses that child, which
+    // outlives the SIGKILL (a `devicehub cluster` killed while starting left its Redis so).
+    untilStopped(next);
     for (const p of next) seen.add(p);
     frozen.push(...next);
     next = descendants(pid)
@@ -96,6 +100,37 @@ export function freezeTree(pid: number): number[] {
       .filter((p) => !seen.has(p));
   }
   return frozen;
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/** Whether every thread of `pid` is stopped (or the process is gone or a zombie). */
+function stopped(pid: number): boolean {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return true; // gone
+  }
+  return tasks.every((task) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      return 'TtZX'.includes(stat.charAt(stat.lastIndexOf(')') + 2));
+    } catch {
+      return true; // the thread or the process ended meanwhile
+    }
+  });
+}
+
+/**
+ * Waits (synchronously: it also runs in `exit` handlers) until each of `pids` is stopped, at most
+ * `timeoutMs` in all: one in uninterruptible sleep stops only when it wakes.
+ */
+function untilStopped(pids: readonly number[], timeoutMs = 2000): void {
+  const deadline = Date.now() + timeoutMs;
+  for (const pid of pids) {
+    while (!stopped(pid) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 1);
+  }
 }
 
 /** SIGKILL to `pid` and every process under it, none left to start another (freezeTree first). */
