@@ -7,16 +7,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { STREAM_NODE_MAX_BYTES } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
+import { CONSUMER_GROUP, isCluster } from './mod.ts';
 
 const t = useRedis();
-
-type Configurable = { config(op: 'GET', name: string): Promise<unknown> };
 
 describe('stream memory after a trim', () => {
   it('every master runs with small stream nodes', async () => {
     await t.redis.exists(`${t.keyspace().prefix}:{mem}:ready`); // a cluster client knows its masters
-    const redis = t.redis as unknown as Configurable & { nodes?: (role: string) => Configurable[] };
-    const masters = redis.nodes === undefined ? [redis] : redis.nodes('master');
+    const masters = isCluster(t.redis) ? t.redis.nodes('master') : [t.redis];
     for (const master of masters) {
       assert.deepEqual(await master.config('GET', 'stream-node-max-bytes'), [
         'stream-node-max-bytes',
@@ -29,15 +27,21 @@ describe('stream memory after a trim', () => {
     const key = `${t.keyspace().prefix}:{mem}:mb`;
     // ~360 B entries: a 4 KB node holds eleven of them, a 1 KB node two.
     const payload = JSON.stringify({ status: 'x'.repeat(300) });
-    await t.redis.xgroup('CREATE', key, 'hub', '$', 'MKSTREAM');
+    await t.redis.xgroup('CREATE', key, CONSUMER_GROUP, '$', 'MKSTREAM');
     for (let i = 0; i < 12; i++)
       await t.redis.xadd(key, '*', 'a', 'edge/E-000001', 'm', 'status', 'p', payload);
-    const read = (await t.redis.xreadgroup('GROUP', 'hub', 'c', 'COUNT', 100, 'STREAMS', key, '>')) as [
-      string,
-      [string, string[]][],
-    ][];
+    const read = (await t.redis.xreadgroup(
+      'GROUP',
+      CONSUMER_GROUP,
+      'c',
+      'COUNT',
+      100,
+      'STREAMS',
+      key,
+      '>',
+    )) as [string, [string, string[]][]][];
     const ids = read[0]![1].map(([id]) => id);
-    await t.redis.xack(key, 'hub', ...ids.slice(0, 10));
+    await t.redis.xack(key, CONSUMER_GROUP, ...ids.slice(0, 10));
     const usage = async () => Number(await t.redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
     const before = await usage();
     // As trim.lua does: acknowledged entries go, everything from the oldest pending one on stays.
