@@ -107,3 +107,4 @@ export { waitForReplicas } from './replicas.ts';
 export type { Granted, MembershipView, RawShardEntries, Trimmed } from './replies.ts';
 export { compareStreamIds } from './stream-id.ts';
 export type { FireTimers } from './upkeep.ts';
+export { TRIM_CHUNK_STREAMS } from './upkeep.ts';

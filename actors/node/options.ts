@@ -45,6 +45,10 @@ export interface HubNodeOptions {
    * per-turn overhead; 0 reads again as soon as a turn is done.
    */
   readonly turnIntervalMs?: number;
+  /**
+   * How often the held mailboxes are trimmed of acknowledged entries and idle actors passivated
+   * (default 1000 ms; the trim runs in chunks of TRIM_CHUNK_STREAMS mailboxes, decision 060).
+   */
   readonly trimIntervalMs?: number;
   /**
    * How often a turn reads every held shard instead of only those marked ready (default 1000 ms):
@@ -81,7 +85,7 @@ export function nodeSettings(options: HubNodeOptions): NodeSettings {
     timerIntervalMs = 200,
     turnIntervalMs = 20,
     checkpointMs = 5000,
-    trimIntervalMs = 5000,
+    trimIntervalMs = 1000,
     sweepIntervalMs = 1000,
     statsIntervalMs = 1000,
     stopTimeoutMs = leaseMs,

@@ -28,7 +28,7 @@ export interface NodeStats {
   /**
    * Entries waiting in the mailboxes of the shards it holds (not yet read, or read and not yet
    * acknowledged: acknowledgements go with the next checkpoint), as of its last trim (every
-   * `trimIntervalMs`, 5 s by default).
+   * `trimIntervalMs`, 1 s by default).
    */
   readonly backlog: number;
   readonly latencyMs: HistogramJSON;
