@@ -191,6 +191,57 @@ describe('hub node (in process, real Redis)', () => {
     assert.equal(await t.redis.zcard(keyspace.timers(keyspace.groupOf(keyspace.shardOf(address('k1'))))), 0);
   });
 
+  it('keeps a timer’s data only when it has some, and fires one without data by its name', async () => {
+    const keyspace = t.keyspace();
+    type Bell = { rang: number; rangWith: unknown[] };
+    const bell = defineActor({
+      type: 'bell',
+      initialState: (): Bell => ({ rang: 0, rangWith: [] }),
+      handlers: {
+        arm(state: Bell, payload: { delayMs: number; data?: unknown }, ctx): Bell {
+          ctx.setTimer('ring', payload.delayMs, payload.data);
+          return state;
+        },
+      },
+      timers: {
+        ring: (state: Bell, data: unknown): Bell => ({
+          rang: state.rang + 1,
+          rangWith: [...state.rangWith, data ?? null],
+        }),
+      },
+    });
+    await using _node = await startHubNode({ bus: t.bus(keyspace, t.connect()), actors: [bell], ...fast });
+    const client = createActorClient(t.bus(keyspace), bell);
+    const address = 'bell/b1';
+    const group = keyspace.groupOf(keyspace.shardOf(address));
+    const kept = () => t.redis.hlen(keyspace.timerData(group));
+    const armed = async (n: number) => (await t.redis.zcard(keyspace.timers(group))) === n;
+
+    const member = `${keyspace.shardOf(address)}|${address}|ring`;
+    const due = async () => Number(await t.redis.zscore(keyspace.timers(group), member));
+    // With data: the data hash keeps it until the timer fires.
+    await client.send('b1', 'arm', { delayMs: 60_000, data: { floor: 7 } });
+    await waitFor(async () => (await armed(1)) && (await kept()) === 1, {
+      message: 'the timer and its data',
+    });
+    const first = await due();
+    // Set again, sooner, without data: the timer moves, and the data the first setting kept goes.
+    await client.send('b1', 'arm', { delayMs: 30_000 });
+    await waitFor(async () => (await due()) < first - 20_000, { message: 'the timer set again' });
+    assert.equal(await kept(), 0, 'a timer without data keeps nothing in the data hash');
+    assert.equal(await armed(1), true);
+    await client.send('b1', 'arm', { delayMs: 100 });
+    const state = async () => (await readActorState<Bell>(t.bus(keyspace), address))?.state;
+    await waitFor(async () => (await state())?.rang === 1, { message: 'the bell to ring' });
+    assert.deepEqual((await state())?.rangWith, [null], 'rang by its name, not with the stale data');
+    // And with data again: the handler gets it.
+    await client.send('b1', 'arm', { delayMs: 100, data: { floor: 9 } });
+    await waitFor(async () => (await state())?.rang === 2, { message: 'the bell to ring again' });
+    assert.deepEqual((await state())?.rangWith, [null, { floor: 9 }]);
+    assert.equal(await kept(), 0);
+    assert.equal((await readDeadLetters(t.bus(keyspace))).length, 0, 'no timer dead-lettered');
+  });
+
   it('hands a published event to the live stream without checkpointing its state; an emitted one to the outbox, checkpointing it', async () => {
     const keyspace = t.keyspace();
     const gauge = defineActor({

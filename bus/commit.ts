@@ -16,7 +16,10 @@ export interface TimerWrite {
   readonly member: string;
   /** Due time, ms (Redis clock). */
   readonly due: number;
-  /** JSON `{"name","data"}`: the timer message's payload. */
+  /**
+   * JSON `{"name","data"}`, the timer message's payload; '' for a timer without data (the
+   * payload is then `{"name"}`, from the member: nothing is kept in the timer data hash).
+   */
   readonly data: string;
 }
 

@@ -8,7 +8,7 @@ import type { DeadLetterInput, MailboxEntry, ShardCommit as ShardWrite } from '.
 import type { ActorSlot } from '../actor-table.ts';
 import type { TurnOptions, TurnShard, TurnView } from './view.ts';
 
-/** A timer to set (due time and data) or, as `null`, to cancel; keyed by its timer member. */
+/** A timer to set (due time and data, '' for none) or, as `null`, to cancel; keyed by its timer member. */
 export type TimerChanges = Map<string, { due: number; data: string } | null>;
 
 export interface ShardCommit {

@@ -74,7 +74,8 @@ export class HandlerContext implements ActorContext {
       throw new TerminalError(`setTimer: delayMs must be ≥ 0, got ${delayMs}`);
     timersOf(this.effects).set(timerMember(this.slot.shard, this.address, name), {
       due: Math.round(this.now + delayMs),
-      data: JSON.stringify({ name, data }),
+      // No data: nothing for the timer data hash, the member names the timer (fire-timers.lua).
+      data: data === undefined ? '' : JSON.stringify({ name, data }),
     });
   }
 

@@ -15,7 +15,8 @@
              "o": count,                               -- outbox events of this shard in ARGV[5..]
              "p": count,                               -- published (live) events in ARGV[5..]
              "a": [entryId, ...],                      -- mailbox entries to acknowledge
-             "t": [member, dueMs, dataJson, ...],      -- timers to set (dueMs as a string)
+             "t": [member, dueMs, dataJson, ...],      -- timers to set (dueMs as a string;
+                                                       -- dataJson '' for a timer without data)
              "c": [member, ...] }                      -- timers to cancel
   ARGV[5..] per shard in KEYS order: its n address, stateJson pairs, its o eventJson, then its
             p published eventJson (kept out of the JSON above so that these documents are not
@@ -71,7 +72,13 @@ for i = 1, #shards do
     if #c.a > 0 then chunked('XACK', mailbox, group, c.a) end
     for k = 1, #c.t, 3 do
       redis.call('ZADD', timers, c.t[k + 1], c.t[k])
-      redis.call('HSET', tdata, c.t[k], c.t[k + 2])
+      -- A timer without data keeps nothing in the data hash (its member names it); one set
+      -- again without data drops what an earlier setting of it kept.
+      if c.t[k + 2] == '' then
+        redis.call('HDEL', tdata, c.t[k])
+      else
+        redis.call('HSET', tdata, c.t[k], c.t[k + 2])
+      end
     end
     for k = 1, #c.c do
       redis.call('ZREM', timers, c.c[k])

@@ -2,7 +2,8 @@
   Turns due durable timers into mailbox messages, for the shards a node holds (one tag group).
 
   KEYS[1]  timers zset of the group (member "<shard>|<address>|<name>", score = due ms)
-  KEYS[2]  timer data hash of the group (member -> JSON {"name","data"})
+  KEYS[2]  timer data hash of the group (member -> JSON {"name","data"}, for timers set with
+           data; one without has no field there, and its payload is {"name"} from the member)
   KEYS[3]  ready set of the group (the shard is marked ready with its timer entry)
   ARGV[1]  most due timers to look at in this call
   ARGV[2]  mask: character s+1 is '1' when this node holds shard s
@@ -31,7 +32,8 @@ for k = 1, #due, 2 do
     redis.call('ZREM', KEYS[1], member)
     redis.call('HDEL', KEYS[2], member)
   elseif string.sub(mask, shard + 1, shard + 1) == '1' then
-    local data = redis.call('HGET', KEYS[2], member) or '{}'
+    local data = redis.call('HGET', KEYS[2], member)
+    if not data then data = '{"name":"' .. string.sub(member, bar2 + 1) .. '"}' end
     local address = string.sub(member, bar1 + 1, bar2 - 1)
     redis.call('XADD', string.format(template, shard), '*', 'a', address, 'm', '@timer', 'p', data, 't', due[k + 1])
     redis.call('SADD', KEYS[3], shard)
