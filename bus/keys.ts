@@ -69,7 +69,7 @@ export interface Keyspace {
   liveSeq(group: number): string;
   /** Sorted set: durable timers of the group, member `<shard>|<address>|<name>`, scored by due time (ms). */
   timers(group: number): string;
-  /** Hash: timer member → JSON `{"name","data"}`. */
+  /** Hash: timer member → JSON `{"name","data"}`, for timers set with data only (decision 060). */
   timerData(group: number): string;
   /** Hash: `<shard>:<entryId>` → attempts at an entry that keeps coming back after node deaths. */
   attempts(group: number): string;
