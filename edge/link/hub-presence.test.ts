@@ -30,9 +30,11 @@ describe('HubPresence', { timeout: 30_000 }, () => {
     await waitFor(() => warnings().length === 2, { timeoutMs: 5000, message: 'a warning, then its repeat' });
     const [first, second] = warnings();
     assert.match(first!.msg ?? '', new RegExp(`"${keyspace.prefix}"`));
-    // Read every 20 ms, it warns after the grace (100 ms), then not again for ten graces.
+    // Read every 20 ms, it warns after the grace (100 ms), then not again for ten graces. A line is
+    // stamped when the logger gets it, a little after the clock reading the decision used, and
+    // that little varies (the first line took longer once: 999.96 ms apart in CI): 5 ms of slack.
     assert.ok(first!.at - started >= 100, `first warning after ${first!.at - started} ms`);
-    assert.ok(second!.at - first!.at >= 1000, `repeated after ${second!.at - first!.at} ms`);
+    assert.ok(second!.at - first!.at >= 1000 - 5, `repeated after ${second!.at - first!.at} ms`);
     await using _node = await t.hub(keyspace);
     await waitFor(() => presence.liveNodes === 1, { timeoutMs: 5000, message: 'the node seen' });
     await waitFor(() => lines.some((l) => l.level === 'info' && l.msg === 'hub nodes are back'), {
