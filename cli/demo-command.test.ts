@@ -51,7 +51,7 @@ async function stopOrKill(demo: DevicehubProcess): Promise<void> {
   if (!stopped) await demo.kill();
 }
 
-describe('devicehub demo', { timeout: 360_000 }, () => {
+describe('devicehub demo', { timeout: 480_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'dh-demo-test-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const startDemo = async () => {
@@ -65,8 +65,8 @@ describe('devicehub demo', { timeout: 360_000 }, () => {
       demo.ready,
       new Promise((_, reject) => {
         setTimeout(
-          () => reject(new Error(`devicehub demo was not ready in 150 s; it said:\n${demo.stderrTail()}`)),
-          150_000,
+          () => reject(new Error(`devicehub demo was not ready in 240 s; it said:\n${demo.stderrTail()}`)),
+          240_000,
         ).unref();
       }),
     ])) as unknown as Ready;
