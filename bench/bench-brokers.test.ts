@@ -12,7 +12,7 @@ import { gatewayScenario } from './scenarios/gateway.ts';
 import { ingestScenario } from './scenarios/ingest.ts';
 import { rolloutScenario } from './scenarios/rollout.ts';
 import { tunnelScenario } from './scenarios/tunnel.ts';
-import { assertFields, type Case, ms3, noLoss, smokeCases, tiny } from './smoke.ts';
+import { assertFields, bracketedFloors, type Case, ms3, noLoss, smokeCases, tiny } from './smoke.ts';
 
 const cases: Case[] = [
   ...(['mqtt', 'kafka'] as const).map(
@@ -50,6 +50,7 @@ const cases: Case[] = [
         noLoss(r);
         assert.equal(r.deadLettered, 0);
         assert.ok(Number(r.msgs) > 0, 'messages were handled in the window');
+        bracketedFloors(r);
       },
     }),
   ),

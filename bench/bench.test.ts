@@ -20,7 +20,7 @@ import { rebalanceScenario } from './scenarios/rebalance.ts';
 import { redisFailoverScenario } from './scenarios/redis-failover.ts';
 import { rollingScenario } from './scenarios/rolling.ts';
 import { screensScenario } from './scenarios/screens.ts';
-import { assertFields, type Case, ms3, noLoss, smokeCases, tiny } from './smoke.ts';
+import { assertFields, bracketedFloors, type Case, ms3, noLoss, smokeCases, tiny } from './smoke.ts';
 
 const cases: Case[] = [
   {
@@ -81,6 +81,7 @@ const cases: Case[] = [
       // Redis worked for them: its CPU over the window, and the scripts among its commands.
       assert.ok(Number(r.redisCpuMicrosPerMsg) > 0, `Redis CPU ${r.redisCpuMicrosPerMsg}`);
       assert.ok('evalsha' in (r.redisCommands as object), JSON.stringify(r.redisCommands));
+      bracketedFloors(r);
     },
   },
   {

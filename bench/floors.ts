@@ -10,6 +10,7 @@
  *
  * Client CPU (user + system) per message. `redisMicrosPerMsg` is one message's way through the
  * bus (enqueue + read + acknowledge): the floor of `actors`; the legacy MQTT path adds the receive.
+ * `actors` and `ingest` measure them before the load and again after it (`bracketFloors`).
  */
 import { type MqttFloorOptions, measureMqttFloor } from './floor-mqtt.ts';
 import { measureRedisFloor, type RedisFloorOptions } from './floor-redis.ts';
@@ -69,6 +70,49 @@ export async function measureFloors(o: FloorOptions): Promise<Floors> {
       mqttRatePerSec: mqtt?.ratePerSec ?? null,
       mqttReceived: mqtt?.received ?? null,
     },
+  };
+}
+
+/** One measurement of the floors, as the bracket keeps it. */
+export interface FloorSample {
+  readonly redisMicrosPerMsg: number;
+  readonly mqttMicrosPerMsg: number | null;
+}
+
+/** Floors measured before and after the load, and how far apart. */
+export interface BracketedFloors extends Floors {
+  /** Before the load, then after it (same settings). */
+  readonly samples: readonly [FloorSample, FloorSample];
+  /** |after − before| ÷ their mean of the whole path's floor (Redis + MQTT), in %. */
+  readonly spreadPct: number;
+}
+
+/**
+ * The floors measured on both sides of the load, averaged: a bare loop measured once, at the
+ * start, and the hub under load drift apart on a machine whose speed moves from minute to minute
+ * (the same code gave a legacy MQTT floor ratio of 0.97–1.99 over twelve runs); the second sample
+ * halves the floor's share of that drift and `spreadPct` shows how much drift there was.
+ */
+export function bracketFloors(before: Floors, after: Floors): BracketedFloors {
+  const mean = (a: number, b: number) => Number(((a + b) / 2).toFixed(2));
+  const path = (f: Floors) => f.redisMicrosPerMsg + (f.mqttMicrosPerMsg ?? 0);
+  const mqtt =
+    before.mqttMicrosPerMsg === null || after.mqttMicrosPerMsg === null
+      ? null
+      : mean(before.mqttMicrosPerMsg, after.mqttMicrosPerMsg);
+  const sample = (f: Floors): FloorSample => ({
+    redisMicrosPerMsg: f.redisMicrosPerMsg,
+    mqttMicrosPerMsg: f.mqttMicrosPerMsg,
+  });
+  const both = path(before) + path(after);
+  return {
+    redisMicrosPerMsg: mean(before.redisMicrosPerMsg, after.redisMicrosPerMsg),
+    redisEnqueueMicrosPerMsg: mean(before.redisEnqueueMicrosPerMsg, after.redisEnqueueMicrosPerMsg),
+    redisReadAckMicrosPerMsg: mean(before.redisReadAckMicrosPerMsg, after.redisReadAckMicrosPerMsg),
+    mqttMicrosPerMsg: mqtt,
+    settings: before.settings,
+    samples: [sample(before), sample(after)],
+    spreadPct: both <= 0 ? 0 : Number(((Math.abs(path(after) - path(before)) / (both / 2)) * 100).toFixed(1)),
   };
 }
 

@@ -46,6 +46,24 @@ export const noLoss = (r: Record<string, unknown>) => {
   assert.equal(r.duplicated, 0);
 };
 
+/**
+ * The floors were measured twice, before the load and after it, and the reported floor is their
+ * mean (floors.ts `bracketFloors`): the path's floor over MQTT, the Redis loop's alone otherwise.
+ */
+export const bracketedFloors = (r: Record<string, unknown>) => {
+  const floors = r.floors as { samples?: { redisMicrosPerMsg: number; mqttMicrosPerMsg: number | null }[] };
+  assert.equal(floors.samples?.length, 2, 'floors measured before and after the load');
+  const path = floors.samples.map((f) => {
+    assert.ok(f.redisMicrosPerMsg > 0, `a Redis floor of ${f.redisMicrosPerMsg} µs`);
+    return f.redisMicrosPerMsg + (f.mqttMicrosPerMsg ?? 0);
+  });
+  const mean = (path[0]! + path[1]!) / 2;
+  assert.ok(
+    Math.abs(Number(r.floorMicrosPerMsg) - mean) <= 0.02,
+    `floorMicrosPerMsg ${r.floorMicrosPerMsg} is the mean of ${path.join(' and ')}`,
+  );
+};
+
 /** One test per case under `title`; call it while the test file loads. */
 export function smokeCases(title: string, cases: readonly Case[]): void {
   /** Processes of this test process from before the scenarios (none expected): not theirs. */
