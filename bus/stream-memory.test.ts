@@ -7,15 +7,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { STREAM_NODE_MAX_BYTES } from '../infra/mod.ts';
 import { useRedis } from '../infra/test-redis.ts';
-import { CONSUMER_GROUP, isCluster } from './mod.ts';
+import { CONSUMER_GROUP } from './mod.ts';
 
 const t = useRedis();
 
 describe('stream memory after a trim', () => {
   it('every master runs with small stream nodes', async () => {
-    await t.redis.exists(`${t.keyspace().prefix}:{mem}:ready`); // a cluster client knows its masters
-    const masters = isCluster(t.redis) ? t.redis.nodes('master') : [t.redis];
-    for (const master of masters) {
+    for (const master of await t.masters()) {
       assert.deepEqual(await master.config('GET', 'stream-node-max-bytes'), [
         'stream-node-max-bytes',
         String(STREAM_NODE_MAX_BYTES),

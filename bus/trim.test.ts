@@ -6,21 +6,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { useRedis } from '../infra/test-redis.ts';
-import { CONSUMER_GROUP, groupByTag, isCluster, TRIM_CHUNK_STREAMS } from './mod.ts';
+import { CONSUMER_GROUP, groupByTag, TRIM_CHUNK_STREAMS } from './mod.ts';
 import { trimShards } from './upkeep.ts';
 
 const t = useRedis();
 
 /** Scripts run so far (EVALSHA and EVAL), summed over every master. */
-async function scriptCalls(): Promise<number> {
-  const masters = isCluster(t.redis) ? t.redis.nodes('master') : [t.redis];
-  let calls = 0;
-  for (const master of masters) {
-    const info = await master.info('commandstats');
-    for (const m of info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(m[1]);
-  }
-  return calls;
-}
+const scriptCalls = () => t.commandCalls('evalsha', 'eval');
 
 describe('mailbox trim', () => {
   it('runs one script per chunk of a tag group and trims every acknowledged entry', async () => {

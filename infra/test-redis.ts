@@ -7,11 +7,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
+import type { Redis as Single } from 'ioredis';
 import { type HubNode, type HubNodeOptions, readActorState, startHubNode } from '../actors/mod.ts';
 import {
   type Bus,
   connectRedis,
   createKeyspace,
+  isCluster,
   type Keyspace,
   type KeyspaceOptions,
   openBus,
@@ -59,6 +61,10 @@ export interface TestRedis {
   cliArgs(keyspace: Keyspace): string[];
   /** An edge actor's persisted state, if it committed one. */
   edgeState(keyspace: Keyspace, edgeId: string): Promise<EdgeState | undefined>;
+  /** Every master, each its own server connection: the one server, or the cluster's masters. */
+  masters(): Promise<Single[]>;
+  /** Calls Redis answered of the given commands (INFO commandstats names), over every master. */
+  commandCalls(...commands: string[]): Promise<number>;
 }
 
 /** Starts redis-server before the file's tests and stops it after. */
@@ -100,6 +106,20 @@ export function useRedis(): TestRedis {
   t.cliArgs = (keyspace) => keyspaceArgs(t.server.url, keyspace);
   t.edgeState = async (keyspace, edgeId) =>
     (await readActorState<EdgeState>(t.bus(keyspace), `edge/${edgeId}`))?.state;
+  t.masters = async () => {
+    if (!isCluster(t.redis)) return [t.redis];
+    await t.redis.exists('masters'); // a cluster client knows its masters once it has answered
+    return t.redis.nodes('master');
+  };
+  t.commandCalls = async (...commands) => {
+    let calls = 0;
+    for (const master of await t.masters()) {
+      const info = await master.info('commandstats');
+      for (const command of commands)
+        calls += Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+    }
+    return calls;
+  };
   t.connect = (name = 'test') => {
     const r = connectRedis(t.server.url, { name });
     opened.push(r);

@@ -18,9 +18,7 @@ import {
   deadLetterCount,
   deadLetterTotals,
   decodeEntry,
-  isCluster,
   type Keyspace,
-  type Redis,
 } from '../../bus/mod.ts';
 import { type MosquittoServer, startMosquitto, waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
@@ -271,7 +269,7 @@ describe('MQTT link under a fuzzing edge', { timeout: 120_000 }, () => {
       group: keyspace.prefix,
     }).start();
     const edge = await connect(GOOD[0]!);
-    const masters: Redis[] = isCluster(t.redis) ? (t.redis.nodes('master') as unknown as Redis[]) : [t.redis];
+    const masters = await t.masters();
     const maxmemory = (value: string) => Promise.all(masters.map((m) => m.config('SET', 'maxmemory', value)));
     const alarm = encodeCompact({ kind: 'alarm', seq: 1, ts: 1, alarm: 'smoke', phase: 'start', floor: 1 });
     await maxmemory('1'); // every write refused (OOM), reads and PING still answered

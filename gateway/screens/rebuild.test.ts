@@ -12,16 +12,7 @@ import { forEachStatePage } from './rebuild.ts';
 const t = useRedis();
 
 /** HMGET calls Redis has answered (every master's, on a cluster). */
-async function hmgetCalls(): Promise<number> {
-  const redis = t.redis as unknown as { nodes?: (role: string) => { info(s: string): Promise<string> }[] };
-  const nodes = typeof redis.nodes === 'function' ? redis.nodes('master') : [t.redis];
-  let calls = 0;
-  for (const node of nodes) {
-    const match = /cmdstat_hmget:calls=(\d+)/.exec(await node.info('commandstats'));
-    calls += Number(match?.[1] ?? 0);
-  }
-  return calls;
-}
+const hmgetCalls = () => t.commandCalls('hmget');
 
 describe('state pages', () => {
   it('hands every id over once, a page of whole shards at a time, one HMGET per shard', async () => {
