@@ -32,13 +32,13 @@ for k = 1, #due, 2 do
     redis.call('ZREM', KEYS[1], member)
     redis.call('HDEL', KEYS[2], member)
   elseif string.sub(mask, shard + 1, shard + 1) == '1' then
-    local data = redis.call('HGET', KEYS[2], member)
-    if not data then data = '{"name":"' .. string.sub(member, bar2 + 1) .. '"}' end
+    local stored = redis.call('HGET', KEYS[2], member)
+    local data = stored or ('{"name":"' .. string.sub(member, bar2 + 1) .. '"}')
     local address = string.sub(member, bar1 + 1, bar2 - 1)
     redis.call('XADD', string.format(template, shard), '*', 'a', address, 'm', '@timer', 'p', data, 't', due[k + 1])
     redis.call('SADD', KEYS[3], shard)
     redis.call('ZREM', KEYS[1], member)
-    redis.call('HDEL', KEYS[2], member)
+    if stored then redis.call('HDEL', KEYS[2], member) end
     fired = fired + 1
   end
 end
