@@ -87,7 +87,10 @@ describe('mailbox reads', () => {
     await t.redis.sadd(ready, '2'); // a stale signal: nothing to read
     const readable = { mask: shardMask(keyspace, new Set([0, 1, 2, 4])), groups: [0] };
 
+    const xreadgroups = await t.commandCalls('xreadgroup');
     const first = await bus.readReady({ consumer: 'a', readable, count: 2 });
+    // Shards 0, 1 and 2 pass the mask and a's leases: one XREADGROUP reads all three (decision 061).
+    assert.equal(await t.commandCalls('xreadgroup'), xreadgroups + 1, 'one XREADGROUP for the group');
     assert.deepEqual(
       first
         .map((r) => [r.shard, r.entries.map((e) => e.fields[5])])
