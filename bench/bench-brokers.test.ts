@@ -196,6 +196,8 @@ const cases: Case[] = [
       'hubCpuCores',
       'brokerCpuCores',
       'redisBytesPerEdge',
+      'redisCpuCores',
+      'redisCpuMicrosPerMsg',
       'nodeRssMbPer10kActors',
       'reconnect.edges',
       'reconnect.p99Ms',
@@ -211,6 +213,9 @@ const cases: Case[] = [
       const sizes = r.shardSizes as number[];
       assert.ok(sizes.length === 2 && sizes[0]! + sizes[1]! === 200 && sizes.every((n) => n > 0), `${sizes}`);
       assert.equal(r.lost, 0);
+      // Redis worked during the window (its own INFO cpu), and says on what.
+      assert.ok(Number(r.redisCpuCores) > 0, `Redis CPU ${r.redisCpuCores}`);
+      assert.ok('evalsha' in (r.redisCommands as object), `Redis commands ${JSON.stringify(r.redisCommands)}`);
       // An alarm sent as its broker stops may come twice (its PUBACK lost: at least once); the
       // edge's actor recognizes it by its sequence number and does not apply it again.
       assert.ok(Number(r.duplicated) <= 2, `${r.duplicated} duplicates, more than the storm's 2 alarms`);

@@ -29,7 +29,9 @@ export interface ScaleMeasures {
   readonly warmUpSeconds: number;
   readonly handled: number;
   readonly latencyMs: { p50: number; p99: number; max: number };
-  readonly cpuSeconds: { nodes: number; links: number; brokers: number; simulators: number };
+  readonly cpuSeconds: { nodes: number; links: number; brokers: number; simulators: number; redis: number };
+  /** Redis's costliest commands over the window (scripts, and their inner commands again). */
+  readonly redisCommands: Record<string, { calls: number; usec: number }>;
   readonly redis: RedisBytes;
   readonly nodeRssMb: { before: number; after: number };
   readonly brokerRssMb: number;
@@ -88,6 +90,9 @@ export function scaleReport(m: ScaleMeasures): { result: Record<string, unknown>
     warmUpSeconds: m.warmUpSeconds,
     sent: m.sent,
     simulatorCpuCores: cores(m.cpuSeconds.simulators),
+    redisCpuCores: cores(m.cpuSeconds.redis),
+    redisCpuMicrosPerMsg: round((m.cpuSeconds.redis * 1e6) / Math.max(1, m.handled), 1),
+    redisCommands: m.redisCommands,
     linkCpuCores: cores(m.cpuSeconds.links),
     nodeCpuCores: cores(m.cpuSeconds.nodes),
     nodeRssMb: round(m.nodeRssMb.after, 1),
@@ -118,6 +123,8 @@ export function scaleReport(m: ScaleMeasures): { result: Record<string, unknown>
     { metric: 'hub CPU cores (links + nodes)', value: hubCpuCores, target: '< 1', met: hubCpuCores < 1 },
     { metric: 'broker CPU cores', value: result.brokerCpuCores, target: '—', met: true },
     { metric: 'simulator CPU cores', value: result.simulatorCpuCores, target: '—', met: true },
+    { metric: 'Redis CPU cores', value: result.redisCpuCores, target: '—', met: true },
+    { metric: 'Redis CPU µs per message', value: result.redisCpuMicrosPerMsg, target: '—', met: true },
     {
       metric: 'Redis bytes per edge',
       value: m.redis.bytesPerEdge,

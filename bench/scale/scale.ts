@@ -13,6 +13,7 @@ import { reconcile, startBenchCluster } from '../cluster.ts';
 import { Monitor, windowBetween } from '../monitor.ts';
 import { processCpuMicros } from '../proc-cpu.ts';
 import { quantile } from '../quantile.ts';
+import { redisCpuBetween, sampleRedisCpu } from '../redis-cpu.ts';
 import { drain, type ScenarioOptions, type ScenarioResult, sleep } from '../scenarios/common.ts';
 import { hostLimits, rssMb } from './host.ts';
 import { measureRedisBytes, usedMemory } from './redis-bytes.ts';
@@ -154,6 +155,7 @@ export async function scaleScenario(o: ScenarioOptions, s: ScaleOptions = {}): P
     links: cpu(pids.links),
     brokers: cpu(pids.brokers()),
     sims: cpu(pids.simulators),
+    redis: await sampleRedisCpu(redis),
   };
   const connected = fleet.now().connected;
   await sleep(o.seconds * 1000);
@@ -162,7 +164,9 @@ export async function scaleScenario(o: ScenarioOptions, s: ScaleOptions = {}): P
     links: cpu(pids.links),
     brokers: cpu(pids.brokers()),
     sims: cpu(pids.simulators),
+    redis: await sampleRedisCpu(redis),
   };
+  const redisCpu = redisCpuBetween(before.redis, after.redis);
   const w = windowBetween(before.stats, after.stats);
   const nodeRssAfter = sumRss(nodePids());
   const brokerRssMb = sumRss(pids.brokers());
@@ -218,7 +222,9 @@ export async function scaleScenario(o: ScenarioOptions, s: ScaleOptions = {}): P
       links: (after.links - before.links) / 1e6,
       brokers: (after.brokers - before.brokers) / 1e6,
       simulators: (after.sims - before.sims) / 1e6,
+      redis: redisCpu.cpuMicros / 1e6,
     },
+    redisCommands: redisCpu.commands,
     redis: redisBytes,
     nodeRssMb: { before: nodeRssBefore, after: nodeRssAfter },
     brokerRssMb,
