@@ -215,7 +215,10 @@ const cases: Case[] = [
       assert.equal(r.lost, 0);
       // Redis worked during the window (its own INFO cpu), and says on what.
       assert.ok(Number(r.redisCpuCores) > 0, `Redis CPU ${r.redisCpuCores}`);
-      assert.ok('evalsha' in (r.redisCommands as object), `Redis commands ${JSON.stringify(r.redisCommands)}`);
+      assert.ok(
+        'evalsha' in (r.redisCommands as object),
+        `Redis commands ${JSON.stringify(r.redisCommands)}`,
+      );
       // An alarm sent as its broker stops may come twice (its PUBACK lost: at least once); the
       // edge's actor recognizes it by its sequence number and does not apply it again.
       assert.ok(Number(r.duplicated) <= 2, `${r.duplicated} duplicates, more than the storm's 2 alarms`);
