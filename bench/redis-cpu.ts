@@ -5,21 +5,20 @@
  * the window; the difference is what the window cost Redis.
  */
 import type { Redis } from '../bus/mod.ts';
+import { type CommandStat, commandStats } from '../infra/mod.ts';
 
 export interface RedisCpuSample {
   /** used_cpu_user + used_cpu_sys, µs. */
   readonly cpuMicros: number;
   /** Per command: calls and usec (commandstats). */
-  readonly commands: ReadonlyMap<string, { readonly calls: number; readonly usec: number }>;
+  readonly commands: ReadonlyMap<string, CommandStat>;
 }
 
 export async function sampleRedisCpu(redis: Redis): Promise<RedisCpuSample> {
   // Only the two sections read here (Redis 7 takes several in one INFO).
   const text = await redis.info('cpu', 'commandstats');
   const number = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1] ?? 0);
-  const commands = new Map<string, { calls: number; usec: number }>();
-  for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm))
-    commands.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
+  const commands = commandStats(text);
   return { cpuMicros: Math.round((number('used_cpu_user') + number('used_cpu_sys')) * 1e6), commands };
 }
 

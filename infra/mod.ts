@@ -68,6 +68,7 @@ export type { PrometheusOptions, PrometheusServer, PrometheusTarget } from './pr
 export { startPrometheus } from './prometheus.ts';
 export type { PrometheusConfigOptions, ScrapeJob } from './prometheus-config.ts';
 export { renderPrometheusConfig } from './prometheus-config.ts';
+export { type CommandStat, commandStats } from './redis-commandstats.ts';
 export type { RedisServer, RedisServerOptions } from './redis-server.ts';
 export { redisServerBinary, STREAM_NODE_MAX_BYTES, startRedisServer } from './redis-server.ts';
 export type { S3ProxyOptions, S3ProxyServer } from './s3proxy.ts';

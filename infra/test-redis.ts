@@ -22,6 +22,7 @@ import {
 import { type EdgeState, edgeActor, rolloutActor } from '../edge/mod.ts';
 import { type HubProcess, keyspaceArgs, spawnHubNode } from './hub-process.ts';
 import { startRedisCluster } from './redis-cluster.ts';
+import { commandStats } from './redis-commandstats.ts';
 import { startRedisServer } from './redis-server.ts';
 
 /** What a test may do to its Redis: one server or a whole cluster alike. */
@@ -114,9 +115,8 @@ export function useRedis(): TestRedis {
   t.commandCalls = async (...commands) => {
     let calls = 0;
     for (const master of await t.masters()) {
-      const info = await master.info('commandstats');
-      for (const command of commands)
-        calls += Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+      const stats = commandStats(await master.info('commandstats'));
+      for (const command of commands) calls += stats.get(command)?.calls ?? 0;
     }
     return calls;
   };
