@@ -26,7 +26,8 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local group, consumer, count, mask, template = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local leaseTemplate = ARGV[6]
-local readable, names = {}, {}
+local STREAMS_PER_CALL = 500 -- a tag group holds up to 1,024 mailboxes; Lua's unpack takes ~8,000 values
+local readable, memberOf = {}, {}
 for _, member in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local shard = tonumber(member)
   local lease = shard and string.sub(mask, shard + 1, shard + 1) == '1'
@@ -34,16 +35,16 @@ for _, member in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   if lease and lease[1] == consumer and (tonumber(lease[2]) or 0) > now then
     local key = string.format(template, shard)
     readable[#readable + 1] = key
-    names[key] = { shard, member }
+    memberOf[key] = member
   end
 end
--- One XREADGROUP over every readable mailbox (COUNT applies to each stream), in calls of at most
--- 500 streams: one call per shard cost Redis ~13 µs of CPU per entry where most shards hold one
+-- One XREADGROUP over every readable mailbox (COUNT applies to each stream), STREAMS_PER_CALL
+-- at a time: one call per shard cost Redis ~13 µs of CPU per entry where most shards hold one
 -- new entry, one call for all of them ~9.5 (decision 061). A stream with no new entry is left out
 -- of the reply; it was drained.
 local out = {}
-for from = 1, #readable, 500 do
-  local to = math.min(from + 499, #readable)
+for from = 1, #readable, STREAMS_PER_CALL do
+  local to = math.min(from + STREAMS_PER_CALL - 1, #readable)
   local args = { 'XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS' }
   for k = from, to do args[#args + 1] = readable[k] end
   for _ = from, to do args[#args + 1] = '>' end
@@ -51,14 +52,13 @@ for from = 1, #readable, 500 do
   for _, stream in ipairs(redis.call(unpack(args)) or {}) do
     local entries = stream[2]
     if #entries > 0 then
-      local name = names[stream[1]]
       got[stream[1]] = #entries
-      out[#out + 1] = name[1]
+      out[#out + 1] = tonumber(memberOf[stream[1]])
       out[#out + 1] = entries
     end
   end
   for k = from, to do
-    if (got[readable[k]] or 0) < count then redis.call('SREM', KEYS[1], names[readable[k]][2]) end
+    if (got[readable[k]] or 0) < count then redis.call('SREM', KEYS[1], memberOf[readable[k]]) end
   end
 end
 return out
