@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { freePort, TSX_LOADER, waitFor } from '../infra/mod.ts';
+import { freePort, TS_NODE_ARGS, waitFor } from '../infra/mod.ts';
 import { type PacedResult, runPacedLoad } from './scenarios/screens-load.ts';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -26,7 +26,7 @@ export async function measurePollFloor(o: {
   const port = await freePort();
   const server = spawn(
     process.execPath,
-    ['--import', TSX_LOADER, SELF, String(port), String(o.scopes), String(o.tilesPerScope)],
+    [...TS_NODE_ARGS, SELF, String(port), String(o.scopes), String(o.tilesPerScope)],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
     },

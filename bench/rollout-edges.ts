@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { nodeFlagsOf, TSX_LOADER, waitFor } from '../infra/mod.ts';
+import { nodeFlagsOf, TS_NODE_ARGS, waitFor } from '../infra/mod.ts';
 import { processCpuMicros } from './proc-cpu.ts';
 
 const LOAD = fileURLToPath(new URL('./rollout-load.ts', import.meta.url));
@@ -46,7 +46,8 @@ export async function startRolloutEdges(o: RolloutEdgesOptions) {
     const nodeArgs = nodeFlagsOf('DH_LOAD_ARGS');
     const args = [
       ...nodeArgs,
-      ...['--import', TSX_LOADER, LOAD, '--url', o.mqttUrl, '--from', String(from)],
+      ...TS_NODE_ARGS,
+      ...[LOAD, '--url', o.mqttUrl, '--from', String(from)],
       ...['--count', String(Math.min(per, o.edges - from)), '--mirrors', o.mirrors.join(',')],
       ...['--metadata-url', o.metadataUrl, '--root-file', o.rootFile, '--data-dir', o.dataDir],
       ...['--install-ms', String(o.installMs), '--connect-rate', String(Math.ceil(500 / o.processes))],

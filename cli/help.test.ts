@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { TS_NODE_ARGS } from '../infra/tsx-loader.ts';
 
 const CLI = fileURLToPath(new URL('./devicehub.ts', import.meta.url));
 const COMMANDS = [
@@ -34,7 +35,7 @@ function devicehub(...args: string[]): Promise<Run> {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !name.startsWith('DH_') && name !== 'NODE_TEST_CONTEXT'),
   );
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env, stdio: 'pipe' });
+  const child = spawn(process.execPath, [...TS_NODE_ARGS, CLI, ...args], { env, stdio: 'pipe' });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));

@@ -8,11 +8,11 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { childGroupOptions, killTree } from './process-tree.ts';
-import { TSX_LOADER } from './tsx-loader.ts';
+import { TS_NODE_ARGS } from './tsx-loader.ts';
 
+// Run with TS_NODE_ARGS (no loader, or tsx's loader), never tsx's CLI: the CLI runs the program
+// in a second process, and a signal meant for the hub node would reach only the wrapper.
 const CLI = fileURLToPath(new URL('../cli/devicehub.ts', import.meta.url));
-// The tsx loader itself, not its CLI: the CLI runs the program in a second process, and a
-// signal meant for the hub node would reach only the wrapper.
 
 /** `--redis … --prefix … --shards … --tag-groups …`: a `devicehub` process working in `keyspace`. */
 export function keyspaceArgs(
@@ -119,7 +119,7 @@ export function spawnDevicehub(
   } = {},
 ): DevicehubProcess {
   const name = options.name ?? `devicehub ${args[0] ?? ''}`;
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', TSX_LOADER, CLI, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...TS_NODE_ARGS, CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, ...options.env },
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { TS_NODE_ARGS } from './tsx-loader.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -25,7 +26,7 @@ export async function raceProcesses<R>(
     Array.from({ length: o.processes }, async () => {
       const { stdout } = await execFileAsync(
         process.execPath,
-        ['--import', 'tsx', fixture, o.base, String(o.count), String(startAt)],
+        [...TS_NODE_ARGS, fixture, o.base, String(o.count), String(startAt)],
         { encoding: 'utf8' },
       );
       return JSON.parse(stdout) as RaceOutput<R>;

@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Histogram, type HistogramJSON } from '../../actors/mod.ts';
-import { TSX_LOADER } from '../../infra/tsx-loader.ts';
+import { TS_NODE_ARGS } from '../../infra/tsx-loader.ts';
 
 export interface PeerProcess {
   readonly child: ChildProcess;
@@ -23,7 +23,7 @@ export interface PeerProcess {
 /** Runs `file` (a path beside this module) with `args` in its own process. */
 export function spawnPeerProcess(file: string, args: readonly string[]): PeerProcess {
   const script = fileURLToPath(new URL(file, import.meta.url));
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, script, ...args], {
+  const child = spawn(process.execPath, [...TS_NODE_ARGS, script, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines: Record<string, unknown>[] = [];

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { nodeFlagsOf, TSX_LOADER, waitFor } from '../../infra/mod.ts';
+import { nodeFlagsOf, TS_NODE_ARGS, waitFor } from '../../infra/mod.ts';
 import type { SimWorkerArgs, SimWorkerReport } from './sim-worker.ts';
 
 const WORKER = fileURLToPath(new URL('./sim-worker.ts', import.meta.url));
@@ -53,13 +53,9 @@ export function startSimFleet(o: {
       connectRate: Math.max(1, Math.round(o.connectRate / o.urls.length)),
       malformedShare: o.malformedShare,
     };
-    const child = spawn(
-      process.execPath,
-      [...simArgs, '--import', TSX_LOADER, WORKER, JSON.stringify(args)],
-      {
-        stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-      },
-    );
+    const child = spawn(process.execPath, [...simArgs, ...TS_NODE_ARGS, WORKER, JSON.stringify(args)], {
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
     createInterface({ input: child.stdout! }).on('line', (text) => {
       const line = JSON.parse(text) as SimWorkerReport;
       latest[shard] = line;

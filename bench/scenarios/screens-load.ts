@@ -22,7 +22,7 @@ import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { TSX_LOADER } from '../../infra/tsx-loader.ts';
+import { TS_NODE_ARGS } from '../../infra/tsx-loader.ts';
 
 export interface PacedPlan {
   readonly url: string;
@@ -178,7 +178,7 @@ const SELF = fileURLToPath(import.meta.url);
 
 /** Runs the plan in a process of its own; resolves with what it measured. */
 export function runPacedLoad(plan: PacedPlan): Promise<PacedResult> {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, SELF], {
+  const child = spawn(process.execPath, [...TS_NODE_ARGS, SELF], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   child.stdin.end(JSON.stringify(plan));

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { TS_NODE_ARGS } from '../../infra/tsx-loader.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HUB_FOLDERS = ['actors/', 'bus/', 'gateway/', 'cli/', 'infra/', 'bench/'];
@@ -40,7 +41,7 @@ function moduleGraph(args: readonly string[]): { files: string[]; packages: stri
   const { NODE_TEST_CONTEXT: _, ...env } = process.env;
   const run = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--import', pathToFileURL(register).href, ...args],
+    [...TS_NODE_ARGS, '--import', pathToFileURL(register).href, ...args],
     { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 },
   );
   assert.equal(run.status, 0, `node ${args.join(' ')} failed: ${run.stderr}`);

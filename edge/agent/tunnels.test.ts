@@ -15,7 +15,7 @@ import mqtt from 'mqtt';
 import { chromium } from 'playwright-core';
 import { terminalSessions } from '../../gateway/db/schema.ts';
 import { connectVia } from '../../gateway/mod.ts';
-import { portOpen, waitFor } from '../../infra/mod.ts';
+import { portOpen, TS_NODE_ARGS, waitFor } from '../../infra/mod.ts';
 import { portOf, setup, users, useTunnelServers } from './testdata/tunnel-path.ts';
 
 const env = useTunnelServers();
@@ -134,7 +134,7 @@ describe('tunnels through frp', { timeout: 90_000 }, () => {
       /HTTP 404/,
       'another tunnel’s secret: refused',
     );
-    const proxyCommand = `env DH_TUNNEL_SECRET=${secrets.a} ${process.execPath} --import ${import.meta.resolve('tsx')} ${new URL('../../cli/devicehub.ts', import.meta.url).pathname} connect --via 127.0.0.1:${env.frps.tcpmuxPort} %h:%p`;
+    const proxyCommand = `env DH_TUNNEL_SECRET=${secrets.a} ${process.execPath} ${TS_NODE_ARGS.join(' ')} ${new URL('../../cli/devicehub.ts', import.meta.url).pathname} connect --via 127.0.0.1:${env.frps.tcpmuxPort} %h:%p`;
     assert.equal(
       await env.sshd.exec('echo through one port', { proxyCommand, host: ssh.host }),
       'through one port\n',

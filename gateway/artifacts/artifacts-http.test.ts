@@ -18,7 +18,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import { type S3ProxyServer, startS3Proxy, waitFor } from '../../infra/mod.ts';
+import { type S3ProxyServer, startS3Proxy, TS_NODE_ARGS, waitFor } from '../../infra/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { FsObjectStore, openObjectStore, S3ObjectStore } from '../../objects/mod.ts';
 import { createApiKey } from '../auth.ts';
@@ -88,8 +88,7 @@ describe('artifacts over HTTP', { timeout: 120_000 }, () => {
       const { stdout } = await execFileAsync(
         process.execPath,
         [
-          '--import',
-          'tsx',
+          ...TS_NODE_ARGS,
           fileURLToPath(new URL('./testdata/transfer-client.ts', import.meta.url)),
           `${served.url}/v1/artifacts?kind=model&name=plates&version=1`,
           `${served.url}/v1/artifacts`,

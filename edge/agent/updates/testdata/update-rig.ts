@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
-import { freePort, type MosquittoServer, startMosquitto, waitFor } from '../../../../infra/mod.ts';
+import {
+  freePort,
+  type MosquittoServer,
+  startMosquitto,
+  TS_NODE_ARGS,
+  waitFor,
+} from '../../../../infra/mod.ts';
 import { LINK_USER } from '../../../broker/mod.ts';
 import {
   decodeCompact,
@@ -130,7 +136,7 @@ async function startAgent(rig: Pick<UpdateRig, 'broker' | 'origin'>, o: AgentSta
     const boot = spawn('sh', [BOOT_SCRIPT, join(dataDir, 'slots')], { stdio: 'ignore' });
     boot.on('close', () => resolve());
   });
-  const entry = o.entry ?? [process.execPath, '--import', 'tsx', join(ROOT, 'cli/devicehub.ts')];
+  const entry = o.entry ?? [process.execPath, ...TS_NODE_ARGS, join(ROOT, 'cli/devicehub.ts')];
   const argv = [...entry, 'agent', '--config', config];
   const [cmd, ...args] = o.wrap ? o.wrap(argv, dataDir) : argv;
   const { NODE_TEST_CONTEXT: _, ...env } = process.env;
