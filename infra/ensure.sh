@@ -17,5 +17,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ "$(cat node_modules/.devicehub-
   echo "$lock_sum" > node_modules/.devicehub-lock
 fi
 
+# The project's Node.js (Node 24, which strips TypeScript's types itself: decision 062).
+sh infra/node.sh >/dev/null
+
 # Servers the project runs itself (tests, demo, bench).
 sh infra/provision.sh
