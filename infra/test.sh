@@ -9,6 +9,9 @@ set -eu
 cd "$(dirname "$0")/.."
 test_node=$(sh infra/node.sh)
 machine_node=$(command -v node)
+# A test that hangs fails after 15 minutes (each test on Node 24; the whole file on Node 20), where
+# the longest file takes ~5: a hang is a red test with its name, not a CI run cut off at its limit.
+hang_ms=900000
 echo "devicehub: the suite on node $("$test_node" --version)" >&2
 echo "devicehub: type-check" >&2
 npx tsc --noEmit -p .
@@ -40,11 +43,11 @@ if [ "${DEVICEHUB_TEST_STREAMS:-2}" = 2 ]; then
   # shellcheck disable=SC2086
   {
     set +e
-    sh infra/run-ts.sh --test --test-concurrency=1 --test-force-exit --test-reporter=spec $heavy
+    sh infra/run-ts.sh --test --test-timeout="$hang_ms" --test-concurrency=1 --test-force-exit --test-reporter=spec $heavy
     heavy_status=$?
     if [ "$test_node" != "$machine_node" ]; then
       echo "devicehub: cli/help.test.ts on the machine's node $(node --version), through tsx" >&2
-      node --import tsx --test --test-force-exit --test-reporter=spec cli/help.test.ts || heavy_status=1
+      node --import tsx --test --test-timeout="$hang_ms" --test-force-exit --test-reporter=spec cli/help.test.ts || heavy_status=1
     fi
     exit $heavy_status
   } >"$heavy_log" 2>&1 &
@@ -53,7 +56,7 @@ if [ "${DEVICEHUB_TEST_STREAMS:-2}" = 2 ]; then
   tail -n +1 -F --pid="$heavy_pid" "$heavy_log" 2>/dev/null | grep --line-buffered -E '^(✔|✖) ' | sed -u 's/^/heavy: /' >&2 &
   set +e
   # shellcheck disable=SC2086
-  sh infra/run-ts.sh --test --test-concurrency=1 --test-force-exit --test-reporter=spec $light
+  sh infra/run-ts.sh --test --test-timeout="$hang_ms" --test-concurrency=1 --test-force-exit --test-reporter=spec $light
   light_rc=$?
   wait "$heavy_pid"
   heavy_rc=$?
@@ -65,7 +68,7 @@ if [ "${DEVICEHUB_TEST_STREAMS:-2}" = 2 ]; then
   if [ "$light_rc" -ne 0 ] || [ "$heavy_rc" -ne 0 ]; then exit 1; fi
 else
   # shellcheck disable=SC2086
-  sh infra/run-ts.sh --test --test-concurrency=1 --test-force-exit --test-reporter=spec $files
+  sh infra/run-ts.sh --test --test-timeout="$hang_ms" --test-concurrency=1 --test-force-exit --test-reporter=spec $files
 fi
 echo "devicehub: the suite again, on a Redis Cluster" >&2
 # The files that use the suite's test Redis (infra/redis-test-files.ts): not those that bring their
@@ -75,4 +78,4 @@ cluster_files=$(node --import tsx infra/redis-test-files.ts $(find bus actors ed
   ! -name 'cluster-failover.test.ts' ! -name 'cluster-command.test.ts' | sort))
 # shellcheck disable=SC2086
 # Two files at a time: the tunnel tests each hold a port block of their own (infra/port-block.ts).
-DEVICEHUB_TEST_REDIS=cluster exec sh infra/run-ts.sh --test --test-concurrency=2 --test-force-exit --test-reporter=spec $cluster_files
+DEVICEHUB_TEST_REDIS=cluster exec sh infra/run-ts.sh --test --test-timeout="$hang_ms" --test-concurrency=2 --test-force-exit --test-reporter=spec $cluster_files
