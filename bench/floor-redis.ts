@@ -17,8 +17,6 @@ export interface RedisFloorOptions {
   readonly enqueueBatch?: number;
   /** Streams per XREADGROUP (default 128; the issue asks for ≥ 100). */
   readonly readKeys?: number;
-  /** RESP version ioredis speaks (default: ioredis's own, RESP3). */
-  readonly protocol?: 2 | 3;
 }
 
 export interface RedisFloor {
@@ -43,10 +41,7 @@ export async function measureRedisFloor(o: RedisFloorOptions): Promise<RedisFloo
     throw new RangeError(`Cannot measure the Redis floor: readKeys must be 1..${SHARDS}, got ${readKeys}`);
   const keyspace = createKeyspace({ prefix: `floor${process.pid}x${Date.now() % 1e6}`, shards: SHARDS });
   const keys = Array.from({ length: SHARDS }, (_, s) => keyspace.shard(s).mailbox);
-  const redis = new Redis(url, {
-    enableAutoPipelining: false,
-    ...(o.protocol === undefined ? {} : { protocol: o.protocol }),
-  });
+  const redis = new Redis(url, { enableAutoPipelining: false });
   try {
     const create = redis.pipeline();
     for (const key of keys) create.xgroup('CREATE', key, GROUP, '$', 'MKSTREAM');
