@@ -19,7 +19,7 @@ import { createApiKey, openDatabase } from '../gateway/mod.ts';
 import { keyspaceArgs } from '../infra/hub-process.ts';
 import {
   type DevicehubProcess,
-  freePort,
+  freePorts,
   startFrps,
   startKafkaCluster,
   startMosquitto,
@@ -165,8 +165,9 @@ export async function startHubNodes(
 ): Promise<string[]> {
   const metrics: string[] = [];
   const hubs = [];
+  const ports = await freePorts(nodes); // together: one by one, they can repeat (cluster-workers.ts)
   for (let i = 1; i <= nodes; i++) {
-    const metricsPort = await freePort();
+    const metricsPort = ports[i - 1]!;
     metrics.push(`http://127.0.0.1:${metricsPort}/metrics`);
     hubs.push(
       parts.spawn(
@@ -185,7 +186,7 @@ export async function startHubNodes(
  */
 export async function startLinks(parts: ClusterParts, servers: ClusterServers): Promise<string[]> {
   const cert = await servers.pki.issueService(LINK_USER);
-  const ports = await Promise.all([freePort(), freePort()]);
+  const ports = await freePorts(2);
   const metrics = ['--metrics-port', String(ports[0])];
   const links = [
     parts.spawn(
@@ -231,8 +232,9 @@ export async function startGateways(
   await database.close();
   const backends: { host: string; port: number }[] = [];
   const started = [];
+  const ports = await freePorts(o.gateways);
   for (let i = 1; i <= o.gateways; i++) {
-    const gatewayPort = await freePort();
+    const gatewayPort = ports[i - 1]!;
     backends.push({ host: '127.0.0.1', port: gatewayPort });
     started.push(
       parts.spawn(gatewayArgs(servers, gatewayPort), `gateway-${i}`, {

@@ -11,7 +11,7 @@
  *   starts so a missing file is one clear error. One thread each: the default is one worker here
  *   (2 cores, shared with everything else the cluster runs).
  */
-import { freePort } from '../infra/mod.ts';
+import { freePorts } from '../infra/mod.ts';
 import { modelFile } from '../infra/models.ts';
 import type { ClusterParts, ClusterServers } from './cluster-start.ts';
 
@@ -22,9 +22,12 @@ async function spawnWorkers(
 ): Promise<string[]> {
   const metrics: string[] = [];
   const started = [];
+  // Picked together: ports picked one after another while the workers start can repeat (none has
+  // bound its port yet), and the second worker then fails with EADDRINUSE (seen in CI).
+  const ports = await freePorts(o.count);
   for (let i = 1; i <= o.count; i++) {
     const id = `${o.name}-${i}`;
-    const metricsPort = await freePort();
+    const metricsPort = ports[i - 1]!;
     metrics.push(`http://127.0.0.1:${metricsPort}/metrics`);
     started.push(parts.spawn([...o.args(id), '--metrics-port', String(metricsPort)], id, o.env).ready);
   }

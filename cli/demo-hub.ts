@@ -6,7 +6,13 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Bus, connectRedis, createKeyspace, openBus } from '../bus/mod.ts';
-import { freePort, type HubProcess, type RedisServer, spawnHubNode, startRedisServer } from '../infra/mod.ts';
+import {
+  freePorts,
+  type HubProcess,
+  type RedisServer,
+  spawnHubNode,
+  startRedisServer,
+} from '../infra/mod.ts';
 import { LOG_DIR } from './demo-logs.ts';
 import { logFile } from './logger.ts';
 
@@ -36,8 +42,9 @@ export async function startHub(redisUrl: string, nodeCount: number): Promise<Hub
   await redis.del(keyspace.nodeStats); // counters of an earlier demo run
   const nodes: HubProcess[] = [];
   const metrics: string[] = [];
+  const ports = await freePorts(nodeCount); // together: one by one, they can repeat
   for (let i = 1; i <= nodeCount; i++) {
-    const metricsPort = await freePort();
+    const metricsPort = ports[i - 1]!;
     metrics.push(`http://127.0.0.1:${metricsPort}/metrics`);
     nodes.push(
       spawnHubNode({

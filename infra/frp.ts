@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './free-port.ts';
+import { freePorts } from './free-port.ts';
 import { type ServerProcess, startServerProcess, withControls } from './server-process.ts';
 
 /** The frp version the project builds (from infra/frp/go.mod). */
@@ -63,11 +63,9 @@ export interface FrpsServer extends ServerProcess, AsyncDisposable {
 export async function startFrps(options: FrpsOptions): Promise<FrpsServer> {
   const frps = frpBinary('frps');
   const dir = mkdtempSync(join(tmpdir(), 'dh-frps-'));
-  const [bindPort, apiPort, tcpmuxPort] = [
-    await freePort(),
-    await freePort(),
-    options.tcpmux ? await freePort() : undefined,
-  ];
+  const picked = await freePorts(options.tcpmux ? 3 : 2); // together: one by one, they can repeat
+  const [bindPort, apiPort] = [picked[0]!, picked[1]!];
+  const tcpmuxPort = picked[2];
   const lines = [
     'bindAddr = "127.0.0.1"',
     `bindPort = ${bindPort}`,

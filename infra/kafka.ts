@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { freePort } from './free-port.ts';
+import { freePorts } from './free-port.ts';
 import {
   formatScramArgs,
   type KafkaAuth,
@@ -78,13 +78,13 @@ export async function startKafka(
 export async function startKafkaCluster(options: KafkaClusterOptions = {}): Promise<KafkaCluster> {
   const jars = kafkaJarsDir();
   const n = options.brokers ?? 3;
-  const ports: NodePorts[] = [];
-  for (let i = 0; i < n; i++)
-    ports.push([
-      await freePort(),
-      await freePort(),
-      options.auth?.legacyPlaintext ? await freePort() : undefined,
-    ]);
+  // Every broker's ports picked together: one by one, they can repeat.
+  const perNode = options.auth?.legacyPlaintext ? 3 : 2;
+  const picked = await freePorts(n * perNode);
+  const ports: NodePorts[] = Array.from({ length: n }, (_, i) => {
+    const [a, b, c] = picked.slice(i * perNode, (i + 1) * perNode);
+    return [a!, b!, c];
+  });
   const setup: ClusterSetup = {
     jars,
     n,
