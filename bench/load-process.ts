@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Keyspace } from '../bus/mod.ts';
-import { TS_NODE_ARGS } from '../infra/tsx-loader.ts';
+import { TS_NODE_ARGS } from '../infra/ts-node-args.ts';
 
 const LOAD_GENERATOR = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
 const TILE_FEEDER = fileURLToPath(new URL('./tile-feeder.ts', import.meta.url));

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { TS_NODE_ARGS } from '../infra/tsx-loader.ts';
+import { TS_NODE_ARGS } from '../infra/ts-node-args.ts';
 
 const CLI = fileURLToPath(new URL('./devicehub.ts', import.meta.url));
 const COMMANDS = [

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { childGroupOptions, killTree } from './process-tree.ts';
-import { TS_NODE_ARGS } from './tsx-loader.ts';
+import { TS_NODE_ARGS } from './ts-node-args.ts';
 
 // Run with TS_NODE_ARGS (no loader, or tsx's loader), never tsx's CLI: the CLI runs the program
 // in a second process, and a signal meant for the hub node would reach only the wrapper.

@@ -76,7 +76,7 @@ export { S3PROXY_VERSION, s3proxyJar, startS3Proxy } from './s3proxy.ts';
 export { withDisposer } from './server-process.ts';
 export type { SshdServer } from './sshd.ts';
 export { startSshd } from './sshd.ts';
-export { TS_NODE_ARGS } from './tsx-loader.ts';
+export { TS_NODE_ARGS } from './ts-node-args.ts';
 export type { VictoriaLogsOptions, VictoriaLogsServer } from './victorialogs.ts';
 export { startVictoriaLogs, victoriaLogsBinary, victoriaLogsVersion } from './victorialogs.ts';
 export { waitFor } from './wait-for.ts';

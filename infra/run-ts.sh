@@ -10,5 +10,5 @@ export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-${DEVICEHUB_CACHE:-$HOME/.cache
 if "$node_bin" -e 'process.exit(process.features.typescript ? 0 : 1)'; then
   exec "$node_bin" "$@"
 fi
-# tsx's loader (infra/tsx-loader.ts names the same file for child processes).
+# tsx's loader (infra/ts-node-args.ts names the same file for child processes).
 exec "$node_bin" --import "$(cd "$(dirname "$0")/.." && pwd)/node_modules/tsx/dist/loader.mjs" "$@"

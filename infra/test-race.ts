@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { TS_NODE_ARGS } from './tsx-loader.ts';
+import { TS_NODE_ARGS } from './ts-node-args.ts';
 
 const execFileAsync = promisify(execFile);
 

@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Histogram, type HistogramJSON } from '../../actors/mod.ts';
-import { TS_NODE_ARGS } from '../../infra/tsx-loader.ts';
+import { TS_NODE_ARGS } from '../../infra/ts-node-args.ts';
 
 export interface PeerProcess {
   readonly child: ChildProcess;

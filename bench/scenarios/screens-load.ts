@@ -22,7 +22,7 @@ import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { TS_NODE_ARGS } from '../../infra/tsx-loader.ts';
+import { TS_NODE_ARGS } from '../../infra/ts-node-args.ts';
 
 export interface PacedPlan {
   readonly url: string;

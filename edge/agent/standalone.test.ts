@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { TS_NODE_ARGS } from '../../infra/tsx-loader.ts';
+import { TS_NODE_ARGS } from '../../infra/ts-node-args.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HUB_FOLDERS = ['actors/', 'bus/', 'gateway/', 'cli/', 'infra/', 'bench/'];
