@@ -165,7 +165,7 @@ export async function startHubNodes(
 ): Promise<string[]> {
   const metrics: string[] = [];
   const hubs = [];
-  const ports = await freePorts(nodes); // together: one by one, they can repeat (cluster-workers.ts)
+  const ports = await freePorts(nodes);
   for (let i = 1; i <= nodes; i++) {
     const metricsPort = ports[i - 1]!;
     metrics.push(`http://127.0.0.1:${metricsPort}/metrics`);

@@ -22,8 +22,6 @@ async function spawnWorkers(
 ): Promise<string[]> {
   const metrics: string[] = [];
   const started = [];
-  // Picked together: ports picked one after another while the workers start can repeat (none has
-  // bound its port yet), and the second worker then fails with EADDRINUSE (seen in CI).
   const ports = await freePorts(o.count);
   for (let i = 1; i <= o.count; i++) {
     const id = `${o.name}-${i}`;

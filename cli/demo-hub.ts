@@ -42,7 +42,7 @@ export async function startHub(redisUrl: string, nodeCount: number): Promise<Hub
   await redis.del(keyspace.nodeStats); // counters of an earlier demo run
   const nodes: HubProcess[] = [];
   const metrics: string[] = [];
-  const ports = await freePorts(nodeCount); // together: one by one, they can repeat
+  const ports = await freePorts(nodeCount);
   for (let i = 1; i <= nodeCount; i++) {
     const metricsPort = ports[i - 1]!;
     metrics.push(`http://127.0.0.1:${metricsPort}/metrics`);

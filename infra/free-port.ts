@@ -9,7 +9,9 @@ export async function freePort(): Promise<number> {
 /**
  * `count` distinct TCP ports free on loopback right now: all are held open until the last is
  * picked, so the OS cannot hand out one twice (calling `freePort` in a row can: a port closed a
- * moment ago is free again — seen in CI, a broker given the same port for two listeners).
+ * moment ago is free again — seen in CI, a broker given the same port for two listeners, and two
+ * of the cluster's job workers the same metrics port). Use it for every set of ports whose
+ * processes start together: none has bound its port when the next is picked.
  */
 export async function freePorts(count: number): Promise<number[]> {
   const servers: Server[] = [];

@@ -63,7 +63,7 @@ export interface FrpsServer extends ServerProcess, AsyncDisposable {
 export async function startFrps(options: FrpsOptions): Promise<FrpsServer> {
   const frps = frpBinary('frps');
   const dir = mkdtempSync(join(tmpdir(), 'dh-frps-'));
-  const picked = await freePorts(options.tcpmux ? 3 : 2); // together: one by one, they can repeat
+  const picked = await freePorts(options.tcpmux ? 3 : 2);
   const [bindPort, apiPort] = [picked[0]!, picked[1]!];
   const tcpmuxPort = picked[2];
   const lines = [

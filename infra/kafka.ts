@@ -78,7 +78,6 @@ export async function startKafka(
 export async function startKafkaCluster(options: KafkaClusterOptions = {}): Promise<KafkaCluster> {
   const jars = kafkaJarsDir();
   const n = options.brokers ?? 3;
-  // Every broker's ports picked together: one by one, they can repeat.
   const perNode = options.auth?.legacyPlaintext ? 3 : 2;
   const picked = await freePorts(n * perNode);
   const ports: NodePorts[] = Array.from({ length: n }, (_, i) => {
