@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { type CommandName, ConfigError, checkEnvironment } from '../cli/settings.ts';
-import { STREAM_NODE_MAX_BYTES, spawnDevicehub } from '../infra/mod.ts';
+import { STREAM_NODE_MAX_BYTES, spawnDevicehub, v8FlagsOf } from '../infra/mod.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string) => readFileSync(`${root}${path}`, 'utf8');
@@ -19,6 +19,7 @@ interface Service {
   image?: string;
   build?: unknown;
   command?: string[] | string;
+  entrypoint?: string[];
   profiles?: string[];
   environment?: Record<string, string | number | boolean>;
   ports?: string[];
@@ -214,6 +215,23 @@ describe('docker-compose.yml', () => {
     assert.doesNotThrow(() =>
       checkEnvironment('node', onCluster['node-1']!.environment as Record<string, string>),
     );
+  });
+
+  it('starts each DeviceHub service with its command’s V8 flags (infra/v8-flags.ts)', () => {
+    const image = /^ENTRYPOINT \[(.*)\]$/m
+      .exec(read('Dockerfile'))![1]!
+      .split(', ')
+      .map((a) => JSON.parse(a) as string);
+    const withFlags: string[] = [];
+    for (const [name, service] of Object.entries(services)) {
+      if (!isDevicehub(service)) continue;
+      const flags = v8FlagsOf(commandOf(service)[0]);
+      const [node, ...script] = image;
+      const expected = flags.length === 0 ? undefined : [node, ...flags, ...script];
+      assert.deepEqual(service.entrypoint, expected, `${name}: its entry point`);
+      if (flags.length > 0) withFlags.push(name);
+    }
+    assert.deepEqual(withFlags, ['node-1', 'node-2', 'node-3']);
   });
 
   it('names images with tags, free host ports, existing mounts and dependencies', () => {

@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { childGroupOptions, killTree } from './process-tree.ts';
 import { TS_NODE_ARGS } from './ts-node-args.ts';
+import { v8FlagsOf } from './v8-flags.ts';
 
 // Run with TS_NODE_ARGS (no loader, or tsx's loader), never tsx's CLI: the CLI runs the program
 // in a second process, and a signal meant for the hub node would reach only the wrapper.
@@ -119,7 +120,9 @@ export function spawnDevicehub(
   } = {},
 ): DevicehubProcess {
   const name = options.name ?? `devicehub ${args[0] ?? ''}`;
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...TS_NODE_ARGS, CLI, ...args], {
+  // The command's own V8 flags first, so that nodeArgs (DH_NODE_ARGS…) can turn one off.
+  const flags = [...v8FlagsOf(args[0]), ...(options.nodeArgs ?? [])];
+  const child = spawn(process.execPath, [...flags, ...TS_NODE_ARGS, CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, ...options.env },
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),

@@ -77,6 +77,7 @@ export { withDisposer } from './server-process.ts';
 export type { SshdServer } from './sshd.ts';
 export { startSshd } from './sshd.ts';
 export { TS_NODE_ARGS } from './ts-node-args.ts';
+export { v8FlagsOf } from './v8-flags.ts';
 export type { VictoriaLogsOptions, VictoriaLogsServer } from './victorialogs.ts';
 export { startVictoriaLogs, victoriaLogsBinary, victoriaLogsVersion } from './victorialogs.ts';
 export { waitFor } from './wait-for.ts';

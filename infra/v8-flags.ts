@@ -1,0 +1,20 @@
+/**
+ * The V8 flags a `devicehub` command runs with wherever it is started: `spawnDevicehub` (the
+ * demo, `npm run cluster`, the suite, the benchmarks) puts them before the script, and
+ * docker-compose's services carry the same (deploy/compose.test.ts checks). V8 takes no flags
+ * from `NODE_OPTIONS`, and set from inside the program (`v8.setFlagsFromString`) they come too late
+ * for the heap's GC threads: they have to be on the command line.
+ *
+ * `devicehub node` runs with `--single-threaded-gc` (docs/decisions/064-a-hub-node-collects-alone.md):
+ * on a hub node V8's parallel GC helpers cost more CPU than they save (paired runs: 4 % less CPU a
+ * message without them); on a link they save more than they cost (5 % more CPU with the flag),
+ * so the links keep them.
+ */
+const BY_COMMAND: Readonly<Record<string, readonly string[]>> = {
+  node: ['--single-threaded-gc'],
+};
+
+/** The V8 flags of `devicehub <command>` (none for most commands). */
+export function v8FlagsOf(command: string | undefined): readonly string[] {
+  return (command !== undefined && BY_COMMAND[command]) || [];
+}
