@@ -8,10 +8,11 @@
  * screen's next poll would. (Requests made when due and queued in the HTTP agent grew this
  * process's heap and its loop stalls with every second behind, and carried ETags gone stale while
  * they waited, so each got a whole snapshot: a backlog fed itself and never drained, with the
- * gateway at 0.6 of a core.) The offer starts with a warm-up (1 s by default) at the same rate that is
- * not measured: the load's own first second (its connections opening, its code not yet compiled)
- * takes ~100 ms at 10,000/s even against a bare server on this machine (bench/poll-floor.ts),
- * where the seconds after take 2–7 ms, as wrk2 and k6 leave theirs out too. Used for the
+ * gateway at 0.6 of a core.) The offer starts with a warm-up (3 s by default) at the same rate, by the
+ * same code, that is not counted: wrk2 leaves out its calibration seconds too. Against a bare
+ * server on this machine (bench/poll-floor.ts) the first second after a 1 s warm-up still took
+ * 34–57 ms at the p99, where the seconds after took 1.5–3 ms, and it alone set the whole run's
+ * p99 (22–50 ms); after 3 s the whole run's p99 was 2.0–2.4 ms, after 6 s 1.9. Used for the
  * snapshot polls and the gateway's config re-polls.
  *
  *   node --import tsx bench/scenarios/screens-load.ts < plan.json    (a PacedPlan)
@@ -35,7 +36,7 @@ export interface PacedPlan {
   readonly seconds: number;
   /** Keep-alive connections (default 64). */
   readonly connections?: number;
-  /** Offered first at the same rate and not measured (default 1). */
+  /** Offered first at the same rate and not measured (default 3). */
   readonly warmupSeconds?: number;
 }
 
@@ -85,35 +86,37 @@ async function run(plan: PacedPlan): Promise<PacedResult> {
   // Each path once, to hold its ETag (and warm the gateway's credential cache).
   for (let i = 0; i < plan.paths.length; i += 64)
     await Promise.all(plan.paths.slice(i, i + 64).map((_, k) => get(i + k)));
-  // The warm-up, then the measured offer, paced the same.
+  // The warm-up and the measured offer are one offer, the same code throughout: what falls due in
+  // the warm-up is sent and answered like the rest and not counted.
   const senders = plan.connections ?? 64;
-  await offer(plan.rate, plan.warmupSeconds ?? 1, senders, (n) =>
-    get(n % plan.paths.length).then(
-      () => {},
-      () => {},
-    ),
-  );
+  const warmupMs = (plan.warmupSeconds ?? 3) * 1000;
   const latencies: number[] = [];
   const seconds: number[][] = [];
   const statuses: Record<string, number> = {};
   let errors = 0;
-  const started = performance.now();
+  const begun = performance.now();
+  const started = begun + warmupMs;
   const loop = monitorEventLoopDelay({ resolution: 5 });
-  loop.enable();
   const clientLoopMaxMsBySecond: number[] = [];
-  const sampler = setInterval(() => {
-    clientLoopMaxMsBySecond.push(round(loop.max / 1e6));
-    loop.reset();
-  }, 1000);
-  const total = await offer(
+  let sampler: ReturnType<typeof setInterval> | undefined;
+  const measuring = setTimeout(() => {
+    loop.enable();
+    sampler = setInterval(() => {
+      clientLoopMaxMsBySecond.push(round(loop.max / 1e6));
+      loop.reset();
+    }, 1000);
+  }, warmupMs);
+  const warm = Math.round((plan.rate * warmupMs) / 1000);
+  const offered = await offer(
     plan.rate,
-    plan.seconds,
+    plan.seconds + warmupMs / 1000,
     senders,
     (n, due) =>
       get(n % plan.paths.length).then(
         (status) => {
+          if (n < warm) return;
           const ms = performance.now() - due;
-          latencies[n] = ms;
+          latencies[n - warm] = ms;
           const s = Math.floor((due - started) / 1000);
           const bucket = seconds[s] ?? [];
           bucket.push(ms);
@@ -121,12 +124,15 @@ async function run(plan: PacedPlan): Promise<PacedResult> {
           statuses[status] = (statuses[status] ?? 0) + 1;
         },
         () => {
-          latencies[n] = performance.now() - due;
+          if (n < warm) return;
+          latencies[n - warm] = performance.now() - due;
           errors++;
         },
       ),
-    started,
+    begun,
   );
+  const total = offered - warm;
+  clearTimeout(measuring);
   const elapsed = (performance.now() - started) / 1000;
   clearInterval(sampler);
   loop.disable();
