@@ -5,7 +5,7 @@
  * dead-letter stream and what edges send wrong (per code, the worst edges), the fleet. Each gateway has its own registry (several may share a process in tests).
  */
 import type { MiddlewareHandler } from 'hono';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { readNodeStats } from '../actors/mod.ts';
 import {
   deadLetterEdgeCount,
@@ -21,6 +21,7 @@ import type { GatewayDeps } from './deps.ts';
 import { edgeLogMetrics } from './edge-log-metrics.ts';
 import { fleetSignalMetrics } from './fleet-signals/mod.ts';
 import { visionRequestMetrics } from './outbox/vision-requests.ts';
+import { processMetrics } from './process-metrics.ts';
 import { screenMetrics } from './screens/mod.ts';
 import { certificateMetrics, loginMetrics } from './security-metrics.ts';
 import { tufMetrics } from './tuf/mod.ts';
@@ -46,7 +47,7 @@ export function createMetrics(
 ): GatewayMetrics {
   const registry = new Registry();
   // The process's own: CPU, memory, event-loop lag, GC pauses (prefixed devicehub_gateway_).
-  collectDefaultMetrics({ register: registry, prefix: 'devicehub_gateway_' });
+  processMetrics(registry, 'devicehub_gateway_');
   const middleware = httpMetrics(registry);
   nodeMetrics(registry, deps);
   streamMetrics(registry, deps);
