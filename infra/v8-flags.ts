@@ -6,7 +6,7 @@
  * for the heap's GC threads: they have to be on the command line.
  *
  * `devicehub node` runs with `--single-threaded-gc` (docs/decisions/064-a-hub-node-collects-alone.md):
- * on a hub node V8's parallel GC helpers cost more CPU than they save (paired runs: 4 % less CPU a
+ * on a hub node V8's parallel GC helpers cost more CPU than they save (paired runs: ~5 % less CPU a
  * message without them); on a link they save more than they cost (5 % more CPU with the flag),
  * so the links keep them.
  */
