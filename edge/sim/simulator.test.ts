@@ -76,8 +76,10 @@ describe('simulator', { timeout: 60_000 }, () => {
         .map((line) => line.trim().split(/\s+/))
         .filter((f) => f[3] === '01' && Number.parseInt(f[1]?.split(':')[1] ?? '', 16) === port).length;
     // An edge that reconnected under load leaves its old socket until mosquitto takes its session
-    // over: wait for the counts to settle, then compare.
+    // over: wait for the counts to settle, then compare. Once, on the Redis Cluster pass of a
+    // loaded CI run, a listener still held one socket more than its edges after 10 s (14, 13, 14).
     await waitFor(() => ports.map(established).join() === '14,13,13', {
+      timeoutMs: 30_000,
       message: 'the broker side of every edge connection, by listener',
     }).catch(() => undefined);
     assert.deepEqual(ports.map(established), [14, 13, 13]);
