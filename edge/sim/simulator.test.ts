@@ -68,13 +68,18 @@ describe('simulator', { timeout: 60_000 }, () => {
     assert.equal(spread.urls[0], spread.url);
     await using sim = await new Simulator({ urls: spread.urls, edges: EDGES, speed: 30 }).start();
     await waitFor(() => sim.stats.connected === EDGES, { message: 'every edge connected' });
-    // The broker's side of each connection, by its local port (/proc/net/tcp, established = 01).
+    // The broker's side of each connection, by its local address 127.0.0.1 and port (/proc/net/tcp,
+    // established = 01). The port alone is not enough: a socket another test binds to another
+    // loopback address before it connects (as the simulator's source addresses do) may get the
+    // same port number.
     const established = (port: number) =>
       readFileSync('/proc/net/tcp', 'utf8')
         .split('\n')
         .slice(1)
         .map((line) => line.trim().split(/\s+/))
-        .filter((f) => f[3] === '01' && Number.parseInt(f[1]?.split(':')[1] ?? '', 16) === port).length;
+        .filter(
+          (f) => f[3] === '01' && f[1] === `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`,
+        ).length;
     // An edge that reconnected under load leaves its old socket until mosquitto takes its session
     // over: wait for the counts to settle, then compare. Once, on the Redis Cluster pass of a
     // loaded CI run, a listener still held one socket more than its edges after 10 s (14, 13, 14).
