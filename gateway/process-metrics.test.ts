@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { closeSync, openSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { processMetrics } from './process-metrics.ts';
 
@@ -41,13 +40,15 @@ describe('gateway process metrics', () => {
 
   it('counts the open file descriptors again once the count is stale', async () => {
     const registry = new Registry();
-    processMetrics(registry, PREFIX, 300);
+    let clock = 0;
+    processMetrics(registry, PREFIX, { openFdsEveryMs: 30_000, now: () => clock });
     const before = (await scrape(registry)).get(`${PREFIX}process_open_fds`)!;
     assert.ok(before > 0, `some descriptors are open (${before})`);
     const opened = Array.from({ length: 40 }, () => openSync('/dev/null', 'r'));
     try {
+      clock = 29_999;
       assert.equal((await scrape(registry)).get(`${PREFIX}process_open_fds`), before, 'the count is kept');
-      await sleep(350);
+      clock = 30_000;
       const after = (await scrape(registry)).get(`${PREFIX}process_open_fds`)!;
       assert.ok(after >= before + 40, `counted again: ${after} ≥ ${before} + 40`);
     } finally {

@@ -26,7 +26,15 @@ const WALK_EVERY_HANDLE = [
   'nodejs_active_requests_total',
 ];
 
-export function processMetrics(registry: Registry, prefix: string, openFdsEveryMs = OPEN_FDS_EVERY_MS): void {
+export interface ProcessMetricsOptions {
+  /** How stale the open file descriptor count may be (default OPEN_FDS_EVERY_MS). */
+  readonly openFdsEveryMs?: number;
+  /** The clock the count's age is read from (ms; default `performance.now`). */
+  readonly now?: () => number;
+}
+
+export function processMetrics(registry: Registry, prefix: string, o: ProcessMetricsOptions = {}): void {
+  const { openFdsEveryMs = OPEN_FDS_EVERY_MS, now = () => performance.now() } = o;
   collectDefaultMetrics({ register: registry, prefix });
   for (const name of WALK_EVERY_HANDLE) registry.removeSingleMetric(`${prefix}${name}`);
   if (!existsSync('/proc/self/fd')) return;
@@ -36,10 +44,10 @@ export function processMetrics(registry: Registry, prefix: string, openFdsEveryM
     help: `Open file descriptors (counted at most every ${openFdsEveryMs / 1000} s)`,
     registers: [registry],
     collect() {
-      const now = performance.now();
-      if (now - counted.at >= openFdsEveryMs) {
+      const at = now();
+      if (at - counted.at >= openFdsEveryMs) {
         // Less the descriptor readdir itself holds open while it lists them.
-        counted = { at: now, fds: readdirSync('/proc/self/fd').length - 1 };
+        counted = { at, fds: readdirSync('/proc/self/fd').length - 1 };
       }
       this.set(counted.fds);
     },
