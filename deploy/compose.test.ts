@@ -222,11 +222,11 @@ describe('docker-compose.yml', () => {
       .exec(read('Dockerfile'))![1]!
       .split(', ')
       .map((a) => JSON.parse(a) as string);
+    const [node, ...script] = image;
     const withFlags: string[] = [];
     for (const [name, service] of Object.entries(services)) {
       if (!isDevicehub(service)) continue;
       const flags = v8FlagsOf(commandOf(service)[0]);
-      const [node, ...script] = image;
       const expected = flags.length === 0 ? undefined : [node, ...flags, ...script];
       assert.deepEqual(service.entrypoint, expected, `${name}: its entry point`);
       if (flags.length > 0) withFlags.push(name);
