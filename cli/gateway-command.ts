@@ -44,9 +44,6 @@ devicehub gateway create-key --name N --scope service|operator|admin [--expires-
   --port N             (env PORT; default 8080)   --host H (env HOST; default 127.0.0.1)
   --workers N          gateway processes sharing the port, one per core (env DH_GATEWAY_WORKERS;
                        default: the cores with --database-url, 1 with embedded PGlite; 1: one process)
-  --screen-poll-port N  also answer wall screens' snapshot polls (GET /v1/screens/{scope}) on this
-                       plain-HTTP port, from a thread of their own, for the proxy in front to route
-                       them to (env DH_SCREEN_POLL_PORT; unset: none; --workers share it)
   --tls-cert FILE      serve HTTPS with this certificate, PEM (env DH_GATEWAY_TLS_CERT); plain HTTP
                        to the port is then refused (400 HTTPS_REQUIRED); SIGHUP reloads it
   --tls-key FILE       its private key, PEM (env DH_GATEWAY_TLS_KEY)
@@ -172,25 +169,14 @@ export async function gatewayCommand(argv: string[]): Promise<void> {
     clipLinks: clipLinkOptions(values, `${tls === undefined ? 'http' : 'https'}://${hostname}:${port}`),
     ...(monitoring === undefined ? {} : { monitoring }),
   });
-  const screenPolls = values['screen-poll-port'] ?? process.env.DH_SCREEN_POLL_PORT;
   const served = await serveGateway(gateway, {
     port,
     hostname,
     ...(tls === undefined ? {} : { tls }),
-    ...(screenPolls === undefined || screenPolls === ''
-      ? {}
-      : {
-          screenPollPort: intFlag(values, {
-            name: 'screen-poll-port',
-            env: 'DH_SCREEN_POLL_PORT',
-            fallback: 0,
-          }),
-        }),
   });
   log.info(
     {
       url: served.url,
-      ...(served.screenPollUrl === undefined ? {} : { screenPollUrl: served.screenPollUrl }),
       database: database.driver,
       tls: tls !== undefined,
       objects: objects.kind,
@@ -281,7 +267,6 @@ function parseGatewayArgs(argv: string[]) {
       port: { type: 'string' },
       host: { type: 'string' },
       workers: { type: 'string' },
-      'screen-poll-port': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'database-url': { type: 'string' },

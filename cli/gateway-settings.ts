@@ -35,12 +35,6 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
     ...ranged(1, 256),
   },
   {
-    name: 'DH_SCREEN_POLL_PORT',
-    commands: ['gateway'],
-    doc: 'also answer wall screens’ snapshot polls (GET /v1/screens/{scope}) on this plain-HTTP port, from a thread of their own (docs/decisions/065; unset: none; the processes of --workers share it)',
-    ...ranged(0, 65535),
-  },
-  {
     name: 'DH_TRUSTED_PROXIES',
     commands: ['gateway'],
     doc: 'proxies whose X-Forwarded-For names the client: addresses or CIDR ranges, comma-separated',

@@ -76,7 +76,6 @@ export class Authenticator {
   readonly #proxies: TrustedProxies;
   readonly #log: Logger;
   #onNewSecret: ((edgeId: string, secret: string) => Promise<void>) | undefined;
-  readonly #forgetListeners = new Set<() => void>();
   /** Failed logins per source address (and the counts /metrics shows). */
   readonly limiter: LoginLimiter;
 
@@ -148,22 +147,6 @@ export class Authenticator {
   cachedPrincipal(header: string | undefined): Principal | undefined {
     const lookup = header === undefined ? undefined : this.#cached(header)?.lookup;
     return lookup !== undefined && 'principal' in lookup ? lookup.principal : undefined;
-  }
-
-  /** Until when (ms) the cached lookup of `header` holds, when it names a valid principal now. */
-  cachedUntil(header: string): number | undefined {
-    const cached = this.#cached(header);
-    return cached !== undefined && 'principal' in (cached.lookup ?? {}) ? cached.until : undefined;
-  }
-
-  /**
-   * Calls `listener` whenever cached lookups are forgotten (a key revoked or rotated, an edge
-   * registered, deregistered or rotated): whoever holds decisions made from them drops them.
-   * Returns the unsubscribe.
-   */
-  onForget(listener: () => void): () => void {
-    this.#forgetListeners.add(listener);
-    return () => this.#forgetListeners.delete(listener);
   }
 
   #limited(retryAfter: number): Authentication {
@@ -267,7 +250,6 @@ export class Authenticator {
   /** Forgets the cached lookups of API keys (a key revoked or rotated), not the edges'. */
   forgetKeys(): void {
     for (const header of this.#cache.keys()) if (header.startsWith('Bearer ')) this.#cache.delete(header);
-    this.#forgotten();
   }
 
   /**
@@ -278,15 +260,10 @@ export class Authenticator {
     if (edgeId === undefined) {
       this.#cache.clear();
       this.#edgeHeaders.clear();
-    } else {
-      for (const header of this.#edgeHeaders.get(edgeId) ?? []) this.#cache.delete(header);
-      this.#edgeHeaders.delete(edgeId);
+      return;
     }
-    this.#forgotten();
-  }
-
-  #forgotten(): void {
-    for (const listener of this.#forgetListeners) listener();
+    for (const header of this.#edgeHeaders.get(edgeId) ?? []) this.#cache.delete(header);
+    this.#edgeHeaders.delete(edgeId);
   }
 }
 

@@ -13,15 +13,12 @@ import type { Gateway } from './gateway.ts';
 import { LOG_TAIL_PATH, logTailSocket } from './logs/mod.ts';
 import { configNotModified } from './routes/config-not-modified.ts';
 import { screenSnapshotFirst, screenSocket, screenSocketScope } from './screens/mod.ts';
-import { startPollThread } from './screens/poll-thread/mod.ts';
 import { type GatewayTls, readTlsFiles, tlsFront } from './tls-listener.ts';
 import { terminalPath, terminalSocket } from './tunnels/mod.ts';
 
 export interface ServedGateway extends AsyncDisposable {
   /** `http://host:port`, or `https://…` when serving TLS. */
   readonly url: string;
-  /** The snapshot-poll thread's `http://host:port`, when `screenPollPort` started one. */
-  readonly screenPollUrl: string | undefined;
   /** Reads the certificate and key files again (no-op without TLS): new connections use them. */
   reloadTls(): Promise<void>;
   close(): Promise<void>;
@@ -37,24 +34,12 @@ export interface ServeOptions {
    * request to the port is answered `400 HTTPS_REQUIRED` without reaching the app.
    */
   readonly tls?: GatewayTls;
-  /**
-   * Also answer wall screens' snapshot polls (`GET /v1/screens/{scope}`) on this port (0: a free
-   * one), from a thread of their own (screens/poll-thread, decision 065): plain HTTP, for a
-   * proxy in front to route those polls to. Needs the screen read model; not with `tls`.
-   */
-  readonly screenPollPort?: number | undefined;
 }
 
 /** Listens on `port` (0: a free one) until closed; `/v1/events` upgrades to a WebSocket. */
 export async function serveGateway(gateway: Gateway, options: ServeOptions = {}): Promise<ServedGateway> {
   const hostname = options.hostname ?? '127.0.0.1';
-  const { tls, screenPollPort } = options;
-  if (screenPollPort !== undefined && (tls !== undefined || gateway.screens === undefined))
-    throw new RangeError(
-      tls !== undefined
-        ? 'The screen poll port is plain HTTP: serve it behind the proxy that ends TLS, not with tls'
-        : 'The screen poll port needs the screen read model (screens enabled)',
-    );
+  const { tls } = options;
   // What nearly every request of a fleet is, answered before the app: configuration re-polls
   // (routes/config-not-modified.ts) and wall screens' snapshot polls (screens/snapshot-first.ts).
   const notModified = configNotModified({ auth: gateway.auth, view: gateway.view, gate: gateway.configGate });
@@ -82,21 +67,6 @@ export async function serveGateway(gateway: Gateway, options: ServeOptions = {})
       resolve(typeof address === 'object' && address !== null ? address.port : 0);
     });
   });
-  const polls =
-    screenPollPort === undefined || gateway.screens === undefined
-      ? undefined
-      : await startPollThread({
-          port: screenPollPort,
-          hostname,
-          fetch: gateway.app.fetch,
-          auth: gateway.auth,
-          view: gateway.view,
-          model: gateway.screens,
-          log: gateway.log,
-        }).catch((err: unknown) => {
-          listener.close();
-          throw err;
-        });
   const events = eventsSocket({ auth: gateway.auth, feed: gateway.feed, log: gateway.log });
   const terminals = terminalSocket(gateway.terminalDeps);
   const logTail = logTailSocket({ auth: gateway.auth, store: gateway.logs, log: gateway.log });
@@ -133,7 +103,6 @@ export async function serveGateway(gateway: Gateway, options: ServeOptions = {})
   });
   const close = () =>
     new Promise<void>((resolve) => {
-      void polls?.close();
       events.close();
       logTail.close();
       screens.close();
@@ -149,13 +118,7 @@ export async function serveGateway(gateway: Gateway, options: ServeOptions = {})
   };
   const scheme = tls === undefined ? 'http' : 'https';
   const host = hostname.includes(':') ? `[${hostname}]` : hostname;
-  return {
-    url: `${scheme}://${host}:${port}`,
-    screenPollUrl: polls?.url,
-    reloadTls,
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+  return { url: `${scheme}://${host}:${port}`, reloadTls, close, [Symbol.asyncDispose]: close };
 }
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;

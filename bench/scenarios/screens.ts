@@ -22,7 +22,7 @@
 
 import { createApiKey, openDatabase } from '../../gateway/mod.ts';
 import { registerEdges } from '../../gateway/register-edges.ts';
-import { freePort, startPostgres, waitFor } from '../../infra/mod.ts';
+import { startPostgres, waitFor } from '../../infra/mod.ts';
 import { edgeId, startBenchCluster } from '../cluster.ts';
 import { sampleGateway } from '../gateway-sampler.ts';
 import { percentiles } from '../http-client.ts';
@@ -50,11 +50,6 @@ export interface ScreensOptions {
    * PGlite). More than one needs PostgreSQL: the bench starts one for the gateway.
    */
   readonly gatewayWorkers?: number;
-  /**
-   * Who answers the snapshot polls: the gateway's port (default) or its snapshot-poll thread
-   * (`--screen-poll-port`, decision 065).
-   */
-  readonly polls?: 'gateway' | 'thread';
 }
 
 /**
@@ -71,11 +66,7 @@ export function screensOptions(env: Readonly<Record<string, string | undefined>>
   const workers = env.BENCH_GATEWAY_WORKERS === undefined ? undefined : Number(env.BENCH_GATEWAY_WORKERS);
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64))
     throw new RangeError(`BENCH_GATEWAY_WORKERS must be 1 to 64, got ${env.BENCH_GATEWAY_WORKERS}`);
-  const polls = env.BENCH_SCREEN_POLLS;
-  if (polls !== undefined && polls !== 'gateway' && polls !== 'thread')
-    throw new RangeError(`BENCH_SCREEN_POLLS must be gateway or thread, got ${polls}`);
   return {
-    ...(polls === undefined ? {} : { polls }),
     ...(feed === undefined ? {} : { feed }),
     ...(rows === undefined ? {} : { alarmRows: rows }),
     ...(workers === undefined ? {} : { gatewayWorkers: workers }),
@@ -89,8 +80,7 @@ export async function screensScenario(o: ScenarioOptions, s: ScreensOptions = {}
   const scopes = Array.from({ length: screens }, (_, i) => `group:b-${i % buildings}`);
   const seconds = Math.max(2, o.seconds);
   const gatewayWorkers = s.gatewayWorkers ?? 1;
-  const polls = s.polls ?? 'gateway';
-  const live = await measureLive(o.edges, { buildings, scopes, seconds, feed, gatewayWorkers, polls });
+  const live = await measureLive(o.edges, { buildings, scopes, seconds, feed, gatewayWorkers });
   // The same polls against a bare HTTP server (bench/poll-floor.ts), alone: this machine's floor.
   const floor = await measurePollFloor({
     scopes: new Set(scopes).size,
@@ -109,7 +99,6 @@ export async function screensScenario(o: ScenarioOptions, s: ScreensOptions = {}
     edges: o.edges,
     feed,
     gatewayWorkers,
-    polls,
     screens,
     screensOpen: live.open,
     snapshotPerSec: live.snapshots.perSecond,
@@ -213,7 +202,6 @@ async function measureLive(
     seconds: number;
     feed: 'outbox' | 'hub';
     gatewayWorkers: number;
-    polls: 'gateway' | 'thread';
   },
 ) {
   await using cluster = await startBenchCluster();
@@ -221,13 +209,8 @@ async function measureLive(
   await using pg = o.gatewayWorkers > 1 ? await startPostgres() : undefined;
   const databaseUrl =
     pg === undefined ? undefined : await pg.createDatabase(`bench_screens_gw_${process.pid}`);
-  const pollPort = o.polls === 'thread' ? await freePort() : undefined;
-  const gatewayArgs = [
-    ...(databaseUrl === undefined
-      ? []
-      : ['--database-url', databaseUrl, '--workers', String(o.gatewayWorkers)]),
-    ...(pollPort === undefined ? [] : ['--screen-poll-port', String(pollPort)]),
-  ];
+  const gatewayArgs =
+    databaseUrl === undefined ? [] : ['--database-url', databaseUrl, '--workers', String(o.gatewayWorkers)];
   if (o.feed === 'hub') {
     await cluster.startNode('node-1');
     await cluster.startNode('node-2');
@@ -266,7 +249,7 @@ async function measureLive(
   const distinct = [...new Set(o.scopes)];
   const sampler = sampleGateway(gateway.url);
   const snapshots = await runPacedLoad({
-    url: pollPort === undefined ? gateway.url : `http://127.0.0.1:${pollPort}`,
+    url: gateway.url,
     paths: distinct.map((s) => `/v1/screens/${s}`),
     headers: { authorization: `Bearer ${key}` },
     rate: SNAPSHOT_RATE,

@@ -17,7 +17,6 @@ import type { OutboxItem } from '../outbox/events.ts';
 import { changeOf } from './events.ts';
 import { FanOut } from './fan-out.ts';
 import type { PacedStats } from './paced.ts';
-import { COUNTERS } from './poll-thread/messages.ts';
 import { forEachStatePage } from './rebuild.ts';
 import { ReusedList } from './reused-list.ts';
 import { HEARTBEAT, ScopeView, type ScreenSubscriber } from './scope-view.ts';
@@ -64,9 +63,6 @@ export class ScreenModel implements AsyncDisposable {
   readonly epoch = Math.random().toString(36).slice(2, 8);
   /** Deltas slow subscribers skipped, and the snapshots they were sent once drained. */
   readonly paced: PacedStats = { skipped: 0, resyncs: 0 };
-  /** Polls the snapshot-poll thread answered, by how (poll-thread/messages.ts COUNTER): shared with it. */
-  readonly threadPolls = new BigInt64Array(new SharedArrayBuffer(8 * COUNTERS));
-  readonly #tickListeners = new Set<() => void>();
   readonly #o: ScreenModelOptions;
   readonly #log: Logger;
   readonly #records = new Map<string, ElevatorRecord>();
@@ -314,14 +310,7 @@ export class ScreenModel implements AsyncDisposable {
       const frame = s.tick();
       if (frame !== undefined) this.#fanOut.push(s, frame);
     });
-    for (const listener of this.#tickListeners) listener();
     return this.#fanOut.drained();
-  }
-
-  /** Calls `listener` after every tick (the scopes' new versions are set); returns the unsubscribe. */
-  onTick(listener: () => void): () => void {
-    this.#tickListeners.add(listener);
-    return () => this.#tickListeners.delete(listener);
   }
 
   #heartbeat(): void {
