@@ -43,6 +43,7 @@ const cases: Case[] = [
       assert.equal(r.screensOpen, r.screens);
       assert.ok(Number(r.edgeToScreenSamples) > 0, 'tiles reached the screens');
       assert.ok(Number(r.snapshotPerSec) > 0);
+      assert.ok(Number(r.snapshotLoadedFloorPerSec) > 0, 'the bare server was polled beside the load');
       const statuses = Object.keys(r.snapshotStatuses as Record<string, number>);
       assert.ok(
         statuses.every((s) => s === '200' || s === '304'),

@@ -262,7 +262,7 @@ async function measureLive(
   const latencies = streams.latencies.slice();
   const deltas = streams.stats.deltas;
   // The same polls against a bare server (poll-floor.ts) while everything else goes on: the
-  // feeder, the gateway's feed and its 2,000 streams, the screens reading them. What a poll can
+  // feeder, the gateway's feed and its live streams, the screens reading them. What a poll can
   // take at best on these shared cores, whatever answers it (the gateway itself is not polled
   // meanwhile, so it is lighter than during its own polls: a floor, not a twin).
   console.error('bench screens: the same polls against a bare server, beside the rest of the load…');
