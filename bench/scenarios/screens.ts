@@ -80,14 +80,16 @@ export async function screensScenario(o: ScenarioOptions, s: ScreensOptions = {}
   const scopes = Array.from({ length: screens }, (_, i) => `group:b-${i % buildings}`);
   const seconds = Math.max(2, o.seconds);
   const gatewayWorkers = s.gatewayWorkers ?? 1;
-  const live = await measureLive(o.edges, { buildings, scopes, seconds, feed, gatewayWorkers });
-  // The same polls against a bare HTTP server (bench/poll-floor.ts), alone: this machine's floor.
-  const floor = await measurePollFloor({
+  // The same polls against a bare HTTP server (bench/poll-floor.ts): once beside the load
+  // (measureLive), once alone, this machine's floor.
+  const floorPlan = {
     scopes: new Set(scopes).size,
     tilesPerScope: Math.min(PER_BUILDING, o.edges),
     rate: SNAPSHOT_RATE,
     seconds: Math.min(seconds, 10),
-  });
+  };
+  const live = await measureLive(o.edges, { buildings, scopes, seconds, feed, gatewayWorkers, floorPlan });
+  const floor = await measurePollFloor(floorPlan);
   const rows = s.alarmRows ?? 10_000_000;
   const alarms = await measureAlarmQueries({
     rows,
@@ -202,6 +204,8 @@ async function measureLive(
     seconds: number;
     feed: 'outbox' | 'hub';
     gatewayWorkers: number;
+    /** The bare server's polls, made beside the load once the gateway's are done. */
+    floorPlan: Parameters<typeof measurePollFloor>[0];
   },
 ) {
   await using cluster = await startBenchCluster();
@@ -266,12 +270,7 @@ async function measureLive(
   // take at best on these shared cores, whatever answers it (the gateway itself is not polled
   // meanwhile, so it is lighter than during its own polls: a floor, not a twin).
   console.error('bench screens: the same polls against a bare server, beside the rest of the load…');
-  const loadedFloor = await measurePollFloor({
-    scopes: distinct.length,
-    tilesPerScope: Math.min(PER_BUILDING, edges),
-    rate: SNAPSHOT_RATE,
-    seconds: Math.min(o.seconds, 10),
-  });
+  const loadedFloor = await measurePollFloor(o.floorPlan);
   streams.close();
   load.stop();
   return { open, latencies, bySecond, deltas, snapshots, gatewaySeconds, loadedFloor };
