@@ -99,7 +99,7 @@ describe('a hub node whose read reply is lost with the connection', () => {
     const pending = () => pendingCount(redis, [outbox], MAIL_GROUP);
     const relayed = async () =>
       (await redis.xrange(mailbox, '-', '+')).map(([id, fields]) => {
-        const decoded = tryDecode(id, fields);
+        const decoded = tryDecode({ id, fields });
         assert.ok(decoded.ok, 'a relayed message decodes');
         return (decoded.entry.payload as { seq: number }).seq;
       });

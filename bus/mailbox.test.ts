@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { useRedis } from '../infra/test-redis.ts';
 import { waitFor } from '../infra/wait-for.ts';
+import { decodeRawEntry, rawEntryFields } from './entry.ts';
 import { CONSUMER_GROUP, type Keyspace, shardMask } from './keys.ts';
+import { tryDecode } from './mailbox.ts';
 import { runScript } from './scripts.ts';
 
 const t = useRedis();
@@ -93,7 +95,7 @@ describe('mailbox reads', () => {
     assert.equal(await t.commandCalls('xreadgroup'), xreadgroups + 1, 'one XREADGROUP for the group');
     assert.deepEqual(
       first
-        .map((r) => [r.shard, r.entries.map((e) => e.fields[5])])
+        .map((r) => [r.shard, r.entries.map((e) => JSON.stringify(decodeRawEntry(e).payload))])
         .sort((x, y) => Number(x[0]) - Number(y[0])),
       [
         [0, ['0', '1']],
@@ -103,10 +105,80 @@ describe('mailbox reads', () => {
     assert.deepEqual((await t.redis.smembers(ready)).sort(), ['0', '3', '4'], 'drained shards leave the set');
     const second = await bus.readReady({ consumer: 'a', readable, count: 2 });
     assert.deepEqual(
-      second.map((r) => [r.shard, r.entries.map((e) => e.fields[5])]),
+      second.map((r) => [r.shard, r.entries.map((e) => JSON.stringify(decodeRawEntry(e).payload))]),
       [[0, ['2']]],
     );
     assert.deepEqual((await t.redis.smembers(ready)).sort(), ['3', '4']);
     assert.deepEqual(await bus.readReady({ consumer: 'a', readable, count: 2 }), []);
+  });
+
+  it("pack a usual entry's fields into one string; any other entry comes as XREADGROUP gives it", async () => {
+    const keyspace = t.keyspace({ shards: 1 });
+    const bus = t.bus(keyspace);
+    const mailbox = keyspace.shard(0).mailbox;
+    assert.equal(await acquire(keyspace, 'a', 0, 10_000), 1);
+    const [usualId] = await bus.enqueue([
+      { address: 'edge/p1', method: 'telemetry', payload: { a: 'x\ny' } },
+    ]);
+    // A foreign writer's entries: its own field order, a bad address (still the usual form), a
+    // newline in the method (not: the packed fields are split at newlines), a missing payload.
+    const reordered = await t.redis.xadd(mailbox, '*', 'm', 'telemetry', 'a', 'edge/p2', 'p', '2', 't', '7');
+    const badAddress = await t.redis.xadd(
+      mailbox,
+      '*',
+      'a',
+      'edge/p\n3',
+      'm',
+      'telemetry',
+      'p',
+      '3',
+      't',
+      '7',
+    );
+    const newline = await t.redis.xadd(mailbox, '*', 'a', 'edge/p4', 'm', 'tele\nmetry', 'p', '4', 't', '7');
+    const noPayload = await t.redis.xadd(mailbox, '*', 'a', 'edge/p5', 'm', 'telemetry', 't', '7');
+
+    const [read] = await bus.readShards({ consumer: 'a', reads: [{ shard: 0, from: '>' }], count: 10 });
+    const raw = read!.entries;
+    assert.deepEqual(
+      raw.map((e) => ('packed' in e ? 'packed' : 'fields')),
+      ['packed', 'fields', 'packed', 'fields', 'fields'],
+      'only entries in the usual form are packed',
+    );
+    assert.deepEqual(
+      raw.map((e) => e.id),
+      [usualId, reordered, badAddress, newline, noPayload],
+    );
+    const usual = decodeRawEntry(raw[0]!);
+    assert.deepEqual(
+      [usual.address, usual.method, usual.payload],
+      ['edge/p1', 'telemetry', { a: 'x\ny' }],
+      'a newline inside the payload survives packing',
+    );
+    assert.ok(usual.enqueuedAt > 0);
+    assert.deepEqual(
+      rawEntryFields(raw[0]!),
+      ['a', 'edge/p1', 'm', 'telemetry', 'p', '{"a":"x\\ny"}', 't', String(usual.enqueuedAt)],
+      "a dead letter records a packed entry's fields as written",
+    );
+    assert.equal(decodeRawEntry(raw[1]!).address, 'edge/p2', 'another field order still decodes');
+    const refused = raw.slice(2).map(tryDecode);
+    assert.deepEqual(
+      refused.map((d) => (d.ok ? 'ok' : d.reason)),
+      [
+        `entry ${badAddress}: missing or invalid actor address`,
+        `entry ${newline}: missing or invalid method`,
+        `entry ${noPayload}: missing payload`,
+      ],
+    );
+    assert.deepEqual(
+      refused[0]!.ok ? [] : refused[0]!.fields,
+      ['a', 'edge/p\n3', 'm', 'telemetry', 'p', '3', 't', '7'],
+      "a packed entry's dead letter has its fields",
+    );
+
+    // Pending entries read again (history after a takeover) come in the same forms.
+    const [again] = await bus.readShards({ consumer: 'a', reads: [{ shard: 0, from: '0' }], count: 10 });
+    assert.deepEqual(again!.entries, raw);
   });
 });

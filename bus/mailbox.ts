@@ -9,7 +9,14 @@
  */
 import type { ChainableCommander } from 'ioredis';
 import type { Bus } from './bus.ts';
-import { decodeEntry, encodeEntry, type MailboxEntry, type MailboxMessage } from './entry.ts';
+import {
+  decodeRawEntry,
+  encodeEntry,
+  type MailboxEntry,
+  type MailboxMessage,
+  type RawEntry,
+  rawEntryFields,
+} from './entry.ts';
 import { MalformedEntryError } from './errors.ts';
 import { CONSUMER_GROUP, groupByTag, type ShardKeys } from './keys.ts';
 import { type Queued, queueOperation, queuePerGroup } from './queued.ts';
@@ -225,14 +232,15 @@ export async function pendingDeliveries(bus: Bus, input: PendingDeliveries): Pro
 
 export type DecodedEntry =
   | { ok: true; entry: MailboxEntry }
-  | { ok: false; id: string; fields: string[]; reason: string };
+  | { ok: false; id: string; fields: readonly string[]; reason: string };
 
-/** Decodes one raw entry without throwing: malformed entries come back with the reason. */
-export function tryDecode(id: string, fields: string[]): DecodedEntry {
+/** Decodes one raw entry (either form) without throwing: malformed entries come back with the reason. */
+export function tryDecode(raw: RawEntry): DecodedEntry {
   try {
-    return { ok: true, entry: decodeEntry(id, fields) };
+    return { ok: true, entry: decodeRawEntry(raw) };
   } catch (error) {
-    if (error instanceof MalformedEntryError) return { ok: false, id, fields, reason: error.message };
+    if (error instanceof MalformedEntryError)
+      return { ok: false, id: raw.id, fields: rawEntryFields(raw), reason: error.message };
     throw error;
   }
 }

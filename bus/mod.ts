@@ -26,9 +26,10 @@ export type {
   EdgeDeadLetterOptions,
 } from './dead-letters.ts';
 export { DEAD_LETTER_EXCERPT_BYTES, DEFAULT_DEAD_LETTER_BUDGET, MAX_DEAD_LETTERS } from './dead-letters.ts';
-export type { MailboxEntry, MailboxMessage } from './entry.ts';
+export type { MailboxEntry, MailboxMessage, RawEntry } from './entry.ts';
 export {
   decodeEntry,
+  decodeRawEntry,
   encodeEntry,
   isValidAddress,
   MAX_PAYLOAD_BYTES,

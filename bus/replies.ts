@@ -7,6 +7,7 @@
  * ClaimTakenError, its `{-1}` a PortsExhaustedError; a reply of the wrong shape a ScriptReplyError.
  * Refusals a caller acts on per shard (a fenced commit, a lost lease) are results, not errors.
  */
+import type { RawEntry } from './entry.ts';
 import { ClaimTakenError, PortsExhaustedError, ScriptReplyError } from './errors.ts';
 
 /** heartbeat.lua: Redis's clock when the heartbeat was recorded, and the live members. */
@@ -25,10 +26,10 @@ export interface Granted {
   readonly previous: string;
 }
 
-/** read-ready.lua / read-shards.lua: a shard's entries as XREADGROUP gives them. */
+/** read-ready.lua / read-shards.lua: a shard's entries, each packed or as XREADGROUP gives it (`RawEntry`). */
 export interface RawShardEntries {
   readonly shard: number;
-  readonly entries: { id: string; fields: string[] }[];
+  readonly entries: RawEntry[];
 }
 
 function list(script: string, reply: unknown): unknown[] {
@@ -94,10 +95,13 @@ export function enqueueManyReply(reply: unknown, expected: number): string[] {
   return counted('enqueue-many', list('enqueue-many', reply), expected).map((id) => text('enqueue-many', id));
 }
 
-function entries(script: string, reply: unknown): RawShardEntries['entries'] {
-  // A pending entry trimmed or deleted meanwhile comes back with nil fields.
-  return list(script, reply).map((entry) => {
-    const [id, fields] = list(script, entry);
+function entries(script: string, reply: unknown): RawEntry[] {
+  return list(script, reply).map((entry): RawEntry => {
+    const [id, fields, address] = list(script, entry);
+    // Packed: { id, packed, address } (lib/pack-entries.lua).
+    if (typeof fields === 'string')
+      return { id: text(script, id), address: text(script, address), packed: fields };
+    // As XREADGROUP gives it, or with nil fields: a pending entry trimmed or deleted meanwhile.
     return { id: text(script, id), fields: fields === null ? [] : (list(script, fields) as string[]) };
   });
 }

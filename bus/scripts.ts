@@ -1,6 +1,7 @@
 /**
  * The bus's Lua scripts, loaded from `lua/` and defined on each connection (EVALSHA with a
- * fallback to EVAL, also inside pipelines). Each script file documents its KEYS, ARGV and reply.
+ * fallback to EVAL, also inside pipelines). Each script file documents its KEYS, ARGV and reply;
+ * a line `--#include lib/<file>.lua` is replaced by that file (Lua shared by several scripts).
  */
 import { readFileSync } from 'node:fs';
 import type { ChainableCommander } from 'ioredis';
@@ -31,8 +32,13 @@ const names = [
 ] as const;
 export type ScriptName = (typeof names)[number];
 
+const readLua = (path: string): string => readFileSync(new URL(`./lua/${path}`, import.meta.url), 'utf8');
+
 const sources: Record<ScriptName, string> = Object.fromEntries(
-  names.map((name) => [name, readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')]),
+  names.map((name) => [
+    name,
+    readLua(`${name}.lua`).replace(/^--#include (lib\/[a-z-]+\.lua)$/gm, (_, path: string) => readLua(path)),
+  ]),
 ) as Record<ScriptName, string>;
 
 const commandName = (name: ScriptName): string => `dh_${name.replace('-', '_')}`;

@@ -26,6 +26,7 @@ export const CAREFUL_AFTER_DELIVERIES = 3;
 
 /** One actor's entries of this turn, in stream order. */
 export interface ActorQueue {
+  readonly address: string;
   readonly shard: number;
   readonly definition: ActorDefinition;
   readonly entries: MailboxEntry[];
@@ -67,7 +68,7 @@ export async function readEntries(
     );
   }
   const [raw1, raw2] = raw;
-  return [...raw1, ...raw2];
+  return raw2.length === 0 ? raw1 : raw1.concat(raw2);
 }
 
 /**
@@ -114,10 +115,11 @@ export function sortEntries(
   for (const { shard, entries } of raw) {
     commits.of(shard);
     if (view.byShard.get(shard)!.from !== '>') cursors.set(shard, entries[entries.length - 1]!.id);
-    for (const { id, fields } of entries) {
+    for (const raw of entries) {
       read++;
-      const decoded = tryDecode(id, fields);
+      const decoded = tryDecode(raw);
       if (!decoded.ok) {
+        const { id, fields } = decoded;
         commits.deadLetter({
           entryId: id,
           shard,
@@ -130,7 +132,8 @@ export function sortEntries(
         continue;
       }
       const entry = decoded.entry;
-      const delivered = deliveries.get(`${shard}:${id}`) ?? 1;
+      // Most turns recover nothing: no key string per entry then.
+      const delivered = deliveries.size === 0 ? 1 : (deliveries.get(`${shard}:${entry.id}`) ?? 1);
       const type = entry.address.slice(0, entry.address.indexOf('/'));
       const definition = definitions.get(type);
       if (definition === undefined) {
@@ -144,10 +147,10 @@ export function sortEntries(
         );
         continue;
       }
-      if (delivered >= CAREFUL_AFTER_DELIVERIES) careful.set(id, delivered);
+      if (delivered >= CAREFUL_AFTER_DELIVERIES) careful.set(entry.id, delivered);
       const queue = queues.get(entry.address);
       if (queue) queue.entries.push(entry);
-      else queues.set(entry.address, { shard, definition, entries: [entry] });
+      else queues.set(entry.address, { address: entry.address, shard, definition, entries: [entry] });
     }
   }
   return { read, queues, careful, cursors };
