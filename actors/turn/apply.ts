@@ -22,8 +22,9 @@ export async function applyQueues(turn: TurnScope, sorted: SortedEntries): Promi
   const { options, commits, now } = turn;
   let handled = 0;
   let duplicatesSkipped = 0;
-  for (const [address, queue] of sorted.queues) {
-    const slot = options.actors.get(address)!;
+  // By value, not by [key, value]: no pair array per actor a turn.
+  for (const queue of sorted.queues.values()) {
+    const slot = options.actors.get(queue.address)!;
     const shardCommit = commits.of(queue.shard);
     slot.lastActive = now;
     for (const entry of queue.entries) {

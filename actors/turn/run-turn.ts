@@ -9,7 +9,7 @@
  */
 import { applyQueues } from './apply.ts';
 import { TurnCommits, type TurnScope } from './commit.ts';
-import { deliveryCounts, readEntries, sortEntries } from './read.ts';
+import { type ActorQueue, deliveryCounts, readEntries, sortEntries } from './read.ts';
 import type { TurnOptions, TurnResult, TurnView } from './view.ts';
 
 export async function runTurn(options: TurnOptions, view: TurnView, sweep = false): Promise<TurnResult> {
@@ -22,9 +22,8 @@ export async function runTurn(options: TurnOptions, view: TurnView, sweep = fals
   const { read, queues, careful, cursors } = sortEntries(turn, raw, deliveries);
 
   // Apply.
-  const missing = [...queues.entries()]
-    .filter(([address]) => actors.get(address) === undefined)
-    .map(([address, q]) => ({ address, shard: q.shard, definition: q.definition }));
+  const missing: ActorQueue[] = [];
+  for (const queue of queues.values()) if (actors.get(queue.address) === undefined) missing.push(queue);
   await actors.activate(missing, now);
   const { handled, duplicatesSkipped } = await applyQueues(turn, { read, queues, careful, cursors });
 
