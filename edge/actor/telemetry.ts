@@ -18,23 +18,6 @@ const KINDS = new Set<string>(['status', 'vision', 'heartbeat', 'birth']);
 type Fields = Record<string, unknown>;
 
 /**
- * The shadow with `fields` for `kind`: a kind the shadow lacks is added (a new shadow object);
- * one it holds is left to `merges`, to be merged into in place once the message can no longer
- * fail. `fields` were parsed for this delivery and belong to us.
- */
-function withKind(
-  shadow: EdgeState['shadow'],
-  kind: TelemetryKind,
-  fields: Fields,
-  merges: [Fields, Fields][],
-) {
-  const held = shadow[kind];
-  if (held === undefined) return { ...shadow, [kind]: fields };
-  merges.push([held as Fields, fields]);
-  return shadow;
-}
-
-/**
  * `fields` laid over `into`, a value only where it differs: a string JSON.parse made of 13
  * characters or more is a slice of the whole message, which it keeps alive. A legacy status
  * repeats its birth facts (a 16-character registration code) every second; assigned every time,
@@ -61,14 +44,20 @@ export function telemetryHandler(offlineAfterMs: number) {
     // A late message is counted but not laid over the newer values already in the shadow.
     if (payload.data === undefined || late)
       return seen(state, ctx, { defaultOfflineAfterMs: offlineAfterMs, seq, via: payload.via });
-    // The kinds the shadow holds are merged into in place, after `seen` (nothing fails after
-    // it; a retry would merge the same fields again). A new object per message, each living
-    // until the edge's next one, was always promoted: at 30,000 edges the largest share our
-    // code made of what the hub node's young generation promoted (bench/README.md).
+    // A kind the shadow lacks is added (a new shadow object). One it holds is merged into in
+    // place, after `seen` (nothing fails after it; a retry would merge the same fields again):
+    // a new object per message, each living until the edge's next one, was always promoted, at
+    // 30,000 edges the largest share our code made of what the hub node's young generation
+    // promoted (bench/README.md). The fields were parsed for this delivery and belong to us. A
+    // birth may ride along with any kind (`payload.birth`).
     const kind = payload.kind as TelemetryKind;
-    const merges: [Fields, Fields][] = [];
-    let shadow = withKind(state.shadow, kind, payload.data as Fields, merges);
-    if (isRecord(payload.birth)) shadow = withKind(shadow, 'birth', payload.birth as Fields, merges);
+    const data = payload.data as Fields;
+    const birth = isRecord(payload.birth) ? (payload.birth as Fields) : undefined;
+    let shadow = state.shadow;
+    const heldKind = shadow[kind] as Fields | undefined;
+    if (heldKind === undefined) shadow = { ...shadow, [kind]: data };
+    const heldBirth = birth === undefined ? undefined : (shadow.birth as Fields | undefined);
+    if (birth !== undefined && heldBirth === undefined) shadow = { ...shadow, birth };
     const at = typeof payload.ts === 'number' ? payload.ts : ctx.now;
     const stamped = kind in state.updatedAt;
     const next = seen(state, ctx, {
@@ -78,7 +67,8 @@ export function telemetryHandler(offlineAfterMs: number) {
       updatedAt: stamped ? state.updatedAt : { ...state.updatedAt, [kind]: at },
       via: payload.via,
     });
-    for (const [into, fields] of merges) mergeInto(into, fields);
+    if (heldKind !== undefined) mergeInto(heldKind, data);
+    if (heldBirth !== undefined) mergeInto(heldBirth, birth!);
     if (stamped) (next.updatedAt as Record<string, number>)[kind] = at;
     return next;
   };
