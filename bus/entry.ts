@@ -6,7 +6,7 @@
  *   p  payload, JSON
  *   t  enqueue time, ms since the epoch (for latency measurement)
  *
- * A hub node reads them packed (`RawEntry`): one string per entry instead of eight fields.
+ * A hub node reads them flat (`RawEntry`): the four values without the field names.
  */
 import { InvalidMessageError, MalformedEntryError } from './errors.ts';
 
@@ -56,33 +56,30 @@ export function encodeEntry(message: MailboxMessage, now: number): string[] {
 }
 
 /**
- * An entry as the read scripts return it (bus/lua/lib/pack-entries.lua): in the usual form, its
- * id, its address and its other fields packed into one string, `m \n t \n p`; any other entry
- * with its fields as XREADGROUP gives them (a foreign writer's; `[]` for a pending entry deleted
- * meanwhile).
+ * An entry as the read scripts return it (bus/lua/lib/flat-entries.lua): in the usual form flat,
+ * its id and the values of a, m, p and t; any other entry with its fields as XREADGROUP gives them
+ * (a foreign writer's; `[]` for a pending entry deleted meanwhile).
  */
 export type RawEntry =
-  | { readonly id: string; readonly address: string; readonly packed: string }
+  | {
+      readonly id: string;
+      readonly address: string;
+      readonly method: string;
+      readonly payload: string;
+      readonly time: string;
+    }
   | { readonly id: string; readonly fields: readonly string[] };
 
 /** A raw entry's field/value pairs (what a dead letter of it records). */
 export function rawEntryFields(raw: RawEntry): readonly string[] {
   if ('fields' in raw) return raw.fields;
-  const { address, packed } = raw;
-  const [m = '', t = ''] = packed.split('\n', 2);
-  return ['a', address, 'm', m, 'p', packed.slice(m.length + t.length + 2), 't', t];
+  return ['a', raw.address, 'm', raw.method, 'p', raw.payload, 't', raw.time];
 }
 
 /** Decodes a raw entry (either form); throws MalformedEntryError with the reason. */
 export function decodeRawEntry(raw: RawEntry): MailboxEntry {
   if ('fields' in raw) return decodeEntry(raw.id, raw.fields);
-  const { id, address, packed } = raw;
-  // Two newlines: the script packs only entries whose m and t hold none; p may.
-  const i1 = packed.indexOf('\n');
-  const i2 = packed.indexOf('\n', i1 + 1);
-  if (i1 < 0 || i2 < 0)
-    throw new MalformedEntryError(`entry ${id}: packed fields have fewer than three parts`);
-  return checked(id, address, packed.slice(0, i1), packed.slice(i2 + 1), packed.slice(i1 + 1, i2));
+  return checked(raw.id, raw.address, raw.method, raw.payload, raw.time);
 }
 
 /** Decodes XREADGROUP field/value pairs; throws MalformedEntryError with the reason. */

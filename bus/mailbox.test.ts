@@ -112,7 +112,7 @@ describe('mailbox reads', () => {
     assert.deepEqual(await bus.readReady({ consumer: 'a', readable, count: 2 }), []);
   });
 
-  it("pack a usual entry's fields into one string; any other entry comes as XREADGROUP gives it", async () => {
+  it('return a usual entry flat, without its field names; any other as XREADGROUP gives it', async () => {
     const keyspace = t.keyspace({ shards: 1 });
     const bus = t.bus(keyspace);
     const mailbox = keyspace.shard(0).mailbox;
@@ -120,8 +120,8 @@ describe('mailbox reads', () => {
     const [usualId] = await bus.enqueue([
       { address: 'edge/p1', method: 'telemetry', payload: { a: 'x\ny' } },
     ]);
-    // A foreign writer's entries: its own field order, a bad address (still the usual form), a
-    // newline in the method (not: the packed fields are split at newlines), a missing payload.
+    // A foreign writer's entries: its own field order, a bad address and a newline in the method
+    // (still the usual form), a missing payload.
     const reordered = await t.redis.xadd(mailbox, '*', 'm', 'telemetry', 'a', 'edge/p2', 'p', '2', 't', '7');
     const badAddress = await t.redis.xadd(
       mailbox,
@@ -141,9 +141,9 @@ describe('mailbox reads', () => {
     const [read] = await bus.readShards({ consumer: 'a', reads: [{ shard: 0, from: '>' }], count: 10 });
     const raw = read!.entries;
     assert.deepEqual(
-      raw.map((e) => ('packed' in e ? 'packed' : 'fields')),
-      ['packed', 'fields', 'packed', 'fields', 'fields'],
-      'only entries in the usual form are packed',
+      raw.map((e) => ('fields' in e ? 'fields' : 'flat')),
+      ['flat', 'fields', 'flat', 'flat', 'fields'],
+      'only entries in the usual form come flat',
     );
     assert.deepEqual(
       raw.map((e) => e.id),
@@ -153,13 +153,13 @@ describe('mailbox reads', () => {
     assert.deepEqual(
       [usual.address, usual.method, usual.payload],
       ['edge/p1', 'telemetry', { a: 'x\ny' }],
-      'a newline inside the payload survives packing',
+      'the payload as written',
     );
     assert.ok(usual.enqueuedAt > 0);
     assert.deepEqual(
       rawEntryFields(raw[0]!),
       ['a', 'edge/p1', 'm', 'telemetry', 'p', '{"a":"x\\ny"}', 't', String(usual.enqueuedAt)],
-      "a dead letter records a packed entry's fields as written",
+      "a dead letter records a flat entry's fields as written",
     );
     assert.equal(decodeRawEntry(raw[1]!).address, 'edge/p2', 'another field order still decodes');
     const refused = raw.slice(2).map(tryDecode);
@@ -174,7 +174,7 @@ describe('mailbox reads', () => {
     assert.deepEqual(
       refused[0]!.ok ? [] : refused[0]!.fields,
       ['a', 'edge/p\n3', 'm', 'telemetry', 'p', '3', 't', '7'],
-      "a packed entry's dead letter has its fields",
+      "a flat entry's dead letter has its fields",
     );
 
     // Pending entries read again (history after a takeover) come in the same forms.

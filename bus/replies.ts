@@ -26,7 +26,7 @@ export interface Granted {
   readonly previous: string;
 }
 
-/** read-ready.lua / read-shards.lua: a shard's entries, each packed or as XREADGROUP gives it (`RawEntry`). */
+/** read-ready.lua / read-shards.lua: a shard's entries, each flat or as XREADGROUP gives it (`RawEntry`). */
 export interface RawShardEntries {
   readonly shard: number;
   readonly entries: RawEntry[];
@@ -97,12 +97,21 @@ export function enqueueManyReply(reply: unknown, expected: number): string[] {
 
 function entries(script: string, reply: unknown): RawEntry[] {
   return list(script, reply).map((entry): RawEntry => {
-    const [id, fields, address] = list(script, entry);
-    // Packed: { id, packed, address } (lib/pack-entries.lua).
-    if (typeof fields === 'string')
-      return { id: text(script, id), address: text(script, address), packed: fields };
+    const flat = list(script, entry);
+    const id = text(script, flat[0]);
+    // Flat: { id, address, method, payload, time } (lib/flat-entries.lua).
+    if (flat.length === 5) {
+      return {
+        id,
+        address: text(script, flat[1]),
+        method: text(script, flat[2]),
+        payload: text(script, flat[3]),
+        time: text(script, flat[4]),
+      };
+    }
     // As XREADGROUP gives it, or with nil fields: a pending entry trimmed or deleted meanwhile.
-    return { id: text(script, id), fields: fields === null ? [] : (list(script, fields) as string[]) };
+    const fields = flat[1];
+    return { id, fields: fields === null ? [] : (list(script, fields) as string[]) };
   });
 }
 

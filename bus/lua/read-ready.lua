@@ -20,9 +20,9 @@
   signal is lost.
 
   Returns  { shard1, entries1, shard2, entries2, ... } with entries as XREADGROUP gives them,
-           { { id, { field, value, ... } }, ... }, the fields of each usual one packed (lib/pack-entries.lua).
+           { { id, { field, value, ... } }, ... }, each usual one flat (lib/flat-entries.lua).
 ]]
---#include lib/pack-entries.lua
+--#include lib/flat-entries.lua
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local group, consumer, count, mask, template = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
@@ -55,7 +55,7 @@ for from = 1, #readable, STREAMS_PER_CALL do
     if #entries > 0 then
       got[stream[1]] = #entries
       out[#out + 1] = tonumber(memberOf[stream[1]])
-      out[#out + 1] = packEntries(entries)
+      out[#out + 1] = flattenEntries(entries)
     end
   end
   for k = from, to do

@@ -14,10 +14,10 @@
   would never see. Pending entries are this node's already and may always be read again.
 
   Returns  { i1, entries1, i2, entries2, ... } for the shards with entries, i the shard's
-           1-based position in KEYS, entries as XREADGROUP gives them, the fields of each usual one packed
-           (lib/pack-entries.lua).
+           1-based position in KEYS, entries as XREADGROUP gives them, each usual one flat
+           (lib/flat-entries.lua).
 ]]
---#include lib/pack-entries.lua
+--#include lib/flat-entries.lua
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local group, consumer, count = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -34,7 +34,7 @@ for i = 1, #KEYS / 2 do
     local entries = reply and reply[1] and reply[1][2] or {}
     if #entries > 0 then
       out[#out + 1] = i
-      out[#out + 1] = packEntries(entries)
+      out[#out + 1] = flattenEntries(entries)
     end
   end
 end
