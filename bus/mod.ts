@@ -29,7 +29,6 @@ export { DEAD_LETTER_EXCERPT_BYTES, DEFAULT_DEAD_LETTER_BUDGET, MAX_DEAD_LETTERS
 export type { MailboxEntry, MailboxMessage, RawEntry } from './entry.ts';
 export {
   decodeEntry,
-  decodeRawEntry,
   encodeEntry,
   isValidAddress,
   MAX_PAYLOAD_BYTES,
