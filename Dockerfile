@@ -7,6 +7,8 @@ FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
+# npm's postinstall applies patches/ to the installed packages (patch-package; decision 067).
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund
 # The clip workers check clips with ffprobe and cut posters with ffmpeg; the Ezviz stand-in
 # burns its clock in with DejaVu Sans Mono. The gateway checks operators' alert rules with

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 # By its content, not its time: a checkout (a git worktree for an A/B run, another branch) gives
 # the lockfile a new time, and npm ci then emptied node_modules — through a symlinked one, the
 # main checkout's.
-lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+# The patches of patches/ (applied by npm's postinstall, patch-package) count as part of it.
+lock_sum=$(cat package-lock.json patches/*.patch | sha256sum | cut -d' ' -f1)
 if [ ! -f node_modules/.package-lock.json ] || [ "$(cat node_modules/.devicehub-lock 2>/dev/null || true)" != "$lock_sum" ]; then
   echo "devicehub: installing npm dependencies…" >&2
   # npm ci installs exactly the lockfile; some npm versions write lockfiles without the optional
