@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { GCProfiler } from 'node:v8';
 import type { ChainableCommander, Redis as Single } from 'ioredis';
 import { useRedis } from '../infra/test-redis.ts';
+import { type GcStatistic, type YoungGeneration, youngGenerationOf } from '../infra/young-generation.ts';
 
 const t = useRedis();
 
@@ -47,9 +48,34 @@ function bytesOf(reply: unknown): number {
   return n;
 }
 
-const OLD = (name: string) => !name.startsWith('new_');
-function oldUsed(spaces: readonly { spaceName: string; spaceUsedSize: number }[]): number {
-  return spaces.filter((s) => OLD(s.spaceName)).reduce((sum, s) => sum + s.spaceUsedSize, 0);
+/** One call of each kind in turn: EVAL, a script, two scripts in a pipeline. Bytes read. */
+async function readOnce(redis: Single & TestScripts, kind: number): Promise<number> {
+  if (kind === 0) return bytesOf(await redis.eval(READ_LIKE, 0));
+  if (kind === 1) return bytesOf(await redis.dhTestRead());
+  let bytes = 0;
+  for (const [error, reply] of await pipelinedReads(redis)) {
+    assert.equal(error, null);
+    bytes += bytesOf(reply);
+  }
+  return bytes;
+}
+
+/** Reads until V8 has scavenged `scavenges` times: the bytes read and what the scavenges did. */
+async function readUntilScavenged(
+  redis: Single & TestScripts,
+  scavenges: number,
+): Promise<{ read: number; gc: YoungGeneration }> {
+  const statistics: GcStatistic[] = [];
+  let read = 0;
+  for (let i = 0; i < 400; i++) {
+    // A profiler per 50 calls: what the collector did so far, looked at without stopping for good.
+    const profiler = new GCProfiler();
+    profiler.start();
+    for (let j = 0; j < 50; j++) read += await readOnce(redis, j % 3);
+    statistics.push(...profiler.stop().statistics);
+    if (youngGenerationOf(statistics).scavenges >= scavenges) break;
+  }
+  return { read, gc: youngGenerationOf(statistics) };
 }
 
 describe('ioredis, as patched', () => {
@@ -57,48 +83,15 @@ describe('ioredis, as patched', () => {
     const [master] = await t.masters();
     const redis = withScripts(master!);
     await redis.dhTestRead();
-    let profiler = new GCProfiler();
-    profiler.start();
     // The first scavenges of a fresh process come every few hundred KB, while a call's reply is
     // still in use: they are the warm-up, not counted.
-    const WARM_UP = 4;
-    let read = 0;
-    let scavenges = 0;
-    let promoted = 0;
-    for (let i = 0; i < 20_000 && scavenges < WARM_UP + 8; i++) {
-      const kind = i % 3;
-      const counted = scavenges >= WARM_UP;
-      let bytes = 0;
-      if (kind === 0) bytes += bytesOf(await redis.eval(READ_LIKE, 0));
-      else if (kind === 1) bytes += bytesOf(await redis.dhTestRead());
-      else {
-        for (const [error, reply] of await pipelinedReads(redis)) {
-          assert.equal(error, null);
-          bytes += bytesOf(reply);
-        }
-      }
-      if (counted) read += bytes;
-      if (i % 50 === 49) {
-        // Look at what the collector did so far without stopping it for good.
-        const { statistics } = profiler.stop();
-        for (const s of statistics) {
-          if (s.gcType !== 'Scavenge') continue;
-          if (scavenges++ < WARM_UP) continue;
-          promoted += Math.max(
-            0,
-            oldUsed(s.afterGC.heapSpaceStatistics) - oldUsed(s.beforeGC.heapSpaceStatistics),
-          );
-        }
-        profiler = new GCProfiler();
-        profiler.start();
-      }
-    }
-    profiler.stop();
-    assert.ok(scavenges >= WARM_UP + 8, `the young generation was collected (${scavenges} scavenges)`);
+    await readUntilScavenged(redis, 4);
+    const { read, gc } = await readUntilScavenged(redis, 8);
+    assert.ok(gc.scavenges >= 8, `the young generation was collected (${gc.scavenges} scavenges)`);
     // Unpatched, a command's reply lived on until the next full GC: promoted ≈ 0.8 × read.
     assert.ok(
-      promoted < 0.2 * read,
-      `promoted ${(promoted / 1e6).toFixed(1)} MB while reading ${(read / 1e6).toFixed(1)} MB`,
+      gc.promotedBytes < 0.2 * read,
+      `promoted ${(gc.promotedBytes / 1e6).toFixed(1)} MB while reading ${(read / 1e6).toFixed(1)} MB`,
     );
   });
 
