@@ -4,6 +4,8 @@
  * patch each kept its reply until the next full GC, ~85 % of the bytes read got promoted), and
  * what the patch touched still behaves as ioredis documents: a script whose cache Redis lost is
  * sent again in full (NOSCRIPT), alone and in a pipeline, and a script's error rejects its call.
+ * A pipeline takes the connection's scripts from one shared prototype instead of copying them
+ * (~40 property stores a pipeline on the bus), and a command defined later still reaches it.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -113,5 +115,31 @@ describe('ioredis, as patched', () => {
     );
     await assert.rejects(redis.dhTestFails(), /patched reject works/);
     await assert.rejects(redis.eval(FAILS, 0), /patched reject works/);
+  });
+
+  it("gives every pipeline the connection's scripts without copying them, a script defined later too", async () => {
+    const [master] = await t.masters();
+    const redis = withScripts(master!);
+    const first = redis.pipeline() as unknown as Record<string, unknown>;
+    const second = redis.pipeline() as unknown as Record<string, unknown>;
+    assert.equal(typeof first.dhTestRead, 'function');
+    assert.equal(Object.hasOwn(first, 'dhTestRead'), false, 'inherited, not copied');
+    assert.equal(Object.getPrototypeOf(first), Object.getPrototypeOf(second), 'one prototype for both');
+    redis.defineCommand('dhTestLater', { numberOfKeys: 0, lua: "return 'later'" });
+    const later = redis.pipeline() as unknown as {
+      dhTestLater(): unknown;
+      dhTestRead(): unknown;
+    } & ChainableCommander;
+    later.dhTestLater();
+    later.dhTestRead();
+    const replies = (await later.exec()) ?? [];
+    assert.deepEqual(
+      replies.map(([error, reply]) => [error, Array.isArray(reply) ? reply.length : reply]),
+      [
+        [null, 'later'],
+        [null, ENTRIES],
+      ],
+    );
+    assert.equal(first.dhTestLater, undefined, 'a pipeline made before keeps what it had');
   });
 });
