@@ -53,6 +53,16 @@ const LEGACY_DIRECTION: Record<string, (typeof DIRECTION)[number]> = {
   idle: 'idle',
 };
 
+// The checks of a legacy status, made once: built per field of every message, they were two
+// arrays and six closures a status.
+const isRunning = oneOf(['running', 'stopped']);
+const isDoor = oneOf(Object.keys(LEGACY_DOOR));
+const isDirection = oneOf(Object.keys(LEGACY_DIRECTION));
+const isBrake = oneOf(['engaged', 'released']);
+const isCircuit = oneOf(['closed', 'open']);
+const isPhase = oneOf(['start', 'end']);
+const CAMERA_FIELDS = { serial: 'cameraSerial', channel: 'cameraChannel' } as const;
+
 /** What every legacy message carries: its device time and, when numbered, its sequence. */
 interface Head {
   readonly ts: number;
@@ -81,16 +91,13 @@ function decodeStatus(b: Json, head: Head): HubMessage[] {
     'status',
     head,
     {
-      running:
-        field(b, 'runningStatus', oneOf(['running', 'stopped']), '"running" or "stopped"') === 'running',
+      running: field(b, 'runningStatus', isRunning, '"running" or "stopped"') === 'running',
       floor: field(b, 'currentFloor', isInt, 'an integer'),
-      door: LEGACY_DOOR[field(b, 'doorStatus', oneOf(Object.keys(LEGACY_DOOR)), 'a door state')]!,
-      direction:
-        LEGACY_DIRECTION[field(b, 'direction', oneOf(Object.keys(LEGACY_DIRECTION)), 'a direction')]!,
+      door: LEGACY_DOOR[field(b, 'doorStatus', isDoor, 'a door state')]!,
+      direction: LEGACY_DIRECTION[field(b, 'direction', isDirection, 'a direction')]!,
       hasPerson: field(b, 'hasPerson', isBool, 'a boolean'),
-      brakeEngaged: field(b, 'brakeStatus', oneOf(['engaged', 'released']), 'a brake state') === 'engaged',
-      safetyCircuitClosed:
-        field(b, 'safetyCircuit', oneOf(['closed', 'open']), 'a circuit state') === 'closed',
+      brakeEngaged: field(b, 'brakeStatus', isBrake, 'a brake state') === 'engaged',
+      safetyCircuitClosed: field(b, 'safetyCircuit', isCircuit, 'a circuit state') === 'closed',
       maintenance: field(b, 'maintenanceMode', isBool, 'a boolean'),
       faultCode: field(b, 'controllerFaultCode', isInt, 'an integer'),
       speed: round(field(b, 'speedMetersPerSecond', isNum, 'a number'), 2),
@@ -111,7 +118,7 @@ function decodeStatus(b: Json, head: Head): HubMessage[] {
       buildingId: field(b, 'buildingId', isStr, 'a string'),
       elevatorNo: field(b, 'elevatorNo', isStr, 'a string'),
       // Only an edge that knows its camera sends it.
-      ...decodeCamera(b.cameraSerial, b.cameraChannel, { serial: 'cameraSerial', channel: 'cameraChannel' }),
+      ...decodeCamera(b.cameraSerial, b.cameraChannel, CAMERA_FIELDS),
     },
   );
 }
@@ -140,7 +147,7 @@ function decodeFault(b: Json, { ts, tracked }: Head): HubMessage[] {
       method: 'alarm',
       payload: {
         alarm: field(b, 'faultType', (v): v is string => isName(v, MAX_ALARM_CHARS, true), 'a fault type'),
-        phase: field(b, 'faultStatus', oneOf(['start', 'end']), '"start" or "end"'),
+        phase: field(b, 'faultStatus', isPhase, '"start" or "end"'),
         ts,
         ...tracked,
         data: {
@@ -187,7 +194,12 @@ function parseBody(raw: string | Uint8Array, edgeId: string): Json {
     throw new DecodeError('TOO_LARGE', `message of ${size} bytes, limit ${MAX_DEVICE_MESSAGE_BYTES}`);
   let body: unknown;
   try {
-    body = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8'));
+    // A view of the bytes, not a copy (Buffer.from of a Uint8Array copies).
+    body = JSON.parse(
+      typeof raw === 'string'
+        ? raw
+        : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'),
+    );
   } catch {
     throw new DecodeError('NOT_JSON', 'legacy message is not JSON');
   }
