@@ -2,11 +2,19 @@
  * The telemetry handler merges a message into the kind the shadow already holds in place (a new
  * object per message lived until the edge's next one: the hub node promoted every one), adds a
  * kind it lacks, lays a legacy status's birth facts over the held birth, and leaves a late
- * message and another edge's state alone.
+ * message and another edge's state alone. A full status the link packed is applied as the same
+ * object would be; an array that is not a packed status is refused (its entry dead-lettered).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { TelemetryPayload } from '../protocol/mod.ts';
+import { TerminalError } from '../../actors/mod.ts';
+import {
+  decodeLegacy,
+  legacyStatus,
+  packTelemetry,
+  type Status,
+  type TelemetryPayload,
+} from '../protocol/mod.ts';
 import { createEdgeActor } from './edge-actor.ts';
 import type { EdgeState } from './state.ts';
 import { recorder } from './testdata/recorder.ts';
@@ -40,5 +48,31 @@ describe('the edge actor’s telemetry', () => {
     send(4, { kind: 'status', data: { floor: 5 } });
     assert.equal(state.shadow.status?.floor, 6, 'a late status is not laid over the newer one');
     assert.deepEqual((actor.initialState('E-2') as EdgeState).shadow, {}, 'no shared object was merged into');
+  });
+
+  it('applies a packed status as the object, and refuses an array that is not one', () => {
+    const actor = createEdgeActor();
+    const telemetry = actor.handlers.telemetry;
+    const status: Status = {
+      ...{ running: true, floor: 7, door: 'closed', direction: 'up', hasPerson: false },
+      ...{ brakeEngaged: false, safetyCircuitClosed: true, maintenance: false, faultCode: 0, speed: 1.5 },
+      ...{ load: 36, temperature: 24.5, motorAmps: 12.4, levelingMm: 3, positionMm: 18000 },
+      ...{ signalDbm: -67, runCount: 100123, runSeconds: 3600123, doorOpenCount: 200456 },
+    };
+    const birth = { model: 'M', firmware: '1', registrationCode: 'R', buildingId: 'B-1', elevatorNo: 'A' };
+    const json = legacyStatus({ edgeId: 'E-1', ts: 5_000, status, birth });
+    const payload = decodeLegacy(json, 'E-1')[0]!.payload as TelemetryPayload;
+    const packed = JSON.parse(JSON.stringify(packTelemetry(payload))) as unknown[];
+    assert.ok(Array.isArray(packed));
+    const initial = () => actor.initialState('E-1') as EdgeState;
+    const fromObject = telemetry(initial(), JSON.parse(JSON.stringify(payload)), recorder(9_000).ctx)!;
+    const fromPacked = telemetry(initial(), packed as never, recorder(9_000).ctx)!;
+    assert.deepEqual(fromPacked, fromObject);
+    assert.equal(fromPacked.shadow.status?.floor, 7);
+    assert.equal(fromPacked.shadow.birth?.buildingId, 'B-1');
+    assert.throws(
+      () => telemetry(initial(), ['status/0', 1] as never, recorder(9_000).ctx),
+      (error: unknown) => error instanceof TerminalError && /not a packed status/.test(error.message),
+    );
   });
 });

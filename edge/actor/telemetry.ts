@@ -5,10 +5,11 @@
  * be silent before it counts as offline (presence.ts). A duplicate only counts; a late message
  * counts and marks the edge seen, but is not laid over newer values (sequence.ts). The shadow's
  * kinds are merged into in place: what compares a state before and after a message (the tile,
- * tile.ts) takes what it needs of the state before the handler runs.
+ * tile.ts) takes what it needs of the state before the handler runs. A full status comes packed
+ * from the link (an array, edge/protocol/packed.ts) and is unpacked here first.
  */
 import { type ActorContext, TerminalError } from '../../actors/mod.ts';
-import type { TelemetryKind, TelemetryPayload } from '../protocol/mod.ts';
+import { isPacked, type TelemetryKind, type TelemetryPayload, unpackTelemetry } from '../protocol/mod.ts';
 import { seen } from './presence.ts';
 import { duplicate, track } from './sequence.ts';
 import { type EdgeState, isRecord } from './state.ts';
@@ -29,7 +30,9 @@ function mergeInto(into: Fields, fields: Fields): void {
 
 /** The `telemetry` handler; `offlineAfterMs` is the edge actor's default silence window. */
 export function telemetryHandler(offlineAfterMs: number) {
-  return (state: EdgeState, payload: TelemetryPayload, ctx: ActorContext): EdgeState => {
+  return (state: EdgeState, received: TelemetryPayload | unknown[], ctx: ActorContext): EdgeState => {
+    const payload = isPacked(received) ? unpackTelemetry(received) : received;
+    if (payload === undefined) throw new TerminalError('telemetry: not a packed status');
     if (!isRecord(payload) || !KINDS.has(payload.kind as string)) {
       throw new TerminalError(`telemetry: kind must be one of ${[...KINDS].join(', ')}`);
     }

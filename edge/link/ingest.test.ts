@@ -3,13 +3,21 @@
  * encoding fails in a way no decoder should (a BigInt payload, a payload past the 64 KiB entry
  * limit, a stack overflow, a thrown non-Error) is dead-lettered as INTERNAL on its own, and the
  * valid messages of other edges in the same batch are all enqueued (39 of 40 were lost before).
+ * A full status enters its mailbox packed (decision 068), a compact agent's partial one as the object.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readDeadLetters } from '../../bus/mod.ts';
+import { decodeEntry, readDeadLetters } from '../../bus/mod.ts';
 import { useRedis } from '../../infra/test-redis.ts';
 import { decodeCompact } from '../mod.ts';
-import { encodeCompact, type HubMessage } from '../protocol/mod.ts';
+import {
+  decodeLegacy,
+  encodeCompact,
+  type HubMessage,
+  legacyStatus,
+  PACKED_STATUS,
+  type Status,
+} from '../protocol/mod.ts';
 import { Ingest } from './ingest.ts';
 
 const t = useRedis();
@@ -58,5 +66,45 @@ describe('Ingest', () => {
     );
     assert.match(letters.map((l) => l.reason).join('\n'), /BigInt/);
     assert.match(letters.map((l) => l.reason).join('\n'), /Maximum call stack/);
+  });
+
+  it('enqueues a full status packed, and a partial one as the object', async () => {
+    const keyspace = t.keyspace();
+    const ingest = new Ingest('mqtt', 'mqtt:test', { bus: t.bus(keyspace, t.connect()) });
+    const batch = ingest.batch();
+    const status: Status = {
+      ...{ running: true, floor: 7, door: 'closed', direction: 'up', hasPerson: false },
+      ...{ brakeEngaged: false, safetyCircuitClosed: true, maintenance: false, faultCode: 0, speed: 1.5 },
+      ...{ load: 36, temperature: 24.5, motorAmps: 12.4, levelingMm: 3, positionMm: 18000 },
+      ...{ signalDbm: -67, runCount: 100123, runSeconds: 3600123, doorOpenCount: 200456 },
+    };
+    const birth = { model: 'M', firmware: '1', registrationCode: 'R', buildingId: 'B-1', elevatorNo: 'A' };
+    const message = (edgeId: string, bytes: Uint8Array) => ({ edgeId, source: 'test', position: '-', bytes });
+    const legacy = new TextEncoder().encode(legacyStatus({ edgeId: 'E-legacy', ts: 5_000, status, birth }));
+    const compact = encodeCompact({
+      kind: 'status',
+      seq: 1,
+      ts: 5_000,
+      snapshot: false,
+      status: { floor: 8 },
+    });
+    ingest.queue(batch, message('E-legacy', legacy), decodeLegacy);
+    ingest.queue(batch, message('E-compact', compact), (bytes) => decodeCompact(bytes));
+    await ingest.send(batch);
+    const payloadOf = async (edgeId: string) => {
+      const mailbox = keyspace.shard(keyspace.shardOf(`edge/${edgeId}`)).mailbox;
+      const [id, fields] = ((await t.redis.xrange(mailbox, '-', '+')) as [string, string[]][])[0]!;
+      return decodeEntry(id, fields).payload;
+    };
+    const packed = (await payloadOf('E-legacy')) as unknown[];
+    assert.ok(Array.isArray(packed) && packed[0] === PACKED_STATUS, JSON.stringify(packed));
+    assert.deepEqual(packed[5], Object.values(status));
+    assert.deepEqual(await payloadOf('E-compact'), {
+      kind: 'status',
+      seq: 1,
+      ts: 5_000,
+      data: { floor: 8 },
+      via: 'mqtt',
+    });
   });
 });

@@ -23,6 +23,8 @@ import {
   type HubMessage,
   isValidEdgeId,
   MAX_DEVICE_MESSAGE_BYTES,
+  packTelemetry,
+  type TelemetryPayload,
 } from '../protocol/mod.ts';
 import { DeadLetterLog, type LinkStats, queueDeviceDeadLetter } from './dead-letter.ts';
 import { type EdgeLogBudget, EdgeLogIntake, type EdgeLogOutcome, type LogSink } from './log-intake.ts';
@@ -196,7 +198,10 @@ export class Ingest {
         (m.payload as { via?: EdgeTransport }).via = this.#transport;
         const ts = (m.payload as { ts?: unknown }).ts;
         const at = deviceTime && typeof ts === 'number' ? ts : now;
-        return this.#bus.encodeMessage({ address, method: m.method, payload: m.payload }, at);
+        // A full status goes packed: a third of the bytes, half the hub node's parsing (decision 068).
+        const payload =
+          m.method === 'telemetry' ? (packTelemetry(m.payload as TelemetryPayload) ?? m.payload) : m.payload;
+        return this.#bus.encodeMessage({ address, method: m.method, payload }, at);
       });
     } catch (error) {
       this.deadLetter(batch.pipeline, message, error);
