@@ -8,13 +8,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TerminalError } from '../../actors/mod.ts';
-import {
-  decodeLegacy,
-  legacyStatus,
-  packTelemetry,
-  type Status,
-  type TelemetryPayload,
-} from '../protocol/mod.ts';
+import { decodeLegacy, legacyStatus, packTelemetry, type TelemetryPayload } from '../protocol/mod.ts';
+import { SAMPLE_BIRTH, SAMPLE_STATUS } from '../protocol/testdata/samples.ts';
 import { createEdgeActor } from './edge-actor.ts';
 import type { EdgeState } from './state.ts';
 import { recorder } from './testdata/recorder.ts';
@@ -53,13 +48,8 @@ describe('the edge actor’s telemetry', () => {
   it('applies a packed status as the object, and refuses an array that is not one', () => {
     const actor = createEdgeActor();
     const telemetry = actor.handlers.telemetry;
-    const status: Status = {
-      ...{ running: true, floor: 7, door: 'closed', direction: 'up', hasPerson: false },
-      ...{ brakeEngaged: false, safetyCircuitClosed: true, maintenance: false, faultCode: 0, speed: 1.5 },
-      ...{ load: 36, temperature: 24.5, motorAmps: 12.4, levelingMm: 3, positionMm: 18000 },
-      ...{ signalDbm: -67, runCount: 100123, runSeconds: 3600123, doorOpenCount: 200456 },
-    };
-    const birth = { model: 'M', firmware: '1', registrationCode: 'R', buildingId: 'B-1', elevatorNo: 'A' };
+    const status = SAMPLE_STATUS;
+    const birth = SAMPLE_BIRTH;
     const json = legacyStatus({ edgeId: 'E-1', ts: 5_000, status, birth });
     const payload = decodeLegacy(json, 'E-1')[0]!.payload as TelemetryPayload;
     const packed = JSON.parse(JSON.stringify(packTelemetry(payload))) as unknown[];
@@ -69,7 +59,7 @@ describe('the edge actor’s telemetry', () => {
     const fromPacked = telemetry(initial(), packed as never, recorder(9_000).ctx)!;
     assert.deepEqual(fromPacked, fromObject);
     assert.equal(fromPacked.shadow.status?.floor, 7);
-    assert.equal(fromPacked.shadow.birth?.buildingId, 'B-1');
+    assert.equal(fromPacked.shadow.birth?.buildingId, 'B-0007');
     assert.throws(
       () => telemetry(initial(), ['status/0', 1] as never, recorder(9_000).ctx),
       (error: unknown) => error instanceof TerminalError && /not a packed status/.test(error.message),

@@ -16,8 +16,8 @@ import {
   type HubMessage,
   legacyStatus,
   PACKED_STATUS,
-  type Status,
 } from '../protocol/mod.ts';
+import { SAMPLE_BIRTH, SAMPLE_STATUS } from '../protocol/testdata/samples.ts';
 import { Ingest } from './ingest.ts';
 
 const t = useRedis();
@@ -72,13 +72,8 @@ describe('Ingest', () => {
     const keyspace = t.keyspace();
     const ingest = new Ingest('mqtt', 'mqtt:test', { bus: t.bus(keyspace, t.connect()) });
     const batch = ingest.batch();
-    const status: Status = {
-      ...{ running: true, floor: 7, door: 'closed', direction: 'up', hasPerson: false },
-      ...{ brakeEngaged: false, safetyCircuitClosed: true, maintenance: false, faultCode: 0, speed: 1.5 },
-      ...{ load: 36, temperature: 24.5, motorAmps: 12.4, levelingMm: 3, positionMm: 18000 },
-      ...{ signalDbm: -67, runCount: 100123, runSeconds: 3600123, doorOpenCount: 200456 },
-    };
-    const birth = { model: 'M', firmware: '1', registrationCode: 'R', buildingId: 'B-1', elevatorNo: 'A' };
+    const status = SAMPLE_STATUS;
+    const birth = SAMPLE_BIRTH;
     const message = (edgeId: string, bytes: Uint8Array) => ({ edgeId, source: 'test', position: '-', bytes });
     const legacy = new TextEncoder().encode(legacyStatus({ edgeId: 'E-legacy', ts: 5_000, status, birth }));
     const compact = encodeCompact({

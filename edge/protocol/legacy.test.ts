@@ -10,36 +10,10 @@ import {
   legacyStatus,
   withSequence,
 } from './legacy-encoder.ts';
-import type { Birth, Status } from './normalized.ts';
+import { SAMPLE_BIRTH, SAMPLE_STATUS } from './testdata/samples.ts';
 
-const birth: Birth = {
-  model: 'RV1126-ELEV',
-  firmware: '3.2.14',
-  registrationCode: '3110000000000123',
-  buildingId: 'B-0007',
-  elevatorNo: 'A2',
-};
-const status: Status = {
-  running: true,
-  floor: 7,
-  door: 'closed',
-  direction: 'up',
-  hasPerson: true,
-  brakeEngaged: false,
-  safetyCircuitClosed: true,
-  maintenance: false,
-  faultCode: 0,
-  speed: 1.5,
-  load: 36,
-  temperature: 24.5,
-  motorAmps: 12.4,
-  levelingMm: 3,
-  positionMm: 18000,
-  signalDbm: -67,
-  runCount: 100123,
-  runSeconds: 3600123,
-  doorOpenCount: 50012,
-};
+const birth = SAMPLE_BIRTH;
+const status = SAMPLE_STATUS;
 
 /** What litefcccore sends today (hand-written, as captured from the field format). */
 const FIXTURE_STATUS = JSON.stringify({
