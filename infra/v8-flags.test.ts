@@ -1,7 +1,8 @@
 /**
  * The V8 flags of a command reach its process, before flags a caller adds (which can turn one
- * off), and `--single-threaded-gc` does what decision 064 counts on: no GC work on V8's helper
- * threads.
+ * off), `--single-threaded-gc` does what decision 064 counts on: no GC work on V8's helper
+ * threads, and `--heap-growing-percent=100` what decision 069 counts on: V8 lets the old
+ * generation grow to twice what a full GC left, whatever factor it would have chosen.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -38,7 +39,7 @@ const helperTicks = (ticks: Record<string, number>) =>
 
 describe('V8 flags of devicehub commands', () => {
   it('puts a command’s flags before those the caller adds, and none for other commands', async () => {
-    assert.deepEqual(v8FlagsOf('node'), ['--single-threaded-gc']);
+    assert.deepEqual(v8FlagsOf('node'), ['--single-threaded-gc', '--heap-growing-percent=100']);
     assert.deepEqual(v8FlagsOf('link'), []);
     assert.deepEqual(v8FlagsOf(undefined), []);
     await using node = spawnDevicehub(['node', '--help'], { nodeArgs: ['--no-single-threaded-gc'] });
@@ -59,5 +60,28 @@ describe('V8 flags of devicehub commands', () => {
     const alone = gcThreads(['--single-threaded-gc']);
     assert.ok(helped > 0, `V8's helper threads did GC work without the flag (${helped} ticks)`);
     assert.equal(helperTicks(alone), 0, JSON.stringify(alone));
+  });
+
+  it('grows the old generation to twice what a full GC left with --heap-growing-percent=100', () => {
+    // V8 prints the factor each full GC chose (`--trace-gc-verbose`): without the flag its own
+    // (1.1–4 by the allocation rate), with it 2.0.
+    const factors = (flags: string[]) => {
+      const program = 'const keep = []; for (let i = 0; i < 2e5; i++) keep.push({ i }); gc(); gc();';
+      const run = spawnSync(
+        process.execPath,
+        [...flags, '--expose-gc', '--trace-gc-verbose', '-e', program],
+        {
+          encoding: 'utf8',
+        },
+      );
+      assert.equal(run.status, 0, run.stderr);
+      return [...run.stdout.matchAll(/\[HeapController\] factor ([0-9.]+)/g)].map((m) => Number(m[1]));
+    };
+    const node = [...v8FlagsOf('node')];
+    const grown = factors(node);
+    assert.ok(grown.length >= 2, `a factor per full GC: ${grown.join(', ')}`);
+    assert.deepEqual(new Set(grown), new Set([2]));
+    const own = factors(node.filter((f) => !f.startsWith('--heap-growing-percent')));
+    assert.ok(own.length >= 2 && own.every((f) => f >= 1.1 && f <= 4), `V8's own: ${own.join(', ')}`);
   });
 });
