@@ -48,9 +48,7 @@ describe('the edge actor’s telemetry', () => {
   it('applies a packed status as the object, and refuses an array that is not one', () => {
     const actor = createEdgeActor();
     const telemetry = actor.handlers.telemetry;
-    const status = SAMPLE_STATUS;
-    const birth = SAMPLE_BIRTH;
-    const json = legacyStatus({ edgeId: 'E-1', ts: 5_000, status, birth });
+    const json = legacyStatus({ edgeId: 'E-1', ts: 5_000, status: SAMPLE_STATUS, birth: SAMPLE_BIRTH });
     const payload = decodeLegacy(json, 'E-1')[0]!.payload as TelemetryPayload;
     const packed = JSON.parse(JSON.stringify(packTelemetry(payload))) as unknown[];
     assert.ok(Array.isArray(packed));

@@ -9,7 +9,7 @@
  * from the link (an array, edge/protocol/packed.ts) and is unpacked here first.
  */
 import { type ActorContext, TerminalError } from '../../actors/mod.ts';
-import { isPacked, type TelemetryKind, type TelemetryPayload, unpackTelemetry } from '../protocol/mod.ts';
+import { type TelemetryKind, type TelemetryPayload, unpackTelemetry } from '../protocol/mod.ts';
 import { seen } from './presence.ts';
 import { duplicate, track } from './sequence.ts';
 import { type EdgeState, isRecord } from './state.ts';
@@ -31,7 +31,7 @@ function mergeInto(into: Fields, fields: Fields): void {
 /** The `telemetry` handler; `offlineAfterMs` is the edge actor's default silence window. */
 export function telemetryHandler(offlineAfterMs: number) {
   return (state: EdgeState, received: TelemetryPayload | unknown[], ctx: ActorContext): EdgeState => {
-    const payload = isPacked(received) ? unpackTelemetry(received) : received;
+    const payload = Array.isArray(received) ? unpackTelemetry(received) : received;
     if (payload === undefined) throw new TerminalError('telemetry: not a packed status');
     if (!isRecord(payload) || !KINDS.has(payload.kind as string)) {
       throw new TerminalError(`telemetry: kind must be one of ${[...KINDS].join(', ')}`);

@@ -17,7 +17,7 @@ import {
   legacyStatus,
   PACKED_STATUS,
 } from '../protocol/mod.ts';
-import { SAMPLE_BIRTH, SAMPLE_STATUS } from '../protocol/testdata/samples.ts';
+import { SAMPLE_BIRTH as birth, SAMPLE_STATUS as status } from '../protocol/testdata/samples.ts';
 import { Ingest } from './ingest.ts';
 
 const t = useRedis();
@@ -72,8 +72,6 @@ describe('Ingest', () => {
     const keyspace = t.keyspace();
     const ingest = new Ingest('mqtt', 'mqtt:test', { bus: t.bus(keyspace, t.connect()) });
     const batch = ingest.batch();
-    const status = SAMPLE_STATUS;
-    const birth = SAMPLE_BIRTH;
     const message = (edgeId: string, bytes: Uint8Array) => ({ edgeId, source: 'test', position: '-', bytes });
     const legacy = new TextEncoder().encode(legacyStatus({ edgeId: 'E-legacy', ts: 5_000, status, birth }));
     const compact = encodeCompact({

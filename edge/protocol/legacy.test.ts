@@ -10,10 +10,7 @@ import {
   legacyStatus,
   withSequence,
 } from './legacy-encoder.ts';
-import { SAMPLE_BIRTH, SAMPLE_STATUS } from './testdata/samples.ts';
-
-const birth = SAMPLE_BIRTH;
-const status = SAMPLE_STATUS;
+import { SAMPLE_BIRTH as birth, SAMPLE_STATUS as status } from './testdata/samples.ts';
 
 /** What litefcccore sends today (hand-written, as captured from the field format). */
 const FIXTURE_STATUS = JSON.stringify({

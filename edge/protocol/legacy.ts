@@ -53,7 +53,7 @@ const LEGACY_DIRECTION: Record<string, (typeof DIRECTION)[number]> = {
   idle: 'idle',
 };
 
-// The checks of a legacy status, made once: built per field of every message, they were two
+// The checks of the legacy messages, made once: built per field of every message, they were two
 // arrays and six closures a status.
 const isRunning = oneOf(['running', 'stopped']);
 const isDoor = oneOf(Object.keys(LEGACY_DOOR));
@@ -61,6 +61,8 @@ const isDirection = oneOf(Object.keys(LEGACY_DIRECTION));
 const isBrake = oneOf(['engaged', 'released']);
 const isCircuit = oneOf(['closed', 'open']);
 const isPhase = oneOf(['start', 'end']);
+const isFaultType = (v: unknown): v is string => isName(v, MAX_ALARM_CHARS, true);
+const isCommandId = (v: unknown): v is string => isName(v, undefined, true);
 const CAMERA_FIELDS = { serial: 'cameraSerial', channel: 'cameraChannel' } as const;
 
 /** What every legacy message carries: its device time and, when numbered, its sequence. */
@@ -146,7 +148,7 @@ function decodeFault(b: Json, { ts, tracked }: Head): HubMessage[] {
     {
       method: 'alarm',
       payload: {
-        alarm: field(b, 'faultType', (v): v is string => isName(v, MAX_ALARM_CHARS, true), 'a fault type'),
+        alarm: field(b, 'faultType', isFaultType, 'a fault type'),
         phase: field(b, 'faultStatus', isPhase, '"start" or "end"'),
         ts,
         ...tracked,
@@ -166,7 +168,7 @@ function decodeCommandResult(b: Json): HubMessage[] {
     {
       method: 'commandResult',
       payload: {
-        id: field(b, 'commandId', (v): v is string => isName(v, undefined, true), 'a command id'),
+        id: field(b, 'commandId', isCommandId, 'a command id'),
         ok,
         ...(ok
           ? b.result === undefined

@@ -9,10 +9,7 @@ import { decodeLegacy } from './legacy.ts';
 import { legacyStatus, withSequence } from './legacy-encoder.ts';
 import { PACKED_STATUS, packTelemetry, unpackTelemetry } from './packed.ts';
 import type { TelemetryPayload } from './payloads.ts';
-import { SAMPLE_BIRTH, SAMPLE_STATUS } from './testdata/samples.ts';
-
-const birth = SAMPLE_BIRTH;
-const status = SAMPLE_STATUS;
+import { SAMPLE_BIRTH as birth, SAMPLE_STATUS as status } from './testdata/samples.ts';
 
 /** A legacy status as the link decodes it, `via` set as the link sets it. */
 function decoded(json: string): TelemetryPayload {

@@ -126,14 +126,10 @@ export function packTelemetry(payload: TelemetryPayload): Packed | undefined {
   return [PACKED_STATUS, ts, seq, boot, via, data, birth];
 }
 
-/** Whether a telemetry payload came packed (an array): `unpackTelemetry` reads it. */
-export function isPacked(payload: unknown): payload is Packed {
-  return Array.isArray(payload);
-}
-
 /**
  * The canonical payload of a packed status, the same object the link decoded (keys in the same
- * order, so every status shares one shape); undefined when `packed` is not a packed status.
+ * order, so every status shares one shape); undefined when `packed` is not a packed status. A
+ * telemetry payload that is an array came packed: no other payload is one.
  */
 export function unpackTelemetry(packed: Packed): TelemetryPayload | undefined {
   if (packed.length !== 7 || packed[0] !== PACKED_STATUS) return undefined;
