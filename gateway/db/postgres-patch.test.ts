@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
+import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
@@ -20,9 +20,7 @@ import { openDatabase } from './database.ts';
 import { rowsOf } from './replica-probe.ts';
 
 /** Forwards to `port`; the first connection that sends the array-types query is reset. */
-async function typesCuttingProxy(
-  port: number,
-): Promise<{ server: Server; port: number; cuts: () => number }> {
+async function typesCuttingProxy(port: number): Promise<{ port: number; cuts: () => number; close(): void }> {
   let cuts = 0;
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
@@ -47,10 +45,14 @@ async function typesCuttingProxy(
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  server.on('close', () => {
-    for (const s of sockets) s.destroy();
-  });
-  return { server, port: (server.address() as { port: number }).port, cuts: () => cuts };
+  return {
+    port: (server.address() as { port: number }).port,
+    cuts: () => cuts,
+    close: () => {
+      server.close();
+      for (const s of sockets) s.destroy();
+    },
+  };
 }
 
 describe('postgres.js, patched', () => {
@@ -78,7 +80,7 @@ describe('postgres.js, patched', () => {
       assert.deepEqual(unhandled.map(String), [], 'nothing escaped as an unhandled rejection');
     } finally {
       process.off('unhandledRejection', onUnhandled);
-      proxy.server.close();
+      proxy.close();
     }
   });
 });
