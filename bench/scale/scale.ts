@@ -133,7 +133,7 @@ export async function scaleScenario(o: ScenarioOptions, s: ScaleOptions = {}): P
   }).catch(() => {});
   // The days' first minute passed (warmUpSeconds), then the window starts once the hub's p99
   // has been under 100 ms for 3 seconds running (the time it took is reported).
-  await sleep(settleStart + warmUpMs - Date.now());
+  await sleep(Math.max(0, settleStart + warmUpMs - Date.now()));
   const fromSample = monitor.samples.length;
   const steady = await settled(monitor.samples, {
     from: fromSample,
