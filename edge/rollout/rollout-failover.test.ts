@@ -6,22 +6,12 @@ import { useRedis } from '../../infra/test-redis.ts';
 import { M } from './members.ts';
 import { rolloutActor } from './rollout-actor.ts';
 import type { RolloutMember, RolloutSpec } from './spec.ts';
-import type { RolloutState } from './state.ts';
+import { type RolloutState, summarize } from './state.ts';
 import { FakeAgents } from './testdata/fake-agents.ts';
 
 const t = useRedis();
 
-/** Where a rollout stands: its status, wave and how many members are in each state. */
-function standing(s: RolloutState | undefined): string {
-  if (s === undefined) return 'no state';
-  const names = new Map<number, string>(Object.entries(M).map(([name, code]) => [code, name]));
-  const counts: Record<string, number> = {};
-  for (const m of Object.values(s.members)) {
-    const name = names.get(m[1]) ?? String(m[1]);
-    counts[name] = (counts[name] ?? 0) + 1;
-  }
-  return `${s.status}, wave ${s.wave}, members ${JSON.stringify(counts)}`;
-}
+const summaryOf = (s: RolloutState | undefined) => (s === undefined ? 'no state' : summarize(s));
 
 describe('a rollout when the hub node holding it dies', { timeout: 120_000 }, () => {
   it('goes on on another node after kill -9 mid-wave, no edge assigned twice', async () => {
@@ -75,7 +65,7 @@ describe('a rollout when the hub node holding it dies', { timeout: 120_000 }, ()
     await victim.kill('SIGKILL');
     // ~6 s alone (a lease, the victim's mail claimed after 5 s idle, ~180 edges at 40 a second);
     // a clean-clone CI run's Redis Cluster pass, two files at once, once took past 30 s: where the
-    // rollout stood then is in the error.
+    // rollout stood then (the API's summary: status, wave, each wave's counts) is in the error.
     const done = await waitFor(
       async () => {
         const s = await read();
@@ -85,7 +75,7 @@ describe('a rollout when the hub node holding it dies', { timeout: 120_000 }, ()
     ).catch(async (error: Error) => {
       const warned = survivor.logs.filter((l) => Number(l.level) >= 40).slice(-5);
       throw new Error(
-        `${error.message}; the rollout then: ${standing(await read())}; the survivor's last warnings: ${JSON.stringify(warned)}; its stderr: ${survivor.stderrTail().slice(-1000)}`,
+        `${error.message}; the rollout then: ${JSON.stringify(summaryOf(await read()))}; the survivor's last warnings: ${JSON.stringify(warned)}; its stderr: ${survivor.stderrTail().slice(-1000)}`,
         { cause: error },
       );
     });

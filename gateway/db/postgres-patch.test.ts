@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { startPostgres } from '../../infra/mod.ts';
 import { openDatabase } from './database.ts';
@@ -75,8 +75,9 @@ describe('postgres.js, patched', () => {
       // The next query gets a new connection, which fetches its types and answers.
       const [row] = rowsOf<{ one: number }>(await database.db.execute(sql`select 1 as one`));
       assert.equal(row?.one, 1);
-      // An unhandled rejection is reported after the microtasks of the turn that made it.
-      await sleep(50);
+      // Node reports an unhandled rejection once the microtasks of the turn that made it have run:
+      // one more turn of the event loop and any from the cut connection has been reported.
+      await setImmediate();
       assert.deepEqual(unhandled.map(String), [], 'nothing escaped as an unhandled rejection');
     } finally {
       process.off('unhandledRejection', onUnhandled);
