@@ -68,9 +68,11 @@ describe('frame queue', () => {
     const options = { source, maxFrameBytes: 1000, maxBytes: 2500 };
     const queue = new FrameQueue(data, options);
     const events: string[] = [];
+    // All four in one millisecond: their ids must still sort in the order they were taken.
+    const now = Date.now();
     for (let i = 0; i < 4; i++) {
       place(source, 'frame.jpg', jpegLike(1000, i), 0);
-      events.push(queue.capture(Date.now())!.eventId);
+      events.push(queue.capture(now)!.eventId);
     }
     assert.equal(queue.length, 2);
     assert.equal(queue.dropped, 2);

@@ -53,6 +53,8 @@ export class FrameQueue {
   /** Oldest first. */
   #frames: QueuedFrame[] = [];
   #bytes = 0;
+  /** The time part of the last event id: ids made within one millisecond still sort in order. */
+  #lastAt = 0;
   /** Frames dropped by the bound, and candidates skipped (too old, too large, not a JPEG). */
   dropped = 0;
   skipped = 0;
@@ -97,8 +99,11 @@ export class FrameQueue {
   capture(now: number): { eventId: string; frames: number } | undefined {
     const candidates = this.#candidates(now);
     if (candidates.length === 0) return undefined;
-    // Sortable by time (the queue's order after a restart), unique by its random part.
-    const eventId = `${Math.trunc(now).toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
+    // Sortable by time (the queue's order after a restart), unique by its random part. Two
+    // events of one millisecond would sort by the random part: the later one takes the next.
+    const at = Math.max(Math.trunc(now), this.#lastAt + 1);
+    this.#lastAt = at;
+    const eventId = `${at.toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
     const folder = join(this.#dir, eventId);
     mkdirSync(folder, { recursive: true });
     let index = 0;
