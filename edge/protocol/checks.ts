@@ -78,6 +78,14 @@ export const isNumber = (value: unknown): value is number =>
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
+ * The names of Object.prototype's own properties (`__proto__`, `constructor`, `toString`…), taken
+ * once. Asked per name of every device message: `name in Object.prototype` made V8 look each
+ * string up in its string table, 0.75 µs for a legacy status's six names against 0.39 with the
+ * set (a micro-benchmark beside 30,000 other strings; decision 071).
+ */
+const OBJECT_BUILTINS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/**
  * A name: a string of at most `max` UTF-16 code units (at least one when `nonEmpty`), with no
  * control characters, no lone surrogates, and not an object built-in such as `__proto__`
  * (names become keys of the actor's state).
@@ -89,7 +97,7 @@ export function isName(value: unknown, max = MAX_NAME_CHARS, nonEmpty = false): 
     (!nonEmpty || value.length > 0) &&
     !CONTROL.test(value) &&
     value.isWellFormed() &&
-    !(value in Object.prototype)
+    !OBJECT_BUILTINS.has(value)
   );
 }
 
