@@ -63,4 +63,101 @@ describe('the edge actor’s telemetry', () => {
       (error: unknown) => error instanceof TerminalError && /not a packed status/.test(error.message),
     );
   });
+
+  it('lays packed statuses over a held shadow as it lays the objects: state, tiles, timers', () => {
+    // The packed fast path (decision 071) against the general one, message by message: changed and
+    // unchanged fields, a camera added, moved and given another channel, no birth, no device time, a late message, a
+    // duplicate, a new boot, and a status whose birth comes before any birth is held.
+    const camera = (serial: string, channel: number) => ({ ...SAMPLE_BIRTH, camera: { serial, channel } });
+    const messages: TelemetryPayload[] = [
+      {
+        kind: 'status',
+        ts: 1_000,
+        seq: 1,
+        boot: 'b1',
+        data: { ...SAMPLE_STATUS },
+        birth: { ...SAMPLE_BIRTH },
+      },
+      {
+        kind: 'status',
+        ts: 2_000,
+        seq: 2,
+        boot: 'b1',
+        data: { ...SAMPLE_STATUS },
+        birth: { ...SAMPLE_BIRTH },
+      },
+      {
+        kind: 'status',
+        ts: 3_000,
+        seq: 3,
+        boot: 'b1',
+        data: { ...SAMPLE_STATUS, floor: 8, direction: 'up' },
+      },
+      {
+        kind: 'status',
+        ts: 4_000,
+        seq: 5,
+        boot: 'b1',
+        data: { ...SAMPLE_STATUS, door: 'open' },
+        birth: camera('C1', 1),
+      },
+      {
+        kind: 'status',
+        ts: 3_500,
+        seq: 4,
+        boot: 'b1',
+        data: { ...SAMPLE_STATUS, floor: 1 },
+        birth: camera('C2', 2),
+      },
+      { kind: 'status', ts: 4_000, seq: 5, boot: 'b1', data: { ...SAMPLE_STATUS, floor: 2 } },
+      {
+        kind: 'status',
+        seq: 6,
+        boot: 'b1',
+        data: { ...SAMPLE_STATUS, temperature: 31.5 },
+        birth: camera('C2', 2),
+      },
+      {
+        kind: 'status',
+        ts: 9_000,
+        seq: 1,
+        boot: 'b2',
+        data: { ...SAMPLE_STATUS, faultCode: 12 },
+        birth: camera('C3', 1),
+      },
+      { kind: 'status', ts: 9_200, seq: 2, boot: 'b2', data: { ...SAMPLE_STATUS }, birth: camera('C3', 2) },
+      { kind: 'status', ts: 9_500, data: { ...SAMPLE_STATUS, hasPerson: true } },
+    ].map((m) => ({ ...m, via: 'mqtt' }) as TelemetryPayload);
+    const json = (v: unknown) => JSON.parse(JSON.stringify(v));
+    for (const withBirth of [true, false]) {
+      const actor = createEdgeActor();
+      const telemetry = actor.handlers.telemetry;
+      let viaObject = actor.initialState('E-1') as EdgeState;
+      let viaPacked = actor.initialState('E-1') as EdgeState;
+      // A shadow that holds a status first (a compact agent's partial one), with or without a birth.
+      const first = { kind: 'status', data: { floor: 0 }, ...(withBirth ? { birth: { model: 'M' } } : {}) };
+      viaObject = telemetry(viaObject, json(first), recorder(500).ctx)!;
+      viaPacked = telemetry(viaPacked, json(first), recorder(500).ctx)!;
+      for (const [i, message] of messages.entries()) {
+        const packed = packTelemetry(json(message));
+        assert.ok(packed !== undefined, `message ${i} packs`);
+        const now = 10_000 + i * 1_000;
+        const a = recorder(now);
+        const b = recorder(now);
+        // The handler as turns call it: with the tile (tile.ts) and health wrappers.
+        viaObject = telemetry(viaObject, json(message), a.ctx)!;
+        viaPacked = telemetry(viaPacked, json(packed), b.ctx)!;
+        assert.deepEqual(viaPacked, viaObject, `state after message ${i}`);
+        assert.equal(
+          JSON.stringify(viaPacked),
+          JSON.stringify(viaObject),
+          `the same JSON after message ${i}`,
+        );
+        assert.deepEqual(b.events, a.events, `events after message ${i}`);
+        assert.deepEqual([...b.timers], [...a.timers], `timers after message ${i}`);
+      }
+      assert.equal(viaPacked.shadow.status?.hasPerson, true, 'the packed messages were applied');
+      assert.equal(viaPacked.seq.boot, 'b2');
+    }
+  });
 });

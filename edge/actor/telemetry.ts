@@ -6,10 +6,19 @@
  * counts and marks the edge seen, but is not laid over newer values (sequence.ts). The shadow's
  * kinds are merged into in place: what compares a state before and after a message (the tile,
  * tile.ts) takes what it needs of the state before the handler runs. A full status comes packed
- * from the link (an array, edge/protocol/packed.ts) and is unpacked here first.
+ * from the link (an array, edge/protocol/packed.ts): laid over the held shadow from its values when
+ * the shadow holds a status (and a birth, if it carries one), else unpacked here first.
  */
 import { type ActorContext, TerminalError } from '../../actors/mod.ts';
-import { type TelemetryKind, type TelemetryPayload, unpackTelemetry } from '../protocol/mod.ts';
+import {
+  mergePackedBirth,
+  mergePackedStatus,
+  type PackedParts,
+  packedParts,
+  type TelemetryKind,
+  type TelemetryPayload,
+  unpackTelemetry,
+} from '../protocol/mod.ts';
 import { seen } from './presence.ts';
 import { duplicate, track } from './sequence.ts';
 import { type EdgeState, isRecord } from './state.ts';
@@ -31,6 +40,13 @@ function mergeInto(into: Fields, fields: Fields): void {
 /** The `telemetry` handler; `offlineAfterMs` is the edge actor's default silence window. */
 export function telemetryHandler(offlineAfterMs: number) {
   return (state: EdgeState, received: TelemetryPayload | unknown[], ctx: ActorContext): EdgeState => {
+    if (Array.isArray(received)) {
+      const parts = packedParts(received);
+      if (parts !== undefined && state.shadow.status !== undefined) {
+        const next = packedStatus(state, parts, ctx, offlineAfterMs);
+        if (next !== undefined) return next;
+      }
+    }
     const payload = Array.isArray(received) ? unpackTelemetry(received) : received;
     if (payload === undefined) throw new TerminalError('telemetry: not a packed status');
     if (!isRecord(payload) || !KINDS.has(payload.kind as string)) {
@@ -75,4 +91,38 @@ export function telemetryHandler(offlineAfterMs: number) {
     if (stamped) (next.updatedAt as Record<string, number>)[kind] = at;
     return next;
   };
+}
+
+/**
+ * A packed status over a shadow that holds a status (and a birth, when the status carries one): the
+ * commonest message of a legacy fleet, laid over the shadow from the packed values, without the
+ * payload object `unpackTelemetry` would build and `mergeInto`'s loop over its keys (decision 071).
+ * The same state as the general path; undefined when that path is needed (no birth held yet).
+ */
+function packedStatus(
+  state: EdgeState,
+  parts: PackedParts,
+  ctx: ActorContext,
+  offlineAfterMs: number,
+): EdgeState | undefined {
+  const held = state.shadow.status as Fields;
+  const heldBirth = state.shadow.birth as Fields | undefined;
+  if (parts.birth !== null && heldBirth === undefined) return undefined;
+  const tracked = track(state, parts.seq ?? undefined, parts.boot ?? undefined);
+  if (tracked === undefined) return duplicate(state);
+  const { seq, late } = tracked;
+  const via = parts.via ?? undefined;
+  if (late) return seen(state, ctx, { defaultOfflineAfterMs: offlineAfterMs, seq, via });
+  const at = typeof parts.ts === 'number' ? parts.ts : ctx.now;
+  const stamped = 'status' in state.updatedAt;
+  const next = seen(state, ctx, {
+    defaultOfflineAfterMs: offlineAfterMs,
+    seq,
+    updatedAt: stamped ? state.updatedAt : { ...state.updatedAt, status: at },
+    via,
+  });
+  mergePackedStatus(held, parts.status);
+  if (parts.birth !== null) mergePackedBirth(heldBirth!, parts.birth);
+  if (stamped) (next.updatedAt as Record<string, number>).status = at;
+  return next;
 }

@@ -63,7 +63,15 @@ export {
 } from './logs.ts';
 export type { AlarmReading, Birth, Health, HubMessage, Status, Vision } from './normalized.ts';
 export { DIRECTION, DOOR, round, STATUS_EVENT_FIELDS } from './normalized.ts';
-export { PACKED_STATUS, packTelemetry, unpackTelemetry } from './packed.ts';
+export {
+  mergePackedBirth,
+  mergePackedStatus,
+  PACKED_STATUS,
+  type PackedParts,
+  packedParts,
+  packTelemetry,
+  unpackTelemetry,
+} from './packed.ts';
 export type {
   AlarmPayload,
   CommandPayload,

@@ -132,11 +132,9 @@ export function packTelemetry(payload: TelemetryPayload): Packed | undefined {
  * telemetry payload that is an array came packed: no other payload is one.
  */
 export function unpackTelemetry(packed: Packed): TelemetryPayload | undefined {
-  if (packed.length !== 7 || packed[0] !== PACKED_STATUS) return undefined;
-  const d = packed[5];
-  const b = packed[6];
-  if (!Array.isArray(d) || d.length !== STATUS_VALUES) return undefined;
-  if (b !== null && (!Array.isArray(b) || b.length !== BIRTH_STRINGS.length + 2)) return undefined;
+  const parts = packedParts(packed);
+  if (parts === undefined) return undefined;
+  const { status: d, birth: b } = parts;
   // Written out, not looped over a list of names: one object literal is one shape, made at once.
   const data: Record<keyof Status, unknown> = {
     running: d[0],
@@ -160,9 +158,9 @@ export function unpackTelemetry(packed: Packed): TelemetryPayload | undefined {
     doorOpenCount: d[18],
   };
   const payload: { -readonly [K in keyof TelemetryPayload]: TelemetryPayload[K] } = { kind: 'status' };
-  if (packed[1] !== null) payload.ts = packed[1] as number;
-  if (packed[2] !== null) payload.seq = packed[2] as number;
-  if (packed[3] !== null) payload.boot = packed[3] as string;
+  if (parts.ts !== null) payload.ts = parts.ts;
+  if (parts.seq !== null) payload.seq = parts.seq;
+  if (parts.boot !== null) payload.boot = parts.boot;
   payload.data = data;
   if (b !== null) {
     const birth: Record<string, unknown> = {
@@ -175,6 +173,76 @@ export function unpackTelemetry(packed: Packed): TelemetryPayload | undefined {
     if (b[5] !== null) birth.camera = { serial: b[5], channel: b[6] };
     payload.birth = birth;
   }
-  if (packed[4] !== null) payload.via = packed[4] as TelemetryPayload['via'];
+  if (parts.via !== null) payload.via = parts.via;
   return payload;
+}
+
+/** A packed status's parts, once its layout is checked (`packedParts`). */
+export interface PackedParts {
+  /** Device time, null when the edge sent none. */
+  readonly ts: number | null;
+  readonly seq: number | null;
+  readonly boot: string | null;
+  readonly via: TelemetryPayload['via'] | null;
+  /** The 19 status values, in `unpackTelemetry`'s order. */
+  readonly status: readonly unknown[];
+  /** The birth values, or null. */
+  readonly birth: readonly unknown[] | null;
+}
+
+/** The parts of a packed status, or undefined when `packed` is not one (the same checks as `unpackTelemetry`). */
+export function packedParts(packed: readonly unknown[]): PackedParts | undefined {
+  if (packed.length !== 7 || packed[0] !== PACKED_STATUS) return undefined;
+  const d = packed[5];
+  const b = packed[6];
+  if (!Array.isArray(d) || d.length !== STATUS_VALUES) return undefined;
+  if (b !== null && (!Array.isArray(b) || b.length !== BIRTH_STRINGS.length + 2)) return undefined;
+  return {
+    ts: packed[1] as number | null,
+    seq: packed[2] as number | null,
+    boot: packed[3] as string | null,
+    via: packed[4] as TelemetryPayload['via'] | null,
+    status: d,
+    birth: b,
+  };
+}
+
+/**
+ * Lays a packed status's values over a held status, a value only where it differs: what unpacking
+ * it and merging the object in would do, without the object (decision 071). Written out, field by
+ * field: named stores of one shape, where a loop over keys was a megamorphic keyed load and store
+ * per field.
+ */
+export function mergePackedStatus(into: Record<string, unknown>, d: readonly unknown[]): void {
+  if (into.running !== d[0]) into.running = d[0];
+  if (into.floor !== d[1]) into.floor = d[1];
+  if (into.door !== d[2]) into.door = d[2];
+  if (into.direction !== d[3]) into.direction = d[3];
+  if (into.hasPerson !== d[4]) into.hasPerson = d[4];
+  if (into.brakeEngaged !== d[5]) into.brakeEngaged = d[5];
+  if (into.safetyCircuitClosed !== d[6]) into.safetyCircuitClosed = d[6];
+  if (into.maintenance !== d[7]) into.maintenance = d[7];
+  if (into.faultCode !== d[8]) into.faultCode = d[8];
+  if (into.speed !== d[9]) into.speed = d[9];
+  if (into.load !== d[10]) into.load = d[10];
+  if (into.temperature !== d[11]) into.temperature = d[11];
+  if (into.motorAmps !== d[12]) into.motorAmps = d[12];
+  if (into.levelingMm !== d[13]) into.levelingMm = d[13];
+  if (into.positionMm !== d[14]) into.positionMm = d[14];
+  if (into.signalDbm !== d[15]) into.signalDbm = d[15];
+  if (into.runCount !== d[16]) into.runCount = d[16];
+  if (into.runSeconds !== d[17]) into.runSeconds = d[17];
+  if (into.doorOpenCount !== d[18]) into.doorOpenCount = d[18];
+}
+
+/** The same for a packed birth: its five strings, and its camera when it names one. */
+export function mergePackedBirth(into: Record<string, unknown>, b: readonly unknown[]): void {
+  if (into.model !== b[0]) into.model = b[0];
+  if (into.firmware !== b[1]) into.firmware = b[1];
+  if (into.registrationCode !== b[2]) into.registrationCode = b[2];
+  if (into.buildingId !== b[3]) into.buildingId = b[3];
+  if (into.elevatorNo !== b[4]) into.elevatorNo = b[4];
+  if (b[5] === null) return;
+  const camera = into.camera as { serial?: unknown; channel?: unknown } | undefined;
+  if (camera?.serial !== b[5] || camera?.channel !== b[6]) into.camera = { serial: b[5], channel: b[6] };
 }
