@@ -66,68 +66,35 @@ describe('the edge actor’s telemetry', () => {
 
   it('lays packed statuses over a held shadow as it lays the objects: state, tiles, timers', () => {
     // The packed fast path (decision 071) against the general one, message by message: changed and
-    // unchanged fields, a camera added, moved and given another channel, no birth, no device time, a late message, a
-    // duplicate, a new boot, and a status whose birth comes before any birth is held.
+    // unchanged fields, a camera added, moved and given another channel, no birth, no device time,
+    // a late message, a duplicate, a new boot, and a status whose birth comes before any birth is held.
     const camera = (serial: string, channel: number) => ({ ...SAMPLE_BIRTH, camera: { serial, channel } });
-    const messages: TelemetryPayload[] = [
-      {
-        kind: 'status',
-        ts: 1_000,
-        seq: 1,
-        boot: 'b1',
-        data: { ...SAMPLE_STATUS },
-        birth: { ...SAMPLE_BIRTH },
-      },
-      {
-        kind: 'status',
-        ts: 2_000,
-        seq: 2,
-        boot: 'b1',
-        data: { ...SAMPLE_STATUS },
-        birth: { ...SAMPLE_BIRTH },
-      },
-      {
-        kind: 'status',
-        ts: 3_000,
-        seq: 3,
-        boot: 'b1',
-        data: { ...SAMPLE_STATUS, floor: 8, direction: 'up' },
-      },
-      {
-        kind: 'status',
-        ts: 4_000,
-        seq: 5,
-        boot: 'b1',
-        data: { ...SAMPLE_STATUS, door: 'open' },
-        birth: camera('C1', 1),
-      },
-      {
-        kind: 'status',
-        ts: 3_500,
-        seq: 4,
-        boot: 'b1',
-        data: { ...SAMPLE_STATUS, floor: 1 },
-        birth: camera('C2', 2),
-      },
-      { kind: 'status', ts: 4_000, seq: 5, boot: 'b1', data: { ...SAMPLE_STATUS, floor: 2 } },
-      {
-        kind: 'status',
-        seq: 6,
-        boot: 'b1',
-        data: { ...SAMPLE_STATUS, temperature: 31.5 },
-        birth: camera('C2', 2),
-      },
-      {
-        kind: 'status',
-        ts: 9_000,
-        seq: 1,
-        boot: 'b2',
-        data: { ...SAMPLE_STATUS, faultCode: 12 },
-        birth: camera('C3', 1),
-      },
-      { kind: 'status', ts: 9_200, seq: 2, boot: 'b2', data: { ...SAMPLE_STATUS }, birth: camera('C3', 2) },
-      { kind: 'status', ts: 9_500, data: { ...SAMPLE_STATUS, hasPerson: true } },
-    ].map((m) => ({ ...m, via: 'mqtt' }) as TelemetryPayload);
+    /** A full status over MQTT: [ts, seq, boot] (null: not sent), the fields changed, its birth. */
+    const status = (
+      [ts, seq, boot]: [number | null, number | null, string | null],
+      changed: Partial<typeof SAMPLE_STATUS>,
+      birth?: TelemetryPayload['birth'],
+    ): TelemetryPayload => ({
+      kind: 'status',
+      ...(ts === null ? {} : { ts }),
+      ...(seq === null ? {} : { seq }),
+      ...(boot === null ? {} : { boot }),
+      data: { ...SAMPLE_STATUS, ...changed },
+      ...(birth === undefined ? {} : { birth }),
+      via: 'mqtt',
+    });
+    const messages = [
+      status([1_000, 1, 'b1'], {}, { ...SAMPLE_BIRTH }),
+      status([2_000, 2, 'b1'], {}, { ...SAMPLE_BIRTH }),
+      status([3_000, 3, 'b1'], { floor: 8, direction: 'up' }),
+      status([4_000, 5, 'b1'], { door: 'open' }, camera('C1', 1)),
+      status([3_500, 4, 'b1'], { floor: 1 }, camera('C2', 2)), // late
+      status([4_000, 5, 'b1'], { floor: 2 }), // a duplicate
+      status([null, 6, 'b1'], { temperature: 31.5 }, camera('C2', 2)),
+      status([9_000, 1, 'b2'], { faultCode: 12 }, camera('C3', 1)),
+      status([9_200, 2, 'b2'], {}, camera('C3', 2)),
+      status([9_500, null, null], { hasPerson: true }),
+    ];
     const json = (v: unknown) => JSON.parse(JSON.stringify(v));
     for (const withBirth of [true, false]) {
       const actor = createEdgeActor();
