@@ -17,7 +17,7 @@ import {
   packedParts,
   type TelemetryKind,
   type TelemetryPayload,
-  unpackTelemetry,
+  unpackParts,
 } from '../protocol/mod.ts';
 import { seen } from './presence.ts';
 import { duplicate, track } from './sequence.ts';
@@ -40,15 +40,17 @@ function mergeInto(into: Fields, fields: Fields): void {
 /** The `telemetry` handler; `offlineAfterMs` is the edge actor's default silence window. */
 export function telemetryHandler(offlineAfterMs: number) {
   return (state: EdgeState, received: TelemetryPayload | unknown[], ctx: ActorContext): EdgeState => {
-    if (Array.isArray(received)) {
+    let payload: TelemetryPayload;
+    if (!Array.isArray(received)) payload = received;
+    else {
       const parts = packedParts(received);
-      if (parts !== undefined && state.shadow.status !== undefined) {
+      if (parts === undefined) throw new TerminalError('telemetry: not a packed status');
+      if (state.shadow.status !== undefined) {
         const next = packedStatus(state, parts, ctx, offlineAfterMs);
         if (next !== undefined) return next;
       }
+      payload = unpackParts(parts);
     }
-    const payload = Array.isArray(received) ? unpackTelemetry(received) : received;
-    if (payload === undefined) throw new TerminalError('telemetry: not a packed status');
     if (!isRecord(payload) || !KINDS.has(payload.kind as string)) {
       throw new TerminalError(`telemetry: kind must be one of ${[...KINDS].join(', ')}`);
     }

@@ -70,6 +70,7 @@ export {
   type PackedParts,
   packedParts,
   packTelemetry,
+  unpackParts,
   unpackTelemetry,
 } from './packed.ts';
 export type {

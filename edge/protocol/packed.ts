@@ -133,7 +133,11 @@ export function packTelemetry(payload: TelemetryPayload): Packed | undefined {
  */
 export function unpackTelemetry(packed: Packed): TelemetryPayload | undefined {
   const parts = packedParts(packed);
-  if (parts === undefined) return undefined;
+  return parts === undefined ? undefined : unpackParts(parts);
+}
+
+/** The canonical payload of a packed status whose layout `packedParts` checked. */
+export function unpackParts(parts: PackedParts): TelemetryPayload {
   const { status: d, birth: b } = parts;
   // Written out, not looped over a list of names: one object literal is one shape, made at once.
   const data: Record<keyof Status, unknown> = {
@@ -210,8 +214,8 @@ export function packedParts(packed: readonly unknown[]): PackedParts | undefined
 /**
  * Lays a packed status's values over a held status, a value only where it differs: what unpacking
  * it and merging the object in would do, without the object (decision 071). Written out, field by
- * field: named stores of one shape, where a loop over keys was a megamorphic keyed load and store
- * per field.
+ * field in `unpackParts`'s order: named stores of one shape, where a loop over keys was a
+ * megamorphic keyed load and store per field (edge/actor/telemetry.test.ts compares the two ways).
  */
 export function mergePackedStatus(into: Record<string, unknown>, d: readonly unknown[]): void {
   if (into.running !== d[0]) into.running = d[0];
