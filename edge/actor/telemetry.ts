@@ -98,7 +98,7 @@ export function telemetryHandler(offlineAfterMs: number) {
 /**
  * A packed status over a shadow that holds a status (and a birth, when the status carries one): the
  * commonest message of a legacy fleet, laid over the shadow from the packed values, without the
- * payload object `unpackTelemetry` would build and `mergeInto`'s loop over its keys (decision 071).
+ * payload object `unpackParts` would build and `mergeInto`'s loop over its keys (decision 071).
  * The same state as the general path; undefined when that path is needed (no birth held yet).
  */
 function packedStatus(

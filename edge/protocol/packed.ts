@@ -20,7 +20,7 @@ import type { TelemetryPayload } from './payloads.ts';
 export const PACKED_STATUS = 'status/1';
 
 /**
- * How many values a packed status holds: every field of `Status`, in the order `unpackTelemetry`
+ * How many values a packed status holds: every field of `Status`, in the order `unpackParts`
  * writes them out (its object is typed with every key of `Status`: a field added there fails to
  * compile until the layout has it; a status with a field more is not packed meanwhile).
  */
@@ -188,13 +188,13 @@ export interface PackedParts {
   readonly seq: number | null;
   readonly boot: string | null;
   readonly via: TelemetryPayload['via'] | null;
-  /** The 19 status values, in `unpackTelemetry`'s order. */
+  /** The 19 status values, in `unpackParts`'s order. */
   readonly status: readonly unknown[];
   /** The birth values, or null. */
   readonly birth: readonly unknown[] | null;
 }
 
-/** The parts of a packed status, or undefined when `packed` is not one (the same checks as `unpackTelemetry`). */
+/** The parts of a packed status, or undefined when `packed` is not one (what `unpackTelemetry` checks). */
 export function packedParts(packed: readonly unknown[]): PackedParts | undefined {
   if (packed.length !== 7 || packed[0] !== PACKED_STATUS) return undefined;
   const d = packed[5];
