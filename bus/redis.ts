@@ -25,6 +25,9 @@ export function connectRedis(url: string, options: ConnectOptions = {}): Redis {
   const common = {
     connectionName: options.name,
     maxRetriesPerRequest: options.failFast ? 0 : null,
+    // Replies decoded as text by the parser (patches/ioredis, decision 072): no Buffer per bulk
+    // string converted again, no array copied. Nothing of ours sends a *Buffer command.
+    textReplies: true,
   };
   if (url.startsWith('redis+cluster://')) {
     const cluster = new Cluster(parseClusterSeeds(url), {
