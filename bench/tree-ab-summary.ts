@@ -78,12 +78,19 @@ export function pairsTable(summaries: readonly FieldSummary[]): string {
     const cells = summaries.map((s) => `${two(s.pairs[i]![0])} → ${two(s.pairs[i]![1])}`);
     return `| ${i + 1} | ${cells.join(' | ')} |`;
   });
-  const mean = `| mean | ${summaries.map((s) => `**${two(s.meanOld)} → ${two(s.meanNew)}**`).join(' | ')} |`;
+  const means = `| mean | ${summaries.map((s) => `**${two(s.meanOld)} → ${two(s.meanNew)}**`).join(' | ')} |`;
   const med = `| median | ${summaries.map((s) => `${two(s.medianOld)} → ${two(s.medianNew)}`).join(' | ')} |`;
   const geo = summaries
     .map((s) => `${s.field} ${s.geoMeanRatio.toFixed(3)} (new higher in ${s.newHigher} of ${n})`)
     .join('; ');
-  return [head, rule, ...rows, mean, med, '', `Geometric mean of new ÷ old over the pairs: ${geo}.`, ''].join(
-    '\n',
-  );
+  return [
+    head,
+    rule,
+    ...rows,
+    means,
+    med,
+    '',
+    `Geometric mean of new ÷ old over the pairs: ${geo}.`,
+    '',
+  ].join('\n');
 }

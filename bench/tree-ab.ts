@@ -9,43 +9,36 @@
  *   node bench/tree-ab.ts --before 39ac562 --pairs 6 [--fields cpuMicrosPerMsg,floorRatio] \
  *     [--out bench/results] -- ingest --edges 5000 --transport mqtt --workload legacy --seconds 30
  */
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { writeReport } from './report.ts';
 import { pairsTable, type RunPair, summarizePairs } from './tree-ab-summary.ts';
 
 const DEFAULT_FIELDS =
   'cpuMicrosPerMsg,cpuMicrosPerMsgLinks,cpuMicrosPerMsgNodes,floorMicrosPerMsg,floorRatio';
 
-/** Runs `command args` in `cwd`; rejects with its last output lines when it fails. */
-function run(command: string, args: readonly string[], cwd: string): Promise<void> {
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let tail = '';
-    const keep = (chunk: Buffer) => {
-      tail = (tail + chunk.toString()).slice(-2000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', fail);
-    child.on('exit', (code) =>
-      code === 0
-        ? done()
-        : fail(new Error(`${command} ${args.join(' ')} in ${cwd} exited ${code}:\n${tail}`)),
-    );
-  });
-}
+/** Runs `command args` in `cwd`; rejects with its output when it fails (a run's progress can be long). */
+const run = (command: string, args: readonly string[], cwd: string) =>
+  promisify(execFile)(command, args, { cwd, maxBuffer: 64 * 1024 * 1024 });
 
 /** The old tree: `rev` of this repository in a temporary folder, sharing this checkout's node_modules. */
 async function extract(rev: string, repo: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'tree-ab-'));
-  await run('sh', ['-c', `git -C "${repo}" archive "${rev}" | tar -x -C "${dir}"`], repo);
-  symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'));
-  return dir;
+  try {
+    const tar = join(dir, '.tree.tar');
+    await run('git', ['archive', '--format=tar', '-o', tar, rev], repo);
+    await run('tar', ['-xf', tar, '-C', dir], repo);
+    rmSync(tar);
+    symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'));
+    return dir;
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 /** One benchmark run in `tree`, its report under `out`; its JSON result. */
@@ -83,23 +76,18 @@ async function main(): Promise<void> {
   const old = await extract(values.before, repo);
   const scratch = mkdtempSync(join(tmpdir(), 'tree-ab-out-'));
   const runs: RunPair[] = [];
+  /** Pair i's run on one tree, with a progress line before and after. */
+  const runOn = async (i: number, name: 'old' | 'new', tree: string) => {
+    const which = name === 'old' ? values.before : 'working tree';
+    process.stderr.write(`tree-ab: pair ${i}/${pairs}, ${name} tree (${which})…\n`);
+    const result = await benchOnce(tree, positionals, join(scratch, `${name}-${i}`));
+    const shown = fields.map((f) => `${f} ${String(result[f])}`).join(', ');
+    process.stderr.write(`tree-ab: pair ${i}/${pairs}, ${name}: ${shown}\n`);
+    return result;
+  };
   try {
-    for (let i = 1; i <= pairs; i++) {
-      const pair: Record<string, Record<string, unknown>> = {};
-      for (const [name, tree] of [
-        ['old', old],
-        ['new', repo],
-      ] as const) {
-        process.stderr.write(
-          `tree-ab: pair ${i}/${pairs}, ${name} tree (${name === 'old' ? values.before : 'working tree'})…\n`,
-        );
-        const result = await benchOnce(tree, positionals, join(scratch, `${name}-${i}`));
-        pair[name] = result;
-        const shown = fields.map((f) => `${f} ${String(result[f])}`).join(', ');
-        process.stderr.write(`tree-ab: pair ${i}/${pairs}, ${name}: ${shown}\n`);
-      }
-      runs.push({ old: pair.old!, new: pair.new! });
-    }
+    for (let i = 1; i <= pairs; i++)
+      runs.push({ old: await runOn(i, 'old', old), new: await runOn(i, 'new', repo) });
   } finally {
     rmSync(old, { recursive: true, force: true });
     rmSync(scratch, { recursive: true, force: true });
