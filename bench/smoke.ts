@@ -51,8 +51,12 @@ export const noLoss = (r: Record<string, unknown>) => {
  * mean (floors.ts `bracketFloors`): the path's floor over MQTT, the Redis loop's alone otherwise.
  */
 export const bracketedFloors = (r: Record<string, unknown>) => {
-  const floors = r.floors as { samples?: { redisMicrosPerMsg: number; mqttMicrosPerMsg: number | null }[] };
+  const floors = r.floors as {
+    samples?: { redisMicrosPerMsg: number; mqttMicrosPerMsg: number | null }[];
+    settings?: { redisRounds?: number };
+  };
   assert.equal(floors.samples?.length, 2, 'floors measured before and after the load');
+  assert.equal(floors.settings?.redisRounds, 3, 'the Redis floor is the median of three rounds');
   const path = floors.samples.map((f) => {
     assert.ok(f.redisMicrosPerMsg > 0, `a Redis floor of ${f.redisMicrosPerMsg} µs`);
     return f.redisMicrosPerMsg + (f.mqttMicrosPerMsg ?? 0);

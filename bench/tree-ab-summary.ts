@@ -3,6 +3,7 @@
  * of each field, then the means, the medians and the geometric mean of the pairs' new ÷ old, and
  * how many pairs went the other way. Pure: tree-ab.ts feeds it the runs' JSON results.
  */
+import { median } from './quantile.ts';
 
 /** One pair: the same benchmark run on the old tree, then on the new. */
 export interface RunPair {
@@ -25,12 +26,6 @@ export interface FieldSummary {
 }
 
 const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-
-function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function numberAt(result: Readonly<Record<string, unknown>>, field: string, where: string): number {
   const value = result[field];
