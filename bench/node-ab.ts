@@ -3,10 +3,12 @@
  * same load and the same moments of machine noise, each holding about half the shards, so their
  * CPU µs per message compare as a ratio even on a busy shared machine. Each node may come from
  * its own source tree (a copy of the previous commit, for a code change) and get its own Node
- * flags (for a V8 flag). Decision 041 used it; not part of `npm run bench`.
+ * flags (for a V8 flag) and its own settings (environment variables, e.g. DH_CHECKPOINT_MS).
+ * Decision 041 used it; not part of `npm run bench`.
  *
  *   node --import tsx bench/node-ab.ts --edges 3000 --seconds 20 \
- *     [--a-tree /tmp/before] [--a-args=--max-semi-space-size=32] [--b-tree .] [--b-args=…]
+ *     [--a-tree /tmp/before] [--a-args=--max-semi-space-size=32] [--a-env DH_CHECKPOINT_MS=10000] \
+ *     [--b-tree .] [--b-args=…] [--b-env NAME=VALUE,…]
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,8 +25,22 @@ const { values } = parseArgs({
     'a-args': { type: 'string', default: '' },
     'b-tree': { type: 'string', default: '.' },
     'b-args': { type: 'string', default: '' },
+    'a-env': { type: 'string', default: '' },
+    'b-env': { type: 'string', default: '' },
   },
 });
+
+/** `NAME=VALUE,NAME=VALUE` as an environment for a node. */
+function envOf(option: string, text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of text.split(',').filter(Boolean)) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new RangeError(`--${option}: NAME=VALUE pairs separated by commas, got "${pair}"`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
+}
+const envs = { a: envOf('a-env', values['a-env']), b: envOf('b-env', values['b-env']) };
 const edges = Number(values.edges);
 const seconds = Number(values.seconds);
 
@@ -47,8 +63,8 @@ const common = {
   logLevel: 'warn',
 };
 const nodes = [
-  await startNode(values['a-tree'], values['a-args'], { ...common, nodeId: 'a' }),
-  await startNode(values['b-tree'], values['b-args'], { ...common, nodeId: 'b' }),
+  await startNode(values['a-tree'], values['a-args'], { ...common, nodeId: 'a', env: envs.a }),
+  await startNode(values['b-tree'], values['b-args'], { ...common, nodeId: 'b', env: envs.b }),
 ];
 try {
   const load = cluster.startLoad(edges, seconds + 5);
@@ -71,7 +87,7 @@ try {
   });
   const [a, b] = perNode as [(typeof perNode)[0], (typeof perNode)[0]];
   process.stdout.write(
-    `${JSON.stringify({ edges, seconds, a: { ...a, tree: values['a-tree'], args: values['a-args'] }, b: { ...b, tree: values['b-tree'], args: values['b-args'] }, bOverA: Number((b.cpuMicrosPerMsg / a.cpuMicrosPerMsg).toFixed(3)) })}\n`,
+    `${JSON.stringify({ edges, seconds, a: { ...a, tree: values['a-tree'], args: values['a-args'], env: envs.a }, b: { ...b, tree: values['b-tree'], args: values['b-args'], env: envs.b }, bOverA: Number((b.cpuMicrosPerMsg / a.cpuMicrosPerMsg).toFixed(3)) })}\n`,
   );
   load.stop();
   await load.done.catch(() => undefined);
