@@ -54,20 +54,12 @@ export async function measureMqttFloor(o: MqttFloorOptions = {}): Promise<MqttFl
     String(warmupSeconds),
   ]);
   try {
-    const printed = (key: string) => () => publisher.lines.find((l) => l[key] === true);
-    await waitFor(printed('connected'), { timeoutMs: 30_000, message: 'the floor publishers to connect' });
-    await waitFor(printed('warm'), {
-      timeoutMs: (warmupSeconds + 30) * 1000,
-      intervalMs: 10,
-      message: 'the floor publishers to finish their warm-up',
-    });
+    // Each line as it is printed (the publishers exit, failing these, if they cannot go on).
+    await publisher.line('connected');
+    await publisher.line('warm');
     const before = process.cpuUsage();
     const from = received;
-    const done = await waitFor(printed('done'), {
-      timeoutMs: (seconds + 30) * 1000,
-      intervalMs: 200,
-      message: 'the floor publishers to finish',
-    });
+    const done = await publisher.line('done');
     const sent = Number(done.sent ?? 0);
     // The broker forwards what it has: wait until the count holds still (or all arrived).
     let last = -1;
