@@ -58,8 +58,11 @@ for from = 1, #readable, STREAMS_PER_CALL do
       out[#out + 1] = flattenEntries(entries)
     end
   end
+  local drained = {}
   for k = from, to do
-    if (got[readable[k]] or 0) < count then redis.call('SREM', KEYS[1], memberOf[readable[k]]) end
+    if (got[readable[k]] or 0) < count then drained[#drained + 1] = memberOf[readable[k]] end
   end
+  -- One SREM for the chunk's drained shards, not one each (a call from Lua costs more than its member).
+  if #drained > 0 then redis.call('SREM', KEYS[1], unpack(drained)) end
 end
 return out
