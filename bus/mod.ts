@@ -105,6 +105,8 @@ export { connectRedis, isCluster, unlessDropped } from './redis.ts';
 export type { WaitForReplicas } from './replicas.ts';
 export { waitForReplicas } from './replicas.ts';
 export type { Granted, MembershipView, RawShardEntries, Trimmed } from './replies.ts';
+export type { ScriptName } from './scripts.ts';
+export { scriptNamed } from './scripts.ts';
 export { compareStreamIds } from './stream-id.ts';
 export type { FireTimers } from './upkeep.ts';
 export { TRIM_CHUNK_STREAMS } from './upkeep.ts';

@@ -3,6 +3,7 @@
  * fallback to EVAL, also inside pipelines). Each script file documents its KEYS, ARGV and reply;
  * a line `--#include lib/<file>.lua` is replaced by that file (Lua shared by several scripts).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ChainableCommander } from 'ioredis';
 import { ScriptsNotLoadedError } from './errors.ts';
@@ -40,6 +41,18 @@ const sources: Record<ScriptName, string> = Object.fromEntries(
     readLua(`${name}.lua`).replace(/^--#include (lib\/[a-z-]+\.lua)$/gm, (_, path: string) => readLua(path)),
   ]),
 ) as Record<ScriptName, string>;
+
+const digests = new Map(names.map((name) => [createHash('sha1').update(sources[name]).digest('hex'), name]));
+const PREFIX = 64;
+const byPrefix = new Map(names.map((name) => [sources[name].slice(0, PREFIX), name]));
+
+/**
+ * The bus script an EVALSHA digest or an EVAL body names (a body as SLOWLOG keeps it, cut after
+ * 128 bytes, will do: the scripts differ within their first 64 characters). Undefined for any other.
+ */
+export function scriptNamed(digestOrBody: string): ScriptName | undefined {
+  return digests.get(digestOrBody) ?? byPrefix.get(digestOrBody.slice(0, PREFIX));
+}
 
 const commandName = (name: ScriptName): string => `dh_${name.replace('-', '_')}`;
 
