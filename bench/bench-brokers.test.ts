@@ -34,6 +34,7 @@ const cases: Case[] = [
         'cpuMicrosPerMsgNodes',
         'cpuMicrosPerMsgLinks',
         'brokerCpuMicrosPerMsg',
+        'redisCpuMicrosPerMsg',
         'hubCoresPer1000Edges',
         'floorMicrosPerMsg',
         'floorRatio',
@@ -50,6 +51,7 @@ const cases: Case[] = [
         noLoss(r);
         assert.equal(r.deadLettered, 0);
         assert.ok(Number(r.msgs) > 0, 'messages were handled in the window');
+        assert.ok(Number(r.redisCpuMicrosPerMsg) > 0, `Redis CPU ${r.redisCpuMicrosPerMsg}`);
         bracketedFloors(r);
       },
     }),

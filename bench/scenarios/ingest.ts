@@ -30,6 +30,7 @@ import { type BenchCluster, reconcile, startBenchCluster } from '../cluster.ts';
 import { type BracketedFloors, bracketFloors, floorRatio, measureFloors } from '../floors.ts';
 import { Monitor, type Window, windowBetween } from '../monitor.ts';
 import { processCpuMicros } from '../proc-cpu.ts';
+import { redisCpuBetween, sampleRedisCpu } from '../redis-cpu.ts';
 import type { Target } from '../report.ts';
 import { drain, latencyTargets, type ScenarioOptions, type ScenarioResult, sleep } from './common.ts';
 
@@ -229,31 +230,40 @@ interface CpuWindow {
   readonly w: Window;
   readonly linkMicros: number;
   readonly brokerMicros: number;
+  /** Redis's own CPU (INFO cpu) and its costliest commands over the window. */
+  readonly redis: ReturnType<typeof redisCpuBetween>;
 }
 
-/** The measured window: the nodes' counters, and the CPU the links and the broker spent in it. */
+/** The measured window: the nodes' counters, and the CPU the links, the broker and Redis spent in it. */
 async function measureWindow(
   cluster: BenchCluster,
   o: { linkPids: (number | undefined)[]; brokerPid: number | undefined; seconds: number },
 ): Promise<CpuWindow> {
   const linkCpu = () => o.linkPids.reduce<number>((sum, pid) => sum + processCpuMicros(pid), 0);
-  const [before, linkBefore, brokerBefore] = [
+  const [before, linkBefore, brokerBefore, redisBefore] = [
     await cluster.stats(),
     linkCpu(),
     processCpuMicros(o.brokerPid),
+    await sampleRedisCpu(cluster.bus.redis),
   ];
   await sleep(o.seconds * 1000);
-  const [after, linkAfter, brokerAfter] = [await cluster.stats(), linkCpu(), processCpuMicros(o.brokerPid)];
+  const [after, linkAfter, brokerAfter, redisAfter] = [
+    await cluster.stats(),
+    linkCpu(),
+    processCpuMicros(o.brokerPid),
+    await sampleRedisCpu(cluster.bus.redis),
+  ];
   return {
     w: windowBetween(before, after),
     linkMicros: linkAfter - linkBefore,
     brokerMicros: brokerAfter - brokerBefore,
+    redis: redisCpuBetween(redisBefore, redisAfter),
   };
 }
 
 function ingestReport(
   o: ScenarioOptions,
-  { w, linkMicros, brokerMicros }: CpuWindow,
+  { w, linkMicros, brokerMicros, redis }: CpuWindow,
   c: {
     connectMs: number | undefined;
     certificatesMs: number | undefined;
@@ -290,6 +300,10 @@ function ingestReport(
     cpuMicrosPerMsgNodes: perMsg(w.cpuMicros),
     cpuMicrosPerMsgLinks: perMsg(linkMicros),
     brokerCpuMicrosPerMsg: perMsg(brokerMicros),
+    /** Redis's own CPU (INFO cpu) over the window per message handled: the mailbox store, beside the hub. */
+    redisCpuMicrosPerMsg: perMsg(redis.cpuMicros),
+    /** INFO commandstats over the window: the commands that took Redis the most time. */
+    redisCommands: redis.commands,
     /** The same work with no DeviceHub code: bare ioredis (+ bare mqtt.js receive over MQTT). */
     floorMicrosPerMsg: floor,
     floorRatio: floorRatio(hubCpu / Math.max(1, w.handled), floor),
@@ -339,6 +353,7 @@ function ingestReport(
     { metric: '  of which links', value: result.cpuMicrosPerMsgLinks, target: '—', met: true },
     { metric: '  of which nodes', value: result.cpuMicrosPerMsgNodes, target: '—', met: true },
     { metric: 'broker CPU µs/msg', value: result.brokerCpuMicrosPerMsg, target: '—', met: true },
+    { metric: 'Redis CPU µs/msg', value: result.redisCpuMicrosPerMsg, target: '—', met: true },
     { metric: 'hub cores per 1,000 edges', value: result.hubCoresPer1000Edges, target: '—', met: true },
     ...(o.tls === true
       ? [
