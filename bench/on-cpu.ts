@@ -9,8 +9,9 @@
  *     npm run bench -- ingest --edges 5000 --transport mqtt --workload legacy --seconds 30 &
  *   sleep 25; node --import tsx bench/on-cpu.ts --seconds 12 --rate 6500
  *
- * With `--rate` (the run's messages a second) each figure is given in µs of CPU a message;
- * `--explain` lists the frames each process's `other` row is made of.
+ * Node then writes its symbol maps to /tmp/perf-PID.map and small `isolate-*-v8.log` files to its
+ * working directory: delete them after. With `--rate` (the run's messages a second) each figure
+ * is given in µs of CPU a message; `--explain` lists the frames each process's `other` row is made of.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
