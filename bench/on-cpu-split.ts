@@ -93,7 +93,7 @@ export const HUB_STAGES: Readonly<Record<string, readonly Stage[]>> = {
   ],
   node: [
     GC_STAGE,
-    { name: 'placement & leases', match: ['placement.ts', 'renewLeases', 'heartbeat'] },
+    { name: 'placement & leases', match: ['placement.ts', 'renewLeases', 'bus/membership.ts'] },
     { name: 'upkeep (trim, timers)', match: ['upkeep.ts'] },
     { name: 'entry decoding & sorting', match: ['decodeRawEntry', 'tryDecode', 'sortEntries'] },
     { name: 'handlers (apply)', match: ['applyQueues'] },
