@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import { connectRedis, createKeyspace, openBus, scriptNamed } from '../bus/mod.ts';
-import { startRedisServer } from '../infra/mod.ts';
+import { startRedisServer, waitFor } from '../infra/mod.ts';
 import { formatRows, groupSlowlog, recordSlowlog, type SlowlogEntry } from './redis-time.ts';
 
 test('every script call is named (by digest, or by body the first time), and the log settings are put back', async () => {
@@ -16,7 +16,11 @@ test('every script call is named (by digest, or by body the first time), and the
   try {
     const bus = openBus({ redis, keyspace: createKeyspace({ prefix: 'rt', shards: 8 }) });
     const recording = recordSlowlog(tool, 1);
-    await new Promise((resolve) => setTimeout(resolve, 100)); // the log is on
+    // Once the tool has turned the log on for every command.
+    await waitFor(
+      async () => ((await redis.config('GET', 'slowlog-log-slower-than')) as string[])[1] === '0',
+      { message: 'the slowlog to log every command' },
+    );
     const messages = Array.from({ length: 5 }, (_, i) => ({
       address: `edge/E-${i}`,
       method: 'm',
