@@ -41,6 +41,8 @@ function at<T>(value: unknown, check: (v: unknown) => v is T, b: Json, name: str
 const isNum = isNumber;
 const isInt = (v: unknown): v is number => isIntIn(v, INT_RANGE);
 const isTimestamp = (v: unknown): v is number => isIntIn(v, TIMESTAMP_RANGE);
+// Built once: every legacy message passes it to the timestamp's check.
+const TIMESTAMP_WHAT = `a timestamp in ms ${TIMESTAMP_RANGE.min}..${TIMESTAMP_RANGE.max}`;
 const isStr = (v: unknown): v is string => isName(v);
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
 const oneOf =
@@ -230,13 +232,7 @@ function parseBody(raw: string | Uint8Array, edgeId: string): Json {
  */
 export function decodeLegacy(raw: string | Uint8Array, edgeId: string): HubMessage[] {
   const b = parseBody(raw, edgeId);
-  const ts = at(
-    b.timestamp,
-    isTimestamp,
-    b,
-    'timestamp',
-    `a timestamp in ms ${TIMESTAMP_RANGE.min}..${TIMESTAMP_RANGE.max}`,
-  );
+  const ts = at(b.timestamp, isTimestamp, b, 'timestamp', TIMESTAMP_WHAT);
   // Optional sequence tracking (firmware that numbers its messages since boot): lost and repeated
   // messages are counted and repeats applied once, as for the compact format.
   const tracked =
