@@ -23,19 +23,25 @@ import { type ProcessSplit, parsePerfScript, splitByProcess } from './on-cpu-spl
 
 const run = promisify(execFile);
 
+/** The roles of the devicehub commands and of the servers this report covers. */
+const COMMAND_ROLES: ReadonlyMap<string, string> = new Map([
+  ['link', 'link'],
+  ['node', 'node'],
+  ['simulate', 'simulator'],
+]);
+const SERVER_ROLES: ReadonlyMap<string, string> = new Map([
+  ['redis-server', 'redis'],
+  ['mosquitto', 'mosquitto'],
+]);
+
+const devicehubAt = (argv: readonly string[]) => argv.findIndex((a) => a.endsWith('cli/devicehub.ts'));
+
 /** The role of a process from its command line, or undefined for one this report leaves out. */
 export function roleOf(argv: readonly string[]): string | undefined {
-  const cli = argv.findIndex((a) => a.endsWith('cli/devicehub.ts'));
-  if (cli !== -1) {
-    const command = argv[cli + 1];
-    if (command === 'link' || command === 'node') return command;
-    if (command === 'simulate') return 'simulator';
-    return undefined;
-  }
+  const cli = devicehubAt(argv);
+  if (cli !== -1) return COMMAND_ROLES.get(argv[cli + 1] ?? '');
   // Redis rewrites its title: argv[0] is then `redis-server 127.0.0.1:PORT`.
-  const exe = argv[0]?.split(' ')[0]?.split('/').pop();
-  if (exe === 'redis-server' || exe === 'mosquitto') return exe === 'redis-server' ? 'redis' : exe;
-  return undefined;
+  return SERVER_ROLES.get(argv[0]?.split(' ')[0]?.split('/').pop() ?? '');
 }
 
 /** The processes of this machine this report covers, by pid, and whether perf can name their JavaScript. */
@@ -56,8 +62,7 @@ function findProcesses(): { roles: Map<number, string>; unnamed: number[] } {
     const role = roleOf(argv);
     if (role === undefined) continue;
     roles.set(pid, role);
-    if (argv.some((a) => a.endsWith('cli/devicehub.ts')) && !argv.includes('--perf-basic-prof'))
-      unnamed.push(pid);
+    if (devicehubAt(argv) !== -1 && !argv.includes('--perf-basic-prof')) unnamed.push(pid);
   }
   return { roles, unnamed };
 }
